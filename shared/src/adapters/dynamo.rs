@@ -1,0 +1,520 @@
+//! The single-table DynamoDB adapter. The key design and every access pattern with its round
+//! trips is documented in `docs/data-model.md`; keep the two in step.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::{
+    Client,
+    error::SdkError,
+    types::{
+        AttributeValue, Delete, DeleteRequest, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
+        WriteRequest,
+    },
+};
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::{
+    cursor::{Page, PageKey},
+    error::StoreError,
+    model::{Membership, Role, Space, SpaceAccess, SpacePatch, SpaceStore, User, UserStore},
+    types::{Email, Limit, SpaceId, UserId},
+};
+
+type Item = HashMap<String, AttributeValue>;
+
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+pub const GSI1: &str = "GSI1";
+pub const GSI1PK: &str = "GSI1PK";
+pub const GSI1SK: &str = "GSI1SK";
+
+/// Key builders: the only place that knows the key layout.
+pub mod keys {
+    use crate::types::{Email, SpaceId, UserId};
+
+    pub fn user(id: &UserId) -> String {
+        format!("USER#{id}")
+    }
+    pub const PROFILE: &str = "PROFILE";
+    pub fn email(email: &Email) -> String {
+        format!("EMAIL#{email}")
+    }
+    pub const EMAIL: &str = "EMAIL";
+    pub fn space(id: &SpaceId) -> String {
+        format!("SPACE#{id}")
+    }
+    pub const META: &str = "META";
+    pub const MEMBER_PREFIX: &str = "MEMBER#";
+    pub fn member(user: &UserId) -> String {
+        format!("{MEMBER_PREFIX}{user}")
+    }
+    /// Orders a user's spaces: the personal space first, then by joining time.
+    pub fn member_of(personal: bool, joined_at: &str, space: &SpaceId) -> String {
+        format!("SPACE#{}#{joined_at}#{space}", if personal { 0 } else { 1 })
+    }
+}
+
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+fn backend<E: std::error::Error + Send + Sync + 'static>(e: E) -> StoreError {
+    StoreError::backend(e)
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn to_item<T: Serialize>(value: &T, keys: &[(&str, String)]) -> Result<Item, StoreError> {
+    let mut item: Item = serde_dynamo::to_item(value).map_err(backend)?;
+    for (name, v) in keys {
+        item.insert((*name).to_owned(), s(v.clone()));
+    }
+    Ok(item)
+}
+
+fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(backend)
+}
+
+fn key(pk: String, sk: impl Into<String>) -> Item {
+    HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))])
+}
+
+/// A start key from a cursor, only if it lies in the partition `attr = expected`.
+fn start_key(start: Option<PageKey>, attr: &str, expected: &str) -> Result<Option<Item>, StoreError> {
+    let Some(start) = start else { return Ok(None) };
+    if start.get(attr).map(String::as_str) != Some(expected) {
+        return Err(StoreError::ForeignStart);
+    }
+    let allowed = [PK, SK, GSI1PK, GSI1SK];
+    if start.keys().any(|k| !allowed.contains(&k.as_str())) {
+        return Err(StoreError::ForeignStart);
+    }
+    Ok(Some(start.into_iter().map(|(k, v)| (k, s(v))).collect()))
+}
+
+fn page_key(last: Option<&Item>) -> Option<PageKey> {
+    last.map(|item| item.iter().filter_map(|(k, v)| v.as_s().ok().map(|v| (k.clone(), v.clone()))).collect())
+}
+
+/// Which items of a cancelled transaction failed their condition.
+fn cancelled_indexes<E>(err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, E>) -> Option<Vec<usize>> {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => Some(
+            e.cancellation_reasons()
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+                .map(|(i, _)| i)
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    fn put(&self, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .set_condition_expression(condition.map(str::to_owned))
+            .build()
+            .map_err(backend)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+        conditions: &[&'static str],
+    ) -> Result<(), StoreError> {
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(()),
+            Err(err) => match cancelled_indexes(&err) {
+                Some(failed) if !failed.is_empty() => {
+                    let what = failed.first().and_then(|i| conditions.get(*i)).copied().unwrap_or("item");
+                    Err(StoreError::Condition(what))
+                }
+                _ => Err(backend(err)),
+            },
+        }
+    }
+
+    /// BatchGetItem with retries of unprocessed keys (bounded).
+    async fn batch_get(&self, keys: Vec<Item>, consistent: bool) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            let mut pending = Some(
+                KeysAndAttributes::builder().set_keys(Some(chunk.to_vec())).consistent_read(consistent).build().map_err(backend)?,
+            );
+            let mut attempts = 0;
+            while let Some(request) = pending.take() {
+                attempts += 1;
+                let resp = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(backend)?;
+                if let Some(mut responses) = resp.responses {
+                    out.extend(responses.remove(&self.table).unwrap_or_default());
+                }
+                pending = resp.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys.is_empty());
+                if pending.is_some() {
+                    if attempts >= 8 {
+                        return Err(StoreError::backend("batch get left keys unprocessed after 8 attempts"));
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(20 << attempts)).await;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// BatchWriteItem deletes with retries of unprocessed items (bounded).
+    async fn batch_delete(&self, keys: Vec<Item>) -> Result<(), StoreError> {
+        for chunk in keys.chunks(25) {
+            let mut pending: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|k| {
+                    DeleteRequest::builder()
+                        .set_key(Some(k.clone()))
+                        .build()
+                        .map(|d| WriteRequest::builder().delete_request(d).build())
+                        .map_err(backend)
+                })
+                .collect::<Result<_, _>>()?;
+            let mut attempts = 0;
+            while !pending.is_empty() {
+                attempts += 1;
+                let resp = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, pending)
+                    .send()
+                    .await
+                    .map_err(backend)?;
+                pending = resp.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
+                if !pending.is_empty() {
+                    if attempts >= 8 {
+                        return Err(StoreError::backend("batch write left items unprocessed after 8 attempts"));
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(20 << attempts)).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn space_item(&self, space: &Space) -> Result<Item, StoreError> {
+        to_item(space, &[(PK, keys::space(&space.space_id)), (SK, keys::META.to_owned()), ("type", "Space".into())])
+    }
+
+    fn membership_item(&self, m: &Membership) -> Result<Item, StoreError> {
+        to_item(
+            m,
+            &[
+                (PK, keys::space(&m.space_id)),
+                (SK, keys::member(&m.user_id)),
+                (GSI1PK, keys::user(&m.user_id)),
+                (GSI1SK, keys::member_of(m.personal, &m.joined_at, &m.space_id)),
+                ("type", "Membership".into()),
+            ],
+        )
+    }
+}
+
+#[async_trait]
+impl UserStore for DynamoStore {
+    async fn create_user(&self, user: &User, personal: &Space) -> Result<(), StoreError> {
+        let user_item =
+            to_item(user, &[(PK, keys::user(&user.user_id)), (SK, keys::PROFILE.to_owned()), ("type", "User".into())])?;
+        let email_item = HashMap::from([
+            (PK.to_owned(), s(keys::email(&user.email))),
+            (SK.to_owned(), s(keys::EMAIL)),
+            ("type".to_owned(), s("EmailLock")),
+            ("userId".to_owned(), s(user.user_id.to_string())),
+        ]);
+        let host = Membership {
+            space_id: personal.space_id.clone(),
+            user_id: user.user_id.clone(),
+            role: Role::Host,
+            personal: true,
+            joined_at: personal.created_at.clone(),
+        };
+        let not_exists = Some("attribute_not_exists(PK)");
+        self.transact(
+            vec![
+                self.put(user_item, not_exists)?,
+                self.put(email_item, not_exists)?,
+                self.put(self.space_item(personal)?, not_exists)?,
+                self.put(self.membership_item(&host)?, not_exists)?,
+            ],
+            &["user", "email", "space", "membership"],
+        )
+        .await
+    }
+
+    async fn get_user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
+        let resp = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::user(id), keys::PROFILE)))
+            .send()
+            .await
+            .map_err(backend)?;
+        resp.item.map(from_item).transpose()
+    }
+
+    async fn get_users(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError> {
+        let mut unique: Vec<&UserId> = ids.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let keys = unique.into_iter().map(|id| key(keys::user(id), keys::PROFILE)).collect();
+        self.batch_get(keys, false).await?.into_iter().map(from_item).collect()
+    }
+
+    async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
+        let resp = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::email(email), keys::EMAIL)))
+            .send()
+            .await
+            .map_err(backend)?;
+        let Some(user_id) = resp.item.as_ref().and_then(|i| i.get("userId")).and_then(|v| v.as_s().ok()) else {
+            return Ok(None);
+        };
+        let user_id: UserId = user_id.parse().map_err(backend)?;
+        self.get_user(&user_id).await
+    }
+}
+
+#[async_trait]
+impl SpaceStore for DynamoStore {
+    async fn create_space(&self, space: &Space, host: &Membership) -> Result<(), StoreError> {
+        let not_exists = Some("attribute_not_exists(PK)");
+        self.transact(
+            vec![self.put(self.space_item(space)?, not_exists)?, self.put(self.membership_item(host)?, not_exists)?],
+            &["space", "membership"],
+        )
+        .await
+    }
+
+    async fn space_access(&self, space: &SpaceId, user: &UserId) -> Result<Option<SpaceAccess>, StoreError> {
+        let items = self
+            .batch_get(vec![key(keys::space(space), keys::META), key(keys::space(space), keys::member(user))], true)
+            .await?;
+        let mut found_space = None;
+        let mut membership = None;
+        for item in items {
+            match item.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) {
+                Some(keys::META) => found_space = Some(from_item::<Space>(item)?),
+                Some(_) => membership = Some(from_item::<Membership>(item)?),
+                None => {}
+            }
+        }
+        Ok(found_space.map(|space| SpaceAccess { space, membership }))
+    }
+
+    async fn spaces_of(
+        &self,
+        user: &UserId,
+        limit: Limit,
+        start: Option<PageKey>,
+    ) -> Result<Page<(Membership, Space)>, StoreError> {
+        let partition = keys::user(user);
+        let resp = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression("GSI1PK = :pk AND begins_with(GSI1SK, :space)")
+            .expression_attribute_values(":pk", s(partition.clone()))
+            .expression_attribute_values(":space", s("SPACE#"))
+            .limit(i32::from(limit.get()))
+            .set_exclusive_start_key(start_key(start, GSI1PK, &partition)?)
+            .send()
+            .await
+            .map_err(backend)?;
+        let next = page_key(resp.last_evaluated_key.as_ref());
+        let memberships: Vec<Membership> = resp.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
+        let space_keys = memberships.iter().map(|m| key(keys::space(&m.space_id), keys::META)).collect();
+        let mut spaces: HashMap<SpaceId, Space> = self
+            .batch_get(space_keys, false)
+            .await?
+            .into_iter()
+            .map(from_item::<Space>)
+            .map(|r| r.map(|sp| (sp.space_id.clone(), sp)))
+            .collect::<Result<_, _>>()?;
+        let items = memberships
+            .into_iter()
+            .filter_map(|m| spaces.remove(&m.space_id).filter(|sp| !sp.deleting).map(|sp| (m, sp)))
+            .collect();
+        Ok(Page { items, next })
+    }
+
+    async fn update_space(&self, id: &SpaceId, patch: &SpacePatch, now: &str) -> Result<Space, StoreError> {
+        let mut sets = vec!["updatedAt = :now".to_owned()];
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::space(id), keys::META)))
+            .condition_expression("attribute_exists(PK) AND attribute_not_exists(deleting)")
+            .expression_attribute_values(":now", s(now))
+            .return_values(ReturnValue::AllNew);
+        if let Some(name) = &patch.name {
+            sets.push("#name = :name".to_owned());
+            req = req.expression_attribute_names("#name", "name").expression_attribute_values(":name", s(name.as_str()));
+        }
+        if let Some(description) = &patch.description {
+            sets.push("description = :description".to_owned());
+            req = req.expression_attribute_values(":description", s(description.as_str()));
+        }
+        let resp = req.update_expression(format!("SET {}", sets.join(", "))).send().await.map_err(|e| {
+            if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) {
+                StoreError::Condition("space")
+            } else {
+                backend(e)
+            }
+        })?;
+        from_item(resp.attributes.unwrap_or_default())
+    }
+
+    async fn delete_space(&self, id: &SpaceId) -> Result<(), StoreError> {
+        let partition = keys::space(id);
+        // 1. Tombstone: from here on every reader treats the space as gone.
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(partition.clone(), keys::META)))
+            .condition_expression("attribute_exists(PK)")
+            .update_expression("SET deleting = :t")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) {
+                    StoreError::Condition("space")
+                } else {
+                    backend(e)
+                }
+            })?;
+        // 2. Sweep the partition's children, page by page, then the space item itself.
+        let mut start = None;
+        loop {
+            let resp = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk")
+                .expression_attribute_values(":pk", s(partition.clone()))
+                .projection_expression("PK, SK")
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
+            let children: Vec<Item> = resp
+                .items
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|item| item.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) != Some(keys::META))
+                .collect();
+            self.batch_delete(children).await?;
+            start = resp.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(partition, keys::META)))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn members(
+        &self,
+        space: &SpaceId,
+        limit: Limit,
+        start: Option<PageKey>,
+    ) -> Result<Page<Membership>, StoreError> {
+        let partition = keys::space(space);
+        let resp = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :member)")
+            .expression_attribute_values(":pk", s(partition.clone()))
+            .expression_attribute_values(":member", s(keys::MEMBER_PREFIX))
+            .limit(i32::from(limit.get()))
+            .consistent_read(true)
+            .set_exclusive_start_key(start_key(start, PK, &partition)?)
+            .send()
+            .await
+            .map_err(backend)?;
+        let next = page_key(resp.last_evaluated_key.as_ref());
+        let items = resp.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
+        Ok(Page { items, next })
+    }
+
+    async fn add_member(&self, membership: &Membership) -> Result<(), StoreError> {
+        let count = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::space(&membership.space_id), keys::META)))
+            .condition_expression("attribute_exists(PK) AND attribute_not_exists(deleting)")
+            .update_expression("SET memberCount = memberCount + :one")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .build()
+            .map_err(backend)?;
+        self.transact(
+            vec![
+                self.put(self.membership_item(membership)?, Some("attribute_not_exists(PK)"))?,
+                TransactWriteItem::builder().update(count).build(),
+            ],
+            &["membership", "space"],
+        )
+        .await
+    }
+
+    async fn remove_member(&self, space: &SpaceId, user: &UserId) -> Result<(), StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::space(space), keys::member(user))))
+            .condition_expression("attribute_exists(PK) AND #role = :participant")
+            .expression_attribute_names("#role", "role")
+            .expression_attribute_values(":participant", s("participant"))
+            .build()
+            .map_err(backend)?;
+        let count = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::space(space), keys::META)))
+            .condition_expression("attribute_exists(PK)")
+            .update_expression("SET memberCount = memberCount - :one")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .build()
+            .map_err(backend)?;
+        self.transact(
+            vec![TransactWriteItem::builder().delete(delete).build(), TransactWriteItem::builder().update(count).build()],
+            &["membership", "space"],
+        )
+        .await
+    }
+}

@@ -1,0 +1,16 @@
+//! VIVID's domain crate: validated types, the rules, the ports and their AWS adapters, and the
+//! HTTP plumbing every function shares. `functions/*/src/main.rs` only wire these together.
+
+pub mod access;
+pub mod adapters;
+pub mod auth;
+pub mod cursor;
+pub mod error;
+pub mod http;
+pub mod model;
+pub mod routes;
+pub mod runtime;
+pub mod telemetry;
+pub mod types;
+
+pub use lambda_http;

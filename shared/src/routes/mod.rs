@@ -1,0 +1,42 @@
+//! Route handlers, one type per Lambda function, and the registry that lets the local gateway
+//! and the consistency tests find them by function name.
+
+use std::sync::Arc;
+
+use crate::{http::Handler, runtime::Deps};
+
+pub mod members;
+pub mod spaces;
+
+/// An HTTP function: its package name under `functions/`, the handler type its `main.rs`
+/// serves, and how to build that handler from the dependencies.
+pub struct HttpFunction {
+    pub name: &'static str,
+    pub handler: &'static str,
+    pub build: fn(&Deps) -> Arc<dyn Handler>,
+}
+
+macro_rules! http_functions {
+    ($($name:literal => $module:ident :: $ty:ident),* $(,)?) => {
+        /// Every HTTP function of the suite.
+        pub const HTTP_FUNCTIONS: &[HttpFunction] = &[
+            $(HttpFunction { name: $name, handler: stringify!($ty), build: |d| Arc::new($module::$ty::new(d)) }),*
+        ];
+    };
+}
+
+http_functions! {
+    "list-spaces" => spaces::ListSpaces,
+    "create-space" => spaces::CreateSpace,
+    "get-space" => spaces::GetSpace,
+    "update-space" => spaces::UpdateSpace,
+    "delete-space" => spaces::DeleteSpace,
+    "list-members" => members::ListMembers,
+    "add-member" => members::AddMember,
+    "remove-member" => members::RemoveMember,
+}
+
+/// The function serving `name`, if any.
+pub fn http_function(name: &str) -> Option<&'static HttpFunction> {
+    HTTP_FUNCTIONS.iter().find(|f| f.name == name)
+}
