@@ -127,3 +127,20 @@ pub trait SpaceStore: Send + Sync {
     /// when there is no such participant.
     async fn remove_member(&self, space: &SpaceId, user: &UserId) -> Result<(), StoreError>;
 }
+
+impl User {
+    /// A new user and their personal space ("Personal", hosted by them, not deletable).
+    pub fn sign_up(email: Email, name: String, picture: Option<String>, now: &str) -> (User, Space) {
+        let user_id = UserId::generate();
+        let personal = Space::new(SpaceName::personal(), Description::default(), user_id.clone(), true, now);
+        let user = User {
+            user_id,
+            email,
+            name,
+            picture,
+            personal_space_id: personal.space_id.clone(),
+            created_at: now.to_owned(),
+        };
+        (user, personal)
+    }
+}

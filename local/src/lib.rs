@@ -1,0 +1,8 @@
+//! The local stack (SPEC §8): the same handlers that run in Lambda, behind a gateway that reads
+//! `template.yaml`, against a local AWS emulator.
+
+pub mod emulator;
+pub mod gateway;
+pub mod local_routes;
+pub mod stack;
+pub mod template;

@@ -1,0 +1,74 @@
+//! Routes that exist only in the local stack, under `/_local/`. Nothing here is compiled into
+//! a Lambda function.
+
+use std::sync::Arc;
+
+use axum::{body::Body, response::Response};
+use http::{StatusCode, header};
+use serde_json::json;
+use vivid_shared::{
+    auth::TokenIssuer,
+    error::StoreError,
+    model::{User, UserStore},
+    types::{Email, now_rfc3339},
+};
+
+pub struct LocalRoutes {
+    pub users: Arc<dyn UserStore>,
+    pub issuer: Arc<TokenIssuer>,
+}
+
+fn reply(status: StatusCode, body: serde_json::Value) -> Response {
+    let mut resp = Response::new(Body::from(body.to_string()));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    resp
+}
+
+impl LocalRoutes {
+    pub async fn serve(&self, parts: &http::request::Parts, _body: &[u8]) -> Response {
+        match (parts.method.as_str(), parts.uri.path()) {
+            ("GET", "/_local/token") => self.token(parts.uri.query().unwrap_or("")).await,
+            _ => reply(StatusCode::NOT_FOUND, json!({ "message": "Not Found" })),
+        }
+    }
+
+    /// `GET /_local/token?email=..&name=..`: signs the user up on first use and returns an
+    /// access token, for scripted clients and `curl`.
+    async fn token(&self, query: &str) -> Response {
+        let param = |name: &str| {
+            query.split('&').filter_map(|p| p.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| {
+                percent_encoding::percent_decode_str(&v.replace('+', " ")).decode_utf8_lossy().into_owned()
+            })
+        };
+        let Some(Ok(email)) = param("email").map(|e| e.parse::<Email>()) else {
+            return reply(StatusCode::BAD_REQUEST, json!({ "message": "give ?email=<address>" }));
+        };
+        let name = param("name").unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("user").to_owned());
+        match self.user_for(email, name).await {
+            Ok(user) => match self.issuer.issue_access(&user.user_id, &user.email) {
+                Ok(t) => reply(
+                    StatusCode::OK,
+                    json!({ "accessToken": t.token, "expiresIn": t.expires_in, "userId": user.user_id }),
+                ),
+                Err(e) => reply(StatusCode::INTERNAL_SERVER_ERROR, json!({ "message": e.to_string() })),
+            },
+            Err(e) => reply(StatusCode::INTERNAL_SERVER_ERROR, json!({ "message": e.to_string() })),
+        }
+    }
+
+    async fn user_for(&self, email: Email, name: String) -> Result<User, StoreError> {
+        if let Some(user) = self.users.find_user_by_email(&email).await? {
+            return Ok(user);
+        }
+        let (user, personal) = User::sign_up(email.clone(), name, None, &now_rfc3339());
+        match self.users.create_user(&user, &personal).await {
+            Ok(()) => Ok(user),
+            // Two first calls raced: the other one won.
+            Err(StoreError::Condition(_)) => {
+                self.users.find_user_by_email(&email).await?.ok_or(StoreError::Condition("email"))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}

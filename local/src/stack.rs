@@ -1,0 +1,208 @@
+//! Starts the local stack on top of a running emulator: resources from the template, dev keys,
+//! and the gateway with every route's real handler.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use aws_sdk_dynamodb::{
+    config::{Credentials, Region},
+    types::{
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+        ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    },
+};
+use tokio::{net::TcpListener, task::JoinHandle};
+use vivid_shared::{
+    auth::{TokenAudience, TokenIssuer},
+    routes::http_function,
+    runtime::{Deps, Settings},
+};
+
+use crate::{
+    gateway::{GatewayState, serve},
+    local_routes::LocalRoutes,
+    template::{TableDef, Template, TemplateError},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error("route {route} is served by {function}, which has no handler in vivid_shared::routes")]
+    NoHandler { route: String, function: String },
+    #[error("function {0} has a handler but no route in template.yaml")]
+    NoRoute(String),
+    #[error("cannot create the table: {0}")]
+    Table(String),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// A fresh ES256 key pair for the local issuer (PKCS#8 private PEM, SPKI public PEM).
+pub struct DevKeys {
+    pub private_pem: String,
+    pub public_pem: String,
+}
+
+impl DevKeys {
+    pub fn generate() -> Result<Self, StackError> {
+        let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
+            .map_err(|e| StackError::Config(e.to_string()))?;
+        Ok(Self { private_pem: pair.serialize_pem(), public_pem: pair.public_key_pem() })
+    }
+}
+
+pub struct StackConfig {
+    pub template: PathBuf,
+    pub aws_endpoint: String,
+    pub table_name: String,
+    pub bind: SocketAddr,
+}
+
+/// The running stack. Dropping it stops the gateway.
+pub struct Stack {
+    pub addr: SocketAddr,
+    pub sdk: aws_config::SdkConfig,
+    pub settings: Settings,
+    pub keys: DevKeys,
+    pub issuer: Arc<TokenIssuer>,
+    pub deps: Arc<Deps>,
+    server: JoinHandle<()>,
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// SDK configuration for the emulator: fixed region and dummy credentials.
+pub async fn emulator_sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("local", "local", None, None, "vivid-local"))
+        .load()
+        .await
+}
+
+pub const LOCAL_ISSUER: &str = "https://vivid.local";
+pub const LOCAL_AUDIENCE: &str = "vivid-local";
+
+impl Stack {
+    pub async fn start(cfg: StackConfig) -> Result<Self, StackError> {
+        let template = Template::load(&cfg.template)?;
+        let sdk = emulator_sdk_config(&cfg.aws_endpoint).await;
+        create_table(&aws_sdk_dynamodb::Client::new(&sdk), &template.table()?, &cfg.table_name).await?;
+
+        let keys = DevKeys::generate()?;
+        let audience = TokenAudience { issuer: LOCAL_ISSUER.to_owned(), audience: LOCAL_AUDIENCE.to_owned() };
+        let issuer = TokenIssuer::from_private_pem(keys.private_pem.as_bytes(), audience.clone())
+            .map_err(|e| StackError::Config(e.to_string()))?;
+        let settings = Settings {
+            table_name: cfg.table_name.clone(),
+            jwt_public_key: keys.public_pem.clone(),
+            token_audience: audience,
+        };
+        let deps = Arc::new(Deps::new(&sdk, &settings).map_err(|e| StackError::Config(e.to_string()))?);
+
+        let routes = bind_routes(&template, &deps)?;
+        let issuer = Arc::new(issuer);
+        let state = Arc::new(GatewayState {
+            routes,
+            local: LocalRoutes { users: deps.users(), issuer: Arc::clone(&issuer) },
+        });
+        let listener = TcpListener::bind(cfg.bind).await?;
+        let addr = listener.local_addr()?;
+        let app = axum::Router::new().fallback(serve).with_state(state);
+        let server = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "gateway stopped");
+            }
+        });
+        Ok(Self { addr, sdk, settings, keys, issuer, deps, server })
+    }
+}
+
+/// Every template route bound to its handler; fails when a route has no handler or a handler
+/// has no route.
+pub fn bind_routes(
+    template: &Template,
+    deps: &Deps,
+) -> Result<Vec<(crate::template::Route, Arc<dyn vivid_shared::http::Handler>)>, StackError> {
+    let routes = template.routes()?;
+    for f in vivid_shared::routes::HTTP_FUNCTIONS {
+        if !routes.iter().any(|r| r.function == f.name) {
+            return Err(StackError::NoRoute(f.name.to_owned()));
+        }
+    }
+    routes
+        .into_iter()
+        .map(|r| {
+            let f = http_function(&r.function)
+                .ok_or_else(|| StackError::NoHandler { route: r.key(), function: r.function.clone() })?;
+            Ok((r, (f.build)(deps)))
+        })
+        .collect()
+}
+
+/// Creates the template's table under `name` (replacing nothing: an existing table is kept).
+pub async fn create_table(client: &aws_sdk_dynamodb::Client, def: &TableDef, name: &str) -> Result<(), StackError> {
+    let err = |e: &dyn std::fmt::Display| StackError::Table(e.to_string());
+    let key = |k: &crate::template::KeyDef| {
+        KeySchemaElement::builder()
+            .attribute_name(&k.name)
+            .key_type(KeyType::from(k.kind.as_str()))
+            .build()
+            .map_err(|e| err(&e))
+    };
+    let mut req = client.create_table().table_name(name).billing_mode(BillingMode::PayPerRequest);
+    for (attr, kind) in &def.attributes {
+        req = req.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(attr)
+                .attribute_type(ScalarAttributeType::from(kind.as_str()))
+                .build()
+                .map_err(|e| err(&e))?,
+        );
+    }
+    for k in &def.keys {
+        req = req.key_schema(key(k)?);
+    }
+    for index in &def.indexes {
+        let mut gsi = GlobalSecondaryIndex::builder()
+            .index_name(&index.name)
+            .projection(Projection::builder().projection_type(ProjectionType::from(index.projection.as_str())).build());
+        for k in &index.keys {
+            gsi = gsi.key_schema(key(k)?);
+        }
+        req = req.global_secondary_indexes(gsi.build().map_err(|e| err(&e))?);
+    }
+    match req.send().await {
+        Ok(_) => {}
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => return Ok(()),
+        Err(e) => return Err(err(&aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+    }
+    if let Some(attr) = &def.ttl_attribute {
+        client
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder().attribute_name(attr).enabled(true).build().map_err(|e| err(&e))?,
+            )
+            .send()
+            .await
+            .map_err(|e| err(&aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+    }
+    Ok(())
+}
+
+/// The repository root, for the binary (its working directory or above) and the tests.
+pub fn find_repo_root(start: &Path) -> Option<PathBuf> {
+    start.ancestors().find(|dir| dir.join("template.yaml").is_file()).map(Path::to_path_buf)
+}

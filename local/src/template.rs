@@ -1,0 +1,244 @@
+//! Reads what the local stack needs out of `template.yaml`: the HTTP routes with the function
+//! that serves each, and the table definition. The template stays the one route table.
+
+use std::path::Path;
+
+use serde_yaml::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read the template: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the template is not valid YAML: {0}")]
+    Yaml(#[from] serde_yaml::Error),
+    #[error("template: {0}")]
+    Shape(String),
+}
+
+/// One `HttpApi` event of a function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub method: String,
+    pub path: String,
+    /// The function's package name: the last segment of its `CodeUri` (`functions/<name>`).
+    pub function: String,
+    /// The template's logical id of the function.
+    pub logical_id: String,
+}
+
+impl Route {
+    pub fn key(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+/// A function resource of the template.
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub logical_id: String,
+    pub name: String,
+    pub resource: Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct Template {
+    root: Value,
+}
+
+/// A key attribute: name and key type (`HASH`/`RANGE`).
+#[derive(Debug, Clone)]
+pub struct KeyDef {
+    pub name: String,
+    pub kind: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct IndexDef {
+    pub name: String,
+    pub keys: Vec<KeyDef>,
+    pub projection: String,
+}
+
+/// The `AWS::DynamoDB::Table` of the template.
+#[derive(Debug, Clone)]
+pub struct TableDef {
+    pub logical_id: String,
+    /// Attribute name and scalar type (`S`, `N`, `B`).
+    pub attributes: Vec<(String, String)>,
+    pub keys: Vec<KeyDef>,
+    pub indexes: Vec<IndexDef>,
+    pub ttl_attribute: Option<String>,
+}
+
+fn str_at<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+fn shape(msg: impl Into<String>) -> TemplateError {
+    TemplateError::Shape(msg.into())
+}
+
+fn key_defs(v: Option<&Value>) -> Result<Vec<KeyDef>, TemplateError> {
+    v.and_then(Value::as_sequence)
+        .ok_or_else(|| shape("KeySchema missing"))?
+        .iter()
+        .map(|k| {
+            Ok(KeyDef {
+                name: str_at(k, "AttributeName").ok_or_else(|| shape("AttributeName missing"))?.to_owned(),
+                kind: str_at(k, "KeyType").ok_or_else(|| shape("KeyType missing"))?.to_owned(),
+            })
+        })
+        .collect()
+}
+
+impl Template {
+    pub fn load(path: &Path) -> Result<Self, TemplateError> {
+        Self::parse(&std::fs::read_to_string(path)?)
+    }
+
+    pub fn parse(text: &str) -> Result<Self, TemplateError> {
+        Ok(Self { root: serde_yaml::from_str(text)? })
+    }
+
+    fn resources(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.root
+            .get("Resources")
+            .and_then(Value::as_mapping)
+            .into_iter()
+            .flat_map(|m| m.iter())
+            .filter_map(|(k, v)| k.as_str().map(|k| (k, v)))
+    }
+
+    pub fn resources_of_type<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a str, &'a Value)> + 'a {
+        self.resources().filter(move |(_, v)| str_at(v, "Type") == Some(kind))
+    }
+
+    /// Every `AWS::Serverless::Function`, named after its `CodeUri` folder.
+    pub fn functions(&self) -> Result<Vec<Function>, TemplateError> {
+        self.resources_of_type("AWS::Serverless::Function")
+            .map(|(id, res)| {
+                let props = res.get("Properties").ok_or_else(|| shape(format!("{id}: no Properties")))?;
+                let code_uri = str_at(props, "CodeUri").ok_or_else(|| shape(format!("{id}: no CodeUri")))?;
+                let name = code_uri
+                    .trim_end_matches('/')
+                    .strip_prefix("functions/")
+                    .ok_or_else(|| shape(format!("{id}: CodeUri must be functions/<name>")))?;
+                Ok(Function { logical_id: id.to_owned(), name: name.to_owned(), resource: res.clone() })
+            })
+            .collect()
+    }
+
+    /// Every `HttpApi` event of every function.
+    pub fn routes(&self) -> Result<Vec<Route>, TemplateError> {
+        let mut routes = Vec::new();
+        for f in self.functions()? {
+            let events = f.resource.get("Properties").and_then(|p| p.get("Events")).and_then(Value::as_mapping);
+            for (_, event) in events.into_iter().flat_map(|m| m.iter()) {
+                if str_at(event, "Type") != Some("HttpApi") {
+                    continue;
+                }
+                let props = event.get("Properties").ok_or_else(|| shape(format!("{}: event without Properties", f.name)))?;
+                let path = str_at(props, "Path").ok_or_else(|| shape(format!("{}: HttpApi event without Path", f.name)))?;
+                let method =
+                    str_at(props, "Method").ok_or_else(|| shape(format!("{}: HttpApi event without Method", f.name)))?;
+                routes.push(Route {
+                    method: method.to_uppercase(),
+                    path: path.to_owned(),
+                    function: f.name.clone(),
+                    logical_id: f.logical_id.clone(),
+                });
+            }
+        }
+        Ok(routes)
+    }
+
+    /// The one DynamoDB table.
+    pub fn table(&self) -> Result<TableDef, TemplateError> {
+        let mut tables = self.resources_of_type("AWS::DynamoDB::Table");
+        let (id, res) = tables.next().ok_or_else(|| shape("no AWS::DynamoDB::Table"))?;
+        if tables.next().is_some() {
+            return Err(shape("more than one table: the data model is single-table"));
+        }
+        let props = res.get("Properties").ok_or_else(|| shape("table without Properties"))?;
+        let attributes = props
+            .get("AttributeDefinitions")
+            .and_then(Value::as_sequence)
+            .ok_or_else(|| shape("AttributeDefinitions missing"))?
+            .iter()
+            .map(|a| {
+                Ok((
+                    str_at(a, "AttributeName").ok_or_else(|| shape("AttributeName missing"))?.to_owned(),
+                    str_at(a, "AttributeType").ok_or_else(|| shape("AttributeType missing"))?.to_owned(),
+                ))
+            })
+            .collect::<Result<_, TemplateError>>()?;
+        let keys = key_defs(props.get("KeySchema"))?;
+        let indexes = props
+            .get("GlobalSecondaryIndexes")
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+            .map(|i| {
+                Ok(IndexDef {
+                    name: str_at(i, "IndexName").ok_or_else(|| shape("IndexName missing"))?.to_owned(),
+                    keys: key_defs(i.get("KeySchema"))?,
+                    projection: i
+                        .get("Projection")
+                        .and_then(|p| str_at(p, "ProjectionType"))
+                        .unwrap_or("ALL")
+                        .to_owned(),
+                })
+            })
+            .collect::<Result<_, TemplateError>>()?;
+        let ttl_attribute = props
+            .get("TimeToLiveSpecification")
+            .filter(|t| t.get("Enabled").and_then(Value::as_bool) == Some(true))
+            .and_then(|t| str_at(t, "AttributeName"))
+            .map(str::to_owned);
+        Ok(TableDef { logical_id: id.to_owned(), attributes, keys, indexes, ttl_attribute })
+    }
+
+    pub fn root(&self) -> &Value {
+        &self.root
+    }
+}
+
+/// Matches a request path against a route path with `{param}` segments; the parameters on a
+/// match, percent-decoded.
+pub fn match_path(pattern: &str, path: &str) -> Option<Vec<(String, String)>> {
+    let pat: Vec<&str> = pattern.trim_matches('/').split('/').collect();
+    let got: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if pat.len() != got.len() {
+        return None;
+    }
+    let mut params = Vec::new();
+    for (p, g) in pat.iter().zip(&got) {
+        if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            if g.is_empty() {
+                return None;
+            }
+            let value = percent_encoding::percent_decode_str(g).decode_utf8().ok()?;
+            params.push((name.to_owned(), value.into_owned()));
+        } else if p != g {
+            return None;
+        }
+    }
+    Some(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_match_with_parameters() {
+        assert_eq!(match_path("/spaces", "/spaces"), Some(vec![]));
+        assert_eq!(
+            match_path("/spaces/{spaceId}/members/{userId}", "/spaces/a/members/b%20c"),
+            Some(vec![("spaceId".into(), "a".into()), ("userId".into(), "b c".into())])
+        );
+        assert_eq!(match_path("/spaces/{spaceId}", "/spaces"), None);
+        assert_eq!(match_path("/spaces/{spaceId}", "/spaces/"), None);
+        assert_eq!(match_path("/spaces/{spaceId}", "/videos/a"), None);
+    }
+}
