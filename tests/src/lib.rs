@@ -1,0 +1,211 @@
+//! The test harness: `TestApp::spawn()` starts the local stack (gateway + real handlers) on a
+//! free loopback port against the AWS emulator with a fresh table, seeds users, mints tokens,
+//! and speaks HTTP to it like a client.
+//!
+//! The emulator is the one `make test` started (`VIVID_AWS_ENDPOINT`); without it, each app
+//! starts its own moto server from the repository's `.venv`.
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+
+use reqwest::{Method, StatusCode, header::HeaderMap};
+use serde_json::Value;
+use vivid_local::{
+    emulator::{Moto, moto_server_path},
+    stack::{Stack, StackConfig},
+};
+use vivid_shared::{
+    auth::{TokenAudience, TokenIssuer},
+    model::{User, UserStore},
+    types::{Email, now_rfc3339},
+};
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A seeded user and a valid access token.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub user: User,
+    pub token: String,
+}
+
+impl TestUser {
+    pub fn id(&self) -> String {
+        self.user.user_id.to_string()
+    }
+    pub fn email(&self) -> String {
+        self.user.email.to_string()
+    }
+}
+
+/// A response: status, headers and the body as JSON (`Null` when empty or not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub stack: Stack,
+    pub table: String,
+    pub aws_endpoint: String,
+    // Declared last: dropped after the stack.
+    _moto: Option<Moto>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let (moto, endpoint) = match std::env::var("VIVID_AWS_ENDPOINT") {
+            Ok(endpoint) => (None, endpoint),
+            Err(_) => {
+                let moto = Moto::start(&moto_server_path(&repo_root()))
+                    .await
+                    .unwrap_or_else(|e| panic!("no emulator: {e} (or run through `make test`)"));
+                let endpoint = moto.endpoint.clone();
+                (Some(moto), endpoint)
+            }
+        };
+        let table = format!("vivid-test-{}", ulid::Ulid::new().to_string().to_lowercase());
+        let stack = Stack::start(StackConfig {
+            template: repo_root().join("template.yaml"),
+            aws_endpoint: endpoint.clone(),
+            table_name: table.clone(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        })
+        .await
+        .expect("the local stack starts");
+        let base = format!("http://{}", stack.addr);
+        Self { base, http: reqwest::Client::new(), stack, table, aws_endpoint: endpoint, _moto: moto }
+    }
+
+    pub fn users(&self) -> Arc<dyn UserStore> {
+        self.stack.deps.users()
+    }
+
+    /// A registered user (with their personal space) and a valid token.
+    pub async fn user(&self, name: &str) -> TestUser {
+        let email: Email = format!("{}.{}@example.com", name.to_lowercase(), ulid::Ulid::new().to_string().to_lowercase())
+            .parse()
+            .expect("valid email");
+        let (user, personal) = User::sign_up(email, name.to_owned(), None, &now_rfc3339());
+        self.users().create_user(&user, &personal).await.expect("user seeded");
+        let token = self.stack.issuer.issue_access(&user.user_id, &user.email).expect("token").token;
+        TestUser { user, token }
+    }
+
+    /// An issuer with the stack's private key but another audience or issuer.
+    pub fn issuer_with(&self, who: TokenAudience) -> TokenIssuer {
+        TokenIssuer::from_private_pem(self.stack.keys.private_pem.as_bytes(), who).expect("issuer")
+    }
+
+    pub fn dynamo(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.stack.sdk)
+    }
+
+    /// Sends a request; `body` is sent as JSON when given.
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Self::reply(req.send().await.expect("request sent")).await
+    }
+
+    /// Sends a request with a raw body and content type.
+    pub async fn call_raw(&self, method: Method, path: &str, token: Option<&str>, content_type: &str, body: Vec<u8>) -> Reply {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path)).header("content-type", content_type).body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        Self::reply(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn reply(resp: reqwest::Response) -> Reply {
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.expect("body read");
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// Creates a space as `host`; panics unless 201.
+    pub async fn space(&self, host: &TestUser, name: &str) -> String {
+        let r = self.post("/spaces", &host.token, serde_json::json!({ "name": name })).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        r.body["spaceId"].as_str().expect("spaceId").to_owned()
+    }
+
+    /// Adds `who` to the space as participant; panics unless 201.
+    pub async fn join(&self, space: &str, host: &TestUser, who: &TestUser) {
+        let r = self.post(&format!("/spaces/{space}/members"), &host.token, serde_json::json!({ "email": who.email() })).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    }
+
+    /// Follows `nextCursor` through every page of a list.
+    pub async fn all_pages(&self, path: &str, token: &str, limit: u16) -> (Vec<Value>, usize) {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let url = match &cursor {
+                Some(c) => format!("{path}{sep}limit={limit}&cursor={c}"),
+                None => format!("{path}{sep}limit={limit}"),
+            };
+            let r = self.get(&url, token).await;
+            assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+            pages += 1;
+            items.extend(r.body["items"].as_array().cloned().unwrap_or_default());
+            match r.body["nextCursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+            assert!(pages < 1000, "pagination does not end");
+        }
+        (items, pages)
+    }
+
+    /// Every item of the table (for "nothing half-written / nothing left behind" checks).
+    pub async fn scan_all(&self) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let resp =
+                self.dynamo().scan().table_name(&self.table).set_exclusive_start_key(start).send().await.expect("scan");
+            out.extend(resp.items.unwrap_or_default());
+            start = resp.last_evaluated_key;
+            if start.is_none() {
+                return out;
+            }
+        }
+    }
+}
+
+/// The `PK` of an item, for scans.
+pub fn pk(item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>) -> &str {
+    item.get("PK").and_then(|v| v.as_s().ok()).map(String::as_str).unwrap_or("")
+}
