@@ -209,3 +209,44 @@ impl TestApp {
 pub fn pk(item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>) -> &str {
     item.get("PK").and_then(|v| v.as_s().ok()).map(String::as_str).unwrap_or("")
 }
+
+/// A space with a host, two participants, a registered stranger and a registered user who is
+/// not yet invited: the cast of the authorization matrix and the event samples.
+pub struct World {
+    pub space: String,
+    pub host: TestUser,
+    pub participant: TestUser,
+    /// Another participant: the one removal routes remove.
+    pub target: TestUser,
+    pub stranger: TestUser,
+    pub invitee: TestUser,
+}
+
+impl World {
+    pub async fn new(app: &TestApp) -> Self {
+        let host = app.user("Host").await;
+        let participant = app.user("Participant").await;
+        let target = app.user("Target").await;
+        let stranger = app.user("Stranger").await;
+        let invitee = app.user("Invitee").await;
+        let space = app.space(&host, "Matrix").await;
+        app.join(&space, &host, &participant).await;
+        app.join(&space, &host, &target).await;
+        Self { space, host, participant, target, stranger, invitee }
+    }
+
+    /// A route path with its parameters filled from this world.
+    pub fn fill(&self, path: &str) -> String {
+        path.replace("{spaceId}", &self.space).replace("{userId}", &self.target.id())
+    }
+
+    /// A valid body for a route, if it takes one.
+    pub fn body(&self, method: &str, path: &str) -> Option<Value> {
+        match (method, path) {
+            ("POST", "/spaces") => Some(serde_json::json!({ "name": "New space" })),
+            ("PATCH", "/spaces/{spaceId}") => Some(serde_json::json!({ "name": "Renamed" })),
+            ("POST", "/spaces/{spaceId}/members") => Some(serde_json::json!({ "email": self.invitee.email() })),
+            _ => None,
+        }
+    }
+}

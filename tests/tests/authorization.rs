@@ -1,0 +1,122 @@
+//! The authorization matrix: every route × every kind of caller.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use vivid_local::stack::{DevKeys, LOCAL_AUDIENCE, LOCAL_ISSUER};
+use vivid_shared::auth::{TokenAudience, TokenIssuer, unix_now};
+use vivid_tests::{TestApp, TestUser, World};
+
+/// Expected status for a stranger, a participant and the host.
+struct Row {
+    method: &'static str,
+    path: &'static str,
+    stranger: u16,
+    participant: u16,
+    host: u16,
+}
+
+const fn row(method: &'static str, path: &'static str, stranger: u16, participant: u16, host: u16) -> Row {
+    Row { method, path, stranger, participant, host }
+}
+
+const MATRIX: &[Row] = &[
+    row("GET", "/spaces", 200, 200, 200),
+    row("POST", "/spaces", 201, 201, 201),
+    row("GET", "/spaces/{spaceId}", 404, 200, 200),
+    row("PATCH", "/spaces/{spaceId}", 404, 403, 200),
+    row("DELETE", "/spaces/{spaceId}", 404, 403, 204),
+    row("GET", "/spaces/{spaceId}/members", 404, 200, 200),
+    row("POST", "/spaces/{spaceId}/members", 404, 403, 201),
+    row("DELETE", "/spaces/{spaceId}/members/{userId}", 404, 403, 204),
+];
+
+/// Tokens that must never be accepted, each made for the host (who would otherwise succeed).
+fn bad_tokens(app: &TestApp, host: &TestUser) -> Vec<(&'static str, Option<String>)> {
+    let who = TokenAudience { issuer: LOCAL_ISSUER.into(), audience: LOCAL_AUDIENCE.into() };
+    let (id, email) = (&host.user.user_id, &host.user.email);
+    let now = unix_now();
+    let foreign = DevKeys::generate().expect("keys");
+    let foreign = TokenIssuer::from_private_pem(foreign.private_pem.as_bytes(), who.clone()).expect("issuer");
+    let claims = json!({
+        "sub": host.id(), "email": host.email(), "typ": "access", "iss": LOCAL_ISSUER, "aud": LOCAL_AUDIENCE,
+        "iat": now, "exp": now + 600, "jti": "x",
+    });
+    let alg_none = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let hs256 = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(app.stack.keys.public_pem.as_bytes()),
+    )
+    .expect("hs256 token");
+    let issued = |i: &TokenIssuer, typ: &str, iat: u64| i.issue_with(id, email, typ, iat, 900).expect("token").token;
+    vec![
+        ("anonymous", None),
+        ("garbage", Some("not-a-jwt".to_owned())),
+        ("expired", Some(issued(&app.stack.issuer, "access", now - 3600))),
+        ("other key", Some(issued(&foreign, "access", now))),
+        ("refresh-typed", Some(issued(&app.stack.issuer, "refresh", now))),
+        (
+            "other audience",
+            Some(issued(&app.issuer_with(TokenAudience { audience: "someone-else".into(), ..who.clone() }), "access", now)),
+        ),
+        ("other issuer", Some(issued(&app.issuer_with(TokenAudience { issuer: "https://evil".into(), ..who }), "access", now))),
+        ("alg none", Some(alg_none)),
+        ("HS256 with the public key", Some(hs256)),
+    ]
+}
+
+#[tokio::test]
+async fn every_route_refuses_every_invalid_token_with_401() {
+    let app = TestApp::spawn().await;
+    let world = World::new(&app).await;
+    let before = app.scan_all().await.len();
+    for (label, token) in bad_tokens(&app, &world.host) {
+        for r in MATRIX {
+            let method = Method::from_bytes(r.method.as_bytes()).expect("method");
+            let reply = app.call(method, &world.fill(r.path), token.as_deref(), world.body(r.method, r.path)).await;
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{label}: {} {}", r.method, r.path);
+            assert_eq!(reply.header("content-type"), Some("application/problem+json"));
+            assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
+            assert_eq!(reply.code(), "unauthenticated");
+        }
+    }
+    assert_eq!(app.scan_all().await.len(), before, "no refused request wrote anything");
+}
+
+#[tokio::test]
+async fn every_route_answers_each_role_as_the_contract_says() {
+    let app = TestApp::spawn().await;
+    for r in MATRIX {
+        for role in ["stranger", "participant", "host"] {
+            // A fresh world per call: some calls (deletes) change it.
+            let world = World::new(&app).await;
+            let (who, expected) = match role {
+                "stranger" => (&world.stranger, r.stranger),
+                "participant" => (&world.participant, r.participant),
+                _ => (&world.host, r.host),
+            };
+            let method = Method::from_bytes(r.method.as_bytes()).expect("method");
+            let reply = app.call(method, &world.fill(r.path), Some(&who.token), world.body(r.method, r.path)).await;
+            assert_eq!(reply.status.as_u16(), expected, "{role}: {} {} -> {:?}", r.method, r.path, reply.body);
+            if expected >= 400 {
+                assert_eq!(reply.header("content-type"), Some("application/problem+json"));
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn routes_of_unknown_paths_and_methods_are_404_like_api_gateway() {
+    let app = TestApp::spawn().await;
+    let ana = app.user("Ana").await;
+    for (method, path) in [(Method::GET, "/nope"), (Method::PUT, "/spaces"), (Method::GET, "/spaces/a/b/c/d")] {
+        let r = app.call(method, path, Some(&ana.token), None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+    }
+}

@@ -1,0 +1,85 @@
+//! The template is the route table: it, the handlers, the `functions/` packages, the `events/`
+//! samples and the OpenAPI document stay in step.
+
+use std::{collections::BTreeSet, fs};
+
+use vivid_local::{stack::{StackError, bind_routes}, template::Template};
+use vivid_shared::routes::HTTP_FUNCTIONS;
+use vivid_tests::{TestApp, repo_root};
+
+fn template() -> Template {
+    Template::load(&repo_root().join("template.yaml")).expect("template.yaml parses")
+}
+
+#[test]
+fn every_function_package_is_in_the_template_and_the_registry() {
+    let t = template();
+    let in_template: BTreeSet<String> = t.functions().expect("functions").into_iter().map(|f| f.name).collect();
+    let packages: BTreeSet<String> = fs::read_dir(repo_root().join("functions"))
+        .expect("functions/")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("Cargo.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(in_template, packages, "template functions vs functions/ packages");
+    let registry: BTreeSet<String> = HTTP_FUNCTIONS.iter().map(|f| f.name.to_owned()).collect();
+    let http: BTreeSet<String> = t.routes().expect("routes").into_iter().map(|r| r.function).collect();
+    assert_eq!(http, registry, "functions with HttpApi events vs HTTP handlers");
+}
+
+#[test]
+fn every_http_function_main_serves_its_registered_handler() {
+    for f in HTTP_FUNCTIONS {
+        let main = fs::read_to_string(repo_root().join(format!("functions/{}/src/main.rs", f.name))).expect("main.rs");
+        assert!(main.contains(&format!("serve_http({}::new)", f.handler)), "functions/{} must serve {}", f.name, f.handler);
+    }
+}
+
+#[test]
+fn every_function_has_a_sample_event_matching_its_route() {
+    let t = template();
+    for route in t.routes().expect("routes") {
+        let path = repo_root().join(format!("events/{}.json", route.function));
+        let text = fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} is missing", path.display()));
+        let event: serde_json::Value = serde_json::from_str(&text).expect("event JSON");
+        assert_eq!(event["routeKey"], route.key(), "{}", path.display());
+        assert_eq!(event["requestContext"]["http"]["method"], route.method.as_str());
+        vivid_shared::lambda_http::request::from_str(&text).expect("lambda_http reads the sample");
+    }
+}
+
+#[test]
+fn the_openapi_document_lists_exactly_the_template_routes() {
+    let t = template();
+    let doc: serde_yaml::Value =
+        serde_yaml::from_str(&fs::read_to_string(repo_root().join("docs/openapi.yaml")).expect("docs/openapi.yaml"))
+            .expect("openapi parses");
+    let mut documented = BTreeSet::new();
+    for (path, ops) in doc["paths"].as_mapping().expect("paths") {
+        for (method, _) in ops.as_mapping().expect("operations") {
+            let (Some(path), Some(method)) = (path.as_str(), method.as_str()) else { continue };
+            if ["get", "post", "put", "patch", "delete"].contains(&method) {
+                documented.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    let routes: BTreeSet<String> = t.routes().expect("routes").iter().map(|r| r.key()).collect();
+    assert_eq!(documented, routes);
+}
+
+#[tokio::test]
+async fn a_route_without_handler_or_a_handler_without_route_stops_the_gateway() {
+    let app = TestApp::spawn().await;
+    let text = fs::read_to_string(repo_root().join("template.yaml")).expect("template");
+    let extra = text.replace(
+        "  ListSpacesFunction:\n",
+        "  GhostFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: functions/ghost\n      Events:\n        Api:\n          Type: HttpApi\n          Properties:\n            Path: /ghost\n            Method: GET\n\n  ListSpacesFunction:\n",
+    );
+    let err = bind_routes(&Template::parse(&extra).expect("parses"), &app.stack.deps).err();
+    assert!(matches!(err, Some(StackError::NoHandler { .. })), "{err:?}");
+
+    let missing = text.replace("            Path: /spaces/{spaceId}/members\n            Method: GET", "            Path: /x\n            Method: GET");
+    let renamed = missing.replace("CodeUri: functions/list-members", "CodeUri: functions/renamed");
+    let err = bind_routes(&Template::parse(&renamed).expect("parses"), &app.stack.deps).err();
+    assert!(matches!(err, Some(StackError::NoRoute(_)) | Some(StackError::NoHandler { .. })), "{err:?}");
+}
