@@ -12,24 +12,36 @@ use vivid_shared::{
     lambda_http::{self, Body},
 };
 
-use crate::{local_routes::LocalRoutes, template::{Route, match_path}};
+use crate::{
+    local_routes::LocalRoutes,
+    template::{Route, match_path},
+};
 
 /// API Gateway's payload limit.
 pub const MAX_PAYLOAD: usize = 10 * 1024 * 1024;
 
+/// A template route and the handler of its function.
+pub struct BoundRoute {
+    pub route: Route,
+    pub handler: Arc<dyn Handler>,
+}
+
+/// Path parameters of a matched route.
+pub type PathParams = Vec<(String, String)>;
+
 pub struct GatewayState {
-    pub routes: Vec<(Route, Arc<dyn Handler>)>,
+    pub routes: Vec<BoundRoute>,
     pub local: LocalRoutes,
 }
 
 impl GatewayState {
     /// The route API Gateway would pick: the match with the most literal segments.
-    fn route(&self, method: &str, path: &str) -> Option<(&Route, &Arc<dyn Handler>, Vec<(String, String)>)> {
+    fn route(&self, method: &str, path: &str) -> Option<(&BoundRoute, PathParams)> {
         self.routes
             .iter()
-            .filter(|(r, _)| r.method == method || r.method == "ANY")
-            .filter_map(|(r, h)| match_path(&r.path, path).map(|params| (r, h, params)))
-            .max_by_key(|(r, _, params)| r.path.split('/').count() - params.len())
+            .filter(|b| b.route.method == method || b.route.method == "ANY")
+            .filter_map(|b| match_path(&b.route.path, path).map(|params| (b, params)))
+            .max_by_key(|(b, params)| b.route.path.split('/').count() - params.len())
     }
 }
 
@@ -44,10 +56,10 @@ pub async fn serve(State(state): State<Arc<GatewayState>>, req: axum::extract::R
         return state.local.serve(&parts, &bytes).await;
     }
     let method = parts.method.as_str().to_owned();
-    let Some((route, handler, params)) = state.route(&method, &path) else {
+    let Some((bound, params)) = state.route(&method, &path) else {
         return message(StatusCode::NOT_FOUND, "Not Found");
     };
-    let event = event_v2(route, &parts, &bytes, &params);
+    let event = event_v2(&bound.route, &parts, &bytes, &params);
     let request = match lambda_http::request::from_str(&event.to_string()) {
         Ok(r) => r,
         Err(e) => {
@@ -55,14 +67,15 @@ pub async fn serve(State(state): State<Arc<GatewayState>>, req: axum::extract::R
             return message(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
         }
     };
-    let response = dispatch(handler.as_ref(), request).await;
+    let response = dispatch(bound.handler.as_ref(), request).await;
     into_axum(response)
 }
 
 fn message(status: StatusCode, text: &str) -> AxumResponse {
     let mut resp = AxumResponse::new(AxumBody::from(json!({ "message": text }).to_string()));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp
 }
 
@@ -87,20 +100,30 @@ pub fn event_v2(route: &Route, parts: &http::request::Parts, body: &[u8], params
             cookies.extend(value.split(';').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()));
             continue;
         }
-        headers.entry(name.as_str().to_owned()).and_modify(|v| {
-            v.push(',');
-            v.push_str(value);
-        }).or_insert_with(|| value.to_owned());
+        headers
+            .entry(name.as_str().to_owned())
+            .and_modify(|v| {
+                v.push(',');
+                v.push_str(value);
+            })
+            .or_insert_with(|| value.to_owned());
     }
     let raw_query = parts.uri.query().unwrap_or("").to_owned();
     let mut query: BTreeMap<String, String> = BTreeMap::new();
     for pair in raw_query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let decode = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
-        query.entry(decode(k)).and_modify(|e| {
-            e.push(',');
-            e.push_str(&decode(v));
-        }).or_insert_with(|| decode(v));
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(&s.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        query
+            .entry(decode(k))
+            .and_modify(|e| {
+                e.push(',');
+                e.push_str(&decode(v));
+            })
+            .or_insert_with(|| decode(v));
     }
     let (body, is_base64) = match std::str::from_utf8(body) {
         _ if body.is_empty() => (Value::Null, false),

@@ -21,7 +21,10 @@ pub struct LocalRoutes {
 fn reply(status: StatusCode, body: serde_json::Value) -> Response {
     let mut resp = Response::new(Body::from(body.to_string()));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
     resp
 }
 
@@ -37,9 +40,15 @@ impl LocalRoutes {
     /// access token, for scripted clients and `curl`.
     async fn token(&self, query: &str) -> Response {
         let param = |name: &str| {
-            query.split('&').filter_map(|p| p.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| {
-                percent_encoding::percent_decode_str(&v.replace('+', " ")).decode_utf8_lossy().into_owned()
-            })
+            query
+                .split('&')
+                .filter_map(|p| p.split_once('='))
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| {
+                    percent_encoding::percent_decode_str(&v.replace('+', " "))
+                        .decode_utf8_lossy()
+                        .into_owned()
+                })
         };
         let Some(Ok(email)) = param("email").map(|e| e.parse::<Email>()) else {
             return reply(StatusCode::BAD_REQUEST, json!({ "message": "give ?email=<address>" }));
@@ -65,9 +74,11 @@ impl LocalRoutes {
         match self.users.create_user(&user, &personal).await {
             Ok(()) => Ok(user),
             // Two first calls raced: the other one won.
-            Err(StoreError::Condition(_)) => {
-                self.users.find_user_by_email(&email).await?.ok_or(StoreError::Condition("email"))
-            }
+            Err(StoreError::Condition(_)) => self
+                .users
+                .find_user_by_email(&email)
+                .await?
+                .ok_or(StoreError::Condition("email")),
             Err(e) => Err(e),
         }
     }

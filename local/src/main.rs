@@ -12,7 +12,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     vivid_shared::telemetry::init();
     let cwd = std::env::current_dir()?;
     let root = find_repo_root(&cwd).ok_or("run vivid-local inside the repository (no template.yaml found)")?;
-    let port: u16 = std::env::var("VIVID_PORT").ok().map(|p| p.parse()).transpose()?.unwrap_or(3000);
+    let port: u16 = std::env::var("VIVID_PORT")
+        .ok()
+        .map(|p| p.parse())
+        .transpose()?
+        .unwrap_or(3000);
 
     let (moto, endpoint) = match std::env::var("VIVID_AWS_ENDPOINT") {
         Ok(endpoint) => (None, endpoint),
@@ -35,7 +39,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("  API (every route of template.yaml)  {base}");
     println!("  AWS emulator (DynamoDB, S3)         {endpoint}  table vivid-local");
     println!("  dev access token                    curl '{base}/_local/token?email=ana@example.com'");
-    println!("  token issuer / audience             {} / {}", vivid_local::stack::LOCAL_ISSUER, vivid_local::stack::LOCAL_AUDIENCE);
+    println!(
+        "  token issuer / audience             {} / {}",
+        vivid_local::stack::LOCAL_ISSUER,
+        vivid_local::stack::LOCAL_AUDIENCE
+    );
     println!("Ctrl-C stops everything; data lives in memory and is replaced on the next start.");
 
     tokio::signal::ctrl_c().await?;

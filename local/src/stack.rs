@@ -10,8 +10,8 @@ use std::{
 use aws_sdk_dynamodb::{
     config::{Credentials, Region},
     types::{
-        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-        ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+        ScalarAttributeType, TimeToLiveSpecification,
     },
 };
 use tokio::{net::TcpListener, task::JoinHandle};
@@ -22,7 +22,7 @@ use vivid_shared::{
 };
 
 use crate::{
-    gateway::{GatewayState, serve},
+    gateway::{BoundRoute, GatewayState, serve},
     local_routes::LocalRoutes,
     template::{TableDef, Template, TemplateError},
 };
@@ -53,7 +53,10 @@ impl DevKeys {
     pub fn generate() -> Result<Self, StackError> {
         let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
             .map_err(|e| StackError::Config(e.to_string()))?;
-        Ok(Self { private_pem: pair.serialize_pem(), public_pem: pair.public_key_pem() })
+        Ok(Self {
+            private_pem: pair.serialize_pem(),
+            public_pem: pair.public_key_pem(),
+        })
     }
 }
 
@@ -98,10 +101,18 @@ impl Stack {
     pub async fn start(cfg: StackConfig) -> Result<Self, StackError> {
         let template = Template::load(&cfg.template)?;
         let sdk = emulator_sdk_config(&cfg.aws_endpoint).await;
-        create_table(&aws_sdk_dynamodb::Client::new(&sdk), &template.table()?, &cfg.table_name).await?;
+        create_table(
+            &aws_sdk_dynamodb::Client::new(&sdk),
+            &template.table()?,
+            &cfg.table_name,
+        )
+        .await?;
 
         let keys = DevKeys::generate()?;
-        let audience = TokenAudience { issuer: LOCAL_ISSUER.to_owned(), audience: LOCAL_AUDIENCE.to_owned() };
+        let audience = TokenAudience {
+            issuer: LOCAL_ISSUER.to_owned(),
+            audience: LOCAL_AUDIENCE.to_owned(),
+        };
         let issuer = TokenIssuer::from_private_pem(keys.private_pem.as_bytes(), audience.clone())
             .map_err(|e| StackError::Config(e.to_string()))?;
         let settings = Settings {
@@ -115,7 +126,10 @@ impl Stack {
         let issuer = Arc::new(issuer);
         let state = Arc::new(GatewayState {
             routes,
-            local: LocalRoutes { users: deps.users(), issuer: Arc::clone(&issuer) },
+            local: LocalRoutes {
+                users: deps.users(),
+                issuer: Arc::clone(&issuer),
+            },
         });
         let listener = TcpListener::bind(cfg.bind).await?;
         let addr = listener.local_addr()?;
@@ -125,16 +139,21 @@ impl Stack {
                 tracing::error!(error = %e, "gateway stopped");
             }
         });
-        Ok(Self { addr, sdk, settings, keys, issuer, deps, server })
+        Ok(Self {
+            addr,
+            sdk,
+            settings,
+            keys,
+            issuer,
+            deps,
+            server,
+        })
     }
 }
 
 /// Every template route bound to its handler; fails when a route has no handler or a handler
 /// has no route.
-pub fn bind_routes(
-    template: &Template,
-    deps: &Deps,
-) -> Result<Vec<(crate::template::Route, Arc<dyn vivid_shared::http::Handler>)>, StackError> {
+pub fn bind_routes(template: &Template, deps: &Deps) -> Result<Vec<BoundRoute>, StackError> {
     let routes = template.routes()?;
     for f in vivid_shared::routes::HTTP_FUNCTIONS {
         if !routes.iter().any(|r| r.function == f.name) {
@@ -144,9 +163,14 @@ pub fn bind_routes(
     routes
         .into_iter()
         .map(|r| {
-            let f = http_function(&r.function)
-                .ok_or_else(|| StackError::NoHandler { route: r.key(), function: r.function.clone() })?;
-            Ok((r, (f.build)(deps)))
+            let f = http_function(&r.function).ok_or_else(|| StackError::NoHandler {
+                route: r.key(),
+                function: r.function.clone(),
+            })?;
+            Ok(BoundRoute {
+                handler: (f.build)(deps),
+                route: r,
+            })
         })
         .collect()
 }
@@ -161,7 +185,10 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, def: &TableDef, nam
             .build()
             .map_err(|e| err(&e))
     };
-    let mut req = client.create_table().table_name(name).billing_mode(BillingMode::PayPerRequest);
+    let mut req = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest);
     for (attr, kind) in &def.attributes {
         req = req.attribute_definitions(
             AttributeDefinition::builder()
@@ -175,9 +202,11 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, def: &TableDef, nam
         req = req.key_schema(key(k)?);
     }
     for index in &def.indexes {
-        let mut gsi = GlobalSecondaryIndex::builder()
-            .index_name(&index.name)
-            .projection(Projection::builder().projection_type(ProjectionType::from(index.projection.as_str())).build());
+        let mut gsi = GlobalSecondaryIndex::builder().index_name(&index.name).projection(
+            Projection::builder()
+                .projection_type(ProjectionType::from(index.projection.as_str()))
+                .build(),
+        );
         for k in &index.keys {
             gsi = gsi.key_schema(key(k)?);
         }
@@ -193,7 +222,11 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, def: &TableDef, nam
             .update_time_to_live()
             .table_name(name)
             .time_to_live_specification(
-                TimeToLiveSpecification::builder().attribute_name(attr).enabled(true).build().map_err(|e| err(&e))?,
+                TimeToLiveSpecification::builder()
+                    .attribute_name(attr)
+                    .enabled(true)
+                    .build()
+                    .map_err(|e| err(&e))?,
             )
             .send()
             .await
@@ -204,5 +237,8 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, def: &TableDef, nam
 
 /// The repository root, for the binary (its working directory or above) and the tests.
 pub fn find_repo_root(start: &Path) -> Option<PathBuf> {
-    start.ancestors().find(|dir| dir.join("template.yaml").is_file()).map(Path::to_path_buf)
+    start
+        .ancestors()
+        .find(|dir| dir.join("template.yaml").is_file())
+        .map(Path::to_path_buf)
 }

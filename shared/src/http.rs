@@ -63,7 +63,8 @@ impl ApiRequest {
         let raw = params
             .and_then(|p| p.first(name))
             .ok_or_else(|| ApiError::bad_request("missing_parameter", format!("path parameter {name} is missing")))?;
-        raw.parse().map_err(|e: Invalid| ApiError::bad_request("malformed_id", e.0))
+        raw.parse()
+            .map_err(|e: Invalid| ApiError::bad_request("malformed_id", e.0))
     }
 
     pub fn query(&self, name: &str) -> Option<&str> {
@@ -74,7 +75,9 @@ impl ApiRequest {
     pub fn page(&self, binding: &str) -> Result<(Limit, Option<PageKey>), ApiError> {
         let limit = match self.query("limit") {
             None => Limit::DEFAULT,
-            Some(raw) => raw.parse().map_err(|e: Invalid| ApiError::bad_request("invalid_limit", e.0))?,
+            Some(raw) => raw
+                .parse()
+                .map_err(|e: Invalid| ApiError::bad_request("invalid_limit", e.0))?,
         };
         let start = self.query("cursor").map(|c| Cursor::decode(c, binding)).transpose()?;
         Ok((limit, start))
@@ -90,7 +93,9 @@ impl ApiRequest {
             .or_else(|| value.strip_prefix("bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or(ApiError::Unauthenticated("the Authorization header must be 'Bearer <token>'"))?;
+            .ok_or(ApiError::Unauthenticated(
+                "the Authorization header must be 'Bearer <token>'",
+            ))?;
         verifier.verify(token)
     }
 
@@ -139,7 +144,10 @@ pub fn created<T: Serialize>(location: &str, value: &T) -> Result<Response<Body>
 }
 
 pub fn no_content() -> Result<Response<Body>, ApiError> {
-    Response::builder().status(StatusCode::NO_CONTENT).body(Body::Empty).map_err(ApiError::internal)
+    Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(Body::Empty)
+        .map_err(ApiError::internal)
 }
 
 /// The problem document for an error.
@@ -148,9 +156,11 @@ pub fn problem(err: &ApiError, request_id: &str) -> Response<Body> {
     let body = serde_json::to_vec(&doc).unwrap_or_default();
     let mut resp = Response::new(Body::Binary(body));
     *resp.status_mut() = err.status();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     if matches!(err, ApiError::Unauthenticated(_)) {
-        resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        resp.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     resp
 }

@@ -118,8 +118,12 @@ pub trait SpaceStore: Send + Sync {
     /// Marks a space as deleting (from then on it is gone for readers), then removes its items.
     /// Safe to call again after a partial failure.
     async fn delete_space(&self, id: &SpaceId) -> Result<(), StoreError>;
-    async fn members(&self, space: &SpaceId, limit: Limit, start: Option<PageKey>)
-    -> Result<Page<Membership>, StoreError>;
+    async fn members(
+        &self,
+        space: &SpaceId,
+        limit: Limit,
+        start: Option<PageKey>,
+    ) -> Result<Page<Membership>, StoreError>;
     /// Adds a membership and counts it, atomically. `Condition("membership")` if it exists,
     /// `Condition("space")` if the space is gone.
     async fn add_member(&self, membership: &Membership) -> Result<(), StoreError>;
@@ -132,7 +136,13 @@ impl User {
     /// A new user and their personal space ("Personal", hosted by them, not deletable).
     pub fn sign_up(email: Email, name: String, picture: Option<String>, now: &str) -> (User, Space) {
         let user_id = UserId::generate();
-        let personal = Space::new(SpaceName::personal(), Description::default(), user_id.clone(), true, now);
+        let personal = Space::new(
+            SpaceName::personal(),
+            Description::default(),
+            user_id.clone(),
+            true,
+            now,
+        );
         let user = User {
             user_id,
             email,

@@ -28,7 +28,10 @@ pub struct Settings {
 }
 
 fn var(name: &'static str) -> Result<String, ConfigError> {
-    std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or(ConfigError::Missing(name))
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .ok_or(ConfigError::Missing(name))
 }
 
 /// PEM from an environment value: accepts real newlines or `\n` escapes (CloudFormation
@@ -42,7 +45,10 @@ impl Settings {
         Ok(Self {
             table_name: var("VIVID_TABLE_NAME")?,
             jwt_public_key: pem_from_env(&var("VIVID_JWT_PUBLIC_KEY")?),
-            token_audience: TokenAudience { issuer: var("VIVID_JWT_ISSUER")?, audience: var("VIVID_JWT_AUDIENCE")? },
+            token_audience: TokenAudience {
+                issuer: var("VIVID_JWT_ISSUER")?,
+                audience: var("VIVID_JWT_AUDIENCE")?,
+            },
         })
     }
 }
@@ -57,7 +63,10 @@ impl Deps {
     pub fn new(sdk: &aws_config::SdkConfig, settings: &Settings) -> Result<Self, ConfigError> {
         let verifier = TokenVerifier::from_public_pem(settings.jwt_public_key.as_bytes(), &settings.token_audience)?;
         let dynamo = aws_sdk_dynamodb::Client::new(sdk);
-        Ok(Self { verifier: Arc::new(verifier), store: Arc::new(DynamoStore::new(dynamo, &settings.table_name)) })
+        Ok(Self {
+            verifier: Arc::new(verifier),
+            store: Arc::new(DynamoStore::new(dynamo, &settings.table_name)),
+        })
     }
 
     pub fn verifier(&self) -> Arc<TokenVerifier> {

@@ -131,7 +131,8 @@ bounded_text!(
     multiline = false
 );
 bounded_text!(
-    /// A free description: up to 2000 characters, line breaks allowed.
+    /// A free description: up to 2000 characters, line breaks allowed; empty by default.
+    #[derive(Default)]
     Description,
     "description",
     0,
@@ -146,12 +147,6 @@ bounded_text!(
     200,
     multiline = false
 );
-
-impl Default for Description {
-    fn default() -> Self {
-        Self(String::new())
-    }
-}
 
 impl SpaceName {
     /// The name of every user's personal space.
@@ -238,9 +233,7 @@ pub fn now_rfc3339() -> String {
 }
 
 pub fn rfc3339(t: time::OffsetDateTime) -> String {
-    let f = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
+    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     t.to_offset(time::UtcOffset::UTC).format(f).unwrap_or_default()
 }
 
@@ -260,7 +253,10 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(SpaceName::try_from("  Physics ".to_owned()).map(String::from), Ok("Physics".to_owned()));
+        assert_eq!(
+            SpaceName::try_from("  Physics ".to_owned()).map(String::from),
+            Ok("Physics".to_owned())
+        );
         assert!(SpaceName::try_from("   ".to_owned()).is_err());
         assert!(SpaceName::try_from("x".repeat(101)).is_err());
         assert!(SpaceName::try_from("ü".repeat(100)).is_ok());
@@ -271,8 +267,20 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(Email::from_str(" Ana@Example.COM ").map(String::from), Ok("ana@example.com".to_owned()));
-        for bad in ["", "ana", "ana@", "@example.com", "ana@example", "a na@example.com", "a@b@c.com", "ana@.com"] {
+        assert_eq!(
+            Email::from_str(" Ana@Example.COM ").map(String::from),
+            Ok("ana@example.com".to_owned())
+        );
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@example",
+            "a na@example.com",
+            "a@b@c.com",
+            "ana@.com",
+        ] {
             assert!(Email::from_str(bad).is_err(), "{bad}");
         }
     }

@@ -3,7 +3,10 @@
 
 use std::{collections::BTreeSet, fs};
 
-use vivid_local::{stack::{StackError, bind_routes}, template::Template};
+use vivid_local::{
+    stack::{StackError, bind_routes},
+    template::Template,
+};
 use vivid_shared::routes::HTTP_FUNCTIONS;
 use vivid_tests::{TestApp, repo_root};
 
@@ -31,7 +34,12 @@ fn every_function_package_is_in_the_template_and_the_registry() {
 fn every_http_function_main_serves_its_registered_handler() {
     for f in HTTP_FUNCTIONS {
         let main = fs::read_to_string(repo_root().join(format!("functions/{}/src/main.rs", f.name))).expect("main.rs");
-        assert!(main.contains(&format!("serve_http({}::new)", f.handler)), "functions/{} must serve {}", f.name, f.handler);
+        assert!(
+            main.contains(&format!("serve_http({}::new)", f.handler)),
+            "functions/{} must serve {}",
+            f.name,
+            f.handler
+        );
     }
 }
 
@@ -57,7 +65,9 @@ fn the_openapi_document_lists_exactly_the_template_routes() {
     let mut documented = BTreeSet::new();
     for (path, ops) in doc["paths"].as_mapping().expect("paths") {
         for (method, _) in ops.as_mapping().expect("operations") {
-            let (Some(path), Some(method)) = (path.as_str(), method.as_str()) else { continue };
+            let (Some(path), Some(method)) = (path.as_str(), method.as_str()) else {
+                continue;
+            };
             if ["get", "post", "put", "patch", "delete"].contains(&method) {
                 documented.insert(format!("{} {path}", method.to_uppercase()));
             }
@@ -78,8 +88,14 @@ async fn a_route_without_handler_or_a_handler_without_route_stops_the_gateway() 
     let err = bind_routes(&Template::parse(&extra).expect("parses"), &app.stack.deps).err();
     assert!(matches!(err, Some(StackError::NoHandler { .. })), "{err:?}");
 
-    let missing = text.replace("            Path: /spaces/{spaceId}/members\n            Method: GET", "            Path: /x\n            Method: GET");
+    let missing = text.replace(
+        "            Path: /spaces/{spaceId}/members\n            Method: GET",
+        "            Path: /x\n            Method: GET",
+    );
     let renamed = missing.replace("CodeUri: functions/list-members", "CodeUri: functions/renamed");
     let err = bind_routes(&Template::parse(&renamed).expect("parses"), &app.stack.deps).err();
-    assert!(matches!(err, Some(StackError::NoRoute(_)) | Some(StackError::NoHandler { .. })), "{err:?}");
+    assert!(
+        matches!(err, Some(StackError::NoRoute(_)) | Some(StackError::NoHandler { .. })),
+        "{err:?}"
+    );
 }

@@ -13,7 +13,8 @@ async fn every_sample_event_drives_its_handler_to_success() {
     for route in template.routes().expect("routes") {
         let world = World::new(&app).await;
         let path = repo_root().join(format!("events/{}.json", route.function));
-        let mut event: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).expect("event")).expect("json");
+        let mut event: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&path).expect("event")).expect("json");
         event["headers"]["authorization"] = format!("Bearer {}", world.host.token).into();
         if let Some(params) = event["pathParameters"].as_object_mut() {
             if params.contains_key("spaceId") {
@@ -32,6 +33,12 @@ async fn every_sample_event_drives_its_handler_to_success() {
         let request = lambda_http::request::from_str(&event.to_string()).expect("lambda_http reads the event");
         let handler = (http_function(&route.function).expect("handler").build)(&app.stack.deps);
         let response = dispatch(handler.as_ref(), request).await;
-        assert!(response.status().is_success(), "{}: {} {:?}", route.function, response.status(), response.body());
+        assert!(
+            response.status().is_success(),
+            "{}: {} {:?}",
+            route.function,
+            response.status(),
+            response.body()
+        );
     }
 }

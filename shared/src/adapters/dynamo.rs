@@ -98,11 +98,17 @@ fn start_key(start: Option<PageKey>, attr: &str, expected: &str) -> Result<Optio
 }
 
 fn page_key(last: Option<&Item>) -> Option<PageKey> {
-    last.map(|item| item.iter().filter_map(|(k, v)| v.as_s().ok().map(|v| (k.clone(), v.clone()))).collect())
+    last.map(|item| {
+        item.iter()
+            .filter_map(|(k, v)| v.as_s().ok().map(|v| (k.clone(), v.clone())))
+            .collect()
+    })
 }
 
 /// Which items of a cancelled transaction failed their condition.
-fn cancelled_indexes<E>(err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, E>) -> Option<Vec<usize>> {
+fn cancelled_indexes<E>(
+    err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, E>,
+) -> Option<Vec<usize>> {
     use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
     match err.as_service_error() {
         Some(TransactWriteItemsError::TransactionCanceledException(e)) => Some(
@@ -119,7 +125,10 @@ fn cancelled_indexes<E>(err: &SdkError<aws_sdk_dynamodb::operation::transact_wri
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self {
+            client,
+            table: table.into(),
+        }
     }
 
     fn put(&self, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
@@ -132,16 +141,22 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
-    async fn transact(
-        &self,
-        items: Vec<TransactWriteItem>,
-        conditions: &[&'static str],
-    ) -> Result<(), StoreError> {
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+    async fn transact(&self, items: Vec<TransactWriteItem>, conditions: &[&'static str]) -> Result<(), StoreError> {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(err) => match cancelled_indexes(&err) {
                 Some(failed) if !failed.is_empty() => {
-                    let what = failed.first().and_then(|i| conditions.get(*i)).copied().unwrap_or("item");
+                    let what = failed
+                        .first()
+                        .and_then(|i| conditions.get(*i))
+                        .copied()
+                        .unwrap_or("item");
                     Err(StoreError::Condition(what))
                 }
                 _ => Err(backend(err)),
@@ -154,7 +169,11 @@ impl DynamoStore {
         let mut out = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(100) {
             let mut pending = Some(
-                KeysAndAttributes::builder().set_keys(Some(chunk.to_vec())).consistent_read(consistent).build().map_err(backend)?,
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(consistent)
+                    .build()
+                    .map_err(backend)?,
             );
             let mut attempts = 0;
             while let Some(request) = pending.take() {
@@ -169,7 +188,10 @@ impl DynamoStore {
                 if let Some(mut responses) = resp.responses {
                     out.extend(responses.remove(&self.table).unwrap_or_default());
                 }
-                pending = resp.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys.is_empty());
+                pending = resp
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .filter(|k| !k.keys.is_empty());
                 if pending.is_some() {
                     if attempts >= 8 {
                         return Err(StoreError::backend("batch get left keys unprocessed after 8 attempts"));
@@ -204,10 +226,15 @@ impl DynamoStore {
                     .send()
                     .await
                     .map_err(backend)?;
-                pending = resp.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
+                pending = resp
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.table))
+                    .unwrap_or_default();
                 if !pending.is_empty() {
                     if attempts >= 8 {
-                        return Err(StoreError::backend("batch write left items unprocessed after 8 attempts"));
+                        return Err(StoreError::backend(
+                            "batch write left items unprocessed after 8 attempts",
+                        ));
                     }
                     tokio::time::sleep(std::time::Duration::from_millis(20 << attempts)).await;
                 }
@@ -217,7 +244,14 @@ impl DynamoStore {
     }
 
     fn space_item(&self, space: &Space) -> Result<Item, StoreError> {
-        to_item(space, &[(PK, keys::space(&space.space_id)), (SK, keys::META.to_owned()), ("type", "Space".into())])
+        to_item(
+            space,
+            &[
+                (PK, keys::space(&space.space_id)),
+                (SK, keys::META.to_owned()),
+                ("type", "Space".into()),
+            ],
+        )
     }
 
     fn membership_item(&self, m: &Membership) -> Result<Item, StoreError> {
@@ -237,8 +271,14 @@ impl DynamoStore {
 #[async_trait]
 impl UserStore for DynamoStore {
     async fn create_user(&self, user: &User, personal: &Space) -> Result<(), StoreError> {
-        let user_item =
-            to_item(user, &[(PK, keys::user(&user.user_id)), (SK, keys::PROFILE.to_owned()), ("type", "User".into())])?;
+        let user_item = to_item(
+            user,
+            &[
+                (PK, keys::user(&user.user_id)),
+                (SK, keys::PROFILE.to_owned()),
+                ("type", "User".into()),
+            ],
+        )?;
         let email_item = HashMap::from([
             (PK.to_owned(), s(keys::email(&user.email))),
             (SK.to_owned(), s(keys::EMAIL)),
@@ -281,7 +321,10 @@ impl UserStore for DynamoStore {
         let mut unique: Vec<&UserId> = ids.iter().collect();
         unique.sort();
         unique.dedup();
-        let keys = unique.into_iter().map(|id| key(keys::user(id), keys::PROFILE)).collect();
+        let keys = unique
+            .into_iter()
+            .map(|id| key(keys::user(id), keys::PROFILE))
+            .collect();
         self.batch_get(keys, false).await?.into_iter().map(from_item).collect()
     }
 
@@ -294,7 +337,12 @@ impl UserStore for DynamoStore {
             .send()
             .await
             .map_err(backend)?;
-        let Some(user_id) = resp.item.as_ref().and_then(|i| i.get("userId")).and_then(|v| v.as_s().ok()) else {
+        let Some(user_id) = resp
+            .item
+            .as_ref()
+            .and_then(|i| i.get("userId"))
+            .and_then(|v| v.as_s().ok())
+        else {
             return Ok(None);
         };
         let user_id: UserId = user_id.parse().map_err(backend)?;
@@ -307,7 +355,10 @@ impl SpaceStore for DynamoStore {
     async fn create_space(&self, space: &Space, host: &Membership) -> Result<(), StoreError> {
         let not_exists = Some("attribute_not_exists(PK)");
         self.transact(
-            vec![self.put(self.space_item(space)?, not_exists)?, self.put(self.membership_item(host)?, not_exists)?],
+            vec![
+                self.put(self.space_item(space)?, not_exists)?,
+                self.put(self.membership_item(host)?, not_exists)?,
+            ],
             &["space", "membership"],
         )
         .await
@@ -315,7 +366,13 @@ impl SpaceStore for DynamoStore {
 
     async fn space_access(&self, space: &SpaceId, user: &UserId) -> Result<Option<SpaceAccess>, StoreError> {
         let items = self
-            .batch_get(vec![key(keys::space(space), keys::META), key(keys::space(space), keys::member(user))], true)
+            .batch_get(
+                vec![
+                    key(keys::space(space), keys::META),
+                    key(keys::space(space), keys::member(user)),
+                ],
+                true,
+            )
             .await?;
         let mut found_space = None;
         let mut membership = None;
@@ -350,8 +407,16 @@ impl SpaceStore for DynamoStore {
             .await
             .map_err(backend)?;
         let next = page_key(resp.last_evaluated_key.as_ref());
-        let memberships: Vec<Membership> = resp.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
-        let space_keys = memberships.iter().map(|m| key(keys::space(&m.space_id), keys::META)).collect();
+        let memberships: Vec<Membership> = resp
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        let space_keys = memberships
+            .iter()
+            .map(|m| key(keys::space(&m.space_id), keys::META))
+            .collect();
         let mut spaces: HashMap<SpaceId, Space> = self
             .batch_get(space_keys, false)
             .await?
@@ -378,19 +443,27 @@ impl SpaceStore for DynamoStore {
             .return_values(ReturnValue::AllNew);
         if let Some(name) = &patch.name {
             sets.push("#name = :name".to_owned());
-            req = req.expression_attribute_names("#name", "name").expression_attribute_values(":name", s(name.as_str()));
+            req = req
+                .expression_attribute_names("#name", "name")
+                .expression_attribute_values(":name", s(name.as_str()));
         }
         if let Some(description) = &patch.description {
             sets.push("description = :description".to_owned());
             req = req.expression_attribute_values(":description", s(description.as_str()));
         }
-        let resp = req.update_expression(format!("SET {}", sets.join(", "))).send().await.map_err(|e| {
-            if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) {
-                StoreError::Condition("space")
-            } else {
-                backend(e)
-            }
-        })?;
+        let resp = req
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception())
+                {
+                    StoreError::Condition("space")
+                } else {
+                    backend(e)
+                }
+            })?;
         from_item(resp.attributes.unwrap_or_default())
     }
 
@@ -407,7 +480,9 @@ impl SpaceStore for DynamoStore {
             .send()
             .await
             .map_err(|e| {
-                if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) {
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception())
+                {
                     StoreError::Condition("space")
                 } else {
                     backend(e)
@@ -471,7 +546,12 @@ impl SpaceStore for DynamoStore {
             .await
             .map_err(backend)?;
         let next = page_key(resp.last_evaluated_key.as_ref());
-        let items = resp.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
+        let items = resp
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
         Ok(Page { items, next })
     }
 
@@ -512,7 +592,10 @@ impl SpaceStore for DynamoStore {
             .build()
             .map_err(backend)?;
         self.transact(
-            vec![TransactWriteItem::builder().delete(delete).build(), TransactWriteItem::builder().update(count).build()],
+            vec![
+                TransactWriteItem::builder().delete(delete).build(),
+                TransactWriteItem::builder().update(count).build(),
+            ],
             &["membership", "space"],
         )
         .await

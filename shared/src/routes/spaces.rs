@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use ::http::StatusCode;
+use async_trait::async_trait;
 use lambda_http::{Body, Response};
 use serde::{Deserialize, Serialize};
 
@@ -65,7 +65,10 @@ struct Ctx {
 
 impl Ctx {
     fn new(d: &Deps) -> Self {
-        Self { auth: d.verifier(), spaces: d.spaces() }
+        Self {
+            auth: d.verifier(),
+            spaces: d.spaces(),
+        }
     }
 }
 
@@ -169,10 +172,16 @@ impl Handler for UpdateSpace {
         let space_id: SpaceId = req.path("spaceId")?;
         let changes: SpaceChanges = req.json(DEFAULT_MAX_BODY)?;
         if changes.name.is_none() && changes.description.is_none() {
-            return Err(ApiError::unprocessable("empty_patch", "give a name, a description or both"));
+            return Err(ApiError::unprocessable(
+                "empty_patch",
+                "give a name, a description or both",
+            ));
         }
         let member = require_host(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
-        let patch = SpacePatch { name: changes.name, description: changes.description };
+        let patch = SpacePatch {
+            name: changes.name,
+            description: changes.description,
+        };
         let space = match self.0.spaces.update_space(&space_id, &patch, &now_rfc3339()).await {
             Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("space")),
             other => other?,
@@ -202,7 +211,10 @@ impl Handler for DeleteSpace {
         }
         let member = require_host(access)?;
         if member.space.personal {
-            return Err(ApiError::conflict("personal_space", "the personal space cannot be deleted"));
+            return Err(ApiError::conflict(
+                "personal_space",
+                "the personal space cannot be deleted",
+            ));
         }
         match self.0.spaces.delete_space(&space_id).await {
             Ok(()) | Err(StoreError::Condition(_)) => http::no_content(),

@@ -1,0 +1,33 @@
+# The two commands of the README: `make dev` (the local stack) and `make test` (the whole suite).
+SHELL := /bin/bash
+CARGO ?= cargo
+export VIVID_PORT ?= 3000
+
+.PHONY: dev test venv lint fmt check build clean-target
+
+venv:
+	@scripts/venv.sh
+
+## make dev: the local stack on 127.0.0.1:$(VIVID_PORT) (gateway + emulator); Ctrl-C stops it.
+dev: venv
+	$(CARGO) run --quiet -p vivid-local
+
+## make test: format, lints, template lint and every test against a fresh emulator.
+# cargo-nextest when present (one summary line, tests in parallel processes), else cargo test.
+test: venv lint
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+	  scripts/with-moto.sh $(CARGO) nextest run --workspace --no-fail-fast --failure-output final; \
+	else \
+	  scripts/with-moto.sh $(CARGO) test --workspace --all-targets --no-fail-fast; \
+	fi
+
+lint: venv
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	.venv/bin/cfn-lint template.yaml
+
+fmt:
+	$(CARGO) fmt --all
+
+build:
+	$(CARGO) build --workspace
