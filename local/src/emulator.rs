@@ -32,9 +32,7 @@ pub fn free_port() -> std::io::Result<u16> {
 
 /// Where `make venv` installs moto, under the repository root; `VIVID_MOTO_SERVER` overrides.
 pub fn moto_server_path(repo_root: &Path) -> PathBuf {
-    std::env::var_os("VIVID_MOTO_SERVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root.join(".venv/bin/moto_server"))
+    std::env::var_os("VIVID_MOTO_SERVER").map(PathBuf::from).unwrap_or_else(|| repo_root.join(".venv/bin/moto_server"))
 }
 
 impl Moto {
@@ -52,10 +50,7 @@ impl Moto {
             .spawn()?;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         wait_for(addr).await?;
-        Ok(Self {
-            child,
-            endpoint: format!("http://{addr}"),
-        })
+        Ok(Self { child, endpoint: format!("http://{addr}") })
     }
 
     pub async fn stop(mut self) {

@@ -74,8 +74,7 @@ pub async fn serve(State(state): State<Arc<GatewayState>>, req: axum::extract::R
 fn message(status: StatusCode, text: &str) -> AxumResponse {
     let mut resp = AxumResponse::new(AxumBody::from(json!({ "message": text }).to_string()));
     *resp.status_mut() = status;
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp
 }
 
@@ -112,11 +111,8 @@ pub fn event_v2(route: &Route, parts: &http::request::Parts, body: &[u8], params
     let mut query: BTreeMap<String, String> = BTreeMap::new();
     for pair in raw_query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let decode = |s: &str| {
-            percent_encoding::percent_decode_str(&s.replace('+', " "))
-                .decode_utf8_lossy()
-                .into_owned()
-        };
+        let decode =
+            |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
         query
             .entry(decode(k))
             .and_modify(|e| {

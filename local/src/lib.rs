@@ -3,6 +3,7 @@
 
 pub mod emulator;
 pub mod gateway;
+pub mod google;
 pub mod local_routes;
 pub mod stack;
 pub mod template;

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::google::GoogleStandIn;
 use axum::{body::Body, response::Response};
 use http::{StatusCode, header};
 use serde_json::json;
@@ -16,15 +17,33 @@ use vivid_shared::{
 pub struct LocalRoutes {
     pub users: Arc<dyn UserStore>,
     pub issuer: Arc<TokenIssuer>,
+    pub google: Arc<GoogleStandIn>,
+}
+
+fn query_param(query: &str, name: &str) -> Option<String> {
+    query
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| percent_encoding::percent_decode_str(&v.replace('+', " ")).decode_utf8_lossy().into_owned())
+}
+
+/// Where the local Google sign-in lands: shows the access token from the URL fragment.
+fn signed_in_page() -> Response {
+    let html = r#"<!doctype html><html><head><title>VIVID local: signed in</title></head><body>
+<h1>Signed in</h1><p>Access token (from the URL fragment; the refresh token is in an HttpOnly cookie):</p>
+<pre id="t"></pre>
+<script>document.getElementById('t').textContent = new URLSearchParams(location.hash.slice(1)).get('accessToken') || location.hash;</script>
+</body></html>"#;
+    let mut resp = Response::new(Body::from(html));
+    resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/html; charset=utf-8"));
+    resp
 }
 
 fn reply(status: StatusCode, body: serde_json::Value) -> Response {
     let mut resp = Response::new(Body::from(body.to_string()));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json"),
-    );
+    resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
     resp
 }
 
@@ -32,23 +51,30 @@ impl LocalRoutes {
     pub async fn serve(&self, parts: &http::request::Parts, _body: &[u8]) -> Response {
         match (parts.method.as_str(), parts.uri.path()) {
             ("GET", "/_local/token") => self.token(parts.uri.query().unwrap_or("")).await,
+            ("GET", "/_local/idp/id-token") => self.id_token(parts.uri.query().unwrap_or("")),
+            ("GET", "/_local/signed-in") => signed_in_page(),
             _ => reply(StatusCode::NOT_FOUND, json!({ "message": "Not Found" })),
         }
+    }
+
+    /// `GET /_local/idp/id-token?email=..&name=..`: an ID token the Google stand-in signed, for
+    /// `POST /auth/google` from scripts.
+    fn id_token(&self, query: &str) -> Response {
+        let Some(email) = query_param(query, "email") else {
+            return reply(StatusCode::BAD_REQUEST, json!({ "message": "give ?email=<address>" }));
+        };
+        let name = query_param(query, "name").unwrap_or_else(|| email.clone());
+        let token = self.google.id_token(&self.google.claims_for(&email, &name));
+        reply(StatusCode::OK, json!({ "idToken": token }))
     }
 
     /// `GET /_local/token?email=..&name=..`: signs the user up on first use and returns an
     /// access token, for scripted clients and `curl`.
     async fn token(&self, query: &str) -> Response {
         let param = |name: &str| {
-            query
-                .split('&')
-                .filter_map(|p| p.split_once('='))
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| {
-                    percent_encoding::percent_decode_str(&v.replace('+', " "))
-                        .decode_utf8_lossy()
-                        .into_owned()
-                })
+            query.split('&').filter_map(|p| p.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| {
+                percent_encoding::percent_decode_str(&v.replace('+', " ")).decode_utf8_lossy().into_owned()
+            })
         };
         let Some(Ok(email)) = param("email").map(|e| e.parse::<Email>()) else {
             return reply(StatusCode::BAD_REQUEST, json!({ "message": "give ?email=<address>" }));
@@ -71,14 +97,12 @@ impl LocalRoutes {
             return Ok(user);
         }
         let (user, personal) = User::sign_up(email.clone(), name, None, &now_rfc3339());
-        match self.users.create_user(&user, &personal).await {
+        match self.users.create_user(&user, &personal, None).await {
             Ok(()) => Ok(user),
             // Two first calls raced: the other one won.
-            Err(StoreError::Condition(_)) => self
-                .users
-                .find_user_by_email(&email)
-                .await?
-                .ok_or(StoreError::Condition("email")),
+            Err(StoreError::Condition(_)) => {
+                self.users.find_user_by_email(&email).await?.ok_or(StoreError::Condition("email"))
+            }
             Err(e) => Err(e),
         }
     }

@@ -12,11 +12,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     vivid_shared::telemetry::init();
     let cwd = std::env::current_dir()?;
     let root = find_repo_root(&cwd).ok_or("run vivid-local inside the repository (no template.yaml found)")?;
-    let port: u16 = std::env::var("VIVID_PORT")
-        .ok()
-        .map(|p| p.parse())
-        .transpose()?
-        .unwrap_or(3000);
+    let port: u16 = std::env::var("VIVID_PORT").ok().map(|p| p.parse()).transpose()?.unwrap_or(3000);
 
     let (moto, endpoint) = match std::env::var("VIVID_AWS_ENDPOINT") {
         Ok(endpoint) => (None, endpoint),

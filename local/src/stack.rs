@@ -17,12 +17,15 @@ use aws_sdk_dynamodb::{
 use tokio::{net::TcpListener, task::JoinHandle};
 use vivid_shared::{
     auth::{TokenAudience, TokenIssuer},
+    google::GoogleSettings,
     routes::http_function,
+    runtime::WebSettings,
     runtime::{Deps, Settings},
 };
 
 use crate::{
     gateway::{BoundRoute, GatewayState, serve},
+    google::GoogleStandIn,
     local_routes::LocalRoutes,
     template::{TableDef, Template, TemplateError},
 };
@@ -53,10 +56,7 @@ impl DevKeys {
     pub fn generate() -> Result<Self, StackError> {
         let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
             .map_err(|e| StackError::Config(e.to_string()))?;
-        Ok(Self {
-            private_pem: pair.serialize_pem(),
-            public_pem: pair.public_key_pem(),
-        })
+        Ok(Self { private_pem: pair.serialize_pem(), public_pem: pair.public_key_pem() })
     }
 }
 
@@ -75,6 +75,7 @@ pub struct Stack {
     pub keys: DevKeys,
     pub issuer: Arc<TokenIssuer>,
     pub deps: Arc<Deps>,
+    pub google: Arc<GoogleStandIn>,
     server: JoinHandle<()>,
 }
 
@@ -96,29 +97,42 @@ pub async fn emulator_sdk_config(endpoint: &str) -> aws_config::SdkConfig {
 
 pub const LOCAL_ISSUER: &str = "https://vivid.local";
 pub const LOCAL_AUDIENCE: &str = "vivid-local";
+/// A front end run next to the stack (a dev server) may be returned to after sign-in.
+pub const LOCAL_FRONTEND_ORIGIN: &str = "http://localhost:5173";
 
 impl Stack {
     pub async fn start(cfg: StackConfig) -> Result<Self, StackError> {
         let template = Template::load(&cfg.template)?;
         let sdk = emulator_sdk_config(&cfg.aws_endpoint).await;
-        create_table(
-            &aws_sdk_dynamodb::Client::new(&sdk),
-            &template.table()?,
-            &cfg.table_name,
-        )
-        .await?;
+        create_table(&aws_sdk_dynamodb::Client::new(&sdk), &template.table()?, &cfg.table_name).await?;
+
+        // Bind first: the Google redirect URI and the front end live on the gateway's address.
+        let listener = TcpListener::bind(cfg.bind).await?;
+        let addr = listener.local_addr()?;
+        let base = format!("http://{addr}");
+        let google = Arc::new(GoogleStandIn::start(SocketAddr::from(([127, 0, 0, 1], 0))).await?);
 
         let keys = DevKeys::generate()?;
-        let audience = TokenAudience {
-            issuer: LOCAL_ISSUER.to_owned(),
-            audience: LOCAL_AUDIENCE.to_owned(),
-        };
+        let audience = TokenAudience { issuer: LOCAL_ISSUER.to_owned(), audience: LOCAL_AUDIENCE.to_owned() };
         let issuer = TokenIssuer::from_private_pem(keys.private_pem.as_bytes(), audience.clone())
             .map_err(|e| StackError::Config(e.to_string()))?;
         let settings = Settings {
             table_name: cfg.table_name.clone(),
             jwt_public_key: keys.public_pem.clone(),
+            jwt_private_key: Some(keys.private_pem.clone()),
             token_audience: audience,
+            google: Some(GoogleSettings {
+                client_id: google.client_id.clone(),
+                client_secret: google.client_secret.clone(),
+                authorize_url: google.authorize_url(),
+                token_url: google.token_url(),
+                jwks_url: google.jwks_url(),
+                redirect_uri: format!("{base}/auth/google/callback"),
+            }),
+            web: Some(WebSettings {
+                frontend_url: format!("{base}/_local/signed-in"),
+                allowed_return_origins: vec![base.clone(), LOCAL_FRONTEND_ORIGIN.to_owned()],
+            }),
         };
         let deps = Arc::new(Deps::new(&sdk, &settings).map_err(|e| StackError::Config(e.to_string()))?);
 
@@ -126,28 +140,15 @@ impl Stack {
         let issuer = Arc::new(issuer);
         let state = Arc::new(GatewayState {
             routes,
-            local: LocalRoutes {
-                users: deps.users(),
-                issuer: Arc::clone(&issuer),
-            },
+            local: LocalRoutes { users: deps.users(), issuer: Arc::clone(&issuer), google: Arc::clone(&google) },
         });
-        let listener = TcpListener::bind(cfg.bind).await?;
-        let addr = listener.local_addr()?;
         let app = axum::Router::new().fallback(serve).with_state(state);
         let server = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!(error = %e, "gateway stopped");
             }
         });
-        Ok(Self {
-            addr,
-            sdk,
-            settings,
-            keys,
-            issuer,
-            deps,
-            server,
-        })
+        Ok(Self { addr, sdk, settings, keys, issuer, deps, google, server })
     }
 }
 
@@ -163,14 +164,10 @@ pub fn bind_routes(template: &Template, deps: &Deps) -> Result<Vec<BoundRoute>, 
     routes
         .into_iter()
         .map(|r| {
-            let f = http_function(&r.function).ok_or_else(|| StackError::NoHandler {
-                route: r.key(),
-                function: r.function.clone(),
-            })?;
-            Ok(BoundRoute {
-                handler: (f.build)(deps),
-                route: r,
-            })
+            let f = http_function(&r.function)
+                .ok_or_else(|| StackError::NoHandler { route: r.key(), function: r.function.clone() })?;
+            let handler = (f.build)(deps).map_err(|e| StackError::Config(format!("{}: {e}", r.function)))?;
+            Ok(BoundRoute { handler, route: r })
         })
         .collect()
 }
@@ -185,10 +182,7 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, def: &TableDef, nam
             .build()
             .map_err(|e| err(&e))
     };
-    let mut req = client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest);
+    let mut req = client.create_table().table_name(name).billing_mode(BillingMode::PayPerRequest);
     for (attr, kind) in &def.attributes {
         req = req.attribute_definitions(
             AttributeDefinition::builder()
@@ -202,11 +196,9 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, def: &TableDef, nam
         req = req.key_schema(key(k)?);
     }
     for index in &def.indexes {
-        let mut gsi = GlobalSecondaryIndex::builder().index_name(&index.name).projection(
-            Projection::builder()
-                .projection_type(ProjectionType::from(index.projection.as_str()))
-                .build(),
-        );
+        let mut gsi = GlobalSecondaryIndex::builder()
+            .index_name(&index.name)
+            .projection(Projection::builder().projection_type(ProjectionType::from(index.projection.as_str())).build());
         for k in &index.keys {
             gsi = gsi.key_schema(key(k)?);
         }
@@ -222,11 +214,7 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, def: &TableDef, nam
             .update_time_to_live()
             .table_name(name)
             .time_to_live_specification(
-                TimeToLiveSpecification::builder()
-                    .attribute_name(attr)
-                    .enabled(true)
-                    .build()
-                    .map_err(|e| err(&e))?,
+                TimeToLiveSpecification::builder().attribute_name(attr).enabled(true).build().map_err(|e| err(&e))?,
             )
             .send()
             .await
@@ -237,8 +225,5 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, def: &TableDef, nam
 
 /// The repository root, for the binary (its working directory or above) and the tests.
 pub fn find_repo_root(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .find(|dir| dir.join("template.yaml").is_file())
-        .map(Path::to_path_buf)
+    start.ancestors().find(|dir| dir.join("template.yaml").is_file()).map(Path::to_path_buf)
 }

@@ -84,9 +84,7 @@ fn key_defs(v: Option<&Value>) -> Result<Vec<KeyDef>, TemplateError> {
         .iter()
         .map(|k| {
             Ok(KeyDef {
-                name: str_at(k, "AttributeName")
-                    .ok_or_else(|| shape("AttributeName missing"))?
-                    .to_owned(),
+                name: str_at(k, "AttributeName").ok_or_else(|| shape("AttributeName missing"))?.to_owned(),
                 kind: str_at(k, "KeyType").ok_or_else(|| shape("KeyType missing"))?.to_owned(),
             })
         })
@@ -99,9 +97,7 @@ impl Template {
     }
 
     pub fn parse(text: &str) -> Result<Self, TemplateError> {
-        Ok(Self {
-            root: serde_yaml::from_str(text)?,
-        })
+        Ok(Self { root: serde_yaml::from_str(text)? })
     }
 
     fn resources(&self) -> impl Iterator<Item = (&str, &Value)> {
@@ -121,19 +117,13 @@ impl Template {
     pub fn functions(&self) -> Result<Vec<Function>, TemplateError> {
         self.resources_of_type("AWS::Serverless::Function")
             .map(|(id, res)| {
-                let props = res
-                    .get("Properties")
-                    .ok_or_else(|| shape(format!("{id}: no Properties")))?;
+                let props = res.get("Properties").ok_or_else(|| shape(format!("{id}: no Properties")))?;
                 let code_uri = str_at(props, "CodeUri").ok_or_else(|| shape(format!("{id}: no CodeUri")))?;
                 let name = code_uri
                     .trim_end_matches('/')
                     .strip_prefix("functions/")
                     .ok_or_else(|| shape(format!("{id}: CodeUri must be functions/<name>")))?;
-                Ok(Function {
-                    logical_id: id.to_owned(),
-                    name: name.to_owned(),
-                    resource: res.clone(),
-                })
+                Ok(Function { logical_id: id.to_owned(), name: name.to_owned(), resource: res.clone() })
             })
             .collect()
     }
@@ -142,18 +132,13 @@ impl Template {
     pub fn routes(&self) -> Result<Vec<Route>, TemplateError> {
         let mut routes = Vec::new();
         for f in self.functions()? {
-            let events = f
-                .resource
-                .get("Properties")
-                .and_then(|p| p.get("Events"))
-                .and_then(Value::as_mapping);
+            let events = f.resource.get("Properties").and_then(|p| p.get("Events")).and_then(Value::as_mapping);
             for (_, event) in events.into_iter().flat_map(|m| m.iter()) {
                 if str_at(event, "Type") != Some("HttpApi") {
                     continue;
                 }
-                let props = event
-                    .get("Properties")
-                    .ok_or_else(|| shape(format!("{}: event without Properties", f.name)))?;
+                let props =
+                    event.get("Properties").ok_or_else(|| shape(format!("{}: event without Properties", f.name)))?;
                 let path =
                     str_at(props, "Path").ok_or_else(|| shape(format!("{}: HttpApi event without Path", f.name)))?;
                 let method = str_at(props, "Method")
@@ -184,12 +169,8 @@ impl Template {
             .iter()
             .map(|a| {
                 Ok((
-                    str_at(a, "AttributeName")
-                        .ok_or_else(|| shape("AttributeName missing"))?
-                        .to_owned(),
-                    str_at(a, "AttributeType")
-                        .ok_or_else(|| shape("AttributeType missing"))?
-                        .to_owned(),
+                    str_at(a, "AttributeName").ok_or_else(|| shape("AttributeName missing"))?.to_owned(),
+                    str_at(a, "AttributeType").ok_or_else(|| shape("AttributeType missing"))?.to_owned(),
                 ))
             })
             .collect::<Result<_, TemplateError>>()?;
@@ -201,9 +182,7 @@ impl Template {
             .flatten()
             .map(|i| {
                 Ok(IndexDef {
-                    name: str_at(i, "IndexName")
-                        .ok_or_else(|| shape("IndexName missing"))?
-                        .to_owned(),
+                    name: str_at(i, "IndexName").ok_or_else(|| shape("IndexName missing"))?.to_owned(),
                     keys: key_defs(i.get("KeySchema"))?,
                     projection: i
                         .get("Projection")
@@ -218,13 +197,7 @@ impl Template {
             .filter(|t| t.get("Enabled").and_then(Value::as_bool) == Some(true))
             .and_then(|t| str_at(t, "AttributeName"))
             .map(str::to_owned);
-        Ok(TableDef {
-            logical_id: id.to_owned(),
-            attributes,
-            keys,
-            indexes,
-            ttl_attribute,
-        })
+        Ok(TableDef { logical_id: id.to_owned(), attributes, keys, indexes, ttl_attribute })
     }
 
     pub fn root(&self) -> &Value {

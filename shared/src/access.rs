@@ -22,10 +22,9 @@ impl Member {
 /// exactly as for a space that does not exist or is being deleted.
 pub fn require_member(access: Option<SpaceAccess>) -> Result<Member, ApiError> {
     match access {
-        Some(SpaceAccess {
-            space,
-            membership: Some(membership),
-        }) if !space.deleting => Ok(Member { space, membership }),
+        Some(SpaceAccess { space, membership: Some(membership) }) if !space.deleting => {
+            Ok(Member { space, membership })
+        }
         _ => Err(ApiError::NotFound("space")),
     }
 }
@@ -62,24 +61,15 @@ mod tests {
     #[test]
     fn strangers_and_deleted_spaces_are_not_found() {
         assert!(matches!(require_member(None), Err(ApiError::NotFound(_))));
-        assert!(matches!(
-            require_member(access(None, false)),
-            Err(ApiError::NotFound(_))
-        ));
-        assert!(matches!(
-            require_member(access(Some(Role::Host), true)),
-            Err(ApiError::NotFound(_))
-        ));
+        assert!(matches!(require_member(access(None, false)), Err(ApiError::NotFound(_))));
+        assert!(matches!(require_member(access(Some(Role::Host), true)), Err(ApiError::NotFound(_))));
         assert!(matches!(require_host(access(None, false)), Err(ApiError::NotFound(_))));
     }
 
     #[test]
     fn participants_are_members_but_not_hosts() {
         assert!(require_member(access(Some(Role::Participant), false)).is_ok());
-        assert!(matches!(
-            require_host(access(Some(Role::Participant), false)),
-            Err(ApiError::Forbidden { .. })
-        ));
+        assert!(matches!(require_host(access(Some(Role::Participant), false)), Err(ApiError::Forbidden { .. })));
         assert!(require_host(access(Some(Role::Host), false)).is_ok());
     }
 }

@@ -76,14 +76,8 @@ impl TokenVerifier {
             tracing::debug!(typ = %claims.typ, "token of the wrong type presented as access token");
             return Err(invalid);
         }
-        let user_id = claims
-            .sub
-            .parse::<UserId>()
-            .map_err(|_| ApiError::Unauthenticated("malformed subject"))?;
-        let email = claims
-            .email
-            .parse::<Email>()
-            .map_err(|_| ApiError::Unauthenticated("malformed email claim"))?;
+        let user_id = claims.sub.parse::<UserId>().map_err(|_| ApiError::Unauthenticated("malformed subject"))?;
+        let email = claims.email.parse::<Email>().map_err(|_| ApiError::Unauthenticated("malformed email claim"))?;
         Ok(Caller { user_id, email })
     }
 }
@@ -138,8 +132,5 @@ impl TokenIssuer {
 }
 
 pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
 }

@@ -26,10 +26,7 @@ pub struct Cursor;
 
 impl Cursor {
     pub fn encode(key: &PageKey, binding: &str) -> String {
-        let wire = Wire {
-            b: digest(binding),
-            k: key.clone(),
-        };
+        let wire = Wire { b: digest(binding), k: key.clone() };
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(&wire).unwrap_or_default())
     }
 
@@ -70,10 +67,7 @@ pub struct ListBody<T: Serialize> {
 
 impl<T: Serialize> ListBody<T> {
     pub fn new(items: Vec<T>, next: Option<&PageKey>, binding: &str) -> Self {
-        Self {
-            items,
-            next_cursor: next.map(|k| Cursor::encode(k, binding)),
-        }
+        Self { items, next_cursor: next.map(|k| Cursor::encode(k, binding)) }
     }
 }
 

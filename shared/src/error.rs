@@ -37,6 +37,9 @@ pub enum ApiError {
     /// 422: well-formed JSON that breaks a rule (missing field, unknown field, over-long string...).
     #[error("{detail}")]
     Unprocessable { code: &'static str, detail: String },
+    /// 502: a third party (Google, Webex) failed or answered something unreadable.
+    #[error("{detail}")]
+    Upstream { code: &'static str, detail: String },
     /// 500: anything unexpected. The cause is logged, never shown.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -58,28 +61,19 @@ pub struct Problem {
 
 impl ApiError {
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::BadRequest {
-            code,
-            detail: detail.into(),
-        }
+        Self::BadRequest { code, detail: detail.into() }
     }
     pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Forbidden {
-            code,
-            detail: detail.into(),
-        }
+        Self::Forbidden { code, detail: detail.into() }
     }
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Conflict {
-            code,
-            detail: detail.into(),
-        }
+        Self::Conflict { code, detail: detail.into() }
     }
     pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Unprocessable {
-            code,
-            detail: detail.into(),
-        }
+        Self::Unprocessable { code, detail: detail.into() }
+    }
+    pub fn upstream(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Upstream { code, detail: detail.into() }
     }
     pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self::Internal(cause.into())
@@ -97,6 +91,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Upstream { .. } => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -106,7 +101,8 @@ impl ApiError {
             Self::BadRequest { code, .. }
             | Self::Forbidden { code, .. }
             | Self::Conflict { code, .. }
-            | Self::Unprocessable { code, .. } => code,
+            | Self::Unprocessable { code, .. }
+            | Self::Upstream { code, .. } => code,
             Self::Unauthenticated(_) => "unauthenticated",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",

@@ -63,8 +63,7 @@ impl ApiRequest {
         let raw = params
             .and_then(|p| p.first(name))
             .ok_or_else(|| ApiError::bad_request("missing_parameter", format!("path parameter {name} is missing")))?;
-        raw.parse()
-            .map_err(|e: Invalid| ApiError::bad_request("malformed_id", e.0))
+        raw.parse().map_err(|e: Invalid| ApiError::bad_request("malformed_id", e.0))
     }
 
     pub fn query(&self, name: &str) -> Option<&str> {
@@ -75,9 +74,7 @@ impl ApiRequest {
     pub fn page(&self, binding: &str) -> Result<(Limit, Option<PageKey>), ApiError> {
         let limit = match self.query("limit") {
             None => Limit::DEFAULT,
-            Some(raw) => raw
-                .parse()
-                .map_err(|e: Invalid| ApiError::bad_request("invalid_limit", e.0))?,
+            Some(raw) => raw.parse().map_err(|e: Invalid| ApiError::bad_request("invalid_limit", e.0))?,
         };
         let start = self.query("cursor").map(|c| Cursor::decode(c, binding)).transpose()?;
         Ok((limit, start))
@@ -85,18 +82,29 @@ impl ApiRequest {
 
     /// The caller, from `Authorization: Bearer <access token>`.
     pub fn caller(&self, verifier: &TokenVerifier) -> Result<Caller, ApiError> {
-        let value = self
-            .header(header::AUTHORIZATION)
-            .ok_or(ApiError::Unauthenticated("an access token is required"))?;
+        let value =
+            self.header(header::AUTHORIZATION).ok_or(ApiError::Unauthenticated("an access token is required"))?;
         let token = value
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or(ApiError::Unauthenticated(
-                "the Authorization header must be 'Bearer <token>'",
-            ))?;
+            .ok_or(ApiError::Unauthenticated("the Authorization header must be 'Bearer <token>'"))?;
         verifier.verify(token)
+    }
+
+    /// A cookie's value (from the `Cookie` header lambda_http rebuilds from the event's cookies).
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.inner
+            .headers()
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v)
+            .filter(|v| !v.is_empty())
     }
 
     pub fn body_bytes(&self) -> &[u8] {
@@ -143,11 +151,36 @@ pub fn created<T: Serialize>(location: &str, value: &T) -> Result<Response<Body>
     Ok(resp)
 }
 
-pub fn no_content() -> Result<Response<Body>, ApiError> {
+/// A `Set-Cookie` value: always `HttpOnly; Secure`, with the given path, lifetime and SameSite.
+pub fn cookie(name: &str, value: &str, path: &str, max_age_secs: u64, same_site: &str) -> String {
+    format!("{name}={value}; Path={path}; Max-Age={max_age_secs}; HttpOnly; Secure; SameSite={same_site}")
+}
+
+/// A `Set-Cookie` value that removes the cookie.
+pub fn clear_cookie(name: &str, path: &str, same_site: &str) -> String {
+    cookie(name, "", path, 0, same_site)
+}
+
+/// Adds `Set-Cookie` headers to a response.
+pub fn with_cookies(mut resp: Response<Body>, cookies: &[String]) -> Result<Response<Body>, ApiError> {
+    for c in cookies {
+        resp.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(c).map_err(ApiError::internal)?);
+    }
+    Ok(resp)
+}
+
+/// A 302 that no cache keeps.
+pub fn redirect(location: &str) -> Result<Response<Body>, ApiError> {
     Response::builder()
-        .status(StatusCode::NO_CONTENT)
+        .status(StatusCode::FOUND)
+        .header(header::LOCATION, location)
+        .header(header::CACHE_CONTROL, "no-store")
         .body(Body::Empty)
         .map_err(ApiError::internal)
+}
+
+pub fn no_content() -> Result<Response<Body>, ApiError> {
+    Response::builder().status(StatusCode::NO_CONTENT).body(Body::Empty).map_err(ApiError::internal)
 }
 
 /// The problem document for an error.
@@ -156,11 +189,9 @@ pub fn problem(err: &ApiError, request_id: &str) -> Response<Body> {
     let body = serde_json::to_vec(&doc).unwrap_or_default();
     let mut resp = Response::new(Body::Binary(body));
     *resp.status_mut() = err.status();
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     if matches!(err, ApiError::Unauthenticated(_)) {
-        resp.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     resp
 }

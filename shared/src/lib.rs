@@ -6,10 +6,12 @@ pub mod adapters;
 pub mod auth;
 pub mod cursor;
 pub mod error;
+pub mod google;
 pub mod http;
 pub mod model;
 pub mod routes;
 pub mod runtime;
+pub mod session;
 pub mod telemetry;
 pub mod types;
 

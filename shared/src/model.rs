@@ -91,10 +91,13 @@ pub struct SpacePatch {
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
-    /// Creates a user with their personal space and its host membership, atomically; the e-mail
-    /// address is unique (`Condition("email")` when taken).
-    async fn create_user(&self, user: &User, personal: &Space) -> Result<(), StoreError>;
+    /// Creates a user with their personal space and its host membership, and the link to their
+    /// Google account when given, atomically. The e-mail address and the Google subject are
+    /// unique (`Condition("email")`, `Condition("google")` when taken).
+    async fn create_user(&self, user: &User, personal: &Space, google_sub: Option<&str>) -> Result<(), StoreError>;
     async fn get_user(&self, id: &UserId) -> Result<Option<User>, StoreError>;
+    /// The user and whether a Webex account is connected, in one round trip.
+    async fn get_profile(&self, id: &UserId) -> Result<Option<(User, bool)>, StoreError>;
     /// Users by id, in no particular order; missing ones are left out.
     async fn get_users(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError>;
     async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError>;
@@ -136,13 +139,7 @@ impl User {
     /// A new user and their personal space ("Personal", hosted by them, not deletable).
     pub fn sign_up(email: Email, name: String, picture: Option<String>, now: &str) -> (User, Space) {
         let user_id = UserId::generate();
-        let personal = Space::new(
-            SpaceName::personal(),
-            Description::default(),
-            user_id.clone(),
-            true,
-            now,
-        );
+        let personal = Space::new(SpaceName::personal(), Description::default(), user_id.clone(), true, now);
         let user = User {
             user_id,
             email,

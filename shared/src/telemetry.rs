@@ -9,12 +9,7 @@ pub fn init() {
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     // `try_init` so that a second call (tests, the local gateway) is harmless.
     let _ = if in_lambda {
-        builder
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .without_time()
-            .try_init()
+        builder.json().with_current_span(true).with_span_list(false).without_time().try_init()
     } else {
         builder.compact().try_init()
     };

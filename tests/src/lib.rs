@@ -88,14 +88,7 @@ impl TestApp {
         .await
         .expect("the local stack starts");
         let base = format!("http://{}", stack.addr);
-        Self {
-            base,
-            http: reqwest::Client::new(),
-            stack,
-            table,
-            aws_endpoint: endpoint,
-            _moto: moto,
-        }
+        Self { base, http: reqwest::Client::new(), stack, table, aws_endpoint: endpoint, _moto: moto }
     }
 
     pub fn users(&self) -> Arc<dyn UserStore> {
@@ -104,21 +97,13 @@ impl TestApp {
 
     /// A registered user (with their personal space) and a valid token.
     pub async fn user(&self, name: &str) -> TestUser {
-        let email: Email = format!(
-            "{}.{}@example.com",
-            name.to_lowercase(),
-            ulid::Ulid::new().to_string().to_lowercase()
-        )
-        .parse()
-        .expect("valid email");
+        let email: Email =
+            format!("{}.{}@example.com", name.to_lowercase(), ulid::Ulid::new().to_string().to_lowercase())
+                .parse()
+                .expect("valid email");
         let (user, personal) = User::sign_up(email, name.to_owned(), None, &now_rfc3339());
-        self.users().create_user(&user, &personal).await.expect("user seeded");
-        let token = self
-            .stack
-            .issuer
-            .issue_access(&user.user_id, &user.email)
-            .expect("token")
-            .token;
+        self.users().create_user(&user, &personal, None).await.expect("user seeded");
+        let token = self.stack.issuer.issue_access(&user.user_id, &user.email).expect("token").token;
         TestUser { user, token }
     }
 
@@ -152,11 +137,8 @@ impl TestApp {
         content_type: &str,
         body: Vec<u8>,
     ) -> Reply {
-        let mut req = self
-            .http
-            .request(method, format!("{}{}", self.base, path))
-            .header("content-type", content_type)
-            .body(body);
+        let mut req =
+            self.http.request(method, format!("{}{}", self.base, path)).header("content-type", content_type).body(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -181,9 +163,7 @@ impl TestApp {
 
     /// Creates a space as `host`; panics unless 201.
     pub async fn space(&self, host: &TestUser, name: &str) -> String {
-        let r = self
-            .post("/spaces", &host.token, serde_json::json!({ "name": name }))
-            .await;
+        let r = self.post("/spaces", &host.token, serde_json::json!({ "name": name })).await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
         r.body["spaceId"].as_str().expect("spaceId").to_owned()
     }
@@ -191,11 +171,7 @@ impl TestApp {
     /// Adds `who` to the space as participant; panics unless 201.
     pub async fn join(&self, space: &str, host: &TestUser, who: &TestUser) {
         let r = self
-            .post(
-                &format!("/spaces/{space}/members"),
-                &host.token,
-                serde_json::json!({ "email": who.email() }),
-            )
+            .post(&format!("/spaces/{space}/members"), &host.token, serde_json::json!({ "email": who.email() }))
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     }
@@ -229,14 +205,8 @@ impl TestApp {
         let mut out = Vec::new();
         let mut start = None;
         loop {
-            let resp = self
-                .dynamo()
-                .scan()
-                .table_name(&self.table)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .expect("scan");
+            let resp =
+                self.dynamo().scan().table_name(&self.table).set_exclusive_start_key(start).send().await.expect("scan");
             out.extend(resp.items.unwrap_or_default());
             start = resp.last_evaluated_key;
             if start.is_none() {
@@ -248,10 +218,7 @@ impl TestApp {
 
 /// The `PK` of an item, for scans.
 pub fn pk(item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>) -> &str {
-    item.get("PK")
-        .and_then(|v| v.as_s().ok())
-        .map(String::as_str)
-        .unwrap_or("")
+    item.get("PK").and_then(|v| v.as_s().ok()).map(String::as_str).unwrap_or("")
 }
 
 /// A space with a host, two participants, a registered stranger and a registered user who is
@@ -276,20 +243,12 @@ impl World {
         let space = app.space(&host, "Matrix").await;
         app.join(&space, &host, &participant).await;
         app.join(&space, &host, &target).await;
-        Self {
-            space,
-            host,
-            participant,
-            target,
-            stranger,
-            invitee,
-        }
+        Self { space, host, participant, target, stranger, invitee }
     }
 
     /// A route path with its parameters filled from this world.
     pub fn fill(&self, path: &str) -> String {
-        path.replace("{spaceId}", &self.space)
-            .replace("{userId}", &self.target.id())
+        path.replace("{spaceId}", &self.space).replace("{userId}", &self.target.id())
     }
 
     /// A valid body for a route, if it takes one.

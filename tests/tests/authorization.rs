@@ -18,13 +18,7 @@ struct Row {
 }
 
 const fn row(method: &'static str, path: &'static str, stranger: u16, participant: u16, host: u16) -> Row {
-    Row {
-        method,
-        path,
-        stranger,
-        participant,
-        host,
-    }
+    Row { method, path, stranger, participant, host }
 }
 
 const MATRIX: &[Row] = &[
@@ -40,10 +34,7 @@ const MATRIX: &[Row] = &[
 
 /// Tokens that must never be accepted, each made for the host (who would otherwise succeed).
 fn bad_tokens(app: &TestApp, host: &TestUser) -> Vec<(&'static str, Option<String>)> {
-    let who = TokenAudience {
-        issuer: LOCAL_ISSUER.into(),
-        audience: LOCAL_AUDIENCE.into(),
-    };
+    let who = TokenAudience { issuer: LOCAL_ISSUER.into(), audience: LOCAL_AUDIENCE.into() };
     let (id, email) = (&host.user.user_id, &host.user.email);
     let now = unix_now();
     let foreign = DevKeys::generate().expect("keys");
@@ -73,24 +64,14 @@ fn bad_tokens(app: &TestApp, host: &TestUser) -> Vec<(&'static str, Option<Strin
         (
             "other audience",
             Some(issued(
-                &app.issuer_with(TokenAudience {
-                    audience: "someone-else".into(),
-                    ..who.clone()
-                }),
+                &app.issuer_with(TokenAudience { audience: "someone-else".into(), ..who.clone() }),
                 "access",
                 now,
             )),
         ),
         (
             "other issuer",
-            Some(issued(
-                &app.issuer_with(TokenAudience {
-                    issuer: "https://evil".into(),
-                    ..who
-                }),
-                "access",
-                now,
-            )),
+            Some(issued(&app.issuer_with(TokenAudience { issuer: "https://evil".into(), ..who }), "access", now)),
         ),
         ("alg none", Some(alg_none)),
         ("HS256 with the public key", Some(hs256)),
@@ -105,21 +86,8 @@ async fn every_route_refuses_every_invalid_token_with_401() {
     for (label, token) in bad_tokens(&app, &world.host) {
         for r in MATRIX {
             let method = Method::from_bytes(r.method.as_bytes()).expect("method");
-            let reply = app
-                .call(
-                    method,
-                    &world.fill(r.path),
-                    token.as_deref(),
-                    world.body(r.method, r.path),
-                )
-                .await;
-            assert_eq!(
-                reply.status,
-                StatusCode::UNAUTHORIZED,
-                "{label}: {} {}",
-                r.method,
-                r.path
-            );
+            let reply = app.call(method, &world.fill(r.path), token.as_deref(), world.body(r.method, r.path)).await;
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{label}: {} {}", r.method, r.path);
             assert_eq!(reply.header("content-type"), Some("application/problem+json"));
             assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
             assert_eq!(reply.code(), "unauthenticated");
@@ -141,22 +109,8 @@ async fn every_route_answers_each_role_as_the_contract_says() {
                 _ => (&world.host, r.host),
             };
             let method = Method::from_bytes(r.method.as_bytes()).expect("method");
-            let reply = app
-                .call(
-                    method,
-                    &world.fill(r.path),
-                    Some(&who.token),
-                    world.body(r.method, r.path),
-                )
-                .await;
-            assert_eq!(
-                reply.status.as_u16(),
-                expected,
-                "{role}: {} {} -> {:?}",
-                r.method,
-                r.path,
-                reply.body
-            );
+            let reply = app.call(method, &world.fill(r.path), Some(&who.token), world.body(r.method, r.path)).await;
+            assert_eq!(reply.status.as_u16(), expected, "{role}: {} {} -> {:?}", r.method, r.path, reply.body);
             if expected >= 400 {
                 assert_eq!(reply.header("content-type"), Some("application/problem+json"));
             }
@@ -168,11 +122,7 @@ async fn every_route_answers_each_role_as_the_contract_says() {
 async fn routes_of_unknown_paths_and_methods_are_404_like_api_gateway() {
     let app = TestApp::spawn().await;
     let ana = app.user("Ana").await;
-    for (method, path) in [
-        (Method::GET, "/nope"),
-        (Method::PUT, "/spaces"),
-        (Method::GET, "/spaces/a/b/c/d"),
-    ] {
+    for (method, path) in [(Method::GET, "/nope"), (Method::PUT, "/spaces"), (Method::GET, "/spaces/a/b/c/d")] {
         let r = app.call(method, path, Some(&ana.token), None).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
     }

@@ -94,8 +94,5 @@ async fn a_route_without_handler_or_a_handler_without_route_stops_the_gateway() 
     );
     let renamed = missing.replace("CodeUri: functions/list-members", "CodeUri: functions/renamed");
     let err = bind_routes(&Template::parse(&renamed).expect("parses"), &app.stack.deps).err();
-    assert!(
-        matches!(err, Some(StackError::NoRoute(_)) | Some(StackError::NoHandler { .. })),
-        "{err:?}"
-    );
+    assert!(matches!(err, Some(StackError::NoRoute(_)) | Some(StackError::NoHandler { .. })), "{err:?}");
 }

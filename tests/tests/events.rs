@@ -31,14 +31,9 @@ async fn every_sample_event_drives_its_handler_to_success() {
             event["body"] = serde_json::json!({ "email": world.invitee.email() }).to_string().into();
         }
         let request = lambda_http::request::from_str(&event.to_string()).expect("lambda_http reads the event");
-        let handler = (http_function(&route.function).expect("handler").build)(&app.stack.deps);
+        let handler =
+            (http_function(&route.function).expect("handler").build)(&app.stack.deps).expect("handler builds");
         let response = dispatch(handler.as_ref(), request).await;
-        assert!(
-            response.status().is_success(),
-            "{}: {} {:?}",
-            route.function,
-            response.status(),
-            response.body()
-        );
+        assert!(response.status().is_success(), "{}: {} {:?}", route.function, response.status(), response.body());
     }
 }

@@ -23,13 +23,8 @@ async fn given_a_new_user_when_listing_spaces_then_only_the_personal_space_is_th
 async fn given_a_user_when_creating_a_space_then_they_host_it_and_can_read_it_back() {
     let app = TestApp::spawn().await;
     let ana = app.user("Ana").await;
-    let r = app
-        .post(
-            "/spaces",
-            &ana.token,
-            json!({ "name": "  Physics 101 ", "description": "Waves\nand optics" }),
-        )
-        .await;
+    let r =
+        app.post("/spaces", &ana.token, json!({ "name": "  Physics 101 ", "description": "Waves\nand optics" })).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let id = r.body["spaceId"].as_str().expect("spaceId").to_owned();
     assert_eq!(r.header("location"), Some(format!("/spaces/{id}").as_str()));
@@ -61,16 +56,8 @@ async fn given_several_spaces_when_paging_then_personal_comes_first_and_every_sp
     let (items, pages) = app.all_pages("/spaces", &ana.token, 2).await;
     assert_eq!(pages, 4, "7 spaces at 2 a page");
     assert_eq!(items[0]["personal"], true, "personal space first");
-    let ids: Vec<&str> = items
-        .iter()
-        .skip(1)
-        .map(|i| i["spaceId"].as_str().unwrap_or(""))
-        .collect();
-    assert_eq!(
-        ids,
-        created.iter().map(String::as_str).collect::<Vec<_>>(),
-        "then in joining order"
-    );
+    let ids: Vec<&str> = items.iter().skip(1).map(|i| i["spaceId"].as_str().unwrap_or("")).collect();
+    assert_eq!(ids, created.iter().map(String::as_str).collect::<Vec<_>>(), "then in joining order");
     assert_eq!(items.last().map(|i| i["role"].clone()), Some(json!("participant")));
 }
 
@@ -110,19 +97,10 @@ async fn given_a_host_when_patching_then_name_and_description_change() {
     let ana = app.user("Ana").await;
     let id = app.space(&ana, "Draft").await;
     let path = format!("/spaces/{id}");
-    let r = app
-        .call(Method::PATCH, &path, Some(&ana.token), Some(json!({ "name": "Final" })))
-        .await;
+    let r = app.call(Method::PATCH, &path, Some(&ana.token), Some(json!({ "name": "Final" }))).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["name"], "Final");
-    let r = app
-        .call(
-            Method::PATCH,
-            &path,
-            Some(&ana.token),
-            Some(json!({ "description": "About it" })),
-        )
-        .await;
+    let r = app.call(Method::PATCH, &path, Some(&ana.token), Some(json!({ "description": "About it" }))).await;
     assert_eq!(r.body["name"], "Final");
     assert_eq!(r.body["description"], "About it");
     let r = app.call(Method::PATCH, &path, Some(&ana.token), Some(json!({}))).await;
@@ -141,33 +119,18 @@ async fn given_a_space_with_members_when_the_host_deletes_it_then_nothing_of_it_
         app.join(&id, &ana, &p).await;
         participants.push(p);
     }
-    let r = app
-        .call(Method::DELETE, &format!("/spaces/{id}"), Some(&ana.token), None)
-        .await;
+    let r = app.call(Method::DELETE, &format!("/spaces/{id}"), Some(&ana.token), None).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
 
     for who in [&ana, &participants[0]] {
-        assert_eq!(
-            app.get(&format!("/spaces/{id}"), &who.token).await.status,
-            StatusCode::NOT_FOUND
-        );
+        assert_eq!(app.get(&format!("/spaces/{id}"), &who.token).await.status, StatusCode::NOT_FOUND);
         let (items, _) = app.all_pages("/spaces", &who.token, 100).await;
-        assert!(
-            items.iter().all(|i| i["spaceId"] != id.as_str()),
-            "the space is gone from every list"
-        );
+        assert!(items.iter().all(|i| i["spaceId"] != id.as_str()), "the space is gone from every list");
     }
-    let left = app
-        .scan_all()
-        .await
-        .into_iter()
-        .filter(|i| pk(i) == format!("SPACE#{id}"))
-        .count();
+    let left = app.scan_all().await.into_iter().filter(|i| pk(i) == format!("SPACE#{id}")).count();
     assert_eq!(left, 0, "no membership or space item is left behind");
     // Deleting again is 404 (it is gone), not 500.
-    let again = app
-        .call(Method::DELETE, &format!("/spaces/{id}"), Some(&ana.token), None)
-        .await;
+    let again = app.call(Method::DELETE, &format!("/spaces/{id}"), Some(&ana.token), None).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
 }
 
@@ -176,15 +139,10 @@ async fn given_the_personal_space_when_deleting_it_then_it_is_refused_and_kept()
     let app = TestApp::spawn().await;
     let ana = app.user("Ana").await;
     let id = ana.user.personal_space_id.to_string();
-    let r = app
-        .call(Method::DELETE, &format!("/spaces/{id}"), Some(&ana.token), None)
-        .await;
+    let r = app.call(Method::DELETE, &format!("/spaces/{id}"), Some(&ana.token), None).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.code(), "personal_space");
-    assert_eq!(
-        app.get(&format!("/spaces/{id}"), &ana.token).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.get(&format!("/spaces/{id}"), &ana.token).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -193,36 +151,11 @@ async fn given_bad_input_when_creating_a_space_then_4xx_and_nothing_is_written()
     let ana = app.user("Ana").await;
     let before = app.scan_all().await.len();
     let cases: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![
-        (
-            "application/json",
-            b"{\"name\": ".to_vec(),
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
-        ),
-        (
-            "application/json",
-            b"[1,2]".to_vec(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
-        ),
-        (
-            "text/plain",
-            br#"{"name":"x"}"#.to_vec(),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-        ),
-        (
-            "application/json",
-            br#"{"name":""}"#.to_vec(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
-        ),
-        (
-            "application/json",
-            br#"{"name":"   "}"#.to_vec(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
-        ),
+        ("application/json", b"{\"name\": ".to_vec(), StatusCode::BAD_REQUEST, "malformed_json"),
+        ("application/json", b"[1,2]".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+        ("text/plain", br#"{"name":"x"}"#.to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+        ("application/json", br#"{"name":""}"#.to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+        ("application/json", br#"{"name":"   "}"#.to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
         (
             "application/json",
             format!(r#"{{"name":"{}"}}"#, "x".repeat(101)).into_bytes(),
@@ -241,18 +174,8 @@ async fn given_bad_input_when_creating_a_space_then_4xx_and_nothing_is_written()
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",
         ),
-        (
-            "application/json",
-            br#"{"name":42}"#.to_vec(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
-        ),
-        (
-            "application/json",
-            br#"{"name":"a\u0000b"}"#.to_vec(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
-        ),
+        ("application/json", br#"{"name":42}"#.to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+        ("application/json", br#"{"name":"a\u0000b"}"#.to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
         (
             "application/json",
             format!(r#"{{"name":"x","description":"{}"}}"#, "d".repeat(70_000)).into_bytes(),
@@ -261,15 +184,8 @@ async fn given_bad_input_when_creating_a_space_then_4xx_and_nothing_is_written()
         ),
     ];
     for (ct, body, status, code) in cases {
-        let r = app
-            .call_raw(Method::POST, "/spaces", Some(&ana.token), ct, body.clone())
-            .await;
-        assert_eq!(
-            r.status,
-            status,
-            "{}",
-            String::from_utf8_lossy(&body[..body.len().min(60)])
-        );
+        let r = app.call_raw(Method::POST, "/spaces", Some(&ana.token), ct, body.clone()).await;
+        assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&body[..body.len().min(60)]));
         assert_eq!(r.code(), code);
         assert_eq!(r.header("content-type"), Some("application/problem+json"));
         assert_eq!(r.body["status"], status.as_u16());
@@ -282,12 +198,7 @@ async fn given_bad_input_when_creating_a_space_then_4xx_and_nothing_is_written()
 async fn given_malformed_ids_when_addressing_a_space_then_400() {
     let app = TestApp::spawn().await;
     let ana = app.user("Ana").await;
-    for bad in [
-        "nope",
-        "01arz3ndektsv4rrffq69g5fav",
-        "01ARZ3NDEKTSV4RRFFQ69G5FAVX",
-        "%F0%9F%98%80",
-    ] {
+    for bad in ["nope", "01arz3ndektsv4rrffq69g5fav", "01ARZ3NDEKTSV4RRFFQ69G5FAVX", "%F0%9F%98%80"] {
         let r = app.get(&format!("/spaces/{bad}"), &ana.token).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
         assert_eq!(r.code(), "malformed_id");

@@ -18,6 +18,7 @@ use crate::{
     cursor::{Page, PageKey},
     error::StoreError,
     model::{Membership, Role, Space, SpaceAccess, SpacePatch, SpaceStore, User, UserStore},
+    session::{LoginState, RefreshRecord, SessionStore},
     types::{Email, Limit, SpaceId, UserId},
 };
 
@@ -53,6 +54,24 @@ pub mod keys {
     pub fn member_of(personal: bool, joined_at: &str, space: &SpaceId) -> String {
         format!("SPACE#{}#{joined_at}#{space}", if personal { 0 } else { 1 })
     }
+    pub fn google(sub: &str) -> String {
+        format!("GOOGLE#{sub}")
+    }
+    pub const GOOGLE: &str = "GOOGLE";
+    /// The user's Webex connection (tokens), under the user's partition.
+    pub const WEBEX: &str = "WEBEX";
+    pub fn login(state: &str) -> String {
+        format!("LOGIN#{state}")
+    }
+    pub const LOGIN: &str = "LOGIN";
+    pub fn refresh(hash: &str) -> String {
+        format!("REFRESH#{hash}")
+    }
+    pub const REFRESH: &str = "REFRESH";
+    pub fn family(id: &str) -> String {
+        format!("FAMILY#{id}")
+    }
+    pub const FAMILY: &str = "FAMILY";
 }
 
 pub struct DynamoStore {
@@ -98,37 +117,42 @@ fn start_key(start: Option<PageKey>, attr: &str, expected: &str) -> Result<Optio
 }
 
 fn page_key(last: Option<&Item>) -> Option<PageKey> {
-    last.map(|item| {
-        item.iter()
-            .filter_map(|(k, v)| v.as_s().ok().map(|v| (k.clone(), v.clone())))
-            .collect()
-    })
+    last.map(|item| item.iter().filter_map(|(k, v)| v.as_s().ok().map(|v| (k.clone(), v.clone()))).collect())
 }
 
-/// Which items of a cancelled transaction failed their condition.
-fn cancelled_indexes<E>(
+/// The reason code of each item of a cancelled transaction (`"None"` for items that passed).
+fn cancelled_reasons<E>(
     err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, E>,
-) -> Option<Vec<usize>> {
+) -> Option<Vec<String>> {
     use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
     match err.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(e)) => Some(
-            e.cancellation_reasons()
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
-                .map(|(i, _)| i)
-                .collect(),
-        ),
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+            Some(e.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_owned()).collect())
+        }
         _ => None,
+    }
+}
+
+/// Maps a failed condition of a single-item write to `Condition(what)`, anything else to a
+/// backend failure.
+fn conditional<E>(
+    what: &'static str,
+) -> impl FnOnce(SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> StoreError
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    move |e| {
+        if e.as_service_error().and_then(|se| se.code()) == Some("ConditionalCheckFailedException") {
+            StoreError::Condition(what)
+        } else {
+            backend(e)
+        }
     }
 }
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 
     fn put(&self, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
@@ -141,26 +165,25 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
+    /// One transaction. A failed condition names the item (`conditions[i]` for item `i`); a
+    /// conflict with a concurrent transaction is retried a few times with backoff.
     async fn transact(&self, items: Vec<TransactWriteItem>, conditions: &[&'static str]) -> Result<(), StoreError> {
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(err) => match cancelled_indexes(&err) {
-                Some(failed) if !failed.is_empty() => {
-                    let what = failed
-                        .first()
-                        .and_then(|i| conditions.get(*i))
-                        .copied()
-                        .unwrap_or("item");
-                    Err(StoreError::Condition(what))
-                }
-                _ => Err(backend(err)),
-            },
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let err = match self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await {
+                Ok(_) => return Ok(()),
+                Err(err) => err,
+            };
+            let Some(reasons) = cancelled_reasons(&err) else { return Err(backend(err)) };
+            if let Some(i) = reasons.iter().position(|r| r == "ConditionalCheckFailed") {
+                return Err(StoreError::Condition(conditions.get(i).copied().unwrap_or("item")));
+            }
+            if attempt < 4 && reasons.iter().any(|r| r == "TransactionConflict") {
+                tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+                continue;
+            }
+            return Err(backend(err));
         }
     }
 
@@ -178,20 +201,12 @@ impl DynamoStore {
             let mut attempts = 0;
             while let Some(request) = pending.take() {
                 attempts += 1;
-                let resp = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, request)
-                    .send()
-                    .await
-                    .map_err(backend)?;
+                let resp =
+                    self.client.batch_get_item().request_items(&self.table, request).send().await.map_err(backend)?;
                 if let Some(mut responses) = resp.responses {
                     out.extend(responses.remove(&self.table).unwrap_or_default());
                 }
-                pending = resp
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .filter(|k| !k.keys.is_empty());
+                pending = resp.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys.is_empty());
                 if pending.is_some() {
                     if attempts >= 8 {
                         return Err(StoreError::backend("batch get left keys unprocessed after 8 attempts"));
@@ -219,22 +234,12 @@ impl DynamoStore {
             let mut attempts = 0;
             while !pending.is_empty() {
                 attempts += 1;
-                let resp = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, pending)
-                    .send()
-                    .await
-                    .map_err(backend)?;
-                pending = resp
-                    .unprocessed_items
-                    .and_then(|mut u| u.remove(&self.table))
-                    .unwrap_or_default();
+                let resp =
+                    self.client.batch_write_item().request_items(&self.table, pending).send().await.map_err(backend)?;
+                pending = resp.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
                 if !pending.is_empty() {
                     if attempts >= 8 {
-                        return Err(StoreError::backend(
-                            "batch write left items unprocessed after 8 attempts",
-                        ));
+                        return Err(StoreError::backend("batch write left items unprocessed after 8 attempts"));
                     }
                     tokio::time::sleep(std::time::Duration::from_millis(20 << attempts)).await;
                 }
@@ -243,15 +248,18 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Follows a link item (`userId`) to the user: e-mail lock, Google link.
+    async fn user_by_link(&self, link: Item) -> Result<Option<User>, StoreError> {
+        let resp = self.client.get_item().table_name(&self.table).set_key(Some(link)).send().await.map_err(backend)?;
+        let Some(user_id) = resp.item.as_ref().and_then(|i| i.get("userId")).and_then(|v| v.as_s().ok()) else {
+            return Ok(None);
+        };
+        let user_id: UserId = user_id.parse().map_err(backend)?;
+        self.get_user(&user_id).await
+    }
+
     fn space_item(&self, space: &Space) -> Result<Item, StoreError> {
-        to_item(
-            space,
-            &[
-                (PK, keys::space(&space.space_id)),
-                (SK, keys::META.to_owned()),
-                ("type", "Space".into()),
-            ],
-        )
+        to_item(space, &[(PK, keys::space(&space.space_id)), (SK, keys::META.to_owned()), ("type", "Space".into())])
     }
 
     fn membership_item(&self, m: &Membership) -> Result<Item, StoreError> {
@@ -270,15 +278,9 @@ impl DynamoStore {
 
 #[async_trait]
 impl UserStore for DynamoStore {
-    async fn create_user(&self, user: &User, personal: &Space) -> Result<(), StoreError> {
-        let user_item = to_item(
-            user,
-            &[
-                (PK, keys::user(&user.user_id)),
-                (SK, keys::PROFILE.to_owned()),
-                ("type", "User".into()),
-            ],
-        )?;
+    async fn create_user(&self, user: &User, personal: &Space, google_sub: Option<&str>) -> Result<(), StoreError> {
+        let user_item =
+            to_item(user, &[(PK, keys::user(&user.user_id)), (SK, keys::PROFILE.to_owned()), ("type", "User".into())])?;
         let email_item = HashMap::from([
             (PK.to_owned(), s(keys::email(&user.email))),
             (SK.to_owned(), s(keys::EMAIL)),
@@ -293,16 +295,37 @@ impl UserStore for DynamoStore {
             joined_at: personal.created_at.clone(),
         };
         let not_exists = Some("attribute_not_exists(PK)");
-        self.transact(
-            vec![
-                self.put(user_item, not_exists)?,
-                self.put(email_item, not_exists)?,
-                self.put(self.space_item(personal)?, not_exists)?,
-                self.put(self.membership_item(&host)?, not_exists)?,
-            ],
-            &["user", "email", "space", "membership"],
-        )
-        .await
+        let mut items = vec![
+            self.put(user_item, not_exists)?,
+            self.put(email_item, not_exists)?,
+            self.put(self.space_item(personal)?, not_exists)?,
+            self.put(self.membership_item(&host)?, not_exists)?,
+        ];
+        if let Some(sub) = google_sub {
+            let link = HashMap::from([
+                (PK.to_owned(), s(keys::google(sub))),
+                (SK.to_owned(), s(keys::GOOGLE)),
+                ("type".to_owned(), s("GoogleLink")),
+                ("userId".to_owned(), s(user.user_id.to_string())),
+            ]);
+            items.push(self.put(link, not_exists)?);
+        }
+        self.transact(items, &["user", "email", "space", "membership", "google"]).await
+    }
+
+    async fn get_profile(&self, id: &UserId) -> Result<Option<(User, bool)>, StoreError> {
+        let items =
+            self.batch_get(vec![key(keys::user(id), keys::PROFILE), key(keys::user(id), keys::WEBEX)], true).await?;
+        let mut user = None;
+        let mut webex = false;
+        for item in items {
+            match item.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) {
+                Some(keys::PROFILE) => user = Some(from_item::<User>(item)?),
+                Some(keys::WEBEX) => webex = true,
+                _ => {}
+            }
+        }
+        Ok(user.map(|u| (u, webex)))
     }
 
     async fn get_user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
@@ -321,10 +344,7 @@ impl UserStore for DynamoStore {
         let mut unique: Vec<&UserId> = ids.iter().collect();
         unique.sort();
         unique.dedup();
-        let keys = unique
-            .into_iter()
-            .map(|id| key(keys::user(id), keys::PROFILE))
-            .collect();
+        let keys = unique.into_iter().map(|id| key(keys::user(id), keys::PROFILE)).collect();
         self.batch_get(keys, false).await?.into_iter().map(from_item).collect()
     }
 
@@ -337,12 +357,7 @@ impl UserStore for DynamoStore {
             .send()
             .await
             .map_err(backend)?;
-        let Some(user_id) = resp
-            .item
-            .as_ref()
-            .and_then(|i| i.get("userId"))
-            .and_then(|v| v.as_s().ok())
-        else {
+        let Some(user_id) = resp.item.as_ref().and_then(|i| i.get("userId")).and_then(|v| v.as_s().ok()) else {
             return Ok(None);
         };
         let user_id: UserId = user_id.parse().map_err(backend)?;
@@ -355,10 +370,7 @@ impl SpaceStore for DynamoStore {
     async fn create_space(&self, space: &Space, host: &Membership) -> Result<(), StoreError> {
         let not_exists = Some("attribute_not_exists(PK)");
         self.transact(
-            vec![
-                self.put(self.space_item(space)?, not_exists)?,
-                self.put(self.membership_item(host)?, not_exists)?,
-            ],
+            vec![self.put(self.space_item(space)?, not_exists)?, self.put(self.membership_item(host)?, not_exists)?],
             &["space", "membership"],
         )
         .await
@@ -366,13 +378,7 @@ impl SpaceStore for DynamoStore {
 
     async fn space_access(&self, space: &SpaceId, user: &UserId) -> Result<Option<SpaceAccess>, StoreError> {
         let items = self
-            .batch_get(
-                vec![
-                    key(keys::space(space), keys::META),
-                    key(keys::space(space), keys::member(user)),
-                ],
-                true,
-            )
+            .batch_get(vec![key(keys::space(space), keys::META), key(keys::space(space), keys::member(user))], true)
             .await?;
         let mut found_space = None;
         let mut membership = None;
@@ -407,16 +413,9 @@ impl SpaceStore for DynamoStore {
             .await
             .map_err(backend)?;
         let next = page_key(resp.last_evaluated_key.as_ref());
-        let memberships: Vec<Membership> = resp
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
-        let space_keys = memberships
-            .iter()
-            .map(|m| key(keys::space(&m.space_id), keys::META))
-            .collect();
+        let memberships: Vec<Membership> =
+            resp.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
+        let space_keys = memberships.iter().map(|m| key(keys::space(&m.space_id), keys::META)).collect();
         let mut spaces: HashMap<SpaceId, Space> = self
             .batch_get(space_keys, false)
             .await?
@@ -443,27 +442,15 @@ impl SpaceStore for DynamoStore {
             .return_values(ReturnValue::AllNew);
         if let Some(name) = &patch.name {
             sets.push("#name = :name".to_owned());
-            req = req
-                .expression_attribute_names("#name", "name")
-                .expression_attribute_values(":name", s(name.as_str()));
+            req =
+                req.expression_attribute_names("#name", "name").expression_attribute_values(":name", s(name.as_str()));
         }
         if let Some(description) = &patch.description {
             sets.push("description = :description".to_owned());
             req = req.expression_attribute_values(":description", s(description.as_str()));
         }
-        let resp = req
-            .update_expression(format!("SET {}", sets.join(", ")))
-            .send()
-            .await
-            .map_err(|e| {
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception())
-                {
-                    StoreError::Condition("space")
-                } else {
-                    backend(e)
-                }
-            })?;
+        let resp =
+            req.update_expression(format!("SET {}", sets.join(", "))).send().await.map_err(conditional("space"))?;
         from_item(resp.attributes.unwrap_or_default())
     }
 
@@ -479,15 +466,7 @@ impl SpaceStore for DynamoStore {
             .expression_attribute_values(":t", AttributeValue::Bool(true))
             .send()
             .await
-            .map_err(|e| {
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception())
-                {
-                    StoreError::Condition("space")
-                } else {
-                    backend(e)
-                }
-            })?;
+            .map_err(conditional("space"))?;
         // 2. Sweep the partition's children, page by page, then the space item itself.
         let mut start = None;
         loop {
@@ -546,12 +525,7 @@ impl SpaceStore for DynamoStore {
             .await
             .map_err(backend)?;
         let next = page_key(resp.last_evaluated_key.as_ref());
-        let items = resp
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
+        let items = resp.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
         Ok(Page { items, next })
     }
 
@@ -599,5 +573,130 @@ impl SpaceStore for DynamoStore {
             &["membership", "space"],
         )
         .await
+    }
+}
+
+#[async_trait]
+impl SessionStore for DynamoStore {
+    async fn put_login_state(&self, login: &LoginState) -> Result<(), StoreError> {
+        let item =
+            to_item(login, &[(PK, keys::login(&login.state)), (SK, keys::LOGIN.to_owned()), ("type", "Login".into())])?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+            .map_err(conditional("login"))?;
+        Ok(())
+    }
+
+    async fn take_login_state(
+        &self,
+        state: &str,
+        binding_hash: &str,
+        now: u64,
+    ) -> Result<Option<LoginState>, StoreError> {
+        let resp = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::login(state), keys::LOGIN)))
+            .condition_expression("attribute_exists(PK) AND bindingHash = :b AND expiresAt > :now")
+            .expression_attribute_values(":b", s(binding_hash))
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await;
+        match resp {
+            Ok(out) => out.attributes.map(from_item).transpose(),
+            Err(e) => match conditional::<aws_sdk_dynamodb::operation::delete_item::DeleteItemError>("login")(e) {
+                StoreError::Condition(_) => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn user_by_google_sub(&self, sub: &str) -> Result<Option<User>, StoreError> {
+        self.user_by_link(key(keys::google(sub), keys::GOOGLE)).await
+    }
+
+    async fn start_family(&self, first: &RefreshRecord) -> Result<(), StoreError> {
+        let family = HashMap::from([
+            (PK.to_owned(), s(keys::family(&first.family_id))),
+            (SK.to_owned(), s(keys::FAMILY)),
+            ("type".to_owned(), s("RefreshFamily")),
+            ("userId".to_owned(), s(first.user_id.to_string())),
+            ("revoked".to_owned(), AttributeValue::Bool(false)),
+            ("expiresAt".to_owned(), AttributeValue::N(first.expires_at.to_string())),
+        ]);
+        let token = to_item(
+            first,
+            &[(PK, keys::refresh(&first.token_hash)), (SK, keys::REFRESH.to_owned()), ("type", "RefreshToken".into())],
+        )?;
+        let not_exists = Some("attribute_not_exists(PK)");
+        self.transact(vec![self.put(family, not_exists)?, self.put(token, not_exists)?], &["family", "refresh"]).await
+    }
+
+    async fn refresh_record(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
+        let resp = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::refresh(token_hash), keys::REFRESH)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        resp.item.map(from_item).transpose()
+    }
+
+    async fn rotate(&self, old: &RefreshRecord, new: &RefreshRecord, now: u64) -> Result<(), StoreError> {
+        let mark_used = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::refresh(&old.token_hash), keys::REFRESH)))
+            .condition_expression("attribute_exists(PK) AND attribute_not_exists(usedAt)")
+            .update_expression("SET usedAt = :now")
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .build()
+            .map_err(backend)?;
+        let family = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::family(&old.family_id), keys::FAMILY)))
+            .condition_expression("attribute_exists(PK) AND revoked = :false")
+            .update_expression("SET expiresAt = :exp")
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":exp", AttributeValue::N(new.expires_at.to_string()))
+            .build()
+            .map_err(backend)?;
+        let token = to_item(
+            new,
+            &[(PK, keys::refresh(&new.token_hash)), (SK, keys::REFRESH.to_owned()), ("type", "RefreshToken".into())],
+        )?;
+        self.transact(
+            vec![
+                TransactWriteItem::builder().update(mark_used).build(),
+                TransactWriteItem::builder().update(family).build(),
+                self.put(token, Some("attribute_not_exists(PK)"))?,
+            ],
+            &["refresh", "family", "new refresh"],
+        )
+        .await
+    }
+
+    async fn revoke_family(&self, family_id: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::family(family_id), keys::FAMILY)))
+            .condition_expression("attribute_exists(PK)")
+            .update_expression("SET revoked = :true")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .send()
+            .await
+            .map_err(conditional("family"))
+            .map(|_| ())
+            .or_else(|e| if matches!(e, StoreError::Condition(_)) { Ok(()) } else { Err(e) })
     }
 }

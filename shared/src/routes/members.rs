@@ -14,7 +14,7 @@ use crate::{
     error::{ApiError, StoreError},
     http::{self, ApiRequest, DEFAULT_MAX_BODY, Handler},
     model::{Membership, Role, SpaceStore, User, UserStore},
-    runtime::Deps,
+    runtime::{ConfigError, Deps},
     types::{Email, SpaceId, UserId, now_rfc3339},
 };
 
@@ -52,11 +52,7 @@ struct Ctx {
 
 impl Ctx {
     fn new(d: &Deps) -> Self {
-        Self {
-            auth: d.verifier(),
-            spaces: d.spaces(),
-            users: d.users(),
-        }
+        Self { auth: d.verifier(), spaces: d.spaces(), users: d.users() }
     }
 }
 
@@ -64,8 +60,8 @@ impl Ctx {
 pub struct ListMembers(Ctx);
 
 impl ListMembers {
-    pub fn new(d: &Deps) -> Self {
-        Self(Ctx::new(d))
+    pub fn new(d: &Deps) -> Result<Self, ConfigError> {
+        Ok(Self(Ctx::new(d)))
     }
 }
 
@@ -79,20 +75,11 @@ impl Handler for ListMembers {
         require_member(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
         let page = self.0.spaces.members(&space_id, limit, start).await?;
         let ids: Vec<UserId> = page.items.iter().map(|m| m.user_id.clone()).collect();
-        let mut users: HashMap<UserId, User> = self
-            .0
-            .users
-            .get_users(&ids)
-            .await?
-            .into_iter()
-            .map(|u| (u.user_id.clone(), u))
-            .collect();
+        let mut users: HashMap<UserId, User> =
+            self.0.users.get_users(&ids).await?.into_iter().map(|u| (u.user_id.clone(), u)).collect();
         // A membership whose user is gone (account deletion under way) is not shown.
-        let items = page
-            .items
-            .into_iter()
-            .filter_map(|m| users.remove(&m.user_id).map(|u| MemberView::new(m, u)))
-            .collect();
+        let items =
+            page.items.into_iter().filter_map(|m| users.remove(&m.user_id).map(|u| MemberView::new(m, u))).collect();
         http::json(StatusCode::OK, &ListBody::new(items, page.next.as_ref(), &binding))
     }
 }
@@ -107,8 +94,8 @@ struct NewMember {
 pub struct AddMember(Ctx);
 
 impl AddMember {
-    pub fn new(d: &Deps) -> Self {
-        Self(Ctx::new(d))
+    pub fn new(d: &Deps) -> Result<Self, ConfigError> {
+        Ok(Self(Ctx::new(d)))
     }
 }
 
@@ -119,12 +106,7 @@ impl Handler for AddMember {
         let space_id: SpaceId = req.path("spaceId")?;
         let body: NewMember = req.json(DEFAULT_MAX_BODY)?;
         require_host(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
-        let user = self
-            .0
-            .users
-            .find_user_by_email(&body.email)
-            .await?
-            .ok_or(ApiError::NotFound("user"))?;
+        let user = self.0.users.find_user_by_email(&body.email).await?.ok_or(ApiError::NotFound("user"))?;
         let membership = Membership {
             space_id: space_id.clone(),
             user_id: user.user_id.clone(),
@@ -134,10 +116,7 @@ impl Handler for AddMember {
         };
         match self.0.spaces.add_member(&membership).await {
             Err(StoreError::Condition("membership")) => {
-                return Err(ApiError::conflict(
-                    "already_member",
-                    "the user is already a member of this space",
-                ));
+                return Err(ApiError::conflict("already_member", "the user is already a member of this space"));
             }
             Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("space")),
             other => other?,
@@ -152,8 +131,8 @@ impl Handler for AddMember {
 pub struct RemoveMember(Ctx);
 
 impl RemoveMember {
-    pub fn new(d: &Deps) -> Self {
-        Self(Ctx::new(d))
+    pub fn new(d: &Deps) -> Result<Self, ConfigError> {
+        Ok(Self(Ctx::new(d)))
     }
 }
 
@@ -166,16 +145,10 @@ impl Handler for RemoveMember {
         let member = require_member(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
         let leaving = target == caller.user_id;
         if !leaving && !member.is_host() {
-            return Err(ApiError::forbidden(
-                "host_only",
-                "only the space's host may remove other members",
-            ));
+            return Err(ApiError::forbidden("host_only", "only the space's host may remove other members"));
         }
         if target == member.space.host_id {
-            return Err(ApiError::conflict(
-                "host_cannot_leave",
-                "the host cannot be removed from their space",
-            ));
+            return Err(ApiError::conflict("host_cannot_leave", "the host cannot be removed from their space"));
         }
         match self.0.spaces.remove_member(&space_id, &target).await {
             Err(StoreError::Condition(_)) => Err(ApiError::NotFound("member")),

@@ -3,29 +3,40 @@
 
 use std::sync::Arc;
 
-use crate::{http::Handler, runtime::Deps};
+use crate::{
+    http::Handler,
+    runtime::{ConfigError, Deps},
+};
 
+pub mod auth;
 pub mod members;
 pub mod spaces;
+pub mod users;
 
 /// An HTTP function: its package name under `functions/`, the handler type its `main.rs`
 /// serves, and how to build that handler from the dependencies.
 pub struct HttpFunction {
     pub name: &'static str,
     pub handler: &'static str,
-    pub build: fn(&Deps) -> Arc<dyn Handler>,
+    pub build: fn(&Deps) -> Result<Arc<dyn Handler>, ConfigError>,
 }
 
 macro_rules! http_functions {
     ($($name:literal => $module:ident :: $ty:ident),* $(,)?) => {
         /// Every HTTP function of the suite.
         pub const HTTP_FUNCTIONS: &[HttpFunction] = &[
-            $(HttpFunction { name: $name, handler: stringify!($ty), build: |d| Arc::new($module::$ty::new(d)) }),*
+            $(HttpFunction { name: $name, handler: stringify!($ty), build: |d| Ok(Arc::new($module::$ty::new(d)?)) }),*
         ];
     };
 }
 
 http_functions! {
+    "google-login" => auth::GoogleLogin,
+    "google-callback" => auth::GoogleCallback,
+    "google-token" => auth::GoogleToken,
+    "refresh-token" => auth::RefreshToken,
+    "logout" => auth::Logout,
+    "get-me" => users::GetMe,
     "list-spaces" => spaces::ListSpaces,
     "create-space" => spaces::CreateSpace,
     "get-space" => spaces::GetSpace,

@@ -14,7 +14,7 @@ use crate::{
     error::{ApiError, StoreError},
     http::{self, ApiRequest, DEFAULT_MAX_BODY, Handler},
     model::{Membership, Role, Space, SpacePatch, SpaceStore},
-    runtime::Deps,
+    runtime::{ConfigError, Deps},
     types::{Description, SpaceId, SpaceName, now_rfc3339},
 };
 
@@ -65,10 +65,7 @@ struct Ctx {
 
 impl Ctx {
     fn new(d: &Deps) -> Self {
-        Self {
-            auth: d.verifier(),
-            spaces: d.spaces(),
-        }
+        Self { auth: d.verifier(), spaces: d.spaces() }
     }
 }
 
@@ -76,8 +73,8 @@ impl Ctx {
 pub struct ListSpaces(Ctx);
 
 impl ListSpaces {
-    pub fn new(d: &Deps) -> Self {
-        Self(Ctx::new(d))
+    pub fn new(d: &Deps) -> Result<Self, ConfigError> {
+        Ok(Self(Ctx::new(d)))
     }
 }
 
@@ -105,8 +102,8 @@ struct NewSpace {
 pub struct CreateSpace(Ctx);
 
 impl CreateSpace {
-    pub fn new(d: &Deps) -> Self {
-        Self(Ctx::new(d))
+    pub fn new(d: &Deps) -> Result<Self, ConfigError> {
+        Ok(Self(Ctx::new(d)))
     }
 }
 
@@ -134,8 +131,8 @@ impl Handler for CreateSpace {
 pub struct GetSpace(Ctx);
 
 impl GetSpace {
-    pub fn new(d: &Deps) -> Self {
-        Self(Ctx::new(d))
+    pub fn new(d: &Deps) -> Result<Self, ConfigError> {
+        Ok(Self(Ctx::new(d)))
     }
 }
 
@@ -160,8 +157,8 @@ struct SpaceChanges {
 pub struct UpdateSpace(Ctx);
 
 impl UpdateSpace {
-    pub fn new(d: &Deps) -> Self {
-        Self(Ctx::new(d))
+    pub fn new(d: &Deps) -> Result<Self, ConfigError> {
+        Ok(Self(Ctx::new(d)))
     }
 }
 
@@ -172,16 +169,10 @@ impl Handler for UpdateSpace {
         let space_id: SpaceId = req.path("spaceId")?;
         let changes: SpaceChanges = req.json(DEFAULT_MAX_BODY)?;
         if changes.name.is_none() && changes.description.is_none() {
-            return Err(ApiError::unprocessable(
-                "empty_patch",
-                "give a name, a description or both",
-            ));
+            return Err(ApiError::unprocessable("empty_patch", "give a name, a description or both"));
         }
         let member = require_host(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
-        let patch = SpacePatch {
-            name: changes.name,
-            description: changes.description,
-        };
+        let patch = SpacePatch { name: changes.name, description: changes.description };
         let space = match self.0.spaces.update_space(&space_id, &patch, &now_rfc3339()).await {
             Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("space")),
             other => other?,
@@ -194,8 +185,8 @@ impl Handler for UpdateSpace {
 pub struct DeleteSpace(Ctx);
 
 impl DeleteSpace {
-    pub fn new(d: &Deps) -> Self {
-        Self(Ctx::new(d))
+    pub fn new(d: &Deps) -> Result<Self, ConfigError> {
+        Ok(Self(Ctx::new(d)))
     }
 }
 
@@ -211,10 +202,7 @@ impl Handler for DeleteSpace {
         }
         let member = require_host(access)?;
         if member.space.personal {
-            return Err(ApiError::conflict(
-                "personal_space",
-                "the personal space cannot be deleted",
-            ));
+            return Err(ApiError::conflict("personal_space", "the personal space cannot be deleted"));
         }
         match self.0.spaces.delete_space(&space_id).await {
             Ok(()) | Err(StoreError::Condition(_)) => http::no_content(),
