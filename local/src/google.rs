@@ -117,7 +117,7 @@ impl GoogleStandIn {
             .map_err(|e| StackError::Config(format!("RSA key: {e}")))?;
         let key = EncodingKey::from_rsa_pem(pair.serialize_pem().as_bytes())
             .map_err(|e| StackError::Config(format!("RSA key: {e}")))?;
-        let (n, e) = rsa_components(&pair.public_key_raw())
+        let (n, e) = rsa_components(pair.public_key_raw())
             .ok_or_else(|| StackError::Config("cannot read the RSA public key".into()))?;
         let kid = ulid::Ulid::new().to_string().to_lowercase();
         let jwk = json!({ "kty": "RSA", "alg": "RS256", "use": "sig", "kid": kid, "n": n, "e": e });

@@ -22,6 +22,8 @@ const fn row(method: &'static str, path: &'static str, stranger: u16, participan
 }
 
 const MATRIX: &[Row] = &[
+    row("GET", "/users/me", 200, 200, 200),
+    row("POST", "/auth/logout", 204, 204, 204),
     row("GET", "/spaces", 200, 200, 200),
     row("POST", "/spaces", 201, 201, 201),
     row("GET", "/spaces/{spaceId}", 404, 200, 200),

@@ -1,0 +1,290 @@
+//! Sign-in and tokens (SPEC §3): Google redirect and ID-token flows through the Google
+//! stand-in, refresh rotation with reuse detection, logout, `/users/me`.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use vivid_local::google::{GOOGLE_ISSUER, GoogleStandIn};
+use vivid_tests::{TestApp, cookie_value, pk, query_param, set_cookies};
+
+async fn count_items(app: &TestApp, prefix: &str) -> usize {
+    app.scan_all().await.iter().filter(|i| pk(i).starts_with(prefix)).count()
+}
+
+#[tokio::test]
+async fn given_a_new_google_account_when_signing_in_twice_then_one_user_with_one_personal_space() {
+    let app = TestApp::spawn().await;
+    let first = app.browser_sign_in("ana@example.com", "Ana").await;
+    assert!(first.location.starts_with(&format!("{}/_local/signed-in#", app.base)), "{}", first.location);
+    let me = app.get("/users/me", &first.access_token).await;
+    assert_eq!(me.status, StatusCode::OK, "{:?}", me.body);
+    assert_eq!(me.body["email"], "ana@example.com");
+    assert_eq!(me.body["name"], "Ana");
+    assert_eq!(me.body["webexConnected"], false);
+
+    let second = app.browser_sign_in("ana@example.com", "Ana").await;
+    let me2 = app.get("/users/me", &second.access_token).await;
+    assert_eq!(me2.body["userId"], me.body["userId"], "the second sign-in is the same user");
+    let spaces = app.get("/spaces", &second.access_token).await;
+    assert_eq!(spaces.body["items"].as_array().map(Vec::len), Some(1), "one personal space");
+    assert_eq!(count_items(&app, "USER#").await, 1);
+}
+
+#[tokio::test]
+async fn given_the_callback_then_the_refresh_cookie_is_httponly_secure_and_scoped_to_auth() {
+    let app = TestApp::spawn().await;
+    let s = app.browser_sign_in("ana@example.com", "Ana").await;
+    let refresh = s.set_cookies.iter().find(|c| c.starts_with("vivid_refresh=")).expect("refresh cookie");
+    for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/auth"] {
+        assert!(refresh.contains(attr), "{refresh} lacks {attr}");
+    }
+    let login = s.set_cookies.iter().find(|c| c.starts_with("vivid_login=")).expect("login cookie cleared");
+    assert!(login.contains("Max-Age=0"), "{login}");
+    assert!(!s.location.contains("refresh"), "the refresh token never travels in the URL");
+}
+
+#[tokio::test]
+async fn given_concurrent_first_sign_ins_of_one_account_then_exactly_one_user_is_created() {
+    let app = TestApp::spawn().await;
+    let token = app.stack.google.id_token(&app.stack.google.claims_for("bo@example.com", "Bo"));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (http, url, token) = (app.http.clone(), format!("{}/auth/google", app.base), token.clone());
+        tasks.spawn(async move { http.post(url).json(&json!({ "idToken": token })).send().await });
+    }
+    let mut ids = Vec::new();
+    while let Some(res) = tasks.join_next().await {
+        let resp = res.expect("task").expect("request");
+        assert_eq!(resp.status(), StatusCode::OK);
+        let body: serde_json::Value = resp.json().await.expect("json");
+        ids.push(body["user"]["userId"].as_str().expect("userId").to_owned());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "every sign-in got the same user");
+    assert_eq!(count_items(&app, "USER#").await, 1);
+    assert_eq!(count_items(&app, "GOOGLE#").await, 1);
+    let spaces = app.scan_all().await.iter().filter(|i| pk(i).starts_with("SPACE#")).count();
+    assert_eq!(spaces, 2, "one personal space: its META and its host membership");
+}
+
+#[tokio::test]
+async fn given_bad_id_tokens_when_posting_them_then_401_and_nobody_is_created() {
+    let app = TestApp::spawn().await;
+    let g = &app.stack.google;
+    let good = g.claims_for("cy@example.com", "Cy");
+    let other_idp = GoogleStandIn::start(([127, 0, 0, 1], 0).into()).await.expect("second stand-in");
+    let mut cases = vec![
+        (
+            "expired",
+            g.id_token(&vivid_local::google::IdClaims { iat: good.iat - 7200, exp: good.iat - 3600, ..good.clone() }),
+        ),
+        ("foreign audience", g.id_token(&vivid_local::google::IdClaims { aud: "someone-else".into(), ..good.clone() })),
+        ("unverified e-mail", g.id_token(&vivid_local::google::IdClaims { email_verified: false, ..good.clone() })),
+        (
+            "other issuer",
+            g.id_token(&vivid_local::google::IdClaims { iss: "https://evil.example".into(), ..good.clone() }),
+        ),
+        (
+            "signed by another key",
+            other_idp.id_token(&vivid_local::google::IdClaims { aud: good.aud.clone(), ..good.clone() }),
+        ),
+        ("garbage", "not.a.jwt".to_owned()),
+    ];
+    // alg: none with the good claims.
+    let b64 = |v: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, v);
+    cases.push((
+        "alg none",
+        format!("{}.{}.", b64(br#"{"alg":"none"}"#), b64(serde_json::to_string(&good).expect("claims").as_bytes())),
+    ));
+    for (label, token) in cases {
+        let r = app.google_token(&token).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{label}: {:?}", r.body);
+        assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    }
+    assert_eq!(GOOGLE_ISSUER, good.iss);
+    assert_eq!(count_items(&app, "USER#").await, 0);
+    let r = app.call(Method::POST, "/auth/google", None, Some(json!({}))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app.call_raw(Method::POST, "/auth/google", None, "application/json", b"{".to_vec()).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // The good one works.
+    assert_eq!(app.google_token(&g.id_token(&good)).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn given_an_unverified_google_email_in_the_browser_flow_then_401() {
+    let app = TestApp::spawn().await;
+    let pending = app.start_login(None).await;
+    let callback = app.approve_at_google(&pending, "dee@example.com", "Dee", false).await;
+    let resp = app.callback(&callback, Some(&pending.login_cookie)).await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(count_items(&app, "USER#").await, 0);
+}
+
+#[tokio::test]
+async fn given_a_tampered_replayed_or_foreign_state_then_the_callback_is_400() {
+    let app = TestApp::spawn().await;
+    // Tampered state.
+    let pending = app.start_login(None).await;
+    let callback = app.approve_at_google(&pending, "ana@example.com", "Ana", true).await;
+    assert!(query_param(&callback, "state").is_some());
+    let tampered = callback.replace("&state=", "&state=AA");
+    assert_ne!(tampered, callback);
+    assert_eq!(app.callback(&tampered, Some(&pending.login_cookie)).await.status(), StatusCode::BAD_REQUEST);
+    // Without the login cookie, or with another browser's cookie.
+    assert_eq!(app.callback(&callback, None).await.status(), StatusCode::BAD_REQUEST);
+    let other = app.start_login(None).await;
+    assert_eq!(app.callback(&callback, Some(&other.login_cookie)).await.status(), StatusCode::BAD_REQUEST);
+    // The genuine one works once; its replay is refused.
+    assert_eq!(app.callback(&callback, Some(&pending.login_cookie)).await.status(), StatusCode::FOUND);
+    let replay = app.callback(&callback, Some(&pending.login_cookie)).await;
+    assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = replay.json().await.expect("problem");
+    assert_eq!(body["code"], "invalid_state");
+    assert_eq!(count_items(&app, "USER#").await, 1);
+}
+
+#[tokio::test]
+async fn given_a_return_url_then_only_an_allowed_origin_is_honoured() {
+    let app = TestApp::spawn().await;
+    for (return_to, expected_prefix) in [
+        (format!("{}/_local/signed-in?next=/spaces", app.base), format!("{}/_local/signed-in?next=/spaces#", app.base)),
+        ("https://evil.example/steal".to_owned(), format!("{}/_local/signed-in#", app.base)),
+        (format!("{}.evil.example/x", app.base), format!("{}/_local/signed-in#", app.base)),
+    ] {
+        let pending = app.start_login(Some(&return_to)).await;
+        let callback = app.approve_at_google(&pending, "ana@example.com", "Ana", true).await;
+        let resp = app.callback(&callback, Some(&pending.login_cookie)).await;
+        let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        assert!(location.starts_with(&expected_prefix), "{return_to} -> {location}");
+    }
+}
+
+#[tokio::test]
+async fn given_a_declined_consent_then_the_front_end_gets_the_error() {
+    let app = TestApp::spawn().await;
+    let pending = app.start_login(None).await;
+    let state = query_param(&pending.authorize_url, "state").expect("state");
+    let url = format!("{}/auth/google/callback?error=access_denied&state={state}", app.base);
+    let resp = app.callback(&url, Some(&pending.login_cookie)).await;
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("");
+    assert!(location.ends_with("#error=access%5Fdenied") || location.ends_with("#error=access_denied"), "{location}");
+}
+
+#[tokio::test]
+async fn given_a_refresh_token_when_rotating_then_reuse_revokes_the_whole_family() {
+    let app = TestApp::spawn().await;
+    let signed =
+        app.google_token(&app.stack.google.id_token(&app.stack.google.claims_for("ana@example.com", "Ana"))).await;
+    assert_eq!(signed.status, StatusCode::OK);
+    let r0 = signed.body["refreshToken"].as_str().expect("refresh").to_owned();
+    assert_eq!(signed.body["expiresIn"], 900);
+
+    let refresh = |t: &str| app.call(Method::POST, "/auth/refresh", None, Some(json!({ "refreshToken": t })));
+    let rotated = refresh(&r0).await;
+    assert_eq!(rotated.status, StatusCode::OK, "{:?}", rotated.body);
+    let r1 = rotated.body["refreshToken"].as_str().expect("refresh").to_owned();
+    assert_ne!(r1, r0);
+    let access = rotated.body["accessToken"].as_str().expect("access").to_owned();
+    assert_eq!(app.get("/users/me", &access).await.status, StatusCode::OK);
+
+    let r2 = refresh(&r1).await.body["refreshToken"].as_str().expect("refresh").to_owned();
+    // r0 again: reuse. The family is revoked: even the newest token is refused now.
+    let reuse = refresh(&r0).await;
+    assert_eq!(reuse.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refresh(&r2).await.status, StatusCode::UNAUTHORIZED);
+    // Another sign-in starts a fresh family that works.
+    let again =
+        app.google_token(&app.stack.google.id_token(&app.stack.google.claims_for("ana@example.com", "Ana"))).await;
+    let fresh = again.body["refreshToken"].as_str().expect("refresh").to_owned();
+    assert_eq!(refresh(&fresh).await.status, StatusCode::OK);
+    // Stored only as hashes.
+    let raw_anywhere =
+        app.scan_all().await.iter().any(|i| format!("{i:?}").contains(&r0) || format!("{i:?}").contains(&fresh));
+    assert!(!raw_anywhere, "a refresh token is stored in clear");
+}
+
+#[tokio::test]
+async fn given_the_refresh_cookie_when_rotating_then_a_new_cookie_comes_back() {
+    let app = TestApp::spawn().await;
+    let s = app.browser_sign_in("ana@example.com", "Ana").await;
+    let resp = app
+        .http
+        .post(format!("{}/auth/refresh", app.base))
+        .header("cookie", format!("vivid_refresh={}", s.refresh_cookie))
+        .send()
+        .await
+        .expect("refresh");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let cookies = set_cookies(resp.headers());
+    let new = cookie_value(&cookies, "vivid_refresh").expect("rotated cookie");
+    assert_ne!(new, s.refresh_cookie);
+    let none = app.call(Method::POST, "/auth/refresh", None, None).await;
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn given_tokens_of_one_kind_when_used_as_the_other_then_401() {
+    let app = TestApp::spawn().await;
+    let signed =
+        app.google_token(&app.stack.google.id_token(&app.stack.google.claims_for("ana@example.com", "Ana"))).await;
+    let access = signed.body["accessToken"].as_str().expect("access").to_owned();
+    let refresh = signed.body["refreshToken"].as_str().expect("refresh").to_owned();
+    assert_eq!(app.get("/users/me", &refresh).await.status, StatusCode::UNAUTHORIZED, "refresh as access");
+    let r = app.call(Method::POST, "/auth/refresh", None, Some(json!({ "refreshToken": access }))).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "access as refresh");
+}
+
+#[tokio::test]
+async fn given_a_logout_then_the_family_is_revoked_and_the_cookie_cleared() {
+    let app = TestApp::spawn().await;
+    let s = app.browser_sign_in("ana@example.com", "Ana").await;
+    let anon = app.http.post(format!("{}/auth/logout", app.base)).send().await.expect("logout");
+    assert_eq!(anon.status(), StatusCode::UNAUTHORIZED);
+    let resp = app
+        .http
+        .post(format!("{}/auth/logout", app.base))
+        .bearer_auth(&s.access_token)
+        .header("cookie", format!("vivid_refresh={}", s.refresh_cookie))
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let cleared = set_cookies(resp.headers()).into_iter().find(|c| c.starts_with("vivid_refresh=")).expect("cleared");
+    assert!(cleared.contains("Max-Age=0"));
+    let r = app.call(Method::POST, "/auth/refresh", None, Some(json!({ "refreshToken": s.refresh_cookie }))).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn given_someone_elses_refresh_token_when_logging_out_then_it_stays_valid() {
+    let app = TestApp::spawn().await;
+    let ana = app.browser_sign_in("ana@example.com", "Ana").await;
+    let bo = app.browser_sign_in("bo@example.com", "Bo").await;
+    let r = app
+        .call(Method::POST, "/auth/logout", Some(&bo.access_token), Some(json!({ "refreshToken": ana.refresh_cookie })))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let still =
+        app.call(Method::POST, "/auth/refresh", None, Some(json!({ "refreshToken": ana.refresh_cookie }))).await;
+    assert_eq!(still.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn only_the_token_issuing_functions_can_reach_the_private_key() {
+    let text = std::fs::read_to_string(vivid_tests::repo_root().join("template.yaml")).expect("template");
+    let t: serde_yaml::Value = serde_yaml::from_str(&text).expect("yaml");
+    assert!(!serde_yaml::to_string(&t["Globals"]).expect("yaml").contains("JwtPrivateKey"));
+    assert_eq!(t["Parameters"]["JwtPrivateKey"]["NoEcho"], serde_yaml::Value::Bool(true));
+    let issuing = ["GoogleCallbackFunction", "GoogleTokenFunction", "RefreshTokenFunction"];
+    let mut holders = Vec::new();
+    for (id, res) in t["Resources"].as_mapping().expect("resources") {
+        let id = id.as_str().unwrap_or_default();
+        let dump = serde_yaml::to_string(res).expect("yaml");
+        if dump.contains("JwtPrivateKey") || dump.contains("VIVID_JWT_PRIVATE_KEY") {
+            holders.push(id.to_owned());
+        }
+    }
+    holders.sort();
+    assert_eq!(holders, issuing.map(str::to_owned).to_vec());
+}
