@@ -8,11 +8,15 @@ pub mod cursor;
 pub mod error;
 pub mod google;
 pub mod http;
+pub mod media;
 pub mod model;
+pub mod playback;
 pub mod routes;
 pub mod runtime;
 pub mod session;
 pub mod telemetry;
+pub mod transcode;
 pub mod types;
+pub mod video;
 
 pub use lambda_http;

@@ -1,3 +1,5 @@
 //! AWS implementations of the ports.
 
 pub mod dynamo;
+pub mod mediaconvert;
+pub mod s3;

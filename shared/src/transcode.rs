@@ -1,0 +1,37 @@
+//! The transcoding port and what the suite asks of it.
+
+use async_trait::async_trait;
+
+use crate::types::VideoId;
+
+/// One rung of the HLS ladder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rendition {
+    pub width: i32,
+    pub height: i32,
+    pub max_bitrate: i32,
+    pub audio_bitrate: i32,
+}
+
+/// 360p, 540p and 720p at about 1, 2 and 3 Mbps; the top rung is also the MP4.
+pub const LADDER: [Rendition; 3] = [
+    Rendition { width: 640, height: 360, max_bitrate: 1_000_000, audio_bitrate: 96_000 },
+    Rendition { width: 960, height: 540, max_bitrate: 2_000_000, audio_bitrate: 96_000 },
+    Rendition { width: 1280, height: 720, max_bitrate: 3_000_000, audio_bitrate: 128_000 },
+];
+
+/// One thumbnail every this many seconds.
+pub const THUMBNAIL_INTERVAL_SECS: i32 = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TranscodeError {
+    #[error("the transcoder failed: {0}")]
+    Backend(Box<dyn std::error::Error + Send + Sync>),
+}
+
+#[async_trait]
+pub trait Transcoder: Send + Sync {
+    /// Starts (or, for a video that already has one, finds) the job converting the video's raw
+    /// object into its media; returns the job id.
+    async fn submit(&self, video: &VideoId, raw_bucket: &str, media_bucket: &str) -> Result<String, TranscodeError>;
+}
