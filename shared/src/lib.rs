@@ -4,8 +4,10 @@
 pub mod access;
 pub mod adapters;
 pub mod auth;
+pub mod cascade;
 pub mod cursor;
 pub mod error;
+pub mod events;
 pub mod google;
 pub mod http;
 pub mod media;
@@ -20,3 +22,4 @@ pub mod types;
 pub mod video;
 
 pub use lambda_http;
+pub use lambda_runtime;

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use crate::{
     cursor::{Page, PageKey},
     error::StoreError,
-    types::{Description, Email, Limit, SpaceId, SpaceName, UserId},
+    types::{Description, Email, Limit, SnapshotId, SpaceId, SpaceName, UserId, VideoId},
+    video::{Progress, Snapshot, StatusChange, Title, Video, VideoStatus, layout::MediaKind},
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,9 +119,11 @@ pub trait SpaceStore: Send + Sync {
     ) -> Result<Page<(Membership, Space)>, StoreError>;
     /// Applies a patch to a live space; `Condition("space")` when it is gone.
     async fn update_space(&self, id: &SpaceId, patch: &SpacePatch, now: &str) -> Result<Space, StoreError>;
-    /// Marks a space as deleting (from then on it is gone for readers), then removes its items.
-    /// Safe to call again after a partial failure.
-    async fn delete_space(&self, id: &SpaceId) -> Result<(), StoreError>;
+    /// Marks a space as deleting: from then on it is gone for every reader. Idempotent;
+    /// `Condition("space")` when there is no space.
+    async fn tombstone_space(&self, id: &SpaceId) -> Result<(), StoreError>;
+    /// Removes a tombstoned space's memberships and the space item. Safe to call again.
+    async fn sweep_space(&self, id: &SpaceId) -> Result<(), StoreError>;
     async fn members(
         &self,
         space: &SpaceId,
@@ -133,6 +136,93 @@ pub trait SpaceStore: Send + Sync {
     /// Removes a participant's membership and counts it, atomically; `Condition("membership")`
     /// when there is no such participant.
     async fn remove_member(&self, space: &SpaceId, user: &UserId) -> Result<(), StoreError>;
+    /// Deletes a member's per-video data in a space (progress, snapshots, notes); returns the
+    /// user-content object keys those items pointed at.
+    async fn purge_member_data(&self, space: &SpaceId, user: &UserId) -> Result<Vec<String>, StoreError>;
+}
+
+/// A video as one caller sees it.
+#[derive(Debug, Clone)]
+pub struct VideoAccess {
+    pub video: Video,
+    pub membership: Option<Membership>,
+    pub progress: Option<Progress>,
+}
+
+/// Changes to a video's descriptive fields.
+#[derive(Debug, Clone, Default)]
+pub struct VideoPatch {
+    pub title: Option<Title>,
+    pub description: Option<Description>,
+}
+
+#[async_trait]
+pub trait VideoStore: Send + Sync {
+    /// Puts the video and counts it in its space, atomically; `Condition("space")` when the
+    /// space is gone.
+    async fn create_video(&self, video: &Video) -> Result<(), StoreError>;
+    async fn get_video(&self, id: &VideoId) -> Result<Option<Video>, StoreError>;
+    /// The video, the caller's membership of its space and their progress: two round trips.
+    async fn video_access(&self, id: &VideoId, user: &UserId) -> Result<Option<VideoAccess>, StoreError>;
+    /// A space's videos, newest first.
+    async fn list_videos(
+        &self,
+        space: &SpaceId,
+        limit: Limit,
+        start: Option<PageKey>,
+    ) -> Result<Page<Video>, StoreError>;
+    /// Every video of a space (for deleting it).
+    async fn all_videos(&self, space: &SpaceId) -> Result<Vec<Video>, StoreError>;
+    /// A user's progress on some videos (missing ones are left out).
+    async fn progress_on(&self, user: &UserId, videos: &[VideoId]) -> Result<Vec<Progress>, StoreError>;
+    async fn update_video(&self, id: &VideoId, patch: &VideoPatch, now: &str) -> Result<Video, StoreError>;
+    /// Moves the video to `to` if its status is one of `to`'s predecessors, with the change's
+    /// fields; `Ok(false)` when the status did not allow it (a duplicate, late or foreign event).
+    async fn transition(
+        &self,
+        id: &VideoId,
+        to: VideoStatus,
+        change: &StatusChange,
+        now: &str,
+    ) -> Result<bool, StoreError>;
+    /// Raises `percentComplete` while the video transcodes; never lowers it.
+    async fn raise_percent(&self, id: &VideoId, percent: u8) -> Result<bool, StoreError>;
+    /// Records a converted object (first thumbnail becomes the poster).
+    async fn record_output(&self, id: &VideoId, kind: &MediaKind, key: &str) -> Result<(), StoreError>;
+    /// Deletes the video, everyone's per-video data and its count in the space; returns the
+    /// user-content object keys those items pointed at.
+    async fn delete_video(&self, video: &Video) -> Result<Vec<String>, StoreError>;
+    /// The cheap progress write: only when the caller's grant exists (`Ok(false)` otherwise).
+    async fn touch_progress(
+        &self,
+        video: &VideoId,
+        user: &UserId,
+        rate: u8,
+        position: f64,
+        now: &str,
+    ) -> Result<bool, StoreError>;
+    /// Writes the whole progress item (and so the grant).
+    async fn put_progress(&self, progress: &Progress) -> Result<(), StoreError>;
+    /// The user's progress items, most recently accessed first.
+    async fn recent_progress(&self, user: &UserId, limit: Limit) -> Result<Vec<Progress>, StoreError>;
+    /// How many videos the user completed (progress 100).
+    async fn completed_count(&self, user: &UserId) -> Result<u32, StoreError>;
+    async fn put_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError>;
+    async fn snapshots(
+        &self,
+        video: &VideoId,
+        user: &UserId,
+        limit: Limit,
+        start: Option<PageKey>,
+    ) -> Result<Page<Snapshot>, StoreError>;
+    /// Deletes a snapshot item; returns it (`None` when there was none).
+    async fn delete_snapshot(
+        &self,
+        video: &VideoId,
+        user: &UserId,
+        id: &SnapshotId,
+    ) -> Result<Option<Snapshot>, StoreError>;
+    async fn videos(&self, ids: &[VideoId]) -> Result<Vec<Video>, StoreError>;
 }
 
 impl User {

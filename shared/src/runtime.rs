@@ -2,13 +2,23 @@
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use crate::{
-    adapters::dynamo::DynamoStore,
+    adapters::{
+        dynamo::DynamoStore,
+        mediaconvert::MediaConvert,
+        s3::{Buckets, S3Media},
+    },
     auth::{KeyError, TokenAudience, TokenIssuer, TokenVerifier},
     google::{GoogleOidc, GoogleSettings, IdentityProvider},
     http::Handler,
+    media::MediaStore,
+    model::VideoStore,
     model::{SpaceStore, UserStore},
+    playback::PlaybackSigner,
     session::{SessionStore, Sessions},
+    transcode::Transcoder,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +54,33 @@ impl WebSettings {
     }
 }
 
+/// Buckets and upload limits.
+#[derive(Debug, Clone)]
+pub struct MediaSettings {
+    pub buckets: Buckets,
+    /// Path-style S3 URLs (the local emulator); virtual-hosted in AWS.
+    pub path_style: bool,
+    pub max_upload_bytes: u64,
+    pub multipart_threshold: u64,
+}
+
+/// MediaConvert: the role its jobs run as, the queue, and (locally) its endpoint.
+#[derive(Debug, Clone)]
+pub struct TranscodeSettings {
+    pub role_arn: String,
+    pub queue: Option<String>,
+    pub endpoint: Option<String>,
+}
+
+/// The CloudFront distribution and its signing key.
+#[derive(Debug, Clone)]
+pub struct CdnSettings {
+    pub base_url: String,
+    pub key_pair_id: String,
+    pub private_key_pem: String,
+    pub ttl: Duration,
+}
+
 /// What a function needs to know about its deployment.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -56,6 +93,9 @@ pub struct Settings {
     pub token_audience: TokenAudience,
     pub google: Option<GoogleSettings>,
     pub web: Option<WebSettings>,
+    pub media: Option<MediaSettings>,
+    pub transcode: Option<TranscodeSettings>,
+    pub cdn: Option<CdnSettings>,
 }
 
 fn var(name: &'static str) -> Result<String, ConfigError> {
@@ -64,6 +104,13 @@ fn var(name: &'static str) -> Result<String, ConfigError> {
 
 fn optional(name: &'static str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn number(name: &'static str, default: u64) -> Result<u64, ConfigError> {
+    optional(name)
+        .map(|v| v.parse().map_err(|_| ConfigError::Malformed(name, v)))
+        .transpose()
+        .map(|v| v.unwrap_or(default))
 }
 
 /// PEM from an environment value: accepts real newlines or `\n` escapes (CloudFormation
@@ -97,7 +144,33 @@ impl Settings {
                 .collect(),
             frontend_url,
         });
+        let media = match optional("VIVID_RAW_BUCKET") {
+            None => None,
+            Some(raw) => Some(MediaSettings {
+                buckets: Buckets { raw, media: var("VIVID_MEDIA_BUCKET")?, user: var("VIVID_USER_BUCKET")? },
+                path_style: optional("VIVID_S3_PATH_STYLE").is_some_and(|v| v == "true"),
+                max_upload_bytes: number("VIVID_MAX_UPLOAD_BYTES", 10 * 1024 * 1024 * 1024)?,
+                multipart_threshold: number("VIVID_MULTIPART_THRESHOLD_BYTES", 100 * 1024 * 1024)?,
+            }),
+        };
+        let transcode = optional("VIVID_MEDIACONVERT_ROLE_ARN").map(|role_arn| TranscodeSettings {
+            role_arn,
+            queue: optional("VIVID_MEDIACONVERT_QUEUE"),
+            endpoint: optional("VIVID_MEDIACONVERT_ENDPOINT"),
+        });
+        let cdn = match optional("VIVID_CDN_URL") {
+            None => None,
+            Some(base_url) => Some(CdnSettings {
+                base_url,
+                key_pair_id: var("VIVID_CDN_KEY_PAIR_ID")?,
+                private_key_pem: pem_from_env(&var("VIVID_CDN_PRIVATE_KEY")?),
+                ttl: Duration::from_secs(number("VIVID_PLAYBACK_TTL_SECS", 3600)?),
+            }),
+        };
         Ok(Self {
+            media,
+            transcode,
+            cdn,
             table_name: var("VIVID_TABLE_NAME")?,
             jwt_public_key: pem_from_env(&var("VIVID_JWT_PUBLIC_KEY")?),
             jwt_private_key: optional("VIVID_JWT_PRIVATE_KEY").map(|k| pem_from_env(&k)),
@@ -116,6 +189,9 @@ pub struct Deps {
     store: Arc<DynamoStore>,
     google: Option<Arc<GoogleOidc>>,
     web: Option<WebSettings>,
+    media: Option<(Arc<S3Media>, MediaSettings)>,
+    transcoder: Option<Arc<MediaConvert>>,
+    playback: Option<Arc<PlaybackSigner>>,
 }
 
 impl Deps {
@@ -137,7 +213,32 @@ impl Deps {
             }
         };
         let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+        let media = settings.media.as_ref().map(|m| {
+            let conf = aws_sdk_s3::config::Builder::from(sdk).force_path_style(m.path_style).build();
+            (Arc::new(S3Media::new(aws_sdk_s3::Client::from_conf(conf), m.buckets.clone())), m.clone())
+        });
+        let transcoder = settings.transcode.as_ref().map(|t| {
+            let mut conf = aws_sdk_mediaconvert::config::Builder::from(sdk);
+            if let Some(endpoint) = &t.endpoint {
+                conf = conf.endpoint_url(endpoint);
+            }
+            Arc::new(MediaConvert::new(
+                aws_sdk_mediaconvert::Client::from_conf(conf.build()),
+                &t.role_arn,
+                t.queue.clone(),
+            ))
+        });
+        let playback = settings
+            .cdn
+            .as_ref()
+            .map(|c| PlaybackSigner::from_pem(&c.private_key_pem, &c.key_pair_id, &c.base_url, c.ttl))
+            .transpose()
+            .map_err(|e| ConfigError::Malformed("VIVID_CDN_PRIVATE_KEY", e.to_string()))?
+            .map(Arc::new);
         Ok(Self {
+            media,
+            transcoder,
+            playback,
             verifier: Arc::new(verifier),
             issuer: issuer.map(Arc::new),
             store: Arc::new(DynamoStore::new(dynamo, &settings.table_name)),
@@ -180,6 +281,32 @@ impl Deps {
     pub fn web(&self) -> Result<WebSettings, ConfigError> {
         self.web.clone().ok_or(ConfigError::Missing("VIVID_FRONTEND_URL"))
     }
+
+    pub fn videos(&self) -> Arc<dyn VideoStore> {
+        self.store.clone()
+    }
+
+    pub fn media(&self) -> Result<Arc<dyn MediaStore>, ConfigError> {
+        match &self.media {
+            Some((m, _)) => Ok(m.clone()),
+            None => Err(ConfigError::Missing("VIVID_RAW_BUCKET")),
+        }
+    }
+
+    pub fn media_settings(&self) -> Result<MediaSettings, ConfigError> {
+        self.media.as_ref().map(|(_, s)| s.clone()).ok_or(ConfigError::Missing("VIVID_RAW_BUCKET"))
+    }
+
+    pub fn transcoder(&self) -> Result<Arc<dyn Transcoder>, ConfigError> {
+        match &self.transcoder {
+            Some(t) => Ok(t.clone()),
+            None => Err(ConfigError::Missing("VIVID_MEDIACONVERT_ROLE_ARN")),
+        }
+    }
+
+    pub fn playback(&self) -> Result<Arc<PlaybackSigner>, ConfigError> {
+        self.playback.clone().ok_or(ConfigError::Missing("VIVID_CDN_URL"))
+    }
 }
 
 /// The whole of an HTTP function's `main`: tracing, configuration and clients once at init,
@@ -192,4 +319,26 @@ pub async fn serve_http<H: Handler + 'static>(
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let deps = Deps::new(&sdk, &settings)?;
     crate::http::run(Arc::new(build(&deps)?)).await
+}
+
+/// The whole of an event function's `main`: tracing, configuration and clients once at init,
+/// then the handler on the Lambda runtime.
+pub async fn serve_event<H: crate::events::EventHandler + 'static>(
+    build: fn(&Deps) -> Result<H, ConfigError>,
+) -> Result<(), lambda_runtime::Error> {
+    crate::telemetry::init();
+    let settings = Settings::from_env()?;
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let deps = Deps::new(&sdk, &settings)?;
+    let handler = Arc::new(build(&deps)?);
+    lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+        let handler = Arc::clone(&handler);
+        async move {
+            let span = tracing::info_span!("event", request_id = %event.context.request_id);
+            tracing::Instrument::instrument(handler.handle(event.payload), span)
+                .await
+                .map_err(|e| lambda_runtime::Diagnostic::from(Box::new(e) as Box<dyn std::error::Error + Send + Sync>))
+        }
+    }))
+    .await
 }

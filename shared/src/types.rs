@@ -73,6 +73,11 @@ ulid_id!(
     VideoId,
     "video"
 );
+ulid_id!(
+    /// A snapshot's id.
+    SnapshotId,
+    "snapshot"
+);
 
 macro_rules! bounded_text {
     ($(#[$doc:meta])* $name:ident, $what:literal, $min:expr, $max:expr, multiline = $multiline:expr) => {
@@ -214,6 +219,10 @@ impl Limit {
     pub const MAX: u16 = 100;
     pub fn get(self) -> u16 {
         self.0
+    }
+    /// A limit from a trusted number, brought into 1..=100.
+    pub fn clamped(n: u16) -> Self {
+        Self(n.clamp(1, Self::MAX))
     }
 }
 

@@ -194,8 +194,49 @@ pub struct Video {
     /// The Webex recording this video is imported from (issue 7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording_id: Option<String>,
-    #[serde(default)]
+    #[serde(flatten)]
     pub outputs: MediaOutputs,
+}
+
+/// One member's progress on one video. Its existence is also the member's grant for the cheap
+/// progress write (see `docs/data-model.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    pub video_id: VideoId,
+    pub user_id: UserId,
+    pub space_id: SpaceId,
+    pub progress_rate: u8,
+    pub position_seconds: f64,
+    pub last_access_at: String,
+}
+
+/// A captured frame of a video, private to its author.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    pub snapshot_id: crate::types::SnapshotId,
+    pub video_id: VideoId,
+    pub user_id: UserId,
+    pub space_id: SpaceId,
+    pub video_seconds: f64,
+    pub content_type: ImageContentType,
+    /// In the user-content bucket.
+    pub object_key: String,
+    pub created_at: String,
+}
+
+/// What a status change writes besides the status.
+#[derive(Debug, Clone, Default)]
+pub struct StatusChange {
+    pub job_id: Option<String>,
+    pub percent_complete: Option<u8>,
+    pub duration_seconds: Option<f64>,
+    pub failure_reason: Option<String>,
+    pub hls_master: Option<String>,
+    pub mp4: Option<String>,
+    /// Only apply when the video's job is this one (or none is recorded yet).
+    pub only_for_job: Option<String>,
 }
 
 /// Object keys of a video's media.
@@ -224,6 +265,9 @@ pub mod layout {
     }
     pub fn snapshots_prefix(video: &VideoId) -> String {
         format!("snapshots/{video}/")
+    }
+    pub fn snapshot(video: &VideoId, user: &crate::types::UserId, snapshot: &crate::types::SnapshotId) -> String {
+        format!("snapshots/{video}/{user}/{snapshot}")
     }
 
     /// What a converted object is, from its key.

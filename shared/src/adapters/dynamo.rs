@@ -17,9 +17,13 @@ use serde::{Serialize, de::DeserializeOwned};
 use crate::{
     cursor::{Page, PageKey},
     error::StoreError,
-    model::{Membership, Role, Space, SpaceAccess, SpacePatch, SpaceStore, User, UserStore},
+    model::{
+        Membership, Role, Space, SpaceAccess, SpacePatch, SpaceStore, User, UserStore, VideoAccess, VideoPatch,
+        VideoStore,
+    },
     session::{LoginState, RefreshRecord, SessionStore},
-    types::{Email, Limit, SpaceId, UserId},
+    types::{Email, Limit, SnapshotId, SpaceId, UserId, VideoId},
+    video::{Progress, Snapshot, StatusChange, Video, VideoStatus, layout::MediaKind},
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -29,6 +33,9 @@ pub const SK: &str = "SK";
 pub const GSI1: &str = "GSI1";
 pub const GSI1PK: &str = "GSI1PK";
 pub const GSI1SK: &str = "GSI1SK";
+pub const GSI2: &str = "GSI2";
+pub const GSI2PK: &str = "GSI2PK";
+pub const GSI2SK: &str = "GSI2SK";
 
 /// Key builders: the only place that knows the key layout.
 pub mod keys {
@@ -72,6 +79,30 @@ pub mod keys {
         format!("FAMILY#{id}")
     }
     pub const FAMILY: &str = "FAMILY";
+    pub fn video(id: &crate::types::VideoId) -> String {
+        format!("VIDEO#{id}")
+    }
+    /// GSI1 partition of a space's videos (sort key `{createdAt}#{videoId}`).
+    pub fn space_videos(space: &SpaceId) -> String {
+        format!("SPACE#{space}#VIDEOS")
+    }
+    pub fn progress(user: &UserId) -> String {
+        format!("PROGRESS#{user}")
+    }
+    /// GSI1 sort key of a progress item under `USER#{userId}`: most recent access last.
+    pub fn access(at: &str, video: &crate::types::VideoId) -> String {
+        format!("ACCESS#{at}#{video}")
+    }
+    pub fn snapshot_prefix(user: &UserId) -> String {
+        format!("SNAP#{user}#")
+    }
+    pub fn snapshot(user: &UserId, id: &crate::types::SnapshotId) -> String {
+        format!("SNAP#{user}#{id}")
+    }
+    /// GSI2 partition of one member's per-video data in one space.
+    pub fn member_data(space: &SpaceId, user: &UserId) -> String {
+        format!("MEMBER#{space}#{user}")
+    }
 }
 
 pub struct DynamoStore {
@@ -109,11 +140,16 @@ fn start_key(start: Option<PageKey>, attr: &str, expected: &str) -> Result<Optio
     if start.get(attr).map(String::as_str) != Some(expected) {
         return Err(StoreError::ForeignStart);
     }
-    let allowed = [PK, SK, GSI1PK, GSI1SK];
+    let allowed = [PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK];
     if start.keys().any(|k| !allowed.contains(&k.as_str())) {
         return Err(StoreError::ForeignStart);
     }
     Ok(Some(start.into_iter().map(|(k, v)| (k, s(v))).collect()))
+}
+
+/// The `PK`/`SK` of an item.
+fn primary_key(item: &Item) -> Item {
+    item.iter().filter(|(k, _)| k.as_str() == PK || k.as_str() == SK).map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 fn page_key(last: Option<&Item>) -> Option<PageKey> {
@@ -218,6 +254,34 @@ impl DynamoStore {
         Ok(out)
     }
 
+    /// The primary keys (and object keys) of every item of a partition.
+    async fn query_keys(&self, partition: &str, sk_prefix: Option<&str>) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let mut req = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .expression_attribute_values(":pk", s(partition))
+                .projection_expression("PK, SK, objectKey")
+                .consistent_read(true)
+                .set_exclusive_start_key(start);
+            req = match sk_prefix {
+                Some(prefix) => req
+                    .key_condition_expression("PK = :pk AND begins_with(SK, :sk)")
+                    .expression_attribute_values(":sk", s(prefix)),
+                None => req.key_condition_expression("PK = :pk"),
+            };
+            let resp = req.send().await.map_err(backend)?;
+            out.extend(resp.items.unwrap_or_default());
+            start = resp.last_evaluated_key;
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
     /// BatchWriteItem deletes with retries of unprocessed items (bounded).
     async fn batch_delete(&self, keys: Vec<Item>) -> Result<(), StoreError> {
         for chunk in keys.chunks(25) {
@@ -225,7 +289,7 @@ impl DynamoStore {
                 .iter()
                 .map(|k| {
                     DeleteRequest::builder()
-                        .set_key(Some(k.clone()))
+                        .set_key(Some(primary_key(k)))
                         .build()
                         .map(|d| WriteRequest::builder().delete_request(d).build())
                         .map_err(backend)
@@ -454,46 +518,29 @@ impl SpaceStore for DynamoStore {
         from_item(resp.attributes.unwrap_or_default())
     }
 
-    async fn delete_space(&self, id: &SpaceId) -> Result<(), StoreError> {
-        let partition = keys::space(id);
-        // 1. Tombstone: from here on every reader treats the space as gone.
+    async fn tombstone_space(&self, id: &SpaceId) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(partition.clone(), keys::META)))
+            .set_key(Some(key(keys::space(id), keys::META)))
             .condition_expression("attribute_exists(PK)")
             .update_expression("SET deleting = :t")
             .expression_attribute_values(":t", AttributeValue::Bool(true))
             .send()
             .await
             .map_err(conditional("space"))?;
-        // 2. Sweep the partition's children, page by page, then the space item itself.
-        let mut start = None;
-        loop {
-            let resp = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk")
-                .expression_attribute_values(":pk", s(partition.clone()))
-                .projection_expression("PK, SK")
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(backend)?;
-            let children: Vec<Item> = resp
-                .items
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|item| item.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) != Some(keys::META))
-                .collect();
-            self.batch_delete(children).await?;
-            start = resp.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
+        Ok(())
+    }
+
+    async fn sweep_space(&self, id: &SpaceId) -> Result<(), StoreError> {
+        let partition = keys::space(id);
+        let children: Vec<Item> = self
+            .query_keys(&partition, None)
+            .await?
+            .into_iter()
+            .filter(|item| item.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) != Some(keys::META))
+            .collect();
+        self.batch_delete(children).await?;
         self.client
             .delete_item()
             .table_name(&self.table)
@@ -573,6 +620,37 @@ impl SpaceStore for DynamoStore {
             &["membership", "space"],
         )
         .await
+    }
+
+    async fn purge_member_data(&self, space: &SpaceId, user: &UserId) -> Result<Vec<String>, StoreError> {
+        let mut objects = Vec::new();
+        let mut keys_to_delete = Vec::new();
+        let mut start = None;
+        loop {
+            let resp = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI2)
+                .key_condition_expression("GSI2PK = :pk")
+                .expression_attribute_values(":pk", s(keys::member_data(space, user)))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
+            for item in resp.items.unwrap_or_default() {
+                if let Some(k) = item.get("objectKey").and_then(|v| v.as_s().ok()) {
+                    objects.push(k.clone());
+                }
+                keys_to_delete.push(primary_key(&item));
+            }
+            start = resp.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        self.batch_delete(keys_to_delete).await?;
+        Ok(objects)
     }
 }
 
@@ -698,5 +776,529 @@ impl SessionStore for DynamoStore {
             .map_err(conditional("family"))
             .map(|_| ())
             .or_else(|e| if matches!(e, StoreError::Condition(_)) { Ok(()) } else { Err(e) })
+    }
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+impl DynamoStore {
+    fn video_item(&self, v: &Video) -> Result<Item, StoreError> {
+        to_item(
+            v,
+            &[
+                (PK, keys::video(&v.video_id)),
+                (SK, keys::META.to_owned()),
+                (GSI1PK, keys::space_videos(&v.space_id)),
+                (GSI1SK, format!("{}#{}", v.created_at, v.video_id)),
+                ("type", "Video".into()),
+            ],
+        )
+    }
+
+    fn progress_item(&self, p: &Progress) -> Result<Item, StoreError> {
+        to_item(
+            p,
+            &[
+                (PK, keys::video(&p.video_id)),
+                (SK, keys::progress(&p.user_id)),
+                (GSI1PK, keys::user(&p.user_id)),
+                (GSI1SK, keys::access(&p.last_access_at, &p.video_id)),
+                (GSI2PK, keys::member_data(&p.space_id, &p.user_id)),
+                (GSI2SK, format!("{}#PROGRESS", p.video_id)),
+                ("type", "Progress".into()),
+            ],
+        )
+    }
+
+    async fn query_items(
+        &self,
+        index: Option<&str>,
+        condition: &str,
+        values: Vec<(&str, AttributeValue)>,
+        limit: Option<Limit>,
+        start: Option<Item>,
+        forward: bool,
+    ) -> Result<(Vec<Item>, Option<Item>), StoreError> {
+        let mut req = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(index.map(str::to_owned))
+            .key_condition_expression(condition)
+            .scan_index_forward(forward)
+            .set_limit(limit.map(|l| i32::from(l.get())))
+            .set_exclusive_start_key(start);
+        for (name, value) in values {
+            req = req.expression_attribute_values(name, value);
+        }
+        if index.is_none() {
+            req = req.consistent_read(true);
+        }
+        let resp = req.send().await.map_err(backend)?;
+        Ok((resp.items.unwrap_or_default(), resp.last_evaluated_key))
+    }
+}
+
+#[async_trait]
+impl VideoStore for DynamoStore {
+    async fn create_video(&self, video: &Video) -> Result<(), StoreError> {
+        let count = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::space(&video.space_id), keys::META)))
+            .condition_expression("attribute_exists(PK) AND attribute_not_exists(deleting)")
+            .update_expression("SET videoCount = videoCount + :one")
+            .expression_attribute_values(":one", n(1))
+            .build()
+            .map_err(backend)?;
+        self.transact(
+            vec![
+                self.put(self.video_item(video)?, Some("attribute_not_exists(PK)"))?,
+                TransactWriteItem::builder().update(count).build(),
+            ],
+            &["video", "space"],
+        )
+        .await
+    }
+
+    async fn get_video(&self, id: &VideoId) -> Result<Option<Video>, StoreError> {
+        let resp = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::video(id), keys::META)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        resp.item.map(from_item).transpose()
+    }
+
+    async fn video_access(&self, id: &VideoId, user: &UserId) -> Result<Option<VideoAccess>, StoreError> {
+        let Some(video) = self.get_video(id).await? else { return Ok(None) };
+        let items = self
+            .batch_get(
+                vec![key(keys::space(&video.space_id), keys::member(user)), key(keys::video(id), keys::progress(user))],
+                true,
+            )
+            .await?;
+        let mut membership = None;
+        let mut progress = None;
+        for item in items {
+            match item.get(PK).and_then(|v| v.as_s().ok()) {
+                Some(pk) if pk.starts_with("SPACE#") => membership = Some(from_item::<Membership>(item)?),
+                Some(_) => progress = Some(from_item::<Progress>(item)?),
+                None => {}
+            }
+        }
+        Ok(Some(VideoAccess { video, membership, progress }))
+    }
+
+    async fn list_videos(
+        &self,
+        space: &SpaceId,
+        limit: Limit,
+        start: Option<PageKey>,
+    ) -> Result<Page<Video>, StoreError> {
+        let partition = keys::space_videos(space);
+        let (items, last) = self
+            .query_items(
+                Some(GSI1),
+                "GSI1PK = :pk",
+                vec![(":pk", s(partition.clone()))],
+                Some(limit),
+                start_key(start, GSI1PK, &partition)?,
+                false,
+            )
+            .await?;
+        Ok(Page { items: items.into_iter().map(from_item).collect::<Result<_, _>>()?, next: page_key(last.as_ref()) })
+    }
+
+    async fn all_videos(&self, space: &SpaceId) -> Result<Vec<Video>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let (items, last) = self
+                .query_items(Some(GSI1), "GSI1PK = :pk", vec![(":pk", s(keys::space_videos(space)))], None, start, true)
+                .await?;
+            for item in items {
+                out.push(from_item(item)?);
+            }
+            start = last;
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn progress_on(&self, user: &UserId, videos: &[VideoId]) -> Result<Vec<Progress>, StoreError> {
+        let keys = videos.iter().map(|v| key(keys::video(v), keys::progress(user))).collect();
+        self.batch_get(keys, false).await?.into_iter().map(from_item).collect()
+    }
+
+    async fn videos(&self, ids: &[VideoId]) -> Result<Vec<Video>, StoreError> {
+        let mut unique: Vec<&VideoId> = ids.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let keys = unique.into_iter().map(|v| key(keys::video(v), keys::META)).collect();
+        self.batch_get(keys, false).await?.into_iter().map(from_item).collect()
+    }
+
+    async fn update_video(&self, id: &VideoId, patch: &VideoPatch, now: &str) -> Result<Video, StoreError> {
+        let mut sets = vec!["updatedAt = :now".to_owned()];
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::video(id), keys::META)))
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":now", s(now))
+            .return_values(ReturnValue::AllNew);
+        if let Some(title) = &patch.title {
+            sets.push("title = :title".to_owned());
+            req = req.expression_attribute_values(":title", s(title.as_str()));
+        }
+        if let Some(description) = &patch.description {
+            sets.push("description = :description".to_owned());
+            req = req.expression_attribute_values(":description", s(description.as_str()));
+        }
+        let resp =
+            req.update_expression(format!("SET {}", sets.join(", "))).send().await.map_err(conditional("video"))?;
+        from_item(resp.attributes.unwrap_or_default())
+    }
+
+    async fn transition(
+        &self,
+        id: &VideoId,
+        to: VideoStatus,
+        change: &StatusChange,
+        now: &str,
+    ) -> Result<bool, StoreError> {
+        let allowed = to.predecessors();
+        if allowed.is_empty() {
+            return Ok(false);
+        }
+        let mut sets = vec!["#status = :to".to_owned(), "updatedAt = :now".to_owned()];
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::video(id), keys::META)))
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":to", s(to.as_str()))
+            .expression_attribute_values(":now", s(now));
+        let mut names = Vec::new();
+        for (i, from) in allowed.iter().enumerate() {
+            let name = format!(":from{i}");
+            req = req.expression_attribute_values(&name, s(from.as_str()));
+            names.push(name);
+        }
+        let mut condition = format!("attribute_exists(PK) AND #status IN ({})", names.join(", "));
+        if let Some(job) = &change.only_for_job {
+            condition.push_str(" AND (attribute_not_exists(jobId) OR jobId = :job)");
+            req = req.expression_attribute_values(":job", s(job));
+        }
+        let mut set =
+            |field: &str,
+             value: AttributeValue,
+             req: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder| {
+                sets.push(format!("{field} = :{field}"));
+                req.expression_attribute_values(format!(":{field}"), value)
+            };
+        if let Some(v) = &change.job_id {
+            req = set("jobId", s(v), req);
+        }
+        if let Some(v) = change.percent_complete {
+            req = set("percentComplete", n(v), req);
+        }
+        if let Some(v) = change.duration_seconds {
+            req = set("durationSeconds", n(v), req);
+        }
+        if let Some(v) = &change.failure_reason {
+            req = set("failureReason", s(v), req);
+        }
+        if let Some(v) = &change.hls_master {
+            req = set("hlsMaster", s(v), req);
+        }
+        if let Some(v) = &change.mp4 {
+            req = set("mp4", s(v), req);
+        }
+        let mut update = format!("SET {}", sets.join(", "));
+        if to.is_terminal() || to == VideoStatus::Uploaded {
+            // The upload is over either way.
+            update.push_str(" REMOVE uploadId");
+        }
+        match req.condition_expression(condition).update_expression(update).send().await {
+            Ok(_) => Ok(true),
+            Err(e) => match conditional::<aws_sdk_dynamodb::operation::update_item::UpdateItemError>("video")(e) {
+                StoreError::Condition(_) => Ok(false),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn raise_percent(&self, id: &VideoId, percent: u8) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::video(id), keys::META)))
+            .condition_expression(
+                "attribute_exists(PK) AND #status IN (:uploaded, :transcoding) AND (attribute_not_exists(percentComplete) OR percentComplete < :p)",
+            )
+            .update_expression("SET percentComplete = :p")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":uploaded", s(VideoStatus::Uploaded.as_str()))
+            .expression_attribute_values(":transcoding", s(VideoStatus::Transcoding.as_str()))
+            .expression_attribute_values(":p", n(percent))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) => match conditional::<aws_sdk_dynamodb::operation::update_item::UpdateItemError>("video")(e) {
+                StoreError::Condition(_) => Ok(false),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn record_output(&self, id: &VideoId, kind: &MediaKind, object: &str) -> Result<(), StoreError> {
+        let base = self.client.update_item().table_name(&self.table).set_key(Some(key(keys::video(id), keys::META)));
+        let req = match kind {
+            MediaKind::HlsMaster => base
+                .condition_expression("attribute_exists(PK)")
+                .update_expression("SET hlsMaster = :k")
+                .expression_attribute_values(":k", s(object)),
+            MediaKind::Mp4 => base
+                .condition_expression("attribute_exists(PK)")
+                .update_expression("SET mp4 = :k")
+                .expression_attribute_values(":k", s(object)),
+            MediaKind::Thumbnail => {
+                // Added to the set (idempotent); the smallest key so far is the poster.
+                let added = base
+                    .condition_expression("attribute_exists(PK)")
+                    .update_expression("ADD thumbnails :set")
+                    .expression_attribute_values(":set", AttributeValue::Ss(vec![object.to_owned()]))
+                    .send()
+                    .await;
+                match added {
+                    Ok(_) => {}
+                    Err(e) => return ignore_condition(e),
+                }
+                self.client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key(keys::video(id), keys::META)))
+                    .condition_expression("attribute_exists(PK) AND (attribute_not_exists(poster) OR poster > :k)")
+                    .update_expression("SET poster = :k")
+                    .expression_attribute_values(":k", s(object))
+            }
+            MediaKind::HlsOther | MediaKind::Other => return Ok(()),
+        };
+        match req.send().await {
+            Ok(_) => Ok(()),
+            Err(e) => ignore_condition(e),
+        }
+    }
+
+    async fn delete_video(&self, video: &Video) -> Result<Vec<String>, StoreError> {
+        let items = self.query_keys(&keys::video(&video.video_id), None).await?;
+        let objects = items.iter().filter_map(|i| i.get("objectKey").and_then(|v| v.as_s().ok()).cloned()).collect();
+        // The video item and its count go together; the per-user items follow.
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::video(&video.video_id), keys::META)))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .map_err(backend)?;
+        let count = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::space(&video.space_id), keys::META)))
+            .condition_expression("attribute_exists(PK)")
+            .update_expression("SET videoCount = videoCount - :one")
+            .expression_attribute_values(":one", n(1))
+            .build()
+            .map_err(backend)?;
+        match self
+            .transact(
+                vec![
+                    TransactWriteItem::builder().delete(delete).build(),
+                    TransactWriteItem::builder().update(count).build(),
+                ],
+                &["video", "space"],
+            )
+            .await
+        {
+            // The space is gone already (space deletion sweeps its videos): just the item.
+            Ok(()) | Err(StoreError::Condition("space")) => {}
+            Err(e) => return Err(e),
+        }
+        let rest = items
+            .into_iter()
+            .filter(|i| i.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) != Some(keys::META))
+            .collect();
+        self.batch_delete(rest).await?;
+        Ok(objects)
+    }
+
+    async fn touch_progress(
+        &self,
+        video: &VideoId,
+        user: &UserId,
+        rate: u8,
+        position: f64,
+        now: &str,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::video(video), keys::progress(user))))
+            .condition_expression("attribute_exists(spaceId)")
+            .update_expression("SET progressRate = :r, positionSeconds = :p, lastAccessAt = :now, GSI1SK = :access")
+            .expression_attribute_values(":r", n(rate))
+            .expression_attribute_values(":p", n(position))
+            .expression_attribute_values(":now", s(now))
+            .expression_attribute_values(":access", s(keys::access(now, video)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) => match conditional::<aws_sdk_dynamodb::operation::update_item::UpdateItemError>("progress")(e) {
+                StoreError::Condition(_) => Ok(false),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn put_progress(&self, progress: &Progress) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(self.progress_item(progress)?))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn recent_progress(&self, user: &UserId, limit: Limit) -> Result<Vec<Progress>, StoreError> {
+        let (items, _) = self
+            .query_items(
+                Some(GSI1),
+                "GSI1PK = :pk AND begins_with(GSI1SK, :access)",
+                vec![(":pk", s(keys::user(user))), (":access", s("ACCESS#"))],
+                Some(limit),
+                None,
+                false,
+            )
+            .await?;
+        items.into_iter().map(from_item).collect()
+    }
+
+    async fn completed_count(&self, user: &UserId) -> Result<u32, StoreError> {
+        let mut count = 0u32;
+        let mut start = None;
+        loop {
+            let resp = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI1)
+                .key_condition_expression("GSI1PK = :pk AND begins_with(GSI1SK, :access)")
+                .filter_expression("progressRate >= :done")
+                .expression_attribute_values(":pk", s(keys::user(user)))
+                .expression_attribute_values(":access", s("ACCESS#"))
+                .expression_attribute_values(":done", n(100))
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
+            count += u32::try_from(resp.count).unwrap_or_default();
+            start = resp.last_evaluated_key;
+            if start.is_none() {
+                return Ok(count);
+            }
+        }
+    }
+
+    async fn put_snapshot(&self, snap: &Snapshot) -> Result<(), StoreError> {
+        let item = to_item(
+            snap,
+            &[
+                (PK, keys::video(&snap.video_id)),
+                (SK, keys::snapshot(&snap.user_id, &snap.snapshot_id)),
+                (GSI2PK, keys::member_data(&snap.space_id, &snap.user_id)),
+                (GSI2SK, format!("{}#SNAP#{}", snap.video_id, snap.snapshot_id)),
+                ("type", "Snapshot".into()),
+            ],
+        )?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+            .map_err(conditional("snapshot"))?;
+        Ok(())
+    }
+
+    async fn snapshots(
+        &self,
+        video: &VideoId,
+        user: &UserId,
+        limit: Limit,
+        start: Option<PageKey>,
+    ) -> Result<Page<Snapshot>, StoreError> {
+        let partition = keys::video(video);
+        let prefix = keys::snapshot_prefix(user);
+        // The start key must lie in this user's snapshots of this video.
+        if let Some(sk) = start.as_ref().and_then(|k| k.get(SK))
+            && !sk.starts_with(&prefix)
+        {
+            return Err(StoreError::ForeignStart);
+        }
+        let (items, last) = self
+            .query_items(
+                None,
+                "PK = :pk AND begins_with(SK, :snap)",
+                vec![(":pk", s(partition.clone())), (":snap", s(prefix))],
+                Some(limit),
+                start_key(start, PK, &partition)?,
+                true,
+            )
+            .await?;
+        Ok(Page { items: items.into_iter().map(from_item).collect::<Result<_, _>>()?, next: page_key(last.as_ref()) })
+    }
+
+    async fn delete_snapshot(
+        &self,
+        video: &VideoId,
+        user: &UserId,
+        id: &SnapshotId,
+    ) -> Result<Option<Snapshot>, StoreError> {
+        let resp = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::video(video), keys::snapshot(user, id))))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(backend)?;
+        resp.attributes.map(from_item).transpose()
+    }
+}
+
+fn ignore_condition<E>(e: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> Result<(), StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match conditional::<E>("item")(e) {
+        StoreError::Condition(_) => Ok(()),
+        other => Err(other),
     }
 }

@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 use crate::{
     access::{require_host, require_member},
     auth::TokenVerifier,
+    cascade::purge_member,
     cursor::ListBody,
     error::{ApiError, StoreError},
     http::{self, ApiRequest, DEFAULT_MAX_BODY, Handler},
+    media::MediaStore,
     model::{Membership, Role, SpaceStore, User, UserStore},
     runtime::{ConfigError, Deps},
     types::{Email, SpaceId, UserId, now_rfc3339},
@@ -127,12 +129,12 @@ impl Handler for AddMember {
 }
 
 /// `DELETE /spaces/{spaceId}/members/{userId}`: the host removes a participant, or a
-/// participant leaves. The host is never removed.
-pub struct RemoveMember(Ctx);
+/// participant leaves. The host is never removed; the member's per-video data goes with them.
+pub struct RemoveMember(Ctx, Arc<dyn MediaStore>);
 
 impl RemoveMember {
     pub fn new(d: &Deps) -> Result<Self, ConfigError> {
-        Ok(Self(Ctx::new(d)))
+        Ok(Self(Ctx::new(d), d.media()?))
     }
 }
 
@@ -154,6 +156,7 @@ impl Handler for RemoveMember {
             Err(StoreError::Condition(_)) => Err(ApiError::NotFound("member")),
             other => {
                 other?;
+                purge_member(self.0.spaces.as_ref(), self.1.as_ref(), &space_id, &target).await?;
                 http::no_content()
             }
         }

@@ -10,8 +10,10 @@ use crate::{
 
 pub mod auth;
 pub mod members;
+pub mod snapshots;
 pub mod spaces;
 pub mod users;
+pub mod videos;
 
 /// An HTTP function: its package name under `functions/`, the handler type its `main.rs`
 /// serves, and how to build that handler from the dependencies.
@@ -37,6 +39,7 @@ http_functions! {
     "refresh-token" => auth::RefreshToken,
     "logout" => auth::Logout,
     "get-me" => users::GetMe,
+    "get-dashboard" => users::GetDashboard,
     "list-spaces" => spaces::ListSpaces,
     "create-space" => spaces::CreateSpace,
     "get-space" => spaces::GetSpace,
@@ -45,6 +48,17 @@ http_functions! {
     "list-members" => members::ListMembers,
     "add-member" => members::AddMember,
     "remove-member" => members::RemoveMember,
+    "create-video" => videos::CreateVideo,
+    "complete-upload" => videos::CompleteUpload,
+    "abort-upload" => videos::AbortUpload,
+    "list-videos" => videos::ListVideos,
+    "get-video" => videos::GetVideo,
+    "update-video" => videos::UpdateVideo,
+    "delete-video" => videos::DeleteVideo,
+    "put-progress" => videos::PutProgress,
+    "create-snapshot" => snapshots::CreateSnapshot,
+    "list-snapshots" => snapshots::ListSnapshots,
+    "delete-snapshot" => snapshots::DeleteSnapshot,
 }
 
 /// The function serving `name`, if any.

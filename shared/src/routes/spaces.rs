@@ -10,10 +10,12 @@ use serde::{Deserialize, Serialize};
 use crate::{
     access::{Member, require_host, require_member},
     auth::TokenVerifier,
+    cascade::purge_space,
     cursor::ListBody,
     error::{ApiError, StoreError},
     http::{self, ApiRequest, DEFAULT_MAX_BODY, Handler},
-    model::{Membership, Role, Space, SpacePatch, SpaceStore},
+    media::MediaStore,
+    model::{Membership, Role, Space, SpacePatch, SpaceStore, VideoStore},
     runtime::{ConfigError, Deps},
     types::{Description, SpaceId, SpaceName, now_rfc3339},
 };
@@ -182,11 +184,11 @@ impl Handler for UpdateSpace {
 }
 
 /// `DELETE /spaces/{spaceId}`: the space and everything in it (host; never the personal space).
-pub struct DeleteSpace(Ctx);
+pub struct DeleteSpace(Ctx, Arc<dyn VideoStore>, Arc<dyn MediaStore>);
 
 impl DeleteSpace {
     pub fn new(d: &Deps) -> Result<Self, ConfigError> {
-        Ok(Self(Ctx::new(d)))
+        Ok(Self(Ctx::new(d), d.videos(), d.media()?))
     }
 }
 
@@ -204,7 +206,7 @@ impl Handler for DeleteSpace {
         if member.space.personal {
             return Err(ApiError::conflict("personal_space", "the personal space cannot be deleted"));
         }
-        match self.0.spaces.delete_space(&space_id).await {
+        match purge_space(self.0.spaces.as_ref(), self.1.as_ref(), self.2.as_ref(), &space_id).await {
             Ok(()) | Err(StoreError::Condition(_)) => http::no_content(),
             Err(e) => Err(e.into()),
         }

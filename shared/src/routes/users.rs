@@ -65,3 +65,100 @@ impl Handler for GetMe {
         http::json(StatusCode::OK, &UserView::new(user, Some(webex)))
     }
 }
+
+/// A recently studied video on the dashboard.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecentVideo {
+    pub video_id: crate::types::VideoId,
+    pub space_id: SpaceId,
+    pub title: crate::video::Title,
+    pub status: crate::video::VideoStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<f64>,
+    pub progress_rate: u8,
+    pub position_seconds: f64,
+    pub last_access_at: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Counts {
+    spaces: u32,
+    videos: u32,
+    completed: u32,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Dashboard {
+    counts: Counts,
+    last_studied: Option<RecentVideo>,
+    recent_videos: Vec<RecentVideo>,
+}
+
+/// `GET /users/me/dashboard`: counts (spaces, videos in them, completed), the last studied
+/// video, and recent videos by last access.
+pub struct GetDashboard {
+    auth: Arc<TokenVerifier>,
+    spaces: Arc<dyn crate::model::SpaceStore>,
+    videos: Arc<dyn crate::model::VideoStore>,
+}
+
+impl GetDashboard {
+    pub fn new(d: &Deps) -> Result<Self, ConfigError> {
+        Ok(Self { auth: d.verifier(), spaces: d.spaces(), videos: d.videos() })
+    }
+}
+
+const RECENT: u16 = 10;
+
+#[async_trait]
+impl Handler for GetDashboard {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.auth)?;
+        let mut spaces = 0u32;
+        let mut videos = 0u32;
+        let mut member_of = std::collections::HashSet::new();
+        let mut start = None;
+        loop {
+            let limit = crate::types::Limit::clamped(100);
+            let page = self.spaces.spaces_of(&caller.user_id, limit, start).await?;
+            for (m, s) in page.items {
+                spaces += 1;
+                videos += s.video_count;
+                member_of.insert(m.space_id);
+            }
+            start = page.next;
+            if start.is_none() {
+                break;
+            }
+        }
+        let progress = self.videos.recent_progress(&caller.user_id, crate::types::Limit::clamped(RECENT)).await?;
+        let ids: Vec<crate::types::VideoId> = progress.iter().map(|p| p.video_id.clone()).collect();
+        let mut found: std::collections::HashMap<_, _> =
+            self.videos.videos(&ids).await?.into_iter().map(|v| (v.video_id.clone(), v)).collect();
+        let recent_videos: Vec<RecentVideo> = progress
+            .into_iter()
+            .filter(|p| member_of.contains(&p.space_id))
+            .filter_map(|p| {
+                found.remove(&p.video_id).map(|v| RecentVideo {
+                    video_id: v.video_id,
+                    space_id: v.space_id,
+                    title: v.title,
+                    status: v.status,
+                    duration_seconds: v.duration_seconds,
+                    progress_rate: p.progress_rate,
+                    position_seconds: p.position_seconds,
+                    last_access_at: p.last_access_at,
+                })
+            })
+            .collect();
+        let completed = self.videos.completed_count(&caller.user_id).await?;
+        let last_studied = recent_videos.first().cloned();
+        http::json(
+            StatusCode::OK,
+            &Dashboard { counts: Counts { spaces, videos, completed }, last_studied, recent_videos },
+        )
+    }
+}
