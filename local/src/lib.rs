@@ -5,5 +5,6 @@ pub mod emulator;
 pub mod gateway;
 pub mod google;
 pub mod local_routes;
+pub mod mediaconvert;
 pub mod stack;
 pub mod template;

@@ -10,7 +10,9 @@ use serde_json::json;
 use vivid_shared::{
     auth::TokenIssuer,
     error::StoreError,
+    media::{Bucket, MediaStore},
     model::{User, UserStore},
+    playback::verify_grant,
     types::{Email, now_rfc3339},
 };
 
@@ -18,6 +20,10 @@ pub struct LocalRoutes {
     pub users: Arc<dyn UserStore>,
     pub issuer: Arc<TokenIssuer>,
     pub google: Arc<GoogleStandIn>,
+    /// The media bucket, served under `/_local/cdn/` with CloudFront's signed-URL rule.
+    pub media: Arc<dyn MediaStore>,
+    pub cdn_public_der: Vec<u8>,
+    pub base: String,
 }
 
 fn query_param(query: &str, name: &str) -> Option<String> {
@@ -53,7 +59,56 @@ impl LocalRoutes {
             ("GET", "/_local/token") => self.token(parts.uri.query().unwrap_or("")).await,
             ("GET", "/_local/idp/id-token") => self.id_token(parts.uri.query().unwrap_or("")),
             ("GET", "/_local/signed-in") => signed_in_page(),
+            ("GET", path) if path.starts_with("/_local/cdn/") => self.cdn(parts).await,
             _ => reply(StatusCode::NOT_FOUND, json!({ "message": "Not Found" })),
+        }
+    }
+
+    /// `GET /_local/cdn/{key}`: the media bucket behind CloudFront's rule: a valid, unexpired
+    /// custom-policy signature (query or cookies) whose resource covers the URL, else 403.
+    async fn cdn(&self, parts: &http::request::Parts) -> Response {
+        let path = parts.uri.path();
+        let key = percent_encoding::percent_decode_str(path.trim_start_matches("/_local/cdn/"))
+            .decode_utf8_lossy()
+            .into_owned();
+        let query = parts.uri.query().unwrap_or("");
+        let cookies: Vec<(String, String)> = parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|kv| kv.trim().split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+            .collect();
+        let cookie = |name: &str| cookies.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let raw_param = |name: &str| {
+            query.split('&').filter_map(|p| p.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.to_owned())
+        };
+        let policy = raw_param("Policy").or_else(|| cookie("CloudFront-Policy"));
+        let signature = raw_param("Signature").or_else(|| cookie("CloudFront-Signature"));
+        let url = format!("{}{path}", self.base);
+        let allowed = match (policy, signature) {
+            (Some(p), Some(s)) => verify_grant(&self.cdn_public_der, &url, &p, &s, vivid_shared::auth::unix_now()),
+            _ => false,
+        };
+        if !allowed {
+            return reply(StatusCode::FORBIDDEN, json!({ "message": "Missing or invalid signature" }));
+        }
+        match self.media.get(Bucket::Media, &key).await {
+            Ok(Some(bytes)) => {
+                let mut resp = Response::new(Body::from(bytes));
+                let ct = match key.rsplit('.').next() {
+                    Some("m3u8") => "application/vnd.apple.mpegurl",
+                    Some("ts") => "video/mp2t",
+                    Some("mp4") => "video/mp4",
+                    Some("jpg") => "image/jpeg",
+                    _ => "application/octet-stream",
+                };
+                resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(ct));
+                resp
+            }
+            Ok(None) => reply(StatusCode::NOT_FOUND, json!({ "message": "Not Found" })),
+            Err(e) => reply(StatusCode::BAD_GATEWAY, json!({ "message": e.to_string() })),
         }
     }
 

@@ -22,12 +22,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             (Some(moto), endpoint)
         }
     };
-    let stack = Stack::start(StackConfig {
-        template: root.join("template.yaml"),
-        aws_endpoint: endpoint.clone(),
-        table_name: "vivid-local".to_owned(),
-        bind: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
-    })
+    let stack = Stack::start(StackConfig::new(
+        root.join("template.yaml"),
+        endpoint.clone(),
+        "vivid-local".to_owned(),
+        SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+    ))
     .await?;
 
     let base = format!("http://{}", stack.addr);

@@ -16,17 +16,18 @@ use aws_sdk_dynamodb::{
 };
 use tokio::{net::TcpListener, task::JoinHandle};
 use vivid_shared::{
+    adapters::s3::Buckets,
     auth::{TokenAudience, TokenIssuer},
     google::GoogleSettings,
     routes::http_function,
-    runtime::WebSettings,
-    runtime::{Deps, Settings},
+    runtime::{CdnSettings, Deps, MediaSettings, Settings, TranscodeSettings, WebSettings},
 };
 
 use crate::{
     gateway::{BoundRoute, GatewayState, serve},
     google::GoogleStandIn,
     local_routes::LocalRoutes,
+    mediaconvert::MediaConvertStandIn,
     template::{TableDef, Template, TemplateError},
 };
 
@@ -63,8 +64,26 @@ impl DevKeys {
 pub struct StackConfig {
     pub template: PathBuf,
     pub aws_endpoint: String,
+    /// The table; the buckets are named after it (`{table}-raw`, `-media`, `-user`).
     pub table_name: String,
     pub bind: SocketAddr,
+    /// Uploads above this size are multipart.
+    pub multipart_threshold: u64,
+    pub max_upload_bytes: u64,
+}
+
+impl StackConfig {
+    /// A stack on `bind` with the production upload limits.
+    pub fn new(template: PathBuf, aws_endpoint: String, table_name: String, bind: SocketAddr) -> Self {
+        Self {
+            template,
+            aws_endpoint,
+            table_name,
+            bind,
+            multipart_threshold: 100 * 1024 * 1024,
+            max_upload_bytes: 10 * 1024 * 1024 * 1024,
+        }
+    }
 }
 
 /// The running stack. Dropping it stops the gateway.
@@ -76,6 +95,8 @@ pub struct Stack {
     pub issuer: Arc<TokenIssuer>,
     pub deps: Arc<Deps>,
     pub google: Arc<GoogleStandIn>,
+    pub mediaconvert: Arc<MediaConvertStandIn>,
+    pub buckets: Buckets,
     server: JoinHandle<()>,
 }
 
@@ -97,6 +118,8 @@ pub async fn emulator_sdk_config(endpoint: &str) -> aws_config::SdkConfig {
 
 pub const LOCAL_ISSUER: &str = "https://vivid.local";
 pub const LOCAL_AUDIENCE: &str = "vivid-local";
+/// Where the local stack serves media with CloudFront's access rule.
+pub const CDN_PATH: &str = "/_local/cdn";
 /// A front end run next to the stack (a dev server) may be returned to after sign-in.
 pub const LOCAL_FRONTEND_ORIGIN: &str = "http://localhost:5173";
 
@@ -111,6 +134,15 @@ impl Stack {
         let addr = listener.local_addr()?;
         let base = format!("http://{addr}");
         let google = Arc::new(GoogleStandIn::start(SocketAddr::from(([127, 0, 0, 1], 0))).await?);
+        let mediaconvert = Arc::new(MediaConvertStandIn::start(SocketAddr::from(([127, 0, 0, 1], 0))).await?);
+        let buckets = Buckets {
+            raw: format!("{}-raw", cfg.table_name),
+            media: format!("{}-media", cfg.table_name),
+            user: format!("{}-user", cfg.table_name),
+        };
+        create_buckets(&sdk, &buckets).await?;
+        let cdn_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256)
+            .map_err(|e| StackError::Config(format!("CDN key: {e}")))?;
 
         let keys = DevKeys::generate()?;
         let audience = TokenAudience { issuer: LOCAL_ISSUER.to_owned(), audience: LOCAL_AUDIENCE.to_owned() };
@@ -129,6 +161,23 @@ impl Stack {
                 jwks_url: google.jwks_url(),
                 redirect_uri: format!("{base}/auth/google/callback"),
             }),
+            media: Some(MediaSettings {
+                buckets: buckets.clone(),
+                path_style: true,
+                max_upload_bytes: cfg.max_upload_bytes,
+                multipart_threshold: cfg.multipart_threshold,
+            }),
+            transcode: Some(TranscodeSettings {
+                role_arn: "arn:aws:iam::000000000000:role/vivid-local-mediaconvert".into(),
+                queue: None,
+                endpoint: Some(mediaconvert.endpoint.clone()),
+            }),
+            cdn: Some(CdnSettings {
+                base_url: format!("{base}{CDN_PATH}"),
+                key_pair_id: "KLOCALCDN".into(),
+                private_key_pem: cdn_key.serialize_pem(),
+                ttl: std::time::Duration::from_secs(3600),
+            }),
             web: Some(WebSettings {
                 frontend_url: format!("{base}/_local/signed-in"),
                 allowed_return_origins: vec![base.clone(), LOCAL_FRONTEND_ORIGIN.to_owned()],
@@ -140,7 +189,14 @@ impl Stack {
         let issuer = Arc::new(issuer);
         let state = Arc::new(GatewayState {
             routes,
-            local: LocalRoutes { users: deps.users(), issuer: Arc::clone(&issuer), google: Arc::clone(&google) },
+            local: LocalRoutes {
+                users: deps.users(),
+                issuer: Arc::clone(&issuer),
+                google: Arc::clone(&google),
+                media: deps.media().map_err(|e| StackError::Config(e.to_string()))?,
+                cdn_public_der: cdn_key.public_key_raw().to_vec(),
+                base: base.clone(),
+            },
         });
         let app = axum::Router::new().fallback(serve).with_state(state);
         let server = tokio::spawn(async move {
@@ -148,7 +204,7 @@ impl Stack {
                 tracing::error!(error = %e, "gateway stopped");
             }
         });
-        Ok(Self { addr, sdk, settings, keys, issuer, deps, google, server })
+        Ok(Self { addr, sdk, settings, keys, issuer, deps, google, mediaconvert, buckets, server })
     }
 }
 
@@ -196,9 +252,14 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, def: &TableDef, nam
         req = req.key_schema(key(k)?);
     }
     for index in &def.indexes {
-        let mut gsi = GlobalSecondaryIndex::builder()
-            .index_name(&index.name)
-            .projection(Projection::builder().projection_type(ProjectionType::from(index.projection.as_str())).build());
+        let mut gsi = GlobalSecondaryIndex::builder().index_name(&index.name).projection(
+            Projection::builder()
+                .projection_type(ProjectionType::from(index.projection.as_str()))
+                .set_non_key_attributes(
+                    (!index.non_key_attributes.is_empty()).then(|| index.non_key_attributes.clone()),
+                )
+                .build(),
+        );
         for k in &index.keys {
             gsi = gsi.key_schema(key(k)?);
         }
@@ -226,4 +287,19 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, def: &TableDef, nam
 /// The repository root, for the binary (its working directory or above) and the tests.
 pub fn find_repo_root(start: &Path) -> Option<PathBuf> {
     start.ancestors().find(|dir| dir.join("template.yaml").is_file()).map(Path::to_path_buf)
+}
+
+/// Creates the three buckets in the emulator (an existing one is kept).
+pub async fn create_buckets(sdk: &aws_config::SdkConfig, buckets: &Buckets) -> Result<(), StackError> {
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build());
+    for name in [&buckets.raw, &buckets.media, &buckets.user] {
+        match s3.create_bucket().bucket(name).send().await {
+            Ok(_) => {}
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you()) => {}
+            Err(e) => {
+                return Err(StackError::Config(format!("bucket {name}: {}", aws_sdk_s3::error::DisplayErrorContext(e))));
+            }
+        }
+    }
+    Ok(())
 }

@@ -57,6 +57,7 @@ pub struct IndexDef {
     pub name: String,
     pub keys: Vec<KeyDef>,
     pub projection: String,
+    pub non_key_attributes: Vec<String>,
 }
 
 /// The `AWS::DynamoDB::Table` of the template.
@@ -189,6 +190,14 @@ impl Template {
                         .and_then(|p| str_at(p, "ProjectionType"))
                         .unwrap_or("ALL")
                         .to_owned(),
+                    non_key_attributes: i
+                        .get("Projection")
+                        .and_then(|p| p.get("NonKeyAttributes"))
+                        .and_then(Value::as_sequence)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|a| a.as_str().map(str::to_owned))
+                        .collect(),
                 })
             })
             .collect::<Result<_, TemplateError>>()?;

@@ -79,14 +79,16 @@ impl TestApp {
             }
         };
         let table = format!("vivid-test-{}", ulid::Ulid::new().to_string().to_lowercase());
-        let stack = Stack::start(StackConfig {
-            template: repo_root().join("template.yaml"),
-            aws_endpoint: endpoint.clone(),
-            table_name: table.clone(),
-            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-        })
-        .await
-        .expect("the local stack starts");
+        let mut config = StackConfig::new(
+            repo_root().join("template.yaml"),
+            endpoint.clone(),
+            table.clone(),
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+        );
+        // Small enough that a test file of a few tens of MiB goes multipart.
+        config.multipart_threshold = 16 * 1024 * 1024;
+        config.max_upload_bytes = 64 * 1024 * 1024;
+        let stack = Stack::start(config).await.expect("the local stack starts");
         let base = format!("http://{}", stack.addr);
         // Redirects are part of what is tested: never followed behind the test's back.
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");

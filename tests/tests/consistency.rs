@@ -7,7 +7,7 @@ use vivid_local::{
     stack::{StackError, bind_routes},
     template::Template,
 };
-use vivid_shared::routes::HTTP_FUNCTIONS;
+use vivid_shared::{events::EVENT_FUNCTIONS, routes::HTTP_FUNCTIONS};
 use vivid_tests::{TestApp, repo_root};
 
 fn template() -> Template {
@@ -28,18 +28,41 @@ fn every_function_package_is_in_the_template_and_the_registry() {
     let registry: BTreeSet<String> = HTTP_FUNCTIONS.iter().map(|f| f.name.to_owned()).collect();
     let http: BTreeSet<String> = t.routes().expect("routes").into_iter().map(|r| r.function).collect();
     assert_eq!(http, registry, "functions with HttpApi events vs HTTP handlers");
+    let events: BTreeSet<String> = EVENT_FUNCTIONS.iter().map(|f| f.name.to_owned()).collect();
+    let all: BTreeSet<String> = registry.union(&events).cloned().collect();
+    assert_eq!(in_template, all, "template functions vs HTTP and event handlers");
 }
 
 #[test]
-fn every_http_function_main_serves_its_registered_handler() {
-    for f in HTTP_FUNCTIONS {
-        let main = fs::read_to_string(repo_root().join(format!("functions/{}/src/main.rs", f.name))).expect("main.rs");
-        assert!(
-            main.contains(&format!("serve_http({}::new)", f.handler)),
-            "functions/{} must serve {}",
-            f.name,
-            f.handler
-        );
+fn every_function_main_serves_its_registered_handler() {
+    let mains = HTTP_FUNCTIONS
+        .iter()
+        .map(|f| (f.name, format!("serve_http({}::new)", f.handler)))
+        .chain(EVENT_FUNCTIONS.iter().map(|f| (f.name, format!("serve_event({}::new)", f.handler))));
+    for (name, call) in mains {
+        let main = fs::read_to_string(repo_root().join(format!("functions/{name}/src/main.rs"))).expect("main.rs");
+        assert!(main.contains(&call), "functions/{name} must call {call}");
+    }
+}
+
+#[test]
+fn every_event_function_has_sample_events_of_its_source() {
+    for f in EVENT_FUNCTIONS {
+        let samples: Vec<_> = fs::read_dir(repo_root().join("events"))
+            .expect("events/")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with(f.name))
+            .collect();
+        assert!(!samples.is_empty(), "{} has no sample event", f.name);
+        for sample in samples {
+            let text = fs::read_to_string(sample.path()).expect("sample");
+            let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+            if f.name == "on-transcode-event" {
+                assert_eq!(value["detail-type"], "MediaConvert Job State Change");
+            } else {
+                assert!(value["Records"][0]["s3"]["object"]["key"].is_string(), "{:?}", sample.path());
+            }
+        }
     }
 }
 

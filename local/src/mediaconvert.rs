@@ -1,0 +1,157 @@
+//! A stand-in for AWS Elemental MediaConvert's REST API (`/2017-08-29/jobs`), a real HTTP server
+//! the unchanged `aws-sdk-mediaconvert` client talks to: `CreateJob` (idempotent by
+//! `clientRequestToken`), `GetJob`, `ListJobs`, `CancelJob`. Responses follow the published API
+//! model (epoch-second timestamps, `{"job": ...}` envelopes). It keeps every `CreateJob` body it
+//! received, so tests can count calls and read the settings the suite really sends.
+
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+};
+
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde_json::{Value, json};
+use tokio::{net::TcpListener, task::JoinHandle};
+
+use crate::stack::StackError;
+
+/// A job as the stand-in keeps it.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: String,
+    pub status: String,
+    pub body: Value,
+    pub created_at: u64,
+}
+
+impl Job {
+    fn to_json(&self) -> Value {
+        let mut job = json!({
+            "arn": format!("arn:aws:mediaconvert:us-east-1:000000000000:jobs/{}", self.id),
+            "id": self.id,
+            "createdAt": self.created_at,
+            "status": self.status,
+            "role": self.body.get("role").cloned().unwrap_or(Value::Null),
+            "settings": self.body.get("settings").cloned().unwrap_or_else(|| json!({})),
+            "userMetadata": self.body.get("userMetadata").cloned().unwrap_or_else(|| json!({})),
+            "statusUpdateInterval": self.body.get("statusUpdateInterval").cloned().unwrap_or(json!("SECONDS_60")),
+            "queue": "arn:aws:mediaconvert:us-east-1:000000000000:queues/Default",
+            "timing": { "submitTime": self.created_at },
+        });
+        if let Some(obj) = job.as_object_mut() {
+            obj.retain(|_, v| !v.is_null());
+        }
+        job
+    }
+}
+
+#[derive(Default)]
+pub struct Jobs {
+    pub jobs: Vec<Job>,
+    by_token: HashMap<String, String>,
+    /// Every `CreateJob` request body, in order (duplicates included).
+    pub create_requests: Vec<Value>,
+}
+
+/// The running stand-in; stops when dropped.
+pub struct MediaConvertStandIn {
+    pub endpoint: String,
+    state: Arc<Mutex<Jobs>>,
+    server: JoinHandle<()>,
+}
+
+impl Drop for MediaConvertStandIn {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+type Shared = Arc<Mutex<Jobs>>;
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "message": message }))).into_response()
+}
+
+impl MediaConvertStandIn {
+    pub async fn start(bind: SocketAddr) -> Result<Self, StackError> {
+        let state: Shared = Arc::default();
+        let app = Router::new()
+            .route("/2017-08-29/jobs", get(list_jobs).post(create_job))
+            .route("/2017-08-29/jobs/{id}", get(get_job).delete(cancel_job))
+            .with_state(Arc::clone(&state));
+        let listener = TcpListener::bind(bind).await?;
+        let endpoint = format!("http://{}", listener.local_addr()?);
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self { endpoint, state, server })
+    }
+
+    /// A snapshot of the jobs and requests so far.
+    pub fn jobs(&self) -> Vec<Job> {
+        self.state.lock().map(|s| s.jobs.clone()).unwrap_or_default()
+    }
+
+    pub fn create_requests(&self) -> Vec<Value> {
+        self.state.lock().map(|s| s.create_requests.clone()).unwrap_or_default()
+    }
+}
+
+async fn create_job(State(state): State<Shared>, body: Bytes) -> Response {
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "the body is not JSON");
+    };
+    if body.get("role").and_then(Value::as_str).is_none() || body.get("settings").is_none() {
+        return error(StatusCode::BAD_REQUEST, "role and settings are required");
+    }
+    let Ok(mut s) = state.lock() else { return error(StatusCode::INTERNAL_SERVER_ERROR, "poisoned") };
+    s.create_requests.push(body.clone());
+    let token = body.get("clientRequestToken").and_then(Value::as_str).map(str::to_owned);
+    if let Some(existing) = token.as_ref().and_then(|t| s.by_token.get(t)).cloned()
+        && let Some(job) = s.jobs.iter().find(|j| j.id == existing)
+    {
+        return (StatusCode::CREATED, Json(json!({ "job": job.to_json() }))).into_response();
+    }
+    let now = vivid_shared::auth::unix_now();
+    let id = format!("{}-{}", now * 1000, &ulid::Ulid::new().to_string()[20..].to_lowercase());
+    let job = Job { id: id.clone(), status: "SUBMITTED".into(), body, created_at: now };
+    let json = job.to_json();
+    s.jobs.push(job);
+    if let Some(t) = token {
+        s.by_token.insert(t, id);
+    }
+    (StatusCode::CREATED, Json(json!({ "job": json }))).into_response()
+}
+
+async fn get_job(State(state): State<Shared>, Path(id): Path<String>) -> Response {
+    let found = state.lock().ok().and_then(|s| s.jobs.iter().find(|j| j.id == id).map(Job::to_json));
+    match found {
+        Some(job) => Json(json!({ "job": job })).into_response(),
+        None => error(StatusCode::NOT_FOUND, "no such job"),
+    }
+}
+
+async fn list_jobs(State(state): State<Shared>) -> Response {
+    let jobs: Vec<Value> = state.lock().map(|s| s.jobs.iter().rev().map(Job::to_json).collect()).unwrap_or_default();
+    Json(json!({ "jobs": jobs })).into_response()
+}
+
+async fn cancel_job(State(state): State<Shared>, Path(id): Path<String>) -> Response {
+    let Ok(mut s) = state.lock() else { return error(StatusCode::INTERNAL_SERVER_ERROR, "poisoned") };
+    match s.jobs.iter_mut().find(|j| j.id == id) {
+        Some(job) if job.status == "SUBMITTED" || job.status == "PROGRESSING" => {
+            job.status = "CANCELED".into();
+            (StatusCode::ACCEPTED, Json(json!({}))).into_response()
+        }
+        Some(_) => error(StatusCode::CONFLICT, "the job is not cancelable"),
+        None => error(StatusCode::NOT_FOUND, "no such job"),
+    }
+}
