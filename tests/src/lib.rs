@@ -389,3 +389,111 @@ impl TestApp {
 fn form_encode(v: &str) -> String {
     percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
+
+/// A sample event from `events/`, as JSON.
+pub fn sample_event(name: &str) -> Value {
+    let text = std::fs::read_to_string(repo_root().join(format!("events/{name}.json"))).expect("sample event");
+    serde_json::from_str(&text).expect("sample JSON")
+}
+
+/// An S3 object-created event of the real shape for one object (the key URL-encoded as S3 does).
+pub fn s3_event(bucket: &str, key: &str, size: u64) -> Value {
+    let mut event = sample_event("on-raw-upload");
+    let encoded: String = key
+        .split('/')
+        .map(|seg| percent_encoding::utf8_percent_encode(seg, percent_encoding::NON_ALPHANUMERIC).to_string().replace("%20", "+"))
+        .collect::<Vec<_>>()
+        .join("/");
+    let record = &mut event["Records"][0];
+    record["s3"]["bucket"]["name"] = bucket.into();
+    record["s3"]["bucket"]["arn"] = format!("arn:aws:s3:::{bucket}").into();
+    record["s3"]["object"]["key"] = encoded.into();
+    record["s3"]["object"]["size"] = size.into();
+    event
+}
+
+/// A "MediaConvert Job State Change" event for a video's job, from the samples.
+pub fn job_event(sample: &str, video: &str, job_id: &str, media_bucket: &str) -> Value {
+    let text = std::fs::read_to_string(repo_root().join(format!("events/{sample}.json"))).expect("sample");
+    let text = text.replace("01JD6Q5C7B8D9E0F1G2H3J4K5M", video).replace("1795613662000-abc123", job_id).replace(
+        "vivid-media-123456789012",
+        media_bucket,
+    );
+    serde_json::from_str(&text).expect("sample JSON")
+}
+
+impl TestApp {
+    /// Runs an event function's handler (built as its `main` builds it) on an event.
+    pub async fn invoke(&self, function: &str, event: Value) -> Result<Value, String> {
+        let f = vivid_shared::events::event_function(function).expect("event function");
+        let handler = (f.build)(&self.stack.deps).expect("handler builds");
+        handler.handle(event).await.map_err(|e| e.to_string())
+    }
+
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&self.stack.sdk).force_path_style(true).build())
+    }
+
+    /// Whether an object exists in the emulator.
+    pub async fn object_exists(&self, bucket: &str, key: &str) -> bool {
+        self.s3().head_object().bucket(bucket).key(key).send().await.is_ok()
+    }
+
+    pub async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>, content_type: &str) {
+        self.s3()
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(body.into())
+            .send()
+            .await
+            .expect("put object");
+    }
+
+    /// Keys under a prefix.
+    pub async fn list_keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
+        let out = self.s3().list_objects_v2().bucket(bucket).prefix(prefix).send().await.expect("list");
+        out.contents().iter().filter_map(|o| o.key().map(str::to_owned)).collect()
+    }
+
+    /// Creates a video as `host` (201) and returns the body (video + upload instructions).
+    pub async fn new_video(&self, space: &str, host: &TestUser, size: u64) -> Value {
+        let r = self
+            .post(
+                &format!("/spaces/{space}/videos"),
+                &host.token,
+                serde_json::json!({
+                    "title": "Lecture", "fileName": "lecture.mp4", "contentType": "video/mp4", "sizeBytes": size,
+                }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        r.body
+    }
+
+    /// PUTs `body` to a single-PUT upload's presigned URL, as a browser would.
+    pub async fn upload_single(&self, created: &Value, body: Vec<u8>) {
+        let upload = &created["upload"];
+        assert_eq!(upload["kind"], "single");
+        let resp = self
+            .http
+            .put(upload["url"].as_str().expect("url"))
+            .header("content-type", upload["headers"]["content-type"].as_str().unwrap_or("video/mp4"))
+            .body(body)
+            .send()
+            .await
+            .expect("presigned PUT");
+        assert!(resp.status().is_success(), "{}", resp.status());
+    }
+
+    /// A video uploaded and announced to `on-raw-upload`; returns its id.
+    pub async fn uploaded_video(&self, space: &str, host: &TestUser, bytes: Vec<u8>) -> String {
+        let created = self.new_video(space, host, bytes.len() as u64).await;
+        let id = created["videoId"].as_str().expect("videoId").to_owned();
+        let size = bytes.len() as u64;
+        self.upload_single(&created, bytes).await;
+        self.invoke("on-raw-upload", s3_event(&self.stack.buckets.raw, &format!("raw/{id}"), size)).await.expect("raw upload handled");
+        id
+    }
+}
