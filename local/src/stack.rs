@@ -297,7 +297,10 @@ pub async fn create_buckets(sdk: &aws_config::SdkConfig, buckets: &Buckets) -> R
             Ok(_) => {}
             Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you()) => {}
             Err(e) => {
-                return Err(StackError::Config(format!("bucket {name}: {}", aws_sdk_s3::error::DisplayErrorContext(e))));
+                return Err(StackError::Config(format!(
+                    "bucket {name}: {}",
+                    aws_sdk_s3::error::DisplayErrorContext(e)
+                )));
             }
         }
     }

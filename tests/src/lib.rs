@@ -235,6 +235,10 @@ pub struct World {
     pub target: TestUser,
     pub stranger: TestUser,
     pub invitee: TestUser,
+    /// A video of the space, still uploading.
+    pub video: String,
+    /// A snapshot of the participant's on that video.
+    pub snapshot: String,
 }
 
 impl World {
@@ -247,12 +251,25 @@ impl World {
         let space = app.space(&host, "Matrix").await;
         app.join(&space, &host, &participant).await;
         app.join(&space, &host, &target).await;
-        Self { space, host, participant, target, stranger, invitee }
+        let video = app.new_video(&space, &host, 1024).await["videoId"].as_str().expect("videoId").to_owned();
+        let snap = app
+            .post(
+                &format!("/videos/{video}/snapshots"),
+                &participant.token,
+                serde_json::json!({ "videoSeconds": 3.0, "contentType": "image/png" }),
+            )
+            .await;
+        assert_eq!(snap.status, StatusCode::CREATED, "{:?}", snap.body);
+        let snapshot = snap.body["snapshotId"].as_str().expect("snapshotId").to_owned();
+        Self { space, host, participant, target, stranger, invitee, video, snapshot }
     }
 
     /// A route path with its parameters filled from this world.
     pub fn fill(&self, path: &str) -> String {
-        path.replace("{spaceId}", &self.space).replace("{userId}", &self.target.id())
+        path.replace("{spaceId}", &self.space)
+            .replace("{userId}", &self.target.id())
+            .replace("{videoId}", &self.video)
+            .replace("{snapshotId}", &self.snapshot)
     }
 
     /// A valid body for a route, if it takes one.
@@ -261,6 +278,19 @@ impl World {
             ("POST", "/spaces") => Some(serde_json::json!({ "name": "New space" })),
             ("PATCH", "/spaces/{spaceId}") => Some(serde_json::json!({ "name": "Renamed" })),
             ("POST", "/spaces/{spaceId}/members") => Some(serde_json::json!({ "email": self.invitee.email() })),
+            ("POST", "/spaces/{spaceId}/videos") => Some(serde_json::json!({
+                "title": "New video", "fileName": "new.mp4", "contentType": "video/mp4", "sizeBytes": 1024,
+            })),
+            ("PATCH", "/videos/{videoId}") => Some(serde_json::json!({ "title": "Renamed" })),
+            ("POST", "/videos/{videoId}/upload/complete") => {
+                Some(serde_json::json!({ "parts": [{ "partNumber": 1, "etag": "\"x\"" }] }))
+            }
+            ("PUT", "/videos/{videoId}/progress") => {
+                Some(serde_json::json!({ "progressRate": 10, "positionSeconds": 5.5 }))
+            }
+            ("POST", "/videos/{videoId}/snapshots") => {
+                Some(serde_json::json!({ "videoSeconds": 1.5, "contentType": "image/png" }))
+            }
             _ => None,
         }
     }
@@ -401,7 +431,11 @@ pub fn s3_event(bucket: &str, key: &str, size: u64) -> Value {
     let mut event = sample_event("on-raw-upload");
     let encoded: String = key
         .split('/')
-        .map(|seg| percent_encoding::utf8_percent_encode(seg, percent_encoding::NON_ALPHANUMERIC).to_string().replace("%20", "+"))
+        .map(|seg| {
+            percent_encoding::utf8_percent_encode(seg, percent_encoding::NON_ALPHANUMERIC)
+                .to_string()
+                .replace("%20", "+")
+        })
         .collect::<Vec<_>>()
         .join("/");
     let record = &mut event["Records"][0];
@@ -415,10 +449,10 @@ pub fn s3_event(bucket: &str, key: &str, size: u64) -> Value {
 /// A "MediaConvert Job State Change" event for a video's job, from the samples.
 pub fn job_event(sample: &str, video: &str, job_id: &str, media_bucket: &str) -> Value {
     let text = std::fs::read_to_string(repo_root().join(format!("events/{sample}.json"))).expect("sample");
-    let text = text.replace("01JD6Q5C7B8D9E0F1G2H3J4K5M", video).replace("1795613662000-abc123", job_id).replace(
-        "vivid-media-123456789012",
-        media_bucket,
-    );
+    let text = text
+        .replace("01JD6Q5C7B8D9E0F1G2H3J4K5M", video)
+        .replace("1795613662000-abc123", job_id)
+        .replace("vivid-media-123456789012", media_bucket);
     serde_json::from_str(&text).expect("sample JSON")
 }
 
@@ -493,7 +527,9 @@ impl TestApp {
         let id = created["videoId"].as_str().expect("videoId").to_owned();
         let size = bytes.len() as u64;
         self.upload_single(&created, bytes).await;
-        self.invoke("on-raw-upload", s3_event(&self.stack.buckets.raw, &format!("raw/{id}"), size)).await.expect("raw upload handled");
+        self.invoke("on-raw-upload", s3_event(&self.stack.buckets.raw, &format!("raw/{id}"), size))
+            .await
+            .expect("raw upload handled");
         id
     }
 }

@@ -27,7 +27,10 @@ async fn given_a_small_file_when_put_to_the_presigned_url_then_it_lands_and_one_
     assert_eq!(created["upload"]["method"], "PUT");
     let id = created["videoId"].as_str().expect("id").to_owned();
     app.upload_single(&created, bytes(4096)).await;
-    assert!(app.object_exists(&app.stack.buckets.raw, &format!("raw/{id}")).await, "the bytes went to S3, not through us");
+    assert!(
+        app.object_exists(&app.stack.buckets.raw, &format!("raw/{id}")).await,
+        "the bytes went to S3, not through us"
+    );
 
     app.invoke("on-raw-upload", s3_event(&app.stack.buckets.raw, &format!("raw/{id}"), 4096)).await.expect("handled");
     let v = video(&app, &host.token, &id).await;
@@ -58,14 +61,20 @@ async fn the_job_settings_match_the_reviewed_golden_document() {
     if std::env::var_os("VIVID_BLESS").is_some() {
         std::fs::write(&golden_path, format!("{text}\n")).expect("write golden");
     }
-    let golden: Value = serde_json::from_str(&std::fs::read_to_string(&golden_path).expect("golden file")).expect("golden JSON");
+    let golden: Value =
+        serde_json::from_str(&std::fs::read_to_string(&golden_path).expect("golden file")).expect("golden JSON");
     let sent: Value = serde_json::from_str(&text).expect("json");
     assert_eq!(sent, golden, "CreateJob body changed: review it and bless with VIVID_BLESS=1");
     // The facts the golden file was reviewed for.
     let groups = sent["settings"]["outputGroups"].as_array().expect("groups");
     let hls = &groups[0];
     assert_eq!(hls["outputGroupSettings"]["type"], "HLS_GROUP_SETTINGS");
-    let heights: Vec<i64> = hls["outputs"].as_array().expect("outputs").iter().filter_map(|o| o["videoDescription"]["height"].as_i64()).collect();
+    let heights: Vec<i64> = hls["outputs"]
+        .as_array()
+        .expect("outputs")
+        .iter()
+        .filter_map(|o| o["videoDescription"]["height"].as_i64())
+        .collect();
     assert_eq!(heights, vec![360, 540, 720]);
     let rates: Vec<i64> = hls["outputs"]
         .as_array()
@@ -74,8 +83,20 @@ async fn the_job_settings_match_the_reviewed_golden_document() {
         .filter_map(|o| o["videoDescription"]["codecSettings"]["h264Settings"]["maxBitrate"].as_i64())
         .collect();
     assert_eq!(rates, vec![1_000_000, 2_000_000, 3_000_000]);
-    assert!(hls["outputs"].as_array().expect("outputs").iter().all(|o| o["videoDescription"]["scalingBehavior"] == "FIT_NO_UPSCALE"));
-    assert!(hls["outputs"].as_array().expect("outputs").iter().all(|o| o["audioDescriptions"][0]["codecSettings"]["codec"] == "AAC"));
+    assert!(
+        hls["outputs"]
+            .as_array()
+            .expect("outputs")
+            .iter()
+            .all(|o| o["videoDescription"]["scalingBehavior"] == "FIT_NO_UPSCALE")
+    );
+    assert!(
+        hls["outputs"]
+            .as_array()
+            .expect("outputs")
+            .iter()
+            .all(|o| o["audioDescriptions"][0]["codecSettings"]["codec"] == "AAC")
+    );
     assert_eq!(groups[1]["outputs"][0]["containerSettings"]["container"], "MP4");
     assert_eq!(groups[1]["outputs"][0]["videoDescription"]["height"], 720);
     let capture = &groups[2]["outputs"][0]["videoDescription"]["codecSettings"];
@@ -100,7 +121,8 @@ async fn given_a_large_file_when_uploaded_in_three_parts_then_the_object_is_whol
     for (i, part) in parts.iter().enumerate() {
         let from = i * 8 * 1024 * 1024;
         let to = (from + 8 * 1024 * 1024).min(size);
-        let resp = app.http.put(part["url"].as_str().expect("url")).body(data[from..to].to_vec()).send().await.expect("part");
+        let resp =
+            app.http.put(part["url"].as_str().expect("url")).body(data[from..to].to_vec()).send().await.expect("part");
         assert!(resp.status().is_success());
         let etag = resp.headers().get("etag").and_then(|v| v.to_str().ok()).expect("etag").to_owned();
         completed.push(json!({ "partNumber": part["partNumber"], "etag": etag }));
@@ -108,14 +130,21 @@ async fn given_a_large_file_when_uploaded_in_three_parts_then_the_object_is_whol
     let id = created["videoId"].as_str().expect("id");
     // Wrong ETags are refused, and nothing is completed.
     let bad = app
-        .post(&format!("/videos/{id}/upload/complete"), &host.token, json!({ "parts": [{ "partNumber": 1, "etag": "\"nope\"" }] }))
+        .post(
+            &format!("/videos/{id}/upload/complete"),
+            &host.token,
+            json!({ "parts": [{ "partNumber": 1, "etag": "\"nope\"" }] }),
+        )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", bad.body);
     let r = app.post(&format!("/videos/{id}/upload/complete"), &host.token, json!({ "parts": completed })).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    let head = app.s3().head_object().bucket(&app.stack.buckets.raw).key(format!("raw/{id}")).send().await.expect("object");
+    let head =
+        app.s3().head_object().bucket(&app.stack.buckets.raw).key(format!("raw/{id}")).send().await.expect("object");
     assert_eq!(head.content_length, Some(size as i64));
-    app.invoke("on-raw-upload", s3_event(&app.stack.buckets.raw, &format!("raw/{id}"), size as u64)).await.expect("handled");
+    app.invoke("on-raw-upload", s3_event(&app.stack.buckets.raw, &format!("raw/{id}"), size as u64))
+        .await
+        .expect("handled");
     assert_eq!(video(&app, &host.token, id).await["status"], "TRANSCODING");
 }
 
@@ -171,13 +200,18 @@ async fn given_job_events_in_any_order_then_the_video_ends_ready_with_its_output
                 "complete" => "on-transcode-event".to_owned(),
                 other => format!("on-transcode-event-{other}"),
             };
-            app.invoke("on-transcode-event", job_event(&sample, &id, &job, &app.stack.buckets.media)).await.expect("handled");
+            app.invoke("on-transcode-event", job_event(&sample, &id, &job, &app.stack.buckets.media))
+                .await
+                .expect("handled");
         }
         let v = video(&app, &host.token, &id).await;
         assert_eq!(v["status"], "READY", "{order:?}");
         assert_eq!(v["percentComplete"], 100);
         assert_eq!(v["durationSeconds"], 612.48);
-        assert!(v["playback"]["hlsUrl"].as_str().is_some_and(|u| u.contains(&format!("/media/{id}/hls/index.m3u8?"))), "{v}");
+        assert!(
+            v["playback"]["hlsUrl"].as_str().is_some_and(|u| u.contains(&format!("/media/{id}/hls/index.m3u8?"))),
+            "{v}"
+        );
         assert!(v["playback"]["mp4Url"].as_str().is_some_and(|u| u.contains(&format!("/media/{id}/mp4/video.mp4?"))));
     }
 }
@@ -197,7 +231,9 @@ async fn given_progress_then_percent_only_rises_and_a_late_update_changes_nothin
     app.invoke("on-transcode-event", update.clone()).await.expect("handled");
     assert_eq!(video(&app, &host.token, &id).await["percentComplete"], 47, "never backwards");
     // Another job's events for this video are ignored.
-    app.invoke("on-transcode-event", job_event("on-transcode-event-error", &id, "another-job", &media)).await.expect("handled");
+    app.invoke("on-transcode-event", job_event("on-transcode-event-error", &id, "another-job", &media))
+        .await
+        .expect("handled");
     assert_eq!(video(&app, &host.token, &id).await["status"], "TRANSCODING");
 }
 
@@ -234,9 +270,15 @@ async fn given_an_object_larger_than_declared_then_it_is_removed_and_the_video_f
     assert!(!app.object_exists(&app.stack.buckets.raw, &format!("raw/{id}")).await, "the object is removed");
     assert!(app.stack.mediaconvert.create_requests().is_empty(), "no job for a rejected upload");
     // Above the maximum the API refuses to begin with.
-    let r = app.post(&format!("/spaces/{space}/videos"), &host.token, json!({
-        "title": "Huge", "fileName": "huge.mp4", "contentType": "video/mp4", "sizeBytes": 65 * 1024 * 1024,
-    })).await;
+    let r = app
+        .post(
+            &format!("/spaces/{space}/videos"),
+            &host.token,
+            json!({
+                "title": "Huge", "fileName": "huge.mp4", "contentType": "video/mp4", "sizeBytes": 65 * 1024 * 1024,
+            }),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
