@@ -1,0 +1,311 @@
+//! Videos as members use them: lists with their progress, the cheap progress write, snapshots,
+//! the dashboard, and deletions that leave nothing behind.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use vivid_tests::{TestApp, job_event, pk};
+
+async fn ready_video(app: &TestApp, space: &str, host: &vivid_tests::TestUser) -> String {
+    let id = app.uploaded_video(space, host, vec![3u8; 300]).await;
+    let job = app.stack.mediaconvert.jobs().last().map(|j| j.id.clone()).expect("job");
+    app.invoke("on-transcode-event", job_event("on-transcode-event", &id, &job, &app.stack.buckets.media))
+        .await
+        .expect("ready");
+    id
+}
+
+fn items_of(
+    app_scan: &[std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>],
+    sk_prefix: &str,
+) -> usize {
+    app_scan
+        .iter()
+        .filter(|i| i.get("SK").and_then(|v| v.as_s().ok()).is_some_and(|s| s.starts_with(sk_prefix)))
+        .count()
+}
+
+#[tokio::test]
+async fn given_progress_writes_then_each_member_sees_their_own_in_lists_and_details() {
+    let app = TestApp::spawn().await;
+    let host = app.user("Host").await;
+    let ana = app.user("Ana").await;
+    let space = app.space(&host, "Course").await;
+    app.join(&space, &host, &ana).await;
+    let first = ready_video(&app, &space, &host).await;
+    let second = ready_video(&app, &space, &host).await;
+
+    let put = |token: String, id: String, rate: u8, pos: f64| {
+        let app = &app;
+        async move {
+            app.call(
+                Method::PUT,
+                &format!("/videos/{id}/progress"),
+                Some(&token),
+                Some(json!({ "progressRate": rate, "positionSeconds": pos })),
+            )
+            .await
+        }
+    };
+    assert_eq!(put(ana.token.clone(), first.clone(), 30, 120.5).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(put(ana.token.clone(), first.clone(), 35, 140.0).await.status, StatusCode::NO_CONTENT, "the cheap path");
+    let detail = app.get(&format!("/videos/{first}"), &ana.token).await;
+    assert_eq!(detail.body["progress"]["progressRate"], 35);
+    assert_eq!(detail.body["progress"]["positionSeconds"], 140.0);
+    assert!(
+        app.get(&format!("/videos/{first}"), &host.token).await.body["progress"].is_null(),
+        "progress is per member"
+    );
+
+    let list = app.get(&format!("/spaces/{space}/videos"), &ana.token).await;
+    let items = list.body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["videoId"], second.as_str(), "newest first");
+    assert!(items[0]["progress"].is_null());
+    assert_eq!(items[1]["progress"]["progressRate"], 35);
+
+    for bad in [
+        json!({ "progressRate": 101, "positionSeconds": 1 }),
+        json!({ "progressRate": 5, "positionSeconds": -1 }),
+        json!({ "progressRate": 5 }),
+        json!({ "progressRate": "5", "positionSeconds": 1 }),
+        json!({ "progressRate": 5, "positionSeconds": 1e9 }),
+    ] {
+        let r = app.call(Method::PUT, &format!("/videos/{first}/progress"), Some(&ana.token), Some(bad.clone())).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    assert_eq!(
+        app.get(&format!("/videos/{first}"), &ana.token).await.body["progress"]["progressRate"],
+        35,
+        "nothing half-written"
+    );
+}
+
+#[tokio::test]
+async fn given_a_removed_member_then_their_progress_write_is_refused_and_their_data_is_gone() {
+    let app = TestApp::spawn().await;
+    let host = app.user("Host").await;
+    let ana = app.user("Ana").await;
+    let space = app.space(&host, "Course").await;
+    app.join(&space, &host, &ana).await;
+    let id = ready_video(&app, &space, &host).await;
+    let progress = json!({ "progressRate": 50, "positionSeconds": 10 });
+    let r = app.call(Method::PUT, &format!("/videos/{id}/progress"), Some(&ana.token), Some(progress.clone())).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let snap = app
+        .post(&format!("/videos/{id}/snapshots"), &ana.token, json!({ "videoSeconds": 2, "contentType": "image/png" }))
+        .await;
+    let put = app
+        .http
+        .put(snap.body["upload"]["url"].as_str().expect("url"))
+        .header("content-type", "image/png")
+        .body(vec![1u8; 64])
+        .send()
+        .await
+        .expect("put");
+    assert!(put.status().is_success());
+
+    let r = app.call(Method::DELETE, &format!("/spaces/{space}/members/{}", ana.id()), Some(&host.token), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = app.call(Method::PUT, &format!("/videos/{id}/progress"), Some(&ana.token), Some(progress)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "a removed member's cheap write is refused at once");
+    let scan = app.scan_all().await;
+    assert_eq!(items_of(&scan, &format!("PROGRESS#{}", ana.id())), 0);
+    assert_eq!(items_of(&scan, &format!("SNAP#{}", ana.id())), 0);
+    assert!(
+        app.list_keys(&app.stack.buckets.user, &format!("snapshots/{id}/{}/", ana.id())).await.is_empty(),
+        "their images are gone"
+    );
+}
+
+#[tokio::test]
+async fn given_snapshots_then_their_author_alone_lists_downloads_and_deletes_them() {
+    let app = TestApp::spawn().await;
+    let host = app.user("Host").await;
+    let ana = app.user("Ana").await;
+    let space = app.space(&host, "Course").await;
+    app.join(&space, &host, &ana).await;
+    let id = ready_video(&app, &space, &host).await;
+    let r = app
+        .post(
+            &format!("/videos/{id}/snapshots"),
+            &ana.token,
+            json!({ "videoSeconds": 42.5, "contentType": "image/jpeg" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let snapshot = r.body["snapshotId"].as_str().expect("id").to_owned();
+    let image = b"\\xff\\xd8 a jpeg".to_vec();
+    let put = app
+        .http
+        .put(r.body["upload"]["url"].as_str().expect("url"))
+        .header("content-type", "image/jpeg")
+        .body(image.clone())
+        .send()
+        .await
+        .expect("put");
+    assert!(put.status().is_success());
+
+    let list = app.get(&format!("/videos/{id}/snapshots"), &ana.token).await;
+    let items = list.body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["videoSeconds"], 42.5);
+    let got = app.http.get(items[0]["url"].as_str().expect("url")).send().await.expect("get");
+    assert_eq!(got.bytes().await.expect("bytes").to_vec(), image);
+    assert_eq!(
+        app.get(&format!("/videos/{id}/snapshots"), &host.token).await.body["items"].as_array().map(Vec::len),
+        Some(0),
+        "the host sees none of them"
+    );
+    let r = app.call(Method::DELETE, &format!("/videos/{id}/snapshots/{snapshot}"), Some(&host.token), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "nor deletes them");
+    for bad in [
+        json!({ "videoSeconds": 1, "contentType": "image/svg+xml" }),
+        json!({ "videoSeconds": -3, "contentType": "image/png" }),
+    ] {
+        let r = app.post(&format!("/videos/{id}/snapshots"), &ana.token, bad.clone()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    let r = app.call(Method::DELETE, &format!("/videos/{id}/snapshots/{snapshot}"), Some(&ana.token), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert!(app.list_keys(&app.stack.buckets.user, &format!("snapshots/{id}/")).await.is_empty());
+    let r = app.call(Method::DELETE, &format!("/videos/{id}/snapshots/{snapshot}"), Some(&ana.token), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn given_a_deleted_video_then_its_objects_and_everyones_data_are_gone() {
+    let app = TestApp::spawn().await;
+    let host = app.user("Host").await;
+    let ana = app.user("Ana").await;
+    let space = app.space(&host, "Course").await;
+    app.join(&space, &host, &ana).await;
+    let id = ready_video(&app, &space, &host).await;
+    app.put_object(
+        &app.stack.buckets.media,
+        &format!("media/{id}/hls/index.m3u8"),
+        b"#EXTM3U".to_vec(),
+        "application/vnd.apple.mpegurl",
+    )
+    .await;
+    app.call(
+        Method::PUT,
+        &format!("/videos/{id}/progress"),
+        Some(&ana.token),
+        Some(json!({ "progressRate": 5, "positionSeconds": 1 })),
+    )
+    .await;
+    let snap = app
+        .post(&format!("/videos/{id}/snapshots"), &ana.token, json!({ "videoSeconds": 2, "contentType": "image/png" }))
+        .await;
+    app.http
+        .put(snap.body["upload"]["url"].as_str().expect("url"))
+        .header("content-type", "image/png")
+        .body(vec![1u8; 8])
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(app.get(&format!("/spaces/{space}"), &host.token).await.body["videoCount"], 1);
+
+    let r = app.call(Method::DELETE, &format!("/videos/{id}"), Some(&host.token), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&format!("/videos/{id}"), &host.token).await.status, StatusCode::NOT_FOUND);
+    assert!(app.scan_all().await.iter().all(|i| pk(i) != format!("VIDEO#{id}")), "no item of the video is left");
+    assert!(!app.object_exists(&app.stack.buckets.raw, &format!("raw/{id}")).await);
+    assert!(app.list_keys(&app.stack.buckets.media, &format!("media/{id}/")).await.is_empty());
+    assert!(app.list_keys(&app.stack.buckets.user, &format!("snapshots/{id}/")).await.is_empty());
+    assert_eq!(app.get(&format!("/spaces/{space}"), &host.token).await.body["videoCount"], 0);
+}
+
+#[tokio::test]
+async fn given_a_deleted_space_then_its_videos_go_with_it() {
+    let app = TestApp::spawn().await;
+    let host = app.user("Host").await;
+    let space = app.space(&host, "Course").await;
+    let ids = [ready_video(&app, &space, &host).await, ready_video(&app, &space, &host).await];
+    let r = app.call(Method::DELETE, &format!("/spaces/{space}"), Some(&host.token), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let scan = app.scan_all().await;
+    for id in &ids {
+        assert!(scan.iter().all(|i| pk(i) != format!("VIDEO#{id}")));
+        assert!(!app.object_exists(&app.stack.buckets.raw, &format!("raw/{id}")).await);
+    }
+    assert!(scan.iter().all(|i| !pk(i).starts_with(&format!("SPACE#{space}"))));
+}
+
+#[tokio::test]
+async fn given_study_then_the_dashboard_counts_and_orders_by_last_access() {
+    let app = TestApp::spawn().await;
+    let host = app.user("Host").await;
+    let ana = app.user("Ana").await;
+    let space = app.space(&host, "Course").await;
+    app.join(&space, &host, &ana).await;
+    let a = ready_video(&app, &space, &host).await;
+    let b = ready_video(&app, &space, &host).await;
+    let c = ready_video(&app, &space, &host).await;
+    let empty = app.get("/users/me/dashboard", &ana.token).await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert!(empty.body["lastStudied"].is_null());
+    for (id, rate) in [(&a, 100), (&b, 40), (&c, 100)] {
+        let r = app
+            .call(
+                Method::PUT,
+                &format!("/videos/{id}/progress"),
+                Some(&ana.token),
+                Some(json!({ "progressRate": rate, "positionSeconds": 3 })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    // Back to b: it becomes the last studied.
+    app.call(
+        Method::PUT,
+        &format!("/videos/{b}/progress"),
+        Some(&ana.token),
+        Some(json!({ "progressRate": 60, "positionSeconds": 9 })),
+    )
+    .await;
+    let d = app.get("/users/me/dashboard", &ana.token).await;
+    assert_eq!(d.body["counts"]["spaces"], 2, "personal space and the course");
+    assert_eq!(d.body["counts"]["videos"], 3);
+    assert_eq!(d.body["counts"]["completed"], 2);
+    assert_eq!(d.body["lastStudied"]["videoId"], b.as_str());
+    assert_eq!(d.body["lastStudied"]["progressRate"], 60);
+    let order: Vec<&str> =
+        d.body["recentVideos"].as_array().expect("recent").iter().filter_map(|v| v["videoId"].as_str()).collect();
+    assert_eq!(order, vec![b.as_str(), c.as_str(), a.as_str()]);
+}
+
+#[tokio::test]
+async fn given_a_host_when_editing_a_video_then_title_and_description_change_and_bad_input_is_refused() {
+    let app = TestApp::spawn().await;
+    let host = app.user("Host").await;
+    let space = app.space(&host, "Course").await;
+    let id = ready_video(&app, &space, &host).await;
+    let r = app
+        .call(
+            Method::PATCH,
+            &format!("/videos/{id}"),
+            Some(&host.token),
+            Some(json!({ "title": "Waves II", "description": "Second part" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["title"], "Waves II");
+    for bad in [json!({}), json!({ "title": "" }), json!({ "title": "x".repeat(201) }), json!({ "status": "READY" })] {
+        let r = app.call(Method::PATCH, &format!("/videos/{id}"), Some(&host.token), Some(bad.clone())).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    for bad in [
+        json!({ "title": "T", "fileName": "f", "contentType": "image/png", "sizeBytes": 10 }),
+        json!({ "title": "T", "fileName": "f", "contentType": "video/mp4", "sizeBytes": 0 }),
+        json!({ "title": "T", "fileName": "", "contentType": "video/mp4", "sizeBytes": 10 }),
+        json!({ "title": "T", "fileName": "f", "contentType": "video/mp4", "sizeBytes": -1 }),
+    ] {
+        let r = app.post(&format!("/spaces/{space}/videos"), &host.token, bad.clone()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    assert_eq!(app.get(&format!("/spaces/{space}"), &host.token).await.body["videoCount"], 1, "nothing half-written");
+    let r = app.get("/videos/not-an-id", &host.token).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
