@@ -145,6 +145,8 @@ pub trait SpaceStore: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct VideoAccess {
     pub video: Video,
+    /// The video's space (`None` when it is gone).
+    pub space: Option<Space>,
     pub membership: Option<Membership>,
     pub progress: Option<Progress>,
 }
@@ -162,7 +164,7 @@ pub trait VideoStore: Send + Sync {
     /// space is gone.
     async fn create_video(&self, video: &Video) -> Result<(), StoreError>;
     async fn get_video(&self, id: &VideoId) -> Result<Option<Video>, StoreError>;
-    /// The video, the caller's membership of its space and their progress: two round trips.
+    /// The video, its space, the caller's membership of it and their progress: two round trips.
     async fn video_access(&self, id: &VideoId, user: &UserId) -> Result<Option<VideoAccess>, StoreError>;
     /// A space's videos, newest first.
     async fn list_videos(

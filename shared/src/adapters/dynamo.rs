@@ -879,20 +879,25 @@ impl VideoStore for DynamoStore {
         let Some(video) = self.get_video(id).await? else { return Ok(None) };
         let items = self
             .batch_get(
-                vec![key(keys::space(&video.space_id), keys::member(user)), key(keys::video(id), keys::progress(user))],
+                vec![
+                    key(keys::space(&video.space_id), keys::META),
+                    key(keys::space(&video.space_id), keys::member(user)),
+                    key(keys::video(id), keys::progress(user)),
+                ],
                 true,
             )
             .await?;
-        let mut membership = None;
-        let mut progress = None;
+        let (mut space, mut membership, mut progress) = (None, None, None);
         for item in items {
-            match item.get(PK).and_then(|v| v.as_s().ok()) {
-                Some(pk) if pk.starts_with("SPACE#") => membership = Some(from_item::<Membership>(item)?),
-                Some(_) => progress = Some(from_item::<Progress>(item)?),
-                None => {}
+            let pk = item.get(PK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            let sk = item.get(SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            match (pk.starts_with("SPACE#"), sk.as_str()) {
+                (true, keys::META) => space = Some(from_item::<Space>(item)?),
+                (true, _) => membership = Some(from_item::<Membership>(item)?),
+                (false, _) => progress = Some(from_item::<Progress>(item)?),
             }
         }
-        Ok(Some(VideoAccess { video, membership, progress }))
+        Ok(Some(VideoAccess { video, space, membership, progress }))
     }
 
     async fn list_videos(

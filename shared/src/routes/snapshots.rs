@@ -13,7 +13,7 @@ use crate::{
     error::{ApiError, StoreError},
     http::{self, ApiRequest, Handler},
     media::{Bucket, MediaStore},
-    model::{SpaceStore, VideoStore},
+    model::VideoStore,
     routes::videos::video_member,
     runtime::{ConfigError, Deps},
     types::{SnapshotId, VideoId, now_rfc3339},
@@ -53,14 +53,13 @@ impl SnapshotView {
 
 struct Ctx {
     auth: Arc<TokenVerifier>,
-    spaces: Arc<dyn SpaceStore>,
     videos: Arc<dyn VideoStore>,
     media: Arc<dyn MediaStore>,
 }
 
 impl Ctx {
     fn new(d: &Deps) -> Result<Self, ConfigError> {
-        Ok(Self { auth: d.verifier(), spaces: d.spaces(), videos: d.videos(), media: d.media()? })
+        Ok(Self { auth: d.verifier(), videos: d.videos(), media: d.media()? })
     }
 }
 
@@ -89,7 +88,7 @@ impl Handler for CreateSnapshot {
         if !body.video_seconds.is_finite() || !(0.0..=86_400.0).contains(&body.video_seconds) {
             return Err(ApiError::unprocessable("invalid_position", "videoSeconds must be from 0 to 86400"));
         }
-        let m = video_member(self.0.videos.as_ref(), self.0.spaces.as_ref(), &video_id, &caller.user_id).await?;
+        let m = video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
         let snapshot_id = SnapshotId::generate();
         let snapshot = Snapshot {
             object_key: layout::snapshot(&video_id, &caller.user_id, &snapshot_id),
@@ -134,7 +133,7 @@ impl Handler for ListSnapshots {
         let video_id: VideoId = req.path("videoId")?;
         let binding = format!("snapshots|video={video_id}|user={}", caller.user_id);
         let (limit, start) = req.page(&binding)?;
-        video_member(self.0.videos.as_ref(), self.0.spaces.as_ref(), &video_id, &caller.user_id).await?;
+        video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
         let page = self.0.videos.snapshots(&video_id, &caller.user_id, limit, start).await?;
         let mut items = Vec::with_capacity(page.items.len());
         for s in page.items {
@@ -164,7 +163,7 @@ impl Handler for DeleteSnapshot {
         let caller = req.caller(&self.0.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         let snapshot_id: SnapshotId = req.path("snapshotId")?;
-        video_member(self.0.videos.as_ref(), self.0.spaces.as_ref(), &video_id, &caller.user_id).await?;
+        video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
         let deleted = match self.0.videos.delete_snapshot(&video_id, &caller.user_id, &snapshot_id).await {
             Err(StoreError::Condition(_)) => None,
             other => other?,

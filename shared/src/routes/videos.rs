@@ -108,16 +108,12 @@ pub struct VideoMember {
 /// A video the caller may see: 404 unless they are a member of its space.
 pub async fn video_member(
     videos: &dyn VideoStore,
-    spaces: &dyn SpaceStore,
     id: &VideoId,
     user: &crate::types::UserId,
 ) -> Result<VideoMember, ApiError> {
-    let VideoAccess { video, membership, progress } =
+    let VideoAccess { video, space, membership, progress } =
         videos.video_access(id, user).await?.ok_or(ApiError::NotFound("video"))?;
-    let Some(membership) = membership else { return Err(ApiError::NotFound("video")) };
-    // The space itself is only read when the caller belongs to it (for the role and tombstone).
-    let access = spaces.space_access(&video.space_id, user).await?;
-    let member = require_member(access.map(|a| SpaceAccess { membership: Some(membership), ..a }))
+    let member = require_member(space.map(|space| SpaceAccess { space, membership }))
         .map_err(|_| ApiError::NotFound("video"))?;
     Ok(VideoMember { video, member, progress })
 }
@@ -140,7 +136,7 @@ impl Ctx {
     async fn member(&self, req: &ApiRequest) -> Result<(crate::auth::Caller, VideoMember), ApiError> {
         let caller = req.caller(&self.auth)?;
         let id: VideoId = req.path("videoId")?;
-        let m = video_member(self.videos.as_ref(), self.spaces.as_ref(), &id, &caller.user_id).await?;
+        let m = video_member(self.videos.as_ref(), &id, &caller.user_id).await?;
         Ok((caller, m))
     }
 }
@@ -535,7 +531,7 @@ impl Handler for PutProgress {
             .touch_progress(&video_id, &caller.user_id, body.progress_rate, body.position_seconds, &now)
             .await?;
         if !fast {
-            let m = video_member(self.0.videos.as_ref(), self.0.spaces.as_ref(), &video_id, &caller.user_id).await?;
+            let m = video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
             let progress = Progress {
                 video_id,
                 user_id: caller.user_id,
