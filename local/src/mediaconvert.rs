@@ -21,7 +21,7 @@ use axum::{
 use serde_json::{Value, json};
 use tokio::{net::TcpListener, task::JoinHandle};
 
-use crate::stack::StackError;
+use crate::{ffmpeg::Runner, stack::StackError};
 
 /// A job as the stand-in keeps it.
 #[derive(Debug, Clone)]
@@ -55,6 +55,9 @@ impl Job {
 
 #[derive(Default)]
 pub struct Jobs {
+    /// Runs submitted jobs with ffmpeg when set (the local stack); tests of the API alone leave
+    /// jobs `SUBMITTED` and send the events themselves.
+    runner: Option<Arc<Runner>>,
     pub jobs: Vec<Job>,
     by_token: HashMap<String, String>,
     /// Every `CreateJob` request body, in order (duplicates included).
@@ -95,6 +98,13 @@ impl MediaConvertStandIn {
         Ok(Self { endpoint, state, server })
     }
 
+    /// From now on, submitted jobs run with ffmpeg and emit their events.
+    pub fn run_jobs_with(&self, runner: Runner) {
+        if let Ok(mut s) = self.state.lock() {
+            s.runner = Some(Arc::new(runner));
+        }
+    }
+
     /// A snapshot of the jobs and requests so far.
     pub fn jobs(&self) -> Vec<Job> {
         self.state.lock().map(|s| s.jobs.clone()).unwrap_or_default()
@@ -122,13 +132,29 @@ async fn create_job(State(state): State<Shared>, body: Bytes) -> Response {
     }
     let now = vivid_shared::auth::unix_now();
     let id = format!("{}-{}", now * 1000, &ulid::Ulid::new().to_string()[20..].to_lowercase());
-    let job = Job { id: id.clone(), status: "SUBMITTED".into(), body, created_at: now };
+    let job = Job { id: id.clone(), status: "SUBMITTED".into(), body: body.clone(), created_at: now };
     let json = job.to_json();
     s.jobs.push(job);
     if let Some(t) = token {
-        s.by_token.insert(t, id);
+        s.by_token.insert(t, id.clone());
+    }
+    if let Some(runner) = s.runner.clone() {
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            set_status(&state, &id, "PROGRESSING");
+            let end = runner.run(&id, &body).await;
+            set_status(&state, &id, end);
+        });
     }
     (StatusCode::CREATED, Json(json!({ "job": json }))).into_response()
+}
+
+fn set_status(state: &Shared, id: &str, status: &str) {
+    if let Ok(mut s) = state.lock()
+        && let Some(job) = s.jobs.iter_mut().find(|j| j.id == id)
+    {
+        job.status = status.to_owned();
+    }
 }
 
 async fn get_job(State(state): State<Shared>, Path(id): Path<String>) -> Response {

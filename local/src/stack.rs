@@ -24,6 +24,8 @@ use vivid_shared::{
 };
 
 use crate::{
+    delivery::Delivery,
+    ffmpeg::Runner,
     gateway::{BoundRoute, GatewayState, serve},
     google::GoogleStandIn,
     local_routes::LocalRoutes,
@@ -70,6 +72,9 @@ pub struct StackConfig {
     /// Uploads above this size are multipart.
     pub multipart_threshold: u64,
     pub max_upload_bytes: u64,
+    /// Deliver S3 and job-state events to the event functions, and run MediaConvert jobs with
+    /// ffmpeg (the whole pipeline, as `make dev` runs it). Off, tests drive the consumers.
+    pub pipeline: bool,
 }
 
 impl StackConfig {
@@ -82,6 +87,7 @@ impl StackConfig {
             bind,
             multipart_threshold: 100 * 1024 * 1024,
             max_upload_bytes: 10 * 1024 * 1024 * 1024,
+            pipeline: true,
         }
     }
 }
@@ -97,6 +103,7 @@ pub struct Stack {
     pub google: Arc<GoogleStandIn>,
     pub mediaconvert: Arc<MediaConvertStandIn>,
     pub buckets: Buckets,
+    _delivery: Option<Delivery>,
     server: JoinHandle<()>,
 }
 
@@ -186,6 +193,15 @@ impl Stack {
         let deps = Arc::new(Deps::new(&sdk, &settings).map_err(|e| StackError::Config(e.to_string()))?);
 
         let routes = bind_routes(&template, &deps)?;
+        let delivery = if cfg.pipeline {
+            let delivery = Delivery::start(&sdk, &template, &buckets, &cfg.table_name, Arc::clone(&deps)).await?;
+            let s3 =
+                aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+            mediaconvert.run_jobs_with(Runner { s3, emit: delivery.events.clone() });
+            Some(delivery)
+        } else {
+            None
+        };
         let issuer = Arc::new(issuer);
         let state = Arc::new(GatewayState {
             routes,
@@ -204,7 +220,7 @@ impl Stack {
                 tracing::error!(error = %e, "gateway stopped");
             }
         });
-        Ok(Self { addr, sdk, settings, keys, issuer, deps, google, mediaconvert, buckets, server })
+        Ok(Self { addr, sdk, settings, keys, issuer, deps, google, mediaconvert, buckets, _delivery: delivery, server })
     }
 }
 

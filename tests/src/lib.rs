@@ -67,7 +67,18 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// A stack whose event consumers the test drives itself.
     pub async fn spawn() -> Self {
+        Self::spawn_with(false).await
+    }
+
+    /// A stack running the whole pipeline: S3 notifications and job-state events delivered to
+    /// the event functions, MediaConvert jobs run with ffmpeg.
+    pub async fn spawn_pipeline() -> Self {
+        Self::spawn_with(true).await
+    }
+
+    async fn spawn_with(pipeline: bool) -> Self {
         let (moto, endpoint) = match std::env::var("VIVID_AWS_ENDPOINT") {
             Ok(endpoint) => (None, endpoint),
             Err(_) => {
@@ -88,6 +99,7 @@ impl TestApp {
         // Small enough that a test file of a few tens of MiB goes multipart.
         config.multipart_threshold = 16 * 1024 * 1024;
         config.max_upload_bytes = 64 * 1024 * 1024;
+        config.pipeline = pipeline;
         let stack = Stack::start(config).await.expect("the local stack starts");
         let base = format!("http://{}", stack.addr);
         // Redirects are part of what is tested: never followed behind the test's back.

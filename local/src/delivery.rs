@@ -1,0 +1,275 @@
+//! Event delivery of the local stack, as AWS does it:
+//! - S3 object-created events: the emulator's own bucket notifications (the real S3 event shape)
+//!   into one SQS queue per subscription of the template (bucket and prefix as the template's
+//!   `S3` events say), polled and handed to the subscribed function's handler;
+//! - EventBridge: the MediaConvert stand-in's job-state events, matched against the template's
+//!   rule and handed to the subscribed function's handler.
+
+use std::{sync::Arc, time::Duration};
+
+use aws_sdk_s3::types::{
+    Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter, QueueConfiguration,
+    S3KeyFilter,
+};
+use serde_json::Value;
+use serde_yaml::Value as Yaml;
+use tokio::{sync::mpsc, task::JoinHandle};
+use vivid_shared::{adapters::s3::Buckets, events::event_function, runtime::Deps};
+
+use crate::{stack::StackError, template::Template};
+
+/// One S3 subscription of the template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Subscription {
+    pub function: String,
+    /// The bucket's logical id in the template.
+    pub bucket: String,
+    pub prefix: Option<String>,
+}
+
+/// One EventBridge subscription of the template: the function and its pattern.
+#[derive(Debug, Clone)]
+pub struct RuleSubscription {
+    pub function: String,
+    pub pattern: Value,
+}
+
+/// The `S3` and `EventBridgeRule` events of the template's functions.
+pub fn subscriptions(template: &Template) -> Result<(Vec<S3Subscription>, Vec<RuleSubscription>), StackError> {
+    let mut s3 = Vec::new();
+    let mut rules = Vec::new();
+    for f in template.functions()? {
+        let events = f.resource.get("Properties").and_then(|p| p.get("Events")).and_then(Yaml::as_mapping);
+        for (_, event) in events.into_iter().flatten() {
+            let props = event.get("Properties");
+            match event.get("Type").and_then(Yaml::as_str) {
+                Some("S3") => {
+                    let bucket = props.and_then(|p| p.get("Bucket")).and_then(|b| match b {
+                        Yaml::Tagged(t) if t.tag == "!Ref" => t.value.as_str().map(str::to_owned),
+                        other => other.get("Ref").and_then(Yaml::as_str).map(str::to_owned),
+                    });
+                    let prefix = props
+                        .and_then(|p| p.get("Filter"))
+                        .and_then(|f| f.get("S3Key"))
+                        .and_then(|k| k.get("Rules"))
+                        .and_then(Yaml::as_sequence)
+                        .and_then(|rules| rules.iter().find(|r| r.get("Name").and_then(Yaml::as_str) == Some("prefix")))
+                        .and_then(|r| r.get("Value"))
+                        .and_then(Yaml::as_str)
+                        .map(str::to_owned);
+                    let bucket =
+                        bucket.ok_or_else(|| StackError::Config(format!("{}: S3 event without Bucket", f.name)))?;
+                    s3.push(S3Subscription { function: f.name.clone(), bucket, prefix });
+                }
+                Some("EventBridgeRule") => {
+                    let pattern = props.and_then(|p| p.get("Pattern")).cloned().unwrap_or(Yaml::Null);
+                    let pattern = serde_json::to_value(&pattern).map_err(|e| StackError::Config(e.to_string()))?;
+                    rules.push(RuleSubscription { function: f.name.clone(), pattern });
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok((s3, rules))
+}
+
+/// Whether an event matches an EventBridge pattern (exact-value lists and nested objects, the
+/// subset the template uses).
+pub fn matches(pattern: &Value, event: &Value) -> bool {
+    match pattern {
+        Value::Object(fields) => fields.iter().all(|(k, p)| matches(p, event.get(k).unwrap_or(&Value::Null))),
+        Value::Array(allowed) => allowed.contains(event),
+        Value::Null => true,
+        other => other == event,
+    }
+}
+
+fn local_bucket<'a>(logical: &str, buckets: &'a Buckets) -> Option<&'a str> {
+    match logical {
+        "RawBucket" => Some(&buckets.raw),
+        "MediaBucket" => Some(&buckets.media),
+        "UserContentBucket" => Some(&buckets.user),
+        _ => None,
+    }
+}
+
+/// The running deliveries; stop when dropped.
+pub struct Delivery {
+    tasks: Vec<JoinHandle<()>>,
+    /// Where the MediaConvert stand-in sends job-state events.
+    pub events: mpsc::UnboundedSender<Value>,
+}
+
+impl Drop for Delivery {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+fn sqs_error(e: impl std::fmt::Display) -> StackError {
+    StackError::Config(format!("SQS: {e}"))
+}
+
+impl Delivery {
+    pub async fn start(
+        sdk: &aws_config::SdkConfig,
+        template: &Template,
+        buckets: &Buckets,
+        prefix: &str,
+        deps: Arc<Deps>,
+    ) -> Result<Self, StackError> {
+        let (s3_subs, rule_subs) = subscriptions(template)?;
+        let sqs = aws_sdk_sqs::Client::new(sdk);
+        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build());
+        let mut tasks = Vec::new();
+        let mut per_bucket: Vec<(String, Vec<QueueConfiguration>)> = Vec::new();
+        for sub in s3_subs {
+            let bucket = local_bucket(&sub.bucket, buckets)
+                .ok_or_else(|| StackError::Config(format!("{}: unknown bucket {}", sub.function, sub.bucket)))?
+                .to_owned();
+            let queue_url = sqs
+                .create_queue()
+                .queue_name(format!("{prefix}-{}", sub.function))
+                .attributes(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout, "5")
+                .send()
+                .await
+                .map_err(sqs_error)?
+                .queue_url
+                .ok_or_else(|| sqs_error("no queue url"))?;
+            let arn = sqs
+                .get_queue_attributes()
+                .queue_url(&queue_url)
+                .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .send()
+                .await
+                .map_err(sqs_error)?
+                .attributes
+                .and_then(|mut a| a.remove(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+                .ok_or_else(|| sqs_error("no queue arn"))?;
+            let mut config = QueueConfiguration::builder().queue_arn(arn).events(Event::from("s3:ObjectCreated:*"));
+            if let Some(p) = &sub.prefix {
+                let rule = FilterRule::builder().name(FilterRuleName::Prefix).value(p).build();
+                config = config.filter(
+                    NotificationConfigurationFilter::builder()
+                        .key(S3KeyFilter::builder().filter_rules(rule).build())
+                        .build(),
+                );
+            }
+            let config = config.build().map_err(|e| StackError::Config(e.to_string()))?;
+            match per_bucket.iter_mut().find(|(b, _)| *b == bucket) {
+                Some((_, configs)) => configs.push(config),
+                None => per_bucket.push((bucket, vec![config])),
+            }
+            tasks.push(tokio::spawn(poll(sqs.clone(), queue_url, sub.function, Arc::clone(&deps))));
+        }
+        for (bucket, configs) in per_bucket {
+            s3.put_bucket_notification_configuration()
+                .bucket(&bucket)
+                .notification_configuration(
+                    NotificationConfiguration::builder().set_queue_configurations(Some(configs)).build(),
+                )
+                .send()
+                .await
+                .map_err(|e| {
+                    StackError::Config(format!(
+                        "notifications of {bucket}: {}",
+                        aws_sdk_s3::error::DisplayErrorContext(e)
+                    ))
+                })?;
+        }
+        let (events, mut rx) = mpsc::unbounded_channel::<Value>();
+        tasks.push(tokio::spawn(async move {
+            while let Some(event) = rx.recv().await {
+                for rule in rule_subs.iter().filter(|r| matches(&r.pattern, &event)) {
+                    invoke(&deps, &rule.function, event.clone()).await;
+                }
+            }
+        }));
+        Ok(Self { tasks, events })
+    }
+}
+
+async fn invoke(deps: &Deps, function: &str, event: Value) -> bool {
+    let Some(f) = event_function(function) else {
+        tracing::error!(function, "no handler for a subscribed function");
+        return false;
+    };
+    match (f.build)(deps) {
+        Ok(handler) => match handler.handle(event).await {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!(function, error = %e, "event handler failed; the event will be delivered again");
+                false
+            }
+        },
+        Err(e) => {
+            tracing::error!(function, error = %e, "cannot build the handler");
+            false
+        }
+    }
+}
+
+/// Brings the emulator's S3 record to the shape S3 really sends: it leaves out `userIdentity`,
+/// `requestParameters` and `responseElements`, and escapes `/` in keys, which S3 does not.
+pub fn as_s3_sends_it(mut event: Value) -> Value {
+    if let Some(records) = event.get_mut("Records").and_then(Value::as_array_mut) {
+        for r in records {
+            let Some(obj) = r.as_object_mut() else { continue };
+            obj.entry("userIdentity").or_insert_with(|| serde_json::json!({ "principalId": "AWS:LOCAL" }));
+            obj.entry("requestParameters").or_insert_with(|| serde_json::json!({ "sourceIPAddress": "127.0.0.1" }));
+            obj.entry("responseElements")
+                .or_insert_with(|| serde_json::json!({ "x-amz-request-id": "LOCAL", "x-amz-id-2": "LOCAL" }));
+            if let Some(key) = r.pointer_mut("/s3/object/key")
+                && let Some(k) = key.as_str()
+            {
+                *key = Value::String(k.replace("%2F", "/"));
+            }
+        }
+    }
+    event
+}
+
+/// Long-polls a queue and hands each S3 event to the function; a failed one is redelivered
+/// after the visibility timeout, like Lambda's retries.
+async fn poll(sqs: aws_sdk_sqs::Client, queue_url: String, function: String, deps: Arc<Deps>) {
+    loop {
+        let received =
+            sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).wait_time_seconds(1).send().await;
+        let messages = match received {
+            Ok(out) => out.messages.unwrap_or_default(),
+            Err(e) => {
+                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "SQS receive failed");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+        };
+        for m in messages {
+            let Some(body) = m.body.as_deref().and_then(|b| serde_json::from_str::<Value>(b).ok()) else { continue };
+            let done = if body.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
+                true
+            } else {
+                invoke(&deps, &function, as_s3_sends_it(body)).await
+            };
+            if done && let Some(handle) = m.receipt_handle {
+                let _ = sqs.delete_message().queue_url(&queue_url).receipt_handle(handle).send().await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_like_eventbridge() {
+        let pattern = serde_json::json!({ "source": ["aws.mediaconvert"], "detail": { "userMetadata": { "application": ["vivid"] } } });
+        let ok = serde_json::json!({ "source": "aws.mediaconvert", "detail": { "status": "COMPLETE", "userMetadata": { "application": "vivid" } } });
+        let other = serde_json::json!({ "source": "aws.mediaconvert", "detail": { "userMetadata": { "application": "else" } } });
+        assert!(matches(&pattern, &ok));
+        assert!(!matches(&pattern, &other));
+        assert!(!matches(&pattern, &serde_json::json!({ "source": "aws.s3" })));
+    }
+}
