@@ -3,18 +3,22 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export VIVID_PORT ?= 3000
 
-.PHONY: dev test venv lint fmt check build clean-target
+.PHONY: dev test venv deps lint fmt build
 
 venv:
 	@scripts/venv.sh
 
+## make deps: the pinned Python tools in .venv and ffmpeg.
+deps:
+	@scripts/deps.sh
+
 ## make dev: the local stack on 127.0.0.1:$(VIVID_PORT) (gateway + emulator); Ctrl-C stops it.
-dev: venv
+dev: deps
 	$(CARGO) run --quiet -p vivid-local
 
 ## make test: format, lints, template lint and every test against a fresh emulator.
 # cargo-nextest when present (one summary line, tests in parallel processes), else cargo test.
-test: venv lint
+test: deps lint
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 	  scripts/with-moto.sh $(CARGO) nextest run --workspace --no-fail-fast --failure-output final; \
 	else \

@@ -33,7 +33,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base = format!("http://{}", stack.addr);
     println!("VIVID local stack");
     println!("  API (every route of template.yaml)  {base}");
-    println!("  AWS emulator (DynamoDB, S3)         {endpoint}  table vivid-local");
+    println!("  AWS emulator (DynamoDB, S3, SQS)    {endpoint}  table vivid-local");
     println!("  dev access token                    curl '{base}/_local/token?email=ana@example.com'");
     println!(
         "  token issuer / audience             {} / {}",
