@@ -12,6 +12,7 @@ pub mod google;
 pub mod http;
 pub mod media;
 pub mod model;
+pub mod notes;
 pub mod playback;
 pub mod routes;
 pub mod runtime;

@@ -286,6 +286,10 @@ impl Deps {
         self.store.clone()
     }
 
+    pub fn notes(&self) -> Arc<dyn crate::notes::NoteStore> {
+        self.store.clone()
+    }
+
     pub fn media(&self) -> Result<Arc<dyn MediaStore>, ConfigError> {
         match &self.media {
             Some((m, _)) => Ok(m.clone()),

@@ -251,6 +251,8 @@ pub struct World {
     pub video: String,
     /// A snapshot of the participant's on that video.
     pub snapshot: String,
+    /// A drawing of the participant's on that video (they also have a memo there).
+    pub drawing: String,
 }
 
 impl World {
@@ -273,7 +275,26 @@ impl World {
             .await;
         assert_eq!(snap.status, StatusCode::CREATED, "{:?}", snap.body);
         let snapshot = snap.body["snapshotId"].as_str().expect("snapshotId").to_owned();
-        Self { space, host, participant, target, stranger, invitee, video, snapshot }
+        let memo = app
+            .call(
+                reqwest::Method::PUT,
+                &format!("/videos/{video}/text-memo"),
+                Some(&participant.token),
+                Some(serde_json::json!({ "stateJson": "<p>notes</p>" })),
+            )
+            .await;
+        assert_eq!(memo.status, StatusCode::OK, "{:?}", memo.body);
+        let drawing = ulid::Ulid::new().to_string();
+        let d = app
+            .call(
+                reqwest::Method::PUT,
+                &format!("/videos/{video}/drawings/{drawing}"),
+                Some(&participant.token),
+                Some(serde_json::json!({ "kind": "page", "document": { "objects": [] } })),
+            )
+            .await;
+        assert_eq!(d.status, StatusCode::CREATED, "{:?}", d.body);
+        Self { space, host, participant, target, stranger, invitee, video, snapshot, drawing }
     }
 
     /// A route path with its parameters filled from this world.
@@ -282,6 +303,7 @@ impl World {
             .replace("{userId}", &self.target.id())
             .replace("{videoId}", &self.video)
             .replace("{snapshotId}", &self.snapshot)
+            .replace("{drawingId}", &self.drawing)
     }
 
     /// A valid body for a route, if it takes one.
@@ -300,6 +322,10 @@ impl World {
             ("PUT", "/videos/{videoId}/progress") => {
                 Some(serde_json::json!({ "progressRate": 10, "positionSeconds": 5.5 }))
             }
+            ("PUT", "/videos/{videoId}/text-memo") => Some(serde_json::json!({ "stateJson": "<p>more</p>" })),
+            ("PUT", "/videos/{videoId}/drawings/{drawingId}") => Some(
+                serde_json::json!({ "kind": "overlay", "startSeconds": 1, "endSeconds": 2, "document": { "objects": [1] } }),
+            ),
             ("POST", "/videos/{videoId}/snapshots") => {
                 Some(serde_json::json!({ "videoSeconds": 1.5, "contentType": "image/png" }))
             }

@@ -46,6 +46,7 @@ async fn every_sample_event_drives_its_handler_to_success() {
                 ("userId", world.target.id()),
                 ("videoId", world.video.clone()),
                 ("snapshotId", world.snapshot.clone()),
+                ("drawingId", world.drawing.clone()),
             ];
             for (name, value) in values {
                 if params.contains_key(name) {
@@ -59,8 +60,8 @@ async fn every_sample_event_drives_its_handler_to_success() {
         event["headers"].as_object_mut().map(|h| h.remove("content-length"));
         match route.function.as_str() {
             "add-member" => event["body"] = json!({ "email": world.invitee.email() }).to_string().into(),
-            // Snapshots are their author's: the participant deletes theirs.
-            "delete-snapshot" => {
+            // Snapshots and notes are their author's: the participant acts on theirs.
+            "delete-snapshot" | "get-drawing" | "delete-drawing" | "create-memo-checkpoint" => {
                 event["headers"]["authorization"] = format!("Bearer {}", world.participant.token).into()
             }
             "complete-upload" => {

@@ -10,6 +10,7 @@ use crate::{
 
 pub mod auth;
 pub mod members;
+pub mod notes;
 pub mod snapshots;
 pub mod spaces;
 pub mod users;
@@ -59,6 +60,14 @@ http_functions! {
     "create-snapshot" => snapshots::CreateSnapshot,
     "list-snapshots" => snapshots::ListSnapshots,
     "delete-snapshot" => snapshots::DeleteSnapshot,
+    "get-text-memo" => notes::GetTextMemo,
+    "put-text-memo" => notes::PutTextMemo,
+    "create-memo-checkpoint" => notes::CreateCheckpoint,
+    "list-memo-history" => notes::ListMemoHistory,
+    "list-drawings" => notes::ListDrawings,
+    "put-drawing" => notes::PutDrawing,
+    "get-drawing" => notes::GetDrawing,
+    "delete-drawing" => notes::DeleteDrawing,
 }
 
 /// The function serving `name`, if any.
