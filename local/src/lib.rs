@@ -10,3 +10,4 @@ pub mod local_routes;
 pub mod mediaconvert;
 pub mod stack;
 pub mod template;
+pub mod webex;

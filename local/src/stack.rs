@@ -18,9 +18,12 @@ use tokio::{net::TcpListener, task::JoinHandle};
 use vivid_shared::{
     adapters::s3::Buckets,
     auth::{TokenAudience, TokenIssuer},
+    events::{EventHandler, event_function},
     google::GoogleSettings,
+    import::{ImportInvoker, ImportJob},
     routes::http_function,
     runtime::{CdnSettings, Deps, MediaSettings, Settings, TranscodeSettings, WebSettings},
+    webex::WebexSettings,
 };
 
 use crate::{
@@ -31,6 +34,7 @@ use crate::{
     local_routes::LocalRoutes,
     mediaconvert::MediaConvertStandIn,
     template::{TableDef, Template, TemplateError},
+    webex::WebexStandIn,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +106,7 @@ pub struct Stack {
     pub deps: Arc<Deps>,
     pub google: Arc<GoogleStandIn>,
     pub mediaconvert: Arc<MediaConvertStandIn>,
+    pub webex: Arc<WebexStandIn>,
     pub buckets: Buckets,
     _delivery: Option<Delivery>,
     server: JoinHandle<()>,
@@ -142,6 +147,7 @@ impl Stack {
         let base = format!("http://{addr}");
         let google = Arc::new(GoogleStandIn::start(SocketAddr::from(([127, 0, 0, 1], 0))).await?);
         let mediaconvert = Arc::new(MediaConvertStandIn::start(SocketAddr::from(([127, 0, 0, 1], 0))).await?);
+        let webex = Arc::new(WebexStandIn::start(SocketAddr::from(([127, 0, 0, 1], 0))).await?);
         let buckets = Buckets {
             raw: format!("{}-raw", cfg.table_name),
             media: format!("{}-media", cfg.table_name),
@@ -185,12 +191,27 @@ impl Stack {
                 private_key_pem: cdn_key.serialize_pem(),
                 ttl: std::time::Duration::from_secs(3600),
             }),
+            webex: Some(WebexSettings {
+                client_id: webex.client_id.clone(),
+                client_secret: webex.client_secret.clone(),
+                authorize_url: webex.authorize_url(),
+                api_base: webex.api_base(),
+                redirect_uri: format!("{base}/_local/webex-connected"),
+            }),
+            webex_import_function: None,
             web: Some(WebSettings {
                 frontend_url: format!("{base}/_local/signed-in"),
                 allowed_return_origins: vec![base.clone(), LOCAL_FRONTEND_ORIGIN.to_owned()],
             }),
         };
-        let deps = Arc::new(Deps::new(&sdk, &settings).map_err(|e| StackError::Config(e.to_string()))?);
+        let mut deps = Deps::new(&sdk, &settings).map_err(|e| StackError::Config(e.to_string()))?;
+        // Imports run in-process: the same handler `webex-import` runs in Lambda.
+        let import_handler = Arc::new(std::sync::OnceLock::new());
+        deps.set_invoker(Arc::new(LocalInvoker(Arc::clone(&import_handler))));
+        let deps = Arc::new(deps);
+        let import =
+            event_function("webex-import").ok_or_else(|| StackError::Config("no webex-import handler".into()))?;
+        let _ = import_handler.set((import.build)(&deps).map_err(|e| StackError::Config(e.to_string()))?);
 
         let routes = bind_routes(&template, &deps)?;
         let delivery = if cfg.pipeline {
@@ -220,7 +241,20 @@ impl Stack {
                 tracing::error!(error = %e, "gateway stopped");
             }
         });
-        Ok(Self { addr, sdk, settings, keys, issuer, deps, google, mediaconvert, buckets, _delivery: delivery, server })
+        Ok(Self {
+            addr,
+            sdk,
+            settings,
+            keys,
+            issuer,
+            deps,
+            google,
+            mediaconvert,
+            webex,
+            buckets,
+            _delivery: delivery,
+            server,
+        })
     }
 }
 
@@ -321,4 +355,22 @@ pub async fn create_buckets(sdk: &aws_config::SdkConfig, buckets: &Buckets) -> R
         }
     }
     Ok(())
+}
+
+/// Starts imports in-process, without waiting, like Lambda's `Event` invocation.
+struct LocalInvoker(Arc<std::sync::OnceLock<Arc<dyn EventHandler>>>);
+
+#[async_trait::async_trait]
+impl ImportInvoker for LocalInvoker {
+    async fn start(&self, job: &ImportJob) -> Result<(), vivid_shared::error::ApiError> {
+        let handler =
+            self.0.get().cloned().ok_or(vivid_shared::error::ApiError::internal("the import handler is not ready"))?;
+        let event = serde_json::to_value(job).map_err(vivid_shared::error::ApiError::internal)?;
+        tokio::spawn(async move {
+            if let Err(e) = handler.handle(event).await {
+                tracing::warn!(error = %e, "import failed");
+            }
+        });
+        Ok(())
+    }
 }

@@ -9,6 +9,7 @@ use aws_lambda_events::event::{eventbridge::EventBridgeEvent, s3::S3Event};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use crate::import::WebexImport;
 use crate::{
     error::StoreError,
     media::{Bucket, MediaStore},
@@ -55,6 +56,7 @@ event_functions! {
     "on-raw-upload" => OnRawUpload,
     "on-transcode-event" => OnTranscodeEvent,
     "on-converted-output" => OnConvertedOutput,
+    "webex-import" => WebexImport,
 }
 
 pub fn event_function(name: &str) -> Option<&'static EventFunction> {

@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod google;
 pub mod http;
+pub mod import;
 pub mod media;
 pub mod model;
 pub mod notes;
@@ -21,6 +22,7 @@ pub mod telemetry;
 pub mod transcode;
 pub mod types;
 pub mod video;
+pub mod webex;
 
 pub use lambda_http;
 pub use lambda_runtime;

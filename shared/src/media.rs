@@ -39,6 +39,8 @@ pub trait MediaStore: Send + Sync {
     /// Starts a multipart upload to the raw bucket; returns its upload id.
     async fn create_multipart(&self, key: &str, content_type: &str) -> Result<String, StoreError>;
     async fn presign_part(&self, key: &str, upload_id: &str, part: u32, ttl: Duration) -> Result<String, StoreError>;
+    /// Uploads one part of a multipart upload to the raw bucket; returns its ETag.
+    async fn upload_part(&self, key: &str, upload_id: &str, part: u32, body: Vec<u8>) -> Result<String, StoreError>;
     /// `Condition("upload")` when S3 refuses the parts (unknown upload, wrong ETag, too small).
     async fn complete_multipart(&self, key: &str, upload_id: &str, parts: &[(u32, String)]) -> Result<(), StoreError>;
     async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), StoreError>;

@@ -225,6 +225,9 @@ pub trait VideoStore: Send + Sync {
         id: &SnapshotId,
     ) -> Result<Option<Snapshot>, StoreError>;
     async fn videos(&self, ids: &[VideoId]) -> Result<Vec<Video>, StoreError>;
+    /// Claims an `IMPORTING` video for one import run (a claim older than 15 minutes, from a run
+    /// that died, may be taken over); `false` when another run has it or the video moved on.
+    async fn claim_import(&self, id: &VideoId, now: &str) -> Result<bool, StoreError>;
 }
 
 impl User {

@@ -96,6 +96,9 @@ pub struct Settings {
     pub media: Option<MediaSettings>,
     pub transcode: Option<TranscodeSettings>,
     pub cdn: Option<CdnSettings>,
+    pub webex: Option<crate::webex::WebexSettings>,
+    /// The `webex-import` function, invoked asynchronously by the import route.
+    pub webex_import_function: Option<String>,
 }
 
 fn var(name: &'static str) -> Result<String, ConfigError> {
@@ -167,10 +170,23 @@ impl Settings {
                 ttl: Duration::from_secs(number("VIVID_PLAYBACK_TTL_SECS", 3600)?),
             }),
         };
+        let webex = match optional("VIVID_WEBEX_CLIENT_ID") {
+            None => None,
+            Some(client_id) => Some(crate::webex::WebexSettings {
+                client_id,
+                client_secret: var("VIVID_WEBEX_CLIENT_SECRET")?,
+                authorize_url: optional("VIVID_WEBEX_AUTHORIZE_URL")
+                    .unwrap_or_else(|| "https://webexapis.com/v1/authorize".to_owned()),
+                api_base: optional("VIVID_WEBEX_API_BASE").unwrap_or_else(|| "https://webexapis.com/v1".to_owned()),
+                redirect_uri: var("VIVID_WEBEX_REDIRECT_URI")?,
+            }),
+        };
         Ok(Self {
             media,
             transcode,
             cdn,
+            webex,
+            webex_import_function: optional("VIVID_WEBEX_IMPORT_FUNCTION"),
             table_name: var("VIVID_TABLE_NAME")?,
             jwt_public_key: pem_from_env(&var("VIVID_JWT_PUBLIC_KEY")?),
             jwt_private_key: optional("VIVID_JWT_PRIVATE_KEY").map(|k| pem_from_env(&k)),
@@ -192,6 +208,8 @@ pub struct Deps {
     media: Option<(Arc<S3Media>, MediaSettings)>,
     transcoder: Option<Arc<MediaConvert>>,
     playback: Option<Arc<PlaybackSigner>>,
+    webex: Option<Arc<crate::webex::WebexHttp>>,
+    invoker: Option<Arc<dyn crate::import::ImportInvoker>>,
 }
 
 impl Deps {
@@ -235,10 +253,28 @@ impl Deps {
             .transpose()
             .map_err(|e| ConfigError::Malformed("VIVID_CDN_PRIVATE_KEY", e.to_string()))?
             .map(Arc::new);
+        let webex = match &settings.webex {
+            None => None,
+            Some(w) => {
+                let http = reqwest::Client::builder()
+                    .connect_timeout(std::time::Duration::from_secs(5))
+                    .build()
+                    .map_err(|e| ConfigError::Http(e.to_string()))?;
+                Some(Arc::new(crate::webex::WebexHttp::new(http, w.clone())))
+            }
+        };
+        let invoker = settings.webex_import_function.as_ref().map(|function| {
+            Arc::new(crate::import::LambdaInvoker {
+                client: aws_sdk_lambda::Client::new(sdk),
+                function: function.clone(),
+            }) as Arc<dyn crate::import::ImportInvoker>
+        });
         Ok(Self {
             media,
             transcoder,
             playback,
+            webex,
+            invoker,
             verifier: Arc::new(verifier),
             issuer: issuer.map(Arc::new),
             store: Arc::new(DynamoStore::new(dynamo, &settings.table_name)),
@@ -288,6 +324,26 @@ impl Deps {
 
     pub fn notes(&self) -> Arc<dyn crate::notes::NoteStore> {
         self.store.clone()
+    }
+
+    pub fn webex_store(&self) -> Arc<dyn crate::webex::WebexStore> {
+        self.store.clone()
+    }
+
+    pub fn webex(&self) -> Result<Arc<dyn crate::webex::WebexApi>, ConfigError> {
+        match &self.webex {
+            Some(w) => Ok(w.clone()),
+            None => Err(ConfigError::Missing("VIVID_WEBEX_CLIENT_ID")),
+        }
+    }
+
+    pub fn invoker(&self) -> Result<Arc<dyn crate::import::ImportInvoker>, ConfigError> {
+        self.invoker.clone().ok_or(ConfigError::Missing("VIVID_WEBEX_IMPORT_FUNCTION"))
+    }
+
+    /// Replaces how imports are started (the local stack runs them in-process).
+    pub fn set_invoker(&mut self, invoker: Arc<dyn crate::import::ImportInvoker>) {
+        self.invoker = Some(invoker);
     }
 
     pub fn media(&self) -> Result<Arc<dyn MediaStore>, ConfigError> {

@@ -322,6 +322,10 @@ impl World {
             ("PUT", "/videos/{videoId}/progress") => {
                 Some(serde_json::json!({ "progressRate": 10, "positionSeconds": 5.5 }))
             }
+            ("POST", "/webex/token") => Some(serde_json::json!({ "code": "not-a-code", "state": "not-a-state" })),
+            ("POST", "/spaces/{spaceId}/videos/webex") => {
+                Some(serde_json::json!({ "recordingId": "r1", "title": "T" }))
+            }
             ("PUT", "/videos/{videoId}/text-memo") => Some(serde_json::json!({ "stateJson": "<p>more</p>" })),
             ("PUT", "/videos/{videoId}/drawings/{drawingId}") => Some(
                 serde_json::json!({ "kind": "overlay", "startSeconds": 1, "endSeconds": 2, "document": { "objects": [1] } }),
@@ -569,5 +573,22 @@ impl TestApp {
             .await
             .expect("raw upload handled");
         id
+    }
+}
+
+impl TestApp {
+    /// Connects `who`'s Webex account through the stand-in: login redirect, Webex's redirect
+    /// back with code and state, `POST /webex/token`.
+    pub async fn connect_webex(&self, who: &TestUser) {
+        let login =
+            self.http.get(format!("{}/webex/login", self.base)).bearer_auth(&who.token).send().await.expect("login");
+        assert_eq!(login.status(), StatusCode::FOUND);
+        let authorize = login.headers().get("location").and_then(|v| v.to_str().ok()).expect("location").to_owned();
+        let back = self.http.get(&authorize).send().await.expect("authorize");
+        let callback = back.headers().get("location").and_then(|v| v.to_str().ok()).expect("callback").to_owned();
+        let code = query_param(&callback, "code").expect("code");
+        let state = query_param(&callback, "state").expect("state");
+        let r = self.post("/webex/token", &who.token, serde_json::json!({ "code": code, "state": state })).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
     }
 }

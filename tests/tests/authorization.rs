@@ -58,6 +58,12 @@ const MATRIX: &[Row] = &[
     // never see the participant's is in notes.rs); a delete runs on a fresh world: 404.
     row("GET", "/videos/{videoId}/drawings/{drawingId}", 404, 200, 200),
     row("DELETE", "/videos/{videoId}/drawings/{drawingId}", 404, 204, 404),
+    // Webex: nobody in the world has connected an account yet.
+    row("GET", "/webex/login", 302, 302, 302),
+    row("POST", "/webex/token", 400, 400, 400),
+    row("DELETE", "/webex/token", 204, 204, 204),
+    row("GET", "/webex/recordings", 409, 409, 409),
+    row("POST", "/spaces/{spaceId}/videos/webex", 404, 403, 409),
 ];
 
 /// Tokens that must never be accepted, each made for the host (who would otherwise succeed).

@@ -26,6 +26,7 @@ async fn every_sample_event_drives_its_handler_to_success() {
     let template = vivid_local::template::Template::load(&repo_root().join("template.yaml")).expect("template");
     let google = &app.stack.google;
     let shared = World::new(&app).await;
+    app.connect_webex(&shared.host).await;
     for route in template.routes().expect("routes") {
         // Deletes get a world of their own; everything else shares one.
         let fresh;
@@ -63,6 +64,26 @@ async fn every_sample_event_drives_its_handler_to_success() {
             // Snapshots and notes are their author's: the participant acts on theirs.
             "delete-snapshot" | "get-drawing" | "delete-drawing" | "create-memo-checkpoint" => {
                 event["headers"]["authorization"] = format!("Bearer {}", world.participant.token).into()
+            }
+            "webex-connect" => {
+                let login = app
+                    .http
+                    .get(format!("{}/webex/login", app.base))
+                    .bearer_auth(&world.host.token)
+                    .send()
+                    .await
+                    .expect("login");
+                let authorize =
+                    login.headers().get("location").and_then(|v| v.to_str().ok()).expect("location").to_owned();
+                let back = app.http.get(&authorize).send().await.expect("authorize");
+                let callback =
+                    back.headers().get("location").and_then(|v| v.to_str().ok()).expect("callback").to_owned();
+                let (code, state) = (query_param(&callback, "code"), query_param(&callback, "state"));
+                event["body"] = json!({ "code": code, "state": state }).to_string().into();
+            }
+            "import-recording" => {
+                let recording = app.stack.webex.add_recording("Lecture", vec![0u8; 64]);
+                event["body"] = json!({ "recordingId": recording, "title": "Imported" }).to_string().into();
             }
             "complete-upload" => {
                 let created = app.new_video(&world.space, &world.host, 17 * 1024 * 1024).await;

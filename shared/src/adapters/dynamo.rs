@@ -25,6 +25,7 @@ use crate::{
     session::{LoginState, RefreshRecord, SessionStore},
     types::{Email, Limit, SnapshotId, SpaceId, UserId, VideoId},
     video::{Progress, Snapshot, StatusChange, Video, VideoStatus, layout::MediaKind},
+    webex::{WebexStore, WebexTokens},
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -1239,6 +1240,32 @@ impl VideoStore for DynamoStore {
         }
     }
 
+    async fn claim_import(&self, id: &VideoId, now: &str) -> Result<bool, StoreError> {
+        let stale = crate::types::rfc3339(time::OffsetDateTime::now_utc() - time::Duration::minutes(15));
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::video(id), keys::META)))
+            .condition_expression(
+                "#status = :importing AND (attribute_not_exists(importClaimedAt) OR importClaimedAt < :stale)",
+            )
+            .update_expression("SET importClaimedAt = :now")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":importing", s(VideoStatus::Importing.as_str()))
+            .expression_attribute_values(":stale", s(stale))
+            .expression_attribute_values(":now", s(now))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) => match conditional::<aws_sdk_dynamodb::operation::update_item::UpdateItemError>("video")(e) {
+                StoreError::Condition(_) => Ok(false),
+                other => Err(other),
+            },
+        }
+    }
+
     async fn put_snapshot(&self, snap: &Snapshot) -> Result<(), StoreError> {
         let item = to_item(
             snap,
@@ -1542,5 +1569,80 @@ impl NoteStore for DynamoStore {
             .await
             .map_err(backend)?;
         out.attributes.filter(|a| !a.is_empty()).map(from_item).transpose()
+    }
+}
+
+#[async_trait]
+impl WebexStore for DynamoStore {
+    async fn webex_tokens(&self, user: &UserId) -> Result<Option<WebexTokens>, StoreError> {
+        let resp = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::user(user), keys::WEBEX)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        resp.item.map(from_item).transpose()
+    }
+
+    async fn put_webex_tokens(&self, user: &UserId, tokens: &WebexTokens) -> Result<(), StoreError> {
+        let item = to_item(
+            tokens,
+            &[(PK, keys::user(user)), (SK, keys::WEBEX.to_owned()), ("type", "WebexConnection".into())],
+        )?;
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn delete_webex_tokens(&self, user: &UserId) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::user(user), keys::WEBEX)))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn put_webex_state(&self, state: &str, user: &UserId, expires_at: u64) -> Result<(), StoreError> {
+        let item = HashMap::from([
+            (PK.to_owned(), s(format!("WEBEXSTATE#{state}"))),
+            (SK.to_owned(), s("WEBEXSTATE")),
+            ("type".to_owned(), s("WebexState")),
+            ("userId".to_owned(), s(user.to_string())),
+            ("expiresAt".to_owned(), n(expires_at)),
+        ]);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+            .map_err(conditional("state"))?;
+        Ok(())
+    }
+
+    async fn take_webex_state(&self, state: &str, user: &UserId, now: u64) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("WEBEXSTATE#{state}"), "WEBEXSTATE")))
+            .condition_expression("attribute_exists(PK) AND userId = :u AND expiresAt > :now")
+            .expression_attribute_values(":u", s(user.to_string()))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) => match conditional::<aws_sdk_dynamodb::operation::delete_item::DeleteItemError>("state")(e) {
+                StoreError::Condition(_) => Ok(false),
+                other => Err(other),
+            },
+        }
     }
 }

@@ -118,6 +118,21 @@ impl MediaStore for S3Media {
         Ok(req.uri().to_owned())
     }
 
+    async fn upload_part(&self, key: &str, upload_id: &str, part: u32, body: Vec<u8>) -> Result<String, StoreError> {
+        let out = self
+            .client
+            .upload_part()
+            .bucket(&self.buckets.raw)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(i32::try_from(part).map_err(backend)?)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(sdk)?;
+        out.e_tag.ok_or_else(|| StoreError::backend("UploadPart returned no ETag"))
+    }
+
     async fn complete_multipart(&self, key: &str, upload_id: &str, parts: &[(u32, String)]) -> Result<(), StoreError> {
         let completed = parts
             .iter()

@@ -15,6 +15,7 @@ pub mod snapshots;
 pub mod spaces;
 pub mod users;
 pub mod videos;
+pub mod webex;
 
 /// An HTTP function: its package name under `functions/`, the handler type its `main.rs`
 /// serves, and how to build that handler from the dependencies.
@@ -68,6 +69,11 @@ http_functions! {
     "put-drawing" => notes::PutDrawing,
     "get-drawing" => notes::GetDrawing,
     "delete-drawing" => notes::DeleteDrawing,
+    "webex-login" => webex::WebexLogin,
+    "webex-connect" => webex::WebexConnect,
+    "webex-disconnect" => webex::WebexDisconnect,
+    "list-recordings" => webex::ListRecordings,
+    "import-recording" => webex::ImportRecording,
 }
 
 /// The function serving `name`, if any.
