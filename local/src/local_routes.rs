@@ -34,6 +34,20 @@ fn query_param(query: &str, name: &str) -> Option<String> {
         .map(|(_, v)| percent_encoding::percent_decode_str(&v.replace('+', " ")).decode_utf8_lossy().into_owned())
 }
 
+/// Where the Webex stand-in returns (the front end's page in production): shows what to post.
+fn webex_connected(query: &str) -> Response {
+    let code = query_param(query, "code").unwrap_or_default();
+    let state = query_param(query, "state").unwrap_or_default();
+    reply(
+        StatusCode::OK,
+        json!({
+            "code": code,
+            "state": state,
+            "next": "POST /webex/token with this code and state (and your access token) to connect Webex",
+        }),
+    )
+}
+
 /// Where the local Google sign-in lands: shows the access token from the URL fragment.
 fn signed_in_page() -> Response {
     let html = r#"<!doctype html><html><head><title>VIVID local: signed in</title></head><body>
@@ -59,6 +73,7 @@ impl LocalRoutes {
             ("GET", "/_local/token") => self.token(parts.uri.query().unwrap_or("")).await,
             ("GET", "/_local/idp/id-token") => self.id_token(parts.uri.query().unwrap_or("")),
             ("GET", "/_local/signed-in") => signed_in_page(),
+            ("GET", "/_local/webex-connected") => webex_connected(parts.uri.query().unwrap_or("")),
             ("GET", path) if path.starts_with("/_local/cdn/") => self.cdn(parts).await,
             _ => reply(StatusCode::NOT_FOUND, json!({ "message": "Not Found" })),
         }

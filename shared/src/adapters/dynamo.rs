@@ -180,6 +180,22 @@ fn cancelled_reasons<E>(
     }
 }
 
+/// Whether a conditional single-item write happened: `false` when its condition failed.
+fn condition_held<O, E>(
+    result: Result<O, SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>>,
+) -> Result<bool, StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) => match conditional::<E>("item")(e) {
+            StoreError::Condition(_) => Ok(false),
+            other => Err(other),
+        },
+    }
+}
+
 /// Maps a failed condition of a single-item write to `Condition(what)`, anything else to a
 /// backend failure.
 fn conditional<E>(
@@ -263,6 +279,33 @@ impl DynamoStore {
             }
         }
         Ok(out)
+    }
+
+    /// Puts an item that must not exist yet; `Condition(what)` when it does.
+    async fn put_new(&self, item: Item, what: &'static str) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+            .map_err(conditional(what))?;
+        Ok(())
+    }
+
+    /// One item by key, read consistently.
+    async fn get<T: DeserializeOwned>(&self, pk: String, sk: impl Into<String>) -> Result<Option<T>, StoreError> {
+        let resp = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        resp.item.map(from_item).transpose()
     }
 
     /// The primary keys (and object keys) of every item of a partition.
@@ -670,15 +713,7 @@ impl SessionStore for DynamoStore {
     async fn put_login_state(&self, login: &LoginState) -> Result<(), StoreError> {
         let item =
             to_item(login, &[(PK, keys::login(&login.state)), (SK, keys::LOGIN.to_owned()), ("type", "Login".into())])?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await
-            .map_err(conditional("login"))?;
-        Ok(())
+        self.put_new(item, "login").await
     }
 
     async fn take_login_state(
@@ -729,16 +764,7 @@ impl SessionStore for DynamoStore {
     }
 
     async fn refresh_record(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
-        let resp = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::refresh(token_hash), keys::REFRESH)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend)?;
-        resp.item.map(from_item).transpose()
+        self.get(keys::refresh(token_hash), keys::REFRESH).await
     }
 
     async fn rotate(&self, old: &RefreshRecord, new: &RefreshRecord, now: u64) -> Result<(), StoreError> {
@@ -874,16 +900,7 @@ impl VideoStore for DynamoStore {
     }
 
     async fn get_video(&self, id: &VideoId) -> Result<Option<Video>, StoreError> {
-        let resp = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::video(id), keys::META)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend)?;
-        resp.item.map(from_item).transpose()
+        self.get(keys::video(id), keys::META).await
     }
 
     async fn video_access(&self, id: &VideoId, user: &UserId) -> Result<Option<VideoAccess>, StoreError> {
@@ -1045,13 +1062,7 @@ impl VideoStore for DynamoStore {
             // The upload is over either way.
             update.push_str(" REMOVE uploadId");
         }
-        match req.condition_expression(condition).update_expression(update).send().await {
-            Ok(_) => Ok(true),
-            Err(e) => match conditional::<aws_sdk_dynamodb::operation::update_item::UpdateItemError>("video")(e) {
-                StoreError::Condition(_) => Ok(false),
-                other => Err(other),
-            },
-        }
+        condition_held(req.condition_expression(condition).update_expression(update).send().await)
     }
 
     async fn raise_percent(&self, id: &VideoId, percent: u8) -> Result<bool, StoreError> {
@@ -1070,13 +1081,7 @@ impl VideoStore for DynamoStore {
             .expression_attribute_values(":p", n(percent))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) => match conditional::<aws_sdk_dynamodb::operation::update_item::UpdateItemError>("video")(e) {
-                StoreError::Condition(_) => Ok(false),
-                other => Err(other),
-            },
-        }
+        condition_held(result)
     }
 
     async fn record_output(&self, id: &VideoId, kind: &MediaKind, object: &str) -> Result<(), StoreError> {
@@ -1179,13 +1184,7 @@ impl VideoStore for DynamoStore {
             .expression_attribute_values(":access", s(keys::access(now, video)))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) => match conditional::<aws_sdk_dynamodb::operation::update_item::UpdateItemError>("progress")(e) {
-                StoreError::Condition(_) => Ok(false),
-                other => Err(other),
-            },
-        }
+        condition_held(result)
     }
 
     async fn put_progress(&self, progress: &Progress) -> Result<(), StoreError> {
@@ -1257,13 +1256,7 @@ impl VideoStore for DynamoStore {
             .expression_attribute_values(":now", s(now))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) => match conditional::<aws_sdk_dynamodb::operation::update_item::UpdateItemError>("video")(e) {
-                StoreError::Condition(_) => Ok(false),
-                other => Err(other),
-            },
-        }
+        condition_held(result)
     }
 
     async fn put_snapshot(&self, snap: &Snapshot) -> Result<(), StoreError> {
@@ -1277,15 +1270,7 @@ impl VideoStore for DynamoStore {
                 ("type", "Snapshot".into()),
             ],
         )?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await
-            .map_err(conditional("snapshot"))?;
-        Ok(())
+        self.put_new(item, "snapshot").await
     }
 
     async fn snapshots(
@@ -1387,16 +1372,7 @@ impl DynamoStore {
 #[async_trait]
 impl NoteStore for DynamoStore {
     async fn memo(&self, video: &VideoId, user: &UserId) -> Result<Option<Memo>, StoreError> {
-        let resp = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::video(video), keys::memo(user))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend)?;
-        resp.item.map(from_item).transpose()
+        self.get(keys::video(video), keys::memo(user)).await
     }
 
     async fn save_memo(
@@ -1450,15 +1426,7 @@ impl NoteStore for DynamoStore {
                 ("type", "Memo".into()),
             ],
         )?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await
-            .map_err(conditional("memo"))?;
-        Ok(())
+        self.put_new(item, "memo").await
     }
 
     async fn checkpoint(&self, c: &Checkpoint) -> Result<(), StoreError> {
@@ -1524,16 +1492,7 @@ impl NoteStore for DynamoStore {
     }
 
     async fn drawing(&self, video: &VideoId, user: &UserId, id: &DrawingId) -> Result<Option<Drawing>, StoreError> {
-        let resp = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::video(video), format!("{}{id}", keys::drawing_prefix(user)))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend)?;
-        resp.item.map(from_item).transpose()
+        self.get(keys::video(video), format!("{}{id}", keys::drawing_prefix(user))).await
     }
 
     async fn drawings(
@@ -1575,16 +1534,7 @@ impl NoteStore for DynamoStore {
 #[async_trait]
 impl WebexStore for DynamoStore {
     async fn webex_tokens(&self, user: &UserId) -> Result<Option<WebexTokens>, StoreError> {
-        let resp = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::user(user), keys::WEBEX)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend)?;
-        resp.item.map(from_item).transpose()
+        self.get(keys::user(user), keys::WEBEX).await
     }
 
     async fn put_webex_tokens(&self, user: &UserId, tokens: &WebexTokens) -> Result<(), StoreError> {
@@ -1615,15 +1565,7 @@ impl WebexStore for DynamoStore {
             ("userId".to_owned(), s(user.to_string())),
             ("expiresAt".to_owned(), n(expires_at)),
         ]);
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await
-            .map_err(conditional("state"))?;
-        Ok(())
+        self.put_new(item, "state").await
     }
 
     async fn take_webex_state(&self, state: &str, user: &UserId, now: u64) -> Result<bool, StoreError> {
@@ -1637,12 +1579,6 @@ impl WebexStore for DynamoStore {
             .expression_attribute_values(":now", n(now))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) => match conditional::<aws_sdk_dynamodb::operation::delete_item::DeleteItemError>("state")(e) {
-                StoreError::Condition(_) => Ok(false),
-                other => Err(other),
-            },
-        }
+        condition_held(result)
     }
 }
