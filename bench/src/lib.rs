@@ -31,6 +31,7 @@ async fn forward(State(s): State<ProxyState>, req: axum::extract::Request) -> Re
     }
     let bytes = axum::body::to_bytes(body, 64 * 1024 * 1024).await.unwrap_or_default();
     let url = format!("{}{}", s.upstream, parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"));
+    let head = parts.method == http::Method::HEAD;
     let mut out = s.http.request(parts.method.clone(), url).body(bytes);
     for (k, v) in &parts.headers {
         if k != "host" && k != "content-length" {
@@ -45,7 +46,8 @@ async fn forward(State(s): State<ProxyState>, req: axum::extract::Request) -> Re
             let mut r = Response::new(Body::from(body));
             *r.status_mut() = status;
             for (k, v) in &headers {
-                if k != "content-length" && k != "transfer-encoding" {
+                // A HEAD's Content-Length is the object's size: it must pass through.
+                if (head || k != "content-length") && k != "transfer-encoding" {
                     r.headers_mut().insert(k, v.clone());
                 }
             }

@@ -132,8 +132,12 @@ async fn bench(
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
         .env("AWS_LAMBDA_LOG_GROUP_NAME", "bench")
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
+        .env("RUST_LOG", std::env::var("VIVID_BENCH_LOG").unwrap_or_else(|_| "warn".into()))
+        .stdout(if std::env::var_os("VIVID_BENCH_LOG").is_some() {
+            std::process::Stdio::inherit()
+        } else {
+            std::process::Stdio::null()
+        })
         .kill_on_drop(true)
         .spawn()?;
     let pid = child.id().unwrap_or_default();
