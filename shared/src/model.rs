@@ -20,6 +20,9 @@ pub struct User {
     pub picture: Option<String>,
     pub personal_space_id: SpaceId,
     pub created_at: String,
+    /// The Google account's subject, when the user signed up with Google.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub google_sub: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,6 +105,9 @@ pub trait UserStore: Send + Sync {
     /// Users by id, in no particular order; missing ones are left out.
     async fn get_users(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError>;
     async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError>;
+    /// Deletes the user's identity, atomically: profile, e-mail lock, Google link, Webex
+    /// connection. The same e-mail and Google account can sign up again afterwards.
+    async fn delete_user(&self, user: &User) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -242,6 +248,7 @@ impl User {
             picture,
             personal_space_id: personal.space_id.clone(),
             created_at: now.to_owned(),
+            google_sub: None,
         };
         (user, personal)
     }

@@ -81,6 +81,8 @@ pub trait SessionStore: Send + Sync {
     /// `Condition("refresh")`: `old` was already used; `Condition("family")`: revoked.
     async fn rotate(&self, old: &RefreshRecord, new: &RefreshRecord, now: u64) -> Result<(), StoreError>;
     async fn revoke_family(&self, family_id: &str) -> Result<(), StoreError>;
+    /// Deletes every refresh-token family and token of a user (account deletion).
+    async fn end_sessions_of(&self, user: &UserId) -> Result<(), StoreError>;
 }
 
 /// An access token and a refresh token.
@@ -111,7 +113,9 @@ impl Sessions {
         if let Some(user) = self.store.user_by_google_sub(&identity.sub).await? {
             return Ok(user);
         }
-        let (user, personal) = User::sign_up(identity.email.clone(), identity.name, identity.picture, &now_rfc3339());
+        let (mut user, personal) =
+            User::sign_up(identity.email.clone(), identity.name, identity.picture, &now_rfc3339());
+        user.google_sub = Some(identity.sub.clone());
         match self.users.create_user(&user, &personal, Some(&identity.sub)).await {
             Ok(()) => {
                 tracing::info!(user_id = %user.user_id, "signed up");

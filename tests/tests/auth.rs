@@ -288,3 +288,67 @@ async fn only_the_token_issuing_functions_can_reach_the_private_key() {
     holders.sort();
     assert_eq!(holders, issuing.map(str::to_owned).to_vec());
 }
+
+#[tokio::test]
+async fn given_an_account_when_deleted_then_everything_it_owned_goes_and_the_google_account_can_return() {
+    let app = TestApp::spawn().await;
+    let g = &app.stack.google;
+    let signed = app.google_token(&g.id_token(&g.claims_for("ana@example.com", "Ana"))).await;
+    let token = signed.body["accessToken"].as_str().expect("access").to_owned();
+    let refresh = signed.body["refreshToken"].as_str().expect("refresh").to_owned();
+    let old_id = signed.body["user"]["userId"].as_str().expect("id").to_owned();
+    // Ana hosts a space with a video, and takes part in Bo's space with notes there.
+    let own = app.post("/spaces", &token, json!({ "name": "Mine" })).await.body["spaceId"]
+        .as_str()
+        .expect("space")
+        .to_owned();
+    let own_video = app
+        .post(
+            &format!("/spaces/{own}/videos"),
+            &token,
+            json!({
+                "title": "T", "fileName": "t.mp4", "contentType": "video/mp4", "sizeBytes": 10,
+            }),
+        )
+        .await
+        .body["videoId"]
+        .as_str()
+        .expect("video")
+        .to_owned();
+    let bo = app.user("Bo").await;
+    let bos = app.space(&bo, "Bo's").await;
+    let r = app.post(&format!("/spaces/{bos}/members"), &bo.token, json!({ "email": "ana@example.com" })).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let bo_video = app.new_video(&bos, &bo, 10).await["videoId"].as_str().expect("video").to_owned();
+    let r = app
+        .call(
+            Method::PUT,
+            &format!("/videos/{bo_video}/text-memo"),
+            Some(&token),
+            Some(json!({ "stateJson": "ana's" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+
+    let r = app.call(Method::DELETE, "/users/me", Some(&token), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    let scan = app.scan_all().await;
+    let mentions = |needle: &str| scan.iter().filter(|i| format!("{i:?}").contains(needle)).count();
+    let left: Vec<String> =
+        scan.iter().filter(|i| format!("{i:?}").contains(&old_id)).map(|i| pk(i).to_owned()).collect();
+    assert!(left.is_empty(), "no item mentions the deleted user: {left:?}");
+    assert_eq!(mentions(&own), 0, "the hosted space is gone");
+    assert_eq!(mentions(&own_video), 0, "its video is gone");
+    assert!(!app.object_exists(&app.stack.buckets.raw, &format!("raw/{own_video}")).await);
+    assert_eq!(app.get(&format!("/spaces/{bos}"), &bo.token).await.body["memberCount"], 1, "Ana left Bo's space");
+    let r = app.call(Method::POST, "/auth/refresh", None, Some(json!({ "refreshToken": refresh }))).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "sessions are revoked");
+    assert_eq!(app.get("/users/me", &token).await.status, StatusCode::NOT_FOUND);
+
+    // The same Google account signs up again: a new user with a new personal space.
+    let again = app.google_token(&g.id_token(&g.claims_for("ana@example.com", "Ana"))).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_ne!(again.body["user"]["userId"], old_id.as_str());
+    let spaces = app.get("/spaces", again.body["accessToken"].as_str().expect("token")).await;
+    assert_eq!(spaces.body["items"].as_array().map(Vec::len), Some(1));
+}

@@ -33,6 +33,7 @@ const MATRIX: &[Row] = &[
     row("POST", "/spaces/{spaceId}/members", 404, 403, 201),
     row("DELETE", "/spaces/{spaceId}/members/{userId}", 404, 403, 204),
     row("GET", "/users/me/dashboard", 200, 200, 200),
+    row("DELETE", "/users/me", 204, 204, 204),
     row("POST", "/spaces/{spaceId}/videos", 404, 403, 201),
     row("GET", "/spaces/{spaceId}/videos", 404, 200, 200),
     row("GET", "/videos/{videoId}", 404, 200, 200),

@@ -431,6 +431,29 @@ impl UserStore for DynamoStore {
         self.transact(items, &["user", "email", "space", "membership", "google"]).await
     }
 
+    async fn delete_user(&self, user: &User) -> Result<(), StoreError> {
+        let mut keys_to_delete = vec![
+            key(keys::user(&user.user_id), keys::PROFILE),
+            key(keys::email(&user.email), keys::EMAIL),
+            key(keys::user(&user.user_id), keys::WEBEX),
+        ];
+        if let Some(sub) = &user.google_sub {
+            keys_to_delete.push(key(keys::google(sub), keys::GOOGLE));
+        }
+        let items = keys_to_delete
+            .into_iter()
+            .map(|k| {
+                Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(k))
+                    .build()
+                    .map(|d| TransactWriteItem::builder().delete(d).build())
+                    .map_err(backend)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.transact(items, &["profile", "email", "webex", "google"]).await
+    }
+
     async fn get_profile(&self, id: &UserId) -> Result<Option<(User, bool)>, StoreError> {
         let items =
             self.batch_get(vec![key(keys::user(id), keys::PROFILE), key(keys::user(id), keys::WEBEX)], true).await?;
@@ -710,6 +733,31 @@ impl SpaceStore for DynamoStore {
 
 #[async_trait]
 impl SessionStore for DynamoStore {
+    async fn end_sessions_of(&self, user: &UserId) -> Result<(), StoreError> {
+        let mut doomed = Vec::new();
+        for prefix in ["FAMILY#", "REFRESH#"] {
+            let mut start = None;
+            loop {
+                let (items, last) = self
+                    .query_items(
+                        Some(GSI1),
+                        "GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
+                        vec![(":pk", s(keys::user(user))), (":prefix", s(prefix))],
+                        None,
+                        start,
+                        true,
+                    )
+                    .await?;
+                doomed.extend(items.iter().map(primary_key));
+                start = last;
+                if start.is_none() {
+                    break;
+                }
+            }
+        }
+        self.batch_delete(doomed).await
+    }
+
     async fn put_login_state(&self, login: &LoginState) -> Result<(), StoreError> {
         let item =
             to_item(login, &[(PK, keys::login(&login.state)), (SK, keys::LOGIN.to_owned()), ("type", "Login".into())])?;
@@ -752,12 +800,20 @@ impl SessionStore for DynamoStore {
             (SK.to_owned(), s(keys::FAMILY)),
             ("type".to_owned(), s("RefreshFamily")),
             ("userId".to_owned(), s(first.user_id.to_string())),
+            (GSI1PK.to_owned(), s(keys::user(&first.user_id))),
+            (GSI1SK.to_owned(), s(format!("FAMILY#{}", first.family_id))),
             ("revoked".to_owned(), AttributeValue::Bool(false)),
             ("expiresAt".to_owned(), AttributeValue::N(first.expires_at.to_string())),
         ]);
         let token = to_item(
             first,
-            &[(PK, keys::refresh(&first.token_hash)), (SK, keys::REFRESH.to_owned()), ("type", "RefreshToken".into())],
+            &[
+                (PK, keys::refresh(&first.token_hash)),
+                (SK, keys::REFRESH.to_owned()),
+                (GSI1PK, keys::user(&first.user_id)),
+                (GSI1SK, format!("REFRESH#{}", first.token_hash)),
+                ("type", "RefreshToken".into()),
+            ],
         )?;
         let not_exists = Some("attribute_not_exists(PK)");
         self.transact(vec![self.put(family, not_exists)?, self.put(token, not_exists)?], &["family", "refresh"]).await
@@ -787,7 +843,13 @@ impl SessionStore for DynamoStore {
             .map_err(backend)?;
         let token = to_item(
             new,
-            &[(PK, keys::refresh(&new.token_hash)), (SK, keys::REFRESH.to_owned()), ("type", "RefreshToken".into())],
+            &[
+                (PK, keys::refresh(&new.token_hash)),
+                (SK, keys::REFRESH.to_owned()),
+                (GSI1PK, keys::user(&new.user_id)),
+                (GSI1SK, format!("REFRESH#{}", new.token_hash)),
+                ("type", "RefreshToken".into()),
+            ],
         )?;
         self.transact(
             vec![

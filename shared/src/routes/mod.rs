@@ -42,6 +42,7 @@ http_functions! {
     "logout" => auth::Logout,
     "get-me" => users::GetMe,
     "get-dashboard" => users::GetDashboard,
+    "delete-me" => users::DeleteMe,
     "list-spaces" => spaces::ListSpaces,
     "create-space" => spaces::CreateSpace,
     "get-space" => spaces::GetSpace,

@@ -162,3 +162,71 @@ impl Handler for GetDashboard {
         )
     }
 }
+
+/// `DELETE /users/me`: deletes the account — hosted spaces with their videos and media,
+/// memberships with the caller's per-video data, sessions, the Webex connection, the identity.
+/// The same Google account can sign up again afterwards.
+pub struct DeleteMe {
+    auth: Arc<TokenVerifier>,
+    users: Arc<dyn UserStore>,
+    spaces: Arc<dyn crate::model::SpaceStore>,
+    videos: Arc<dyn crate::model::VideoStore>,
+    media: Arc<dyn crate::media::MediaStore>,
+    sessions: Arc<dyn crate::session::SessionStore>,
+}
+
+impl DeleteMe {
+    pub fn new(d: &Deps) -> Result<Self, ConfigError> {
+        Ok(Self {
+            auth: d.verifier(),
+            users: d.users(),
+            spaces: d.spaces(),
+            videos: d.videos(),
+            media: d.media()?,
+            sessions: d.session_store(),
+        })
+    }
+}
+
+#[async_trait]
+impl Handler for DeleteMe {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.auth)?;
+        let user = self.users.get_user(&caller.user_id).await?.ok_or(ApiError::NotFound("user"))?;
+        let mut memberships = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self.spaces.spaces_of(&user.user_id, crate::types::Limit::clamped(100), start).await?;
+            memberships.extend(page.items.into_iter().map(|(m, _)| m));
+            start = page.next;
+            if start.is_none() {
+                break;
+            }
+        }
+        for m in memberships {
+            if m.role == crate::model::Role::Host {
+                crate::cascade::purge_space(
+                    self.spaces.as_ref(),
+                    self.videos.as_ref(),
+                    self.media.as_ref(),
+                    &m.space_id,
+                )
+                .await?;
+            } else {
+                match self.spaces.remove_member(&m.space_id, &user.user_id).await {
+                    Ok(()) | Err(crate::error::StoreError::Condition(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                crate::cascade::purge_member(self.spaces.as_ref(), self.media.as_ref(), &m.space_id, &user.user_id)
+                    .await?;
+            }
+        }
+        self.sessions.end_sessions_of(&user.user_id).await?;
+        self.users.delete_user(&user).await?;
+        tracing::info!(user_id = %user.user_id, "account deleted");
+        http::with_cookies(
+            http::no_content()?,
+            &[http::clear_cookie(crate::routes::auth::REFRESH_COOKIE, "/auth", "Strict")],
+        )
+    }
+}
