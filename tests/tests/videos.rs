@@ -3,7 +3,24 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use vivid_tests::{TestApp, job_event, pk};
+use vivid_tests::{TestApp, TestUser, job_event, pk};
+
+/// A course: its host, a participant (Ana) and the space.
+struct Course {
+    app: TestApp,
+    host: TestUser,
+    ana: TestUser,
+    space: String,
+}
+
+async fn course() -> Course {
+    let app = TestApp::spawn().await;
+    let host = app.user("Host").await;
+    let ana = app.user("Ana").await;
+    let space = app.space(&host, "Course").await;
+    app.join(&space, &host, &ana).await;
+    Course { app, host, ana, space }
+}
 
 async fn ready_video(app: &TestApp, space: &str, host: &vivid_tests::TestUser) -> String {
     let id = app.uploaded_video(space, host, vec![3u8; 300]).await;
@@ -26,11 +43,7 @@ fn items_of(
 
 #[tokio::test]
 async fn given_progress_writes_then_each_member_sees_their_own_in_lists_and_details() {
-    let app = TestApp::spawn().await;
-    let host = app.user("Host").await;
-    let ana = app.user("Ana").await;
-    let space = app.space(&host, "Course").await;
-    app.join(&space, &host, &ana).await;
+    let Course { app, host, ana, space } = course().await;
     let first = ready_video(&app, &space, &host).await;
     let second = ready_video(&app, &space, &host).await;
 
@@ -82,11 +95,7 @@ async fn given_progress_writes_then_each_member_sees_their_own_in_lists_and_deta
 
 #[tokio::test]
 async fn given_a_removed_member_then_their_progress_write_is_refused_and_their_data_is_gone() {
-    let app = TestApp::spawn().await;
-    let host = app.user("Host").await;
-    let ana = app.user("Ana").await;
-    let space = app.space(&host, "Course").await;
-    app.join(&space, &host, &ana).await;
+    let Course { app, host, ana, space } = course().await;
     let id = ready_video(&app, &space, &host).await;
     let progress = json!({ "progressRate": 50, "positionSeconds": 10 });
     let r = app.call(Method::PUT, &format!("/videos/{id}/progress"), Some(&ana.token), Some(progress.clone())).await;
@@ -119,11 +128,7 @@ async fn given_a_removed_member_then_their_progress_write_is_refused_and_their_d
 
 #[tokio::test]
 async fn given_snapshots_then_their_author_alone_lists_downloads_and_deletes_them() {
-    let app = TestApp::spawn().await;
-    let host = app.user("Host").await;
-    let ana = app.user("Ana").await;
-    let space = app.space(&host, "Course").await;
-    app.join(&space, &host, &ana).await;
+    let Course { app, host, ana, space } = course().await;
     let id = ready_video(&app, &space, &host).await;
     let r = app
         .post(
@@ -174,11 +179,7 @@ async fn given_snapshots_then_their_author_alone_lists_downloads_and_deletes_the
 
 #[tokio::test]
 async fn given_a_deleted_video_then_its_objects_and_everyones_data_are_gone() {
-    let app = TestApp::spawn().await;
-    let host = app.user("Host").await;
-    let ana = app.user("Ana").await;
-    let space = app.space(&host, "Course").await;
-    app.join(&space, &host, &ana).await;
+    let Course { app, host, ana, space } = course().await;
     let id = ready_video(&app, &space, &host).await;
     app.put_object(
         &app.stack.buckets.media,
@@ -234,11 +235,7 @@ async fn given_a_deleted_space_then_its_videos_go_with_it() {
 
 #[tokio::test]
 async fn given_study_then_the_dashboard_counts_and_orders_by_last_access() {
-    let app = TestApp::spawn().await;
-    let host = app.user("Host").await;
-    let ana = app.user("Ana").await;
-    let space = app.space(&host, "Course").await;
-    app.join(&space, &host, &ana).await;
+    let Course { app, host, ana, space } = course().await;
     let a = ready_video(&app, &space, &host).await;
     let b = ready_video(&app, &space, &host).await;
     let c = ready_video(&app, &space, &host).await;
