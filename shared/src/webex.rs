@@ -229,6 +229,12 @@ fn unavailable(e: impl std::fmt::Display) -> WebexError {
     WebexError::Unavailable(e.to_string())
 }
 
+/// A transport failure, without its URL: download links carry a temporary token, and the
+/// message ends up in logs and in a video's failure reason.
+fn transport(e: reqwest::Error) -> WebexError {
+    WebexError::Unavailable(e.without_url().to_string())
+}
+
 fn enc(v: &str) -> String {
     percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
@@ -247,7 +253,7 @@ impl WebexHttp {
             .body(body)
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(transport)?;
         let status = resp.status();
         if status.is_client_error() {
             return Err(if code_flow { WebexError::BadCode } else { WebexError::ReconnectRequired });
@@ -255,7 +261,7 @@ impl WebexHttp {
         if !status.is_success() {
             return Err(unavailable(format!("token endpoint answered {status}")));
         }
-        let t: TokenResponse = resp.json().await.map_err(unavailable)?;
+        let t: TokenResponse = resp.json().await.map_err(transport)?;
         let now = unix_now();
         Ok(WebexTokens {
             access_token: t.access_token,
@@ -268,7 +274,7 @@ impl WebexHttp {
     /// A GET with the access token; a 429 is waited out once when `Retry-After` is short.
     async fn get(&self, url: &str, access_token: &str) -> Result<reqwest::Response, WebexError> {
         for attempt in 0..2 {
-            let resp = self.http.get(url).bearer_auth(access_token).send().await.map_err(unavailable)?;
+            let resp = self.http.get(url).bearer_auth(access_token).send().await.map_err(transport)?;
             match resp.status().as_u16() {
                 200..=299 => return Ok(resp),
                 401 => return Err(WebexError::Unauthorized),
@@ -370,13 +376,13 @@ impl WebexApi for WebexHttp {
             .and_then(|l| l.split(',').find(|p| p.contains("rel=\"next\"")))
             .and_then(|p| p.split(';').next())
             .map(|u| u.trim().trim_start_matches('<').trim_end_matches('>').to_owned());
-        let items: Items = resp.json().await.map_err(unavailable)?;
+        let items: Items = resp.json().await.map_err(transport)?;
         Ok(RecordingPage { items: items.items.into_iter().map(Recording::from).collect(), next })
     }
 
     async fn recording(&self, access_token: &str, id: &str) -> Result<(Recording, String), WebexError> {
         let resp = self.get(&format!("{}/recordings/{}", self.settings.api_base, enc(id)), access_token).await?;
-        let mut r: WxRecording = resp.json().await.map_err(unavailable)?;
+        let mut r: WxRecording = resp.json().await.map_err(transport)?;
         let link = r
             .temporary_direct_download_links
             .take()
@@ -387,10 +393,10 @@ impl WebexApi for WebexHttp {
 
     async fn download(&self, link: &str) -> Result<ByteStream, WebexError> {
         use futures_util::TryStreamExt;
-        let resp = self.http.get(link).send().await.map_err(unavailable)?;
+        let resp = self.http.get(link).send().await.map_err(transport)?;
         if !resp.status().is_success() {
             return Err(unavailable(format!("the download answered {}", resp.status())));
         }
-        Ok(Box::pin(resp.bytes_stream().map_err(unavailable)))
+        Ok(Box::pin(resp.bytes_stream().map_err(transport)))
     }
 }
