@@ -16,13 +16,15 @@ deps:
 dev: deps
 	$(CARGO) run --quiet -p vivid-local
 
-## make test: format, lints, template lint and every test against a fresh emulator.
+## make test: format, lints, template lint and every test, each against an emulator of its own.
 # cargo-nextest when present (one summary line, tests in parallel processes), else cargo test.
+# moto's transactions are not isolated across concurrent requests (a cancelled one restores every
+# table), so tests do not share an emulator: each test's stack starts its own moto.
 test: deps lint
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
-	  scripts/with-moto.sh $(CARGO) nextest run --workspace --no-fail-fast --failure-output final; \
+	  $(CARGO) nextest run --workspace --no-fail-fast --failure-output final; \
 	else \
-	  scripts/with-moto.sh $(CARGO) test --workspace --all-targets --no-fail-fast; \
+	  $(CARGO) test --workspace --all-targets --no-fail-fast; \
 	fi
 
 lint: venv

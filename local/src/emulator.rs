@@ -69,3 +69,92 @@ pub async fn wait_for(addr: SocketAddr) -> Result<(), EmulatorError> {
     }
     Err(EmulatorError::NotReady(addr))
 }
+
+/// A proxy in front of the emulator that lets one DynamoDB request through at a time.
+///
+/// moto's `TransactWriteItems` is not isolated: a cancelled transaction restores a copy of every
+/// table taken when it began, undoing writes that other requests made meanwhile. DynamoDB does
+/// not do that, so the local stack serialises DynamoDB calls to keep the emulator's answers
+/// faithful; S3 and SQS pass through concurrently.
+pub struct SerialProxy {
+    pub endpoint: String,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for SerialProxy {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+#[derive(Clone)]
+struct ProxyState {
+    upstream: String,
+    http: reqwest::Client,
+    dynamodb: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+async fn forward(
+    axum::extract::State(s): axum::extract::State<ProxyState>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::{body::Body, response::Response};
+    let (parts, body) = req.into_parts();
+    let is_dynamodb =
+        parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("DynamoDB_"));
+    let head = parts.method == http::Method::HEAD;
+    let Ok(bytes) = axum::body::to_bytes(body, 256 * 1024 * 1024).await else {
+        let mut r = Response::new(Body::from("request body too large for the emulator proxy"));
+        *r.status_mut() = http::StatusCode::PAYLOAD_TOO_LARGE;
+        return r;
+    };
+    let url = format!("{}{}", s.upstream, parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"));
+    let mut out = s.http.request(parts.method.clone(), url).body(bytes);
+    for (k, v) in &parts.headers {
+        if k != http::header::HOST && k != http::header::CONTENT_LENGTH {
+            out = out.header(k, v);
+        }
+    }
+    let _turn = if is_dynamodb { Some(s.dynamodb.lock().await) } else { None };
+    match out.send().await {
+        Ok(resp) => {
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let body = resp.bytes().await.unwrap_or_default();
+            let mut r = Response::new(Body::from(body));
+            *r.status_mut() = status;
+            for (k, v) in &headers {
+                // A HEAD's Content-Length is the object's size: it must pass through.
+                if (head || k != http::header::CONTENT_LENGTH) && k != http::header::TRANSFER_ENCODING {
+                    r.headers_mut().insert(k, v.clone());
+                }
+            }
+            r
+        }
+        Err(e) => {
+            let mut r = Response::new(Body::from(e.without_url().to_string()));
+            *r.status_mut() = http::StatusCode::BAD_GATEWAY;
+            r
+        }
+    }
+}
+
+impl SerialProxy {
+    pub async fn start(upstream: &str) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
+        let endpoint = format!("http://{}", listener.local_addr()?);
+        let state = ProxyState {
+            upstream: upstream.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(std::io::Error::other)?,
+            dynamodb: std::sync::Arc::default(),
+        };
+        let app = axum::Router::new().fallback(forward).with_state(state);
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self { endpoint, server })
+    }
+}

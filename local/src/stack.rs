@@ -28,6 +28,7 @@ use vivid_shared::{
 
 use crate::{
     delivery::Delivery,
+    emulator::SerialProxy,
     ffmpeg::Runner,
     gateway::{BoundRoute, GatewayState, serve},
     google::GoogleStandIn,
@@ -109,6 +110,7 @@ pub struct Stack {
     pub webex: Arc<WebexStandIn>,
     pub buckets: Buckets,
     _delivery: Option<Delivery>,
+    _proxy: SerialProxy,
     server: JoinHandle<()>,
 }
 
@@ -138,7 +140,9 @@ pub const LOCAL_FRONTEND_ORIGIN: &str = "http://localhost:5173";
 impl Stack {
     pub async fn start(cfg: StackConfig) -> Result<Self, StackError> {
         let template = Template::load(&cfg.template)?;
-        let sdk = emulator_sdk_config(&cfg.aws_endpoint).await;
+        // Every AWS call goes through the proxy that keeps moto's DynamoDB isolated.
+        let proxy = SerialProxy::start(&cfg.aws_endpoint).await?;
+        let sdk = emulator_sdk_config(&proxy.endpoint).await;
         create_table(&aws_sdk_dynamodb::Client::new(&sdk), &template.table()?, &cfg.table_name).await?;
 
         // Bind first: the Google redirect URI and the front end live on the gateway's address.
@@ -253,6 +257,7 @@ impl Stack {
             webex,
             buckets,
             _delivery: delivery,
+            _proxy: proxy,
             server,
         })
     }

@@ -2,8 +2,9 @@
 //! free loopback port against the AWS emulator with a fresh table, seeds users, mints tokens,
 //! and speaks HTTP to it like a client.
 //!
-//! The emulator is the one `make test` started (`VIVID_AWS_ENDPOINT`); without it, each app
-//! starts its own moto server from the repository's `.venv`.
+//! Each app starts its own moto server from the repository's `.venv` (moto's transactions are not
+//! isolated across tests sharing a server); `VIVID_AWS_ENDPOINT` points the apps at one you run
+//! yourself, for quick runs of a single test.
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
