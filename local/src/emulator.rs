@@ -78,6 +78,7 @@ pub async fn wait_for(addr: SocketAddr) -> Result<(), EmulatorError> {
 /// faithful; S3 and SQS pass through concurrently.
 pub struct SerialProxy {
     pub endpoint: String,
+    dynamodb_calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -92,6 +93,7 @@ struct ProxyState {
     upstream: String,
     http: reqwest::Client,
     dynamodb: std::sync::Arc<tokio::sync::Mutex<()>>,
+    calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 async fn forward(
@@ -114,6 +116,9 @@ async fn forward(
         if k != http::header::HOST && k != http::header::CONTENT_LENGTH {
             out = out.header(k, v);
         }
+    }
+    if is_dynamodb {
+        s.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
     let _turn = if is_dynamodb { Some(s.dynamodb.lock().await) } else { None };
     match out.send().await {
@@ -150,11 +155,18 @@ impl SerialProxy {
                 .build()
                 .map_err(std::io::Error::other)?,
             dynamodb: std::sync::Arc::default(),
+            calls: std::sync::Arc::default(),
         };
+        let dynamodb_calls = std::sync::Arc::clone(&state.calls);
         let app = axum::Router::new().fallback(forward).with_state(state);
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Ok(Self { endpoint, server })
+        Ok(Self { endpoint, dynamodb_calls, server })
+    }
+
+    /// How many DynamoDB operations went through so far (the benchmarks count round trips).
+    pub fn dynamodb_calls(&self) -> u64 {
+        self.dynamodb_calls.load(std::sync::atomic::Ordering::SeqCst)
     }
 }

@@ -23,9 +23,9 @@ use axum::{
 };
 use serde_json::{Value, json};
 use tokio::sync::Notify;
-use vivid_bench::{CountingProxy, peak_rss_kib};
+use vivid_bench::peak_rss_kib;
 use vivid_local::{
-    emulator::{Moto, moto_server_path},
+    emulator::{Moto, SerialProxy, moto_server_path},
     stack::{Stack, StackConfig, find_repo_root},
 };
 
@@ -109,7 +109,7 @@ async fn bench(
     binary: &std::path::Path,
     env: &[(String, String)],
     events: Vec<Value>,
-    proxy: &CountingProxy,
+    proxy: &SerialProxy,
 ) -> Result<Figures, Box<dyn std::error::Error>> {
     let state = ApiState { api: Arc::default(), notify: Arc::new(Notify::new()) };
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
@@ -152,7 +152,7 @@ async fn bench(
         tokio::time::sleep(Duration::from_micros(200)).await;
     };
     let init = first - started;
-    let before = proxy.calls();
+    let before = proxy.dynamodb_calls();
     let n = events.len();
     let mut latencies = Vec::with_capacity(n);
     let mut failures = 0;
@@ -177,7 +177,7 @@ async fn bench(
             tokio::time::sleep(Duration::from_micros(100)).await;
         }
     }
-    let calls = proxy.calls() - before;
+    let calls = proxy.dynamodb_calls() - before;
     let peak = peak_rss_kib(pid).unwrap_or_default();
     let _ = child.kill().await;
     server.abort();
@@ -224,7 +224,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let target = std::env::var("VIVID_BENCH_TARGET").map(PathBuf::from).unwrap_or_else(|_| root.join("target/release"));
     let n: usize = std::env::var("VIVID_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
     let moto = Moto::start(&moto_server_path(&root)).await?;
-    let proxy = CountingProxy::start(&moto.endpoint).await?;
+    let proxy = SerialProxy::start(&moto.endpoint).await?;
     let mut config = StackConfig::new(
         root.join("template.yaml"),
         moto.endpoint.clone(),
