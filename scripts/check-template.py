@@ -1,0 +1,435 @@
+#!/usr/bin/env python3
+"""Checks a SAM template the way CloudFormation will see it, offline.
+
+The template is packaged the way `sam deploy` packages it (every local CodeUri becomes an S3 URI)
+and transformed with the pinned aws-sam-translator, the library behind CloudFormation's
+AWS::Serverless-2016-10-31 transform (a managed-policy map stub stands in for the IAM lookup, so no
+AWS call is made). The transformed template then must have:
+
+- no dependency cycle among resources: DependsOn, Ref, Fn::GetAtt and Fn::Sub references count,
+  in every branch of Fn::If;
+- no reference (Ref, GetAtt, Sub, DependsOn, Fn::If / Condition) to something that is neither a
+  resource, a parameter, a pseudo-parameter nor a condition;
+- no secret in a Lambda function's environment: no value refers to a NoEcho parameter or holds
+  a PEM key, and no variable is named like a secret (SECRET, PRIVATE_KEY, PASSWORD) unless its
+  name ends in _ARN or _ID (it then names where the secret lives).
+
+On the template as written (before the transform) it also checks that every checkov skip carries
+a reason (`Metadata: checkov: skip: [{id, comment}]`), and, for template.yaml, the operational
+conventions: every function has its log group `/aws/lambda/${Function}` with the retention
+parameter, and every function is watched by exactly one Errors and one Throttles alarm.
+
+Usage:
+  check-template.py [TEMPLATE ...]   check each template (default: template.yaml)
+  check-template.py --selftest       the fixtures under tests/fixtures/template/ must be rejected
+                                     for the reason each one is named after; template.yaml passes
+Exit status 0 when every check passes, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+# The transform reads the region from the default boto session; no call is made with it.
+os.environ.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
+
+import logging  # noqa: E402
+
+from samtranslator.model.exceptions import InvalidDocumentException  # noqa: E402
+from samtranslator.translator.transform import transform  # noqa: E402
+from samtranslator.yaml_helper import yaml_parse  # noqa: E402
+
+logging.disable(logging.WARNING)  # the translator's "unpublished metrics" chatter
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "template"
+
+PSEUDO_PARAMETERS = {
+    "AWS::AccountId",
+    "AWS::NotificationARNs",
+    "AWS::NoValue",
+    "AWS::Partition",
+    "AWS::Region",
+    "AWS::StackId",
+    "AWS::StackName",
+    "AWS::URLSuffix",
+}
+
+SECRET_NAME = re.compile(r"SECRET|PRIVATE_KEY|PASSWORD|PASSWD", re.IGNORECASE)
+SECRET_NAME_ALLOWED = re.compile(r"_(ARN|ID)$", re.IGNORECASE)
+PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+
+
+class ManagedPolicyStub:
+    """Stands in for samtranslator's ManagedPolicyLoader (which lists IAM's AWS managed policies):
+    policies named in the template resolve to their well-known ARNs, offline."""
+
+    NAMES = (
+        "AWSLambdaBasicExecutionRole",
+        "AWSLambdaRole",
+        "AWSXrayWriteOnlyAccess",
+        "AWSLambdaVPCAccessExecutionRole",
+    )
+
+    def load(self) -> dict[str, str]:
+        return {name: f"arn:aws:iam::aws:policy/service-role/{name}" for name in self.NAMES}
+
+
+def package(template: dict[str, Any]) -> dict[str, Any]:
+    """What `sam package` (run by `sam deploy`) does to the template: local artefacts become S3 URIs."""
+    packaged = copy.deepcopy(template)
+    for logical_id, resource in (packaged.get("Resources") or {}).items():
+        if not isinstance(resource, dict):
+            continue
+        props = resource.get("Properties") or {}
+        kind = resource.get("Type")
+        if kind == "AWS::Serverless::Function" and isinstance(props.get("CodeUri", "."), str):
+            props["CodeUri"] = f"s3://packaged-artifacts/{logical_id}.zip"
+        if kind == "AWS::Serverless::LayerVersion" and isinstance(props.get("ContentUri"), str):
+            props["ContentUri"] = f"s3://packaged-artifacts/{logical_id}.zip"
+        if kind in ("AWS::Serverless::Api", "AWS::Serverless::HttpApi", "AWS::Serverless::StateMachine"):
+            if isinstance(props.get("DefinitionUri"), str):
+                props["DefinitionUri"] = f"s3://packaged-artifacts/{logical_id}.yaml"
+    return packaged
+
+
+def sam_transform(template: dict[str, Any]) -> dict[str, Any]:
+    return transform(package(template), {}, ManagedPolicyStub())
+
+
+# ---- references -------------------------------------------------------------------------
+
+
+def sub_names(value: Any) -> tuple[list[str], dict[str, Any]]:
+    """The names a Fn::Sub string refers to (before any '.'), and its own variable map."""
+    if isinstance(value, list) and value:
+        text, variables = value[0], (value[1] if len(value) > 1 and isinstance(value[1], dict) else {})
+    else:
+        text, variables = value, {}
+    names = []
+    if isinstance(text, str):
+        for inner in SUB_VARIABLE.findall(text):
+            if inner.startswith("!"):
+                continue  # ${!Literal}
+            names.append(inner.strip())
+    return names, variables
+
+
+def references(node: Any) -> Iterator[tuple[str, str]]:
+    """Every (kind, target) reference under node: kind is Ref, GetAtt, Sub or Condition."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str) and len(node) == 1:
+                yield "Ref", value
+            elif key == "Fn::GetAtt" and len(node) == 1:
+                if isinstance(value, list) and value and isinstance(value[0], str):
+                    yield "GetAtt", value[0]
+                    yield from references(value[1:])
+                elif isinstance(value, str):
+                    yield "GetAtt", value.split(".", 1)[0]
+            elif key == "Fn::Sub" and len(node) == 1:
+                names, variables = sub_names(value)
+                for name in names:
+                    if name in variables:
+                        continue
+                    base = name.split(".", 1)[0] if "." in name and not name.startswith("AWS::") else name
+                    yield ("GetAtt" if base != name else "Sub"), base
+                yield from references(variables)
+            elif key == "Fn::If" and len(node) == 1 and isinstance(value, list) and value:
+                if isinstance(value[0], str):
+                    yield "Condition", value[0]
+                yield from references(value[1:])
+            elif key == "Condition" and isinstance(value, str) and len(node) == 1:
+                yield "Condition", value
+            else:
+                yield from references(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from references(item)
+
+
+def depends_on(resource: dict[str, Any]) -> list[str]:
+    d = resource.get("DependsOn", [])
+    return [d] if isinstance(d, str) else [x for x in d if isinstance(x, str)]
+
+
+def dependency_graph(template: dict[str, Any]) -> dict[str, set[str]]:
+    resources = template.get("Resources") or {}
+    graph: dict[str, set[str]] = {}
+    for logical_id, resource in resources.items():
+        edges = set(d for d in depends_on(resource) if d in resources)
+        body = {k: v for k, v in resource.items() if k not in ("DependsOn", "Condition", "Type")}
+        for kind, target in references(body):
+            if kind != "Condition" and target in resources:
+                edges.add(target)
+        graph[logical_id] = edges
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one node, or a node depending on itself
+    (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    found: list[list[str]] = []
+    counter = 0
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            advanced = False
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                    advanced = True
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in graph[node]:
+                    found.append(sorted(component))
+    return found
+
+
+def describe_cycle(graph: dict[str, set[str]], component: list[str]) -> str:
+    """One concrete loop through a strongly connected component: "A -> B -> A" reads "A needs B,
+    B needs A"."""
+    members = set(component)
+    start = component[0]
+    parent: dict[str, str] = {}
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        for child in sorted(graph[node] & members):
+            if child == start:
+                path = [node]
+                while path[-1] != start:
+                    path.append(parent[path[-1]])
+                path.reverse()
+                loop = " -> ".join(path + [start])
+                extra = sorted(members - set(path))
+                return loop + (f" (and {', '.join(extra)} in the same knot)" if extra else "")
+            if child not in parent and child != start:
+                parent[child] = node
+                queue.append(child)
+    return " <-> ".join(component)
+
+
+def unresolved(template: dict[str, Any]) -> list[str]:
+    resources = template.get("Resources") or {}
+    parameters = template.get("Parameters") or {}
+    conditions = template.get("Conditions") or {}
+    known_refs = set(resources) | set(parameters) | PSEUDO_PARAMETERS
+    problems = []
+    sections = {"Resources": resources, "Outputs": template.get("Outputs") or {}, "Conditions": conditions}
+    for section, entries in sections.items():
+        for name, entry in entries.items():
+            where = f"{section}.{name}"
+            if section == "Resources" and isinstance(entry, dict):
+                for target in depends_on(entry):
+                    if target not in resources:
+                        problems.append(f"{where}: DependsOn {target}, which is no resource")
+                condition = entry.get("Condition")
+                if isinstance(condition, str) and condition not in conditions:
+                    problems.append(f"{where}: Condition {condition}, which is not defined")
+            for kind, target in references(entry):
+                if kind == "Condition":
+                    if target not in conditions:
+                        problems.append(f"{where}: condition {target} is not defined")
+                elif kind == "GetAtt":
+                    if target not in resources:
+                        problems.append(f"{where}: GetAtt {target}, which is no resource")
+                elif target not in known_refs:
+                    problems.append(f"{where}: {kind} {target}, which is no resource, parameter or pseudo-parameter")
+    return sorted(set(problems))
+
+
+# ---- secrets ----------------------------------------------------------------------------
+
+
+def environment_secrets(template: dict[str, Any]) -> list[str]:
+    parameters = template.get("Parameters") or {}
+    no_echo = {name for name, p in parameters.items() if isinstance(p, dict) and str(p.get("NoEcho")).lower() == "true"}
+    problems = []
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        if not isinstance(resource, dict) or resource.get("Type") != "AWS::Lambda::Function":
+            continue
+        variables = ((resource.get("Properties") or {}).get("Environment") or {}).get("Variables") or {}
+        if not isinstance(variables, dict):
+            continue
+        for name, value in variables.items():
+            if SECRET_NAME.search(name) and not SECRET_NAME_ALLOWED.search(name):
+                problems.append(f"{logical_id}: environment variable {name} is named like a secret")
+            for kind, target in references(value):
+                if kind in ("Ref", "Sub") and target in no_echo:
+                    problems.append(f"{logical_id}: {name} takes the NoEcho parameter {target}")
+            if PEM.search(repr(value)):
+                problems.append(f"{logical_id}: {name} holds a private key")
+    return problems
+
+
+# ---- the template as written ------------------------------------------------------------
+
+
+def checkov_skips_without_reason(template: dict[str, Any]) -> list[str]:
+    problems = []
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        skips = (((resource or {}).get("Metadata") or {}).get("checkov") or {}).get("skip") or []
+        for skip in skips:
+            if not isinstance(skip, dict) or not skip.get("id"):
+                problems.append(f"{logical_id}: a checkov skip without id")
+            elif not str(skip.get("comment") or "").strip():
+                problems.append(f"{logical_id}: checkov skip {skip['id']} has no comment (the reason)")
+    return problems
+
+
+def function_ids(template: dict[str, Any]) -> list[str]:
+    return sorted(
+        k for k, r in (template.get("Resources") or {}).items() if (r or {}).get("Type") == "AWS::Serverless::Function"
+    )
+
+
+def operations(template: dict[str, Any]) -> list[str]:
+    """Every function has its log group and is watched by one Errors and one Throttles alarm."""
+    resources = template.get("Resources") or {}
+    functions = function_ids(template)
+    problems = []
+    log_groups: dict[str, list[str]] = {}
+    for logical_id, r in resources.items():
+        if (r or {}).get("Type") != "AWS::Logs::LogGroup":
+            continue
+        props = r.get("Properties") or {}
+        name = props.get("LogGroupName")
+        sub = name.get("Fn::Sub") if isinstance(name, dict) else None
+        m = re.fullmatch(r"/aws/lambda/\$\{(\w+)\}", sub) if isinstance(sub, str) else None
+        if m:
+            log_groups.setdefault(m.group(1), []).append(logical_id)
+            if props.get("RetentionInDays") != {"Ref": "LogRetentionDays"}:
+                problems.append(f"{logical_id}: RetentionInDays must be the LogRetentionDays parameter")
+    watched: dict[str, dict[str, list[str]]] = {"Errors": {}, "Throttles": {}}
+    for logical_id, r in resources.items():
+        if (r or {}).get("Type") != "AWS::CloudWatch::Alarm":
+            continue
+        props = r.get("Properties") or {}
+        stats = [m.get("MetricStat", {}).get("Metric", {}) for m in props.get("Metrics") or []]
+        if props.get("MetricName"):
+            stats.append(props)
+        for metric in stats:
+            if metric.get("Namespace") != "AWS/Lambda" or metric.get("MetricName") not in watched:
+                continue
+            for dim in metric.get("Dimensions") or []:
+                if dim.get("Name") == "FunctionName" and isinstance(dim.get("Value"), dict):
+                    target = dim["Value"].get("Ref")
+                    watched[metric["MetricName"]].setdefault(target, []).append(logical_id)
+    for fn in functions:
+        groups = log_groups.get(fn, [])
+        if len(groups) != 1:
+            problems.append(f"{fn}: {len(groups)} log groups named /aws/lambda/${{{fn}}} (want 1)")
+        for metric, by_fn in watched.items():
+            alarms = sorted(set(by_fn.get(fn, [])))
+            if len(alarms) != 1:
+                problems.append(f"{fn}: in {len(alarms)} {metric} alarms {alarms} (want 1)")
+    return problems
+
+
+# ---- driver -----------------------------------------------------------------------------
+
+
+def check(path: Path, conventions: bool) -> dict[str, list[str]]:
+    """The problems found in one template, by check name."""
+    source = yaml_parse(path.read_text())
+    found: dict[str, list[str]] = {}
+    try:
+        transformed = sam_transform(source)
+    except InvalidDocumentException as e:
+        found["transform"] = [str(c) for c in e.causes] or [str(e)]
+        return found
+    graph = dependency_graph(transformed)
+    found["cycle"] = [describe_cycle(graph, c) for c in cycles(graph)]
+    found["unresolved"] = unresolved(transformed)
+    found["secret"] = environment_secrets(transformed)
+    found["checkov-skip"] = checkov_skips_without_reason(source)
+    if conventions:
+        found["operations"] = operations(source)
+    return {k: v for k, v in found.items() if v}
+
+
+def report(path: Path, problems: dict[str, list[str]], resources: int | None = None) -> None:
+    if not problems:
+        print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: ok", flush=True)
+        return
+    for kind, items in problems.items():
+        for item in items:
+            print(f"{path.name}: {kind}: {item}", flush=True)
+
+
+def selftest() -> int:
+    failures = 0
+    fixtures = sorted(FIXTURES.glob("*.yaml"))
+    if not fixtures:
+        print(f"no fixtures under {FIXTURES}", file=sys.stderr)
+        return 1
+    for fixture in fixtures:
+        expected = fixture.stem.split("-")[0]  # cycle*.yaml must fail the "cycle" check, and so on
+        problems = check(fixture, conventions=False)
+        if expected in problems:
+            print(f"selftest: {fixture.name} rejected as expected ({expected}: {problems[expected][0]})")
+        else:
+            print(f"selftest: {fixture.name} was NOT rejected for {expected!r}; found {problems}", file=sys.stderr)
+            failures += 1
+    problems = check(ROOT / "template.yaml", conventions=True)
+    if problems:
+        report(ROOT / "template.yaml", problems)
+        failures += 1
+    else:
+        print("selftest: template.yaml accepted")
+    return 1 if failures else 0
+
+
+def main(argv: list[str]) -> int:
+    if argv == ["--selftest"]:
+        return selftest()
+    paths = [Path(a) for a in argv] or [ROOT / "template.yaml"]
+    status = 0
+    for path in paths:
+        path = path.resolve()
+        problems = check(path, conventions=path == ROOT / "template.yaml")
+        report(path, problems)
+        if problems:
+            status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
