@@ -1,8 +1,6 @@
-//! `POST /spaces/{spaceId}/members`: adds a registered user as participant (host).
-
-use vivid_shared::{lambda_http::Error, routes::members::AddMember, runtime::serve_http};
+//! `POST /spaces/{spaceId}/members`: adds a registered user (host).
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(AddMember::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(add_member::wire).await
 }

@@ -1,8 +1,6 @@
-//! `POST /videos/{videoId}/text-memo/history`: checkpoints the latest state into the history (member, own).
-
-use vivid_shared::{lambda_http::Error, routes::notes::CreateCheckpoint, runtime::serve_http};
+//! `POST /videos/{videoId}/text-memo/history`: checkpoints the current state.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(CreateCheckpoint::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(create_memo_checkpoint::wire).await
 }

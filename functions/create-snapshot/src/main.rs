@@ -1,8 +1,6 @@
-//! `POST /videos/{videoId}/snapshots`: a snapshot and its presigned PUT (member).
-
-use vivid_shared::{lambda_http::Error, routes::snapshots::CreateSnapshot, runtime::serve_http};
+//! `POST /videos/{videoId}/snapshots`: a presigned PUT for a captured frame.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(CreateSnapshot::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(create_snapshot::wire).await
 }

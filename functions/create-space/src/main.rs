@@ -1,8 +1,6 @@
-//! `POST /spaces`: creates a space hosted by the caller.
-
-use vivid_shared::{lambda_http::Error, routes::spaces::CreateSpace, runtime::serve_http};
+//! `POST /spaces`: the caller becomes host and first member.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(CreateSpace::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(create_space::wire).await
 }

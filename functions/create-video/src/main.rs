@@ -1,8 +1,6 @@
-//! `POST /spaces/{spaceId}/videos`: a video in UPLOADING and its presigned upload (host).
-
-use vivid_shared::{lambda_http::Error, routes::videos::CreateVideo, runtime::serve_http};
+//! `POST /spaces/{spaceId}/videos`: the video in UPLOADING and its upload instructions (host).
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(CreateVideo::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(create_video::wire).await
 }

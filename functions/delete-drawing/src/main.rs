@@ -1,8 +1,6 @@
-//! `DELETE /videos/{videoId}/drawings/{drawingId}`: deletes a drawing (member, own).
-
-use vivid_shared::{lambda_http::Error, routes::notes::DeleteDrawing, runtime::serve_http};
+//! `DELETE /videos/{videoId}/drawings/{drawingId}`: deletes it.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(DeleteDrawing::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(delete_drawing::wire).await
 }

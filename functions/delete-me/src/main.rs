@@ -1,8 +1,6 @@
-//! `DELETE /users/me`: deletes the caller's account and everything they own.
-
-use vivid_shared::{lambda_http::Error, routes::users::DeleteMe, runtime::serve_http};
+//! `DELETE /users/me`: deletes the account and everything it owns.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(DeleteMe::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(delete_me::wire).await
 }

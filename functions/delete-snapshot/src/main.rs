@@ -1,8 +1,6 @@
-//! `DELETE /videos/{videoId}/snapshots/{snapshotId}`: deletes one of the caller's snapshots (member).
-
-use vivid_shared::{lambda_http::Error, routes::snapshots::DeleteSnapshot, runtime::serve_http};
+//! `DELETE /videos/{videoId}/snapshots/{snapshotId}`: deletes one.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(DeleteSnapshot::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(delete_snapshot::wire).await
 }

@@ -1,8 +1,6 @@
-//! `DELETE /spaces/{spaceId}`: deletes a space and everything in it (host).
-
-use vivid_shared::{lambda_http::Error, routes::spaces::DeleteSpace, runtime::serve_http};
+//! `DELETE /spaces/{spaceId}`: the space, its videos and media, members' data (host).
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(DeleteSpace::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(delete_space::wire).await
 }

@@ -1,8 +1,6 @@
-//! `DELETE /videos/{videoId}`: the video, its objects and everyone's per-video data (host).
-
-use vivid_shared::{lambda_http::Error, routes::videos::DeleteVideo, runtime::serve_http};
+//! `DELETE /videos/{videoId}`: the video, its objects and everyone's data (host).
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(DeleteVideo::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(delete_video::wire).await
 }

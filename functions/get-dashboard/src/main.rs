@@ -1,8 +1,6 @@
-//! `GET /users/me/dashboard`: counts, last studied and recent videos.
-
-use vivid_shared::{lambda_http::Error, routes::users::GetDashboard, runtime::serve_http};
+//! `GET /users/me/dashboard`: counts, last studied video, recent videos.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(GetDashboard::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(get_dashboard::wire).await
 }

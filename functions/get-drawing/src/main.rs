@@ -1,8 +1,6 @@
-//! `GET /videos/{videoId}/drawings/{drawingId}`: one drawing with its document (member, own).
-
-use vivid_shared::{lambda_http::Error, routes::notes::GetDrawing, runtime::serve_http};
+//! `GET /videos/{videoId}/drawings/{drawingId}`: one drawing with its document.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(GetDrawing::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(get_drawing::wire).await
 }

@@ -1,8 +1,6 @@
-//! `GET /users/me`: the caller's profile and Webex connection.
-
-use vivid_shared::{lambda_http::Error, routes::users::GetMe, runtime::serve_http};
+//! `GET /users/me`: the caller's profile and connections.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(GetMe::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(get_me::wire).await
 }

@@ -1,8 +1,6 @@
 //! `GET /spaces/{spaceId}`: one space and the caller's role.
 
-use vivid_shared::{lambda_http::Error, routes::spaces::GetSpace, runtime::serve_http};
-
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(GetSpace::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(get_space::wire).await
 }

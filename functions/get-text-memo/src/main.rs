@@ -1,8 +1,6 @@
-//! `GET /videos/{videoId}/text-memo`: the caller's latest note state (member, own).
-
-use vivid_shared::{lambda_http::Error, routes::notes::GetTextMemo, runtime::serve_http};
+//! `GET /videos/{videoId}/text-memo`: the caller's latest note state.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(GetTextMemo::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(get_text_memo::wire).await
 }

@@ -1,8 +1,6 @@
-//! `GET /videos/{videoId}`: details, status and signed playback (member).
-
-use vivid_shared::{lambda_http::Error, routes::videos::GetVideo, runtime::serve_http};
+//! `GET /videos/{videoId}`: details, status, progress and signed playback.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(GetVideo::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(get_video::wire).await
 }

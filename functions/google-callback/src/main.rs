@@ -1,8 +1,6 @@
-//! `GET /auth/google/callback`: code exchange, ID-token check, sign-up or sign-in, 302 to the front end.
-
-use vivid_shared::{lambda_http::Error, routes::auth::GoogleCallback, runtime::serve_http};
+//! `GET /auth/google/callback`: code exchange, sign-up or sign-in, 302 to the front end.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(GoogleCallback::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(google_callback::wire).await
 }

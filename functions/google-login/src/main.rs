@@ -1,8 +1,6 @@
 //! `GET /auth/google/login`: 302 to Google with state and PKCE, bound to the browser.
 
-use vivid_shared::{lambda_http::Error, routes::auth::GoogleLogin, runtime::serve_http};
-
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(GoogleLogin::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(google_login::wire).await
 }

@@ -1,8 +1,6 @@
-//! `POST /auth/google`: a Google ID token for our access and refresh tokens (SPA, mobile).
-
-use vivid_shared::{lambda_http::Error, routes::auth::GoogleToken, runtime::serve_http};
+//! `POST /auth/google`: a Google ID token for our tokens.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(GoogleToken::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(google_token::wire).await
 }

@@ -1,8 +1,6 @@
-//! `POST /spaces/{spaceId}/videos/webex`: a video in IMPORTING and its import started (host).
-
-use vivid_shared::{lambda_http::Error, routes::webex::ImportRecording, runtime::serve_http};
+//! `POST /spaces/{spaceId}/videos/webex`: the video in IMPORTING, the import worker started (host).
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(ImportRecording::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(import_recording::wire).await
 }

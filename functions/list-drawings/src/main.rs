@@ -1,8 +1,6 @@
-//! `GET /videos/{videoId}/drawings`: the caller's drawings on a video (member, own).
-
-use vivid_shared::{lambda_http::Error, routes::notes::ListDrawings, runtime::serve_http};
+//! `GET /videos/{videoId}/drawings`: the caller's drawings on this video.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(ListDrawings::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(list_drawings::wire).await
 }

@@ -1,8 +1,6 @@
-//! `GET /spaces/{spaceId}/members`: the space's members (member).
-
-use vivid_shared::{lambda_http::Error, routes::members::ListMembers, runtime::serve_http};
+//! `GET /spaces/{spaceId}/members`: members with name, e-mail, picture, role.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(ListMembers::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(list_members::wire).await
 }

@@ -1,8 +1,6 @@
-//! `GET /videos/{videoId}/text-memo/history`: checkpoints, newest first (member, own).
-
-use vivid_shared::{lambda_http::Error, routes::notes::ListMemoHistory, runtime::serve_http};
+//! `GET /videos/{videoId}/text-memo/history`: checkpoints, newest first.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(ListMemoHistory::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(list_memo_history::wire).await
 }

@@ -1,8 +1,6 @@
-//! `GET /webex/recordings`: the caller's Webex recordings.
-
-use vivid_shared::{lambda_http::Error, routes::webex::ListRecordings, runtime::serve_http};
+//! `GET /webex/recordings`: the caller's Webex recordings, tokens refreshed transparently.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(ListRecordings::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(list_recordings::wire).await
 }

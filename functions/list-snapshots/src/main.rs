@@ -1,8 +1,6 @@
-//! `GET /videos/{videoId}/snapshots`: the caller's snapshots with download URLs (member).
-
-use vivid_shared::{lambda_http::Error, routes::snapshots::ListSnapshots, runtime::serve_http};
+//! `GET /videos/{videoId}/snapshots`: the caller's snapshots with short-lived URLs.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(ListSnapshots::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(list_snapshots::wire).await
 }

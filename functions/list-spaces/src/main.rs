@@ -1,8 +1,6 @@
 //! `GET /spaces`: the caller's spaces, personal space first.
 
-use vivid_shared::{lambda_http::Error, routes::spaces::ListSpaces, runtime::serve_http};
-
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(ListSpaces::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(list_spaces::wire).await
 }

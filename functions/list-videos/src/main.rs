@@ -1,8 +1,6 @@
-//! `GET /spaces/{spaceId}/videos`: a space's videos with the caller's progress (member).
-
-use vivid_shared::{lambda_http::Error, routes::videos::ListVideos, runtime::serve_http};
+//! `GET /spaces/{spaceId}/videos`: videos with status and the caller's progress.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(ListVideos::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(list_videos::wire).await
 }

@@ -1,8 +1,6 @@
-//! `POST /auth/logout`: revokes the refresh-token family and clears the cookie.
-
-use vivid_shared::{lambda_http::Error, routes::auth::Logout, runtime::serve_http};
+//! `POST /auth/logout`: revokes the refresh-token family, clears the cookie.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(Logout::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(logout::wire).await
 }

@@ -1,8 +1,6 @@
-//! `on-converted-output` (S3 ObjectCreated on the media bucket): records outputs as they land.
-
-use vivid_shared::{events::OnConvertedOutput, lambda_runtime::Error, runtime::serve_event};
+//! S3 ObjectCreated on the media bucket: records outputs as they land.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_event(OnConvertedOutput::new).await
+async fn main() -> Result<(), vivid_events::Error> {
+    vivid_events::serve(on_converted_output::wire).await
 }

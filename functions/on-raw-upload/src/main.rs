@@ -1,8 +1,6 @@
-//! `on-raw-upload` (S3 ObjectCreated on the raw bucket): checks the upload, starts the transcoding job.
-
-use vivid_shared::{events::OnRawUpload, lambda_runtime::Error, runtime::serve_event};
+//! S3 ObjectCreated on the raw bucket: checks the upload, starts its MediaConvert job.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_event(OnRawUpload::new).await
+async fn main() -> Result<(), vivid_events::Error> {
+    vivid_events::serve(on_raw_upload::wire).await
 }

@@ -1,8 +1,6 @@
-//! `on-transcode-event` (EventBridge MediaConvert Job State Change): progress, READY or FAILED.
-
-use vivid_shared::{events::OnTranscodeEvent, lambda_runtime::Error, runtime::serve_event};
+//! EventBridge MediaConvert Job State Change: progress, READY or FAILED.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_event(OnTranscodeEvent::new).await
+async fn main() -> Result<(), vivid_events::Error> {
+    vivid_events::serve(on_transcode_event::wire).await
 }

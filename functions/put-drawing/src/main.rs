@@ -1,8 +1,6 @@
-//! `PUT /videos/{videoId}/drawings/{drawingId}`: creates or replaces a drawing (member, own).
-
-use vivid_shared::{lambda_http::Error, routes::notes::PutDrawing, runtime::serve_http};
+//! `PUT /videos/{videoId}/drawings/{drawingId}`: creates or replaces a drawing.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(PutDrawing::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(put_drawing::wire).await
 }

@@ -1,8 +1,6 @@
-//! `PUT /videos/{videoId}/progress`: the caller's progress, one cheap write (member).
-
-use vivid_shared::{lambda_http::Error, routes::videos::PutProgress, runtime::serve_http};
+//! `PUT /videos/{videoId}/progress`: the cheap progress write.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(PutProgress::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(put_progress::wire).await
 }

@@ -1,8 +1,6 @@
-//! `PUT /videos/{videoId}/text-memo`: saves the latest note state; If-Match makes it conditional (member, own).
-
-use vivid_shared::{lambda_http::Error, routes::notes::PutTextMemo, runtime::serve_http};
+//! `PUT /videos/{videoId}/text-memo`: saves the latest state, conditionally with If-Match.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(PutTextMemo::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(put_text_memo::wire).await
 }

@@ -1,8 +1,6 @@
-//! `POST /auth/refresh`: rotates the refresh token; reuse revokes its family.
-
-use vivid_shared::{lambda_http::Error, routes::auth::RefreshToken, runtime::serve_http};
+//! `POST /auth/refresh`: rotates the refresh token; reuse revokes the family.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(RefreshToken::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(refresh_token::wire).await
 }

@@ -1,8 +1,6 @@
-//! `DELETE /spaces/{spaceId}/members/{userId}`: removes a participant, or leaves.
-
-use vivid_shared::{lambda_http::Error, routes::members::RemoveMember, runtime::serve_http};
+//! `DELETE /spaces/{spaceId}/members/{userId}`: removes a participant or leaves, with their data.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(RemoveMember::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(remove_member::wire).await
 }

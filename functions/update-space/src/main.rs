@@ -1,8 +1,6 @@
-//! `PATCH /spaces/{spaceId}`: renames or describes a space (host).
-
-use vivid_shared::{lambda_http::Error, routes::spaces::UpdateSpace, runtime::serve_http};
+//! `PATCH /spaces/{spaceId}`: rename or describe (host).
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(UpdateSpace::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(update_space::wire).await
 }

@@ -1,8 +1,6 @@
-//! `POST /webex/token`: exchanges the Webex code and stores the tokens.
-
-use vivid_shared::{lambda_http::Error, routes::webex::WebexConnect, runtime::serve_http};
+//! `POST /webex/token`: exchanges the code and stores the sealed tokens.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(WebexConnect::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(webex_connect::wire).await
 }

@@ -1,9 +1,6 @@
-//! `webex-import` (invoked asynchronously by `import-recording`): streams a Webex recording into
-//! the raw bucket by multipart upload with constant memory.
-
-use vivid_shared::{events::WebexImport, lambda_runtime::Error, runtime::serve_event};
+//! The import worker, invoked asynchronously: streams a recording into the raw bucket.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_event(WebexImport::new).await
+async fn main() -> Result<(), vivid_events::Error> {
+    vivid_events::serve(webex_import::wire).await
 }

@@ -1,8 +1,6 @@
-//! `GET /webex/login`: 302 to Webex with a state bound to the caller.
-
-use vivid_shared::{lambda_http::Error, routes::webex::WebexLogin, runtime::serve_http};
+//! `GET /webex/login`: Webex's authorize URL with a state bound to the caller.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    serve_http(WebexLogin::new).await
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(webex_login::wire).await
 }

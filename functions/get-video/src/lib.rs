@@ -1,0 +1,19 @@
+//! `GET /videos/{videoId}`: details, status, progress and signed playback.
+//!
+//! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
+
+use std::sync::Arc;
+use vivid_api::videos::GetVideo;
+use vivid_cdn::CloudFrontSigner;
+use vivid_config::{Config, ConfigError};
+use vivid_dynamo::Table;
+use vivid_secrets::Secrets;
+use vivid_tokens::TokenVerifier;
+
+pub async fn wire(cfg: Config) -> Result<GetVideo, ConfigError> {
+    let table = Arc::new(Table::from_config(&cfg)?);
+    let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
+    let key = Secrets::new(&cfg).read(&cfg, "VIVID_CDN_PRIVATE_KEY_SECRET_ARN").await?;
+    let signer = Arc::new(CloudFrontSigner::from_config(&cfg, &key)?);
+    Ok(GetVideo::new(auth, table.clone(), table, signer))
+}

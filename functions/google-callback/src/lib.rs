@@ -1,0 +1,22 @@
+//! `GET /auth/google/callback`: code exchange, sign-up or sign-in, 302 to the front end.
+//!
+//! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
+
+use std::sync::Arc;
+use vivid_api::auth::{GoogleCallback, WebSettings};
+use vivid_config::{Config, ConfigError};
+use vivid_domain::sessions::Sessions;
+use vivid_dynamo::Table;
+use vivid_google::{GoogleOidc, GoogleSettings};
+use vivid_secrets::Secrets;
+use vivid_tokens::{TokenAudience, TokenIssuer};
+
+pub async fn wire(cfg: Config) -> Result<GoogleCallback, ConfigError> {
+    let table = Arc::new(Table::from_config(&cfg)?);
+    let secrets = Secrets::new(&cfg);
+    let issuer = TokenIssuer::from_secret(&secrets.read(&cfg, "VIVID_JWT_SIGNING_KEY_ARN").await?, TokenAudience::from_config(&cfg)?)?;
+    let sessions = Sessions::new(table.clone(), table.clone(), Arc::new(issuer));
+    let secret = secrets.read(&cfg, "VIVID_GOOGLE_CLIENT_SECRET_ARN").await?;
+    let idp = GoogleOidc::with_settings(GoogleSettings::from_config(&cfg, Some(secret))?)?;
+    Ok(GoogleCallback::new(Arc::new(idp), table, sessions, WebSettings::from_config(&cfg)?))
+}

@@ -1,0 +1,21 @@
+//! `POST /auth/google`: a Google ID token for our tokens.
+//!
+//! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
+
+use std::sync::Arc;
+use vivid_api::auth::GoogleToken;
+use vivid_config::{Config, ConfigError};
+use vivid_domain::sessions::Sessions;
+use vivid_dynamo::Table;
+use vivid_google::{GoogleOidc, GoogleSettings};
+use vivid_secrets::Secrets;
+use vivid_tokens::{TokenAudience, TokenIssuer};
+
+pub async fn wire(cfg: Config) -> Result<GoogleToken, ConfigError> {
+    let table = Arc::new(Table::from_config(&cfg)?);
+    let secrets = Secrets::new(&cfg);
+    let issuer = TokenIssuer::from_secret(&secrets.read(&cfg, "VIVID_JWT_SIGNING_KEY_ARN").await?, TokenAudience::from_config(&cfg)?)?;
+    let sessions = Sessions::new(table.clone(), table.clone(), Arc::new(issuer));
+    let idp = GoogleOidc::with_settings(GoogleSettings::from_config(&cfg, None)?)?;
+    Ok(GoogleToken::new(Arc::new(idp), sessions))
+}

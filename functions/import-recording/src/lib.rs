@@ -1,0 +1,23 @@
+//! `POST /spaces/{spaceId}/videos/webex`: the video in IMPORTING, the import worker started (host).
+//!
+//! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
+
+use std::sync::Arc;
+use vivid_api::webex::ImportRecording;
+use vivid_config::{Config, ConfigError};
+use vivid_dynamo::Table;
+use vivid_kms::KmsCipher;
+use vivid_lambda::LambdaInvoker;
+use vivid_secrets::Secrets;
+use vivid_tokens::TokenVerifier;
+use vivid_webex::{WebexHttp, WebexSettings};
+
+pub async fn wire(cfg: Config) -> Result<ImportRecording, ConfigError> {
+    let table = Arc::new(Table::from_config(&cfg)?);
+    let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
+    let secret = Secrets::new(&cfg).read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?;
+    let webex = Arc::new(WebexHttp::with_settings(WebexSettings::from_config(&cfg, Some(secret))?)?);
+    let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
+    let invoker = Arc::new(LambdaInvoker::from_config(&cfg)?);
+    Ok(ImportRecording::new(auth, webex, table.clone(), cipher, table.clone(), table, invoker))
+}

@@ -1,0 +1,15 @@
+//! `GET /spaces/{spaceId}/members`: members with name, e-mail, picture, role.
+//!
+//! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
+
+use std::sync::Arc;
+use vivid_api::members::ListMembers;
+use vivid_config::{Config, ConfigError};
+use vivid_dynamo::Table;
+use vivid_tokens::TokenVerifier;
+
+pub async fn wire(cfg: Config) -> Result<ListMembers, ConfigError> {
+    let table = Arc::new(Table::from_config(&cfg)?);
+    let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
+    Ok(ListMembers::new(auth, table.clone(), table))
+}

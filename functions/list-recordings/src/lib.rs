@@ -1,0 +1,21 @@
+//! `GET /webex/recordings`: the caller's Webex recordings, tokens refreshed transparently.
+//!
+//! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
+
+use std::sync::Arc;
+use vivid_api::webex::ListRecordings;
+use vivid_config::{Config, ConfigError};
+use vivid_dynamo::Table;
+use vivid_kms::KmsCipher;
+use vivid_secrets::Secrets;
+use vivid_tokens::TokenVerifier;
+use vivid_webex::{WebexHttp, WebexSettings};
+
+pub async fn wire(cfg: Config) -> Result<ListRecordings, ConfigError> {
+    let table = Arc::new(Table::from_config(&cfg)?);
+    let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
+    let secret = Secrets::new(&cfg).read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?;
+    let webex = Arc::new(WebexHttp::with_settings(WebexSettings::from_config(&cfg, Some(secret))?)?);
+    let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
+    Ok(ListRecordings::new(auth, webex, table, cipher))
+}

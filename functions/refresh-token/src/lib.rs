@@ -1,0 +1,19 @@
+//! `POST /auth/refresh`: rotates the refresh token; reuse revokes the family.
+//!
+//! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
+
+use std::sync::Arc;
+use vivid_api::auth::RefreshToken;
+use vivid_config::{Config, ConfigError};
+use vivid_domain::sessions::Sessions;
+use vivid_dynamo::Table;
+use vivid_secrets::Secrets;
+use vivid_tokens::{TokenAudience, TokenIssuer};
+
+pub async fn wire(cfg: Config) -> Result<RefreshToken, ConfigError> {
+    let table = Arc::new(Table::from_config(&cfg)?);
+    let secrets = Secrets::new(&cfg);
+    let issuer = TokenIssuer::from_secret(&secrets.read(&cfg, "VIVID_JWT_SIGNING_KEY_ARN").await?, TokenAudience::from_config(&cfg)?)?;
+    let sessions = Sessions::new(table.clone(), table.clone(), Arc::new(issuer));
+    Ok(RefreshToken::new(sessions))
+}

@@ -1,0 +1,22 @@
+//! The import worker, invoked asynchronously: streams a recording into the raw bucket.
+//!
+//! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
+
+use std::sync::Arc;
+use vivid_config::{Config, ConfigError};
+use vivid_domain::media::Bucket;
+use vivid_dynamo::Table;
+use vivid_events::ImportWorker;
+use vivid_kms::KmsCipher;
+use vivid_s3::S3Media;
+use vivid_secrets::Secrets;
+use vivid_webex::{WebexHttp, WebexSettings};
+
+pub async fn wire(cfg: Config) -> Result<ImportWorker, ConfigError> {
+    let table = Arc::new(Table::from_config(&cfg)?);
+    let secret = Secrets::new(&cfg).read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?;
+    let webex = Arc::new(WebexHttp::with_settings(WebexSettings::from_config(&cfg, Some(secret))?)?);
+    let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
+    let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Raw])?);
+    Ok(ImportWorker::new(table.clone(), media, table, cipher, [webex as _]))
+}

@@ -1,0 +1,127 @@
+//! Platform connections (sealed tokens, a version every refresh raises) beside the user's
+//! profile, and connect states bound to their user with a TTL.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+use vivid_domain::{
+    connectors::{ConnectionStore, Provider, SealedConnection},
+    error::{Guard, StoreError},
+    types::UserId,
+};
+
+use crate::{
+    keys,
+    table::{Item, PK, SK, Table, backend, condition_held, conditional, key, n, s},
+};
+
+fn number(item: &Item, attr: &str) -> Result<u64, StoreError> {
+    item.get(attr)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| StoreError::backend(format!("connection item without {attr}")))
+}
+
+#[async_trait]
+impl ConnectionStore for Table {
+    async fn connection(&self, user: &UserId, provider: Provider) -> Result<Option<SealedConnection>, StoreError> {
+        let resp = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::user(user), keys::connection(provider))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        let Some(item) = resp.item else { return Ok(None) };
+        let sealed = item
+            .get("sealedTokens")
+            .and_then(|v| v.as_b().ok())
+            .map(|b| b.as_ref().to_vec())
+            .ok_or_else(|| StoreError::backend("connection item without sealed tokens"))?;
+        Ok(Some(SealedConnection {
+            sealed,
+            access_expires_at: number(&item, "accessExpiresAt")?,
+            refresh_expires_at: number(&item, "refreshExpiresAt")?,
+            version: number(&item, "version")?,
+        }))
+    }
+
+    async fn put_connection(
+        &self,
+        user: &UserId,
+        provider: Provider,
+        connection: &SealedConnection,
+        replacing: Option<u64>,
+    ) -> Result<(), StoreError> {
+        let item = HashMap::from([
+            (PK.to_owned(), s(keys::user(user))),
+            (SK.to_owned(), s(keys::connection(provider))),
+            ("type".to_owned(), s("Connection")),
+            ("provider".to_owned(), s(provider.as_str())),
+            ("sealedTokens".to_owned(), AttributeValue::B(connection.sealed.clone().into())),
+            ("accessExpiresAt".to_owned(), n(connection.access_expires_at)),
+            ("refreshExpiresAt".to_owned(), n(connection.refresh_expires_at)),
+            ("version".to_owned(), n(connection.version)),
+        ]);
+        let mut req = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        if let Some(v) = replacing {
+            req = req
+                .condition_expression("#version = :expected")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":expected", n(v));
+        }
+        req.send().await.map_err(conditional(Guard::Connection))?;
+        Ok(())
+    }
+
+    async fn delete_connection(&self, user: &UserId, provider: Provider) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::user(user), keys::connection(provider))))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn put_connect_state(
+        &self,
+        provider: Provider,
+        state: &str,
+        user: &UserId,
+        expires_at: u64,
+    ) -> Result<(), StoreError> {
+        let item = HashMap::from([
+            (PK.to_owned(), s(keys::connect_state(provider, state))),
+            (SK.to_owned(), s(keys::CONNECT_STATE)),
+            ("type".to_owned(), s("ConnectState")),
+            ("userId".to_owned(), s(user.to_string())),
+            ("expiresAt".to_owned(), n(expires_at)),
+        ]);
+        self.put_new(item, Guard::Item).await
+    }
+
+    async fn take_connect_state(
+        &self,
+        provider: Provider,
+        state: &str,
+        user: &UserId,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::connect_state(provider, state), keys::CONNECT_STATE)))
+            .condition_expression("attribute_exists(PK) AND userId = :u AND expiresAt > :now")
+            .expression_attribute_values(":u", s(user.to_string()))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await;
+        condition_held(result)
+    }
+}

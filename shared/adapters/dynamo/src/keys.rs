@@ -1,0 +1,82 @@
+//! Key builders: the only place that knows the key layout (`docs/data-model.md`).
+
+use vivid_domain::types::{Email, SpaceId, UserId, VideoId};
+
+pub fn user(id: &UserId) -> String {
+    format!("USER#{id}")
+}
+pub const PROFILE: &str = "PROFILE";
+pub fn email(email: &Email) -> String {
+    format!("EMAIL#{email}")
+}
+pub const EMAIL: &str = "EMAIL";
+pub fn space(id: &SpaceId) -> String {
+    format!("SPACE#{id}")
+}
+pub const META: &str = "META";
+pub const MEMBER_PREFIX: &str = "MEMBER#";
+pub fn member(user: &UserId) -> String {
+    format!("{MEMBER_PREFIX}{user}")
+}
+/// Orders a user's spaces: the personal space first, then by joining time.
+pub fn member_of(personal: bool, joined_at: &str, space: &SpaceId) -> String {
+    format!("SPACE#{}#{joined_at}#{space}", if personal { 0 } else { 1 })
+}
+pub fn google(sub: &str) -> String {
+    format!("GOOGLE#{sub}")
+}
+pub const GOOGLE: &str = "GOOGLE";
+/// A user's connection with a platform (sealed tokens), under the user's partition.
+pub fn connection(provider: vivid_domain::connectors::Provider) -> String {
+    format!("CONN#{provider}")
+}
+/// A connect state (bound to its user, good once).
+pub fn connect_state(provider: vivid_domain::connectors::Provider, state: &str) -> String {
+    format!("CONNSTATE#{provider}#{state}")
+}
+pub const CONNECT_STATE: &str = "CONNSTATE";
+pub fn login(state: &str) -> String {
+    format!("LOGIN#{state}")
+}
+pub const LOGIN: &str = "LOGIN";
+pub fn refresh(hash: &str) -> String {
+    format!("REFRESH#{hash}")
+}
+pub const REFRESH: &str = "REFRESH";
+pub fn family(id: &str) -> String {
+    format!("FAMILY#{id}")
+}
+pub const FAMILY: &str = "FAMILY";
+pub fn video(id: &VideoId) -> String {
+    format!("VIDEO#{id}")
+}
+/// GSI1 partition of a space's videos (sort key `{createdAt}#{videoId}`).
+pub fn space_videos(space: &SpaceId) -> String {
+    format!("SPACE#{space}#VIDEOS")
+}
+pub fn progress(user: &UserId) -> String {
+    format!("PROGRESS#{user}")
+}
+/// GSI1 sort key of a progress item under `USER#{userId}`: most recent access last.
+pub fn access(at: &str, video: &VideoId) -> String {
+    format!("ACCESS#{at}#{video}")
+}
+pub fn snapshot_prefix(user: &UserId) -> String {
+    format!("SNAP#{user}#")
+}
+pub fn snapshot(user: &UserId, id: &vivid_domain::types::SnapshotId) -> String {
+    format!("SNAP#{user}#{id}")
+}
+pub fn memo(user: &UserId) -> String {
+    format!("MEMO#{user}")
+}
+pub fn memo_history_prefix(user: &UserId) -> String {
+    format!("MEMOHIST#{user}#")
+}
+pub fn drawing_prefix(user: &UserId) -> String {
+    format!("DRAW#{user}#")
+}
+/// GSI2 partition of one member's per-video data in one space.
+pub fn member_data(space: &SpaceId, user: &UserId) -> String {
+    format!("MEMBER#{space}#{user}")
+}

@@ -1,0 +1,15 @@
+//! The single-table DynamoDB adapter: every store port implemented on one [`Table`], one file
+//! per aggregate. The key design and every access pattern with its round trips is documented in
+//! `docs/data-model.md`; keep the two in step.
+
+mod connections;
+mod expr;
+pub mod keys;
+mod notes;
+mod sessions;
+mod spaces;
+mod table;
+mod users;
+mod videos;
+
+pub use table::{GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, PK, SK, Table};

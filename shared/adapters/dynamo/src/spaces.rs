@@ -1,0 +1,233 @@
+//! Spaces and memberships: a space's partition holds its item and its members; a user's
+//! memberships are found through GSI1.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, TransactWriteItem};
+use vivid_domain::{
+    error::{Guard, StoreError},
+    page::{Page, PageKey},
+    spaces::{Membership, Space, SpaceAccess, SpacePatch, SpaceStore},
+    types::{Limit, SpaceId, UserId},
+};
+
+use crate::{
+    expr::Changes,
+    keys,
+    table::{
+        GSI1, GSI1PK, GSI2, Item, PK, SK, Table, backend, conditional, from_item, key, page_key, primary_key, s, start_key,
+    },
+};
+
+#[async_trait]
+impl SpaceStore for Table {
+    async fn create_space(&self, space: &Space, host: &Membership) -> Result<(), StoreError> {
+        let not_exists = Some("attribute_not_exists(PK)");
+        self.transact(
+            vec![self.put(self.space_item(space)?, not_exists)?, self.put(self.membership_item(host)?, not_exists)?],
+            &[Guard::Space, Guard::Membership],
+        )
+        .await
+    }
+
+    async fn space_access(&self, space: &SpaceId, user: &UserId) -> Result<Option<SpaceAccess>, StoreError> {
+        let items = self
+            .batch_get(vec![key(keys::space(space), keys::META), key(keys::space(space), keys::member(user))], true)
+            .await?;
+        let mut found_space = None;
+        let mut membership = None;
+        for item in items {
+            match item.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) {
+                Some(keys::META) => found_space = Some(from_item::<Space>(item)?),
+                Some(_) => membership = Some(from_item::<Membership>(item)?),
+                None => {}
+            }
+        }
+        Ok(found_space.map(|space| SpaceAccess { space, membership }))
+    }
+
+    async fn spaces_of(
+        &self,
+        user: &UserId,
+        limit: Limit,
+        start: Option<PageKey>,
+    ) -> Result<Page<(Membership, Space)>, StoreError> {
+        let partition = keys::user(user);
+        let resp = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression("GSI1PK = :pk AND begins_with(GSI1SK, :space)")
+            .expression_attribute_values(":pk", s(partition.clone()))
+            .expression_attribute_values(":space", s("SPACE#"))
+            .limit(i32::from(limit.get()))
+            .set_exclusive_start_key(start_key(start, GSI1PK, &partition)?)
+            .send()
+            .await
+            .map_err(backend)?;
+        let next = page_key(resp.last_evaluated_key.as_ref());
+        let memberships: Vec<Membership> =
+            resp.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
+        let space_keys = memberships.iter().map(|m| key(keys::space(&m.space_id), keys::META)).collect();
+        let mut spaces: HashMap<SpaceId, Space> = self
+            .batch_get(space_keys, false)
+            .await?
+            .into_iter()
+            .map(from_item::<Space>)
+            .map(|r| r.map(|sp| (sp.space_id.clone(), sp)))
+            .collect::<Result<_, _>>()?;
+        let items = memberships
+            .into_iter()
+            .filter_map(|m| spaces.remove(&m.space_id).filter(|sp| !sp.deleting).map(|sp| (m, sp)))
+            .collect();
+        Ok(Page { items, next })
+    }
+
+    async fn update_space(&self, id: &SpaceId, patch: &SpacePatch, now: &str) -> Result<Space, StoreError> {
+        let changes = Changes::new()
+            .set("updatedAt", s(now))
+            .set_some("name", patch.name.as_ref().map(|v| s(v.as_str())))
+            .set_some("description", patch.description.as_ref().map(|v| s(v.as_str())))
+            .when("attribute_exists(PK) AND attribute_not_exists(deleting)");
+        let req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::space(id), keys::META)))
+            .return_values(ReturnValue::AllNew);
+        let resp = changes.apply(req).send().await.map_err(conditional(Guard::Space))?;
+        from_item(resp.attributes.unwrap_or_default())
+    }
+
+    async fn tombstone_space(&self, id: &SpaceId) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::space(id), keys::META)))
+            .condition_expression("attribute_exists(PK)")
+            .update_expression("SET deleting = :t")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .send()
+            .await
+            .map_err(conditional(Guard::Space))?;
+        Ok(())
+    }
+
+    async fn sweep_space(&self, id: &SpaceId) -> Result<(), StoreError> {
+        let partition = keys::space(id);
+        let children: Vec<Item> = self
+            .query_keys(&partition, None)
+            .await?
+            .into_iter()
+            .filter(|item| item.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) != Some(keys::META))
+            .collect();
+        self.batch_delete(children).await?;
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(partition, keys::META)))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn members(
+        &self,
+        space: &SpaceId,
+        limit: Limit,
+        start: Option<PageKey>,
+    ) -> Result<Page<Membership>, StoreError> {
+        let partition = keys::space(space);
+        let resp = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :member)")
+            .expression_attribute_values(":pk", s(partition.clone()))
+            .expression_attribute_values(":member", s(keys::MEMBER_PREFIX))
+            .limit(i32::from(limit.get()))
+            .consistent_read(true)
+            .set_exclusive_start_key(start_key(start, PK, &partition)?)
+            .send()
+            .await
+            .map_err(backend)?;
+        let next = page_key(resp.last_evaluated_key.as_ref());
+        let items = resp.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
+        Ok(Page { items, next })
+    }
+
+    async fn add_member(&self, membership: &Membership) -> Result<(), StoreError> {
+        let count = Changes::new()
+            .increment("memberCount", 1)
+            .when("attribute_exists(PK) AND attribute_not_exists(deleting)")
+            .into_update(&self.table, key(keys::space(&membership.space_id), keys::META))
+            .map_err(backend)?;
+        self.transact(
+            vec![
+                self.put(self.membership_item(membership)?, Some("attribute_not_exists(PK)"))?,
+                TransactWriteItem::builder().update(count).build(),
+            ],
+            &[Guard::Membership, Guard::Space],
+        )
+        .await
+    }
+
+    async fn remove_member(&self, space: &SpaceId, user: &UserId) -> Result<(), StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::space(space), keys::member(user))))
+            .condition_expression("attribute_exists(PK) AND #role = :participant")
+            .expression_attribute_names("#role", "role")
+            .expression_attribute_values(":participant", s("participant"))
+            .build()
+            .map_err(backend)?;
+        let count = Changes::new()
+            .increment("memberCount", -1)
+            .when("attribute_exists(PK)")
+            .into_update(&self.table, key(keys::space(space), keys::META))
+            .map_err(backend)?;
+        self.transact(
+            vec![
+                TransactWriteItem::builder().delete(delete).build(),
+                TransactWriteItem::builder().update(count).build(),
+            ],
+            &[Guard::Membership, Guard::Space],
+        )
+        .await
+    }
+
+    async fn purge_member_data(&self, space: &SpaceId, user: &UserId) -> Result<Vec<String>, StoreError> {
+        let mut objects = Vec::new();
+        let mut keys_to_delete = Vec::new();
+        let mut start = None;
+        loop {
+            let resp = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI2)
+                .key_condition_expression("GSI2PK = :pk")
+                .expression_attribute_values(":pk", s(keys::member_data(space, user)))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
+            for item in resp.items.unwrap_or_default() {
+                if let Some(k) = item.get("objectKey").and_then(|v| v.as_s().ok()) {
+                    objects.push(k.clone());
+                }
+                keys_to_delete.push(primary_key(&item));
+            }
+            start = resp.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        self.batch_delete(keys_to_delete).await?;
+        Ok(objects)
+    }
+}
+

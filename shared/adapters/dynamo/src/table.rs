@@ -1,0 +1,334 @@
+//! The table and the operations every store shares: transactions with named guards, batched
+//! reads and deletes with bounded retries, conditional writes, pages with checked start keys.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::{
+    Client,
+    error::SdkError,
+    types::{AttributeValue, DeleteRequest, KeysAndAttributes, Put, TransactWriteItem, WriteRequest},
+};
+use serde::{Serialize, de::DeserializeOwned};
+use vivid_config::{Config, ConfigError};
+use vivid_domain::{
+    error::{Guard, StoreError},
+    page::PageKey,
+    spaces::{Membership, Space},
+    users::User,
+    types::UserId,
+    users::UserStore,
+};
+
+use crate::keys;
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+pub const GSI1: &str = "GSI1";
+pub const GSI1PK: &str = "GSI1PK";
+pub const GSI1SK: &str = "GSI1SK";
+pub const GSI2: &str = "GSI2";
+pub const GSI2PK: &str = "GSI2PK";
+pub const GSI2SK: &str = "GSI2SK";
+
+/// The single table: its client and name. Every store port is implemented on it, one file per
+/// aggregate.
+pub struct Table {
+    pub(crate) client: Client,
+    pub(crate) table: String,
+}
+
+pub(crate) fn backend<E: std::error::Error + Send + Sync + 'static>(e: E) -> StoreError {
+    StoreError::backend(e)
+}
+
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub(crate) fn to_item<T: Serialize>(value: &T, keys: &[(&str, String)]) -> Result<Item, StoreError> {
+    let mut item: Item = serde_dynamo::to_item(value).map_err(backend)?;
+    for (name, v) in keys {
+        item.insert((*name).to_owned(), s(v.clone()));
+    }
+    Ok(item)
+}
+
+pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(backend)
+}
+
+pub(crate) fn key(pk: String, sk: impl Into<String>) -> Item {
+    HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))])
+}
+
+/// A start key from a cursor, only if it lies in the partition `attr = expected`.
+pub(crate) fn start_key(start: Option<PageKey>, attr: &str, expected: &str) -> Result<Option<Item>, StoreError> {
+    let Some(start) = start else { return Ok(None) };
+    if start.get(attr).map(String::as_str) != Some(expected) {
+        return Err(StoreError::ForeignStart);
+    }
+    let allowed = [PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK];
+    if start.keys().any(|k| !allowed.contains(&k.as_str())) {
+        return Err(StoreError::ForeignStart);
+    }
+    Ok(Some(start.into_iter().map(|(k, v)| (k, s(v))).collect()))
+}
+
+/// The `PK`/`SK` of an item.
+pub(crate) fn primary_key(item: &Item) -> Item {
+    item.iter().filter(|(k, _)| k.as_str() == PK || k.as_str() == SK).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+pub(crate) fn page_key(last: Option<&Item>) -> Option<PageKey> {
+    last.map(|item| item.iter().filter_map(|(k, v)| v.as_s().ok().map(|v| (k.clone(), v.clone()))).collect())
+}
+
+/// The reason code of each item of a cancelled transaction (`"None"` for items that passed).
+pub(crate) fn cancelled_reasons<E>(
+    err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, E>,
+) -> Option<Vec<String>> {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+            Some(e.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_owned()).collect())
+        }
+        _ => None,
+    }
+}
+
+/// Whether a conditional single-item write happened: `false` when its condition failed.
+pub(crate) fn condition_held<O, E>(
+    result: Result<O, SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>>,
+) -> Result<bool, StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) => match conditional::<E>(Guard::Item)(e) {
+            StoreError::Condition(_) => Ok(false),
+            other => Err(other),
+        },
+    }
+}
+
+/// Maps a failed condition of a single-item write to `Condition(what)`, anything else to a
+/// backend failure.
+pub(crate) fn conditional<E>(
+    what: Guard,
+) -> impl FnOnce(SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> StoreError
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    move |e| {
+        if e.as_service_error().and_then(|se| se.code()) == Some("ConditionalCheckFailedException") {
+            StoreError::Condition(what)
+        } else {
+            backend(e)
+        }
+    }
+}
+
+impl Table {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    /// The table named by `VIVID_TABLE_NAME`, with a client built once.
+    pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
+        Ok(Self::new(Client::new(cfg.sdk()), cfg.var("VIVID_TABLE_NAME")?))
+    }
+
+    pub(crate) fn put(&self, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .set_condition_expression(condition.map(str::to_owned))
+            .build()
+            .map_err(backend)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// One transaction. A failed condition names the item (`conditions[i]` for item `i`); a
+    /// conflict with a concurrent transaction is retried a few times with backoff.
+    pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>, conditions: &[Guard]) -> Result<(), StoreError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let err = match self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await {
+                Ok(_) => return Ok(()),
+                Err(err) => err,
+            };
+            let Some(reasons) = cancelled_reasons(&err) else { return Err(backend(err)) };
+            if let Some(i) = reasons.iter().position(|r| r == "ConditionalCheckFailed") {
+                return Err(StoreError::Condition(conditions.get(i).copied().unwrap_or(Guard::Item)));
+            }
+            if attempt < 4 && reasons.iter().any(|r| r == "TransactionConflict") {
+                tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+                continue;
+            }
+            return Err(backend(err));
+        }
+    }
+
+    /// BatchGetItem with retries of unprocessed keys (bounded).
+    pub(crate) async fn batch_get(&self, keys: Vec<Item>, consistent: bool) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(consistent)
+                    .build()
+                    .map_err(backend)?,
+            );
+            let mut attempts = 0;
+            while let Some(request) = pending.take() {
+                attempts += 1;
+                let resp =
+                    self.client.batch_get_item().request_items(&self.table, request).send().await.map_err(backend)?;
+                if let Some(mut responses) = resp.responses {
+                    out.extend(responses.remove(&self.table).unwrap_or_default());
+                }
+                pending = resp.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys.is_empty());
+                if pending.is_some() {
+                    if attempts >= 8 {
+                        return Err(StoreError::backend("batch get left keys unprocessed after 8 attempts"));
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(20 << attempts)).await;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Puts an item that must not exist yet; `Condition(what)` when it does.
+    pub(crate) async fn put_new(&self, item: Item, what: Guard) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+            .map_err(conditional(what))?;
+        Ok(())
+    }
+
+    /// One item by key, read consistently.
+    pub(crate) async fn get<T: DeserializeOwned>(&self, pk: String, sk: impl Into<String>) -> Result<Option<T>, StoreError> {
+        let resp = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        resp.item.map(from_item).transpose()
+    }
+
+    /// The primary keys (and object keys) of every item of a partition.
+    pub(crate) async fn query_keys(&self, partition: &str, sk_prefix: Option<&str>) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let mut req = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .expression_attribute_values(":pk", s(partition))
+                .projection_expression("PK, SK, objectKey")
+                .consistent_read(true)
+                .set_exclusive_start_key(start);
+            req = match sk_prefix {
+                Some(prefix) => req
+                    .key_condition_expression("PK = :pk AND begins_with(SK, :sk)")
+                    .expression_attribute_values(":sk", s(prefix)),
+                None => req.key_condition_expression("PK = :pk"),
+            };
+            let resp = req.send().await.map_err(backend)?;
+            out.extend(resp.items.unwrap_or_default());
+            start = resp.last_evaluated_key;
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// BatchWriteItem deletes with retries of unprocessed items (bounded).
+    pub(crate) async fn batch_delete(&self, keys: Vec<Item>) -> Result<(), StoreError> {
+        for chunk in keys.chunks(25) {
+            let mut pending: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|k| {
+                    DeleteRequest::builder()
+                        .set_key(Some(primary_key(k)))
+                        .build()
+                        .map(|d| WriteRequest::builder().delete_request(d).build())
+                        .map_err(backend)
+                })
+                .collect::<Result<_, _>>()?;
+            let mut attempts = 0;
+            while !pending.is_empty() {
+                attempts += 1;
+                let resp =
+                    self.client.batch_write_item().request_items(&self.table, pending).send().await.map_err(backend)?;
+                pending = resp.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
+                if !pending.is_empty() {
+                    if attempts >= 8 {
+                        return Err(StoreError::backend("batch write left items unprocessed after 8 attempts"));
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(20 << attempts)).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Follows a link item (`userId`) to the user: e-mail lock, Google link.
+    pub(crate) async fn user_by_link(&self, link: Item) -> Result<Option<User>, StoreError> {
+        let resp = self.client.get_item().table_name(&self.table).set_key(Some(link)).send().await.map_err(backend)?;
+        let Some(user_id) = resp.item.as_ref().and_then(|i| i.get("userId")).and_then(|v| v.as_s().ok()) else {
+            return Ok(None);
+        };
+        let user_id: UserId = user_id.parse().map_err(backend)?;
+        self.get_user(&user_id).await
+    }
+
+    pub(crate) fn space_item(&self, space: &Space) -> Result<Item, StoreError> {
+        to_item(space, &[(PK, keys::space(&space.space_id)), (SK, keys::META.to_owned()), ("type", "Space".into())])
+    }
+
+    pub(crate) fn membership_item(&self, m: &Membership) -> Result<Item, StoreError> {
+        to_item(
+            m,
+            &[
+                (PK, keys::space(&m.space_id)),
+                (SK, keys::member(&m.user_id)),
+                (GSI1PK, keys::user(&m.user_id)),
+                (GSI1SK, keys::member_of(m.personal, &m.joined_at, &m.space_id)),
+                ("type", "Membership".into()),
+            ],
+        )
+    }
+}
+
+
+pub(crate) fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+pub(crate) fn ignore_condition<E>(e: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> Result<(), StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match conditional::<E>(Guard::Item)(e) {
+        StoreError::Condition(_) => Ok(()),
+        other => Err(other),
+    }
+}
+

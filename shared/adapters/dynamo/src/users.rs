@@ -1,0 +1,138 @@
+//! Users: the profile under the user's partition, the e-mail lock and the Google link as
+//! items of their own (uniqueness by condition), connections beside the profile.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
+use vivid_domain::{
+    connectors::Provider,
+    error::{Guard, StoreError},
+    spaces::{Membership, Role, Space},
+    types::{Email, UserId},
+    users::{Profile, User, UserStore},
+};
+
+use crate::{
+    keys,
+    table::{PK, SK, Table, backend, from_item, key, s, to_item},
+};
+
+/// Every platform a user can connect.
+const PROVIDERS: [Provider; 2] = [Provider::Webex, Provider::Zoom];
+
+#[async_trait]
+impl UserStore for Table {
+    async fn create_user(&self, user: &User, personal: &Space, google_sub: Option<&str>) -> Result<(), StoreError> {
+        let user_item =
+            to_item(user, &[(PK, keys::user(&user.user_id)), (SK, keys::PROFILE.to_owned()), ("type", "User".into())])?;
+        let email_item = HashMap::from([
+            (PK.to_owned(), s(keys::email(&user.email))),
+            (SK.to_owned(), s(keys::EMAIL)),
+            ("type".to_owned(), s("EmailLock")),
+            ("userId".to_owned(), s(user.user_id.to_string())),
+        ]);
+        let host = Membership {
+            space_id: personal.space_id.clone(),
+            user_id: user.user_id.clone(),
+            role: Role::Host,
+            personal: true,
+            joined_at: personal.created_at.clone(),
+        };
+        let not_exists = Some("attribute_not_exists(PK)");
+        let mut items = vec![
+            self.put(user_item, not_exists)?,
+            self.put(email_item, not_exists)?,
+            self.put(self.space_item(personal)?, not_exists)?,
+            self.put(self.membership_item(&host)?, not_exists)?,
+        ];
+        if let Some(sub) = google_sub {
+            let link = HashMap::from([
+                (PK.to_owned(), s(keys::google(sub))),
+                (SK.to_owned(), s(keys::GOOGLE)),
+                ("type".to_owned(), s("GoogleLink")),
+                ("userId".to_owned(), s(user.user_id.to_string())),
+            ]);
+            items.push(self.put(link, not_exists)?);
+        }
+        self.transact(items, &[Guard::User, Guard::Email, Guard::Space, Guard::Membership, Guard::Google]).await
+    }
+
+    async fn delete_user(&self, user: &User) -> Result<(), StoreError> {
+        let mut keys_to_delete = vec![
+            key(keys::user(&user.user_id), keys::PROFILE),
+            key(keys::email(&user.email), keys::EMAIL),
+        ];
+        keys_to_delete.extend(PROVIDERS.iter().map(|p| key(keys::user(&user.user_id), keys::connection(*p))));
+        if let Some(sub) = &user.google_sub {
+            keys_to_delete.push(key(keys::google(sub), keys::GOOGLE));
+        }
+        let items = keys_to_delete
+            .into_iter()
+            .map(|k| {
+                Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(k))
+                    .build()
+                    .map(|d| TransactWriteItem::builder().delete(d).build())
+                    .map_err(backend)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let guards = vec![Guard::Item; items.len()];
+        self.transact(items, &guards).await
+    }
+
+    async fn get_profile(&self, id: &UserId) -> Result<Option<Profile>, StoreError> {
+        let mut wanted = vec![key(keys::user(id), keys::PROFILE)];
+        wanted.extend(PROVIDERS.iter().map(|p| key(keys::user(id), keys::connection(*p))));
+        let mut user = None;
+        let mut connected = Vec::new();
+        for item in self.batch_get(wanted, true).await? {
+            let sk = item.get(SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            if sk == keys::PROFILE {
+                user = Some(from_item::<User>(item)?);
+            } else if let Some(p) = PROVIDERS.iter().find(|p| keys::connection(**p) == sk) {
+                connected.push(*p);
+            }
+        }
+        connected.sort_by_key(|p| p.as_str());
+        Ok(user.map(|user| Profile { user, connected }))
+    }
+
+    async fn get_user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
+        let resp = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::user(id), keys::PROFILE)))
+            .send()
+            .await
+            .map_err(backend)?;
+        resp.item.map(from_item).transpose()
+    }
+
+    async fn get_users(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError> {
+        let mut unique: Vec<&UserId> = ids.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let keys = unique.into_iter().map(|id| key(keys::user(id), keys::PROFILE)).collect();
+        self.batch_get(keys, false).await?.into_iter().map(from_item).collect()
+    }
+
+    async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
+        let resp = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::email(email), keys::EMAIL)))
+            .send()
+            .await
+            .map_err(backend)?;
+        let Some(user_id) = resp.item.as_ref().and_then(|i| i.get("userId")).and_then(|v| v.as_s().ok()) else {
+            return Ok(None);
+        };
+        let user_id: UserId = user_id.parse().map_err(backend)?;
+        self.get_user(&user_id).await
+    }
+}
+

@@ -1,0 +1,467 @@
+//! Videos, progress and snapshots: a video's partition holds its item and every member's
+//! per-video data; a space's videos are found through GSI1, a member's data in a space through GSI2.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, TransactWriteItem};
+use vivid_domain::{
+    error::{Guard, StoreError},
+    page::{Page, PageKey},
+    spaces::{Membership, Space},
+    types::{Limit, SnapshotId, SpaceId, UserId, VideoId, rfc3339},
+    video::{Progress, Snapshot, StatusChange, Video, VideoAccess, VideoPatch, VideoStatus, VideoStore, layout::MediaKind},
+};
+
+use crate::{
+    expr::Changes,
+    keys,
+    table::{
+        GSI1, GSI1PK, GSI1SK, GSI2PK, GSI2SK, Item, PK, SK, Table, backend, condition_held, conditional, from_item,
+        ignore_condition, key, n, page_key, s, start_key, to_item,
+    },
+};
+
+impl Table {
+    fn video_item(&self, v: &Video) -> Result<Item, StoreError> {
+        to_item(
+            v,
+            &[
+                (PK, keys::video(&v.video_id)),
+                (SK, keys::META.to_owned()),
+                (GSI1PK, keys::space_videos(&v.space_id)),
+                (GSI1SK, format!("{}#{}", v.created_at, v.video_id)),
+                ("type", "Video".into()),
+            ],
+        )
+    }
+
+    fn progress_item(&self, p: &Progress) -> Result<Item, StoreError> {
+        to_item(
+            p,
+            &[
+                (PK, keys::video(&p.video_id)),
+                (SK, keys::progress(&p.user_id)),
+                (GSI1PK, keys::user(&p.user_id)),
+                (GSI1SK, keys::access(&p.last_access_at, &p.video_id)),
+                (GSI2PK, keys::member_data(&p.space_id, &p.user_id)),
+                (GSI2SK, format!("{}#PROGRESS", p.video_id)),
+                ("type", "Progress".into()),
+            ],
+        )
+    }
+
+    pub(crate) async fn query_items(
+        &self,
+        index: Option<&str>,
+        condition: &str,
+        values: Vec<(&str, AttributeValue)>,
+        limit: Option<Limit>,
+        start: Option<Item>,
+        forward: bool,
+    ) -> Result<(Vec<Item>, Option<Item>), StoreError> {
+        let mut req = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(index.map(str::to_owned))
+            .key_condition_expression(condition)
+            .scan_index_forward(forward)
+            .set_limit(limit.map(|l| i32::from(l.get())))
+            .set_exclusive_start_key(start);
+        for (name, value) in values {
+            req = req.expression_attribute_values(name, value);
+        }
+        if index.is_none() {
+            req = req.consistent_read(true);
+        }
+        let resp = req.send().await.map_err(backend)?;
+        Ok((resp.items.unwrap_or_default(), resp.last_evaluated_key))
+    }
+}
+
+#[async_trait]
+impl VideoStore for Table {
+    async fn create_video(&self, video: &Video) -> Result<(), StoreError> {
+        let count = Changes::new()
+            .increment("videoCount", 1)
+            .when("attribute_exists(PK) AND attribute_not_exists(deleting)")
+            .into_update(&self.table, key(keys::space(&video.space_id), keys::META))
+            .map_err(backend)?;
+        self.transact(
+            vec![
+                self.put(self.video_item(video)?, Some("attribute_not_exists(PK)"))?,
+                TransactWriteItem::builder().update(count).build(),
+            ],
+            &[Guard::Video, Guard::Space],
+        )
+        .await
+    }
+
+    async fn get_video(&self, id: &VideoId) -> Result<Option<Video>, StoreError> {
+        self.get(keys::video(id), keys::META).await
+    }
+
+    async fn video_access(&self, id: &VideoId, user: &UserId) -> Result<Option<VideoAccess>, StoreError> {
+        let Some(video) = self.get_video(id).await? else { return Ok(None) };
+        let items = self
+            .batch_get(
+                vec![
+                    key(keys::space(&video.space_id), keys::META),
+                    key(keys::space(&video.space_id), keys::member(user)),
+                    key(keys::video(id), keys::progress(user)),
+                ],
+                true,
+            )
+            .await?;
+        let (mut space, mut membership, mut progress) = (None, None, None);
+        for item in items {
+            let pk = item.get(PK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            let sk = item.get(SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            match (pk.starts_with("SPACE#"), sk.as_str()) {
+                (true, keys::META) => space = Some(from_item::<Space>(item)?),
+                (true, _) => membership = Some(from_item::<Membership>(item)?),
+                (false, _) => progress = Some(from_item::<Progress>(item)?),
+            }
+        }
+        Ok(Some(VideoAccess { video, space, membership, progress }))
+    }
+
+    async fn list_videos(
+        &self,
+        space: &SpaceId,
+        limit: Limit,
+        start: Option<PageKey>,
+    ) -> Result<Page<Video>, StoreError> {
+        let partition = keys::space_videos(space);
+        let (items, last) = self
+            .query_items(
+                Some(GSI1),
+                "GSI1PK = :pk",
+                vec![(":pk", s(partition.clone()))],
+                Some(limit),
+                start_key(start, GSI1PK, &partition)?,
+                false,
+            )
+            .await?;
+        Ok(Page { items: items.into_iter().map(from_item).collect::<Result<_, _>>()?, next: page_key(last.as_ref()) })
+    }
+
+    async fn all_videos(&self, space: &SpaceId) -> Result<Vec<Video>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let (items, last) = self
+                .query_items(Some(GSI1), "GSI1PK = :pk", vec![(":pk", s(keys::space_videos(space)))], None, start, true)
+                .await?;
+            for item in items {
+                out.push(from_item(item)?);
+            }
+            start = last;
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn progress_on(&self, user: &UserId, videos: &[VideoId]) -> Result<Vec<Progress>, StoreError> {
+        let keys = videos.iter().map(|v| key(keys::video(v), keys::progress(user))).collect();
+        self.batch_get(keys, false).await?.into_iter().map(from_item).collect()
+    }
+
+    async fn videos(&self, ids: &[VideoId]) -> Result<Vec<Video>, StoreError> {
+        let mut unique: Vec<&VideoId> = ids.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let keys = unique.into_iter().map(|v| key(keys::video(v), keys::META)).collect();
+        self.batch_get(keys, false).await?.into_iter().map(from_item).collect()
+    }
+
+    async fn update_video(&self, id: &VideoId, patch: &VideoPatch, now: &str) -> Result<Video, StoreError> {
+        let changes = Changes::new()
+            .set("updatedAt", s(now))
+            .set_some("title", patch.title.as_ref().map(|v| s(v.as_str())))
+            .set_some("description", patch.description.as_ref().map(|v| s(v.as_str())))
+            .when("attribute_exists(PK)");
+        let req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::video(id), keys::META)))
+            .return_values(ReturnValue::AllNew);
+        let resp = changes.apply(req).send().await.map_err(conditional(Guard::Video))?;
+        from_item(resp.attributes.unwrap_or_default())
+    }
+
+    async fn transition(
+        &self,
+        id: &VideoId,
+        to: VideoStatus,
+        change: &StatusChange,
+        now: &str,
+    ) -> Result<bool, StoreError> {
+        let allowed = to.predecessors();
+        if allowed.is_empty() {
+            return Ok(false);
+        }
+        let froms: Vec<String> = (0..allowed.len()).map(|i| format!(":from{i}")).collect();
+        let mut changes = Changes::new()
+            .set("status", s(to.as_str()))
+            .set("updatedAt", s(now))
+            .set_some("jobId", change.job_id.as_ref().map(s))
+            .set_some("percentComplete", change.percent_complete.map(n))
+            .set_some("durationSeconds", change.duration_seconds.map(n))
+            .set_some("failureReason", change.failure_reason.as_ref().map(s))
+            .set_some("hlsMaster", change.hls_master.as_ref().map(s))
+            .set_some("mp4", change.mp4.as_ref().map(s))
+            .when(format!("attribute_exists(PK) AND #status IN ({})", froms.join(", ")));
+        for (placeholder, from) in froms.iter().zip(allowed) {
+            changes = changes.bind(placeholder, s(from.as_str()));
+        }
+        if let Some(job) = &change.only_for_job {
+            changes = changes.when("attribute_not_exists(#jobId) OR #jobId = :job").named("jobId").bind(":job", s(job));
+        }
+        if to.is_terminal() || to == VideoStatus::Uploaded {
+            // The upload is over either way.
+            changes = changes.remove("uploadId");
+        }
+        let req = self.client.update_item().table_name(&self.table).set_key(Some(key(keys::video(id), keys::META)));
+        condition_held(changes.apply(req).send().await)
+    }
+
+    async fn raise_percent(&self, id: &VideoId, percent: u8) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::video(id), keys::META)))
+            .condition_expression(
+                "attribute_exists(PK) AND #status IN (:uploaded, :transcoding) AND (attribute_not_exists(percentComplete) OR percentComplete < :p)",
+            )
+            .update_expression("SET percentComplete = :p")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":uploaded", s(VideoStatus::Uploaded.as_str()))
+            .expression_attribute_values(":transcoding", s(VideoStatus::Transcoding.as_str()))
+            .expression_attribute_values(":p", n(percent))
+            .send()
+            .await;
+        condition_held(result)
+    }
+
+    async fn record_output(&self, id: &VideoId, kind: &MediaKind, object: &str) -> Result<(), StoreError> {
+        let exists = Changes::new().when("attribute_exists(PK)");
+        let changes = match kind {
+            MediaKind::HlsMaster => exists.set("hlsMaster", s(object)),
+            MediaKind::Mp4 => exists.set("mp4", s(object)),
+            MediaKind::Thumbnail => {
+                // Added to the set (idempotent); the smallest key so far is the poster.
+                let added = exists.add("thumbnails", AttributeValue::Ss(vec![object.to_owned()]));
+                let req = self.client.update_item().table_name(&self.table).set_key(Some(key(keys::video(id), keys::META)));
+                if let Err(e) = added.apply(req).send().await {
+                    return ignore_condition(e);
+                }
+                Changes::new()
+                    .set("poster", s(object))
+                    .when("attribute_exists(PK) AND (attribute_not_exists(#poster) OR #poster > :poster)")
+            }
+            MediaKind::HlsOther | MediaKind::Other => return Ok(()),
+        };
+        let req = self.client.update_item().table_name(&self.table).set_key(Some(key(keys::video(id), keys::META)));
+        match changes.apply(req).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => ignore_condition(e),
+        }
+    }
+
+    async fn delete_video(&self, video: &Video) -> Result<Vec<String>, StoreError> {
+        let items = self.query_keys(&keys::video(&video.video_id), None).await?;
+        let objects = items.iter().filter_map(|i| i.get("objectKey").and_then(|v| v.as_s().ok()).cloned()).collect();
+        // The video item and its count go together; the per-user items follow.
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::video(&video.video_id), keys::META)))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .map_err(backend)?;
+        let count = Changes::new()
+            .increment("videoCount", -1)
+            .when("attribute_exists(PK)")
+            .into_update(&self.table, key(keys::space(&video.space_id), keys::META))
+            .map_err(backend)?;
+        match self
+            .transact(
+                vec![
+                    TransactWriteItem::builder().delete(delete).build(),
+                    TransactWriteItem::builder().update(count).build(),
+                ],
+                &[Guard::Video, Guard::Space],
+            )
+            .await
+        {
+            // The space is gone already (space deletion sweeps its videos): just the item.
+            Ok(()) | Err(StoreError::Condition(Guard::Space)) => {}
+            Err(e) => return Err(e),
+        }
+        let rest = items
+            .into_iter()
+            .filter(|i| i.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) != Some(keys::META))
+            .collect();
+        self.batch_delete(rest).await?;
+        Ok(objects)
+    }
+
+    async fn touch_progress(
+        &self,
+        video: &VideoId,
+        user: &UserId,
+        rate: u8,
+        position: f64,
+        now: &str,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::video(video), keys::progress(user))))
+            .condition_expression("attribute_exists(spaceId)")
+            .update_expression("SET progressRate = :r, positionSeconds = :p, lastAccessAt = :now, GSI1SK = :access")
+            .expression_attribute_values(":r", n(rate))
+            .expression_attribute_values(":p", n(position))
+            .expression_attribute_values(":now", s(now))
+            .expression_attribute_values(":access", s(keys::access(now, video)))
+            .send()
+            .await;
+        condition_held(result)
+    }
+
+    async fn put_progress(&self, progress: &Progress) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(self.progress_item(progress)?))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn recent_progress(&self, user: &UserId, limit: Limit) -> Result<Vec<Progress>, StoreError> {
+        let (items, _) = self
+            .query_items(
+                Some(GSI1),
+                "GSI1PK = :pk AND begins_with(GSI1SK, :access)",
+                vec![(":pk", s(keys::user(user))), (":access", s("ACCESS#"))],
+                Some(limit),
+                None,
+                false,
+            )
+            .await?;
+        items.into_iter().map(from_item).collect()
+    }
+
+    async fn completed_count(&self, user: &UserId) -> Result<u32, StoreError> {
+        let mut count = 0u32;
+        let mut start = None;
+        loop {
+            let resp = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI1)
+                .key_condition_expression("GSI1PK = :pk AND begins_with(GSI1SK, :access)")
+                .filter_expression("progressRate >= :done")
+                .expression_attribute_values(":pk", s(keys::user(user)))
+                .expression_attribute_values(":access", s("ACCESS#"))
+                .expression_attribute_values(":done", n(100))
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
+            count += u32::try_from(resp.count).unwrap_or_default();
+            start = resp.last_evaluated_key;
+            if start.is_none() {
+                return Ok(count);
+            }
+        }
+    }
+
+    async fn claim_import(&self, id: &VideoId, now: &str) -> Result<bool, StoreError> {
+        let stale = rfc3339(time::OffsetDateTime::now_utc() - time::Duration::minutes(15));
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::video(id), keys::META)))
+            .condition_expression(
+                "#status = :importing AND (attribute_not_exists(importClaimedAt) OR importClaimedAt < :stale)",
+            )
+            .update_expression("SET importClaimedAt = :now")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":importing", s(VideoStatus::Importing.as_str()))
+            .expression_attribute_values(":stale", s(stale))
+            .expression_attribute_values(":now", s(now))
+            .send()
+            .await;
+        condition_held(result)
+    }
+
+    async fn put_snapshot(&self, snap: &Snapshot) -> Result<(), StoreError> {
+        let item = to_item(
+            snap,
+            &[
+                (PK, keys::video(&snap.video_id)),
+                (SK, keys::snapshot(&snap.user_id, &snap.snapshot_id)),
+                (GSI2PK, keys::member_data(&snap.space_id, &snap.user_id)),
+                (GSI2SK, format!("{}#SNAP#{}", snap.video_id, snap.snapshot_id)),
+                ("type", "Snapshot".into()),
+            ],
+        )?;
+        self.put_new(item, Guard::Item).await
+    }
+
+    async fn snapshots(
+        &self,
+        video: &VideoId,
+        user: &UserId,
+        limit: Limit,
+        start: Option<PageKey>,
+    ) -> Result<Page<Snapshot>, StoreError> {
+        let partition = keys::video(video);
+        let prefix = keys::snapshot_prefix(user);
+        // The start key must lie in this user's snapshots of this video.
+        if let Some(sk) = start.as_ref().and_then(|k| k.get(SK))
+            && !sk.starts_with(&prefix)
+        {
+            return Err(StoreError::ForeignStart);
+        }
+        let (items, last) = self
+            .query_items(
+                None,
+                "PK = :pk AND begins_with(SK, :snap)",
+                vec![(":pk", s(partition.clone())), (":snap", s(prefix))],
+                Some(limit),
+                start_key(start, PK, &partition)?,
+                true,
+            )
+            .await?;
+        Ok(Page { items: items.into_iter().map(from_item).collect::<Result<_, _>>()?, next: page_key(last.as_ref()) })
+    }
+
+    async fn delete_snapshot(
+        &self,
+        video: &VideoId,
+        user: &UserId,
+        id: &SnapshotId,
+    ) -> Result<Option<Snapshot>, StoreError> {
+        let resp = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::video(video), keys::snapshot(user, id))))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(backend)?;
+        resp.attributes.map(from_item).transpose()
+    }
+}
+

@@ -1,0 +1,214 @@
+//! The MediaConvert adapter: the job settings (built with the SDK's own types) and `CreateJob` on
+//! the regional endpoint, idempotent by a client request token derived from the video id.
+
+use async_trait::async_trait;
+use aws_sdk_mediaconvert::{
+    Client,
+    types::{
+        AacCodingMode, AacSettings, AudioCodec, AudioCodecSettings, AudioDefaultSelection, AudioDescription,
+        AudioSelector, ContainerSettings, ContainerType, FileGroupSettings, FrameCaptureSettings, H264CodecProfile,
+        H264GopSizeUnits, H264RateControlMode, H264SceneChangeDetect, H264Settings, HlsGroupSettings, Input,
+        InputTimecodeSource, JobSettings, Output, OutputGroup, OutputGroupSettings, OutputGroupType, ScalingBehavior,
+        StatusUpdateInterval, VideoCodec, VideoCodecSettings, VideoDescription,
+    },
+};
+
+use vivid_config::{Config, ConfigError};
+use vivid_domain::{
+    transcode::{LADDER, Rendition, THUMBNAIL_INTERVAL_SECS, TranscodeError, Transcoder},
+    types::VideoId,
+    video::layout,
+};
+
+pub struct MediaConvert {
+    client: Client,
+    role_arn: String,
+    queue: Option<String>,
+}
+
+impl MediaConvert {
+    pub fn new(client: Client, role_arn: impl Into<String>, queue: Option<String>) -> Self {
+        Self { client, role_arn: role_arn.into(), queue }
+    }
+
+    /// The role jobs run as (`VIVID_MEDIACONVERT_ROLE_ARN`), the queue (`VIVID_MEDIACONVERT_QUEUE`,
+    /// the account's default when absent) and, locally, the endpoint of the stand-in
+    /// (`VIVID_MEDIACONVERT_ENDPOINT`; in AWS the SDK resolves the regional endpoint).
+    pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
+        let mut conf = aws_sdk_mediaconvert::config::Builder::from(cfg.sdk());
+        if let Some(endpoint) = cfg.optional("VIVID_MEDIACONVERT_ENDPOINT") {
+            conf = conf.endpoint_url(endpoint);
+        }
+        Ok(Self::new(
+            Client::from_conf(conf.build()),
+            cfg.var("VIVID_MEDIACONVERT_ROLE_ARN")?,
+            cfg.optional("VIVID_MEDIACONVERT_QUEUE"),
+        ))
+    }
+}
+
+/// The client request token of a video's job: the same video never starts a second job.
+pub fn client_request_token(video: &VideoId) -> String {
+    format!("vivid-{video}")
+}
+
+fn h264(max_bitrate: i32) -> VideoCodecSettings {
+    VideoCodecSettings::builder()
+        .codec(VideoCodec::H264)
+        .h264_settings(
+            H264Settings::builder()
+                .rate_control_mode(H264RateControlMode::Qvbr)
+                .max_bitrate(max_bitrate)
+                .codec_profile(H264CodecProfile::Main)
+                // Fixed two-second GOPs without scene-cut keyframes: segments cut cleanly.
+                .gop_size(2.0)
+                .gop_size_units(H264GopSizeUnits::Seconds)
+                .scene_change_detect(H264SceneChangeDetect::Disabled)
+                .build(),
+        )
+        .build()
+}
+
+fn aac(bitrate: i32) -> AudioDescription {
+    AudioDescription::builder()
+        .audio_source_name("Audio Selector 1")
+        .codec_settings(
+            AudioCodecSettings::builder()
+                .codec(AudioCodec::Aac)
+                .aac_settings(
+                    AacSettings::builder()
+                        .bitrate(bitrate)
+                        .coding_mode(AacCodingMode::CodingMode20)
+                        .sample_rate(48_000)
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
+
+fn video(r: &Rendition) -> VideoDescription {
+    VideoDescription::builder()
+        .width(r.width)
+        .height(r.height)
+        // Never upscale a smaller source.
+        .scaling_behavior(ScalingBehavior::FitNoUpscale)
+        .codec_settings(h264(r.max_bitrate))
+        .build()
+}
+
+/// The job settings for one video: an HLS ladder (360p/540p/720p, ~1/2/3 Mbps, AAC), a 720p
+/// MP4, and a JPEG thumbnail every five seconds.
+pub fn job_settings(video_id: &VideoId, raw_bucket: &str, media_bucket: &str) -> JobSettings {
+    let s3 = |key: String| format!("s3://{media_bucket}/{key}");
+    let hls_outputs = LADDER.iter().map(|r| {
+        Output::builder()
+            .name_modifier(format!("_{}p", r.height))
+            .container_settings(ContainerSettings::builder().container(ContainerType::M3U8).build())
+            .video_description(video(r))
+            .audio_descriptions(aac(r.audio_bitrate))
+            .build()
+    });
+    let hls = OutputGroup::builder()
+        .name("HLS")
+        .output_group_settings(
+            OutputGroupSettings::builder()
+                .r#type(OutputGroupType::HlsGroupSettings)
+                .hls_group_settings(
+                    HlsGroupSettings::builder()
+                        .destination(s3(layout::hls_destination(video_id)))
+                        .segment_length(6)
+                        .min_segment_length(0)
+                        .build(),
+                )
+                .build(),
+        )
+        .set_outputs(Some(hls_outputs.collect()))
+        .build();
+    let top = LADDER[LADDER.len() - 1];
+    let mp4 = OutputGroup::builder()
+        .name("MP4")
+        .output_group_settings(
+            OutputGroupSettings::builder()
+                .r#type(OutputGroupType::FileGroupSettings)
+                .file_group_settings(
+                    FileGroupSettings::builder().destination(s3(layout::mp4_destination(video_id))).build(),
+                )
+                .build(),
+        )
+        .outputs(
+            Output::builder()
+                .container_settings(ContainerSettings::builder().container(ContainerType::Mp4).build())
+                .video_description(video(&top))
+                .audio_descriptions(aac(top.audio_bitrate))
+                .build(),
+        )
+        .build();
+    let thumbnails = OutputGroup::builder()
+        .name("Thumbnails")
+        .output_group_settings(
+            OutputGroupSettings::builder()
+                .r#type(OutputGroupType::FileGroupSettings)
+                .file_group_settings(
+                    FileGroupSettings::builder().destination(s3(layout::thumbnails_destination(video_id))).build(),
+                )
+                .build(),
+        )
+        .outputs(
+            Output::builder()
+                .container_settings(ContainerSettings::builder().container(ContainerType::Raw).build())
+                .video_description(
+                    VideoDescription::builder()
+                        .width(480)
+                        .height(270)
+                        .scaling_behavior(ScalingBehavior::FitNoUpscale)
+                        .codec_settings(
+                            VideoCodecSettings::builder()
+                                .codec(VideoCodec::FrameCapture)
+                                .frame_capture_settings(
+                                    FrameCaptureSettings::builder()
+                                        .framerate_numerator(1)
+                                        .framerate_denominator(THUMBNAIL_INTERVAL_SECS)
+                                        .max_captures(10_000_000)
+                                        .quality(80)
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        )
+        .build();
+    let input = Input::builder()
+        .file_input(format!("s3://{raw_bucket}/{}", layout::raw(video_id)))
+        .timecode_source(InputTimecodeSource::Zerobased)
+        .audio_selectors(
+            "Audio Selector 1",
+            AudioSelector::builder().default_selection(AudioDefaultSelection::Default).build(),
+        )
+        .build();
+    JobSettings::builder().inputs(input).output_groups(hls).output_groups(mp4).output_groups(thumbnails).build()
+}
+
+#[async_trait]
+impl Transcoder for MediaConvert {
+    async fn submit(&self, video_id: &VideoId, raw_bucket: &str, media_bucket: &str) -> Result<String, TranscodeError> {
+        let resp = self
+            .client
+            .create_job()
+            .role(&self.role_arn)
+            .set_queue(self.queue.clone())
+            .client_request_token(client_request_token(video_id))
+            .user_metadata("videoId", video_id.to_string())
+            .user_metadata("application", "vivid")
+            .status_update_interval(StatusUpdateInterval::Seconds10)
+            .settings(job_settings(video_id, raw_bucket, media_bucket))
+            .send()
+            .await
+            .map_err(|e| {
+                TranscodeError::Backend(aws_sdk_mediaconvert::error::DisplayErrorContext(e).to_string().into())
+            })?;
+        resp.job.and_then(|j| j.id).ok_or_else(|| TranscodeError::Backend("CreateJob returned no job id".into()))
+    }
+}

@@ -1,0 +1,254 @@
+//! The S3 adapter of [`MediaStore`].
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_s3::{
+    Client,
+    presigning::PresigningConfig,
+    primitives::ByteStream,
+    types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier},
+};
+
+use vivid_config::{Config, ConfigError};
+use vivid_domain::{
+    error::{Guard, StoreError},
+    media::{Bucket, MediaStore, ObjectInfo},
+};
+
+/// Bucket names of a deployment.
+#[derive(Debug, Clone)]
+pub struct Buckets {
+    pub raw: String,
+    pub media: String,
+    pub user: String,
+}
+
+pub struct S3Media {
+    client: Client,
+    buckets: Buckets,
+}
+
+fn backend<E: std::error::Error + Send + Sync + 'static>(e: E) -> StoreError {
+    StoreError::backend(e)
+}
+
+fn sdk<E>(e: aws_sdk_s3::error::SdkError<E>) -> StoreError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    StoreError::backend(aws_sdk_s3::error::DisplayErrorContext(e).to_string())
+}
+
+fn presigning(ttl: Duration) -> Result<PresigningConfig, StoreError> {
+    PresigningConfig::expires_in(ttl).map_err(backend)
+}
+
+impl S3Media {
+    pub fn new(client: Client, buckets: Buckets) -> Self {
+        Self { client, buckets }
+    }
+
+    /// The client and the names of the buckets `uses` lists (`VIVID_RAW_BUCKET`,
+    /// `VIVID_MEDIA_BUCKET`, `VIVID_USER_BUCKET`); a listed bucket without a name fails init.
+    /// `VIVID_S3_PATH_STYLE=true` addresses buckets by path (the local emulator).
+    pub fn from_config(cfg: &Config, uses: &[Bucket]) -> Result<Self, ConfigError> {
+        let name = |bucket: Bucket, var: &'static str| {
+            if uses.contains(&bucket) { cfg.var(var) } else { Ok(cfg.optional(var).unwrap_or_default()) }
+        };
+        let buckets = Buckets {
+            raw: name(Bucket::Raw, "VIVID_RAW_BUCKET")?,
+            media: name(Bucket::Media, "VIVID_MEDIA_BUCKET")?,
+            user: name(Bucket::User, "VIVID_USER_BUCKET")?,
+        };
+        let conf = aws_sdk_s3::config::Builder::from(cfg.sdk()).force_path_style(cfg.flag("VIVID_S3_PATH_STYLE")).build();
+        Ok(Self::new(Client::from_conf(conf), buckets))
+    }
+}
+
+#[async_trait]
+impl MediaStore for S3Media {
+    fn bucket_name(&self, bucket: Bucket) -> &str {
+        match bucket {
+            Bucket::Raw => &self.buckets.raw,
+            Bucket::Media => &self.buckets.media,
+            Bucket::User => &self.buckets.user,
+        }
+    }
+
+    async fn presign_put(
+        &self,
+        bucket: Bucket,
+        key: &str,
+        content_type: &str,
+        ttl: Duration,
+    ) -> Result<String, StoreError> {
+        let req = self
+            .client
+            .put_object()
+            .bucket(self.bucket_name(bucket))
+            .key(key)
+            .content_type(content_type)
+            .presigned(presigning(ttl)?)
+            .await
+            .map_err(sdk)?;
+        Ok(req.uri().to_owned())
+    }
+
+    async fn presign_get(&self, bucket: Bucket, key: &str, ttl: Duration) -> Result<String, StoreError> {
+        let req = self
+            .client
+            .get_object()
+            .bucket(self.bucket_name(bucket))
+            .key(key)
+            .presigned(presigning(ttl)?)
+            .await
+            .map_err(sdk)?;
+        Ok(req.uri().to_owned())
+    }
+
+    async fn create_multipart(&self, key: &str, content_type: &str) -> Result<String, StoreError> {
+        let resp = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.buckets.raw)
+            .key(key)
+            .content_type(content_type)
+            .send()
+            .await
+            .map_err(sdk)?;
+        resp.upload_id.ok_or_else(|| StoreError::backend("CreateMultipartUpload returned no upload id"))
+    }
+
+    async fn presign_part(&self, key: &str, upload_id: &str, part: u32, ttl: Duration) -> Result<String, StoreError> {
+        let part = i32::try_from(part).map_err(backend)?;
+        let req = self
+            .client
+            .upload_part()
+            .bucket(&self.buckets.raw)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(part)
+            .presigned(presigning(ttl)?)
+            .await
+            .map_err(sdk)?;
+        Ok(req.uri().to_owned())
+    }
+
+    async fn upload_part(&self, key: &str, upload_id: &str, part: u32, body: Vec<u8>) -> Result<String, StoreError> {
+        let out = self
+            .client
+            .upload_part()
+            .bucket(&self.buckets.raw)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(i32::try_from(part).map_err(backend)?)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(sdk)?;
+        out.e_tag.ok_or_else(|| StoreError::backend("UploadPart returned no ETag"))
+    }
+
+    async fn complete_multipart(&self, key: &str, upload_id: &str, parts: &[(u32, String)]) -> Result<(), StoreError> {
+        let completed = parts
+            .iter()
+            .map(|(n, etag)| {
+                Ok(CompletedPart::builder().part_number(i32::try_from(*n).map_err(backend)?).e_tag(etag).build())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let result = self
+            .client
+            .complete_multipart_upload()
+            .bucket(&self.buckets.raw)
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(completed)).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.raw_response().is_some_and(|r| r.status().is_client_error()) => {
+                Err(StoreError::Condition(Guard::Upload))
+            }
+            Err(e) => Err(sdk(e)),
+        }
+    }
+
+    async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), StoreError> {
+        match self.client.abort_multipart_upload().bucket(&self.buckets.raw).key(key).upload_id(upload_id).send().await
+        {
+            Ok(_) => Ok(()),
+            // Already gone: aborting is idempotent.
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(()),
+            Err(e) => Err(sdk(e)),
+        }
+    }
+
+    async fn head(&self, bucket: Bucket, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
+        match self.client.head_object().bucket(self.bucket_name(bucket)).key(key).send().await {
+            Ok(out) => Ok(Some(ObjectInfo {
+                size: u64::try_from(out.content_length.unwrap_or_default()).unwrap_or_default(),
+                content_type: out.content_type,
+            })),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+            Err(e) => Err(sdk(e)),
+        }
+    }
+
+    async fn put(&self, bucket: Bucket, key: &str, content_type: &str, body: Vec<u8>) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(self.bucket_name(bucket))
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(sdk)?;
+        Ok(())
+    }
+
+    async fn get(&self, bucket: Bucket, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.client.get_object().bucket(self.bucket_name(bucket)).key(key).send().await {
+            Ok(out) => Ok(Some(out.body.collect().await.map_err(backend)?.into_bytes().to_vec())),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(sdk(e)),
+        }
+    }
+
+    async fn delete(&self, bucket: Bucket, key: &str) -> Result<(), StoreError> {
+        self.client.delete_object().bucket(self.bucket_name(bucket)).key(key).send().await.map_err(sdk)?;
+        Ok(())
+    }
+
+    async fn delete_prefix(&self, bucket: Bucket, prefix: &str) -> Result<(), StoreError> {
+        let name = self.bucket_name(bucket).to_owned();
+        let mut token = None;
+        loop {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(&name)
+                .prefix(prefix)
+                .set_continuation_token(token)
+                .send()
+                .await
+                .map_err(sdk)?;
+            let ids = page
+                .contents()
+                .iter()
+                .filter_map(|o| o.key())
+                .map(|k| ObjectIdentifier::builder().key(k).build().map_err(backend))
+                .collect::<Result<Vec<_>, _>>()?;
+            if !ids.is_empty() {
+                let delete = Delete::builder().set_objects(Some(ids)).quiet(true).build().map_err(backend)?;
+                self.client.delete_objects().bucket(&name).delete(delete).send().await.map_err(sdk)?;
+            }
+            match page.next_continuation_token {
+                Some(t) if page.is_truncated == Some(true) => token = Some(t),
+                _ => return Ok(()),
+            }
+        }
+    }
+}

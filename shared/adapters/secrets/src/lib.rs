@@ -1,0 +1,32 @@
+//! Secrets Manager. A function's environment names the secret (`…_ARN`); the value is read once
+//! at init by the functions that use it, and never logged. IAM grants each function
+//! `GetSecretValue` on exactly the secrets it reads.
+
+use aws_sdk_secretsmanager::error::DisplayErrorContext;
+use vivid_config::{Config, ConfigError};
+
+/// Reads secrets for one function's init.
+pub struct Secrets {
+    client: aws_sdk_secretsmanager::Client,
+}
+
+impl Secrets {
+    pub fn new(cfg: &Config) -> Self {
+        Self { client: aws_sdk_secretsmanager::Client::new(cfg.sdk()) }
+    }
+
+    /// The string value of the secret whose ARN the variable `var` holds.
+    pub async fn read(&self, cfg: &Config, var: &'static str) -> Result<String, ConfigError> {
+        let arn = cfg.var(var)?;
+        let out = self
+            .client
+            .get_secret_value()
+            .secret_id(&arn)
+            .send()
+            .await
+            .map_err(|e| ConfigError::Secret { name: var, detail: DisplayErrorContext(e).to_string() })?;
+        out.secret_string
+            .filter(|s| !s.is_empty())
+            .ok_or(ConfigError::Secret { name: var, detail: "the secret has no string value".into() })
+    }
+}

@@ -1,0 +1,302 @@
+//! `/auth/*`: Google sign-in (redirect flow and ID-token flow), refresh, logout.
+
+use std::sync::Arc;
+
+use ::http::{HeaderValue, StatusCode, header};
+use async_trait::async_trait;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use lambda_http::{Body, Response};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use vivid_config::{Config, ConfigError};
+use vivid_domain::{
+    identity::IdentityProvider,
+    sessions::{self, LOGIN_TTL_SECS, LoginState, SessionStore, Sessions, TokenPair, hash_secret, random_token},
+    types::unix_now,
+    users::User,
+};
+use vivid_edge::{
+    ApiError,
+    http::{self, ApiRequest, Handler, with_cookies},
+};
+use vivid_tokens::TokenVerifier;
+
+use crate::{cookies, users::UserView};
+
+const MAX_TOKEN_BODY: usize = 16 * 1024;
+const CALLBACK_PATH: &str = "/auth/google/callback";
+
+/// Where the web front end is, and which API domains may receive Google's redirect.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// Where a finished Google sign-in lands when no allowed `returnTo` was given.
+    pub frontend_url: String,
+    /// Origins (`https://app.example.com`) a `returnTo` may point at.
+    pub allowed_return_origins: Vec<String>,
+    /// Host names the API is reached at (`api.example.com`; `*.execute-api.eu-central-1.amazonaws.com`
+    /// matches any subdomain). The redirect URI is built from the request's own domain, so the
+    /// template needs no reference to the API's id (which would be a dependency cycle).
+    pub api_domains: Vec<String>,
+}
+
+impl WebSettings {
+    pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
+        Ok(Self {
+            frontend_url: cfg.var("VIVID_FRONTEND_URL")?,
+            allowed_return_origins: cfg.list("VIVID_ALLOWED_RETURN_ORIGINS").into_iter().map(trim_slash).collect(),
+            api_domains: cfg.list("VIVID_API_DOMAINS"),
+        })
+    }
+
+    /// `candidate` when it is an absolute URL on an allowed origin, else `None`.
+    pub fn allowed_return(&self, candidate: &str) -> Option<String> {
+        let ok = self.allowed_return_origins.iter().any(|origin| {
+            candidate
+                .strip_prefix(origin.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?', '#']))
+        });
+        (ok && candidate.len() <= 2048 && !candidate.chars().any(char::is_control)).then(|| candidate.to_owned())
+    }
+
+    /// The callback URI on the domain this request reached, when that domain is allowed.
+    fn redirect_uri(&self, req: &ApiRequest) -> Result<String, ApiError> {
+        let origin = req.origin().ok_or_else(unknown_domain)?;
+        let host = origin.split_once("://").map(|(_, h)| h).unwrap_or_default();
+        let name = host.split(':').next().unwrap_or_default();
+        let allowed = self.api_domains.iter().any(|d| match d.strip_prefix("*.") {
+            Some(suffix) => name.strip_suffix(suffix).is_some_and(|sub| sub.ends_with('.') && sub.len() > 1),
+            None => d.split(':').next() == Some(name),
+        });
+        if allowed { Ok(format!("{origin}{CALLBACK_PATH}")) } else { Err(unknown_domain()) }
+    }
+}
+
+fn trim_slash(s: String) -> String {
+    s.trim_end_matches('/').to_owned()
+}
+
+fn unknown_domain() -> ApiError {
+    tracing::error!("sign-in reached the API on a domain outside VIVID_API_DOMAINS");
+    ApiError::bad_request("unknown_api_domain", "sign-in is not available on this domain")
+}
+
+fn bad_state() -> ApiError {
+    ApiError::bad_request(
+        "invalid_state",
+        "the sign-in state is missing, expired, already used or not from this browser",
+    )
+}
+
+fn fragment_value(v: &str) -> String {
+    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// The token pair as JSON, for the SPA and mobile flows. A refresh answered through the cookie
+/// leaves the refresh token out: page script never sees what the HttpOnly cookie hides.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokensBody {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserView>,
+}
+
+impl TokensBody {
+    fn new(pair: TokenPair, refresh_in_body: bool, user: Option<&User>) -> Self {
+        Self {
+            access_token: pair.access.token,
+            token_type: "Bearer",
+            expires_in: pair.access.expires_in,
+            refresh_token: refresh_in_body.then_some(pair.refresh),
+            user: user.map(|u| UserView::new(u.clone())),
+        }
+    }
+}
+
+/// A token response: JSON that no cache keeps.
+fn tokens_response(body: &TokensBody) -> Result<Response<Body>, ApiError> {
+    let mut resp = http::json(StatusCode::OK, body)?;
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    Ok(resp)
+}
+
+/// `GET /auth/google/login`: 302 to Google with state, PKCE (S256) and nonce; the state is
+/// stored for ten minutes, bound to this browser by a cookie, and good once.
+pub struct GoogleLogin {
+    idp: Arc<dyn IdentityProvider>,
+    store: Arc<dyn SessionStore>,
+    web: WebSettings,
+}
+
+impl GoogleLogin {
+    pub fn new(idp: Arc<dyn IdentityProvider>, store: Arc<dyn SessionStore>, web: WebSettings) -> Self {
+        Self { idp, store, web }
+    }
+}
+
+#[async_trait]
+impl Handler for GoogleLogin {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let redirect_uri = self.web.redirect_uri(req)?;
+        let return_to = req.query("returnTo").and_then(|r| self.web.allowed_return(r));
+        let binding = random_token()?;
+        let login = LoginState {
+            state: random_token()?,
+            binding_hash: hash_secret(&binding),
+            code_verifier: random_token()?,
+            nonce: random_token()?,
+            return_to,
+            expires_at: unix_now() + LOGIN_TTL_SECS,
+        };
+        self.store.put_login_state(&login).await?;
+        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(login.code_verifier.as_bytes()));
+        let location = self.idp.authorize_url(&login.state, &challenge, &login.nonce, &redirect_uri);
+        with_cookies(http::redirect(&location)?, &[cookies::login(&binding)])
+    }
+}
+
+/// `GET /auth/google/callback`: checks the state against this browser, exchanges the code,
+/// verifies the ID token, signs up or in, then 302 to the front end with the access token in the
+/// URL fragment and the refresh token in an HttpOnly cookie.
+pub struct GoogleCallback {
+    idp: Arc<dyn IdentityProvider>,
+    store: Arc<dyn SessionStore>,
+    sessions: Sessions,
+    web: WebSettings,
+}
+
+impl GoogleCallback {
+    pub fn new(
+        idp: Arc<dyn IdentityProvider>,
+        store: Arc<dyn SessionStore>,
+        sessions: Sessions,
+        web: WebSettings,
+    ) -> Self {
+        Self { idp, store, sessions, web }
+    }
+}
+
+#[async_trait]
+impl Handler for GoogleCallback {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let state = req.query("state").filter(|s| s.len() <= 128).ok_or_else(bad_state)?;
+        let binding = req.cookie(cookies::LOGIN).ok_or_else(bad_state)?;
+        let login =
+            self.store.take_login_state(state, &hash_secret(&binding), unix_now()).await?.ok_or_else(bad_state)?;
+        let target = login.return_to.clone().unwrap_or_else(|| self.web.frontend_url.clone());
+        if let Some(error) = req.query("error") {
+            // The person declined at Google: back to the front end, which shows why.
+            let location = format!("{target}#error={}", fragment_value(error));
+            return with_cookies(http::redirect(&location)?, &[cookies::clear_login()]);
+        }
+        let code =
+            req.query("code").ok_or_else(|| ApiError::bad_request("missing_code", "the callback has no code"))?;
+        let redirect_uri = self.web.redirect_uri(req)?;
+        let id_token = self.idp.exchange_code(code, &login.code_verifier, &redirect_uri).await?;
+        let identity = self.idp.verify_id_token(&id_token, Some(&login.nonce)).await?;
+        let user = self.sessions.sign_in(identity).await?;
+        let pair = self.sessions.issue(&user.user_id, &user.email).await?;
+        let location = format!(
+            "{target}#accessToken={}&tokenType=Bearer&expiresIn={}",
+            fragment_value(&pair.access.token),
+            pair.access.expires_in
+        );
+        with_cookies(http::redirect(&location)?, &[cookies::refresh(&pair.refresh), cookies::clear_login()])
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct IdTokenBody {
+    id_token: String,
+}
+
+/// `POST /auth/google`: `{idToken}` from Google Identity Services → tokens as JSON.
+pub struct GoogleToken {
+    idp: Arc<dyn IdentityProvider>,
+    sessions: Sessions,
+}
+
+impl GoogleToken {
+    pub fn new(idp: Arc<dyn IdentityProvider>, sessions: Sessions) -> Self {
+        Self { idp, sessions }
+    }
+}
+
+#[async_trait]
+impl Handler for GoogleToken {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let body: IdTokenBody = req.json(MAX_TOKEN_BODY)?;
+        let identity = self.idp.verify_id_token(&body.id_token, None).await?;
+        let user = self.sessions.sign_in(identity).await?;
+        let pair = self.sessions.issue(&user.user_id, &user.email).await?;
+        tokens_response(&TokensBody::new(pair, true, Some(&user)))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RefreshBody {
+    refresh_token: Option<String>,
+}
+
+/// The refresh token of a request: the JSON body's `refreshToken`, else the cookie; and whether
+/// it came from the cookie.
+fn presented_refresh(req: &ApiRequest) -> Result<(Option<String>, bool), ApiError> {
+    if !req.body_bytes().is_empty() {
+        let body: RefreshBody = req.json(MAX_TOKEN_BODY)?;
+        if let Some(token) = body.refresh_token {
+            return Ok((Some(token), false));
+        }
+    }
+    Ok((req.cookie(cookies::REFRESH), true))
+}
+
+/// `POST /auth/refresh`: rotates the refresh token (cookie or body).
+pub struct RefreshToken {
+    sessions: Sessions,
+}
+
+impl RefreshToken {
+    pub fn new(sessions: Sessions) -> Self {
+        Self { sessions }
+    }
+}
+
+#[async_trait]
+impl Handler for RefreshToken {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let (presented, from_cookie) = presented_refresh(req)?;
+        let presented = presented.ok_or(ApiError::Unauthenticated("a refresh token is required"))?;
+        let pair = self.sessions.refresh(&presented).await?;
+        let cookies = if from_cookie { vec![cookies::refresh(&pair.refresh)] } else { Vec::new() };
+        with_cookies(tokens_response(&TokensBody::new(pair, !from_cookie, None))?, &cookies)
+    }
+}
+
+/// `POST /auth/logout`: revokes the refresh-token family, clears the cookie.
+pub struct Logout {
+    auth: Arc<TokenVerifier>,
+    store: Arc<dyn SessionStore>,
+}
+
+impl Logout {
+    pub fn new(auth: Arc<TokenVerifier>, store: Arc<dyn SessionStore>) -> Self {
+        Self { auth, store }
+    }
+}
+
+#[async_trait]
+impl Handler for Logout {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.auth)?;
+        let (presented, _) = presented_refresh(req)?;
+        sessions::logout(self.store.as_ref(), &caller.user_id, presented.as_deref()).await?;
+        with_cookies(http::no_content()?, &[cookies::clear_refresh()])
+    }
+}

@@ -1,0 +1,15 @@
+//! The HTTP handlers, grouped by area. Each handler is built from exactly the ports it uses
+//! (`new(...)`); `functions/<name>/src/lib.rs` wires the adapters into it, and `main.rs` serves
+//! it. The local stack calls the very same wiring.
+
+pub mod auth;
+pub mod cookies;
+pub mod members;
+pub mod notes;
+pub mod snapshots;
+pub mod spaces;
+pub mod users;
+pub mod videos;
+pub mod webex;
+
+pub use vivid_edge::{ApiError, Handler};

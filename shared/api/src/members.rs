@@ -1,0 +1,172 @@
+//! `/spaces/{spaceId}/members` and `/spaces/{spaceId}/members/{userId}`.
+
+use std::{collections::HashMap, sync::Arc};
+
+use ::http::StatusCode;
+use async_trait::async_trait;
+use lambda_http::{Body, Response};
+use serde::{Deserialize, Serialize};
+
+use vivid_domain::{
+    access::{require_host, require_member},
+    cascade::purge_member,
+    error::{Guard, StoreError},
+    media::MediaStore,
+    spaces::{Membership, Role, SpaceStore},
+    types::{Email, SpaceId, UserId, now_rfc3339},
+    users::{User, UserStore},
+};
+use vivid_edge::{
+    ApiError,
+    cursor::ListBody,
+    http::{self, ApiRequest, DEFAULT_MAX_BODY, Handler},
+};
+use vivid_tokens::TokenVerifier;
+
+/// A member as the space's members see them.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberView {
+    pub user_id: UserId,
+    pub name: String,
+    pub email: Email,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    pub role: Role,
+    pub joined_at: String,
+}
+
+impl MemberView {
+    fn new(m: Membership, user: User) -> Self {
+        Self {
+            user_id: m.user_id,
+            name: user.name,
+            email: user.email,
+            picture: user.picture,
+            role: m.role,
+            joined_at: m.joined_at,
+        }
+    }
+}
+
+struct Ctx {
+    auth: Arc<TokenVerifier>,
+    spaces: Arc<dyn SpaceStore>,
+    users: Arc<dyn UserStore>,
+}
+
+impl Ctx {
+    fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, users: Arc<dyn UserStore>) -> Self {
+        Self { auth, spaces, users }
+    }
+}
+
+/// `GET /spaces/{spaceId}/members` (member), paginated.
+pub struct ListMembers(Ctx);
+
+impl ListMembers {
+    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, users: Arc<dyn UserStore>) -> Self {
+        Self(Ctx::new(auth, spaces, users))
+    }
+}
+
+#[async_trait]
+impl Handler for ListMembers {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let space_id: SpaceId = req.path("spaceId")?;
+        let binding = format!("members|space={space_id}");
+        let (limit, start) = req.page(&binding)?;
+        require_member(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let page = self.0.spaces.members(&space_id, limit, start).await?;
+        let ids: Vec<UserId> = page.items.iter().map(|m| m.user_id.clone()).collect();
+        let mut users: HashMap<UserId, User> =
+            self.0.users.get_users(&ids).await?.into_iter().map(|u| (u.user_id.clone(), u)).collect();
+        // A membership whose user is gone (account deletion under way) is not shown.
+        let items =
+            page.items.into_iter().filter_map(|m| users.remove(&m.user_id).map(|u| MemberView::new(m, u))).collect();
+        http::json(StatusCode::OK, &ListBody::new(items, page.next.as_ref(), &binding))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewMember {
+    email: Email,
+}
+
+/// `POST /spaces/{spaceId}/members` (host): adds a registered user as participant.
+pub struct AddMember(Ctx);
+
+impl AddMember {
+    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, users: Arc<dyn UserStore>) -> Self {
+        Self(Ctx::new(auth, spaces, users))
+    }
+}
+
+#[async_trait]
+impl Handler for AddMember {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let space_id: SpaceId = req.path("spaceId")?;
+        let body: NewMember = req.json(DEFAULT_MAX_BODY)?;
+        require_host(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let user = self.0.users.find_user_by_email(&body.email).await?.ok_or(ApiError::NotFound("user"))?;
+        let membership = Membership {
+            space_id: space_id.clone(),
+            user_id: user.user_id.clone(),
+            role: Role::Participant,
+            personal: false,
+            joined_at: now_rfc3339(),
+        };
+        match self.0.spaces.add_member(&membership).await {
+            Err(StoreError::Condition(Guard::Membership)) => {
+                return Err(ApiError::conflict("already_member", "the user is already a member of this space"));
+            }
+            Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("space")),
+            other => other?,
+        }
+        let location = format!("/spaces/{space_id}/members/{}", user.user_id);
+        http::created(&location, &MemberView::new(membership, user))
+    }
+}
+
+/// `DELETE /spaces/{spaceId}/members/{userId}`: the host removes a participant, or a
+/// participant leaves. The host is never removed; the member's per-video data goes with them.
+pub struct RemoveMember(Ctx, Arc<dyn MediaStore>);
+
+impl RemoveMember {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        users: Arc<dyn UserStore>,
+        media: Arc<dyn MediaStore>,
+    ) -> Self {
+        Self(Ctx::new(auth, spaces, users), media)
+    }
+}
+
+#[async_trait]
+impl Handler for RemoveMember {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let space_id: SpaceId = req.path("spaceId")?;
+        let target: UserId = req.path("userId")?;
+        let member = require_member(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let leaving = target == caller.user_id;
+        if !leaving && !member.is_host() {
+            return Err(ApiError::forbidden("host_only", "only the space's host may remove other members"));
+        }
+        if target == member.space.host_id {
+            return Err(ApiError::conflict("host_cannot_leave", "the host cannot be removed from their space"));
+        }
+        match self.0.spaces.remove_member(&space_id, &target).await {
+            Err(StoreError::Condition(_)) => Err(ApiError::NotFound("member")),
+            other => {
+                other?;
+                purge_member(self.0.spaces.as_ref(), self.1.as_ref(), &space_id, &target).await?;
+                http::no_content()
+            }
+        }
+    }
+}

@@ -1,0 +1,494 @@
+//! Notes, private to their author (SPEC §5): `/videos/{videoId}/text-memo` (latest state with
+//! optimistic versions, and its checkpoint history) and `/videos/{videoId}/drawings`.
+
+use std::sync::Arc;
+
+use ::http::{HeaderValue, StatusCode, header};
+use async_trait::async_trait;
+use lambda_http::{Body, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use vivid_domain::{
+    error::StoreError,
+    media::{Bucket, MediaStore},
+    notes::{
+        Checkpoint, Drawing, DrawingId, DrawingKind, INLINE_DRAWING_BYTES, MAX_DRAWING_BYTES, MAX_MEMO_STATE_BYTES,
+        Memo, NoteStore, Placement, SaveOutcome, drawing_object,
+    },
+    types::{VideoId, now_rfc3339},
+    video::VideoStore,
+};
+use vivid_edge::{
+    ApiError,
+    cursor::ListBody,
+    http::{self, ApiRequest, Handler},
+};
+use vivid_tokens::TokenVerifier;
+
+use crate::videos::video_member;
+
+struct Ctx {
+    auth: Arc<TokenVerifier>,
+    videos: Arc<dyn VideoStore>,
+    notes: Arc<dyn NoteStore>,
+}
+
+impl Ctx {
+    fn new(auth: Arc<TokenVerifier>, videos: Arc<dyn VideoStore>, notes: Arc<dyn NoteStore>) -> Self {
+        Self { auth, videos, notes }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MemoView {
+    video_id: VideoId,
+    state_json: Option<String>,
+    video_time: Option<f64>,
+    version: u64,
+    updated_at: Option<String>,
+}
+
+impl From<Memo> for MemoView {
+    fn from(m: Memo) -> Self {
+        Self {
+            video_id: m.video_id,
+            state_json: Some(m.state_json),
+            video_time: m.video_time,
+            version: m.version,
+            updated_at: Some(m.updated_at),
+        }
+    }
+}
+
+fn with_etag(mut resp: Response<Body>, version: u64) -> Result<Response<Body>, ApiError> {
+    let etag = HeaderValue::from_str(&format!("\"{version}\"")).map_err(ApiError::internal)?;
+    resp.headers_mut().insert(header::ETAG, etag);
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok(resp)
+}
+
+/// The version an `If-Match` names: `"3"`, `W/"3"` or `3`.
+fn if_match(req: &ApiRequest) -> Result<Option<u64>, ApiError> {
+    let Some(raw) = req.header(header::IF_MATCH) else { return Ok(None) };
+    let v = raw.trim().trim_start_matches("W/").trim_matches('"');
+    v.parse::<u64>().map(Some).map_err(|_| {
+        ApiError::bad_request("invalid_if_match", "If-Match must be the memo's version, as its ETag gave it")
+    })
+}
+
+/// `GET /videos/{videoId}/text-memo` (member, own): one read when the memo exists.
+pub struct GetTextMemo(Ctx);
+
+impl GetTextMemo {
+    pub fn new(auth: Arc<TokenVerifier>, videos: Arc<dyn VideoStore>, notes: Arc<dyn NoteStore>) -> Self {
+        Self(Ctx::new(auth, videos, notes))
+    }
+}
+
+#[async_trait]
+impl Handler for GetTextMemo {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let video_id: VideoId = req.path("videoId")?;
+        match self.0.notes.memo(&video_id, &caller.user_id).await? {
+            Some(memo) => {
+                let version = memo.version;
+                with_etag(http::json(StatusCode::OK, &MemoView::from(memo))?, version)
+            }
+            None => {
+                video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
+                let empty = MemoView { video_id, state_json: None, video_time: None, version: 0, updated_at: None };
+                with_etag(http::json(StatusCode::OK, &empty)?, 0)
+            }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MemoBody {
+    state_json: String,
+    video_time: Option<f64>,
+}
+
+/// `PUT /videos/{videoId}/text-memo` (member, own): one conditional write; `If-Match` makes it
+/// optimistic (412 on a stale version); the new version comes back in `ETag`.
+pub struct PutTextMemo(Ctx);
+
+impl PutTextMemo {
+    pub fn new(auth: Arc<TokenVerifier>, videos: Arc<dyn VideoStore>, notes: Arc<dyn NoteStore>) -> Self {
+        Self(Ctx::new(auth, videos, notes))
+    }
+}
+
+#[async_trait]
+impl Handler for PutTextMemo {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let video_id: VideoId = req.path("videoId")?;
+        let expected = if_match(req)?;
+        let body: MemoBody = req.json(MAX_MEMO_STATE_BYTES * 2 + 4096)?;
+        if body.state_json.len() > MAX_MEMO_STATE_BYTES {
+            return Err(ApiError::PayloadTooLarge { limit: MAX_MEMO_STATE_BYTES });
+        }
+        if let Some(t) = body.video_time
+            && !(t.is_finite() && (0.0..=86_400.0).contains(&t))
+        {
+            return Err(ApiError::unprocessable("invalid_position", "videoTime must be from 0 to 86400"));
+        }
+        let now = now_rfc3339();
+        let save =
+            || self.0.notes.save_memo(&video_id, &caller.user_id, &body.state_json, body.video_time, expected, &now);
+        let memo = match save().await? {
+            SaveOutcome::Saved(memo) => memo,
+            SaveOutcome::Stale => {
+                return Err(ApiError::PreconditionFailed("the memo has another version now; reload it"));
+            }
+            SaveOutcome::NoMemo if expected.is_some() => {
+                return Err(ApiError::PreconditionFailed("there is no memo at that version"));
+            }
+            SaveOutcome::NoMemo => {
+                let m = video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
+                let memo = Memo {
+                    video_id: video_id.clone(),
+                    user_id: caller.user_id.clone(),
+                    space_id: m.video.space_id,
+                    state_json: body.state_json.clone(),
+                    video_time: body.video_time,
+                    version: 1,
+                    updated_at: now.clone(),
+                    checkpointed_version: None,
+                };
+                match self.0.notes.create_memo(&memo).await {
+                    Ok(()) => memo,
+                    // A first save of another tab won: save on top of it.
+                    Err(StoreError::Condition(_)) => match save().await? {
+                        SaveOutcome::Saved(memo) => memo,
+                        _ => return Err(ApiError::conflict("conflict", "the memo changed concurrently; retry")),
+                    },
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        let version = memo.version;
+        with_etag(http::json(StatusCode::OK, &MemoView::from(memo))?, version)
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CheckpointView {
+    checkpoint_id: String,
+    state_json: String,
+    video_time: Option<f64>,
+    version: u64,
+    created_at: String,
+}
+
+impl From<Checkpoint> for CheckpointView {
+    fn from(c: Checkpoint) -> Self {
+        Self {
+            checkpoint_id: c.checkpoint_id,
+            state_json: c.state_json,
+            video_time: c.video_time,
+            version: c.version,
+            created_at: c.created_at,
+        }
+    }
+}
+
+/// `POST /videos/{videoId}/text-memo/history` (member, own): copies the latest state into the
+/// history; an unchanged state is not copied twice (200 with the existing checkpoint).
+pub struct CreateCheckpoint(Ctx);
+
+impl CreateCheckpoint {
+    pub fn new(auth: Arc<TokenVerifier>, videos: Arc<dyn VideoStore>, notes: Arc<dyn NoteStore>) -> Self {
+        Self(Ctx::new(auth, videos, notes))
+    }
+}
+
+#[async_trait]
+impl Handler for CreateCheckpoint {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let video_id: VideoId = req.path("videoId")?;
+        let Some(memo) = self.0.notes.memo(&video_id, &caller.user_id).await? else {
+            video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
+            return Err(ApiError::conflict("no_memo", "there is no memo to checkpoint yet"));
+        };
+        let latest = |notes: Arc<dyn NoteStore>, video: VideoId, user| async move {
+            let page = notes.history(&video, &user, vivid_domain::types::Limit::clamped(1), None).await?;
+            page.items.into_iter().next().ok_or(ApiError::internal("a checkpointed memo has no history"))
+        };
+        if memo.checkpointed_version == Some(memo.version) {
+            let existing = latest(Arc::clone(&self.0.notes), video_id, caller.user_id).await?;
+            return http::json(StatusCode::OK, &CheckpointView::from(existing));
+        }
+        let checkpoint = Checkpoint {
+            checkpoint_id: ulid::Ulid::new().to_string(),
+            video_id: video_id.clone(),
+            user_id: caller.user_id.clone(),
+            space_id: memo.space_id,
+            state_json: memo.state_json,
+            video_time: memo.video_time,
+            version: memo.version,
+            created_at: now_rfc3339(),
+        };
+        match self.0.notes.checkpoint(&checkpoint).await {
+            Ok(()) => {
+                http::created(&format!("/videos/{video_id}/text-memo/history"), &CheckpointView::from(checkpoint))
+            }
+            // A concurrent checkpoint of the same version won.
+            Err(StoreError::Condition(_)) => {
+                let existing = latest(Arc::clone(&self.0.notes), video_id, caller.user_id).await?;
+                http::json(StatusCode::OK, &CheckpointView::from(existing))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// `GET /videos/{videoId}/text-memo/history` (member, own): newest first, paginated.
+pub struct ListMemoHistory(Ctx);
+
+impl ListMemoHistory {
+    pub fn new(auth: Arc<TokenVerifier>, videos: Arc<dyn VideoStore>, notes: Arc<dyn NoteStore>) -> Self {
+        Self(Ctx::new(auth, videos, notes))
+    }
+}
+
+#[async_trait]
+impl Handler for ListMemoHistory {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let video_id: VideoId = req.path("videoId")?;
+        let binding = format!("memo-history|video={video_id}|user={}", caller.user_id);
+        let (limit, start) = req.page(&binding)?;
+        video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
+        let page = self.0.notes.history(&video_id, &caller.user_id, limit, start).await?;
+        let items: Vec<CheckpointView> = page.items.into_iter().map(CheckpointView::from).collect();
+        http::json(StatusCode::OK, &ListBody::new(items, page.next.as_ref(), &binding))
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DrawingView<'a> {
+    drawing_id: DrawingId,
+    kind: DrawingKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_seconds: Option<f64>,
+    size_bytes: u64,
+    updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    document: Option<&'a RawValue>,
+}
+
+impl<'a> DrawingView<'a> {
+    fn new(d: Drawing, document: Option<&'a RawValue>) -> Self {
+        Self {
+            drawing_id: d.drawing_id,
+            kind: d.kind,
+            start_seconds: d.start_seconds,
+            end_seconds: d.end_seconds,
+            size_bytes: d.size_bytes,
+            updated_at: d.updated_at,
+            document,
+        }
+    }
+}
+
+struct DrawCtx {
+    ctx: Ctx,
+    media: Arc<dyn MediaStore>,
+}
+
+impl DrawCtx {
+    fn new(
+        auth: Arc<TokenVerifier>,
+        videos: Arc<dyn VideoStore>,
+        notes: Arc<dyn NoteStore>,
+        media: Arc<dyn MediaStore>,
+    ) -> Self {
+        Self { ctx: Ctx::new(auth, videos, notes), media }
+    }
+}
+
+/// `GET /videos/{videoId}/drawings` (member, own): the caller's drawings, without documents.
+pub struct ListDrawings(Ctx);
+
+impl ListDrawings {
+    pub fn new(auth: Arc<TokenVerifier>, videos: Arc<dyn VideoStore>, notes: Arc<dyn NoteStore>) -> Self {
+        Self(Ctx::new(auth, videos, notes))
+    }
+}
+
+#[async_trait]
+impl Handler for ListDrawings {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let video_id: VideoId = req.path("videoId")?;
+        let binding = format!("drawings|video={video_id}|user={}", caller.user_id);
+        let (limit, start) = req.page(&binding)?;
+        video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
+        let page = self.0.notes.drawings(&video_id, &caller.user_id, limit, start).await?;
+        let items: Vec<DrawingView> = page.items.into_iter().map(|d| DrawingView::new(d, None)).collect();
+        http::json(StatusCode::OK, &ListBody::new(items, page.next.as_ref(), &binding))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DrawingBody {
+    kind: DrawingKind,
+    start_seconds: Option<f64>,
+    end_seconds: Option<f64>,
+    document: Box<RawValue>,
+}
+
+/// `PUT /videos/{videoId}/drawings/{drawingId}` (member, own): creates or replaces a drawing;
+/// documents above the table's budget are kept in the user-content bucket.
+pub struct PutDrawing(DrawCtx);
+
+impl PutDrawing {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        videos: Arc<dyn VideoStore>,
+        notes: Arc<dyn NoteStore>,
+        media: Arc<dyn MediaStore>,
+    ) -> Self {
+        Self(DrawCtx::new(auth, videos, notes, media))
+    }
+}
+
+#[async_trait]
+impl Handler for PutDrawing {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.ctx.auth)?;
+        let video_id: VideoId = req.path("videoId")?;
+        let drawing_id: DrawingId = req.path("drawingId")?;
+        let body: DrawingBody = req.json(MAX_DRAWING_BYTES + 4096)?;
+        let document = body.document.get();
+        if document.len() > MAX_DRAWING_BYTES {
+            return Err(ApiError::PayloadTooLarge { limit: MAX_DRAWING_BYTES });
+        }
+        let m = video_member(self.0.ctx.videos.as_ref(), &video_id, &caller.user_id).await?;
+        let placement = Placement::new(body.kind, body.start_seconds, body.end_seconds, m.video.duration_seconds)
+            .map_err(|e| ApiError::unprocessable("invalid_placement", e.0))?;
+        let (start_seconds, end_seconds) = match placement {
+            Placement::Page => (None, None),
+            Placement::Overlay { start, end } => (Some(start), Some(end)),
+        };
+        let large = document.len() > INLINE_DRAWING_BYTES;
+        let object_key = large.then(|| drawing_object(&video_id, &caller.user_id, &drawing_id));
+        if let Some(key) = &object_key {
+            self.0.media.put(Bucket::User, key, "application/json", document.as_bytes().to_vec()).await?;
+        }
+        let drawing = Drawing {
+            drawing_id,
+            video_id,
+            user_id: caller.user_id,
+            space_id: m.video.space_id,
+            kind: body.kind,
+            start_seconds,
+            end_seconds,
+            size_bytes: document.len() as u64,
+            updated_at: now_rfc3339(),
+            document: (!large).then(|| document.to_owned()),
+            object_key,
+        };
+        let previous = self.0.ctx.notes.put_drawing(&drawing).await?;
+        if let Some(old) = previous.as_ref().and_then(|p| p.object_key.as_ref())
+            && drawing.object_key.as_ref() != Some(old)
+        {
+            self.0.media.delete(Bucket::User, old).await?;
+        }
+        let status = if previous.is_some() { StatusCode::OK } else { StatusCode::CREATED };
+        http::json(status, &DrawingView::new(drawing, None))
+    }
+}
+
+/// `GET /videos/{videoId}/drawings/{drawingId}` (member, own): one drawing with its document.
+pub struct GetDrawing(DrawCtx);
+
+impl GetDrawing {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        videos: Arc<dyn VideoStore>,
+        notes: Arc<dyn NoteStore>,
+        media: Arc<dyn MediaStore>,
+    ) -> Self {
+        Self(DrawCtx::new(auth, videos, notes, media))
+    }
+}
+
+#[async_trait]
+impl Handler for GetDrawing {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.ctx.auth)?;
+        let video_id: VideoId = req.path("videoId")?;
+        let drawing_id: DrawingId = req.path("drawingId")?;
+        let mut drawing = self
+            .0
+            .ctx
+            .notes
+            .drawing(&video_id, &caller.user_id, &drawing_id)
+            .await?
+            .ok_or(ApiError::NotFound("drawing"))?;
+        let text = match (drawing.document.take(), &drawing.object_key) {
+            (Some(inline), _) => inline,
+            (None, Some(key)) => {
+                let bytes = self
+                    .0
+                    .media
+                    .get(Bucket::User, key)
+                    .await?
+                    .ok_or(ApiError::internal("a drawing's document is missing"))?;
+                String::from_utf8(bytes).map_err(ApiError::internal)?
+            }
+            (None, None) => return Err(ApiError::internal("a drawing without a document")),
+        };
+        let raw = RawValue::from_string(text).map_err(ApiError::internal)?;
+        let mut resp = http::json(StatusCode::OK, &DrawingView::new(drawing, Some(&raw)))?;
+        resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+        Ok(resp)
+    }
+}
+
+/// `DELETE /videos/{videoId}/drawings/{drawingId}` (member, own).
+pub struct DeleteDrawing(DrawCtx);
+
+impl DeleteDrawing {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        videos: Arc<dyn VideoStore>,
+        notes: Arc<dyn NoteStore>,
+        media: Arc<dyn MediaStore>,
+    ) -> Self {
+        Self(DrawCtx::new(auth, videos, notes, media))
+    }
+}
+
+#[async_trait]
+impl Handler for DeleteDrawing {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.ctx.auth)?;
+        let video_id: VideoId = req.path("videoId")?;
+        let drawing_id: DrawingId = req.path("drawingId")?;
+        let deleted = self
+            .0
+            .ctx
+            .notes
+            .delete_drawing(&video_id, &caller.user_id, &drawing_id)
+            .await?
+            .ok_or(ApiError::NotFound("drawing"))?;
+        if let Some(key) = &deleted.object_key {
+            self.0.media.delete(Bucket::User, key).await?;
+        }
+        http::no_content()
+    }
+}

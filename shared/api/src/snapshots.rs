@@ -1,0 +1,177 @@
+//! `/videos/{videoId}/snapshots`: captured frames, private to their author.
+
+use std::{sync::Arc, time::Duration};
+
+use ::http::StatusCode;
+use async_trait::async_trait;
+use lambda_http::{Body, Response};
+use serde::{Deserialize, Serialize};
+
+use vivid_domain::{
+    error::StoreError,
+    media::{Bucket, MediaStore},
+    types::{SnapshotId, VideoId, now_rfc3339, unix_now},
+    video::{ImageContentType, Snapshot, VideoStore, layout},
+};
+use vivid_edge::{
+    ApiError,
+    cursor::ListBody,
+    http::{self, ApiRequest, Handler},
+};
+use vivid_tokens::TokenVerifier;
+
+use crate::videos::video_member;
+
+const UPLOAD_TTL: Duration = Duration::from_secs(900);
+const DOWNLOAD_TTL: Duration = Duration::from_secs(600);
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SnapshotView {
+    snapshot_id: SnapshotId,
+    video_id: VideoId,
+    video_seconds: f64,
+    content_type: ImageContentType,
+    created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upload: Option<serde_json::Value>,
+}
+
+impl SnapshotView {
+    fn new(s: Snapshot) -> Self {
+        Self {
+            snapshot_id: s.snapshot_id,
+            video_id: s.video_id,
+            video_seconds: s.video_seconds,
+            content_type: s.content_type,
+            created_at: s.created_at,
+            url: None,
+            upload: None,
+        }
+    }
+}
+
+struct Ctx {
+    auth: Arc<TokenVerifier>,
+    videos: Arc<dyn VideoStore>,
+    media: Arc<dyn MediaStore>,
+}
+
+impl Ctx {
+    fn new(auth: Arc<TokenVerifier>, videos: Arc<dyn VideoStore>, media: Arc<dyn MediaStore>) -> Self {
+        Self { auth, videos, media }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewSnapshot {
+    video_seconds: f64,
+    content_type: ImageContentType,
+}
+
+/// `POST /videos/{videoId}/snapshots` (member): a snapshot and a presigned PUT for its image.
+pub struct CreateSnapshot(Ctx);
+
+impl CreateSnapshot {
+    pub fn new(auth: Arc<TokenVerifier>, videos: Arc<dyn VideoStore>, media: Arc<dyn MediaStore>) -> Self {
+        Self(Ctx::new(auth, videos, media))
+    }
+}
+
+#[async_trait]
+impl Handler for CreateSnapshot {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let video_id: VideoId = req.path("videoId")?;
+        let body: NewSnapshot = req.json(4096)?;
+        if !body.video_seconds.is_finite() || !(0.0..=86_400.0).contains(&body.video_seconds) {
+            return Err(ApiError::unprocessable("invalid_position", "videoSeconds must be from 0 to 86400"));
+        }
+        let m = video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
+        let snapshot_id = SnapshotId::generate();
+        let snapshot = Snapshot {
+            object_key: layout::snapshot(&video_id, &caller.user_id, &snapshot_id),
+            snapshot_id,
+            video_id,
+            user_id: caller.user_id,
+            space_id: m.video.space_id,
+            video_seconds: body.video_seconds,
+            content_type: body.content_type,
+            created_at: now_rfc3339(),
+        };
+        self.0.videos.put_snapshot(&snapshot).await?;
+        let url = self
+            .0
+            .media
+            .presign_put(Bucket::User, &snapshot.object_key, snapshot.content_type.as_str(), UPLOAD_TTL)
+            .await?;
+        let mut view = SnapshotView::new(snapshot.clone());
+        view.upload = Some(serde_json::json!({
+            "method": "PUT",
+            "url": url,
+            "headers": { "content-type": snapshot.content_type.as_str() },
+            "expiresAt": unix_now() + UPLOAD_TTL.as_secs(),
+        }));
+        http::created(&format!("/videos/{}/snapshots/{}", snapshot.video_id, snapshot.snapshot_id), &view)
+    }
+}
+
+/// `GET /videos/{videoId}/snapshots` (member, own): with short-lived download URLs.
+pub struct ListSnapshots(Ctx);
+
+impl ListSnapshots {
+    pub fn new(auth: Arc<TokenVerifier>, videos: Arc<dyn VideoStore>, media: Arc<dyn MediaStore>) -> Self {
+        Self(Ctx::new(auth, videos, media))
+    }
+}
+
+#[async_trait]
+impl Handler for ListSnapshots {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let video_id: VideoId = req.path("videoId")?;
+        let binding = format!("snapshots|video={video_id}|user={}", caller.user_id);
+        let (limit, start) = req.page(&binding)?;
+        video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
+        let page = self.0.videos.snapshots(&video_id, &caller.user_id, limit, start).await?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for s in page.items {
+            let url = self.0.media.presign_get(Bucket::User, &s.object_key, DOWNLOAD_TTL).await?;
+            let mut view = SnapshotView::new(s);
+            view.url = Some(url);
+            items.push(view);
+        }
+        let mut resp = http::json(StatusCode::OK, &ListBody::new(items, page.next.as_ref(), &binding))?;
+        resp.headers_mut().insert(::http::header::CACHE_CONTROL, ::http::HeaderValue::from_static("private, no-store"));
+        Ok(resp)
+    }
+}
+
+/// `DELETE /videos/{videoId}/snapshots/{snapshotId}` (member, own).
+pub struct DeleteSnapshot(Ctx);
+
+impl DeleteSnapshot {
+    pub fn new(auth: Arc<TokenVerifier>, videos: Arc<dyn VideoStore>, media: Arc<dyn MediaStore>) -> Self {
+        Self(Ctx::new(auth, videos, media))
+    }
+}
+
+#[async_trait]
+impl Handler for DeleteSnapshot {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let video_id: VideoId = req.path("videoId")?;
+        let snapshot_id: SnapshotId = req.path("snapshotId")?;
+        video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
+        let deleted = match self.0.videos.delete_snapshot(&video_id, &caller.user_id, &snapshot_id).await {
+            Err(StoreError::Condition(_)) => None,
+            other => other?,
+        };
+        let snapshot = deleted.ok_or(ApiError::NotFound("snapshot"))?;
+        self.0.media.delete(Bucket::User, &snapshot.object_key).await?;
+        http::no_content()
+    }
+}

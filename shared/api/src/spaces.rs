@@ -1,0 +1,222 @@
+//! `/spaces` and `/spaces/{spaceId}`.
+
+use std::sync::Arc;
+
+use ::http::StatusCode;
+use async_trait::async_trait;
+use lambda_http::{Body, Response};
+use serde::{Deserialize, Serialize};
+
+use vivid_domain::{
+    access::{Member, require_host, require_member},
+    cascade::purge_space,
+    error::StoreError,
+    media::MediaStore,
+    spaces::{Membership, Role, Space, SpacePatch, SpaceStore},
+    types::{Description, SpaceId, SpaceName, UserId, now_rfc3339},
+    video::VideoStore,
+};
+use vivid_edge::{
+    ApiError,
+    cursor::ListBody,
+    http::{self, ApiRequest, DEFAULT_MAX_BODY, Handler},
+};
+use vivid_tokens::TokenVerifier;
+
+/// A space as its members see it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpaceView {
+    pub space_id: SpaceId,
+    pub name: SpaceName,
+    pub description: Description,
+    pub personal: bool,
+    pub host_id: UserId,
+    pub role: Role,
+    pub member_count: u32,
+    pub video_count: u32,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl SpaceView {
+    pub fn new(space: Space, role: Role) -> Self {
+        Self {
+            space_id: space.space_id,
+            name: space.name,
+            description: space.description,
+            personal: space.personal,
+            host_id: space.host_id,
+            role,
+            member_count: space.member_count,
+            video_count: space.video_count,
+            created_at: space.created_at,
+            updated_at: space.updated_at,
+        }
+    }
+}
+
+impl From<Member> for SpaceView {
+    fn from(m: Member) -> Self {
+        Self::new(m.space, m.membership.role)
+    }
+}
+
+/// The dependencies of every space route.
+struct Ctx {
+    auth: Arc<TokenVerifier>,
+    spaces: Arc<dyn SpaceStore>,
+}
+
+impl Ctx {
+    fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>) -> Self {
+        Self { auth, spaces }
+    }
+}
+
+/// `GET /spaces`: the caller's spaces, personal space first.
+pub struct ListSpaces(Ctx);
+
+impl ListSpaces {
+    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>) -> Self {
+        Self(Ctx::new(auth, spaces))
+    }
+}
+
+#[async_trait]
+impl Handler for ListSpaces {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let binding = format!("spaces|user={}", caller.user_id);
+        let (limit, start) = req.page(&binding)?;
+        let page = self.0.spaces.spaces_of(&caller.user_id, limit, start).await?;
+        let items = page.items.into_iter().map(|(m, s)| SpaceView::new(s, m.role)).collect();
+        http::json(StatusCode::OK, &ListBody::new(items, page.next.as_ref(), &binding))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewSpace {
+    name: SpaceName,
+    #[serde(default)]
+    description: Description,
+}
+
+/// `POST /spaces`: the caller becomes host and first member.
+pub struct CreateSpace(Ctx);
+
+impl CreateSpace {
+    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>) -> Self {
+        Self(Ctx::new(auth, spaces))
+    }
+}
+
+#[async_trait]
+impl Handler for CreateSpace {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let body: NewSpace = req.json(DEFAULT_MAX_BODY)?;
+        let now = now_rfc3339();
+        let space = Space::new(body.name, body.description, caller.user_id.clone(), false, &now);
+        let host = Membership {
+            space_id: space.space_id.clone(),
+            user_id: caller.user_id,
+            role: Role::Host,
+            personal: false,
+            joined_at: now,
+        };
+        self.0.spaces.create_space(&space, &host).await?;
+        let location = format!("/spaces/{}", space.space_id);
+        http::created(&location, &SpaceView::new(space, Role::Host))
+    }
+}
+
+/// `GET /spaces/{spaceId}`: one round trip for the space and the caller's role.
+pub struct GetSpace(Ctx);
+
+impl GetSpace {
+    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>) -> Self {
+        Self(Ctx::new(auth, spaces))
+    }
+}
+
+#[async_trait]
+impl Handler for GetSpace {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let space_id: SpaceId = req.path("spaceId")?;
+        let member = require_member(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        http::json(StatusCode::OK, &SpaceView::from(member))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SpaceChanges {
+    name: Option<SpaceName>,
+    description: Option<Description>,
+}
+
+/// `PATCH /spaces/{spaceId}`: rename or describe (host).
+pub struct UpdateSpace(Ctx);
+
+impl UpdateSpace {
+    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>) -> Self {
+        Self(Ctx::new(auth, spaces))
+    }
+}
+
+#[async_trait]
+impl Handler for UpdateSpace {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let space_id: SpaceId = req.path("spaceId")?;
+        let changes: SpaceChanges = req.json(DEFAULT_MAX_BODY)?;
+        if changes.name.is_none() && changes.description.is_none() {
+            return Err(ApiError::unprocessable("empty_patch", "give a name, a description or both"));
+        }
+        let member = require_host(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let patch = SpacePatch { name: changes.name, description: changes.description };
+        let space = match self.0.spaces.update_space(&space_id, &patch, &now_rfc3339()).await {
+            Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("space")),
+            other => other?,
+        };
+        http::json(StatusCode::OK, &SpaceView::new(space, member.membership.role))
+    }
+}
+
+/// `DELETE /spaces/{spaceId}`: the space and everything in it (host; never the personal space).
+pub struct DeleteSpace(Ctx, Arc<dyn VideoStore>, Arc<dyn MediaStore>);
+
+impl DeleteSpace {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        videos: Arc<dyn VideoStore>,
+        media: Arc<dyn MediaStore>,
+    ) -> Self {
+        Self(Ctx::new(auth, spaces), videos, media)
+    }
+}
+
+#[async_trait]
+impl Handler for DeleteSpace {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let space_id: SpaceId = req.path("spaceId")?;
+        let mut access = self.0.spaces.space_access(&space_id, &caller.user_id).await?;
+        // A delete that failed half-way leaves a tombstone; its host may finish it.
+        if let Some(a) = access.as_mut() {
+            a.space.deleting = false;
+        }
+        let member = require_host(access)?;
+        if member.space.personal {
+            return Err(ApiError::conflict("personal_space", "the personal space cannot be deleted"));
+        }
+        match purge_space(self.0.spaces.as_ref(), self.1.as_ref(), self.2.as_ref(), &space_id).await {
+            Ok(()) | Err(StoreError::Condition(_)) => http::no_content(),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

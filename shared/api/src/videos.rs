@@ -1,0 +1,592 @@
+//! Videos: upload (presigned PUT or multipart), list, details with signed playback, edit,
+//! delete, progress.
+
+use std::{sync::Arc, time::Duration};
+
+use ::http::StatusCode;
+use async_trait::async_trait;
+use lambda_http::{Body, Response};
+use serde::{Deserialize, Serialize};
+
+use vivid_config::{Config, ConfigError};
+use vivid_domain::{
+    access::{Member, require_host, require_member},
+    cascade::purge_video,
+    error::StoreError,
+    media::{Bucket, MediaStore},
+    playback::{Playback, PlaybackSigner},
+    spaces::{SpaceAccess, SpaceStore},
+    types::{Description, SpaceId, VideoId, now_rfc3339, unix_now},
+    video::{
+        FileName, MAX_PARTS, Progress, StatusChange, Title, UploadPlan, Video, VideoAccess, VideoContentType,
+        VideoPatch, VideoStatus, VideoStore, layout, upload_plan,
+    },
+};
+use vivid_edge::{
+    ApiError,
+    cursor::ListBody,
+    http::{self, ApiRequest, DEFAULT_MAX_BODY, Handler},
+};
+use vivid_tokens::{Caller, TokenVerifier};
+
+/// Presigned upload URLs live this long.
+const UPLOAD_URL_TTL: Duration = Duration::from_secs(3600);
+/// Positions are seconds into a video; nothing we host is longer than a day.
+const MAX_POSITION_SECONDS: f64 = 86_400.0;
+
+/// A member's progress, as clients see it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProgressView {
+    pub progress_rate: u8,
+    pub position_seconds: f64,
+    pub last_access_at: String,
+}
+
+impl From<Progress> for ProgressView {
+    fn from(p: Progress) -> Self {
+        Self { progress_rate: p.progress_rate, position_seconds: p.position_seconds, last_access_at: p.last_access_at }
+    }
+}
+
+/// A video as members see it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoView {
+    pub video_id: VideoId,
+    pub space_id: SpaceId,
+    pub title: Title,
+    pub description: Description,
+    pub status: VideoStatus,
+    pub file_name: FileName,
+    pub content_type: VideoContentType,
+    pub size_bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub percent_complete: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The caller's own progress; `null` before they start.
+    pub progress: Option<ProgressView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub playback: Option<Playback>,
+}
+
+impl VideoView {
+    pub fn new(v: Video, progress: Option<Progress>, playback: Option<Playback>) -> Self {
+        let percent_complete = match v.status {
+            VideoStatus::Ready => Some(100),
+            _ => v.percent_complete,
+        };
+        Self {
+            video_id: v.video_id,
+            space_id: v.space_id,
+            title: v.title,
+            description: v.description,
+            status: v.status,
+            file_name: v.file_name,
+            content_type: v.content_type,
+            size_bytes: v.size_bytes,
+            percent_complete,
+            duration_seconds: v.duration_seconds,
+            failure_reason: v.failure_reason,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+            progress: progress.map(ProgressView::from),
+            playback,
+        }
+    }
+}
+
+/// The caller's access to a video: the video and their membership of its space.
+pub struct VideoMember {
+    pub video: Video,
+    pub member: Member,
+    pub progress: Option<Progress>,
+}
+
+/// A video the caller may see: 404 unless they are a member of its space.
+pub async fn video_member(
+    videos: &dyn VideoStore,
+    id: &VideoId,
+    user: &vivid_domain::types::UserId,
+) -> Result<VideoMember, ApiError> {
+    let VideoAccess { video, space, membership, progress } =
+        videos.video_access(id, user).await?.ok_or(ApiError::NotFound("video"))?;
+    let member = require_member(space.map(|space| SpaceAccess { space, membership }))
+        .map_err(|_| ApiError::NotFound("video"))?;
+    Ok(VideoMember { video, member, progress })
+}
+
+fn host_of(m: &VideoMember) -> Result<(), ApiError> {
+    if m.member.is_host() { Ok(()) } else { Err(ApiError::forbidden("host_only", "only the space's host may do this")) }
+}
+
+struct Ctx {
+    auth: Arc<TokenVerifier>,
+    spaces: Arc<dyn SpaceStore>,
+    videos: Arc<dyn VideoStore>,
+}
+
+impl Ctx {
+    fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, videos: Arc<dyn VideoStore>) -> Self {
+        Self { auth, spaces, videos }
+    }
+
+    async fn member(&self, req: &ApiRequest) -> Result<(Caller, VideoMember), ApiError> {
+        let caller = req.caller(&self.auth)?;
+        let id: VideoId = req.path("videoId")?;
+        let m = video_member(self.videos.as_ref(), &id, &caller.user_id).await?;
+        Ok((caller, m))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewVideo {
+    title: Title,
+    #[serde(default)]
+    description: Description,
+    file_name: FileName,
+    content_type: VideoContentType,
+    size_bytes: u64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PartUrl {
+    part_number: u32,
+    url: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+enum UploadInstructions {
+    /// One `PUT` of the whole file to `url`, with these headers.
+    #[serde(rename = "single", rename_all = "camelCase")]
+    Single { method: &'static str, url: String, headers: serde_json::Value, expires_at: u64 },
+    /// `PUT` each part to its URL, keep each response's `ETag`, then `POST completeUrl`.
+    #[serde(rename = "multipart", rename_all = "camelCase")]
+    Multipart { upload_id: String, part_size: u64, parts: Vec<PartUrl>, complete_url: String, expires_at: u64 },
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreatedVideo {
+    #[serde(flatten)]
+    video: VideoView,
+    upload: UploadInstructions,
+}
+
+/// How large uploads may be, and from which size they are multipart.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadLimits {
+    pub max_upload_bytes: u64,
+    pub multipart_threshold: u64,
+}
+
+impl UploadLimits {
+    pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
+        Ok(Self {
+            max_upload_bytes: cfg.number("VIVID_MAX_UPLOAD_BYTES", 10 * 1024 * 1024 * 1024)?,
+            multipart_threshold: cfg.number("VIVID_MULTIPART_THRESHOLD_BYTES", 100 * 1024 * 1024)?,
+        })
+    }
+}
+
+/// `POST /spaces/{spaceId}/videos` (host): the video in `UPLOADING` and how to upload it.
+pub struct CreateVideo {
+    ctx: Ctx,
+    media: Arc<dyn MediaStore>,
+    limits: UploadLimits,
+}
+
+impl CreateVideo {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        videos: Arc<dyn VideoStore>,
+        media: Arc<dyn MediaStore>,
+        limits: UploadLimits,
+    ) -> Self {
+        Self { ctx: Ctx::new(auth, spaces, videos), media, limits }
+    }
+}
+
+#[async_trait]
+impl Handler for CreateVideo {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.ctx.auth)?;
+        let space_id: SpaceId = req.path("spaceId")?;
+        let body: NewVideo = req.json(DEFAULT_MAX_BODY)?;
+        if body.size_bytes == 0 || body.size_bytes > self.limits.max_upload_bytes {
+            return Err(ApiError::unprocessable(
+                "invalid_size",
+                format!("sizeBytes must be from 1 to {}", self.limits.max_upload_bytes),
+            ));
+        }
+        require_host(self.ctx.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let now = now_rfc3339();
+        let video_id = VideoId::generate();
+        let key = layout::raw(&video_id);
+        let plan = upload_plan(body.size_bytes, self.limits.multipart_threshold);
+        let upload_id = match plan {
+            UploadPlan::Single => None,
+            UploadPlan::Multipart { .. } => Some(self.media.create_multipart(&key, body.content_type.as_str()).await?),
+        };
+        let video = Video {
+            video_id: video_id.clone(),
+            space_id: space_id.clone(),
+            title: body.title,
+            description: body.description,
+            status: VideoStatus::Uploading,
+            file_name: body.file_name,
+            content_type: body.content_type,
+            size_bytes: body.size_bytes,
+            created_by: caller.user_id,
+            created_at: now.clone(),
+            updated_at: now,
+            upload_id: upload_id.clone(),
+            job_id: None,
+            percent_complete: None,
+            duration_seconds: None,
+            failure_reason: None,
+            recording_id: None,
+            outputs: Default::default(),
+        };
+        if let Err(e) = self.ctx.videos.create_video(&video).await {
+            if let Some(id) = &upload_id {
+                self.media.abort_multipart(&key, id).await?;
+            }
+            return Err(match e {
+                StoreError::Condition(_) => ApiError::NotFound("space"),
+                other => other.into(),
+            });
+        }
+        let expires_at = unix_now() + UPLOAD_URL_TTL.as_secs();
+        let upload = match (plan, upload_id) {
+            (UploadPlan::Multipart { part_size, parts }, Some(upload_id)) => {
+                let mut urls = Vec::with_capacity(parts as usize);
+                for part in 1..=parts {
+                    urls.push(PartUrl {
+                        part_number: part,
+                        url: self.media.presign_part(&key, &upload_id, part, UPLOAD_URL_TTL).await?,
+                    });
+                }
+                UploadInstructions::Multipart {
+                    upload_id,
+                    part_size,
+                    parts: urls,
+                    complete_url: format!("/videos/{video_id}/upload/complete"),
+                    expires_at,
+                }
+            }
+            _ => UploadInstructions::Single {
+                method: "PUT",
+                url: self.media.presign_put(Bucket::Raw, &key, video.content_type.as_str(), UPLOAD_URL_TTL).await?,
+                headers: serde_json::json!({ "content-type": video.content_type.as_str() }),
+                expires_at,
+            },
+        };
+        http::created(
+            &format!("/videos/{video_id}"),
+            &CreatedVideo { video: VideoView::new(video, None, None), upload },
+        )
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CompletedPartBody {
+    part_number: u32,
+    etag: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CompleteBody {
+    parts: Vec<CompletedPartBody>,
+}
+
+/// The video of an upload route, for its host, while it is still uploading.
+async fn uploading(ctx: &Ctx, req: &ApiRequest) -> Result<Video, ApiError> {
+    let (_, m) = ctx.member(req).await?;
+    host_of(&m)?;
+    if m.video.status != VideoStatus::Uploading {
+        return Err(ApiError::conflict("not_uploading", "the video's upload is over"));
+    }
+    Ok(m.video)
+}
+
+/// `POST /videos/{videoId}/upload/complete` (host): completes the multipart upload.
+pub struct CompleteUpload {
+    ctx: Ctx,
+    media: Arc<dyn MediaStore>,
+}
+
+impl CompleteUpload {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        videos: Arc<dyn VideoStore>,
+        media: Arc<dyn MediaStore>,
+    ) -> Self {
+        Self { ctx: Ctx::new(auth, spaces, videos), media }
+    }
+}
+
+#[async_trait]
+impl Handler for CompleteUpload {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let body: CompleteBody = req.json(2 * 1024 * 1024)?;
+        let video = uploading(&self.ctx, req).await?;
+        let upload_id = video
+            .upload_id
+            .clone()
+            .ok_or_else(|| ApiError::conflict("not_multipart", "this upload is a single PUT"))?;
+        let parts: Vec<(u32, String)> = body.parts.into_iter().map(|p| (p.part_number, p.etag)).collect();
+        let ordered = parts.windows(2).all(|w| w[0].0 < w[1].0);
+        if parts.is_empty()
+            || !ordered
+            || parts.iter().any(|(n, e)| *n == 0 || u64::from(*n) > MAX_PARTS || e.is_empty() || e.len() > 128)
+        {
+            return Err(ApiError::unprocessable(
+                "invalid_parts",
+                "parts must be 1..=10000 ascending part numbers with their ETags",
+            ));
+        }
+        match self.media.complete_multipart(&layout::raw(&video.video_id), &upload_id, &parts).await {
+            Err(StoreError::Condition(_)) => Err(ApiError::unprocessable(
+                "upload_rejected",
+                "S3 refused the parts: check part numbers, ETags and sizes",
+            )),
+            other => {
+                other?;
+                http::json(StatusCode::OK, &VideoView::new(video, None, None))
+            }
+        }
+    }
+}
+
+/// `DELETE /videos/{videoId}/upload` (host): aborts an unfinished upload; the video is `FAILED`.
+pub struct AbortUpload {
+    ctx: Ctx,
+    media: Arc<dyn MediaStore>,
+}
+
+impl AbortUpload {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        videos: Arc<dyn VideoStore>,
+        media: Arc<dyn MediaStore>,
+    ) -> Self {
+        Self { ctx: Ctx::new(auth, spaces, videos), media }
+    }
+}
+
+#[async_trait]
+impl Handler for AbortUpload {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let video = uploading(&self.ctx, req).await?;
+        let change = StatusChange { failure_reason: Some("the upload was aborted".into()), ..Default::default() };
+        if !self.ctx.videos.transition(&video.video_id, VideoStatus::Failed, &change, &now_rfc3339()).await? {
+            return Err(ApiError::conflict("not_uploading", "the video's upload is over"));
+        }
+        if let Some(upload_id) = &video.upload_id {
+            self.media.abort_multipart(&layout::raw(&video.video_id), upload_id).await?;
+        }
+        self.media.delete(Bucket::Raw, &layout::raw(&video.video_id)).await?;
+        http::no_content()
+    }
+}
+
+/// `GET /spaces/{spaceId}/videos` (member): newest first, with the caller's progress.
+pub struct ListVideos(Ctx);
+
+impl ListVideos {
+    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, videos: Arc<dyn VideoStore>) -> Self {
+        Self(Ctx::new(auth, spaces, videos))
+    }
+}
+
+#[async_trait]
+impl Handler for ListVideos {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let space_id: SpaceId = req.path("spaceId")?;
+        let binding = format!("videos|space={space_id}");
+        let (limit, start) = req.page(&binding)?;
+        require_member(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let page = self.0.videos.list_videos(&space_id, limit, start).await?;
+        let ids: Vec<VideoId> = page.items.iter().map(|v| v.video_id.clone()).collect();
+        let mut progress: std::collections::HashMap<VideoId, Progress> = self
+            .0
+            .videos
+            .progress_on(&caller.user_id, &ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.video_id.clone(), p))
+            .collect();
+        let items = page
+            .items
+            .into_iter()
+            .map(|v| {
+                let p = progress.remove(&v.video_id);
+                VideoView::new(v, p, None)
+            })
+            .collect();
+        http::json(StatusCode::OK, &ListBody::new(items, page.next.as_ref(), &binding))
+    }
+}
+
+/// `GET /videos/{videoId}` (member): details, status, the caller's progress and, once ready,
+/// playback URLs signed for this video only.
+pub struct GetVideo {
+    ctx: Ctx,
+    signer: Arc<dyn PlaybackSigner>,
+}
+
+impl GetVideo {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        videos: Arc<dyn VideoStore>,
+        signer: Arc<dyn PlaybackSigner>,
+    ) -> Self {
+        Self { ctx: Ctx::new(auth, spaces, videos), signer }
+    }
+}
+
+#[async_trait]
+impl Handler for GetVideo {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let (_, m) = self.ctx.member(req).await?;
+        let playback = if m.video.status == VideoStatus::Ready {
+            Some(self.signer.sign(&m.video.video_id, &m.video.outputs, unix_now()).map_err(ApiError::internal)?)
+        } else {
+            None
+        };
+        let mut resp = http::json(StatusCode::OK, &VideoView::new(m.video, m.progress, playback))?;
+        // Signed URLs are personal and short-lived.
+        resp.headers_mut().insert(::http::header::CACHE_CONTROL, ::http::HeaderValue::from_static("private, no-store"));
+        Ok(resp)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct VideoChanges {
+    title: Option<Title>,
+    description: Option<Description>,
+}
+
+/// `PATCH /videos/{videoId}` (host): title and description.
+pub struct UpdateVideo(Ctx);
+
+impl UpdateVideo {
+    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, videos: Arc<dyn VideoStore>) -> Self {
+        Self(Ctx::new(auth, spaces, videos))
+    }
+}
+
+#[async_trait]
+impl Handler for UpdateVideo {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let changes: VideoChanges = req.json(DEFAULT_MAX_BODY)?;
+        if changes.title.is_none() && changes.description.is_none() {
+            return Err(ApiError::unprocessable("empty_patch", "give a title, a description or both"));
+        }
+        let (_, m) = self.0.member(req).await?;
+        host_of(&m)?;
+        let patch = VideoPatch { title: changes.title, description: changes.description };
+        let video = match self.0.videos.update_video(&m.video.video_id, &patch, &now_rfc3339()).await {
+            Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("video")),
+            other => other?,
+        };
+        http::json(StatusCode::OK, &VideoView::new(video, m.progress, None))
+    }
+}
+
+/// `DELETE /videos/{videoId}` (host): the video, its objects and everyone's per-video data.
+pub struct DeleteVideo {
+    ctx: Ctx,
+    media: Arc<dyn MediaStore>,
+}
+
+impl DeleteVideo {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        videos: Arc<dyn VideoStore>,
+        media: Arc<dyn MediaStore>,
+    ) -> Self {
+        Self { ctx: Ctx::new(auth, spaces, videos), media }
+    }
+}
+
+#[async_trait]
+impl Handler for DeleteVideo {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let (_, m) = self.ctx.member(req).await?;
+        host_of(&m)?;
+        match purge_video(self.ctx.videos.as_ref(), self.media.as_ref(), &m.video).await {
+            Ok(()) | Err(StoreError::Condition(_)) => http::no_content(),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ProgressBody {
+    progress_rate: u8,
+    position_seconds: f64,
+}
+
+/// `PUT /videos/{videoId}/progress` (member): one conditional write once the member's progress
+/// item exists; the first write checks membership and creates it.
+pub struct PutProgress(Ctx);
+
+impl PutProgress {
+    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, videos: Arc<dyn VideoStore>) -> Self {
+        Self(Ctx::new(auth, spaces, videos))
+    }
+}
+
+#[async_trait]
+impl Handler for PutProgress {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let video_id: VideoId = req.path("videoId")?;
+        let body: ProgressBody = req.json(4096)?;
+        if body.progress_rate > 100 {
+            return Err(ApiError::unprocessable("invalid_progress", "progressRate must be from 0 to 100"));
+        }
+        if !body.position_seconds.is_finite() || !(0.0..=MAX_POSITION_SECONDS).contains(&body.position_seconds) {
+            return Err(ApiError::unprocessable("invalid_position", "positionSeconds must be from 0 to 86400"));
+        }
+        let now = now_rfc3339();
+        let fast = self
+            .0
+            .videos
+            .touch_progress(&video_id, &caller.user_id, body.progress_rate, body.position_seconds, &now)
+            .await?;
+        if !fast {
+            let m = video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
+            let progress = Progress {
+                video_id,
+                user_id: caller.user_id,
+                space_id: m.video.space_id,
+                progress_rate: body.progress_rate,
+                position_seconds: body.position_seconds,
+                last_access_at: now,
+            };
+            self.0.videos.put_progress(&progress).await?;
+        }
+        http::no_content()
+    }
+}

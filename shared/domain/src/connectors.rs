@@ -1,0 +1,292 @@
+//! Video-platform connectors (Webex today, Zoom next): the OAuth connection of a user, kept
+//! sealed at rest, and the one path that hands out a fresh access token — refreshed when it has
+//! expired or the platform refuses it, with a refresh race between two requests settled by the
+//! stored version instead of losing the connection.
+
+use std::{fmt, pin::Pin, time::Duration};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_core::Stream;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    error::{Guard, StoreError},
+    types::{UserId, unix_now},
+};
+
+/// The platforms a user can connect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Webex,
+    Zoom,
+}
+
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Webex => "webex",
+            Self::Zoom => "zoom",
+        }
+    }
+
+    /// The platform's name for people.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Webex => "Webex",
+            Self::Zoom => "Zoom",
+        }
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A user's OAuth tokens with a platform. Never returned by the API, never logged.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuthTokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub access_expires_at: u64,
+    pub refresh_expires_at: u64,
+}
+
+impl fmt::Debug for OAuthTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthTokens")
+            .field("access_expires_at", &self.access_expires_at)
+            .field("refresh_expires_at", &self.refresh_expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OAuthTokens {
+    /// Whether the access token is (about to be) expired.
+    pub fn access_expired(&self, now: u64) -> bool {
+        self.access_expires_at <= now + 30
+    }
+}
+
+/// How a platform call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectorError {
+    /// The user has not connected the platform.
+    #[error("the {0} account is not connected")]
+    NotConnected(Provider),
+    /// 401: the access token is expired or revoked.
+    #[error("the access token was refused")]
+    Unauthorized,
+    /// The refresh token was refused: the user must connect again.
+    #[error("the connection must be renewed")]
+    ReconnectRequired,
+    /// 429 with the server's `Retry-After`.
+    #[error("the platform is rate limiting (retry after {0:?})")]
+    RateLimited(Option<Duration>),
+    /// 404 of a recording.
+    #[error("no such recording")]
+    NotFound,
+    /// 4xx of the authorization code.
+    #[error("the authorization code was refused")]
+    BadCode,
+    /// The connect state is missing, expired, used, or another user's.
+    #[error("the connect state is invalid")]
+    BadState,
+    /// 5xx, transport failures, unreadable answers, links outside the platform.
+    #[error("the platform failed: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Cipher(#[from] CipherError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Sealing tokens before they reach the table failed.
+#[derive(Debug, thiserror::Error)]
+#[error("token sealing failed: {0}")]
+pub struct CipherError(pub String);
+
+/// Encrypts connection tokens bound to their user (KMS with an encryption context in AWS).
+#[async_trait]
+pub trait TokenCipher: Send + Sync {
+    async fn seal(&self, user: &UserId, plaintext: &[u8]) -> Result<Vec<u8>, CipherError>;
+    async fn open(&self, user: &UserId, sealed: &[u8]) -> Result<Vec<u8>, CipherError>;
+}
+
+/// A connection as the table holds it: the tokens sealed, the expiries in clear, and a version
+/// that every refresh raises.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedConnection {
+    pub sealed: Vec<u8>,
+    pub access_expires_at: u64,
+    pub refresh_expires_at: u64,
+    pub version: u64,
+}
+
+/// The connections and connect states in the store.
+#[async_trait]
+pub trait ConnectionStore: Send + Sync {
+    async fn connection(&self, user: &UserId, provider: Provider) -> Result<Option<SealedConnection>, StoreError>;
+    /// Stores a connection. With `replacing: Some(v)` only while the stored version is still `v`
+    /// (`Condition(Connection)` otherwise); with `None` unconditionally (a new connect).
+    async fn put_connection(
+        &self,
+        user: &UserId,
+        provider: Provider,
+        connection: &SealedConnection,
+        replacing: Option<u64>,
+    ) -> Result<(), StoreError>;
+    async fn delete_connection(&self, user: &UserId, provider: Provider) -> Result<(), StoreError>;
+    /// A short-lived connect state bound to the user; taken once.
+    async fn put_connect_state(
+        &self,
+        provider: Provider,
+        state: &str,
+        user: &UserId,
+        expires_at: u64,
+    ) -> Result<(), StoreError>;
+    async fn take_connect_state(
+        &self,
+        provider: Provider,
+        state: &str,
+        user: &UserId,
+        now: u64,
+    ) -> Result<bool, StoreError>;
+}
+
+/// The OAuth side every platform shares.
+#[async_trait]
+pub trait OAuthClient: Send + Sync {
+    fn provider(&self) -> Provider;
+    fn authorize_url(&self, state: &str) -> String;
+    async fn exchange_code(&self, code: &str) -> Result<OAuthTokens, ConnectorError>;
+    /// Trades a refresh token for a new pair (platforms that rotate refresh tokens return a new
+    /// one; the old one stops working).
+    async fn refresh(&self, refresh_token: &str) -> Result<OAuthTokens, ConnectorError>;
+    /// Revokes the tokens at the platform, where it offers that.
+    async fn revoke(&self, tokens: &OAuthTokens) -> Result<(), ConnectorError>;
+}
+
+/// A download: a stream of chunks.
+pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, ConnectorError>> + Send>>;
+
+/// Where an import fetches a recording's bytes.
+#[async_trait]
+pub trait RecordingSource: OAuthClient {
+    /// Opens the recording's video file for download with the user's access token.
+    async fn open(&self, access_token: &str, recording: &str) -> Result<ByteStream, ConnectorError>;
+}
+
+/// A user's connection with one platform: the store, the cipher and the platform's OAuth client
+/// together. The only place tokens are unsealed, refreshed and sealed again.
+pub struct Connection<'a> {
+    pub store: &'a dyn ConnectionStore,
+    pub cipher: &'a dyn TokenCipher,
+    pub oauth: &'a dyn OAuthClient,
+    pub user: &'a UserId,
+}
+
+impl Connection<'_> {
+    fn provider(&self) -> Provider {
+        self.oauth.provider()
+    }
+
+    async fn load(&self) -> Result<Option<(OAuthTokens, u64)>, ConnectorError> {
+        let Some(stored) = self.store.connection(self.user, self.provider()).await? else { return Ok(None) };
+        let plain = self.cipher.open(self.user, &stored.sealed).await?;
+        let tokens: OAuthTokens =
+            serde_json::from_slice(&plain).map_err(|e| CipherError(format!("unreadable tokens: {e}")))?;
+        Ok(Some((tokens, stored.version)))
+    }
+
+    async fn store(&self, tokens: &OAuthTokens, replacing: Option<u64>) -> Result<(), ConnectorError> {
+        let plain = serde_json::to_vec(tokens).map_err(|e| CipherError(e.to_string()))?;
+        let sealed = self.cipher.seal(self.user, &plain).await?;
+        let connection = SealedConnection {
+            sealed,
+            access_expires_at: tokens.access_expires_at,
+            refresh_expires_at: tokens.refresh_expires_at,
+            version: replacing.map_or(1, |v| v + 1),
+        };
+        self.store.put_connection(self.user, self.provider(), &connection, replacing).await?;
+        Ok(())
+    }
+
+    /// Exchanges an authorization code of the user's own connect and stores the tokens.
+    pub async fn connect(&self, state: &str, code: &str) -> Result<(), ConnectorError> {
+        if state.len() > 128 || !self.store.take_connect_state(self.provider(), state, self.user, unix_now()).await? {
+            return Err(ConnectorError::BadState);
+        }
+        let tokens = self.oauth.exchange_code(code).await?;
+        self.store(&tokens, None).await?;
+        tracing::info!(user_id = %self.user, provider = %self.provider(), "connected");
+        Ok(())
+    }
+
+    /// Revokes (best effort) and forgets the connection.
+    pub async fn disconnect(&self) -> Result<(), ConnectorError> {
+        if let Some((tokens, _)) = self.load().await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read the connection to revoke it");
+            None
+        }) && let Err(e) = self.oauth.revoke(&tokens).await
+        {
+            tracing::warn!(error = %e, provider = %self.provider(), "revocation failed; forgetting the tokens anyway");
+        }
+        self.store.delete_connection(self.user, self.provider()).await?;
+        Ok(())
+    }
+
+    /// Refreshes the tokens read at `version`. When another request refreshed first (the stored
+    /// version moved on, or the platform refused our now-rotated refresh token while a newer pair
+    /// is stored), its tokens are used instead: concurrent refreshes never lose the connection.
+    async fn refresh(&self, tokens: &OAuthTokens, version: u64) -> Result<OAuthTokens, ConnectorError> {
+        match self.oauth.refresh(&tokens.refresh_token).await {
+            Ok(fresh) => match self.store(&fresh, Some(version)).await {
+                Ok(()) => {
+                    tracing::info!(user_id = %self.user, provider = %self.provider(), "access token refreshed");
+                    Ok(fresh)
+                }
+                // A concurrent refresh stored first; ours is just as fresh, but theirs is kept.
+                Err(ConnectorError::Store(e)) if e.is(Guard::Connection) => Ok(fresh),
+                Err(e) => Err(e),
+            },
+            Err(ConnectorError::ReconnectRequired) => match self.load().await? {
+                Some((newer, v)) if v > version => Ok(newer),
+                _ => Err(ConnectorError::ReconnectRequired),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Runs `call` with a fresh access token; when the platform refuses the token, refreshes
+    /// once and calls again. The one "refresh and retry" path of every connector route.
+    pub async fn with_access<T, F, Fut>(&self, call: F) -> Result<T, ConnectorError>
+    where
+        F: Fn(String) -> Fut + Send + Sync,
+        Fut: std::future::Future<Output = Result<T, ConnectorError>> + Send,
+        T: Send,
+    {
+        let (mut tokens, version) = self.load().await?.ok_or(ConnectorError::NotConnected(self.provider()))?;
+        let mut refreshed = false;
+        if tokens.access_expired(unix_now()) {
+            tokens = self.refresh(&tokens, version).await?;
+            refreshed = true;
+        }
+        match call(tokens.access_token.clone()).await {
+            Err(ConnectorError::Unauthorized) if !refreshed => {
+                let fresh = self.refresh(&tokens, version).await?;
+                call(fresh.access_token).await
+            }
+            other => other,
+        }
+    }
+
+    /// Whether the user has this platform connected.
+    pub async fn exists(&self) -> Result<bool, StoreError> {
+        Ok(self.store.connection(self.user, self.provider()).await?.is_some())
+    }
+}

@@ -1,0 +1,58 @@
+//! Failures of the storage ports, independent of the backend.
+
+/// The guard of a conditional write that did not hold: which item existed, was missing or had
+/// changed. Callers match on it; nothing is matched by string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Guard {
+    #[error("user")]
+    User,
+    #[error("e-mail address")]
+    Email,
+    #[error("Google account link")]
+    Google,
+    #[error("space")]
+    Space,
+    #[error("membership")]
+    Membership,
+    #[error("video")]
+    Video,
+    #[error("memo")]
+    Memo,
+    #[error("checkpoint")]
+    Checkpoint,
+    #[error("refresh token")]
+    Refresh,
+    #[error("refresh-token family")]
+    Family,
+    #[error("multipart upload")]
+    Upload,
+    #[error("connection")]
+    Connection,
+    #[error("item")]
+    Item,
+}
+
+/// Failures of a storage adapter (table or object store).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A condition on the write did not hold.
+    #[error("condition failed: the {0} changed, exists or is gone")]
+    Condition(Guard),
+    /// A page start key that does not belong to the queried partition (an edited cursor).
+    #[error("the page start is outside the query")]
+    ForeignStart,
+    /// The backend failed or answered something we cannot read.
+    #[error("storage backend failure")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    pub fn backend(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Backend(cause.into())
+    }
+
+    /// Whether this is the failed guard `guard`.
+    pub fn is(&self, guard: Guard) -> bool {
+        matches!(self, Self::Condition(g) if *g == guard)
+    }
+}

@@ -1,0 +1,22 @@
+//! VIVID's domain: entities, validated types, the rules, the ports (traits) that the rules
+//! depend on, and the domain's errors. It names no AWS SDK type, no HTTP type and no HTTP
+//! client: adapters (`shared/adapters/*`) implement the ports, the edge (`vivid-edge`) maps the
+//! errors to HTTP once, and handlers (`vivid-api`, `vivid-events`) put the two together.
+
+pub mod access;
+pub mod cascade;
+pub mod connectors;
+pub mod error;
+pub mod identity;
+pub mod imports;
+pub mod media;
+pub mod notes;
+pub mod page;
+pub mod playback;
+pub mod sessions;
+pub mod spaces;
+pub mod transcode;
+pub mod types;
+pub mod users;
+pub mod video;
+pub mod webex;

@@ -1,0 +1,241 @@
+//! Study notes, private to their author: the text memo (latest state, optimistic versions, a
+//! checkpoint history) and drawings (canvas pages, and overlays between two video times).
+
+use std::{fmt, str::FromStr};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    page::{Page, PageKey},
+    error::StoreError,
+    types::{Invalid, Limit, SpaceId, UserId, VideoId},
+};
+
+/// The largest editor state a memo keeps (an item holds at most 400 KB).
+pub const MAX_MEMO_STATE_BYTES: usize = 256 * 1024;
+/// Drawings up to this size live in the table; larger ones in the user-content bucket.
+pub const INLINE_DRAWING_BYTES: usize = 64 * 1024;
+/// The largest drawing document (Lambda's request payload is 6 MB).
+pub const MAX_DRAWING_BYTES: usize = 5 * 1024 * 1024;
+
+/// A memo's latest state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Memo {
+    pub video_id: VideoId,
+    pub user_id: UserId,
+    pub space_id: SpaceId,
+    pub state_json: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_time: Option<f64>,
+    pub version: u64,
+    pub updated_at: String,
+    /// The version last copied into the history (an unchanged state is not checkpointed twice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpointed_version: Option<u64>,
+}
+
+/// An immutable checkpoint of a memo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Checkpoint {
+    pub checkpoint_id: String,
+    pub video_id: VideoId,
+    pub user_id: UserId,
+    pub space_id: SpaceId,
+    pub state_json: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_time: Option<f64>,
+    pub version: u64,
+    pub created_at: String,
+}
+
+/// A client-chosen drawing id: 1 to 64 of `A-Z a-z 0-9 _ -` (ULIDs and UUIDs both fit).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DrawingId(String);
+
+impl DrawingId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for DrawingId {
+    type Err = Invalid;
+    fn from_str(s: &str) -> Result<Self, Invalid> {
+        let ok = !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if ok { Ok(Self(s.to_owned())) } else { Err(Invalid("malformed drawing id".to_owned())) }
+    }
+}
+
+impl TryFrom<String> for DrawingId {
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        s.parse()
+    }
+}
+
+impl From<DrawingId> for String {
+    fn from(v: DrawingId) -> String {
+        v.0
+    }
+}
+
+impl fmt::Display for DrawingId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DrawingKind {
+    Page,
+    Overlay,
+}
+
+/// Where a drawing lies: a page, or an overlay shown between two video times.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Placement {
+    Page,
+    Overlay { start: f64, end: f64 },
+}
+
+impl Placement {
+    /// Checks `0 <= start < end` for overlays (and `end <= duration` once the duration is known);
+    /// pages carry no times.
+    pub fn new(
+        kind: DrawingKind,
+        start: Option<f64>,
+        end: Option<f64>,
+        duration: Option<f64>,
+    ) -> Result<Self, Invalid> {
+        match (kind, start, end) {
+            (DrawingKind::Page, None, None) => Ok(Self::Page),
+            (DrawingKind::Page, _, _) => Err(Invalid("a page has no startSeconds or endSeconds".into())),
+            (DrawingKind::Overlay, Some(s), Some(e)) => {
+                if !(s.is_finite() && e.is_finite() && 0.0 <= s && s < e) {
+                    return Err(Invalid("an overlay needs 0 <= startSeconds < endSeconds".into()));
+                }
+                if let Some(d) = duration
+                    && e > d + 0.001
+                {
+                    return Err(Invalid(format!("endSeconds must not pass the video's end ({d} s)")));
+                }
+                Ok(Self::Overlay { start: s, end: e })
+            }
+            (DrawingKind::Overlay, _, _) => Err(Invalid("an overlay needs startSeconds and endSeconds".into())),
+        }
+    }
+}
+
+/// A drawing's record; its document is inline or behind `object_key`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Drawing {
+    pub drawing_id: DrawingId,
+    pub video_id: VideoId,
+    pub user_id: UserId,
+    pub space_id: SpaceId,
+    pub kind: DrawingKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_seconds: Option<f64>,
+    pub size_bytes: u64,
+    pub updated_at: String,
+    /// The document, when small enough for the table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+    /// The document's key in the user-content bucket, when large.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_key: Option<String>,
+}
+
+/// The outcome of a conditional memo save.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SaveOutcome {
+    Saved(Memo),
+    /// The caller has no memo item (no grant yet): check membership and create it.
+    NoMemo,
+    /// `If-Match` named another version.
+    Stale,
+}
+
+#[async_trait]
+pub trait NoteStore: Send + Sync {
+    async fn memo(&self, video: &VideoId, user: &UserId) -> Result<Option<Memo>, StoreError>;
+    /// One conditional write on the existing memo: the new state, version + 1; with `expected`,
+    /// only when the stored version is that one.
+    async fn save_memo(
+        &self,
+        video: &VideoId,
+        user: &UserId,
+        state: &str,
+        video_time: Option<f64>,
+        expected: Option<u64>,
+        now: &str,
+    ) -> Result<SaveOutcome, StoreError>;
+    /// Creates the first memo (version 1); `Condition(Memo)` when one appeared meanwhile.
+    async fn create_memo(&self, memo: &Memo) -> Result<(), StoreError>;
+    /// Stores a checkpoint and marks the memo's version as checkpointed, atomically.
+    async fn checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError>;
+    /// Checkpoints, newest first.
+    async fn history(
+        &self,
+        video: &VideoId,
+        user: &UserId,
+        limit: Limit,
+        start: Option<PageKey>,
+    ) -> Result<Page<Checkpoint>, StoreError>;
+    async fn put_drawing(&self, drawing: &Drawing) -> Result<Option<Drawing>, StoreError>;
+    async fn drawing(&self, video: &VideoId, user: &UserId, id: &DrawingId) -> Result<Option<Drawing>, StoreError>;
+    async fn drawings(
+        &self,
+        video: &VideoId,
+        user: &UserId,
+        limit: Limit,
+        start: Option<PageKey>,
+    ) -> Result<Page<Drawing>, StoreError>;
+    async fn delete_drawing(
+        &self,
+        video: &VideoId,
+        user: &UserId,
+        id: &DrawingId,
+    ) -> Result<Option<Drawing>, StoreError>;
+}
+
+/// Object keys of large drawings in the user-content bucket.
+pub fn drawing_object(video: &VideoId, user: &UserId, id: &DrawingId) -> String {
+    format!("drawings/{video}/{user}/{id}.json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlays_need_an_ordered_window_inside_the_video() {
+        let o = |s, e, d| Placement::new(DrawingKind::Overlay, s, e, d);
+        assert!(o(Some(0.0), Some(1.0), None).is_ok());
+        assert!(o(Some(1.0), Some(1.0), None).is_err());
+        assert!(o(Some(-1.0), Some(1.0), None).is_err());
+        assert!(o(Some(2.0), Some(1.0), None).is_err());
+        assert!(o(Some(1.0), None, None).is_err());
+        assert!(o(Some(1.0), Some(20.0), Some(10.0)).is_err());
+        assert!(o(Some(1.0), Some(10.0), Some(10.0)).is_ok());
+        assert!(Placement::new(DrawingKind::Page, None, None, None).is_ok());
+        assert!(Placement::new(DrawingKind::Page, Some(1.0), None, None).is_err());
+    }
+
+    #[test]
+    fn drawing_ids_are_short_and_plain() {
+        assert!("01JD6Q5C7B8D9E0F1G2H3J4K5M".parse::<DrawingId>().is_ok());
+        assert!("3f2b8c1e-1d2a-4c3b-9e8f-0a1b2c3d4e5f".parse::<DrawingId>().is_ok());
+        assert!("a/b".parse::<DrawingId>().is_err());
+        assert!("".parse::<DrawingId>().is_err());
+        assert!("x".repeat(65).parse::<DrawingId>().is_err());
+    }
+}

@@ -1,0 +1,300 @@
+//! Validated newtypes: parse at the edge, trust past it.
+
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+
+/// Why a value was refused; becomes a 400 (path, query) or 422 (body) at the edge.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+macro_rules! ulid_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// A fresh, time-ordered id.
+            pub fn generate() -> Self {
+                Self(ulid::Ulid::new().to_string())
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Invalid;
+            fn from_str(s: &str) -> Result<Self, Invalid> {
+                // Canonical form only: 26 Crockford base-32 characters, upper case.
+                match ulid::Ulid::from_string(s) {
+                    Ok(u) if u.to_string() == s => Ok(Self(s.to_owned())),
+                    _ => Err(Invalid(format!(concat!("malformed ", $what, " id"))))
+                }
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = Invalid;
+            fn try_from(s: String) -> Result<Self, Invalid> {
+                s.parse()
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+ulid_id!(
+    /// A user's id (also the access token's `sub`).
+    UserId,
+    "user"
+);
+ulid_id!(
+    /// A space's id.
+    SpaceId,
+    "space"
+);
+ulid_id!(
+    /// A video's id.
+    VideoId,
+    "video"
+);
+ulid_id!(
+    /// A snapshot's id.
+    SnapshotId,
+    "snapshot"
+);
+
+macro_rules! bounded_text {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $min:expr, $max:expr, multiline = $multiline:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub const MIN_CHARS: usize = $min;
+            pub const MAX_CHARS: usize = $max;
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = Invalid;
+            fn try_from(s: String) -> Result<Self, Invalid> {
+                let trimmed = s.trim();
+                let chars = trimmed.chars().count();
+                if chars < Self::MIN_CHARS {
+                    return Err(Invalid(format!(concat!($what, " must have at least {} character(s)"), $min)));
+                }
+                if chars > Self::MAX_CHARS {
+                    return Err(Invalid(format!(concat!($what, " must have at most {} characters"), $max)));
+                }
+                let allowed = |c: char| !c.is_control() || ($multiline && (c == '\n' || c == '\t'));
+                if !trimmed.chars().all(allowed) {
+                    return Err(Invalid(concat!($what, " must not contain control characters").to_owned()));
+                }
+                Ok(Self(trimmed.to_owned()))
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+bounded_text!(
+    /// A space's name: 1 to 100 characters, trimmed, one line.
+    SpaceName,
+    "name",
+    1,
+    100,
+    multiline = false
+);
+bounded_text!(
+    /// A free description: up to 2000 characters, line breaks allowed; empty by default.
+    #[derive(Default)]
+    Description,
+    "description",
+    0,
+    2000,
+    multiline = true
+);
+bounded_text!(
+    /// A person's display name.
+    PersonName,
+    "name",
+    1,
+    200,
+    multiline = false
+);
+
+impl SpaceName {
+    /// The name of every user's personal space.
+    pub fn personal() -> Self {
+        Self("Personal".to_owned())
+    }
+}
+
+/// An e-mail address, normalised to lower case. Deliberately simple: one `@`, a dotted domain,
+/// no spaces, at most 254 characters. Identity providers verify the real thing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+impl Email {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Email {
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        let s = s.trim().to_lowercase();
+        let bad = || Invalid("email must be a valid e-mail address".to_owned());
+        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad());
+        }
+        let (local, domain) = s.split_once('@').ok_or_else(bad)?;
+        let domain_ok = domain.contains('.')
+            && !domain.contains('@')
+            && domain.split('.').all(|label| !label.is_empty() && label.len() <= 63);
+        if local.is_empty() || local.len() > 64 || !domain_ok {
+            return Err(bad());
+        }
+        Ok(Self(s))
+    }
+}
+
+impl FromStr for Email {
+    type Err = Invalid;
+    fn from_str(s: &str) -> Result<Self, Invalid> {
+        Self::try_from(s.to_owned())
+    }
+}
+
+impl From<Email> for String {
+    fn from(e: Email) -> String {
+        e.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A page size: 1..=100, 25 when absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit(u16);
+
+impl Limit {
+    pub const DEFAULT: Limit = Limit(25);
+    pub const MAX: u16 = 100;
+    pub fn get(self) -> u16 {
+        self.0
+    }
+    /// A limit from a trusted number, brought into 1..=100.
+    pub fn clamped(n: u16) -> Self {
+        Self(n.clamp(1, Self::MAX))
+    }
+}
+
+impl FromStr for Limit {
+    type Err = Invalid;
+    fn from_str(s: &str) -> Result<Self, Invalid> {
+        match s.parse::<u16>() {
+            Ok(n) if (1..=Self::MAX).contains(&n) => Ok(Self(n)),
+            _ => Err(Invalid(format!("limit must be an integer from 1 to {}", Self::MAX))),
+        }
+    }
+}
+
+/// Now in seconds since the epoch.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+}
+
+/// Now as RFC 3339 UTC with millisecond precision (sortable as text).
+pub fn now_rfc3339() -> String {
+    rfc3339(time::OffsetDateTime::now_utc())
+}
+
+pub fn rfc3339(t: time::OffsetDateTime) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    t.to_offset(time::UtcOffset::UTC).format(f).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_accept_only_canonical_ulids() {
+        let id = SpaceId::generate();
+        assert_eq!(id.as_str().parse::<SpaceId>().ok(), Some(id.clone()));
+        assert!(id.as_str().to_lowercase().parse::<SpaceId>().is_err());
+        assert!("not-an-id".parse::<SpaceId>().is_err());
+        assert!("".parse::<UserId>().is_err());
+        assert!("01ARZ3NDEKTSV4RRFFQ69G5FAV1".parse::<UserId>().is_err());
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(SpaceName::try_from("  Physics ".to_owned()).map(String::from), Ok("Physics".to_owned()));
+        assert!(SpaceName::try_from("   ".to_owned()).is_err());
+        assert!(SpaceName::try_from("x".repeat(101)).is_err());
+        assert!(SpaceName::try_from("ü".repeat(100)).is_ok());
+        assert!(SpaceName::try_from("a\nb".to_owned()).is_err());
+        assert!(Description::try_from("a\nb".to_owned()).is_ok());
+        assert!(Description::try_from(String::new()).is_ok());
+    }
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(Email::from_str(" Ana@Example.COM ").map(String::from), Ok("ana@example.com".to_owned()));
+        for bad in ["", "ana", "ana@", "@example.com", "ana@example", "a na@example.com", "a@b@c.com", "ana@.com"] {
+            assert!(Email::from_str(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn limits_are_bounded() {
+        assert!("0".parse::<Limit>().is_err());
+        assert!("101".parse::<Limit>().is_err());
+        assert!("-1".parse::<Limit>().is_err());
+        assert_eq!("100".parse::<Limit>().map(Limit::get), Ok(100));
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        let t = time::macros::datetime!(2026-11-25 13:34:22.5 UTC);
+        assert_eq!(rfc3339(t), "2026-11-25T13:34:22.500Z");
+    }
+}

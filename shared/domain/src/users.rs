@@ -1,0 +1,68 @@
+//! People: a user and their personal space.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    connectors::Provider,
+    error::StoreError,
+    spaces::Space,
+    types::{Description, Email, SpaceId, SpaceName, UserId},
+};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub user_id: UserId,
+    pub email: Email,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    pub personal_space_id: SpaceId,
+    pub created_at: String,
+    /// The Google account's subject, when the user signed up with Google.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub google_sub: Option<String>,
+}
+
+impl User {
+    /// A new user and their personal space ("Personal", hosted by them, not deletable).
+    pub fn sign_up(email: Email, name: String, picture: Option<String>, now: &str) -> (User, Space) {
+        let user_id = UserId::generate();
+        let personal = Space::new(SpaceName::personal(), Description::default(), user_id.clone(), true, now);
+        let user = User {
+            user_id,
+            email,
+            name,
+            picture,
+            personal_space_id: personal.space_id.clone(),
+            created_at: now.to_owned(),
+            google_sub: None,
+        };
+        (user, personal)
+    }
+}
+
+/// A user with the platforms they have connected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub user: User,
+    pub connected: Vec<Provider>,
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Creates a user with their personal space and its host membership, and the link to their
+    /// Google account when given, atomically. The e-mail address and the Google subject are
+    /// unique (`Condition(Email)`, `Condition(Google)` when taken).
+    async fn create_user(&self, user: &User, personal: &Space, google_sub: Option<&str>) -> Result<(), StoreError>;
+    async fn get_user(&self, id: &UserId) -> Result<Option<User>, StoreError>;
+    /// The user and the platforms they have connected, in one round trip.
+    async fn get_profile(&self, id: &UserId) -> Result<Option<Profile>, StoreError>;
+    /// Users by id, in no particular order; missing ones are left out.
+    async fn get_users(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError>;
+    async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError>;
+    /// Deletes the user's identity, atomically: profile, e-mail lock, Google link, platform
+    /// connections. The same e-mail and Google account can sign up again afterwards.
+    async fn delete_user(&self, user: &User) -> Result<(), StoreError>;
+}

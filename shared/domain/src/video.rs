@@ -1,0 +1,466 @@
+//! Videos: the entity, its lifecycle, the upload plan, and the layout of its media objects.
+
+use serde::{Deserialize, Serialize};
+
+use async_trait::async_trait;
+
+use crate::{
+    error::StoreError,
+    page::{Page, PageKey},
+    spaces::{Membership, Space},
+    types::{Description, Invalid, Limit, SnapshotId, SpaceId, UserId, VideoId},
+};
+
+/// Where a video is in its life. Transitions only move forward (see [`VideoStatus::rank`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum VideoStatus {
+    Uploading,
+    Importing,
+    Uploaded,
+    Transcoding,
+    Ready,
+    Failed,
+}
+
+impl VideoStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Uploading => "UPLOADING",
+            Self::Importing => "IMPORTING",
+            Self::Uploaded => "UPLOADED",
+            Self::Transcoding => "TRANSCODING",
+            Self::Ready => "READY",
+            Self::Failed => "FAILED",
+        }
+    }
+
+    /// The statuses a video may move to `self` from.
+    pub fn predecessors(self) -> &'static [VideoStatus] {
+        use VideoStatus::*;
+        match self {
+            Uploading | Importing => &[],
+            Uploaded => &[Uploading, Importing],
+            Transcoding => &[Uploaded],
+            // A job's end can be reported before we recorded its start.
+            Ready => &[Uploaded, Transcoding],
+            Failed => &[Uploading, Importing, Uploaded, Transcoding],
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Ready | Self::Failed)
+    }
+}
+
+macro_rules! text {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $max:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = Invalid;
+            fn try_from(s: String) -> Result<Self, Invalid> {
+                let t = s.trim();
+                let n = t.chars().count();
+                if n == 0 || n > $max {
+                    return Err(Invalid(format!(concat!($what, " must have 1 to {} characters"), $max)));
+                }
+                if t.chars().any(char::is_control) {
+                    return Err(Invalid(concat!($what, " must not contain control characters").to_owned()));
+                }
+                Ok(Self(t.to_owned()))
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.0
+            }
+        }
+    };
+}
+
+text!(
+    /// A video's title.
+    Title,
+    "title",
+    200
+);
+text!(
+    /// The name of the uploaded file, as the person chose it (kept for display and download).
+    FileName,
+    "fileName",
+    255
+);
+
+/// A `video/*` media type, lower case, without parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct VideoContentType(String);
+
+impl VideoContentType {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for VideoContentType {
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        let t = s.trim().to_ascii_lowercase();
+        let ok = t.strip_prefix("video/").is_some_and(|sub| {
+            !sub.is_empty() && sub.len() <= 64 && sub.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        });
+        if ok { Ok(Self(t)) } else { Err(Invalid("contentType must be a video/* media type".to_owned())) }
+    }
+}
+
+impl From<VideoContentType> for String {
+    fn from(v: VideoContentType) -> String {
+        v.0
+    }
+}
+
+/// An image media type for snapshots.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ImageContentType(String);
+
+impl ImageContentType {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ImageContentType {
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        let t = s.trim().to_ascii_lowercase();
+        if ["image/png", "image/jpeg", "image/webp"].contains(&t.as_str()) {
+            Ok(Self(t))
+        } else {
+            Err(Invalid("contentType must be image/png, image/jpeg or image/webp".to_owned()))
+        }
+    }
+}
+
+impl From<ImageContentType> for String {
+    fn from(v: ImageContentType) -> String {
+        v.0
+    }
+}
+
+/// Where the media of a video landed, as `on-converted-output` and `on-transcode-event` record it
+/// (keys in the media bucket).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaOutputs {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hls_master: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mp4: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poster: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thumbnails: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Video {
+    pub video_id: VideoId,
+    pub space_id: SpaceId,
+    pub title: Title,
+    pub description: Description,
+    pub status: VideoStatus,
+    pub file_name: FileName,
+    pub content_type: VideoContentType,
+    pub size_bytes: u64,
+    pub created_by: UserId,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent_complete: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+    /// The Webex recording this video is imported from (issue 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_id: Option<String>,
+    #[serde(flatten)]
+    pub outputs: MediaOutputs,
+}
+
+/// One member's progress on one video. Its existence is also the member's grant for the cheap
+/// progress write (see `docs/data-model.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    pub video_id: VideoId,
+    pub user_id: UserId,
+    pub space_id: SpaceId,
+    pub progress_rate: u8,
+    pub position_seconds: f64,
+    pub last_access_at: String,
+}
+
+/// A captured frame of a video, private to its author.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    pub snapshot_id: SnapshotId,
+    pub video_id: VideoId,
+    pub user_id: UserId,
+    pub space_id: SpaceId,
+    pub video_seconds: f64,
+    pub content_type: ImageContentType,
+    /// In the user-content bucket.
+    pub object_key: String,
+    pub created_at: String,
+}
+
+/// What a status change writes besides the status.
+#[derive(Debug, Clone, Default)]
+pub struct StatusChange {
+    pub job_id: Option<String>,
+    pub percent_complete: Option<u8>,
+    pub duration_seconds: Option<f64>,
+    pub failure_reason: Option<String>,
+    pub hls_master: Option<String>,
+    pub mp4: Option<String>,
+    /// Only apply when the video's job is this one (or none is recorded yet).
+    pub only_for_job: Option<String>,
+}
+
+/// Object keys of a video's media.
+pub mod layout {
+    use crate::types::VideoId;
+
+    pub const RAW_PREFIX: &str = "raw/";
+    pub const MEDIA_PREFIX: &str = "media/";
+
+    pub fn raw(video: &VideoId) -> String {
+        format!("{RAW_PREFIX}{video}")
+    }
+    /// Every converted object of a video lies under this prefix (also the playback scope).
+    pub fn media_prefix(video: &VideoId) -> String {
+        format!("{MEDIA_PREFIX}{video}/")
+    }
+    /// The HLS master playlist MediaConvert writes (`index.m3u8` for destination `hls/index`).
+    pub fn hls_destination(video: &VideoId) -> String {
+        format!("{MEDIA_PREFIX}{video}/hls/index")
+    }
+    pub fn mp4_destination(video: &VideoId) -> String {
+        format!("{MEDIA_PREFIX}{video}/mp4/video")
+    }
+    pub fn thumbnails_destination(video: &VideoId) -> String {
+        format!("{MEDIA_PREFIX}{video}/thumbnails/thumb")
+    }
+    pub fn snapshots_prefix(video: &VideoId) -> String {
+        format!("snapshots/{video}/")
+    }
+    pub fn snapshot(video: &VideoId, user: &crate::types::UserId, snapshot: &crate::types::SnapshotId) -> String {
+        format!("snapshots/{video}/{user}/{snapshot}")
+    }
+
+    /// What a converted object is, from its key.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum MediaKind {
+        HlsMaster,
+        HlsOther,
+        Mp4,
+        Thumbnail,
+        Other,
+    }
+
+    /// The video and kind of a media-bucket key (`None` outside `media/{videoId}/`).
+    pub fn classify(key: &str) -> Option<(VideoId, MediaKind)> {
+        let rest = key.strip_prefix(MEDIA_PREFIX)?;
+        let (id, path) = rest.split_once('/')?;
+        let video: VideoId = id.parse().ok()?;
+        let kind = match path.split_once('/') {
+            Some(("hls", "index.m3u8")) => MediaKind::HlsMaster,
+            Some(("hls", _)) => MediaKind::HlsOther,
+            Some(("mp4", f)) if f.ends_with(".mp4") => MediaKind::Mp4,
+            Some(("thumbnails", f)) if f.ends_with(".jpg") => MediaKind::Thumbnail,
+            _ => MediaKind::Other,
+        };
+        Some((video, kind))
+    }
+}
+
+/// How the browser uploads: one presigned PUT, or a multipart upload with a URL per part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadPlan {
+    Single,
+    Multipart { part_size: u64, parts: u32 },
+}
+
+pub const MIB: u64 = 1024 * 1024;
+/// S3's smallest part (but the last) is 5 MiB; we use 8 MiB or more.
+pub const MIN_PART: u64 = 8 * MIB;
+/// S3's largest number of parts.
+pub const MAX_PARTS: u64 = 10_000;
+
+/// The upload plan for a file of `size` bytes: one PUT up to `threshold`, else parts of at least
+/// 8 MiB (whole MiB), few enough for S3's 10 000-part limit.
+pub fn upload_plan(size: u64, threshold: u64) -> UploadPlan {
+    if size <= threshold {
+        return UploadPlan::Single;
+    }
+    let by_count = size.div_ceil(MAX_PARTS).div_ceil(MIB) * MIB;
+    let part_size = by_count.max(MIN_PART);
+    let parts = u32::try_from(size.div_ceil(part_size)).unwrap_or(u32::MAX);
+    UploadPlan::Multipart { part_size, parts }
+}
+
+/// A video as one caller sees it.
+#[derive(Debug, Clone)]
+pub struct VideoAccess {
+    pub video: Video,
+    /// The video's space (`None` when it is gone).
+    pub space: Option<Space>,
+    pub membership: Option<Membership>,
+    pub progress: Option<Progress>,
+}
+
+/// Changes to a video's descriptive fields.
+#[derive(Debug, Clone, Default)]
+pub struct VideoPatch {
+    pub title: Option<Title>,
+    pub description: Option<Description>,
+}
+
+#[async_trait]
+pub trait VideoStore: Send + Sync {
+    /// Puts the video and counts it in its space, atomically; `Condition(Space)` when the
+    /// space is gone.
+    async fn create_video(&self, video: &Video) -> Result<(), StoreError>;
+    async fn get_video(&self, id: &VideoId) -> Result<Option<Video>, StoreError>;
+    /// The video, its space, the caller's membership of it and their progress: two round trips.
+    async fn video_access(&self, id: &VideoId, user: &UserId) -> Result<Option<VideoAccess>, StoreError>;
+    /// A space's videos, newest first.
+    async fn list_videos(
+        &self,
+        space: &SpaceId,
+        limit: Limit,
+        start: Option<PageKey>,
+    ) -> Result<Page<Video>, StoreError>;
+    /// Every video of a space (for deleting it).
+    async fn all_videos(&self, space: &SpaceId) -> Result<Vec<Video>, StoreError>;
+    /// A user's progress on some videos (missing ones are left out).
+    async fn progress_on(&self, user: &UserId, videos: &[VideoId]) -> Result<Vec<Progress>, StoreError>;
+    async fn update_video(&self, id: &VideoId, patch: &VideoPatch, now: &str) -> Result<Video, StoreError>;
+    /// Moves the video to `to` if its status is one of `to`'s predecessors, with the change's
+    /// fields; `Ok(false)` when the status did not allow it (a duplicate, late or foreign event).
+    async fn transition(
+        &self,
+        id: &VideoId,
+        to: VideoStatus,
+        change: &StatusChange,
+        now: &str,
+    ) -> Result<bool, StoreError>;
+    /// Raises `percentComplete` while the video transcodes; never lowers it.
+    async fn raise_percent(&self, id: &VideoId, percent: u8) -> Result<bool, StoreError>;
+    /// Records a converted object (first thumbnail becomes the poster).
+    async fn record_output(&self, id: &VideoId, kind: &layout::MediaKind, key: &str) -> Result<(), StoreError>;
+    /// Deletes the video, everyone's per-video data and its count in the space; returns the
+    /// user-content object keys those items pointed at.
+    async fn delete_video(&self, video: &Video) -> Result<Vec<String>, StoreError>;
+    /// The cheap progress write: only when the caller's grant exists (`Ok(false)` otherwise).
+    async fn touch_progress(
+        &self,
+        video: &VideoId,
+        user: &UserId,
+        rate: u8,
+        position: f64,
+        now: &str,
+    ) -> Result<bool, StoreError>;
+    /// Writes the whole progress item (and so the grant).
+    async fn put_progress(&self, progress: &Progress) -> Result<(), StoreError>;
+    /// The user's progress items, most recently accessed first.
+    async fn recent_progress(&self, user: &UserId, limit: Limit) -> Result<Vec<Progress>, StoreError>;
+    /// How many videos the user completed (progress 100).
+    async fn completed_count(&self, user: &UserId) -> Result<u32, StoreError>;
+    async fn put_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError>;
+    async fn snapshots(
+        &self,
+        video: &VideoId,
+        user: &UserId,
+        limit: Limit,
+        start: Option<PageKey>,
+    ) -> Result<Page<Snapshot>, StoreError>;
+    /// Deletes a snapshot item; returns it (`None` when there was none).
+    async fn delete_snapshot(
+        &self,
+        video: &VideoId,
+        user: &UserId,
+        id: &SnapshotId,
+    ) -> Result<Option<Snapshot>, StoreError>;
+    async fn videos(&self, ids: &[VideoId]) -> Result<Vec<Video>, StoreError>;
+    /// Claims an `IMPORTING` video for one import run (a claim older than 15 minutes, from a run
+    /// that died, may be taken over); `false` when another run has it or the video moved on.
+    async fn claim_import(&self, id: &VideoId, now: &str) -> Result<bool, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_plans_respect_s3_limits() {
+        assert_eq!(upload_plan(10 * MIB, 64 * MIB), UploadPlan::Single);
+        assert_eq!(upload_plan(20 * MIB, 16 * MIB), UploadPlan::Multipart { part_size: 8 * MIB, parts: 3 });
+        match upload_plan(5 * 1024 * 1024 * MIB, 64 * MIB) {
+            UploadPlan::Multipart { part_size, parts } => {
+                assert!(u64::from(parts) <= MAX_PARTS && part_size >= MIN_PART && part_size % MIB == 0);
+                assert!(part_size * u64::from(parts) >= 5 * 1024 * 1024 * MIB);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn transitions_only_move_forward() {
+        use VideoStatus::*;
+        assert!(Transcoding.predecessors().contains(&Uploaded));
+        assert!(!Transcoding.predecessors().contains(&Ready));
+        assert!(!Uploaded.predecessors().contains(&Transcoding));
+        assert!(Ready.predecessors().iter().all(|s| !s.is_terminal()));
+        assert!(Failed.predecessors().iter().all(|s| !s.is_terminal()));
+    }
+
+    #[test]
+    fn media_keys_are_classified() {
+        let id = VideoId::generate();
+        let k = |p: &str| layout::classify(&format!("media/{id}/{p}")).map(|(_, k)| k);
+        assert_eq!(k("hls/index.m3u8"), Some(layout::MediaKind::HlsMaster));
+        assert_eq!(k("hls/index_720p.m3u8"), Some(layout::MediaKind::HlsOther));
+        assert_eq!(k("mp4/video.mp4"), Some(layout::MediaKind::Mp4));
+        assert_eq!(k("thumbnails/thumb.0000001.jpg"), Some(layout::MediaKind::Thumbnail));
+        assert_eq!(layout::classify("media/nope/hls/index.m3u8"), None);
+    }
+
+    #[test]
+    fn content_types_are_checked() {
+        assert!(VideoContentType::try_from("Video/MP4".to_owned()).is_ok());
+        assert!(VideoContentType::try_from("image/png".to_owned()).is_err());
+        assert!(VideoContentType::try_from("video/".to_owned()).is_err());
+        assert!(ImageContentType::try_from("image/png".to_owned()).is_ok());
+        assert!(ImageContentType::try_from("image/svg+xml".to_owned()).is_err());
+    }
+}

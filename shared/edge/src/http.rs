@@ -1,0 +1,278 @@
+//! HTTP plumbing shared by every route: request accessors that validate at the edge, JSON
+//! responses, and the one dispatcher that turns errors into problem documents.
+
+use std::{str::FromStr, sync::Arc};
+
+use async_trait::async_trait;
+use http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Request, RequestExt, Response, request::RequestContext};
+use serde::{Serialize, de::DeserializeOwned};
+use tracing::Instrument;
+
+use vivid_config::{Config, ConfigError};
+use vivid_domain::{
+    page::PageKey,
+    types::{Invalid, Limit},
+};
+use vivid_tokens::{Caller, TokenVerifier};
+
+use crate::{cursor::Cursor, problem::ApiError};
+
+/// Default largest JSON body a route accepts.
+pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One HTTP route's logic. `main.rs` of each function hands one to the Lambda runtime; the local
+/// gateway calls the very same object.
+#[async_trait]
+pub trait Handler: Send + Sync {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError>;
+}
+
+/// A request with validating accessors.
+pub struct ApiRequest {
+    inner: Request,
+    request_id: String,
+}
+
+impl ApiRequest {
+    pub fn new(inner: Request) -> Self {
+        let request_id = match inner.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
+            _ => None,
+        }
+        .or_else(|| inner.lambda_context_ref().map(|c| c.request_id.clone()))
+        .unwrap_or_else(|| ulid::Ulid::new().to_string());
+        Self { inner, request_id }
+    }
+
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
+    pub fn method(&self) -> &http::Method {
+        self.inner.method()
+    }
+
+    pub fn header(&self, name: impl header::AsHeaderName) -> Option<&str> {
+        self.inner.headers().get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// A path parameter parsed into its type; a malformed value is a 400.
+    pub fn path<T: FromStr<Err = Invalid>>(&self, name: &str) -> Result<T, ApiError> {
+        let params = self.inner.path_parameters_ref();
+        let raw = params
+            .and_then(|p| p.first(name))
+            .ok_or_else(|| ApiError::bad_request("missing_parameter", format!("path parameter {name} is missing")))?;
+        raw.parse().map_err(|e: Invalid| ApiError::bad_request("malformed_id", e.0))
+    }
+
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.inner.query_string_parameters_ref().and_then(|q| q.first(name))
+    }
+
+    /// `limit` and `cursor` of a list request; the cursor must have been made for `binding`.
+    pub fn page(&self, binding: &str) -> Result<(Limit, Option<PageKey>), ApiError> {
+        let limit = match self.query("limit") {
+            None => Limit::DEFAULT,
+            Some(raw) => raw.parse().map_err(|e: Invalid| ApiError::bad_request("invalid_limit", e.0))?,
+        };
+        let start = self.query("cursor").map(|c| Cursor::decode(c, binding)).transpose()?;
+        Ok((limit, start))
+    }
+
+    /// The caller, from `Authorization: Bearer <access token>`.
+    pub fn caller(&self, verifier: &TokenVerifier) -> Result<Caller, ApiError> {
+        let value =
+            self.header(header::AUTHORIZATION).ok_or(ApiError::Unauthenticated("an access token is required"))?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError::Unauthenticated("the Authorization header must be 'Bearer <token>'"))?;
+        Ok(verifier.verify(token)?)
+    }
+
+    /// The origin this request was made to (`https://api.example.com`): API Gateway's
+    /// `requestContext.domainName` (the custom domain or the execute-api host the client used)
+    /// and `X-Forwarded-Proto`. `None` when the event carries no domain.
+    pub fn origin(&self) -> Option<String> {
+        let domain = match self.inner.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.domain_name.clone(),
+            _ => None,
+        }?;
+        let scheme = match self.header("x-forwarded-proto") {
+            Some("http") => "http",
+            _ => "https",
+        };
+        Some(format!("{scheme}://{domain}"))
+    }
+
+    /// A cookie's value (from the `Cookie` header lambda_http rebuilds from the event's cookies).
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.inner
+            .headers()
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(cookie::Cookie::split_parse)
+            .filter_map(Result::ok)
+            .find(|c| c.name() == name)
+            .map(|c| c.value().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn body_bytes(&self) -> &[u8] {
+        self.inner.body().as_ref()
+    }
+
+    /// The JSON body as `T`: 415 unless `application/json`, 413 above `max` bytes, 400 for
+    /// malformed JSON, 422 for JSON that breaks the type's rules.
+    pub fn json<T: DeserializeOwned>(&self, max: usize) -> Result<T, ApiError> {
+        let is_json = self
+            .header(header::CONTENT_TYPE)
+            .and_then(|ct| ct.split(';').next())
+            .map(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = self.body_bytes();
+        if bytes.len() > max {
+            return Err(ApiError::PayloadTooLarge { limit: max });
+        }
+        serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => ApiError::unprocessable("invalid_body", e.to_string()),
+            _ => ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")),
+        })
+    }
+}
+
+/// A JSON response.
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Response<Body>, ApiError> {
+    let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::Binary(body))
+        .map_err(ApiError::internal)
+}
+
+/// A JSON 201 with its `Location`.
+pub fn created<T: Serialize>(location: &str, value: &T) -> Result<Response<Body>, ApiError> {
+    let mut resp = json(StatusCode::CREATED, value)?;
+    let loc = HeaderValue::from_str(location).map_err(ApiError::internal)?;
+    resp.headers_mut().insert(header::LOCATION, loc);
+    Ok(resp)
+}
+
+pub use cookie::SameSite;
+
+/// A `Set-Cookie` value: always `HttpOnly; Secure`, with the given path, lifetime, SameSite and,
+/// when given, the domain it is shared with (sibling subdomains).
+pub fn cookie(
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age_secs: u64,
+    same_site: SameSite,
+    domain: Option<&str>,
+) -> String {
+    let mut c = cookie::Cookie::build((name.to_owned(), value.to_owned()))
+        .path(path.to_owned())
+        .max_age(cookie::time::Duration::seconds(i64::try_from(max_age_secs).unwrap_or(i64::MAX)))
+        .http_only(true)
+        .secure(true)
+        .same_site(same_site);
+    if let Some(d) = domain {
+        c = c.domain(d.to_owned());
+    }
+    c.build().to_string()
+}
+
+/// A `Set-Cookie` value that removes the cookie.
+pub fn clear_cookie(name: &str, path: &str, same_site: SameSite, domain: Option<&str>) -> String {
+    cookie(name, "", path, 0, same_site, domain)
+}
+
+/// Adds `Set-Cookie` headers to a response.
+pub fn with_cookies(mut resp: Response<Body>, cookies: &[String]) -> Result<Response<Body>, ApiError> {
+    for c in cookies {
+        resp.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(c).map_err(ApiError::internal)?);
+    }
+    Ok(resp)
+}
+
+/// A 302 that no cache keeps.
+pub fn redirect(location: &str) -> Result<Response<Body>, ApiError> {
+    Response::builder()
+        .status(StatusCode::FOUND)
+        .header(header::LOCATION, location)
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::Empty)
+        .map_err(ApiError::internal)
+}
+
+pub fn no_content() -> Result<Response<Body>, ApiError> {
+    Response::builder().status(StatusCode::NO_CONTENT).body(Body::Empty).map_err(ApiError::internal)
+}
+
+/// The problem document for an error.
+pub fn problem(err: &ApiError, request_id: &str) -> Response<Body> {
+    let doc = err.to_problem(Some(request_id));
+    let body = serde_json::to_vec(&doc).unwrap_or_default();
+    let mut resp = Response::new(Body::Binary(body));
+    *resp.status_mut() = err.status();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    if matches!(err, ApiError::Unauthenticated(_)) {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    resp
+}
+
+/// Runs a handler on one request: the only place where an error becomes a response.
+pub async fn dispatch(handler: &dyn Handler, req: Request) -> Response<Body> {
+    let req = ApiRequest::new(req);
+    let span = tracing::info_span!("request", request_id = %req.request_id(), method = %req.method());
+    async {
+        let result = handler.handle(&req).await;
+        let resp = match result {
+            Ok(resp) => resp,
+            Err(err) => {
+                match &err {
+                    ApiError::Internal(cause) => tracing::error!(error = %cause, cause = ?cause, "request failed"),
+                    other => tracing::info!(status = other.status().as_u16(), code = other.code(), "request refused"),
+                }
+                problem(&err, req.request_id())
+            }
+        };
+        tracing::info!(status = resp.status().as_u16(), "request done");
+        resp
+    }
+    .instrument(span)
+    .await
+}
+
+/// The whole of an HTTP function's `main`: tracing, the configuration, the function's own
+/// wiring (only the clients its handler uses, built once), then the handler on the runtime.
+pub async fn serve<H, F, Fut>(wire: F) -> Result<(), lambda_http::Error>
+where
+    H: Handler + 'static,
+    F: FnOnce(Config) -> Fut,
+    Fut: std::future::Future<Output = Result<H, ConfigError>>,
+{
+    vivid_config::telemetry::init();
+    let handler = wire(Config::from_process().await).await?;
+    run(Arc::new(handler)).await
+}
+
+/// Serves a handler on the Lambda runtime (HTTP API payload v2).
+pub async fn run(handler: Arc<dyn Handler>) -> Result<(), lambda_http::Error> {
+    lambda_http::run(lambda_http::service_fn(move |req: Request| {
+        let handler = Arc::clone(&handler);
+        async move { Ok::<_, std::convert::Infallible>(dispatch(handler.as_ref(), req).await) }
+    }))
+    .await
+}

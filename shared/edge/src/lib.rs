@@ -1,0 +1,11 @@
+//! The HTTP edge every route function shares: request accessors that validate at the edge
+//! (ids, pages, JSON bodies, the caller's token), responses, cookies, signed cursors, and the
+//! one place where an error becomes an `application/problem+json` response.
+
+pub mod cursor;
+pub mod http;
+pub mod problem;
+
+pub use http::{ApiRequest, Handler, serve};
+pub use lambda_http;
+pub use problem::ApiError;

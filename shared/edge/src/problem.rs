@@ -1,0 +1,270 @@
+//! Typed API errors and their single mapping to `application/problem+json` (RFC 9457).
+
+use http::StatusCode;
+use serde::Serialize;
+use vivid_domain::{
+    access::Denied,
+    connectors::{CipherError, ConnectorError, Provider},
+    error::StoreError,
+    identity::IdentityError,
+    imports::InvokeError,
+    playback::SignError,
+    sessions::{IssueError, RandomError, SessionError},
+};
+use vivid_tokens::Unverified;
+
+/// Everything a route can answer with besides success. The variant decides the HTTP status,
+/// the `code` is a stable machine-readable string, the message is the human `detail`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request cannot be parsed (bad JSON, malformed id, bad cursor, bad query).
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+    /// 401: no credentials, or credentials that do not verify.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// 403: the caller is a member of the space but lacks the role.
+    #[error("{detail}")]
+    Forbidden { code: &'static str, detail: String },
+    /// 404: the resource does not exist or the caller may not know it exists.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// 405: the method is not served on this path.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 409: the request conflicts with the resource's state.
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    /// 412: a conditional request's precondition failed.
+    #[error("{0}")]
+    PreconditionFailed(&'static str),
+    /// 413: the body is larger than the route accepts.
+    #[error("the request body exceeds {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    /// 415: the body is not `application/json`.
+    #[error("the request body must be application/json")]
+    UnsupportedMediaType,
+    /// 422: well-formed JSON that breaks a rule (missing field, unknown field, over-long string...).
+    #[error("{detail}")]
+    Unprocessable { code: &'static str, detail: String },
+    /// 502: a third party (Google, Webex) failed or answered something unreadable.
+    #[error("{detail}")]
+    Upstream { code: &'static str, detail: String },
+    /// 500: anything unexpected. The cause is logged, never shown.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// The RFC 9457 problem document, with our stable `code` extension member.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    pub code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::BadRequest { code, detail: detail.into() }
+    }
+    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Forbidden { code, detail: detail.into() }
+    }
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Conflict { code, detail: detail.into() }
+    }
+    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Unprocessable { code, detail: detail.into() }
+    }
+    pub fn upstream(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Upstream { code, detail: detail.into() }
+    }
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal(cause.into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Upstream { .. } => StatusCode::BAD_GATEWAY,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. }
+            | Self::Forbidden { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Unprocessable { code, .. }
+            | Self::Upstream { code, .. } => code,
+            Self::Unauthenticated(_) => "unauthenticated",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::PreconditionFailed(_) => "precondition_failed",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// The one place an error becomes a problem document.
+    pub fn to_problem(&self, request_id: Option<&str>) -> Problem {
+        let status = self.status();
+        let detail = match self {
+            Self::Internal(_) => "an unexpected error occurred; quote the request id when reporting it".to_owned(),
+            other => other.to_string(),
+        };
+        Problem {
+            kind: format!("https://vivid.dev/problems/{}", self.code().replace('_', "-")),
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail,
+            code: self.code(),
+            request_id: request_id.map(str::to_owned),
+        }
+    }
+}
+
+/// The one mapping from the domain's errors to HTTP: each domain error names what went wrong,
+/// this decides the status, the stable `code` and what the client may learn.
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Condition(guard) => ApiError::conflict("conflict", format!("the {guard} changed concurrently")),
+            StoreError::ForeignStart => {
+                ApiError::bad_request("invalid_cursor", "the cursor is malformed or belongs to another query")
+            }
+            StoreError::Backend(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(e: Denied) -> Self {
+        match e {
+            Denied::Unknown => ApiError::NotFound("space"),
+            Denied::HostOnly => ApiError::forbidden("host_only", e.to_string()),
+        }
+    }
+}
+
+impl From<Unverified> for ApiError {
+    fn from(e: Unverified) -> Self {
+        ApiError::Unauthenticated(e.0)
+    }
+}
+
+impl From<SessionError> for ApiError {
+    fn from(e: SessionError) -> Self {
+        match e {
+            SessionError::Refused => ApiError::Unauthenticated("the refresh token is invalid, expired or revoked"),
+            SessionError::EmailTaken => ApiError::conflict("email_taken", e.to_string()),
+            SessionError::Store(e) => e.into(),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<IdentityError> for ApiError {
+    fn from(e: IdentityError) -> Self {
+        match e {
+            IdentityError::InvalidToken(why) => ApiError::Unauthenticated(why),
+            IdentityError::Unverified => {
+                ApiError::Unauthenticated("the Google account's e-mail address is not verified")
+            }
+            IdentityError::BadCode => ApiError::bad_request("invalid_code", "the authorization code was refused"),
+            IdentityError::Unavailable(detail) => {
+                tracing::warn!(detail, "identity provider unavailable");
+                ApiError::upstream("google_unavailable", "Google did not answer properly; try again later")
+            }
+        }
+    }
+}
+
+/// A connector failure, for the platform `provider` the route works with.
+pub fn connector_problem(provider: Provider, e: ConnectorError) -> ApiError {
+    let name = provider.title();
+    match e {
+        ConnectorError::NotConnected(p) => {
+            ApiError::Conflict { code: not_connected_code(p), detail: format!("connect {} first", p.title()) }
+        }
+        ConnectorError::ReconnectRequired | ConnectorError::Unauthorized => ApiError::Conflict {
+            code: reconnect_code(provider),
+            detail: format!("the {name} connection has expired or was revoked: connect {name} again"),
+        },
+        ConnectorError::RateLimited(_) => {
+            ApiError::Upstream { code: rate_limited_code(provider), detail: format!("{name} is busy; try again shortly") }
+        }
+        ConnectorError::NotFound => ApiError::NotFound("recording"),
+        ConnectorError::BadCode => ApiError::bad_request("invalid_code", format!("{name} refused the authorization code")),
+        ConnectorError::BadState => ApiError::bad_request(
+            "invalid_state",
+            "the connect state is missing, expired, already used or another user's",
+        ),
+        ConnectorError::Unavailable(detail) => {
+            tracing::warn!(detail, provider = %provider, "platform unavailable");
+            ApiError::Upstream {
+                code: unavailable_code(provider),
+                detail: format!("{name} did not answer properly; try again later"),
+            }
+        }
+        ConnectorError::Cipher(e) => ApiError::internal(e),
+        ConnectorError::Store(e) => e.into(),
+    }
+}
+
+fn not_connected_code(p: Provider) -> &'static str {
+    match p {
+        Provider::Webex => "webex_not_connected",
+        Provider::Zoom => "zoom_not_connected",
+    }
+}
+
+fn reconnect_code(p: Provider) -> &'static str {
+    match p {
+        Provider::Webex => "webex_reconnect_required",
+        Provider::Zoom => "zoom_reconnect_required",
+    }
+}
+
+fn rate_limited_code(p: Provider) -> &'static str {
+    match p {
+        Provider::Webex => "webex_rate_limited",
+        Provider::Zoom => "zoom_rate_limited",
+    }
+}
+
+fn unavailable_code(p: Provider) -> &'static str {
+    match p {
+        Provider::Webex => "webex_unavailable",
+        Provider::Zoom => "zoom_unavailable",
+    }
+}
+
+macro_rules! internal_from {
+    ($($ty:ty),* $(,)?) => {
+        $(impl From<$ty> for ApiError {
+            fn from(e: $ty) -> Self {
+                ApiError::internal(e)
+            }
+        })*
+    };
+}
+
+internal_from!(RandomError, IssueError, SignError, InvokeError, CipherError);

@@ -1,0 +1,114 @@
+//! The import worker: streams a recording from a connected platform into `raw/{videoId}` with a
+//! multipart upload (one part in memory at a time), after which `on-raw-upload` takes over
+//! exactly as for a browser upload. One worker for every platform: each platform is a
+//! `RecordingSource`, the connection (tokens, refresh) is the shared connector.
+
+use std::{collections::HashMap, sync::Arc};
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use serde_json::Value;
+use vivid_domain::{
+    connectors::{Connection, ConnectionStore, Provider, RecordingSource, TokenCipher},
+    error::StoreError,
+    imports::ImportJob,
+    media::MediaStore,
+    types::{VideoId, now_rfc3339},
+    video::{MIN_PART, StatusChange, VideoStatus, VideoStore, layout},
+};
+
+use crate::{EventError, EventHandler};
+
+/// The import worker (`webex-import` in the template; the same function imports from every
+/// platform it is given a source for).
+pub struct ImportWorker {
+    videos: Arc<dyn VideoStore>,
+    media: Arc<dyn MediaStore>,
+    connections: Arc<dyn ConnectionStore>,
+    cipher: Arc<dyn TokenCipher>,
+    sources: HashMap<Provider, Arc<dyn RecordingSource>>,
+}
+
+impl ImportWorker {
+    pub fn new(
+        videos: Arc<dyn VideoStore>,
+        media: Arc<dyn MediaStore>,
+        connections: Arc<dyn ConnectionStore>,
+        cipher: Arc<dyn TokenCipher>,
+        sources: impl IntoIterator<Item = Arc<dyn RecordingSource>>,
+    ) -> Self {
+        let sources = sources.into_iter().map(|s| (s.provider(), s)).collect();
+        Self { videos, media, connections, cipher, sources }
+    }
+
+    /// Streams the download into a multipart upload; at most one part (≥ 8 MiB) is held.
+    async fn stream(&self, job: &ImportJob, source: &dyn RecordingSource, key: &str, upload_id: &str) -> Result<u64, String> {
+        let connection = Connection {
+            store: self.connections.as_ref(),
+            cipher: self.cipher.as_ref(),
+            oauth: source,
+            user: &job.user_id,
+        };
+        let recording = job.recording_id.as_str();
+        let mut body = connection
+            .with_access(|token| async move { source.open(&token, recording).await })
+            .await
+            .map_err(|e| format!("cannot start the download: {e}"))?;
+        let part_size = MIN_PART as usize;
+        let mut buffer: Vec<u8> = Vec::with_capacity(part_size + 256 * 1024);
+        let mut parts = Vec::new();
+        let mut total = 0u64;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| format!("the download broke off after {total} bytes: {e}"))?;
+            total += chunk.len() as u64;
+            buffer.extend_from_slice(&chunk);
+            if buffer.len() >= part_size {
+                let number = parts.len() as u32 + 1;
+                let part = std::mem::replace(&mut buffer, Vec::with_capacity(part_size + 256 * 1024));
+                let etag = self.media.upload_part(key, upload_id, number, part).await.map_err(|e| e.to_string())?;
+                parts.push((number, etag));
+            }
+        }
+        if total == 0 {
+            return Err("the recording is empty".into());
+        }
+        if !buffer.is_empty() {
+            let number = parts.len() as u32 + 1;
+            let etag = self.media.upload_part(key, upload_id, number, buffer).await.map_err(|e| e.to_string())?;
+            parts.push((number, etag));
+        }
+        self.media.complete_multipart(key, upload_id, &parts).await.map_err(|e| e.to_string())?;
+        Ok(total)
+    }
+
+    async fn fail(&self, video: &VideoId, reason: String) -> Result<(), StoreError> {
+        tracing::warn!(video_id = %video, reason, "import failed");
+        let change = StatusChange { failure_reason: Some(reason), ..Default::default() };
+        self.videos.transition(video, VideoStatus::Failed, &change, &now_rfc3339()).await.map(|_| ())
+    }
+}
+
+#[async_trait]
+impl EventHandler for ImportWorker {
+    async fn handle(&self, event: Value) -> Result<Value, EventError> {
+        let job: ImportJob = serde_json::from_value(event).map_err(|e| EventError::Malformed(e.to_string()))?;
+        let Some(source) = self.sources.get(&job.provider).cloned() else {
+            return Err(EventError::Malformed(format!("no source for {}", job.provider)));
+        };
+        // Only one run per video: a retried or duplicate invocation finds the claim taken.
+        if !self.videos.claim_import(&job.video_id, &now_rfc3339()).await? {
+            tracing::info!(video_id = %job.video_id, "import already running or done");
+            return Ok(Value::Null);
+        }
+        let key = layout::raw(&job.video_id);
+        let upload_id = self.media.create_multipart(&key, "video/mp4").await?;
+        match self.stream(&job, source.as_ref(), &key, &upload_id).await {
+            Ok(bytes) => tracing::info!(video_id = %job.video_id, bytes, provider = %job.provider, "recording imported"),
+            Err(reason) => {
+                self.media.abort_multipart(&key, &upload_id).await?;
+                self.fail(&job.video_id, format!("the {} import failed: {reason}", job.provider.title())).await?;
+            }
+        }
+        Ok(Value::Null)
+    }
+}

@@ -1,0 +1,153 @@
+//! `on-transcode-event`: progress, completion and failure of a video's MediaConvert job.
+
+use std::{collections::HashMap, sync::Arc};
+
+use async_trait::async_trait;
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use vivid_domain::{
+    types::{VideoId, now_rfc3339},
+    video::{StatusChange, VideoStatus, VideoStore},
+};
+
+use crate::{EventError, EventHandler};
+
+/// The `detail` of a "MediaConvert Job State Change" event (AWS's documented shape).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobStateDetail {
+    pub status: String,
+    pub job_id: String,
+    #[serde(default)]
+    pub user_metadata: HashMap<String, String>,
+    #[serde(default)]
+    pub job_progress: Option<JobProgress>,
+    #[serde(default)]
+    pub error_code: Option<Value>,
+    #[serde(default)]
+    pub error_message: Option<String>,
+    #[serde(default)]
+    pub output_group_details: Vec<OutputGroupDetail>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobProgress {
+    #[serde(default)]
+    pub job_percent_complete: Option<u8>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputGroupDetail {
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    #[serde(default)]
+    pub playlist_file_paths: Vec<String>,
+    #[serde(default)]
+    pub output_details: Vec<OutputDetail>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputDetail {
+    #[serde(default)]
+    pub output_file_paths: Vec<String>,
+    #[serde(default)]
+    pub duration_in_ms: Option<u64>,
+}
+
+/// The key of an `s3://bucket/key` URI.
+fn s3_key(uri: &str) -> Option<String> {
+    uri.strip_prefix("s3://").and_then(|rest| rest.split_once('/')).map(|(_, key)| key.to_owned())
+}
+
+/// `on-transcode-event`: progress, completion and failure of a video's job.
+pub struct OnTranscodeEvent {
+    videos: Arc<dyn VideoStore>,
+}
+
+impl OnTranscodeEvent {
+    pub fn new(videos: Arc<dyn VideoStore>) -> Self {
+        Self { videos }
+    }
+}
+
+#[async_trait]
+impl EventHandler for OnTranscodeEvent {
+    async fn handle(&self, event: Value) -> Result<Value, EventError> {
+        let event: EventBridgeEvent<JobStateDetail> =
+            serde_json::from_value(event).map_err(|e| EventError::Malformed(e.to_string()))?;
+        let d = event.detail;
+        let Some(video) = d.user_metadata.get("videoId").and_then(|v| v.parse::<VideoId>().ok()) else {
+            tracing::warn!(job_id = d.job_id, "job without our videoId ignored");
+            return Ok(Value::Null);
+        };
+        let now = now_rfc3339();
+        let job = Some(d.job_id.clone());
+        let moved = match d.status.as_str() {
+            "PROGRESSING" => {
+                let change = StatusChange { job_id: job.clone(), only_for_job: job, ..Default::default() };
+                self.videos.transition(&video, VideoStatus::Transcoding, &change, &now).await?
+            }
+            "STATUS_UPDATE" => {
+                let percent = d.job_progress.and_then(|p| p.job_percent_complete).unwrap_or(0).min(99);
+                self.videos.raise_percent(&video, percent).await?
+            }
+            "COMPLETE" => {
+                let mut change = StatusChange {
+                    job_id: job.clone(),
+                    only_for_job: job,
+                    percent_complete: Some(100),
+                    ..Default::default()
+                };
+                for group in &d.output_group_details {
+                    match group.kind.as_str() {
+                        "HLS_GROUP" => change.hls_master = group.playlist_file_paths.first().and_then(|p| s3_key(p)),
+                        "FILE_GROUP" => {
+                            for detail in &group.output_details {
+                                if let Some(mp4) = detail.output_file_paths.iter().find(|p| p.ends_with(".mp4")) {
+                                    change.mp4 = s3_key(mp4);
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                let longest = d
+                    .output_group_details
+                    .iter()
+                    .flat_map(|g| &g.output_details)
+                    .filter_map(|o| o.duration_in_ms)
+                    .max();
+                change.duration_seconds = longest.map(|ms| ms as f64 / 1000.0);
+                self.videos.transition(&video, VideoStatus::Ready, &change, &now).await?
+            }
+            "ERROR" => {
+                let code = d
+                    .error_code
+                    .map(|c| c.to_string().trim_matches('"').to_owned())
+                    .unwrap_or_else(|| "unknown".into());
+                let message = d.error_message.unwrap_or_else(|| "no message".into());
+                let change = StatusChange {
+                    failure_reason: Some(format!("transcoding failed ({code}): {message}")),
+                    only_for_job: job,
+                    ..Default::default()
+                };
+                self.videos.transition(&video, VideoStatus::Failed, &change, &now).await?
+            }
+            "CANCELED" => {
+                let change = StatusChange {
+                    failure_reason: Some("the transcoding job was canceled".into()),
+                    only_for_job: job,
+                    ..Default::default()
+                };
+                self.videos.transition(&video, VideoStatus::Failed, &change, &now).await?
+            }
+            _ => false,
+        };
+        tracing::info!(video_id = %video, status = d.status, moved, "job state change");
+        Ok(Value::Null)
+    }
+}

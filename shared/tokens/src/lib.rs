@@ -1,0 +1,192 @@
+//! Access tokens: ES256 JWTs. Every protected function verifies them with the published
+//! verification keys (`VIVID_JWT_VERIFY_KEYS`, by `kid`); only the functions that issue tokens
+//! read the signing key, from the secret store. During a key rotation the old and the new public
+//! key are both published, so tokens signed with either verify and nobody is signed out.
+
+use std::collections::HashMap;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use vivid_config::{Config, ConfigError, pem};
+use vivid_domain::{
+    sessions::{AccessTokenIssuer, IssueError, IssuedToken},
+    types::{Email, UserId, unix_now},
+};
+
+/// Lifetime of an access token.
+pub const ACCESS_TOKEN_TTL_SECS: u64 = 15 * 60;
+const ACCESS_TYP: &str = "access";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub sub: String,
+    pub email: String,
+    pub typ: String,
+    pub iss: String,
+    pub aud: String,
+    pub iat: u64,
+    pub exp: u64,
+    pub jti: String,
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: UserId,
+    pub email: Email,
+}
+
+/// A token that does not verify; the reason is for the client (no detail of which check failed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unverified(pub &'static str);
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid token key: {0}")]
+pub struct KeyError(pub String);
+
+impl From<KeyError> for ConfigError {
+    fn from(e: KeyError) -> Self {
+        ConfigError::Malformed("token keys", e.0)
+    }
+}
+
+/// Who issues and who accepts our tokens.
+#[derive(Debug, Clone)]
+pub struct TokenAudience {
+    pub issuer: String,
+    pub audience: String,
+}
+
+impl TokenAudience {
+    pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
+        Ok(Self { issuer: cfg.var("VIVID_JWT_ISSUER")?, audience: cfg.var("VIVID_JWT_AUDIENCE")? })
+    }
+}
+
+/// Verifies access tokens with the published ES256 public keys, chosen by the token's `kid`.
+pub struct TokenVerifier {
+    keys: HashMap<String, DecodingKey>,
+    validation: Validation,
+}
+
+impl TokenVerifier {
+    /// From `{kid: public PEM}` pairs.
+    pub fn new<'a>(
+        keys: impl IntoIterator<Item = (&'a str, &'a str)>,
+        who: &TokenAudience,
+    ) -> Result<Self, KeyError> {
+        let keys = keys
+            .into_iter()
+            .map(|(kid, pem)| {
+                DecodingKey::from_ec_pem(pem.as_bytes())
+                    .map(|k| (kid.to_owned(), k))
+                    .map_err(|e| KeyError(format!("key {kid}: {e}")))
+            })
+            .collect::<Result<HashMap<_, _>, _>>()?;
+        if keys.is_empty() {
+            return Err(KeyError("no verification key".into()));
+        }
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.algorithms = vec![Algorithm::ES256];
+        validation.set_issuer(&[&who.issuer]);
+        validation.set_audience(&[&who.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub", "iat"]);
+        validation.leeway = 5;
+        Ok(Self { keys, validation })
+    }
+
+    /// The keys of `VIVID_JWT_VERIFY_KEYS`: a JSON object mapping each key id to its public PEM.
+    pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
+        const VAR: &str = "VIVID_JWT_VERIFY_KEYS";
+        let raw = cfg.var(VAR)?;
+        let set: HashMap<String, String> =
+            serde_json::from_str(&raw).map_err(|e| ConfigError::Malformed(VAR, e.to_string()))?;
+        let pems: Vec<(String, String)> = set.into_iter().map(|(kid, p)| (kid, pem(&p))).collect();
+        Ok(Self::new(pems.iter().map(|(k, p)| (k.as_str(), p.as_str())), &TokenAudience::from_config(cfg)?)?)
+    }
+
+    /// Verifies `kid`, signature, algorithm, `iss`, `aud`, `exp` and `typ`; the reason for a
+    /// refusal is logged at debug level, the client only learns that the token is not valid.
+    pub fn verify(&self, token: &str) -> Result<Caller, Unverified> {
+        let invalid = Unverified("the access token is missing, invalid or expired");
+        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid)?;
+        let key = header.kid.as_deref().and_then(|kid| self.keys.get(kid)).ok_or_else(|| {
+            tracing::debug!(kid = ?header.kid, "access token with an unknown key id");
+            invalid
+        })?;
+        let data = jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation).map_err(|e| {
+            tracing::debug!(reason = %e, "access token refused");
+            invalid
+        })?;
+        let claims = data.claims;
+        if claims.typ != ACCESS_TYP {
+            tracing::debug!(typ = %claims.typ, "token of the wrong type presented as access token");
+            return Err(invalid);
+        }
+        let user_id = claims.sub.parse::<UserId>().map_err(|_| Unverified("malformed subject"))?;
+        let email = claims.email.parse::<Email>().map_err(|_| Unverified("malformed email claim"))?;
+        Ok(Caller { user_id, email })
+    }
+}
+
+/// The signing secret's shape in the secret store.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SigningSecret {
+    kid: String,
+    private_key_pem: String,
+}
+
+/// Issues access tokens with the ES256 private key, naming its `kid`.
+pub struct TokenIssuer {
+    key: EncodingKey,
+    kid: String,
+    who: TokenAudience,
+}
+
+impl TokenIssuer {
+    pub fn new(kid: &str, private_pem: &str, who: TokenAudience) -> Result<Self, KeyError> {
+        let key = EncodingKey::from_ec_pem(private_pem.as_bytes()).map_err(|e| KeyError(e.to_string()))?;
+        Ok(Self { key, kid: kid.to_owned(), who })
+    }
+
+    /// From the signing secret's value: `{"kid": "...", "privateKeyPem": "..."}`.
+    pub fn from_secret(secret: &str, who: TokenAudience) -> Result<Self, KeyError> {
+        let s: SigningSecret =
+            serde_json::from_str(secret).map_err(|_| KeyError("the signing secret is not {kid, privateKeyPem}".into()))?;
+        Self::new(&s.kid, &pem(&s.private_key_pem), who)
+    }
+
+    /// Issues a token with explicit type, issue time and lifetime (tests use it for expired or
+    /// mistyped tokens; the routes only issue access tokens).
+    pub fn issue_with(
+        &self,
+        user: &UserId,
+        email: &Email,
+        typ: &str,
+        iat: u64,
+        ttl: u64,
+    ) -> Result<IssuedToken, IssueError> {
+        let claims = AccessClaims {
+            sub: user.to_string(),
+            email: email.to_string(),
+            typ: typ.to_owned(),
+            iss: self.who.issuer.clone(),
+            aud: self.who.audience.clone(),
+            iat,
+            exp: iat + ttl,
+            jti: ulid::Ulid::new().to_string(),
+        };
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(self.kid.clone());
+        let token = jsonwebtoken::encode(&header, &claims, &self.key).map_err(|e| IssueError(e.to_string()))?;
+        Ok(IssuedToken { token, expires_in: ttl })
+    }
+}
+
+impl AccessTokenIssuer for TokenIssuer {
+    fn issue_access(&self, user: &UserId, email: &Email) -> Result<IssuedToken, IssueError> {
+        self.issue_with(user, email, ACCESS_TYP, unix_now(), ACCESS_TOKEN_TTL_SECS)
+    }
+}
