@@ -1,37 +1,35 @@
 #!/usr/bin/env bash
 # Installs the pinned Python tools into .venv (ignored by git):
-#   .venv          the AWS emulator (moto), cfn-lint, aws-sam-translator (the library behind
-#                  CloudFormation's SAM transform, used by scripts/check-template.py) and aws-sam-cli
-#                  (`sam validate --lint`);
-#   .venv/checkov  checkov, in a venv of its own: it pins a boto3 that aws-sam-cli's pin excludes.
-# The two installs run side by side. Bump the stamp's number when a pin changes, so that existing
-# venvs reinstall.
+#   .venv          the AWS emulator (moto), cfn-lint and aws-sam-translator (the library behind
+#                  CloudFormation's SAM transform, used by scripts/check-template.py);
+#   .venv/sam      aws-sam-cli (`sam validate --lint`), and
+#   .venv/checkov  checkov, each in a venv of its own: both pin boto3, to versions that exclude each
+#                  other, and the emulator keeps the newest botocore it resolves to.
+# The three installs run side by side. Bump the stamp's number when a pin changes, so that
+# existing venvs reinstall.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.venv"
 stamp="$venv/.vivid-tools-2"
 [ -f "$stamp" ] && exit 0
 
-main_pins=(
-  'moto[server]==5.2.5'
-  'cfn-lint==1.58.0'
-  'aws-sam-translator==1.115.0'
-  'aws-sam-cli==1.170.0'
-)
+main_pins=('moto[server]==5.2.5' 'cfn-lint==1.58.0' 'aws-sam-translator==1.115.0')
+sam_pins=('aws-sam-cli==1.170.0')
 checkov_pins=('checkov==3.3.30')
 
 start=$SECONDS
 python3 -m venv "$venv"
+python3 -m venv "$venv/sam"
 python3 -m venv "$venv/checkov"
-pip_install() { "$1/bin/pip" install --quiet --disable-pip-version-check "${@:2}"; }
-log="$venv/.install-checkov.log"
-pip_install "$venv/checkov" "${checkov_pins[@]}" >"$log" 2>&1 &
+pip_install() { "$1/bin/pip" install --quiet --disable-pip-version-check "${@:2}" >"$1/.install.log" 2>&1; }
+pip_install "$venv/sam" "${sam_pins[@]}" &
+sam_pid=$!
+pip_install "$venv/checkov" "${checkov_pins[@]}" &
 checkov_pid=$!
-pip_install "$venv" "${main_pins[@]}"
-if ! wait "$checkov_pid"; then
-  cat "$log" >&2
-  echo "checkov install failed" >&2
-  exit 1
-fi
+failed=0
+pip_install "$venv" "${main_pins[@]}" || { cat "$venv/.install.log" >&2; failed=1; }
+wait "$sam_pid" || { cat "$venv/sam/.install.log" >&2; failed=1; }
+wait "$checkov_pid" || { cat "$venv/checkov/.install.log" >&2; failed=1; }
+[ "$failed" = 0 ] || { echo "installing the python tools failed" >&2; exit 1; }
 touch "$stamp"
 echo "python tools installed in .venv in $((SECONDS - start)) s"
