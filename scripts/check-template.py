@@ -17,7 +17,9 @@ AWS call is made). The transformed template then must have:
 On the template as written (before the transform) it also checks that every checkov skip carries
 a reason (`Metadata: checkov: skip: [{id, comment}]`), and, for template.yaml, the operational
 conventions: every function has its log group `/aws/lambda/${Function}` with the retention
-parameter, and every function is watched by exactly one Errors and one Throttles alarm.
+parameter, is watched by exactly one Errors and one Throttles alarm, and may read exactly the
+secrets its environment names (GetSecretValue on those ARNs, never "*"; the token key only with a
+userId encryption context).
 
 Usage:
   check-template.py [TEMPLATE ...]   check each template (default: template.yaml)
@@ -320,6 +322,56 @@ def function_ids(template: dict[str, Any]) -> list[str]:
     )
 
 
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def secret_grants(template: dict[str, Any]) -> list[str]:
+    """A function may read exactly the secrets its environment names: every secret ARN in its
+    environment (a Ref to a *SecretArn parameter or to a Secrets Manager secret of the stack) has
+    a secretsmanager:GetSecretValue grant on that ARN, and every such grant names one of them.
+    A function holding VIVID_TOKEN_KEY_ARN may use the key only with a userId encryption context.
+    The local stack does not enforce IAM, so this is where a missing or extra grant shows."""
+    resources = template.get("Resources") or {}
+    secret_resources = {k for k, r in resources.items() if (r or {}).get("Type") == "AWS::SecretsManager::Secret"}
+    problems = []
+    for fn in function_ids(template):
+        props = resources[fn].get("Properties") or {}
+        variables = ((props.get("Environment") or {}).get("Variables")) or {}
+        named = set()
+        for name, value in variables.items():
+            target = value.get("Ref") if isinstance(value, dict) else None
+            if isinstance(target, str) and (target.endswith("SecretArn") or target in secret_resources):
+                named.add(target)
+        granted: set[str] = set()
+        kms_ok = False
+        for policy in as_list(props.get("Policies") or []):
+            for statement in as_list((policy or {}).get("Statement") or []) if isinstance(policy, dict) else []:
+                actions = {a.lower() for a in as_list(statement.get("Action", []))}
+                targets = as_list(statement.get("Resource", []))
+                if "secretsmanager:getsecretvalue" in actions or "secretsmanager:*" in actions:
+                    for t in targets:
+                        ref = t.get("Ref") if isinstance(t, dict) else None
+                        if ref is None:
+                            problems.append(f"{fn}: secretsmanager:GetSecretValue on {t!r}, not on one secret's ARN")
+                        else:
+                            granted.add(ref)
+                if any(a.startswith("kms:") for a in actions):
+                    keys = (statement.get("Condition") or {}).get("ForAnyValue:StringEquals", {})
+                    if as_list(keys.get("kms:EncryptionContextKeys", [])) != ["userId"]:
+                        problems.append(f"{fn}: a KMS grant without the userId encryption-context condition")
+                    kms_ok = True
+        for missing in sorted(named - granted):
+            problems.append(f"{fn}: its environment names {missing} but it may not read it (GetSecretValue)")
+        for extra in sorted(granted - named):
+            problems.append(f"{fn}: may read {extra}, which its environment does not name")
+        if "VIVID_TOKEN_KEY_ARN" in variables and not kms_ok:
+            problems.append(f"{fn}: has VIVID_TOKEN_KEY_ARN but no KMS grant")
+        if kms_ok and "VIVID_TOKEN_KEY_ARN" not in variables:
+            problems.append(f"{fn}: has a KMS grant but no VIVID_TOKEN_KEY_ARN")
+    return problems
+
+
 def operations(template: dict[str, Any]) -> list[str]:
     """Every function has its log group and is watched by one Errors and one Throttles alarm."""
     resources = template.get("Resources") or {}
@@ -352,6 +404,7 @@ def operations(template: dict[str, Any]) -> list[str]:
                 if dim.get("Name") == "FunctionName" and isinstance(dim.get("Value"), dict):
                     target = dim["Value"].get("Ref")
                     watched[metric["MetricName"]].setdefault(target, []).append(logical_id)
+    problems += secret_grants(template)
     for fn in functions:
         groups = log_groups.get(fn, [])
         if len(groups) != 1:
