@@ -13,10 +13,12 @@ use aws_sdk_s3::types::{
 };
 use serde_json::Value;
 use serde_yaml::Value as Yaml;
+use std::collections::HashMap;
 use tokio::{sync::mpsc, task::JoinHandle};
-use vivid_shared::{adapters::s3::Buckets, events::event_function, runtime::Deps};
 
-use crate::{stack::StackError, template::Template};
+use vivid_events::EventHandler;
+
+use crate::{error::StackError, stack::Buckets, template::Template};
 
 /// One S3 subscription of the template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,7 +120,7 @@ impl Delivery {
         template: &Template,
         buckets: &Buckets,
         prefix: &str,
-        deps: Arc<Deps>,
+        handlers: Handlers,
     ) -> Result<Self, StackError> {
         let (s3_subs, rule_subs) = subscriptions(template)?;
         let sqs = aws_sdk_sqs::Client::new(sdk);
@@ -162,7 +164,7 @@ impl Delivery {
                 Some((_, configs)) => configs.push(config),
                 None => per_bucket.push((bucket, vec![config])),
             }
-            tasks.push(tokio::spawn(poll(sqs.clone(), queue_url, sub.function, Arc::clone(&deps))));
+            tasks.push(tokio::spawn(poll(sqs.clone(), queue_url, sub.function, Arc::clone(&handlers))));
         }
         for (bucket, configs) in per_bucket {
             s3.put_bucket_notification_configuration()
@@ -183,7 +185,7 @@ impl Delivery {
         tasks.push(tokio::spawn(async move {
             while let Some(event) = rx.recv().await {
                 for rule in rule_subs.iter().filter(|r| matches(&r.pattern, &event)) {
-                    invoke(&deps, &rule.function, event.clone()).await;
+                    invoke(&handlers, &rule.function, event.clone()).await;
                 }
             }
         }));
@@ -191,21 +193,17 @@ impl Delivery {
     }
 }
 
-async fn invoke(deps: &Deps, function: &str, event: Value) -> bool {
-    let Some(f) = event_function(function) else {
+type Handlers = Arc<HashMap<String, Arc<dyn EventHandler>>>;
+
+async fn invoke(handlers: &Handlers, function: &str, event: Value) -> bool {
+    let Some(handler) = handlers.get(function) else {
         tracing::error!(function, "no handler for a subscribed function");
         return false;
     };
-    match (f.build)(deps) {
-        Ok(handler) => match handler.handle(event).await {
-            Ok(_) => true,
-            Err(e) => {
-                tracing::warn!(function, error = %e, "event handler failed; the event will be delivered again");
-                false
-            }
-        },
+    match handler.handle(event).await {
+        Ok(_) => true,
         Err(e) => {
-            tracing::error!(function, error = %e, "cannot build the handler");
+            tracing::warn!(function, error = %e, "event handler failed; the event will be delivered again");
             false
         }
     }
@@ -233,7 +231,7 @@ pub fn as_s3_sends_it(mut event: Value) -> Value {
 
 /// Long-polls a queue and hands each S3 event to the function; a failed one is redelivered
 /// after the visibility timeout, like Lambda's retries.
-async fn poll(sqs: aws_sdk_sqs::Client, queue_url: String, function: String, deps: Arc<Deps>) {
+async fn poll(sqs: aws_sdk_sqs::Client, queue_url: String, function: String, handlers: Handlers) {
     loop {
         let received =
             sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).wait_time_seconds(1).send().await;
@@ -250,7 +248,7 @@ async fn poll(sqs: aws_sdk_sqs::Client, queue_url: String, function: String, dep
             let done = if body.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
                 true
             } else {
-                invoke(&deps, &function, as_s3_sends_it(body)).await
+                invoke(&handlers, &function, as_s3_sends_it(body)).await
             };
             if done && let Some(handle) = m.receipt_handle {
                 let _ = sqs.delete_message().queue_url(&queue_url).receipt_handle(handle).send().await;

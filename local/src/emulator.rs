@@ -1,6 +1,8 @@
-//! The AWS emulator (moto server): DynamoDB, S3, SQS and EventBridge on one loopback port.
+//! The AWS emulator (moto server): DynamoDB, S3, SQS, Secrets Manager and KMS on one loopback
+//! port, behind a proxy that keeps its DynamoDB faithful and runs Lambda invocations locally.
 
 use std::{
+    collections::HashMap,
     net::{Ipv4Addr, SocketAddr, TcpListener},
     path::{Path, PathBuf},
     process::Stdio,
@@ -8,6 +10,7 @@ use std::{
 };
 
 use tokio::process::{Child, Command};
+use vivid_events::EventHandler;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
@@ -79,8 +82,12 @@ pub async fn wait_for(addr: SocketAddr) -> Result<(), EmulatorError> {
 pub struct SerialProxy {
     pub endpoint: String,
     dynamodb_calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    functions: Functions,
     server: tokio::task::JoinHandle<()>,
 }
+
+/// The local event handlers by function name, set once the stack has wired them.
+type Functions = std::sync::Arc<std::sync::OnceLock<std::sync::Arc<HashMap<String, std::sync::Arc<dyn EventHandler>>>>>;
 
 impl Drop for SerialProxy {
     fn drop(&mut self) {
@@ -94,6 +101,36 @@ struct ProxyState {
     http: reqwest::Client,
     dynamodb: std::sync::Arc<tokio::sync::Mutex<()>>,
     calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    functions: Functions,
+}
+
+/// Lambda's `Invoke` (`POST /2015-03-31/functions/{name}/invocations`): moto cannot run our
+/// functions, so the proxy hands the payload to the local handler, as Lambda does with an
+/// `Event` invocation (202 at once, the handler runs on).
+fn invoke(s: &ProxyState, path: &str, payload: &[u8]) -> Option<axum::response::Response> {
+    use axum::{body::Body, response::Response};
+    let name = path.strip_prefix("/2015-03-31/functions/")?.strip_suffix("/invocations")?;
+    let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+    let name = name.rsplit(':').next().unwrap_or_default().to_owned();
+    let handler = s.functions.get().and_then(|f| f.get(&name)).cloned();
+    let reply = |status: u16, body: String| {
+        let mut r = Response::new(Body::from(body));
+        *r.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_GATEWAY);
+        r
+    };
+    let Some(handler) = handler else {
+        return Some(reply(404, format!(r#"{{"Type":"User","message":"Function not found: {name}"}}"#)));
+    };
+    let event: serde_json::Value = match serde_json::from_slice(payload) {
+        Ok(v) => v,
+        Err(e) => return Some(reply(400, format!(r#"{{"Type":"User","message":"invalid payload: {e}"}}"#))),
+    };
+    tokio::spawn(async move {
+        if let Err(e) = handler.handle(event).await {
+            tracing::warn!(function = name, error = %e, "asynchronous invocation failed");
+        }
+    });
+    Some(reply(202, String::new()))
 }
 
 async fn forward(
@@ -110,6 +147,11 @@ async fn forward(
         *r.status_mut() = http::StatusCode::PAYLOAD_TOO_LARGE;
         return r;
     };
+    if parts.method == http::Method::POST
+        && let Some(resp) = invoke(&s, parts.uri.path(), &bytes)
+    {
+        return resp;
+    }
     let url = format!("{}{}", s.upstream, parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"));
     let mut out = s.http.request(parts.method.clone(), url).body(bytes);
     for (k, v) in &parts.headers {
@@ -156,13 +198,20 @@ impl SerialProxy {
                 .map_err(std::io::Error::other)?,
             dynamodb: std::sync::Arc::default(),
             calls: std::sync::Arc::default(),
+            functions: Functions::default(),
         };
         let dynamodb_calls = std::sync::Arc::clone(&state.calls);
+        let functions = std::sync::Arc::clone(&state.functions);
         let app = axum::Router::new().fallback(forward).with_state(state);
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Ok(Self { endpoint, dynamodb_calls, server })
+        Ok(Self { endpoint, dynamodb_calls, functions, server })
+    }
+
+    /// From now on, Lambda invocations go to these handlers.
+    pub fn deliver_invocations_to(&self, functions: std::sync::Arc<HashMap<String, std::sync::Arc<dyn EventHandler>>>) {
+        let _ = self.functions.set(functions);
     }
 
     /// How many DynamoDB operations went through so far (the benchmarks count round trips).

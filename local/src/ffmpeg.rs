@@ -170,7 +170,7 @@ impl Runner {
     fn event(&self, job_id: &str, body: &Value, detail: Value) -> Value {
         let mut detail = detail;
         if let Some(obj) = detail.as_object_mut() {
-            obj.insert("timestamp".into(), json!(vivid_shared::auth::unix_now() * 1000));
+            obj.insert("timestamp".into(), json!(vivid_domain::types::unix_now() * 1000));
             obj.insert("accountId".into(), json!("000000000000"));
             obj.insert("queue".into(), json!("arn:aws:mediaconvert:us-east-1:000000000000:queues/Default"));
             obj.insert("jobId".into(), json!(job_id));
@@ -182,7 +182,7 @@ impl Runner {
             "detail-type": "MediaConvert Job State Change",
             "source": "aws.mediaconvert",
             "account": "000000000000",
-            "time": vivid_shared::types::now_rfc3339(),
+            "time": vivid_domain::types::now_rfc3339(),
             "region": "us-east-1",
             "resources": [format!("arn:aws:mediaconvert:us-east-1:000000000000:jobs/{job_id}")],
             "detail": detail,

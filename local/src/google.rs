@@ -24,7 +24,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::{net::TcpListener, task::JoinHandle};
 
-use crate::stack::StackError;
+use crate::error::StackError;
 
 pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
 
@@ -102,7 +102,7 @@ fn rsa_components(pkcs1: &[u8]) -> Option<(String, String)> {
 }
 
 fn now() -> u64 {
-    vivid_shared::auth::unix_now()
+    vivid_domain::types::unix_now()
 }
 
 /// A stable subject per e-mail, like Google's (opaque, never the address itself).

@@ -1,13 +1,17 @@
-//! The local stack (SPEC §8): the same handlers that run in Lambda, behind a gateway that reads
-//! `template.yaml`, against a local AWS emulator.
+//! The local stack (SPEC §8): the same handlers that run in Lambda, wired by each function's
+//! own `wire` from the environment `template.yaml` declares for it, behind a gateway that reads
+//! the template, against a local AWS emulator.
 
 pub mod delivery;
 pub mod emulator;
+pub mod error;
 pub mod ffmpeg;
+pub mod functions;
 pub mod gateway;
 pub mod google;
 pub mod local_routes;
 pub mod mediaconvert;
+pub mod resolve;
 pub mod stack;
 pub mod template;
 pub mod webex;

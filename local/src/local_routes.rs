@@ -7,21 +7,22 @@ use crate::google::GoogleStandIn;
 use axum::{body::Body, response::Response};
 use http::{StatusCode, header};
 use serde_json::json;
-use vivid_shared::{
-    auth::TokenIssuer,
-    error::StoreError,
-    media::{Bucket, MediaStore},
-    model::{User, UserStore},
-    playback::verify_grant,
-    types::{Email, now_rfc3339},
+use vivid_cdn::verify_grant;
+use vivid_domain::{
+    error::{Guard, StoreError},
+    sessions::AccessTokenIssuer,
+    types::{Email, now_rfc3339, unix_now},
+    users::{User, UserStore},
 };
+use vivid_tokens::TokenIssuer;
 
 pub struct LocalRoutes {
     pub users: Arc<dyn UserStore>,
     pub issuer: Arc<TokenIssuer>,
     pub google: Arc<GoogleStandIn>,
     /// The media bucket, served under `/_local/cdn/` with CloudFront's signed-URL rule.
-    pub media: Arc<dyn MediaStore>,
+    pub s3: aws_sdk_s3::Client,
+    pub media_bucket: String,
     pub cdn_public_der: Vec<u8>,
     pub base: String,
 }
@@ -103,13 +104,19 @@ impl LocalRoutes {
         let signature = raw_param("Signature").or_else(|| cookie("CloudFront-Signature"));
         let url = format!("{}{path}", self.base);
         let allowed = match (policy, signature) {
-            (Some(p), Some(s)) => verify_grant(&self.cdn_public_der, &url, &p, &s, vivid_shared::auth::unix_now()),
+            (Some(p), Some(s)) => verify_grant(&self.cdn_public_der, &url, &p, &s, unix_now()),
             _ => false,
         };
         if !allowed {
             return reply(StatusCode::FORBIDDEN, json!({ "message": "Missing or invalid signature" }));
         }
-        match self.media.get(Bucket::Media, &key).await {
+        let object = self.s3.get_object().bucket(&self.media_bucket).key(&key).send().await;
+        let bytes = match object {
+            Ok(out) => out.body.collect().await.map(|b| Some(b.into_bytes().to_vec())).map_err(|e| e.to_string()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(aws_sdk_s3::error::DisplayErrorContext(e).to_string()),
+        };
+        match bytes {
             Ok(Some(bytes)) => {
                 let mut resp = Response::new(Body::from(bytes));
                 let ct = match key.rsplit('.').next() {
@@ -123,7 +130,7 @@ impl LocalRoutes {
                 resp
             }
             Ok(None) => reply(StatusCode::NOT_FOUND, json!({ "message": "Not Found" })),
-            Err(e) => reply(StatusCode::BAD_GATEWAY, json!({ "message": e.to_string() })),
+            Err(e) => reply(StatusCode::BAD_GATEWAY, json!({ "message": e })),
         }
     }
 
@@ -171,7 +178,7 @@ impl LocalRoutes {
             Ok(()) => Ok(user),
             // Two first calls raced: the other one won.
             Err(StoreError::Condition(_)) => {
-                self.users.find_user_by_email(&email).await?.ok_or(StoreError::Condition("email"))
+                self.users.find_user_by_email(&email).await?.ok_or(StoreError::Condition(Guard::Email))
             }
             Err(e) => Err(e),
         }

@@ -9,7 +9,7 @@ use vivid_local::{
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    vivid_shared::telemetry::init();
+    vivid_config::telemetry::init();
     let cwd = std::env::current_dir()?;
     let root = find_repo_root(&cwd).ok_or("run vivid-local inside the repository (no template.yaml found)")?;
     let port: u16 = std::env::var("VIVID_PORT").ok().map(|p| p.parse()).transpose()?.unwrap_or(3000);

@@ -21,7 +21,7 @@ use axum::{
 use serde_json::{Value, json};
 use tokio::{net::TcpListener, task::JoinHandle};
 
-use crate::{ffmpeg::Runner, stack::StackError};
+use crate::{error::StackError, ffmpeg::Runner};
 
 /// A job as the stand-in keeps it.
 #[derive(Debug, Clone)]
@@ -130,7 +130,7 @@ async fn create_job(State(state): State<Shared>, body: Bytes) -> Response {
     {
         return (StatusCode::CREATED, Json(json!({ "job": job.to_json() }))).into_response();
     }
-    let now = vivid_shared::auth::unix_now();
+    let now = vivid_domain::types::unix_now();
     let id = format!("{}-{}", now * 1000, &ulid::Ulid::new().to_string()[20..].to_lowercase());
     let job = Job { id: id.clone(), status: "SUBMITTED".into(), body: body.clone(), created_at: now };
     let json = job.to_json();

@@ -1,7 +1,9 @@
-//! Starts the local stack on top of a running emulator: resources from the template, dev keys,
-//! and the gateway with every route's real handler.
+//! Starts the local stack on top of a running emulator: the template's table, buckets, secrets
+//! and key created in the emulator, every function wired by its own `wire` from the environment
+//! the template declares for it, and the gateway serving every route.
 
 use std::{
+    collections::HashMap,
     net::SocketAddr,
     path::{Path, PathBuf},
     sync::Arc,
@@ -14,101 +16,104 @@ use aws_sdk_dynamodb::{
         ScalarAttributeType, TimeToLiveSpecification,
     },
 };
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde_json::json;
 use tokio::{net::TcpListener, task::JoinHandle};
-use vivid_shared::{
-    adapters::s3::Buckets,
-    auth::{TokenAudience, TokenIssuer},
-    events::{EventHandler, event_function},
-    google::GoogleSettings,
-    import::{ImportInvoker, ImportJob},
-    routes::http_function,
-    runtime::{CdnSettings, Deps, MediaSettings, Settings, TranscodeSettings, WebSettings},
-    webex::WebexSettings,
-};
+use vivid_config::Config;
+use vivid_dynamo::Table;
+use vivid_events::EventHandler;
+use vivid_tokens::{TokenAudience, TokenIssuer};
 
+pub use crate::error::StackError;
 use crate::{
     delivery::Delivery,
     emulator::SerialProxy,
     ffmpeg::Runner,
-    gateway::{BoundRoute, GatewayState, serve},
+    functions::{EVENT_FUNCTIONS, HTTP_FUNCTIONS, http_function},
+    gateway::{BoundRoute, Cors, GatewayState, serve},
     google::GoogleStandIn,
     local_routes::LocalRoutes,
     mediaconvert::MediaConvertStandIn,
-    template::{TableDef, Template, TemplateError},
+    resolve::{Physical, Resolver},
+    template::{TableDef, Template},
     webex::WebexStandIn,
 };
 
-#[derive(Debug, thiserror::Error)]
-pub enum StackError {
-    #[error(transparent)]
-    Template(#[from] TemplateError),
-    #[error("route {route} is served by {function}, which has no handler in vivid_shared::routes")]
-    NoHandler { route: String, function: String },
-    #[error("function {0} has a handler but no route in template.yaml")]
-    NoRoute(String),
-    #[error("cannot create the table: {0}")]
-    Table(String),
-    #[error("configuration: {0}")]
-    Config(String),
-    #[error(transparent)]
-    Io(#[from] std::io::Error),
-}
-
-/// A fresh ES256 key pair for the local issuer (PKCS#8 private PEM, SPKI public PEM).
+/// A fresh ES256 key pair for the local issuer (PKCS#8 private PEM, SPKI public PEM) and its id.
 pub struct DevKeys {
+    pub kid: String,
     pub private_pem: String,
     pub public_pem: String,
 }
 
 impl DevKeys {
-    pub fn generate() -> Result<Self, StackError> {
+    pub fn generate(kid: &str) -> Result<Self, StackError> {
         let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
             .map_err(|e| StackError::Config(e.to_string()))?;
-        Ok(Self { private_pem: pair.serialize_pem(), public_pem: pair.public_key_pem() })
+        Ok(Self { kid: kid.to_owned(), private_pem: pair.serialize_pem(), public_pem: pair.public_key_pem() })
     }
 }
 
 pub struct StackConfig {
     pub template: PathBuf,
     pub aws_endpoint: String,
-    /// The table; the buckets are named after it (`{table}-raw`, `-media`, `-user`).
+    /// Names the deployment (`AWS::StackName`): the table, and the buckets the template names.
     pub table_name: String,
     pub bind: SocketAddr,
-    /// Uploads above this size are multipart.
-    pub multipart_threshold: u64,
-    pub max_upload_bytes: u64,
+    /// Template parameters over the local defaults (e.g. `MaxUploadBytes`).
+    pub parameters: HashMap<String, String>,
+    /// Environment values that replace what the template gives every function that declares
+    /// the variable (e.g. `VIVID_MULTIPART_THRESHOLD_BYTES` for small multipart tests).
+    pub overrides: HashMap<String, String>,
+    /// The web front end's origin: allowed by CORS, and a sign-in may return to it.
+    pub frontend_origin: String,
     /// Deliver S3 and job-state events to the event functions, and run MediaConvert jobs with
     /// ffmpeg (the whole pipeline, as `make dev` runs it). Off, tests drive the consumers.
     pub pipeline: bool,
 }
 
 impl StackConfig {
-    /// A stack on `bind` with the production upload limits.
+    /// A stack on `bind` with the template's defaults.
     pub fn new(template: PathBuf, aws_endpoint: String, table_name: String, bind: SocketAddr) -> Self {
         Self {
             template,
             aws_endpoint,
             table_name,
             bind,
-            multipart_threshold: 100 * 1024 * 1024,
-            max_upload_bytes: 10 * 1024 * 1024 * 1024,
+            parameters: HashMap::new(),
+            overrides: HashMap::new(),
+            frontend_origin: LOCAL_FRONTEND_ORIGIN.to_owned(),
             pipeline: true,
         }
     }
+}
+
+/// The names of the suite's buckets in this deployment.
+#[derive(Debug, Clone)]
+pub struct Buckets {
+    pub raw: String,
+    pub media: String,
+    pub user: String,
 }
 
 /// The running stack. Dropping it stops the gateway.
 pub struct Stack {
     pub addr: SocketAddr,
     pub sdk: aws_config::SdkConfig,
-    pub settings: Settings,
     pub keys: DevKeys,
     pub issuer: Arc<TokenIssuer>,
-    pub deps: Arc<Deps>,
+    /// The table, for tests that read what the handlers wrote.
+    pub table: Arc<Table>,
+    /// Each function's environment, as the template declares it (resolved locally).
+    pub environments: HashMap<String, HashMap<String, String>>,
+    /// Every event function's handler, wired.
+    pub events: Arc<HashMap<String, Arc<dyn EventHandler>>>,
     pub google: Arc<GoogleStandIn>,
     pub mediaconvert: Arc<MediaConvertStandIn>,
     pub webex: Arc<WebexStandIn>,
     pub buckets: Buckets,
+    /// The KMS key that seals connection tokens.
+    pub token_key_arn: String,
     _delivery: Option<Delivery>,
     _proxy: SerialProxy,
     server: JoinHandle<()>,
@@ -132,94 +137,184 @@ pub async fn emulator_sdk_config(endpoint: &str) -> aws_config::SdkConfig {
 
 pub const LOCAL_ISSUER: &str = "https://vivid.local";
 pub const LOCAL_AUDIENCE: &str = "vivid-local";
+pub const LOCAL_KID: &str = "local-1";
 /// Where the local stack serves media with CloudFront's access rule.
 pub const CDN_PATH: &str = "/_local/cdn";
 /// A front end run next to the stack (a dev server) may be returned to after sign-in.
 pub const LOCAL_FRONTEND_ORIGIN: &str = "http://localhost:5173";
+/// The API domains the local stack answers on (sign-in builds its redirect URI from the one used).
+const LOCAL_API_DOMAINS: &str = "127.0.0.1,localhost,*.localhost";
+
+/// Creates a secret in the emulator; its ARN.
+async fn create_secret(sdk: &aws_config::SdkConfig, name: &str, value: &str) -> Result<String, StackError> {
+    aws_sdk_secretsmanager::Client::new(sdk)
+        .create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await
+        .map_err(|e| {
+            StackError::Config(format!("secret {name}: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(e)))
+        })?
+        .arn
+        .ok_or_else(|| StackError::Config(format!("secret {name}: no ARN")))
+}
+
+fn random_text() -> Result<String, StackError> {
+    let mut bytes = [0u8; 48];
+    getrandom::fill(&mut bytes).map_err(|e| StackError::Config(e.to_string()))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
 
 impl Stack {
     pub async fn start(cfg: StackConfig) -> Result<Self, StackError> {
         let template = Template::load(&cfg.template)?;
-        // Every AWS call goes through the proxy that keeps moto's DynamoDB isolated.
+        // Every AWS call goes through the proxy that keeps moto's DynamoDB isolated and that
+        // delivers Lambda `Event` invocations to the local event handlers.
         let proxy = SerialProxy::start(&cfg.aws_endpoint).await?;
         let sdk = emulator_sdk_config(&proxy.endpoint).await;
-        create_table(&aws_sdk_dynamodb::Client::new(&sdk), &template.table()?, &cfg.table_name).await?;
 
-        // Bind first: the Google redirect URI and the front end live on the gateway's address.
+        // Bind first: redirect URIs, the front end and the CDN live on the gateway's address.
         let listener = TcpListener::bind(cfg.bind).await?;
         let addr = listener.local_addr()?;
         let base = format!("http://{addr}");
-        let google = Arc::new(GoogleStandIn::start(SocketAddr::from(([127, 0, 0, 1], 0))).await?);
-        let mediaconvert = Arc::new(MediaConvertStandIn::start(SocketAddr::from(([127, 0, 0, 1], 0))).await?);
-        let webex = Arc::new(WebexStandIn::start(SocketAddr::from(([127, 0, 0, 1], 0))).await?);
-        let buckets = Buckets {
-            raw: format!("{}-raw", cfg.table_name),
-            media: format!("{}-media", cfg.table_name),
-            user: format!("{}-user", cfg.table_name),
-        };
-        create_buckets(&sdk, &buckets).await?;
+        let local = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+        let google = Arc::new(GoogleStandIn::start(local(0)).await?);
+        let mediaconvert = Arc::new(MediaConvertStandIn::start(local(0)).await?);
+        let webex = Arc::new(WebexStandIn::start(local(0)).await?);
+
+        // Keys and secrets, as an operator creates them before deploying (docs/deploying.md).
+        let keys = DevKeys::generate(LOCAL_KID)?;
         let cdn_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256)
             .map_err(|e| StackError::Config(format!("CDN key: {e}")))?;
+        let prefix = &cfg.table_name;
+        let signing = json!({ "kid": keys.kid, "privateKeyPem": keys.private_pem }).to_string();
+        let jwt_secret = create_secret(&sdk, &format!("{prefix}/jwt-signing-key"), &signing).await?;
+        let google_secret = create_secret(&sdk, &format!("{prefix}/google-client"), &google.client_secret).await?;
+        let webex_secret = create_secret(&sdk, &format!("{prefix}/webex-client"), &webex.client_secret).await?;
+        let cdn_secret = create_secret(&sdk, &format!("{prefix}/cdn-private-key"), &cdn_key.serialize_pem()).await?;
+        let cursor_secret = create_secret(&sdk, &format!("{prefix}/cursor"), &random_text()?).await?;
+        let token_key_arn = aws_sdk_kms::Client::new(&sdk)
+            .create_key()
+            .description(format!("{prefix} connection tokens"))
+            .send()
+            .await
+            .map_err(|e| StackError::Config(format!("KMS key: {}", aws_sdk_kms::error::DisplayErrorContext(e))))?
+            .key_metadata
+            .map(|m| m.arn.unwrap_or(m.key_id))
+            .ok_or_else(|| StackError::Config("KMS key: no metadata".into()))?;
 
-        let keys = DevKeys::generate()?;
-        let audience = TokenAudience { issuer: LOCAL_ISSUER.to_owned(), audience: LOCAL_AUDIENCE.to_owned() };
-        let issuer = TokenIssuer::from_private_pem(keys.private_pem.as_bytes(), audience.clone())
-            .map_err(|e| StackError::Config(e.to_string()))?;
-        let settings = Settings {
-            table_name: cfg.table_name.clone(),
-            jwt_public_key: keys.public_pem.clone(),
-            jwt_private_key: Some(keys.private_pem.clone()),
-            token_audience: audience,
-            google: Some(GoogleSettings {
-                client_id: google.client_id.clone(),
-                client_secret: google.client_secret.clone(),
-                authorize_url: google.authorize_url(),
-                token_url: google.token_url(),
-                jwks_url: google.jwks_url(),
-                redirect_uri: format!("{base}/auth/google/callback"),
-            }),
-            media: Some(MediaSettings {
-                buckets: buckets.clone(),
-                path_style: true,
-                max_upload_bytes: cfg.max_upload_bytes,
-                multipart_threshold: cfg.multipart_threshold,
-            }),
-            transcode: Some(TranscodeSettings {
-                role_arn: "arn:aws:iam::000000000000:role/vivid-local-mediaconvert".into(),
-                queue: None,
-                endpoint: Some(mediaconvert.endpoint.clone()),
-            }),
-            cdn: Some(CdnSettings {
-                base_url: format!("{base}{CDN_PATH}"),
-                key_pair_id: "KLOCALCDN".into(),
-                private_key_pem: cdn_key.serialize_pem(),
-                ttl: std::time::Duration::from_secs(3600),
-            }),
-            webex: Some(WebexSettings {
-                client_id: webex.client_id.clone(),
-                client_secret: webex.client_secret.clone(),
-                authorize_url: webex.authorize_url(),
-                api_base: webex.api_base(),
-                redirect_uri: format!("{base}/_local/webex-connected"),
-            }),
-            webex_import_function: None,
-            web: Some(WebSettings {
-                frontend_url: format!("{base}/_local/signed-in"),
-                allowed_return_origins: vec![base.clone(), LOCAL_FRONTEND_ORIGIN.to_owned()],
-            }),
+        let mut parameters: HashMap<String, String> = [
+            ("JwtIssuer", LOCAL_ISSUER.to_owned()),
+            ("JwtAudience", LOCAL_AUDIENCE.to_owned()),
+            ("JwtVerifyKeys", json!({ keys.kid.clone(): keys.public_pem }).to_string()),
+            ("JwtSigningKeySecretArn", jwt_secret),
+            ("GoogleClientId", google.client_id.clone()),
+            ("GoogleClientSecretArn", google_secret),
+            ("FrontendUrl", format!("{base}/_local/signed-in")),
+            ("AllowedReturnOrigins", format!("{base},{}", cfg.frontend_origin)),
+            ("AllowedOrigin", cfg.frontend_origin.clone()),
+            ("CdnPublicKeyPem", cdn_key.public_key_pem()),
+            ("CdnPrivateKeySecretArn", cdn_secret),
+            ("WebexClientId", webex.client_id.clone()),
+            ("WebexClientSecretArn", webex_secret),
+            ("WebexRedirectUri", format!("{base}/_local/webex-connected")),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        parameters.extend(cfg.parameters.clone());
+
+        // The buckets are named as the template names them in this deployment.
+        let naming = Resolver::new(&template, &parameters, Physical::default(), prefix)?;
+        let bucket_name = |logical: &str| -> Result<String, StackError> {
+            let name = template.properties(logical).and_then(|p| p.get("BucketName"));
+            match name {
+                Some(n) => naming.string(n)?.ok_or_else(|| StackError::Config(format!("{logical}: no name"))),
+                None => Ok(format!("{prefix}-{}", logical.to_lowercase())),
+            }
         };
-        let mut deps = Deps::new(&sdk, &settings).map_err(|e| StackError::Config(e.to_string()))?;
-        // Imports run in-process: the same handler `webex-import` runs in Lambda.
-        let import_handler = Arc::new(std::sync::OnceLock::new());
-        deps.set_invoker(Arc::new(LocalInvoker(Arc::clone(&import_handler))));
-        let deps = Arc::new(deps);
-        let import =
-            event_function("webex-import").ok_or_else(|| StackError::Config("no webex-import handler".into()))?;
-        let _ = import_handler.set((import.build)(&deps).map_err(|e| StackError::Config(e.to_string()))?);
+        let buckets = Buckets {
+            raw: bucket_name("RawBucket")?,
+            media: bucket_name("MediaBucket")?,
+            user: bucket_name("UserContentBucket")?,
+        };
+        create_table(&aws_sdk_dynamodb::Client::new(&sdk), &template.table()?, &cfg.table_name).await?;
+        create_buckets(&sdk, &buckets).await?;
 
-        let routes = bind_routes(&template, &deps)?;
+        let mut physical = Physical::default();
+        let functions = template.functions()?;
+        let table_logical = template.table()?.logical_id;
+        physical.refs.extend([
+            (table_logical.clone(), cfg.table_name.clone()),
+            ("RawBucket".to_owned(), buckets.raw.clone()),
+            ("MediaBucket".to_owned(), buckets.media.clone()),
+            ("UserContentBucket".to_owned(), buckets.user.clone()),
+            ("CursorSecret".to_owned(), cursor_secret),
+            ("ConnectorTokenKey".to_owned(), token_key_arn.clone()),
+            ("CdnPublicKey".to_owned(), "KLOCALCDN".to_owned()),
+        ]);
+        // A function's `Ref` is its name: the package name locally (Lambda invokes find it).
+        physical.refs.extend(functions.iter().map(|f| (f.logical_id.clone(), f.name.clone())));
+        physical.attributes.extend([
+            ("ConnectorTokenKey.Arn".to_owned(), token_key_arn.clone()),
+            ("MediaDistribution.DomainName".to_owned(), format!("{addr}{CDN_PATH}")),
+            ("MediaConvertRole.Arn".to_owned(), "arn:aws:iam::000000000000:role/vivid-local-mediaconvert".to_owned()),
+        ]);
+        let resolver = Resolver::new(&template, &parameters, physical, prefix)?;
+
+        // What differs by nature on a laptop: third parties' URLs, path-style S3, plain HTTP.
+        let replaced: HashMap<&str, String> = HashMap::from([
+            ("VIVID_CDN_URL", format!("{base}{CDN_PATH}")),
+            ("VIVID_API_DOMAINS", LOCAL_API_DOMAINS.to_owned()),
+        ]);
+        let added: HashMap<&str, String> = HashMap::from([
+            ("VIVID_S3_PATH_STYLE", "true".to_owned()),
+            ("VIVID_MEDIACONVERT_ENDPOINT", mediaconvert.endpoint.clone()),
+            ("VIVID_GOOGLE_AUTHORIZE_URL", google.authorize_url()),
+            ("VIVID_GOOGLE_TOKEN_URL", google.token_url()),
+            ("VIVID_GOOGLE_JWKS_URL", google.jwks_url()),
+            ("VIVID_WEBEX_AUTHORIZE_URL", webex.authorize_url()),
+            ("VIVID_WEBEX_API_BASE", webex.api_base()),
+        ]);
+        let mut environments = HashMap::new();
+        for f in &functions {
+            let mut env = resolver.environment(&f.logical_id)?;
+            for (k, v) in env.iter_mut() {
+                if let Some(r) = replaced.get(k.as_str()).or_else(|| cfg.overrides.get(k)) {
+                    *v = r.clone();
+                }
+            }
+            env.extend(added.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+            environments.insert(f.name.clone(), env);
+        }
+        let config_of = |name: &str| -> Result<Config, StackError> {
+            let env = environments
+                .get(name)
+                .cloned()
+                .ok_or_else(|| StackError::Config(format!("{name} is not a function of the template")))?;
+            Ok(Config::new(Arc::new(env), sdk.clone()))
+        };
+
+        let mut events = HashMap::new();
+        for f in EVENT_FUNCTIONS {
+            let handler =
+                (f.wire)(config_of(f.name)?).await.map_err(|e| StackError::Config(format!("{}: {e}", f.name)))?;
+            events.insert(f.name.to_owned(), handler);
+        }
+        let events = Arc::new(events);
+        proxy.deliver_invocations_to(Arc::clone(&events));
+
+        let mut wired = HashMap::new();
+        for f in HTTP_FUNCTIONS {
+            let handler =
+                (f.wire)(config_of(f.name)?).await.map_err(|e| StackError::Config(format!("{}: {e}", f.name)))?;
+            wired.insert(f.name.to_owned(), handler);
+        }
+        let routes = bind_routes(&template, &wired)?;
+
         let delivery = if cfg.pipeline {
-            let delivery = Delivery::start(&sdk, &template, &buckets, &cfg.table_name, Arc::clone(&deps)).await?;
+            let delivery = Delivery::start(&sdk, &template, &buckets, &cfg.table_name, Arc::clone(&events)).await?;
             let s3 =
                 aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
             mediaconvert.run_jobs_with(Runner { s3, emit: delivery.events.clone() });
@@ -227,14 +322,22 @@ impl Stack {
         } else {
             None
         };
-        let issuer = Arc::new(issuer);
+        let audience = TokenAudience { issuer: LOCAL_ISSUER.to_owned(), audience: LOCAL_AUDIENCE.to_owned() };
+        let issuer = Arc::new(
+            TokenIssuer::new(&keys.kid, &keys.private_pem, audience).map_err(|e| StackError::Config(e.to_string()))?,
+        );
+        let table = Arc::new(Table::new(aws_sdk_dynamodb::Client::new(&sdk), &cfg.table_name));
+        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+        let cors = Cors::from_template(&template, &resolver)?;
         let state = Arc::new(GatewayState {
             routes,
+            cors,
             local: LocalRoutes {
-                users: deps.users(),
+                users: table.clone(),
                 issuer: Arc::clone(&issuer),
                 google: Arc::clone(&google),
-                media: deps.media().map_err(|e| StackError::Config(e.to_string()))?,
+                s3,
+                media_bucket: buckets.media.clone(),
                 cdn_public_der: cdn_key.public_key_raw().to_vec(),
                 base: base.clone(),
             },
@@ -248,26 +351,58 @@ impl Stack {
         Ok(Self {
             addr,
             sdk,
-            settings,
             keys,
             issuer,
-            deps,
+            table,
+            environments,
+            events,
             google,
             mediaconvert,
             webex,
             buckets,
+            token_key_arn,
             _delivery: delivery,
             _proxy: proxy,
             server,
         })
     }
+
+    /// Every HTTP function wired again from its environment, by name.
+    pub async fn wired_http_handlers(&self) -> HashMap<String, Arc<dyn vivid_edge::Handler>> {
+        let mut out = HashMap::new();
+        for f in HTTP_FUNCTIONS {
+            if let Ok(h) = self.http_handler(f.name).await {
+                out.insert(f.name.to_owned(), h);
+            }
+        }
+        out
+    }
+
+    /// An event function's handler.
+    pub fn event_handler(&self, name: &str) -> Option<Arc<dyn EventHandler>> {
+        self.events.get(name).cloned()
+    }
+
+    /// An HTTP function wired again from its environment (tests that build one directly).
+    pub async fn http_handler(&self, name: &str) -> Result<Arc<dyn vivid_edge::Handler>, StackError> {
+        let f =
+            http_function(name).ok_or_else(|| StackError::NoHandler { route: String::new(), function: name.into() })?;
+        let env =
+            self.environments.get(name).cloned().ok_or_else(|| StackError::Config(format!("no env for {name}")))?;
+        (f.wire)(Config::new(Arc::new(env), self.sdk.clone()))
+            .await
+            .map_err(|e| StackError::Config(format!("{name}: {e}")))
+    }
 }
 
-/// Every template route bound to its handler; fails when a route has no handler or a handler
-/// has no route.
-pub fn bind_routes(template: &Template, deps: &Deps) -> Result<Vec<BoundRoute>, StackError> {
+/// Every template route bound to its function's handler; fails when a route has no function
+/// or a function has no route.
+pub fn bind_routes(
+    template: &Template,
+    wired: &HashMap<String, Arc<dyn vivid_edge::Handler>>,
+) -> Result<Vec<BoundRoute>, StackError> {
     let routes = template.routes()?;
-    for f in vivid_shared::routes::HTTP_FUNCTIONS {
+    for f in HTTP_FUNCTIONS {
         if !routes.iter().any(|r| r.function == f.name) {
             return Err(StackError::NoRoute(f.name.to_owned()));
         }
@@ -275,9 +410,10 @@ pub fn bind_routes(template: &Template, deps: &Deps) -> Result<Vec<BoundRoute>, 
     routes
         .into_iter()
         .map(|r| {
-            let f = http_function(&r.function)
+            let handler = wired
+                .get(&r.function)
+                .cloned()
                 .ok_or_else(|| StackError::NoHandler { route: r.key(), function: r.function.clone() })?;
-            let handler = (f.build)(deps).map_err(|e| StackError::Config(format!("{}: {e}", r.function)))?;
             Ok(BoundRoute { handler, route: r })
         })
         .collect()
@@ -360,22 +496,4 @@ pub async fn create_buckets(sdk: &aws_config::SdkConfig, buckets: &Buckets) -> R
         }
     }
     Ok(())
-}
-
-/// Starts imports in-process, without waiting, like Lambda's `Event` invocation.
-struct LocalInvoker(Arc<std::sync::OnceLock<Arc<dyn EventHandler>>>);
-
-#[async_trait::async_trait]
-impl ImportInvoker for LocalInvoker {
-    async fn start(&self, job: &ImportJob) -> Result<(), vivid_shared::error::ApiError> {
-        let handler =
-            self.0.get().cloned().ok_or(vivid_shared::error::ApiError::internal("the import handler is not ready"))?;
-        let event = serde_json::to_value(job).map_err(vivid_shared::error::ApiError::internal)?;
-        tokio::spawn(async move {
-            if let Err(e) = handler.handle(event).await {
-                tracing::warn!(error = %e, "import failed");
-            }
-        });
-        Ok(())
-    }
 }

@@ -212,6 +212,15 @@ impl Template {
     pub fn root(&self) -> &Value {
         &self.root
     }
+
+    pub fn has_resource(&self, logical_id: &str) -> bool {
+        self.resources().any(|(id, _)| id == logical_id)
+    }
+
+    /// A resource's properties.
+    pub fn properties(&self, logical_id: &str) -> Option<&Value> {
+        self.resources().find(|(id, _)| *id == logical_id).and_then(|(_, r)| r.get("Properties"))
+    }
 }
 
 /// Matches a request path against a route path with `{param}` segments; the parameters on a

@@ -23,7 +23,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::{net::TcpListener, task::JoinHandle};
 
-use crate::stack::StackError;
+use crate::error::StackError;
 
 /// What the stand-in does wrong, on purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

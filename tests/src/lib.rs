@@ -10,15 +10,16 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde_json::Value;
+use vivid_domain::{
+    sessions::AccessTokenIssuer,
+    types::{Email, now_rfc3339},
+    users::{User, UserStore},
+};
 use vivid_local::{
     emulator::{Moto, moto_server_path},
     stack::{Stack, StackConfig},
 };
-use vivid_shared::{
-    auth::{TokenAudience, TokenIssuer},
-    model::{User, UserStore},
-    types::{Email, now_rfc3339},
-};
+use vivid_tokens::{TokenAudience, TokenIssuer};
 
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -98,8 +99,8 @@ impl TestApp {
             SocketAddr::from(([127, 0, 0, 1], 0)),
         );
         // Small enough that a test file of a few tens of MiB goes multipart.
-        config.multipart_threshold = 16 * 1024 * 1024;
-        config.max_upload_bytes = 64 * 1024 * 1024;
+        config.overrides.insert("VIVID_MULTIPART_THRESHOLD_BYTES".into(), (16 * 1024 * 1024).to_string());
+        config.parameters.insert("MaxUploadBytes".into(), (64 * 1024 * 1024).to_string());
         config.pipeline = pipeline;
         let stack = Stack::start(config).await.expect("the local stack starts");
         let base = format!("http://{}", stack.addr);
@@ -109,7 +110,7 @@ impl TestApp {
     }
 
     pub fn users(&self) -> Arc<dyn UserStore> {
-        self.stack.deps.users()
+        self.stack.table.clone()
     }
 
     /// A registered user (with their personal space) and a valid token.
@@ -126,7 +127,7 @@ impl TestApp {
 
     /// An issuer with the stack's private key but another audience or issuer.
     pub fn issuer_with(&self, who: TokenAudience) -> TokenIssuer {
-        TokenIssuer::from_private_pem(self.stack.keys.private_pem.as_bytes(), who).expect("issuer")
+        TokenIssuer::new(&self.stack.keys.kid, &self.stack.keys.private_pem, who).expect("issuer")
     }
 
     pub fn dynamo(&self) -> aws_sdk_dynamodb::Client {
@@ -502,8 +503,7 @@ pub fn job_event(sample: &str, video: &str, job_id: &str, media_bucket: &str) ->
 impl TestApp {
     /// Runs an event function's handler (built as its `main` builds it) on an event.
     pub async fn invoke(&self, function: &str, event: Value) -> Result<Value, String> {
-        let f = vivid_shared::events::event_function(function).expect("event function");
-        let handler = (f.build)(&self.stack.deps).expect("handler builds");
+        let handler = self.stack.event_handler(function).expect("event function");
         handler.handle(event).await.map_err(|e| e.to_string())
     }
 
@@ -578,13 +578,18 @@ impl TestApp {
 }
 
 impl TestApp {
-    /// Connects `who`'s Webex account through the stand-in: login redirect, Webex's redirect
-    /// back with code and state, `POST /webex/token`.
+    /// Webex's authorize URL for `who`, as a browser's `fetch` of `GET /webex/login` gets it.
+    pub async fn webex_authorize_url(&self, who: &TestUser) -> String {
+        let login = self.get("/webex/login", &who.token).await;
+        assert_eq!(login.status, StatusCode::OK, "{:?}", login.body);
+        assert_eq!(login.header("cache-control"), Some("no-store"));
+        login.body["authorizeUrl"].as_str().expect("authorizeUrl").to_owned()
+    }
+
+    /// Connects `who`'s Webex account through the stand-in: the authorize URL, Webex's redirect
+    /// back to the front end with code and state, `POST /webex/token`.
     pub async fn connect_webex(&self, who: &TestUser) {
-        let login =
-            self.http.get(format!("{}/webex/login", self.base)).bearer_auth(&who.token).send().await.expect("login");
-        assert_eq!(login.status(), StatusCode::FOUND);
-        let authorize = login.headers().get("location").and_then(|v| v.to_str().ok()).expect("location").to_owned();
+        let authorize = self.webex_authorize_url(who).await;
         let back = self.http.get(&authorize).send().await.expect("authorize");
         let callback = back.headers().get("location").and_then(|v| v.to_str().ok()).expect("callback").to_owned();
         let code = query_param(&callback, "code").expect("code");

@@ -271,17 +271,18 @@ async fn given_someone_elses_refresh_token_when_logging_out_then_it_stays_valid(
 }
 
 #[tokio::test]
-async fn only_the_token_issuing_functions_can_reach_the_private_key() {
+async fn only_the_token_issuing_functions_can_reach_the_signing_key() {
     let text = std::fs::read_to_string(vivid_tests::repo_root().join("template.yaml")).expect("template");
     let t: serde_yaml::Value = serde_yaml::from_str(&text).expect("yaml");
-    assert!(!serde_yaml::to_string(&t["Globals"]).expect("yaml").contains("JwtPrivateKey"));
-    assert_eq!(t["Parameters"]["JwtPrivateKey"]["NoEcho"], serde_yaml::Value::Bool(true));
+    assert!(!serde_yaml::to_string(&t["Globals"]).expect("yaml").contains("JwtSigningKeySecretArn"));
+    assert!(t["Parameters"]["JwtPrivateKey"].is_null(), "no private key as a parameter");
     let issuing = ["GoogleCallbackFunction", "GoogleTokenFunction", "RefreshTokenFunction"];
+    // The secret's ARN (the name in the environment and the IAM grant) reaches these alone.
     let mut holders = Vec::new();
     for (id, res) in t["Resources"].as_mapping().expect("resources") {
         let id = id.as_str().unwrap_or_default();
         let dump = serde_yaml::to_string(res).expect("yaml");
-        if dump.contains("JwtPrivateKey") || dump.contains("VIVID_JWT_PRIVATE_KEY") {
+        if dump.contains("JwtSigningKeySecretArn") || dump.contains("VIVID_JWT_SIGNING_KEY_ARN") {
             holders.push(id.to_owned());
         }
     }

@@ -4,10 +4,10 @@
 use std::{collections::BTreeSet, fs};
 
 use vivid_local::{
+    functions::{EVENT_FUNCTIONS, HTTP_FUNCTIONS},
     stack::{StackError, bind_routes},
     template::Template,
 };
-use vivid_shared::{events::EVENT_FUNCTIONS, routes::HTTP_FUNCTIONS};
 use vivid_tests::{TestApp, repo_root};
 
 fn template() -> Template {
@@ -34,13 +34,14 @@ fn every_function_package_is_in_the_template_and_the_registry() {
 }
 
 #[test]
-fn every_function_main_serves_its_registered_handler() {
+fn every_function_main_serves_its_own_wiring() {
     let mains = HTTP_FUNCTIONS
         .iter()
-        .map(|f| (f.name, format!("serve_http({}::new)", f.handler)))
-        .chain(EVENT_FUNCTIONS.iter().map(|f| (f.name, format!("serve_event({}::new)", f.handler))));
-    for (name, call) in mains {
+        .map(|f| (f.name, "vivid_edge::serve"))
+        .chain(EVENT_FUNCTIONS.iter().map(|f| (f.name, "vivid_events::serve")));
+    for (name, serve) in mains {
         let main = fs::read_to_string(repo_root().join(format!("functions/{name}/src/main.rs"))).expect("main.rs");
+        let call = format!("{serve}({}::wire)", name.replace('-', "_"));
         assert!(main.contains(&call), "functions/{name} must call {call}");
     }
 }
@@ -60,7 +61,7 @@ fn every_event_function_has_sample_events_of_its_source() {
             if f.name == "on-transcode-event" {
                 assert_eq!(value["detail-type"], "MediaConvert Job State Change");
             } else if f.name == "webex-import" {
-                serde_json::from_value::<vivid_shared::import::ImportJob>(value).expect("an import job");
+                serde_json::from_value::<vivid_domain::imports::ImportJob>(value).expect("an import job");
             } else {
                 assert!(value["Records"][0]["s3"]["object"]["key"].is_string(), "{:?}", sample.path());
             }
@@ -77,7 +78,7 @@ fn every_function_has_a_sample_event_matching_its_route() {
         let event: serde_json::Value = serde_json::from_str(&text).expect("event JSON");
         assert_eq!(event["routeKey"], route.key(), "{}", path.display());
         assert_eq!(event["requestContext"]["http"]["method"], route.method.as_str());
-        vivid_shared::lambda_http::request::from_str(&text).expect("lambda_http reads the sample");
+        vivid_edge::lambda_http::request::from_str(&text).expect("lambda_http reads the sample");
     }
 }
 
@@ -110,7 +111,8 @@ async fn a_route_without_handler_or_a_handler_without_route_stops_the_gateway() 
         "  ListSpacesFunction:\n",
         "  GhostFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: functions/ghost\n      Events:\n        Api:\n          Type: HttpApi\n          Properties:\n            Path: /ghost\n            Method: GET\n\n  ListSpacesFunction:\n",
     );
-    let err = bind_routes(&Template::parse(&extra).expect("parses"), &app.stack.deps).err();
+    let wired = app.stack.wired_http_handlers().await;
+    let err = bind_routes(&Template::parse(&extra).expect("parses"), &wired).err();
     assert!(matches!(err, Some(StackError::NoHandler { .. })), "{err:?}");
 
     let missing = text.replace(
@@ -118,6 +120,6 @@ async fn a_route_without_handler_or_a_handler_without_route_stops_the_gateway() 
         "            Path: /x\n            Method: GET",
     );
     let renamed = missing.replace("CodeUri: functions/list-members", "CodeUri: functions/renamed");
-    let err = bind_routes(&Template::parse(&renamed).expect("parses"), &app.stack.deps).err();
+    let err = bind_routes(&Template::parse(&renamed).expect("parses"), &wired).err();
     assert!(matches!(err, Some(StackError::NoRoute(_)) | Some(StackError::NoHandler { .. })), "{err:?}");
 }

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use vivid_domain::connectors::{ConnectionStore, Provider};
 use vivid_local::webex::Mode;
 use vivid_tests::{TestApp, TestUser};
 
@@ -63,8 +64,7 @@ async fn given_a_foreign_or_replayed_state_then_connecting_is_refused() {
     let app = TestApp::spawn().await;
     let ana = app.user("Ana").await;
     let bo = app.user("Bo").await;
-    let login = app.http.get(format!("{}/webex/login", app.base)).bearer_auth(&ana.token).send().await.expect("login");
-    let authorize = login.headers().get("location").and_then(|v| v.to_str().ok()).expect("location").to_owned();
+    let authorize = app.webex_authorize_url(&ana).await;
     let back = app.http.get(&authorize).send().await.expect("authorize");
     let callback = back.headers().get("location").and_then(|v| v.to_str().ok()).expect("callback").to_owned();
     let code = vivid_tests::query_param(&callback, "code").expect("code");
@@ -84,13 +84,17 @@ async fn given_an_expired_access_token_then_it_is_refreshed_once_and_stored() {
     let app = TestApp::spawn().await;
     let (host, _) = host_with_space(&app).await;
     app.stack.webex.add_recording("Lecture", vec![1u8; 5]);
-    let before = app.stack.deps.webex_store().webex_tokens(&host.user.user_id).await.expect("store").expect("tokens");
+    let connection = || async {
+        app.stack.table.connection(&host.user.user_id, Provider::Webex).await.expect("store").expect("connection")
+    };
+    let before = connection().await;
     app.stack.webex.set_mode(Mode::ExpireAccessOnce);
     let r = app.get("/webex/recordings", &host.token).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(app.stack.webex.refreshes(), 1);
-    let after = app.stack.deps.webex_store().webex_tokens(&host.user.user_id).await.expect("store").expect("tokens");
-    assert_ne!(after.access_token, before.access_token, "the new pair is stored");
+    let after = connection().await;
+    assert_eq!(after.version, before.version + 1, "the new pair is stored");
+    assert_ne!(after.sealed, before.sealed, "the new pair is stored");
     assert_eq!(app.get("/webex/recordings", &host.token).await.status, StatusCode::OK);
     assert_eq!(app.stack.webex.refreshes(), 1, "no second refresh");
 }
@@ -157,8 +161,7 @@ async fn given_a_recording_when_imported_then_the_pipeline_makes_it_ready() {
     assert!(no_multipart_uploads(&app).await);
     // A retried invocation changes nothing: no second object, no second job.
     let jobs = app.stack.mediaconvert.jobs().len();
-    let import = vivid_shared::events::event_function("webex-import").expect("handler");
-    let handler = (import.build)(&app.stack.deps).expect("build");
+    let handler = app.stack.event_handler("webex-import").expect("handler");
     handler.handle(json!({ "videoId": id, "userId": host.id(), "recordingId": recording })).await.expect("handled");
     assert_eq!(app.stack.webex.downloads(), 1);
     assert_eq!(app.stack.mediaconvert.jobs().len(), jobs);

@@ -37,7 +37,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         SocketAddr::from(([127, 0, 0, 1], 0)),
     );
     config.pipeline = false;
-    config.max_upload_bytes = 10 * 1024 * 1024 * 1024;
+    config.parameters.insert("MaxUploadBytes".into(), (10u64 * 1024 * 1024 * 1024).to_string());
     let stack = Stack::start(config).await?;
     let base = format!("http://{}", stack.addr);
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;

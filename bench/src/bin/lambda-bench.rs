@@ -286,29 +286,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         uploads.push(new_video(1024).await?);
     }
 
-    // What every function is told, pointed at the counting proxy.
-    let s = &stack.settings;
-    let mut env: Vec<(String, String)> = vec![
+    // What every function is told: the environment the template declares for it (as the local
+    // stack resolves it), and the AWS endpoint of the counting proxy.
+    let aws: Vec<(String, String)> = vec![
         ("AWS_ENDPOINT_URL".into(), proxy.endpoint.clone()),
         ("AWS_REGION".into(), "us-east-1".into()),
         ("AWS_ACCESS_KEY_ID".into(), "local".into()),
         ("AWS_SECRET_ACCESS_KEY".into(), "local".into()),
-        ("VIVID_TABLE_NAME".into(), s.table_name.clone()),
-        ("VIVID_JWT_PUBLIC_KEY".into(), s.jwt_public_key.clone()),
-        ("VIVID_JWT_ISSUER".into(), s.token_audience.issuer.clone()),
-        ("VIVID_JWT_AUDIENCE".into(), s.token_audience.audience.clone()),
-        ("VIVID_RAW_BUCKET".into(), stack.buckets.raw.clone()),
-        ("VIVID_MEDIA_BUCKET".into(), stack.buckets.media.clone()),
-        ("VIVID_USER_BUCKET".into(), stack.buckets.user.clone()),
-        ("VIVID_S3_PATH_STYLE".into(), "true".into()),
-        ("VIVID_MEDIACONVERT_ROLE_ARN".into(), "arn:aws:iam::000000000000:role/bench".into()),
-        ("VIVID_MEDIACONVERT_ENDPOINT".into(), stack.mediaconvert.endpoint.clone()),
     ];
-    if let Some(cdn) = &s.cdn {
-        env.push(("VIVID_CDN_URL".into(), cdn.base_url.clone()));
-        env.push(("VIVID_CDN_KEY_PAIR_ID".into(), cdn.key_pair_id.clone()));
-        env.push(("VIVID_CDN_PRIVATE_KEY".into(), cdn.private_key_pem.clone()));
-    }
+    let env_of = |name: &str| -> Vec<(String, String)> {
+        let mut env: Vec<(String, String)> =
+            stack.environments.get(name).map(|e| e.clone().into_iter().collect()).unwrap_or_default();
+        env.extend(aws.iter().cloned());
+        env
+    };
 
     let mut cases: Vec<(&str, Vec<Value>)> = Vec::new();
     let space_params = json!({ "spaceId": space });
@@ -385,7 +376,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             eprintln!("{name}: no {} (build it with cargo build --release -p {name})", binary.display());
             continue;
         }
-        let f = bench(name, &binary, &env, events, &proxy).await?;
+        let f = bench(name, &binary, &env_of(name), events, &proxy).await?;
         println!(
             "| {} | {} | {:.1} | {:.2} / {:.2} | {:.1} | {:.2} | {} |",
             f.name, f.size_kib, f.init_ms, f.median_ms, f.p90_ms, f.peak_mib, f.dynamodb_per_request, f.failures

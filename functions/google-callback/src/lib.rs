@@ -14,7 +14,10 @@ use vivid_tokens::{TokenAudience, TokenIssuer};
 pub async fn wire(cfg: Config) -> Result<GoogleCallback, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let secrets = Secrets::new(&cfg);
-    let issuer = TokenIssuer::from_secret(&secrets.read(&cfg, "VIVID_JWT_SIGNING_KEY_ARN").await?, TokenAudience::from_config(&cfg)?)?;
+    let issuer = TokenIssuer::from_secret(
+        &secrets.read(&cfg, "VIVID_JWT_SIGNING_KEY_ARN").await?,
+        TokenAudience::from_config(&cfg)?,
+    )?;
     let sessions = Sessions::new(table.clone(), table.clone(), Arc::new(issuer));
     let secret = secrets.read(&cfg, "VIVID_GOOGLE_CLIENT_SECRET_ARN").await?;
     let idp = GoogleOidc::with_settings(GoogleSettings::from_config(&cfg, Some(secret))?)?;

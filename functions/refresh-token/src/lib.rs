@@ -13,7 +13,10 @@ use vivid_tokens::{TokenAudience, TokenIssuer};
 pub async fn wire(cfg: Config) -> Result<RefreshToken, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let secrets = Secrets::new(&cfg);
-    let issuer = TokenIssuer::from_secret(&secrets.read(&cfg, "VIVID_JWT_SIGNING_KEY_ARN").await?, TokenAudience::from_config(&cfg)?)?;
+    let issuer = TokenIssuer::from_secret(
+        &secrets.read(&cfg, "VIVID_JWT_SIGNING_KEY_ARN").await?,
+        TokenAudience::from_config(&cfg)?,
+    )?;
     let sessions = Sessions::new(table.clone(), table.clone(), Arc::new(issuer));
     Ok(RefreshToken::new(sessions))
 }

@@ -61,7 +61,11 @@ impl UserView {
     /// The user with their connections (`GET /users/me`).
     pub fn profile(p: Profile) -> Self {
         let connected = |provider| Some(p.connected.contains(&provider));
-        Self { webex_connected: connected(Provider::Webex), zoom_connected: connected(Provider::Zoom), ..Self::new(p.user) }
+        Self {
+            webex_connected: connected(Provider::Webex),
+            zoom_connected: connected(Provider::Zoom),
+            ..Self::new(p.user)
+        }
     }
 }
 
@@ -225,28 +229,18 @@ impl Handler for DeleteMe {
         }
         for m in memberships {
             if m.role == Role::Host {
-                purge_space(
-                    self.spaces.as_ref(),
-                    self.videos.as_ref(),
-                    self.media.as_ref(),
-                    &m.space_id,
-                )
-                .await?;
+                purge_space(self.spaces.as_ref(), self.videos.as_ref(), self.media.as_ref(), &m.space_id).await?;
             } else {
                 match self.spaces.remove_member(&m.space_id, &user.user_id).await {
                     Ok(()) | Err(StoreError::Condition(_)) => {}
                     Err(e) => return Err(e.into()),
                 }
-                purge_member(self.spaces.as_ref(), self.media.as_ref(), &m.space_id, &user.user_id)
-                    .await?;
+                purge_member(self.spaces.as_ref(), self.media.as_ref(), &m.space_id, &user.user_id).await?;
             }
         }
         self.sessions.end_sessions_of(&user.user_id).await?;
         self.users.delete_user(&user).await?;
         tracing::info!(user_id = %user.user_id, "account deleted");
-        http::with_cookies(
-            http::no_content()?,
-            &[cookies::clear_refresh()],
-        )
+        http::with_cookies(http::no_content()?, &[cookies::clear_refresh()])
     }
 }

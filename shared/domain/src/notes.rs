@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    page::{Page, PageKey},
     error::StoreError,
+    page::{Page, PageKey},
     types::{Invalid, Limit, SpaceId, UserId, VideoId},
 };
 

@@ -208,11 +208,14 @@ pub fn connector_problem(provider: Provider, e: ConnectorError) -> ApiError {
             code: reconnect_code(provider),
             detail: format!("the {name} connection has expired or was revoked: connect {name} again"),
         },
-        ConnectorError::RateLimited(_) => {
-            ApiError::Upstream { code: rate_limited_code(provider), detail: format!("{name} is busy; try again shortly") }
-        }
+        ConnectorError::RateLimited(_) => ApiError::Upstream {
+            code: rate_limited_code(provider),
+            detail: format!("{name} is busy; try again shortly"),
+        },
         ConnectorError::NotFound => ApiError::NotFound("recording"),
-        ConnectorError::BadCode => ApiError::bad_request("invalid_code", format!("{name} refused the authorization code")),
+        ConnectorError::BadCode => {
+            ApiError::bad_request("invalid_code", format!("{name} refused the authorization code"))
+        }
         ConnectorError::BadState => ApiError::bad_request(
             "invalid_state",
             "the connect state is missing, expired, already used or another user's",

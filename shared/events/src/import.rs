@@ -42,7 +42,13 @@ impl ImportWorker {
     }
 
     /// Streams the download into a multipart upload; at most one part (≥ 8 MiB) is held.
-    async fn stream(&self, job: &ImportJob, source: &dyn RecordingSource, key: &str, upload_id: &str) -> Result<u64, String> {
+    async fn stream(
+        &self,
+        job: &ImportJob,
+        source: &dyn RecordingSource,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<u64, String> {
         let connection = Connection {
             store: self.connections.as_ref(),
             cipher: self.cipher.as_ref(),
@@ -103,7 +109,9 @@ impl EventHandler for ImportWorker {
         let key = layout::raw(&job.video_id);
         let upload_id = self.media.create_multipart(&key, "video/mp4").await?;
         match self.stream(&job, source.as_ref(), &key, &upload_id).await {
-            Ok(bytes) => tracing::info!(video_id = %job.video_id, bytes, provider = %job.provider, "recording imported"),
+            Ok(bytes) => {
+                tracing::info!(video_id = %job.video_id, bytes, provider = %job.provider, "recording imported")
+            }
             Err(reason) => {
                 self.media.abort_multipart(&key, &upload_id).await?;
                 self.fail(&job.video_id, format!("the {} import failed: {reason}", job.provider.title())).await?;

@@ -16,8 +16,8 @@ mod raw_upload;
 mod transcode_event;
 
 pub use converted_output::OnConvertedOutput;
-pub use lambda_runtime::Error;
 pub use import::ImportWorker;
+pub use lambda_runtime::Error;
 pub use raw_upload::{OnRawUpload, UploadLimit};
 pub use transcode_event::{JobStateDetail, OnTranscodeEvent};
 

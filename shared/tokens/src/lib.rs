@@ -72,10 +72,7 @@ pub struct TokenVerifier {
 
 impl TokenVerifier {
     /// From `{kid: public PEM}` pairs.
-    pub fn new<'a>(
-        keys: impl IntoIterator<Item = (&'a str, &'a str)>,
-        who: &TokenAudience,
-    ) -> Result<Self, KeyError> {
+    pub fn new<'a>(keys: impl IntoIterator<Item = (&'a str, &'a str)>, who: &TokenAudience) -> Result<Self, KeyError> {
         let keys = keys
             .into_iter()
             .map(|(kid, pem)| {
@@ -153,8 +150,8 @@ impl TokenIssuer {
 
     /// From the signing secret's value: `{"kid": "...", "privateKeyPem": "..."}`.
     pub fn from_secret(secret: &str, who: TokenAudience) -> Result<Self, KeyError> {
-        let s: SigningSecret =
-            serde_json::from_str(secret).map_err(|_| KeyError("the signing secret is not {kid, privateKeyPem}".into()))?;
+        let s: SigningSecret = serde_json::from_str(secret)
+            .map_err(|_| KeyError("the signing secret is not {kid, privateKeyPem}".into()))?;
         Self::new(&s.kid, &pem(&s.private_key_pem), who)
     }
 

@@ -86,14 +86,18 @@ impl CloudFrontSigner {
     /// secret store by the caller.
     pub fn from_config(cfg: &Config, private_pem: &str) -> Result<Self, ConfigError> {
         let ttl = Duration::from_secs(cfg.number("VIVID_PLAYBACK_TTL_SECS", 3600)?);
-        Self::from_pem(&vivid_config::pem(private_pem), &cfg.var("VIVID_CDN_KEY_PAIR_ID")?, &cfg.var("VIVID_CDN_URL")?, ttl)
-            .map_err(|e| ConfigError::Malformed("VIVID_CDN_PRIVATE_KEY_SECRET_ARN", e.to_string()))
+        Self::from_pem(
+            &vivid_config::pem(private_pem),
+            &cfg.var("VIVID_CDN_KEY_PAIR_ID")?,
+            &cfg.var("VIVID_CDN_URL")?,
+            ttl,
+        )
+        .map_err(|e| ConfigError::Malformed("VIVID_CDN_PRIVATE_KEY_SECRET_ARN", e.to_string()))
     }
 
     pub fn url_of(&self, key: &str) -> String {
         format!("{}/{key}", self.base_url)
     }
-
 }
 
 impl PlaybackSigner for CloudFrontSigner {
@@ -165,8 +169,9 @@ mod tests {
     fn a_grant_covers_its_video_until_it_expires_and_nothing_else() {
         let (pair, der) = test_key();
         let pem = format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", STANDARD.encode(&der));
-        let signer = CloudFrontSigner::from_pem(&pem, "K2JCJMDEHXQW5F", "https://cdn.example", Duration::from_secs(600))
-            .expect("signer");
+        let signer =
+            CloudFrontSigner::from_pem(&pem, "K2JCJMDEHXQW5F", "https://cdn.example", Duration::from_secs(600))
+                .expect("signer");
         let video = VideoId::generate();
         let outputs = MediaOutputs { hls_master: Some(format!("media/{video}/hls/index.m3u8")), ..Default::default() };
         let p = signer.sign(&video, &outputs, 1_000).expect("signed");

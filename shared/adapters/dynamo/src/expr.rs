@@ -100,7 +100,8 @@ impl Changes {
     }
 
     fn condition_expression(&self) -> Option<String> {
-        (!self.conditions.is_empty()).then(|| self.conditions.iter().map(|c| format!("({c})")).collect::<Vec<_>>().join(" AND "))
+        (!self.conditions.is_empty())
+            .then(|| self.conditions.iter().map(|c| format!("({c})")).collect::<Vec<_>>().join(" AND "))
     }
 
     /// The expressions on an `UpdateItem` request.

@@ -13,7 +13,9 @@ use vivid_domain::{
 use crate::{
     expr::Changes,
     keys,
-    table::{GSI2PK, GSI2SK, Item, PK, SK, Table, backend, conditional, from_item, key, n, page_key, s, start_key, to_item},
+    table::{
+        GSI2PK, GSI2SK, Item, PK, SK, Table, backend, conditional, from_item, key, n, page_key, s, start_key, to_item,
+    },
 };
 
 impl Table {
@@ -207,4 +209,3 @@ impl NoteStore for Table {
         out.attributes.filter(|a| !a.is_empty()).map(from_item).transpose()
     }
 }
-

@@ -101,7 +101,11 @@ impl SessionStore for Table {
             ],
         )?;
         let not_exists = Some("attribute_not_exists(PK)");
-        self.transact(vec![self.put(family, not_exists)?, self.put(token, not_exists)?], &[Guard::Family, Guard::Refresh]).await
+        self.transact(
+            vec![self.put(family, not_exists)?, self.put(token, not_exists)?],
+            &[Guard::Family, Guard::Refresh],
+        )
+        .await
     }
 
     async fn refresh_record(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
@@ -162,4 +166,3 @@ impl SessionStore for Table {
             .or_else(|e| if matches!(e, StoreError::Condition(_)) { Ok(()) } else { Err(e) })
     }
 }
-

@@ -16,7 +16,8 @@ use crate::{
     expr::Changes,
     keys,
     table::{
-        GSI1, GSI1PK, GSI2, Item, PK, SK, Table, backend, conditional, from_item, key, page_key, primary_key, s, start_key,
+        GSI1, GSI1PK, GSI2, Item, PK, SK, Table, backend, conditional, from_item, key, page_key, primary_key, s,
+        start_key,
     },
 };
 
@@ -230,4 +231,3 @@ impl SpaceStore for Table {
         Ok(objects)
     }
 }
-

@@ -14,8 +14,8 @@ use vivid_domain::{
     error::{Guard, StoreError},
     page::PageKey,
     spaces::{Membership, Space},
-    users::User,
     types::UserId,
+    users::User,
     users::UserStore,
 };
 
@@ -218,7 +218,11 @@ impl Table {
     }
 
     /// One item by key, read consistently.
-    pub(crate) async fn get<T: DeserializeOwned>(&self, pk: String, sk: impl Into<String>) -> Result<Option<T>, StoreError> {
+    pub(crate) async fn get<T: DeserializeOwned>(
+        &self,
+        pk: String,
+        sk: impl Into<String>,
+    ) -> Result<Option<T>, StoreError> {
         let resp = self
             .client
             .get_item()
@@ -317,12 +321,13 @@ impl Table {
     }
 }
 
-
 pub(crate) fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-pub(crate) fn ignore_condition<E>(e: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> Result<(), StoreError>
+pub(crate) fn ignore_condition<E>(
+    e: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> Result<(), StoreError>
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -331,4 +336,3 @@ where
         other => Err(other),
     }
 }
-

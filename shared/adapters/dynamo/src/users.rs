@@ -59,10 +59,8 @@ impl UserStore for Table {
     }
 
     async fn delete_user(&self, user: &User) -> Result<(), StoreError> {
-        let mut keys_to_delete = vec![
-            key(keys::user(&user.user_id), keys::PROFILE),
-            key(keys::email(&user.email), keys::EMAIL),
-        ];
+        let mut keys_to_delete =
+            vec![key(keys::user(&user.user_id), keys::PROFILE), key(keys::email(&user.email), keys::EMAIL)];
         keys_to_delete.extend(PROVIDERS.iter().map(|p| key(keys::user(&user.user_id), keys::connection(*p))));
         if let Some(sub) = &user.google_sub {
             keys_to_delete.push(key(keys::google(sub), keys::GOOGLE));
@@ -135,4 +133,3 @@ impl UserStore for Table {
         self.get_user(&user_id).await
     }
 }
-

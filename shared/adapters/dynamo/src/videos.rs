@@ -8,7 +8,9 @@ use vivid_domain::{
     page::{Page, PageKey},
     spaces::{Membership, Space},
     types::{Limit, SnapshotId, SpaceId, UserId, VideoId, rfc3339},
-    video::{Progress, Snapshot, StatusChange, Video, VideoAccess, VideoPatch, VideoStatus, VideoStore, layout::MediaKind},
+    video::{
+        Progress, Snapshot, StatusChange, Video, VideoAccess, VideoPatch, VideoStatus, VideoStore, layout::MediaKind,
+    },
 };
 
 use crate::{
@@ -254,7 +256,8 @@ impl VideoStore for Table {
             MediaKind::Thumbnail => {
                 // Added to the set (idempotent); the smallest key so far is the poster.
                 let added = exists.add("thumbnails", AttributeValue::Ss(vec![object.to_owned()]));
-                let req = self.client.update_item().table_name(&self.table).set_key(Some(key(keys::video(id), keys::META)));
+                let req =
+                    self.client.update_item().table_name(&self.table).set_key(Some(key(keys::video(id), keys::META)));
                 if let Err(e) = added.apply(req).send().await {
                     return ignore_condition(e);
                 }
@@ -464,4 +467,3 @@ impl VideoStore for Table {
         resp.attributes.map(from_item).transpose()
     }
 }
-

@@ -61,7 +61,8 @@ impl S3Media {
             media: name(Bucket::Media, "VIVID_MEDIA_BUCKET")?,
             user: name(Bucket::User, "VIVID_USER_BUCKET")?,
         };
-        let conf = aws_sdk_s3::config::Builder::from(cfg.sdk()).force_path_style(cfg.flag("VIVID_S3_PATH_STYLE")).build();
+        let conf =
+            aws_sdk_s3::config::Builder::from(cfg.sdk()).force_path_style(cfg.flag("VIVID_S3_PATH_STYLE")).build();
         Ok(Self::new(Client::from_conf(conf), buckets))
     }
 }

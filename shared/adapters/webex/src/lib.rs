@@ -266,7 +266,8 @@ impl WebexHttp {
         let mut url = reqwest::Url::parse(&format!("{}/", self.settings.api_base.trim_end_matches('/')))
             .map_err(|e| unavailable(format!("the Webex API base is not a URL: {e}")))?;
         {
-            let mut segments = url.path_segments_mut().map_err(|_| unavailable("the Webex API base cannot have paths"))?;
+            let mut segments =
+                url.path_segments_mut().map_err(|_| unavailable("the Webex API base cannot have paths"))?;
             segments.pop_if_empty();
             segments.extend(path);
         }

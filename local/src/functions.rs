@@ -1,0 +1,105 @@
+//! Every function of the suite by its package name, with its own wiring (`<crate>::wire`): the
+//! local stack builds each handler exactly as its Lambda `main` does, from the environment the
+//! template declares for it.
+
+use std::{future::Future, pin::Pin, sync::Arc};
+
+use vivid_config::{Config, ConfigError};
+use vivid_edge::Handler;
+use vivid_events::EventHandler;
+
+type Wired<T> = Pin<Box<dyn Future<Output = Result<T, ConfigError>> + Send>>;
+
+/// An HTTP function: its package name and its wiring.
+pub struct HttpFunction {
+    pub name: &'static str,
+    pub wire: fn(Config) -> Wired<Arc<dyn Handler>>,
+}
+
+/// An event function: its package name and its wiring.
+pub struct EventFunction {
+    pub name: &'static str,
+    pub wire: fn(Config) -> Wired<Arc<dyn EventHandler>>,
+}
+
+macro_rules! http_functions {
+    ($($name:literal => $krate:ident),* $(,)?) => {
+        /// Every HTTP function of the suite.
+        pub const HTTP_FUNCTIONS: &[HttpFunction] = &[
+            $(HttpFunction {
+                name: $name,
+                wire: |cfg| Box::pin(async move { Ok(Arc::new($krate::wire(cfg).await?) as Arc<dyn Handler>) }),
+            }),*
+        ];
+    };
+}
+
+macro_rules! event_functions {
+    ($($name:literal => $krate:ident),* $(,)?) => {
+        /// Every event function of the suite.
+        pub const EVENT_FUNCTIONS: &[EventFunction] = &[
+            $(EventFunction {
+                name: $name,
+                wire: |cfg| Box::pin(async move { Ok(Arc::new($krate::wire(cfg).await?) as Arc<dyn EventHandler>) }),
+            }),*
+        ];
+    };
+}
+
+http_functions! {
+    "google-login" => google_login,
+    "google-callback" => google_callback,
+    "google-token" => google_token,
+    "refresh-token" => refresh_token,
+    "logout" => logout,
+    "get-me" => get_me,
+    "get-dashboard" => get_dashboard,
+    "delete-me" => delete_me,
+    "list-spaces" => list_spaces,
+    "create-space" => create_space,
+    "get-space" => get_space,
+    "update-space" => update_space,
+    "delete-space" => delete_space,
+    "list-members" => list_members,
+    "add-member" => add_member,
+    "remove-member" => remove_member,
+    "create-video" => create_video,
+    "complete-upload" => complete_upload,
+    "abort-upload" => abort_upload,
+    "list-videos" => list_videos,
+    "get-video" => get_video,
+    "update-video" => update_video,
+    "delete-video" => delete_video,
+    "put-progress" => put_progress,
+    "create-snapshot" => create_snapshot,
+    "list-snapshots" => list_snapshots,
+    "delete-snapshot" => delete_snapshot,
+    "get-text-memo" => get_text_memo,
+    "put-text-memo" => put_text_memo,
+    "create-memo-checkpoint" => create_memo_checkpoint,
+    "list-memo-history" => list_memo_history,
+    "list-drawings" => list_drawings,
+    "put-drawing" => put_drawing,
+    "get-drawing" => get_drawing,
+    "delete-drawing" => delete_drawing,
+    "webex-login" => webex_login,
+    "webex-connect" => webex_connect,
+    "webex-disconnect" => webex_disconnect,
+    "list-recordings" => list_recordings,
+    "import-recording" => import_recording,
+}
+
+event_functions! {
+    "on-raw-upload" => on_raw_upload,
+    "on-transcode-event" => on_transcode_event,
+    "on-converted-output" => on_converted_output,
+    "webex-import" => webex_import,
+}
+
+pub fn http_function(name: &str) -> Option<&'static HttpFunction> {
+    HTTP_FUNCTIONS.iter().find(|f| f.name == name)
+}
+
+pub fn event_function(name: &str) -> Option<&'static EventFunction> {
+    EVENT_FUNCTIONS.iter().find(|f| f.name == name)
+}
