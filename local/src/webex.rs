@@ -131,6 +131,13 @@ impl WebexStandIn {
         format!("{}/v1", self.base)
     }
 
+    /// Every access and refresh token the stand-in has issued (tests look for them where they
+    /// must not be).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        let s = lock(&self.state);
+        s.access.keys().chain(s.refresh.keys()).cloned().collect()
+    }
+
     pub fn set_mode(&self, mode: Mode) {
         lock(&self.state).mode = mode;
     }

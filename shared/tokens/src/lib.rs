@@ -187,3 +187,61 @@ impl AccessTokenIssuer for TokenIssuer {
         self.issue_with(user, email, ACCESS_TYP, unix_now(), ACCESS_TOKEN_TTL_SECS)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh ES256 key pair as PEM (PKCS#8 private, SPKI public), by jsonwebtoken's backend.
+    fn key_pair() -> (String, String) {
+        use aws_lc_rs::{
+            encoding::{AsDer, PublicKeyX509Der},
+            rand::SystemRandom,
+            signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair},
+        };
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new()).expect("key");
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).expect("pair");
+        let spki: PublicKeyX509Der = pair.public_key().as_der().expect("spki");
+        let pem = |label: &str, der: &[u8]| {
+            use base64::{Engine, engine::general_purpose::STANDARD};
+            let body = STANDARD.encode(der);
+            let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap_or("")).collect();
+            format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+        };
+        (pem("PRIVATE KEY", pkcs8.as_ref()), pem("PUBLIC KEY", spki.as_ref()))
+    }
+
+    fn who() -> TokenAudience {
+        TokenAudience { issuer: "https://iss".into(), audience: "aud".into() }
+    }
+
+    #[test]
+    fn during_a_rotation_tokens_of_the_old_and_the_new_key_verify_and_an_unknown_kid_does_not() {
+        let (old_private, old_public) = key_pair();
+        let (new_private, new_public) = key_pair();
+        let old = TokenIssuer::new("2026-10", &old_private, who()).expect("old issuer");
+        let new = TokenIssuer::new("2026-11", &new_private, who()).expect("new issuer");
+        let both = TokenVerifier::new([("2026-10", old_public.as_str()), ("2026-11", new_public.as_str())], &who())
+            .expect("verifier");
+        let (user, email) = (UserId::generate(), "ana@example.com".parse::<Email>().expect("email"));
+        for issuer in [&old, &new] {
+            let token = issuer.issue_access(&user, &email).expect("token").token;
+            assert_eq!(both.verify(&token).map(|c| c.user_id), Ok(user.clone()));
+        }
+        // After the rotation the old key is withdrawn: its tokens stop verifying.
+        let only_new = TokenVerifier::new([("2026-11", new_public.as_str())], &who()).expect("verifier");
+        assert!(only_new.verify(&old.issue_access(&user, &email).expect("token").token).is_err());
+        // A token signed by another key under a published kid does not verify either.
+        let (rogue_private, _) = key_pair();
+        let rogue = TokenIssuer::new("2026-11", &rogue_private, who()).expect("rogue");
+        assert!(both.verify(&rogue.issue_access(&user, &email).expect("token").token).is_err());
+    }
+
+    #[test]
+    fn the_signing_secret_is_kid_and_pem() {
+        let (private, _) = key_pair();
+        let secret = serde_json::json!({ "kid": "k1", "privateKeyPem": private.replace('\n', "\\n") }).to_string();
+        assert!(TokenIssuer::from_secret(&secret, who()).is_ok());
+        assert!(TokenIssuer::from_secret("not json", who()).is_err());
+    }
+}
