@@ -27,8 +27,10 @@ test: deps lint
 	  $(CARGO) test --workspace --all-targets --no-fail-fast; \
 	fi
 
-## make lint: the template checks first (seconds), then fmt and clippy.
+## make lint: the template checks first (seconds), what each function links against what it is
+# granted (scripts/check-links.py), then fmt and clippy.
 lint: venv lint-template
+	.venv/bin/python scripts/check-links.py
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 

@@ -6,10 +6,13 @@ use std::sync::Arc;
 use vivid_api::notes::ListDrawings;
 use vivid_config::{Config, ConfigError};
 use vivid_dynamo::Table;
+use vivid_edge::cursor::Cursors;
+use vivid_secrets::Secrets;
 use vivid_tokens::TokenVerifier;
 
 pub async fn wire(cfg: Config) -> Result<ListDrawings, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    Ok(ListDrawings::new(auth, table.clone(), table))
+    let cursors = Arc::new(Cursors::new(&Secrets::new(&cfg).read(&cfg, "VIVID_CURSOR_SECRET_ARN").await?)?);
+    Ok(ListDrawings::new(auth, table.clone(), table, cursors))
 }

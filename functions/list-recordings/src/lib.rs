@@ -6,6 +6,7 @@ use std::sync::Arc;
 use vivid_api::webex::ListRecordings;
 use vivid_config::{Config, ConfigError};
 use vivid_dynamo::Table;
+use vivid_edge::cursor::Cursors;
 use vivid_kms::KmsCipher;
 use vivid_secrets::Secrets;
 use vivid_tokens::TokenVerifier;
@@ -14,8 +15,10 @@ use vivid_webex::{WebexHttp, WebexSettings};
 pub async fn wire(cfg: Config) -> Result<ListRecordings, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    let secret = Secrets::new(&cfg).read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?;
+    let secrets = Secrets::new(&cfg);
+    let secret = secrets.read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?;
     let webex = Arc::new(WebexHttp::with_settings(WebexSettings::from_config(&cfg, Some(secret))?)?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
-    Ok(ListRecordings::new(auth, webex, table, cipher))
+    let cursors = Arc::new(Cursors::new(&secrets.read(&cfg, "VIVID_CURSOR_SECRET_ARN").await?)?);
+    Ok(ListRecordings::new(auth, webex, table, cipher, cursors))
 }

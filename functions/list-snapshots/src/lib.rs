@@ -7,12 +7,15 @@ use vivid_api::snapshots::ListSnapshots;
 use vivid_config::{Config, ConfigError};
 use vivid_domain::media::Bucket;
 use vivid_dynamo::Table;
+use vivid_edge::cursor::Cursors;
 use vivid_s3::S3Media;
+use vivid_secrets::Secrets;
 use vivid_tokens::TokenVerifier;
 
 pub async fn wire(cfg: Config) -> Result<ListSnapshots, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::User])?);
-    Ok(ListSnapshots::new(auth, table, media))
+    let cursors = Arc::new(Cursors::new(&Secrets::new(&cfg).read(&cfg, "VIVID_CURSOR_SECRET_ARN").await?)?);
+    Ok(ListSnapshots::new(auth, table, media, cursors))
 }

@@ -6,10 +6,13 @@ use std::sync::Arc;
 use vivid_api::spaces::ListSpaces;
 use vivid_config::{Config, ConfigError};
 use vivid_dynamo::Table;
+use vivid_edge::cursor::Cursors;
+use vivid_secrets::Secrets;
 use vivid_tokens::TokenVerifier;
 
 pub async fn wire(cfg: Config) -> Result<ListSpaces, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    Ok(ListSpaces::new(auth, table))
+    let cursors = Arc::new(Cursors::new(&Secrets::new(&cfg).read(&cfg, "VIVID_CURSOR_SECRET_ARN").await?)?);
+    Ok(ListSpaces::new(auth, table, cursors))
 }

@@ -18,7 +18,7 @@ use vivid_domain::{
 };
 use vivid_edge::{
     ApiError,
-    cursor::ListBody,
+    cursor::Cursors,
     http::{self, ApiRequest, DEFAULT_MAX_BODY, Handler},
 };
 use vivid_tokens::TokenVerifier;
@@ -62,11 +62,16 @@ impl Ctx {
 }
 
 /// `GET /spaces/{spaceId}/members` (member), paginated.
-pub struct ListMembers(Ctx);
+pub struct ListMembers(Ctx, Arc<Cursors>);
 
 impl ListMembers {
-    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, users: Arc<dyn UserStore>) -> Self {
-        Self(Ctx::new(auth, spaces, users))
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        users: Arc<dyn UserStore>,
+        cursors: Arc<Cursors>,
+    ) -> Self {
+        Self(Ctx::new(auth, spaces, users), cursors)
     }
 }
 
@@ -76,7 +81,7 @@ impl Handler for ListMembers {
         let caller = req.caller(&self.0.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
         let binding = format!("members|space={space_id}");
-        let (limit, start) = req.page(&binding)?;
+        let (limit, start) = self.1.page(req, &binding)?;
         require_member(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
         let page = self.0.spaces.members(&space_id, limit, start).await?;
         let ids: Vec<UserId> = page.items.iter().map(|m| m.user_id.clone()).collect();
@@ -85,7 +90,7 @@ impl Handler for ListMembers {
         // A membership whose user is gone (account deletion under way) is not shown.
         let items =
             page.items.into_iter().filter_map(|m| users.remove(&m.user_id).map(|u| MemberView::new(m, u))).collect();
-        http::json(StatusCode::OK, &ListBody::new(items, page.next.as_ref(), &binding))
+        http::json(StatusCode::OK, &self.1.list(items, page.next.as_ref(), &binding))
     }
 }
 

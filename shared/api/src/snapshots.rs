@@ -15,7 +15,7 @@ use vivid_domain::{
 };
 use vivid_edge::{
     ApiError,
-    cursor::ListBody,
+    cursor::Cursors,
     http::{self, ApiRequest, Handler},
 };
 use vivid_tokens::TokenVerifier;
@@ -120,11 +120,16 @@ impl Handler for CreateSnapshot {
 }
 
 /// `GET /videos/{videoId}/snapshots` (member, own): with short-lived download URLs.
-pub struct ListSnapshots(Ctx);
+pub struct ListSnapshots(Ctx, Arc<Cursors>);
 
 impl ListSnapshots {
-    pub fn new(auth: Arc<TokenVerifier>, videos: Arc<dyn VideoStore>, media: Arc<dyn MediaStore>) -> Self {
-        Self(Ctx::new(auth, videos, media))
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        videos: Arc<dyn VideoStore>,
+        media: Arc<dyn MediaStore>,
+        cursors: Arc<Cursors>,
+    ) -> Self {
+        Self(Ctx::new(auth, videos, media), cursors)
     }
 }
 
@@ -134,7 +139,7 @@ impl Handler for ListSnapshots {
         let caller = req.caller(&self.0.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         let binding = format!("snapshots|video={video_id}|user={}", caller.user_id);
-        let (limit, start) = req.page(&binding)?;
+        let (limit, start) = self.1.page(req, &binding)?;
         video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
         let page = self.0.videos.snapshots(&video_id, &caller.user_id, limit, start).await?;
         let mut items = Vec::with_capacity(page.items.len());
@@ -144,7 +149,7 @@ impl Handler for ListSnapshots {
             view.url = Some(url);
             items.push(view);
         }
-        let mut resp = http::json(StatusCode::OK, &ListBody::new(items, page.next.as_ref(), &binding))?;
+        let mut resp = http::json(StatusCode::OK, &self.1.list(items, page.next.as_ref(), &binding))?;
         resp.headers_mut().insert(::http::header::CACHE_CONTROL, ::http::HeaderValue::from_static("private, no-store"));
         Ok(resp)
     }

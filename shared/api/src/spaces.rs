@@ -18,7 +18,7 @@ use vivid_domain::{
 };
 use vivid_edge::{
     ApiError,
-    cursor::ListBody,
+    cursor::Cursors,
     http::{self, ApiRequest, DEFAULT_MAX_BODY, Handler},
 };
 use vivid_tokens::TokenVerifier;
@@ -75,11 +75,11 @@ impl Ctx {
 }
 
 /// `GET /spaces`: the caller's spaces, personal space first.
-pub struct ListSpaces(Ctx);
+pub struct ListSpaces(Ctx, Arc<Cursors>);
 
 impl ListSpaces {
-    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>) -> Self {
-        Self(Ctx::new(auth, spaces))
+    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, cursors: Arc<Cursors>) -> Self {
+        Self(Ctx::new(auth, spaces), cursors)
     }
 }
 
@@ -88,10 +88,10 @@ impl Handler for ListSpaces {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let caller = req.caller(&self.0.auth)?;
         let binding = format!("spaces|user={}", caller.user_id);
-        let (limit, start) = req.page(&binding)?;
+        let (limit, start) = self.1.page(req, &binding)?;
         let page = self.0.spaces.spaces_of(&caller.user_id, limit, start).await?;
         let items = page.items.into_iter().map(|(m, s)| SpaceView::new(s, m.role)).collect();
-        http::json(StatusCode::OK, &ListBody::new(items, page.next.as_ref(), &binding))
+        http::json(StatusCode::OK, &self.1.list(items, page.next.as_ref(), &binding))
     }
 }
 

@@ -24,7 +24,7 @@ use vivid_domain::{
 };
 use vivid_edge::{
     ApiError,
-    cursor::ListBody,
+    cursor::Cursors,
     http::{self, ApiRequest, DEFAULT_MAX_BODY, Handler},
 };
 use vivid_tokens::{Caller, TokenVerifier};
@@ -405,11 +405,16 @@ impl Handler for AbortUpload {
 }
 
 /// `GET /spaces/{spaceId}/videos` (member): newest first, with the caller's progress.
-pub struct ListVideos(Ctx);
+pub struct ListVideos(Ctx, Arc<Cursors>);
 
 impl ListVideos {
-    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, videos: Arc<dyn VideoStore>) -> Self {
-        Self(Ctx::new(auth, spaces, videos))
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        videos: Arc<dyn VideoStore>,
+        cursors: Arc<Cursors>,
+    ) -> Self {
+        Self(Ctx::new(auth, spaces, videos), cursors)
     }
 }
 
@@ -419,7 +424,7 @@ impl Handler for ListVideos {
         let caller = req.caller(&self.0.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
         let binding = format!("videos|space={space_id}");
-        let (limit, start) = req.page(&binding)?;
+        let (limit, start) = self.1.page(req, &binding)?;
         require_member(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
         let page = self.0.videos.list_videos(&space_id, limit, start).await?;
         let ids: Vec<VideoId> = page.items.iter().map(|v| v.video_id.clone()).collect();
@@ -439,7 +444,7 @@ impl Handler for ListVideos {
                 VideoView::new(v, p, None)
             })
             .collect();
-        http::json(StatusCode::OK, &ListBody::new(items, page.next.as_ref(), &binding))
+        http::json(StatusCode::OK, &self.1.list(items, page.next.as_ref(), &binding))
     }
 }
 

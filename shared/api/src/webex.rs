@@ -22,7 +22,7 @@ use vivid_domain::{
 };
 use vivid_edge::{
     ApiError,
-    cursor::ListBody,
+    cursor::Cursors,
     http::{self, ApiRequest, DEFAULT_MAX_BODY, Handler},
     problem::connector_problem,
 };
@@ -150,7 +150,7 @@ fn rfc3339_param(req: &ApiRequest, name: &str) -> Result<Option<String>, ApiErro
 
 /// `GET /webex/recordings` (user): the caller's recordings; an expired access token is refreshed
 /// (and stored) transparently.
-pub struct ListRecordings(Ctx);
+pub struct ListRecordings(Ctx, Arc<Cursors>);
 
 impl ListRecordings {
     pub fn new(
@@ -158,8 +158,9 @@ impl ListRecordings {
         api: Arc<dyn WebexApi>,
         store: Arc<dyn ConnectionStore>,
         cipher: Arc<dyn TokenCipher>,
+        cursors: Arc<Cursors>,
     ) -> Self {
-        Self(Ctx { auth, api, store, cipher })
+        Self(Ctx { auth, api, store, cipher }, cursors)
     }
 }
 
@@ -170,7 +171,7 @@ impl Handler for ListRecordings {
         let from = rfc3339_param(req, "from")?;
         let to = rfc3339_param(req, "to")?;
         let binding = format!("webex-recordings|user={}|from={from:?}|to={to:?}", caller.user_id);
-        let (limit, start) = req.page(&binding)?;
+        let (limit, start) = self.1.page(req, &binding)?;
         let link = start.as_ref().and_then(|k| k.get("next")).cloned();
         let api = &self.0.api;
         let page = self
@@ -183,7 +184,7 @@ impl Handler for ListRecordings {
             .await
             .map_err(problem)?;
         let next: Option<PageKey> = page.next.map(|n| [("next".to_owned(), n)].into());
-        http::json(StatusCode::OK, &ListBody::new(page.items, next.as_ref(), &binding))
+        http::json(StatusCode::OK, &self.1.list(page.items, next.as_ref(), &binding))
     }
 }
 

@@ -10,13 +10,10 @@ use serde::{Serialize, de::DeserializeOwned};
 use tracing::Instrument;
 
 use vivid_config::{Config, ConfigError};
-use vivid_domain::{
-    page::PageKey,
-    types::{Invalid, Limit},
-};
+use vivid_domain::types::Invalid;
 use vivid_tokens::{Caller, TokenVerifier};
 
-use crate::{cursor::Cursor, problem::ApiError};
+use crate::problem::ApiError;
 
 /// Default largest JSON body a route accepts.
 pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
@@ -70,16 +67,6 @@ impl ApiRequest {
 
     pub fn query(&self, name: &str) -> Option<&str> {
         self.inner.query_string_parameters_ref().and_then(|q| q.first(name))
-    }
-
-    /// `limit` and `cursor` of a list request; the cursor must have been made for `binding`.
-    pub fn page(&self, binding: &str) -> Result<(Limit, Option<PageKey>), ApiError> {
-        let limit = match self.query("limit") {
-            None => Limit::DEFAULT,
-            Some(raw) => raw.parse().map_err(|e: Invalid| ApiError::bad_request("invalid_limit", e.0))?,
-        };
-        let start = self.query("cursor").map(|c| Cursor::decode(c, binding)).transpose()?;
-        Ok((limit, start))
     }
 
     /// The caller, from `Authorization: Bearer <access token>`.

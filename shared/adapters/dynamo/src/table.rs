@@ -63,14 +63,20 @@ pub(crate) fn key(pk: String, sk: impl Into<String>) -> Item {
     HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))])
 }
 
-/// A start key from a cursor, only if it lies in the partition `attr = expected`.
+/// A start key from a cursor, only if it is exactly a key of the queried table or index (the
+/// base table's `PK`/`SK`, plus the index's own pair when `attr` is an index partition key) and
+/// lies in the partition `attr = expected`. Anything else is an edited cursor, never a request
+/// DynamoDB would refuse.
 pub(crate) fn start_key(start: Option<PageKey>, attr: &str, expected: &str) -> Result<Option<Item>, StoreError> {
     let Some(start) = start else { return Ok(None) };
-    if start.get(attr).map(String::as_str) != Some(expected) {
-        return Err(StoreError::ForeignStart);
-    }
-    let allowed = [PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK];
-    if start.keys().any(|k| !allowed.contains(&k.as_str())) {
+    let required: &[&str] = match attr {
+        GSI1PK => &[PK, SK, GSI1PK, GSI1SK],
+        GSI2PK => &[PK, SK, GSI2PK, GSI2SK],
+        _ => &[PK, SK],
+    };
+    let exact = start.len() == required.len()
+        && required.iter().all(|k| start.get(*k).is_some_and(|v| !v.is_empty() && v.len() <= 1024));
+    if !exact || start.get(attr).map(String::as_str) != Some(expected) {
         return Err(StoreError::ForeignStart);
     }
     Ok(Some(start.into_iter().map(|(k, v)| (k, s(v))).collect()))
@@ -334,5 +340,27 @@ where
     match conditional::<E>(Guard::Item)(e) {
         StoreError::Condition(_) => Ok(()),
         other => Err(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(pairs: &[(&str, &str)]) -> Option<PageKey> {
+        Some(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+    }
+
+    #[test]
+    fn a_start_key_must_be_exactly_a_key_of_the_query_in_its_partition() {
+        assert!(start_key(key(&[(PK, "P"), (SK, "S")]), PK, "P").is_ok());
+        assert!(start_key(key(&[(PK, "P")]), PK, "P").is_err(), "no sort key");
+        assert!(start_key(key(&[(PK, "Q"), (SK, "S")]), PK, "P").is_err(), "another partition");
+        assert!(start_key(key(&[(PK, "P"), (SK, "S"), ("x", "y")]), PK, "P").is_err(), "extra attribute");
+        assert!(start_key(key(&[(PK, "P"), (SK, "")]), PK, "P").is_err(), "empty attribute");
+        let index = [(PK, "P"), (SK, "S"), (GSI1PK, "G"), (GSI1SK, "H")];
+        assert!(start_key(key(&index), GSI1PK, "G").is_ok());
+        assert!(start_key(key(&index[..3]), GSI1PK, "G").is_err(), "no index sort key");
+        assert_eq!(start_key(None, PK, "P").ok(), Some(None));
     }
 }
