@@ -18,7 +18,7 @@ use tokio::{sync::mpsc, task::JoinHandle};
 
 use vivid_events::EventHandler;
 
-use crate::{error::StackError, stack::Buckets, template::Template};
+use crate::{error::StackError, template::Template};
 
 /// One S3 subscription of the template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,15 +86,6 @@ pub fn matches(pattern: &Value, event: &Value) -> bool {
     }
 }
 
-fn local_bucket<'a>(logical: &str, buckets: &'a Buckets) -> Option<&'a str> {
-    match logical {
-        "RawBucket" => Some(&buckets.raw),
-        "MediaBucket" => Some(&buckets.media),
-        "UserContentBucket" => Some(&buckets.user),
-        _ => None,
-    }
-}
-
 /// The running deliveries; stop when dropped.
 pub struct Delivery {
     tasks: Vec<JoinHandle<()>>,
@@ -118,7 +109,7 @@ impl Delivery {
     pub async fn start(
         sdk: &aws_config::SdkConfig,
         template: &Template,
-        buckets: &Buckets,
+        buckets: &HashMap<String, String>,
         prefix: &str,
         handlers: Handlers,
     ) -> Result<Self, StackError> {
@@ -128,7 +119,9 @@ impl Delivery {
         let mut tasks = Vec::new();
         let mut per_bucket: Vec<(String, Vec<QueueConfiguration>)> = Vec::new();
         for sub in s3_subs {
-            let bucket = local_bucket(&sub.bucket, buckets)
+            let bucket = buckets
+                .get(&sub.bucket)
+                .map(String::as_str)
                 .ok_or_else(|| StackError::Config(format!("{}: unknown bucket {}", sub.function, sub.bucket)))?
                 .to_owned();
             let queue_url = sqs

@@ -314,7 +314,12 @@ impl Stack {
         let routes = bind_routes(&template, &wired)?;
 
         let delivery = if cfg.pipeline {
-            let delivery = Delivery::start(&sdk, &template, &buckets, &cfg.table_name, Arc::clone(&events)).await?;
+            let names = HashMap::from([
+                ("RawBucket".to_owned(), buckets.raw.clone()),
+                ("MediaBucket".to_owned(), buckets.media.clone()),
+                ("UserContentBucket".to_owned(), buckets.user.clone()),
+            ]);
+            let delivery = Delivery::start(&sdk, &template, &names, &cfg.table_name, Arc::clone(&events)).await?;
             let s3 =
                 aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
             mediaconvert.run_jobs_with(Runner { s3, emit: delivery.events.clone() });

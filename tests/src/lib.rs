@@ -285,7 +285,7 @@ impl World {
                 Some(serde_json::json!({ "stateJson": "<p>notes</p>" })),
             )
             .await;
-        assert_eq!(memo.status, StatusCode::OK, "{:?}", memo.body);
+        assert_eq!(memo.status, StatusCode::CREATED, "{:?}", memo.body);
         let drawing = ulid::Ulid::new().to_string();
         let d = app
             .call(

@@ -51,7 +51,8 @@ const MATRIX: &[Row] = &[
     // Notes are their author's: the participant has a memo and a drawing, the host none until
     // the PUT row gives them a memo (so their checkpoint is created).
     row("GET", "/videos/{videoId}/text-memo", 404, 200, 200),
-    row("PUT", "/videos/{videoId}/text-memo", 404, 200, 200),
+    // The participant saves on top of their memo; the host has none yet: the save creates it.
+    row("PUT", "/videos/{videoId}/text-memo", 404, 200, 201),
     row("POST", "/videos/{videoId}/text-memo/history", 404, 201, 201),
     row("GET", "/videos/{videoId}/text-memo/history", 404, 200, 200),
     row("GET", "/videos/{videoId}/drawings", 404, 200, 200),

@@ -55,7 +55,7 @@ async fn given_a_memo_when_saving_and_reading_then_the_latest_state_and_version_
     assert_eq!(empty.body["version"], 0);
 
     let (status, body, etag) = put_memo(&s.app, &s.ana, &s.video, "{\"ops\":[\"v1\"]}", None).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(status, StatusCode::CREATED, "the first save creates the memo: {body}");
     assert_eq!(etag.as_deref(), Some("\"1\""));
     let (_, body, etag) = put_memo(&s.app, &s.ana, &s.video, "<p>v2</p>", None).await;
     assert_eq!(body["version"], 2);
@@ -84,6 +84,54 @@ async fn given_a_stale_if_match_then_412_and_nothing_is_written() {
     // If-Match on a memo that does not exist yet is stale too.
     let (status, _, _) = put_memo(&s.app, &s.bo, &s.video, "x", Some("\"3\"")).await;
     assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+}
+
+async fn put_with(s: &Setup, header: &str, value: &str, state: &str) -> (StatusCode, Option<String>) {
+    let resp = s
+        .app
+        .http
+        .put(format!("{}/videos/{}/text-memo", s.app.base, s.video))
+        .bearer_auth(&s.ana.token)
+        .header(header, value)
+        .json(&json!({ "stateJson": state }))
+        .send()
+        .await
+        .expect("put");
+    let etag = resp.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    (resp.status(), etag)
+}
+
+#[tokio::test]
+async fn given_the_empty_memos_etag_then_the_first_conditional_save_creates_it_once() {
+    let s = setup().await;
+    let empty = s.app.get(&format!("/videos/{}/text-memo", s.video), &s.ana.token).await;
+    let etag = empty.header("etag").expect("the empty memo has an ETag").to_owned();
+    assert_eq!(etag, "\"0\"");
+    // If-Match: * needs an existing memo.
+    assert_eq!(put_with(&s, "if-match", "*", "x").await.0, StatusCode::PRECONDITION_FAILED);
+    // The obvious client: read, then save conditionally with the ETag it read.
+    assert_eq!(put_with(&s, "if-match", &etag, "first").await, (StatusCode::CREATED, Some("\"1\"".to_owned())));
+    // A second tab that read the empty memo too loses.
+    assert_eq!(put_with(&s, "if-match", &etag, "second").await.0, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(put_with(&s, "if-none-match", "*", "again").await.0, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(put_with(&s, "if-match", "*", "any").await, (StatusCode::OK, Some("\"2\"".to_owned())));
+    // If-Match compares strongly: a weak tag never matches.
+    assert_eq!(put_with(&s, "if-match", "W/\"2\"", "weak").await.0, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(put_with(&s, "if-match", "\"1\", \"2\"", "list").await.0, StatusCode::BAD_REQUEST);
+    let got = s.app.get(&format!("/videos/{}/text-memo", s.video), &s.ana.token).await;
+    assert_eq!((got.body["stateJson"].as_str(), got.body["version"].as_u64()), (Some("any"), Some(2)));
+    // If-None-Match: * creates only when absent: Bo has no memo yet.
+    let resp = s
+        .app
+        .http
+        .put(format!("{}/videos/{}/text-memo", s.app.base, s.video))
+        .bearer_auth(&s.bo.token)
+        .header("if-none-match", "*")
+        .json(&json!({ "stateJson": "bo" }))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(resp.status(), StatusCode::CREATED);
 }
 
 #[tokio::test]

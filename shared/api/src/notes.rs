@@ -21,7 +21,7 @@ use vivid_domain::{
 };
 use vivid_edge::{
     ApiError,
-    cursor::ListBody,
+    cursor::Cursors,
     http::{self, ApiRequest, Handler},
 };
 use vivid_tokens::TokenVerifier;
@@ -69,13 +69,54 @@ fn with_etag(mut resp: Response<Body>, version: u64) -> Result<Response<Body>, A
     Ok(resp)
 }
 
-/// The version an `If-Match` names: `"3"`, `W/"3"` or `3`.
-fn if_match(req: &ApiRequest) -> Result<Option<u64>, ApiError> {
-    let Some(raw) = req.header(header::IF_MATCH) else { return Ok(None) };
-    let v = raw.trim().trim_start_matches("W/").trim_matches('"');
-    v.parse::<u64>().map(Some).map_err(|_| {
-        ApiError::bad_request("invalid_if_match", "If-Match must be the memo's version, as its ETag gave it")
-    })
+/// What a conditional save of the memo requires (RFC 9110 §13.1.1, §13.1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Precondition {
+    /// No `If-Match` or `If-None-Match`: the save always applies.
+    None,
+    /// `If-Match: "n"`: the memo is at version n (`"0"`, the empty memo's ETag: there is none yet).
+    Version(u64),
+    /// `If-Match: *`: a memo exists, at any version.
+    Exists,
+    /// `If-None-Match: *`: no memo exists yet.
+    Absent,
+    /// A tag that can never match (a weak tag: `If-Match` compares strongly).
+    Never,
+}
+
+fn bad_precondition(detail: &str) -> ApiError {
+    ApiError::bad_request("invalid_precondition", detail.to_owned())
+}
+
+/// The memo save's precondition from `If-Match` / `If-None-Match`.
+fn precondition(req: &ApiRequest) -> Result<Precondition, ApiError> {
+    match (req.header(header::IF_MATCH), req.header(header::IF_NONE_MATCH)) {
+        (Some(_), Some(_)) => Err(bad_precondition("give If-Match or If-None-Match, not both")),
+        (None, None) => Ok(Precondition::None),
+        (None, Some(v)) if v.trim() == "*" => Ok(Precondition::Absent),
+        (None, Some(_)) => Err(bad_precondition("If-None-Match on a save takes only *")),
+        (Some(v), None) => {
+            let v = v.trim();
+            if v == "*" {
+                return Ok(Precondition::Exists);
+            }
+            if v.contains(',') {
+                return Err(bad_precondition("If-Match takes one ETag (the memo's version) or *"));
+            }
+            if v.starts_with("W/") {
+                return Ok(Precondition::Never);
+            }
+            let tag = v.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(v);
+            if tag.is_empty() || tag.len() > 20 || !tag.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad_precondition("If-Match must be the memo's ETag, as GET gave it, or *"));
+            }
+            tag.parse().map(Precondition::Version).map_err(|_| bad_precondition("If-Match: no such version"))
+        }
+    }
+}
+
+fn precondition_failed(detail: &'static str) -> ApiError {
+    ApiError::PreconditionFailed(detail)
 }
 
 /// `GET /videos/{videoId}/text-memo` (member, own): one read when the memo exists.
@@ -128,7 +169,7 @@ impl Handler for PutTextMemo {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let caller = req.caller(&self.0.auth)?;
         let video_id: VideoId = req.path("videoId")?;
-        let expected = if_match(req)?;
+        let pre = precondition(req)?;
         let body: MemoBody = req.json(MAX_MEMO_STATE_BYTES * 2 + 4096)?;
         if body.state_json.len() > MAX_MEMO_STATE_BYTES {
             return Err(ApiError::PayloadTooLarge { limit: MAX_MEMO_STATE_BYTES });
@@ -139,41 +180,57 @@ impl Handler for PutTextMemo {
             return Err(ApiError::unprocessable("invalid_position", "videoTime must be from 0 to 86400"));
         }
         let now = now_rfc3339();
-        let save =
-            || self.0.notes.save_memo(&video_id, &caller.user_id, &body.state_json, body.video_time, expected, &now);
-        let memo = match save().await? {
-            SaveOutcome::Saved(memo) => memo,
-            SaveOutcome::Stale => {
-                return Err(ApiError::PreconditionFailed("the memo has another version now; reload it"));
-            }
-            SaveOutcome::NoMemo if expected.is_some() => {
-                return Err(ApiError::PreconditionFailed("there is no memo at that version"));
-            }
-            SaveOutcome::NoMemo => {
-                let m = video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
-                let memo = Memo {
-                    video_id: video_id.clone(),
-                    user_id: caller.user_id.clone(),
-                    space_id: m.video.space_id,
-                    state_json: body.state_json.clone(),
-                    video_time: body.video_time,
-                    version: 1,
-                    updated_at: now.clone(),
-                    checkpointed_version: None,
-                };
-                match self.0.notes.create_memo(&memo).await {
-                    Ok(()) => memo,
-                    // A first save of another tab won: save on top of it.
-                    Err(StoreError::Condition(_)) => match save().await? {
-                        SaveOutcome::Saved(memo) => memo,
-                        _ => return Err(ApiError::conflict("conflict", "the memo changed concurrently; retry")),
-                    },
-                    Err(e) => return Err(e.into()),
-                }
+        let save = |expected: Option<u64>| {
+            self.0.notes.save_memo(&video_id, &caller.user_id, &body.state_json, body.video_time, expected, &now)
+        };
+        let create = || async {
+            let m = video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
+            let memo = Memo {
+                video_id: video_id.clone(),
+                user_id: caller.user_id.clone(),
+                space_id: m.video.space_id,
+                state_json: body.state_json.clone(),
+                video_time: body.video_time,
+                version: 1,
+                updated_at: now.clone(),
+                checkpointed_version: None,
+            };
+            match self.0.notes.create_memo(&memo).await {
+                Ok(()) => Ok(Some(memo)),
+                Err(StoreError::Condition(_)) => Ok(None),
+                Err(e) => Err(ApiError::from(e)),
             }
         };
+        let (memo, created) = match pre {
+            Precondition::Never => return Err(precondition_failed("a weak ETag never matches If-Match")),
+            Precondition::Version(0) | Precondition::Absent => match create().await? {
+                Some(memo) => (memo, true),
+                None => return Err(precondition_failed("the memo exists already; reload it")),
+            },
+            Precondition::Version(v) => match save(Some(v)).await? {
+                SaveOutcome::Saved(memo) => (memo, false),
+                SaveOutcome::Stale => return Err(precondition_failed("the memo has another version now; reload it")),
+                SaveOutcome::NoMemo => return Err(precondition_failed("there is no memo at that version")),
+            },
+            Precondition::Exists => match save(None).await? {
+                SaveOutcome::Saved(memo) => (memo, false),
+                _ => return Err(precondition_failed("there is no memo yet")),
+            },
+            Precondition::None => match save(None).await? {
+                SaveOutcome::Saved(memo) => (memo, false),
+                _ => match create().await? {
+                    Some(memo) => (memo, true),
+                    // A first save of another tab won: save on top of it.
+                    None => match save(None).await? {
+                        SaveOutcome::Saved(memo) => (memo, false),
+                        _ => return Err(ApiError::conflict("conflict", "the memo changed concurrently; retry")),
+                    },
+                },
+            },
+        };
+        let status = if created { StatusCode::CREATED } else { StatusCode::OK };
         let version = memo.version;
-        with_etag(http::json(StatusCode::OK, &MemoView::from(memo))?, version)
+        with_etag(http::json(status, &MemoView::from(memo))?, version)
     }
 }
 
@@ -251,11 +308,16 @@ impl Handler for CreateCheckpoint {
 }
 
 /// `GET /videos/{videoId}/text-memo/history` (member, own): newest first, paginated.
-pub struct ListMemoHistory(Ctx);
+pub struct ListMemoHistory(Ctx, Arc<Cursors>);
 
 impl ListMemoHistory {
-    pub fn new(auth: Arc<TokenVerifier>, videos: Arc<dyn VideoStore>, notes: Arc<dyn NoteStore>) -> Self {
-        Self(Ctx::new(auth, videos, notes))
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        videos: Arc<dyn VideoStore>,
+        notes: Arc<dyn NoteStore>,
+        cursors: Arc<Cursors>,
+    ) -> Self {
+        Self(Ctx::new(auth, videos, notes), cursors)
     }
 }
 
@@ -265,11 +327,11 @@ impl Handler for ListMemoHistory {
         let caller = req.caller(&self.0.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         let binding = format!("memo-history|video={video_id}|user={}", caller.user_id);
-        let (limit, start) = req.page(&binding)?;
+        let (limit, start) = self.1.page(req, &binding)?;
         video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
         let page = self.0.notes.history(&video_id, &caller.user_id, limit, start).await?;
         let items: Vec<CheckpointView> = page.items.into_iter().map(CheckpointView::from).collect();
-        http::json(StatusCode::OK, &ListBody::new(items, page.next.as_ref(), &binding))
+        http::json(StatusCode::OK, &self.1.list(items, page.next.as_ref(), &binding))
     }
 }
 
@@ -319,11 +381,16 @@ impl DrawCtx {
 }
 
 /// `GET /videos/{videoId}/drawings` (member, own): the caller's drawings, without documents.
-pub struct ListDrawings(Ctx);
+pub struct ListDrawings(Ctx, Arc<Cursors>);
 
 impl ListDrawings {
-    pub fn new(auth: Arc<TokenVerifier>, videos: Arc<dyn VideoStore>, notes: Arc<dyn NoteStore>) -> Self {
-        Self(Ctx::new(auth, videos, notes))
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        videos: Arc<dyn VideoStore>,
+        notes: Arc<dyn NoteStore>,
+        cursors: Arc<Cursors>,
+    ) -> Self {
+        Self(Ctx::new(auth, videos, notes), cursors)
     }
 }
 
@@ -333,11 +400,11 @@ impl Handler for ListDrawings {
         let caller = req.caller(&self.0.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         let binding = format!("drawings|video={video_id}|user={}", caller.user_id);
-        let (limit, start) = req.page(&binding)?;
+        let (limit, start) = self.1.page(req, &binding)?;
         video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
         let page = self.0.notes.drawings(&video_id, &caller.user_id, limit, start).await?;
         let items: Vec<DrawingView> = page.items.into_iter().map(|d| DrawingView::new(d, None)).collect();
-        http::json(StatusCode::OK, &ListBody::new(items, page.next.as_ref(), &binding))
+        http::json(StatusCode::OK, &self.1.list(items, page.next.as_ref(), &binding))
     }
 }
 
