@@ -1,7 +1,7 @@
 //! Routes that exist only in the local stack, under `/_local/`. Nothing here is compiled into
 //! a Lambda function.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::google::GoogleStandIn;
 use axum::{body::Body, response::Response};
@@ -61,6 +61,139 @@ fn signed_in_page() -> Response {
     resp
 }
 
+/// The media distribution's response headers policy (`AWS::CloudFront::ResponseHeadersPolicy`
+/// `CorsConfig`): CORS for the front end's origin on what the CDN serves.
+#[derive(Debug, Clone, Default)]
+pub struct CdnCors {
+    pub allow_origins: Vec<String>,
+    pub allow_methods: Vec<String>,
+    pub allow_headers: Vec<String>,
+    pub expose_headers: Vec<String>,
+    pub allow_credentials: bool,
+    pub max_age: Option<u64>,
+}
+
+static CDN_CORS: OnceLock<CdnCors> = OnceLock::new();
+
+/// Sets the CDN's CORS policy for this process (the `vivid-local` binary does, from the
+/// template); without it the CDN sends no CORS headers, as a distribution without the policy.
+pub fn set_cdn_cors(cors: CdnCors) {
+    let _ = CDN_CORS.set(cors);
+}
+
+fn cdn_cors() -> &'static CdnCors {
+    static NONE: CdnCors = CdnCors {
+        allow_origins: Vec::new(),
+        allow_methods: Vec::new(),
+        allow_headers: Vec::new(),
+        expose_headers: Vec::new(),
+        allow_credentials: false,
+        max_age: None,
+    };
+    CDN_CORS.get().unwrap_or(&NONE)
+}
+
+impl CdnCors {
+    /// The `CorsConfig` of the template's response headers policy, `AllowedOrigin` being
+    /// `allowed_origin`.
+    pub fn from_template(
+        template: &crate::template::Template,
+        allowed_origin: &str,
+    ) -> Result<Self, crate::error::StackError> {
+        use serde_yaml::Value;
+        let Some((_, policy)) = template.resources_of_type("AWS::CloudFront::ResponseHeadersPolicy").next() else {
+            return Ok(Self::default());
+        };
+        let Some(cors) = policy
+            .get("Properties")
+            .and_then(|p| p.get("ResponseHeadersPolicyConfig"))
+            .and_then(|c| c.get("CorsConfig"))
+        else {
+            return Ok(Self::default());
+        };
+        // The policy names one parameter, AllowedOrigin; any other reference is a plain value.
+        let items = |name: &str| -> Vec<String> {
+            let values = cors.get(name).and_then(|v| v.get("Items")).and_then(Value::as_sequence);
+            values
+                .into_iter()
+                .flatten()
+                .filter_map(|v| match v {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Tagged(t) if t.tag == "!Ref" && t.value.as_str() == Some("AllowedOrigin") => {
+                        Some(allowed_origin.to_owned())
+                    }
+                    Value::Mapping(m) if m.get("Ref").and_then(Value::as_str) == Some("AllowedOrigin") => {
+                        Some(allowed_origin.to_owned())
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        Ok(Self {
+            allow_origins: items("AccessControlAllowOrigins"),
+            allow_methods: items("AccessControlAllowMethods"),
+            allow_headers: items("AccessControlAllowHeaders").into_iter().map(|h| h.to_ascii_lowercase()).collect(),
+            expose_headers: items("AccessControlExposeHeaders"),
+            allow_credentials: cors.get("AccessControlAllowCredentials").and_then(Value::as_bool).unwrap_or(false),
+            max_age: cors.get("AccessControlMaxAgeSec").and_then(Value::as_u64),
+        })
+    }
+
+    fn allowed_origin<'a>(&self, request: &'a http::HeaderMap) -> Option<&'a str> {
+        let origin = request.get(header::ORIGIN)?.to_str().ok()?;
+        self.allow_origins.iter().any(|o| o == "*" || o.trim_end_matches('/') == origin).then_some(origin)
+    }
+
+    /// CloudFront's answer to a preflight: 200 with the policy's headers when the origin, method
+    /// and headers are allowed; without them otherwise (the browser refuses).
+    fn preflight(&self, request: &http::HeaderMap) -> Response {
+        let mut resp = Response::new(Body::empty());
+        let method = request.get(header::ACCESS_CONTROL_REQUEST_METHOD).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let asked: Vec<String> = request
+            .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+            .and_then(|v| v.to_str().ok())
+            .map(|h| h.split(',').map(|x| x.trim().to_ascii_lowercase()).filter(|x| !x.is_empty()).collect())
+            .unwrap_or_default();
+        let method_ok = self.allow_methods.iter().any(|m| m == "ALL" || m.eq_ignore_ascii_case(method));
+        let headers_ok = asked.iter().all(|h| self.allow_headers.iter().any(|a| a == "*" || a == h));
+        if method_ok && headers_ok && self.allowed_origin(request).is_some() {
+            self.decorate(request, resp.headers_mut());
+            let h = resp.headers_mut();
+            for (name, value) in [
+                ("access-control-allow-methods", self.allow_methods.join(",")),
+                ("access-control-allow-headers", self.allow_headers.join(",")),
+                ("access-control-max-age", self.max_age.map(|a| a.to_string()).unwrap_or_default()),
+            ] {
+                if let Ok(v) = header::HeaderValue::from_str(&value)
+                    && !value.is_empty()
+                {
+                    h.insert(name, v);
+                }
+            }
+        }
+        resp
+    }
+
+    /// The policy's headers on a response to an allowed origin (`OriginOverride`: they replace
+    /// whatever the origin sent).
+    fn decorate(&self, request: &http::HeaderMap, headers: &mut http::HeaderMap) {
+        let Some(origin) = self.allowed_origin(request) else { return };
+        let mut set = |name: &'static str, value: &str| {
+            if let Ok(v) = header::HeaderValue::from_str(value) {
+                headers.insert(name, v);
+            }
+        };
+        set("access-control-allow-origin", origin);
+        if self.allow_credentials {
+            set("access-control-allow-credentials", "true");
+        }
+        if !self.expose_headers.is_empty() {
+            set("access-control-expose-headers", &self.expose_headers.join(","));
+        }
+        headers.append(header::VARY, header::HeaderValue::from_static("origin"));
+    }
+}
+
 fn reply(status: StatusCode, body: serde_json::Value) -> Response {
     let mut resp = Response::new(Body::from(body.to_string()));
     *resp.status_mut() = status;
@@ -75,7 +208,15 @@ impl LocalRoutes {
             ("GET", "/_local/idp/id-token") => self.id_token(parts.uri.query().unwrap_or("")),
             ("GET", "/_local/signed-in") => signed_in_page(),
             ("GET", "/_local/webex-connected") => webex_connected(parts.uri.query().unwrap_or("")),
-            ("GET", path) if path.starts_with("/_local/cdn/") => self.cdn(parts).await,
+            ("OPTIONS", path) if path.starts_with("/_local/cdn/") => cdn_cors().preflight(&parts.headers),
+            ("GET" | "HEAD", path) if path.starts_with("/_local/cdn/") => {
+                let mut resp = self.cdn(parts).await;
+                if parts.method == http::Method::HEAD {
+                    *resp.body_mut() = Body::empty();
+                }
+                cdn_cors().decorate(&parts.headers, resp.headers_mut());
+                resp
+            }
             _ => reply(StatusCode::NOT_FOUND, json!({ "message": "Not Found" })),
         }
     }
@@ -110,15 +251,37 @@ impl LocalRoutes {
         if !allowed {
             return reply(StatusCode::FORBIDDEN, json!({ "message": "Missing or invalid signature" }));
         }
-        let object = self.s3.get_object().bucket(&self.media_bucket).key(&key).send().await;
+        // One byte range, as CloudFront passes `Range` to S3 (players seek in an MP4 that way).
+        let range = parts
+            .headers
+            .get(header::RANGE)
+            .and_then(|v| v.to_str().ok())
+            .filter(|r| r.starts_with("bytes=") && !r.contains(','))
+            .map(str::to_owned);
+        let object = self.s3.get_object().bucket(&self.media_bucket).key(&key).set_range(range).send().await;
         let bytes = match object {
-            Ok(out) => out.body.collect().await.map(|b| Some(b.into_bytes().to_vec())).map_err(|e| e.to_string()),
+            Ok(out) => {
+                let content_range = out.content_range.clone();
+                out.body
+                    .collect()
+                    .await
+                    .map(|b| Some((b.into_bytes().to_vec(), content_range)))
+                    .map_err(|e| e.to_string())
+            }
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 416) => {
+                return reply(StatusCode::RANGE_NOT_SATISFIABLE, json!({ "message": "Range Not Satisfiable" }));
+            }
             Err(e) => Err(aws_sdk_s3::error::DisplayErrorContext(e).to_string()),
         };
         match bytes {
-            Ok(Some(bytes)) => {
+            Ok(Some((bytes, content_range))) => {
                 let mut resp = Response::new(Body::from(bytes));
+                resp.headers_mut().insert(header::ACCEPT_RANGES, header::HeaderValue::from_static("bytes"));
+                if let Some(v) = content_range.and_then(|r| header::HeaderValue::from_str(&r).ok()) {
+                    *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
+                    resp.headers_mut().insert(header::CONTENT_RANGE, v);
+                }
                 let ct = match key.rsplit('.').next() {
                     Some("m3u8") => "application/vnd.apple.mpegurl",
                     Some("ts") => "video/mp2t",

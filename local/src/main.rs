@@ -1,48 +1,140 @@
 //! `vivid-local`: the local stack in one command (`make dev`).
+//!
+//! Settings from the environment (all optional):
+//!
+//! | variable | what |
+//! |---|---|
+//! | `VIVID_HOST`, `VIVID_PORT` | where the gateway binds (`127.0.0.1`, `3000`; port `0` takes a free one) |
+//! | `VIVID_AWS_ENDPOINT` | an emulator you already run, instead of starting moto |
+//! | `VIVID_FRONTEND_ORIGIN` | the web front end's origin: allowed by CORS (API, upload buckets, CDN), and a sign-in may return to it (`http://localhost:5173`) |
+//! | `VIVID_ACCESS_TOKEN_TTL_SECS` | the access tokens' lifetime (template parameter `AccessTokenTtlSeconds`) |
+//! | `VIVID_MULTIPART_THRESHOLD_BYTES` | from which size uploads are multipart (every function that reads it) |
+//! | `VIVID_WEBEX_REDIRECT_URI` | where Webex returns after consent (template parameter `WebexRedirectUri`; a page of the front end) |
+//! | `VIVID_WEBEX_RECORDINGS` | video files, separated by `:`, that the Webex stand-in offers as recordings (topic: the file's name) |
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::{
+    collections::HashMap,
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    path::Path,
+};
 
 use vivid_local::{
-    emulator::{Moto, moto_server_path},
-    stack::{Stack, StackConfig, find_repo_root},
+    emulator::{Moto, apply_bucket_cors, moto_server_path},
+    local_routes::{CdnCors, set_cdn_cors},
+    stack::{LOCAL_FRONTEND_ORIGIN, Stack, StackConfig, find_repo_root},
+    template::Template,
 };
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// Names to values (template parameters, environment overrides).
+type Values = HashMap<String, String>;
+
+/// Template parameters and environment overrides the variables above ask for.
+fn settings() -> Result<(Values, Values), Box<dyn std::error::Error>> {
+    let mut parameters = HashMap::new();
+    let mut overrides = HashMap::new();
+    if let Some(ttl) = env("VIVID_ACCESS_TOKEN_TTL_SECS") {
+        let secs: u64 = ttl.parse().map_err(|_| "VIVID_ACCESS_TOKEN_TTL_SECS must be a number of seconds")?;
+        parameters.insert("AccessTokenTtlSeconds".to_owned(), secs.to_string());
+    }
+    if let Some(threshold) = env("VIVID_MULTIPART_THRESHOLD_BYTES") {
+        let bytes: u64 = threshold.parse().map_err(|_| "VIVID_MULTIPART_THRESHOLD_BYTES must be a number of bytes")?;
+        overrides.insert("VIVID_MULTIPART_THRESHOLD_BYTES".to_owned(), bytes.to_string());
+    }
+    if let Some(uri) = env("VIVID_WEBEX_REDIRECT_URI") {
+        parameters.insert("WebexRedirectUri".to_owned(), uri);
+    }
+    Ok((parameters, overrides))
+}
+
+/// Resolves on Ctrl-C or SIGTERM (a runner stopping the stack), so that moto and the stand-ins
+/// stop with it.
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     vivid_config::telemetry::init();
     let cwd = std::env::current_dir()?;
     let root = find_repo_root(&cwd).ok_or("run vivid-local inside the repository (no template.yaml found)")?;
-    let port: u16 = std::env::var("VIVID_PORT").ok().map(|p| p.parse()).transpose()?.unwrap_or(3000);
+    let port: u16 = env("VIVID_PORT").map(|p| p.parse()).transpose()?.unwrap_or(3000);
+    let host: IpAddr = env("VIVID_HOST").map(|h| h.parse()).transpose()?.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let frontend_origin = env("VIVID_FRONTEND_ORIGIN")
+        .map(|o| o.trim_end_matches('/').to_owned())
+        .unwrap_or(LOCAL_FRONTEND_ORIGIN.into());
+    let (parameters, overrides) = settings()?;
 
-    let (moto, endpoint) = match std::env::var("VIVID_AWS_ENDPOINT") {
-        Ok(endpoint) => (None, endpoint),
-        Err(_) => {
+    let (moto, endpoint) = match env("VIVID_AWS_ENDPOINT") {
+        Some(endpoint) => (None, endpoint),
+        None => {
             let moto = Moto::start(&moto_server_path(&root)).await?;
             let endpoint = moto.endpoint.clone();
             (Some(moto), endpoint)
         }
     };
-    let stack = Stack::start(StackConfig::new(
-        root.join("template.yaml"),
+    let template_path = root.join("template.yaml");
+    let mut cfg = StackConfig::new(
+        template_path.clone(),
         endpoint.clone(),
         "vivid-local".to_owned(),
-        SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
-    ))
-    .await?;
+        SocketAddr::from((host, port)),
+    );
+    cfg.frontend_origin = frontend_origin.clone();
+    cfg.parameters = parameters;
+    cfg.overrides = overrides;
+    let stack = Stack::start(cfg).await?;
+
+    // What AWS applies outside the functions: the buckets' CORS rules (presigned PUTs from the
+    // front end) and the media distribution's response headers policy (the CDN).
+    let template = Template::load(&template_path)?;
+    let buckets = [
+        ("RawBucket", stack.buckets.raw.as_str()),
+        ("MediaBucket", stack.buckets.media.as_str()),
+        ("UserContentBucket", stack.buckets.user.as_str()),
+    ];
+    apply_bucket_cors(&stack.sdk, &template, &frontend_origin, &buckets).await?;
+    set_cdn_cors(CdnCors::from_template(&template, &frontend_origin)?);
+
+    let mut seeded = Vec::new();
+    for file in env("VIVID_WEBEX_RECORDINGS").iter().flat_map(|v| std::env::split_paths(v).collect::<Vec<_>>()) {
+        let bytes = std::fs::read(&file).map_err(|e| format!("VIVID_WEBEX_RECORDINGS: {}: {e}", file.display()))?;
+        let topic = Path::new(&file).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        seeded.push(format!("{topic} ({} bytes)", bytes.len()));
+        stack.webex.add_recording(&topic, bytes);
+    }
 
     let base = format!("http://{}", stack.addr);
     println!("VIVID local stack");
     println!("  API (every route of template.yaml)  {base}");
     println!("  AWS emulator (DynamoDB, S3, SQS)    {endpoint}  table vivid-local");
+    println!("  front end origin (CORS, sign-in)    {frontend_origin}");
     println!("  dev access token                    curl '{base}/_local/token?email=ana@example.com'");
     println!(
         "  token issuer / audience             {} / {}",
         vivid_local::stack::LOCAL_ISSUER,
         vivid_local::stack::LOCAL_AUDIENCE
     );
+    if !seeded.is_empty() {
+        println!("  Webex stand-in recordings           {}", seeded.join(", "));
+    }
     println!("Ctrl-C stops everything; data lives in memory and is replaced on the next start.");
 
-    tokio::signal::ctrl_c().await?;
+    stopped().await;
     drop(stack);
     if let Some(moto) = moto {
         moto.stop().await;
