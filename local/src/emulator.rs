@@ -181,6 +181,7 @@ async fn forward(
             let status = resp.status();
             let headers = resp.headers().clone();
             let body = resp.bytes().await.unwrap_or_default();
+            let body = s3_list_parts_as_s3_sends_it(&parts, body);
             let mut r = Response::new(Body::from(body));
             *r.status_mut() = status;
             for (k, v) in &headers {
@@ -203,6 +204,21 @@ async fn forward(
             r
         }
     }
+}
+
+/// moto answers S3 `ListParts` (`GET /{bucket}/{key}?uploadId=...`) with a `ListPartsResponse`
+/// root; S3 (and so the SDK) uses `ListPartsResult`.
+fn s3_list_parts_as_s3_sends_it(parts: &http::request::Parts, body: bytes::Bytes) -> bytes::Bytes {
+    let lists_parts = parts.method == http::Method::GET
+        && parts.uri.query().is_some_and(|q| q.split('&').any(|p| p.starts_with("uploadId=")));
+    let root = b"<ListPartsResponse";
+    if !lists_parts || !body.windows(root.len()).any(|w| w == root) {
+        return body;
+    }
+    let text = String::from_utf8_lossy(&body)
+        .replacen("<ListPartsResponse", "<ListPartsResult", 1)
+        .replacen("</ListPartsResponse>", "</ListPartsResult>", 1);
+    bytes::Bytes::from(text.into_bytes())
 }
 
 impl SerialProxy {
