@@ -215,9 +215,11 @@ fn s3_list_parts_as_s3_sends_it(parts: &http::request::Parts, body: bytes::Bytes
     if !lists_parts || !body.windows(root.len()).any(|w| w == root) {
         return body;
     }
-    let text = String::from_utf8_lossy(&body)
-        .replacen("<ListPartsResponse", "<ListPartsResult", 1)
-        .replacen("</ListPartsResponse>", "</ListPartsResult>", 1);
+    let text = String::from_utf8_lossy(&body).replacen("<ListPartsResponse", "<ListPartsResult", 1).replacen(
+        "</ListPartsResponse>",
+        "</ListPartsResult>",
+        1,
+    );
     bytes::Bytes::from(text.into_bytes())
 }
 

@@ -383,6 +383,11 @@ impl Stack {
         out
     }
 
+    /// How many DynamoDB operations reached the emulator so far (round trips per request).
+    pub fn dynamodb_calls(&self) -> u64 {
+        self._proxy.dynamodb_calls()
+    }
+
     /// An event function's handler.
     pub fn event_handler(&self, name: &str) -> Option<Arc<dyn EventHandler>> {
         self.events.get(name).cloned()

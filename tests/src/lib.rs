@@ -81,6 +81,16 @@ impl TestApp {
     }
 
     async fn spawn_with(pipeline: bool) -> Self {
+        Self::spawn_configured(|config| config.pipeline = pipeline).await
+    }
+
+    /// A stack configured by `configure` (template parameters, environment overrides) on top of
+    /// the test defaults; consumers driven by the test unless it turns the pipeline on.
+    pub async fn spawn_configured(configure: impl FnOnce(&mut StackConfig)) -> Self {
+        // `RUST_LOG=debug cargo nextest run ... --no-capture` shows what the handlers log.
+        if std::env::var_os("RUST_LOG").is_some() {
+            vivid_config::telemetry::init();
+        }
         let (moto, endpoint) = match std::env::var("VIVID_AWS_ENDPOINT") {
             Ok(endpoint) => (None, endpoint),
             Err(_) => {
@@ -101,7 +111,8 @@ impl TestApp {
         // Small enough that a test file of a few tens of MiB goes multipart.
         config.overrides.insert("VIVID_MULTIPART_THRESHOLD_BYTES".into(), (16 * 1024 * 1024).to_string());
         config.parameters.insert("MaxUploadBytes".into(), (64 * 1024 * 1024).to_string());
-        config.pipeline = pipeline;
+        config.pipeline = false;
+        configure(&mut config);
         let stack = Stack::start(config).await.expect("the local stack starts");
         let base = format!("http://{}", stack.addr);
         // Redirects are part of what is tested: never followed behind the test's back.

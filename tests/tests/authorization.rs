@@ -38,11 +38,15 @@ const MATRIX: &[Row] = &[
     row("POST", "/spaces/{spaceId}/videos", 404, 403, 201),
     row("GET", "/spaces/{spaceId}/videos", 404, 200, 200),
     row("GET", "/videos/{videoId}", 404, 200, 200),
+    // The world's video is still uploading: members learn it is not ready to play.
+    row("GET", "/videos/{videoId}/playback", 404, 409, 409),
     row("PATCH", "/videos/{videoId}", 404, 403, 200),
     row("DELETE", "/videos/{videoId}", 404, 403, 204),
     // The world's video is a single-PUT upload: the host learns there is nothing to complete.
     row("POST", "/videos/{videoId}/upload/complete", 404, 403, 409),
     row("DELETE", "/videos/{videoId}/upload", 404, 403, 204),
+    // A single-PUT upload has no parts to resume.
+    row("POST", "/videos/{videoId}/upload/parts", 404, 403, 409),
     row("PUT", "/videos/{videoId}/progress", 404, 204, 204),
     row("POST", "/videos/{videoId}/snapshots", 404, 201, 201),
     row("GET", "/videos/{videoId}/snapshots", 404, 200, 200),

@@ -81,6 +81,26 @@ async fn every_sample_event_drives_its_handler_to_success() {
                 let recording = app.stack.webex.add_recording("Lecture", vec![0u8; 64]);
                 event["body"] = json!({ "recordingId": recording, "title": "Imported" }).to_string().into();
             }
+            "get-playback" => {
+                let video = app.uploaded_video(&world.space, &world.host, vec![1u8; 256]).await;
+                let job = app.stack.mediaconvert.jobs().last().map(|j| j.id.clone()).expect("job");
+                let media = app.stack.buckets.media.clone();
+                app.invoke("on-transcode-event", vivid_tests::job_event("on-transcode-event", &video, &job, &media))
+                    .await
+                    .expect("ready");
+                event["pathParameters"]["videoId"] = video.clone().into();
+                let raw = format!("/videos/{video}/playback");
+                event["rawPath"] = raw.clone().into();
+                event["requestContext"]["http"]["path"] = raw.into();
+            }
+            "upload-parts" => {
+                let created = app.new_video(&world.space, &world.host, 17 * 1024 * 1024).await;
+                let video = created["videoId"].as_str().expect("videoId").to_owned();
+                event["pathParameters"]["videoId"] = video.clone().into();
+                let raw = format!("/videos/{video}/upload/parts");
+                event["rawPath"] = raw.clone().into();
+                event["requestContext"]["http"]["path"] = raw.into();
+            }
             "complete-upload" => {
                 let created = app.new_video(&world.space, &world.host, 17 * 1024 * 1024).await;
                 let video = created["videoId"].as_str().expect("videoId").to_owned();

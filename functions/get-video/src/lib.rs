@@ -3,7 +3,7 @@
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 
 use std::sync::Arc;
-use vivid_api::videos::GetVideo;
+use vivid_api::videos::{GetVideo, PlaybackCookies};
 use vivid_cdn::CloudFrontSigner;
 use vivid_config::{Config, ConfigError};
 use vivid_dynamo::Table;
@@ -15,5 +15,5 @@ pub async fn wire(cfg: Config) -> Result<GetVideo, ConfigError> {
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let key = Secrets::new(&cfg).read(&cfg, "VIVID_CDN_PRIVATE_KEY_SECRET_ARN").await?;
     let signer = Arc::new(CloudFrontSigner::from_config(&cfg, &key)?);
-    Ok(GetVideo::new(auth, table.clone(), table, signer))
+    Ok(GetVideo::new(auth, table.clone(), table, signer, PlaybackCookies::from_config(&cfg)))
 }

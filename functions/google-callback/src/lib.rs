@@ -9,15 +9,12 @@ use vivid_domain::sessions::Sessions;
 use vivid_dynamo::Table;
 use vivid_google::{GoogleOidc, GoogleSettings};
 use vivid_secrets::Secrets;
-use vivid_tokens::{TokenAudience, TokenIssuer};
+use vivid_tokens::TokenIssuer;
 
 pub async fn wire(cfg: Config) -> Result<GoogleCallback, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let secrets = Secrets::new(&cfg);
-    let issuer = TokenIssuer::from_secret(
-        &secrets.read(&cfg, "VIVID_JWT_SIGNING_KEY_ARN").await?,
-        TokenAudience::from_config(&cfg)?,
-    )?;
+    let issuer = TokenIssuer::from_config(&cfg, &secrets.read(&cfg, "VIVID_JWT_SIGNING_KEY_ARN").await?)?;
     let sessions = Sessions::new(table.clone(), table.clone(), Arc::new(issuer));
     let secret = secrets.read(&cfg, "VIVID_GOOGLE_CLIENT_SECRET_ARN").await?;
     let idp = GoogleOidc::with_settings(GoogleSettings::from_config(&cfg, Some(secret))?)?;

@@ -8,15 +8,12 @@ use vivid_config::{Config, ConfigError};
 use vivid_domain::sessions::Sessions;
 use vivid_dynamo::Table;
 use vivid_secrets::Secrets;
-use vivid_tokens::{TokenAudience, TokenIssuer};
+use vivid_tokens::TokenIssuer;
 
 pub async fn wire(cfg: Config) -> Result<RefreshToken, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let secrets = Secrets::new(&cfg);
-    let issuer = TokenIssuer::from_secret(
-        &secrets.read(&cfg, "VIVID_JWT_SIGNING_KEY_ARN").await?,
-        TokenAudience::from_config(&cfg)?,
-    )?;
+    let issuer = TokenIssuer::from_config(&cfg, &secrets.read(&cfg, "VIVID_JWT_SIGNING_KEY_ARN").await?)?;
     let sessions = Sessions::new(table.clone(), table.clone(), Arc::new(issuer));
     Ok(RefreshToken::new(sessions))
 }

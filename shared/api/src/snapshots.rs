@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use vivid_domain::{
     error::StoreError,
     media::{Bucket, MediaStore},
-    types::{SnapshotId, VideoId, now_rfc3339, unix_now},
+    types::{SnapshotId, VideoId, now_rfc3339, rfc3339_at, unix_now},
     video::{ImageContentType, Snapshot, VideoStore, layout},
 };
 use vivid_edge::{
@@ -113,7 +113,7 @@ impl Handler for CreateSnapshot {
             "method": "PUT",
             "url": url,
             "headers": { "content-type": snapshot.content_type.as_str() },
-            "expiresAt": unix_now() + UPLOAD_TTL.as_secs(),
+            "expiresAt": rfc3339_at(unix_now() + UPLOAD_TTL.as_secs()),
         }));
         http::created(&format!("/videos/{}/snapshots/{}", snapshot.video_id, snapshot.snapshot_id), &view)
     }

@@ -13,10 +13,10 @@ use vivid_domain::{
     access::{Member, require_host, require_member},
     cascade::purge_video,
     error::StoreError,
-    media::{Bucket, MediaStore},
-    playback::{Playback, PlaybackSigner},
+    media::{Bucket, MediaStore, UploadedPart},
+    playback::{Playback, PlaybackSigner, grant_lifetime},
     spaces::{SpaceAccess, SpaceStore},
-    types::{Description, SpaceId, VideoId, now_rfc3339, unix_now},
+    types::{Description, SpaceId, VideoId, now_rfc3339, rfc3339_at, unix_now},
     video::{
         FileName, MAX_PARTS, Progress, StatusChange, Title, UploadPlan, Video, VideoAccess, VideoContentType,
         VideoPatch, VideoStatus, VideoStore, layout, upload_plan,
@@ -167,10 +167,18 @@ struct PartUrl {
 enum UploadInstructions {
     /// One `PUT` of the whole file to `url`, with these headers.
     #[serde(rename = "single", rename_all = "camelCase")]
-    Single { method: &'static str, url: String, headers: serde_json::Value, expires_at: u64 },
+    Single { method: &'static str, url: String, headers: serde_json::Value, expires_at: String },
     /// `PUT` each part to its URL, keep each response's `ETag`, then `POST completeUrl`.
     #[serde(rename = "multipart", rename_all = "camelCase")]
-    Multipart { upload_id: String, part_size: u64, parts: Vec<PartUrl>, complete_url: String, expires_at: u64 },
+    Multipart {
+        upload_id: String,
+        part_size: u64,
+        parts: Vec<PartUrl>,
+        complete_url: String,
+        /// Lists the parts S3 has and issues fresh URLs (resuming after a reload or past `expiresAt`).
+        parts_url: String,
+        expires_at: String,
+    },
 }
 
 #[derive(Debug, Serialize)]
@@ -266,7 +274,7 @@ impl Handler for CreateVideo {
                 other => other.into(),
             });
         }
-        let expires_at = unix_now() + UPLOAD_URL_TTL.as_secs();
+        let expires_at = rfc3339_at(unix_now() + UPLOAD_URL_TTL.as_secs());
         let upload = match (plan, upload_id) {
             (UploadPlan::Multipart { part_size, parts }, Some(upload_id)) => {
                 let mut urls = Vec::with_capacity(parts as usize);
@@ -281,6 +289,7 @@ impl Handler for CreateVideo {
                     part_size,
                     parts: urls,
                     complete_url: format!("/videos/{video_id}/upload/complete"),
+                    parts_url: format!("/videos/{video_id}/upload/parts"),
                     expires_at,
                 }
             }
@@ -371,6 +380,124 @@ impl Handler for CompleteUpload {
     }
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PartsBody {
+    /// The parts to issue fresh URLs for; absent: every part S3 does not have yet.
+    #[serde(default)]
+    part_numbers: Option<Vec<u32>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UploadedPartView {
+    part_number: u32,
+    etag: String,
+    size: u64,
+}
+
+impl From<UploadedPart> for UploadedPartView {
+    fn from(p: UploadedPart) -> Self {
+        Self { part_number: p.part_number, etag: p.etag, size: p.size }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResumeView {
+    upload_id: String,
+    part_size: u64,
+    part_count: u32,
+    uploaded_parts: Vec<UploadedPartView>,
+    parts: Vec<PartUrl>,
+    complete_url: String,
+    expires_at: String,
+}
+
+/// The most part URLs one call issues (a page of them; the client asks again for more).
+const MAX_PART_URLS: usize = 1000;
+
+/// `POST /videos/{videoId}/upload/parts` (host, while uploading): the parts S3 already has (with
+/// their ETags, for the completion) and fresh URLs for the ones asked for — or for every missing
+/// one — so an upload resumes after a reload or after its URLs expired.
+pub struct UploadParts {
+    ctx: Ctx,
+    media: Arc<dyn MediaStore>,
+}
+
+impl UploadParts {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        videos: Arc<dyn VideoStore>,
+        media: Arc<dyn MediaStore>,
+    ) -> Self {
+        Self { ctx: Ctx::new(auth, spaces, videos), media }
+    }
+}
+
+#[async_trait]
+impl Handler for UploadParts {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let body: PartsBody =
+            if req.body_bytes().is_empty() { PartsBody { part_numbers: None } } else { req.json(64 * 1024)? };
+        let video = uploading(&self.ctx, req).await?;
+        let upload_id = video
+            .upload_id
+            .clone()
+            .ok_or_else(|| ApiError::conflict("not_multipart", "this upload is a single PUT"))?;
+        let UploadPlan::Multipart { part_size, parts: part_count } = upload_plan(video.size_bytes, 0) else {
+            return Err(ApiError::conflict("not_multipart", "this upload is a single PUT"));
+        };
+        let key = layout::raw(&video.video_id);
+        let uploaded = match self.media.uploaded_parts(&key, &upload_id).await {
+            Err(StoreError::Condition(_)) => {
+                return Err(ApiError::conflict("upload_gone", "the multipart upload no longer exists"));
+            }
+            other => other?,
+        };
+        let wanted: Vec<u32> = match body.part_numbers {
+            Some(numbers) => {
+                if numbers.is_empty()
+                    || numbers.len() > MAX_PART_URLS
+                    || numbers.iter().any(|n| *n == 0 || *n > part_count)
+                {
+                    return Err(ApiError::unprocessable(
+                        "invalid_parts",
+                        format!("partNumbers must be 1 to {MAX_PART_URLS} numbers from 1 to {part_count}"),
+                    ));
+                }
+                let mut numbers = numbers;
+                numbers.sort_unstable();
+                numbers.dedup();
+                numbers
+            }
+            None => {
+                (1..=part_count).filter(|n| !uploaded.iter().any(|p| p.part_number == *n)).take(MAX_PART_URLS).collect()
+            }
+        };
+        let mut urls = Vec::with_capacity(wanted.len());
+        for part in wanted {
+            urls.push(PartUrl {
+                part_number: part,
+                url: self.media.presign_part(&key, &upload_id, part, UPLOAD_URL_TTL).await?,
+            });
+        }
+        let view = ResumeView {
+            upload_id,
+            part_size,
+            part_count,
+            uploaded_parts: uploaded.into_iter().map(UploadedPartView::from).collect(),
+            parts: urls,
+            complete_url: format!("/videos/{}/upload/complete", video.video_id),
+            expires_at: rfc3339_at(unix_now() + UPLOAD_URL_TTL.as_secs()),
+        };
+        let mut resp = http::json(StatusCode::OK, &view)?;
+        resp.headers_mut().insert(::http::header::CACHE_CONTROL, ::http::HeaderValue::from_static("no-store"));
+        Ok(resp)
+    }
+}
+
 /// `DELETE /videos/{videoId}/upload` (host): aborts an unfinished upload; the video is `FAILED`.
 pub struct AbortUpload {
     ctx: Ctx,
@@ -448,11 +575,57 @@ impl Handler for ListVideos {
     }
 }
 
+/// Where playback grants go besides the body: as HttpOnly cookies for the parent domain of the
+/// front end and the media CDN (`VIVID_COOKIE_DOMAIN`, e.g. `example.com` for `app.` and
+/// `media.example.com`), so native HLS players fetch segments without a query string. Without a
+/// shared parent domain no cookie can reach the CDN and only the signed query works.
+#[derive(Debug, Clone, Default)]
+pub struct PlaybackCookies {
+    pub domain: Option<String>,
+}
+
+impl PlaybackCookies {
+    pub fn from_config(cfg: &Config) -> Self {
+        Self { domain: cfg.optional("VIVID_COOKIE_DOMAIN").map(|d| d.trim().trim_start_matches('.').to_owned()) }
+    }
+
+    fn set(&self, resp: Response<Body>, playback: &Playback) -> Result<Response<Body>, ApiError> {
+        let Some(domain) = &self.domain else { return Ok(resp) };
+        let cookies: Vec<String> = playback
+            .cookies
+            .iter()
+            .map(|(name, value)| {
+                http::cookie(
+                    name,
+                    value,
+                    &playback.cookie_path,
+                    playback.lifetime_secs,
+                    http::SameSite::Lax,
+                    Some(domain.as_str()),
+                )
+            })
+            .collect();
+        http::with_cookies(resp, &cookies)
+    }
+}
+
+/// A grant for a ready video, lasting its duration plus a margin.
+fn grant(signer: &dyn PlaybackSigner, video: &Video) -> Result<Playback, ApiError> {
+    Ok(signer.sign(&video.video_id, &video.outputs, unix_now(), grant_lifetime(video.duration_seconds))?)
+}
+
+/// Signed answers are personal and short-lived: no cache keeps them.
+fn private(mut resp: Response<Body>) -> Response<Body> {
+    resp.headers_mut().insert(::http::header::CACHE_CONTROL, ::http::HeaderValue::from_static("private, no-store"));
+    resp
+}
+
 /// `GET /videos/{videoId}` (member): details, status, the caller's progress and, once ready,
 /// playback URLs signed for this video only.
 pub struct GetVideo {
     ctx: Ctx,
     signer: Arc<dyn PlaybackSigner>,
+    cookies: PlaybackCookies,
 }
 
 impl GetVideo {
@@ -461,8 +634,9 @@ impl GetVideo {
         spaces: Arc<dyn SpaceStore>,
         videos: Arc<dyn VideoStore>,
         signer: Arc<dyn PlaybackSigner>,
+        cookies: PlaybackCookies,
     ) -> Self {
-        Self { ctx: Ctx::new(auth, spaces, videos), signer }
+        Self { ctx: Ctx::new(auth, spaces, videos), signer, cookies }
     }
 }
 
@@ -470,15 +644,65 @@ impl GetVideo {
 impl Handler for GetVideo {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let (_, m) = self.ctx.member(req).await?;
-        let playback = if m.video.status == VideoStatus::Ready {
-            Some(self.signer.sign(&m.video.video_id, &m.video.outputs, unix_now()).map_err(ApiError::internal)?)
-        } else {
-            None
+        let playback =
+            if m.video.status == VideoStatus::Ready { Some(grant(self.signer.as_ref(), &m.video)?) } else { None };
+        let resp = http::json(StatusCode::OK, &VideoView::new(m.video, m.progress, playback.clone()))?;
+        let resp = match &playback {
+            Some(p) => self.cookies.set(resp, p)?,
+            None => resp,
         };
-        let mut resp = http::json(StatusCode::OK, &VideoView::new(m.video, m.progress, playback))?;
-        // Signed URLs are personal and short-lived.
-        resp.headers_mut().insert(::http::header::CACHE_CONTROL, ::http::HeaderValue::from_static("private, no-store"));
-        Ok(resp)
+        Ok(private(resp))
+    }
+}
+
+/// What `GET /videos/{videoId}/playback` answers: the grant alone.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PlaybackView {
+    video_id: VideoId,
+    #[serde(flatten)]
+    playback: Playback,
+}
+
+/// `GET /videos/{videoId}/playback` (member): a fresh grant for a ready video, for players to
+/// renew before `expiresAt`. One round trip when the caller studies the video (their progress
+/// item is the grant), the full membership check otherwise; nothing else is read or re-signed.
+pub struct GetPlayback {
+    auth: Arc<TokenVerifier>,
+    videos: Arc<dyn VideoStore>,
+    signer: Arc<dyn PlaybackSigner>,
+    cookies: PlaybackCookies,
+}
+
+impl GetPlayback {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        videos: Arc<dyn VideoStore>,
+        signer: Arc<dyn PlaybackSigner>,
+        cookies: PlaybackCookies,
+    ) -> Self {
+        Self { auth, videos, signer, cookies }
+    }
+}
+
+#[async_trait]
+impl Handler for GetPlayback {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.auth)?;
+        let id: VideoId = req.path("videoId")?;
+        let video = match self.videos.video_grant(&id, &caller.user_id).await? {
+            (Some(video), true) => video,
+            (Some(_), false) => video_member(self.videos.as_ref(), &id, &caller.user_id).await?.video,
+            (None, _) => return Err(ApiError::NotFound("video")),
+        };
+        if video.status != VideoStatus::Ready {
+            return Err(ApiError::conflict("not_ready", "the video is not ready to play yet"));
+        }
+        let mut playback = grant(self.signer.as_ref(), &video)?;
+        // Renewal is for players: the thumbnails stay with `GET /videos/{videoId}`.
+        playback.thumbnail_urls.clear();
+        let resp = http::json(StatusCode::OK, &PlaybackView { video_id: video.video_id, playback: playback.clone() })?;
+        Ok(private(self.cookies.set(resp, &playback)?))
     }
 }
 

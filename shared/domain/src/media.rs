@@ -24,6 +24,14 @@ pub struct ObjectInfo {
     pub content_type: Option<String>,
 }
 
+/// A part S3 has of a multipart upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadedPart {
+    pub part_number: u32,
+    pub etag: String,
+    pub size: u64,
+}
+
 #[async_trait]
 pub trait MediaStore: Send + Sync {
     fn bucket_name(&self, bucket: Bucket) -> &str;
@@ -44,6 +52,9 @@ pub trait MediaStore: Send + Sync {
     /// `Condition(Upload)` when S3 refuses the parts (unknown upload, wrong ETag, too small).
     async fn complete_multipart(&self, key: &str, upload_id: &str, parts: &[(u32, String)]) -> Result<(), StoreError>;
     async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), StoreError>;
+    /// The parts S3 already has of a multipart upload to the raw bucket; `Condition(Upload)` when
+    /// the upload is gone.
+    async fn uploaded_parts(&self, key: &str, upload_id: &str) -> Result<Vec<UploadedPart>, StoreError>;
     async fn head(&self, bucket: Bucket, key: &str) -> Result<Option<ObjectInfo>, StoreError>;
     async fn put(&self, bucket: Bucket, key: &str, content_type: &str, body: Vec<u8>) -> Result<(), StoreError>;
     async fn get(&self, bucket: Bucket, key: &str) -> Result<Option<Vec<u8>>, StoreError>;

@@ -1,9 +1,28 @@
 //! Private playback: a grant scoped to one video's media, handed to players as signed URLs, a
-//! query to append, or cookies.
+//! query to append (HLS players: to every request), or cookies (native HLS on a same-site CDN).
+
+use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::{types::VideoId, video::MediaOutputs};
+
+/// A grant outlives the lecture it plays by this much (pauses, rewinds).
+pub const GRANT_MARGIN: Duration = Duration::from_secs(30 * 60);
+/// The shortest grant, for short clips and videos of unknown length.
+pub const GRANT_MIN: Duration = Duration::from_secs(60 * 60);
+/// The longest grant: a leaked URL stops working within this, whatever the video's length.
+pub const GRANT_MAX: Duration = Duration::from_secs(12 * 60 * 60);
+
+/// How long a grant for a video of this length lasts: its duration plus the margin, at least
+/// [`GRANT_MIN`] and at most [`GRANT_MAX`]. Players renew it cheaply (`GET /videos/{id}/playback`).
+pub fn grant_lifetime(duration_seconds: Option<f64>) -> Duration {
+    let length = duration_seconds
+        .filter(|d| d.is_finite() && *d > 0.0)
+        .map(|d| Duration::from_secs_f64(d.min(GRANT_MAX.as_secs_f64())))
+        .unwrap_or_default();
+    (length + GRANT_MARGIN).clamp(GRANT_MIN, GRANT_MAX)
+}
 
 /// Signed access to one video's media.
 #[derive(Debug, Clone, Serialize)]
@@ -18,10 +37,18 @@ pub struct Playback {
     pub thumbnail_urls: Vec<String>,
     /// Append to any URL under the video's media prefix (HLS players: to every request).
     pub signed_query: String,
-    /// The same grant as CDN cookies, for a CDN on the front end's site.
+    /// The same grant as CDN cookies (`CloudFront-Policy`, ...): set by the API as HttpOnly
+    /// cookies for the parent domain when the CDN is on the front end's site, never in the body.
+    #[serde(skip)]
     pub cookies: Vec<(String, String)>,
-    /// When the grant ends (seconds since the epoch).
-    pub expires_at: u64,
+    /// The path under which the cookies apply (`/media/{videoId}/`).
+    #[serde(skip)]
+    pub cookie_path: String,
+    /// When the grant ends, RFC 3339.
+    pub expires_at: String,
+    /// The grant's lifetime in seconds (cookies' `Max-Age`).
+    #[serde(skip)]
+    pub lifetime_secs: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +57,27 @@ pub struct SignError(pub String);
 
 /// Signs playback grants (CloudFront in AWS, the local CDN's same rule on a laptop).
 pub trait PlaybackSigner: Send + Sync {
-    /// Signed URLs for a video's outputs, valid from `now` for the signer's lifetime.
-    fn sign(&self, video: &VideoId, outputs: &MediaOutputs, now: u64) -> Result<Playback, SignError>;
+    /// Signed URLs for a video's outputs, valid from `now` (seconds) for `lifetime`.
+    fn sign(
+        &self,
+        video: &VideoId,
+        outputs: &MediaOutputs,
+        now: u64,
+        lifetime: Duration,
+    ) -> Result<Playback, SignError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_grant_outlasts_the_lecture_within_bounds() {
+        assert_eq!(grant_lifetime(None), GRANT_MIN);
+        assert_eq!(grant_lifetime(Some(10.0)), GRANT_MIN);
+        assert_eq!(grant_lifetime(Some(5400.0)), Duration::from_secs(5400) + GRANT_MARGIN);
+        assert_eq!(grant_lifetime(Some(20.0 * 3600.0)), GRANT_MAX);
+        assert_eq!(grant_lifetime(Some(f64::NAN)), GRANT_MIN);
+        assert_eq!(grant_lifetime(Some(-5.0)), GRANT_MIN);
+    }
 }

@@ -353,6 +353,9 @@ pub trait VideoStore: Send + Sync {
     async fn get_video(&self, id: &VideoId) -> Result<Option<Video>, StoreError>;
     /// The video, its space, the caller's membership of it and their progress: two round trips.
     async fn video_access(&self, id: &VideoId, user: &UserId) -> Result<Option<VideoAccess>, StoreError>;
+    /// The video and whether the caller holds its grant (their progress item, written while they
+    /// study it and removed with their membership), in one round trip.
+    async fn video_grant(&self, id: &VideoId, user: &UserId) -> Result<(Option<Video>, bool), StoreError>;
     /// A space's videos, newest first.
     async fn list_videos(
         &self,

@@ -140,12 +140,26 @@ pub struct TokenIssuer {
     key: EncodingKey,
     kid: String,
     who: TokenAudience,
+    ttl: u64,
 }
 
 impl TokenIssuer {
     pub fn new(kid: &str, private_pem: &str, who: TokenAudience) -> Result<Self, KeyError> {
         let key = EncodingKey::from_ec_pem(private_pem.as_bytes()).map_err(|e| KeyError(e.to_string()))?;
-        Ok(Self { key, kid: kid.to_owned(), who })
+        Ok(Self { key, kid: kid.to_owned(), who, ttl: ACCESS_TOKEN_TTL_SECS })
+    }
+
+    /// Access tokens of another lifetime (`VIVID_ACCESS_TOKEN_TTL_SECS`; 15 minutes by default).
+    pub fn with_lifetime(mut self, secs: u64) -> Self {
+        self.ttl = secs.clamp(30, 24 * 3600);
+        self
+    }
+
+    /// The signing secret's key, for the issuers the template names (`VIVID_JWT_ISSUER`,
+    /// `VIVID_JWT_AUDIENCE`, `VIVID_ACCESS_TOKEN_TTL_SECS`).
+    pub fn from_config(cfg: &Config, secret: &str) -> Result<Self, ConfigError> {
+        let ttl = cfg.number("VIVID_ACCESS_TOKEN_TTL_SECS", ACCESS_TOKEN_TTL_SECS)?;
+        Ok(Self::from_secret(secret, TokenAudience::from_config(cfg)?)?.with_lifetime(ttl))
     }
 
     /// From the signing secret's value: `{"kid": "...", "privateKeyPem": "..."}`.
@@ -184,7 +198,7 @@ impl TokenIssuer {
 
 impl AccessTokenIssuer for TokenIssuer {
     fn issue_access(&self, user: &UserId, email: &Email) -> Result<IssuedToken, IssueError> {
-        self.issue_with(user, email, ACCESS_TYP, unix_now(), ACCESS_TOKEN_TTL_SECS)
+        self.issue_with(user, email, ACCESS_TYP, unix_now(), self.ttl)
     }
 }
 

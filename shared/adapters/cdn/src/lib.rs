@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use vivid_config::{Config, ConfigError};
 use vivid_domain::{
     playback::{Playback, PlaybackSigner, SignError},
-    types::VideoId,
+    types::{VideoId, rfc3339_at},
     video::{MediaOutputs, layout},
 };
 
@@ -68,31 +68,23 @@ pub struct CloudFrontSigner {
     base_url: String,
     key_pair_id: String,
     key: RsaKeyPair,
-    ttl: Duration,
 }
 
 impl CloudFrontSigner {
     /// `base_url` is the distribution's (`https://d111111abcdef8.cloudfront.net`).
-    pub fn from_pem(private_pem: &str, key_pair_id: &str, base_url: &str, ttl: Duration) -> Result<Self, SignerError> {
+    pub fn from_pem(private_pem: &str, key_pair_id: &str, base_url: &str) -> Result<Self, SignerError> {
         let der = pem_der(private_pem).ok_or_else(|| SignerError::Key("not PEM".into()))?;
         let key = RsaKeyPair::from_pkcs8(&der)
             .or_else(|_| RsaKeyPair::from_der(&der))
             .map_err(|e| SignerError::Key(e.to_string()))?;
-        Ok(Self { base_url: base_url.trim_end_matches('/').to_owned(), key_pair_id: key_pair_id.to_owned(), key, ttl })
+        Ok(Self { base_url: base_url.trim_end_matches('/').to_owned(), key_pair_id: key_pair_id.to_owned(), key })
     }
 
-    /// The distribution's URL (`VIVID_CDN_URL`), its key pair id (`VIVID_CDN_KEY_PAIR_ID`), the
-    /// grant's lifetime (`VIVID_PLAYBACK_TTL_SECS`), and the private key's PEM read from the
-    /// secret store by the caller.
+    /// The distribution's URL (`VIVID_CDN_URL`), its key pair id (`VIVID_CDN_KEY_PAIR_ID`), and the
+    /// private key's PEM read from the secret store by the caller.
     pub fn from_config(cfg: &Config, private_pem: &str) -> Result<Self, ConfigError> {
-        let ttl = Duration::from_secs(cfg.number("VIVID_PLAYBACK_TTL_SECS", 3600)?);
-        Self::from_pem(
-            &vivid_config::pem(private_pem),
-            &cfg.var("VIVID_CDN_KEY_PAIR_ID")?,
-            &cfg.var("VIVID_CDN_URL")?,
-            ttl,
-        )
-        .map_err(|e| ConfigError::Malformed("VIVID_CDN_PRIVATE_KEY_SECRET_ARN", e.to_string()))
+        Self::from_pem(&vivid_config::pem(private_pem), &cfg.var("VIVID_CDN_KEY_PAIR_ID")?, &cfg.var("VIVID_CDN_URL")?)
+            .map_err(|e| ConfigError::Malformed("VIVID_CDN_PRIVATE_KEY_SECRET_ARN", e.to_string()))
     }
 
     pub fn url_of(&self, key: &str) -> String {
@@ -101,8 +93,14 @@ impl CloudFrontSigner {
 }
 
 impl PlaybackSigner for CloudFrontSigner {
-    fn sign(&self, video: &VideoId, outputs: &MediaOutputs, now: u64) -> Result<Playback, SignError> {
-        let expires_at = now + self.ttl.as_secs();
+    fn sign(
+        &self,
+        video: &VideoId,
+        outputs: &MediaOutputs,
+        now: u64,
+        lifetime: Duration,
+    ) -> Result<Playback, SignError> {
+        let expires_at = now + lifetime.as_secs();
         let policy = Policy {
             statement: vec![Statement {
                 resource: format!("{}/{}*", self.base_url, layout::media_prefix(video)),
@@ -130,7 +128,9 @@ impl PlaybackSigner for CloudFrontSigner {
                 ("CloudFront-Hash-Algorithm".into(), "SHA256".into()),
             ],
             signed_query,
-            expires_at,
+            cookie_path: format!("/{}", layout::media_prefix(video)),
+            expires_at: rfc3339_at(expires_at),
+            lifetime_secs: lifetime.as_secs(),
         })
     }
 }
@@ -169,12 +169,10 @@ mod tests {
     fn a_grant_covers_its_video_until_it_expires_and_nothing_else() {
         let (pair, der) = test_key();
         let pem = format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", STANDARD.encode(&der));
-        let signer =
-            CloudFrontSigner::from_pem(&pem, "K2JCJMDEHXQW5F", "https://cdn.example", Duration::from_secs(600))
-                .expect("signer");
+        let signer = CloudFrontSigner::from_pem(&pem, "K2JCJMDEHXQW5F", "https://cdn.example").expect("signer");
         let video = VideoId::generate();
         let outputs = MediaOutputs { hls_master: Some(format!("media/{video}/hls/index.m3u8")), ..Default::default() };
-        let p = signer.sign(&video, &outputs, 1_000).expect("signed");
+        let p = signer.sign(&video, &outputs, 1_000, Duration::from_secs(600)).expect("signed");
         assert!(p.hls_url.as_deref().is_some_and(|u| u.contains("Hash-Algorithm=SHA256")));
         let q = |name: &str| {
             p.signed_query.split('&').find_map(|kv| kv.strip_prefix(&format!("{name}="))).unwrap_or("").to_owned()

@@ -127,6 +127,22 @@ impl VideoStore for Table {
         Ok(Some(VideoAccess { video, space, membership, progress }))
     }
 
+    async fn video_grant(&self, id: &VideoId, user: &UserId) -> Result<(Option<Video>, bool), StoreError> {
+        let items = self
+            .batch_get(vec![key(keys::video(id), keys::META), key(keys::video(id), keys::progress(user))], true)
+            .await?;
+        let mut video = None;
+        let mut grant = false;
+        for item in items {
+            match item.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) {
+                Some(keys::META) => video = Some(from_item::<Video>(item)?),
+                Some(_) => grant = true,
+                None => {}
+            }
+        }
+        Ok((video, grant))
+    }
+
     async fn list_videos(
         &self,
         space: &SpaceId,

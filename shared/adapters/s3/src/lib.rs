@@ -13,7 +13,7 @@ use aws_sdk_s3::{
 use vivid_config::{Config, ConfigError};
 use vivid_domain::{
     error::{Guard, StoreError},
-    media::{Bucket, MediaStore, ObjectInfo},
+    media::{Bucket, MediaStore, ObjectInfo, UploadedPart},
 };
 
 /// Bucket names of a deployment.
@@ -183,6 +183,40 @@ impl MediaStore for S3Media {
             // Already gone: aborting is idempotent.
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(()),
             Err(e) => Err(sdk(e)),
+        }
+    }
+
+    async fn uploaded_parts(&self, key: &str, upload_id: &str) -> Result<Vec<UploadedPart>, StoreError> {
+        let mut parts = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let result = self
+                .client
+                .list_parts()
+                .bucket(&self.buckets.raw)
+                .key(key)
+                .upload_id(upload_id)
+                .set_part_number_marker(marker.take())
+                .send()
+                .await;
+            let out = match result {
+                Ok(out) => out,
+                Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {
+                    return Err(StoreError::Condition(Guard::Upload));
+                }
+                Err(e) => return Err(sdk(e)),
+            };
+            for p in out.parts() {
+                parts.push(UploadedPart {
+                    part_number: p.part_number.and_then(|n| u32::try_from(n).ok()).unwrap_or_default(),
+                    etag: p.e_tag.clone().unwrap_or_default(),
+                    size: p.size.and_then(|s| u64::try_from(s).ok()).unwrap_or_default(),
+                });
+            }
+            match out.next_part_number_marker.filter(|_| out.is_truncated == Some(true)) {
+                Some(next) => marker = Some(next),
+                None => return Ok(parts),
+            }
         }
     }
 

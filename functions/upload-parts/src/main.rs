@@ -1,0 +1,6 @@
+//! `POST /videos/{videoId}/upload/parts`: the parts S3 has and fresh part URLs, to resume an upload (host).
+
+#[tokio::main]
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(upload_parts::wire).await
+}
