@@ -140,3 +140,23 @@ async fn every_function_environment_names_secrets_without_holding_them() {
     issuers.sort();
     assert_eq!(issuers, ["google-callback", "google-token", "refresh-token"]);
 }
+
+#[tokio::test]
+async fn given_a_shorter_access_token_lifetime_then_the_issuers_use_it() {
+    let app = TestApp::spawn_configured(|c| {
+        c.parameters.insert("AccessTokenTtlSeconds".into(), "60".into());
+    })
+    .await;
+    let google = &app.stack.google;
+    let signed = app.google_token(&google.id_token(&google.claims_for("ana@example.com", "Ana"))).await;
+    assert_eq!(signed.body["expiresIn"], 60, "{:?}", signed.body);
+    let refreshed = app
+        .call(
+            Method::POST,
+            "/auth/refresh",
+            None,
+            Some(serde_json::json!({ "refreshToken": signed.body["refreshToken"] })),
+        )
+        .await;
+    assert_eq!(refreshed.body["expiresIn"], 60);
+}
