@@ -89,13 +89,20 @@ http_functions! {
     "webex-disconnect" => webex_disconnect,
     "list-recordings" => list_recordings,
     "import-recording" => import_recording,
+    "zoom-login" => zoom_login,
+    "zoom-connect" => zoom_connect,
+    "zoom-disconnect" => zoom_disconnect,
+    "list-zoom-recordings" => list_zoom_recordings,
+    "import-zoom-recording" => import_zoom_recording,
+    "zoom-auto-import" => zoom_auto_import,
+    "zoom-webhook" => zoom_webhook,
 }
 
 event_functions! {
     "on-raw-upload" => on_raw_upload,
     "on-transcode-event" => on_transcode_event,
     "on-converted-output" => on_converted_output,
-    "webex-import" => webex_import,
+    "import-worker" => import_worker,
 }
 
 pub fn http_function(name: &str) -> Option<&'static HttpFunction> {

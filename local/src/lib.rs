@@ -13,5 +13,7 @@ pub mod local_routes;
 pub mod mediaconvert;
 pub mod resolve;
 pub mod stack;
+pub mod standin;
 pub mod template;
 pub mod webex;
+pub mod zoom;

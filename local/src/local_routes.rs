@@ -35,8 +35,9 @@ fn query_param(query: &str, name: &str) -> Option<String> {
         .map(|(_, v)| percent_encoding::percent_decode_str(&v.replace('+', " ")).decode_utf8_lossy().into_owned())
 }
 
-/// Where the Webex stand-in returns (the front end's page in production): shows what to post.
-fn webex_connected(query: &str) -> Response {
+/// Where a platform stand-in (Webex, Zoom) returns — the front end's page in production: shows
+/// what to post.
+fn connected(query: &str, platform: &str) -> Response {
     let code = query_param(query, "code").unwrap_or_default();
     let state = query_param(query, "state").unwrap_or_default();
     reply(
@@ -44,7 +45,7 @@ fn webex_connected(query: &str) -> Response {
         json!({
             "code": code,
             "state": state,
-            "next": "POST /webex/token with this code and state (and your access token) to connect Webex",
+            "next": format!("POST /{platform}/token with this code and state (and your access token) to connect"),
         }),
     )
 }
@@ -207,7 +208,8 @@ impl LocalRoutes {
             ("GET", "/_local/token") => self.token(parts.uri.query().unwrap_or("")).await,
             ("GET", "/_local/idp/id-token") => self.id_token(parts.uri.query().unwrap_or("")),
             ("GET", "/_local/signed-in") => signed_in_page(),
-            ("GET", "/_local/webex-connected") => webex_connected(parts.uri.query().unwrap_or("")),
+            ("GET", "/_local/webex-connected") => connected(parts.uri.query().unwrap_or(""), "webex"),
+            ("GET", "/_local/zoom-connected") => connected(parts.uri.query().unwrap_or(""), "zoom"),
             ("OPTIONS", path) if path.starts_with("/_local/cdn/") => cdn_cors().preflight(&parts.headers),
             ("GET" | "HEAD", path) if path.starts_with("/_local/cdn/") => {
                 let mut resp = self.cdn(parts).await;

@@ -37,6 +37,7 @@ use crate::{
     resolve::{Physical, Resolver},
     template::{TableDef, Template},
     webex::WebexStandIn,
+    zoom::ZoomStandIn,
 };
 
 /// A fresh ES256 key pair for the local issuer (PKCS#8 private PEM, SPKI public PEM) and its id.
@@ -111,6 +112,7 @@ pub struct Stack {
     pub google: Arc<GoogleStandIn>,
     pub mediaconvert: Arc<MediaConvertStandIn>,
     pub webex: Arc<WebexStandIn>,
+    pub zoom: Arc<ZoomStandIn>,
     pub buckets: Buckets,
     /// The KMS key that seals connection tokens.
     pub token_key_arn: String,
@@ -182,6 +184,7 @@ impl Stack {
         let google = Arc::new(GoogleStandIn::start(local(0)).await?);
         let mediaconvert = Arc::new(MediaConvertStandIn::start(local(0)).await?);
         let webex = Arc::new(WebexStandIn::start(local(0)).await?);
+        let zoom = Arc::new(ZoomStandIn::start(local(0)).await?);
 
         // Keys and secrets, as an operator creates them before deploying (docs/deploying.md).
         let keys = DevKeys::generate(LOCAL_KID)?;
@@ -192,6 +195,8 @@ impl Stack {
         let jwt_secret = create_secret(&sdk, &format!("{prefix}/jwt-signing-key"), &signing).await?;
         let google_secret = create_secret(&sdk, &format!("{prefix}/google-client"), &google.client_secret).await?;
         let webex_secret = create_secret(&sdk, &format!("{prefix}/webex-client"), &webex.client_secret).await?;
+        let zoom_secret = create_secret(&sdk, &format!("{prefix}/zoom-client"), &zoom.client_secret).await?;
+        let zoom_webhook = create_secret(&sdk, &format!("{prefix}/zoom-webhook"), &zoom.webhook_secret).await?;
         let cdn_secret = create_secret(&sdk, &format!("{prefix}/cdn-private-key"), &cdn_key.serialize_pem()).await?;
         let cursor_secret = create_secret(&sdk, &format!("{prefix}/cursor"), &random_text()?).await?;
         let token_key_arn = aws_sdk_kms::Client::new(&sdk)
@@ -219,6 +224,10 @@ impl Stack {
             ("WebexClientId", webex.client_id.clone()),
             ("WebexClientSecretArn", webex_secret),
             ("WebexRedirectUri", format!("{base}/_local/webex-connected")),
+            ("ZoomClientId", zoom.client_id.clone()),
+            ("ZoomClientSecretArn", zoom_secret),
+            ("ZoomRedirectUri", format!("{base}/_local/zoom-connected")),
+            ("ZoomWebhookSecretArn", zoom_webhook),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
@@ -276,6 +285,12 @@ impl Stack {
             ("VIVID_GOOGLE_JWKS_URL", google.jwks_url()),
             ("VIVID_WEBEX_AUTHORIZE_URL", webex.authorize_url()),
             ("VIVID_WEBEX_API_BASE", webex.api_base()),
+            ("VIVID_ZOOM_OAUTH_BASE", zoom.oauth_base()),
+            ("VIVID_ZOOM_API_BASE", zoom.api_base()),
+            // The stand-ins serve downloads on loopback: allowed here, never in AWS.
+            ("VIVID_ALLOW_PRIVATE_DOWNLOADS", "true".to_owned()),
+            ("VIVID_WEBEX_DOWNLOAD_HOSTS", "127.0.0.1".to_owned()),
+            ("VIVID_ZOOM_DOWNLOAD_HOSTS", "127.0.0.1".to_owned()),
         ]);
         let mut environments = HashMap::new();
         for f in &functions {
@@ -364,6 +379,7 @@ impl Stack {
             google,
             mediaconvert,
             webex,
+            zoom,
             buckets,
             token_key_arn,
             _delivery: delivery,

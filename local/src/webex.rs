@@ -5,14 +5,12 @@
 //! downloads that break off.
 
 use std::{
-    collections::HashMap,
     net::SocketAddr,
     sync::{Arc, Mutex},
 };
 
 use axum::{
     Form, Json, Router,
-    body::Body,
     extract::{Path, Query, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
@@ -23,40 +21,12 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::{net::TcpListener, task::JoinHandle};
 
-use crate::error::StackError;
+use crate::{
+    error::StackError,
+    standin::{Content, Tokens, json_error, serve},
+};
 
-/// What the stand-in does wrong, on purpose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
-    #[default]
-    Normal,
-    /// The next API call with an access token answers 401 (the token "expired").
-    ExpireAccessOnce,
-    /// API calls answer 429 with this `Retry-After` (once when `once`).
-    RateLimited { retry_after: u64, once: bool },
-    /// API calls answer 500.
-    ServerError,
-    /// Refresh tokens are refused (revoked), and access tokens too.
-    Revoked,
-    /// Downloads stop after this many bytes.
-    BreakDownloadAfter(u64),
-}
-
-/// A recording's content: bytes, or a deterministic synthetic stream of a size.
-#[derive(Clone)]
-enum Content {
-    Bytes(Bytes),
-    Synthetic(u64),
-}
-
-impl Content {
-    fn len(&self) -> u64 {
-        match self {
-            Content::Bytes(b) => b.len() as u64,
-            Content::Synthetic(n) => *n,
-        }
-    }
-}
+pub use crate::standin::Mode;
 
 #[derive(Clone)]
 struct Rec {
@@ -69,13 +39,8 @@ struct Inner {
     client_id: String,
     client_secret: String,
     base: String,
-    mode: Mode,
-    codes: HashMap<String, ()>,
-    access: HashMap<String, ()>,
-    refresh: HashMap<String, ()>,
+    tokens: Tokens,
     recordings: Vec<(String, Rec)>,
-    refreshes: u32,
-    downloads: u32,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -134,12 +99,11 @@ impl WebexStandIn {
     /// Every access and refresh token the stand-in has issued (tests look for them where they
     /// must not be).
     pub fn issued_tokens(&self) -> Vec<String> {
-        let s = lock(&self.state);
-        s.access.keys().chain(s.refresh.keys()).cloned().collect()
+        lock(&self.state).tokens.issued.clone()
     }
 
     pub fn set_mode(&self, mode: Mode) {
-        lock(&self.state).mode = mode;
+        lock(&self.state).tokens.mode = mode;
     }
 
     /// Adds a recording with real bytes; returns its id.
@@ -160,11 +124,11 @@ impl WebexStandIn {
 
     /// How many refresh grants the stand-in has answered.
     pub fn refreshes(&self) -> u32 {
-        lock(&self.state).refreshes
+        lock(&self.state).tokens.refreshes
     }
 
     pub fn downloads(&self) -> u32 {
-        lock(&self.state).downloads
+        lock(&self.state).tokens.downloads
     }
 }
 
@@ -181,7 +145,7 @@ async fn authorize(State(state): State<Shared>, Query(q): Query<AuthorizeQuery>)
         return (StatusCode::BAD_REQUEST, "unknown client").into_response();
     }
     let code = format!("wxcode{}", ulid::Ulid::new());
-    s.codes.insert(code.clone(), ());
+    s.tokens.codes.insert(code.clone());
     let sep = if q.redirect_uri.contains('?') { '&' } else { '?' };
     let st = percent_encoding::utf8_percent_encode(&q.state, percent_encoding::NON_ALPHANUMERIC);
     Redirect::to(&format!("{}{sep}code={code}&state={st}", q.redirect_uri)).into_response()
@@ -197,7 +161,7 @@ struct TokenForm {
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "message": message, "trackingId": "LOCAL" }))).into_response()
+    json_error(status, message)
 }
 
 async fn access_token(State(state): State<Shared>, Form(f): Form<TokenForm>) -> Response {
@@ -207,22 +171,20 @@ async fn access_token(State(state): State<Shared>, Form(f): Form<TokenForm>) -> 
     }
     match f.grant_type.as_str() {
         "authorization_code" => {
-            if f.code.as_ref().and_then(|c| s.codes.remove(c)).is_none() {
+            if !f.code.as_ref().is_some_and(|c| s.tokens.codes.remove(c)) {
                 return error(StatusCode::BAD_REQUEST, "invalid_grant");
             }
         }
         "refresh_token" => {
-            if s.mode == Mode::Revoked || f.refresh_token.as_ref().and_then(|r| s.refresh.get(r)).is_none() {
+            if s.tokens.mode == Mode::Revoked || !f.refresh_token.as_ref().is_some_and(|r| s.tokens.refresh.contains(r))
+            {
                 return error(StatusCode::BAD_REQUEST, "invalid_grant: the refresh token is revoked");
             }
-            s.refreshes += 1;
+            s.tokens.refreshes += 1;
         }
         _ => return error(StatusCode::BAD_REQUEST, "unsupported_grant_type"),
     }
-    let access = format!("wxat{}", ulid::Ulid::new());
-    let refresh = format!("wxrt{}", ulid::Ulid::new());
-    s.access.insert(access.clone(), ());
-    s.refresh.insert(refresh.clone(), ());
+    let (access, refresh) = s.tokens.issue("wx");
     Json(json!({
         "access_token": access,
         "expires_in": 1_209_600,
@@ -235,34 +197,7 @@ async fn access_token(State(state): State<Shared>, Form(f): Form<TokenForm>) -> 
 
 /// The failure mode's answer to an API call, or `None` to go on.
 fn gate(state: &Shared, headers: &HeaderMap) -> Option<Response> {
-    let mut s = lock(state);
-    let token = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    match s.mode {
-        Mode::ServerError => return Some(error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")),
-        Mode::RateLimited { retry_after, once } => {
-            if once {
-                s.mode = Mode::Normal;
-            }
-            let mut resp = error(StatusCode::TOO_MANY_REQUESTS, "too many requests");
-            if let Ok(v) = retry_after.to_string().parse() {
-                resp.headers_mut().insert("retry-after", v);
-            }
-            return Some(resp);
-        }
-        Mode::ExpireAccessOnce => {
-            s.mode = Mode::Normal;
-            if let Some(t) = token {
-                s.access.remove(t);
-            }
-            return Some(error(StatusCode::UNAUTHORIZED, "The request requires a valid access token."));
-        }
-        Mode::Revoked => return Some(error(StatusCode::UNAUTHORIZED, "The request requires a valid access token.")),
-        _ => {}
-    }
-    if token.and_then(|t| s.access.get(t)).is_none() {
-        return Some(error(StatusCode::UNAUTHORIZED, "The request requires a valid access token."));
-    }
-    None
+    lock(state).tokens.gate(headers, error)
 }
 
 fn recording_json(base: &str, id: &str, r: &Rec, with_link: bool) -> serde_json::Value {
@@ -320,47 +255,15 @@ async fn details(State(state): State<Shared>, headers: HeaderMap, Path(id): Path
     }
 }
 
-/// Serves a recording's bytes in 64 KiB chunks (or breaks off, in that mode).
+/// Serves a recording's bytes (or breaks off, in that mode).
 async fn download(State(state): State<Shared>, Path(id): Path<String>) -> Response {
     let (content, mode) = {
         let mut s = lock(&state);
-        s.downloads += 1;
+        s.tokens.downloads += 1;
         match s.recordings.iter().find(|(rid, _)| *rid == id) {
-            Some((_, r)) => (r.content.clone(), s.mode),
+            Some((_, r)) => (r.content.clone(), s.tokens.mode),
             None => return error(StatusCode::NOT_FOUND, "no such recording"),
         }
     };
-    let total = content.len();
-    let stop = match mode {
-        Mode::BreakDownloadAfter(n) => Some(n),
-        _ => None,
-    };
-    const CHUNK: u64 = 64 * 1024;
-    let stream = futures_util::stream::unfold(0u64, move |sent| {
-        let content = content.clone();
-        async move {
-            if let Some(stop) = stop
-                && sent >= stop
-            {
-                return Some((Err(std::io::Error::other("connection reset")), u64::MAX));
-            }
-            if sent >= total {
-                return None;
-            }
-            let n = CHUNK.min(total - sent);
-            let chunk = match &content {
-                Content::Bytes(b) => b.slice(sent as usize..(sent + n) as usize),
-                Content::Synthetic(_) => Bytes::from((sent..sent + n).map(|i| (i % 251) as u8).collect::<Vec<u8>>()),
-            };
-            Some((Ok(chunk), sent + n))
-        }
-    });
-    let mut resp = Response::new(Body::from_stream(stream));
-    if stop.is_none()
-        && let Ok(v) = total.to_string().parse()
-    {
-        resp.headers_mut().insert("content-length", v);
-    }
-    resp.headers_mut().insert("content-type", axum::http::HeaderValue::from_static("video/mp4"));
-    resp
+    serve(content, mode)
 }

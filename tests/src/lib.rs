@@ -335,7 +335,14 @@ impl World {
             ("PUT", "/videos/{videoId}/progress") => {
                 Some(serde_json::json!({ "progressRate": 10, "positionSeconds": 5.5 }))
             }
-            ("POST", "/webex/token") => Some(serde_json::json!({ "code": "not-a-code", "state": "not-a-state" })),
+            ("POST", "/webex/token" | "/zoom/token") => {
+                Some(serde_json::json!({ "code": "not-a-code", "state": "not-a-state" }))
+            }
+            ("POST", "/spaces/{spaceId}/videos/zoom") => {
+                Some(serde_json::json!({ "meetingId": "m==", "recordingFileId": "f1", "title": "T" }))
+            }
+            ("PUT", "/spaces/{spaceId}/zoom-auto-import") => Some(serde_json::json!({ "enabled": true })),
+            ("POST", "/zoom/webhook") => Some(serde_json::json!({ "event": "recording.completed", "payload": {} })),
             ("POST", "/spaces/{spaceId}/videos/webex") => {
                 Some(serde_json::json!({ "recordingId": "r1", "title": "T" }))
             }
@@ -607,5 +614,60 @@ impl TestApp {
         let state = query_param(&callback, "state").expect("state");
         let r = self.post("/webex/token", &who.token, serde_json::json!({ "code": code, "state": state })).await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    }
+}
+
+/// A `seconds`-long 640×360 H.264 clip made with ffmpeg's test source: real video bytes.
+pub fn generated_clip(seconds: u32) -> Vec<u8> {
+    let clip = std::env::temp_dir().join(format!("vivid-clip-{}.mp4", ulid::Ulid::new()));
+    let source = format!("testsrc=duration={seconds}:size=640x360:rate=25");
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", &source])
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "veryfast"])
+        .arg(&clip)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run ffmpeg: {e} (install it: `make deps`)"));
+    assert!(out.status.success(), "ffmpeg: {}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(&clip).expect("the clip");
+    let _ = std::fs::remove_file(&clip);
+    bytes
+}
+
+impl TestApp {
+    /// Polls `GET /videos/{id}` until `done` holds (two minutes at most); the last answer.
+    pub async fn wait_for_video(&self, token: &str, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let v = self.get(&format!("/videos/{id}"), token).await.body;
+            if done(&v) {
+                return v;
+            }
+            assert!(std::time::Instant::now() < deadline, "timed out: {v}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Whether the raw bucket has no unfinished multipart upload.
+    pub async fn no_multipart_uploads(&self) -> bool {
+        let out = self.s3().list_multipart_uploads().bucket(&self.stack.buckets.raw).send().await.expect("list");
+        out.uploads().is_empty()
+    }
+
+    /// Connects `who`'s Zoom account through the stand-in: the authorize URL (`GET /zoom/login`),
+    /// Zoom's redirect back with code and state, `POST /zoom/token`.
+    pub async fn connect_zoom(&self, who: &TestUser) {
+        let (code, state) = self.zoom_code(who).await;
+        let r = self.post("/zoom/token", &who.token, serde_json::json!({ "code": code, "state": state })).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    }
+
+    /// A code and state Zoom returned for `who`'s connect, not yet posted.
+    pub async fn zoom_code(&self, who: &TestUser) -> (String, String) {
+        let login = self.get("/zoom/login", &who.token).await;
+        assert_eq!(login.status, StatusCode::OK, "{:?}", login.body);
+        let authorize = login.body["authorizeUrl"].as_str().expect("authorizeUrl").to_owned();
+        let back = self.http.get(&authorize).send().await.expect("authorize");
+        let callback = back.headers().get("location").and_then(|v| v.to_str().ok()).expect("callback").to_owned();
+        (query_param(&callback, "code").expect("code"), query_param(&callback, "state").expect("state"))
     }
 }

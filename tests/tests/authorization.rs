@@ -71,6 +71,15 @@ const MATRIX: &[Row] = &[
     row("DELETE", "/webex/token", 204, 204, 204),
     row("GET", "/webex/recordings", 409, 409, 409),
     row("POST", "/spaces/{spaceId}/videos/webex", 404, 403, 409),
+    // Zoom: nobody in the world has connected an account either.
+    row("GET", "/zoom/login", 200, 200, 200),
+    row("POST", "/zoom/token", 400, 400, 400),
+    row("DELETE", "/zoom/token", 204, 204, 204),
+    row("GET", "/users/me/recordings", 409, 409, 409),
+    row("POST", "/spaces/{spaceId}/videos/zoom", 404, 403, 409),
+    row("PUT", "/spaces/{spaceId}/zoom-auto-import", 404, 403, 409),
+    // Zoom's webhook knows no caller: only Zoom's signature lets a delivery in.
+    row("POST", "/zoom/webhook", 401, 401, 401),
 ];
 
 /// Tokens that must never be accepted, each made for the host (who would otherwise succeed).

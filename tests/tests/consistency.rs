@@ -60,7 +60,7 @@ fn every_event_function_has_sample_events_of_its_source() {
             let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
             if f.name == "on-transcode-event" {
                 assert_eq!(value["detail-type"], "MediaConvert Job State Change");
-            } else if f.name == "webex-import" {
+            } else if f.name == "import-worker" {
                 serde_json::from_value::<vivid_domain::imports::ImportJob>(value).expect("an import job");
             } else {
                 assert!(value["Records"][0]["s3"]["object"]["key"].is_string(), "{:?}", sample.path());

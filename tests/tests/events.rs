@@ -81,6 +81,28 @@ async fn every_sample_event_drives_its_handler_to_success() {
                 let recording = app.stack.webex.add_recording("Lecture", vec![0u8; 64]);
                 event["body"] = json!({ "recordingId": recording, "title": "Imported" }).to_string().into();
             }
+            "zoom-connect" => {
+                let (code, state) = app.zoom_code(&world.host).await;
+                event["body"] = json!({ "code": code, "state": state }).to_string().into();
+            }
+            "list-zoom-recordings" | "zoom-auto-import" => app.connect_zoom(&world.host).await,
+            "import-zoom-recording" => {
+                app.connect_zoom(&world.host).await;
+                let m = app.stack.zoom.add_meeting(
+                    "Lecture",
+                    time::OffsetDateTime::now_utc(),
+                    vec![vivid_local::zoom::NewFile::mp4(vec![0u8; 64])],
+                );
+                let body = json!({ "meetingId": m.meeting_id, "recordingFileId": m.file_ids[0], "title": "Imported" });
+                event["body"] = body.to_string().into();
+            }
+            "zoom-webhook" => {
+                let body = event["body"].as_str().expect("body").to_owned();
+                let now = vivid_domain::types::unix_now().to_string();
+                let signer = vivid_domain::zoom::WebhookSigner::new(&app.stack.zoom.webhook_secret).expect("signer");
+                event["headers"]["x-zm-request-timestamp"] = now.clone().into();
+                event["headers"]["x-zm-signature"] = signer.signature(&now, body.as_bytes()).into();
+            }
             "get-playback" => {
                 let video = app.uploaded_video(&world.space, &world.host, vec![1u8; 256]).await;
                 let job = app.stack.mediaconvert.jobs().last().map(|j| j.id.clone()).expect("job");

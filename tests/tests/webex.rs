@@ -4,27 +4,10 @@
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use vivid_domain::connectors::{ConnectionStore, Provider};
 use vivid_local::webex::Mode;
-use vivid_tests::{TestApp, TestUser};
-
-async fn wait_for(app: &TestApp, token: &str, id: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let v = app.get(&format!("/videos/{id}"), token).await.body;
-        if done(&v) {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out: {v}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn no_multipart_uploads(app: &TestApp) -> bool {
-    let out = app.s3().list_multipart_uploads().bucket(&app.stack.buckets.raw).send().await.expect("list");
-    out.uploads().is_empty()
-}
+use vivid_tests::{TestApp, TestUser, generated_clip};
 
 async fn host_with_space(app: &TestApp) -> (TestUser, String) {
     let host = app.user("Host").await;
@@ -126,25 +109,7 @@ async fn given_webex_failures_then_clear_problems() {
 async fn given_a_recording_when_imported_then_the_pipeline_makes_it_ready() {
     let app = TestApp::spawn_pipeline().await;
     let (host, space) = host_with_space(&app).await;
-    let clip = std::env::temp_dir().join(format!("vivid-wx-{}.mp4", ulid::Ulid::new()));
-    let out = std::process::Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=duration=4:size=640x360:rate=25",
-        ])
-        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
-        .arg(&clip)
-        .output()
-        .expect("ffmpeg");
-    assert!(out.status.success());
-    let recording = app.stack.webex.add_recording("Lecture 3", std::fs::read(&clip).expect("clip"));
-    let _ = std::fs::remove_file(&clip);
+    let recording = app.stack.webex.add_recording("Lecture 3", generated_clip(4));
     let r = app
         .post(
             &format!("/spaces/{space}/videos/webex"),
@@ -155,13 +120,13 @@ async fn given_a_recording_when_imported_then_the_pipeline_makes_it_ready() {
     assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
     assert_eq!(r.body["status"], "IMPORTING");
     let id = r.body["videoId"].as_str().expect("id").to_owned();
-    let v = wait_for(&app, &host.token, &id, |v| v["status"] == "READY" || v["status"] == "FAILED").await;
+    let v = app.wait_for_video(&host.token, &id, |v| v["status"] == "READY" || v["status"] == "FAILED").await;
     assert_eq!(v["status"], "READY", "{v}");
     assert!((v["durationSeconds"].as_f64().unwrap_or(0.0) - 4.0).abs() < 0.5);
-    assert!(no_multipart_uploads(&app).await);
+    assert!(app.no_multipart_uploads().await);
     // A retried invocation changes nothing: no second object, no second job.
     let jobs = app.stack.mediaconvert.jobs().len();
-    let handler = app.stack.event_handler("webex-import").expect("handler");
+    let handler = app.stack.event_handler("import-worker").expect("handler");
     handler.handle(json!({ "videoId": id, "userId": host.id(), "recordingId": recording })).await.expect("handled");
     assert_eq!(app.stack.webex.downloads(), 1);
     assert_eq!(app.stack.mediaconvert.jobs().len(), jobs);
@@ -182,9 +147,9 @@ async fn given_a_download_that_breaks_off_then_failed_and_no_upload_left() {
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
     let id = r.body["videoId"].as_str().expect("id").to_owned();
-    let v = wait_for(&app, &host.token, &id, |v| v["status"] == "FAILED").await;
+    let v = app.wait_for_video(&host.token, &id, |v| v["status"] == "FAILED").await;
     assert!(v["failureReason"].as_str().is_some_and(|r| r.contains("broke off")), "{v}");
-    assert!(no_multipart_uploads(&app).await, "the multipart upload is aborted");
+    assert!(app.no_multipart_uploads().await, "the multipart upload is aborted");
     assert!(!app.object_exists(&app.stack.buckets.raw, &format!("raw/{id}")).await);
 }
 

@@ -14,5 +14,5 @@ pub async fn wire(cfg: Config) -> Result<DeleteMe, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Raw, Bucket::Media, Bucket::User])?);
-    Ok(DeleteMe::new(auth, table.clone(), table.clone(), table.clone(), media, table))
+    Ok(DeleteMe::new(auth, table.clone(), table.clone(), table.clone(), media, table.clone(), table))
 }

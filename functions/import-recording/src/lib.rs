@@ -10,13 +10,14 @@ use vivid_kms::KmsCipher;
 use vivid_lambda::LambdaInvoker;
 use vivid_secrets::Secrets;
 use vivid_tokens::TokenVerifier;
-use vivid_webex::{WebexHttp, WebexSettings};
+use vivid_webex::WebexHttp;
 
 pub async fn wire(cfg: Config) -> Result<ImportRecording, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    let secret = Secrets::new(&cfg).read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?;
-    let webex = Arc::new(WebexHttp::with_settings(WebexSettings::from_config(&cfg, Some(secret))?)?);
+    let secrets = Secrets::new(&cfg);
+    let webex =
+        Arc::new(WebexHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
     let invoker = Arc::new(LambdaInvoker::from_config(&cfg)?);
     Ok(ImportRecording::new(auth, webex, table.clone(), cipher, table.clone(), table, invoker))

@@ -10,14 +10,14 @@ use vivid_edge::cursor::Cursors;
 use vivid_kms::KmsCipher;
 use vivid_secrets::Secrets;
 use vivid_tokens::TokenVerifier;
-use vivid_webex::{WebexHttp, WebexSettings};
+use vivid_webex::WebexHttp;
 
 pub async fn wire(cfg: Config) -> Result<ListRecordings, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let secrets = Secrets::new(&cfg);
-    let secret = secrets.read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?;
-    let webex = Arc::new(WebexHttp::with_settings(WebexSettings::from_config(&cfg, Some(secret))?)?);
+    let webex =
+        Arc::new(WebexHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
     let cursors = Arc::new(Cursors::new(&secrets.read(&cfg, "VIVID_CURSOR_SECRET_ARN").await?)?);
     Ok(ListRecordings::new(auth, webex, table, cipher, cursors))

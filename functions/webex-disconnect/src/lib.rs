@@ -3,13 +3,14 @@
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 
 use std::sync::Arc;
-use vivid_api::webex::WebexDisconnect;
+use vivid_api::connectors::Disconnect;
 use vivid_config::{Config, ConfigError};
+use vivid_domain::connectors::Provider;
 use vivid_dynamo::Table;
 use vivid_tokens::TokenVerifier;
 
-pub async fn wire(cfg: Config) -> Result<WebexDisconnect, ConfigError> {
+pub async fn wire(cfg: Config) -> Result<Disconnect, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    Ok(WebexDisconnect::new(auth, table))
+    Ok(Disconnect::new(auth, Provider::Webex, table))
 }

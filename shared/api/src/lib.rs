@@ -3,6 +3,7 @@
 //! it. The local stack calls the very same wiring.
 
 pub mod auth;
+pub mod connectors;
 pub mod cookies;
 pub mod members;
 pub mod notes;
@@ -11,5 +12,6 @@ pub mod spaces;
 pub mod users;
 pub mod videos;
 pub mod webex;
+pub mod zoom;
 
 pub use vivid_edge::{ApiError, Handler};

@@ -17,6 +17,7 @@ use vivid_domain::{
     types::{Email, Limit, SpaceId, UserId, VideoId},
     users::{Profile, User, UserStore},
     video::{Title, VideoStatus, VideoStore},
+    zoom::AutoImportStore,
 };
 use vivid_edge::{
     ApiError,
@@ -197,6 +198,7 @@ pub struct DeleteMe {
     videos: Arc<dyn VideoStore>,
     media: Arc<dyn MediaStore>,
     sessions: Arc<dyn SessionStore>,
+    auto_imports: Arc<dyn AutoImportStore>,
 }
 
 impl DeleteMe {
@@ -207,8 +209,9 @@ impl DeleteMe {
         videos: Arc<dyn VideoStore>,
         media: Arc<dyn MediaStore>,
         sessions: Arc<dyn SessionStore>,
+        auto_imports: Arc<dyn AutoImportStore>,
     ) -> Self {
-        Self { auth, users, spaces, videos, media, sessions }
+        Self { auth, users, spaces, videos, media, sessions, auto_imports }
     }
 }
 
@@ -237,6 +240,9 @@ impl Handler for DeleteMe {
                 }
                 purge_member(self.spaces.as_ref(), self.media.as_ref(), &m.space_id, &user.user_id).await?;
             }
+        }
+        for link in self.auto_imports.auto_imports_by(&user.user_id).await? {
+            self.auto_imports.delete_auto_import(&link.space_id).await?;
         }
         self.sessions.end_sessions_of(&user.user_id).await?;
         self.users.delete_user(&user).await?;

@@ -96,6 +96,9 @@ pub enum ConnectorError {
     /// The connect state is missing, expired, used, or another user's.
     #[error("the connect state is invalid")]
     BadState,
+    /// The platform refused the request itself (400/422): an expired page token, say.
+    #[error("the platform refused the request: {0}")]
+    Rejected(String),
     /// 5xx, transport failures, unreadable answers, links outside the platform.
     #[error("the platform failed: {0}")]
     Unavailable(String),
@@ -122,6 +125,8 @@ pub trait TokenCipher: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedConnection {
     pub sealed: Vec<u8>,
+    /// The platform's id of the connected account (Zoom's user id, what its webhooks name).
+    pub external_id: Option<String>,
     pub access_expires_at: u64,
     pub refresh_expires_at: u64,
     pub version: u64,
@@ -169,6 +174,11 @@ pub trait OAuthClient: Send + Sync {
     async fn refresh(&self, refresh_token: &str) -> Result<OAuthTokens, ConnectorError>;
     /// Revokes the tokens at the platform, where it offers that.
     async fn revoke(&self, tokens: &OAuthTokens) -> Result<(), ConnectorError>;
+    /// The platform's id of the account the tokens belong to, where the suite needs it (to match
+    /// webhooks to connections); `None` by default.
+    async fn account_id(&self, _access_token: &str) -> Result<Option<String>, ConnectorError> {
+        Ok(None)
+    }
 }
 
 /// A download: a stream of chunks.
@@ -180,6 +190,11 @@ pub trait RecordingSource: OAuthClient {
     /// Opens the recording's video file for download with the user's access token.
     async fn open(&self, access_token: &str, recording: &str) -> Result<ByteStream, ConnectorError>;
 }
+
+/// How often, and how long apart, a refused refresh looks for the pair a concurrent refresh is
+/// storing (about a second in all).
+const RACE_POLLS: u32 = 10;
+const RACE_POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// A user's connection with one platform: the store, the cipher and the platform's OAuth client
 /// together. The only place tokens are unsealed, refreshed and sealed again.
@@ -195,19 +210,28 @@ impl Connection<'_> {
         self.oauth.provider()
     }
 
-    async fn load(&self) -> Result<Option<(OAuthTokens, u64)>, ConnectorError> {
+    async fn load(&self) -> Result<Option<(OAuthTokens, u64, Option<String>)>, ConnectorError> {
         let Some(stored) = self.store.connection(self.user, self.provider()).await? else { return Ok(None) };
         let plain = self.cipher.open(self.user, &stored.sealed).await?;
-        let tokens: OAuthTokens =
+        let mut tokens: OAuthTokens =
             serde_json::from_slice(&plain).map_err(|e| CipherError(format!("unreadable tokens: {e}")))?;
-        Ok(Some((tokens, stored.version)))
+        // The expiries in clear on the item are the ones that count (an operator may expire them).
+        tokens.access_expires_at = stored.access_expires_at;
+        tokens.refresh_expires_at = stored.refresh_expires_at;
+        Ok(Some((tokens, stored.version, stored.external_id)))
     }
 
-    async fn store(&self, tokens: &OAuthTokens, replacing: Option<u64>) -> Result<(), ConnectorError> {
+    async fn store(
+        &self,
+        tokens: &OAuthTokens,
+        replacing: Option<u64>,
+        external_id: Option<String>,
+    ) -> Result<(), ConnectorError> {
         let plain = serde_json::to_vec(tokens).map_err(|e| CipherError(e.to_string()))?;
         let sealed = self.cipher.seal(self.user, &plain).await?;
         let connection = SealedConnection {
             sealed,
+            external_id,
             access_expires_at: tokens.access_expires_at,
             refresh_expires_at: tokens.refresh_expires_at,
             version: replacing.map_or(1, |v| v + 1),
@@ -222,14 +246,15 @@ impl Connection<'_> {
             return Err(ConnectorError::BadState);
         }
         let tokens = self.oauth.exchange_code(code).await?;
-        self.store(&tokens, None).await?;
+        let account = self.oauth.account_id(&tokens.access_token).await?;
+        self.store(&tokens, None, account).await?;
         tracing::info!(user_id = %self.user, provider = %self.provider(), "connected");
         Ok(())
     }
 
     /// Revokes (best effort) and forgets the connection.
     pub async fn disconnect(&self) -> Result<(), ConnectorError> {
-        if let Some((tokens, _)) = self.load().await.unwrap_or_else(|e| {
+        if let Some((tokens, _, _)) = self.load().await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "cannot read the connection to revoke it");
             None
         }) && let Err(e) = self.oauth.revoke(&tokens).await
@@ -243,9 +268,14 @@ impl Connection<'_> {
     /// Refreshes the tokens read at `version`. When another request refreshed first (the stored
     /// version moved on, or the platform refused our now-rotated refresh token while a newer pair
     /// is stored), its tokens are used instead: concurrent refreshes never lose the connection.
-    async fn refresh(&self, tokens: &OAuthTokens, version: u64) -> Result<OAuthTokens, ConnectorError> {
+    async fn refresh(
+        &self,
+        tokens: &OAuthTokens,
+        version: u64,
+        external_id: Option<String>,
+    ) -> Result<OAuthTokens, ConnectorError> {
         match self.oauth.refresh(&tokens.refresh_token).await {
-            Ok(fresh) => match self.store(&fresh, Some(version)).await {
+            Ok(fresh) => match self.store(&fresh, Some(version), external_id).await {
                 Ok(()) => {
                     tracing::info!(user_id = %self.user, provider = %self.provider(), "access token refreshed");
                     Ok(fresh)
@@ -254,10 +284,19 @@ impl Connection<'_> {
                 Err(ConnectorError::Store(e)) if e.is(Guard::Connection) => Ok(fresh),
                 Err(e) => Err(e),
             },
-            Err(ConnectorError::ReconnectRequired) => match self.load().await? {
-                Some((newer, v)) if v > version => Ok(newer),
-                _ => Err(ConnectorError::ReconnectRequired),
-            },
+            // Refused: either revoked, or another request rotated the token a moment ago and is
+            // storing the new pair. Wait briefly for that pair before giving up.
+            Err(ConnectorError::ReconnectRequired) => {
+                for _ in 0..RACE_POLLS {
+                    if let Some((newer, v, _)) = self.load().await?
+                        && v > version
+                    {
+                        return Ok(newer);
+                    }
+                    tokio::time::sleep(RACE_POLL_INTERVAL).await;
+                }
+                Err(ConnectorError::ReconnectRequired)
+            }
             Err(e) => Err(e),
         }
     }
@@ -270,15 +309,16 @@ impl Connection<'_> {
         Fut: std::future::Future<Output = Result<T, ConnectorError>> + Send,
         T: Send,
     {
-        let (mut tokens, version) = self.load().await?.ok_or(ConnectorError::NotConnected(self.provider()))?;
+        let (mut tokens, version, external) =
+            self.load().await?.ok_or(ConnectorError::NotConnected(self.provider()))?;
         let mut refreshed = false;
         if tokens.access_expired(unix_now()) {
-            tokens = self.refresh(&tokens, version).await?;
+            tokens = self.refresh(&tokens, version, external.clone()).await?;
             refreshed = true;
         }
         match call(tokens.access_token.clone()).await {
             Err(ConnectorError::Unauthorized) if !refreshed => {
-                let fresh = self.refresh(&tokens, version).await?;
+                let fresh = self.refresh(&tokens, version, external).await?;
                 call(fresh.access_token).await
             }
             other => other,

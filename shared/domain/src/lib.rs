@@ -20,3 +20,4 @@ pub mod types;
 pub mod users;
 pub mod video;
 pub mod webex;
+pub mod zoom;

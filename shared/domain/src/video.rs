@@ -64,6 +64,15 @@ macro_rules! text {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// From text of another system (a meeting's topic): control characters dropped, cut
+            /// to the length allowed, `fallback` when nothing is left.
+            pub fn lossy(s: &str, fallback: &str) -> Self {
+                let kept: String = s.chars().filter(|c| !c.is_control()).collect();
+                let cut: String = kept.trim().chars().take($max).collect();
+                let cut = cut.trim();
+                Self(if cut.is_empty() { fallback.to_owned() } else { cut.to_owned() })
+            }
         }
 
         impl TryFrom<String> for $name {

@@ -220,7 +220,7 @@ pub fn connector_problem(provider: Provider, e: ConnectorError) -> ApiError {
             "invalid_state",
             "the connect state is missing, expired, already used or another user's",
         ),
-        ConnectorError::Unavailable(detail) => {
+        ConnectorError::Rejected(detail) | ConnectorError::Unavailable(detail) => {
             tracing::warn!(detail, provider = %provider, "platform unavailable");
             ApiError::Upstream {
                 code: unavailable_code(provider),

@@ -19,7 +19,7 @@ use vivid_domain::{
 
 use crate::{EventError, EventHandler};
 
-/// The import worker (`webex-import` in the template; the same function imports from every
+/// The import worker (`import-worker` in the template; the same function imports from every
 /// platform it is given a source for).
 pub struct ImportWorker {
     videos: Arc<dyn VideoStore>,

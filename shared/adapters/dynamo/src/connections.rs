@@ -43,6 +43,7 @@ impl ConnectionStore for Table {
             .ok_or_else(|| StoreError::backend("connection item without sealed tokens"))?;
         Ok(Some(SealedConnection {
             sealed,
+            external_id: item.get("externalId").and_then(|v| v.as_s().ok()).cloned(),
             access_expires_at: number(&item, "accessExpiresAt")?,
             refresh_expires_at: number(&item, "refreshExpiresAt")?,
             version: number(&item, "version")?,
@@ -56,7 +57,7 @@ impl ConnectionStore for Table {
         connection: &SealedConnection,
         replacing: Option<u64>,
     ) -> Result<(), StoreError> {
-        let item = HashMap::from([
+        let mut item = HashMap::from([
             (PK.to_owned(), s(keys::user(user))),
             (SK.to_owned(), s(keys::connection(provider))),
             ("type".to_owned(), s("Connection")),
@@ -66,6 +67,9 @@ impl ConnectionStore for Table {
             ("refreshExpiresAt".to_owned(), n(connection.refresh_expires_at)),
             ("version".to_owned(), n(connection.version)),
         ]);
+        if let Some(id) = &connection.external_id {
+            item.insert("externalId".to_owned(), s(id.clone()));
+        }
         let mut req = self.client.put_item().table_name(&self.table).set_item(Some(item));
         if let Some(v) = replacing {
             req = req

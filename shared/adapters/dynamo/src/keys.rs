@@ -80,3 +80,18 @@ pub fn drawing_prefix(user: &UserId) -> String {
 pub fn member_data(space: &SpaceId, user: &UserId) -> String {
     format!("MEMBER#{space}#{user}")
 }
+/// A space's automatic Zoom import, under the space's partition.
+pub const ZOOM_AUTO: &str = "ZOOMAUTO";
+/// GSI1 partition of the spaces linked to a Zoom user (what a webhook names).
+pub fn zoom_user(zoom_user_id: &str) -> String {
+    format!("ZOOMUSER#{zoom_user_id}")
+}
+/// GSI2 partition of the automatic imports a VIVID user made.
+pub fn auto_imports_by(user: &UserId) -> String {
+    format!("AUTOIMPORT#{user}")
+}
+/// One webhook delivery's claim: a meeting imported into a space (TTL 30 days).
+pub fn zoom_delivery(space: &SpaceId, meeting: &str) -> String {
+    format!("ZOOMDELIVERY#{space}#{meeting}")
+}
+pub const ZOOM_DELIVERY: &str = "ZOOMDELIVERY";

@@ -2,6 +2,7 @@
 //! per aggregate. The key design and every access pattern with its round trips is documented in
 //! `docs/data-model.md`; keep the two in step.
 
+mod auto_imports;
 mod connections;
 mod expr;
 pub mod keys;

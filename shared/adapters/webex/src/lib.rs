@@ -1,18 +1,19 @@
-//! The Webex REST adapter (reqwest, rustls): the OAuth authorization-code flow, recordings, and
-//! the download of a recording's file. Every URL is configuration, so tests and the local stack
+//! The Webex REST adapter: the OAuth authorization-code flow (client credentials in the form),
+//! recordings, and the download of a recording through its temporary link. The HTTP plumbing is
+//! the connectors' shared `vivid-oauth`; every URL is configuration, so tests and the local stack
 //! use a stand-in through this very code.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
-use futures_util::TryStreamExt;
 use serde::Deserialize;
 use vivid_config::{Config, ConfigError};
 use vivid_domain::{
     connectors::{ByteStream, ConnectorError, OAuthClient, OAuthTokens, Provider, RecordingSource},
-    types::unix_now,
     webex::{Recording, RecordingPage, WebexApi},
 };
+use vivid_oauth::{ClientAuth, DownloadRules, PlatformHttp, transport};
+
+/// Where temporary download links may point (Webex's content hosts).
+const DOWNLOAD_HOSTS: &str = "*.webex.com,*.wbx2.com,*.webexcontent.com";
 
 /// Where Webex is and who we are to it.
 #[derive(Debug, Clone)]
@@ -42,20 +43,11 @@ impl WebexSettings {
     }
 }
 
-/// The Webex REST adapter (reqwest, rustls).
+/// The Webex adapter.
 pub struct WebexHttp {
-    http: reqwest::Client,
+    http: PlatformHttp,
     settings: WebexSettings,
-    /// The longest `Retry-After` waited for before giving up.
-    max_wait: Duration,
-}
-
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
-    expires_in: u64,
-    refresh_token: String,
-    refresh_token_expires_in: u64,
+    downloads: DownloadRules,
 }
 
 #[derive(Deserialize)]
@@ -95,89 +87,65 @@ impl From<WxRecording> for Recording {
     }
 }
 
+#[derive(Deserialize)]
+struct Items {
+    items: Vec<WxRecording>,
+}
+
 fn unavailable(e: impl std::fmt::Display) -> ConnectorError {
     ConnectorError::Unavailable(e.to_string())
 }
 
-/// A transport failure, without its URL: download links carry a temporary token, and the
-/// message ends up in logs and in a video's failure reason.
-fn transport(e: reqwest::Error) -> ConnectorError {
-    ConnectorError::Unavailable(e.without_url().to_string())
-}
-
 impl WebexHttp {
-    pub fn new(http: reqwest::Client, settings: WebexSettings) -> Self {
-        Self { http, settings, max_wait: Duration::from_secs(5) }
+    pub fn new(http: PlatformHttp, settings: WebexSettings, downloads: DownloadRules) -> Self {
+        Self { http, settings, downloads }
     }
 
-    /// With an HTTP client of its own (rustls, 5-second connect timeout), built once at init.
-    pub fn with_settings(settings: WebexSettings) -> Result<Self, ConfigError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|e| ConfigError::Client { what: "the Webex HTTP client", detail: e.to_string() })?;
-        Ok(Self::new(http, settings))
+    /// Its settings, the download rules (`VIVID_WEBEX_DOWNLOAD_HOSTS`, the import cap and
+    /// deadline) and an HTTP client of its own, built once at init.
+    pub fn from_config(cfg: &Config, client_secret: Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self::new(
+            PlatformHttp::from_config(cfg)?,
+            WebexSettings::from_config(cfg, client_secret)?,
+            DownloadRules::from_config(cfg, "VIVID_WEBEX_DOWNLOAD_HOSTS", DOWNLOAD_HOSTS)?,
+        ))
     }
 
-    fn secret(&self) -> Result<&str, ConnectorError> {
-        self.settings.client_secret.as_deref().ok_or_else(|| unavailable("no Webex client secret configured"))
+    fn client(&self) -> Result<ClientAuth<'_>, ConnectorError> {
+        let secret =
+            self.settings.client_secret.as_deref().ok_or_else(|| unavailable("no Webex client secret configured"))?;
+        Ok(ClientAuth::Form { id: &self.settings.client_id, secret })
     }
 
-    async fn tokens(&self, form: &[(&str, &str)], code_flow: bool) -> Result<OAuthTokens, ConnectorError> {
-        let resp = self
-            .http
-            .post(format!("{}/access_token", self.settings.api_base))
-            .form(form)
-            .send()
-            .await
-            .map_err(transport)?;
-        let status = resp.status();
-        if status.is_client_error() {
-            return Err(if code_flow { ConnectorError::BadCode } else { ConnectorError::ReconnectRequired });
+    fn token_url(&self) -> String {
+        format!("{}/access_token", self.settings.api_base)
+    }
+
+    /// A URL below the API base, with its path segments and query encoded.
+    fn url(&self, path: &[&str], query: &[(&str, &str)]) -> Result<reqwest::Url, ConnectorError> {
+        let mut url = reqwest::Url::parse(&format!("{}/", self.settings.api_base.trim_end_matches('/')))
+            .map_err(|e| unavailable(format!("the Webex API base is not a URL: {e}")))?;
+        url.path_segments_mut()
+            .map_err(|_| unavailable("the Webex API base cannot have paths"))?
+            .pop_if_empty()
+            .extend(path);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
         }
-        if !status.is_success() {
-            return Err(unavailable(format!("token endpoint answered {status}")));
-        }
-        let t: TokenResponse = resp.json().await.map_err(transport)?;
-        let now = unix_now();
-        Ok(OAuthTokens {
-            access_token: t.access_token,
-            refresh_token: t.refresh_token,
-            access_expires_at: now + t.expires_in,
-            refresh_expires_at: now + t.refresh_token_expires_in,
-        })
+        Ok(url)
     }
 
-    /// A GET with the access token; a 429 is waited out once when `Retry-After` is short.
-    async fn get(&self, url: &str, access_token: &str) -> Result<reqwest::Response, ConnectorError> {
-        for attempt in 0..2 {
-            let resp = self.http.get(url).bearer_auth(access_token).send().await.map_err(transport)?;
-            match resp.status().as_u16() {
-                200..=299 => return Ok(resp),
-                401 => return Err(ConnectorError::Unauthorized),
-                404 => return Err(ConnectorError::NotFound),
-                429 => {
-                    let wait = resp
-                        .headers()
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs);
-                    match wait {
-                        Some(w) if attempt == 0 && w <= self.max_wait => tokio::time::sleep(w).await,
-                        _ => return Err(ConnectorError::RateLimited(wait)),
-                    }
-                }
-                status => return Err(unavailable(format!("Webex answered {status}"))),
-            }
-        }
-        Err(ConnectorError::RateLimited(None))
+    /// A recording and its temporary download link.
+    async fn details(&self, access_token: &str, id: &str) -> Result<(Recording, String), ConnectorError> {
+        let resp = self.http.get(self.url(&["recordings", id], &[])?.as_str(), access_token).await?;
+        let mut r: WxRecording = resp.json().await.map_err(transport)?;
+        let link = r
+            .temporary_direct_download_links
+            .take()
+            .and_then(|l| l.recording_download_link)
+            .ok_or_else(|| unavailable("the recording has no download link"))?;
+        Ok((r.into(), link))
     }
-}
-
-#[derive(Deserialize)]
-struct Items {
-    items: Vec<WxRecording>,
 }
 
 #[async_trait]
@@ -201,31 +169,17 @@ impl OAuthClient for WebexHttp {
     }
 
     async fn exchange_code(&self, code: &str) -> Result<OAuthTokens, ConnectorError> {
-        let s = &self.settings;
-        self.tokens(
-            &[
-                ("grant_type", "authorization_code"),
-                ("client_id", &s.client_id),
-                ("client_secret", self.secret()?),
-                ("code", code),
-                ("redirect_uri", &s.redirect_uri),
-            ],
-            true,
-        )
-        .await
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", self.settings.redirect_uri.as_str()),
+        ];
+        self.http.token(&self.token_url(), self.client()?, &form, true).await
     }
 
     async fn refresh(&self, refresh_token: &str) -> Result<OAuthTokens, ConnectorError> {
-        self.tokens(
-            &[
-                ("grant_type", "refresh_token"),
-                ("client_id", &self.settings.client_id),
-                ("client_secret", self.secret()?),
-                ("refresh_token", refresh_token),
-            ],
-            false,
-        )
-        .await
+        let form = [("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
+        self.http.token(&self.token_url(), self.client()?, &form, false).await
     }
 
     /// Webex integrations have no token revocation endpoint.
@@ -236,45 +190,10 @@ impl OAuthClient for WebexHttp {
 
 #[async_trait]
 impl RecordingSource for WebexHttp {
-    /// The recording's temporary download link, then its body.
+    /// The recording's temporary download link, then its body (the link carries its own token).
     async fn open(&self, access_token: &str, recording: &str) -> Result<ByteStream, ConnectorError> {
         let link = self.details(access_token, recording).await?.1;
-        let resp = self.http.get(&link).send().await.map_err(transport)?;
-        if !resp.status().is_success() {
-            return Err(unavailable(format!("the download answered {}", resp.status())));
-        }
-        Ok(Box::pin(resp.bytes_stream().map_err(transport)))
-    }
-}
-
-impl WebexHttp {
-    /// A recording and its temporary download link.
-    async fn details(&self, access_token: &str, id: &str) -> Result<(Recording, String), ConnectorError> {
-        let url = self.url(&["recordings", id], &[])?;
-        let resp = self.get(url.as_str(), access_token).await?;
-        let mut r: WxRecording = resp.json().await.map_err(transport)?;
-        let link = r
-            .temporary_direct_download_links
-            .take()
-            .and_then(|l| l.recording_download_link)
-            .ok_or_else(|| unavailable("the recording has no download link"))?;
-        Ok((r.into(), link))
-    }
-
-    /// A URL below the API base, with its path segment and query encoded.
-    fn url(&self, path: &[&str], query: &[(&str, &str)]) -> Result<reqwest::Url, ConnectorError> {
-        let mut url = reqwest::Url::parse(&format!("{}/", self.settings.api_base.trim_end_matches('/')))
-            .map_err(|e| unavailable(format!("the Webex API base is not a URL: {e}")))?;
-        {
-            let mut segments =
-                url.path_segments_mut().map_err(|_| unavailable("the Webex API base cannot have paths"))?;
-            segments.pop_if_empty();
-            segments.extend(path);
-        }
-        if !query.is_empty() {
-            url.query_pairs_mut().extend_pairs(query);
-        }
-        Ok(url)
+        self.http.download(&link, None, &self.downloads).await
     }
 }
 
@@ -300,7 +219,7 @@ impl WebexApi for WebexHttp {
                 self.url(&["recordings"], &query)?.into()
             }
         };
-        let resp = self.get(&url, access_token).await?;
+        let resp = self.http.get(&url, access_token).await?;
         let next = resp
             .headers()
             .get("link")

@@ -1,4 +1,4 @@
-//! The import worker, invoked asynchronously: streams a recording into the raw bucket.
+//! The import worker, invoked asynchronously: streams a Webex or Zoom recording into the raw bucket.
 //!
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 
@@ -10,13 +10,16 @@ use vivid_events::ImportWorker;
 use vivid_kms::KmsCipher;
 use vivid_s3::S3Media;
 use vivid_secrets::Secrets;
-use vivid_webex::{WebexHttp, WebexSettings};
+use vivid_webex::WebexHttp;
+use vivid_zoom::ZoomHttp;
 
 pub async fn wire(cfg: Config) -> Result<ImportWorker, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
-    let secret = Secrets::new(&cfg).read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?;
-    let webex = Arc::new(WebexHttp::with_settings(WebexSettings::from_config(&cfg, Some(secret))?)?);
+    let secrets = Secrets::new(&cfg);
+    let webex =
+        Arc::new(WebexHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?))?);
+    let zoom = Arc::new(ZoomHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_ZOOM_CLIENT_SECRET_ARN").await?))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Raw])?);
-    Ok(ImportWorker::new(table.clone(), media, table, cipher, [webex as _]))
+    Ok(ImportWorker::new(table.clone(), media, table, cipher, [webex as _, zoom as _]))
 }

@@ -1,0 +1,23 @@
+//! `POST /spaces/{spaceId}/videos/zoom`: a Zoom recording file into the space, the import worker started (host).
+//!
+//! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
+
+use std::sync::Arc;
+use vivid_api::zoom::ImportZoomRecording;
+use vivid_config::{Config, ConfigError};
+use vivid_dynamo::Table;
+use vivid_kms::KmsCipher;
+use vivid_lambda::LambdaInvoker;
+use vivid_secrets::Secrets;
+use vivid_tokens::TokenVerifier;
+use vivid_zoom::ZoomHttp;
+
+pub async fn wire(cfg: Config) -> Result<ImportZoomRecording, ConfigError> {
+    let table = Arc::new(Table::from_config(&cfg)?);
+    let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
+    let secrets = Secrets::new(&cfg);
+    let zoom = Arc::new(ZoomHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_ZOOM_CLIENT_SECRET_ARN").await?))?);
+    let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
+    let invoker = Arc::new(LambdaInvoker::from_config(&cfg)?);
+    Ok(ImportZoomRecording::new(auth, zoom, table.clone(), cipher, table.clone(), table, invoker))
+}

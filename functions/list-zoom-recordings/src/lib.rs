@@ -1,0 +1,23 @@
+//! `GET /users/me/recordings`: the caller's Zoom cloud recordings across month windows and pages.
+//!
+//! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
+
+use std::sync::Arc;
+use vivid_api::zoom::ListZoomRecordings;
+use vivid_config::{Config, ConfigError};
+use vivid_dynamo::Table;
+use vivid_edge::cursor::Cursors;
+use vivid_kms::KmsCipher;
+use vivid_secrets::Secrets;
+use vivid_tokens::TokenVerifier;
+use vivid_zoom::ZoomHttp;
+
+pub async fn wire(cfg: Config) -> Result<ListZoomRecordings, ConfigError> {
+    let table = Arc::new(Table::from_config(&cfg)?);
+    let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
+    let secrets = Secrets::new(&cfg);
+    let zoom = Arc::new(ZoomHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_ZOOM_CLIENT_SECRET_ARN").await?))?);
+    let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
+    let cursors = Arc::new(Cursors::new(&secrets.read(&cfg, "VIVID_CURSOR_SECRET_ARN").await?)?);
+    Ok(ListZoomRecordings::new(auth, zoom, table, cipher, cursors))
+}

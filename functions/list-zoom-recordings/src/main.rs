@@ -1,0 +1,6 @@
+//! `GET /users/me/recordings`: the caller's Zoom cloud recordings across month windows and pages.
+
+#[tokio::main]
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(list_zoom_recordings::wire).await
+}

@@ -1,0 +1,21 @@
+//! `POST /zoom/token`: exchanges the code and stores the sealed tokens and the Zoom user id.
+//!
+//! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
+
+use std::sync::Arc;
+use vivid_api::connectors::{Connect, Platform};
+use vivid_config::{Config, ConfigError};
+use vivid_dynamo::Table;
+use vivid_kms::KmsCipher;
+use vivid_secrets::Secrets;
+use vivid_tokens::TokenVerifier;
+use vivid_zoom::ZoomHttp;
+
+pub async fn wire(cfg: Config) -> Result<Connect, ConfigError> {
+    let table = Arc::new(Table::from_config(&cfg)?);
+    let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
+    let secrets = Secrets::new(&cfg);
+    let zoom = Arc::new(ZoomHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_ZOOM_CLIENT_SECRET_ARN").await?))?);
+    let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
+    Ok(Connect::new(auth, Platform { oauth: zoom, store: table, cipher }))
+}

@@ -1,0 +1,6 @@
+//! `GET /zoom/login`: Zoom's authorize URL with a state bound to the caller.
+
+#[tokio::main]
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(zoom_login::wire).await
+}

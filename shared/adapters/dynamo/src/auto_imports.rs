@@ -1,0 +1,100 @@
+//! Automatic Zoom imports: the link under the space's partition (swept with the space), found by
+//! the Zoom user through GSI1 and by the VIVID user through GSI2; a webhook delivery's claim as an
+//! item of its own with a TTL.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use vivid_domain::{
+    error::{Guard, StoreError},
+    types::{SpaceId, UserId},
+    zoom::{AutoImport, AutoImportStore},
+};
+
+use crate::{
+    keys,
+    table::{
+        GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, PK, SK, Table, backend, from_item, key, n, primary_key, s, to_item,
+    },
+};
+
+/// A delivery's claim outlives Zoom's retries (they stop within days).
+const DELIVERY_TTL_SECS: u64 = 30 * 24 * 3600;
+
+impl Table {
+    async fn links(&self, index: &str, attr: &str, partition: String) -> Result<Vec<AutoImport>, StoreError> {
+        let resp = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", attr)
+            .expression_attribute_values(":pk", s(partition))
+            .send()
+            .await
+            .map_err(backend)?;
+        let keys = resp.items.unwrap_or_default().iter().map(primary_key).collect::<Vec<_>>();
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.batch_get(keys, true).await?.into_iter().map(from_item).collect()
+    }
+}
+
+#[async_trait]
+impl AutoImportStore for Table {
+    async fn put_auto_import(&self, link: &AutoImport) -> Result<(), StoreError> {
+        let item = to_item(
+            link,
+            &[
+                (PK, keys::space(&link.space_id)),
+                (SK, keys::ZOOM_AUTO.to_owned()),
+                (GSI1PK, keys::zoom_user(&link.zoom_user_id)),
+                (GSI1SK, keys::space(&link.space_id)),
+                (GSI2PK, keys::auto_imports_by(&link.user_id)),
+                (GSI2SK, keys::space(&link.space_id)),
+                ("type", "ZoomAutoImport".into()),
+            ],
+        )?;
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn delete_auto_import(&self, space: &SpaceId) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::space(space), keys::ZOOM_AUTO)))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn auto_import(&self, space: &SpaceId) -> Result<Option<AutoImport>, StoreError> {
+        self.get(keys::space(space), keys::ZOOM_AUTO).await
+    }
+
+    async fn auto_imports_of(&self, zoom_user_id: &str) -> Result<Vec<AutoImport>, StoreError> {
+        self.links(GSI1, GSI1PK, keys::zoom_user(zoom_user_id)).await
+    }
+
+    async fn auto_imports_by(&self, user: &UserId) -> Result<Vec<AutoImport>, StoreError> {
+        self.links(GSI2, GSI2PK, keys::auto_imports_by(user)).await
+    }
+
+    async fn claim_delivery(&self, space: &SpaceId, meeting: &str, now: u64) -> Result<bool, StoreError> {
+        let item = HashMap::from([
+            (PK.to_owned(), s(keys::zoom_delivery(space, meeting))),
+            (SK.to_owned(), s(keys::ZOOM_DELIVERY)),
+            ("type".to_owned(), s("ZoomDelivery")),
+            ("expiresAt".to_owned(), n(now + DELIVERY_TTL_SECS)),
+        ]);
+        match self.put_new(item, Guard::Item).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Condition(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! The HTTP side every platform connector (Webex, Zoom) shares, so that each adapter only says
+//! what is particular to its platform:
+//!
+//! - OAuth token requests (client credentials in the form or as HTTP Basic), answers mapped to
+//!   [`ConnectorError`]: a refused code is `BadCode`, a refused refresh `ReconnectRequired`;
+//! - authorized API calls: 401 → `Unauthorized` (the connector refreshes once), 404 → `NotFound`,
+//!   429 waited out once when `Retry-After` is short, else `RateLimited`, 5xx → `Unavailable`;
+//! - downloads that follow redirects only to the platform's own hosts (an allow-list), resolve
+//!   names only to public addresses, stop at a byte cap and at an overall deadline, and never
+//!   put their URL (which carries a temporary token) into an error.
+
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use futures_util::StreamExt;
+use reqwest::{
+    Url,
+    dns::{Addrs, Name, Resolve, Resolving},
+};
+use serde::Deserialize;
+use vivid_config::{Config, ConfigError};
+use vivid_domain::{
+    connectors::{ByteStream, ConnectorError, OAuthTokens},
+    types::unix_now,
+};
+
+/// A refresh token without a stated lifetime is treated as this long-lived (Zoom: 15 years).
+const LONG_LIVED: u64 = 15 * 365 * 24 * 3600;
+const MAX_REDIRECTS: usize = 5;
+
+fn unavailable(e: impl std::fmt::Display) -> ConnectorError {
+    ConnectorError::Unavailable(e.to_string())
+}
+
+/// A transport failure, without its URL: download links carry temporary tokens, and the message
+/// ends up in logs and in a video's failure reason.
+pub fn transport(e: reqwest::Error) -> ConnectorError {
+    ConnectorError::Unavailable(e.without_url().to_string())
+}
+
+/// Host names a download may be served from: `zoom.us` (exactly) or `*.zoom.us` (any subdomain).
+#[derive(Debug, Clone, Default)]
+pub struct Hosts(Vec<String>);
+
+impl Hosts {
+    pub fn new(patterns: impl IntoIterator<Item = String>) -> Self {
+        Self(patterns.into_iter().map(|p| p.trim().to_ascii_lowercase()).filter(|p| !p.is_empty()).collect())
+    }
+
+    pub fn allows(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        self.0.iter().any(|p| match p.strip_prefix("*.") {
+            Some(suffix) => host.strip_suffix(suffix).is_some_and(|sub| sub.ends_with('.') && sub.len() > 1),
+            None => *p == host,
+        })
+    }
+}
+
+/// What a download may do.
+#[derive(Debug, Clone)]
+pub struct DownloadRules {
+    pub hosts: Hosts,
+    /// The most bytes a download may bring.
+    pub max_bytes: u64,
+    /// The whole download, redirects and body, must end within this.
+    pub deadline: Duration,
+}
+
+impl DownloadRules {
+    /// `hosts_var` (comma-separated patterns, `default_hosts` when absent), `VIVID_IMPORT_MAX_BYTES`
+    /// (10 GiB by default) and `VIVID_IMPORT_DEADLINE_SECS` (14 minutes: inside Lambda's 15).
+    pub fn from_config(cfg: &Config, hosts_var: &str, default_hosts: &str) -> Result<Self, ConfigError> {
+        let hosts = cfg.optional(hosts_var).unwrap_or_else(|| default_hosts.to_owned());
+        Ok(Self {
+            hosts: Hosts::new(hosts.split(',').map(str::to_owned)),
+            max_bytes: cfg.number("VIVID_IMPORT_MAX_BYTES", 10 * 1024 * 1024 * 1024)?,
+            deadline: Duration::from_secs(cfg.number("VIVID_IMPORT_DEADLINE_SECS", 14 * 60)?),
+        })
+    }
+}
+
+/// Resolves names to public addresses only: a download link cannot point the worker at the
+/// metadata service, the VPC or loopback (even through a redirect or a DNS answer that changed).
+#[derive(Debug, Clone, Copy)]
+struct PublicOnly;
+
+fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
+                || v4.octets()[0] >= 240)
+        }
+        IpAddr::V6(v6) => {
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+                || v6.to_ipv4_mapped().is_some_and(|v4| !is_public(IpAddr::V4(v4))))
+        }
+    }
+}
+
+impl Resolve for PublicOnly {
+    fn resolve(&self, name: Name) -> Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?
+                .filter(|a| is_public(a.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err(format!("{host} resolves to no public address").into());
+            }
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    expires_in: u64,
+    refresh_token: String,
+    #[serde(default)]
+    refresh_token_expires_in: Option<u64>,
+}
+
+/// How a token request authenticates the client.
+pub enum ClientAuth<'a> {
+    /// `client_id` and `client_secret` in the form (Webex).
+    Form { id: &'a str, secret: &'a str },
+    /// HTTP Basic (Zoom).
+    Basic { id: &'a str, secret: &'a str },
+}
+
+/// The HTTP client of one platform adapter, built once at init.
+pub struct PlatformHttp {
+    api: reqwest::Client,
+    downloads: reqwest::Client,
+    /// The longest `Retry-After` waited for before giving up.
+    max_wait: Duration,
+}
+
+impl PlatformHttp {
+    /// `allow_private_downloads` lets downloads reach loopback and private addresses (the local
+    /// stack's stand-ins); never in AWS.
+    pub fn new(allow_private_downloads: bool) -> Result<Self, ConfigError> {
+        let api = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| ConfigError::Client { what: "the platform API client", detail: e.to_string() })?;
+        let mut downloads = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none());
+        if !allow_private_downloads {
+            downloads = downloads.dns_resolver(Arc::new(PublicOnly));
+        }
+        let downloads = downloads
+            .build()
+            .map_err(|e| ConfigError::Client { what: "the download client", detail: e.to_string() })?;
+        Ok(Self { api, downloads, max_wait: Duration::from_secs(5) })
+    }
+
+    /// From `VIVID_ALLOW_PRIVATE_DOWNLOADS` (set by the local stack only).
+    pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
+        Self::new(cfg.flag("VIVID_ALLOW_PRIVATE_DOWNLOADS"))
+    }
+
+    /// A token request; `code_flow` says whether a 4xx means a bad code (else a dead refresh token).
+    pub async fn token(
+        &self,
+        url: &str,
+        auth: ClientAuth<'_>,
+        form: &[(&str, &str)],
+        code_flow: bool,
+    ) -> Result<OAuthTokens, ConnectorError> {
+        let req = match auth {
+            ClientAuth::Form { id, secret } => {
+                let mut all = vec![("client_id", id), ("client_secret", secret)];
+                all.extend_from_slice(form);
+                self.api.post(url).form(&all)
+            }
+            ClientAuth::Basic { id, secret } => self.api.post(url).basic_auth(id, Some(secret)).form(form),
+        };
+        let resp = req.send().await.map_err(transport)?;
+        let status = resp.status();
+        if status.is_client_error() {
+            return Err(if code_flow { ConnectorError::BadCode } else { ConnectorError::ReconnectRequired });
+        }
+        if !status.is_success() {
+            return Err(unavailable(format!("the token endpoint answered {status}")));
+        }
+        let t: TokenResponse = resp.json().await.map_err(transport)?;
+        let now = unix_now();
+        Ok(OAuthTokens {
+            access_token: t.access_token,
+            refresh_token: t.refresh_token,
+            access_expires_at: now + t.expires_in,
+            refresh_expires_at: now + t.refresh_token_expires_in.unwrap_or(LONG_LIVED),
+        })
+    }
+
+    /// A POST that needs only to succeed (revocations).
+    pub async fn post_form(
+        &self,
+        url: &str,
+        auth: ClientAuth<'_>,
+        form: &[(&str, &str)],
+    ) -> Result<(), ConnectorError> {
+        let req = match auth {
+            ClientAuth::Form { id, secret } => {
+                let mut all = vec![("client_id", id), ("client_secret", secret)];
+                all.extend_from_slice(form);
+                self.api.post(url).form(&all)
+            }
+            ClientAuth::Basic { id, secret } => self.api.post(url).basic_auth(id, Some(secret)).form(form),
+        };
+        let resp = req.send().await.map_err(transport)?;
+        if resp.status().is_success() { Ok(()) } else { Err(unavailable(format!("answered {}", resp.status()))) }
+    }
+
+    /// A GET with the access token; a 429 is waited out once when `Retry-After` is short.
+    pub async fn get(&self, url: &str, access_token: &str) -> Result<reqwest::Response, ConnectorError> {
+        for attempt in 0..2 {
+            let resp = self.api.get(url).bearer_auth(access_token).send().await.map_err(transport)?;
+            match resp.status().as_u16() {
+                200..=299 => return Ok(resp),
+                401 => return Err(ConnectorError::Unauthorized),
+                404 => return Err(ConnectorError::NotFound),
+                400 | 422 => return Err(ConnectorError::Rejected(format!("the platform answered {}", resp.status()))),
+                429 => {
+                    let wait = resp
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs);
+                    match wait {
+                        Some(w) if attempt == 0 && w <= self.max_wait => tokio::time::sleep(w).await,
+                        _ => return Err(ConnectorError::RateLimited(wait)),
+                    }
+                }
+                status => return Err(unavailable(format!("the platform answered {status}"))),
+            }
+        }
+        Err(ConnectorError::RateLimited(None))
+    }
+
+    /// Streams a download: redirects followed only to allowed hosts, the body cut at the byte
+    /// cap and at the deadline. `access_token` is sent to the first URL only (never to a host a
+    /// redirect names).
+    pub async fn download(
+        &self,
+        url: &str,
+        access_token: Option<&str>,
+        rules: &DownloadRules,
+    ) -> Result<ByteStream, ConnectorError> {
+        let started = Instant::now();
+        let mut url = Url::parse(url).map_err(|_| unavailable("the download link is not a URL"))?;
+        let mut bearer = access_token;
+        for _ in 0..=MAX_REDIRECTS {
+            let host = url.host_str().unwrap_or_default().to_owned();
+            if !rules.hosts.allows(&host) {
+                return Err(unavailable(format!("the download is served from {host}, which is not the platform's")));
+            }
+            let mut req = self.downloads.get(url.clone());
+            if let Some(token) = bearer {
+                req = req.bearer_auth(token);
+            }
+            let left = rules.deadline.saturating_sub(started.elapsed());
+            let resp = tokio::time::timeout(left, req.send())
+                .await
+                .map_err(|_| unavailable("the download did not start in time"))?
+                .map_err(transport)?;
+            let status = resp.status();
+            if status.is_redirection() {
+                let next = resp
+                    .headers()
+                    .get("location")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|l| url.join(l).ok())
+                    .ok_or_else(|| unavailable("a redirect without a location"))?;
+                if next.host_str() != url.host_str() {
+                    bearer = None;
+                }
+                url = next;
+                continue;
+            }
+            match status.as_u16() {
+                200..=299 => {}
+                401 => return Err(ConnectorError::Unauthorized),
+                404 => return Err(ConnectorError::NotFound),
+                _ => return Err(unavailable(format!("the download answered {status}"))),
+            }
+            if resp.content_length().is_some_and(|n| n > rules.max_bytes) {
+                return Err(unavailable(format!("the recording is larger than the {} bytes allowed", rules.max_bytes)));
+            }
+            let deadline = tokio::time::Instant::now() + left;
+            let max = rules.max_bytes;
+            let body = Box::pin(resp.bytes_stream());
+            let stream = futures_util::stream::unfold(Some((body, 0u64)), move |state| async move {
+                let (mut body, seen) = state?;
+                match tokio::time::timeout_at(deadline, body.next()).await {
+                    Err(_) => Some((Err(unavailable("the download took longer than allowed")), None)),
+                    Ok(None) => None,
+                    Ok(Some(Err(e))) => Some((Err(transport(e)), None)),
+                    Ok(Some(Ok(chunk))) => {
+                        let seen = seen + chunk.len() as u64;
+                        if seen > max {
+                            Some((
+                                Err(unavailable(format!("the recording is larger than the {max} bytes allowed"))),
+                                None,
+                            ))
+                        } else {
+                            Some((Ok(chunk), Some((body, seen))))
+                        }
+                    }
+                }
+            });
+            return Ok(Box::pin(stream));
+        }
+        Err(unavailable("too many redirects"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_match_exactly_or_as_subdomains() {
+        let h = Hosts::new(["zoom.us".to_owned(), "*.zoom.us".to_owned()]);
+        assert!(h.allows("zoom.us"));
+        assert!(h.allows("us02web.zoom.us"));
+        assert!(h.allows("SSRWEB.ZOOM.US"));
+        assert!(!h.allows("zoom.us.evil.com"));
+        assert!(!h.allows("evilzoom.us"));
+        assert!(!h.allows(".zoom.us"));
+    }
+
+    #[test]
+    fn only_public_addresses_pass() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "169.254.169.254",
+            "192.168.1.1",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_public(private.parse().expect("ip")), "{private}");
+        }
+        for public in ["52.1.2.3", "8.8.8.8", "2606:4700::1111"] {
+            assert!(is_public(public.parse().expect("ip")), "{public}");
+        }
+    }
+}

@@ -1,0 +1,463 @@
+//! Zoom's own routes: its cloud recordings (our cursor wraps Zoom's month windows and page
+//! tokens), importing one into a space, linking a space for automatic import, and Zoom's webhook
+//! that imports each new recording once. Connecting and disconnecting are the shared connector
+//! routes (`connectors.rs`).
+
+use std::sync::Arc;
+
+use ::http::StatusCode;
+use async_trait::async_trait;
+use lambda_http::{Body, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::{Date, Duration, OffsetDateTime, format_description::BorrowedFormatItem, macros::format_description};
+use vivid_domain::{
+    access::require_host,
+    connectors::{ConnectionStore, ConnectorError, Provider, TokenCipher},
+    imports::ImportInvoker,
+    page::PageKey,
+    spaces::SpaceStore,
+    types::{Description, SpaceId, now_rfc3339, unix_now},
+    video::{Title, VideoStore},
+    zoom::{AutoImport, AutoImportStore, MAX_RANGE_DAYS, WINDOW_DAYS, WebhookSigner, ZoomApi, ZoomMeeting, file_ref},
+};
+use vivid_edge::{
+    ApiError,
+    cursor::Cursors,
+    http::{self, ApiRequest, DEFAULT_MAX_BODY, Handler},
+};
+use vivid_tokens::TokenVerifier;
+
+use crate::connectors::{NewImport, Platform, accepted, start_import};
+
+const DATE: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day]");
+/// The most calls to Zoom one page of ours makes (empty months are skipped within it).
+const MAX_CALLS_PER_PAGE: usize = 4;
+
+/// Zoom's API with the caller's connection.
+struct Ctx {
+    auth: Arc<TokenVerifier>,
+    api: Arc<dyn ZoomApi>,
+    platform: Platform,
+}
+
+impl Ctx {
+    fn new(
+        auth: Arc<TokenVerifier>,
+        api: Arc<dyn ZoomApi>,
+        store: Arc<dyn ConnectionStore>,
+        cipher: Arc<dyn TokenCipher>,
+    ) -> Self {
+        let platform = Platform { oauth: api.clone(), store, cipher };
+        Self { auth, api, platform }
+    }
+}
+
+fn date_param(req: &ApiRequest, name: &str) -> Result<Option<Date>, ApiError> {
+    req.query(name)
+        .map(|v| {
+            Date::parse(v, DATE)
+                .map_err(|_| ApiError::bad_request("invalid_date", format!("{name} must be a date (YYYY-MM-DD)")))
+        })
+        .transpose()
+}
+
+fn fmt(d: Date) -> String {
+    d.format(DATE).unwrap_or_default()
+}
+
+/// The windows of at most [`WINDOW_DAYS`] that cover `from..=to`, newest first: `(from, to)`.
+fn window_ending(to: Date, from: Date) -> (Date, Date) {
+    let start = to - Duration::days(WINDOW_DAYS - 1);
+    (if start < from { from } else { start }, to)
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MeetingView {
+    #[serde(flatten)]
+    meeting: ZoomMeeting,
+}
+
+/// `GET /users/me/recordings?from=&to=` (user): the caller's Zoom cloud recordings that started
+/// between the two dates (the last 30 days by default, a year at most), newest first, each with
+/// its importable video files. Zoom answers a month per call and pages within it with tokens that
+/// expire after 15 minutes; the cursor carries the window and Zoom's token.
+pub struct ListZoomRecordings(Ctx, Arc<Cursors>);
+
+impl ListZoomRecordings {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        api: Arc<dyn ZoomApi>,
+        store: Arc<dyn ConnectionStore>,
+        cipher: Arc<dyn TokenCipher>,
+        cursors: Arc<Cursors>,
+    ) -> Self {
+        Self(Ctx::new(auth, api, store, cipher), cursors)
+    }
+}
+
+#[async_trait]
+impl Handler for ListZoomRecordings {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let today = OffsetDateTime::now_utc().date();
+        let to = date_param(req, "to")?.unwrap_or(today);
+        let from = date_param(req, "from")?.unwrap_or(to - Duration::days(WINDOW_DAYS - 1));
+        if from > to || (to - from).whole_days() >= MAX_RANGE_DAYS {
+            return Err(ApiError::bad_request(
+                "invalid_range",
+                format!("from must not be after to, and the range at most {MAX_RANGE_DAYS} days"),
+            ));
+        }
+        let binding = format!("zoom-recordings|user={}|from={}|to={}", caller.user_id, fmt(from), fmt(to));
+        let (limit, start) = self.1.page(req, &binding)?;
+        let invalid = || ApiError::bad_request("invalid_cursor", "the cursor is malformed or belongs to another query");
+        let (mut window_to, mut token) = match &start {
+            Some(k) => (
+                k.get("w")
+                    .and_then(|w| Date::parse(w, DATE).ok())
+                    .filter(|w| *w >= from && *w <= to)
+                    .ok_or_else(invalid)?,
+                k.get("t").filter(|t| !t.is_empty()).cloned(),
+            ),
+            None => (to, None),
+        };
+        let api = &self.0.api;
+        let connection = self.0.platform.connection(&caller.user_id);
+        let mut items: Vec<MeetingView> = Vec::new();
+        let mut next: Option<PageKey> = None;
+        for _ in 0..MAX_CALLS_PER_PAGE {
+            let (w_from, w_to) = window_ending(window_to, from);
+            let wanted = (usize::from(limit.get()) - items.len()).max(1) as u16;
+            let sent_token = token.clone();
+            let page = connection
+                .with_access(|access| {
+                    let t = sent_token.clone();
+                    async move { api.recordings(&access, &fmt(w_from), &fmt(w_to), wanted, t.as_deref()).await }
+                })
+                .await
+                .map_err(|e| match e {
+                    ConnectorError::Rejected(_) if token.is_some() => ApiError::bad_request(
+                        "cursor_expired",
+                        "Zoom's page expired (its pages last 15 minutes): list the recordings again",
+                    ),
+                    other => self.0.platform.problem(other),
+                })?;
+            items.extend(page.meetings.into_iter().map(|meeting| MeetingView { meeting }));
+            match page.next_page_token {
+                Some(t) => {
+                    next = Some([("w".to_owned(), fmt(w_to)), ("t".to_owned(), t)].into());
+                    break;
+                }
+                None if w_from > from => {
+                    window_to = w_from - Duration::days(1);
+                    token = None;
+                    next = Some([("w".to_owned(), fmt(window_to)), ("t".to_owned(), String::new())].into());
+                    if items.len() >= usize::from(limit.get()) {
+                        break;
+                    }
+                }
+                None => {
+                    next = None;
+                    break;
+                }
+            }
+        }
+        http::json(StatusCode::OK, &self.1.list(items, next.as_ref(), &binding))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ImportBody {
+    meeting_id: String,
+    recording_file_id: String,
+    title: Title,
+    #[serde(default)]
+    description: Description,
+}
+
+/// `POST /spaces/{spaceId}/videos/zoom` (host): a recording file of the caller's Zoom account into
+/// the space: the video in `IMPORTING`, the shared import worker started.
+pub struct ImportZoomRecording {
+    ctx: Ctx,
+    spaces: Arc<dyn SpaceStore>,
+    videos: Arc<dyn VideoStore>,
+    invoker: Arc<dyn ImportInvoker>,
+}
+
+impl ImportZoomRecording {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        api: Arc<dyn ZoomApi>,
+        store: Arc<dyn ConnectionStore>,
+        cipher: Arc<dyn TokenCipher>,
+        spaces: Arc<dyn SpaceStore>,
+        videos: Arc<dyn VideoStore>,
+        invoker: Arc<dyn ImportInvoker>,
+    ) -> Self {
+        Self { ctx: Ctx::new(auth, api, store, cipher), spaces, videos, invoker }
+    }
+}
+
+#[async_trait]
+impl Handler for ImportZoomRecording {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.ctx.auth)?;
+        let space_id: SpaceId = req.path("spaceId")?;
+        let body: ImportBody = req.json(DEFAULT_MAX_BODY)?;
+        let id_ok = |s: &str| !s.is_empty() && s.len() <= 256 && !s.chars().any(char::is_control);
+        if !id_ok(&body.meeting_id) || !id_ok(&body.recording_file_id) {
+            return Err(ApiError::unprocessable(
+                "invalid_body",
+                "meetingId and recordingFileId must be a Zoom meeting's UUID and one of its recording files' ids",
+            ));
+        }
+        require_host(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let api = &self.ctx.api;
+        let meeting_id = body.meeting_id.as_str();
+        let meeting = self
+            .ctx
+            .platform
+            .connection(&caller.user_id)
+            .with_access(|token| async move { api.meeting(&token, meeting_id).await })
+            .await
+            .map_err(|e| self.ctx.platform.problem(e))?;
+        let file = meeting
+            .files
+            .iter()
+            .find(|f| f.recording_file_id == body.recording_file_id)
+            .ok_or(ApiError::NotFound("recording"))?;
+        let import = NewImport {
+            space_id,
+            user_id: caller.user_id,
+            provider: Provider::Zoom,
+            recording: file_ref(&meeting.meeting_id, &file.recording_file_id),
+            title: body.title,
+            description: body.description,
+            topic: meeting.topic.clone(),
+            size_bytes: file.size_bytes,
+        };
+        accepted(start_import(self.videos.as_ref(), self.invoker.as_ref(), import).await?)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AutoImportBody {
+    enabled: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AutoImportView {
+    space_id: SpaceId,
+    enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enabled_at: Option<String>,
+}
+
+/// `PUT /spaces/{spaceId}/zoom-auto-import {enabled}` (host): links the host's connected Zoom
+/// account to the space, so that each of their new cloud recordings is imported into it.
+pub struct ZoomAutoImport {
+    auth: Arc<TokenVerifier>,
+    spaces: Arc<dyn SpaceStore>,
+    connections: Arc<dyn ConnectionStore>,
+    links: Arc<dyn AutoImportStore>,
+}
+
+impl ZoomAutoImport {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        connections: Arc<dyn ConnectionStore>,
+        links: Arc<dyn AutoImportStore>,
+    ) -> Self {
+        Self { auth, spaces, connections, links }
+    }
+}
+
+#[async_trait]
+impl Handler for ZoomAutoImport {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.auth)?;
+        let space_id: SpaceId = req.path("spaceId")?;
+        let body: AutoImportBody = req.json(1024)?;
+        require_host(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        if !body.enabled {
+            self.links.delete_auto_import(&space_id).await?;
+            return http::json(StatusCode::OK, &AutoImportView { space_id, enabled: false, enabled_at: None });
+        }
+        let zoom_user_id = self
+            .connections
+            .connection(&caller.user_id, Provider::Zoom)
+            .await?
+            .and_then(|c| c.external_id)
+            .ok_or_else(|| ApiError::conflict("zoom_not_connected", "connect Zoom first"))?;
+        let link =
+            AutoImport { space_id: space_id.clone(), user_id: caller.user_id, zoom_user_id, enabled_at: now_rfc3339() };
+        self.links.put_auto_import(&link).await?;
+        http::json(StatusCode::OK, &AutoImportView { space_id, enabled: true, enabled_at: Some(link.enabled_at) })
+    }
+}
+
+#[derive(Deserialize)]
+struct Delivery {
+    event: String,
+    #[serde(default)]
+    payload: Value,
+}
+
+#[derive(Deserialize)]
+struct WebhookFile {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    file_type: String,
+    #[serde(default)]
+    recording_type: String,
+    #[serde(default)]
+    file_size: u64,
+}
+
+#[derive(Deserialize)]
+struct WebhookRecording {
+    uuid: String,
+    host_id: String,
+    #[serde(default)]
+    topic: String,
+    #[serde(default)]
+    recording_files: Vec<WebhookFile>,
+}
+
+/// The file of a meeting to import: the shared screen with the speaker, else the speaker, else
+/// the first MP4.
+fn preferred(files: &[WebhookFile]) -> Option<&WebhookFile> {
+    let mp4: Vec<&WebhookFile> =
+        files.iter().filter(|f| f.file_type.eq_ignore_ascii_case("MP4") && !f.id.is_empty()).collect();
+    ["shared_screen_with_speaker_view", "active_speaker"]
+        .iter()
+        .find_map(|kind| mp4.iter().find(|f| f.recording_type == *kind).copied())
+        .or_else(|| mp4.first().copied())
+}
+
+/// `POST /zoom/webhook` (anonymous, signed by Zoom): answers Zoom's endpoint validation, and for
+/// `recording.completed` imports the recording into every space its host linked — once per
+/// space and meeting, however many times Zoom delivers the event. A delivery without Zoom's
+/// valid signature (or older than five minutes) is refused.
+pub struct ZoomWebhook {
+    signer: WebhookSigner,
+    links: Arc<dyn AutoImportStore>,
+    videos: Arc<dyn VideoStore>,
+    invoker: Arc<dyn ImportInvoker>,
+}
+
+impl ZoomWebhook {
+    pub fn new(
+        signer: WebhookSigner,
+        links: Arc<dyn AutoImportStore>,
+        videos: Arc<dyn VideoStore>,
+        invoker: Arc<dyn ImportInvoker>,
+    ) -> Self {
+        Self { signer, links, videos, invoker }
+    }
+
+    async fn recording_completed(&self, payload: &Value) -> Result<u32, ApiError> {
+        let object = payload.get("object").cloned().unwrap_or(Value::Null);
+        let recording: WebhookRecording = serde_json::from_value(object)
+            .map_err(|e| ApiError::bad_request("invalid_event", format!("not a recording: {e}")))?;
+        let Some(file) = preferred(&recording.recording_files) else { return Ok(0) };
+        let reference = file_ref(&recording.uuid, &file.id);
+        let mut started = 0;
+        for link in self.links.auto_imports_of(&recording.host_id).await? {
+            if !self.links.claim_delivery(&link.space_id, &recording.uuid, unix_now()).await? {
+                tracing::info!(space_id = %link.space_id, "recording already imported into this space");
+                continue;
+            }
+            let import = NewImport {
+                space_id: link.space_id.clone(),
+                user_id: link.user_id.clone(),
+                provider: Provider::Zoom,
+                recording: reference.clone(),
+                title: Title::lossy(&recording.topic, "Zoom recording"),
+                description: Description::default(),
+                topic: recording.topic.clone(),
+                size_bytes: file.file_size,
+            };
+            match start_import(self.videos.as_ref(), self.invoker.as_ref(), import).await {
+                Ok(video) => {
+                    tracing::info!(space_id = %link.space_id, video_id = %video.video_id, "automatic Zoom import started");
+                    started += 1;
+                }
+                // The space went away since it was linked.
+                Err(ApiError::NotFound(_)) => self.links.delete_auto_import(&link.space_id).await?,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(started)
+    }
+}
+
+#[async_trait]
+impl Handler for ZoomWebhook {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let body = req.body_bytes();
+        let signature = req.header("x-zm-signature").unwrap_or_default();
+        let timestamp = req.header("x-zm-request-timestamp").unwrap_or_default();
+        if body.len() > 256 * 1024 || !self.signer.verify(timestamp, body, signature, unix_now()) {
+            return Err(ApiError::Unauthenticated("the delivery is not signed by Zoom (or is too old)"));
+        }
+        let delivery: Delivery = serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not a Zoom event: {e}")))?;
+        match delivery.event.as_str() {
+            "endpoint.url_validation" => {
+                let plain = delivery.payload.get("plainToken").and_then(Value::as_str).unwrap_or_default();
+                if plain.is_empty() || plain.len() > 256 {
+                    return Err(ApiError::bad_request("invalid_event", "a validation without plainToken"));
+                }
+                let answer =
+                    serde_json::json!({ "plainToken": plain, "encryptedToken": self.signer.encrypt_token(plain) });
+                http::json(StatusCode::OK, &answer)
+            }
+            "recording.completed" => {
+                let started = self.recording_completed(&delivery.payload).await?;
+                http::json(StatusCode::OK, &serde_json::json!({ "imports": started }))
+            }
+            other => {
+                tracing::info!(event = other, "Zoom event ignored");
+                http::no_content()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_are_at_most_a_month_and_stop_at_from() {
+        let d = |s: &str| Date::parse(s, DATE).expect("date");
+        assert_eq!(window_ending(d("2026-11-27"), d("2026-01-01")), (d("2026-10-29"), d("2026-11-27")));
+        assert_eq!(window_ending(d("2026-11-27"), d("2026-11-20")), (d("2026-11-20"), d("2026-11-27")));
+    }
+
+    #[test]
+    fn the_screen_with_the_speaker_is_preferred() {
+        let f = |id: &str, t: &str, kind: &str| WebhookFile {
+            id: id.into(),
+            file_type: t.into(),
+            recording_type: kind.into(),
+            file_size: 1,
+        };
+        let files = [
+            f("a", "M4A", "audio_only"),
+            f("s", "MP4", "active_speaker"),
+            f("w", "MP4", "shared_screen_with_speaker_view"),
+        ];
+        assert_eq!(preferred(&files).map(|f| f.id.as_str()), Some("w"));
+        assert_eq!(preferred(&files[..2]).map(|f| f.id.as_str()), Some("s"));
+        assert!(preferred(&files[..1]).is_none());
+    }
+}
