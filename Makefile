@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export VIVID_PORT ?= 3000
 
-.PHONY: dev test venv deps lint lint-template fmt build
+.PHONY: dev test test-browser venv deps lint lint-template fmt build
 
 venv:
 	@scripts/venv.sh
@@ -26,6 +26,13 @@ test: deps lint
 	else \
 	  $(CARGO) test --workspace --all-targets --no-fail-fast; \
 	fi
+	@scripts/browser-test.sh
+
+## make test-browser: headless Chromium drives the study flow from another origin (the page on
+# app.vivid.localhost, the API on api.vivid.localhost) against a fresh local stack; a failure
+# leaves screenshots, the browser console and the stack's log in target/browser-test/.
+test-browser:
+	@scripts/browser-test.sh
 
 ## make lint: the template checks first (seconds), what each function links against what it is
 # granted (scripts/check-links.py), then fmt and clippy.

@@ -152,7 +152,8 @@
       return { signedIn: true, source: 'cookie', token: state.token };
     } catch (e) {
       show('not signed in');
-      return { signedIn: false, status: e.call && e.call.status };
+      if (!e.call) throw e;
+      return { signedIn: false, status: e.call.status, body: e.call.body, contentType: e.call.headers.contentType };
     }
   }
 
@@ -185,7 +186,7 @@
   // The bytes go straight to S3 with the presigned URL: never through the API.
   async function putToS3(url, body, headers = {}) {
     const resp = await fetch(url, { method: 'PUT', body, headers, credentials: 'omit', mode: 'cors' });
-    const text = resp.ok ? '' : await resp.text();
+    const text = await resp.text();
     show(`PUT ${new URL(url).pathname} (${body.size} bytes) -> ${resp.status}`);
     return { status: resp.status, etag: resp.headers.get('etag'), error: text.slice(0, 500) };
   }
@@ -392,6 +393,54 @@
     return { litFraction: lit / (px.length / 4), colours: colours.size };
   }
 
+  // The MP4 rendition in a plain <video> (byte ranges from the CDN, CORS so that the frame can
+  // be read back), and the poster in an <img>.
+  async function playMp4(seekTo) {
+    const video = $('mp4');
+    video.crossOrigin = 'anonymous';
+    video.muted = true;
+    video.src = state.playback.mp4Url;
+    const loaded = await Promise.race([
+      new Promise((r) => video.addEventListener('loadedmetadata', () => r(true), { once: true })),
+      new Promise((r) => video.addEventListener('error', () => r(false), { once: true })),
+      new Promise((r) => setTimeout(() => r(false), 15000)),
+    ]);
+    if (!loaded) return { error: `the MP4 did not load (${video.error && video.error.message})` };
+    const seeked = new Promise((r) => video.addEventListener('seeked', r, { once: true }));
+    video.currentTime = seekTo;
+    await Promise.race([seeked, new Promise((r) => setTimeout(r, 10000))]);
+    await video.play();
+    const from = video.currentTime;
+    const deadline = Date.now() + 15000;
+    while (video.currentTime < from + 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    video.pause();
+    const c = document.createElement('canvas');
+    c.width = 64;
+    c.height = 36;
+    let lit = null;
+    try {
+      const g = c.getContext('2d');
+      g.drawImage(video, 0, 0, c.width, c.height);
+      const px = g.getImageData(0, 0, c.width, c.height).data;
+      lit = 0;
+      for (let i = 0; i < px.length; i += 4) if (px[i] + px[i + 1] + px[i + 2] > 60) lit++;
+      lit /= px.length / 4;
+    } catch (e) {
+      lit = `canvas: ${e.name}`;
+    }
+    const poster = $('poster');
+    poster.src = state.playback.posterUrl;
+    const posterOk = await poster.decode().then(() => true, () => false);
+    return {
+      duration: video.duration,
+      seekedTo: from,
+      currentTime: video.currentTime,
+      litFraction: lit,
+      width: video.videoWidth,
+      poster: { loaded: posterOk, width: poster.naturalWidth },
+    };
+  }
+
   async function renewPlayback(videoId) {
     const before = state.playback && state.playback.signedQuery;
     const grant = await playbackGrant(videoId);
@@ -412,7 +461,10 @@
     video.currentTime = seconds;
     await Promise.race([done, new Promise((r) => setTimeout(r, 10000))]);
     // One painted frame after the seek.
-    await new Promise((r) => (video.requestVideoFrameCallback ? video.requestVideoFrameCallback(() => r()) : setTimeout(r, 200)));
+    await new Promise((r) => {
+      if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(() => r());
+      setTimeout(r, 500);
+    });
     renderOverlay();
     return { currentTime: video.currentTime, frame: frameStats() };
   }
@@ -649,6 +701,10 @@
     token: () => state.token,
     refreshes: () => state.refreshes,
     callWithToken,
+    call: async (method, path, body) => {
+      const c = await api(method, path, body === undefined ? {} : { body });
+      return { status: c.status, body: c.body, contentType: c.headers.contentType };
+    },
     me,
     createSpace,
     uploadSingle,
@@ -658,6 +714,7 @@
     waitReady,
     play,
     renewPlayback,
+    playMp4,
     fetchMedia,
     frameStats,
     seek,
