@@ -11,6 +11,9 @@
 //! | `VIVID_MULTIPART_THRESHOLD_BYTES` | from which size uploads are multipart (every function that reads it) |
 //! | `VIVID_WEBEX_REDIRECT_URI` | where Webex returns after consent (template parameter `WebexRedirectUri`; a page of the front end) |
 //! | `VIVID_WEBEX_RECORDINGS` | video files, separated by `:`, that the Webex stand-in offers as recordings (topic: the file's name) |
+//! | `VIVID_ZOOM_REDIRECT_URI` | where Zoom returns after consent (template parameter `ZoomRedirectUri`) |
+//! | `VIVID_STOP_ON_STDIN_EOF` | `1`: stop when standard input closes (a test runner that dies cannot leave the stack behind) |
+//! | `VIVID_ZOOM_RECORDINGS` | video files, separated by `:`, that the Zoom stand-in offers as cloud recordings of meetings an hour ago |
 
 use std::{
     collections::HashMap,
@@ -23,6 +26,7 @@ use vivid_local::{
     local_routes::{CdnCors, set_cdn_cors},
     stack::{LOCAL_FRONTEND_ORIGIN, Stack, StackConfig, find_repo_root},
     template::Template,
+    zoom::NewFile,
 };
 
 fn env(name: &str) -> Option<String> {
@@ -47,11 +51,37 @@ fn settings() -> Result<(Values, Values), Box<dyn std::error::Error>> {
     if let Some(uri) = env("VIVID_WEBEX_REDIRECT_URI") {
         parameters.insert("WebexRedirectUri".to_owned(), uri);
     }
+    if let Some(uri) = env("VIVID_ZOOM_REDIRECT_URI") {
+        parameters.insert("ZoomRedirectUri".to_owned(), uri);
+    }
     Ok((parameters, overrides))
 }
 
-/// Resolves on Ctrl-C or SIGTERM (a runner stopping the stack), so that moto and the stand-ins
-/// stop with it.
+/// The recordings to seed the stand-ins with: (variable, file, topic, bytes).
+type Seed = (&'static str, std::path::PathBuf, String, Vec<u8>);
+
+fn seed_files() -> Result<Vec<Seed>, Box<dyn std::error::Error>> {
+    let mut out = Vec::new();
+    for variable in ["VIVID_WEBEX_RECORDINGS", "VIVID_ZOOM_RECORDINGS"] {
+        for file in env(variable).iter().flat_map(std::env::split_paths) {
+            let bytes = std::fs::read(&file).map_err(|e| format!("{variable}: {}: {e}", file.display()))?;
+            let topic = Path::new(&file).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            out.push((variable, file, topic, bytes));
+        }
+    }
+    Ok(out)
+}
+
+/// Resolves when standard input closes, with `VIVID_STOP_ON_STDIN_EOF=1`; never otherwise.
+async fn stdin_closed() {
+    if env("VIVID_STOP_ON_STDIN_EOF").as_deref() != Some("1") {
+        return std::future::pending().await;
+    }
+    let _ = tokio::task::spawn_blocking(|| std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink())).await;
+}
+
+/// Resolves on Ctrl-C, SIGTERM (a runner stopping the stack) or a closed standard input (when
+/// asked), so that moto and the stand-ins stop with it.
 async fn stopped() {
     #[cfg(unix)]
     {
@@ -60,11 +90,15 @@ async fn stopped() {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
+                _ = stdin_closed() => {}
             }
             return;
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = stdin_closed() => {}
+    }
 }
 
 #[tokio::main]
@@ -111,11 +145,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     set_cdn_cors(CdnCors::from_template(&template, &frontend_origin)?);
 
     let mut seeded = Vec::new();
-    for file in env("VIVID_WEBEX_RECORDINGS").iter().flat_map(|v| std::env::split_paths(v).collect::<Vec<_>>()) {
-        let bytes = std::fs::read(&file).map_err(|e| format!("VIVID_WEBEX_RECORDINGS: {}: {e}", file.display()))?;
-        let topic = Path::new(&file).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        seeded.push(format!("{topic} ({} bytes)", bytes.len()));
-        stack.webex.add_recording(&topic, bytes);
+    for (variable, file, topic, bytes) in seed_files()? {
+        seeded.push(format!("{topic} ({} bytes, {})", bytes.len(), file.display()));
+        if variable == "VIVID_WEBEX_RECORDINGS" {
+            stack.webex.add_recording(&topic, bytes);
+        } else {
+            let start = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+            stack.zoom.add_meeting(&topic, start, vec![NewFile::mp4(bytes)]);
+        }
     }
 
     let base = format!("http://{}", stack.addr);
@@ -129,8 +166,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         vivid_local::stack::LOCAL_ISSUER,
         vivid_local::stack::LOCAL_AUDIENCE
     );
-    if !seeded.is_empty() {
-        println!("  Webex stand-in recordings           {}", seeded.join(", "));
+    for line in &seeded {
+        println!("  stand-in recording                  {line}");
     }
     println!("Ctrl-C stops everything; data lives in memory and is replaced on the next start.");
 

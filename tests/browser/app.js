@@ -675,10 +675,44 @@
     };
   }
 
-  // Zoom (issue 12): the same connector flow as Webex, once its routes exist.
+  // Zoom: the same connector flow (authorize URL from the API, back to zoom-connected.html).
   async function zoomLogin() {
     const call = await api('GET', '/zoom/login');
-    return { status: call.status, body: call.body };
+    return { status: call.status, body: call.body, cacheControl: call.headers.cacheControl };
+  }
+
+  async function zoomConnect() {
+    const login = await zoomLogin();
+    if (login.status !== 200 || !login.body || !login.body.authorizeUrl) return login;
+    show('to Zoom');
+    location.assign(login.body.authorizeUrl);
+    return login;
+  }
+
+  // On zoom-connected.html.
+  async function zoomFinish() {
+    const q = new URLSearchParams(location.search);
+    const call = await api('POST', '/zoom/token', { body: { code: q.get('code'), state: q.get('state') } });
+    const me = await ok('GET', '/users/me');
+    return { status: call.status, body: call.body, zoomConnected: me.body.zoomConnected, error: q.get('error') };
+  }
+
+  // Zoom lists meetings, each with its importable MP4 files; one file is imported.
+  async function zoomImport(spaceId) {
+    const listed = await ok('GET', '/users/me/recordings');
+    const meeting = (listed.body.items || []).find((m) => (m.files || []).length);
+    if (!meeting) return { meetings: listed.body, error: 'the Zoom stand-in has no recording with an MP4 file' };
+    const file = meeting.files[0];
+    const imported = await api('POST', `/spaces/${spaceId}/videos/zoom`, {
+      body: { meetingId: meeting.meetingId, recordingFileId: file.recordingFileId, title: meeting.topic },
+    });
+    if (imported.status !== 202) return { meetings: listed.body.items, imported: { status: imported.status, body: imported.body } };
+    const ready = await waitReady(imported.body.videoId);
+    return {
+      meetings: listed.body.items,
+      imported: { status: imported.status, body: imported.body, location: imported.headers.location },
+      ready,
+    };
   }
 
   async function logout() {
@@ -728,6 +762,9 @@
     webexFinish,
     webexImport,
     zoomLogin,
+    zoomConnect,
+    zoomFinish,
+    zoomImport,
     logout,
   };
 

@@ -12,7 +12,7 @@ system Chromium through the page:
   space -> presigned PUT of a real clip -> multipart upload of a larger one, interrupted, page
   reloaded, resumed -> READY -> HLS with hls.js (playback advances, a decoded frame) and grant
   renewal -> seek, progress -> text memo with If-Match -> overlay drawing -> snapshot -> Webex
-  connect and import -> Zoom (until its routes exist: skipped, said loudly) -> log out.
+  connect and import -> Zoom connect and import -> log out.
 
 Each step's observations are asserted here. A failure leaves a screenshot, the browser's console,
 the page's API calls and the stack's log in target/browser-test/ (VIVID_BROWSER_OUT overrides).
@@ -111,13 +111,17 @@ def make_clips() -> dict[str, Path]:
     webex_dir.mkdir(parents=True, exist_ok=True)
     webex = webex_dir / "Weekly seminar.mp4"
     shutil.copyfile(small, webex)
+    zoom_dir = CLIPS / "zoom"
+    zoom_dir.mkdir(parents=True, exist_ok=True)
+    zoom = zoom_dir / "Office hours.mp4"
+    shutil.copyfile(small, zoom)
     # The picked files keep the names a person would see.
     picked = CLIPS / "picked"
     picked.mkdir(parents=True, exist_ok=True)
     names = {"small": picked / "waves-lecture.mp4", "large": picked / "long-lecture.mp4"}
     shutil.copyfile(small, names["small"])
     shutil.copyfile(large, names["large"])
-    return {**names, "webex": webex}
+    return {**names, "webex": webex, "zoom": zoom}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,7 +185,7 @@ class PageServer:
 
 
 class LocalStack:
-    def __init__(self, page_origin: str, webex_recording: Path) -> None:
+    def __init__(self, page_origin: str, webex_recording: Path, zoom_recording: Path) -> None:
         self.env = {
             **os.environ,
             "VIVID_PORT": "0",
@@ -191,6 +195,10 @@ class LocalStack:
             "VIVID_MULTIPART_THRESHOLD_BYTES": str(MULTIPART_THRESHOLD),
             "VIVID_WEBEX_REDIRECT_URI": f"{page_origin}/webex-connected.html",
             "VIVID_WEBEX_RECORDINGS": str(webex_recording),
+            "VIVID_ZOOM_REDIRECT_URI": f"{page_origin}/zoom-connected.html",
+            "VIVID_ZOOM_RECORDINGS": str(zoom_recording),
+            # The stack stops when this runner's end of its stdin closes, however the runner ends.
+            "VIVID_STOP_ON_STDIN_EOF": "1",
         }
         self.env.pop("VIVID_AWS_ENDPOINT", None)
         self.proc: subprocess.Popen | None = None
@@ -204,7 +212,7 @@ class LocalStack:
         self.errlog = open(OUT / "stack.log", "w")  # noqa: SIM115 (closed in stop)
         # Its own process group: moto, ffmpeg and the rest stop with it.
         self.proc = subprocess.Popen(
-            [str(STACK_BIN)], cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL,
+            [str(STACK_BIN)], cwd=ROOT, env=self.env, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=self.errlog, text=True, start_new_session=True,
         )
         threading.Thread(target=self._read, daemon=True).start()
@@ -228,6 +236,8 @@ class LocalStack:
     def stop(self) -> None:
         if not self.proc:
             return
+        if self.proc.stdin:
+            self.proc.stdin.close()
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGTERM)
@@ -625,15 +635,29 @@ def flow(run: Run, browser, page_server: PageServer, api: str, clips: dict[str, 
         ready = imp.get("ready") or {}
         run.check(ready.get("video", {}).get("status") == "READY", "the imported recording becomes READY", ready)
 
-    # -- Zoom (issue 12) -------------------------------------------------------------------------------
+    # -- Zoom ---------------------------------------------------------------------------------------
     def zoom():
-        r = ev(page, "() => app.zoomLogin()")
-        if r["status"] == 404 and (r.get("body") or {}).get("message") == "Not Found":
-            return "GET /zoom/login has no route yet (issue 12): Zoom connect and import wait for it"
-        run.require(r["status"] == 200 and (r.get("body") or {}).get("authorizeUrl"),
-                    "GET /zoom/login gives {authorizeUrl}", r)
-        run.require(False, "the Zoom routes exist: write the Zoom connect and import step (tests/browser)")
-        return None
+        login = ev(page, "() => app.zoomLogin()")
+        run.require(login["status"] == 200 and (login.get("body") or {}).get("authorizeUrl"),
+                    "GET /zoom/login gives {authorizeUrl} to an authenticated fetch", login)
+        page.evaluate("() => { app.zoomConnect(); }")
+        page.wait_for_url(re.compile(r"/zoom-connected\.html\?"), timeout=30000)
+        r = page.evaluate("() => window.zoomResult")
+        run.require((r.get("boot") or {}).get("signedIn"), "the Zoom return page is signed in by the cookie", r)
+        run.require(r.get("status") in (200, 201, 204), "POST /zoom/token {code, state} connects Zoom", r)
+        run.check(r.get("zoomConnected") is True, "GET /users/me says zoomConnected", r)
+        page.goto(f"{app}/index.html")
+        run.require(booted().get("signedIn"), "back in the app", booted())
+        imp = ev(page, "([sp]) => app.zoomImport(sp)", s["space"])
+        meetings = imp.get("meetings") or []
+        run.require(bool(meetings) and not imp.get("error"), "the Zoom stand-in lists a meeting with an MP4", imp)
+        run.check(parse_rfc3339(meetings[0].get("startTime")) is not None, "startTime is RFC 3339", meetings[0])
+        i = imp.get("imported") or {}
+        run.require(i.get("status") == 202 and i["body"].get("status") == "IMPORTING", "the import starts (202 IMPORTING)", i)
+        run.check(bool(i.get("location")), "the 202 names the video in Location", i)
+        ready = imp.get("ready") or {}
+        run.check(ready.get("video", {}).get("status") == "READY", "the imported recording becomes READY", ready)
+        run.check(abs((ready.get("video", {}).get("durationSeconds") or 0) - 10) < 0.5, "of the clip's duration", ready)
 
     # -- log out -------------------------------------------------------------------------------------
     def logout():
@@ -658,8 +682,8 @@ def flow(run: Run, browser, page_server: PageServer, api: str, clips: dict[str, 
     run.step("draw an overlay between two timestamps", overlay, needed=False)
     run.step("snapshot the current frame", snapshot, needed=False)
     run.step("connect Webex and import a recording", webex, needed=False)
-    run.step("stay signed in past the access token's lifetime", past_token_lifetime, needed=False)
     run.step("connect Zoom and import a recording", zoom, needed=False)
+    run.step("stay signed in past the access token's lifetime", past_token_lifetime, needed=False)
     run.step("log out", logout, needed=False)
     ctx.close()
 
@@ -671,7 +695,7 @@ def main() -> int:
     OUT.mkdir(parents=True)
     run = Run()
     page_server = PageServer()
-    stack = LocalStack(page_server.origin, Path())
+    stack = LocalStack(page_server.origin, Path(), Path())
 
     def on_term(signum, _frame):
         raise SystemExit(128 + signum)
@@ -681,7 +705,7 @@ def main() -> int:
     crashed = None
     try:
         clips = make_clips()
-        stack = LocalStack(page_server.origin, clips["webex"])
+        stack = LocalStack(page_server.origin, clips["webex"], clips["zoom"])
         stack.start()
         api = f"http://api.vivid.localhost:{stack.port}"
         page_server.start(api)
