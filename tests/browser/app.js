@@ -185,7 +185,14 @@
 
   // The bytes go straight to S3 with the presigned URL: never through the API.
   async function putToS3(url, body, headers = {}) {
-    const resp = await fetch(url, { method: 'PUT', body, headers, credentials: 'omit', mode: 'cors' });
+    let resp;
+    try {
+      resp = await fetch(url, { method: 'PUT', body, headers, credentials: 'omit', mode: 'cors' });
+    } catch (e) {
+      // What a page sees of a CORS refusal or a dropped connection: no status at all.
+      show(`PUT ${new URL(url).pathname} failed: ${e.message}`);
+      return { status: 0, etag: null, error: `the browser refused or lost the request (CORS or network): ${e.message}` };
+    }
     const text = await resp.text();
     show(`PUT ${new URL(url).pathname} (${body.size} bytes) -> ${resp.status}`);
     return { status: resp.status, etag: resp.headers.get('etag'), error: text.slice(0, 500) };
@@ -449,7 +456,12 @@
 
   // A media URL fetched by the page itself (CORS on the CDN), with or without the grant.
   async function fetchMedia(url) {
-    const resp = await fetch(url, { credentials: 'omit' });
+    let resp;
+    try {
+      resp = await fetch(url, { credentials: 'omit' });
+    } catch (e) {
+      return { status: 0, error: `the browser refused or lost the request (CORS or network): ${e.message}` };
+    }
     const bytes = (await resp.arrayBuffer()).byteLength;
     return { status: resp.status, bytes, contentType: resp.headers.get('content-type') };
   }
