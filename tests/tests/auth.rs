@@ -329,7 +329,7 @@ async fn given_an_account_when_deleted_then_everything_it_owned_goes_and_the_goo
             Some(json!({ "stateJson": "ana's" })),
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.status, StatusCode::CREATED, "her first save creates her memo");
 
     let r = app.call(Method::DELETE, "/users/me", Some(&token), None).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);

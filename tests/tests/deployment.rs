@@ -120,7 +120,8 @@ async fn every_function_environment_names_secrets_without_holding_them() {
         app.stack.google.client_secret.clone(),
         app.stack.webex.client_secret.clone(),
     ];
-    assert_eq!(app.stack.environments.len(), 44);
+    let functions = vivid_local::functions::HTTP_FUNCTIONS.len() + vivid_local::functions::EVENT_FUNCTIONS.len();
+    assert_eq!(app.stack.environments.len(), functions);
     for (function, env) in &app.stack.environments {
         for (name, value) in env {
             assert!(!value.contains("PRIVATE KEY"), "{function}: {name} holds a private key");

@@ -3,7 +3,8 @@
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 
 use std::sync::Arc;
-use vivid_api::webex::ImportRecording;
+use vivid_api::connectors::Platform;
+use vivid_api::webex::{ImportRecording, WebexLookup};
 use vivid_config::{Config, ConfigError};
 use vivid_dynamo::Table;
 use vivid_kms::KmsCipher;
@@ -20,5 +21,6 @@ pub async fn wire(cfg: Config) -> Result<ImportRecording, ConfigError> {
         Arc::new(WebexHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
     let invoker = Arc::new(LambdaInvoker::from_config(&cfg)?);
-    Ok(ImportRecording::new(auth, webex, table.clone(), cipher, table.clone(), table, invoker))
+    let platform = Platform { oauth: webex.clone(), store: table.clone(), cipher };
+    Ok(ImportRecording::new(auth, WebexLookup(webex), platform, table.clone(), table, invoker))
 }

@@ -3,7 +3,8 @@
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 
 use std::sync::Arc;
-use vivid_api::zoom::ImportZoomRecording;
+use vivid_api::connectors::Platform;
+use vivid_api::zoom::{ImportZoomRecording, ZoomLookup};
 use vivid_config::{Config, ConfigError};
 use vivid_dynamo::Table;
 use vivid_kms::KmsCipher;
@@ -19,5 +20,6 @@ pub async fn wire(cfg: Config) -> Result<ImportZoomRecording, ConfigError> {
     let zoom = Arc::new(ZoomHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_ZOOM_CLIENT_SECRET_ARN").await?))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
     let invoker = Arc::new(LambdaInvoker::from_config(&cfg)?);
-    Ok(ImportZoomRecording::new(auth, zoom, table.clone(), cipher, table.clone(), table, invoker))
+    let platform = Platform { oauth: zoom.clone(), store: table.clone(), cipher };
+    Ok(ImportZoomRecording::new(auth, ZoomLookup(zoom), platform, table.clone(), table, invoker))
 }

@@ -7,19 +7,21 @@ use std::sync::Arc;
 use ::http::{HeaderValue, StatusCode, header};
 use async_trait::async_trait;
 use lambda_http::{Body, Response};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use vivid_domain::{
+    access::require_host,
     connectors::{Connection, ConnectionStore, ConnectorError, OAuthClient, Provider, TokenCipher},
     error::StoreError,
     imports::{ImportInvoker, ImportJob},
     sessions::random_token,
+    spaces::SpaceStore,
     types::{Description, SpaceId, UserId, VideoId, now_rfc3339, unix_now},
     video::{FileName, Title, Video, VideoContentType, VideoStatus, VideoStore},
     zoom::AutoImportStore,
 };
 use vivid_edge::{
     ApiError,
-    http::{self, ApiRequest, Handler},
+    http::{self, ApiRequest, DEFAULT_MAX_BODY, Handler},
     problem::connector_problem,
 };
 use vivid_tokens::TokenVerifier;
@@ -165,6 +167,88 @@ impl Handler for Disconnect {
             None => self.store.delete_connection(&caller.user_id, self.provider).await?,
         }
         http::no_content()
+    }
+}
+
+/// What an import route learns from the platform about the recording it names.
+pub struct Found {
+    /// The platform's reference of the recording file (the import worker's `recordingId`).
+    pub recording: String,
+    pub topic: String,
+    pub size_bytes: u64,
+}
+
+/// The platform-particular half of an import route: what the body names and how to find it.
+#[async_trait]
+pub trait Lookup: Send + Sync {
+    /// The body's fields besides `title` and `description`.
+    type Names: DeserializeOwned + Send + Sync;
+    /// A 422 detail when the names cannot be the platform's.
+    fn check(&self, names: &Self::Names) -> Result<(), &'static str>;
+    /// Finds the recording with the caller's access token.
+    async fn find(&self, access_token: &str, names: &Self::Names) -> Result<Found, ConnectorError>;
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ImportBody<N> {
+    #[serde(flatten)]
+    names: N,
+    title: Title,
+    #[serde(default)]
+    description: Description,
+}
+
+/// `POST /spaces/{spaceId}/videos/{platform}` (host): the recording the body names, found with the
+/// caller's connection, into the space — the video in `IMPORTING`, the one import worker started.
+pub struct ImportFrom<L: Lookup> {
+    auth: Arc<TokenVerifier>,
+    lookup: L,
+    platform: Platform,
+    spaces: Arc<dyn SpaceStore>,
+    videos: Arc<dyn VideoStore>,
+    invoker: Arc<dyn ImportInvoker>,
+}
+
+impl<L: Lookup> ImportFrom<L> {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        lookup: L,
+        platform: Platform,
+        spaces: Arc<dyn SpaceStore>,
+        videos: Arc<dyn VideoStore>,
+        invoker: Arc<dyn ImportInvoker>,
+    ) -> Self {
+        Self { auth, lookup, platform, spaces, videos, invoker }
+    }
+}
+
+#[async_trait]
+impl<L: Lookup> Handler for ImportFrom<L> {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.auth)?;
+        let space_id: SpaceId = req.path("spaceId")?;
+        let body: ImportBody<L::Names> = req.json(DEFAULT_MAX_BODY)?;
+        self.lookup.check(&body.names).map_err(|detail| ApiError::unprocessable("invalid_body", detail))?;
+        require_host(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let (lookup, names) = (&self.lookup, &body.names);
+        let found = self
+            .platform
+            .connection(&caller.user_id)
+            .with_access(|token| async move { lookup.find(&token, names).await })
+            .await
+            .map_err(|e| self.platform.problem(e))?;
+        let import = NewImport {
+            space_id,
+            user_id: caller.user_id,
+            provider: self.platform.provider(),
+            recording: found.recording,
+            title: body.title,
+            description: body.description,
+            topic: found.topic,
+            size_bytes: found.size_bytes,
+        };
+        accepted(start_import(self.videos.as_ref(), self.invoker.as_ref(), import).await?)
     }
 }
 

@@ -9,23 +9,18 @@ use async_trait::async_trait;
 use lambda_http::{Body, Response};
 use serde::Deserialize;
 use vivid_domain::{
-    access::require_host,
-    connectors::{ConnectionStore, TokenCipher},
-    imports::ImportInvoker,
+    connectors::{ConnectionStore, ConnectorError, TokenCipher},
     page::PageKey,
-    spaces::SpaceStore,
-    types::{Description, SpaceId},
-    video::{Title, VideoStore},
     webex::WebexApi,
 };
 use vivid_edge::{
     ApiError,
     cursor::Cursors,
-    http::{self, ApiRequest, DEFAULT_MAX_BODY, Handler},
+    http::{self, ApiRequest, Handler},
 };
 use vivid_tokens::TokenVerifier;
 
-use crate::connectors::{NewImport, Platform, accepted, start_import};
+use crate::connectors::{Found, ImportFrom, Lookup, Platform};
 
 /// Webex's API with the caller's connection.
 struct Ctx {
@@ -94,66 +89,30 @@ impl Handler for ListRecordings {
     }
 }
 
+/// What `POST /spaces/{spaceId}/videos/webex` names: `{recordingId}`.
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ImportBody {
+#[serde(rename_all = "camelCase")]
+pub struct WebexNames {
     recording_id: String,
-    title: Title,
-    #[serde(default)]
-    description: Description,
 }
 
-/// `POST /spaces/{spaceId}/videos/webex` (host): the video in `IMPORTING`, the import started.
-pub struct ImportRecording {
-    ctx: Ctx,
-    spaces: Arc<dyn SpaceStore>,
-    videos: Arc<dyn VideoStore>,
-    invoker: Arc<dyn ImportInvoker>,
-}
-
-impl ImportRecording {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        api: Arc<dyn WebexApi>,
-        store: Arc<dyn ConnectionStore>,
-        cipher: Arc<dyn TokenCipher>,
-        spaces: Arc<dyn SpaceStore>,
-        videos: Arc<dyn VideoStore>,
-        invoker: Arc<dyn ImportInvoker>,
-    ) -> Self {
-        Self { ctx: Ctx::new(auth, api, store, cipher), spaces, videos, invoker }
-    }
-}
+/// Finds a Webex recording for an import.
+pub struct WebexLookup(pub Arc<dyn WebexApi>);
 
 #[async_trait]
-impl Handler for ImportRecording {
-    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.ctx.auth)?;
-        let space_id: SpaceId = req.path("spaceId")?;
-        let body: ImportBody = req.json(DEFAULT_MAX_BODY)?;
-        if body.recording_id.is_empty() || body.recording_id.len() > 256 {
-            return Err(ApiError::unprocessable("invalid_body", "recordingId must be a Webex recording id"));
-        }
-        require_host(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
-        let api = &self.ctx.api;
-        let id = body.recording_id.as_str();
-        let recording = self
-            .ctx
-            .platform
-            .connection(&caller.user_id)
-            .with_access(|token| async move { api.recording(&token, id).await })
-            .await
-            .map_err(|e| self.ctx.platform.problem(e))?;
-        let import = NewImport {
-            space_id,
-            user_id: caller.user_id,
-            provider: self.ctx.platform.provider(),
-            recording: recording.recording_id,
-            title: body.title,
-            description: body.description,
-            topic: recording.topic,
-            size_bytes: recording.size_bytes,
-        };
-        accepted(start_import(self.videos.as_ref(), self.invoker.as_ref(), import).await?)
+impl Lookup for WebexLookup {
+    type Names = WebexNames;
+
+    fn check(&self, names: &WebexNames) -> Result<(), &'static str> {
+        let id = &names.recording_id;
+        if id.is_empty() || id.len() > 256 { Err("recordingId must be a Webex recording id") } else { Ok(()) }
+    }
+
+    async fn find(&self, access_token: &str, names: &WebexNames) -> Result<Found, ConnectorError> {
+        let r = self.0.recording(access_token, &names.recording_id).await?;
+        Ok(Found { recording: r.recording_id, topic: r.topic, size_bytes: r.size_bytes })
     }
 }
+
+/// `POST /spaces/{spaceId}/videos/webex` (host): `{recordingId, title, description}`.
+pub type ImportRecording = ImportFrom<WebexLookup>;

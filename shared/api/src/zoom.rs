@@ -24,11 +24,11 @@ use vivid_domain::{
 use vivid_edge::{
     ApiError,
     cursor::Cursors,
-    http::{self, ApiRequest, DEFAULT_MAX_BODY, Handler},
+    http::{self, ApiRequest, Handler},
 };
 use vivid_tokens::TokenVerifier;
 
-use crate::connectors::{NewImport, Platform, accepted, start_import};
+use crate::connectors::{Found, ImportFrom, Lookup, NewImport, Platform, start_import};
 
 const DATE: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day]");
 /// The most calls to Zoom one page of ours makes (empty months are skipped within it).
@@ -168,80 +168,47 @@ impl Handler for ListZoomRecordings {
     }
 }
 
+/// What `POST /spaces/{spaceId}/videos/zoom` names: `{meetingId, recordingFileId}`.
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ImportBody {
+#[serde(rename_all = "camelCase")]
+pub struct ZoomNames {
     meeting_id: String,
     recording_file_id: String,
-    title: Title,
-    #[serde(default)]
-    description: Description,
 }
 
-/// `POST /spaces/{spaceId}/videos/zoom` (host): a recording file of the caller's Zoom account into
-/// the space: the video in `IMPORTING`, the shared import worker started.
-pub struct ImportZoomRecording {
-    ctx: Ctx,
-    spaces: Arc<dyn SpaceStore>,
-    videos: Arc<dyn VideoStore>,
-    invoker: Arc<dyn ImportInvoker>,
-}
-
-impl ImportZoomRecording {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        api: Arc<dyn ZoomApi>,
-        store: Arc<dyn ConnectionStore>,
-        cipher: Arc<dyn TokenCipher>,
-        spaces: Arc<dyn SpaceStore>,
-        videos: Arc<dyn VideoStore>,
-        invoker: Arc<dyn ImportInvoker>,
-    ) -> Self {
-        Self { ctx: Ctx::new(auth, api, store, cipher), spaces, videos, invoker }
-    }
-}
+/// Finds a Zoom recording file for an import: one of its meeting's video files.
+pub struct ZoomLookup(pub Arc<dyn ZoomApi>);
 
 #[async_trait]
-impl Handler for ImportZoomRecording {
-    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.ctx.auth)?;
-        let space_id: SpaceId = req.path("spaceId")?;
-        let body: ImportBody = req.json(DEFAULT_MAX_BODY)?;
-        let id_ok = |s: &str| !s.is_empty() && s.len() <= 256 && !s.chars().any(char::is_control);
-        if !id_ok(&body.meeting_id) || !id_ok(&body.recording_file_id) {
-            return Err(ApiError::unprocessable(
-                "invalid_body",
-                "meetingId and recordingFileId must be a Zoom meeting's UUID and one of its recording files' ids",
-            ));
+impl Lookup for ZoomLookup {
+    type Names = ZoomNames;
+
+    fn check(&self, names: &ZoomNames) -> Result<(), &'static str> {
+        let ok = |s: &str| !s.is_empty() && s.len() <= 256 && !s.chars().any(char::is_control);
+        if ok(&names.meeting_id) && ok(&names.recording_file_id) {
+            Ok(())
+        } else {
+            Err("meetingId and recordingFileId must be a Zoom meeting's UUID and one of its recording files' ids")
         }
-        require_host(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
-        let api = &self.ctx.api;
-        let meeting_id = body.meeting_id.as_str();
-        let meeting = self
-            .ctx
-            .platform
-            .connection(&caller.user_id)
-            .with_access(|token| async move { api.meeting(&token, meeting_id).await })
-            .await
-            .map_err(|e| self.ctx.platform.problem(e))?;
+    }
+
+    async fn find(&self, access_token: &str, names: &ZoomNames) -> Result<Found, ConnectorError> {
+        let meeting = self.0.meeting(access_token, &names.meeting_id).await?;
         let file = meeting
             .files
             .iter()
-            .find(|f| f.recording_file_id == body.recording_file_id)
-            .ok_or(ApiError::NotFound("recording"))?;
-        let import = NewImport {
-            space_id,
-            user_id: caller.user_id,
-            provider: Provider::Zoom,
+            .find(|f| f.recording_file_id == names.recording_file_id)
+            .ok_or(ConnectorError::NotFound)?;
+        Ok(Found {
             recording: file_ref(&meeting.meeting_id, &file.recording_file_id),
-            title: body.title,
-            description: body.description,
             topic: meeting.topic.clone(),
             size_bytes: file.size_bytes,
-        };
-        accepted(start_import(self.videos.as_ref(), self.invoker.as_ref(), import).await?)
+        })
     }
 }
+
+/// `POST /spaces/{spaceId}/videos/zoom` (host): `{meetingId, recordingFileId, title, description}`.
+pub type ImportZoomRecording = ImportFrom<ZoomLookup>;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
