@@ -3,6 +3,7 @@
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 
 use std::sync::Arc;
+use vivid_api::connectors::Platform;
 use vivid_api::webex::ListRecordings;
 use vivid_config::{Config, ConfigError};
 use vivid_dynamo::Table;
@@ -19,6 +20,7 @@ pub async fn wire(cfg: Config) -> Result<ListRecordings, ConfigError> {
     let webex =
         Arc::new(WebexHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
+    let platform = Platform { oauth: webex.clone(), store: table, cipher };
     let cursors = Arc::new(Cursors::new(&secrets.read(&cfg, "VIVID_CURSOR_SECRET_ARN").await?)?);
-    Ok(ListRecordings::new(auth, webex, table, cipher, cursors))
+    Ok(ListRecordings::new(auth, webex, platform, cursors))
 }

@@ -3,6 +3,7 @@
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 
 use std::sync::Arc;
+use vivid_api::connectors::Platform;
 use vivid_api::zoom::ListZoomRecordings;
 use vivid_config::{Config, ConfigError};
 use vivid_dynamo::Table;
@@ -18,6 +19,7 @@ pub async fn wire(cfg: Config) -> Result<ListZoomRecordings, ConfigError> {
     let secrets = Secrets::new(&cfg);
     let zoom = Arc::new(ZoomHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_ZOOM_CLIENT_SECRET_ARN").await?))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
+    let platform = Platform { oauth: zoom.clone(), store: table, cipher };
     let cursors = Arc::new(Cursors::new(&secrets.read(&cfg, "VIVID_CURSOR_SECRET_ARN").await?)?);
-    Ok(ListZoomRecordings::new(auth, zoom, table, cipher, cursors))
+    Ok(ListZoomRecordings::new(auth, zoom, platform, cursors))
 }

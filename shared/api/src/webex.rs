@@ -8,11 +8,7 @@ use ::http::StatusCode;
 use async_trait::async_trait;
 use lambda_http::{Body, Response};
 use serde::Deserialize;
-use vivid_domain::{
-    connectors::{ConnectionStore, ConnectorError, TokenCipher},
-    page::PageKey,
-    webex::WebexApi,
-};
+use vivid_domain::{connectors::ConnectorError, page::PageKey, webex::WebexApi};
 use vivid_edge::{
     ApiError,
     cursor::Cursors,
@@ -21,25 +17,6 @@ use vivid_edge::{
 use vivid_tokens::TokenVerifier;
 
 use crate::connectors::{Found, ImportFrom, Lookup, Platform};
-
-/// Webex's API with the caller's connection.
-struct Ctx {
-    auth: Arc<TokenVerifier>,
-    api: Arc<dyn WebexApi>,
-    platform: Platform,
-}
-
-impl Ctx {
-    fn new(
-        auth: Arc<TokenVerifier>,
-        api: Arc<dyn WebexApi>,
-        store: Arc<dyn ConnectionStore>,
-        cipher: Arc<dyn TokenCipher>,
-    ) -> Self {
-        let platform = Platform { oauth: api.clone(), store, cipher };
-        Self { auth, api, platform }
-    }
-}
 
 fn rfc3339_param(req: &ApiRequest, name: &str) -> Result<Option<String>, ApiError> {
     let Some(v) = req.query(name) else { return Ok(None) };
@@ -50,32 +27,31 @@ fn rfc3339_param(req: &ApiRequest, name: &str) -> Result<Option<String>, ApiErro
 
 /// `GET /webex/recordings` (user): the caller's recordings; an expired access token is refreshed
 /// (and stored) transparently.
-pub struct ListRecordings(Ctx, Arc<Cursors>);
+pub struct ListRecordings {
+    auth: Arc<TokenVerifier>,
+    api: Arc<dyn WebexApi>,
+    platform: Platform,
+    cursors: Arc<Cursors>,
+}
 
 impl ListRecordings {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        api: Arc<dyn WebexApi>,
-        store: Arc<dyn ConnectionStore>,
-        cipher: Arc<dyn TokenCipher>,
-        cursors: Arc<Cursors>,
-    ) -> Self {
-        Self(Ctx::new(auth, api, store, cipher), cursors)
+    /// `platform` is the same client as `api`, with the caller's stored connection.
+    pub fn new(auth: Arc<TokenVerifier>, api: Arc<dyn WebexApi>, platform: Platform, cursors: Arc<Cursors>) -> Self {
+        Self { auth, api, platform, cursors }
     }
 }
 
 #[async_trait]
 impl Handler for ListRecordings {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let from = rfc3339_param(req, "from")?;
         let to = rfc3339_param(req, "to")?;
         let binding = format!("webex-recordings|user={}|from={from:?}|to={to:?}", caller.user_id);
-        let (limit, start) = self.1.page(req, &binding)?;
+        let (limit, start) = self.cursors.page(req, &binding)?;
         let link = start.as_ref().and_then(|k| k.get("next")).cloned();
-        let api = &self.0.api;
+        let api = &self.api;
         let page = self
-            .0
             .platform
             .connection(&caller.user_id)
             .with_access(|token| {
@@ -83,9 +59,9 @@ impl Handler for ListRecordings {
                 async move { api.recordings(&token, from.as_deref(), to.as_deref(), limit.get(), link.as_deref()).await }
             })
             .await
-            .map_err(|e| self.0.platform.problem(e))?;
+            .map_err(|e| self.platform.problem(e))?;
         let next: Option<PageKey> = page.next.map(|n| [("next".to_owned(), n)].into());
-        http::json(StatusCode::OK, &self.1.list(page.items, next.as_ref(), &binding))
+        http::json(StatusCode::OK, &self.cursors.list(page.items, next.as_ref(), &binding))
     }
 }
 

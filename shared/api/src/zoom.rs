@@ -13,7 +13,7 @@ use serde_json::Value;
 use time::{Date, Duration, OffsetDateTime, format_description::BorrowedFormatItem, macros::format_description};
 use vivid_domain::{
     access::require_host,
-    connectors::{ConnectionStore, ConnectorError, Provider, TokenCipher},
+    connectors::{ConnectionStore, ConnectorError, Provider},
     imports::ImportInvoker,
     page::PageKey,
     spaces::SpaceStore,
@@ -33,25 +33,6 @@ use crate::connectors::{Found, ImportFrom, Lookup, NewImport, Platform, start_im
 const DATE: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day]");
 /// The most calls to Zoom one page of ours makes (empty months are skipped within it).
 const MAX_CALLS_PER_PAGE: usize = 4;
-
-/// Zoom's API with the caller's connection.
-struct Ctx {
-    auth: Arc<TokenVerifier>,
-    api: Arc<dyn ZoomApi>,
-    platform: Platform,
-}
-
-impl Ctx {
-    fn new(
-        auth: Arc<TokenVerifier>,
-        api: Arc<dyn ZoomApi>,
-        store: Arc<dyn ConnectionStore>,
-        cipher: Arc<dyn TokenCipher>,
-    ) -> Self {
-        let platform = Platform { oauth: api.clone(), store, cipher };
-        Self { auth, api, platform }
-    }
-}
 
 fn date_param(req: &ApiRequest, name: &str) -> Result<Option<Date>, ApiError> {
     req.query(name)
@@ -83,24 +64,24 @@ struct MeetingView {
 /// between the two dates (the last 30 days by default, a year at most), newest first, each with
 /// its importable video files. Zoom answers a month per call and pages within it with tokens that
 /// expire after 15 minutes; the cursor carries the window and Zoom's token.
-pub struct ListZoomRecordings(Ctx, Arc<Cursors>);
+pub struct ListZoomRecordings {
+    auth: Arc<TokenVerifier>,
+    api: Arc<dyn ZoomApi>,
+    platform: Platform,
+    cursors: Arc<Cursors>,
+}
 
 impl ListZoomRecordings {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        api: Arc<dyn ZoomApi>,
-        store: Arc<dyn ConnectionStore>,
-        cipher: Arc<dyn TokenCipher>,
-        cursors: Arc<Cursors>,
-    ) -> Self {
-        Self(Ctx::new(auth, api, store, cipher), cursors)
+    /// `platform` is the same client as `api`, with the caller's stored connection.
+    pub fn new(auth: Arc<TokenVerifier>, api: Arc<dyn ZoomApi>, platform: Platform, cursors: Arc<Cursors>) -> Self {
+        Self { auth, api, platform, cursors }
     }
 }
 
 #[async_trait]
 impl Handler for ListZoomRecordings {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let today = OffsetDateTime::now_utc().date();
         let to = date_param(req, "to")?.unwrap_or(today);
         let from = date_param(req, "from")?.unwrap_or(to - Duration::days(WINDOW_DAYS - 1));
@@ -111,7 +92,7 @@ impl Handler for ListZoomRecordings {
             ));
         }
         let binding = format!("zoom-recordings|user={}|from={}|to={}", caller.user_id, fmt(from), fmt(to));
-        let (limit, start) = self.1.page(req, &binding)?;
+        let (limit, start) = self.cursors.page(req, &binding)?;
         let invalid = || ApiError::bad_request("invalid_cursor", "the cursor is malformed or belongs to another query");
         let (mut window_to, mut token) = match &start {
             Some(k) => (
@@ -123,8 +104,8 @@ impl Handler for ListZoomRecordings {
             ),
             None => (to, None),
         };
-        let api = &self.0.api;
-        let connection = self.0.platform.connection(&caller.user_id);
+        let api = &self.api;
+        let connection = self.platform.connection(&caller.user_id);
         let mut items: Vec<MeetingView> = Vec::new();
         let mut next: Option<PageKey> = None;
         for _ in 0..MAX_CALLS_PER_PAGE {
@@ -142,7 +123,7 @@ impl Handler for ListZoomRecordings {
                         "cursor_expired",
                         "Zoom's page expired (its pages last 15 minutes): list the recordings again",
                     ),
-                    other => self.0.platform.problem(other),
+                    other => self.platform.problem(other),
                 })?;
             items.extend(page.meetings.into_iter().map(|meeting| MeetingView { meeting }));
             match page.next_page_token {
@@ -164,7 +145,7 @@ impl Handler for ListZoomRecordings {
                 }
             }
         }
-        http::json(StatusCode::OK, &self.1.list(items, next.as_ref(), &binding))
+        http::json(StatusCode::OK, &self.cursors.list(items, next.as_ref(), &binding))
     }
 }
 

@@ -177,6 +177,18 @@ impl PlatformHttp {
         Self::new(cfg.flag("VIVID_ALLOW_PRIVATE_DOWNLOADS"))
     }
 
+    /// A form POST authenticated as the client.
+    fn client_post(&self, url: &str, auth: ClientAuth<'_>, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
+        match auth {
+            ClientAuth::Form { id, secret } => {
+                let mut all = vec![("client_id", id), ("client_secret", secret)];
+                all.extend_from_slice(form);
+                self.api.post(url).form(&all)
+            }
+            ClientAuth::Basic { id, secret } => self.api.post(url).basic_auth(id, Some(secret)).form(form),
+        }
+    }
+
     /// A token request; `code_flow` says whether a 4xx means a bad code (else a dead refresh token).
     pub async fn token(
         &self,
@@ -185,15 +197,7 @@ impl PlatformHttp {
         form: &[(&str, &str)],
         code_flow: bool,
     ) -> Result<OAuthTokens, ConnectorError> {
-        let req = match auth {
-            ClientAuth::Form { id, secret } => {
-                let mut all = vec![("client_id", id), ("client_secret", secret)];
-                all.extend_from_slice(form);
-                self.api.post(url).form(&all)
-            }
-            ClientAuth::Basic { id, secret } => self.api.post(url).basic_auth(id, Some(secret)).form(form),
-        };
-        let resp = req.send().await.map_err(transport)?;
+        let resp = self.client_post(url, auth, form).send().await.map_err(transport)?;
         let status = resp.status();
         if status.is_client_error() {
             return Err(if code_flow { ConnectorError::BadCode } else { ConnectorError::ReconnectRequired });
@@ -218,15 +222,7 @@ impl PlatformHttp {
         auth: ClientAuth<'_>,
         form: &[(&str, &str)],
     ) -> Result<(), ConnectorError> {
-        let req = match auth {
-            ClientAuth::Form { id, secret } => {
-                let mut all = vec![("client_id", id), ("client_secret", secret)];
-                all.extend_from_slice(form);
-                self.api.post(url).form(&all)
-            }
-            ClientAuth::Basic { id, secret } => self.api.post(url).basic_auth(id, Some(secret)).form(form),
-        };
-        let resp = req.send().await.map_err(transport)?;
+        let resp = self.client_post(url, auth, form).send().await.map_err(transport)?;
         if resp.status().is_success() { Ok(()) } else { Err(unavailable(format!("answered {}", resp.status()))) }
     }
 
