@@ -106,6 +106,11 @@ impl Tokens {
     }
 }
 
+/// A stand-in's state, also after a panicking holder (tests keep going).
+pub fn lock<T>(state: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A JSON error answer.
 pub fn json_error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "message": message, "trackingId": "LOCAL" }))).into_response()

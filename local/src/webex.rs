@@ -23,7 +23,7 @@ use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::{
     error::StackError,
-    standin::{Content, Tokens, json_error, serve},
+    standin::{Content, Tokens, json_error, lock, serve},
 };
 
 pub use crate::standin::Mode;
@@ -57,10 +57,6 @@ impl Drop for WebexStandIn {
     fn drop(&mut self) {
         self.server.abort();
     }
-}
-
-fn lock(state: &Shared) -> std::sync::MutexGuard<'_, Inner> {
-    state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl WebexStandIn {

@@ -30,7 +30,7 @@ use vivid_domain::zoom::WebhookSigner;
 
 use crate::{
     error::StackError,
-    standin::{Content, Mode, Tokens, serve},
+    standin::{Content, Mode, Tokens, lock, serve},
 };
 
 /// How long a listing's `next_page_token` lasts (Zoom: 15 minutes).
@@ -77,10 +77,6 @@ struct Inner {
 }
 
 type Shared = Arc<Mutex<Inner>>;
-
-fn lock(state: &Shared) -> std::sync::MutexGuard<'_, Inner> {
-    state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "code": status.as_u16(), "message": message }))).into_response()
