@@ -15,3 +15,9 @@ pub mod webex;
 pub mod zoom;
 
 pub use vivid_edge::{ApiError, Handler};
+
+/// A body's time on the video (`field` names it in the 422): see [`vivid_domain::types::Seconds`].
+pub(crate) fn seconds(field: &str, v: f64) -> Result<vivid_domain::types::Seconds, ApiError> {
+    vivid_domain::types::Seconds::new(v)
+        .map_err(|e| ApiError::unprocessable("invalid_seconds", format!("{field}: {e}")))
+}

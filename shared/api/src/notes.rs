@@ -14,9 +14,9 @@ use vivid_domain::{
     media::{Bucket, MediaStore},
     notes::{
         Checkpoint, Drawing, DrawingId, DrawingKind, INLINE_DRAWING_BYTES, MAX_DRAWING_BYTES, MAX_MEMO_STATE_BYTES,
-        Memo, NoteStore, Placement, SaveOutcome, drawing_object,
+        Memo, NoteStore, Placement, Precondition, SaveOutcome, drawing_object,
     },
-    types::{VideoId, now_rfc3339},
+    types::{Seconds, VideoId, now_rfc3339},
     video::VideoStore,
 };
 use vivid_edge::{
@@ -45,7 +45,7 @@ impl Ctx {
 struct MemoView {
     video_id: VideoId,
     state_json: Option<String>,
-    video_time: Option<f64>,
+    video_time: Option<Seconds>,
     version: u64,
     updated_at: Option<String>,
 }
@@ -69,50 +69,10 @@ fn with_etag(mut resp: Response<Body>, version: u64) -> Result<Response<Body>, A
     Ok(resp)
 }
 
-/// What a conditional save of the memo requires (RFC 9110 §13.1.1, §13.1.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Precondition {
-    /// No `If-Match` or `If-None-Match`: the save always applies.
-    None,
-    /// `If-Match: "n"`: the memo is at version n (`"0"`, the empty memo's ETag: there is none yet).
-    Version(u64),
-    /// `If-Match: *`: a memo exists, at any version.
-    Exists,
-    /// `If-None-Match: *`: no memo exists yet.
-    Absent,
-    /// A tag that can never match (a weak tag: `If-Match` compares strongly).
-    Never,
-}
-
-fn bad_precondition(detail: &str) -> ApiError {
-    ApiError::bad_request("invalid_precondition", detail.to_owned())
-}
-
-/// The memo save's precondition from `If-Match` / `If-None-Match`.
+/// The memo save's precondition from `If-Match` / `If-None-Match` (400 when malformed).
 fn precondition(req: &ApiRequest) -> Result<Precondition, ApiError> {
-    match (req.header(header::IF_MATCH), req.header(header::IF_NONE_MATCH)) {
-        (Some(_), Some(_)) => Err(bad_precondition("give If-Match or If-None-Match, not both")),
-        (None, None) => Ok(Precondition::None),
-        (None, Some(v)) if v.trim() == "*" => Ok(Precondition::Absent),
-        (None, Some(_)) => Err(bad_precondition("If-None-Match on a save takes only *")),
-        (Some(v), None) => {
-            let v = v.trim();
-            if v == "*" {
-                return Ok(Precondition::Exists);
-            }
-            if v.contains(',') {
-                return Err(bad_precondition("If-Match takes one ETag (the memo's version) or *"));
-            }
-            if v.starts_with("W/") {
-                return Ok(Precondition::Never);
-            }
-            let tag = v.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(v);
-            if tag.is_empty() || tag.len() > 20 || !tag.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(bad_precondition("If-Match must be the memo's ETag, as GET gave it, or *"));
-            }
-            tag.parse().map(Precondition::Version).map_err(|_| bad_precondition("If-Match: no such version"))
-        }
-    }
+    Precondition::parse(req.header(header::IF_MATCH), req.header(header::IF_NONE_MATCH))
+        .map_err(|e| ApiError::bad_request("invalid_precondition", e.0))
 }
 
 fn precondition_failed(detail: &'static str) -> ApiError {
@@ -174,14 +134,10 @@ impl Handler for PutTextMemo {
         if body.state_json.len() > MAX_MEMO_STATE_BYTES {
             return Err(ApiError::PayloadTooLarge { limit: MAX_MEMO_STATE_BYTES });
         }
-        if let Some(t) = body.video_time
-            && !(t.is_finite() && (0.0..=86_400.0).contains(&t))
-        {
-            return Err(ApiError::unprocessable("invalid_position", "videoTime must be from 0 to 86400"));
-        }
+        let video_time = body.video_time.map(|t| crate::seconds("videoTime", t)).transpose()?;
         let now = now_rfc3339();
         let save = |expected: Option<u64>| {
-            self.0.notes.save_memo(&video_id, &caller.user_id, &body.state_json, body.video_time, expected, &now)
+            self.0.notes.save_memo(&video_id, &caller.user_id, &body.state_json, video_time, expected, &now)
         };
         let create = || async {
             let m = video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
@@ -190,7 +146,7 @@ impl Handler for PutTextMemo {
                 user_id: caller.user_id.clone(),
                 space_id: m.video.space_id,
                 state_json: body.state_json.clone(),
-                video_time: body.video_time,
+                video_time,
                 version: 1,
                 updated_at: now.clone(),
                 checkpointed_version: None,
@@ -239,7 +195,7 @@ impl Handler for PutTextMemo {
 struct CheckpointView {
     checkpoint_id: String,
     state_json: String,
-    video_time: Option<f64>,
+    video_time: Option<Seconds>,
     version: u64,
     created_at: String,
 }
@@ -341,9 +297,9 @@ struct DrawingView<'a> {
     drawing_id: DrawingId,
     kind: DrawingKind,
     #[serde(skip_serializing_if = "Option::is_none")]
-    start_seconds: Option<f64>,
+    start_seconds: Option<Seconds>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    end_seconds: Option<f64>,
+    end_seconds: Option<Seconds>,
     size_bytes: u64,
     updated_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -444,7 +400,9 @@ impl Handler for PutDrawing {
             return Err(ApiError::PayloadTooLarge { limit: MAX_DRAWING_BYTES });
         }
         let m = video_member(self.0.ctx.videos.as_ref(), &video_id, &caller.user_id).await?;
-        let placement = Placement::new(body.kind, body.start_seconds, body.end_seconds, m.video.duration_seconds)
+        let start = body.start_seconds.map(|t| crate::seconds("startSeconds", t)).transpose()?;
+        let end = body.end_seconds.map(|t| crate::seconds("endSeconds", t)).transpose()?;
+        let placement = Placement::new(body.kind, start, end, m.video.duration_seconds)
             .map_err(|e| ApiError::unprocessable("invalid_placement", e.0))?;
         let (start_seconds, end_seconds) = match placement {
             Placement::Page => (None, None),

@@ -44,7 +44,7 @@ impl SnapshotView {
         Self {
             snapshot_id: s.snapshot_id,
             video_id: s.video_id,
-            video_seconds: s.video_seconds,
+            video_seconds: s.video_seconds.get(),
             content_type: s.content_type,
             created_at: s.created_at,
             url: None,
@@ -87,9 +87,7 @@ impl Handler for CreateSnapshot {
         let caller = req.caller(&self.0.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         let body: NewSnapshot = req.json(4096)?;
-        if !body.video_seconds.is_finite() || !(0.0..=86_400.0).contains(&body.video_seconds) {
-            return Err(ApiError::unprocessable("invalid_position", "videoSeconds must be from 0 to 86400"));
-        }
+        let video_seconds = crate::seconds("videoSeconds", body.video_seconds)?;
         let m = video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
         let snapshot_id = SnapshotId::generate();
         let snapshot = Snapshot {
@@ -98,7 +96,7 @@ impl Handler for CreateSnapshot {
             video_id,
             user_id: caller.user_id,
             space_id: m.video.space_id,
-            video_seconds: body.video_seconds,
+            video_seconds,
             content_type: body.content_type,
             created_at: now_rfc3339(),
         };

@@ -174,7 +174,7 @@ impl Handler for GetDashboard {
                     status: v.status,
                     duration_seconds: v.duration_seconds,
                     progress_rate: p.progress_rate,
-                    position_seconds: p.position_seconds,
+                    position_seconds: p.position_seconds.get(),
                     last_access_at: p.last_access_at,
                 })
             })

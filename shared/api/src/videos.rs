@@ -32,7 +32,6 @@ use vivid_tokens::{Caller, TokenVerifier};
 /// Presigned upload URLs live this long.
 const UPLOAD_URL_TTL: Duration = Duration::from_secs(3600);
 /// Positions are seconds into a video; nothing we host is longer than a day.
-const MAX_POSITION_SECONDS: f64 = 86_400.0;
 
 /// A member's progress, as clients see it.
 #[derive(Debug, Serialize)]
@@ -45,7 +44,11 @@ pub struct ProgressView {
 
 impl From<Progress> for ProgressView {
     fn from(p: Progress) -> Self {
-        Self { progress_rate: p.progress_rate, position_seconds: p.position_seconds, last_access_at: p.last_access_at }
+        Self {
+            progress_rate: p.progress_rate,
+            position_seconds: p.position_seconds.get(),
+            last_access_at: p.last_access_at,
+        }
     }
 }
 
@@ -795,15 +798,9 @@ impl Handler for PutProgress {
         if body.progress_rate > 100 {
             return Err(ApiError::unprocessable("invalid_progress", "progressRate must be from 0 to 100"));
         }
-        if !body.position_seconds.is_finite() || !(0.0..=MAX_POSITION_SECONDS).contains(&body.position_seconds) {
-            return Err(ApiError::unprocessable("invalid_position", "positionSeconds must be from 0 to 86400"));
-        }
+        let position = crate::seconds("positionSeconds", body.position_seconds)?;
         let now = now_rfc3339();
-        let fast = self
-            .0
-            .videos
-            .touch_progress(&video_id, &caller.user_id, body.progress_rate, body.position_seconds, &now)
-            .await?;
+        let fast = self.0.videos.touch_progress(&video_id, &caller.user_id, body.progress_rate, position, &now).await?;
         if !fast {
             let m = video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
             let progress = Progress {
@@ -811,7 +808,7 @@ impl Handler for PutProgress {
                 user_id: caller.user_id,
                 space_id: m.video.space_id,
                 progress_rate: body.progress_rate,
-                position_seconds: body.position_seconds,
+                position_seconds: position,
                 last_access_at: now,
             };
             self.0.videos.put_progress(&progress).await?;

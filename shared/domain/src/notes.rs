@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     error::StoreError,
     page::{Page, PageKey},
-    types::{Invalid, Limit, SpaceId, UserId, VideoId},
+    types::{Invalid, Limit, Seconds, SpaceId, UserId, VideoId},
 };
 
 /// The largest editor state a memo keeps (an item holds at most 400 KB).
@@ -28,7 +28,7 @@ pub struct Memo {
     pub space_id: SpaceId,
     pub state_json: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub video_time: Option<f64>,
+    pub video_time: Option<Seconds>,
     pub version: u64,
     pub updated_at: String,
     /// The version last copied into the history (an unchanged state is not checkpointed twice).
@@ -46,7 +46,7 @@ pub struct Checkpoint {
     pub space_id: SpaceId,
     pub state_json: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub video_time: Option<f64>,
+    pub video_time: Option<Seconds>,
     pub version: u64,
     pub created_at: String,
 }
@@ -100,7 +100,7 @@ pub enum DrawingKind {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Placement {
     Page,
-    Overlay { start: f64, end: f64 },
+    Overlay { start: Seconds, end: Seconds },
 }
 
 impl Placement {
@@ -108,25 +108,70 @@ impl Placement {
     /// pages carry no times.
     pub fn new(
         kind: DrawingKind,
-        start: Option<f64>,
-        end: Option<f64>,
+        start: Option<Seconds>,
+        end: Option<Seconds>,
         duration: Option<f64>,
     ) -> Result<Self, Invalid> {
         match (kind, start, end) {
             (DrawingKind::Page, None, None) => Ok(Self::Page),
             (DrawingKind::Page, _, _) => Err(Invalid("a page has no startSeconds or endSeconds".into())),
             (DrawingKind::Overlay, Some(s), Some(e)) => {
-                if !(s.is_finite() && e.is_finite() && 0.0 <= s && s < e) {
-                    return Err(Invalid("an overlay needs 0 <= startSeconds < endSeconds".into()));
+                if s >= e {
+                    return Err(Invalid("an overlay needs startSeconds < endSeconds".into()));
                 }
                 if let Some(d) = duration
-                    && e > d + 0.001
+                    && e.get() > d + 0.001
                 {
                     return Err(Invalid(format!("endSeconds must not pass the video's end ({d} s)")));
                 }
                 Ok(Self::Overlay { start: s, end: e })
             }
             (DrawingKind::Overlay, _, _) => Err(Invalid("an overlay needs startSeconds and endSeconds".into())),
+        }
+    }
+}
+
+/// What a conditional save of the memo requires (RFC 9110 §13.1.1, §13.1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    /// No `If-Match` or `If-None-Match`: the save always applies.
+    None,
+    /// `If-Match: "n"`: the memo is at version n (`"0"`, the empty memo's ETag: there is none yet).
+    Version(u64),
+    /// `If-Match: *`: a memo exists, at any version.
+    Exists,
+    /// `If-None-Match: *`: no memo exists yet.
+    Absent,
+    /// A tag that can never match (a weak tag: `If-Match` compares strongly).
+    Never,
+}
+
+impl Precondition {
+    /// From the `If-Match` and `If-None-Match` header values.
+    pub fn parse(if_match: Option<&str>, if_none_match: Option<&str>) -> Result<Self, Invalid> {
+        let bad = |detail: &str| Invalid(detail.to_owned());
+        match (if_match, if_none_match) {
+            (Some(_), Some(_)) => Err(bad("give If-Match or If-None-Match, not both")),
+            (None, None) => Ok(Self::None),
+            (None, Some(v)) if v.trim() == "*" => Ok(Self::Absent),
+            (None, Some(_)) => Err(bad("If-None-Match on a save takes only *")),
+            (Some(v), None) => {
+                let v = v.trim();
+                if v == "*" {
+                    return Ok(Self::Exists);
+                }
+                if v.contains(',') {
+                    return Err(bad("If-Match takes one ETag (the memo's version) or *"));
+                }
+                if v.starts_with("W/") {
+                    return Ok(Self::Never);
+                }
+                let tag = v.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(v);
+                if tag.is_empty() || tag.len() > 20 || !tag.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(bad("If-Match must be the memo's ETag, as GET gave it, or *"));
+                }
+                tag.parse().map(Self::Version).map_err(|_| bad("If-Match: no such version"))
+            }
         }
     }
 }
@@ -141,9 +186,9 @@ pub struct Drawing {
     pub space_id: SpaceId,
     pub kind: DrawingKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_seconds: Option<f64>,
+    pub start_seconds: Option<Seconds>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end_seconds: Option<f64>,
+    pub end_seconds: Option<Seconds>,
     pub size_bytes: u64,
     pub updated_at: String,
     /// The document, when small enough for the table.
@@ -174,7 +219,7 @@ pub trait NoteStore: Send + Sync {
         video: &VideoId,
         user: &UserId,
         state: &str,
-        video_time: Option<f64>,
+        video_time: Option<Seconds>,
         expected: Option<u64>,
         now: &str,
     ) -> Result<SaveOutcome, StoreError>;
@@ -218,16 +263,16 @@ mod tests {
 
     #[test]
     fn overlays_need_an_ordered_window_inside_the_video() {
-        let o = |s, e, d| Placement::new(DrawingKind::Overlay, s, e, d);
-        assert!(o(Some(0.0), Some(1.0), None).is_ok());
-        assert!(o(Some(1.0), Some(1.0), None).is_err());
-        assert!(o(Some(-1.0), Some(1.0), None).is_err());
-        assert!(o(Some(2.0), Some(1.0), None).is_err());
-        assert!(o(Some(1.0), None, None).is_err());
-        assert!(o(Some(1.0), Some(20.0), Some(10.0)).is_err());
-        assert!(o(Some(1.0), Some(10.0), Some(10.0)).is_ok());
+        let t = |v: f64| Seconds::new(v).ok();
+        let o = |s: f64, e: Option<f64>, d| Placement::new(DrawingKind::Overlay, t(s), e.and_then(t), d);
+        assert!(o(0.0, Some(1.0), None).is_ok());
+        assert!(o(1.0, Some(1.0), None).is_err());
+        assert!(o(2.0, Some(1.0), None).is_err());
+        assert!(o(1.0, None, None).is_err());
+        assert!(o(1.0, Some(20.0), Some(10.0)).is_err());
+        assert!(o(1.0, Some(10.0), Some(10.0)).is_ok());
         assert!(Placement::new(DrawingKind::Page, None, None, None).is_ok());
-        assert!(Placement::new(DrawingKind::Page, Some(1.0), None, None).is_err());
+        assert!(Placement::new(DrawingKind::Page, t(1.0), None, None).is_err());
     }
 
     #[test]

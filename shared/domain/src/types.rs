@@ -79,6 +79,68 @@ ulid_id!(
     "snapshot"
 );
 
+/// Whether a character may not appear in stored text: control characters (but line breaks and
+/// tabs where `multiline`) and the bidirectional embeddings, overrides and isolates
+/// (U+202A–U+202E, U+2066–U+2069) that make text display as something other than it is.
+pub fn forbidden_char(c: char, multiline: bool) -> bool {
+    (c.is_control() && !(multiline && (c == '\n' || c == '\t')))
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Text free of [`forbidden_char`]s.
+pub fn clean_text(s: &str, multiline: bool) -> bool {
+    !s.chars().any(|c| forbidden_char(c, multiline))
+}
+
+/// A time on a video's timeline, in seconds: finite, from 0 to a day, kept to the millisecond.
+/// What DynamoDB cannot store (more than 38 digits, magnitudes below 1e-130) never reaches it:
+/// a value is rounded to the millisecond (so `1e-200` is 0) and subnormal or non-finite numbers
+/// are refused.
+#[derive(Debug, Clone, Copy, Default, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct Seconds(f64);
+
+impl Seconds {
+    /// The longest timeline: 24 hours.
+    pub const MAX: f64 = 86_400.0;
+    pub const ZERO: Self = Self(0.0);
+
+    pub fn new(v: f64) -> Result<Self, Invalid> {
+        if !v.is_finite() || v.is_subnormal() {
+            return Err(Invalid("seconds must be a finite, normal number".to_owned()));
+        }
+        let ms = (v * 1000.0).round() / 1000.0;
+        if !(0.0..=Self::MAX).contains(&ms) {
+            return Err(Invalid(format!("seconds must be from 0 to {}", Self::MAX)));
+        }
+        // `+ 0.0` turns -0 into 0.
+        Ok(Self(ms + 0.0))
+    }
+
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+impl TryFrom<f64> for Seconds {
+    type Error = Invalid;
+    fn try_from(v: f64) -> Result<Self, Invalid> {
+        Self::new(v)
+    }
+}
+
+impl From<Seconds> for f64 {
+    fn from(s: Seconds) -> f64 {
+        s.0
+    }
+}
+
+impl fmt::Display for Seconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 macro_rules! bounded_text {
     ($(#[$doc:meta])* $name:ident, $what:literal, $min:expr, $max:expr, multiline = $multiline:expr) => {
         $(#[$doc])*
@@ -105,9 +167,8 @@ macro_rules! bounded_text {
                 if chars > Self::MAX_CHARS {
                     return Err(Invalid(format!(concat!($what, " must have at most {} characters"), $max)));
                 }
-                let allowed = |c: char| !c.is_control() || ($multiline && (c == '\n' || c == '\t'));
-                if !trimmed.chars().all(allowed) {
-                    return Err(Invalid(concat!($what, " must not contain control characters").to_owned()));
+                if !clean_text(trimmed, $multiline) {
+                    return Err(Invalid(concat!($what, " must not contain control or bidirectional-override characters").to_owned()));
                 }
                 Ok(Self(trimmed.to_owned()))
             }
@@ -305,5 +366,59 @@ mod tests {
     fn timestamps_are_rfc3339_utc() {
         let t = time::macros::datetime!(2026-11-25 13:34:22.5 UTC);
         assert_eq!(rfc3339(t), "2026-11-25T13:34:22.500Z");
+    }
+
+    #[test]
+    fn seconds_keep_what_the_store_can_hold() {
+        assert_eq!(Seconds::new(1e-200).map(Seconds::get), Ok(0.0));
+        assert_eq!(Seconds::new(-0.0).map(|s| s.get().is_sign_negative()), Ok(false));
+        assert_eq!(Seconds::new(12.3456).map(Seconds::get), Ok(12.346));
+        for bad in [f64::NAN, f64::INFINITY, -1.0, 86_400.001, 5e-324, f64::MIN_POSITIVE / 2.0] {
+            assert!(Seconds::new(bad).is_err(), "{bad}");
+        }
+        assert!(serde_json::from_str::<Seconds>("1e-200").is_ok());
+        assert!(serde_json::from_str::<Seconds>("5e-324").is_err());
+    }
+
+    #[test]
+    fn bidirectional_overrides_are_refused() {
+        assert!(SpaceName::try_from("evil\u{202E}gnp.exe".to_owned()).is_err());
+        assert!(Description::try_from("a\u{2066}b".to_owned()).is_err());
+        assert!(SpaceName::try_from("שלום עולם".to_owned()).is_ok());
+    }
+
+    proptest::proptest! {
+        /// Whatever number reaches it, `Seconds` either refuses it or holds a value DynamoDB
+        /// stores exactly: within range and with at most 3 decimals when printed.
+        #[test]
+        fn any_number_becomes_storable_seconds_or_is_refused(
+            v in proptest::prop_oneof![proptest::num::f64::ANY, -1.0f64..90_000.0, -1e-100f64..1e-100]
+        ) {
+            if let Ok(s) = Seconds::new(v) {
+                let x = s.get();
+                proptest::prop_assert!((0.0..=Seconds::MAX).contains(&x));
+                let printed = x.to_string();
+                let decimals = printed.split_once('.').map_or(0, |(_, d)| d.len());
+                proptest::prop_assert!(decimals <= 3 && !printed.contains('e'), "{printed}");
+                proptest::prop_assert_eq!(Seconds::new(x), Ok(s));
+            }
+        }
+
+        #[test]
+        fn text_is_bounded_trimmed_and_clean(s in "\\PC{0,120}|[\\x00-\\x1f\\u{202A}-\\u{202E}\\u{2066}-\\u{2069}a ]{0,20}") {
+            match SpaceName::try_from(s.clone()) {
+                Ok(name) => {
+                    let n = name.as_str();
+                    proptest::prop_assert!(clean_text(n, false));
+                    proptest::prop_assert!((1..=SpaceName::MAX_CHARS).contains(&n.chars().count()));
+                    proptest::prop_assert_eq!(n, n.trim());
+                }
+                Err(_) => {
+                    let t = s.trim();
+                    let n = t.chars().count();
+                    proptest::prop_assert!(n == 0 || n > SpaceName::MAX_CHARS || !clean_text(t, false));
+                }
+            }
+        }
     }
 }

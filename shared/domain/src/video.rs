@@ -8,7 +8,7 @@ use crate::{
     error::StoreError,
     page::{Page, PageKey},
     spaces::{Membership, Space},
-    types::{Description, Invalid, Limit, SnapshotId, SpaceId, UserId, VideoId},
+    types::{Description, Invalid, Limit, Seconds, SnapshotId, SpaceId, UserId, VideoId},
 };
 
 /// Where a video is in its life. Transitions only move forward (see [`VideoStatus::rank`]).
@@ -68,7 +68,7 @@ macro_rules! text {
             /// From text of another system (a meeting's topic): control characters dropped, cut
             /// to the length allowed, `fallback` when nothing is left.
             pub fn lossy(s: &str, fallback: &str) -> Self {
-                let kept: String = s.chars().filter(|c| !c.is_control()).collect();
+                let kept: String = s.chars().filter(|&c| !crate::types::forbidden_char(c, false)).collect();
                 let cut: String = kept.trim().chars().take($max).collect();
                 let cut = cut.trim();
                 Self(if cut.is_empty() { fallback.to_owned() } else { cut.to_owned() })
@@ -83,8 +83,8 @@ macro_rules! text {
                 if n == 0 || n > $max {
                     return Err(Invalid(format!(concat!($what, " must have 1 to {} characters"), $max)));
                 }
-                if t.chars().any(char::is_control) {
-                    return Err(Invalid(concat!($what, " must not contain control characters").to_owned()));
+                if !crate::types::clean_text(t, false) {
+                    return Err(Invalid(concat!($what, " must not contain control or bidirectional-override characters").to_owned()));
                 }
                 Ok(Self(t.to_owned()))
             }
@@ -223,7 +223,7 @@ pub struct Progress {
     pub user_id: UserId,
     pub space_id: SpaceId,
     pub progress_rate: u8,
-    pub position_seconds: f64,
+    pub position_seconds: Seconds,
     pub last_access_at: String,
 }
 
@@ -235,7 +235,7 @@ pub struct Snapshot {
     pub video_id: VideoId,
     pub user_id: UserId,
     pub space_id: SpaceId,
-    pub video_seconds: f64,
+    pub video_seconds: Seconds,
     pub content_type: ImageContentType,
     /// In the user-content bucket.
     pub object_key: String,
@@ -399,7 +399,7 @@ pub trait VideoStore: Send + Sync {
         video: &VideoId,
         user: &UserId,
         rate: u8,
-        position: f64,
+        position: Seconds,
         now: &str,
     ) -> Result<bool, StoreError>;
     /// Writes the whole progress item (and so the grant).

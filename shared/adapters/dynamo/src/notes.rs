@@ -7,7 +7,7 @@ use vivid_domain::{
     error::{Guard, StoreError},
     notes::{Checkpoint, Drawing, DrawingId, Memo, NoteStore, SaveOutcome},
     page::{Page, PageKey},
-    types::{Limit, UserId, VideoId},
+    types::{Limit, Seconds, UserId, VideoId},
 };
 
 use crate::{
@@ -68,7 +68,7 @@ impl NoteStore for Table {
         video: &VideoId,
         user: &UserId,
         state: &str,
-        video_time: Option<f64>,
+        video_time: Option<Seconds>,
         expected: Option<u64>,
         now: &str,
     ) -> Result<SaveOutcome, StoreError> {

@@ -7,7 +7,7 @@ use vivid_domain::{
     error::{Guard, StoreError},
     page::{Page, PageKey},
     spaces::{Membership, Space},
-    types::{Limit, SnapshotId, SpaceId, UserId, VideoId, rfc3339},
+    types::{Limit, Seconds, SnapshotId, SpaceId, UserId, VideoId, rfc3339},
     video::{
         Progress, Snapshot, StatusChange, Video, VideoAccess, VideoPatch, VideoStatus, VideoStore, layout::MediaKind,
     },
@@ -332,7 +332,7 @@ impl VideoStore for Table {
         video: &VideoId,
         user: &UserId,
         rate: u8,
-        position: f64,
+        position: Seconds,
         now: &str,
     ) -> Result<bool, StoreError> {
         let result = self
