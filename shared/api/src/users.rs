@@ -10,7 +10,7 @@ use serde::Serialize;
 use vivid_domain::{
     cascade::{purge_member, purge_space},
     connectors::Provider,
-    error::StoreError,
+    error::{Guard, StoreError},
     media::MediaStore,
     sessions::SessionStore,
     spaces::{Role, SpaceStore},
@@ -223,8 +223,9 @@ impl Handler for DeleteMe {
         let mut memberships = Vec::new();
         let mut start = None;
         loop {
-            let page = self.spaces.spaces_of(&user.user_id, Limit::clamped(100), start).await?;
-            memberships.extend(page.items.into_iter().map(|(m, _)| m));
+            // Also the spaces an earlier, interrupted deletion left tombstoned: this one finishes them.
+            let page = self.spaces.memberships_of(&user.user_id, Limit::clamped(100), start).await?;
+            memberships.extend(page.items);
             start = page.next;
             if start.is_none() {
                 break;
@@ -232,7 +233,11 @@ impl Handler for DeleteMe {
         }
         for m in memberships {
             if m.role == Role::Host {
-                purge_space(self.spaces.as_ref(), self.videos.as_ref(), self.media.as_ref(), &m.space_id).await?;
+                match purge_space(self.spaces.as_ref(), self.videos.as_ref(), self.media.as_ref(), &m.space_id).await {
+                    // Gone meanwhile (another deletion finished it).
+                    Ok(()) | Err(StoreError::Condition(Guard::Space)) => {}
+                    Err(e) => return Err(e.into()),
+                }
             } else {
                 match self.spaces.remove_member(&m.space_id, &user.user_id).await {
                     Ok(()) | Err(StoreError::Condition(_)) => {}

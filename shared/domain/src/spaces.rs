@@ -90,6 +90,14 @@ pub trait SpaceStore: Send + Sync {
         limit: Limit,
         start: Option<PageKey>,
     ) -> Result<Page<(Membership, Space)>, StoreError>;
+    /// Every membership of the user, also in spaces being deleted (for finishing that deletion):
+    /// one query per page, no space reads.
+    async fn memberships_of(
+        &self,
+        user: &UserId,
+        limit: Limit,
+        start: Option<PageKey>,
+    ) -> Result<Page<Membership>, StoreError>;
     /// Applies a patch to a live space; `Condition(Space)` when it is gone.
     async fn update_space(&self, id: &SpaceId, patch: &SpacePatch, now: &str) -> Result<Space, StoreError>;
     /// Marks a space as deleting: from then on it is gone for every reader. Idempotent;

@@ -54,6 +54,28 @@ impl SpaceStore for Table {
         limit: Limit,
         start: Option<PageKey>,
     ) -> Result<Page<(Membership, Space)>, StoreError> {
+        let Page { items: memberships, next } = self.memberships_of(user, limit, start).await?;
+        let space_keys = memberships.iter().map(|m| key(keys::space(&m.space_id), keys::META)).collect();
+        let mut spaces: HashMap<SpaceId, Space> = self
+            .batch_get(space_keys, false)
+            .await?
+            .into_iter()
+            .map(from_item::<Space>)
+            .map(|r| r.map(|sp| (sp.space_id.clone(), sp)))
+            .collect::<Result<_, _>>()?;
+        let items = memberships
+            .into_iter()
+            .filter_map(|m| spaces.remove(&m.space_id).filter(|sp| !sp.deleting).map(|sp| (m, sp)))
+            .collect();
+        Ok(Page { items, next })
+    }
+
+    async fn memberships_of(
+        &self,
+        user: &UserId,
+        limit: Limit,
+        start: Option<PageKey>,
+    ) -> Result<Page<Membership>, StoreError> {
         let partition = keys::user(user);
         let resp = self
             .client
@@ -69,20 +91,7 @@ impl SpaceStore for Table {
             .await
             .map_err(backend)?;
         let next = page_key(resp.last_evaluated_key.as_ref());
-        let memberships: Vec<Membership> =
-            resp.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
-        let space_keys = memberships.iter().map(|m| key(keys::space(&m.space_id), keys::META)).collect();
-        let mut spaces: HashMap<SpaceId, Space> = self
-            .batch_get(space_keys, false)
-            .await?
-            .into_iter()
-            .map(from_item::<Space>)
-            .map(|r| r.map(|sp| (sp.space_id.clone(), sp)))
-            .collect::<Result<_, _>>()?;
-        let items = memberships
-            .into_iter()
-            .filter_map(|m| spaces.remove(&m.space_id).filter(|sp| !sp.deleting).map(|sp| (m, sp)))
-            .collect();
+        let items = resp.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
         Ok(Page { items, next })
     }
 
