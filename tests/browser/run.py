@@ -47,6 +47,11 @@ CLIPS = ROOT / "target" / "browser-test-clips"
 CHROMIUM = os.environ.get("VIVID_CHROMIUM", "/usr/bin/chromium")
 STACK_BIN = Path(os.environ.get("VIVID_LOCAL_BIN") or ROOT / "target" / "debug" / "vivid-local")
 HEADED = os.environ.get("VIVID_BROWSER_HEADED") == "1"
+# The host names the browser uses (both loopback). Siblings of one site by default, as in
+# production; e.g. VIVID_BROWSER_APP_HOST=localhost VIVID_BROWSER_API_HOST=127.0.0.1 shows what
+# breaks when the front end and the API are on different sites.
+APP_HOST = os.environ.get("VIVID_BROWSER_APP_HOST", "app.vivid.localhost")
+API_HOST = os.environ.get("VIVID_BROWSER_API_HOST", "api.vivid.localhost")
 
 ACCESS_TTL = 60  # seconds (the template's minimum): the flow outlives the first token
 TOKEN_LEEWAY = 5  # the verifier's clock leeway (shared/tokens)
@@ -167,7 +172,7 @@ class PageServer:
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        self.origin = f"http://app.vivid.localhost:{self.port}"
+        self.origin = f"http://{APP_HOST}:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def start(self, api: str) -> None:
@@ -299,7 +304,7 @@ class Run:
                 outcome, why = "skipped", skipped
         except StepFailed:
             pass
-        except (PlaywrightError, RuntimeError, AssertionError, KeyError, TypeError, ValueError) as e:
+        except Exception as e:  # noqa: BLE001 (a step's error is its failure; the run goes on)
             self.step_failures.append(f"{name}: {type(e).__name__}: {e}")
             log(f"   ERROR {type(e).__name__}: {str(e)[:800]}")
             (OUT / "traceback.txt").open("a").write(f"== {name}\n{traceback.format_exc()}\n")
@@ -395,12 +400,12 @@ def flow(run: Run, browser, page_server: PageServer, api: str, clips: dict[str, 
         run.check(b.get("expiresIn") == ACCESS_TTL,
                   f"the access token lives {ACCESS_TTL} s (VIVID_ACCESS_TOKEN_TTL_SECS -> AccessTokenTtlSeconds)", b)
         s["t0"], s["t0_at"], s["t0_ttl"] = b["token"], time.time(), b.get("expiresIn") or 900
-        cookies = [c for c in ctx.cookies() if c["name"] == "vivid_refresh" and c["domain"] == "api.vivid.localhost"]
+        cookies = [c for c in ctx.cookies() if c["name"] == "vivid_refresh" and c["domain"] == API_HOST]
         run.require(len(cookies) == 1, "the refresh cookie is set on the API's host", ctx.cookies())
         c = cookies[0]
         run.check(c["httpOnly"] and c["secure"] and c["sameSite"] == "Strict" and c["path"] == "/auth",
                   "refresh cookie: HttpOnly; Secure; SameSite=Strict; Path=/auth", c)
-        run.check(c["domain"] == "api.vivid.localhost", "refresh cookie is host-only on the API host", c)
+        run.check(c["domain"] == API_HOST, "refresh cookie is host-only on the API host", c)
         me = ev(page, "() => app.me()")
         run.check(me.get("email") == EMAIL, "GET /users/me is the signed-in user", me)
 
@@ -666,7 +671,7 @@ def flow(run: Run, browser, page_server: PageServer, api: str, clips: dict[str, 
         run.check(r["refreshAfter"]["status"] == 401, "after logout the cookie refresh fails (401)", r["refreshAfter"])
         run.check(is_problem({"body": r["refreshAfter"]["body"], "contentType": r["refreshAfter"]["contentType"]}),
                   "the 401 is problem+json a UI can show", r["refreshAfter"])
-        left = [c for c in ctx.cookies() if c["name"] == "vivid_refresh" and c["domain"] == "api.vivid.localhost"]
+        left = [c for c in ctx.cookies() if c["name"] == "vivid_refresh" and c["domain"] == API_HOST]
         run.check(not left, "the refresh cookie is gone", left)
         page.reload()
         run.check(booted().get("signedIn") is False, "a reload after logout is signed out", booted())
@@ -707,7 +712,7 @@ def main() -> int:
         clips = make_clips()
         stack = LocalStack(page_server.origin, clips["webex"], clips["zoom"])
         stack.start()
-        api = f"http://api.vivid.localhost:{stack.port}"
+        api = f"http://{API_HOST}:{stack.port}"
         page_server.start(api)
         log(f"browser test: page {page_server.origin}, API {api} ({time.monotonic() - started:.1f} s to start)")
         with sync_playwright() as p:
