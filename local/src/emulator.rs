@@ -167,8 +167,12 @@ async fn forward(
     }
     let url = format!("{}{}", s.upstream, parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"));
     let mut out = s.http.request(parts.method.clone(), url).body(bytes);
+    let form_part = form_typed_part(&parts);
     for (k, v) in &parts.headers {
-        if k != http::header::HOST && k != http::header::CONTENT_LENGTH {
+        if k != http::header::HOST
+            && k != http::header::CONTENT_LENGTH
+            && !(form_part && k == http::header::CONTENT_TYPE)
+        {
             out = out.header(k, v);
         }
     }
@@ -259,6 +263,22 @@ impl SerialProxy {
     pub fn dynamodb_calls(&self) -> u64 {
         self.dynamodb_calls.load(std::sync::atomic::Ordering::SeqCst)
     }
+}
+
+/// An S3 `UploadPart` whose body claims to be a form (`curl --data-binary` sends
+/// `application/x-www-form-urlencoded` unless told otherwise): S3 stores the bytes whatever the
+/// type (a presigned part URL signs only `host`), but moto's web framework parses them as a form
+/// and answers 500. The proxy drops that type.
+fn form_typed_part(parts: &http::request::Parts) -> bool {
+    let query = parts.uri.query().unwrap_or("");
+    let is_part = parts.method == http::Method::PUT
+        && query.split('&').any(|p| p.starts_with("partNumber="))
+        && query.split('&').any(|p| p.starts_with("uploadId="));
+    let form = parts.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| {
+        let t = t.trim().to_ascii_lowercase();
+        t.starts_with("application/x-www-form-urlencoded") || t.starts_with("multipart/form-data")
+    });
+    is_part && form
 }
 
 /// The bucket and `Origin` of a browser's request to S3 (a presigned URL used by a page): it has
