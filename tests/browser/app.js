@@ -617,7 +617,7 @@
     canvas.getContext('2d').drawImage(video, 0, 0);
     const blob = await new Promise((r) => canvas.toBlob(r, 'image/png'));
     const videoSeconds = Math.round(video.currentTime * 1000) / 1000;
-    const created = await ok('POST', `/videos/${videoId}/snapshots`, { body: { videoSeconds, contentType: 'image/png' } }, [201]);
+    const created = await ok('POST', `/videos/${videoId}/snapshots`, { body: { videoSeconds, contentType: 'image/png', sizeBytes: blob.size } }, [201]);
     const up = created.body.upload;
     const put = await putToS3(up.url, blob, up.headers || {});
     const list = await ok('GET', `/videos/${videoId}/snapshots`);

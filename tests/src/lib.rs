@@ -283,7 +283,7 @@ impl World {
             .post(
                 &format!("/videos/{video}/snapshots"),
                 &participant.token,
-                serde_json::json!({ "videoSeconds": 3.0, "contentType": "image/png" }),
+                serde_json::json!({ "videoSeconds": 3.0, "contentType": "image/png", "sizeBytes": 1024 }),
             )
             .await;
         assert_eq!(snap.status, StatusCode::CREATED, "{:?}", snap.body);
@@ -351,7 +351,7 @@ impl World {
                 serde_json::json!({ "kind": "overlay", "startSeconds": 1, "endSeconds": 2, "document": { "objects": [1] } }),
             ),
             ("POST", "/videos/{videoId}/snapshots") => {
-                Some(serde_json::json!({ "videoSeconds": 1.5, "contentType": "image/png" }))
+                Some(serde_json::json!({ "videoSeconds": 1.5, "contentType": "image/png", "sizeBytes": 1024 }))
             }
             _ => None,
         }
@@ -569,17 +569,19 @@ impl TestApp {
 
     /// PUTs `body` to a single-PUT upload's presigned URL, as a browser would.
     pub async fn upload_single(&self, created: &Value, body: Vec<u8>) {
-        let upload = &created["upload"];
-        assert_eq!(upload["kind"], "single");
-        let resp = self
-            .http
-            .put(upload["url"].as_str().expect("url"))
-            .header("content-type", upload["headers"]["content-type"].as_str().unwrap_or("video/mp4"))
-            .body(body)
-            .send()
-            .await
-            .expect("presigned PUT");
+        let resp = self.put_presigned(&created["upload"], body).await;
         assert!(resp.status().is_success(), "{}", resp.status());
+    }
+
+    /// PUTs `body` to an upload's presigned URL with every header the instructions name (as a
+    /// browser does: they are signed into the URL).
+    pub async fn put_presigned(&self, upload: &Value, body: Vec<u8>) -> reqwest::Response {
+        assert_eq!(upload["kind"], "single");
+        let mut req = self.http.put(upload["url"].as_str().expect("url")).body(body);
+        for (name, value) in upload["headers"].as_object().expect("headers") {
+            req = req.header(name.as_str(), value.as_str().expect("header value"));
+        }
+        req.send().await.expect("presigned PUT")
     }
 
     /// A video uploaded and announced to `on-raw-upload`; returns its id.

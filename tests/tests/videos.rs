@@ -101,7 +101,11 @@ async fn given_a_removed_member_then_their_progress_write_is_refused_and_their_d
     let r = app.call(Method::PUT, &format!("/videos/{id}/progress"), Some(&ana.token), Some(progress.clone())).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     let snap = app
-        .post(&format!("/videos/{id}/snapshots"), &ana.token, json!({ "videoSeconds": 2, "contentType": "image/png" }))
+        .post(
+            &format!("/videos/{id}/snapshots"),
+            &ana.token,
+            json!({ "videoSeconds": 2, "contentType": "image/png", "sizeBytes": 64 }),
+        )
         .await;
     let put = app
         .http
@@ -134,7 +138,7 @@ async fn given_snapshots_then_their_author_alone_lists_downloads_and_deletes_the
         .post(
             &format!("/videos/{id}/snapshots"),
             &ana.token,
-            json!({ "videoSeconds": 42.5, "contentType": "image/jpeg" }),
+            json!({ "videoSeconds": 42.5, "contentType": "image/jpeg", "sizeBytes": 9 }),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
@@ -164,8 +168,8 @@ async fn given_snapshots_then_their_author_alone_lists_downloads_and_deletes_the
     let r = app.call(Method::DELETE, &format!("/videos/{id}/snapshots/{snapshot}"), Some(&host.token), None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "nor deletes them");
     for bad in [
-        json!({ "videoSeconds": 1, "contentType": "image/svg+xml" }),
-        json!({ "videoSeconds": -3, "contentType": "image/png" }),
+        json!({ "videoSeconds": 1, "contentType": "image/svg+xml", "sizeBytes": 1000 }),
+        json!({ "videoSeconds": -3, "contentType": "image/png", "sizeBytes": 1000 }),
     ] {
         let r = app.post(&format!("/videos/{id}/snapshots"), &ana.token, bad.clone()).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
@@ -196,7 +200,11 @@ async fn given_a_deleted_video_then_its_objects_and_everyones_data_are_gone() {
     )
     .await;
     let snap = app
-        .post(&format!("/videos/{id}/snapshots"), &ana.token, json!({ "videoSeconds": 2, "contentType": "image/png" }))
+        .post(
+            &format!("/videos/{id}/snapshots"),
+            &ana.token,
+            json!({ "videoSeconds": 2, "contentType": "image/png", "sizeBytes": 1000 }),
+        )
         .await;
     app.http
         .put(snap.body["upload"]["url"].as_str().expect("url"))

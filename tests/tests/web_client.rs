@@ -192,7 +192,7 @@ async fn given_upload_instructions_then_every_expiry_is_an_rfc3339_time() {
         .post(
             &format!("/videos/{id}/snapshots"),
             &host.token,
-            json!({ "videoSeconds": 1.0, "contentType": "image/png" }),
+            json!({ "videoSeconds": 1.0, "contentType": "image/png", "sizeBytes": 2048 }),
         )
         .await
         .body;

@@ -11,5 +11,6 @@ use vivid_tokens::TokenVerifier;
 pub async fn wire(cfg: Config) -> Result<CreateCheckpoint, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    Ok(CreateCheckpoint::new(auth, table.clone(), table))
+    let quotas = vivid_api::quotas(&cfg)?;
+    Ok(CreateCheckpoint::new(auth, table.clone(), table, quotas))
 }

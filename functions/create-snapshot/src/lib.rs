@@ -14,5 +14,6 @@ pub async fn wire(cfg: Config) -> Result<CreateSnapshot, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::User])?);
-    Ok(CreateSnapshot::new(auth, table, media))
+    let quotas = vivid_api::quotas(&cfg)?;
+    Ok(CreateSnapshot::new(auth, table, media, quotas))
 }

@@ -11,5 +11,6 @@ use vivid_tokens::TokenVerifier;
 pub async fn wire(cfg: Config) -> Result<CreateSpace, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    Ok(CreateSpace::new(auth, table))
+    let quotas = vivid_api::quotas(&cfg)?;
+    Ok(CreateSpace::new(auth, table, quotas))
 }

@@ -22,5 +22,6 @@ pub async fn wire(cfg: Config) -> Result<ImportRecording, ConfigError> {
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
     let invoker = Arc::new(LambdaInvoker::from_config(&cfg)?);
     let platform = Platform { oauth: webex.clone(), store: table.clone(), cipher };
-    Ok(ImportRecording::new(auth, WebexLookup(webex), platform, table.clone(), table, invoker))
+    let quotas = vivid_api::quotas(&cfg)?;
+    Ok(ImportRecording::new(auth, WebexLookup(webex), platform, table.clone(), table, invoker, quotas))
 }

@@ -21,5 +21,6 @@ pub async fn wire(cfg: Config) -> Result<ImportZoomRecording, ConfigError> {
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
     let invoker = Arc::new(LambdaInvoker::from_config(&cfg)?);
     let platform = Platform { oauth: zoom.clone(), store: table.clone(), cipher };
-    Ok(ImportZoomRecording::new(auth, ZoomLookup(zoom), platform, table.clone(), table, invoker))
+    let quotas = vivid_api::quotas(&cfg)?;
+    Ok(ImportZoomRecording::new(auth, ZoomLookup(zoom), platform, table.clone(), table, invoker, quotas))
 }

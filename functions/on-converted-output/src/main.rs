@@ -1,4 +1,4 @@
-//! S3 ObjectCreated on the media bucket: records outputs as they land.
+//! S3 ObjectCreated on the media bucket: records outputs as they land, removes a deleted video's.
 
 #[tokio::main]
 async fn main() -> Result<(), vivid_events::Error> {

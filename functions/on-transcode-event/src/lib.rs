@@ -1,13 +1,18 @@
-//! EventBridge MediaConvert Job State Change: progress, READY or FAILED.
+//! EventBridge MediaConvert Job State Change: progress, READY or FAILED; a deleted video's job cancelled, a failed one's media removed.
 //!
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 
 use std::sync::Arc;
 use vivid_config::{Config, ConfigError};
+use vivid_domain::media::Bucket;
 use vivid_dynamo::Table;
 use vivid_events::OnTranscodeEvent;
+use vivid_mediaconvert::MediaConvert;
+use vivid_s3::S3Media;
 
 pub async fn wire(cfg: Config) -> Result<OnTranscodeEvent, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
-    Ok(OnTranscodeEvent::new(table))
+    let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Raw, Bucket::Media])?);
+    let transcoder = Arc::new(MediaConvert::from_config(&cfg)?);
+    Ok(OnTranscodeEvent::new(table, media, transcoder))
 }

@@ -16,5 +16,6 @@ pub async fn wire(cfg: Config) -> Result<ZoomWebhook, ConfigError> {
     let signer = WebhookSigner::new(&secret)
         .ok_or(ConfigError::Malformed("VIVID_ZOOM_WEBHOOK_SECRET_ARN", "an empty secret".into()))?;
     let invoker = Arc::new(LambdaInvoker::from_config(&cfg)?);
-    Ok(ZoomWebhook::new(signer, table.clone(), table, invoker))
+    let quotas = vivid_api::quotas(&cfg)?;
+    Ok(ZoomWebhook::new(signer, table.clone(), table, invoker, quotas))
 }

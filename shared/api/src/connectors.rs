@@ -1,32 +1,25 @@
 //! What every platform connector route shares (Webex, Zoom): the connect flow usable from a
-//! browser, disconnecting, and starting an import. The platform-particular routes (listing its
-//! recordings, naming a recording to import) are in `webex.rs` and `zoom.rs`.
+//! browser and disconnecting. Importing is in `imports.rs`; the platform-particular routes
+//! (listing its recordings, naming a recording to import) are in `webex.rs` and `zoom.rs`.
 
 use std::sync::Arc;
 
 use ::http::{HeaderValue, StatusCode, header};
 use async_trait::async_trait;
 use lambda_http::{Body, Response};
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize};
 use vivid_domain::{
-    access::require_host,
     connectors::{Connection, ConnectionStore, ConnectorError, OAuthClient, Provider, TokenCipher},
-    error::StoreError,
-    imports::{ImportInvoker, ImportJob},
     sessions::random_token,
-    spaces::SpaceStore,
-    types::{Description, SpaceId, UserId, VideoId, now_rfc3339, unix_now},
-    video::{FileName, Title, Video, VideoContentType, VideoStatus, VideoStore},
+    types::{UserId, unix_now},
     zoom::AutoImportStore,
 };
 use vivid_edge::{
     ApiError,
-    http::{self, ApiRequest, DEFAULT_MAX_BODY, Handler},
+    http::{self, ApiRequest, Handler},
     problem::connector_problem,
 };
 use vivid_tokens::TokenVerifier;
-
-use crate::videos::VideoView;
 
 const STATE_TTL_SECS: u64 = 600;
 
@@ -168,152 +161,4 @@ impl Handler for Disconnect {
         }
         http::no_content()
     }
-}
-
-/// What an import route learns from the platform about the recording it names.
-pub struct Found {
-    /// The platform's reference of the recording file (the import worker's `recordingId`).
-    pub recording: String,
-    pub topic: String,
-    pub size_bytes: u64,
-}
-
-/// The platform-particular half of an import route: what the body names and how to find it.
-#[async_trait]
-pub trait Lookup: Send + Sync {
-    /// The body's fields besides `title` and `description`.
-    type Names: DeserializeOwned + Send + Sync;
-    /// A 422 detail when the names cannot be the platform's.
-    fn check(&self, names: &Self::Names) -> Result<(), &'static str>;
-    /// Finds the recording with the caller's access token.
-    async fn find(&self, access_token: &str, names: &Self::Names) -> Result<Found, ConnectorError>;
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ImportBody<N> {
-    #[serde(flatten)]
-    names: N,
-    title: Title,
-    #[serde(default)]
-    description: Description,
-}
-
-/// `POST /spaces/{spaceId}/videos/{platform}` (host): the recording the body names, found with the
-/// caller's connection, into the space — the video in `IMPORTING`, the one import worker started.
-pub struct ImportFrom<L: Lookup> {
-    auth: Arc<TokenVerifier>,
-    lookup: L,
-    platform: Platform,
-    spaces: Arc<dyn SpaceStore>,
-    videos: Arc<dyn VideoStore>,
-    invoker: Arc<dyn ImportInvoker>,
-}
-
-impl<L: Lookup> ImportFrom<L> {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        lookup: L,
-        platform: Platform,
-        spaces: Arc<dyn SpaceStore>,
-        videos: Arc<dyn VideoStore>,
-        invoker: Arc<dyn ImportInvoker>,
-    ) -> Self {
-        Self { auth, lookup, platform, spaces, videos, invoker }
-    }
-}
-
-#[async_trait]
-impl<L: Lookup> Handler for ImportFrom<L> {
-    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.auth)?;
-        let space_id: SpaceId = req.path("spaceId")?;
-        let body: ImportBody<L::Names> = req.json(DEFAULT_MAX_BODY)?;
-        self.lookup.check(&body.names).map_err(|detail| ApiError::unprocessable("invalid_body", detail))?;
-        require_host(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
-        let (lookup, names) = (&self.lookup, &body.names);
-        let found = self
-            .platform
-            .connection(&caller.user_id)
-            .with_access(|token| async move { lookup.find(&token, names).await })
-            .await
-            .map_err(|e| self.platform.problem(e))?;
-        let import = NewImport {
-            space_id,
-            user_id: caller.user_id,
-            provider: self.platform.provider(),
-            recording: found.recording,
-            title: body.title,
-            description: body.description,
-            topic: found.topic,
-            size_bytes: found.size_bytes,
-        };
-        accepted(start_import(self.videos.as_ref(), self.invoker.as_ref(), import).await?)
-    }
-}
-
-/// A recording to import into a space.
-pub struct NewImport {
-    pub space_id: SpaceId,
-    pub user_id: UserId,
-    pub provider: Provider,
-    /// The platform's reference of the recording file (the import worker's `recordingId`).
-    pub recording: String,
-    pub title: Title,
-    pub description: Description,
-    /// Used for the video's file name.
-    pub topic: String,
-    pub size_bytes: u64,
-}
-
-/// Creates the video in `IMPORTING` and starts the import worker without waiting. `NotFound`
-/// when the space is gone.
-pub async fn start_import(
-    videos: &dyn VideoStore,
-    invoker: &dyn ImportInvoker,
-    import: NewImport,
-) -> Result<Video, ApiError> {
-    let now = now_rfc3339();
-    let topic: String = import.topic.chars().take(200).collect();
-    let file_name = FileName::lossy(&format!("{}.mp4", topic.trim()), "recording.mp4");
-    let video = Video {
-        video_id: VideoId::generate(),
-        space_id: import.space_id,
-        title: import.title,
-        description: import.description,
-        status: VideoStatus::Importing,
-        file_name,
-        content_type: VideoContentType::try_from("video/mp4".to_owned()).map_err(|e| ApiError::internal(e.0))?,
-        size_bytes: import.size_bytes,
-        created_by: import.user_id.clone(),
-        created_at: now.clone(),
-        updated_at: now,
-        upload_id: None,
-        job_id: None,
-        percent_complete: None,
-        duration_seconds: None,
-        failure_reason: None,
-        recording_id: Some(import.recording.clone()),
-        outputs: Default::default(),
-    };
-    match videos.create_video(&video).await {
-        Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("space")),
-        other => other?,
-    }
-    let job = ImportJob {
-        video_id: video.video_id.clone(),
-        user_id: import.user_id,
-        provider: import.provider,
-        recording_id: import.recording,
-    };
-    invoker.start(&job).await?;
-    Ok(video)
-}
-
-/// The 202 of an import route: the video in `IMPORTING`, where to follow it.
-pub fn accepted(video: Video) -> Result<Response<Body>, ApiError> {
-    let location = format!("/videos/{}", video.video_id);
-    let mut resp = http::json(StatusCode::ACCEPTED, &VideoView::new(video, None, None))?;
-    resp.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&location).map_err(ApiError::internal)?);
-    Ok(resp)
 }

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod connectors;
 pub mod cookies;
+pub mod imports;
 pub mod members;
 pub mod notes;
 pub mod snapshots;
@@ -20,4 +21,19 @@ pub use vivid_edge::{ApiError, Handler};
 pub(crate) fn seconds(field: &str, v: f64) -> Result<vivid_domain::types::Seconds, ApiError> {
     vivid_domain::types::Seconds::new(v)
         .map_err(|e| ApiError::unprocessable("invalid_seconds", format!("{field}: {e}")))
+}
+
+/// The quotas the template configures (`VIVID_QUOTAS`, `name=value` pairs); defaults when unset.
+pub fn quotas(cfg: &vivid_config::Config) -> Result<vivid_domain::quota::Quotas, vivid_config::ConfigError> {
+    Ok(cfg.parsed(vivid_domain::quota::QUOTAS_VAR)?.unwrap_or_default())
+}
+
+/// The headers a client sends with a presigned PUT (they are signed into its URL).
+pub(crate) fn put_headers(content_type: &str) -> serde_json::Value {
+    let mut headers = serde_json::Map::new();
+    headers.insert("content-type".to_owned(), content_type.into());
+    for (name, value) in vivid_domain::media::PUT_ONCE_HEADERS {
+        headers.insert(name.to_owned(), value.into());
+    }
+    serde_json::Value::Object(headers)
 }

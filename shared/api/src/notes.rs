@@ -10,12 +10,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use vivid_domain::{
-    error::StoreError,
+    error::{Guard, StoreError},
     media::{Bucket, MediaStore},
     notes::{
         Checkpoint, Drawing, DrawingId, DrawingKind, INLINE_DRAWING_BYTES, MAX_DRAWING_BYTES, MAX_MEMO_STATE_BYTES,
         Memo, NoteStore, Placement, Precondition, SaveOutcome, drawing_object,
     },
+    quota::Quotas,
     types::{Seconds, VideoId, now_rfc3339},
     video::VideoStore,
 };
@@ -214,11 +215,16 @@ impl From<Checkpoint> for CheckpointView {
 
 /// `POST /videos/{videoId}/text-memo/history` (member, own): copies the latest state into the
 /// history; an unchanged state is not copied twice (200 with the existing checkpoint).
-pub struct CreateCheckpoint(Ctx);
+pub struct CreateCheckpoint(Ctx, Quotas);
 
 impl CreateCheckpoint {
-    pub fn new(auth: Arc<TokenVerifier>, videos: Arc<dyn VideoStore>, notes: Arc<dyn NoteStore>) -> Self {
-        Self(Ctx::new(auth, videos, notes))
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        videos: Arc<dyn VideoStore>,
+        notes: Arc<dyn NoteStore>,
+        quotas: Quotas,
+    ) -> Self {
+        Self(Ctx::new(auth, videos, notes), quotas)
     }
 }
 
@@ -249,10 +255,11 @@ impl Handler for CreateCheckpoint {
             version: memo.version,
             created_at: now_rfc3339(),
         };
-        match self.0.notes.checkpoint(&checkpoint).await {
+        match self.0.notes.checkpoint(&checkpoint, self.1.checkpoints_per_video).await {
             Ok(()) => {
                 http::created(&format!("/videos/{video_id}/text-memo/history"), &CheckpointView::from(checkpoint))
             }
+            Err(e @ StoreError::Condition(Guard::Quota(_))) => Err(e.into()),
             // A concurrent checkpoint of the same version won.
             Err(StoreError::Condition(_)) => {
                 let existing = latest(Arc::clone(&self.0.notes), video_id, caller.user_id).await?;
@@ -375,7 +382,7 @@ struct DrawingBody {
 
 /// `PUT /videos/{videoId}/drawings/{drawingId}` (member, own): creates or replaces a drawing;
 /// documents above the table's budget are kept in the user-content bucket.
-pub struct PutDrawing(DrawCtx);
+pub struct PutDrawing(DrawCtx, Quotas);
 
 impl PutDrawing {
     pub fn new(
@@ -383,8 +390,9 @@ impl PutDrawing {
         videos: Arc<dyn VideoStore>,
         notes: Arc<dyn NoteStore>,
         media: Arc<dyn MediaStore>,
+        quotas: Quotas,
     ) -> Self {
-        Self(DrawCtx::new(auth, videos, notes, media))
+        Self(DrawCtx::new(auth, videos, notes, media), quotas)
     }
 }
 
@@ -426,7 +434,7 @@ impl Handler for PutDrawing {
             document: (!large).then(|| document.to_owned()),
             object_key,
         };
-        let previous = self.0.ctx.notes.put_drawing(&drawing).await?;
+        let previous = self.0.ctx.notes.put_drawing(&drawing, self.1.drawings_per_video).await?;
         if let Some(old) = previous.as_ref().and_then(|p| p.object_key.as_ref())
             && drawing.object_key.as_ref() != Some(old)
         {

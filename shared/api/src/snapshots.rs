@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use vivid_domain::{
     error::StoreError,
     media::{Bucket, MediaStore},
+    quota::Quotas,
     types::{SnapshotId, VideoId, now_rfc3339, rfc3339_at, unix_now},
     video::{ImageContentType, Snapshot, VideoStore, layout},
 };
@@ -70,14 +71,24 @@ impl Ctx {
 struct NewSnapshot {
     video_seconds: f64,
     content_type: ImageContentType,
+    /// The image's exact size (bound into the upload URL).
+    size_bytes: u64,
 }
 
+/// The largest snapshot image: a lossless full-HD frame fits with room to spare.
+pub const MAX_SNAPSHOT_BYTES: u64 = 5 * 1024 * 1024;
+
 /// `POST /videos/{videoId}/snapshots` (member): a snapshot and a presigned PUT for its image.
-pub struct CreateSnapshot(Ctx);
+pub struct CreateSnapshot(Ctx, Quotas);
 
 impl CreateSnapshot {
-    pub fn new(auth: Arc<TokenVerifier>, videos: Arc<dyn VideoStore>, media: Arc<dyn MediaStore>) -> Self {
-        Self(Ctx::new(auth, videos, media))
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        videos: Arc<dyn VideoStore>,
+        media: Arc<dyn MediaStore>,
+        quotas: Quotas,
+    ) -> Self {
+        Self(Ctx::new(auth, videos, media), quotas)
     }
 }
 
@@ -88,6 +99,12 @@ impl Handler for CreateSnapshot {
         let video_id: VideoId = req.path("videoId")?;
         let body: NewSnapshot = req.json(4096)?;
         let video_seconds = crate::seconds("videoSeconds", body.video_seconds)?;
+        if body.size_bytes == 0 {
+            return Err(ApiError::unprocessable("invalid_size", "sizeBytes must be at least 1"));
+        }
+        if body.size_bytes > MAX_SNAPSHOT_BYTES {
+            return Err(ApiError::UploadTooLarge { limit: MAX_SNAPSHOT_BYTES });
+        }
         let m = video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
         let snapshot_id = SnapshotId::generate();
         let snapshot = Snapshot {
@@ -100,17 +117,23 @@ impl Handler for CreateSnapshot {
             content_type: body.content_type,
             created_at: now_rfc3339(),
         };
-        self.0.videos.put_snapshot(&snapshot).await?;
+        self.0.videos.put_snapshot(&snapshot, self.1.snapshots_per_video).await?;
         let url = self
             .0
             .media
-            .presign_put(Bucket::User, &snapshot.object_key, snapshot.content_type.as_str(), UPLOAD_TTL)
+            .presign_put(
+                Bucket::User,
+                &snapshot.object_key,
+                snapshot.content_type.as_str(),
+                body.size_bytes,
+                UPLOAD_TTL,
+            )
             .await?;
         let mut view = SnapshotView::new(snapshot.clone());
         view.upload = Some(serde_json::json!({
             "method": "PUT",
             "url": url,
-            "headers": { "content-type": snapshot.content_type.as_str() },
+            "headers": crate::put_headers(snapshot.content_type.as_str()),
             "expiresAt": rfc3339_at(unix_now() + UPLOAD_TTL.as_secs()),
         }));
         http::created(&format!("/videos/{}/snapshots/{}", snapshot.video_id, snapshot.snapshot_id), &view)

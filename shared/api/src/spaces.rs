@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use vivid_domain::{
     access::{Member, require_host, require_member},
     cascade::purge_space,
-    error::StoreError,
+    error::{Guard, StoreError},
     media::MediaStore,
+    quota::Quotas,
     spaces::{Membership, Role, Space, SpacePatch, SpaceStore},
     types::{Description, SpaceId, SpaceName, UserId, now_rfc3339},
     video::VideoStore,
@@ -104,11 +105,11 @@ struct NewSpace {
 }
 
 /// `POST /spaces`: the caller becomes host and first member.
-pub struct CreateSpace(Ctx);
+pub struct CreateSpace(Ctx, Quotas);
 
 impl CreateSpace {
-    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>) -> Self {
-        Self(Ctx::new(auth, spaces))
+    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, quotas: Quotas) -> Self {
+        Self(Ctx::new(auth, spaces), quotas)
     }
 }
 
@@ -126,7 +127,13 @@ impl Handler for CreateSpace {
             personal: false,
             joined_at: now,
         };
-        self.0.spaces.create_space(&space, &host).await?;
+        match self.0.spaces.create_space(&space, &host, self.1.hosted_spaces).await {
+            // A live token of a deleted account: nothing is created for a user who is gone.
+            Err(StoreError::Condition(Guard::User)) => {
+                return Err(ApiError::Unauthenticated("the account no longer exists"));
+            }
+            other => other?,
+        }
         let location = format!("/spaces/{}", space.space_id);
         http::created(&location, &SpaceView::new(space, Role::Host))
     }

@@ -12,10 +12,11 @@ use vivid_domain::{
     connectors::Provider,
     error::{Guard, StoreError},
     media::MediaStore,
+    quota::{Quotas, utc_day},
     sessions::SessionStore,
     spaces::{Role, SpaceStore},
-    types::{Email, Limit, SpaceId, UserId, VideoId},
-    users::{Profile, User, UserStore},
+    types::{Email, Limit, SpaceId, UserId, VideoId, rfc3339_at, unix_now},
+    users::{Profile, Usage, User, UserStore},
     video::{Title, VideoStatus, VideoStore},
     zoom::AutoImportStore,
 };
@@ -42,6 +43,50 @@ pub struct UserView {
     pub webex_connected: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zoom_connected: Option<bool>,
+    /// What the caller uses of their quotas (`GET /users/me`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<UsageView>,
+}
+
+/// A counted quota: how much is used of how much.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Used {
+    pub used: u64,
+    pub limit: u64,
+}
+
+/// The caller's usage and the limits that apply to what they create.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageView {
+    pub hosted_spaces: Used,
+    pub transcode_bytes_today: Used,
+    /// When today's transcoding budget starts again (midnight UTC).
+    pub transcode_budget_resets_at: String,
+    pub videos_per_space: u64,
+    pub snapshots_per_video: u64,
+    pub drawings_per_video: u64,
+    pub checkpoints_per_video: u64,
+    pub upload_bytes: u64,
+    pub import_bytes: u64,
+}
+
+impl UsageView {
+    fn new(usage: Usage, q: &Quotas, now: u64) -> Self {
+        let (_, left) = utc_day(now);
+        Self {
+            hosted_spaces: Used { used: usage.hosted_spaces, limit: q.hosted_spaces },
+            transcode_bytes_today: Used { used: usage.transcode_bytes_today, limit: q.daily_transcode_bytes },
+            transcode_budget_resets_at: rfc3339_at(now + left),
+            videos_per_space: q.videos_per_space,
+            snapshots_per_video: q.snapshots_per_video,
+            drawings_per_video: q.drawings_per_video,
+            checkpoints_per_video: q.checkpoints_per_video,
+            upload_bytes: q.upload_bytes,
+            import_bytes: q.import_bytes,
+        }
+    }
 }
 
 impl UserView {
@@ -56,29 +101,32 @@ impl UserView {
             created_at: u.created_at,
             webex_connected: None,
             zoom_connected: None,
+            usage: None,
         }
     }
 
-    /// The user with their connections (`GET /users/me`).
-    pub fn profile(p: Profile) -> Self {
+    /// The user with their connections and usage (`GET /users/me`).
+    pub fn profile(p: Profile, quotas: &Quotas, now: u64) -> Self {
         let connected = |provider| Some(p.connected.contains(&provider));
         Self {
             webex_connected: connected(Provider::Webex),
             zoom_connected: connected(Provider::Zoom),
+            usage: Some(UsageView::new(p.usage, quotas, now)),
             ..Self::new(p.user)
         }
     }
 }
 
-/// `GET /users/me`: one round trip for the profile and the Webex connection.
+/// `GET /users/me`: one round trip for the profile, the connections and today's usage.
 pub struct GetMe {
     auth: Arc<TokenVerifier>,
     users: Arc<dyn UserStore>,
+    quotas: Quotas,
 }
 
 impl GetMe {
-    pub fn new(auth: Arc<TokenVerifier>, users: Arc<dyn UserStore>) -> Self {
-        Self { auth, users }
+    pub fn new(auth: Arc<TokenVerifier>, users: Arc<dyn UserStore>, quotas: Quotas) -> Self {
+        Self { auth, users, quotas }
     }
 }
 
@@ -86,8 +134,10 @@ impl GetMe {
 impl Handler for GetMe {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let caller = req.caller(&self.auth)?;
-        let profile = self.users.get_profile(&caller.user_id).await?.ok_or(ApiError::NotFound("user"))?;
-        http::json(StatusCode::OK, &UserView::profile(profile))
+        let now = unix_now();
+        let (day, _) = utc_day(now);
+        let profile = self.users.get_profile(&caller.user_id, &day).await?.ok_or(ApiError::NotFound("user"))?;
+        http::json(StatusCode::OK, &UserView::profile(profile, &self.quotas, now))
     }
 }
 

@@ -12,9 +12,10 @@ use vivid_config::{Config, ConfigError};
 use vivid_domain::{
     access::{Member, require_host, require_member},
     cascade::purge_video,
-    error::StoreError,
+    error::{Guard, StoreError},
     media::{Bucket, MediaStore, UploadedPart},
     playback::{Playback, PlaybackSigner, grant_lifetime},
+    quota::{Quotas, utc_day},
     spaces::{SpaceAccess, SpaceStore},
     types::{Description, SpaceId, VideoId, now_rfc3339, rfc3339_at, unix_now},
     video::{
@@ -31,7 +32,6 @@ use vivid_tokens::{Caller, TokenVerifier};
 
 /// Presigned upload URLs live this long.
 const UPLOAD_URL_TTL: Duration = Duration::from_secs(3600);
-/// Positions are seconds into a video; nothing we host is longer than a day.
 
 /// A member's progress, as clients see it.
 #[derive(Debug, Serialize)]
@@ -192,19 +192,25 @@ struct CreatedVideo {
     upload: UploadInstructions,
 }
 
-/// How large uploads may be, and from which size they are multipart.
+/// The quotas an upload is counted against, and from which size it is multipart.
 #[derive(Debug, Clone, Copy)]
 pub struct UploadLimits {
-    pub max_upload_bytes: u64,
+    pub quotas: Quotas,
     pub multipart_threshold: u64,
 }
 
 impl UploadLimits {
     pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
         Ok(Self {
-            max_upload_bytes: cfg.number("VIVID_MAX_UPLOAD_BYTES", 10 * 1024 * 1024 * 1024)?,
+            quotas: crate::quotas(cfg)?,
             multipart_threshold: cfg.number("VIVID_MULTIPART_THRESHOLD_BYTES", 100 * 1024 * 1024)?,
         })
+    }
+
+    /// The largest video one upload may carry: the upload quota, and never more than a whole
+    /// day's transcoding budget.
+    pub fn max_upload_bytes(&self) -> u64 {
+        self.quotas.upload_bytes.min(self.quotas.daily_transcode_bytes)
     }
 }
 
@@ -233,11 +239,11 @@ impl Handler for CreateVideo {
         let caller = req.caller(&self.ctx.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
         let body: NewVideo = req.json(DEFAULT_MAX_BODY)?;
-        if body.size_bytes == 0 || body.size_bytes > self.limits.max_upload_bytes {
-            return Err(ApiError::unprocessable(
-                "invalid_size",
-                format!("sizeBytes must be from 1 to {}", self.limits.max_upload_bytes),
-            ));
+        if body.size_bytes == 0 {
+            return Err(ApiError::unprocessable("invalid_size", "sizeBytes must be at least 1"));
+        }
+        if body.size_bytes > self.limits.max_upload_bytes() {
+            return Err(ApiError::UploadTooLarge { limit: self.limits.max_upload_bytes() });
         }
         require_host(self.ctx.spaces.space_access(&space_id, &caller.user_id).await?)?;
         let now = now_rfc3339();
@@ -268,12 +274,13 @@ impl Handler for CreateVideo {
             recording_id: None,
             outputs: Default::default(),
         };
-        if let Err(e) = self.ctx.videos.create_video(&video).await {
+        let (day, _) = utc_day(unix_now());
+        if let Err(e) = self.ctx.videos.create_video(&video, &self.limits.quotas, &day).await {
             if let Some(id) = &upload_id {
                 self.media.abort_multipart(&key, id).await?;
             }
             return Err(match e {
-                StoreError::Condition(_) => ApiError::NotFound("space"),
+                StoreError::Condition(Guard::Space) => ApiError::NotFound("space"),
                 other => other.into(),
             });
         }
@@ -298,8 +305,11 @@ impl Handler for CreateVideo {
             }
             _ => UploadInstructions::Single {
                 method: "PUT",
-                url: self.media.presign_put(Bucket::Raw, &key, video.content_type.as_str(), UPLOAD_URL_TTL).await?,
-                headers: serde_json::json!({ "content-type": video.content_type.as_str() }),
+                url: self
+                    .media
+                    .presign_put(Bucket::Raw, &key, video.content_type.as_str(), video.size_bytes, UPLOAD_URL_TTL)
+                    .await?,
+                headers: crate::put_headers(video.content_type.as_str()),
                 expires_at,
             },
         };
@@ -703,7 +713,7 @@ impl Handler for GetPlayback {
         }
         let mut playback = grant(self.signer.as_ref(), &video)?;
         // Renewal is for players: the thumbnails stay with `GET /videos/{videoId}`.
-        playback.thumbnail_urls.clear();
+        playback.thumbnails = None;
         let resp = http::json(StatusCode::OK, &PlaybackView { video_id: video.video_id, playback: playback.clone() })?;
         Ok(private(self.cookies.set(resp, &playback)?))
     }

@@ -16,7 +16,10 @@ use vivid_edge::{
 };
 use vivid_tokens::TokenVerifier;
 
-use crate::connectors::{Found, ImportFrom, Lookup, Platform};
+use crate::{
+    connectors::Platform,
+    imports::{Found, ImportFrom, Lookup},
+};
 
 fn rfc3339_param(req: &ApiRequest, name: &str) -> Result<Option<String>, ApiError> {
     let Some(v) = req.query(name) else { return Ok(None) };

@@ -16,6 +16,7 @@ use vivid_domain::{
     connectors::{ConnectionStore, ConnectorError, Provider},
     imports::ImportInvoker,
     page::PageKey,
+    quota::Quotas,
     spaces::SpaceStore,
     types::{Description, SpaceId, now_rfc3339, unix_now},
     video::{Title, VideoStore},
@@ -28,7 +29,10 @@ use vivid_edge::{
 };
 use vivid_tokens::TokenVerifier;
 
-use crate::connectors::{Found, ImportFrom, Lookup, NewImport, Platform, start_import};
+use crate::{
+    connectors::Platform,
+    imports::{Found, ImportFrom, Lookup, NewImport, start_import},
+};
 
 const DATE: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day]");
 /// The most calls to Zoom one page of ours makes (empty months are skipped within it).
@@ -299,6 +303,7 @@ pub struct ZoomWebhook {
     links: Arc<dyn AutoImportStore>,
     videos: Arc<dyn VideoStore>,
     invoker: Arc<dyn ImportInvoker>,
+    quotas: Quotas,
 }
 
 impl ZoomWebhook {
@@ -307,8 +312,9 @@ impl ZoomWebhook {
         links: Arc<dyn AutoImportStore>,
         videos: Arc<dyn VideoStore>,
         invoker: Arc<dyn ImportInvoker>,
+        quotas: Quotas,
     ) -> Self {
-        Self { signer, links, videos, invoker }
+        Self { signer, links, videos, invoker, quotas }
     }
 
     async fn recording_completed(&self, payload: &Value) -> Result<u32, ApiError> {
@@ -333,13 +339,18 @@ impl ZoomWebhook {
                 topic: recording.topic.clone(),
                 size_bytes: file.file_size,
             };
-            match start_import(self.videos.as_ref(), self.invoker.as_ref(), import).await {
+            match start_import(self.videos.as_ref(), self.invoker.as_ref(), import, &self.quotas).await {
                 Ok(video) => {
                     tracing::info!(space_id = %link.space_id, video_id = %video.video_id, "automatic Zoom import started");
                     started += 1;
                 }
                 // The space went away since it was linked.
                 Err(ApiError::NotFound(_)) => self.links.delete_auto_import(&link.space_id).await?,
+                // Imported by hand already, or over a quota: nothing to start; the host sees the
+                // reason when they import by hand.
+                Err(e @ (ApiError::Conflict { .. } | ApiError::QuotaExceeded(_) | ApiError::UploadTooLarge { .. })) => {
+                    tracing::info!(space_id = %link.space_id, code = e.code(), "automatic Zoom import not started");
+                }
                 Err(e) => return Err(e),
             }
         }

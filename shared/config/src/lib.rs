@@ -72,6 +72,17 @@ impl Config {
         self.env.get(name).filter(|v| !v.trim().is_empty())
     }
 
+    /// A variable parsed as `T`, `None` when absent.
+    pub fn parsed<T>(&self, name: &'static str) -> Result<Option<T>, ConfigError>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        self.optional(name)
+            .map(|v| v.parse().map_err(|e: T::Err| ConfigError::Malformed(name, e.to_string())))
+            .transpose()
+    }
+
     /// A whole number, `default` when absent.
     pub fn number(&self, name: &'static str, default: u64) -> Result<u64, ConfigError> {
         self.optional(name)

@@ -4,7 +4,7 @@ use crate::{
     error::StoreError,
     media::{Bucket, MediaStore},
     spaces::SpaceStore,
-    types::{SpaceId, UserId},
+    types::{SpaceId, UserId, VideoId},
     video::{Video, VideoStore, layout},
 };
 
@@ -12,16 +12,23 @@ use crate::{
 /// objects and its users' snapshots. Safe to repeat.
 pub async fn purge_video(videos: &dyn VideoStore, media: &dyn MediaStore, video: &Video) -> Result<(), StoreError> {
     let objects = videos.delete_video(video).await?;
-    if let Some(upload_id) = &video.upload_id {
-        media.abort_multipart(&layout::raw(&video.video_id), upload_id).await?;
-    }
-    media.delete(Bucket::Raw, &layout::raw(&video.video_id)).await?;
-    media.delete_prefix(Bucket::Media, &layout::media_prefix(&video.video_id)).await?;
+    remove_media(media, &video.video_id, video.upload_id.as_deref()).await?;
     for key in objects {
         media.delete(Bucket::User, &key).await?;
     }
     media.delete_prefix(Bucket::User, &layout::snapshots_prefix(&video.video_id)).await?;
     Ok(())
+}
+
+/// Removes what a video's upload and transcoding left in the buckets: its raw object (and
+/// unfinished multipart upload) and everything under its media prefix. Safe to repeat; used when
+/// the video is deleted, fails, or its job turns out to belong to a video that is gone.
+pub async fn remove_media(media: &dyn MediaStore, video: &VideoId, upload_id: Option<&str>) -> Result<(), StoreError> {
+    if let Some(upload_id) = upload_id {
+        media.abort_multipart(&layout::raw(video), upload_id).await?;
+    }
+    media.delete(Bucket::Raw, &layout::raw(video)).await?;
+    media.delete_prefix(Bucket::Media, &layout::media_prefix(video)).await
 }
 
 /// Deletes a space: tombstone first (it is gone for readers from then on), then its videos,

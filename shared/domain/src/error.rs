@@ -20,6 +20,8 @@ pub enum Guard {
     Memo,
     #[error("checkpoint")]
     Checkpoint,
+    #[error("drawing")]
+    Drawing,
     #[error("refresh token")]
     Refresh,
     #[error("refresh-token family")]
@@ -28,8 +30,18 @@ pub enum Guard {
     Upload,
     #[error("connection")]
     Connection,
+    /// The caller's account (its `PROFILE`) is gone: a write on behalf of a deleted user, made
+    /// with an access token issued before the deletion.
+    #[error("account")]
+    Account,
+    /// A space's import of one platform recording (a recording is imported once per space).
+    #[error("recording import")]
+    Recording,
     #[error("item")]
     Item,
+    /// A counted write would pass a quota.
+    #[error("{} quota", .0.quota)]
+    Quota(crate::quota::Exceeded),
 }
 
 /// Failures of a storage adapter (table or object store).

@@ -13,6 +13,7 @@ pub mod media;
 pub mod notes;
 pub mod page;
 pub mod playback;
+pub mod quota;
 pub mod sessions;
 pub mod spaces;
 pub mod transcode;

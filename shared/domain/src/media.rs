@@ -32,15 +32,22 @@ pub struct UploadedPart {
     pub size: u64,
 }
 
+/// The headers a presigned PUT must be sent with besides `Content-Type` (`Content-Length` is
+/// what the browser sends for the body).
+pub const PUT_ONCE_HEADERS: [(&str, &str); 1] = [("if-none-match", "*")];
+
 #[async_trait]
 pub trait MediaStore: Send + Sync {
     fn bucket_name(&self, bucket: Bucket) -> &str;
-    /// A presigned PUT; the browser must send the same `Content-Type`.
+    /// A presigned PUT of exactly `content_length` bytes that creates the object once:
+    /// `Content-Length`, `Content-Type` and `If-None-Match: *` are signed, so the storage refuses
+    /// a body of another size or type and any second use of the URL ([`PUT_ONCE_HEADERS`]).
     async fn presign_put(
         &self,
         bucket: Bucket,
         key: &str,
         content_type: &str,
+        content_length: u64,
         ttl: Duration,
     ) -> Result<String, StoreError>;
     async fn presign_get(&self, bucket: Bucket, key: &str, ttl: Duration) -> Result<String, StoreError>;

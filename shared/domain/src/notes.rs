@@ -225,8 +225,9 @@ pub trait NoteStore: Send + Sync {
     ) -> Result<SaveOutcome, StoreError>;
     /// Creates the first memo (version 1); `Condition(Memo)` when one appeared meanwhile.
     async fn create_memo(&self, memo: &Memo) -> Result<(), StoreError>;
-    /// Stores a checkpoint and marks the memo's version as checkpointed, atomically.
-    async fn checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError>;
+    /// Stores a checkpoint, counts it and marks the memo's version as checkpointed, atomically:
+    /// `Condition(Quota)` past `limit` checkpoints of the memo.
+    async fn checkpoint(&self, checkpoint: &Checkpoint, limit: u64) -> Result<(), StoreError>;
     /// Checkpoints, newest first.
     async fn history(
         &self,
@@ -235,7 +236,9 @@ pub trait NoteStore: Send + Sync {
         limit: Limit,
         start: Option<PageKey>,
     ) -> Result<Page<Checkpoint>, StoreError>;
-    async fn put_drawing(&self, drawing: &Drawing) -> Result<Option<Drawing>, StoreError>;
+    /// Creates (counted: `Condition(Quota)` past `limit` of the author's on the video) or
+    /// replaces a drawing; returns the one it replaced.
+    async fn put_drawing(&self, drawing: &Drawing, limit: u64) -> Result<Option<Drawing>, StoreError>;
     async fn drawing(&self, video: &VideoId, user: &UserId, id: &DrawingId) -> Result<Option<Drawing>, StoreError>;
     async fn drawings(
         &self,

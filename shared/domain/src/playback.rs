@@ -34,7 +34,9 @@ pub struct Playback {
     pub mp4_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub poster_url: Option<String>,
-    pub thumbnail_urls: Vec<String>,
+    /// The thumbnails: a URL template and how many there are (`GET /videos/{videoId}` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbnails: Option<Thumbnails>,
     /// Append to any URL under the video's media prefix (HLS players: to every request).
     pub signed_query: String,
     /// The same grant as CDN cookies (`CloudFront-Policy`, ...): set by the API as HttpOnly
@@ -49,6 +51,16 @@ pub struct Playback {
     /// The grant's lifetime in seconds (cookies' `Max-Age`).
     #[serde(skip)]
     pub lifetime_secs: u64,
+}
+
+/// A video's thumbnails without a URL each: thumbnail `i` (from 0) is `url_template` with
+/// `{index}` replaced by `i` in seven digits, showing the video at `i * interval_seconds`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Thumbnails {
+    pub count: u32,
+    pub interval_seconds: u32,
+    pub url_template: String,
 }
 
 #[derive(Debug, thiserror::Error)]

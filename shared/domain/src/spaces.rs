@@ -79,8 +79,10 @@ pub struct SpacePatch {
 
 #[async_trait]
 pub trait SpaceStore: Send + Sync {
-    /// Creates the space and its host's membership in one transaction.
-    async fn create_space(&self, space: &Space, host: &Membership) -> Result<(), StoreError>;
+    /// Creates the space and its host's membership, and counts it among the host's spaces, in
+    /// one transaction: `Condition(Quota)` when they already host `hosted_limit` spaces,
+    /// `Condition(User)` when the host's account is gone (a deleted account's live token).
+    async fn create_space(&self, space: &Space, host: &Membership, hosted_limit: u64) -> Result<(), StoreError>;
     /// The space and the caller's membership in one round trip; `None` when there is no space.
     async fn space_access(&self, space: &SpaceId, user: &UserId) -> Result<Option<SpaceAccess>, StoreError>;
     /// The user's memberships with their spaces, personal space first, then by joining time.
@@ -103,7 +105,8 @@ pub trait SpaceStore: Send + Sync {
     /// Marks a space as deleting: from then on it is gone for every reader. Idempotent;
     /// `Condition(Space)` when there is no space.
     async fn tombstone_space(&self, id: &SpaceId) -> Result<(), StoreError>;
-    /// Removes a tombstoned space's memberships and the space item. Safe to call again.
+    /// Removes a tombstoned space's memberships and the space item (no longer counted among its
+    /// host's spaces). Safe to call again.
     async fn sweep_space(&self, id: &SpaceId) -> Result<(), StoreError>;
     async fn members(
         &self,

@@ -34,4 +34,11 @@ pub trait Transcoder: Send + Sync {
     /// Starts (or, for a video that already has one, finds) the job converting the video's raw
     /// object into its media; returns the job id.
     async fn submit(&self, video: &VideoId, raw_bucket: &str, media_bucket: &str) -> Result<String, TranscodeError>;
+    /// Cancels a job that still runs; `Ok(false)` when it has ended (or never existed).
+    async fn cancel(&self, job_id: &str) -> Result<bool, TranscodeError>;
+}
+
+/// Whether a job in this MediaConvert status may still write outputs.
+pub fn job_running(status: &str) -> bool {
+    matches!(status, "SUBMITTED" | "PROGRESSING" | "STATUS_UPDATE" | "INPUT_INFORMATION")
 }

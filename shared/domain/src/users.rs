@@ -43,11 +43,21 @@ impl User {
     }
 }
 
-/// A user with the platforms they have connected.
+/// A user with the platforms they have connected and what they use of their quotas.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
     pub user: User,
     pub connected: Vec<Provider>,
+    pub usage: Usage,
+}
+
+/// The counted part of a user's quotas (per-space and per-video counts are shown with those).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Spaces they host besides their personal space.
+    pub hosted_spaces: u64,
+    /// Bytes sent to transcoding today (UTC).
+    pub transcode_bytes_today: u64,
 }
 
 #[async_trait]
@@ -57,8 +67,9 @@ pub trait UserStore: Send + Sync {
     /// unique (`Condition(Email)`, `Condition(Google)` when taken).
     async fn create_user(&self, user: &User, personal: &Space, google_sub: Option<&str>) -> Result<(), StoreError>;
     async fn get_user(&self, id: &UserId) -> Result<Option<User>, StoreError>;
-    /// The user and the platforms they have connected, in one round trip.
-    async fn get_profile(&self, id: &UserId) -> Result<Option<Profile>, StoreError>;
+    /// The user, the platforms they have connected and their usage on `day` (UTC), in one
+    /// round trip.
+    async fn get_profile(&self, id: &UserId, day: &str) -> Result<Option<Profile>, StoreError>;
     /// Users by id, in no particular order; missing ones are left out.
     async fn get_users(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError>;
     async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError>;

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use crate::{
     error::StoreError,
     page::{Page, PageKey},
+    quota::Quotas,
     spaces::{Membership, Space},
     types::{Description, Invalid, Limit, Seconds, SnapshotId, SpaceId, UserId, VideoId},
 };
@@ -50,6 +51,11 @@ impl VideoStatus {
 
     pub fn is_terminal(self) -> bool {
         matches!(self, Self::Ready | Self::Failed)
+    }
+
+    /// Still waiting for its bytes (an upload or an import).
+    pub fn is_pending(self) -> bool {
+        matches!(self, Self::Uploading | Self::Importing)
     }
 }
 
@@ -169,7 +175,9 @@ impl From<ImageContentType> for String {
 }
 
 /// Where the media of a video landed, as `on-converted-output` and `on-transcode-event` record it
-/// (keys in the media bucket).
+/// (keys in the media bucket). Thumbnails are numbered frames (`thumb.0000000.jpg`, one every
+/// [`crate::transcode::THUMBNAIL_INTERVAL_SECS`]): the item keeps how many have landed, never
+/// their keys, so a ten-hour video's item stays as small as a minute's.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MediaOutputs {
@@ -177,10 +185,16 @@ pub struct MediaOutputs {
     pub hls_master: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mp4: Option<String>,
+    /// One more than the highest thumbnail index that has landed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub poster: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub thumbnails: Vec<String>,
+    pub thumbnail_count: Option<u32>,
+}
+
+impl MediaOutputs {
+    /// The first thumbnail, once it landed.
+    pub fn poster(&self, video: &VideoId) -> Option<String> {
+        self.thumbnail_count.filter(|n| *n > 0).map(|_| layout::thumbnail(video, 0))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -279,6 +293,14 @@ pub mod layout {
     pub fn thumbnails_destination(video: &VideoId) -> String {
         format!("{MEDIA_PREFIX}{video}/thumbnails/thumb")
     }
+    /// The key of the thumbnail numbered `index` (MediaConvert's frame-capture naming).
+    pub fn thumbnail(video: &VideoId, index: u32) -> String {
+        format!("{MEDIA_PREFIX}{video}/thumbnails/thumb.{index:07}.jpg")
+    }
+    /// A thumbnail key with `{index}` where the seven-digit number goes.
+    pub fn thumbnail_template(video: &VideoId) -> String {
+        format!("{MEDIA_PREFIX}{video}/thumbnails/thumb.{{index}}.jpg")
+    }
     pub fn snapshots_prefix(video: &VideoId) -> String {
         format!("snapshots/{video}/")
     }
@@ -292,7 +314,8 @@ pub mod layout {
         HlsMaster,
         HlsOther,
         Mp4,
-        Thumbnail,
+        /// A numbered thumbnail.
+        Thumbnail(u32),
         Other,
     }
 
@@ -305,7 +328,12 @@ pub mod layout {
             Some(("hls", "index.m3u8")) => MediaKind::HlsMaster,
             Some(("hls", _)) => MediaKind::HlsOther,
             Some(("mp4", f)) if f.ends_with(".mp4") => MediaKind::Mp4,
-            Some(("thumbnails", f)) if f.ends_with(".jpg") => MediaKind::Thumbnail,
+            Some(("thumbnails", f)) => match f.strip_prefix("thumb.").and_then(|f| f.strip_suffix(".jpg")) {
+                Some(n) if n.len() == 7 && n.bytes().all(|b| b.is_ascii_digit()) => {
+                    n.parse().map_or(MediaKind::Other, MediaKind::Thumbnail)
+                }
+                _ => MediaKind::Other,
+            },
             _ => MediaKind::Other,
         };
         Some((video, kind))
@@ -356,9 +384,10 @@ pub struct VideoPatch {
 
 #[async_trait]
 pub trait VideoStore: Send + Sync {
-    /// Puts the video and counts it in its space, atomically; `Condition(Space)` when the
-    /// space is gone.
-    async fn create_video(&self, video: &Video) -> Result<(), StoreError>;
+    /// Puts the video, counts it in its space and charges its size to its creator's transcoding
+    /// budget of the day, atomically: `Condition(Space)` when the space is gone,
+    /// `Condition(Quota)` when the space is full or the budget would be passed.
+    async fn create_video(&self, video: &Video, quotas: &Quotas, day: &str) -> Result<(), StoreError>;
     async fn get_video(&self, id: &VideoId) -> Result<Option<Video>, StoreError>;
     /// The video, its space, the caller's membership of it and their progress: two round trips.
     async fn video_access(&self, id: &VideoId, user: &UserId) -> Result<Option<VideoAccess>, StoreError>;
@@ -388,8 +417,9 @@ pub trait VideoStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Raises `percentComplete` while the video transcodes; never lowers it.
     async fn raise_percent(&self, id: &VideoId, percent: u8) -> Result<bool, StoreError>;
-    /// Records a converted object (first thumbnail becomes the poster).
-    async fn record_output(&self, id: &VideoId, kind: &layout::MediaKind, key: &str) -> Result<(), StoreError>;
+    /// Records a converted object (a thumbnail raises the count of those landed); `Ok(false)`
+    /// when the video is gone (the object is an orphan).
+    async fn record_output(&self, id: &VideoId, kind: &layout::MediaKind, key: &str) -> Result<bool, StoreError>;
     /// Deletes the video, everyone's per-video data and its count in the space; returns the
     /// user-content object keys those items pointed at.
     async fn delete_video(&self, video: &Video) -> Result<Vec<String>, StoreError>;
@@ -408,7 +438,8 @@ pub trait VideoStore: Send + Sync {
     async fn recent_progress(&self, user: &UserId, limit: Limit) -> Result<Vec<Progress>, StoreError>;
     /// How many videos the user completed (progress 100).
     async fn completed_count(&self, user: &UserId) -> Result<u32, StoreError>;
-    async fn put_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError>;
+    /// Stores a snapshot and counts it: `Condition(Quota)` past `limit` of the author's on the video.
+    async fn put_snapshot(&self, snapshot: &Snapshot, limit: u64) -> Result<(), StoreError>;
     async fn snapshots(
         &self,
         video: &VideoId,
@@ -416,7 +447,7 @@ pub trait VideoStore: Send + Sync {
         limit: Limit,
         start: Option<PageKey>,
     ) -> Result<Page<Snapshot>, StoreError>;
-    /// Deletes a snapshot item; returns it (`None` when there was none).
+    /// Deletes a snapshot item and its count; returns it (`None` when there was none).
     async fn delete_snapshot(
         &self,
         video: &VideoId,
@@ -424,6 +455,9 @@ pub trait VideoStore: Send + Sync {
         id: &SnapshotId,
     ) -> Result<Option<Snapshot>, StoreError>;
     async fn videos(&self, ids: &[VideoId]) -> Result<Vec<Video>, StoreError>;
+    /// Videos still uploading or importing that were created before `before` (RFC 3339), oldest
+    /// first, at most `limit`.
+    async fn pending_before(&self, before: &str, limit: Limit) -> Result<Vec<VideoId>, StoreError>;
     /// Claims an `IMPORTING` video for one import run (a claim older than 15 minutes, from a run
     /// that died, may be taken over); `false` when another run has it or the video moved on.
     async fn claim_import(&self, id: &VideoId, now: &str) -> Result<bool, StoreError>;
@@ -463,7 +497,11 @@ mod tests {
         assert_eq!(k("hls/index.m3u8"), Some(layout::MediaKind::HlsMaster));
         assert_eq!(k("hls/index_720p.m3u8"), Some(layout::MediaKind::HlsOther));
         assert_eq!(k("mp4/video.mp4"), Some(layout::MediaKind::Mp4));
-        assert_eq!(k("thumbnails/thumb.0000001.jpg"), Some(layout::MediaKind::Thumbnail));
+        assert_eq!(k("thumbnails/thumb.0000001.jpg"), Some(layout::MediaKind::Thumbnail(1)));
+        assert_eq!(k("thumbnails/thumb.1.jpg"), Some(layout::MediaKind::Other));
+        assert_eq!(k("thumbnails/x.jpg"), Some(layout::MediaKind::Other));
+        let v = VideoId::generate();
+        assert_eq!(layout::classify(&layout::thumbnail(&v, 42)), Some((v, layout::MediaKind::Thumbnail(42))));
         assert_eq!(layout::classify("media/nope/hls/index.m3u8"), None);
     }
 

@@ -216,6 +216,10 @@ pub fn problem(err: &ApiError, request_id: &str) -> Response<Body> {
     if matches!(err, ApiError::Unauthenticated(_)) {
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
+    if matches!(err, ApiError::QuotaExceeded(e) if e.quota.resets_daily()) {
+        let (_, left) = vivid_domain::quota::utc_day(vivid_domain::types::unix_now());
+        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(left));
+    }
     resp
 }
 

@@ -5,10 +5,11 @@ use serde::Serialize;
 use vivid_domain::{
     access::Denied,
     connectors::{CipherError, ConnectorError, Provider},
-    error::StoreError,
+    error::{Guard, StoreError},
     identity::IdentityError,
     imports::InvokeError,
     playback::SignError,
+    quota::{Exceeded, Quota},
     sessions::{IssueError, RandomError, SessionError},
 };
 use vivid_tokens::Unverified;
@@ -23,6 +24,9 @@ pub enum ApiError {
     /// 401: no credentials, or credentials that do not verify.
     #[error("{0}")]
     Unauthenticated(&'static str),
+    /// 401: the access token verifies but its account was deleted since it was issued.
+    #[error("the account was deleted; sign in again to start a new one")]
+    AccountDeleted,
     /// 403: the caller is a member of the space but lacks the role.
     #[error("{detail}")]
     Forbidden { code: &'static str, detail: String },
@@ -41,12 +45,18 @@ pub enum ApiError {
     /// 413: the body is larger than the route accepts.
     #[error("the request body exceeds {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// 413: the upload a request announces is larger than allowed.
+    #[error("the video must not be larger than {limit} bytes")]
+    UploadTooLarge { limit: u64 },
     /// 415: the body is not `application/json`.
     #[error("the request body must be application/json")]
     UnsupportedMediaType,
     /// 422: well-formed JSON that breaks a rule (missing field, unknown field, over-long string...).
     #[error("{detail}")]
     Unprocessable { code: &'static str, detail: String },
+    /// 409 (a count: delete something first) or 429 (a daily budget: wait): a quota.
+    #[error("{}", quota_detail(.0))]
+    QuotaExceeded(Exceeded),
     /// 502: a third party (Google, Webex) failed or answered something unreadable.
     #[error("{detail}")]
     Upstream { code: &'static str, detail: String },
@@ -65,6 +75,9 @@ pub struct Problem {
     pub status: u16,
     pub detail: String,
     pub code: &'static str,
+    /// The quota's limit, on a `*_quota_exceeded` problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
@@ -92,15 +105,17 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthenticated(_) | Self::AccountDeleted => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
-            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge { .. } | Self::UploadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::QuotaExceeded(e) if e.quota.resets_daily() => StatusCode::TOO_MANY_REQUESTS,
+            Self::QuotaExceeded(_) => StatusCode::CONFLICT,
             Self::Upstream { .. } => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -114,11 +129,14 @@ impl ApiError {
             | Self::Unprocessable { code, .. }
             | Self::Upstream { code, .. } => code,
             Self::Unauthenticated(_) => "unauthenticated",
+            Self::AccountDeleted => "account_deleted",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PreconditionFailed(_) => "precondition_failed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UploadTooLarge { .. } => "upload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::QuotaExceeded(e) => quota_code(e.quota),
             Self::Internal(_) => "internal",
         }
     }
@@ -136,6 +154,11 @@ impl ApiError {
             status: status.as_u16(),
             detail,
             code: self.code(),
+            limit: match self {
+                Self::QuotaExceeded(e) => Some(e.limit),
+                Self::UploadTooLarge { limit } => Some(*limit),
+                _ => None,
+            },
             request_id: request_id.map(str::to_owned),
         }
     }
@@ -146,6 +169,8 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
+            StoreError::Condition(Guard::Quota(e)) => ApiError::QuotaExceeded(e),
+            StoreError::Condition(Guard::Account) => ApiError::AccountDeleted,
             StoreError::Condition(guard) => ApiError::conflict("conflict", format!("the {guard} changed concurrently")),
             StoreError::ForeignStart => {
                 ApiError::bad_request("invalid_cursor", "the cursor is malformed or belongs to another query")
@@ -229,6 +254,33 @@ pub fn connector_problem(provider: Provider, e: ConnectorError) -> ApiError {
         }
         ConnectorError::Cipher(e) => ApiError::internal(e),
         ConnectorError::Store(e) => e.into(),
+    }
+}
+
+/// The stable code a client explains a quota with.
+fn quota_code(q: Quota) -> &'static str {
+    match q {
+        Quota::HostedSpaces => "space_quota_exceeded",
+        Quota::VideosPerSpace => "video_quota_exceeded",
+        Quota::SnapshotsPerVideo => "snapshot_quota_exceeded",
+        Quota::DrawingsPerVideo => "drawing_quota_exceeded",
+        Quota::CheckpointsPerVideo => "checkpoint_quota_exceeded",
+        Quota::DailyTranscodeBytes => "transcode_budget_exceeded",
+    }
+}
+
+fn quota_detail(e: &Exceeded) -> String {
+    match e.quota {
+        Quota::HostedSpaces => format!("you already host {} spaces, the most allowed: delete one first", e.limit),
+        Quota::VideosPerSpace => format!("the space already holds {} videos, the most allowed", e.limit),
+        Quota::SnapshotsPerVideo => format!("you have {} snapshots of this video, the most allowed", e.limit),
+        Quota::DrawingsPerVideo => format!("you have {} drawings on this video, the most allowed", e.limit),
+        Quota::CheckpointsPerVideo => {
+            format!("this memo has {} checkpoints, the most allowed", e.limit)
+        }
+        Quota::DailyTranscodeBytes => {
+            format!("today's transcoding budget of {} bytes would be passed: try again after midnight UTC", e.limit)
+        }
     }
 }
 

@@ -1,39 +1,44 @@
-//! `on-converted-output`: records converted objects as they land.
+//! `on-converted-output`: records converted objects as they land; removes those of a video that
+//! is gone (deleted while its job ran).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::Value;
-use vivid_config::{Config, ConfigError};
-use vivid_domain::video::{VideoStore, layout};
+use vivid_domain::{
+    media::{Bucket, MediaStore},
+    video::{VideoStore, layout},
+};
 
 use crate::{EventError, EventHandler, s3_objects};
 
 /// `on-converted-output`: records converted objects as they land.
 pub struct OnConvertedOutput {
     videos: Arc<dyn VideoStore>,
-    media_bucket: String,
+    media: Arc<dyn MediaStore>,
 }
 
 impl OnConvertedOutput {
-    pub fn new(videos: Arc<dyn VideoStore>, media_bucket: String) -> Self {
-        Self { videos, media_bucket }
-    }
-
-    pub fn from_config(videos: Arc<dyn VideoStore>, cfg: &Config) -> Result<Self, ConfigError> {
-        Ok(Self::new(videos, cfg.var("VIVID_MEDIA_BUCKET")?))
+    pub fn new(videos: Arc<dyn VideoStore>, media: Arc<dyn MediaStore>) -> Self {
+        Self { videos, media }
     }
 }
 
 #[async_trait]
 impl EventHandler for OnConvertedOutput {
     async fn handle(&self, event: Value) -> Result<Value, EventError> {
+        let media_bucket = self.media.bucket_name(Bucket::Media).to_owned();
         for (bucket, key) in s3_objects(event)? {
-            if bucket != self.media_bucket {
+            if bucket != media_bucket {
                 continue;
             }
             match layout::classify(&key) {
-                Some((video, kind)) => self.videos.record_output(&video, &kind, &key).await?,
+                Some((video, kind)) => {
+                    if !self.videos.record_output(&video, &kind, &key).await? {
+                        tracing::info!(video_id = %video, "output of a deleted video removed");
+                        self.media.delete(Bucket::Media, &key).await?;
+                    }
+                }
                 None => tracing::warn!(key, "object outside media/{{videoId}}/ ignored"),
             }
         }

@@ -13,12 +13,14 @@ use vivid_domain::{error::StoreError, transcode::TranscodeError};
 mod converted_output;
 mod import;
 mod raw_upload;
+mod sweep;
 mod transcode_event;
 
 pub use converted_output::OnConvertedOutput;
 pub use import::ImportWorker;
 pub use lambda_runtime::Error;
 pub use raw_upload::{OnRawUpload, UploadLimit};
+pub use sweep::{StaleAfter, SweepStaleVideos};
 pub use transcode_event::{JobStateDetail, OnTranscodeEvent};
 
 #[derive(Debug, thiserror::Error)]

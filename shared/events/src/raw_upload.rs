@@ -22,7 +22,8 @@ pub struct UploadLimit {
 
 impl UploadLimit {
     pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
-        Ok(Self { max_upload_bytes: cfg.number("VIVID_MAX_UPLOAD_BYTES", 10 * 1024 * 1024 * 1024)? })
+        let quotas: vivid_domain::quota::Quotas = cfg.parsed(vivid_domain::quota::QUOTAS_VAR)?.unwrap_or_default();
+        Ok(Self { max_upload_bytes: quotas.upload_bytes })
     }
 }
 
@@ -93,6 +94,12 @@ impl OnRawUpload {
             }
             // A previous delivery recorded the upload but did not get to start the job.
             VideoStatus::Uploaded => {}
+            // An upload that lands after its video failed (an aborted upload's URL used anyway,
+            // a rejected one sent again): nothing will ever read it.
+            VideoStatus::Failed => {
+                tracing::warn!(video_id = %id, "removing an upload that landed after its video failed");
+                return Ok(self.media.delete(Bucket::Raw, key).await?);
+            }
             other => {
                 tracing::info!(video_id = %id, status = other.as_str(), "duplicate or late upload event ignored");
                 return Ok(());

@@ -7,6 +7,9 @@ use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use vivid_domain::{
+    cascade::remove_media,
+    media::MediaStore,
+    transcode::{Transcoder, job_running},
     types::{VideoId, now_rfc3339},
     video::{StatusChange, VideoStatus, VideoStore},
 };
@@ -63,14 +66,32 @@ fn s3_key(uri: &str) -> Option<String> {
     uri.strip_prefix("s3://").and_then(|rest| rest.split_once('/')).map(|(_, key)| key.to_owned())
 }
 
-/// `on-transcode-event`: progress, completion and failure of a video's job.
+/// `on-transcode-event`: progress, completion and failure of a video's job. A failed video's
+/// media are removed; a job whose video was deleted meanwhile is cancelled at its next event (a
+/// status update comes every 10 s) and what it wrote is removed — so deleting a video while it
+/// transcodes costs at most seconds of transcoding and leaves nothing behind.
 pub struct OnTranscodeEvent {
     videos: Arc<dyn VideoStore>,
+    media: Arc<dyn MediaStore>,
+    transcoder: Arc<dyn Transcoder>,
 }
 
 impl OnTranscodeEvent {
-    pub fn new(videos: Arc<dyn VideoStore>) -> Self {
-        Self { videos }
+    pub fn new(videos: Arc<dyn VideoStore>, media: Arc<dyn MediaStore>, transcoder: Arc<dyn Transcoder>) -> Self {
+        Self { videos, media, transcoder }
+    }
+
+    /// After an event that changed nothing: when the video is gone, stop its job and remove
+    /// its media (every later event of the job finds nothing and does it again, harmlessly).
+    async fn orphan(&self, video: &VideoId, job_id: &str, status: &str) -> Result<(), EventError> {
+        if self.videos.get_video(video).await?.is_some() {
+            return Ok(());
+        }
+        if job_running(status) && self.transcoder.cancel(job_id).await? {
+            tracing::info!(video_id = %video, job_id, "job of a deleted video cancelled");
+        }
+        remove_media(self.media.as_ref(), video, None).await?;
+        Ok(())
     }
 }
 
@@ -148,6 +169,12 @@ impl EventHandler for OnTranscodeEvent {
             _ => false,
         };
         tracing::info!(video_id = %video, status = d.status, moved, "job state change");
+        if moved && matches!(d.status.as_str(), "ERROR" | "CANCELED") {
+            // A failed video keeps its item (the host sees why) but none of its media.
+            remove_media(self.media.as_ref(), &video, None).await?;
+        } else if !moved {
+            self.orphan(&video, &d.job_id, &d.status).await?;
+        }
         Ok(Value::Null)
     }
 }

@@ -12,7 +12,8 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use serde::{Deserialize, Serialize};
 use vivid_config::{Config, ConfigError};
 use vivid_domain::{
-    playback::{Playback, PlaybackSigner, SignError},
+    playback::{Playback, PlaybackSigner, SignError, Thumbnails},
+    transcode::THUMBNAIL_INTERVAL_SECS,
     types::{VideoId, rfc3339_at},
     video::{MediaOutputs, layout},
 };
@@ -119,8 +120,12 @@ impl PlaybackSigner for CloudFrontSigner {
         Ok(Playback {
             hls_url: outputs.hls_master.as_deref().map(signed),
             mp4_url: outputs.mp4.as_deref().map(signed),
-            poster_url: outputs.poster.as_deref().map(signed),
-            thumbnail_urls: outputs.thumbnails.iter().map(|k| signed(k)).collect(),
+            poster_url: outputs.poster(video).as_deref().map(signed),
+            thumbnails: outputs.thumbnail_count.filter(|n| *n > 0).map(|count| Thumbnails {
+                count,
+                interval_seconds: THUMBNAIL_INTERVAL_SECS.unsigned_abs(),
+                url_template: signed(&layout::thumbnail_template(video)),
+            }),
             cookies: vec![
                 ("CloudFront-Policy".into(), policy_b64),
                 ("CloudFront-Signature".into(), sig_b64),

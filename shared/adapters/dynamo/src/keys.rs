@@ -95,3 +95,19 @@ pub fn zoom_delivery(space: &SpaceId, meeting: &str) -> String {
     format!("ZOOMDELIVERY#{space}#{meeting}")
 }
 pub const ZOOM_DELIVERY: &str = "ZOOMDELIVERY";
+/// GSI2 partition of the videos still uploading or importing (sort key `{createdAt}#{videoId}`):
+/// a sparse index the sweep reads; a video leaves it with its first step past the upload.
+pub const PENDING: &str = "PENDING";
+/// A space's import of one platform recording (holds the video's id): a recording is imported
+/// once per space; deleting the video frees it.
+pub fn imported(recording: &str) -> String {
+    format!("IMPORTED#{recording}")
+}
+/// One member's counts on one video (snapshots, drawings, checkpoints), under the video.
+pub fn usage(user: &UserId) -> String {
+    format!("USAGE#{user}")
+}
+/// A user's transcoding budget of one UTC day, under the user (TTL two days later).
+pub fn budget(day: &str) -> String {
+    format!("BUDGET#{day}")
+}

@@ -10,6 +10,7 @@ mod notes;
 mod sessions;
 mod spaces;
 mod table;
+mod usage;
 mod users;
 mod videos;
 

@@ -16,6 +16,7 @@ use crate::{
     table::{
         GSI2PK, GSI2SK, Item, PK, SK, Table, backend, conditional, from_item, key, n, page_key, s, start_key, to_item,
     },
+    usage::Counted,
 };
 
 impl Table {
@@ -113,7 +114,7 @@ impl NoteStore for Table {
         self.put_new(item, Guard::Memo).await
     }
 
-    async fn checkpoint(&self, c: &Checkpoint) -> Result<(), StoreError> {
+    async fn checkpoint(&self, c: &Checkpoint, limit: u64) -> Result<(), StoreError> {
         let item = to_item(
             c,
             &[
@@ -129,9 +130,14 @@ impl NoteStore for Table {
             .when("attribute_exists(PK) AND (attribute_not_exists(#checkpointedVersion) OR #checkpointedVersion < :checkpointedVersion)")
             .into_update(&self.table, key(keys::video(&c.video_id), keys::memo(&c.user_id)))
             .map_err(backend)?;
+        let counted = Counted::Checkpoints;
         self.transact(
-            vec![self.put(item, Some("attribute_not_exists(PK)"))?, TransactWriteItem::builder().update(mark).build()],
-            &[Guard::Checkpoint, Guard::Memo],
+            vec![
+                self.put(item, Some("attribute_not_exists(PK)"))?,
+                TransactWriteItem::builder().update(mark).build(),
+                self.count_on_video(counted, &c.video_id, &c.space_id, &c.user_id, 1, Some(limit))?,
+            ],
+            &[Guard::Checkpoint, Guard::Memo, counted.guard(limit)],
         )
         .await
     }
@@ -147,7 +153,7 @@ impl NoteStore for Table {
         Ok(Page { items: items.into_iter().map(from_item).collect::<Result<_, _>>()?, next })
     }
 
-    async fn put_drawing(&self, d: &Drawing) -> Result<Option<Drawing>, StoreError> {
+    async fn put_drawing(&self, d: &Drawing, limit: u64) -> Result<Option<Drawing>, StoreError> {
         let item = to_item(
             d,
             &[
@@ -158,16 +164,41 @@ impl NoteStore for Table {
                 ("type", "Drawing".into()),
             ],
         )?;
-        let out = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await
-            .map_err(backend)?;
-        out.attributes.filter(|a| !a.is_empty()).map(from_item).transpose()
+        let counted = Counted::Drawings;
+        // A new drawing is counted with its creation; a replacement is one conditional put. A
+        // delete racing between the two is answered by trying again.
+        for _ in 0..3 {
+            let created = self
+                .transact(
+                    vec![
+                        self.put(item.clone(), Some("attribute_not_exists(PK)"))?,
+                        self.count_on_video(counted, &d.video_id, &d.space_id, &d.user_id, 1, Some(limit))?,
+                    ],
+                    &[Guard::Drawing, counted.guard(limit)],
+                )
+                .await;
+            match created {
+                Ok(()) => return Ok(None),
+                Err(StoreError::Condition(Guard::Drawing)) => {}
+                Err(e) => return Err(e),
+            }
+            let replaced = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item.clone()))
+                .condition_expression("attribute_exists(PK)")
+                .return_values(ReturnValue::AllOld)
+                .send()
+                .await
+                .map_err(conditional(Guard::Drawing));
+            match replaced {
+                Ok(out) => return out.attributes.filter(|a| !a.is_empty()).map(from_item).transpose(),
+                Err(StoreError::Condition(Guard::Drawing)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Condition(Guard::Drawing))
     }
 
     async fn drawing(&self, video: &VideoId, user: &UserId, id: &DrawingId) -> Result<Option<Drawing>, StoreError> {
@@ -197,15 +228,12 @@ impl NoteStore for Table {
         user: &UserId,
         id: &DrawingId,
     ) -> Result<Option<Drawing>, StoreError> {
-        let out = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::video(video), format!("{}{id}", keys::drawing_prefix(user)))))
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await
-            .map_err(backend)?;
-        out.attributes.filter(|a| !a.is_empty()).map(from_item).transpose()
+        let sk = format!("{}{id}", keys::drawing_prefix(user));
+        let Some(d) = self.get::<Drawing>(keys::video(video), sk.clone()).await? else { return Ok(None) };
+        match self.uncount(Counted::Drawings, key(keys::video(video), sk), &d.video_id, &d.space_id, user).await {
+            // Deleted meanwhile by a concurrent request: the same answer.
+            Ok(()) | Err(StoreError::Condition(Guard::Item)) => Ok(Some(d)),
+            Err(e) => Err(e),
+        }
     }
 }

@@ -8,6 +8,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, TransactWrite
 use vivid_domain::{
     error::{Guard, StoreError},
     page::{Page, PageKey},
+    quota::{Exceeded, Quota},
     spaces::{Membership, Space, SpaceAccess, SpacePatch, SpaceStore},
     types::{Limit, SpaceId, UserId},
 };
@@ -23,13 +24,32 @@ use crate::{
 
 #[async_trait]
 impl SpaceStore for Table {
-    async fn create_space(&self, space: &Space, host: &Membership) -> Result<(), StoreError> {
+    async fn create_space(&self, space: &Space, host: &Membership, hosted_limit: u64) -> Result<(), StoreError> {
         let not_exists = Some("attribute_not_exists(PK)");
-        self.transact(
-            vec![self.put(self.space_item(space)?, not_exists)?, self.put(self.membership_item(host)?, not_exists)?],
-            &[Guard::Space, Guard::Membership],
-        )
-        .await
+        let quota = Guard::Quota(Exceeded { quota: Quota::HostedSpaces, limit: hosted_limit });
+        let result = self
+            .transact(
+                vec![
+                    self.put(self.space_item(space)?, not_exists)?,
+                    self.put(self.membership_item(host)?, not_exists)?,
+                    self.count_hosted(&space.host_id, 1, Some(hosted_limit))?,
+                ],
+                &[Guard::Space, Guard::Membership, quota],
+            )
+            .await;
+        match result {
+            // The profile's condition failed: a full quota, or no account at all (one read tells).
+            Err(StoreError::Condition(g)) if g == quota => {
+                match self
+                    .get::<HashMap<String, serde::de::IgnoredAny>>(keys::user(&space.host_id), keys::PROFILE)
+                    .await?
+                {
+                    Some(_) => Err(StoreError::Condition(quota)),
+                    None => Err(StoreError::Condition(Guard::User)),
+                }
+            }
+            other => other,
+        }
     }
 
     async fn space_access(&self, space: &SpaceId, user: &UserId) -> Result<Option<SpaceAccess>, StoreError> {
@@ -134,6 +154,25 @@ impl SpaceStore for Table {
             .filter(|item| item.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) != Some(keys::META))
             .collect();
         self.batch_delete(children).await?;
+        let Some(space) = self.get::<Space>(partition.clone(), keys::META).await? else { return Ok(()) };
+        if !space.personal {
+            // The item and its count among the host's spaces go together; a second sweep finds
+            // no item and counts nothing.
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(partition.clone(), keys::META)))
+                .condition_expression("attribute_exists(PK)")
+                .build()
+                .map_err(backend)?;
+            let items =
+                vec![TransactWriteItem::builder().delete(delete).build(), self.count_hosted(&space.host_id, -1, None)?];
+            match self.transact(items, &[Guard::Space, Guard::User]).await {
+                Ok(()) | Err(StoreError::Condition(Guard::Space)) => return Ok(()),
+                // The host's account is gone or never counted this space: just delete it.
+                Err(StoreError::Condition(Guard::User)) => {}
+                Err(e) => return Err(e),
+            }
+        }
         self.client
             .delete_item()
             .table_name(&self.table)

@@ -10,12 +10,12 @@ use vivid_domain::{
     error::{Guard, StoreError},
     spaces::{Membership, Role, Space},
     types::{Email, UserId},
-    users::{Profile, User, UserStore},
+    users::{Profile, Usage, User, UserStore},
 };
 
 use crate::{
     keys,
-    table::{PK, SK, Table, backend, from_item, key, s, to_item},
+    table::{Item, PK, SK, Table, backend, from_item, key, s, to_item},
 };
 
 /// Every platform a user can connect.
@@ -80,21 +80,28 @@ impl UserStore for Table {
         self.transact(items, &guards).await
     }
 
-    async fn get_profile(&self, id: &UserId) -> Result<Option<Profile>, StoreError> {
-        let mut wanted = vec![key(keys::user(id), keys::PROFILE)];
+    async fn get_profile(&self, id: &UserId, day: &str) -> Result<Option<Profile>, StoreError> {
+        let mut wanted = vec![key(keys::user(id), keys::PROFILE), key(keys::user(id), keys::budget(day))];
         wanted.extend(PROVIDERS.iter().map(|p| key(keys::user(id), keys::connection(*p))));
         let mut user = None;
         let mut connected = Vec::new();
+        let mut usage = Usage::default();
+        let count = |item: &Item, attr: &str| {
+            item.get(attr).and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<i64>().ok()).unwrap_or(0).max(0)
+        };
         for item in self.batch_get(wanted, true).await? {
             let sk = item.get(SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
             if sk == keys::PROFILE {
+                usage.hosted_spaces = count(&item, "hostedSpaces").unsigned_abs();
                 user = Some(from_item::<User>(item)?);
+            } else if sk == keys::budget(day) {
+                usage.transcode_bytes_today = count(&item, "transcodeBytes").unsigned_abs();
             } else if let Some(p) = PROVIDERS.iter().find(|p| keys::connection(**p) == sk) {
                 connected.push(*p);
             }
         }
         connected.sort_by_key(|p| p.as_str());
-        Ok(user.map(|user| Profile { user, connected }))
+        Ok(user.map(|user| Profile { user, connected, usage }))
     }
 
     async fn get_user(&self, id: &UserId) -> Result<Option<User>, StoreError> {

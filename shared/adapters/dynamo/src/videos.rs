@@ -1,11 +1,14 @@
 //! Videos, progress and snapshots: a video's partition holds its item and every member's
 //! per-video data; a space's videos are found through GSI1, a member's data in a space through GSI2.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, TransactWriteItem};
 use vivid_domain::{
     error::{Guard, StoreError},
     page::{Page, PageKey},
+    quota::{Quota, Quotas},
     spaces::{Membership, Space},
     types::{Limit, Seconds, SnapshotId, SpaceId, UserId, VideoId, rfc3339},
     video::{
@@ -17,14 +20,15 @@ use crate::{
     expr::Changes,
     keys,
     table::{
-        GSI1, GSI1PK, GSI1SK, GSI2PK, GSI2SK, Item, PK, SK, Table, backend, condition_held, conditional, from_item,
-        ignore_condition, key, n, page_key, s, start_key, to_item,
+        GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, Item, PK, SK, Table, backend, condition_held, conditional,
+        from_item, key, n, page_key, s, start_key, to_item,
     },
+    usage::{Counted, counter},
 };
 
 impl Table {
     fn video_item(&self, v: &Video) -> Result<Item, StoreError> {
-        to_item(
+        let mut item = to_item(
             v,
             &[
                 (PK, keys::video(&v.video_id)),
@@ -33,7 +37,12 @@ impl Table {
                 (GSI1SK, format!("{}#{}", v.created_at, v.video_id)),
                 ("type", "Video".into()),
             ],
-        )
+        )?;
+        if v.status.is_pending() {
+            item.insert(GSI2PK.to_owned(), s(keys::PENDING));
+            item.insert(GSI2SK.to_owned(), s(format!("{}#{}", v.created_at, v.video_id)));
+        }
+        Ok(item)
     }
 
     fn progress_item(&self, p: &Progress) -> Result<Item, StoreError> {
@@ -82,20 +91,42 @@ impl Table {
 
 #[async_trait]
 impl VideoStore for Table {
-    async fn create_video(&self, video: &Video) -> Result<(), StoreError> {
-        let count = Changes::new()
-            .increment("videoCount", 1)
+    async fn create_video(&self, video: &Video, quotas: &Quotas, day: &str) -> Result<(), StoreError> {
+        let full = Guard::Quota(quotas.exceeded(Quota::VideosPerSpace));
+        let budget = Guard::Quota(quotas.exceeded(Quota::DailyTranscodeBytes));
+        if video.size_bytes > quotas.daily_transcode_bytes {
+            return Err(StoreError::Condition(budget));
+        }
+        let count = counter("videoCount", 1, Some(quotas.videos_per_space))
             .when("attribute_exists(PK) AND attribute_not_exists(deleting)")
             .into_update(&self.table, key(keys::space(&video.space_id), keys::META))
             .map_err(backend)?;
-        self.transact(
-            vec![
-                self.put(self.video_item(video)?, Some("attribute_not_exists(PK)"))?,
-                TransactWriteItem::builder().update(count).build(),
-            ],
-            &[Guard::Video, Guard::Space],
-        )
-        .await
+        let mut items = vec![
+            self.put(self.video_item(video)?, Some("attribute_not_exists(PK)"))?,
+            TransactWriteItem::builder().update(count).build(),
+            self.charge_budget(&video.created_by, day, video.size_bytes, quotas.daily_transcode_bytes)?,
+        ];
+        let mut guards = vec![Guard::Video, full, budget];
+        if let Some(recording) = &video.recording_id {
+            let lock = HashMap::from([
+                (PK.to_owned(), s(keys::space(&video.space_id))),
+                (SK.to_owned(), s(keys::imported(recording))),
+                ("videoId".to_owned(), s(video.video_id.as_str())),
+                ("type".to_owned(), s("RecordingImport")),
+            ]);
+            items.push(self.put(lock, Some("attribute_not_exists(PK)"))?);
+            guards.push(Guard::Recording);
+        }
+        match self.transact(items, &guards).await {
+            // The space's condition failed: gone (or being deleted), or full; one read tells.
+            Err(StoreError::Condition(g)) if g == full => {
+                match self.get::<Space>(keys::space(&video.space_id), keys::META).await? {
+                    Some(space) if !space.deleting => Err(StoreError::Condition(full)),
+                    _ => Err(StoreError::Condition(Guard::Space)),
+                }
+            }
+            other => other,
+        }
     }
 
     async fn get_video(&self, id: &VideoId) -> Result<Option<Video>, StoreError> {
@@ -238,8 +269,8 @@ impl VideoStore for Table {
             changes = changes.when("attribute_not_exists(#jobId) OR #jobId = :job").named("jobId").bind(":job", s(job));
         }
         if to.is_terminal() || to == VideoStatus::Uploaded {
-            // The upload is over either way.
-            changes = changes.remove("uploadId");
+            // The upload is over either way: no upload id, out of the sweep's index.
+            changes = changes.remove("uploadId").remove(GSI2PK).remove(GSI2SK);
         }
         let req = self.client.update_item().table_name(&self.table).set_key(Some(key(keys::video(id), keys::META)));
         condition_held(changes.apply(req).send().await)
@@ -264,30 +295,24 @@ impl VideoStore for Table {
         condition_held(result)
     }
 
-    async fn record_output(&self, id: &VideoId, kind: &MediaKind, object: &str) -> Result<(), StoreError> {
+    async fn record_output(&self, id: &VideoId, kind: &MediaKind, object: &str) -> Result<bool, StoreError> {
         let exists = Changes::new().when("attribute_exists(PK)");
         let changes = match kind {
             MediaKind::HlsMaster => exists.set("hlsMaster", s(object)),
             MediaKind::Mp4 => exists.set("mp4", s(object)),
-            MediaKind::Thumbnail => {
-                // Added to the set (idempotent); the smallest key so far is the poster.
-                let added = exists.add("thumbnails", AttributeValue::Ss(vec![object.to_owned()]));
-                let req =
-                    self.client.update_item().table_name(&self.table).set_key(Some(key(keys::video(id), keys::META)));
-                if let Err(e) = added.apply(req).send().await {
-                    return ignore_condition(e);
-                }
-                Changes::new()
-                    .set("poster", s(object))
-                    .when("attribute_exists(PK) AND (attribute_not_exists(#poster) OR #poster > :poster)")
-            }
-            MediaKind::HlsOther | MediaKind::Other => return Ok(()),
+            // The count only grows (thumbnails land in any order, events come twice).
+            MediaKind::Thumbnail(index) => exists
+                .set("thumbnailCount", n(u64::from(*index) + 1))
+                .when("attribute_not_exists(#thumbnailCount) OR #thumbnailCount < :thumbnailCount"),
+            // Segments are not recorded (a job's end sweeps a gone video's prefix instead).
+            MediaKind::HlsOther | MediaKind::Other => return Ok(true),
         };
         let req = self.client.update_item().table_name(&self.table).set_key(Some(key(keys::video(id), keys::META)));
-        match changes.apply(req).send().await {
-            Ok(_) => Ok(()),
-            Err(e) => ignore_condition(e),
+        if condition_held(changes.apply(req).send().await)? {
+            return Ok(true);
         }
+        // A higher thumbnail count already, or no video: one read tells.
+        Ok(self.get::<HashMap<String, serde::de::IgnoredAny>>(keys::video(id), keys::META).await?.is_some())
     }
 
     async fn delete_video(&self, video: &Video) -> Result<Vec<String>, StoreError> {
@@ -305,16 +330,20 @@ impl VideoStore for Table {
             .when("attribute_exists(PK)")
             .into_update(&self.table, key(keys::space(&video.space_id), keys::META))
             .map_err(backend)?;
-        match self
-            .transact(
-                vec![
-                    TransactWriteItem::builder().delete(delete).build(),
-                    TransactWriteItem::builder().update(count).build(),
-                ],
-                &[Guard::Video, Guard::Space],
-            )
-            .await
-        {
+        let mut changes = vec![
+            TransactWriteItem::builder().delete(delete).build(),
+            TransactWriteItem::builder().update(count).build(),
+        ];
+        // The recording may be imported again once its video is gone.
+        if let Some(recording) = &video.recording_id {
+            let unlock = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(keys::space(&video.space_id), keys::imported(recording))))
+                .build()
+                .map_err(backend)?;
+            changes.push(TransactWriteItem::builder().delete(unlock).build());
+        }
+        match self.transact(changes, &[Guard::Video, Guard::Space, Guard::Item]).await {
             // The space is gone already (space deletion sweeps its videos): just the item.
             Ok(()) | Err(StoreError::Condition(Guard::Space)) => {}
             Err(e) => return Err(e),
@@ -403,6 +432,27 @@ impl VideoStore for Table {
         }
     }
 
+    async fn pending_before(&self, before: &str, limit: Limit) -> Result<Vec<VideoId>, StoreError> {
+        let resp = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI2)
+            .key_condition_expression("GSI2PK = :pending AND GSI2SK < :before")
+            .expression_attribute_values(":pending", s(keys::PENDING))
+            .expression_attribute_values(":before", s(before))
+            .limit(i32::from(limit.get()))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(resp
+            .items
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|item| item.get(PK)?.as_s().ok()?.strip_prefix("VIDEO#")?.parse().ok())
+            .collect())
+    }
+
     async fn claim_import(&self, id: &VideoId, now: &str) -> Result<bool, StoreError> {
         let stale = rfc3339(time::OffsetDateTime::now_utc() - time::Duration::minutes(15));
         let result = self
@@ -423,7 +473,7 @@ impl VideoStore for Table {
         condition_held(result)
     }
 
-    async fn put_snapshot(&self, snap: &Snapshot) -> Result<(), StoreError> {
+    async fn put_snapshot(&self, snap: &Snapshot, limit: u64) -> Result<(), StoreError> {
         let item = to_item(
             snap,
             &[
@@ -434,7 +484,15 @@ impl VideoStore for Table {
                 ("type", "Snapshot".into()),
             ],
         )?;
-        self.put_new(item, Guard::Item).await
+        let counted = Counted::Snapshots;
+        self.transact(
+            vec![
+                self.put(item, Some("attribute_not_exists(PK)"))?,
+                self.count_on_video(counted, &snap.video_id, &snap.space_id, &snap.user_id, 1, Some(limit))?,
+            ],
+            &[Guard::Item, counted.guard(limit)],
+        )
+        .await
     }
 
     async fn snapshots(
@@ -471,15 +529,13 @@ impl VideoStore for Table {
         user: &UserId,
         id: &SnapshotId,
     ) -> Result<Option<Snapshot>, StoreError> {
-        let resp = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::video(video), keys::snapshot(user, id))))
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await
-            .map_err(backend)?;
-        resp.attributes.map(from_item).transpose()
+        let sk = keys::snapshot(user, id);
+        let Some(snap) = self.get::<Snapshot>(keys::video(video), sk.clone()).await? else { return Ok(None) };
+        match self.uncount(Counted::Snapshots, key(keys::video(video), sk), &snap.video_id, &snap.space_id, user).await
+        {
+            // Deleted meanwhile by a concurrent request: the same answer.
+            Ok(()) | Err(StoreError::Condition(Guard::Item)) => Ok(Some(snap)),
+            Err(e) => Err(e),
+        }
     }
 }

@@ -211,4 +211,19 @@ impl Transcoder for MediaConvert {
             })?;
         resp.job.and_then(|j| j.id).ok_or_else(|| TranscodeError::Backend("CreateJob returned no job id".into()))
     }
+
+    async fn cancel(&self, job_id: &str) -> Result<bool, TranscodeError> {
+        match self.client.cancel_job().id(job_id).send().await {
+            Ok(_) => Ok(true),
+            // A job that completed, failed or was cancelled already: nothing left to stop.
+            Err(e)
+                if e.as_service_error().is_some_and(|se| se.is_conflict_exception() || se.is_not_found_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => {
+                Err(TranscodeError::Backend(aws_sdk_mediaconvert::error::DisplayErrorContext(e).to_string().into()))
+            }
+        }
+    }
 }

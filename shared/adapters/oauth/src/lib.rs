@@ -70,13 +70,16 @@ pub struct DownloadRules {
 }
 
 impl DownloadRules {
-    /// `hosts_var` (comma-separated patterns, `default_hosts` when absent), `VIVID_IMPORT_MAX_BYTES`
-    /// (10 GiB by default) and `VIVID_IMPORT_DEADLINE_SECS` (14 minutes: inside Lambda's 15).
+    /// `hosts_var` (comma-separated patterns, `default_hosts` when absent), the import quota
+    /// (`importBytes` of `VIVID_QUOTAS`, 10 GiB by default) and `VIVID_IMPORT_DEADLINE_SECS` (14 minutes: inside Lambda's 15).
     pub fn from_config(cfg: &Config, hosts_var: &str, default_hosts: &str) -> Result<Self, ConfigError> {
         let hosts = cfg.optional(hosts_var).unwrap_or_else(|| default_hosts.to_owned());
         Ok(Self {
             hosts: Hosts::new(hosts.split(',').map(str::to_owned)),
-            max_bytes: cfg.number("VIVID_IMPORT_MAX_BYTES", 10 * 1024 * 1024 * 1024)?,
+            max_bytes: cfg
+                .parsed::<vivid_domain::quota::Quotas>(vivid_domain::quota::QUOTAS_VAR)?
+                .unwrap_or_default()
+                .import_bytes,
             deadline: Duration::from_secs(cfg.number("VIVID_IMPORT_DEADLINE_SECS", 14 * 60)?),
         })
     }

@@ -82,6 +82,7 @@ impl MediaStore for S3Media {
         bucket: Bucket,
         key: &str,
         content_type: &str,
+        content_length: u64,
         ttl: Duration,
     ) -> Result<String, StoreError> {
         let req = self
@@ -90,6 +91,9 @@ impl MediaStore for S3Media {
             .bucket(self.bucket_name(bucket))
             .key(key)
             .content_type(content_type)
+            .content_length(i64::try_from(content_length).map_err(backend)?)
+            // Once: the URL cannot overwrite what it (or anything) already put there.
+            .if_none_match("*")
             .presigned(presigning(ttl)?)
             .await
             .map_err(sdk)?;

@@ -1,0 +1,425 @@
+//! Hostile input and abuse (issue 14): numbers the store cannot hold, text that lies about
+//! itself, quotas with their problem codes, upload URLs that cannot be reused, and the media
+//! lifecycle (orphans, failures, stale uploads) — each read back from the table and the buckets.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use vivid_tests::{TestApp, TestUser, job_event, s3_event};
+
+fn bytes(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i % 251) as u8).collect()
+}
+
+/// A host, a space and a READY-less video the host studies (its progress is the member grant).
+async fn video_of(app: &TestApp) -> (TestUser, String, String) {
+    let host = app.user("Host").await;
+    let space = app.space(&host, "Course").await;
+    let id = app.uploaded_video(&space, &host, bytes(2048)).await;
+    (host, space, id)
+}
+
+#[tokio::test]
+async fn numbers_the_store_cannot_hold_are_rounded_or_refused_never_a_500() {
+    let app = TestApp::spawn().await;
+    let (host, _, id) = video_of(&app).await;
+    let progress = format!("/videos/{id}/progress");
+    // 1e-200 is a position of 0 (kept to the millisecond); the write succeeds and reads back.
+    let r = app
+        .call(Method::PUT, &progress, Some(&host.token), Some(json!({ "progressRate": 10, "positionSeconds": 1e-200 })))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    let v = app.get(&format!("/videos/{id}"), &host.token).await;
+    assert_eq!(v.body["progress"]["positionSeconds"], 0.0);
+    let r = app
+        .call(
+            Method::PUT,
+            &progress,
+            Some(&host.token),
+            Some(json!({ "progressRate": 10, "positionSeconds": 12.3456 })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&format!("/videos/{id}"), &host.token).await.body["progress"]["positionSeconds"], 12.346);
+    // Subnormal and out of range: 422 with the field named.
+    for bad in [json!(5e-324), json!(86400.5), json!(-1)] {
+        let r = app
+            .call(
+                Method::PUT,
+                &progress,
+                Some(&host.token),
+                Some(json!({ "progressRate": 10, "positionSeconds": bad })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {:?}", r.body);
+        assert_eq!(r.code(), "invalid_seconds");
+        assert!(r.body["detail"].as_str().is_some_and(|d| d.contains("positionSeconds")), "{:?}", r.body);
+    }
+    // A number JSON cannot carry as f64 is malformed JSON to serde: never a 500.
+    let r = app
+        .call_raw(
+            Method::PUT,
+            &progress,
+            Some(&host.token),
+            "application/json",
+            br#"{"progressRate":10,"positionSeconds":1e400}"#.to_vec(),
+        )
+        .await;
+    assert!(r.status.is_client_error(), "{:?}", r.status);
+
+    let snap = app
+        .post(
+            &format!("/videos/{id}/snapshots"),
+            &host.token,
+            json!({ "videoSeconds": 1e-200, "contentType": "image/png", "sizeBytes": 100 }),
+        )
+        .await;
+    assert_eq!(snap.status, StatusCode::CREATED, "{:?}", snap.body);
+    assert_eq!(snap.body["videoSeconds"], 0.0);
+    let memo = app
+        .call(
+            Method::PUT,
+            &format!("/videos/{id}/text-memo"),
+            Some(&host.token),
+            Some(json!({ "stateJson": "{}", "videoTime": 1e-200 })),
+        )
+        .await;
+    assert!(memo.status.is_success(), "{:?}", memo.body);
+    let overlay = app
+        .call(
+            Method::PUT,
+            &format!("/videos/{id}/drawings/d1"),
+            Some(&host.token),
+            Some(json!({ "kind": "overlay", "startSeconds": 1e-200, "endSeconds": 5e-324, "document": {} })),
+        )
+        .await;
+    assert_eq!(overlay.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", overlay.body);
+    assert_eq!(overlay.code(), "invalid_seconds");
+}
+
+#[tokio::test]
+async fn text_with_bidirectional_overrides_or_controls_is_refused() {
+    let app = TestApp::spawn().await;
+    let host = app.user("Host").await;
+    for name in ["Invoice\u{202E}fdp.exe", "a\u{2066}b", "tab\u{0007}bell"] {
+        let r = app.post("/spaces", &host.token, json!({ "name": name })).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name:?}: {:?}", r.body);
+    }
+    let r = app.post("/spaces", &host.token, json!({ "name": "שלום עולם" })).await;
+    assert_eq!(r.status, StatusCode::CREATED, "right-to-left text itself is fine");
+}
+
+#[tokio::test]
+async fn hosted_spaces_are_counted_and_a_deleted_space_frees_its_place() {
+    let app = TestApp::spawn_configured(|c| {
+        c.parameters.insert("MaxHostedSpaces".into(), "2".into());
+    })
+    .await;
+    let host = app.user("Host").await;
+    let a = app.space(&host, "One").await;
+    app.space(&host, "Two").await;
+    let r = app.post("/spaces", &host.token, json!({ "name": "Three" })).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    assert_eq!(r.code(), "space_quota_exceeded");
+    assert_eq!(r.body["limit"], 2);
+    let me = app.get("/users/me", &host.token).await;
+    assert_eq!(me.body["usage"]["hostedSpaces"], json!({ "used": 2, "limit": 2 }));
+    let r = app.call(Method::DELETE, &format!("/spaces/{a}"), Some(&host.token), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/users/me", &host.token).await.body["usage"]["hostedSpaces"]["used"], 1);
+    let r = app.post("/spaces", &host.token, json!({ "name": "Three" })).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    // Another account has its own count.
+    let other = app.user("Other").await;
+    assert_eq!(app.post("/spaces", &other.token, json!({ "name": "Mine" })).await.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_deleted_accounts_live_token_creates_nothing() {
+    let app = TestApp::spawn().await;
+    let host = app.user("Gone").await;
+    let r = app.call(Method::DELETE, "/users/me", Some(&host.token), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = app.post("/spaces", &host.token, json!({ "name": "Ghost" })).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{:?}", r.body);
+    let scan = app.scan_all().await;
+    assert!(
+        !scan.iter().any(|i| i.get("hostId").and_then(|v| v.as_s().ok()) == Some(&host.id())),
+        "no space was written for the deleted user"
+    );
+    assert!(
+        !scan.iter().any(|i| vivid_tests::pk(i) == format!("USER#{}", host.id())),
+        "and no profile came back to life"
+    );
+    assert_eq!(app.get("/users/me", &host.token).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/spaces", &host.token).await.body["items"], json!([]));
+}
+
+#[tokio::test]
+async fn videos_per_space_uploads_and_the_daily_budget_are_bounded() {
+    let app = TestApp::spawn_configured(|c| {
+        c.parameters.insert("MaxVideosPerSpace".into(), "2".into());
+        c.parameters.insert("DailyTranscodeBytes".into(), "10000".into());
+        c.parameters.insert("MaxUploadBytes".into(), "6000".into());
+    })
+    .await;
+    let host = app.user("Host").await;
+    let space = app.space(&host, "Course").await;
+    let create = |size: u64| {
+        let (app, token, space) = (&app, host.token.clone(), space.clone());
+        async move {
+            app.post(
+                &format!("/spaces/{space}/videos"),
+                &token,
+                json!({ "title": "L", "fileName": "l.mp4", "contentType": "video/mp4", "sizeBytes": size }),
+            )
+            .await
+        }
+    };
+    let r = create(6001).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{:?}", r.body);
+    assert_eq!((r.code(), r.body["limit"].as_u64()), ("upload_too_large", Some(6000)));
+    assert_eq!(create(6000).await.status, StatusCode::CREATED);
+    // 6000 + 5000 passes the day's 10 000 bytes: 429 until midnight UTC, nothing written.
+    let r = create(5000).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{:?}", r.body);
+    assert_eq!(r.code(), "transcode_budget_exceeded");
+    let retry: u64 = r.header("retry-after").and_then(|v| v.parse().ok()).expect("Retry-After");
+    assert!((1..=86_400).contains(&retry));
+    assert_eq!(app.get(&format!("/spaces/{space}"), &host.token).await.body["videoCount"], 1);
+    assert_eq!(create(4000).await.status, StatusCode::CREATED);
+    let usage = app.get("/users/me", &host.token).await.body["usage"].clone();
+    assert_eq!(usage["transcodeBytesToday"], json!({ "used": 10000, "limit": 10000 }));
+    assert_eq!(usage["videosPerSpace"], 2);
+    assert!(usage["transcodeBudgetResetsAt"].as_str().is_some_and(|t| t.ends_with("T00:00:00.000Z")), "{usage}");
+    // The space is full (the budget is too, but the space's count answers first).
+    let r = create(1).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    assert_eq!((r.code(), r.body["limit"].as_u64()), ("video_quota_exceeded", Some(2)));
+}
+
+#[tokio::test]
+async fn snapshots_drawings_and_checkpoints_are_counted_per_member_and_video() {
+    let app = TestApp::spawn_configured(|c| {
+        for p in ["MaxSnapshotsPerVideo", "MaxDrawingsPerVideo", "MaxCheckpointsPerVideo"] {
+            c.parameters.insert(p.into(), "2".into());
+        }
+    })
+    .await;
+    let (host, _, id) = video_of(&app).await;
+    let snapshots = format!("/videos/{id}/snapshots");
+    let snap =
+        || app.post(&snapshots, &host.token, json!({ "videoSeconds": 1, "contentType": "image/png", "sizeBytes": 10 }));
+    let first = snap().await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    assert_eq!(snap().await.status, StatusCode::CREATED);
+    let r = snap().await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "snapshot_quota_exceeded"));
+    let gone = first.body["snapshotId"].as_str().expect("id");
+    let del = app.call(Method::DELETE, &format!("/videos/{id}/snapshots/{gone}"), Some(&host.token), None).await;
+    assert_eq!(del.status, StatusCode::NO_CONTENT);
+    assert_eq!(snap().await.status, StatusCode::CREATED, "a deleted snapshot frees its place");
+
+    let draw = |d: &str| {
+        let path = format!("/videos/{id}/drawings/{d}");
+        let (app, token) = (&app, host.token.clone());
+        async move {
+            app.call(Method::PUT, &path, Some(&token), Some(json!({ "kind": "page", "document": { "strokes": [] } })))
+                .await
+        }
+    };
+    assert!(draw("a").await.status.is_success());
+    assert!(draw("b").await.status.is_success());
+    assert!(draw("a").await.status.is_success(), "replacing a drawing is not a new one");
+    let r = draw("c").await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "drawing_quota_exceeded"));
+    let del = app.call(Method::DELETE, &format!("/videos/{id}/drawings/b"), Some(&host.token), None).await;
+    assert_eq!(del.status, StatusCode::NO_CONTENT);
+    assert!(draw("c").await.status.is_success());
+
+    let memo = format!("/videos/{id}/text-memo");
+    for n in 0..3 {
+        let r = app
+            .call(Method::PUT, &memo, Some(&host.token), Some(json!({ "stateJson": format!("{{\"n\":{n}}}") })))
+            .await;
+        assert!(r.status.is_success(), "{:?}", r.body);
+        let c = app.post(&format!("{memo}/history"), &host.token, json!({})).await;
+        if n < 2 {
+            assert_eq!(c.status, StatusCode::CREATED, "{:?}", c.body);
+        } else {
+            assert_eq!((c.status, c.code()), (StatusCode::CONFLICT, "checkpoint_quota_exceeded"), "{:?}", c.body);
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_upload_url_binds_its_size_and_works_once_and_an_upload_after_abort_is_removed() {
+    let app = TestApp::spawn().await;
+    let host = app.user("Host").await;
+    let space = app.space(&host, "Course").await;
+    let created = app.new_video(&space, &host, 1000).await;
+    let url = created["upload"]["url"].as_str().expect("url");
+    let signed = vivid_tests::query_param(url, "X-Amz-SignedHeaders").expect("signed headers");
+    let signed = vivid_tests::percent_decode(&signed);
+    for header in ["content-length", "content-type", "if-none-match"] {
+        assert!(signed.split(';').any(|h| h == header), "{header} is signed: {signed}");
+    }
+    assert_eq!(created["upload"]["headers"]["if-none-match"], "*");
+    assert!(app.put_presigned(&created["upload"], bytes(1000)).await.status().is_success());
+    let again = app.put_presigned(&created["upload"], bytes(1000)).await;
+    assert_eq!(again.status(), StatusCode::PRECONDITION_FAILED, "the URL does not overwrite");
+
+    // Abort, then use the URL anyway: the object that lands is removed, the video stays FAILED.
+    let created = app.new_video(&space, &host, 1000).await;
+    let id = created["videoId"].as_str().expect("id").to_owned();
+    let r = app.call(Method::DELETE, &format!("/videos/{id}/upload"), Some(&host.token), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    assert!(app.put_presigned(&created["upload"], bytes(1000)).await.status().is_success());
+    let key = format!("raw/{id}");
+    app.invoke("on-raw-upload", s3_event(&app.stack.buckets.raw, &key, 1000)).await.expect("handled");
+    assert!(!app.object_exists(&app.stack.buckets.raw, &key).await, "the late upload is removed");
+    assert_eq!(app.get(&format!("/videos/{id}"), &host.token).await.body["status"], "FAILED");
+    assert!(app.stack.mediaconvert.jobs().is_empty(), "and never transcoded");
+}
+
+#[tokio::test]
+async fn a_recording_is_imported_once_per_space_and_imports_are_capped() {
+    let app = TestApp::spawn_configured(|c| {
+        c.parameters.insert("MaxImportBytes".into(), (5 * 1024 * 1024).to_string());
+    })
+    .await;
+    let host = app.user("Host").await;
+    let space = app.space(&host, "Course").await;
+    app.connect_webex(&host).await;
+    let small = app.stack.webex.add_synthetic_recording("Short", 1024 * 1024);
+    let import = |recording: String| {
+        let (app, token, space) = (&app, host.token.clone(), space.clone());
+        async move {
+            app.post(
+                &format!("/spaces/{space}/videos/webex"),
+                &token,
+                json!({ "recordingId": recording, "title": "L" }),
+            )
+            .await
+        }
+    };
+    let first = import(small.clone()).await;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{:?}", first.body);
+    let again = import(small.clone()).await;
+    assert_eq!((again.status, again.code()), (StatusCode::CONFLICT, "already_imported"), "{:?}", again.body);
+    assert_eq!(app.get(&format!("/spaces/{space}"), &host.token).await.body["videoCount"], 1);
+    // Deleting the video frees the recording for another import.
+    let id = first.body["videoId"].as_str().expect("id");
+    let r = app.call(Method::DELETE, &format!("/videos/{id}"), Some(&host.token), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(import(small).await.status, StatusCode::ACCEPTED);
+
+    let big = app.stack.webex.add_synthetic_recording("Long", 6 * 1024 * 1024);
+    let r = import(big).await;
+    assert_eq!((r.status, r.code()), (StatusCode::PAYLOAD_TOO_LARGE, "upload_too_large"), "{:?}", r.body);
+}
+
+#[tokio::test]
+async fn a_video_deleted_while_it_transcodes_has_its_job_cancelled_and_its_outputs_removed() {
+    let app = TestApp::spawn().await;
+    let (host, _, id) = video_of(&app).await;
+    let job = app.stack.mediaconvert.jobs()[0].id.clone();
+    let media = app.stack.buckets.media.clone();
+    let early = format!("media/{id}/hls/index.m3u8");
+    app.put_object(&media, &early, b"#EXTM3U".to_vec(), "application/vnd.apple.mpegurl").await;
+    let r = app.call(Method::DELETE, &format!("/videos/{id}"), Some(&host.token), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    // The job goes on writing until its next event: that output is removed as it lands...
+    let late = format!("media/{id}/thumbnails/thumb.0000003.jpg");
+    app.put_object(&media, &late, vec![0xff, 0xd8], "image/jpeg").await;
+    app.invoke("on-converted-output", s3_event(&media, &late, 2)).await.expect("handled");
+    assert!(!app.object_exists(&media, &late).await, "an orphan output is removed");
+    // ...and its next status update cancels it and clears the prefix.
+    app.put_object(&media, &early, b"#EXTM3U".to_vec(), "application/vnd.apple.mpegurl").await;
+    app.invoke("on-transcode-event", job_event("on-transcode-event-status-update", &id, &job, &media))
+        .await
+        .expect("handled");
+    let status = app.stack.mediaconvert.jobs().into_iter().find(|j| j.id == job).map(|j| j.status);
+    assert_eq!(status.as_deref(), Some("CANCELED"));
+    assert!(app.list_keys(&media, &format!("media/{id}/")).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_job_leaves_no_media_and_thumbnails_are_counted_not_listed() {
+    let app = TestApp::spawn().await;
+    let (host, _, id) = video_of(&app).await;
+    let job = app.stack.mediaconvert.jobs()[0].id.clone();
+    let media = app.stack.buckets.media.clone();
+    // Thumbnails land in any order, twice: the count only grows.
+    for i in [2u32, 0, 1, 2] {
+        let key = format!("media/{id}/thumbnails/thumb.{i:07}.jpg");
+        app.put_object(&media, &key, vec![0xff, 0xd8], "image/jpeg").await;
+        app.invoke("on-converted-output", s3_event(&media, &key, 2)).await.expect("handled");
+    }
+    let item = app
+        .dynamo()
+        .get_item()
+        .table_name(&app.table)
+        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("VIDEO#{id}")))
+        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("META".into()))
+        .send()
+        .await
+        .expect("get")
+        .item
+        .expect("video item");
+    assert_eq!(item.get("thumbnailCount").and_then(|v| v.as_n().ok()).map(String::as_str), Some("3"));
+    assert!(!item.contains_key("thumbnails"), "no key per thumbnail on the item");
+
+    app.invoke("on-transcode-event", job_event("on-transcode-event-error", &id, &job, &media)).await.expect("handled");
+    let v = app.get(&format!("/videos/{id}"), &host.token).await.body;
+    assert_eq!(v["status"], "FAILED", "{v}");
+    assert!(app.list_keys(&media, &format!("media/{id}/")).await.is_empty(), "a failed video keeps no media");
+    assert!(!app.object_exists(&app.stack.buckets.raw, &format!("raw/{id}")).await);
+}
+
+#[tokio::test]
+async fn the_sweep_ends_uploads_that_never_finished_and_removes_what_they_left() {
+    let app = TestApp::spawn().await;
+    let host = app.user("Host").await;
+    let space = app.space(&host, "Course").await;
+    let fresh = app.new_video(&space, &host, 1000).await["videoId"].as_str().expect("id").to_owned();
+    let stale = app.new_video(&space, &host, 40 * 1024 * 1024).await;
+    assert_eq!(stale["upload"]["kind"], "multipart");
+    let stale = stale["videoId"].as_str().expect("id").to_owned();
+    // Two days old: rewrite its creation time (and its place in the sweep's index).
+    let old = "2020-01-01T00:00:00.000Z";
+    app.dynamo()
+        .update_item()
+        .table_name(&app.table)
+        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("VIDEO#{stale}")))
+        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("META".into()))
+        .update_expression("SET createdAt = :t, GSI2SK = :k")
+        .expression_attribute_values(":t", aws_sdk_dynamodb::types::AttributeValue::S(old.into()))
+        .expression_attribute_values(":k", aws_sdk_dynamodb::types::AttributeValue::S(format!("{old}#{stale}")))
+        .send()
+        .await
+        .expect("age the video");
+    assert!(!app.no_multipart_uploads().await);
+    let out = app.invoke("sweep-stale-videos", json!({ "source": "aws.events" })).await.expect("swept");
+    assert_eq!(out["ended"], 1);
+    let v = app.get(&format!("/videos/{stale}"), &host.token).await.body;
+    assert_eq!(v["status"], "FAILED");
+    assert!(v["failureReason"].as_str().is_some_and(|r| r.contains("did not finish")), "{v}");
+    assert!(app.no_multipart_uploads().await, "its multipart upload is aborted");
+    assert_eq!(app.get(&format!("/videos/{fresh}"), &host.token).await.body["status"], "UPLOADING");
+    // Idempotent: a second run finds nothing.
+    assert_eq!(app.invoke("sweep-stale-videos", json!({})).await.expect("swept")["ended"], 0);
+}
+
+#[tokio::test]
+async fn usage_is_visible_only_to_its_owner() {
+    let app = TestApp::spawn().await;
+    let me = app.user("Me").await;
+    let r = app.get("/users/me", &me.token).await;
+    let usage = &r.body["usage"];
+    for key in ["hostedSpaces", "transcodeBytesToday"] {
+        assert_eq!(usage[key]["used"], 0, "{usage}");
+        assert!(usage[key]["limit"].as_u64().is_some_and(|l| l > 0), "{usage}");
+    }
+    let anon = app.call(Method::GET, "/users/me", None, None).await;
+    assert_eq!(anon.status, StatusCode::UNAUTHORIZED);
+}
