@@ -34,6 +34,13 @@ test: deps lint
 test-browser:
 	@scripts/browser-test.sh
 
+## make test-api-fuzz: schemathesis (pinned, .venv/schemathesis) against docs/openapi.yaml on a fresh
+# local stack, as a host, a participant and a stranger, every check on, a bounded number of cases
+# per operation; prints the case count (tests/schemathesis/; findings in FINDINGS.md there).
+.PHONY: test-api-fuzz
+test-api-fuzz:
+	@scripts/schemathesis.sh
+
 ## make lint: the template checks first (seconds), what each function links against what it is
 # granted (scripts/check-links.py), then fmt and clippy.
 lint: venv lint-template

@@ -1,0 +1,235 @@
+"""schemathesis hooks for the VIVID passes (loaded with SCHEMATHESIS_HOOKS=hooks by run.py).
+
+Two hooks keep the seeded world alive for the whole run; they change no check and drop no case. A
+pass runs every operation three or four times over (coverage, fuzzing, stateful), and
+ids travel between operations (dictionaries, ids schemathesis takes from earlier responses), so a
+destructive operation would otherwise draw the shared space, the READY video or the participant's
+membership early on and leave every later case a 404 -- testing nothing. So:
+
+- `before_call`: a destructive operation aimed at a seeded resource every pass shares is sent to a
+  disposable twin of the same kind, seeded for this pass (run.py `seed_pass`): the same request, a
+  different id of the same shape (a ULID for a ULID, a drawing id for a drawing id), so a case
+  keeps its positive or negative nature.
+- `after_call`: a Webex or Zoom disconnect that succeeded is followed by connecting again (the
+  flow a browser follows), so the list and import operations still see a connected account. It
+  also notes every cursor and OAuth state the API hands out, for the next hook.
+
+One hook drops failures, and only these, each a rejection SPEC section 7 or RFC 9110 prescribes
+for a request no JSON Schema can tell from a good one (tests/schemathesis/FINDINGS.md lists them
+under "Accepted as the contract"; schemathesis prints each drop):
+
+- `filter_failure`: "schema-valid request rejected" (ST202) when the API answered
+  - 400 `invalid_cursor` / `cursor_expired` to a cursor it never issued for that operation, path
+    and caller (a cursor is signed and bound to its query: a forged one is a 400, SPEC section 7);
+  - 400 `invalid_state` to an OAuth `state` it never issued (the sign-in and connect flows'
+    CSRF binding);
+  - 422 `invalid_placement` to an overlay whose `startSeconds` is not below its `endSeconds`, and
+    400 `invalid_range` to recordings asked for with `from` after `to` or more than 366 days
+    apart: rules between two fields, which JSON Schema cannot state;
+  - 412 `precondition_failed` to a request whose `If-Match` / `If-None-Match` is false for the
+    memo as it stands (RFC 9110 section 13.1: the state, not the request's shape, decides).
+- and "created resource not found" (ST302) on `POST /spaces/{spaceId}/members` when the 404 is
+  the e-mail's unknown user (SPEC section 2), not the space the previous step created.
+Each drop is written to the pass's `dropped.ndjson`; run.py prints them counted by rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import threading
+import urllib.parse
+
+import requests
+import schemathesis
+
+_SEEDED = json.loads(open(os.environ["VIVID_SCHEMATHESIS_SEEDED"]).read()) if os.environ.get("VIVID_SCHEMATHESIS_SEEDED") else {}
+
+
+def _ids(name: str) -> list[str]:
+    return [str(v) for v in _SEEDED.get(name, [])]
+
+
+# operation label -> [(path parameter, the shared ids it must not consume, the disposable twin)]
+_PROTECT = {
+    "DELETE /spaces/{spaceId}": [("spaceId", _ids("spaces") + _ids("spaces_members"), "spaces_doomed")],
+    # A participant leaving (or the host removing them from) the shared space would end the
+    # participant's access for the rest of the run.
+    "DELETE /spaces/{spaceId}/members/{userId}": [("spaceId", _ids("spaces") + _ids("spaces_doomed"), "spaces_members")],
+    "DELETE /videos/{videoId}": [("videoId", _ids("videos") + _ids("videos_abortable"), "videos_doomed")],
+    "DELETE /videos/{videoId}/upload": [("videoId", _ids("videos") + _ids("videos_doomed"), "videos_abortable")],
+    "DELETE /videos/{videoId}/drawings/{drawingId}": [("drawingId", _ids("drawings"), "drawings_doomed")],
+    "DELETE /videos/{videoId}/snapshots/{snapshotId}": [("snapshotId", _ids("snapshots"), "snapshots_doomed")],
+}
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    rules = _PROTECT.get(case.operation.label)
+    if not rules or not isinstance(case.path_parameters, dict):
+        return
+    for name, shared, twin in rules:
+        value = case.path_parameters.get(name)
+        twins = _ids(twin)
+        if isinstance(value, str) and value in shared and twins:
+            case.path_parameters[name] = twins[0]
+
+
+_reconnect_lock = threading.Lock()
+
+
+_issued_lock = threading.Lock()
+_issued_cursors: set[tuple] = set()  # (operation label, path parameters, authorization, cursor)
+_issued_states: set[str] = set()
+
+
+def _authorization(headers) -> str:
+    return headers.get("authorization") or headers.get("Authorization") or ""
+
+
+def _path_key(case) -> tuple:
+    return tuple(sorted((k, str(v)) for k, v in (case.path_parameters or {}).items()))
+
+
+def _note_issued(case, response) -> None:
+    """Cursors (`nextCursor`) and OAuth states (in a redirect or an `authorizeUrl`) the API issued."""
+    found_state = []
+    location = response.headers.get("location")
+    if location:
+        found_state.append(location[0] if isinstance(location, list) else location)
+    try:
+        body = json.loads(response.content) if response.content else None
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    if isinstance(body, dict):
+        if isinstance(body.get("authorizeUrl"), str):
+            found_state.append(body["authorizeUrl"])
+        cursor = body.get("nextCursor")
+        if isinstance(cursor, str):
+            with _issued_lock:
+                _issued_cursors.add((case.operation.label, _path_key(case), _authorization(response.request.headers), cursor))
+    for url in found_state:
+        for state in urllib.parse.parse_qs(urllib.parse.urlsplit(url).query).get("state", []):
+            with _issued_lock:
+                _issued_states.add(state)
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    _note_issued(case, response)
+    label = case.operation.label
+    if label not in ("DELETE /webex/token", "DELETE /zoom/token") or response.status_code != 204:
+        return
+    authorization = response.request.headers.get("authorization") or response.request.headers.get("Authorization")
+    if not authorization:
+        return
+    platform = label.split("/")[1]
+    base = response.request.url.split(f"/{platform}/")[0]
+    with _reconnect_lock:
+        _connect(base, platform, authorization)
+
+
+def _connect(base: str, platform: str, authorization: str) -> None:
+    http = requests.Session()
+    login = http.get(f"{base}/{platform}/login", headers={"authorization": authorization}, timeout=30)
+    if login.status_code != 200:
+        return
+    redirect = http.get(login.json()["authorizeUrl"], allow_redirects=False, timeout=30)
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(redirect.headers.get("location", "")).query)
+    if "code" in q and "state" in q:
+        http.post(f"{base}/{platform}/token", headers={"authorization": authorization},
+                  json={"code": q["code"][0], "state": q["state"][0]}, timeout=30)
+
+
+def _problem_code(response) -> str | None:
+    try:
+        body = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError, TypeError):
+        return None
+    return body.get("code") if isinstance(body, dict) else None
+
+
+def _parse_day(value) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _range_rule_broken(query: dict) -> bool:
+    """`from` after `to`, or more than 366 days apart (`to` defaults to today, `from` to 29 days
+    before `to`)."""
+    today = dt.datetime.now(dt.timezone.utc).date()
+    to = _parse_day(query.get("to")) if "to" in query else today
+    if to is None:
+        return False
+    start = _parse_day(query.get("from")) if "from" in query else to - dt.timedelta(days=29)
+    if start is None:
+        return False
+    return start > to or (to - start).days > 366
+
+
+def _by_contract(case, response) -> str | None:
+    """The rule (module docstring) that makes the API's rejection of this schema-valid request the
+    contract, or None."""
+    code = _problem_code(response)
+    status = response.status_code
+    query = case.query if isinstance(case.query, dict) else {}
+    body = case.body if isinstance(case.body, dict) else {}
+    if status == 400 and code in ("invalid_cursor", "cursor_expired") and isinstance(query.get("cursor"), str):
+        key = (case.operation.label, _path_key(case), _authorization(response.request.headers), query["cursor"])
+        with _issued_lock:
+            return "cursor not issued for this query" if key not in _issued_cursors else None
+    if status == 400 and code == "invalid_state":
+        state = query.get("state", body.get("state"))
+        with _issued_lock:
+            return "OAuth state not issued" if isinstance(state, str) and state not in _issued_states else None
+    if status == 422 and code == "invalid_placement" and body.get("kind") == "overlay":
+        start, end = body.get("startSeconds"), body.get("endSeconds")
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (start, end))
+        return "overlay with startSeconds >= endSeconds" if numbers and not start < end else None
+    if status == 400 and code == "invalid_range" and case.operation.label == "GET /users/me/recordings":
+        return "recordings range from > to or over 366 days" if _range_rule_broken(query) else None
+    if status == 412 and code == "precondition_failed":
+        headers = {k.lower(): v for k, v in (case.headers or {}).items()}
+        if "if-match" in headers or "if-none-match" in headers:
+            return "412 to a precondition that is false (RFC 9110 13.1)"
+    return None
+
+
+_DROPS = os.environ.get("VIVID_SCHEMATHESIS_DROPS")
+_drops_lock = threading.Lock()
+
+
+def _unknown_user(case, response) -> str | None:
+    """ST302 ("created resource not found") on adding a member: the 404 names the e-mail's user,
+    not the space just created (SPEC section 2: `404 unknown user`). The check reads only path and
+    query parameters, so a 404 caused by the body looks like a lost space to it."""
+    if case.operation.label != "POST /spaces/{spaceId}/members" or response.status_code != 404:
+        return None
+    try:
+        body = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError, TypeError):
+        return None
+    if isinstance(body, dict) and (body.get("code") == "user_not_found" or body.get("detail") == "user not found"):
+        return "404 for the e-mail's unknown user, not the new space"
+    return None
+
+
+@schemathesis.hook
+def filter_failure(context, failure, case, response):
+    if failure.code == "ST202":
+        rule = _by_contract(case, response)
+    elif failure.code == "ST302":
+        rule = _unknown_user(case, response)
+    else:
+        rule = None
+    if rule is None:
+        return True
+    if _DROPS:
+        line = json.dumps({"rule": rule, "operation": case.operation.label, "status": response.status_code,
+                           "code": _problem_code(response)})
+        with _drops_lock, open(_DROPS, "a") as out:
+            out.write(line + "\n")
+    return False
