@@ -238,7 +238,7 @@ impl TryFrom<String> for Email {
     fn try_from(s: String) -> Result<Self, Invalid> {
         let s = s.trim().to_lowercase();
         let bad = || Invalid("email must be a valid e-mail address".to_owned());
-        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || forbidden_char(c, false)) {
             return Err(bad());
         }
         let (local, domain) = s.split_once('@').ok_or_else(bad)?;

@@ -424,3 +424,12 @@ fn email_like() -> impl Strategy<Value = String> {
         "\\PC{0,30}",
     ]
 }
+
+/// Stored text is free of control and bidirectional-override characters (SPEC §7); an e-mail
+/// address is stored and shown (member lists) like any text.
+#[test]
+fn emails_refuse_bidirectional_overrides() {
+    for s in ["ana\u{202e}moc.evil@example.com", "ana@exa\u{2066}mple.com"] {
+        assert!(Email::from_str(s).is_err(), "{s:?}");
+    }
+}

@@ -79,6 +79,10 @@ impl Cursors {
         let tag = URL_SAFE_NO_PAD.decode(&wire.m).map_err(|_| invalid())?;
         let key_json = serde_json::to_vec(&wire.k).map_err(|_| invalid())?;
         self.mac(binding, &key_json).verify_slice(&tag).map_err(|_| invalid())?;
+        // One spelling per cursor: what we would have issued for this key, byte for byte.
+        if self.encode(&wire.k, binding) != cursor {
+            return Err(invalid());
+        }
         Ok(wire.k)
     }
 

@@ -213,8 +213,8 @@ impl PlatformHttp {
         Ok(OAuthTokens {
             access_token: t.access_token,
             refresh_token: t.refresh_token,
-            access_expires_at: now + t.expires_in,
-            refresh_expires_at: now + t.refresh_token_expires_in.unwrap_or(LONG_LIVED),
+            access_expires_at: now.saturating_add(t.expires_in),
+            refresh_expires_at: now.saturating_add(t.refresh_token_expires_in.unwrap_or(LONG_LIVED)),
         })
     }
 

@@ -123,6 +123,10 @@ impl WebexHttp {
 
     /// A URL below the API base, with its path segments and query encoded.
     fn url(&self, path: &[&str], query: &[(&str, &str)]) -> Result<reqwest::Url, ConnectorError> {
+        // `.` and `..` are not ids: URL building would drop them and name another resource.
+        if path.iter().any(|seg| matches!(*seg, "" | "." | "..")) {
+            return Err(ConnectorError::NotFound);
+        }
         let mut url = reqwest::Url::parse(&format!("{}/", self.settings.api_base.trim_end_matches('/')))
             .map_err(|e| unavailable(format!("the Webex API base is not a URL: {e}")))?;
         url.path_segments_mut()

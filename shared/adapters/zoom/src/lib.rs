@@ -164,6 +164,10 @@ impl ZoomHttp {
     }
 
     async fn meeting_raw(&self, access_token: &str, meeting_id: &str) -> Result<ZmMeeting, ConnectorError> {
+        // `.` and `..` are not meeting ids: URL building would drop them and name another resource.
+        if matches!(meeting_id, "" | "." | "..") {
+            return Err(ConnectorError::NotFound);
+        }
         let url = self.api(&format!("meetings/{}/recordings", meeting_path(meeting_id)));
         self.http.get(&url, access_token).await?.json().await.map_err(transport)
     }
