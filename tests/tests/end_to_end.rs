@@ -163,7 +163,7 @@ async fn a_person_uploads_a_clip_and_plays_it() {
     let deadline = Instant::now() + Duration::from_secs(30);
     let playback = loop {
         let v = app.get(&format!("/videos/{id}"), &token).await.body;
-        if v["playback"]["thumbnailUrls"].as_array().is_some_and(|t| t.len() >= 2)
+        if v["playback"]["thumbnails"]["count"].as_u64().is_some_and(|n| n >= 2)
             && v["playback"]["posterUrl"].is_string()
         {
             break v["playback"].clone();

@@ -423,3 +423,31 @@ async fn usage_is_visible_only_to_its_owner() {
     let anon = app.call(Method::GET, "/users/me", None, None).await;
     assert_eq!(anon.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn deleting_an_account_finishes_a_space_deletion_that_was_interrupted() {
+    let app = TestApp::spawn().await;
+    let host = app.user("Host").await;
+    let space = app.space(&host, "Half gone").await;
+    let guest = app.user("Guest").await;
+    app.join(&space, &host, &guest).await;
+    // An earlier `DELETE /spaces/{id}` stopped after its tombstone: readers see no space...
+    app.dynamo()
+        .update_item()
+        .table_name(&app.table)
+        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("SPACE#{space}")))
+        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("META".into()))
+        .update_expression("SET deleting = :t")
+        .expression_attribute_values(":t", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+        .send()
+        .await
+        .expect("tombstone");
+    assert_eq!(app.get(&format!("/spaces/{space}"), &host.token).await.status, StatusCode::NOT_FOUND);
+    // ...and deleting the host's account sweeps it all the same.
+    let r = app.call(Method::DELETE, "/users/me", Some(&host.token), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    let left: Vec<_> =
+        app.scan_all().await.into_iter().filter(|i| vivid_tests::pk(i) == format!("SPACE#{space}")).collect();
+    assert!(left.is_empty(), "nothing of the space is left: {left:?}");
+    assert_eq!(app.get("/spaces", &guest.token).await.body["items"].as_array().map(Vec::len), Some(1), "the guest keeps only their personal space");
+}

@@ -323,7 +323,14 @@ async fn given_converted_objects_landing_then_outputs_and_the_first_thumbnail_as
     let v = video(&app, &host.token, &id).await;
     let playback = &v["playback"];
     assert!(playback["posterUrl"].as_str().is_some_and(|u| u.contains("thumb.0000000.jpg")), "{playback}");
-    assert_eq!(playback["thumbnailUrls"].as_array().map(Vec::len), Some(3));
+    assert_eq!(playback["thumbnails"]["count"], 3, "{playback}");
+    assert_eq!(playback["thumbnails"]["intervalSeconds"], 5);
+    // Thumbnail i is the template with i in seven digits; it is signed like the rest.
+    let template = playback["thumbnails"]["urlTemplate"].as_str().expect("template");
+    let second = template.replace("{index}", "0000001");
+    let got = app.http.get(&second).send().await.expect("cdn");
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(got.bytes().await.expect("bytes").as_ref(), b"jpg1");
 
     // The signed URLs work through the local CDN, and only for this video, only with the grant.
     let hls = playback["hlsUrl"].as_str().expect("hls").to_owned();
