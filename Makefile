@@ -60,3 +60,30 @@ fmt:
 
 build:
 	$(CARGO) build --workspace
+
+# ---- Lambda builds, the Docker-free invoke loop and the benchmark (run by hand, not in `make test`) ----
+.PHONY: build-arm64 invoke bench
+VIVID_ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+
+## make build-arm64: every function for arm64 in one cargo-lambda invocation (target/lambda), each
+# bootstrap zipped as SAM packages it, with the build time and the sizes (docs/benchmarks.md).
+build-arm64:
+	@scripts/build-arm64.sh
+
+## `sam build` with `BuildMethod: makefile` (and `ContextPath: .`) calls build-<LogicalId> in a copy
+# of the function's CodeUri: one build of the whole suite (a no-op once up to date), then this
+# function's bootstrap into $(ARTIFACTS_DIR). The package is named by the CodeUri's Cargo.toml.
+build-%Function:
+	@"$(VIVID_ROOT)/scripts/build-arm64.sh" --artifact \
+	  "$$(sed -n 's/^name = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)" "$(ARTIFACTS_DIR)"
+
+## make invoke FN=get-space [ARGS=--keep]: the function's real binary on events/$(FN).json (made
+# current against a local stack started for the call), as Lambda runs it; no Docker.
+invoke:
+	@test -n "$(FN)" || { echo "usage: make invoke FN=<function> [ARGS='--keep|--as-is|--event <file>']"; exit 2; }
+	$(CARGO) build --quiet -p $(FN)
+	$(CARGO) run --quiet -p vivid-bench --bin invoke -- $(FN) $(ARGS)
+
+## make bench: every function and the baselines, one run, one table (scripts/bench.sh; about an hour).
+bench: venv
+	@scripts/bench.sh $(ARGS)

@@ -12,6 +12,8 @@ use std::{
 use tokio::process::{Child, Command};
 use vivid_events::EventHandler;
 
+use crate::faults::{Fault, Faults};
+
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
     #[error("moto_server not found at {0}: run `make venv` (or set VIVID_MOTO_SERVER)")]
@@ -82,10 +84,14 @@ pub async fn wait_for(addr: SocketAddr) -> Result<(), EmulatorError> {
 /// table taken when it began, undoing writes that other requests made meanwhile. DynamoDB does
 /// not do that, so the local stack serialises DynamoDB calls to keep the emulator's answers
 /// faithful; S3 and SQS pass through concurrently.
+///
+/// It is also where faults are injected ([`SerialProxy::faults`]): a call a rule names gets the
+/// service's throttling answer, a 5xx, or its connection closed, instead of the emulator's answer.
 pub struct SerialProxy {
     pub endpoint: String,
     dynamodb_calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
     functions: Functions,
+    faults: Faults,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -105,6 +111,7 @@ struct ProxyState {
     dynamodb: std::sync::Arc<tokio::sync::Mutex<()>>,
     calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
     functions: Functions,
+    faults: Faults,
     /// Straight to the emulator: reads a bucket's CORS configuration for a browser's request.
     s3: aws_sdk_s3::Client,
 }
@@ -140,6 +147,7 @@ fn invoke(s: &ProxyState, path: &str, payload: &[u8]) -> Option<axum::response::
 
 async fn forward(
     axum::extract::State(s): axum::extract::State<ProxyState>,
+    axum::extract::ConnectInfo(connection): axum::extract::ConnectInfo<Severable>,
     req: axum::extract::Request,
 ) -> axum::response::Response {
     use axum::{body::Body, response::Response};
@@ -160,6 +168,16 @@ async fn forward(
         *r.status_mut() = http::StatusCode::PAYLOAD_TOO_LARGE;
         return r;
     };
+    let call = crate::faults::identify(&parts.method, &parts.uri, &parts.headers);
+    if let Some(fault) = s.faults.check(&call) {
+        tracing::debug!(service = ?call.service, operation = call.operation, ?fault, "fault injected");
+        if let Some(resp) = crate::faults::response(&call, &fault, &bytes) {
+            return resp;
+        }
+        debug_assert_eq!(fault, Fault::Drop);
+        connection.sever();
+        return Response::new(Body::empty());
+    }
     if parts.method == http::Method::POST
         && let Some(resp) = invoke(&s, parts.uri.path(), &bytes)
     {
@@ -244,14 +262,22 @@ impl SerialProxy {
             dynamodb: std::sync::Arc::default(),
             calls: std::sync::Arc::default(),
             functions: Functions::default(),
+            faults: Faults::default(),
         };
         let dynamodb_calls = std::sync::Arc::clone(&state.calls);
         let functions = std::sync::Arc::clone(&state.functions);
-        let app = axum::Router::new().fallback(forward).with_state(state);
+        let faults = state.faults.clone();
+        let app =
+            axum::Router::new().fallback(forward).with_state(state).into_make_service_with_connect_info::<Severable>();
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            let _ = axum::serve(SeveringListener(listener), app).await;
         });
-        Ok(Self { endpoint, dynamodb_calls, functions, server })
+        Ok(Self { endpoint, dynamodb_calls, functions, faults, server })
+    }
+
+    /// The fault rules of this proxy: calls they name fail (see [`crate::faults`]).
+    pub fn faults(&self) -> Faults {
+        self.faults.clone()
     }
 
     /// From now on, Lambda invocations go to these handlers.
@@ -262,6 +288,106 @@ impl SerialProxy {
     /// How many DynamoDB operations went through so far (the benchmarks count round trips).
     pub fn dynamodb_calls(&self) -> u64 {
         self.dynamodb_calls.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A connection of the proxy that a `Drop` fault can sever: its next read ends and its next write
+/// fails, so the server closes it without having written an answer (the client sees the
+/// connection close, as when a load balancer or the service drops it).
+#[derive(Debug, Clone, Default)]
+pub struct Severable(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Severable {
+    fn sever(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn severed(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A TCP stream with its [`Severable`] switch.
+struct SeverableStream {
+    inner: tokio::net::TcpStream,
+    switch: Severable,
+}
+
+impl tokio::io::AsyncRead for SeverableStream {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if self.switch.severed() {
+            return std::task::Poll::Ready(Ok(()));
+        }
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for SeverableStream {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if self.switch.severed() {
+            return std::task::Poll::Ready(Err(std::io::ErrorKind::ConnectionAborted.into()));
+        }
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if self.switch.severed() {
+            return std::task::Poll::Ready(Err(std::io::ErrorKind::ConnectionAborted.into()));
+        }
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// The proxy's listener: each connection comes with its [`Severable`] switch, which the handler
+/// gets as its connect info.
+struct SeveringListener(tokio::net::TcpListener);
+
+impl axum::serve::Listener for SeveringListener {
+    type Io = SeverableStream;
+    type Addr = Severable;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            match self.0.accept().await {
+                Ok((inner, _)) => {
+                    let switch = Severable::default();
+                    return (SeverableStream { inner, switch: switch.clone() }, switch);
+                }
+                // Out of file descriptors and the like: wait, as axum's own listener does.
+                Err(e) => {
+                    tracing::debug!(error = %e, "emulator proxy: accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.0.local_addr().map(|_| Severable::default())
+    }
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, SeveringListener>> for Severable {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, SeveringListener>) -> Self {
+        stream.remote_addr().clone()
     }
 }
 

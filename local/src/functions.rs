@@ -52,6 +52,8 @@ http_functions! {
     "google-token" => google_token,
     "refresh-token" => refresh_token,
     "logout" => logout,
+    "list-sessions" => list_sessions,
+    "end-sessions" => end_sessions,
     "get-me" => get_me,
     "get-dashboard" => get_dashboard,
     "delete-me" => delete_me,
@@ -103,6 +105,7 @@ event_functions! {
     "on-transcode-event" => on_transcode_event,
     "on-converted-output" => on_converted_output,
     "import-worker" => import_worker,
+    "sweep-stale-videos" => sweep_stale_videos,
 }
 
 pub fn http_function(name: &str) -> Option<&'static HttpFunction> {

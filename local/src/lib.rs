@@ -5,6 +5,7 @@
 pub mod delivery;
 pub mod emulator;
 pub mod error;
+pub mod faults;
 pub mod ffmpeg;
 pub mod functions;
 pub mod gateway;

@@ -23,6 +23,8 @@ under "Accepted as the contract"; schemathesis prints each drop):
     and caller (a cursor is signed and bound to its query: a forged one is a 400, SPEC section 7);
   - 400 `invalid_state` to an OAuth `state` it never issued (the sign-in and connect flows'
     CSRF binding);
+  - 422 `invalid_placement` to a drawing that ends after the video does (the stored duration
+    decides, which no schema knows);
   - 422 `invalid_placement` to an overlay whose `startSeconds` is not below its `endSeconds`, and
     400 `invalid_range` to recordings asked for with `from` after `to` or more than 366 days
     apart: rules between two fields, which JSON Schema cannot state;
@@ -150,6 +152,15 @@ def _problem_code(response) -> str | None:
     return body.get("code") if isinstance(body, dict) else None
 
 
+def _problem_detail(response) -> str:
+    try:
+        body = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError, TypeError):
+        return ""
+    detail = body.get("detail") if isinstance(body, dict) else None
+    return detail if isinstance(detail, str) else ""
+
+
 def _parse_day(value) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value) if isinstance(value, str) else None
@@ -185,6 +196,8 @@ def _by_contract(case, response) -> str | None:
         state = query.get("state", body.get("state"))
         with _issued_lock:
             return "OAuth state not issued" if isinstance(state, str) and state not in _issued_states else None
+    if status == 422 and code == "invalid_placement" and "the video's end" in _problem_detail(response):
+        return "drawing past the video's end (its duration decides)"
     if status == 422 and code == "invalid_placement" and body.get("kind") == "overlay":
         start, end = body.get("startSeconds"), body.get("endSeconds")
         numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (start, end))

@@ -60,6 +60,9 @@ fn every_event_function_has_sample_events_of_its_source() {
             let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
             if f.name == "on-transcode-event" {
                 assert_eq!(value["detail-type"], "MediaConvert Job State Change");
+            } else if f.name == "sweep-stale-videos" {
+                assert_eq!(value["detail-type"], "Scheduled Event");
+                assert_eq!(value["source"], "aws.events");
             } else if f.name == "import-worker" {
                 serde_json::from_value::<vivid_domain::imports::ImportJob>(value).expect("an import job");
             } else {

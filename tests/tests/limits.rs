@@ -449,5 +449,9 @@ async fn deleting_an_account_finishes_a_space_deletion_that_was_interrupted() {
     let left: Vec<_> =
         app.scan_all().await.into_iter().filter(|i| vivid_tests::pk(i) == format!("SPACE#{space}")).collect();
     assert!(left.is_empty(), "nothing of the space is left: {left:?}");
-    assert_eq!(app.get("/spaces", &guest.token).await.body["items"].as_array().map(Vec::len), Some(1), "the guest keeps only their personal space");
+    assert_eq!(
+        app.get("/spaces", &guest.token).await.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "the guest keeps only their personal space"
+    );
 }

@@ -1,388 +1,366 @@
-//! `lambda-bench`: runs release builds of Lambda functions as Lambda does — a process whose
-//! runtime client polls the Runtime API — against a fake Runtime API on loopback, the local
-//! stack's emulator behind a proxy that counts DynamoDB calls, and reports per function: artifact
-//! size, init time (process start → first `/next` poll), warm latency (event handed out →
-//! response posted), peak memory (VmHWM) and DynamoDB round trips per request.
+//! `lambda-bench`: every function of the suite and the baselines, one run, one table.
 //!
-//! `cargo build --release -p <functions…> && cargo run --release -p vivid-bench --bin lambda-bench`
+//! Each target is a release binary run as Lambda runs it — a process with Lambda's environment
+//! (and the variables the template declares for the function, as the local stack resolves them)
+//! whose runtime client polls a fake Runtime API on loopback — against a fresh local stack (its
+//! own emulator) behind a proxy that counts AWS calls by service. Per target:
+//!
+//! - the arm64 artifact zipped as `sam build` / `sam package` ship it (`zip -9` of `bootstrap`);
+//! - init: exec → first `GET /next`, median of `VIVID_BENCH_INIT_RUNS` fresh processes (x86_64);
+//! - the first invocation, then warm p50 / p99 over `VIVID_BENCH_N` invocations (default 1000);
+//! - peak RSS (VmHWM) after them; DynamoDB and S3 calls per invocation;
+//! - ratios to the baseline that links the same SDK clients, to the DynamoDB-only baseline and to
+//!   the empty one.
+//!
+//! The targets come from a manifest that `scripts/bench.sh` writes after building everything
+//! (`make bench`); `lambda-bench [names…]` runs only those.
 
 use std::{
-    collections::{HashMap, VecDeque},
-    net::SocketAddr,
-    path::PathBuf,
-    sync::{Arc, Mutex},
+    collections::BTreeMap,
+    path::{Path, PathBuf},
     time::{Duration, Instant},
 };
 
-use axum::{
-    Router,
-    body::Bytes,
-    extract::{Path, State},
-    response::{IntoResponse, Response},
-    routing::{get, post},
-};
 use serde_json::{Value, json};
-use tokio::sync::Notify;
-use vivid_bench::peak_rss_kib;
-use vivid_local::{
-    emulator::{Moto, SerialProxy, moto_server_path},
-    stack::{Stack, StackConfig, find_repo_root},
+use vivid_bench::{
+    lambda_env::{lambda_env, spawn},
+    peak_rss_kib,
+    proxy::{CountingProxy, Counts, delta},
+    quantile,
+    runtime_api::{RuntimeApi, await_init},
+    scenarios, sorted,
 };
+use vivid_local::template::Template;
+use vivid_tests::{TestApp, World, repo_root};
 
-#[derive(Default)]
-struct Api {
-    queue: VecDeque<(String, Value)>,
-    first_poll: Option<Instant>,
-    handed: HashMap<String, Instant>,
-    done: HashMap<String, (Instant, bool)>,
+type Error = Box<dyn std::error::Error>;
+
+/// The DynamoDB-only baseline and the empty one, by name.
+const DYNAMODB_BASELINE: &str = "baseline-http-dynamodb";
+const EMPTY_BASELINE: &str = "baseline-empty";
+
+/// One line of the manifest.
+#[derive(Debug, Clone)]
+struct Target {
+    name: String,
+    baseline: bool,
+    http: bool,
+    clients: String,
+    same_clients: String,
+    x86: PathBuf,
+    arm64: PathBuf,
 }
 
-#[derive(Clone)]
-struct ApiState {
-    api: Arc<Mutex<Api>>,
-    notify: Arc<Notify>,
-}
-
-async fn next(State(s): State<ApiState>) -> Response {
-    loop {
-        let notified = s.notify.notified();
-        {
-            let mut api = s.api.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            api.first_poll.get_or_insert_with(Instant::now);
-            if let Some((id, event)) = api.queue.pop_front() {
-                api.handed.insert(id.clone(), Instant::now());
-                let deadline = (std::time::SystemTime::now() + Duration::from_secs(30))
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_millis())
-                    .unwrap_or_default();
-                return (
-                    [
-                        ("lambda-runtime-aws-request-id", id),
-                        ("lambda-runtime-deadline-ms", deadline.to_string()),
-                        (
-                            "lambda-runtime-invoked-function-arn",
-                            "arn:aws:lambda:us-east-1:000000000000:function:bench".into(),
-                        ),
-                        ("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000".into()),
-                        ("content-type", "application/json".into()),
-                    ],
-                    event.to_string(),
-                )
-                    .into_response();
+fn read_manifest(path: &Path) -> Result<Vec<Target>, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e} (run `make bench`)", path.display()))?;
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            if f.len() != 7 {
+                return Err(format!("manifest line with {} fields: {line}", f.len()).into());
             }
-        }
-        notified.await;
-    }
+            Ok(Target {
+                name: f[0].to_owned(),
+                baseline: f[1] == "baseline",
+                http: f[2] == "http",
+                clients: f[3].to_owned(),
+                same_clients: f[4].to_owned(),
+                x86: f[5].into(),
+                arm64: f[6].into(),
+            })
+        })
+        .collect()
 }
 
-async fn respond(State(s): State<ApiState>, Path(id): Path<String>, _body: Bytes) -> Response {
-    s.api.lock().unwrap_or_else(std::sync::PoisonError::into_inner).done.insert(id, (Instant::now(), true));
-    s.notify.notify_waiters();
-    http::StatusCode::ACCEPTED.into_response()
-}
-
-async fn error(State(s): State<ApiState>, Path(id): Path<String>, body: Bytes) -> Response {
-    eprintln!("invocation {id} failed: {}", String::from_utf8_lossy(&body));
-    s.api.lock().unwrap_or_else(std::sync::PoisonError::into_inner).done.insert(id, (Instant::now(), false));
-    s.notify.notify_waiters();
-    http::StatusCode::ACCEPTED.into_response()
-}
-
-async fn init_error(body: Bytes) -> Response {
-    eprintln!("init failed: {}", String::from_utf8_lossy(&body));
-    http::StatusCode::ACCEPTED.into_response()
-}
-
+#[derive(Debug, Clone, Default, serde::Serialize)]
 struct Figures {
     name: String,
-    size_kib: u64,
-    init_ms: f64,
-    median_ms: f64,
-    p90_ms: f64,
-    peak_mib: f64,
-    dynamodb_per_request: f64,
+    clients: String,
+    same_clients: String,
+    baseline: bool,
+    read_route: bool,
+    zip_bytes: u64,
+    init_ms: Vec<f64>,
+    init_median_ms: f64,
+    /// Init over the same-SDK baseline's and the empty one's, from runs alternated with theirs.
+    init_vs_same_clients: Option<f64>,
+    init_vs_empty: Option<f64>,
+    first_ms: f64,
+    warm_p50_ms: f64,
+    warm_p99_ms: f64,
+    peak_rss_kib: u64,
+    invocations: usize,
+    calls: Counts,
     failures: usize,
+    failure_sample: Option<String>,
+    load_average: String,
 }
 
-async fn bench(
-    name: &str,
-    binary: &std::path::Path,
-    env: &[(String, String)],
-    events: Vec<Value>,
-    proxy: &SerialProxy,
-) -> Result<Figures, Box<dyn std::error::Error>> {
-    let state = ApiState { api: Arc::default(), notify: Arc::new(Notify::new()) };
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-    let addr = listener.local_addr()?;
-    let app = Router::new()
-        .route("/2018-06-01/runtime/invocation/next", get(next))
-        .route("/2018-06-01/runtime/invocation/{id}/response", post(respond))
-        .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
-        .route("/2018-06-01/runtime/init/error", post(init_error))
-        .with_state(state.clone());
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+impl Figures {
+    fn per_request(&self, service: &str) -> f64 {
+        self.calls.get(service).copied().unwrap_or(0) as f64 / self.invocations.max(1) as f64
+    }
+}
+
+/// `zip -9` of the arm64 `bootstrap`, as SAM packages it; the archive's size.
+fn zipped_size(bootstrap: &Path) -> Result<u64, Error> {
+    let dir = tempdir()?;
+    let zip = dir.join("artifact.zip");
+    let status = std::process::Command::new("zip")
+        .args(["-q", "-9", "-X", "-j"])
+        .arg(&zip)
+        .arg(bootstrap)
+        .status()
+        .map_err(|e| format!("zip: {e} (apt-get install zip)"))?;
+    if !status.success() {
+        return Err(format!("zip -9 {} failed", bootstrap.display()).into());
+    }
+    let size = std::fs::metadata(&zip)?.len();
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(size)
+}
+
+fn tempdir() -> std::io::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("lambda-bench-{}", ulid::Ulid::new()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+/// Whether a response is a failure: an `/error` post, or an HTTP status of 400 and above.
+fn failed(ok: bool, body: &[u8], http: bool) -> bool {
+    if !ok {
+        return true;
+    }
+    http && serde_json::from_slice::<Value>(body).ok().and_then(|v| v["statusCode"].as_u64()).is_some_and(|s| s >= 400)
+}
+
+fn env_of(app: &TestApp, target: &Target, runtime_api: &str, aws: &str) -> Vec<(String, String)> {
+    let mut env = lambda_env(&target.name, runtime_api, aws);
+    if target.baseline {
+        env.push(("VIVID_TABLE_NAME".into(), app.table.clone()));
+    } else if let Some(vars) = app.stack.environments.get(&target.name) {
+        env.extend(vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    env
+}
+
+/// One fresh process of `target`: exec → first poll, in ms.
+async fn init_once(app: &TestApp, target: &Target, proxy: &CountingProxy) -> Result<f64, Error> {
+    let api = RuntimeApi::start().await?;
+    let env = env_of(app, target, &api.addr.to_string(), &proxy.endpoint);
     let started = Instant::now();
-    let mut child = tokio::process::Command::new(binary)
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", name)
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "bench")
-        .env("RUST_LOG", std::env::var("VIVID_BENCH_LOG").unwrap_or_else(|_| "warn".into()))
-        .stdout(if std::env::var_os("VIVID_BENCH_LOG").is_some() {
-            std::process::Stdio::inherit()
-        } else {
-            std::process::Stdio::null()
-        })
-        .kill_on_drop(true)
-        .spawn()?;
-    let pid = child.id().unwrap_or_default();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let first = loop {
-        if let Some(t) = state.api.lock().map_err(|_| "poisoned")?.first_poll {
-            break t;
-        }
-        if Instant::now() > deadline {
-            return Err(format!("{name}: no poll of the Runtime API in 20 s").into());
-        }
-        tokio::time::sleep(Duration::from_micros(200)).await;
+    let mut child = spawn(&target.x86, &env)?;
+    let polled =
+        await_init(&api, &mut child, Duration::from_secs(20)).await.map_err(|e| format!("{}: {e}", target.name))?;
+    let _ = child.kill().await;
+    Ok((polled - started).as_secs_f64() * 1000.0)
+}
+
+async fn measure(target: &Target, all: &[Target], n: usize, init_runs: usize) -> Result<Figures, Error> {
+    let app = TestApp::spawn().await;
+    let world = World::new(&app).await;
+    let template = Template::load(&repo_root().join("template.yaml"))?;
+    let routes = template.routes()?;
+    let upstream = app.stack.sdk.endpoint_url().ok_or("the stack's SDK has no endpoint")?.to_owned();
+    let proxy = CountingProxy::start(&upstream).await?;
+    let read_route = routes.iter().any(|r| r.function == target.name && r.method == "GET");
+
+    let events: Vec<Value> = if target.baseline {
+        let sample = if target.http { vivid_tests::sample_event("get-me") } else { json!({ "bench": true }) };
+        vec![sample; n]
+    } else {
+        scenarios::events_for(&app, &world, &routes, &target.name, n)
+            .await
+            .map_err(|e| format!("{}: {e}", target.name))?
     };
-    let init = first - started;
-    let before = proxy.dynamodb_calls();
-    let n = events.len();
-    let mut latencies = Vec::with_capacity(n);
-    let mut failures = 0;
-    for event in events {
-        let id = ulid::Ulid::new().to_string();
-        state.api.lock().map_err(|_| "poisoned")?.queue.push_back((id.clone(), event));
-        state.notify.notify_waiters();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let done = {
-                let api = state.api.lock().map_err(|_| "poisoned")?;
-                api.done.get(&id).copied().zip(api.handed.get(&id).copied())
-            };
-            if let Some(((at, ok), handed)) = done {
-                latencies.push((at - handed).as_secs_f64() * 1000.0);
-                failures += usize::from(!ok);
-                break;
-            }
-            if Instant::now() > deadline {
-                return Err(format!("{name}: an invocation got no answer in 30 s").into());
-            }
-            tokio::time::sleep(Duration::from_micros(100)).await;
+
+    // Init: fresh processes, exec → first poll. A function's runs alternate with its baselines'
+    // (same SDK clients, empty), so that the ratios compare runs made under the same load.
+    let companions: Vec<&Target> = if target.baseline {
+        Vec::new()
+    } else {
+        all.iter().filter(|t| t.name == target.same_clients || t.name == EMPTY_BASELINE).collect()
+    };
+    let mut init_ms = Vec::with_capacity(init_runs);
+    let mut paired: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for _ in 0..init_runs {
+        init_ms.push(init_once(&app, target, &proxy).await?);
+        for c in &companions {
+            paired.entry(c.name.clone()).or_default().push(init_once(&app, c, &proxy).await?);
         }
     }
-    let calls = proxy.dynamodb_calls() - before;
+    let init_median = quantile(&sorted(&init_ms), 0.5);
+    let paired_ratio =
+        |name: &str| paired.get(name).map(|v| quantile(&sorted(v), 0.5)).filter(|m| *m > 0.0).map(|m| init_median / m);
+
+    // The invocations, in one process.
+    let api = RuntimeApi::start().await?;
+    let env = env_of(&app, target, &api.addr.to_string(), &proxy.endpoint);
+    let mut child = spawn(&target.x86, &env)?;
+    let pid = child.id().unwrap_or_default();
+    await_init(&api, &mut child, Duration::from_secs(20)).await.map_err(|e| format!("{}: {e}", target.name))?;
+    let before = proxy.counts();
+    let mut latencies = Vec::with_capacity(events.len());
+    let mut failures = 0;
+    let mut failure_sample = None;
+    for event in events {
+        let out = api.invoke(event, Duration::from_secs(60)).await.map_err(|e| format!("{}: {e}", target.name))?;
+        if failed(out.ok, &out.body, target.http) {
+            failures += 1;
+            failure_sample.get_or_insert_with(|| String::from_utf8_lossy(&out.body).chars().take(300).collect());
+        }
+        latencies.push(out.latency.as_secs_f64() * 1000.0);
+    }
+    let calls = delta(&before, &proxy.counts());
     let peak = peak_rss_kib(pid).unwrap_or_default();
     let _ = child.kill().await;
-    server.abort();
-    // The first invocation warms connections; the warm figures leave it out.
-    let mut warm: Vec<f64> = latencies.iter().skip(1).copied().collect();
-    warm.sort_by(|a, b| a.total_cmp(b));
-    let pick = |q: f64| warm.get(((warm.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or_default();
+    let warm = sorted(latencies.get(1..).unwrap_or_default());
     Ok(Figures {
-        name: name.to_owned(),
-        size_kib: std::fs::metadata(binary)?.len() / 1024,
-        init_ms: init.as_secs_f64() * 1000.0,
-        median_ms: pick(0.5),
-        p90_ms: pick(0.9),
-        peak_mib: peak as f64 / 1024.0,
-        dynamodb_per_request: calls as f64 / n as f64,
+        name: target.name.clone(),
+        clients: target.clients.clone(),
+        same_clients: target.same_clients.clone(),
+        baseline: target.baseline,
+        read_route,
+        zip_bytes: zipped_size(&target.arm64)?,
+        init_median_ms: init_median,
+        init_vs_same_clients: paired_ratio(&target.same_clients),
+        init_vs_empty: paired_ratio(EMPTY_BASELINE),
+        init_ms,
+        first_ms: latencies.first().copied().unwrap_or_default(),
+        warm_p50_ms: quantile(&warm, 0.5),
+        warm_p99_ms: quantile(&warm, 0.99),
+        peak_rss_kib: peak,
+        invocations: latencies.len(),
+        calls,
         failures,
+        failure_sample,
+        load_average: load_average(),
     })
 }
 
-/// An API Gateway event from the samples with the path and token replaced.
-fn http_event(
-    root: &std::path::Path,
-    function: &str,
-    raw_path: &str,
-    params: Value,
-    token: &str,
-    body: Option<Value>,
-) -> Value {
-    let text = std::fs::read_to_string(root.join(format!("events/{function}.json"))).unwrap_or_default();
-    let mut e: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    e["rawPath"] = raw_path.into();
-    e["requestContext"]["http"]["path"] = raw_path.into();
-    e["pathParameters"] = params;
-    e["headers"]["authorization"] = format!("Bearer {token}").into();
-    if let Some(b) = body {
-        e["body"] = b.to_string().into();
+fn ratio(a: f64, b: Option<f64>) -> Option<f64> {
+    b.filter(|b| *b > 0.0).map(|b| a / b)
+}
+
+fn fmt_ratio(r: Option<f64>) -> String {
+    r.map(|r| format!("{r:.2}×")).unwrap_or_else(|| "—".into())
+}
+
+/// The table of docs/benchmarks.md, and each function's budget misses.
+fn table(all: &[Figures]) -> String {
+    let by_name: BTreeMap<&str, &Figures> = all.iter().map(|f| (f.name.as_str(), f)).collect();
+    let zip = |name: &str| by_name.get(name).map(|f| f.zip_bytes as f64);
+    let init = |name: &str| by_name.get(name).map(|f| f.init_median_ms);
+    let mut out = String::new();
+    out.push_str(
+        "| function | SDK clients | zip (KiB) | × same-SDK baseline | × DynamoDB baseline | init (ms) | × same-SDK baseline | × empty | first invocation (ms) | warm p50 / p99 (ms) | peak RSS (MiB) | DynamoDB / req | S3 / req | failed | budget misses |\n",
+    );
+    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    let mut rows: Vec<&Figures> = all.iter().collect();
+    rows.sort_by_key(|f| (!f.baseline, f.name.clone()));
+    for f in rows {
+        let same_zip = if f.baseline { None } else { ratio(f.zip_bytes as f64, zip(&f.same_clients)) };
+        let same_init =
+            if f.baseline { None } else { f.init_vs_same_clients.or(ratio(f.init_median_ms, init(&f.same_clients))) };
+        let dynamodb = ratio(f.zip_bytes as f64, zip(DYNAMODB_BASELINE));
+        let empty = f.init_vs_empty.or(ratio(f.init_median_ms, init(EMPTY_BASELINE)));
+        let (ddb, s3) = (f.per_request("dynamodb"), f.per_request("s3"));
+        let rss_mib = f.peak_rss_kib as f64 / 1024.0;
+        let mut misses = Vec::new();
+        if !f.baseline {
+            if same_zip.is_some_and(|r| r > 1.25) {
+                misses.push("zip > 1.25×");
+            }
+            if same_init.is_some_and(|r| r > 1.1) {
+                misses.push("init > 1.1×");
+            }
+            if rss_mib > 25.0 {
+                misses.push("RSS > 25 MB");
+            }
+            if f.read_route && ddb > 1.0 {
+                misses.push("read > 1 DynamoDB call");
+            }
+            if !f.read_route && ddb > 2.0 {
+                misses.push("write > 2 DynamoDB calls");
+            }
+            if f.failures > 0 {
+                misses.push("failures");
+            }
+        }
+        out.push_str(&format!(
+            "| {}{} | {} | {:.0} | {} | {} | {:.2} | {} | {} | {:.2} | {:.2} / {:.2} | {:.1} | {:.2} | {:.2} | {} | {} |\n",
+            f.name,
+            if f.baseline { " *(baseline)*" } else { "" },
+            f.clients,
+            f.zip_bytes as f64 / 1024.0,
+            fmt_ratio(same_zip),
+            fmt_ratio(dynamodb),
+            f.init_median_ms,
+            fmt_ratio(same_init),
+            fmt_ratio(empty),
+            f.first_ms,
+            f.warm_p50_ms,
+            f.warm_p99_ms,
+            rss_mib,
+            ddb,
+            s3,
+            f.failures,
+            if misses.is_empty() { "—".to_owned() } else { misses.join(", ") },
+        ));
     }
-    e
+    out
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let root = find_repo_root(&std::env::current_dir()?).ok_or("run inside the repository")?;
-    let target = std::env::var("VIVID_BENCH_TARGET").map(PathBuf::from).unwrap_or_else(|_| root.join("target/release"));
-    let n: usize = std::env::var("VIVID_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
-    let moto = Moto::start(&moto_server_path(&root)).await?;
-    let proxy = SerialProxy::start(&moto.endpoint).await?;
-    let mut config = StackConfig::new(
-        root.join("template.yaml"),
-        moto.endpoint.clone(),
-        "vivid-bench".into(),
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-    );
-    config.pipeline = false;
-    let stack = Stack::start(config).await?;
-    let base = format!("http://{}", stack.addr);
-    let http = reqwest::Client::new();
-
-    // The world: a host, a member, a space, uploads.
-    let token_of = |email: &str| {
-        let (http, base) = (http.clone(), base.clone());
-        let email = email.to_owned();
-        async move {
-            let v: Value = http.get(format!("{base}/_local/token?email={email}")).send().await?.json().await?;
-            Ok::<_, reqwest::Error>(v["accessToken"].as_str().unwrap_or_default().to_owned())
-        }
-    };
-    let host = token_of("host@example.com").await?;
-    let member = token_of("member@example.com").await?;
-    let space: Value = http
-        .post(format!("{base}/spaces"))
-        .bearer_auth(&host)
-        .json(&json!({ "name": "Bench" }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let space = space["spaceId"].as_str().unwrap_or_default().to_owned();
-    http.post(format!("{base}/spaces/{space}/members"))
-        .bearer_auth(&host)
-        .json(&json!({ "email": "member@example.com" }))
-        .send()
-        .await?;
-    let new_video = |bytes: usize| {
-        let (http, base, host, space) = (http.clone(), base.clone(), host.clone(), space.clone());
-        async move {
-            let v: Value = http
-                .post(format!("{base}/spaces/{space}/videos"))
-                .bearer_auth(&host)
-                .json(&json!({ "title": "B", "fileName": "b.mp4", "contentType": "video/mp4", "sizeBytes": bytes }))
-                .send()
-                .await?
-                .json()
-                .await?;
-            http.put(v["upload"]["url"].as_str().unwrap_or_default())
-                .header("content-type", "video/mp4")
-                .body(vec![0u8; bytes])
-                .send()
-                .await?;
-            Ok::<_, reqwest::Error>(v["videoId"].as_str().unwrap_or_default().to_owned())
-        }
-    };
-    let video = new_video(1024).await?;
-    let mut uploads = Vec::with_capacity(n);
-    for _ in 0..n {
-        uploads.push(new_video(1024).await?);
-    }
-
-    // What every function is told: the environment the template declares for it (as the local
-    // stack resolves it), and the AWS endpoint of the counting proxy.
-    let aws: Vec<(String, String)> = vec![
-        ("AWS_ENDPOINT_URL".into(), proxy.endpoint.clone()),
-        ("AWS_REGION".into(), "us-east-1".into()),
-        ("AWS_ACCESS_KEY_ID".into(), "local".into()),
-        ("AWS_SECRET_ACCESS_KEY".into(), "local".into()),
-    ];
-    let env_of = |name: &str| -> Vec<(String, String)> {
-        let mut env: Vec<(String, String)> =
-            stack.environments.get(name).map(|e| e.clone().into_iter().collect()).unwrap_or_default();
-        env.extend(aws.iter().cloned());
-        env
-    };
-
-    let mut cases: Vec<(&str, Vec<Value>)> = Vec::new();
-    let space_params = json!({ "spaceId": space });
-    cases.push((
-        "get-space",
-        (0..n)
-            .map(|_| http_event(&root, "get-space", &format!("/spaces/{space}"), space_params.clone(), &host, None))
-            .collect(),
-    ));
-    let video_params = json!({ "videoId": video });
-    cases.push((
-        "put-progress",
-        (0..n)
-            .map(|i| {
-                let body = json!({ "progressRate": (i % 100) as u8, "positionSeconds": i as f64 });
-                http_event(
-                    &root,
-                    "put-progress",
-                    &format!("/videos/{video}/progress"),
-                    video_params.clone(),
-                    &member,
-                    Some(body),
-                )
-            })
-            .collect(),
-    ));
-    cases.push((
-        "get-video",
-        (0..n)
-            .map(|_| http_event(&root, "get-video", &format!("/videos/{video}"), video_params.clone(), &member, None))
-            .collect(),
-    ));
-    cases.push((
-        "create-video",
-        (0..n)
-            .map(|_| {
-                let body = json!({ "title": "T", "fileName": "t.mp4", "contentType": "video/mp4", "sizeBytes": 1024 });
-                http_event(
-                    &root,
-                    "create-video",
-                    &format!("/spaces/{space}/videos"),
-                    space_params.clone(),
-                    &host,
-                    Some(body),
-                )
-            })
-            .collect(),
-    ));
-    let sample: Value = serde_json::from_str(&std::fs::read_to_string(root.join("events/on-raw-upload.json"))?)?;
-    cases.push((
-        "on-raw-upload",
-        uploads
-            .iter()
-            .map(|id| {
-                let mut e = sample.clone();
-                e["Records"][0]["s3"]["bucket"]["name"] = stack.buckets.raw.clone().into();
-                e["Records"][0]["s3"]["object"]["key"] = format!("raw/{id}").into();
-                e["Records"][0]["s3"]["object"]["size"] = 1024.into();
-                e
-            })
-            .collect(),
-    ));
+async fn main() -> Result<(), Error> {
+    let root = repo_root();
+    let manifest = std::env::var("VIVID_BENCH_MANIFEST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target/bench/manifest.tsv"));
+    let out_dir = manifest.parent().map(Path::to_path_buf).unwrap_or_else(|| root.join("target/bench"));
+    let n: usize = std::env::var("VIVID_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let init_runs: usize = std::env::var("VIVID_BENCH_INIT_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
     let only: Vec<String> = std::env::args().skip(1).collect();
-    println!(
-        "| function | release artifact (x86_64, KiB) | init to first poll (ms) | warm latency median / p90 (ms) | peak RSS (MiB) | DynamoDB calls / request | failed |"
-    );
-    println!("|---|---|---|---|---|---|---|");
-    for (name, events) in cases {
-        if !only.is_empty() && !only.iter().any(|o| o == name) {
-            continue;
+    let targets: Vec<Target> = read_manifest(&manifest)?
+        .into_iter()
+        .filter(|t| only.is_empty() || only.contains(&t.name) || t.baseline)
+        .collect();
+    eprintln!("lambda-bench: {} targets, {n} invocations each, {init_runs} init runs", targets.len());
+    let mut all = Vec::new();
+    for target in &targets {
+        let started = Instant::now();
+        match measure(target, &targets, n, init_runs).await {
+            Ok(f) => {
+                eprintln!(
+                    "  {:<28} init {:>6.2} ms  p50 {:>6.2} ms  rss {:>5.1} MiB  failed {}  ({:.0} s, load {})",
+                    f.name,
+                    f.init_median_ms,
+                    f.warm_p50_ms,
+                    f.peak_rss_kib as f64 / 1024.0,
+                    f.failures,
+                    started.elapsed().as_secs_f64(),
+                    f.load_average
+                );
+                if let Some(s) = &f.failure_sample {
+                    eprintln!("    first failure: {s}");
+                }
+                all.push(f);
+            }
+            Err(e) => eprintln!("  {:<28} FAILED: {e}", target.name),
         }
-        let binary = target.join(name);
-        if !binary.exists() {
-            eprintln!("{name}: no {} (build it with cargo build --release -p {name})", binary.display());
-            continue;
-        }
-        let f = bench(name, &binary, &env_of(name), events, &proxy).await?;
-        println!(
-            "| {} | {} | {:.1} | {:.2} / {:.2} | {:.1} | {:.2} | {} |",
-            f.name, f.size_kib, f.init_ms, f.median_ms, f.p90_ms, f.peak_mib, f.dynamodb_per_request, f.failures
-        );
     }
-    drop(stack);
-    moto.stop().await;
+    let report = table(&all);
+    println!("{report}");
+    std::fs::create_dir_all(&out_dir)?;
+    std::fs::write(out_dir.join("report.md"), &report)?;
+    std::fs::write(out_dir.join("report.json"), serde_json::to_string_pretty(&all)?)?;
+    eprintln!("written: {} and report.json", out_dir.join("report.md").display());
     Ok(())
 }

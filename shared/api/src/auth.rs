@@ -1,4 +1,7 @@
-//! `/auth/*`: Google sign-in (redirect flow and ID-token flow), refresh, logout.
+//! `/auth/*`: Google sign-in (redirect flow and ID-token flow), refresh, logout; and the caller's
+//! sessions: `GET /users/me/sessions` (list) and `DELETE /users/me/sessions` (sign out
+//! everywhere). The session model — families, the absolute lifetime, reuse detection and its grace
+//! window — is described in `vivid_domain::sessions`.
 
 use std::sync::Arc;
 
@@ -11,12 +14,15 @@ use sha2::{Digest, Sha256};
 use vivid_config::{Config, ConfigError};
 use vivid_domain::{
     identity::IdentityProvider,
-    sessions::{self, LOGIN_TTL_SECS, LoginState, SessionStore, Sessions, TokenPair, hash_secret, random_token},
-    types::unix_now,
+    sessions::{
+        self, Family, LOGIN_TTL_SECS, LoginState, SessionStore, Sessions, TokenPair, hash_secret, random_token,
+    },
+    types::{rfc3339_at, unix_now},
     users::User,
 };
 use vivid_edge::{
     ApiError,
+    cursor::Cursors,
     http::{self, ApiRequest, Handler, with_cookies},
 };
 use vivid_tokens::TokenVerifier;
@@ -200,7 +206,7 @@ impl Handler for GoogleCallback {
         let id_token = self.idp.exchange_code(code, &login.code_verifier, &redirect_uri).await?;
         let identity = self.idp.verify_id_token(&id_token, Some(&login.nonce)).await?;
         let user = self.sessions.sign_in(identity).await?;
-        let pair = self.sessions.issue(&user.user_id, &user.email).await?;
+        let pair = self.sessions.issue(&user.user_id, &user.email, req.header(header::USER_AGENT)).await?;
         let location = format!(
             "{target}#accessToken={}&tokenType=Bearer&expiresIn={}",
             fragment_value(&pair.access.token),
@@ -234,7 +240,7 @@ impl Handler for GoogleToken {
         let body: IdTokenBody = req.json(MAX_TOKEN_BODY)?;
         let identity = self.idp.verify_id_token(&body.id_token, None).await?;
         let user = self.sessions.sign_in(identity).await?;
-        let pair = self.sessions.issue(&user.user_id, &user.email).await?;
+        let pair = self.sessions.issue(&user.user_id, &user.email, req.header(header::USER_AGENT)).await?;
         tokens_response(&TokensBody::new(pair, true, Some(&user)))
     }
 }
@@ -257,7 +263,9 @@ fn presented_refresh(req: &ApiRequest) -> Result<(Option<String>, bool), ApiErro
     Ok((req.cookie(cookies::REFRESH), true))
 }
 
-/// `POST /auth/refresh`: rotates the refresh token (cookie or body).
+/// `POST /auth/refresh`: rotates the refresh token (cookie or body). A token rotated a few
+/// seconds ago by another tab gets the same new token as that tab did (the grace window); any
+/// other reuse revokes the session.
 pub struct RefreshToken {
     sessions: Sessions,
 }
@@ -273,7 +281,7 @@ impl Handler for RefreshToken {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let (presented, from_cookie) = presented_refresh(req)?;
         let presented = presented.ok_or(ApiError::Unauthenticated("a refresh token is required"))?;
-        let pair = self.sessions.refresh(&presented).await?;
+        let pair = self.sessions.refresh(&presented, req.header(header::USER_AGENT)).await?;
         let cookies = if from_cookie { vec![cookies::refresh(&pair.refresh)] } else { Vec::new() };
         with_cookies(tokens_response(&TokensBody::new(pair, !from_cookie, None))?, &cookies)
     }
@@ -298,5 +306,109 @@ impl Handler for Logout {
         let (presented, _) = presented_refresh(req)?;
         sessions::logout(self.store.as_ref(), &caller.user_id, presented.as_deref()).await?;
         with_cookies(http::no_content()?, &[cookies::clear_refresh()])
+    }
+}
+
+/// One session as its owner sees it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    pub session_id: String,
+    /// The sign-in.
+    pub created_at: String,
+    /// The last sign-in or refresh.
+    pub last_used_at: String,
+    /// When the session ends unless it is used before (each refresh moves it, up to `endsAt`).
+    pub expires_at: String,
+    /// When the session ends however often it is used (90 days after the sign-in).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ends_at: Option<String>,
+    /// The client of the last sign-in or refresh, summarised ("Firefox on Linux").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// Whether this is the session the request's access token was issued for.
+    pub current: bool,
+}
+
+impl SessionView {
+    pub fn new(family: Family, current: Option<&str>) -> Self {
+        Self {
+            current: current == Some(family.family_id.as_str()),
+            created_at: rfc3339_at(family.created_at),
+            last_used_at: rfc3339_at(family.last_used_at.unwrap_or(family.created_at)),
+            expires_at: rfc3339_at(family.expires_at),
+            ends_at: family.ends_at.map(rfc3339_at),
+            user_agent: family.user_agent,
+            session_id: family.family_id,
+        }
+    }
+}
+
+/// `GET /users/me/sessions` (user): the caller's live sessions (signed-in browsers and apps),
+/// newest first, paginated; `current` marks the one the access token was issued for (its `sid`).
+pub struct ListSessions {
+    auth: Arc<TokenVerifier>,
+    store: Arc<dyn SessionStore>,
+    cursors: Arc<Cursors>,
+}
+
+impl ListSessions {
+    pub fn new(auth: Arc<TokenVerifier>, store: Arc<dyn SessionStore>, cursors: Arc<Cursors>) -> Self {
+        Self { auth, store, cursors }
+    }
+}
+
+#[async_trait]
+impl Handler for ListSessions {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.auth)?;
+        let binding = format!("sessions|user={}", caller.user_id);
+        let (limit, start) = self.cursors.page(req, &binding)?;
+        let page = self.store.families_of(&caller.user_id, limit, start, unix_now()).await?;
+        let current = caller.session.as_deref();
+        let items: Vec<SessionView> = page.items.into_iter().map(|f| SessionView::new(f, current)).collect();
+        let mut resp = http::json(StatusCode::OK, &self.cursors.list(items, page.next.as_ref(), &binding))?;
+        resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        Ok(resp)
+    }
+}
+
+/// `DELETE /users/me/sessions` (user): signs out everywhere — revokes every session of the caller
+/// and clears this browser's refresh cookie; with `?keepCurrent=true` every session but the one the
+/// access token was issued for, and the cookie stays. Access tokens already issued stay valid until
+/// they expire (15 minutes at most).
+pub struct EndSessions {
+    auth: Arc<TokenVerifier>,
+    store: Arc<dyn SessionStore>,
+}
+
+impl EndSessions {
+    pub fn new(auth: Arc<TokenVerifier>, store: Arc<dyn SessionStore>) -> Self {
+        Self { auth, store }
+    }
+}
+
+#[async_trait]
+impl Handler for EndSessions {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.auth)?;
+        let keep_current = match req.query("keepCurrent") {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(ApiError::bad_request("invalid_query", "keepCurrent must be true or false")),
+        };
+        let keep = if keep_current {
+            Some(caller.session.as_deref().ok_or_else(|| {
+                ApiError::bad_request(
+                    "no_current_session",
+                    "this access token names no session to keep: refresh it, then try again",
+                )
+            })?)
+        } else {
+            None
+        };
+        sessions::end_sessions(self.store.as_ref(), &caller.user_id, keep).await?;
+        let cookies = if keep_current { Vec::new() } else { vec![cookies::clear_refresh()] };
+        with_cookies(http::no_content()?, &cookies)
     }
 }

@@ -53,7 +53,8 @@ struct AuthorizeBody {
 /// `GET /{platform}/login` (user): `{authorizeUrl}` — the platform's authorize URL with a state
 /// bound to the caller (good once, ten minutes). A browser `fetch`es it with the access token and
 /// navigates there; the platform returns to the front end, which posts `{code, state}` to
-/// `POST /{platform}/token`.
+/// `POST /{platform}/token`. An access token whose account was deleted since it was issued gets
+/// 401 `account_deleted`: the state is written only while the account exists.
 pub struct ConnectLogin {
     auth: Arc<TokenVerifier>,
     oauth: Arc<dyn OAuthClient>,
@@ -87,7 +88,8 @@ struct ConnectBody {
 }
 
 /// `POST /{platform}/token` (user): exchanges the code of the caller's own connect and stores the
-/// tokens, sealed, with their expiries.
+/// tokens, sealed, with their expiries. A deleted account's access token gets 401
+/// `account_deleted` before the code is exchanged, and no connection is stored for it.
 pub struct Connect {
     auth: Arc<TokenVerifier>,
     platform: Platform,

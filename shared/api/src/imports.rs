@@ -160,7 +160,8 @@ pub async fn start_import(
         recording_id: Some(import.recording.clone()),
         outputs: Default::default(),
     };
-    match videos.create_video(&video, quotas, &utc_day(unix_now()).0).await {
+    let day = utc_day(unix_now()).0;
+    match videos.create_video(&video, quotas, &day).await {
         Err(StoreError::Condition(Guard::Space)) => return Err(ApiError::NotFound("space")),
         Err(StoreError::Condition(Guard::Recording)) => {
             return Err(ApiError::conflict("already_imported", "the space already holds this recording"));
@@ -173,7 +174,12 @@ pub async fn start_import(
         provider: import.provider,
         recording_id: import.recording,
     };
-    invoker.start(&job).await?;
+    if let Err(e) = invoker.start(&job).await {
+        // Nothing will import it: the video goes, uncounted and unlocked, its charge refunded, so
+        // that the same import may be asked again.
+        videos.withdraw_video(&video, &day).await?;
+        return Err(e.into());
+    }
     Ok(video)
 }
 

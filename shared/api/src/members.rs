@@ -165,11 +165,13 @@ impl Handler for RemoveMember {
         if target == member.space.host_id {
             return Err(ApiError::conflict("host_cannot_leave", "the host cannot be removed from their space"));
         }
+        // Their data first, the membership last: a removal that fails half-way leaves the member,
+        // and removing them again finishes it (a non-member has no data to purge).
+        purge_member(self.0.spaces.as_ref(), self.1.as_ref(), &space_id, &target).await?;
         match self.0.spaces.remove_member(&space_id, &target).await {
             Err(StoreError::Condition(_)) => Err(ApiError::NotFound("member")),
             other => {
                 other?;
-                purge_member(self.0.spaces.as_ref(), self.1.as_ref(), &space_id, &target).await?;
                 http::no_content()
             }
         }

@@ -434,11 +434,26 @@ impl Handler for PutDrawing {
             document: (!large).then(|| document.to_owned()),
             object_key,
         };
-        let previous = self.0.ctx.notes.put_drawing(&drawing, self.1.drawings_per_video).await?;
+        let previous = match self.0.ctx.notes.put_drawing(&drawing, self.1.drawings_per_video).await {
+            Ok(previous) => previous,
+            Err(e) => {
+                // The document no item points at: removed (the one saved before is untouched).
+                if let Some(key) = &drawing.object_key
+                    && let Err(cleanup) = self.0.media.delete(Bucket::User, key).await
+                {
+                    tracing::warn!(key, error = %cleanup, "an unsaved drawing's document stays until its video goes");
+                }
+                return Err(e.into());
+            }
+        };
         if let Some(old) = previous.as_ref().and_then(|p| p.object_key.as_ref())
             && drawing.object_key.as_ref() != Some(old)
         {
-            self.0.media.delete(Bucket::User, old).await?;
+            // The drawing is saved: the replaced document is removed, or, if that fails, left
+            // under the video's prefix until the video goes (never read again).
+            if let Err(e) = self.0.media.delete(Bucket::User, old).await {
+                tracing::warn!(key = old, error = %e, "a replaced drawing's document stays until its video goes");
+            }
         }
         let status = if previous.is_some() { StatusCode::OK } else { StatusCode::CREATED };
         http::json(status, &DrawingView::new(drawing, None))
@@ -512,15 +527,18 @@ impl Handler for DeleteDrawing {
         let caller = req.caller(&self.0.ctx.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         let drawing_id: DrawingId = req.path("drawingId")?;
-        let deleted = self
-            .0
-            .ctx
-            .notes
-            .delete_drawing(&video_id, &caller.user_id, &drawing_id)
-            .await?
-            .ok_or(ApiError::NotFound("drawing"))?;
-        if let Some(key) = &deleted.object_key {
+        let notes = &self.0.ctx.notes;
+        // The document first, the item last: a deletion that fails half-way leaves the drawing,
+        // and deleting it again finishes it.
+        let drawing =
+            notes.drawing(&video_id, &caller.user_id, &drawing_id).await?.ok_or(ApiError::NotFound("drawing"))?;
+        if let Some(key) = &drawing.object_key {
             self.0.media.delete(Bucket::User, key).await?;
+        }
+        let deleted = notes.delete_drawing(&video_id, &caller.user_id, &drawing_id).await?;
+        // Replaced meanwhile by a save with its own document.
+        if let Some(key) = deleted.and_then(|d| d.object_key).filter(|k| drawing.object_key.as_ref() != Some(k)) {
+            self.0.media.delete(Bucket::User, &key).await?;
         }
         http::no_content()
     }

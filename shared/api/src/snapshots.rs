@@ -192,12 +192,18 @@ impl Handler for DeleteSnapshot {
         let video_id: VideoId = req.path("videoId")?;
         let snapshot_id: SnapshotId = req.path("snapshotId")?;
         video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
+        // The image first (its key is the snapshot's own), the item last: a deletion that fails
+        // half-way leaves the snapshot, and deleting it again finishes it.
+        let object_key = layout::snapshot(&video_id, &caller.user_id, &snapshot_id);
+        self.0.media.delete(Bucket::User, &object_key).await?;
         let deleted = match self.0.videos.delete_snapshot(&video_id, &caller.user_id, &snapshot_id).await {
             Err(StoreError::Condition(_)) => None,
             other => other?,
         };
         let snapshot = deleted.ok_or(ApiError::NotFound("snapshot"))?;
-        self.0.media.delete(Bucket::User, &snapshot.object_key).await?;
+        if snapshot.object_key != object_key {
+            self.0.media.delete(Bucket::User, &snapshot.object_key).await?;
+        }
         http::no_content()
     }
 }

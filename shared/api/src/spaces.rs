@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use vivid_domain::{
     access::{Member, require_host, require_member},
     cascade::purge_space,
-    error::{Guard, StoreError},
+    error::StoreError,
     media::MediaStore,
     quota::Quotas,
     spaces::{Membership, Role, Space, SpacePatch, SpaceStore},
@@ -127,13 +127,8 @@ impl Handler for CreateSpace {
             personal: false,
             joined_at: now,
         };
-        match self.0.spaces.create_space(&space, &host, self.1.hosted_spaces).await {
-            // A live token of a deleted account: nothing is created for a user who is gone.
-            Err(StoreError::Condition(Guard::User)) => {
-                return Err(ApiError::Unauthenticated("the account no longer exists"));
-            }
-            other => other?,
-        }
+        // A live token of a deleted account creates nothing: `Condition(Account)`, a 401.
+        self.0.spaces.create_space(&space, &host, self.1.hosted_spaces).await?;
         let location = format!("/spaces/{}", space.space_id);
         http::created(&location, &SpaceView::new(space, Role::Host))
     }

@@ -289,11 +289,12 @@ impl Handler for DeleteMe {
                     Err(e) => return Err(e.into()),
                 }
             } else {
+                // The data first: a deletion that fails half-way still finds the membership.
+                purge_member(self.spaces.as_ref(), self.media.as_ref(), &m.space_id, &user.user_id).await?;
                 match self.spaces.remove_member(&m.space_id, &user.user_id).await {
                     Ok(()) | Err(StoreError::Condition(_)) => {}
                     Err(e) => return Err(e.into()),
                 }
-                purge_member(self.spaces.as_ref(), self.media.as_ref(), &m.space_id, &user.user_id).await?;
             }
         }
         for link in self.auto_imports.auto_imports_by(&user.user_id).await? {

@@ -532,14 +532,17 @@ impl AbortUpload {
 impl Handler for AbortUpload {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let video = uploading(&self.ctx, req).await?;
-        let change = StatusChange { failure_reason: Some("the upload was aborted".into()), ..Default::default() };
-        if !self.ctx.videos.transition(&video.video_id, VideoStatus::Failed, &change, &now_rfc3339()).await? {
-            return Err(ApiError::conflict("not_uploading", "the video's upload is over"));
-        }
+        // What the upload left first (the status change forgets the upload id): an abort that
+        // fails half-way leaves the video uploading, and aborting again finishes it. A PUT that
+        // lands after this is removed by `on-raw-upload` once the video is FAILED.
         if let Some(upload_id) = &video.upload_id {
             self.media.abort_multipart(&layout::raw(&video.video_id), upload_id).await?;
         }
         self.media.delete(Bucket::Raw, &layout::raw(&video.video_id)).await?;
+        let change = StatusChange { failure_reason: Some("the upload was aborted".into()), ..Default::default() };
+        if !self.ctx.videos.transition(&video.video_id, VideoStatus::Failed, &change, &now_rfc3339()).await? {
+            return Err(ApiError::conflict("not_uploading", "the video's upload is over"));
+        }
         http::no_content()
     }
 }

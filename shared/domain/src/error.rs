@@ -53,6 +53,12 @@ pub enum StoreError {
     /// A page start key that does not belong to the queried partition (an edited cursor).
     #[error("the page start is outside the query")]
     ForeignStart,
+    /// The backend is throttled or out of service for now (throttling, a 5xx, a timeout, a
+    /// connection that failed): nothing was written that the caller must undo, and the same
+    /// request may pass a moment later. HTTP answers it with 503 and `Retry-After`; an event
+    /// consumer fails so that Lambda delivers the event again.
+    #[error("storage backend unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The backend failed or answered something we cannot read.
     #[error("storage backend failure")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -61,6 +67,15 @@ pub enum StoreError {
 impl StoreError {
     pub fn backend(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self::Backend(cause.into())
+    }
+
+    pub fn unavailable(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Unavailable(cause.into())
+    }
+
+    /// Whether trying again later may succeed (the backend was throttled or unavailable).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
     }
 
     /// Whether this is the failed guard `guard`.

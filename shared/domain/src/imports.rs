@@ -26,9 +26,15 @@ fn webex() -> Provider {
     Provider::Webex
 }
 
+/// Why an import could not be started.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot start the import: {0}")]
-pub struct InvokeError(pub String);
+pub enum InvokeError {
+    /// The invoking service was throttled or briefly out of service: try again.
+    #[error("cannot start the import now: {0}")]
+    Unavailable(String),
+    #[error("cannot start the import: {0}")]
+    Failed(String),
+}
 
 /// Starts an import without waiting: a Lambda `Event` invocation in AWS, a task locally.
 #[async_trait]

@@ -255,9 +255,16 @@ pub trait NoteStore: Send + Sync {
     ) -> Result<Option<Drawing>, StoreError>;
 }
 
-/// Object keys of large drawings in the user-content bucket.
+/// The object key of one version of a large drawing in the user-content bucket. Each save writes
+/// a new key (the drawing's item then points at it, and the replaced one is removed), so a save
+/// that fails half-way never changes the document an existing item points at.
 pub fn drawing_object(video: &VideoId, user: &UserId, id: &DrawingId) -> String {
-    format!("drawings/{video}/{user}/{id}.json")
+    format!("{}{user}/{id}.{}.json", drawings_prefix(video), ulid::Ulid::new())
+}
+
+/// Every large drawing of a video lies under this prefix of the user-content bucket.
+pub fn drawings_prefix(video: &VideoId) -> String {
+    format!("drawings/{video}/")
 }
 
 #[cfg(test)]

@@ -81,7 +81,7 @@ pub struct SpacePatch {
 pub trait SpaceStore: Send + Sync {
     /// Creates the space and its host's membership, and counts it among the host's spaces, in
     /// one transaction: `Condition(Quota)` when they already host `hosted_limit` spaces,
-    /// `Condition(User)` when the host's account is gone (a deleted account's live token).
+    /// `Condition(Account)` when the host's account is gone (a deleted account's live token).
     async fn create_space(&self, space: &Space, host: &Membership, hosted_limit: u64) -> Result<(), StoreError>;
     /// The space and the caller's membership in one round trip; `None` when there is no space.
     async fn space_access(&self, space: &SpaceId, user: &UserId) -> Result<Option<SpaceAccess>, StoreError>;
@@ -120,6 +120,9 @@ pub trait SpaceStore: Send + Sync {
     /// Removes a participant's membership and counts it, atomically; `Condition(Membership)`
     /// when there is no such participant.
     async fn remove_member(&self, space: &SpaceId, user: &UserId) -> Result<(), StoreError>;
+    /// The user-content object keys a member's per-video data in a space points at (snapshots,
+    /// large drawings), without deleting anything.
+    async fn member_objects(&self, space: &SpaceId, user: &UserId) -> Result<Vec<String>, StoreError>;
     /// Deletes a member's per-video data in a space (progress, snapshots, notes); returns the
     /// user-content object keys those items pointed at.
     async fn purge_member_data(&self, space: &SpaceId, user: &UserId) -> Result<Vec<String>, StoreError>;

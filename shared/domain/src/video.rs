@@ -421,8 +421,17 @@ pub trait VideoStore: Send + Sync {
     /// when the video is gone (the object is an orphan).
     async fn record_output(&self, id: &VideoId, kind: &layout::MediaKind, key: &str) -> Result<bool, StoreError>;
     /// Deletes the video, everyone's per-video data and its count in the space; returns the
-    /// user-content object keys those items pointed at.
+    /// user-content object keys those items pointed at. The video item goes last: a deletion
+    /// that fails half-way leaves it, to be deleted again.
     async fn delete_video(&self, video: &Video) -> Result<Vec<String>, StoreError>;
+    /// Undoes [`VideoStore::create_video`] for a video nothing happened to yet (its import could
+    /// not be started): the item, its count in the space, its recording's lock and its charge to
+    /// its creator's transcoding budget of `day` (the day it was created), atomically. Safe to
+    /// repeat.
+    async fn withdraw_video(&self, video: &Video, day: &str) -> Result<(), StoreError> {
+        let _ = day;
+        self.delete_video(video).await.map(|_| ())
+    }
     /// The cheap progress write: only when the caller's grant exists (`Ok(false)` otherwise).
     async fn touch_progress(
         &self,
@@ -461,6 +470,13 @@ pub trait VideoStore: Send + Sync {
     /// Claims an `IMPORTING` video for one import run (a claim older than 15 minutes, from a run
     /// that died, may be taken over); `false` when another run has it or the video moved on.
     async fn claim_import(&self, id: &VideoId, now: &str) -> Result<bool, StoreError>;
+    /// Gives back the claim [`VideoStore::claim_import`] took at `claimed_at` (a run that stopped
+    /// for a reason a retry may overcome), so that the retried invocation runs at once. Nothing
+    /// happens when the claim is another run's or the video moved on.
+    async fn release_import(&self, id: &VideoId, claimed_at: &str) -> Result<(), StoreError> {
+        let _ = (id, claimed_at);
+        Ok(())
+    }
 }
 
 #[cfg(test)]

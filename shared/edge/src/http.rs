@@ -220,6 +220,9 @@ pub fn problem(err: &ApiError, request_id: &str) -> Response<Body> {
         let (_, left) = vivid_domain::quota::utc_day(vivid_domain::types::unix_now());
         resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(left));
     }
+    if matches!(err, ApiError::Unavailable(_)) {
+        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(crate::problem::UNAVAILABLE_RETRY_AFTER_SECS));
+    }
     resp
 }
 
@@ -234,6 +237,9 @@ pub async fn dispatch(handler: &dyn Handler, req: Request) -> Response<Body> {
             Err(err) => {
                 match &err {
                     ApiError::Internal(cause) => tracing::error!(error = %cause, cause = ?cause, "request failed"),
+                    ApiError::Unavailable(cause) => {
+                        tracing::warn!(error = %cause, cause = ?cause, "backend unavailable: answered 503")
+                    }
                     other => tracing::info!(status = other.status().as_u16(), code = other.code(), "request refused"),
                 }
                 problem(&err, req.request_id())

@@ -60,10 +60,18 @@ pub enum ApiError {
     /// 502: a third party (Google, Webex) failed or answered something unreadable.
     #[error("{detail}")]
     Upstream { code: &'static str, detail: String },
+    /// 503: a backend we store in was throttled or briefly out of service; the same request
+    /// may pass after `Retry-After` seconds. The cause is logged, never shown.
+    #[error("the service is busy or briefly unavailable; try again in a few seconds")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// 500: anything unexpected. The cause is logged, never shown.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
+
+/// How long a client waits before repeating a request that was answered 503
+/// `service_unavailable` (the `Retry-After` header): throttling and brief outages pass in seconds.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u32 = 2;
 
 /// The RFC 9457 problem document, with our stable `code` extension member.
 #[derive(Debug, Serialize)]
@@ -101,6 +109,9 @@ impl ApiError {
     pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self::Internal(cause.into())
     }
+    pub fn unavailable(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Unavailable(cause.into())
+    }
 
     pub fn status(&self) -> StatusCode {
         match self {
@@ -117,6 +128,7 @@ impl ApiError {
             Self::QuotaExceeded(e) if e.quota.resets_daily() => StatusCode::TOO_MANY_REQUESTS,
             Self::QuotaExceeded(_) => StatusCode::CONFLICT,
             Self::Upstream { .. } => StatusCode::BAD_GATEWAY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -137,6 +149,7 @@ impl ApiError {
             Self::UploadTooLarge { .. } => "upload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::QuotaExceeded(e) => quota_code(e.quota),
+            Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal",
         }
     }
@@ -175,6 +188,7 @@ impl From<StoreError> for ApiError {
             StoreError::ForeignStart => {
                 ApiError::bad_request("invalid_cursor", "the cursor is malformed or belongs to another query")
             }
+            StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
             StoreError::Backend(cause) => ApiError::Internal(cause),
         }
     }
@@ -322,4 +336,13 @@ macro_rules! internal_from {
     };
 }
 
-internal_from!(RandomError, IssueError, SignError, InvokeError, CipherError);
+impl From<InvokeError> for ApiError {
+    fn from(e: InvokeError) -> Self {
+        match e {
+            InvokeError::Unavailable(_) => ApiError::unavailable(e),
+            InvokeError::Failed(_) => ApiError::internal(e),
+        }
+    }
+}
+
+internal_from!(RandomError, IssueError, SignError, CipherError);

@@ -19,6 +19,30 @@ use vivid_domain::{
 
 use crate::{EventError, EventHandler};
 
+/// Why a run stopped before the recording was in the bucket.
+#[derive(Debug)]
+enum Interrupted {
+    /// The recording could not be read, or is not one we take: the import fails.
+    Source(String),
+    /// Our own bucket failed.
+    Store(StoreError),
+}
+
+impl From<StoreError> for Interrupted {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Source(reason) => f.write_str(reason),
+            Self::Store(e) => write!(f, "{e}"),
+        }
+    }
+}
+
 /// The import worker (`import-worker` in the template; the same function imports from every
 /// platform it is given a source for).
 pub struct ImportWorker {
@@ -48,7 +72,7 @@ impl ImportWorker {
         source: &dyn RecordingSource,
         key: &str,
         upload_id: &str,
-    ) -> Result<u64, String> {
+    ) -> Result<u64, Interrupted> {
         let connection = Connection {
             store: self.connections.as_ref(),
             cipher: self.cipher.as_ref(),
@@ -59,32 +83,41 @@ impl ImportWorker {
         let mut body = connection
             .with_access(|token| async move { source.open(&token, recording).await })
             .await
-            .map_err(|e| format!("cannot start the download: {e}"))?;
+            .map_err(|e| Interrupted::Source(format!("cannot start the download: {e}")))?;
         let part_size = MIN_PART as usize;
         let mut buffer: Vec<u8> = Vec::with_capacity(part_size + 256 * 1024);
         let mut parts = Vec::new();
         let mut total = 0u64;
         while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| format!("the download broke off after {total} bytes: {e}"))?;
+            let chunk =
+                chunk.map_err(|e| Interrupted::Source(format!("the download broke off after {total} bytes: {e}")))?;
             total += chunk.len() as u64;
             buffer.extend_from_slice(&chunk);
             if buffer.len() >= part_size {
                 let number = parts.len() as u32 + 1;
                 let part = std::mem::replace(&mut buffer, Vec::with_capacity(part_size + 256 * 1024));
-                let etag = self.media.upload_part(key, upload_id, number, part).await.map_err(|e| e.to_string())?;
+                let etag = self.media.upload_part(key, upload_id, number, part).await?;
                 parts.push((number, etag));
             }
         }
         if total == 0 {
-            return Err("the recording is empty".into());
+            return Err(Interrupted::Source("the recording is empty".into()));
         }
         if !buffer.is_empty() {
             let number = parts.len() as u32 + 1;
-            let etag = self.media.upload_part(key, upload_id, number, buffer).await.map_err(|e| e.to_string())?;
+            let etag = self.media.upload_part(key, upload_id, number, buffer).await?;
             parts.push((number, etag));
         }
-        self.media.complete_multipart(key, upload_id, &parts).await.map_err(|e| e.to_string())?;
+        self.media.complete_multipart(key, upload_id, &parts).await?;
         Ok(total)
+    }
+
+    /// Gives the claim back after a failure a retry may overcome; the error to fail the event with.
+    async fn hand_back(&self, video: &VideoId, claimed_at: &str, e: StoreError) -> EventError {
+        if let Err(release) = self.videos.release_import(video, claimed_at).await {
+            tracing::warn!(video_id = %video, error = %release, "the claim stays until it is stale");
+        }
+        e.into()
     }
 
     async fn fail(&self, video: &VideoId, reason: String) -> Result<(), StoreError> {
@@ -101,16 +134,29 @@ impl EventHandler for ImportWorker {
         let Some(source) = self.sources.get(&job.provider).cloned() else {
             return Err(EventError::Malformed(format!("no source for {}", job.provider)));
         };
-        // Only one run per video: a retried or duplicate invocation finds the claim taken.
-        if !self.videos.claim_import(&job.video_id, &now_rfc3339()).await? {
+        // Only one run per video: a duplicate invocation finds the claim taken.
+        let claimed_at = now_rfc3339();
+        if !self.videos.claim_import(&job.video_id, &claimed_at).await? {
             tracing::info!(video_id = %job.video_id, "import already running or done");
             return Ok(Value::Null);
         }
         let key = layout::raw(&job.video_id);
-        let upload_id = self.media.create_multipart(&key, "video/mp4").await?;
+        let upload_id = match self.media.create_multipart(&key, "video/mp4").await {
+            Ok(id) => id,
+            Err(e) => return Err(self.hand_back(&job.video_id, &claimed_at, e).await),
+        };
         match self.stream(&job, source.as_ref(), &key, &upload_id).await {
             Ok(bytes) => {
                 tracing::info!(video_id = %job.video_id, bytes, provider = %job.provider, "recording imported")
+            }
+            // Our own bucket is throttled or down for now: not the recording's fault. The partial
+            // upload goes and the run is handed back, so that Lambda's retry of this event
+            // imports it again (if every retry fails, the sweep ends the video).
+            Err(Interrupted::Store(e)) if e.is_unavailable() => {
+                if let Err(abort) = self.media.abort_multipart(&key, &upload_id).await {
+                    tracing::warn!(video_id = %job.video_id, error = %abort, "the partial upload is left to the bucket's lifecycle rule");
+                }
+                return Err(self.hand_back(&job.video_id, &claimed_at, e).await);
             }
             Err(reason) => {
                 self.media.abort_multipart(&key, &upload_id).await?;

@@ -85,9 +85,11 @@ impl OnRawUpload {
                 };
                 if let Some(reason) = self.mismatch(&video, info.size, info.content_type.as_deref()) {
                     tracing::warn!(video_id = %id, reason, "upload rejected");
-                    self.media.delete(Bucket::Raw, key).await?;
+                    // FAILED first: a retried event then finds a failed video and removes the
+                    // object (below), whichever step failed.
                     let change = StatusChange { failure_reason: Some(reason), ..Default::default() };
                     self.videos.transition(id, VideoStatus::Failed, &change, &now_rfc3339()).await?;
+                    self.media.delete(Bucket::Raw, key).await?;
                     return Ok(());
                 }
                 self.videos.transition(id, VideoStatus::Uploaded, &StatusChange::default(), &now_rfc3339()).await?;

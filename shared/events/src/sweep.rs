@@ -70,9 +70,12 @@ impl EventHandler for SweepStaleVideos {
                 failure_reason: Some(format!("the {what} did not finish in time; delete the video and try again")),
                 ..Default::default()
             };
-            // Conditional on the status: an upload completing right now wins.
+            // What it left first (the status change forgets the upload id): a run that fails
+            // half-way leaves the video pending, and the next run finishes it.
+            remove_media(self.media.as_ref(), &id, video.upload_id.as_deref()).await?;
+            // Conditional on the status: an upload that completed meanwhile is not ended (its
+            // object is gone, so its job fails and the video ends FAILED with the reason).
             if self.videos.transition(&id, VideoStatus::Failed, &change, &now_rfc3339()).await? {
-                remove_media(self.media.as_ref(), &id, video.upload_id.as_deref()).await?;
                 tracing::info!(video_id = %id, what, "stale video ended");
                 ended += 1;
             }

@@ -81,14 +81,15 @@ impl OnTranscodeEvent {
         Self { videos, media, transcoder }
     }
 
-    /// After an event that changed nothing: when the video is gone, stop its job and remove
-    /// its media (every later event of the job finds nothing and does it again, harmlessly).
+    /// After an event that changed nothing: when the video is gone or has failed (a failure
+    /// whose clean-up did not finish, a job that outlived its video's failure), stop its job and
+    /// remove its media. Every later event of the job does it again, harmlessly.
     async fn orphan(&self, video: &VideoId, job_id: &str, status: &str) -> Result<(), EventError> {
-        if self.videos.get_video(video).await?.is_some() {
+        if self.videos.get_video(video).await?.is_some_and(|v| v.status != VideoStatus::Failed) {
             return Ok(());
         }
         if job_running(status) && self.transcoder.cancel(job_id).await? {
-            tracing::info!(video_id = %video, job_id, "job of a deleted video cancelled");
+            tracing::info!(video_id = %video, job_id, "job of a deleted or failed video cancelled");
         }
         remove_media(self.media.as_ref(), video, None).await?;
         Ok(())

@@ -2,6 +2,11 @@
 //! verification keys (`VIVID_JWT_VERIFY_KEYS`, by `kid`); only the functions that issue tokens
 //! read the signing key, from the secret store. During a key rotation the old and the new public
 //! key are both published, so tokens signed with either verify and nobody is signed out.
+//!
+//! An access token issued by a sign-in or a refresh names its session (the refresh-token family)
+//! in `sid`, the OpenID Connect session-id claim: a route can tell the caller's own session from
+//! their others (`GET /users/me/sessions`, `keepCurrent`) without the refresh cookie, which is
+//! scoped to `/auth`. The claim is signed like the rest, so it cannot name another session.
 
 use std::collections::HashMap;
 
@@ -27,6 +32,10 @@ pub struct AccessClaims {
     pub iat: u64,
     pub exp: u64,
     pub jti: String,
+    /// The session (refresh-token family) the token was issued for; absent on tokens that belong
+    /// to none (development tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 /// The authenticated caller of a request.
@@ -34,6 +43,8 @@ pub struct AccessClaims {
 pub struct Caller {
     pub user_id: UserId,
     pub email: Email,
+    /// The session the access token was issued for (its `sid`), when it names one.
+    pub session: Option<String>,
 }
 
 /// A token that does not verify; the reason is for the client (no detail of which check failed).
@@ -123,7 +134,9 @@ impl TokenVerifier {
         }
         let user_id = claims.sub.parse::<UserId>().map_err(|_| Unverified("malformed subject"))?;
         let email = claims.email.parse::<Email>().map_err(|_| Unverified("malformed email claim"))?;
-        Ok(Caller { user_id, email })
+        // Our own signed claim; anything but a ULID is ignored rather than trusted.
+        let session = claims.sid.filter(|sid| sid.len() == 26 && ulid::Ulid::from_string(sid).is_ok());
+        Ok(Caller { user_id, email, session })
     }
 }
 
@@ -179,6 +192,18 @@ impl TokenIssuer {
         iat: u64,
         ttl: u64,
     ) -> Result<IssuedToken, IssueError> {
+        self.sign(user, email, typ, iat, ttl, None)
+    }
+
+    fn sign(
+        &self,
+        user: &UserId,
+        email: &Email,
+        typ: &str,
+        iat: u64,
+        ttl: u64,
+        sid: Option<&str>,
+    ) -> Result<IssuedToken, IssueError> {
         let claims = AccessClaims {
             sub: user.to_string(),
             email: email.to_string(),
@@ -188,6 +213,7 @@ impl TokenIssuer {
             iat,
             exp: iat + ttl,
             jti: ulid::Ulid::new().to_string(),
+            sid: sid.map(str::to_owned),
         };
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(self.kid.clone());
@@ -199,6 +225,10 @@ impl TokenIssuer {
 impl AccessTokenIssuer for TokenIssuer {
     fn issue_access(&self, user: &UserId, email: &Email) -> Result<IssuedToken, IssueError> {
         self.issue_with(user, email, ACCESS_TYP, unix_now(), self.ttl)
+    }
+
+    fn issue_session_access(&self, user: &UserId, email: &Email, session: &str) -> Result<IssuedToken, IssueError> {
+        self.sign(user, email, ACCESS_TYP, unix_now(), self.ttl, Some(session))
     }
 }
 
@@ -249,6 +279,21 @@ mod tests {
         let (rogue_private, _) = key_pair();
         let rogue = TokenIssuer::new("2026-11", &rogue_private, who()).expect("rogue");
         assert!(both.verify(&rogue.issue_access(&user, &email).expect("token").token).is_err());
+    }
+
+    #[test]
+    fn a_session_token_names_its_session_and_a_plain_one_none() {
+        let (private, public) = key_pair();
+        let issuer = TokenIssuer::new("k1", &private, who()).expect("issuer");
+        let verifier = TokenVerifier::new([("k1", public.as_str())], &who()).expect("verifier");
+        let (user, email) = (UserId::generate(), "ana@example.com".parse::<Email>().expect("email"));
+        let sid = ulid::Ulid::new().to_string();
+        let with = issuer.issue_session_access(&user, &email, &sid).expect("token").token;
+        assert_eq!(verifier.verify(&with).ok().and_then(|c| c.session), Some(sid));
+        let without = issuer.issue_access(&user, &email).expect("token").token;
+        assert_eq!(verifier.verify(&without).ok().map(|c| c.session), Some(None));
+        let odd = issuer.issue_session_access(&user, &email, "not-a-ulid").expect("token").token;
+        assert_eq!(verifier.verify(&odd).ok().map(|c| c.session), Some(None), "only a ULID is taken as a session");
     }
 
     #[test]

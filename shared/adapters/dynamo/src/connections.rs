@@ -1,10 +1,14 @@
 //! Platform connections (sealed tokens, a version every refresh raises) beside the user's
 //! profile, and connect states bound to their user with a TTL.
+//!
+//! The writes that start a connection (a connect state, taking it, the first connection) carry a
+//! condition check on the user's `PROFILE` in the same transaction: an access token that outlives
+//! its account's deletion connects nothing (`Condition(Account)`), at no extra round trip.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWriteItem};
 use vivid_domain::{
     connectors::{ConnectionStore, Provider, SealedConnection},
     error::{Guard, StoreError},
@@ -13,7 +17,7 @@ use vivid_domain::{
 
 use crate::{
     keys,
-    table::{Item, PK, SK, Table, backend, condition_held, conditional, key, n, s},
+    table::{Item, PK, SK, Table, backend, conditional, key, n, s},
 };
 
 fn number(item: &Item, attr: &str) -> Result<u64, StoreError> {
@@ -21,6 +25,19 @@ fn number(item: &Item, attr: &str) -> Result<u64, StoreError> {
         .and_then(|v| v.as_n().ok())
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| StoreError::backend(format!("connection item without {attr}")))
+}
+
+impl Table {
+    /// A transaction item that holds only while the user's profile exists.
+    fn account_exists(&self, user: &UserId) -> Result<TransactWriteItem, StoreError> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::user(user), keys::PROFILE)))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .map_err(backend)?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
 }
 
 #[async_trait]
@@ -70,15 +87,31 @@ impl ConnectionStore for Table {
         if let Some(id) = &connection.external_id {
             item.insert("externalId".to_owned(), s(id.clone()));
         }
-        let mut req = self.client.put_item().table_name(&self.table).set_item(Some(item));
-        if let Some(v) = replacing {
-            req = req
-                .condition_expression("#version = :expected")
-                .expression_attribute_names("#version", "version")
-                .expression_attribute_values(":expected", n(v));
+        match replacing {
+            // A refresh: only over the version it read (account deletion removes the item, so
+            // the condition also fails for a deleted account).
+            Some(v) => {
+                self.client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .condition_expression("#version = :expected")
+                    .expression_attribute_names("#version", "version")
+                    .expression_attribute_values(":expected", n(v))
+                    .send()
+                    .await
+                    .map_err(conditional(Guard::Connection))?;
+                Ok(())
+            }
+            // A new connection: only for an account that still exists.
+            None => {
+                self.transact(
+                    vec![self.account_exists(user)?, self.put(item, None)?],
+                    &[Guard::Account, Guard::Connection],
+                )
+                .await
+            }
         }
-        req.send().await.map_err(conditional(Guard::Connection))?;
-        Ok(())
     }
 
     async fn delete_connection(&self, user: &UserId, provider: Provider) -> Result<(), StoreError> {
@@ -106,7 +139,11 @@ impl ConnectionStore for Table {
             ("userId".to_owned(), s(user.to_string())),
             ("expiresAt".to_owned(), n(expires_at)),
         ]);
-        self.put_new(item, Guard::Item).await
+        self.transact(
+            vec![self.account_exists(user)?, self.put(item, Some("attribute_not_exists(PK)"))?],
+            &[Guard::Account, Guard::Item],
+        )
+        .await
     }
 
     async fn take_connect_state(
@@ -116,16 +153,20 @@ impl ConnectionStore for Table {
         user: &UserId,
         now: u64,
     ) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .delete_item()
+        // Taken with the account check, before the code is exchanged at the platform.
+        let take = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key(keys::connect_state(provider, state), keys::CONNECT_STATE)))
             .condition_expression("attribute_exists(PK) AND userId = :u AND expiresAt > :now")
             .expression_attribute_values(":u", s(user.to_string()))
             .expression_attribute_values(":now", n(now))
-            .send()
-            .await;
-        condition_held(result)
+            .build()
+            .map_err(backend)?;
+        let items = vec![self.account_exists(user)?, TransactWriteItem::builder().delete(take).build()];
+        match self.transact(items, &[Guard::Account, Guard::Item]).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Condition(Guard::Item)) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 }

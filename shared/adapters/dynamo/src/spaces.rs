@@ -45,7 +45,7 @@ impl SpaceStore for Table {
                     .await?
                 {
                     Some(_) => Err(StoreError::Condition(quota)),
-                    None => Err(StoreError::Condition(Guard::User)),
+                    None => Err(StoreError::Condition(Guard::Account)),
                 }
             }
             other => other,
@@ -147,40 +147,55 @@ impl SpaceStore for Table {
 
     async fn sweep_space(&self, id: &SpaceId) -> Result<(), StoreError> {
         let partition = keys::space(id);
+        let space = self.get::<Space>(partition.clone(), keys::META).await?;
+        let host_membership = space.as_ref().map(|sp| keys::member(&sp.host_id));
+        let sort_key = |item: &Item| item.get(SK).and_then(|v| v.as_s().ok()).cloned();
+        // Everything but the space item and its host's membership: those go last, together, so
+        // that a sweep that fails half-way leaves the host able to delete the space again.
         let children: Vec<Item> = self
             .query_keys(&partition, None)
             .await?
             .into_iter()
-            .filter(|item| item.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) != Some(keys::META))
+            .filter(|item| {
+                let sk = sort_key(item);
+                sk.as_deref() != Some(keys::META) && sk != host_membership
+            })
             .collect();
         self.batch_delete(children).await?;
-        let Some(space) = self.get::<Space>(partition.clone(), keys::META).await? else { return Ok(()) };
-        if !space.personal {
-            // The item and its count among the host's spaces go together; a second sweep finds
-            // no item and counts nothing.
-            let delete = Delete::builder()
+        let Some(space) = space else { return Ok(()) };
+        let delete = |sk: String| {
+            Delete::builder()
                 .table_name(&self.table)
-                .set_key(Some(key(partition.clone(), keys::META)))
-                .condition_expression("attribute_exists(PK)")
+                .set_key(Some(key(partition.clone(), sk)))
                 .build()
-                .map_err(backend)?;
-            let items =
-                vec![TransactWriteItem::builder().delete(delete).build(), self.count_hosted(&space.host_id, -1, None)?];
-            match self.transact(items, &[Guard::Space, Guard::User]).await {
+                .map(|d| TransactWriteItem::builder().delete(d).build())
+                .map_err(backend)
+        };
+        let item = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(partition.clone(), keys::META)))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .map_err(backend)?;
+        let gone = || -> Result<Vec<TransactWriteItem>, StoreError> {
+            Ok(vec![TransactWriteItem::builder().delete(item.clone()).build(), delete(keys::member(&space.host_id))?])
+        };
+        if !space.personal {
+            // The item, its host's membership and its count among the host's spaces go together;
+            // a second sweep finds no item and counts nothing.
+            let mut items = gone()?;
+            items.push(self.count_hosted(&space.host_id, -1, None)?);
+            match self.transact(items, &[Guard::Space, Guard::Membership, Guard::User]).await {
                 Ok(()) | Err(StoreError::Condition(Guard::Space)) => return Ok(()),
                 // The host's account is gone or never counted this space: just delete it.
                 Err(StoreError::Condition(Guard::User)) => {}
                 Err(e) => return Err(e),
             }
         }
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(partition, keys::META)))
-            .send()
-            .await
-            .map_err(backend)?;
-        Ok(())
+        match self.transact(gone()?, &[Guard::Space, Guard::Membership]).await {
+            Ok(()) | Err(StoreError::Condition(Guard::Space)) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     async fn members(
@@ -248,9 +263,27 @@ impl SpaceStore for Table {
         .await
     }
 
+    async fn member_objects(&self, space: &SpaceId, user: &UserId) -> Result<Vec<String>, StoreError> {
+        Ok(self.member_data(space, user).await?.iter().filter_map(object_key).collect())
+    }
+
     async fn purge_member_data(&self, space: &SpaceId, user: &UserId) -> Result<Vec<String>, StoreError> {
-        let mut objects = Vec::new();
-        let mut keys_to_delete = Vec::new();
+        let items = self.member_data(space, user).await?;
+        let objects = items.iter().filter_map(object_key).collect();
+        self.batch_delete(items.iter().map(primary_key).collect()).await?;
+        Ok(objects)
+    }
+}
+
+/// The user-content object an item points at.
+fn object_key(item: &Item) -> Option<String> {
+    item.get("objectKey").and_then(|v| v.as_s().ok()).cloned()
+}
+
+impl Table {
+    /// Every item of a member's per-video data in a space (GSI2).
+    async fn member_data(&self, space: &SpaceId, user: &UserId) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
         let mut start = None;
         loop {
             let resp = self
@@ -264,18 +297,11 @@ impl SpaceStore for Table {
                 .send()
                 .await
                 .map_err(backend)?;
-            for item in resp.items.unwrap_or_default() {
-                if let Some(k) = item.get("objectKey").and_then(|v| v.as_s().ok()) {
-                    objects.push(k.clone());
-                }
-                keys_to_delete.push(primary_key(&item));
-            }
+            items.extend(resp.items.unwrap_or_default());
             start = resp.last_evaluated_key;
             if start.is_none() {
-                break;
+                return Ok(items);
             }
         }
-        self.batch_delete(keys_to_delete).await?;
-        Ok(objects)
     }
 }

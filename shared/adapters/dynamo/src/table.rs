@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{
     Client,
-    error::SdkError,
+    config::http::HttpResponse,
+    error::{ProvideErrorMetadata, SdkError},
     types::{AttributeValue, DeleteRequest, KeysAndAttributes, Put, TransactWriteItem, WriteRequest},
 };
 use serde::{Serialize, de::DeserializeOwned};
@@ -39,8 +40,88 @@ pub struct Table {
     pub(crate) table: String,
 }
 
+/// Error codes that mean "not now" rather than "not this": the SDK's throttling and transient
+/// codes, DynamoDB's own, and the 5xx codes of the services' error shapes.
+const RETRYABLE_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "TransactionInProgressException",
+    "LimitExceededException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "InternalServerError",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+];
+
+/// The reasons of a cancelled transaction's items that mean "not now": another transaction held
+/// an item, or the table was throttled. Trying again may pass.
+const RETRYABLE_REASONS: &[&str] = &["TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"];
+
+/// Whether a failed call may pass when tried again later: a throttled call, a 5xx, a timeout, a
+/// connection that failed or broke off (after the SDK's own retries), or an answer cut short.
+/// Everything else (a refused request, a failed condition, a construction error) is not.
+pub(crate) fn is_unavailable<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
+    match e {
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+        SdkError::DispatchFailure(f) => !f.is_user(),
+        SdkError::ServiceError(s) => {
+            let status = s.raw().status();
+            status.is_server_error()
+                || status.as_u16() == 429
+                || s.err().code().is_some_and(|code| RETRYABLE_CODES.contains(&code))
+        }
+        _ => false,
+    }
+}
+
+/// A failed SDK call as the store reports it: `Unavailable` when trying again may pass,
+/// `Backend` otherwise.
+pub(crate) fn sdk<E>(e: SdkError<E, HttpResponse>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    if is_unavailable(&e) { StoreError::unavailable(e) } else { StoreError::backend(e) }
+}
+
+/// Any failure of the table's adapter as the store reports it. The `.map_err(backend)` of every
+/// call site comes here whatever it maps (an SDK call's error, a builder's, a codec's), so a
+/// DynamoDB call's error is recognised by its type: see [`sdk`].
 pub(crate) fn backend<E: std::error::Error + Send + Sync + 'static>(e: E) -> StoreError {
-    StoreError::backend(e)
+    if sdk_call_unavailable(&e) { StoreError::unavailable(e) } else { StoreError::backend(e) }
+}
+
+/// Whether `e` is the error of a DynamoDB operation the adapter calls and says "not now".
+fn sdk_call_unavailable(e: &dyn std::any::Any) -> bool {
+    use aws_sdk_dynamodb::operation as op;
+    macro_rules! calls {
+        ($($module:ident :: $error:ident),* $(,)?) => {
+            $(
+                if let Some(e) = e.downcast_ref::<SdkError<op::$module::$error, HttpResponse>>() {
+                    return is_unavailable(e);
+                }
+            )*
+        };
+    }
+    calls!(
+        get_item::GetItemError,
+        put_item::PutItemError,
+        update_item::UpdateItemError,
+        delete_item::DeleteItemError,
+        query::QueryError,
+        scan::ScanError,
+        batch_get_item::BatchGetItemError,
+        batch_write_item::BatchWriteItemError,
+        transact_write_items::TransactWriteItemsError,
+        transact_get_items::TransactGetItemsError,
+    );
+    false
 }
 
 pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
@@ -132,7 +213,7 @@ where
         if e.as_service_error().and_then(|se| se.code()) == Some("ConditionalCheckFailedException") {
             StoreError::Condition(what)
         } else {
-            backend(e)
+            sdk(e)
         }
     }
 }
@@ -159,6 +240,11 @@ impl Table {
 
     /// One transaction. A failed condition names the item (`conditions[i]` for item `i`); a
     /// conflict with a concurrent transaction is retried a few times with backoff.
+    ///
+    /// A cancelled transaction is read by its reasons: `ConditionalCheckFailed` is a condition
+    /// that was evaluated and did not hold (trying again cannot help); a conflict with another
+    /// transaction or a throttled item is `Unavailable` (nothing was written, trying again may
+    /// pass), never a failed condition; any other reason is a backend failure.
     pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>, conditions: &[Guard]) -> Result<(), StoreError> {
         let mut attempt = 0;
         loop {
@@ -167,7 +253,7 @@ impl Table {
                 Ok(_) => return Ok(()),
                 Err(err) => err,
             };
-            let Some(reasons) = cancelled_reasons(&err) else { return Err(backend(err)) };
+            let Some(reasons) = cancelled_reasons(&err) else { return Err(sdk(err)) };
             if let Some(i) = reasons.iter().position(|r| r == "ConditionalCheckFailed") {
                 return Err(StoreError::Condition(conditions.get(i).copied().unwrap_or(Guard::Item)));
             }
@@ -175,7 +261,10 @@ impl Table {
                 tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
                 continue;
             }
-            return Err(backend(err));
+            if reasons.iter().any(|r| RETRYABLE_REASONS.contains(&r.as_str())) {
+                return Err(StoreError::unavailable(err));
+            }
+            return Err(sdk(err));
         }
     }
 
@@ -201,7 +290,8 @@ impl Table {
                 pending = resp.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys.is_empty());
                 if pending.is_some() {
                     if attempts >= 8 {
-                        return Err(StoreError::backend("batch get left keys unprocessed after 8 attempts"));
+                        // Unprocessed keys are DynamoDB's way of throttling a batch.
+                        return Err(StoreError::unavailable("batch get left keys unprocessed after 8 attempts"));
                     }
                     tokio::time::sleep(std::time::Duration::from_millis(20 << attempts)).await;
                 }
@@ -290,7 +380,8 @@ impl Table {
                 pending = resp.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
                 if !pending.is_empty() {
                     if attempts >= 8 {
-                        return Err(StoreError::backend("batch write left items unprocessed after 8 attempts"));
+                        // Unprocessed items are DynamoDB's way of throttling a batch.
+                        return Err(StoreError::unavailable("batch write left items unprocessed after 8 attempts"));
                     }
                     tokio::time::sleep(std::time::Duration::from_millis(20 << attempts)).await;
                 }

@@ -92,6 +92,17 @@ impl Table {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
+    /// Gives `bytes` back to a user's transcoding budget of `day` (a charge whose video was
+    /// withdrawn before anything was transcoded); the day's item must still exist.
+    pub(crate) fn refund_budget(&self, user: &UserId, day: &str, bytes: u64) -> Result<TransactWriteItem, StoreError> {
+        let delta = i64::try_from(bytes).map_err(backend)?;
+        let update = counter("transcodeBytes", -delta, None)
+            .when("attribute_exists(PK)")
+            .into_update(&self.table, key(keys::user(user), keys::budget(day)))
+            .map_err(backend)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
     /// The update counting a space among its host's (`+1` within `limit`, `-1` down to 0); it
     /// also requires the host's account to exist.
     pub(crate) fn count_hosted(

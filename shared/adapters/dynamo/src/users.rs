@@ -77,7 +77,10 @@ impl UserStore for Table {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let guards = vec![Guard::Item; items.len()];
-        self.transact(items, &guards).await
+        self.transact(items, &guards).await?;
+        // What else lives under the user (their daily transcoding budgets) goes after the identity.
+        let rest = self.query_keys(&keys::user(&user.user_id), None).await?;
+        self.batch_delete(rest).await
     }
 
     async fn get_profile(&self, id: &UserId, day: &str) -> Result<Option<Profile>, StoreError> {

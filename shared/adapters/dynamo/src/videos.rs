@@ -60,6 +60,53 @@ impl Table {
         )
     }
 
+    /// Removes the video item with its count in the space and its recording's lock (and, with
+    /// `refund_day`, its size from its creator's transcoding budget of that day), in one
+    /// transaction. An item already gone is fine; a space already gone (its deletion sweeps its
+    /// videos) or a budget item already expired is left alone.
+    async fn remove_video_item(&self, video: &Video, refund_day: Option<&str>) -> Result<(), StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::video(&video.video_id), keys::META)))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .map_err(backend)?;
+        let count = Changes::new()
+            .increment("videoCount", -1)
+            .when("attribute_exists(PK)")
+            .into_update(&self.table, key(keys::space(&video.space_id), keys::META))
+            .map_err(backend)?;
+        let mut changes = vec![
+            (TransactWriteItem::builder().delete(delete).build(), Guard::Video),
+            (TransactWriteItem::builder().update(count).build(), Guard::Space),
+        ];
+        // The recording may be imported again once its video is gone.
+        if let Some(recording) = &video.recording_id {
+            let unlock = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(keys::space(&video.space_id), keys::imported(recording))))
+                .build()
+                .map_err(backend)?;
+            changes.push((TransactWriteItem::builder().delete(unlock).build(), Guard::Recording));
+        }
+        if let Some(day) = refund_day {
+            changes.push((self.refund_budget(&video.created_by, day, video.size_bytes)?, Guard::Item));
+        }
+        // At most once more without each of the two that may be gone.
+        for _ in 0..3 {
+            let (items, guards): (Vec<_>, Vec<_>) = changes.iter().cloned().unzip();
+            match self.transact(items, &guards).await {
+                Ok(()) | Err(StoreError::Condition(Guard::Video)) => return Ok(()),
+                // Without what is gone: the space's count, the day's budget.
+                Err(StoreError::Condition(gone @ (Guard::Space | Guard::Item))) => {
+                    changes.retain(|(_, g)| *g != gone);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::backend("the video item could not be removed"))
+    }
+
     pub(crate) async fn query_items(
         &self,
         index: Option<&str>,
@@ -318,42 +365,21 @@ impl VideoStore for Table {
     async fn delete_video(&self, video: &Video) -> Result<Vec<String>, StoreError> {
         let items = self.query_keys(&keys::video(&video.video_id), None).await?;
         let objects = items.iter().filter_map(|i| i.get("objectKey").and_then(|v| v.as_s().ok()).cloned()).collect();
-        // The video item and its count go together; the per-user items follow.
-        let delete = Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::video(&video.video_id), keys::META)))
-            .condition_expression("attribute_exists(PK)")
-            .build()
-            .map_err(backend)?;
-        let count = Changes::new()
-            .increment("videoCount", -1)
-            .when("attribute_exists(PK)")
-            .into_update(&self.table, key(keys::space(&video.space_id), keys::META))
-            .map_err(backend)?;
-        let mut changes = vec![
-            TransactWriteItem::builder().delete(delete).build(),
-            TransactWriteItem::builder().update(count).build(),
-        ];
-        // The recording may be imported again once its video is gone.
-        if let Some(recording) = &video.recording_id {
-            let unlock = Delete::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(keys::space(&video.space_id), keys::imported(recording))))
-                .build()
-                .map_err(backend)?;
-            changes.push(TransactWriteItem::builder().delete(unlock).build());
-        }
-        match self.transact(changes, &[Guard::Video, Guard::Space, Guard::Item]).await {
-            // The space is gone already (space deletion sweeps its videos): just the item.
-            Ok(()) | Err(StoreError::Condition(Guard::Space)) => {}
-            Err(e) => return Err(e),
-        }
-        let rest = items
+        // The per-user items first; the video item and its count go last, together, so that a
+        // deletion that fails half-way leaves the video to be deleted again.
+        let (meta, rest): (Vec<Item>, Vec<Item>) = items
             .into_iter()
-            .filter(|i| i.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) != Some(keys::META))
-            .collect();
+            .partition(|i| i.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) == Some(keys::META));
         self.batch_delete(rest).await?;
+        if meta.is_empty() {
+            return Ok(objects);
+        }
+        self.remove_video_item(video, None).await?;
         Ok(objects)
+    }
+
+    async fn withdraw_video(&self, video: &Video, day: &str) -> Result<(), StoreError> {
+        self.remove_video_item(video, Some(day)).await
     }
 
     async fn touch_progress(
@@ -471,6 +497,22 @@ impl VideoStore for Table {
             .send()
             .await;
         condition_held(result)
+    }
+
+    async fn release_import(&self, id: &VideoId, claimed_at: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::video(id), keys::META)))
+            .condition_expression("#status = :importing AND importClaimedAt = :claimed")
+            .update_expression("REMOVE importClaimedAt")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":importing", s(VideoStatus::Importing.as_str()))
+            .expression_attribute_values(":claimed", s(claimed_at))
+            .send()
+            .await;
+        condition_held(result).map(|_| ())
     }
 
     async fn put_snapshot(&self, snap: &Snapshot, limit: u64) -> Result<(), StoreError> {

@@ -2,7 +2,12 @@
 //! on-failure destination keeps what fails for replay).
 
 use async_trait::async_trait;
-use aws_sdk_lambda::{error::DisplayErrorContext, primitives::Blob, types::InvocationType};
+use aws_sdk_lambda::{
+    config::http::HttpResponse,
+    error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
+    primitives::Blob,
+    types::InvocationType,
+};
 use vivid_config::{Config, ConfigError};
 use vivid_domain::imports::{ImportInvoker, ImportJob, InvokeError};
 
@@ -21,7 +26,7 @@ impl LambdaInvoker {
 #[async_trait]
 impl ImportInvoker for LambdaInvoker {
     async fn start(&self, job: &ImportJob) -> Result<(), InvokeError> {
-        let payload = serde_json::to_vec(job).map_err(|e| InvokeError(e.to_string()))?;
+        let payload = serde_json::to_vec(job).map_err(|e| InvokeError::Failed(e.to_string()))?;
         self.client
             .invoke()
             .function_name(&self.function)
@@ -29,7 +34,36 @@ impl ImportInvoker for LambdaInvoker {
             .payload(Blob::new(payload))
             .send()
             .await
-            .map_err(|e| InvokeError(DisplayErrorContext(e).to_string()))?;
+            .map_err(|e| {
+                let unavailable = is_unavailable(&e);
+                let cause = DisplayErrorContext(e).to_string();
+                if unavailable { InvokeError::Unavailable(cause) } else { InvokeError::Failed(cause) }
+            })?;
         Ok(())
+    }
+}
+
+/// Lambda's error codes that mean "not now" (throttled, or the service briefly failing).
+const RETRYABLE_CODES: &[&str] = &[
+    "TooManyRequestsException",
+    "EC2ThrottledException",
+    "ServiceException",
+    "ResourceNotReadyException",
+    "ThrottlingException",
+];
+
+/// Whether an `Invoke` that failed may pass when tried again later: throttled, a 5xx, a timeout,
+/// a connection that failed or broke off (after the SDK's own retries).
+fn is_unavailable<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
+    match e {
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+        SdkError::DispatchFailure(f) => !f.is_user(),
+        SdkError::ServiceError(s) => {
+            let status = s.raw().status();
+            status.is_server_error()
+                || status.as_u16() == 429
+                || s.err().code().is_some_and(|code| RETRYABLE_CODES.contains(&code))
+        }
+        _ => false,
     }
 }

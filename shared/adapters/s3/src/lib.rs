@@ -5,6 +5,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_s3::{
     Client,
+    config::http::HttpResponse,
+    error::{ProvideErrorMetadata, SdkError},
     presigning::PresigningConfig,
     primitives::ByteStream,
     types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier},
@@ -33,11 +35,35 @@ fn backend<E: std::error::Error + Send + Sync + 'static>(e: E) -> StoreError {
     StoreError::backend(e)
 }
 
-fn sdk<E>(e: aws_sdk_s3::error::SdkError<E>) -> StoreError
+/// S3's error codes that mean "not now" rather than "not this" (throttling, a brief outage).
+const RETRYABLE_CODES: &[&str] =
+    &["SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "RequestTimeoutException", "Throttling"];
+
+/// Whether a failed call may pass when tried again later: a throttled call (`SlowDown`), a 5xx,
+/// a timeout, a connection that failed or broke off (after the SDK's own retries), an answer cut
+/// short. Everything else (a refused request, a missing object) is not.
+fn is_unavailable<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
+    match e {
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+        SdkError::DispatchFailure(f) => !f.is_user(),
+        SdkError::ServiceError(s) => {
+            let status = s.raw().status();
+            status.is_server_error()
+                || status.as_u16() == 429
+                || s.err().code().is_some_and(|code| RETRYABLE_CODES.contains(&code))
+        }
+        _ => false,
+    }
+}
+
+/// A failed S3 call as the store reports it: `Unavailable` when trying again may pass.
+fn sdk<E>(e: SdkError<E, HttpResponse>) -> StoreError
 where
-    E: std::error::Error + Send + Sync + 'static,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    StoreError::backend(aws_sdk_s3::error::DisplayErrorContext(e).to_string())
+    let unavailable = is_unavailable(&e);
+    let cause = aws_sdk_s3::error::DisplayErrorContext(e).to_string();
+    if unavailable { StoreError::unavailable(cause) } else { StoreError::backend(cause) }
 }
 
 fn presigning(ttl: Duration) -> Result<PresigningConfig, StoreError> {
@@ -173,7 +199,7 @@ impl MediaStore for S3Media {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if e.raw_response().is_some_and(|r| r.status().is_client_error()) => {
+            Err(e) if !is_unavailable(&e) && e.raw_response().is_some_and(|r| r.status().is_client_error()) => {
                 Err(StoreError::Condition(Guard::Upload))
             }
             Err(e) => Err(sdk(e)),
@@ -250,7 +276,8 @@ impl MediaStore for S3Media {
 
     async fn get(&self, bucket: Bucket, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         match self.client.get_object().bucket(self.bucket_name(bucket)).key(key).send().await {
-            Ok(out) => Ok(Some(out.body.collect().await.map_err(backend)?.into_bytes().to_vec())),
+            // A body that breaks off is a connection that failed: trying again may pass.
+            Ok(out) => Ok(Some(out.body.collect().await.map_err(StoreError::unavailable)?.into_bytes().to_vec())),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
             Err(e) => Err(sdk(e)),
         }
@@ -282,7 +309,21 @@ impl MediaStore for S3Media {
                 .collect::<Result<Vec<_>, _>>()?;
             if !ids.is_empty() {
                 let delete = Delete::builder().set_objects(Some(ids)).quiet(true).build().map_err(backend)?;
-                self.client.delete_objects().bucket(&name).delete(delete).send().await.map_err(sdk)?;
+                let out = self.client.delete_objects().bucket(&name).delete(delete).send().await.map_err(sdk)?;
+                // S3 answers 200 and lists the keys it could not delete: they are still there.
+                if let Some(failed) = out.errors().first() {
+                    let code = failed.code().unwrap_or_default();
+                    let cause = format!(
+                        "DeleteObjects left {} of the keys under {prefix} (first: {} {code})",
+                        out.errors().len(),
+                        failed.key().unwrap_or_default(),
+                    );
+                    return Err(if RETRYABLE_CODES.contains(&code) {
+                        StoreError::unavailable(cause)
+                    } else {
+                        StoreError::backend(cause)
+                    });
+                }
             }
             match page.next_continuation_token {
                 Some(t) if page.is_truncated == Some(true) => token = Some(t),

@@ -1,0 +1,388 @@
+//! The events of the benchmark: for every function, `n` invocations made current against a
+//! seeded world (users, a space with members, videos, a snapshot, a memo, a drawing), the way
+//! `tests/tests/events.rs` makes every sample event current — real ids, real tokens. Routes that
+//! consume what they act on (deletes, one-time codes, refresh tokens, uploads to complete) get
+//! `n` distinct targets prepared beforehand; the others repeat one event, as a client would.
+
+use futures_util::{StreamExt, stream};
+use serde_json::{Map, Value, json};
+use vivid_domain::video::{Video, VideoStore};
+use vivid_local::template::Route;
+use vivid_tests::{TestApp, TestUser, World, job_event, query_param, s3_event, sample_event};
+
+/// How many set-up calls run at once (the emulator serialises DynamoDB anyway).
+const SETUP_CONCURRENCY: usize = 4;
+
+type SetupResult<T> = Result<T, String>;
+
+/// What one HTTP event carries beyond the sample.
+#[derive(Default)]
+struct Call {
+    token: Option<String>,
+    params: Vec<(&'static str, String)>,
+    body: Option<Value>,
+    query: Option<String>,
+    cookies: Vec<String>,
+}
+
+impl Call {
+    fn by(user: &TestUser) -> Self {
+        Self { token: Some(user.token.clone()), ..Self::default() }
+    }
+    fn param(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.params.push((name, value.into()));
+        self
+    }
+    fn body(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+    fn cookie(mut self, cookie: String) -> Self {
+        self.cookies.push(cookie);
+        self
+    }
+    fn query(mut self, query: &str) -> Self {
+        self.query = Some(query.to_owned());
+        self
+    }
+}
+
+/// The function's sample event, aimed at this stack: path and parameters from the world (or
+/// `call`), the caller's token, the body, query and cookies when given.
+fn http_event(app: &TestApp, world: &World, route: &Route, call: Call) -> Value {
+    let mut e = sample_event(&route.function);
+    let defaults = [
+        ("spaceId", world.space.clone()),
+        ("userId", world.target.id()),
+        ("videoId", world.video.clone()),
+        ("snapshotId", world.snapshot.clone()),
+        ("drawingId", world.drawing.clone()),
+    ];
+    let mut path = route.path.clone();
+    let mut params = Map::new();
+    for (name, default) in defaults {
+        let placeholder = format!("{{{name}}}");
+        if path.contains(&placeholder) {
+            let value = call.params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()).unwrap_or(default);
+            path = path.replace(&placeholder, &value);
+            params.insert(name.into(), value.into());
+        }
+    }
+    e["pathParameters"] = if params.is_empty() { Value::Null } else { Value::Object(params) };
+    e["rawPath"] = path.clone().into();
+    e["requestContext"]["http"]["path"] = path.into();
+    // Sign-in builds its redirect URI from the domain the request reached.
+    e["requestContext"]["domainName"] = app.stack.addr.to_string().into();
+    if let Some(headers) = e["headers"].as_object_mut() {
+        headers.remove("content-length");
+        headers.insert("x-forwarded-proto".into(), "http".into());
+        match &call.token {
+            Some(t) => headers.insert("authorization".into(), format!("Bearer {t}").into()),
+            None => headers.remove("authorization"),
+        };
+    }
+    if let Some(body) = call.body {
+        e["body"] = body.to_string().into();
+        e["isBase64Encoded"] = false.into();
+    }
+    if let Some(q) = call.query {
+        let mut params = Map::new();
+        for pair in q.split('&').filter_map(|p| p.split_once('=')) {
+            params.insert(pair.0.into(), vivid_tests::percent_decode(pair.1).into());
+        }
+        e["rawQueryString"] = q.into();
+        e["queryStringParameters"] = Value::Object(params);
+    }
+    if !call.cookies.is_empty() {
+        e["cookies"] = json!(call.cookies);
+    }
+    e
+}
+
+/// Runs `make(i)` for `0..n`, a few at a time, in order.
+async fn prepare<T, F, Fut>(n: usize, make: F) -> SetupResult<Vec<T>>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = SetupResult<T>>,
+{
+    stream::iter(0..n).map(make).buffered(SETUP_CONCURRENCY).collect::<Vec<_>>().await.into_iter().collect()
+}
+
+/// A video taken to `READY` by the real event consumers (upload, job, job complete).
+async fn ready_video(app: &TestApp, world: &World) -> SetupResult<String> {
+    let id = app.uploaded_video(&world.space, &world.host, vec![1u8; 256]).await;
+    let job = job_of(app, &id)?;
+    app.invoke("on-transcode-event", job_event("on-transcode-event", &id, &job, &app.stack.buckets.media)).await?;
+    Ok(id)
+}
+
+/// The MediaConvert job of a video (the stand-in's record of `CreateJob`).
+fn job_of(app: &TestApp, video: &str) -> SetupResult<String> {
+    app.stack
+        .mediaconvert
+        .jobs()
+        .into_iter()
+        .rev()
+        .find(|j| j.body.to_string().contains(video))
+        .map(|j| j.id)
+        .ok_or_else(|| format!("no job for {video}"))
+}
+
+/// A fresh sign-in: the access token and the refresh cookie's value.
+async fn signed_in(app: &TestApp, i: usize) -> SetupResult<(String, String)> {
+    let google = &app.stack.google;
+    let token = google.id_token(&google.claims_for(&format!("bench{i}@example.com"), "Bench"));
+    let r = app.google_token(&token).await;
+    let access = r.body["accessToken"].as_str().ok_or_else(|| format!("sign-in: {:?}", r.body))?;
+    let refresh = r.body["refreshToken"].as_str().ok_or_else(|| format!("sign-in: {:?}", r.body))?;
+    Ok((access.to_owned(), refresh.to_owned()))
+}
+
+/// `n` events for `function`, against `world` in `app`.
+pub async fn events_for(
+    app: &TestApp,
+    world: &World,
+    routes: &[Route],
+    function: &str,
+    n: usize,
+) -> SetupResult<Vec<Value>> {
+    if let Some(route) = routes.iter().find(|r| r.function == function) {
+        return http_events(app, world, route, n).await;
+    }
+    event_events(app, world, function, n).await
+}
+
+async fn http_events(app: &TestApp, world: &World, route: &Route, n: usize) -> SetupResult<Vec<Value>> {
+    let (host, participant) = (&world.host, &world.participant);
+    let ev = |call: Call| http_event(app, world, route, call);
+    let same = |call: Call| -> Vec<Value> {
+        let e = http_event(app, world, route, call);
+        vec![e; n]
+    };
+    let events = match route.function.as_str() {
+        // Anonymous and read routes: one event, repeated.
+        "google-login" => same(Call::default()),
+        "get-me" | "get-dashboard" | "list-spaces" | "get-space" | "list-members" | "list-videos" | "webex-login" => {
+            same(Call::by(host))
+        }
+        "get-text-memo" | "list-memo-history" | "list-drawings" | "get-drawing" | "list-snapshots" => {
+            same(Call::by(participant))
+        }
+        "get-video" => {
+            let ready = ready_video(app, world).await?;
+            same(Call::by(participant).param("videoId", ready))
+        }
+        "list-recordings" | "webex-disconnect" => {
+            app.connect_webex(host).await;
+            same(Call::by(host))
+        }
+        // Writes a client repeats (the same update, progress, memo, drawing saved again).
+        "update-space" => same(Call::by(host).body(json!({ "name": "Renamed" }))),
+        "update-video" => same(Call::by(host).body(json!({ "title": "Renamed" }))),
+        "put-text-memo" | "put-drawing" | "create-memo-checkpoint" | "create-snapshot" => same(Call::by(participant)),
+        "put-progress" => (0..n)
+            .map(|i| {
+                ev(Call::by(participant).body(json!({ "progressRate": (i % 100) as u8, "positionSeconds": i as f64 })))
+            })
+            .collect(),
+        "create-space" => same(Call::by(host).body(json!({ "name": "Bench" }))),
+        "create-video" => same(
+            Call::by(host)
+                .body(json!({ "title": "Bench", "fileName": "b.mp4", "contentType": "video/mp4", "sizeBytes": 1024 })),
+        ),
+        // Routes that consume their target: one prepared per invocation.
+        "delete-space" => {
+            prepare(n, |_| async { Ok(ev(Call::by(host).param("spaceId", app.space(host, "Doomed").await))) }).await?
+        }
+        "add-member" => {
+            prepare(n, |_| async {
+                let u = app.user("Invitee").await;
+                Ok(ev(Call::by(host).body(json!({ "email": u.email() }))))
+            })
+            .await?
+        }
+        "remove-member" => {
+            prepare(n, |_| async {
+                let u = app.user("Member").await;
+                app.join(&world.space, host, &u).await;
+                Ok(ev(Call::by(host).param("userId", u.id())))
+            })
+            .await?
+        }
+        "delete-me" => prepare(n, |_| async { Ok(ev(Call::by(&app.user("Leaver").await))) }).await?,
+        "delete-video" | "abort-upload" => {
+            prepare(n, |_| async {
+                let v = app.new_video(&world.space, host, 1024).await;
+                let id = v["videoId"].as_str().ok_or("no videoId")?.to_owned();
+                Ok(ev(Call::by(host).param("videoId", id)))
+            })
+            .await?
+        }
+        "complete-upload" => {
+            prepare(n, |_| async {
+                // Declared above the stack's multipart threshold; one small part completes it (the
+                // last part of an upload may be of any size).
+                let v = app.new_video(&world.space, host, 17 * 1024 * 1024).await;
+                let id = v["videoId"].as_str().ok_or("no videoId")?.to_owned();
+                let url = v["upload"]["parts"][0]["url"].as_str().ok_or_else(|| format!("not multipart: {v}"))?;
+                let put = app.http.put(url).body(vec![7u8; 1024]).send().await.map_err(|e| e.to_string())?;
+                let etag = put.headers().get("etag").and_then(|v| v.to_str().ok()).ok_or("no etag")?.to_owned();
+                Ok(ev(Call::by(host)
+                    .param("videoId", id)
+                    .body(json!({ "parts": [{ "partNumber": 1, "etag": etag }] }))))
+            })
+            .await?
+        }
+        "delete-snapshot" => {
+            prepare(n, |_| async {
+                let r = app
+                    .post(
+                        &format!("/videos/{}/snapshots", world.video),
+                        &participant.token,
+                        json!({ "videoSeconds": 3.0, "contentType": "image/png" }),
+                    )
+                    .await;
+                let id = r.body["snapshotId"].as_str().ok_or_else(|| format!("snapshot: {:?}", r.body))?.to_owned();
+                Ok(ev(Call::by(participant).param("snapshotId", id)))
+            })
+            .await?
+        }
+        "delete-drawing" => {
+            prepare(n, |_| async {
+                let id = ulid::Ulid::new().to_string();
+                let r = app
+                    .call(
+                        reqwest::Method::PUT,
+                        &format!("/videos/{}/drawings/{id}", world.video),
+                        Some(&participant.token),
+                        Some(json!({ "kind": "page", "document": { "objects": [] } })),
+                    )
+                    .await;
+                if !r.status.is_success() {
+                    return Err(format!("drawing: {:?}", r.body));
+                }
+                Ok(ev(Call::by(participant).param("drawingId", id)))
+            })
+            .await?
+        }
+        "google-callback" => {
+            prepare(n, |i| async move {
+                let pending = app.start_login(None).await;
+                let callback = app.approve_at_google(&pending, &format!("bench{i}@example.com"), "Bench", true).await;
+                let query = callback.split_once('?').map(|(_, q)| q).unwrap_or_default().to_owned();
+                Ok(ev(Call::default().query(&query).cookie(format!("vivid_login={}", pending.login_cookie))))
+            })
+            .await?
+        }
+        "google-token" => {
+            let google = &app.stack.google;
+            (0..n)
+                .map(|i| {
+                    let token = google.id_token(&google.claims_for(&format!("bench{}@example.com", i % 10), "Bench"));
+                    ev(Call::default().body(json!({ "idToken": token })))
+                })
+                .collect()
+        }
+        "refresh-token" => {
+            prepare(n, |i| async move {
+                let (_, refresh) = signed_in(app, i % 10).await?;
+                Ok(ev(Call::default().cookie(format!("vivid_refresh={refresh}"))))
+            })
+            .await?
+        }
+        "logout" => {
+            prepare(n, |i| async move {
+                let (access, refresh) = signed_in(app, i % 10).await?;
+                Ok(ev(Call { token: Some(access), ..Call::default() }.cookie(format!("vivid_refresh={refresh}"))))
+            })
+            .await?
+        }
+        "webex-connect" => {
+            prepare(n, |_| async {
+                let authorize = app.webex_authorize_url(host).await;
+                let back = app.http.get(&authorize).send().await.map_err(|e| e.to_string())?;
+                let callback = back.headers().get("location").and_then(|v| v.to_str().ok()).ok_or("no callback")?;
+                let (code, state) = (query_param(callback, "code"), query_param(callback, "state"));
+                Ok(ev(Call::by(host).body(json!({ "code": code, "state": state }))))
+            })
+            .await?
+        }
+        "import-recording" => {
+            app.connect_webex(host).await;
+            (0..n)
+                .map(|i| {
+                    let recording = app.stack.webex.add_recording(&format!("Lecture {i}"), vec![0u8; 64]);
+                    ev(Call::by(host).body(json!({ "recordingId": recording, "title": "Imported" })))
+                })
+                .collect()
+        }
+        other => return Err(format!("{other}: no benchmark scenario (add one in bench/src/scenarios.rs)")),
+    };
+    Ok(events)
+}
+
+async fn event_events(app: &TestApp, world: &World, function: &str, n: usize) -> SetupResult<Vec<Value>> {
+    let host = &world.host;
+    let buckets = &app.stack.buckets;
+    let events = match function {
+        "on-raw-upload" => {
+            prepare(n, |_| async {
+                let created = app.new_video(&world.space, host, 1024).await;
+                app.upload_single(&created, vec![0u8; 1024]).await;
+                let id = created["videoId"].as_str().ok_or("no videoId")?.to_owned();
+                Ok(s3_event(&buckets.raw, &format!("raw/{id}"), 1024))
+            })
+            .await?
+        }
+        "on-transcode-event" => {
+            prepare(n, |_| async {
+                let id = app.uploaded_video(&world.space, host, vec![1u8; 256]).await;
+                let job = job_of(app, &id)?;
+                Ok(job_event("on-transcode-event", &id, &job, &buckets.media))
+            })
+            .await?
+        }
+        "on-converted-output" => {
+            // S3 delivers at least once: the same object recorded again is the idempotent path.
+            let id = ready_video(app, world).await?;
+            let text = sample_event("on-converted-output")
+                .to_string()
+                .replace("01JD6Q5C7B8D9E0F1G2H3J4K5M", &id)
+                .replace("vivid-media-123456789012", &buckets.media);
+            let e: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+            vec![e; n]
+        }
+        "webex-import" => {
+            // What `import-recording` leaves for the worker: an IMPORTING video, a recording.
+            app.connect_webex(host).await;
+            prepare(n, |i| async move {
+                let recording = app.stack.webex.add_recording(&format!("Lecture {i}"), vec![0u8; 64]);
+                let now = vivid_domain::types::now_rfc3339();
+                let video: Video = serde_json::from_value(json!({
+                    "videoId": ulid::Ulid::new().to_string(),
+                    "spaceId": world.space,
+                    "title": "Imported",
+                    "description": "",
+                    "status": "IMPORTING",
+                    "fileName": "lecture.mp4",
+                    "contentType": "video/mp4",
+                    "sizeBytes": 64,
+                    "createdBy": host.id(),
+                    "createdAt": now,
+                    "updatedAt": now,
+                    "recordingId": recording,
+                }))
+                .map_err(|e| format!("video: {e}"))?;
+                app.stack
+                    .table
+                    .create_video(&video, &vivid_domain::quota::Quotas::default(), "2026-01-01")
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(json!({ "videoId": video.video_id.to_string(), "userId": host.id(), "recordingId": recording }))
+            })
+            .await?
+        }
+        other => return Err(format!("{other}: no benchmark scenario (add one in bench/src/scenarios.rs)")),
+    };
+    Ok(events)
+}

@@ -1,0 +1,18 @@
+//! `GET /users/me/sessions`: the caller's live sessions, newest first, the current one marked.
+//!
+//! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
+
+use std::sync::Arc;
+use vivid_api::auth::ListSessions;
+use vivid_config::{Config, ConfigError};
+use vivid_dynamo::Table;
+use vivid_edge::cursor::Cursors;
+use vivid_secrets::Secrets;
+use vivid_tokens::TokenVerifier;
+
+pub async fn wire(cfg: Config) -> Result<ListSessions, ConfigError> {
+    let table = Arc::new(Table::from_config(&cfg)?);
+    let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
+    let cursors = Arc::new(Cursors::new(&Secrets::new(&cfg).read(&cfg, "VIVID_CURSOR_SECRET_ARN").await?)?);
+    Ok(ListSessions::new(auth, table, cursors))
+}
