@@ -41,6 +41,12 @@ struct Inner {
     base: String,
     tokens: Tokens,
     recordings: Vec<(String, Rec)>,
+    /// Where download links point instead of this server (a host outside the allow-list).
+    download_base: Option<String>,
+    /// Download links that answer with a redirect to this URL.
+    redirect_to: Option<String>,
+    /// The size the API states for each recording, whatever its bytes are.
+    stated_size: Option<u64>,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -77,6 +83,7 @@ impl WebexStandIn {
             .route("/v1/recordings", get(list))
             .route("/v1/recordings/{id}", get(details))
             .route("/download/{id}", get(download))
+            .route("/redirect/{id}", get(redirect))
             .with_state(Arc::clone(&state));
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -125,6 +132,21 @@ impl WebexStandIn {
 
     pub fn downloads(&self) -> u32 {
         lock(&self.state).tokens.downloads
+    }
+
+    /// Download links point at `base` (e.g. a host the import worker must refuse).
+    pub fn set_download_base(&self, base: Option<String>) {
+        lock(&self.state).download_base = base;
+    }
+
+    /// Download links answer 302 to `url` (e.g. the instance metadata service).
+    pub fn set_redirect(&self, url: Option<String>) {
+        lock(&self.state).redirect_to = url;
+    }
+
+    /// Recordings are said to have `size` bytes, whatever they hold.
+    pub fn set_stated_size(&self, size: Option<u64>) {
+        lock(&self.state).stated_size = size;
     }
 }
 
@@ -196,20 +218,26 @@ fn gate(state: &Shared, headers: &HeaderMap) -> Option<Response> {
     lock(state).tokens.gate(headers, error)
 }
 
-fn recording_json(base: &str, id: &str, r: &Rec, with_link: bool) -> serde_json::Value {
+fn recording_json(s: &Inner, id: &str, r: &Rec, with_link: bool) -> serde_json::Value {
+    let size = s.stated_size.unwrap_or(r.content.len());
     let mut v = json!({
         "id": id,
         "topic": r.topic,
         "hostEmail": "host@example.com",
         "timeRecorded": "2026-11-20T09:00:00Z",
         "durationSeconds": 600,
-        "sizeBytes": r.content.len(),
+        "sizeBytes": size,
         "format": "MP4",
         "status": "available",
     });
     if with_link {
         v["temporaryDirectDownloadLinks"] = json!({
-            "recordingDownloadLink": format!("{base}/download/{id}?token=tmp{}", ulid::Ulid::new()),
+            "recordingDownloadLink": format!(
+                "{}/{}/{id}?token=tmp{}",
+                s.download_base.as_deref().unwrap_or(&s.base),
+                if s.redirect_to.is_some() { "redirect" } else { "download" },
+                ulid::Ulid::new()
+            ),
             "expiration": "2026-11-25T23:59:59Z",
         });
     }
@@ -230,7 +258,7 @@ async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<L
     let max = q.max.unwrap_or(10).clamp(1, 100);
     let offset = q.offset.unwrap_or(0);
     let items: Vec<_> =
-        s.recordings.iter().skip(offset).take(max).map(|(id, r)| recording_json(&s.base, id, r, false)).collect();
+        s.recordings.iter().skip(offset).take(max).map(|(id, r)| recording_json(&s, id, r, false)).collect();
     let mut resp = Json(json!({ "items": items })).into_response();
     if offset + max < s.recordings.len()
         && let Ok(link) = format!("<{}/v1/recordings?max={max}&offset={}>; rel=\"next\"", s.base, offset + max).parse()
@@ -246,8 +274,16 @@ async fn details(State(state): State<Shared>, headers: HeaderMap, Path(id): Path
     }
     let s = lock(&state);
     match s.recordings.iter().find(|(rid, _)| *rid == id) {
-        Some((id, r)) => Json(recording_json(&s.base, id, r, true)).into_response(),
+        Some((id, r)) => Json(recording_json(&s, id, r, true)).into_response(),
         None => error(StatusCode::NOT_FOUND, "The requested resource could not be found."),
+    }
+}
+
+/// A download link that sends the client elsewhere.
+async fn redirect(State(state): State<Shared>) -> Response {
+    match lock(&state).redirect_to.clone() {
+        Some(to) => Redirect::to(&to).into_response(),
+        None => error(StatusCode::NOT_FOUND, "no redirect set"),
     }
 }
 

@@ -455,3 +455,56 @@ async fn deleting_an_account_finishes_a_space_deletion_that_was_interrupted() {
         "the guest keeps only their personal space"
     );
 }
+
+/// Starts a Webex import of `recording` into `space`; the video's id.
+async fn start_webex_import(app: &TestApp, host: &TestUser, space: &str, recording: &str) -> String {
+    let r = app
+        .post(&format!("/spaces/{space}/videos/webex"), &host.token, json!({ "recordingId": recording, "title": "L" }))
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
+    r.body["videoId"].as_str().expect("id").to_owned()
+}
+
+#[tokio::test]
+async fn an_import_downloads_only_from_the_platforms_hosts_and_only_up_to_the_cap() {
+    let app = TestApp::spawn_configured(|c| {
+        c.parameters.insert("MaxImportBytes".into(), (2 * 1024 * 1024).to_string());
+    })
+    .await;
+    let host = app.user("Host").await;
+    let space = app.space(&host, "Course").await;
+    app.connect_webex(&host).await;
+    let webex = &app.stack.webex;
+    let failed = |v: &serde_json::Value| v["status"] == "FAILED" || v["status"] == "READY";
+
+    // The link names a host outside the allow-list (the same server as `localhost`): refused
+    // before any byte is asked for.
+    let port = webex.base.rsplit(':').next().expect("port").to_owned();
+    webex.set_download_base(Some(format!("http://localhost:{port}")));
+    let recording = webex.add_synthetic_recording("Elsewhere", 1024);
+    let id = start_webex_import(&app, &host, &space, &recording).await;
+    let v = app.wait_for_video(&host.token, &id, failed).await;
+    assert_eq!(v["status"], "FAILED", "{v}");
+    assert!(v["failureReason"].as_str().is_some_and(|r| r.contains("localhost")), "{v}");
+    assert_eq!(webex.downloads(), 0, "nothing was fetched from the foreign host");
+    webex.set_download_base(None);
+
+    // A redirect to the instance metadata service is not followed.
+    webex.set_redirect(Some("http://169.254.169.254/latest/meta-data/".into()));
+    let recording = webex.add_synthetic_recording("Redirected", 1024);
+    let id = start_webex_import(&app, &host, &space, &recording).await;
+    let v = app.wait_for_video(&host.token, &id, failed).await;
+    assert_eq!(v["status"], "FAILED", "{v}");
+    assert!(v["failureReason"].as_str().is_some_and(|r| r.contains("169.254.169.254")), "{v}");
+    webex.set_redirect(None);
+
+    // The platform understates the size: the worker stops at the cap and leaves nothing behind.
+    webex.set_stated_size(Some(1000));
+    let recording = webex.add_synthetic_recording("Bigger than it says", 3 * 1024 * 1024);
+    let id = start_webex_import(&app, &host, &space, &recording).await;
+    let v = app.wait_for_video(&host.token, &id, failed).await;
+    assert_eq!(v["status"], "FAILED", "{v}");
+    assert!(v["failureReason"].as_str().is_some_and(|r| r.contains("larger than")), "{v}");
+    assert!(app.no_multipart_uploads().await, "the multipart upload is aborted");
+    assert!(!app.object_exists(&app.stack.buckets.raw, &format!("raw/{id}")).await);
+}
