@@ -5,30 +5,33 @@
 `.venv/schemathesis`, builds `vivid-local` and runs this file, which:
 
 1. starts the local stack (`target/debug/vivid-local`, a port of its own, a fresh emulator), with
-   hour-long access tokens, a tiny clip behind the Webex and Zoom stand-ins, and ffmpeg for the
-   MediaConvert stand-in;
-2. seeds it through the API only: four users (host, participant, stranger, and a throwaway account
-   per `DELETE /users/me` pass), a space the participant belongs to with a READY video (a real
-   upload, transcoded), a multipart upload in progress, a memo with a checkpoint, a drawing and a
-   snapshot of each member, Webex and Zoom connected for every user, refresh and ID tokens; plus,
-   for each pass, the disposable resources its destructive operations consume (see hooks.py);
-3. runs `schemathesis run docs/openapi.yaml` once per role, every check on, a bounded number of
-   examples per operation (schemathesis.toml), the role's token pinned through a Web Fuzzing
-   Commons auth file whose other users serve as peers for the object-level authorization check;
-   the seeded ids reach the generated requests through schemathesis dictionaries, drawn for most
-   cases (the rest stay generated: unknown and malformed ids);
-4. prints each pass's cases and failures, then one closing line `schemathesis: N passed, N failed`
-   over every generated case, and exits non-zero on any failure.
+   a one-second clip behind the Webex and Zoom stand-ins (transcodes stay cheap);
+2. seeds it through the API only, signing users in as a client does (the Google stand-in's ID
+   token for our tokens): a host, a participant, a stranger and an invitee; a space the
+   participant belongs to, with a READY video (a real upload, transcoded) and a multipart upload
+   left open; each member's progress, memo and checkpoint, drawings and snapshot; Webex and Zoom
+   connected for everyone; refresh and ID tokens. Then, per pass, the disposable resources its
+   destructive operations consume (hooks.py keeps them off the shared ones);
+3. runs `schemathesis run docs/openapi.yaml` once per pass -- `host`, `participant`, `stranger`,
+   and `account` (DELETE /users/me as a throwaway user) -- two at a time, every check on, a bounded
+   number of examples per operation (schemathesis.toml), the pass's user pinned in a Web Fuzzing
+   Commons auth file whose stranger (or host) is the peer for the object-level authorization
+   check; seeded ids reach the requests through schemathesis dictionaries, drawn for most cases
+   (the rest stay generated: unknown and malformed ids);
+4. prints each pass's output, the failures hooks.py dropped as the contract (FINDINGS.md, D), a
+   table of cases per pass, and one closing line `schemathesis: N passed, N failed, N skipped`
+   over every generated case; exits non-zero on any failure or error.
 
-Reports (JUnit, NDJSON events, a pytest file that replays each failure) and the stack's log land in
-`target/schemathesis/` (VIVID_SCHEMATHESIS_OUT overrides). Environment knobs:
+Reports (JUnit, NDJSON events, a pytest file replaying each failure), each pass's config and seed
+list, and the stack's log land in `target/schemathesis/` (VIVID_SCHEMATHESIS_OUT overrides).
+FINDINGS.md beside this file says what the runs found. Knobs:
 
   VIVID_SCHEMATHESIS_PASSES     comma-separated subset of host,participant,stranger,account
   VIVID_SCHEMATHESIS_EXAMPLES   examples per operation (default: schemathesis.toml's)
-  VIVID_SCHEMATHESIS_SEED       hypothesis seed (default: a fixed one, so runs repeat)
-  VIVID_SCHEMATHESIS_ARGS       extra arguments for every `schemathesis run`
+  VIVID_SCHEMATHESIS_SEED       Hypothesis seed (default: a fixed one, so runs repeat)
   VIVID_SCHEMATHESIS_LANES      how many passes run at once (default 2)
-  VIVID_SCHEMATHESIS_DOCUMENT   the OpenAPI document to test (default: docs/openapi.yaml)
+  VIVID_SCHEMATHESIS_ARGS       extra arguments for every `schemathesis run`
+  VIVID_SCHEMATHESIS_DOCUMENT   the OpenAPI document to test (default: docs/openapi.yaml), e.g. a draft
   VIVID_LOCAL_BIN, VIVID_LOCAL_ROOT  the stack's binary and the checkout it runs in
 """
 
@@ -216,9 +219,13 @@ class Api:
         return resp.json() if resp.content else {}
 
     def user(self, name: str, email: str) -> User:
-        body = self.json("GET", "/_local/token?" + urllib.parse.urlencode({"email": email, "name": name}))
-        user = User(name=name, email=email, token=body["accessToken"], user_id=body["userId"])
-        user.personal_space = self.json("GET", "/users/me", user.token)["personalSpaceId"]
+        """Signs in as a browser or app does (an ID token of the Google stand-in for our tokens),
+        so the access token belongs to a session (`DELETE /users/me/sessions?keepCurrent=true`)."""
+        q = urllib.parse.urlencode({"email": email, "name": name})
+        id_token = self.json("GET", f"/_local/idp/id-token?{q}")["idToken"]
+        body = self.json("POST", "/auth/google", json={"idToken": id_token})
+        user = User(name=name, email=email, token=body["accessToken"], user_id=body["user"]["userId"])
+        user.personal_space = body["user"]["personalSpaceId"]
         return user
 
     def snapshot(self, user: User, video_id: str, seconds: float, content_type: str) -> str:
