@@ -3,16 +3,19 @@
 
 use std::{
     collections::HashMap,
-    net::{Ipv4Addr, SocketAddr, TcpListener},
+    net::{Ipv4Addr, SocketAddr},
     path::{Path, PathBuf},
     process::Stdio,
     time::{Duration, Instant},
 };
 
-use tokio::process::{Child, Command};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
 use vivid_events::EventHandler;
 
-use crate::faults::{Fault, Faults};
+use crate::faults::Faults;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
@@ -22,6 +25,8 @@ pub enum EmulatorError {
     Spawn(#[from] std::io::Error),
     #[error("moto_server did not accept connections on {0} within 30 s")]
     NotReady(SocketAddr),
+    #[error("moto_server did not say which port it listens on within 30 s")]
+    NotAnnounced,
 }
 
 /// A running moto server, stopped when dropped.
@@ -30,9 +35,11 @@ pub struct Moto {
     pub endpoint: String,
 }
 
-/// A free loopback port (bound then released; good enough for a local tool).
-pub fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
+/// The port of werkzeug's ` * Running on http://127.0.0.1:PORT` line.
+fn announced_port(line: &str) -> Option<u16> {
+    let rest = &line[line.find("Running on http://")? + "Running on http://".len()..];
+    let port = rest.split_once(':')?.1;
+    port.trim_end_matches(|c: char| !c.is_ascii_digit()).parse().ok().filter(|p| *p != 0)
 }
 
 /// Where `make venv` installs moto, under the repository root; `VIVID_MOTO_SERVER` overrides.
@@ -45,17 +52,34 @@ impl Moto {
         if !moto_server.exists() {
             return Err(EmulatorError::NotInstalled(moto_server.to_owned()));
         }
-        let port = free_port()?;
-        let child = Command::new(moto_server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        // Port 0: the server binds a port of its own and says which. Picking a free port first
+        // and passing it races with every other process binding one meanwhile (dozens of test
+        // stacks start at once): the emulator then fails to bind and the stack talks to a
+        // stranger's server.
+        let mut child = Command::new(moto_server)
+            .args(["-H", "127.0.0.1", "-p", "0"])
             // S3 answers CORS by each bucket's rules alone (the proxy applies them); moto's
             // default adds `Access-Control-Allow-Origin: *` to everything.
             .env("MOTO_DISABLE_GLOBAL_CORS", "true")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()?;
+        let stderr = child.stderr.take().ok_or_else(|| std::io::Error::other("no stderr"))?;
+        let mut lines = BufReader::new(stderr).lines();
+        let port = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(port) = announced_port(&line) {
+                    return Ok(port);
+                }
+            }
+            Err(std::io::Error::other("moto_server exited before it listened"))
+        })
+        .await
+        .map_err(|_| EmulatorError::NotAnnounced)??;
+        // The server logs every request to stderr: keep reading it, or a full pipe stalls it.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         wait_for(addr).await?;
         Ok(Self { child, endpoint: format!("http://{addr}") })
@@ -171,12 +195,11 @@ async fn forward(
     let call = crate::faults::identify(&parts.method, &parts.uri, &parts.headers);
     if let Some(fault) = s.faults.check(&call) {
         tracing::debug!(service = ?call.service, operation = call.operation, ?fault, "fault injected");
-        if let Some(resp) = crate::faults::response(&call, &fault, &bytes) {
-            return resp;
-        }
-        debug_assert_eq!(fault, Fault::Drop);
-        connection.sever();
-        return Response::new(Body::empty());
+        // `Drop` has no answer: the connection is severed, so the empty one is never written.
+        return crate::faults::response(&call, &fault, &bytes).unwrap_or_else(|| {
+            connection.sever();
+            Response::new(Body::empty())
+        });
     }
     if parts.method == http::Method::POST
         && let Some(resp) = invoke(&s, parts.uri.path(), &bytes)
@@ -649,4 +672,17 @@ pub async fn apply_bucket_cors(
         })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod port_tests {
+    use super::announced_port;
+
+    #[test]
+    fn the_port_comes_from_werkzeugs_running_on_line() {
+        assert_eq!(announced_port(" * Running on http://127.0.0.1:41715"), Some(41715));
+        assert_eq!(announced_port(" * Running on http://127.0.0.1:41715\u{1b}[0m"), Some(41715));
+        assert_eq!(announced_port("Press CTRL+C to quit"), None);
+        assert_eq!(announced_port(" * Running on http://127.0.0.1:0"), None);
+    }
 }

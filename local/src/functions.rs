@@ -98,6 +98,7 @@ http_functions! {
     "import-zoom-recording" => import_zoom_recording,
     "zoom-auto-import" => zoom_auto_import,
     "zoom-webhook" => zoom_webhook,
+    "no-route" => no_route,
 }
 
 event_functions! {

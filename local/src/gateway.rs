@@ -1,5 +1,7 @@
 //! The local HTTP API: serves every `HttpApi` route of the template by turning the request into
 //! the API Gateway payload v2 event Lambda receives and calling the function's real handler.
+//! As in API Gateway, CORS preflights are answered before routing, the most specific route
+//! wins, and the `$default` route takes what no other route matches (404 without one).
 
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -134,13 +136,16 @@ impl Cors {
 }
 
 impl GatewayState {
-    /// The route API Gateway would pick: the match with the most literal segments.
+    /// The route API Gateway would pick: the match with the most literal segments, else the
+    /// `$default` route (no path parameters), else none.
     fn route(&self, method: &str, path: &str) -> Option<(&BoundRoute, PathParams)> {
         self.routes
             .iter()
+            .filter(|b| !b.route.is_default())
             .filter(|b| b.route.method == method || b.route.method == "ANY")
             .filter_map(|b| match_path(&b.route.path, path).map(|params| (b, params)))
             .max_by_key(|(b, params)| b.route.path.split('/').count() - params.len())
+            .or_else(|| self.routes.iter().find(|b| b.route.is_default()).map(|b| (b, PathParams::new())))
     }
 }
 
@@ -156,6 +161,7 @@ pub async fn serve(State(state): State<Arc<GatewayState>>, req: axum::extract::R
     }
     let method = parts.method.as_str().to_owned();
     let origin = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    // Before routing: no route, `$default` included, sees a preflight.
     if method == "OPTIONS" && parts.headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
         return state.cors.preflight(&parts);
     }

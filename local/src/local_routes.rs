@@ -1,7 +1,7 @@
 //! Routes that exist only in the local stack, under `/_local/`. Nothing here is compiled into
 //! a Lambda function.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use crate::google::GoogleStandIn;
 use axum::{body::Body, response::Response};
@@ -24,6 +24,8 @@ pub struct LocalRoutes {
     pub s3: aws_sdk_s3::Client,
     pub media_bucket: String,
     pub cdn_public_der: Vec<u8>,
+    /// The distribution's CORS policy (none when the template has none).
+    pub cdn_cors: CdnCors,
     pub base: String,
 }
 
@@ -72,26 +74,6 @@ pub struct CdnCors {
     pub expose_headers: Vec<String>,
     pub allow_credentials: bool,
     pub max_age: Option<u64>,
-}
-
-static CDN_CORS: OnceLock<CdnCors> = OnceLock::new();
-
-/// Sets the CDN's CORS policy for this process (the `vivid-local` binary does, from the
-/// template); without it the CDN sends no CORS headers, as a distribution without the policy.
-pub fn set_cdn_cors(cors: CdnCors) {
-    let _ = CDN_CORS.set(cors);
-}
-
-fn cdn_cors() -> &'static CdnCors {
-    static NONE: CdnCors = CdnCors {
-        allow_origins: Vec::new(),
-        allow_methods: Vec::new(),
-        allow_headers: Vec::new(),
-        expose_headers: Vec::new(),
-        allow_credentials: false,
-        max_age: None,
-    };
-    CDN_CORS.get().unwrap_or(&NONE)
 }
 
 impl CdnCors {
@@ -210,13 +192,13 @@ impl LocalRoutes {
             ("GET", "/_local/signed-in") => signed_in_page(),
             ("GET", "/_local/webex-connected") => connected(parts.uri.query().unwrap_or(""), "webex"),
             ("GET", "/_local/zoom-connected") => connected(parts.uri.query().unwrap_or(""), "zoom"),
-            ("OPTIONS", path) if path.starts_with("/_local/cdn/") => cdn_cors().preflight(&parts.headers),
+            ("OPTIONS", path) if path.starts_with("/_local/cdn/") => self.cdn_cors.preflight(&parts.headers),
             ("GET" | "HEAD", path) if path.starts_with("/_local/cdn/") => {
                 let mut resp = self.cdn(parts).await;
                 if parts.method == http::Method::HEAD {
                     *resp.body_mut() = Body::empty();
                 }
-                cdn_cors().decorate(&parts.headers, resp.headers_mut());
+                self.cdn_cors.decorate(&parts.headers, resp.headers_mut());
                 resp
             }
             _ => reply(StatusCode::NOT_FOUND, json!({ "message": "Not Found" })),

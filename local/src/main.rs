@@ -14,6 +14,7 @@
 //! | `VIVID_ZOOM_REDIRECT_URI` | where Zoom returns after consent (template parameter `ZoomRedirectUri`) |
 //! | `VIVID_STOP_ON_STDIN_EOF` | `1`: stop when standard input closes (a test runner that dies cannot leave the stack behind) |
 //! | `VIVID_ZOOM_RECORDINGS` | video files, separated by `:`, that the Zoom stand-in offers as cloud recordings of meetings an hour ago |
+//! | `VIVID_TEMPLATE_PARAMETERS` | any template parameters, `Name=value` separated by `,` (e.g. `MaxHostedSpaces=1000,DailyTranscodeBytes=1099511627776`) |
 
 use std::{
     collections::HashMap,
@@ -22,10 +23,8 @@ use std::{
 };
 
 use vivid_local::{
-    emulator::{Moto, apply_bucket_cors, moto_server_path},
-    local_routes::{CdnCors, set_cdn_cors},
+    emulator::{Moto, moto_server_path},
     stack::{LOCAL_FRONTEND_ORIGIN, Stack, StackConfig, find_repo_root},
-    template::Template,
     zoom::NewFile,
 };
 
@@ -53,6 +52,12 @@ fn settings() -> Result<(Values, Values), Box<dyn std::error::Error>> {
     }
     if let Some(uri) = env("VIVID_ZOOM_REDIRECT_URI") {
         parameters.insert("ZoomRedirectUri".to_owned(), uri);
+    }
+    if let Some(list) = env("VIVID_TEMPLATE_PARAMETERS") {
+        for pair in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').ok_or("VIVID_TEMPLATE_PARAMETERS takes Name=value pairs")?;
+            parameters.insert(name.trim().to_owned(), value.trim().to_owned());
+        }
     }
     Ok((parameters, overrides))
 }
@@ -122,27 +127,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let template_path = root.join("template.yaml");
-    let mut cfg = StackConfig::new(
-        template_path.clone(),
-        endpoint.clone(),
-        "vivid-local".to_owned(),
-        SocketAddr::from((host, port)),
-    );
+    let mut cfg =
+        StackConfig::new(template_path, endpoint.clone(), "vivid-local".to_owned(), SocketAddr::from((host, port)));
     cfg.frontend_origin = frontend_origin.clone();
     cfg.parameters = parameters;
     cfg.overrides = overrides;
     let stack = Stack::start(cfg).await?;
-
-    // What AWS applies outside the functions: the buckets' CORS rules (presigned PUTs from the
-    // front end) and the media distribution's response headers policy (the CDN).
-    let template = Template::load(&template_path)?;
-    let buckets = [
-        ("RawBucket", stack.buckets.raw.as_str()),
-        ("MediaBucket", stack.buckets.media.as_str()),
-        ("UserContentBucket", stack.buckets.user.as_str()),
-    ];
-    apply_bucket_cors(&stack.sdk, &template, &frontend_origin, &buckets).await?;
-    set_cdn_cors(CdnCors::from_template(&template, &frontend_origin)?);
 
     let mut seeded = Vec::new();
     for (variable, file, topic, bytes) in seed_files()? {

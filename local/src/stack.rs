@@ -27,12 +27,12 @@ use vivid_tokens::{TokenAudience, TokenIssuer};
 pub use crate::error::StackError;
 use crate::{
     delivery::Delivery,
-    emulator::SerialProxy,
+    emulator::{SerialProxy, apply_bucket_cors},
     ffmpeg::Runner,
     functions::{EVENT_FUNCTIONS, HTTP_FUNCTIONS, http_function},
     gateway::{BoundRoute, Cors, GatewayState, serve},
     google::GoogleStandIn,
-    local_routes::LocalRoutes,
+    local_routes::{CdnCors, LocalRoutes},
     mediaconvert::MediaConvertStandIn,
     resolve::{Physical, Resolver},
     template::{TableDef, Template},
@@ -361,6 +361,15 @@ impl Stack {
         let table = Arc::new(Table::new(aws_sdk_dynamodb::Client::new(&sdk), &cfg.table_name));
         let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
         let cors = Cors::from_template(&template, &resolver)?;
+        // What AWS applies outside the functions: the buckets' CORS rules (presigned PUTs from
+        // the front end) and the media distribution's response headers policy (the CDN).
+        let bucket_names = [
+            ("RawBucket", buckets.raw.as_str()),
+            ("MediaBucket", buckets.media.as_str()),
+            ("UserContentBucket", buckets.user.as_str()),
+        ];
+        apply_bucket_cors(&sdk, &template, &cfg.frontend_origin, &bucket_names).await?;
+        let cdn_cors = CdnCors::from_template(&template, &cfg.frontend_origin)?;
         let state = Arc::new(GatewayState {
             routes,
             cors,
@@ -371,6 +380,7 @@ impl Stack {
                 s3,
                 media_bucket: buckets.media.clone(),
                 cdn_public_der: cdn_key.public_key_raw().to_vec(),
+                cdn_cors,
                 base: base.clone(),
             },
         });

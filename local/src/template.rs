@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use serde_yaml::Value;
+use vivid_api::fallback::RouteTable;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
@@ -15,7 +16,11 @@ pub enum TemplateError {
     Shape(String),
 }
 
-/// One `HttpApi` event of a function.
+/// The route key (and, in the template, the path) of an HTTP API's `$default` route.
+pub const DEFAULT_ROUTE: &str = "$default";
+
+/// One `HttpApi` event of a function. The `$default` route (an event without `Path` and
+/// `Method`, as SAM writes it) is method `ANY`, path [`DEFAULT_ROUTE`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
     pub method: String,
@@ -27,8 +32,14 @@ pub struct Route {
 }
 
 impl Route {
+    /// The route key API Gateway puts in the event: `GET /spaces`, or `$default`.
     pub fn key(&self) -> String {
-        format!("{} {}", self.method, self.path)
+        if self.is_default() { DEFAULT_ROUTE.to_owned() } else { format!("{} {}", self.method, self.path) }
+    }
+
+    /// Whether this is the `$default` route: taken when no other route matches.
+    pub fn is_default(&self) -> bool {
+        self.path == DEFAULT_ROUTE
     }
 }
 
@@ -129,9 +140,9 @@ impl Template {
             .collect()
     }
 
-    /// Every `HttpApi` event of every function.
+    /// Every `HttpApi` event of every function, the `$default` route included (at most one).
     pub fn routes(&self) -> Result<Vec<Route>, TemplateError> {
-        let mut routes = Vec::new();
+        let mut routes: Vec<Route> = Vec::new();
         for f in self.functions()? {
             let events = f.resource.get("Properties").and_then(|p| p.get("Events")).and_then(Value::as_mapping);
             for (_, event) in events.into_iter().flat_map(|m| m.iter()) {
@@ -140,19 +151,39 @@ impl Template {
                 }
                 let props =
                     event.get("Properties").ok_or_else(|| shape(format!("{}: event without Properties", f.name)))?;
-                let path =
-                    str_at(props, "Path").ok_or_else(|| shape(format!("{}: HttpApi event without Path", f.name)))?;
-                let method = str_at(props, "Method")
-                    .ok_or_else(|| shape(format!("{}: HttpApi event without Method", f.name)))?;
-                routes.push(Route {
+                // SAM: neither Path nor Method (or Path `$default`) makes the API's default route.
+                let (path, method) = match (str_at(props, "Path"), str_at(props, "Method")) {
+                    (None | Some(DEFAULT_ROUTE), None) => (DEFAULT_ROUTE, "ANY"),
+                    (Some(DEFAULT_ROUTE), Some(m)) if m.eq_ignore_ascii_case("ANY") => (DEFAULT_ROUTE, "ANY"),
+                    (Some(DEFAULT_ROUTE), Some(_)) => {
+                        return Err(shape(format!("{}: the $default route takes every method (ANY)", f.name)));
+                    }
+                    (Some(path), Some(method)) => (path, method),
+                    (None, Some(_)) => return Err(shape(format!("{}: HttpApi event without Path", f.name))),
+                    (Some(_), None) => return Err(shape(format!("{}: HttpApi event without Method", f.name))),
+                };
+                let route = Route {
                     method: method.to_uppercase(),
                     path: path.to_owned(),
                     function: f.name.clone(),
                     logical_id: f.logical_id.clone(),
-                });
+                };
+                if let Some(other) = routes.iter().find(|r| r.key() == route.key()) {
+                    return Err(shape(format!("{} is served by both {} and {}", route.key(), other.function, f.name)));
+                }
+                routes.push(route);
             }
         }
         Ok(routes)
+    }
+
+    /// The route table the `$default` route's function answers from (`VIVID_ROUTES`): every
+    /// route but `$default`, as [`RouteTable`] writes it.
+    pub fn route_table(&self) -> Result<RouteTable, TemplateError> {
+        let routes = self.routes()?;
+        Ok(RouteTable::from_routes(
+            routes.iter().filter(|r| !r.is_default()).map(|r| (r.method.as_str(), r.path.as_str())),
+        ))
     }
 
     /// The one DynamoDB table.
@@ -260,5 +291,49 @@ mod tests {
         assert_eq!(match_path("/spaces/{spaceId}", "/spaces"), None);
         assert_eq!(match_path("/spaces/{spaceId}", "/spaces/"), None);
         assert_eq!(match_path("/spaces/{spaceId}", "/videos/a"), None);
+    }
+
+    fn template_with(events: &[&str]) -> String {
+        let mut t = String::from("Resources:\n");
+        for (i, props) in events.iter().enumerate() {
+            t.push_str(&format!(
+                "  F{i}:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: functions/f{i}\n      \
+                 Events:\n        Api:\n          Type: HttpApi\n          Properties:\n            ApiId: x\n{props}"
+            ));
+        }
+        t
+    }
+
+    #[test]
+    fn an_event_without_path_and_method_is_the_default_route() {
+        let t = Template::parse(&template_with(&[
+            "            Path: /spaces\n            Method: get\n",
+            "",
+            "            Path: /spaces\n            Method: POST\n",
+        ]))
+        .expect("parses");
+        let routes = t.routes().expect("routes");
+        let keys: Vec<String> = routes.iter().map(Route::key).collect();
+        assert_eq!(keys, ["GET /spaces", "$default", "POST /spaces"]);
+        assert!(routes[1].is_default() && routes[1].method == "ANY" && routes[1].function == "f1");
+        assert_eq!(t.route_table().expect("table").to_string(), "/spaces=GET,POST");
+
+        let explicit = Template::parse(&template_with(&["            Path: $default\n            Method: ANY\n"]));
+        assert!(explicit.expect("parses").routes().expect("routes")[0].is_default());
+    }
+
+    #[test]
+    fn a_second_default_route_or_a_route_served_twice_is_refused() {
+        for events in [
+            &["", ""][..],
+            &["", "            Path: $default\n"][..],
+            &["            Path: /a\n            Method: GET\n", "            Path: /a\n            Method: get\n"][..],
+            &["            Path: $default\n            Method: GET\n"][..],
+            &["            Path: /a\n"][..],
+            &["            Method: GET\n"][..],
+        ] {
+            let t = Template::parse(&template_with(events)).expect("parses");
+            assert!(t.routes().is_err(), "{events:?}");
+        }
     }
 }

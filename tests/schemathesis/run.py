@@ -116,6 +116,20 @@ class LocalStack:
             "VIVID_WEBEX_RECORDINGS": str(webex),
             "VIVID_ZOOM_RECORDINGS": str(zoom),
             "VIVID_STOP_ON_STDIN_EOF": "1",
+            # Thousands of generated creations in one account: counts and the daily budget out of
+            # the way (their refusals are tested in tests/tests/limits.rs); the upload cap stays
+            # the template's default, which the document declares as `sizeBytes`' maximum.
+            "VIVID_TEMPLATE_PARAMETERS": ",".join(
+                f"{name}={value}"
+                for name, value in {
+                    "MaxHostedSpaces": 1_000_000,
+                    "MaxVideosPerSpace": 1_000_000,
+                    "MaxSnapshotsPerVideo": 1_000_000,
+                    "MaxDrawingsPerVideo": 1_000_000,
+                    "MaxCheckpointsPerVideo": 1_000_000,
+                    "DailyTranscodeBytes": 2**60,
+                }.items()
+            ),
             "RUST_LOG": os.environ.get("RUST_LOG", "warn"),
         }
         self.env.pop("VIVID_AWS_ENDPOINT", None)

@@ -197,11 +197,16 @@ async fn every_route_answers_the_host_as_the_contract_says() {
 }
 
 #[tokio::test]
-async fn routes_of_unknown_paths_and_methods_are_404_like_api_gateway() {
+async fn unknown_paths_are_404_and_an_unserved_method_405_signed_in_or_not() {
     let app = TestApp::spawn().await;
     let ana = app.user("Ana").await;
-    for (method, path) in [(Method::GET, "/nope"), (Method::PUT, "/spaces"), (Method::GET, "/spaces/a/b/c/d")] {
-        let r = app.call(method, path, Some(&ana.token), None).await;
-        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+    for token in [Some(ana.token.as_str()), None] {
+        for path in ["/nope", "/spaces/a/b/c/d"] {
+            let r = app.call(Method::GET, path, token, None).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+            assert_eq!(r.code(), "not_found", "{path}: {:?}", r.body);
+        }
+        let r = app.call(Method::PUT, "/spaces", token, None).await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{:?}", r.body);
     }
 }

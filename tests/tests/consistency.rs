@@ -3,6 +3,7 @@
 
 use std::{collections::BTreeSet, fs};
 
+use vivid_api::fallback::{ROUTES_VAR, RouteTable};
 use vivid_local::{
     functions::{EVENT_FUNCTIONS, HTTP_FUNCTIONS},
     stack::{StackError, bind_routes},
@@ -80,9 +81,54 @@ fn every_function_has_a_sample_event_matching_its_route() {
         let text = fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} is missing", path.display()));
         let event: serde_json::Value = serde_json::from_str(&text).expect("event JSON");
         assert_eq!(event["routeKey"], route.key(), "{}", path.display());
-        assert_eq!(event["requestContext"]["http"]["method"], route.method.as_str());
+        assert_eq!(event["requestContext"]["routeKey"], route.key(), "{}", path.display());
+        if route.is_default() {
+            // `$default` receives whatever matched no route: its sample is a method no route of
+            // that path serves, and carries no path parameters.
+            let (method, raw) = (event["requestContext"]["http"]["method"].as_str(), event["rawPath"].as_str());
+            let (method, raw) = (method.expect("a method"), raw.expect("a rawPath"));
+            assert!(
+                !t.routes().expect("routes").iter().any(|r| r.method == method && r.path == raw),
+                "{}: {method} {raw} is a route",
+                path.display()
+            );
+            assert!(event.get("pathParameters").is_none(), "{}", path.display());
+        } else {
+            assert_eq!(event["requestContext"]["http"]["method"], route.method.as_str());
+        }
         vivid_edge::lambda_http::request::from_str(&text).expect("lambda_http reads the sample");
     }
+}
+
+/// The `$default` route's function answers from the route table its environment holds
+/// (`VIVID_ROUTES`): it must be the template's routes, written as [`Template::route_table`]
+/// writes them, and stay far under Lambda's 4 KB for a whole environment.
+#[test]
+fn the_default_route_holds_the_template_routes() {
+    let t = template();
+    let routes = t.routes().expect("routes");
+    let default: Vec<_> = routes.iter().filter(|r| r.is_default()).collect();
+    assert_eq!(default.len(), 1, "one $default route: {default:?}");
+    let f = default[0];
+    let value = t
+        .properties(&f.logical_id)
+        .and_then(|p| p["Environment"]["Variables"][ROUTES_VAR].as_str())
+        .unwrap_or_else(|| panic!("{} has no plain {ROUTES_VAR}", f.logical_id));
+    let want = t.route_table().expect("route table");
+    let listing: String = want.to_string().split(' ').map(|e| format!("            {e}\n")).collect();
+    assert_eq!(
+        value,
+        want.to_string(),
+        "{}'s {ROUTES_VAR} is not the template's routes; write it as:\n          {ROUTES_VAR}: >-\n{listing}",
+        f.logical_id
+    );
+    let parsed: RouteTable = value.parse().expect("the function reads it");
+    assert_eq!(parsed, want);
+    let served: BTreeSet<String> =
+        parsed.paths().flat_map(|(path, methods)| methods.iter().map(move |m| format!("{m} {path}"))).collect();
+    let keys: BTreeSet<String> = routes.iter().filter(|r| !r.is_default()).map(|r| r.key()).collect();
+    assert_eq!(served, keys);
+    assert!(value.len() <= 2048, "{ROUTES_VAR} is {} bytes: keep the environment far under 4 KB", value.len());
 }
 
 #[test]
@@ -102,7 +148,9 @@ fn the_openapi_document_lists_exactly_the_template_routes() {
             }
         }
     }
-    let routes: BTreeSet<String> = t.routes().expect("routes").iter().map(|r| r.key()).collect();
+    // `$default` is no operation: the document's description says what it answers.
+    let routes: BTreeSet<String> =
+        t.routes().expect("routes").iter().filter(|r| !r.is_default()).map(|r| r.key()).collect();
     assert_eq!(documented, routes);
 }
 
@@ -125,4 +173,15 @@ async fn a_route_without_handler_or_a_handler_without_route_stops_the_gateway() 
     let renamed = missing.replace("CodeUri: functions/list-members", "CodeUri: functions/renamed");
     let err = bind_routes(&Template::parse(&renamed).expect("parses"), &wired).err();
     assert!(matches!(err, Some(StackError::NoRoute(_)) | Some(StackError::NoHandler { .. })), "{err:?}");
+
+    // The `$default` route is a route like the others: its function needs a handler...
+    let orphan = text.replace("CodeUri: functions/no-route", "CodeUri: functions/ghost");
+    let err = bind_routes(&Template::parse(&orphan).expect("parses"), &wired).err();
+    assert!(matches!(err, Some(StackError::NoHandler { .. }) | Some(StackError::NoRoute(_))), "{err:?}");
+    // ...and there is one.
+    let extra = text.replace(
+        "  ListSpacesFunction:\n",
+        "  GhostFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: functions/ghost\n      Events:\n        Api:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref HttpApi\n\n  ListSpacesFunction:\n",
+    );
+    assert!(bind_routes(&Template::parse(&extra).expect("parses"), &wired).is_err(), "a second $default route");
 }

@@ -94,6 +94,29 @@ async fn numbers_the_store_cannot_hold_are_rounded_or_refused_never_a_500() {
         .await;
     assert_eq!(overlay.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", overlay.body);
     assert_eq!(overlay.code(), "invalid_seconds");
+    // An overlay is kept to the millisecond outwards: two distinct times never collapse into one.
+    let tiny = app
+        .call(
+            Method::PUT,
+            &format!("/videos/{id}/drawings/d2"),
+            Some(&host.token),
+            Some(json!({ "kind": "overlay", "startSeconds": 0.0001, "endSeconds": 0.0002, "document": {} })),
+        )
+        .await;
+    assert_eq!(tiny.status, StatusCode::CREATED, "{:?}", tiny.body);
+    assert_eq!((tiny.body["startSeconds"].as_f64(), tiny.body["endSeconds"].as_f64()), (Some(0.0), Some(0.001)));
+    // Out of range by less than half a millisecond is still out of range (checked before rounding).
+    for bad in [json!(-0.0001), json!(86400.0004)] {
+        let r = app
+            .call(
+                Method::PUT,
+                &progress,
+                Some(&host.token),
+                Some(json!({ "progressRate": 10, "positionSeconds": bad })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {:?}", r.body);
+    }
 }
 
 #[tokio::test]

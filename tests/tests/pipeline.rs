@@ -279,7 +279,8 @@ async fn given_an_object_larger_than_declared_then_it_is_removed_and_the_video_f
             }),
         )
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!((r.code(), r.body["limit"].as_u64()), ("upload_too_large", Some(64 * 1024 * 1024)));
 }
 
 #[tokio::test]

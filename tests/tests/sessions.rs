@@ -288,6 +288,31 @@ async fn given_a_sign_in_then_its_session_ends_ninety_days_later_however_often_i
 }
 
 #[tokio::test]
+async fn given_a_session_ending_within_the_hour_then_the_refresh_cookie_does_not_outlive_it() {
+    let app = TestApp::spawn().await;
+    let ana = sign_in(&app, "ana@example.com", FIREFOX).await;
+    let ends = unix_now() + 3600;
+    edit(&app, &format!("FAMILY#{}", session_of(&ana)), "FAMILY", "endsAt", Some(AttributeValue::N(ends.to_string())))
+        .await;
+    edit(&app, &token_pk(&ana.refresh), "REFRESH", "familyEndsAt", Some(AttributeValue::N(ends.to_string()))).await;
+    let resp = app
+        .http
+        .post(format!("{}/auth/refresh", app.base))
+        .header("cookie", format!("vivid_refresh={}", ana.refresh))
+        .send()
+        .await
+        .expect("refresh");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let cookie = set_cookies(resp.headers()).into_iter().find(|c| c.starts_with("vivid_refresh=")).expect("cookie");
+    let max_age: u64 = cookie
+        .split(';')
+        .find_map(|a| a.trim().strip_prefix("Max-Age="))
+        .and_then(|v| v.parse().ok())
+        .expect("Max-Age");
+    assert!((3500..=3600).contains(&max_age), "the cookie ends with its session: {cookie}");
+}
+
+#[tokio::test]
 async fn given_a_session_from_before_absolute_lifetimes_then_its_next_refresh_starts_its_ninety_days() {
     let app = TestApp::spawn().await;
     let ana = sign_in(&app, "ana@example.com", FIREFOX).await;

@@ -39,7 +39,8 @@ type Error = Box<dyn std::error::Error>;
 const DYNAMODB_BASELINE: &str = "baseline-http-dynamodb";
 const EMPTY_BASELINE: &str = "baseline-empty";
 
-/// One line of the manifest.
+/// One line of the manifest. A name `<function>@<label>` runs the function's scenario on
+/// another build of it (e.g. `get-space@fat`, to compare profiles in one run).
 #[derive(Debug, Clone)]
 struct Target {
     name: String,
@@ -49,6 +50,13 @@ struct Target {
     same_clients: String,
     x86: PathBuf,
     arm64: PathBuf,
+}
+
+impl Target {
+    /// The function (or baseline) this target is a build of.
+    fn function(&self) -> &str {
+        self.name.split('@').next().unwrap_or(&self.name)
+    }
 }
 
 fn read_manifest(path: &Path) -> Result<Vec<Target>, Error> {
@@ -142,10 +150,10 @@ fn failed(ok: bool, body: &[u8], http: bool) -> bool {
 }
 
 fn env_of(app: &TestApp, target: &Target, runtime_api: &str, aws: &str) -> Vec<(String, String)> {
-    let mut env = lambda_env(&target.name, runtime_api, aws);
+    let mut env = lambda_env(target.function(), runtime_api, aws);
     if target.baseline {
         env.push(("VIVID_TABLE_NAME".into(), app.table.clone()));
-    } else if let Some(vars) = app.stack.environments.get(&target.name) {
+    } else if let Some(vars) = app.stack.environments.get(target.function()) {
         env.extend(vars.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
     env
@@ -170,13 +178,13 @@ async fn measure(target: &Target, all: &[Target], n: usize, init_runs: usize) ->
     let routes = template.routes()?;
     let upstream = app.stack.sdk.endpoint_url().ok_or("the stack's SDK has no endpoint")?.to_owned();
     let proxy = CountingProxy::start(&upstream).await?;
-    let read_route = routes.iter().any(|r| r.function == target.name && r.method == "GET");
+    let read_route = routes.iter().any(|r| r.function == target.function() && r.method == "GET");
 
     let events: Vec<Value> = if target.baseline {
         let sample = if target.http { vivid_tests::sample_event("get-me") } else { json!({ "bench": true }) };
         vec![sample; n]
     } else {
-        scenarios::events_for(&app, &world, &routes, &target.name, n)
+        scenarios::events_for(&app, &world, &routes, target.function(), n)
             .await
             .map_err(|e| format!("{}: {e}", target.name))?
     };

@@ -149,7 +149,11 @@ impl GoogleLogin {
 impl Handler for GoogleLogin {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let redirect_uri = self.web.redirect_uri(req)?;
-        let return_to = req.query("returnTo").and_then(|r| self.web.allowed_return(r));
+        let asked = req.query("returnTo");
+        if asked.is_some_and(|r| r.chars().count() > 2048) {
+            return Err(ApiError::bad_request("invalid_return_to", "returnTo must be at most 2048 characters"));
+        }
+        let return_to = asked.and_then(|r| self.web.allowed_return(r));
         let binding = random_token()?;
         let login = LoginState {
             state: random_token()?,
@@ -212,7 +216,7 @@ impl Handler for GoogleCallback {
             fragment_value(&pair.access.token),
             pair.access.expires_in
         );
-        with_cookies(http::redirect(&location)?, &[cookies::refresh(&pair.refresh), cookies::clear_login()])
+        with_cookies(http::redirect(&location)?, &[cookies::refresh(&pair), cookies::clear_login()])
     }
 }
 
@@ -248,6 +252,7 @@ impl Handler for GoogleToken {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RefreshBody {
+    #[serde(default, deserialize_with = "vivid_domain::types::body::present")]
     refresh_token: Option<String>,
 }
 
@@ -282,7 +287,7 @@ impl Handler for RefreshToken {
         let (presented, from_cookie) = presented_refresh(req)?;
         let presented = presented.ok_or(ApiError::Unauthenticated("a refresh token is required"))?;
         let pair = self.sessions.refresh(&presented, req.header(header::USER_AGENT)).await?;
-        let cookies = if from_cookie { vec![cookies::refresh(&pair.refresh)] } else { Vec::new() };
+        let cookies = if from_cookie { vec![cookies::refresh(&pair)] } else { Vec::new() };
         with_cookies(tokens_response(&TokensBody::new(pair, !from_cookie, None))?, &cookies)
     }
 }

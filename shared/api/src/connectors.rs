@@ -106,7 +106,8 @@ impl Handler for Connect {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let caller = req.caller(&self.auth)?;
         let body: ConnectBody = req.json(8192)?;
-        if body.code.is_empty() || body.code.len() > 2048 || body.state.len() > 128 {
+        let chars = |s: &str| s.chars().count();
+        if !(1..=2048).contains(&chars(&body.code)) || !(1..=128).contains(&chars(&body.state)) {
             let name = self.platform.provider().title();
             return Err(ApiError::unprocessable(
                 "invalid_body",

@@ -9,7 +9,10 @@
 //! - `vivid_login`: binds a Google login to the browser that started it. `SameSite=Lax`: it must
 //!   come back on the top-level redirect from Google.
 
-use vivid_domain::sessions::{LOGIN_TTL_SECS, REFRESH_TTL_SECS};
+use vivid_domain::{
+    sessions::{LOGIN_TTL_SECS, REFRESH_TTL_SECS, TokenPair},
+    types::unix_now,
+};
 use vivid_edge::http::{SameSite, clear_cookie, cookie};
 
 pub const REFRESH: &str = "vivid_refresh";
@@ -17,8 +20,12 @@ const REFRESH_PATH: &str = "/auth";
 pub const LOGIN: &str = "vivid_login";
 const LOGIN_PATH: &str = "/auth/google";
 
-pub fn refresh(token: &str) -> String {
-    cookie(REFRESH, token, REFRESH_PATH, REFRESH_TTL_SECS, SameSite::Strict, None)
+/// The refresh cookie for a token pair: it lives as long as the token does (at most
+/// [`REFRESH_TTL_SECS`], less when the session ends sooner), so a browser never keeps a token
+/// the API would refuse.
+pub fn refresh(pair: &TokenPair) -> String {
+    let max_age = pair.refresh_expires_in(unix_now()).min(REFRESH_TTL_SECS);
+    cookie(REFRESH, &pair.refresh, REFRESH_PATH, max_age, SameSite::Strict, None)
 }
 
 pub fn clear_refresh() -> String {

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod connectors;
 pub mod cookies;
+pub mod fallback;
 pub mod imports;
 pub mod members;
 pub mod notes;
@@ -19,8 +20,16 @@ pub use vivid_edge::{ApiError, Handler};
 
 /// A body's time on the video (`field` names it in the 422): see [`vivid_domain::types::Seconds`].
 pub(crate) fn seconds(field: &str, v: f64) -> Result<vivid_domain::types::Seconds, ApiError> {
-    vivid_domain::types::Seconds::new(v)
-        .map_err(|e| ApiError::unprocessable("invalid_seconds", format!("{field}: {e}")))
+    seconds_by(field, v, vivid_domain::types::Seconds::new)
+}
+
+/// A time in seconds kept to the millisecond by `keep` (nearest, floor or ceiling).
+pub(crate) fn seconds_by(
+    field: &str,
+    v: f64,
+    keep: fn(f64) -> Result<vivid_domain::types::Seconds, vivid_domain::types::Invalid>,
+) -> Result<vivid_domain::types::Seconds, ApiError> {
+    keep(v).map_err(|e| ApiError::unprocessable("invalid_seconds", format!("{field}: {e}")))
 }
 
 /// The quotas the template configures (`VIVID_QUOTAS`, `name=value` pairs); defaults when unset.

@@ -408,8 +408,10 @@ impl Handler for PutDrawing {
             return Err(ApiError::PayloadTooLarge { limit: MAX_DRAWING_BYTES });
         }
         let m = video_member(self.0.ctx.videos.as_ref(), &video_id, &caller.user_id).await?;
-        let start = body.start_seconds.map(|t| crate::seconds("startSeconds", t)).transpose()?;
-        let end = body.end_seconds.map(|t| crate::seconds("endSeconds", t)).transpose()?;
+        // Kept to the millisecond outwards: an overlay never starts later nor ends earlier than
+        // asked, so two distinct times stay distinct.
+        let start = body.start_seconds.map(|t| crate::seconds_by("startSeconds", t, Seconds::floor)).transpose()?;
+        let end = body.end_seconds.map(|t| crate::seconds_by("endSeconds", t, Seconds::ceil)).transpose()?;
         let placement = Placement::new(body.kind, start, end, m.video.duration_seconds)
             .map_err(|e| ApiError::unprocessable("invalid_placement", e.0))?;
         let (start_seconds, end_seconds) = match placement {
@@ -490,12 +492,8 @@ impl Handler for GetDrawing {
         let text = match (drawing.document.take(), &drawing.object_key) {
             (Some(inline), _) => inline,
             (None, Some(key)) => {
-                let bytes = self
-                    .0
-                    .media
-                    .get(Bucket::User, key)
-                    .await?
-                    .ok_or(ApiError::internal("a drawing's document is missing"))?;
+                // No document: a deletion removed it and has yet to remove the item.
+                let bytes = self.0.media.get(Bucket::User, key).await?.ok_or(ApiError::NotFound("drawing"))?;
                 String::from_utf8(bytes).map_err(ApiError::internal)?
             }
             (None, None) => return Err(ApiError::internal("a drawing without a document")),

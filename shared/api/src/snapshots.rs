@@ -72,6 +72,7 @@ struct NewSnapshot {
     video_seconds: f64,
     content_type: ImageContentType,
     /// The image's exact size (bound into the upload URL).
+    #[serde(deserialize_with = "vivid_domain::types::body::whole")]
     size_bytes: u64,
 }
 

@@ -156,7 +156,9 @@ impl Handler for GetSpace {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SpaceChanges {
+    #[serde(default, deserialize_with = "vivid_domain::types::body::present")]
     name: Option<SpaceName>,
+    #[serde(default, deserialize_with = "vivid_domain::types::body::present")]
     description: Option<Description>,
 }
 

@@ -155,6 +155,7 @@ struct NewVideo {
     description: Description,
     file_name: FileName,
     content_type: VideoContentType,
+    #[serde(deserialize_with = "vivid_domain::types::body::whole")]
     size_bytes: u64,
 }
 
@@ -320,9 +321,16 @@ impl Handler for CreateVideo {
     }
 }
 
+/// An S3 part ETag as S3 gives it: 1 to 128 visible ASCII characters, optionally quoted.
+fn etag_like(e: &str) -> bool {
+    let inner = e.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(e);
+    !inner.is_empty() && inner.len() <= 128 && inner.bytes().all(|b| b.is_ascii_graphic() && b != b'"')
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CompletedPartBody {
+    #[serde(deserialize_with = "vivid_domain::types::body::whole")]
     part_number: u32,
     etag: String,
 }
@@ -373,11 +381,11 @@ impl Handler for CompleteUpload {
         let ordered = parts.windows(2).all(|w| w[0].0 < w[1].0);
         if parts.is_empty()
             || !ordered
-            || parts.iter().any(|(n, e)| *n == 0 || u64::from(*n) > MAX_PARTS || e.is_empty() || e.len() > 128)
+            || parts.iter().any(|(n, e)| *n == 0 || u64::from(*n) > MAX_PARTS || !etag_like(e))
         {
             return Err(ApiError::unprocessable(
                 "invalid_parts",
-                "parts must be 1..=10000 ascending part numbers with their ETags",
+                "parts must be 1..=10000 ascending part numbers, each with the ETag S3 gave it",
             ));
         }
         match self.media.complete_multipart(&layout::raw(&video.video_id), &upload_id, &parts).await {
@@ -397,7 +405,7 @@ impl Handler for CompleteUpload {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct PartsBody {
     /// The parts to issue fresh URLs for; absent: every part S3 does not have yet.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "vivid_domain::types::body::some_whole_list")]
     part_numbers: Option<Vec<u32>>,
 }
 
@@ -725,7 +733,9 @@ impl Handler for GetPlayback {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct VideoChanges {
+    #[serde(default, deserialize_with = "vivid_domain::types::body::present")]
     title: Option<Title>,
+    #[serde(default, deserialize_with = "vivid_domain::types::body::present")]
     description: Option<Description>,
 }
 
@@ -788,6 +798,7 @@ impl Handler for DeleteVideo {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ProgressBody {
+    #[serde(deserialize_with = "vivid_domain::types::body::whole")]
     progress_rate: u8,
     position_seconds: f64,
 }

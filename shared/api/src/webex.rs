@@ -70,7 +70,7 @@ impl Handler for ListRecordings {
 
 /// What `POST /spaces/{spaceId}/videos/webex` names: `{recordingId}`.
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WebexNames {
     recording_id: String,
 }
@@ -84,7 +84,8 @@ impl Lookup for WebexLookup {
 
     fn check(&self, names: &WebexNames) -> Result<(), &'static str> {
         let id = &names.recording_id;
-        if id.is_empty() || id.len() > 256 { Err("recordingId must be a Webex recording id") } else { Ok(()) }
+        let ok = (1..=256).contains(&id.chars().count()) && !id.chars().any(char::is_control);
+        if ok { Ok(()) } else { Err("recordingId must be a Webex recording id") }
     }
 
     async fn find(&self, access_token: &str, names: &WebexNames) -> Result<Found, ConnectorError> {

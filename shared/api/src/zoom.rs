@@ -155,7 +155,7 @@ impl Handler for ListZoomRecordings {
 
 /// What `POST /spaces/{spaceId}/videos/zoom` names: `{meetingId, recordingFileId}`.
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ZoomNames {
     meeting_id: String,
     recording_file_id: String,
@@ -169,7 +169,7 @@ impl Lookup for ZoomLookup {
     type Names = ZoomNames;
 
     fn check(&self, names: &ZoomNames) -> Result<(), &'static str> {
-        let ok = |s: &str| !s.is_empty() && s.len() <= 256 && !s.chars().any(char::is_control);
+        let ok = |s: &str| (1..=256).contains(&s.chars().count()) && !s.chars().any(char::is_control);
         if ok(&names.meeting_id) && ok(&names.recording_file_id) {
             Ok(())
         } else {
@@ -350,6 +350,14 @@ impl ZoomWebhook {
                 // reason when they import by hand.
                 Err(e @ (ApiError::Conflict { .. } | ApiError::QuotaExceeded(_) | ApiError::UploadTooLarge { .. })) => {
                     tracing::info!(space_id = %link.space_id, code = e.code(), "automatic Zoom import not started");
+                }
+                // Not now (throttled, briefly unavailable): the claim is given back, so that Zoom's
+                // next delivery (it retries what is not answered 2xx) imports it.
+                Err(e @ ApiError::Unavailable(_)) => {
+                    if let Err(release) = self.links.release_delivery(&link.space_id, &recording.uuid).await {
+                        tracing::warn!(space_id = %link.space_id, error = %release, "the delivery's claim stays");
+                    }
+                    return Err(e);
                 }
                 Err(e) => return Err(e),
             }

@@ -54,9 +54,9 @@ pub enum StoreError {
     #[error("the page start is outside the query")]
     ForeignStart,
     /// The backend is throttled or out of service for now (throttling, a 5xx, a timeout, a
-    /// connection that failed): nothing was written that the caller must undo, and the same
-    /// request may pass a moment later. HTTP answers it with 503 and `Retry-After`; an event
-    /// consumer fails so that Lambda delivers the event again.
+    /// connection that failed or broke off): the call did not happen, and trying again a moment
+    /// later may pass. HTTP answers it with 503 and `Retry-After`; an event consumer fails so
+    /// that Lambda delivers the event again.
     #[error("storage backend unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The backend failed or answered something we cannot read.

@@ -147,31 +147,44 @@ pub enum Precondition {
 }
 
 impl Precondition {
-    /// From the `If-Match` and `If-None-Match` header values.
+    /// From the `If-Match` and `If-None-Match` header values. With both, RFC 9110 §13.2.2
+    /// evaluates `If-Match` first, then `If-None-Match: *` ("no memo"): only `"0"` (the empty
+    /// memo's tag) and `*`-none agree; any other pair can never hold (412).
     pub fn parse(if_match: Option<&str>, if_none_match: Option<&str>) -> Result<Self, Invalid> {
+        let absent = if_none_match.map(Self::parse_none_match).transpose()?;
+        let matched = if_match.map(Self::parse_match).transpose()?;
+        Ok(match (matched, absent) {
+            (None, None) => Self::None,
+            (None, Some(absent)) => absent,
+            (Some(m), None) => m,
+            (Some(Self::Version(0)), Some(_)) => Self::Absent,
+            (Some(_), Some(_)) => Self::Never,
+        })
+    }
+
+    fn parse_none_match(v: &str) -> Result<Self, Invalid> {
+        if v.trim() == "*" { Ok(Self::Absent) } else { Err(Invalid("If-None-Match on a save takes only *".to_owned())) }
+    }
+
+    fn parse_match(v: &str) -> Result<Self, Invalid> {
         let bad = |detail: &str| Invalid(detail.to_owned());
-        match (if_match, if_none_match) {
-            (Some(_), Some(_)) => Err(bad("give If-Match or If-None-Match, not both")),
-            (None, None) => Ok(Self::None),
-            (None, Some(v)) if v.trim() == "*" => Ok(Self::Absent),
-            (None, Some(_)) => Err(bad("If-None-Match on a save takes only *")),
-            (Some(v), None) => {
-                let v = v.trim();
-                if v == "*" {
-                    return Ok(Self::Exists);
-                }
-                if v.contains(',') {
-                    return Err(bad("If-Match takes one ETag (the memo's version) or *"));
-                }
-                if v.starts_with("W/") {
-                    return Ok(Self::Never);
-                }
-                let tag = v.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(v);
-                if tag.is_empty() || tag.len() > 20 || !tag.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(bad("If-Match must be the memo's ETag, as GET gave it, or *"));
-                }
+        let v = v.trim();
+        if v == "*" {
+            return Ok(Self::Exists);
+        }
+        if v.contains(',') {
+            return Err(bad("If-Match takes one ETag (the memo's version) or *"));
+        }
+        if v.starts_with("W/") {
+            return Ok(Self::Never);
+        }
+        // An entity tag is quoted (RFC 9110 §8.8.3): `"7"`, as GET gave it.
+        let tag = v.strip_prefix('"').and_then(|t| t.strip_suffix('"'));
+        match tag {
+            Some(tag) if !tag.is_empty() && tag.len() <= 20 && tag.bytes().all(|b| b.is_ascii_digit()) => {
                 tag.parse().map(Self::Version).map_err(|_| bad("If-Match: no such version"))
             }
+            _ => Err(bad("If-Match must be the memo's ETag, as GET gave it (a quoted number), or *")),
         }
     }
 }

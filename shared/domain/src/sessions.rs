@@ -326,6 +326,16 @@ pub trait SessionStore: Send + Sync {
 pub struct TokenPair {
     pub access: IssuedToken,
     pub refresh: String,
+    /// When the refresh token stops working (Unix seconds): its sliding window, capped at its
+    /// session's end. A cookie carrying it should not outlive it.
+    pub refresh_expires_at: u64,
+}
+
+impl TokenPair {
+    /// Seconds the refresh token has left at `now`.
+    pub fn refresh_expires_in(&self, now: u64) -> u64 {
+        self.refresh_expires_at.saturating_sub(now)
+    }
 }
 
 /// What a rotated token presented again leads to.
@@ -422,7 +432,7 @@ impl Sessions {
         };
         self.store.start_family(&family, &record).await?;
         let access = self.issuer.issue_session_access(user_id, email, &family.family_id)?;
-        Ok(TokenPair { access, refresh })
+        Ok(TokenPair { access, refresh, refresh_expires_at: expires_at })
     }
 
     /// Rotates a refresh token. A token rotated less than the grace ago whose successor is unused
@@ -476,7 +486,7 @@ impl Sessions {
             Err(e) => return Err(e.into()),
         }
         let access = self.issuer.issue_session_access(&old.user_id, &old.email, &old.family_id)?;
-        Ok(TokenPair { access, refresh })
+        Ok(TokenPair { access, refresh, refresh_expires_at: new.expires_at })
     }
 
     /// A rotated token presented again: the grace, or the family revoked.
@@ -512,12 +522,12 @@ impl Sessions {
             Some(f) if f.live(now) => {}
             _ => return Ok(Replay::Ended),
         }
-        if next.is_none_or(|n| n.used_at.is_some() || n.expires_at <= now) {
+        let Some(next) = next.filter(|n| n.used_at.is_none() && n.expires_at > now) else {
             // The chain moved on: this is no second tab.
             return Ok(Replay::Reuse);
-        }
+        };
         let access = self.issuer.issue_session_access(&record.user_id, &record.email, &record.family_id)?;
-        Ok(Replay::Grace(TokenPair { access, refresh: successor }))
+        Ok(Replay::Grace(TokenPair { access, refresh: successor, refresh_expires_at: next.expires_at }))
     }
 }
 

@@ -92,10 +92,10 @@ pub fn clean_text(s: &str, multiline: bool) -> bool {
     !s.chars().any(|c| forbidden_char(c, multiline))
 }
 
-/// A time on a video's timeline, in seconds: finite, from 0 to a day, kept to the millisecond.
+/// A time on a video's timeline, in seconds: from 0 to a day as sent, kept to the millisecond.
 /// What DynamoDB cannot store (more than 38 digits, magnitudes below 1e-130) never reaches it:
-/// a value is rounded to the millisecond (so `1e-200` is 0) and subnormal or non-finite numbers
-/// are refused.
+/// a value is rounded to the millisecond (so `1e-200` is 0); a value outside 0..=86400, a
+/// subnormal one (below 2.2e-308: no client means it) or a non-finite one is refused.
 #[derive(Debug, Clone, Copy, Default, PartialEq, PartialOrd, Serialize, Deserialize)]
 #[serde(try_from = "f64", into = "f64")]
 pub struct Seconds(f64);
@@ -105,16 +105,28 @@ impl Seconds {
     pub const MAX: f64 = 86_400.0;
     pub const ZERO: Self = Self(0.0);
 
+    /// The nearest millisecond.
     pub fn new(v: f64) -> Result<Self, Invalid> {
-        if !v.is_finite() || v.is_subnormal() {
-            return Err(Invalid("seconds must be a finite, normal number".to_owned()));
+        Self::kept(v, f64::round)
+    }
+
+    /// The millisecond at or before `v` (an overlay's start: never later than asked).
+    pub fn floor(v: f64) -> Result<Self, Invalid> {
+        Self::kept(v, f64::floor)
+    }
+
+    /// The millisecond at or after `v` (an overlay's end: never earlier than asked).
+    pub fn ceil(v: f64) -> Result<Self, Invalid> {
+        Self::kept(v, f64::ceil)
+    }
+
+    fn kept(v: f64, to_ms: fn(f64) -> f64) -> Result<Self, Invalid> {
+        if !(0.0..=Self::MAX).contains(&v) || v.is_subnormal() {
+            return Err(Invalid(format!("seconds must be a number from 0 to {} (and not subnormal)", Self::MAX)));
         }
-        let ms = (v * 1000.0).round() / 1000.0;
-        if !(0.0..=Self::MAX).contains(&ms) {
-            return Err(Invalid(format!("seconds must be from 0 to {}", Self::MAX)));
-        }
+        // In range, so the product is at most 8.64e7: exact enough, and the result stays in range.
         // `+ 0.0` turns -0 into 0.
-        Ok(Self(ms + 0.0))
+        Ok(Self(to_ms(v * 1000.0) / 1000.0 + 0.0))
     }
 
     pub fn get(self) -> f64 {
@@ -141,6 +153,45 @@ impl fmt::Display for Seconds {
     }
 }
 
+/// Serde helpers for request bodies: numbers as JSON Schema reads them, `null` never meaning
+/// "absent".
+pub mod body {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    /// A whole number: a JSON integer, or a number without a fraction (`1.0` is an `integer` to
+    /// JSON Schema), in `T`'s range.
+    pub fn whole<'de, D: Deserializer<'de>, T: TryFrom<u64>>(d: D) -> Result<T, D::Error> {
+        let n = serde_json::Number::deserialize(d)?;
+        let u = match n.as_u64() {
+            Some(u) => Some(u),
+            None => n
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 18_446_744_073_709_551_616.0)
+                .map(|f| f as u64),
+        };
+        let u = u.ok_or_else(|| D::Error::custom(format!("{n} is not a whole number")))?;
+        T::try_from(u).map_err(|_| D::Error::custom(format!("{u} is out of range")))
+    }
+
+    /// A list of whole numbers ([`whole`]).
+    pub fn whole_list<'de, D: Deserializer<'de>, T: TryFrom<u64>>(d: D) -> Result<Vec<T>, D::Error> {
+        #[derive(Deserialize)]
+        struct W<T: TryFrom<u64>>(#[serde(deserialize_with = "whole")] T);
+        Ok(Vec::<W<T>>::deserialize(d)?.into_iter().map(|W(v)| v).collect())
+    }
+
+    /// An optional list of whole numbers: absent is `None`, `null` is refused.
+    pub fn some_whole_list<'de, D: Deserializer<'de>, T: TryFrom<u64>>(d: D) -> Result<Option<Vec<T>>, D::Error> {
+        whole_list(d).map(Some)
+    }
+
+    /// An optional field that, when present, must be a value: with `#[serde(default)]`, absent is
+    /// `None` and `null` is refused like any other wrong type.
+    pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+        T::deserialize(d).map(Some)
+    }
+}
+
 macro_rules! bounded_text {
     ($(#[$doc:meta])* $name:ident, $what:literal, $min:expr, $max:expr, multiline = $multiline:expr) => {
         $(#[$doc])*
@@ -159,13 +210,13 @@ macro_rules! bounded_text {
         impl TryFrom<String> for $name {
             type Error = Invalid;
             fn try_from(s: String) -> Result<Self, Invalid> {
-                let trimmed = s.trim();
-                let chars = trimmed.chars().count();
-                if chars < Self::MIN_CHARS {
-                    return Err(Invalid(format!(concat!($what, " must have at least {} character(s)"), $min)));
-                }
-                if chars > Self::MAX_CHARS {
+                // The length as sent (what a client's `maxLength` counts), the content trimmed.
+                if s.chars().count() > Self::MAX_CHARS {
                     return Err(Invalid(format!(concat!($what, " must have at most {} characters"), $max)));
+                }
+                let trimmed = s.trim();
+                if trimmed.chars().count() < Self::MIN_CHARS {
+                    return Err(Invalid(format!(concat!($what, " must have at least {} non-blank character(s)"), $min)));
                 }
                 if !clean_text(trimmed, $multiline) {
                     return Err(Invalid(concat!($what, " must not contain control or bidirectional-override characters").to_owned()));
@@ -373,11 +424,14 @@ mod tests {
         assert_eq!(Seconds::new(1e-200).map(Seconds::get), Ok(0.0));
         assert_eq!(Seconds::new(-0.0).map(|s| s.get().is_sign_negative()), Ok(false));
         assert_eq!(Seconds::new(12.3456).map(Seconds::get), Ok(12.346));
-        for bad in [f64::NAN, f64::INFINITY, -1.0, 86_400.001, 5e-324, f64::MIN_POSITIVE / 2.0] {
+        assert_eq!(
+            (Seconds::floor(0.0001).map(Seconds::get), Seconds::ceil(0.0002).map(Seconds::get)),
+            (Ok(0.0), Ok(0.001))
+        );
+        for bad in [f64::NAN, f64::INFINITY, -1.0, -0.0001, 86_400.000_4, 86_400.001, 5e-324, f64::MIN_POSITIVE / 2.0] {
             assert!(Seconds::new(bad).is_err(), "{bad}");
         }
         assert!(serde_json::from_str::<Seconds>("1e-200").is_ok());
-        assert!(serde_json::from_str::<Seconds>("5e-324").is_err());
     }
 
     #[test]
@@ -419,6 +473,31 @@ mod tests {
                     proptest::prop_assert!(n == 0 || n > SpaceName::MAX_CHARS || !clean_text(t, false));
                 }
             }
+        }
+    }
+
+    #[test]
+    fn bodies_read_numbers_as_json_schema_does_and_refuse_null() {
+        #[derive(Debug, serde::Deserialize)]
+        struct B {
+            #[serde(deserialize_with = "body::whole")]
+            rate: u8,
+            #[serde(default, deserialize_with = "body::some_whole_list")]
+            parts: Option<Vec<u32>>,
+            #[serde(default, deserialize_with = "body::present")]
+            note: Option<String>,
+        }
+        let b: B = serde_json::from_str(r#"{"rate": 1.0, "parts": [2, 3.0]}"#).expect("whole floats");
+        assert_eq!((b.rate, b.parts, b.note), (1, Some(vec![2, 3]), None));
+        for bad in [
+            r#"{"rate": 1.5}"#,
+            r#"{"rate": 256}"#,
+            r#"{"rate": -1}"#,
+            r#"{"rate": 1, "parts": null}"#,
+            r#"{"rate": 1, "note": null}"#,
+            r#"{"rate": 1e300}"#,
+        ] {
+            assert!(serde_json::from_str::<B>(bad).is_err(), "{bad}");
         }
     }
 }

@@ -84,10 +84,10 @@ macro_rules! text {
         impl TryFrom<String> for $name {
             type Error = Invalid;
             fn try_from(s: String) -> Result<Self, Invalid> {
+                // The length as sent (what a client's `maxLength` counts), the content trimmed.
                 let t = s.trim();
-                let n = t.chars().count();
-                if n == 0 || n > $max {
-                    return Err(Invalid(format!(concat!($what, " must have 1 to {} characters"), $max)));
+                if t.is_empty() || s.chars().count() > $max {
+                    return Err(Invalid(format!(concat!($what, " must have 1 to {} characters, not all blank"), $max)));
                 }
                 if !crate::types::clean_text(t, false) {
                     return Err(Invalid(concat!($what, " must not contain control or bidirectional-override characters").to_owned()));
@@ -131,11 +131,12 @@ impl VideoContentType {
 impl TryFrom<String> for VideoContentType {
     type Error = Invalid;
     fn try_from(s: String) -> Result<Self, Invalid> {
-        let t = s.trim().to_ascii_lowercase();
-        let ok = t.strip_prefix("video/").is_some_and(|sub| {
-            !sub.is_empty() && sub.len() <= 64 && sub.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        // As browsers give a file's type: `video/` and a lower-case subtype, nothing around it.
+        let ok = s.strip_prefix("video/").is_some_and(|sub| {
+            (1..=64).contains(&sub.len())
+                && sub.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c))
         });
-        if ok { Ok(Self(t)) } else { Err(Invalid("contentType must be a video/* media type".to_owned())) }
+        if ok { Ok(Self(s)) } else { Err(Invalid("contentType must be video/ and a lower-case subtype".to_owned())) }
     }
 }
 
@@ -523,7 +524,10 @@ mod tests {
 
     #[test]
     fn content_types_are_checked() {
-        assert!(VideoContentType::try_from("Video/MP4".to_owned()).is_ok());
+        assert!(VideoContentType::try_from("video/mp4".to_owned()).is_ok());
+        assert!(VideoContentType::try_from("video/x-matroska".to_owned()).is_ok());
+        assert!(VideoContentType::try_from("Video/MP4".to_owned()).is_err(), "as browsers give it: lower case");
+        assert!(VideoContentType::try_from(" video/mp4".to_owned()).is_err());
         assert!(VideoContentType::try_from("image/png".to_owned()).is_err());
         assert!(VideoContentType::try_from("video/".to_owned()).is_err());
         assert!(ImageContentType::try_from("image/png".to_owned()).is_ok());

@@ -102,6 +102,9 @@ pub trait AutoImportStore: Send + Sync {
     /// Claims the import of one file into one space: `true` the first time only, however many
     /// times the webhook is delivered.
     async fn claim_delivery(&self, space: &SpaceId, file_ref: &str, now: u64) -> Result<bool, StoreError>;
+    /// Gives a claim back (its import could not start for now), so that Zoom's next delivery of
+    /// the webhook imports the file.
+    async fn release_delivery(&self, space: &SpaceId, file_ref: &str) -> Result<(), StoreError>;
 }
 
 /// Zoom's webhook secret token: verifies `x-zm-signature` and answers URL validations.

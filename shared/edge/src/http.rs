@@ -52,6 +52,11 @@ impl ApiRequest {
         self.inner.method()
     }
 
+    /// The path the client asked for, as sent (API Gateway's `rawPath`).
+    pub fn raw_path(&self) -> &str {
+        self.inner.uri().path()
+    }
+
     pub fn header(&self, name: impl header::AsHeaderName) -> Option<&str> {
         self.inner.headers().get(name).and_then(|v| v.to_str().ok())
     }
@@ -213,7 +218,7 @@ pub fn problem(err: &ApiError, request_id: &str) -> Response<Body> {
     let mut resp = Response::new(Body::Binary(body));
     *resp.status_mut() = err.status();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-    if matches!(err, ApiError::Unauthenticated(_)) {
+    if matches!(err, ApiError::Unauthenticated(_) | ApiError::AccountDeleted) {
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     if matches!(err, ApiError::QuotaExceeded(e) if e.quota.resets_daily()) {
@@ -272,4 +277,29 @@ pub async fn run(handler: Arc<dyn Handler>) -> Result<(), lambda_http::Error> {
         async move { Ok::<_, std::convert::Infallible>(dispatch(handler.as_ref(), req).await) }
     }))
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unavailable_backend_is_a_503_the_client_may_retry_after_a_few_seconds() {
+        let err: ApiError = vivid_domain::error::StoreError::unavailable("throttled").into();
+        let resp = problem(&err, "req-1");
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(resp.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+        let wait: u32 = resp.headers()[header::RETRY_AFTER].to_str().ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+        assert!((1..=10).contains(&wait), "{wait}");
+        let doc: serde_json::Value = match resp.body() {
+            Body::Binary(b) => serde_json::from_slice(b).unwrap_or_default(),
+            _ => serde_json::Value::Null,
+        };
+        assert_eq!(doc["code"], "service_unavailable");
+        assert_eq!(doc["status"], 503);
+        assert!(!doc["detail"].as_str().unwrap_or_default().contains("throttled"), "the cause is never shown");
+        let internal: ApiError = vivid_domain::error::StoreError::backend("broken").into();
+        assert_eq!(problem(&internal, "req-2").status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!problem(&internal, "req-2").headers().contains_key(header::RETRY_AFTER));
+    }
 }

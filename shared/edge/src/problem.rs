@@ -46,7 +46,7 @@ pub enum ApiError {
     #[error("the request body exceeds {limit} bytes")]
     PayloadTooLarge { limit: usize },
     /// 413: the upload a request announces is larger than allowed.
-    #[error("the video must not be larger than {limit} bytes")]
+    #[error("the file must not be larger than {limit} bytes")]
     UploadTooLarge { limit: u64 },
     /// 415: the body is not `application/json`.
     #[error("the request body must be application/json")]

@@ -97,4 +97,15 @@ impl AutoImportStore for Table {
             Err(e) => Err(e),
         }
     }
+
+    async fn release_delivery(&self, space: &SpaceId, meeting: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::zoom_delivery(space, meeting), keys::ZOOM_DELIVERY)))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
 }

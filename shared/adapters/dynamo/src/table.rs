@@ -436,7 +436,63 @@ where
 
 #[cfg(test)]
 mod tests {
+    use aws_sdk_dynamodb::{
+        error::{ConnectorError, ErrorMetadata},
+        operation::{
+            batch_get_item::BatchGetItemError, batch_write_item::BatchWriteItemError, delete_item::DeleteItemError,
+            get_item::GetItemError, put_item::PutItemError, query::QueryError, scan::ScanError,
+            transact_get_items::TransactGetItemsError, transact_write_items::TransactWriteItemsError,
+            update_item::UpdateItemError,
+        },
+    };
+
     use super::*;
+
+    fn service_error<E>(status: u16, code: &str, make: fn(ErrorMetadata) -> E) -> SdkError<E, HttpResponse> {
+        let status = status.try_into().expect("status");
+        SdkError::service_error(make(ErrorMetadata::builder().code(code).build()), HttpResponse::new(status, "".into()))
+    }
+
+    #[test]
+    fn throttling_5xx_timeouts_and_broken_connections_are_unavailable() {
+        let unavailable = |e: StoreError| e.is_unavailable();
+        assert!(unavailable(backend(service_error(400, "ThrottlingException", UpdateItemError::generic))));
+        assert!(unavailable(backend(service_error(
+            400,
+            "ProvisionedThroughputExceededException",
+            QueryError::generic
+        ))));
+        assert!(unavailable(backend(service_error(400, "RequestLimitExceeded", GetItemError::generic))));
+        assert!(unavailable(backend(service_error(500, "InternalServerError", PutItemError::generic))));
+        assert!(unavailable(backend(service_error(503, "", BatchGetItemError::generic))));
+        assert!(unavailable(backend(SdkError::<DeleteItemError, HttpResponse>::timeout_error("slow"))));
+        let io = ConnectorError::io("connection reset".into());
+        assert!(unavailable(backend(SdkError::<BatchWriteItemError, HttpResponse>::dispatch_failure(io))));
+        // Not "not now": a refused request, a failed condition, our own mistake.
+        let refused = service_error(400, "ValidationException", TransactWriteItemsError::generic);
+        assert!(!unavailable(backend(refused)));
+        let condition = service_error(400, "ConditionalCheckFailedException", UpdateItemError::generic);
+        assert!(matches!(conditional(Guard::Space)(condition), StoreError::Condition(Guard::Space)));
+        let user = ConnectorError::user("bad endpoint".into());
+        assert!(!unavailable(backend(SdkError::<ScanError, HttpResponse>::dispatch_failure(user))));
+        assert!(!unavailable(backend(SdkError::<TransactGetItemsError, HttpResponse>::construction_failure("x"))));
+        assert!(!unavailable(backend(std::io::Error::other("not an SDK call"))));
+    }
+
+    #[test]
+    fn every_operation_the_adapter_calls_is_recognised() {
+        let timeout = |e: StoreError| e.is_unavailable();
+        assert!(timeout(backend(SdkError::<GetItemError, HttpResponse>::timeout_error("t"))));
+        assert!(timeout(backend(SdkError::<PutItemError, HttpResponse>::timeout_error("t"))));
+        assert!(timeout(backend(SdkError::<UpdateItemError, HttpResponse>::timeout_error("t"))));
+        assert!(timeout(backend(SdkError::<DeleteItemError, HttpResponse>::timeout_error("t"))));
+        assert!(timeout(backend(SdkError::<QueryError, HttpResponse>::timeout_error("t"))));
+        assert!(timeout(backend(SdkError::<ScanError, HttpResponse>::timeout_error("t"))));
+        assert!(timeout(backend(SdkError::<BatchGetItemError, HttpResponse>::timeout_error("t"))));
+        assert!(timeout(backend(SdkError::<BatchWriteItemError, HttpResponse>::timeout_error("t"))));
+        assert!(timeout(backend(SdkError::<TransactWriteItemsError, HttpResponse>::timeout_error("t"))));
+        assert!(timeout(backend(SdkError::<TransactGetItemsError, HttpResponse>::timeout_error("t"))));
+    }
 
     fn key(pairs: &[(&str, &str)]) -> Option<PageKey> {
         Some(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())

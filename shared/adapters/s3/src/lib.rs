@@ -332,3 +332,30 @@ impl MediaStore for S3Media {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_s3::{
+        error::{ConnectorError, ErrorMetadata},
+        operation::{head_object::HeadObjectError, put_object::PutObjectError},
+    };
+
+    use super::*;
+
+    fn service_error(status: u16, code: &str) -> SdkError<PutObjectError, HttpResponse> {
+        let status = status.try_into().expect("status");
+        let err = PutObjectError::generic(ErrorMetadata::builder().code(code).build());
+        SdkError::service_error(err, HttpResponse::new(status, "".into()))
+    }
+
+    #[test]
+    fn slow_down_5xx_timeouts_and_broken_connections_are_unavailable() {
+        assert!(sdk(service_error(503, "SlowDown")).is_unavailable());
+        assert!(sdk(service_error(500, "InternalError")).is_unavailable());
+        assert!(sdk(SdkError::<HeadObjectError, HttpResponse>::timeout_error("slow")).is_unavailable());
+        let reset = ConnectorError::io("connection reset".into());
+        assert!(sdk(SdkError::<HeadObjectError, HttpResponse>::dispatch_failure(reset)).is_unavailable());
+        assert!(!sdk(service_error(403, "AccessDenied")).is_unavailable());
+        assert!(!sdk(service_error(412, "PreconditionFailed")).is_unavailable());
+    }
+}
