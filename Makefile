@@ -16,7 +16,8 @@ deps:
 dev: deps
 	$(CARGO) run --quiet -p vivid-local
 
-## make test: format, lints, template lint and every test, each against an emulator of its own.
+## make test: format, lints, template lint and every test, each against an emulator of its own;
+# then the browser test and schemathesis (both on a local stack of their own).
 # cargo-nextest when present (one summary line, tests in parallel processes), else cargo test.
 # moto's transactions are not isolated across concurrent requests (a cancelled one restores every
 # table), so tests do not share an emulator: each test's stack starts its own moto.
@@ -27,6 +28,7 @@ test: deps lint
 	  $(CARGO) test --workspace --all-targets --no-fail-fast; \
 	fi
 	@scripts/browser-test.sh
+	@scripts/schemathesis.sh
 
 ## make test-browser: headless Chromium drives the study flow from another origin (the page on
 # app.vivid.localhost, the API on api.vivid.localhost) against a fresh local stack; a failure

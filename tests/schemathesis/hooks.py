@@ -29,7 +29,13 @@ under "Accepted as the contract"; schemathesis prints each drop):
     400 `invalid_range` to recordings asked for with `from` after `to` or more than 366 days
     apart: rules between two fields, which JSON Schema cannot state;
   - 412 `precondition_failed` to a request whose `If-Match` / `If-None-Match` is false for the
-    memo as it stands (RFC 9110 section 13.1: the state, not the request's shape, decides).
+    memo as it stands (RFC 9110 section 13.1: the state, not the request's shape, decides);
+  - 422 `invalid_parts` to part numbers past the upload's part count (its `sizeBytes` decided
+    it) or to one part number with two ETags, and 422 `upload_rejected` to parts S3 does not
+    hold for the upload (S3 decides);
+  - 400 `invalid_precondition` to an `If-Match` outside the documented pattern (an entity-tag
+    is quoted, RFC 9110 section 8.8.3; schemathesis's coverage phase sends header values
+    without applying the pattern).
 - and "created resource not found" (ST302) on `POST /spaces/{spaceId}/members` when the 404 is
   the e-mail's unknown user (SPEC section 2), not the space the previous step created.
 Each drop is written to the pass's `dropped.ndjson`; run.py prints them counted by rule.
@@ -39,6 +45,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import os
 import threading
 import urllib.parse
@@ -181,6 +188,10 @@ def _range_rule_broken(query: dict) -> bool:
     return start > to or (to - start).days > 366
 
 
+# docs/openapi.yaml's If-Match pattern.
+_IF_MATCH = re.compile(r'[ \t]*(\*|W/"[^"]*"|"[0-9]{1,20}")[ \t]*')
+
+
 def _by_contract(case, response) -> str | None:
     """The rule (module docstring) that makes the API's rejection of this schema-valid request the
     contract, or None."""
@@ -204,6 +215,24 @@ def _by_contract(case, response) -> str | None:
         return "overlay with startSeconds >= endSeconds" if numbers and not start < end else None
     if status == 400 and code == "invalid_range" and case.operation.label == "GET /users/me/recordings":
         return "recordings range from > to or over 366 days" if _range_rule_broken(query) else None
+    if status == 422 and code == "invalid_parts" and case.operation.label == "POST /videos/{videoId}/upload/parts":
+        # "… numbers from 1 to N": N is the upload's part count, which its size decided.
+        most = re.search(r"from 1 to ([0-9]+)", _problem_detail(response))
+        numbers = body.get("partNumbers")
+        if most and isinstance(numbers, list) and any(isinstance(n, (int, float)) and n > int(most[1]) for n in numbers):
+            return "part number past the upload's parts (its size decides)"
+    if status == 422 and code == "invalid_parts" and case.operation.label == "POST /videos/{videoId}/upload/complete":
+        parts = body.get("parts")
+        seen: dict = {}
+        for part in parts if isinstance(parts, list) else []:
+            if isinstance(part, dict) and seen.setdefault(part.get("partNumber"), part.get("etag")) != part.get("etag"):
+                return "one part number with two ETags (a rule between items, which JSON Schema cannot state)"
+    if status == 422 and code == "upload_rejected" and case.operation.label == "POST /videos/{videoId}/upload/complete":
+        return "parts S3 does not hold (S3 decides: part numbers and ETags of the upload)"
+    if status == 400 and code == "invalid_precondition":
+        headers = {k.lower(): v for k, v in (case.headers or {}).items()}
+        if not all(_IF_MATCH.fullmatch(v) for k, v in headers.items() if k == "if-match" and isinstance(v, str)):
+            return "If-Match outside its documented pattern (schemathesis generates header values without it)"
     if status == 412 and code == "precondition_failed":
         headers = {k.lower(): v for k, v in (case.headers or {}).items()}
         if "if-match" in headers or "if-none-match" in headers:

@@ -137,6 +137,14 @@ async fn given_a_large_file_when_uploaded_in_three_parts_then_the_object_is_whol
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", bad.body);
+    // One part number with two ETags is refused before S3 is asked.
+    let mut twice = completed.clone();
+    twice.push(json!({ "partNumber": 1, "etag": "\"other\"" }));
+    let r = app.post(&format!("/videos/{id}/upload/complete"), &host.token, json!({ "parts": twice })).await;
+    assert_eq!(r.code(), "invalid_parts", "{:?}", r.body);
+    // The parts in any order, one of them twice: the upload completes.
+    completed.reverse();
+    completed.push(completed[0].clone());
     let r = app.post(&format!("/videos/{id}/upload/complete"), &host.token, json!({ "parts": completed })).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let head =

@@ -167,5 +167,14 @@ async fn given_an_unknown_recording_or_no_connection_then_the_import_is_refused(
         .post(&format!("/spaces/{own}/videos/webex"), &other.token, json!({ "recordingId": "nope", "title": "X" }))
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
+    // A body with a field the route does not know is refused, as on every other route.
+    for body in [
+        json!({ "recordingId": "nope", "title": "X", "extra": 1 }),
+        json!({ "recordingId": "nope" }),
+        json!({ "title": "X" }),
+    ] {
+        let r = app.post(&format!("/spaces/{space}/videos/webex"), &host.token, body.clone()).await;
+        assert!(matches!(r.status.as_u16(), 400 | 422), "{body}: {:?}", r.body);
+    }
     assert_eq!(app.get(&format!("/spaces/{space}"), &host.token).await.body["videoCount"], 0, "nothing half-written");
 }

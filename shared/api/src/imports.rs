@@ -44,14 +44,28 @@ pub trait Lookup: Send + Sync {
     async fn find(&self, access_token: &str, names: &Self::Names) -> Result<Found, ConnectorError>;
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// `{title, description?}` and the platform's names. Read by hand: serde's `flatten` would let
+/// any unknown field through, where every other body refuses one.
 struct ImportBody<N> {
-    #[serde(flatten)]
     names: N,
     title: Title,
-    #[serde(default)]
     description: Description,
+}
+
+impl<'de, N: DeserializeOwned> Deserialize<'de> for ImportBody<N> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut fields = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        let title = fields.remove("title").ok_or_else(|| D::Error::missing_field("title"))?;
+        let title = Title::deserialize(title).map_err(D::Error::custom)?;
+        let description = match fields.remove("description") {
+            Some(v) => Description::deserialize(v).map_err(D::Error::custom)?,
+            None => Description::default(),
+        };
+        // The names refuse unknown fields (`deny_unknown_fields`): what is left must be theirs.
+        let names = N::deserialize(serde_json::Value::Object(fields)).map_err(D::Error::custom)?;
+        Ok(Self { names, title, description })
+    }
 }
 
 /// `POST /spaces/{spaceId}/videos/{platform}` (host): the recording the body names, found with the

@@ -377,15 +377,18 @@ impl Handler for CompleteUpload {
             .upload_id
             .clone()
             .ok_or_else(|| ApiError::conflict("not_multipart", "this upload is a single PUT"))?;
-        let parts: Vec<(u32, String)> = body.parts.into_iter().map(|p| (p.part_number, p.etag)).collect();
-        let ordered = parts.windows(2).all(|w| w[0].0 < w[1].0);
+        // In any order (S3 wants them ascending: sorted here); a part given twice is one part.
+        let mut parts: Vec<(u32, String)> = body.parts.into_iter().map(|p| (p.part_number, p.etag)).collect();
+        parts.sort();
+        parts.dedup();
+        let distinct = parts.windows(2).all(|w| w[0].0 < w[1].0);
         if parts.is_empty()
-            || !ordered
+            || !distinct
             || parts.iter().any(|(n, e)| *n == 0 || u64::from(*n) > MAX_PARTS || !etag_like(e))
         {
             return Err(ApiError::unprocessable(
                 "invalid_parts",
-                "parts must be 1..=10000 ascending part numbers, each with the ETag S3 gave it",
+                "parts must be part numbers from 1 to 10000, each once, with the ETag S3 gave it",
             ));
         }
         match self.media.complete_multipart(&layout::raw(&video.video_id), &upload_id, &parts).await {
