@@ -39,7 +39,8 @@ pub struct Moto {
 fn announced_port(line: &str) -> Option<u16> {
     let rest = &line[line.find("Running on http://")? + "Running on http://".len()..];
     let port = rest.split_once(':')?.1;
-    port.trim_end_matches(|c: char| !c.is_ascii_digit()).parse().ok().filter(|p| *p != 0)
+    let digits: String = port.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok().filter(|p| *p != 0)
 }
 
 /// Where `make venv` installs moto, under the repository root; `VIVID_MOTO_SERVER` overrides.

@@ -157,6 +157,27 @@ async fn hosted_spaces_are_counted_and_a_deleted_space_frees_its_place() {
 }
 
 #[tokio::test]
+async fn concurrent_creations_at_the_last_free_place_let_exactly_one_through() {
+    let app = TestApp::spawn_configured(|c| {
+        c.parameters.insert("MaxHostedSpaces".into(), "3".into());
+    })
+    .await;
+    let host = app.user("Host").await;
+    app.space(&host, "One").await;
+    app.space(&host, "Two").await;
+    let tries = (0..12).map(|i| app.post("/spaces", &host.token, json!({ "name": format!("Race {i}") })));
+    let answers = futures::future::join_all(tries).await;
+    let created = answers.iter().filter(|r| r.status == StatusCode::CREATED).count();
+    let refused = answers.iter().filter(|r| r.code() == "space_quota_exceeded").count();
+    assert_eq!((created, refused), (1, 11), "{:?}", answers.iter().map(|r| r.status).collect::<Vec<_>>());
+    let me = app.get("/users/me", &host.token).await;
+    assert_eq!(me.body["usage"]["hostedSpaces"], json!({ "used": 3, "limit": 3 }));
+    let listed = app.get("/spaces", &host.token).await;
+    let hosted = listed.body["items"].as_array().map(|a| a.iter().filter(|s| s["personal"] == false).count());
+    assert_eq!(hosted, Some(3), "the count and the spaces agree");
+}
+
+#[tokio::test]
 async fn a_deleted_accounts_live_token_creates_nothing() {
     let app = TestApp::spawn().await;
     let host = app.user("Gone").await;
