@@ -48,9 +48,15 @@ for f in "${functions[@]}"; do
   tree=$(cargo tree -q -p "$f" -e normal --target aarch64-unknown-linux-gnu --prefix none)
   kind=event
   grep -q '^lambda_http ' <<<"$tree" && kind=http
-  clients=$(grep -oE '^aws-sdk-[a-z0-9]+ ' <<<"$tree" | sed 's/^aws-sdk-//; s/ $//' | grep -vx sts | sort -u | paste -sd, -)
-  baseline="baseline-$kind-${clients//,/-}"
-  sets[$baseline]="$kind $clients"
+  clients=$( (grep -oE '^aws-sdk-[a-z0-9]+ ' <<<"$tree" || true) | sed 's/^aws-sdk-//; s/ $//' | (grep -vx sts || true) \
+    | sort -u | paste -sd, -)
+  if [ -z "$clients" ]; then
+    # No SDK client at all (the $default route): the empty function is its floor.
+    baseline=baseline-empty
+  else
+    baseline="baseline-$kind-${clients//,/-}"
+    sets[$baseline]="$kind $clients"
+  fi
   printf '%s\tfunction\t%s\t%s\t%s\t%s\t%s\n' "$f" "$kind" "$clients" "$baseline" \
     "$out/x86/$f/bootstrap" "$lambda_dir/lambda/$f/bootstrap" >>"$manifest.functions"
 done

@@ -23,6 +23,7 @@ struct Call {
     body: Option<Value>,
     query: Option<String>,
     cookies: Vec<String>,
+    headers: Vec<(&'static str, String)>,
 }
 
 impl Call {
@@ -43,6 +44,10 @@ impl Call {
     }
     fn query(mut self, query: &str) -> Self {
         self.query = Some(query.to_owned());
+        self
+    }
+    fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
         self
     }
 }
@@ -68,9 +73,12 @@ fn http_event(app: &TestApp, world: &World, route: &Route, call: Call) -> Value 
             params.insert(name.into(), value.into());
         }
     }
-    e["pathParameters"] = if params.is_empty() { Value::Null } else { Value::Object(params) };
-    e["rawPath"] = path.clone().into();
-    e["requestContext"]["http"]["path"] = path.into();
+    // The `$default` route has no path of its own: its sample's path stays.
+    if !route.is_default() {
+        e["pathParameters"] = if params.is_empty() { Value::Null } else { Value::Object(params) };
+        e["rawPath"] = path.clone().into();
+        e["requestContext"]["http"]["path"] = path.into();
+    }
     // Sign-in builds its redirect URI from the domain the request reached.
     e["requestContext"]["domainName"] = app.stack.addr.to_string().into();
     if let Some(headers) = e["headers"].as_object_mut() {
@@ -80,6 +88,9 @@ fn http_event(app: &TestApp, world: &World, route: &Route, call: Call) -> Value 
             Some(t) => headers.insert("authorization".into(), format!("Bearer {t}").into()),
             None => headers.remove("authorization"),
         };
+        for (name, value) in &call.headers {
+            headers.insert((*name).into(), value.clone().into());
+        }
     }
     if let Some(body) = call.body {
         e["body"] = body.to_string().into();
@@ -316,6 +327,84 @@ async fn http_events(app: &TestApp, world: &World, route: &Route, n: usize) -> S
                 })
                 .collect()
         }
+        // The `$default` route: its sample (an undeclared method on a known path), anonymous.
+        "no-route" => same(Call::default()),
+        "list-sessions" => same(Call::by(host)),
+        "end-sessions" => {
+            prepare(n, |i| async move {
+                let (access, _) = signed_in(app, i % 10).await?;
+                Ok(ev(Call { token: Some(access), ..Call::default() }.query("keepCurrent=true")))
+            })
+            .await?
+        }
+        "get-playback" => {
+            let ready = ready_video(app, world).await?;
+            same(Call::by(participant).param("videoId", ready))
+        }
+        "upload-parts" => {
+            let v = app.new_video(&world.space, host, 17 * 1024 * 1024).await;
+            let id = v["videoId"].as_str().ok_or("no videoId")?.to_owned();
+            same(Call::by(host).param("videoId", id).body(json!({})))
+        }
+        "zoom-login" => same(Call::by(host)),
+        "list-zoom-recordings" | "zoom-auto-import" => {
+            app.connect_zoom(host).await;
+            let start = time::OffsetDateTime::now_utc() - time::Duration::hours(2);
+            app.stack.zoom.add_meeting("Lecture", start, vec![vivid_local::zoom::NewFile::mp4(vec![0u8; 64])]);
+            let call = Call::by(host);
+            same(if route.function == "zoom-auto-import" { call.body(json!({ "enabled": true })) } else { call })
+        }
+        "zoom-connect" => {
+            prepare(n, |_| async {
+                let (code, state) = app.zoom_code(host).await;
+                Ok(ev(Call::by(host).body(json!({ "code": code, "state": state }))))
+            })
+            .await?
+        }
+        "zoom-disconnect" => {
+            prepare(n, |i| async move {
+                let user = app.user(&format!("Zoomer {i}")).await;
+                app.connect_zoom(&user).await;
+                Ok(ev(Call::by(&user)))
+            })
+            .await?
+        }
+        "import-zoom-recording" => {
+            app.connect_zoom(host).await;
+            let start = time::OffsetDateTime::now_utc() - time::Duration::hours(2);
+            (0..n)
+                .map(|i| {
+                    let m = app.stack.zoom.add_meeting(
+                        &format!("Lecture {i}"),
+                        start,
+                        vec![vivid_local::zoom::NewFile::mp4(vec![0u8; 64])],
+                    );
+                    let file = m.file_ids.first().cloned().unwrap_or_default();
+                    ev(Call::by(host)
+                        .body(json!({ "meetingId": m.meeting_id, "recordingFileId": file, "title": "Imported" })))
+                })
+                .collect()
+        }
+        "zoom-webhook" => {
+            // Zoom's endpoint check, signed as Zoom signs: verified and answered, nothing stored.
+            let zoom = &app.stack.zoom;
+            let signer = vivid_domain::zoom::WebhookSigner::new(&zoom.webhook_secret).ok_or("no webhook secret")?;
+            (0..n)
+                .map(|i| {
+                    let body = json!({
+                        "event": "endpoint.url_validation",
+                        "event_ts": time::OffsetDateTime::now_utc().unix_timestamp() * 1000,
+                        "payload": { "plainToken": format!("bench{i}") },
+                    });
+                    let timestamp = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
+                    let signature = signer.signature(&timestamp, body.to_string().as_bytes());
+                    ev(Call::default()
+                        .body(body)
+                        .header("x-zm-request-timestamp", timestamp)
+                        .header("x-zm-signature", signature))
+                })
+                .collect()
+        }
         other => return Err(format!("{other}: no benchmark scenario (add one in bench/src/scenarios.rs)")),
     };
     Ok(events)
@@ -352,7 +441,8 @@ async fn event_events(app: &TestApp, world: &World, function: &str, n: usize) ->
             let e: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
             vec![e; n]
         }
-        "webex-import" => {
+        "sweep-stale-videos" => vec![sample_event("sweep-stale-videos"); n],
+        "import-worker" => {
             // What `import-recording` leaves for the worker: an IMPORTING video, a recording.
             app.connect_webex(host).await;
             prepare(n, |i| async move {

@@ -117,6 +117,7 @@ pub struct SerialProxy {
     dynamodb_calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
     functions: Functions,
     faults: Faults,
+    grants: crate::grants::Grants,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -137,6 +138,7 @@ struct ProxyState {
     calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
     functions: Functions,
     faults: Faults,
+    grants: crate::grants::Grants,
     /// Straight to the emulator: reads a bucket's CORS configuration for a browser's request.
     s3: aws_sdk_s3::Client,
 }
@@ -193,6 +195,13 @@ async fn forward(
         *r.status_mut() = http::StatusCode::PAYLOAD_TOO_LARGE;
         return r;
     };
+    if is_dynamodb {
+        let header = |name: http::header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let target = header(http::header::HeaderName::from_static("x-amz-target")).unwrap_or_default();
+        if let Some(denial) = s.grants.check(header(http::header::AUTHORIZATION), target, &bytes) {
+            return crate::grants::access_denied(&denial);
+        }
+    }
     let call = crate::faults::identify(&parts.method, &parts.uri, &parts.headers);
     if let Some(fault) = s.faults.check(&call) {
         tracing::debug!(service = ?call.service, operation = call.operation, ?fault, "fault injected");
@@ -287,16 +296,23 @@ impl SerialProxy {
             calls: std::sync::Arc::default(),
             functions: Functions::default(),
             faults: Faults::default(),
+            grants: crate::grants::Grants::default(),
         };
         let dynamodb_calls = std::sync::Arc::clone(&state.calls);
         let functions = std::sync::Arc::clone(&state.functions);
         let faults = state.faults.clone();
+        let grants = state.grants.clone();
         let app =
             axum::Router::new().fallback(forward).with_state(state).into_make_service_with_connect_info::<Severable>();
         let server = tokio::spawn(async move {
             let _ = axum::serve(SeveringListener(listener), app).await;
         });
-        Ok(Self { endpoint, dynamodb_calls, functions, faults, server })
+        Ok(Self { endpoint, dynamodb_calls, functions, faults, grants, server })
+    }
+
+    /// The grants DynamoDB calls are checked against (see [`crate::grants`]).
+    pub fn grants(&self) -> crate::grants::Grants {
+        self.grants.clone()
     }
 
     /// The fault rules of this proxy: calls they name fail (see [`crate::faults`]).

@@ -10,6 +10,7 @@ pub mod ffmpeg;
 pub mod functions;
 pub mod gateway;
 pub mod google;
+pub mod grants;
 pub mod local_routes;
 pub mod mediaconvert;
 pub mod resolve;

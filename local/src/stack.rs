@@ -320,8 +320,10 @@ impl Stack {
                 .get(name)
                 .cloned()
                 .ok_or_else(|| StackError::Config(format!("{name} is not a function of the template")))?;
-            Ok(Config::new(Arc::new(env), sdk.clone()))
+            Ok(Config::new(Arc::new(env), function_sdk(&sdk, name)))
         };
+        // Each function signs with a key of its own, checked against the template's grants.
+        proxy.grants().grant(&functions);
 
         let mut events = HashMap::new();
         for f in EVENT_FUNCTIONS {
@@ -421,6 +423,12 @@ impl Stack {
         out
     }
 
+    /// Every DynamoDB call a function made that its template grants do not allow (each was
+    /// refused with `AccessDeniedException`, as AWS would).
+    pub fn denied_grants(&self) -> Vec<crate::grants::Denial> {
+        self._proxy.grants().denied()
+    }
+
     /// How many DynamoDB operations reached the emulator so far (round trips per request).
     pub fn dynamodb_calls(&self) -> u64 {
         self._proxy.dynamodb_calls()
@@ -443,7 +451,7 @@ impl Stack {
             http_function(name).ok_or_else(|| StackError::NoHandler { route: String::new(), function: name.into() })?;
         let env =
             self.environments.get(name).cloned().ok_or_else(|| StackError::Config(format!("no env for {name}")))?;
-        (f.wire)(Config::new(Arc::new(env), self.sdk.clone()))
+        (f.wire)(Config::new(Arc::new(env), function_sdk(&self.sdk, name)))
             .await
             .map_err(|e| StackError::Config(format!("{name}: {e}")))
     }
@@ -550,4 +558,17 @@ pub async fn create_buckets(sdk: &aws_config::SdkConfig, buckets: &Buckets) -> R
         }
     }
     Ok(())
+}
+
+/// The SDK configuration of one function: the stack's, signing with the function's own access
+/// key, so that the emulator proxy knows whose call it is (see [`crate::grants`]).
+pub fn function_sdk(sdk: &aws_config::SdkConfig, function: &str) -> aws_config::SdkConfig {
+    let credentials = aws_sdk_dynamodb::config::Credentials::new(
+        crate::grants::access_key(function),
+        "vivid-local-secret",
+        None,
+        None,
+        "vivid-local",
+    );
+    sdk.to_builder().credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(credentials)).build()
 }

@@ -188,6 +188,7 @@ async fn every_sample_event_drives_its_handler_to_success() {
         }
         assert!(status.is_success() || status.is_redirection(), "{}: {status} {:?}", route.function, response.body());
     }
+    assert_eq!(app.stack.denied_grants(), [], "every call allowed by the function's template policy");
 }
 
 #[tokio::test]
@@ -218,4 +219,5 @@ async fn every_event_sample_drives_its_consumer() {
             handler.handle(event).await.unwrap_or_else(|e| panic!("{sample}: {e}"));
         }
     }
+    assert_eq!(app.stack.denied_grants(), [], "every call allowed by the function's template policy");
 }

@@ -172,7 +172,21 @@ async fn init_once(app: &TestApp, target: &Target, proxy: &CountingProxy) -> Res
 }
 
 async fn measure(target: &Target, all: &[Target], n: usize, init_runs: usize) -> Result<Figures, Error> {
-    let app = TestApp::spawn().await;
+    // A thousand creations in one space and account: counts and the daily budget out of the way
+    // (their refusals are tested in tests/tests/limits.rs).
+    let app = TestApp::spawn_configured(|c| {
+        for name in [
+            "MaxHostedSpaces",
+            "MaxVideosPerSpace",
+            "MaxSnapshotsPerVideo",
+            "MaxDrawingsPerVideo",
+            "MaxCheckpointsPerVideo",
+        ] {
+            c.parameters.insert(name.into(), "1000000".into());
+        }
+        c.parameters.insert("DailyTranscodeBytes".into(), (1u64 << 60).to_string());
+    })
+    .await;
     let world = World::new(&app).await;
     let template = Template::load(&repo_root().join("template.yaml"))?;
     let routes = template.routes()?;
