@@ -363,7 +363,7 @@ async fn http_events(app: &TestApp, world: &World, route: &Route, n: usize) -> S
         }
         "zoom-disconnect" => {
             prepare(n, |i| async move {
-                let user = app.user(&format!("Zoomer {i}")).await;
+                let user = app.user(&format!("Zoomer{i}")).await;
                 app.connect_zoom(&user).await;
                 Ok(ev(Call::by(&user)))
             })

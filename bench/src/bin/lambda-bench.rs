@@ -141,12 +141,21 @@ fn load_average() -> String {
         .unwrap_or_default()
 }
 
-/// Whether a response is a failure: an `/error` post, or an HTTP status of 400 and above.
-fn failed(ok: bool, body: &[u8], http: bool) -> bool {
+/// The function of the `$default` route: its answer is a refusal (404, or 405 with `Allow`).
+const NO_ROUTE: &str = "no-route";
+
+/// Whether a response is a failure: an `/error` post, or an HTTP status of 400 and above (for
+/// the `$default` route, anything but its 404/405).
+fn failed(ok: bool, body: &[u8], target: &Target) -> bool {
     if !ok {
         return true;
     }
-    http && serde_json::from_slice::<Value>(body).ok().and_then(|v| v["statusCode"].as_u64()).is_some_and(|s| s >= 400)
+    let status = serde_json::from_slice::<Value>(body).ok().and_then(|v| v["statusCode"].as_u64());
+    match status {
+        _ if !target.http => false,
+        Some(404 | 405) if target.function() == NO_ROUTE => false,
+        s => s.is_some_and(|s| s >= 400),
+    }
 }
 
 fn env_of(app: &TestApp, target: &Target, runtime_api: &str, aws: &str) -> Vec<(String, String)> {
@@ -234,7 +243,7 @@ async fn measure(target: &Target, all: &[Target], n: usize, init_runs: usize) ->
     let mut failure_sample = None;
     for event in events {
         let out = api.invoke(event, Duration::from_secs(60)).await.map_err(|e| format!("{}: {e}", target.name))?;
-        if failed(out.ok, &out.body, target.http) {
+        if failed(out.ok, &out.body, target) {
             failures += 1;
             failure_sample.get_or_insert_with(|| String::from_utf8_lossy(&out.body).chars().take(300).collect());
         }
