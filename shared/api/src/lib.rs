@@ -3,6 +3,7 @@
 //! it. The local stack calls the very same wiring.
 
 pub mod auth;
+pub mod bookmarks;
 pub mod connectors;
 pub mod cookies;
 pub mod fallback;

@@ -19,17 +19,20 @@ pub enum Quota {
     DrawingsPerVideo,
     /// One member's memo checkpoints on one video.
     CheckpointsPerVideo,
+    /// One member's bookmarks in one video.
+    BookmarksPerVideo,
     /// Bytes a user sends to transcoding per UTC day (uploads and imports).
     DailyTranscodeBytes,
 }
 
 impl Quota {
-    pub const ALL: [Quota; 6] = [
+    pub const ALL: [Quota; 7] = [
         Quota::HostedSpaces,
         Quota::VideosPerSpace,
         Quota::SnapshotsPerVideo,
         Quota::DrawingsPerVideo,
         Quota::CheckpointsPerVideo,
+        Quota::BookmarksPerVideo,
         Quota::DailyTranscodeBytes,
     ];
 
@@ -41,6 +44,7 @@ impl Quota {
             Quota::SnapshotsPerVideo => "snapshotsPerVideo",
             Quota::DrawingsPerVideo => "drawingsPerVideo",
             Quota::CheckpointsPerVideo => "checkpointsPerVideo",
+            Quota::BookmarksPerVideo => "bookmarksPerVideo",
             Quota::DailyTranscodeBytes => "dailyTranscodeBytes",
         }
     }
@@ -72,6 +76,7 @@ pub struct Quotas {
     pub snapshots_per_video: u64,
     pub drawings_per_video: u64,
     pub checkpoints_per_video: u64,
+    pub bookmarks_per_video: u64,
     pub daily_transcode_bytes: u64,
     /// The largest upload (also bound into the upload URL).
     pub upload_bytes: u64,
@@ -91,6 +96,7 @@ impl Default for Quotas {
             snapshots_per_video: 200,
             drawings_per_video: 200,
             checkpoints_per_video: 500,
+            bookmarks_per_video: 500,
             daily_transcode_bytes: 20 * GIB,
             upload_bytes: 10 * GIB,
             import_bytes: 10 * GIB,
@@ -107,6 +113,7 @@ impl Quotas {
             Quota::SnapshotsPerVideo => self.snapshots_per_video,
             Quota::DrawingsPerVideo => self.drawings_per_video,
             Quota::CheckpointsPerVideo => self.checkpoints_per_video,
+            Quota::BookmarksPerVideo => self.bookmarks_per_video,
             Quota::DailyTranscodeBytes => self.daily_transcode_bytes,
         }
     }
@@ -135,6 +142,7 @@ impl Quotas {
                 "snapshotsPerVideo" => &mut q.snapshots_per_video,
                 "drawingsPerVideo" => &mut q.drawings_per_video,
                 "checkpointsPerVideo" => &mut q.checkpoints_per_video,
+                "bookmarksPerVideo" => &mut q.bookmarks_per_video,
                 "dailyTranscodeBytes" => &mut q.daily_transcode_bytes,
                 "uploadBytes" => &mut q.upload_bytes,
                 "importBytes" => &mut q.import_bytes,

@@ -78,6 +78,11 @@ ulid_id!(
     SnapshotId,
     "snapshot"
 );
+ulid_id!(
+    /// A bookmark's id.
+    BookmarkId,
+    "bookmark"
+);
 
 /// Whether a character may not appear in stored text: control characters (but line breaks and
 /// tabs where `multiline`) and the bidirectional embeddings, overrides and isolates

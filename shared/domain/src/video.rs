@@ -9,7 +9,7 @@ use crate::{
     page::{Page, PageKey},
     quota::Quotas,
     spaces::{Membership, Space},
-    types::{Description, Invalid, Limit, Seconds, SnapshotId, SpaceId, UserId, VideoId},
+    types::{BookmarkId, Description, Invalid, Limit, Seconds, SnapshotId, SpaceId, UserId, VideoId},
 };
 
 /// Where a video is in its life. Transitions only move forward (see [`VideoStatus::rank`]).
@@ -108,6 +108,12 @@ text!(
     /// A video's title.
     Title,
     "title",
+    200
+);
+text!(
+    /// A bookmark's label: what the moment is, in the member's words.
+    BookmarkLabel,
+    "label",
     200
 );
 text!(
@@ -255,6 +261,38 @@ pub struct Snapshot {
     /// In the user-content bucket.
     pub object_key: String,
     pub created_at: String,
+}
+
+/// A named moment of a video, private to the member who set it. Removed with the member's
+/// other per-video data (it carries their GSI2 keys) and with the video.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Bookmark {
+    pub bookmark_id: BookmarkId,
+    pub video_id: VideoId,
+    pub user_id: UserId,
+    pub space_id: SpaceId,
+    pub video_seconds: Seconds,
+    pub label: BookmarkLabel,
+    pub created_at: String,
+}
+
+/// Where a member's bookmarks are kept.
+#[async_trait]
+pub trait BookmarkStore: Send + Sync {
+    /// Stores a bookmark and counts it: `Condition(Quota)` past `limit` of the member's on the
+    /// video.
+    async fn put_bookmark(&self, bookmark: &Bookmark, limit: u64) -> Result<(), StoreError>;
+    /// The member's bookmarks of a video, oldest first.
+    async fn bookmarks(
+        &self,
+        video: &VideoId,
+        user: &UserId,
+        limit: Limit,
+        start: Option<PageKey>,
+    ) -> Result<Page<Bookmark>, StoreError>;
+    /// Deletes a bookmark and its count; `false` when there was none.
+    async fn delete_bookmark(&self, video: &VideoId, user: &UserId, id: &BookmarkId) -> Result<bool, StoreError>;
 }
 
 /// What a status change writes besides the status.

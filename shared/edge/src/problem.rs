@@ -279,6 +279,7 @@ fn quota_code(q: Quota) -> &'static str {
         Quota::SnapshotsPerVideo => "snapshot_quota_exceeded",
         Quota::DrawingsPerVideo => "drawing_quota_exceeded",
         Quota::CheckpointsPerVideo => "checkpoint_quota_exceeded",
+        Quota::BookmarksPerVideo => "bookmark_quota_exceeded",
         Quota::DailyTranscodeBytes => "transcode_budget_exceeded",
     }
 }
@@ -292,6 +293,7 @@ fn quota_detail(e: &Exceeded) -> String {
         Quota::CheckpointsPerVideo => {
             format!("this memo has {} checkpoints, the most allowed", e.limit)
         }
+        Quota::BookmarksPerVideo => format!("you have {} bookmarks in this video, the most allowed", e.limit),
         Quota::DailyTranscodeBytes => {
             format!("today's transcoding budget of {} bytes would be passed: try again after midnight UTC", e.limit)
         }

@@ -67,6 +67,12 @@ pub fn snapshot_prefix(user: &UserId) -> String {
 pub fn snapshot(user: &UserId, id: &vivid_domain::types::SnapshotId) -> String {
     format!("SNAP#{user}#{id}")
 }
+pub fn bookmark_prefix(user: &UserId) -> String {
+    format!("BOOKMARK#{user}#")
+}
+pub fn bookmark(user: &UserId, id: &vivid_domain::types::BookmarkId) -> String {
+    format!("BOOKMARK#{user}#{id}")
+}
 pub fn memo(user: &UserId) -> String {
     format!("MEMO#{user}")
 }

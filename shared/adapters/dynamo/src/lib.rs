@@ -3,6 +3,7 @@
 //! `docs/data-model.md`; keep the two in step.
 
 mod auto_imports;
+mod bookmarks;
 mod connections;
 mod expr;
 pub mod keys;

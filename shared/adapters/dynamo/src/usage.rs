@@ -20,6 +20,7 @@ pub(crate) enum Counted {
     Snapshots,
     Drawings,
     Checkpoints,
+    Bookmarks,
 }
 
 impl Counted {
@@ -28,6 +29,7 @@ impl Counted {
             Counted::Snapshots => "snapshots",
             Counted::Drawings => "drawings",
             Counted::Checkpoints => "checkpoints",
+            Counted::Bookmarks => "bookmarks",
         }
     }
     fn quota(self) -> Quota {
@@ -35,6 +37,7 @@ impl Counted {
             Counted::Snapshots => Quota::SnapshotsPerVideo,
             Counted::Drawings => Quota::DrawingsPerVideo,
             Counted::Checkpoints => Quota::CheckpointsPerVideo,
+            Counted::Bookmarks => Quota::BookmarksPerVideo,
         }
     }
     /// The guard a refused count reports.

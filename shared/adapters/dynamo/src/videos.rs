@@ -27,6 +27,34 @@ use crate::{
 };
 
 impl Table {
+    /// One page of a member's items of one kind under a video (`prefix`: the kind and the
+    /// member, e.g. `SNAP#{user}#`), in sort-key order. A start key outside them is refused.
+    pub(crate) async fn own_on_video<T: serde::de::DeserializeOwned>(
+        &self,
+        video: &VideoId,
+        prefix: String,
+        limit: Limit,
+        start: Option<PageKey>,
+    ) -> Result<Page<T>, StoreError> {
+        let partition = keys::video(video);
+        if let Some(sk) = start.as_ref().and_then(|k| k.get(SK))
+            && !sk.starts_with(&prefix)
+        {
+            return Err(StoreError::ForeignStart);
+        }
+        let (items, last) = self
+            .query_items(
+                None,
+                "PK = :pk AND begins_with(SK, :prefix)",
+                vec![(":pk", s(partition.clone())), (":prefix", s(prefix))],
+                Some(limit),
+                start_key(start, PK, &partition)?,
+                true,
+            )
+            .await?;
+        Ok(Page { items: items.into_iter().map(from_item).collect::<Result<_, _>>()?, next: page_key(last.as_ref()) })
+    }
+
     fn video_item(&self, v: &Video) -> Result<Item, StoreError> {
         let mut item = to_item(
             v,
@@ -544,25 +572,7 @@ impl VideoStore for Table {
         limit: Limit,
         start: Option<PageKey>,
     ) -> Result<Page<Snapshot>, StoreError> {
-        let partition = keys::video(video);
-        let prefix = keys::snapshot_prefix(user);
-        // The start key must lie in this user's snapshots of this video.
-        if let Some(sk) = start.as_ref().and_then(|k| k.get(SK))
-            && !sk.starts_with(&prefix)
-        {
-            return Err(StoreError::ForeignStart);
-        }
-        let (items, last) = self
-            .query_items(
-                None,
-                "PK = :pk AND begins_with(SK, :snap)",
-                vec![(":pk", s(partition.clone())), (":snap", s(prefix))],
-                Some(limit),
-                start_key(start, PK, &partition)?,
-                true,
-            )
-            .await?;
-        Ok(Page { items: items.into_iter().map(from_item).collect::<Result<_, _>>()?, next: page_key(last.as_ref()) })
+        self.own_on_video(video, keys::snapshot_prefix(user), limit, start).await
     }
 
     async fn delete_snapshot(

@@ -1,0 +1,6 @@
+//! `POST /videos/{videoId}/bookmarks`: a bookmark of the caller's (counted per video).
+
+#[tokio::main]
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(create_bookmark::wire).await
+}

@@ -1,0 +1,6 @@
+//! `DELETE /videos/{videoId}/bookmarks/{bookmarkId}`: deletes one of the caller's bookmarks.
+
+#[tokio::main]
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(delete_bookmark::wire).await
+}
