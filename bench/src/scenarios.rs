@@ -62,6 +62,7 @@ fn http_event(app: &TestApp, world: &World, route: &Route, call: Call) -> Value 
         ("videoId", world.video.clone()),
         ("snapshotId", world.snapshot.clone()),
         ("drawingId", world.drawing.clone()),
+        ("bookmarkId", world.bookmark.clone()),
     ];
     let mut path = route.path.clone();
     let mut params = Map::new();
@@ -176,9 +177,8 @@ async fn http_events(app: &TestApp, world: &World, route: &Route, n: usize) -> S
         "get-me" | "get-dashboard" | "list-spaces" | "get-space" | "list-members" | "list-videos" | "webex-login" => {
             same(Call::by(host))
         }
-        "get-text-memo" | "list-memo-history" | "list-drawings" | "get-drawing" | "list-snapshots" => {
-            same(Call::by(participant))
-        }
+        "get-text-memo" | "list-memo-history" | "list-drawings" | "get-drawing" | "list-snapshots"
+        | "list-bookmarks" => same(Call::by(participant)),
         "get-video" => {
             let ready = ready_video(app, world).await?;
             same(Call::by(participant).param("videoId", ready))
@@ -326,6 +326,21 @@ async fn http_events(app: &TestApp, world: &World, route: &Route, n: usize) -> S
                     ev(Call::by(host).body(json!({ "recordingId": recording, "title": "Imported" })))
                 })
                 .collect()
+        }
+        "create-bookmark" => same(Call::by(participant).body(json!({ "videoSeconds": 12.5, "label": "Bench" }))),
+        "delete-bookmark" => {
+            prepare(n, |_| async {
+                let r = app
+                    .post(
+                        &format!("/videos/{}/bookmarks", world.video),
+                        &participant.token,
+                        json!({ "videoSeconds": 3.0, "label": "Doomed" }),
+                    )
+                    .await;
+                let id = r.body["bookmarkId"].as_str().ok_or_else(|| format!("bookmark: {:?}", r.body))?.to_owned();
+                Ok(ev(Call::by(participant).param("bookmarkId", id)))
+            })
+            .await?
         }
         // The `$default` route: its sample (an undeclared method on a known path), anonymous.
         "no-route" => same(Call::default()),

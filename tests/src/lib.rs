@@ -266,6 +266,8 @@ pub struct World {
     pub snapshot: String,
     /// A drawing of the participant's on that video (they also have a memo there).
     pub drawing: String,
+    /// A bookmark of the participant's on that video.
+    pub bookmark: String,
 }
 
 impl World {
@@ -307,7 +309,16 @@ impl World {
             )
             .await;
         assert_eq!(d.status, StatusCode::CREATED, "{:?}", d.body);
-        Self { space, host, participant, target, stranger, invitee, video, snapshot, drawing }
+        let b = app
+            .post(
+                &format!("/videos/{video}/bookmarks"),
+                &participant.token,
+                serde_json::json!({ "videoSeconds": 2.5, "label": "Here" }),
+            )
+            .await;
+        assert_eq!(b.status, StatusCode::CREATED, "{:?}", b.body);
+        let bookmark = b.body["bookmarkId"].as_str().expect("bookmarkId").to_owned();
+        Self { space, host, participant, target, stranger, invitee, video, snapshot, drawing, bookmark }
     }
 
     /// A route path with its parameters filled from this world.
@@ -317,6 +328,7 @@ impl World {
             .replace("{videoId}", &self.video)
             .replace("{snapshotId}", &self.snapshot)
             .replace("{drawingId}", &self.drawing)
+            .replace("{bookmarkId}", &self.bookmark)
     }
 
     /// A valid body for a route, if it takes one.
@@ -324,6 +336,9 @@ impl World {
         match (method, path) {
             ("POST", "/spaces") => Some(serde_json::json!({ "name": "New space" })),
             ("PATCH", "/spaces/{spaceId}") => Some(serde_json::json!({ "name": "Renamed" })),
+            ("POST", "/videos/{videoId}/bookmarks") => {
+                Some(serde_json::json!({ "videoSeconds": 4.0, "label": "Mark" }))
+            }
             ("POST", "/spaces/{spaceId}/members") => Some(serde_json::json!({ "email": self.invitee.email() })),
             ("POST", "/spaces/{spaceId}/videos") => Some(serde_json::json!({
                 "title": "New video", "fileName": "new.mp4", "contentType": "video/mp4", "sizeBytes": 1024,

@@ -54,6 +54,10 @@ const MATRIX: &[Row] = &[
     row("GET", "/videos/{videoId}/snapshots", 404, 200, 200),
     // The snapshot is the participant's: private even to the host.
     row("DELETE", "/videos/{videoId}/snapshots/{snapshotId}", 404, 204, 404),
+    // Bookmarks are their author's too: the participant's one is private even to the host.
+    row("POST", "/videos/{videoId}/bookmarks", 404, 201, 201),
+    row("GET", "/videos/{videoId}/bookmarks", 404, 200, 200),
+    row("DELETE", "/videos/{videoId}/bookmarks/{bookmarkId}", 404, 204, 404),
     // Notes are their author's: the participant has a memo and a drawing, the host none until
     // the PUT row gives them a memo (so their checkpoint is created).
     row("GET", "/videos/{videoId}/text-memo", 404, 200, 200),

@@ -149,6 +149,20 @@ async fn every_sample_event_drives_its_handler_to_success() {
                 event["requestContext"]["http"]["path"] = raw.into();
                 event["body"] = json!({ "parts": parts }).to_string().into();
             }
+            "delete-bookmark" => {
+                let made = app
+                    .post(
+                        &format!("/videos/{}/bookmarks", world.video),
+                        &world.host.token,
+                        json!({ "videoSeconds": 1.5, "label": "Doomed" }),
+                    )
+                    .await;
+                let id = made.body["bookmarkId"].as_str().expect("bookmarkId").to_owned();
+                event["pathParameters"]["bookmarkId"] = id.clone().into();
+                let raw = format!("/videos/{}/bookmarks/{id}", world.video);
+                event["rawPath"] = raw.clone().into();
+                event["requestContext"]["http"]["path"] = raw.into();
+            }
             "google-callback" => {
                 let pending = app.start_login(None).await;
                 let callback = app.approve_at_google(&pending, "ana@example.com", "Ana", true).await;

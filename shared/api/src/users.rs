@@ -68,6 +68,7 @@ pub struct UsageView {
     pub snapshots_per_video: u64,
     pub drawings_per_video: u64,
     pub checkpoints_per_video: u64,
+    pub bookmarks_per_video: u64,
     pub upload_bytes: u64,
     pub import_bytes: u64,
 }
@@ -83,6 +84,7 @@ impl UsageView {
             snapshots_per_video: q.snapshots_per_video,
             drawings_per_video: q.drawings_per_video,
             checkpoints_per_video: q.checkpoints_per_video,
+            bookmarks_per_video: q.bookmarks_per_video,
             upload_bytes: q.upload_bytes,
             import_bytes: q.import_bytes,
         }
