@@ -43,6 +43,28 @@ fn announced_port(line: &str) -> Option<u16> {
     digits.parse().ok().filter(|p| *p != 0)
 }
 
+/// How many times the SDK tries a call (its standard retry mode's default): a fault injected
+/// on fewer consecutive attempts is absorbed, on this many it surfaces.
+pub const SDK_MAX_ATTEMPTS: u32 = 3;
+
+/// SDK configuration for the emulator: fixed region and dummy credentials. Retries are the
+/// SDK's standard ones (three attempts, as in Lambda) with a shorter backoff: on loopback a
+/// throttled or dropped call is retried in milliseconds rather than seconds.
+pub async fn emulator_sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "vivid-local"))
+        .retry_config(
+            aws_config::retry::RetryConfig::standard()
+                .with_max_attempts(SDK_MAX_ATTEMPTS)
+                .with_initial_backoff(std::time::Duration::from_millis(10))
+                .with_max_backoff(std::time::Duration::from_millis(100)),
+        )
+        .load()
+        .await
+}
+
 /// Where `make venv` installs moto, under the repository root; `VIVID_MOTO_SERVER` overrides.
 pub fn moto_server_path(repo_root: &Path) -> PathBuf {
     std::env::var_os("VIVID_MOTO_SERVER").map(PathBuf::from).unwrap_or_else(|| repo_root.join(".venv/bin/moto_server"))
@@ -282,7 +304,7 @@ impl SerialProxy {
     pub async fn start(upstream: &str) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
         let endpoint = format!("http://{}", listener.local_addr()?);
-        let upstream_sdk = crate::stack::emulator_sdk_config(upstream).await;
+        let upstream_sdk = emulator_sdk_config(upstream).await;
         let state = ProxyState {
             s3: aws_sdk_s3::Client::from_conf(
                 aws_sdk_s3::config::Builder::from(&upstream_sdk).force_path_style(true).build(),

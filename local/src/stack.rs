@@ -9,12 +9,9 @@ use std::{
     sync::Arc,
 };
 
-use aws_sdk_dynamodb::{
-    config::{Credentials, Region},
-    types::{
-        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-        ScalarAttributeType, TimeToLiveSpecification,
-    },
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde_json::json;
@@ -127,27 +124,7 @@ impl Drop for Stack {
     }
 }
 
-/// SDK configuration for the emulator: fixed region and dummy credentials. Retries are the
-/// SDK's standard ones (three attempts, as in Lambda) with a shorter backoff: on loopback a
-/// throttled or dropped call is retried in milliseconds rather than seconds.
-pub async fn emulator_sdk_config(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("local", "local", None, None, "vivid-local"))
-        .retry_config(
-            aws_config::retry::RetryConfig::standard()
-                .with_max_attempts(SDK_MAX_ATTEMPTS)
-                .with_initial_backoff(std::time::Duration::from_millis(10))
-                .with_max_backoff(std::time::Duration::from_millis(100)),
-        )
-        .load()
-        .await
-}
-
-/// How many times the SDK tries a call (its standard retry mode's default): a fault injected
-/// on fewer consecutive attempts is absorbed, on this many it surfaces.
-pub const SDK_MAX_ATTEMPTS: u32 = 3;
+pub use crate::emulator::{SDK_MAX_ATTEMPTS, emulator_sdk_config};
 
 pub const LOCAL_ISSUER: &str = "https://vivid.local";
 pub const LOCAL_AUDIENCE: &str = "vivid-local";
