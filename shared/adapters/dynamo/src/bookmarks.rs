@@ -28,15 +28,7 @@ impl BookmarkStore for Table {
                 ("type", "Bookmark".into()),
             ],
         )?;
-        let counted = Counted::Bookmarks;
-        self.transact(
-            vec![
-                self.put(item, Some("attribute_not_exists(PK)"))?,
-                self.count_on_video(counted, &b.video_id, &b.space_id, &b.user_id, 1, Some(limit))?,
-            ],
-            &[Guard::Item, counted.guard(limit)],
-        )
-        .await
+        self.put_counted(item, Counted::Bookmarks, &b.video_id, &b.space_id, &b.user_id, limit).await
     }
 
     async fn bookmarks(

@@ -55,6 +55,27 @@ impl Table {
         Ok(Page { items: items.into_iter().map(from_item).collect::<Result<_, _>>()?, next: page_key(last.as_ref()) })
     }
 
+    /// Puts a member's new item under a video and counts it, in one transaction:
+    /// `Condition(Quota)` past `limit` of the member's `counted` on the video.
+    pub(crate) async fn put_counted(
+        &self,
+        item: Item,
+        counted: Counted,
+        video: &VideoId,
+        space: &SpaceId,
+        user: &UserId,
+        limit: u64,
+    ) -> Result<(), StoreError> {
+        self.transact(
+            vec![
+                self.put(item, Some("attribute_not_exists(PK)"))?,
+                self.count_on_video(counted, video, space, user, 1, Some(limit))?,
+            ],
+            &[Guard::Item, counted.guard(limit)],
+        )
+        .await
+    }
+
     fn video_item(&self, v: &Video) -> Result<Item, StoreError> {
         let mut item = to_item(
             v,
@@ -554,15 +575,7 @@ impl VideoStore for Table {
                 ("type", "Snapshot".into()),
             ],
         )?;
-        let counted = Counted::Snapshots;
-        self.transact(
-            vec![
-                self.put(item, Some("attribute_not_exists(PK)"))?,
-                self.count_on_video(counted, &snap.video_id, &snap.space_id, &snap.user_id, 1, Some(limit))?,
-            ],
-            &[Guard::Item, counted.guard(limit)],
-        )
-        .await
+        self.put_counted(item, Counted::Snapshots, &snap.video_id, &snap.space_id, &snap.user_id, limit).await
     }
 
     async fn snapshots(
