@@ -262,6 +262,19 @@ async fn given_study_then_the_dashboard_counts_and_orders_by_last_access() {
         assert_eq!(r.status, StatusCode::NO_CONTENT);
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
+    // Rewinding a completed video keeps it completed (completion is sticky).
+    app.call(
+        Method::PUT,
+        &format!("/videos/{a}/progress"),
+        Some(&ana.token),
+        Some(json!({ "progressRate": 5, "positionSeconds": 1 })),
+    )
+    .await;
+    let rewound = app.get(&format!("/videos/{a}"), &ana.token).await;
+    assert_eq!(rewound.body["progress"]["progressRate"], 5);
+    assert!(rewound.body["progress"]["completedAt"].is_string(), "{:?}", rewound.body);
+    let unfinished = app.get(&format!("/videos/{b}"), &ana.token).await;
+    assert!(unfinished.body["progress"].get("completedAt").is_none(), "{:?}", unfinished.body);
     // Back to b: it becomes the last studied.
     app.call(
         Method::PUT,
@@ -278,7 +291,7 @@ async fn given_study_then_the_dashboard_counts_and_orders_by_last_access() {
     assert_eq!(d.body["lastStudied"]["progressRate"], 60);
     let order: Vec<&str> =
         d.body["recentVideos"].as_array().expect("recent").iter().filter_map(|v| v["videoId"].as_str()).collect();
-    assert_eq!(order, vec![b.as_str(), c.as_str(), a.as_str()]);
+    assert_eq!(order, vec![b.as_str(), a.as_str(), c.as_str()], "a was rewound after c was studied");
 }
 
 #[tokio::test]

@@ -19,8 +19,8 @@ use vivid_domain::{
     spaces::{SpaceAccess, SpaceStore},
     types::{Description, SpaceId, VideoId, now_rfc3339, rfc3339_at, unix_now},
     video::{
-        FileName, MAX_PARTS, Progress, StatusChange, Title, UploadPlan, Video, VideoAccess, VideoContentType,
-        VideoPatch, VideoStatus, VideoStore, layout, upload_plan,
+        COMPLETED_RATE, FileName, MAX_PARTS, Progress, StatusChange, Title, UploadPlan, Video, VideoAccess,
+        VideoContentType, VideoPatch, VideoStatus, VideoStore, layout, upload_plan,
     },
 };
 use vivid_edge::{
@@ -40,6 +40,9 @@ pub struct ProgressView {
     pub progress_rate: u8,
     pub position_seconds: f64,
     pub last_access_at: String,
+    /// When the member first completed the video; kept when they rewind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
 }
 
 impl From<Progress> for ProgressView {
@@ -48,6 +51,7 @@ impl From<Progress> for ProgressView {
             progress_rate: p.progress_rate,
             position_seconds: p.position_seconds.get(),
             last_access_at: p.last_access_at,
+            completed_at: p.completed_at,
         }
     }
 }
@@ -836,6 +840,7 @@ impl Handler for PutProgress {
                 space_id: m.video.space_id,
                 progress_rate: body.progress_rate,
                 position_seconds: position,
+                completed_at: (body.progress_rate >= COMPLETED_RATE).then(|| now.clone()),
                 last_access_at: now,
             };
             self.0.videos.put_progress(&progress).await?;

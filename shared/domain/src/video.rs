@@ -246,7 +246,13 @@ pub struct Progress {
     pub progress_rate: u8,
     pub position_seconds: Seconds,
     pub last_access_at: String,
+    /// When the member first reached [`COMPLETED_RATE`]: kept however far they rewind later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
 }
+
+/// The progress rate at which a video counts as completed (sticky: see [`Progress::completed_at`]).
+pub const COMPLETED_RATE: u8 = 100;
 
 /// A captured frame of a video, private to its author.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

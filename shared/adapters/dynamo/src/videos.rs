@@ -12,7 +12,8 @@ use vivid_domain::{
     spaces::{Membership, Space},
     types::{Limit, Seconds, SnapshotId, SpaceId, UserId, VideoId, rfc3339},
     video::{
-        Progress, Snapshot, StatusChange, Video, VideoAccess, VideoPatch, VideoStatus, VideoStore, layout::MediaKind,
+        COMPLETED_RATE, Progress, Snapshot, StatusChange, Video, VideoAccess, VideoPatch, VideoStatus, VideoStore,
+        layout::MediaKind,
     },
 };
 
@@ -439,13 +440,18 @@ impl VideoStore for Table {
         position: Seconds,
         now: &str,
     ) -> Result<bool, StoreError> {
+        // Completion is sticky: the first write at the completed rate stamps it, none clears it.
+        let mut set = "SET progressRate = :r, positionSeconds = :p, lastAccessAt = :now, GSI1SK = :access".to_owned();
+        if rate >= COMPLETED_RATE {
+            set.push_str(", completedAt = if_not_exists(completedAt, :now)");
+        }
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(keys::video(video), keys::progress(user))))
             .condition_expression("attribute_exists(spaceId)")
-            .update_expression("SET progressRate = :r, positionSeconds = :p, lastAccessAt = :now, GSI1SK = :access")
+            .update_expression(set)
             .expression_attribute_values(":r", n(rate))
             .expression_attribute_values(":p", n(position))
             .expression_attribute_values(":now", s(now))
@@ -490,10 +496,10 @@ impl VideoStore for Table {
                 .table_name(&self.table)
                 .index_name(GSI1)
                 .key_condition_expression("GSI1PK = :pk AND begins_with(GSI1SK, :access)")
-                .filter_expression("progressRate >= :done")
+                .filter_expression("attribute_exists(completedAt) OR progressRate >= :done")
                 .expression_attribute_values(":pk", s(keys::user(user)))
                 .expression_attribute_values(":access", s("ACCESS#"))
-                .expression_attribute_values(":done", n(100))
+                .expression_attribute_values(":done", n(COMPLETED_RATE))
                 .select(aws_sdk_dynamodb::types::Select::Count)
                 .set_exclusive_start_key(start)
                 .send()
