@@ -4,8 +4,10 @@
 //! checks no permission at all, so without this a policy that misses an action (an `UpdateItem`
 //! inside a transaction, say) passes every local test and fails in AWS on the first request.
 //!
-//! Actions only: the `Resource` of a statement is not compared (every DynamoDB grant names the one
-//! table and its indexes). A transaction needs the action of each of its items, as IAM wants.
+//! Actions only: the `Resource` of a statement is not compared, so a `Query` on the table by a
+//! function granted it on an index only (or the reverse) passes here and fails in AWS; policy
+//! templates, wildcards such as `dynamodb:Get*`, `Deny` and PartiQL are not read either (the
+//! template uses none of them). A transaction needs the action of each of its items, as IAM wants.
 
 use std::{
     collections::{BTreeSet, HashMap},
@@ -111,32 +113,38 @@ impl Grants {
 
     /// The refusal of a DynamoDB request, when it is a function's and its grants miss an action.
     pub fn check(&self, authorization: Option<&str>, target: &str, body: &[u8]) -> Option<Denial> {
-        let denial = {
+        let (function, missing) = {
             let by_key = self.by_key.read().ok()?;
             let (function, allowed) = by_key.get(signing_key(authorization?)?)?;
             if allowed.contains("*") {
                 return None;
             }
-            let missing = needed_actions(target, body).into_iter().find(|a| !allowed.contains(a))?;
-            Denial { function: function.clone(), action: format!("dynamodb:{missing}") }
+            let missing: Vec<String> =
+                needed_actions(target, body).into_iter().filter(|a| !allowed.contains(a)).collect();
+            (function.clone(), missing)
         };
-        tracing::error!(function = %denial.function, action = %denial.action, "not granted by the template");
-        if let Ok(mut d) = self.denied.lock() {
-            d.push(denial.clone());
+        let denials: Vec<Denial> =
+            missing.iter().map(|a| Denial { function: function.clone(), action: format!("dynamodb:{a}") }).collect();
+        let first = denials.first()?.clone();
+        for d in &denials {
+            tracing::error!(function = %d.function, action = %d.action, "not granted by the template");
         }
-        // An audit (`VIVID_GRANTS_AUDIT=<file>`): the refusal is written down and the call goes
-        // through, so one run of the tests lists every grant a policy misses.
+        if let Ok(mut all) = self.denied.lock() {
+            all.extend(denials.iter().cloned());
+        }
+        // An audit (`VIVID_GRANTS_AUDIT=<file>`): every missing action is written down and the
+        // call goes through, so one run of the tests lists every grant a policy misses.
         if let Some(path) = std::env::var_os("VIVID_GRANTS_AUDIT") {
             use std::io::Write;
-            let line = format!("{} {}\n", denial.function, denial.action);
+            let lines: String = denials.iter().map(|d| format!("{} {}\n", d.function, d.action)).collect();
             let _ = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(path)
-                .and_then(|mut f| f.write_all(line.as_bytes()));
+                .and_then(|mut f| f.write_all(lines.as_bytes()));
             return None;
         }
-        Some(denial)
+        Some(first)
     }
 
     /// Every refusal so far.

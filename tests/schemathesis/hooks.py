@@ -33,6 +33,8 @@ under "Accepted as the contract"; schemathesis prints each drop):
   - 422 `invalid_parts` to part numbers past the upload's part count (its `sizeBytes` decided
     it) or to one part number with two ETags, and 422 `upload_rejected` to parts S3 does not
     hold for the upload (S3 decides);
+  - 422 `invalid_chapters` to chapters of which two start at the same millisecond or one at or
+    after the video's end (a rule between items; the stored duration decides);
   - 400 `invalid_precondition` to an `If-Match` outside the documented pattern (an entity-tag
     is quoted, RFC 9110 section 8.8.3; schemathesis's coverage phase sends header values
     without applying the pattern).
@@ -233,6 +235,8 @@ def _by_contract(case, response) -> str | None:
         headers = {k.lower(): v for k, v in (case.headers or {}).items()}
         if not all(_IF_MATCH.fullmatch(v) for k, v in headers.items() if k == "if-match" and isinstance(v, str)):
             return "If-Match outside its documented pattern (schemathesis generates header values without it)"
+    if status == 422 and code == "invalid_chapters" and case.operation.label == "PATCH /videos/{videoId}":
+        return "chapters starting twice at one millisecond or past the video's end (between items; the duration decides)"
     if status == 412 and code == "precondition_failed":
         headers = {k.lower(): v for k, v in (case.headers or {}).items()}
         if "if-match" in headers or "if-none-match" in headers:

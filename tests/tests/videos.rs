@@ -327,3 +327,45 @@ async fn given_a_host_when_editing_a_video_then_title_and_description_change_and
     let r = app.get("/videos/not-an-id", &host.token).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn given_chapters_from_the_host_then_members_read_them_sorted_and_as_webvtt() {
+    let app = TestApp::spawn().await;
+    let host = app.user("Host").await;
+    let ana = app.user("Ana").await;
+    let space = app.space(&host, "Course").await;
+    app.join(&space, &host, &ana).await;
+    let id = app.new_video(&space, &host, 1024).await["videoId"].as_str().expect("videoId").to_owned();
+    let patch = |who: &TestUser, body: serde_json::Value| {
+        let (app, path, token) = (&app, format!("/videos/{id}"), who.token.clone());
+        async move { app.call(Method::PATCH, &path, Some(&token), Some(body)).await }
+    };
+    let chapters = json!([
+        { "startSeconds": 90, "title": "The proof" },
+        { "startSeconds": 0, "title": "Introduction" },
+    ]);
+    let r = patch(&host, json!({ "chapters": chapters })).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let read = app.get(&format!("/videos/{id}"), &ana.token).await;
+    let titles: Vec<&str> =
+        read.body["chapters"].as_array().into_iter().flatten().filter_map(|c| c["title"].as_str()).collect();
+    assert_eq!(titles, ["Introduction", "The proof"], "sorted by start");
+    let vtt = read.body["chaptersVtt"].as_str().expect("chaptersVtt");
+    assert!(vtt.starts_with("WEBVTT\n\n1\n00:00:00.000 --> 00:01:30.000\nIntroduction\n"), "{vtt}");
+    // Bad lists are refused whole; a participant cannot set them; an empty list clears them.
+    for bad in [
+        json!([{ "startSeconds": 5, "title": "A" }, { "startSeconds": 5, "title": "B" }]),
+        json!([{ "startSeconds": -1, "title": "Before" }]),
+        json!([{ "startSeconds": 1, "title": "" }]),
+        json!([{ "startSeconds": 1, "title": "X", "color": "red" }]),
+        json!((0..=200).map(|i| json!({ "startSeconds": i, "title": "C" })).collect::<Vec<_>>()),
+    ] {
+        let r = patch(&host, json!({ "chapters": bad })).await;
+        assert!(matches!(r.status.as_u16(), 400 | 422), "{bad}: {} {:?}", r.status, r.body);
+    }
+    assert_eq!(patch(&ana, json!({ "chapters": [] })).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&format!("/videos/{id}"), &ana.token).await.body["chapters"].as_array().map(Vec::len), Some(2));
+    assert_eq!(patch(&host, json!({ "chapters": [] })).await.status, StatusCode::OK);
+    let cleared = app.get(&format!("/videos/{id}"), &ana.token).await;
+    assert!(cleared.body.get("chapters").is_none() && cleared.body.get("chaptersVtt").is_none(), "{:?}", cleared.body);
+}

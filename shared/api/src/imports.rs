@@ -172,6 +172,7 @@ pub async fn start_import(
         duration_seconds: None,
         failure_reason: None,
         recording_id: Some(import.recording.clone()),
+        chapters: Vec::new(),
         outputs: Default::default(),
     };
     let day = utc_day(unix_now()).0;

@@ -19,8 +19,8 @@ use vivid_domain::{
     spaces::{SpaceAccess, SpaceStore},
     types::{Description, SpaceId, VideoId, now_rfc3339, rfc3339_at, unix_now},
     video::{
-        COMPLETED_RATE, FileName, MAX_PARTS, Progress, StatusChange, Title, UploadPlan, Video, VideoAccess,
-        VideoContentType, VideoPatch, VideoStatus, VideoStore, layout, upload_plan,
+        COMPLETED_RATE, Chapter, FileName, MAX_PARTS, Progress, StatusChange, Title, UploadPlan, Video, VideoAccess,
+        VideoContentType, VideoPatch, VideoStatus, VideoStore, chapters_webvtt, layout, upload_plan,
     },
 };
 use vivid_edge::{
@@ -80,6 +80,11 @@ pub struct VideoView {
     pub progress: Option<ProgressView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub playback: Option<Playback>,
+    /// The host's chapters, by start time; also as a WebVTT chapters track (`chaptersVtt`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chapters: Vec<Chapter>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chapters_vtt: Option<String>,
 }
 
 impl VideoView {
@@ -104,6 +109,8 @@ impl VideoView {
             updated_at: v.updated_at,
             progress: progress.map(ProgressView::from),
             playback,
+            chapters_vtt: (!v.chapters.is_empty()).then(|| chapters_webvtt(&v.chapters, v.duration_seconds)),
+            chapters: v.chapters,
         }
     }
 }
@@ -277,6 +284,7 @@ impl Handler for CreateVideo {
             duration_seconds: None,
             failure_reason: None,
             recording_id: None,
+            chapters: Vec::new(),
             outputs: Default::default(),
         };
         let (day, _) = utc_day(unix_now());
@@ -744,9 +752,11 @@ struct VideoChanges {
     title: Option<Title>,
     #[serde(default, deserialize_with = "vivid_domain::types::body::present")]
     description: Option<Description>,
+    #[serde(default, deserialize_with = "vivid_domain::types::body::present")]
+    chapters: Option<Vec<Chapter>>,
 }
 
-/// `PATCH /videos/{videoId}` (host): title and description.
+/// `PATCH /videos/{videoId}` (host): title, description and chapters.
 pub struct UpdateVideo(Ctx);
 
 impl UpdateVideo {
@@ -759,12 +769,17 @@ impl UpdateVideo {
 impl Handler for UpdateVideo {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let changes: VideoChanges = req.json(DEFAULT_MAX_BODY)?;
-        if changes.title.is_none() && changes.description.is_none() {
-            return Err(ApiError::unprocessable("empty_patch", "give a title, a description or both"));
+        if changes.title.is_none() && changes.description.is_none() && changes.chapters.is_none() {
+            return Err(ApiError::unprocessable("empty_patch", "give a title, a description, chapters or several"));
         }
         let (_, m) = self.0.member(req).await?;
         host_of(&m)?;
-        let patch = VideoPatch { title: changes.title, description: changes.description };
+        let chapters = changes
+            .chapters
+            .map(|list| vivid_domain::video::chapters(list, m.video.duration_seconds))
+            .transpose()
+            .map_err(|e| ApiError::unprocessable("invalid_chapters", e.0))?;
+        let patch = VideoPatch { title: changes.title, description: changes.description, chapters };
         let video = match self.0.videos.update_video(&m.video.video_id, &patch, &now_rfc3339()).await {
             Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("video")),
             other => other?,

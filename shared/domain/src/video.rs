@@ -231,8 +231,61 @@ pub struct Video {
     /// The Webex recording this video is imported from (issue 7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording_id: Option<String>,
+    /// The host's chapters, by start time (see [`Chapter`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chapters: Vec<Chapter>,
     #[serde(flatten)]
     pub outputs: MediaOutputs,
+}
+
+/// A chapter of a video: where it starts and what it is called.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Chapter {
+    pub start_seconds: Seconds,
+    pub title: Title,
+}
+
+/// The most chapters a video has.
+pub const MAX_CHAPTERS: usize = 200;
+
+/// A video's chapters as the host sends them: at most [`MAX_CHAPTERS`], each starting at its
+/// own time, within the video when its duration is known. Sorted by start.
+pub fn chapters(mut list: Vec<Chapter>, duration_seconds: Option<f64>) -> Result<Vec<Chapter>, Invalid> {
+    if list.len() > MAX_CHAPTERS {
+        return Err(Invalid(format!("at most {MAX_CHAPTERS} chapters")));
+    }
+    list.sort_by(|a, b| a.start_seconds.get().total_cmp(&b.start_seconds.get()));
+    if list.windows(2).any(|w| w[0].start_seconds == w[1].start_seconds) {
+        return Err(Invalid("two chapters start at the same time".to_owned()));
+    }
+    if let (Some(d), Some(last)) = (duration_seconds, list.last())
+        && last.start_seconds.get() >= d
+    {
+        return Err(Invalid(format!("a chapter starts at or after the video's end ({d} s)")));
+    }
+    Ok(list)
+}
+
+/// The chapters as a WebVTT chapters track (`<track kind="chapters">`): each cue runs to the
+/// next chapter's start, the last one to the video's end (or a day, when it is not known).
+pub fn chapters_webvtt(list: &[Chapter], duration_seconds: Option<f64>) -> String {
+    fn stamp(t: f64) -> String {
+        let ms = (t * 1000.0).round() as u64;
+        format!("{:02}:{:02}:{:02}.{:03}", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000)
+    }
+    let mut out = String::from("WEBVTT\n");
+    for (i, c) in list.iter().enumerate() {
+        let end = list.get(i + 1).map(|n| n.start_seconds.get()).or(duration_seconds).unwrap_or(Seconds::MAX);
+        out.push_str(&format!(
+            "\n{}\n{} --> {}\n{}\n",
+            i + 1,
+            stamp(c.start_seconds.get()),
+            stamp(end),
+            c.title.as_str()
+        ));
+    }
+    out
 }
 
 /// One member's progress on one video. Its existence is also the member's grant for the cheap
@@ -425,6 +478,8 @@ pub struct VideoAccess {
 pub struct VideoPatch {
     pub title: Option<Title>,
     pub description: Option<Description>,
+    /// The whole list, replacing the previous one (empty: none).
+    pub chapters: Option<Vec<Chapter>>,
 }
 
 #[async_trait]
@@ -576,5 +631,31 @@ mod tests {
         assert!(VideoContentType::try_from("video/".to_owned()).is_err());
         assert!(ImageContentType::try_from("image/png".to_owned()).is_ok());
         assert!(ImageContentType::try_from("image/svg+xml".to_owned()).is_err());
+    }
+}
+
+#[cfg(test)]
+mod chapter_tests {
+    use super::*;
+
+    fn chapter(t: f64, title: &str) -> Chapter {
+        Chapter {
+            start_seconds: Seconds::new(t).expect("seconds"),
+            title: Title::try_from(title.to_owned()).expect("title"),
+        }
+    }
+
+    #[test]
+    fn chapters_are_sorted_distinct_and_within_the_video() {
+        let sorted = chapters(vec![chapter(90.0, "Proof"), chapter(0.0, "Intro")], Some(600.0)).expect("valid");
+        assert_eq!(sorted.iter().map(|c| c.title.as_str()).collect::<Vec<_>>(), ["Intro", "Proof"]);
+        assert!(chapters(vec![chapter(5.0, "A"), chapter(5.0, "B")], None).is_err());
+        assert!(chapters(vec![chapter(600.0, "After")], Some(600.0)).is_err());
+        assert!(chapters((0..=MAX_CHAPTERS).map(|i| chapter(i as f64, "C")).collect(), None).is_err());
+        let vtt = chapters_webvtt(&sorted, Some(3725.5));
+        assert_eq!(
+            vtt,
+            "WEBVTT\n\n1\n00:00:00.000 --> 00:01:30.000\nIntro\n\n2\n00:01:30.000 --> 01:02:05.500\nProof\n"
+        );
     }
 }

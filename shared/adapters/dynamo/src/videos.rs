@@ -326,6 +326,10 @@ impl VideoStore for Table {
             .set("updatedAt", s(now))
             .set_some("title", patch.title.as_ref().map(|v| s(v.as_str())))
             .set_some("description", patch.description.as_ref().map(|v| s(v.as_str())))
+            .set_some(
+                "chapters",
+                patch.chapters.as_ref().map(serde_dynamo::to_attribute_value).transpose().map_err(backend)?,
+            )
             .when("attribute_exists(PK)");
         let req = self
             .client
