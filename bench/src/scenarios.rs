@@ -174,9 +174,15 @@ async fn http_events(app: &TestApp, world: &World, route: &Route, n: usize) -> S
     let events = match route.function.as_str() {
         // Anonymous and read routes: one event, repeated.
         "google-login" => same(Call::default()),
-        "get-me" | "get-dashboard" | "list-spaces" | "get-space" | "list-members" | "list-videos" | "webex-login" => {
-            same(Call::by(host))
-        }
+        "get-me"
+        | "get-dashboard"
+        | "list-spaces"
+        | "get-space"
+        | "list-members"
+        | "list-videos"
+        | "webex-login"
+        | "list-class-progress"
+        | "list-video-progress" => same(Call::by(host)),
         "get-text-memo" | "list-memo-history" | "list-drawings" | "get-drawing" | "list-snapshots"
         | "list-bookmarks" => same(Call::by(participant)),
         "get-video" => {
@@ -217,6 +223,36 @@ async fn http_events(app: &TestApp, world: &World, route: &Route, n: usize) -> S
                 let u = app.user("Member").await;
                 app.join(&world.space, host, &u).await;
                 Ok(ev(Call::by(host).param("userId", u.id())))
+            })
+            .await?
+        }
+        // The host reorders the world's videos, one way and back.
+        "order-videos" => {
+            let mut ids = Vec::new();
+            for _ in 0..3 {
+                let v = app.new_video(&world.space, host, 1024).await;
+                ids.push(v["videoId"].as_str().ok_or("no videoId")?.to_owned());
+            }
+            (0..n)
+                .map(|i| {
+                    let order: Vec<&String> =
+                        if i % 2 == 0 { ids.iter().collect() } else { ids.iter().rev().collect() };
+                    ev(Call::by(host).body(json!({ "videoIds": order })))
+                })
+                .collect()
+        }
+        "update-member" => (0..n)
+            .map(|i| {
+                let role = if i % 2 == 0 { "co-host" } else { "participant" };
+                ev(Call::by(host).param("userId", world.target.id()).body(json!({ "role": role })))
+            })
+            .collect(),
+        "transfer-space" => {
+            prepare(n, |_| async {
+                let space = app.space(host, "Handed over").await;
+                let heir = app.user("Heir").await;
+                app.join(&space, host, &heir).await;
+                Ok(ev(Call::by(host).param("spaceId", space).body(json!({ "userId": heir.id() }))))
             })
             .await?
         }

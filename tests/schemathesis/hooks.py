@@ -68,6 +68,10 @@ _PROTECT = {
     # A participant leaving (or the host removing them from) the shared space would end the
     # participant's access for the rest of the run.
     "DELETE /spaces/{spaceId}/members/{userId}": [("spaceId", _ids("spaces") + _ids("spaces_doomed"), "spaces_members")],
+    # A hand-over of the shared space would leave the host a co-host for the rest of the run.
+    "POST /spaces/{spaceId}/transfer": [
+        ("spaceId", _ids("spaces") + _ids("spaces_members") + _ids("spaces_doomed"), "spaces_handover"),
+    ],
     "DELETE /videos/{videoId}": [("videoId", _ids("videos") + _ids("videos_abortable"), "videos_doomed")],
     "DELETE /videos/{videoId}/upload": [("videoId", _ids("videos") + _ids("videos_doomed"), "videos_abortable")],
     "DELETE /videos/{videoId}/drawings/{drawingId}": [("drawingId", _ids("drawings"), "drawings_doomed")],

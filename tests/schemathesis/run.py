@@ -350,8 +350,9 @@ def seed_pass(api: Api, world: World, role: str) -> dict[str, list]:
         bucket = ids.setdefault(name, [])
         bucket.extend(v for v in values if v not in bucket)
 
-    # A space to delete, and one to leave or be removed from: the participant is in both.
-    for name in ("spaces_doomed", "spaces_members"):
+    # A space to delete, one to leave or be removed from, and one to hand over: the participant
+    # is in all three.
+    for name in ("spaces_doomed", "spaces_members", "spaces_handover"):
         sid = api.json("POST", "/spaces", host.token, json={"name": f"{role} {name}"})["spaceId"]
         api.call("POST", f"/spaces/{sid}/members", host.token, json={"email": part.email})
         add(name, sid)

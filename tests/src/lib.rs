@@ -205,6 +205,20 @@ impl TestApp {
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     }
 
+    /// The host makes a member co-host (`PATCH /spaces/{spaceId}/members/{userId}`).
+    pub async fn promote(&self, space: &str, host: &TestUser, who: &TestUser) {
+        let r = self
+            .call(
+                reqwest::Method::PATCH,
+                &format!("/spaces/{space}/members/{}", who.id()),
+                Some(&host.token),
+                Some(serde_json::json!({ "role": "co-host" })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        assert_eq!(r.body["role"], "co-host");
+    }
+
     /// Follows `nextCursor` through every page of a list.
     pub async fn all_pages(&self, path: &str, token: &str, limit: u16) -> (Vec<Value>, usize) {
         let sep = if path.contains('?') { '&' } else { '?' };
@@ -260,6 +274,8 @@ pub struct World {
     pub target: TestUser,
     pub stranger: TestUser,
     pub invitee: TestUser,
+    /// A co-host of the space.
+    pub cohost: TestUser,
     /// A video of the space, still uploading.
     pub video: String,
     /// A snapshot of the participant's on that video.
@@ -277,9 +293,12 @@ impl World {
         let target = app.user("Target").await;
         let stranger = app.user("Stranger").await;
         let invitee = app.user("Invitee").await;
+        let cohost = app.user("Co-host").await;
         let space = app.space(&host, "Matrix").await;
         app.join(&space, &host, &participant).await;
         app.join(&space, &host, &target).await;
+        app.join(&space, &host, &cohost).await;
+        app.promote(&space, &host, &cohost).await;
         let video = app.new_video(&space, &host, 1024).await["videoId"].as_str().expect("videoId").to_owned();
         let snap = app
             .post(
@@ -318,7 +337,7 @@ impl World {
             .await;
         assert_eq!(b.status, StatusCode::CREATED, "{:?}", b.body);
         let bookmark = b.body["bookmarkId"].as_str().expect("bookmarkId").to_owned();
-        Self { space, host, participant, target, stranger, invitee, video, snapshot, drawing, bookmark }
+        Self { space, host, participant, target, stranger, invitee, cohost, video, snapshot, drawing, bookmark }
     }
 
     /// A route path with its parameters filled from this world.
@@ -340,6 +359,9 @@ impl World {
                 Some(serde_json::json!({ "videoSeconds": 4.0, "label": "Mark" }))
             }
             ("POST", "/spaces/{spaceId}/members") => Some(serde_json::json!({ "email": self.invitee.email() })),
+            ("PUT", "/spaces/{spaceId}/videos/order") => Some(serde_json::json!({ "videoIds": [self.video] })),
+            ("PATCH", "/spaces/{spaceId}/members/{userId}") => Some(serde_json::json!({ "role": "co-host" })),
+            ("POST", "/spaces/{spaceId}/transfer") => Some(serde_json::json!({ "userId": self.target.id() })),
             ("POST", "/spaces/{spaceId}/videos") => Some(serde_json::json!({
                 "title": "New video", "fileName": "new.mp4", "contentType": "video/mp4", "sizeBytes": 1024,
             })),

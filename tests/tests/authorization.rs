@@ -9,83 +9,91 @@ use vivid_local::stack::{DevKeys, LOCAL_AUDIENCE, LOCAL_ISSUER};
 use vivid_tests::{TestApp, TestUser, World};
 use vivid_tokens::{TokenAudience, TokenIssuer};
 
-/// Expected status for a stranger, a participant and the host.
+/// Expected status for a stranger, a participant, a co-host and the host.
 struct Row {
     method: &'static str,
     path: &'static str,
     stranger: u16,
     participant: u16,
+    cohost: u16,
     host: u16,
 }
 
-const fn row(method: &'static str, path: &'static str, stranger: u16, participant: u16, host: u16) -> Row {
-    Row { method, path, stranger, participant, host }
+const fn row(method: &'static str, path: &'static str, stranger: u16, participant: u16, cohost: u16, host: u16) -> Row {
+    Row { method, path, stranger, participant, cohost, host }
 }
 
 const MATRIX: &[Row] = &[
-    row("GET", "/users/me", 200, 200, 200),
-    row("GET", "/users/me/sessions", 200, 200, 200),
-    row("DELETE", "/users/me/sessions", 204, 204, 204),
-    row("POST", "/auth/logout", 204, 204, 204),
-    row("GET", "/spaces", 200, 200, 200),
-    row("POST", "/spaces", 201, 201, 201),
-    row("GET", "/spaces/{spaceId}", 404, 200, 200),
-    row("PATCH", "/spaces/{spaceId}", 404, 403, 200),
-    row("DELETE", "/spaces/{spaceId}", 404, 403, 204),
-    row("GET", "/spaces/{spaceId}/members", 404, 200, 200),
-    row("POST", "/spaces/{spaceId}/members", 404, 403, 201),
-    row("DELETE", "/spaces/{spaceId}/members/{userId}", 404, 403, 204),
-    row("GET", "/users/me/dashboard", 200, 200, 200),
-    row("DELETE", "/users/me", 204, 204, 204),
-    row("POST", "/spaces/{spaceId}/videos", 404, 403, 201),
-    row("GET", "/spaces/{spaceId}/videos", 404, 200, 200),
-    row("GET", "/videos/{videoId}", 404, 200, 200),
+    row("GET", "/users/me", 200, 200, 200, 200),
+    row("GET", "/users/me/sessions", 200, 200, 200, 200),
+    row("DELETE", "/users/me/sessions", 204, 204, 204, 204),
+    row("POST", "/auth/logout", 204, 204, 204, 204),
+    row("GET", "/spaces", 200, 200, 200, 200),
+    row("POST", "/spaces", 201, 201, 201, 201),
+    row("GET", "/spaces/{spaceId}", 404, 200, 200, 200),
+    row("PATCH", "/spaces/{spaceId}", 404, 403, 403, 200),
+    row("DELETE", "/spaces/{spaceId}", 404, 403, 403, 204),
+    row("GET", "/spaces/{spaceId}/members", 404, 200, 200, 200),
+    row("POST", "/spaces/{spaceId}/members", 404, 403, 201, 201),
+    row("DELETE", "/spaces/{spaceId}/members/{userId}", 404, 403, 204, 204),
+    // Roles and the hand-over are the host's alone.
+    row("PATCH", "/spaces/{spaceId}/members/{userId}", 404, 403, 403, 200),
+    row("POST", "/spaces/{spaceId}/transfer", 404, 403, 403, 200),
+    // Class progress is for those who teach.
+    row("GET", "/spaces/{spaceId}/progress", 404, 403, 200, 200),
+    row("GET", "/videos/{videoId}/progress", 404, 403, 200, 200),
+    row("GET", "/users/me/dashboard", 200, 200, 200, 200),
+    row("DELETE", "/users/me", 204, 204, 204, 204),
+    row("POST", "/spaces/{spaceId}/videos", 404, 403, 201, 201),
+    row("GET", "/spaces/{spaceId}/videos", 404, 200, 200, 200),
+    row("PUT", "/spaces/{spaceId}/videos/order", 404, 403, 200, 200),
+    row("GET", "/videos/{videoId}", 404, 200, 200, 200),
     // The world's video is still uploading: members learn it is not ready to play.
-    row("GET", "/videos/{videoId}/playback", 404, 409, 409),
-    row("PATCH", "/videos/{videoId}", 404, 403, 200),
-    row("DELETE", "/videos/{videoId}", 404, 403, 204),
+    row("GET", "/videos/{videoId}/playback", 404, 409, 409, 409),
+    row("PATCH", "/videos/{videoId}", 404, 403, 200, 200),
+    row("DELETE", "/videos/{videoId}", 404, 403, 204, 204),
     // The world's video is a single-PUT upload: the host learns there is nothing to complete.
-    row("POST", "/videos/{videoId}/upload/complete", 404, 403, 409),
-    row("DELETE", "/videos/{videoId}/upload", 404, 403, 204),
+    row("POST", "/videos/{videoId}/upload/complete", 404, 403, 409, 409),
+    row("DELETE", "/videos/{videoId}/upload", 404, 403, 204, 204),
     // A single-PUT upload has no parts to resume.
-    row("POST", "/videos/{videoId}/upload/parts", 404, 403, 409),
-    row("PUT", "/videos/{videoId}/progress", 404, 204, 204),
-    row("POST", "/videos/{videoId}/snapshots", 404, 201, 201),
-    row("GET", "/videos/{videoId}/snapshots", 404, 200, 200),
+    row("POST", "/videos/{videoId}/upload/parts", 404, 403, 409, 409),
+    row("PUT", "/videos/{videoId}/progress", 404, 204, 204, 204),
+    row("POST", "/videos/{videoId}/snapshots", 404, 201, 201, 201),
+    row("GET", "/videos/{videoId}/snapshots", 404, 200, 200, 200),
     // The snapshot is the participant's: private even to the host.
-    row("DELETE", "/videos/{videoId}/snapshots/{snapshotId}", 404, 204, 404),
+    row("DELETE", "/videos/{videoId}/snapshots/{snapshotId}", 404, 204, 404, 404),
     // Bookmarks are their author's too: the participant's one is private even to the host.
-    row("POST", "/videos/{videoId}/bookmarks", 404, 201, 201),
-    row("GET", "/videos/{videoId}/bookmarks", 404, 200, 200),
-    row("DELETE", "/videos/{videoId}/bookmarks/{bookmarkId}", 404, 204, 404),
+    row("POST", "/videos/{videoId}/bookmarks", 404, 201, 201, 201),
+    row("GET", "/videos/{videoId}/bookmarks", 404, 200, 200, 200),
+    row("DELETE", "/videos/{videoId}/bookmarks/{bookmarkId}", 404, 204, 404, 404),
     // Notes are their author's: the participant has a memo and a drawing, the host none until
     // the PUT row gives them a memo (so their checkpoint is created).
-    row("GET", "/videos/{videoId}/text-memo", 404, 200, 200),
+    row("GET", "/videos/{videoId}/text-memo", 404, 200, 200, 200),
     // The participant saves on top of their memo; the host has none yet: the save creates it.
-    row("PUT", "/videos/{videoId}/text-memo", 404, 200, 201),
-    row("POST", "/videos/{videoId}/text-memo/history", 404, 201, 201),
-    row("GET", "/videos/{videoId}/text-memo/history", 404, 200, 200),
-    row("GET", "/videos/{videoId}/drawings", 404, 200, 200),
-    row("PUT", "/videos/{videoId}/drawings/{drawingId}", 404, 200, 201),
+    row("PUT", "/videos/{videoId}/text-memo", 404, 200, 201, 201),
+    row("POST", "/videos/{videoId}/text-memo/history", 404, 201, 201, 201),
+    row("GET", "/videos/{videoId}/text-memo/history", 404, 200, 200, 200),
+    row("GET", "/videos/{videoId}/drawings", 404, 200, 200, 200),
+    row("PUT", "/videos/{videoId}/drawings/{drawingId}", 404, 200, 201, 201),
     // The host's PUT row made a drawing of their own under that id: they read theirs (that they
     // never see the participant's is in notes.rs); a delete runs on a fresh world: 404.
-    row("GET", "/videos/{videoId}/drawings/{drawingId}", 404, 200, 200),
-    row("DELETE", "/videos/{videoId}/drawings/{drawingId}", 404, 204, 404),
+    row("GET", "/videos/{videoId}/drawings/{drawingId}", 404, 200, 200, 200),
+    row("DELETE", "/videos/{videoId}/drawings/{drawingId}", 404, 204, 404, 404),
     // Webex: nobody in the world has connected an account yet.
-    row("GET", "/webex/login", 200, 200, 200),
-    row("POST", "/webex/token", 400, 400, 400),
-    row("DELETE", "/webex/token", 204, 204, 204),
-    row("GET", "/webex/recordings", 409, 409, 409),
-    row("POST", "/spaces/{spaceId}/videos/webex", 404, 403, 409),
+    row("GET", "/webex/login", 200, 200, 200, 200),
+    row("POST", "/webex/token", 400, 400, 400, 400),
+    row("DELETE", "/webex/token", 204, 204, 204, 204),
+    row("GET", "/webex/recordings", 409, 409, 409, 409),
+    row("POST", "/spaces/{spaceId}/videos/webex", 404, 403, 409, 409),
     // Zoom: nobody in the world has connected an account either.
-    row("GET", "/zoom/login", 200, 200, 200),
-    row("POST", "/zoom/token", 400, 400, 400),
-    row("DELETE", "/zoom/token", 204, 204, 204),
-    row("GET", "/users/me/recordings", 409, 409, 409),
-    row("POST", "/spaces/{spaceId}/videos/zoom", 404, 403, 409),
-    row("PUT", "/spaces/{spaceId}/zoom-auto-import", 404, 403, 409),
+    row("GET", "/zoom/login", 200, 200, 200, 200),
+    row("POST", "/zoom/token", 400, 400, 400, 400),
+    row("DELETE", "/zoom/token", 204, 204, 204, 204),
+    row("GET", "/users/me/recordings", 409, 409, 409, 409),
+    row("POST", "/spaces/{spaceId}/videos/zoom", 404, 403, 409, 409),
+    row("PUT", "/spaces/{spaceId}/zoom-auto-import", 404, 403, 409, 409),
     // Zoom's webhook knows no caller: only Zoom's signature lets a delivery in.
-    row("POST", "/zoom/webhook", 401, 401, 401),
+    row("POST", "/zoom/webhook", 401, 401, 401, 401),
 ];
 
 /// Tokens that must never be accepted, each made for the host (who would otherwise succeed).
@@ -162,10 +170,12 @@ async fn every_route_as(role: &str) {
         let expected = match role {
             "stranger" => r.stranger,
             "participant" => r.participant,
+            "co-host" => r.cohost,
             _ => r.host,
         };
+        // Deletes and the hand-over (after it the host is co-host) get a world of their own.
         let fresh;
-        let world = if r.method == "DELETE" {
+        let world = if r.method == "DELETE" || r.path.ends_with("/transfer") {
             fresh = World::new(&app).await;
             &fresh
         } else {
@@ -174,6 +184,7 @@ async fn every_route_as(role: &str) {
         let who = match role {
             "stranger" => &world.stranger,
             "participant" => &world.participant,
+            "co-host" => &world.cohost,
             _ => &world.host,
         };
         let method = Method::from_bytes(r.method.as_bytes()).expect("method");
@@ -193,6 +204,11 @@ async fn every_route_answers_a_stranger_as_the_contract_says() {
 #[tokio::test]
 async fn every_route_answers_a_participant_as_the_contract_says() {
     every_route_as("participant").await;
+}
+
+#[tokio::test]
+async fn every_route_answers_a_co_host_as_the_contract_says() {
+    every_route_as("co-host").await;
 }
 
 #[tokio::test]

@@ -28,9 +28,10 @@ async fn every_sample_event_drives_its_handler_to_success() {
     let shared = World::new(&app).await;
     app.connect_webex(&shared.host).await;
     for route in template.routes().expect("routes") {
-        // Deletes get a world of their own; everything else shares one.
+        // Deletes and the hand-over (the host is no longer host after it) get a world of their
+        // own; everything else shares one.
         let fresh;
-        let world = if route.method == "DELETE" {
+        let world = if route.method == "DELETE" || route.function == "transfer-space" {
             fresh = World::new(&app).await;
             &fresh
         } else {
@@ -69,6 +70,8 @@ async fn every_sample_event_drives_its_handler_to_success() {
         event["headers"]["x-forwarded-proto"] = "http".into();
         match route.function.as_str() {
             "add-member" => event["body"] = json!({ "email": world.invitee.email() }).to_string().into(),
+            "order-videos" => event["body"] = json!({ "videoIds": [world.video] }).to_string().into(),
+            "transfer-space" => event["body"] = json!({ "userId": world.target.id() }).to_string().into(),
             // Snapshots and notes are their author's: the participant acts on theirs.
             "delete-snapshot" | "get-drawing" | "delete-drawing" | "create-memo-checkpoint" => {
                 event["headers"]["authorization"] = format!("Bearer {}", world.participant.token).into()

@@ -1,4 +1,4 @@
-//! `DELETE /videos/{videoId}/upload`: aborts an unfinished upload (host).
+//! `DELETE /videos/{videoId}/upload`: aborts an unfinished upload (host, co-host).
 //!
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 

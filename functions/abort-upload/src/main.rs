@@ -1,4 +1,4 @@
-//! `DELETE /videos/{videoId}/upload`: aborts an unfinished upload (host).
+//! `DELETE /videos/{videoId}/upload`: aborts an unfinished upload (host, co-host).
 
 #[tokio::main]
 async fn main() -> Result<(), vivid_edge::lambda_http::Error> {

@@ -1,4 +1,4 @@
-//! `POST /spaces/{spaceId}/members`: adds a registered user (host).
+//! `POST /spaces/{spaceId}/members`: adds a registered user (host, co-host).
 //!
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 

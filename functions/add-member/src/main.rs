@@ -1,4 +1,4 @@
-//! `POST /spaces/{spaceId}/members`: adds a registered user (host).
+//! `POST /spaces/{spaceId}/members`: adds a registered user (host, co-host).
 
 #[tokio::main]
 async fn main() -> Result<(), vivid_edge::lambda_http::Error> {

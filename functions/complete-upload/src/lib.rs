@@ -1,4 +1,4 @@
-//! `POST /videos/{videoId}/upload/complete`: completes a multipart upload (host).
+//! `POST /videos/{videoId}/upload/complete`: completes a multipart upload (host, co-host).
 //!
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 

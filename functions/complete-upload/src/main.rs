@@ -1,4 +1,4 @@
-//! `POST /videos/{videoId}/upload/complete`: completes a multipart upload (host).
+//! `POST /videos/{videoId}/upload/complete`: completes a multipart upload (host, co-host).
 
 #[tokio::main]
 async fn main() -> Result<(), vivid_edge::lambda_http::Error> {

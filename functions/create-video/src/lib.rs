@@ -1,4 +1,4 @@
-//! `POST /spaces/{spaceId}/videos`: the video in UPLOADING and its upload instructions (host).
+//! `POST /spaces/{spaceId}/videos`: the video in UPLOADING and its upload instructions (host, co-host).
 //!
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 

@@ -1,4 +1,4 @@
-//! `POST /spaces/{spaceId}/videos`: the video in UPLOADING and its upload instructions (host).
+//! `POST /spaces/{spaceId}/videos`: the video in UPLOADING and its upload instructions (host, co-host).
 
 #[tokio::main]
 async fn main() -> Result<(), vivid_edge::lambda_http::Error> {

@@ -1,4 +1,4 @@
-//! `DELETE /videos/{videoId}`: the video, its objects and everyone's data (host).
+//! `DELETE /videos/{videoId}`: the video, its objects and everyone's data (host, co-host).
 //!
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 

@@ -1,4 +1,4 @@
-//! `DELETE /videos/{videoId}`: the video, its objects and everyone's data (host).
+//! `DELETE /videos/{videoId}`: the video, its objects and everyone's data (host, co-host).
 
 #[tokio::main]
 async fn main() -> Result<(), vivid_edge::lambda_http::Error> {

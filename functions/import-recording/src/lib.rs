@@ -1,4 +1,4 @@
-//! `POST /spaces/{spaceId}/videos/webex`: the video in IMPORTING, the import worker started (host).
+//! `POST /spaces/{spaceId}/videos/webex`: the video in IMPORTING, the import worker started (host, co-host).
 //!
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 

@@ -1,4 +1,4 @@
-//! `POST /spaces/{spaceId}/videos/zoom`: a Zoom recording file into the space, the import worker started (host).
+//! `POST /spaces/{spaceId}/videos/zoom`: a Zoom recording file into the space, the import worker started (host, co-host).
 
 #[tokio::main]
 async fn main() -> Result<(), vivid_edge::lambda_http::Error> {

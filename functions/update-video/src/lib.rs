@@ -1,4 +1,4 @@
-//! `PATCH /videos/{videoId}`: title and description (host).
+//! `PATCH /videos/{videoId}`: title and description (host, co-host).
 //!
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 

@@ -1,4 +1,4 @@
-//! `PATCH /videos/{videoId}`: title and description (host).
+//! `PATCH /videos/{videoId}`: title and description (host, co-host).
 
 #[tokio::main]
 async fn main() -> Result<(), vivid_edge::lambda_http::Error> {

@@ -1,4 +1,4 @@
-//! `POST /videos/{videoId}/upload/parts`: the parts S3 has and fresh part URLs, to resume an upload (host).
+//! `POST /videos/{videoId}/upload/parts`: the parts S3 has and fresh part URLs, to resume an upload (host, co-host).
 //!
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 

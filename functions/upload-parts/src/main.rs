@@ -1,4 +1,4 @@
-//! `POST /videos/{videoId}/upload/parts`: the parts S3 has and fresh part URLs, to resume an upload (host).
+//! `POST /videos/{videoId}/upload/parts`: the parts S3 has and fresh part URLs, to resume an upload (host, co-host).
 
 #[tokio::main]
 async fn main() -> Result<(), vivid_edge::lambda_http::Error> {

@@ -1,4 +1,4 @@
-//! `PUT /spaces/{spaceId}/zoom-auto-import`: links the host's Zoom account to the space for automatic import.
+//! `PUT /spaces/{spaceId}/zoom-auto-import`: links the caller's Zoom account to the space for automatic import (host, co-host).
 
 #[tokio::main]
 async fn main() -> Result<(), vivid_edge::lambda_http::Error> {

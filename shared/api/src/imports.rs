@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use lambda_http::{Body, Response};
 use serde::{Deserialize, de::DeserializeOwned};
 use vivid_domain::{
-    access::require_host,
+    access::require_manager,
     connectors::{ConnectorError, Provider},
     error::{Guard, StoreError},
     imports::{ImportInvoker, ImportJob},
@@ -68,7 +68,7 @@ impl<'de, N: DeserializeOwned> Deserialize<'de> for ImportBody<N> {
     }
 }
 
-/// `POST /spaces/{spaceId}/videos/{platform}` (host): the recording the body names, found with the
+/// `POST /spaces/{spaceId}/videos/{platform}` (host, co-host): the recording the body names, found with the
 /// caller's connection, into the space — the video in `IMPORTING`, the one import worker started.
 pub struct ImportFrom<L: Lookup> {
     auth: Arc<TokenVerifier>,
@@ -101,7 +101,7 @@ impl<L: Lookup> Handler for ImportFrom<L> {
         let space_id: SpaceId = req.path("spaceId")?;
         let body: ImportBody<L::Names> = req.json(DEFAULT_MAX_BODY)?;
         self.lookup.check(&body.names).map_err(|detail| ApiError::unprocessable("invalid_body", detail))?;
-        require_host(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        require_manager(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
         let (lookup, names) = (&self.lookup, &body.names);
         let found = self
             .platform
@@ -173,6 +173,7 @@ pub async fn start_import(
         failure_reason: None,
         recording_id: Some(import.recording.clone()),
         chapters: Vec::new(),
+        position: None,
         outputs: Default::default(),
     };
     let day = utc_day(unix_now()).0;

@@ -10,6 +10,7 @@ pub mod fallback;
 pub mod imports;
 pub mod members;
 pub mod notes;
+pub mod progress;
 pub mod snapshots;
 pub mod spaces;
 pub mod users;

@@ -8,10 +8,11 @@ use lambda_http::{Body, Response};
 use serde::{Deserialize, Serialize};
 
 use vivid_domain::{
-    access::{require_host, require_member},
+    access::{Denied, require_host, require_manager, require_member},
     cascade::purge_member,
     error::{Guard, StoreError},
     media::MediaStore,
+    quota::Quotas,
     spaces::{Membership, Role, SpaceStore},
     types::{Email, SpaceId, UserId, now_rfc3339},
     users::{User, UserStore},
@@ -37,7 +38,7 @@ pub struct MemberView {
 }
 
 impl MemberView {
-    fn new(m: Membership, user: User) -> Self {
+    pub(crate) fn new(m: Membership, user: User) -> Self {
         Self {
             user_id: m.user_id,
             name: user.name,
@@ -100,7 +101,7 @@ struct NewMember {
     email: Email,
 }
 
-/// `POST /spaces/{spaceId}/members` (host): adds a registered user as participant.
+/// `POST /spaces/{spaceId}/members` (host, co-host): adds a registered user as participant.
 pub struct AddMember(Ctx);
 
 impl AddMember {
@@ -115,7 +116,7 @@ impl Handler for AddMember {
         let caller = req.caller(&self.0.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
         let body: NewMember = req.json(DEFAULT_MAX_BODY)?;
-        require_host(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        require_manager(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
         let user = self.0.users.find_user_by_email(&body.email).await?.ok_or(ApiError::NotFound("user"))?;
         let membership = Membership {
             space_id: space_id.clone(),
@@ -136,8 +137,9 @@ impl Handler for AddMember {
     }
 }
 
-/// `DELETE /spaces/{spaceId}/members/{userId}`: the host removes a participant, or a
-/// participant leaves. The host is never removed; the member's per-video data goes with them.
+/// `DELETE /spaces/{spaceId}/members/{userId}`: the host removes a participant or a co-host, a
+/// co-host removes a participant, or a member leaves. The host is never removed (they transfer
+/// the space first); the member's per-video data goes with them.
 pub struct RemoveMember(Ctx, Arc<dyn MediaStore>);
 
 impl RemoveMember {
@@ -159,11 +161,23 @@ impl Handler for RemoveMember {
         let target: UserId = req.path("userId")?;
         let member = require_member(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
         let leaving = target == caller.user_id;
-        if !leaving && !member.is_host() {
-            return Err(ApiError::forbidden("host_only", "only the space's host may remove other members"));
+        if !leaving && !member.manages() {
+            return Err(Denied::ManagersOnly.into());
         }
         if target == member.space.host_id {
-            return Err(ApiError::conflict("host_cannot_leave", "the host cannot be removed from their space"));
+            return Err(ApiError::conflict(
+                "host_cannot_leave",
+                "the host cannot be removed from their space: transfer it to another member first",
+            ));
+        }
+        if !leaving && !member.is_host() {
+            // A co-host removes participants; co-hosts are the host's to remove.
+            let theirs = self.0.spaces.space_access(&space_id, &target).await?.and_then(|a| a.membership);
+            match theirs {
+                None => return Err(ApiError::NotFound("member")),
+                Some(m) if m.role != Role::Participant => return Err(Denied::HostOnly.into()),
+                Some(_) => {}
+            }
         }
         // Their data first, the membership last: a removal that fails half-way leaves the member,
         // and removing them again finishes it (a non-member has no data to purge).
@@ -175,5 +189,94 @@ impl Handler for RemoveMember {
                 http::no_content()
             }
         }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RoleChange {
+    role: Role,
+}
+
+/// `PATCH /spaces/{spaceId}/members/{userId} {role}` (host): makes a member co-host or
+/// participant. The host's own role changes only by a transfer.
+pub struct UpdateMember(Ctx);
+
+impl UpdateMember {
+    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, users: Arc<dyn UserStore>) -> Self {
+        Self(Ctx::new(auth, spaces, users))
+    }
+}
+
+#[async_trait]
+impl Handler for UpdateMember {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let space_id: SpaceId = req.path("spaceId")?;
+        let target: UserId = req.path("userId")?;
+        let body: RoleChange = req.json(DEFAULT_MAX_BODY)?;
+        let member = require_host(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        if body.role == Role::Host {
+            return Err(ApiError::unprocessable(
+                "use_transfer",
+                "a space has one host: hand it over with POST /spaces/{spaceId}/transfer",
+            ));
+        }
+        if target == member.space.host_id {
+            return Err(ApiError::conflict("host_role", "the host's role changes only by a transfer"));
+        }
+        let membership = match self.0.spaces.set_role(&space_id, &target, body.role).await {
+            Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("member")),
+            other => other?,
+        };
+        let user = self.0.users.get_user(&target).await?.ok_or(ApiError::NotFound("member"))?;
+        http::json(StatusCode::OK, &MemberView::new(membership, user))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Transfer {
+    user_id: UserId,
+}
+
+/// `POST /spaces/{spaceId}/transfer {userId}` (host): hands the space to another member, who
+/// becomes its host; the old host stays as co-host. A personal space is not transferable.
+pub struct TransferSpace(Ctx, Quotas);
+
+impl TransferSpace {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        users: Arc<dyn UserStore>,
+        quotas: Quotas,
+    ) -> Self {
+        Self(Ctx::new(auth, spaces, users), quotas)
+    }
+}
+
+#[async_trait]
+impl Handler for TransferSpace {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let space_id: SpaceId = req.path("spaceId")?;
+        let body: Transfer = req.json(DEFAULT_MAX_BODY)?;
+        let member = require_host(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        if member.space.personal {
+            return Err(ApiError::conflict("personal_space", "a personal space cannot be handed over"));
+        }
+        if body.user_id == caller.user_id {
+            return Err(ApiError::conflict("already_host", "you already host this space"));
+        }
+        match self.0.spaces.transfer_space(&space_id, &caller.user_id, &body.user_id, self.1.hosted_spaces).await {
+            Err(StoreError::Condition(Guard::Membership)) => return Err(ApiError::NotFound("member")),
+            // Deleted or handed over meanwhile.
+            Err(StoreError::Condition(Guard::Space)) => return Err(ApiError::NotFound("space")),
+            other => other?,
+        }
+        tracing::info!(space_id = %space_id, "space handed over");
+        let mut space = member.space;
+        space.host_id = body.user_id;
+        http::json(StatusCode::OK, &crate::spaces::SpaceView::new(space, Role::CoHost))
     }
 }

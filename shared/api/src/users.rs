@@ -14,7 +14,7 @@ use vivid_domain::{
     media::MediaStore,
     quota::{Quotas, utc_day},
     sessions::SessionStore,
-    spaces::{Role, SpaceStore},
+    spaces::{Membership, Role, SpaceStore, successor},
     types::{Email, Limit, SpaceId, UserId, VideoId, rfc3339_at, unix_now},
     users::{Profile, Usage, User, UserStore},
     video::{Title, VideoStatus, VideoStore},
@@ -267,6 +267,31 @@ impl DeleteMe {
     }
 }
 
+impl DeleteMe {
+    /// Hands a shared space the leaving user hosts to its longest-standing co-host (without
+    /// their hosted-spaces quota: the course outlives the host); false when it has none, or is
+    /// personal or already being deleted, and so goes with the account.
+    async fn hand_over(&self, m: &Membership) -> Result<bool, ApiError> {
+        if m.personal {
+            return Ok(false);
+        }
+        // A co-host who leaves meanwhile: the next one.
+        for _ in 0..3 {
+            let Some(to) = successor(self.spaces.as_ref(), &m.space_id).await? else { return Ok(false) };
+            match self.spaces.transfer_space(&m.space_id, &m.user_id, &to, u64::MAX).await {
+                Ok(()) => {
+                    tracing::info!(space_id = %m.space_id, "space handed over to its longest-standing co-host");
+                    return Ok(true);
+                }
+                Err(StoreError::Condition(Guard::Membership)) => continue,
+                Err(StoreError::Condition(Guard::Space)) => return Ok(false),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(false)
+    }
+}
+
 #[async_trait]
 impl Handler for DeleteMe {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
@@ -284,13 +309,14 @@ impl Handler for DeleteMe {
             }
         }
         for m in memberships {
-            if m.role == Role::Host {
+            if m.role == Role::Host && !self.hand_over(&m).await? {
                 match purge_space(self.spaces.as_ref(), self.videos.as_ref(), self.media.as_ref(), &m.space_id).await {
                     // Gone meanwhile (another deletion finished it).
                     Ok(()) | Err(StoreError::Condition(Guard::Space)) => {}
                     Err(e) => return Err(e.into()),
                 }
             } else {
+                // A member, or a host who handed the space over and is now its co-host.
                 // The data first: a deletion that fails half-way still finds the membership.
                 purge_member(self.spaces.as_ref(), self.media.as_ref(), &m.space_id, &user.user_id).await?;
                 match self.spaces.remove_member(&m.space_id, &user.user_id).await {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use vivid_config::{Config, ConfigError};
 use vivid_domain::{
-    access::{Member, require_host, require_member},
+    access::{Denied, Member, require_manager, require_member},
     cascade::purge_video,
     error::{Guard, StoreError},
     media::{Bucket, MediaStore, UploadedPart},
@@ -19,8 +19,9 @@ use vivid_domain::{
     spaces::{SpaceAccess, SpaceStore},
     types::{Description, SpaceId, VideoId, now_rfc3339, rfc3339_at, unix_now},
     video::{
-        COMPLETED_RATE, Chapter, FileName, MAX_PARTS, Progress, StatusChange, Title, UploadPlan, Video, VideoAccess,
-        VideoContentType, VideoPatch, VideoStatus, VideoStore, chapters_webvtt, layout, upload_plan,
+        COMPLETED_RATE, Chapter, FileName, MAX_PARTS, OrderError, Progress, StatusChange, Title, UploadPlan, Video,
+        VideoAccess, VideoContentType, VideoPatch, VideoStatus, VideoStore, chapters_webvtt, in_order, layout,
+        placements, upload_plan,
     },
 };
 use vivid_edge::{
@@ -85,6 +86,9 @@ pub struct VideoView {
     pub chapters: Vec<Chapter>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chapters_vtt: Option<String>,
+    /// The video's place in the host's order (0 first); absent until placed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<u32>,
 }
 
 impl VideoView {
@@ -111,6 +115,7 @@ impl VideoView {
             playback,
             chapters_vtt: (!v.chapters.is_empty()).then(|| chapters_webvtt(&v.chapters, v.duration_seconds)),
             chapters: v.chapters,
+            position: v.position,
         }
     }
 }
@@ -135,8 +140,9 @@ pub async fn video_member(
     Ok(VideoMember { video, member, progress })
 }
 
-fn host_of(m: &VideoMember) -> Result<(), ApiError> {
-    if m.member.is_host() { Ok(()) } else { Err(ApiError::forbidden("host_only", "only the space's host may do this")) }
+/// The caller must host or co-host the video's space.
+fn manager_of(m: &VideoMember) -> Result<(), ApiError> {
+    if m.member.manages() { Ok(()) } else { Err(Denied::ManagersOnly.into()) }
 }
 
 struct Ctx {
@@ -226,7 +232,7 @@ impl UploadLimits {
     }
 }
 
-/// `POST /spaces/{spaceId}/videos` (host): the video in `UPLOADING` and how to upload it.
+/// `POST /spaces/{spaceId}/videos` (host, co-host): the video in `UPLOADING` and how to upload it.
 pub struct CreateVideo {
     ctx: Ctx,
     media: Arc<dyn MediaStore>,
@@ -257,7 +263,7 @@ impl Handler for CreateVideo {
         if body.size_bytes > self.limits.max_upload_bytes() {
             return Err(ApiError::UploadTooLarge { limit: self.limits.max_upload_bytes() });
         }
-        require_host(self.ctx.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        require_manager(self.ctx.spaces.space_access(&space_id, &caller.user_id).await?)?;
         let now = now_rfc3339();
         let video_id = VideoId::generate();
         let key = layout::raw(&video_id);
@@ -285,6 +291,7 @@ impl Handler for CreateVideo {
             failure_reason: None,
             recording_id: None,
             chapters: Vec::new(),
+            position: None,
             outputs: Default::default(),
         };
         let (day, _) = utc_day(unix_now());
@@ -353,17 +360,17 @@ struct CompleteBody {
     parts: Vec<CompletedPartBody>,
 }
 
-/// The video of an upload route, for its host, while it is still uploading.
+/// The video of an upload route, for its space's host or a co-host, while it is still uploading.
 async fn uploading(ctx: &Ctx, req: &ApiRequest) -> Result<Video, ApiError> {
     let (_, m) = ctx.member(req).await?;
-    host_of(&m)?;
+    manager_of(&m)?;
     if m.video.status != VideoStatus::Uploading {
         return Err(ApiError::conflict("not_uploading", "the video's upload is over"));
     }
     Ok(m.video)
 }
 
-/// `POST /videos/{videoId}/upload/complete` (host): completes the multipart upload.
+/// `POST /videos/{videoId}/upload/complete` (host, co-host): completes the multipart upload.
 pub struct CompleteUpload {
     ctx: Ctx,
     media: Arc<dyn MediaStore>,
@@ -453,7 +460,7 @@ struct ResumeView {
 /// The most part URLs one call issues (a page of them; the client asks again for more).
 const MAX_PART_URLS: usize = 1000;
 
-/// `POST /videos/{videoId}/upload/parts` (host, while uploading): the parts S3 already has (with
+/// `POST /videos/{videoId}/upload/parts` (host or co-host, while uploading): the parts S3 already has (with
 /// their ETags, for the completion) and fresh URLs for the ones asked for — or for every missing
 /// one — so an upload resumes after a reload or after its URLs expired.
 pub struct UploadParts {
@@ -534,7 +541,7 @@ impl Handler for UploadParts {
     }
 }
 
-/// `DELETE /videos/{videoId}/upload` (host): aborts an unfinished upload; the video is `FAILED`.
+/// `DELETE /videos/{videoId}/upload` (host, co-host): aborts an unfinished upload; the video is `FAILED`.
 pub struct AbortUpload {
     ctx: Ctx,
     media: Arc<dyn MediaStore>,
@@ -570,7 +577,73 @@ impl Handler for AbortUpload {
     }
 }
 
-/// `GET /spaces/{spaceId}/videos` (member): newest first, with the caller's progress.
+/// The most videos one order lists.
+const MAX_ORDERED: usize = 1000;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Order {
+    video_ids: Vec<VideoId>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OrderView {
+    /// Every video of the space, in the order members now see them.
+    video_ids: Vec<VideoId>,
+}
+
+/// `PUT /spaces/{spaceId}/videos/order {videoIds}` (host, co-host): the listed videos come first,
+/// in that order; the others follow, newest first.
+pub struct OrderVideos(Ctx);
+
+impl OrderVideos {
+    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, videos: Arc<dyn VideoStore>) -> Self {
+        Self(Ctx::new(auth, spaces, videos))
+    }
+}
+
+#[async_trait]
+impl Handler for OrderVideos {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let space_id: SpaceId = req.path("spaceId")?;
+        let body: Order = req.json(64 * 1024)?;
+        if body.video_ids.len() > MAX_ORDERED {
+            let detail = format!("an order lists at most {MAX_ORDERED} videos");
+            return Err(ApiError::unprocessable("invalid_order", detail));
+        }
+        require_manager(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let mut all = self.0.videos.all_videos(&space_id).await?;
+        let moves = placements(&all, &body.video_ids).map_err(|e| match e {
+            OrderError::Duplicate(_) => ApiError::unprocessable("invalid_order", e.to_string()),
+            // The client's list and the space disagree (a video deleted, or from elsewhere).
+            OrderError::Unknown(_) => ApiError::conflict("unknown_video", e.to_string()),
+        })?;
+        match self.0.videos.place_videos(&space_id, &moves).await {
+            // A listed video was deleted meanwhile: nothing of this chunk was applied.
+            Err(StoreError::Condition(Guard::Video)) => {
+                return Err(ApiError::conflict(
+                    "order_changed",
+                    "a video of the order is gone: read the list and try again",
+                ));
+            }
+            other => other?,
+        }
+        let placed: std::collections::HashMap<VideoId, Option<u32>> =
+            moves.into_iter().map(|(v, p)| (v.video_id.clone(), p)).collect();
+        for v in &mut all {
+            if let Some(p) = placed.get(&v.video_id) {
+                v.position = *p;
+            }
+        }
+        let video_ids = in_order(all).into_iter().map(|v| v.video_id).collect();
+        http::json(StatusCode::OK, &OrderView { video_ids })
+    }
+}
+
+/// `GET /spaces/{spaceId}/videos` (member): in the host's order (the placed videos first, then
+/// the others newest first), with the caller's progress.
 pub struct ListVideos(Ctx, Arc<Cursors>);
 
 impl ListVideos {
@@ -756,7 +829,7 @@ struct VideoChanges {
     chapters: Option<Vec<Chapter>>,
 }
 
-/// `PATCH /videos/{videoId}` (host): title, description and chapters.
+/// `PATCH /videos/{videoId}` (host, co-host): title, description and chapters.
 pub struct UpdateVideo(Ctx);
 
 impl UpdateVideo {
@@ -773,7 +846,7 @@ impl Handler for UpdateVideo {
             return Err(ApiError::unprocessable("empty_patch", "give a title, a description, chapters or several"));
         }
         let (_, m) = self.0.member(req).await?;
-        host_of(&m)?;
+        manager_of(&m)?;
         let chapters = changes
             .chapters
             .map(|list| vivid_domain::video::chapters(list, m.video.duration_seconds))
@@ -788,7 +861,7 @@ impl Handler for UpdateVideo {
     }
 }
 
-/// `DELETE /videos/{videoId}` (host): the video, its objects and everyone's per-video data.
+/// `DELETE /videos/{videoId}` (host, co-host): the video, its objects and everyone's per-video data.
 pub struct DeleteVideo {
     ctx: Ctx,
     media: Arc<dyn MediaStore>,
@@ -809,7 +882,7 @@ impl DeleteVideo {
 impl Handler for DeleteVideo {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let (_, m) = self.ctx.member(req).await?;
-        host_of(&m)?;
+        manager_of(&m)?;
         match purge_video(self.ctx.videos.as_ref(), self.media.as_ref(), &m.video).await {
             Ok(()) | Err(StoreError::Condition(_)) => http::no_content(),
             Err(e) => Err(e.into()),

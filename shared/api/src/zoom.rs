@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::{Date, Duration, OffsetDateTime, format_description::BorrowedFormatItem, macros::format_description};
 use vivid_domain::{
-    access::require_host,
+    access::require_manager,
     connectors::{ConnectionStore, ConnectorError, Provider},
     imports::ImportInvoker,
     page::PageKey,
@@ -192,7 +192,7 @@ impl Lookup for ZoomLookup {
     }
 }
 
-/// `POST /spaces/{spaceId}/videos/zoom` (host): `{meetingId, recordingFileId, title, description}`.
+/// `POST /spaces/{spaceId}/videos/zoom` (host, co-host): `{meetingId, recordingFileId, title, description}`.
 pub type ImportZoomRecording = ImportFrom<ZoomLookup>;
 
 #[derive(Deserialize)]
@@ -210,7 +210,7 @@ struct AutoImportView {
     enabled_at: Option<String>,
 }
 
-/// `PUT /spaces/{spaceId}/zoom-auto-import {enabled}` (host): links the host's connected Zoom
+/// `PUT /spaces/{spaceId}/zoom-auto-import {enabled}` (host, co-host): links the caller's connected Zoom
 /// account to the space, so that each of their new cloud recordings is imported into it.
 pub struct ZoomAutoImport {
     auth: Arc<TokenVerifier>,
@@ -236,7 +236,7 @@ impl Handler for ZoomAutoImport {
         let caller = req.caller(&self.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
         let body: AutoImportBody = req.json(1024)?;
-        require_host(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        require_manager(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
         if !body.enabled {
             self.links.delete_auto_import(&space_id).await?;
             return http::json(StatusCode::OK, &AutoImportView { space_id, enabled: false, enabled_at: None });

@@ -13,6 +13,11 @@ impl Member {
     pub fn is_host(&self) -> bool {
         self.membership.role == Role::Host
     }
+
+    /// Host or co-host.
+    pub fn manages(&self) -> bool {
+        self.membership.role.manages()
+    }
 }
 
 /// Why a caller may not act on a space.
@@ -24,6 +29,9 @@ pub enum Denied {
     /// A member without the role.
     #[error("only the space's host may do this")]
     HostOnly,
+    /// A participant, where the host or a co-host may act.
+    #[error("only the space's host or a co-host may do this")]
+    ManagersOnly,
 }
 
 /// The caller must belong to the space. A stranger learns nothing: the space is "not found",
@@ -41,6 +49,13 @@ pub fn require_member(access: Option<SpaceAccess>) -> Result<Member, Denied> {
 pub fn require_host(access: Option<SpaceAccess>) -> Result<Member, Denied> {
     let member = require_member(access)?;
     if member.is_host() { Ok(member) } else { Err(Denied::HostOnly) }
+}
+
+/// The caller must host or co-host the space: a stranger gets `Unknown`, a participant
+/// `ManagersOnly`.
+pub fn require_manager(access: Option<SpaceAccess>) -> Result<Member, Denied> {
+    let member = require_member(access)?;
+    if member.manages() { Ok(member) } else { Err(Denied::ManagersOnly) }
 }
 
 #[cfg(test)]
@@ -75,5 +90,14 @@ mod tests {
         assert!(require_member(access(Some(Role::Participant), false)).is_ok());
         assert_eq!(require_host(access(Some(Role::Participant), false)).err(), Some(Denied::HostOnly));
         assert!(require_host(access(Some(Role::Host), false)).is_ok());
+    }
+
+    #[test]
+    fn co_hosts_manage_but_do_not_own() {
+        assert!(require_manager(access(Some(Role::CoHost), false)).is_ok());
+        assert!(require_manager(access(Some(Role::Host), false)).is_ok());
+        assert_eq!(require_manager(access(Some(Role::Participant), false)).err(), Some(Denied::ManagersOnly));
+        assert_eq!(require_manager(access(None, false)).err(), Some(Denied::Unknown));
+        assert_eq!(require_host(access(Some(Role::CoHost), false)).err(), Some(Denied::HostOnly));
     }
 }

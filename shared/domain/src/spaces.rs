@@ -9,11 +9,33 @@ use crate::{
     types::{Description, Limit, SpaceId, SpaceName, UserId},
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// A member's role in a space. The host owns it (deletes it, changes roles, transfers it);
+/// co-hosts manage its videos, invitations and participants and see class progress;
+/// participants study.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Role {
+    #[serde(rename = "host")]
     Host,
+    #[serde(rename = "co-host")]
+    CoHost,
+    #[serde(rename = "participant")]
     Participant,
+}
+
+impl Role {
+    /// Whether the role manages the space's videos, invitations and participants.
+    pub fn manages(self) -> bool {
+        matches!(self, Role::Host | Role::CoHost)
+    }
+
+    /// The role's name on the wire and in the table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Host => "host",
+            Role::CoHost => "co-host",
+            Role::Participant => "participant",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +83,33 @@ pub struct Membership {
     #[serde(default)]
     pub personal: bool,
     pub joined_at: String,
+}
+
+/// A member's standing in the class: kept on their membership by every progress write and
+/// video deletion (docs/data-model.md), so reading a class costs no scan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Standing {
+    /// Videos of the space the member has completed (completion is sticky).
+    #[serde(default)]
+    pub completed_videos: u32,
+    /// The sum of the member's progress rates over the space's videos.
+    #[serde(default)]
+    pub progress_sum: u64,
+    /// The member's last progress write in the space.
+    #[serde(default)]
+    pub last_access_at: Option<String>,
+}
+
+impl Standing {
+    /// The member's progress through the space's `videos` videos, in percent (one decimal).
+    pub fn percent(&self, videos: u32) -> f64 {
+        if videos == 0 {
+            return 0.0;
+        }
+        let percent = self.progress_sum as f64 / f64::from(videos);
+        (percent.clamp(0.0, 100.0) * 10.0).round() / 10.0
+    }
 }
 
 /// A space as one caller sees it: the space and the caller's membership, if any.
@@ -117,13 +166,71 @@ pub trait SpaceStore: Send + Sync {
     /// Adds a membership and counts it, atomically. `Condition(Membership)` if it exists,
     /// `Condition(Space)` if the space is gone.
     async fn add_member(&self, membership: &Membership) -> Result<(), StoreError>;
-    /// Removes a participant's membership and counts it, atomically; `Condition(Membership)`
-    /// when there is no such participant.
+    /// Removes a participant's or co-host's membership and counts it, atomically;
+    /// `Condition(Membership)` when there is no such member or it is the host.
     async fn remove_member(&self, space: &SpaceId, user: &UserId) -> Result<(), StoreError>;
+    /// Gives a member who is not the host another role that is not host;
+    /// `Condition(Membership)` when there is no such member or it is the host.
+    async fn set_role(&self, space: &SpaceId, user: &UserId, role: Role) -> Result<Membership, StoreError>;
+    /// Hands a live, shared space from its host `from` to the member `to`, atomically: the space
+    /// names `to` as host, `to` becomes host, `from` co-host, and the space is counted among
+    /// `to`'s hosted spaces (at most `hosted_limit`) instead of `from`'s.
+    /// `Condition(Space)` when the space is gone or `from` no longer hosts it,
+    /// `Condition(Membership)` when `to` is not a member, `Condition(Quota)` when `to` already
+    /// hosts `hosted_limit` spaces.
+    async fn transfer_space(
+        &self,
+        space: &SpaceId,
+        from: &UserId,
+        to: &UserId,
+        hosted_limit: u64,
+    ) -> Result<(), StoreError>;
+    /// A page of the space's members with their standing in the class.
+    async fn standings(
+        &self,
+        space: &SpaceId,
+        limit: Limit,
+        start: Option<PageKey>,
+    ) -> Result<Page<(Membership, Standing)>, StoreError>;
     /// The user-content object keys a member's per-video data in a space points at (snapshots,
     /// large drawings), without deleting anything.
     async fn member_objects(&self, space: &SpaceId, user: &UserId) -> Result<Vec<String>, StoreError>;
     /// Deletes a member's per-video data in a space (progress, snapshots, notes); returns the
     /// user-content object keys those items pointed at.
     async fn purge_member_data(&self, space: &SpaceId, user: &UserId) -> Result<Vec<String>, StoreError>;
+}
+
+/// Who a shared space passes to when its host's account is deleted: the longest-standing
+/// co-host (the earliest `joinedAt`, then the smaller id), if it has one. Reads every member.
+pub async fn successor(spaces: &dyn SpaceStore, space: &SpaceId) -> Result<Option<UserId>, StoreError> {
+    let mut best: Option<Membership> = None;
+    let mut start = None;
+    loop {
+        let page = spaces.members(space, Limit::clamped(100), start).await?;
+        for m in page.items.into_iter().filter(|m| m.role == Role::CoHost) {
+            let earlier = best.as_ref().is_none_or(|b| (&m.joined_at, &m.user_id) < (&b.joined_at, &b.user_id));
+            if earlier {
+                best = Some(m);
+            }
+        }
+        start = page.next;
+        if start.is_none() {
+            return Ok(best.map(|m| m.user_id));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Standing;
+
+    #[test]
+    fn a_standing_averages_over_the_space_s_videos() {
+        let s = Standing { completed_videos: 1, progress_sum: 150, last_access_at: None };
+        assert_eq!(s.percent(2), 75.0);
+        assert_eq!(s.percent(3), 50.0);
+        assert_eq!(s.percent(7), 21.4);
+        assert_eq!(s.percent(0), 0.0, "no video, nothing to progress through");
+        assert_eq!(s.percent(1), 100.0, "a deleted video's progress never shows above 100");
+    }
 }

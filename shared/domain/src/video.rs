@@ -234,8 +234,57 @@ pub struct Video {
     /// The host's chapters, by start time (see [`Chapter`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub chapters: Vec<Chapter>,
+    /// The video's place in the host's order of the space's lectures (0 first); `None` until
+    /// placed, or after an order that leaves it out (see [`placements`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<u32>,
     #[serde(flatten)]
     pub outputs: MediaOutputs,
+}
+
+/// Why an order of lectures cannot be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrderError {
+    #[error("video {0} is listed twice")]
+    Duplicate(VideoId),
+    #[error("video {0} is not a video of this space")]
+    Unknown(VideoId),
+}
+
+/// What ordering a space's lectures as `order` changes: the videos of `all` (every video of the
+/// space) whose place moves, with their new position — the listed ones take 0, 1, 2… in that
+/// order, every other one goes back among the unplaced (`None`), which follow the placed ones,
+/// newest first.
+pub fn placements<'a>(all: &'a [Video], order: &[VideoId]) -> Result<Vec<(&'a Video, Option<u32>)>, OrderError> {
+    let mut wanted = std::collections::HashMap::with_capacity(order.len());
+    for (i, id) in order.iter().enumerate() {
+        let position = u32::try_from(i).map_err(|_| OrderError::Unknown(id.clone()))?;
+        if wanted.insert(id, position).is_some() {
+            return Err(OrderError::Duplicate(id.clone()));
+        }
+    }
+    if let Some(unknown) = order.iter().find(|id| !all.iter().any(|v| &v.video_id == *id)) {
+        return Err(OrderError::Unknown(unknown.clone()));
+    }
+    Ok(all
+        .iter()
+        .filter_map(|v| {
+            let position = wanted.get(&v.video_id).copied();
+            (position != v.position).then_some((v, position))
+        })
+        .collect())
+}
+
+/// A space's videos in the order a member sees them: the placed ones by position, then the
+/// others newest first.
+pub fn in_order(mut videos: Vec<Video>) -> Vec<Video> {
+    videos.sort_by(|a, b| match (a.position, b.position) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => (&b.created_at, &b.video_id).cmp(&(&a.created_at, &a.video_id)),
+    });
+    videos
 }
 
 /// A chapter of a video: where it starts and what it is called.
@@ -533,6 +582,7 @@ pub trait VideoStore: Send + Sync {
         self.delete_video(video).await.map(|_| ())
     }
     /// The cheap progress write: only when the caller's grant exists (`Ok(false)` otherwise).
+    /// Progress writes keep the member's [`Standing`](crate::spaces::Standing) in step.
     async fn touch_progress(
         &self,
         video: &VideoId,
@@ -543,6 +593,11 @@ pub trait VideoStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Writes the whole progress item (and so the grant).
     async fn put_progress(&self, progress: &Progress) -> Result<(), StoreError>;
+    /// Moves videos of a space to new places in its order (see [`placements`]), in transactions
+    /// of up to 100: `Condition(Video)` when one of them is gone or no longer in the space.
+    async fn place_videos(&self, space: &SpaceId, moves: &[(&Video, Option<u32>)]) -> Result<(), StoreError>;
+    /// The progress of each of `users` on one video (those who have none are left out).
+    async fn progress_by(&self, video: &VideoId, users: &[UserId]) -> Result<Vec<Progress>, StoreError>;
     /// The user's progress items, most recently accessed first.
     async fn recent_progress(&self, user: &UserId, limit: Limit) -> Result<Vec<Progress>, StoreError>;
     /// How many videos the user completed (progress 100).
@@ -657,5 +712,58 @@ mod chapter_tests {
             vtt,
             "WEBVTT\n\n1\n00:00:00.000 --> 00:01:30.000\nIntro\n\n2\n00:01:30.000 --> 01:02:05.500\nProof\n"
         );
+    }
+}
+
+#[cfg(test)]
+mod order_tests {
+    use super::*;
+
+    fn video(created_at: &str, position: Option<u32>) -> Video {
+        let mut v: Video = serde_json::from_value(serde_json::json!({
+            "videoId": VideoId::generate(), "spaceId": SpaceId::generate(), "title": "T", "description": "",
+            "status": "READY", "fileName": "a.mp4", "contentType": "video/mp4", "sizeBytes": 1,
+            "createdBy": UserId::generate(), "createdAt": created_at, "updatedAt": created_at,
+        }))
+        .expect("video");
+        v.position = position;
+        v
+    }
+
+    #[test]
+    fn an_order_places_the_listed_videos_and_unplaces_the_others() {
+        let all = vec![video("2026-01-01", None), video("2026-01-02", Some(0)), video("2026-01-03", Some(1))];
+        let ids = |vs: &[&Video]| vs.iter().map(|v| v.video_id.clone()).collect::<Vec<_>>();
+        // [2, 0]: video 2 moves to 0, video 0 is placed at 1, video 1 goes back among the unplaced.
+        let moves = placements(&all, &ids(&[&all[2], &all[0]])).expect("valid");
+        let got: Vec<(VideoId, Option<u32>)> = moves.iter().map(|(v, p)| (v.video_id.clone(), *p)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (all[0].video_id.clone(), Some(1)),
+                (all[1].video_id.clone(), None),
+                (all[2].video_id.clone(), Some(0))
+            ]
+        );
+        // The order as it stands changes nothing.
+        assert!(placements(&all, &ids(&[&all[1], &all[2]])).expect("valid").is_empty());
+        assert_eq!(
+            placements(&all, &ids(&[&all[0], &all[0]])).err(),
+            Some(OrderError::Duplicate(all[0].video_id.clone()))
+        );
+        let stranger = VideoId::generate();
+        assert_eq!(placements(&all, std::slice::from_ref(&stranger)).err(), Some(OrderError::Unknown(stranger)));
+    }
+
+    #[test]
+    fn members_see_the_placed_videos_first_then_the_newest() {
+        let all = vec![
+            video("2026-01-01", None),
+            video("2026-01-02", Some(1)),
+            video("2026-01-03", None),
+            video("2026-01-04", Some(0)),
+        ];
+        let dates: Vec<String> = in_order(all).into_iter().map(|v| v.created_at).collect();
+        assert_eq!(dates, ["2026-01-04", "2026-01-02", "2026-01-03", "2026-01-01"]);
     }
 }

@@ -199,6 +199,7 @@ impl From<Denied> for ApiError {
         match e {
             Denied::Unknown => ApiError::NotFound("space"),
             Denied::HostOnly => ApiError::forbidden("host_only", e.to_string()),
+            Denied::ManagersOnly => ApiError::forbidden("managers_only", e.to_string()),
         }
     }
 }

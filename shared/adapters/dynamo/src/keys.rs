@@ -54,6 +54,17 @@ pub fn video(id: &VideoId) -> String {
 pub fn space_videos(space: &SpaceId) -> String {
     format!("SPACE#{space}#VIDEOS")
 }
+/// The highest position a placed video's sort key holds.
+pub const MAX_POSITION: u32 = 999_999;
+/// GSI1 sort key of a video under [`space_videos`], read in descending order: a video the host
+/// placed is `~{999999 − position, 6 digits}#{videoId}` (`~` sorts after every digit, so the placed
+/// ones come first, lowest position first); the others `{createdAt}#{videoId}`, newest first.
+pub fn video_place(position: Option<u32>, created_at: &str, video: &VideoId) -> String {
+    match position {
+        Some(p) => format!("~{:06}#{video}", MAX_POSITION - p.min(MAX_POSITION)),
+        None => format!("{created_at}#{video}"),
+    }
+}
 pub fn progress(user: &UserId) -> String {
     format!("PROGRESS#{user}")
 }

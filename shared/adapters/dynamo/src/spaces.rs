@@ -9,8 +9,8 @@ use vivid_domain::{
     error::{Guard, StoreError},
     page::{Page, PageKey},
     quota::{Exceeded, Quota},
-    spaces::{Membership, Space, SpaceAccess, SpacePatch, SpaceStore},
-    types::{Limit, SpaceId, UserId},
+    spaces::{Membership, Role, Space, SpaceAccess, SpacePatch, SpaceStore, Standing},
+    types::{Limit, SpaceId, UserId, now_rfc3339},
 };
 
 use crate::{
@@ -204,22 +204,21 @@ impl SpaceStore for Table {
         limit: Limit,
         start: Option<PageKey>,
     ) -> Result<Page<Membership>, StoreError> {
-        let partition = keys::space(space);
-        let resp = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :member)")
-            .expression_attribute_values(":pk", s(partition.clone()))
-            .expression_attribute_values(":member", s(keys::MEMBER_PREFIX))
-            .limit(i32::from(limit.get()))
-            .consistent_read(true)
-            .set_exclusive_start_key(start_key(start, PK, &partition)?)
-            .send()
-            .await
-            .map_err(backend)?;
-        let next = page_key(resp.last_evaluated_key.as_ref());
-        let items = resp.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
+        let Page { items, next } = self.member_items(space, limit, start).await?;
+        Ok(Page { items: items.into_iter().map(from_item).collect::<Result<_, _>>()?, next })
+    }
+
+    async fn standings(
+        &self,
+        space: &SpaceId,
+        limit: Limit,
+        start: Option<PageKey>,
+    ) -> Result<Page<(Membership, Standing)>, StoreError> {
+        let Page { items, next } = self.member_items(space, limit, start).await?;
+        let items = items
+            .into_iter()
+            .map(|item| Ok((from_item::<Membership>(item.clone())?, from_item::<Standing>(item)?)))
+            .collect::<Result<_, StoreError>>()?;
         Ok(Page { items, next })
     }
 
@@ -243,9 +242,9 @@ impl SpaceStore for Table {
         let delete = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key(keys::space(space), keys::member(user))))
-            .condition_expression("attribute_exists(PK) AND #role = :participant")
+            .condition_expression("attribute_exists(PK) AND #role <> :host")
             .expression_attribute_names("#role", "role")
-            .expression_attribute_values(":participant", s("participant"))
+            .expression_attribute_values(":host", s(Role::Host.as_str()))
             .build()
             .map_err(backend)?;
         let count = Changes::new()
@@ -261,6 +260,67 @@ impl SpaceStore for Table {
             &[Guard::Membership, Guard::Space],
         )
         .await
+    }
+
+    async fn set_role(&self, space: &SpaceId, user: &UserId, role: Role) -> Result<Membership, StoreError> {
+        let changes = Changes::new()
+            .set("role", s(role.as_str()))
+            .when("attribute_exists(PK) AND #role <> :host")
+            .bind(":host", s(Role::Host.as_str()));
+        let req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::space(space), keys::member(user))))
+            .return_values(ReturnValue::AllNew);
+        let resp = changes.apply(req).send().await.map_err(conditional(Guard::Membership))?;
+        from_item(resp.attributes.unwrap_or_default())
+    }
+
+    async fn transfer_space(
+        &self,
+        space: &SpaceId,
+        from: &UserId,
+        to: &UserId,
+        hosted_limit: u64,
+    ) -> Result<(), StoreError> {
+        let update = |sk: String, changes: Changes| {
+            changes
+                .into_update(&self.table, key(keys::space(space), sk))
+                .map(|u| TransactWriteItem::builder().update(u).build())
+                .map_err(backend)
+        };
+        let host = || s(Role::Host.as_str());
+        let item = update(
+            keys::META.to_owned(),
+            Changes::new()
+                .set("hostId", s(to.as_str()))
+                .set("updatedAt", s(now_rfc3339()))
+                .when("attribute_exists(PK) AND attribute_not_exists(deleting) AND #hostId = :from AND #personal = :no")
+                .named("personal")
+                .bind(":from", s(from.as_str()))
+                .bind(":no", AttributeValue::Bool(false)),
+        )?;
+        let old_host = update(
+            keys::member(from),
+            Changes::new().set("role", s(Role::CoHost.as_str())).when("#role = :host").bind(":host", host()),
+        )?;
+        let new_host = update(
+            keys::member(to),
+            Changes::new().set("role", host()).when("attribute_exists(PK) AND #role <> :host").bind(":host", host()),
+        )?;
+        let quota = Guard::Quota(Exceeded { quota: Quota::HostedSpaces, limit: hosted_limit });
+        let items = vec![item, old_host, new_host, self.count_hosted(to, 1, Some(hosted_limit))?];
+        let mut uncounted = items.clone();
+        uncounted.push(self.count_hosted(from, -1, None)?);
+        match self.transact(uncounted, &[Guard::Space, Guard::Space, Guard::Membership, quota, Guard::User]).await {
+            // The old host's account is gone (its deletion hands the space over) or never counted
+            // this space: hand it over without uncounting.
+            Err(StoreError::Condition(Guard::User)) => {
+                self.transact(items, &[Guard::Space, Guard::Space, Guard::Membership, quota]).await
+            }
+            other => other,
+        }
     }
 
     async fn member_objects(&self, space: &SpaceId, user: &UserId) -> Result<Vec<String>, StoreError> {
@@ -281,6 +341,31 @@ fn object_key(item: &Item) -> Option<String> {
 }
 
 impl Table {
+    /// A page of a space's membership items, in user-id order.
+    async fn member_items(
+        &self,
+        space: &SpaceId,
+        limit: Limit,
+        start: Option<PageKey>,
+    ) -> Result<Page<Item>, StoreError> {
+        let partition = keys::space(space);
+        let resp = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :member)")
+            .expression_attribute_values(":pk", s(partition.clone()))
+            .expression_attribute_values(":member", s(keys::MEMBER_PREFIX))
+            .limit(i32::from(limit.get()))
+            .consistent_read(true)
+            .set_exclusive_start_key(start_key(start, PK, &partition)?)
+            .send()
+            .await
+            .map_err(backend)?;
+        let next = page_key(resp.last_evaluated_key.as_ref());
+        Ok(Page { items: resp.items.unwrap_or_default(), next })
+    }
+
     /// Every item of a member's per-video data in a space (GSI2).
     async fn member_data(&self, space: &SpaceId, user: &UserId) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();

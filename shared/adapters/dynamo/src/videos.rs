@@ -22,7 +22,7 @@ use crate::{
     keys,
     table::{
         GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, Item, PK, SK, Table, backend, condition_held, conditional,
-        from_item, key, n, page_key, s, start_key, to_item,
+        from_item, ignore_condition, key, n, page_key, s, start_key, to_item,
     },
     usage::{Counted, counter},
 };
@@ -84,7 +84,7 @@ impl Table {
                 (PK, keys::video(&v.video_id)),
                 (SK, keys::META.to_owned()),
                 (GSI1PK, keys::space_videos(&v.space_id)),
-                (GSI1SK, format!("{}#{}", v.created_at, v.video_id)),
+                (GSI1SK, keys::video_place(v.position, &v.created_at, &v.video_id)),
                 ("type", "Video".into()),
             ],
         )?;
@@ -183,6 +183,92 @@ impl Table {
         }
         let resp = req.send().await.map_err(backend)?;
         Ok((resp.items.unwrap_or_default(), resp.last_evaluated_key))
+    }
+}
+
+/// What a progress item held before a write, for the member's standing.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Before {
+    space_id: SpaceId,
+    #[serde(default)]
+    progress_rate: u8,
+    #[serde(default)]
+    completed_at: Option<String>,
+}
+
+impl Table {
+    /// Moves a member's standing in a space by one progress write. A member removed meanwhile
+    /// has no standing to move (their progress goes with them).
+    async fn stand(
+        &self,
+        space: &SpaceId,
+        user: &UserId,
+        delta: i64,
+        completed: bool,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        let changes = Changes::new()
+            .add("progressSum", n(delta))
+            .add("completedVideos", n(i64::from(completed)))
+            .set("lastAccessAt", s(now))
+            .when("attribute_exists(PK)");
+        let req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::space(space), keys::member(user))));
+        changes.apply(req).send().await.map(|_| ()).or_else(ignore_condition)
+    }
+
+    /// Deletes every member's progress on a video, each with its share of the member's standing.
+    async fn unstand_progress(&self, video: &VideoId) -> Result<(), StoreError> {
+        let mut start = None;
+        loop {
+            let (items, next) = self
+                .query_items(
+                    None,
+                    "PK = :pk AND begins_with(SK, :progress)",
+                    vec![(":pk", s(keys::video(video))), (":progress", s("PROGRESS#"))],
+                    None,
+                    start,
+                    true,
+                )
+                .await?;
+            for item in items {
+                let progress: Progress = from_item(item)?;
+                self.unstand(&progress).await?;
+            }
+            start = next;
+            if start.is_none() {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn unstand(&self, progress: &Progress) -> Result<(), StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::video(&progress.video_id), keys::progress(&progress.user_id))))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .map_err(backend)?;
+        let standing = Changes::new()
+            .add("progressSum", n(-i64::from(progress.progress_rate)))
+            .add("completedVideos", n(-i64::from(progress.completed_at.is_some())))
+            .when("attribute_exists(PK)")
+            .into_update(&self.table, key(keys::space(&progress.space_id), keys::member(&progress.user_id)))
+            .map_err(backend)?;
+        let items = vec![
+            TransactWriteItem::builder().delete(delete).build(),
+            TransactWriteItem::builder().update(standing).build(),
+        ];
+        match self.transact(items, &[Guard::Item, Guard::Membership]).await {
+            Ok(()) | Err(StoreError::Condition(Guard::Item)) => Ok(()),
+            // No member any more: the progress goes alone (with the rest of the video's items).
+            Err(StoreError::Condition(Guard::Membership)) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -424,6 +510,9 @@ impl VideoStore for Table {
         let (meta, rest): (Vec<Item>, Vec<Item>) = items
             .into_iter()
             .partition(|i| i.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) == Some(keys::META));
+        // Each member's progress leaves their standing with it, one transaction each (a deletion
+        // repeated after a failure finds the progress gone and counts nothing twice).
+        self.unstand_progress(&video.video_id).await?;
         self.batch_delete(rest).await?;
         if meta.is_empty() {
             return Ok(objects);
@@ -460,20 +549,71 @@ impl VideoStore for Table {
             .expression_attribute_values(":p", n(position))
             .expression_attribute_values(":now", s(now))
             .expression_attribute_values(":access", s(keys::access(now, video)))
+            .return_values(ReturnValue::AllOld)
             .send()
             .await;
-        condition_held(result)
+        let old: Before = match result {
+            Ok(out) => from_item(out.attributes.unwrap_or_default())?,
+            Err(e) => {
+                return match conditional(Guard::Item)(e) {
+                    StoreError::Condition(_) => Ok(false),
+                    other => Err(other),
+                };
+            }
+        };
+        // DynamoDB applies writes to one item one at a time and hands each the value it replaced:
+        // concurrent writes add up to exactly the last one's rate.
+        let completed = rate >= COMPLETED_RATE && old.completed_at.is_none();
+        self.stand(&old.space_id, user, i64::from(rate) - i64::from(old.progress_rate), completed, now).await?;
+        Ok(true)
     }
 
     async fn put_progress(&self, progress: &Progress) -> Result<(), StoreError> {
-        self.client
+        let put = self
+            .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(self.progress_item(progress)?))
+            .condition_expression("attribute_not_exists(PK)")
             .send()
-            .await
-            .map_err(backend)?;
+            .await;
+        if !condition_held(put)? {
+            // Another first write came first: this one is an update of it.
+            let Progress { video_id, user_id, progress_rate, position_seconds, last_access_at, .. } = progress;
+            self.touch_progress(video_id, user_id, *progress_rate, *position_seconds, last_access_at).await?;
+            return Ok(());
+        }
+        let completed = progress.completed_at.is_some();
+        let (space, user, rate) = (&progress.space_id, &progress.user_id, progress.progress_rate);
+        self.stand(space, user, i64::from(rate), completed, &progress.last_access_at).await
+    }
+
+    async fn place_videos(&self, space: &SpaceId, moves: &[(&Video, Option<u32>)]) -> Result<(), StoreError> {
+        for chunk in moves.chunks(100) {
+            let mut items = Vec::with_capacity(chunk.len());
+            for (video, position) in chunk {
+                let place = s(keys::video_place(*position, &video.created_at, &video.video_id));
+                let changes = match position {
+                    Some(p) => Changes::new().set("position", n(p)),
+                    None => Changes::new().remove("position"),
+                }
+                .set(GSI1SK, place)
+                .when("attribute_exists(PK) AND #spaceId = :space")
+                .named("spaceId")
+                .bind(":space", s(space.as_str()));
+                let update =
+                    changes.into_update(&self.table, key(keys::video(&video.video_id), keys::META)).map_err(backend)?;
+                items.push(TransactWriteItem::builder().update(update).build());
+            }
+            let guards = vec![Guard::Video; items.len()];
+            self.transact(items, &guards).await?;
+        }
         Ok(())
+    }
+
+    async fn progress_by(&self, video: &VideoId, users: &[UserId]) -> Result<Vec<Progress>, StoreError> {
+        let keys = users.iter().map(|u| key(keys::video(video), keys::progress(u))).collect();
+        self.batch_get(keys, false).await?.into_iter().map(from_item).collect()
     }
 
     async fn recent_progress(&self, user: &UserId, limit: Limit) -> Result<Vec<Progress>, StoreError> {

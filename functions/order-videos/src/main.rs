@@ -1,0 +1,6 @@
+//! `PUT /spaces/{spaceId}/videos/order`: the host's order of the space's lectures (host, co-host).
+
+#[tokio::main]
+async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
+    vivid_edge::serve(order_videos::wire).await
+}

@@ -1,0 +1,16 @@
+//! `POST /spaces/{spaceId}/transfer`: hands the space to another member (host).
+//!
+//! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
+
+use std::sync::Arc;
+use vivid_api::members::TransferSpace;
+use vivid_config::{Config, ConfigError};
+use vivid_dynamo::Table;
+use vivid_tokens::TokenVerifier;
+
+pub async fn wire(cfg: Config) -> Result<TransferSpace, ConfigError> {
+    let table = Arc::new(Table::from_config(&cfg)?);
+    let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
+    let quotas = vivid_api::quotas(&cfg)?;
+    Ok(TransferSpace::new(auth, table.clone(), table, quotas))
+}

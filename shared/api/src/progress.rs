@@ -1,0 +1,170 @@
+//! Class progress, for the space's host and co-hosts: `GET /spaces/{spaceId}/progress` and
+//! `GET /videos/{videoId}/progress`. Read from the standings progress writes keep on each
+//! membership: no scan, whatever the class's size (docs/data-model.md). Notes, drawings,
+//! snapshots and bookmarks stay their author's: only progress is shown.
+
+use std::{collections::HashMap, sync::Arc};
+
+use ::http::StatusCode;
+use async_trait::async_trait;
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+use vivid_domain::{
+    access::{Denied, require_manager},
+    spaces::{Membership, SpaceStore},
+    types::{SpaceId, UserId, VideoId},
+    users::{User, UserStore},
+    video::{Progress, VideoStore},
+};
+use vivid_edge::{
+    ApiError,
+    cursor::Cursors,
+    http::{self, ApiRequest, Handler},
+};
+use vivid_tokens::TokenVerifier;
+
+use crate::{members::MemberView, videos::video_member};
+
+/// The users of a page of memberships, by id; a membership whose user is gone (an account
+/// deletion under way) is left out of the page.
+async fn users_of(users: &dyn UserStore, members: &[Membership]) -> Result<HashMap<UserId, User>, ApiError> {
+    let ids: Vec<UserId> = members.iter().map(|m| m.user_id.clone()).collect();
+    Ok(users.get_users(&ids).await?.into_iter().map(|u| (u.user_id.clone(), u)).collect())
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MemberProgress {
+    #[serde(flatten)]
+    member: MemberView,
+    /// Videos of the space the member has completed.
+    videos_completed: u32,
+    /// The space's videos when read (every status).
+    video_count: u32,
+    /// Progress through the space's videos: the mean of the member's rates, 0–100.
+    percent: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_access_at: Option<String>,
+}
+
+/// `GET /spaces/{spaceId}/progress` (host, co-host): each member's videos completed, overall
+/// progress and last access, a page of members at a time.
+pub struct ClassProgress {
+    auth: Arc<TokenVerifier>,
+    spaces: Arc<dyn SpaceStore>,
+    users: Arc<dyn UserStore>,
+    cursors: Arc<Cursors>,
+}
+
+impl ClassProgress {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        users: Arc<dyn UserStore>,
+        cursors: Arc<Cursors>,
+    ) -> Self {
+        Self { auth, spaces, users, cursors }
+    }
+}
+
+#[async_trait]
+impl Handler for ClassProgress {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.auth)?;
+        let space_id: SpaceId = req.path("spaceId")?;
+        let binding = format!("class-progress|space={space_id}");
+        let (limit, start) = self.cursors.page(req, &binding)?;
+        let manager = require_manager(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let videos = manager.space.video_count;
+        let page = self.spaces.standings(&space_id, limit, start).await?;
+        let memberships: Vec<Membership> = page.items.iter().map(|(m, _)| m.clone()).collect();
+        let mut users = users_of(self.users.as_ref(), &memberships).await?;
+        let items: Vec<MemberProgress> = page
+            .items
+            .into_iter()
+            .filter_map(|(m, standing)| {
+                let user = users.remove(&m.user_id)?;
+                Some(MemberProgress {
+                    member: MemberView::new(m, user),
+                    videos_completed: standing.completed_videos.min(videos),
+                    video_count: videos,
+                    percent: standing.percent(videos),
+                    last_access_at: standing.last_access_at,
+                })
+            })
+            .collect();
+        http::json(StatusCode::OK, &self.cursors.list(items, page.next.as_ref(), &binding))
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VideoRow {
+    #[serde(flatten)]
+    member: MemberView,
+    /// 0 for a member who has not started.
+    progress_rate: u8,
+    position_seconds: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    completed_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_access_at: Option<String>,
+}
+
+/// `GET /videos/{videoId}/progress` (host, co-host): each member's progress on one video, a page
+/// of members at a time (members who have not started show 0).
+pub struct VideoProgress {
+    auth: Arc<TokenVerifier>,
+    spaces: Arc<dyn SpaceStore>,
+    videos: Arc<dyn VideoStore>,
+    users: Arc<dyn UserStore>,
+    cursors: Arc<Cursors>,
+}
+
+impl VideoProgress {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        videos: Arc<dyn VideoStore>,
+        users: Arc<dyn UserStore>,
+        cursors: Arc<Cursors>,
+    ) -> Self {
+        Self { auth, spaces, videos, users, cursors }
+    }
+}
+
+#[async_trait]
+impl Handler for VideoProgress {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.auth)?;
+        let video_id: VideoId = req.path("videoId")?;
+        let binding = format!("video-progress|video={video_id}");
+        let (limit, start) = self.cursors.page(req, &binding)?;
+        let m = video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?;
+        if !m.member.manages() {
+            return Err(Denied::ManagersOnly.into());
+        }
+        let page = self.spaces.members(&m.video.space_id, limit, start).await?;
+        let ids: Vec<UserId> = page.items.iter().map(|m| m.user_id.clone()).collect();
+        let mut progress: HashMap<UserId, Progress> =
+            self.videos.progress_by(&video_id, &ids).await?.into_iter().map(|p| (p.user_id.clone(), p)).collect();
+        let mut users = users_of(self.users.as_ref(), &page.items).await?;
+        let items: Vec<VideoRow> = page
+            .items
+            .into_iter()
+            .filter_map(|m| {
+                let user = users.remove(&m.user_id)?;
+                let p = progress.remove(&m.user_id);
+                Some(VideoRow {
+                    member: MemberView::new(m, user),
+                    progress_rate: p.as_ref().map_or(0, |p| p.progress_rate),
+                    position_seconds: p.as_ref().map_or(0.0, |p| p.position_seconds.get()),
+                    completed_at: p.as_ref().and_then(|p| p.completed_at.clone()),
+                    last_access_at: p.map(|p| p.last_access_at),
+                })
+            })
+            .collect();
+        http::json(StatusCode::OK, &self.cursors.list(items, page.next.as_ref(), &binding))
+    }
+}

@@ -1,0 +1,205 @@
+//! Class progress: what the host and co-hosts see of their members' progress, kept by progress
+//! writes and video deletions, and what it costs to read.
+
+use std::collections::HashMap;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use vivid_tests::{TestApp, TestUser};
+
+async fn progress(app: &TestApp, video: &str, who: &TestUser, rate: u8) {
+    let r = app
+        .call(
+            Method::PUT,
+            &format!("/videos/{video}/progress"),
+            Some(&who.token),
+            Some(json!({ "progressRate": rate, "positionSeconds": f64::from(rate) })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+}
+
+/// Every row of a class- or video-progress list, by user id.
+async fn rows(app: &TestApp, path: &str, who: &TestUser) -> HashMap<String, Value> {
+    let (items, _) = app.all_pages(path, &who.token, 100).await;
+    items.into_iter().map(|i| (i["userId"].as_str().unwrap_or_default().to_owned(), i)).collect()
+}
+
+async fn video(app: &TestApp, space: &str, host: &TestUser) -> String {
+    app.new_video(space, host, 1024).await["videoId"].as_str().expect("videoId").to_owned()
+}
+
+#[tokio::test]
+async fn given_members_progress_then_the_class_view_matches_what_they_wrote_and_completion_is_sticky() {
+    let app = TestApp::spawn().await;
+    let ana = app.user("Ana").await;
+    let (bo, cy, dee) = (app.user("Bo").await, app.user("Cy").await, app.user("Dee").await);
+    let space = app.space(&ana, "Course").await;
+    for who in [&bo, &cy, &dee] {
+        app.join(&space, &ana, who).await;
+    }
+    let (v1, v2) = (video(&app, &space, &ana).await, video(&app, &space, &ana).await);
+    progress(&app, &v1, &bo, 100).await;
+    progress(&app, &v2, &bo, 50).await;
+    progress(&app, &v1, &cy, 20).await;
+    progress(&app, &v1, &cy, 30).await;
+
+    let class = rows(&app, &format!("/spaces/{space}/progress"), &ana).await;
+    assert_eq!(class.len(), 4, "every member, the host too: {class:?}");
+    let bo_row = &class[&bo.id()];
+    assert_eq!((bo_row["videosCompleted"].clone(), bo_row["percent"].clone()), (json!(1), json!(75.0)));
+    assert_eq!(
+        (bo_row["videoCount"].clone(), bo_row["role"].clone(), bo_row["name"].clone()),
+        (json!(2), json!("participant"), json!("Bo"))
+    );
+    assert!(bo_row["lastAccessAt"].is_string());
+    assert_eq!(
+        (class[&cy.id()]["videosCompleted"].clone(), class[&cy.id()]["percent"].clone()),
+        (json!(0), json!(15.0))
+    );
+    assert_eq!(class[&dee.id()]["percent"], 0.0);
+    assert!(class[&dee.id()].get("lastAccessAt").is_none(), "Dee never started");
+    assert!(class.values().all(|r| r.get("stateJson").is_none() && r.get("notes").is_none()), "progress only");
+
+    // Bo rewinds the completed video: it stays completed, the percentage follows the rate.
+    progress(&app, &v1, &bo, 10).await;
+    let class = rows(&app, &format!("/spaces/{space}/progress"), &ana).await;
+    assert_eq!(
+        (class[&bo.id()]["videosCompleted"].clone(), class[&bo.id()]["percent"].clone()),
+        (json!(1), json!(30.0))
+    );
+
+    // One video, member by member: those who have not started show 0.
+    let one = rows(&app, &format!("/videos/{v1}/progress"), &ana).await;
+    assert_eq!(one.len(), 4);
+    assert_eq!(one[&bo.id()]["progressRate"], 10);
+    assert!(one[&bo.id()]["completedAt"].is_string(), "completion is sticky: {:?}", one[&bo.id()]);
+    assert_eq!(
+        (one[&cy.id()]["progressRate"].clone(), one[&cy.id()]["positionSeconds"].clone()),
+        (json!(30), json!(30.0))
+    );
+    assert!(one[&cy.id()].get("completedAt").is_none());
+    assert_eq!(one[&dee.id()]["progressRate"], 0);
+    assert!(one[&dee.id()].get("lastAccessAt").is_none());
+
+    // A co-host sees it too; a participant does not.
+    app.promote(&space, &ana, &dee).await;
+    assert_eq!(app.get(&format!("/spaces/{space}/progress"), &dee.token).await.status, StatusCode::OK);
+    let r = app.get(&format!("/spaces/{space}/progress"), &bo.token).await;
+    assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "managers_only"));
+    let r = app.get(&format!("/videos/{v1}/progress"), &cy.token).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn given_a_deleted_video_then_its_progress_leaves_the_class_view() {
+    let app = TestApp::spawn().await;
+    let ana = app.user("Ana").await;
+    let bo = app.user("Bo").await;
+    let space = app.space(&ana, "Course").await;
+    app.join(&space, &ana, &bo).await;
+    let (v1, v2) = (video(&app, &space, &ana).await, video(&app, &space, &ana).await);
+    progress(&app, &v1, &bo, 40).await;
+    progress(&app, &v2, &bo, 100).await;
+    let before = rows(&app, &format!("/spaces/{space}/progress"), &ana).await;
+    assert_eq!(
+        (before[&bo.id()]["videosCompleted"].clone(), before[&bo.id()]["percent"].clone()),
+        (json!(1), json!(70.0))
+    );
+
+    let r = app.call(Method::DELETE, &format!("/videos/{v2}"), Some(&ana.token), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    let after = rows(&app, &format!("/spaces/{space}/progress"), &ana).await;
+    assert_eq!(
+        (
+            after[&bo.id()]["videosCompleted"].clone(),
+            after[&bo.id()]["percent"].clone(),
+            after[&bo.id()]["videoCount"].clone()
+        ),
+        (json!(0), json!(40.0), json!(1))
+    );
+    // Deleting it again (a retried request) changes nothing more.
+    let r = app.call(Method::DELETE, &format!("/videos/{v2}"), Some(&ana.token), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(rows(&app, &format!("/spaces/{space}/progress"), &ana).await[&bo.id()]["percent"], 40.0);
+}
+
+#[tokio::test]
+async fn given_concurrent_progress_writes_then_the_class_view_equals_each_member_s_last_rate() {
+    let app = TestApp::spawn().await;
+    let ana = app.user("Ana").await;
+    let space = app.space(&ana, "Course").await;
+    let mut members = Vec::new();
+    for i in 0..4 {
+        let m = app.user(&format!("Member{i}")).await;
+        app.join(&space, &ana, &m).await;
+        members.push(m);
+    }
+    let v = video(&app, &space, &ana).await;
+    // Every member writes 12 rates at once (their first write among them): whichever lands last,
+    // the class view must agree with the video's progress item.
+    let mut tasks = tokio::task::JoinSet::new();
+    for m in &members {
+        for k in 0..12u32 {
+            let (http, url, token) = (app.http.clone(), format!("{}/videos/{v}/progress", app.base), m.token.clone());
+            tasks.spawn(async move {
+                let rate = (k * 37 + 11) % 100;
+                let body = json!({ "progressRate": rate, "positionSeconds": 1.0 });
+                http.put(url).bearer_auth(token).json(&body).send().await.map(|r| r.status())
+            });
+        }
+    }
+    while let Some(status) = tasks.join_next().await {
+        assert_eq!(status.expect("task").expect("request"), StatusCode::NO_CONTENT);
+    }
+    let one = rows(&app, &format!("/videos/{v}/progress"), &ana).await;
+    let class = rows(&app, &format!("/spaces/{space}/progress"), &ana).await;
+    for m in &members {
+        let last = one[&m.id()]["progressRate"].as_f64().expect("rate");
+        assert_eq!(class[&m.id()]["percent"].as_f64(), Some(last), "{}: {:?}", m.id(), class[&m.id()]);
+    }
+}
+
+#[tokio::test]
+async fn given_a_200_member_class_then_each_page_of_progress_costs_a_fixed_number_of_round_trips() {
+    let app = TestApp::spawn().await;
+    let ana = app.user("Ana").await;
+    let space = app.space(&ana, "Big course").await;
+    for i in 0..199 {
+        let m = app.user(&format!("Student{i}")).await;
+        app.join(&space, &ana, &m).await;
+    }
+    let v = video(&app, &space, &ana).await;
+    progress(&app, &v, &ana, 5).await;
+    // DynamoDB requests for a page, and for an empty page: the class reads access, members and
+    // their users; the video reads the video and access, members, their progress and users.
+    for (path, per_page, empty) in
+        [(format!("/spaces/{space}/progress"), 3, 2), (format!("/videos/{v}/progress"), 5, 3)]
+    {
+        let mut cursor: Option<String> = None;
+        let mut pages = Vec::new();
+        loop {
+            let url = match &cursor {
+                Some(c) => format!("{path}?limit=100&cursor={c}"),
+                None => format!("{path}?limit=100"),
+            };
+            let calls = app.stack.dynamodb_calls();
+            let r = app.get(&url, &ana.token).await;
+            assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+            pages.push((r.body["items"].as_array().map_or(0, Vec::len), app.stack.dynamodb_calls() - calls));
+            cursor = r.body["nextCursor"].as_str().map(str::to_owned);
+            if cursor.is_none() {
+                break;
+            }
+        }
+        // Printed for docs/benchmarks.md: members per page and DynamoDB requests per page.
+        println!("{path}: {pages:?}");
+        assert_eq!(pages.iter().map(|(n, _)| n).sum::<usize>(), 200, "{path}");
+        // A page that ends exactly on the last member still carries DynamoDB's `LastEvaluatedKey`:
+        // the trailing page is empty and reads no users.
+        for (members, calls) in &pages {
+            let expected = if *members == 0 { empty } else { per_page };
+            assert_eq!(*calls, expected, "{path}: {pages:?}");
+        }
+    }
+}
