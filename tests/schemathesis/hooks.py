@@ -39,7 +39,9 @@ under "Accepted as the contract"; schemathesis prints each drop):
     is quoted, RFC 9110 section 8.8.3; schemathesis's coverage phase sends header values
     without applying the pattern).
 - and "created resource not found" (ST302) on `POST /spaces/{spaceId}/members` when the 404 is
-  the e-mail's unknown user (SPEC section 2), not the space the previous step created.
+  the e-mail's unknown user (SPEC section 2), and on the Webex and Zoom imports
+  (`POST /spaces/{spaceId}/videos/{webex,zoom}`) when it is the body's unknown recording — not
+  the space the previous step created.
 Each drop is written to the pass's `dropped.ndjson`; run.py prints them counted by rule.
 """
 
@@ -256,14 +258,20 @@ def _unknown_user(case, response) -> str | None:
     """ST302 ("created resource not found") on adding a member: the 404 names the e-mail's user,
     not the space just created (SPEC section 2: `404 unknown user`). The check reads only path and
     query parameters, so a 404 caused by the body looks like a lost space to it."""
-    if case.operation.label != "POST /spaces/{spaceId}/members" or response.status_code != 404:
+    if response.status_code != 404 or case.operation.label not in (
+        "POST /spaces/{spaceId}/members", "POST /spaces/{spaceId}/videos/webex", "POST /spaces/{spaceId}/videos/zoom",
+    ):
         return None
     try:
         body = json.loads(response.content)
     except (ValueError, UnicodeDecodeError, TypeError):
         return None
-    if isinstance(body, dict) and (body.get("code") == "user_not_found" or body.get("detail") == "user not found"):
+    if not isinstance(body, dict):
+        return None
+    if case.operation.label.endswith("/members") and (body.get("code") == "user_not_found" or body.get("detail") == "user not found"):
         return "404 for the e-mail's unknown user, not the new space"
+    if case.operation.label.endswith(("/webex", "/zoom")) and body.get("detail") == "recording not found":
+        return "404 for the body's unknown recording, not the new space"
     return None
 
 
