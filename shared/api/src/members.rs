@@ -50,6 +50,13 @@ impl MemberView {
     }
 }
 
+/// The users of a page of memberships, by id; a membership whose user is gone (an account
+/// deletion under way) is left out of the page.
+pub(crate) async fn users_of(users: &dyn UserStore, members: &[Membership]) -> Result<HashMap<UserId, User>, ApiError> {
+    let ids: Vec<UserId> = members.iter().map(|m| m.user_id.clone()).collect();
+    Ok(users.get_users(&ids).await?.into_iter().map(|u| (u.user_id.clone(), u)).collect())
+}
+
 struct Ctx {
     auth: Arc<TokenVerifier>,
     spaces: Arc<dyn SpaceStore>,
@@ -85,9 +92,7 @@ impl Handler for ListMembers {
         let (limit, start) = self.1.page(req, &binding)?;
         require_member(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
         let page = self.0.spaces.members(&space_id, limit, start).await?;
-        let ids: Vec<UserId> = page.items.iter().map(|m| m.user_id.clone()).collect();
-        let mut users: HashMap<UserId, User> =
-            self.0.users.get_users(&ids).await?.into_iter().map(|u| (u.user_id.clone(), u)).collect();
+        let mut users = users_of(self.0.users.as_ref(), &page.items).await?;
         // A membership whose user is gone (account deletion under way) is not shown.
         let items =
             page.items.into_iter().filter_map(|m| users.remove(&m.user_id).map(|u| MemberView::new(m, u))).collect();

@@ -14,7 +14,7 @@ use vivid_domain::{
     access::{Denied, require_manager},
     spaces::{Membership, SpaceStore},
     types::{SpaceId, UserId, VideoId},
-    users::{User, UserStore},
+    users::UserStore,
     video::{Progress, VideoStore},
 };
 use vivid_edge::{
@@ -24,14 +24,10 @@ use vivid_edge::{
 };
 use vivid_tokens::TokenVerifier;
 
-use crate::{members::MemberView, videos::video_member};
-
-/// The users of a page of memberships, by id; a membership whose user is gone (an account
-/// deletion under way) is left out of the page.
-async fn users_of(users: &dyn UserStore, members: &[Membership]) -> Result<HashMap<UserId, User>, ApiError> {
-    let ids: Vec<UserId> = members.iter().map(|m| m.user_id.clone()).collect();
-    Ok(users.get_users(&ids).await?.into_iter().map(|u| (u.user_id.clone(), u)).collect())
-}
+use crate::{
+    members::{MemberView, users_of},
+    videos::video_member,
+};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
