@@ -286,7 +286,7 @@ async fn http_events(app: &TestApp, world: &World, route: &Route, n: usize) -> S
                     .post(
                         &format!("/videos/{}/snapshots", world.video),
                         &participant.token,
-                        json!({ "videoSeconds": 3.0, "contentType": "image/png" }),
+                        json!({ "videoSeconds": 3.0, "contentType": "image/png", "sizeBytes": 1024 }),
                     )
                     .await;
                 let id = r.body["snapshotId"].as_str().ok_or_else(|| format!("snapshot: {:?}", r.body))?.to_owned();
