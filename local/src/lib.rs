@@ -12,6 +12,7 @@ pub mod gateway;
 pub mod google;
 pub mod grants;
 pub mod local_routes;
+pub mod mail;
 pub mod mediaconvert;
 pub mod resolve;
 pub mod stack;

@@ -27,6 +27,8 @@ pub struct LocalRoutes {
     /// The distribution's CORS policy (none when the template has none).
     pub cdn_cors: CdnCors,
     pub base: String,
+    /// What the functions sent through SES.
+    pub mail: crate::mail::MailBox,
 }
 
 fn query_param(query: &str, name: &str) -> Option<String> {
@@ -50,6 +52,12 @@ fn connected(query: &str, platform: &str) -> Response {
             "next": format!("POST /{platform}/token with this code and state (and your access token) to connect"),
         }),
     )
+}
+
+fn html(page: String) -> Response {
+    let mut resp = Response::new(Body::from(page));
+    resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/html; charset=utf-8"));
+    resp
 }
 
 /// Where the local Google sign-in lands: shows the access token from the URL fragment.
@@ -190,6 +198,17 @@ impl LocalRoutes {
             ("GET", "/_local/token") => self.token(parts.uri.query().unwrap_or("")).await,
             ("GET", "/_local/idp/id-token") => self.id_token(parts.uri.query().unwrap_or("")),
             ("GET", "/_local/signed-in") => signed_in_page(),
+            ("GET", "/_local/mail") => match self.mail.sent(None).await {
+                Ok(mails) => html(crate::mail::page(&mails)),
+                Err(e) => reply(StatusCode::BAD_GATEWAY, json!({ "message": e })),
+            },
+            ("GET", "/_local/mail.json") => {
+                let to = query_param(parts.uri.query().unwrap_or(""), "to");
+                match self.mail.sent(to.as_deref()).await {
+                    Ok(mails) => reply(StatusCode::OK, json!({ "items": mails })),
+                    Err(e) => reply(StatusCode::BAD_GATEWAY, json!({ "message": e })),
+                }
+            }
             ("GET", "/_local/webex-connected") => connected(parts.uri.query().unwrap_or(""), "webex"),
             ("GET", "/_local/zoom-connected") => connected(parts.uri.query().unwrap_or(""), "zoom"),
             ("OPTIONS", path) if path.starts_with("/_local/cdn/") => self.cdn_cors.preflight(&parts.headers),

@@ -217,6 +217,7 @@ impl Stack {
             ("ZoomClientSecretArn", zoom_secret),
             ("ZoomRedirectUri", format!("{base}/_local/zoom-connected")),
             ("ZoomWebhookSecretArn", zoom_webhook),
+            ("InvitationUrl", format!("{}/invitations", cfg.frontend_origin)),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
@@ -239,6 +240,10 @@ impl Stack {
         };
         create_table(&aws_sdk_dynamodb::Client::new(&sdk), &template.table()?, &cfg.table_name).await?;
         create_buckets(&sdk, &buckets).await?;
+        let mail_identity = naming
+            .string(&serde_yaml::from_str("Ref: MailIdentity").map_err(|e| StackError::Config(e.to_string()))?)?
+            .ok_or_else(|| StackError::Config("MailIdentity: no value".into()))?;
+        crate::mail::create_identity(&sdk, &mail_identity).await?;
 
         let mut physical = Physical::default();
         let functions = template.functions()?;
@@ -361,6 +366,7 @@ impl Stack {
                 cdn_public_der: cdn_key.public_key_raw().to_vec(),
                 cdn_cors,
                 base: base.clone(),
+                mail: crate::mail::MailBox::new(&cfg.aws_endpoint),
             },
         });
         let app = axum::Router::new().fallback(serve).with_state(state);

@@ -8,6 +8,7 @@ pub mod connectors;
 pub mod cookies;
 pub mod fallback;
 pub mod imports;
+pub mod invitations;
 pub mod members;
 pub mod notes;
 pub mod progress;

@@ -37,6 +37,9 @@ pub enum Guard {
     /// A space's import of one platform recording (a recording is imported once per space).
     #[error("recording import")]
     Recording,
+    /// An invitation that no longer admits (revoked, expired or used up meanwhile).
+    #[error("invitation")]
+    Invitation,
     #[error("item")]
     Item,
     /// A counted write would pass a quota.

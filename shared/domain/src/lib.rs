@@ -9,6 +9,8 @@ pub mod connectors;
 pub mod error;
 pub mod identity;
 pub mod imports;
+pub mod invitations;
+pub mod mail;
 pub mod media;
 pub mod notes;
 pub mod page;

@@ -53,6 +53,7 @@ use sha2::{Digest, Sha256};
 use crate::{
     error::{Guard, StoreError},
     identity::Identity,
+    invitations::{InvitationStore, claim_invitations},
     page::{Page, PageKey},
     types::{Email, Limit, UserId, now_rfc3339, unix_now},
     users::{User, UserStore},
@@ -354,11 +355,25 @@ pub struct Sessions {
     issuer: Arc<dyn AccessTokenIssuer>,
     grace_secs: u64,
     lifetime_secs: u64,
+    invitations: Option<Arc<dyn InvitationStore>>,
 }
 
 impl Sessions {
     pub fn new(store: Arc<dyn SessionStore>, users: Arc<dyn UserStore>, issuer: Arc<dyn AccessTokenIssuer>) -> Self {
-        Self { store, users, issuer, grace_secs: REFRESH_GRACE_SECS, lifetime_secs: SESSION_LIFETIME_SECS }
+        Self {
+            store,
+            users,
+            issuer,
+            grace_secs: REFRESH_GRACE_SECS,
+            lifetime_secs: SESSION_LIFETIME_SECS,
+            invitations: None,
+        }
+    }
+
+    /// Signing up claims the e-mail invitations waiting for the new user's (verified) address.
+    pub fn with_invitations(mut self, invitations: Arc<dyn InvitationStore>) -> Self {
+        self.invitations = Some(invitations);
+        self
     }
 
     /// Another absolute session lifetime (at least a day) than [`SESSION_LIFETIME_SECS`].
@@ -385,6 +400,15 @@ impl Sessions {
         match self.users.create_user(&user, &personal, Some(&identity.sub)).await {
             Ok(()) => {
                 tracing::info!(user_id = %user.user_id, "signed up");
+                if let Some(invitations) = &self.invitations {
+                    // The sign-up stands whatever happens here: an invitation left unclaimed is
+                    // still listed under GET /users/me/invitations, and accepted from there.
+                    match claim_invitations(invitations.as_ref(), &user.user_id, &user.email).await {
+                        Ok(0) => {}
+                        Ok(joined) => tracing::info!(user_id = %user.user_id, joined, "invitations claimed"),
+                        Err(e) => tracing::warn!(user_id = %user.user_id, error = %e, "claiming invitations failed"),
+                    }
+                }
                 Ok(user)
             }
             Err(StoreError::Condition(guard)) => match self.store.user_by_google_sub(&identity.sub).await? {

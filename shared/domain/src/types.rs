@@ -83,6 +83,11 @@ ulid_id!(
     BookmarkId,
     "bookmark"
 );
+ulid_id!(
+    /// An invitation's id (not its secret code).
+    InvitationId,
+    "invitation"
+);
 
 /// Whether a character may not appear in stored text: control characters (but line breaks and
 /// tabs where `multiline`) and the bidirectional embeddings, overrides and isolates

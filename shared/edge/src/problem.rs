@@ -8,6 +8,7 @@ use vivid_domain::{
     error::{Guard, StoreError},
     identity::IdentityError,
     imports::InvokeError,
+    invitations::{InviteRefused, InviteRuleError},
     playback::SignError,
     quota::{Exceeded, Quota},
     sessions::{IssueError, RandomError, SessionError},
@@ -39,6 +40,10 @@ pub enum ApiError {
     /// 409: the request conflicts with the resource's state.
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    /// 410: the thing named existed but is no longer usable (an expired, withdrawn or used-up
+    /// invitation): the `code` says which, for a UI to explain.
+    #[error("{detail}")]
+    Gone { code: &'static str, detail: String },
     /// 412: a conditional request's precondition failed.
     #[error("{0}")]
     PreconditionFailed(&'static str),
@@ -121,6 +126,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Gone { .. } => StatusCode::GONE,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } | Self::UploadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -138,6 +144,7 @@ impl ApiError {
             Self::BadRequest { code, .. }
             | Self::Forbidden { code, .. }
             | Self::Conflict { code, .. }
+            | Self::Gone { code, .. }
             | Self::Unprocessable { code, .. }
             | Self::Upstream { code, .. } => code,
             Self::Unauthenticated(_) => "unauthenticated",
@@ -190,6 +197,30 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
             StoreError::Backend(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+impl From<InviteRefused> for ApiError {
+    fn from(e: InviteRefused) -> Self {
+        let detail = e.to_string();
+        match e {
+            InviteRefused::Expired => ApiError::Gone { code: "invitation_expired", detail },
+            InviteRefused::Revoked => ApiError::Gone { code: "invitation_revoked", detail },
+            InviteRefused::UsedUp => ApiError::Gone { code: "invitation_used_up", detail },
+            InviteRefused::OtherAccount => ApiError::forbidden("invitation_for_another_email", detail),
+        }
+    }
+}
+
+impl From<InviteRuleError> for ApiError {
+    fn from(e: InviteRuleError) -> Self {
+        match e {
+            InviteRuleError::Random(detail) => ApiError::internal(detail),
+            InviteRuleError::HostRole => ApiError::unprocessable("invalid_role", e.to_string()),
+            InviteRuleError::Expiry => ApiError::unprocessable("invalid_expiry", e.to_string()),
+            InviteRuleError::MaxUses => ApiError::unprocessable("invalid_max_uses", e.to_string()),
+            InviteRuleError::EmailCount => ApiError::unprocessable("invalid_emails", e.to_string()),
         }
     }
 }

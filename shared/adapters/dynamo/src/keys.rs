@@ -22,6 +22,19 @@ pub fn member(user: &UserId) -> String {
 pub fn member_of(personal: bool, joined_at: &str, space: &SpaceId) -> String {
     format!("SPACE#{}#{joined_at}#{space}", if personal { 0 } else { 1 })
 }
+pub const INVITE_PREFIX: &str = "INVITE#";
+/// An invitation, under its space's partition (ULID: creation order).
+pub fn invitation(id: &vivid_domain::types::InvitationId) -> String {
+    format!("{INVITE_PREFIX}{id}")
+}
+/// GSI1 partition of an invitation's code (one item: the code opens it).
+pub fn invite_code(code: &vivid_domain::invitations::InviteCode) -> String {
+    format!("INVITECODE#{code}")
+}
+/// GSI2 partition of the e-mail invitations sent to one address (sort key `{createdAt}#{id}`).
+pub fn invitee(email: &Email) -> String {
+    format!("INVITEE#{email}")
+}
 pub fn google(sub: &str) -> String {
     format!("GOOGLE#{sub}")
 }

@@ -6,6 +6,7 @@ mod auto_imports;
 mod bookmarks;
 mod connections;
 mod expr;
+mod invitations;
 pub mod keys;
 mod notes;
 mod sessions;

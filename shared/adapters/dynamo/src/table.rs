@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::{
     Client,
     config::http::HttpResponse,
     error::{ProvideErrorMetadata, SdkError},
-    types::{AttributeValue, DeleteRequest, KeysAndAttributes, Put, TransactWriteItem, WriteRequest},
+    types::{AttributeValue, DeleteRequest, KeysAndAttributes, Put, PutRequest, TransactWriteItem, WriteRequest},
 };
 use serde::{Serialize, de::DeserializeOwned};
 use vivid_config::{Config, ConfigError};
@@ -361,17 +361,37 @@ impl Table {
 
     /// BatchWriteItem deletes with retries of unprocessed items (bounded).
     pub(crate) async fn batch_delete(&self, keys: Vec<Item>) -> Result<(), StoreError> {
-        for chunk in keys.chunks(25) {
-            let mut pending: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|k| {
-                    DeleteRequest::builder()
-                        .set_key(Some(primary_key(k)))
-                        .build()
-                        .map(|d| WriteRequest::builder().delete_request(d).build())
-                        .map_err(backend)
-                })
-                .collect::<Result<_, _>>()?;
+        let requests = keys
+            .iter()
+            .map(|k| {
+                DeleteRequest::builder()
+                    .set_key(Some(primary_key(k)))
+                    .build()
+                    .map(|d| WriteRequest::builder().delete_request(d).build())
+                    .map_err(backend)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.batch_write(requests).await
+    }
+
+    /// BatchWriteItem puts (unconditional) with retries of unprocessed items (bounded).
+    pub(crate) async fn batch_put(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        let requests = items
+            .into_iter()
+            .map(|item| {
+                PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map(|p| WriteRequest::builder().put_request(p).build())
+                    .map_err(backend)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.batch_write(requests).await
+    }
+
+    async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+        for chunk in requests.chunks(25) {
+            let mut pending = chunk.to_vec();
             let mut attempts = 0;
             while !pending.is_empty() {
                 attempts += 1;

@@ -1,0 +1,18 @@
+//! `GET /spaces/{spaceId}/invitations`: the space's invitations with their status (host, co-host).
+//!
+//! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
+
+use std::sync::Arc;
+use vivid_api::invitations::ListInvitations;
+use vivid_config::{Config, ConfigError};
+use vivid_dynamo::Table;
+use vivid_edge::cursor::Cursors;
+use vivid_secrets::Secrets;
+use vivid_tokens::TokenVerifier;
+
+pub async fn wire(cfg: Config) -> Result<ListInvitations, ConfigError> {
+    let table = Arc::new(Table::from_config(&cfg)?);
+    let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
+    let cursors = Arc::new(Cursors::new(&Secrets::new(&cfg).read(&cfg, "VIVID_CURSOR_SECRET_ARN").await?)?);
+    Ok(ListInvitations::new(auth, table.clone(), table, cursors, cfg.var("VIVID_INVITATION_URL")?))
+}

@@ -1,0 +1,357 @@
+//! Invitations: `/spaces/{spaceId}/invitations` (managers), `POST /invitations/{code}/accept`
+//! and `GET /users/me/invitations` (the invited). E-mail invitations are mailed at creation;
+//! an address that has no account yet claims its invitations at its first sign-in.
+
+use std::sync::Arc;
+
+use ::http::StatusCode;
+use async_trait::async_trait;
+use futures_util::{StreamExt, stream};
+use lambda_http::{Body, Response};
+use serde::{Deserialize, Serialize};
+
+use vivid_domain::{
+    access::{Denied, require_manager},
+    error::{Guard, StoreError},
+    invitations::{Invitation, InvitationStatus, InvitationStore, InviteCode, InviteRequest, invitations_for},
+    mail::{Mailer, invitation_mail, join_url},
+    spaces::{Role, SpaceStore},
+    types::{Email, InvitationId, Limit, SpaceId, SpaceName, UserId, now_rfc3339, rfc3339_at, unix_now},
+    users::UserStore,
+};
+use vivid_edge::{
+    ApiError,
+    cursor::Cursors,
+    http::{self, ApiRequest, Handler},
+};
+use vivid_tokens::TokenVerifier;
+
+use crate::spaces::SpaceView;
+
+/// How many invitation e-mails are in flight at once (SES's default sending rate is 14 a
+/// second; the SDK retries a throttled send).
+const MAIL_CONCURRENCY: usize = 8;
+/// A request inviting 500 addresses is about 40 KB.
+const MAX_INVITE_BODY: usize = 64 * 1024;
+
+/// An invitation as its space's managers, or its invitee, see it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationView {
+    pub invitation_id: InvitationId,
+    pub space_id: SpaceId,
+    pub space_name: SpaceName,
+    pub code: InviteCode,
+    /// The front end's page that accepts the code.
+    pub join_url: String,
+    pub role: Role,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+    pub expires_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_uses: Option<u32>,
+    pub uses: u32,
+    pub status: InvitationStatus,
+    pub created_at: String,
+    pub created_by: UserId,
+    pub inviter_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+    /// On creation, for an e-mail invitation: whether the e-mail went out (if not, the
+    /// invitation stands: share its link, or invite the address again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emailed: Option<bool>,
+}
+
+impl InvitationView {
+    fn new(i: Invitation, frontend: &str, now_unix: u64) -> Self {
+        Self {
+            status: i.status(now_unix),
+            join_url: join_url(frontend, i.code.as_str()),
+            expires_at: rfc3339_at(i.expires_at_unix),
+            invitation_id: i.invitation_id,
+            space_id: i.space_id,
+            space_name: i.space_name,
+            code: i.code,
+            role: i.role,
+            email: i.email,
+            max_uses: i.max_uses,
+            uses: i.uses,
+            created_at: i.created_at,
+            created_by: i.created_by,
+            inviter_name: i.inviter_name,
+            revoked_at: i.revoked_at,
+            emailed: None,
+        }
+    }
+}
+
+struct Ctx {
+    auth: Arc<TokenVerifier>,
+    spaces: Arc<dyn SpaceStore>,
+    invitations: Arc<dyn InvitationStore>,
+    /// The web front end's URL (`VIVID_FRONTEND_URL`), for join links.
+    frontend: String,
+}
+
+impl Ctx {
+    fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        invitations: Arc<dyn InvitationStore>,
+        frontend: String,
+    ) -> Self {
+        Self { auth, spaces, invitations, frontend }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewInvitations {
+    #[serde(default)]
+    role: Option<Role>,
+    #[serde(default)]
+    expires_at: Option<String>,
+    #[serde(default)]
+    max_uses: Option<u32>,
+    #[serde(default)]
+    emails: Option<Vec<Email>>,
+}
+
+fn unix_of(field: &str, v: &str) -> Result<u64, ApiError> {
+    time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .and_then(|t| u64::try_from(t.unix_timestamp()).ok())
+        .ok_or_else(|| ApiError::unprocessable("invalid_expiry", format!("{field} must be an RFC 3339 date-time")))
+}
+
+/// `POST /spaces/{spaceId}/invitations` (host, co-host; co-host invitations: host):
+/// `{role, expiresAt, maxUses}` makes one shareable code; `{emails, role, expiresAt}` one
+/// invitation per address (up to 500), each mailed. 201 with the invitations.
+pub struct CreateInvitations {
+    ctx: Ctx,
+    users: Arc<dyn UserStore>,
+    mailer: Arc<dyn Mailer>,
+}
+
+impl CreateInvitations {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        users: Arc<dyn UserStore>,
+        invitations: Arc<dyn InvitationStore>,
+        mailer: Arc<dyn Mailer>,
+        frontend: String,
+    ) -> Self {
+        Self { ctx: Ctx::new(auth, spaces, invitations, frontend), users, mailer }
+    }
+}
+
+#[async_trait]
+impl Handler for CreateInvitations {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.ctx.auth)?;
+        let space_id: SpaceId = req.path("spaceId")?;
+        let body: NewInvitations = req.json(MAX_INVITE_BODY)?;
+        let expires_at_unix = body.expires_at.as_deref().map(|v| unix_of("expiresAt", v)).transpose()?;
+        let role = body.role.unwrap_or(Role::Participant);
+        let request = match body.emails {
+            Some(_) if body.max_uses.is_some() => {
+                return Err(ApiError::unprocessable(
+                    "invalid_max_uses",
+                    "an e-mail invitation admits its address once: maxUses is for shareable codes",
+                ));
+            }
+            Some(emails) => InviteRequest::Emails { role, expires_at_unix, emails },
+            None => InviteRequest::Code { role, expires_at_unix, max_uses: body.max_uses },
+        };
+        let member = require_manager(self.ctx.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        if role == Role::CoHost && !member.is_host() {
+            // Making co-hosts is a role change: the host's.
+            return Err(Denied::HostOnly.into());
+        }
+        let inviter = self.users.get_user(&caller.user_id).await?.ok_or(ApiError::AccountDeleted)?;
+        let (now, now_unix) = (now_rfc3339(), unix_now());
+        let invitations = invitations_for(request, &member.space, &inviter, &now, now_unix)?;
+        self.ctx.invitations.put_invitations(&invitations).await?;
+        let frontend = self.ctx.frontend.as_str();
+        // Each e-mail invitation is mailed; a failed mail leaves the invitation standing.
+        let sends: Vec<_> = invitations
+            .iter()
+            .map(|i| {
+                let (mailer, mail, id) = (self.mailer.clone(), invitation_mail(i, frontend), i.invitation_id.clone());
+                async move {
+                    let mail = mail?;
+                    match mailer.send(&mail).await {
+                        Ok(()) => Some(true),
+                        Err(e) => {
+                            tracing::warn!(invitation_id = %id, error = %e, "invitation e-mail not sent");
+                            Some(false)
+                        }
+                    }
+                }
+            })
+            .collect();
+        let emailed: Vec<Option<bool>> = stream::iter(sends).buffered(MAIL_CONCURRENCY).collect().await;
+        let sent = emailed.iter().filter(|e| **e == Some(true)).count();
+        tracing::info!(space_id = %space_id, invitations = invitations.len(), mailed = sent, "invitations created");
+        let items: Vec<InvitationView> = invitations
+            .into_iter()
+            .zip(emailed)
+            .map(|(i, emailed)| InvitationView { emailed, ..InvitationView::new(i, frontend, now_unix) })
+            .collect();
+        http::created(&format!("/spaces/{space_id}/invitations"), &serde_json::json!({ "items": items }))
+    }
+}
+
+/// `GET /spaces/{spaceId}/invitations` (host, co-host): every invitation with its status,
+/// oldest first, paginated.
+pub struct ListInvitations(Ctx, Arc<Cursors>);
+
+impl ListInvitations {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        invitations: Arc<dyn InvitationStore>,
+        cursors: Arc<Cursors>,
+        frontend: String,
+    ) -> Self {
+        Self(Ctx::new(auth, spaces, invitations, frontend), cursors)
+    }
+}
+
+#[async_trait]
+impl Handler for ListInvitations {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let space_id: SpaceId = req.path("spaceId")?;
+        let binding = format!("invitations|space={space_id}");
+        let (limit, start) = self.1.page(req, &binding)?;
+        require_manager(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let page = self.0.invitations.invitations(&space_id, limit, start).await?;
+        let now = unix_now();
+        let items = page.items.into_iter().map(|i| InvitationView::new(i, &self.0.frontend, now)).collect();
+        http::json(StatusCode::OK, &self.1.list(items, page.next.as_ref(), &binding))
+    }
+}
+
+/// `DELETE /spaces/{spaceId}/invitations/{invitationId}` (host, co-host): withdraws it; its code
+/// is answered 410 `invitation_revoked` from then on. Revoking again is harmless.
+pub struct RevokeInvitation(Ctx);
+
+impl RevokeInvitation {
+    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, invitations: Arc<dyn InvitationStore>) -> Self {
+        Self(Ctx::new(auth, spaces, invitations, String::new()))
+    }
+}
+
+#[async_trait]
+impl Handler for RevokeInvitation {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        let space_id: SpaceId = req.path("spaceId")?;
+        let id: InvitationId = req.path("invitationId")?;
+        let member = require_manager(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let found = self.0.invitations.invitation(&space_id, &id).await?.ok_or(ApiError::NotFound("invitation"))?;
+        if found.role == Role::CoHost && !member.is_host() {
+            return Err(Denied::HostOnly.into());
+        }
+        self.0.invitations.revoke_invitation(&space_id, &id, &now_rfc3339()).await?;
+        http::no_content()
+    }
+}
+
+/// `POST /invitations/{code}/accept` (user): joins the space with the invitation's role. 200
+/// with the space; already a member: 200, nothing used. Unknown code 404; expired, withdrawn or
+/// used up 410 (`invitation_expired`, `invitation_revoked`, `invitation_used_up`); an e-mail
+/// invitation for another address 403.
+pub struct AcceptInvitation(Ctx);
+
+impl AcceptInvitation {
+    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, invitations: Arc<dyn InvitationStore>) -> Self {
+        Self(Ctx::new(auth, spaces, invitations, String::new()))
+    }
+
+    /// The space as the caller, now a member, sees it.
+    async fn joined(&self, space: &SpaceId, user: &UserId) -> Result<Response<Body>, ApiError> {
+        match self.0.spaces.space_access(space, user).await? {
+            Some(a) if !a.space.deleting => match a.membership {
+                Some(m) => http::json(StatusCode::OK, &SpaceView::new(a.space, m.role)),
+                None => Err(ApiError::NotFound("space")),
+            },
+            _ => Err(ApiError::NotFound("space")),
+        }
+    }
+}
+
+#[async_trait]
+impl Handler for AcceptInvitation {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.0.auth)?;
+        // A malformed code is as unknown as a wrong one (and never echoed).
+        let code: InviteCode = req.path("code").map_err(|_| ApiError::NotFound("invitation"))?;
+        let invitation = self.0.invitations.invitation_by_code(&code).await?.ok_or(ApiError::NotFound("invitation"))?;
+        let space = invitation.space_id.clone();
+        let access = self.0.spaces.space_access(&space, &caller.user_id).await?;
+        match access {
+            Some(a) if !a.space.deleting => {
+                if a.membership.is_some() {
+                    // Accepting twice, or a member following an old link: nothing to use.
+                    return self.joined(&space, &caller.user_id).await;
+                }
+            }
+            _ => return Err(ApiError::NotFound("space")),
+        }
+        let now_unix = unix_now();
+        invitation.admits(&caller.email, now_unix)?;
+        let membership = invitation.membership(&caller.user_id, &now_rfc3339());
+        match self.0.invitations.accept_invitation(&invitation, &membership, now_unix).await {
+            Ok(()) => {
+                tracing::info!(space_id = %space, invitation_id = %invitation.invitation_id, "invitation accepted");
+            }
+            // A concurrent accept by the same caller won.
+            Err(StoreError::Condition(Guard::Membership)) => {}
+            Err(StoreError::Condition(Guard::Space)) => return Err(ApiError::NotFound("space")),
+            Err(StoreError::Condition(Guard::Invitation)) => {
+                // Used up, withdrawn or expired since it was read: say which.
+                let now =
+                    self.0.invitations.invitation_by_code(&code).await?.ok_or(ApiError::NotFound("invitation"))?;
+                now.admits(&caller.email, unix_now())?;
+                return Err(vivid_domain::invitations::InviteRefused::UsedUp.into());
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.joined(&space, &caller.user_id).await
+    }
+}
+
+/// `GET /users/me/invitations` (user): the open e-mail invitations to the caller's address,
+/// newest first (up to 100).
+pub struct ListMyInvitations {
+    auth: Arc<TokenVerifier>,
+    invitations: Arc<dyn InvitationStore>,
+    frontend: String,
+}
+
+impl ListMyInvitations {
+    pub fn new(auth: Arc<TokenVerifier>, invitations: Arc<dyn InvitationStore>, frontend: String) -> Self {
+        Self { auth, invitations, frontend }
+    }
+}
+
+#[async_trait]
+impl Handler for ListMyInvitations {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.auth)?;
+        let now = unix_now();
+        let items: Vec<InvitationView> = self
+            .invitations
+            .invitations_for(&caller.email, Limit::clamped(Limit::MAX))
+            .await?
+            .into_iter()
+            .filter(|i| i.status(now) == InvitationStatus::Open)
+            .map(|i| InvitationView::new(i, &self.frontend, now))
+            .collect();
+        http::json(StatusCode::OK, &serde_json::json!({ "items": items }))
+    }
+}
