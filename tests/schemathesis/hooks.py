@@ -35,6 +35,8 @@ under "Accepted as the contract"; schemathesis prints each drop):
     hold for the upload (S3 decides);
   - 422 `invalid_chapters` to chapters of which two start at the same millisecond or one at or
     after the video's end (a rule between items; the stored duration decides);
+  - 422 `invalid_expiry` to an invitation whose `expiresAt` is not in the future or more than
+    180 days ahead (the clock decides, which no schema knows);
   - 400 `invalid_precondition` to an `If-Match` outside the documented pattern (an entity-tag
     is quoted, RFC 9110 section 8.8.3; schemathesis's coverage phase sends header values
     without applying the pattern).
@@ -196,6 +198,20 @@ def _range_rule_broken(query: dict) -> bool:
     return start > to or (to - start).days > 366
 
 
+def _expiry_out_of_range(value) -> bool:
+    """An invitation's `expiresAt` that is not in the future or lies more than 180 days ahead."""
+    if not isinstance(value, str):
+        return False
+    try:
+        at = dt.datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if at.tzinfo is None:
+        return False
+    now = dt.datetime.now(dt.timezone.utc)
+    return at <= now or at > now + dt.timedelta(days=180)
+
+
 # docs/openapi.yaml's If-Match pattern.
 _IF_MATCH = re.compile(r'[ \t]*(\*|W/"[^"]*"|"[0-9]{1,20}")[ \t]*')
 
@@ -243,6 +259,9 @@ def _by_contract(case, response) -> str | None:
             return "If-Match outside its documented pattern (schemathesis generates header values without it)"
     if status == 422 and code == "invalid_chapters" and case.operation.label == "PATCH /videos/{videoId}":
         return "chapters starting twice at one millisecond or past the video's end (between items; the duration decides)"
+    if status == 422 and code == "invalid_expiry" and case.operation.label == "POST /spaces/{spaceId}/invitations":
+        if _expiry_out_of_range(body.get("expiresAt")):
+            return "invitation expiry not in the future or over 180 days ahead (the clock decides)"
     if status == 412 and code == "precondition_failed":
         headers = {k.lower(): v for k, v in (case.headers or {}).items()}
         if "if-match" in headers or "if-none-match" in headers:

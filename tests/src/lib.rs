@@ -284,6 +284,9 @@ pub struct World {
     pub drawing: String,
     /// A bookmark of the participant's on that video.
     pub bookmark: String,
+    /// The host's shareable invitation into the space: its id and code.
+    pub invitation: String,
+    pub code: String,
 }
 
 impl World {
@@ -337,7 +340,25 @@ impl World {
             .await;
         assert_eq!(b.status, StatusCode::CREATED, "{:?}", b.body);
         let bookmark = b.body["bookmarkId"].as_str().expect("bookmarkId").to_owned();
-        Self { space, host, participant, target, stranger, invitee, cohost, video, snapshot, drawing, bookmark }
+        let inv = app.post(&format!("/spaces/{space}/invitations"), &host.token, serde_json::json!({})).await;
+        assert_eq!(inv.status, StatusCode::CREATED, "{:?}", inv.body);
+        let invitation = inv.body["items"][0]["invitationId"].as_str().expect("invitationId").to_owned();
+        let code = inv.body["items"][0]["code"].as_str().expect("code").to_owned();
+        Self {
+            space,
+            host,
+            participant,
+            target,
+            stranger,
+            invitee,
+            cohost,
+            video,
+            snapshot,
+            drawing,
+            bookmark,
+            invitation,
+            code,
+        }
     }
 
     /// A route path with its parameters filled from this world.
@@ -348,6 +369,8 @@ impl World {
             .replace("{snapshotId}", &self.snapshot)
             .replace("{drawingId}", &self.drawing)
             .replace("{bookmarkId}", &self.bookmark)
+            .replace("{invitationId}", &self.invitation)
+            .replace("{code}", &self.code)
     }
 
     /// A valid body for a route, if it takes one.
@@ -359,6 +382,9 @@ impl World {
                 Some(serde_json::json!({ "videoSeconds": 4.0, "label": "Mark" }))
             }
             ("POST", "/spaces/{spaceId}/members") => Some(serde_json::json!({ "email": self.invitee.email() })),
+            ("POST", "/spaces/{spaceId}/invitations") => {
+                Some(serde_json::json!({ "emails": [self.invitee.email()], "role": "participant" }))
+            }
             ("PUT", "/spaces/{spaceId}/videos/order") => Some(serde_json::json!({ "videoIds": [self.video] })),
             ("PATCH", "/spaces/{spaceId}/members/{userId}") => Some(serde_json::json!({ "role": "co-host" })),
             ("POST", "/spaces/{spaceId}/transfer") => Some(serde_json::json!({ "userId": self.target.id() })),

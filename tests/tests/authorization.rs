@@ -39,6 +39,13 @@ const MATRIX: &[Row] = &[
     // Roles and the hand-over are the host's alone.
     row("PATCH", "/spaces/{spaceId}/members/{userId}", 404, 403, 403, 200),
     row("POST", "/spaces/{spaceId}/transfer", 404, 403, 403, 200),
+    // Invitations are the managers'; anyone signed in accepts a code (a stranger joins with it,
+    // a member is already in: 200 either way) and reads the invitations to their own address.
+    row("GET", "/spaces/{spaceId}/invitations", 404, 403, 200, 200),
+    row("POST", "/spaces/{spaceId}/invitations", 404, 403, 201, 201),
+    row("DELETE", "/spaces/{spaceId}/invitations/{invitationId}", 404, 403, 204, 204),
+    row("POST", "/invitations/{code}/accept", 200, 200, 200, 200),
+    row("GET", "/users/me/invitations", 200, 200, 200, 200),
     // Class progress is for those who teach.
     row("GET", "/spaces/{spaceId}/progress", 404, 403, 200, 200),
     row("GET", "/videos/{videoId}/progress", 404, 403, 200, 200),
@@ -173,9 +180,10 @@ async fn every_route_as(role: &str) {
             "co-host" => r.cohost,
             _ => r.host,
         };
-        // Deletes and the hand-over (after it the host is co-host) get a world of their own.
+        // Deletes, the hand-over (after it the host is co-host) and accepting an invitation (after
+        // it the stranger is a member) get a world of their own.
         let fresh;
-        let world = if r.method == "DELETE" || r.path.ends_with("/transfer") {
+        let world = if r.method == "DELETE" || r.path.ends_with("/transfer") || r.path.ends_with("/accept") {
             fresh = World::new(&app).await;
             &fresh
         } else {

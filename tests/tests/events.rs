@@ -49,6 +49,9 @@ async fn every_sample_event_drives_its_handler_to_success() {
                 ("videoId", world.video.clone()),
                 ("snapshotId", world.snapshot.clone()),
                 ("drawingId", world.drawing.clone()),
+                ("bookmarkId", world.bookmark.clone()),
+                ("invitationId", world.invitation.clone()),
+                ("code", world.code.clone()),
             ];
             for (name, value) in values {
                 if params.contains_key(name) {
@@ -72,6 +75,10 @@ async fn every_sample_event_drives_its_handler_to_success() {
             "add-member" => event["body"] = json!({ "email": world.invitee.email() }).to_string().into(),
             "order-videos" => event["body"] = json!({ "videoIds": [world.video] }).to_string().into(),
             "transfer-space" => event["body"] = json!({ "userId": world.target.id() }).to_string().into(),
+            // A stranger joins with the world's code.
+            "accept-invitation" => {
+                event["headers"]["authorization"] = format!("Bearer {}", world.stranger.token).into()
+            }
             // Snapshots and notes are their author's: the participant acts on theirs.
             "delete-snapshot" | "get-drawing" | "delete-drawing" | "create-memo-checkpoint" => {
                 event["headers"]["authorization"] = format!("Bearer {}", world.participant.token).into()
