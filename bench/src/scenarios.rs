@@ -182,7 +182,13 @@ async fn http_events(app: &TestApp, world: &World, route: &Route, n: usize) -> S
         | "list-videos"
         | "webex-login"
         | "list-class-progress"
-        | "list-video-progress" => same(Call::by(host)),
+        | "list-video-progress"
+        | "list-invitations"
+        | "list-my-invitations" => same(Call::by(host)),
+        // Withdrawing again is harmless: the same call, repeated.
+        "revoke-invitation" => same(Call::by(host).param("invitationId", world.invitation.clone())),
+        // One e-mail invitation per call: the table writes and one SES send.
+        "create-invitations" => same(Call::by(host).body(json!({ "emails": ["bench@example.org"] }))),
         "get-text-memo" | "list-memo-history" | "list-drawings" | "get-drawing" | "list-snapshots"
         | "list-bookmarks" => same(Call::by(participant)),
         "get-video" => {
@@ -215,6 +221,13 @@ async fn http_events(app: &TestApp, world: &World, route: &Route, n: usize) -> S
             prepare(n, |_| async {
                 let u = app.user("Invitee").await;
                 Ok(ev(Call::by(host).body(json!({ "email": u.email() }))))
+            })
+            .await?
+        }
+        "accept-invitation" => {
+            prepare(n, |_| async {
+                let u = app.user("Joiner").await;
+                Ok(ev(Call::by(&u).param("code", world.code.clone())))
             })
             .await?
         }
