@@ -105,7 +105,8 @@ async fn given_a_code_for_three_then_three_join_the_fourth_is_refused_and_accept
     let app = TestApp::spawn().await;
     let ana = app.user("Ana").await;
     let space = app.space(&ana, "Seminar").await;
-    let code = code_for(&app, &space, &ana, json!({ "maxUses": 3 })).await;
+    // 3.0 is an integer to JSON Schema.
+    let code = code_for(&app, &space, &ana, json!({ "maxUses": 3.0 })).await;
     assert_eq!(code.len(), 20);
     let mut users = Vec::new();
     for name in ["Bo", "Cy", "Dee", "Eve"] {
@@ -276,6 +277,8 @@ async fn given_the_roles_then_managers_invite_only_the_host_makes_co_hosts_and_b
         (json!({ "emails": ["not an address"] }), "invalid_body"),
         (json!({ "expiresAt": "tomorrow" }), "invalid_expiry"),
         (json!({ "colour": "red" }), "invalid_body"),
+        (json!({ "expiresAt": null }), "invalid_body"),
+        (json!({ "maxUses": 2.5 }), "invalid_body"),
     ] {
         let r = invite(&app, &space, &ana, body.clone()).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {:?}", r.body);

@@ -108,13 +108,13 @@ impl Ctx {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct NewInvitations {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "vivid_domain::types::body::present")]
     role: Option<Role>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "vivid_domain::types::body::present")]
     expires_at: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "vivid_domain::types::body::some_whole")]
     max_uses: Option<u32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "vivid_domain::types::body::present")]
     emails: Option<Vec<Email>>,
 }
 

@@ -183,6 +183,11 @@ pub mod body {
         T::try_from(u).map_err(|_| D::Error::custom(format!("{u} is out of range")))
     }
 
+    /// An optional whole number ([`whole`]): absent is `None`, `null` is refused.
+    pub fn some_whole<'de, D: Deserializer<'de>, T: TryFrom<u64>>(d: D) -> Result<Option<T>, D::Error> {
+        whole(d).map(Some)
+    }
+
     /// A list of whole numbers ([`whole`]).
     pub fn whole_list<'de, D: Deserializer<'de>, T: TryFrom<u64>>(d: D) -> Result<Vec<T>, D::Error> {
         #[derive(Deserialize)]
