@@ -152,6 +152,87 @@ async fn ffmpeg(args: Vec<String>) -> Result<(), JobFailure> {
     }
 }
 
+/// An HLS group's image-based trick play, as MediaConvert's `ADVANCED` mode writes it: thumbnails
+/// every `thumbnailInterval` seconds tiled `tileWidth × tileHeight` into JPEG sheets
+/// (`{base}_thumb_00001.jpg`, ...), an image media playlist naming them (`{base}_thumb.m3u8`,
+/// `#EXT-X-IMAGES-ONLY`, `#EXT-X-TILES`) and its `#EXT-X-IMAGE-STREAM-INF` in the master.
+async fn trick_play(
+    hls: &Value,
+    i: usize,
+    input: &Path,
+    out: &Path,
+    base: &str,
+    probe: Probe,
+) -> Result<(), JobFailure> {
+    let path = format!("outputGroups[{i}].outputGroupSettings.hlsGroupSettings");
+    match hls["imageBasedTrickPlay"].as_str() {
+        None | Some("NONE") => return Ok(()),
+        Some("ADVANCED") => {}
+        Some(other) => return Err(unsupported(format!("{path}.imageBasedTrickPlay = {other}"))),
+    }
+    let t = &hls["imageBasedTrickPlaySettings"];
+    if t["intervalCadence"] != "FOLLOW_CUSTOM" {
+        return Err(unsupported(format!(
+            "{path}.imageBasedTrickPlaySettings.intervalCadence = {}",
+            t["intervalCadence"]
+        )));
+    }
+    let number = |name: &str| t[name].as_f64().filter(|v| v.is_finite() && *v > 0.0);
+    let (Some(interval), Some(width), Some(columns), Some(rows)) =
+        (number("thumbnailInterval"), number("thumbnailWidth"), number("tileWidth"), number("tileHeight"))
+    else {
+        return Err(unsupported(format!("{path}.imageBasedTrickPlaySettings without interval, width or tile layout")));
+    };
+    let height = number("thumbnailHeight").map(|h| h.to_string()).unwrap_or_else(|| "-2".into());
+    ffmpeg(vec![
+        "-i".into(),
+        input.display().to_string(),
+        "-an".into(),
+        "-vf".into(),
+        format!("fps=1/{interval},scale={width}:{height},tile={columns}x{rows}"),
+        "-q:v".into(),
+        "4".into(),
+        out.join(format!("{base}_thumb_%05d.jpg")).display().to_string(),
+    ])
+    .await?;
+    let first = out.join(format!("{base}_thumb_00001.jpg"));
+    let (sheet_w, sheet_h) = dimensions(&first).await;
+    let mut sheets = 0;
+    while tokio::fs::try_exists(out.join(format!("{base}_thumb_{:05}.jpg", sheets + 1))).await.unwrap_or(false) {
+        sheets += 1;
+    }
+    if sheets == 0 || sheet_w <= 0 || sheet_h <= 0 {
+        return Err(JobFailure { code: 1040, message: "Transcoding failed: no trick-play sheet".into() });
+    }
+    let thumb = ((sheet_w as f64 / columns) as u32, (sheet_h as f64 / rows) as u32);
+    let playlist = vivid_domain::storyboard::image_playlist(
+        |k| format!("{base}_thumb_{:05}.jpg", k + 1),
+        sheets,
+        probe.duration_ms as f64 / 1000.0,
+        thumb,
+        (columns as u32, rows as u32),
+        interval,
+    );
+    let name = format!("{base}_thumb.m3u8");
+    tokio::fs::write(out.join(&name), playlist)
+        .await
+        .map_err(|e| JobFailure { code: 1401, message: format!("cannot write the output: {e}") })?;
+    let master = out.join(format!("{base}.m3u8"));
+    let mut text = tokio::fs::read_to_string(&master)
+        .await
+        .map_err(|e| JobFailure { code: 1401, message: format!("cannot read the master: {e}") })?;
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&format!(
+        "#EXT-X-IMAGE-STREAM-INF:BANDWIDTH={},RESOLUTION={sheet_w}x{sheet_h},CODECS=\"jpeg\",URI=\"{name}\"\n",
+        (sheet_w * sheet_h / 8).max(1000)
+    ));
+    tokio::fs::write(&master, text)
+        .await
+        .map_err(|e| JobFailure { code: 1401, message: format!("cannot write the output: {e}") })
+}
+
 /// Where a destination's files go: `s3://bucket/dir/base` → (bucket, `dir/`, `base`).
 fn destination(dest: &str) -> Result<(String, String, String), JobFailure> {
     let (bucket, key) = s3_parts(dest).ok_or_else(|| unsupported(format!("destination {dest}")))?;
@@ -372,6 +453,7 @@ impl Runner {
             out.join(format!("{base}_%v.m3u8")).display().to_string(),
         ]);
         ffmpeg(args).await?;
+        trick_play(hls, i, input, out, &base, probe).await?;
         self.upload_dir(out, &bucket, &dir).await?;
         let mut output_details = Vec::new();
         for (_, modifier, v) in &renditions {

@@ -18,6 +18,7 @@ pub mod playback;
 pub mod quota;
 pub mod sessions;
 pub mod spaces;
+pub mod storyboard;
 pub mod transcode;
 pub mod types;
 pub mod users;

@@ -34,6 +34,10 @@ pub struct Playback {
     pub mp4_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub poster_url: Option<String>,
+    /// The WebVTT storyboard: seek previews, each cue a region of a sprite sheet named relative to
+    /// the storyboard (append `signedQuery` to the sheets' URLs too).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storyboard_url: Option<String>,
     /// The thumbnails: a URL template and how many there are (`GET /videos/{videoId}` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnails: Option<Thumbnails>,

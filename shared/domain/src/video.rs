@@ -195,6 +195,9 @@ pub struct MediaOutputs {
     /// One more than the highest thumbnail index that has landed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumbnail_count: Option<u32>,
+    /// The WebVTT storyboard (seek previews in sprite sheets), written when the job completed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storyboard: Option<String>,
 }
 
 impl MediaOutputs {
@@ -412,6 +415,7 @@ pub struct StatusChange {
     pub failure_reason: Option<String>,
     pub hls_master: Option<String>,
     pub mp4: Option<String>,
+    pub storyboard: Option<String>,
     /// Only apply when the video's job is this one (or none is recorded yet).
     pub only_for_job: Option<String>,
 }

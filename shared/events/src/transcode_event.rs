@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use vivid_domain::{
     cascade::remove_media,
-    media::MediaStore,
+    media::{Bucket, MediaStore},
+    storyboard,
     transcode::{Transcoder, job_running},
     types::{VideoId, now_rfc3339},
     video::{StatusChange, VideoStatus, VideoStore},
@@ -81,6 +82,33 @@ impl OnTranscodeEvent {
         Self { videos, media, transcoder }
     }
 
+    /// Writes the storyboard of a completed job beside the image playlist its master names (the
+    /// sheets are named relative to it); `None` when the job made none, or one we cannot read
+    /// (logged: the video plays without seek previews). Writing it again, for a repeated event,
+    /// writes the same file.
+    async fn storyboard(&self, video: &VideoId, master_key: &str) -> Result<Option<String>, EventError> {
+        let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
+        let folder = |key: &str| key.rsplit_once('/').map(|(dir, _)| dir.to_owned()).unwrap_or_default();
+        let Some(master) = self.media.get(Bucket::Media, master_key).await?.map(text) else { return Ok(None) };
+        let Some(uri) = storyboard::image_playlist_uri(&master) else { return Ok(None) };
+        let playlist_key = format!("{}/{uri}", folder(master_key));
+        let Some(playlist) = self.media.get(Bucket::Media, &playlist_key).await?.map(text) else {
+            tracing::warn!(video_id = %video, "the master names an image playlist that is not there");
+            return Ok(None);
+        };
+        let sheets = match storyboard::parse_image_playlist(&playlist) {
+            Ok(sheets) => sheets,
+            Err(e) => {
+                tracing::warn!(video_id = %video, error = %e, "no storyboard");
+                return Ok(None);
+            }
+        };
+        let key = format!("{}/{}", folder(&playlist_key), storyboard::STORYBOARD_FILE);
+        let vtt = storyboard::storyboard_vtt(&sheets);
+        self.media.put(Bucket::Media, &key, "text/vtt; charset=utf-8", vtt.into_bytes()).await?;
+        Ok(Some(key))
+    }
+
     /// After an event that changed nothing: when the video is gone or has failed (a failure
     /// whose clean-up did not finish, a job that outlived its video's failure), stop its job and
     /// remove its media. Every later event of the job does it again, harmlessly.
@@ -136,6 +164,9 @@ impl EventHandler for OnTranscodeEvent {
                         }
                         _ => {}
                     }
+                }
+                if let Some(master) = &change.hls_master {
+                    change.storyboard = self.storyboard(&video, master).await?;
                 }
                 let longest = d
                     .output_group_details

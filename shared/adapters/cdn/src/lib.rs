@@ -121,6 +121,7 @@ impl PlaybackSigner for CloudFrontSigner {
             hls_url: outputs.hls_master.as_deref().map(signed),
             mp4_url: outputs.mp4.as_deref().map(signed),
             poster_url: outputs.poster(video).as_deref().map(signed),
+            storyboard_url: outputs.storyboard.as_deref().map(signed),
             thumbnails: outputs.thumbnail_count.filter(|n| *n > 0).map(|count| Thumbnails {
                 count,
                 interval_seconds: THUMBNAIL_INTERVAL_SECS.unsigned_abs(),

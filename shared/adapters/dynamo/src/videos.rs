@@ -448,6 +448,7 @@ impl VideoStore for Table {
             .set_some("failureReason", change.failure_reason.as_ref().map(s))
             .set_some("hlsMaster", change.hls_master.as_ref().map(s))
             .set_some("mp4", change.mp4.as_ref().map(s))
+            .set_some("storyboard", change.storyboard.as_ref().map(s))
             .when(format!("attribute_exists(PK) AND #status IN ({})", froms.join(", ")));
         for (placeholder, from) in froms.iter().zip(allowed) {
             changes = changes.bind(placeholder, s(from.as_str()));

@@ -7,14 +7,16 @@ use aws_sdk_mediaconvert::{
     types::{
         AacCodingMode, AacSettings, AudioCodec, AudioCodecSettings, AudioDefaultSelection, AudioDescription,
         AudioSelector, ContainerSettings, ContainerType, FileGroupSettings, FrameCaptureSettings, H264CodecProfile,
-        H264GopSizeUnits, H264RateControlMode, H264SceneChangeDetect, H264Settings, HlsGroupSettings, Input,
-        InputTimecodeSource, JobSettings, Output, OutputGroup, OutputGroupSettings, OutputGroupType, ScalingBehavior,
-        StatusUpdateInterval, VideoCodec, VideoCodecSettings, VideoDescription,
+        H264GopSizeUnits, H264RateControlMode, H264SceneChangeDetect, H264Settings, HlsGroupSettings,
+        HlsImageBasedTrickPlay, HlsImageBasedTrickPlaySettings, HlsIntervalCadence, Input, InputTimecodeSource,
+        JobSettings, Output, OutputGroup, OutputGroupSettings, OutputGroupType, ScalingBehavior, StatusUpdateInterval,
+        VideoCodec, VideoCodecSettings, VideoDescription,
     },
 };
 
 use vivid_config::{Config, ConfigError};
 use vivid_domain::{
+    storyboard,
     transcode::{LADDER, Rendition, THUMBNAIL_INTERVAL_SECS, TranscodeError, Transcoder},
     types::VideoId,
     video::layout,
@@ -97,8 +99,8 @@ fn video(r: &Rendition) -> VideoDescription {
         .build()
 }
 
-/// The job settings for one video: an HLS ladder (360p/540p/720p, ~1/2/3 Mbps, AAC), a 720p
-/// MP4, and a JPEG thumbnail every five seconds.
+/// The job settings for one video: an HLS ladder (360p/540p/720p, ~1/2/3 Mbps, AAC) with sprite
+/// sheets of seek previews, a 720p MP4, and a JPEG thumbnail every five seconds.
 pub fn job_settings(video_id: &VideoId, raw_bucket: &str, media_bucket: &str) -> JobSettings {
     let s3 = |key: String| format!("s3://{media_bucket}/{key}");
     let hls_outputs = LADDER.iter().map(|r| {
@@ -119,6 +121,18 @@ pub fn job_settings(video_id: &VideoId, raw_bucket: &str, media_bucket: &str) ->
                         .destination(s3(layout::hls_destination(video_id)))
                         .segment_length(6)
                         .min_segment_length(0)
+                        // Seek previews: thumbnails tiled into sprite sheets and an image media
+                        // playlist naming them, from which the suite writes the storyboard.
+                        .image_based_trick_play(HlsImageBasedTrickPlay::Advanced)
+                        .image_based_trick_play_settings(
+                            HlsImageBasedTrickPlaySettings::builder()
+                                .interval_cadence(HlsIntervalCadence::FollowCustom)
+                                .thumbnail_interval(f64::from(storyboard::INTERVAL_SECS))
+                                .thumbnail_width(storyboard::THUMB_WIDTH_PX as i32)
+                                .tile_width(storyboard::TILE_COLUMNS as i32)
+                                .tile_height(storyboard::TILE_ROWS as i32)
+                                .build(),
+                        )
                         .build(),
                 )
                 .build(),
