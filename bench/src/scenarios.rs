@@ -63,6 +63,9 @@ fn http_event(app: &TestApp, world: &World, route: &Route, call: Call) -> Value 
         ("snapshotId", world.snapshot.clone()),
         ("drawingId", world.drawing.clone()),
         ("bookmarkId", world.bookmark.clone()),
+        ("invitationId", world.invitation.clone()),
+        ("code", world.code.clone()),
+        ("lang", "en".to_owned()),
     ];
     let mut path = route.path.clone();
     let mut params = Map::new();
@@ -223,6 +226,33 @@ async fn http_events(app: &TestApp, world: &World, route: &Route, n: usize) -> S
                 Ok(ev(Call::by(host).body(json!({ "email": u.email() }))))
             })
             .await?
+        }
+        // The same track uploaded again (the sample's WebVTT; replaced: the master written again).
+        "put-captions" => same(Call::by(host).param("videoId", app.ready_video(&world.space, host).await)),
+        // One track per invocation, on videos of 20 languages each (the most a video has).
+        "delete-captions" => {
+            let mut events = Vec::with_capacity(n);
+            let mut video = String::new();
+            for i in 0..n {
+                if i % 20 == 0 {
+                    video = app.ready_video(&world.space, host).await;
+                }
+                let lang = format!("en-{:02}", i % 20);
+                let put = app
+                    .http
+                    .put(format!("{}/videos/{video}/captions/{lang}", app.base))
+                    .bearer_auth(&host.token)
+                    .header("content-type", "text/vtt")
+                    .body("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello\n")
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if !put.status().is_success() {
+                    return Err(format!("captions {lang}: {}", put.status()));
+                }
+                events.push(ev(Call::by(host).param("videoId", video.clone()).param("lang", lang)));
+            }
+            events
         }
         "accept-invitation" => {
             prepare(n, |_| async {

@@ -64,6 +64,8 @@ http_functions! {
     "delete-space" => delete_space,
     "list-members" => list_members,
     "add-member" => add_member,
+    "put-captions" => put_captions,
+    "delete-captions" => delete_captions,
     "create-invitations" => create_invitations,
     "list-invitations" => list_invitations,
     "revoke-invitation" => revoke_invitation,

@@ -382,6 +382,44 @@
     };
   }
 
+  // A caption track uploaded as WebVTT, then the player loaded again: hls.js finds it among the
+  // master's subtitles renditions and loads its cues into the <video>'s text track.
+  async function captions(videoId, vtt) {
+    const put = await api('PUT', `/videos/${videoId}/captions/en?label=English`, {
+      body: vtt,
+      headers: { 'content-type': 'text/vtt' },
+    });
+    await playbackGrant(videoId);
+    const video = $('video');
+    if (state.hls) state.hls.destroy();
+    const errors = [];
+    const hls = new Hls({ xhrSetup: (xhr, url) => xhr.open('GET', withGrant(url), true) });
+    state.hls = hls;
+    hls.on(Hls.Events.ERROR, (_, data) => errors.push({ details: data.details, fatal: data.fatal }));
+    const parsed = new Promise((resolve) => hls.on(Hls.Events.MANIFEST_PARSED, () => resolve(true)));
+    hls.loadSource(state.playback.hlsUrl);
+    hls.attachMedia(video);
+    if (!(await Promise.race([parsed, new Promise((r) => setTimeout(() => r(false), 15000))]))) {
+      return { put: { status: put.status, body: put.body }, errors, error: 'the manifest never parsed' };
+    }
+    const tracks = hls.subtitleTracks.map((t) => ({ name: t.name, lang: t.lang }));
+    hls.subtitleDisplay = true;
+    hls.subtitleTrack = 0;
+    video.muted = true;
+    await video.play();
+    let texts = [];
+    const deadline = Date.now() + 15000;
+    while (Date.now() < deadline) {
+      const track = Array.from(video.textTracks).find((t) => t.language === 'en' || t.label === 'English');
+      if (track && track.cues && track.cues.length) {
+        texts = Array.from(track.cues).map((c) => c.text);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return { put: { status: put.status, body: put.body }, tracks, texts, errors, captions: state.playback.captions };
+  }
+
   // How much of the current frame is not black (a decoded picture, not an empty element).
   function frameStats() {
     const video = $('video');
@@ -759,6 +797,7 @@
     resumeMultipart,
     waitReady,
     play,
+    captions,
     renewPlayback,
     playMp4,
     fetchMedia,

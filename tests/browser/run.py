@@ -553,6 +553,18 @@ def flow(run: Run, browser, page_server: PageServer, api: str, clips: dict[str, 
         page.wait_for_function(f"() => document.getElementById('video').currentTime > {t + 1}", timeout=15000)
         log("   playback goes on with the renewed grant")
 
+    # -- captions as a subtitles rendition ------------------------------------------------------
+    def captions():
+        vtt = "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nToday we study waves.\n\n00:00:05.000 --> 00:00:08.000\nA wave carries energy.\n"
+        r = ev(page, "([v, t]) => app.captions(v, t)", s["small"], vtt)
+        run.require(r["put"]["status"] in (200, 201), "PUT /videos/{id}/captions/en takes a WebVTT file", r["put"])
+        run.check([t.get("lang") for t in r.get("tracks") or []] == ["en"],
+                  "hls.js finds the track among the master's subtitles renditions", r.get("tracks"))
+        run.check("Today we study waves." in (r.get("texts") or []), "hls.js loads the cues into the <video>'s text track", r)
+        run.check(not [e for e in r.get("errors", []) if e.get("fatal")], "no fatal hls.js error", r.get("errors"))
+        run.check(any(c.get("lang") == "en" for c in r.get("captions") or []), "the grant lists the track's file", r.get("captions"))
+        log(f"   subtitles: {r.get('tracks')}, {len(r.get('texts') or [])} cues loaded")
+
     # -- seek, progress ------------------------------------------------------------------------
     def progress():
         sk = ev(page, "([t]) => app.seek(t)", 6.0)
@@ -682,6 +694,7 @@ def flow(run: Run, browser, page_server: PageServer, api: str, clips: dict[str, 
     run.step("multipart upload, page reloaded mid-way, resumed", upload_multipart)
     run.step("wait for READY", wait_ready)
     run.step("play HLS with hls.js, renew the grant", play)
+    run.step("captions as an HLS subtitles rendition (hls.js)", captions, needed=False)
     run.step("seek and save progress", progress, needed=False)
     run.step("save the text memo with If-Match", memo, needed=False)
     run.step("draw an overlay between two timestamps", overlay, needed=False)

@@ -35,6 +35,8 @@ under "Accepted as the contract"; schemathesis prints each drop):
     hold for the upload (S3 decides);
   - 422 `invalid_chapters` to chapters of which two start at the same millisecond or one at or
     after the video's end (a rule between items; the stored duration decides);
+  - 422 `invalid_captions` to a caption upload that is no well-formed WebVTT or SRT (a text
+    format with its own grammar, which JSON Schema cannot state);
   - 422 `invalid_expiry` to an invitation whose `expiresAt` is not in the future or more than
     180 days ahead (the clock decides, which no schema knows);
   - 400 `invalid_precondition` to an `If-Match` outside the documented pattern (an entity-tag
@@ -259,6 +261,8 @@ def _by_contract(case, response) -> str | None:
             return "If-Match outside its documented pattern (schemathesis generates header values without it)"
     if status == 422 and code == "invalid_chapters" and case.operation.label == "PATCH /videos/{videoId}":
         return "chapters starting twice at one millisecond or past the video's end (between items; the duration decides)"
+    if status == 422 and code == "invalid_captions" and case.operation.label == "PUT /videos/{videoId}/captions/{lang}":
+        return "caption file that is no well-formed WebVTT or SRT (a grammar of its own)"
     if status == 422 and code == "invalid_expiry" and case.operation.label == "POST /spaces/{spaceId}/invitations":
         if _expiry_out_of_range(body.get("expiresAt")):
             return "invitation expiry not in the future or over 180 days ahead (the clock decides)"

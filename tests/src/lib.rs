@@ -371,6 +371,17 @@ impl World {
             .replace("{bookmarkId}", &self.bookmark)
             .replace("{invitationId}", &self.invitation)
             .replace("{code}", &self.code)
+            .replace("{lang}", "en")
+    }
+
+    /// A route called the way its body asks: JSON, or the raw text a caption upload is.
+    pub async fn call(&self, app: &TestApp, method: &str, path: &str, token: Option<&str>) -> Reply {
+        let m = Method::from_bytes(method.as_bytes()).expect("method");
+        if method == "PUT" && path == "/videos/{videoId}/captions/{lang}" {
+            let vtt = b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello\n".to_vec();
+            return app.call_raw(m, &self.fill(path), token, "text/vtt", vtt).await;
+        }
+        app.call(m, &self.fill(path), token, self.body(method, path)).await
     }
 
     /// A valid body for a route, if it takes one.
@@ -582,6 +593,25 @@ pub fn job_event(sample: &str, video: &str, job_id: &str, media_bucket: &str) ->
 }
 
 impl TestApp {
+    /// A video of `space` made `READY` without transcoding: uploaded, its job's master playlist
+    /// put where the job writes it, and the job's `COMPLETE` event handled.
+    pub async fn ready_video(&self, space: &str, host: &TestUser) -> String {
+        let video = self.uploaded_video(space, host, vec![1u8; 256]).await;
+        let job = self.stack.mediaconvert.jobs().last().map(|j| j.id.clone()).expect("job");
+        let media = self.stack.buckets.media.clone();
+        let master =
+            "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-STREAM-INF:BANDWIDTH=1000000,RESOLUTION=640x360\nindex_360p.m3u8\n";
+        self.put_object(
+            &media,
+            &format!("media/{video}/hls/index.m3u8"),
+            master.into(),
+            "application/vnd.apple.mpegurl",
+        )
+        .await;
+        self.invoke("on-transcode-event", job_event("on-transcode-event", &video, &job, &media)).await.expect("ready");
+        video
+    }
+
     /// Runs an event function's handler (built as its `main` builds it) on an event.
     pub async fn invoke(&self, function: &str, event: Value) -> Result<Value, String> {
         let handler = self.stack.event_handler(function).expect("event function");

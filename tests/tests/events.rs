@@ -129,6 +129,25 @@ async fn every_sample_event_drives_its_handler_to_success() {
                 event["rawPath"] = raw.clone().into();
                 event["requestContext"]["http"]["path"] = raw.into();
             }
+            "put-captions" | "delete-captions" => {
+                let video = app.ready_video(&world.space, &world.host).await;
+                if route.function == "delete-captions" {
+                    let put = app
+                        .http
+                        .put(format!("{}/videos/{video}/captions/en", app.base))
+                        .bearer_auth(&world.host.token)
+                        .header("content-type", "text/vtt")
+                        .body("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello\n")
+                        .send()
+                        .await
+                        .expect("put captions");
+                    assert_eq!(put.status(), reqwest::StatusCode::CREATED);
+                }
+                event["pathParameters"]["videoId"] = video.clone().into();
+                let raw = format!("/videos/{video}/captions/en");
+                event["rawPath"] = raw.clone().into();
+                event["requestContext"]["http"]["path"] = raw.into();
+            }
             "upload-parts" => {
                 let created = app.new_video(&world.space, &world.host, 17 * 1024 * 1024).await;
                 let video = created["videoId"].as_str().expect("videoId").to_owned();

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod bookmarks;
+pub mod captions;
 pub mod connectors;
 pub mod cookies;
 pub mod fallback;

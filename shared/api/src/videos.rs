@@ -89,6 +89,9 @@ pub struct VideoView {
     /// The video's place in the host's order (0 first); absent until placed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<u32>,
+    /// The caption tracks by language (their files are in `playback.captions`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub captions: Vec<vivid_domain::captions::CaptionTrack>,
 }
 
 impl VideoView {
@@ -116,6 +119,7 @@ impl VideoView {
             chapters_vtt: (!v.chapters.is_empty()).then(|| chapters_webvtt(&v.chapters, v.duration_seconds)),
             chapters: v.chapters,
             position: v.position,
+            captions: v.outputs.captions.into_values().collect(),
         }
     }
 }
@@ -141,22 +145,22 @@ pub async fn video_member(
 }
 
 /// The caller must host or co-host the video's space.
-fn manager_of(m: &VideoMember) -> Result<(), ApiError> {
+pub(crate) fn manager_of(m: &VideoMember) -> Result<(), ApiError> {
     if m.member.manages() { Ok(()) } else { Err(Denied::ManagersOnly.into()) }
 }
 
-struct Ctx {
+pub(crate) struct Ctx {
     auth: Arc<TokenVerifier>,
     spaces: Arc<dyn SpaceStore>,
-    videos: Arc<dyn VideoStore>,
+    pub(crate) videos: Arc<dyn VideoStore>,
 }
 
 impl Ctx {
-    fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, videos: Arc<dyn VideoStore>) -> Self {
+    pub(crate) fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, videos: Arc<dyn VideoStore>) -> Self {
         Self { auth, spaces, videos }
     }
 
-    async fn member(&self, req: &ApiRequest) -> Result<(Caller, VideoMember), ApiError> {
+    pub(crate) async fn member(&self, req: &ApiRequest) -> Result<(Caller, VideoMember), ApiError> {
         let caller = req.caller(&self.auth)?;
         let id: VideoId = req.path("videoId")?;
         let m = video_member(self.videos.as_ref(), &id, &caller.user_id).await?;

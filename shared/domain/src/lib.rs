@@ -4,6 +4,7 @@
 //! errors to HTTP once, and handlers (`vivid-api`, `vivid-events`) put the two together.
 
 pub mod access;
+pub mod captions;
 pub mod cascade;
 pub mod connectors;
 pub mod error;

@@ -38,6 +38,9 @@ pub struct Playback {
     /// the storyboard (append `signedQuery` to the sheets' URLs too).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub storyboard_url: Option<String>,
+    /// The caption tracks, each a WebVTT file (also in the HLS master as subtitles renditions).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub captions: Vec<SignedCaption>,
     /// The thumbnails: a URL template and how many there are (`GET /videos/{videoId}` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnails: Option<Thumbnails>,
@@ -65,6 +68,16 @@ pub struct Thumbnails {
     pub count: u32,
     pub interval_seconds: u32,
     pub url_template: String,
+}
+
+/// A caption track with its signed WebVTT URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedCaption {
+    pub lang: crate::captions::Lang,
+    pub label: String,
+    pub source: crate::captions::CaptionSource,
+    pub url: String,
 }
 
 #[derive(Debug, thiserror::Error)]

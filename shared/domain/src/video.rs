@@ -198,6 +198,16 @@ pub struct MediaOutputs {
     /// The WebVTT storyboard (seek previews in sprite sheets), written when the job completed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storyboard: Option<String>,
+    /// The caption tracks, by language.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub captions: std::collections::BTreeMap<crate::captions::Lang, crate::captions::CaptionTrack>,
+    /// Raised by every change of the tracks: the captioned master of the latest change wins.
+    #[serde(default)]
+    pub captions_version: u32,
+    /// The transcoder's master with the tracks as subtitles renditions (what players load when
+    /// there are captions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captioned_master: Option<String>,
 }
 
 impl MediaOutputs {
@@ -444,6 +454,18 @@ pub mod layout {
     pub fn thumbnails_destination(video: &VideoId) -> String {
         format!("{MEDIA_PREFIX}{video}/thumbnails/thumb")
     }
+    /// A caption track's WebVTT file.
+    pub fn caption(video: &VideoId, lang: &crate::captions::Lang) -> String {
+        format!("{MEDIA_PREFIX}{video}/captions/{lang}.vtt")
+    }
+    /// A caption track's HLS media playlist (beside its file).
+    pub fn caption_playlist(video: &VideoId, lang: &crate::captions::Lang) -> String {
+        format!("{MEDIA_PREFIX}{video}/captions/{lang}.m3u8")
+    }
+    /// The captioned master of one captions version, beside the transcoder's master.
+    pub fn captioned_master(video: &VideoId, version: u32) -> String {
+        format!("{MEDIA_PREFIX}{video}/hls/captioned-{version}.m3u8")
+    }
     /// The key of the thumbnail numbered `index` (MediaConvert's frame-capture naming).
     pub fn thumbnail(video: &VideoId, index: u32) -> String {
         format!("{MEDIA_PREFIX}{video}/thumbnails/thumb.{index:07}.jpg")
@@ -570,6 +592,15 @@ pub trait VideoStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Raises `percentComplete` while the video transcodes; never lowers it.
     async fn raise_percent(&self, id: &VideoId, percent: u8) -> Result<bool, StoreError>;
+    /// Adds or replaces a caption track (at most [`crate::captions::MAX_TRACKS`] languages) and
+    /// raises the captions version; the video as it now is. `Condition(Video)` when the video is
+    /// gone, `Condition(Item)` when it has the most tracks already.
+    async fn put_caption(&self, id: &VideoId, track: &crate::captions::CaptionTrack) -> Result<Video, StoreError>;
+    /// Removes a caption track and raises the captions version; `None` when there was none.
+    async fn remove_caption(&self, id: &VideoId, lang: &crate::captions::Lang) -> Result<Option<Video>, StoreError>;
+    /// Records the captioned master (or none) made for the captions version `version`, only while
+    /// that version is current; `Ok(false)` when a later change came first.
+    async fn set_captioned_master(&self, id: &VideoId, version: u32, key: Option<&str>) -> Result<bool, StoreError>;
     /// Records a converted object (a thumbnail raises the count of those landed); `Ok(false)`
     /// when the video is gone (the object is an orphan).
     async fn record_output(&self, id: &VideoId, kind: &layout::MediaKind, key: &str) -> Result<bool, StoreError>;

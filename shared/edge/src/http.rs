@@ -120,6 +120,22 @@ impl ApiRequest {
         self.inner.body().as_ref()
     }
 
+    /// The body of a text route: its media type (one of `types`, else 415 naming `expected`) and
+    /// its bytes (413 above `max`).
+    pub fn typed_body(&self, max: usize, types: &[&str], expected: &'static str) -> Result<(String, &[u8]), ApiError> {
+        let mime = self
+            .header(header::CONTENT_TYPE)
+            .and_then(|ct| ct.split(';').next())
+            .map(|m| m.trim().to_ascii_lowercase())
+            .filter(|m| types.contains(&m.as_str()))
+            .ok_or(ApiError::UnsupportedMediaType(expected))?;
+        let bytes = self.body_bytes();
+        if bytes.len() > max {
+            return Err(ApiError::PayloadTooLarge { limit: max });
+        }
+        Ok((mime, bytes))
+    }
+
     /// The JSON body as `T`: 415 unless `application/json`, 413 above `max` bytes, 400 for
     /// malformed JSON, 422 for JSON that breaks the type's rules.
     pub fn json<T: DeserializeOwned>(&self, max: usize) -> Result<T, ApiError> {
@@ -129,7 +145,7 @@ impl ApiRequest {
             .map(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
             .unwrap_or(false);
         if !is_json {
-            return Err(ApiError::UnsupportedMediaType);
+            return Err(ApiError::UnsupportedMediaType("application/json"));
         }
         let bytes = self.body_bytes();
         if bytes.len() > max {

@@ -53,9 +53,9 @@ pub enum ApiError {
     /// 413: the upload a request announces is larger than allowed.
     #[error("the file must not be larger than {limit} bytes")]
     UploadTooLarge { limit: u64 },
-    /// 415: the body is not `application/json`.
-    #[error("the request body must be application/json")]
-    UnsupportedMediaType,
+    /// 415: the body is not of the type the route takes (`application/json` for most).
+    #[error("the request body must be {0}")]
+    UnsupportedMediaType(&'static str),
     /// 422: well-formed JSON that breaks a rule (missing field, unknown field, over-long string...).
     #[error("{detail}")]
     Unprocessable { code: &'static str, detail: String },
@@ -129,7 +129,7 @@ impl ApiError {
             Self::Gone { .. } => StatusCode::GONE,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } | Self::UploadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::QuotaExceeded(e) if e.quota.resets_daily() => StatusCode::TOO_MANY_REQUESTS,
             Self::QuotaExceeded(_) => StatusCode::CONFLICT,
@@ -154,7 +154,7 @@ impl ApiError {
             Self::PreconditionFailed(_) => "precondition_failed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UploadTooLarge { .. } => "upload_too_large",
-            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::QuotaExceeded(e) => quota_code(e.quota),
             Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal",

@@ -12,7 +12,7 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use serde::{Deserialize, Serialize};
 use vivid_config::{Config, ConfigError};
 use vivid_domain::{
-    playback::{Playback, PlaybackSigner, SignError, Thumbnails},
+    playback::{Playback, PlaybackSigner, SignError, SignedCaption, Thumbnails},
     transcode::THUMBNAIL_INTERVAL_SECS,
     types::{VideoId, rfc3339_at},
     video::{MediaOutputs, layout},
@@ -118,7 +118,18 @@ impl PlaybackSigner for CloudFrontSigner {
             format!("Policy={policy_b64}&Signature={sig_b64}&Key-Pair-Id={}&Hash-Algorithm=SHA256", self.key_pair_id);
         let signed = |key: &str| format!("{}?{signed_query}", self.url_of(key));
         Ok(Playback {
-            hls_url: outputs.hls_master.as_deref().map(signed),
+            // With captions, the master that lists them as subtitles renditions.
+            hls_url: outputs.captioned_master.as_deref().or(outputs.hls_master.as_deref()).map(signed),
+            captions: outputs
+                .captions
+                .values()
+                .map(|t| SignedCaption {
+                    lang: t.lang.clone(),
+                    label: t.label.clone(),
+                    source: t.source,
+                    url: signed(&layout::caption(video, &t.lang)),
+                })
+                .collect(),
             mp4_url: outputs.mp4.as_deref().map(signed),
             poster_url: outputs.poster(video).as_deref().map(signed),
             storyboard_url: outputs.storyboard.as_deref().map(signed),

@@ -4,6 +4,7 @@
 
 mod auto_imports;
 mod bookmarks;
+mod captions;
 mod connections;
 mod expr;
 mod invitations;

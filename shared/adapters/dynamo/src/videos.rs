@@ -427,6 +427,26 @@ impl VideoStore for Table {
         from_item(resp.attributes.unwrap_or_default())
     }
 
+    async fn put_caption(
+        &self,
+        id: &VideoId,
+        track: &vivid_domain::captions::CaptionTrack,
+    ) -> Result<Video, StoreError> {
+        self.put_caption_track(id, track).await
+    }
+
+    async fn remove_caption(
+        &self,
+        id: &VideoId,
+        lang: &vivid_domain::captions::Lang,
+    ) -> Result<Option<Video>, StoreError> {
+        self.remove_caption_track(id, lang).await
+    }
+
+    async fn set_captioned_master(&self, id: &VideoId, version: u32, key: Option<&str>) -> Result<bool, StoreError> {
+        self.set_captioned_master_of(id, version, key).await
+    }
+
     async fn transition(
         &self,
         id: &VideoId,

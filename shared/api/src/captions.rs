@@ -1,0 +1,191 @@
+//! `PUT` and `DELETE /videos/{videoId}/captions/{lang}` (host, co-host): caption tracks. A track
+//! is stored as WebVTT beside the video's media with an HLS media playlist of its own, and the
+//! transcoder's master is written again with every track as a subtitles rendition (the master
+//! players then load). The tracks are listed on the video and signed with its playback grant.
+
+use std::sync::Arc;
+
+use ::http::StatusCode;
+use async_trait::async_trait;
+use lambda_http::{Body, Response};
+
+use vivid_domain::{
+    captions::{
+        self, CaptionError, CaptionSource, CaptionTrack, Lang, MAX_BYTES, MAX_TRACKS, master_with_subtitles,
+        subtitle_playlist,
+    },
+    error::StoreError,
+    media::{Bucket, MediaStore},
+    spaces::SpaceStore,
+    types::now_rfc3339,
+    video::{Video, VideoStatus, VideoStore, layout},
+};
+use vivid_edge::{
+    ApiError,
+    http::{self, ApiRequest, Handler},
+};
+use vivid_tokens::TokenVerifier;
+
+use crate::videos::{Ctx, manager_of};
+
+/// The media types a caption upload may have.
+const TYPES: &[&str] = &["text/vtt", "application/x-subrip", "text/srt"];
+
+fn refused(e: CaptionError) -> ApiError {
+    match e {
+        CaptionError::TooLarge => ApiError::PayloadTooLarge { limit: MAX_BYTES },
+        other => ApiError::unprocessable("invalid_captions", other.to_string()),
+    }
+}
+
+/// Writes the master listing `video`'s tracks (or, with none left, records that there is none)
+/// for its captions version. A later change's master wins; this one then changes nothing.
+async fn write_master(videos: &dyn VideoStore, media: &dyn MediaStore, video: &Video) -> Result<(), ApiError> {
+    let id = &video.video_id;
+    let version = video.outputs.captions_version;
+    if video.outputs.captions.is_empty() {
+        videos.set_captioned_master(id, version, None).await?;
+        return Ok(());
+    }
+    let Some(master_key) = video.outputs.hls_master.as_deref() else { return Ok(()) };
+    let master = media
+        .get(Bucket::Media, master_key)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("the master {master_key} is missing")))?;
+    let tracks: Vec<CaptionTrack> = video.outputs.captions.values().cloned().collect();
+    // The master sits in `hls/`, the tracks in `captions/`.
+    let text =
+        master_with_subtitles(&String::from_utf8_lossy(&master), &tracks, |lang| format!("../captions/{lang}.m3u8"));
+    let key = layout::captioned_master(id, version);
+    media.put(Bucket::Media, &key, "application/vnd.apple.mpegurl", text.into_bytes()).await?;
+    if !videos.set_captioned_master(id, version, Some(&key)).await? {
+        // A later change wrote its own master: this one is not used.
+        media.delete(Bucket::Media, &key).await?;
+    }
+    Ok(())
+}
+
+/// `PUT /videos/{videoId}/captions/{lang}` (host, co-host; the video `READY`): the body is the
+/// track as WebVTT (`text/vtt`) or SRT (`application/x-subrip`), up to 1 MiB; `?label=` names it
+/// in players' menus. 201 for a new language, 200 for a replaced one; 422 `invalid_captions`
+/// names the line at fault.
+pub struct PutCaptions {
+    ctx: Ctx,
+    media: Arc<dyn MediaStore>,
+}
+
+impl PutCaptions {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        videos: Arc<dyn VideoStore>,
+        media: Arc<dyn MediaStore>,
+    ) -> Self {
+        Self { ctx: Ctx::new(auth, spaces, videos), media }
+    }
+}
+
+#[async_trait]
+impl Handler for PutCaptions {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let lang: Lang = req.path("lang")?;
+        let label = match req.query("label") {
+            Some(l) => {
+                let l = l.trim();
+                if l.is_empty() || l.chars().count() > 100 || l.chars().any(|c| c.is_control()) {
+                    return Err(ApiError::bad_request("invalid_label", "label must have 1 to 100 characters"));
+                }
+                l.to_owned()
+            }
+            None => captions::default_label(&lang),
+        };
+        let (mime, bytes) = req.typed_body(MAX_BYTES, TYPES, "text/vtt or application/x-subrip")?;
+        let cues = if mime == "text/vtt" { captions::parse_vtt(bytes) } else { captions::parse_srt(bytes) }
+            .map_err(refused)?;
+        let (_, m) = self.ctx.member(req).await?;
+        manager_of(&m)?;
+        let video = m.video;
+        if video.status != VideoStatus::Ready || video.outputs.hls_master.is_none() {
+            return Err(ApiError::conflict("not_ready", "captions are added once the video is READY"));
+        }
+        let replacing = video.outputs.captions.contains_key(&lang);
+        let id = &video.video_id;
+        let duration = video.duration_seconds.unwrap_or_else(|| cues.iter().map(|c| c.end).fold(0.0, f64::max));
+        // The files first: a track listed on the video always has them.
+        self.media
+            .put(
+                Bucket::Media,
+                &layout::caption(id, &lang),
+                "text/vtt; charset=utf-8",
+                captions::to_vtt(&cues).into_bytes(),
+            )
+            .await?;
+        let playlist = subtitle_playlist(&format!("{lang}.vtt"), duration);
+        self.media
+            .put(
+                Bucket::Media,
+                &layout::caption_playlist(id, &lang),
+                "application/vnd.apple.mpegurl",
+                playlist.into_bytes(),
+            )
+            .await?;
+        let track = CaptionTrack {
+            lang: lang.clone(),
+            label,
+            source: CaptionSource::Upload,
+            cues: cues.len() as u32,
+            updated_at: now_rfc3339(),
+        };
+        let updated = match self.ctx.videos.put_caption(id, &track).await {
+            Err(StoreError::Condition(vivid_domain::error::Guard::Video)) => return Err(ApiError::NotFound("video")),
+            Err(StoreError::Condition(_)) => {
+                return Err(ApiError::conflict(
+                    "too_many_captions",
+                    format!("a video has at most {MAX_TRACKS} caption languages: delete one first"),
+                ));
+            }
+            other => other?,
+        };
+        write_master(self.ctx.videos.as_ref(), self.media.as_ref(), &updated).await?;
+        tracing::info!(video_id = %id, lang = %lang, cues = track.cues, "captions stored");
+        if replacing {
+            http::json(StatusCode::OK, &track)
+        } else {
+            http::created(&format!("/videos/{id}/captions/{lang}"), &track)
+        }
+    }
+}
+
+/// `DELETE /videos/{videoId}/captions/{lang}` (host, co-host): removes the track from the video,
+/// its master and its files. 404 when the video has no such track.
+pub struct DeleteCaptions {
+    ctx: Ctx,
+    media: Arc<dyn MediaStore>,
+}
+
+impl DeleteCaptions {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        videos: Arc<dyn VideoStore>,
+        media: Arc<dyn MediaStore>,
+    ) -> Self {
+        Self { ctx: Ctx::new(auth, spaces, videos), media }
+    }
+}
+
+#[async_trait]
+impl Handler for DeleteCaptions {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let lang: Lang = req.path("lang")?;
+        let (_, m) = self.ctx.member(req).await?;
+        manager_of(&m)?;
+        let id = &m.video.video_id;
+        let updated = self.ctx.videos.remove_caption(id, &lang).await?.ok_or(ApiError::NotFound("captions"))?;
+        write_master(self.ctx.videos.as_ref(), self.media.as_ref(), &updated).await?;
+        for key in [layout::caption(id, &lang), layout::caption_playlist(id, &lang)] {
+            self.media.delete(Bucket::Media, &key).await?;
+        }
+        http::no_content()
+    }
+}
