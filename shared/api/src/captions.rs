@@ -10,15 +10,12 @@ use async_trait::async_trait;
 use lambda_http::{Body, Response};
 
 use vivid_domain::{
-    captions::{
-        self, CaptionError, CaptionSource, CaptionTrack, Lang, MAX_BYTES, MAX_TRACKS, master_with_subtitles,
-        subtitle_playlist,
-    },
+    captions::{self, CaptionError, CaptionSource, CaptionTrack, Lang, MAX_BYTES, MAX_TRACKS},
     error::StoreError,
     media::{Bucket, MediaStore},
     spaces::SpaceStore,
     types::now_rfc3339,
-    video::{Video, VideoStatus, VideoStore, layout},
+    video::{VideoStatus, VideoStore, layout},
 };
 use vivid_edge::{
     ApiError,
@@ -36,33 +33,6 @@ fn refused(e: CaptionError) -> ApiError {
         CaptionError::TooLarge => ApiError::PayloadTooLarge { limit: MAX_BYTES },
         other => ApiError::unprocessable("invalid_captions", other.to_string()),
     }
-}
-
-/// Writes the master listing `video`'s tracks (or, with none left, records that there is none)
-/// for its captions version. A later change's master wins; this one then changes nothing.
-async fn write_master(videos: &dyn VideoStore, media: &dyn MediaStore, video: &Video) -> Result<(), ApiError> {
-    let id = &video.video_id;
-    let version = video.outputs.captions_version;
-    if video.outputs.captions.is_empty() {
-        videos.set_captioned_master(id, version, None).await?;
-        return Ok(());
-    }
-    let Some(master_key) = video.outputs.hls_master.as_deref() else { return Ok(()) };
-    let master = media
-        .get(Bucket::Media, master_key)
-        .await?
-        .ok_or_else(|| ApiError::internal(format!("the master {master_key} is missing")))?;
-    let tracks: Vec<CaptionTrack> = video.outputs.captions.values().cloned().collect();
-    // The master sits in `hls/`, the tracks in `captions/`.
-    let text =
-        master_with_subtitles(&String::from_utf8_lossy(&master), &tracks, |lang| format!("../captions/{lang}.m3u8"));
-    let key = layout::captioned_master(id, version);
-    media.put(Bucket::Media, &key, "application/vnd.apple.mpegurl", text.into_bytes()).await?;
-    if !videos.set_captioned_master(id, version, Some(&key)).await? {
-        // A later change wrote its own master: this one is not used.
-        media.delete(Bucket::Media, &key).await?;
-    }
-    Ok(())
 }
 
 /// `PUT /videos/{videoId}/captions/{lang}` (host, co-host; the video `READY`): the body is the
@@ -110,25 +80,6 @@ impl Handler for PutCaptions {
         }
         let replacing = video.outputs.captions.contains_key(&lang);
         let id = &video.video_id;
-        let duration = video.duration_seconds.unwrap_or_else(|| cues.iter().map(|c| c.end).fold(0.0, f64::max));
-        // The files first: a track listed on the video always has them.
-        self.media
-            .put(
-                Bucket::Media,
-                &layout::caption(id, &lang),
-                "text/vtt; charset=utf-8",
-                captions::to_vtt(&cues).into_bytes(),
-            )
-            .await?;
-        let playlist = subtitle_playlist(&format!("{lang}.vtt"), duration);
-        self.media
-            .put(
-                Bucket::Media,
-                &layout::caption_playlist(id, &lang),
-                "application/vnd.apple.mpegurl",
-                playlist.into_bytes(),
-            )
-            .await?;
         let track = CaptionTrack {
             lang: lang.clone(),
             label,
@@ -136,7 +87,7 @@ impl Handler for PutCaptions {
             cues: cues.len() as u32,
             updated_at: now_rfc3339(),
         };
-        let updated = match self.ctx.videos.put_caption(id, &track).await {
+        match captions::publish(self.ctx.videos.as_ref(), self.media.as_ref(), &video, &track, &cues).await {
             Err(StoreError::Condition(vivid_domain::error::Guard::Video)) => return Err(ApiError::NotFound("video")),
             Err(StoreError::Condition(_)) => {
                 return Err(ApiError::conflict(
@@ -146,7 +97,6 @@ impl Handler for PutCaptions {
             }
             other => other?,
         };
-        write_master(self.ctx.videos.as_ref(), self.media.as_ref(), &updated).await?;
         tracing::info!(video_id = %id, lang = %lang, cues = track.cues, "captions stored");
         if replacing {
             http::json(StatusCode::OK, &track)
@@ -182,7 +132,7 @@ impl Handler for DeleteCaptions {
         manager_of(&m)?;
         let id = &m.video.video_id;
         let updated = self.ctx.videos.remove_caption(id, &lang).await?.ok_or(ApiError::NotFound("captions"))?;
-        write_master(self.ctx.videos.as_ref(), self.media.as_ref(), &updated).await?;
+        captions::write_master(self.ctx.videos.as_ref(), self.media.as_ref(), &updated).await?;
         for key in [layout::caption(id, &lang), layout::caption_playlist(id, &lang)] {
             self.media.delete(Bucket::Media, &key).await?;
         }

@@ -174,6 +174,7 @@ pub async fn start_import(
         recording_id: Some(import.recording.clone()),
         chapters: Vec::new(),
         position: None,
+        transcript: None,
         outputs: Default::default(),
     };
     let day = utc_day(unix_now()).0;

@@ -38,6 +38,8 @@ pub struct SpaceView {
     pub video_count: u32,
     pub created_at: String,
     pub updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transcription: Option<vivid_domain::transcripts::Transcription>,
 }
 
 impl SpaceView {
@@ -53,6 +55,7 @@ impl SpaceView {
             video_count: space.video_count,
             created_at: space.created_at,
             updated_at: space.updated_at,
+            transcription: space.transcription,
         }
     }
 }
@@ -160,6 +163,22 @@ struct SpaceChanges {
     name: Option<SpaceName>,
     #[serde(default, deserialize_with = "vivid_domain::types::body::present")]
     description: Option<Description>,
+    #[serde(default, deserialize_with = "vivid_domain::types::body::present")]
+    transcription: Option<TranscriptionChange>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TranscriptionChange {
+    enabled: bool,
+    #[serde(default, deserialize_with = "vivid_domain::types::body::present")]
+    language: Option<String>,
+}
+
+/// A language code Amazon Transcribe takes: `en-US`, `de-DE`, `zh-TW`.
+fn transcribe_language(code: &str) -> bool {
+    let b = code.as_bytes();
+    b.len() == 5 && b[0..2].iter().all(u8::is_ascii_lowercase) && b[2] == b'-' && b[3..5].iter().all(u8::is_ascii_uppercase)
 }
 
 /// `PATCH /spaces/{spaceId}`: rename or describe (host).
@@ -177,11 +196,21 @@ impl Handler for UpdateSpace {
         let caller = req.caller(&self.0.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
         let changes: SpaceChanges = req.json(DEFAULT_MAX_BODY)?;
-        if changes.name.is_none() && changes.description.is_none() {
-            return Err(ApiError::unprocessable("empty_patch", "give a name, a description or both"));
+        if changes.name.is_none() && changes.description.is_none() && changes.transcription.is_none() {
+            return Err(ApiError::unprocessable("empty_patch", "give a name, a description, transcription or several"));
         }
+        let transcription = match changes.transcription {
+            Some(t) if t.language.as_deref().is_some_and(|l| !transcribe_language(l)) => {
+                return Err(ApiError::unprocessable(
+                    "invalid_language",
+                    "transcription.language must be a language code such as en-US or de-DE (absent: identified)",
+                ));
+            }
+            Some(t) => Some(vivid_domain::transcripts::Transcription { enabled: t.enabled, language: t.language }),
+            None => None,
+        };
         let member = require_host(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
-        let patch = SpacePatch { name: changes.name, description: changes.description };
+        let patch = SpacePatch { name: changes.name, description: changes.description, transcription };
         let space = match self.0.spaces.update_space(&space_id, &patch, &now_rfc3339()).await {
             Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("space")),
             other => other?,

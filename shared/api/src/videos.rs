@@ -89,6 +89,9 @@ pub struct VideoView {
     /// The video's place in the host's order (0 first); absent until placed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<u32>,
+    /// The automatic transcript's state (spaces with transcription on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<vivid_domain::transcripts::TranscriptState>,
     /// The caption tracks by language (their files are in `playback.captions`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub captions: Vec<vivid_domain::captions::CaptionTrack>,
@@ -120,6 +123,7 @@ impl VideoView {
             chapters: v.chapters,
             position: v.position,
             captions: v.outputs.captions.into_values().collect(),
+            transcript: v.transcript,
         }
     }
 }
@@ -296,6 +300,7 @@ impl Handler for CreateVideo {
             recording_id: None,
             chapters: Vec::new(),
             position: None,
+            transcript: None,
             outputs: Default::default(),
         };
         let (day, _) = utc_day(unix_now());

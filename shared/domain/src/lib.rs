@@ -21,6 +21,7 @@ pub mod sessions;
 pub mod spaces;
 pub mod storyboard;
 pub mod transcode;
+pub mod transcripts;
 pub mod types;
 pub mod users;
 pub mod video;

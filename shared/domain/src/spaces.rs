@@ -53,6 +53,9 @@ pub struct Space {
     /// Set when a delete has begun: the space is gone for every reader from then on.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleting: bool,
+    /// Whether its lectures are transcribed automatically (off unless the host turns it on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcription: Option<crate::transcripts::Transcription>,
 }
 
 impl Space {
@@ -69,6 +72,7 @@ impl Space {
             created_at: now.to_owned(),
             updated_at: now.to_owned(),
             deleting: false,
+            transcription: None,
         }
     }
 }
@@ -124,6 +128,7 @@ pub struct SpaceAccess {
 pub struct SpacePatch {
     pub name: Option<SpaceName>,
     pub description: Option<Description>,
+    pub transcription: Option<crate::transcripts::Transcription>,
 }
 
 #[async_trait]

@@ -251,6 +251,9 @@ pub struct Video {
     /// placed, or after an order that leaves it out (see [`placements`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<u32>,
+    /// The automatic transcript, once one was started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<crate::transcripts::TranscriptState>,
     #[serde(flatten)]
     pub outputs: MediaOutputs,
 }
@@ -601,6 +604,14 @@ pub trait VideoStore: Send + Sync {
     /// Records the captioned master (or none) made for the captions version `version`, only while
     /// that version is current; `Ok(false)` when a later change came first.
     async fn set_captioned_master(&self, id: &VideoId, version: u32, key: Option<&str>) -> Result<bool, StoreError>;
+    /// Records the video's transcript state: with `first`, only when none is recorded yet
+    /// (`Ok(false)` otherwise); `Ok(false)` also when the video is gone.
+    async fn set_transcript(
+        &self,
+        id: &VideoId,
+        state: &crate::transcripts::TranscriptState,
+        first: bool,
+    ) -> Result<bool, StoreError>;
     /// Records a converted object (a thumbnail raises the count of those landed); `Ok(false)`
     /// when the video is gone (the object is an orphan).
     async fn record_output(&self, id: &VideoId, kind: &layout::MediaKind, key: &str) -> Result<bool, StoreError>;

@@ -147,6 +147,23 @@ impl VideoStore for Ports {
     async fn delete_video(&self, _: &Video) -> Result<Vec<String>, StoreError> {
         unused()
     }
+    async fn put_caption(&self, _: &VideoId, _: &vivid_domain::captions::CaptionTrack) -> Result<Video, StoreError> {
+        unused()
+    }
+    async fn remove_caption(&self, _: &VideoId, _: &vivid_domain::captions::Lang) -> Result<Option<Video>, StoreError> {
+        unused()
+    }
+    async fn set_captioned_master(&self, _: &VideoId, _: u32, _: Option<&str>) -> Result<bool, StoreError> {
+        unused()
+    }
+    async fn set_transcript(
+        &self,
+        _: &VideoId,
+        _: &vivid_domain::transcripts::TranscriptState,
+        _: bool,
+    ) -> Result<bool, StoreError> {
+        unused()
+    }
     async fn touch_progress(&self, _: &VideoId, _: &UserId, _: u8, _: Seconds, _: &str) -> Result<bool, StoreError> {
         unused()
     }
@@ -231,8 +248,9 @@ impl MediaStore for Ports {
     async fn put(&self, _: Bucket, _: &str, _: &str, _: Vec<u8>) -> Result<(), StoreError> {
         unused()
     }
+    /// No object is there (a completed job's master included: no storyboard to write).
     async fn get(&self, _: Bucket, _: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        unused()
+        Ok(None)
     }
     async fn delete(&self, bucket: Bucket, key: &str) -> Result<(), StoreError> {
         self.record(Call::Delete(bucket, key.to_owned()));

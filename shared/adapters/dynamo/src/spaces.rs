@@ -120,6 +120,10 @@ impl SpaceStore for Table {
             .set("updatedAt", s(now))
             .set_some("name", patch.name.as_ref().map(|v| s(v.as_str())))
             .set_some("description", patch.description.as_ref().map(|v| s(v.as_str())))
+            .set_some(
+                "transcription",
+                patch.transcription.as_ref().map(serde_dynamo::to_attribute_value).transpose().map_err(backend)?,
+            )
             .when("attribute_exists(PK) AND attribute_not_exists(deleting)");
         let req = self
             .client

@@ -443,6 +443,22 @@ impl VideoStore for Table {
         self.remove_caption_track(id, lang).await
     }
 
+    async fn set_transcript(
+        &self,
+        id: &VideoId,
+        state: &vivid_domain::transcripts::TranscriptState,
+        first: bool,
+    ) -> Result<bool, StoreError> {
+        let mut changes = Changes::new()
+            .set("transcript", serde_dynamo::to_attribute_value(state).map_err(backend)?)
+            .when("attribute_exists(PK)");
+        if first {
+            changes = changes.when("attribute_not_exists(#transcript)");
+        }
+        let req = self.client.update_item().table_name(&self.table).set_key(Some(key(keys::video(id), keys::META)));
+        condition_held(changes.apply(req).send().await)
+    }
+
     async fn set_captioned_master(&self, id: &VideoId, version: u32, key: Option<&str>) -> Result<bool, StoreError> {
         self.set_captioned_master_of(id, version, key).await
     }

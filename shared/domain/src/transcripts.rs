@@ -1,0 +1,258 @@
+//! Automatic transcripts: when a video of a space with transcription on becomes `READY`, an
+//! Amazon Transcribe job (named after the video: starting it twice starts one) writes its result
+//! into the media bucket; the job's state-change event turns it into a caption track
+//! (`source: transcribe`) and a word-timed transcript that `GET /videos/{id}/transcript?q=`
+//! searches. Failures are recorded on the video, never retried.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::{captions::Cue, types::VideoId};
+
+/// A cue of generated captions ends at a sentence's end, after this many seconds or words.
+const CUE_MAX_SECONDS: f64 = 6.0;
+const CUE_MAX_WORDS: usize = 12;
+
+/// A space's transcription setting (the host's; Transcribe is billed per minute).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Transcription {
+    pub enabled: bool,
+    /// The lectures' language (`en-US`, `de-DE`, …); none: Transcribe identifies it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+}
+
+/// Where a video's transcript stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TranscriptStatus {
+    InProgress,
+    Completed,
+    Failed,
+}
+
+/// A video's transcript, as the video item records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TranscriptState {
+    pub status: TranscriptStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+    pub updated_at: String,
+}
+
+/// One recognised word with its times (seconds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Word {
+    #[serde(rename = "w")]
+    pub text: String,
+    #[serde(rename = "s")]
+    pub start: f64,
+    #[serde(rename = "e")]
+    pub end: f64,
+}
+
+/// A recognised transcript.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transcript {
+    /// The language Transcribe used (given or identified).
+    pub language: Option<String>,
+    pub words: Vec<Word>,
+}
+
+/// A job to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranscriptionJob {
+    pub name: String,
+    /// `s3://bucket/key` of the media (the MP4 rendition).
+    pub media_uri: String,
+    pub output_bucket: String,
+    pub output_key: String,
+    /// `None`: identify the language.
+    pub language: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TranscribeError {
+    /// Throttled or unavailable: the job was not started; the event is delivered again.
+    #[error("the transcription service is unavailable: {0}")]
+    Unavailable(String),
+    /// The service refused the job (a bad language code, media it cannot read).
+    #[error("the transcription service refused the job: {0}")]
+    Refused(String),
+}
+
+#[async_trait]
+pub trait Transcriber: Send + Sync {
+    /// Starts the job; a job of that name that exists already counts as started.
+    async fn start(&self, job: &TranscriptionJob) -> Result<(), TranscribeError>;
+}
+
+const JOB_PREFIX: &str = "vivid-";
+
+/// The job's name: the video's (so starting it again starts nothing new).
+pub fn job_name(video: &VideoId) -> String {
+    format!("{JOB_PREFIX}{video}")
+}
+
+/// The video a job's name names.
+pub fn video_of_job(name: &str) -> Option<VideoId> {
+    name.strip_prefix(JOB_PREFIX)?.parse().ok()
+}
+
+/// Where a video's job writes its result, and where the word-timed transcript is kept.
+pub fn output_key(video: &VideoId) -> String {
+    format!("{}transcript/transcribe.json", crate::video::layout::media_prefix(video))
+}
+pub fn words_key(video: &VideoId) -> String {
+    format!("{}transcript/words.json", crate::video::layout::media_prefix(video))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unreadable transcription result: {0}")]
+pub struct OutputError(pub String);
+
+/// The words of Transcribe's result document (`results.items`: pronunciations with times,
+/// punctuation attached to the word before).
+pub fn parse_output(json: &[u8]) -> Result<Transcript, OutputError> {
+    let doc: serde_json::Value = serde_json::from_slice(json).map_err(|e| OutputError(e.to_string()))?;
+    let results = doc.get("results").ok_or_else(|| OutputError("no results".into()))?;
+    let items = results.get("items").and_then(|i| i.as_array()).ok_or_else(|| OutputError("no items".into()))?;
+    let time = |v: Option<&serde_json::Value>| -> Option<f64> {
+        v.and_then(|t| t.as_str().and_then(|s| s.parse().ok()).or_else(|| t.as_f64())).filter(|t: &f64| t.is_finite() && *t >= 0.0)
+    };
+    let mut words: Vec<Word> = Vec::new();
+    for item in items {
+        let content = item
+            .pointer("/alternatives/0/content")
+            .and_then(|c| c.as_str())
+            .map(str::trim)
+            .filter(|c| !c.is_empty() && c.chars().all(|ch| !ch.is_control()));
+        let Some(content) = content else { continue };
+        match item.get("type").and_then(|t| t.as_str()) {
+            Some("punctuation") => {
+                if let Some(last) = words.last_mut() {
+                    last.text.push_str(content);
+                }
+            }
+            _ => {
+                let (Some(start), Some(end)) = (time(item.get("start_time")), time(item.get("end_time"))) else {
+                    continue;
+                };
+                words.push(Word { text: content.chars().take(100).collect(), start, end: end.max(start) });
+            }
+        }
+    }
+    let language = results
+        .get("language_code")
+        .and_then(|l| l.as_str())
+        .map(str::to_owned)
+        .filter(|l| !l.is_empty() && l.len() <= 20);
+    Ok(Transcript { language, words })
+}
+
+/// Captions from the words: a cue per sentence, at most [`CUE_MAX_SECONDS`] or
+/// [`CUE_MAX_WORDS`] long.
+pub fn cues(words: &[Word]) -> Vec<Cue> {
+    let mut out = Vec::new();
+    let mut current: Vec<&Word> = Vec::new();
+    let flush = |current: &mut Vec<&Word>, out: &mut Vec<Cue>| {
+        if let (Some(first), Some(last)) = (current.first(), current.last()) {
+            let end = if last.end > first.start { last.end } else { first.start + 0.5 };
+            out.push(Cue {
+                start: first.start,
+                end,
+                text: current.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" "),
+            });
+        }
+        current.clear();
+    };
+    for w in words {
+        if let Some(first) = current.first() {
+            if w.end - first.start > CUE_MAX_SECONDS || current.len() >= CUE_MAX_WORDS {
+                flush(&mut current, &mut out);
+            }
+        }
+        current.push(w);
+        if w.text.ends_with(['.', '?', '!']) {
+            flush(&mut current, &mut out);
+        }
+    }
+    flush(&mut current, &mut out);
+    out
+}
+
+/// The moments of a transcript where `query`'s words are spoken, as `(start, end, text)` of the
+/// caption cue around them, in time order. Words compare case-insensitively, without punctuation.
+pub fn search(words: &[Word], query: &str) -> Vec<Cue> {
+    let norm = |s: &str| s.chars().filter(|c| c.is_alphanumeric() || *c == '\'').collect::<String>().to_lowercase();
+    let terms: Vec<String> = query.split_whitespace().map(norm).filter(|t| !t.is_empty()).collect();
+    if terms.is_empty() {
+        return Vec::new();
+    }
+    cues(words)
+        .into_iter()
+        .filter(|cue| {
+            let spoken: Vec<String> = cue.text.split_whitespace().map(norm).collect();
+            terms.iter().all(|t| spoken.iter().any(|w| w == t || (t.len() >= 4 && w.starts_with(t.as_str()))))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OUTPUT: &str = r#"{"jobName":"vivid-x","results":{"language_code":"en-US","transcripts":[{"transcript":"Today we study algebra. A matrix."}],"items":[
+        {"type":"pronunciation","start_time":"0.25","end_time":"0.55","alternatives":[{"content":"Today","confidence":"0.9"}]},
+        {"type":"pronunciation","start_time":"0.55","end_time":"0.74","alternatives":[{"content":"we"}]},
+        {"type":"pronunciation","start_time":"0.74","end_time":"1.04","alternatives":[{"content":"study"}]},
+        {"type":"pronunciation","start_time":"1.52","end_time":"2.08","alternatives":[{"content":"algebra"}]},
+        {"type":"punctuation","alternatives":[{"content":"."}]},
+        {"type":"pronunciation","start_time":"3.70","end_time":"3.76","alternatives":[{"content":"A"}]},
+        {"type":"pronunciation","start_time":"3.82","end_time":"4.59","alternatives":[{"content":"matrix"}]},
+        {"type":"punctuation","alternatives":[{"content":"."}]}]}}"#;
+
+    #[test]
+    fn transcribe_output_becomes_words_and_sentence_cues() {
+        let t = parse_output(OUTPUT.as_bytes()).unwrap();
+        assert_eq!(t.language.as_deref(), Some("en-US"));
+        assert_eq!(t.words.len(), 6);
+        assert_eq!(t.words[3], Word { text: "algebra.".into(), start: 1.52, end: 2.08 });
+        let c = cues(&t.words);
+        assert_eq!(c.len(), 2);
+        assert_eq!((c[0].start, c[0].end, c[0].text.as_str()), (0.25, 2.08, "Today we study algebra."));
+        assert_eq!(c[1].text, "A matrix.");
+    }
+
+    #[test]
+    fn long_speech_is_cut_into_short_cues() {
+        let words: Vec<Word> =
+            (0..40).map(|i| Word { text: format!("w{i}"), start: f64::from(i) * 0.4, end: f64::from(i) * 0.4 + 0.3 }).collect();
+        let c = cues(&words);
+        assert!(c.iter().all(|cue| cue.end - cue.start <= CUE_MAX_SECONDS + 0.01 && cue.text.split(' ').count() <= CUE_MAX_WORDS));
+        assert_eq!(c.iter().map(|cue| cue.text.split(' ').count()).sum::<usize>(), 40);
+    }
+
+    #[test]
+    fn search_finds_the_moment_a_word_is_spoken() {
+        let t = parse_output(OUTPUT.as_bytes()).unwrap();
+        let hits = search(&t.words, "Algebra");
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].start, 0.25);
+        assert_eq!(search(&t.words, "matrix").first().map(|c| c.start), Some(3.70));
+        assert!(search(&t.words, "eigenvalue").is_empty());
+        assert!(search(&t.words, "  ").is_empty());
+    }
+
+    #[test]
+    fn job_names_name_their_video() {
+        let v = VideoId::generate();
+        assert_eq!(video_of_job(&job_name(&v)), Some(v));
+        assert_eq!(video_of_job("someone-elses-job"), None);
+        assert!(parse_output(b"{}").is_err());
+    }
+}
