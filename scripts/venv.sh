@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the pinned Python tools into .venv (ignored by git):
 #   .venv          the AWS emulator (moto), cfn-lint and aws-sam-translator (the library behind
-#                  CloudFormation's SAM transform, used by scripts/check-template.py);
+#                  CloudFormation's SAM transform, used by scripts/check-template.py), and
+#                  pocketsphinx (with its English model: the local Transcribe stand-in);
 #   .venv/sam      aws-sam-cli (`sam validate --lint`), and
 #   .venv/checkov  checkov, each in a venv of its own: both pin boto3, to versions that exclude each
 #                  other, and the emulator keeps the newest botocore it resolves to.
@@ -10,10 +11,10 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.venv"
-stamp="$venv/.vivid-tools-2"
+stamp="$venv/.vivid-tools-3"
 [ -f "$stamp" ] && exit 0
 
-main_pins=('moto[server]==5.2.5' 'cfn-lint==1.58.0' 'aws-sam-translator==1.115.0')
+main_pins=('moto[server]==5.2.5' 'cfn-lint==1.58.0' 'aws-sam-translator==1.115.0' 'pocketsphinx==5.1.1')
 sam_pins=('aws-sam-cli==1.170.0')
 checkov_pins=('checkov==3.3.30')
 

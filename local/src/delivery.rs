@@ -75,12 +75,15 @@ pub fn subscriptions(template: &Template) -> Result<(Vec<S3Subscription>, Vec<Ru
     Ok((s3, rules))
 }
 
-/// Whether an event matches an EventBridge pattern (exact-value lists and nested objects, the
-/// subset the template uses).
+/// Whether an event matches an EventBridge pattern (exact values and `{"prefix": …}` in lists,
+/// nested objects: the subset the template uses).
 pub fn matches(pattern: &Value, event: &Value) -> bool {
     match pattern {
         Value::Object(fields) => fields.iter().all(|(k, p)| matches(p, event.get(k).unwrap_or(&Value::Null))),
-        Value::Array(allowed) => allowed.contains(event),
+        Value::Array(allowed) => allowed.iter().any(|a| match a.get("prefix").and_then(Value::as_str) {
+            Some(prefix) => event.as_str().is_some_and(|e| e.starts_with(prefix)),
+            None => a == event,
+        }),
         Value::Null => true,
         other => other == event,
     }

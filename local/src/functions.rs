@@ -65,6 +65,7 @@ http_functions! {
     "list-members" => list_members,
     "add-member" => add_member,
     "put-captions" => put_captions,
+    "get-transcript" => get_transcript,
     "delete-captions" => delete_captions,
     "create-invitations" => create_invitations,
     "list-invitations" => list_invitations,
@@ -119,6 +120,7 @@ http_functions! {
 event_functions! {
     "on-raw-upload" => on_raw_upload,
     "on-transcode-event" => on_transcode_event,
+    "on-transcribe-event" => on_transcribe_event,
     "on-converted-output" => on_converted_output,
     "import-worker" => import_worker,
     "sweep-stale-videos" => sweep_stale_videos,

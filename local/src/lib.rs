@@ -18,5 +18,6 @@ pub mod resolve;
 pub mod stack;
 pub mod standin;
 pub mod template;
+pub mod transcribe;
 pub mod webex;
 pub mod zoom;

@@ -108,6 +108,7 @@ pub struct Stack {
     pub events: Arc<HashMap<String, Arc<dyn EventHandler>>>,
     pub google: Arc<GoogleStandIn>,
     pub mediaconvert: Arc<MediaConvertStandIn>,
+    pub transcribe: Arc<crate::transcribe::TranscribeStandIn>,
     pub webex: Arc<WebexStandIn>,
     pub zoom: Arc<ZoomStandIn>,
     pub buckets: Buckets,
@@ -172,6 +173,7 @@ impl Stack {
         let local = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
         let google = Arc::new(GoogleStandIn::start(local(0)).await?);
         let mediaconvert = Arc::new(MediaConvertStandIn::start(local(0)).await?);
+        let transcribe = Arc::new(crate::transcribe::TranscribeStandIn::start(local(0)).await?);
         let webex = Arc::new(WebexStandIn::start(local(0)).await?);
         let zoom = Arc::new(ZoomStandIn::start(local(0)).await?);
 
@@ -274,6 +276,7 @@ impl Stack {
         let added: HashMap<&str, String> = HashMap::from([
             ("VIVID_S3_PATH_STYLE", "true".to_owned()),
             ("VIVID_MEDIACONVERT_ENDPOINT", mediaconvert.endpoint.clone()),
+            ("VIVID_TRANSCRIBE_ENDPOINT", transcribe.endpoint.clone()),
             ("VIVID_GOOGLE_AUTHORIZE_URL", google.authorize_url()),
             ("VIVID_GOOGLE_TOKEN_URL", google.token_url()),
             ("VIVID_GOOGLE_JWKS_URL", google.jwks_url()),
@@ -333,7 +336,17 @@ impl Stack {
             let delivery = Delivery::start(&sdk, &template, &names, &cfg.table_name, Arc::clone(&events)).await?;
             let s3 =
                 aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
-            mediaconvert.run_jobs_with(Runner { s3, emit: delivery.events.clone() });
+            mediaconvert.run_jobs_with(Runner { s3: s3.clone(), emit: delivery.events.clone() });
+            // Speech recognition with the repository's Python tools (scripts/venv.sh).
+            let root = find_repo_root(&cfg.template).unwrap_or_else(|| PathBuf::from("."));
+            let python =
+                std::env::var_os("VIVID_PYTHON").map(PathBuf::from).unwrap_or_else(|| root.join(".venv/bin/python"));
+            transcribe.run_jobs_with(crate::transcribe::Recognizer {
+                s3,
+                emit: delivery.events.clone(),
+                python,
+                script: root.join("local/recognize.py"),
+            });
             Some(delivery)
         } else {
             None
@@ -385,6 +398,7 @@ impl Stack {
             events,
             google,
             mediaconvert,
+            transcribe,
             webex,
             zoom,
             buckets,

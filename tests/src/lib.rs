@@ -612,6 +612,32 @@ impl TestApp {
         video
     }
 
+    /// A `READY` video whose transcript has completed with `words` (word, start, end), as
+    /// Transcribe's result and its job-state event deliver them.
+    pub async fn transcribed_video(&self, space: &str, host: &TestUser, words: &[(&str, f64, f64)]) -> String {
+        let video = self.ready_video(space, host).await;
+        let items: Vec<Value> = words
+            .iter()
+            .map(|(w, s, e)| {
+                serde_json::json!({ "type": "pronunciation", "start_time": format!("{s:.3}"), "end_time": format!("{e:.3}"),
+                                    "alternatives": [{ "content": w }] })
+            })
+            .collect();
+        let result = serde_json::json!({ "results": { "language_code": "en-US", "items": items } });
+        let media = self.stack.buckets.media.clone();
+        self.put_object(
+            &media,
+            &format!("media/{video}/transcript/transcribe.json"),
+            result.to_string().into_bytes(),
+            "application/json",
+        )
+        .await;
+        let mut event = sample_event("on-transcribe-event");
+        event["detail"]["TranscriptionJobName"] = format!("vivid-{video}").into();
+        self.invoke("on-transcribe-event", event).await.expect("transcribed");
+        video
+    }
+
     /// Runs an event function's handler (built as its `main` builds it) on an event.
     pub async fn invoke(&self, function: &str, event: Value) -> Result<Value, String> {
         let handler = self.stack.event_handler(function).expect("event function");

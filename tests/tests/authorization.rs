@@ -77,6 +77,8 @@ const MATRIX: &[Row] = &[
     // no track to delete (404).
     row("PUT", "/videos/{videoId}/captions/{lang}", 404, 403, 409, 409),
     row("DELETE", "/videos/{videoId}/captions/{lang}", 404, 403, 404, 404),
+    // The world's video has no transcript: members learn that, strangers nothing.
+    row("GET", "/videos/{videoId}/transcript", 404, 404, 404, 404),
     // Notes are their author's: the participant has a memo and a drawing, the host none until
     // the PUT row gives them a memo (so their checkpoint is created).
     row("GET", "/videos/{videoId}/text-memo", 404, 200, 200, 200),

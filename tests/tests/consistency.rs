@@ -61,6 +61,9 @@ fn every_event_function_has_sample_events_of_its_source() {
             let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
             if f.name == "on-transcode-event" {
                 assert_eq!(value["detail-type"], "MediaConvert Job State Change");
+            } else if f.name == "on-transcribe-event" {
+                assert_eq!(value["detail-type"], "Transcribe Job State Change");
+                assert_eq!(value["source"], "aws.transcribe");
             } else if f.name == "sweep-stale-videos" {
                 assert_eq!(value["detail-type"], "Scheduled Event");
                 assert_eq!(value["source"], "aws.events");

@@ -129,6 +129,14 @@ async fn every_sample_event_drives_its_handler_to_success() {
                 event["rawPath"] = raw.clone().into();
                 event["requestContext"]["http"]["path"] = raw.into();
             }
+            "get-transcript" => {
+                let words = [("today", 0.2, 0.5), ("we", 0.5, 0.7), ("study", 0.7, 1.0), ("algebra", 1.5, 2.1)];
+                let video = app.transcribed_video(&world.space, &world.host, &words).await;
+                event["pathParameters"]["videoId"] = video.clone().into();
+                let raw = format!("/videos/{video}/transcript");
+                event["rawPath"] = raw.clone().into();
+                event["requestContext"]["http"]["path"] = raw.into();
+            }
             "put-captions" | "delete-captions" => {
                 let video = app.ready_video(&world.space, &world.host).await;
                 if route.function == "delete-captions" {

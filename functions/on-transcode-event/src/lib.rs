@@ -1,4 +1,6 @@
-//! EventBridge MediaConvert Job State Change: progress, READY or FAILED; a deleted video's job cancelled, a failed one's media removed.
+//! EventBridge MediaConvert Job State Change: progress, READY (with the storyboard, and the
+//! transcript started in spaces with transcription on) or FAILED; a deleted video's job
+//! cancelled, a failed one's media removed.
 //!
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 
@@ -6,13 +8,19 @@ use std::sync::Arc;
 use vivid_config::{Config, ConfigError};
 use vivid_domain::media::Bucket;
 use vivid_dynamo::Table;
-use vivid_events::OnTranscodeEvent;
+use vivid_events::{OnTranscodeEvent, Transcription};
 use vivid_mediaconvert::MediaConvert;
 use vivid_s3::S3Media;
+use vivid_transcribe::Transcribe;
 
 pub async fn wire(cfg: Config) -> Result<OnTranscodeEvent, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Raw, Bucket::Media])?);
     let transcoder = Arc::new(MediaConvert::from_config(&cfg)?);
-    Ok(OnTranscodeEvent::new(table, media, transcoder))
+    let transcription = Transcription {
+        spaces: table.clone(),
+        transcriber: Arc::new(Transcribe::from_config(&cfg)?),
+        media_bucket: cfg.var("VIVID_MEDIA_BUCKET")?,
+    };
+    Ok(OnTranscodeEvent::new(table, media, transcoder).with_transcription(transcription))
 }

@@ -15,6 +15,7 @@ pub mod notes;
 pub mod progress;
 pub mod snapshots;
 pub mod spaces;
+pub mod transcripts;
 pub mod users;
 pub mod videos;
 pub mod webex;

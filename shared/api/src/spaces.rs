@@ -178,7 +178,10 @@ struct TranscriptionChange {
 /// A language code Amazon Transcribe takes: `en-US`, `de-DE`, `zh-TW`.
 fn transcribe_language(code: &str) -> bool {
     let b = code.as_bytes();
-    b.len() == 5 && b[0..2].iter().all(u8::is_ascii_lowercase) && b[2] == b'-' && b[3..5].iter().all(u8::is_ascii_uppercase)
+    b.len() == 5
+        && b[0..2].iter().all(u8::is_ascii_lowercase)
+        && b[2] == b'-'
+        && b[3..5].iter().all(u8::is_ascii_uppercase)
 }
 
 /// `PATCH /spaces/{spaceId}`: rename or describe (host).

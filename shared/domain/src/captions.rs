@@ -345,7 +345,8 @@ pub async fn write_master(
         .ok_or_else(|| crate::error::StoreError::backend(format!("the master {master_key} is missing")))?;
     let tracks: Vec<CaptionTrack> = video.outputs.captions.values().cloned().collect();
     // The master sits in `hls/`, the tracks in `captions/`.
-    let text = master_with_subtitles(&String::from_utf8_lossy(&master), &tracks, |lang| format!("../captions/{lang}.m3u8"));
+    let text =
+        master_with_subtitles(&String::from_utf8_lossy(&master), &tracks, |lang| format!("../captions/{lang}.m3u8"));
     let key = layout::captioned_master(id, version);
     media.put(Bucket::Media, &key, "application/vnd.apple.mpegurl", text.into_bytes()).await?;
     if !videos.set_captioned_master(id, version, Some(&key)).await? {
@@ -371,7 +372,9 @@ pub async fn publish(
     // The files first: a track listed on the video always has them.
     media.put(Bucket::Media, &layout::caption(id, lang), "text/vtt; charset=utf-8", to_vtt(cues).into_bytes()).await?;
     let playlist = subtitle_playlist(&format!("{lang}.vtt"), duration);
-    media.put(Bucket::Media, &layout::caption_playlist(id, lang), "application/vnd.apple.mpegurl", playlist.into_bytes()).await?;
+    media
+        .put(Bucket::Media, &layout::caption_playlist(id, lang), "application/vnd.apple.mpegurl", playlist.into_bytes())
+        .await?;
     let updated = videos.put_caption(id, track).await?;
     write_master(videos, media, &updated).await?;
     Ok(updated)

@@ -122,7 +122,8 @@ pub fn parse_output(json: &[u8]) -> Result<Transcript, OutputError> {
     let results = doc.get("results").ok_or_else(|| OutputError("no results".into()))?;
     let items = results.get("items").and_then(|i| i.as_array()).ok_or_else(|| OutputError("no items".into()))?;
     let time = |v: Option<&serde_json::Value>| -> Option<f64> {
-        v.and_then(|t| t.as_str().and_then(|s| s.parse().ok()).or_else(|| t.as_f64())).filter(|t: &f64| t.is_finite() && *t >= 0.0)
+        v.and_then(|t| t.as_str().and_then(|s| s.parse().ok()).or_else(|| t.as_f64()))
+            .filter(|t: &f64| t.is_finite() && *t >= 0.0)
     };
     let mut words: Vec<Word> = Vec::new();
     for item in items {
@@ -185,21 +186,34 @@ pub fn cues(words: &[Word]) -> Vec<Cue> {
     out
 }
 
-/// The moments of a transcript where `query`'s words are spoken, as `(start, end, text)` of the
-/// caption cue around them, in time order. Words compare case-insensitively, without punctuation.
-pub fn search(words: &[Word], query: &str) -> Vec<Cue> {
+/// The moments of a transcript where `query`'s words are spoken: the caption cue around them and
+/// when its first matching word starts, in time order. Words compare case-insensitively, without
+/// punctuation; a query word of four letters or more also matches words it begins.
+pub fn search(words: &[Word], query: &str) -> Vec<(Cue, f64)> {
     let norm = |s: &str| s.chars().filter(|c| c.is_alphanumeric() || *c == '\'').collect::<String>().to_lowercase();
     let terms: Vec<String> = query.split_whitespace().map(norm).filter(|t| !t.is_empty()).collect();
     if terms.is_empty() {
         return Vec::new();
     }
-    cues(words)
-        .into_iter()
-        .filter(|cue| {
-            let spoken: Vec<String> = cue.text.split_whitespace().map(norm).collect();
-            terms.iter().all(|t| spoken.iter().any(|w| w == t || (t.len() >= 4 && w.starts_with(t.as_str()))))
-        })
-        .collect()
+    let hit = |w: &str, t: &str| w == t || (t.len() >= 4 && w.starts_with(t));
+    let mut out = Vec::new();
+    let mut rest = words;
+    for cue in cues(words) {
+        // The cue's words: the next ones of the transcript, as many as it holds.
+        let n = cue.text.split_whitespace().count().min(rest.len());
+        let (mine, after) = rest.split_at(n);
+        rest = after;
+        let spoken: Vec<String> = mine.iter().map(|w| norm(&w.text)).collect();
+        if terms.iter().all(|t| spoken.iter().any(|w| hit(w, t))) {
+            let at = mine
+                .iter()
+                .zip(&spoken)
+                .find(|(_, w)| terms.iter().any(|t| hit(w, t)))
+                .map_or(cue.start, |(word, _)| word.start);
+            out.push((cue, at));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -230,10 +244,15 @@ mod tests {
 
     #[test]
     fn long_speech_is_cut_into_short_cues() {
-        let words: Vec<Word> =
-            (0..40).map(|i| Word { text: format!("w{i}"), start: f64::from(i) * 0.4, end: f64::from(i) * 0.4 + 0.3 }).collect();
+        let words: Vec<Word> = (0..40)
+            .map(|i| Word { text: format!("w{i}"), start: f64::from(i) * 0.4, end: f64::from(i) * 0.4 + 0.3 })
+            .collect();
         let c = cues(&words);
-        assert!(c.iter().all(|cue| cue.end - cue.start <= CUE_MAX_SECONDS + 0.01 && cue.text.split(' ').count() <= CUE_MAX_WORDS));
+        assert!(
+            c.iter().all(
+                |cue| cue.end - cue.start <= CUE_MAX_SECONDS + 0.01 && cue.text.split(' ').count() <= CUE_MAX_WORDS
+            )
+        );
         assert_eq!(c.iter().map(|cue| cue.text.split(' ').count()).sum::<usize>(), 40);
     }
 
@@ -242,8 +261,9 @@ mod tests {
         let t = parse_output(OUTPUT.as_bytes()).unwrap();
         let hits = search(&t.words, "Algebra");
         assert_eq!(hits.len(), 1);
-        assert_eq!(hits[0].start, 0.25);
-        assert_eq!(search(&t.words, "matrix").first().map(|c| c.start), Some(3.70));
+        assert_eq!((hits[0].0.start, hits[0].1), (0.25, 1.52));
+        assert_eq!(search(&t.words, "matrix").first().map(|(c, at)| (c.start, *at)), Some((3.70, 3.82)));
+        assert_eq!(search(&t.words, "stud").len(), 1, "a word's beginning (four letters or more)");
         assert!(search(&t.words, "eigenvalue").is_empty());
         assert!(search(&t.words, "  ").is_empty());
     }

@@ -15,13 +15,15 @@ mod import;
 mod raw_upload;
 mod sweep;
 mod transcode_event;
+mod transcribe_event;
 
 pub use converted_output::OnConvertedOutput;
 pub use import::ImportWorker;
 pub use lambda_runtime::Error;
 pub use raw_upload::{OnRawUpload, UploadLimit};
 pub use sweep::{StaleAfter, SweepStaleVideos};
-pub use transcode_event::{JobStateDetail, OnTranscodeEvent};
+pub use transcode_event::{JobStateDetail, OnTranscodeEvent, Transcription};
+pub use transcribe_event::{OnTranscribeEvent, TranscribeJobDetail};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
@@ -31,6 +33,8 @@ pub enum EventError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Transcode(#[from] TranscodeError),
+    #[error(transparent)]
+    Transcribe(#[from] vivid_domain::transcripts::TranscribeError),
 }
 
 /// One event function's logic; the Lambda runtime and the local stack call the same object.

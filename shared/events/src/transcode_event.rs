@@ -9,8 +9,10 @@ use serde_json::Value;
 use vivid_domain::{
     cascade::remove_media,
     media::{Bucket, MediaStore},
+    spaces::SpaceStore,
     storyboard,
     transcode::{Transcoder, job_running},
+    transcripts::{self, TranscribeError, Transcriber, TranscriptState, TranscriptStatus, TranscriptionJob},
     types::{VideoId, now_rfc3339},
     video::{StatusChange, VideoStatus, VideoStore},
 };
@@ -75,11 +77,70 @@ pub struct OnTranscodeEvent {
     videos: Arc<dyn VideoStore>,
     media: Arc<dyn MediaStore>,
     transcoder: Arc<dyn Transcoder>,
+    transcription: Option<Transcription>,
+}
+
+/// What starting a transcript takes: the spaces (whose setting decides), the service, and the
+/// media bucket (the MP4 is read from it, the result written into it).
+pub struct Transcription {
+    pub spaces: Arc<dyn SpaceStore>,
+    pub transcriber: Arc<dyn Transcriber>,
+    pub media_bucket: String,
 }
 
 impl OnTranscodeEvent {
     pub fn new(videos: Arc<dyn VideoStore>, media: Arc<dyn MediaStore>, transcoder: Arc<dyn Transcoder>) -> Self {
-        Self { videos, media, transcoder }
+        Self { videos, media, transcoder, transcription: None }
+    }
+
+    /// A completed video of a space with transcription on gets its transcript started.
+    pub fn with_transcription(mut self, transcription: Transcription) -> Self {
+        self.transcription = Some(transcription);
+        self
+    }
+
+    /// Starts the transcript of a `READY` video whose space has transcription on and that has
+    /// none yet. Repeated (a redelivered event, an event after a failed start) it starts nothing
+    /// twice: the job is named after the video, and the state is recorded only if absent.
+    async fn transcribe(&self, video: &VideoId) -> Result<(), EventError> {
+        let Some(t) = &self.transcription else { return Ok(()) };
+        let Some(v) = self.videos.get_video(video).await? else { return Ok(()) };
+        let Some(mp4) = v.outputs.mp4.as_deref().filter(|_| v.status == VideoStatus::Ready && v.transcript.is_none())
+        else {
+            return Ok(());
+        };
+        let space = t.spaces.space_access(&v.space_id, &v.created_by).await?.map(|a| a.space);
+        let Some(setting) = space.and_then(|s| s.transcription).filter(|s| s.enabled) else { return Ok(()) };
+        let job = TranscriptionJob {
+            name: transcripts::job_name(video),
+            media_uri: format!("s3://{}/{mp4}", t.media_bucket),
+            output_bucket: t.media_bucket.clone(),
+            output_key: transcripts::output_key(video),
+            language: setting.language.clone(),
+        };
+        let now = now_rfc3339();
+        let state = match t.transcriber.start(&job).await {
+            Ok(()) => TranscriptState {
+                status: TranscriptStatus::InProgress,
+                language: setting.language,
+                failure_reason: None,
+                updated_at: now,
+            },
+            // Refused for good (the media, the language): recorded, not retried.
+            Err(TranscribeError::Refused(reason)) => {
+                tracing::warn!(video_id = %video, reason, "transcription refused");
+                TranscriptState {
+                    status: TranscriptStatus::Failed,
+                    language: setting.language,
+                    failure_reason: Some("the transcription service refused the job".into()),
+                    updated_at: now,
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.videos.set_transcript(video, &state, true).await?;
+        tracing::info!(video_id = %video, status = ?state.status, "transcription started");
+        Ok(())
     }
 
     /// Writes the storyboard of a completed job beside the image playlist its master names (the
@@ -201,6 +262,9 @@ impl EventHandler for OnTranscodeEvent {
             _ => false,
         };
         tracing::info!(video_id = %video, status = d.status, moved, "job state change");
+        if d.status == "COMPLETE" {
+            self.transcribe(&video).await?;
+        }
         if moved && matches!(d.status.as_str(), "ERROR" | "CANCELED") {
             // A failed video keeps its item (the host sees why) but none of its media.
             remove_media(self.media.as_ref(), &video, None).await?;

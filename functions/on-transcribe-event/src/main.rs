@@ -1,0 +1,6 @@
+//! EventBridge Transcribe Job State Change: a finished transcript becomes captions and a searchable word-timed transcript; a failed one is recorded.
+
+#[tokio::main]
+async fn main() -> Result<(), vivid_events::Error> {
+    vivid_events::serve(on_transcribe_event::wire).await
+}

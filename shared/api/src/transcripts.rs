@@ -1,0 +1,100 @@
+//! `GET /videos/{videoId}/transcript` (member): the video's automatic transcript as timed cues,
+//! or with `?q=` the moments its words are spoken.
+
+use std::sync::Arc;
+
+use ::http::StatusCode;
+use async_trait::async_trait;
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+use vivid_domain::{
+    captions::Cue,
+    media::{Bucket, MediaStore},
+    spaces::SpaceStore,
+    transcripts::{self, TranscriptStatus, Word},
+    video::VideoStore,
+};
+use vivid_edge::{
+    ApiError,
+    http::{self, ApiRequest, Handler},
+};
+use vivid_tokens::TokenVerifier;
+
+use crate::videos::Ctx;
+
+/// The longest query.
+const MAX_QUERY_CHARS: usize = 200;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Moment {
+    start_seconds: f64,
+    end_seconds: f64,
+    text: String,
+    /// With `q`: when the first matching word is spoken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    match_seconds: Option<f64>,
+}
+
+fn ms(s: f64) -> f64 {
+    (s * 1000.0).round() / 1000.0
+}
+
+impl Moment {
+    fn new(c: Cue, at: Option<f64>) -> Self {
+        Self { start_seconds: ms(c.start), end_seconds: ms(c.end), text: c.text, match_seconds: at.map(ms) }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TranscriptView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    language: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query: Option<String>,
+    items: Vec<Moment>,
+}
+
+pub struct GetTranscript {
+    ctx: Ctx,
+    media: Arc<dyn MediaStore>,
+}
+
+impl GetTranscript {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        videos: Arc<dyn VideoStore>,
+        media: Arc<dyn MediaStore>,
+    ) -> Self {
+        Self { ctx: Ctx::new(auth, spaces, videos), media }
+    }
+}
+
+#[async_trait]
+impl Handler for GetTranscript {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let query = req.query("q").map(str::trim).map(str::to_owned);
+        if query.as_ref().is_some_and(|q| q.is_empty() || q.chars().count() > MAX_QUERY_CHARS) {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("q must have 1 to {MAX_QUERY_CHARS} characters"),
+            ));
+        }
+        let (_, m) = self.ctx.member(req).await?;
+        let state = m.video.transcript.filter(|t| t.status == TranscriptStatus::Completed);
+        let Some(state) = state else { return Err(ApiError::NotFound("transcript")) };
+        let words: Vec<Word> = match self.media.get(Bucket::Media, &transcripts::words_key(&m.video.video_id)).await? {
+            Some(bytes) => serde_json::from_slice(&bytes).map_err(ApiError::internal)?,
+            None => Vec::new(),
+        };
+        let items = match &query {
+            Some(q) => transcripts::search(&words, q).into_iter().map(|(c, at)| Moment::new(c, Some(at))).collect(),
+            None => transcripts::cues(&words).into_iter().map(|c| Moment::new(c, None)).collect(),
+        };
+        let view = TranscriptView { language: state.language, query, items };
+        http::json(StatusCode::OK, &view)
+    }
+}

@@ -1,0 +1,138 @@
+//! `on-transcribe-event`: a transcription job ended. A completed job's result becomes the video's
+//! caption track in the job's language (`source: transcribe`) and its word-timed transcript
+//! (`media/{videoId}/transcript/words.json`, what `GET /videos/{id}/transcript?q=` searches); a
+//! failed one is recorded on the video and not retried. Handling an event twice writes the same.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use vivid_domain::{
+    captions::{self, CaptionSource, CaptionTrack, Lang},
+    error::{Guard, StoreError},
+    media::{Bucket, MediaStore},
+    transcripts::{self, TranscriptState, TranscriptStatus},
+    types::now_rfc3339,
+    video::VideoStore,
+};
+
+use crate::{EventError, EventHandler};
+
+/// The `detail` of a "Transcribe Job State Change" event.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TranscribeJobDetail {
+    pub transcription_job_name: String,
+    pub transcription_job_status: String,
+    #[serde(default)]
+    pub failure_reason: Option<String>,
+}
+
+pub struct OnTranscribeEvent {
+    videos: Arc<dyn VideoStore>,
+    media: Arc<dyn MediaStore>,
+}
+
+impl OnTranscribeEvent {
+    pub fn new(videos: Arc<dyn VideoStore>, media: Arc<dyn MediaStore>) -> Self {
+        Self { videos, media }
+    }
+}
+
+/// The caption track's language: the transcript's (`en-US`), as a tag.
+fn lang_of(language: Option<&str>) -> Option<Lang> {
+    language.and_then(|l| l.parse().ok())
+}
+
+#[async_trait]
+impl EventHandler for OnTranscribeEvent {
+    async fn handle(&self, event: Value) -> Result<Value, EventError> {
+        let event: EventBridgeEvent<TranscribeJobDetail> =
+            serde_json::from_value(event).map_err(|e| EventError::Malformed(e.to_string()))?;
+        let d = event.detail;
+        let Some(id) = transcripts::video_of_job(&d.transcription_job_name) else {
+            tracing::warn!(job = d.transcription_job_name, "a transcription job not ours, ignored");
+            return Ok(Value::Null);
+        };
+        let Some(video) = self.videos.get_video(&id).await? else {
+            // Deleted meanwhile: its media (the result included) went with it.
+            return Ok(Value::Null);
+        };
+        let known = video.transcript.as_ref().and_then(|t| t.language.clone());
+        let now = now_rfc3339();
+        let failed = |reason: String| TranscriptState {
+            status: TranscriptStatus::Failed,
+            language: known.clone(),
+            failure_reason: Some(reason),
+            updated_at: now.clone(),
+        };
+        let state = match d.transcription_job_status.as_str() {
+            "COMPLETED" => match self.media.get(Bucket::Media, &transcripts::output_key(&id)).await? {
+                None => failed("the transcription result is missing".into()),
+                Some(json) => match transcripts::parse_output(&json) {
+                    Err(e) => {
+                        tracing::warn!(video_id = %id, error = %e, "unreadable transcription result");
+                        failed("the transcription result could not be read".into())
+                    }
+                    Ok(t) if t.words.is_empty() => TranscriptState {
+                        status: TranscriptStatus::Completed,
+                        language: t.language.or(known.clone()),
+                        failure_reason: None,
+                        updated_at: now.clone(),
+                    },
+                    Ok(t) => {
+                        let language = t.language.clone().or(known.clone());
+                        let words = serde_json::to_vec(&t.words).map_err(|e| StoreError::backend(e.to_string()))?;
+                        self.media.put(Bucket::Media, &transcripts::words_key(&id), "application/json", words).await?;
+                        let cues = transcripts::cues(&t.words);
+                        match lang_of(language.as_deref()) {
+                            Some(lang) => {
+                                let track = CaptionTrack {
+                                    label: format!("{} (automatic)", captions::default_label(&lang)),
+                                    lang,
+                                    source: CaptionSource::Transcribe,
+                                    cues: cues.len() as u32,
+                                    updated_at: now.clone(),
+                                };
+                                match captions::publish(
+                                    self.videos.as_ref(),
+                                    self.media.as_ref(),
+                                    &video,
+                                    &track,
+                                    &cues,
+                                )
+                                .await
+                                {
+                                    // Gone meanwhile, or twenty languages already: the transcript stays.
+                                    Ok(_) | Err(StoreError::Condition(Guard::Video | Guard::Item)) => {}
+                                    Err(e) => return Err(e.into()),
+                                }
+                            }
+                            None => tracing::warn!(video_id = %id, "no language for the captions"),
+                        }
+                        TranscriptState {
+                            status: TranscriptStatus::Completed,
+                            language,
+                            failure_reason: None,
+                            updated_at: now.clone(),
+                        }
+                    }
+                },
+            },
+            "FAILED" => {
+                tracing::warn!(video_id = %id, reason = ?d.failure_reason, "transcription failed");
+                failed(
+                    d.failure_reason
+                        .map(|r| r.chars().take(300).collect())
+                        .unwrap_or_else(|| "the transcription job failed".into()),
+                )
+            }
+            _ => return Ok(Value::Null),
+        };
+        self.videos.set_transcript(&id, &state, false).await?;
+        tracing::info!(video_id = %id, status = ?state.status, "transcript recorded");
+        Ok(Value::Null)
+    }
+}

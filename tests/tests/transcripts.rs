@@ -1,0 +1,183 @@
+//! Automatic transcripts: a lecture spoken by festival goes through upload → READY → a
+//! transcription job (the local stand-in recognises it with pocketsphinx) → captions and a
+//! searchable transcript whose words are found at the times they are spoken.
+
+use std::{path::Path, process::Command, time::Duration};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use vivid_tests::{TestApp, TestUser};
+
+const LECTURE: &str = "Today we study linear algebra. The eigenvalue of a matrix tells us how a vector is stretched.";
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().expect("the command runs");
+    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A spoken lecture as an MP4: festival's voice over a test picture.
+fn spoken_clip(dir: &Path) -> Vec<u8> {
+    let text = dir.join("lecture.txt");
+    let wav = dir.join("lecture.wav");
+    let mp4 = dir.join("lecture.mp4");
+    std::fs::write(&text, LECTURE).expect("text");
+    run(Command::new("text2wave").arg(&text).arg("-o").arg(&wav));
+    run(Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("testsrc=size=320x180:rate=25")
+        .arg("-i")
+        .arg(&wav)
+        .args(["-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-ar", "48000"])
+        .arg(&mp4));
+    std::fs::read(&mp4).expect("mp4")
+}
+
+async fn with_transcription(app: &TestApp, space: &str, host: &TestUser) {
+    let r = app
+        .call(
+            Method::PATCH,
+            &format!("/spaces/{space}"),
+            Some(&host.token),
+            Some(json!({ "transcription": { "enabled": true, "language": "en-US" } })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["transcription"], json!({ "enabled": true, "language": "en-US" }));
+}
+
+async fn wait_for_transcript(app: &TestApp, token: &str, id: &str) -> Value {
+    for _ in 0..240 {
+        let v = app.get(&format!("/videos/{id}"), token).await.body;
+        if matches!(v["transcript"]["status"].as_str(), Some("COMPLETED" | "FAILED")) {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("no transcript within a minute");
+}
+
+#[tokio::test]
+async fn given_a_spoken_lecture_then_its_words_are_found_in_the_transcript_at_the_times_they_are_spoken() {
+    let app = TestApp::spawn_pipeline().await;
+    let ana = app.user("Ana").await;
+    let bo = app.user("Bo").await;
+    let space = app.space(&ana, "Linear algebra").await;
+    app.join(&space, &ana, &bo).await;
+    with_transcription(&app, &space, &ana).await;
+    let dir = std::env::temp_dir().join(format!("vivid-lecture-{}", ulid::Ulid::new()));
+    std::fs::create_dir_all(&dir).expect("scratch");
+    let clip = spoken_clip(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let id = app.uploaded_video(&space, &ana, clip).await;
+    let ready = app.wait_for_video(&ana.token, &id, |v| v["status"] == "READY" || v["status"] == "FAILED").await;
+    assert_eq!(ready["status"], "READY", "{ready}");
+    let v = wait_for_transcript(&app, &ana.token, &id).await;
+    assert_eq!(v["transcript"]["status"], "COMPLETED", "{v}");
+    assert_eq!(v["transcript"]["language"], "en-US");
+    let jobs = app.stack.transcribe.jobs();
+    assert_eq!(jobs.iter().filter(|j| j.name == format!("vivid-{id}")).count(), 1, "one job, named after the video");
+
+    // The words a student looks for, where they are spoken (festival says "algebra" at about
+    // 1.5 s and "matrix" at about 3.8 s; the recogniser's times are within half a second).
+    let find = |q: &'static str| {
+        let (app, token, id) = (&app, bo.token.clone(), id.clone());
+        async move {
+            let r = app.get(&format!("/videos/{id}/transcript?q={q}"), &token).await;
+            assert_eq!(r.status, StatusCode::OK, "{q}: {:?}", r.body);
+            r.body["items"].as_array().cloned().unwrap_or_default()
+        }
+    };
+    let algebra = find("algebra").await;
+    let matrix = find("matrix").await;
+    println!("algebra: {algebra:?}\nmatrix: {matrix:?}");
+    let at = |items: &[Value]| items.first().and_then(|i| i["matchSeconds"].as_f64()).expect("a match");
+    assert!((1.0..=2.6).contains(&at(&algebra)), "{algebra:?}");
+    assert!((3.3..=5.0).contains(&at(&matrix)), "{matrix:?}");
+    assert!(algebra[0]["text"].as_str().is_some_and(|t| t.contains("algebra")), "{algebra:?}");
+    for item in algebra.iter().chain(&matrix) {
+        let (s, e, m) = (item["startSeconds"].as_f64(), item["endSeconds"].as_f64(), item["matchSeconds"].as_f64());
+        assert!(s <= m && m < e, "the match lies in its cue: {item}");
+    }
+    assert!(find("photosynthesis").await.is_empty());
+
+    // The transcript is also a caption track, offered to players.
+    let track = v["captions"].as_array().and_then(|c| c.iter().find(|t| t["source"] == "transcribe")).cloned();
+    let track = track.expect("an automatic caption track");
+    assert_eq!(track["lang"], "en-US");
+    let url = v["playback"]["captions"]
+        .as_array()
+        .and_then(|c| c.iter().find(|t| t["lang"] == "en-US"))
+        .and_then(|t| t["url"].as_str())
+        .expect("signed");
+    let vtt = app.http.get(url).send().await.expect("vtt").text().await.expect("text");
+    assert!(vtt.starts_with("WEBVTT") && vtt.contains("algebra"), "{vtt}");
+
+    // Deleting the video leaves no captions, transcript or result behind.
+    let r = app.call(Method::DELETE, &format!("/videos/{id}"), Some(&ana.token), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let left = app.list_keys(&app.stack.buckets.media, &format!("media/{id}/")).await;
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[tokio::test]
+async fn given_transcription_off_or_a_failed_job_then_nothing_is_retried_and_members_learn_why() {
+    let app = TestApp::spawn().await;
+    let ana = app.user("Ana").await;
+    let space = app.space(&ana, "Quiet").await;
+    // Off (the default): a READY video starts no job.
+    let quiet = app.ready_video(&space, &ana).await;
+    assert!(app.stack.transcribe.jobs().is_empty());
+    assert!(app.get(&format!("/videos/{quiet}"), &ana.token).await.body.get("transcript").is_none());
+    assert_eq!(app.get(&format!("/videos/{quiet}/transcript"), &ana.token).await.status, StatusCode::NOT_FOUND);
+
+    // On, identifying the language: the job starts once, however often the completion comes.
+    let r = app
+        .call(
+            Method::PATCH,
+            &format!("/spaces/{space}"),
+            Some(&ana.token),
+            Some(json!({ "transcription": { "enabled": true } })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let video = app.ready_video(&space, &ana).await;
+    let job = app.stack.mediaconvert.jobs().last().map(|j| j.id.clone()).expect("job");
+    let media = app.stack.buckets.media.clone();
+    app.invoke("on-transcode-event", vivid_tests::job_event("on-transcode-event", &video, &job, &media))
+        .await
+        .expect("again");
+    let jobs: Vec<_> = app.stack.transcribe.jobs().into_iter().filter(|j| j.name == format!("vivid-{video}")).collect();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].request["IdentifyLanguage"], true);
+    assert_eq!(jobs[0].request["OutputBucketName"], media.as_str());
+    assert_eq!(app.get(&format!("/videos/{video}"), &ana.token).await.body["transcript"]["status"], "IN_PROGRESS");
+
+    // A failed job is recorded with its reason.
+    let mut failed = vivid_tests::sample_event("on-transcribe-event-failed");
+    failed["detail"]["TranscriptionJobName"] = format!("vivid-{video}").into();
+    app.invoke("on-transcribe-event", failed).await.expect("recorded");
+    let v = app.get(&format!("/videos/{video}"), &ana.token).await.body;
+    assert_eq!(v["transcript"]["status"], "FAILED", "{v}");
+    assert!(v["transcript"]["failureReason"].as_str().is_some_and(|r| r.contains("media format")), "{v}");
+    assert_eq!(app.get(&format!("/videos/{video}/transcript"), &ana.token).await.status, StatusCode::NOT_FOUND);
+
+    // Bad settings and bad queries.
+    for body in [
+        json!({ "transcription": { "enabled": true, "language": "english" } }),
+        json!({ "transcription": { "language": "en-US" } }),
+        json!({ "transcription": null }),
+    ] {
+        let r = app.call(Method::PATCH, &format!("/spaces/{space}"), Some(&ana.token), Some(body.clone())).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {:?}", r.body);
+    }
+    let words = [("eigenvalues", 1.0, 1.6)];
+    let done = app.transcribed_video(&space, &ana, &words).await;
+    let long = "x".repeat(201);
+    assert_eq!(
+        app.get(&format!("/videos/{done}/transcript?q={long}"), &ana.token).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let r = app.get(&format!("/videos/{done}/transcript?q=eigen"), &ana.token).await;
+    assert_eq!(r.body["items"][0]["matchSeconds"], 1.0, "{:?}", r.body);
+}
