@@ -6,7 +6,7 @@ from `cargo metadata`) are held against what the template lets it do:
 
 - an AWS SDK client is linked  <=>  the function's policies grant actions of that service
   (aws-sdk-dynamodb/dynamodb, -s3/s3, -mediaconvert/mediaconvert, -lambda/lambda,
-  -secretsmanager/secretsmanager, -kms/kms, -sesv2/ses);
+  -secretsmanager/secretsmanager, -kms/kms, -sesv2/ses, -transcribe/transcribe);
 - an HTTP client (reqwest) is linked  <=>  the function talks to a third party (its environment
   names a Google or Webex client);
 - the layers hold: the domain crate links no AWS SDK, no HTTP client and no Lambda runtime.
@@ -32,6 +32,7 @@ SDK = {
     "aws-sdk-secretsmanager": "secretsmanager",
     "aws-sdk-kms": "kms",
     "aws-sdk-sesv2": "ses",
+    "aws-sdk-transcribe": "transcribe",
 }
 THIRD_PARTY_VARS = ("VIVID_GOOGLE_CLIENT_ID", "VIVID_WEBEX_CLIENT_ID", "VIVID_ZOOM_CLIENT_ID")
 # Services a function may be granted without a client of its own: passing the MediaConvert role
