@@ -254,6 +254,11 @@ async fn http_events(app: &TestApp, world: &World, route: &Route, n: usize) -> S
             }
             events
         }
+        "get-transcript" => {
+            let words = [("today", 0.2, 0.5), ("we", 0.5, 0.7), ("study", 0.7, 1.0), ("algebra", 1.5, 2.1)];
+            let id = app.transcribed_video(&world.space, host, &words).await;
+            same(Call::by(participant).param("videoId", id).query("q=algebra"))
+        }
         "accept-invitation" => {
             prepare(n, |_| async {
                 let u = app.user("Joiner").await;
@@ -524,6 +529,14 @@ async fn event_events(app: &TestApp, world: &World, function: &str, n: usize) ->
                 Ok(job_event("on-transcode-event", &id, &job, &buckets.media))
             })
             .await?
+        }
+        "on-transcribe-event" => {
+            // A completed job's result turned into captions and words, again (idempotent path).
+            let words = [("today", 0.2, 0.5), ("we", 0.5, 0.7), ("study", 0.7, 1.0), ("algebra", 1.5, 2.1)];
+            let id = app.transcribed_video(&world.space, host, &words).await;
+            let mut event = sample_event("on-transcribe-event");
+            event["detail"]["TranscriptionJobName"] = format!("vivid-{id}").into();
+            vec![event; n]
         }
         "on-converted-output" => {
             // S3 delivers at least once: the same object recorded again is the idempotent path.
