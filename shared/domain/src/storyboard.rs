@@ -91,8 +91,10 @@ pub fn parse_image_playlist(text: &str) -> Result<Vec<Sheet>, StoryboardError> {
     if !text.lines().any(|l| l.trim() == "#EXT-X-IMAGES-ONLY") {
         return Err(malformed("no #EXT-X-IMAGES-ONLY"));
     }
+    /// The last `#EXT-X-TILES`: thumbnail size, layout and interval.
+    type Tiles = ((u32, u32), (u32, u32), f64);
     let mut sheets = Vec::new();
-    let (mut duration, mut tiles): (Option<f64>, Option<(u32, u32, u32, u32, f64)>) = (None, None);
+    let (mut duration, mut tiles): (Option<f64>, Option<Tiles>) = (None, None);
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
         if let Some(v) = line.strip_prefix("#EXTINF:") {
             let d = v.split(',').next().unwrap_or_default().trim().parse::<f64>().ok();
@@ -109,10 +111,10 @@ pub fn parse_image_playlist(text: &str) -> Result<Vec<Sheet>, StoryboardError> {
                 .and_then(|d| d.trim().parse::<f64>().ok())
                 .filter(|d| d.is_finite() && *d > 0.0)
                 .ok_or_else(|| malformed("TILES without a DURATION"))?;
-            tiles = Some((w, h, c, r, interval));
+            tiles = Some(((w, h), (c, r), interval));
         } else if !line.starts_with('#') {
             let duration = duration.take().ok_or_else(|| malformed(format!("{line} without EXTINF")))?;
-            let (thumb_width, thumb_height, columns, rows, interval) =
+            let ((thumb_width, thumb_height), (columns, rows), interval) =
                 tiles.ok_or_else(|| malformed(format!("{line} without EXT-X-TILES")))?;
             if line.contains("..") || line.starts_with('/') || line.contains("://") || line.contains('#') {
                 return Err(malformed(format!("sheet URI {line}")));

@@ -172,10 +172,10 @@ pub fn cues(words: &[Word]) -> Vec<Cue> {
         current.clear();
     };
     for w in words {
-        if let Some(first) = current.first() {
-            if w.end - first.start > CUE_MAX_SECONDS || current.len() >= CUE_MAX_WORDS {
-                flush(&mut current, &mut out);
-            }
+        if let Some(first) = current.first()
+            && (w.end - first.start > CUE_MAX_SECONDS || current.len() >= CUE_MAX_WORDS)
+        {
+            flush(&mut current, &mut out);
         }
         current.push(w);
         if w.text.ends_with(['.', '?', '!']) {
