@@ -189,7 +189,11 @@ async fn trick_play(
         input.display().to_string(),
         "-an".into(),
         "-vf".into(),
-        format!("fps=1/{interval},scale={width}:{height},tile={columns}x{rows}"),
+        // The first frame, then one every `interval` seconds (a clip shorter than the interval
+        // still gets its one thumbnail, as MediaConvert gives it).
+        format!("select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,{interval})',scale={width}:{height},tile={columns}x{rows}"),
+        "-fps_mode".into(),
+        "vfr".into(),
         "-q:v".into(),
         "4".into(),
         out.join(format!("{base}_thumb_%05d.jpg")).display().to_string(),
