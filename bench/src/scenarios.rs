@@ -254,6 +254,11 @@ async fn http_events(app: &TestApp, world: &World, route: &Route, n: usize) -> S
             }
             events
         }
+        "search-space" => {
+            let words = [("eigenvalue", 0.2, 0.5), ("of", 0.5, 0.7), ("a", 0.7, 0.8), ("matrix", 1.5, 2.1)];
+            app.transcribed_video(&world.space, host, &words).await;
+            same(Call::by(participant).query("q=eigenvalue%20matrix"))
+        }
         "get-transcript" => {
             let words = [("today", 0.2, 0.5), ("we", 0.5, 0.7), ("study", 0.7, 1.0), ("algebra", 1.5, 2.1)];
             let id = app.transcribed_video(&world.space, host, &words).await;

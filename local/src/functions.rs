@@ -66,6 +66,7 @@ http_functions! {
     "add-member" => add_member,
     "put-captions" => put_captions,
     "get-transcript" => get_transcript,
+    "search-space" => search_space,
     "delete-captions" => delete_captions,
     "create-invitations" => create_invitations,
     "list-invitations" => list_invitations,

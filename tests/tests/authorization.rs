@@ -46,6 +46,8 @@ const MATRIX: &[Row] = &[
     row("DELETE", "/spaces/{spaceId}/invitations/{invitationId}", 404, 403, 204, 204),
     row("POST", "/invitations/{code}/accept", 200, 200, 200, 200),
     row("GET", "/users/me/invitations", 200, 200, 200, 200),
+    // Any member searches the space's lectures.
+    row("GET", "/spaces/{spaceId}/search", 404, 200, 200, 200),
     // Class progress is for those who teach.
     row("GET", "/spaces/{spaceId}/progress", 404, 403, 200, 200),
     row("GET", "/videos/{videoId}/progress", 404, 403, 200, 200),

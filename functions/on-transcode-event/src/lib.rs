@@ -22,5 +22,5 @@ pub async fn wire(cfg: Config) -> Result<OnTranscodeEvent, ConfigError> {
         transcriber: Arc::new(Transcribe::from_config(&cfg)?),
         media_bucket: cfg.var("VIVID_MEDIA_BUCKET")?,
     };
-    Ok(OnTranscodeEvent::new(table, media, transcoder).with_transcription(transcription))
+    Ok(OnTranscodeEvent::new(table.clone(), media, transcoder).with_transcription(transcription).with_index(table))
 }

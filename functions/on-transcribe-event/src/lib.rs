@@ -13,5 +13,5 @@ use vivid_s3::S3Media;
 pub async fn wire(cfg: Config) -> Result<OnTranscribeEvent, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Media])?);
-    Ok(OnTranscribeEvent::new(table, media))
+    Ok(OnTranscribeEvent::new(table.clone(), media, table))
 }

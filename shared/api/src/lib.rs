@@ -13,6 +13,7 @@ pub mod invitations;
 pub mod members;
 pub mod notes;
 pub mod progress;
+pub mod search;
 pub mod snapshots;
 pub mod spaces;
 pub mod transcripts;

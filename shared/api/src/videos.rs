@@ -839,11 +839,16 @@ struct VideoChanges {
 }
 
 /// `PATCH /videos/{videoId}` (host, co-host): title, description and chapters.
-pub struct UpdateVideo(Ctx);
+pub struct UpdateVideo(Ctx, Arc<dyn vivid_domain::search::SearchIndex>);
 
 impl UpdateVideo {
-    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, videos: Arc<dyn VideoStore>) -> Self {
-        Self(Ctx::new(auth, spaces, videos))
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        videos: Arc<dyn VideoStore>,
+        index: Arc<dyn vivid_domain::search::SearchIndex>,
+    ) -> Self {
+        Self(Ctx::new(auth, spaces, videos), index)
     }
 }
 
@@ -866,6 +871,13 @@ impl Handler for UpdateVideo {
             Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("video")),
             other => other?,
         };
+        if video.status == VideoStatus::Ready {
+            // The space's search follows the new words (a video not yet READY is indexed then).
+            use vivid_domain::search;
+            let postings =
+                search::word_postings(&video.video_id, video.title.as_str(), video.description.as_str(), &video.chapters);
+            self.1.index_video(&video.space_id, &video.video_id, search::Source::Words, &postings).await?;
+        }
         http::json(StatusCode::OK, &VideoView::new(video, m.progress, None))
     }
 }

@@ -17,6 +17,7 @@ pub mod notes;
 pub mod page;
 pub mod playback;
 pub mod quota;
+pub mod search;
 pub mod sessions;
 pub mod spaces;
 pub mod storyboard;

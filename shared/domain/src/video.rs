@@ -567,6 +567,8 @@ pub trait VideoStore: Send + Sync {
     /// `Condition(Quota)` when the space is full or the budget would be passed.
     async fn create_video(&self, video: &Video, quotas: &Quotas, day: &str) -> Result<(), StoreError>;
     async fn get_video(&self, id: &VideoId) -> Result<Option<Video>, StoreError>;
+    /// The videos of these ids that exist (eventually consistent; one batch a hundred).
+    async fn videos_by_id(&self, ids: &[VideoId]) -> Result<Vec<Video>, StoreError>;
     /// The video, its space, the caller's membership of it and their progress: two round trips.
     async fn video_access(&self, id: &VideoId, user: &UserId) -> Result<Option<VideoAccess>, StoreError>;
     /// The video and whether the caller holds its grant (their progress item, written while they

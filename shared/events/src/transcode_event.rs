@@ -9,6 +9,7 @@ use serde_json::Value;
 use vivid_domain::{
     cascade::remove_media,
     media::{Bucket, MediaStore},
+    search::{self, SearchIndex},
     spaces::SpaceStore,
     storyboard,
     transcode::{Transcoder, job_running},
@@ -78,6 +79,7 @@ pub struct OnTranscodeEvent {
     media: Arc<dyn MediaStore>,
     transcoder: Arc<dyn Transcoder>,
     transcription: Option<Transcription>,
+    index: Option<Arc<dyn SearchIndex>>,
 }
 
 /// What starting a transcript takes: the spaces (whose setting decides), the service, and the
@@ -90,7 +92,13 @@ pub struct Transcription {
 
 impl OnTranscodeEvent {
     pub fn new(videos: Arc<dyn VideoStore>, media: Arc<dyn MediaStore>, transcoder: Arc<dyn Transcoder>) -> Self {
-        Self { videos, media, transcoder, transcription: None }
+        Self { videos, media, transcoder, transcription: None, index: None }
+    }
+
+    /// A completed video's words (title, description, chapters) go into the space's search.
+    pub fn with_index(mut self, index: Arc<dyn SearchIndex>) -> Self {
+        self.index = Some(index);
+        self
     }
 
     /// A completed video of a space with transcription on gets its transcript started.
@@ -102,10 +110,24 @@ impl OnTranscodeEvent {
     /// Starts the transcript of a `READY` video whose space has transcription on and that has
     /// none yet. Repeated (a redelivered event, an event after a failed start) it starts nothing
     /// twice: the job is named after the video, and the state is recorded only if absent.
-    async fn transcribe(&self, video: &VideoId) -> Result<(), EventError> {
-        let Some(t) = &self.transcription else { return Ok(()) };
+    async fn completed(&self, video: &VideoId) -> Result<(), EventError> {
+        if self.transcription.is_none() && self.index.is_none() {
+            return Ok(());
+        }
         let Some(v) = self.videos.get_video(video).await? else { return Ok(()) };
-        let Some(mp4) = v.outputs.mp4.as_deref().filter(|_| v.status == VideoStatus::Ready && v.transcript.is_none())
+        if v.status != VideoStatus::Ready {
+            return Ok(());
+        }
+        if let Some(index) = &self.index {
+            let postings = search::word_postings(video, v.title.as_str(), v.description.as_str(), &v.chapters);
+            index.index_video(&v.space_id, video, search::Source::Words, &postings).await?;
+        }
+        self.transcribe(video, &v).await
+    }
+
+    async fn transcribe(&self, video: &VideoId, v: &vivid_domain::video::Video) -> Result<(), EventError> {
+        let Some(t) = &self.transcription else { return Ok(()) };
+        let Some(mp4) = v.outputs.mp4.as_deref().filter(|_| v.transcript.is_none())
         else {
             return Ok(());
         };
@@ -263,7 +285,7 @@ impl EventHandler for OnTranscodeEvent {
         };
         tracing::info!(video_id = %video, status = d.status, moved, "job state change");
         if d.status == "COMPLETE" {
-            self.transcribe(&video).await?;
+            self.completed(&video).await?;
         }
         if moved && matches!(d.status.as_str(), "ERROR" | "CANCELED") {
             // A failed video keeps its item (the host sees why) but none of its media.

@@ -13,6 +13,7 @@ use vivid_domain::{
     captions::{self, CaptionSource, CaptionTrack, Lang},
     error::{Guard, StoreError},
     media::{Bucket, MediaStore},
+    search::{self, SearchIndex},
     transcripts::{self, TranscriptState, TranscriptStatus},
     types::now_rfc3339,
     video::VideoStore,
@@ -33,11 +34,12 @@ pub struct TranscribeJobDetail {
 pub struct OnTranscribeEvent {
     videos: Arc<dyn VideoStore>,
     media: Arc<dyn MediaStore>,
+    index: Arc<dyn SearchIndex>,
 }
 
 impl OnTranscribeEvent {
-    pub fn new(videos: Arc<dyn VideoStore>, media: Arc<dyn MediaStore>) -> Self {
-        Self { videos, media }
+    pub fn new(videos: Arc<dyn VideoStore>, media: Arc<dyn MediaStore>, index: Arc<dyn SearchIndex>) -> Self {
+        Self { videos, media, index }
     }
 }
 
@@ -86,6 +88,8 @@ impl EventHandler for OnTranscribeEvent {
                         let language = t.language.clone().or(known.clone());
                         let words = serde_json::to_vec(&t.words).map_err(|e| StoreError::backend(e.to_string()))?;
                         self.media.put(Bucket::Media, &transcripts::words_key(&id), "application/json", words).await?;
+                        let postings = search::transcript_postings(&id, &t.words);
+                        self.index.index_video(&video.space_id, &id, search::Source::Transcript, &postings).await?;
                         let cues = transcripts::cues(&t.words);
                         match lang_of(language.as_deref()) {
                             Some(lang) => {

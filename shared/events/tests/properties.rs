@@ -108,6 +108,9 @@ impl VideoStore for Ports {
         self.record(Call::GetVideo(id.clone()));
         Ok(None)
     }
+    async fn videos_by_id(&self, _: &[VideoId]) -> Result<Vec<Video>, StoreError> {
+        unused()
+    }
     async fn video_access(&self, _: &VideoId, _: &UserId) -> Result<Option<VideoAccess>, StoreError> {
         unused()
     }

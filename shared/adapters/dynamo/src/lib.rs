@@ -10,6 +10,7 @@ mod expr;
 mod invitations;
 pub mod keys;
 mod notes;
+mod search;
 mod sessions;
 mod spaces;
 mod table;

@@ -443,6 +443,11 @@ impl VideoStore for Table {
         self.remove_caption_track(id, lang).await
     }
 
+    async fn videos_by_id(&self, ids: &[VideoId]) -> Result<Vec<Video>, StoreError> {
+        let keys = ids.iter().map(|id| key(keys::video(id), keys::META)).collect();
+        self.batch_get(keys, false).await?.into_iter().map(from_item).collect()
+    }
+
     async fn set_transcript(
         &self,
         id: &VideoId,
@@ -540,6 +545,8 @@ impl VideoStore for Table {
     }
 
     async fn delete_video(&self, video: &Video) -> Result<Vec<String>, StoreError> {
+        // Out of the search first: a deletion repeated after a failure finds nothing to remove.
+        self.unindex_video(&video.video_id).await?;
         let items = self.query_keys(&keys::video(&video.video_id), None).await?;
         let objects = items.iter().filter_map(|i| i.get("objectKey").and_then(|v| v.as_s().ok()).cloned()).collect();
         // The per-user items first; the video item and its count go last, together, so that a

@@ -1,0 +1,108 @@
+//! `GET /spaces/{spaceId}/search?q=` (member): the space's lectures that hold every word of the
+//! query — in their titles, descriptions, chapters or transcripts — best first, with the moments
+//! to jump to. One index read per word (at most five), then the videos found.
+
+use std::sync::Arc;
+
+use ::http::StatusCode;
+use async_trait::async_trait;
+use futures_util::future::try_join_all;
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+use vivid_domain::{
+    access::require_member,
+    search::{self, SearchIndex, fields},
+    spaces::SpaceStore,
+    types::{SpaceId, Title, VideoId},
+    video::VideoStore,
+};
+use vivid_edge::{
+    ApiError,
+    http::{self, ApiRequest, Handler},
+};
+use vivid_tokens::TokenVerifier;
+
+/// The most videos an answer lists.
+const MAX_HITS: usize = 20;
+const MAX_QUERY_CHARS: usize = 200;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HitView {
+    video_id: VideoId,
+    title: Title,
+    score: f64,
+    /// Where every word was found: `title`, `description`, `chapter`, `transcript`.
+    matched_in: Vec<&'static str>,
+    /// Seconds to jump to: where the rarest word is spoken, or its chapter starts.
+    moments: Vec<f64>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SearchView {
+    query: String,
+    terms: Vec<String>,
+    items: Vec<HitView>,
+}
+
+pub struct SearchSpace {
+    auth: Arc<TokenVerifier>,
+    spaces: Arc<dyn SpaceStore>,
+    videos: Arc<dyn VideoStore>,
+    index: Arc<dyn SearchIndex>,
+}
+
+impl SearchSpace {
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        videos: Arc<dyn VideoStore>,
+        index: Arc<dyn SearchIndex>,
+    ) -> Self {
+        Self { auth, spaces, videos, index }
+    }
+}
+
+fn matched(mask: u8) -> Vec<&'static str> {
+    [(fields::TITLE, "title"), (fields::DESCRIPTION, "description"), (fields::CHAPTER, "chapter"), (fields::TRANSCRIPT, "transcript")]
+        .into_iter()
+        .filter(|(f, _)| mask & f != 0)
+        .map(|(_, name)| name)
+        .collect()
+}
+
+#[async_trait]
+impl Handler for SearchSpace {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.auth)?;
+        let space_id: SpaceId = req.path("spaceId")?;
+        let query = req.query("q").map(str::trim).unwrap_or_default().to_owned();
+        if query.is_empty() || query.chars().count() > MAX_QUERY_CHARS {
+            return Err(ApiError::bad_request("invalid_query", format!("q must have 1 to {MAX_QUERY_CHARS} characters")));
+        }
+        let member = require_member(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let mut terms = search::terms(&query);
+        terms.dedup();
+        terms.truncate(search::MAX_QUERY_TERMS);
+        if terms.is_empty() {
+            return http::json(StatusCode::OK, &SearchView { query, terms, items: Vec::new() });
+        }
+        let per_term = try_join_all(terms.iter().map(|t| self.index.postings(&space_id, t))).await?;
+        let hits = search::rank(&per_term, member.space.video_count as usize);
+        let top: Vec<_> = hits.into_iter().take(MAX_HITS).collect();
+        let ids: Vec<VideoId> = top.iter().map(|h| h.video_id.clone()).collect();
+        let mut videos = self.videos.videos_by_id(&ids).await?;
+        // A posting whose video is gone (a deletion under way) is not shown.
+        let items = top
+            .into_iter()
+            .filter_map(|h| {
+                let i = videos.iter().position(|v| v.video_id == h.video_id && v.space_id == space_id)?;
+                let v = videos.swap_remove(i);
+                Some(HitView { video_id: h.video_id, title: v.title, score: h.score, matched_in: matched(h.fields), moments: h.moments })
+            })
+            .collect();
+        http::json(StatusCode::OK, &SearchView { query, terms, items })
+    }
+}
