@@ -36,9 +36,22 @@ async fn given_titles_chapters_and_transcripts_then_a_member_finds_lectures_rank
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let spoken = app
-        .transcribed_video(&space, &ana, &[("today", 0.5, 0.9), ("the", 1.0, 1.1), ("eigenvalues", 12.5, 13.2), ("of", 13.2, 13.3), ("a", 13.3, 13.4), ("matrix", 13.4, 14.0)])
+        .transcribed_video(
+            &space,
+            &ana,
+            &[
+                ("today", 0.5, 0.9),
+                ("the", 1.0, 1.1),
+                ("eigenvalues", 12.5, 13.2),
+                ("of", 13.2, 13.3),
+                ("a", 13.3, 13.4),
+                ("matrix", 13.4, 14.0),
+            ],
+        )
         .await;
-    let other = app.transcribed_video(&space, &ana, &[("photosynthesis", 3.0, 3.8), ("in", 3.8, 3.9), ("plants", 4.0, 4.4)]).await;
+    let other = app
+        .transcribed_video(&space, &ana, &[("photosynthesis", 3.0, 3.8), ("in", 3.8, 3.9), ("plants", 4.0, 4.4)])
+        .await;
 
     let found = search(&app, &space, &bo, "Eigenvalues").await;
     assert_eq!(ids(&found), [titled.as_str(), spoken.as_str()], "the title first: {found:?}");
@@ -55,11 +68,21 @@ async fn given_titles_chapters_and_transcripts_then_a_member_finds_lectures_rank
     assert!(search(&app, &space, &bo, "the%20of").await.is_empty(), "only common words: nothing to find");
 
     // Edits and deletions keep the index in step.
-    let r = app.call(Method::PATCH, &format!("/videos/{titled}"), Some(&ana.token), Some(json!({ "title": "Determinants", "chapters": [] }))).await;
+    let r = app
+        .call(
+            Method::PATCH,
+            &format!("/videos/{titled}"),
+            Some(&ana.token),
+            Some(json!({ "title": "Determinants", "chapters": [] })),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(ids(&search(&app, &space, &bo, "eigenvalues").await), [spoken.as_str()]);
     assert_eq!(ids(&search(&app, &space, &bo, "determinants").await), [titled.as_str()]);
-    assert_eq!(app.call(Method::DELETE, &format!("/videos/{spoken}"), Some(&ana.token), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.call(Method::DELETE, &format!("/videos/{spoken}"), Some(&ana.token), None).await.status,
+        StatusCode::NO_CONTENT
+    );
     assert!(search(&app, &space, &bo, "eigenvalues").await.is_empty());
     let left: Vec<_> = app
         .scan_all()
@@ -70,12 +93,23 @@ async fn given_titles_chapters_and_transcripts_then_a_member_finds_lectures_rank
     assert!(left.is_empty(), "{left:?}");
 
     // Strangers learn nothing; a query must say something.
-    assert_eq!(app.get(&format!("/spaces/{space}/search?q=plants"), &stranger.token).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&format!("/spaces/{space}/search?q=plants"), &stranger.token).await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(app.get(&format!("/spaces/{space}/search?q="), &bo.token).await.status, StatusCode::BAD_REQUEST);
     assert_eq!(app.get(&format!("/spaces/{space}/search"), &bo.token).await.status, StatusCode::BAD_REQUEST);
 
     // Deleting the space takes its index with it.
-    assert_eq!(app.call(Method::DELETE, &format!("/spaces/{space}"), Some(&ana.token), None).await.status, StatusCode::NO_CONTENT);
-    let postings: Vec<_> = app.scan_all().await.into_iter().filter(|i| vivid_tests::pk(i).starts_with(&format!("SEARCH#{space}#"))).collect();
+    assert_eq!(
+        app.call(Method::DELETE, &format!("/spaces/{space}"), Some(&ana.token), None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let postings: Vec<_> = app
+        .scan_all()
+        .await
+        .into_iter()
+        .filter(|i| vivid_tests::pk(i).starts_with(&format!("SEARCH#{space}#")))
+        .collect();
     assert!(postings.is_empty(), "{postings:?}");
 }

@@ -20,8 +20,10 @@ impl Lcg {
 }
 
 fn vocabulary() -> Vec<String> {
-    const SYLLABLES: [&str; 20] =
-        ["ka", "lo", "mi", "ten", "ru", "sa", "vo", "ne", "pi", "dor", "al", "que", "zen", "bri", "tas", "mo", "gle", "fu", "rin", "ox"];
+    const SYLLABLES: [&str; 20] = [
+        "ka", "lo", "mi", "ten", "ru", "sa", "vo", "ne", "pi", "dor", "al", "que", "zen", "bri", "tas", "mo", "gle",
+        "fu", "rin", "ox",
+    ];
     let mut rng = Lcg(7);
     (0..3000)
         .map(|_| (0..2 + (rng.next() * 2.0) as usize).map(|_| SYLLABLES[(rng.next() * 20.0) as usize]).collect())

@@ -14,8 +14,8 @@ use vivid_domain::{
     access::require_member,
     search::{self, SearchIndex, fields},
     spaces::SpaceStore,
-    types::{SpaceId, Title, VideoId},
-    video::VideoStore,
+    types::{SpaceId, VideoId},
+    video::{Title, VideoStore},
 };
 use vivid_edge::{
     ApiError,
@@ -66,11 +66,16 @@ impl SearchSpace {
 }
 
 fn matched(mask: u8) -> Vec<&'static str> {
-    [(fields::TITLE, "title"), (fields::DESCRIPTION, "description"), (fields::CHAPTER, "chapter"), (fields::TRANSCRIPT, "transcript")]
-        .into_iter()
-        .filter(|(f, _)| mask & f != 0)
-        .map(|(_, name)| name)
-        .collect()
+    [
+        (fields::TITLE, "title"),
+        (fields::DESCRIPTION, "description"),
+        (fields::CHAPTER, "chapter"),
+        (fields::TRANSCRIPT, "transcript"),
+    ]
+    .into_iter()
+    .filter(|(f, _)| mask & f != 0)
+    .map(|(_, name)| name)
+    .collect()
 }
 
 #[async_trait]
@@ -80,7 +85,10 @@ impl Handler for SearchSpace {
         let space_id: SpaceId = req.path("spaceId")?;
         let query = req.query("q").map(str::trim).unwrap_or_default().to_owned();
         if query.is_empty() || query.chars().count() > MAX_QUERY_CHARS {
-            return Err(ApiError::bad_request("invalid_query", format!("q must have 1 to {MAX_QUERY_CHARS} characters")));
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("q must have 1 to {MAX_QUERY_CHARS} characters"),
+            ));
         }
         let member = require_member(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
         let mut terms = search::terms(&query);
@@ -100,7 +108,13 @@ impl Handler for SearchSpace {
             .filter_map(|h| {
                 let i = videos.iter().position(|v| v.video_id == h.video_id && v.space_id == space_id)?;
                 let v = videos.swap_remove(i);
-                Some(HitView { video_id: h.video_id, title: v.title, score: h.score, matched_in: matched(h.fields), moments: h.moments })
+                Some(HitView {
+                    video_id: h.video_id,
+                    title: v.title,
+                    score: h.score,
+                    matched_in: matched(h.fields),
+                    moments: h.moments,
+                })
             })
             .collect();
         http::json(StatusCode::OK, &SearchView { query, terms, items })

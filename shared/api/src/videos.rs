@@ -874,8 +874,12 @@ impl Handler for UpdateVideo {
         if video.status == VideoStatus::Ready {
             // The space's search follows the new words (a video not yet READY is indexed then).
             use vivid_domain::search;
-            let postings =
-                search::word_postings(&video.video_id, video.title.as_str(), video.description.as_str(), &video.chapters);
+            let postings = search::word_postings(
+                &video.video_id,
+                video.title.as_str(),
+                video.description.as_str(),
+                &video.chapters,
+            );
             self.1.index_video(&video.space_id, &video.video_id, search::Source::Words, &postings).await?;
         }
         http::json(StatusCode::OK, &VideoView::new(video, m.progress, None))

@@ -26,9 +26,10 @@ const MAX_TERM: usize = 40;
 
 /// Words too common to find anything by (English; titles in other languages keep theirs).
 const STOP: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "he", "her", "his", "i", "in",
-    "is", "it", "its", "of", "on", "or", "our", "she", "so", "that", "the", "their", "them", "then", "there", "these",
-    "they", "this", "to", "us", "was", "we", "were", "what", "when", "which", "who", "will", "with", "you", "your",
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "he", "her", "his", "i",
+    "in", "is", "it", "its", "of", "on", "or", "our", "she", "so", "that", "the", "their", "them", "then", "there",
+    "these", "they", "this", "to", "us", "was", "we", "were", "what", "when", "which", "who", "will", "with", "you",
+    "your",
 ];
 
 /// The terms of a text: lower-case runs of letters and digits, without the stop words.
@@ -86,7 +87,12 @@ pub fn word_postings(
 ) -> BTreeMap<String, Posting> {
     let mut out: BTreeMap<String, Posting> = BTreeMap::new();
     let mut add = |term: String, field: u8, at: Option<f64>| {
-        let p = out.entry(term).or_insert_with(|| Posting { video_id: video.clone(), fields: 0, count: 0, times: Vec::new() });
+        let p = out.entry(term).or_insert_with(|| Posting {
+            video_id: video.clone(),
+            fields: 0,
+            count: 0,
+            times: Vec::new(),
+        });
         p.fields |= field;
         p.count += 1;
         if let Some(t) = at.filter(|_| p.times.len() < MAX_TIMES) {
@@ -112,9 +118,12 @@ pub fn transcript_postings(video: &VideoId, words: &[Word]) -> BTreeMap<String, 
     let mut out: BTreeMap<String, Posting> = BTreeMap::new();
     for w in words {
         for t in terms(&w.text) {
-            let p = out
-                .entry(t)
-                .or_insert_with(|| Posting { video_id: video.clone(), fields: fields::TRANSCRIPT, count: 0, times: Vec::new() });
+            let p = out.entry(t).or_insert_with(|| Posting {
+                video_id: video.clone(),
+                fields: fields::TRANSCRIPT,
+                count: 0,
+                times: Vec::new(),
+            });
             p.count += 1;
             if p.times.len() < MAX_TIMES {
                 p.times.push(w.start);
@@ -226,16 +235,26 @@ mod tests {
         let (a, b, c) = (VideoId::generate(), VideoId::generate(), VideoId::generate());
         let words = |v: &VideoId, text: &str| word_postings(v, text, "", &[]);
         let spoken = |v: &VideoId, text: &str| {
-            let w: Vec<Word> = text.split(' ').enumerate().map(|(i, t)| Word { text: t.into(), start: i as f64, end: i as f64 + 0.5 }).collect();
+            let w: Vec<Word> = text
+                .split(' ')
+                .enumerate()
+                .map(|(i, t)| Word { text: t.into(), start: i as f64, end: i as f64 + 0.5 })
+                .collect();
             transcript_postings(v, &w)
         };
         let mut index: HashMap<String, Vec<Posting>> = HashMap::new();
-        for map in [words(&a, "Eigenvalues and matrices"), spoken(&b, "today one matrix then eigenvalues"), spoken(&c, "matrix only")] {
+        for map in [
+            words(&a, "Eigenvalues and matrices"),
+            spoken(&b, "today one matrix then eigenvalues"),
+            spoken(&c, "matrix only"),
+        ] {
             for (t, p) in map {
                 index.entry(t).or_default().push(p);
             }
         }
-        let q = |text: &str| -> Vec<Vec<Posting>> { terms(text).iter().map(|t| index.get(t).cloned().unwrap_or_default()).collect() };
+        let q = |text: &str| -> Vec<Vec<Posting>> {
+            terms(text).iter().map(|t| index.get(t).cloned().unwrap_or_default()).collect()
+        };
         let hits = rank(&q("eigenvalues"), 3);
         assert_eq!(hits.iter().map(|h| h.video_id.clone()).collect::<Vec<_>>(), [a.clone(), b.clone()]);
         assert_eq!(hits[1].moments, [4.0], "where it is spoken");

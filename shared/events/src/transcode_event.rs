@@ -127,8 +127,7 @@ impl OnTranscodeEvent {
 
     async fn transcribe(&self, video: &VideoId, v: &vivid_domain::video::Video) -> Result<(), EventError> {
         let Some(t) = &self.transcription else { return Ok(()) };
-        let Some(mp4) = v.outputs.mp4.as_deref().filter(|_| v.transcript.is_none())
-        else {
+        let Some(mp4) = v.outputs.mp4.as_deref().filter(|_| v.transcript.is_none()) else {
             return Ok(());
         };
         let space = t.spaces.space_access(&v.space_id, &v.created_by).await?.map(|a| a.space);

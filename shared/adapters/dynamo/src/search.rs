@@ -12,9 +12,7 @@ use vivid_domain::{
     types::{SpaceId, VideoId},
 };
 
-use crate::{
-    table::{GSI2, GSI2PK, GSI2SK, Item, PK, SK, Table, from_item, primary_key, s, to_item},
-};
+use crate::table::{GSI2, GSI2PK, GSI2SK, Item, PK, SK, Table, from_item, primary_key, s, to_item};
 
 fn term_partition(space: &SpaceId, term: &str) -> String {
     format!("SEARCH#{space}#{term}")
@@ -31,7 +29,9 @@ impl Table {
         let mut start = None;
         loop {
             let (condition, mut values) = match source {
-                Some(src) => ("GSI2PK = :pk AND begins_with(GSI2SK, :src)", vec![(":src", s(format!("{}#", src.as_str())))]),
+                Some(src) => {
+                    ("GSI2PK = :pk AND begins_with(GSI2SK, :src)", vec![(":src", s(format!("{}#", src.as_str())))])
+                }
                 None => ("GSI2PK = :pk", Vec::new()),
             };
             values.push((":pk", s(indexed(video))));
@@ -77,8 +77,7 @@ impl SearchIndex for Table {
             })
             .collect::<Result<Vec<_>, _>>()?;
         // Postings of terms the video no longer has go; the others are overwritten.
-        let kept: std::collections::HashSet<String> =
-            postings.keys().map(|t| term_partition(space, t)).collect();
+        let kept: std::collections::HashSet<String> = postings.keys().map(|t| term_partition(space, t)).collect();
         let gone: Vec<Item> = old
             .into_iter()
             .filter(|k| k.get(PK).and_then(|v| v.as_s().ok()).is_none_or(|pk| !kept.contains(pk)))
