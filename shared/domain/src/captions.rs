@@ -210,6 +210,22 @@ fn finish(cues: Vec<Cue>) -> Result<Vec<Cue>, CaptionError> {
     }
 }
 
+/// The cue of a block whose timing line is `lines[timing_at]` (the text follows it), added to
+/// `cues`; `n` is the block's first line.
+fn push_cue(cues: &mut Vec<Cue>, n: usize, lines: &[&str], timing_at: usize, srt: bool) -> Result<(), CaptionError> {
+    let timing_line = *lines.get(timing_at).ok_or_else(|| at(n, "a cue without timing"))?;
+    let (start, end) = timing(timing_line, n + timing_at, srt)?;
+    let body = lines[timing_at + 1..].join("\n");
+    if body.trim().is_empty() {
+        return Err(at(n, "a cue without text"));
+    }
+    cues.push(Cue { start, end, text: clean_text(&body, n)? });
+    if cues.len() > MAX_CUES {
+        return Err(CaptionError::TooManyCues);
+    }
+    Ok(())
+}
+
 /// The cues of a WebVTT file. Comments (`NOTE`), styles and regions are dropped; cue settings
 /// and identifiers are not kept.
 pub fn parse_vtt(bytes: &[u8]) -> Result<Vec<Cue>, CaptionError> {
@@ -228,20 +244,8 @@ pub fn parse_vtt(bytes: &[u8]) -> Result<Vec<Cue>, CaptionError> {
             return Err(at(n, format!("malformed timing line {head:?}: start --> end")));
         }
         // An optional identifier line, then the timing.
-        let (timing_at, timing_line) = if head.contains("-->") {
-            (0, head)
-        } else {
-            (1, *lines.get(1).ok_or_else(|| at(n, "a cue without timing"))?)
-        };
-        let (start, end) = timing(timing_line, n + timing_at, false)?;
-        let body = lines[timing_at + 1..].join("\n");
-        if body.trim().is_empty() {
-            return Err(at(n, "a cue without text"));
-        }
-        cues.push(Cue { start, end, text: clean_text(&body, n)? });
-        if cues.len() > MAX_CUES {
-            return Err(CaptionError::TooManyCues);
-        }
+        let timing_at = usize::from(!head.contains("-->"));
+        push_cue(&mut cues, n, &lines, timing_at, false)?;
     }
     finish(cues)
 }
@@ -251,23 +255,11 @@ pub fn parse_srt(bytes: &[u8]) -> Result<Vec<Cue>, CaptionError> {
     let text = text_of(bytes)?;
     let mut cues = Vec::new();
     for (n, lines) in blocks(text) {
-        let (timing_at, timing_line) = if lines[0].contains("-->") {
-            (0, lines[0])
-        } else {
-            if !lines[0].trim().bytes().all(|b| b.is_ascii_digit()) {
-                return Err(at(n, "expected a cue number or a timing line"));
-            }
-            (1, *lines.get(1).ok_or_else(|| at(n, "a cue without timing"))?)
-        };
-        let (start, end) = timing(timing_line, n + timing_at, true)?;
-        let body = lines[timing_at + 1..].join("\n");
-        if body.trim().is_empty() {
-            return Err(at(n, "a cue without text"));
+        let timing_at = usize::from(!lines[0].contains("-->"));
+        if timing_at == 1 && !lines[0].trim().bytes().all(|b| b.is_ascii_digit()) {
+            return Err(at(n, "expected a cue number or a timing line"));
         }
-        cues.push(Cue { start, end, text: clean_text(&body, n)? });
-        if cues.len() > MAX_CUES {
-            return Err(CaptionError::TooManyCues);
-        }
+        push_cue(&mut cues, n, &lines, timing_at, true)?;
     }
     finish(cues)
 }

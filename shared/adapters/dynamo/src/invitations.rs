@@ -126,17 +126,9 @@ impl InvitationStore for Table {
                 key(keys::space(&invitation.space_id), keys::invitation(&invitation.invitation_id)),
             )
             .map_err(backend)?;
-        let count = Changes::new()
-            .increment("memberCount", 1)
-            .when("attribute_exists(PK) AND attribute_not_exists(deleting)")
-            .into_update(&self.table, key(keys::space(&membership.space_id), keys::META))
-            .map_err(backend)?;
+        let [membership, count] = self.joining(membership)?;
         self.transact(
-            vec![
-                TransactWriteItem::builder().update(use_it).build(),
-                self.put(self.membership_item(membership)?, Some("attribute_not_exists(PK)"))?,
-                TransactWriteItem::builder().update(count).build(),
-            ],
+            vec![TransactWriteItem::builder().update(use_it).build(), membership, count],
             &[Guard::Invitation, Guard::Membership, Guard::Space],
         )
         .await

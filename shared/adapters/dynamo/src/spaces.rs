@@ -227,19 +227,7 @@ impl SpaceStore for Table {
     }
 
     async fn add_member(&self, membership: &Membership) -> Result<(), StoreError> {
-        let count = Changes::new()
-            .increment("memberCount", 1)
-            .when("attribute_exists(PK) AND attribute_not_exists(deleting)")
-            .into_update(&self.table, key(keys::space(&membership.space_id), keys::META))
-            .map_err(backend)?;
-        self.transact(
-            vec![
-                self.put(self.membership_item(membership)?, Some("attribute_not_exists(PK)"))?,
-                TransactWriteItem::builder().update(count).build(),
-            ],
-            &[Guard::Membership, Guard::Space],
-        )
-        .await
+        self.transact(self.joining(membership)?.into(), &[Guard::Membership, Guard::Space]).await
     }
 
     async fn remove_member(&self, space: &SpaceId, user: &UserId) -> Result<(), StoreError> {

@@ -424,6 +424,20 @@ impl Table {
         to_item(space, &[(PK, keys::space(&space.space_id)), (SK, keys::META.to_owned()), ("type", "Space".into())])
     }
 
+    /// The two writes of someone joining a space: their membership (not there yet) and its count
+    /// on the live space (guards: `Membership`, `Space`).
+    pub(crate) fn joining(&self, m: &Membership) -> Result<[TransactWriteItem; 2], StoreError> {
+        let count = crate::expr::Changes::new()
+            .increment("memberCount", 1)
+            .when("attribute_exists(PK) AND attribute_not_exists(deleting)")
+            .into_update(&self.table, key(keys::space(&m.space_id), keys::META))
+            .map_err(backend)?;
+        Ok([
+            self.put(self.membership_item(m)?, Some("attribute_not_exists(PK)"))?,
+            TransactWriteItem::builder().update(count).build(),
+        ])
+    }
+
     pub(crate) fn membership_item(&self, m: &Membership) -> Result<Item, StoreError> {
         to_item(
             m,
