@@ -101,6 +101,14 @@ async fn given_a_spoken_lecture_then_its_words_are_found_in_the_transcript_at_th
     }
     assert!(find("photosynthesis").await.is_empty());
 
+    // The space's search finds the lecture by what is said in it, at the moment it is said.
+    let r = app.get(&format!("/spaces/{space}/search?q=algebra"), &bo.token).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let hit = r.body["items"].as_array().and_then(|i| i.first()).cloned().expect("the lecture is found");
+    assert_eq!((hit["videoId"].as_str(), hit["matchedIn"].clone()), (Some(id.as_str()), json!(["transcript"])));
+    let moment = hit["moments"][0].as_f64().expect("a moment");
+    assert!((1.0..=2.6).contains(&moment), "{hit}");
+
     // The transcript is also a caption track, offered to players.
     let track = v["captions"].as_array().and_then(|c| c.iter().find(|t| t["source"] == "transcribe")).cloned();
     let track = track.expect("an automatic caption track");
