@@ -19,7 +19,12 @@ use vivid_domain::{
 use vivid_tests::TestApp;
 
 /// A READY video item of the space, put as the table holds one.
-async fn put_video(app: &TestApp, space: &str, video: &vivid_domain::types::VideoId, title: &str) -> Result<(), Box<dyn std::error::Error>> {
+async fn put_video(
+    app: &TestApp,
+    space: &str,
+    video: &vivid_domain::types::VideoId,
+    title: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
     let now = vivid_domain::types::now_rfc3339();
     let item = serde_json::json!({
         "PK": format!("VIDEO#{video}"), "SK": "META", "type": "Video",
