@@ -31,7 +31,7 @@ use crate::spaces::SpaceView;
 /// How many invitation e-mails are in flight at once (SES's default sending rate is 14 a
 /// second; the SDK retries a throttled send).
 const MAIL_CONCURRENCY: usize = 8;
-/// A request inviting 500 addresses is about 40 KB.
+/// A request inviting 300 addresses is about 25 KB.
 const MAX_INVITE_BODY: usize = 64 * 1024;
 
 /// An invitation as its space's managers, or its invitee, see it.
@@ -127,7 +127,7 @@ fn unix_of(field: &str, v: &str) -> Result<u64, ApiError> {
 
 /// `POST /spaces/{spaceId}/invitations` (host, co-host; co-host invitations: host):
 /// `{role, expiresAt, maxUses}` makes one shareable code; `{emails, role, expiresAt}` one
-/// invitation per address (up to 500), each mailed. 201 with the invitations.
+/// invitation per address (up to 300), each mailed. 201 with the invitations.
 pub struct CreateInvitations {
     ctx: Ctx,
     users: Arc<dyn UserStore>,
@@ -205,7 +205,8 @@ impl Handler for CreateInvitations {
 }
 
 /// `GET /spaces/{spaceId}/invitations` (host, co-host): every invitation with its status,
-/// oldest first, paginated.
+/// oldest first, paginated; co-hosts do not see the co-host invitations (their codes make
+/// co-hosts).
 pub struct ListInvitations(Ctx, Arc<Cursors>);
 
 impl ListInvitations {
@@ -227,10 +228,16 @@ impl Handler for ListInvitations {
         let space_id: SpaceId = req.path("spaceId")?;
         let binding = format!("invitations|space={space_id}");
         let (limit, start) = self.1.page(req, &binding)?;
-        require_manager(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let member = require_manager(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
         let page = self.0.invitations.invitations(&space_id, limit, start).await?;
         let now = unix_now();
-        let items = page.items.into_iter().map(|i| InvitationView::new(i, &self.0.frontend, now)).collect();
+        // A co-host invitation's code makes co-hosts: the host's alone to see.
+        let items = page
+            .items
+            .into_iter()
+            .filter(|i| member.is_host() || i.role != Role::CoHost)
+            .map(|i| InvitationView::new(i, &self.0.frontend, now))
+            .collect();
         http::json(StatusCode::OK, &self.1.list(items, page.next.as_ref(), &binding))
     }
 }

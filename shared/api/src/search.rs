@@ -91,15 +91,17 @@ impl Handler for SearchSpace {
             ));
         }
         let member = require_member(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
-        let mut terms = search::terms(&query);
-        terms.dedup();
+        let mut seen = std::collections::HashSet::new();
+        let mut terms: Vec<String> = search::terms(&query).into_iter().filter(|t| seen.insert(t.clone())).collect();
         terms.truncate(search::MAX_QUERY_TERMS);
         if terms.is_empty() {
             return http::json(StatusCode::OK, &SearchView { query, terms, items: Vec::new() });
         }
         let per_term = try_join_all(terms.iter().map(|t| self.index.postings(&space_id, t))).await?;
         let hits = search::rank(&per_term, member.space.video_count as usize);
-        let top: Vec<_> = hits.into_iter().take(MAX_HITS).collect();
+        // Twice the answer's length is read: a posting whose video is gone (its deletion under
+        // way) is dropped, not counted.
+        let top: Vec<_> = hits.into_iter().take(2 * MAX_HITS).collect();
         let ids: Vec<VideoId> = top.iter().map(|h| h.video_id.clone()).collect();
         let mut videos = self.videos.videos_by_id(&ids).await?;
         // A posting whose video is gone (a deletion under way) is not shown.
@@ -116,6 +118,7 @@ impl Handler for SearchSpace {
                     moments: h.moments,
                 })
             })
+            .take(MAX_HITS)
             .collect();
         http::json(StatusCode::OK, &SearchView { query, terms, items })
     }

@@ -260,8 +260,38 @@ pub fn parse_srt(bytes: &[u8]) -> Result<Vec<Cue>, CaptionError> {
             return Err(at(n, "expected a cue number or a timing line"));
         }
         push_cue(&mut cues, n, &lines, timing_at, true)?;
+        if let Some(cue) = cues.last_mut() {
+            cue.text = srt_text(&cue.text);
+        }
     }
     finish(cues)
+}
+
+/// SRT cue text as WebVTT cue text: `&` and a `<` that opens no `b`, `i` or `u` tag escaped
+/// (WebVTT would read them as markup and drop the text), `<font …>` tags left out.
+fn srt_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => {
+                let tag = rest[1..].split('>').next().unwrap_or_default().to_ascii_lowercase();
+                let closed = rest[1..].contains('>');
+                if closed && matches!(tag.as_str(), "b" | "i" | "u" | "/b" | "/i" | "/u") {
+                    out.push('<');
+                } else if closed && (tag.starts_with("font") || tag == "/font") {
+                    rest = &rest[1 + tag.len() + 1..];
+                    continue;
+                } else {
+                    out.push_str("&lt;");
+                }
+            }
+            other => out.push(other),
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    out
 }
 
 /// The cues as a WebVTT file.
@@ -327,7 +357,11 @@ pub async fn write_master(
     let id = &video.video_id;
     let version = video.outputs.captions_version;
     if video.outputs.captions.is_empty() {
-        videos.set_captioned_master(id, version, None).await?;
+        if videos.set_captioned_master(id, version, None).await?
+            && let Some(previous) = video.outputs.captioned_master.as_deref()
+        {
+            media.delete(Bucket::Media, previous).await?;
+        }
         return Ok(());
     }
     let Some(master_key) = video.outputs.hls_master.as_deref() else { return Ok(()) };
@@ -343,6 +377,9 @@ pub async fn write_master(
     media.put(Bucket::Media, &key, "application/vnd.apple.mpegurl", text.into_bytes()).await?;
     if !videos.set_captioned_master(id, version, Some(&key)).await? {
         media.delete(Bucket::Media, &key).await?;
+    } else if let Some(previous) = video.outputs.captioned_master.as_deref().filter(|p| *p != key) {
+        // The master this one replaces (players that loaded it hold their playlists already).
+        media.delete(Bucket::Media, previous).await?;
     }
     Ok(())
 }
@@ -415,6 +452,14 @@ mod tests {
         assert_eq!(cues[1].start, 3600.0);
         let again = parse_vtt(to_vtt(&cues).as_bytes()).unwrap();
         assert_eq!(again, cues);
+    }
+
+    #[test]
+    fn srt_text_keeps_its_meaning_in_webvtt() {
+        assert_eq!(srt_text("x < y & z"), "x &lt; y &amp; z");
+        assert_eq!(srt_text("<i>yes</i> <font color=\"red\">red</font>"), "<i>yes</i> red");
+        assert_eq!(srt_text("a <b"), "a &lt;b");
+        assert_eq!(srt_text("über <3"), "über &lt;3");
     }
 
     #[test]

@@ -21,8 +21,9 @@ pub const DEFAULT_CODE_LIFETIME_SECS: u64 = 14 * 24 * 3600;
 pub const DEFAULT_EMAIL_LIFETIME_SECS: u64 = 30 * 24 * 3600;
 /// The latest expiry an invitation may have: 180 days from its creation.
 pub const MAX_LIFETIME_SECS: u64 = 180 * 24 * 3600;
-/// The most addresses one request invites (a large lecture; more in several requests).
-pub const MAX_EMAILS: usize = 500;
+/// The most addresses one request invites (a large lecture; more in several requests): their
+/// e-mails go out within the API's 30 s at SES's default 14 a second.
+pub const MAX_EMAILS: usize = 300;
 /// The most uses a shareable code may allow.
 pub const MAX_USES: u32 = 100_000;
 
@@ -187,7 +188,7 @@ pub enum InviteRuleError {
     Expiry,
     #[error("maxUses must be between 1 and 100000")]
     MaxUses,
-    #[error("emails must name between 1 and 500 addresses")]
+    #[error("emails must name between 1 and 300 addresses")]
     EmailCount,
     /// Not a rule: the operating system's random source failed (never seen on Lambda's Linux).
     #[error("the random source failed: {0}")]

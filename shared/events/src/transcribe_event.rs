@@ -62,6 +62,10 @@ impl EventHandler for OnTranscribeEvent {
             // Deleted meanwhile: its media (the result included) went with it.
             return Ok(Value::Null);
         };
+        if video.transcript.as_ref().is_some_and(|t| t.status == TranscriptStatus::Completed) {
+            // A redelivered event: done already (and a track the host deleted since stays deleted).
+            return Ok(Value::Null);
+        }
         let known = video.transcript.as_ref().and_then(|t| t.language.clone());
         let now = now_rfc3339();
         let failed = |reason: String| TranscriptState {
@@ -92,6 +96,16 @@ impl EventHandler for OnTranscribeEvent {
                         self.index.index_video(&video.space_id, &id, search::Source::Transcript, &postings).await?;
                         let cues = transcripts::cues(&t.words);
                         match lang_of(language.as_deref()) {
+                            // A track the host or a co-host uploaded in that language stays.
+                            Some(lang)
+                                if video
+                                    .outputs
+                                    .captions
+                                    .get(&lang)
+                                    .is_some_and(|t| t.source != CaptionSource::Transcribe) =>
+                            {
+                                tracing::info!(video_id = %id, "an uploaded track in the transcript's language stays");
+                            }
                             Some(lang) => {
                                 let track = CaptionTrack {
                                     label: format!("{} (automatic)", captions::default_label(&lang)),
