@@ -34,16 +34,21 @@ impl MailBox {
 
     /// Every message sent, oldest first; only those to `to` when given.
     pub async fn sent(&self, to: Option<&str>) -> Result<Vec<SentMail>, String> {
-        let data: Value = self
-            .http
-            .get(&self.data_url)
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
+        // moto serialises every model it holds for this dump, and fails now and then when a
+        // request changes one meanwhile: asked again, it answers.
+        let mut attempt = 0;
+        let data: Value = loop {
+            attempt += 1;
+            let got = match self.http.get(&self.data_url).send().await.and_then(reqwest::Response::error_for_status) {
+                Ok(resp) => resp.json().await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            match got {
+                Ok(data) => break data,
+                Err(e) if attempt >= 5 => return Err(e),
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await,
+            }
+        };
         let messages = data.pointer("/ses/Message").and_then(Value::as_array).cloned().unwrap_or_default();
         let text = |m: &Value, k: &str| m.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
         Ok(messages

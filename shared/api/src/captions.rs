@@ -87,7 +87,8 @@ impl Handler for PutCaptions {
             cues: cues.len() as u32,
             updated_at: now_rfc3339(),
         };
-        match captions::publish(self.ctx.videos.as_ref(), self.media.as_ref(), &video, &track, &cues).await {
+        match vivid_domain::tracks::publish(self.ctx.videos.as_ref(), self.media.as_ref(), &video, &track, &cues).await
+        {
             Err(StoreError::Condition(vivid_domain::error::Guard::Video)) => return Err(ApiError::NotFound("video")),
             Err(StoreError::Condition(_)) => {
                 return Err(ApiError::conflict(
@@ -132,7 +133,7 @@ impl Handler for DeleteCaptions {
         manager_of(&m)?;
         let id = &m.video.video_id;
         let updated = self.ctx.videos.remove_caption(id, &lang).await?.ok_or(ApiError::NotFound("captions"))?;
-        captions::write_master(self.ctx.videos.as_ref(), self.media.as_ref(), &updated).await?;
+        vivid_domain::tracks::write_master(self.ctx.videos.as_ref(), self.media.as_ref(), &updated).await?;
         for key in [layout::caption(id, &lang), layout::caption_playlist(id, &lang)] {
             self.media.delete(Bucket::Media, &key).await?;
         }

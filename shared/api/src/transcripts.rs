@@ -86,7 +86,11 @@ impl Handler for GetTranscript {
         let (_, m) = self.ctx.member(req).await?;
         let state = m.video.transcript.filter(|t| t.status == TranscriptStatus::Completed);
         let Some(state) = state else { return Err(ApiError::NotFound("transcript")) };
-        let words: Vec<Word> = match self.media.get(Bucket::Media, &transcripts::words_key(&m.video.video_id)).await? {
+        let words: Vec<Word> = match self
+            .media
+            .get(Bucket::Media, &vivid_domain::video::layout::transcript_words(&m.video.video_id))
+            .await?
+        {
             Some(bytes) => serde_json::from_slice(&bytes).map_err(ApiError::internal)?,
             None => Vec::new(),
         };

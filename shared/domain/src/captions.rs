@@ -346,69 +346,6 @@ pub fn master_with_subtitles(master: &str, tracks: &[CaptionTrack], uri: impl Fn
     out
 }
 
-/// Writes the master listing `video`'s tracks (with none left, records that there is none) for
-/// its captions version. A later change's master wins: this one is then removed again.
-pub async fn write_master(
-    videos: &dyn crate::video::VideoStore,
-    media: &dyn crate::media::MediaStore,
-    video: &crate::video::Video,
-) -> Result<(), crate::error::StoreError> {
-    use crate::{media::Bucket, video::layout};
-    let id = &video.video_id;
-    let version = video.outputs.captions_version;
-    if video.outputs.captions.is_empty() {
-        if videos.set_captioned_master(id, version, None).await?
-            && let Some(previous) = video.outputs.captioned_master.as_deref()
-        {
-            media.delete(Bucket::Media, previous).await?;
-        }
-        return Ok(());
-    }
-    let Some(master_key) = video.outputs.hls_master.as_deref() else { return Ok(()) };
-    let master = media
-        .get(Bucket::Media, master_key)
-        .await?
-        .ok_or_else(|| crate::error::StoreError::backend(format!("the master {master_key} is missing")))?;
-    let tracks: Vec<CaptionTrack> = video.outputs.captions.values().cloned().collect();
-    // The master sits in `hls/`, the tracks in `captions/`.
-    let text =
-        master_with_subtitles(&String::from_utf8_lossy(&master), &tracks, |lang| format!("../captions/{lang}.m3u8"));
-    let key = layout::captioned_master(id, version);
-    media.put(Bucket::Media, &key, "application/vnd.apple.mpegurl", text.into_bytes()).await?;
-    if !videos.set_captioned_master(id, version, Some(&key)).await? {
-        media.delete(Bucket::Media, &key).await?;
-    } else if let Some(previous) = video.outputs.captioned_master.as_deref().filter(|p| *p != key) {
-        // The master this one replaces (players that loaded it hold their playlists already).
-        media.delete(Bucket::Media, previous).await?;
-    }
-    Ok(())
-}
-
-/// Stores a track of `video`: its WebVTT file and HLS playlist, its place on the video and the
-/// captioned master. The video as it now is; `Condition(Video)` when it is gone,
-/// `Condition(Item)` when it has [`MAX_TRACKS`] languages and this is another.
-pub async fn publish(
-    videos: &dyn crate::video::VideoStore,
-    media: &dyn crate::media::MediaStore,
-    video: &crate::video::Video,
-    track: &CaptionTrack,
-    cues: &[Cue],
-) -> Result<crate::video::Video, crate::error::StoreError> {
-    use crate::{media::Bucket, video::layout};
-    let id = &video.video_id;
-    let lang = &track.lang;
-    let duration = video.duration_seconds.unwrap_or_else(|| cues.iter().map(|c| c.end).fold(0.0, f64::max));
-    // The files first: a track listed on the video always has them.
-    media.put(Bucket::Media, &layout::caption(id, lang), "text/vtt; charset=utf-8", to_vtt(cues).into_bytes()).await?;
-    let playlist = subtitle_playlist(&format!("{lang}.vtt"), duration);
-    media
-        .put(Bucket::Media, &layout::caption_playlist(id, lang), "application/vnd.apple.mpegurl", playlist.into_bytes())
-        .await?;
-    let updated = videos.put_caption(id, track).await?;
-    write_master(videos, media, &updated).await?;
-    Ok(updated)
-}
-
 /// What a player shows for a language it has no label for.
 pub fn default_label(lang: &Lang) -> String {
     let primary = lang.as_str().split('-').next().unwrap_or_default();

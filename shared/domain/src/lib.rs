@@ -21,6 +21,7 @@ pub mod search;
 pub mod sessions;
 pub mod spaces;
 pub mod storyboard;
+pub mod tracks;
 pub mod transcode;
 pub mod transcripts;
 pub mod types;

@@ -103,14 +103,6 @@ pub fn video_of_job(name: &str) -> Option<VideoId> {
     name.strip_prefix(JOB_PREFIX)?.parse().ok()
 }
 
-/// Where a video's job writes its result, and where the word-timed transcript is kept.
-pub fn output_key(video: &VideoId) -> String {
-    format!("{}transcript/transcribe.json", crate::video::layout::media_prefix(video))
-}
-pub fn words_key(video: &VideoId) -> String {
-    format!("{}transcript/words.json", crate::video::layout::media_prefix(video))
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unreadable transcription result: {0}")]
 pub struct OutputError(pub String);

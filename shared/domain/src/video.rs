@@ -457,6 +457,14 @@ pub mod layout {
     pub fn thumbnails_destination(video: &VideoId) -> String {
         format!("{MEDIA_PREFIX}{video}/thumbnails/thumb")
     }
+    /// Where a video's transcription job writes its result (Transcribe's format).
+    pub fn transcript_result(video: &VideoId) -> String {
+        format!("{MEDIA_PREFIX}{video}/transcript/transcribe.json")
+    }
+    /// The video's word-timed transcript (what transcript searches read).
+    pub fn transcript_words(video: &VideoId) -> String {
+        format!("{MEDIA_PREFIX}{video}/transcript/words.json")
+    }
     /// A caption track's WebVTT file.
     pub fn caption(video: &VideoId, lang: &crate::captions::Lang) -> String {
         format!("{MEDIA_PREFIX}{video}/captions/{lang}.vtt")

@@ -136,7 +136,7 @@ impl OnTranscodeEvent {
             name: transcripts::job_name(video),
             media_uri: format!("s3://{}/{mp4}", t.media_bucket),
             output_bucket: t.media_bucket.clone(),
-            output_key: transcripts::output_key(video),
+            output_key: vivid_domain::video::layout::transcript_result(video),
             language: setting.language.clone(),
         };
         let now = now_rfc3339();

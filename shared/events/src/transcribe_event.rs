@@ -75,70 +75,79 @@ impl EventHandler for OnTranscribeEvent {
             updated_at: now.clone(),
         };
         let state = match d.transcription_job_status.as_str() {
-            "COMPLETED" => match self.media.get(Bucket::Media, &transcripts::output_key(&id)).await? {
-                None => failed("the transcription result is missing".into()),
-                Some(json) => match transcripts::parse_output(&json) {
-                    Err(e) => {
-                        tracing::warn!(video_id = %id, error = %e, "unreadable transcription result");
-                        failed("the transcription result could not be read".into())
-                    }
-                    Ok(t) if t.words.is_empty() => TranscriptState {
-                        status: TranscriptStatus::Completed,
-                        language: t.language.or(known.clone()),
-                        failure_reason: None,
-                        updated_at: now.clone(),
-                    },
-                    Ok(t) => {
-                        let language = t.language.clone().or(known.clone());
-                        let words = serde_json::to_vec(&t.words).map_err(|e| StoreError::backend(e.to_string()))?;
-                        self.media.put(Bucket::Media, &transcripts::words_key(&id), "application/json", words).await?;
-                        let postings = search::transcript_postings(&id, &t.words);
-                        self.index.index_video(&video.space_id, &id, search::Source::Transcript, &postings).await?;
-                        let cues = transcripts::cues(&t.words);
-                        match lang_of(language.as_deref()) {
-                            // A track the host or a co-host uploaded in that language stays.
-                            Some(lang)
-                                if video
-                                    .outputs
-                                    .captions
-                                    .get(&lang)
-                                    .is_some_and(|t| t.source != CaptionSource::Transcribe) =>
-                            {
-                                tracing::info!(video_id = %id, "an uploaded track in the transcript's language stays");
-                            }
-                            Some(lang) => {
-                                let track = CaptionTrack {
-                                    label: format!("{} (automatic)", captions::default_label(&lang)),
-                                    lang,
-                                    source: CaptionSource::Transcribe,
-                                    cues: cues.len() as u32,
-                                    updated_at: now.clone(),
-                                };
-                                match captions::publish(
-                                    self.videos.as_ref(),
-                                    self.media.as_ref(),
-                                    &video,
-                                    &track,
-                                    &cues,
-                                )
-                                .await
-                                {
-                                    // Gone meanwhile, or twenty languages already: the transcript stays.
-                                    Ok(_) | Err(StoreError::Condition(Guard::Video | Guard::Item)) => {}
-                                    Err(e) => return Err(e.into()),
-                                }
-                            }
-                            None => tracing::warn!(video_id = %id, "no language for the captions"),
+            "COMPLETED" => {
+                match self.media.get(Bucket::Media, &vivid_domain::video::layout::transcript_result(&id)).await? {
+                    None => failed("the transcription result is missing".into()),
+                    Some(json) => match transcripts::parse_output(&json) {
+                        Err(e) => {
+                            tracing::warn!(video_id = %id, error = %e, "unreadable transcription result");
+                            failed("the transcription result could not be read".into())
                         }
-                        TranscriptState {
+                        Ok(t) if t.words.is_empty() => TranscriptState {
                             status: TranscriptStatus::Completed,
-                            language,
+                            language: t.language.or(known.clone()),
                             failure_reason: None,
                             updated_at: now.clone(),
+                        },
+                        Ok(t) => {
+                            let language = t.language.clone().or(known.clone());
+                            let words = serde_json::to_vec(&t.words).map_err(|e| StoreError::backend(e.to_string()))?;
+                            self.media
+                                .put(
+                                    Bucket::Media,
+                                    &vivid_domain::video::layout::transcript_words(&id),
+                                    "application/json",
+                                    words,
+                                )
+                                .await?;
+                            let postings = search::transcript_postings(&id, &t.words);
+                            self.index.index_video(&video.space_id, &id, search::Source::Transcript, &postings).await?;
+                            let cues = transcripts::cues(&t.words);
+                            match lang_of(language.as_deref()) {
+                                // A track the host or a co-host uploaded in that language stays.
+                                Some(lang)
+                                    if video
+                                        .outputs
+                                        .captions
+                                        .get(&lang)
+                                        .is_some_and(|t| t.source != CaptionSource::Transcribe) =>
+                                {
+                                    tracing::info!(video_id = %id, "an uploaded track in the transcript's language stays");
+                                }
+                                Some(lang) => {
+                                    let track = CaptionTrack {
+                                        label: format!("{} (automatic)", captions::default_label(&lang)),
+                                        lang,
+                                        source: CaptionSource::Transcribe,
+                                        cues: cues.len() as u32,
+                                        updated_at: now.clone(),
+                                    };
+                                    match vivid_domain::tracks::publish(
+                                        self.videos.as_ref(),
+                                        self.media.as_ref(),
+                                        &video,
+                                        &track,
+                                        &cues,
+                                    )
+                                    .await
+                                    {
+                                        // Gone meanwhile, or twenty languages already: the transcript stays.
+                                        Ok(_) | Err(StoreError::Condition(Guard::Video | Guard::Item)) => {}
+                                        Err(e) => return Err(e.into()),
+                                    }
+                                }
+                                None => tracing::warn!(video_id = %id, "no language for the captions"),
+                            }
+                            TranscriptState {
+                                status: TranscriptStatus::Completed,
+                                language,
+                                failure_reason: None,
+                                updated_at: now.clone(),
+                            }
                         }
-                    }
-                },
-            },
+                    },
+                }
+            }
             "FAILED" => {
                 tracing::warn!(video_id = %id, reason = ?d.failure_reason, "transcription failed");
                 failed(
