@@ -58,14 +58,19 @@ impl PutCaptions {
 #[async_trait]
 impl Handler for PutCaptions {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        self.ctx.authenticate(req)?;
         let lang: Lang = req.path("lang")?;
         let label = match req.query("label") {
             Some(l) => {
-                let l = l.trim();
-                if l.is_empty() || l.chars().count() > 100 || l.chars().any(|c| c.is_control()) {
-                    return Err(ApiError::bad_request("invalid_label", "label must have 1 to 100 characters"));
+                // As the document's pattern says: 1 to 100 characters, not all blank, no control
+                // or bidirectional-override characters.
+                if l.trim().is_empty() || l.chars().count() > 100 || !vivid_domain::types::clean_text(l, false) {
+                    return Err(ApiError::bad_request(
+                        "invalid_label",
+                        "label must have 1 to 100 characters, not all blank, without control characters",
+                    ));
                 }
-                l.to_owned()
+                l.trim().to_owned()
             }
             None => captions::default_label(&lang),
         };

@@ -83,8 +83,9 @@ impl Handler for SearchSpace {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let caller = req.caller(&self.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
-        let query = req.query("q").map(str::trim).unwrap_or_default().to_owned();
-        if query.is_empty() || query.chars().count() > MAX_QUERY_CHARS {
+        let raw = req.query("q").unwrap_or_default();
+        let query = raw.trim().to_owned();
+        if raw.is_empty() || raw.chars().count() > MAX_QUERY_CHARS {
             return Err(ApiError::bad_request(
                 "invalid_query",
                 format!("q must have 1 to {MAX_QUERY_CHARS} characters"),

@@ -76,13 +76,15 @@ impl GetTranscript {
 #[async_trait]
 impl Handler for GetTranscript {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let query = req.query("q").map(str::trim).map(str::to_owned);
-        if query.as_ref().is_some_and(|q| q.is_empty() || q.chars().count() > MAX_QUERY_CHARS) {
+        self.ctx.authenticate(req)?;
+        let raw = req.query("q");
+        if raw.is_some_and(|q| q.is_empty() || q.chars().count() > MAX_QUERY_CHARS) {
             return Err(ApiError::bad_request(
                 "invalid_query",
                 format!("q must have 1 to {MAX_QUERY_CHARS} characters"),
             ));
         }
+        let query = raw.map(|q| q.trim().to_owned());
         let (_, m) = self.ctx.member(req).await?;
         let state = m.video.transcript.filter(|t| t.status == TranscriptStatus::Completed);
         let Some(state) = state else { return Err(ApiError::NotFound("transcript")) };

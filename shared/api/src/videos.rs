@@ -164,6 +164,11 @@ impl Ctx {
         Self { auth, spaces, videos }
     }
 
+    /// The caller (401 before anything else is looked at).
+    pub(crate) fn authenticate(&self, req: &ApiRequest) -> Result<Caller, ApiError> {
+        req.caller(&self.auth)
+    }
+
     pub(crate) async fn member(&self, req: &ApiRequest) -> Result<(Caller, VideoMember), ApiError> {
         let caller = req.caller(&self.auth)?;
         let id: VideoId = req.path("videoId")?;
