@@ -656,6 +656,13 @@ impl TestApp {
         self.s3().head_object().bucket(bucket).key(key).send().await.is_ok()
     }
 
+    /// An object of the media bucket, as text.
+    pub async fn get_object_text(&self, key: &str) -> String {
+        let out = self.s3().get_object().bucket(&self.stack.buckets.media).key(key).send().await.expect("get object");
+        let bytes = out.body.collect().await.expect("object body").into_bytes();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
     pub async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>, content_type: &str) {
         self.s3()
             .put_object()

@@ -135,6 +135,69 @@ async fn given_a_recording_when_imported_then_the_shared_worker_makes_it_ready()
 }
 
 #[tokio::test]
+async fn given_a_recording_with_zoom_s_transcript_then_it_is_the_video_s_captions_and_searched_transcript() {
+    let app = TestApp::spawn_pipeline().await;
+    let (host, space) = connected_host(&app).await;
+    // Transcription on: Zoom's transcript stands in for it (no job is started).
+    let r = app
+        .call(
+            Method::PATCH,
+            &format!("/spaces/{space}"),
+            Some(&host.token),
+            Some(json!({ "transcription": { "enabled": true } })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let vtt = "WEBVTT\n\n1\n00:00:00.500 --> 00:00:02.000\nAna Li: Today we study eigenvalues.\n\n\
+               2\n00:00:02.000 --> 00:00:03.800\nAna Li: A matrix stretches vectors.\n";
+    let m = app.stack.zoom.add_meeting(
+        "Lecture 6",
+        days_ago(1),
+        vec![NewFile::mp4(generated_clip(4)), NewFile::audio(), NewFile::transcript(vtt)],
+    );
+    let created = import(&app, &host, &space, &m).await;
+    let id = created["videoId"].as_str().expect("id").to_owned();
+    let v = app
+        .wait_for_video(&host.token, &id, |v| {
+            v["status"] == "FAILED" || (v["status"] == "READY" && v["transcript"]["status"] == "COMPLETED")
+        })
+        .await;
+    assert_eq!(v["status"], "READY", "{v}");
+    let tracks = v["captions"].as_array().expect("captions");
+    assert_eq!(tracks.len(), 1, "{v}");
+    assert_eq!(
+        (tracks[0]["lang"].as_str(), tracks[0]["source"].as_str(), tracks[0]["cues"].as_u64()),
+        (Some("en"), Some("zoom"), Some(2))
+    );
+    assert_eq!(tracks[0]["label"], "English (Zoom)");
+    assert!(app.stack.transcribe.jobs().is_empty(), "Zoom's transcript is the transcript");
+
+    // The master, written when the video became READY, offers it; its playlist spans the video.
+    let hls = v["playback"]["hlsUrl"].as_str().expect("hlsUrl");
+    assert!(hls.contains("/hls/captioned-"), "{hls}");
+    let master = app.http.get(hls).send().await.expect("master").text().await.unwrap_or_default();
+    assert!(master.contains("#EXT-X-MEDIA:TYPE=SUBTITLES") && master.contains("LANGUAGE=\"en\""), "{master}");
+    let playlist = app.get_object_text(&format!("media/{id}/captions/en.m3u8")).await;
+    let extinf: f64 = playlist
+        .lines()
+        .find_map(|l| l.strip_prefix("#EXTINF:"))
+        .and_then(|l| l.trim_end_matches(',').parse().ok())
+        .expect("EXTINF");
+    assert!((extinf - v["durationSeconds"].as_f64().unwrap_or(0.0)).abs() < 0.01, "{playlist}");
+
+    // Its words are the transcript's (the speaker's name is not), found by both searches.
+    let r = app.get(&format!("/videos/{id}/transcript?q=matrix"), &host.token).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let at = r.body["items"][0]["matchSeconds"].as_f64().expect("a match");
+    assert!((2.0..3.8).contains(&at), "{}", r.body);
+    let r = app.get(&format!("/videos/{id}/transcript?q=ana"), &host.token).await;
+    assert_eq!(r.body["items"].as_array().map(Vec::len), Some(0), "{}", r.body);
+    let r = app.get(&format!("/spaces/{space}/search?q=eigenvalues"), &host.token).await;
+    assert_eq!(r.body["items"][0]["videoId"], id.as_str(), "{}", r.body);
+    assert_eq!(r.body["items"][0]["matchedIn"], json!(["transcript"]));
+}
+
+#[tokio::test]
 async fn given_a_download_that_breaks_off_then_failed_and_no_upload_left() {
     let app = TestApp::spawn().await;
     let (host, space) = connected_host(&app).await;

@@ -20,6 +20,6 @@ pub async fn wire(cfg: Config) -> Result<ImportWorker, ConfigError> {
         Arc::new(WebexHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?))?);
     let zoom = Arc::new(ZoomHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_ZOOM_CLIENT_SECRET_ARN").await?))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
-    let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Raw])?);
+    let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Raw, Bucket::Media])?);
     Ok(ImportWorker::new(table.clone(), media, table, cipher, [webex as _, zoom as _]))
 }

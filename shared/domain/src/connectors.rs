@@ -189,6 +189,29 @@ pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, ConnectorError>> +
 pub trait RecordingSource: OAuthClient {
     /// Opens the recording's video file for download with the user's access token.
     async fn open(&self, access_token: &str, recording: &str) -> Result<ByteStream, ConnectorError>;
+
+    /// The platform's own transcript of the recording as WebVTT (at most `limit` bytes), when it
+    /// made one: `None` when it has none, or one larger than that.
+    async fn transcript(
+        &self,
+        _access_token: &str,
+        _recording: &str,
+        _limit: usize,
+    ) -> Result<Option<Vec<u8>>, ConnectorError> {
+        Ok(None)
+    }
+}
+
+/// Reads a download whole, up to `limit` bytes: `None` past it.
+pub async fn read_bounded(mut body: ByteStream, limit: usize) -> Result<Option<Vec<u8>>, ConnectorError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await {
+        out.extend_from_slice(&chunk?);
+        if out.len() > limit {
+            return Ok(None);
+        }
+    }
+    Ok(Some(out))
 }
 
 /// How often, and how long apart, a refused refresh looks for the pair a concurrent refresh is

@@ -65,3 +65,25 @@ pub async fn publish(
     write_master(videos, media, &updated).await?;
     Ok(updated)
 }
+
+/// At `READY`: tracks stored before the transcoder's master existed (the platform's transcript
+/// an import brought) get their playlists for the video's real duration and the captioned
+/// master. Nothing to do when there are none, or the master lists them already (a repeated
+/// completion event).
+pub async fn publish_at_ready(
+    videos: &dyn VideoStore,
+    media: &dyn MediaStore,
+    video: &Video,
+) -> Result<(), StoreError> {
+    if video.outputs.captions.is_empty() || video.outputs.captioned_master.is_some() {
+        return Ok(());
+    }
+    if let Some(duration) = video.duration_seconds {
+        for lang in video.outputs.captions.keys() {
+            let playlist = subtitle_playlist(&format!("{lang}.vtt"), duration);
+            let key = layout::caption_playlist(&video.video_id, lang);
+            media.put(Bucket::Media, &key, "application/vnd.apple.mpegurl", playlist.into_bytes()).await?;
+        }
+    }
+    write_master(videos, media, video).await
+}

@@ -147,6 +147,27 @@ pub fn parse_output(json: &[u8]) -> Result<Transcript, OutputError> {
     Ok(Transcript { language, words })
 }
 
+/// Words from caption cues (a platform's transcript has cue times, not word times): each cue's
+/// words share its time evenly, in order. A speaker's name before a colon (`Ana Li: …`, Zoom's
+/// form) is not a spoken word.
+pub fn words_of_cues(cues: &[Cue]) -> Vec<Word> {
+    let mut out = Vec::new();
+    for cue in cues {
+        let text = match cue.text.split_once(": ") {
+            Some((speaker, said)) if !speaker.is_empty() && speaker.split_whitespace().count() <= 4 => said,
+            _ => cue.text.as_str(),
+        };
+        let spoken: Vec<&str> = text.split_whitespace().collect();
+        let step = (cue.end - cue.start).max(0.0) / spoken.len().max(1) as f64;
+        out.extend(spoken.iter().enumerate().map(|(i, w)| Word {
+            text: (*w).to_owned(),
+            start: cue.start + step * i as f64,
+            end: cue.start + step * (i + 1) as f64,
+        }));
+    }
+    out
+}
+
 /// Captions from the words: a cue per sentence, at most [`CUE_MAX_SECONDS`] or
 /// [`CUE_MAX_WORDS`] long.
 pub fn cues(words: &[Word]) -> Vec<Cue> {
@@ -266,5 +287,16 @@ mod tests {
         assert_eq!(video_of_job(&job_name(&v)), Some(v));
         assert_eq!(video_of_job("someone-elses-job"), None);
         assert!(parse_output(b"{}").is_err());
+    }
+
+    #[test]
+    fn cue_words_share_the_cue_and_leave_the_speaker_out() {
+        let cue = |start: f64, end: f64, text: &str| Cue { start, end, text: text.into() };
+        let words = words_of_cues(&[cue(1.0, 3.0, "Ana Li: eigen values matter"), cue(4.0, 5.0, "Note: 3")]);
+        let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(texts, ["eigen", "values", "matter", "3"]);
+        assert!((words[1].start - (1.0 + 2.0 / 3.0)).abs() < 1e-9 && (words[2].end - 3.0).abs() < 1e-9);
+        assert_eq!(words[3].start, 4.0);
+        assert!(words_of_cues(&[cue(0.0, 1.0, "  ")]).is_empty());
     }
 }

@@ -9,15 +9,21 @@ use async_trait::async_trait;
 use futures_util::StreamExt;
 use serde_json::Value;
 use vivid_domain::{
+    captions::{self, CaptionSource, CaptionTrack, Lang},
     connectors::{Connection, ConnectionStore, Provider, RecordingSource, TokenCipher},
     error::StoreError,
     imports::ImportJob,
     media::MediaStore,
+    tracks,
     types::{VideoId, now_rfc3339},
     video::{MIN_PART, StatusChange, VideoStatus, VideoStore, layout},
 };
 
 use crate::{EventError, EventHandler};
+
+/// The language of a platform's transcript: Zoom's files do not say, and its audio transcripts
+/// are English unless the account set another language.
+const PLATFORM_TRANSCRIPT_LANG: &str = "en";
 
 /// Why a run stopped before the recording was in the bucket.
 #[derive(Debug)]
@@ -120,6 +126,61 @@ impl ImportWorker {
         e.into()
     }
 
+    /// The platform's own transcript of the recording, when it made one, becomes the video's
+    /// caption track (its HLS rendition is published when the video is `READY`). The import
+    /// stands without it: a transcript that cannot be fetched, read or stored is logged only.
+    async fn transcript(&self, job: &ImportJob, source: &dyn RecordingSource) {
+        let kind = match job.provider {
+            Provider::Zoom => CaptionSource::Zoom,
+            // Webex's transcripts are a separate API (not read yet).
+            Provider::Webex => return,
+        };
+        let connection = Connection {
+            store: self.connections.as_ref(),
+            cipher: self.cipher.as_ref(),
+            oauth: source,
+            user: &job.user_id,
+        };
+        let recording = job.recording_id.as_str();
+        let fetched = connection
+            .with_access(|token| async move { source.transcript(&token, recording, captions::MAX_BYTES).await })
+            .await;
+        let bytes = match fetched {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(video_id = %job.video_id, error = %e, "the recording's transcript could not be fetched");
+                return;
+            }
+        };
+        let cues = match captions::parse_vtt(&bytes) {
+            Ok(cues) => cues,
+            Err(e) => {
+                tracing::warn!(video_id = %job.video_id, error = %e, "the recording's transcript is not WebVTT we take");
+                return;
+            }
+        };
+        let Ok(lang) = PLATFORM_TRANSCRIPT_LANG.parse::<Lang>() else { return };
+        let track = CaptionTrack {
+            label: format!("{} ({})", captions::default_label(&lang), job.provider.title()),
+            lang,
+            source: kind,
+            cues: cues.len() as u32,
+            updated_at: now_rfc3339(),
+        };
+        let published = match self.videos.get_video(&job.video_id).await {
+            Ok(Some(video)) => tracks::publish(self.videos.as_ref(), self.media.as_ref(), &video, &track, &cues).await,
+            Ok(None) => return,
+            Err(e) => Err(e),
+        };
+        match published {
+            Ok(_) => {
+                tracing::info!(video_id = %job.video_id, cues = track.cues, "the recording's transcript is a caption track")
+            }
+            Err(e) => tracing::warn!(video_id = %job.video_id, error = %e, "the recording's transcript was not stored"),
+        }
+    }
+
     async fn fail(&self, video: &VideoId, reason: String) -> Result<(), StoreError> {
         tracing::warn!(video_id = %video, reason, "import failed");
         let change = StatusChange { failure_reason: Some(reason), ..Default::default() };
@@ -147,7 +208,8 @@ impl EventHandler for ImportWorker {
         };
         match self.stream(&job, source.as_ref(), &key, &upload_id).await {
             Ok(bytes) => {
-                tracing::info!(video_id = %job.video_id, bytes, provider = %job.provider, "recording imported")
+                tracing::info!(video_id = %job.video_id, bytes, provider = %job.provider, "recording imported");
+                self.transcript(&job, source.as_ref()).await;
             }
             // Our own bucket is throttled or down for now: not the recording's fault. The partial
             // upload goes and the run is handed back, so that Lambda's retry of this event

@@ -7,15 +7,17 @@ use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use vivid_domain::{
+    captions::{self, CaptionSource},
     cascade::remove_media,
+    error::StoreError,
     media::{Bucket, MediaStore},
     search::{self, SearchIndex},
     spaces::SpaceStore,
-    storyboard,
+    storyboard, tracks,
     transcode::{Transcoder, job_running},
     transcripts::{self, TranscribeError, Transcriber, TranscriptState, TranscriptStatus, TranscriptionJob},
     types::{VideoId, now_rfc3339},
-    video::{StatusChange, VideoStatus, VideoStore},
+    video::{StatusChange, Video, VideoStatus, VideoStore, layout},
 };
 
 use crate::{EventError, EventHandler};
@@ -111,18 +113,51 @@ impl OnTranscodeEvent {
     /// none yet. Repeated (a redelivered event, an event after a failed start) it starts nothing
     /// twice: the job is named after the video, and the state is recorded only if absent.
     async fn completed(&self, video: &VideoId) -> Result<(), EventError> {
-        if self.transcription.is_none() && self.index.is_none() {
-            return Ok(());
-        }
         let Some(v) = self.videos.get_video(video).await? else { return Ok(()) };
         if v.status != VideoStatus::Ready {
             return Ok(());
         }
+        tracks::publish_at_ready(self.videos.as_ref(), self.media.as_ref(), &v).await?;
         if let Some(index) = &self.index {
             let postings = search::word_postings(video, v.title.as_str(), v.description.as_str(), &v.chapters);
             index.index_video(&v.space_id, video, search::Source::Words, &postings).await?;
         }
+        if self.platform_transcript(video, &v).await? {
+            return Ok(());
+        }
         self.transcribe(video, &v).await
+    }
+
+    /// A recording platform's transcript (the caption track its import brought) is the video's
+    /// transcript: its words, timed by their cues, are searched like a recognised transcript's,
+    /// and no transcription job is started. `false` when the video has none.
+    async fn platform_transcript(&self, id: &VideoId, v: &Video) -> Result<bool, EventError> {
+        let Some(track) = v.outputs.captions.values().find(|t| t.source == CaptionSource::Zoom) else {
+            return Ok(false);
+        };
+        if v.transcript.is_some() {
+            return Ok(true);
+        }
+        let Some(vtt) = self.media.get(Bucket::Media, &layout::caption(id, &track.lang)).await? else {
+            return Ok(false);
+        };
+        let Ok(cues) = captions::parse_vtt(&vtt) else { return Ok(false) };
+        let words = transcripts::words_of_cues(&cues);
+        let json = serde_json::to_vec(&words).map_err(|e| StoreError::backend(e.to_string()))?;
+        self.media.put(Bucket::Media, &layout::transcript_words(id), "application/json", json).await?;
+        if let Some(index) = &self.index {
+            let postings = search::transcript_postings(id, &words);
+            index.index_video(&v.space_id, id, search::Source::Transcript, &postings).await?;
+        }
+        let state = TranscriptState {
+            status: TranscriptStatus::Completed,
+            language: Some(track.lang.to_string()),
+            failure_reason: None,
+            updated_at: now_rfc3339(),
+        };
+        self.videos.set_transcript(id, &state, true).await?;
+        tracing::info!(video_id = %id, words = words.len(), "the platform's transcript is the video's");
+        Ok(true)
     }
 
     async fn transcribe(&self, video: &VideoId, v: &vivid_domain::video::Video) -> Result<(), EventError> {

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use vivid_config::{Config, ConfigError};
 use vivid_domain::{
-    connectors::{ByteStream, ConnectorError, OAuthClient, OAuthTokens, Provider, RecordingSource},
+    connectors::{ByteStream, ConnectorError, OAuthClient, OAuthTokens, Provider, RecordingSource, read_bounded},
     zoom::{ZoomApi, ZoomFile, ZoomMeeting, ZoomPage, parse_file_ref},
 };
 use vivid_oauth::{ClientAuth, DownloadRules, PlatformHttp, transport};
@@ -231,6 +231,31 @@ impl RecordingSource for ZoomHttp {
             return Err(unavailable("the recording file has no download URL yet"));
         }
         self.http.download(&f.download_url, Some(access_token), &self.downloads).await
+    }
+
+    /// The meeting's audio transcript (`TRANSCRIPT`), else its closed captions (`CC`).
+    async fn transcript(
+        &self,
+        access_token: &str,
+        recording: &str,
+        limit: usize,
+    ) -> Result<Option<Vec<u8>>, ConnectorError> {
+        let (meeting, _) = parse_file_ref(recording).ok_or(ConnectorError::NotFound)?;
+        let m = self.meeting_raw(access_token, meeting).await?;
+        let ready = |kind: &str| {
+            m.recording_files.iter().find(|f| {
+                f.is_transcript()
+                    && f.file_type.eq_ignore_ascii_case(kind)
+                    && !f.download_url.is_empty()
+                    && f.status != "processing"
+            })
+        };
+        let Some(f) = ready("TRANSCRIPT").or_else(|| ready("CC")) else { return Ok(None) };
+        if f.file_size > limit as u64 {
+            return Ok(None);
+        }
+        let body = self.http.download(&f.download_url, Some(access_token), &self.downloads).await?;
+        read_bounded(body, limit).await
     }
 }
 
