@@ -12,7 +12,24 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.venv"
 stamp="$venv/.vivid-tools-3"
-[ -f "$stamp" ] && exit 0
+
+# The emulator's launcher: moto's server with DynamoDB transactions that undo by item instead of
+# by copying the table (local/moto/fast_transactions.py says why).
+write_launcher() {
+  cat >"$venv/bin/vivid-moto-server" <<LAUNCHER
+#!$venv/bin/python
+import sys
+sys.path.insert(0, "$root/local/moto")
+import fast_transactions  # noqa: F401,E402
+from moto.server import main  # noqa: E402
+sys.exit(main())
+LAUNCHER
+  chmod +x "$venv/bin/vivid-moto-server"
+}
+if [ -f "$stamp" ]; then
+  [ -x "$venv/bin/vivid-moto-server" ] || write_launcher
+  exit 0
+fi
 
 main_pins=('moto[server]==5.2.5' 'cfn-lint==1.58.0' 'aws-sam-translator==1.115.0' 'pocketsphinx==5.1.1')
 sam_pins=('aws-sam-cli==1.170.0')
@@ -32,5 +49,6 @@ pip_install "$venv" "${main_pins[@]}" || { cat "$venv/.install.log" >&2; failed=
 wait "$sam_pid" || { cat "$venv/sam/.install.log" >&2; failed=1; }
 wait "$checkov_pid" || { cat "$venv/checkov/.install.log" >&2; failed=1; }
 [ "$failed" = 0 ] || { echo "installing the python tools failed" >&2; exit 1; }
+write_launcher
 touch "$stamp"
 echo "python tools installed in .venv in $((SECONDS - start)) s"

@@ -3,8 +3,8 @@
 # exported as VIVID_AWS_ENDPOINT, and stops the server afterwards whatever happens.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-moto="${VIVID_MOTO_SERVER:-$root/.venv/bin/moto_server}"
-[ -x "$moto" ] || { echo "moto_server not found at $moto: run 'make venv'" >&2; exit 1; }
+moto="${VIVID_MOTO_SERVER:-$root/.venv/bin/vivid-moto-server}"
+[ -x "$moto" ] || { echo "the emulator launcher is not at $moto: run 'make venv'" >&2; exit 1; }
 port=$("$root/.venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log="${TMPDIR:-/tmp}/vivid-moto-$port.log"
 "$moto" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &

@@ -67,7 +67,9 @@ pub async fn emulator_sdk_config(endpoint: &str) -> aws_config::SdkConfig {
 
 /// Where `make venv` installs moto, under the repository root; `VIVID_MOTO_SERVER` overrides.
 pub fn moto_server_path(repo_root: &Path) -> PathBuf {
-    std::env::var_os("VIVID_MOTO_SERVER").map(PathBuf::from).unwrap_or_else(|| repo_root.join(".venv/bin/moto_server"))
+    std::env::var_os("VIVID_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root.join(".venv/bin/vivid-moto-server"))
 }
 
 impl Moto {

@@ -60,7 +60,7 @@ OUT = Path(os.environ.get("VIVID_SCHEMATHESIS_OUT") or ROOT / "target" / "schema
 STACK_BIN = Path(os.environ.get("VIVID_LOCAL_BIN") or ROOT / "target" / "debug" / "vivid-local")
 SCHEMATHESIS = Path(os.environ.get("VIVID_SCHEMATHESIS_BIN") or ROOT / ".venv" / "schemathesis" / "bin" / "schemathesis")
 DOCUMENT = Path(os.environ.get("VIVID_SCHEMATHESIS_DOCUMENT") or ROOT / "docs" / "openapi.yaml")
-# Where vivid-local runs (it reads template.yaml and .venv/bin/moto_server there).
+# Where vivid-local runs (it reads template.yaml and starts .venv/bin/vivid-moto-server there).
 STACK_ROOT = Path(os.environ.get("VIVID_LOCAL_ROOT") or ROOT)
 BASE_CONFIG = HERE / "schemathesis.toml"
 PASSES = ("host", "participant", "stranger", "account")

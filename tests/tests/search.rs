@@ -113,3 +113,66 @@ async fn given_titles_chapters_and_transcripts_then_a_member_finds_lectures_rank
         .collect();
     assert!(postings.is_empty(), "{postings:?}");
 }
+
+/// The items of the notes index, of one member (all without).
+async fn note_postings(app: &TestApp, space: &str, who: Option<&TestUser>) -> Vec<String> {
+    let prefix = match who {
+        Some(u) => format!("NOTES#{space}#{}#", u.id()),
+        None => format!("NOTES#{space}#"),
+    };
+    app.scan_all().await.iter().map(vivid_tests::pk).filter(|pk| pk.starts_with(&prefix)).map(str::to_owned).collect()
+}
+
+#[tokio::test]
+async fn given_notes_then_only_their_author_finds_lectures_by_them_and_they_go_with_the_memo() {
+    let app = TestApp::spawn().await;
+    let ana = app.user("Ana").await;
+    let bo = app.user("Bo").await;
+    let cy = app.user("Cy").await;
+    let space = app.space(&ana, "Linear algebra").await;
+    app.join(&space, &ana, &bo).await;
+    app.join(&space, &ana, &cy).await;
+    let first = app.ready_video(&space, &ana).await;
+    let second = app.ready_video(&space, &ana).await;
+    let save = |video: &str, who: &TestUser, state: &str| {
+        let (path, token, body) =
+            (format!("/videos/{video}/text-memo"), who.token.clone(), json!({ "stateJson": state }));
+        let app = &app;
+        async move {
+            let r = app.call(Method::PUT, &path, Some(&token), Some(body)).await;
+            assert!(r.status.is_success(), "{:?}", r.body);
+        }
+    };
+    // Bo's notes: an editor's JSON on one lecture, HTML on the other.
+    let doc = r#"{"type":"doc","content":[{"type":"paragraph","content":[{"type":"text","text":"Gershgorin circles bound every eigenvalue"}]}]}"#;
+    save(&first, &bo, doc).await;
+    save(&second, &bo, "<p>Gershgorin again, and <b>Jordan</b> blocks</p>").await;
+    save(&second, &cy, "<p>Cy's own: Jordan form</p>").await;
+
+    let found = search(&app, &space, &bo, "gershgorin").await;
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found.iter().all(|f| f["matchedIn"] == json!(["notes"]) && f["moments"] == json!([])), "{found:?}");
+    assert_eq!(ids(&search(&app, &space, &bo, "gershgorin%20jordan").await), [second.as_str()]);
+    // Nobody else finds anything by Bo's notes: not the host, not another member.
+    assert!(search(&app, &space, &ana, "gershgorin").await.is_empty());
+    assert!(search(&app, &space, &cy, "gershgorin").await.is_empty());
+    assert_eq!(ids(&search(&app, &space, &cy, "jordan").await), [second.as_str()], "Cy's own notes");
+
+    // A word taken out of the memo is no longer found; the others stay.
+    save(&first, &bo, r#"{"type":"doc","content":[{"type":"text","text":"Power iteration"}]}"#).await;
+    assert_eq!(ids(&search(&app, &space, &bo, "gershgorin").await), [second.as_str()]);
+    assert_eq!(ids(&search(&app, &space, &bo, "iteration").await), [first.as_str()]);
+
+    // Bo leaves the space: his memos and their terms go; Cy's stay.
+    assert!(!note_postings(&app, &space, Some(&bo)).await.is_empty());
+    let r = app.call(Method::DELETE, &format!("/spaces/{space}/members/{}", bo.id()), Some(&bo.token), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    assert_eq!(note_postings(&app, &space, Some(&bo)).await, Vec::<String>::new());
+    assert!(!note_postings(&app, &space, Some(&cy)).await.is_empty());
+
+    // Deleting the lecture takes Cy's terms on it with it.
+    let r = app.call(Method::DELETE, &format!("/videos/{second}"), Some(&ana.token), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(note_postings(&app, &space, None).await, Vec::<String>::new());
+    assert!(search(&app, &space, &cy, "jordan").await.is_empty());
+}

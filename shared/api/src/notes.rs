@@ -17,6 +17,7 @@ use vivid_domain::{
         Memo, NoteStore, Placement, Precondition, SaveOutcome, drawing_object,
     },
     quota::Quotas,
+    search::{self, SearchIndex},
     types::{Seconds, VideoId, now_rfc3339},
     video::VideoStore,
 };
@@ -117,11 +118,18 @@ struct MemoBody {
 
 /// `PUT /videos/{videoId}/text-memo` (member, own): one conditional write; `If-Match` makes it
 /// optimistic (412 on a stale version); the new version comes back in `ETag`.
-pub struct PutTextMemo(Ctx);
+/// `PUT /videos/{videoId}/text-memo` (member, own): saves the latest state, and keeps the memo's
+/// terms in the author's own search index.
+pub struct PutTextMemo(Ctx, Arc<dyn SearchIndex>);
 
 impl PutTextMemo {
-    pub fn new(auth: Arc<TokenVerifier>, videos: Arc<dyn VideoStore>, notes: Arc<dyn NoteStore>) -> Self {
-        Self(Ctx::new(auth, videos, notes))
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        videos: Arc<dyn VideoStore>,
+        notes: Arc<dyn NoteStore>,
+        index: Arc<dyn SearchIndex>,
+    ) -> Self {
+        Self(Ctx::new(auth, videos, notes), index)
     }
 }
 
@@ -185,6 +193,12 @@ impl Handler for PutTextMemo {
                 },
             },
         };
+        // The save stands if indexing fails: the next save indexes again (what the index holds is
+        // read back each time).
+        let terms = search::note_terms(&memo.state_json);
+        if let Err(e) = self.1.index_notes(&memo.space_id, &video_id, &caller.user_id, &terms).await {
+            tracing::warn!(video_id = %video_id, error = %e, "the memo's terms were not indexed");
+        }
         let status = if created { StatusCode::CREATED } else { StatusCode::OK };
         let version = memo.version;
         with_etag(http::json(status, &MemoView::from(memo))?, version)

@@ -1,6 +1,7 @@
 //! `GET /spaces/{spaceId}/search?q=` (member): the space's lectures that hold every word of the
-//! query — in their titles, descriptions, chapters or transcripts — best first, with the moments
-//! to jump to. One index read per word (at most five), then the videos found.
+//! query — in their titles, descriptions, chapters or transcripts, or in the caller's own notes —
+//! best first, with the moments to jump to. Two index reads per word (at most five), all at once,
+//! then the videos found.
 
 use std::sync::Arc;
 
@@ -33,7 +34,8 @@ struct HitView {
     video_id: VideoId,
     title: Title,
     score: f64,
-    /// Where every word was found: `title`, `description`, `chapter`, `transcript`.
+    /// Where every word was found: `title`, `description`, `chapter`, `transcript`, `notes` (the
+    /// caller's own).
     matched_in: Vec<&'static str>,
     /// Seconds to jump to: where the rarest word is spoken, or its chapter starts.
     moments: Vec<f64>,
@@ -71,6 +73,7 @@ fn matched(mask: u8) -> Vec<&'static str> {
         (fields::DESCRIPTION, "description"),
         (fields::CHAPTER, "chapter"),
         (fields::TRANSCRIPT, "transcript"),
+        (fields::NOTES, "notes"),
     ]
     .into_iter()
     .filter(|(f, _)| mask & f != 0)
@@ -98,7 +101,15 @@ impl Handler for SearchSpace {
         if terms.is_empty() {
             return http::json(StatusCode::OK, &SearchView { query, terms, items: Vec::new() });
         }
-        let per_term = try_join_all(terms.iter().map(|t| self.index.postings(&space_id, t))).await?;
+        // Each term's postings in the space, and in the caller's own notes (nobody else's).
+        let user = &caller.user_id;
+        let (mut per_term, notes) = futures_util::try_join!(
+            try_join_all(terms.iter().map(|t| self.index.postings(&space_id, t))),
+            try_join_all(terms.iter().map(|t| self.index.note_postings(&space_id, user, t))),
+        )?;
+        for (postings, own) in per_term.iter_mut().zip(notes) {
+            postings.extend(own);
+        }
         let hits = search::rank(&per_term, member.space.video_count as usize);
         // Twice the answer's length is read: a posting whose video is gone (its deletion under
         // way) is dropped, not counted.

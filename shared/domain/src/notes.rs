@@ -280,6 +280,58 @@ pub fn drawings_prefix(video: &VideoId) -> String {
     format!("drawings/{video}/")
 }
 
+/// The words of a memo's editor state, for its author's search. Editors save JSON (ProseMirror
+/// and Tiptap, Lexical, Slate, Draft.js keep text under `text`, Quill's delta under `insert`) or
+/// HTML; both are read, anything else as plain text.
+pub fn plain_text(state_json: &str) -> String {
+    fn walk(value: &serde_json::Value, out: &mut String) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map {
+                    match v {
+                        serde_json::Value::String(text) if key == "text" || key == "insert" => {
+                            out.push_str(text);
+                            out.push(' ');
+                        }
+                        _ => walk(v, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(state_json) {
+        Ok(serde_json::Value::String(text)) => strip_tags(&text),
+        Ok(value @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
+            let mut out = String::new();
+            walk(&value, &mut out);
+            out
+        }
+        _ => strip_tags(state_json),
+    }
+}
+
+/// HTML's text: tags dropped (a space where each was), the common entities decoded.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    [("&nbsp;", " "), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&amp;", "&")]
+        .iter()
+        .fold(out, |text, (entity, c)| text.replace(entity, c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,5 +357,22 @@ mod tests {
         assert!("a/b".parse::<DrawingId>().is_err());
         assert!("".parse::<DrawingId>().is_err());
         assert!("x".repeat(65).parse::<DrawingId>().is_err());
+    }
+
+    #[test]
+    fn the_text_of_editor_states_and_html() {
+        let prosemirror =
+            r#"{"type":"doc","content":[{"type":"paragraph","content":[{"type":"text","text":"Eigen values"}]}]}"#;
+        assert_eq!(plain_text(prosemirror).trim(), "Eigen values");
+        let quill = r#"{"ops":[{"insert":"Matrix "},{"insert":{"image":"x.png"}},{"insert":"rank\n"}]}"#;
+        assert_eq!(plain_text(quill).split_whitespace().collect::<Vec<_>>(), ["Matrix", "rank"]);
+        let lexical = r#"{"root":{"type":"root","children":[{"type":"paragraph","format":"","children":[{"text":"Basis","type":"text"}]}]}}"#;
+        assert_eq!(plain_text(lexical).trim(), "Basis");
+        assert_eq!(
+            plain_text("<p>Gauss&amp;Jordan<br>elimination</p>").split_whitespace().collect::<Vec<_>>(),
+            ["Gauss&Jordan", "elimination"]
+        );
+        assert_eq!(plain_text(r#""<b>kernel</b>""#).trim(), "kernel");
+        assert_eq!(plain_text("just words").trim(), "just words");
     }
 }

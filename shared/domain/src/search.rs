@@ -2,7 +2,7 @@
 //! per term and video and source: the video's words — title, description, chapters — and its
 //! transcript), read with one query per search term. Postings are written when a video becomes
 //! `READY` or is edited (its words) and when its transcript completes (the transcript), and go
-//! with the video.
+//! with the video. Each member's memos have an index of their own, read only by their searches.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     error::StoreError,
     transcripts::Word,
-    types::{SpaceId, VideoId},
+    types::{SpaceId, UserId, VideoId},
     video::Chapter,
 };
 
@@ -46,6 +46,8 @@ pub mod fields {
     pub const DESCRIPTION: u8 = 2;
     pub const CHAPTER: u8 = 4;
     pub const TRANSCRIPT: u8 = 8;
+    /// The searching member's own notes (never anyone else's).
+    pub const NOTES: u8 = 16;
 }
 
 /// Which of a video's postings: its own words, or its transcript's.
@@ -133,6 +135,28 @@ pub fn transcript_postings(video: &VideoId, words: &[Word]) -> BTreeMap<String, 
     out
 }
 
+/// A memo holds at most this many terms in its author's index (a longer one is searched by its
+/// first ones).
+pub const MAX_NOTE_TERMS: usize = 2_000;
+
+/// The terms of a member's memo on a video, for their own search (presence only: no counts, no
+/// times).
+pub fn note_terms(state_json: &str) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for t in terms(&crate::notes::plain_text(state_json)) {
+        if out.len() >= MAX_NOTE_TERMS {
+            break;
+        }
+        out.insert(t);
+    }
+    out
+}
+
+/// A term found in a member's memo on a video.
+pub fn note_posting(video: &VideoId) -> Posting {
+    Posting { video_id: video.clone(), fields: fields::NOTES, count: 0, times: Vec::new() }
+}
+
 /// A video found, with its score and the moments to jump to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
@@ -145,7 +169,8 @@ pub struct Hit {
 }
 
 /// Ranks videos by the postings of each query term: a video must hold every term; a term scores
-/// 8 in the title, 4 in a chapter, 2 in the description and `1 + ln(count)` in the transcript,
+/// 8 in the title, 4 in a chapter, 3 in the searching member's notes, 2 in the description and
+/// `1 + ln(count)` in the transcript,
 /// weighted by its rarity across the space's videos (`ln(1 + videos / videos with it)`).
 pub fn rank(per_term: &[Vec<Posting>], videos_in_space: usize) -> Vec<Hit> {
     if per_term.is_empty() || per_term.iter().any(Vec::is_empty) {
@@ -185,6 +210,9 @@ pub fn rank(per_term: &[Vec<Posting>], videos_in_space: usize) -> Vec<Hit> {
                 if p.fields & fields::CHAPTER != 0 {
                     s += 4.0;
                 }
+                if p.fields & fields::NOTES != 0 {
+                    s += 3.0;
+                }
                 if p.fields & fields::DESCRIPTION != 0 {
                     s += 2.0;
                 }
@@ -217,6 +245,17 @@ pub trait SearchIndex: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Every posting of a term in a space.
     async fn postings(&self, space: &SpaceId, term: &str) -> Result<Vec<Posting>, StoreError>;
+    /// Makes `terms` the terms of `user`'s memo on a video in their own index (adding the new
+    /// ones, removing the ones it no longer has).
+    async fn index_notes(
+        &self,
+        space: &SpaceId,
+        video: &VideoId,
+        user: &UserId,
+        terms: &std::collections::BTreeSet<String>,
+    ) -> Result<(), StoreError>;
+    /// The videos whose memo by `user` holds a term (as [`note_posting`]s).
+    async fn note_postings(&self, space: &SpaceId, user: &UserId, term: &str) -> Result<Vec<Posting>, StoreError>;
 }
 
 #[cfg(test)]

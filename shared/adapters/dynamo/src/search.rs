@@ -2,14 +2,21 @@
 //! key `{videoId}#{W|T}`), each also on GSI2 under `INDEXED#{videoId}` (sort key `{W|T}#{term}`)
 //! so that a video's postings are found to be replaced or removed. A search reads one partition
 //! per term.
+//!
+//! A member's memos have their own index: `NOTES#{spaceId}#{userId}#{term}` (sort key `{videoId}`),
+//! on GSI2 under the same `INDEXED#{videoId}` (sort key `N#{userId}#{term}`): a search reads the
+//! searching member's partition of each term, never another's; the video's deletion removes them
+//! with its other postings, the member's departure with their memos.
 
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use std::collections::BTreeSet;
+
 use vivid_domain::{
     error::StoreError,
-    search::{Posting, SearchIndex, Source},
-    types::{SpaceId, VideoId},
+    search::{Posting, SearchIndex, Source, note_posting},
+    types::{SpaceId, UserId, VideoId},
 };
 
 use crate::table::{GSI2, GSI2PK, GSI2SK, Item, PK, SK, Table, from_item, primary_key, s, to_item};
@@ -22,21 +29,54 @@ fn indexed(video: &VideoId) -> String {
     format!("INDEXED#{video}")
 }
 
+fn note_partition(space: &SpaceId, user: &UserId, term: &str) -> String {
+    format!("NOTES#{space}#{user}#{term}")
+}
+
+/// The GSI2 sort key prefix of a member's note postings on a video.
+fn note_prefix(user: &UserId) -> String {
+    format!("N#{user}#")
+}
+
 impl Table {
     /// The keys of a video's postings (of one source, or all).
     async fn posting_keys(&self, video: &VideoId, source: Option<Source>) -> Result<Vec<Item>, StoreError> {
+        self.indexed_keys(video, source.map(|src| format!("{}#", src.as_str()))).await
+    }
+
+    /// The keys of a video's postings whose GSI2 sort key begins with `prefix` (all without).
+    async fn indexed_keys(&self, video: &VideoId, prefix: Option<String>) -> Result<Vec<Item>, StoreError> {
         let mut out = Vec::new();
         let mut start = None;
         loop {
-            let (condition, mut values) = match source {
-                Some(src) => {
-                    ("GSI2PK = :pk AND begins_with(GSI2SK, :src)", vec![(":src", s(format!("{}#", src.as_str())))])
-                }
+            let (condition, mut values) = match &prefix {
+                Some(p) => ("GSI2PK = :pk AND begins_with(GSI2SK, :src)", vec![(":src", s(p.clone()))]),
                 None => ("GSI2PK = :pk", Vec::new()),
             };
             values.push((":pk", s(indexed(video))));
             let (items, last) = self.query_items(Some(GSI2), condition, values, None, start, true).await?;
             out.extend(items.iter().map(primary_key));
+            match last {
+                Some(k) => start = Some(k),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// Removes a member's note postings on a video (their departure from the space).
+    pub(crate) async fn unindex_notes(&self, video: &VideoId, user: &UserId) -> Result<(), StoreError> {
+        let keys = self.indexed_keys(video, Some(note_prefix(user))).await?;
+        self.batch_delete(keys).await
+    }
+
+    /// Every item of a partition.
+    async fn partition(&self, pk: String) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let (items, last) =
+                self.query_items(None, "PK = :pk", vec![(":pk", s(pk.clone()))], None, start, true).await?;
+            out.extend(items);
             match last {
                 Some(k) => start = Some(k),
                 None => return Ok(out),
@@ -87,19 +127,56 @@ impl SearchIndex for Table {
     }
 
     async fn postings(&self, space: &SpaceId, term: &str) -> Result<Vec<Posting>, StoreError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let (items, last) = self
-                .query_items(None, "PK = :pk", vec![(":pk", s(term_partition(space, term)))], None, start, true)
-                .await?;
-            for item in items {
-                out.push(from_item(item)?);
-            }
-            match last {
-                Some(k) => start = Some(k),
-                None => return Ok(out),
+        self.partition(term_partition(space, term)).await?.into_iter().map(from_item).collect()
+    }
+
+    async fn index_notes(
+        &self,
+        space: &SpaceId,
+        video: &VideoId,
+        user: &UserId,
+        terms: &BTreeSet<String>,
+    ) -> Result<(), StoreError> {
+        let prefix = note_prefix(user);
+        let old = self.indexed_keys(video, Some(prefix.clone())).await?;
+        // What the index holds already stays; only the difference is written.
+        let mut held = BTreeSet::new();
+        let mut gone = Vec::new();
+        for key in old {
+            let term = key
+                .get(PK)
+                .and_then(|v| v.as_s().ok())
+                .and_then(|pk| pk.strip_prefix(&note_partition(space, user, "")))
+                .map(str::to_owned);
+            match term {
+                Some(t) if terms.contains(&t) => {
+                    held.insert(t);
+                }
+                _ => gone.push(key),
             }
         }
+        let posting = note_posting(video);
+        let items = terms
+            .iter()
+            .filter(|t| !held.contains(*t))
+            .map(|term| {
+                to_item(
+                    &posting,
+                    &[
+                        (PK, note_partition(space, user, term)),
+                        (SK, video.to_string()),
+                        (GSI2PK, indexed(video)),
+                        (GSI2SK, format!("{prefix}{term}")),
+                        ("type", "NotePosting".into()),
+                    ],
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.batch_delete(gone).await?;
+        self.batch_put(items).await
+    }
+
+    async fn note_postings(&self, space: &SpaceId, user: &UserId, term: &str) -> Result<Vec<Posting>, StoreError> {
+        self.partition(note_partition(space, user, term)).await?.into_iter().map(from_item).collect()
     }
 }

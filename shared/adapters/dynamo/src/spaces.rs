@@ -10,15 +10,15 @@ use vivid_domain::{
     page::{Page, PageKey},
     quota::{Exceeded, Quota},
     spaces::{Membership, Role, Space, SpaceAccess, SpacePatch, SpaceStore, Standing},
-    types::{Limit, SpaceId, UserId, now_rfc3339},
+    types::{Limit, SpaceId, UserId, VideoId, now_rfc3339},
 };
 
 use crate::{
     expr::Changes,
     keys,
     table::{
-        GSI1, GSI1PK, GSI2, Item, PK, SK, Table, backend, conditional, from_item, key, page_key, primary_key, s,
-        start_key,
+        GSI1, GSI1PK, GSI2, GSI2SK, Item, PK, SK, Table, backend, conditional, from_item, key, page_key, primary_key,
+        s, start_key,
     },
 };
 
@@ -322,6 +322,15 @@ impl SpaceStore for Table {
     async fn purge_member_data(&self, space: &SpaceId, user: &UserId) -> Result<Vec<String>, StoreError> {
         let items = self.member_data(space, user).await?;
         let objects = items.iter().filter_map(object_key).collect();
+        // The terms of their memos in their own search index go with the memos (GSI2 sort key
+        // `{videoId}#MEMO`).
+        let memo_videos = items
+            .iter()
+            .filter_map(|i| i.get(GSI2SK).and_then(|v| v.as_s().ok()))
+            .filter_map(|k| k.strip_suffix("#MEMO").and_then(|v| v.parse::<VideoId>().ok()));
+        for video in memo_videos {
+            self.unindex_notes(&video, user).await?;
+        }
         self.batch_delete(items.iter().map(primary_key).collect()).await?;
         Ok(objects)
     }
