@@ -14,9 +14,10 @@ use vivid_tokens::TokenIssuer;
 pub async fn wire(cfg: Config) -> Result<GoogleCallback, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let secrets = Secrets::new(&cfg);
-    let issuer = TokenIssuer::from_config(&cfg, &secrets.read(&cfg, "VIVID_JWT_SIGNING_KEY_ARN").await?)?;
+    let [signing_key, secret] =
+        secrets.read_all(&cfg, ["VIVID_JWT_SIGNING_KEY_ARN", "VIVID_GOOGLE_CLIENT_SECRET_ARN"]).await?;
+    let issuer = TokenIssuer::from_config(&cfg, &signing_key)?;
     let sessions = Sessions::new(table.clone(), table.clone(), Arc::new(issuer)).with_invitations(table.clone());
-    let secret = secrets.read(&cfg, "VIVID_GOOGLE_CLIENT_SECRET_ARN").await?;
     let idp = GoogleOidc::with_settings(GoogleSettings::from_config(&cfg, Some(secret))?)?;
     Ok(GoogleCallback::new(Arc::new(idp), table, sessions, WebSettings::from_config(&cfg)?))
 }

@@ -16,9 +16,10 @@ use vivid_zoom::ZoomHttp;
 pub async fn wire(cfg: Config) -> Result<ImportWorker, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let secrets = Secrets::new(&cfg);
-    let webex =
-        Arc::new(WebexHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?))?);
-    let zoom = Arc::new(ZoomHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_ZOOM_CLIENT_SECRET_ARN").await?))?);
+    let [webex_secret, zoom_secret] =
+        secrets.read_all(&cfg, ["VIVID_WEBEX_CLIENT_SECRET_ARN", "VIVID_ZOOM_CLIENT_SECRET_ARN"]).await?;
+    let webex = Arc::new(WebexHttp::from_config(&cfg, Some(webex_secret))?);
+    let zoom = Arc::new(ZoomHttp::from_config(&cfg, Some(zoom_secret))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Raw, Bucket::Media])?);
     Ok(ImportWorker::new(table.clone(), media, table, cipher, [webex as _, zoom as _]))

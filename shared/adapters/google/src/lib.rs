@@ -2,7 +2,10 @@
 //! JWKS (cached across invocations). Every URL is configuration, so tests and the local stack use
 //! a stand-in through this very code.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::OnceLock,
+    time::{Duration, Instant},
+};
 
 use async_trait::async_trait;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
@@ -54,7 +57,8 @@ struct CachedJwks {
 }
 
 pub struct GoogleOidc {
-    http: reqwest::Client,
+    /// Built at its first use: the login route only builds a URL and never needs it.
+    http: OnceLock<Result<reqwest::Client, String>>,
     settings: GoogleSettings,
     jwks: RwLock<Option<CachedJwks>>,
 }
@@ -85,21 +89,30 @@ fn upstream(detail: impl Into<String>) -> IdentityError {
 
 impl GoogleOidc {
     pub fn new(http: reqwest::Client, settings: GoogleSettings) -> Self {
-        Self { http, settings, jwks: RwLock::new(None) }
+        Self { http: OnceLock::from(Ok(http)), settings, jwks: RwLock::new(None) }
     }
 
-    /// With an HTTP client of its own (rustls, 5-second timeout), built once at init.
+    /// With an HTTP client of its own (rustls, 5-second timeout), built on the first call to
+    /// Google (reading the TLS roots costs about 2 ms: not at every cold start of the login).
     pub fn with_settings(settings: GoogleSettings) -> Result<Self, ConfigError> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|e| ConfigError::Client { what: "the Google HTTP client", detail: e.to_string() })?;
-        Ok(Self::new(http, settings))
+        Ok(Self { http: OnceLock::new(), settings, jwks: RwLock::new(None) })
+    }
+
+    fn http(&self) -> Result<&reqwest::Client, IdentityError> {
+        self.http
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .timeout(Duration::from_secs(5))
+                    .build()
+                    .map_err(|e| format!("the Google HTTP client: {e}"))
+            })
+            .as_ref()
+            .map_err(|e| upstream(e.clone()))
     }
 
     async fn fetch_jwks(&self) -> Result<JwkSet, IdentityError> {
         let resp = self
-            .http
+            .http()?
             .get(&self.settings.jwks_url)
             .send()
             .await
@@ -171,7 +184,7 @@ impl IdentityProvider for GoogleOidc {
             ("code_verifier", code_verifier),
         ];
         let resp = self
-            .http
+            .http()?
             .post(&self.settings.token_url)
             .form(&form)
             .send()

@@ -11,7 +11,7 @@
 
 use std::{
     net::{IpAddr, SocketAddr},
-    sync::Arc,
+    sync::{Arc, OnceLock},
     time::{Duration, Instant},
 };
 
@@ -146,10 +146,14 @@ pub enum ClientAuth<'a> {
     Basic { id: &'a str, secret: &'a str },
 }
 
-/// The HTTP client of one platform adapter, built once at init.
+/// The HTTP clients of one platform adapter, each built at its first use and kept for the
+/// container's life: a function that only builds URLs (the connect login) never builds them, and
+/// the others pay for them (the TLS roots read and parsed, about 2 ms each) on the request that
+/// calls the platform, beside a TLS handshake with it, instead of at every cold start.
 pub struct PlatformHttp {
-    api: reqwest::Client,
-    downloads: reqwest::Client,
+    api: OnceLock<Result<reqwest::Client, String>>,
+    downloads: OnceLock<Result<reqwest::Client, String>>,
+    allow_private_downloads: bool,
     /// The longest `Retry-After` waited for before giving up.
     max_wait: Duration,
 }
@@ -158,21 +162,40 @@ impl PlatformHttp {
     /// `allow_private_downloads` lets downloads reach loopback and private addresses (the local
     /// stack's stand-ins); never in AWS.
     pub fn new(allow_private_downloads: bool) -> Result<Self, ConfigError> {
-        let api = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| ConfigError::Client { what: "the platform API client", detail: e.to_string() })?;
-        let mut downloads = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none());
-        if !allow_private_downloads {
-            downloads = downloads.dns_resolver(Arc::new(PublicOnly));
-        }
-        let downloads = downloads
-            .build()
-            .map_err(|e| ConfigError::Client { what: "the download client", detail: e.to_string() })?;
-        Ok(Self { api, downloads, max_wait: Duration::from_secs(5) })
+        Ok(Self {
+            api: OnceLock::new(),
+            downloads: OnceLock::new(),
+            allow_private_downloads,
+            max_wait: Duration::from_secs(5),
+        })
+    }
+
+    fn api(&self) -> Result<&reqwest::Client, ConnectorError> {
+        self.api
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .timeout(Duration::from_secs(30))
+                    .build()
+                    .map_err(|e| format!("the platform API client: {e}"))
+            })
+            .as_ref()
+            .map_err(unavailable)
+    }
+
+    fn downloads(&self) -> Result<&reqwest::Client, ConnectorError> {
+        self.downloads
+            .get_or_init(|| {
+                let mut builder = reqwest::Client::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .redirect(reqwest::redirect::Policy::none());
+                if !self.allow_private_downloads {
+                    builder = builder.dns_resolver(Arc::new(PublicOnly));
+                }
+                builder.build().map_err(|e| format!("the download client: {e}"))
+            })
+            .as_ref()
+            .map_err(unavailable)
     }
 
     /// From `VIVID_ALLOW_PRIVATE_DOWNLOADS` (set by the local stack only).
@@ -181,15 +204,21 @@ impl PlatformHttp {
     }
 
     /// A form POST authenticated as the client.
-    fn client_post(&self, url: &str, auth: ClientAuth<'_>, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
-        match auth {
+    fn client_post(
+        &self,
+        url: &str,
+        auth: ClientAuth<'_>,
+        form: &[(&str, &str)],
+    ) -> Result<reqwest::RequestBuilder, ConnectorError> {
+        let api = self.api()?;
+        Ok(match auth {
             ClientAuth::Form { id, secret } => {
                 let mut all = vec![("client_id", id), ("client_secret", secret)];
                 all.extend_from_slice(form);
-                self.api.post(url).form(&all)
+                api.post(url).form(&all)
             }
-            ClientAuth::Basic { id, secret } => self.api.post(url).basic_auth(id, Some(secret)).form(form),
-        }
+            ClientAuth::Basic { id, secret } => api.post(url).basic_auth(id, Some(secret)).form(form),
+        })
     }
 
     /// A token request; `code_flow` says whether a 4xx means a bad code (else a dead refresh token).
@@ -200,7 +229,7 @@ impl PlatformHttp {
         form: &[(&str, &str)],
         code_flow: bool,
     ) -> Result<OAuthTokens, ConnectorError> {
-        let resp = self.client_post(url, auth, form).send().await.map_err(transport)?;
+        let resp = self.client_post(url, auth, form)?.send().await.map_err(transport)?;
         let status = resp.status();
         if status.is_client_error() {
             return Err(if code_flow { ConnectorError::BadCode } else { ConnectorError::ReconnectRequired });
@@ -225,14 +254,14 @@ impl PlatformHttp {
         auth: ClientAuth<'_>,
         form: &[(&str, &str)],
     ) -> Result<(), ConnectorError> {
-        let resp = self.client_post(url, auth, form).send().await.map_err(transport)?;
+        let resp = self.client_post(url, auth, form)?.send().await.map_err(transport)?;
         if resp.status().is_success() { Ok(()) } else { Err(unavailable(format!("answered {}", resp.status()))) }
     }
 
     /// A GET with the access token; a 429 is waited out once when `Retry-After` is short.
     pub async fn get(&self, url: &str, access_token: &str) -> Result<reqwest::Response, ConnectorError> {
         for attempt in 0..2 {
-            let resp = self.api.get(url).bearer_auth(access_token).send().await.map_err(transport)?;
+            let resp = self.api()?.get(url).bearer_auth(access_token).send().await.map_err(transport)?;
             match resp.status().as_u16() {
                 200..=299 => return Ok(resp),
                 401 => return Err(ConnectorError::Unauthorized),
@@ -273,7 +302,7 @@ impl PlatformHttp {
             if !rules.hosts.allows(&host) {
                 return Err(unavailable(format!("the download is served from {host}, which is not the platform's")));
             }
-            let mut req = self.downloads.get(url.clone());
+            let mut req = self.downloads()?.get(url.clone());
             if let Some(token) = bearer {
                 req = req.bearer_auth(token);
             }
