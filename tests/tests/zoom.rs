@@ -159,7 +159,8 @@ async fn given_a_recording_with_zoom_s_transcript_then_it_is_the_video_s_caption
     let id = created["videoId"].as_str().expect("id").to_owned();
     let v = app
         .wait_for_video(&host.token, &id, |v| {
-            v["status"] == "FAILED" || (v["status"] == "READY" && v["transcript"]["status"] == "COMPLETED")
+            let captioned = v["playback"]["hlsUrl"].as_str().is_some_and(|u| u.contains("/hls/captioned-"));
+            v["status"] == "FAILED" || (v["status"] == "READY" && v["transcript"]["status"] == "COMPLETED" && captioned)
         })
         .await;
     assert_eq!(v["status"], "READY", "{v}");

@@ -117,9 +117,8 @@ struct MemoBody {
 }
 
 /// `PUT /videos/{videoId}/text-memo` (member, own): one conditional write; `If-Match` makes it
-/// optimistic (412 on a stale version); the new version comes back in `ETag`.
-/// `PUT /videos/{videoId}/text-memo` (member, own): saves the latest state, and keeps the memo's
-/// terms in the author's own search index.
+/// optimistic (412 on a stale version); the new version comes back in `ETag`. The memo's terms
+/// move in the author's own search index (one more write, only when its words changed).
 pub struct PutTextMemo(Ctx, Arc<dyn SearchIndex>);
 
 impl PutTextMemo {
@@ -166,40 +165,42 @@ impl Handler for PutTextMemo {
                 Err(e) => Err(ApiError::from(e)),
             }
         };
-        let (memo, created) = match pre {
+        // The memo, and the state it replaced (none: created).
+        let (memo, previous) = match pre {
             Precondition::Never => return Err(precondition_failed("a weak ETag never matches If-Match")),
             Precondition::Version(0) | Precondition::Absent => match create().await? {
-                Some(memo) => (memo, true),
+                Some(memo) => (memo, None),
                 None => return Err(precondition_failed("the memo exists already; reload it")),
             },
             Precondition::Version(v) => match save(Some(v)).await? {
-                SaveOutcome::Saved(memo) => (memo, false),
+                SaveOutcome::Saved(memo, previous) => (memo, Some(previous)),
                 SaveOutcome::Stale => return Err(precondition_failed("the memo has another version now; reload it")),
                 SaveOutcome::NoMemo => return Err(precondition_failed("there is no memo at that version")),
             },
             Precondition::Exists => match save(None).await? {
-                SaveOutcome::Saved(memo) => (memo, false),
+                SaveOutcome::Saved(memo, previous) => (memo, Some(previous)),
                 _ => return Err(precondition_failed("there is no memo yet")),
             },
             Precondition::None => match save(None).await? {
-                SaveOutcome::Saved(memo) => (memo, false),
+                SaveOutcome::Saved(memo, previous) => (memo, Some(previous)),
                 _ => match create().await? {
-                    Some(memo) => (memo, true),
+                    Some(memo) => (memo, None),
                     // A first save of another tab won: save on top of it.
                     None => match save(None).await? {
-                        SaveOutcome::Saved(memo) => (memo, false),
+                        SaveOutcome::Saved(memo, previous) => (memo, Some(previous)),
                         _ => return Err(ApiError::conflict("conflict", "the memo changed concurrently; retry")),
                     },
                 },
             },
         };
-        // The save stands if indexing fails: the next save indexes again (what the index holds is
-        // read back each time).
-        let terms = search::note_terms(&memo.state_json);
-        if let Err(e) = self.1.index_notes(&memo.space_id, &video_id, &caller.user_id, &terms).await {
+        // The author's index moves from the replaced state's terms to these (nothing to write when
+        // the words are the same). The save stands if that fails.
+        let before = previous.as_deref().map(search::note_terms).unwrap_or_default();
+        let after = search::note_terms(&memo.state_json);
+        if let Err(e) = self.1.index_notes(&memo.space_id, &video_id, &caller.user_id, &before, &after).await {
             tracing::warn!(video_id = %video_id, error = %e, "the memo's terms were not indexed");
         }
-        let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+        let status = if previous.is_none() { StatusCode::CREATED } else { StatusCode::OK };
         let version = memo.version;
         with_etag(http::json(status, &MemoView::from(memo))?, version)
     }

@@ -215,7 +215,8 @@ pub struct Drawing {
 /// The outcome of a conditional memo save.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SaveOutcome {
-    Saved(Memo),
+    /// The memo as saved, and the state it replaced (what the author's search index held).
+    Saved(Memo, String),
     /// The caller has no memo item (no grant yet): check membership and create it.
     NoMemo,
     /// `If-Match` named another version.

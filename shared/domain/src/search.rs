@@ -245,14 +245,15 @@ pub trait SearchIndex: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Every posting of a term in a space.
     async fn postings(&self, space: &SpaceId, term: &str) -> Result<Vec<Posting>, StoreError>;
-    /// Makes `terms` the terms of `user`'s memo on a video in their own index (adding the new
-    /// ones, removing the ones it no longer has).
+    /// Moves `user`'s memo on a video in their own index from the terms `before` to `after`: the
+    /// new ones added, the ones it no longer has removed, the others left alone.
     async fn index_notes(
         &self,
         space: &SpaceId,
         video: &VideoId,
         user: &UserId,
-        terms: &std::collections::BTreeSet<String>,
+        before: &std::collections::BTreeSet<String>,
+        after: &std::collections::BTreeSet<String>,
     ) -> Result<(), StoreError>;
     /// The videos whose memo by `user` holds a term (as [`note_posting`]s).
     async fn note_postings(&self, space: &SpaceId, user: &UserId, term: &str) -> Result<Vec<Posting>, StoreError>;

@@ -117,15 +117,17 @@ impl OnTranscodeEvent {
         if v.status != VideoStatus::Ready {
             return Ok(());
         }
-        tracks::publish_at_ready(self.videos.as_ref(), self.media.as_ref(), &v).await?;
         if let Some(index) = &self.index {
             let postings = search::word_postings(video, v.title.as_str(), v.description.as_str(), &v.chapters);
             index.index_video(&v.space_id, video, search::Source::Words, &postings).await?;
         }
-        if self.platform_transcript(video, &v).await? {
-            return Ok(());
+        if !self.platform_transcript(video, &v).await? {
+            self.transcribe(video, &v).await?;
         }
-        self.transcribe(video, &v).await
+        // Last: a master that cannot be written now (the event is retried, and every step above
+        // does nothing twice) holds back neither the search nor the transcript.
+        tracks::publish_at_ready(self.videos.as_ref(), self.media.as_ref(), &v).await?;
+        Ok(())
     }
 
     /// A recording platform's transcript (the caption track its import brought) is the video's

@@ -87,9 +87,21 @@ impl NoteStore for Table {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(keys::video(video), keys::memo(user))))
-            .return_values(ReturnValue::AllNew);
+            // The item it replaces: the new one is that with the changes above, and the state it
+            // replaces is what the author's notes index has to be moved from.
+            .return_values(ReturnValue::AllOld);
         match changes.apply(req).send().await {
-            Ok(out) => Ok(SaveOutcome::Saved(from_item(out.attributes.unwrap_or_default())?)),
+            Ok(out) => {
+                let old: Memo = from_item(out.attributes.unwrap_or_default())?;
+                let saved = Memo {
+                    state_json: state.to_owned(),
+                    video_time: video_time.or(old.video_time),
+                    version: old.version + 1,
+                    updated_at: now.to_owned(),
+                    ..old.clone()
+                };
+                Ok(SaveOutcome::Saved(saved, old.state_json))
+            }
             Err(e) => match conditional::<aws_sdk_dynamodb::operation::update_item::UpdateItemError>(Guard::Memo)(e) {
                 StoreError::Condition(_) => {
                     // Which condition failed: no memo (no grant yet), or another version.

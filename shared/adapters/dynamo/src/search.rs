@@ -5,8 +5,9 @@
 //!
 //! A member's memos have their own index: `NOTES#{spaceId}#{userId}#{term}` (sort key `{videoId}`),
 //! on GSI2 under the same `INDEXED#{videoId}` (sort key `N#{userId}#{term}`): a search reads the
-//! searching member's partition of each term, never another's; the video's deletion removes them
-//! with its other postings, the member's departure with their memos.
+//! searching member's partition of each term, never another's; a save writes the difference
+//! between the replaced state's terms and the new ones; the video's deletion removes them with its
+//! other postings, the member's departure with their memos.
 
 use std::collections::BTreeMap;
 
@@ -135,30 +136,13 @@ impl SearchIndex for Table {
         space: &SpaceId,
         video: &VideoId,
         user: &UserId,
-        terms: &BTreeSet<String>,
+        before: &BTreeSet<String>,
+        after: &BTreeSet<String>,
     ) -> Result<(), StoreError> {
         let prefix = note_prefix(user);
-        let old = self.indexed_keys(video, Some(prefix.clone())).await?;
-        // What the index holds already stays; only the difference is written.
-        let mut held = BTreeSet::new();
-        let mut gone = Vec::new();
-        for key in old {
-            let term = key
-                .get(PK)
-                .and_then(|v| v.as_s().ok())
-                .and_then(|pk| pk.strip_prefix(&note_partition(space, user, "")))
-                .map(str::to_owned);
-            match term {
-                Some(t) if terms.contains(&t) => {
-                    held.insert(t);
-                }
-                _ => gone.push(key),
-            }
-        }
         let posting = note_posting(video);
-        let items = terms
-            .iter()
-            .filter(|t| !held.contains(*t))
+        let items = after
+            .difference(before)
             .map(|term| {
                 to_item(
                     &posting,
@@ -172,8 +156,13 @@ impl SearchIndex for Table {
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
-        self.batch_delete(gone).await?;
-        self.batch_put(items).await
+        let gone: Vec<Item> = before
+            .difference(after)
+            .map(|term| {
+                [(PK.to_owned(), s(note_partition(space, user, term))), (SK.to_owned(), s(video.to_string()))].into()
+            })
+            .collect();
+        self.batch_put_delete(items, gone).await
     }
 
     async fn note_postings(&self, space: &SpaceId, user: &UserId, term: &str) -> Result<Vec<Posting>, StoreError> {

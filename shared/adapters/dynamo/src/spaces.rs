@@ -322,8 +322,9 @@ impl SpaceStore for Table {
     async fn purge_member_data(&self, space: &SpaceId, user: &UserId) -> Result<Vec<String>, StoreError> {
         let items = self.member_data(space, user).await?;
         let objects = items.iter().filter_map(object_key).collect();
-        // The terms of their memos in their own search index go with the memos (GSI2 sort key
-        // `{videoId}#MEMO`).
+        self.batch_delete(items.iter().map(primary_key).collect()).await?;
+        // The terms of their memos in their own search index go after the memos (no save can
+        // add any after that): the memos' GSI2 sort keys, `{videoId}#MEMO`, name the videos.
         let memo_videos = items
             .iter()
             .filter_map(|i| i.get(GSI2SK).and_then(|v| v.as_s().ok()))
@@ -331,7 +332,6 @@ impl SpaceStore for Table {
         for video in memo_videos {
             self.unindex_notes(&video, user).await?;
         }
-        self.batch_delete(items.iter().map(primary_key).collect()).await?;
         Ok(objects)
     }
 }

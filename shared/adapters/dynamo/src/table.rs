@@ -361,31 +361,18 @@ impl Table {
 
     /// BatchWriteItem deletes with retries of unprocessed items (bounded).
     pub(crate) async fn batch_delete(&self, keys: Vec<Item>) -> Result<(), StoreError> {
-        let requests = keys
-            .iter()
-            .map(|k| {
-                DeleteRequest::builder()
-                    .set_key(Some(primary_key(k)))
-                    .build()
-                    .map(|d| WriteRequest::builder().delete_request(d).build())
-                    .map_err(backend)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        self.batch_write(requests).await
+        self.batch_write(delete_requests(&keys)?).await
     }
 
     /// BatchWriteItem puts (unconditional) with retries of unprocessed items (bounded).
     pub(crate) async fn batch_put(&self, items: Vec<Item>) -> Result<(), StoreError> {
-        let requests = items
-            .into_iter()
-            .map(|item| {
-                PutRequest::builder()
-                    .set_item(Some(item))
-                    .build()
-                    .map(|p| WriteRequest::builder().put_request(p).build())
-                    .map_err(backend)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        self.batch_write(put_requests(items)?).await
+    }
+
+    /// Puts and deletes of distinct items in the same BatchWriteItem calls (25 writes a call).
+    pub(crate) async fn batch_put_delete(&self, items: Vec<Item>, keys: Vec<Item>) -> Result<(), StoreError> {
+        let mut requests = put_requests(items)?;
+        requests.extend(delete_requests(&keys)?);
         self.batch_write(requests).await
     }
 
@@ -466,6 +453,31 @@ where
         StoreError::Condition(_) => Ok(()),
         other => Err(other),
     }
+}
+
+fn delete_requests(keys: &[Item]) -> Result<Vec<WriteRequest>, StoreError> {
+    keys.iter()
+        .map(|k| {
+            DeleteRequest::builder()
+                .set_key(Some(primary_key(k)))
+                .build()
+                .map(|d| WriteRequest::builder().delete_request(d).build())
+                .map_err(backend)
+        })
+        .collect()
+}
+
+fn put_requests(items: Vec<Item>) -> Result<Vec<WriteRequest>, StoreError> {
+    items
+        .into_iter()
+        .map(|item| {
+            PutRequest::builder()
+                .set_item(Some(item))
+                .build()
+                .map(|p| WriteRequest::builder().put_request(p).build())
+                .map_err(backend)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -66,6 +66,10 @@ struct ZmFile {
     download_url: String,
     #[serde(default)]
     status: String,
+    /// When the file's segment of the meeting started: a meeting recorded, stopped and recorded
+    /// again has a video (and a transcript) per segment.
+    #[serde(default)]
+    recording_start: String,
 }
 
 #[derive(Deserialize)]
@@ -233,19 +237,23 @@ impl RecordingSource for ZoomHttp {
         self.http.download(&f.download_url, Some(access_token), &self.downloads).await
     }
 
-    /// The meeting's audio transcript (`TRANSCRIPT`), else its closed captions (`CC`).
+    /// The audio transcript (`TRANSCRIPT`), else the closed captions (`CC`), of the imported
+    /// video's segment of the meeting (the same `recording_start`).
     async fn transcript(
         &self,
         access_token: &str,
         recording: &str,
         limit: usize,
     ) -> Result<Option<Vec<u8>>, ConnectorError> {
-        let (meeting, _) = parse_file_ref(recording).ok_or(ConnectorError::NotFound)?;
+        let (meeting, file) = parse_file_ref(recording).ok_or(ConnectorError::NotFound)?;
         let m = self.meeting_raw(access_token, meeting).await?;
+        // The transcript of the imported video's segment, not another segment's.
+        let Some(video) = m.recording_files.iter().find(|f| f.id == file) else { return Ok(None) };
         let ready = |kind: &str| {
             m.recording_files.iter().find(|f| {
                 f.is_transcript()
                     && f.file_type.eq_ignore_ascii_case(kind)
+                    && f.recording_start == video.recording_start
                     && !f.download_url.is_empty()
                     && f.status != "processing"
             })
