@@ -12,7 +12,9 @@
 #
 #   scripts/bench.sh [names…]    only those functions (the baselines always run)
 # Environment: VIVID_BENCH_N (invocations, default 1000), VIVID_BENCH_INIT_RUNS (default 100),
-# VIVID_BENCH_SKIP_BUILD=1 (reuse the last builds), CARGO_PROFILE_RELEASE_* (a profile to try).
+# VIVID_BENCH_JOBS (targets measured side by side, default 1), VIVID_BENCH_SKIP_BUILD=1 (reuse the
+# last builds), VIVID_BENCH_SKIP_ARM64=1 (reuse the arm64 half), VIVID_BENCH_X86_LTO (the x86
+# half's LTO, e.g. thin), CARGO_PROFILE_RELEASE_* (a profile to try).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -82,14 +84,24 @@ build_baselines() { # <arch flag> <dir>
 }
 
 if [ "${VIVID_BENCH_SKIP_BUILD:-}" != 1 ]; then
-  echo "== arm64: the functions (scripts/build-arm64.sh), then the baselines"
-  "$root/scripts/build-arm64.sh"
-  build_baselines --arm64 "$out/arm64"
+  if [ "${VIVID_BENCH_SKIP_ARM64:-}" != 1 ]; then
+    echo "== arm64: the functions (scripts/build-arm64.sh), then the baselines"
+    "$root/scripts/build-arm64.sh"
+    build_baselines --arm64 "$out/arm64"
+  fi
   echo "== x86_64: the functions and the baselines, to run here"
   packages=()
   for f in "${functions[@]}"; do packages+=(-p "$f"); done
-  CARGO_TARGET_DIR="$lambda_dir" cargo lambda build --release --x86-64 "${packages[@]}" --lambda-dir "$out/x86"
-  build_baselines --x86-64 "$out/x86"
+  (
+    # VIVID_BENCH_X86_LTO=thin: the binaries run here link in parallel (minutes instead of one
+    # fat-LTO minute per function); functions and baselines alike, so the ratios compare like
+    # with like. The arm64 sizes are always the shipped profile's.
+    if [ -n "${VIVID_BENCH_X86_LTO:-}" ]; then
+      export CARGO_PROFILE_RELEASE_LTO="$VIVID_BENCH_X86_LTO" CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+    fi
+    CARGO_TARGET_DIR="$lambda_dir" cargo lambda build --release --x86-64 "${packages[@]}" --lambda-dir "$out/x86"
+    build_baselines --x86-64 "$out/x86"
+  )
 fi
 
 {

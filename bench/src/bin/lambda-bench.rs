@@ -21,6 +21,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
 use vivid_bench::{
     lambda_env::{lambda_env, spawn},
@@ -276,6 +277,27 @@ async fn measure(target: &Target, all: &[Target], n: usize, init_runs: usize) ->
     })
 }
 
+fn report_progress(target: &Target, took: Duration, result: &Result<Figures, String>) {
+    match result {
+        Ok(f) => {
+            eprintln!(
+                "  {:<28} init {:>6.2} ms  p50 {:>6.2} ms  rss {:>5.1} MiB  failed {}  ({:.0} s, load {})",
+                f.name,
+                f.init_median_ms,
+                f.warm_p50_ms,
+                f.peak_rss_kib as f64 / 1024.0,
+                f.failures,
+                took.as_secs_f64(),
+                f.load_average
+            );
+            if let Some(s) = &f.failure_sample {
+                eprintln!("    first failure: {s}");
+            }
+        }
+        Err(e) => eprintln!("  {:<28} FAILED: {e}", target.name),
+    }
+}
+
 fn ratio(a: f64, b: Option<f64>) -> Option<f64> {
     b.filter(|b| *b > 0.0).map(|b| a / b)
 }
@@ -363,30 +385,24 @@ async fn main() -> Result<(), Error> {
         .into_iter()
         .filter(|t| only.is_empty() || only.contains(&t.name) || t.baseline)
         .collect();
-    eprintln!("lambda-bench: {} targets, {n} invocations each, {init_runs} init runs", targets.len());
-    let mut all = Vec::new();
-    for target in &targets {
-        let started = Instant::now();
-        match measure(target, &targets, n, init_runs).await {
-            Ok(f) => {
-                eprintln!(
-                    "  {:<28} init {:>6.2} ms  p50 {:>6.2} ms  rss {:>5.1} MiB  failed {}  ({:.0} s, load {})",
-                    f.name,
-                    f.init_median_ms,
-                    f.warm_p50_ms,
-                    f.peak_rss_kib as f64 / 1024.0,
-                    f.failures,
-                    started.elapsed().as_secs_f64(),
-                    f.load_average
-                );
-                if let Some(s) = &f.failure_sample {
-                    eprintln!("    first failure: {s}");
-                }
-                all.push(f);
+    // Targets measured side by side (each against its own emulator): the init ratios stay fair,
+    // as each function's runs alternate with its baselines' under the same load.
+    let jobs: usize = std::env::var("VIVID_BENCH_JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
+    eprintln!("lambda-bench: {} targets, {n} invocations each, {init_runs} init runs, {jobs} at a time", targets.len());
+    let measured: Vec<(Target, Duration, Result<Figures, String>)> = stream::iter(targets.iter())
+        .map(|target| {
+            let targets = &targets;
+            async move {
+                let started = Instant::now();
+                let result = measure(target, targets, n, init_runs).await.map_err(|e| e.to_string());
+                report_progress(target, started.elapsed(), &result);
+                (target.clone(), started.elapsed(), result)
             }
-            Err(e) => eprintln!("  {:<28} FAILED: {e}", target.name),
-        }
-    }
+        })
+        .buffer_unordered(jobs)
+        .collect()
+        .await;
+    let all: Vec<Figures> = measured.into_iter().filter_map(|(_, _, r)| r.ok()).collect();
     let report = table(&all);
     println!("{report}");
     std::fs::create_dir_all(&out_dir)?;
