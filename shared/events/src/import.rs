@@ -71,6 +71,11 @@ impl ImportWorker {
         Self { videos, media, connections, cipher, sources }
     }
 
+    /// The job's user's connection with the recording's platform.
+    fn connection<'a>(&'a self, job: &'a ImportJob, source: &'a dyn RecordingSource) -> Connection<'a> {
+        Connection { store: self.connections.as_ref(), cipher: self.cipher.as_ref(), oauth: source, user: &job.user_id }
+    }
+
     /// Streams the download into a multipart upload; at most one part (≥ 8 MiB) is held.
     async fn stream(
         &self,
@@ -79,12 +84,7 @@ impl ImportWorker {
         key: &str,
         upload_id: &str,
     ) -> Result<u64, Interrupted> {
-        let connection = Connection {
-            store: self.connections.as_ref(),
-            cipher: self.cipher.as_ref(),
-            oauth: source,
-            user: &job.user_id,
-        };
+        let connection = self.connection(job, source);
         let recording = job.recording_id.as_str();
         let mut body = connection
             .with_access(|token| async move { source.open(&token, recording).await })
@@ -135,12 +135,7 @@ impl ImportWorker {
             // Webex's transcripts are a separate API (not read yet).
             Provider::Webex => return,
         };
-        let connection = Connection {
-            store: self.connections.as_ref(),
-            cipher: self.cipher.as_ref(),
-            oauth: source,
-            user: &job.user_id,
-        };
+        let connection = self.connection(job, source);
         let recording = job.recording_id.as_str();
         let fetched = connection
             .with_access(|token| async move { source.transcript(&token, recording, captions::MAX_BYTES).await })
