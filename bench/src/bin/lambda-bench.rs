@@ -82,7 +82,7 @@ fn read_manifest(path: &Path) -> Result<Vec<Target>, Error> {
         .collect()
 }
 
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct Figures {
     name: String,
     clients: String,
@@ -378,6 +378,12 @@ async fn main() -> Result<(), Error> {
         .map(PathBuf::from)
         .unwrap_or_else(|_| root.join("target/bench/manifest.tsv"));
     let out_dir = manifest.parent().map(Path::to_path_buf).unwrap_or_else(|| root.join("target/bench"));
+    // `VIVID_BENCH_TABLE=<report json>`: the table of figures measured before (a partial run's).
+    if let Ok(json) = std::env::var("VIVID_BENCH_TABLE") {
+        let all: Vec<Figures> = serde_json::from_str(&std::fs::read_to_string(json)?)?;
+        println!("{}", table(&all));
+        return Ok(());
+    }
     let n: usize = std::env::var("VIVID_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
     let init_runs: usize = std::env::var("VIVID_BENCH_INIT_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
     let only: Vec<String> = std::env::args().skip(1).collect();
@@ -389,23 +395,29 @@ async fn main() -> Result<(), Error> {
     // as each function's runs alternate with its baselines' under the same load.
     let jobs: usize = std::env::var("VIVID_BENCH_JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
     eprintln!("lambda-bench: {} targets, {n} invocations each, {init_runs} init runs, {jobs} at a time", targets.len());
-    let measured: Vec<(Target, Duration, Result<Figures, String>)> = stream::iter(targets.iter())
+    std::fs::create_dir_all(&out_dir)?;
+    let mut results = stream::iter(targets.iter())
         .map(|target| {
             let targets = &targets;
             async move {
                 let started = Instant::now();
                 let result = measure(target, targets, n, init_runs).await.map_err(|e| e.to_string());
                 report_progress(target, started.elapsed(), &result);
-                (target.clone(), started.elapsed(), result)
+                result
             }
         })
-        .buffer_unordered(jobs)
-        .collect()
-        .await;
-    let all: Vec<Figures> = measured.into_iter().filter_map(|(_, _, r)| r.ok()).collect();
+        .buffer_unordered(jobs);
+    let mut all: Vec<Figures> = Vec::new();
+    while let Some(result) = results.next().await {
+        if let Ok(f) = result {
+            all.push(f);
+            // The figures so far, after every target: a run cut short still leaves its table.
+            std::fs::write(out_dir.join("report.partial.json"), serde_json::to_string_pretty(&all)?)?;
+        }
+    }
+    drop(results);
     let report = table(&all);
     println!("{report}");
-    std::fs::create_dir_all(&out_dir)?;
     std::fs::write(out_dir.join("report.md"), &report)?;
     std::fs::write(out_dir.join("report.json"), serde_json::to_string_pretty(&all)?)?;
     eprintln!("written: {} and report.json", out_dir.join("report.md").display());
