@@ -260,7 +260,8 @@ async fn measure(target: &Target, all: &[Target], n: usize, init_runs: usize) ->
         same_clients: target.same_clients.clone(),
         baseline: target.baseline,
         read_route,
-        zip_bytes: zipped_size(&target.arm64)?,
+        // 0 while the arm64 half is still being built: the table reads it again (below).
+        zip_bytes: if target.arm64.exists() { zipped_size(&target.arm64)? } else { 0 },
         init_median_ms: init_median,
         init_vs_same_clients: paired_ratio(&target.same_clients),
         init_vs_empty: paired_ratio(EMPTY_BASELINE),
@@ -379,8 +380,16 @@ async fn main() -> Result<(), Error> {
         .unwrap_or_else(|_| root.join("target/bench/manifest.tsv"));
     let out_dir = manifest.parent().map(Path::to_path_buf).unwrap_or_else(|| root.join("target/bench"));
     // `VIVID_BENCH_TABLE=<report json>`: the table of figures measured before (a partial run's).
+    // A size measured as 0 (its arm64 build was not there yet) is taken from the manifest's path.
     if let Ok(json) = std::env::var("VIVID_BENCH_TABLE") {
-        let all: Vec<Figures> = serde_json::from_str(&std::fs::read_to_string(json)?)?;
+        let mut all: Vec<Figures> = serde_json::from_str(&std::fs::read_to_string(json)?)?;
+        let paths: BTreeMap<String, PathBuf> =
+            read_manifest(&manifest)?.into_iter().map(|t| (t.name, t.arm64)).collect();
+        for f in all.iter_mut().filter(|f| f.zip_bytes == 0) {
+            if let Some(path) = paths.get(&f.name).filter(|p| p.exists()) {
+                f.zip_bytes = zipped_size(path)?;
+            }
+        }
         println!("{}", table(&all));
         return Ok(());
     }
