@@ -22,6 +22,10 @@ struct Clients {
     _secretsmanager: aws_sdk_secretsmanager::Client,
     #[cfg(feature = "kms")]
     _kms: aws_sdk_kms::Client,
+    #[cfg(feature = "sesv2")]
+    _sesv2: aws_sdk_sesv2::Client,
+    #[cfg(feature = "transcribe")]
+    _transcribe: aws_sdk_transcribe::Client,
 }
 
 impl Clients {
@@ -40,6 +44,10 @@ impl Clients {
             _secretsmanager: aws_sdk_secretsmanager::Client::new(&sdk),
             #[cfg(feature = "kms")]
             _kms: aws_sdk_kms::Client::new(&sdk),
+            #[cfg(feature = "sesv2")]
+            _sesv2: aws_sdk_sesv2::Client::new(&sdk),
+            #[cfg(feature = "transcribe")]
+            _transcribe: aws_sdk_transcribe::Client::new(&sdk),
         })
     }
 
