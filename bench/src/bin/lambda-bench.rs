@@ -396,10 +396,12 @@ async fn main() -> Result<(), Error> {
     let n: usize = std::env::var("VIVID_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
     let init_runs: usize = std::env::var("VIVID_BENCH_INIT_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
     let only: Vec<String> = std::env::args().skip(1).collect();
-    let targets: Vec<Target> = read_manifest(&manifest)?
+    let mut targets: Vec<Target> = read_manifest(&manifest)?
         .into_iter()
         .filter(|t| only.is_empty() || only.contains(&t.name) || t.baseline)
         .collect();
+    // The baselines first: every ratio needs them, also in a run cut short.
+    targets.sort_by_key(|t| !t.baseline);
     // Targets measured side by side (each against its own emulator): the init ratios stay fair,
     // as each function's runs alternate with its baselines' under the same load.
     let jobs: usize = std::env::var("VIVID_BENCH_JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
