@@ -191,6 +191,7 @@ async fn measure(target: &Target, all: &[Target], n: usize, init_runs: usize) ->
             "MaxSnapshotsPerVideo",
             "MaxDrawingsPerVideo",
             "MaxCheckpointsPerVideo",
+            "MaxBookmarksPerVideo",
         ] {
             c.parameters.insert(name.into(), "1000000".into());
         }
