@@ -13,7 +13,7 @@ use vivid_tokens::TokenIssuer;
 
 pub async fn wire(cfg: Config) -> Result<GoogleCallback, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
-    let secrets = Secrets::new(&cfg);
+    let secrets = Secrets::new(&cfg)?;
     let [signing_key, secret] =
         secrets.read_all(&cfg, ["VIVID_JWT_SIGNING_KEY_ARN", "VIVID_GOOGLE_CLIENT_SECRET_ARN"]).await?;
     let issuer = TokenIssuer::from_config(&cfg, &signing_key)?;

@@ -13,7 +13,7 @@ use vivid_tokens::TokenIssuer;
 
 pub async fn wire(cfg: Config) -> Result<GoogleToken, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
-    let secrets = Secrets::new(&cfg);
+    let secrets = Secrets::new(&cfg)?;
     let issuer = TokenIssuer::from_config(&cfg, &secrets.read(&cfg, "VIVID_JWT_SIGNING_KEY_ARN").await?)?;
     let sessions = Sessions::new(table.clone(), table.clone(), Arc::new(issuer)).with_invitations(table.clone());
     let idp = GoogleOidc::with_settings(GoogleSettings::from_config(&cfg, None)?)?;

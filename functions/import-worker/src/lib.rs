@@ -15,7 +15,7 @@ use vivid_zoom::ZoomHttp;
 
 pub async fn wire(cfg: Config) -> Result<ImportWorker, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
-    let secrets = Secrets::new(&cfg);
+    let secrets = Secrets::new(&cfg)?;
     let [webex_secret, zoom_secret] =
         secrets.read_all(&cfg, ["VIVID_WEBEX_CLIENT_SECRET_ARN", "VIVID_ZOOM_CLIENT_SECRET_ARN"]).await?;
     let webex = Arc::new(WebexHttp::from_config(&cfg, Some(webex_secret))?);

@@ -16,7 +16,7 @@ use vivid_zoom::ZoomHttp;
 pub async fn wire(cfg: Config) -> Result<ImportZoomRecording, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    let secrets = Secrets::new(&cfg);
+    let secrets = Secrets::new(&cfg)?;
     let zoom = Arc::new(ZoomHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_ZOOM_CLIENT_SECRET_ARN").await?))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
     let invoker = Arc::new(LambdaInvoker::from_config(&cfg)?);

@@ -16,7 +16,7 @@ use vivid_zoom::ZoomHttp;
 pub async fn wire(cfg: Config) -> Result<ListZoomRecordings, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    let secrets = Secrets::new(&cfg);
+    let secrets = Secrets::new(&cfg)?;
     let [client_secret, cursor_secret] =
         secrets.read_all(&cfg, ["VIVID_ZOOM_CLIENT_SECRET_ARN", "VIVID_CURSOR_SECRET_ARN"]).await?;
     let zoom = Arc::new(ZoomHttp::from_config(&cfg, Some(client_secret))?);

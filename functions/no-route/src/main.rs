@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
-    vivid_edge::serve(no_route::wire).await
+    vivid_edge::serve_without_aws(no_route::wire).await
 }

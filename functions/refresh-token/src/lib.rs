@@ -12,7 +12,7 @@ use vivid_tokens::TokenIssuer;
 
 pub async fn wire(cfg: Config) -> Result<RefreshToken, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
-    let secrets = Secrets::new(&cfg);
+    let secrets = Secrets::new(&cfg)?;
     let issuer = TokenIssuer::from_config(&cfg, &secrets.read(&cfg, "VIVID_JWT_SIGNING_KEY_ARN").await?)?;
     let sessions = Sessions::new(table.clone(), table.clone(), Arc::new(issuer));
     Ok(RefreshToken::new(sessions))

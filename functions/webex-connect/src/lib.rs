@@ -14,7 +14,7 @@ use vivid_webex::WebexHttp;
 pub async fn wire(cfg: Config) -> Result<Connect, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    let secrets = Secrets::new(&cfg);
+    let secrets = Secrets::new(&cfg)?;
     let webex =
         Arc::new(WebexHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);

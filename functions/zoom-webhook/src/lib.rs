@@ -12,7 +12,7 @@ use vivid_secrets::Secrets;
 
 pub async fn wire(cfg: Config) -> Result<ZoomWebhook, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
-    let secret = Secrets::new(&cfg).read(&cfg, "VIVID_ZOOM_WEBHOOK_SECRET_ARN").await?;
+    let secret = Secrets::new(&cfg)?.read(&cfg, "VIVID_ZOOM_WEBHOOK_SECRET_ARN").await?;
     let signer = WebhookSigner::new(&secret)
         .ok_or(ConfigError::Malformed("VIVID_ZOOM_WEBHOOK_SECRET_ARN", "an empty secret".into()))?;
     let invoker = Arc::new(LambdaInvoker::from_config(&cfg)?);

@@ -17,6 +17,8 @@ pub enum ConfigError {
     Secret { name: &'static str, detail: String },
     #[error("cannot build {what}: {detail}")]
     Client { what: &'static str, detail: String },
+    #[error("the function was started without the AWS SDK configuration (vivid_edge::serve loads it)")]
+    NoSdk,
 }
 
 /// Where variables come from: the process in Lambda, the template's declaration locally.
@@ -43,12 +45,12 @@ impl Env for HashMap<String, String> {
 #[derive(Clone)]
 pub struct Config {
     env: Arc<dyn Env>,
-    sdk: aws_types::SdkConfig,
+    sdk: Option<aws_types::SdkConfig>,
 }
 
 impl Config {
     pub fn new(env: Arc<dyn Env>, sdk: aws_types::SdkConfig) -> Self {
-        Self { env, sdk }
+        Self { env, sdk: Some(sdk) }
     }
 
     /// Lambda's configuration: the process environment and the default AWS chain (the
@@ -58,8 +60,15 @@ impl Config {
         Self::new(Arc::new(ProcessEnv), sdk)
     }
 
-    pub fn sdk(&self) -> &aws_types::SdkConfig {
-        &self.sdk
+    /// The process environment alone, for a function that calls no AWS service (`no-route`):
+    /// it neither pays for the default chain at init nor links `aws-config`.
+    pub fn from_process_env() -> Self {
+        Self { env: Arc::new(ProcessEnv), sdk: None }
+    }
+
+    /// The AWS SDK configuration; an error for a configuration made without one.
+    pub fn sdk(&self) -> Result<&aws_types::SdkConfig, ConfigError> {
+        self.sdk.as_ref().ok_or(ConfigError::NoSdk)
     }
 
     /// A variable that must be set and not empty.

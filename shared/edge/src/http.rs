@@ -286,6 +286,20 @@ where
     run(Arc::new(handler)).await
 }
 
+/// [`serve`] for a function that calls no AWS service: its configuration has the environment and
+/// no SDK configuration (`Config::sdk` is an error), so `aws-config`'s default chain is neither
+/// run at init nor linked.
+pub async fn serve_without_aws<H, F, Fut>(wire: F) -> Result<(), lambda_http::Error>
+where
+    H: Handler + 'static,
+    F: FnOnce(Config) -> Fut,
+    Fut: std::future::Future<Output = Result<H, ConfigError>>,
+{
+    vivid_config::telemetry::init();
+    let handler = wire(Config::from_process_env()).await?;
+    run(Arc::new(handler)).await
+}
+
 /// Serves a handler on the Lambda runtime (HTTP API payload v2).
 pub async fn run(handler: Arc<dyn Handler>) -> Result<(), lambda_http::Error> {
     lambda_http::run(lambda_http::service_fn(move |req: Request| {

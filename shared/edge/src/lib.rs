@@ -6,6 +6,6 @@ pub mod cursor;
 pub mod http;
 pub mod problem;
 
-pub use http::{ApiRequest, Handler, serve};
+pub use http::{ApiRequest, Handler, serve, serve_without_aws};
 pub use lambda_http;
 pub use problem::ApiError;

@@ -225,7 +225,7 @@ impl Table {
 
     /// The table named by `VIVID_TABLE_NAME`, with a client built once.
     pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
-        Ok(Self::new(Client::new(cfg.sdk()), cfg.var("VIVID_TABLE_NAME")?))
+        Ok(Self::new(Client::new(cfg.sdk()?), cfg.var("VIVID_TABLE_NAME")?))
     }
 
     pub(crate) fn put(&self, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {

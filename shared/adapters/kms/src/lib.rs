@@ -19,7 +19,7 @@ pub struct KmsCipher {
 impl KmsCipher {
     /// The key named by `VIVID_TOKEN_KEY_ARN`.
     pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
-        Ok(Self { client: aws_sdk_kms::Client::new(cfg.sdk()), key_id: cfg.var("VIVID_TOKEN_KEY_ARN")? })
+        Ok(Self { client: aws_sdk_kms::Client::new(cfg.sdk()?), key_id: cfg.var("VIVID_TOKEN_KEY_ARN")? })
     }
 }
 

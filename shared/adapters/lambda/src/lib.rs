@@ -19,7 +19,7 @@ pub struct LambdaInvoker {
 impl LambdaInvoker {
     /// The worker named by `VIVID_IMPORT_WORKER_FUNCTION`.
     pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
-        Ok(Self { client: aws_sdk_lambda::Client::new(cfg.sdk()), function: cfg.var("VIVID_IMPORT_WORKER_FUNCTION")? })
+        Ok(Self { client: aws_sdk_lambda::Client::new(cfg.sdk()?), function: cfg.var("VIVID_IMPORT_WORKER_FUNCTION")? })
     }
 }
 

@@ -37,7 +37,7 @@ impl MediaConvert {
     /// the account's default when absent) and, locally, the endpoint of the stand-in
     /// (`VIVID_MEDIACONVERT_ENDPOINT`; in AWS the SDK resolves the regional endpoint).
     pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
-        let mut conf = aws_sdk_mediaconvert::config::Builder::from(cfg.sdk());
+        let mut conf = aws_sdk_mediaconvert::config::Builder::from(cfg.sdk()?);
         if let Some(endpoint) = cfg.optional("VIVID_MEDIACONVERT_ENDPOINT") {
             conf = conf.endpoint_url(endpoint);
         }

@@ -88,7 +88,7 @@ impl S3Media {
             user: name(Bucket::User, "VIVID_USER_BUCKET")?,
         };
         let conf =
-            aws_sdk_s3::config::Builder::from(cfg.sdk()).force_path_style(cfg.flag("VIVID_S3_PATH_STYLE")).build();
+            aws_sdk_s3::config::Builder::from(cfg.sdk()?).force_path_style(cfg.flag("VIVID_S3_PATH_STYLE")).build();
         Ok(Self::new(Client::from_conf(conf), buckets))
     }
 }

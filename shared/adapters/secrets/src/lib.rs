@@ -11,8 +11,8 @@ pub struct Secrets {
 }
 
 impl Secrets {
-    pub fn new(cfg: &Config) -> Self {
-        Self { client: aws_sdk_secretsmanager::Client::new(cfg.sdk()) }
+    pub fn new(cfg: &Config) -> Result<Self, ConfigError> {
+        Ok(Self { client: aws_sdk_secretsmanager::Client::new(cfg.sdk()?) })
     }
 
     /// The string values of several secrets, read side by side: a cold start waits for one

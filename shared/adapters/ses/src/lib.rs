@@ -22,7 +22,7 @@ impl SesMailer {
     }
 
     pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
-        Ok(Self::new(aws_sdk_sesv2::Client::new(cfg.sdk()), cfg.var("VIVID_MAIL_FROM")?))
+        Ok(Self::new(aws_sdk_sesv2::Client::new(cfg.sdk()?), cfg.var("VIVID_MAIL_FROM")?))
     }
 }
 

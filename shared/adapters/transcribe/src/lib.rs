@@ -22,7 +22,7 @@ impl Transcribe {
     }
 
     pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
-        let mut conf = aws_sdk_transcribe::config::Builder::from(cfg.sdk());
+        let mut conf = aws_sdk_transcribe::config::Builder::from(cfg.sdk()?);
         if let Some(endpoint) = cfg.optional("VIVID_TRANSCRIBE_ENDPOINT") {
             conf = conf.endpoint_url(endpoint);
         }
