@@ -17,7 +17,7 @@ pub enum ConfigError {
     Secret { name: &'static str, detail: String },
     #[error("cannot build {what}: {detail}")]
     Client { what: &'static str, detail: String },
-    #[error("the function was started without the AWS SDK configuration (vivid_edge::serve loads it)")]
+    #[error("the function was started without the AWS SDK configuration (Config::from_process_env)")]
     NoSdk,
 }
 
