@@ -62,10 +62,12 @@ fn video_out(o: &Value, path: &str) -> Result<VideoOut, JobFailure> {
     })
 }
 
-/// Fit within width × height, never upscaled, even dimensions.
+/// Fit within width × height, never upscaled, even dimensions, in 8-bit 4:2:0: MediaConvert's
+/// H.264 outputs take a 4:4:4, 4:2:2 or 10-bit source and convert it, as x264's main profile
+/// needs (without the conversion ffmpeg keeps the source's chroma and the encoder refuses it).
 fn scale(v: &VideoOut) -> String {
     format!(
-        "scale=w='min({},iw)':h='min({},ih)':force_original_aspect_ratio=decrease:force_divisible_by=2",
+        "scale=w='min({},iw)':h='min({},ih)':force_original_aspect_ratio=decrease:force_divisible_by=2,format=yuv420p",
         v.width, v.height
     )
 }
@@ -97,11 +99,81 @@ fn x264_args(v: &VideoOut, stream: Option<usize>, fps: f64) -> Vec<String> {
 }
 
 /// What ffprobe tells of the input.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Probe {
     pub duration_ms: u64,
     pub fps: f64,
     pub has_audio: bool,
+    /// The streams as ffprobe lists them (for `INPUT_INFORMATION`).
+    pub streams: Vec<Value>,
+}
+
+/// MediaConvert's names of a few codecs ffprobe names.
+fn mediaconvert_codec(ffprobe: &str) -> String {
+    match ffprobe {
+        "h264" => "H_264".into(),
+        "hevc" => "H_265".into(),
+        "mpeg2video" => "MPEG2".into(),
+        "prores" => "PRORES".into(),
+        "vp8" => "VP8".into(),
+        "vp9" => "VP9".into(),
+        "av1" => "AV1".into(),
+        "aac" => "AAC".into(),
+        "mp3" => "MP3".into(),
+        "opus" => "OPUS".into(),
+        "pcm_s16le" | "pcm_s24le" => "PCM".into(),
+        other => other.to_ascii_uppercase(),
+    }
+}
+
+impl Probe {
+    /// The input as MediaConvert's `INPUT_INFORMATION` event describes it (AWS's documented
+    /// shape: `video[]` with `bitDepth`, `codec`, `colorFormat`, `fourCC`, `frameRate`, `height`,
+    /// `interlaceMode`, `sar`, `standard`, `streamId`, `width`; `audio[]` with `channels`,
+    /// `codec`, `language`, `sampleRate`, `streamId`). No duration: the documented event has none.
+    pub fn input_details(&self, uri: &str) -> Value {
+        let mut video = Vec::new();
+        let mut audio = Vec::new();
+        for s in &self.streams {
+            let id = s["index"].as_u64().unwrap_or(0) + 1;
+            let codec = mediaconvert_codec(s["codec_name"].as_str().unwrap_or(""));
+            match s["codec_type"].as_str() {
+                Some("video") => {
+                    let pix = s["pix_fmt"].as_str().unwrap_or("");
+                    let color = if pix.contains("444") {
+                        "YUV_444"
+                    } else if pix.contains("422") {
+                        "YUV_422"
+                    } else {
+                        "YUV_420"
+                    };
+                    let depth = if pix.contains("p10") || pix.contains("p12") { 10 } else { 8 };
+                    video.push(json!({
+                        "bitDepth": depth,
+                        "codec": codec,
+                        "colorFormat": color,
+                        "fourCC": s["codec_tag_string"].as_str().unwrap_or(""),
+                        "frameRate": (self.fps * 1000.0).round() / 1000.0,
+                        "height": s["height"].as_u64().unwrap_or(0),
+                        "interlaceMode": "PROGRESSIVE",
+                        "sar": s["sample_aspect_ratio"].as_str().unwrap_or("1:1"),
+                        "standard": "UNSPECIFIED",
+                        "streamId": id,
+                        "width": s["width"].as_u64().unwrap_or(0),
+                    }));
+                }
+                Some("audio") => audio.push(json!({
+                    "channels": s["channels"].as_u64().unwrap_or(2),
+                    "codec": codec,
+                    "language": "UND",
+                    "sampleRate": s["sample_rate"].as_str().and_then(|r| r.parse::<u64>().ok()).unwrap_or(48_000),
+                    "streamId": id,
+                })),
+                _ => {}
+            }
+        }
+        json!([{ "id": 1, "uri": uri, "audio": audio, "video": video }])
+    }
 }
 
 pub async fn probe(input: &Path) -> Result<Probe, JobFailure> {
@@ -131,6 +203,7 @@ pub async fn probe(input: &Path) -> Result<Probe, JobFailure> {
         duration_ms: (seconds * 1000.0).round() as u64,
         fps,
         has_audio: streams.iter().any(|s| s["codec_type"] == "audio"),
+        streams,
     })
 }
 
@@ -162,7 +235,7 @@ async fn trick_play(
     input: &Path,
     out: &Path,
     base: &str,
-    probe: Probe,
+    probe: &Probe,
 ) -> Result<(), JobFailure> {
     let path = format!("outputGroups[{i}].outputGroupSettings.hlsGroupSettings");
     match hls["imageBasedTrickPlay"].as_str() {
@@ -337,14 +410,17 @@ impl Runner {
             object.body.collect().await.map_err(|e| JobFailure { code: 1020, message: e.to_string() })?.into_bytes();
         tokio::fs::write(&input, &bytes).await.map_err(|e| JobFailure { code: 1999, message: e.to_string() })?;
         let probe = probe(&input).await?;
+        let uri = format!("s3://{bucket}/{key}");
+        let info = json!({ "status": "INPUT_INFORMATION", "inputDetails": probe.input_details(&uri) });
+        let _ = self.emit.send(self.event(job_id, body, info));
         self.progress(job_id, body, 5);
         let mut details = Vec::new();
         for (i, g) in groups.iter().enumerate() {
             let out = work.join(format!("group{i}"));
             tokio::fs::create_dir_all(&out).await.map_err(|e| JobFailure { code: 1999, message: e.to_string() })?;
             let detail = match g["outputGroupSettings"]["type"].as_str() {
-                Some("HLS_GROUP_SETTINGS") => self.hls(g, i, &input, &out, probe).await?,
-                _ => self.file_group(g, i, &input, &out, probe).await?,
+                Some("HLS_GROUP_SETTINGS") => self.hls(g, i, &input, &out, &probe).await?,
+                _ => self.file_group(g, i, &input, &out, &probe).await?,
             };
             details.push(detail);
             self.progress(job_id, body, 5 + 90 * (i as u64 + 1) / groups.len().max(1) as u64);
@@ -389,7 +465,7 @@ impl Runner {
         Ok(names)
     }
 
-    async fn hls(&self, g: &Value, i: usize, input: &Path, out: &Path, probe: Probe) -> Result<Value, JobFailure> {
+    async fn hls(&self, g: &Value, i: usize, input: &Path, out: &Path, probe: &Probe) -> Result<Value, JobFailure> {
         let hls = &g["outputGroupSettings"]["hlsGroupSettings"];
         let dest =
             hls["destination"].as_str().ok_or_else(|| unsupported(format!("outputGroups[{i}] without destination")))?;
@@ -482,7 +558,7 @@ impl Runner {
         i: usize,
         input: &Path,
         out: &Path,
-        probe: Probe,
+        probe: &Probe,
     ) -> Result<Value, JobFailure> {
         let dest = g["outputGroupSettings"]["fileGroupSettings"]["destination"]
             .as_str()
@@ -531,14 +607,19 @@ impl Runner {
                     let quality = fc["quality"].as_i64().unwrap_or(80).clamp(1, 100);
                     let qscale = (31 - (quality * 29 / 100)).max(2);
                     let pattern = out.join(format!("{base}{modifier}.%07d.jpg"));
+                    // The first frame, then the first at or after every interval, as MediaConvert
+                    // captures: ⌈duration / interval⌉ captures.
+                    let interval = den.max(1) as f64 / num.max(1) as f64;
                     let filter = format!(
-                        "fps={num}/{den},scale=w='min({w},iw)':h='min({h},ih)':force_original_aspect_ratio=decrease:force_divisible_by=2"
+                        "select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,{interval})',scale=w='min({w},iw)':h='min({h},ih)':force_original_aspect_ratio=decrease:force_divisible_by=2"
                     );
                     ffmpeg(vec![
                         "-i".into(),
                         input.display().to_string(),
                         "-vf".into(),
                         filter,
+                        "-fps_mode".into(),
+                        "vfr".into(),
                         "-q:v".into(),
                         qscale.to_string(),
                         "-start_number".into(),
@@ -546,11 +627,14 @@ impl Runner {
                         pattern.display().to_string(),
                     ])
                     .await?;
-                    // MediaConvert names the last capture in its event.
-                    let last = (probe.duration_ms / 1000) * num.max(1) as u64 / den.max(1) as u64;
+                    // MediaConvert names the last capture in its event, and reports the output's
+                    // duration as captures × interval: longer than the video (5.0 s for a
+                    // 1.96 s clip, 185.0 s for 180.041 s, in AWS's own events).
+                    let captures = count_files(out, &format!("{base}{modifier}."), ".jpg").await.max(1);
+                    let last = captures - 1;
                     output_details.push(json!({
                         "outputFilePaths": [format!("s3://{bucket}/{dir}{base}{modifier}.{last:07}.jpg")],
-                        "durationInMs": probe.duration_ms,
+                        "durationInMs": (captures as f64 * interval * 1000.0).round() as u64,
                         "videoDetails": { "widthInPx": w, "heightInPx": h },
                     }));
                 }
@@ -560,6 +644,18 @@ impl Runner {
         self.upload_dir(out, &bucket, &dir).await?;
         Ok(json!({ "type": "FILE_GROUP", "outputDetails": output_details }))
     }
+}
+
+/// How many files of `dir` have this prefix and suffix.
+async fn count_files(dir: &Path, prefix: &str, suffix: &str) -> u64 {
+    let mut n = 0;
+    if let Ok(mut entries) = tokio::fs::read_dir(dir).await {
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            n += u64::from(name.starts_with(prefix) && name.ends_with(suffix));
+        }
+    }
+    n
 }
 
 /// The width and height of a media file (0 × 0 when unreadable).

@@ -22,5 +22,5 @@ pub async fn wire(cfg: Config) -> Result<ImportWorker, ConfigError> {
     let zoom = Arc::new(ZoomHttp::from_config(&cfg, Some(zoom_secret))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Raw, Bucket::Media])?);
-    Ok(ImportWorker::new(table.clone(), media, table, cipher, [webex as _, zoom as _]))
+    Ok(ImportWorker::new(table.clone(), media, table.clone(), cipher, [webex as _, zoom as _]).with_index(table))
 }

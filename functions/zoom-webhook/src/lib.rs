@@ -3,7 +3,7 @@
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 
 use std::sync::Arc;
-use vivid_api::zoom::ZoomWebhook;
+use vivid_api::zoom::{ZoomWebhook, ZoomWebhookPorts};
 use vivid_config::{Config, ConfigError};
 use vivid_domain::zoom::WebhookSigner;
 use vivid_dynamo::Table;
@@ -17,5 +17,6 @@ pub async fn wire(cfg: Config) -> Result<ZoomWebhook, ConfigError> {
         .ok_or(ConfigError::Malformed("VIVID_ZOOM_WEBHOOK_SECRET_ARN", "an empty secret".into()))?;
     let invoker = Arc::new(LambdaInvoker::from_config(&cfg)?);
     let quotas = vivid_api::quotas(&cfg)?;
-    Ok(ZoomWebhook::new(signer, table.clone(), table, invoker, quotas))
+    let ports = ZoomWebhookPorts { links: table.clone(), videos: table.clone(), imports: table, invoker };
+    Ok(ZoomWebhook::new(signer, ports, quotas))
 }

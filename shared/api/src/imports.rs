@@ -11,7 +11,7 @@ use vivid_domain::{
     access::require_manager,
     connectors::{ConnectorError, Provider},
     error::{Guard, StoreError},
-    imports::{ImportInvoker, ImportJob},
+    imports::{ImportInvoker, ImportJob, JobKind},
     quota::{Quotas, utc_day},
     spaces::SpaceStore,
     types::{Description, SpaceId, UserId, VideoId, now_rfc3339, unix_now},
@@ -175,6 +175,7 @@ pub async fn start_import(
         chapters: Vec::new(),
         position: None,
         transcript: None,
+        source: None,
         outputs: Default::default(),
     };
     let day = utc_day(unix_now()).0;
@@ -190,6 +191,7 @@ pub async fn start_import(
         user_id: import.user_id,
         provider: import.provider,
         recording_id: import.recording,
+        kind: JobKind::Recording,
     };
     if let Err(e) = invoker.start(&job).await {
         // Nothing will import it: the video goes, uncounted and unlocked, its charge refunded, so

@@ -306,6 +306,7 @@ impl Handler for CreateVideo {
             chapters: Vec::new(),
             position: None,
             transcript: None,
+            source: None,
             outputs: Default::default(),
         };
         let (day, _) = utc_day(unix_now());

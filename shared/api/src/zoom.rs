@@ -14,7 +14,7 @@ use time::{Date, Duration, OffsetDateTime, format_description::BorrowedFormatIte
 use vivid_domain::{
     access::require_manager,
     connectors::{ConnectionStore, ConnectorError, Provider},
-    imports::ImportInvoker,
+    imports::{ImportIndex, ImportInvoker, ImportJob, JobKind},
     page::PageKey,
     quota::Quotas,
     spaces::SpaceStore,
@@ -271,11 +271,18 @@ struct WebhookFile {
     recording_type: String,
     #[serde(default)]
     file_size: u64,
+    /// A meeting recorded, stopped and recorded again has files (a video, a transcript) per
+    /// segment, each with its segment's start.
+    #[serde(default)]
+    recording_start: String,
+    #[serde(default)]
+    status: String,
 }
 
 #[derive(Deserialize)]
 struct WebhookRecording {
     uuid: String,
+    #[serde(default)]
     host_id: String,
     #[serde(default)]
     topic: String,
@@ -283,84 +290,156 @@ struct WebhookRecording {
     recording_files: Vec<WebhookFile>,
 }
 
-/// The file of a meeting to import: the shared screen with the speaker, else the speaker, else
-/// the first MP4.
-fn preferred(files: &[WebhookFile]) -> Option<&WebhookFile> {
-    let mp4: Vec<&WebhookFile> =
-        files.iter().filter(|f| f.file_type.eq_ignore_ascii_case("MP4") && !f.id.is_empty()).collect();
-    ["shared_screen_with_speaker_view", "active_speaker"]
-        .iter()
-        .find_map(|kind| mp4.iter().find(|f| f.recording_type == *kind).copied())
-        .or_else(|| mp4.first().copied())
+impl WebhookFile {
+    fn is_video(&self) -> bool {
+        self.file_type.eq_ignore_ascii_case("MP4") && !self.id.is_empty() && self.status != "processing"
+    }
 }
 
-/// `POST /zoom/webhook` (anonymous, signed by Zoom): answers Zoom's endpoint validation, and for
-/// `recording.completed` imports the recording into every space its host linked — once per
-/// space and meeting, however many times Zoom delivers the event. A delivery without Zoom's
-/// valid signature (or older than five minutes) is refused.
+/// The file of a segment to import: the shared screen with the speaker, else the speaker, else
+/// the first MP4.
+fn preferred<'a>(files: &[&'a WebhookFile]) -> Option<&'a WebhookFile> {
+    ["shared_screen_with_speaker_view", "active_speaker"]
+        .iter()
+        .find_map(|kind| files.iter().find(|f| f.recording_type == *kind).copied())
+        .or_else(|| files.first().copied())
+}
+
+/// The file to import of each segment of a meeting (files grouped by `recording_start`, in the
+/// order the segments were recorded): every segment becomes a video.
+fn segments(files: &[WebhookFile]) -> Vec<&WebhookFile> {
+    let mut starts: Vec<&str> = files.iter().filter(|f| f.is_video()).map(|f| f.recording_start.as_str()).collect();
+    starts.sort_unstable();
+    starts.dedup();
+    starts
+        .into_iter()
+        .filter_map(|start| {
+            let in_segment: Vec<&WebhookFile> =
+                files.iter().filter(|f| f.is_video() && f.recording_start == start).collect();
+            preferred(&in_segment)
+        })
+        .collect()
+}
+
+/// `POST /zoom/webhook` (anonymous, signed by Zoom): answers Zoom's endpoint validation; for
+/// `recording.completed` imports the recording into every space its host linked — every segment
+/// of a meeting recorded in several, each once per space however many times Zoom delivers the
+/// event; for `recording.transcript_completed` (Zoom's transcript comes minutes after the
+/// recording, in an event of its own) brings the transcript to every video already imported from
+/// that meeting. A delivery without Zoom's valid signature (or older than five minutes) is refused.
 pub struct ZoomWebhook {
     signer: WebhookSigner,
     links: Arc<dyn AutoImportStore>,
     videos: Arc<dyn VideoStore>,
+    imports: Arc<dyn ImportIndex>,
     invoker: Arc<dyn ImportInvoker>,
     quotas: Quotas,
 }
 
+/// What a webhook needs besides the signer.
+pub struct ZoomWebhookPorts {
+    pub links: Arc<dyn AutoImportStore>,
+    pub videos: Arc<dyn VideoStore>,
+    pub imports: Arc<dyn ImportIndex>,
+    pub invoker: Arc<dyn ImportInvoker>,
+}
+
+fn recording(payload: &Value) -> Result<WebhookRecording, ApiError> {
+    let object = payload.get("object").cloned().unwrap_or(Value::Null);
+    serde_json::from_value(object).map_err(|e| ApiError::bad_request("invalid_event", format!("not a recording: {e}")))
+}
+
 impl ZoomWebhook {
-    pub fn new(
-        signer: WebhookSigner,
-        links: Arc<dyn AutoImportStore>,
-        videos: Arc<dyn VideoStore>,
-        invoker: Arc<dyn ImportInvoker>,
-        quotas: Quotas,
-    ) -> Self {
-        Self { signer, links, videos, invoker, quotas }
+    pub fn new(signer: WebhookSigner, ports: ZoomWebhookPorts, quotas: Quotas) -> Self {
+        let ZoomWebhookPorts { links, videos, imports, invoker } = ports;
+        Self { signer, links, videos, imports, invoker, quotas }
     }
 
     async fn recording_completed(&self, payload: &Value) -> Result<u32, ApiError> {
-        let object = payload.get("object").cloned().unwrap_or(Value::Null);
-        let recording: WebhookRecording = serde_json::from_value(object)
-            .map_err(|e| ApiError::bad_request("invalid_event", format!("not a recording: {e}")))?;
-        let Some(file) = preferred(&recording.recording_files) else { return Ok(0) };
-        let reference = file_ref(&recording.uuid, &file.id);
+        let recording = recording(payload)?;
+        let files = segments(&recording.recording_files);
+        let parts = files.len();
         let mut started = 0;
+        if parts == 0 || recording.host_id.is_empty() {
+            return Ok(0);
+        }
         for link in self.links.auto_imports_of(&recording.host_id).await? {
-            if !self.links.claim_delivery(&link.space_id, &recording.uuid, unix_now()).await? {
-                tracing::info!(space_id = %link.space_id, "recording already imported into this space");
-                continue;
-            }
-            let import = NewImport {
-                space_id: link.space_id.clone(),
-                user_id: link.user_id.clone(),
-                provider: Provider::Zoom,
-                recording: reference.clone(),
-                title: Title::lossy(&recording.topic, "Zoom recording"),
-                description: Description::default(),
-                topic: recording.topic.clone(),
-                size_bytes: file.file_size,
-            };
-            match start_import(self.videos.as_ref(), self.invoker.as_ref(), import, &self.quotas).await {
-                Ok(video) => {
-                    tracing::info!(space_id = %link.space_id, video_id = %video.video_id, "automatic Zoom import started");
-                    started += 1;
+            for (k, file) in files.iter().enumerate() {
+                let reference = file_ref(&recording.uuid, &file.id);
+                if !self.links.claim_delivery(&link.space_id, &reference, unix_now()).await? {
+                    tracing::info!(space_id = %link.space_id, "recording already imported into this space");
+                    continue;
                 }
-                // The space went away since it was linked.
-                Err(ApiError::NotFound(_)) => self.links.delete_auto_import(&link.space_id).await?,
-                // Imported by hand already, or over a quota: nothing to start; the host sees the
-                // reason when they import by hand.
-                Err(e @ (ApiError::Conflict { .. } | ApiError::QuotaExceeded(_) | ApiError::UploadTooLarge { .. })) => {
-                    tracing::info!(space_id = %link.space_id, code = e.code(), "automatic Zoom import not started");
-                }
-                // Not now (throttled, briefly unavailable): the claim is given back, so that Zoom's
-                // next delivery (it retries what is not answered 2xx) imports it.
-                Err(e @ ApiError::Unavailable(_)) => {
-                    if let Err(release) = self.links.release_delivery(&link.space_id, &recording.uuid).await {
-                        tracing::warn!(space_id = %link.space_id, error = %release, "the delivery's claim stays");
+                let title = if parts > 1 {
+                    format!("{} (part {} of {parts})", recording.topic.trim(), k + 1)
+                } else {
+                    recording.topic.clone()
+                };
+                let import = NewImport {
+                    space_id: link.space_id.clone(),
+                    user_id: link.user_id.clone(),
+                    provider: Provider::Zoom,
+                    recording: reference.clone(),
+                    title: Title::lossy(&title, "Zoom recording"),
+                    description: Description::default(),
+                    topic: recording.topic.clone(),
+                    size_bytes: file.file_size,
+                };
+                match start_import(self.videos.as_ref(), self.invoker.as_ref(), import, &self.quotas).await {
+                    Ok(video) => {
+                        tracing::info!(space_id = %link.space_id, video_id = %video.video_id, "automatic Zoom import started");
+                        started += 1;
                     }
-                    return Err(e);
+                    // The space went away since it was linked.
+                    Err(ApiError::NotFound(_)) => {
+                        self.links.delete_auto_import(&link.space_id).await?;
+                        break;
+                    }
+                    // Imported by hand already, or over a quota: nothing to start; the host sees the
+                    // reason when they import by hand.
+                    Err(
+                        e @ (ApiError::Conflict { .. } | ApiError::QuotaExceeded(_) | ApiError::UploadTooLarge { .. }),
+                    ) => {
+                        tracing::info!(space_id = %link.space_id, code = e.code(), "automatic Zoom import not started");
+                    }
+                    // Not now (throttled, briefly unavailable): the claim is given back, so that
+                    // Zoom's next delivery (it retries what is not answered 2xx) imports it.
+                    Err(e @ ApiError::Unavailable(_)) => {
+                        if let Err(release) = self.links.release_delivery(&link.space_id, &reference).await {
+                            tracing::warn!(space_id = %link.space_id, error = %release, "the delivery's claim stays");
+                        }
+                        return Err(e);
+                    }
+                    Err(e) => return Err(e),
                 }
-                Err(e) => return Err(e),
             }
+        }
+        Ok(started)
+    }
+
+    /// Zoom's transcript is ready: each video imported from the meeting gets it, by the import
+    /// worker (with its importer's connection; a video that has it already is left alone).
+    async fn transcript_completed(&self, payload: &Value) -> Result<u32, ApiError> {
+        let recording = recording(payload)?;
+        let has_transcript = recording
+            .recording_files
+            .iter()
+            .any(|f| matches!(f.file_type.to_ascii_uppercase().as_str(), "TRANSCRIPT" | "CC"));
+        if !has_transcript || recording.uuid.is_empty() {
+            return Ok(0);
+        }
+        let mut started = 0;
+        for imported in self.imports.imports_of(&recording.uuid).await? {
+            let job = ImportJob {
+                video_id: imported.video_id.clone(),
+                user_id: imported.user_id,
+                provider: Provider::Zoom,
+                recording_id: imported.reference,
+                kind: JobKind::Transcript,
+            };
+            self.invoker.start(&job).await?;
+            tracing::info!(video_id = %imported.video_id, "Zoom's transcript is on its way to the video");
+            started += 1;
         }
         Ok(started)
     }
@@ -391,6 +470,10 @@ impl Handler for ZoomWebhook {
                 let started = self.recording_completed(&delivery.payload).await?;
                 http::json(StatusCode::OK, &serde_json::json!({ "imports": started }))
             }
+            "recording.transcript_completed" => {
+                let started = self.transcript_completed(&delivery.payload).await?;
+                http::json(StatusCode::OK, &serde_json::json!({ "transcripts": started }))
+            }
             other => {
                 tracing::info!(event = other, "Zoom event ignored");
                 http::no_content()
@@ -411,20 +494,28 @@ mod tests {
     }
 
     #[test]
-    fn the_screen_with_the_speaker_is_preferred() {
-        let f = |id: &str, t: &str, kind: &str| WebhookFile {
+    fn each_segment_imports_its_screen_with_the_speaker() {
+        let f = |id: &str, t: &str, kind: &str, start: &str| WebhookFile {
             id: id.into(),
             file_type: t.into(),
             recording_type: kind.into(),
             file_size: 1,
+            recording_start: start.into(),
+            status: "completed".into(),
         };
+        let (one, two) = ("2026-11-01T09:00:00Z", "2026-11-01T09:40:00Z");
         let files = [
-            f("a", "M4A", "audio_only"),
-            f("s", "MP4", "active_speaker"),
-            f("w", "MP4", "shared_screen_with_speaker_view"),
+            f("a", "M4A", "audio_only", one),
+            f("s", "MP4", "active_speaker", one),
+            f("w", "MP4", "shared_screen_with_speaker_view", one),
+            f("t", "TRANSCRIPT", "audio_transcript", one),
+            f("s2", "MP4", "active_speaker", two),
         ];
-        assert_eq!(preferred(&files).map(|f| f.id.as_str()), Some("w"));
-        assert_eq!(preferred(&files[..2]).map(|f| f.id.as_str()), Some("s"));
-        assert!(preferred(&files[..1]).is_none());
+        let picked = |files: &[WebhookFile]| segments(files).iter().map(|f| f.id.clone()).collect::<Vec<_>>();
+        assert_eq!(picked(&files), ["w", "s2"]);
+        assert_eq!(picked(&files[..2]), ["s"]);
+        assert!(picked(&files[..1]).is_empty());
+        let processing = [WebhookFile { status: "processing".into(), ..f("p", "MP4", "active_speaker", one) }];
+        assert!(picked(&processing).is_empty(), "a file still processing is not importable");
     }
 }

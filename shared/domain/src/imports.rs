@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     connectors::Provider,
-    types::{UserId, VideoId},
+    error::StoreError,
+    types::{SpaceId, UserId, VideoId},
 };
 
 /// What the import worker is invoked with.
@@ -20,10 +21,54 @@ pub struct ImportJob {
     pub provider: Provider,
     /// The platform's reference of the recording file.
     pub recording_id: String,
+    /// What to fetch: the recording (and its transcript when the platform has one), or only the
+    /// transcript of a video imported before the platform finished it.
+    #[serde(default, skip_serializing_if = "JobKind::is_recording")]
+    pub kind: JobKind,
+}
+
+/// What an import run fetches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum JobKind {
+    #[default]
+    Recording,
+    /// Zoom's `recording.transcript_completed`: the transcript, for a video already imported.
+    Transcript,
+}
+
+impl JobKind {
+    fn is_recording(&self) -> bool {
+        *self == Self::Recording
+    }
 }
 
 fn webex() -> Provider {
     Provider::Webex
+}
+
+/// The recording a file reference belongs to: a Zoom reference is `{meetingUuid}/{fileId}` (the
+/// meeting instance's files share it); any other platform's reference is its own recording.
+pub fn recording_of(reference: &str) -> &str {
+    crate::zoom::parse_file_ref(reference).map(|(meeting, _)| meeting).unwrap_or(reference)
+}
+
+/// A video imported from a platform's recording, as the import index finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedFile {
+    pub video_id: VideoId,
+    pub space_id: SpaceId,
+    /// Whose connection imported it (the video's creator).
+    pub user_id: UserId,
+    /// The file reference it was imported from.
+    pub reference: String,
+}
+
+/// The videos imported from a recording, in every space (an eventually consistent index: a
+/// video imported a moment ago may be missing, and its own import then fetches what it needs).
+#[async_trait]
+pub trait ImportIndex: Send + Sync {
+    async fn imports_of(&self, recording: &str) -> Result<Vec<ImportedFile>, StoreError>;
 }
 
 /// Why an import could not be started.

@@ -3,10 +3,13 @@
 //! subtitles rendition. The uploads and the automatic transcripts publish through here.
 
 use crate::{
-    captions::{CaptionTrack, Cue, master_with_subtitles, subtitle_playlist, to_vtt},
+    captions::{self, CaptionSource, CaptionTrack, Cue, master_with_subtitles, subtitle_playlist, to_vtt},
     error::StoreError,
     media::{Bucket, MediaStore},
-    video::{Video, VideoStore, layout},
+    search::{self, SearchIndex},
+    transcripts::{self, TranscriptState, TranscriptStatus},
+    types::now_rfc3339,
+    video::{Video, VideoStatus, VideoStore, layout},
 };
 
 /// Writes the master listing `video`'s tracks (with none left, records that there is none) for
@@ -86,4 +89,47 @@ pub async fn publish_at_ready(
         }
     }
     write_master(videos, media, video).await
+}
+
+/// A recording platform's transcript (the caption track an import brought) is a `READY` video's
+/// transcript: its words, timed by their cues, are searched like a recognised transcript's, and
+/// no transcription job is started. `false` when the video has no such track (or is not
+/// `READY`); repeated, it changes nothing (the state is recorded only if absent, the postings
+/// replace themselves).
+pub async fn platform_transcript(
+    videos: &dyn VideoStore,
+    media: &dyn MediaStore,
+    index: Option<&dyn SearchIndex>,
+    v: &Video,
+) -> Result<bool, StoreError> {
+    let Some(track) = v.outputs.captions.values().find(|t| t.source == CaptionSource::Zoom) else {
+        return Ok(false);
+    };
+    if v.status != VideoStatus::Ready {
+        return Ok(false);
+    }
+    if v.transcript.is_some() {
+        return Ok(true);
+    }
+    let id = &v.video_id;
+    let Some(vtt) = media.get(Bucket::Media, &layout::caption(id, &track.lang)).await? else {
+        return Ok(false);
+    };
+    let Ok(cues) = captions::parse_vtt(&vtt) else { return Ok(false) };
+    let words = transcripts::words_of_cues(&cues);
+    let json = serde_json::to_vec(&words).map_err(|e| StoreError::backend(e.to_string()))?;
+    media.put(Bucket::Media, &layout::transcript_words(id), "application/json", json).await?;
+    if let Some(index) = index {
+        let postings = search::transcript_postings(id, &words);
+        index.index_video(&v.space_id, id, search::Source::Transcript, &postings).await?;
+    }
+    let state = TranscriptState {
+        status: TranscriptStatus::Completed,
+        language: Some(track.lang.to_string()),
+        failure_reason: None,
+        updated_at: now_rfc3339(),
+    };
+    videos.set_transcript(id, &state, true).await?;
+    tracing::info!(video_id = %id, words = words.len(), "the platform's transcript is the video's");
+    Ok(true)
 }

@@ -1,6 +1,7 @@
 //! The transcoding port and what the suite asks of it.
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
 use crate::types::VideoId;
 
@@ -41,4 +42,26 @@ pub trait Transcoder: Send + Sync {
 /// Whether a job in this MediaConvert status may still write outputs.
 pub fn job_running(status: &str) -> bool {
     matches!(status, "SUBMITTED" | "PROGRESSING" | "STATUS_UPDATE" | "INPUT_INFORMATION")
+}
+
+/// What the transcoder learnt of a video's source as soon as it read it (MediaConvert's
+/// `INPUT_INFORMATION`): its first video stream's picture, and its duration when the event
+/// carries one (AWS's documented event does not: the duration is then known at `COMPLETE`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceInfo {
+    pub width: u32,
+    pub height: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame_rate: Option<f64>,
+    /// MediaConvert's name of the codec (`H_264`, `PRORES`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codec: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bit_depth: Option<u8>,
+    /// `YUV_420`, `YUV_422`, `YUV_444`, …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color_format: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<f64>,
 }

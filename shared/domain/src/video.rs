@@ -254,6 +254,9 @@ pub struct Video {
     /// The automatic transcript, once one was started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transcript: Option<crate::transcripts::TranscriptState>,
+    /// The source as the transcoder read it, once it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<crate::transcode::SourceInfo>,
     #[serde(flatten)]
     pub outputs: MediaOutputs,
 }
@@ -605,6 +608,14 @@ pub trait VideoStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Raises `percentComplete` while the video transcodes; never lowers it.
     async fn raise_percent(&self, id: &VideoId, percent: u8) -> Result<bool, StoreError>;
+    /// Records what the transcoder read of the source, while `job` is the video's job (or none is
+    /// recorded yet); `Ok(false)` when the video is gone or has another job.
+    async fn record_source(
+        &self,
+        id: &VideoId,
+        job: &str,
+        source: &crate::transcode::SourceInfo,
+    ) -> Result<bool, StoreError>;
     /// Adds or replaces a caption track (at most [`crate::captions::MAX_TRACKS`] languages) and
     /// raises the captions version; the video as it now is. `Condition(Video)` when the video is
     /// gone, `Condition(Item)` when it has the most tracks already.

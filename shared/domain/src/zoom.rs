@@ -25,6 +25,10 @@ pub struct ZoomFile {
     /// `shared_screen_with_speaker_view`, `active_speaker`, ...
     pub recording_type: String,
     pub size_bytes: u64,
+    /// When the file's segment started: a meeting recorded, stopped and recorded again has a
+    /// video per segment.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub recording_start: String,
 }
 
 /// A meeting's cloud recording: its video files, and its transcript when Zoom made one.

@@ -12,8 +12,9 @@ use vivid_domain::{
     captions::{self, CaptionSource, CaptionTrack, Lang},
     connectors::{Connection, ConnectionStore, Provider, RecordingSource, TokenCipher},
     error::StoreError,
-    imports::ImportJob,
+    imports::{ImportJob, JobKind},
     media::MediaStore,
+    search::SearchIndex,
     tracks,
     types::{VideoId, now_rfc3339},
     video::{MIN_PART, StatusChange, VideoStatus, VideoStore, layout},
@@ -57,6 +58,8 @@ pub struct ImportWorker {
     connections: Arc<dyn ConnectionStore>,
     cipher: Arc<dyn TokenCipher>,
     sources: HashMap<Provider, Arc<dyn RecordingSource>>,
+    /// Where a transcript that arrives after `READY` is indexed for search.
+    index: Option<Arc<dyn SearchIndex>>,
 }
 
 impl ImportWorker {
@@ -68,7 +71,13 @@ impl ImportWorker {
         sources: impl IntoIterator<Item = Arc<dyn RecordingSource>>,
     ) -> Self {
         let sources = sources.into_iter().map(|s| (s.provider(), s)).collect();
-        Self { videos, media, connections, cipher, sources }
+        Self { videos, media, connections, cipher, sources, index: None }
+    }
+
+    /// A transcript that arrives after the video is `READY` goes into the space's search.
+    pub fn with_index(mut self, index: Arc<dyn SearchIndex>) -> Self {
+        self.index = Some(index);
+        self
     }
 
     /// The job's user's connection with the recording's platform.
@@ -168,12 +177,38 @@ impl ImportWorker {
             Ok(None) => return,
             Err(e) => Err(e),
         };
-        match published {
-            Ok(_) => {
-                tracing::info!(video_id = %job.video_id, cues = track.cues, "the recording's transcript is a caption track")
+        let video = match published {
+            Ok(video) => {
+                tracing::info!(video_id = %job.video_id, cues = track.cues, "the recording's transcript is a caption track");
+                video
             }
-            Err(e) => tracing::warn!(video_id = %job.video_id, error = %e, "the recording's transcript was not stored"),
+            Err(e) => {
+                tracing::warn!(video_id = %job.video_id, error = %e, "the recording's transcript was not stored");
+                return;
+            }
+        };
+        // Arrived after `READY` (Zoom's transcript comes minutes after the recording): it is the
+        // video's searched transcript now. Before `READY`, the completion does it.
+        let index = self.index.as_deref();
+        if let Err(e) = tracks::platform_transcript(self.videos.as_ref(), self.media.as_ref(), index, &video).await {
+            tracing::warn!(video_id = %job.video_id, error = %e, "the transcript's words were not indexed");
         }
+    }
+
+    /// Zoom's `recording.transcript_completed` for a video imported before the transcript was
+    /// made: the transcript alone, once (a video with the platform's track already is left as it
+    /// is, however often the event comes).
+    async fn late_transcript(&self, job: &ImportJob, source: &dyn RecordingSource) -> Result<(), EventError> {
+        let Some(video) = self.videos.get_video(&job.video_id).await? else { return Ok(()) };
+        if video.recording_id.as_deref() != Some(job.recording_id.as_str())
+            || video.status == VideoStatus::Failed
+            || video.outputs.captions.values().any(|t| t.source == CaptionSource::Zoom)
+        {
+            tracing::info!(video_id = %job.video_id, "nothing to add: the transcript is there, or the video is not this recording's");
+            return Ok(());
+        }
+        self.transcript(job, source).await;
+        Ok(())
     }
 
     async fn fail(&self, video: &VideoId, reason: String) -> Result<(), StoreError> {
@@ -190,6 +225,9 @@ impl EventHandler for ImportWorker {
         let Some(source) = self.sources.get(&job.provider).cloned() else {
             return Err(EventError::Malformed(format!("no source for {}", job.provider)));
         };
+        if job.kind == JobKind::Transcript {
+            return self.late_transcript(&job, source.as_ref()).await.map(|()| Value::Null);
+        }
         // Only one run per video: a duplicate invocation finds the claim taken.
         let claimed_at = now_rfc3339();
         if !self.videos.claim_import(&job.video_id, &claimed_at).await? {

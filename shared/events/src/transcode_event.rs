@@ -7,17 +7,15 @@ use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use vivid_domain::{
-    captions::{self, CaptionSource},
     cascade::remove_media,
-    error::StoreError,
     media::{Bucket, MediaStore},
     search::{self, SearchIndex},
     spaces::SpaceStore,
     storyboard, tracks,
-    transcode::{Transcoder, job_running},
+    transcode::{SourceInfo, Transcoder, job_running},
     transcripts::{self, TranscribeError, Transcriber, TranscriptState, TranscriptStatus, TranscriptionJob},
     types::{VideoId, now_rfc3339},
-    video::{StatusChange, Video, VideoStatus, VideoStore, layout},
+    video::{StatusChange, Video, VideoStatus, VideoStore},
 };
 
 use crate::{EventError, EventHandler};
@@ -38,6 +36,53 @@ pub struct JobStateDetail {
     pub error_message: Option<String>,
     #[serde(default)]
     pub output_group_details: Vec<OutputGroupDetail>,
+    /// On `INPUT_INFORMATION`: what MediaConvert read of each input.
+    #[serde(default)]
+    pub input_details: Vec<InputDetail>,
+}
+
+/// One input of an `INPUT_INFORMATION` event (AWS's documented shape).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InputDetail {
+    #[serde(default)]
+    pub video: Vec<InputVideo>,
+    /// Not in AWS's documented sample; read when an event carries it.
+    #[serde(default)]
+    pub duration_in_ms: Option<u64>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InputVideo {
+    #[serde(default)]
+    pub width: Option<u32>,
+    #[serde(default)]
+    pub height: Option<u32>,
+    #[serde(default)]
+    pub frame_rate: Option<f64>,
+    #[serde(default)]
+    pub codec: Option<String>,
+    #[serde(default)]
+    pub bit_depth: Option<u8>,
+    #[serde(default)]
+    pub color_format: Option<String>,
+}
+
+impl InputDetail {
+    /// The source as the video records it: the first video stream with a picture size.
+    fn source(&self) -> Option<SourceInfo> {
+        let v = self.video.iter().find(|v| v.width.is_some_and(|w| w > 0) && v.height.is_some_and(|h| h > 0))?;
+        Some(SourceInfo {
+            width: v.width?,
+            height: v.height?,
+            frame_rate: v.frame_rate.filter(|f| f.is_finite() && *f > 0.0),
+            codec: v.codec.clone(),
+            bit_depth: v.bit_depth,
+            color_format: v.color_format.clone(),
+            duration_seconds: self.duration_in_ms.map(|ms| ms as f64 / 1000.0),
+        })
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -65,6 +110,22 @@ pub struct OutputDetail {
     pub output_file_paths: Vec<String>,
     #[serde(default)]
     pub duration_in_ms: Option<u64>,
+}
+
+/// Whether an output is a video the player plays (an HLS rendition or an MP4). Frame captures
+/// are not: MediaConvert reports their duration as captures × interval, longer than the video
+/// (5.0 s for a 1.96 s clip at one capture per 5 s).
+fn is_video_output(detail: &OutputDetail) -> bool {
+    detail.output_file_paths.iter().any(|p| {
+        let p = p.to_ascii_lowercase();
+        p.ends_with(".m3u8") || p.ends_with(".mp4")
+    })
+}
+
+/// The video's duration from a completed job: the longest of its video outputs, never a frame
+/// capture's or any other file's.
+pub fn video_duration_ms(groups: &[OutputGroupDetail]) -> Option<u64> {
+    groups.iter().flat_map(|g| &g.output_details).filter(|o| is_video_output(o)).filter_map(|o| o.duration_in_ms).max()
 }
 
 /// The key of an `s3://bucket/key` URI.
@@ -121,7 +182,7 @@ impl OnTranscodeEvent {
             let postings = search::word_postings(video, v.title.as_str(), v.description.as_str(), &v.chapters);
             index.index_video(&v.space_id, video, search::Source::Words, &postings).await?;
         }
-        if !self.platform_transcript(video, &v).await? {
+        if !self.platform_transcript(&v).await? {
             self.transcribe(video, &v).await?;
         }
         // Last: a master that cannot be written now (the event is retried, and every step above
@@ -130,36 +191,10 @@ impl OnTranscodeEvent {
         Ok(())
     }
 
-    /// A recording platform's transcript (the caption track its import brought) is the video's
-    /// transcript: its words, timed by their cues, are searched like a recognised transcript's,
-    /// and no transcription job is started. `false` when the video has none.
-    async fn platform_transcript(&self, id: &VideoId, v: &Video) -> Result<bool, EventError> {
-        let Some(track) = v.outputs.captions.values().find(|t| t.source == CaptionSource::Zoom) else {
-            return Ok(false);
-        };
-        if v.transcript.is_some() {
-            return Ok(true);
-        }
-        let Some(vtt) = self.media.get(Bucket::Media, &layout::caption(id, &track.lang)).await? else {
-            return Ok(false);
-        };
-        let Ok(cues) = captions::parse_vtt(&vtt) else { return Ok(false) };
-        let words = transcripts::words_of_cues(&cues);
-        let json = serde_json::to_vec(&words).map_err(|e| StoreError::backend(e.to_string()))?;
-        self.media.put(Bucket::Media, &layout::transcript_words(id), "application/json", json).await?;
-        if let Some(index) = &self.index {
-            let postings = search::transcript_postings(id, &words);
-            index.index_video(&v.space_id, id, search::Source::Transcript, &postings).await?;
-        }
-        let state = TranscriptState {
-            status: TranscriptStatus::Completed,
-            language: Some(track.lang.to_string()),
-            failure_reason: None,
-            updated_at: now_rfc3339(),
-        };
-        self.videos.set_transcript(id, &state, true).await?;
-        tracing::info!(video_id = %id, words = words.len(), "the platform's transcript is the video's");
-        Ok(true)
+    /// A recording platform's transcript is the video's transcript (no transcription job).
+    async fn platform_transcript(&self, v: &Video) -> Result<bool, EventError> {
+        let index = self.index.as_deref();
+        Ok(tracks::platform_transcript(self.videos.as_ref(), self.media.as_ref(), index, v).await?)
     }
 
     async fn transcribe(&self, video: &VideoId, v: &vivid_domain::video::Video) -> Result<(), EventError> {
@@ -260,6 +295,10 @@ impl EventHandler for OnTranscodeEvent {
                 let change = StatusChange { job_id: job.clone(), only_for_job: job, ..Default::default() };
                 self.videos.transition(&video, VideoStatus::Transcoding, &change, &now).await?
             }
+            "INPUT_INFORMATION" => match d.input_details.iter().find_map(InputDetail::source) {
+                Some(source) => self.videos.record_source(&video, &d.job_id, &source).await?,
+                None => false,
+            },
             "STATUS_UPDATE" => {
                 let percent = d.job_progress.and_then(|p| p.job_percent_complete).unwrap_or(0).min(99);
                 self.videos.raise_percent(&video, percent).await?
@@ -287,13 +326,7 @@ impl EventHandler for OnTranscodeEvent {
                 if let Some(master) = &change.hls_master {
                     change.storyboard = self.storyboard(&video, master).await?;
                 }
-                let longest = d
-                    .output_group_details
-                    .iter()
-                    .flat_map(|g| &g.output_details)
-                    .filter_map(|o| o.duration_in_ms)
-                    .max();
-                change.duration_seconds = longest.map(|ms| ms as f64 / 1000.0);
+                change.duration_seconds = video_duration_ms(&d.output_group_details).map(|ms| ms as f64 / 1000.0);
                 self.videos.transition(&video, VideoStatus::Ready, &change, &now).await?
             }
             "ERROR" => {

@@ -19,7 +19,7 @@ use vivid_domain::{
     media::{Bucket, MediaStore, ObjectInfo, UploadedPart},
     page::{Page, PageKey},
     quota::Quotas,
-    transcode::{TranscodeError, Transcoder},
+    transcode::{SourceInfo, TranscodeError, Transcoder},
     types::{Limit, Seconds, SnapshotId, SpaceId, UserId, VideoId},
     video::{Progress, Snapshot, StatusChange, Video, VideoAccess, VideoPatch, VideoStatus, VideoStore, layout},
 };
@@ -35,6 +35,7 @@ enum Call {
     GetVideo(VideoId),
     Transition { video: VideoId, to: VideoStatus, change: Change },
     RaisePercent(VideoId, u8),
+    RecordSource(VideoId, String, SourceInfo),
     RecordOutput(VideoId, layout::MediaKind, String),
     Delete(Bucket, String),
     DeletePrefix(Bucket, String),
@@ -47,7 +48,10 @@ impl Call {
     /// Whether the call records a video's state (what a job event is turned into), as opposed
     /// to looking a video up or cleaning up after it.
     fn is_status(&self) -> bool {
-        matches!(self, Call::Transition { .. } | Call::RaisePercent(..) | Call::RecordOutput(..))
+        matches!(
+            self,
+            Call::Transition { .. } | Call::RaisePercent(..) | Call::RecordSource(..) | Call::RecordOutput(..)
+        )
     }
 }
 
@@ -141,6 +145,10 @@ impl VideoStore for Ports {
     }
     async fn raise_percent(&self, id: &VideoId, percent: u8) -> Result<bool, StoreError> {
         self.record(Call::RaisePercent(id.clone(), percent));
+        Ok(true)
+    }
+    async fn record_source(&self, id: &VideoId, job: &str, source: &SourceInfo) -> Result<bool, StoreError> {
+        self.record(Call::RecordSource(id.clone(), job.to_owned(), source.clone()));
         Ok(true)
     }
     async fn record_output(&self, id: &VideoId, kind: &layout::MediaKind, key: &str) -> Result<bool, StoreError> {
@@ -535,6 +543,8 @@ struct Job {
     error_code: Option<Value>,
     error_message: Option<String>,
     groups: Vec<Group>,
+    /// `INPUT_INFORMATION`'s inputs: per input its video streams' (width, height).
+    inputs: Vec<Vec<(Option<u32>, Option<u32>)>>,
 }
 
 /// An output group: its type, playlist paths, and per output its file paths and duration.
@@ -577,8 +587,12 @@ fn job() -> impl Strategy<Value = Job> {
         ]),
         prop::option::of("\\PC{0,40}"),
         prop::collection::vec(group, 0..4),
+        prop::collection::vec(
+            prop::collection::vec((prop::option::of(0u32..5000), prop::option::of(0u32..5000)), 0..3),
+            0..3,
+        ),
     )
-        .prop_map(|(status, job_id, video, percent, error_code, error_message, groups)| Job {
+        .prop_map(|(status, job_id, video, percent, error_code, error_message, groups, inputs)| Job {
             status,
             job_id,
             video,
@@ -586,6 +600,7 @@ fn job() -> impl Strategy<Value = Job> {
             error_code,
             error_message,
             groups,
+            inputs,
         })
 }
 
@@ -613,6 +628,30 @@ fn job_event(j: &Job) -> Value {
             }).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     });
+    if !j.inputs.is_empty() {
+        detail["inputDetails"] = j
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, streams)| {
+                let video: Vec<Value> = streams
+                    .iter()
+                    .map(|(w, h)| {
+                        let mut v =
+                            json!({ "codec": "H_264", "bitDepth": 8, "colorFormat": "YUV_420", "frameRate": 24 });
+                        if let Some(w) = w {
+                            v["width"] = json!(w);
+                        }
+                        if let Some(h) = h {
+                            v["height"] = json!(h);
+                        }
+                        v
+                    })
+                    .collect();
+                json!({ "id": i + 1, "uri": "s3://vivid-raw-123456789012/raw/x", "video": video })
+            })
+            .collect();
+    }
     if let Some(p) = j.percent {
         detail["jobProgress"] = json!({ "jobPercentComplete": p, "currentPhase": "TRANSCODING" });
     }
@@ -655,13 +694,43 @@ fn expected_calls(j: &Job) -> Vec<Call> {
             Change { job_id: job.clone(), only_for_job: job, ..Default::default() },
         ),
         "STATUS_UPDATE" => vec![Call::RaisePercent(video.clone(), j.percent.unwrap_or(0).min(99))],
+        // The first input's first stream with a picture size; nothing without one.
+        "INPUT_INFORMATION" => j
+            .inputs
+            .iter()
+            .find_map(|streams| {
+                streams.iter().find_map(|(w, h)| match (w, h) {
+                    (Some(w), Some(h)) if *w > 0 && *h > 0 => Some((*w, *h)),
+                    _ => None,
+                })
+            })
+            .map(|(width, height)| {
+                let source = SourceInfo {
+                    width,
+                    height,
+                    frame_rate: Some(24.0),
+                    codec: Some("H_264".into()),
+                    bit_depth: Some(8),
+                    color_format: Some("YUV_420".into()),
+                    duration_seconds: None,
+                };
+                vec![Call::RecordSource(video.clone(), j.job_id.clone(), source)]
+            })
+            .unwrap_or_default(),
         "COMPLETE" => {
             // The last HLS group's master playlist and the last MP4 of the file groups decide (a
-            // path that is no `s3://` URI records nothing), with the longest output's duration.
+            // path that is no `s3://` URI records nothing), with the longest video output's
+            // duration: an HLS rendition or an MP4, never a frame capture (MediaConvert reports
+            // captures × interval, longer than the video) or any other file.
             let hls_master =
                 j.groups.iter().rfind(|g| g.0 == "HLS_GROUP").and_then(|g| g.1.first()).and_then(|p| key_of(p));
             let mp4_key = last_mp4_key(j);
-            let ms = j.groups.iter().flat_map(|g| &g.2).filter_map(|o| o.1).max();
+            let is_video = |paths: &Vec<String>| {
+                paths
+                    .iter()
+                    .any(|p| p.to_ascii_lowercase().ends_with(".m3u8") || p.to_ascii_lowercase().ends_with(".mp4"))
+            };
+            let ms = j.groups.iter().flat_map(|g| &g.2).filter(|o| is_video(&o.0)).filter_map(|o| o.1).max();
             transition(
                 VideoStatus::Ready,
                 Change {

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use vivid_domain::{
     error::{Guard, StoreError},
-    types::{SpaceId, UserId},
+    imports::{ImportIndex, ImportedFile},
+    types::{SpaceId, UserId, VideoId},
     zoom::{AutoImport, AutoImportStore},
 };
 
@@ -107,5 +108,54 @@ impl AutoImportStore for Table {
             .await
             .map_err(backend)?;
         Ok(())
+    }
+}
+
+/// A recording's import lock, as GSI1 holds it (projection ALL).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ImportLock {
+    video_id: VideoId,
+    space_id: SpaceId,
+    user_id: UserId,
+    recording: String,
+}
+
+#[async_trait]
+impl ImportIndex for Table {
+    /// `Query` GSI1 `IMPORTS#{recording}`: the lock items of its imports (one request a page of
+    /// 1 MB; a recording is imported into a handful of spaces).
+    async fn imports_of(&self, recording: &str) -> Result<Vec<ImportedFile>, StoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let resp = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI1)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", GSI1PK)
+                .expression_attribute_values(":pk", s(keys::imports_of(recording)))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
+            for item in resp.items.unwrap_or_default() {
+                // An item of another shape (none is written) is skipped, not an error.
+                if let Ok(lock) = from_item::<ImportLock>(item) {
+                    found.push(ImportedFile {
+                        video_id: lock.video_id,
+                        space_id: lock.space_id,
+                        user_id: lock.user_id,
+                        reference: lock.recording,
+                    });
+                }
+            }
+            start = resp.last_evaluated_key;
+            if start.is_none() {
+                return Ok(found);
+            }
+        }
     }
 }

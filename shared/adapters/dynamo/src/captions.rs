@@ -16,7 +16,7 @@ use crate::{
 };
 
 impl Table {
-    fn video_update(&self, id: &VideoId) -> UpdateItemFluentBuilder {
+    pub(crate) fn video_update(&self, id: &VideoId) -> UpdateItemFluentBuilder {
         self.client.update_item().table_name(&self.table).set_key(Some(key(keys::video(id), keys::META)))
     }
 

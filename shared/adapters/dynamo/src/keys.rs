@@ -133,6 +133,12 @@ pub const PENDING: &str = "PENDING";
 pub fn imported(recording: &str) -> String {
     format!("IMPORTED#{recording}")
 }
+/// GSI1 partition of the videos imported from one recording (a Zoom meeting instance), in every
+/// space: the lock items carry it, so a platform's later news of the recording (Zoom's
+/// transcript) finds its videos.
+pub fn imports_of(recording: &str) -> String {
+    format!("IMPORTS#{recording}")
+}
 /// One member's counts on one video (snapshots, drawings, checkpoints), under the video.
 pub fn usage(user: &UserId) -> String {
     format!("USAGE#{user}")

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, TransactWriteItem};
 use vivid_domain::{
     error::{Guard, StoreError},
+    imports::recording_of,
     page::{Page, PageKey},
     quota::{Quota, Quotas},
     spaces::{Membership, Space},
@@ -294,7 +295,12 @@ impl VideoStore for Table {
             let lock = HashMap::from([
                 (PK.to_owned(), s(keys::space(&video.space_id))),
                 (SK.to_owned(), s(keys::imported(recording))),
+                (GSI1PK.to_owned(), s(keys::imports_of(recording_of(recording)))),
+                (GSI1SK.to_owned(), s(keys::video(&video.video_id))),
                 ("videoId".to_owned(), s(video.video_id.as_str())),
+                ("spaceId".to_owned(), s(video.space_id.as_str())),
+                ("userId".to_owned(), s(video.created_by.as_str())),
+                ("recording".to_owned(), s(recording)),
                 ("type".to_owned(), s("RecordingImport")),
             ]);
             items.push(self.put(lock, Some("attribute_not_exists(PK)"))?);
@@ -522,6 +528,20 @@ impl VideoStore for Table {
             .send()
             .await;
         condition_held(result)
+    }
+
+    async fn record_source(
+        &self,
+        id: &VideoId,
+        job: &str,
+        source: &vivid_domain::transcode::SourceInfo,
+    ) -> Result<bool, StoreError> {
+        let value = serde_dynamo::to_attribute_value(source).map_err(backend)?;
+        let changes = Changes::new()
+            .set("source", value)
+            .when("attribute_exists(PK) AND (attribute_not_exists(jobId) OR jobId = :job)")
+            .bind(":job", s(job));
+        condition_held(changes.apply(self.video_update(id)).send().await)
     }
 
     async fn record_output(&self, id: &VideoId, kind: &MediaKind, object: &str) -> Result<bool, StoreError> {

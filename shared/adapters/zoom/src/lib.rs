@@ -74,6 +74,9 @@ struct ZmFile {
 
 #[derive(Deserialize)]
 struct ZmMeeting {
+    /// The meeting instance's UUID; a listing entry without one (Zoom's docs mark no field
+    /// required) cannot be imported and is left out, not a failure of the whole page.
+    #[serde(default)]
     uuid: String,
     #[serde(default)]
     topic: String,
@@ -104,7 +107,12 @@ impl From<ZmMeeting> for ZoomMeeting {
             .recording_files
             .into_iter()
             .filter(ZmFile::is_video)
-            .map(|f| ZoomFile { recording_file_id: f.id, recording_type: f.recording_type, size_bytes: f.file_size })
+            .map(|f| ZoomFile {
+                recording_file_id: f.id,
+                recording_type: f.recording_type,
+                size_bytes: f.file_size,
+                recording_start: f.recording_start,
+            })
             .collect();
         Self {
             meeting_id: m.uuid,
@@ -288,14 +296,25 @@ impl ZoomApi for ZoomHttp {
         let url = reqwest::Url::parse_with_params(&self.api("users/me/recordings"), &params)
             .map_err(|e| unavailable(format!("the Zoom API base is not a URL: {e}")))?;
         let list: ZmList = self.http.get(url.as_str(), access_token).await?.json().await.map_err(transport)?;
+        let (meetings, unnamed): (Vec<ZmMeeting>, Vec<ZmMeeting>) =
+            list.meetings.into_iter().partition(|m| !m.uuid.is_empty());
+        if !unnamed.is_empty() {
+            tracing::warn!(count = unnamed.len(), "Zoom listed recordings without a meeting UUID: left out");
+        }
         Ok(ZoomPage {
-            meetings: list.meetings.into_iter().map(ZoomMeeting::from).collect(),
+            meetings: meetings.into_iter().map(ZoomMeeting::from).collect(),
             next_page_token: Some(list.next_page_token).filter(|t| !t.is_empty()),
         })
     }
 
     async fn meeting(&self, access_token: &str, meeting_id: &str) -> Result<ZoomMeeting, ConnectorError> {
-        Ok(self.meeting_raw(access_token, meeting_id).await?.into())
+        let mut m = self.meeting_raw(access_token, meeting_id).await?;
+        // The instance's UUID is what a file reference names; Zoom answers with it, but a
+        // response without one still names the meeting asked for.
+        if m.uuid.is_empty() {
+            m.uuid = meeting_id.to_owned();
+        }
+        Ok(m.into())
     }
 }
 

@@ -231,6 +231,7 @@ fn meeting() -> impl Strategy<Value = (Value, ZoomMeeting)> {
                         recording_file_id: f.id.clone().unwrap_or_default(),
                         recording_type: f.recording_type.clone().unwrap_or_default(),
                         size_bytes: f.file_size.unwrap_or_default(),
+                        recording_start: "2026-11-01T09:00:00Z".into(),
                     })
                     .collect(),
                 transcript_file_id: files.iter().find(|f| f.is_transcript()).and_then(|f| f.id.clone()),
