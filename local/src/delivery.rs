@@ -94,6 +94,9 @@ pub struct Delivery {
     tasks: Vec<JoinHandle<()>>,
     /// Where the MediaConvert stand-in sends job-state events.
     pub events: mpsc::UnboundedSender<Value>,
+    /// Every event sent on the bus, in order (what the stand-ins emitted, for tests to compare
+    /// with the vendors' samples).
+    pub sent: Arc<std::sync::Mutex<Vec<Value>>>,
 }
 
 impl Drop for Delivery {
@@ -178,14 +181,19 @@ impl Delivery {
                 })?;
         }
         let (events, mut rx) = mpsc::unbounded_channel::<Value>();
+        let sent: Arc<std::sync::Mutex<Vec<Value>>> = Arc::default();
+        let log = Arc::clone(&sent);
         tasks.push(tokio::spawn(async move {
             while let Some(event) = rx.recv().await {
+                if let Ok(mut log) = log.lock() {
+                    log.push(event.clone());
+                }
                 for rule in rule_subs.iter().filter(|r| matches(&r.pattern, &event)) {
                     invoke(&handlers, &rule.function, event.clone()).await;
                 }
             }
         }));
-        Ok(Self { tasks, events })
+        Ok(Self { tasks, events, sent })
     }
 }
 

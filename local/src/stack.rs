@@ -422,6 +422,12 @@ impl Stack {
 
     /// Every DynamoDB call a function made that its template grants do not allow (each was
     /// refused with `AccessDeniedException`, as AWS would).
+    /// Every event the stand-ins sent on the bus (MediaConvert's and Transcribe's job states), in
+    /// order; none without the pipeline.
+    pub fn bus_events(&self) -> Vec<serde_json::Value> {
+        self._delivery.as_ref().and_then(|d| d.sent.lock().ok().map(|s| s.clone())).unwrap_or_default()
+    }
+
     pub fn denied_grants(&self) -> Vec<crate::grants::Denial> {
         self._proxy.grants().denied()
     }

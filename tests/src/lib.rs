@@ -559,6 +559,13 @@ fn form_encode(v: &str) -> String {
     percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
+/// A vendor's published sample from `tests/fixtures/vendor/` (its source beside it), as JSON.
+pub fn vendor_sample(path: &str) -> Value {
+    let file = repo_root().join("tests/fixtures/vendor").join(path);
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
 /// A sample event from `events/`, as JSON.
 pub fn sample_event(name: &str) -> Value {
     let text = std::fs::read_to_string(repo_root().join(format!("events/{name}.json"))).expect("sample event");
@@ -750,11 +757,17 @@ impl TestApp {
 
 /// A `seconds`-long 640×360 H.264 clip made with ffmpeg's test source: real video bytes.
 pub fn generated_clip(seconds: u32) -> Vec<u8> {
+    generated_clip_as(&format!("{seconds}"), "yuv420p")
+}
+
+/// A generated H.264 clip of `seconds` (a decimal) in the pixel format `pix_fmt` (`yuv444p` is
+/// what ffmpeg's own defaults give an RGB source; `yuv422p`, `yuv420p10le`, …).
+pub fn generated_clip_as(seconds: &str, pix_fmt: &str) -> Vec<u8> {
     let clip = std::env::temp_dir().join(format!("vivid-clip-{}.mp4", ulid::Ulid::new()));
     let source = format!("testsrc=duration={seconds}:size=640x360:rate=25");
     let out = std::process::Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", &source])
-        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "veryfast"])
+        .args(["-c:v", "libx264", "-pix_fmt", pix_fmt, "-preset", "veryfast"])
         .arg(&clip)
         .output()
         .unwrap_or_else(|e| panic!("cannot run ffmpeg: {e} (install it: `make deps`)"));

@@ -95,6 +95,9 @@ pub struct VideoView {
     /// The caption tracks by language (their files are in `playback.captions`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub captions: Vec<vivid_domain::captions::CaptionTrack>,
+    /// The source as the transcoder read it (picture size, frame rate, codec), once it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<vivid_domain::transcode::SourceInfo>,
 }
 
 impl VideoView {
@@ -124,6 +127,7 @@ impl VideoView {
             position: v.position,
             captions: v.outputs.captions.into_values().collect(),
             transcript: v.transcript,
+            source: v.source,
         }
     }
 }

@@ -48,8 +48,12 @@ pub fn decode_s3_key(raw: &str) -> String {
     percent_encoding::percent_decode_str(&raw.replace('+', " ")).decode_utf8_lossy().into_owned()
 }
 
-/// The created objects of an S3 event: `(bucket, decoded key)`.
+/// The created objects of an S3 event: `(bucket, decoded key)`. S3's test message (sent when a
+/// bucket's notifications are configured: `{"Event": "s3:TestEvent", …}`, no records) has none.
 fn s3_objects(event: Value) -> Result<Vec<(String, String)>, EventError> {
+    if event.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") && event.get("Records").is_none() {
+        return Ok(Vec::new());
+    }
     let event: S3Event = serde_json::from_value(event).map_err(|e| EventError::Malformed(e.to_string()))?;
     Ok(event
         .records
