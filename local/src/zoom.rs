@@ -47,6 +47,8 @@ struct File {
     segment: u32,
     /// A transcript Zoom has not finished yet: not listed, until [`ZoomStandIn::complete_transcripts`].
     pending: bool,
+    /// The segment's start and end as a published sample gives them (instead of the segment's).
+    times: Option<(String, String)>,
 }
 
 impl File {
@@ -93,6 +95,9 @@ struct Inner {
     used_refresh: Vec<String>,
     meetings: Vec<Meeting>,
     pages: HashMap<String, PageToken>,
+    /// Bodies that endpoints answer verbatim instead of their own (a vendor's published sample):
+    /// `token`, `list`, `meeting`.
+    published: HashMap<&'static str, Value>,
     /// Calls to `/v2/users/me/recordings`, with the window each asked for.
     listings: Vec<(String, String)>,
     reuses: u32,
@@ -246,12 +251,83 @@ impl ZoomStandIn {
                 content: f.content,
                 segment: f.segment,
                 pending: f.later,
+                times: None,
             })
             .collect();
         let added = AddedMeeting { meeting_id: uuid.clone(), file_ids: files.iter().map(|f| f.id.clone()).collect() };
         let duration_minutes = 60;
         lock(&self.state).meetings.push(Meeting { uuid, topic: topic.to_owned(), start, duration_minutes, files });
         added
+    }
+
+    /// Holds a meeting as a published sample describes it (a webhook's `payload.object` or the
+    /// API's meeting): its UUID, topic, start and files (ids, types, segment times) kept, each
+    /// file's bytes from `content` (`None`: a few placeholder bytes). Files of `later` (another
+    /// sample's object, e.g. `recording.transcript_completed`'s) join the meeting as pending, until
+    /// [`ZoomStandIn::complete_transcripts`].
+    pub fn add_published_meeting(
+        &self,
+        object: &Value,
+        later: Option<&Value>,
+        content: impl Fn(&str) -> Option<Content>,
+    ) -> AddedMeeting {
+        let text = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
+        let files_of = |o: &Value, pending: bool| -> Vec<File> {
+            o["recording_files"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|f| {
+                    let file_type = text(f, "file_type");
+                    File {
+                        id: text(f, "id"),
+                        content: content(&file_type).unwrap_or_else(|| Content::Bytes(Bytes::from_static(b"sample"))),
+                        file_type,
+                        recording_type: text(f, "recording_type"),
+                        segment: 0,
+                        pending,
+                        times: Some((text(f, "recording_start"), text(f, "recording_end"))),
+                    }
+                })
+                .collect()
+        };
+        let mut files = files_of(object, false);
+        if let Some(l) = later {
+            files.extend(files_of(l, true));
+        }
+        let start = OffsetDateTime::parse(&text(object, "start_time"), &time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|_| OffsetDateTime::now_utc());
+        let meeting = Meeting {
+            uuid: text(object, "uuid"),
+            topic: text(object, "topic"),
+            start,
+            duration_minutes: object["duration"].as_u64().unwrap_or(60),
+            files,
+        };
+        let added = AddedMeeting {
+            meeting_id: meeting.uuid.clone(),
+            file_ids: meeting.files.iter().map(|f| f.id.clone()).collect(),
+        };
+        lock(&self.state).meetings.push(meeting);
+        added
+    }
+
+    /// From now on `endpoint` (`token`, `list` or `meeting`) answers `body` verbatim, as a
+    /// vendor's published sample (a token response's tokens are then valid here).
+    pub fn answer_as_published(&self, endpoint: &'static str, body: Value) {
+        let mut s = lock(&self.state);
+        if endpoint == "token" {
+            for (k, set) in [("access_token", true), ("refresh_token", false)] {
+                if let Some(t) = body[k].as_str() {
+                    if set {
+                        s.tokens.access.insert(t.to_owned());
+                    } else {
+                        s.tokens.refresh.insert(t.to_owned());
+                    }
+                }
+            }
+        }
+        s.published.insert(endpoint, body);
     }
 
     /// Every access and refresh token issued so far.
@@ -381,11 +457,12 @@ fn meeting_json(base: &str, m: &Meeting, keep: impl Fn(&File) -> bool) -> Value 
         .iter()
         .map(|f| {
             let (start, end) = m.segment_times(f.segment);
+            let (start, end) = f.times.clone().unwrap_or_else(|| (rfc3339(start), rfc3339(end)));
             json!({
                 "id": f.id,
                 "meeting_id": m.uuid,
-                "recording_start": rfc3339(start),
-                "recording_end": rfc3339(end),
+                "recording_start": start,
+                "recording_end": end,
                 "file_type": f.file_type,
                 "file_extension": match f.file_type.as_str() { "TRANSCRIPT" | "CC" => "VTT", "CHAT" => "TXT", other => other },
                 "file_size": f.content.len(),
@@ -472,6 +549,9 @@ async fn token(State(state): State<Shared>, headers: HeaderMap, Form(f): Form<To
         }
         _ => return error(StatusCode::BAD_REQUEST, "Unsupported grant type"),
     }
+    if let Some(body) = s.published.get("token") {
+        return Json(body.clone()).into_response();
+    }
     let (access, refresh) = s.tokens.issue("zm");
     Json(json!({
         "access_token": access,
@@ -549,6 +629,9 @@ async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<L
         }
     };
     s.listings.push((from.to_string(), to.to_string()));
+    if let Some(body) = s.published.get("list") {
+        return Json(body.clone()).into_response();
+    }
     let mut inside: Vec<&Meeting> =
         s.meetings.iter().filter(|m| m.start.date() >= from && m.start.date() <= to).collect();
     inside.sort_by_key(|m| std::cmp::Reverse(m.start));
@@ -584,6 +667,9 @@ async fn meeting(State(state): State<Shared>, headers: HeaderMap, Path(raw): Pat
         return resp;
     }
     let s = lock(&state);
+    if let Some(body) = s.published.get("meeting") {
+        return Json(body.clone()).into_response();
+    }
     let id = decode_meeting(&raw);
     match s.meetings.iter().find(|m| m.uuid == id) {
         Some(m) => Json(meeting_json(&s.base, m, |f| !f.pending)).into_response(),
