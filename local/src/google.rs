@@ -36,6 +36,10 @@ pub struct IdClaims {
     pub sub: String,
     pub email: String,
     pub email_verified: bool,
+    /// Signs `email_verified` as the string `"true"`/`"false"`, the way Google's documented
+    /// ID-token example writes it, instead of a JSON boolean.
+    #[serde(skip)]
+    pub email_verified_as_string: bool,
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub picture: Option<String>,
@@ -164,6 +168,7 @@ impl GoogleStandIn {
             sub: subject_for(email),
             email: email.to_owned(),
             email_verified: true,
+            email_verified_as_string: false,
             name: name.to_owned(),
             picture: Some(format!("https://example.com/avatars/{}.png", subject_for(email))),
             iat,
@@ -181,7 +186,11 @@ impl GoogleStandIn {
 fn sign(inner: &Inner, claims: &IdClaims) -> String {
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(inner.kid.clone());
-    jsonwebtoken::encode(&header, claims, &inner.key).unwrap_or_default()
+    let mut payload = serde_json::to_value(claims).unwrap_or_default();
+    if claims.email_verified_as_string {
+        payload["email_verified"] = json!(claims.email_verified.to_string());
+    }
+    jsonwebtoken::encode(&header, &payload, &inner.key).unwrap_or_default()
 }
 
 #[derive(Deserialize)]
@@ -253,6 +262,7 @@ async fn approve(State(inner): State<Arc<Inner>>, Form(a): Form<Approval>) -> Re
         sub: subject_for(&a.email),
         email: a.email.trim().to_owned(),
         email_verified: a.email_verified.as_deref() != Some("false"),
+        email_verified_as_string: false,
         name: a.name,
         picture: None,
         iat,

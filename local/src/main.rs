@@ -10,7 +10,7 @@
 //! | `VIVID_ACCESS_TOKEN_TTL_SECS` | the access tokens' lifetime (template parameter `AccessTokenTtlSeconds`) |
 //! | `VIVID_MULTIPART_THRESHOLD_BYTES` | from which size uploads are multipart (every function that reads it) |
 //! | `VIVID_WEBEX_REDIRECT_URI` | where Webex returns after consent (template parameter `WebexRedirectUri`; a page of the front end) |
-//! | `VIVID_WEBEX_RECORDINGS` | video files, separated by `:`, that the Webex stand-in offers as recordings (topic: the file's name) |
+//! | `VIVID_WEBEX_RECORDINGS` | video files, separated by `:`, that the Webex stand-in offers as MP4 recordings (topic: the file's name), besides the two it always offers (a generated MP4 lecture and an ARF one) |
 //! | `VIVID_ZOOM_REDIRECT_URI` | where Zoom returns after consent (template parameter `ZoomRedirectUri`) |
 //! | `VIVID_STOP_ON_STDIN_EOF` | `1`: stop when standard input closes (a test runner that dies cannot leave the stack behind) |
 //! | `VIVID_ZOOM_RECORDINGS` | video files, separated by `:`, that the Zoom stand-in offers as cloud recordings of meetings an hour ago |
@@ -134,8 +134,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     cfg.overrides = overrides;
     let stack = Stack::start(cfg).await?;
 
-    let mut seeded = Vec::new();
-    for (variable, file, topic, bytes) in seed_files()? {
+    let seed = seed_files()?;
+    // Something to import out of the box: a generated MP4 lecture, and an ARF one the import refuses.
+    let mut seeded = stack.webex.seed_samples().await;
+    for (variable, file, topic, bytes) in seed {
         seeded.push(format!("{topic} ({} bytes, {})", bytes.len(), file.display()));
         if variable == "VIVID_WEBEX_RECORDINGS" {
             stack.webex.add_recording(&topic, bytes);

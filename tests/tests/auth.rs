@@ -110,6 +110,40 @@ async fn given_bad_id_tokens_when_posting_them_then_401_and_nobody_is_created() 
     assert_eq!(app.google_token(&g.id_token(&good)).await.status, StatusCode::OK);
 }
 
+/// Google's documented ID-token example writes `email_verified` as a string: `"true"` signs in,
+/// `"false"` is refused as unverified.
+#[tokio::test]
+async fn given_email_verified_as_a_string_then_true_signs_in_and_false_is_unverified() {
+    let app = TestApp::spawn().await;
+    let g = &app.stack.google;
+    let payload = |token: &str| -> serde_json::Value {
+        let part = token.split('.').nth(1).expect("a payload");
+        let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, part).expect("base64url");
+        serde_json::from_slice(&bytes).expect("json")
+    };
+    let verified = g.id_token(&vivid_local::google::IdClaims {
+        email_verified_as_string: true,
+        ..g.claims_for("eve@example.com", "Eve")
+    });
+    assert_eq!(payload(&verified)["email_verified"], "true", "signed as Google's example writes it");
+    let r = app.google_token(&verified).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let me = app.get("/users/me", r.body["accessToken"].as_str().expect("access token")).await;
+    assert_eq!(me.body["email"], "eve@example.com");
+
+    let unverified = g.id_token(&vivid_local::google::IdClaims {
+        email_verified: false,
+        email_verified_as_string: true,
+        ..g.claims_for("fay@example.com", "Fay")
+    });
+    assert_eq!(payload(&unverified)["email_verified"], "false");
+    let r = app.google_token(&unverified).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{:?}", r.body);
+    let detail = r.body["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("not verified"), "refused as unverified, not as a bad token: {detail}");
+    assert_eq!(count_items(&app, "USER#").await, 1, "only Eve");
+}
+
 #[tokio::test]
 async fn given_an_unverified_google_email_in_the_browser_flow_then_401() {
     let app = TestApp::spawn().await;

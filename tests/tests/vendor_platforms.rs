@@ -70,7 +70,7 @@ async fn zoom_s_published_webhooks_import_the_recording_and_its_later_transcript
     let v = app.wait_for_video(&host.token, &id, |v| v["status"] == "READY" || v["status"] == "FAILED").await;
     assert_eq!(v["status"], "READY", "{v}");
 
-    zoom.complete_transcripts(&completed["payload"]["object"]["uuid"].as_str().expect("uuid").to_owned());
+    zoom.complete_transcripts(completed["payload"]["object"]["uuid"].as_str().expect("uuid"));
     let (status, body) = deliver(&app, &from_our_zoom_user(&app, transcript)).await;
     assert_eq!((status, body["transcripts"].as_u64()), (200, Some(1)), "{body}");
     let v = app

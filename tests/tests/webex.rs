@@ -1,12 +1,13 @@
 //! Webex (SPEC §6): connect, list recordings (refresh, rate limits, outages), import a recording
-//! by streaming it into the pipeline; failures leave no multipart upload behind.
+//! by streaming it into the pipeline; failures leave no multipart upload behind. Only MP4
+//! recordings are offered and imported: Webex's ARF, its own format, is refused.
 
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use vivid_domain::connectors::{ConnectionStore, Provider};
-use vivid_local::webex::Mode;
+use vivid_local::webex::{ARF_STAND_IN_BYTES, Mode, RecordingFormat};
 use vivid_tests::{TestApp, TestUser, generated_clip};
 
 async fn host_with_space(app: &TestApp) -> (TestUser, String) {
@@ -29,6 +30,7 @@ async fn given_a_connected_account_then_recordings_are_listed_and_the_profile_sa
     assert_eq!(items.len(), 3);
     assert_eq!(items[0]["topic"], "Lecture 0");
     assert!(items[0]["recordingId"].is_string() && items[0]["sizeBytes"] == 10);
+    assert_eq!(items[0]["format"], "MP4");
     let text = serde_json::to_string(&items).expect("json");
     assert!(!text.contains("wxat") && !text.contains("wxrt"), "tokens never leave the API");
     let r = app.get("/webex/recordings?from=yesterday", &host.token).await;
@@ -177,4 +179,131 @@ async fn given_an_unknown_recording_or_no_connection_then_the_import_is_refused(
         assert!(matches!(r.status.as_u16(), 400 | 422), "{body}: {:?}", r.body);
     }
     assert_eq!(app.get(&format!("/spaces/{space}"), &host.token).await.body["videoCount"], 0, "nothing half-written");
+}
+
+#[tokio::test]
+async fn given_mp4_and_arf_recordings_then_only_the_mp4_is_listed() {
+    let app = TestApp::spawn().await;
+    let (host, _) = host_with_space(&app).await;
+    let arf =
+        app.stack.webex.add_recording_with_format("Lecture ARF", RecordingFormat::Arf, ARF_STAND_IN_BYTES.to_vec());
+    let mp4 = app.stack.webex.add_recording("Lecture MP4", vec![7u8; 10]);
+    app.stack.webex.add_recording_with_format("Lecture uploaded", RecordingFormat::Uploaded, vec![1u8; 10]);
+    let (items, _) = app.all_pages("/webex/recordings", &host.token, 10).await;
+    let listed: Vec<_> = items.iter().map(|i| (i["recordingId"].as_str(), i["format"].as_str())).collect();
+    assert_eq!(listed, vec![(Some(mp4.as_str()), Some("MP4"))], "{items:?}");
+    assert!(!items.iter().any(|i| i["recordingId"] == arf.as_str()));
+}
+
+#[tokio::test]
+async fn given_an_arf_recording_when_imported_then_422_and_no_video_and_no_download() {
+    let app = TestApp::spawn().await;
+    let (host, space) = host_with_space(&app).await;
+    let arf =
+        app.stack.webex.add_recording_with_format("Lecture ARF", RecordingFormat::Arf, ARF_STAND_IN_BYTES.to_vec());
+    let r = app
+        .post(&format!("/spaces/{space}/videos/webex"), &host.token, json!({ "recordingId": arf, "title": "ARF" }))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    assert_eq!(r.code(), "unsupported_recording_format");
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    let detail = r.body["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("ARF") && detail.contains("MP4") && detail.contains("upload"), "{detail}");
+    // Nothing was created, started or downloaded.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.stack.webex.downloads(), 0);
+    assert_eq!(app.get(&format!("/spaces/{space}"), &host.token).await.body["videoCount"], 0);
+    let videos = app.get(&format!("/spaces/{space}/videos"), &host.token).await;
+    assert_eq!(videos.body["items"].as_array().map(Vec::len), Some(0), "{:?}", videos.body);
+    // An MP4 of the same account still imports.
+    let mp4 = app.stack.webex.add_recording("Lecture MP4", vec![7u8; 10]);
+    let r = app
+        .post(&format!("/spaces/{space}/videos/webex"), &host.token, json!({ "recordingId": mp4, "title": "MP4" }))
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
+}
+
+/// The stand-in answers as Webex's published examples do, and filters by `format` as Webex does.
+#[tokio::test]
+async fn given_the_stand_in_then_it_lists_by_format_in_webexs_published_shape() {
+    let app = TestApp::spawn().await;
+    host_with_space(&app).await;
+    let webex = &app.stack.webex;
+    let mp4 = webex.add_recording("Lecture MP4", vec![7u8; 10]);
+    let arfs: Vec<String> = (0..3)
+        .map(|i| {
+            webex.add_recording_with_format(
+                &format!("Lecture ARF {i}"),
+                RecordingFormat::Arf,
+                ARF_STAND_IN_BYTES.to_vec(),
+            )
+        })
+        .collect();
+    // The access token our API was given for the host (the first the stand-in issued).
+    let token = webex.issued_tokens().into_iter().find(|t| t.starts_with("wxat")).expect("an access token");
+    let list = |query: String| {
+        let (http, url, token) = (app.http.clone(), format!("{}/recordings{query}", webex.api_base()), token.clone());
+        async move {
+            let resp = http.get(url).bearer_auth(token).send().await.expect("request");
+            let status = resp.status();
+            let next = resp.headers().get("link").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let body: serde_json::Value = resp.json().await.expect("json");
+            (status, body, next)
+        }
+    };
+    let ids = |body: &serde_json::Value| -> Vec<String> {
+        body["items"].as_array().into_iter().flatten().filter_map(|i| i["id"].as_str().map(str::to_owned)).collect()
+    };
+    let (status, body, _) = list("?format=ARF".into()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ids(&body), arfs);
+    assert!(body["items"].as_array().into_iter().flatten().all(|i| i["format"] == "ARF"), "{body}");
+    let (_, body, _) = list("?format=MP4".into()).await;
+    assert_eq!(ids(&body), vec![mp4.clone()]);
+    let (_, body, _) = list(String::new()).await;
+    assert_eq!(ids(&body).len(), 4, "no filter: every format");
+    let (status, _, _) = list("?format=mp3".into()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Pages of a filtered listing keep the filter in their next link.
+    let (_, body, next) = list("?format=ARF&max=2".into()).await;
+    assert_eq!(ids(&body), arfs[..2].to_vec());
+    let next = next.expect("a next link");
+    assert!(next.contains("format=ARF") && next.contains("rel=\"next\""), "{next}");
+
+    // A listed item has the published List Recordings fields (no hostEmail: the admin listing's).
+    let (_, body, _) = list("?format=MP4".into()).await;
+    let item = &body["items"][0];
+    for field in [
+        "id",
+        "meetingId",
+        "topic",
+        "createTime",
+        "timeRecorded",
+        "siteUrl",
+        "downloadUrl",
+        "playbackUrl",
+        "password",
+        "format",
+        "serviceType",
+        "durationSeconds",
+        "sizeBytes",
+        "shareToMe",
+        "status",
+    ] {
+        assert!(!item[field].is_null(), "{field} missing: {item}");
+    }
+    assert!(item.get("hostEmail").is_none() && item.get("temporaryDirectDownloadLinks").is_none(), "{item}");
+    // Details add the temporary download links.
+    let resp = app
+        .http
+        .get(format!("{}/recordings/{}", webex.api_base(), arfs[0]))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("details");
+    let details: serde_json::Value = resp.json().await.expect("json");
+    assert_eq!(details["format"], "ARF");
+    let links = &details["temporaryDirectDownloadLinks"];
+    assert!(links["recordingDownloadLink"].is_string() && links["expiration"].is_string(), "{details}");
+    assert_eq!(webex.downloads(), 0, "listing and details download nothing");
 }

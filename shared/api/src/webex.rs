@@ -75,7 +75,8 @@ pub struct WebexNames {
     recording_id: String,
 }
 
-/// Finds a Webex recording for an import.
+/// Finds a Webex recording for an import: an MP4 only (an ARF is a 422
+/// `unsupported_recording_format`, before any video is created or anything downloaded).
 pub struct WebexLookup(pub Arc<dyn WebexApi>);
 
 #[async_trait]
@@ -90,6 +91,7 @@ impl Lookup for WebexLookup {
 
     async fn find(&self, access_token: &str, names: &WebexNames) -> Result<Found, ConnectorError> {
         let r = self.0.recording(access_token, &names.recording_id).await?;
+        r.importable()?;
         Ok(Found { recording: r.recording_id, topic: r.topic, size_bytes: r.size_bytes })
     }
 }

@@ -102,6 +102,10 @@ pub enum ConnectorError {
     /// 5xx, transport failures, unreadable answers, links outside the platform.
     #[error("the platform failed: {0}")]
     Unavailable(String),
+    /// The recording is in a format that cannot become a video (Webex's ARF): its format as the
+    /// platform names it, or `unknown`.
+    #[error("the recording's format ({0}) cannot be imported")]
+    UnsupportedFormat(String),
     #[error(transparent)]
     Cipher(#[from] CipherError),
     #[error(transparent)]

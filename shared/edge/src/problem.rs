@@ -298,6 +298,19 @@ pub fn connector_problem(provider: Provider, e: ConnectorError) -> ApiError {
                 detail: format!("{name} did not answer properly; try again later"),
             }
         }
+        ConnectorError::UnsupportedFormat(format) => {
+            let what = if format == "unknown" {
+                "recordings of unknown format".to_owned()
+            } else {
+                format!("{format} recordings")
+            };
+            ApiError::unprocessable(
+                "unsupported_recording_format",
+                format!(
+                    "{name}'s {what} cannot be imported: record as MP4 in {name}, or download the recording and upload it"
+                ),
+            )
+        }
         ConnectorError::Cipher(e) => ApiError::internal(e),
         ConnectorError::Store(e) => e.into(),
     }

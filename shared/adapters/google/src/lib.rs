@@ -72,11 +72,36 @@ struct TokenResponse {
 struct Claims {
     sub: String,
     email: Option<String>,
-    #[serde(default)]
+    /// Absent reads as not verified.
+    #[serde(default, deserialize_with = "flag")]
     email_verified: bool,
     name: Option<String>,
     picture: Option<String>,
     nonce: Option<String>,
+}
+
+/// A boolean claim as Google writes it: `true`/`false`, or the strings `"true"`/`"false"` (its
+/// documented ID-token example has `"email_verified": "true"`). Anything else makes the token
+/// unreadable, hence invalid.
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    struct Flag;
+    impl serde::de::Visitor<'_> for Flag {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("true or false, as a boolean or a string")
+        }
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<bool, E> {
+            Ok(v)
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<bool, E> {
+            match v {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                other => Err(E::invalid_value(serde::de::Unexpected::Str(other), &self)),
+            }
+        }
+    }
+    d.deserialize_any(Flag)
 }
 
 fn invalid(reason: &'static str) -> IdentityError {
@@ -237,5 +262,67 @@ impl IdentityProvider for GoogleOidc {
             .map_err(|_| invalid("the ID token's e-mail is malformed"))?;
         let name = claims.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| email.to_string());
         Ok(Identity { sub: claims.sub, email, name, picture: claims.picture })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(email_verified: serde_json::Value) -> Result<Claims, serde_json::Error> {
+        let mut c = serde_json::json!({ "sub": "1", "email": "ana@example.com" });
+        if !email_verified.is_null() {
+            c["email_verified"] = email_verified;
+        }
+        serde_json::from_value(c)
+    }
+
+    #[test]
+    fn email_verified_reads_as_a_boolean_or_the_strings_google_writes() {
+        use serde_json::json;
+        for (value, verified) in
+            [(json!(true), true), (json!(false), false), (json!("true"), true), (json!("false"), false)]
+        {
+            assert_eq!(claims(value.clone()).map(|c| c.email_verified).ok(), Some(verified), "{value}");
+        }
+        assert_eq!(claims(serde_json::Value::Null).map(|c| c.email_verified).ok(), Some(false), "absent");
+    }
+
+    #[test]
+    fn any_other_email_verified_makes_the_claims_unreadable() {
+        use serde_json::json;
+        for value in [
+            json!("True"),
+            json!("TRUE"),
+            json!("yes"),
+            json!("1"),
+            json!(""),
+            json!(" true"),
+            json!(1),
+            json!(0),
+            json!([true]),
+            json!({}),
+        ] {
+            assert!(claims(value.clone()).is_err(), "{value}");
+        }
+        // An explicit null is not a boolean either.
+        let explicit_null: Result<Claims, _> =
+            serde_json::from_str(r#"{"sub":"1","email":"ana@example.com","email_verified":null}"#);
+        assert!(explicit_null.is_err());
+    }
+
+    /// Google's documented ID-token payload, `email_verified` a string.
+    #[test]
+    fn googles_documented_example_reads() {
+        let c: Claims = serde_json::from_str(
+            r#"{"iss":"accounts.google.com","azp":"1234987819200.apps.googleusercontent.com",
+                "aud":"1234987819200.apps.googleusercontent.com","sub":"10769150350006150715113082367",
+                "at_hash":"HK6E_P6Dh8Y93mRNtsDB1Q","hd":"example.com","email":"jsmith@example.com",
+                "email_verified":"true","iat":1353601026,"exp":1353604926,"nonce":"0394852-3190485-2490358"}"#,
+        )
+        .expect("Google's example");
+        assert!(c.email_verified);
+        assert_eq!(c.email.as_deref(), Some("jsmith@example.com"));
+        assert_eq!(c.nonce.as_deref(), Some("0394852-3190485-2490358"));
     }
 }

@@ -162,12 +162,33 @@ enum Defect {
     Unsigned,
 }
 
+/// `email_verified` as a token may carry it.
+#[derive(Debug, Clone)]
+enum Verified {
+    /// `true` / `false`.
+    Bool(bool),
+    /// `"true"` / `"false"`, as in Google's documented example.
+    Text(bool),
+    /// Any other value (another string, a number, an array...): the token is unreadable.
+    Other(Value),
+}
+
+impl Verified {
+    fn json(&self) -> Value {
+        match self {
+            Self::Bool(b) => Value::from(*b),
+            Self::Text(b) => Value::from(b.to_string()),
+            Self::Other(v) => v.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct IdClaims {
     issuer: &'static str,
     sub: String,
     email: Option<String>,
-    verified: Option<bool>,
+    verified: Option<Verified>,
     name: Option<String>,
     picture: Option<String>,
     nonce: Option<String>,
@@ -185,7 +206,21 @@ fn id_claims() -> impl Strategy<Value = IdClaims> {
         prop::sample::select(vec!["https://accounts.google.com", "accounts.google.com"]),
         "[0-9]{21}",
         prop::option::weighted(0.95, email),
-        prop::option::weighted(0.9, prop_oneof![4 => Just(true), 1 => Just(false)]),
+        prop::option::weighted(
+            0.9,
+            prop_oneof![
+                4 => prop_oneof![4 => Just(true), 1 => Just(false)].prop_map(Verified::Bool),
+                2 => prop_oneof![4 => Just(true), 1 => Just(false)].prop_map(Verified::Text),
+                1 => prop_oneof![
+                    "\\PC{0,8}".prop_filter("not true or false", |s| s != "true" && s != "false").prop_map(Value::from),
+                    prop::sample::select(vec!["True", "TRUE", "False", "yes", "1", " true"]).prop_map(Value::from),
+                    any::<i64>().prop_map(Value::from),
+                    Just(Value::Null),
+                    Just(json!([true])),
+                ]
+                .prop_map(Verified::Other),
+            ],
+        ),
         prop::option::of(prop_oneof!["\\PC{0,30}", Just("   ".to_owned())]),
         prop::option::of("https://lh3\\.googleusercontent\\.com/a/[A-Za-z0-9]{10}"),
         (prop::option::of(nonce), prop::option::of(nonce), any::<bool>()),
@@ -225,7 +260,7 @@ impl IdClaims {
         }
         let fields = [
             ("email", self.email.clone().map(Value::from)),
-            ("email_verified", self.verified.map(Value::from)),
+            ("email_verified", self.verified.as_ref().map(Verified::json)),
             ("name", self.name.clone().map(Value::from)),
             ("picture", self.picture.clone().map(Value::from)),
             ("nonce", self.nonce.clone().map(Value::from)),
@@ -240,7 +275,7 @@ impl IdClaims {
 
     /// What verification must give, in the order Google's rules are applied.
     fn expected(&self) -> Result<Identity, &'static str> {
-        if self.defect != Defect::None {
+        if self.defect != Defect::None || matches!(self.verified, Some(Verified::Other(_))) {
             return Err("invalid");
         }
         if let Some(n) = &self.expected_nonce
@@ -248,7 +283,7 @@ impl IdClaims {
         {
             return Err("invalid");
         }
-        if self.verified != Some(true) {
+        if !matches!(self.verified, Some(Verified::Bool(true) | Verified::Text(true))) {
             return Err("unverified");
         }
         let email: Email = self.email.as_deref().ok_or("invalid")?.parse().map_err(|_| "invalid")?;
@@ -272,7 +307,9 @@ proptest! {
     /// A well-formed ID token signed with Google's key verifies to its identity (the e-mail
     /// normalised, the name falling back to the e-mail); any defect (expired, another audience or
     /// issuer, no subject, another key, an unknown key id, no signature), a nonce other than the
-    /// login's, an unverified or malformed e-mail is refused with its reason.
+    /// login's, an unverified or malformed e-mail is refused with its reason. `email_verified` is
+    /// read as a boolean or as the strings `"true"`/`"false"` (Google's documented example has a
+    /// string); any other value makes the token invalid.
     #[test]
     fn an_id_token_verifies_to_its_identity_or_its_refusal(c in id_claims()) {
         let f = fixture();

@@ -2,13 +2,17 @@
 //! recordings, and the download of a recording through its temporary link. The HTTP plumbing is
 //! the connectors' shared `vivid-oauth`; every URL is configuration, so tests and the local stack
 //! use a stand-in through this very code.
+//!
+//! Webex records in MP4 or in ARF, its own format (a site setting). Only MP4 can be imported: the
+//! listing asks Webex for MP4 recordings (`format=MP4`) and drops any other that comes back, and
+//! the download refuses any other (the import route refuses them before that).
 
 use async_trait::async_trait;
 use serde::Deserialize;
 use vivid_config::{Config, ConfigError};
 use vivid_domain::{
     connectors::{ByteStream, ConnectorError, OAuthClient, OAuthTokens, Provider, RecordingSource},
-    webex::{Recording, RecordingPage, WebexApi},
+    webex::{IMPORTABLE_FORMAT, Recording, RecordingPage, WebexApi},
 };
 use vivid_oauth::{ClientAuth, DownloadRules, PlatformHttp, transport};
 
@@ -64,6 +68,9 @@ struct WxRecording {
     duration_seconds: u64,
     #[serde(default)]
     size_bytes: u64,
+    /// `MP4`, `ARF` or `UPLOADED`; `null` or absent reads as empty (not importable).
+    #[serde(default)]
+    format: Option<String>,
     #[serde(default)]
     temporary_direct_download_links: Option<DownloadLinks>,
 }
@@ -83,6 +90,7 @@ impl From<WxRecording> for Recording {
             time_recorded: r.time_recorded,
             duration_seconds: r.duration_seconds,
             size_bytes: r.size_bytes,
+            format: r.format.unwrap_or_default(),
         }
     }
 }
@@ -194,9 +202,11 @@ impl OAuthClient for WebexHttp {
 
 #[async_trait]
 impl RecordingSource for WebexHttp {
-    /// The recording's temporary download link, then its body (the link carries its own token).
+    /// The recording's temporary download link, then its body (the link carries its own token);
+    /// a recording that is not an MP4 is refused before anything is downloaded.
     async fn open(&self, access_token: &str, recording: &str) -> Result<ByteStream, ConnectorError> {
-        let link = self.details(access_token, recording).await?.1;
+        let (recording, link) = self.details(access_token, recording).await?;
+        recording.importable()?;
         self.http.download(&link, None, &self.downloads).await
     }
 }
@@ -215,9 +225,10 @@ impl WebexApi for WebexHttp {
             // Only links on Webex's own base are followed.
             Some(link) if link.starts_with(&self.settings.api_base) => link.to_owned(),
             Some(_) => return Err(unavailable("a next link outside the Webex API")),
+            // Only importable recordings: Webex filters by format (and its next links keep it).
             None => {
                 let max = max.to_string();
-                let mut query = vec![("max", max.as_str())];
+                let mut query = vec![("max", max.as_str()), ("format", IMPORTABLE_FORMAT)];
                 query.extend(from.map(|f| ("from", f)));
                 query.extend(to.map(|t| ("to", t)));
                 self.url(&["recordings"], &query)?.into()
@@ -232,7 +243,9 @@ impl WebexApi for WebexHttp {
             .and_then(|p| p.split(';').next())
             .map(|u| u.trim().trim_start_matches('<').trim_end_matches('>').to_owned());
         let items: Items = resp.json().await.map_err(transport)?;
-        Ok(RecordingPage { items: items.items.into_iter().map(Recording::from).collect(), next })
+        // Whatever else still comes back (Webex ignoring the filter, a link without it) is left out.
+        let items = items.items.into_iter().map(Recording::from).filter(Recording::is_importable).collect();
+        Ok(RecordingPage { items, next })
     }
 
     async fn recording(&self, access_token: &str, id: &str) -> Result<Recording, ConnectorError> {

@@ -1,6 +1,6 @@
 //! Properties of what the Webex adapter reads from Webex: recording lists (with their `Link`
-//! header), recording details (with the temporary download link), and the request paths made of
-//! ids a client gives. A stand-in server on loopback answers with whatever each case makes up
+//! header; MP4 recordings only), recording details (with the temporary download link and the
+//! format), and the request paths made of ids a client gives. A stand-in server on loopback answers with whatever each case makes up
 //! (the adapter's parsers are only reachable through HTTP).
 
 use std::time::Duration;
@@ -82,6 +82,7 @@ fn any_json() -> impl Strategy<Value = Value> {
             "timeRecorded",
             "durationSeconds",
             "sizeBytes",
+            "format",
             "temporaryDirectDownloadLinks",
             "recordingDownloadLink",
         ])
@@ -107,7 +108,10 @@ fn any_json() -> impl Strategy<Value = Value> {
 /// A recording as Webex documents it, some optional fields left out, and what it must read as.
 fn recording() -> impl Strategy<Value = (Value, Recording, Option<String>)> {
     (
-        prop_oneof!["[A-Za-z0-9]{32}", "\\PC{1,40}"],
+        (
+            prop_oneof!["[A-Za-z0-9]{32}", "\\PC{1,40}"],
+            prop::option::weighted(0.95, prop::sample::select(vec!["MP4", "MP4", "MP4", "ARF", "UPLOADED"])),
+        ),
         prop::option::of("\\PC{0,60}"),
         prop::option::of("[a-z.]{1,10}@example\\.com"),
         prop::option::of("20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z"),
@@ -115,8 +119,11 @@ fn recording() -> impl Strategy<Value = (Value, Recording, Option<String>)> {
         prop::option::of(any::<u64>()),
         prop::option::of(prop::option::of("https://[a-z]{1,8}\\.webex\\.com/[A-Za-z0-9/?=&]{0,40}")),
     )
-        .prop_map(|(id, topic, host, time, duration, size, links)| {
-            let mut v = json!({ "id": id, "format": "MP4", "status": "available" });
+        .prop_map(|((id, format), topic, host, time, duration, size, links)| {
+            let mut v = json!({ "id": id, "status": "available" });
+            if let Some(f) = format {
+                v["format"] = json!(f);
+            }
             if let Some(t) = &topic {
                 v["topic"] = json!(t);
             }
@@ -148,6 +155,7 @@ fn recording() -> impl Strategy<Value = (Value, Recording, Option<String>)> {
                 time_recorded: time.unwrap_or_default(),
                 duration_seconds: duration.unwrap_or_default(),
                 size_bytes: size.unwrap_or_default(),
+                format: format.unwrap_or_default().to_owned(),
             };
             (v, expected, link)
         })
@@ -180,7 +188,7 @@ fn link_header(base: &'static str) -> impl Strategy<Value = (Option<String>, Opt
 
 proptest! {
     /// Any JSON answer to a recordings listing is read (`Ok`) or `Unavailable`, never a panic;
-    /// the request asked for the page size given.
+    /// the request asked for the page size given, and for MP4 recordings only.
     #[test]
     fn any_listing_answer_gives_ok_or_unavailable(body in any_json(), max in 1u16..=100) {
         let Fixture { rt, webex, server } = fixture();
@@ -189,11 +197,15 @@ proptest! {
         prop_assert!(matches!(got, Ok(_) | Err(ConnectorError::Unavailable(_))), "{} -> {:?}", body, got);
         let targets = server.take_targets();
         prop_assert_eq!(targets.len(), 1);
-        prop_assert_eq!(&targets[0], &format!("/v1/recordings?max={max}"));
+        prop_assert_eq!(&targets[0], &format!("/v1/recordings?max={max}&format=MP4"));
+        if let Ok(page) = got {
+            prop_assert!(page.items.iter().all(|r| r.format == "MP4"), "{:?}", page.items);
+        }
     }
 
-    /// A listing as Webex sends it reads as its recordings, in order, with the next page's link
-    /// taken from the `Link` header (`None` on the last page).
+    /// A listing as Webex sends it reads as its MP4 recordings, in order (any other format that
+    /// comes back despite the filter is left out), with the next page's link taken from the
+    /// `Link` header (`None` on the last page).
     #[test]
     fn a_listing_reads_as_its_recordings_and_next_link(
         items in prop::collection::vec(recording(), 0..5),
@@ -205,23 +217,24 @@ proptest! {
         server.answer(link.iter().map(|l| ("link".to_owned(), l.clone())).collect(), &body);
         let page = rt.block_on(webex.recordings("token", from.as_deref(), None, 10, None));
         let page = page.map_err(|e| TestCaseError::fail(format!("{body} -> {e:?}")))?;
-        prop_assert_eq!(page.items, items.into_iter().map(|i| i.1).collect::<Vec<_>>());
+        prop_assert_eq!(page.items, items.into_iter().map(|i| i.1).filter(|r| r.format == "MP4").collect::<Vec<_>>());
         prop_assert_eq!(page.next, next);
         let targets = server.take_targets();
         let expected_query = match &from {
-            Some(f) => format!("/v1/recordings?max=10&from={}", f.replace(':', "%3A")),
-            None => "/v1/recordings?max=10".to_owned(),
+            Some(f) => format!("/v1/recordings?max=10&format=MP4&from={}", f.replace(':', "%3A")),
+            None => "/v1/recordings?max=10&format=MP4".to_owned(),
         };
         prop_assert_eq!(targets, vec![expected_query]);
     }
 
     /// A listing with one field of one recording replaced by any JSON value, or removed: `Ok`
-    /// or `Unavailable`; a recording without its id is never read as one.
+    /// or `Unavailable`; a recording without its id is never read as one, one that is not an MP4
+    /// is left out.
     #[test]
     fn a_mutated_listing_gives_ok_or_unavailable(
         items in prop::collection::vec(recording(), 1..4),
         at in any::<prop::sample::Index>(),
-        field in prop::sample::select(vec!["id", "topic", "hostEmail", "timeRecorded", "durationSeconds", "sizeBytes", "temporaryDirectDownloadLinks"]),
+        field in prop::sample::select(vec!["id", "topic", "hostEmail", "timeRecorded", "durationSeconds", "sizeBytes", "format", "temporaryDirectDownloadLinks"]),
         new in prop::option::of(any_json()),
     ) {
         let Fixture { rt, webex, server } = fixture();
@@ -232,14 +245,17 @@ proptest! {
             Some(v) => { map.insert(field.to_owned(), v.clone()); }
             None => { map.remove(field); }
         }
+        let importable: Vec<bool> =
+            values.iter().map(|v| v.get("format").and_then(Value::as_str).is_some_and(|f| f.eq_ignore_ascii_case("MP4"))).collect();
         let body = json!({ "items": values });
         server.answer(vec![], &body);
         let got = rt.block_on(webex.recordings("token", None, None, 10, None));
         match &got {
             Ok(page) => {
-                prop_assert_eq!(page.items.len(), items.len());
-                if field == "id" {
-                    prop_assert_eq!(new.as_ref().and_then(Value::as_str), Some(page.items[i].recording_id.as_str()));
+                prop_assert_eq!(page.items.len(), importable.iter().filter(|m| **m).count());
+                if field == "id" && importable[i] {
+                    let at = importable[..i].iter().filter(|m| **m).count();
+                    prop_assert_eq!(new.as_ref().and_then(Value::as_str), Some(page.items[at].recording_id.as_str()));
                 }
             }
             Err(ConnectorError::Unavailable(_)) => {}
@@ -248,8 +264,9 @@ proptest! {
         server.take_targets();
     }
 
-    /// A recording's details read as the recording when they carry its download link, and are
-    /// `Unavailable` without one; the request names the recording as one path segment.
+    /// A recording's details read as the recording (whatever its format) when they carry its
+    /// download link, and are `Unavailable` without one; the request names the recording as one
+    /// path segment.
     #[test]
     fn recording_details_read_as_the_recording_with_its_link(
         (value, expected, link) in recording(),
@@ -315,4 +332,53 @@ fn dot_segments_are_not_dropped_from_recording_paths() {
         let targets = server.take_targets();
         assert!(got.is_err() || targets.iter().all(|t| t.starts_with("/v1/recordings/")), "{id:?} -> {targets:?}");
     }
+}
+
+/// Webex's published Get Recording Details example (an ARF recording).
+const PUBLISHED_DETAILS: &str = include_str!("../../../../tests/fixtures/vendor/webex/rest-get-recording-details.json");
+/// Webex's published List Recordings example (three ARF recordings).
+const PUBLISHED_LIST: &str = include_str!("../../../../tests/fixtures/vendor/webex/rest-list-recordings.json");
+
+/// Webex's published details of an ARF recording read with their format; the recording is
+/// refused before its download link is followed.
+#[test]
+fn the_published_arf_recording_reads_and_is_never_downloaded() {
+    use vivid_domain::connectors::RecordingSource;
+    let Fixture { rt, webex, server } = fixture();
+    let published: Value = serde_json::from_str(PUBLISHED_DETAILS).expect("the published example");
+    server.answer(vec![], &published);
+    let details = rt.block_on(webex.recording("token", "4f914b1dfe3c4d11a61730f18c0f5387")).expect("details");
+    let expected = Recording {
+        recording_id: "4f914b1dfe3c4d11a61730f18c0f5387".into(),
+        topic: "Example Topic".into(),
+        host_email: String::new(),
+        time_recorded: "2020-07-13T17:05:35Z".into(),
+        duration_seconds: 18416,
+        size_bytes: 168103,
+        format: "ARF".into(),
+    };
+    assert_eq!(details, expected);
+    server.take_targets();
+    let got = rt.block_on(webex.open("token", "4f914b1dfe3c4d11a61730f18c0f5387"));
+    assert!(matches!(&got, Err(ConnectorError::UnsupportedFormat(f)) if f == "ARF"), "{:?}", got.err());
+    assert_eq!(server.take_targets(), vec!["/v1/recordings/4f914b1dfe3c4d11a61730f18c0f5387".to_owned()]);
+}
+
+/// Webex's published listing (ARF recordings only, as a site that records in ARF answers when
+/// the filter is not honoured) reads as no recording; the same items as MP4 read in order.
+#[test]
+fn the_published_listing_keeps_only_mp4_recordings() {
+    let Fixture { rt, webex, server } = fixture();
+    let mut published: Value = serde_json::from_str(PUBLISHED_LIST).expect("the published example");
+    server.answer(vec![], &published);
+    let page = rt.block_on(webex.recordings("token", None, None, 10, None)).expect("a page");
+    assert!(page.items.is_empty(), "{:?}", page.items);
+    let items = published["items"].as_array_mut().expect("items");
+    items[1]["format"] = json!("MP4");
+    server.answer(vec![], &published);
+    let page = rt.block_on(webex.recordings("token", None, None, 10, None)).expect("a page");
+    let ids: Vec<_> = page.items.iter().map(|r| (r.recording_id.as_str(), r.format.as_str())).collect();
+    assert_eq!(ids, vec![("3324fb76946249cfa07fc30b3ccbf580", "MP4")]);
+    assert_eq!(page.items[0].duration_seconds, 181562);
+    server.take_targets();
 }
