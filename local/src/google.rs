@@ -63,6 +63,8 @@ struct Inner {
     key: EncodingKey,
     jwk: serde_json::Value,
     codes: Mutex<HashMap<String, PendingCode>>,
+    /// Keys of a published JWKS document, served before the stand-in's own.
+    published_keys: Mutex<Vec<serde_json::Value>>,
 }
 
 /// The running stand-in; stops when dropped.
@@ -134,6 +136,7 @@ impl GoogleStandIn {
             key,
             jwk,
             codes: Mutex::new(HashMap::new()),
+            published_keys: Mutex::new(Vec::new()),
         });
         let app = Router::new()
             .route("/o/oauth2/v2/auth", get(authorize_page))
@@ -174,6 +177,22 @@ impl GoogleStandIn {
             iat,
             exp: iat + 3600,
             nonce: None,
+        }
+    }
+
+    /// Any claims (a published sample's), signed with the stand-in's key; `kid` names another key
+    /// in the header when given.
+    pub fn sign_claims(&self, claims: &serde_json::Value, kid: Option<&str>) -> String {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(kid.unwrap_or(&self.inner.kid).to_owned());
+        jsonwebtoken::encode(&header, claims, &self.inner.key).unwrap_or_default()
+    }
+
+    /// From now on the JWKS holds a published document's keys (as published), then the
+    /// stand-in's own: a verifier must pick the key by `kid` among Google's several.
+    pub fn publish_jwks(&self, document: &serde_json::Value) {
+        if let Ok(mut keys) = self.inner.published_keys.lock() {
+            *keys = document["keys"].as_array().cloned().unwrap_or_default();
         }
     }
 
@@ -322,5 +341,7 @@ async fn token(State(inner): State<Arc<Inner>>, Form(t): Form<TokenRequest>) -> 
 }
 
 async fn jwks(State(inner): State<Arc<Inner>>) -> Response {
-    ([("cache-control", "public, max-age=3600")], Json(json!({ "keys": [inner.jwk] }))).into_response()
+    let mut keys = inner.published_keys.lock().map(|k| k.clone()).unwrap_or_default();
+    keys.push(inner.jwk.clone());
+    ([("cache-control", "public, max-age=3600")], Json(json!({ "keys": keys }))).into_response()
 }

@@ -13,7 +13,8 @@
 //! | `VIVID_WEBEX_RECORDINGS` | video files, separated by `:`, that the Webex stand-in offers as MP4 recordings (topic: the file's name), besides the two it always offers (a generated MP4 lecture and an ARF one) |
 //! | `VIVID_ZOOM_REDIRECT_URI` | where Zoom returns after consent (template parameter `ZoomRedirectUri`) |
 //! | `VIVID_STOP_ON_STDIN_EOF` | `1`: stop when standard input closes (a test runner that dies cannot leave the stack behind) |
-//! | `VIVID_ZOOM_RECORDINGS` | video files, separated by `:`, that the Zoom stand-in offers as cloud recordings of meetings an hour ago |
+//! | `VIVID_ZOOM_RECORDINGS` | video files, separated by `:`, that the Zoom stand-in offers as cloud recordings of meetings an hour ago, besides its sample lecture |
+//! | `VIVID_ZOOM_TRANSCRIPT_AFTER_SECS` | when Zoom "finishes" the sample lecture's transcript and delivers `recording.transcript_completed` to the webhook (default 120) |
 //! | `VIVID_TEMPLATE_PARAMETERS` | any template parameters, `Name=value` separated by `,` (e.g. `MaxHostedSpaces=1000,DailyTranscodeBytes=1099511627776`) |
 
 use std::{
@@ -137,6 +138,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seed = seed_files()?;
     // Something to import out of the box: a generated MP4 lecture, and an ARF one the import refuses.
     let mut seeded = stack.webex.seed_samples().await;
+    // And a Zoom lecture whose transcript Zoom finishes a little later, announced to the webhook.
+    let after = env("VIVID_ZOOM_TRANSCRIPT_AFTER_SECS").map(|s| s.parse()).transpose()?.unwrap_or(120);
+    let webhook = format!("http://{}/zoom/webhook", stack.addr);
+    seeded.push(stack.zoom.seed_sample(webhook, std::time::Duration::from_secs(after)).await);
     for (variable, file, topic, bytes) in seed {
         seeded.push(format!("{topic} ({} bytes, {})", bytes.len(), file.display()));
         if variable == "VIVID_WEBEX_RECORDINGS" {

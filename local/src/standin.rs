@@ -3,6 +3,8 @@
 
 use std::collections::HashSet;
 
+use crate::error::StackError;
+
 use axum::{
     Json,
     body::Body,
@@ -151,4 +153,27 @@ pub fn serve(content: Content, mode: Mode) -> Response {
     }
     resp.headers_mut().insert("content-type", HeaderValue::from_static("video/mp4"));
     resp
+}
+
+/// A real H.264/AAC MP4 of `seconds`, made by ffmpeg from its test pattern and a tone.
+pub async fn generated_mp4(seconds: u32) -> Result<Vec<u8>, StackError> {
+    let file = std::env::temp_dir().join(format!("vivid-sample-{}.mp4", ulid::Ulid::new()));
+    let video = format!("testsrc=duration={seconds}:size=640x360:rate=25");
+    let audio = format!("sine=frequency=440:duration={seconds}");
+    let out = tokio::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", &video, "-f", "lavfi", "-i", &audio])
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "veryfast", "-c:a", "aac", "-shortest"])
+        .args(["-movflags", "+faststart"])
+        .arg(&file)
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| StackError::Config(format!("cannot run ffmpeg: {e}")))?;
+    let bytes = if out.status.success() {
+        tokio::fs::read(&file).await.map_err(StackError::from)
+    } else {
+        Err(StackError::Config(format!("ffmpeg: {}", String::from_utf8_lossy(&out.stderr).trim())))
+    };
+    let _ = tokio::fs::remove_file(&file).await;
+    bytes
 }

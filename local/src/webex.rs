@@ -29,7 +29,7 @@ use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::{
     error::StackError,
-    standin::{Content, Tokens, json_error, lock, serve},
+    standin::{Content, Tokens, generated_mp4, json_error, lock, serve},
 };
 
 pub use crate::standin::Mode;
@@ -78,6 +78,11 @@ struct Inner {
     redirect_to: Option<String>,
     /// The size the API states for each recording, whatever its bytes are.
     stated_size: Option<u64>,
+    /// Bodies that endpoints answer verbatim instead of their own (a vendor's published sample):
+    /// `list`, `details`.
+    published: std::collections::HashMap<&'static str, serde_json::Value>,
+    /// The query of every listing call, as received.
+    list_queries: Vec<String>,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -185,6 +190,17 @@ impl WebexStandIn {
         lines
     }
 
+    /// From now on `endpoint` (`list` or `details`) answers `body` verbatim, as a vendor's
+    /// published sample.
+    pub fn answer_as_published(&self, endpoint: &'static str, body: serde_json::Value) {
+        lock(&self.state).published.insert(endpoint, body);
+    }
+
+    /// The query string of every listing call so far.
+    pub fn list_queries(&self) -> Vec<String> {
+        lock(&self.state).list_queries.clone()
+    }
+
     /// How many refresh grants the stand-in has answered.
     pub fn refreshes(&self) -> u32 {
         lock(&self.state).tokens.refreshes
@@ -212,29 +228,6 @@ impl WebexStandIn {
 
 /// How long the sample MP4 lecture is.
 const SAMPLE_SECONDS: u32 = 8;
-
-/// A real H.264/AAC MP4 of `seconds`, made by ffmpeg from its test pattern and a tone.
-pub async fn generated_mp4(seconds: u32) -> Result<Vec<u8>, StackError> {
-    let file = std::env::temp_dir().join(format!("vivid-webex-sample-{}.mp4", ulid::Ulid::new()));
-    let video = format!("testsrc=duration={seconds}:size=640x360:rate=25");
-    let audio = format!("sine=frequency=440:duration={seconds}");
-    let out = tokio::process::Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", &video, "-f", "lavfi", "-i", &audio])
-        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "veryfast", "-c:a", "aac", "-shortest"])
-        .args(["-movflags", "+faststart"])
-        .arg(&file)
-        .kill_on_drop(true)
-        .output()
-        .await
-        .map_err(|e| StackError::Config(format!("cannot run ffmpeg: {e}")))?;
-    let bytes = if out.status.success() {
-        tokio::fs::read(&file).await.map_err(StackError::from)
-    } else {
-        Err(StackError::Config(format!("ffmpeg: {}", String::from_utf8_lossy(&out.stderr).trim())))
-    };
-    let _ = tokio::fs::remove_file(&file).await;
-    bytes
-}
 
 #[derive(Deserialize)]
 struct AuthorizeQuery {
@@ -356,9 +349,21 @@ struct ListQuery {
     format: Option<String>,
 }
 
-async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
+async fn list(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    raw: axum::extract::RawQuery,
+    Query(q): Query<ListQuery>,
+) -> Response {
     if let Some(resp) = gate(&state, &headers) {
         return resp;
+    }
+    {
+        let mut s = lock(&state);
+        s.list_queries.push(raw.0.unwrap_or_default());
+        if let Some(body) = s.published.get("list") {
+            return Json(body.clone()).into_response();
+        }
     }
     let format = match q.format.as_deref() {
         None => None,
@@ -389,6 +394,9 @@ async fn details(State(state): State<Shared>, headers: HeaderMap, Path(id): Path
         return resp;
     }
     let s = lock(&state);
+    if let Some(body) = s.published.get("details") {
+        return Json(body.clone()).into_response();
+    }
     match s.recordings.iter().find(|(rid, _)| *rid == id) {
         Some((id, r)) => Json(recording_json(&s, id, r, true)).into_response(),
         None => error(StatusCode::NOT_FOUND, "The requested resource could not be found."),

@@ -377,45 +377,82 @@ impl ZoomStandIn {
     /// Zoom finishes the meeting's pending transcripts: from now on the API lists them. Returns
     /// the `recording.transcript_completed` event announcing them (its files: the transcripts).
     pub fn complete_transcripts(&self, meeting_id: &str) -> Value {
-        let mut s = lock(&self.state);
-        if let Some(m) = s.meetings.iter_mut().find(|m| m.uuid == meeting_id) {
-            for f in m.files.iter_mut().filter(|f| f.is_transcript()) {
-                f.pending = false;
+        complete_transcripts(&self.state, meeting_id)
+    }
+
+    /// What `make dev` offers out of the box: a lecture recorded an hour ago (a real MP4, its
+    /// audio and chat), whose transcript Zoom finishes `after` the start, then announces to
+    /// `webhook_url` as Zoom would. A line for the start-up banner.
+    pub async fn seed_sample(&self, webhook_url: String, after: Duration) -> String {
+        let video = match crate::standin::generated_mp4(SAMPLE_SECONDS).await {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                tracing::warn!(error = %e, "no sample recording for the Zoom stand-in");
+                return format!("Zoom: no sample recording ({e})");
             }
-        }
-        let object = s
-            .meetings
-            .iter()
-            .find(|m| m.uuid == meeting_id)
-            .map(|m| meeting_object(&s, m, File::is_transcript))
-            .unwrap_or(Value::Null);
-        event("recording.transcript_completed", object)
+        };
+        let size = video.len();
+        let start = OffsetDateTime::now_utc() - time::Duration::hours(1);
+        let files = vec![NewFile::mp4(video), NewFile::audio(), NewFile::chat(), NewFile::later_transcript(SAMPLE_VTT)];
+        let meeting = self.add_meeting("Sample lecture (Zoom)", start, files).meeting_id;
+        let (state, http, secret) = (Arc::clone(&self.state), self.http.clone(), self.webhook_secret.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            let event = complete_transcripts(&state, &meeting);
+            let (status, _) = send(&http, &webhook_url, &event, &secret).await;
+            tracing::info!(status, "the Zoom stand-in delivered recording.transcript_completed");
+        });
+        format!("Zoom: Sample lecture (MP4, {size} bytes); its transcript comes {} s after the start", after.as_secs())
     }
 
     /// Delivers an event to `url` signed as Zoom signs (`secret`: the app's secret token, or
     /// another to test refusals); the response's status and body.
     pub async fn deliver(&self, url: &str, event: &Value, secret: &str) -> (u16, Value) {
-        let body = event.to_string();
-        let timestamp = OffsetDateTime::now_utc().unix_timestamp().to_string();
-        let signature =
-            WebhookSigner::new(secret).map(|s| s.signature(&timestamp, body.as_bytes())).unwrap_or_default();
-        let resp = self
-            .http
-            .post(url)
-            .header("content-type", "application/json")
-            .header("x-zm-request-timestamp", timestamp)
-            .header("x-zm-signature", signature)
-            .header("user-agent", "Zoom Marketplace/1.0a")
-            .body(body)
-            .send()
-            .await;
-        match resp {
-            Ok(r) => {
-                let status = r.status().as_u16();
-                (status, r.json().await.unwrap_or(Value::Null))
-            }
-            Err(e) => (0, json!({ "error": e.without_url().to_string() })),
+        send(&self.http, url, event, secret).await
+    }
+}
+
+/// How long the sample lecture lasts, and what its transcript says.
+const SAMPLE_SECONDS: u32 = 8;
+const SAMPLE_VTT: &str = "WEBVTT\n\n1\n00:00:00.500 --> 00:00:03.500\nLocal Host: Welcome to the sample lecture on eigenvalues.\n\n\
+                          2\n00:00:03.500 --> 00:00:07.500\nLocal Host: A matrix stretches its eigenvectors.\n";
+
+fn complete_transcripts(state: &Shared, meeting_id: &str) -> Value {
+    let mut s = lock(state);
+    if let Some(m) = s.meetings.iter_mut().find(|m| m.uuid == meeting_id) {
+        for f in m.files.iter_mut().filter(|f| f.is_transcript()) {
+            f.pending = false;
         }
+    }
+    let object = s
+        .meetings
+        .iter()
+        .find(|m| m.uuid == meeting_id)
+        .map(|m| meeting_object(&s, m, File::is_transcript))
+        .unwrap_or(Value::Null);
+    event("recording.transcript_completed", object)
+}
+
+/// Posts an event to `url` signed as Zoom signs; the response's status and body.
+async fn send(http: &reqwest::Client, url: &str, event: &Value, secret: &str) -> (u16, Value) {
+    let body = event.to_string();
+    let timestamp = OffsetDateTime::now_utc().unix_timestamp().to_string();
+    let signature = WebhookSigner::new(secret).map(|s| s.signature(&timestamp, body.as_bytes())).unwrap_or_default();
+    let resp = http
+        .post(url)
+        .header("content-type", "application/json")
+        .header("x-zm-request-timestamp", timestamp)
+        .header("x-zm-signature", signature)
+        .header("user-agent", "Zoom Marketplace/1.0a")
+        .body(body)
+        .send()
+        .await;
+    match resp {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            (status, r.json().await.unwrap_or(Value::Null))
+        }
+        Err(e) => (0, json!({ "error": e.without_url().to_string() })),
     }
 }
 

@@ -231,3 +231,70 @@ async fn api_gateway_s_published_requests_reach_the_handlers_as_sent() {
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{:?}", resp.body());
     assert_eq!(body_json(&resp)["code"], "malformed_json", "{:?}", resp.body());
 }
+
+#[tokio::test]
+async fn webex_s_published_recordings_are_arf_and_never_offered_nor_imported() {
+    let app = TestApp::spawn().await;
+    let host = app.user("Host").await;
+    let space = app.space(&host, "Course").await;
+    app.connect_webex(&host).await;
+    let webex = &app.stack.webex;
+
+    // Webex's list, as published: every item is ARF, so none is offered; we asked for MP4s.
+    let list = vendor_sample("webex/rest-list-recordings.json");
+    assert!(list["items"].as_array().is_some_and(|i| i.iter().all(|r| r["format"] == "ARF")));
+    webex.answer_as_published("list", list);
+    let r = app.get("/webex/recordings", &host.token).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["items"], json!([]), "{}", r.body);
+    assert!(webex.list_queries().iter().all(|q| q.contains("format=MP4")), "{:?}", webex.list_queries());
+
+    // Its details, as published (an ARF with its temporary links): the import is refused before
+    // anything is created or downloaded.
+    let details = vendor_sample("webex/rest-get-recording-details.json");
+    let id = details["id"].as_str().expect("id").to_owned();
+    webex.answer_as_published("details", details);
+    let r = app
+        .post(&format!("/spaces/{space}/videos/webex"), &host.token, json!({ "recordingId": id, "title": "ARF" }))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    assert_eq!(r.body["code"], "unsupported_recording_format");
+    assert_eq!(webex.downloads(), 0);
+    let videos = app.get(&format!("/spaces/{space}/videos"), &host.token).await;
+    assert_eq!(videos.body["items"], json!([]), "{}", videos.body);
+}
+
+#[tokio::test]
+async fn google_s_published_id_token_and_key_sets_sign_in() {
+    let app = TestApp::spawn().await;
+    let google = &app.stack.google;
+
+    // Google's documented payload (`"email_verified": "true"`, the legacy issuer), for our client.
+    let mut claims = vendor_sample("google/id-token-claims.json");
+    let now = vivid_domain::types::unix_now();
+    claims["aud"] = google.client_id.clone().into();
+    claims["iat"] = now.into();
+    claims["exp"] = (now + 600).into();
+    claims.as_object_mut().map(|c| c.remove("nonce"));
+    let r = app.google_token(&google.sign_claims(&claims, None)).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let me = app.get("/users/me", r.body["accessToken"].as_str().expect("access token")).await;
+    assert_eq!(me.body["email"], "jsmith@example.com", "{}", me.body);
+
+    // Google's key sets, as published, before the key that signed: the verifier picks by `kid`.
+    for sample in ["google/jwks-oauthcertsjwk.json", "google/jwks-oauthcerts.json"] {
+        let app = TestApp::spawn().await;
+        let google = &app.stack.google;
+        let document = vendor_sample(sample);
+        google.publish_jwks(&document);
+        let token = google.id_token(&google.claims_for("ana@example.com", "Ana"));
+        let r = app.google_token(&token).await;
+        assert_eq!(r.status, StatusCode::OK, "{sample}: {:?}", r.body);
+        // A token naming one of the published keys but not signed by it is refused.
+        let kid = document["keys"][0]["kid"].as_str().expect("kid");
+        let claims = serde_json::to_value(google.claims_for("bo@example.com", "Bo")).expect("claims");
+        let forged = google.sign_claims(&claims, Some(kid));
+        let r = app.google_token(&forged).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{sample}: {:?}", r.body);
+    }
+}
