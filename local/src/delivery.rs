@@ -89,14 +89,17 @@ pub fn matches(pattern: &Value, event: &Value) -> bool {
     }
 }
 
+/// How many of the bus's last events are kept (a long `make dev` session keeps no more).
+pub const KEPT_EVENTS: usize = 1000;
+
 /// The running deliveries; stop when dropped.
 pub struct Delivery {
     tasks: Vec<JoinHandle<()>>,
     /// Where the MediaConvert stand-in sends job-state events.
     pub events: mpsc::UnboundedSender<Value>,
-    /// Every event sent on the bus, in order (what the stand-ins emitted, for tests to compare
-    /// with the vendors' samples).
-    pub sent: Arc<std::sync::Mutex<Vec<Value>>>,
+    /// The last [`KEPT_EVENTS`] events sent on the bus, in order (what the stand-ins emitted, for
+    /// tests to compare with the vendors' samples).
+    pub sent: Arc<std::sync::Mutex<std::collections::VecDeque<Value>>>,
 }
 
 impl Drop for Delivery {
@@ -181,12 +184,15 @@ impl Delivery {
                 })?;
         }
         let (events, mut rx) = mpsc::unbounded_channel::<Value>();
-        let sent: Arc<std::sync::Mutex<Vec<Value>>> = Arc::default();
+        let sent: Arc<std::sync::Mutex<std::collections::VecDeque<Value>>> = Arc::default();
         let log = Arc::clone(&sent);
         tasks.push(tokio::spawn(async move {
             while let Some(event) = rx.recv().await {
                 if let Ok(mut log) = log.lock() {
-                    log.push(event.clone());
+                    if log.len() == KEPT_EVENTS {
+                        log.pop_front();
+                    }
+                    log.push_back(event.clone());
                 }
                 for rule in rule_subs.iter().filter(|r| matches(&r.pattern, &event)) {
                     invoke(&handlers, &rule.function, event.clone()).await;

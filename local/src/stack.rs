@@ -420,14 +420,17 @@ impl Stack {
         out
     }
 
-    /// Every DynamoDB call a function made that its template grants do not allow (each was
-    /// refused with `AccessDeniedException`, as AWS would).
-    /// Every event the stand-ins sent on the bus (MediaConvert's and Transcribe's job states), in
-    /// order; none without the pipeline.
+    /// The last events the stand-ins sent on the bus (MediaConvert's and Transcribe's job
+    /// states), in order; none without the pipeline.
     pub fn bus_events(&self) -> Vec<serde_json::Value> {
-        self._delivery.as_ref().and_then(|d| d.sent.lock().ok().map(|s| s.clone())).unwrap_or_default()
+        self._delivery
+            .as_ref()
+            .and_then(|d| d.sent.lock().ok().map(|s| s.iter().cloned().collect()))
+            .unwrap_or_default()
     }
 
+    /// Every DynamoDB call a function made that its template grants do not allow (each was
+    /// refused with `AccessDeniedException`, as AWS would).
     pub fn denied_grants(&self) -> Vec<crate::grants::Denial> {
         self._proxy.grants().denied()
     }

@@ -88,12 +88,9 @@ async fn given_zoom_s_transcript_after_the_import_is_ready_then_it_becomes_the_c
         })
         .await;
     assert_zoom_captions(&app, &host, &space, &v).await;
-    let version = v["captions"][0]["updatedAt"].clone();
-    let (status, _) = deliver(&app, &transcript).await;
-    assert_eq!(status, 200);
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let again = app.get(&format!("/videos/{id}"), &host.token).await.body;
-    assert_eq!(again["captions"][0]["updatedAt"], version, "a replay changes nothing: {again}");
+    // Zoom delivers it again: nothing is asked of the worker twice.
+    let (status, body) = deliver(&app, &transcript).await;
+    assert_eq!((status, body["transcripts"].as_u64()), (200, Some(0)), "{body}");
     assert!(app.stack.transcribe.jobs().is_empty());
     assert_eq!(app.stack.denied_grants(), [], "every call allowed by the function's template policy");
 }
@@ -173,4 +170,71 @@ async fn given_a_meeting_recorded_in_two_segments_then_each_segment_is_a_video_i
     assert_eq!(files.len(), 4, "{}", r.body);
     let starts: std::collections::BTreeSet<&str> = files.iter().filter_map(|f| f["recordingStart"].as_str()).collect();
     assert_eq!(starts.len(), 2, "{}", r.body);
+}
+
+/// The import worker's transcript job, as the webhook starts it, run to its end.
+async fn transcript_job(app: &TestApp, video: &str, user: &TestUser, reference: &str) -> Result<Value, String> {
+    let job = json!({ "videoId": video, "userId": user.id(), "provider": "zoom", "recordingId": reference, "kind": "transcript" });
+    app.invoke("import-worker", job).await
+}
+
+/// A fresh meeting imported by hand and READY (its transcript still pending at Zoom).
+async fn imported_ready(app: &TestApp, host: &TestUser, space: &str, topic: &str) -> (String, String, String) {
+    let m = fresh_meeting(app, topic);
+    let import = json!({ "meetingId": m.meeting_id, "recordingFileId": m.file_ids[0], "title": topic });
+    let r = app.post(&format!("/spaces/{space}/videos/zoom"), &host.token, import).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
+    let id = r.body["videoId"].as_str().expect("id").to_owned();
+    let v = app.wait_for_video(&host.token, &id, |v| v["status"] == "READY" || v["status"] == "FAILED").await;
+    assert_eq!(v["status"], "READY", "{v}");
+    let reference = format!("{}/{}", m.meeting_id, m.file_ids[0]);
+    (id, m.meeting_id, reference)
+}
+
+#[tokio::test]
+async fn given_zoom_failing_then_the_transcript_job_is_retried_and_another_user_s_job_changes_nothing() {
+    let app = TestApp::spawn_pipeline().await;
+    let (host, space) = linked_host(&app).await;
+    let zoom = &app.stack.zoom;
+    let (id, meeting, reference) = imported_ready(&app, &host, &space, "Lecture 14").await;
+    zoom.complete_transcripts(&meeting);
+
+    // A job naming another user (not the video's importer) adds nothing.
+    let other = app.user("Other").await;
+    transcript_job(&app, &id, &other, &reference).await.expect("ignored");
+    let v = app.get(&format!("/videos/{id}"), &host.token).await.body;
+    assert!(v["captions"].as_array().is_none_or(Vec::is_empty), "{v}");
+
+    // Zoom failing for now: the job fails, so that Lambda retries it; then it succeeds.
+    zoom.set_mode(vivid_local::standin::Mode::ServerError);
+    let failed = transcript_job(&app, &id, &host, &reference).await;
+    assert!(failed.as_ref().is_err_and(|e| e.contains("retry")), "{failed:?}");
+    zoom.set_mode(vivid_local::standin::Mode::Normal);
+    transcript_job(&app, &id, &host, &reference).await.expect("retried");
+    let v = app.get(&format!("/videos/{id}"), &host.token).await.body;
+    assert_eq!(v["captions"][0]["source"], "zoom", "{v}");
+    assert_eq!(v["transcript"]["status"], "COMPLETED", "{v}");
+}
+
+#[tokio::test]
+async fn given_an_uploaded_english_track_then_zoom_s_late_transcript_does_not_replace_it() {
+    let app = TestApp::spawn_pipeline().await;
+    let (host, space) = linked_host(&app).await;
+    let (id, meeting, reference) = imported_ready(&app, &host, &space, "Lecture 15").await;
+    // The host's own English track, before Zoom's transcript is done.
+    let put = app
+        .http
+        .put(format!("{}/videos/{id}/captions/en", app.base))
+        .bearer_auth(&host.token)
+        .header("content-type", "text/vtt")
+        .body("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nThe host's words\n")
+        .send()
+        .await
+        .expect("put captions");
+    assert_eq!(put.status(), StatusCode::CREATED);
+    app.stack.zoom.complete_transcripts(&meeting);
+    transcript_job(&app, &id, &host, &reference).await.expect("job");
+    let v = app.get(&format!("/videos/{id}"), &host.token).await.body;
+    assert_eq!(v["captions"].as_array().map(Vec::len), Some(1), "{v}");
+    assert_ne!(v["captions"][0]["source"], "zoom", "{v}");
 }

@@ -296,6 +296,10 @@ impl WebhookFile {
     }
 }
 
+/// The most segments of one meeting a delivery imports (each a transaction and an invocation
+/// within Zoom's 3-second wait).
+const MAX_SEGMENTS: usize = 12;
+
 /// The file of a segment to import: the shared screen with the speaker, else the speaker, else
 /// the first MP4.
 fn preferred<'a>(files: &[&'a WebhookFile]) -> Option<&'a WebhookFile> {
@@ -357,8 +361,16 @@ impl ZoomWebhook {
 
     async fn recording_completed(&self, payload: &Value) -> Result<u32, ApiError> {
         let recording = recording(payload)?;
-        let files = segments(&recording.recording_files);
+        let mut files = segments(&recording.recording_files);
         let parts = files.len();
+        if parts > MAX_SEGMENTS {
+            // Zoom waits 3 s for the answer: the rest can be imported by hand.
+            tracing::warn!(
+                segments = parts,
+                "a meeting of more segments than one delivery imports: the first ones only"
+            );
+            files.truncate(MAX_SEGMENTS);
+        }
         let mut started = 0;
         if parts == 0 || recording.host_id.is_empty() {
             return Ok(0);
@@ -429,7 +441,13 @@ impl ZoomWebhook {
             return Ok(0);
         }
         let mut started = 0;
-        for imported in self.imports.imports_of(&recording.uuid).await? {
+        for imported in self.imports.zoom_imports(&recording.uuid).await? {
+            // Once per video, however often Zoom delivers the event (the worker would add
+            // nothing twice, but it would fetch the transcript from Zoom every time).
+            let claim = format!("{}#transcript", imported.reference);
+            if !self.links.claim_delivery(&imported.space_id, &claim, unix_now()).await? {
+                continue;
+            }
             let job = ImportJob {
                 video_id: imported.video_id.clone(),
                 user_id: imported.user_id,
@@ -437,7 +455,12 @@ impl ZoomWebhook {
                 recording_id: imported.reference,
                 kind: JobKind::Transcript,
             };
-            self.invoker.start(&job).await?;
+            if let Err(e) = self.invoker.start(&job).await {
+                if let Err(release) = self.links.release_delivery(&imported.space_id, &claim).await {
+                    tracing::warn!(video_id = %imported.video_id, error = %release, "the transcript's claim stays");
+                }
+                return Err(e.into());
+            }
             tracing::info!(video_id = %imported.video_id, "Zoom's transcript is on its way to the video");
             started += 1;
         }

@@ -47,12 +47,6 @@ fn webex() -> Provider {
     Provider::Webex
 }
 
-/// The recording a file reference belongs to: a Zoom reference is `{meetingUuid}/{fileId}` (the
-/// meeting instance's files share it); any other platform's reference is its own recording.
-pub fn recording_of(reference: &str) -> &str {
-    crate::zoom::parse_file_ref(reference).map(|(meeting, _)| meeting).unwrap_or(reference)
-}
-
 /// A video imported from a platform's recording, as the import index finds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportedFile {
@@ -64,11 +58,12 @@ pub struct ImportedFile {
     pub reference: String,
 }
 
-/// The videos imported from a recording, in every space (an eventually consistent index: a
-/// video imported a moment ago may be missing, and its own import then fetches what it needs).
+/// The videos imported from a Zoom meeting instance, in every space (an eventually consistent
+/// index: a video imported a moment ago may be missing, and its own import then fetches what it
+/// needs).
 #[async_trait]
 pub trait ImportIndex: Send + Sync {
-    async fn imports_of(&self, recording: &str) -> Result<Vec<ImportedFile>, StoreError>;
+    async fn zoom_imports(&self, meeting: &str) -> Result<Vec<ImportedFile>, StoreError>;
 }
 
 /// Why an import could not be started.

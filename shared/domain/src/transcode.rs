@@ -45,8 +45,8 @@ pub fn job_running(status: &str) -> bool {
 }
 
 /// What the transcoder learnt of a video's source as soon as it read it (MediaConvert's
-/// `INPUT_INFORMATION`): its first video stream's picture, and its duration when the event
-/// carries one (AWS's documented event does not: the duration is then known at `COMPLETE`).
+/// `INPUT_INFORMATION`): its first video stream's picture. Not its duration: AWS's documented
+/// event carries none, so the duration is known at `COMPLETE`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SourceInfo {
@@ -62,6 +62,4 @@ pub struct SourceInfo {
     /// `YUV_420`, `YUV_422`, `YUV_444`, …
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color_format: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration_seconds: Option<f64>,
 }

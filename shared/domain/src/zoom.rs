@@ -65,6 +65,12 @@ pub fn parse_file_ref(reference: &str) -> Option<(&str, &str)> {
     reference.rsplit_once('/').filter(|(m, f)| !m.is_empty() && !f.is_empty())
 }
 
+/// The meeting instance a Zoom file reference belongs to (what Zoom's later events about the
+/// recording name); `None` for a reference of another platform (no `/` in it).
+pub fn meeting_of(reference: &str) -> Option<&str> {
+    parse_file_ref(reference).map(|(meeting, _)| meeting)
+}
+
 #[async_trait]
 pub trait ZoomApi: RecordingSource {
     /// The connected Zoom user's id (what webhooks name as `host_id`).

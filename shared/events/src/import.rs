@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use serde_json::Value;
 use vivid_domain::{
     captions::{self, CaptionSource, CaptionTrack, Lang},
-    connectors::{Connection, ConnectionStore, Provider, RecordingSource, TokenCipher},
+    connectors::{Connection, ConnectionStore, ConnectorError, Provider, RecordingSource, TokenCipher},
     error::StoreError,
     imports::{ImportJob, JobKind},
     media::MediaStore,
@@ -136,14 +136,22 @@ impl ImportWorker {
     }
 
     /// The platform's own transcript of the recording, when it made one, becomes the video's
-    /// caption track (its HLS rendition is published when the video is `READY`). The import
-    /// stands without it: a transcript that cannot be fetched, read or stored is logged only.
-    async fn transcript(&self, job: &ImportJob, source: &dyn RecordingSource) {
+    /// caption track (its HLS rendition is published when the video is `READY`, at once when it
+    /// is already), and after `READY` its searched transcript. A track in the same language that
+    /// a host uploaded or Transcribe made stays. `Err` only for what a retry may overcome (the
+    /// platform or our stores failing for now); a transcript that cannot be read is logged.
+    async fn transcript(&self, job: &ImportJob, source: &dyn RecordingSource) -> Result<(), EventError> {
         let kind = match job.provider {
             Provider::Zoom => CaptionSource::Zoom,
             // Webex's transcripts are a separate API (not read yet).
-            Provider::Webex => return,
+            Provider::Webex => return Ok(()),
         };
+        let Ok(lang) = PLATFORM_TRANSCRIPT_LANG.parse::<Lang>() else { return Ok(()) };
+        let Some(video) = self.videos.get_video(&job.video_id).await? else { return Ok(()) };
+        if video.outputs.captions.get(&lang).is_some_and(|t| t.source != kind) {
+            tracing::info!(video_id = %job.video_id, "a track in the transcript's language is there already: it stays");
+            return Ok(());
+        }
         let connection = self.connection(job, source);
         let recording = job.recording_id.as_str();
         let fetched = connection
@@ -151,20 +159,20 @@ impl ImportWorker {
             .await;
         let bytes = match fetched {
             Ok(Some(bytes)) => bytes,
-            Ok(None) => return,
+            Ok(None) => return Ok(()),
+            Err(ConnectorError::Unavailable(e)) => return Err(EventError::Platform(e)),
             Err(e) => {
                 tracing::warn!(video_id = %job.video_id, error = %e, "the recording's transcript could not be fetched");
-                return;
+                return Ok(());
             }
         };
         let cues = match captions::parse_vtt(&bytes) {
             Ok(cues) => cues,
             Err(e) => {
                 tracing::warn!(video_id = %job.video_id, error = %e, "the recording's transcript is not WebVTT we take");
-                return;
+                return Ok(());
             }
         };
-        let Ok(lang) = PLATFORM_TRANSCRIPT_LANG.parse::<Lang>() else { return };
         let track = CaptionTrack {
             label: format!("{} ({})", captions::default_label(&lang), job.provider.title()),
             lang,
@@ -172,43 +180,34 @@ impl ImportWorker {
             cues: cues.len() as u32,
             updated_at: now_rfc3339(),
         };
-        let published = match self.videos.get_video(&job.video_id).await {
-            Ok(Some(video)) => tracks::publish(self.videos.as_ref(), self.media.as_ref(), &video, &track, &cues).await,
-            Ok(None) => return,
-            Err(e) => Err(e),
+        let video = match tracks::publish(self.videos.as_ref(), self.media.as_ref(), &video, &track, &cues).await {
+            Ok(video) => video,
+            // Gone meanwhile, or twenty languages already: nothing a retry changes.
+            Err(StoreError::Condition(_)) => return Ok(()),
+            Err(e) => return Err(e.into()),
         };
-        let video = match published {
-            Ok(video) => {
-                tracing::info!(video_id = %job.video_id, cues = track.cues, "the recording's transcript is a caption track");
-                video
-            }
-            Err(e) => {
-                tracing::warn!(video_id = %job.video_id, error = %e, "the recording's transcript was not stored");
-                return;
-            }
-        };
+        tracing::info!(video_id = %job.video_id, cues = track.cues, "the recording's transcript is a caption track");
         // Arrived after `READY` (Zoom's transcript comes minutes after the recording): it is the
         // video's searched transcript now. Before `READY`, the completion does it.
         let index = self.index.as_deref();
-        if let Err(e) = tracks::platform_transcript(self.videos.as_ref(), self.media.as_ref(), index, &video).await {
-            tracing::warn!(video_id = %job.video_id, error = %e, "the transcript's words were not indexed");
-        }
+        tracks::platform_transcript(self.videos.as_ref(), self.media.as_ref(), index, &video).await?;
+        Ok(())
     }
 
     /// Zoom's `recording.transcript_completed` for a video imported before the transcript was
     /// made: the transcript alone, once (a video with the platform's track already is left as it
-    /// is, however often the event comes).
+    /// is, however often the event comes). Only for the video's own importer and recording.
     async fn late_transcript(&self, job: &ImportJob, source: &dyn RecordingSource) -> Result<(), EventError> {
         let Some(video) = self.videos.get_video(&job.video_id).await? else { return Ok(()) };
         if video.recording_id.as_deref() != Some(job.recording_id.as_str())
+            || video.created_by != job.user_id
             || video.status == VideoStatus::Failed
             || video.outputs.captions.values().any(|t| t.source == CaptionSource::Zoom)
         {
             tracing::info!(video_id = %job.video_id, "nothing to add: the transcript is there, or the video is not this recording's");
             return Ok(());
         }
-        self.transcript(job, source).await;
-        Ok(())
+        self.transcript(job, source).await
     }
 
     async fn fail(&self, video: &VideoId, reason: String) -> Result<(), StoreError> {
@@ -242,7 +241,11 @@ impl EventHandler for ImportWorker {
         match self.stream(&job, source.as_ref(), &key, &upload_id).await {
             Ok(bytes) => {
                 tracing::info!(video_id = %job.video_id, bytes, provider = %job.provider, "recording imported");
-                self.transcript(&job, source.as_ref()).await;
+                // The import stands without it: the transcript is best effort here (Zoom's later
+                // `recording.transcript_completed` brings it again).
+                if let Err(e) = self.transcript(&job, source.as_ref()).await {
+                    tracing::warn!(video_id = %job.video_id, error = %e, "the recording's transcript was not stored");
+                }
             }
             // Our own bucket is throttled or down for now: not the recording's fault. The partial
             // upload goes and the run is handed back, so that Lambda's retry of this event

@@ -35,6 +35,9 @@ pub enum EventError {
     Transcode(#[from] TranscodeError),
     #[error(transparent)]
     Transcribe(#[from] vivid_domain::transcripts::TranscribeError),
+    /// A platform (Zoom, Webex) failed for now: the event is retried.
+    #[error("the platform failed, to retry: {0}")]
+    Platform(String),
 }
 
 /// One event function's logic; the Lambda runtime and the local stack call the same object.

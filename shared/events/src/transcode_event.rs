@@ -47,9 +47,6 @@ pub struct JobStateDetail {
 pub struct InputDetail {
     #[serde(default)]
     pub video: Vec<InputVideo>,
-    /// Not in AWS's documented sample; read when an event carries it.
-    #[serde(default)]
-    pub duration_in_ms: Option<u64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -80,7 +77,6 @@ impl InputDetail {
             codec: v.codec.clone(),
             bit_depth: v.bit_depth,
             color_format: v.color_format.clone(),
-            duration_seconds: self.duration_in_ms.map(|ms| ms as f64 / 1000.0),
         })
     }
 }

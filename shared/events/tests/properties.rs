@@ -712,7 +712,6 @@ fn expected_calls(j: &Job) -> Vec<Call> {
                     codec: Some("H_264".into()),
                     bit_depth: Some(8),
                     color_format: Some("YUV_420".into()),
-                    duration_seconds: None,
                 };
                 vec![Call::RecordSource(video.clone(), j.job_id.clone(), source)]
             })

@@ -85,9 +85,9 @@ impl AutoImportStore for Table {
         self.links(GSI2, GSI2PK, keys::auto_imports_by(user)).await
     }
 
-    async fn claim_delivery(&self, space: &SpaceId, meeting: &str, now: u64) -> Result<bool, StoreError> {
+    async fn claim_delivery(&self, space: &SpaceId, claim: &str, now: u64) -> Result<bool, StoreError> {
         let item = HashMap::from([
-            (PK.to_owned(), s(keys::zoom_delivery(space, meeting))),
+            (PK.to_owned(), s(keys::zoom_delivery(space, claim))),
             (SK.to_owned(), s(keys::ZOOM_DELIVERY)),
             ("type".to_owned(), s("ZoomDelivery")),
             ("expiresAt".to_owned(), n(now + DELIVERY_TTL_SECS)),
@@ -99,11 +99,11 @@ impl AutoImportStore for Table {
         }
     }
 
-    async fn release_delivery(&self, space: &SpaceId, meeting: &str) -> Result<(), StoreError> {
+    async fn release_delivery(&self, space: &SpaceId, claim: &str) -> Result<(), StoreError> {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(key(keys::zoom_delivery(space, meeting), keys::ZOOM_DELIVERY)))
+            .set_key(Some(key(keys::zoom_delivery(space, claim), keys::ZOOM_DELIVERY)))
             .send()
             .await
             .map_err(backend)?;
@@ -123,9 +123,9 @@ struct ImportLock {
 
 #[async_trait]
 impl ImportIndex for Table {
-    /// `Query` GSI1 `IMPORTS#{recording}`: the lock items of its imports (one request a page of
-    /// 1 MB; a recording is imported into a handful of spaces).
-    async fn imports_of(&self, recording: &str) -> Result<Vec<ImportedFile>, StoreError> {
+    /// `Query` GSI1 `ZOOMIMPORTS#{meeting}`: the lock items of its imports (one request a page of
+    /// 1 MB; a meeting is imported into a handful of spaces).
+    async fn zoom_imports(&self, meeting: &str) -> Result<Vec<ImportedFile>, StoreError> {
         let mut found = Vec::new();
         let mut start = None;
         loop {
@@ -136,7 +136,7 @@ impl ImportIndex for Table {
                 .index_name(GSI1)
                 .key_condition_expression("#pk = :pk")
                 .expression_attribute_names("#pk", GSI1PK)
-                .expression_attribute_values(":pk", s(keys::imports_of(recording)))
+                .expression_attribute_values(":pk", s(keys::zoom_imports(meeting)))
                 .set_exclusive_start_key(start)
                 .send()
                 .await

@@ -120,9 +120,10 @@ pub fn zoom_user(zoom_user_id: &str) -> String {
 pub fn auto_imports_by(user: &UserId) -> String {
     format!("AUTOIMPORT#{user}")
 }
-/// One webhook delivery's claim: a meeting imported into a space (TTL 30 days).
-pub fn zoom_delivery(space: &SpaceId, meeting: &str) -> String {
-    format!("ZOOMDELIVERY#{space}#{meeting}")
+/// One webhook delivery's claim: a recording file imported into a space, or its transcript
+/// requested (TTL 30 days).
+pub fn zoom_delivery(space: &SpaceId, claim: &str) -> String {
+    format!("ZOOMDELIVERY#{space}#{claim}")
 }
 pub const ZOOM_DELIVERY: &str = "ZOOMDELIVERY";
 /// GSI2 partition of the videos still uploading or importing (sort key `{createdAt}#{videoId}`):
@@ -133,11 +134,11 @@ pub const PENDING: &str = "PENDING";
 pub fn imported(recording: &str) -> String {
     format!("IMPORTED#{recording}")
 }
-/// GSI1 partition of the videos imported from one recording (a Zoom meeting instance), in every
-/// space: the lock items carry it, so a platform's later news of the recording (Zoom's
-/// transcript) finds its videos.
-pub fn imports_of(recording: &str) -> String {
-    format!("IMPORTS#{recording}")
+/// GSI1 partition of the videos imported from one Zoom meeting instance, in every space: the
+/// lock items of Zoom imports carry it, so Zoom's later news of the recording (its transcript)
+/// finds their videos.
+pub fn zoom_imports(meeting: &str) -> String {
+    format!("ZOOMIMPORTS#{meeting}")
 }
 /// One member's counts on one video (snapshots, drawings, checkpoints), under the video.
 pub fn usage(user: &UserId) -> String {

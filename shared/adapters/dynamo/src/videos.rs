@@ -7,7 +7,6 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, TransactWriteItem};
 use vivid_domain::{
     error::{Guard, StoreError},
-    imports::recording_of,
     page::{Page, PageKey},
     quota::{Quota, Quotas},
     spaces::{Membership, Space},
@@ -16,6 +15,7 @@ use vivid_domain::{
         COMPLETED_RATE, Progress, Snapshot, StatusChange, Video, VideoAccess, VideoPatch, VideoStatus, VideoStore,
         layout::MediaKind,
     },
+    zoom::meeting_of,
 };
 
 use crate::{
@@ -292,17 +292,20 @@ impl VideoStore for Table {
         ];
         let mut guards = vec![Guard::Video, full, budget];
         if let Some(recording) = &video.recording_id {
-            let lock = HashMap::from([
+            let mut lock = HashMap::from([
                 (PK.to_owned(), s(keys::space(&video.space_id))),
                 (SK.to_owned(), s(keys::imported(recording))),
-                (GSI1PK.to_owned(), s(keys::imports_of(recording_of(recording)))),
-                (GSI1SK.to_owned(), s(keys::video(&video.video_id))),
                 ("videoId".to_owned(), s(video.video_id.as_str())),
                 ("spaceId".to_owned(), s(video.space_id.as_str())),
                 ("userId".to_owned(), s(video.created_by.as_str())),
                 ("recording".to_owned(), s(recording)),
                 ("type".to_owned(), s("RecordingImport")),
             ]);
+            // A Zoom file's lock is found by its meeting (Zoom's transcript comes later).
+            if let Some(meeting) = meeting_of(recording) {
+                lock.insert(GSI1PK.to_owned(), s(keys::zoom_imports(meeting)));
+                lock.insert(GSI1SK.to_owned(), s(keys::video(&video.video_id)));
+            }
             items.push(self.put(lock, Some("attribute_not_exists(PK)"))?);
             guards.push(Guard::Recording);
         }
