@@ -43,9 +43,12 @@ test-browser:
 test-api-fuzz:
 	@scripts/schemathesis.sh
 
-## make lint: the template checks first (seconds), what each function links against what it is
+## make lint: the template checks first (seconds), the documented deploy against the template
+# (scripts/check-samconfig.py: every parameter valued in every samconfig environment, no guided
+# prompt, no reserved concurrency by default), what each function links against what it is
 # granted (scripts/check-links.py), then fmt and clippy.
 lint: venv lint-template
+	.venv/bin/python scripts/check-samconfig.py --selftest
 	.venv/bin/python scripts/check-links.py
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

@@ -238,3 +238,20 @@ async fn given_an_uploaded_english_track_then_zoom_s_late_transcript_does_not_re
     assert_eq!(v["captions"].as_array().map(Vec::len), Some(1), "{v}");
     assert_ne!(v["captions"][0]["source"], "zoom", "{v}");
 }
+
+#[tokio::test]
+async fn given_a_linked_space_that_is_full_then_the_delivery_is_answered_and_nothing_is_imported() {
+    let app = TestApp::spawn_configured(|c| {
+        c.parameters.insert("MaxVideosPerSpace".into(), "1".into());
+    })
+    .await;
+    let (host, space) = linked_host(&app).await;
+    app.uploaded_video(&space, &host, vec![1u8; 256]).await;
+    let m = fresh_meeting(&app, "Lecture 16");
+    // The full space is read to tell why the import cannot start (the function's grant allows
+    // it): Zoom gets its 200, not a 500 it would retry for days.
+    let (status, body) = deliver(&app, &app.stack.zoom.recording_completed_event(&m.meeting_id)).await;
+    assert_eq!((status, body["imports"].as_u64()), (200, Some(0)), "{body}");
+    assert_eq!(videos(&app, &host, &space).await.len(), 1);
+    assert_eq!(app.stack.denied_grants(), [], "every call allowed by the function's template policy");
+}
