@@ -11,6 +11,7 @@
   route, Enter aborting), and each environment's `[ENV.deploy.parameters]` sets the region and
   resolves the artifacts bucket itself.
 - Nothing reserves concurrency by default (a new account's quota is 10, all unreserved).
+- Stack names fit the bucket names (`{stack}-media-{account}-{region}` within S3's 63).
 
 Run by `make lint`; `--selftest` also checks that a broken samconfig is refused.
 """
@@ -66,6 +67,9 @@ def problems(template: str, config: dict, docs: dict[str, str]) -> list[str]:
         for name in sorted(REQUIRED_REAL & declared.keys()):
             if name not in given:
                 found.append(f"[{env}] {name} would deploy as its placeholder {declared[name]!r}")
+        stack = config[env].get("global", {}).get("parameters", {}).get("stack_name", "")
+        if len(stack) > 28:
+            found.append(f"[{env}] stack name {stack!r} is over 28 characters: its bucket names would pass S3's 63")
         if not deploy.get("region"):
             found.append(f"[{env}] no region: the deploy would ask for one")
         if not deploy.get("resolve_s3") and not deploy.get("s3_bucket"):
@@ -82,9 +86,9 @@ def problems(template: str, config: dict, docs: dict[str, str]) -> list[str]:
 
 def selftest() -> None:
     template = "Parameters:\n  A:\n    Type: String\n  B:\n    Type: String\n    Default: x\n  ImportWorkerConcurrency:\n    Type: Number\n    Default: 10\nResources:\n"
-    config = {"dev": {"deploy": {"parameters": {"parameter_overrides": ["C=1"]}}}}
+    config = {"dev": {"global": {"parameters": {"stack_name": "x" * 29}}, "deploy": {"parameters": {"parameter_overrides": ["C=1"]}}}}
     got = problems(template, config, {"README.md": "run `sam deploy --guided`"})
-    expected = ["A has no default", "C is not a parameter", "no region", "neither resolve_s3", "ImportWorkerConcurrency defaults", "--guided"]
+    expected = ["over 28 characters", "A has no default", "C is not a parameter", "no region", "neither resolve_s3", "ImportWorkerConcurrency defaults", "--guided"]
     missing = [e for e in expected if not any(e in p for p in got)]
     if missing:
         sys.exit(f"check-samconfig selftest: not refused: {missing}")

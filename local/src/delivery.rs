@@ -36,8 +36,28 @@ pub struct RuleSubscription {
     pub pattern: Value,
 }
 
-/// The `S3` and `EventBridgeRule` events of the template's functions.
-pub fn subscriptions(template: &Template) -> Result<(Vec<S3Subscription>, Vec<RuleSubscription>), StackError> {
+/// A rule's pattern with `!Ref AWS::StackName` resolved (the only reference the template's
+/// patterns make).
+fn resolve_pattern(pattern: &Yaml, stack: &str) -> Yaml {
+    match pattern {
+        Yaml::Tagged(t) if t.tag == "!Ref" && t.value.as_str() == Some("AWS::StackName") => {
+            Yaml::String(stack.to_owned())
+        }
+        Yaml::Mapping(m) if m.get("Ref").and_then(Yaml::as_str) == Some("AWS::StackName") && m.len() == 1 => {
+            Yaml::String(stack.to_owned())
+        }
+        Yaml::Mapping(m) => Yaml::Mapping(m.iter().map(|(k, v)| (k.clone(), resolve_pattern(v, stack))).collect()),
+        Yaml::Sequence(s) => Yaml::Sequence(s.iter().map(|v| resolve_pattern(v, stack)).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The `S3` and `EventBridgeRule` events of the template's functions (`stack`: the stack's name,
+/// which rule patterns may reference).
+pub fn subscriptions(
+    template: &Template,
+    stack: &str,
+) -> Result<(Vec<S3Subscription>, Vec<RuleSubscription>), StackError> {
     let mut s3 = Vec::new();
     let mut rules = Vec::new();
     for f in template.functions()? {
@@ -64,7 +84,8 @@ pub fn subscriptions(template: &Template) -> Result<(Vec<S3Subscription>, Vec<Ru
                     s3.push(S3Subscription { function: f.name.clone(), bucket, prefix });
                 }
                 Some("EventBridgeRule") => {
-                    let pattern = props.and_then(|p| p.get("Pattern")).cloned().unwrap_or(Yaml::Null);
+                    let pattern =
+                        props.and_then(|p| p.get("Pattern")).map(|p| resolve_pattern(p, stack)).unwrap_or(Yaml::Null);
                     let pattern = serde_json::to_value(&pattern).map_err(|e| StackError::Config(e.to_string()))?;
                     rules.push(RuleSubscription { function: f.name.clone(), pattern });
                 }
@@ -122,7 +143,7 @@ impl Delivery {
         prefix: &str,
         handlers: Handlers,
     ) -> Result<Self, StackError> {
-        let (s3_subs, rule_subs) = subscriptions(template)?;
+        let (s3_subs, rule_subs) = subscriptions(template, prefix)?;
         let sqs = aws_sdk_sqs::Client::new(sdk);
         let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build());
         let mut tasks = Vec::new();

@@ -101,7 +101,10 @@ impl TestApp {
                 (Some(moto), endpoint)
             }
         };
-        let table = format!("vivid-test-{}", ulid::Ulid::new().to_string().to_lowercase());
+        // A stack name as an operator would choose it (at most 28 characters: the longest bucket
+        // name, `{stack}-media-{account}-{region}`, must fit S3's 63); the ULID's random end.
+        let ulid = ulid::Ulid::new().to_string().to_lowercase();
+        let table = format!("vt-{}", &ulid[ulid.len() - 16..]);
         let mut config = StackConfig::new(
             repo_root().join("template.yaml"),
             endpoint.clone(),

@@ -51,7 +51,11 @@ async fn the_job_settings_match_the_reviewed_golden_document() {
     let host = app.user("Host").await;
     let space = app.space(&host, "Course").await;
     let id = app.uploaded_video(&space, &host, bytes(1024)).await;
-    let request = app.stack.mediaconvert.create_requests()[0].clone();
+    let mut request = app.stack.mediaconvert.create_requests()[0].clone();
+    // The jobs carry the stack's name (its rule matches it): the on-raw-upload's environment.
+    let stack = app.stack.environments["on-raw-upload"]["VIVID_APPLICATION"].clone();
+    assert_eq!(request["userMetadata"]["application"], stack.as_str());
+    request["userMetadata"]["application"] = "{stackName}".into();
     let text = serde_json::to_string_pretty(&request)
         .expect("json")
         .replace(&id, "{videoId}")

@@ -26,11 +26,23 @@ pub struct MediaConvert {
     client: Client,
     role_arn: String,
     queue: Option<String>,
+    /// The `application` of the jobs' metadata: the stack's name, so that the rule of each stack
+    /// sees its own jobs' events only (two stacks share an account's MediaConvert events).
+    application: String,
 }
+
+/// The jobs' `application` when no stack names them (`VIVID_APPLICATION` unset).
+pub const DEFAULT_APPLICATION: &str = "vivid";
 
 impl MediaConvert {
     pub fn new(client: Client, role_arn: impl Into<String>, queue: Option<String>) -> Self {
-        Self { client, role_arn: role_arn.into(), queue }
+        Self { client, role_arn: role_arn.into(), queue, application: DEFAULT_APPLICATION.to_owned() }
+    }
+
+    /// The jobs carry `application` in their metadata (what the EventBridge rule matches).
+    pub fn with_application(mut self, application: impl Into<String>) -> Self {
+        self.application = application.into();
+        self
     }
 
     /// The role jobs run as (`VIVID_MEDIACONVERT_ROLE_ARN`), the queue (`VIVID_MEDIACONVERT_QUEUE`,
@@ -41,11 +53,15 @@ impl MediaConvert {
         if let Some(endpoint) = cfg.optional("VIVID_MEDIACONVERT_ENDPOINT") {
             conf = conf.endpoint_url(endpoint);
         }
-        Ok(Self::new(
+        let converter = Self::new(
             Client::from_conf(conf.build()),
             cfg.var("VIVID_MEDIACONVERT_ROLE_ARN")?,
             cfg.optional("VIVID_MEDIACONVERT_QUEUE"),
-        ))
+        );
+        Ok(match cfg.optional("VIVID_APPLICATION") {
+            Some(application) => converter.with_application(application),
+            None => converter,
+        })
     }
 }
 
@@ -215,7 +231,7 @@ impl Transcoder for MediaConvert {
             .set_queue(self.queue.clone())
             .client_request_token(client_request_token(video_id))
             .user_metadata("videoId", video_id.to_string())
-            .user_metadata("application", "vivid")
+            .user_metadata("application", &self.application)
             .status_update_interval(StatusUpdateInterval::Seconds10)
             .settings(job_settings(video_id, raw_bucket, media_bucket))
             .send()
