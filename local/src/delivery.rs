@@ -27,6 +27,7 @@ pub struct S3Subscription {
     /// The bucket's logical id in the template.
     pub bucket: String,
     pub prefix: Option<String>,
+    pub suffix: Option<String>,
 }
 
 /// One EventBridge subscription of the template: the function and its pattern.
@@ -70,18 +71,25 @@ pub fn subscriptions(
                         Yaml::Tagged(t) if t.tag == "!Ref" => t.value.as_str().map(str::to_owned),
                         other => other.get("Ref").and_then(Yaml::as_str).map(str::to_owned),
                     });
-                    let prefix = props
-                        .and_then(|p| p.get("Filter"))
-                        .and_then(|f| f.get("S3Key"))
-                        .and_then(|k| k.get("Rules"))
-                        .and_then(Yaml::as_sequence)
-                        .and_then(|rules| rules.iter().find(|r| r.get("Name").and_then(Yaml::as_str) == Some("prefix")))
-                        .and_then(|r| r.get("Value"))
-                        .and_then(Yaml::as_str)
-                        .map(str::to_owned);
+                    let rule = |name: &str| {
+                        props
+                            .and_then(|p| p.get("Filter"))
+                            .and_then(|f| f.get("S3Key"))
+                            .and_then(|k| k.get("Rules"))
+                            .and_then(Yaml::as_sequence)
+                            .and_then(|rules| rules.iter().find(|r| r.get("Name").and_then(Yaml::as_str) == Some(name)))
+                            .and_then(|r| r.get("Value"))
+                            .and_then(Yaml::as_str)
+                            .map(str::to_owned)
+                    };
                     let bucket =
                         bucket.ok_or_else(|| StackError::Config(format!("{}: S3 event without Bucket", f.name)))?;
-                    s3.push(S3Subscription { function: f.name.clone(), bucket, prefix });
+                    s3.push(S3Subscription {
+                        function: f.name.clone(),
+                        bucket,
+                        prefix: rule("prefix"),
+                        suffix: rule("suffix"),
+                    });
                 }
                 Some("EventBridgeRule") => {
                     let pattern =
@@ -121,7 +129,12 @@ pub struct Delivery {
     /// The last [`KEPT_EVENTS`] events sent on the bus, in order (what the stand-ins emitted, for
     /// tests to compare with the vendors' samples).
     pub sent: Arc<std::sync::Mutex<std::collections::VecDeque<Value>>>,
+    /// How many events each function was invoked with (S3 notifications and rules).
+    pub invocations: Invocations,
 }
+
+/// Invocations per function.
+pub type Invocations = Arc<std::sync::Mutex<HashMap<String, u64>>>;
 
 impl Drop for Delivery {
     fn drop(&mut self) {
@@ -148,37 +161,57 @@ impl Delivery {
         let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build());
         let mut tasks = Vec::new();
         let mut per_bucket: Vec<(String, Vec<QueueConfiguration>)> = Vec::new();
+        let invocations: Invocations = Arc::default();
+        // One queue per function, however many filters it subscribes with.
+        let mut queues: HashMap<String, String> = HashMap::new();
         for sub in s3_subs {
             let bucket = buckets
                 .get(&sub.bucket)
                 .map(String::as_str)
                 .ok_or_else(|| StackError::Config(format!("{}: unknown bucket {}", sub.function, sub.bucket)))?
                 .to_owned();
-            let queue_url = sqs
-                .create_queue()
-                .queue_name(format!("{prefix}-{}", sub.function))
-                .attributes(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout, "5")
-                .send()
-                .await
-                .map_err(sqs_error)?
-                .queue_url
-                .ok_or_else(|| sqs_error("no queue url"))?;
-            let arn = sqs
-                .get_queue_attributes()
-                .queue_url(&queue_url)
-                .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-                .send()
-                .await
-                .map_err(sqs_error)?
-                .attributes
-                .and_then(|mut a| a.remove(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
-                .ok_or_else(|| sqs_error("no queue arn"))?;
+            let arn = match queues.get(&sub.function) {
+                Some(arn) => arn.clone(),
+                None => {
+                    let queue_url = sqs
+                        .create_queue()
+                        .queue_name(format!("{prefix}-{}", sub.function))
+                        .attributes(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout, "5")
+                        .send()
+                        .await
+                        .map_err(sqs_error)?
+                        .queue_url
+                        .ok_or_else(|| sqs_error("no queue url"))?;
+                    let arn = sqs
+                        .get_queue_attributes()
+                        .queue_url(&queue_url)
+                        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                        .send()
+                        .await
+                        .map_err(sqs_error)?
+                        .attributes
+                        .and_then(|mut a| a.remove(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+                        .ok_or_else(|| sqs_error("no queue arn"))?;
+                    tasks.push(tokio::spawn(poll(
+                        sqs.clone(),
+                        queue_url,
+                        sub.function.clone(),
+                        Arc::clone(&handlers),
+                        Arc::clone(&invocations),
+                    )));
+                    queues.insert(sub.function.clone(), arn.clone());
+                    arn
+                }
+            };
             let mut config = QueueConfiguration::builder().queue_arn(arn).events(Event::from("s3:ObjectCreated:*"));
-            if let Some(p) = &sub.prefix {
-                let rule = FilterRule::builder().name(FilterRuleName::Prefix).value(p).build();
+            let rules: Vec<FilterRule> = [(FilterRuleName::Prefix, &sub.prefix), (FilterRuleName::Suffix, &sub.suffix)]
+                .into_iter()
+                .filter_map(|(name, value)| value.as_ref().map(|v| FilterRule::builder().name(name).value(v).build()))
+                .collect();
+            if !rules.is_empty() {
                 config = config.filter(
                     NotificationConfigurationFilter::builder()
-                        .key(S3KeyFilter::builder().filter_rules(rule).build())
+                        .key(S3KeyFilter::builder().set_filter_rules(Some(rules)).build())
                         .build(),
                 );
             }
@@ -187,7 +220,6 @@ impl Delivery {
                 Some((_, configs)) => configs.push(config),
                 None => per_bucket.push((bucket, vec![config])),
             }
-            tasks.push(tokio::spawn(poll(sqs.clone(), queue_url, sub.function, Arc::clone(&handlers))));
         }
         for (bucket, configs) in per_bucket {
             s3.put_bucket_notification_configuration()
@@ -207,6 +239,7 @@ impl Delivery {
         let (events, mut rx) = mpsc::unbounded_channel::<Value>();
         let sent: Arc<std::sync::Mutex<std::collections::VecDeque<Value>>> = Arc::default();
         let log = Arc::clone(&sent);
+        let counts = Arc::clone(&invocations);
         tasks.push(tokio::spawn(async move {
             while let Some(event) = rx.recv().await {
                 if let Ok(mut log) = log.lock() {
@@ -216,17 +249,20 @@ impl Delivery {
                     log.push_back(event.clone());
                 }
                 for rule in rule_subs.iter().filter(|r| matches(&r.pattern, &event)) {
-                    invoke(&handlers, &rule.function, event.clone()).await;
+                    invoke(&handlers, &counts, &rule.function, event.clone()).await;
                 }
             }
         }));
-        Ok(Self { tasks, events, sent })
+        Ok(Self { tasks, events, sent, invocations })
     }
 }
 
 type Handlers = Arc<HashMap<String, Arc<dyn EventHandler>>>;
 
-async fn invoke(handlers: &Handlers, function: &str, event: Value) -> bool {
+async fn invoke(handlers: &Handlers, counts: &Invocations, function: &str, event: Value) -> bool {
+    if let Ok(mut counts) = counts.lock() {
+        *counts.entry(function.to_owned()).or_default() += 1;
+    }
     let Some(handler) = handlers.get(function) else {
         tracing::error!(function, "no handler for a subscribed function");
         return false;
@@ -262,7 +298,7 @@ pub fn as_s3_sends_it(mut event: Value) -> Value {
 
 /// Long-polls a queue and hands each S3 event to the function; a failed one is redelivered
 /// after the visibility timeout, like Lambda's retries.
-async fn poll(sqs: aws_sdk_sqs::Client, queue_url: String, function: String, handlers: Handlers) {
+async fn poll(sqs: aws_sdk_sqs::Client, queue_url: String, function: String, handlers: Handlers, counts: Invocations) {
     loop {
         let received =
             sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).wait_time_seconds(1).send().await;
@@ -279,7 +315,7 @@ async fn poll(sqs: aws_sdk_sqs::Client, queue_url: String, function: String, han
             let done = if body.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
                 true
             } else {
-                invoke(&handlers, &function, as_s3_sends_it(body)).await
+                invoke(&handlers, &counts, &function, as_s3_sends_it(body)).await
             };
             if done && let Some(handle) = m.receipt_handle {
                 let _ = sqs.delete_message().queue_url(&queue_url).receipt_handle(handle).send().await;

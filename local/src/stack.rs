@@ -429,6 +429,14 @@ impl Stack {
             .unwrap_or_default()
     }
 
+    /// How many events the pipeline invoked `function` with so far (0 without the pipeline).
+    pub fn invocations(&self, function: &str) -> u64 {
+        self._delivery
+            .as_ref()
+            .and_then(|d| d.invocations.lock().ok().and_then(|c| c.get(function).copied()))
+            .unwrap_or(0)
+    }
+
     /// Every DynamoDB call a function made that its template grants do not allow (each was
     /// refused with `AccessDeniedException`, as AWS would).
     pub fn denied_grants(&self) -> Vec<crate::grants::Denial> {

@@ -332,7 +332,12 @@ async fn given_converted_objects_landing_then_outputs_and_the_first_thumbnail_as
         app.invoke("on-converted-output", event).await.expect("a duplicate is harmless");
     }
     let job = app.stack.mediaconvert.jobs()[0].id.clone();
-    app.invoke("on-transcode-event", job_event("on-transcode-event", &id, &job, &media)).await.expect("handled");
+    // The job's COMPLETE names its last frame capture: the third here.
+    let complete = job_event("on-transcode-event", &id, &job, &media)
+        .to_string()
+        .replace("thumb.0000122.jpg", "thumb.0000002.jpg");
+    let complete: Value = serde_json::from_str(&complete).expect("event");
+    app.invoke("on-transcode-event", complete).await.expect("handled");
     let v = video(&app, &host.token, &id).await;
     let playback = &v["playback"];
     assert!(playback["posterUrl"].as_str().is_some_and(|u| u.contains("thumb.0000000.jpg")), "{playback}");

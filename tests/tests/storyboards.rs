@@ -116,10 +116,14 @@ async fn given_a_ten_hour_lecture_then_get_video_stays_small_and_reads_one_video
         5.0,
     );
     app.put_object(&media, &format!("{hls}/index_thumb.m3u8"), playlist.into(), "application/vnd.apple.mpegurl").await;
-    let last = format!("media/{video}/thumbnails/thumb.{:07}.jpg", 7199);
-    app.put_object(&media, &last, vec![0xFF, 0xD8, 0xFF], "image/jpeg").await;
-    app.invoke("on-converted-output", s3_event(&media, &last, 3)).await.expect("thumbnail counted");
-    let mut complete = job_event("on-transcode-event", &video, &job, &media);
+    // The first capture is notified (the poster); COMPLETE names the last (MediaConvert's
+    // frame-capture output), which gives the count.
+    let first = format!("media/{video}/thumbnails/thumb.{:07}.jpg", 0);
+    app.put_object(&media, &first, vec![0xFF, 0xD8, 0xFF], "image/jpeg").await;
+    app.invoke("on-converted-output", s3_event(&media, &first, 3)).await.expect("poster recorded");
+    let text = job_event("on-transcode-event", &video, &job, &media).to_string();
+    let mut complete: Value =
+        serde_json::from_str(&text.replace("thumb.0000122.jpg", "thumb.0007199.jpg")).expect("event");
     for group in complete["detail"]["outputGroupDetails"].as_array_mut().expect("groups") {
         for output in group["outputDetails"].as_array_mut().into_iter().flatten() {
             output["durationInMs"] = Value::from(36_000_000u64);

@@ -78,3 +78,30 @@ async fn given_a_job_the_stand_in_emits_what_mediaconvert_emits() {
         outputs.iter().find(|o| o["outputFilePaths"][0].as_str().is_some_and(|p| p.ends_with(".mp4"))).expect("mp4");
     assert!((mp4["durationInMs"].as_u64().unwrap_or(0) as i64 - 1960).abs() < 100, "{mp4}");
 }
+
+#[tokio::test]
+async fn given_a_lecture_then_its_outputs_notify_three_times_whatever_its_length() {
+    let app = TestApp::spawn_pipeline().await;
+    let host = app.user("Host").await;
+    let space = app.space(&host, "Notifications").await;
+    // 12 s: 3 thumbnails, 2 HLS segments a rendition, sprite sheets, playlists, the MP4.
+    let id = app.uploaded_video(&space, &host, generated_clip_as("12", "yuv420p")).await;
+    let v = app.wait_for_video(&host.token, &id, |v| v["status"] == "READY" || v["status"] == "FAILED").await;
+    assert_eq!(v["status"], "READY", "{v}");
+    let written = app.list_keys(&app.stack.buckets.media, &format!("media/{id}/")).await.len();
+    // The notifications land a moment after the objects.
+    let mut notified = 0;
+    for _ in 0..100 {
+        notified = app.stack.invocations("on-converted-output");
+        if notified >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    println!("on-converted-output: {notified} invocations for {written} objects");
+    assert_eq!(notified, 3, "the master, the MP4 and the first thumbnail ({written} objects written)");
+    assert!(written > 10, "{written}");
+    // The thumbnails' count came with COMPLETE, the poster with its own notification.
+    assert_eq!(v["playback"]["thumbnails"]["count"], 3, "{v}");
+    assert!(v["playback"]["posterUrl"].as_str().is_some_and(|u| u.contains("thumb.0000000.jpg")), "{v}");
+}

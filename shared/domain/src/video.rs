@@ -432,6 +432,8 @@ pub struct StatusChange {
     pub hls_master: Option<String>,
     pub mp4: Option<String>,
     pub storyboard: Option<String>,
+    /// How many thumbnails the job wrote (from its last frame capture's name).
+    pub thumbnail_count: Option<u32>,
     /// Only apply when the video's job is this one (or none is recorded yet).
     pub only_for_job: Option<String>,
 }

@@ -15,7 +15,10 @@ use vivid_domain::{
     transcode::{SourceInfo, Transcoder, job_running},
     transcripts::{self, TranscribeError, Transcriber, TranscriptState, TranscriptStatus, TranscriptionJob},
     types::{VideoId, now_rfc3339},
-    video::{StatusChange, Video, VideoStatus, VideoStore},
+    video::{
+        StatusChange, Video, VideoStatus, VideoStore,
+        layout::{self, MediaKind},
+    },
 };
 
 use crate::{EventError, EventHandler};
@@ -313,6 +316,17 @@ impl EventHandler for OnTranscodeEvent {
                             for detail in &group.output_details {
                                 if let Some(mp4) = detail.output_file_paths.iter().find(|p| p.ends_with(".mp4")) {
                                     change.mp4 = s3_key(mp4);
+                                }
+                                // The last frame capture's index: the thumbnails' count (only
+                                // the first one's landing is notified).
+                                let thumbnails = detail.output_file_paths.iter().filter_map(|p| {
+                                    match s3_key(p).as_deref().and_then(layout::classify) {
+                                        Some((v, MediaKind::Thumbnail(i))) if v == video => i.checked_add(1),
+                                        _ => None,
+                                    }
+                                });
+                                if let Some(count) = thumbnails.max() {
+                                    change.thumbnail_count = Some(count);
                                 }
                             }
                         }

@@ -64,6 +64,7 @@ struct Change {
     failure_reason: Option<String>,
     hls_master: Option<String>,
     mp4: Option<String>,
+    thumbnail_count: Option<u32>,
     only_for_job: Option<String>,
 }
 
@@ -76,6 +77,7 @@ impl From<&StatusChange> for Change {
             failure_reason: c.failure_reason.clone(),
             hls_master: c.hls_master.clone(),
             mp4: c.mp4.clone(),
+            thumbnail_count: c.thumbnail_count,
             only_for_job: c.only_for_job.clone(),
         }
     }
@@ -739,6 +741,7 @@ fn expected_calls(j: &Job) -> Vec<Call> {
                     duration_seconds: ms.map(|ms| ms as f64 / 1000.0),
                     hls_master,
                     mp4: mp4_key,
+                    thumbnail_count: thumbnail_count(j, &video),
                     ..Default::default()
                 },
             )
@@ -766,6 +769,28 @@ fn expected_calls(j: &Job) -> Vec<Call> {
         ),
         _ => vec![],
     }
+}
+
+/// The thumbnails' count a COMPLETE event tells: per output of a file group, one more than the
+/// highest frame capture of this video it names; the last output that names one decides.
+fn thumbnail_count(j: &Job, video: &VideoId) -> Option<u32> {
+    let mut count = None;
+    for (_, _, outputs) in j.groups.iter().filter(|g| g.0 == "FILE_GROUP") {
+        for (paths, _) in outputs {
+            let highest = paths
+                .iter()
+                .filter_map(|p| key_of(p))
+                .filter_map(|k| match layout::classify(&k) {
+                    Some((v, layout::MediaKind::Thumbnail(i))) if &v == video => i.checked_add(1),
+                    _ => None,
+                })
+                .max();
+            if highest.is_some() {
+                count = highest;
+            }
+        }
+    }
+    count
 }
 
 /// The MP4 a COMPLETE event names: each output of a file group that has an `.mp4` path sets it.

@@ -499,6 +499,7 @@ impl VideoStore for Table {
             .set_some("hlsMaster", change.hls_master.as_ref().map(s))
             .set_some("mp4", change.mp4.as_ref().map(s))
             .set_some("storyboard", change.storyboard.as_ref().map(s))
+            .set_some("thumbnailCount", change.thumbnail_count.map(n))
             .when(format!("attribute_exists(PK) AND #status IN ({})", froms.join(", ")));
         for (placeholder, from) in froms.iter().zip(allowed) {
             changes = changes.bind(placeholder, s(from.as_str()));
