@@ -2,7 +2,8 @@
 # The template as CloudFormation will see it, offline (no AWS account, no network): four checks,
 # run side by side, each reported with its time; fails when any of them fails.
 #   check-template  SAM transform with the pinned translator: no cycle, no unresolved reference, no
-#                   secret in a function's environment, conventions; its fixtures must be rejected
+#                   secret in a function's environment, conventions, the stack's share of each
+#                   CloudFormation quota (fails above 80 %); its fixtures must be rejected
 #   cfn-lint        the pinned cfn-lint on the SAM template
 #   sam-validate    `sam validate --lint` (aws-sam-cli); a dummy region, telemetry off
 #   checkov         zero failed checks; every skip in the template carries its reason
@@ -36,6 +37,7 @@ for name in check-template cfn-lint sam-validate checkov; do
   if [ "$rc" = 0 ]; then
     echo "template: $name ok (${secs} s)"
     [ "$name" = checkov ] && grep -h 'checks:' "$out/$name.log" | sed 's/^/  checkov: /'
+    [ "$name" = check-template ] && grep -h '^headroom:' "$out/$name.log" | sed 's/^/  /'
   else
     echo "template: $name FAILED (exit $rc, ${secs} s):"
     sed 's/^/  /' "$out/$name.log"
