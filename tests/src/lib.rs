@@ -809,6 +809,17 @@ impl TestApp {
     }
 
     /// A code and state Zoom returned for `who`'s connect, not yet posted.
+    /// A host with a space linked to their connected Zoom account (automatic import on).
+    pub async fn zoom_linked_host(&self) -> (TestUser, String) {
+        let host = self.user("Host").await;
+        let space = self.space(&host, "Course").await;
+        self.connect_zoom(&host).await;
+        let path = format!("/spaces/{space}/zoom-auto-import");
+        let r = self.call(Method::PUT, &path, Some(&host.token), Some(serde_json::json!({ "enabled": true }))).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        (host, space)
+    }
+
     pub async fn zoom_code(&self, who: &TestUser) -> (String, String) {
         let login = self.get("/zoom/login", &who.token).await;
         assert_eq!(login.status, StatusCode::OK, "{:?}", login.body);

@@ -3,11 +3,11 @@
 //! The stand-ins answer the samples verbatim where a sample is a platform's answer; a sample is
 //! changed only where it must name our items (the linked Zoom user, our routes, our cookie).
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use vivid_edge::{http::dispatch, lambda_http};
 use vivid_local::standin::Content;
-use vivid_tests::{TestApp, TestUser, generated_clip, vendor_sample};
+use vivid_tests::{TestApp, generated_clip, vendor_sample};
 
 const VTT: &str = "WEBVTT\n\n1\n00:00:00.500 --> 00:00:02.000\nJack Hill: Welcome to the lecture on eigenvalues.\n";
 
@@ -22,20 +22,10 @@ fn from_our_zoom_user(app: &TestApp, mut event: Value) -> Value {
     event
 }
 
-async fn linked_host(app: &TestApp) -> (TestUser, String) {
-    let host = app.user("Host").await;
-    let space = app.space(&host, "Course").await;
-    app.connect_zoom(&host).await;
-    let path = format!("/spaces/{space}/zoom-auto-import");
-    let r = app.call(Method::PUT, &path, Some(&host.token), Some(json!({ "enabled": true }))).await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    (host, space)
-}
-
 #[tokio::test]
 async fn zoom_s_published_webhooks_import_the_recording_and_its_later_transcript() {
     let app = TestApp::spawn_pipeline().await;
-    let (host, space) = linked_host(&app).await;
+    let (host, space) = app.zoom_linked_host().await;
     let zoom = &app.stack.zoom;
 
     // Endpoint validation, as published: the answer has the published response's shape.

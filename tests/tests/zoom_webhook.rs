@@ -2,7 +2,7 @@
 //! `recording.transcript_completed` event, and a meeting recorded in several segments has a video
 //! per segment. Through the stand-in, which speaks the shapes of Zoom's published examples.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 use vivid_local::zoom::{AddedMeeting, NewFile};
@@ -10,17 +10,6 @@ use vivid_tests::{TestApp, TestUser, generated_clip, job_event, s3_event};
 
 const VTT: &str = "WEBVTT\n\n1\n00:00:00.500 --> 00:00:02.000\nAna Li: Today we study eigenvalues.\n\n\
                    2\n00:00:02.000 --> 00:00:03.800\nAna Li: A matrix stretches vectors.\n";
-
-/// A host with a space linked to their connected Zoom account.
-async fn linked_host(app: &TestApp) -> (TestUser, String) {
-    let host = app.user("Host").await;
-    let space = app.space(&host, "Course").await;
-    app.connect_zoom(&host).await;
-    let path = format!("/spaces/{space}/zoom-auto-import");
-    let r = app.call(Method::PUT, &path, Some(&host.token), Some(json!({ "enabled": true }))).await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    (host, space)
-}
 
 async fn deliver(app: &TestApp, event: &Value) -> (u16, Value) {
     let zoom = &app.stack.zoom;
@@ -66,7 +55,7 @@ async fn assert_zoom_captions(app: &TestApp, host: &TestUser, space: &str, v: &V
 #[tokio::test]
 async fn given_zoom_s_transcript_after_the_import_is_ready_then_it_becomes_the_captions_and_transcript_once() {
     let app = TestApp::spawn_pipeline().await;
-    let (host, space) = linked_host(&app).await;
+    let (host, space) = app.zoom_linked_host().await;
     let m = fresh_meeting(&app, "Lecture 11");
     let completed = app.stack.zoom.recording_completed_event(&m.meeting_id);
     let files = completed["payload"]["object"]["recording_files"].as_array().cloned().unwrap_or_default();
@@ -98,7 +87,7 @@ async fn given_zoom_s_transcript_after_the_import_is_ready_then_it_becomes_the_c
 #[tokio::test]
 async fn given_zoom_s_transcript_before_the_import_finishes_then_the_video_is_ready_with_it() {
     let app = TestApp::spawn().await;
-    let (host, space) = linked_host(&app).await;
+    let (host, space) = app.zoom_linked_host().await;
     let m = fresh_meeting(&app, "Lecture 12");
     let (status, _) = deliver(&app, &app.stack.zoom.recording_completed_event(&m.meeting_id)).await;
     assert_eq!(status, 200);
@@ -140,7 +129,7 @@ async fn given_zoom_s_transcript_before_the_import_finishes_then_the_video_is_re
 #[tokio::test]
 async fn given_a_meeting_recorded_in_two_segments_then_each_segment_is_a_video_imported_once() {
     let app = TestApp::spawn().await;
-    let (host, space) = linked_host(&app).await;
+    let (host, space) = app.zoom_linked_host().await;
     let m = app.stack.zoom.add_meeting(
         "Lecture 13",
         OffsetDateTime::now_utc() - Duration::hours(2),
@@ -194,7 +183,7 @@ async fn imported_ready(app: &TestApp, host: &TestUser, space: &str, topic: &str
 #[tokio::test]
 async fn given_zoom_failing_then_the_transcript_job_is_retried_and_another_user_s_job_changes_nothing() {
     let app = TestApp::spawn_pipeline().await;
-    let (host, space) = linked_host(&app).await;
+    let (host, space) = app.zoom_linked_host().await;
     let zoom = &app.stack.zoom;
     let (id, meeting, reference) = imported_ready(&app, &host, &space, "Lecture 14").await;
     zoom.complete_transcripts(&meeting);
@@ -219,7 +208,7 @@ async fn given_zoom_failing_then_the_transcript_job_is_retried_and_another_user_
 #[tokio::test]
 async fn given_an_uploaded_english_track_then_zoom_s_late_transcript_does_not_replace_it() {
     let app = TestApp::spawn_pipeline().await;
-    let (host, space) = linked_host(&app).await;
+    let (host, space) = app.zoom_linked_host().await;
     let (id, meeting, reference) = imported_ready(&app, &host, &space, "Lecture 15").await;
     // The host's own English track, before Zoom's transcript is done.
     let put = app
@@ -245,7 +234,7 @@ async fn given_a_linked_space_that_is_full_then_the_delivery_is_answered_and_not
         c.parameters.insert("MaxVideosPerSpace".into(), "1".into());
     })
     .await;
-    let (host, space) = linked_host(&app).await;
+    let (host, space) = app.zoom_linked_host().await;
     app.uploaded_video(&space, &host, vec![1u8; 256]).await;
     let m = fresh_meeting(&app, "Lecture 16");
     // The full space is read to tell why the import cannot start (the function's grant allows

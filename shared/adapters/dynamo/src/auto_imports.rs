@@ -126,36 +126,17 @@ impl ImportIndex for Table {
     /// `Query` GSI1 `ZOOMIMPORTS#{meeting}`: the lock items of its imports (one request a page of
     /// 1 MB; a meeting is imported into a handful of spaces).
     async fn zoom_imports(&self, meeting: &str) -> Result<Vec<ImportedFile>, StoreError> {
-        let mut found = Vec::new();
-        let mut start = None;
-        loop {
-            let resp = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(GSI1)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", GSI1PK)
-                .expression_attribute_values(":pk", s(keys::zoom_imports(meeting)))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(backend)?;
-            for item in resp.items.unwrap_or_default() {
-                // An item of another shape (none is written) is skipped, not an error.
-                if let Ok(lock) = from_item::<ImportLock>(item) {
-                    found.push(ImportedFile {
-                        video_id: lock.video_id,
-                        space_id: lock.space_id,
-                        user_id: lock.user_id,
-                        reference: lock.recording,
-                    });
-                }
-            }
-            start = resp.last_evaluated_key;
-            if start.is_none() {
-                return Ok(found);
-            }
-        }
+        let items = self.index_partition(GSI1, &keys::zoom_imports(meeting)).await?;
+        // An item of another shape (none is written) is skipped, not an error.
+        Ok(items
+            .into_iter()
+            .filter_map(|item| from_item::<ImportLock>(item).ok())
+            .map(|lock| ImportedFile {
+                video_id: lock.video_id,
+                space_id: lock.space_id,
+                user_id: lock.user_id,
+                reference: lock.recording,
+            })
+            .collect())
     }
 }

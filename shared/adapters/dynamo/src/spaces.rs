@@ -369,25 +369,6 @@ impl Table {
 
     /// Every item of a member's per-video data in a space (GSI2).
     async fn member_data(&self, space: &SpaceId, user: &UserId) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let resp = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(GSI2)
-                .key_condition_expression("GSI2PK = :pk")
-                .expression_attribute_values(":pk", s(keys::member_data(space, user)))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(backend)?;
-            items.extend(resp.items.unwrap_or_default());
-            start = resp.last_evaluated_key;
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
+        self.index_partition(GSI2, &keys::member_data(space, user)).await
     }
 }

@@ -360,6 +360,31 @@ impl Table {
     }
 
     /// BatchWriteItem deletes with retries of unprocessed items (bounded).
+    /// Every item of one partition of an index (`GSI1` or `GSI2`, keyed by `{index}PK`), all pages.
+    pub(crate) async fn index_partition(&self, index: &str, partition: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let resp = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", format!("{index}PK"))
+                .expression_attribute_values(":pk", s(partition))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
+            items.extend(resp.items.unwrap_or_default());
+            start = resp.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
     pub(crate) async fn batch_delete(&self, keys: Vec<Item>) -> Result<(), StoreError> {
         self.batch_write(delete_requests(&keys)?).await
     }
