@@ -227,6 +227,15 @@ async fn forward(
         }
     }
     let call = crate::faults::identify(&parts.method, &parts.uri, &parts.headers);
+    // S3 as IAM sees it: the signer's (a function's, or the presigning function's) statements.
+    let s3_signer = (call.service == crate::faults::Service::S3).then(|| s3_signing_key(&parts)).flatten();
+    let object = s3_object_key(parts.uri.path());
+    if let (Some(key), Some(bucket)) = (&s3_signer, &call.resource)
+        && let Some((action, arn)) = crate::grants::s3_needs(&call.operation, bucket, object.as_deref())
+        && s.grants.check_s3(key, action, &arn).is_some()
+    {
+        return crate::grants::s3_access_denied();
+    }
     if let Some(fault) = s.faults.check(&call) {
         tracing::debug!(service = ?call.service, operation = call.operation, ?fault, "fault injected");
         // `Drop` has no answer: the connection is severed, so the empty one is never written.
@@ -258,6 +267,14 @@ async fn forward(
     match out.send().await {
         Ok(resp) => {
             let status = resp.status();
+            // A missing object: 404 only to a signer who may list the bucket, else 403 (S3's rule).
+            if status == http::StatusCode::NOT_FOUND
+                && matches!(call.operation.as_str(), "GetObject" | "HeadObject")
+                && let (Some(key), Some(bucket)) = (&s3_signer, &call.resource)
+                && s.grants.check_s3(key, "s3:ListBucket", &format!("arn:aws:s3:::{bucket}")).is_some()
+            {
+                return crate::grants::s3_access_denied();
+            }
             let headers = resp.headers().clone();
             let body = resp.bytes().await.unwrap_or_default();
             let body = s3_list_parts_as_s3_sends_it(&parts, body);
@@ -283,6 +300,28 @@ async fn forward(
             r
         }
     }
+}
+
+/// The access key an S3 request is signed with: its `Authorization` header's, or a presigned
+/// URL's `X-Amz-Credential`.
+fn s3_signing_key(parts: &http::request::Parts) -> Option<String> {
+    let from_header = parts
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::grants::signing_key)
+        .map(str::to_owned);
+    from_header.or_else(|| {
+        let credential = parts.uri.query()?.split('&').find_map(|p| p.strip_prefix("X-Amz-Credential="))?;
+        let credential = percent_encoding::percent_decode_str(credential).decode_utf8_lossy().into_owned();
+        credential.split('/').next().map(str::to_owned)
+    })
+}
+
+/// The object key of a path-style S3 request (`/{bucket}/{key}`), decoded.
+fn s3_object_key(path: &str) -> Option<String> {
+    let (_, key) = path.trim_start_matches('/').split_once('/')?;
+    (!key.is_empty()).then(|| percent_encoding::percent_decode_str(key).decode_utf8_lossy().into_owned())
 }
 
 /// moto answers S3 `ListParts` (`GET /{bucket}/{key}?uploadId=...`) with a `ListPartsResponse`

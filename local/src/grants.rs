@@ -4,7 +4,13 @@
 //! checks no permission at all, so without this a policy that misses an action (an `UpdateItem`
 //! inside a transaction, say) passes every local test and fails in AWS on the first request.
 //!
-//! Actions only: the `Resource` of a statement is not compared, so a `Query` on the table by a
+//! S3 calls are checked too, action **and resource**: a function's S3 statements with their
+//! resources resolved (`arn:aws:s3:::{bucket}/{key}`, IAM's `*` and `?` wildcards), for the calls
+//! it signs and for the presigned URLs it hands out (S3 authorizes those with the signer's
+//! policy). A `GetObject` or `HeadObject` of an object that is not there answers 403, as S3 does,
+//! unless the function may `s3:ListBucket` the bucket (then 404).
+//!
+//! For DynamoDB, actions only: the `Resource` of a statement is not compared, so a `Query` on the table by a
 //! function granted it on an index only (or the reverse) passes here and fails in AWS; policy
 //! templates, wildcards such as `dynamodb:Get*`, `Deny` and PartiQL are not read either (the
 //! template uses none of them). A transaction needs the action of each of its items, as IAM wants.
@@ -33,11 +39,64 @@ pub struct Denial {
 /// A function's name and the DynamoDB actions its policies allow, by its access key.
 type ByKey = HashMap<String, (String, BTreeSet<String>)>;
 
-/// Each function's DynamoDB actions, by its access key; the refusals so far.
+/// One `Allow` statement's S3 actions and resolved resources.
+#[derive(Debug, Clone, Default)]
+struct S3Statement {
+    actions: BTreeSet<String>,
+    resources: Vec<String>,
+}
+
+/// A function's name and its S3 statements, by its access key.
+type S3ByKey = HashMap<String, (String, Vec<S3Statement>)>;
+
+/// Each function's DynamoDB actions and S3 statements, by its access key; the refusals so far.
 #[derive(Debug, Clone, Default)]
 pub struct Grants {
     by_key: Arc<RwLock<ByKey>>,
+    s3_by_key: Arc<RwLock<S3ByKey>>,
     denied: Arc<Mutex<Vec<Denial>>>,
+}
+
+/// Whether `value` matches an IAM resource pattern (`*` any run of characters, `?` one).
+pub fn iam_match(pattern: &str, value: &str) -> bool {
+    let (p, v): (Vec<char>, Vec<char>) = (pattern.chars().collect(), value.chars().collect());
+    let (mut pi, mut vi, mut star, mut mark) = (0, 0, None, 0);
+    while vi < v.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == v[vi]) {
+            pi += 1;
+            vi += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = vi;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            vi = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// The IAM action and resource an S3 operation needs (`None`: one the functions never make,
+/// left to the emulator), and whether it reads one object (for 404 against 403).
+pub fn s3_needs(operation: &str, bucket: &str, key: Option<&str>) -> Option<(&'static str, String)> {
+    let object = |k: &str| format!("arn:aws:s3:::{bucket}/{k}");
+    let bucket_arn = format!("arn:aws:s3:::{bucket}");
+    Some(match (operation, key) {
+        ("GetObject" | "HeadObject", Some(k)) => ("s3:GetObject", object(k)),
+        ("PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" | "CopyObject", Some(k)) => {
+            ("s3:PutObject", object(k))
+        }
+        ("AbortMultipartUpload", Some(k)) => ("s3:AbortMultipartUpload", object(k)),
+        ("ListParts", Some(k)) => ("s3:ListMultipartUploadParts", object(k)),
+        ("DeleteObject", Some(k)) => ("s3:DeleteObject", object(k)),
+        ("ListObjectsV2" | "ListObjects", None) => ("s3:ListBucket", bucket_arn),
+        ("ListMultipartUploads", None) => ("s3:ListBucketMultipartUploads", bucket_arn),
+        _ => return None,
+    })
 }
 
 /// The `dynamodb:` actions a function's `Policies` statements allow (inline statements; a
@@ -98,7 +157,7 @@ pub fn needed_actions(target: &str, body: &[u8]) -> Vec<String> {
 }
 
 /// The access key of a SigV4 `Authorization` header (`Credential=KEY/date/region/service/...`).
-fn signing_key(authorization: &str) -> Option<&str> {
+pub fn signing_key(authorization: &str) -> Option<&str> {
     let credential = authorization.split("Credential=").nth(1)?;
     credential.split('/').next()
 }
@@ -109,6 +168,76 @@ impl Grants {
         if let Ok(mut by_key) = self.by_key.write() {
             by_key.extend(functions.iter().map(|f| (access_key(&f.name), (f.name.clone(), dynamodb_actions(f)))));
         }
+    }
+
+    /// Grants these functions the S3 actions of their `Policies` on the statements' resources,
+    /// each resolved by `resolve` (the template's `!Sub`/`!Ref` as the stack resolves them).
+    pub fn grant_s3(&self, functions: &[Function], resolve: impl Fn(&Value) -> Option<String>) {
+        let mut granted = Vec::new();
+        for f in functions {
+            let statements = f
+                .resource
+                .get("Properties")
+                .and_then(|p| p.get("Policies"))
+                .and_then(Value::as_sequence)
+                .into_iter()
+                .flatten()
+                .filter_map(|policy| policy.get("Statement").and_then(Value::as_sequence))
+                .flatten()
+                .filter(|st| st.get("Effect").and_then(Value::as_str) == Some("Allow"));
+            let mut list = Vec::new();
+            for st in statements {
+                let actions: BTreeSet<String> = match st.get("Action") {
+                    Some(Value::String(a)) => vec![a.clone()],
+                    Some(Value::Sequence(a)) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+                    _ => Vec::new(),
+                }
+                .into_iter()
+                .filter(|a| a.starts_with("s3:") || a == "*")
+                .collect();
+                if actions.is_empty() {
+                    continue;
+                }
+                let resources = match st.get("Resource") {
+                    Some(Value::Sequence(r)) => r.iter().filter_map(&resolve).collect(),
+                    Some(r) => resolve(r).into_iter().collect(),
+                    None => Vec::new(),
+                };
+                list.push(S3Statement { actions, resources });
+            }
+            granted.push((access_key(&f.name), (f.name.clone(), list)));
+        }
+        if let Ok(mut by_key) = self.s3_by_key.write() {
+            by_key.extend(granted);
+        }
+    }
+
+    /// Whether the function signing with `key` may do `action` on `arn`; `None` when `key` is no
+    /// function's (the stack's own set-up, a test's client).
+    pub fn s3_allows(&self, key: &str, action: &str, arn: &str) -> Option<bool> {
+        let by_key = self.s3_by_key.read().ok()?;
+        let (_, statements) = by_key.get(key)?;
+        Some(statements.iter().any(|st| {
+            (st.actions.contains(action) || st.actions.contains("s3:*") || st.actions.contains("*"))
+                && st.resources.iter().any(|r| iam_match(r, arn))
+        }))
+    }
+
+    /// The refusal of an S3 call signed with `key` (a header's or a presigned URL's credential).
+    pub fn check_s3(&self, key: &str, action: &str, arn: &str) -> Option<Denial> {
+        if self.s3_allows(key, action, arn)? {
+            return None;
+        }
+        let function = self.s3_by_key.read().ok()?.get(key)?.0.clone();
+        let denial = Denial { function, action: format!("{action} on {arn}") };
+        tracing::error!(function = %denial.function, action = %denial.action, "not granted by the template");
+        if let Ok(mut all) = self.denied.lock() {
+            all.push(denial.clone());
+        }
+        if std::env::var_os("VIVID_GRANTS_AUDIT").is_some() {
+            return None;
+        }
+        Some(denial)
     }
 
     /// The refusal of a DynamoDB request, when it is a function's and its grants miss an action.
@@ -153,6 +282,15 @@ impl Grants {
     }
 }
 
+/// S3's answer to a call the signer's role does not grant.
+pub fn s3_access_denied() -> axum::response::Response {
+    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>LOCAL</RequestId></Error>";
+    let mut resp = axum::response::Response::new(axum::body::Body::from(body));
+    *resp.status_mut() = http::StatusCode::FORBIDDEN;
+    resp.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/xml"));
+    resp
+}
+
 /// DynamoDB's answer to an action the caller's role does not grant.
 pub fn access_denied(denial: &Denial) -> axum::response::Response {
     let body = serde_json::json!({
@@ -172,6 +310,16 @@ pub fn access_denied(denial: &Denial) -> axum::response::Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iam_resources_match_with_wildcards() {
+        assert!(iam_match("arn:aws:s3:::b/media/*/captions/*", "arn:aws:s3:::b/media/01X/captions/en.vtt"));
+        assert!(!iam_match("arn:aws:s3:::b/media/*/captions/*", "arn:aws:s3:::b/media/01X/hls/index.m3u8"));
+        assert!(iam_match("arn:aws:s3:::b/raw/*", "arn:aws:s3:::b/raw/01X"));
+        assert!(!iam_match("arn:aws:s3:::b", "arn:aws:s3:::b/raw/01X"));
+        assert!(iam_match("arn:aws:s3:::b?", "arn:aws:s3:::b1"));
+        assert!(iam_match("*", "anything"));
+    }
 
     #[test]
     fn a_transaction_needs_the_action_of_each_item() {

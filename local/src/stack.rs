@@ -309,6 +309,7 @@ impl Stack {
         };
         // Each function signs with a key of its own, checked against the template's grants.
         proxy.grants().grant(&functions);
+        proxy.grants().grant_s3(&functions, |v| resolver.string(v).ok().flatten());
 
         let mut events = HashMap::new();
         for f in EVENT_FUNCTIONS {

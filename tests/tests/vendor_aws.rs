@@ -99,18 +99,22 @@ async fn s3_s_published_notifications_start_the_job_and_remove_foreign_objects()
     assert_eq!(v["status"], "TRANSCODING", "{v}");
     assert_eq!(app.stack.mediaconvert.jobs().len(), 1);
 
-    // Its own key, and the runtime's sample with a key S3 encoded: objects that are no upload of
-    // ours are removed, by their decoded keys.
+    // Its own key, at the bucket's root: no upload of ours (they land under `raw/`, the prefix
+    // the bucket notifies), left alone — the function may delete nothing outside `raw/`.
     app.put_object(&raw, "HappyFace.jpg", b"jpg".to_vec(), "image/jpeg").await;
     app.invoke("on-raw-upload", s3_put(&raw, "HappyFace.jpg", 3)).await.expect("foreign");
-    assert!(!app.object_exists(&raw, "HappyFace.jpg").await);
+    assert!(app.object_exists(&raw, "HappyFace.jpg").await);
+    // The runtime's samples with a key S3 encoded, under `raw/`: an object that names no video
+    // is removed, by its decoded key.
     for sample in ["s3/rust-runtime-s3-event-url-encoded-key.json", "s3/rust-runtime-s3-event-with-decoded-key.json"] {
-        app.put_object(&raw, "Happy Face.jpg", b"jpg".to_vec(), "image/jpeg").await;
+        app.put_object(&raw, "raw/Happy Face.jpg", b"jpg".to_vec(), "image/jpeg").await;
         let mut event = vendor_sample(sample);
         event["Records"][0]["s3"]["bucket"]["name"] = raw.clone().into();
-        assert_eq!(event["Records"][0]["s3"]["object"]["key"], "Happy%20Face.jpg", "{sample}");
+        let key = &mut event["Records"][0]["s3"]["object"]["key"];
+        assert_eq!(*key, "Happy%20Face.jpg", "{sample}");
+        *key = "raw/Happy%20Face.jpg".into();
         app.invoke("on-raw-upload", event).await.unwrap_or_else(|e| panic!("{sample}: {e}"));
-        assert!(!app.object_exists(&raw, "Happy Face.jpg").await, "{sample}");
+        assert!(!app.object_exists(&raw, "raw/Happy Face.jpg").await, "{sample}");
     }
 
     // The test message S3 sends when notifications are configured has no records: nothing to do.

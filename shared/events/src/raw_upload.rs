@@ -67,7 +67,13 @@ impl OnRawUpload {
     }
 
     async fn object(&self, key: &str) -> Result<(), EventError> {
-        let video_id = key.strip_prefix(layout::RAW_PREFIX).and_then(|id| id.parse::<VideoId>().ok());
+        // Only `raw/` is where uploads land (the bucket notifies that prefix, and the function
+        // may delete nothing else): an object elsewhere is none of its business.
+        let Some(name) = key.strip_prefix(layout::RAW_PREFIX) else {
+            tracing::warn!(key, "an object outside raw/ ignored");
+            return Ok(());
+        };
+        let video_id = name.parse::<VideoId>().ok();
         let video = match &video_id {
             Some(id) => self.videos.get_video(id).await?,
             None => None,

@@ -309,13 +309,16 @@ impl EventHandler for OnTranscodeEvent {
                     percent_complete: Some(100),
                     ..Default::default()
                 };
+                // Only outputs under the video's own prefix are its media (the job's destinations
+                // are there; the function may read and serve nothing else).
+                let ours = |uri: &String| s3_key(uri).filter(|k| k.starts_with(&layout::media_prefix(&video)));
                 for group in &d.output_group_details {
                     match group.kind.as_str() {
-                        "HLS_GROUP" => change.hls_master = group.playlist_file_paths.first().and_then(|p| s3_key(p)),
+                        "HLS_GROUP" => change.hls_master = group.playlist_file_paths.first().and_then(ours),
                         "FILE_GROUP" => {
                             for detail in &group.output_details {
                                 if let Some(mp4) = detail.output_file_paths.iter().find(|p| p.ends_with(".mp4")) {
-                                    change.mp4 = s3_key(mp4);
+                                    change.mp4 = ours(mp4);
                                 }
                                 // The last frame capture's index: the thumbnails' count (only
                                 // the first one's landing is notified).

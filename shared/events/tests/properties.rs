@@ -594,15 +594,21 @@ fn job() -> impl Strategy<Value = Job> {
             0..3,
         ),
     )
-        .prop_map(|(status, job_id, video, percent, error_code, error_message, groups, inputs)| Job {
-            status,
-            job_id,
-            video,
-            percent,
-            error_code,
-            error_message,
-            groups,
-            inputs,
+        .prop_map(|(status, job_id, video, percent, error_code, error_message, mut groups, inputs)| {
+            // Most outputs lie under the job's own video, as a real job's do.
+            if let Some(v) = video.as_deref().filter(|v| v.len() == 26) {
+                for (_, playlists, outputs) in &mut groups {
+                    for path in playlists.iter_mut().chain(outputs.iter_mut().flat_map(|o| o.0.iter_mut())) {
+                        if let Some(at) = path.find("/media/").map(|i| i + "/media/".len())
+                            && path.get(at..at + 26).is_some_and(|id| id.bytes().all(|b| b.is_ascii_alphanumeric()))
+                            && path.len() % 3 != 0
+                        {
+                            path.replace_range(at..at + 26, v);
+                        }
+                    }
+                }
+            }
+            Job { status, job_id, video, percent, error_code, error_message, groups, inputs }
         })
 }
 
@@ -724,8 +730,8 @@ fn expected_calls(j: &Job) -> Vec<Call> {
             // duration: an HLS rendition or an MP4, never a frame capture (MediaConvert reports
             // captures × interval, longer than the video) or any other file.
             let hls_master =
-                j.groups.iter().rfind(|g| g.0 == "HLS_GROUP").and_then(|g| g.1.first()).and_then(|p| key_of(p));
-            let mp4_key = last_mp4_key(j);
+                j.groups.iter().rfind(|g| g.0 == "HLS_GROUP").and_then(|g| g.1.first()).and_then(|p| ours(p, &video));
+            let mp4_key = last_mp4_key(j, &video);
             let is_video = |paths: &Vec<String>| {
                 paths
                     .iter()
@@ -794,16 +800,21 @@ fn thumbnail_count(j: &Job, video: &VideoId) -> Option<u32> {
 }
 
 /// The MP4 a COMPLETE event names: each output of a file group that has an `.mp4` path sets it.
-fn last_mp4_key(j: &Job) -> Option<String> {
+fn last_mp4_key(j: &Job, video: &VideoId) -> Option<String> {
     let mut mp4 = None;
     for (_, _, outputs) in j.groups.iter().filter(|g| g.0 == "FILE_GROUP") {
         for (paths, _) in outputs {
             if let Some(p) = paths.iter().find(|p| p.ends_with(".mp4")) {
-                mp4 = key_of(p);
+                mp4 = ours(p, video);
             }
         }
     }
     mp4
+}
+
+/// The key of an output URI when it lies under the video's own prefix (nothing else is its media).
+fn ours(uri: &str, video: &VideoId) -> Option<String> {
+    key_of(uri).filter(|k| k.starts_with(&format!("media/{video}/")))
 }
 
 // --------------------------------------------------------------------------------- properties
@@ -863,17 +874,19 @@ proptest! {
         }
     }
 
-    /// `on-raw-upload` looks at exactly the created objects of the raw bucket, by their decoded
-    /// keys: one that names no video (none exist here) is removed, one under `raw/{videoId}` is
-    /// looked up first. Nothing else is touched.
+    /// `on-raw-upload` looks at exactly the created objects under `raw/` of the raw bucket, by
+    /// their decoded keys: one that names no video (none exist here) is removed, one under
+    /// `raw/{videoId}` is looked up first. Nothing else is touched.
     #[test]
     fn raw_upload_acts_on_the_created_raw_objects(records in prop::collection::vec(record(), 0..6)) {
         let h = handlers();
         let got = run(&h.raw, s3_event(&records));
         prop_assert!(matches!(got, Ok(Value::Null)), "{:?}", got);
         let mut expected = vec![];
+        // Only objects under `raw/` are uploads; anything else is left alone.
         for key in created_in(&records, RAW) {
-            if let Some(id) = key.strip_prefix("raw/").and_then(|id| id.parse::<VideoId>().ok()) {
+            let Some(name) = key.strip_prefix("raw/") else { continue };
+            if let Ok(id) = name.parse::<VideoId>() {
                 expected.push(Call::GetVideo(id));
             }
             expected.push(Call::Delete(Bucket::Raw, key.to_owned()));
