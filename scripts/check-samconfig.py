@@ -58,16 +58,20 @@ def problems(template: str, config: dict, docs: dict[str, str]) -> list[str]:
     for env in envs:
         deploy = config[env]["deploy"].get("parameters", {})
         given = overrides(deploy)
+        stack = config[env].get("global", {}).get("parameters", {}).get("stack_name", "")
         for name, default in declared.items():
             if default is None and name not in given:
                 found.append(f"[{env}] {name} has no default and no value: sam deploy --config-env {env} is refused")
         for name in given:
             if name not in declared:
                 found.append(f"[{env}] {name} is not a parameter of template.yaml")
+        if given.get("ImportWorkerConcurrency", "0") != "0":
+            found.append(f"[{env}] reserves ImportWorkerConcurrency: a new account (quota 10) cannot create the stack")
+        if stack != stack.lower():
+            found.append(f"[{env}] stack name {stack!r}: bucket names take lowercase only")
         for name in sorted(REQUIRED_REAL & declared.keys()):
             if name not in given:
                 found.append(f"[{env}] {name} would deploy as its placeholder {declared[name]!r}")
-        stack = config[env].get("global", {}).get("parameters", {}).get("stack_name", "")
         if len(stack) > 28:
             found.append(f"[{env}] stack name {stack!r} is over 28 characters: its bucket names would pass S3's 63")
         if not deploy.get("region"):

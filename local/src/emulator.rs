@@ -236,6 +236,19 @@ async fn forward(
     {
         return crate::grants::s3_access_denied();
     }
+    // A batch delete needs `s3:DeleteObject` on every key it names (refused whole here, where S3
+    // answers each refused key with an error of its own: either way the caller sees it).
+    if call.operation == "DeleteObjects"
+        && let (Some(key), Some(bucket)) = (&s3_signer, &call.resource)
+    {
+        let denied = crate::grants::xml_keys(&bytes)
+            .iter()
+            .filter(|k| s.grants.check_s3(key, "s3:DeleteObject", &format!("arn:aws:s3:::{bucket}/{k}")).is_some())
+            .count();
+        if denied > 0 {
+            return crate::grants::s3_access_denied();
+        }
+    }
     if let Some(fault) = s.faults.check(&call) {
         tracing::debug!(service = ?call.service, operation = call.operation, ?fault, "fault injected");
         // `Drop` has no answer: the connection is severed, so the empty one is never written.

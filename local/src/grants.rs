@@ -282,6 +282,22 @@ impl Grants {
     }
 }
 
+/// The object keys a `DeleteObjects` request body names (`<Key>…</Key>`, XML entities decoded).
+pub fn xml_keys(body: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(body);
+    text.split("<Key>")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("</Key>").map(|(k, _)| k))
+        .map(|k| {
+            k.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&")
+        })
+        .collect()
+}
+
 /// S3's answer to a call the signer's role does not grant.
 pub fn s3_access_denied() -> axum::response::Response {
     let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>LOCAL</RequestId></Error>";
@@ -310,6 +326,12 @@ pub fn access_denied(denial: &Denial) -> axum::response::Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_delete_names_its_keys() {
+        let body = b"<Delete><Object><Key>media/a/x.ts</Key></Object><Object><Key>raw/b&amp;c</Key></Object></Delete>";
+        assert_eq!(xml_keys(body), ["media/a/x.ts", "raw/b&c"]);
+    }
 
     #[test]
     fn iam_resources_match_with_wildcards() {

@@ -359,7 +359,6 @@ impl Table {
         }
     }
 
-    /// BatchWriteItem deletes with retries of unprocessed items (bounded).
     /// Every item of one partition of an index (`GSI1` or `GSI2`, keyed by `{index}PK`), all pages.
     pub(crate) async fn index_partition(&self, index: &str, partition: &str) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
@@ -385,6 +384,7 @@ impl Table {
         }
     }
 
+    /// BatchWriteItem deletes with retries of unprocessed items (bounded).
     pub(crate) async fn batch_delete(&self, keys: Vec<Item>) -> Result<(), StoreError> {
         self.batch_write(delete_requests(&keys)?).await
     }
