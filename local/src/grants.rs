@@ -99,10 +99,9 @@ pub fn s3_needs(operation: &str, bucket: &str, key: Option<&str>) -> Option<(&'s
     })
 }
 
-/// The `dynamodb:` actions a function's `Policies` statements allow (inline statements; a
-/// wildcard action allows everything).
-fn dynamodb_actions(function: &Function) -> BTreeSet<String> {
-    let statements = function
+/// A function's inline `Allow` statements.
+fn allow_statements(function: &Function) -> impl Iterator<Item = &Value> {
+    function
         .resource
         .get("Properties")
         .and_then(|p| p.get("Policies"))
@@ -110,15 +109,25 @@ fn dynamodb_actions(function: &Function) -> BTreeSet<String> {
         .into_iter()
         .flatten()
         .filter_map(|policy| policy.get("Statement").and_then(Value::as_sequence))
-        .flatten();
+        .flatten()
+        .filter(|st| st.get("Effect").and_then(Value::as_str) == Some("Allow"))
+}
+
+/// The actions a statement lists (one, or a list).
+fn statement_actions(statement: &Value) -> Vec<&str> {
+    match statement.get("Action") {
+        Some(Value::String(a)) => vec![a.as_str()],
+        Some(Value::Sequence(a)) => a.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The `dynamodb:` actions a function's `Policies` statements allow (inline statements; a
+/// wildcard action allows everything).
+fn dynamodb_actions(function: &Function) -> BTreeSet<String> {
     let mut actions = BTreeSet::new();
-    for st in statements.filter(|st| st.get("Effect").and_then(Value::as_str) == Some("Allow")) {
-        let listed: Vec<&str> = match st.get("Action") {
-            Some(Value::String(a)) => vec![a.as_str()],
-            Some(Value::Sequence(a)) => a.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        };
-        for a in listed {
+    for st in allow_statements(function) {
+        for a in statement_actions(st) {
             if a == "*" || a == "dynamodb:*" {
                 actions.insert("*".to_owned());
             } else if let Some(action) = a.strip_prefix("dynamodb:") {
@@ -175,26 +184,13 @@ impl Grants {
     pub fn grant_s3(&self, functions: &[Function], resolve: impl Fn(&Value) -> Option<String>) {
         let mut granted = Vec::new();
         for f in functions {
-            let statements = f
-                .resource
-                .get("Properties")
-                .and_then(|p| p.get("Policies"))
-                .and_then(Value::as_sequence)
-                .into_iter()
-                .flatten()
-                .filter_map(|policy| policy.get("Statement").and_then(Value::as_sequence))
-                .flatten()
-                .filter(|st| st.get("Effect").and_then(Value::as_str) == Some("Allow"));
             let mut list = Vec::new();
-            for st in statements {
-                let actions: BTreeSet<String> = match st.get("Action") {
-                    Some(Value::String(a)) => vec![a.clone()],
-                    Some(Value::Sequence(a)) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
-                    _ => Vec::new(),
-                }
-                .into_iter()
-                .filter(|a| a.starts_with("s3:") || a == "*")
-                .collect();
+            for st in allow_statements(f) {
+                let actions: BTreeSet<String> = statement_actions(st)
+                    .into_iter()
+                    .filter(|a| a.starts_with("s3:") || *a == "*")
+                    .map(str::to_owned)
+                    .collect();
                 if actions.is_empty() {
                     continue;
                 }

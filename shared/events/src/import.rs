@@ -17,7 +17,7 @@ use vivid_domain::{
     search::SearchIndex,
     tracks,
     types::{VideoId, now_rfc3339},
-    video::{MIN_PART, StatusChange, VideoStatus, VideoStore, layout},
+    video::{MIN_PART, StatusChange, Video, VideoStatus, VideoStore, layout},
 };
 
 use crate::{EventError, EventHandler};
@@ -140,14 +140,26 @@ impl ImportWorker {
     /// is already), and after `READY` its searched transcript. A track in the same language that
     /// a host uploaded or Transcribe made stays. `Err` only for what a retry may overcome (the
     /// platform or our stores failing for now); a transcript that cannot be read is logged.
-    async fn transcript(&self, job: &ImportJob, source: &dyn RecordingSource) -> Result<(), EventError> {
+    /// `read`: the video as the caller read it already (else it is read here).
+    async fn transcript(
+        &self,
+        job: &ImportJob,
+        source: &dyn RecordingSource,
+        read: Option<Video>,
+    ) -> Result<(), EventError> {
         let kind = match job.provider {
             Provider::Zoom => CaptionSource::Zoom,
             // Webex's transcripts are a separate API (not read yet).
             Provider::Webex => return Ok(()),
         };
         let Ok(lang) = PLATFORM_TRANSCRIPT_LANG.parse::<Lang>() else { return Ok(()) };
-        let Some(video) = self.videos.get_video(&job.video_id).await? else { return Ok(()) };
+        let video = match read {
+            Some(video) => video,
+            None => match self.videos.get_video(&job.video_id).await? {
+                Some(video) => video,
+                None => return Ok(()),
+            },
+        };
         if video.outputs.captions.get(&lang).is_some_and(|t| t.source != kind) {
             tracing::info!(video_id = %job.video_id, "a track in the transcript's language is there already: it stays");
             return Ok(());
@@ -207,7 +219,7 @@ impl ImportWorker {
             tracing::info!(video_id = %job.video_id, "nothing to add: the transcript is there, or the video is not this recording's");
             return Ok(());
         }
-        self.transcript(job, source).await
+        self.transcript(job, source, Some(video)).await
     }
 
     async fn fail(&self, video: &VideoId, reason: String) -> Result<(), StoreError> {
@@ -243,7 +255,7 @@ impl EventHandler for ImportWorker {
                 tracing::info!(video_id = %job.video_id, bytes, provider = %job.provider, "recording imported");
                 // The import stands without it: the transcript is best effort here (Zoom's later
                 // `recording.transcript_completed` brings it again).
-                if let Err(e) = self.transcript(&job, source.as_ref()).await {
+                if let Err(e) = self.transcript(&job, source.as_ref(), None).await {
                     tracing::warn!(video_id = %job.video_id, error = %e, "the recording's transcript was not stored");
                 }
             }

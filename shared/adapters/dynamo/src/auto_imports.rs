@@ -23,19 +23,8 @@ use crate::{
 const DELIVERY_TTL_SECS: u64 = 30 * 24 * 3600;
 
 impl Table {
-    async fn links(&self, index: &str, attr: &str, partition: String) -> Result<Vec<AutoImport>, StoreError> {
-        let resp = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(index)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", attr)
-            .expression_attribute_values(":pk", s(partition))
-            .send()
-            .await
-            .map_err(backend)?;
-        let keys = resp.items.unwrap_or_default().iter().map(primary_key).collect::<Vec<_>>();
+    async fn links(&self, index: &str, partition: String) -> Result<Vec<AutoImport>, StoreError> {
+        let keys = self.index_partition(index, &partition).await?.iter().map(primary_key).collect::<Vec<_>>();
         if keys.is_empty() {
             return Ok(Vec::new());
         }
@@ -78,11 +67,11 @@ impl AutoImportStore for Table {
     }
 
     async fn auto_imports_of(&self, zoom_user_id: &str) -> Result<Vec<AutoImport>, StoreError> {
-        self.links(GSI1, GSI1PK, keys::zoom_user(zoom_user_id)).await
+        self.links(GSI1, keys::zoom_user(zoom_user_id)).await
     }
 
     async fn auto_imports_by(&self, user: &UserId) -> Result<Vec<AutoImport>, StoreError> {
-        self.links(GSI2, GSI2PK, keys::auto_imports_by(user)).await
+        self.links(GSI2, keys::auto_imports_by(user)).await
     }
 
     async fn claim_delivery(&self, space: &SpaceId, claim: &str, now: u64) -> Result<bool, StoreError> {
