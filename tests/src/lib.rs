@@ -16,6 +16,7 @@ use vivid_domain::{
     users::{User, UserStore},
 };
 use vivid_local::{
+    account::Account,
     emulator::{Moto, moto_server_path},
     stack::{Stack, StackConfig},
 };
@@ -101,26 +102,52 @@ impl TestApp {
                 (Some(moto), endpoint)
             }
         };
+        let mut config = Self::test_config(&endpoint);
+        configure(&mut config);
+        let table = config.table_name.clone();
+        let stack = Stack::start(config).await.expect("the local stack starts");
+        Self::around(stack, table, endpoint, moto)
+    }
+
+    /// A stack in `account` beside its other stacks (one emulator; the account's MediaConvert,
+    /// Transcribe and event bus): the test defaults with the whole pipeline on, then `configure`
+    /// (which may name the stack, `table_name`).
+    pub async fn spawn_in(account: &Account, configure: impl FnOnce(&mut StackConfig)) -> Self {
+        let mut config = Self::test_config(&account.aws_endpoint);
+        config.pipeline = true;
+        configure(&mut config);
+        let table = config.table_name.clone();
+        let stack = Stack::start_in(config, account).await.expect("the stack starts in the account");
+        Self::around(stack, table, account.aws_endpoint.clone(), None)
+    }
+
+    /// The test defaults on the emulator at `endpoint`, under a fresh stack name.
+    fn test_config(endpoint: &str) -> StackConfig {
         // A stack name as an operator would choose it (at most 28 characters: the longest bucket
         // name, `{stack}-media-{account}-{region}`, must fit S3's 63); the ULID's random end.
         let ulid = ulid::Ulid::new().to_string().to_lowercase();
         let table = format!("vt-{}", &ulid[ulid.len() - 16..]);
         let mut config = StackConfig::new(
             repo_root().join("template.yaml"),
-            endpoint.clone(),
-            table.clone(),
+            endpoint.to_owned(),
+            table,
             SocketAddr::from(([127, 0, 0, 1], 0)),
         );
         // Small enough that a test file of a few tens of MiB goes multipart.
         config.overrides.insert("VIVID_MULTIPART_THRESHOLD_BYTES".into(), (16 * 1024 * 1024).to_string());
         config.parameters.insert("MaxUploadBytes".into(), (64 * 1024 * 1024).to_string());
         config.pipeline = false;
-        configure(&mut config);
-        let stack = Stack::start(config).await.expect("the local stack starts");
+        // SES's sandbox, as on a new account, with the domains the tests mail verified (as an
+        // operator verifies the testers' addresses there); a test may take the account out.
+        config.ses_verified_identities = vec!["example.com".into(), "example.org".into()];
+        config
+    }
+
+    fn around(stack: Stack, table: String, aws_endpoint: String, moto: Option<Moto>) -> Self {
         let base = format!("http://{}", stack.addr);
         // Redirects are part of what is tested: never followed behind the test's back.
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Self { base, http, stack, table, aws_endpoint: endpoint, _moto: moto }
+        Self { base, http, stack, table, aws_endpoint, _moto: moto }
     }
 
     pub fn users(&self) -> Arc<dyn UserStore> {
@@ -142,6 +169,16 @@ impl TestApp {
     /// An issuer with the stack's private key but another audience or issuer.
     pub fn issuer_with(&self, who: TokenAudience) -> TokenIssuer {
         TokenIssuer::new(&self.stack.keys.kid, &self.stack.keys.private_pem, who).expect("issuer")
+    }
+
+    /// Waits until DynamoDB's global secondary indexes have caught up with every write so far
+    /// (the local stack's index reads lag its writes, as AWS's do: `VIVID_INDEX_LAG_MS`). A client
+    /// that lists right after a write meets the same wait in AWS.
+    pub async fn indexes_settled(&self) {
+        let lag = vivid_local::emulator::index_lag::configured_lag();
+        if !lag.is_zero() {
+            tokio::time::sleep(lag + std::time::Duration::from_millis(100)).await;
+        }
     }
 
     pub fn dynamo(&self) -> aws_sdk_dynamodb::Client {
@@ -646,9 +683,15 @@ impl TestApp {
         )
         .await;
         let mut event = sample_event("on-transcribe-event");
-        event["detail"]["TranscriptionJobName"] = format!("vivid-{video}").into();
+        event["detail"]["TranscriptionJobName"] = self.transcription_job(&video).into();
         self.invoke("on-transcribe-event", event).await.expect("transcribed");
         video
+    }
+
+    /// The name of a video's transcription job in this stack (`{stack}-{videoId}`).
+    pub fn transcription_job(&self, video: &str) -> String {
+        let stack = &self.stack.environments["on-transcribe-event"]["VIVID_APPLICATION"];
+        vivid_domain::transcripts::JobNames::of_stack(stack).name(&video.parse().expect("a video id"))
     }
 
     /// Runs an event function's handler (built as its `main` builds it) on an event.

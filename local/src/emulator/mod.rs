@@ -127,6 +127,23 @@ pub async fn wait_for(addr: SocketAddr) -> Result<(), EmulatorError> {
     Err(EmulatorError::NotReady(addr))
 }
 
+/// The turn DynamoDB calls take on the emulator at `upstream`, shared by every proxy in front of
+/// it (the stacks of one account each have a proxy, see [`crate::account`]): a cancelled
+/// transaction restores every table of the emulator, another stack's too.
+fn dynamodb_turn(upstream: &str) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    type Turns = std::sync::Mutex<HashMap<String, std::sync::Weak<tokio::sync::Mutex<()>>>>;
+    static TURNS: std::sync::LazyLock<Turns> = std::sync::LazyLock::new(Turns::default);
+    let mut turns = TURNS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    turns.retain(|_, turn| turn.strong_count() > 0);
+    let upstream = upstream.trim_end_matches('/').to_owned();
+    if let Some(turn) = turns.get(&upstream).and_then(std::sync::Weak::upgrade) {
+        return turn;
+    }
+    let turn = std::sync::Arc::default();
+    turns.insert(upstream, std::sync::Arc::downgrade(&turn));
+    turn
+}
+
 /// A proxy in front of the emulator that lets one DynamoDB request through at a time.
 ///
 /// moto's `TransactWriteItems` is not isolated: a cancelled transaction restores a copy of every
@@ -163,6 +180,8 @@ struct ProxyState {
     functions: Functions,
     faults: Faults,
     grants: crate::grants::Grants,
+    /// Index reads that lag the writes, as DynamoDB's global secondary indexes do (`None`: off).
+    index_lag: Option<index_lag::IndexLag>,
     /// Straight to the emulator: reads a bucket's CORS configuration for a browser's request.
     s3: aws_sdk_s3::Client,
 }
@@ -219,13 +238,31 @@ async fn forward(
         *r.status_mut() = http::StatusCode::PAYLOAD_TOO_LARGE;
         return r;
     };
+    // KMS, Secrets Manager, SES, Lambda and EventBridge as IAM sees them (DynamoDB and S3 below).
+    if let Some(refused) = iam::refusal(&s, &parts, &bytes).await {
+        return refused;
+    }
+    let dynamodb_target = is_dynamodb
+        .then(|| parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()))
+        .flatten()
+        .unwrap_or_default()
+        .to_owned();
     if is_dynamodb {
         let header = |name: http::header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
-        let target = header(http::header::HeaderName::from_static("x-amz-target")).unwrap_or_default();
-        if let Some(denial) = s.grants.check(header(http::header::AUTHORIZATION), target, &bytes) {
+        if let Some(denial) = s.grants.check(header(http::header::AUTHORIZATION), &dynamodb_target, &bytes) {
             return crate::grants::access_denied(&denial);
         }
     }
+    // An index read goes to the table's lagged twin (see `index_lag`); the request as sent is kept
+    // for the twin's copy of what it writes.
+    let sent = bytes.clone();
+    let bytes = match (&s.index_lag, is_dynamodb) {
+        (Some(lag), true) => match lag.route(&dynamodb_target, bytes) {
+            Ok(b) => b,
+            Err(refused) => return refused,
+        },
+        _ => bytes,
+    };
     let call = crate::faults::identify(&parts.method, &parts.uri, &parts.headers);
     // S3 as IAM sees it: the signer's (a function's, or the presigning function's) statements.
     let s3_signer = (call.service == crate::faults::Service::S3).then(|| s3_signing_key(&parts)).flatten();
@@ -280,6 +317,19 @@ async fn forward(
     match out.send().await {
         Ok(resp) => {
             let status = resp.status();
+            if let (Some(lag), true) = (&s.index_lag, is_dynamodb && status.is_success()) {
+                let upstream = index_lag::Upstream {
+                    http: s.http.clone(),
+                    url: s.upstream.clone(),
+                    authorization: parts
+                        .headers
+                        .get(http::header::AUTHORIZATION)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned(),
+                };
+                lag.after(&dynamodb_target, &sent, &upstream).await;
+            }
             // A missing object: 404 only to a signer who may list the bucket, else 403 (S3's rule).
             if status == http::StatusCode::NOT_FOUND
                 && matches!(call.operation.as_str(), "GetObject" | "HeadObject")
@@ -320,7 +370,9 @@ impl SerialProxy {
         let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
         let endpoint = format!("http://{}", listener.local_addr()?);
         let upstream_sdk = emulator_sdk_config(upstream).await;
+        let dynamodb = dynamodb_turn(upstream);
         let state = ProxyState {
+            index_lag: index_lag::IndexLag::from_env(std::sync::Arc::clone(&dynamodb)),
             s3: aws_sdk_s3::Client::from_conf(
                 aws_sdk_s3::config::Builder::from(&upstream_sdk).force_path_style(true).build(),
             ),
@@ -329,7 +381,7 @@ impl SerialProxy {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(std::io::Error::other)?,
-            dynamodb: std::sync::Arc::default(),
+            dynamodb: std::sync::Arc::clone(&dynamodb),
             calls: std::sync::Arc::default(),
             functions: Functions::default(),
             faults: Faults::default(),
@@ -347,7 +399,7 @@ impl SerialProxy {
         Ok(Self { endpoint, dynamodb_calls, functions, faults, grants, server })
     }
 
-    /// The grants DynamoDB calls are checked against (see [`crate::grants`]).
+    /// The grants every function's calls are checked against (see [`crate::grants`]).
     pub fn grants(&self) -> crate::grants::Grants {
         self.grants.clone()
     }
@@ -511,6 +563,8 @@ async fn bucket_cors(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<aws_sdk_s3::t
     }
 }
 
+mod iam;
+pub mod index_lag;
 pub mod s3_cors;
 mod s3_requests;
 use s3_requests::{s3_list_parts_as_s3_sends_it, s3_object_key, s3_signing_key};
