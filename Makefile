@@ -45,10 +45,12 @@ test-api-fuzz:
 
 ## make lint: the template checks first (seconds), the documented deploy against the template
 # (scripts/check-samconfig.py: every parameter valued in every samconfig environment, no guided
-# prompt, no reserved concurrency by default), what each function links against what it is
-# granted (scripts/check-links.py), then fmt and clippy.
+# prompt, no reserved concurrency by default), the first deploy rehearsed in moto (make
+# deploy-rehearsal, about 20 s), what each function links against what it is granted
+# (scripts/check-links.py), then fmt and clippy.
 lint: venv lint-template
 	.venv/bin/python scripts/check-samconfig.py --selftest
+	.venv/bin/python scripts/deploy-rehearsal.py
 	.venv/bin/python scripts/check-links.py
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
@@ -59,6 +61,17 @@ lint: venv lint-template
 # checkov (zero failures, every skip with its reason in the template).
 lint-template: venv
 	@scripts/lint-template.sh
+
+## make deploy-rehearsal: the first deploy on a new account, offline (scripts/deploy-rehearsal.py,
+# moto's CloudFormation in-process): dev's samconfig parameters deployed as docs/deploying.md does
+# it (its secrets and alarm topic, the template transformed by the pinned translator), then prod
+# beside it in the same account and region, the documented tear-down and the same name again, a
+# failed first create retried. Prints what moto created per type and what it cannot rehearse (types
+# it lacks, listed, never faked). About 20 s and deterministic (fresh mocked accounts, no network):
+# part of `make lint`.
+.PHONY: deploy-rehearsal
+deploy-rehearsal: venv
+	.venv/bin/python scripts/deploy-rehearsal.py
 
 fmt:
 	$(CARGO) fmt --all
