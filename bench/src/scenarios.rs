@@ -540,7 +540,7 @@ async fn event_events(app: &TestApp, world: &World, function: &str, n: usize) ->
             let words = [("today", 0.2, 0.5), ("we", 0.5, 0.7), ("study", 0.7, 1.0), ("algebra", 1.5, 2.1)];
             let id = app.transcribed_video(&world.space, host, &words).await;
             let mut event = sample_event("on-transcribe-event");
-            event["detail"]["TranscriptionJobName"] = format!("vivid-{id}").into();
+            event["detail"]["TranscriptionJobName"] = app.transcription_job(&id).into();
             vec![event; n]
         }
         "on-converted-output" => {

@@ -37,15 +37,20 @@ pub struct RuleSubscription {
     pub pattern: Value,
 }
 
-/// A rule's pattern with `!Ref AWS::StackName` resolved (the only reference the template's
-/// patterns make).
+/// A rule's pattern with `!Ref AWS::StackName` and `!Sub "...${AWS::StackName}..."` resolved (the
+/// only references the template's patterns make).
 fn resolve_pattern(pattern: &Yaml, stack: &str) -> Yaml {
+    let sub = |text: &str| Yaml::String(text.replace("${AWS::StackName}", stack));
     match pattern {
         Yaml::Tagged(t) if t.tag == "!Ref" && t.value.as_str() == Some("AWS::StackName") => {
             Yaml::String(stack.to_owned())
         }
         Yaml::Mapping(m) if m.get("Ref").and_then(Yaml::as_str) == Some("AWS::StackName") && m.len() == 1 => {
             Yaml::String(stack.to_owned())
+        }
+        Yaml::Tagged(t) if t.tag == "!Sub" && t.value.is_string() => sub(t.value.as_str().unwrap_or_default()),
+        Yaml::Mapping(m) if m.len() == 1 && m.get("Fn::Sub").is_some_and(Yaml::is_string) => {
+            sub(m.get("Fn::Sub").and_then(Yaml::as_str).unwrap_or_default())
         }
         Yaml::Mapping(m) => Yaml::Mapping(m.iter().map(|(k, v)| (k.clone(), resolve_pattern(v, stack))).collect()),
         Yaml::Sequence(s) => Yaml::Sequence(s.iter().map(|v| resolve_pattern(v, stack)).collect()),
@@ -336,5 +341,26 @@ mod tests {
         assert!(matches(&pattern, &ok));
         assert!(!matches(&pattern, &other));
         assert!(!matches(&pattern, &serde_json::json!({ "source": "aws.s3" })));
+    }
+
+    #[test]
+    fn each_stack_s_transcribe_rule_matches_its_own_jobs_only() {
+        let template = Template::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml"))
+            .expect("template");
+        let rule = |stack: &str| {
+            let (_, rules) = subscriptions(&template, stack).expect("subscriptions");
+            rules.into_iter().find(|r| r.function == "on-transcribe-event").expect("a rule").pattern
+        };
+        let job = |name: &str| {
+            serde_json::json!({ "source": "aws.transcribe", "detail-type": "Transcribe Job State Change",
+                                "detail": { "TranscriptionJobName": name, "TranscriptionJobStatus": "COMPLETED" } })
+        };
+        let video = "01JD6Q5C7B8D9E0F1G2H3J4K5M";
+        // Two stacks of one account, one name extending the other's.
+        let (vivid, dev) = (rule("vivid"), rule("vivid-dev"));
+        assert!(matches(&vivid, &job(&format!("vivid_{video}"))));
+        assert!(matches(&dev, &job(&format!("vivid-dev_{video}"))));
+        assert!(!matches(&vivid, &job(&format!("vivid-dev_{video}"))));
+        assert!(!matches(&dev, &job(&format!("vivid_{video}"))));
     }
 }

@@ -2,6 +2,7 @@
 //! own `wire` from the environment `template.yaml` declares for it, behind a gateway that reads
 //! the template, against a local AWS emulator.
 
+pub mod account;
 pub mod delivery;
 pub mod emulator;
 pub mod error;

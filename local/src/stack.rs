@@ -159,7 +159,22 @@ fn random_text() -> Result<String, StackError> {
 }
 
 impl Stack {
+    /// A stack with an account of its own: its own MediaConvert and Transcribe stand-ins and bus.
     pub async fn start(cfg: StackConfig) -> Result<Self, StackError> {
+        Self::start_on(cfg, None).await
+    }
+
+    /// A stack in `account`, beside the account's other stacks: its resources in the account's
+    /// emulator (`cfg.aws_endpoint` must be the account's), its jobs run by the account's
+    /// stand-ins, its rules offered every event of the account's bus (see [`crate::account`]).
+    pub async fn start_in(cfg: StackConfig, account: &crate::account::Account) -> Result<Self, StackError> {
+        if cfg.aws_endpoint != account.aws_endpoint {
+            return Err(StackError::Config("a stack of an account lives on the account's emulator".into()));
+        }
+        Self::start_on(cfg, Some(account)).await
+    }
+
+    async fn start_on(cfg: StackConfig, shared: Option<&crate::account::Account>) -> Result<Self, StackError> {
         let template = Template::load(&cfg.template)?;
         // Every AWS call goes through the proxy that keeps moto's DynamoDB isolated and that
         // delivers Lambda `Event` invocations to the local event handlers.
@@ -172,8 +187,13 @@ impl Stack {
         let base = format!("http://{addr}");
         let local = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
         let google = Arc::new(GoogleStandIn::start(local(0)).await?);
-        let mediaconvert = Arc::new(MediaConvertStandIn::start(local(0)).await?);
-        let transcribe = Arc::new(crate::transcribe::TranscribeStandIn::start(local(0)).await?);
+        let (mediaconvert, transcribe) = match shared {
+            Some(shared) => (Arc::clone(&shared.mediaconvert), Arc::clone(&shared.transcribe)),
+            None => (
+                Arc::new(MediaConvertStandIn::start(local(0)).await?),
+                Arc::new(crate::transcribe::TranscribeStandIn::start(local(0)).await?),
+            ),
+        };
         let webex = Arc::new(WebexStandIn::start(local(0)).await?);
         let zoom = Arc::new(ZoomStandIn::start(local(0)).await?);
 
@@ -335,19 +355,26 @@ impl Stack {
                 ("UserContentBucket".to_owned(), buckets.user.clone()),
             ]);
             let delivery = Delivery::start(&sdk, &template, &names, &cfg.table_name, Arc::clone(&events)).await?;
-            let s3 =
-                aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
-            mediaconvert.run_jobs_with(Runner { s3: s3.clone(), emit: delivery.events.clone() });
-            // Speech recognition with the repository's Python tools (scripts/venv.sh).
-            let root = find_repo_root(&cfg.template).unwrap_or_else(|| PathBuf::from("."));
-            let python =
-                std::env::var_os("VIVID_PYTHON").map(PathBuf::from).unwrap_or_else(|| root.join(".venv/bin/python"));
-            transcribe.run_jobs_with(crate::transcribe::Recognizer {
-                s3,
-                emit: delivery.events.clone(),
-                python,
-                script: root.join("local/recognize.py"),
-            });
+            // In an account, its stand-ins run the jobs and its bus brings every event here.
+            if let Some(shared) = shared {
+                shared.subscribe(delivery.events.clone());
+            } else {
+                let s3 = aws_sdk_s3::Client::from_conf(
+                    aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build(),
+                );
+                mediaconvert.run_jobs_with(Runner { s3: s3.clone(), emit: delivery.events.clone() });
+                // Speech recognition with the repository's Python tools (scripts/venv.sh).
+                let root = find_repo_root(&cfg.template).unwrap_or_else(|| PathBuf::from("."));
+                let python = std::env::var_os("VIVID_PYTHON")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| root.join(".venv/bin/python"));
+                transcribe.run_jobs_with(crate::transcribe::Recognizer {
+                    s3,
+                    emit: delivery.events.clone(),
+                    python,
+                    script: root.join("local/recognize.py"),
+                });
+            }
             Some(delivery)
         } else {
             None

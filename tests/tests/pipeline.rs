@@ -38,7 +38,10 @@ async fn given_a_small_file_when_put_to_the_presigned_url_then_it_lands_and_one_
     let jobs = app.stack.mediaconvert.jobs();
     assert_eq!(jobs.len(), 1);
     let request = &app.stack.mediaconvert.create_requests()[0];
-    assert_eq!(request["clientRequestToken"], format!("vivid-{id}"));
+    // The stack's name and the video's: the same video never starts a second job, and another
+    // stack's video of the same id (a restored backup) never finds this one's.
+    let stack = app.stack.environments["on-raw-upload"]["VIVID_APPLICATION"].clone();
+    assert_eq!(request["clientRequestToken"], format!("{stack}-{id}"));
     assert_eq!(request["userMetadata"]["videoId"], id.as_str());
     assert_eq!(request["statusUpdateInterval"], "SECONDS_10");
     let space_after = app.get(&format!("/spaces/{space}"), &host.token).await;
@@ -56,6 +59,8 @@ async fn the_job_settings_match_the_reviewed_golden_document() {
     let stack = app.stack.environments["on-raw-upload"]["VIVID_APPLICATION"].clone();
     assert_eq!(request["userMetadata"]["application"], stack.as_str());
     request["userMetadata"]["application"] = "{stackName}".into();
+    assert_eq!(request["clientRequestToken"], format!("{stack}-{id}"));
+    request["clientRequestToken"] = "{stackName}-{videoId}".into();
     let text = serde_json::to_string_pretty(&request)
         .expect("json")
         .replace(&id, "{videoId}")

@@ -76,7 +76,11 @@ async fn given_a_spoken_lecture_then_its_words_are_found_in_the_transcript_at_th
     assert_eq!(v["transcript"]["status"], "COMPLETED", "{v}");
     assert_eq!(v["transcript"]["language"], "en-US");
     let jobs = app.stack.transcribe.jobs();
-    assert_eq!(jobs.iter().filter(|j| j.name == format!("vivid-{id}")).count(), 1, "one job, named after the video");
+    assert_eq!(
+        jobs.iter().filter(|j| j.name == app.transcription_job(&id)).count(),
+        1,
+        "one job, named after the video"
+    );
 
     // The words a student looks for, where they are spoken (festival says "algebra" at about
     // 1.5 s and "matrix" at about 3.8 s; the recogniser's times are within half a second).
@@ -155,7 +159,7 @@ async fn given_transcription_off_or_a_failed_job_then_nothing_is_retried_and_mem
     app.invoke("on-transcode-event", vivid_tests::job_event("on-transcode-event", &video, &job, &media))
         .await
         .expect("again");
-    let jobs: Vec<_> = app.stack.transcribe.jobs().into_iter().filter(|j| j.name == format!("vivid-{video}")).collect();
+    let jobs: Vec<_> = app.stack.transcribe.jobs().into_iter().filter(|j| j.name == app.transcription_job(&video)).collect();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].request["IdentifyLanguage"], true);
     assert_eq!(jobs[0].request["OutputBucketName"], media.as_str());
@@ -163,7 +167,7 @@ async fn given_transcription_off_or_a_failed_job_then_nothing_is_retried_and_mem
 
     // A failed job is recorded with its reason.
     let mut failed = vivid_tests::sample_event("on-transcribe-event-failed");
-    failed["detail"]["TranscriptionJobName"] = format!("vivid-{video}").into();
+    failed["detail"]["TranscriptionJobName"] = app.transcription_job(&video).into();
     app.invoke("on-transcribe-event", failed).await.expect("recorded");
     let v = app.get(&format!("/videos/{video}"), &ana.token).await.body;
     assert_eq!(v["transcript"]["status"], "FAILED", "{v}");

@@ -156,7 +156,7 @@ async fn transcribe_s_published_events_and_transcripts_become_the_video_s_search
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let media = app.stack.buckets.media.clone();
     let our_job = |mut event: Value, id: &str| {
-        event["detail"]["TranscriptionJobName"] = format!("vivid-{id}").into();
+        event["detail"]["TranscriptionJobName"] = app.transcription_job(id).into();
         event
     };
     let outputs = [

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 use vivid_config::{Config, ConfigError};
-use vivid_domain::media::Bucket;
+use vivid_domain::{media::Bucket, transcripts::JobNames};
 use vivid_dynamo::Table;
 use vivid_events::{OnTranscodeEvent, Transcription};
 use vivid_mediaconvert::MediaConvert;
@@ -21,6 +21,8 @@ pub async fn wire(cfg: Config) -> Result<OnTranscodeEvent, ConfigError> {
         spaces: table.clone(),
         transcriber: Arc::new(Transcribe::from_config(&cfg)?),
         media_bucket: cfg.var("VIVID_MEDIA_BUCKET")?,
+        // The stack's name (`AWS::StackName`): its jobs are named after it.
+        jobs: JobNames::of_stack(&cfg.var("VIVID_APPLICATION")?),
     };
     Ok(OnTranscodeEvent::new(table.clone(), media, transcoder).with_transcription(transcription).with_index(table))
 }

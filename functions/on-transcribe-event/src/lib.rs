@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 use vivid_config::{Config, ConfigError};
-use vivid_domain::media::Bucket;
+use vivid_domain::{media::Bucket, transcripts::JobNames};
 use vivid_dynamo::Table;
 use vivid_events::OnTranscribeEvent;
 use vivid_s3::S3Media;
@@ -13,5 +13,7 @@ use vivid_s3::S3Media;
 pub async fn wire(cfg: Config) -> Result<OnTranscribeEvent, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Media])?);
-    Ok(OnTranscribeEvent::new(table.clone(), media, table))
+    // The stack's name (`AWS::StackName`): its jobs are named after it.
+    let jobs = JobNames::of_stack(&cfg.var("VIVID_APPLICATION")?);
+    Ok(OnTranscribeEvent::new(table.clone(), media, table, jobs))
 }

@@ -91,16 +91,33 @@ pub trait Transcriber: Send + Sync {
     async fn start(&self, job: &TranscriptionJob) -> Result<(), TranscribeError>;
 }
 
-const JOB_PREFIX: &str = "vivid-";
-
-/// The job's name: the video's (so starting it again starts nothing new).
-pub fn job_name(video: &VideoId) -> String {
-    format!("{JOB_PREFIX}{video}")
+/// The names of one stack's transcription jobs, `{stack}_{videoId}`. Transcribe's job names are
+/// the account's (per region), and every stack's rule sees every job's event: the name carries the
+/// stack, so that dev's jobs never reach prod's consumer, nor collide with prod's for a video id
+/// both tables hold (a restored backup). The `_` is no character of a stack name
+/// (`[A-Za-z][-A-Za-z0-9]*`): the rule's prefix `{stack}_` matches no job of a stack whose name
+/// extends this one's (`vivid-dev_…` does not start with `vivid_`). At most 128 + 1 + 26
+/// characters, within Transcribe's 200 of `[0-9a-zA-Z._-]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobNames {
+    prefix: String,
 }
 
-/// The video a job's name names.
-pub fn video_of_job(name: &str) -> Option<VideoId> {
-    name.strip_prefix(JOB_PREFIX)?.parse().ok()
+impl JobNames {
+    /// The jobs of the stack named `stack` (`AWS::StackName`).
+    pub fn of_stack(stack: &str) -> Self {
+        Self { prefix: format!("{stack}_") }
+    }
+
+    /// A video's job name (so starting it again starts nothing new).
+    pub fn name(&self, video: &VideoId) -> String {
+        format!("{}{video}", self.prefix)
+    }
+
+    /// The video a job of this stack names; `None` for another stack's job, or anything else.
+    pub fn video_of(&self, name: &str) -> Option<VideoId> {
+        name.strip_prefix(&self.prefix)?.parse().ok()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -282,10 +299,20 @@ mod tests {
     }
 
     #[test]
-    fn job_names_name_their_video() {
+    fn job_names_name_their_video_and_their_stack() {
         let v = VideoId::generate();
-        assert_eq!(video_of_job(&job_name(&v)), Some(v));
-        assert_eq!(video_of_job("someone-elses-job"), None);
+        let (prod, dev) = (JobNames::of_stack("vivid"), JobNames::of_stack("vivid-dev"));
+        assert_eq!(prod.name(&v), format!("vivid_{v}"));
+        assert_eq!(prod.video_of(&prod.name(&v)), Some(v.clone()));
+        assert_eq!(dev.video_of(&dev.name(&v)), Some(v.clone()));
+        // A stack's name may extend another's: neither name starts with the other's prefix (what
+        // each stack's rule matches).
+        assert!(!dev.name(&v).starts_with(&prod.prefix) && !prod.name(&v).starts_with(&dev.prefix));
+        assert_eq!(prod.video_of(&dev.name(&v)), None);
+        assert_eq!(dev.video_of(&prod.name(&v)), None);
+        assert_eq!(prod.video_of("someone-elses-job"), None);
+        assert_eq!(prod.video_of(&format!("vivid-{v}")), None, "the names before stacks had their own");
+        assert!(dev.name(&v).len() <= 200 && JobNames::of_stack(&"s".repeat(128)).name(&v).len() <= 200);
         assert!(parse_output(b"{}").is_err());
     }
 

@@ -144,12 +144,13 @@ pub struct OnTranscodeEvent {
     index: Option<Arc<dyn SearchIndex>>,
 }
 
-/// What starting a transcript takes: the spaces (whose setting decides), the service, and the
-/// media bucket (the MP4 is read from it, the result written into it).
+/// What starting a transcript takes: the spaces (whose setting decides), the service, the media
+/// bucket (the MP4 is read from it, the result written into it) and the stack's job names.
 pub struct Transcription {
     pub spaces: Arc<dyn SpaceStore>,
     pub transcriber: Arc<dyn Transcriber>,
     pub media_bucket: String,
+    pub jobs: transcripts::JobNames,
 }
 
 impl OnTranscodeEvent {
@@ -204,7 +205,7 @@ impl OnTranscodeEvent {
         let space = t.spaces.space_access(&v.space_id, &v.created_by).await?.map(|a| a.space);
         let Some(setting) = space.and_then(|s| s.transcription).filter(|s| s.enabled) else { return Ok(()) };
         let job = TranscriptionJob {
-            name: transcripts::job_name(video),
+            name: t.jobs.name(video),
             media_uri: format!("s3://{}/{mp4}", t.media_bucket),
             output_bucket: t.media_bucket.clone(),
             output_key: vivid_domain::video::layout::transcript_result(video),

@@ -35,11 +35,18 @@ pub struct OnTranscribeEvent {
     videos: Arc<dyn VideoStore>,
     media: Arc<dyn MediaStore>,
     index: Arc<dyn SearchIndex>,
+    /// This stack's job names: another stack's job (which its rule never matches) is ignored.
+    jobs: transcripts::JobNames,
 }
 
 impl OnTranscribeEvent {
-    pub fn new(videos: Arc<dyn VideoStore>, media: Arc<dyn MediaStore>, index: Arc<dyn SearchIndex>) -> Self {
-        Self { videos, media, index }
+    pub fn new(
+        videos: Arc<dyn VideoStore>,
+        media: Arc<dyn MediaStore>,
+        index: Arc<dyn SearchIndex>,
+        jobs: transcripts::JobNames,
+    ) -> Self {
+        Self { videos, media, index, jobs }
     }
 }
 
@@ -54,8 +61,8 @@ impl EventHandler for OnTranscribeEvent {
         let event: EventBridgeEvent<TranscribeJobDetail> =
             serde_json::from_value(event).map_err(|e| EventError::Malformed(e.to_string()))?;
         let d = event.detail;
-        let Some(id) = transcripts::video_of_job(&d.transcription_job_name) else {
-            tracing::warn!(job = d.transcription_job_name, "a transcription job not ours, ignored");
+        let Some(id) = self.jobs.video_of(&d.transcription_job_name) else {
+            tracing::warn!(job = d.transcription_job_name, "a transcription job not this stack's, ignored");
             return Ok(Value::Null);
         };
         let Some(video) = self.videos.get_video(&id).await? else {

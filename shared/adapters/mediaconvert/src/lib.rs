@@ -65,9 +65,11 @@ impl MediaConvert {
     }
 }
 
-/// The client request token of a video's job: the same video never starts a second job.
-pub fn client_request_token(video: &VideoId) -> String {
-    format!("vivid-{video}")
+/// The client request token of a video's job: the same video never starts a second job. It
+/// carries the stack (`application`): the account's MediaConvert keeps the tokens of every stack,
+/// and a video id two tables hold (a restored backup) must not find the other stack's job.
+pub fn client_request_token(application: &str, video: &VideoId) -> String {
+    format!("{application}-{video}")
 }
 
 fn h264(max_bitrate: i32) -> VideoCodecSettings {
@@ -229,7 +231,7 @@ impl Transcoder for MediaConvert {
             .create_job()
             .role(&self.role_arn)
             .set_queue(self.queue.clone())
-            .client_request_token(client_request_token(video_id))
+            .client_request_token(client_request_token(&self.application, video_id))
             .user_metadata("videoId", video_id.to_string())
             .user_metadata("application", &self.application)
             .status_update_interval(StatusUpdateInterval::Seconds10)
