@@ -23,9 +23,10 @@ use std::{
 use serde_json::{Value, json};
 use tokio::{sync::mpsc, time::Instant};
 
-/// The lag when `VIVID_INDEX_LAG_MS` is not set: GSI propagation in AWS is usually well under a
-/// second; a lag this long is seen by any request that follows a write at once.
-pub const DEFAULT_LAG_MS: u64 = 200;
+/// The lag when `VIVID_INDEX_LAG_MS` is not set. GSI propagation in AWS is usually well under a
+/// second; locally a request takes a few milliseconds, so 50 ms is seen by every index read in
+/// the same flow as the write (a handler's next step, a client's next request).
+pub const DEFAULT_LAG_MS: u64 = 50;
 
 /// The twin of a table whose index reads lag: `{table}.lagged-indexes`.
 pub fn twin_name(table: &str) -> String {
@@ -55,6 +56,8 @@ pub struct IndexLag {
     /// A table's key attribute names, by table name (tables with at least one GSI).
     tables: Arc<RwLock<HashMap<String, Vec<String>>>>,
     copies: mpsc::UnboundedSender<Copy>,
+    /// Copies not applied yet.
+    pending: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// DynamoDB JSON 1.0 requests straight to the emulator, past the proxy (neither counted nor
@@ -157,6 +160,8 @@ impl IndexLag {
     /// write order, each in a turn of the proxy's DynamoDB lock (`dynamodb`).
     pub fn new(lag: Duration, dynamodb: Arc<tokio::sync::Mutex<()>>) -> Self {
         let (copies, mut rx) = mpsc::unbounded_channel::<Copy>();
+        let pending: Arc<std::sync::atomic::AtomicUsize> = Arc::default();
+        let applied = Arc::clone(&pending);
         tokio::spawn(async move {
             while let Some(copy) = rx.recv().await {
                 tokio::time::sleep_until(copy.due).await;
@@ -168,9 +173,18 @@ impl IndexLag {
                 if let Err(e) = result {
                     tracing::warn!(table = copy.twin, error = e, "lagged index copy failed");
                 }
+                applied.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
             }
         });
-        Self { lag, tables: Arc::default(), copies }
+        Self { lag, tables: Arc::default(), copies, pending }
+    }
+
+    /// Returns once every write so far has reached the indexes (what a client waiting out the
+    /// lag would see).
+    pub async fn settled(&self) {
+        while self.pending.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     }
 
     /// The request to send instead of `body`: an index read goes to the twin. `Err`: DynamoDB's
@@ -219,7 +233,10 @@ impl IndexLag {
                 }
             };
             let copy = Copy { due, twin: twin_name(&table), key, image, upstream: upstream.clone() };
-            let _ = self.copies.send(copy);
+            self.pending.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if self.copies.send(copy).is_err() {
+                self.pending.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            }
         }
     }
 
