@@ -1,63 +1,217 @@
-//! IAM as the template grants it, enforced on DynamoDB calls: every function's SDK signs with an
-//! access key of its own ([`access_key`]), and the emulator proxy refuses a DynamoDB action the
-//! function's `Policies` do not list, with the `AccessDeniedException` DynamoDB answers. moto
-//! checks no permission at all, so without this a policy that misses an action (an `UpdateItem`
-//! inside a transaction, say) passes every local test and fails in AWS on the first request.
+//! IAM as the template grants it, enforced on every AWS call a function makes. Every function's
+//! SDK signs with an access key of its own ([`access_key`]); the emulator proxy and the
+//! MediaConvert and Transcribe stand-ins read who signed a call, work out the actions and
+//! resources AWS would authorize it against ([`needs`]), and refuse it, in the service's own error
+//! shape, unless one of the function's `Allow` statements grants each. moto checks no permission
+//! at all: without this a policy that misses an action, a resource or a condition passes every
+//! local test and fails in AWS on the first request.
 //!
-//! S3 calls are checked too, action **and resource**: a function's S3 statements with their
-//! resources resolved (`arn:aws:s3:::{bucket}/{key}`, IAM's `*` and `?` wildcards), for the calls
-//! it signs and for the presigned URLs it hands out (S3 authorizes those with the signer's
-//! policy). A `GetObject` or `HeadObject` of an object that is not there answers 403, as S3 does,
-//! unless the function may `s3:ListBucket` the bucket (then 404).
+//! **What a function is granted**: every `Allow` statement of its `Policies` (inline statements),
+//! with its `Action`s (any service; IAM's wildcards, `kms:Encrypt*`, `s3:*`, `*`, matched without
+//! regard to case), its `Resource`s resolved as the stack resolves the template (`!Sub`, `!Ref`,
+//! `!GetAtt`, `${AWS::Region}` = [`LOCAL_REGION`], `${AWS::AccountId}` = [`LOCAL_ACCOUNT`]; IAM's
+//! `*` and `?`), and its `Condition`s: `String*`, `Arn*` and `Bool` operators, with `IfExists`
+//! and the `ForAnyValue:`/`ForAllValues:` set forms, on the keys the local stack supplies
+//! (`kms:EncryptionContextKeys`, `kms:EncryptionContext:<key>`, `iam:PassedToService`,
+//! `ses:FromAddress`, `ses:Recipients`). A condition on any other key, or with another operator,
+//! is taken as met. Not read: `Deny` statements, `NotAction`/`NotResource`, SAM policy templates,
+//! managed policies, permission boundaries, resource policies (key policies, bucket policies).
 //!
-//! For DynamoDB, actions only: the `Resource` of a statement is not compared, so a `Query` on the table by a
-//! function granted it on an index only (or the reverse) passes here and fails in AWS; policy
-//! templates, wildcards such as `dynamodb:Get*`, `Deny` and PartiQL are not read either (the
-//! template uses none of them). A transaction needs the action of each of its items, as IAM wants.
+//! **What each call needs** (see [`needs`] for the details):
+//! - DynamoDB: `dynamodb:{Operation}` on the table's ARN, or the index's for a `Query`/`Scan` with
+//!   `IndexName`; a batch needs its action on each table it names, a transaction the action of each
+//!   item (`Put` → `PutItem`, …) on that item's table. PartiQL is not modelled (its operation name
+//!   on `*`).
+//! - S3: the object's or bucket's action on `arn:aws:s3:::{bucket}[/{key}]`, for calls a function
+//!   signs and for presigned URLs it hands out (S3 authorizes those with the signer's policy); a
+//!   batch delete needs `s3:DeleteObject` on each key. A `GetObject`/`HeadObject` of a missing
+//!   object answers 403, as S3 does, unless the signer may `s3:ListBucket` the bucket (then 404).
+//! - KMS: `kms:{Operation}` on the key's ARN (a `KeyId` given as an id or an alias is resolved by
+//!   the emulator; a `Decrypt` without one reads the key from the ciphertext), `ReEncrypt` needs
+//!   `kms:ReEncryptFrom` and `kms:ReEncryptTo`; operations naming no key need `*`.
+//! - Secrets Manager: `secretsmanager:{Operation}` on the secret's full ARN (a name or partial ARN
+//!   is resolved by the emulator).
+//! - SES v2 `SendEmail`: `ses:SendEmail` on the sender's identity (the address's if it is a
+//!   verified identity, else its domain's) and, in the SES sandbox, on each recipient's verified
+//!   identity too, as SES does there. The sandbox itself (the local stack's default, as on a new
+//!   account) refuses an unverified recipient with `MessageRejected`; an unverified sender is
+//!   refused in or out of it.
+//! - Lambda `Invoke`: `lambda:InvokeFunction` on the function's ARN (with its qualifier, if any).
+//! - EventBridge: `events:PutEvents` on each entry's event bus; other operations their action on
+//!   `*`.
+//! - Transcribe (the stand-in): `transcribe:StartTranscriptionJob` on the job's ARN; and, as the
+//!   service reads and writes with the caller's permissions, `s3:GetObject` on the media and
+//!   `s3:PutObject` on the result's key.
+//! - MediaConvert (the stand-in): `mediaconvert:CreateJob` on the queue and the new job,
+//!   `GetJob`/`CancelJob` on the job, `ListJobs` on the queue it names (or `*`), and for
+//!   `CreateJob` `iam:PassRole` on the job's role with `iam:PassedToService` =
+//!   `mediaconvert.amazonaws.com`.
+//!
+//! Calls signed by any other key (the stack's own set-up, a test's client) are not checked; nor
+//! are calls to services not listed (SQS, STS, CloudWatch).
+//!
+//! `VIVID_GRANTS_AUDIT=<file>` turns refusals into an audit: each missing grant is written to the
+//! file (`function action resource`, one a line) and the call goes through, so one run of the
+//! tests lists every grant the template misses. Either way [`Grants::denied`] lists them.
 
 use std::{
-    collections::{BTreeSet, HashMap},
-    sync::{Arc, Mutex, RwLock},
+    collections::{BTreeMap, HashMap},
+    path::PathBuf,
+    sync::{
+        Arc, Mutex, RwLock,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use serde_yaml::Value;
 
+pub use crate::resolve::{LOCAL_ACCOUNT, LOCAL_REGION};
 use crate::template::Function;
+
+pub mod needs;
+pub use needs::{Need, needed_actions, s3_needs, xml_keys};
 
 /// The access key a function's SDK signs with in the local stack.
 pub fn access_key(function: &str) -> String {
     format!("VIVIDLOCAL{}", function.to_ascii_uppercase().replace('-', "_"))
 }
 
-/// A DynamoDB action refused to a function.
+/// The access key of a SigV4 `Authorization` header (`Credential=KEY/date/region/service/...`).
+pub fn signing_key(authorization: &str) -> Option<&str> {
+    let credential = authorization.split("Credential=").nth(1)?;
+    credential.split('/').next()
+}
+
+/// A call refused to a function: the action, and the resource it was refused on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Denial {
     pub function: String,
     pub action: String,
+    pub resource: String,
 }
 
-/// A function's name and the DynamoDB actions its policies allow, by its access key.
-type ByKey = HashMap<String, (String, BTreeSet<String>)>;
+impl Denial {
+    /// IAM's words for it, as the services put them in their `AccessDeniedException`.
+    pub fn message(&self) -> String {
+        format!(
+            "User: arn:aws:sts::{LOCAL_ACCOUNT}:assumed-role/{0}/{0} is not authorized to perform: {1} on resource: {2} \
+             because no identity-based policy allows the {1} action",
+            self.function, self.action, self.resource
+        )
+    }
+}
 
-/// One `Allow` statement's S3 actions and resolved resources.
+/// The condition keys of a request (lower case) and their values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context(BTreeMap<String, Vec<String>>);
+
+impl Context {
+    /// This context and `key` with `values`.
+    pub fn with(mut self, key: &str, values: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.0.insert(key.to_ascii_lowercase(), values.into_iter().map(Into::into).collect());
+        self
+    }
+
+    fn get(&self, key: &str) -> Option<&[String]> {
+        self.0.get(key).map(Vec::as_slice)
+    }
+}
+
+/// Whether the local stack supplies `key` (lower case) on the requests that carry it; a
+/// condition on another key is taken as met.
+fn modelled_key(key: &str) -> bool {
+    matches!(key, "kms:encryptioncontextkeys" | "iam:passedtoservice" | "ses:fromaddress" | "ses:recipients")
+        || key.starts_with("kms:encryptioncontext:")
+}
+
+/// One condition of a statement: `operator` (as written), the key (lower case), its values.
+#[derive(Debug, Clone)]
+struct Condition {
+    operator: String,
+    key: String,
+    values: Vec<String>,
+}
+
+impl Condition {
+    /// Whether the request's context meets it (IAM's evaluation of one operator and key).
+    fn met(&self, context: &Context) -> bool {
+        if !modelled_key(&self.key) {
+            return true;
+        }
+        let (set, operator) = match self.operator.split_once(':') {
+            Some((set, op)) => (Some(set), op),
+            None => (None, self.operator.as_str()),
+        };
+        let (operator, if_exists) = match operator.strip_suffix("IfExists") {
+            Some(op) => (op, true),
+            None => (operator, false),
+        };
+        let negated = operator.contains("Not");
+        let compare: fn(&str, &str) -> bool = match operator {
+            "StringEquals" | "StringNotEquals" | "ArnEquals" | "ArnNotEquals" => |p, v| p == v,
+            "StringEqualsIgnoreCase" | "StringNotEqualsIgnoreCase" | "Bool" => |p, v| p.eq_ignore_ascii_case(v),
+            "StringLike" | "StringNotLike" | "ArnLike" | "ArnNotLike" => iam_match,
+            _ => return true,
+        };
+        let matches_one = |v: &str| self.values.iter().any(|p| compare(p, v));
+        let given = context.get(&self.key).filter(|v| !v.is_empty());
+        match (set, given) {
+            (Some("ForAllValues"), None) => true,
+            (_, None) => if_exists || negated,
+            (Some("ForAnyValue"), Some(vs)) => vs.iter().any(|v| matches_one(v) != negated),
+            (Some("ForAllValues"), Some(vs)) => vs.iter().all(|v| matches_one(v) != negated),
+            (_, Some(vs)) => vs.first().is_some_and(|v| matches_one(v) != negated),
+        }
+    }
+}
+
+/// One `Allow` statement: its actions (lower case patterns), resolved resources, conditions.
 #[derive(Debug, Clone, Default)]
-struct S3Statement {
-    actions: BTreeSet<String>,
+struct Statement {
+    actions: Vec<String>,
     resources: Vec<String>,
+    conditions: Vec<Condition>,
 }
 
-/// A function's name and its S3 statements, by its access key.
-type S3ByKey = HashMap<String, (String, Vec<S3Statement>)>;
+impl Statement {
+    fn allows(&self, action: &str, resource: &str, context: &Context) -> bool {
+        let action = action.to_ascii_lowercase();
+        self.actions.iter().any(|a| iam_match(a, &action))
+            && self.resources.iter().any(|r| iam_match(r, resource))
+            && self.conditions.iter().all(|c| c.met(context))
+    }
+}
 
-/// Each function's DynamoDB actions and S3 statements, by its access key; the refusals so far.
-#[derive(Debug, Clone, Default)]
+/// A function's name and statements.
+#[derive(Debug, Clone)]
+struct Principal {
+    function: String,
+    statements: Vec<Statement>,
+}
+
+/// Each function's statements by its access key; the refusals so far; whether the SES account is
+/// in the sandbox. Cheap to clone: every clone is the same set.
+#[derive(Debug, Clone)]
 pub struct Grants {
-    by_key: Arc<RwLock<ByKey>>,
-    s3_by_key: Arc<RwLock<S3ByKey>>,
+    by_key: Arc<RwLock<HashMap<String, Principal>>>,
     denied: Arc<Mutex<Vec<Denial>>>,
+    /// `VIVID_GRANTS_AUDIT`: where missing grants are written instead of refused.
+    audit: Option<Arc<PathBuf>>,
+    ses_sandbox: Arc<AtomicBool>,
 }
 
-/// Whether `value` matches an IAM resource pattern (`*` any run of characters, `?` one).
+impl Default for Grants {
+    /// No grant yet; an audit when `VIVID_GRANTS_AUDIT` names a file; the SES sandbox on.
+    fn default() -> Self {
+        let audit = std::env::var_os("VIVID_GRANTS_AUDIT").filter(|p| !p.is_empty());
+        match audit {
+            Some(path) => Self::enforcing().auditing_to(path),
+            None => Self::enforcing(),
+        }
+    }
+}
+
+/// Whether `value` matches an IAM pattern (`*` any run of characters, `?` one).
 pub fn iam_match(pattern: &str, value: &str) -> bool {
     let (p, v): (Vec<char>, Vec<char>) = (pattern.chars().collect(), value.chars().collect());
     let (mut pi, mut vi, mut star, mut mark) = (0, 0, None, 0);
@@ -80,25 +234,6 @@ pub fn iam_match(pattern: &str, value: &str) -> bool {
     p[pi..].iter().all(|c| *c == '*')
 }
 
-/// The IAM action and resource an S3 operation needs (`None`: one the functions never make,
-/// left to the emulator), and whether it reads one object (for 404 against 403).
-pub fn s3_needs(operation: &str, bucket: &str, key: Option<&str>) -> Option<(&'static str, String)> {
-    let object = |k: &str| format!("arn:aws:s3:::{bucket}/{k}");
-    let bucket_arn = format!("arn:aws:s3:::{bucket}");
-    Some(match (operation, key) {
-        ("GetObject" | "HeadObject", Some(k)) => ("s3:GetObject", object(k)),
-        ("PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" | "CopyObject", Some(k)) => {
-            ("s3:PutObject", object(k))
-        }
-        ("AbortMultipartUpload", Some(k)) => ("s3:AbortMultipartUpload", object(k)),
-        ("ListParts", Some(k)) => ("s3:ListMultipartUploadParts", object(k)),
-        ("DeleteObject", Some(k)) => ("s3:DeleteObject", object(k)),
-        ("ListObjectsV2" | "ListObjects", None) => ("s3:ListBucket", bucket_arn),
-        ("ListMultipartUploads", None) => ("s3:ListBucketMultipartUploads", bucket_arn),
-        _ => return None,
-    })
-}
-
 /// A function's inline `Allow` statements.
 fn allow_statements(function: &Function) -> impl Iterator<Item = &Value> {
     function
@@ -113,264 +248,367 @@ fn allow_statements(function: &Function) -> impl Iterator<Item = &Value> {
         .filter(|st| st.get("Effect").and_then(Value::as_str) == Some("Allow"))
 }
 
-/// The actions a statement lists (one, or a list).
-fn statement_actions(statement: &Value) -> Vec<&str> {
-    match statement.get("Action") {
-        Some(Value::String(a)) => vec![a.as_str()],
-        Some(Value::Sequence(a)) => a.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
+/// One value or a list of them, each resolved by `resolve` (unresolvable ones left out).
+fn resolved_list(value: Option<&Value>, resolve: &impl Fn(&Value) -> Option<String>) -> Vec<String> {
+    match value {
+        Some(Value::Sequence(items)) => items.iter().filter_map(resolve).collect(),
+        Some(v) => resolve(v).into_iter().collect(),
+        None => Vec::new(),
     }
 }
 
-/// The `dynamodb:` actions a function's `Policies` statements allow (inline statements; a
-/// wildcard action allows everything).
-fn dynamodb_actions(function: &Function) -> BTreeSet<String> {
-    let mut actions = BTreeSet::new();
-    for st in allow_statements(function) {
-        for a in statement_actions(st) {
-            if a == "*" || a == "dynamodb:*" {
-                actions.insert("*".to_owned());
-            } else if let Some(action) = a.strip_prefix("dynamodb:") {
-                actions.insert(action.to_owned());
-            }
+/// A statement as the local stack reads it.
+fn statement(st: &Value, resolve: &impl Fn(&Value) -> Option<String>) -> Statement {
+    let actions = match st.get("Action") {
+        Some(Value::String(a)) => vec![a.to_ascii_lowercase()],
+        Some(Value::Sequence(a)) => a.iter().filter_map(Value::as_str).map(str::to_ascii_lowercase).collect(),
+        _ => Vec::new(),
+    };
+    let mut conditions = Vec::new();
+    for (operator, keys) in st.get("Condition").and_then(Value::as_mapping).into_iter().flatten() {
+        let Some(operator) = operator.as_str() else { continue };
+        for (key, values) in keys.as_mapping().into_iter().flatten() {
+            let Some(key) = key.as_str() else { continue };
+            conditions.push(Condition {
+                operator: operator.to_owned(),
+                key: key.to_ascii_lowercase(),
+                values: resolved_list(Some(values), resolve),
+            });
         }
     }
-    actions
-}
-
-/// The IAM actions a DynamoDB request needs: its operation, or for a transaction the action of
-/// each item (`Put` → `PutItem`, …).
-pub fn needed_actions(target: &str, body: &[u8]) -> Vec<String> {
-    let operation = target.rsplit('.').next().unwrap_or(target);
-    let item_actions = |list: &str| -> Vec<String> {
-        let doc: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-        let mut out: Vec<String> = doc[list]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|item| item.as_object()?.keys().next().cloned())
-            .map(|kind| match kind.as_str() {
-                "ConditionCheck" => "ConditionCheckItem".to_owned(),
-                "Get" => "GetItem".to_owned(),
-                other => format!("{other}Item"),
-            })
-            .collect();
-        out.sort();
-        out.dedup();
-        out
-    };
-    match operation {
-        "TransactWriteItems" | "TransactGetItems" => item_actions("TransactItems"),
-        other => vec![other.to_owned()],
-    }
-}
-
-/// The access key of a SigV4 `Authorization` header (`Credential=KEY/date/region/service/...`).
-pub fn signing_key(authorization: &str) -> Option<&str> {
-    let credential = authorization.split("Credential=").nth(1)?;
-    credential.split('/').next()
+    Statement { actions, resources: resolved_list(st.get("Resource"), resolve), conditions }
 }
 
 impl Grants {
-    /// Grants these functions what their `Policies` allow (and checks their calls from now on).
-    pub fn grant(&self, functions: &[Function]) {
+    /// Grants these functions what their `Policies` allow, each statement's resources and
+    /// condition values resolved by `resolve` (the template's `!Sub`/`!Ref`/`!GetAtt` as the stack
+    /// resolves them; `None` leaves a value out), and checks their calls from now on.
+    pub fn grant(&self, functions: &[Function], resolve: impl Fn(&Value) -> Option<String>) {
+        let granted: Vec<(String, Principal)> = functions
+            .iter()
+            .map(|f| {
+                let statements = allow_statements(f).map(|st| statement(st, &resolve)).collect();
+                (access_key(&f.name), Principal { function: f.name.clone(), statements })
+            })
+            .collect();
         if let Ok(mut by_key) = self.by_key.write() {
-            by_key.extend(functions.iter().map(|f| (access_key(&f.name), (f.name.clone(), dynamodb_actions(f)))));
-        }
-    }
-
-    /// Grants these functions the S3 actions of their `Policies` on the statements' resources,
-    /// each resolved by `resolve` (the template's `!Sub`/`!Ref` as the stack resolves them).
-    pub fn grant_s3(&self, functions: &[Function], resolve: impl Fn(&Value) -> Option<String>) {
-        let mut granted = Vec::new();
-        for f in functions {
-            let mut list = Vec::new();
-            for st in allow_statements(f) {
-                let actions: BTreeSet<String> = statement_actions(st)
-                    .into_iter()
-                    .filter(|a| a.starts_with("s3:") || *a == "*")
-                    .map(str::to_owned)
-                    .collect();
-                if actions.is_empty() {
-                    continue;
-                }
-                let resources = match st.get("Resource") {
-                    Some(Value::Sequence(r)) => r.iter().filter_map(&resolve).collect(),
-                    Some(r) => resolve(r).into_iter().collect(),
-                    None => Vec::new(),
-                };
-                list.push(S3Statement { actions, resources });
-            }
-            granted.push((access_key(&f.name), (f.name.clone(), list)));
-        }
-        if let Ok(mut by_key) = self.s3_by_key.write() {
             by_key.extend(granted);
         }
     }
 
-    /// Whether the function signing with `key` may do `action` on `arn`; `None` when `key` is no
-    /// function's (the stack's own set-up, a test's client).
-    pub fn s3_allows(&self, key: &str, action: &str, arn: &str) -> Option<bool> {
-        let by_key = self.s3_by_key.read().ok()?;
-        let (_, statements) = by_key.get(key)?;
-        Some(statements.iter().any(|st| {
-            (st.actions.contains(action) || st.actions.contains("s3:*") || st.actions.contains("*"))
-                && st.resources.iter().any(|r| iam_match(r, arn))
-        }))
+    /// No grant yet, refusing whatever the environment says (no audit); the SES sandbox on.
+    pub fn enforcing() -> Self {
+        Self {
+            by_key: Arc::default(),
+            denied: Arc::default(),
+            audit: None,
+            ses_sandbox: Arc::new(AtomicBool::new(true)),
+        }
+    }
+
+    /// A grants set that writes missing grants to `path` instead of refusing (an audit).
+    pub fn auditing_to(mut self, path: impl Into<PathBuf>) -> Self {
+        self.audit = Some(Arc::new(path.into()));
+        self
+    }
+
+    /// The function that signs with `key`, if any.
+    pub fn function(&self, key: &str) -> Option<String> {
+        self.by_key.read().ok()?.get(key).map(|p| p.function.clone())
+    }
+
+    /// Whether the function signing with `key` may do `action` on `resource` (an ARN); `None` when
+    /// `key` is no function's (the stack's own set-up, a test's client).
+    pub fn allows(&self, key: &str, action: &str, resource: &str) -> Option<bool> {
+        self.allows_in(key, action, resource, &Context::default())
+    }
+
+    /// [`Grants::allows`] for a request with these condition keys.
+    pub fn allows_in(&self, key: &str, action: &str, resource: &str, context: &Context) -> Option<bool> {
+        let by_key = self.by_key.read().ok()?;
+        let principal = by_key.get(key)?;
+        Some(principal.statements.iter().any(|st| st.allows(action, resource, context)))
+    }
+
+    /// The refusal of a call signed with `key` that needs each of `needs`: the first one missing
+    /// (every one is recorded, and written down in an audit, which refuses nothing). `None` when
+    /// all are granted or `key` is no function's.
+    pub fn check_needs(&self, key: &str, needs: &[Need], context: &Context) -> Option<Denial> {
+        let function = self.function(key)?;
+        let missing: Vec<Denial> = needs
+            .iter()
+            .filter(|n| self.allows_in(key, &n.action, &n.resource, context) == Some(false))
+            .map(|n| Denial { function: function.clone(), action: n.action.clone(), resource: n.resource.clone() })
+            .collect();
+        self.refuse(missing)
+    }
+
+    /// Records refusals; the first, unless this is an audit.
+    fn refuse(&self, missing: Vec<Denial>) -> Option<Denial> {
+        let first = missing.first()?.clone();
+        for d in &missing {
+            tracing::error!(function = %d.function, action = %d.action, resource = %d.resource, "not granted by the template");
+        }
+        if let Ok(mut all) = self.denied.lock() {
+            all.extend(missing.iter().cloned());
+        }
+        let Some(path) = &self.audit else { return Some(first) };
+        use std::io::Write;
+        let lines: String = missing.iter().map(|d| format!("{} {} {}\n", d.function, d.action, d.resource)).collect();
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path.as_path())
+            .and_then(|mut f| f.write_all(lines.as_bytes()));
+        if let Err(e) = written {
+            tracing::warn!(path = %path.display(), error = %e, "cannot write the grants audit");
+        }
+        None
     }
 
     /// The refusal of an S3 call signed with `key` (a header's or a presigned URL's credential).
     pub fn check_s3(&self, key: &str, action: &str, arn: &str) -> Option<Denial> {
-        if self.s3_allows(key, action, arn)? {
-            return None;
-        }
-        let function = self.s3_by_key.read().ok()?.get(key)?.0.clone();
-        let denial = Denial { function, action: format!("{action} on {arn}") };
-        tracing::error!(function = %denial.function, action = %denial.action, "not granted by the template");
-        if let Ok(mut all) = self.denied.lock() {
-            all.push(denial.clone());
-        }
-        if std::env::var_os("VIVID_GRANTS_AUDIT").is_some() {
-            return None;
-        }
-        Some(denial)
+        self.check_needs(key, &[Need::new(action, arn)], &Context::default())
     }
 
-    /// The refusal of a DynamoDB request, when it is a function's and its grants miss an action.
+    /// The refusal of a DynamoDB request (`X-Amz-Target` and body) signed as `authorization`
+    /// says, when it is a function's and its grants miss an action on a table or index.
     pub fn check(&self, authorization: Option<&str>, target: &str, body: &[u8]) -> Option<Denial> {
-        let (function, missing) = {
-            let by_key = self.by_key.read().ok()?;
-            let (function, allowed) = by_key.get(signing_key(authorization?)?)?;
-            if allowed.contains("*") {
-                return None;
-            }
-            let missing: Vec<String> =
-                needed_actions(target, body).into_iter().filter(|a| !allowed.contains(a)).collect();
-            (function.clone(), missing)
-        };
-        let denials: Vec<Denial> =
-            missing.iter().map(|a| Denial { function: function.clone(), action: format!("dynamodb:{a}") }).collect();
-        let first = denials.first()?.clone();
-        for d in &denials {
-            tracing::error!(function = %d.function, action = %d.action, "not granted by the template");
-        }
-        if let Ok(mut all) = self.denied.lock() {
-            all.extend(denials.iter().cloned());
-        }
-        // An audit (`VIVID_GRANTS_AUDIT=<file>`): every missing action is written down and the
-        // call goes through, so one run of the tests lists every grant a policy misses.
-        if let Some(path) = std::env::var_os("VIVID_GRANTS_AUDIT") {
-            use std::io::Write;
-            let lines: String = denials.iter().map(|d| format!("{} {}\n", d.function, d.action)).collect();
-            let _ = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .and_then(|mut f| f.write_all(lines.as_bytes()));
-            return None;
-        }
-        Some(first)
+        let key = signing_key(authorization?)?;
+        self.function(key)?;
+        self.check_needs(key, &needs::dynamodb(target, body), &Context::default())
     }
 
-    /// Every refusal so far.
+    /// [`Grants::check_needs`] for a service several stacks share (an account's stand-ins): each
+    /// stack's functions sign with the same keys, so the call is let through when one of the
+    /// stacks that knows `key` grants all it needs, else refused by each (each records it).
+    pub fn check_shared(all: &[Grants], key: &str, needs: &[Need], context: &Context) -> Option<Denial> {
+        let knowing: Vec<&Grants> = all.iter().filter(|g| g.function(key).is_some()).collect();
+        let granted =
+            |g: &&Grants| needs.iter().all(|n| g.allows_in(key, &n.action, &n.resource, context) == Some(true));
+        if knowing.is_empty() || knowing.iter().any(granted) {
+            return None;
+        }
+        knowing.iter().filter_map(|g| g.check_needs(key, needs, context)).fold(None, |first, d| first.or(Some(d)))
+    }
+
+    /// Every refusal so far (audited ones included).
     pub fn denied(&self) -> Vec<Denial> {
         self.denied.lock().map(|d| d.clone()).unwrap_or_default()
     }
+
+    /// Whether the SES account is in the sandbox (recipients must be verified identities).
+    pub fn ses_sandbox(&self) -> bool {
+        self.ses_sandbox.load(Ordering::SeqCst)
+    }
+
+    /// Puts the SES account in the sandbox, or takes it out (production access).
+    pub fn set_ses_sandbox(&self, on: bool) {
+        self.ses_sandbox.store(on, Ordering::SeqCst);
+    }
 }
 
-/// The object keys a `DeleteObjects` request body names (`<Key>…</Key>`, XML entities decoded).
-pub fn xml_keys(body: &[u8]) -> Vec<String> {
-    let text = String::from_utf8_lossy(body);
-    text.split("<Key>")
-        .skip(1)
-        .filter_map(|rest| rest.split_once("</Key>").map(|(k, _)| k))
-        .map(|k| {
-            k.replace("&lt;", "<")
-                .replace("&gt;", ">")
-                .replace("&quot;", "\"")
-                .replace("&apos;", "'")
-                .replace("&amp;", "&")
-        })
-        .collect()
+/// An answer with a status, a content type, extra headers and a body.
+fn answer(
+    status: http::StatusCode,
+    content_type: &'static str,
+    headers: &[(&'static str, &str)],
+    body: String,
+) -> axum::response::Response {
+    let mut resp = axum::response::Response::new(axum::body::Body::from(body));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(content_type));
+    for (name, value) in headers {
+        if let Ok(v) = http::HeaderValue::from_str(value) {
+            resp.headers_mut().insert(*name, v);
+        }
+    }
+    resp
 }
 
 /// S3's answer to a call the signer's role does not grant.
 pub fn s3_access_denied() -> axum::response::Response {
     let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>LOCAL</RequestId></Error>";
-    let mut resp = axum::response::Response::new(axum::body::Body::from(body));
-    *resp.status_mut() = http::StatusCode::FORBIDDEN;
-    resp.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/xml"));
-    resp
+    answer(http::StatusCode::FORBIDDEN, "application/xml", &[], body.to_owned())
 }
 
-/// DynamoDB's answer to an action the caller's role does not grant.
+/// DynamoDB's answer to an action the caller's role does not grant (JSON 1.0, 400).
 pub fn access_denied(denial: &Denial) -> axum::response::Response {
     let body = serde_json::json!({
         "__type": "com.amazon.coral.service#AccessDeniedException",
-        "Message": format!(
-            "User: arn:aws:sts::000000000000:assumed-role/{0}/{0} is not authorized to perform: {1} \
-             because no identity-based policy allows the {1} action",
-            denial.function, denial.action
-        ),
+        "Message": denial.message(),
     });
-    let mut resp = axum::response::Response::new(axum::body::Body::from(body.to_string()));
-    *resp.status_mut() = http::StatusCode::BAD_REQUEST;
-    resp.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/x-amz-json-1.0"));
-    resp
+    answer(http::StatusCode::BAD_REQUEST, "application/x-amz-json-1.0", &[], body.to_string())
+}
+
+/// The answer of an AWS JSON 1.1 service (KMS, Secrets Manager, EventBridge, Transcribe):
+/// 400 with `__type` naming the error.
+pub fn json_error(code: &str, message: &str) -> axum::response::Response {
+    let body = serde_json::json!({ "__type": code, "Message": message, "message": message });
+    answer(http::StatusCode::BAD_REQUEST, "application/x-amz-json-1.1", &[], body.to_string())
+}
+
+/// The answer of a REST-JSON service (Lambda, SES v2, MediaConvert): the status, the error's name
+/// in `x-amzn-ErrorType`, the message in the body.
+pub fn rest_json_error(status: http::StatusCode, code: &str, message: &str) -> axum::response::Response {
+    let body = serde_json::json!({ "Type": "User", "Message": message, "message": message });
+    answer(status, "application/json", &[("x-amzn-errortype", code)], body.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_batch_delete_names_its_keys() {
-        let body = b"<Delete><Object><Key>media/a/x.ts</Key></Object><Object><Key>raw/b&amp;c</Key></Object></Delete>";
-        assert_eq!(xml_keys(body), ["media/a/x.ts", "raw/b&c"]);
+    fn function(name: &str, policies: &str) -> Function {
+        let resource: Value = serde_yaml::from_str(&format!("Properties:\n  Policies:\n{policies}")).expect("yaml");
+        Function { logical_id: "F".into(), name: name.into(), resource }
     }
 
+    /// Resolves plain strings and `Ref`s to `<name>` (enough for the statements below).
+    fn resolve(v: &Value) -> Option<String> {
+        match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Mapping(m) => m.get("Ref").and_then(Value::as_str).map(|r| format!("<{r}>")),
+            _ => None,
+        }
+    }
+
+    fn auth(function: &str) -> String {
+        format!("AWS4-HMAC-SHA256 Credential={}/20261127/us-east-1/dynamodb/aws4_request", access_key(function))
+    }
+
+    const TABLE: &str = "arn:aws:dynamodb:us-east-1:000000000000:table/t";
+
     #[test]
-    fn iam_resources_match_with_wildcards() {
+    fn iam_patterns_match_with_wildcards() {
         assert!(iam_match("arn:aws:s3:::b/media/*/captions/*", "arn:aws:s3:::b/media/01X/captions/en.vtt"));
         assert!(!iam_match("arn:aws:s3:::b/media/*/captions/*", "arn:aws:s3:::b/media/01X/hls/index.m3u8"));
         assert!(iam_match("arn:aws:s3:::b/raw/*", "arn:aws:s3:::b/raw/01X"));
         assert!(!iam_match("arn:aws:s3:::b", "arn:aws:s3:::b/raw/01X"));
         assert!(iam_match("arn:aws:s3:::b?", "arn:aws:s3:::b1"));
         assert!(iam_match("*", "anything"));
+        assert!(!iam_match("arn:aws:dynamodb:us-east-1:0:table/t", "*"), "a specific resource is not `*`");
     }
 
     #[test]
-    fn a_transaction_needs_the_action_of_each_item() {
-        let body = br#"{"TransactItems":[{"Put":{}},{"Update":{}},{"ConditionCheck":{}},{"Update":{}}]}"#;
-        assert_eq!(
-            needed_actions("DynamoDB_20120810.TransactWriteItems", body),
-            ["ConditionCheckItem", "PutItem", "UpdateItem"]
+    fn actions_match_with_wildcards_and_without_regard_to_case() {
+        let f = function(
+            "f",
+            "    - Statement:\n        - Effect: Allow\n          Action: [kms:Encrypt*, 'S3:Get*']\n          Resource: '*'\n",
         );
-        assert_eq!(
-            needed_actions("DynamoDB_20120810.TransactGetItems", br#"{"TransactItems":[{"Get":{}}]}"#),
-            ["GetItem"]
+        let grants = Grants::enforcing();
+        grants.grant(&[f], resolve);
+        let key = access_key("f");
+        assert_eq!(grants.allows(&key, "kms:Encrypt", "arn:k"), Some(true));
+        assert_eq!(grants.allows(&key, "kms:Decrypt", "arn:k"), Some(false));
+        assert_eq!(grants.allows(&key, "s3:GetObject", "arn:aws:s3:::b/k"), Some(true));
+        assert_eq!(grants.allows(&key, "s3:PutObject", "arn:aws:s3:::b/k"), Some(false));
+        assert_eq!(grants.allows("someone-else", "s3:PutObject", "arn:aws:s3:::b/k"), None);
+
+        let everything = function(
+            "g",
+            "    - Statement:\n        - Effect: Allow\n          Action: '*'\n          Resource: '*'\n",
         );
-        assert_eq!(needed_actions("DynamoDB_20120810.Query", b"{}"), ["Query"]);
+        grants.grant(&[everything], resolve);
+        assert_eq!(grants.allows(&access_key("g"), "dynamodb:DeleteTable", TABLE), Some(true));
     }
 
     #[test]
-    fn only_a_functions_own_key_is_checked_against_its_grants() {
-        let resource: Value = serde_yaml::from_str(
-            "Properties:\n  Policies:\n    - Statement:\n        - Effect: Allow\n          Action: [dynamodb:PutItem]\n",
-        )
-        .expect("yaml");
-        let grants = Grants::default();
-        grants.grant(&[Function { logical_id: "F".into(), name: "create-space".into(), resource }]);
-        let auth = format!(
-            "AWS4-HMAC-SHA256 Credential={}/20261127/us-east-1/dynamodb/aws4_request",
-            access_key("create-space")
+    fn a_statement_allows_only_on_its_resources() {
+        let f = function(
+            "f",
+            "    - Statement:\n        - Effect: Allow\n          Action: [dynamodb:Query]\n          Resource: [arn:aws:dynamodb:us-east-1:000000000000:table/t/index/GSI1]\n        - Effect: Deny\n          Action: '*'\n          Resource: '*'\n",
         );
-        assert_eq!(grants.check(Some(&auth), "DynamoDB_20120810.PutItem", b"{}"), None);
-        let body = br#"{"TransactItems":[{"Put":{}},{"Update":{}}]}"#;
+        let grants = Grants::enforcing();
+        grants.grant(&[f], resolve);
+        let key = access_key("f");
+        assert_eq!(grants.allows(&key, "dynamodb:Query", &format!("{TABLE}/index/GSI1")), Some(true));
+        assert_eq!(grants.allows(&key, "dynamodb:Query", TABLE), Some(false), "the index, not the table");
+    }
+
+    #[test]
+    fn conditions_on_the_keys_the_stack_supplies_are_evaluated() {
+        let f = function(
+            "f",
+            "    - Statement:\n        - Effect: Allow\n          Action: [kms:Encrypt]\n          Resource: '*'\n          Condition:\n            ForAnyValue:StringEquals:\n              kms:EncryptionContextKeys: [userId]\n        - Effect: Allow\n          Action: [iam:PassRole]\n          Resource: '*'\n          Condition:\n            StringEquals:\n              iam:PassedToService: mediaconvert.amazonaws.com\n        - Effect: Allow\n          Action: [ses:SendEmail]\n          Resource: '*'\n          Condition:\n            StringEquals:\n              ses:FromAddress: {Ref: MailFrom}\n              aws:SourceIp: 10.0.0.1\n",
+        );
+        let grants = Grants::enforcing();
+        grants.grant(&[f], resolve);
+        let key = access_key("f");
+        let ctx = |k: &str, v: &[&str]| Context::default().with(k, v.iter().copied());
+        let kms = |c: &Context| grants.allows_in(&key, "kms:Encrypt", "arn:k", c);
+        assert_eq!(kms(&ctx("kms:EncryptionContextKeys", &["userId"])), Some(true));
+        assert_eq!(kms(&ctx("kms:EncryptionContextKeys", &["spaceId", "userId"])), Some(true));
+        assert_eq!(kms(&ctx("kms:EncryptionContextKeys", &["spaceId"])), Some(false));
+        assert_eq!(kms(&Context::default()), Some(false), "no encryption context");
+        let pass = |c: &Context| grants.allows_in(&key, "iam:PassRole", "arn:role", c);
+        assert_eq!(pass(&ctx("iam:PassedToService", &["mediaconvert.amazonaws.com"])), Some(true));
+        assert_eq!(pass(&ctx("iam:PassedToService", &["lambda.amazonaws.com"])), Some(false));
+        let ses = |c: &Context| grants.allows_in(&key, "ses:SendEmail", "arn:id", c);
+        assert_eq!(ses(&ctx("ses:FromAddress", &["<MailFrom>"])), Some(true), "a key not modelled is met");
+        assert_eq!(ses(&ctx("ses:FromAddress", &["other@x"])), Some(false));
+    }
+
+    #[test]
+    fn negated_if_exists_and_for_all_values_follow_iam() {
+        let c = |operator: &str, values: &[&str]| Condition {
+            operator: operator.into(),
+            key: "ses:recipients".into(),
+            values: values.iter().map(|v| (*v).to_owned()).collect(),
+        };
+        let none = Context::default();
+        let some = Context::default().with("ses:Recipients", ["a@x.org", "b@y.org"]);
+        assert!(!c("StringLike", &["*@x.org"]).met(&none), "absent key: a positive operator fails");
+        assert!(c("StringLikeIfExists", &["*@x.org"]).met(&none));
+        assert!(c("StringNotLike", &["*@x.org"]).met(&none), "absent key: a negated operator holds");
+        assert!(c("ForAllValues:StringLike", &["*@x.org"]).met(&none));
+        assert!(!c("ForAllValues:StringLike", &["*@x.org"]).met(&some));
+        assert!(c("ForAllValues:StringLike", &["*@x.org", "*@y.org"]).met(&some));
+        assert!(c("ForAnyValue:StringLike", &["*@y.org"]).met(&some));
+        assert!(c("Frobnicate", &["x"]).met(&some), "an unknown operator is taken as met");
+    }
+
+    #[test]
+    fn a_dynamodb_call_needs_its_action_on_its_table_or_index() {
+        let grants = Grants::enforcing();
+        grants.grant(
+            &[function(
+                "create-space",
+                &format!(
+                    "    - Statement:\n        - Effect: Allow\n          Action: [dynamodb:PutItem, dynamodb:Query]\n          Resource: {TABLE}\n"
+                ),
+            )],
+            resolve,
+        );
+        let auth = auth("create-space");
+        assert_eq!(grants.check(Some(&auth), "DynamoDB_20120810.PutItem", br#"{"TableName":"t"}"#), None);
+        let other_table = grants.check(Some(&auth), "DynamoDB_20120810.PutItem", br#"{"TableName":"u"}"#);
+        assert_eq!(other_table.map(|d| d.resource), Some("arn:aws:dynamodb:us-east-1:000000000000:table/u".into()));
+        let on_index = grants.check(Some(&auth), "DynamoDB_20120810.Query", br#"{"TableName":"t","IndexName":"GSI1"}"#);
+        assert_eq!(on_index.map(|d| d.resource), Some(format!("{TABLE}/index/GSI1")));
+        let body = br#"{"TransactItems":[{"Put":{"TableName":"t"}},{"Update":{"TableName":"t"}}]}"#;
         let denial = grants.check(Some(&auth), "DynamoDB_20120810.TransactWriteItems", body);
         assert_eq!(denial.map(|d| d.action), Some("dynamodb:UpdateItem".to_owned()));
         let other = "AWS4-HMAC-SHA256 Credential=test/20261127/us-east-1/dynamodb/aws4_request";
         assert_eq!(grants.check(Some(other), "DynamoDB_20120810.DeleteTable", b"{}"), None);
-        assert_eq!(grants.denied().len(), 1);
+        assert_eq!(grants.denied().len(), 3);
+        let first = &grants.denied()[0];
+        assert!(
+            first.message().contains("is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:")
+        );
+    }
+
+    #[test]
+    fn an_audit_writes_every_missing_grant_down_and_refuses_nothing() {
+        let path = std::env::temp_dir().join(format!("vivid-grants-audit-{}", ulid::Ulid::new()));
+        let grants = Grants::enforcing().auditing_to(&path);
+        grants.grant(&[function("f", "    - Statement:\n        - Effect: Allow\n          Action: [kms:Decrypt]\n          Resource: arn:k\n")], resolve);
+        let needs =
+            [Need::new("kms:Decrypt", "arn:k"), Need::new("kms:Encrypt", "arn:k"), Need::new("kms:Sign", "arn:k")];
+        assert_eq!(grants.check_needs(&access_key("f"), &needs, &Context::default()), None);
+        let written = std::fs::read_to_string(&path).unwrap_or_default();
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(written, "f kms:Encrypt arn:k\nf kms:Sign arn:k\n");
+        assert_eq!(grants.denied().len(), 2, "an audit still lists what it let through");
     }
 }

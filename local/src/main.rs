@@ -15,6 +15,9 @@
 //! | `VIVID_STOP_ON_STDIN_EOF` | `1`: stop when standard input closes (a test runner that dies cannot leave the stack behind) |
 //! | `VIVID_ZOOM_RECORDINGS` | video files, separated by `:`, that the Zoom stand-in offers as cloud recordings of meetings an hour ago, besides its sample lecture |
 //! | `VIVID_ZOOM_TRANSCRIPT_AFTER_SECS` | when Zoom "finishes" the sample lecture's transcript and delivers `recording.transcript_completed` to the webhook (default 120) |
+//! | `VIVID_SES_SANDBOX` | `off`: the SES account has production access (mail to any address); on by default, as on a new account: mail only to verified identities |
+//! | `VIVID_SES_VERIFIED_IDENTITIES` | addresses or domains, separated by `,`, verified in SES at start (the sandbox's recipients; the template's `MailIdentity` always is) |
+//! | `VIVID_GRANTS_AUDIT` | a file: calls the template's grants do not allow are listed there (`function action resource`) and let through, instead of refused |
 //! | `VIVID_TEMPLATE_PARAMETERS` | any template parameters, `Name=value` separated by `,` (e.g. `MaxHostedSpaces=1000,DailyTranscodeBytes=1099511627776`) |
 
 use std::{
@@ -133,6 +136,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     cfg.frontend_origin = frontend_origin.clone();
     cfg.parameters = parameters;
     cfg.overrides = overrides;
+    cfg.ses_sandbox = !matches!(env("VIVID_SES_SANDBOX").as_deref(), Some("off" | "0" | "false"));
+    cfg.ses_verified_identities = env("VIVID_SES_VERIFIED_IDENTITIES")
+        .iter()
+        .flat_map(|l| l.split(','))
+        .map(|i| i.trim().to_owned())
+        .filter(|i| !i.is_empty())
+        .collect();
     let stack = Stack::start(cfg).await?;
 
     let seed = seed_files()?;

@@ -14,7 +14,7 @@ use axum::{
     Json, Router,
     body::Bytes,
     extract::{Path, State},
-    http::StatusCode,
+    http::{HeaderMap, Method, StatusCode, Uri},
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -62,6 +62,8 @@ pub struct Jobs {
     by_token: HashMap<String, String>,
     /// Every `CreateJob` request body, in order (duplicates included).
     pub create_requests: Vec<Value>,
+    /// The grants of the stacks whose functions call it (see [`crate::grants`]).
+    grants: Vec<crate::grants::Grants>,
 }
 
 /// The running stand-in; stops when dropped.
@@ -110,13 +112,49 @@ impl MediaConvertStandIn {
         self.state.lock().map(|s| s.jobs.clone()).unwrap_or_default()
     }
 
+    /// From now on, a call a function of this stack makes needs its grants (the job or queue,
+    /// and `iam:PassRole` on a new job's role).
+    pub fn check_grants_of(&self, grants: crate::grants::Grants) {
+        if let Ok(mut s) = self.state.lock() {
+            s.grants.push(grants);
+        }
+    }
+
     pub fn create_requests(&self) -> Vec<Value> {
         self.state.lock().map(|s| s.create_requests.clone()).unwrap_or_default()
     }
 }
 
-async fn create_job(State(state): State<Shared>, body: Bytes) -> Response {
-    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+/// MediaConvert's answer to a call its signer's role does not grant (`ForbiddenException`, 403),
+/// `None` when granted (or not a function's); `new_job` is the id a `CreateJob` gives its job.
+fn refusal(
+    state: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    new_job: &str,
+) -> Option<Response> {
+    use crate::grants::{Grants, needs};
+    let key = headers.get(http::header::AUTHORIZATION)?.to_str().ok().and_then(crate::grants::signing_key)?;
+    let grants = state.lock().ok()?.grants.clone();
+    let wanted = needs::mediaconvert(method, uri.path(), uri.query(), body, new_job);
+    let denial = Grants::check_shared(&grants, key, &wanted, &needs::mediaconvert_context())?;
+    Some(crate::grants::rest_json_error(StatusCode::FORBIDDEN, "ForbiddenException", &denial.message()))
+}
+
+/// A new job's id: creation time in milliseconds and a random tail, as MediaConvert's look.
+fn new_job_id() -> String {
+    let now = vivid_domain::types::unix_now();
+    format!("{}-{}", now * 1000, &ulid::Ulid::new().to_string()[20..].to_lowercase())
+}
+
+async fn create_job(State(state): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, raw: Bytes) -> Response {
+    let id = new_job_id();
+    if let Some(refused) = refusal(&state, &method, &uri, &headers, &raw, &id) {
+        return refused;
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&raw) else {
         return error(StatusCode::BAD_REQUEST, "the body is not JSON");
     };
     if body.get("role").and_then(Value::as_str).is_none() || body.get("settings").is_none() {
@@ -131,7 +169,6 @@ async fn create_job(State(state): State<Shared>, body: Bytes) -> Response {
         return (StatusCode::CREATED, Json(json!({ "job": job.to_json() }))).into_response();
     }
     let now = vivid_domain::types::unix_now();
-    let id = format!("{}-{}", now * 1000, &ulid::Ulid::new().to_string()[20..].to_lowercase());
     let job = Job { id: id.clone(), status: "SUBMITTED".into(), body: body.clone(), created_at: now };
     let json = job.to_json();
     s.jobs.push(job);
@@ -157,7 +194,16 @@ fn set_status(state: &Shared, id: &str, status: &str) {
     }
 }
 
-async fn get_job(State(state): State<Shared>, Path(id): Path<String>) -> Response {
+async fn get_job(
+    State(state): State<Shared>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = refusal(&state, &method, &uri, &headers, b"", "") {
+        return refused;
+    }
     let found = state.lock().ok().and_then(|s| s.jobs.iter().find(|j| j.id == id).map(Job::to_json));
     match found {
         Some(job) => Json(json!({ "job": job })).into_response(),
@@ -165,12 +211,24 @@ async fn get_job(State(state): State<Shared>, Path(id): Path<String>) -> Respons
     }
 }
 
-async fn list_jobs(State(state): State<Shared>) -> Response {
+async fn list_jobs(State(state): State<Shared>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    if let Some(refused) = refusal(&state, &method, &uri, &headers, b"", "") {
+        return refused;
+    }
     let jobs: Vec<Value> = state.lock().map(|s| s.jobs.iter().rev().map(Job::to_json).collect()).unwrap_or_default();
     Json(json!({ "jobs": jobs })).into_response()
 }
 
-async fn cancel_job(State(state): State<Shared>, Path(id): Path<String>) -> Response {
+async fn cancel_job(
+    State(state): State<Shared>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = refusal(&state, &method, &uri, &headers, b"", "") {
+        return refused;
+    }
     let Ok(mut s) = state.lock() else { return error(StatusCode::INTERNAL_SERVER_ERROR, "poisoned") };
     match s.jobs.iter_mut().find(|j| j.id == id) {
         Some(job) if job.status == "SUBMITTED" || job.status == "PROGRESSING" => {

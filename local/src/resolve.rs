@@ -9,6 +9,13 @@ use serde_yaml::Value;
 
 use crate::template::{Template, TemplateError};
 
+/// The region `AWS::Region` resolves to locally (the ARNs the local stack checks grants against).
+pub const LOCAL_REGION: &str = "us-east-1";
+/// The account `AWS::AccountId` resolves to locally.
+pub const LOCAL_ACCOUNT: &str = "000000000000";
+/// The partition `AWS::Partition` resolves to locally.
+pub const LOCAL_PARTITION: &str = "aws";
+
 /// What `Ref` and `Fn::GetAtt` of the resources resolve to locally.
 #[derive(Debug, Clone, Default)]
 pub struct Physical {
@@ -55,11 +62,11 @@ impl<'a> Resolver<'a> {
             parameters.insert(name.to_owned(), value);
         }
         let pseudo = HashMap::from([
-            ("AWS::Region", "us-east-1".to_owned()),
-            ("AWS::AccountId", "000000000000".to_owned()),
+            ("AWS::Region", LOCAL_REGION.to_owned()),
+            ("AWS::AccountId", LOCAL_ACCOUNT.to_owned()),
             ("AWS::StackName", stack.to_owned()),
             ("AWS::URLSuffix", "amazonaws.com".to_owned()),
-            ("AWS::Partition", "aws".to_owned()),
+            ("AWS::Partition", LOCAL_PARTITION.to_owned()),
         ]);
         Ok(Self { template, parameters, physical, pseudo })
     }

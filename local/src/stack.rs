@@ -68,6 +68,13 @@ pub struct StackConfig {
     /// Deliver S3 and job-state events to the event functions, and run MediaConvert jobs with
     /// ffmpeg (the whole pipeline, as `make dev` runs it). Off, tests drive the consumers.
     pub pipeline: bool,
+    /// The SES account in the sandbox, as a new account's is (on by default): mail only to
+    /// verified identities, and `ses:SendEmail` needed on the recipients' identities too. Off:
+    /// production access.
+    pub ses_sandbox: bool,
+    /// Addresses or domains verified in SES besides the template's `MailIdentity`, as an operator
+    /// verifies the recipients of a sandboxed account.
+    pub ses_verified_identities: Vec<String>,
 }
 
 impl StackConfig {
@@ -82,6 +89,8 @@ impl StackConfig {
             overrides: HashMap::new(),
             frontend_origin: LOCAL_FRONTEND_ORIGIN.to_owned(),
             pipeline: true,
+            ses_sandbox: true,
+            ses_verified_identities: Vec::new(),
         }
     }
 }
@@ -194,6 +203,9 @@ impl Stack {
                 Arc::new(crate::transcribe::TranscribeStandIn::start(local(0)).await?),
             ),
         };
+        // The functions reach these two directly: they check the grants themselves.
+        mediaconvert.check_grants_of(proxy.grants());
+        transcribe.check_grants_of(proxy.grants());
         let webex = Arc::new(WebexStandIn::start(local(0)).await?);
         let zoom = Arc::new(ZoomStandIn::start(local(0)).await?);
 
@@ -266,6 +278,11 @@ impl Stack {
             .string(&serde_yaml::from_str("Ref: MailIdentity").map_err(|e| StackError::Config(e.to_string()))?)?
             .ok_or_else(|| StackError::Config("MailIdentity: no value".into()))?;
         crate::mail::create_identity(&sdk, &mail_identity).await?;
+        // In the SES sandbox an operator verifies each address (or domain) mail goes to.
+        for identity in &cfg.ses_verified_identities {
+            crate::mail::create_identity(&sdk, identity).await?;
+        }
+        proxy.grants().set_ses_sandbox(cfg.ses_sandbox);
 
         let mut physical = Physical::default();
         let functions = template.functions()?;
@@ -281,6 +298,14 @@ impl Stack {
         ]);
         // A function's `Ref` is its name: the package name locally (Lambda invokes find it).
         physical.refs.extend(functions.iter().map(|f| (f.logical_id.clone(), f.name.clone())));
+        // ARNs as AWS writes them, for the grants (see `crate::grants`).
+        let (region, account) = (crate::resolve::LOCAL_REGION, crate::resolve::LOCAL_ACCOUNT);
+        physical.attributes.extend(functions.iter().map(|f| {
+            (format!("{}.Arn", f.logical_id), format!("arn:aws:lambda:{region}:{account}:function:{}", f.name))
+        }));
+        physical
+            .attributes
+            .insert(format!("{table_logical}.Arn"), crate::grants::needs::dynamodb_table_arn(&cfg.table_name));
         physical.attributes.extend([
             ("ConnectorTokenKey.Arn".to_owned(), token_key_arn.clone()),
             ("MediaDistribution.DomainName".to_owned(), format!("{addr}{CDN_PATH}")),
@@ -328,8 +353,7 @@ impl Stack {
             Ok(Config::new(Arc::new(env), function_sdk(&sdk, name)))
         };
         // Each function signs with a key of its own, checked against the template's grants.
-        proxy.grants().grant(&functions);
-        proxy.grants().grant_s3(&functions, |v| resolver.string(v).ok().flatten());
+        proxy.grants().grant(&functions, |v| resolver.string(v).ok().flatten());
 
         let mut events = HashMap::new();
         for f in EVENT_FUNCTIONS {
@@ -465,8 +489,8 @@ impl Stack {
             .unwrap_or(0)
     }
 
-    /// Every DynamoDB call a function made that its template grants do not allow (each was
-    /// refused with `AccessDeniedException`, as AWS would).
+    /// Every AWS call a function made that its template grants do not allow (each was refused in
+    /// the service's error shape, as AWS would, unless `VIVID_GRANTS_AUDIT` let it through).
     pub fn denied_grants(&self) -> Vec<crate::grants::Denial> {
         self._proxy.grants().denied()
     }

@@ -51,6 +51,8 @@ pub struct Recognizer {
 struct Jobs {
     jobs: Vec<TranscriptionJob>,
     recognizer: Option<Arc<Recognizer>>,
+    /// The grants of the stacks whose functions call it (see [`crate::grants`]).
+    grants: Vec<crate::grants::Grants>,
 }
 
 type Shared = Arc<Mutex<Jobs>>;
@@ -91,6 +93,14 @@ impl TranscribeStandIn {
         }
     }
 
+    /// From now on, a job a function of this stack starts needs its grants (the job, the media's
+    /// `s3:GetObject`, the result's `s3:PutObject`).
+    pub fn check_grants_of(&self, grants: crate::grants::Grants) {
+        if let Ok(mut s) = self.state.lock() {
+            s.grants.push(grants);
+        }
+    }
+
     pub fn jobs(&self) -> Vec<TranscriptionJob> {
         self.state.lock().map(|s| s.jobs.clone()).unwrap_or_default()
     }
@@ -109,6 +119,9 @@ async fn dispatch(State(state): State<Shared>, headers: HeaderMap, body: Bytes) 
     };
     if request.pointer("/Media/MediaFileUri").and_then(Value::as_str).is_none() {
         return aws_error("BadRequestException", "Media.MediaFileUri is required");
+    }
+    if let Some(refused) = refusal(&state, &headers, &body) {
+        return refused;
     }
     let Ok(mut s) = state.lock() else { return aws_error("InternalFailureException", "poisoned") };
     if s.jobs.iter().any(|j| j.name == name) {
@@ -158,6 +171,37 @@ async fn dispatch(State(state): State<Shared>, headers: HeaderMap, body: Bytes) 
         "CreationTime": vivid_domain::types::unix_now(),
     }});
     (StatusCode::OK, [("content-type", "application/x-amz-json-1.1")], body.to_string()).into_response()
+}
+
+/// Transcribe's answer to a job its caller may not start: `AccessDeniedException` for the job
+/// itself; for the media or the output location (the service reads and writes them with the
+/// caller's permissions) the `BadRequestException` it answers when it cannot reach them.
+fn refusal(state: &Shared, headers: &HeaderMap, body: &[u8]) -> Option<Response> {
+    use crate::grants::{Context, Grants, needs};
+    let key = headers.get(http::header::AUTHORIZATION)?.to_str().ok().and_then(crate::grants::signing_key)?;
+    let grants = state.lock().ok()?.grants.clone();
+    let wanted = needs::transcribe(body)?;
+    let none = Context::default();
+    if let Some(denial) = Grants::check_shared(&grants, key, &[wanted.job], &none) {
+        return Some(aws_error("AccessDeniedException", &denial.message()));
+    }
+    if let Some(media) = wanted.media
+        && Grants::check_shared(&grants, key, &[media], &none).is_some()
+    {
+        return Some(aws_error(
+            "BadRequestException",
+            "The S3 URI that you provided can't be accessed. Make sure that you have read permission and try your request again.",
+        ));
+    }
+    if let Some(output) = wanted.output
+        && Grants::check_shared(&grants, key, &[output], &none).is_some()
+    {
+        return Some(aws_error(
+            "BadRequestException",
+            "The output location that you provided can't be accessed. Make sure that you have write permission and try your request again.",
+        ));
+    }
+    None
 }
 
 fn s3_parts(uri: &str) -> Option<(String, String)> {
