@@ -56,8 +56,9 @@ lint: venv lint-template
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 ## make lint-template: template.yaml as CloudFormation will see it, offline: the SAM transform
-# with the pinned translator (no cycle, no unresolved reference, no secret in an environment; the
-# fixtures in tests/fixtures/template/ must be rejected), cfn-lint, `sam validate --lint` and
+# with the pinned translator (no cycle, no unresolved reference, no secret in an environment, no
+# route function whose Timeout outlives API Gateway's 30 s; the fixtures in tests/fixtures/template/
+# must be rejected), cfn-lint, `sam validate --lint` and
 # checkov (zero failures, every skip with its reason in the template).
 lint-template: venv
 	@scripts/lint-template.sh

@@ -18,7 +18,10 @@ AWS call is made). The transformed template then must have:
   (dev beside prod) can be created in one account and region.
 
 On the template as written (before the transform) it also checks that every checkov skip carries
-a reason (`Metadata: checkov: skip: [{id, comment}]`), and, for template.yaml, the operational
+a reason (`Metadata: checkov: skip: [{id, comment}]`), that every function an HTTP API (or REST
+API) invokes has a Timeout of at most 29 s (its own, else the Globals' default, else SAM's 3 s: API
+Gateway stops waiting after 30 s and answers 503 while the function runs on; longer work belongs in
+an asynchronous worker), and, for template.yaml, the operational
 conventions: every function has its log group `/aws/lambda/${Function}` with the retention
 parameter, is watched by exactly one Errors and one Throttles alarm, and may read exactly the
 secrets its environment names (GetSecretValue on those ARNs, never "*"; the token key only with a
@@ -395,6 +398,50 @@ def checkov_skips_without_reason(template: dict[str, Any]) -> list[str]:
     return problems
 
 
+# API Gateway waits at most 30 s for an HTTP API's integration (29 s for a REST API's), then answers
+# the client 503 while the function goes on: a route's function must be done by then.
+ROUTE_TIMEOUT_MAX = 29
+SAM_DEFAULT_TIMEOUT = 3
+
+
+def route_timeouts(template: dict[str, Any]) -> list[str]:
+    """Every function with an HttpApi (or Api) event has a Timeout of at most ROUTE_TIMEOUT_MAX
+    seconds: its own, else the Globals' Function Timeout, else SAM's default. A Timeout given by a
+    parameter counts with its MaxValue (else its Default)."""
+    resources = template.get("Resources") or {}
+    parameters = template.get("Parameters") or {}
+    globals_timeout = ((template.get("Globals") or {}).get("Function") or {}).get("Timeout")
+    problems = []
+    for fn in function_ids(template):
+        props = resources[fn].get("Properties") or {}
+        events = props.get("Events") or {}
+        kinds = sorted({e.get("Type") for e in events.values() if isinstance(e, dict)} & {"HttpApi", "Api"})
+        if not kinds:
+            continue
+        if "Timeout" in props:
+            timeout, where = props["Timeout"], "its Timeout"
+        elif globals_timeout is not None:
+            timeout, where = globals_timeout, "the Globals' Function Timeout"
+        else:
+            timeout, where = SAM_DEFAULT_TIMEOUT, "SAM's default Timeout"
+        ref = timeout.get("Ref") if isinstance(timeout, dict) else None
+        if isinstance(ref, str) and isinstance(parameters.get(ref), dict):
+            declared = parameters[ref]
+            timeout, where = declared.get("MaxValue", declared.get("Default")), f"{where} (parameter {ref} up to)"
+        try:
+            seconds = int(timeout)
+        except (TypeError, ValueError):
+            problems.append(f"{fn}: {where} {timeout!r} is not a number of seconds this check can read")
+            continue
+        if seconds > ROUTE_TIMEOUT_MAX:
+            problems.append(
+                f"{fn}: {where} is {seconds} s, but it serves {' and '.join(kinds)} routes and API Gateway stops "
+                f"waiting after 30 s (the client gets 503 while the work goes on): at most {ROUTE_TIMEOUT_MAX} s; "
+                "answer 202 and hand longer work to an asynchronous function (see deletion-worker)"
+            )
+    return problems
+
+
 def function_ids(template: dict[str, Any]) -> list[str]:
     return sorted(
         k for k, r in (template.get("Resources") or {}).items() if (r or {}).get("Type") == "AWS::Serverless::Function"
@@ -540,6 +587,7 @@ def check(path: Path, conventions: bool) -> dict[str, list[str]]:
     found["secret"] = environment_secrets(transformed)
     found["naming"] = fixed_names(transformed)
     found["checkov-skip"] = checkov_skips_without_reason(source)
+    found["timeout"] = route_timeouts(source)
     if conventions:
         found["operations"] = operations(source)
         lines, over = headroom(transformed)

@@ -2,7 +2,8 @@
 # The template as CloudFormation will see it, offline (no AWS account, no network): four checks,
 # run side by side, each reported with its time; fails when any of them fails.
 #   check-template  SAM transform with the pinned translator: no cycle, no unresolved reference, no
-#                   secret in a function's environment, conventions, the stack's share of each
+#                   secret in a function's environment, no route function with a Timeout above
+#                   29 s, conventions, the stack's share of each
 #                   CloudFormation quota (fails above 80 %); its fixtures must be rejected
 #   cfn-lint        the pinned cfn-lint on the SAM template
 #   sam-validate    `sam validate --lint` (aws-sam-cli); a dummy region, telemetry off

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Replays the asynchronous events that failed every retry (import-worker, on-raw-upload,
-# on-converted-output, on-transcode-event) from the stack's FailedEventsQueue, once the cause is
-# fixed. Each message is a Lambda on-failure record; its requestPayload (the original event) is
+# Replays the asynchronous events that failed every retry (import-worker, deletion-worker,
+# on-raw-upload, on-converted-output, on-transcode-event) from the stack's FailedEventsQueue, once
+# the cause is fixed. Each message is a Lambda on-failure record; its requestPayload (the original event) is
 # invoked again, asynchronously, on the function named in requestContext.functionArn, and the
 # message is deleted only when Lambda accepted the invocation (202). Anything else stays in the
 # queue, visible again after VISIBILITY seconds.

@@ -582,6 +582,18 @@ async fn event_events(app: &TestApp, world: &World, function: &str, n: usize) ->
             })
             .await?
         }
+        "deletion-worker" => {
+            // What `delete-video` leaves for the worker: a video marked deleting.
+            prepare(n, |_| async {
+                let v = app.new_video(&world.space, host, 1024).await;
+                let id: vivid_domain::types::VideoId =
+                    v["videoId"].as_str().ok_or("no videoId")?.parse().map_err(|_| "a bad videoId")?;
+                let video = app.stack.table.get_video(&id).await.map_err(|e| e.to_string())?.ok_or("no video")?;
+                app.stack.table.tombstone_video(&video).await.map_err(|e| e.to_string())?;
+                Ok(json!({ "kind": "video", "videoId": id.to_string() }))
+            })
+            .await?
+        }
         other => return Err(format!("{other}: no benchmark scenario (add one in bench/src/scenarios.rs)")),
     };
     Ok(events)

@@ -124,6 +124,7 @@ event_functions! {
     "on-transcribe-event" => on_transcribe_event,
     "on-converted-output" => on_converted_output,
     "import-worker" => import_worker,
+    "deletion-worker" => deletion_worker,
     "sweep-stale-videos" => sweep_stale_videos,
 }
 

@@ -311,7 +311,18 @@ impl Stack {
             ("MediaDistribution.DomainName".to_owned(), format!("{addr}{CDN_PATH}")),
             ("MediaConvertRole.Arn".to_owned(), "arn:aws:iam::000000000000:role/vivid-local-mediaconvert".to_owned()),
         ]);
+        // The template's queues (failed asynchronous events), as CloudFormation creates them.
+        let queues = crate::emulator::async_invoke::create_queues(&sdk, &template, prefix).await?;
+        for q in &queues {
+            physical.refs.insert(q.logical_id.clone(), q.url.clone());
+            physical.attributes.insert(format!("{}.Arn", q.logical_id), q.arn.clone());
+            physical.attributes.insert(format!("{}.QueueName", q.logical_id), q.name.clone());
+        }
         let resolver = Resolver::new(&template, &parameters, physical, prefix)?;
+        // Lambda's asynchronous invocations: each function's retries and on-failure destination.
+        let async_configs =
+            crate::emulator::async_invoke::configs(&functions, &queues, |v| resolver.string(v).ok().flatten());
+        proxy.invocations().configure(async_configs, queues, aws_sdk_sqs::Client::new(&sdk));
 
         // What differs by nature on a laptop: third parties' URLs, path-style S3, plain HTTP.
         let replaced: HashMap<&str, String> = HashMap::from([
@@ -487,6 +498,12 @@ impl Stack {
             .as_ref()
             .and_then(|d| d.invocations.lock().ok().and_then(|c| c.get(function).copied()))
             .unwrap_or(0)
+    }
+
+    /// The Lambda `Event` invocations the functions made (a route starting a worker, a replay):
+    /// counts per function, the template's queues (see [`crate::emulator::async_invoke`]).
+    pub fn async_invocations(&self) -> crate::emulator::async_invoke::AsyncInvocations {
+        self._proxy.invocations()
     }
 
     /// Every AWS call a function made that its template grants do not allow (each was refused in

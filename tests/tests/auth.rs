@@ -3,7 +3,10 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use vivid_local::google::{GOOGLE_ISSUER, GoogleStandIn};
+use vivid_local::{
+    faults::{Fault, FaultRule},
+    google::{GOOGLE_ISSUER, GoogleStandIn},
+};
 use vivid_tests::{TestApp, cookie_value, pk, query_param, set_cookies};
 
 async fn count_items(app: &TestApp, prefix: &str) -> usize {
@@ -365,8 +368,8 @@ async fn given_an_account_when_deleted_then_everything_it_owned_goes_and_the_goo
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "her first save creates her memo");
 
-    let r = app.call(Method::DELETE, "/users/me", Some(&token), None).await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    let r = app.delete_and_wait("/users/me", &token).await;
+    assert_eq!(r.body["userId"], old_id.as_str());
     let scan = app.scan_all().await;
     let mentions = |needle: &str| scan.iter().filter(|i| format!("{i:?}").contains(needle)).count();
     let left: Vec<String> =
@@ -386,4 +389,64 @@ async fn given_an_account_when_deleted_then_everything_it_owned_goes_and_the_goo
     assert_ne!(again.body["user"]["userId"], old_id.as_str());
     let spaces = app.get("/spaces", again.body["accessToken"].as_str().expect("token")).await;
     assert_eq!(spaces.body["items"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn given_an_account_being_deleted_then_it_cannot_sign_in_refresh_or_write_and_a_replay_finishes_a_failed_worker()
+{
+    let app = TestApp::spawn().await;
+    let g = &app.stack.google;
+    let claims = || g.id_token(&g.claims_for("eve@example.com", "Eve"));
+    let signed = app.google_token(&claims()).await;
+    let token = signed.body["accessToken"].as_str().expect("access").to_owned();
+    let refresh = signed.body["refreshToken"].as_str().expect("refresh").to_owned();
+    let id = signed.body["user"]["userId"].as_str().expect("id").to_owned();
+    // Eve has a video in her personal space: the worker's first step (its upload) will fail.
+    let user = app.users().get_user(&id.parse().expect("id")).await.expect("read").expect("user");
+    let eve = vivid_tests::TestUser { user, token: token.clone() };
+    let personal = eve.user.personal_space_id.to_string();
+    let video = app.uploaded_video(&personal, &eve, vec![1u8; 64]).await;
+    let faults = app.stack.faults();
+    faults.add(FaultRule::s3("DeleteObject", Fault::ServerError).on(&app.stack.buckets.raw));
+
+    assert_eq!(app.call(Method::DELETE, "/users/me", None, None).await.status, StatusCode::UNAUTHORIZED);
+    let r = app.call(Method::DELETE, "/users/me", Some(&token), None).await;
+    assert_eq!((r.status, &r.body), (StatusCode::ACCEPTED, &json!({ "userId": id, "status": "deleting" })));
+    let cleared = set_cookies(&r.headers);
+    assert!(cleared.iter().any(|c| c.starts_with("vivid_refresh=;") && c.contains("Max-Age=0")), "{cleared:?}");
+
+    // Being deleted: it reads as gone, signs in no more, refreshes no more, writes nothing.
+    assert_eq!(app.get("/users/me", &token).await.status, StatusCode::NOT_FOUND);
+    let again = app.google_token(&claims()).await;
+    assert_eq!((again.status, again.code()), (StatusCode::CONFLICT, "account_deleting"), "{:?}", again.body);
+    let r = app.call(Method::POST, "/auth/refresh", None, Some(json!({ "refreshToken": refresh }))).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{:?}", r.body);
+    let r = app.post("/spaces", &token, json!({ "name": "Late" })).await;
+    assert_eq!((r.status, r.code()), (StatusCode::UNAUTHORIZED, "account_deleted"), "{:?}", r.body);
+    let r = app.call(Method::DELETE, "/users/me", Some(&token), None).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "asked again: the same answer");
+
+    // Both runs fail every retry and wait in the queue; a replay finishes the account.
+    let counts = app.deletions_settled().await;
+    assert_eq!((counts.exhausted, counts.failed_runs), (2, 6), "{counts:?}");
+    let records = app.failed_events().await;
+    assert!(records.iter().all(|r| r["requestPayload"] == json!({ "kind": "account", "userId": id })));
+    assert_eq!(records.len(), 2);
+    faults.clear();
+    assert_eq!(app.replay_failed_events().await, 2);
+    assert_eq!(app.deletions_settled().await.exhausted, 2, "the replays did not fail");
+    let left: Vec<String> = app
+        .scan_all()
+        .await
+        .iter()
+        .filter(|i| format!("{i:?}").contains(&id) || format!("{i:?}").contains(&video))
+        .map(|i| pk(i).to_owned())
+        .collect();
+    assert!(left.is_empty(), "nothing of the account is left: {left:?}");
+    assert!(!app.object_exists(&app.stack.buckets.raw, &format!("raw/{video}")).await);
+    // The same Google account signs up again: a new account.
+    let back = app.google_token(&claims()).await;
+    assert_eq!(back.status, StatusCode::OK, "{:?}", back.body);
+    assert_ne!(back.body["user"]["userId"], id.as_str());
+    assert_eq!(app.stack.denied_grants(), [], "the routes and the worker stay within their grants");
 }

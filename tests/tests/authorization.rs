@@ -32,7 +32,7 @@ const MATRIX: &[Row] = &[
     row("POST", "/spaces", 201, 201, 201, 201),
     row("GET", "/spaces/{spaceId}", 404, 200, 200, 200),
     row("PATCH", "/spaces/{spaceId}", 404, 403, 403, 200),
-    row("DELETE", "/spaces/{spaceId}", 404, 403, 403, 204),
+    row("DELETE", "/spaces/{spaceId}", 404, 403, 403, 202),
     row("GET", "/spaces/{spaceId}/members", 404, 200, 200, 200),
     row("POST", "/spaces/{spaceId}/members", 404, 403, 201, 201),
     row("DELETE", "/spaces/{spaceId}/members/{userId}", 404, 403, 204, 204),
@@ -52,7 +52,7 @@ const MATRIX: &[Row] = &[
     row("GET", "/spaces/{spaceId}/progress", 404, 403, 200, 200),
     row("GET", "/videos/{videoId}/progress", 404, 403, 200, 200),
     row("GET", "/users/me/dashboard", 200, 200, 200, 200),
-    row("DELETE", "/users/me", 204, 204, 204, 204),
+    row("DELETE", "/users/me", 202, 202, 202, 202),
     row("POST", "/spaces/{spaceId}/videos", 404, 403, 201, 201),
     row("GET", "/spaces/{spaceId}/videos", 404, 200, 200, 200),
     row("PUT", "/spaces/{spaceId}/videos/order", 404, 403, 200, 200),
@@ -60,7 +60,7 @@ const MATRIX: &[Row] = &[
     // The world's video is still uploading: members learn it is not ready to play.
     row("GET", "/videos/{videoId}/playback", 404, 409, 409, 409),
     row("PATCH", "/videos/{videoId}", 404, 403, 200, 200),
-    row("DELETE", "/videos/{videoId}", 404, 403, 204, 204),
+    row("DELETE", "/videos/{videoId}", 404, 403, 202, 202),
     // The world's video is a single-PUT upload: the host learns there is nothing to complete.
     row("POST", "/videos/{videoId}/upload/complete", 404, 403, 409, 409),
     row("DELETE", "/videos/{videoId}/upload", 404, 403, 204, 204),

@@ -163,8 +163,7 @@ async fn given_a_removed_member_or_a_deleted_video_then_their_bookmarks_are_gone
             .count()
     };
     assert_eq!((bookmarks(&c.ana.id()), bookmarks(&c.bo.id())), (0, 1), "the removed member's went with them");
-    let deleted = c.app.call(Method::DELETE, &format!("/videos/{}", c.video), Some(&c.host.token), None).await;
-    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    c.app.delete_and_wait(&format!("/videos/{}", c.video), &c.host.token).await;
     let left = c.app.scan_all().await;
     assert!(
         !left.iter().any(|i| i.get("SK").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk.starts_with("BOOKMARK#")))

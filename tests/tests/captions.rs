@@ -167,10 +167,7 @@ async fn given_bad_caption_files_or_callers_then_nothing_changes() {
     );
 
     // Deleting the video takes its tracks with it.
-    assert_eq!(
-        app.call(Method::DELETE, &format!("/videos/{video}"), Some(&ana.token), None).await.status,
-        StatusCode::NO_CONTENT
-    );
+    app.delete_and_wait(&format!("/videos/{video}"), &ana.token).await;
     let left = app.list_keys(&app.stack.buckets.media, &format!("media/{video}/")).await;
     assert!(left.is_empty(), "{left:?}");
 }

@@ -73,6 +73,8 @@ fn every_event_function_has_sample_events_of_its_source() {
                 assert_eq!(value["source"], "aws.events");
             } else if f.name == "import-worker" {
                 serde_json::from_value::<vivid_domain::imports::ImportJob>(value).expect("an import job");
+            } else if f.name == "deletion-worker" {
+                serde_json::from_value::<vivid_domain::deletion::Deletion>(value).expect("a deletion job");
             } else {
                 assert!(value["Records"][0]["s3"]["object"]["key"].is_string(), "{:?}", sample.path());
             }

@@ -149,7 +149,8 @@ impl Stored {
             if number(space, "memberCount") != members {
                 out.push(format!("space {id}: memberCount {} but {members} members", number(space, "memberCount")));
             }
-            let count = videos.iter().filter(|v| text(v, "spaceId") == id).count() as i64;
+            // A video being deleted left its space's count when it was marked.
+            let count = videos.iter().filter(|v| text(v, "spaceId") == id && !flag(v, "deleting")).count() as i64;
             if number(space, "videoCount") != count {
                 out.push(format!("space {id}: videoCount {} but {count} videos", number(space, "videoCount")));
             }
@@ -345,6 +346,40 @@ async fn unavailable_then_ok(
     (healed, left)
 }
 
+/// `req` starts a deletion while `rule` fails a call of the deletion worker's on every attempt:
+/// the route answers 202 at once, the worker fails, so do Lambda's two retries, and the event
+/// waits in the failed-events queue as Lambda's on-failure record — what the worker left holds
+/// together. Healed, a replay of the queued event (what `scripts/replay-failed.sh` does) finishes
+/// the deletion. What the failure left.
+async fn deletion_fails_then_replayed(app: &TestApp, rule: FaultRule, req: &Req, job: Value) -> Stored {
+    let what = format!("{} {} with {:?} on {} in the worker", req.method, req.path, rule.fault, rule.operation);
+    let before = app.deletions_settled().await;
+    let ((accepted, counts), left) = through_fault(app, rule, Leaves::Progress, &what, || async {
+        let accepted = req.send(app).await;
+        (accepted, app.deletions_settled().await)
+    })
+    .await;
+    assert_eq!(accepted.status, StatusCode::ACCEPTED, "{what}: {:?}", accepted.body);
+    assert_eq!(accepted.body["status"], "deleting", "{what}");
+    assert_eq!(counts.failed_runs - before.failed_runs, 3, "{what}: the first run and Lambda's two retries failed");
+    assert_eq!(counts.exhausted - before.exhausted, 1, "{what}: the event failed every retry");
+    let records = app.failed_events().await;
+    assert_eq!(records.len(), 1, "{what}: one on-failure record: {records:?}");
+    let record = &records[0];
+    assert_eq!(record["requestContext"]["condition"], "RetriesExhausted");
+    assert_eq!(record["requestContext"]["approximateInvokeCount"], 3);
+    let arn = record["requestContext"]["functionArn"].as_str().expect("functionArn");
+    assert!(arn.contains(":function:deletion-worker"), "{what}: {arn}");
+    assert_eq!(record["requestPayload"], job, "{what}: the job as the route started it");
+
+    assert_eq!(app.replay_failed_events().await, 1, "{what}: the replay");
+    let after = app.deletions_settled().await;
+    assert_eq!(after.exhausted, counts.exhausted, "{what}: the replay finished the deletion");
+    assert!(app.failed_events().await.is_empty(), "{what}: the queue is empty");
+    Stored::read(app).await.assert_consistent(&format!("{what}, replayed"));
+    left
+}
+
 /// The event consumer `function` on `event` while `rule` fails the call: it fails (Lambda
 /// delivers the event again), nothing half-written; healed, the same event is handled.
 async fn event_fails_then_ok(app: &TestApp, rule: FaultRule, function: &str, event: &Value, leaves: Leaves) -> Value {
@@ -483,13 +518,15 @@ async fn space_and_member_writes_answer_503_and_a_retry_completes_them() {
     }
     assert_eq!(app.get(&format!("/spaces/{space}"), &host.token).await.body["memberCount"], 2);
 
-    // Deleting the space: its video goes (one transaction), then the sweep's last transaction
-    // (the space, its host's membership and the host's count) fails. The space is gone for
-    // readers, its host can still delete it, and doing so finishes the work.
+    // Deleting the space: the route marks it (one write) and answers 202; the worker takes Carl's
+    // progress out of his standing (one transaction), then every transaction after that fails —
+    // the video item's, the sweep's — in every run. The space is gone for readers and holds
+    // together; the failed event waits in the queue, and replaying it finishes the work.
     let carl = course.participant(&app, "Carl").await;
     let delete = Req::new(Method::DELETE, format!("/spaces/{space}"), host, None);
     let rule = dynamodb("TransactWriteItems", Fault::Throttle).after(1);
-    let (_, left) = unavailable_then_ok(&app, rule, &delete, Leaves::Progress, StatusCode::NO_CONTENT).await;
+    let job = json!({ "kind": "space", "spaceId": space });
+    let left = deletion_fails_then_replayed(&app, rule, &delete, job).await;
     let tombstone = left.find(&format!("SPACE#{space}"), "META").expect("the space item stays until the last step");
     assert!(flag(tombstone, "deleting"));
     let stored = Stored::read(&app).await;
@@ -587,40 +624,47 @@ async fn video_writes_answer_503_and_a_retry_completes_them() {
     let rename = Req::new(Method::PATCH, format!("/videos/{}", course.video), host, Some(json!({ "title": "Waves" })));
     unavailable_then_ok(&app, dynamodb("UpdateItem", Fault::Drop), &rename, Leaves::Nothing, StatusCode::OK).await;
 
-    // Deleting a video: its objects go first, its items next, the video item with its count
-    // last. A failure in the buckets or in the last transaction leaves the video, and deleting
-    // it again finishes the work.
+    // Deleting a video: the route marks it and frees its place in the space (one transaction)
+    // and starts the worker. A failure there is a 503 that leaves the mark (the video reads as
+    // gone), and deleting it again starts the worker; the worker's failures are retried, then
+    // queued, and a replay finishes them. The worker removes its objects first, its items next,
+    // the video item last.
     let ana = course.participant(&app, "Ana").await;
-    let delete = Req::new(Method::DELETE, format!("/videos/{}", course.video), host, None);
-    let media = app.stack.buckets.media.clone();
+    let third = app.uploaded_video(space, host, bytes(1000)).await;
+    let delete = Req::new(Method::DELETE, format!("/videos/{third}"), host, None);
     let (_, left) = unavailable_then_ok(
         &app,
-        s3("DeleteObjects", Fault::ServerError).on(&media),
+        FaultRule::lambda_invoke(Fault::ServerError).on("deletion-worker"),
         &delete,
         Leaves::Progress,
-        StatusCode::NO_CONTENT,
+        StatusCode::ACCEPTED,
     )
     .await;
+    let marked = left.find(&format!("VIDEO#{third}"), "META").expect("the video stays, marked");
+    assert!(flag(marked, "deleting"));
+    assert_eq!(app.get(&format!("/videos/{third}"), &host.token).await.status, StatusCode::NOT_FOUND);
+    app.deletions_settled().await;
+    let delete = Req::new(Method::DELETE, format!("/videos/{}", course.video), host, None);
+    let media = app.stack.buckets.media.clone();
+    let job = json!({ "kind": "video", "videoId": course.video });
+    let left =
+        deletion_fails_then_replayed(&app, s3("DeleteObjects", Fault::ServerError).on(&media), &delete, job).await;
     assert!(left.find(&format!("VIDEO#{}", course.video), "META").is_some());
     assert!(left.find(&format!("VIDEO#{}", course.video), &format!("MEMO#{}", ana.id())).is_some());
     let second = app.uploaded_video(space, host, bytes(1500)).await;
     study(&app, &second, &ana).await;
     let delete = Req::new(Method::DELETE, format!("/videos/{second}"), host, None);
-    // The first transaction takes Ana's progress out of her standing with it; the second,
-    // failing here, is the video item's.
-    let (_, left) = unavailable_then_ok(
-        &app,
-        dynamodb("TransactWriteItems", Fault::ServerError).after(1),
-        &delete,
-        Leaves::Progress,
-        StatusCode::NO_CONTENT,
-    )
-    .await;
+    // The first transaction is the route's mark; the worker's first takes Ana's progress out of
+    // her standing with it; its second, failing here, is the video item's.
+    let job = json!({ "kind": "video", "videoId": second });
+    let left =
+        deletion_fails_then_replayed(&app, dynamodb("TransactWriteItems", Fault::ServerError).after(2), &delete, job)
+            .await;
     let kept: Vec<_> = left.partition(&format!("VIDEO#{second}")).map(|i| text(i, "SK")).collect();
     assert_eq!(kept, ["META"], "the per-member items went, the video item stays to the last");
     assert!(!left.contents.objects.keys().any(|(_, k)| k.contains(&second)), "its objects went first");
     let stored = Stored::read(&app).await;
-    for gone in [&course.video, &second] {
+    for gone in [&course.video, &second, &third] {
         assert!(!stored.contents.items.keys().any(|(pk, _)| pk.contains(gone.as_str())));
         assert!(!stored.contents.objects.keys().any(|(_, k)| k.contains(gone.as_str())));
     }
@@ -710,7 +754,7 @@ async fn notes_drawings_and_snapshots_answer_503_and_a_retry_completes_them() {
 }
 
 #[tokio::test]
-async fn account_deletion_answers_503_and_a_retry_finishes_it() {
+async fn account_deletion_answers_503_when_it_cannot_start_and_a_replay_finishes_a_failed_one() {
     let app = TestApp::spawn().await;
     let course = Course::new(&app).await;
     let leaving = course.participant(&app, "Leaving").await;
@@ -724,10 +768,21 @@ async fn account_deletion_answers_503_and_a_retry_finishes_it() {
     study(&app, &theirs, &guest).await;
 
     let delete = Req::new(Method::DELETE, "/users/me", &leaving, None);
+    // The worker cannot be started: 503, and the account is left exactly as it was (its owner
+    // could not sign in to ask again otherwise).
+    let rule = FaultRule::lambda_invoke(Fault::Throttle).on("deletion-worker");
+    let (failed, _) =
+        through_fault(&app, rule, Leaves::Nothing, "DELETE /users/me, Invoke throttled", || delete.send(&app)).await;
+    assert_eq!(failed.status, StatusCode::SERVICE_UNAVAILABLE, "{:?}", failed.body);
+    assert_eq!(app.get("/users/me", &leaving.token).await.status, StatusCode::OK, "still an account");
+    // The worker fails every retry: the account stays marked (it reads as gone), and a replay of
+    // the queued event finishes it.
     let media = app.stack.buckets.media.clone();
     let rule = s3("ListObjectsV2", Fault::ServerError).on(&media);
-    let (_, left) = unavailable_then_ok(&app, rule, &delete, Leaves::Progress, StatusCode::NO_CONTENT).await;
-    assert!(left.find(&format!("USER#{}", leaving.id()), "PROFILE").is_some(), "the account goes last");
+    let job = json!({ "kind": "account", "userId": leaving.id() });
+    let left = deletion_fails_then_replayed(&app, rule, &delete, job).await;
+    let profile = left.find(&format!("USER#{}", leaving.id()), "PROFILE").expect("the account goes last");
+    assert!(flag(profile, "deleting"));
     let stored = Stored::read(&app).await;
     let id = leaving.id();
     assert!(
@@ -952,13 +1007,20 @@ async fn the_import_worker_hands_its_run_back_when_the_bucket_fails_and_the_retr
         let stored = Stored::read(&app).await;
         stored.find(&format!("VIDEO#{id}"), "META").is_some_and(|v| v.contains_key("importClaimedAt"))
     };
-    wait_until("the first run failed", || async {
-        faults.fired(parts) >= u64::from(SDK_MAX_ATTEMPTS) && !claimed().await && app.no_multipart_uploads().await
+    // The run fails, and so does Lambda's one retry (the template's MaximumRetryAttempts): the
+    // event goes to the failed-events queue.
+    wait_until("the run and its retry failed", || async {
+        app.stack.async_invocations().counts("import-worker").in_flight == 0
     })
     .await;
+    let counts = app.stack.async_invocations().counts("import-worker");
+    assert_eq!((counts.failed_runs, counts.exhausted), (2, 1), "{counts:?}");
+    assert!(faults.fired(parts) >= 2 * u64::from(SDK_MAX_ATTEMPTS));
+    assert!(!claimed().await && app.no_multipart_uploads().await, "each run handed the video back");
+    assert_eq!(app.failed_events().await.len(), 1, "the event waits in the queue");
     faults.clear();
-    // Lambda delivers the event again: through the same fault, the worker fails again (the video
-    // still IMPORTING, no partial upload left, the claim handed back)...
+    // Replayed: through the same fault, the worker fails again (the video still IMPORTING, no
+    // partial upload left, the claim handed back)...
     let job = json!({ "videoId": id, "userId": host.id(), "provider": "webex", "recordingId": recording });
     event_fails_then_ok(&app, s3("UploadPart", Fault::Drop), "import-worker", &job, Leaves::Nothing).await;
     // ...and once the bucket is back, the retry imports the recording.

@@ -135,8 +135,7 @@ async fn hosted_spaces_are_counted_and_a_deleted_space_frees_its_place() {
     assert_eq!(r.body["limit"], 2);
     let me = app.get("/users/me", &host.token).await;
     assert_eq!(me.body["usage"]["hostedSpaces"], json!({ "used": 2, "limit": 2 }));
-    let r = app.call(Method::DELETE, &format!("/spaces/{a}"), Some(&host.token), None).await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    app.delete_and_wait(&format!("/spaces/{a}"), &host.token).await;
     assert_eq!(app.get("/users/me", &host.token).await.body["usage"]["hostedSpaces"]["used"], 1);
     let r = app.post("/spaces", &host.token, json!({ "name": "Three" })).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
@@ -170,8 +169,7 @@ async fn concurrent_creations_at_the_last_free_place_let_exactly_one_through() {
 async fn a_deleted_accounts_live_token_creates_nothing() {
     let app = TestApp::spawn().await;
     let host = app.user("Gone").await;
-    let r = app.call(Method::DELETE, "/users/me", Some(&host.token), None).await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    app.delete_and_wait("/users/me", &host.token).await;
     let r = app.post("/spaces", &host.token, json!({ "name": "Ghost" })).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{:?}", r.body);
     let scan = app.scan_all().await;
@@ -342,8 +340,7 @@ async fn a_recording_is_imported_once_per_space_and_imports_are_capped() {
     assert_eq!(app.get(&format!("/spaces/{space}"), &host.token).await.body["videoCount"], 1);
     // Deleting the video frees the recording for another import.
     let id = first.body["videoId"].as_str().expect("id");
-    let r = app.call(Method::DELETE, &format!("/videos/{id}"), Some(&host.token), None).await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    app.delete_and_wait(&format!("/videos/{id}"), &host.token).await;
     assert_eq!(import(small).await.status, StatusCode::ACCEPTED);
 
     let big = app.stack.webex.add_synthetic_recording("Long", 6 * 1024 * 1024);
@@ -359,8 +356,7 @@ async fn a_video_deleted_while_it_transcodes_has_its_job_cancelled_and_its_outpu
     let media = app.stack.buckets.media.clone();
     let early = format!("media/{id}/hls/index.m3u8");
     app.put_object(&media, &early, b"#EXTM3U".to_vec(), "application/vnd.apple.mpegurl").await;
-    let r = app.call(Method::DELETE, &format!("/videos/{id}"), Some(&host.token), None).await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    app.delete_and_wait(&format!("/videos/{id}"), &host.token).await;
     // The job goes on writing until its next event: that output is removed as it lands...
     let late = format!("media/{id}/thumbnails/thumb.0000003.jpg");
     app.put_object(&media, &late, vec![0xff, 0xd8], "image/jpeg").await;
@@ -477,8 +473,7 @@ async fn deleting_an_account_finishes_a_space_deletion_that_was_interrupted() {
         .expect("tombstone");
     assert_eq!(app.get(&format!("/spaces/{space}"), &host.token).await.status, StatusCode::NOT_FOUND);
     // ...and deleting the host's account sweeps it all the same.
-    let r = app.call(Method::DELETE, "/users/me", Some(&host.token), None).await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    app.delete_and_wait("/users/me", &host.token).await;
     let left: Vec<_> =
         app.scan_all().await.into_iter().filter(|i| vivid_tests::pk(i) == format!("SPACE#{space}")).collect();
     assert!(left.is_empty(), "nothing of the space is left: {left:?}");

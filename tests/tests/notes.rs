@@ -271,8 +271,7 @@ async fn given_a_2mb_drawing_then_it_round_trips_through_s3_and_goes_with_its_vi
     let got: Value = raw.json().await.expect("json");
     assert_eq!(serde_json::to_string(&got["document"]).expect("json"), text, "byte for byte");
 
-    let r = s.app.call(Method::DELETE, &format!("/videos/{}", s.video), Some(&s.host.token), None).await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    s.app.delete_and_wait(&format!("/videos/{}", s.video), &s.host.token).await;
     assert!(s.app.list_keys(&s.app.stack.buckets.user, &format!("drawings/{}/", s.video)).await.is_empty());
     assert!(s.app.scan_all().await.iter().all(|i| pk(i) != format!("VIDEO#{}", s.video)));
 }

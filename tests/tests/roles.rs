@@ -193,8 +193,7 @@ async fn given_a_host_deletes_their_account_then_a_space_with_co_hosts_passes_to
     // A space of Ana's without co-host goes with her account.
     let solo = app.space(&ana, "Solo").await;
 
-    let r = app.call(Method::DELETE, "/users/me", Some(&ana.token), None).await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    app.delete_and_wait("/users/me", &ana.token).await;
 
     let kept = app.get(&format!("/spaces/{space}"), &bo.token).await;
     assert_eq!(kept.status, StatusCode::OK, "{:?}", kept.body);

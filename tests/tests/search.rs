@@ -79,10 +79,7 @@ async fn given_titles_chapters_and_transcripts_then_a_member_finds_lectures_rank
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(ids(&search(&app, &space, &bo, "eigenvalues").await), [spoken.as_str()]);
     assert_eq!(ids(&search(&app, &space, &bo, "determinants").await), [titled.as_str()]);
-    assert_eq!(
-        app.call(Method::DELETE, &format!("/videos/{spoken}"), Some(&ana.token), None).await.status,
-        StatusCode::NO_CONTENT
-    );
+    app.delete_and_wait(&format!("/videos/{spoken}"), &ana.token).await;
     assert!(search(&app, &space, &bo, "eigenvalues").await.is_empty());
     let left: Vec<_> = app
         .scan_all()
@@ -101,10 +98,7 @@ async fn given_titles_chapters_and_transcripts_then_a_member_finds_lectures_rank
     assert_eq!(app.get(&format!("/spaces/{space}/search"), &bo.token).await.status, StatusCode::BAD_REQUEST);
 
     // Deleting the space takes its index with it.
-    assert_eq!(
-        app.call(Method::DELETE, &format!("/spaces/{space}"), Some(&ana.token), None).await.status,
-        StatusCode::NO_CONTENT
-    );
+    app.delete_and_wait(&format!("/spaces/{space}"), &ana.token).await;
     let postings: Vec<_> = app
         .scan_all()
         .await
@@ -171,8 +165,7 @@ async fn given_notes_then_only_their_author_finds_lectures_by_them_and_they_go_w
     assert!(!note_postings(&app, &space, Some(&cy)).await.is_empty());
 
     // Deleting the lecture takes Cy's terms on it with it.
-    let r = app.call(Method::DELETE, &format!("/videos/{second}"), Some(&ana.token), None).await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    app.delete_and_wait(&format!("/videos/{second}"), &ana.token).await;
     assert_eq!(note_postings(&app, &space, None).await, Vec::<String>::new());
     assert!(search(&app, &space, &cy, "jordan").await.is_empty());
 }

@@ -2,6 +2,10 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use vivid_local::{
+    faults::{Fault, FaultRule},
+    stack::SDK_MAX_ATTEMPTS,
+};
 use vivid_tests::{TestApp, pk};
 
 #[tokio::test]
@@ -119,8 +123,8 @@ async fn given_a_space_with_members_when_the_host_deletes_it_then_nothing_of_it_
         app.join(&id, &ana, &p).await;
         participants.push(p);
     }
-    let r = app.call(Method::DELETE, &format!("/spaces/{id}"), Some(&ana.token), None).await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    let r = app.delete_and_wait(&format!("/spaces/{id}"), &ana.token).await;
+    assert_eq!(r.body, json!({ "spaceId": id, "status": "deleting" }));
 
     for who in [&ana, &participants[0]] {
         assert_eq!(app.get(&format!("/spaces/{id}"), &who.token).await.status, StatusCode::NOT_FOUND);
@@ -132,6 +136,141 @@ async fn given_a_space_with_members_when_the_host_deletes_it_then_nothing_of_it_
     // Deleting again is 404 (it is gone), not 500.
     let again = app.call(Method::DELETE, &format!("/spaces/{id}"), Some(&ana.token), None).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn given_a_space_being_deleted_then_it_reads_as_gone_a_second_delete_is_202_and_a_replay_finishes_a_failed_worker()
+ {
+    let app = TestApp::spawn().await;
+    let ana = app.user("Ana").await;
+    let (bo, cy, dee) = (app.user("Bo").await, app.user("Cy").await, app.user("Dee").await);
+    let id = app.space(&ana, "Doomed").await;
+    app.join(&id, &ana, &bo).await;
+    app.join(&id, &ana, &dee).await;
+    app.promote(&id, &ana, &dee).await;
+    let video = app.uploaded_video(&id, &ana, vec![1u8; 256]).await;
+    let path = format!("/spaces/{id}");
+    // The worker's first step (removing the video's upload) fails on every attempt of every run.
+    let faults = app.stack.faults();
+    let rule = faults.add(FaultRule::s3("DeleteObject", Fault::ServerError).on(&app.stack.buckets.raw));
+
+    // Who may start it: the host only, as before.
+    assert_eq!(app.call(Method::DELETE, &path, None, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.call(Method::DELETE, &path, Some(&cy.token), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.call(Method::DELETE, &path, Some(&bo.token), None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.call(Method::DELETE, &path, Some(&dee.token), None).await.status, StatusCode::FORBIDDEN);
+    let r = app.call(Method::DELETE, &path, Some(&ana.token), None).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
+    assert_eq!(r.body, json!({ "spaceId": id, "status": "deleting" }));
+
+    // From the 202 on it reads as gone, for every member, and takes no writes.
+    for who in [&ana, &bo, &dee] {
+        assert_eq!(app.get(&path, &who.token).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(app.get(&format!("{path}/videos"), &who.token).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(app.get(&format!("/videos/{video}"), &who.token).await.status, StatusCode::NOT_FOUND);
+        let (items, _) = app.all_pages("/spaces", &who.token, 100).await;
+        assert!(items.iter().all(|i| i["spaceId"] != id.as_str()), "left out of the list");
+    }
+    let refused = [
+        app.call(Method::PATCH, &path, Some(&ana.token), Some(json!({ "name": "Back" }))).await,
+        app.post(&format!("{path}/members"), &ana.token, json!({ "email": cy.email() })).await,
+        app.post(
+            &format!("{path}/videos"),
+            &ana.token,
+            json!({ "title": "L", "fileName": "l.mp4", "contentType": "video/mp4", "sizeBytes": 10 }),
+        )
+        .await,
+        app.call(
+            Method::PUT,
+            &format!("/videos/{video}/text-memo"),
+            Some(&bo.token),
+            Some(json!({ "stateJson": "x" })),
+        )
+        .await,
+    ];
+    for r in refused {
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.body);
+    }
+    // Asked again while it runs: the same 202 (the worker started again); still not for others.
+    let again = app.call(Method::DELETE, &path, Some(&ana.token), None).await;
+    assert_eq!((again.status, &again.body), (StatusCode::ACCEPTED, &json!({ "spaceId": id, "status": "deleting" })));
+    assert_eq!(app.call(Method::DELETE, &path, Some(&bo.token), None).await.status, StatusCode::FORBIDDEN);
+
+    // Both runs fail every retry: not silently — each event waits in the failed-events queue.
+    let counts = app.deletions_settled().await;
+    assert_eq!((counts.exhausted, counts.failed_runs), (2, 6), "two events, three runs each: {counts:?}");
+    assert!(faults.fired(rule) >= 6 * u64::from(SDK_MAX_ATTEMPTS));
+    let records = app.failed_events().await;
+    assert_eq!(records.len(), 2);
+    for record in &records {
+        assert_eq!(record["requestPayload"], json!({ "kind": "space", "spaceId": id }));
+        assert_eq!(record["requestContext"]["condition"], "RetriesExhausted");
+    }
+    let scan = app.scan_all().await;
+    let meta =
+        scan.iter().find(|i| pk(i) == format!("SPACE#{id}") && i["SK"].as_s().ok().map(String::as_str) == Some("META"));
+    assert!(meta.is_some_and(|m| m.contains_key("deleting")), "half-deleted, marked, still found");
+    assert!(scan.iter().any(|i| pk(i) == format!("VIDEO#{video}")));
+
+    // Healed, the replay finishes the job: nothing of the space is left (the second replay of the
+    // same job finds nothing more to do).
+    faults.clear();
+    assert_eq!(app.replay_failed_events().await, 2);
+    let settled = app.deletions_settled().await;
+    assert_eq!(settled.exhausted, 2, "the replays did not fail");
+    let scan = app.scan_all().await;
+    assert!(scan.iter().all(|i| !pk(i).contains(id.as_str()) && !pk(i).contains(video.as_str())), "nothing left");
+    assert!(!app.object_exists(&app.stack.buckets.raw, &format!("raw/{video}")).await);
+    assert_eq!(app.call(Method::DELETE, &path, Some(&ana.token), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/users/me", &ana.token).await.body["usage"]["hostedSpaces"]["used"], 0);
+    assert_eq!(app.stack.denied_grants(), [], "the worker and the route stay within their grants");
+}
+
+/// Figures, not a timed assertion: the 202 of a space with `VIDEOS` videos (each with its upload
+/// and outputs and a member's data) against the time its worker takes (what the synchronous
+/// route used to take, and what outlived API Gateway's 30 s on a large space). Shown with
+/// `--no-capture`.
+#[tokio::test]
+async fn a_space_of_many_videos_answers_202_at_once_and_its_worker_deletes_it_in_the_background() {
+    const VIDEOS: usize = 20;
+    let app = TestApp::spawn().await;
+    let ana = app.user("Ana").await;
+    let bo = app.user("Bo").await;
+    let id = app.space(&ana, "Large").await;
+    app.join(&id, &ana, &bo).await;
+    let mut videos = Vec::new();
+    for _ in 0..VIDEOS {
+        let video = app.uploaded_video(&id, &ana, vec![1u8; 256]).await;
+        for key in ["hls/index.m3u8", "mp4/video.mp4", "thumbnails/thumb.0000000.jpg"] {
+            app.put_object(&app.stack.buckets.media, &format!("media/{video}/{key}"), b"x".to_vec(), "text/plain")
+                .await;
+        }
+        let r = app
+            .call(
+                Method::PUT,
+                &format!("/videos/{video}/progress"),
+                Some(&bo.token),
+                Some(json!({ "progressRate": 50, "positionSeconds": 3.0 })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        videos.push(video);
+    }
+    let started = std::time::Instant::now();
+    let r = app.call(Method::DELETE, &format!("/spaces/{id}"), Some(&ana.token), None).await;
+    let accepted = started.elapsed();
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
+    let counts = app.deletions_settled().await;
+    let done = started.elapsed();
+    assert_eq!(counts.exhausted, 0);
+    let scan = app.scan_all().await;
+    assert!(videos.iter().all(|v| scan.iter().all(|i| !pk(i).contains(v.as_str()))), "every video is gone");
+    assert!(app.list_keys(&app.stack.buckets.media, "media/").await.is_empty());
+    eprintln!(
+        "figures: DELETE /spaces/{{id}} with {VIDEOS} videos: 202 after {} ms; the deletion done after {} ms",
+        accepted.as_millis(),
+        done.as_millis()
+    );
 }
 
 #[tokio::test]

@@ -126,8 +126,7 @@ async fn given_a_spoken_lecture_then_its_words_are_found_in_the_transcript_at_th
     assert!(vtt.starts_with("WEBVTT") && vtt.contains("algebra"), "{vtt}");
 
     // Deleting the video leaves no captions, transcript or result behind.
-    let r = app.call(Method::DELETE, &format!("/videos/{id}"), Some(&ana.token), None).await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    app.delete_and_wait(&format!("/videos/{id}"), &ana.token).await;
     let left = app.list_keys(&app.stack.buckets.media, &format!("media/{id}/")).await;
     assert!(left.is_empty(), "{left:?}");
 }
@@ -159,7 +158,8 @@ async fn given_transcription_off_or_a_failed_job_then_nothing_is_retried_and_mem
     app.invoke("on-transcode-event", vivid_tests::job_event("on-transcode-event", &video, &job, &media))
         .await
         .expect("again");
-    let jobs: Vec<_> = app.stack.transcribe.jobs().into_iter().filter(|j| j.name == app.transcription_job(&video)).collect();
+    let jobs: Vec<_> =
+        app.stack.transcribe.jobs().into_iter().filter(|j| j.name == app.transcription_job(&video)).collect();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].request["IdentifyLanguage"], true);
     assert_eq!(jobs[0].request["OutputBucketName"], media.as_str());

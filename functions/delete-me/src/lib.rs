@@ -1,18 +1,17 @@
-//! `DELETE /users/me`: deletes the account and everything it owns.
+//! `DELETE /users/me`: marks the account as deleting and starts the deletion worker.
 //!
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 
 use std::sync::Arc;
 use vivid_api::users::DeleteMe;
 use vivid_config::{Config, ConfigError};
-use vivid_domain::media::Bucket;
 use vivid_dynamo::Table;
-use vivid_s3::S3Media;
+use vivid_lambda::LambdaInvoker;
 use vivid_tokens::TokenVerifier;
 
 pub async fn wire(cfg: Config) -> Result<DeleteMe, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Raw, Bucket::Media, Bucket::User])?);
-    Ok(DeleteMe::new(auth, table.clone(), table.clone(), table.clone(), media, table.clone(), table))
+    let invoker = Arc::new(LambdaInvoker::deletion_worker(&cfg)?);
+    Ok(DeleteMe::new(auth, table, invoker))
 }

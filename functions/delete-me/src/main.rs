@@ -1,4 +1,4 @@
-//! `DELETE /users/me`: deletes the account and everything it owns.
+//! `DELETE /users/me`: marks the account as deleting; the deletion worker deletes it.
 
 #[tokio::main]
 async fn main() -> Result<(), vivid_edge::lambda_http::Error> {

@@ -1,4 +1,4 @@
-//! `DELETE /spaces/{spaceId}`: the space, its videos and media, members' data (host).
+//! `DELETE /spaces/{spaceId}`: marks the space as deleting; the deletion worker deletes it (host).
 
 #[tokio::main]
 async fn main() -> Result<(), vivid_edge::lambda_http::Error> {

@@ -1,18 +1,18 @@
-//! `DELETE /videos/{videoId}`: the video, its objects and everyone's data (host, co-host).
+//! `DELETE /videos/{videoId}`: marks the video as deleting and starts the deletion worker (host,
+//! co-host).
 //!
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 
 use std::sync::Arc;
 use vivid_api::videos::DeleteVideo;
 use vivid_config::{Config, ConfigError};
-use vivid_domain::media::Bucket;
 use vivid_dynamo::Table;
-use vivid_s3::S3Media;
+use vivid_lambda::LambdaInvoker;
 use vivid_tokens::TokenVerifier;
 
 pub async fn wire(cfg: Config) -> Result<DeleteVideo, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Raw, Bucket::Media, Bucket::User])?);
-    Ok(DeleteVideo::new(auth, table.clone(), table, media))
+    let invoker = Arc::new(LambdaInvoker::deletion_worker(&cfg)?);
+    Ok(DeleteVideo::new(auth, table.clone(), table, invoker))
 }

@@ -1,4 +1,4 @@
-//! `DELETE /videos/{videoId}`: the video, its objects and everyone's data (host, co-host).
+//! `DELETE /videos/{videoId}`: marks the video as deleting; the deletion worker deletes it (host, co-host).
 
 #[tokio::main]
 async fn main() -> Result<(), vivid_edge::lambda_http::Error> {

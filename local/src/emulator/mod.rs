@@ -157,6 +157,7 @@ pub struct SerialProxy {
     pub endpoint: String,
     dynamodb_calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
     functions: Functions,
+    invocations: async_invoke::AsyncInvocations,
     faults: Faults,
     grants: crate::grants::Grants,
     server: tokio::task::JoinHandle<()>,
@@ -178,6 +179,8 @@ struct ProxyState {
     dynamodb: std::sync::Arc<tokio::sync::Mutex<()>>,
     calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
     functions: Functions,
+    /// Lambda `Event` invocations: retries and the on-failure destination (see [`async_invoke`]).
+    invocations: async_invoke::AsyncInvocations,
     faults: Faults,
     grants: crate::grants::Grants,
     /// Index reads that lag the writes, as DynamoDB's global secondary indexes do (`None`: off).
@@ -188,12 +191,12 @@ struct ProxyState {
 
 /// Lambda's `Invoke` (`POST /2015-03-31/functions/{name}/invocations`): moto cannot run our
 /// functions, so the proxy hands the payload to the local handler, as Lambda does with an
-/// `Event` invocation (202 at once, the handler runs on).
+/// `Event` invocation (202 at once, the handler runs on, retried when it fails: [`async_invoke`]).
 fn invoke(s: &ProxyState, path: &str, payload: &[u8]) -> Option<axum::response::Response> {
     use axum::{body::Body, response::Response};
     let name = path.strip_prefix("/2015-03-31/functions/")?.strip_suffix("/invocations")?;
     let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
-    let name = name.rsplit(':').next().unwrap_or_default().to_owned();
+    let name = async_invoke::function_name(&name).to_owned();
     let handler = s.functions.get().and_then(|f| f.get(&name)).cloned();
     let reply = |status: u16, body: String| {
         let mut r = Response::new(Body::from(body));
@@ -207,11 +210,7 @@ fn invoke(s: &ProxyState, path: &str, payload: &[u8]) -> Option<axum::response::
         Ok(v) => v,
         Err(e) => return Some(reply(400, format!(r#"{{"Type":"User","message":"invalid payload: {e}"}}"#))),
     };
-    tokio::spawn(async move {
-        if let Err(e) = handler.handle(event).await {
-            tracing::warn!(function = name, error = %e, "asynchronous invocation failed");
-        }
-    });
+    s.invocations.spawn(name, handler, event);
     Some(reply(202, String::new()))
 }
 
@@ -384,11 +383,13 @@ impl SerialProxy {
             dynamodb: std::sync::Arc::clone(&dynamodb),
             calls: std::sync::Arc::default(),
             functions: Functions::default(),
+            invocations: async_invoke::AsyncInvocations::default(),
             faults: Faults::default(),
             grants: crate::grants::Grants::default(),
         };
         let dynamodb_calls = std::sync::Arc::clone(&state.calls);
         let functions = std::sync::Arc::clone(&state.functions);
+        let invocations = state.invocations.clone();
         let faults = state.faults.clone();
         let grants = state.grants.clone();
         let app =
@@ -396,7 +397,7 @@ impl SerialProxy {
         let server = tokio::spawn(async move {
             let _ = axum::serve(SeveringListener(listener), app).await;
         });
-        Ok(Self { endpoint, dynamodb_calls, functions, faults, grants, server })
+        Ok(Self { endpoint, dynamodb_calls, functions, invocations, faults, grants, server })
     }
 
     /// The grants every function's calls are checked against (see [`crate::grants`]).
@@ -407,6 +408,12 @@ impl SerialProxy {
     /// The fault rules of this proxy: calls they name fail (see [`crate::faults`]).
     pub fn faults(&self) -> Faults {
         self.faults.clone()
+    }
+
+    /// The Lambda `Event` invocations the proxy ran: configured with each function's retries and
+    /// on-failure destination, counted per function.
+    pub fn invocations(&self) -> async_invoke::AsyncInvocations {
+        self.invocations.clone()
     }
 
     /// From now on, Lambda invocations go to these handlers.
@@ -563,6 +570,7 @@ async fn bucket_cors(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<aws_sdk_s3::t
     }
 }
 
+pub mod async_invoke;
 mod iam;
 pub mod index_lag;
 pub mod s3_cors;

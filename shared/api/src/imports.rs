@@ -176,6 +176,7 @@ pub async fn start_import(
         position: None,
         transcript: None,
         source: None,
+        deleting: false,
         outputs: Default::default(),
     };
     let day = utc_day(unix_now()).0;

@@ -43,6 +43,15 @@ pub fn quotas(cfg: &vivid_config::Config) -> Result<vivid_domain::quota::Quotas,
     Ok(cfg.parsed(vivid_domain::quota::QUOTAS_VAR)?.unwrap_or_default())
 }
 
+/// The 202 of a deletion route: `{"<idField>": id, "status": "deleting"}` — the thing reads as
+/// gone from now on, and the deletion worker removes it.
+pub(crate) fn deleting(id_field: &str, id: &str) -> Result<lambda_http::Response<lambda_http::Body>, ApiError> {
+    let mut body = serde_json::Map::new();
+    body.insert(id_field.to_owned(), id.into());
+    body.insert("status".to_owned(), vivid_domain::deletion::DELETING.into());
+    vivid_edge::http::json(::http::StatusCode::ACCEPTED, &body)
+}
+
 /// The headers a client sends with a presigned PUT (they are signed into its URL).
 pub(crate) fn put_headers(content_type: &str) -> serde_json::Value {
     let mut headers = serde_json::Map::new();

@@ -120,7 +120,8 @@ impl Handler for SearchSpace {
         let items = top
             .into_iter()
             .filter_map(|h| {
-                let i = videos.iter().position(|v| v.video_id == h.video_id && v.space_id == space_id)?;
+                let i =
+                    videos.iter().position(|v| v.video_id == h.video_id && v.space_id == space_id && !v.deleting)?;
                 let v = videos.swap_remove(i);
                 Some(HitView {
                     video_id: h.video_id,

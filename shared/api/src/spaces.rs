@@ -9,13 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use vivid_domain::{
     access::{Member, require_host, require_member},
-    cascade::purge_space,
+    deletion::{Deletion, DeletionInvoker},
     error::StoreError,
-    media::MediaStore,
     quota::Quotas,
     spaces::{Membership, Role, Space, SpacePatch, SpaceStore},
     types::{Description, SpaceId, SpaceName, UserId, now_rfc3339},
-    video::VideoStore,
 };
 use vivid_edge::{
     ApiError,
@@ -222,17 +220,15 @@ impl Handler for UpdateSpace {
     }
 }
 
-/// `DELETE /spaces/{spaceId}`: the space and everything in it (host; never the personal space).
-pub struct DeleteSpace(Ctx, Arc<dyn VideoStore>, Arc<dyn MediaStore>);
+/// `DELETE /spaces/{spaceId}` (host; never the personal space): marks the space as deleting — it
+/// is gone for every reader from then on — and starts the deletion worker, which deletes its
+/// videos, media and members' data; 202. Asked again while the work runs (or after a start that
+/// failed), the same 202 and the worker started again: every step of it is safe to repeat.
+pub struct DeleteSpace(Ctx, Arc<dyn DeletionInvoker>);
 
 impl DeleteSpace {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        spaces: Arc<dyn SpaceStore>,
-        videos: Arc<dyn VideoStore>,
-        media: Arc<dyn MediaStore>,
-    ) -> Self {
-        Self(Ctx::new(auth, spaces), videos, media)
+    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, invoker: Arc<dyn DeletionInvoker>) -> Self {
+        Self(Ctx::new(auth, spaces), invoker)
     }
 }
 
@@ -242,7 +238,7 @@ impl Handler for DeleteSpace {
         let caller = req.caller(&self.0.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
         let mut access = self.0.spaces.space_access(&space_id, &caller.user_id).await?;
-        // A delete that failed half-way leaves a tombstone; its host may finish it.
+        // A space being deleted is its host's to delete again (the same answer).
         if let Some(a) = access.as_mut() {
             a.space.deleting = false;
         }
@@ -250,9 +246,13 @@ impl Handler for DeleteSpace {
         if member.space.personal {
             return Err(ApiError::conflict("personal_space", "the personal space cannot be deleted"));
         }
-        match purge_space(self.0.spaces.as_ref(), self.1.as_ref(), self.2.as_ref(), &space_id).await {
-            Ok(()) | Err(StoreError::Condition(_)) => http::no_content(),
-            Err(e) => Err(e.into()),
+        match self.0.spaces.tombstone_space(&space_id).await {
+            // Gone since it was read: another deletion finished.
+            Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("space")),
+            other => other?,
         }
+        self.1.start(&Deletion::Space { space_id: space_id.clone() }).await?;
+        tracing::info!(space_id = %space_id, "space deletion started");
+        crate::deleting("spaceId", space_id.as_str())
     }
 }

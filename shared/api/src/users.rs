@@ -8,17 +8,14 @@ use lambda_http::{Body, Response};
 use serde::Serialize;
 
 use vivid_domain::{
-    cascade::{purge_member, purge_space},
     connectors::Provider,
-    error::{Guard, StoreError},
-    media::MediaStore,
+    deletion::{Deletion, DeletionInvoker},
+    error::StoreError,
     quota::{Quotas, utc_day},
-    sessions::SessionStore,
-    spaces::{Membership, Role, SpaceStore, successor},
+    spaces::SpaceStore,
     types::{Email, Limit, SpaceId, UserId, VideoId, rfc3339_at, unix_now},
     users::{Profile, Usage, User, UserStore},
     video::{Title, VideoStatus, VideoStore},
-    zoom::AutoImportStore,
 };
 use vivid_edge::{
     ApiError,
@@ -138,7 +135,13 @@ impl Handler for GetMe {
         let caller = req.caller(&self.auth)?;
         let now = unix_now();
         let (day, _) = utc_day(now);
-        let profile = self.users.get_profile(&caller.user_id, &day).await?.ok_or(ApiError::NotFound("user"))?;
+        // An account being deleted reads as gone, as it will be in a moment.
+        let profile = self
+            .users
+            .get_profile(&caller.user_id, &day)
+            .await?
+            .filter(|p| !p.user.deleting)
+            .ok_or(ApiError::NotFound("user"))?;
         http::json(StatusCode::OK, &UserView::profile(profile, &self.quotas, now))
     }
 }
@@ -219,7 +222,8 @@ impl Handler for GetDashboard {
             .into_iter()
             .filter(|p| member_of.contains(&p.space_id))
             .filter_map(|p| {
-                found.remove(&p.video_id).map(|v| RecentVideo {
+                // A video being deleted is gone for readers.
+                found.remove(&p.video_id).filter(|v| !v.deleting).map(|v| RecentVideo {
                     video_id: v.video_id,
                     space_id: v.space_id,
                     title: v.title,
@@ -240,55 +244,20 @@ impl Handler for GetDashboard {
     }
 }
 
-/// `DELETE /users/me`: deletes the account — hosted spaces with their videos and media,
-/// memberships with the caller's per-video data, sessions, the Webex connection, the identity.
-/// The same Google account can sign up again afterwards.
+/// `DELETE /users/me`: marks the account as deleting — from then on it can no longer sign in,
+/// refresh or write, and reads as gone — and starts the deletion worker, which hands over or
+/// deletes the hosted spaces with their videos and media, removes the memberships with the
+/// caller's per-video data, the sessions, the connections and the identity; 202, the refresh
+/// cookie cleared. The same Google account can sign up again once it is done.
 pub struct DeleteMe {
     auth: Arc<TokenVerifier>,
     users: Arc<dyn UserStore>,
-    spaces: Arc<dyn SpaceStore>,
-    videos: Arc<dyn VideoStore>,
-    media: Arc<dyn MediaStore>,
-    sessions: Arc<dyn SessionStore>,
-    auto_imports: Arc<dyn AutoImportStore>,
+    invoker: Arc<dyn DeletionInvoker>,
 }
 
 impl DeleteMe {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        users: Arc<dyn UserStore>,
-        spaces: Arc<dyn SpaceStore>,
-        videos: Arc<dyn VideoStore>,
-        media: Arc<dyn MediaStore>,
-        sessions: Arc<dyn SessionStore>,
-        auto_imports: Arc<dyn AutoImportStore>,
-    ) -> Self {
-        Self { auth, users, spaces, videos, media, sessions, auto_imports }
-    }
-}
-
-impl DeleteMe {
-    /// Hands a shared space the leaving user hosts to its longest-standing co-host (without
-    /// their hosted-spaces quota: the course outlives the host); false when it has none, or is
-    /// personal or already being deleted, and so goes with the account.
-    async fn hand_over(&self, m: &Membership) -> Result<bool, ApiError> {
-        if m.personal {
-            return Ok(false);
-        }
-        // A co-host who leaves meanwhile: the next one.
-        for _ in 0..3 {
-            let Some(to) = successor(self.spaces.as_ref(), &m.space_id).await? else { return Ok(false) };
-            match self.spaces.transfer_space(&m.space_id, &m.user_id, &to, u64::MAX).await {
-                Ok(()) => {
-                    tracing::info!(space_id = %m.space_id, "space handed over to its longest-standing co-host");
-                    return Ok(true);
-                }
-                Err(StoreError::Condition(Guard::Membership)) => continue,
-                Err(StoreError::Condition(Guard::Space)) => return Ok(false),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(false)
+    pub fn new(auth: Arc<TokenVerifier>, users: Arc<dyn UserStore>, invoker: Arc<dyn DeletionInvoker>) -> Self {
+        Self { auth, users, invoker }
     }
 }
 
@@ -297,40 +266,25 @@ impl Handler for DeleteMe {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let caller = req.caller(&self.auth)?;
         let user = self.users.get_user(&caller.user_id).await?.ok_or(ApiError::NotFound("user"))?;
-        let mut memberships = Vec::new();
-        let mut start = None;
-        loop {
-            // Also the spaces an earlier, interrupted deletion left tombstoned: this one finishes them.
-            let page = self.spaces.memberships_of(&user.user_id, Limit::clamped(100), start).await?;
-            memberships.extend(page.items);
-            start = page.next;
-            if start.is_none() {
-                break;
+        let mark = ulid::Ulid::new().to_string();
+        match self.users.mark_deleting(&user.user_id, &mark).await {
+            // Gone since it was read: another deletion finished.
+            Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("user")),
+            other => other?,
+        }
+        let job = Deletion::Account { user_id: user.user_id.clone() };
+        if let Err(e) = self.invoker.start(&job).await {
+            // Nothing will delete it: a first request gives the account back (its owner could not
+            // sign in to ask again), unless another request marked it since; a repeated one
+            // leaves the deletion an earlier one started.
+            if !user.deleting
+                && let Err(undo) = self.users.unmark_deleting(&user.user_id, &mark).await
+            {
+                tracing::error!(user_id = %user.user_id, error = %undo, "an account marked deleting without a worker");
             }
+            return Err(e.into());
         }
-        for m in memberships {
-            if m.role == Role::Host && !self.hand_over(&m).await? {
-                match purge_space(self.spaces.as_ref(), self.videos.as_ref(), self.media.as_ref(), &m.space_id).await {
-                    // Gone meanwhile (another deletion finished it).
-                    Ok(()) | Err(StoreError::Condition(Guard::Space)) => {}
-                    Err(e) => return Err(e.into()),
-                }
-            } else {
-                // A member, or a host who handed the space over and is now its co-host.
-                // The data first: a deletion that fails half-way still finds the membership.
-                purge_member(self.spaces.as_ref(), self.media.as_ref(), &m.space_id, &user.user_id).await?;
-                match self.spaces.remove_member(&m.space_id, &user.user_id).await {
-                    Ok(()) | Err(StoreError::Condition(_)) => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
-        for link in self.auto_imports.auto_imports_by(&user.user_id).await? {
-            self.auto_imports.delete_auto_import(&link.space_id).await?;
-        }
-        self.sessions.end_sessions_of(&user.user_id).await?;
-        self.users.delete_user(&user).await?;
-        tracing::info!(user_id = %user.user_id, "account deleted");
-        http::with_cookies(http::no_content()?, &[cookies::clear_refresh()])
+        tracing::info!(user_id = %user.user_id, "account deletion started");
+        http::with_cookies(crate::deleting("userId", user.user_id.as_str())?, &[cookies::clear_refresh()])
     }
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use vivid_config::{Config, ConfigError};
 use vivid_domain::{
     access::{Denied, Member, require_manager, require_member},
-    cascade::purge_video,
+    deletion::{Deletion, DeletionInvoker},
     error::{Guard, StoreError},
     media::{Bucket, MediaStore, UploadedPart},
     playback::{Playback, PlaybackSigner, grant_lifetime},
@@ -139,8 +139,22 @@ pub struct VideoMember {
     pub progress: Option<Progress>,
 }
 
-/// A video the caller may see: 404 unless they are a member of its space.
+/// A video the caller may see: 404 unless they are a member of its space, and for a video
+/// being deleted (it is gone for every reader and writer from its deletion on).
 pub async fn video_member(
+    videos: &dyn VideoStore,
+    id: &VideoId,
+    user: &vivid_domain::types::UserId,
+) -> Result<VideoMember, ApiError> {
+    let m = any_video_member(videos, id, user).await?;
+    if m.video.deleting {
+        return Err(ApiError::NotFound("video"));
+    }
+    Ok(m)
+}
+
+/// [`video_member`], a video being deleted included (for deleting it again).
+async fn any_video_member(
     videos: &dyn VideoStore,
     id: &VideoId,
     user: &vivid_domain::types::UserId,
@@ -311,6 +325,7 @@ impl Handler for CreateVideo {
             position: None,
             transcript: None,
             source: None,
+            deleting: false,
             outputs: Default::default(),
         };
         let (day, _) = utc_day(unix_now());
@@ -634,6 +649,8 @@ impl Handler for OrderVideos {
         }
         require_manager(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
         let mut all = self.0.videos.all_videos(&space_id).await?;
+        // A video being deleted is no longer in the space's order.
+        all.retain(|v| !v.deleting);
         let moves = placements(&all, &body.video_ids).map_err(|e| match e {
             OrderError::Duplicate(_) => ApiError::unprocessable("invalid_order", e.to_string()),
             // The client's list and the space disagree (a video deleted, or from elsewhere).
@@ -822,6 +839,7 @@ impl Handler for GetPlayback {
         let caller = req.caller(&self.auth)?;
         let id: VideoId = req.path("videoId")?;
         let video = match self.videos.video_grant(&id, &caller.user_id).await? {
+            (Some(video), _) if video.deleting => return Err(ApiError::NotFound("video")),
             (Some(video), true) => video,
             (Some(_), false) => video_member(self.videos.as_ref(), &id, &caller.user_id).await?.video,
             (None, _) => return Err(ApiError::NotFound("video")),
@@ -896,10 +914,13 @@ impl Handler for UpdateVideo {
     }
 }
 
-/// `DELETE /videos/{videoId}` (host, co-host): the video, its objects and everyone's per-video data.
+/// `DELETE /videos/{videoId}` (host, co-host): marks the video as deleting — gone for every
+/// reader and writer from then on, its place in the space freed — and starts the deletion worker,
+/// which removes its raw and converted objects and everyone's per-video data; 202. Asked again
+/// while the work runs, the same 202 and the worker started again (every step is safe to repeat).
 pub struct DeleteVideo {
     ctx: Ctx,
-    media: Arc<dyn MediaStore>,
+    invoker: Arc<dyn DeletionInvoker>,
 }
 
 impl DeleteVideo {
@@ -907,21 +928,27 @@ impl DeleteVideo {
         auth: Arc<TokenVerifier>,
         spaces: Arc<dyn SpaceStore>,
         videos: Arc<dyn VideoStore>,
-        media: Arc<dyn MediaStore>,
+        invoker: Arc<dyn DeletionInvoker>,
     ) -> Self {
-        Self { ctx: Ctx::new(auth, spaces, videos), media }
+        Self { ctx: Ctx::new(auth, spaces, videos), invoker }
     }
 }
 
 #[async_trait]
 impl Handler for DeleteVideo {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let (_, m) = self.ctx.member(req).await?;
+        let caller = self.ctx.authenticate(req)?;
+        let id: VideoId = req.path("videoId")?;
+        let m = any_video_member(self.ctx.videos.as_ref(), &id, &caller.user_id).await?;
         manager_of(&m)?;
-        match purge_video(self.ctx.videos.as_ref(), self.media.as_ref(), &m.video).await {
-            Ok(()) | Err(StoreError::Condition(_)) => http::no_content(),
-            Err(e) => Err(e.into()),
-        }
+        match self.ctx.videos.tombstone_video(&m.video).await {
+            // Gone since it was read: another deletion finished.
+            Err(StoreError::Condition(Guard::Video)) => return Err(ApiError::NotFound("video")),
+            other => other?,
+        };
+        self.invoker.start(&Deletion::Video { video_id: id.clone() }).await?;
+        tracing::info!(video_id = %id, "video deletion started");
+        crate::deleting("videoId", id.as_str())
     }
 }
 

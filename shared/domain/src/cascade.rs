@@ -1,12 +1,18 @@
 //! Deletions that span the table and the buckets: a video, a space, a member's data.
 
+use std::sync::Arc;
+
 use crate::{
-    error::StoreError,
+    deletion::Deletion,
+    error::{Guard, StoreError},
     media::{Bucket, MediaStore},
     notes::drawings_prefix,
-    spaces::SpaceStore,
-    types::{SpaceId, UserId, VideoId},
+    sessions::SessionStore,
+    spaces::{Membership, Role, SpaceStore, successor},
+    types::{Limit, SpaceId, UserId, VideoId},
+    users::{User, UserStore},
     video::{Video, VideoStore, layout},
+    zoom::AutoImportStore,
 };
 
 /// Deletes a video: first its objects (raw and converted media, its users' snapshots and large
@@ -75,4 +81,128 @@ pub async fn purge_member(
         }
     }
     Ok(())
+}
+
+/// Hands a shared space the leaving user hosts to its longest-standing co-host (without their
+/// hosted-spaces quota: the course outlives the host); false when it has none, or is personal or
+/// already being deleted, and so goes with the account.
+async fn hand_over(spaces: &dyn SpaceStore, m: &Membership) -> Result<bool, StoreError> {
+    if m.personal {
+        return Ok(false);
+    }
+    // A co-host who leaves meanwhile: the next one.
+    for _ in 0..3 {
+        let Some(to) = successor(spaces, &m.space_id).await? else { return Ok(false) };
+        match spaces.transfer_space(&m.space_id, &m.user_id, &to, u64::MAX).await {
+            Ok(()) => {
+                tracing::info!(space_id = %m.space_id, "space handed over to its longest-standing co-host");
+                return Ok(true);
+            }
+            Err(StoreError::Condition(Guard::Membership)) => continue,
+            Err(StoreError::Condition(Guard::Space)) => return Ok(false),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
+}
+
+/// What a deletion touches: every store that holds something of an account, a space or a video.
+#[derive(Clone)]
+pub struct Stores {
+    pub users: Arc<dyn UserStore>,
+    pub spaces: Arc<dyn SpaceStore>,
+    pub videos: Arc<dyn VideoStore>,
+    pub media: Arc<dyn MediaStore>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub auto_imports: Arc<dyn AutoImportStore>,
+}
+
+/// How a deletion job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finished {
+    /// What was left of it is gone now.
+    Deleted,
+    /// Nothing was left (a retried or replayed job whose work an earlier run finished).
+    AlreadyGone,
+    /// It exists but no deletion was started (a stray or forged event): nothing is touched.
+    NotMarked,
+}
+
+impl Stores {
+    /// Runs a deletion a route started, to the end. Only an account, space or video marked as
+    /// deleting is deleted; every step is safe to repeat, so a retry or a replay of the job
+    /// redoes only what is left.
+    pub async fn finish(&self, job: &Deletion) -> Result<Finished, StoreError> {
+        match job {
+            Deletion::Video { video_id } => {
+                let Some(video) = self.videos.get_video(video_id).await? else { return Ok(Finished::AlreadyGone) };
+                if !video.deleting {
+                    return Ok(Finished::NotMarked);
+                }
+                purge_video(self.videos.as_ref(), self.media.as_ref(), &video).await?;
+            }
+            Deletion::Space { space_id } => {
+                let Some(space) = self.spaces.get_space(space_id).await? else { return Ok(Finished::AlreadyGone) };
+                if !space.deleting {
+                    return Ok(Finished::NotMarked);
+                }
+                match purge_space(self.spaces.as_ref(), self.videos.as_ref(), self.media.as_ref(), space_id).await {
+                    // Gone meanwhile (another run finished it).
+                    Ok(()) | Err(StoreError::Condition(Guard::Space)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Deletion::Account { user_id } => {
+                let Some(user) = self.users.get_user(user_id).await? else { return Ok(Finished::AlreadyGone) };
+                if !user.deleting {
+                    return Ok(Finished::NotMarked);
+                }
+                self.purge_account(&user).await?;
+            }
+        }
+        Ok(Finished::Deleted)
+    }
+
+    /// Deletes an account: each hosted space handed over to its longest-standing co-host or
+    /// deleted, each membership with the member's per-video data, automatic imports, sessions,
+    /// and the identity last (so that a run that fails half-way is found and finished again).
+    /// The same Google account can sign up again afterwards.
+    pub async fn purge_account(&self, user: &User) -> Result<(), StoreError> {
+        let (spaces, media) = (self.spaces.as_ref(), self.media.as_ref());
+        let mut memberships = Vec::new();
+        let mut start = None;
+        loop {
+            // Also the spaces an earlier, interrupted deletion left tombstoned: this one finishes them.
+            let page = spaces.memberships_of(&user.user_id, Limit::clamped(100), start).await?;
+            memberships.extend(page.items);
+            start = page.next;
+            if start.is_none() {
+                break;
+            }
+        }
+        for m in memberships {
+            if m.role == Role::Host && !hand_over(spaces, &m).await? {
+                match purge_space(spaces, self.videos.as_ref(), media, &m.space_id).await {
+                    // Gone meanwhile (another deletion finished it).
+                    Ok(()) | Err(StoreError::Condition(Guard::Space)) => {}
+                    Err(e) => return Err(e),
+                }
+            } else {
+                // A member, or a host who handed the space over and is now its co-host.
+                // The data first: a deletion that fails half-way still finds the membership.
+                purge_member(spaces, media, &m.space_id, &user.user_id).await?;
+                match spaces.remove_member(&m.space_id, &user.user_id).await {
+                    Ok(()) | Err(StoreError::Condition(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        for link in self.auto_imports.auto_imports_by(&user.user_id).await? {
+            self.auto_imports.delete_auto_import(&link.space_id).await?;
+        }
+        self.sessions.end_sessions_of(&user.user_id).await?;
+        self.users.delete_user(user).await?;
+        tracing::info!(user_id = %user.user_id, "account deleted");
+        Ok(())
+    }
 }

@@ -66,13 +66,13 @@ pub trait ImportIndex: Send + Sync {
     async fn zoom_imports(&self, meeting: &str) -> Result<Vec<ImportedFile>, StoreError>;
 }
 
-/// Why an import could not be started.
+/// Why a background worker (the import or the deletion worker) could not be started.
 #[derive(Debug, thiserror::Error)]
 pub enum InvokeError {
     /// The invoking service was throttled or briefly out of service: try again.
-    #[error("cannot start the import now: {0}")]
+    #[error("cannot start the worker now: {0}")]
     Unavailable(String),
-    #[error("cannot start the import: {0}")]
+    #[error("cannot start the worker: {0}")]
     Failed(String),
 }
 

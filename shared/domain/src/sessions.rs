@@ -111,6 +111,9 @@ pub enum SessionError {
     /// Another account already uses the identity's e-mail address.
     #[error("another account already uses this e-mail address")]
     EmailTaken,
+    /// The account is being deleted: it signs in again (as a new account) once that is done.
+    #[error("this account is being deleted; sign in again in a minute to start a new one")]
+    AccountDeleting,
     #[error(transparent)]
     Issue(#[from] IssueError),
     #[error(transparent)]
@@ -293,12 +296,14 @@ pub trait SessionStore: Send + Sync {
         now: u64,
     ) -> Result<Option<LoginState>, StoreError>;
     async fn user_by_google_sub(&self, sub: &str) -> Result<Option<User>, StoreError>;
-    /// Creates a family with its first token, atomically.
+    /// Creates a family with its first token, atomically, while the user's account exists and is
+    /// not being deleted (`Condition(Account)` otherwise).
     async fn start_family(&self, family: &Family, first: &RefreshRecord) -> Result<(), StoreError>;
     async fn refresh_record(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError>;
     /// Marks `old` used (recording its successor) and stores `new`, atomically, while the family
-    /// is live. `Condition(Refresh)`: `old` was already used; `Condition(Family)`: the family is
-    /// revoked, gone or past its end.
+    /// is live and its account neither gone nor being deleted. `Condition(Refresh)`: `old` was
+    /// already used; `Condition(Family)`: the family is revoked, gone or past its end;
+    /// `Condition(Account)`: the account is gone or being deleted.
     async fn rotate(&self, rotation: &Rotation<'_>) -> Result<(), StoreError>;
     /// A rotated token's successor and the family, read together and consistently.
     async fn successor_and_family(
@@ -392,6 +397,9 @@ impl Sessions {
     /// link, one transaction) on first sign-in. Concurrent first sign-ins create one user.
     pub async fn sign_in(&self, identity: Identity) -> Result<User, SessionError> {
         if let Some(user) = self.store.user_by_google_sub(&identity.sub).await? {
+            if user.deleting {
+                return Err(SessionError::AccountDeleting);
+            }
             return Ok(user);
         }
         let (mut user, personal) =
@@ -412,6 +420,7 @@ impl Sessions {
                 Ok(user)
             }
             Err(StoreError::Condition(guard)) => match self.store.user_by_google_sub(&identity.sub).await? {
+                Some(user) if user.deleting => Err(SessionError::AccountDeleting),
                 // Another first sign-in of the same account won the race.
                 Some(user) => Ok(user),
                 None if guard == Guard::Email => Err(SessionError::EmailTaken),

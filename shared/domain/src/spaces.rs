@@ -137,6 +137,8 @@ pub trait SpaceStore: Send + Sync {
     /// one transaction: `Condition(Quota)` when they already host `hosted_limit` spaces,
     /// `Condition(Account)` when the host's account is gone (a deleted account's live token).
     async fn create_space(&self, space: &Space, host: &Membership, hosted_limit: u64) -> Result<(), StoreError>;
+    /// The space alone (a tombstoned one too); `None` when there is no space.
+    async fn get_space(&self, space: &SpaceId) -> Result<Option<Space>, StoreError>;
     /// The space and the caller's membership in one round trip; `None` when there is no space.
     async fn space_access(&self, space: &SpaceId, user: &UserId) -> Result<Option<SpaceAccess>, StoreError>;
     /// The user's memberships with their spaces, personal space first, then by joining time.

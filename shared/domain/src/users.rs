@@ -23,6 +23,10 @@ pub struct User {
     /// The Google account's subject, when the user signed up with Google.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub google_sub: Option<String>,
+    /// Set when the account's deletion has begun: it can no longer sign in, refresh or write,
+    /// and the deletion worker removes it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleting: bool,
 }
 
 impl User {
@@ -38,6 +42,7 @@ impl User {
             personal_space_id: personal.space_id.clone(),
             created_at: now.to_owned(),
             google_sub: None,
+            deleting: false,
         };
         (user, personal)
     }
@@ -73,6 +78,12 @@ pub trait UserStore: Send + Sync {
     /// Users by id, in no particular order; missing ones are left out.
     async fn get_users(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError>;
     async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError>;
+    /// Marks the account as deleting, by the request `mark` (a fresh id); `Condition(User)` when
+    /// there is no such user. Marking an account marked already is no error.
+    async fn mark_deleting(&self, id: &UserId, mark: &str) -> Result<(), StoreError>;
+    /// Takes back the mark `mark` set (a deletion that could not be started), unless another
+    /// request marked the account since: then its deletion stands.
+    async fn unmark_deleting(&self, id: &UserId, mark: &str) -> Result<(), StoreError>;
     /// Deletes the user's identity, atomically: profile, e-mail lock, Google link, platform
     /// connections. The same e-mail and Google account can sign up again afterwards.
     async fn delete_user(&self, user: &User) -> Result<(), StoreError>;

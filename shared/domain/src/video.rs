@@ -257,6 +257,11 @@ pub struct Video {
     /// The source as the transcoder read it, once it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<crate::transcode::SourceInfo>,
+    /// Set when a delete has begun ([`VideoStore::tombstone_video`]): the video is gone for every
+    /// reader and writer from then on, no longer counted in its space, and the deletion worker
+    /// removes what is left of it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleting: bool,
     #[serde(flatten)]
     pub outputs: MediaOutputs,
 }
@@ -638,9 +643,13 @@ pub trait VideoStore: Send + Sync {
     /// Records a converted object (a thumbnail raises the count of those landed); `Ok(false)`
     /// when the video is gone (the object is an orphan).
     async fn record_output(&self, id: &VideoId, kind: &layout::MediaKind, key: &str) -> Result<bool, StoreError>;
-    /// Deletes the video, everyone's per-video data and its count in the space; returns the
-    /// user-content object keys those items pointed at. The video item goes last: a deletion
-    /// that fails half-way leaves it, to be deleted again.
+    /// Marks a video as deleting and takes it out of its space's count, atomically (a video
+    /// already deleting is left as it is: `Ok(false)`); `Condition(Video)` when there is no video.
+    /// From then on every read treats it as gone and every write to it is refused.
+    async fn tombstone_video(&self, video: &Video) -> Result<bool, StoreError>;
+    /// Deletes the video, everyone's per-video data and its count in the space (unless a
+    /// tombstone took it out already); returns the user-content object keys those items pointed
+    /// at. The video item goes last: a deletion that fails half-way leaves it, to be deleted again.
     async fn delete_video(&self, video: &Video) -> Result<Vec<String>, StoreError>;
     /// Undoes [`VideoStore::create_video`] for a video nothing happened to yet (its import could
     /// not be started): the item, its count in the space, its recording's lock and its charge to

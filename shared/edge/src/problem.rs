@@ -246,6 +246,7 @@ impl From<SessionError> for ApiError {
         match e {
             SessionError::Refused => ApiError::Unauthenticated("the refresh token is invalid, expired or revoked"),
             SessionError::EmailTaken => ApiError::conflict("email_taken", e.to_string()),
+            SessionError::AccountDeleting => ApiError::conflict("account_deleting", e.to_string()),
             SessionError::Store(e) => e.into(),
             other => ApiError::internal(other),
         }

@@ -214,6 +214,7 @@ impl ImportWorker {
         if video.recording_id.as_deref() != Some(job.recording_id.as_str())
             || video.created_by != job.user_id
             || video.status == VideoStatus::Failed
+            || video.deleting
             || video.outputs.captions.values().any(|t| t.source == CaptionSource::Zoom)
         {
             tracing::info!(video_id = %job.video_id, "nothing to add: the transcript is there, or the video is not this recording's");

@@ -1,5 +1,5 @@
 //! Event consumers: S3 object-created on the raw and media buckets, MediaConvert job state
-//! changes from EventBridge, and the import worker. Each is idempotent: a duplicate, late or
+//! changes from EventBridge, and the import and deletion workers. Each is idempotent: a duplicate, late or
 //! out-of-order event never moves a video backwards and never starts a second job.
 
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use vivid_config::{Config, ConfigError};
 use vivid_domain::{error::StoreError, transcode::TranscodeError};
 
 mod converted_output;
+mod deletion;
 mod import;
 mod raw_upload;
 mod sweep;
@@ -18,6 +19,7 @@ mod transcode_event;
 mod transcribe_event;
 
 pub use converted_output::OnConvertedOutput;
+pub use deletion::DeletionWorker;
 pub use import::ImportWorker;
 pub use lambda_runtime::Error;
 pub use raw_upload::{OnRawUpload, UploadLimit};

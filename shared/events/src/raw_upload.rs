@@ -78,7 +78,8 @@ impl OnRawUpload {
             Some(id) => self.videos.get_video(id).await?,
             None => None,
         };
-        let Some(video) = video else {
+        // A video being deleted has no use for it either (its deletion may have run already).
+        let Some(video) = video.filter(|v| !v.deleting) else {
             tracing::warn!(key, "removing a raw object that belongs to no video");
             return Ok(self.media.delete(Bucket::Raw, key).await?);
         };

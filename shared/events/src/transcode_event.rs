@@ -175,7 +175,7 @@ impl OnTranscodeEvent {
     /// twice: the job is named after the video, and the state is recorded only if absent.
     async fn completed(&self, video: &VideoId) -> Result<(), EventError> {
         let Some(v) = self.videos.get_video(video).await? else { return Ok(()) };
-        if v.status != VideoStatus::Ready {
+        if v.status != VideoStatus::Ready || v.deleting {
             return Ok(());
         }
         if let Some(index) = &self.index {
@@ -263,11 +263,11 @@ impl OnTranscodeEvent {
         Ok(Some(key))
     }
 
-    /// After an event that changed nothing: when the video is gone or has failed (a failure
-    /// whose clean-up did not finish, a job that outlived its video's failure), stop its job and
-    /// remove its media. Every later event of the job does it again, harmlessly.
+    /// After an event that changed nothing: when the video is gone, being deleted or has failed
+    /// (a failure whose clean-up did not finish, a job that outlived its video's failure), stop
+    /// its job and remove its media. Every later event of the job does it again, harmlessly.
     async fn orphan(&self, video: &VideoId, job_id: &str, status: &str) -> Result<(), EventError> {
-        if self.videos.get_video(video).await?.is_some_and(|v| v.status != VideoStatus::Failed) {
+        if self.videos.get_video(video).await?.is_some_and(|v| v.status != VideoStatus::Failed && !v.deleting) {
             return Ok(());
         }
         if job_running(status) && self.transcoder.cancel(job_id).await? {

@@ -157,6 +157,9 @@ impl VideoStore for Ports {
         self.record(Call::RecordOutput(id.clone(), kind.clone(), key.to_owned()));
         Ok(true)
     }
+    async fn tombstone_video(&self, _: &Video) -> Result<bool, StoreError> {
+        unused()
+    }
     async fn delete_video(&self, _: &Video) -> Result<Vec<String>, StoreError> {
         unused()
     }

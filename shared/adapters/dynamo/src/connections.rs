@@ -3,7 +3,8 @@
 //!
 //! The writes that start a connection (a connect state, taking it, the first connection) carry a
 //! condition check on the user's `PROFILE` in the same transaction: an access token that outlives
-//! its account's deletion connects nothing (`Condition(Account)`), at no extra round trip.
+//! its account's deletion (or is used while it runs) connects nothing (`Condition(Account)`), at no
+//! extra round trip.
 
 use std::collections::HashMap;
 
@@ -28,12 +29,13 @@ fn number(item: &Item, attr: &str) -> Result<u64, StoreError> {
 }
 
 impl Table {
-    /// A transaction item that holds only while the user's profile exists.
-    fn account_exists(&self, user: &UserId) -> Result<TransactWriteItem, StoreError> {
+    /// A transaction item that holds only while the user's profile exists and its deletion has
+    /// not begun.
+    pub(crate) fn account_exists(&self, user: &UserId) -> Result<TransactWriteItem, StoreError> {
         let check = ConditionCheck::builder()
             .table_name(&self.table)
             .set_key(Some(key(keys::user(user), keys::PROFILE)))
-            .condition_expression("attribute_exists(PK)")
+            .condition_expression("attribute_exists(PK) AND attribute_not_exists(deleting)")
             .build()
             .map_err(backend)?;
         Ok(TransactWriteItem::builder().condition_check(check).build())

@@ -186,9 +186,14 @@ impl SessionStore for Table {
             item.insert("userAgent".to_owned(), s(agent.clone()));
         }
         let not_exists = Some("attribute_not_exists(PK)");
+        // No session starts for an account that is gone or being deleted.
         self.transact(
-            vec![self.put(item, not_exists)?, self.put(token_item(first)?, not_exists)?],
-            &[Guard::Family, Guard::Refresh],
+            vec![
+                self.put(item, not_exists)?,
+                self.put(token_item(first)?, not_exists)?,
+                self.account_exists(&family.user_id)?,
+            ],
+            &[Guard::Family, Guard::Refresh, Guard::Account],
         )
         .await
     }
@@ -236,8 +241,10 @@ impl SessionStore for Table {
                 TransactWriteItem::builder().update(mark_used).build(),
                 TransactWriteItem::builder().update(family).build(),
                 self.put(token_item(new)?, Some("attribute_not_exists(PK)"))?,
+                // A refresh of an account that is gone or being deleted is refused.
+                self.account_exists(&old.user_id)?,
             ],
-            &[Guard::Refresh, Guard::Family, Guard::Item],
+            &[Guard::Refresh, Guard::Family, Guard::Item, Guard::Account],
         )
         .await
     }

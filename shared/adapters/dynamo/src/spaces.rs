@@ -38,18 +38,23 @@ impl SpaceStore for Table {
             )
             .await;
         match result {
-            // The profile's condition failed: a full quota, or no account at all (one read tells).
+            // The profile's condition failed: a full quota, or no account at all or one being
+            // deleted (one read tells).
             Err(StoreError::Condition(g)) if g == quota => {
                 match self
                     .get::<HashMap<String, serde::de::IgnoredAny>>(keys::user(&space.host_id), keys::PROFILE)
                     .await?
                 {
-                    Some(_) => Err(StoreError::Condition(quota)),
-                    None => Err(StoreError::Condition(Guard::Account)),
+                    Some(profile) if !profile.contains_key("deleting") => Err(StoreError::Condition(quota)),
+                    _ => Err(StoreError::Condition(Guard::Account)),
                 }
             }
             other => other,
         }
+    }
+
+    async fn get_space(&self, space: &SpaceId) -> Result<Option<Space>, StoreError> {
+        self.get(keys::space(space), keys::META).await
     }
 
     async fn space_access(&self, space: &SpaceId, user: &UserId) -> Result<Option<SpaceAccess>, StoreError> {

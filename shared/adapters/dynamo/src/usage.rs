@@ -107,7 +107,8 @@ impl Table {
     }
 
     /// The update counting a space among its host's (`+1` within `limit`, `-1` down to 0); it
-    /// also requires the host's account to exist.
+    /// also requires the host's account to exist, and a `+1` an account whose deletion has not
+    /// begun (a space created or handed over meanwhile would outlive the account).
     pub(crate) fn count_hosted(
         &self,
         host: &UserId,
@@ -115,6 +116,9 @@ impl Table {
         limit: Option<u64>,
     ) -> Result<TransactWriteItem, StoreError> {
         let mut changes = counter("hostedSpaces", delta, limit).when("attribute_exists(PK)");
+        if delta > 0 {
+            changes = changes.when("attribute_not_exists(deleting)");
+        }
         if delta < 0 {
             changes = changes.named("hostedSpaces").bind(":zero", n(0)).when("#hostedSpaces > :zero");
         }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 use vivid_domain::{
     connectors::Provider,
     error::{Guard, StoreError},
@@ -14,8 +14,9 @@ use vivid_domain::{
 };
 
 use crate::{
+    expr::Changes,
     keys,
-    table::{Item, PK, SK, Table, backend, from_item, key, s, to_item},
+    table::{Item, PK, SK, Table, backend, condition_held, conditional, from_item, key, s, to_item},
 };
 
 /// Every platform a user can connect.
@@ -56,6 +57,33 @@ impl UserStore for Table {
             items.push(self.put(link, not_exists)?);
         }
         self.transact(items, &[Guard::User, Guard::Email, Guard::Space, Guard::Membership, Guard::Google]).await
+    }
+
+    async fn mark_deleting(&self, id: &UserId, mark: &str) -> Result<(), StoreError> {
+        let req = self.client.update_item().table_name(&self.table).set_key(Some(key(keys::user(id), keys::PROFILE)));
+        Changes::new()
+            .set("deleting", AttributeValue::Bool(true))
+            .set("deletionMark", s(mark))
+            .when("attribute_exists(PK)")
+            .apply(req)
+            .send()
+            .await
+            .map_err(conditional(Guard::User))?;
+        Ok(())
+    }
+
+    async fn unmark_deleting(&self, id: &UserId, mark: &str) -> Result<(), StoreError> {
+        let req = self.client.update_item().table_name(&self.table).set_key(Some(key(keys::user(id), keys::PROFILE)));
+        let result = Changes::new()
+            .remove("deleting")
+            .remove("deletionMark")
+            .when("#deletionMark = :mark")
+            .bind(":mark", s(mark))
+            .apply(req)
+            .send()
+            .await;
+        // Marked again since (or gone): that deletion stands.
+        condition_held(result).map(|_| ())
     }
 
     async fn delete_user(&self, user: &User) -> Result<(), StoreError> {

@@ -111,7 +111,8 @@ impl Table {
         )
     }
 
-    /// Removes the video item with its count in the space and its recording's lock (and, with
+    /// Removes the video item with its count in the space (unless its tombstone took it out) and
+    /// its recording's lock (and, with
     /// `refund_day`, its size from its creator's transcoding budget of that day), in one
     /// transaction. An item already gone is fine; a space already gone (its deletion sweeps its
     /// videos) or a budget item already expired is left alone.
@@ -127,10 +128,11 @@ impl Table {
             .when("attribute_exists(PK)")
             .into_update(&self.table, key(keys::space(&video.space_id), keys::META))
             .map_err(backend)?;
-        let mut changes = vec![
-            (TransactWriteItem::builder().delete(delete).build(), Guard::Video),
-            (TransactWriteItem::builder().update(count).build(), Guard::Space),
-        ];
+        let mut changes = vec![(TransactWriteItem::builder().delete(delete).build(), Guard::Video)];
+        // A tombstoned video was taken out of its space's count already.
+        if !video.deleting {
+            changes.push((TransactWriteItem::builder().update(count).build(), Guard::Space));
+        }
         // The recording may be imported again once its video is gone.
         if let Some(recording) = &video.recording_id {
             let unlock = Delete::builder()
@@ -383,7 +385,9 @@ impl VideoStore for Table {
                 false,
             )
             .await?;
-        Ok(Page { items: items.into_iter().map(from_item).collect::<Result<_, _>>()?, next: page_key(last.as_ref()) })
+        // A video being deleted is gone for readers (a page may then hold fewer than `limit`).
+        let videos: Vec<Video> = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
+        Ok(Page { items: videos.into_iter().filter(|v| !v.deleting).collect(), next: page_key(last.as_ref()) })
     }
 
     async fn all_videos(&self, space: &SpaceId) -> Result<Vec<Video>, StoreError> {
@@ -425,7 +429,7 @@ impl VideoStore for Table {
                 "chapters",
                 patch.chapters.as_ref().map(serde_dynamo::to_attribute_value).transpose().map_err(backend)?,
             )
-            .when("attribute_exists(PK)");
+            .when("attribute_exists(PK) AND attribute_not_exists(deleting)");
         let req = self
             .client
             .update_item()
@@ -500,7 +504,11 @@ impl VideoStore for Table {
             .set_some("mp4", change.mp4.as_ref().map(s))
             .set_some("storyboard", change.storyboard.as_ref().map(s))
             .set_some("thumbnailCount", change.thumbnail_count.map(n))
-            .when(format!("attribute_exists(PK) AND #status IN ({})", froms.join(", ")));
+            // A video being deleted moves no more (its job is cancelled at its next event).
+            .when(format!(
+                "attribute_exists(PK) AND attribute_not_exists(deleting) AND #status IN ({})",
+                froms.join(", ")
+            ));
         for (placeholder, from) in froms.iter().zip(allowed) {
             changes = changes.bind(placeholder, s(from.as_str()));
         }
@@ -522,7 +530,7 @@ impl VideoStore for Table {
             .table_name(&self.table)
             .set_key(Some(key(keys::video(id), keys::META)))
             .condition_expression(
-                "attribute_exists(PK) AND #status IN (:uploaded, :transcoding) AND (attribute_not_exists(percentComplete) OR percentComplete < :p)",
+                "attribute_exists(PK) AND attribute_not_exists(deleting) AND #status IN (:uploaded, :transcoding) AND (attribute_not_exists(percentComplete) OR percentComplete < :p)",
             )
             .update_expression("SET percentComplete = :p")
             .expression_attribute_names("#status", "status")
@@ -566,6 +574,42 @@ impl VideoStore for Table {
         }
         // A higher thumbnail count already, or no video: one read tells.
         Ok(self.get::<HashMap<String, serde::de::IgnoredAny>>(keys::video(id), keys::META).await?.is_some())
+    }
+
+    async fn tombstone_video(&self, video: &Video) -> Result<bool, StoreError> {
+        let mark = |condition: &str| {
+            Changes::new()
+                .set("deleting", AttributeValue::Bool(true))
+                .when(condition)
+                .into_update(&self.table, key(keys::video(&video.video_id), keys::META))
+                .map_err(backend)
+        };
+        let count = Changes::new()
+            .increment("videoCount", -1)
+            .when("attribute_exists(PK)")
+            .into_update(&self.table, key(keys::space(&video.space_id), keys::META))
+            .map_err(backend)?;
+        // The mark and the place it frees in the space go together, once.
+        let items = vec![
+            TransactWriteItem::builder()
+                .update(mark("attribute_exists(PK) AND attribute_not_exists(deleting)")?)
+                .build(),
+            TransactWriteItem::builder().update(count).build(),
+        ];
+        match self.transact(items, &[Guard::Video, Guard::Space]).await {
+            Ok(()) => Ok(true),
+            // Marked (or deleted) by an earlier or concurrent request: one read tells which.
+            Err(StoreError::Condition(Guard::Video)) => match self.get_video(&video.video_id).await? {
+                Some(v) if v.deleting => Ok(false),
+                _ => Err(StoreError::Condition(Guard::Video)),
+            },
+            // The space is gone (its own deletion sweeps the video): the mark alone.
+            Err(StoreError::Condition(Guard::Space)) => {
+                let items = vec![TransactWriteItem::builder().update(mark("attribute_exists(PK)")?).build()];
+                self.transact(items, &[Guard::Video]).await.map(|()| true)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn delete_video(&self, video: &Video) -> Result<Vec<String>, StoreError> {
@@ -754,7 +798,7 @@ impl VideoStore for Table {
             .table_name(&self.table)
             .set_key(Some(key(keys::video(id), keys::META)))
             .condition_expression(
-                "#status = :importing AND (attribute_not_exists(importClaimedAt) OR importClaimedAt < :stale)",
+                "#status = :importing AND attribute_not_exists(deleting) AND (attribute_not_exists(importClaimedAt) OR importClaimedAt < :stale)",
             )
             .update_expression("SET importClaimedAt = :now")
             .expression_attribute_names("#status", "status")

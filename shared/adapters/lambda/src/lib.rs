@@ -1,5 +1,6 @@
-//! Starts the import worker: Lambda `Invoke` with `InvocationType: Event` (the function's
-//! on-failure destination keeps what fails for replay).
+//! Starts the background workers (the import worker, the deletion worker): Lambda `Invoke` with
+//! `InvocationType: Event` (Lambda retries a failed run, and the function's on-failure destination
+//! keeps what fails every retry for replay).
 
 use async_trait::async_trait;
 use aws_sdk_lambda::{
@@ -9,7 +10,10 @@ use aws_sdk_lambda::{
     types::InvocationType,
 };
 use vivid_config::{Config, ConfigError};
-use vivid_domain::imports::{ImportInvoker, ImportJob, InvokeError};
+use vivid_domain::{
+    deletion::{Deletion, DeletionInvoker},
+    imports::{ImportInvoker, ImportJob, InvokeError},
+};
 
 pub struct LambdaInvoker {
     client: aws_sdk_lambda::Client,
@@ -17,15 +21,22 @@ pub struct LambdaInvoker {
 }
 
 impl LambdaInvoker {
-    /// The worker named by `VIVID_IMPORT_WORKER_FUNCTION`.
+    /// The import worker, named by `VIVID_IMPORT_WORKER_FUNCTION`.
     pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
-        Ok(Self { client: aws_sdk_lambda::Client::new(cfg.sdk()?), function: cfg.var("VIVID_IMPORT_WORKER_FUNCTION")? })
+        Self::named(cfg, "VIVID_IMPORT_WORKER_FUNCTION")
     }
-}
 
-#[async_trait]
-impl ImportInvoker for LambdaInvoker {
-    async fn start(&self, job: &ImportJob) -> Result<(), InvokeError> {
+    /// The deletion worker, named by `VIVID_DELETION_WORKER_FUNCTION`.
+    pub fn deletion_worker(cfg: &Config) -> Result<Self, ConfigError> {
+        Self::named(cfg, "VIVID_DELETION_WORKER_FUNCTION")
+    }
+
+    fn named(cfg: &Config, var: &'static str) -> Result<Self, ConfigError> {
+        Ok(Self { client: aws_sdk_lambda::Client::new(cfg.sdk()?), function: cfg.var(var)? })
+    }
+
+    /// Invokes the function with `job` as its event, without waiting for it.
+    async fn send<T: serde::Serialize + Sync>(&self, job: &T) -> Result<(), InvokeError> {
         let payload = serde_json::to_vec(job).map_err(|e| InvokeError::Failed(e.to_string()))?;
         self.client
             .invoke()
@@ -40,6 +51,20 @@ impl ImportInvoker for LambdaInvoker {
                 if unavailable { InvokeError::Unavailable(cause) } else { InvokeError::Failed(cause) }
             })?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl ImportInvoker for LambdaInvoker {
+    async fn start(&self, job: &ImportJob) -> Result<(), InvokeError> {
+        self.send(job).await
+    }
+}
+
+#[async_trait]
+impl DeletionInvoker for LambdaInvoker {
+    async fn start(&self, job: &Deletion) -> Result<(), InvokeError> {
+        self.send(job).await
     }
 }
 

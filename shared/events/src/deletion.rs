@@ -1,0 +1,45 @@
+//! The deletion worker, invoked asynchronously by `DELETE /users/me`, `DELETE /spaces/{spaceId}`
+//! and `DELETE /videos/{videoId}` once they have marked what they delete: it runs the cascade to
+//! the end ([`Stores::finish`]). A failure fails the invocation, so Lambda runs it again and,
+//! after its retries, keeps the event in the on-failure destination for a replay; every step is
+//! safe to repeat, so a retry or a replay redoes only what is left.
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use vivid_domain::{
+    cascade::{Finished, Stores},
+    deletion::Deletion,
+};
+
+use crate::{EventError, EventHandler};
+
+/// `deletion-worker`.
+pub struct DeletionWorker {
+    stores: Stores,
+}
+
+impl DeletionWorker {
+    pub fn new(stores: Stores) -> Self {
+        Self { stores }
+    }
+}
+
+#[async_trait]
+impl EventHandler for DeletionWorker {
+    async fn handle(&self, event: Value) -> Result<Value, EventError> {
+        let job: Deletion = serde_json::from_value(event).map_err(|e| EventError::Malformed(e.to_string()))?;
+        let started = std::time::Instant::now();
+        let finished = self.stores.finish(&job).await?;
+        let millis = started.elapsed().as_millis() as u64;
+        match finished {
+            Finished::NotMarked => tracing::warn!(?job, "no deletion was started for it: left as it is"),
+            outcome => tracing::info!(?job, ?outcome, millis, "deletion finished"),
+        }
+        let outcome = match finished {
+            Finished::Deleted => "deleted",
+            Finished::AlreadyGone => "already_gone",
+            Finished::NotMarked => "not_marked",
+        };
+        Ok(json!({ "outcome": outcome }))
+    }
+}
