@@ -42,13 +42,22 @@
 //! - Transcribe (the stand-in): `transcribe:StartTranscriptionJob` on the job's ARN; and, as the
 //!   service reads and writes with the caller's permissions, `s3:GetObject` on the media and
 //!   `s3:PutObject` on the result's key.
-//! - MediaConvert (the stand-in): `mediaconvert:CreateJob` on the queue and the new job,
-//!   `GetJob`/`CancelJob` on the job, `ListJobs` on the queue it names (or `*`), and for
-//!   `CreateJob` `iam:PassRole` on the job's role with `iam:PassedToService` =
+//! - MediaConvert (the stand-in): `mediaconvert:CreateJob` on the queue, the new job and the job
+//!   template it names, `GetJob`/`CancelJob` on the job, `ListJobs` on the queue it names (or
+//!   `*`), and for `CreateJob` `iam:PassRole` on the job's role with `iam:PassedToService` =
 //!   `mediaconvert.amazonaws.com`.
 //!
+//! **The refusals**, as each service answers: DynamoDB 400 `AccessDeniedException` (JSON 1.0,
+//! `com.amazon.coral.service#`); KMS, Secrets Manager, EventBridge and Transcribe 400
+//! `AccessDeniedException` (JSON 1.1 `__type`); Lambda and SES v2 403 `AccessDeniedException`
+//! (`x-amzn-ErrorType`); MediaConvert 403 `ForbiddenException`; S3 403 `AccessDenied` (XML).
+//! Transcribe answers media it cannot read or a result location it cannot write with 400
+//! `BadRequestException`; the SES sandbox an unverified address with 400 `MessageRejected`.
+//!
 //! Calls signed by any other key (the stack's own set-up, a test's client) are not checked; nor
-//! are calls to services not listed (SQS, STS, CloudWatch).
+//! are calls to services not listed (SQS, STS, CloudWatch), nor SES calls other than v2
+//! `SendEmail`. Where a stand-in serves several stacks of one account (whose functions sign with
+//! the same keys), a call passes when one of the stacks that knows its key grants it.
 //!
 //! `VIVID_GRANTS_AUDIT=<file>` turns refusals into an audit: each missing grant is written to the
 //! file (`function action resource`, one a line) and the call goes through, so one run of the
@@ -596,6 +605,28 @@ mod tests {
         assert!(
             first.message().contains("is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:")
         );
+    }
+
+    #[test]
+    fn a_service_stacks_share_lets_a_call_through_when_one_stack_that_knows_the_key_grants_it() {
+        let grant = |action: &str| {
+            let grants = Grants::enforcing();
+            let policy = format!(
+                "    - Statement:\n        - Effect: Allow\n          Action: [{action}]\n          Resource: '*'\n"
+            );
+            grants.grant(&[function("on-raw-upload", &policy)], resolve);
+            grants
+        };
+        let (create, cancel) = (grant("mediaconvert:CreateJob"), grant("mediaconvert:CancelJob"));
+        let both = [create.clone(), cancel.clone(), Grants::enforcing()];
+        let key = access_key("on-raw-upload");
+        let none = Context::default();
+        assert_eq!(Grants::check_shared(&both, &key, &[Need::new("mediaconvert:CreateJob", "arn:j")], &none), None);
+        assert_eq!((create.denied().len(), cancel.denied().len()), (0, 0), "nothing recorded");
+        let refused = Grants::check_shared(&both, &key, &[Need::new("mediaconvert:GetJob", "arn:j")], &none);
+        assert_eq!(refused.map(|d| d.action), Some("mediaconvert:GetJob".to_owned()));
+        assert_eq!((create.denied().len(), cancel.denied().len()), (1, 1), "each stack that knows the key records it");
+        assert_eq!(Grants::check_shared(&both, "stranger", &[Need::new("x:Y", "*")], &none), None);
     }
 
     #[test]
