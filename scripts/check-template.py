@@ -499,22 +499,22 @@ def secret_grants(template: dict[str, Any]) -> list[str]:
 
 
 def operations(template: dict[str, Any]) -> list[str]:
-    """Every function has its log group and is watched by one Errors and one Throttles alarm."""
+    """Every function logs to one of the stack's log groups (one per area, `LoggingConfig`), each
+    kept `LogRetentionDays` and encrypted, and is watched by one Errors and one Throttles alarm."""
     resources = template.get("Resources") or {}
     functions = function_ids(template)
     problems = []
-    log_groups: dict[str, list[str]] = {}
-    for logical_id, r in resources.items():
-        if (r or {}).get("Type") != "AWS::Logs::LogGroup":
-            continue
-        props = r.get("Properties") or {}
-        name = props.get("LogGroupName")
-        sub = name.get("Fn::Sub") if isinstance(name, dict) else None
-        m = re.fullmatch(r"/aws/lambda/\$\{(\w+)\}", sub) if isinstance(sub, str) else None
-        if m:
-            log_groups.setdefault(m.group(1), []).append(logical_id)
-            if props.get("RetentionInDays") != {"Ref": "LogRetentionDays"}:
-                problems.append(f"{logical_id}: RetentionInDays must be the LogRetentionDays parameter")
+    groups = {lid for lid, r in resources.items() if (r or {}).get("Type") == "AWS::Logs::LogGroup"}
+    for logical_id in sorted(groups):
+        props = resources[logical_id].get("Properties") or {}
+        if props.get("RetentionInDays") != {"Ref": "LogRetentionDays"}:
+            problems.append(f"{logical_id}: RetentionInDays must be the LogRetentionDays parameter")
+        if not props.get("KmsKeyId"):
+            problems.append(f"{logical_id}: a log group without KmsKeyId")
+    log_group_of: dict[str, Any] = {}
+    for fn in functions:
+        config = ((resources[fn] or {}).get("Properties") or {}).get("LoggingConfig") or {}
+        log_group_of[fn] = (config.get("LogGroup") or {}).get("Ref") if isinstance(config.get("LogGroup"), dict) else None
     watched: dict[str, dict[str, list[str]]] = {"Errors": {}, "Throttles": {}}
     for logical_id, r in resources.items():
         if (r or {}).get("Type") != "AWS::CloudWatch::Alarm":
@@ -532,9 +532,8 @@ def operations(template: dict[str, Any]) -> list[str]:
                     watched[metric["MetricName"]].setdefault(target, []).append(logical_id)
     problems += secret_grants(template)
     for fn in functions:
-        groups = log_groups.get(fn, [])
-        if len(groups) != 1:
-            problems.append(f"{fn}: {len(groups)} log groups named /aws/lambda/${{{fn}}} (want 1)")
+        if log_group_of.get(fn) not in groups:
+            problems.append(f"{fn}: LoggingConfig.LogGroup must !Ref one of the stack's log groups (its area's)")
         for metric, by_fn in watched.items():
             alarms = sorted(set(by_fn.get(fn, [])))
             if len(alarms) != 1:

@@ -512,6 +512,12 @@ impl Stack {
         self._proxy.grants().denied()
     }
 
+    /// Returns once DynamoDB's global secondary indexes caught up with every write so far (index
+    /// reads lag the writes: `crate::emulator::index_lag`).
+    pub async fn indexes_settled(&self) {
+        self._proxy.indexes_settled().await;
+    }
+
     /// How many DynamoDB operations reached the emulator so far (round trips per request).
     pub fn dynamodb_calls(&self) -> u64 {
         self._proxy.dynamodb_calls()

@@ -162,6 +162,7 @@ impl TestApp {
                 .expect("valid email");
         let (user, personal) = User::sign_up(email, name.to_owned(), None, &now_rfc3339());
         self.users().create_user(&user, &personal, None).await.expect("user seeded");
+        self.indexes_settled().await;
         let token = self.stack.issuer.issue_access(&user.user_id, &user.email).expect("token").token;
         TestUser { user, token }
     }
@@ -175,10 +176,7 @@ impl TestApp {
     /// (the local stack's index reads lag its writes, as AWS's do: `VIVID_INDEX_LAG_MS`). A client
     /// that lists right after a write meets the same wait in AWS.
     pub async fn indexes_settled(&self) {
-        let lag = vivid_local::emulator::index_lag::configured_lag();
-        if !lag.is_zero() {
-            tokio::time::sleep(lag + std::time::Duration::from_millis(100)).await;
-        }
+        self.stack.indexes_settled().await;
     }
 
     pub fn dynamo(&self) -> aws_sdk_dynamodb::Client {
@@ -234,6 +232,7 @@ impl TestApp {
     pub async fn space(&self, host: &TestUser, name: &str) -> String {
         let r = self.post("/spaces", &host.token, serde_json::json!({ "name": name })).await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        self.indexes_settled().await;
         r.body["spaceId"].as_str().expect("spaceId").to_owned()
     }
 
@@ -243,6 +242,7 @@ impl TestApp {
             .post(&format!("/spaces/{space}/members"), &host.token, serde_json::json!({ "email": who.email() }))
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        self.indexes_settled().await;
     }
 
     /// The host makes a member co-host (`PATCH /spaces/{spaceId}/members/{userId}`).
@@ -257,6 +257,7 @@ impl TestApp {
             .await;
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
         assert_eq!(r.body["role"], "co-host");
+        self.indexes_settled().await;
     }
 
     /// Follows `nextCursor` through every page of a list.

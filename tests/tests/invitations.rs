@@ -80,11 +80,15 @@ async fn given_an_unregistered_invitee_when_they_first_sign_in_with_google_then_
     let r = invite(&app, &space, &ana, json!({ "emails": [newcomer.to_uppercase()], "role": "co-host" })).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     assert_eq!(r.body["items"][0]["email"], newcomer.as_str(), "addresses are kept in lower case");
+    // Signing up claims the invitations found on an index: the newcomer signs in later than the
+    // index takes to catch up (a moment in AWS), and lists their spaces later still.
+    app.indexes_settled().await;
 
     let google = &app.stack.google;
     let signed_in = app.google_token(&google.id_token(&google.claims_for(&newcomer, "Newcomer"))).await;
     assert_eq!(signed_in.status, StatusCode::OK, "{:?}", signed_in.body);
     let token = signed_in.body["accessToken"].as_str().expect("accessToken");
+    app.indexes_settled().await;
     let spaces = app.get("/spaces", token).await;
     let joined =
         spaces.body["items"].as_array().expect("items").iter().find(|s| s["spaceId"] == space.as_str()).cloned();

@@ -366,6 +366,7 @@ async fn given_many_concurrent_creates_then_each_space_is_listed_exactly_once() 
         let resp = res.expect("task").expect("request");
         assert_eq!(resp.status(), StatusCode::CREATED);
     }
+    app.indexes_settled().await;
     let (items, _) = app.all_pages("/spaces", &ana.token, 100).await;
     assert_eq!(items.len(), 21);
 }

@@ -91,6 +91,10 @@ impl Upstream {
     }
 }
 
+/// A request for a strongly consistent read of a global secondary index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsistentIndexRead;
+
 /// DynamoDB's answer to `ConsistentRead` on a global secondary index.
 pub fn consistent_index_read_refused() -> axum::response::Response {
     let body = json!({
@@ -187,9 +191,9 @@ impl IndexLag {
         }
     }
 
-    /// The request to send instead of `body`: an index read goes to the twin. `Err`: DynamoDB's
-    /// refusal of a strongly consistent index read.
-    pub fn route(&self, target: &str, body: bytes::Bytes) -> Result<bytes::Bytes, axum::response::Response> {
+    /// The request to send instead of `body`: an index read goes to the twin. `Err`: a strongly
+    /// consistent index read, which DynamoDB refuses ([`consistent_index_read_refused`]).
+    pub fn route(&self, target: &str, body: bytes::Bytes) -> Result<bytes::Bytes, ConsistentIndexRead> {
         if !matches!(operation(target), "Query" | "Scan") {
             return Ok(body);
         }
@@ -198,7 +202,7 @@ impl IndexLag {
             return Ok(body);
         }
         if doc.get("ConsistentRead").and_then(Value::as_bool) == Some(true) {
-            return Err(consistent_index_read_refused());
+            return Err(ConsistentIndexRead);
         }
         let Some(table) = doc.get("TableName").and_then(Value::as_str).map(str::to_owned) else { return Ok(body) };
         if !self.tables.read().is_ok_and(|t| t.contains_key(&table)) {
@@ -310,7 +314,8 @@ mod tests {
         let base = query(json!({"TableName": "t"})).ok().unwrap_or_default();
         assert_eq!(serde_json::from_slice::<Value>(&base).ok().map(|v| v["TableName"].clone()), Some(json!("t")));
         let refused = query(json!({"TableName": "t", "IndexName": "GSI1", "ConsistentRead": true}));
-        assert_eq!(refused.err().map(|r| r.status()), Some(http::StatusCode::BAD_REQUEST));
+        assert_eq!(refused.err(), Some(ConsistentIndexRead));
+        assert_eq!(consistent_index_read_refused().status(), http::StatusCode::BAD_REQUEST);
         let other = query(json!({"TableName": "other", "IndexName": "GSI1"})).ok().unwrap_or_default();
         assert_eq!(serde_json::from_slice::<Value>(&other).ok().map(|v| v["TableName"].clone()), Some(json!("other")));
     }

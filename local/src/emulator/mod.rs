@@ -160,6 +160,7 @@ pub struct SerialProxy {
     invocations: async_invoke::AsyncInvocations,
     faults: Faults,
     grants: crate::grants::Grants,
+    index_lag: Option<index_lag::IndexLag>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -258,7 +259,7 @@ async fn forward(
     let bytes = match (&s.index_lag, is_dynamodb) {
         (Some(lag), true) => match lag.route(&dynamodb_target, bytes) {
             Ok(b) => b,
-            Err(refused) => return refused,
+            Err(index_lag::ConsistentIndexRead) => return index_lag::consistent_index_read_refused(),
         },
         _ => bytes,
     };
@@ -392,17 +393,25 @@ impl SerialProxy {
         let invocations = state.invocations.clone();
         let faults = state.faults.clone();
         let grants = state.grants.clone();
+        let index_lag = state.index_lag.clone();
         let app =
             axum::Router::new().fallback(forward).with_state(state).into_make_service_with_connect_info::<Severable>();
         let server = tokio::spawn(async move {
             let _ = axum::serve(SeveringListener(listener), app).await;
         });
-        Ok(Self { endpoint, dynamodb_calls, functions, invocations, faults, grants, server })
+        Ok(Self { endpoint, dynamodb_calls, functions, invocations, faults, grants, index_lag, server })
     }
 
     /// The grants every function's calls are checked against (see [`crate::grants`]).
     pub fn grants(&self) -> crate::grants::Grants {
         self.grants.clone()
+    }
+
+    /// Returns once the global secondary indexes caught up with every write so far.
+    pub async fn indexes_settled(&self) {
+        if let Some(lag) = &self.index_lag {
+            lag.settled().await;
+        }
     }
 
     /// The fault rules of this proxy: calls they name fail (see [`crate::faults`]).
