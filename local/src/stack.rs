@@ -328,6 +328,8 @@ impl Stack {
         let replaced: HashMap<&str, String> = HashMap::from([
             ("VIVID_CDN_URL", format!("{base}{CDN_PATH}")),
             ("VIVID_API_DOMAINS", LOCAL_API_DOMAINS.to_owned()),
+            // Waits out the local index lag (not AWS's second).
+            ("VIVID_INDEX_SETTLE_MS", (crate::emulator::index_lag::configured_lag().as_millis() + 50).to_string()),
         ]);
         let added: HashMap<&str, String> = HashMap::from([
             ("VIVID_S3_PATH_STYLE", "true".to_owned()),

@@ -387,6 +387,7 @@ async fn given_an_account_when_deleted_then_everything_it_owned_goes_and_the_goo
     let again = app.google_token(&g.id_token(&g.claims_for("ana@example.com", "Ana"))).await;
     assert_eq!(again.status, StatusCode::OK);
     assert_ne!(again.body["user"]["userId"], old_id.as_str());
+    app.indexes_settled().await;
     let spaces = app.get("/spaces", again.body["accessToken"].as_str().expect("token")).await;
     assert_eq!(spaces.body["items"].as_array().map(Vec::len), Some(1));
 }

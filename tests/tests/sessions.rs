@@ -428,6 +428,7 @@ async fn given_many_sessions_when_paging_then_every_live_one_comes_once() {
             app.call(Method::POST, "/auth/logout", Some(&s.access), Some(json!({ "refreshToken": s.refresh }))).await;
         assert_eq!(r.status, StatusCode::NO_CONTENT);
     }
+    app.indexes_settled().await;
     let (items, pages) = app.all_pages("/users/me/sessions", &signed[0].access, 2).await;
     let mut ids: Vec<String> = items.iter().filter_map(|s| s["sessionId"].as_str().map(str::to_owned)).collect();
     assert!(pages >= 2, "{pages} pages");

@@ -13,12 +13,15 @@ use vivid_s3::S3Media;
 pub async fn wire(cfg: Config) -> Result<DeletionWorker, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Raw, Bucket::Media, Bucket::User])?);
-    Ok(DeletionWorker::new(Stores {
-        users: table.clone(),
-        spaces: table.clone(),
-        videos: table.clone(),
-        media,
-        sessions: table.clone(),
-        auto_imports: table,
-    }))
+    Ok(DeletionWorker::new(
+        Stores {
+            users: table.clone(),
+            spaces: table.clone(),
+            videos: table.clone(),
+            media,
+            sessions: table.clone(),
+            auto_imports: table,
+        },
+        std::time::Duration::from_millis(cfg.number("VIVID_INDEX_SETTLE_MS", 1000)?),
+    ))
 }

@@ -60,6 +60,15 @@ pub struct IndexLag {
     pending: Arc<std::sync::atomic::AtomicUsize>,
 }
 
+/// A write in flight (see [`IndexLag::begin`]); dropped once its copies are queued.
+pub struct InFlight(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// DynamoDB JSON 1.0 requests straight to the emulator, past the proxy (neither counted nor
 /// checked against a function's grants).
 #[derive(Clone)]
@@ -181,6 +190,16 @@ impl IndexLag {
             }
         });
         Self { lag, tables: Arc::default(), copies, pending }
+    }
+
+    /// A write on its way to the emulator: [`IndexLag::settled`] waits for it too (its copies are
+    /// counted once it answered). `None` for a request that writes nothing.
+    pub fn begin(&self, target: &str) -> Option<InFlight> {
+        matches!(operation(target), "PutItem" | "UpdateItem" | "DeleteItem" | "TransactWriteItems" | "BatchWriteItem")
+            .then(|| {
+                self.pending.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                InFlight(Arc::clone(&self.pending))
+            })
     }
 
     /// Returns once every write so far has reached the indexes (what a client waiting out the

@@ -313,6 +313,8 @@ async fn forward(
     if is_dynamodb {
         s.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
+    // Counted from before it is sent, so that waiting for the indexes waits for this write too.
+    let _in_flight = s.index_lag.as_ref().filter(|_| is_dynamodb).and_then(|lag| lag.begin(&dynamodb_target));
     let _turn = if is_dynamodb { Some(s.dynamodb.lock().await) } else { None };
     match out.send().await {
         Ok(resp) => {

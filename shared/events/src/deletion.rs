@@ -16,11 +16,16 @@ use crate::{EventError, EventHandler};
 /// `deletion-worker`.
 pub struct DeletionWorker {
     stores: Stores,
+    settle: std::time::Duration,
 }
 
 impl DeletionWorker {
-    pub fn new(stores: Stores) -> Self {
-        Self { stores }
+    /// `settle`: how long the worker waits before its cascade, for DynamoDB's global secondary
+    /// indexes to show every write made before the route marked the deletion (the cascade finds
+    /// memberships, videos and a member's data on them; an index read at once misses an item
+    /// written a moment before, which would outlive the deletion).
+    pub fn new(stores: Stores, settle: std::time::Duration) -> Self {
+        Self { stores, settle }
     }
 }
 
@@ -28,6 +33,7 @@ impl DeletionWorker {
 impl EventHandler for DeletionWorker {
     async fn handle(&self, event: Value) -> Result<Value, EventError> {
         let job: Deletion = serde_json::from_value(event).map_err(|e| EventError::Malformed(e.to_string()))?;
+        tokio::time::sleep(self.settle).await;
         let started = std::time::Instant::now();
         let finished = self.stores.finish(&job).await?;
         let millis = started.elapsed().as_millis() as u64;
