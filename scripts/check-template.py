@@ -22,8 +22,8 @@ a reason (`Metadata: checkov: skip: [{id, comment}]`), that every function an HT
 API) invokes has a Timeout of at most 29 s (its own, else the Globals' default, else SAM's 3 s: API
 Gateway stops waiting after 30 s and answers 503 while the function runs on; longer work belongs in
 an asynchronous worker), and, for template.yaml, the operational
-conventions: every function has its log group `/aws/lambda/${Function}` with the retention
-parameter, is watched by exactly one Errors and one Throttles alarm, and may read exactly the
+conventions: every function logs to one of the stack's log groups (one per area, its
+`LoggingConfig.LogGroup`), each with the retention parameter and the logs key, is watched by exactly one Errors and one Throttles alarm, and may read exactly the
 secrets its environment names (GetSecretValue on those ARNs, never "*"; the token key only with a
 userId encryption context).
 

@@ -231,6 +231,8 @@ async fn given_registered_invitees_then_they_see_their_invitations_and_only_they
     let space = app.space(&ana, "History").await;
     let r = invite(&app, &space, &ana, json!({ "emails": [bo.email()] })).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    // Bo's invitations are listed from an index: he looks once his mail came.
+    app.indexes_settled().await;
     let mine = app.get("/users/me/invitations", &bo.token).await;
     assert_eq!(mine.status, StatusCode::OK);
     let items = mine.body["items"].as_array().expect("items");
@@ -242,6 +244,7 @@ async fn given_registered_invitees_then_they_see_their_invitations_and_only_they
     assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "invitation_for_another_email"), "{:?}", r.body);
     let r = accept(&app, code, &bo).await;
     assert_eq!((r.status, r.body["role"].as_str()), (StatusCode::OK, Some("participant")), "{:?}", r.body);
+    app.indexes_settled().await;
     assert_eq!(app.get("/users/me/invitations", &bo.token).await.body["items"], json!([]));
 }
 

@@ -12,6 +12,9 @@ const VTT: &str = "WEBVTT\n\n1\n00:00:00.500 --> 00:00:02.000\nAna Li: Today we 
                    2\n00:00:02.000 --> 00:00:03.800\nAna Li: A matrix stretches vectors.\n";
 
 async fn deliver(app: &TestApp, event: &Value) -> (u16, Value) {
+    // Zoom's events come seconds to minutes apart, well after the indexes caught up (the
+    // transcript's event finds the imports on one).
+    app.indexes_settled().await;
     let zoom = &app.stack.zoom;
     zoom.deliver(&format!("{}/zoom/webhook", app.base), event, &zoom.webhook_secret).await
 }
@@ -27,6 +30,8 @@ fn fresh_meeting(app: &TestApp, topic: &str) -> AddedMeeting {
 }
 
 async fn videos(app: &TestApp, host: &TestUser, space: &str) -> Vec<Value> {
+    // The host lists the space after the import: its list reads an index.
+    app.indexes_settled().await;
     let r = app.get(&format!("/spaces/{space}/videos"), &host.token).await;
     r.body["items"].as_array().cloned().unwrap_or_default()
 }

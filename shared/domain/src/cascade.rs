@@ -92,14 +92,18 @@ async fn hand_over(spaces: &dyn SpaceStore, m: &Membership) -> Result<bool, Stor
     }
     // A co-host who leaves meanwhile: the next one.
     for _ in 0..3 {
-        let Some(to) = successor(spaces, &m.space_id).await? else { return Ok(false) };
+        let Some(to) = successor(spaces, &m.space_id, &m.user_id).await? else { return Ok(false) };
         match spaces.transfer_space(&m.space_id, &m.user_id, &to, u64::MAX).await {
             Ok(()) => {
                 tracing::info!(space_id = %m.space_id, "space handed over to its longest-standing co-host");
                 return Ok(true);
             }
             Err(StoreError::Condition(Guard::Membership)) => continue,
-            Err(StoreError::Condition(Guard::Space)) => return Ok(false),
+            // No longer this user's to hand over: another run of this deletion handed it over
+            // already (the leaving user is now a co-host there), or it is gone. Never purged here.
+            Err(StoreError::Condition(Guard::Space)) => {
+                return Ok(spaces.get_space(&m.space_id).await?.is_some_and(|s| s.host_id != m.user_id));
+            }
             Err(e) => return Err(e),
         }
     }

@@ -208,13 +208,18 @@ pub trait SpaceStore: Send + Sync {
 }
 
 /// Who a shared space passes to when its host's account is deleted: the longest-standing
-/// co-host (the earliest `joinedAt`, then the smaller id), if it has one. Reads every member.
-pub async fn successor(spaces: &dyn SpaceStore, space: &SpaceId) -> Result<Option<UserId>, StoreError> {
+/// co-host (the earliest `joinedAt`, then the smaller id) other than the one `leaving`, if it has
+/// one. Reads every member.
+pub async fn successor(
+    spaces: &dyn SpaceStore,
+    space: &SpaceId,
+    leaving: &UserId,
+) -> Result<Option<UserId>, StoreError> {
     let mut best: Option<Membership> = None;
     let mut start = None;
     loop {
         let page = spaces.members(space, Limit::clamped(100), start).await?;
-        for m in page.items.into_iter().filter(|m| m.role == Role::CoHost) {
+        for m in page.items.into_iter().filter(|m| m.role == Role::CoHost && m.user_id != *leaving) {
             let earlier = best.as_ref().is_none_or(|b| (&m.joined_at, &m.user_id) < (&b.joined_at, &b.user_id));
             if earlier {
                 best = Some(m);
