@@ -193,3 +193,34 @@ async fn given_transcription_off_or_a_failed_job_then_nothing_is_retried_and_mem
     let r = app.get(&format!("/videos/{done}/transcript?q=eigen"), &ana.token).await;
     assert_eq!(r.body["items"][0]["matchSeconds"], 1.0, "{:?}", r.body);
 }
+
+/// Transcribe keeps running after a video is deleted: its result lands under `media/{videoId}/`
+/// once the deletion emptied that prefix, and the job's event comes after. The handler removes
+/// what Transcribe wrote, and writes nothing else for a video that is gone or being deleted.
+#[tokio::test]
+async fn given_a_video_deleted_while_transcribing_then_the_late_result_is_removed_and_nothing_written() {
+    let app = TestApp::spawn().await;
+    let host = app.user("Host").await;
+    let space = app.space(&host, "Course").await;
+    let video = app.ready_video(&space, &host).await;
+    app.delete_and_wait(&format!("/videos/{video}"), &host.token).await;
+
+    let media = app.stack.buckets.media.clone();
+    let result = format!("media/{video}/transcript/transcribe.json");
+    let body = json!({ "results": { "language_code": "en-US", "items": [
+        { "type": "pronunciation", "start_time": "0.100", "end_time": "0.500", "alternatives": [{ "content": "matrix" }] }
+    ] } });
+    app.put_object(&media, &result, body.to_string().into_bytes(), "application/json").await;
+    let mut event = vivid_tests::sample_event("on-transcribe-event");
+    event["detail"]["TranscriptionJobName"] = app.transcription_job(&video).into();
+    app.invoke("on-transcribe-event", event.clone()).await.expect("handled");
+    assert!(!app.object_exists(&media, &result).await, "the late result is removed");
+    assert!(app.list_keys(&media, &format!("media/{video}/")).await.is_empty(), "nothing of the video is left");
+    assert!(
+        !format!("{:?}", app.scan_all().await).contains(&video),
+        "no item names the deleted video (no transcript state, no postings)"
+    );
+    // A redelivery finds nothing to do.
+    app.invoke("on-transcribe-event", event).await.expect("handled again");
+    assert_eq!(app.stack.denied_grants(), [], "every call allowed by the function's template policy");
+}

@@ -332,11 +332,12 @@ async fn forward(
                 };
                 lag.after(&dynamodb_target, &sent, &upstream).await;
             }
-            // A missing object: 404 only to a signer who may list the bucket, else 403 (S3's rule).
+            // A missing object: 404 only to a signer who may list the bucket, else 403 (S3's rule;
+            // not a refusal of a call the function makes, so neither recorded nor audited).
             if status == http::StatusCode::NOT_FOUND
                 && matches!(call.operation.as_str(), "GetObject" | "HeadObject")
                 && let (Some(key), Some(bucket)) = (&s3_signer, &call.resource)
-                && s.grants.check_s3(key, "s3:ListBucket", &format!("arn:aws:s3:::{bucket}")).is_some()
+                && s.grants.allows(key, "s3:ListBucket", &format!("arn:aws:s3:::{bucket}")) == Some(false)
             {
                 return crate::grants::s3_access_denied();
             }

@@ -65,9 +65,20 @@ impl EventHandler for OnTranscribeEvent {
             tracing::warn!(job = d.transcription_job_name, "a transcription job not this stack's, ignored");
             return Ok(Value::Null);
         };
-        let Some(video) = self.videos.get_video(&id).await? else {
-            // Deleted meanwhile: its media (the result included) went with it.
-            return Ok(Value::Null);
+        let video = match self.videos.get_video(&id).await? {
+            Some(video) if !video.deleting => video,
+            // Deleted or being deleted: Transcribe may have written its result after the deletion
+            // emptied media/{videoId}/ (or while it does), and nothing else would ever remove it.
+            _ => {
+                for key in [
+                    vivid_domain::video::layout::transcript_result(&id),
+                    vivid_domain::video::layout::transcript_words(&id),
+                ] {
+                    self.media.delete(Bucket::Media, &key).await?;
+                }
+                tracing::info!(video_id = %id, "transcript of a deleted video: its result removed");
+                return Ok(Value::Null);
+            }
         };
         if video.transcript.as_ref().is_some_and(|t| t.status == TranscriptStatus::Completed) {
             // A redelivered event: done already (and a track the host deleted since stays deleted).
