@@ -749,6 +749,8 @@ impl TestApp {
         )
         .await;
         self.invoke("on-transcode-event", job_event("on-transcode-event", &video, &job, &media)).await.expect("ready");
+        // Members list it once it is READY, later than the list's index takes to catch up.
+        self.indexes_settled().await;
         video
     }
 
@@ -775,6 +777,7 @@ impl TestApp {
         let mut event = sample_event("on-transcribe-event");
         event["detail"]["TranscriptionJobName"] = self.transcription_job(&video).into();
         self.invoke("on-transcribe-event", event).await.expect("transcribed");
+        self.indexes_settled().await;
         video
     }
 
@@ -836,6 +839,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        self.indexes_settled().await;
         r.body
     }
 
