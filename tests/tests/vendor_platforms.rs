@@ -12,6 +12,9 @@ use vivid_tests::{TestApp, generated_clip, vendor_sample};
 const VTT: &str = "WEBVTT\n\n1\n00:00:00.500 --> 00:00:02.000\nJack Hill: Welcome to the lecture on eigenvalues.\n";
 
 async fn deliver(app: &TestApp, event: &Value) -> (u16, Value) {
+    // Zoom's events come seconds to minutes apart, after the indexes caught up (the webhook finds
+    // links and imports on them; the host lists the space later still).
+    app.indexes_settled().await;
     let zoom = &app.stack.zoom;
     zoom.deliver(&format!("{}/zoom/webhook", app.base), event, &zoom.webhook_secret).await
 }
@@ -53,6 +56,7 @@ async fn zoom_s_published_webhooks_import_the_recording_and_its_later_transcript
     });
     let (status, body) = deliver(&app, &from_our_zoom_user(&app, completed.clone())).await;
     assert_eq!((status, body["imports"].as_u64()), (200, Some(1)), "{body}");
+    app.indexes_settled().await;
     let list = app.get(&format!("/spaces/{space}/videos"), &host.token).await;
     let video = list.body["items"][0].clone();
     assert_eq!(video["title"], completed["payload"]["object"]["topic"], "{video}");
