@@ -1,6 +1,7 @@
 //! A stand-in for AWS Elemental MediaConvert's REST API (`/2017-08-29/jobs`), a real HTTP server
 //! the unchanged `aws-sdk-mediaconvert` client talks to: `CreateJob` (idempotent by
-//! `clientRequestToken`), `GetJob`, `ListJobs`, `CancelJob`. Responses follow the published API
+//! `clientRequestToken`), `GetJob`, `ListJobs`, `CancelJob`, and `Probe` (ffprobe reading the file
+//! over HTTP, as much of it as the container needs). Responses follow the published API
 //! model (epoch-second timestamps, `{"job": ...}` envelopes). It keeps every `CreateJob` body it
 //! received, so tests can count calls and read the settings the suite really sends.
 
@@ -16,7 +17,7 @@ use axum::{
     extract::{Path, State},
     http::{HeaderMap, Method, StatusCode, Uri},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
 };
 use serde_json::{Value, json};
 use tokio::{net::TcpListener, task::JoinHandle};
@@ -64,6 +65,10 @@ pub struct Jobs {
     pub create_requests: Vec<Value>,
     /// The grants of the stacks whose functions call it (see [`crate::grants`]).
     grants: Vec<crate::grants::Grants>,
+    /// How `Probe` reads the files it is given (the emulator's S3, by presigned URL).
+    files: Option<aws_sdk_s3::Client>,
+    /// Every `Probe` request body, in order.
+    pub probe_requests: Vec<Value>,
 }
 
 /// The running stand-in; stops when dropped.
@@ -91,6 +96,7 @@ impl MediaConvertStandIn {
         let app = Router::new()
             .route("/2017-08-29/jobs", get(list_jobs).post(create_job))
             .route("/2017-08-29/jobs/{id}", get(get_job).delete(cancel_job))
+            .route("/2017-08-29/probe", post(probe_files))
             .with_state(Arc::clone(&state));
         let listener = TcpListener::bind(bind).await?;
         let endpoint = format!("http://{}", listener.local_addr()?);
@@ -103,8 +109,22 @@ impl MediaConvertStandIn {
     /// From now on, submitted jobs run with ffmpeg and emit their events.
     pub fn run_jobs_with(&self, runner: Runner) {
         if let Ok(mut s) = self.state.lock() {
+            s.files.get_or_insert_with(|| runner.s3.clone());
             s.runner = Some(Arc::new(runner));
         }
+    }
+
+    /// From now on, `Probe` reads the files it is given from this S3 (the service's own access;
+    /// the caller's grant on each file is checked).
+    pub fn probe_with(&self, s3: aws_sdk_s3::Client) {
+        if let Ok(mut s) = self.state.lock() {
+            s.files = Some(s3);
+        }
+    }
+
+    /// The `Probe` requests so far.
+    pub fn probe_requests(&self) -> Vec<Value> {
+        self.state.lock().map(|s| s.probe_requests.clone()).unwrap_or_default()
     }
 
     /// A snapshot of the jobs and requests so far.
@@ -238,4 +258,79 @@ async fn cancel_job(
         Some(_) => error(StatusCode::CONFLICT, "the job is not cancelable"),
         None => error(StatusCode::NOT_FOUND, "no such job"),
     }
+}
+
+/// `Probe` (`POST /2017-08-29/probe`): each file's container as MediaConvert describes it — its
+/// format, duration and tracks, and the object's metadata. A file ffprobe cannot read gets a
+/// blank container (no format, no duration), as the service answers for a format it does not
+/// recognise.
+async fn probe_files(
+    State(state): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Response {
+    if let Some(refused) = refusal(&state, &method, &uri, &headers, &raw, "") {
+        return refused;
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&raw) else {
+        return crate::grants::rest_json_error(StatusCode::BAD_REQUEST, "BadRequestException", "the body is not JSON");
+    };
+    let urls: Vec<String> = body["inputFiles"]
+        .as_array()
+        .map(|files| files.iter().filter_map(|f| f["fileUrl"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    if urls.is_empty() {
+        return crate::grants::rest_json_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequestException",
+            "inputFiles is required",
+        );
+    }
+    let files = match state.lock() {
+        Ok(mut s) => {
+            s.probe_requests.push(body.clone());
+            s.files.clone()
+        }
+        Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "poisoned"),
+    };
+    let Some(s3) = files else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "the stand-in has no S3 to read files from");
+    };
+    let mut results = Vec::new();
+    for url in urls {
+        let Some((bucket, key)) = url.strip_prefix("s3://").and_then(|r| r.split_once('/')) else {
+            return crate::grants::rest_json_error(
+                StatusCode::BAD_REQUEST,
+                "BadRequestException",
+                "fileUrl must be s3://",
+            );
+        };
+        let Ok(head) = s3.head_object().bucket(bucket).key(key).send().await else {
+            return crate::grants::rest_json_error(
+                StatusCode::BAD_REQUEST,
+                "BadRequestException",
+                "cannot read the file",
+            );
+        };
+        let presigned = aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(300));
+        let link = match presigned {
+            Ok(config) => s3.get_object().bucket(bucket).key(key).presigned(config).await.ok(),
+            Err(_) => None,
+        };
+        let container = match link {
+            Some(link) => crate::ffmpeg::probe_container(link.uri()).await,
+            None => json!({}),
+        };
+        results.push(json!({
+            "metadata": {
+                "fileSize": head.content_length(),
+                "eTag": head.e_tag(),
+                "mimeType": head.content_type(),
+            },
+            "container": container,
+        }));
+    }
+    Json(json!({ "probeResults": results })).into_response()
 }

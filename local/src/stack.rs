@@ -206,6 +206,12 @@ impl Stack {
         // The functions reach these two directly: they check the grants themselves.
         mediaconvert.check_grants_of(proxy.grants());
         transcribe.check_grants_of(proxy.grants());
+        if shared.is_none() {
+            // `Probe` reads the files with the service's own access, straight from the emulator.
+            let direct = emulator_sdk_config(&cfg.aws_endpoint).await;
+            let builder = aws_sdk_s3::config::Builder::from(&direct).force_path_style(true);
+            mediaconvert.probe_with(aws_sdk_s3::Client::from_conf(builder.build()));
+        }
         let webex = Arc::new(WebexStandIn::start(local(0)).await?);
         let zoom = Arc::new(ZoomStandIn::start(local(0)).await?);
 
@@ -447,7 +453,11 @@ impl Stack {
                 mail: crate::mail::MailBox::new(&cfg.aws_endpoint),
             },
         });
-        let app = axum::Router::new().fallback(serve).with_state(state);
+        // With the peer's address: the events' `sourceIp`, which the rate limit counts by.
+        let app = axum::Router::new()
+            .fallback(serve)
+            .with_state(state)
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
         let server = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!(error = %e, "gateway stopped");
@@ -520,7 +530,9 @@ impl Stack {
         self._proxy.indexes_settled().await;
     }
 
-    /// How many DynamoDB operations reached the emulator so far (round trips per request).
+    /// How many DynamoDB operations reached the emulator so far (round trips per request),
+    /// besides the rate limiter's count that precedes every route's work (one `UpdateItem` per
+    /// request: docs/data-model.md, "Rate counters").
     pub fn dynamodb_calls(&self) -> u64 {
         self._proxy.dynamodb_calls()
     }
@@ -656,7 +668,7 @@ pub async fn create_buckets(sdk: &aws_config::SdkConfig, buckets: &Buckets) -> R
 pub fn function_sdk(sdk: &aws_config::SdkConfig, function: &str) -> aws_config::SdkConfig {
     let credentials = aws_sdk_dynamodb::config::Credentials::new(
         crate::grants::access_key(function),
-        "vivid-local-secret",
+        crate::grants::FUNCTION_SECRET,
         None,
         None,
         "vivid-local",

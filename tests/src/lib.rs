@@ -136,6 +136,16 @@ impl TestApp {
         // Small enough that a test file of a few tens of MiB goes multipart.
         config.overrides.insert("VIVID_MULTIPART_THRESHOLD_BYTES".into(), (16 * 1024 * 1024).to_string());
         config.parameters.insert("MaxUploadBytes".into(), (64 * 1024 * 1024).to_string());
+        // Tests upload bytes that are no video (a probe reads no length: each is charged the
+        // longest lecture, 360 minutes) and many videos per host; the minutes' own tests set
+        // their budgets low.
+        config.parameters.insert("DailyTranscodeMinutes".into(), "10000000".into());
+        config.parameters.insert("DailyTranscribeMinutes".into(), "10000000".into());
+        // A test sends hundreds of requests a minute as one user and from one address
+        // (127.0.0.1): the per-caller rate limits out of the way, every request still counted
+        // (tests/tests/rate_limits.rs lowers them).
+        config.parameters.insert("RateLimitPerUser".into(), "1000000".into());
+        config.parameters.insert("RateLimitPerIp".into(), "1000000".into());
         config.pipeline = false;
         // SES's sandbox, as on a new account, with the domains the tests mail verified (as an
         // operator verifies the testers' addresses there); a test may take the account out.
@@ -377,7 +387,9 @@ impl TestApp {
         loop {
             let resp =
                 self.dynamo().scan().table_name(&self.table).set_exclusive_start_key(start).send().await.expect("scan");
-            out.extend(resp.items.unwrap_or_default());
+            // The rate limiter's counters (`RATE#`, one per caller and minute, written by every
+            // request) are no route's state: tests/tests/rate_limits.rs reads them.
+            out.extend(resp.items.unwrap_or_default().into_iter().filter(|i| !pk(i).starts_with("RATE#")));
             start = resp.last_evaluated_key;
             if start.is_none() {
                 return out;
@@ -403,7 +415,11 @@ pub struct World {
     pub invitee: TestUser,
     /// A co-host of the space.
     pub cohost: TestUser,
-    /// A video of the space, still uploading.
+    /// A former participant: they studied the video (progress, memo, drawing, snapshot,
+    /// bookmark), then the host removed them, a moment before the world is used — the deletion
+    /// worker may not have purged their data yet.
+    pub former: TestUser,
+    /// A video of the space, ready to play (notes are taken on ready videos only).
     pub video: String,
     /// A snapshot of the participant's on that video.
     pub snapshot: String,
@@ -424,12 +440,14 @@ impl World {
         let stranger = app.user("Stranger").await;
         let invitee = app.user("Invitee").await;
         let cohost = app.user("Co-host").await;
+        let former = app.user("Former").await;
         let space = app.space(&host, "Matrix").await;
         app.join(&space, &host, &participant).await;
         app.join(&space, &host, &target).await;
         app.join(&space, &host, &cohost).await;
+        app.join(&space, &host, &former).await;
         app.promote(&space, &host, &cohost).await;
-        let video = app.new_video(&space, &host, 1024).await["videoId"].as_str().expect("videoId").to_owned();
+        let video = app.ready_video(&space, &host).await;
         let snap = app
             .post(
                 &format!("/videos/{video}/snapshots"),
@@ -471,6 +489,19 @@ impl World {
         assert_eq!(inv.status, StatusCode::CREATED, "{:?}", inv.body);
         let invitation = inv.body["items"][0]["invitationId"].as_str().expect("invitationId").to_owned();
         let code = inv.body["items"][0]["code"].as_str().expect("code").to_owned();
+        let (v, t) = (&video, &former.token);
+        for (method, path, body) in [
+            (Method::PUT, format!("/videos/{v}/progress"), serde_json::json!({ "progressRate": 30, "positionSeconds": 9.0 })),
+            (Method::PUT, format!("/videos/{v}/text-memo"), serde_json::json!({ "stateJson": "<p>mine</p>" })),
+            (Method::PUT, format!("/videos/{v}/drawings/{drawing}"), serde_json::json!({ "kind": "page", "document": { "objects": [] } })),
+            (Method::POST, format!("/videos/{v}/bookmarks"), serde_json::json!({ "videoSeconds": 1.0, "label": "Mine" })),
+        ] {
+            let r = app.call(method, &path, Some(t), Some(body)).await;
+            assert!(r.status.is_success(), "{path}: {:?}", r.body);
+        }
+        app.indexes_settled().await;
+        let r = app.call(Method::DELETE, &format!("/spaces/{space}/members/{}", former.id()), Some(&host.token), None).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
         // A world as it stands a moment later: its indexes caught up (an invitee accepts a code
         // found on one; in AWS the index is behind only for a moment after the code's creation).
         app.indexes_settled().await;
@@ -482,6 +513,7 @@ impl World {
             stranger,
             invitee,
             cohost,
+            former,
             video,
             snapshot,
             drawing,
@@ -571,7 +603,7 @@ pub struct BrowserSignIn {
     /// Where the callback sent the browser (front end, with the fragment).
     pub location: String,
     pub access_token: String,
-    /// The `vivid_refresh` cookie's value.
+    /// The `__Host-vivid_refresh` cookie's value.
     pub refresh_cookie: String,
     /// Every `Set-Cookie` of the callback.
     pub set_cookies: Vec<String>,
@@ -674,7 +706,7 @@ impl TestApp {
         BrowserSignIn {
             location,
             access_token,
-            refresh_cookie: cookie_value(&cookies, "vivid_refresh").expect("refresh cookie"),
+            refresh_cookie: cookie_value(&cookies, "__Host-vivid_refresh").expect("refresh cookie"),
             set_cookies: cookies,
         }
     }

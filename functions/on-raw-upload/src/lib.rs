@@ -1,4 +1,5 @@
-//! S3 ObjectCreated on the raw bucket: checks the upload, starts its MediaConvert job.
+//! S3 ObjectCreated on the raw bucket: checks the upload, probes its length, charges its minutes,
+//! starts its MediaConvert job.
 //!
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 
@@ -14,5 +15,5 @@ pub async fn wire(cfg: Config) -> Result<OnRawUpload, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Raw, Bucket::Media])?);
     let transcoder = Arc::new(MediaConvert::from_config(&cfg)?);
-    Ok(OnRawUpload::new(table, media, transcoder, UploadLimit::from_config(&cfg)?))
+    Ok(OnRawUpload::new(table.clone(), media, transcoder, table, UploadLimit::from_config(&cfg)?))
 }

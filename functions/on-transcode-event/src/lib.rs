@@ -8,7 +8,7 @@ use std::sync::Arc;
 use vivid_config::{Config, ConfigError};
 use vivid_domain::{media::Bucket, transcripts::JobNames};
 use vivid_dynamo::Table;
-use vivid_events::{OnTranscodeEvent, Transcription};
+use vivid_events::{Minutes, OnTranscodeEvent, Transcription};
 use vivid_mediaconvert::MediaConvert;
 use vivid_s3::S3Media;
 use vivid_transcribe::Transcribe;
@@ -24,5 +24,10 @@ pub async fn wire(cfg: Config) -> Result<OnTranscodeEvent, ConfigError> {
         // The stack's name (`AWS::StackName`): its jobs are named after it.
         jobs: JobNames::of_stack(&cfg.var("VIVID_APPLICATION")?),
     };
-    Ok(OnTranscodeEvent::new(table.clone(), media, transcoder).with_transcription(transcription).with_index(table))
+    let minutes =
+        Minutes { budget: table.clone(), quotas: cfg.parsed(vivid_domain::quota::QUOTAS_VAR)?.unwrap_or_default() };
+    Ok(OnTranscodeEvent::new(table.clone(), media, transcoder)
+        .with_transcription(transcription)
+        .with_minutes(minutes)
+        .with_index(table))
 }

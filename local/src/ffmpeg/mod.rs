@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio::{process::Command, sync::mpsc};
 
 mod probe;
-pub use probe::{Probe, probe};
+pub use probe::{Probe, probe, probe_container};
 
 /// Why a job failed: MediaConvert's error code and message.
 #[derive(Debug)]
@@ -204,6 +204,24 @@ async fn trick_play(
         .map_err(|e| JobFailure { code: 1401, message: format!("cannot write the output: {e}") })
 }
 
+/// Where an input's clipping ends, in seconds of its zero-based timeline (`inputClippings` with
+/// one `endTimecode` `HH:MM:SS:FF` and no start is what is supported; frames count at `fps`).
+fn clip_end(input: &Value, fps: f64) -> Result<Option<f64>, JobFailure> {
+    let Some(clips) = input.get("inputClippings").and_then(Value::as_array) else { return Ok(None) };
+    let [clip] = clips.as_slice() else {
+        return Err(unsupported(format!("inputs[0].inputClippings with {} clippings (one is supported)", clips.len())));
+    };
+    if clip.get("startTimecode").is_some() || input["timecodeSource"] != "ZEROBASED" {
+        return Err(unsupported("inputs[0].inputClippings other than an end on a ZEROBASED timecode"));
+    }
+    let end = clip["endTimecode"].as_str().unwrap_or("");
+    let parts: Vec<f64> = end.split([':', ';']).filter_map(|p| p.parse::<f64>().ok()).collect();
+    let [h, m, s, f] = parts.as_slice() else {
+        return Err(unsupported(format!("inputs[0].inputClippings[0].endTimecode = {end}")));
+    };
+    Ok(Some(h * 3600.0 + m * 60.0 + s + f / fps.max(1.0)))
+}
+
 /// Where a destination's files go: `s3://bucket/dir/base` → (bucket, `dir/`, `base`).
 fn destination(dest: &str) -> Result<(String, String, String), JobFailure> {
     let (bucket, key) = s3_parts(dest).ok_or_else(|| unsupported(format!("destination {dest}")))?;
@@ -307,6 +325,27 @@ impl Runner {
         let uri = format!("s3://{bucket}/{key}");
         let info = json!({ "status": "INPUT_INFORMATION", "inputDetails": probe.input_details(&uri) });
         let _ = self.emit.send(self.event(job_id, body, info));
+        let (input, probe) = match clip_end(&inputs[0], probe.fps)? {
+            // Longer than the clipping, or of a length its container does not state.
+            Some(end) if probe.duration_ms == 0 || probe.duration_ms as f64 > end * 1000.0 => {
+                let clipped = work.join("clipped.mkv");
+                ffmpeg(vec![
+                    "-i".into(),
+                    input.display().to_string(),
+                    "-t".into(),
+                    format!("{end:.3}"),
+                    "-map".into(),
+                    "0".into(),
+                    "-c".into(),
+                    "copy".into(),
+                    clipped.display().to_string(),
+                ])
+                .await?;
+                let probe = self::probe(&clipped).await?;
+                (clipped, probe)
+            }
+            _ => (input, probe),
+        };
         self.progress(job_id, body, 5);
         let mut details = Vec::new();
         for (i, g) in groups.iter().enumerate() {

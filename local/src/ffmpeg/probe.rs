@@ -1,5 +1,6 @@
 //! What ffprobe tells of a job's input: what the transcoding needs (duration, frame rate,
-//! audio), and the input as MediaConvert's `INPUT_INFORMATION` event describes it.
+//! audio), the input as MediaConvert's `INPUT_INFORMATION` event describes it, and a file's
+//! container as MediaConvert's `Probe` answers it.
 
 use std::path::Path;
 
@@ -115,4 +116,112 @@ pub async fn probe(input: &Path) -> Result<Probe, JobFailure> {
         has_audio: streams.iter().any(|s| s["codec_type"] == "audio"),
         streams,
     })
+}
+
+/// The `Probe` API's codec names (its `Codec` enum) for the codecs ffprobe names.
+fn probe_codec(ffprobe: &str) -> &'static str {
+    match ffprobe {
+        "h264" => "AVC",
+        "hevc" => "HEVC",
+        "av1" => "AV1",
+        "mpeg2video" => "MPEG2",
+        "mpeg4" => "MP4V",
+        "prores" => "PRORES",
+        "vp8" => "VP8",
+        "vp9" => "VP9",
+        "mjpeg" => "MJPEG",
+        "theora" => "THEORA",
+        "aac" => "AAC",
+        "ac3" => "AC3",
+        "eac3" => "EAC3",
+        "flac" => "FLAC",
+        "mp3" => "MP3",
+        "opus" => "OPUS",
+        "vorbis" => "VORBIS",
+        c if c.starts_with("pcm_") => "PCM",
+        _ => "UNKNOWN",
+    }
+}
+
+/// The `Probe` API's container format for ffprobe's format name (`None`: one it does not list).
+fn probe_format(info: &Value) -> Option<&'static str> {
+    let name = info["format"]["format_name"].as_str().unwrap_or("");
+    let codecs: Vec<&str> = info["streams"]
+        .as_array()
+        .map(|s| s.iter().filter_map(|s| s["codec_name"].as_str()).collect())
+        .unwrap_or_default();
+    Some(match name {
+        n if n.starts_with("mov,mp4") => {
+            if info["format"]["tags"]["major_brand"].as_str().is_some_and(|b| b.trim() == "qt") {
+                "quicktime"
+            } else {
+                "mp4"
+            }
+        }
+        n if n.starts_with("matroska") => {
+            let web = codecs.iter().all(|c| ["vp8", "vp9", "av1", "opus", "vorbis"].contains(c));
+            if web { "webm" } else { "matroska" }
+        }
+        "mpegts" => "mpegts",
+        "mpeg" => "mpegps",
+        "avi" => "avi",
+        "mxf" => "mxf",
+        "wav" => "wave",
+        "asf" => "asf",
+        "flac" => "flac",
+        "mp3" => "mp3",
+        "ogg" => "ogg",
+        "aac" => "aac",
+        "ac3" => "ac3",
+        "eac3" => "eac3",
+        _ => return None,
+    })
+}
+
+/// A file's container as MediaConvert's `Probe` describes it (`format`, `duration` in seconds,
+/// `tracks` with `index`, `trackType`, `codec` and `duration`), read by ffprobe from `target` (a
+/// path or an HTTP URL, of which it fetches what the container needs). Blank (`{}`) when ffprobe
+/// cannot read it or its format is none `Probe` lists.
+pub async fn probe_container(target: &str) -> Value {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-print_format", "json", "-show_format", "-show_streams"])
+        .arg(target)
+        .output()
+        .await;
+    let Some(info) =
+        out.ok().filter(|o| o.status.success()).and_then(|o| serde_json::from_slice::<Value>(&o.stdout).ok())
+    else {
+        return json!({});
+    };
+    let Some(format) = probe_format(&info) else { return json!({}) };
+    let seconds = |v: &Value| v.as_str().and_then(|d| d.parse::<f64>().ok()).filter(|d| d.is_finite() && *d >= 0.0);
+    let tracks: Vec<Value> = info["streams"]
+        .as_array()
+        .map(|streams| {
+            streams
+                .iter()
+                .map(|s| {
+                    let kind = match s["codec_type"].as_str() {
+                        Some("video") => "video",
+                        Some("audio") => "audio",
+                        _ => "data",
+                    };
+                    let mut track = json!({
+                        "index": s["index"].as_u64().unwrap_or(0),
+                        "trackType": kind,
+                        "codec": probe_codec(s["codec_name"].as_str().unwrap_or("")),
+                    });
+                    if let Some(d) = seconds(&s["duration"]) {
+                        track["duration"] = json!(d);
+                    }
+                    track
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut container = json!({ "format": format, "tracks": tracks });
+    if let Some(d) = seconds(&info["format"]["duration"]) {
+        container["duration"] = json!(d);
+    }
+    container
 }

@@ -336,8 +336,18 @@ pub fn mediaconvert_job_arn(id: &str) -> String {
 }
 
 /// A MediaConvert request's needs (`new_job`: the id a `CreateJob` will give its job): the
-/// operation on its job or queue, and for `CreateJob` `iam:PassRole` on the role it names.
+/// operation on its job or queue, and for `CreateJob` `iam:PassRole` on the role it names; for
+/// `Probe`, the action (no resource type: `*`) and, as MediaConvert reads the file with the
+/// caller's credentials, `s3:GetObject` on each file it names.
 pub fn mediaconvert(method: &http::Method, path: &str, query: Option<&str>, body: &[u8], new_job: &str) -> Vec<Need> {
+    if path == "/2017-08-29/probe" && method == http::Method::POST {
+        let doc = json(body);
+        let files = doc["inputFiles"].as_array().cloned().unwrap_or_default();
+        let objects = files.iter().filter_map(|f| f["fileUrl"].as_str()?.strip_prefix("s3://").map(str::to_owned));
+        let mut needs = vec![Need::new("mediaconvert:Probe", "*")];
+        needs.extend(objects.map(|o| Need::new("s3:GetObject", format!("arn:aws:s3:::{o}"))));
+        return needs;
+    }
     let Some(rest) = path.strip_prefix("/2017-08-29/jobs") else { return Vec::new() };
     let id = rest.trim_start_matches('/');
     let doc = json(body);

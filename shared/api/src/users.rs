@@ -13,6 +13,7 @@ use vivid_domain::{
     error::StoreError,
     quota::{Quotas, utc_day},
     spaces::SpaceStore,
+    step_up,
     types::{Email, Limit, SpaceId, UserId, VideoId, rfc3339_at, unix_now},
     users::{Profile, Usage, User, UserStore},
     video::{Title, VideoStatus, VideoStore},
@@ -59,6 +60,14 @@ pub struct Used {
 pub struct UsageView {
     pub hosted_spaces: Used,
     pub transcode_bytes_today: Used,
+    /// Minutes of media sent to transcoding today, of the day's budget.
+    pub transcode_minutes_today: Used,
+    /// Minutes of media sent to transcription today, of the day's budget.
+    pub transcribe_minutes_today: Used,
+    /// Bytes of the caller's snapshots, drawings and memo checkpoints, all spaces together.
+    pub storage_bytes: Used,
+    /// The longest lecture, in seconds (a longer video fails `lecture_too_long`).
+    pub lecture_seconds: u64,
     /// When today's transcoding budget starts again (midnight UTC).
     pub transcode_budget_resets_at: String,
     pub videos_per_space: u64,
@@ -76,6 +85,10 @@ impl UsageView {
         Self {
             hosted_spaces: Used { used: usage.hosted_spaces, limit: q.hosted_spaces },
             transcode_bytes_today: Used { used: usage.transcode_bytes_today, limit: q.daily_transcode_bytes },
+            transcode_minutes_today: Used { used: usage.transcode_minutes_today, limit: q.daily_transcode_minutes },
+            transcribe_minutes_today: Used { used: usage.transcribe_minutes_today, limit: q.daily_transcribe_minutes },
+            storage_bytes: Used { used: usage.storage_bytes, limit: q.storage_bytes },
+            lecture_seconds: q.lecture_seconds,
             transcode_budget_resets_at: rfc3339_at(now + left),
             videos_per_space: q.videos_per_space,
             snapshots_per_video: q.snapshots_per_video,
@@ -248,7 +261,8 @@ impl Handler for GetDashboard {
 /// refresh or write, and reads as gone — and starts the deletion worker, which hands over or
 /// deletes the hosted spaces with their videos and media, removes the memberships with the
 /// caller's per-video data, the sessions, the connections and the identity; 202, the refresh
-/// cookie cleared. The same Google account can sign up again once it is done.
+/// cookie cleared. The same Google account can sign up again once it is done. It needs a recent
+/// sign-in (`vivid_domain::step_up`): 401 `reauthentication_required` otherwise.
 pub struct DeleteMe {
     auth: Arc<TokenVerifier>,
     users: Arc<dyn UserStore>,
@@ -266,6 +280,11 @@ impl Handler for DeleteMe {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let caller = req.caller(&self.auth)?;
         let user = self.users.get_user(&caller.user_id).await?.ok_or(ApiError::NotFound("user"))?;
+        // Step-up: only a recent sign-in deletes an account (an account already being deleted
+        // cannot sign in again: asking again gets the same 202).
+        if !user.deleting {
+            step_up::require_recent_sign_in(caller.auth_time, unix_now())?;
+        }
         let mark = ulid::Ulid::new().to_string();
         match self.users.mark_deleting(&user.user_id, &mark).await {
             // Gone since it was read: another deletion finished.

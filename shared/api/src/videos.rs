@@ -21,7 +21,7 @@ use vivid_domain::{
     video::{
         COMPLETED_RATE, Chapter, FileName, MAX_PARTS, OrderError, Progress, StatusChange, Title, UploadPlan, Video,
         VideoAccess, VideoContentType, VideoPatch, VideoStatus, VideoStore, chapters_webvtt, in_order, layout,
-        placements, upload_plan,
+        part_length, placements, upload_plan,
     },
 };
 use vivid_edge::{
@@ -73,8 +73,10 @@ pub struct VideoView {
     pub percent_complete: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure_reason: Option<String>,
+    /// Why it failed: `failureCode` (stable) and `failureReason` (its fixed text), never a
+    /// service's own message.
+    #[serde(flatten)]
+    pub failure: Option<vivid_domain::failure::FailureView>,
     pub created_at: String,
     pub updated_at: String,
     /// The caller's own progress; `null` before they start.
@@ -91,7 +93,7 @@ pub struct VideoView {
     pub position: Option<u32>,
     /// The automatic transcript's state (spaces with transcription on).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub transcript: Option<vivid_domain::transcripts::TranscriptState>,
+    pub transcript: Option<vivid_domain::transcripts::TranscriptView>,
     /// The caption tracks by language (their files are in `playback.captions`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub captions: Vec<vivid_domain::captions::CaptionTrack>,
@@ -117,7 +119,7 @@ impl VideoView {
             size_bytes: v.size_bytes,
             percent_complete,
             duration_seconds: v.duration_seconds,
-            failure_reason: v.failure_reason,
+            failure: v.failure_reason.map(Into::into),
             created_at: v.created_at,
             updated_at: v.updated_at,
             progress: progress.map(ProgressView::from),
@@ -126,7 +128,7 @@ impl VideoView {
             chapters: v.chapters,
             position: v.position,
             captions: v.outputs.captions.into_values().collect(),
-            transcript: v.transcript,
+            transcript: v.transcript.map(Into::into),
             source: v.source,
         }
     }
@@ -137,6 +139,18 @@ pub struct VideoMember {
     pub video: Video,
     pub member: Member,
     pub progress: Option<Progress>,
+}
+
+impl VideoMember {
+    /// The member may take notes on (and study) the video only once it is ready to play: 409
+    /// `not_ready` before. The write's own transaction checks it again.
+    pub fn ready(self) -> Result<Self, ApiError> {
+        if self.video.status == VideoStatus::Ready {
+            Ok(self)
+        } else {
+            Err(ApiError::conflict("not_ready", "the video is not ready yet: notes are taken on ready videos"))
+        }
+    }
 }
 
 /// A video the caller may see: 404 unless they are a member of its space, and for a video
@@ -343,10 +357,7 @@ impl Handler for CreateVideo {
             (UploadPlan::Multipart { part_size, parts }, Some(upload_id)) => {
                 let mut urls = Vec::with_capacity(parts as usize);
                 for part in 1..=parts {
-                    urls.push(PartUrl {
-                        part_number: part,
-                        url: self.media.presign_part(&key, &upload_id, part, UPLOAD_URL_TTL).await?,
-                    });
+                    urls.push(part_url(self.media.as_ref(), &key, &upload_id, body.size_bytes, part_size, part).await?);
                 }
                 UploadInstructions::Multipart {
                     upload_id,
@@ -372,6 +383,19 @@ impl Handler for CreateVideo {
             &CreatedVideo { video: VideoView::new(video, None, None), upload },
         )
     }
+}
+
+/// The presigned URL of one part, for exactly that part's length (signed: S3 refuses another).
+async fn part_url(
+    media: &dyn MediaStore,
+    key: &str,
+    upload_id: &str,
+    size: u64,
+    part_size: u64,
+    part: u32,
+) -> Result<PartUrl, ApiError> {
+    let length = part_length(size, part_size, part).ok_or_else(|| ApiError::internal("a part past the upload's end"))?;
+    Ok(PartUrl { part_number: part, url: media.presign_part(key, upload_id, part, length, UPLOAD_URL_TTL).await? })
 }
 
 /// An S3 part ETag as S3 gives it: 1 to 128 visible ASCII characters, optionally quoted.
@@ -555,10 +579,7 @@ impl Handler for UploadParts {
         };
         let mut urls = Vec::with_capacity(wanted.len());
         for part in wanted {
-            urls.push(PartUrl {
-                part_number: part,
-                url: self.media.presign_part(&key, &upload_id, part, UPLOAD_URL_TTL).await?,
-            });
+            urls.push(part_url(self.media.as_ref(), &key, &upload_id, video.size_bytes, part_size, part).await?);
         }
         let view = ResumeView {
             upload_id,
@@ -603,7 +624,10 @@ impl Handler for AbortUpload {
             self.media.abort_multipart(&layout::raw(&video.video_id), upload_id).await?;
         }
         self.media.delete(Bucket::Raw, &layout::raw(&video.video_id)).await?;
-        let change = StatusChange { failure_reason: Some("the upload was aborted".into()), ..Default::default() };
+        let change = StatusChange {
+            failure_reason: Some(vivid_domain::failure::FailureReason::UploadAborted),
+            ..Default::default()
+        };
         if !self.ctx.videos.transition(&video.video_id, VideoStatus::Failed, &change, &now_rfc3339()).await? {
             return Err(ApiError::conflict("not_uploading", "the video's upload is over"));
         }
@@ -813,8 +837,8 @@ struct PlaybackView {
 }
 
 /// `GET /videos/{videoId}/playback` (member): a fresh grant for a ready video, for players to
-/// renew before `expiresAt`. One round trip when the caller studies the video (their progress
-/// item is the grant), the full membership check otherwise; nothing else is read or re-signed.
+/// renew before `expiresAt`, after the full membership check (two round trips); nothing else is
+/// read or re-signed.
 pub struct GetPlayback {
     auth: Arc<TokenVerifier>,
     videos: Arc<dyn VideoStore>,
@@ -838,12 +862,9 @@ impl Handler for GetPlayback {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let caller = req.caller(&self.auth)?;
         let id: VideoId = req.path("videoId")?;
-        let video = match self.videos.video_grant(&id, &caller.user_id).await? {
-            (Some(video), _) if video.deleting => return Err(ApiError::NotFound("video")),
-            (Some(video), true) => video,
-            (Some(_), false) => video_member(self.videos.as_ref(), &id, &caller.user_id).await?.video,
-            (None, _) => return Err(ApiError::NotFound("video")),
-        };
+        // The membership read consistently at every renewal: a removed member gets no grant,
+        // whatever of their data the purge has yet to reach.
+        let video = video_member(self.videos.as_ref(), &id, &caller.user_id).await?.video;
         if video.status != VideoStatus::Ready {
             return Err(ApiError::conflict("not_ready", "the video is not ready to play yet"));
         }
@@ -983,7 +1004,7 @@ impl Handler for PutProgress {
         let now = now_rfc3339();
         let fast = self.0.videos.touch_progress(&video_id, &caller.user_id, body.progress_rate, position, &now).await?;
         if !fast {
-            let m = video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
+            let m = video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?.ready()?;
             let progress = Progress {
                 video_id,
                 user_id: caller.user_id,

@@ -23,10 +23,18 @@ pub enum Quota {
     BookmarksPerVideo,
     /// Bytes a user sends to transcoding per UTC day (uploads and imports).
     DailyTranscodeBytes,
+    /// Invitation e-mails a user asks for per UTC day.
+    DailyInvitationMails,
+    /// Minutes of media a user sends to MediaConvert per UTC day (each video's source length).
+    DailyTranscodeMinutes,
+    /// Minutes of media a user's videos send to Transcribe per UTC day.
+    DailyTranscribeMinutes,
+    /// Bytes of one account's notes across every space: snapshots, drawings and memo checkpoints.
+    StorageBytes,
 }
 
 impl Quota {
-    pub const ALL: [Quota; 7] = [
+    pub const ALL: [Quota; 11] = [
         Quota::HostedSpaces,
         Quota::VideosPerSpace,
         Quota::SnapshotsPerVideo,
@@ -34,6 +42,10 @@ impl Quota {
         Quota::CheckpointsPerVideo,
         Quota::BookmarksPerVideo,
         Quota::DailyTranscodeBytes,
+        Quota::DailyInvitationMails,
+        Quota::DailyTranscodeMinutes,
+        Quota::DailyTranscribeMinutes,
+        Quota::StorageBytes,
     ];
 
     /// The name in configuration and in the API's `usage`.
@@ -46,12 +58,22 @@ impl Quota {
             Quota::CheckpointsPerVideo => "checkpointsPerVideo",
             Quota::BookmarksPerVideo => "bookmarksPerVideo",
             Quota::DailyTranscodeBytes => "dailyTranscodeBytes",
+            Quota::DailyInvitationMails => "dailyInvitationMails",
+            Quota::DailyTranscodeMinutes => "dailyTranscodeMinutes",
+            Quota::DailyTranscribeMinutes => "dailyTranscribeMinutes",
+            Quota::StorageBytes => "storageBytes",
         }
     }
 
     /// Whether waiting lifts it (a daily budget) rather than deleting something.
     pub fn resets_daily(self) -> bool {
-        matches!(self, Quota::DailyTranscodeBytes)
+        matches!(
+            self,
+            Quota::DailyTranscodeBytes
+                | Quota::DailyInvitationMails
+                | Quota::DailyTranscodeMinutes
+                | Quota::DailyTranscribeMinutes
+        )
     }
 }
 
@@ -82,6 +104,23 @@ pub struct Quotas {
     pub upload_bytes: u64,
     /// The largest recording an import downloads.
     pub import_bytes: u64,
+    /// Invitation e-mails one user may ask for per UTC day.
+    pub daily_invitation_mails: u64,
+    /// Invitation e-mails one address may receive per UTC day, from all inviters together.
+    pub daily_mails_per_recipient: u64,
+    /// Minutes of media one user may send to transcoding per UTC day.
+    pub daily_transcode_minutes: u64,
+    /// Minutes of media one user's videos may send to transcription per UTC day.
+    pub daily_transcribe_minutes: u64,
+    /// Bytes one account's snapshots, drawings and memo checkpoints may take, all spaces together.
+    pub storage_bytes: u64,
+    /// The longest lecture, in seconds: a longer source is not transcoded, and every job is
+    /// clipped there.
+    pub lecture_seconds: u64,
+    /// Requests one signed-in user may make per minute (`shared/domain/src/rate_limit.rs`).
+    pub rate_per_user: u64,
+    /// Requests one address (an IPv6 /64) may make per minute without a valid access token.
+    pub rate_per_ip: u64,
 }
 
 const GIB: u64 = 1024 * 1024 * 1024;
@@ -100,6 +139,14 @@ impl Default for Quotas {
             daily_transcode_bytes: 20 * GIB,
             upload_bytes: 10 * GIB,
             import_bytes: 10 * GIB,
+            daily_invitation_mails: 500,
+            daily_mails_per_recipient: 5,
+            daily_transcode_minutes: 600,
+            daily_transcribe_minutes: 600,
+            storage_bytes: GIB,
+            lecture_seconds: 6 * 3600,
+            rate_per_user: 600,
+            rate_per_ip: 1200,
         }
     }
 }
@@ -115,6 +162,10 @@ impl Quotas {
             Quota::CheckpointsPerVideo => self.checkpoints_per_video,
             Quota::BookmarksPerVideo => self.bookmarks_per_video,
             Quota::DailyTranscodeBytes => self.daily_transcode_bytes,
+            Quota::DailyInvitationMails => self.daily_invitation_mails,
+            Quota::DailyTranscodeMinutes => self.daily_transcode_minutes,
+            Quota::DailyTranscribeMinutes => self.daily_transcribe_minutes,
+            Quota::StorageBytes => self.storage_bytes,
         }
     }
 
@@ -146,6 +197,14 @@ impl Quotas {
                 "dailyTranscodeBytes" => &mut q.daily_transcode_bytes,
                 "uploadBytes" => &mut q.upload_bytes,
                 "importBytes" => &mut q.import_bytes,
+                "dailyInvitationMails" => &mut q.daily_invitation_mails,
+                "dailyMailsPerRecipient" => &mut q.daily_mails_per_recipient,
+                "dailyTranscodeMinutes" => &mut q.daily_transcode_minutes,
+                "dailyTranscribeMinutes" => &mut q.daily_transcribe_minutes,
+                "storageBytes" => &mut q.storage_bytes,
+                "lectureSeconds" => &mut q.lecture_seconds,
+                "ratePerUser" => &mut q.rate_per_user,
+                "ratePerIp" => &mut q.rate_per_ip,
                 other => return Err(Invalid(format!("unknown quota `{other}`"))),
             };
             *slot = value;
@@ -179,6 +238,14 @@ mod tests {
         assert_eq!(Quotas::parse(""), Ok(Quotas::default()));
         let q = Quotas::parse("hostedSpaces=3, uploadBytes=1048576").expect("parses");
         assert_eq!((q.hosted_spaces, q.upload_bytes, q.videos_per_space), (3, 1_048_576, 500));
+        let mail = Quotas::parse("dailyInvitationMails=2,dailyMailsPerRecipient=1").expect("parses");
+        assert_eq!((mail.daily_invitation_mails, mail.daily_mails_per_recipient), (2, 1));
+        let rates = Quotas::parse("ratePerUser=5,ratePerIp=7").expect("parses");
+        assert_eq!((rates.rate_per_user, rates.rate_per_ip), (5, 7));
+        assert_eq!(Quotas::default().storage_bytes, 1 << 30);
+        assert_eq!(Quotas::parse("storageBytes=4096").map(|q| q.storage_bytes), Ok(4096));
+        assert!(Quotas::parse("storageBytes=0").is_err(), "no account could keep a note");
+        assert!(Quotas::parse("ratePerUser=0").is_err(), "a limit of 0 would refuse everyone");
         for bad in ["hostedSpace=3", "hostedSpaces=0", "hostedSpaces=-1", "hostedSpaces", "hostedSpaces=1e3"] {
             assert!(Quotas::parse(bad).is_err(), "{bad}");
         }

@@ -30,10 +30,22 @@ pub enum TranscodeError {
     Backend(Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// What the transcoder reads of a source's container before any job (MediaConvert's `Probe`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SourceProbe {
+    /// The length in seconds: the longest the container or any of its tracks states; `None` when
+    /// it states none (a browser's WebM recording often does not) or the file is not one the
+    /// transcoder reads.
+    pub duration_seconds: Option<f64>,
+}
+
 #[async_trait]
 pub trait Transcoder: Send + Sync {
+    /// Reads the container of the video's raw object (no job, nothing transcoded).
+    async fn probe(&self, video: &VideoId, raw_bucket: &str) -> Result<SourceProbe, TranscodeError>;
     /// Starts (or, for a video that already has one, finds) the job converting the video's raw
-    /// object into its media; returns the job id.
+    /// object into its media, never more than the longest lecture allowed of it; returns the
+    /// job id.
     async fn submit(&self, video: &VideoId, raw_bucket: &str, media_bucket: &str) -> Result<String, TranscodeError>;
     /// Cancels a job that still runs; `Ok(false)` when it has ended (or never existed).
     async fn cancel(&self, job_id: &str) -> Result<bool, TranscodeError>;
@@ -46,7 +58,8 @@ pub fn job_running(status: &str) -> bool {
 
 /// What the transcoder learnt of a video's source as soon as it read it (MediaConvert's
 /// `INPUT_INFORMATION`): its first video stream's picture. Not its duration: AWS's documented
-/// event carries none, so the duration is known at `COMPLETE`.
+/// event carries none; the length is read before the job by [`Transcoder::probe`], and the
+/// duration shown is the outputs' at `COMPLETE`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SourceInfo {

@@ -39,9 +39,34 @@ pub struct TranscriptState {
     pub status: TranscriptStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// Why it failed: a code of a closed set (see [`crate::failure`]), never Transcribe's text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failure_reason: Option<String>,
+    pub failure_reason: Option<crate::failure::FailureReason>,
     pub updated_at: String,
+}
+
+/// A transcript's state as the API shows it: a failure as its code and fixed text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TranscriptView {
+    pub status: TranscriptStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// `failureCode` and `failureReason`, when it failed.
+    #[serde(flatten)]
+    pub failure: Option<crate::failure::FailureView>,
+    pub updated_at: String,
+}
+
+impl From<TranscriptState> for TranscriptView {
+    fn from(s: TranscriptState) -> Self {
+        Self {
+            status: s.status,
+            language: s.language,
+            failure: s.failure_reason.map(Into::into),
+            updated_at: s.updated_at,
+        }
+    }
 }
 
 /// One recognised word with its times (seconds).

@@ -7,7 +7,7 @@ use crate::{
     connectors::Provider,
     error::StoreError,
     spaces::Space,
-    types::{Description, Email, SpaceId, SpaceName, UserId},
+    types::{Description, Email, PersonName, SpaceId, SpaceName, UserId},
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,8 +30,11 @@ pub struct User {
 }
 
 impl User {
-    /// A new user and their personal space ("Personal", hosted by them, not deletable).
+    /// A new user and their personal space ("Personal", hosted by them, not deletable). The
+    /// name is an identity provider's, kept cleaned to a [`PersonName`] (no control or
+    /// bidirectional characters, at most 200 characters; none usable: the address's local part).
     pub fn sign_up(email: Email, name: String, picture: Option<String>, now: &str) -> (User, Space) {
+        let name = PersonName::from_provider(&name, &email).into();
         let user_id = UserId::generate();
         let personal = Space::new(SpaceName::personal(), Description::default(), user_id.clone(), true, now);
         let user = User {
@@ -63,6 +66,12 @@ pub struct Usage {
     pub hosted_spaces: u64,
     /// Bytes sent to transcoding today (UTC).
     pub transcode_bytes_today: u64,
+    /// Minutes of media sent to transcoding today (UTC).
+    pub transcode_minutes_today: u64,
+    /// Minutes of media sent to transcription today (UTC).
+    pub transcribe_minutes_today: u64,
+    /// Bytes their snapshots, drawings and memo checkpoints take, all spaces together.
+    pub storage_bytes: u64,
 }
 
 #[async_trait]

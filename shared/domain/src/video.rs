@@ -239,8 +239,9 @@ pub struct Video {
     pub percent_complete: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<f64>,
+    /// Why it failed: a code of a closed set (see [`crate::failure`]), never a service's text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failure_reason: Option<String>,
+    pub failure_reason: Option<crate::failure::FailureReason>,
     /// The Webex recording this video is imported from (issue 7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording_id: Option<String>,
@@ -393,6 +394,10 @@ pub struct Snapshot {
     /// In the user-content bucket.
     pub object_key: String,
     pub created_at: String,
+    /// The image's declared size (signed into its upload URL), charged to the author's storage;
+    /// 0 for a snapshot taken before the storage quota (it was never charged).
+    #[serde(default)]
+    pub size_bytes: u64,
 }
 
 /// A named moment of a video, private to the member who set it. Removed with the member's
@@ -433,7 +438,7 @@ pub struct StatusChange {
     pub job_id: Option<String>,
     pub percent_complete: Option<u8>,
     pub duration_seconds: Option<f64>,
-    pub failure_reason: Option<String>,
+    pub failure_reason: Option<crate::failure::FailureReason>,
     pub hls_master: Option<String>,
     pub mp4: Option<String>,
     pub storyboard: Option<String>,
@@ -559,6 +564,14 @@ pub fn upload_plan(size: u64, threshold: u64) -> UploadPlan {
     UploadPlan::Multipart { part_size, parts }
 }
 
+/// The exact length of part `part` (from 1) of a `size`-byte upload in parts of `part_size`: the
+/// part size, the last part what is left; `None` for a part the upload does not have. Signed into
+/// each part's URL, so S3 refuses a part of any other length.
+pub fn part_length(size: u64, part_size: u64, part: u32) -> Option<u64> {
+    let start = u64::from(part).checked_sub(1)?.checked_mul(part_size)?;
+    (part_size > 0 && start < size).then(|| part_size.min(size - start))
+}
+
 /// A video as one caller sees it.
 #[derive(Debug, Clone)]
 pub struct VideoAccess {
@@ -589,9 +602,6 @@ pub trait VideoStore: Send + Sync {
     async fn videos_by_id(&self, ids: &[VideoId]) -> Result<Vec<Video>, StoreError>;
     /// The video, its space, the caller's membership of it and their progress: two round trips.
     async fn video_access(&self, id: &VideoId, user: &UserId) -> Result<Option<VideoAccess>, StoreError>;
-    /// The video and whether the caller holds its grant (their progress item, written while they
-    /// study it and removed with their membership), in one round trip.
-    async fn video_grant(&self, id: &VideoId, user: &UserId) -> Result<(Option<Video>, bool), StoreError>;
     /// A space's videos, newest first.
     async fn list_videos(
         &self,
@@ -659,6 +669,13 @@ pub trait VideoStore: Send + Sync {
         let _ = day;
         self.delete_video(video).await.map(|_| ())
     }
+    /// Turns an upload that never finished into a deletion, atomically: the video marked as
+    /// deleting (as [`VideoStore::tombstone_video`] marks it: gone for readers from then on), out
+    /// of its space's count, and its charge refunded to its creator's transcoding budget of `day`
+    /// (the day it was created) — only while it is still `UPLOADING` and unmarked; `Ok(false)`
+    /// otherwise (an upload that completed meanwhile, a deletion begun, a video gone). The
+    /// deletion worker removes the rest, as for any marked video.
+    async fn abandon_upload(&self, video: &Video, day: &str) -> Result<bool, StoreError>;
     /// The cheap progress write: only when the caller's grant exists (`Ok(false)` otherwise).
     /// Progress writes keep the member's [`Standing`](crate::spaces::Standing) in step.
     async fn touch_progress(
@@ -680,8 +697,10 @@ pub trait VideoStore: Send + Sync {
     async fn recent_progress(&self, user: &UserId, limit: Limit) -> Result<Vec<Progress>, StoreError>;
     /// How many videos the user completed (progress 100).
     async fn completed_count(&self, user: &UserId) -> Result<u32, StoreError>;
-    /// Stores a snapshot and counts it: `Condition(Quota)` past `limit` of the author's on the video.
-    async fn put_snapshot(&self, snapshot: &Snapshot, limit: u64) -> Result<(), StoreError>;
+    /// Stores a snapshot, counts it and charges its size to the author's storage:
+    /// `Condition(Quota)` past `limits.per_video` of the author's on the video or past their
+    /// `limits.storage_bytes`.
+    async fn put_snapshot(&self, snapshot: &Snapshot, limits: crate::storage::Limits) -> Result<(), StoreError>;
     async fn snapshots(
         &self,
         video: &VideoId,
@@ -689,7 +708,8 @@ pub trait VideoStore: Send + Sync {
         limit: Limit,
         start: Option<PageKey>,
     ) -> Result<Page<Snapshot>, StoreError>;
-    /// Deletes a snapshot item and its count; returns it (`None` when there was none).
+    /// Deletes a snapshot item with its count and the bytes charged for it; returns it (`None`
+    /// when there was none).
     async fn delete_snapshot(
         &self,
         video: &VideoId,
@@ -715,6 +735,20 @@ pub trait VideoStore: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_part_is_the_part_size_but_the_last_which_is_what_is_left() {
+        let size = 20 * MIB + 5;
+        let UploadPlan::Multipart { part_size, parts } = upload_plan(size, 16 * MIB) else { panic!("multipart") };
+        let lengths: Vec<u64> = (1..=parts).filter_map(|p| part_length(size, part_size, p)).collect();
+        assert_eq!(lengths, [8 * MIB, 8 * MIB, 4 * MIB + 5]);
+        assert_eq!(lengths.iter().sum::<u64>(), size);
+        assert_eq!(part_length(size, part_size, 0), None);
+        assert_eq!(part_length(size, part_size, parts + 1), None);
+        assert_eq!(part_length(16 * MIB, 8 * MIB, 2), Some(8 * MIB), "a last part may be whole");
+        assert_eq!(part_length(16 * MIB, 0, 1), None);
+        assert_eq!(part_length(u64::MAX, 8 * MIB, u32::MAX), Some(8 * MIB));
+    }
 
     #[test]
     fn upload_plans_respect_s3_limits() {

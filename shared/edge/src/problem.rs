@@ -28,6 +28,10 @@ pub enum ApiError {
     /// 401: the access token verifies but its account was deleted since it was issued.
     #[error("the account was deleted; sign in again to start a new one")]
     AccountDeleted,
+    /// 401: the token is valid but its sign-in is too old for what was asked (a destructive
+    /// deletion): sign in again, then repeat the request (RFC 9470 step-up).
+    #[error("{0}")]
+    ReauthenticationRequired(vivid_domain::step_up::SignInTooOld),
     /// 403: the caller is a member of the space but lacks the role.
     #[error("{detail}")]
     Forbidden { code: &'static str, detail: String },
@@ -62,6 +66,10 @@ pub enum ApiError {
     /// 409 (a count: delete something first) or 429 (a daily budget: wait): a quota.
     #[error("{}", quota_detail(.0))]
     QuotaExceeded(Exceeded),
+    /// 429: this caller (a user, or an address without a valid token) sent more requests this
+    /// minute than `limit`; `Retry-After` says when their window ends. Others are still served.
+    #[error("more than {limit} requests a minute from this caller: try again in {retry_after_secs} seconds")]
+    RateLimited { limit: u64, retry_after_secs: u64 },
     /// 502: a third party (Google, Webex) failed or answered something unreadable.
     #[error("{detail}")]
     Upstream { code: &'static str, detail: String },
@@ -88,7 +96,7 @@ pub struct Problem {
     pub status: u16,
     pub detail: String,
     pub code: &'static str,
-    /// The quota's limit, on a `*_quota_exceeded` problem.
+    /// The quota's limit, on a `*_quota_exceeded` problem; requests a minute on `rate_limited`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -121,7 +129,9 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Unauthenticated(_) | Self::AccountDeleted => StatusCode::UNAUTHORIZED,
+            Self::Unauthenticated(_) | Self::AccountDeleted | Self::ReauthenticationRequired(_) => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -133,6 +143,7 @@ impl ApiError {
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::QuotaExceeded(e) if e.quota.resets_daily() => StatusCode::TOO_MANY_REQUESTS,
             Self::QuotaExceeded(_) => StatusCode::CONFLICT,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Upstream { .. } => StatusCode::BAD_GATEWAY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -149,6 +160,7 @@ impl ApiError {
             | Self::Upstream { code, .. } => code,
             Self::Unauthenticated(_) => "unauthenticated",
             Self::AccountDeleted => "account_deleted",
+            Self::ReauthenticationRequired(_) => "reauthentication_required",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PreconditionFailed(_) => "precondition_failed",
@@ -156,6 +168,7 @@ impl ApiError {
             Self::UploadTooLarge { .. } => "upload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::QuotaExceeded(e) => quota_code(e.quota),
+            Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal",
         }
@@ -177,6 +190,7 @@ impl ApiError {
             limit: match self {
                 Self::QuotaExceeded(e) => Some(e.limit),
                 Self::UploadTooLarge { limit } => Some(*limit),
+                Self::RateLimited { limit, .. } => Some(*limit),
                 _ => None,
             },
             request_id: request_id.map(str::to_owned),
@@ -191,6 +205,8 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Condition(Guard::Quota(e)) => ApiError::QuotaExceeded(e),
             StoreError::Condition(Guard::Account) => ApiError::AccountDeleted,
+            StoreError::Condition(Guard::Removed) => InviteRefused::Removed.into(),
+            StoreError::Condition(Guard::Grant) => ApiError::NotFound("video"),
             StoreError::Condition(guard) => ApiError::conflict("conflict", format!("the {guard} changed concurrently")),
             StoreError::ForeignStart => {
                 ApiError::bad_request("invalid_cursor", "the cursor is malformed or belongs to another query")
@@ -209,6 +225,7 @@ impl From<InviteRefused> for ApiError {
             InviteRefused::Revoked => ApiError::Gone { code: "invitation_revoked", detail },
             InviteRefused::UsedUp => ApiError::Gone { code: "invitation_used_up", detail },
             InviteRefused::OtherAccount => ApiError::forbidden("invitation_for_another_email", detail),
+            InviteRefused::Removed => ApiError::forbidden("removed_from_space", detail),
         }
     }
 }
@@ -232,6 +249,12 @@ impl From<Denied> for ApiError {
             Denied::HostOnly => ApiError::forbidden("host_only", e.to_string()),
             Denied::ManagersOnly => ApiError::forbidden("managers_only", e.to_string()),
         }
+    }
+}
+
+impl From<vivid_domain::step_up::SignInTooOld> for ApiError {
+    fn from(e: vivid_domain::step_up::SignInTooOld) -> Self {
+        ApiError::ReauthenticationRequired(e)
     }
 }
 
@@ -327,6 +350,10 @@ fn quota_code(q: Quota) -> &'static str {
         Quota::CheckpointsPerVideo => "checkpoint_quota_exceeded",
         Quota::BookmarksPerVideo => "bookmark_quota_exceeded",
         Quota::DailyTranscodeBytes => "transcode_budget_exceeded",
+        Quota::DailyInvitationMails => "invitation_mail_quota_exceeded",
+        Quota::DailyTranscodeMinutes => "transcode_minutes_exceeded",
+        Quota::DailyTranscribeMinutes => "transcribe_minutes_exceeded",
+        Quota::StorageBytes => "storage_quota_exceeded",
     }
 }
 
@@ -343,6 +370,20 @@ fn quota_detail(e: &Exceeded) -> String {
         Quota::DailyTranscodeBytes => {
             format!("today's transcoding budget of {} bytes would be passed: try again after midnight UTC", e.limit)
         }
+        Quota::DailyInvitationMails => format!(
+            "you may send {} invitation e-mails a day and this request would pass that: invite fewer addresses, share a code, or try again after midnight UTC",
+            e.limit
+        ),
+        Quota::DailyTranscodeMinutes => {
+            format!("today's {} minutes of transcoding are used up: try again after midnight UTC", e.limit)
+        }
+        Quota::DailyTranscribeMinutes => {
+            format!("today's {} minutes of transcription are used up: try again after midnight UTC", e.limit)
+        }
+        Quota::StorageBytes => format!(
+            "your snapshots, drawings and memo checkpoints would pass your {} bytes of storage: delete some first",
+            e.limit
+        ),
     }
 }
 

@@ -12,6 +12,7 @@ use vivid_domain::{
     captions::{self, CaptionSource, CaptionTrack, Lang},
     connectors::{Connection, ConnectionStore, ConnectorError, Provider, RecordingSource, TokenCipher},
     error::StoreError,
+    failure::FailureReason,
     imports::{ImportJob, JobKind},
     media::MediaStore,
     search::SearchIndex,
@@ -29,8 +30,9 @@ const PLATFORM_TRANSCRIPT_LANG: &str = "en";
 /// Why a run stopped before the recording was in the bucket.
 #[derive(Debug)]
 enum Interrupted {
-    /// The recording could not be read, or is not one we take: the import fails.
-    Source(String),
+    /// The recording could not be read, or is not one we take: the import fails for the reason
+    /// members are told, the platform's own words logged.
+    Source(FailureReason, String),
     /// Our own bucket failed.
     Store(StoreError),
 }
@@ -44,7 +46,7 @@ impl From<StoreError> for Interrupted {
 impl std::fmt::Display for Interrupted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Source(reason) => f.write_str(reason),
+            Self::Source(_, detail) => f.write_str(detail),
             Self::Store(e) => write!(f, "{e}"),
         }
     }
@@ -95,17 +97,21 @@ impl ImportWorker {
     ) -> Result<u64, Interrupted> {
         let connection = self.connection(job, source);
         let recording = job.recording_id.as_str();
-        let mut body = connection
-            .with_access(|token| async move { source.open(&token, recording).await })
-            .await
-            .map_err(|e| Interrupted::Source(format!("cannot start the download: {e}")))?;
+        let mut body =
+            connection.with_access(|token| async move { source.open(&token, recording).await }).await.map_err(|e| {
+                Interrupted::Source(FailureReason::ImportNotStarted, format!("cannot start the download: {e}"))
+            })?;
         let part_size = MIN_PART as usize;
         let mut buffer: Vec<u8> = Vec::with_capacity(part_size + 256 * 1024);
         let mut parts = Vec::new();
         let mut total = 0u64;
         while let Some(chunk) = body.next().await {
-            let chunk =
-                chunk.map_err(|e| Interrupted::Source(format!("the download broke off after {total} bytes: {e}")))?;
+            let chunk = chunk.map_err(|e| {
+                Interrupted::Source(
+                    FailureReason::ImportInterrupted,
+                    format!("the download broke off after {total} bytes: {e}"),
+                )
+            })?;
             total += chunk.len() as u64;
             buffer.extend_from_slice(&chunk);
             if buffer.len() >= part_size {
@@ -116,7 +122,7 @@ impl ImportWorker {
             }
         }
         if total == 0 {
-            return Err(Interrupted::Source("the recording is empty".into()));
+            return Err(Interrupted::Source(FailureReason::ImportEmpty, "the recording is empty".into()));
         }
         if !buffer.is_empty() {
             let number = parts.len() as u32 + 1;
@@ -223,8 +229,8 @@ impl ImportWorker {
         self.transcript(job, source, Some(video)).await
     }
 
-    async fn fail(&self, video: &VideoId, reason: String) -> Result<(), StoreError> {
-        tracing::warn!(video_id = %video, reason, "import failed");
+    async fn fail(&self, video: &VideoId, reason: FailureReason, detail: String) -> Result<(), StoreError> {
+        tracing::warn!(video_id = %video, reason = reason.code(), detail, "import failed");
         let change = StatusChange { failure_reason: Some(reason), ..Default::default() };
         self.videos.transition(video, VideoStatus::Failed, &change, &now_rfc3339()).await.map(|_| ())
     }
@@ -269,9 +275,15 @@ impl EventHandler for ImportWorker {
                 }
                 return Err(self.hand_back(&job.video_id, &claimed_at, e).await);
             }
-            Err(reason) => {
+            Err(interrupted) => {
                 self.media.abort_multipart(&key, &upload_id).await?;
-                self.fail(&job.video_id, format!("the {} import failed: {reason}", job.provider.title())).await?;
+                let (reason, detail) = match interrupted {
+                    Interrupted::Source(reason, detail) => (reason, detail),
+                    // Our own bucket refused for good (a retry would not pass).
+                    Interrupted::Store(e) => (FailureReason::ImportInterrupted, e.to_string()),
+                };
+                self.fail(&job.video_id, reason, format!("the {} import failed: {detail}", job.provider.title()))
+                    .await?;
             }
         }
         Ok(Value::Null)

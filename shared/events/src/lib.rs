@@ -24,7 +24,7 @@ pub use import::ImportWorker;
 pub use lambda_runtime::Error;
 pub use raw_upload::{OnRawUpload, UploadLimit};
 pub use sweep::{StaleAfter, SweepStaleVideos};
-pub use transcode_event::{JobStateDetail, OnTranscodeEvent, Transcription};
+pub use transcode_event::{JobStateDetail, Minutes, OnTranscodeEvent, Transcription};
 pub use transcribe_event::{OnTranscribeEvent, TranscribeJobDetail};
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +40,9 @@ pub enum EventError {
     /// A platform (Zoom, Webex) failed for now: the event is retried.
     #[error("the platform failed, to retry: {0}")]
     Platform(String),
+    /// A background worker could not be started.
+    #[error(transparent)]
+    Invoke(#[from] vivid_domain::imports::InvokeError),
 }
 
 /// One event function's logic; the Lambda runtime and the local stack call the same object.

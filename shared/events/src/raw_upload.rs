@@ -1,4 +1,7 @@
-//! `on-raw-upload`: checks an upload against its video, then starts its transcoding job.
+//! `on-raw-upload`: checks an upload against its video, reads its length (the transcoder's probe
+//! of the container, before anything is paid for), charges its minutes to its creator's daily
+//! budget, then starts its transcoding job. A source longer than the longest lecture, or one the
+//! day's minutes cannot pay for, fails with its fixed reason and is removed.
 
 use std::sync::Arc;
 
@@ -6,25 +9,35 @@ use async_trait::async_trait;
 use serde_json::Value;
 use vivid_config::{Config, ConfigError};
 use vivid_domain::{
+    failure::FailureReason,
     media::{Bucket, MediaStore},
+    minutes::{self, Admission, Charge, Metered, MinutesBudget},
+    quota::{Quotas, utc_day},
     transcode::Transcoder,
-    types::{VideoId, now_rfc3339},
+    types::{VideoId, now_rfc3339, unix_now},
     video::{StatusChange, Video, VideoStatus, VideoStore, layout},
 };
 
 use crate::{EventError, EventHandler, s3_objects};
 
-/// The largest object an upload may be.
+/// The limits an upload is held to: its size, the longest lecture and the daily minutes.
 #[derive(Debug, Clone, Copy)]
 pub struct UploadLimit {
-    pub max_upload_bytes: u64,
+    pub quotas: Quotas,
 }
 
 impl UploadLimit {
     pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
-        let quotas: vivid_domain::quota::Quotas = cfg.parsed(vivid_domain::quota::QUOTAS_VAR)?.unwrap_or_default();
-        Ok(Self { max_upload_bytes: quotas.upload_bytes })
+        Ok(Self { quotas: cfg.parsed(vivid_domain::quota::QUOTAS_VAR)?.unwrap_or_default() })
     }
+}
+
+/// What the admission of a source decided.
+enum Verdict {
+    Transcode,
+    Fail(FailureReason),
+    /// The video went away (or is being deleted) meanwhile.
+    Gone,
 }
 
 /// `on-raw-upload`: checks an upload against its video, then starts its transcoding job.
@@ -32,6 +45,7 @@ pub struct OnRawUpload {
     videos: Arc<dyn VideoStore>,
     media: Arc<dyn MediaStore>,
     transcoder: Arc<dyn Transcoder>,
+    budget: Arc<dyn MinutesBudget>,
     limits: UploadLimit,
 }
 
@@ -40,30 +54,68 @@ impl OnRawUpload {
         videos: Arc<dyn VideoStore>,
         media: Arc<dyn MediaStore>,
         transcoder: Arc<dyn Transcoder>,
+        budget: Arc<dyn MinutesBudget>,
         limits: UploadLimit,
     ) -> Self {
-        Self { videos, media, transcoder, limits }
+        Self { videos, media, transcoder, budget, limits }
     }
 
-    /// Why an uploaded object does not belong to its video, if it does not.
-    fn mismatch(&self, video: &Video, size: u64, content_type: Option<&str>) -> Option<String> {
-        if size > self.limits.max_upload_bytes {
-            return Some(format!(
-                "the upload has {size} bytes, more than the {} allowed",
-                self.limits.max_upload_bytes
-            ));
+    /// Why an uploaded object does not belong to its video, if it does not: the reason members
+    /// are told, and the detail for the log.
+    fn mismatch(&self, video: &Video, size: u64, content_type: Option<&str>) -> Option<(FailureReason, String)> {
+        let most = self.limits.quotas.upload_bytes;
+        if size > most {
+            let detail = format!("the upload has {size} bytes, more than the {most} allowed");
+            return Some((FailureReason::UploadTooLarge, detail));
         }
         if video.status == VideoStatus::Uploading {
             if size != video.size_bytes {
-                return Some(format!("the upload has {size} bytes, the video declared {}", video.size_bytes));
+                let detail = format!("the upload has {size} bytes, the video declared {}", video.size_bytes);
+                return Some((FailureReason::UploadMismatch, detail));
             }
             if let Some(ct) = content_type
                 && !ct.eq_ignore_ascii_case(video.content_type.as_str())
             {
-                return Some(format!("the upload is {ct}, the video declared {}", video.content_type.as_str()));
+                let detail = format!("the upload is {ct}, the video declared {}", video.content_type.as_str());
+                return Some((FailureReason::UploadMismatch, detail));
             }
         }
         None
+    }
+
+    /// Before any job is paid for: the source's length against the longest lecture, then its
+    /// minutes charged to its creator's budget of the day (once per video: a redelivered event
+    /// finds the charge made).
+    async fn admit(&self, video: &Video, raw_bucket: &str) -> Result<Verdict, EventError> {
+        let id = &video.video_id;
+        let probe = self.transcoder.probe(id, raw_bucket).await?;
+        let quotas = &self.limits.quotas;
+        let minutes = match minutes::admit(probe.duration_seconds, quotas) {
+            Admission::TooLong => {
+                tracing::warn!(video_id = %id, seconds = ?probe.duration_seconds, longest = quotas.lecture_seconds, "longer than the longest lecture: not transcoded");
+                return Ok(Verdict::Fail(FailureReason::LectureTooLong));
+            }
+            Admission::Charge(minutes) => minutes,
+        };
+        let (day, _) = utc_day(unix_now());
+        let limit = quotas.limit(Metered::Transcode.quota());
+        let charge =
+            self.budget.charge_minutes(Metered::Transcode, id, &video.created_by, minutes, &day, limit).await?;
+        tracing::info!(video_id = %id, seconds = ?probe.duration_seconds, minutes, ?charge, "transcoding minutes");
+        Ok(match charge {
+            Charge::Charged | Charge::AlreadyCharged => Verdict::Transcode,
+            Charge::Exceeded(_) => Verdict::Fail(Metered::Transcode.over_budget()),
+            Charge::Gone => Verdict::Gone,
+        })
+    }
+
+    /// Fails the video for `reason` and removes its object: FAILED first, so that a retried
+    /// event finds a failed video and removes the object (below), whichever step failed.
+    async fn reject(&self, id: &VideoId, key: &str, reason: FailureReason) -> Result<(), EventError> {
+        let change = StatusChange { failure_reason: Some(reason), ..Default::default() };
+        self.videos.transition(id, VideoStatus::Failed, &change, &now_rfc3339()).await?;
+        self.media.delete(Bucket::Raw, key).await?;
+        Ok(())
     }
 
     async fn object(&self, key: &str) -> Result<(), EventError> {
@@ -90,14 +142,9 @@ impl OnRawUpload {
                     tracing::info!(video_id = %id, "raw object already gone");
                     return Ok(());
                 };
-                if let Some(reason) = self.mismatch(&video, info.size, info.content_type.as_deref()) {
-                    tracing::warn!(video_id = %id, reason, "upload rejected");
-                    // FAILED first: a retried event then finds a failed video and removes the
-                    // object (below), whichever step failed.
-                    let change = StatusChange { failure_reason: Some(reason), ..Default::default() };
-                    self.videos.transition(id, VideoStatus::Failed, &change, &now_rfc3339()).await?;
-                    self.media.delete(Bucket::Raw, key).await?;
-                    return Ok(());
+                if let Some((reason, detail)) = self.mismatch(&video, info.size, info.content_type.as_deref()) {
+                    tracing::warn!(video_id = %id, reason = reason.code(), detail, "upload rejected");
+                    return self.reject(id, key, reason).await;
                 }
                 self.videos.transition(id, VideoStatus::Uploaded, &StatusChange::default(), &now_rfc3339()).await?;
             }
@@ -116,6 +163,14 @@ impl OnRawUpload {
         }
         let raw_bucket = self.media.bucket_name(Bucket::Raw).to_owned();
         let media_bucket = self.media.bucket_name(Bucket::Media).to_owned();
+        match self.admit(&video, &raw_bucket).await? {
+            Verdict::Transcode => {}
+            Verdict::Fail(reason) => return self.reject(id, key, reason).await,
+            Verdict::Gone => {
+                tracing::info!(video_id = %id, "the video went away before its job: none started");
+                return Ok(());
+            }
+        }
         let job_id = self.transcoder.submit(id, &raw_bucket, &media_bucket).await?;
         let change = StatusChange { job_id: Some(job_id.clone()), percent_complete: Some(0), ..Default::default() };
         let moved = self.videos.transition(id, VideoStatus::Transcoding, &change, &now_rfc3339()).await?;

@@ -8,13 +8,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use vivid_domain::{
     cascade::remove_media,
+    failure::FailureReason,
     media::{Bucket, MediaStore},
+    minutes::{Charge, Metered, MinutesBudget, billed_minutes},
+    quota::{Quotas, utc_day},
     search::{self, SearchIndex},
     spaces::SpaceStore,
     storyboard, tracks,
     transcode::{SourceInfo, Transcoder, job_running},
     transcripts::{self, TranscribeError, Transcriber, TranscriptState, TranscriptStatus, TranscriptionJob},
-    types::{VideoId, now_rfc3339},
+    types::{VideoId, now_rfc3339, unix_now},
     video::{
         StatusChange, Video, VideoStatus, VideoStore,
         layout::{self, MediaKind},
@@ -142,6 +145,14 @@ pub struct OnTranscodeEvent {
     transcoder: Arc<dyn Transcoder>,
     transcription: Option<Transcription>,
     index: Option<Arc<dyn SearchIndex>>,
+    minutes: Option<Minutes>,
+}
+
+/// The daily budgets of minutes: a transcript's minutes are charged before its job starts, and a
+/// completed job's charge is settled to the minutes it transcoded.
+pub struct Minutes {
+    pub budget: Arc<dyn MinutesBudget>,
+    pub quotas: Quotas,
 }
 
 /// What starting a transcript takes: the spaces (whose setting decides), the service, the media
@@ -155,7 +166,14 @@ pub struct Transcription {
 
 impl OnTranscodeEvent {
     pub fn new(videos: Arc<dyn VideoStore>, media: Arc<dyn MediaStore>, transcoder: Arc<dyn Transcoder>) -> Self {
-        Self { videos, media, transcoder, transcription: None, index: None }
+        Self { videos, media, transcoder, transcription: None, index: None, minutes: None }
+    }
+
+    /// Charges transcripts to their creator's daily minutes and settles the transcoding charge
+    /// (without it no transcript is started: nothing would bound its cost).
+    pub fn with_minutes(mut self, minutes: Minutes) -> Self {
+        self.minutes = Some(minutes);
+        self
     }
 
     /// A completed video's words (title, description, chapters) go into the space's search.
@@ -204,6 +222,29 @@ impl OnTranscodeEvent {
         };
         let space = t.spaces.space_access(&v.space_id, &v.created_by).await?.map(|a| a.space);
         let Some(setting) = space.and_then(|s| s.transcription).filter(|s| s.enabled) else { return Ok(()) };
+        let Some(m) = &self.minutes else {
+            tracing::error!(video_id = %video, "no minutes budget wired: no transcript started");
+            return Ok(());
+        };
+        // Its minutes first, once per video (a redelivered event finds the charge made).
+        let minutes = billed_minutes(v.duration_seconds.unwrap_or(m.quotas.lecture_seconds as f64));
+        let (day, _) = utc_day(unix_now());
+        let limit = m.quotas.limit(Metered::Transcribe.quota());
+        match m.budget.charge_minutes(Metered::Transcribe, video, &v.created_by, minutes, &day, limit).await? {
+            Charge::Charged | Charge::AlreadyCharged => {}
+            Charge::Gone => return Ok(()),
+            Charge::Exceeded(_) => {
+                tracing::warn!(video_id = %video, minutes, limit, "transcription minutes used up: no transcript");
+                let state = TranscriptState {
+                    status: TranscriptStatus::Failed,
+                    language: setting.language,
+                    failure_reason: Some(Metered::Transcribe.over_budget()),
+                    updated_at: now_rfc3339(),
+                };
+                self.videos.set_transcript(video, &state, true).await?;
+                return Ok(());
+            }
+        }
         let job = TranscriptionJob {
             name: t.jobs.name(video),
             media_uri: format!("s3://{}/{mp4}", t.media_bucket),
@@ -225,7 +266,7 @@ impl OnTranscodeEvent {
                 TranscriptState {
                     status: TranscriptStatus::Failed,
                     language: setting.language,
-                    failure_reason: Some("the transcription service refused the job".into()),
+                    failure_reason: Some(FailureReason::TranscriptionRefused),
                     updated_at: now,
                 }
             }
@@ -341,6 +382,13 @@ impl EventHandler for OnTranscodeEvent {
                     change.storyboard = self.storyboard(&video, master).await?;
                 }
                 change.duration_seconds = video_duration_ms(&d.output_group_details).map(|ms| ms as f64 / 1000.0);
+                // What was transcoded settles what was charged before (an unknown or misstated
+                // length was an estimate); once, whichever delivery gets there.
+                if let (Some(m), Some(seconds)) = (&self.minutes, change.duration_seconds)
+                    && m.budget.settle_minutes(Metered::Transcode, &video, billed_minutes(seconds)).await?
+                {
+                    tracing::info!(video_id = %video, seconds, "transcoding minutes settled");
+                }
                 self.videos.transition(&video, VideoStatus::Ready, &change, &now).await?
             }
             "ERROR" => {
@@ -349,8 +397,10 @@ impl EventHandler for OnTranscodeEvent {
                     .map(|c| c.to_string().trim_matches('"').to_owned())
                     .unwrap_or_else(|| "unknown".into());
                 let message = d.error_message.unwrap_or_else(|| "no message".into());
+                // MediaConvert's own words (they name buckets, keys, the account) stay in the log.
+                tracing::warn!(video_id = %video, job_id = d.job_id, code, message, "transcoding failed");
                 let change = StatusChange {
-                    failure_reason: Some(format!("transcoding failed ({code}): {message}")),
+                    failure_reason: Some(FailureReason::TranscodeFailed),
                     only_for_job: job,
                     ..Default::default()
                 };
@@ -358,7 +408,7 @@ impl EventHandler for OnTranscodeEvent {
             }
             "CANCELED" => {
                 let change = StatusChange {
-                    failure_reason: Some("the transcoding job was canceled".into()),
+                    failure_reason: Some(FailureReason::TranscodeCanceled),
                     only_for_job: job,
                     ..Default::default()
                 };

@@ -12,6 +12,7 @@ use serde_json::Value;
 use vivid_domain::{
     captions::{self, CaptionSource, CaptionTrack, Lang},
     error::{Guard, StoreError},
+    failure::FailureReason,
     media::{Bucket, MediaStore},
     search::{self, SearchIndex},
     transcripts::{self, TranscriptState, TranscriptStatus},
@@ -86,7 +87,7 @@ impl EventHandler for OnTranscribeEvent {
         }
         let known = video.transcript.as_ref().and_then(|t| t.language.clone());
         let now = now_rfc3339();
-        let failed = |reason: String| TranscriptState {
+        let failed = |reason: FailureReason| TranscriptState {
             status: TranscriptStatus::Failed,
             language: known.clone(),
             failure_reason: Some(reason),
@@ -95,11 +96,14 @@ impl EventHandler for OnTranscribeEvent {
         let state = match d.transcription_job_status.as_str() {
             "COMPLETED" => {
                 match self.media.get(Bucket::Media, &vivid_domain::video::layout::transcript_result(&id)).await? {
-                    None => failed("the transcription result is missing".into()),
+                    None => {
+                        tracing::warn!(video_id = %id, "the transcription result is missing");
+                        failed(FailureReason::TranscriptionFailed)
+                    }
                     Some(json) => match transcripts::parse_output(&json) {
                         Err(e) => {
                             tracing::warn!(video_id = %id, error = %e, "unreadable transcription result");
-                            failed("the transcription result could not be read".into())
+                            failed(FailureReason::TranscriptionFailed)
                         }
                         Ok(t) if t.words.is_empty() => TranscriptState {
                             status: TranscriptStatus::Completed,
@@ -167,12 +171,9 @@ impl EventHandler for OnTranscribeEvent {
                 }
             }
             "FAILED" => {
+                // Transcribe's own words (they name the media's S3 URI) stay in the log.
                 tracing::warn!(video_id = %id, reason = ?d.failure_reason, "transcription failed");
-                failed(
-                    d.failure_reason
-                        .map(|r| r.chars().take(300).collect())
-                        .unwrap_or_else(|| "the transcription job failed".into()),
-                )
+                failed(FailureReason::TranscriptionFailed)
             }
             _ => return Ok(Value::Null),
         };

@@ -16,10 +16,12 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use vivid_domain::{
     error::StoreError,
+    failure::FailureReason,
     media::{Bucket, MediaStore, ObjectInfo, UploadedPart},
+    minutes::{Charge, Metered, MinutesBudget},
     page::{Page, PageKey},
     quota::Quotas,
-    transcode::{SourceInfo, TranscodeError, Transcoder},
+    transcode::{SourceInfo, SourceProbe, TranscodeError, Transcoder},
     types::{Limit, Seconds, SnapshotId, SpaceId, UserId, VideoId},
     video::{Progress, Snapshot, StatusChange, Video, VideoAccess, VideoPatch, VideoStatus, VideoStore, layout},
 };
@@ -61,7 +63,7 @@ struct Change {
     job_id: Option<String>,
     percent_complete: Option<u8>,
     duration_seconds: Option<f64>,
-    failure_reason: Option<String>,
+    failure_reason: Option<FailureReason>,
     hls_master: Option<String>,
     mp4: Option<String>,
     thumbnail_count: Option<u32>,
@@ -74,7 +76,7 @@ impl From<&StatusChange> for Change {
             job_id: c.job_id.clone(),
             percent_complete: c.percent_complete,
             duration_seconds: c.duration_seconds,
-            failure_reason: c.failure_reason.clone(),
+            failure_reason: c.failure_reason,
             hls_master: c.hls_master.clone(),
             mp4: c.mp4.clone(),
             thumbnail_count: c.thumbnail_count,
@@ -120,9 +122,6 @@ impl VideoStore for Ports {
     async fn video_access(&self, _: &VideoId, _: &UserId) -> Result<Option<VideoAccess>, StoreError> {
         unused()
     }
-    async fn video_grant(&self, _: &VideoId, _: &UserId) -> Result<(Option<Video>, bool), StoreError> {
-        unused()
-    }
     async fn list_videos(&self, _: &SpaceId, _: Limit, _: Option<PageKey>) -> Result<Page<Video>, StoreError> {
         unused()
     }
@@ -163,6 +162,9 @@ impl VideoStore for Ports {
     async fn delete_video(&self, _: &Video) -> Result<Vec<String>, StoreError> {
         unused()
     }
+    async fn abandon_upload(&self, _: &Video, _: &str) -> Result<bool, StoreError> {
+        unused()
+    }
     async fn put_caption(&self, _: &VideoId, _: &vivid_domain::captions::CaptionTrack) -> Result<Video, StoreError> {
         unused()
     }
@@ -198,7 +200,7 @@ impl VideoStore for Ports {
     async fn completed_count(&self, _: &UserId) -> Result<u32, StoreError> {
         unused()
     }
-    async fn put_snapshot(&self, _: &Snapshot, _: u64) -> Result<(), StoreError> {
+    async fn put_snapshot(&self, _: &Snapshot, _: vivid_domain::storage::Limits) -> Result<(), StoreError> {
         unused()
     }
     async fn snapshots(
@@ -242,7 +244,7 @@ impl MediaStore for Ports {
     async fn create_multipart(&self, _: &str, _: &str) -> Result<String, StoreError> {
         unused()
     }
-    async fn presign_part(&self, _: &str, _: &str, _: u32, _: Duration) -> Result<String, StoreError> {
+    async fn presign_part(&self, _: &str, _: &str, _: u32, _: u64, _: Duration) -> Result<String, StoreError> {
         unused()
     }
     async fn upload_part(&self, _: &str, _: &str, _: u32, _: Vec<u8>) -> Result<String, StoreError> {
@@ -278,8 +280,30 @@ impl MediaStore for Ports {
     }
 }
 
+/// Every source is a minute long and every charge fits (the minutes' rules have their own tests).
+#[async_trait]
+impl MinutesBudget for Ports {
+    async fn charge_minutes(
+        &self,
+        _: Metered,
+        _: &VideoId,
+        _: &UserId,
+        _: u64,
+        _: &str,
+        _: u64,
+    ) -> Result<Charge, StoreError> {
+        Ok(Charge::Charged)
+    }
+    async fn settle_minutes(&self, _: Metered, _: &VideoId, _: u64) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+}
+
 #[async_trait]
 impl Transcoder for Ports {
+    async fn probe(&self, _: &VideoId, _: &str) -> Result<SourceProbe, TranscodeError> {
+        Ok(SourceProbe { duration_seconds: Some(60.0) })
+    }
     async fn submit(&self, video: &VideoId, _: &str, _: &str) -> Result<String, TranscodeError> {
         self.record(Call::Submit(video.clone()));
         Ok("job".to_owned())
@@ -309,7 +333,13 @@ struct Handlers {
 fn handlers() -> Handlers {
     let ports = Arc::new(Ports::default());
     Handlers {
-        raw: OnRawUpload::new(ports.clone(), ports.clone(), ports.clone(), UploadLimit { max_upload_bytes: 1 << 30 }),
+        raw: OnRawUpload::new(
+            ports.clone(),
+            ports.clone(),
+            ports.clone(),
+            ports.clone(),
+            UploadLimit { quotas: Quotas { upload_bytes: 1 << 30, ..Quotas::default() } },
+        ),
         converted: OnConvertedOutput::new(ports.clone(), ports.clone()),
         transcode: OnTranscodeEvent::new(ports.clone(), ports.clone(), ports.clone()),
         ports,
@@ -756,13 +786,11 @@ fn expected_calls(j: &Job) -> Vec<Call> {
             )
         }
         "ERROR" => {
-            let code = j.error_code.as_ref().map(|c| c.to_string().trim_matches('"').to_owned());
-            let code = code.unwrap_or_else(|| "unknown".into());
-            let message = j.error_message.clone().unwrap_or_else(|| "no message".into());
+            // MediaConvert's code and message go to the log; members get the fixed reason.
             transition(
                 VideoStatus::Failed,
                 Change {
-                    failure_reason: Some(format!("transcoding failed ({code}): {message}")),
+                    failure_reason: Some(FailureReason::TranscodeFailed),
                     only_for_job: job,
                     ..Default::default()
                 },
@@ -770,11 +798,7 @@ fn expected_calls(j: &Job) -> Vec<Call> {
         }
         "CANCELED" => transition(
             VideoStatus::Failed,
-            Change {
-                failure_reason: Some("the transcoding job was canceled".into()),
-                only_for_job: job,
-                ..Default::default()
-            },
+            Change { failure_reason: Some(FailureReason::TranscodeCanceled), only_for_job: job, ..Default::default() },
         ),
         _ => vec![],
     }

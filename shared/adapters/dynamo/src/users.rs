@@ -61,9 +61,9 @@ impl UserStore for Table {
 
     async fn mark_deleting(&self, id: &UserId, mark: &str) -> Result<(), StoreError> {
         let req = self.client.update_item().table_name(&self.table).set_key(Some(key(keys::user(id), keys::PROFILE)));
-        Changes::new()
-            .set("deleting", AttributeValue::Bool(true))
-            .set("deletionMark", s(mark))
+        // With its entry in the marks' index: the sweep finds a deletion no worker finished.
+        crate::deletions::Marked::Account(id)
+            .indexed(Changes::new().set("deleting", AttributeValue::Bool(true)).set("deletionMark", s(mark)))
             .when("attribute_exists(PK)")
             .apply(req)
             .send()
@@ -77,6 +77,8 @@ impl UserStore for Table {
         let result = Changes::new()
             .remove("deleting")
             .remove("deletionMark")
+            .remove(crate::table::GSI2PK)
+            .remove(crate::table::GSI2SK)
             .when("#deletionMark = :mark")
             .bind(":mark", s(mark))
             .apply(req)
@@ -106,13 +108,18 @@ impl UserStore for Table {
             .collect::<Result<Vec<_>, _>>()?;
         let guards = vec![Guard::Item; items.len()];
         self.transact(items, &guards).await?;
-        // What else lives under the user (their daily transcoding budgets) goes after the identity.
+        // What else lives under the user (their daily budgets, their storage total) goes after
+        // the identity; their notes went with their memberships and spaces before.
         let rest = self.query_keys(&keys::user(&user.user_id), None).await?;
         self.batch_delete(rest).await
     }
 
     async fn get_profile(&self, id: &UserId, day: &str) -> Result<Option<Profile>, StoreError> {
-        let mut wanted = vec![key(keys::user(id), keys::PROFILE), key(keys::user(id), keys::budget(day))];
+        let mut wanted = vec![
+            key(keys::user(id), keys::PROFILE),
+            key(keys::user(id), keys::budget(day)),
+            key(keys::user(id), keys::STORAGE),
+        ];
         wanted.extend(PROVIDERS.iter().map(|p| key(keys::user(id), keys::connection(*p))));
         let mut user = None;
         let mut connected = Vec::new();
@@ -127,6 +134,11 @@ impl UserStore for Table {
                 user = Some(from_item::<User>(item)?);
             } else if sk == keys::budget(day) {
                 usage.transcode_bytes_today = count(&item, "transcodeBytes").unsigned_abs();
+                usage.transcode_minutes_today = count(&item, "transcodeMinutes").unsigned_abs();
+                usage.transcribe_minutes_today = count(&item, "transcribeMinutes").unsigned_abs();
+            } else if sk == keys::STORAGE {
+                // Below 0 only by notes from before the quota given back (never charged).
+                usage.storage_bytes = count(&item, "bytes").unsigned_abs();
             } else if let Some(p) = PROVIDERS.iter().find(|p| keys::connection(**p) == sk) {
                 connected.push(*p);
             }

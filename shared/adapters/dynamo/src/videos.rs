@@ -10,6 +10,7 @@ use vivid_domain::{
     page::{Page, PageKey},
     quota::{Quota, Quotas},
     spaces::{Membership, Space},
+    storage::{Limits, Stored},
     types::{Limit, Seconds, SnapshotId, SpaceId, UserId, VideoId, rfc3339},
     video::{
         COMPLETED_RATE, Progress, Snapshot, StatusChange, Video, VideoAccess, VideoPatch, VideoStatus, VideoStore,
@@ -19,12 +20,15 @@ use vivid_domain::{
 };
 
 use crate::{
+    deletions::Marked,
     expr::Changes,
     keys,
+    live::Grant,
     table::{
         GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, Item, PK, SK, Table, backend, condition_held, conditional,
-        from_item, ignore_condition, key, n, page_key, s, start_key, to_item,
+        from_item, key, n, page_key, s, start_key, to_item,
     },
+    storage::Charge,
     usage::{Counted, counter},
 };
 
@@ -57,8 +61,10 @@ impl Table {
         Ok(Page { items: items.into_iter().map(from_item).collect::<Result<_, _>>()?, next: page_key(last.as_ref()) })
     }
 
-    /// Puts a member's new item under a video and counts it, in one transaction:
-    /// `Condition(Quota)` past `limit` of the member's `counted` on the video.
+    /// Puts a member's new item under a video and counts it (with a `charge`, also charges its
+    /// bytes to the member's storage), in one transaction: `Condition(Quota)` past `limit` of the
+    /// member's `counted` on the video, or past the charge's limit.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn put_counted(
         &self,
         item: Item,
@@ -67,15 +73,12 @@ impl Table {
         space: &SpaceId,
         user: &UserId,
         limit: u64,
+        charge: Option<Charge>,
     ) -> Result<(), StoreError> {
-        self.transact(
-            vec![
-                self.put(item, Some("attribute_not_exists(PK)"))?,
-                self.count_on_video(counted, video, space, user, 1, Some(limit))?,
-            ],
-            &[Guard::Item, counted.guard(limit)],
-        )
-        .await
+        let grant = Grant { space, video, user };
+        let mut writes = vec![(self.put(item, Some("attribute_not_exists(PK)"))?, Guard::Item)];
+        writes.extend(self.count_and_charge(counted, grant, limit, charge)?);
+        self.transact_checked(writes, self.grant_checks(grant)?).await
     }
 
     fn video_item(&self, v: &Video) -> Result<Item, StoreError> {
@@ -203,6 +206,19 @@ struct Before {
 impl Table {
     /// Moves a member's standing in a space by one progress write. A member removed meanwhile
     /// has no standing to move (their progress goes with them).
+    /// The change of a member's standing that a progress write makes, conditioned on the
+    /// membership: it is also the write's proof that the member still belongs to the space.
+    fn standing(delta: i64, completed: bool, now: &str) -> Changes {
+        Changes::new()
+            .add("progressSum", n(delta))
+            .add("completedVideos", n(i64::from(completed)))
+            .set("lastAccessAt", s(now))
+            .when("attribute_exists(PK)")
+    }
+
+    /// Moves a member's standing after a progress write: `Condition(Grant)` when the membership
+    /// is gone (removed meanwhile: the write is refused as to a stranger, and what it changed is
+    /// the purge's).
     async fn stand(
         &self,
         space: &SpaceId,
@@ -211,17 +227,17 @@ impl Table {
         completed: bool,
         now: &str,
     ) -> Result<(), StoreError> {
-        let changes = Changes::new()
-            .add("progressSum", n(delta))
-            .add("completedVideos", n(i64::from(completed)))
-            .set("lastAccessAt", s(now))
-            .when("attribute_exists(PK)");
         let req = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(keys::space(space), keys::member(user))));
-        changes.apply(req).send().await.map(|_| ()).or_else(ignore_condition)
+        Self::standing(delta, completed, now)
+            .apply(req)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(conditional(Guard::Grant))
     }
 
     /// Deletes every member's progress on a video, each with its share of the member's standing.
@@ -293,6 +309,10 @@ impl VideoStore for Table {
             self.charge_budget(&video.created_by, day, video.size_bytes, quotas.daily_transcode_bytes)?,
         ];
         let mut guards = vec![Guard::Video, full, budget];
+        // Only for an account that exists, its deletion not begun: a token that outlives its
+        // account creates no video (nor a budget charge under its `USER#`).
+        items.push(self.account_exists(&video.created_by)?);
+        guards.push(Guard::Account);
         if let Some(recording) = &video.recording_id {
             let mut lock = HashMap::from([
                 (PK.to_owned(), s(keys::space(&video.space_id))),
@@ -350,22 +370,6 @@ impl VideoStore for Table {
             }
         }
         Ok(Some(VideoAccess { video, space, membership, progress }))
-    }
-
-    async fn video_grant(&self, id: &VideoId, user: &UserId) -> Result<(Option<Video>, bool), StoreError> {
-        let items = self
-            .batch_get(vec![key(keys::video(id), keys::META), key(keys::video(id), keys::progress(user))], true)
-            .await?;
-        let mut video = None;
-        let mut grant = false;
-        for item in items {
-            match item.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) {
-                Some(keys::META) => video = Some(from_item::<Video>(item)?),
-                Some(_) => grant = true,
-                None => {}
-            }
-        }
-        Ok((video, grant))
     }
 
     async fn list_videos(
@@ -499,7 +503,7 @@ impl VideoStore for Table {
             .set_some("jobId", change.job_id.as_ref().map(s))
             .set_some("percentComplete", change.percent_complete.map(n))
             .set_some("durationSeconds", change.duration_seconds.map(n))
-            .set_some("failureReason", change.failure_reason.as_ref().map(s))
+            .set_some("failureReason", change.failure_reason.map(|r| s(r.code())))
             .set_some("hlsMaster", change.hls_master.as_ref().map(s))
             .set_some("mp4", change.mp4.as_ref().map(s))
             .set_some("storyboard", change.storyboard.as_ref().map(s))
@@ -578,8 +582,9 @@ impl VideoStore for Table {
 
     async fn tombstone_video(&self, video: &Video) -> Result<bool, StoreError> {
         let mark = |condition: &str| {
-            Changes::new()
-                .set("deleting", AttributeValue::Bool(true))
+            // With its entry in the marks' index (in place of a pending upload's).
+            Marked::Video(&video.video_id)
+                .indexed(Changes::new().set("deleting", AttributeValue::Bool(true)))
                 .when(condition)
                 .into_update(&self.table, key(keys::video(&video.video_id), keys::META))
                 .map_err(backend)
@@ -622,8 +627,10 @@ impl VideoStore for Table {
         let (meta, rest): (Vec<Item>, Vec<Item>) = items
             .into_iter()
             .partition(|i| i.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) == Some(keys::META));
-        // Each member's progress leaves their standing with it, one transaction each (a deletion
-        // repeated after a failure finds the progress gone and counts nothing twice).
+        // Each member's usage gives their notes' bytes back to their storage, and each member's
+        // progress leaves their standing with it, one transaction each (a deletion repeated after
+        // a failure finds them gone and counts nothing twice).
+        self.release_usages(&rest).await?;
         self.unstand_progress(&video.video_id).await?;
         self.batch_delete(rest).await?;
         if meta.is_empty() {
@@ -635,6 +642,10 @@ impl VideoStore for Table {
 
     async fn withdraw_video(&self, video: &Video, day: &str) -> Result<(), StoreError> {
         self.remove_video_item(video, Some(day)).await
+    }
+
+    async fn abandon_upload(&self, video: &Video, day: &str) -> Result<bool, StoreError> {
+        self.abandon(video, day).await
     }
 
     async fn touch_progress(
@@ -681,23 +692,32 @@ impl VideoStore for Table {
     }
 
     async fn put_progress(&self, progress: &Progress) -> Result<(), StoreError> {
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(self.progress_item(progress)?))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
+        let (space, user, video) = (&progress.space_id, &progress.user_id, &progress.video_id);
+        let standing = Self::standing(i64::from(progress.progress_rate), progress.completed_at.is_some(), &progress.last_access_at)
+            .into_update(&self.table, key(keys::space(space), keys::member(user)))
+            .map_err(backend)?;
+        let created = self
+            .transact_checked(
+                vec![
+                    (self.put(self.progress_item(progress)?, Some("attribute_not_exists(PK)"))?, Guard::Item),
+                    // The standing's own condition is the membership check.
+                    (TransactWriteItem::builder().update(standing).build(), Guard::Grant),
+                ],
+                self.place_checks(Grant { space, video, user })?,
+            )
             .await;
-        if !condition_held(put)? {
+        match created {
             // Another first write came first: this one is an update of it.
-            let Progress { video_id, user_id, progress_rate, position_seconds, last_access_at, .. } = progress;
-            self.touch_progress(video_id, user_id, *progress_rate, *position_seconds, last_access_at).await?;
-            return Ok(());
+            Err(StoreError::Condition(Guard::Item)) => {
+                let Progress { video_id, user_id, progress_rate, position_seconds, last_access_at, .. } = progress;
+                if self.touch_progress(video_id, user_id, *progress_rate, *position_seconds, last_access_at).await? {
+                    Ok(())
+                } else {
+                    Err(StoreError::Condition(Guard::Grant))
+                }
+            }
+            other => other,
         }
-        let completed = progress.completed_at.is_some();
-        let (space, user, rate) = (&progress.space_id, &progress.user_id, progress.progress_rate);
-        self.stand(space, user, i64::from(rate), completed, &progress.last_access_at).await
     }
 
     async fn place_videos(&self, space: &SpaceId, moves: &[(&Video, Option<u32>)]) -> Result<(), StoreError> {
@@ -826,7 +846,7 @@ impl VideoStore for Table {
         condition_held(result).map(|_| ())
     }
 
-    async fn put_snapshot(&self, snap: &Snapshot, limit: u64) -> Result<(), StoreError> {
+    async fn put_snapshot(&self, snap: &Snapshot, limits: Limits) -> Result<(), StoreError> {
         let item = to_item(
             snap,
             &[
@@ -837,7 +857,9 @@ impl VideoStore for Table {
                 ("type", "Snapshot".into()),
             ],
         )?;
-        self.put_counted(item, Counted::Snapshots, &snap.video_id, &snap.space_id, &snap.user_id, limit).await
+        let charge = Charge { bytes: snap.stored_bytes(), limit: limits.storage_bytes };
+        let (video, space, user) = (&snap.video_id, &snap.space_id, &snap.user_id);
+        self.put_counted(item, Counted::Snapshots, video, space, user, limits.per_video, Some(charge)).await
     }
 
     async fn snapshots(
@@ -858,8 +880,15 @@ impl VideoStore for Table {
     ) -> Result<Option<Snapshot>, StoreError> {
         let sk = keys::snapshot(user, id);
         let Some(snap) = self.get::<Snapshot>(keys::video(video), sk.clone()).await? else { return Ok(None) };
-        match self.uncount(Counted::Snapshots, key(keys::video(video), sk), &snap.video_id, &snap.space_id, user).await
-        {
+        // A snapshot never changes: what it charged is what was read.
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::video(video), sk)))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .map_err(backend)?;
+        let grant = Grant { space: &snap.space_id, video: &snap.video_id, user };
+        match self.uncount_stored(Counted::Snapshots, delete, grant, snap.stored_bytes()).await {
             // Deleted meanwhile by a concurrent request: the same answer.
             Ok(()) | Err(StoreError::Condition(Guard::Item)) => Ok(Some(snap)),
             Err(e) => Err(e),

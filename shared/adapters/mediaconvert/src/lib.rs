@@ -1,5 +1,6 @@
 //! The MediaConvert adapter: the job settings (built with the SDK's own types) and `CreateJob` on
-//! the regional endpoint, idempotent by a client request token derived from the video id.
+//! the regional endpoint, idempotent by a client request token derived from the video id; `Probe`
+//! of a source's container before any job, and every job clipped at the longest lecture allowed.
 
 use async_trait::async_trait;
 use aws_sdk_mediaconvert::{
@@ -8,16 +9,16 @@ use aws_sdk_mediaconvert::{
         AacCodingMode, AacSettings, AudioCodec, AudioCodecSettings, AudioDefaultSelection, AudioDescription,
         AudioSelector, ContainerSettings, ContainerType, FileGroupSettings, FrameCaptureSettings, H264CodecProfile,
         H264GopSizeUnits, H264RateControlMode, H264SceneChangeDetect, H264Settings, HlsGroupSettings,
-        HlsImageBasedTrickPlay, HlsImageBasedTrickPlaySettings, HlsIntervalCadence, Input, InputTimecodeSource,
-        JobSettings, Output, OutputGroup, OutputGroupSettings, OutputGroupType, ScalingBehavior, StatusUpdateInterval,
-        VideoCodec, VideoCodecSettings, VideoDescription,
+        HlsImageBasedTrickPlay, HlsImageBasedTrickPlaySettings, HlsIntervalCadence, Input, InputClipping,
+        InputTimecodeSource, JobSettings, Output, OutputGroup, OutputGroupSettings, OutputGroupType, ProbeInputFile,
+        ProbeResult, ScalingBehavior, StatusUpdateInterval, VideoCodec, VideoCodecSettings, VideoDescription,
     },
 };
 
 use vivid_config::{Config, ConfigError};
 use vivid_domain::{
     storyboard,
-    transcode::{LADDER, Rendition, THUMBNAIL_INTERVAL_SECS, TranscodeError, Transcoder},
+    transcode::{LADDER, Rendition, SourceProbe, THUMBNAIL_INTERVAL_SECS, TranscodeError, Transcoder},
     types::VideoId,
     video::layout,
 };
@@ -29,6 +30,8 @@ pub struct MediaConvert {
     /// The `application` of the jobs' metadata: the stack's name, so that the rule of each stack
     /// sees its own jobs' events only (two stacks share an account's MediaConvert events).
     application: String,
+    /// The longest lecture in seconds (`lectureSeconds` of `VIVID_QUOTAS`): each job ends there.
+    lecture_seconds: u64,
 }
 
 /// The jobs' `application` when no stack names them (`VIVID_APPLICATION` unset).
@@ -36,7 +39,19 @@ pub const DEFAULT_APPLICATION: &str = "vivid";
 
 impl MediaConvert {
     pub fn new(client: Client, role_arn: impl Into<String>, queue: Option<String>) -> Self {
-        Self { client, role_arn: role_arn.into(), queue, application: DEFAULT_APPLICATION.to_owned() }
+        Self {
+            client,
+            role_arn: role_arn.into(),
+            queue,
+            application: DEFAULT_APPLICATION.to_owned(),
+            lecture_seconds: vivid_domain::quota::Quotas::default().lecture_seconds,
+        }
+    }
+
+    /// Jobs end at `seconds` of their source (the longest lecture allowed).
+    pub fn with_lecture_seconds(mut self, seconds: u64) -> Self {
+        self.lecture_seconds = seconds;
+        self
     }
 
     /// The jobs carry `application` in their metadata (what the EventBridge rule matches).
@@ -53,11 +68,13 @@ impl MediaConvert {
         if let Some(endpoint) = cfg.optional("VIVID_MEDIACONVERT_ENDPOINT") {
             conf = conf.endpoint_url(endpoint);
         }
+        let quotas: vivid_domain::quota::Quotas = cfg.parsed(vivid_domain::quota::QUOTAS_VAR)?.unwrap_or_default();
         let converter = Self::new(
             Client::from_conf(conf.build()),
             cfg.var("VIVID_MEDIACONVERT_ROLE_ARN")?,
             cfg.optional("VIVID_MEDIACONVERT_QUEUE"),
-        );
+        )
+        .with_lecture_seconds(quotas.lecture_seconds);
         Ok(match cfg.optional("VIVID_APPLICATION") {
             Some(application) => converter.with_application(application),
             None => converter,
@@ -117,9 +134,25 @@ fn video(r: &Rendition) -> VideoDescription {
         .build()
 }
 
+/// The end of a job's input clipping at `seconds` of the source (zero-based timecode
+/// `HH:MM:SS:FF`); timecodes stop at a day, so a longer limit ends at 23:59:59.
+pub fn clip_end_timecode(seconds: u64) -> String {
+    let s = seconds.min(86_399);
+    format!("{:02}:{:02}:{:02}:00", s / 3600, s % 3600 / 60, s % 60)
+}
+
+/// The length a probe result states: the longest of its container's and tracks' durations (a
+/// header that understates one of them does not shorten the others).
+fn probed_seconds(result: &ProbeResult) -> Option<f64> {
+    let container = result.container()?;
+    let tracks = container.tracks().iter().filter_map(|t| t.duration());
+    container.duration().into_iter().chain(tracks).filter(|d| d.is_finite() && *d > 0.0).reduce(f64::max)
+}
+
 /// The job settings for one video: an HLS ladder (360p/540p/720p, ~1/2/3 Mbps, AAC) with sprite
-/// sheets of seek previews, a 720p MP4, and a JPEG thumbnail every five seconds.
-pub fn job_settings(video_id: &VideoId, raw_bucket: &str, media_bucket: &str) -> JobSettings {
+/// sheets of seek previews, a 720p MP4, and a JPEG thumbnail every five seconds — of at most the
+/// first `max_seconds` of the source.
+pub fn job_settings(video_id: &VideoId, raw_bucket: &str, media_bucket: &str, max_seconds: u64) -> JobSettings {
     let s3 = |key: String| format!("s3://{media_bucket}/{key}");
     let hls_outputs = LADDER.iter().map(|r| {
         Output::builder()
@@ -215,6 +248,9 @@ pub fn job_settings(video_id: &VideoId, raw_bucket: &str, media_bucket: &str) ->
     let input = Input::builder()
         .file_input(format!("s3://{raw_bucket}/{}", layout::raw(video_id)))
         .timecode_source(InputTimecodeSource::Zerobased)
+        // Whatever its header says, no job transcodes more than the longest lecture: the bound
+        // of a job's cost and of the objects it writes.
+        .input_clippings(InputClipping::builder().end_timecode(clip_end_timecode(max_seconds)).build())
         .audio_selectors(
             "Audio Selector 1",
             AudioSelector::builder().default_selection(AudioDefaultSelection::Default).build(),
@@ -225,6 +261,21 @@ pub fn job_settings(video_id: &VideoId, raw_bucket: &str, media_bucket: &str) ->
 
 #[async_trait]
 impl Transcoder for MediaConvert {
+    async fn probe(&self, video_id: &VideoId, raw_bucket: &str) -> Result<SourceProbe, TranscodeError> {
+        let file = ProbeInputFile::builder().file_url(format!("s3://{raw_bucket}/{}", layout::raw(video_id))).build();
+        match self.client.probe().input_files(file).send().await {
+            Ok(out) => Ok(SourceProbe { duration_seconds: out.probe_results().first().and_then(probed_seconds) }),
+            // A file the probe cannot read: its length is unknown (the job will tell).
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_bad_request_exception()) => {
+                tracing::warn!(video_id = %video_id, error = %aws_sdk_mediaconvert::error::DisplayErrorContext(&e), "the probe could not read the source");
+                Ok(SourceProbe::default())
+            }
+            Err(e) => {
+                Err(TranscodeError::Backend(aws_sdk_mediaconvert::error::DisplayErrorContext(e).to_string().into()))
+            }
+        }
+    }
+
     async fn submit(&self, video_id: &VideoId, raw_bucket: &str, media_bucket: &str) -> Result<String, TranscodeError> {
         let resp = self
             .client
@@ -235,7 +286,7 @@ impl Transcoder for MediaConvert {
             .user_metadata("videoId", video_id.to_string())
             .user_metadata("application", &self.application)
             .status_update_interval(StatusUpdateInterval::Seconds10)
-            .settings(job_settings(video_id, raw_bucket, media_bucket))
+            .settings(job_settings(video_id, raw_bucket, media_bucket, self.lecture_seconds))
             .send()
             .await
             .map_err(|e| {
