@@ -1,6 +1,7 @@
 //! Every function of the suite by its package name, with its own wiring (`<crate>::wire`): the
 //! local stack builds each handler exactly as its Lambda `main` does, from the environment the
-//! template declares for it.
+//! template declares for it — an HTTP function's behind the per-caller rate limit, as
+//! `vivid_edge::serve` puts it (`no-route`'s `serve_without_aws` does not: see [`UNLIMITED`]).
 
 use std::{future::Future, pin::Pin, sync::Arc};
 
@@ -28,10 +29,25 @@ macro_rules! http_functions {
         pub const HTTP_FUNCTIONS: &[HttpFunction] = &[
             $(HttpFunction {
                 name: $name,
-                wire: |cfg| Box::pin(async move { Ok(Arc::new($krate::wire(cfg).await?) as Arc<dyn Handler>) }),
+                wire: |cfg| Box::pin(async move {
+                    let handler = Arc::new($krate::wire(cfg.clone()).await?) as Arc<dyn Handler>;
+                    rate_limited($name, &cfg, handler)
+                }),
             }),*
         ];
     };
+}
+
+/// HTTP functions whose `main` serves them without the rate limit (`serve_without_aws`: no
+/// table to count in).
+pub const UNLIMITED: &[&str] = &["no-route"];
+
+/// `handler` as the function's `main` serves it: behind the rate limit unless [`UNLIMITED`].
+fn rate_limited(name: &str, cfg: &Config, handler: Arc<dyn Handler>) -> Result<Arc<dyn Handler>, ConfigError> {
+    if UNLIMITED.contains(&name) {
+        return Ok(handler);
+    }
+    vivid_edge::rate::limited(cfg, vivid_dynamo::rate_counter, handler)
 }
 
 macro_rules! event_functions {

@@ -170,7 +170,11 @@ pub async fn serve(State(state): State<Arc<GatewayState>>, req: axum::extract::R
         state.cors.decorate(origin.as_deref(), resp.headers_mut());
         return resp;
     };
-    let event = event_v2(&bound.route, &parts, &bytes, &params);
+    // API Gateway's `sourceIp` is the TCP peer's address: a test sets its own by binding its
+    // client to another loopback address (127.0.0.2, ...), never by a header.
+    let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let source_ip = peer.map_or_else(|| "127.0.0.1".to_owned(), |ip| ip.to_canonical().to_string());
+    let event = event_v2(&bound.route, &parts, &bytes, &params, &source_ip);
     let request = match lambda_http::request::from_str(&event.to_string()) {
         Ok(r) => r,
         Err(e) => {
@@ -202,8 +206,14 @@ fn into_axum(resp: http::Response<Body>) -> AxumResponse {
     AxumResponse::from_parts(parts, AxumBody::from(bytes))
 }
 
-/// The API Gateway HTTP API payload v2 event for a request.
-pub fn event_v2(route: &Route, parts: &http::request::Parts, body: &[u8], params: &[(String, String)]) -> Value {
+/// The API Gateway HTTP API payload v2 event for a request from `source_ip`.
+pub fn event_v2(
+    route: &Route,
+    parts: &http::request::Parts,
+    body: &[u8],
+    params: &[(String, String)],
+    source_ip: &str,
+) -> Value {
     let mut headers: BTreeMap<String, String> = BTreeMap::new();
     let mut cookies = Vec::new();
     for (name, value) in &parts.headers {
@@ -259,7 +269,7 @@ pub fn event_v2(route: &Route, parts: &http::request::Parts, body: &[u8], params
                 "method": parts.method.as_str(),
                 "path": parts.uri.path(),
                 "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
+                "sourceIp": source_ip,
                 "userAgent": headers.get("user-agent").cloned().unwrap_or_default(),
             },
             "requestId": request_id,

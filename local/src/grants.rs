@@ -13,8 +13,10 @@
 //! `*` and `?`), and its `Condition`s: `String*`, `Arn*` and `Bool` operators, with `IfExists`
 //! and the `ForAnyValue:`/`ForAllValues:` set forms, on the keys the local stack supplies
 //! (`kms:EncryptionContextKeys`, `kms:EncryptionContext:<key>`, `iam:PassedToService`,
-//! `ses:FromAddress`, `ses:Recipients`). A condition on any other key, or with another operator,
-//! is taken as met. Not read: `Deny` statements, `NotAction`/`NotResource`, SAM policy templates,
+//! `ses:FromAddress`, `ses:Recipients`, and `dynamodb:LeadingKeys` on single-item DynamoDB calls —
+//! `GetItem`, `PutItem`, `UpdateItem`, `DeleteItem`: the item's partition key). A condition on
+//! any other key (or on `dynamodb:LeadingKeys` of a query, batch or transaction), or with another
+//! operator, is taken as met. Not read: `Deny` statements, `NotAction`/`NotResource`, SAM policy templates,
 //! managed policies, permission boundaries, resource policies (key policies, bucket policies).
 //!
 //! **What each call needs** (see [`needs`] for the details):
@@ -80,9 +82,14 @@ use crate::template::Function;
 pub mod needs;
 pub use needs::{Need, needed_actions, s3_needs, xml_keys};
 
+/// What every function's access key starts with.
+pub const ACCESS_KEY_PREFIX: &str = "VIVIDLOCAL";
+/// The secret of every function's access key (the emulator proxy checks presigned S3 URLs with it).
+pub const FUNCTION_SECRET: &str = "vivid-local-secret";
+
 /// The access key a function's SDK signs with in the local stack.
 pub fn access_key(function: &str) -> String {
-    format!("VIVIDLOCAL{}", function.to_ascii_uppercase().replace('-', "_"))
+    format!("{ACCESS_KEY_PREFIX}{}", function.to_ascii_uppercase().replace('-', "_"))
 }
 
 /// The access key of a SigV4 `Authorization` header (`Credential=KEY/date/region/service/...`).
@@ -126,11 +133,32 @@ impl Context {
     }
 }
 
+/// The condition keys of a DynamoDB call: `dynamodb:LeadingKeys` (the partition key's value) of
+/// a single-item call; none for the others (a condition on them is taken as met).
+fn dynamodb_context(target: &str, body: &[u8]) -> Context {
+    let doc: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let key = match needs::operation(target) {
+        "GetItem" | "UpdateItem" | "DeleteItem" => &doc["Key"],
+        "PutItem" => &doc["Item"],
+        _ => return Context::default(),
+    };
+    match key["PK"]["S"].as_str() {
+        Some(pk) => Context::default().with("dynamodb:LeadingKeys", [pk]),
+        None => Context::default(),
+    }
+}
+
 /// Whether the local stack supplies `key` (lower case) on the requests that carry it; a
 /// condition on another key is taken as met.
 fn modelled_key(key: &str) -> bool {
-    matches!(key, "kms:encryptioncontextkeys" | "iam:passedtoservice" | "ses:fromaddress" | "ses:recipients")
-        || key.starts_with("kms:encryptioncontext:")
+    matches!(
+        key,
+        "kms:encryptioncontextkeys"
+            | "iam:passedtoservice"
+            | "ses:fromaddress"
+            | "ses:recipients"
+            | "dynamodb:leadingkeys"
+    ) || key.starts_with("kms:encryptioncontext:")
 }
 
 /// One condition of a statement: `operator` (as written), the key (lower case), its values.
@@ -385,7 +413,7 @@ impl Grants {
     pub fn check(&self, authorization: Option<&str>, target: &str, body: &[u8]) -> Option<Denial> {
         let key = signing_key(authorization?)?;
         self.function(key)?;
-        self.check_needs(key, &needs::dynamodb(target, body), &Context::default())
+        self.check_needs(key, &needs::dynamodb(target, body), &dynamodb_context(target, body))
     }
 
     /// [`Grants::check_needs`] for a service several stacks share (an account's stand-ins): each
@@ -605,6 +633,23 @@ mod tests {
         assert!(
             first.message().contains("is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:")
         );
+    }
+
+    #[test]
+    fn a_leading_keys_condition_limits_a_single_item_write_to_its_partitions() {
+        let grants = Grants::enforcing();
+        let statement = format!(
+            "    - Statement: [{{Effect: Allow, Action: [dynamodb:UpdateItem], Resource: {TABLE}, Condition: {{'ForAllValues:StringLike': {{'dynamodb:LeadingKeys': ['RATE#*']}}}}}}]\n"
+        );
+        grants.grant(&[function("get-me", &statement)], resolve);
+        let auth = auth("get-me");
+        let update = |pk: &str| format!(r#"{{"TableName":"t","Key":{{"PK":{{"S":"{pk}"}},"SK":{{"S":"1"}}}}}}"#);
+        let target = "DynamoDB_20120810.UpdateItem";
+        assert_eq!(grants.check(Some(&auth), target, update("RATE#USER#01X").as_bytes()), None);
+        let denied = grants.check(Some(&auth), target, update("USER#01X").as_bytes());
+        assert_eq!(denied.map(|d| d.action), Some("dynamodb:UpdateItem".to_owned()), "another partition");
+        let put = br#"{"TableName":"t","Item":{"PK":{"S":"RATE#x"},"SK":{"S":"1"}}}"#;
+        assert!(grants.check(Some(&auth), "DynamoDB_20120810.PutItem", put).is_some(), "another action");
     }
 
     #[test]

@@ -128,6 +128,12 @@ class LocalStack:
                     "MaxDrawingsPerVideo": 1_000_000,
                     "MaxCheckpointsPerVideo": 1_000_000,
                     "DailyTranscodeBytes": 2**60,
+                    "MaxStorageBytesPerAccount": 2**60,
+                    # Thousands of requests a minute from one user and one address (their 429s
+                    # are tested in tests/tests/rate_limits.rs).
+                    "RateLimitPerUser": 1_000_000,
+                    "RateLimitPerIp": 1_000_000,
+                    "DailyInvitationMails": 1_000_000,
                 }.items()
             ),
             "RUST_LOG": os.environ.get("RUST_LOG", "warn"),

@@ -192,10 +192,15 @@ async fn measure(target: &Target, all: &[Target], n: usize, init_runs: usize) ->
             "MaxDrawingsPerVideo",
             "MaxCheckpointsPerVideo",
             "MaxBookmarksPerVideo",
+            "DailyInvitationMails",
         ] {
             c.parameters.insert(name.into(), "1000000".into());
         }
         c.parameters.insert("DailyTranscodeBytes".into(), (1u64 << 60).to_string());
+        c.parameters.insert("MaxStorageBytesPerAccount".into(), (1u64 << 60).to_string());
+        // Every route many times a minute as one user from one address.
+        c.parameters.insert("RateLimitPerUser".into(), "1000000".into());
+        c.parameters.insert("RateLimitPerIp".into(), "1000000".into());
     })
     .await;
     let world = World::new(&app).await;

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), vivid_edge::lambda_http::Error> {
-    vivid_edge::serve(put_drawing::wire).await
+    vivid_edge::serve(put_drawing::wire, vivid_dynamo::rate_counter).await
 }

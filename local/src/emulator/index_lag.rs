@@ -28,6 +28,17 @@ use tokio::{sync::mpsc, time::Instant};
 /// the same flow as the write (a handler's next step, a client's next request).
 pub const DEFAULT_LAG_MS: u64 = 50;
 
+/// Whether a DynamoDB request is the per-caller rate limiter's count (an `UpdateItem` of a
+/// `RATE#` item, `shared/adapters/dynamo/src/rate_limits.rs`): such an item never carries an index
+/// key, so it has nothing to copy to a twin, and it is no round trip of the route it precedes.
+pub fn is_rate_count(target: &str, body: &[u8]) -> bool {
+    operation(target) == "UpdateItem"
+        && serde_json::from_slice::<Value>(body)
+            .ok()
+            .and_then(|doc| doc["Key"]["PK"]["S"].as_str().map(|pk| pk.starts_with("RATE#")))
+            .unwrap_or(false)
+}
+
 /// The twin of a table whose index reads lag: `{table}.lagged-indexes`.
 pub fn twin_name(table: &str) -> String {
     format!("{table}.lagged-indexes")

@@ -267,6 +267,18 @@ async fn forward(
     // S3 as IAM sees it: the signer's (a function's, or the presigning function's) statements.
     let s3_signer = (call.service == crate::faults::Service::S3).then(|| s3_signing_key(&parts)).flatten();
     let object = s3_object_key(parts.uri.path());
+    // A presigned URL as S3 checks it (moto does not): the headers it signed (a part's length, an
+    // upload's length and type) as signed, and not expired.
+    if call.service == crate::faults::Service::S3
+        && let Some(Err(refusal)) = s3_presigned::check(&parts, unix_now())
+    {
+        tracing::debug!(?refusal, path = parts.uri.path(), "presigned S3 request refused");
+        let mut r = s3_presigned::refused(&refusal);
+        if let Some((bucket, origin)) = &cors {
+            s3_cors::decorate(&bucket_cors(&s.s3, bucket).await, origin, parts.method.as_str(), r.headers_mut());
+        }
+        return r;
+    }
     if let (Some(key), Some(bucket)) = (&s3_signer, &call.resource)
         && let Some((action, arn)) = crate::grants::s3_needs(&call.operation, bucket, object.as_deref())
         && s.grants.check_s3(key, action, &arn).is_some()
@@ -310,16 +322,20 @@ async fn forward(
             out = out.header(k, v);
         }
     }
-    if is_dynamodb {
+    // The rate limiter's write, made before every route's own work, is neither one of the
+    // route's round trips nor ever in an index (see `index_lag::is_rate_count`).
+    let rate_count = is_dynamodb && index_lag::is_rate_count(&dynamodb_target, &sent);
+    if is_dynamodb && !rate_count {
         s.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
     // Counted from before it is sent, so that waiting for the indexes waits for this write too.
-    let _in_flight = s.index_lag.as_ref().filter(|_| is_dynamodb).and_then(|lag| lag.begin(&dynamodb_target));
+    let _in_flight =
+        s.index_lag.as_ref().filter(|_| is_dynamodb && !rate_count).and_then(|lag| lag.begin(&dynamodb_target));
     let _turn = if is_dynamodb { Some(s.dynamodb.lock().await) } else { None };
     match out.send().await {
         Ok(resp) => {
             let status = resp.status();
-            if let (Some(lag), true) = (&s.index_lag, is_dynamodb && status.is_success()) {
+            if let (Some(lag), true) = (&s.index_lag, is_dynamodb && !rate_count && status.is_success()) {
                 let upstream = index_lag::Upstream {
                     http: s.http.clone(),
                     url: s.upstream.clone(),
@@ -539,6 +555,12 @@ impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, Seve
     }
 }
 
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 /// An S3 `UploadPart` whose body claims to be a form (`curl --data-binary` sends
 /// `application/x-www-form-urlencoded` unless told otherwise): S3 stores the bytes whatever the
 /// type (a presigned part URL signs only `host`), but moto's web framework parses them as a form
@@ -586,6 +608,7 @@ pub mod async_invoke;
 mod iam;
 pub mod index_lag;
 pub mod s3_cors;
+pub mod s3_presigned;
 mod s3_requests;
 use s3_requests::{s3_list_parts_as_s3_sends_it, s3_object_key, s3_signing_key};
 

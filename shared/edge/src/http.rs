@@ -76,15 +76,29 @@ impl ApiRequest {
 
     /// The caller, from `Authorization: Bearer <access token>`.
     pub fn caller(&self, verifier: &TokenVerifier) -> Result<Caller, ApiError> {
+        Ok(verifier.verify(self.bearer_token()?)?)
+    }
+
+    /// The token of `Authorization: Bearer <token>`, not verified.
+    pub fn bearer_token(&self) -> Result<&str, ApiError> {
         let value =
             self.header(header::AUTHORIZATION).ok_or(ApiError::Unauthenticated("an access token is required"))?;
-        let token = value
+        value
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or(ApiError::Unauthenticated("the Authorization header must be 'Bearer <token>'"))?;
-        Ok(verifier.verify(token)?)
+            .ok_or(ApiError::Unauthenticated("the Authorization header must be 'Bearer <token>'"))
+    }
+
+    /// The address the request came from: API Gateway's `requestContext.http.sourceIp`, the TCP
+    /// peer's address (never a header the client could set; behind a proxy such as CloudFront it
+    /// would be the proxy's). `None` for an event without one.
+    pub fn source_ip(&self) -> Option<std::net::IpAddr> {
+        match self.inner.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.as_deref()?.parse().ok(),
+            _ => None,
+        }
     }
 
     /// The origin this request was made to (`https://api.example.com`): API Gateway's
@@ -104,6 +118,12 @@ impl ApiRequest {
 
     /// A cookie's value (from the `Cookie` header lambda_http rebuilds from the event's cookies).
     pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies(name).into_iter().next().filter(|v| !v.is_empty())
+    }
+
+    /// Every value the request carries for the cookie `name`, in order (a browser sends two
+    /// cookies of one name when they differ in domain or path).
+    pub fn cookies(&self, name: &str) -> Vec<String> {
         self.inner
             .headers()
             .get_all(header::COOKIE)
@@ -111,9 +131,9 @@ impl ApiRequest {
             .filter_map(|v| v.to_str().ok())
             .flat_map(cookie::Cookie::split_parse)
             .filter_map(Result::ok)
-            .find(|c| c.name() == name)
+            .filter(|c| c.name() == name)
             .map(|c| c.value().to_owned())
-            .filter(|v| !v.is_empty())
+            .collect()
     }
 
     pub fn body_bytes(&self) -> &[u8] {
@@ -234,12 +254,25 @@ pub fn problem(err: &ApiError, request_id: &str) -> Response<Body> {
     let mut resp = Response::new(Body::Binary(body));
     *resp.status_mut() = err.status();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-    if matches!(err, ApiError::Unauthenticated(_) | ApiError::AccountDeleted) {
-        resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    match err {
+        ApiError::Unauthenticated(_) | ApiError::AccountDeleted => {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        // RFC 9470: the client signs in again (at most `max_age` seconds before it repeats).
+        ApiError::ReauthenticationRequired(e) => {
+            let challenge = format!("Bearer error=\"insufficient_user_authentication\", max_age=\"{}\"", e.max_age);
+            if let Ok(v) = HeaderValue::from_str(&challenge) {
+                resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+            }
+        }
+        _ => {}
     }
     if matches!(err, ApiError::QuotaExceeded(e) if e.quota.resets_daily()) {
         let (_, left) = vivid_domain::quota::utc_day(vivid_domain::types::unix_now());
         resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(left));
+    }
+    if let ApiError::RateLimited { retry_after_secs, .. } = err {
+        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
     }
     if matches!(err, ApiError::Unavailable(_)) {
         resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(crate::problem::UNAVAILABLE_RETRY_AFTER_SECS));
@@ -274,21 +307,25 @@ pub async fn dispatch(handler: &dyn Handler, req: Request) -> Response<Body> {
 }
 
 /// The whole of an HTTP function's `main`: tracing, the configuration, the function's own
-/// wiring (only the clients its handler uses, built once), then the handler on the runtime.
-pub async fn serve<H, F, Fut>(wire: F) -> Result<(), lambda_http::Error>
+/// wiring (only the clients its handler uses, built once), then the handler on the runtime
+/// behind the per-caller rate limit, counted in the store `counter` builds
+/// (`vivid_dynamo::rate_counter`; see [`crate::rate`]).
+pub async fn serve<H, F, Fut>(wire: F, counter: crate::rate::CounterFrom) -> Result<(), lambda_http::Error>
 where
     H: Handler + 'static,
     F: FnOnce(Config) -> Fut,
     Fut: std::future::Future<Output = Result<H, ConfigError>>,
 {
     vivid_config::telemetry::init();
-    let handler = wire(Config::from_process().await).await?;
-    run(Arc::new(handler)).await
+    let cfg = Config::from_process().await;
+    let handler = wire(cfg.clone()).await?;
+    run(crate::rate::limited(&cfg, counter, Arc::new(handler))?).await
 }
 
 /// [`serve`] for a function that calls no AWS service: its configuration has the environment and
 /// no SDK configuration (`Config::sdk` is an error), so `aws-config`'s default chain is neither
-/// run at init nor linked.
+/// run at init nor linked. Nor is it rate limited: counting needs the table, and such a function
+/// (`no-route`, the `$default` route's 404/405) does no work a count would spare.
 pub async fn serve_without_aws<H, F, Fut>(wire: F) -> Result<(), lambda_http::Error>
 where
     H: Handler + 'static,

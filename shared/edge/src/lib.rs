@@ -5,6 +5,7 @@
 pub mod cursor;
 pub mod http;
 pub mod problem;
+pub mod rate;
 
 pub use http::{ApiRequest, Handler, serve, serve_without_aws};
 pub use lambda_http;

@@ -2,6 +2,11 @@
 
 use vivid_domain::types::{Email, SpaceId, UserId, VideoId};
 
+/// A caller's rate counters (`USER#{id}` or `IP#{address}`), one item per minute.
+pub fn rate(caller: &str) -> String {
+    format!("RATE#{caller}")
+}
+pub const RATE_PREFIX: &str = "RATE#";
 pub fn user(id: &UserId) -> String {
     format!("USER#{id}")
 }
@@ -42,6 +47,11 @@ pub const GOOGLE: &str = "GOOGLE";
 /// A user's connection with a platform (sealed tokens), under the user's partition.
 pub fn connection(provider: vivid_domain::connectors::Provider) -> String {
     format!("CONN#{provider}")
+}
+/// GSI1 partition of the connections with one platform account (sort key `USER#{userId}`): what
+/// a platform's notice about its user (Zoom's `app_deauthorized`) names.
+pub fn connected_as(provider: vivid_domain::connectors::Provider, external_id: &str) -> String {
+    format!("CONNAS#{provider}#{external_id}")
 }
 /// A connect state (bound to its user, good once).
 pub fn connect_state(provider: vivid_domain::connectors::Provider, state: &str) -> String {
@@ -129,6 +139,13 @@ pub const ZOOM_DELIVERY: &str = "ZOOMDELIVERY";
 /// GSI2 partition of the videos still uploading or importing (sort key `{createdAt}#{videoId}`):
 /// a sparse index the sweep reads; a video leaves it with its first step past the upload.
 pub const PENDING: &str = "PENDING";
+/// GSI2 partition of the deletions marked and not finished (sort key [`deletion_mark`]), on the
+/// marked item itself: a sparse index the sweep reads; an entry leaves it with its item.
+pub const DELETING: &str = "DELETING";
+/// GSI2 sort key of a deletion mark under [`DELETING`]: `{markedAt}#{kind}#{id}`.
+pub fn deletion_mark(at: &str, kind: &str, id: &str) -> String {
+    format!("{at}#{kind}#{id}")
+}
 /// A space's import of one platform recording (holds the video's id): a recording is imported
 /// once per space; deleting the video frees it.
 pub fn imported(recording: &str) -> String {
@@ -140,11 +157,32 @@ pub fn imported(recording: &str) -> String {
 pub fn zoom_imports(meeting: &str) -> String {
     format!("ZOOMIMPORTS#{meeting}")
 }
-/// One member's counts on one video (snapshots, drawings, checkpoints), under the video.
+/// One member's counts on one video (snapshots, drawings, checkpoints, bookmarks, and the
+/// bytes of their notes there), under the video.
 pub fn usage(user: &UserId) -> String {
-    format!("USAGE#{user}")
+    format!("{USAGE_PREFIX}{user}")
 }
+pub const USAGE_PREFIX: &str = "USAGE#";
+/// A user's storage total (the bytes of their notes in every space), under the user.
+pub const STORAGE: &str = "STORAGE";
 /// A user's transcoding budget of one UTC day, under the user (TTL two days later).
 pub fn budget(day: &str) -> String {
     format!("BUDGET#{day}")
+}
+/// A manager's removal of a user from a space, under the space's partition: a shareable code
+/// does not bring them back (until a manager adds them, or an e-mail invitation made later).
+pub fn removed(user: &UserId) -> String {
+    format!("REMOVED#{user}")
+}
+/// A user's invitation e-mails of one UTC day, under the user (TTL two days later).
+pub fn invitation_mails(day: &str) -> String {
+    format!("MAILS#{day}")
+}
+/// The invitation e-mails one address received, by the SHA-256 of the address (never the
+/// address itself); one item per UTC day, [`mail_day`] (TTL two days later).
+pub fn mail_recipient(hash: &str) -> String {
+    format!("MAILTO#{hash}")
+}
+pub fn mail_day(day: &str) -> String {
+    format!("DAY#{day}")
 }
