@@ -491,16 +491,30 @@ impl World {
         let code = inv.body["items"][0]["code"].as_str().expect("code").to_owned();
         let (v, t) = (&video, &former.token);
         for (method, path, body) in [
-            (Method::PUT, format!("/videos/{v}/progress"), serde_json::json!({ "progressRate": 30, "positionSeconds": 9.0 })),
+            (
+                Method::PUT,
+                format!("/videos/{v}/progress"),
+                serde_json::json!({ "progressRate": 30, "positionSeconds": 9.0 }),
+            ),
             (Method::PUT, format!("/videos/{v}/text-memo"), serde_json::json!({ "stateJson": "<p>mine</p>" })),
-            (Method::PUT, format!("/videos/{v}/drawings/{drawing}"), serde_json::json!({ "kind": "page", "document": { "objects": [] } })),
-            (Method::POST, format!("/videos/{v}/bookmarks"), serde_json::json!({ "videoSeconds": 1.0, "label": "Mine" })),
+            (
+                Method::PUT,
+                format!("/videos/{v}/drawings/{drawing}"),
+                serde_json::json!({ "kind": "page", "document": { "objects": [] } }),
+            ),
+            (
+                Method::POST,
+                format!("/videos/{v}/bookmarks"),
+                serde_json::json!({ "videoSeconds": 1.0, "label": "Mine" }),
+            ),
         ] {
             let r = app.call(method, &path, Some(t), Some(body)).await;
             assert!(r.status.is_success(), "{path}: {:?}", r.body);
         }
         app.indexes_settled().await;
-        let r = app.call(Method::DELETE, &format!("/spaces/{space}/members/{}", former.id()), Some(&host.token), None).await;
+        let r = app
+            .call(Method::DELETE, &format!("/spaces/{space}/members/{}", former.id()), Some(&host.token), None)
+            .await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
         // A world as it stands a moment later: its indexes caught up (an invitee accepts a code
         // found on one; in AWS the index is behind only for a moment after the code's creation).

@@ -33,13 +33,16 @@ async fn given_a_new_google_account_when_signing_in_twice_then_one_user_with_one
 }
 
 #[tokio::test]
-async fn given_the_callback_then_the_refresh_cookie_is_httponly_secure_and_scoped_to_auth() {
+async fn given_the_callback_then_the_refresh_cookie_is_host_prefixed_httponly_secure_and_host_only() {
     let app = TestApp::spawn().await;
     let s = app.browser_sign_in("ana@example.com", "Ana").await;
-    let refresh = s.set_cookies.iter().find(|c| c.starts_with("vivid_refresh=")).expect("refresh cookie");
-    for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/auth"] {
-        assert!(refresh.contains(attr), "{refresh} lacks {attr}");
+    let refresh = s.set_cookies.iter().find(|c| c.starts_with("__Host-vivid_refresh=")).expect("refresh cookie");
+    // What the `__Host-` prefix requires of it (Secure, Path=/, no Domain), and SameSite=Strict.
+    let attributes: Vec<&str> = refresh.split(';').skip(1).map(str::trim).collect();
+    for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(attributes.contains(&attr), "{refresh} lacks {attr}");
     }
+    assert!(!refresh.to_lowercase().contains("domain="), "{refresh}");
     let login = s.set_cookies.iter().find(|c| c.starts_with("vivid_login=")).expect("login cookie cleared");
     assert!(login.contains("Max-Age=0"), "{login}");
     assert!(!s.location.contains("refresh"), "the refresh token never travels in the URL");
@@ -248,13 +251,13 @@ async fn given_the_refresh_cookie_when_rotating_then_a_new_cookie_comes_back() {
     let resp = app
         .http
         .post(format!("{}/auth/refresh", app.base))
-        .header("cookie", format!("vivid_refresh={}", s.refresh_cookie))
+        .header("cookie", format!("__Host-vivid_refresh={}", s.refresh_cookie))
         .send()
         .await
         .expect("refresh");
     assert_eq!(resp.status(), StatusCode::OK);
     let cookies = set_cookies(resp.headers());
-    let new = cookie_value(&cookies, "vivid_refresh").expect("rotated cookie");
+    let new = cookie_value(&cookies, "__Host-vivid_refresh").expect("rotated cookie");
     assert_ne!(new, s.refresh_cookie);
     let none = app.call(Method::POST, "/auth/refresh", None, None).await;
     assert_eq!(none.status, StatusCode::UNAUTHORIZED);
@@ -276,25 +279,29 @@ async fn given_tokens_of_one_kind_when_used_as_the_other_then_401() {
 async fn given_a_logout_then_the_family_is_revoked_and_the_cookie_cleared() {
     let app = TestApp::spawn().await;
     let s = app.browser_sign_in("ana@example.com", "Ana").await;
+    // Nothing presented: signed out already (204), and no session ended.
     let anon = app.http.post(format!("{}/auth/logout", app.base)).send().await.expect("logout");
-    assert_eq!(anon.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(anon.status(), StatusCode::NO_CONTENT);
+    // The cookie is the proof: no access token needed.
     let resp = app
         .http
         .post(format!("{}/auth/logout", app.base))
-        .bearer_auth(&s.access_token)
-        .header("cookie", format!("vivid_refresh={}", s.refresh_cookie))
+        .header("cookie", format!("__Host-vivid_refresh={}", s.refresh_cookie))
         .send()
         .await
         .expect("logout");
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
-    let cleared = set_cookies(resp.headers()).into_iter().find(|c| c.starts_with("vivid_refresh=")).expect("cleared");
+    let cleared =
+        set_cookies(resp.headers()).into_iter().find(|c| c.starts_with("__Host-vivid_refresh=")).expect("cleared");
     assert!(cleared.contains("Max-Age=0"));
     let r = app.call(Method::POST, "/auth/refresh", None, Some(json!({ "refreshToken": s.refresh_cookie }))).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
-async fn given_someone_elses_refresh_token_when_logging_out_then_it_stays_valid() {
+async fn given_a_refresh_token_when_logging_out_then_its_session_ends_whoever_the_access_token_names() {
+    // The refresh token is the proof (its holder could as well refresh with it): the session it
+    // belongs to ends; the access token sent along is not looked at, and its own session stays.
     let app = TestApp::spawn().await;
     let ana = app.browser_sign_in("ana@example.com", "Ana").await;
     let bo = app.browser_sign_in("bo@example.com", "Bo").await;
@@ -302,8 +309,10 @@ async fn given_someone_elses_refresh_token_when_logging_out_then_it_stays_valid(
         .call(Method::POST, "/auth/logout", Some(&bo.access_token), Some(json!({ "refreshToken": ana.refresh_cookie })))
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    let still =
+    let ended =
         app.call(Method::POST, "/auth/refresh", None, Some(json!({ "refreshToken": ana.refresh_cookie }))).await;
+    assert_eq!(ended.status, StatusCode::UNAUTHORIZED);
+    let still = app.call(Method::POST, "/auth/refresh", None, Some(json!({ "refreshToken": bo.refresh_cookie }))).await;
     assert_eq!(still.status, StatusCode::OK);
 }
 
@@ -357,7 +366,7 @@ async fn given_an_account_when_deleted_then_everything_it_owned_goes_and_the_goo
     let bos = app.space(&bo, "Bo's").await;
     let r = app.post(&format!("/spaces/{bos}/members"), &bo.token, json!({ "email": "ana@example.com" })).await;
     assert_eq!(r.status, StatusCode::CREATED);
-    let bo_video = app.new_video(&bos, &bo, 10).await["videoId"].as_str().expect("video").to_owned();
+    let bo_video = app.ready_video(&bos, &bo).await;
     let r = app
         .call(
             Method::PUT,
@@ -414,7 +423,7 @@ async fn given_an_account_being_deleted_then_it_cannot_sign_in_refresh_or_write_
     let r = app.call(Method::DELETE, "/users/me", Some(&token), None).await;
     assert_eq!((r.status, &r.body), (StatusCode::ACCEPTED, &json!({ "userId": id, "status": "deleting" })));
     let cleared = set_cookies(&r.headers);
-    assert!(cleared.iter().any(|c| c.starts_with("vivid_refresh=;") && c.contains("Max-Age=0")), "{cleared:?}");
+    assert!(cleared.iter().any(|c| c.starts_with("__Host-vivid_refresh=;") && c.contains("Max-Age=0")), "{cleared:?}");
 
     // Being deleted: it reads as gone, signs in no more, refreshes no more, writes nothing.
     assert_eq!(app.get("/users/me", &token).await.status, StatusCode::NOT_FOUND);

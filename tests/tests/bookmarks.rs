@@ -21,7 +21,7 @@ async fn class_with(app: TestApp) -> Class {
     let space = app.space(&host, "Course").await;
     app.join(&space, &host, &ana).await;
     app.join(&space, &host, &bo).await;
-    let video = app.new_video(&space, &host, 1024).await["videoId"].as_str().expect("videoId").to_owned();
+    let video = app.ready_video(&space, &host).await;
     Class { app, host, ana, bo, space, video }
 }
 
@@ -154,6 +154,7 @@ async fn given_a_removed_member_or_a_deleted_video_then_their_bookmarks_are_gone
         .call(Method::DELETE, &format!("/spaces/{}/members/{}", c.space, c.ana.id()), Some(&c.host.token), None)
         .await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    c.app.deletions_settled().await;
     let left = c.app.scan_all().await;
     let bookmarks = |owner: &str| {
         left.iter()

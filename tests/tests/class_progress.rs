@@ -26,7 +26,7 @@ async fn rows(app: &TestApp, path: &str, who: &TestUser) -> HashMap<String, Valu
 }
 
 async fn video(app: &TestApp, space: &str, host: &TestUser) -> String {
-    app.new_video(space, host, 1024).await["videoId"].as_str().expect("videoId").to_owned()
+    app.ready_video(space, host).await
 }
 
 #[tokio::test]

@@ -199,6 +199,39 @@ impl Stored {
                         out.push(format!("{pk} {sk}: {attr} {} but {counted} items", number(item, attr)));
                     }
                 }
+                // The bytes charged on the video: snapshots' and drawings' sizes, checkpoints' states.
+                let own = |prefix: &str| format!("{prefix}{user}#");
+                let stored: i64 = self
+                    .partition(&pk)
+                    .map(|i| match text(i, "SK") {
+                        s if s.starts_with(&own("SNAP#")) || s.starts_with(&own("DRAW#")) => number(i, "sizeBytes"),
+                        s if s.starts_with(&own("MEMOHIST#")) => text(i, "stateJson").len() as i64,
+                        _ => 0,
+                    })
+                    .sum();
+                if number(item, "bytes") != stored {
+                    out.push(format!("{pk} {sk}: bytes {} but its notes take {stored}", number(item, "bytes")));
+                }
+            }
+        }
+        // Each account's storage total is the sum of its usage on every video.
+        let mut charged: BTreeMap<String, i64> = BTreeMap::new();
+        for usage in self.items.iter().filter(|i| text(i, "PK").starts_with("VIDEO#")) {
+            if let Some(user) = text(usage, "SK").strip_prefix("USAGE#") {
+                *charged.entry(user.to_owned()).or_default() += number(usage, "bytes");
+            }
+        }
+        for total in self.items.iter().filter(|i| text(i, "SK") == "STORAGE") {
+            let user = text(total, "PK").trim_start_matches("USER#").to_owned();
+            if !has(&text(total, "PK"), "PROFILE") {
+                out.push(format!("storage total of a user who is gone: {user}"));
+            }
+            charged.entry(user).or_default();
+        }
+        for (user, bytes) in charged {
+            let total = self.find(&format!("USER#{user}"), "STORAGE").map_or(0, |t| number(t, "bytes"));
+            if total != bytes {
+                out.push(format!("user {user}: storage {total} but their usage on videos sums to {bytes}"));
             }
         }
         let drawing_objects: HashSet<String> =
@@ -352,6 +385,17 @@ async fn unavailable_then_ok(
 /// together. Healed, a replay of the queued event (what `scripts/replay-failed.sh` does) finishes
 /// the deletion. What the failure left.
 async fn deletion_fails_then_replayed(app: &TestApp, rule: FaultRule, req: &Req, job: Value) -> Stored {
+    worker_fails_then_replayed(app, rule, req, job, StatusCode::ACCEPTED).await
+}
+
+/// [`deletion_fails_then_replayed`] for a route that answers `answer` once it started the worker.
+async fn worker_fails_then_replayed(
+    app: &TestApp,
+    rule: FaultRule,
+    req: &Req,
+    job: Value,
+    answer: StatusCode,
+) -> Stored {
     let what = format!("{} {} with {:?} on {} in the worker", req.method, req.path, rule.fault, rule.operation);
     let before = app.deletions_settled().await;
     let ((accepted, counts), left) = through_fault(app, rule, Leaves::Progress, &what, || async {
@@ -359,8 +403,10 @@ async fn deletion_fails_then_replayed(app: &TestApp, rule: FaultRule, req: &Req,
         (accepted, app.deletions_settled().await)
     })
     .await;
-    assert_eq!(accepted.status, StatusCode::ACCEPTED, "{what}: {:?}", accepted.body);
-    assert_eq!(accepted.body["status"], "deleting", "{what}");
+    assert_eq!(accepted.status, answer, "{what}: {:?}", accepted.body);
+    if answer == StatusCode::ACCEPTED {
+        assert_eq!(accepted.body["status"], "deleting", "{what}");
+    }
     assert_eq!(counts.failed_runs - before.failed_runs, 3, "{what}: the first run and Lambda's two retries failed");
     assert_eq!(counts.exhausted - before.exhausted, 1, "{what}: the event failed every retry");
     let records = app.failed_events().await;
@@ -498,17 +544,20 @@ async fn space_and_member_writes_answer_503_and_a_retry_completes_them() {
     }
     assert_eq!(app.get(&format!("/spaces/{space}"), &host.token).await.body["name"], "Renamed");
 
-    // Removing a member: their objects go first — a failure there leaves everything.
+    // Removing a member: the membership goes first, in one transaction — a failure there leaves
+    // everything, and the removal retried succeeds.
+    let bob_leaves = Req::new(Method::DELETE, format!("/spaces/{space}/members/{}", bob.id()), &bob, None);
+    let rule = dynamodb("TransactWriteItems", Fault::ServerError);
+    unavailable_then_ok(&app, rule, &bob_leaves, Leaves::Nothing, StatusCode::NO_CONTENT).await;
+    app.deletions_settled().await;
+    // ...then the deletion worker purges the data: a failure there fails every run while the
+    // member is already out, and the replayed event finishes it.
     let remove_ana = Req::new(Method::DELETE, format!("/spaces/{space}/members/{}", ana.id()), host, None);
     let user_bucket = app.stack.buckets.user.clone();
     let rule = s3("DeleteObject", Fault::ServerError).on(&user_bucket);
-    unavailable_then_ok(&app, rule, &remove_ana, Leaves::Nothing, StatusCode::NO_CONTENT).await;
-    // ...the membership goes last: a failure there leaves the member (without their data), and
-    // removing them again finishes it.
-    let bob_leaves = Req::new(Method::DELETE, format!("/spaces/{space}/members/{}", bob.id()), &bob, None);
-    let rule = dynamodb("TransactWriteItems", Fault::ServerError);
-    let (_, left) = unavailable_then_ok(&app, rule, &bob_leaves, Leaves::Progress, StatusCode::NO_CONTENT).await;
-    assert!(left.find(&format!("SPACE#{space}"), &format!("MEMBER#{}", bob.id())).is_some(), "still a member");
+    let job = json!({ "kind": "member", "spaceId": space, "userId": ana.id() });
+    let left = worker_fails_then_replayed(&app, rule, &remove_ana, job, StatusCode::NO_CONTENT).await;
+    assert!(left.find(&format!("SPACE#{space}"), &format!("MEMBER#{}", ana.id())).is_none(), "out at once");
     let stored = Stored::read(&app).await;
     for who in [&ana, &bob] {
         assert!(stored.find(&format!("SPACE#{space}"), &format!("MEMBER#{}", who.id())).is_none());
@@ -949,22 +998,19 @@ async fn event_consumers_fail_so_that_lambda_retries_and_the_retry_completes_the
     assert_eq!(app.get(&format!("/videos/{second_id}"), &host.token).await.body["status"], "FAILED");
     assert!(app.list_keys(&media, &format!("media/{second_id}/")).await.is_empty(), "a failed video keeps no media");
 
-    // sweep-stale-videos: a stale multipart upload is removed first, the video ended last.
+    // sweep-stale-videos: a stale upload is marked for deletion (with its count and its charge)
+    // in one transaction, or not at all; the deletion worker then removes its multipart upload.
     let stale = app.new_video(&space, &host, 17 * 1024 * 1024).await;
     assert_eq!(stale["upload"]["kind"], "multipart");
     let stale = stale["videoId"].as_str().expect("id").to_owned();
     age(&app, &stale).await;
+    app.indexes_settled().await;
     let sweep = json!({ "source": "aws.events" });
-    event_fails_then_ok(
-        &app,
-        dynamodb("UpdateItem", Fault::ServerError),
-        "sweep-stale-videos",
-        &sweep,
-        Leaves::Progress,
-    )
-    .await;
-    let v = app.get(&format!("/videos/{stale}"), &host.token).await.body;
-    assert_eq!(v["status"], "FAILED", "{v}");
+    let rule = dynamodb("TransactWriteItems", Fault::ServerError);
+    let swept = event_fails_then_ok(&app, rule, "sweep-stale-videos", &sweep, Leaves::Nothing).await;
+    assert_eq!(swept["removed"], 1, "{swept}");
+    assert_eq!(app.deletions_settled().await.exhausted, 0);
+    assert_eq!(app.get(&format!("/videos/{stale}"), &host.token).await.status, StatusCode::NOT_FOUND);
     assert!(app.no_multipart_uploads().await);
 }
 

@@ -21,7 +21,7 @@ async fn setup() -> Setup {
     let space = app.space(&host, "Course").await;
     app.join(&space, &host, &ana).await;
     app.join(&space, &host, &bo).await;
-    let video = app.new_video(&space, &host, 1024).await["videoId"].as_str().expect("id").to_owned();
+    let video = app.ready_video(&space, &host).await;
     Setup { app, host, ana, bo, video }
 }
 
@@ -300,6 +300,7 @@ async fn given_a_removed_member_then_their_notes_and_drawings_are_gone() {
     let r =
         s.app.call(Method::DELETE, &format!("/spaces/{space}/members/{}", s.ana.id()), Some(&s.host.token), None).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
+    s.app.deletions_settled().await;
     let scan = s.app.scan_all().await;
     let left = scan
         .iter()

@@ -94,7 +94,7 @@ async fn given_a_role_change_then_only_co_host_and_participant_are_given_and_nev
 async fn given_a_transfer_then_the_new_host_owns_the_space_the_old_one_co_hosts_and_notes_stay() {
     let app = TestApp::spawn().await;
     let (ana, bo, cy, space) = course(&app).await;
-    let video = app.new_video(&space, &ana, 1024).await["videoId"].as_str().expect("videoId").to_owned();
+    let video = app.ready_video(&space, &ana).await;
     let memo = app
         .call(
             Method::PUT,
@@ -180,7 +180,7 @@ async fn given_a_host_deletes_their_account_then_a_space_with_co_hosts_passes_to
     app.promote(&space, &ana, &bo).await;
     let dee = app.user("Dee").await;
     app.join(&space, &ana, &dee).await;
-    let video = app.new_video(&space, &ana, 1024).await["videoId"].as_str().expect("videoId").to_owned();
+    let video = app.ready_video(&space, &ana).await;
     let memo = app
         .call(
             Method::PUT,

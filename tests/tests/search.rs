@@ -161,6 +161,7 @@ async fn given_notes_then_only_their_author_finds_lectures_by_them_and_they_go_w
     assert!(!note_postings(&app, &space, Some(&bo)).await.is_empty());
     let r = app.call(Method::DELETE, &format!("/spaces/{space}/members/{}", bo.id()), Some(&bo.token), None).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    app.deletions_settled().await;
     assert_eq!(note_postings(&app, &space, Some(&bo)).await, Vec::<String>::new());
     assert!(!note_postings(&app, &space, Some(&cy)).await.is_empty());
 

@@ -240,7 +240,7 @@ async fn a_space_of_many_videos_answers_202_at_once_and_its_worker_deletes_it_in
     app.join(&id, &ana, &bo).await;
     let mut videos = Vec::new();
     for _ in 0..VIDEOS {
-        let video = app.uploaded_video(&id, &ana, vec![1u8; 256]).await;
+        let video = app.ready_video(&id, &ana).await;
         for key in ["hls/index.m3u8", "mp4/video.mp4", "thumbnails/thumb.0000000.jpg"] {
             app.put_object(&app.stack.buckets.media, &format!("media/{video}/{key}"), b"x".to_vec(), "text/plain")
                 .await;

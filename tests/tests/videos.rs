@@ -112,20 +112,20 @@ async fn given_a_removed_member_then_their_progress_write_is_refused_and_their_d
         .http
         .put(snap.body["upload"]["url"].as_str().expect("url"))
         .header("content-type", "image/png")
+        .header("if-none-match", "*")
         .body(vec![1u8; 64])
         .send()
         .await
         .expect("put");
     assert!(put.status().is_success());
 
-    // The removal purges the member's data found on an index: an item written a moment before is
-    // not there yet and outlives the removal (issue 25: removal that sticks); here the host
-    // removes her later, as hosts do.
-    app.indexes_settled().await;
+    // Removed right after her last writes: the membership goes at once, her data once the
+    // index that finds it caught up (the deletion worker waits for that).
     let r = app.call(Method::DELETE, &format!("/spaces/{space}/members/{}", ana.id()), Some(&host.token), None).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     let r = app.call(Method::PUT, &format!("/videos/{id}/progress"), Some(&ana.token), Some(progress)).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "a removed member's cheap write is refused at once");
+    app.deletions_settled().await;
     let scan = app.scan_all().await;
     assert_eq!(items_of(&scan, &format!("PROGRESS#{}", ana.id())), 0);
     assert_eq!(items_of(&scan, &format!("SNAP#{}", ana.id())), 0);
@@ -143,7 +143,7 @@ async fn given_snapshots_then_their_author_alone_lists_downloads_and_deletes_the
         .post(
             &format!("/videos/{id}/snapshots"),
             &ana.token,
-            json!({ "videoSeconds": 42.5, "contentType": "image/jpeg", "sizeBytes": 9 }),
+            json!({ "videoSeconds": 42.5, "contentType": "image/jpeg", "sizeBytes": 15 }),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
@@ -153,6 +153,7 @@ async fn given_snapshots_then_their_author_alone_lists_downloads_and_deletes_the
         .http
         .put(r.body["upload"]["url"].as_str().expect("url"))
         .header("content-type", "image/jpeg")
+        .header("if-none-match", "*")
         .body(image.clone())
         .send()
         .await
@@ -211,13 +212,16 @@ async fn given_a_deleted_video_then_its_objects_and_everyones_data_are_gone() {
             json!({ "videoSeconds": 2, "contentType": "image/png", "sizeBytes": 1000 }),
         )
         .await;
-    app.http
+    let put = app
+        .http
         .put(snap.body["upload"]["url"].as_str().expect("url"))
         .header("content-type", "image/png")
-        .body(vec![1u8; 8])
+        .header("if-none-match", "*")
+        .body(vec![1u8; 1000])
         .send()
         .await
         .expect("put");
+    assert!(put.status().is_success());
     assert_eq!(app.get(&format!("/spaces/{space}"), &host.token).await.body["videoCount"], 1);
 
     let r = app.delete_and_wait(&format!("/videos/{id}"), &host.token).await;

@@ -7,6 +7,7 @@ use vivid_api::members::RemoveMember;
 use vivid_config::{Config, ConfigError};
 use vivid_domain::media::Bucket;
 use vivid_dynamo::Table;
+use vivid_lambda::LambdaInvoker;
 use vivid_s3::S3Media;
 use vivid_tokens::TokenVerifier;
 
@@ -14,5 +15,6 @@ pub async fn wire(cfg: Config) -> Result<RemoveMember, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::User])?);
-    Ok(RemoveMember::new(auth, table.clone(), table, media))
+    let invoker = Arc::new(LambdaInvoker::deletion_worker(&cfg)?);
+    Ok(RemoveMember::new(auth, table.clone(), table.clone(), media, invoker, table))
 }

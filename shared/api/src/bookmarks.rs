@@ -84,7 +84,7 @@ impl Handler for CreateBookmark {
         let video_id: VideoId = req.path("videoId")?;
         let body: NewBookmark = req.json(4096)?;
         let video_seconds = crate::seconds("videoSeconds", body.video_seconds)?;
-        let m = video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
+        let m = video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?.ready()?;
         let bookmark = Bookmark {
             bookmark_id: BookmarkId::generate(),
             video_id,

@@ -10,12 +10,14 @@ use serde::{Deserialize, Serialize};
 use vivid_domain::{
     access::{Denied, require_host, require_manager, require_member},
     cascade::purge_member,
+    deletion::{Deletion, DeletionInvoker},
     error::{Guard, StoreError},
     media::MediaStore,
     quota::Quotas,
     spaces::{Membership, Role, SpaceStore},
     types::{Email, SpaceId, UserId, now_rfc3339},
     users::{User, UserStore},
+    zoom::AutoImportStore,
 };
 use vivid_edge::{
     ApiError,
@@ -144,8 +146,9 @@ impl Handler for AddMember {
 
 /// `DELETE /spaces/{spaceId}/members/{userId}`: the host removes a participant or a co-host, a
 /// co-host removes a participant, or a member leaves. The host is never removed (they transfer
-/// the space first); the member's per-video data goes with them.
-pub struct RemoveMember(Ctx, Arc<dyn MediaStore>);
+/// the space first). The removal takes effect at once; the member's per-video data goes with them
+/// in the deletion worker, seconds later.
+pub struct RemoveMember(Ctx, Arc<dyn MediaStore>, Arc<dyn DeletionInvoker>, Arc<dyn AutoImportStore>);
 
 impl RemoveMember {
     pub fn new(
@@ -153,8 +156,10 @@ impl RemoveMember {
         spaces: Arc<dyn SpaceStore>,
         users: Arc<dyn UserStore>,
         media: Arc<dyn MediaStore>,
+        deletions: Arc<dyn DeletionInvoker>,
+        links: Arc<dyn AutoImportStore>,
     ) -> Self {
-        Self(Ctx::new(auth, spaces, users), media)
+        Self(Ctx::new(auth, spaces, users), media, deletions, links)
     }
 }
 
@@ -184,16 +189,26 @@ impl Handler for RemoveMember {
                 Some(_) => {}
             }
         }
-        // Their data first, the membership last: a removal that fails half-way leaves the member,
-        // and removing them again finishes it (a non-member has no data to purge).
-        purge_member(self.0.spaces.as_ref(), self.1.as_ref(), &space_id, &target).await?;
-        match self.0.spaces.remove_member(&space_id, &target).await {
-            Err(StoreError::Condition(_)) => Err(ApiError::NotFound("member")),
-            other => {
-                other?;
-                http::no_content()
-            }
+        // Revocation first: the membership goes, and with it every grant — each write of a
+        // member's own data checks the membership in its own transaction, and playback and the
+        // member's reads check it consistently. Their data follows in the deletion worker, once
+        // the index that finds it shows their last writes.
+        match self.0.spaces.remove_member(&space_id, &target, !leaving).await {
+            Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("member")),
+            other => other?,
         }
+        // Their Zoom link goes with their role (each delivery checks the role too).
+        self.3.remove_auto_import_of(&space_id, &target).await?;
+        // The invitations they made go with their role (accepting one also checks its creator).
+        self.0.spaces.withdraw_invitations_of(&space_id, &target, &now_rfc3339()).await?;
+        let job = Deletion::Member { space_id: space_id.clone(), user_id: target.clone() };
+        if let Err(e) = self.2.start(&job).await {
+            // The membership is gone already; the data is purged here instead, as far as the
+            // index shows it.
+            tracing::warn!(error = %e, %space_id, "deletion worker not started: purging the member's data here");
+            purge_member(self.0.spaces.as_ref(), self.1.as_ref(), &space_id, &target).await?;
+        }
+        http::no_content()
     }
 }
 
@@ -205,11 +220,16 @@ struct RoleChange {
 
 /// `PATCH /spaces/{spaceId}/members/{userId} {role}` (host): makes a member co-host or
 /// participant. The host's own role changes only by a transfer.
-pub struct UpdateMember(Ctx);
+pub struct UpdateMember(Ctx, Arc<dyn AutoImportStore>);
 
 impl UpdateMember {
-    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, users: Arc<dyn UserStore>) -> Self {
-        Self(Ctx::new(auth, spaces, users))
+    pub fn new(
+        auth: Arc<TokenVerifier>,
+        spaces: Arc<dyn SpaceStore>,
+        users: Arc<dyn UserStore>,
+        links: Arc<dyn AutoImportStore>,
+    ) -> Self {
+        Self(Ctx::new(auth, spaces, users), links)
     }
 }
 
@@ -234,6 +254,14 @@ impl Handler for UpdateMember {
             Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("member")),
             other => other?,
         };
+        if membership.role == Role::Participant {
+            // The invitations a co-host made go with their role.
+            self.0.spaces.withdraw_invitations_of(&space_id, &target, &now_rfc3339()).await?;
+        }
+        if membership.role == Role::Participant {
+            // So does their Zoom link (each delivery checks the role too).
+            self.1.remove_auto_import_of(&space_id, &target).await?;
+        }
         let user = self.0.users.get_user(&target).await?.ok_or(ApiError::NotFound("member"))?;
         http::json(StatusCode::OK, &MemberView::new(membership, user))
     }

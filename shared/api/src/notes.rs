@@ -18,6 +18,7 @@ use vivid_domain::{
     },
     quota::Quotas,
     search::{self, SearchIndex},
+    storage::Limits,
     types::{Seconds, VideoId, now_rfc3339},
     video::VideoStore,
 };
@@ -81,7 +82,8 @@ fn precondition_failed(detail: &'static str) -> ApiError {
     ApiError::PreconditionFailed(detail)
 }
 
-/// `GET /videos/{videoId}/text-memo` (member, own): one read when the memo exists.
+/// `GET /videos/{videoId}/text-memo` (member, own): the memo read beside the membership check
+/// (one round trip of latency more than the memo alone).
 pub struct GetTextMemo(Ctx);
 
 impl GetTextMemo {
@@ -95,13 +97,18 @@ impl Handler for GetTextMemo {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let caller = req.caller(&self.0.auth)?;
         let video_id: VideoId = req.path("videoId")?;
-        match self.0.notes.memo(&video_id, &caller.user_id).await? {
+        // The memo and the membership, read together: a removed member reads nothing, even
+        // before the purge of their data has reached this memo.
+        let (memo, _) = futures_util::try_join!(
+            async { self.0.notes.memo(&video_id, &caller.user_id).await.map_err(ApiError::from) },
+            video_member(self.0.videos.as_ref(), &video_id, &caller.user_id),
+        )?;
+        match memo {
             Some(memo) => {
                 let version = memo.version;
                 with_etag(http::json(StatusCode::OK, &MemoView::from(memo))?, version)
             }
             None => {
-                video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
                 let empty = MemoView { video_id, state_json: None, video_time: None, version: 0, updated_at: None };
                 with_etag(http::json(StatusCode::OK, &empty)?, 0)
             }
@@ -148,7 +155,7 @@ impl Handler for PutTextMemo {
             self.0.notes.save_memo(&video_id, &caller.user_id, &body.state_json, video_time, expected, &now)
         };
         let create = || async {
-            let m = video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
+            let m = video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?.ready()?;
             let memo = Memo {
                 video_id: video_id.clone(),
                 user_id: caller.user_id.clone(),
@@ -158,6 +165,11 @@ impl Handler for PutTextMemo {
                 version: 1,
                 updated_at: now.clone(),
                 checkpointed_version: None,
+                indexed_terms: Some(search::note_index_step(
+                    &Default::default(),
+                    &search::note_terms(&body.state_json),
+                    search::MAX_NOTE_INDEX_WRITES,
+                )),
             };
             match self.0.notes.create_memo(&memo).await {
                 Ok(()) => Ok(Some(memo)),
@@ -193,14 +205,14 @@ impl Handler for PutTextMemo {
                 },
             },
         };
-        // The author's index moves from the replaced state's terms to these (nothing to write when
-        // the words are the same). The save stands if that fails.
-        let before = previous.as_deref().map(search::note_terms).unwrap_or_default();
-        let after = search::note_terms(&memo.state_json);
+        // The author's index moves the step the save recorded (nothing to write when the words are
+        // the same; at most `MAX_NOTE_INDEX_WRITES` postings). The save stands if that fails.
+        let status = if previous.is_none() { StatusCode::CREATED } else { StatusCode::OK };
+        let before = previous.unwrap_or_default();
+        let after = memo.indexed();
         if let Err(e) = self.1.index_notes(&memo.space_id, &video_id, &caller.user_id, &before, &after).await {
             tracing::warn!(video_id = %video_id, error = %e, "the memo's terms were not indexed");
         }
-        let status = if previous.is_none() { StatusCode::CREATED } else { StatusCode::OK };
         let version = memo.version;
         with_etag(http::json(status, &MemoView::from(memo))?, version)
     }
@@ -270,7 +282,7 @@ impl Handler for CreateCheckpoint {
             version: memo.version,
             created_at: now_rfc3339(),
         };
-        match self.0.notes.checkpoint(&checkpoint, self.1.checkpoints_per_video).await {
+        match self.0.notes.checkpoint(&checkpoint, Limits::new(self.1.checkpoints_per_video, &self.1)).await {
             Ok(()) => {
                 http::created(&format!("/videos/{video_id}/text-memo/history"), &CheckpointView::from(checkpoint))
             }
@@ -422,7 +434,7 @@ impl Handler for PutDrawing {
         if document.len() > MAX_DRAWING_BYTES {
             return Err(ApiError::PayloadTooLarge { limit: MAX_DRAWING_BYTES });
         }
-        let m = video_member(self.0.ctx.videos.as_ref(), &video_id, &caller.user_id).await?;
+        let m = video_member(self.0.ctx.videos.as_ref(), &video_id, &caller.user_id).await?.ready()?;
         // Kept to the millisecond outwards: an overlay never starts later nor ends earlier than
         // asked, so two distinct times stay distinct.
         let start = body.start_seconds.map(|t| crate::seconds_by("startSeconds", t, Seconds::floor)).transpose()?;
@@ -451,7 +463,13 @@ impl Handler for PutDrawing {
             document: (!large).then(|| document.to_owned()),
             object_key,
         };
-        let previous = match self.0.ctx.notes.put_drawing(&drawing, self.1.drawings_per_video).await {
+        let previous = match self
+            .0
+            .ctx
+            .notes
+            .put_drawing(&drawing, Limits::new(self.1.drawings_per_video, &self.1))
+            .await
+        {
             Ok(previous) => previous,
             Err(e) => {
                 // The document no item points at: removed (the one saved before is untouched).
@@ -497,13 +515,11 @@ impl Handler for GetDrawing {
         let caller = req.caller(&self.0.ctx.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         let drawing_id: DrawingId = req.path("drawingId")?;
-        let mut drawing = self
-            .0
-            .ctx
-            .notes
-            .drawing(&video_id, &caller.user_id, &drawing_id)
-            .await?
-            .ok_or(ApiError::NotFound("drawing"))?;
+        let (drawing, _) = futures_util::try_join!(
+            async { self.0.ctx.notes.drawing(&video_id, &caller.user_id, &drawing_id).await.map_err(ApiError::from) },
+            video_member(self.0.ctx.videos.as_ref(), &video_id, &caller.user_id),
+        )?;
+        let mut drawing = drawing.ok_or(ApiError::NotFound("drawing"))?;
         let text = match (drawing.document.take(), &drawing.object_key) {
             (Some(inline), _) => inline,
             (None, Some(key)) => {

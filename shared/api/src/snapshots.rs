@@ -11,6 +11,7 @@ use vivid_domain::{
     error::StoreError,
     media::{Bucket, MediaStore},
     quota::Quotas,
+    storage::Limits,
     types::{SnapshotId, VideoId, now_rfc3339, rfc3339_at, unix_now},
     video::{ImageContentType, Snapshot, VideoStore, layout},
 };
@@ -106,7 +107,7 @@ impl Handler for CreateSnapshot {
         if body.size_bytes > MAX_SNAPSHOT_BYTES {
             return Err(ApiError::UploadTooLarge { limit: MAX_SNAPSHOT_BYTES });
         }
-        let m = video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
+        let m = video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?.ready()?;
         let snapshot_id = SnapshotId::generate();
         let snapshot = Snapshot {
             object_key: layout::snapshot(&video_id, &caller.user_id, &snapshot_id),
@@ -117,8 +118,9 @@ impl Handler for CreateSnapshot {
             video_seconds,
             content_type: body.content_type,
             created_at: now_rfc3339(),
+            size_bytes: body.size_bytes,
         };
-        self.0.videos.put_snapshot(&snapshot, self.1.snapshots_per_video).await?;
+        self.0.videos.put_snapshot(&snapshot, Limits::new(self.1.snapshots_per_video, &self.1)).await?;
         let url = self
             .0
             .media

@@ -394,7 +394,8 @@ async fn part_url(
     part_size: u64,
     part: u32,
 ) -> Result<PartUrl, ApiError> {
-    let length = part_length(size, part_size, part).ok_or_else(|| ApiError::internal("a part past the upload's end"))?;
+    let length =
+        part_length(size, part_size, part).ok_or_else(|| ApiError::internal("a part past the upload's end"))?;
     Ok(PartUrl { part_number: part, url: media.presign_part(key, upload_id, part, length, UPLOAD_URL_TTL).await? })
 }
 

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::{
+    connectors::GrantRevoker,
     deletion::Deletion,
     error::{Guard, StoreError},
     media::{Bucket, MediaStore},
@@ -60,9 +61,10 @@ pub async fn purge_space(
     spaces.sweep_space(space).await
 }
 
-/// Deletes a member's per-video data in a space, with the objects it points at. Called before the
-/// membership goes: a failure half-way leaves the member in the space, so removing them again
-/// finishes the work.
+/// Deletes a member's per-video data in a space, with the objects it points at. Called after the
+/// membership went (revocation first: from then on no write of theirs creates anything, see
+/// `docs/data-model.md`), once the index it reads has caught up with their last writes; safe to
+/// repeat.
 pub async fn purge_member(
     spaces: &dyn SpaceStore,
     media: &dyn MediaStore,
@@ -119,6 +121,8 @@ pub struct Stores {
     pub media: Arc<dyn MediaStore>,
     pub sessions: Arc<dyn SessionStore>,
     pub auto_imports: Arc<dyn AutoImportStore>,
+    /// The account's grants at Zoom and Webex, revoked there.
+    pub grants: Arc<dyn GrantRevoker>,
 }
 
 /// How a deletion job ended.
@@ -136,8 +140,19 @@ impl Stores {
     /// Runs a deletion a route started, to the end. Only an account, space or video marked as
     /// deleting is deleted; every step is safe to repeat, so a retry or a replay of the job
     /// redoes only what is left.
-    pub async fn finish(&self, job: &Deletion) -> Result<Finished, StoreError> {
+    ///
+    /// `settle`: how long DynamoDB's indexes take to show a write; an account's deletion waits
+    /// that long between revoking its memberships and purging what it wrote through them.
+    pub async fn finish(&self, job: &Deletion, settle: std::time::Duration) -> Result<Finished, StoreError> {
         match job {
+            Deletion::Member { space_id, user_id } => {
+                // Back in the space meanwhile (invited again): what they have there is theirs.
+                let access = self.spaces.space_access(space_id, user_id).await?;
+                if access.is_some_and(|a| a.membership.is_some()) {
+                    return Ok(Finished::NotMarked);
+                }
+                purge_member(self.spaces.as_ref(), self.media.as_ref(), space_id, user_id).await?;
+            }
             Deletion::Video { video_id } => {
                 let Some(video) = self.videos.get_video(video_id).await? else { return Ok(Finished::AlreadyGone) };
                 if !video.deleting {
@@ -161,17 +176,19 @@ impl Stores {
                 if !user.deleting {
                     return Ok(Finished::NotMarked);
                 }
-                self.purge_account(&user).await?;
+                self.purge_account(&user, settle).await?;
             }
         }
         Ok(Finished::Deleted)
     }
 
-    /// Deletes an account: each hosted space handed over to its longest-standing co-host or
+    /// Deletes an account: its grants at Zoom and Webex revoked there, each hosted space handed over to its longest-standing co-host or
     /// deleted, each membership with the member's per-video data, automatic imports, sessions,
     /// and the identity last (so that a run that fails half-way is found and finished again).
     /// The same Google account can sign up again afterwards.
-    pub async fn purge_account(&self, user: &User) -> Result<(), StoreError> {
+    pub async fn purge_account(&self, user: &User, settle: std::time::Duration) -> Result<(), StoreError> {
+        // Their grants at Zoom and Webex first (best effort: a refusal is logged, never blocks).
+        self.grants.revoke_grants(&user.user_id).await;
         let (spaces, media) = (self.spaces.as_ref(), self.media.as_ref());
         let mut memberships = Vec::new();
         let mut start = None;
@@ -184,6 +201,9 @@ impl Stores {
                 break;
             }
         }
+        // Revocation first: every membership goes (or the space with it) before any data is
+        // purged, so nothing written with a still-valid access token outlives the account.
+        let mut left = Vec::new();
         for m in memberships {
             if m.role == Role::Host && !hand_over(spaces, &m).await? {
                 match purge_space(spaces, self.videos.as_ref(), media, &m.space_id).await {
@@ -193,16 +213,23 @@ impl Stores {
                 }
             } else {
                 // A member, or a host who handed the space over and is now its co-host.
-                // The data first: a deletion that fails half-way still finds the membership.
-                purge_member(spaces, media, &m.space_id, &user.user_id).await?;
-                match spaces.remove_member(&m.space_id, &user.user_id).await {
+                match spaces.remove_member(&m.space_id, &user.user_id, false).await {
                     Ok(()) | Err(StoreError::Condition(_)) => {}
                     Err(e) => return Err(e),
                 }
+                left.push(m.space_id);
             }
         }
+        if !left.is_empty() {
+            // Then their data, once the index the purge reads shows their last writes.
+            tokio::time::sleep(settle).await;
+        }
+        for space in &left {
+            purge_member(spaces, media, space, &user.user_id).await?;
+        }
         for link in self.auto_imports.auto_imports_by(&user.user_id).await? {
-            self.auto_imports.delete_auto_import(&link.space_id).await?;
+            // Only while it is theirs: another manager may have linked the space since.
+            self.auto_imports.remove_auto_import_of(&link.space_id, &user.user_id).await?;
         }
         self.sessions.end_sessions_of(&user.user_id).await?;
         self.users.delete_user(user).await?;

@@ -7,12 +7,14 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    error::StoreError,
     imports::InvokeError,
-    types::{SpaceId, UserId, VideoId},
+    types::{Limit, SpaceId, UserId, VideoId},
 };
 
 /// What the deletion worker is invoked with: `{"kind": "space", "spaceId": "…"}`,
-/// `{"kind": "video", "videoId": "…"}` or `{"kind": "account", "userId": "…"}`.
+/// `{"kind": "video", "videoId": "…"}`, `{"kind": "account", "userId": "…"}` or
+/// `{"kind": "member", "spaceId": "…", "userId": "…"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase", deny_unknown_fields)]
 pub enum Deletion {
@@ -24,10 +26,25 @@ pub enum Deletion {
     /// An account marked deleting by its owner: hosted spaces (handed over or deleted),
     /// memberships and their data, automatic imports, sessions, then the identity.
     Account { user_id: UserId },
+    /// A member removed from a space (or who left): their per-video data there, once the index
+    /// that finds it shows their last writes. The membership went first, so nothing new of theirs
+    /// appears meanwhile; a member invited back before the worker ran keeps their data.
+    Member { space_id: SpaceId, user_id: UserId },
 }
 
 /// How the answer of a deletion route describes the state it left (`{"status": "deleting"}`).
 pub const DELETING: &str = "deleting";
+
+/// The deletions marked and not finished yet, as the sweep finds them: every mark is indexed with
+/// the time it was set (set again by each later mark of the same thing), and leaves the index
+/// with the item it marks — so what is still there after a while is a deletion whose worker never
+/// finished (its invocation lost, or every retry failed).
+#[async_trait]
+pub trait DeletionMarks: Send + Sync {
+    /// The deletions marked before `before` (RFC 3339) that are not finished, oldest mark first
+    /// (eventually consistent: one just finished may still be named; its job then finds it gone).
+    async fn marked_before(&self, before: &str, limit: Limit) -> Result<Vec<Deletion>, StoreError>;
+}
 
 /// Starts the deletion worker without waiting: a Lambda `Event` invocation in AWS (its retries and
 /// on-failure destination keep the work from being lost), the local handler in the background on a

@@ -40,6 +40,15 @@ pub enum Guard {
     /// An invitation that no longer admits (revoked, expired or used up meanwhile).
     #[error("invitation")]
     Invitation,
+    /// A manager removed the user from the space: they rejoin only when a manager invites
+    /// them again (not with a shareable code).
+    #[error("removal from the space")]
+    Removed,
+    /// The caller's live grant on a video, checked in a member's own write: their membership,
+    /// a space and a video that are not being deleted (and, for a new item, a ready video).
+    /// Answered as for a stranger: the video is not found.
+    #[error("access")]
+    Grant,
     #[error("item")]
     Item,
     /// A counted write would pass a quota.

@@ -34,6 +34,18 @@ pub struct Memo {
     /// The version last copied into the history (an unchanged state is not checkpointed twice).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpointed_version: Option<u64>,
+    /// The terms the author's index holds for this memo (absent on memos saved before it was
+    /// recorded: their state's terms). Each save moves the index a bounded step towards the
+    /// state's terms ([`crate::search::note_index_step`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indexed_terms: Option<std::collections::BTreeSet<String>>,
+}
+
+impl Memo {
+    /// What the author's index holds for this memo.
+    pub fn indexed(&self) -> std::collections::BTreeSet<String> {
+        self.indexed_terms.clone().unwrap_or_else(|| crate::search::note_terms(&self.state_json))
+    }
 }
 
 /// An immutable checkpoint of a memo.
@@ -215,8 +227,9 @@ pub struct Drawing {
 /// The outcome of a conditional memo save.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SaveOutcome {
-    /// The memo as saved, and the state it replaced (what the author's search index held).
-    Saved(Memo, String),
+    /// The memo as saved (its `indexed_terms` what the index is to hold now), and what the
+    /// author's index held before.
+    Saved(Memo, std::collections::BTreeSet<String>),
     /// The caller has no memo item (no grant yet): check membership and create it.
     NoMemo,
     /// `If-Match` named another version.
@@ -239,9 +252,10 @@ pub trait NoteStore: Send + Sync {
     ) -> Result<SaveOutcome, StoreError>;
     /// Creates the first memo (version 1); `Condition(Memo)` when one appeared meanwhile.
     async fn create_memo(&self, memo: &Memo) -> Result<(), StoreError>;
-    /// Stores a checkpoint, counts it and marks the memo's version as checkpointed, atomically:
-    /// `Condition(Quota)` past `limit` checkpoints of the memo.
-    async fn checkpoint(&self, checkpoint: &Checkpoint, limit: u64) -> Result<(), StoreError>;
+    /// Stores a checkpoint, counts it, charges its state's bytes to the author's storage and
+    /// marks the memo's version as checkpointed, atomically: `Condition(Quota)` past
+    /// `limits.per_video` checkpoints of the memo or past the author's `limits.storage_bytes`.
+    async fn checkpoint(&self, checkpoint: &Checkpoint, limits: crate::storage::Limits) -> Result<(), StoreError>;
     /// Checkpoints, newest first.
     async fn history(
         &self,
@@ -250,9 +264,15 @@ pub trait NoteStore: Send + Sync {
         limit: Limit,
         start: Option<PageKey>,
     ) -> Result<Page<Checkpoint>, StoreError>;
-    /// Creates (counted: `Condition(Quota)` past `limit` of the author's on the video) or
-    /// replaces a drawing; returns the one it replaced.
-    async fn put_drawing(&self, drawing: &Drawing, limit: u64) -> Result<Option<Drawing>, StoreError>;
+    /// Creates (counted: `Condition(Quota)` past `limits.per_video` of the author's on the
+    /// video) or replaces a drawing; returns the one it replaced. Its size is charged to the
+    /// author's storage (a replacement charges the difference): `Condition(Quota)` past
+    /// `limits.storage_bytes`.
+    async fn put_drawing(
+        &self,
+        drawing: &Drawing,
+        limits: crate::storage::Limits,
+    ) -> Result<Option<Drawing>, StoreError>;
     async fn drawing(&self, video: &VideoId, user: &UserId, id: &DrawingId) -> Result<Option<Drawing>, StoreError>;
     async fn drawings(
         &self,
@@ -261,6 +281,8 @@ pub trait NoteStore: Send + Sync {
         limit: Limit,
         start: Option<PageKey>,
     ) -> Result<Page<Drawing>, StoreError>;
+    /// Deletes a drawing item with its count and the bytes charged for it; returns it (`None`
+    /// when there was none).
     async fn delete_drawing(
         &self,
         video: &VideoId,

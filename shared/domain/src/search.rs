@@ -152,6 +152,32 @@ pub fn note_terms(state_json: &str) -> std::collections::BTreeSet<String> {
     out
 }
 
+/// At most this many postings move in the author's index per memo save (puts and deletes
+/// together): a save that changes more words moves the first ones and the next saves carry on,
+/// so a memo rewritten in full costs its author at most this many index writes a save.
+pub const MAX_NOTE_INDEX_WRITES: usize = 100;
+
+/// What the author's index holds for a memo after a save: from `indexed` (what it holds now)
+/// towards `wanted` (the new state's terms), with at most `max_writes` postings moved — the ones
+/// that went first (a term found that is no longer there misleads more than one not found yet),
+/// then the new ones, in term order.
+pub fn note_index_step(
+    indexed: &std::collections::BTreeSet<String>,
+    wanted: &std::collections::BTreeSet<String>,
+    max_writes: usize,
+) -> std::collections::BTreeSet<String> {
+    let mut out = indexed.clone();
+    let mut budget = max_writes;
+    for gone in indexed.difference(wanted).take(budget) {
+        out.remove(gone);
+        budget -= 1;
+    }
+    for new in wanted.difference(indexed).take(budget) {
+        out.insert(new.clone());
+    }
+    out
+}
+
 /// A term found in a member's memo on a video.
 pub fn note_posting(video: &VideoId) -> Posting {
     Posting { video_id: video.clone(), fields: fields::NOTES, count: 0, times: Vec::new() }
@@ -262,6 +288,24 @@ pub trait SearchIndex: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_memo_save_moves_at_most_its_budget_of_postings_and_the_next_saves_carry_on() {
+        let set = |words: &[&str]| words.iter().map(|w| (*w).to_owned()).collect::<std::collections::BTreeSet<_>>();
+        let indexed = set(&["alpha", "beta", "gamma"]);
+        let wanted = set(&["beta", "delta", "epsilon", "zeta"]);
+        // Two removals first, then one of the three new terms.
+        let first = note_index_step(&indexed, &wanted, 3);
+        assert_eq!(first, set(&["beta", "delta"]));
+        let second = note_index_step(&first, &wanted, 3);
+        assert_eq!(second, wanted);
+        assert_eq!(note_index_step(&wanted, &wanted, 3), wanted, "nothing to move: nothing moves");
+        // The worst case of a save: a memo rewritten in full moves exactly the budget.
+        let before: std::collections::BTreeSet<String> = (0..2_000).map(|i| format!("a{i}")).collect();
+        let after: std::collections::BTreeSet<String> = (0..2_000).map(|i| format!("b{i}")).collect();
+        let step = note_index_step(&before, &after, MAX_NOTE_INDEX_WRITES);
+        assert_eq!(before.symmetric_difference(&step).count(), MAX_NOTE_INDEX_WRITES);
+    }
 
     #[test]
     fn terms_are_words_without_the_common_ones() {

@@ -2,22 +2,29 @@
 //! video's partition and the member's GSI2 data partition.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use vivid_domain::{
     error::{Guard, StoreError},
     notes::{Checkpoint, Drawing, DrawingId, Memo, NoteStore, SaveOutcome},
     page::{Page, PageKey},
+    search,
+    storage::{Limits, Stored, recharge},
     types::{Limit, Seconds, UserId, VideoId},
 };
 
 use crate::{
     expr::Changes,
     keys,
-    table::{
-        GSI2PK, GSI2SK, Item, PK, SK, Table, backend, conditional, from_item, key, n, page_key, s, start_key, to_item,
-    },
+    live::Grant,
+    storage::Charge,
+    table::{GSI2PK, GSI2SK, Item, PK, SK, Table, backend, from_item, key, n, page_key, s, start_key, to_item},
     usage::Counted,
 };
+
+/// A set of terms as a DynamoDB list (a string set cannot be empty).
+fn terms_list(terms: &std::collections::BTreeSet<String>) -> AttributeValue {
+    AttributeValue::L(terms.iter().map(|t| s(t.as_str())).collect())
+}
 
 impl Table {
     /// A page of one user's items of one kind under a video, the start key checked to lie there.
@@ -73,43 +80,52 @@ impl NoteStore for Table {
         expected: Option<u64>,
         now: &str,
     ) -> Result<SaveOutcome, StoreError> {
-        let mut changes = Changes::new()
-            .set("stateJson", s(state))
-            .set("updatedAt", s(now))
-            .increment("version", 1)
-            .set_some("videoTime", video_time.map(n))
-            .when("attribute_exists(spaceId)");
-        if let Some(v) = expected {
-            changes = changes.when("#version = :expected").bind(":expected", n(v));
-        }
-        let req = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::video(video), keys::memo(user))))
-            // The item it replaces: the new one is that with the changes above, and the state it
-            // replaces is what the author's notes index has to be moved from.
-            .return_values(ReturnValue::AllOld);
-        match changes.apply(req).send().await {
-            Ok(out) => {
-                let old: Memo = from_item(out.attributes.unwrap_or_default())?;
-                let saved = Memo {
-                    state_json: state.to_owned(),
-                    video_time: video_time.or(old.video_time),
-                    version: old.version + 1,
-                    updated_at: now.to_owned(),
-                    ..old.clone()
-                };
-                Ok(SaveOutcome::Saved(saved, old.state_json))
+        // Read, then write on the version read, in one transaction with the membership: the state
+        // it replaces is what the author's notes index has to be moved from, and a member removed
+        // meanwhile is refused at the write. A save racing another without `If-Match` reads again.
+        for _ in 0..3 {
+            let Some(old) = self.memo(video, user).await? else { return Ok(SaveOutcome::NoMemo) };
+            if expected.is_some_and(|v| v != old.version) {
+                return Ok(SaveOutcome::Stale);
             }
-            Err(e) => match conditional::<aws_sdk_dynamodb::operation::update_item::UpdateItemError>(Guard::Memo)(e) {
-                StoreError::Condition(_) => {
-                    // Which condition failed: no memo (no grant yet), or another version.
-                    Ok(if self.memo(video, user).await?.is_some() { SaveOutcome::Stale } else { SaveOutcome::NoMemo })
+            // The index moves a bounded step with each save, recorded with the save.
+            let indexed = old.indexed();
+            let moved = search::note_index_step(&indexed, &search::note_terms(state), search::MAX_NOTE_INDEX_WRITES);
+            let update = Changes::new()
+                .set("indexedTerms", terms_list(&moved))
+                .set("stateJson", s(state))
+                .set("updatedAt", s(now))
+                .set("version", n(old.version + 1))
+                .set_some("videoTime", video_time.map(n))
+                .when("#version = :read")
+                .bind(":read", n(old.version))
+                .into_update(&self.table, key(keys::video(video), keys::memo(user)))
+                .map_err(backend)?;
+            let grant = Grant { space: &old.space_id, video, user };
+            let written = self
+                .transact_checked(
+                    vec![(TransactWriteItem::builder().update(update).build(), Guard::Memo)],
+                    vec![self.membership_check(grant)?],
+                )
+                .await;
+            match written {
+                Ok(()) => {
+                    let saved = Memo {
+                        state_json: state.to_owned(),
+                        video_time: video_time.or(old.video_time),
+                        version: old.version + 1,
+                        updated_at: now.to_owned(),
+                        indexed_terms: Some(moved),
+                        ..old
+                    };
+                    return Ok(SaveOutcome::Saved(saved, indexed));
                 }
-                other => Err(other),
-            },
+                Err(StoreError::Condition(Guard::Memo)) if expected.is_some() => return Ok(SaveOutcome::Stale),
+                Err(StoreError::Condition(Guard::Memo)) => {}
+                Err(e) => return Err(e),
+            }
         }
+        Ok(SaveOutcome::Stale)
     }
 
     async fn create_memo(&self, memo: &Memo) -> Result<(), StoreError> {
@@ -123,10 +139,15 @@ impl NoteStore for Table {
                 ("type", "Memo".into()),
             ],
         )?;
-        self.put_new(item, Guard::Memo).await
+        let grant = Grant { space: &memo.space_id, video: &memo.video_id, user: &memo.user_id };
+        self.transact_checked(
+            vec![(self.put(item, Some("attribute_not_exists(PK)"))?, Guard::Memo)],
+            self.grant_checks(grant)?,
+        )
+        .await
     }
 
-    async fn checkpoint(&self, c: &Checkpoint, limit: u64) -> Result<(), StoreError> {
+    async fn checkpoint(&self, c: &Checkpoint, limits: Limits) -> Result<(), StoreError> {
         let item = to_item(
             c,
             &[
@@ -142,16 +163,14 @@ impl NoteStore for Table {
             .when("attribute_exists(PK) AND (attribute_not_exists(#checkpointedVersion) OR #checkpointedVersion < :checkpointedVersion)")
             .into_update(&self.table, key(keys::video(&c.video_id), keys::memo(&c.user_id)))
             .map_err(backend)?;
-        let counted = Counted::Checkpoints;
-        self.transact(
-            vec![
-                self.put(item, Some("attribute_not_exists(PK)"))?,
-                TransactWriteItem::builder().update(mark).build(),
-                self.count_on_video(counted, &c.video_id, &c.space_id, &c.user_id, 1, Some(limit))?,
-            ],
-            &[Guard::Checkpoint, Guard::Memo, counted.guard(limit)],
-        )
-        .await
+        let grant = Grant { space: &c.space_id, video: &c.video_id, user: &c.user_id };
+        let charge = Charge { bytes: c.stored_bytes(), limit: limits.storage_bytes };
+        let mut writes = vec![
+            (self.put(item, Some("attribute_not_exists(PK)"))?, Guard::Checkpoint),
+            (TransactWriteItem::builder().update(mark).build(), Guard::Memo),
+        ];
+        writes.extend(self.count_and_charge(Counted::Checkpoints, grant, limits.per_video, Some(charge))?);
+        self.transact_checked(writes, self.grant_checks(grant)?).await
     }
 
     async fn history(
@@ -165,7 +184,7 @@ impl NoteStore for Table {
         Ok(Page { items: items.into_iter().map(from_item).collect::<Result<_, _>>()?, next })
     }
 
-    async fn put_drawing(&self, d: &Drawing, limit: u64) -> Result<Option<Drawing>, StoreError> {
+    async fn put_drawing(&self, d: &Drawing, limits: Limits) -> Result<Option<Drawing>, StoreError> {
         let item = to_item(
             d,
             &[
@@ -176,36 +195,39 @@ impl NoteStore for Table {
                 ("type", "Drawing".into()),
             ],
         )?;
-        let counted = Counted::Drawings;
-        // A new drawing is counted with its creation; a replacement is one conditional put. A
-        // delete racing between the two is answered by trying again.
+        let grant = Grant { space: &d.space_id, video: &d.video_id, user: &d.user_id };
+        let sk = format!("{}{}", keys::drawing_prefix(&d.user_id), d.drawing_id);
+        let charge = Charge { bytes: d.stored_bytes(), limit: limits.storage_bytes };
+        // A new drawing is counted and charged with its creation; a replacement is a put on the
+        // version read (its old object is the caller's to remove), charged the difference in
+        // size. Both carry the live grant. A delete or another replacement racing between the
+        // steps is answered by trying again.
         for _ in 0..3 {
-            let created = self
-                .transact(
-                    vec![
-                        self.put(item.clone(), Some("attribute_not_exists(PK)"))?,
-                        self.count_on_video(counted, &d.video_id, &d.space_id, &d.user_id, 1, Some(limit))?,
-                    ],
-                    &[Guard::Drawing, counted.guard(limit)],
-                )
-                .await;
+            let mut writes = vec![(self.put(item.clone(), Some("attribute_not_exists(PK)"))?, Guard::Drawing)];
+            writes.extend(self.count_and_charge(Counted::Drawings, grant, limits.per_video, Some(charge))?);
+            let created = self.transact_checked(writes, self.grant_checks(grant)?).await;
             match created {
                 Ok(()) => return Ok(None),
                 Err(StoreError::Condition(Guard::Drawing)) => {}
                 Err(e) => return Err(e),
             }
-            let replaced = self
-                .client
-                .put_item()
+            let Some(old) = self.get::<Drawing>(keys::video(&d.video_id), sk.clone()).await? else { continue };
+            let replace = Put::builder()
                 .table_name(&self.table)
                 .set_item(Some(item.clone()))
-                .condition_expression("attribute_exists(PK)")
-                .return_values(ReturnValue::AllOld)
-                .send()
-                .await
-                .map_err(conditional(Guard::Drawing));
-            match replaced {
-                Ok(out) => return out.attributes.filter(|a| !a.is_empty()).map(from_item).transpose(),
+                .condition_expression("attribute_exists(PK) AND updatedAt = :read AND sizeBytes = :size")
+                .expression_attribute_values(":read", s(old.updated_at.clone()))
+                .expression_attribute_values(":size", n(old.size_bytes))
+                .build()
+                .map_err(backend)?;
+            let mut writes = vec![(TransactWriteItem::builder().put(replace).build(), Guard::Drawing)];
+            writes.extend(self.recharge(
+                grant,
+                recharge(old.stored_bytes(), d.stored_bytes()),
+                limits.storage_bytes,
+            )?);
+            match self.transact_checked(writes, self.grant_checks(grant)?).await {
+                Ok(()) => return Ok(Some(old)),
                 Err(StoreError::Condition(Guard::Drawing)) => {}
                 Err(e) => return Err(e),
             }
@@ -241,11 +263,27 @@ impl NoteStore for Table {
         id: &DrawingId,
     ) -> Result<Option<Drawing>, StoreError> {
         let sk = format!("{}{id}", keys::drawing_prefix(user));
-        let Some(d) = self.get::<Drawing>(keys::video(video), sk.clone()).await? else { return Ok(None) };
-        match self.uncount(Counted::Drawings, key(keys::video(video), sk), &d.video_id, &d.space_id, user).await {
-            // Deleted meanwhile by a concurrent request: the same answer.
-            Ok(()) | Err(StoreError::Condition(Guard::Item)) => Ok(Some(d)),
-            Err(e) => Err(e),
+        let mut seen = None;
+        for _ in 0..3 {
+            // Deleted meanwhile by a concurrent request (once this one had seen it): the same answer.
+            let Some(d) = self.get::<Drawing>(keys::video(video), sk.clone()).await? else { return Ok(seen) };
+            // On the version read: the bytes given back are the ones it was charged.
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(keys::video(video), sk.clone())))
+                .condition_expression("updatedAt = :read AND sizeBytes = :size")
+                .expression_attribute_values(":read", s(d.updated_at.clone()))
+                .expression_attribute_values(":size", n(d.size_bytes))
+                .build()
+                .map_err(backend)?;
+            let grant = Grant { space: &d.space_id, video: &d.video_id, user };
+            match self.uncount_stored(Counted::Drawings, delete, grant, d.stored_bytes()).await {
+                Ok(()) => return Ok(Some(d)),
+                // Deleted or replaced meanwhile: read it again.
+                Err(StoreError::Condition(Guard::Item)) => seen = Some(d),
+                Err(e) => return Err(e),
+            }
         }
+        Err(StoreError::Condition(Guard::Drawing))
     }
 }

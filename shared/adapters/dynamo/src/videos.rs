@@ -24,11 +24,11 @@ use crate::{
     expr::Changes,
     keys,
     live::Grant,
+    storage::Charge,
     table::{
         GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, Item, PK, SK, Table, backend, condition_held, conditional,
         from_item, key, n, page_key, s, start_key, to_item,
     },
-    storage::Charge,
     usage::{Counted, counter},
 };
 
@@ -232,12 +232,7 @@ impl Table {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(keys::space(space), keys::member(user))));
-        Self::standing(delta, completed, now)
-            .apply(req)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(conditional(Guard::Grant))
+        Self::standing(delta, completed, now).apply(req).send().await.map(|_| ()).map_err(conditional(Guard::Grant))
     }
 
     /// Deletes every member's progress on a video, each with its share of the member's standing.
@@ -693,9 +688,13 @@ impl VideoStore for Table {
 
     async fn put_progress(&self, progress: &Progress) -> Result<(), StoreError> {
         let (space, user, video) = (&progress.space_id, &progress.user_id, &progress.video_id);
-        let standing = Self::standing(i64::from(progress.progress_rate), progress.completed_at.is_some(), &progress.last_access_at)
-            .into_update(&self.table, key(keys::space(space), keys::member(user)))
-            .map_err(backend)?;
+        let standing = Self::standing(
+            i64::from(progress.progress_rate),
+            progress.completed_at.is_some(),
+            &progress.last_access_at,
+        )
+        .into_update(&self.table, key(keys::space(space), keys::member(user)))
+        .map_err(backend)?;
         let created = self
             .transact_checked(
                 vec![
