@@ -386,14 +386,17 @@ async fn http_events(app: &TestApp, world: &World, route: &Route, n: usize) -> S
         "refresh-token" => {
             prepare(n, |i| async move {
                 let (_, refresh) = signed_in(app, i % 10).await?;
-                Ok(ev(Call::default().cookie(format!("vivid_refresh={refresh}"))))
+                Ok(ev(Call::default().cookie(format!("__Host-vivid_refresh={refresh}"))))
             })
             .await?
         }
         "logout" => {
             prepare(n, |i| async move {
                 let (access, refresh) = signed_in(app, i % 10).await?;
-                Ok(ev(Call { token: Some(access), ..Call::default() }.cookie(format!("vivid_refresh={refresh}"))))
+                Ok(
+                    ev(Call { token: Some(access), ..Call::default() }
+                        .cookie(format!("__Host-vivid_refresh={refresh}"))),
+                )
             })
             .await?
         }

@@ -765,8 +765,10 @@
     };
   }
 
+  // Logout needs the refresh cookie only: no access token (one that expired must not keep the
+  // browser signed in).
   async function logout() {
-    const out = await api('POST', '/auth/logout', { credentials: 'include' });
+    const out = await send('POST', '/auth/logout', { credentials: 'include' });
     state.token = null;
     const after = await send('POST', '/auth/refresh', { credentials: 'include' });
     return {

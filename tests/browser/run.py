@@ -52,6 +52,9 @@ HEADED = os.environ.get("VIVID_BROWSER_HEADED") == "1"
 # breaks when the front end and the API are on different sites.
 APP_HOST = os.environ.get("VIVID_BROWSER_APP_HOST", "app.vivid.localhost")
 API_HOST = os.environ.get("VIVID_BROWSER_API_HOST", "api.vivid.localhost")
+# The refresh cookie: `__Host-` (Secure, Path=/, no Domain). Chromium treats http://*.localhost as
+# a secure context, so it accepts the Secure, prefixed cookie from the local stack's plain HTTP.
+REFRESH_COOKIE = "__Host-vivid_refresh"
 
 ACCESS_TTL = 60  # seconds (the template's minimum): the flow outlives the first token
 TOKEN_LEEWAY = 5  # the verifier's clock leeway (shared/tokens)
@@ -400,11 +403,11 @@ def flow(run: Run, browser, page_server: PageServer, api: str, clips: dict[str, 
         run.check(b.get("expiresIn") == ACCESS_TTL,
                   f"the access token lives {ACCESS_TTL} s (VIVID_ACCESS_TOKEN_TTL_SECS -> AccessTokenTtlSeconds)", b)
         s["t0"], s["t0_at"], s["t0_ttl"] = b["token"], time.time(), b.get("expiresIn") or 900
-        cookies = [c for c in ctx.cookies() if c["name"] == "vivid_refresh" and c["domain"] == API_HOST]
-        run.require(len(cookies) == 1, "the refresh cookie is set on the API's host", ctx.cookies())
+        cookies = [c for c in ctx.cookies() if c["name"] == REFRESH_COOKIE and c["domain"] == API_HOST]
+        run.require(len(cookies) == 1, "the __Host- refresh cookie is set on the API's host", ctx.cookies())
         c = cookies[0]
-        run.check(c["httpOnly"] and c["secure"] and c["sameSite"] == "Strict" and c["path"] == "/auth",
-                  "refresh cookie: HttpOnly; Secure; SameSite=Strict; Path=/auth", c)
+        run.check(c["httpOnly"] and c["secure"] and c["sameSite"] == "Strict" and c["path"] == "/",
+                  "refresh cookie: __Host-, HttpOnly; Secure; SameSite=Strict; Path=/", c)
         run.check(c["domain"] == API_HOST, "refresh cookie is host-only on the API host", c)
         me = ev(page, "() => app.me()")
         run.check(me.get("email") == EMAIL, "GET /users/me is the signed-in user", me)
@@ -679,11 +682,11 @@ def flow(run: Run, browser, page_server: PageServer, api: str, clips: dict[str, 
     # -- log out -------------------------------------------------------------------------------------
     def logout():
         r = ev(page, "() => app.logout()")
-        run.check(r["logout"]["status"] == 204, "POST /auth/logout answers 204", r["logout"])
+        run.check(r["logout"]["status"] == 204, "POST /auth/logout with the cookie alone answers 204", r["logout"])
         run.check(r["refreshAfter"]["status"] == 401, "after logout the cookie refresh fails (401)", r["refreshAfter"])
         run.check(is_problem({"body": r["refreshAfter"]["body"], "contentType": r["refreshAfter"]["contentType"]}),
                   "the 401 is problem+json a UI can show", r["refreshAfter"])
-        left = [c for c in ctx.cookies() if c["name"] == "vivid_refresh" and c["domain"] == API_HOST]
+        left = [c for c in ctx.cookies() if c["name"] == REFRESH_COOKIE and c["domain"] == API_HOST]
         run.check(not left, "the refresh cookie is gone", left)
         page.reload()
         run.check(booted().get("signedIn") is False, "a reload after logout is signed out", booted())

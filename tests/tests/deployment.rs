@@ -13,9 +13,10 @@ use vivid_tests::{TestApp, cookie_value, set_cookies};
 async fn given_a_front_end_on_another_origin_when_it_refreshes_with_the_cookie_then_cors_lets_it_read_the_answer() {
     let app = TestApp::spawn().await;
     let signed = app.browser_sign_in("ana@example.com", "Ana").await;
-    let refresh_cookie = signed.set_cookies.iter().find(|c| c.starts_with("vivid_refresh=")).expect("cookie");
-    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/auth"] {
-        assert!(refresh_cookie.contains(attribute), "{refresh_cookie} lacks {attribute}");
+    let refresh_cookie = signed.set_cookies.iter().find(|c| c.starts_with("__Host-vivid_refresh=")).expect("cookie");
+    let attributes: Vec<&str> = refresh_cookie.split(';').skip(1).map(str::trim).collect();
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(attributes.contains(&attribute), "{refresh_cookie} lacks {attribute}");
     }
     assert!(!refresh_cookie.to_lowercase().contains("domain="), "host-only on the API's domain: {refresh_cookie}");
 
@@ -42,7 +43,7 @@ async fn given_a_front_end_on_another_origin_when_it_refreshes_with_the_cookie_t
         .http
         .post(format!("{}/auth/refresh", app.base))
         .header("origin", LOCAL_FRONTEND_ORIGIN)
-        .header("cookie", format!("vivid_refresh={}", signed.refresh_cookie))
+        .header("cookie", format!("__Host-vivid_refresh={}", signed.refresh_cookie))
         .send()
         .await
         .expect("refresh");
@@ -51,7 +52,7 @@ async fn given_a_front_end_on_another_origin_when_it_refreshes_with_the_cookie_t
     assert_eq!(h.get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some(LOCAL_FRONTEND_ORIGIN));
     assert_eq!(h.get("access-control-allow-credentials").and_then(|v| v.to_str().ok()), Some("true"));
     assert_eq!(h.get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
-    let rotated = cookie_value(&set_cookies(&h), "vivid_refresh").expect("a rotated cookie");
+    let rotated = cookie_value(&set_cookies(&h), "__Host-vivid_refresh").expect("a rotated cookie");
     assert_ne!(rotated, signed.refresh_cookie);
     let body: serde_json::Value = resp.json().await.expect("json");
     assert!(body["accessToken"].is_string());

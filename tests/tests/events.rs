@@ -213,7 +213,7 @@ async fn every_sample_event_drives_its_handler_to_success() {
             "refresh-token" | "logout" => {
                 let signed = app.google_token(&google.id_token(&google.claims_for("bo@example.com", "Bo"))).await;
                 let refresh = signed.body["refreshToken"].as_str().expect("refresh token");
-                event["cookies"] = json!([format!("vivid_refresh={refresh}")]);
+                event["cookies"] = json!([format!("__Host-vivid_refresh={refresh}")]);
                 if route.function == "logout" {
                     let access = signed.body["accessToken"].as_str().expect("access token");
                     event["headers"]["authorization"] = format!("Bearer {access}").into();

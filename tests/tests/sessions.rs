@@ -60,11 +60,11 @@ async fn refresh_by_cookie(app: &TestApp, token: &str) -> (StatusCode, Option<St
     let resp = app
         .http
         .post(format!("{}/auth/refresh", app.base))
-        .header("cookie", format!("vivid_refresh={token}"))
+        .header("cookie", format!("__Host-vivid_refresh={token}"))
         .send()
         .await
         .expect("refresh");
-    let cookie = cookie_value(&set_cookies(resp.headers()), "vivid_refresh");
+    let cookie = cookie_value(&set_cookies(resp.headers()), "__Host-vivid_refresh");
     let r = TestApp::reply(resp).await;
     (r.status, cookie, r.body)
 }
@@ -300,12 +300,13 @@ async fn given_a_session_ending_within_the_hour_then_the_refresh_cookie_does_not
     let resp = app
         .http
         .post(format!("{}/auth/refresh", app.base))
-        .header("cookie", format!("vivid_refresh={}", ana.refresh))
+        .header("cookie", format!("__Host-vivid_refresh={}", ana.refresh))
         .send()
         .await
         .expect("refresh");
     assert_eq!(resp.status(), StatusCode::OK);
-    let cookie = set_cookies(resp.headers()).into_iter().find(|c| c.starts_with("vivid_refresh=")).expect("cookie");
+    let cookie =
+        set_cookies(resp.headers()).into_iter().find(|c| c.starts_with("__Host-vivid_refresh=")).expect("cookie");
     let max_age: u64 = cookie
         .split(';')
         .find_map(|a| a.trim().strip_prefix("Max-Age="))
@@ -500,8 +501,9 @@ async fn given_sessions_everywhere_when_signing_out_everywhere_then_every_refres
 
     let (r, cookies) = end_sessions(&app, Some(&laptop.access), "").await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
-    let cleared = cookies.iter().find(|c| c.starts_with("vivid_refresh=")).expect("the refresh cookie is cleared");
-    assert!(cleared.contains("Max-Age=0") && cleared.contains("Path=/auth"), "{cleared}");
+    let cleared =
+        cookies.iter().find(|c| c.starts_with("__Host-vivid_refresh=")).expect("the refresh cookie is cleared");
+    assert!(cleared.contains("Max-Age=0") && cleared.split(';').any(|a| a.trim() == "Path=/"), "{cleared}");
     for token in [&laptop.refresh, &phone.refresh, &tablet_next] {
         assert_eq!(refresh(&app, token).await.status, StatusCode::UNAUTHORIZED);
     }
@@ -529,7 +531,7 @@ async fn given_keep_current_when_signing_out_everywhere_else_then_only_this_sess
 
     let (r, cookies) = end_sessions(&app, Some(&access), "?keepCurrent=true").await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
-    assert!(!cookies.iter().any(|c| c.starts_with("vivid_refresh=")), "this browser stays signed in");
+    assert!(!cookies.iter().any(|c| c.starts_with("__Host-vivid_refresh=")), "this browser stays signed in");
     assert_eq!(refresh(&app, &phone.refresh).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(refresh(&app, &other.refresh).await.status, StatusCode::UNAUTHORIZED);
     let kept = sessions(&app, &access).await;

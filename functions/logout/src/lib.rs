@@ -1,4 +1,5 @@
-//! `POST /auth/logout`: revokes the refresh-token family, clears the cookie.
+//! `POST /auth/logout`: revokes the refresh-token family of the presented refresh token (no access
+//! token needed), clears the cookie.
 //!
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 
@@ -6,10 +7,8 @@ use std::sync::Arc;
 use vivid_api::auth::Logout;
 use vivid_config::{Config, ConfigError};
 use vivid_dynamo::Table;
-use vivid_tokens::TokenVerifier;
 
 pub async fn wire(cfg: Config) -> Result<Logout, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
-    let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    Ok(Logout::new(auth, table))
+    Ok(Logout::new(table))
 }

@@ -216,7 +216,9 @@ impl Handler for GoogleCallback {
             fragment_value(&pair.access.token),
             pair.access.expires_in
         );
-        with_cookies(http::redirect(&location)?, &[cookies::refresh(&pair), cookies::clear_login()])
+        let mut set = vec![cookies::refresh(&pair), cookies::clear_login()];
+        set.extend(cookies::clear_legacy_refresh(req));
+        with_cookies(http::redirect(&location)?, &set)
     }
 }
 
@@ -256,16 +258,22 @@ struct RefreshBody {
     refresh_token: Option<String>,
 }
 
-/// The refresh token of a request: the JSON body's `refreshToken`, else the cookie; and whether
-/// it came from the cookie.
-fn presented_refresh(req: &ApiRequest) -> Result<(Option<String>, bool), ApiError> {
-    if !req.body_bytes().is_empty() {
-        let body: RefreshBody = req.json(MAX_TOKEN_BODY)?;
-        if let Some(token) = body.refresh_token {
-            return Ok((Some(token), false));
-        }
+/// The refresh token of a request's JSON body (`refreshToken`), if it has a body.
+fn body_refresh(req: &ApiRequest) -> Result<Option<String>, ApiError> {
+    if req.body_bytes().is_empty() {
+        return Ok(None);
     }
-    Ok((req.cookie(cookies::REFRESH), true))
+    let body: RefreshBody = req.json(MAX_TOKEN_BODY)?;
+    Ok(body.refresh_token)
+}
+
+/// The refresh token of a request: the JSON body's `refreshToken`, else the cookie (400 for two
+/// cookies); and whether it came from the cookie.
+fn presented_refresh(req: &ApiRequest) -> Result<(Option<String>, bool), ApiError> {
+    if let Some(token) = body_refresh(req)? {
+        return Ok((Some(token), false));
+    }
+    Ok((cookies::refresh_token(req)?, true))
 }
 
 /// `POST /auth/refresh`: rotates the refresh token (cookie or body). A token rotated a few
@@ -285,32 +293,47 @@ impl RefreshToken {
 impl Handler for RefreshToken {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let (presented, from_cookie) = presented_refresh(req)?;
-        let presented = presented.ok_or(ApiError::Unauthenticated("a refresh token is required"))?;
+        let Some(presented) = presented else {
+            let refused = ApiError::Unauthenticated("a refresh token is required");
+            // A browser holding only a cookie of the old name: it signs in again, and the cookie
+            // goes with this answer.
+            return match cookies::clear_legacy_refresh(req) {
+                Some(clear) => with_cookies(http::problem(&refused, req.request_id()), &[clear]),
+                None => Err(refused),
+            };
+        };
         let pair = self.sessions.refresh(&presented, req.header(header::USER_AGENT)).await?;
-        let cookies = if from_cookie { vec![cookies::refresh(&pair)] } else { Vec::new() };
-        with_cookies(tokens_response(&TokensBody::new(pair, !from_cookie, None))?, &cookies)
+        let mut set = if from_cookie { vec![cookies::refresh(&pair)] } else { Vec::new() };
+        set.extend(cookies::clear_legacy_refresh(req));
+        with_cookies(tokens_response(&TokensBody::new(pair, !from_cookie, None))?, &set)
     }
 }
 
-/// `POST /auth/logout`: revokes the refresh-token family, clears the cookie.
+/// `POST /auth/logout`: revokes the session (refresh-token family) of the refresh token the
+/// request presents — in the body (`refreshToken`) or the cookie — and clears the cookie. The
+/// refresh token is the proof: no access token is needed (one that expired must not keep anyone
+/// signed in), and one sent along is not looked at. Several cookies: every session they name ends.
+/// Nothing presented (or an unknown token): 204 all the same, signing out is idempotent.
 pub struct Logout {
-    auth: Arc<TokenVerifier>,
     store: Arc<dyn SessionStore>,
 }
 
 impl Logout {
-    pub fn new(auth: Arc<TokenVerifier>, store: Arc<dyn SessionStore>) -> Self {
-        Self { auth, store }
+    pub fn new(store: Arc<dyn SessionStore>) -> Self {
+        Self { store }
     }
 }
 
 #[async_trait]
 impl Handler for Logout {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.auth)?;
-        let (presented, _) = presented_refresh(req)?;
-        sessions::logout(self.store.as_ref(), &caller.user_id, presented.as_deref()).await?;
-        with_cookies(http::no_content()?, &[cookies::clear_refresh()])
+        let mut presented: Vec<String> = body_refresh(req)?.into_iter().collect();
+        presented.extend(cookies::refresh_tokens(req));
+        let ended = sessions::logout(self.store.as_ref(), &presented).await?;
+        tracing::info!(ended, "signed out");
+        let mut set = vec![cookies::clear_refresh()];
+        set.extend(cookies::clear_legacy_refresh(req));
+        with_cookies(http::no_content()?, &set)
     }
 }
 

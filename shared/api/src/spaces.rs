@@ -13,7 +13,8 @@ use vivid_domain::{
     error::StoreError,
     quota::Quotas,
     spaces::{Membership, Role, Space, SpacePatch, SpaceStore},
-    types::{Description, SpaceId, SpaceName, UserId, now_rfc3339},
+    step_up,
+    types::{Description, SpaceId, SpaceName, UserId, now_rfc3339, unix_now},
 };
 use vivid_edge::{
     ApiError,
@@ -223,7 +224,8 @@ impl Handler for UpdateSpace {
 /// `DELETE /spaces/{spaceId}` (host; never the personal space): marks the space as deleting — it
 /// is gone for every reader from then on — and starts the deletion worker, which deletes its
 /// videos, media and members' data; 202. Asked again while the work runs (or after a start that
-/// failed), the same 202 and the worker started again: every step of it is safe to repeat.
+/// failed), the same 202 and the worker started again: every step of it is safe to repeat. It
+/// needs a recent sign-in (`vivid_domain::step_up`): 401 `reauthentication_required` otherwise.
 pub struct DeleteSpace(Ctx, Arc<dyn DeletionInvoker>);
 
 impl DeleteSpace {
@@ -246,6 +248,9 @@ impl Handler for DeleteSpace {
         if member.space.personal {
             return Err(ApiError::conflict("personal_space", "the personal space cannot be deleted"));
         }
+        // Step-up: only a recent sign-in deletes a space (asked of its host only, once the
+        // request could otherwise succeed).
+        step_up::require_recent_sign_in(caller.auth_time, unix_now())?;
         match self.0.spaces.tombstone_space(&space_id).await {
             // Gone since it was read: another deletion finished.
             Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("space")),

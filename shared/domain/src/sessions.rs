@@ -9,8 +9,10 @@
 //! when none of its tokens is used for [`REFRESH_TTL_SECS`] (sliding), or
 //! [`SESSION_LIFETIME_SECS`] after the sign-in however often it slid (absolute: `endsAt` on the
 //! family, checked by the rotation's own condition). Access tokens name their family in `sid`,
-//! which is how a session list knows the caller's own session without the refresh cookie (that
-//! cookie is scoped to `/auth`).
+//! which is how a session list knows the caller's own session without the refresh cookie (API
+//! calls carry the access token only), and their sign-in in `auth_time`: the family's creation,
+//! the same for every token a refresh of it issues (read from the family's id, a ULID minted at the
+//! sign-in), so a stolen refresh token never passes for a recent sign-in (`crate::step_up`).
 //!
 //! # Reuse detection and the grace window
 //!
@@ -98,8 +100,15 @@ pub struct IssueError(pub String);
 pub trait AccessTokenIssuer: Send + Sync {
     /// An access token without a session (development tokens, tests).
     fn issue_access(&self, user: &UserId, email: &Email) -> Result<IssuedToken, IssueError>;
-    /// An access token naming the session (refresh-token family) it was issued for (`sid`).
-    fn issue_session_access(&self, user: &UserId, email: &Email, session: &str) -> Result<IssuedToken, IssueError>;
+    /// An access token naming the session (refresh-token family) it was issued for (`sid`) and
+    /// that session's sign-in (`auth_time`, epoch seconds).
+    fn issue_session_access(
+        &self,
+        user: &UserId,
+        email: &Email,
+        session: &str,
+        auth_time: u64,
+    ) -> Result<IssuedToken, IssueError>;
 }
 
 /// Why a session operation failed.
@@ -438,12 +447,14 @@ impl Sessions {
         email: &Email,
         user_agent: Option<&str>,
     ) -> Result<TokenPair, SessionError> {
-        let now = unix_now();
+        // The sign-in's moment is the family id's: every token of the family carries it.
+        let family_id = ulid::Ulid::new().to_string();
+        let now = id_time(&family_id);
         let refresh = random_token()?;
         let ends_at = now + self.lifetime_secs;
         let expires_at = (now + REFRESH_TTL_SECS).min(ends_at);
         let family = Family {
-            family_id: ulid::Ulid::new().to_string(),
+            family_id,
             user_id: user_id.clone(),
             revoked: false,
             created_at: now,
@@ -464,7 +475,7 @@ impl Sessions {
             successor_sealed: None,
         };
         self.store.start_family(&family, &record).await?;
-        let access = self.issuer.issue_session_access(user_id, email, &family.family_id)?;
+        let access = self.issuer.issue_session_access(user_id, email, &family.family_id, family.created_at)?;
         Ok(TokenPair { access, refresh, refresh_expires_at: expires_at })
     }
 
@@ -518,7 +529,8 @@ impl Sessions {
             Err(StoreError::Condition(_)) => return Err(SessionError::Refused),
             Err(e) => return Err(e.into()),
         }
-        let access = self.issuer.issue_session_access(&old.user_id, &old.email, &old.family_id)?;
+        let access =
+            self.issuer.issue_session_access(&old.user_id, &old.email, &old.family_id, id_time(&old.family_id))?;
         Ok(TokenPair { access, refresh, refresh_expires_at: new.expires_at })
     }
 
@@ -559,20 +571,24 @@ impl Sessions {
             // The chain moved on: this is no second tab.
             return Ok(Replay::Reuse);
         };
-        let access = self.issuer.issue_session_access(&record.user_id, &record.email, &record.family_id)?;
+        let auth_time = id_time(&record.family_id);
+        let access = self.issuer.issue_session_access(&record.user_id, &record.email, &record.family_id, auth_time)?;
         Ok(Replay::Grace(TokenPair { access, refresh: successor, refresh_expires_at: next.expires_at }))
     }
 }
 
-/// Logout: revokes the family of `presented` if it is the caller's. Needs no signing key.
-pub async fn logout(store: &dyn SessionStore, caller: &UserId, presented: Option<&str>) -> Result<(), StoreError> {
-    let Some(presented) = presented.filter(|p| p.len() <= MAX_PRESENTED) else { return Ok(()) };
-    if let Some(record) = store.refresh_record(&hash_secret(presented)).await?
-        && &record.user_id == caller
-    {
-        store.revoke_family(&record.family_id).await?;
+/// Logout: revokes the family of each presented refresh token (the token is the proof: whoever
+/// holds it could refresh with it). Unknown tokens are skipped; how many families it revoked.
+/// Needs no signing key and no access token.
+pub async fn logout(store: &dyn SessionStore, presented: &[String]) -> Result<usize, StoreError> {
+    let mut ended = 0;
+    for token in presented.iter().filter(|p| !p.is_empty() && p.len() <= MAX_PRESENTED) {
+        if let Some(record) = store.refresh_record(&hash_secret(token)).await? {
+            store.revoke_family(&record.family_id).await?;
+            ended += 1;
+        }
     }
-    Ok(())
+    Ok(ended)
 }
 
 /// Sign-out everywhere: revokes every session of the caller, or every other one with `keep` (the

@@ -6,7 +6,12 @@
 //! An access token issued by a sign-in or a refresh names its session (the refresh-token family)
 //! in `sid`, the OpenID Connect session-id claim: a route can tell the caller's own session from
 //! their others (`GET /users/me/sessions`, `keepCurrent`) without the refresh cookie, which is
-//! scoped to `/auth`. The claim is signed like the rest, so it cannot name another session.
+//! not sent with API calls. The claim is signed like the rest, so it cannot name another session.
+//!
+//! `auth_time` (OpenID Connect's claim) is the epoch second of the interactive sign-in that started
+//! the session: a refresh carries it unchanged, so a refresh token (or its cookie) in other hands
+//! yields tokens of the old sign-in. Destructive deletions ask for a recent one
+//! (`vivid_domain::step_up`). Tokens from before the claim have none and count as not recent.
 
 use std::collections::HashMap;
 
@@ -36,6 +41,10 @@ pub struct AccessClaims {
     /// to none (development tokens).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// The interactive sign-in behind the token (epoch seconds); absent on tokens from before
+    /// it was issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<u64>,
 }
 
 /// The authenticated caller of a request.
@@ -45,6 +54,8 @@ pub struct Caller {
     pub email: Email,
     /// The session the access token was issued for (its `sid`), when it names one.
     pub session: Option<String>,
+    /// When the sign-in behind the token happened (its `auth_time`), when it says.
+    pub auth_time: Option<u64>,
 }
 
 /// A token that does not verify; the reason is for the client (no detail of which check failed).
@@ -136,7 +147,7 @@ impl TokenVerifier {
         let email = claims.email.parse::<Email>().map_err(|_| Unverified("malformed email claim"))?;
         // Our own signed claim; anything but a ULID is ignored rather than trusted.
         let session = claims.sid.filter(|sid| sid.len() == 26 && ulid::Ulid::from_string(sid).is_ok());
-        Ok(Caller { user_id, email, session })
+        Ok(Caller { user_id, email, session, auth_time: claims.auth_time })
     }
 }
 
@@ -182,8 +193,8 @@ impl TokenIssuer {
         Self::new(&s.kid, &pem(&s.private_key_pem), who)
     }
 
-    /// Issues a token with explicit type, issue time and lifetime (tests use it for expired or
-    /// mistyped tokens; the routes only issue access tokens).
+    /// Issues a token with explicit type, issue time and lifetime, and no `auth_time` (tests use
+    /// it for expired, mistyped or pre-`auth_time` tokens; the routes only issue access tokens).
     pub fn issue_with(
         &self,
         user: &UserId,
@@ -192,7 +203,13 @@ impl TokenIssuer {
         iat: u64,
         ttl: u64,
     ) -> Result<IssuedToken, IssueError> {
-        self.sign(user, email, typ, iat, ttl, None)
+        self.sign(user, email, typ, iat, ttl, Session::default())
+    }
+
+    /// A session-less access token, issued now, of a sign-in at `auth_time` (tests use it for a
+    /// session signed in long ago).
+    pub fn issue_signed_in_at(&self, user: &UserId, email: &Email, auth_time: u64) -> Result<IssuedToken, IssueError> {
+        self.sign(user, email, ACCESS_TYP, unix_now(), self.ttl, Session { sid: None, auth_time: Some(auth_time) })
     }
 
     fn sign(
@@ -202,7 +219,7 @@ impl TokenIssuer {
         typ: &str,
         iat: u64,
         ttl: u64,
-        sid: Option<&str>,
+        session: Session<'_>,
     ) -> Result<IssuedToken, IssueError> {
         let claims = AccessClaims {
             sub: user.to_string(),
@@ -213,7 +230,8 @@ impl TokenIssuer {
             iat,
             exp: iat + ttl,
             jti: ulid::Ulid::new().to_string(),
-            sid: sid.map(str::to_owned),
+            sid: session.sid.map(str::to_owned),
+            auth_time: session.auth_time,
         };
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(self.kid.clone());
@@ -222,13 +240,29 @@ impl TokenIssuer {
     }
 }
 
+/// The session claims of a token: its `sid` and `auth_time`.
+#[derive(Default, Clone, Copy)]
+struct Session<'a> {
+    sid: Option<&'a str>,
+    auth_time: Option<u64>,
+}
+
 impl AccessTokenIssuer for TokenIssuer {
+    /// A development token: its issue is the sign-in (`auth_time` = now).
     fn issue_access(&self, user: &UserId, email: &Email) -> Result<IssuedToken, IssueError> {
-        self.issue_with(user, email, ACCESS_TYP, unix_now(), self.ttl)
+        let now = unix_now();
+        self.sign(user, email, ACCESS_TYP, now, self.ttl, Session { sid: None, auth_time: Some(now) })
     }
 
-    fn issue_session_access(&self, user: &UserId, email: &Email, session: &str) -> Result<IssuedToken, IssueError> {
-        self.sign(user, email, ACCESS_TYP, unix_now(), self.ttl, Some(session))
+    fn issue_session_access(
+        &self,
+        user: &UserId,
+        email: &Email,
+        session: &str,
+        auth_time: u64,
+    ) -> Result<IssuedToken, IssueError> {
+        let claims = Session { sid: Some(session), auth_time: Some(auth_time) };
+        self.sign(user, email, ACCESS_TYP, unix_now(), self.ttl, claims)
     }
 }
 
@@ -288,12 +322,28 @@ mod tests {
         let verifier = TokenVerifier::new([("k1", public.as_str())], &who()).expect("verifier");
         let (user, email) = (UserId::generate(), "ana@example.com".parse::<Email>().expect("email"));
         let sid = ulid::Ulid::new().to_string();
-        let with = issuer.issue_session_access(&user, &email, &sid).expect("token").token;
-        assert_eq!(verifier.verify(&with).ok().and_then(|c| c.session), Some(sid));
+        let with = issuer.issue_session_access(&user, &email, &sid, 1_700_000_000).expect("token").token;
+        let caller = verifier.verify(&with).expect("verifies");
+        assert_eq!((caller.session, caller.auth_time), (Some(sid), Some(1_700_000_000)), "sid and auth_time");
         let without = issuer.issue_access(&user, &email).expect("token").token;
         assert_eq!(verifier.verify(&without).ok().map(|c| c.session), Some(None));
-        let odd = issuer.issue_session_access(&user, &email, "not-a-ulid").expect("token").token;
+        let odd = issuer.issue_session_access(&user, &email, "not-a-ulid", 0).expect("token").token;
         assert_eq!(verifier.verify(&odd).ok().map(|c| c.session), Some(None), "only a ULID is taken as a session");
+    }
+
+    #[test]
+    fn auth_time_is_the_sign_in_a_development_token_its_issue_and_an_older_token_has_none() {
+        let (private, public) = key_pair();
+        let issuer = TokenIssuer::new("k1", &private, who()).expect("issuer");
+        let verifier = TokenVerifier::new([("k1", public.as_str())], &who()).expect("verifier");
+        let (user, email) = (UserId::generate(), "ana@example.com".parse::<Email>().expect("email"));
+        let dev = verifier.verify(&issuer.issue_access(&user, &email).expect("token").token).expect("verifies");
+        assert!(dev.auth_time.is_some_and(|t| t.abs_diff(unix_now()) <= 2), "{:?}", dev.auth_time);
+        let old = issuer.issue_signed_in_at(&user, &email, 1_000).expect("token").token;
+        assert_eq!(verifier.verify(&old).map(|c| c.auth_time), Ok(Some(1_000)));
+        // A token as issued before the claim existed.
+        let before = issuer.issue_with(&user, &email, ACCESS_TYP, unix_now(), 900).expect("token").token;
+        assert_eq!(verifier.verify(&before).map(|c| c.auth_time), Ok(None));
     }
 
     #[test]
