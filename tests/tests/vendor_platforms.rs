@@ -176,7 +176,7 @@ async fn api_gateway_s_published_requests_reach_the_handlers_as_sent() {
         let refresh = signed.body["refreshToken"].as_str().expect("refresh token").to_owned();
         let mut event = vendor_sample(sample);
         let cookies = event["cookies"].as_array_mut().expect("the sample has cookies");
-        cookies.push(format!("vivid_refresh={refresh}").into());
+        cookies.push(format!("__Host-vivid_refresh={refresh}").into());
         event["requestContext"]["http"]["method"] = "POST".into();
         event["body"] = Value::Null;
         event["isBase64Encoded"] = false.into();
@@ -186,7 +186,7 @@ async fn api_gateway_s_published_requests_reach_the_handlers_as_sent() {
         assert!(body_json(&resp)["accessToken"].as_str().is_some(), "{sample}");
         let set: Vec<String> =
             resp.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect();
-        let next = vivid_tests::cookie_value(&set, "vivid_refresh").expect("the rotated token in the cookie");
+        let next = vivid_tests::cookie_value(&set, "__Host-vivid_refresh").expect("the rotated token in the cookie");
         assert_ne!(next, refresh, "{sample}: rotated");
     }
 

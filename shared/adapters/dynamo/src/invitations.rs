@@ -126,10 +126,13 @@ impl InvitationStore for Table {
                 key(keys::space(&invitation.space_id), keys::invitation(&invitation.invitation_id)),
             )
             .map_err(backend)?;
+        // The one accepting: an access token that outlives its account's deletion (or is used
+        // while it runs) joins nothing (`Condition(Account)`: 401 `account_deleted`).
+        let account = self.account_exists(&membership.user_id)?;
         let [membership, count] = self.joining(membership)?;
         self.transact(
-            vec![TransactWriteItem::builder().update(use_it).build(), membership, count],
-            &[Guard::Invitation, Guard::Membership, Guard::Space],
+            vec![TransactWriteItem::builder().update(use_it).build(), membership, count, account],
+            &[Guard::Invitation, Guard::Membership, Guard::Space, Guard::Account],
         )
         .await
     }

@@ -232,7 +232,11 @@ impl SpaceStore for Table {
     }
 
     async fn add_member(&self, membership: &Membership) -> Result<(), StoreError> {
-        self.transact(self.joining(membership)?.into(), &[Guard::Membership, Guard::Space]).await
+        let [member, count] = self.joining(membership)?;
+        // And only while the added account exists, its deletion not begun: a membership written
+        // after the deletion worker listed the account's spaces would outlive the account.
+        let account = self.account_exists(&membership.user_id)?;
+        self.transact(vec![member, count, account], &[Guard::Membership, Guard::Space, Guard::Account]).await
     }
 
     async fn remove_member(&self, space: &SpaceId, user: &UserId) -> Result<(), StoreError> {
