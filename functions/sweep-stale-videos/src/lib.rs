@@ -1,4 +1,5 @@
-//! Scheduled: ends videos whose upload or import never finished and removes what they left.
+//! Scheduled: finishes what was left unfinished — uploads never finished (deleted), imports never
+//! finished (failed), deletions whose worker never finished (started again).
 //!
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 
@@ -7,10 +8,12 @@ use vivid_config::{Config, ConfigError};
 use vivid_domain::media::Bucket;
 use vivid_dynamo::Table;
 use vivid_events::{StaleAfter, SweepStaleVideos};
+use vivid_lambda::LambdaInvoker;
 use vivid_s3::S3Media;
 
 pub async fn wire(cfg: Config) -> Result<SweepStaleVideos, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Raw, Bucket::Media])?);
-    Ok(SweepStaleVideos::new(table, media, StaleAfter::from_config(&cfg)?))
+    let worker = Arc::new(LambdaInvoker::deletion_worker(&cfg)?);
+    Ok(SweepStaleVideos::new(table.clone(), media, table, worker, StaleAfter::from_config(&cfg)?))
 }

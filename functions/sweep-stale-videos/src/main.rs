@@ -1,4 +1,4 @@
-//! Scheduled: ends videos whose upload or import never finished and removes what they left.
+//! Scheduled: finishes what was left unfinished (uploads, imports, deletions).
 
 #[tokio::main]
 async fn main() -> Result<(), vivid_events::Error> {

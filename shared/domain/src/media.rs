@@ -53,7 +53,17 @@ pub trait MediaStore: Send + Sync {
     async fn presign_get(&self, bucket: Bucket, key: &str, ttl: Duration) -> Result<String, StoreError>;
     /// Starts a multipart upload to the raw bucket; returns its upload id.
     async fn create_multipart(&self, key: &str, content_type: &str) -> Result<String, StoreError>;
-    async fn presign_part(&self, key: &str, upload_id: &str, part: u32, ttl: Duration) -> Result<String, StoreError>;
+    /// A presigned `UploadPart` of exactly `content_length` bytes (see
+    /// [`crate::video::part_length`]): `Content-Length` is signed, so S3 refuses a part of
+    /// another length (403 `SignatureDoesNotMatch`).
+    async fn presign_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part: u32,
+        content_length: u64,
+        ttl: Duration,
+    ) -> Result<String, StoreError>;
     /// Uploads one part of a multipart upload to the raw bucket; returns its ETag.
     async fn upload_part(&self, key: &str, upload_id: &str, part: u32, body: Vec<u8>) -> Result<String, StoreError>;
     /// `Condition(Upload)` when S3 refuses the parts (unknown upload, wrong ETag, too small).

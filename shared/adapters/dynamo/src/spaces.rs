@@ -146,8 +146,12 @@ impl SpaceStore for Table {
             .table_name(&self.table)
             .set_key(Some(key(keys::space(id), keys::META)))
             .condition_expression("attribute_exists(PK)")
-            .update_expression("SET deleting = :t")
+            // With its entry in the marks' index, as of this mark (each run of the worker marks
+            // it again): the sweep finds a deletion no worker finished.
+            .update_expression("SET deleting = :t, GSI2PK = :deleting, GSI2SK = :mark")
             .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .expression_attribute_values(":deleting", crate::table::s(keys::DELETING))
+            .expression_attribute_values(":mark", crate::table::s(crate::deletions::Marked::Space(id).sort_key()))
             .send()
             .await
             .map_err(conditional(Guard::Space))?;

@@ -151,7 +151,14 @@ impl MediaStore for S3Media {
         resp.upload_id.ok_or_else(|| StoreError::backend("CreateMultipartUpload returned no upload id"))
     }
 
-    async fn presign_part(&self, key: &str, upload_id: &str, part: u32, ttl: Duration) -> Result<String, StoreError> {
+    async fn presign_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part: u32,
+        content_length: u64,
+        ttl: Duration,
+    ) -> Result<String, StoreError> {
         let part = i32::try_from(part).map_err(backend)?;
         let req = self
             .client
@@ -160,6 +167,8 @@ impl MediaStore for S3Media {
             .key(key)
             .upload_id(upload_id)
             .part_number(part)
+            // Signed: S3 refuses a part of another length (a part URL is no 5 GiB allowance).
+            .content_length(i64::try_from(content_length).map_err(backend)?)
             .presigned(presigning(ttl)?)
             .await
             .map_err(sdk)?;
