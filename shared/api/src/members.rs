@@ -124,7 +124,15 @@ impl Handler for AddMember {
         let space_id: SpaceId = req.path("spaceId")?;
         let body: NewMember = req.json(DEFAULT_MAX_BODY)?;
         require_manager(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
-        let user = self.0.users.find_user_by_email(&body.email).await?.ok_or(ApiError::NotFound("user"))?;
+        // An account being deleted is no registered user any more (as an address never signed up:
+        // 404); its owner can be added again once they signed up anew.
+        let user = self
+            .0
+            .users
+            .find_user_by_email(&body.email)
+            .await?
+            .filter(|u| !u.deleting)
+            .ok_or(ApiError::NotFound("user"))?;
         let membership = Membership {
             space_id: space_id.clone(),
             user_id: user.user_id.clone(),
@@ -136,6 +144,8 @@ impl Handler for AddMember {
             Err(StoreError::Condition(Guard::Membership)) => {
                 return Err(ApiError::conflict("already_member", "the user is already a member of this space"));
             }
+            // The account's deletion began since it was read.
+            Err(StoreError::Condition(Guard::Account)) => return Err(ApiError::NotFound("user")),
             Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("space")),
             other => other?,
         }
