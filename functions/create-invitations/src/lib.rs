@@ -14,5 +14,6 @@ pub async fn wire(cfg: Config) -> Result<CreateInvitations, ConfigError> {
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let mailer = Arc::new(SesMailer::from_config(&cfg)?);
     let join = cfg.var("VIVID_INVITATION_URL")?;
-    Ok(CreateInvitations::new(auth, table.clone(), table.clone(), table, mailer, join))
+    let quotas = vivid_api::quotas(&cfg)?;
+    Ok(CreateInvitations::new(auth, table.clone(), table.clone(), table, mailer, join, quotas))
 }

@@ -1,6 +1,7 @@
 //! Invitations: `/spaces/{spaceId}/invitations` (managers), `POST /invitations/{code}/accept`
-//! and `GET /users/me/invitations` (the invited). E-mail invitations are mailed at creation;
-//! an address that has no account yet claims its invitations at its first sign-in.
+//! and `GET /users/me/invitations` (the invited). E-mail invitations are mailed at creation,
+//! within a daily count per inviting user and per recipient (`docs/quotas.md`); an address that
+//! has no account yet claims its invitations at its first sign-in.
 
 use std::sync::Arc;
 
@@ -13,8 +14,12 @@ use serde::{Deserialize, Serialize};
 use vivid_domain::{
     access::{Denied, require_manager},
     error::{Guard, StoreError},
-    invitations::{Invitation, InvitationStatus, InvitationStore, InviteCode, InviteRequest, invitations_for},
-    mail::{Mailer, invitation_mail, join_url},
+    invitations::{
+        Invitation, InvitationStatus, InvitationStore, InviteCode, InviteRefused, InviteRequest, RevokedBecause,
+        invitations_for,
+    },
+    mail::{Mailer, invitation_mail, join_url, recipient_key},
+    quota::{Quotas, utc_day},
     spaces::{Role, SpaceStore},
     types::{Email, InvitationId, Limit, SpaceId, SpaceName, UserId, now_rfc3339, rfc3339_at, unix_now},
     users::UserStore,
@@ -57,10 +62,26 @@ pub struct InvitationView {
     pub inviter_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<String>,
+    /// Why it was withdrawn: by a manager, or because its creator no longer manages the space.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_because: Option<RevokedBecause>,
     /// On creation, for an e-mail invitation: whether the e-mail went out (if not, the
     /// invitation stands: share its link, or invite the address again).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub emailed: Option<bool>,
+    /// On creation, for an e-mail invitation that was not mailed: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_emailed_because: Option<NotEmailed>,
+}
+
+/// Why an e-mail invitation's e-mail did not go out (the invitation stands either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotEmailed {
+    /// The address already received its daily number of invitation e-mails (from anyone).
+    RecipientDailyLimit,
+    /// The mail service refused the message or was unavailable.
+    MailFailed,
 }
 
 impl InvitationView {
@@ -81,7 +102,9 @@ impl InvitationView {
             created_by: i.created_by,
             inviter_name: i.inviter_name,
             revoked_at: i.revoked_at,
+            revoked_because: i.revoked_because,
             emailed: None,
+            not_emailed_because: None,
         }
     }
 }
@@ -128,10 +151,17 @@ fn unix_of(field: &str, v: &str) -> Result<u64, ApiError> {
 /// `POST /spaces/{spaceId}/invitations` (host, co-host; co-host invitations: host):
 /// `{role, expiresAt, maxUses}` makes one shareable code; `{emails, role, expiresAt}` one
 /// invitation per address (up to 300), each mailed. 201 with the invitations.
+///
+/// The e-mails are counted before any is sent: all of the request's addresses on the inviter's
+/// count of the UTC day (past `DailyInvitationMails`: 429 `invitation_mail_quota_exceeded` and
+/// nothing is made), then one on each address's count of the day, across all inviters (an
+/// address past `DailyMailsPerRecipient` is not mailed: its invitation stands, answered with
+/// `emailed: false`, `notEmailedBecause: recipient_daily_limit`). Shareable codes are not counted.
 pub struct CreateInvitations {
     ctx: Ctx,
     users: Arc<dyn UserStore>,
     mailer: Arc<dyn Mailer>,
+    quotas: Quotas,
 }
 
 impl CreateInvitations {
@@ -142,8 +172,28 @@ impl CreateInvitations {
         invitations: Arc<dyn InvitationStore>,
         mailer: Arc<dyn Mailer>,
         frontend: String,
+        quotas: Quotas,
     ) -> Self {
-        Self { ctx: Ctx::new(auth, spaces, invitations, frontend), users, mailer }
+        Self { ctx: Ctx::new(auth, spaces, invitations, frontend), users, mailer, quotas }
+    }
+
+    /// Counts one e-mail on each addressed invitation's recipient; answers, per invitation,
+    /// whether it may be mailed (`None`: a code, nothing to mail).
+    async fn recipients_admitted(&self, invitations: &[Invitation], day: &str) -> Vec<Option<bool>> {
+        let keys: Vec<String> = invitations.iter().filter_map(|i| i.email.as_ref()).map(recipient_key).collect();
+        if keys.is_empty() {
+            return vec![None; invitations.len()];
+        }
+        let limit = self.quotas.daily_mails_per_recipient;
+        let mut admitted = match self.ctx.invitations.count_recipient_mails(day, &keys, limit).await {
+            Ok(admitted) => admitted.into_iter(),
+            Err(e) => {
+                // The invitations stand; none is mailed (their links can be shared).
+                tracing::warn!(error = %e, "recipient mail counts not written: nothing mailed");
+                vec![false; keys.len()].into_iter()
+            }
+        };
+        invitations.iter().map(|i| i.email.as_ref().map(|_| admitted.next().unwrap_or(false))).collect()
     }
 }
 
@@ -173,32 +223,58 @@ impl Handler for CreateInvitations {
         let inviter = self.users.get_user(&caller.user_id).await?.ok_or(ApiError::AccountDeleted)?;
         let (now, now_unix) = (now_rfc3339(), unix_now());
         let invitations = invitations_for(request, &member.space, &inviter, &now, now_unix)?;
+        let (day, _) = utc_day(now_unix);
+        let mails = invitations.iter().filter(|i| i.email.is_some()).count();
+        if mails > 0 {
+            // All of the request's e-mails on the inviter's count of the day, or none and 429.
+            let limit = self.quotas.daily_invitation_mails;
+            let mails = u64::try_from(mails).unwrap_or(u64::MAX);
+            self.ctx.invitations.count_invitation_mails(&caller.user_id, &day, mails, limit).await?;
+        }
         self.ctx.invitations.put_invitations(&invitations).await?;
+        let admitted = self.recipients_admitted(&invitations, &day).await;
         let frontend = self.ctx.frontend.as_str();
         // Each e-mail invitation is mailed; a failed mail leaves the invitation standing.
         let sends: Vec<_> = invitations
             .iter()
-            .map(|i| {
+            .zip(&admitted)
+            .map(|(i, admitted)| {
                 let (mailer, mail, id) = (self.mailer.clone(), invitation_mail(i, frontend), i.invitation_id.clone());
+                let admitted = *admitted;
                 async move {
                     let mail = mail?;
+                    if admitted != Some(true) {
+                        return Some(NotEmailed::RecipientDailyLimit);
+                    }
                     match mailer.send(&mail).await {
-                        Ok(()) => Some(true),
+                        Ok(()) => None,
                         Err(e) => {
                             tracing::warn!(invitation_id = %id, error = %e, "invitation e-mail not sent");
-                            Some(false)
+                            Some(NotEmailed::MailFailed)
                         }
                     }
                 }
             })
             .collect();
-        let emailed: Vec<Option<bool>> = stream::iter(sends).buffered(MAIL_CONCURRENCY).collect().await;
-        let sent = emailed.iter().filter(|e| **e == Some(true)).count();
-        tracing::info!(space_id = %space_id, invitations = invitations.len(), mailed = sent, "invitations created");
+        let not_emailed: Vec<Option<NotEmailed>> = stream::iter(sends).buffered(MAIL_CONCURRENCY).collect().await;
+        let skipped = not_emailed.iter().filter(|n| **n == Some(NotEmailed::RecipientDailyLimit)).count();
+        let failed = not_emailed.iter().filter(|n| **n == Some(NotEmailed::MailFailed)).count();
+        tracing::info!(
+            space_id = %space_id,
+            invitations = invitations.len(),
+            mailed = mails - skipped - failed,
+            skipped,
+            failed,
+            "invitations created"
+        );
         let items: Vec<InvitationView> = invitations
             .into_iter()
-            .zip(emailed)
-            .map(|(i, emailed)| InvitationView { emailed, ..InvitationView::new(i, frontend, now_unix) })
+            .zip(not_emailed)
+            .map(|(i, not_emailed_because)| InvitationView {
+                emailed: i.email.as_ref().map(|_| not_emailed_because.is_none()),
+                not_emailed_because,
+                ..InvitationView::new(i, frontend, now_unix)
+            })
             .collect();
         http::created(&format!("/spaces/{space_id}/invitations"), &serde_json::json!({ "items": items }))
     }
@@ -320,12 +396,15 @@ impl Handler for AcceptInvitation {
             Err(StoreError::Condition(Guard::Membership)) => {}
             Err(StoreError::Condition(Guard::Space)) => return Err(ApiError::NotFound("space")),
             Err(StoreError::Condition(Guard::Invitation)) => {
-                // Used up, withdrawn or expired since it was read: say which.
+                // Used up, withdrawn or expired since it was read: say which. (Each of those
+                // lasts; an invitation that still admits failed on its creator, who no longer
+                // manages the space: withdrawn, as it is about to be listed.)
                 let now =
                     self.0.invitations.invitation_by_code(&code).await?.ok_or(ApiError::NotFound("invitation"))?;
                 now.admits(&caller.email, unix_now())?;
-                return Err(vivid_domain::invitations::InviteRefused::UsedUp.into());
+                return Err(InviteRefused::Revoked.into());
             }
+            // Removed by a manager: 403 `removed_from_space` (problem.rs).
             Err(e) => return Err(e.into()),
         }
         self.joined(&space, &caller.user_id).await

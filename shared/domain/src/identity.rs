@@ -10,6 +10,8 @@ pub struct Identity {
     /// The provider's stable subject.
     pub sub: String,
     pub email: Email,
+    /// The profile name as the provider gives it (empty when it gives none): anything the
+    /// provider's user typed, cleaned when stored (`User::sign_up`).
     pub name: String,
     pub picture: Option<String>,
 }

@@ -100,6 +100,9 @@ pub struct Invitation {
     pub uses: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<String>,
+    /// Why it was withdrawn (absent on invitations withdrawn before the reason was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_because: Option<RevokedBecause>,
     pub created_at: String,
     pub created_by: UserId,
     /// The space's name and the inviter's, as they were at the invitation (what an invitee sees
@@ -118,6 +121,25 @@ pub enum InvitationStatus {
     UsedUp,
 }
 
+/// Why an invitation was withdrawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevokedBecause {
+    /// A manager withdrew it (`DELETE /spaces/{spaceId}/invitations/{invitationId}`).
+    Withdrawn,
+    /// Its creator no longer manages the space (demoted to participant, removed, or left).
+    CreatorNotManager,
+}
+
+impl RevokedBecause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Withdrawn => "withdrawn",
+            Self::CreatorNotManager => "creator_not_manager",
+        }
+    }
+}
+
 /// Why an invitation admitted nobody.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum InviteRefused {
@@ -130,6 +152,9 @@ pub enum InviteRefused {
     /// An e-mail invitation presented by an account with another address.
     #[error("this invitation was sent to another e-mail address; sign in with that address to accept it")]
     OtherAccount,
+    /// A manager removed the caller from the space: a shareable code does not bring them back.
+    #[error("you were removed from this space; ask its host to invite you again")]
+    Removed,
 }
 
 impl Invitation {
@@ -224,6 +249,7 @@ pub fn invitations_for(
             max_uses,
             uses: 0,
             revoked_at: None,
+            revoked_because: None,
             created_at: now.to_owned(),
             created_by: by.user_id.clone(),
             space_name: space.name.clone(),
@@ -289,10 +315,12 @@ pub trait InvitationStore: Send + Sync {
         now: &str,
     ) -> Result<Option<Invitation>, StoreError>;
     /// Uses the invitation for `membership`, atomically: counts the use (the invitation still
-    /// open at `now_unix`: not revoked, expired or used up), adds the membership and counts it on
-    /// the space. `Condition(Invitation)` when the invitation no longer admits,
+    /// open at `now_unix`: not revoked, expired or used up, and its creator still a manager of
+    /// the space), adds the membership and counts it on the space. A manager's removal of the
+    /// user stands against a shareable code; an e-mail invitation made after the removal lifts
+    /// it. `Condition(Invitation)` when the invitation no longer admits,
     /// `Condition(Membership)` when the user is already a member, `Condition(Space)` when the
-    /// space is gone.
+    /// space is gone, `Condition(Removed)` when a manager removed the user.
     async fn accept_invitation(
         &self,
         invitation: &Invitation,
@@ -301,6 +329,18 @@ pub trait InvitationStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// The e-mail invitations sent to `email` (open or not), newest first, up to `limit`.
     async fn invitations_for(&self, email: &Email, limit: Limit) -> Result<Vec<Invitation>, StoreError>;
+    /// Counts `mails` invitation e-mails on `user`'s count of the UTC `day`, all or none, within
+    /// `limit`: `Condition(Quota(DailyInvitationMails))` when they would pass it.
+    async fn count_invitation_mails(&self, user: &UserId, day: &str, mails: u64, limit: u64) -> Result<(), StoreError>;
+    /// Counts one e-mail on each recipient's count of the UTC `day` (recipients by
+    /// [`crate::mail::recipient_key`], each once), each within `limit`; answers, in order,
+    /// whether each was counted (`false`: that address had its `limit` of mails today).
+    async fn count_recipient_mails(
+        &self,
+        day: &str,
+        recipients: &[String],
+        limit: u64,
+    ) -> Result<Vec<bool>, StoreError>;
 }
 
 #[cfg(test)]

@@ -170,12 +170,20 @@ pub trait SpaceStore: Send + Sync {
         limit: Limit,
         start: Option<PageKey>,
     ) -> Result<Page<Membership>, StoreError>;
-    /// Adds a membership and counts it, atomically. `Condition(Membership)` if it exists,
+    /// Adds a membership and counts it, atomically (a manager's addition: it also lifts a
+    /// removal recorded by [`SpaceStore::remove_member`]). `Condition(Membership)` if it exists,
     /// `Condition(Space)` if the space is gone.
     async fn add_member(&self, membership: &Membership) -> Result<(), StoreError>;
     /// Removes a participant's or co-host's membership and counts it, atomically;
-    /// `Condition(Membership)` when there is no such member or it is the host.
-    async fn remove_member(&self, space: &SpaceId, user: &UserId) -> Result<(), StoreError>;
+    /// `Condition(Membership)` when there is no such member or it is the host. A removal by a
+    /// manager (`removed_by_manager`; not a member leaving) also records, in the same
+    /// transaction, that the user was removed: they cannot rejoin with a shareable code until a
+    /// manager adds them or an e-mail invitation made after the removal admits them.
+    async fn remove_member(&self, space: &SpaceId, user: &UserId, removed_by_manager: bool) -> Result<(), StoreError>;
+    /// Withdraws (`revokedAt` = `now`) every invitation of the space that `creator` made and
+    /// that is still open: called once they no longer manage the space (demoted, removed, left).
+    /// Returns how many were withdrawn; safe to call again.
+    async fn withdraw_invitations_of(&self, space: &SpaceId, creator: &UserId, now: &str) -> Result<usize, StoreError>;
     /// Gives a member who is not the host another role that is not host;
     /// `Condition(Membership)` when there is no such member or it is the host.
     async fn set_role(&self, space: &SpaceId, user: &UserId, role: Role) -> Result<Membership, StoreError>;

@@ -280,6 +280,58 @@ bounded_text!(
     multiline = false
 );
 
+/// One line of display text made safe to show from text someone else chose (an identity
+/// provider's profile name, a space's name in a mail): control characters, bidirectional
+/// embeddings, overrides, isolates and marks and zero-width spaces are removed, every run of
+/// white space (line breaks included) becomes one space, and the result is trimmed and cut to
+/// `max_chars` characters.
+pub fn scrub_line(s: &str, max_chars: usize) -> String {
+    let invisible = |c: char| {
+        forbidden_char(c, false) || matches!(c, '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{FEFF}')
+    };
+    let mut out = String::with_capacity(s.len().min(max_chars * 4));
+    let mut kept = 0;
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            space = !out.is_empty();
+            continue;
+        }
+        if invisible(c) {
+            continue;
+        }
+        let needed = if space { 2 } else { 1 };
+        if kept + needed > max_chars {
+            break;
+        }
+        if space {
+            out.push(' ');
+            kept += 1;
+            space = false;
+        }
+        out.push(c);
+        kept += 1;
+    }
+    out
+}
+
+impl PersonName {
+    /// The name an identity provider gives for the account with `email`, cleaned
+    /// ([`scrub_line`], at most [`PersonName::MAX_CHARS`]); a name with nothing left (absent,
+    /// blank, nothing but control or bidirectional characters) is the address's local part.
+    pub fn from_provider(raw: &str, email: &Email) -> Self {
+        let name = scrub_line(raw, Self::MAX_CHARS);
+        if !name.is_empty() {
+            return Self(name);
+        }
+        let local = email.as_str().split('@').next().unwrap_or_default();
+        match scrub_line(local, Self::MAX_CHARS) {
+            l if l.is_empty() => Self("user".to_owned()),
+            l => Self(l),
+        }
+    }
+}
+
 impl SpaceName {
     /// The name of every user's personal space.
     pub fn personal() -> Self {
@@ -489,6 +541,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn provider_names_are_cleaned_to_a_person_name_or_fall_back_to_the_address() {
+        let email: Email = "ana.lima@example.org".parse().expect("email");
+        let name = |raw: &str| PersonName::from_provider(raw, &email).as_str().to_owned();
+        assert_eq!(name("  Ana \u{202E}Lima\u{0000}\u{200F} "), "Ana Lima");
+        assert_eq!(name("Ana\n\r\tLima\u{2028}Jr"), "Ana Lima Jr");
+        assert_eq!(name("\u{202E}\u{2066}\u{0007}\u{200B}"), "ana.lima", "nothing usable left");
+        assert_eq!(name(""), "ana.lima");
+        assert_eq!(name("Zoë \u{0645}\u{200C}\u{0646}"), "Zoë \u{0645}\u{200C}\u{0646}", "joiners stay");
+        let long = name(&"é".repeat(500));
+        assert_eq!(long.chars().count(), PersonName::MAX_CHARS);
+        for raw in ["a\u{202E}b", &"x ".repeat(300), "\u{0000}", " \u{2067}Bo\u{2069} "] {
+            let cleaned = name(raw);
+            assert_eq!(PersonName::try_from(cleaned.clone()).ok().map(String::from), Some(cleaned), "{raw:?}");
+        }
+        assert_eq!(scrub_line("a    b", 2), "a", "a space is never left at the end");
     }
 
     #[test]

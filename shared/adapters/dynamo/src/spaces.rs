@@ -236,14 +236,28 @@ impl SpaceStore for Table {
     }
 
     async fn add_member(&self, membership: &Membership) -> Result<(), StoreError> {
+        // A manager adding them lifts a removal (`REMOVED#`), in the same transaction.
+        let lift = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::space(&membership.space_id), keys::removed(&membership.user_id))))
+            .build()
+            .map_err(backend)?;
         let [member, count] = self.joining(membership)?;
         // And only while the added account exists, its deletion not begun: a membership written
         // after the deletion worker listed the account's spaces would outlive the account.
         let account = self.account_exists(&membership.user_id)?;
-        self.transact(vec![member, count, account], &[Guard::Membership, Guard::Space, Guard::Account]).await
+        self.transact(
+            vec![member, count, TransactWriteItem::builder().delete(lift).build(), account],
+            &[Guard::Membership, Guard::Space, Guard::Item, Guard::Account],
+        )
+        .await
     }
 
-    async fn remove_member(&self, space: &SpaceId, user: &UserId) -> Result<(), StoreError> {
+    async fn withdraw_invitations_of(&self, space: &SpaceId, creator: &UserId, now: &str) -> Result<usize, StoreError> {
+        self.withdraw_invitations_by(space, creator, now).await
+    }
+
+    async fn remove_member(&self, space: &SpaceId, user: &UserId, removed_by_manager: bool) -> Result<(), StoreError> {
         let delete = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key(keys::space(space), keys::member(user))))
@@ -257,14 +271,23 @@ impl SpaceStore for Table {
             .when("attribute_exists(PK)")
             .into_update(&self.table, key(keys::space(space), keys::META))
             .map_err(backend)?;
-        self.transact(
-            vec![
-                TransactWriteItem::builder().delete(delete).build(),
-                TransactWriteItem::builder().update(count).build(),
-            ],
-            &[Guard::Membership, Guard::Space],
-        )
-        .await
+        let mut items = vec![
+            TransactWriteItem::builder().delete(delete).build(),
+            TransactWriteItem::builder().update(count).build(),
+        ];
+        if removed_by_manager {
+            // The removal sticks: a shareable code does not bring them back (`REMOVED#`, in the
+            // space's partition: it goes with the space).
+            let marker = [
+                (PK, s(keys::space(space))),
+                (SK, s(keys::removed(user))),
+                ("type", s("RemovedMember")),
+                ("userId", s(user.as_str())),
+                ("removedAt", s(now_rfc3339())),
+            ];
+            items.push(self.put(marker.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(), None)?);
+        }
+        self.transact(items, &[Guard::Membership, Guard::Space, Guard::Item]).await
     }
 
     async fn set_role(&self, space: &SpaceId, user: &UserId, role: Role) -> Result<Membership, StoreError> {

@@ -260,7 +260,9 @@ impl IdentityProvider for GoogleOidc {
             .ok_or(invalid("the ID token has no e-mail"))?
             .parse()
             .map_err(|_| invalid("the ID token's e-mail is malformed"))?;
-        let name = claims.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| email.to_string());
+        // The profile name as Google gives it: the sign-up cleans it (`PersonName::from_provider`),
+        // falling back to the address's local part when nothing usable is left.
+        let name = claims.name.unwrap_or_default();
         Ok(Identity { sub: claims.sub, email, name, picture: claims.picture })
     }
 }

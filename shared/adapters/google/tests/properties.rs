@@ -287,7 +287,7 @@ impl IdClaims {
             return Err("unverified");
         }
         let email: Email = self.email.as_deref().ok_or("invalid")?.parse().map_err(|_| "invalid")?;
-        let name = self.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| email.to_string());
+        let name = self.name.clone().unwrap_or_default();
         Ok(Identity { sub: self.sub.clone(), email, name, picture: self.picture.clone() })
     }
 }
@@ -305,7 +305,7 @@ fn kind(e: &IdentityError) -> &'static str {
 
 proptest! {
     /// A well-formed ID token signed with Google's key verifies to its identity (the e-mail
-    /// normalised, the name falling back to the e-mail); any defect (expired, another audience or
+    /// normalised, the name as given: the sign-up cleans it); any defect (expired, another audience or
     /// issuer, no subject, another key, an unknown key id, no signature), a nonce other than the
     /// login's, an unverified or malformed e-mail is refused with its reason. `email_verified` is
     /// read as a boolean or as the strings `"true"`/`"false"` (Google's documented example has a
