@@ -1,5 +1,6 @@
 //! A stand-in for the Webex REST API, a real HTTP server on loopback: `/v1/authorize` (redirects
-//! straight back with a code), `/v1/access_token` (authorization code and refresh), recordings
+//! straight back with a code), `/v1/access_token` (authorization code and refresh),
+//! `DELETE /v1/authorizations?clientId=` (the user's authorization of the client revoked), recordings
 //! list and details with a temporary download link that serves real bytes. Failure modes can be
 //! switched on to test what clients rely on: expired tokens, 429, 500, revoked refresh tokens and
 //! downloads that break off.
@@ -20,7 +21,7 @@ use axum::{
     extract::{Path, Query, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
-    routing::{get, post},
+    routing::{delete, get, post},
 };
 use bytes::Bytes;
 use serde::Deserialize;
@@ -83,6 +84,8 @@ struct Inner {
     published: std::collections::HashMap<&'static str, serde_json::Value>,
     /// The query of every listing call, as received.
     list_queries: Vec<String>,
+    /// Authorizations deleted through `DELETE /v1/authorizations`.
+    revocations: u32,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -116,6 +119,7 @@ impl WebexStandIn {
         let app = Router::new()
             .route("/v1/authorize", get(authorize))
             .route("/v1/access_token", post(access_token))
+            .route("/v1/authorizations", delete(delete_authorizations))
             .route("/v1/recordings", get(list))
             .route("/v1/recordings/{id}", get(details))
             .route("/download/{id}", get(download))
@@ -143,6 +147,16 @@ impl WebexStandIn {
 
     pub fn set_mode(&self, mode: Mode) {
         lock(&self.state).tokens.mode = mode;
+    }
+
+    /// How many authorizations `DELETE /v1/authorizations` deleted.
+    pub fn revocations(&self) -> u32 {
+        lock(&self.state).revocations
+    }
+
+    /// Whether the user's authorization is alive: some refresh token of theirs still works.
+    pub fn grant_alive(&self) -> bool {
+        !lock(&self.state).tokens.refresh.is_empty()
     }
 
     /// Adds an MP4 recording with real bytes; returns its id.
@@ -290,6 +304,36 @@ async fn access_token(State(state): State<Shared>, Form(f): Form<TokenForm>) -> 
         "token_type": "Bearer",
     }))
     .into_response()
+}
+
+#[derive(Deserialize)]
+struct AuthorizationsQuery {
+    #[serde(rename = "clientId")]
+    client_id: Option<String>,
+}
+
+/// `DELETE /v1/authorizations?clientId=` (Webex's Authorizations API, "Delete authorization of
+/// org and client ID"), with the user's access token: the user's authorization of that client
+/// goes, its refresh and access tokens with it; 204. Without `clientId` a 400; another client's a
+/// 404. The stand-in does not reproduce the admin roles and the `identity:tokens_write` scope
+/// Webex documents for this API (`docs/vendors.md`).
+async fn delete_authorizations(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<AuthorizationsQuery>,
+) -> Response {
+    if let Some(resp) = gate(&state, &headers) {
+        return resp;
+    }
+    let mut s = lock(&state);
+    let Some(client) = q.client_id else { return error(StatusCode::BAD_REQUEST, "clientId is required") };
+    if client != s.client_id {
+        return error(StatusCode::NOT_FOUND, "no authorization of this client");
+    }
+    s.tokens.refresh.clear();
+    s.tokens.access.clear();
+    s.revocations += 1;
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// The failure mode's answer to an API call, or `None` to go on.

@@ -74,8 +74,9 @@ async fn zoom_s_published_webhooks_import_the_recording_and_its_later_transcript
     let r = app.get(&format!("/videos/{id}/transcript?q=eigenvalues"), &host.token).await;
     assert!(r.body["items"][0]["matchSeconds"].as_f64().is_some(), "{}", r.body);
 
-    // The deauthorization notices (Zoom's and a client library's copy) are taken without error.
-    // What they should revoke is the hostile-use issue's; today they change nothing.
+    // The deauthorization notices (Zoom's and a client library's copy) are taken without error;
+    // they name placeholder Zoom users, none of ours, so nothing is forgotten here
+    // (`platform_grants.rs` runs Zoom's notice naming our user).
     for sample in ["zoom/webhook-app-deauthorized.json", "zoom/webhook-app-deauthorized-zoomnet.json"] {
         let (status, _) = deliver(&app, &vendor_sample(sample)).await;
         assert!((200..300).contains(&status), "{sample}: {status}");

@@ -5,7 +5,10 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
-use vivid_local::zoom::{AddedMeeting, NewFile};
+use vivid_local::{
+    faults::{Fault, FaultRule},
+    zoom::{AddedMeeting, NewFile},
+};
 use vivid_tests::{TestApp, TestUser, generated_clip, job_event, s3_event};
 
 const VTT: &str = "WEBVTT\n\n1\n00:00:00.500 --> 00:00:02.000\nAna Li: Today we study eigenvalues.\n\n\
@@ -248,4 +251,29 @@ async fn given_a_linked_space_that_is_full_then_the_delivery_is_answered_and_not
     assert_eq!((status, body["imports"].as_u64()), (200, Some(0)), "{body}");
     assert_eq!(videos(&app, &host, &space).await.len(), 1);
     assert_eq!(app.stack.denied_grants(), [], "every call allowed by the function's template policy");
+}
+
+#[tokio::test]
+async fn given_an_import_that_fails_then_its_claim_is_released_and_zoom_s_retry_imports_it() {
+    let app = TestApp::spawn().await;
+    let (host, space) = app.zoom_linked_host().await;
+    let m = fresh_meeting(&app, "Lecture 17");
+    let event = app.stack.zoom.recording_completed_event(&m.meeting_id);
+    // The video's creation fails with an error that is not a "try again" (a transaction the table
+    // refuses): the delivery answers 500, so Zoom delivers it again later.
+    let faults = app.stack.faults();
+    let rule = faults
+        .add(FaultRule::dynamodb("TransactWriteItems", Fault::CancelTransaction("ValidationError".into())).times(1));
+    let (status, body) = deliver(&app, &event).await;
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(faults.fired(rule), 1);
+    assert!(videos(&app, &host, &space).await.is_empty());
+    // Zoom's retry: the claim was given back, the recording is imported now, and once.
+    let (status, body) = deliver(&app, &event).await;
+    assert_eq!((status, body["imports"].as_u64()), (200, Some(1)), "{body}");
+    let (status, body) = deliver(&app, &event).await;
+    assert_eq!((status, body["imports"].as_u64()), (200, Some(0)), "{body}");
+    let list = videos(&app, &host, &space).await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["title"], "Lecture 17");
 }

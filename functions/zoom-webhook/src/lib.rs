@@ -1,4 +1,5 @@
-//! `POST /zoom/webhook`: Zoom's signed events; a completed recording is imported once into each linked space.
+//! `POST /zoom/webhook`: Zoom's signed events; a completed recording is imported once into each
+//! linked space its linking user still manages; `app_deauthorized` forgets that Zoom user.
 //!
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 
@@ -17,6 +18,13 @@ pub async fn wire(cfg: Config) -> Result<ZoomWebhook, ConfigError> {
         .ok_or(ConfigError::Malformed("VIVID_ZOOM_WEBHOOK_SECRET_ARN", "an empty secret".into()))?;
     let invoker = Arc::new(LambdaInvoker::from_config(&cfg)?);
     let quotas = vivid_api::quotas(&cfg)?;
-    let ports = ZoomWebhookPorts { links: table.clone(), videos: table.clone(), imports: table, invoker };
+    let ports = ZoomWebhookPorts {
+        links: table.clone(),
+        spaces: table.clone(),
+        connections: table.clone(),
+        videos: table.clone(),
+        imports: table,
+        invoker,
+    };
     Ok(ZoomWebhook::new(signer, ports, quotas))
 }

@@ -91,13 +91,23 @@ pub(super) async fn revoke(
     body: String,
 ) -> Response {
     let mut s = lock(&state);
+    if s.tokens.mode == Mode::ServerError {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+    }
     if basic_client(&headers) != Some((s.client_id.clone(), s.client_secret.clone())) {
         return error(StatusCode::UNAUTHORIZED, "Invalid client_id or client_secret");
     }
     let from_form = body.split('&').find_map(|kv| kv.strip_prefix("token=")).map(str::to_owned);
     let Some(token) = q.token.or(from_form) else { return error(StatusCode::BAD_REQUEST, "No token") };
-    s.tokens.refresh.remove(&token);
+    // Zoom documents the access token here (a refresh token is taken too); an unknown or dead
+    // one is refused. Revoking ends the user's grant: the app is uninstalled for them, every
+    // token of theirs is dead (the stand-in has one Zoom user).
+    if !s.tokens.access.contains(&token) && !s.tokens.refresh.contains(&token) {
+        return error(StatusCode::BAD_REQUEST, "Invalid Token!");
+    }
+    s.tokens.refresh.clear();
     s.tokens.access.clear();
+    s.revocations += 1;
     Json(json!({ "status": "success" })).into_response()
 }
 

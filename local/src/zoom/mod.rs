@@ -104,6 +104,8 @@ struct Inner {
     /// Calls to `/v2/users/me/recordings`, with the window each asked for.
     listings: Vec<(String, String)>,
     reuses: u32,
+    /// Grants ended by `/oauth/revoke`.
+    revocations: u32,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -345,6 +347,16 @@ impl ZoomStandIn {
 
     pub fn refreshes(&self) -> u32 {
         lock(&self.state).tokens.refreshes
+    }
+
+    /// How many grants `/oauth/revoke` ended.
+    pub fn revocations(&self) -> u32 {
+        lock(&self.state).revocations
+    }
+
+    /// Whether the user's grant is alive: some refresh token of theirs still works.
+    pub fn grant_alive(&self) -> bool {
+        !lock(&self.state).tokens.refresh.is_empty()
     }
 
     pub fn downloads(&self) -> u32 {

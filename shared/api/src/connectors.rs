@@ -153,7 +153,8 @@ impl Handler for Disconnect {
         let caller = req.caller(&self.auth)?;
         if let Some(links) = &self.auto_imports {
             for link in links.auto_imports_by(&caller.user_id).await? {
-                links.delete_auto_import(&link.space_id).await?;
+                // Only while it is theirs: another manager may have linked the space since.
+                links.remove_auto_import_of(&link.space_id, &caller.user_id).await?;
             }
         }
         match &self.revoke {

@@ -1,7 +1,7 @@
 //! Zoom's own routes: its cloud recordings (our cursor wraps Zoom's month windows and page
 //! tokens), importing one into a space, linking a space for automatic import, and Zoom's webhook
-//! that imports each new recording once. Connecting and disconnecting are the shared connector
-//! routes (`connectors.rs`).
+//! (`zoom/webhook.rs`) that imports each new recording once. Connecting and disconnecting are the
+//! shared connector routes (`connectors.rs`).
 
 use std::sync::Arc;
 
@@ -9,18 +9,14 @@ use ::http::StatusCode;
 use async_trait::async_trait;
 use lambda_http::{Body, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use time::{Date, Duration, OffsetDateTime, format_description::BorrowedFormatItem, macros::format_description};
 use vivid_domain::{
     access::require_manager,
     connectors::{ConnectionStore, ConnectorError, Provider},
-    imports::{ImportIndex, ImportInvoker, ImportJob, JobKind},
     page::PageKey,
-    quota::Quotas,
     spaces::SpaceStore,
-    types::{Description, SpaceId, now_rfc3339, unix_now},
-    video::{Title, VideoStore},
-    zoom::{AutoImport, AutoImportStore, MAX_RANGE_DAYS, WINDOW_DAYS, WebhookSigner, ZoomApi, ZoomMeeting, file_ref},
+    types::{SpaceId, now_rfc3339},
+    zoom::{AutoImport, AutoImportStore, MAX_RANGE_DAYS, WINDOW_DAYS, ZoomApi, ZoomMeeting, file_ref},
 };
 use vivid_edge::{
     ApiError,
@@ -31,8 +27,11 @@ use vivid_tokens::TokenVerifier;
 
 use crate::{
     connectors::Platform,
-    imports::{Found, ImportFrom, Lookup, NewImport, start_import},
+    imports::{Found, ImportFrom, Lookup},
 };
+
+mod webhook;
+pub use webhook::{ZoomWebhook, ZoomWebhookPorts};
 
 const DATE: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day]");
 /// The most calls to Zoom one page of ours makes (empty months are skipped within it).
@@ -254,257 +253,6 @@ impl Handler for ZoomAutoImport {
     }
 }
 
-#[derive(Deserialize)]
-struct Delivery {
-    event: String,
-    #[serde(default)]
-    payload: Value,
-}
-
-#[derive(Deserialize)]
-struct WebhookFile {
-    #[serde(default)]
-    id: String,
-    #[serde(default)]
-    file_type: String,
-    #[serde(default)]
-    recording_type: String,
-    #[serde(default)]
-    file_size: u64,
-    /// A meeting recorded, stopped and recorded again has files (a video, a transcript) per
-    /// segment, each with its segment's start.
-    #[serde(default)]
-    recording_start: String,
-    #[serde(default)]
-    status: String,
-}
-
-#[derive(Deserialize)]
-struct WebhookRecording {
-    uuid: String,
-    #[serde(default)]
-    host_id: String,
-    #[serde(default)]
-    topic: String,
-    #[serde(default)]
-    recording_files: Vec<WebhookFile>,
-}
-
-impl WebhookFile {
-    fn is_video(&self) -> bool {
-        self.file_type.eq_ignore_ascii_case("MP4") && !self.id.is_empty() && self.status != "processing"
-    }
-}
-
-/// The most segments of one meeting a delivery imports (each a transaction and an invocation
-/// within Zoom's 3-second wait).
-const MAX_SEGMENTS: usize = 12;
-
-/// The file of a segment to import: the shared screen with the speaker, else the speaker, else
-/// the first MP4.
-fn preferred<'a>(files: &[&'a WebhookFile]) -> Option<&'a WebhookFile> {
-    ["shared_screen_with_speaker_view", "active_speaker"]
-        .iter()
-        .find_map(|kind| files.iter().find(|f| f.recording_type == *kind).copied())
-        .or_else(|| files.first().copied())
-}
-
-/// The file to import of each segment of a meeting (files grouped by `recording_start`, in the
-/// order the segments were recorded): every segment becomes a video.
-fn segments(files: &[WebhookFile]) -> Vec<&WebhookFile> {
-    let mut starts: Vec<&str> = files.iter().filter(|f| f.is_video()).map(|f| f.recording_start.as_str()).collect();
-    starts.sort_unstable();
-    starts.dedup();
-    starts
-        .into_iter()
-        .filter_map(|start| {
-            let in_segment: Vec<&WebhookFile> =
-                files.iter().filter(|f| f.is_video() && f.recording_start == start).collect();
-            preferred(&in_segment)
-        })
-        .collect()
-}
-
-/// `POST /zoom/webhook` (anonymous, signed by Zoom): answers Zoom's endpoint validation; for
-/// `recording.completed` imports the recording into every space its host linked — every segment
-/// of a meeting recorded in several, each once per space however many times Zoom delivers the
-/// event; for `recording.transcript_completed` (Zoom's transcript comes minutes after the
-/// recording, in an event of its own) brings the transcript to every video already imported from
-/// that meeting. A delivery without Zoom's valid signature (or older than five minutes) is refused.
-pub struct ZoomWebhook {
-    signer: WebhookSigner,
-    links: Arc<dyn AutoImportStore>,
-    videos: Arc<dyn VideoStore>,
-    imports: Arc<dyn ImportIndex>,
-    invoker: Arc<dyn ImportInvoker>,
-    quotas: Quotas,
-}
-
-/// What a webhook needs besides the signer.
-pub struct ZoomWebhookPorts {
-    pub links: Arc<dyn AutoImportStore>,
-    pub videos: Arc<dyn VideoStore>,
-    pub imports: Arc<dyn ImportIndex>,
-    pub invoker: Arc<dyn ImportInvoker>,
-}
-
-fn recording(payload: &Value) -> Result<WebhookRecording, ApiError> {
-    let object = payload.get("object").cloned().unwrap_or(Value::Null);
-    serde_json::from_value(object).map_err(|e| ApiError::bad_request("invalid_event", format!("not a recording: {e}")))
-}
-
-impl ZoomWebhook {
-    pub fn new(signer: WebhookSigner, ports: ZoomWebhookPorts, quotas: Quotas) -> Self {
-        let ZoomWebhookPorts { links, videos, imports, invoker } = ports;
-        Self { signer, links, videos, imports, invoker, quotas }
-    }
-
-    async fn recording_completed(&self, payload: &Value) -> Result<u32, ApiError> {
-        let recording = recording(payload)?;
-        let mut files = segments(&recording.recording_files);
-        let parts = files.len();
-        if parts > MAX_SEGMENTS {
-            // Zoom waits 3 s for the answer: the rest can be imported by hand.
-            tracing::warn!(
-                segments = parts,
-                "a meeting of more segments than one delivery imports: the first ones only"
-            );
-            files.truncate(MAX_SEGMENTS);
-        }
-        let mut started = 0;
-        if parts == 0 || recording.host_id.is_empty() {
-            return Ok(0);
-        }
-        for link in self.links.auto_imports_of(&recording.host_id).await? {
-            for (k, file) in files.iter().enumerate() {
-                let reference = file_ref(&recording.uuid, &file.id);
-                if !self.links.claim_delivery(&link.space_id, &reference, unix_now()).await? {
-                    tracing::info!(space_id = %link.space_id, "recording already imported into this space");
-                    continue;
-                }
-                let title = if parts > 1 {
-                    format!("{} (part {} of {parts})", recording.topic.trim(), k + 1)
-                } else {
-                    recording.topic.clone()
-                };
-                let import = NewImport {
-                    space_id: link.space_id.clone(),
-                    user_id: link.user_id.clone(),
-                    provider: Provider::Zoom,
-                    recording: reference.clone(),
-                    title: Title::lossy(&title, "Zoom recording"),
-                    description: Description::default(),
-                    topic: recording.topic.clone(),
-                    size_bytes: file.file_size,
-                };
-                match start_import(self.videos.as_ref(), self.invoker.as_ref(), import, &self.quotas).await {
-                    Ok(video) => {
-                        tracing::info!(space_id = %link.space_id, video_id = %video.video_id, "automatic Zoom import started");
-                        started += 1;
-                    }
-                    // The space went away since it was linked.
-                    Err(ApiError::NotFound(_)) => {
-                        self.links.delete_auto_import(&link.space_id).await?;
-                        break;
-                    }
-                    // Imported by hand already, or over a quota: nothing to start; the host sees the
-                    // reason when they import by hand.
-                    Err(
-                        e @ (ApiError::Conflict { .. } | ApiError::QuotaExceeded(_) | ApiError::UploadTooLarge { .. }),
-                    ) => {
-                        tracing::info!(space_id = %link.space_id, code = e.code(), "automatic Zoom import not started");
-                    }
-                    // Not now (throttled, briefly unavailable): the claim is given back, so that
-                    // Zoom's next delivery (it retries what is not answered 2xx) imports it.
-                    Err(e @ ApiError::Unavailable(_)) => {
-                        if let Err(release) = self.links.release_delivery(&link.space_id, &reference).await {
-                            tracing::warn!(space_id = %link.space_id, error = %release, "the delivery's claim stays");
-                        }
-                        return Err(e);
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        Ok(started)
-    }
-
-    /// Zoom's transcript is ready: each video imported from the meeting gets it, by the import
-    /// worker (with its importer's connection; a video that has it already is left alone).
-    async fn transcript_completed(&self, payload: &Value) -> Result<u32, ApiError> {
-        let recording = recording(payload)?;
-        let has_transcript = recording
-            .recording_files
-            .iter()
-            .any(|f| matches!(f.file_type.to_ascii_uppercase().as_str(), "TRANSCRIPT" | "CC"));
-        if !has_transcript || recording.uuid.is_empty() {
-            return Ok(0);
-        }
-        let mut started = 0;
-        for imported in self.imports.zoom_imports(&recording.uuid).await? {
-            // Once per video, however often Zoom delivers the event (the worker would add
-            // nothing twice, but it would fetch the transcript from Zoom every time).
-            let claim = format!("{}#transcript", imported.reference);
-            if !self.links.claim_delivery(&imported.space_id, &claim, unix_now()).await? {
-                continue;
-            }
-            let job = ImportJob {
-                video_id: imported.video_id.clone(),
-                user_id: imported.user_id,
-                provider: Provider::Zoom,
-                recording_id: imported.reference,
-                kind: JobKind::Transcript,
-            };
-            if let Err(e) = self.invoker.start(&job).await {
-                if let Err(release) = self.links.release_delivery(&imported.space_id, &claim).await {
-                    tracing::warn!(video_id = %imported.video_id, error = %release, "the transcript's claim stays");
-                }
-                return Err(e.into());
-            }
-            tracing::info!(video_id = %imported.video_id, "Zoom's transcript is on its way to the video");
-            started += 1;
-        }
-        Ok(started)
-    }
-}
-
-#[async_trait]
-impl Handler for ZoomWebhook {
-    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let body = req.body_bytes();
-        let signature = req.header("x-zm-signature").unwrap_or_default();
-        let timestamp = req.header("x-zm-request-timestamp").unwrap_or_default();
-        if body.len() > 256 * 1024 || !self.signer.verify(timestamp, body, signature, unix_now()) {
-            return Err(ApiError::Unauthenticated("the delivery is not signed by Zoom (or is too old)"));
-        }
-        let delivery: Delivery = serde_json::from_slice(body)
-            .map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not a Zoom event: {e}")))?;
-        match delivery.event.as_str() {
-            "endpoint.url_validation" => {
-                let plain = delivery.payload.get("plainToken").and_then(Value::as_str).unwrap_or_default();
-                if plain.is_empty() || plain.len() > 256 {
-                    return Err(ApiError::bad_request("invalid_event", "a validation without plainToken"));
-                }
-                let answer =
-                    serde_json::json!({ "plainToken": plain, "encryptedToken": self.signer.encrypt_token(plain) });
-                http::json(StatusCode::OK, &answer)
-            }
-            "recording.completed" => {
-                let started = self.recording_completed(&delivery.payload).await?;
-                http::json(StatusCode::OK, &serde_json::json!({ "imports": started }))
-            }
-            "recording.transcript_completed" => {
-                let started = self.transcript_completed(&delivery.payload).await?;
-                http::json(StatusCode::OK, &serde_json::json!({ "transcripts": started }))
-            }
-            other => {
-                tracing::info!(event = other, "Zoom event ignored");
-                http::no_content()
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -514,31 +262,5 @@ mod tests {
         let d = |s: &str| Date::parse(s, DATE).expect("date");
         assert_eq!(window_ending(d("2026-11-27"), d("2026-01-01")), (d("2026-10-29"), d("2026-11-27")));
         assert_eq!(window_ending(d("2026-11-27"), d("2026-11-20")), (d("2026-11-20"), d("2026-11-27")));
-    }
-
-    #[test]
-    fn each_segment_imports_its_screen_with_the_speaker() {
-        let f = |id: &str, t: &str, kind: &str, start: &str| WebhookFile {
-            id: id.into(),
-            file_type: t.into(),
-            recording_type: kind.into(),
-            file_size: 1,
-            recording_start: start.into(),
-            status: "completed".into(),
-        };
-        let (one, two) = ("2026-11-01T09:00:00Z", "2026-11-01T09:40:00Z");
-        let files = [
-            f("a", "M4A", "audio_only", one),
-            f("s", "MP4", "active_speaker", one),
-            f("w", "MP4", "shared_screen_with_speaker_view", one),
-            f("t", "TRANSCRIPT", "audio_transcript", one),
-            f("s2", "MP4", "active_speaker", two),
-        ];
-        let picked = |files: &[WebhookFile]| segments(files).iter().map(|f| f.id.clone()).collect::<Vec<_>>();
-        assert_eq!(picked(&files), ["w", "s2"]);
-        assert_eq!(picked(&files[..2]), ["s"]);
-        assert!(picked(&files[..1]).is_empty());
-        let processing = [WebhookFile { status: "processing".into(), ..f("p", "MP4", "active_speaker", one) }];
-        assert!(picked(&processing).is_empty(), "a file still processing is not importable");
     }
 }

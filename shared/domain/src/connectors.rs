@@ -150,6 +150,17 @@ pub trait ConnectionStore: Send + Sync {
         replacing: Option<u64>,
     ) -> Result<(), StoreError>;
     async fn delete_connection(&self, user: &UserId, provider: Provider) -> Result<(), StoreError>;
+    /// The users whose connection with `provider` is the platform's account `external_id` (Zoom's
+    /// user id: what its webhooks name), read on an index.
+    async fn connected_as(&self, provider: Provider, external_id: &str) -> Result<Vec<UserId>, StoreError>;
+    /// Forgets `user`'s connection only while it is still the platform's account `external_id` (a
+    /// condition): `true` when it went.
+    async fn forget_connection_as(
+        &self,
+        user: &UserId,
+        provider: Provider,
+        external_id: &str,
+    ) -> Result<bool, StoreError>;
     /// A short-lived connect state bound to the user; taken once.
     async fn put_connect_state(
         &self,
@@ -182,6 +193,32 @@ pub trait OAuthClient: Send + Sync {
     /// webhooks to connections); `None` by default.
     async fn account_id(&self, _access_token: &str) -> Result<Option<String>, ConnectorError> {
         Ok(None)
+    }
+}
+
+/// Ends a user's grants at the platforms they connected (an account's deletion).
+#[async_trait]
+pub trait GrantRevoker: Send + Sync {
+    /// Best effort, each platform's failure logged and never returned: the deletion goes on and
+    /// forgets the tokens anyway.
+    async fn revoke_grants(&self, user: &UserId);
+}
+
+/// The platforms' OAuth clients with the stored connections and their cipher.
+pub struct Grants {
+    pub store: std::sync::Arc<dyn ConnectionStore>,
+    pub cipher: std::sync::Arc<dyn TokenCipher>,
+    pub platforms: Vec<std::sync::Arc<dyn OAuthClient>>,
+}
+
+#[async_trait]
+impl GrantRevoker for Grants {
+    async fn revoke_grants(&self, user: &UserId) {
+        for oauth in &self.platforms {
+            let connection =
+                Connection { store: self.store.as_ref(), cipher: self.cipher.as_ref(), oauth: oauth.as_ref(), user };
+            connection.revoke().await;
+        }
     }
 }
 
@@ -281,15 +318,42 @@ impl Connection<'_> {
 
     /// Revokes (best effort) and forgets the connection.
     pub async fn disconnect(&self) -> Result<(), ConnectorError> {
-        if let Some((tokens, _, _)) = self.load().await.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "cannot read the connection to revoke it");
-            None
-        }) && let Err(e) = self.oauth.revoke(&tokens).await
-        {
-            tracing::warn!(error = %e, provider = %self.provider(), "revocation failed; forgetting the tokens anyway");
-        }
+        self.revoke().await;
         self.store.delete_connection(self.user, self.provider()).await?;
         Ok(())
+    }
+
+    /// Revokes the user's grant at the platform, best effort: `true` when the platform confirmed
+    /// it; a failure (no connection, the platform refusing or unreachable) is logged, never
+    /// returned, and the caller forgets the tokens anyway. An expired access token is refreshed
+    /// first (platforms revoke with a live one); the fresh pair is not stored, as the connection
+    /// is about to go. No token is logged.
+    pub async fn revoke(&self) -> bool {
+        let provider = self.provider();
+        let (mut tokens, _, _) = match self.load().await {
+            Ok(Some(loaded)) => loaded,
+            Ok(None) => return false,
+            Err(e) => {
+                tracing::warn!(error = %e, %provider, "cannot read the connection to revoke it");
+                return false;
+            }
+        };
+        if tokens.access_expired(unix_now()) {
+            match self.oauth.refresh(&tokens.refresh_token).await {
+                Ok(fresh) => tokens = fresh,
+                Err(e) => tracing::warn!(error = %e, %provider, "cannot refresh the tokens to revoke them"),
+            }
+        }
+        match self.oauth.revoke(&tokens).await {
+            Ok(()) => {
+                tracing::info!(user_id = %self.user, %provider, "grant revoked at the platform");
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, %provider, "revocation failed; forgetting the tokens anyway");
+                false
+            }
+        }
     }
 
     /// Refreshes the tokens read at `version`. When another request refreshed first (the stored

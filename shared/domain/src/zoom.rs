@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::{
+    access::require_manager,
     connectors::{ConnectorError, RecordingSource},
     error::StoreError,
+    spaces::SpaceAccess,
     types::{SpaceId, UserId},
 };
 
@@ -99,11 +101,21 @@ pub struct AutoImport {
     pub enabled_at: String,
 }
 
+/// Whether a link still imports into its space: the user who made it still hosts or co-hosts
+/// it, and the space is not being deleted. Read consistently at each delivery, so a removal,
+/// demotion or departure stops the imports at once, even where the link outlived it.
+pub fn link_holds(linking_user: Option<SpaceAccess>) -> bool {
+    require_manager(linking_user).is_ok()
+}
+
 /// Where auto-import links and delivered webhooks are kept.
 #[async_trait]
 pub trait AutoImportStore: Send + Sync {
     async fn put_auto_import(&self, link: &AutoImport) -> Result<(), StoreError>;
     async fn delete_auto_import(&self, space: &SpaceId) -> Result<(), StoreError>;
+    /// Removes the space's link only while it names `user` (a condition on the item): `true`
+    /// when it went, `false` when there was none or another manager's link took its place.
+    async fn remove_auto_import_of(&self, space: &SpaceId, user: &UserId) -> Result<bool, StoreError>;
     async fn auto_import(&self, space: &SpaceId) -> Result<Option<AutoImport>, StoreError>;
     /// The spaces linked to a Zoom user.
     async fn auto_imports_of(&self, zoom_user_id: &str) -> Result<Vec<AutoImport>, StoreError>;
@@ -198,6 +210,33 @@ mod tests {
         assert!(!s.verify("1795613662", body, &other, 1_795_613_700), "another secret");
         assert!(!s.verify("x", body, &sig, 0));
         assert!(WebhookSigner::new("").is_none());
+    }
+
+    #[test]
+    fn a_link_holds_for_a_manager_of_a_live_space_only() {
+        use crate::{
+            spaces::{Membership, Role, Space},
+            types::{Description, SpaceName},
+        };
+        let user = UserId::generate();
+        let access = |role: Option<Role>, deleting: bool| {
+            let mut space = Space::new(SpaceName::personal(), Description::default(), UserId::generate(), false, "t");
+            space.deleting = deleting;
+            let membership = role.map(|role| Membership {
+                space_id: space.space_id.clone(),
+                user_id: user.clone(),
+                role,
+                personal: false,
+                joined_at: "t".into(),
+            });
+            Some(SpaceAccess { space, membership })
+        };
+        assert!(link_holds(access(Some(Role::Host), false)));
+        assert!(link_holds(access(Some(Role::CoHost), false)));
+        assert!(!link_holds(access(Some(Role::Participant), false)), "demoted");
+        assert!(!link_holds(access(None, false)), "removed or left");
+        assert!(!link_holds(access(Some(Role::CoHost), true)), "the space is being deleted");
+        assert!(!link_holds(None), "the space is gone");
     }
 
     #[test]

@@ -15,7 +15,8 @@ use vivid_domain::{
 use crate::{
     keys,
     table::{
-        GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, PK, SK, Table, backend, from_item, key, n, primary_key, s, to_item,
+        GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, PK, SK, Table, backend, condition_held, from_item, key, n,
+        primary_key, s, to_item,
     },
 };
 
@@ -60,6 +61,19 @@ impl AutoImportStore for Table {
             .await
             .map_err(backend)?;
         Ok(())
+    }
+
+    async fn remove_auto_import_of(&self, space: &SpaceId, user: &UserId) -> Result<bool, StoreError> {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::space(space), keys::ZOOM_AUTO)))
+            .condition_expression("userId = :user")
+            .expression_attribute_values(":user", s(user.to_string()))
+            .send()
+            .await;
+        condition_held(deleted)
     }
 
     async fn auto_import(&self, space: &SpaceId) -> Result<Option<AutoImport>, StoreError> {

@@ -18,7 +18,7 @@ use vivid_domain::{
 
 use crate::{
     keys,
-    table::{Item, PK, SK, Table, backend, conditional, key, n, s},
+    table::{GSI1, GSI1PK, GSI1SK, Item, PK, SK, Table, backend, condition_held, conditional, key, n, s},
 };
 
 fn number(item: &Item, attr: &str) -> Result<u64, StoreError> {
@@ -88,6 +88,9 @@ impl ConnectionStore for Table {
         ]);
         if let Some(id) = &connection.external_id {
             item.insert("externalId".to_owned(), s(id.clone()));
+            // Found by the platform's account: Zoom's `app_deauthorized` names only its user.
+            item.insert(GSI1PK.to_owned(), s(keys::connected_as(provider, id)));
+            item.insert(GSI1SK.to_owned(), s(keys::user(user)));
         }
         match replacing {
             // A refresh: only over the version it read (account deletion removes the item, so
@@ -125,6 +128,29 @@ impl ConnectionStore for Table {
             .await
             .map_err(backend)?;
         Ok(())
+    }
+
+    async fn connected_as(&self, provider: Provider, external_id: &str) -> Result<Vec<UserId>, StoreError> {
+        let items = self.index_partition(GSI1, &keys::connected_as(provider, external_id)).await?;
+        Ok(items.iter().filter_map(|item| item.get(PK)?.as_s().ok()?.strip_prefix("USER#")?.parse().ok()).collect())
+    }
+
+    async fn forget_connection_as(
+        &self,
+        user: &UserId,
+        provider: Provider,
+        external_id: &str,
+    ) -> Result<bool, StoreError> {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::user(user), keys::connection(provider))))
+            .condition_expression("externalId = :id")
+            .expression_attribute_values(":id", s(external_id))
+            .send()
+            .await;
+        condition_held(deleted)
     }
 
     async fn put_connect_state(

@@ -258,6 +258,17 @@ impl PlatformHttp {
         if resp.status().is_success() { Ok(()) } else { Err(unavailable(format!("answered {}", resp.status()))) }
     }
 
+    /// A DELETE with the access token that needs only to succeed (Webex's revocation of its
+    /// authorization): 401 → `Unauthorized`, any other failure `Unavailable` with the status.
+    pub async fn delete(&self, url: &str, access_token: &str) -> Result<(), ConnectorError> {
+        let resp = self.api()?.delete(url).bearer_auth(access_token).send().await.map_err(transport)?;
+        match resp.status().as_u16() {
+            200..=299 => Ok(()),
+            401 => Err(ConnectorError::Unauthorized),
+            status => Err(unavailable(format!("the platform answered {status}"))),
+        }
+    }
+
     /// A GET with the access token; a 429 is waited out once when `Retry-After` is short.
     pub async fn get(&self, url: &str, access_token: &str) -> Result<reqwest::Response, ConnectorError> {
         for attempt in 0..2 {

@@ -194,9 +194,13 @@ impl OAuthClient for WebexHttp {
         self.http.token(&self.token_url(), self.client()?, &form, false).await
     }
 
-    /// Webex integrations have no token revocation endpoint.
-    async fn revoke(&self, _tokens: &OAuthTokens) -> Result<(), ConnectorError> {
-        Ok(())
+    /// Webex's Authorizations API: `DELETE /v1/authorizations?clientId={our client id}` with the
+    /// user's access token deletes the user's authorization of this integration, its refresh
+    /// and access tokens with it (`docs/vendors.md`). Webex documents the API for admins (scope
+    /// `identity:tokens_write`): a user's token without it is refused, which the caller logs.
+    async fn revoke(&self, tokens: &OAuthTokens) -> Result<(), ConnectorError> {
+        let url = self.url(&["authorizations"], &[("clientId", self.settings.client_id.as_str())])?;
+        self.http.delete(url.as_str(), &tokens.access_token).await
     }
 }
 

@@ -222,9 +222,11 @@ impl OAuthClient for ZoomHttp {
         self.http.token(&url, self.client()?, &form, false).await
     }
 
+    /// `POST /oauth/revoke` as the client (HTTP Basic) with `token` = the access token, as Zoom
+    /// documents it: the user's grant (the app's authorization) ends, refresh token included.
     async fn revoke(&self, tokens: &OAuthTokens) -> Result<(), ConnectorError> {
         let url = format!("{}/oauth/revoke", self.settings.oauth_base.trim_end_matches('/'));
-        self.http.post_form(&url, self.client()?, &[("token", tokens.refresh_token.as_str())]).await
+        self.http.post_form(&url, self.client()?, &[("token", tokens.access_token.as_str())]).await
     }
 
     async fn account_id(&self, access_token: &str) -> Result<Option<String>, ConnectorError> {
