@@ -60,11 +60,9 @@ const MATRIX: &[Row] = &[
     row("GET", "/videos/{videoId}/playback", 404, 200, 200, 200),
     row("PATCH", "/videos/{videoId}", 404, 403, 200, 200),
     row("DELETE", "/videos/{videoId}", 404, 403, 202, 202),
-    // The world's video is a single-PUT upload: the host learns there is nothing to complete.
+    // The world's video is ready: its upload is over, nothing to complete, abort or resume.
     row("POST", "/videos/{videoId}/upload/complete", 404, 403, 409, 409),
-    // The world's video is ready: its upload is over.
     row("DELETE", "/videos/{videoId}/upload", 404, 403, 409, 409),
-    // A single-PUT upload has no parts to resume.
     row("POST", "/videos/{videoId}/upload/parts", 404, 403, 409, 409),
     row("PUT", "/videos/{videoId}/progress", 404, 204, 204, 204),
     row("POST", "/videos/{videoId}/snapshots", 404, 201, 201, 201),
@@ -75,9 +73,8 @@ const MATRIX: &[Row] = &[
     row("POST", "/videos/{videoId}/bookmarks", 404, 201, 201, 201),
     row("GET", "/videos/{videoId}/bookmarks", 404, 200, 200, 200),
     row("DELETE", "/videos/{videoId}/bookmarks/{bookmarkId}", 404, 204, 404, 404),
-    // Captions are the managers'; the world's video is still uploading (409 `not_ready`) and has
-    // no track to delete (404).
-    row("PUT", "/videos/{videoId}/captions/{lang}", 404, 403, 409, 409),
+    // Captions are the managers'; the world's ready video has no track to delete (404).
+    row("PUT", "/videos/{videoId}/captions/{lang}", 404, 403, 201, 201),
     row("DELETE", "/videos/{videoId}/captions/{lang}", 404, 403, 404, 404),
     // The world's video has no transcript: members learn that, strangers nothing.
     row("GET", "/videos/{videoId}/transcript", 404, 404, 404, 404),

@@ -185,21 +185,21 @@ impl Handler for PutTextMemo {
                 None => return Err(precondition_failed("the memo exists already; reload it")),
             },
             Precondition::Version(v) => match save(Some(v)).await? {
-                SaveOutcome::Saved(memo, previous) => (memo, Some(previous)),
+                SaveOutcome::Saved(memo, previous) => (*memo, Some(previous)),
                 SaveOutcome::Stale => return Err(precondition_failed("the memo has another version now; reload it")),
                 SaveOutcome::NoMemo => return Err(precondition_failed("there is no memo at that version")),
             },
             Precondition::Exists => match save(None).await? {
-                SaveOutcome::Saved(memo, previous) => (memo, Some(previous)),
+                SaveOutcome::Saved(memo, previous) => (*memo, Some(previous)),
                 _ => return Err(precondition_failed("there is no memo yet")),
             },
             Precondition::None => match save(None).await? {
-                SaveOutcome::Saved(memo, previous) => (memo, Some(previous)),
+                SaveOutcome::Saved(memo, previous) => (*memo, Some(previous)),
                 _ => match create().await? {
                     Some(memo) => (memo, None),
                     // A first save of another tab won: save on top of it.
                     None => match save(None).await? {
-                        SaveOutcome::Saved(memo, previous) => (memo, Some(previous)),
+                        SaveOutcome::Saved(memo, previous) => (*memo, Some(previous)),
                         _ => return Err(ApiError::conflict("conflict", "the memo changed concurrently; retry")),
                     },
                 },
@@ -557,10 +557,14 @@ impl Handler for DeleteDrawing {
         let video_id: VideoId = req.path("videoId")?;
         let drawing_id: DrawingId = req.path("drawingId")?;
         let notes = &self.0.ctx.notes;
+        // A member's own drawing, read beside the membership: a removed member is a stranger.
+        let (drawing, _) = futures_util::try_join!(
+            async { notes.drawing(&video_id, &caller.user_id, &drawing_id).await.map_err(ApiError::from) },
+            video_member(self.0.ctx.videos.as_ref(), &video_id, &caller.user_id),
+        )?;
         // The document first, the item last: a deletion that fails half-way leaves the drawing,
         // and deleting it again finishes it.
-        let drawing =
-            notes.drawing(&video_id, &caller.user_id, &drawing_id).await?.ok_or(ApiError::NotFound("drawing"))?;
+        let drawing = drawing.ok_or(ApiError::NotFound("drawing"))?;
         if let Some(key) = &drawing.object_key {
             self.0.media.delete(Bucket::User, key).await?;
         }

@@ -229,7 +229,7 @@ pub struct Drawing {
 pub enum SaveOutcome {
     /// The memo as saved (its `indexed_terms` what the index is to hold now), and what the
     /// author's index held before.
-    Saved(Memo, std::collections::BTreeSet<String>),
+    Saved(Box<Memo>, std::collections::BTreeSet<String>),
     /// The caller has no memo item (no grant yet): check membership and create it.
     NoMemo,
     /// `If-Match` named another version.

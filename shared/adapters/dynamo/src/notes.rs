@@ -118,7 +118,7 @@ impl NoteStore for Table {
                         indexed_terms: Some(moved),
                         ..old
                     };
-                    return Ok(SaveOutcome::Saved(saved, indexed));
+                    return Ok(SaveOutcome::Saved(Box::new(saved), indexed));
                 }
                 Err(StoreError::Condition(Guard::Memo)) if expected.is_some() => return Ok(SaveOutcome::Stale),
                 Err(StoreError::Condition(Guard::Memo)) => {}
