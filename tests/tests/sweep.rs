@@ -142,13 +142,44 @@ async fn the_sweep_deletes_uploads_that_never_finished_with_their_place_and_thei
 }
 
 #[tokio::test]
+async fn a_sweep_the_table_fails_changes_nothing_and_its_retry_removes_the_upload() {
+    let app = TestApp::spawn().await;
+    let host = app.user("Host").await;
+    let space = app.space(&host, "Course").await;
+    let stale = app.new_video(&space, &host, 17 * 1024 * 1024).await["videoId"].as_str().expect("id").to_owned();
+    age_video(&app, &stale, "UPLOADING").await;
+    app.indexes_settled().await;
+    let faults = app.stack.faults();
+    let rule = faults.add(FaultRule::dynamodb("TransactWriteItems", Fault::ServerError));
+    let failed = app.invoke("sweep-stale-videos", json!({})).await.expect_err("fails, so that Lambda retries it");
+    assert!(failed.contains("unavailable"), "{failed}");
+    faults.clear();
+    assert!(faults.fired(rule) > 0);
+    // Nothing changed: still uploading, counted, its upload in place, no worker started.
+    assert_eq!(app.get(&format!("/videos/{stale}"), &host.token).await.body["status"], "UPLOADING");
+    assert_eq!(video_count(&app, &space, &host.token).await, 1);
+    assert!(!app.no_multipart_uploads().await);
+    assert_eq!(app.deletions_settled().await, Default::default());
+    // Lambda's retry.
+    assert_eq!(sweep(&app).await["removed"], 1);
+    assert_eq!(app.deletions_settled().await.exhausted, 0);
+    assert_eq!(items_of(&app, &format!("VIDEO#{stale}")).await, 0);
+    assert!(app.no_multipart_uploads().await);
+    assert_eq!(video_count(&app, &space, &host.token).await, 0);
+}
+
+#[tokio::test]
 async fn the_sweep_fails_an_import_that_never_finished_and_keeps_its_video() {
     let app = TestApp::spawn().await;
     let host = app.user("Host").await;
     let space = app.space(&host, "Course").await;
     let id = app.new_video(&space, &host, 1000).await["videoId"].as_str().expect("id").to_owned();
     age_video(&app, &id, "IMPORTING").await;
+    app.indexes_settled().await;
+    let before = app.stack.dynamodb_calls();
     assert_eq!(sweep(&app).await, json!({ "ended": 1, "removed": 0, "restarted": 0 }));
+    // The pending videos' page, the video, its transition, the marks' page: 2 + 2 a video.
+    assert_eq!(app.stack.dynamodb_calls() - before, 4);
     let v = app.get(&format!("/videos/{id}"), &host.token).await;
     assert_eq!((v.status, v.body["status"].as_str()), (StatusCode::OK, Some("FAILED")), "{:?}", v.body);
     assert_eq!(video_count(&app, &space, &host.token).await, 1, "the host deletes it when they like");
