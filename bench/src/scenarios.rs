@@ -320,16 +320,17 @@ async fn http_events(app: &TestApp, world: &World, route: &Route, n: usize) -> S
         }
         "complete-upload" => {
             prepare(n, |_| async {
-                // Declared above the stack's multipart threshold; one small part completes it (the
-                // last part of an upload may be of any size).
+                // Declared above the stack's multipart threshold; its small last part (1 MiB: each
+                // part URL takes exactly its part's length) completes it alone (the last part of
+                // an upload may be of any size).
                 let v = app.new_video(&world.space, host, 17 * 1024 * 1024).await;
                 let id = v["videoId"].as_str().ok_or("no videoId")?.to_owned();
-                let url = v["upload"]["parts"][0]["url"].as_str().ok_or_else(|| format!("not multipart: {v}"))?;
-                let put = app.http.put(url).body(vec![7u8; 1024]).send().await.map_err(|e| e.to_string())?;
+                let url = v["upload"]["parts"][2]["url"].as_str().ok_or_else(|| format!("not multipart: {v}"))?;
+                let put = app.http.put(url).body(vec![7u8; 1024 * 1024]).send().await.map_err(|e| e.to_string())?;
                 let etag = put.headers().get("etag").and_then(|v| v.to_str().ok()).ok_or("no etag")?.to_owned();
                 Ok(ev(Call::by(host)
                     .param("videoId", id)
-                    .body(json!({ "parts": [{ "partNumber": 1, "etag": etag }] }))))
+                    .body(json!({ "parts": [{ "partNumber": 3, "etag": etag }] }))))
             })
             .await?
         }
