@@ -150,7 +150,7 @@ async fn given_a_download_that_breaks_off_then_failed_and_no_upload_left() {
     assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
     let id = r.body["videoId"].as_str().expect("id").to_owned();
     let v = app.wait_for_video(&host.token, &id, |v| v["status"] == "FAILED").await;
-    assert_eq!(v["failureCode"], "import_interrupted", "{v}");
+    assert_eq!(v["failureCode"], "import_failed", "{v}");
     assert!(app.no_multipart_uploads().await, "the multipart upload is aborted");
     assert!(!app.object_exists(&app.stack.buckets.raw, &format!("raw/{id}")).await);
 }

@@ -208,7 +208,7 @@ async fn given_a_download_that_breaks_off_then_failed_and_no_upload_left() {
     let id = created["videoId"].as_str().expect("id").to_owned();
     let v = app.wait_for_video(&host.token, &id, |v| v["status"] == "FAILED" || v["status"] == "READY").await;
     assert_eq!(v["status"], "FAILED");
-    assert_eq!(v["failureCode"], "import_interrupted", "{v}");
+    assert_eq!(v["failureCode"], "import_failed", "{v}");
     assert!(app.no_multipart_uploads().await, "the multipart upload is aborted");
 }
 

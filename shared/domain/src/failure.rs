@@ -22,10 +22,9 @@ pub enum FailureReason {
     UploadTimedOut,
     /// The import did not finish before the sweeper's deadline.
     ImportTimedOut,
-    /// The platform's download could not be started (refused, not found, a link we do not follow).
-    ImportNotStarted,
-    /// The platform's download broke off or brought more than an import may.
-    ImportInterrupted,
+    /// The platform's download could not be started (refused, not found, a link we do not follow),
+    /// broke off, or brought more than an import may.
+    ImportFailed,
     /// The platform's recording is empty.
     ImportEmpty,
     /// The source is longer than the longest lecture allowed (`MaxLectureSeconds`).
@@ -47,14 +46,13 @@ pub enum FailureReason {
 }
 
 impl FailureReason {
-    pub const ALL: [FailureReason; 16] = [
+    pub const ALL: [FailureReason; 15] = [
         Self::UploadAborted,
         Self::UploadTooLarge,
         Self::UploadMismatch,
         Self::UploadTimedOut,
         Self::ImportTimedOut,
-        Self::ImportNotStarted,
-        Self::ImportInterrupted,
+        Self::ImportFailed,
         Self::ImportEmpty,
         Self::LectureTooLong,
         Self::TranscodeMinutesExceeded,
@@ -74,8 +72,7 @@ impl FailureReason {
             Self::UploadMismatch => "upload_mismatch",
             Self::UploadTimedOut => "upload_timed_out",
             Self::ImportTimedOut => "import_timed_out",
-            Self::ImportNotStarted => "import_not_started",
-            Self::ImportInterrupted => "import_interrupted",
+            Self::ImportFailed => "import_failed",
             Self::ImportEmpty => "import_empty",
             Self::LectureTooLong => "lecture_too_long",
             Self::TranscodeMinutesExceeded => "transcode_minutes_exceeded",
@@ -96,8 +93,9 @@ impl FailureReason {
             Self::UploadMismatch => "the uploaded file is not the one announced: its size or type differs",
             Self::UploadTimedOut => "the upload did not finish in time; delete the video and try again",
             Self::ImportTimedOut => "the import did not finish in time; delete the video and try again",
-            Self::ImportNotStarted => "the recording could not be downloaded from the platform",
-            Self::ImportInterrupted => "the download from the platform broke off, or brought more than an import may",
+            Self::ImportFailed => {
+                "the recording could not be downloaded from the platform, or is larger than an import may be"
+            }
             Self::ImportEmpty => "the platform's recording is empty",
             Self::LectureTooLong => "the video is longer than the longest lecture allowed",
             Self::TranscodeMinutesExceeded => {

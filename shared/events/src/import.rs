@@ -97,10 +97,10 @@ impl ImportWorker {
     ) -> Result<u64, Interrupted> {
         let connection = self.connection(job, source);
         let recording = job.recording_id.as_str();
-        let mut body =
-            connection.with_access(|token| async move { source.open(&token, recording).await }).await.map_err(|e| {
-                Interrupted::Source(FailureReason::ImportNotStarted, format!("cannot start the download: {e}"))
-            })?;
+        let mut body = connection
+            .with_access(|token| async move { source.open(&token, recording).await })
+            .await
+            .map_err(|e| Interrupted::Source(FailureReason::ImportFailed, format!("cannot start the download: {e}")))?;
         let part_size = MIN_PART as usize;
         let mut buffer: Vec<u8> = Vec::with_capacity(part_size + 256 * 1024);
         let mut parts = Vec::new();
@@ -108,7 +108,7 @@ impl ImportWorker {
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| {
                 Interrupted::Source(
-                    FailureReason::ImportInterrupted,
+                    FailureReason::ImportFailed,
                     format!("the download broke off after {total} bytes: {e}"),
                 )
             })?;
@@ -280,7 +280,7 @@ impl EventHandler for ImportWorker {
                 let (reason, detail) = match interrupted {
                     Interrupted::Source(reason, detail) => (reason, detail),
                     // Our own bucket refused for good (a retry would not pass).
-                    Interrupted::Store(e) => (FailureReason::ImportInterrupted, e.to_string()),
+                    Interrupted::Store(e) => (FailureReason::ImportFailed, e.to_string()),
                 };
                 self.fail(&job.video_id, reason, format!("the {} import failed: {detail}", job.provider.title()))
                     .await?;

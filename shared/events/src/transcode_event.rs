@@ -382,14 +382,19 @@ impl EventHandler for OnTranscodeEvent {
                     change.storyboard = self.storyboard(&video, master).await?;
                 }
                 change.duration_seconds = video_duration_ms(&d.output_group_details).map(|ms| ms as f64 / 1000.0);
+                let seconds = change.duration_seconds;
+                let moved = self.videos.transition(&video, VideoStatus::Ready, &change, &now).await?;
                 // What was transcoded settles what was charged before (an unknown or misstated
-                // length was an estimate); once, whichever delivery gets there.
-                if let (Some(m), Some(seconds)) = (&self.minutes, change.duration_seconds)
-                    && m.budget.settle_minutes(Metered::Transcode, &video, billed_minutes(seconds)).await?
+                // length was an estimate): after the status, so a failed event wrote nothing;
+                // once, whichever delivery gets there. The job was clipped at the longest
+                // lecture: an output a frame past it is that clip.
+                if let (Some(m), Some(seconds)) = (&self.minutes, seconds)
+                    && let transcoded = billed_minutes(seconds.min(m.quotas.lecture_seconds as f64))
+                    && m.budget.settle_minutes(Metered::Transcode, &video, transcoded).await?
                 {
                     tracing::info!(video_id = %video, seconds, "transcoding minutes settled");
                 }
-                self.videos.transition(&video, VideoStatus::Ready, &change, &now).await?
+                moved
             }
             "ERROR" => {
                 let code = d
