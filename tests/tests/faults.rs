@@ -453,7 +453,7 @@ fn large_drawing(marker: &str) -> Value {
 struct Course {
     host: TestUser,
     space: String,
-    /// An uploaded video, transcoding, with outputs in the media bucket.
+    /// A ready video (notes are taken on ready videos only), with outputs in the media bucket.
     video: String,
 }
 
@@ -461,7 +461,7 @@ impl Course {
     async fn new(app: &TestApp) -> Self {
         let host = app.user("Host").await;
         let space = app.space(&host, "Course").await;
-        let video = app.uploaded_video(&space, &host, bytes(2048)).await;
+        let video = app.ready_video(&space, &host).await;
         let media = &app.stack.buckets.media;
         for key in ["hls/index.m3u8", "thumbnails/thumb.0000000.jpg"] {
             app.put_object(media, &format!("media/{video}/{key}"), b"output".to_vec(), "application/octet-stream")
@@ -611,7 +611,7 @@ async fn video_writes_answer_503_and_a_retry_completes_them() {
         created.push(r.body);
     }
     let me = app.get("/users/me", &host.token).await.body;
-    assert_eq!(me["usage"]["transcodeBytesToday"]["used"], 2048 + 1000 + 2 * big, "each charged once: {me}");
+    assert_eq!(me["usage"]["transcodeBytesToday"]["used"], 256 + 1000 + 2 * big, "each charged once: {me}");
 
     // Completing a multipart upload: S3 refuses for now, then completes it.
     let upload = created[1]["upload"].clone();
@@ -658,7 +658,7 @@ async fn video_writes_answer_503_and_a_retry_completes_them() {
         host,
         Some(json!({ "progressRate": 30, "positionSeconds": 4.0 })),
     );
-    unavailable_then_ok(&app, dynamodb("PutItem", Fault::Drop), &progress, Leaves::Nothing, StatusCode::NO_CONTENT)
+    unavailable_then_ok(&app, dynamodb("TransactWriteItems", Fault::Drop), &progress, Leaves::Nothing, StatusCode::NO_CONTENT)
         .await;
     unavailable_then_ok(
         &app,
@@ -740,8 +740,9 @@ async fn notes_drawings_and_snapshots_answer_503_and_a_retry_completes_them() {
         Some(json!({ "videoSeconds": 3.0, "contentType": "image/png", "sizeBytes": 4 })),
     );
     let cases = [
-        (dynamodb("PutItem", Fault::ServerError), &first_save, StatusCode::CREATED),
-        (dynamodb("UpdateItem", Fault::Drop), &next_save, StatusCode::OK),
+        // Every write of a member's own data is a transaction with the live grant's checks.
+        (dynamodb("TransactWriteItems", Fault::ServerError), &first_save, StatusCode::CREATED),
+        (dynamodb("TransactWriteItems", Fault::Drop), &next_save, StatusCode::OK),
         // A cancelled transaction is read by its reasons: throttled is 503, never a failed
         // condition (the SDK does not retry a cancelled transaction).
         (
@@ -753,7 +754,7 @@ async fn notes_drawings_and_snapshots_answer_503_and_a_retry_completes_them() {
         // document is removed.
         (dynamodb("TransactWriteItems", Fault::ServerError), &draw, StatusCode::CREATED),
         // A replacement writes a new document: the one the item points at is never touched.
-        (dynamodb("PutItem", Fault::Throttle), &redraw, StatusCode::OK),
+        (dynamodb("TransactWriteItems", Fault::Throttle), &redraw, StatusCode::OK),
         // Conflicting transactions are retried a few times, then 503.
         (
             dynamodb("TransactWriteItems", Fault::CancelTransaction("TransactionConflict".into())),
@@ -887,7 +888,7 @@ async fn imports_answer_503_when_the_worker_cannot_be_started_and_leave_nothing(
         .await;
     }
     let me = app.get("/users/me", &host.token).await.body;
-    assert_eq!(me["usage"]["transcodeBytesToday"]["used"], 2048 + 2 * 1024 * 1024, "charged once each: {me}");
+    assert_eq!(me["usage"]["transcodeBytesToday"]["used"], 256 + 2 * 1024 * 1024, "charged once each: {me}");
     assert_eq!(app.get(&format!("/spaces/{}", course.space), &host.token).await.body["videoCount"], 3);
 
     // Zoom's webhook: an automatic import that cannot start answers 503 and gives its claim on
@@ -1098,7 +1099,7 @@ async fn a_fault_on_fewer_attempts_than_the_sdk_makes_is_absorbed() {
             StatusCode::CREATED,
         ),
         (
-            dynamodb("PutItem", Fault::Drop),
+            dynamodb("TransactWriteItems", Fault::Drop),
             Req::new(Method::PUT, format!("/videos/{video}/progress"), host, Some(progress.clone())),
             StatusCode::NO_CONTENT,
         ),

@@ -28,7 +28,7 @@ impl BookmarkStore for Table {
                 ("type", "Bookmark".into()),
             ],
         )?;
-        self.put_counted(item, Counted::Bookmarks, &b.video_id, &b.space_id, &b.user_id, limit).await
+        self.put_counted(item, Counted::Bookmarks, &b.video_id, &b.space_id, &b.user_id, limit, None).await
     }
 
     async fn bookmarks(

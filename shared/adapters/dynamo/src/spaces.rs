@@ -358,7 +358,11 @@ impl SpaceStore for Table {
     async fn purge_member_data(&self, space: &SpaceId, user: &UserId) -> Result<Vec<String>, StoreError> {
         let items = self.member_data(space, user).await?;
         let objects = items.iter().filter_map(object_key).collect();
-        self.batch_delete(items.iter().map(primary_key).collect()).await?;
+        let keys: Vec<Item> = items.iter().map(primary_key).collect();
+        // Their usage items first, each with the bytes it charged to their storage (a purge
+        // repeated after a failure finds them gone and gives nothing back twice).
+        self.release_usages(&keys).await?;
+        self.batch_delete(keys).await?;
         // The terms of their memos in their own search index go after the memos (no save can
         // add any after that): the memos' GSI2 sort keys, `{videoId}#MEMO`, name the videos.
         let memo_videos = items

@@ -24,7 +24,7 @@ pub(crate) enum Counted {
 }
 
 impl Counted {
-    fn attr(self) -> &'static str {
+    pub(crate) fn attr(self) -> &'static str {
         match self {
             Counted::Snapshots => "snapshots",
             Counted::Drawings => "drawings",
@@ -70,7 +70,19 @@ impl Table {
         delta: i64,
         limit: Option<u64>,
     ) -> Result<TransactWriteItem, StoreError> {
-        let update = counter(what.attr(), delta, limit)
+        self.usage_update(counter(what.attr(), delta, limit), video, space, user)
+    }
+
+    /// `changes` to a member's usage item on a video (its counts and bytes there), which carries
+    /// the member's GSI2 keys: removing the member finds it.
+    pub(crate) fn usage_update(
+        &self,
+        changes: Changes,
+        video: &VideoId,
+        space: &SpaceId,
+        user: &UserId,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let update = changes
             .set("GSI2PK", s(keys::member_data(space, user)))
             .set("GSI2SK", s(format!("{video}#USAGE")))
             .set("type", s("Usage"))
