@@ -161,7 +161,8 @@ async fn every_route_refuses_every_invalid_token_with_401() {
     let world = World::new(&app).await;
     let before = app.scan_all().await.len();
     for (label, token) in bad_tokens(&app, &world.host) {
-        for r in MATRIX {
+        // Logout looks at no access token (the refresh token is its proof: session_hardening.rs).
+        for r in MATRIX.iter().filter(|r| r.path != "/auth/logout") {
             let reply = world.call(&app, r.method, r.path, token.as_deref()).await;
             assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{label}: {} {}", r.method, r.path);
             assert_eq!(reply.header("content-type"), Some("application/problem+json"));
