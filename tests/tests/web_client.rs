@@ -56,7 +56,8 @@ async fn given_a_90_minute_lecture_then_its_grant_outlasts_it_and_renews_with_on
     let calls = app.stack.dynamodb_calls();
     let renewed = app.get(&format!("/videos/{id}/playback"), &ana.token).await;
     assert_eq!(renewed.status, StatusCode::OK, "{:?}", renewed.body);
-    assert_eq!(app.stack.dynamodb_calls() - calls, 1, "one round trip for a member who studies the video");
+    // The membership read consistently at every renewal: a removed member gets no grant.
+    assert_eq!(app.stack.dynamodb_calls() - calls, 2, "the video, then its space and the membership");
     assert_eq!(renewed.header("cache-control"), Some("private, no-store"));
     assert_eq!(renewed.body["videoId"], id.as_str());
     assert!(renewed.body.get("thumbnails").is_none(), "renewal is for players: {:?}", renewed.body);

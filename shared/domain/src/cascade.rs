@@ -140,10 +140,7 @@ impl Stores {
     /// Runs a deletion a route started, to the end. Only an account, space or video marked as
     /// deleting is deleted; every step is safe to repeat, so a retry or a replay of the job
     /// redoes only what is left.
-    ///
-    /// `settle`: how long DynamoDB's indexes take to show a write; an account's deletion waits
-    /// that long between revoking its memberships and purging what it wrote through them.
-    pub async fn finish(&self, job: &Deletion, settle: std::time::Duration) -> Result<Finished, StoreError> {
+    pub async fn finish(&self, job: &Deletion) -> Result<Finished, StoreError> {
         match job {
             Deletion::Member { space_id, user_id } => {
                 // Back in the space meanwhile (invited again): what they have there is theirs.
@@ -176,7 +173,7 @@ impl Stores {
                 if !user.deleting {
                     return Ok(Finished::NotMarked);
                 }
-                self.purge_account(&user, settle).await?;
+                self.purge_account(&user).await?;
             }
         }
         Ok(Finished::Deleted)
@@ -186,7 +183,7 @@ impl Stores {
     /// deleted, each membership with the member's per-video data, automatic imports, sessions,
     /// and the identity last (so that a run that fails half-way is found and finished again).
     /// The same Google account can sign up again afterwards.
-    pub async fn purge_account(&self, user: &User, settle: std::time::Duration) -> Result<(), StoreError> {
+    pub async fn purge_account(&self, user: &User) -> Result<(), StoreError> {
         // Their grants at Zoom and Webex first (best effort: a refusal is logged, never blocks).
         self.grants.revoke_grants(&user.user_id).await;
         let (spaces, media) = (self.spaces.as_ref(), self.media.as_ref());
@@ -201,9 +198,10 @@ impl Stores {
                 break;
             }
         }
-        // Revocation first: every membership goes (or the space with it) before any data is
-        // purged, so nothing written with a still-valid access token outlives the account.
-        let mut left = Vec::new();
+        // Nothing of theirs is created from the mark on (every write of a member's own data
+        // checks the account in its transaction), and the worker waited for the indexes before
+        // it started: each membership's data first, then the membership, so that a run that
+        // fails half-way still finds the spaces it has yet to purge.
         for m in memberships {
             if m.role == Role::Host && !hand_over(spaces, &m).await? {
                 match purge_space(spaces, self.videos.as_ref(), media, &m.space_id).await {
@@ -213,19 +211,12 @@ impl Stores {
                 }
             } else {
                 // A member, or a host who handed the space over and is now its co-host.
+                purge_member(spaces, media, &m.space_id, &user.user_id).await?;
                 match spaces.remove_member(&m.space_id, &user.user_id, false).await {
                     Ok(()) | Err(StoreError::Condition(_)) => {}
                     Err(e) => return Err(e),
                 }
-                left.push(m.space_id);
             }
-        }
-        if !left.is_empty() {
-            // Then their data, once the index the purge reads shows their last writes.
-            tokio::time::sleep(settle).await;
-        }
-        for space in &left {
-            purge_member(spaces, media, space, &user.user_id).await?;
         }
         for link in self.auto_imports.auto_imports_by(&user.user_id).await? {
             // Only while it is theirs: another manager may have linked the space since.

@@ -35,7 +35,7 @@ impl EventHandler for DeletionWorker {
         let job: Deletion = serde_json::from_value(event).map_err(|e| EventError::Malformed(e.to_string()))?;
         tokio::time::sleep(self.settle).await;
         let started = std::time::Instant::now();
-        let finished = self.stores.finish(&job, self.settle).await?;
+        let finished = self.stores.finish(&job).await?;
         let millis = started.elapsed().as_millis() as u64;
         match finished {
             Finished::NotMarked => tracing::warn!(?job, "no deletion was started for it: left as it is"),

@@ -47,24 +47,41 @@ impl Table {
         Ok(TransactWriteItem::builder().condition_check(check.build().map_err(backend)?).build())
     }
 
-    /// The member still belongs to the space.
-    pub(crate) fn membership_check(&self, grant: Grant<'_>) -> Result<(TransactWriteItem, Guard), StoreError> {
-        let check = self.check(keys::space(grant.space), keys::member(grant.user), "attribute_exists(PK)", &[], &[])?;
-        Ok((check, Guard::Grant))
+    /// The account is not being deleted: a token issued before `DELETE /users/me` writes
+    /// nothing more of its member's data (`Guard::Account`: 401).
+    fn account_check(&self, user: &UserId) -> Result<(TransactWriteItem, Guard), StoreError> {
+        let check = self.check(
+            keys::user(user),
+            keys::PROFILE.into(),
+            "attribute_exists(PK) AND attribute_not_exists(deleting)",
+            &[],
+            &[],
+        )?;
+        Ok((check, Guard::Account))
+    }
+
+    /// The member still belongs to the space, and their account is not being deleted: what a
+    /// change of an existing item of theirs carries.
+    pub(crate) fn membership_check(&self, grant: Grant<'_>) -> Result<Vec<(TransactWriteItem, Guard)>, StoreError> {
+        let member = self.check(keys::space(grant.space), keys::member(grant.user), "attribute_exists(PK)", &[], &[])?;
+        Ok(vec![(member, Guard::Grant), self.account_check(grant.user)?])
     }
 
     /// Everything a new item of a member's own data needs at the moment it is written: the
-    /// membership, a space that is not being deleted, and a video of that space that is ready and
-    /// not being deleted (each failing as `Guard::Grant`: answered as to a stranger): notes are taken on what can be
-    /// watched, and nothing lands in a space or video whose deletion has started.
+    /// membership, an account that is not being deleted, a space that is not being deleted, and a
+    /// video of that space that is ready and not being deleted (failing as `Guard::Grant`,
+    /// answered as to a stranger, but the account's): notes are taken on what can be watched, and
+    /// nothing lands in a space, video or account whose deletion has started.
     pub(crate) fn grant_checks(&self, grant: Grant<'_>) -> Result<Vec<(TransactWriteItem, Guard)>, StoreError> {
-        let mut checks = vec![self.membership_check(grant)?];
+        let member = self.check(keys::space(grant.space), keys::member(grant.user), "attribute_exists(PK)", &[], &[])?;
+        let mut checks = vec![(member, Guard::Grant)];
         checks.extend(self.place_checks(grant)?);
         Ok(checks)
     }
 
-    /// The space and video checks of [`Self::grant_checks`], for a write that checks the
-    /// membership with its own update of the membership item (a transaction names an item once).
+    /// The account, space and video checks of [`Self::grant_checks`], for a write that checks
+    /// the membership with its own update of the membership item (a transaction names an item
+    /// once).
     pub(crate) fn place_checks(&self, grant: Grant<'_>) -> Result<Vec<(TransactWriteItem, Guard)>, StoreError> {
         let space = self.check(
             keys::space(grant.space),
@@ -80,7 +97,7 @@ impl Table {
             &[(":space", s(grant.space.to_string())), (":ready", s(VideoStatus::Ready.as_str()))],
             &[("#status", "status")],
         )?;
-        Ok(vec![(space, Guard::Grant), (video, Guard::Grant)])
+        Ok(vec![self.account_check(grant.user)?, (space, Guard::Grant), (video, Guard::Grant)])
     }
 
     /// A transaction of `writes` (each with the guard its condition names) and `checks`.

@@ -105,7 +105,7 @@ impl NoteStore for Table {
             let written = self
                 .transact_checked(
                     vec![(TransactWriteItem::builder().update(update).build(), Guard::Memo)],
-                    vec![self.membership_check(grant)?],
+                    self.membership_check(grant)?,
                 )
                 .await;
             match written {
