@@ -159,6 +159,8 @@ fn bad_tokens(app: &TestApp, host: &TestUser) -> Vec<(&'static str, Option<Strin
 async fn every_route_refuses_every_invalid_token_with_401() {
     let app = TestApp::spawn().await;
     let world = World::new(&app).await;
+    // The world's former member's data goes in the deletion worker: counted after it.
+    app.deletions_settled().await;
     let before = app.scan_all().await.len();
     for (label, token) in bad_tokens(&app, &world.host) {
         // Logout looks at no access token (the refresh token is its proof: session_hardening.rs).

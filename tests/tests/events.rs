@@ -156,6 +156,16 @@ async fn every_sample_event_drives_its_handler_to_success() {
                 event["rawPath"] = raw.clone().into();
                 event["requestContext"]["http"]["path"] = raw.into();
             }
+            // The world's video is ready (notes are taken on ready videos): an upload to abort is
+            // a video of its own.
+            "abort-upload" => {
+                let created = app.new_video(&world.space, &world.host, 1024).await;
+                let video = created["videoId"].as_str().expect("videoId").to_owned();
+                event["pathParameters"]["videoId"] = video.clone().into();
+                let raw = format!("/videos/{video}/upload");
+                event["rawPath"] = raw.clone().into();
+                event["requestContext"]["http"]["path"] = raw.into();
+            }
             "upload-parts" => {
                 let created = app.new_video(&world.space, &world.host, 17 * 1024 * 1024).await;
                 let video = created["videoId"].as_str().expect("videoId").to_owned();
