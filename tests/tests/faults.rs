@@ -676,8 +676,14 @@ async fn video_writes_answer_503_and_a_retry_completes_them() {
         host,
         Some(json!({ "progressRate": 30, "positionSeconds": 4.0 })),
     );
-    unavailable_then_ok(&app, dynamodb("TransactWriteItems", Fault::Drop), &progress, Leaves::Nothing, StatusCode::NO_CONTENT)
-        .await;
+    unavailable_then_ok(
+        &app,
+        dynamodb("TransactWriteItems", Fault::Drop),
+        &progress,
+        Leaves::Nothing,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
     unavailable_then_ok(
         &app,
         dynamodb("UpdateItem", Fault::Throttle),

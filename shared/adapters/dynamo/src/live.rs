@@ -63,7 +63,8 @@ impl Table {
     /// The member still belongs to the space, and their account is not being deleted: what a
     /// change of an existing item of theirs carries.
     pub(crate) fn membership_check(&self, grant: Grant<'_>) -> Result<Vec<(TransactWriteItem, Guard)>, StoreError> {
-        let member = self.check(keys::space(grant.space), keys::member(grant.user), "attribute_exists(PK)", &[], &[])?;
+        let member =
+            self.check(keys::space(grant.space), keys::member(grant.user), "attribute_exists(PK)", &[], &[])?;
         Ok(vec![(member, Guard::Grant), self.account_check(grant.user)?])
     }
 
@@ -73,7 +74,8 @@ impl Table {
     /// answered as to a stranger, but the account's): notes are taken on what can be watched, and
     /// nothing lands in a space, video or account whose deletion has started.
     pub(crate) fn grant_checks(&self, grant: Grant<'_>) -> Result<Vec<(TransactWriteItem, Guard)>, StoreError> {
-        let member = self.check(keys::space(grant.space), keys::member(grant.user), "attribute_exists(PK)", &[], &[])?;
+        let member =
+            self.check(keys::space(grant.space), keys::member(grant.user), "attribute_exists(PK)", &[], &[])?;
         let mut checks = vec![(member, Guard::Grant)];
         checks.extend(self.place_checks(grant)?);
         Ok(checks)
