@@ -19,6 +19,14 @@ async fn video_of(app: &TestApp) -> (TestUser, String, String) {
     (host, space, id)
 }
 
+/// A video uploaded and transcoding (its job started, nothing converted yet).
+async fn transcoding_of(app: &TestApp) -> (TestUser, String, String) {
+    let host = app.user("Host").await;
+    let space = app.space(&host, "Course").await;
+    let id = app.uploaded_video(&space, &host, bytes(2048)).await;
+    (host, space, id)
+}
+
 #[tokio::test]
 async fn numbers_the_store_cannot_hold_are_rounded_or_refused_never_a_500() {
     let app = TestApp::spawn().await;
@@ -352,7 +360,7 @@ async fn a_recording_is_imported_once_per_space_and_imports_are_capped() {
 #[tokio::test]
 async fn a_video_deleted_while_it_transcodes_has_its_job_cancelled_and_its_outputs_removed() {
     let app = TestApp::spawn().await;
-    let (host, _, id) = video_of(&app).await;
+    let (host, _, id) = transcoding_of(&app).await;
     let job = app.stack.mediaconvert.jobs()[0].id.clone();
     let media = app.stack.buckets.media.clone();
     let early = format!("media/{id}/hls/index.m3u8");
@@ -376,7 +384,7 @@ async fn a_video_deleted_while_it_transcodes_has_its_job_cancelled_and_its_outpu
 #[tokio::test]
 async fn a_failed_job_leaves_no_media_and_thumbnails_are_counted_not_listed() {
     let app = TestApp::spawn().await;
-    let (host, _, id) = video_of(&app).await;
+    let (host, _, id) = transcoding_of(&app).await;
     let job = app.stack.mediaconvert.jobs()[0].id.clone();
     let media = app.stack.buckets.media.clone();
     // Thumbnails land in any order, twice: the count only grows.

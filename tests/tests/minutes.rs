@@ -91,6 +91,10 @@ async fn each_video_is_charged_its_minutes_once_and_the_one_over_the_days_budget
     app.invoke("on-raw-upload", event).await.expect("again");
     assert_eq!(jobs_of(&app, &first).len(), 1);
     assert_eq!(usage(&app, &host).await["transcodeMinutesToday"], json!({ "used": 1, "limit": 1 }));
+    // Its job is clipped at the minute it paid for, not at the longest lecture: a header that
+    // understates a source's length buys no more transcoding than it was charged.
+    let jobs = jobs_of(&app, &first);
+    assert_eq!(jobs[0]["settings"]["inputs"][0]["inputClippings"], json!([{ "endTimecode": "00:01:00:00" }]));
 
     // The day's minute is spent: the next video fails before its job, with the fixed reason.
     let second = app.uploaded_video(&space, &host, clip.clone()).await;

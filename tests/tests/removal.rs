@@ -134,3 +134,38 @@ async fn a_member_removed_while_studying_keeps_nothing_and_gets_no_grant() {
     let members = app.get(&format!("/spaces/{space}"), &host.token).await;
     assert_eq!(members.body["memberCount"], 1, "{:?}", members.body);
 }
+
+#[tokio::test]
+async fn a_co_host_demoted_after_creating_a_video_publishes_nothing_with_its_upload_url() {
+    let app = TestApp::spawn().await;
+    let host = app.user("Host").await;
+    let ta = app.user("Assistant").await;
+    let space = app.space(&host, "Course").await;
+    app.join(&space, &host, &ta).await;
+    app.promote(&space, &host, &ta).await;
+    let created = app.new_video(&space, &ta, 256).await;
+    let id = created["videoId"].as_str().expect("videoId").to_owned();
+    // Demoted while the upload URL is still good for most of its hour.
+    let r = app
+        .call(
+            Method::PATCH,
+            &format!("/spaces/{space}/members/{}", ta.id()),
+            Some(&host.token),
+            Some(json!({ "role": "participant" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    app.upload_single(&created, vec![1u8; 256]).await;
+    app.invoke("on-raw-upload", vivid_tests::s3_event(&app.stack.buckets.raw, &format!("raw/{id}"), 256))
+        .await
+        .expect("handled");
+    let v = app.get(&format!("/videos/{id}"), &host.token).await;
+    assert_eq!(v.body["status"], "FAILED", "{:?}", v.body);
+    assert_eq!(v.body["failureCode"], "uploader_not_manager");
+    let jobs = app.stack.mediaconvert.create_requests();
+    assert!(!jobs.iter().any(|j| j["userMetadata"]["videoId"] == id.as_str()), "no transcoding job was started for it");
+    assert!(!app.object_exists(&app.stack.buckets.raw, &format!("raw/{id}")).await, "its upload is removed");
+    // A host's own upload goes on as ever.
+    let mine = app.uploaded_video(&space, &host, vec![1u8; 256]).await;
+    assert_eq!(app.get(&format!("/videos/{mine}"), &host.token).await.body["status"], "TRANSCODING");
+}

@@ -220,7 +220,9 @@ impl Handler for CreateInvitations {
             // Making co-hosts is a role change: the host's.
             return Err(Denied::HostOnly.into());
         }
-        let inviter = self.users.get_user(&caller.user_id).await?.ok_or(ApiError::AccountDeleted)?;
+        // A token issued before the inviter's account deletion invites nobody in their name.
+        let inviter =
+            self.users.get_user(&caller.user_id).await?.filter(|u| !u.deleting).ok_or(ApiError::AccountDeleted)?;
         let (now, now_unix) = (now_rfc3339(), unix_now());
         let invitations = invitations_for(request, &member.space, &inviter, &now, now_unix)?;
         let (day, _) = utc_day(now_unix);

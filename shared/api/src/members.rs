@@ -207,10 +207,8 @@ impl Handler for RemoveMember {
             Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("member")),
             other => other?,
         }
-        // Their Zoom link goes with their role (each delivery checks the role too).
-        self.3.remove_auto_import_of(&space_id, &target).await?;
-        // The invitations they made go with their role (accepting one also checks its creator).
-        self.0.spaces.withdraw_invitations_of(&space_id, &target, &now_rfc3339()).await?;
+        // Their data next: once the membership is gone, a retried DELETE is a 404 and would not
+        // start it again.
         let job = Deletion::Member { space_id: space_id.clone(), user_id: target.clone() };
         if let Err(e) = self.2.start(&job).await {
             // The membership is gone already; the data is purged here instead, as far as the
@@ -218,6 +216,10 @@ impl Handler for RemoveMember {
             tracing::warn!(error = %e, %space_id, "deletion worker not started: purging the member's data here");
             purge_member(self.0.spaces.as_ref(), self.1.as_ref(), &space_id, &target).await?;
         }
+        // Their Zoom link goes with their role (each delivery checks the role too).
+        self.3.remove_auto_import_of(&space_id, &target).await?;
+        // The invitations they made go with their role (accepting one also checks its creator).
+        self.0.spaces.withdraw_invitations_of(&space_id, &target, &now_rfc3339()).await?;
         http::no_content()
     }
 }

@@ -173,7 +173,8 @@ impl Handler for PutTextMemo {
             };
             match self.0.notes.create_memo(&memo).await {
                 Ok(()) => Ok(Some(memo)),
-                Err(StoreError::Condition(_)) => Ok(None),
+                // Another first save came first (a refused grant is answered as such).
+                Err(StoreError::Condition(Guard::Memo)) => Ok(None),
                 Err(e) => Err(ApiError::from(e)),
             }
         };
@@ -260,8 +261,12 @@ impl Handler for CreateCheckpoint {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let caller = req.caller(&self.0.auth)?;
         let video_id: VideoId = req.path("videoId")?;
-        let Some(memo) = self.0.notes.memo(&video_id, &caller.user_id).await? else {
-            video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
+        // The memo read beside the membership: a removed member reads nothing back either.
+        let (memo, _) = futures_util::try_join!(
+            async { self.0.notes.memo(&video_id, &caller.user_id).await.map_err(ApiError::from) },
+            video_member(self.0.videos.as_ref(), &video_id, &caller.user_id),
+        )?;
+        let Some(memo) = memo else {
             return Err(ApiError::conflict("no_memo", "there is no memo to checkpoint yet"));
         };
         let latest = |notes: Arc<dyn NoteStore>, video: VideoId, user| async move {
@@ -286,9 +291,8 @@ impl Handler for CreateCheckpoint {
             Ok(()) => {
                 http::created(&format!("/videos/{video_id}/text-memo/history"), &CheckpointView::from(checkpoint))
             }
-            Err(e @ StoreError::Condition(Guard::Quota(_))) => Err(e.into()),
             // A concurrent checkpoint of the same version won.
-            Err(StoreError::Condition(_)) => {
+            Err(StoreError::Condition(Guard::Checkpoint | Guard::Memo)) => {
                 let existing = latest(Arc::clone(&self.0.notes), video_id, caller.user_id).await?;
                 http::json(StatusCode::OK, &CheckpointView::from(existing))
             }

@@ -29,6 +29,9 @@ pub enum FailureReason {
     ImportEmpty,
     /// The source is longer than the longest lecture allowed (`MaxLectureSeconds`).
     LectureTooLong,
+    /// Who created the video no longer hosts or co-hosts its space when the upload landed (a
+    /// demoted or removed co-host's upload URL publishes nothing).
+    UploaderNotManager,
     /// The creator's transcoding minutes of the day would be passed (`DailyTranscodeMinutes`).
     TranscodeMinutesExceeded,
     /// The transcoder could not convert the source.
@@ -46,7 +49,7 @@ pub enum FailureReason {
 }
 
 impl FailureReason {
-    pub const ALL: [FailureReason; 15] = [
+    pub const ALL: [FailureReason; 16] = [
         Self::UploadAborted,
         Self::UploadTooLarge,
         Self::UploadMismatch,
@@ -55,6 +58,7 @@ impl FailureReason {
         Self::ImportFailed,
         Self::ImportEmpty,
         Self::LectureTooLong,
+        Self::UploaderNotManager,
         Self::TranscodeMinutesExceeded,
         Self::TranscodeFailed,
         Self::TranscodeCanceled,
@@ -75,6 +79,7 @@ impl FailureReason {
             Self::ImportFailed => "import_failed",
             Self::ImportEmpty => "import_empty",
             Self::LectureTooLong => "lecture_too_long",
+            Self::UploaderNotManager => "uploader_not_manager",
             Self::TranscodeMinutesExceeded => "transcode_minutes_exceeded",
             Self::TranscodeFailed => "transcode_failed",
             Self::TranscodeCanceled => "transcode_canceled",
@@ -98,6 +103,7 @@ impl FailureReason {
             }
             Self::ImportEmpty => "the platform's recording is empty",
             Self::LectureTooLong => "the video is longer than the longest lecture allowed",
+            Self::UploaderNotManager => "who uploaded the video no longer hosts or co-hosts the space",
             Self::TranscodeMinutesExceeded => {
                 "today's transcoding minutes are used up; upload the video again after midnight UTC"
             }

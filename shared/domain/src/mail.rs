@@ -55,10 +55,23 @@ pub fn quoted(text: &str) -> String {
     line
 }
 
-/// What a recipient's daily mail count is kept under: the SHA-256 of the address (lower-case
-/// hex), so the table never holds the address of someone who was only mailed.
+/// What a recipient's daily mail count is kept under: the SHA-256 (lower-case hex) of the
+/// mailbox the address reaches, so the table never holds the address of someone who was only
+/// mailed, and `ana+1@…`, `ana+2@…` (and Gmail's dotted variants) share one count.
 pub fn recipient_key(to: &Email) -> String {
-    Sha256::digest(to.as_str().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(mailbox(to).as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The mailbox an address reaches: lower-case, without a `+tag`, and for Gmail without dots in
+/// the local part (Gmail ignores them) and `googlemail.com` read as `gmail.com`.
+fn mailbox(to: &Email) -> String {
+    let address = to.as_str().to_lowercase();
+    let Some((local, domain)) = address.rsplit_once('@') else { return address };
+    let local = local.split('+').next().unwrap_or(local);
+    match domain {
+        "gmail.com" | "googlemail.com" => format!("{}@gmail.com", local.replace('.', "")),
+        _ => format!("{local}@{domain}"),
+    }
 }
 
 /// The e-mail that carries an e-mail invitation: a fixed subject; the space's and the
@@ -88,6 +101,16 @@ pub fn invitation_mail(invitation: &Invitation, frontend: &str) -> Option<Mail> 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn subaddresses_and_gmail_dots_share_one_recipient_count() {
+        let key = |a: &str| recipient_key(&a.parse().expect("address"));
+        assert_eq!(key("ana+1@example.org"), key("Ana+2@Example.org"));
+        assert_eq!(key("ana@example.org"), key("ana+x@example.org"));
+        assert_eq!(key("a.n.a@gmail.com"), key("ana+spam@googlemail.com"));
+        assert_ne!(key("a.na@example.org"), key("ana@example.org"), "dots count outside Gmail");
+        assert_ne!(key("ana@example.org"), key("bo@example.org"));
+    }
+
     use super::*;
     use crate::{
         invitations::{InviteRequest, invitations_for},

@@ -46,7 +46,15 @@ pub trait Transcoder: Send + Sync {
     /// Starts (or, for a video that already has one, finds) the job converting the video's raw
     /// object into its media, never more than the longest lecture allowed of it; returns the
     /// job id.
-    async fn submit(&self, video: &VideoId, raw_bucket: &str, media_bucket: &str) -> Result<String, TranscodeError>;
+    /// Starts the job for a video's source, clipped at `clip_seconds` of it (what was charged:
+    /// a job never transcodes more than its creator paid for).
+    async fn submit(
+        &self,
+        video: &VideoId,
+        raw_bucket: &str,
+        media_bucket: &str,
+        clip_seconds: u64,
+    ) -> Result<String, TranscodeError>;
     /// Cancels a job that still runs; `Ok(false)` when it has ended (or never existed).
     async fn cancel(&self, job_id: &str) -> Result<bool, TranscodeError>;
 }

@@ -34,7 +34,8 @@ impl UploadLimit {
 
 /// What the admission of a source decided.
 enum Verdict {
-    Transcode,
+    /// Transcode, clipped at this many seconds of the source: what was charged.
+    Transcode(u64),
     Fail(FailureReason),
     /// The video went away (or is being deleted) meanwhile.
     Gone,
@@ -88,6 +89,16 @@ impl OnRawUpload {
     /// finds the charge made).
     async fn admit(&self, video: &Video, raw_bucket: &str) -> Result<Verdict, EventError> {
         let id = &video.video_id;
+        // Published only by who may publish: the creator still hosts or co-hosts the space (an
+        // upload URL outlives a demotion or a removal by up to its hour).
+        let creator = self.videos.video_access(id, &video.created_by).await?;
+        let manages = creator.as_ref().is_some_and(|a| {
+            a.space.as_ref().is_some_and(|s| !s.deleting) && a.membership.as_ref().is_some_and(|m| m.role.manages())
+        });
+        if !manages {
+            tracing::warn!(video_id = %id, "its creator no longer manages the space: not transcoded");
+            return Ok(Verdict::Fail(FailureReason::UploaderNotManager));
+        }
         let probe = self.transcoder.probe(id, raw_bucket).await?;
         let quotas = &self.limits.quotas;
         let minutes = match minutes::admit(probe.duration_seconds, quotas) {
@@ -103,7 +114,9 @@ impl OnRawUpload {
             self.budget.charge_minutes(Metered::Transcode, id, &video.created_by, minutes, &day, limit).await?;
         tracing::info!(video_id = %id, seconds = ?probe.duration_seconds, minutes, ?charge, "transcoding minutes");
         Ok(match charge {
-            Charge::Charged | Charge::AlreadyCharged => Verdict::Transcode,
+            // The job is clipped at what was charged (a header that understates the length buys
+            // no more than it paid for); a redelivery computes the same charge from the same probe.
+            Charge::Charged | Charge::AlreadyCharged => Verdict::Transcode((minutes * 60).min(quotas.lecture_seconds)),
             Charge::Exceeded(_) => Verdict::Fail(Metered::Transcode.over_budget()),
             Charge::Gone => Verdict::Gone,
         })
@@ -163,15 +176,15 @@ impl OnRawUpload {
         }
         let raw_bucket = self.media.bucket_name(Bucket::Raw).to_owned();
         let media_bucket = self.media.bucket_name(Bucket::Media).to_owned();
-        match self.admit(&video, &raw_bucket).await? {
-            Verdict::Transcode => {}
+        let clip_seconds = match self.admit(&video, &raw_bucket).await? {
+            Verdict::Transcode(seconds) => seconds,
             Verdict::Fail(reason) => return self.reject(id, key, reason).await,
             Verdict::Gone => {
                 tracing::info!(video_id = %id, "the video went away before its job: none started");
                 return Ok(());
             }
-        }
-        let job_id = self.transcoder.submit(id, &raw_bucket, &media_bucket).await?;
+        };
+        let job_id = self.transcoder.submit(id, &raw_bucket, &media_bucket, clip_seconds).await?;
         let change = StatusChange { job_id: Some(job_id.clone()), percent_complete: Some(0), ..Default::default() };
         let moved = self.videos.transition(id, VideoStatus::Transcoding, &change, &now_rfc3339()).await?;
         tracing::info!(video_id = %id, job_id, moved, "transcoding job submitted");

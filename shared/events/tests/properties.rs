@@ -304,7 +304,7 @@ impl Transcoder for Ports {
     async fn probe(&self, _: &VideoId, _: &str) -> Result<SourceProbe, TranscodeError> {
         Ok(SourceProbe { duration_seconds: Some(60.0) })
     }
-    async fn submit(&self, video: &VideoId, _: &str, _: &str) -> Result<String, TranscodeError> {
+    async fn submit(&self, video: &VideoId, _: &str, _: &str, _: u64) -> Result<String, TranscodeError> {
         self.record(Call::Submit(video.clone()));
         Ok("job".to_owned())
     }

@@ -1,7 +1,8 @@
 //! The live grant a member's own write carries. A write that creates or changes one member's
 //! per-video data (progress, memo, checkpoint, drawing, snapshot, bookmark) holds, in its own
-//! transaction, a `ConditionCheck` on the membership — and, when it creates an item, on the
-//! space and the video too. A removal, a deletion or a video that is not ready refuses the
+//! transaction, `ConditionCheck`s on the membership, the writer's account, the space and the
+//! video (the progress beacon's update of an existing item is checked by its standing's update
+//! of the membership instead). A removal, a deletion or a video that is not ready refuses the
 //! write at the moment it commits, whatever the route read before: nothing of a removed member
 //! is created after their membership is gone, so the purge that follows finds all of it.
 
@@ -58,14 +59,6 @@ impl Table {
             &[],
         )?;
         Ok((check, Guard::Account))
-    }
-
-    /// The member still belongs to the space, and their account is not being deleted: what a
-    /// change of an existing item of theirs carries.
-    pub(crate) fn membership_check(&self, grant: Grant<'_>) -> Result<Vec<(TransactWriteItem, Guard)>, StoreError> {
-        let member =
-            self.check(keys::space(grant.space), keys::member(grant.user), "attribute_exists(PK)", &[], &[])?;
-        Ok(vec![(member, Guard::Grant), self.account_check(grant.user)?])
     }
 
     /// Everything a new item of a member's own data needs at the moment it is written: the

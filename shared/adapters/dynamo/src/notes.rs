@@ -105,7 +105,8 @@ impl NoteStore for Table {
             let written = self
                 .transact_checked(
                     vec![(TransactWriteItem::builder().update(update).build(), Guard::Memo)],
-                    self.membership_check(grant)?,
+                    // The full grant: a save lands in no video or space being deleted.
+                    self.grant_checks(grant)?,
                 )
                 .await;
             match written {

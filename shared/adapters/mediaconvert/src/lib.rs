@@ -248,8 +248,8 @@ pub fn job_settings(video_id: &VideoId, raw_bucket: &str, media_bucket: &str, ma
     let input = Input::builder()
         .file_input(format!("s3://{raw_bucket}/{}", layout::raw(video_id)))
         .timecode_source(InputTimecodeSource::Zerobased)
-        // Whatever its header says, no job transcodes more than the longest lecture: the bound
-        // of a job's cost and of the objects it writes.
+        // Whatever its header says, no job transcodes more than was charged for it (at most the
+        // longest lecture): the bound of a job's cost and of the objects it writes.
         .input_clippings(InputClipping::builder().end_timecode(clip_end_timecode(max_seconds)).build())
         .audio_selectors(
             "Audio Selector 1",
@@ -276,7 +276,13 @@ impl Transcoder for MediaConvert {
         }
     }
 
-    async fn submit(&self, video_id: &VideoId, raw_bucket: &str, media_bucket: &str) -> Result<String, TranscodeError> {
+    async fn submit(
+        &self,
+        video_id: &VideoId,
+        raw_bucket: &str,
+        media_bucket: &str,
+        clip_seconds: u64,
+    ) -> Result<String, TranscodeError> {
         let resp = self
             .client
             .create_job()
@@ -286,7 +292,7 @@ impl Transcoder for MediaConvert {
             .user_metadata("videoId", video_id.to_string())
             .user_metadata("application", &self.application)
             .status_update_interval(StatusUpdateInterval::Seconds10)
-            .settings(job_settings(video_id, raw_bucket, media_bucket, self.lecture_seconds))
+            .settings(job_settings(video_id, raw_bucket, media_bucket, clip_seconds.min(self.lecture_seconds)))
             .send()
             .await
             .map_err(|e| {

@@ -206,9 +206,10 @@ impl ZoomWebhook {
                         tracing::info!(space_id = %link.space_id, video_id = %video.video_id, "automatic Zoom import started");
                         started += 1;
                     }
-                    // The space went away since it was linked.
-                    Err(ApiError::NotFound(_)) => {
-                        self.links.delete_auto_import(&link.space_id).await?;
+                    // The space went away since it was linked, or the linking account is being
+                    // deleted: the link goes (only while it is still theirs).
+                    Err(ApiError::NotFound(_) | ApiError::AccountDeleted) => {
+                        self.links.remove_auto_import_of(&link.space_id, &link.user_id).await?;
                         break;
                     }
                     // Imported by hand already, or over a quota: nothing to start; the host sees the
