@@ -188,7 +188,8 @@ async fn given_upload_instructions_then_every_expiry_is_an_rfc3339_time() {
     let space = app.space(&host, "Course").await;
     let single = app.new_video(&space, &host, 1024).await;
     assert!(seconds_until(single["upload"]["expiresAt"].as_str().expect("expiresAt")) > 3000);
-    let id = single["videoId"].as_str().expect("id");
+    // Snapshots are taken of ready videos.
+    let id = app.ready_video(&space, &host).await;
     let snap: Value = app
         .post(
             &format!("/videos/{id}/snapshots"),
