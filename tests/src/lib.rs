@@ -257,16 +257,25 @@ impl TestApp {
 
     /// The host makes a member co-host (`PATCH /spaces/{spaceId}/members/{userId}`).
     pub async fn promote(&self, space: &str, host: &TestUser, who: &TestUser) {
+        self.set_role(space, host, who, "co-host").await;
+    }
+
+    /// The host makes a co-host a participant again.
+    pub async fn demote(&self, space: &str, host: &TestUser, who: &TestUser) {
+        self.set_role(space, host, who, "participant").await;
+    }
+
+    async fn set_role(&self, space: &str, host: &TestUser, who: &TestUser, role: &str) {
         let r = self
             .call(
                 reqwest::Method::PATCH,
                 &format!("/spaces/{space}/members/{}", who.id()),
                 Some(&host.token),
-                Some(serde_json::json!({ "role": "co-host" })),
+                Some(serde_json::json!({ "role": role })),
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-        assert_eq!(r.body["role"], "co-host");
+        assert_eq!(r.body["role"], role);
         self.indexes_settled().await;
     }
 

@@ -2,7 +2,7 @@
 //! grant from the moment the removal is answered (the local stack's indexes lag, as DynamoDB's
 //! global secondary indexes do, so a purge that read an index at once would miss their last writes).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -18,9 +18,23 @@ struct After {
     served: Vec<String>,
 }
 
+/// How far a member's loop got, for the removal to wait on.
+#[derive(Default)]
+struct Progressed {
+    served: AtomicUsize,
+    refused_after: AtomicUsize,
+}
+
 /// `ana` studies `videos` in a loop — progress, memo, drawing, bookmark, playback — until
 /// `stop`; what her requests sent after `removed` was set got.
-async fn study(app: &TestApp, ana: &TestUser, videos: &[String], removed: &AtomicBool, stop: &AtomicBool) -> After {
+async fn study(
+    app: &TestApp,
+    ana: &TestUser,
+    videos: &[String],
+    removed: &AtomicBool,
+    stop: &AtomicBool,
+    progressed: &Progressed,
+) -> After {
     let mut after = After::default();
     let mut round = 0u32;
     while !stop.load(Ordering::SeqCst) {
@@ -55,6 +69,7 @@ async fn study(app: &TestApp, ana: &TestUser, videos: &[String], removed: &Atomi
                 if sent_after {
                     if r.status == StatusCode::NOT_FOUND {
                         after.refused += 1;
+                        progressed.refused_after.fetch_add(1, Ordering::SeqCst);
                     } else {
                         after.served.push(format!("{method} {path} -> {}", r.status));
                     }
@@ -67,6 +82,7 @@ async fn study(app: &TestApp, ana: &TestUser, videos: &[String], removed: &Atomi
                         r.body
                     );
                     after.before += usize::from(r.status.is_success());
+                    progressed.served.fetch_add(usize::from(r.status.is_success()), Ordering::SeqCst);
                 }
             }
         }
@@ -84,10 +100,12 @@ async fn a_member_removed_while_studying_keeps_nothing_and_gets_no_grant() {
     for round in 0..rounds {
         let ana = app.user(&format!("Ana{round}")).await;
         app.join(&space, &host, &ana).await;
-        let (removed, stop) = (AtomicBool::new(false), AtomicBool::new(false));
+        let (removed, stop, progressed) = (AtomicBool::new(false), AtomicBool::new(false), Progressed::default());
         let remove = async {
             // Let her loop write for a while, then remove her in the middle of it.
-            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            while progressed.served.load(Ordering::SeqCst) < 8 {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
             let r = app
                 .call(Method::DELETE, &format!("/spaces/{space}/members/{}", ana.id()), Some(&host.token), None)
                 .await;
@@ -95,9 +113,12 @@ async fn a_member_removed_while_studying_keeps_nothing_and_gets_no_grant() {
             removed.store(true, Ordering::SeqCst);
             // Her writes go on for longer than the deletion worker waits for the index.
             tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+            while progressed.refused_after.load(Ordering::SeqCst) < 10 {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
             stop.store(true, Ordering::SeqCst);
         };
-        let ((), after) = tokio::join!(remove, study(&app, &ana, &videos, &removed, &stop));
+        let ((), after) = tokio::join!(remove, study(&app, &ana, &videos, &removed, &stop, &progressed));
         assert!(after.served.is_empty(), "round {round}: served after the removal: {:?}", after.served);
         assert!(after.refused > 0, "round {round}: her loop went on after the removal");
         assert!(after.before > 0, "round {round}: she studied before the removal");
@@ -146,15 +167,7 @@ async fn a_co_host_demoted_after_creating_a_video_publishes_nothing_with_its_upl
     let created = app.new_video(&space, &ta, 256).await;
     let id = created["videoId"].as_str().expect("videoId").to_owned();
     // Demoted while the upload URL is still good for most of its hour.
-    let r = app
-        .call(
-            Method::PATCH,
-            &format!("/spaces/{space}/members/{}", ta.id()),
-            Some(&host.token),
-            Some(json!({ "role": "participant" })),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    app.demote(&space, &host, &ta).await;
     app.upload_single(&created, vec![1u8; 256]).await;
     app.invoke("on-raw-upload", vivid_tests::s3_event(&app.stack.buckets.raw, &format!("raw/{id}"), 256))
         .await

@@ -92,15 +92,7 @@ async fn given_a_linking_co_host_removed_then_their_later_meetings_are_not_impor
 async fn given_a_linking_co_host_demoted_then_their_later_meetings_are_not_imported_and_the_link_is_gone() {
     let app = TestApp::spawn().await;
     let (host, ta, space) = ta_linked(&app).await;
-    let r = app
-        .call(
-            Method::PATCH,
-            &format!("/spaces/{space}/members/{}", ta.id()),
-            Some(&host.token),
-            Some(json!({ "role": "participant" })),
-        )
-        .await;
-    assert_eq!((r.status, r.body["role"].as_str()), (StatusCode::OK, Some("participant")), "{:?}", r.body);
+    app.demote(&space, &host, &ta).await;
     assert_unlinked(&app, &host, &space).await;
 }
 

@@ -16,7 +16,7 @@ use vivid_domain::{
 use crate::{
     expr::Changes,
     keys,
-    table::{GSI2, GSI2PK, GSI2SK, Table, backend, key, s},
+    table::{GSI2PK, GSI2SK, Table, backend, key, s},
 };
 
 /// What a mark's index entry names.
@@ -62,19 +62,8 @@ fn job(sort_key: &str) -> Option<Deletion> {
 #[async_trait]
 impl DeletionMarks for Table {
     async fn marked_before(&self, before: &str, limit: Limit) -> Result<Vec<Deletion>, StoreError> {
-        let resp = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI2)
-            .key_condition_expression("GSI2PK = :deleting AND GSI2SK < :before")
-            .expression_attribute_values(":deleting", s(keys::DELETING))
-            .expression_attribute_values(":before", s(before))
-            .limit(i32::from(limit.get()))
-            .send()
-            .await
-            .map_err(backend)?;
-        Ok(resp.items.unwrap_or_default().iter().filter_map(|item| job(item.get(GSI2SK)?.as_s().ok()?)).collect())
+        let items = self.overdue(keys::DELETING, before, limit).await?;
+        Ok(items.iter().filter_map(|item| job(item.get(GSI2SK)?.as_s().ok()?)).collect())
     }
 }
 

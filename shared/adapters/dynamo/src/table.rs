@@ -359,6 +359,29 @@ impl Table {
         }
     }
 
+    /// The first `limit` entries of a sparse `GSI2` partition (`PENDING`, `DELETING`) whose sort
+    /// key (`{since}#…`) sorts before `before`: what the sweep finds overdue.
+    pub(crate) async fn overdue(
+        &self,
+        partition: &str,
+        before: &str,
+        limit: vivid_domain::types::Limit,
+    ) -> Result<Vec<Item>, StoreError> {
+        let resp = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI2)
+            .key_condition_expression("GSI2PK = :partition AND GSI2SK < :before")
+            .expression_attribute_values(":partition", s(partition))
+            .expression_attribute_values(":before", s(before))
+            .limit(i32::from(limit.get()))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(resp.items.unwrap_or_default())
+    }
+
     /// Every item of one partition of an index (`GSI1` or `GSI2`, keyed by `{index}PK`), all pages.
     pub(crate) async fn index_partition(&self, index: &str, partition: &str) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();

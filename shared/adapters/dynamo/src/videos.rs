@@ -26,8 +26,8 @@ use crate::{
     live::Grant,
     storage::Charge,
     table::{
-        GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, Item, PK, SK, Table, backend, condition_held, conditional,
-        from_item, key, n, page_key, s, start_key, to_item,
+        GSI1, GSI1PK, GSI1SK, GSI2PK, GSI2SK, Item, PK, SK, Table, backend, condition_held, conditional, from_item,
+        key, n, page_key, s, start_key, to_item,
     },
     usage::{Counted, counter},
 };
@@ -789,21 +789,9 @@ impl VideoStore for Table {
     }
 
     async fn pending_before(&self, before: &str, limit: Limit) -> Result<Vec<VideoId>, StoreError> {
-        let resp = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI2)
-            .key_condition_expression("GSI2PK = :pending AND GSI2SK < :before")
-            .expression_attribute_values(":pending", s(keys::PENDING))
-            .expression_attribute_values(":before", s(before))
-            .limit(i32::from(limit.get()))
-            .send()
-            .await
-            .map_err(backend)?;
-        Ok(resp
-            .items
-            .unwrap_or_default()
+        Ok(self
+            .overdue(keys::PENDING, before, limit)
+            .await?
             .iter()
             .filter_map(|item| item.get(PK)?.as_s().ok()?.strip_prefix("VIDEO#")?.parse().ok())
             .collect())
