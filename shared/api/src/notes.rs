@@ -210,7 +210,7 @@ impl Handler for PutTextMemo {
         // the same; at most `MAX_NOTE_INDEX_WRITES` postings). The save stands if that fails.
         let status = if previous.is_none() { StatusCode::CREATED } else { StatusCode::OK };
         let before = previous.unwrap_or_default();
-        let after = memo.indexed();
+        let after = search::indexed_terms(&memo);
         if let Err(e) = self.1.index_notes(&memo.space_id, &video_id, &caller.user_id, &before, &after).await {
             tracing::warn!(video_id = %video_id, error = %e, "the memo's terms were not indexed");
         }

@@ -36,16 +36,9 @@ pub struct Memo {
     pub checkpointed_version: Option<u64>,
     /// The terms the author's index holds for this memo (absent on memos saved before it was
     /// recorded: their state's terms). Each save moves the index a bounded step towards the
-    /// state's terms ([`crate::search::note_index_step`]).
+    /// state's terms (`search::note_index_step`; `search::indexed_terms` reads it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub indexed_terms: Option<std::collections::BTreeSet<String>>,
-}
-
-impl Memo {
-    /// What the author's index holds for this memo.
-    pub fn indexed(&self) -> std::collections::BTreeSet<String> {
-        self.indexed_terms.clone().unwrap_or_else(|| crate::search::note_terms(&self.state_json))
-    }
 }
 
 /// An immutable checkpoint of a memo.
@@ -255,7 +248,7 @@ pub trait NoteStore: Send + Sync {
     /// Stores a checkpoint, counts it, charges its state's bytes to the author's storage and
     /// marks the memo's version as checkpointed, atomically: `Condition(Quota)` past
     /// `limits.per_video` checkpoints of the memo or past the author's `limits.storage_bytes`.
-    async fn checkpoint(&self, checkpoint: &Checkpoint, limits: crate::storage::Limits) -> Result<(), StoreError>;
+    async fn checkpoint(&self, checkpoint: &Checkpoint, limits: crate::quota::Limits) -> Result<(), StoreError>;
     /// Checkpoints, newest first.
     async fn history(
         &self,
@@ -268,11 +261,8 @@ pub trait NoteStore: Send + Sync {
     /// video) or replaces a drawing; returns the one it replaced. Its size is charged to the
     /// author's storage (a replacement charges the difference): `Condition(Quota)` past
     /// `limits.storage_bytes`.
-    async fn put_drawing(
-        &self,
-        drawing: &Drawing,
-        limits: crate::storage::Limits,
-    ) -> Result<Option<Drawing>, StoreError>;
+    async fn put_drawing(&self, drawing: &Drawing, limits: crate::quota::Limits)
+    -> Result<Option<Drawing>, StoreError>;
     async fn drawing(&self, video: &VideoId, user: &UserId, id: &DrawingId) -> Result<Option<Drawing>, StoreError>;
     async fn drawings(
         &self,

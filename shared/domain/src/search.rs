@@ -178,6 +178,12 @@ pub fn note_index_step(
     out
 }
 
+/// What the author's index holds for a memo: its recorded `indexed_terms`, or for a memo saved
+/// before they were recorded, its state's terms.
+pub fn indexed_terms(memo: &crate::notes::Memo) -> std::collections::BTreeSet<String> {
+    memo.indexed_terms.clone().unwrap_or_else(|| note_terms(&memo.state_json))
+}
+
 /// A term found in a member's memo on a video.
 pub fn note_posting(video: &VideoId) -> Posting {
     Posting { video_id: video.clone(), fields: fields::NOTES, count: 0, times: Vec::new() }

@@ -6,37 +6,10 @@
 
 use crate::{
     notes::{Checkpoint, Drawing},
-    quota::{Exceeded, Quota, Quotas},
     video::Snapshot,
 };
 
-/// The limits a counted note is written within: the member's count of its kind on the video,
-/// and the account's storage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// The most of this kind one member may keep on one video.
-    pub per_video: u64,
-    /// The account's storage, in bytes.
-    pub storage_bytes: u64,
-}
-
-impl Limits {
-    /// `per_video` of one kind, with the account's storage from `quotas`.
-    pub fn new(per_video: u64, quotas: &Quotas) -> Self {
-        Self { per_video, storage_bytes: quotas.storage_bytes }
-    }
-
-    /// The refusal past the storage quota.
-    pub fn storage_exceeded(&self) -> Exceeded {
-        Exceeded { quota: Quota::StorageBytes, limit: self.storage_bytes }
-    }
-
-    /// A charge of `bytes` that no account could hold, refused before anything is written (the
-    /// store's condition lets any charge onto an account that has no total yet).
-    pub fn check_size(&self, bytes: u64) -> Result<(), Exceeded> {
-        if bytes > self.storage_bytes { Err(self.storage_exceeded()) } else { Ok(()) }
-    }
-}
+pub use crate::quota::Limits;
 
 /// What a note takes of its author's storage.
 pub trait Stored {
@@ -80,6 +53,7 @@ pub fn recharge(old: u64, new: u64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::quota::{Exceeded, Quota, Quotas};
     use crate::types::{SpaceId, UserId, VideoId};
 
     fn ids() -> (VideoId, UserId, SpaceId) {

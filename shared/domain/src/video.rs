@@ -700,7 +700,7 @@ pub trait VideoStore: Send + Sync {
     /// Stores a snapshot, counts it and charges its size to the author's storage:
     /// `Condition(Quota)` past `limits.per_video` of the author's on the video or past their
     /// `limits.storage_bytes`.
-    async fn put_snapshot(&self, snapshot: &Snapshot, limits: crate::storage::Limits) -> Result<(), StoreError>;
+    async fn put_snapshot(&self, snapshot: &Snapshot, limits: crate::quota::Limits) -> Result<(), StoreError>;
     async fn snapshots(
         &self,
         video: &VideoId,

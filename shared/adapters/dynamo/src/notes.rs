@@ -89,7 +89,7 @@ impl NoteStore for Table {
                 return Ok(SaveOutcome::Stale);
             }
             // The index moves a bounded step with each save, recorded with the save.
-            let indexed = old.indexed();
+            let indexed = search::indexed_terms(&old);
             let moved = search::note_index_step(&indexed, &search::note_terms(state), search::MAX_NOTE_INDEX_WRITES);
             let update = Changes::new()
                 .set("indexedTerms", terms_list(&moved))
