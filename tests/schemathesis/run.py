@@ -312,18 +312,7 @@ def seed_world(api: Api, clip: Path) -> World:
     w.add("spaces", space)
     w.add("videos", ready["videoId"], multi["videoId"])
     w.add("users", host.user_id, part.user_id)
-
-    # Per member: progress, memo (+ checkpoint), a drawing of each kind, a snapshot.
     vid = ready["videoId"]
-    for user in (host, part):
-        api.call("PUT", f"/videos/{vid}/progress", user.token, json={"progressRate": 10, "positionSeconds": 0.5})
-        api.call("PUT", f"/videos/{vid}/text-memo", user.token, json={"stateJson": "{\"ops\":[]}", "videoTime": 0.25})
-        api.call("POST", f"/videos/{vid}/text-memo/history", user.token)
-        api.call("PUT", f"/videos/{vid}/drawings/page-1", user.token, json={"kind": "page", "document": {"strokes": []}})
-        api.call("PUT", f"/videos/{vid}/drawings/overlay-1", user.token,
-                 json={"kind": "overlay", "startSeconds": 0, "endSeconds": 0.5, "document": {"strokes": []}})
-        w.add("snapshots", api.snapshot(user, vid, 0.5, "image/png"))
-    w.add("drawings", "page-1", "overlay-1")
 
     for user in (host, part, stranger):
         api.connect("webex", user)
@@ -342,7 +331,19 @@ def seed_world(api: Api, clip: Path) -> World:
     for _ in range(3):
         w.add("refresh_tokens", api.json("POST", "/auth/google", json={"idToken": id_token})["refreshToken"])
 
+    # Notes are taken on ready videos only: the clip transcoded meanwhile.
     wait_ready(api, host.token, vid)
+    # Per member: progress, memo (+ checkpoint), a drawing of each kind, a snapshot.
+    for user in (host, part):
+        api.call("PUT", f"/videos/{vid}/progress", user.token, json={"progressRate": 10, "positionSeconds": 0.5})
+        api.call("PUT", f"/videos/{vid}/text-memo", user.token, json={"stateJson": "{\"ops\":[]}", "videoTime": 0.25})
+        api.call("POST", f"/videos/{vid}/text-memo/history", user.token)
+        api.call("PUT", f"/videos/{vid}/drawings/page-1", user.token, json={"kind": "page", "document": {"strokes": []}})
+        api.call("PUT", f"/videos/{vid}/drawings/overlay-1", user.token,
+                 json={"kind": "overlay", "startSeconds": 0, "endSeconds": 0.5, "document": {"strokes": []}})
+        w.add("snapshots", api.snapshot(user, vid, 0.5, "image/png"))
+    w.add("drawings", "page-1", "overlay-1")
+
     return w
 
 
