@@ -2,6 +2,10 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 export VIVID_PORT ?= 3000
+# A CI run builds once from scratch: incremental state would only take disk (about 8 GB here).
+ifdef CI
+export CARGO_INCREMENTAL ?= 0
+endif
 
 .PHONY: dev test test-browser venv deps lint lint-template fmt build
 

@@ -1,6 +1,6 @@
 //! The events of the benchmark: for every function, `n` invocations made current against a
 //! seeded world (users, a space with members, videos, a snapshot, a memo, a drawing), the way
-//! `tests/tests/events.rs` makes every sample event current — real ids, real tokens. Routes that
+//! `tests/tests/stack/events.rs` makes every sample event current — real ids, real tokens. Routes that
 //! consume what they act on (deletes, one-time codes, refresh tokens, uploads to complete) get
 //! `n` distinct targets prepared beforehand; the others repeat one event, as a client would.
 

@@ -117,7 +117,7 @@ class LocalStack:
             "VIVID_ZOOM_RECORDINGS": str(zoom),
             "VIVID_STOP_ON_STDIN_EOF": "1",
             # Thousands of generated creations in one account: counts and the daily budget out of
-            # the way (their refusals are tested in tests/tests/limits.rs); the upload cap stays
+            # the way (their refusals are tested in tests/tests/stack/limits.rs); the upload cap stays
             # the template's default, which the document declares as `sizeBytes`' maximum.
             "VIVID_TEMPLATE_PARAMETERS": ",".join(
                 f"{name}={value}"
@@ -130,7 +130,7 @@ class LocalStack:
                     "DailyTranscodeBytes": 2**60,
                     "MaxStorageBytesPerAccount": 2**60,
                     # Thousands of requests a minute from one user and one address (their 429s
-                    # are tested in tests/tests/rate_limits.rs).
+                    # are tested in tests/tests/stack/rate_limits.rs).
                     "RateLimitPerUser": 1_000_000,
                     "RateLimitPerIp": 1_000_000,
                     "DailyInvitationMails": 1_000_000,

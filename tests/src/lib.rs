@@ -143,7 +143,7 @@ impl TestApp {
         config.parameters.insert("DailyTranscribeMinutes".into(), "10000000".into());
         // A test sends hundreds of requests a minute as one user and from one address
         // (127.0.0.1): the per-caller rate limits out of the way, every request still counted
-        // (tests/tests/rate_limits.rs lowers them).
+        // (tests/tests/stack/rate_limits.rs lowers them).
         config.parameters.insert("RateLimitPerUser".into(), "1000000".into());
         config.parameters.insert("RateLimitPerIp".into(), "1000000".into());
         config.pipeline = false;
@@ -397,7 +397,7 @@ impl TestApp {
             let resp =
                 self.dynamo().scan().table_name(&self.table).set_exclusive_start_key(start).send().await.expect("scan");
             // The rate limiter's counters (`RATE#`, one per caller and minute, written by every
-            // request) are no route's state: tests/tests/rate_limits.rs reads them.
+            // request) are no route's state: tests/tests/stack/rate_limits.rs reads them.
             out.extend(resp.items.unwrap_or_default().into_iter().filter(|i| !pk(i).starts_with("RATE#")));
             start = resp.last_evaluated_key;
             if start.is_none() {

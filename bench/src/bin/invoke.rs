@@ -6,7 +6,7 @@
 //! a local stack started in-process from `template.yaml` (its own emulator, or the one of a
 //! running `make dev` when `VIVID_AWS_ENDPOINT` names it). The sample is made current first
 //! (a seeded world: users, a space, videos, a memo, a drawing; real ids and a real token), as
-//! the benchmark and `tests/tests/events.rs` do; `--as-is` sends it unchanged.
+//! the benchmark and `tests/tests/stack/events.rs` do; `--as-is` sends it unchanged.
 //!
 //! ```text
 //! invoke <function> [--binary <path>] [--event <file>] [--as-is] [--keep]

@@ -183,7 +183,7 @@ async fn init_once(app: &TestApp, target: &Target, proxy: &CountingProxy) -> Res
 
 async fn measure(target: &Target, all: &[Target], n: usize, init_runs: usize) -> Result<Figures, Error> {
     // A thousand creations in one space and account: counts and the daily budget out of the way
-    // (their refusals are tested in tests/tests/limits.rs).
+    // (their refusals are tested in tests/tests/stack/limits.rs).
     let app = TestApp::spawn_configured(|c| {
         for name in [
             "MaxHostedSpaces",
