@@ -12,10 +12,7 @@ use vivid_domain::{
     types::{Email, unix_now},
 };
 use vivid_google::{GoogleOidc, GoogleSettings};
-
-#[path = "../../stand_in.rs"]
-mod stand_in;
-use stand_in::StandIn;
+use vivid_testkit::{AnyJson, StandIn};
 
 const CLIENT_ID: &str = "vivid-test.apps.googleusercontent.com";
 
@@ -89,31 +86,13 @@ impl Fixture {
 
 /// A JSON value of any shape, with the field names of tokens and JWKS often enough to matter.
 fn any_json() -> impl Strategy<Value = Value> {
-    let name = prop_oneof![
-        prop::sample::select(vec![
-            "id_token", "keys", "kid", "kty", "alg", "use", "n", "e", "x", "y", "crv", "k", "sub", "email", "aud",
-            "iss", "exp",
-        ])
-        .prop_map(str::to_owned),
-        "\\PC{0,8}",
-    ];
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_map(Value::from),
-        prop::sample::select(vec!["RSA", "EC", "oct", "RS256", "ES256", "test-key-1", "AQAB", "sig"])
-            .prop_map(Value::from),
-        "[A-Za-z0-9_-]{0,40}".prop_map(Value::from),
-        "\\PC{0,20}".prop_map(Value::from),
-    ];
-    leaf.prop_recursive(4, 48, 6, move |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::vec((name.clone(), inner), 0..6).prop_map(|kv| Value::Object(kv.into_iter().collect())),
-        ]
-    })
+    AnyJson::named(&[
+        "id_token", "keys", "kid", "kty", "alg", "use", "n", "e", "x", "y", "crv", "k", "sub", "email", "aud", "iss",
+        "exp",
+    ])
+    .words(&["RSA", "EC", "oct", "RS256", "ES256", "test-key-1", "AQAB", "sig"])
+    .texts("[A-Za-z0-9_-]{0,40}")
+    .strategy()
 }
 
 fn b64(v: &Value) -> String {

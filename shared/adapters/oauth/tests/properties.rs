@@ -2,12 +2,6 @@
 //! the status of API answers, and download host names. A stand-in server on loopback answers
 //! with whatever each case makes up (the adapters' parsers are only reachable through HTTP).
 
-use std::{
-    io::{Read, Write},
-    net::TcpListener,
-    sync::{Arc, Mutex},
-};
-
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use vivid_domain::{
@@ -15,74 +9,7 @@ use vivid_domain::{
     types::unix_now,
 };
 use vivid_oauth::{ClientAuth, Hosts, PlatformHttp};
-
-// ------------------------------------------------------------------------- stand-in server
-
-/// A status, headers and body.
-type Reply = (u16, Vec<(String, String)>, Vec<u8>);
-
-/// An HTTP/1.1 server on loopback that answers every request with the reply set last.
-struct StandIn {
-    base: String,
-    reply: Arc<Mutex<Reply>>,
-}
-
-impl StandIn {
-    fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
-        let base = format!("http://{}", listener.local_addr().expect("address"));
-        let reply = Arc::new(Mutex::new((200, vec![], vec![])));
-        let shared = Arc::clone(&reply);
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(mut conn) = conn else { continue };
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                let head_end = loop {
-                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break Some(i + 4);
-                    }
-                    match conn.read(&mut chunk) {
-                        Ok(0) | Err(_) => break None,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                };
-                let Some(head_end) = head_end else { continue };
-                let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-                let length = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .and_then(|v| v.trim().parse::<usize>().ok())
-                    .unwrap_or(0);
-                while buf.len() < head_end + length {
-                    match conn.read(&mut chunk) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                let (status, headers, body) = shared.lock().expect("reply").clone();
-                let mut out = format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n", body.len());
-                for (name, value) in headers {
-                    out.push_str(&format!("{name}: {value}\r\n"));
-                }
-                out.push_str("\r\n");
-                let mut bytes = out.into_bytes();
-                bytes.extend_from_slice(&body);
-                let _ = conn.write_all(&bytes);
-                let _ = conn.flush();
-            }
-        });
-        Self { base, reply }
-    }
-
-    fn answer(&self, status: u16, body: impl Into<Vec<u8>>) {
-        self.answer_with(status, vec![("content-type".into(), "application/json".into())], body);
-    }
-
-    fn answer_with(&self, status: u16, headers: Vec<(String, String)>, body: impl Into<Vec<u8>>) {
-        *self.reply.lock().expect("reply") = (status, headers, body.into());
-    }
-}
+use vivid_testkit::{AnyJson, StandIn};
 
 /// One runtime, client and stand-in per test thread (each test answers its own requests).
 struct Fixture {
@@ -105,32 +32,9 @@ fn fixture() -> &'static Fixture {
 
 /// A JSON value of any shape, with the token response's field names often enough to matter.
 fn any_json() -> impl Strategy<Value = Value> {
-    let name = prop_oneof![
-        prop::sample::select(vec![
-            "access_token",
-            "refresh_token",
-            "expires_in",
-            "refresh_token_expires_in",
-            "token_type",
-            "scope"
-        ])
-        .prop_map(str::to_owned),
-        "\\PC{0,8}",
-    ];
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_map(Value::from),
-        "\\PC{0,20}".prop_map(Value::from),
-    ];
-    leaf.prop_recursive(4, 32, 6, move |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::vec((name.clone(), inner), 0..6).prop_map(|kv| Value::Object(kv.into_iter().collect())),
-        ]
-    })
+    AnyJson::named(&["access_token", "refresh_token", "expires_in", "refresh_token_expires_in", "token_type", "scope"])
+        .depth(4, 32)
+        .strategy()
 }
 
 /// A token response as Webex and Zoom send it, with lifetimes of any size.
@@ -176,7 +80,7 @@ fn expected_tokens(v: &Value) -> Option<(String, String, u64, Option<u64>)> {
 /// Asks for tokens and checks the answer against the response body.
 fn check_token_response(body: &Value) -> Result<(), TestCaseError> {
     let Fixture { rt, http, server } = fixture();
-    server.answer(200, serde_json::to_vec(body).expect("json"));
+    server.answer_bytes(200, serde_json::to_vec(body).expect("json"));
     let before = unix_now();
     let url = format!("{}/oauth/token", server.base);
     let auth = ClientAuth::Basic { id: "client", secret: "secret" };
@@ -232,7 +136,7 @@ proptest! {
     fn a_token_response_that_is_no_json_is_unavailable(body in prop::collection::vec(any::<u8>(), 0..64)) {
         prop_assume!(serde_json::from_slice::<Value>(&body).is_err());
         let Fixture { rt, http, server } = fixture();
-        server.answer(200, body);
+        server.answer_bytes(200, body);
         let url = format!("{}/oauth/token", server.base);
         let got = rt.block_on(http.token(&url, ClientAuth::Form { id: "c", secret: "s" }, &[], false));
         prop_assert!(matches!(got, Err(ConnectorError::Unavailable(_))), "{:?}", got);
@@ -247,7 +151,7 @@ proptest! {
         body in any_json(),
     ) {
         let Fixture { rt, http, server } = fixture();
-        server.answer(status, serde_json::to_vec(&body).expect("json"));
+        server.answer_bytes(status, serde_json::to_vec(&body).expect("json"));
         let url = format!("{}/oauth/token", server.base);
         let got = rt.block_on(http.token(&url, ClientAuth::Basic { id: "c", secret: "s" }, &[], code_flow));
         match status {

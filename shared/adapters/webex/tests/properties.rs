@@ -12,11 +12,8 @@ use vivid_domain::{
     webex::{Recording, WebexApi},
 };
 use vivid_oauth::{DownloadRules, Hosts, PlatformHttp};
+use vivid_testkit::{AnyJson, StandIn, percent_decode};
 use vivid_webex::{WebexHttp, WebexSettings};
-
-#[path = "../../stand_in.rs"]
-mod stand_in;
-use stand_in::StandIn;
 
 /// One runtime, adapter and stand-in per test thread.
 struct Fixture {
@@ -48,61 +45,23 @@ fn fixture() -> &'static Fixture {
     FIXTURE.with(|f| *f)
 }
 
-/// `%XX` decoded (to check what reached the server).
-fn percent_decode(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
 // ------------------------------------------------------------------------------- strategies
 
 /// A JSON value of any shape, with Webex's field names often enough to matter.
 fn any_json() -> impl Strategy<Value = Value> {
-    let name = prop_oneof![
-        prop::sample::select(vec![
-            "items",
-            "id",
-            "topic",
-            "hostEmail",
-            "timeRecorded",
-            "durationSeconds",
-            "sizeBytes",
-            "format",
-            "temporaryDirectDownloadLinks",
-            "recordingDownloadLink",
-        ])
-        .prop_map(str::to_owned),
-        "\\PC{0,8}",
-    ];
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_map(Value::from),
-        "\\PC{0,20}".prop_map(Value::from),
-    ];
-    leaf.prop_recursive(4, 48, 6, move |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::vec((name.clone(), inner), 0..6).prop_map(|kv| Value::Object(kv.into_iter().collect())),
-        ]
-    })
+    AnyJson::named(&[
+        "items",
+        "id",
+        "topic",
+        "hostEmail",
+        "timeRecorded",
+        "durationSeconds",
+        "sizeBytes",
+        "format",
+        "temporaryDirectDownloadLinks",
+        "recordingDownloadLink",
+    ])
+    .strategy()
 }
 
 /// A recording as Webex documents it, some optional fields left out, and what it must read as.

@@ -12,11 +12,8 @@ use vivid_domain::{
     zoom::{ZoomApi, ZoomFile, ZoomMeeting},
 };
 use vivid_oauth::{DownloadRules, Hosts, PlatformHttp};
+use vivid_testkit::{AnyJson, StandIn, percent_decode};
 use vivid_zoom::{ZoomHttp, ZoomSettings};
-
-#[path = "../../stand_in.rs"]
-mod stand_in;
-use stand_in::StandIn;
 
 /// One runtime, adapter and stand-in per test thread.
 struct Fixture {
@@ -48,66 +45,28 @@ fn fixture() -> &'static Fixture {
     FIXTURE.with(|f| *f)
 }
 
-/// `%XX` decoded (to check what reached the server).
-fn percent_decode(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
 // ------------------------------------------------------------------------------- strategies
 
 /// A JSON value of any shape, with Zoom's field names often enough to matter.
 fn any_json() -> impl Strategy<Value = Value> {
-    let name = prop_oneof![
-        prop::sample::select(vec![
-            "id",
-            "meetings",
-            "next_page_token",
-            "uuid",
-            "topic",
-            "start_time",
-            "duration",
-            "total_size",
-            "recording_files",
-            "file_type",
-            "recording_type",
-            "file_size",
-            "download_url",
-            "status",
-        ])
-        .prop_map(str::to_owned),
-        "\\PC{0,8}",
-    ];
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_map(Value::from),
-        prop::sample::select(vec!["MP4", "TRANSCRIPT", "CC", "completed", "processing"]).prop_map(Value::from),
-        "\\PC{0,20}".prop_map(Value::from),
-    ];
-    leaf.prop_recursive(4, 48, 6, move |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::vec((name.clone(), inner), 0..6).prop_map(|kv| Value::Object(kv.into_iter().collect())),
-        ]
-    })
+    AnyJson::named(&[
+        "id",
+        "meetings",
+        "next_page_token",
+        "uuid",
+        "topic",
+        "start_time",
+        "duration",
+        "total_size",
+        "recording_files",
+        "file_type",
+        "recording_type",
+        "file_size",
+        "download_url",
+        "status",
+    ])
+    .words(&["MP4", "TRANSCRIPT", "CC", "completed", "processing"])
+    .strategy()
 }
 
 /// One recording file as Zoom documents it (optional fields left out).
