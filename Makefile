@@ -59,7 +59,14 @@ lint: venv lint-template
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-## make lint-template: template.yaml as CloudFormation will see it, offline: the SAM transform
+## make template: template.yaml written from its sources in template/ (scripts/gen-template.py; the
+# per-function block is written once there). `make lint-template` fails while they differ.
+.PHONY: template
+template: venv
+	.venv/bin/python scripts/gen-template.py
+
+## make lint-template: template.yaml generated from template/ and current, then as CloudFormation
+# will see it, offline: the SAM transform
 # with the pinned translator (no cycle, no unresolved reference, no secret in an environment, no
 # route function whose Timeout outlives API Gateway's 30 s; the fixtures in tests/fixtures/template/
 # must be rejected), cfn-lint, `sam validate --lint` and

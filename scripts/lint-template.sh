@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The template as CloudFormation will see it, offline (no AWS account, no network): four checks,
+# The template as CloudFormation will see it, offline (no AWS account, no network): five checks,
 # run side by side, each reported with its time; fails when any of them fails.
+#   generated       template.yaml is what scripts/gen-template.py writes from template/ (a diff
+#                   otherwise: edit template/, then `make template`)
 #   check-template  SAM transform with the pinned translator: no cycle, no unresolved reference, no
 #                   secret in a function's environment, no route function with a Timeout above
 #                   29 s, conventions, the stack's share of each
@@ -26,6 +28,7 @@ run() { # name command...
 }
 
 start=$SECONDS
+run generated "$venv/bin/python" scripts/gen-template.py --check &
 run check-template "$venv/bin/python" scripts/check-template.py --selftest &
 run cfn-lint "$venv/bin/cfn-lint" template.yaml &
 run sam-validate "$venv/sam/bin/sam" validate --lint --template template.yaml &
@@ -33,7 +36,7 @@ run checkov "$venv/checkov/bin/checkov" -f template.yaml --framework cloudformat
 wait
 
 failed=0
-for name in check-template cfn-lint sam-validate checkov; do
+for name in generated check-template cfn-lint sam-validate checkov; do
   read -r rc secs <"$out/$name.status"
   if [ "$rc" = 0 ]; then
     echo "template: $name ok (${secs} s)"
