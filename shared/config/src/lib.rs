@@ -5,7 +5,11 @@
 
 use std::{collections::HashMap, sync::Arc};
 
+mod first_use;
 pub mod telemetry;
+pub mod tls;
+
+pub use first_use::FirstUse;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -54,9 +58,13 @@ impl Config {
     }
 
     /// Lambda's configuration: the process environment and the default AWS chain (the
-    /// function's role, its region).
+    /// function's role, its region), with the HTTPS client of [`tls`]: AWS's roots compiled in,
+    /// its connector built by the first request.
     pub async fn from_process() -> Self {
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(tls::aws_https_client())
+            .load()
+            .await;
         Self::new(Arc::new(ProcessEnv), sdk)
     }
 
