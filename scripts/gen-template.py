@@ -31,8 +31,10 @@ An entry:
   note: |                          a comment written above the function
 
 Usage:
-  gen-template.py           write template.yaml
-  gen-template.py --check   exit 1 with a diff when template.yaml is not what the sources generate
+  gen-template.py              write template.yaml
+  gen-template.py --check      exit 1 with a diff when template.yaml is not what the sources generate
+  gen-template.py --selftest   broken copies of the sources must be refused, each for its reason
+                               (with --check: both; `make lint-template` runs both)
 Standard library and PyYAML only.
 """
 
@@ -65,7 +67,7 @@ KEYS = {"note", "route", "does", "description", "events", "invoke", "env", "gran
 NO_VPC = "No VPC: it calls AWS APIs (IAM, TLS) and Google/Webex only; a VPC would add NAT cost and cold-start time, isolating nothing"
 SYNC = "Invoked synchronously by the HTTP API: the caller gets the error, there is no event to dead-letter"
 ASYNC = "Failed events go to FailedEventsQueue by the on-failure destination (EventInvokeConfig), which replaces a DLQ; checkov reads only DeadLetterQueue"
-NO_RESERVATION = "No reservation: the API throttling bounds the routes, and 44 reservations would split the account pool; only import-worker reserves"
+NO_RESERVATION = "No reservation: the API throttling bounds the routes, and a reservation per function would split the account pool; only import-worker reserves"
 ENV_AT_REST = "The environment holds names, ARNs and public keys only (scripts/check-template.py fails otherwise); Lambda encrypts it at rest"
 
 RATE_LIMIT = """\
@@ -93,7 +95,7 @@ def _mapping(loader: StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)
         if key in seen:
-            raise SourceError(f"{node.start_mark.name}:{key_node.start_mark.line + 1}: {key!r} given twice")
+            raise SourceError(f"line {key_node.start_mark.line + 1}: {key} given twice")
         seen.add(key)
     return loader.construct_mapping(node)
 
@@ -110,7 +112,7 @@ StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _ma
 StrictLoader.add_multi_constructor("!", _tagged)
 
 
-class CfnLoader(yaml.SafeLoader):
+class CfnLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """Reads the output back: CloudFormation's short forms (!Ref, !Sub, ...) as plain values."""
 
 
@@ -126,11 +128,57 @@ CfnLoader.add_multi_constructor(
 )
 
 
-def load(path: Path) -> Any:
-    try:
-        return yaml.load(path.read_text(), Loader=StrictLoader)  # noqa: S506 (a SafeLoader)
-    except yaml.YAMLError as e:
-        raise SourceError(f"{path.relative_to(ROOT)}: {e}") from e
+class Sources:
+    """The files under template/ (or a copy of them: the selftest edits one)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def name(self, path: Path) -> str:
+        return f"template/{path.relative_to(self.root)}"
+
+    def load(self, path: Path) -> Any:
+        try:
+            return yaml.load(path.read_text(), Loader=StrictLoader)  # noqa: S506 (a SafeLoader)
+        except (yaml.YAMLError, SourceError) as e:
+            raise SourceError(f"{self.name(path)}: {e}") from e
+
+    def environment(self) -> dict[str, str]:
+        values: dict[str, str] = {}
+        path = self.root / "environment.yaml"
+        for number, line in enumerate(path.read_text().split("\n"), 1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            m = ENV_LINE.match(line)
+            if not m or not m.group(2):
+                raise SourceError(f"{self.name(path)}:{number}: not `NAME: value`: {line}")
+            if m.group(1) in values:
+                raise SourceError(f"{self.name(path)}:{number}: {m.group(1)} given twice")
+            values[m.group(1)] = m.group(2)[2:]
+        return values
+
+    def areas(self) -> dict[str, dict[str, Any]]:
+        found = self.load(self.root / "areas.yaml")
+        if not isinstance(found, dict) or not found:
+            raise SourceError("template/areas.yaml: a mapping of areas")
+        strays = sorted({p.stem for p in (self.root / "functions").glob("*.yaml")} - set(found))
+        if strays:
+            raise SourceError(f"template/functions/{strays[0]}.yaml: {strays[0]} is not an area of template/areas.yaml")
+        for area, spec in found.items():
+            if not NAME.match(area) or not isinstance(spec, dict) or not {"title", "alarm"} <= set(spec):
+                raise SourceError(f"template/areas.yaml: {area} needs a title and an alarm label")
+            path = self.root / "functions" / f"{area}.yaml"
+            if not path.is_file():
+                raise SourceError(f"{self.name(path)}: missing (area {area})")
+            spec["functions"] = self.load(path) or {}
+            if not isinstance(spec["functions"], dict):
+                raise SourceError(f"{self.name(path)}: a mapping of functions")
+            if len(spec["functions"]) > MAX_PER_ALARM:
+                raise SourceError(
+                    f"{self.name(path)}: {len(spec['functions'])} functions; an area's alarms sum at most "
+                    f"{MAX_PER_ALARM} (an alarm's metric math takes 10 metrics): start another area"
+                )
+        return found
 
 
 def camel(name: str) -> str:
@@ -156,51 +204,11 @@ def comment(text: str, by: int) -> list[str]:
     return [f"{pad}# {line}".rstrip() for line in text.rstrip("\n").split("\n")]
 
 
-# ---- sources ---------------------------------------------------------------------------------
-
-
-def environment() -> dict[str, str]:
-    values: dict[str, str] = {}
-    path = SOURCE / "environment.yaml"
-    for number, line in enumerate(path.read_text().split("\n"), 1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        m = ENV_LINE.match(line)
-        if not m or not m.group(2):
-            raise SourceError(f"template/environment.yaml:{number}: not `NAME: value`: {line}")
-        if m.group(1) in values:
-            raise SourceError(f"template/environment.yaml:{number}: {m.group(1)} given twice")
-        values[m.group(1)] = m.group(2)[2:]
-    return values
-
-
-def areas() -> dict[str, dict[str, Any]]:
-    found = load(SOURCE / "areas.yaml")
-    if not isinstance(found, dict) or not found:
-        raise SourceError("template/areas.yaml: a mapping of areas")
-    files = {p.stem for p in (SOURCE / "functions").glob("*.yaml")}
-    strays = sorted(files - set(found))
-    if strays:
-        raise SourceError(f"template/functions/{strays[0]}.yaml: {strays[0]} is not an area of template/areas.yaml")
-    for area, spec in found.items():
-        if not NAME.match(area) or not isinstance(spec, dict) or not {"title", "alarm"} <= set(spec):
-            raise SourceError(f"template/areas.yaml: {area} needs a title and an alarm label")
-        path = SOURCE / "functions" / f"{area}.yaml"
-        if not path.is_file():
-            raise SourceError(f"{path.relative_to(ROOT)}: missing (area {area})")
-        spec["functions"] = load(path) or {}
-        if not isinstance(spec["functions"], dict):
-            raise SourceError(f"{path.relative_to(ROOT)}: a mapping of functions")
-        if len(spec["functions"]) > MAX_PER_ALARM:
-            raise SourceError(
-                f"{path.relative_to(ROOT)}: {len(spec['functions'])} functions; an area's alarms sum at most "
-                f"{MAX_PER_ALARM} (an alarm's metric math takes 10 metrics): start another area"
-            )
-    return found
-
-
-def validate(area: str, name: str, fn: Any, routes: dict[str, str]) -> None:
+def validate(area: str, name: str, fn: Any, routes: dict[str, str], areas_of: dict[str, str]) -> None:
     where = f"template/functions/{area}.yaml: {name}"
+    if name in areas_of:
+        raise SourceError(f"{where}: {name} is in {areas_of[name]} already")
+    areas_of[name] = area
     if not NAME.match(name):
         raise SourceError(f"{where}: a function is named like its package (lower-case, dashes)")
     if not isinstance(fn, dict):
@@ -230,7 +238,7 @@ def validate(area: str, name: str, fn: Any, routes: dict[str, str]) -> None:
 # ---- output ----------------------------------------------------------------------------------
 
 
-def env_lines(name: str, fn: dict[str, Any], values: dict[str, str], routes: str) -> list[str]:
+def env_lines(name: str, fn: dict[str, Any], values: dict[str, str], routes: str, named: set[str]) -> list[str]:
     given = fn["env"]
     lines = given if isinstance(given, list) else str(given).rstrip("\n").split("\n")
     out = []
@@ -248,6 +256,7 @@ def env_lines(name: str, fn: dict[str, Any], values: dict[str, str], routes: str
             out.append("VIVID_ROUTES: >-")
             out.extend("  " + route for route in routes.split("\n"))
         elif m.group(1) in values:
+            named.add(m.group(1))
             out.append(f"{m.group(1)}: {values[m.group(1)]}")
         else:
             raise SourceError(f"{name}: {m.group(1)} has no value in template/environment.yaml")
@@ -266,7 +275,9 @@ def route_table(all_routes: dict[str, str]) -> str:
     )
 
 
-def function(area: str, name: str, fn: dict[str, Any], values: dict[str, str], routes: str) -> list[str]:
+def function(
+    area: str, name: str, fn: dict[str, Any], values: dict[str, str], routes: str, named: set[str]
+) -> list[str]:
     route = fn.get("route")
     out = comment(fn["note"], 2) if fn.get("note") else []
     skips = {
@@ -298,7 +309,7 @@ def function(area: str, name: str, fn: dict[str, Any], values: dict[str, str], r
         if key in fn:
             out.append(f"      {prop}: {fn[key]}")
     if fn.get("env"):
-        out += ["      Environment:", "        Variables:", *indent("\n".join(env_lines(name, fn, values, routes)), 10)]
+        out += ["      Environment:", "        Variables:", *indent("\n".join(env_lines(name, fn, values, routes, named)), 10)]
     if not route:
         out += ["      EventInvokeConfig:", *indent(fn.get("invoke") or DEFAULT_INVOKE, 8)]
     if route or fn.get("events"):
@@ -337,7 +348,6 @@ def log_group(area: str) -> list[str]:
 def alarm(area: str, spec: dict[str, Any], metric: str) -> list[str]:
     names = list(spec["functions"])
     what = {"Errors": "errors (crash, timeout, out of memory)", "Throttles": "throttled invocations"}[metric]
-    what = (spec.get("alarm_words") or {}).get(metric, what)
     description = f"Lambda {what} in {spec['alarm']} ({', '.join(names)})."
     out = [
         f"  {metric}{camel(area)}Alarm:",
@@ -376,14 +386,16 @@ def blocks(parts: list[list[str]]) -> list[str]:
     return out
 
 
-def generate() -> str:
-    values = environment()
-    all_areas = areas()
+def generate(sources: Sources) -> str:
+    values = sources.environment()
+    all_areas = sources.areas()
     routes: dict[str, str] = {}
+    areas_of: dict[str, str] = {}
     for area, spec in all_areas.items():
         for name, fn in spec["functions"].items():
-            validate(area, name, fn, routes)
+            validate(area, name, fn, routes, areas_of)
     table = route_table(routes)
+    named: set[str] = set()
     generated = {
         "log-groups": blocks([log_group(area) for area in all_areas]),
         "functions": blocks(
@@ -392,7 +404,7 @@ def generate() -> str:
                 for area, spec in all_areas.items()
                 for part in (
                     [section(spec["title"], spec.get("note"))]
-                    + [function(area, name, fn, values, table) for name, fn in spec["functions"].items()]
+                    + [function(area, name, fn, values, table, named) for name, fn in spec["functions"].items()]
                 )
             ]
         ),
@@ -400,8 +412,11 @@ def generate() -> str:
             [alarm(area, spec, metric) for area, spec in all_areas.items() for metric in ("Errors", "Throttles")]
         ),
     }
+    unused = sorted(set(values) - named)
+    if unused:
+        raise SourceError(f"template/environment.yaml: {', '.join(unused)} named by no function")
     out = []
-    for line in (SOURCE / "base.yaml").read_text().split("\n"):
+    for line in (sources.root / "base.yaml").read_text().split("\n"):
         m = re.match(r"^  # @([a-z-]+)$", line)
         if m:
             if m.group(1) not in generated:
@@ -428,30 +443,92 @@ def check_output(text: str, all_areas: dict[str, dict[str, Any]]) -> None:
         raise SourceError(f"{len(functions)} functions in the output, {expected} in template/functions/")
 
 
+# ---- selftest --------------------------------------------------------------------------------
+
+# Broken copies of the sources, each refused for its reason: [(file under template/, text, its
+# replacement; an empty text writes a new file)], what the refusal says.
+CROWDED = "".join(f"crowded-{i}:\n  route: GET /crowded/{i}\n  does: x\n\n" for i in range(11))
+BROKEN = [
+    ([("functions/classroom.yaml", "route: GET /videos/{videoId}/bookmarks", "route: GET /users/me")], "is get-me's already"),
+    ([("functions/classroom.yaml", "  grants: |", "  grant: |")], "unknown grant"),
+    ([("functions/classroom.yaml", "env: [VIVID_CURSOR_SECRET_ARN]", "env: [VIVID_CURSOR_SECRET]")], "VIVID_CURSOR_SECRET has no value"),
+    ([("functions/classroom.yaml", "list-bookmarks:\n", "list-bookmark:\n")], "no package functions/list-bookmark"),
+    ([("functions/classroom.yaml", "delete-bookmark:\n", "list-bookmarks:\n")], "list-bookmarks given twice"),
+    ([("functions/classroom.yaml", "create-bookmark:\n", "get-me:\n")], "get-me is in auth already"),
+    ([("functions/classroom.yaml", "route: GET /videos/{videoId}/bookmarks", "route: GET videos")], "is not `METHOD /path`"),
+    ([("functions/classroom.yaml", "does: the caller's bookmarks (member)", "description: x")], "a route takes `does`"),
+    (
+        [("functions/classroom.yaml", "Action: [dynamodb:GetItem, dynamodb:BatchGetItem, dynamodb:Query]", "Action: [dynamodb:GetItem")],
+        "is not YAML",
+    ),
+    ([("functions/workers.yaml", "  events: |", "  route: POST /x\n  does: x\n  events: |")], "has no `events`"),
+    ([("areas.yaml", "\nauth:\n", "\nelsewhere: {title: x, alarm: x}\nauth:\n")], "template/functions/elsewhere.yaml: missing"),
+    (
+        [("areas.yaml", "\nauth:\n", "\ncrowded: {title: x, alarm: x}\nauth:\n"), ("functions/crowded.yaml", "", CROWDED)],
+        "11 functions; an area's alarms sum at most 10",
+    ),
+    ([("environment.yaml", "VIVID_MAIL_FROM: !Ref MailFrom", "VIVID_MAIL_FROM: !Ref MailFrom\nVIVID_UNUSED: x")], "VIVID_UNUSED named by no function"),
+    ([("base.yaml", "  # @alarms\n", "")], "no marker `  # @alarms`"),
+]
+
+
+def selftest() -> list[str]:
+    """Each broken copy of the sources is refused for its reason, and the sources give the same
+    bytes twice. Returns the failures."""
+    import shutil
+    import tempfile
+
+    failures = []
+    if generate(Sources(SOURCE)) != generate(Sources(SOURCE)):
+        failures.append("two runs on the same sources differ")
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "template"
+        for edits, says in BROKEN:
+            shutil.rmtree(copy, ignore_errors=True)
+            shutil.copytree(SOURCE, copy)
+            for path, old, new in edits:
+                text = (copy / path).read_text() if old else ""
+                if old not in text:
+                    failures.append(f"{path}: the case's text {old!r} is not there any more")
+                (copy / path).write_text(text.replace(old, new, 1) if old else new)
+            try:
+                generate(Sources(copy))
+                failures.append(f"{edits[-1][0]}: {edits[-1][2]!r} was accepted (expected: {says})")
+            except SourceError as e:
+                if says not in str(e):
+                    failures.append(f"{edits[-1][0]}: {edits[-1][2]!r} refused as {e} (expected: {says})")
+    return failures
+
+
 def main(argv: list[str]) -> int:
+    flags = set(argv)
+    if not flags <= {"--check", "--selftest"}:
+        print(__doc__, file=sys.stderr)
+        return 2
     try:
-        text = generate()
+        text = generate(Sources(SOURCE))
+        failures = selftest() if "--selftest" in flags else []
     except SourceError as e:
         print(f"gen-template: {e}", file=sys.stderr)
         return 1
-    if argv == ["--check"]:
-        current = TARGET.read_text() if TARGET.is_file() else ""
-        if current == text:
-            print(f"template.yaml is current ({text.count(chr(10))} lines from template/)")
-            return 0
-        sys.stdout.writelines(
-            difflib.unified_diff(
-                current.splitlines(keepends=True), text.splitlines(keepends=True), "template.yaml", "generated"
-            )
-        )
-        print("template.yaml is not what template/ generates: edit template/, then `make template`", file=sys.stderr)
-        return 1
-    if argv:
-        print(__doc__, file=sys.stderr)
-        return 2
-    TARGET.write_text(text)
-    print(f"template.yaml: {text.count(chr(10))} lines from template/")
-    return 0
+    for failure in failures:
+        print(f"gen-template selftest: {failure}", file=sys.stderr)
+    if "--selftest" in flags and not failures:
+        print(f"selftest: {len(BROKEN)} broken sources refused, each for its reason; the same bytes twice")
+    if "--check" not in flags:
+        if "--selftest" not in flags:
+            TARGET.write_text(text)
+            print(f"template.yaml: {text.count(chr(10))} lines from template/")
+        return 1 if failures else 0
+    current = TARGET.read_text() if TARGET.is_file() else ""
+    if current == text:
+        print(f"template.yaml is current ({text.count(chr(10))} lines from template/)")
+        return 1 if failures else 0
+    sys.stdout.writelines(
+        difflib.unified_diff(current.splitlines(keepends=True), text.splitlines(keepends=True), "template.yaml", "generated")
+    )
+    print("template.yaml is not what template/ generates: edit template/, then `make template`", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

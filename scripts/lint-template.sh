@@ -2,7 +2,7 @@
 # The template as CloudFormation will see it, offline (no AWS account, no network): five checks,
 # run side by side, each reported with its time; fails when any of them fails.
 #   generated       template.yaml is what scripts/gen-template.py writes from template/ (a diff
-#                   otherwise: edit template/, then `make template`)
+#                   otherwise: edit template/, then `make template`); broken sources are refused
 #   check-template  SAM transform with the pinned translator: no cycle, no unresolved reference, no
 #                   secret in a function's environment, no route function with a Timeout above
 #                   29 s, conventions, the stack's share of each
@@ -28,7 +28,7 @@ run() { # name command...
 }
 
 start=$SECONDS
-run generated "$venv/bin/python" scripts/gen-template.py --check &
+run generated "$venv/bin/python" scripts/gen-template.py --check --selftest &
 run check-template "$venv/bin/python" scripts/check-template.py --selftest &
 run cfn-lint "$venv/bin/cfn-lint" template.yaml &
 run sam-validate "$venv/sam/bin/sam" validate --lint --template template.yaml &
@@ -42,6 +42,7 @@ for name in generated check-template cfn-lint sam-validate checkov; do
     echo "template: $name ok (${secs} s)"
     [ "$name" = checkov ] && grep -h 'checks:' "$out/$name.log" | sed 's/^/  checkov: /'
     [ "$name" = check-template ] && grep -h '^headroom:' "$out/$name.log" | sed 's/^/  /'
+    [ "$name" = generated ] && sed 's/^/  /' "$out/$name.log"
   else
     echo "template: $name FAILED (exit $rc, ${secs} s):"
     sed 's/^/  /' "$out/$name.log"
