@@ -6,8 +6,8 @@
 
 use futures_util::{StreamExt, stream};
 use serde_json::{Map, Value, json};
-use vivid_domain::video::{Video, VideoStore};
-use vivid_local::template::Route;
+use vivid_domain::video::{UploadStore, Video, VideoCatalog, VideoRemoval};
+use vivid_local::infra::template::Route;
 use vivid_tests::{TestApp, TestUser, World, job_event, query_param, s3_event, sample_event};
 
 /// How many set-up calls run at once (the emulator serialises DynamoDB anyway).
@@ -56,20 +56,9 @@ impl Call {
 /// `call`), the caller's token, the body, query and cookies when given.
 fn http_event(app: &TestApp, world: &World, route: &Route, call: Call) -> Value {
     let mut e = sample_event(&route.function);
-    let defaults = [
-        ("spaceId", world.space.clone()),
-        ("userId", world.target.id()),
-        ("videoId", world.video.clone()),
-        ("snapshotId", world.snapshot.clone()),
-        ("drawingId", world.drawing.clone()),
-        ("bookmarkId", world.bookmark.clone()),
-        ("invitationId", world.invitation.clone()),
-        ("code", world.code.clone()),
-        ("lang", "en".to_owned()),
-    ];
     let mut path = route.path.clone();
     let mut params = Map::new();
-    for (name, default) in defaults {
+    for (name, default) in world.path_parameters() {
         let placeholder = format!("{{{name}}}");
         if path.contains(&placeholder) {
             let value = call.params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()).unwrap_or(default);
@@ -103,7 +92,7 @@ fn http_event(app: &TestApp, world: &World, route: &Route, call: Call) -> Value 
     if let Some(q) = call.query {
         let mut params = Map::new();
         for pair in q.split('&').filter_map(|p| p.split_once('=')) {
-            params.insert(pair.0.into(), vivid_tests::percent_decode(pair.1).into());
+            params.insert(pair.0.into(), vivid_tests::form_decode(pair.1).into());
         }
         e["rawQueryString"] = q.into();
         e["queryStringParameters"] = Value::Object(params);
@@ -458,7 +447,11 @@ async fn http_events(app: &TestApp, world: &World, route: &Route, n: usize) -> S
         "list-zoom-recordings" | "zoom-auto-import" => {
             app.connect_zoom(host).await;
             let start = time::OffsetDateTime::now_utc() - time::Duration::hours(2);
-            app.stack.zoom.add_meeting("Lecture", start, vec![vivid_local::zoom::NewFile::mp4(vec![0u8; 64])]);
+            app.stack.zoom.add_meeting(
+                "Lecture",
+                start,
+                vec![vivid_local::standins::zoom::NewFile::mp4(vec![0u8; 64])],
+            );
             let call = Call::by(host);
             same(if route.function == "zoom-auto-import" { call.body(json!({ "enabled": true })) } else { call })
         }
@@ -485,7 +478,7 @@ async fn http_events(app: &TestApp, world: &World, route: &Route, n: usize) -> S
                     let m = app.stack.zoom.add_meeting(
                         &format!("Lecture {i}"),
                         start,
-                        vec![vivid_local::zoom::NewFile::mp4(vec![0u8; 64])],
+                        vec![vivid_local::standins::zoom::NewFile::mp4(vec![0u8; 64])],
                     );
                     let file = m.file_ids.first().cloned().unwrap_or_default();
                     ev(Call::by(host)

@@ -2,17 +2,19 @@
 //! `captions.#lang`), `captionsVersion` raised by every change, and `captionedMaster` set only
 //! for the version it was made for (so of two concurrent changes the later one's master stands).
 
+use async_trait::async_trait;
 use aws_sdk_dynamodb::{operation::update_item::builders::UpdateItemFluentBuilder, types::ReturnValue};
 use vivid_domain::{
     captions::{CaptionTrack, Lang, MAX_TRACKS},
     error::{Guard, StoreError},
     types::VideoId,
-    video::Video,
+    video::{CaptionStore, Video},
 };
 
 use crate::{
+    expr::Changes,
     keys,
-    table::{Table, backend, conditional, from_item, key, n, s},
+    table::{Table, backend, condition_held, conditional, from_item, key, n, s},
 };
 
 impl Table {
@@ -115,5 +117,44 @@ impl Table {
             Err(StoreError::Condition(_)) => Ok(false),
             Err(e) => Err(e),
         }
+    }
+}
+
+#[async_trait]
+impl CaptionStore for Table {
+    async fn put_caption(
+        &self,
+        id: &VideoId,
+        track: &vivid_domain::captions::CaptionTrack,
+    ) -> Result<Video, StoreError> {
+        self.put_caption_track(id, track).await
+    }
+
+    async fn remove_caption(
+        &self,
+        id: &VideoId,
+        lang: &vivid_domain::captions::Lang,
+    ) -> Result<Option<Video>, StoreError> {
+        self.remove_caption_track(id, lang).await
+    }
+
+    async fn set_captioned_master(&self, id: &VideoId, version: u32, key: Option<&str>) -> Result<bool, StoreError> {
+        self.set_captioned_master_of(id, version, key).await
+    }
+
+    async fn set_transcript(
+        &self,
+        id: &VideoId,
+        state: &vivid_domain::transcripts::TranscriptState,
+        first: bool,
+    ) -> Result<bool, StoreError> {
+        let mut changes = Changes::new()
+            .set("transcript", serde_dynamo::to_attribute_value(state).map_err(backend)?)
+            .when("attribute_exists(PK)");
+        if first {
+            changes = changes.when("attribute_not_exists(#transcript)");
+        }
+        let req = self.client.update_item().table_name(&self.table).set_key(Some(key(keys::video(id), keys::META)));
+        condition_held(changes.apply(req).send().await)
     }
 }

@@ -1,0 +1,259 @@
+//! Members' progress: `VIDEO#{videoId}`/`PROGRESS#{userId}`, found by its user through GSI1
+//! (most recent access last) and by its member's data in the space through GSI2. Every write
+//! moves the member's standing on their membership in step.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Delete, ReturnValue, TransactWriteItem};
+use vivid_domain::{
+    error::{Guard, StoreError},
+    types::{Limit, Seconds, SpaceId, UserId, VideoId},
+    video::{COMPLETED_RATE, Progress, ProgressStore},
+};
+
+use crate::{
+    expr::Changes,
+    keys,
+    live::Grant,
+    table::{GSI1, GSI1PK, GSI1SK, GSI2PK, GSI2SK, Item, PK, SK, Table, backend, conditional, from_item, key, n, s, to_item},
+};
+
+impl Table {
+    fn progress_item(&self, p: &Progress) -> Result<Item, StoreError> {
+        to_item(
+            p,
+            &[
+                (PK, keys::video(&p.video_id)),
+                (SK, keys::progress(&p.user_id)),
+                (GSI1PK, keys::user(&p.user_id)),
+                (GSI1SK, keys::access(&p.last_access_at, &p.video_id)),
+                (GSI2PK, keys::member_data(&p.space_id, &p.user_id)),
+                (GSI2SK, format!("{}#PROGRESS", p.video_id)),
+                ("type", "Progress".into()),
+            ],
+        )
+    }
+}
+
+/// What a progress item held before a write, for the member's standing.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Before {
+    space_id: SpaceId,
+    #[serde(default)]
+    progress_rate: u8,
+    #[serde(default)]
+    completed_at: Option<String>,
+}
+
+impl Table {
+    /// Moves a member's standing in a space by one progress write. A member removed meanwhile
+    /// has no standing to move (their progress goes with them).
+    /// The change of a member's standing that a progress write makes, conditioned on the
+    /// membership: it is also the write's proof that the member still belongs to the space.
+    fn standing(delta: i64, completed: bool, now: &str) -> Changes {
+        Changes::new()
+            .add("progressSum", n(delta))
+            .add("completedVideos", n(i64::from(completed)))
+            .set("lastAccessAt", s(now))
+            .when("attribute_exists(PK)")
+    }
+
+    /// Moves a member's standing after a progress write: `Condition(Grant)` when the membership
+    /// is gone (removed meanwhile: the write is refused as to a stranger, and what it changed is
+    /// the purge's).
+    async fn stand(
+        &self,
+        space: &SpaceId,
+        user: &UserId,
+        delta: i64,
+        completed: bool,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        let req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::space(space), keys::member(user))));
+        Self::standing(delta, completed, now).apply(req).send().await.map(|_| ()).map_err(conditional(Guard::Grant))
+    }
+
+    /// Deletes every member's progress on a video, each with its share of the member's standing.
+    pub(crate) async fn unstand_progress(&self, video: &VideoId) -> Result<(), StoreError> {
+        let mut start = None;
+        loop {
+            let (items, next) = self
+                .query_items(
+                    None,
+                    "PK = :pk AND begins_with(SK, :progress)",
+                    vec![(":pk", s(keys::video(video))), (":progress", s("PROGRESS#"))],
+                    None,
+                    start,
+                    true,
+                )
+                .await?;
+            for item in items {
+                let progress: Progress = from_item(item)?;
+                self.unstand(&progress).await?;
+            }
+            start = next;
+            if start.is_none() {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn unstand(&self, progress: &Progress) -> Result<(), StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::video(&progress.video_id), keys::progress(&progress.user_id))))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .map_err(backend)?;
+        let standing = Changes::new()
+            .add("progressSum", n(-i64::from(progress.progress_rate)))
+            .add("completedVideos", n(-i64::from(progress.completed_at.is_some())))
+            .when("attribute_exists(PK)")
+            .into_update(&self.table, key(keys::space(&progress.space_id), keys::member(&progress.user_id)))
+            .map_err(backend)?;
+        let items = vec![
+            TransactWriteItem::builder().delete(delete).build(),
+            TransactWriteItem::builder().update(standing).build(),
+        ];
+        match self.transact(items, &[Guard::Item, Guard::Membership]).await {
+            Ok(()) | Err(StoreError::Condition(Guard::Item)) => Ok(()),
+            // No member any more: the progress goes alone (with the rest of the video's items).
+            Err(StoreError::Condition(Guard::Membership)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[async_trait]
+impl ProgressStore for Table {
+    async fn progress_on(&self, user: &UserId, videos: &[VideoId]) -> Result<Vec<Progress>, StoreError> {
+        let keys = videos.iter().map(|v| key(keys::video(v), keys::progress(user))).collect();
+        self.batch_get(keys, false).await?.into_iter().map(from_item).collect()
+    }
+
+    async fn touch_progress(
+        &self,
+        video: &VideoId,
+        user: &UserId,
+        rate: u8,
+        position: Seconds,
+        now: &str,
+    ) -> Result<bool, StoreError> {
+        // Completion is sticky: the first write at the completed rate stamps it, none clears it.
+        let mut set = "SET progressRate = :r, positionSeconds = :p, lastAccessAt = :now, GSI1SK = :access".to_owned();
+        if rate >= COMPLETED_RATE {
+            set.push_str(", completedAt = if_not_exists(completedAt, :now)");
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::video(video), keys::progress(user))))
+            .condition_expression("attribute_exists(spaceId)")
+            .update_expression(set)
+            .expression_attribute_values(":r", n(rate))
+            .expression_attribute_values(":p", n(position))
+            .expression_attribute_values(":now", s(now))
+            .expression_attribute_values(":access", s(keys::access(now, video)))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await;
+        let old: Before = match result {
+            Ok(out) => from_item(out.attributes.unwrap_or_default())?,
+            Err(e) => {
+                return match conditional(Guard::Item)(e) {
+                    StoreError::Condition(_) => Ok(false),
+                    other => Err(other),
+                };
+            }
+        };
+        // DynamoDB applies writes to one item one at a time and hands each the value it replaced:
+        // concurrent writes add up to exactly the last one's rate.
+        let completed = rate >= COMPLETED_RATE && old.completed_at.is_none();
+        self.stand(&old.space_id, user, i64::from(rate) - i64::from(old.progress_rate), completed, now).await?;
+        Ok(true)
+    }
+
+    async fn put_progress(&self, progress: &Progress) -> Result<(), StoreError> {
+        let (space, user, video) = (&progress.space_id, &progress.user_id, &progress.video_id);
+        let standing = Self::standing(
+            i64::from(progress.progress_rate),
+            progress.completed_at.is_some(),
+            &progress.last_access_at,
+        )
+        .into_update(&self.table, key(keys::space(space), keys::member(user)))
+        .map_err(backend)?;
+        let created = self
+            .transact_checked(
+                vec![
+                    (self.put(self.progress_item(progress)?, Some("attribute_not_exists(PK)"))?, Guard::Item),
+                    // The standing's own condition is the membership check.
+                    (TransactWriteItem::builder().update(standing).build(), Guard::Grant),
+                ],
+                self.place_checks(Grant { space, video, user })?,
+            )
+            .await;
+        match created {
+            // Another first write came first: this one is an update of it.
+            Err(StoreError::Condition(Guard::Item)) => {
+                let Progress { video_id, user_id, progress_rate, position_seconds, last_access_at, .. } = progress;
+                if self.touch_progress(video_id, user_id, *progress_rate, *position_seconds, last_access_at).await? {
+                    Ok(())
+                } else {
+                    Err(StoreError::Condition(Guard::Grant))
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn progress_by(&self, video: &VideoId, users: &[UserId]) -> Result<Vec<Progress>, StoreError> {
+        let keys = users.iter().map(|u| key(keys::video(video), keys::progress(u))).collect();
+        self.batch_get(keys, false).await?.into_iter().map(from_item).collect()
+    }
+
+    async fn recent_progress(&self, user: &UserId, limit: Limit) -> Result<Vec<Progress>, StoreError> {
+        let (items, _) = self
+            .query_items(
+                Some(GSI1),
+                "GSI1PK = :pk AND begins_with(GSI1SK, :access)",
+                vec![(":pk", s(keys::user(user))), (":access", s("ACCESS#"))],
+                Some(limit),
+                None,
+                false,
+            )
+            .await?;
+        items.into_iter().map(from_item).collect()
+    }
+
+    async fn completed_count(&self, user: &UserId) -> Result<u32, StoreError> {
+        let mut count = 0u32;
+        let mut start = None;
+        loop {
+            let resp = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI1)
+                .key_condition_expression("GSI1PK = :pk AND begins_with(GSI1SK, :access)")
+                .filter_expression("attribute_exists(completedAt) OR progressRate >= :done")
+                .expression_attribute_values(":pk", s(keys::user(user)))
+                .expression_attribute_values(":access", s("ACCESS#"))
+                .expression_attribute_values(":done", n(COMPLETED_RATE))
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
+            count += u32::try_from(resp.count).unwrap_or_default();
+            start = resp.last_evaluated_key;
+            if start.is_none() {
+                return Ok(count);
+            }
+        }
+    }
+}

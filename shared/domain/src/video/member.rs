@@ -1,0 +1,59 @@
+//! What a member keeps on a video, private to them: progress, snapshots, bookmarks.
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::{BookmarkId, Seconds, SnapshotId, SpaceId, UserId, VideoId};
+
+use super::{BookmarkLabel, ImageContentType};
+
+/// One member's progress on one video. Its existence is also the member's grant for the cheap
+/// progress write (see `docs/data-model.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    pub video_id: VideoId,
+    pub user_id: UserId,
+    pub space_id: SpaceId,
+    pub progress_rate: u8,
+    pub position_seconds: Seconds,
+    pub last_access_at: String,
+    /// When the member first reached [`COMPLETED_RATE`]: kept however far they rewind later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
+}
+
+/// The progress rate at which a video counts as completed (sticky: see [`Progress::completed_at`]).
+pub const COMPLETED_RATE: u8 = 100;
+
+/// A captured frame of a video, private to its author.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    pub snapshot_id: SnapshotId,
+    pub video_id: VideoId,
+    pub user_id: UserId,
+    pub space_id: SpaceId,
+    pub video_seconds: Seconds,
+    pub content_type: ImageContentType,
+    /// In the user-content bucket.
+    pub object_key: String,
+    pub created_at: String,
+    /// The image's declared size (signed into its upload URL), charged to the author's storage;
+    /// 0 for a snapshot taken before the storage quota (it was never charged).
+    #[serde(default)]
+    pub size_bytes: u64,
+}
+
+/// A named moment of a video, private to the member who set it. Removed with the member's
+/// other per-video data (it carries their GSI2 keys) and with the video.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Bookmark {
+    pub bookmark_id: BookmarkId,
+    pub video_id: VideoId,
+    pub user_id: UserId,
+    pub space_id: SpaceId,
+    pub video_seconds: Seconds,
+    pub label: BookmarkLabel,
+    pub created_at: String,
+}
