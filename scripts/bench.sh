@@ -10,7 +10,9 @@
 #   3. the same for x86_64 (init, latency and memory are measured on this machine);
 #   4. lambda-bench (bench/src/bin/lambda-bench.rs) runs each against a fresh local stack.
 #
-#   scripts/bench.sh [names…]    only those functions (the baselines always run)
+#   scripts/bench.sh [names…]    only those functions: only they are built (arm64 and x86_64), with
+#                                the baselines of their client sets, the DynamoDB-only one and the
+#                                empty one (the baselines always run)
 # Environment: VIVID_BENCH_N (invocations, default 1000), VIVID_BENCH_INIT_RUNS (default 100),
 # VIVID_BENCH_JOBS (targets measured side by side, default 1), VIVID_BENCH_SKIP_BUILD=1 (reuse the
 # last builds), VIVID_BENCH_SKIP_ARM64=1 (reuse the arm64 half), VIVID_BENCH_X86_LTO (the x86
@@ -41,8 +43,19 @@ for key, value in profile.items():
 EOF
 )"
 
-# Each function: an HTTP route (lambda_http) or an event consumer, and its SDK clients.
+# Each function: an HTTP route (lambda_http) or an event consumer, and its SDK clients. Named
+# functions only, when some are named (a name `<function>@<label>` counts as its function).
 mapfile -t functions < <(cd functions && ls -d -- */ | tr -d /)
+if [ $# -gt 0 ]; then
+  named=()
+  for f in "${functions[@]}"; do
+    for n in "$@"; do
+      if [ "${n%%@*}" = "$f" ]; then named+=("$f"); break; fi
+    done
+  done
+  functions=("${named[@]}")
+  [ ${#functions[@]} -gt 0 ] || { echo "bench.sh: no function of functions/ among: $*" >&2; exit 2; }
+fi
 manifest="$out/manifest.tsv"
 : >"$manifest.functions"
 declare -A sets=()
@@ -85,8 +98,16 @@ build_baselines() { # <arch flag> <dir>
 
 if [ "${VIVID_BENCH_SKIP_BUILD:-}" != 1 ]; then
   if [ "${VIVID_BENCH_SKIP_ARM64:-}" != 1 ]; then
-    echo "== arm64: the functions (scripts/build-arm64.sh), then the baselines"
-    "$root/scripts/build-arm64.sh"
+    if [ $# -gt 0 ]; then
+      echo "== arm64: ${functions[*]}, then the baselines"
+      arm64_packages=()
+      for f in "${functions[@]}"; do arm64_packages+=(-p "$f"); done
+      CARGO_TARGET_DIR="$lambda_dir" cargo lambda build --release --arm64 "${arm64_packages[@]}" \
+        --lambda-dir "$lambda_dir/lambda"
+    else
+      echo "== arm64: the functions (scripts/build-arm64.sh), then the baselines"
+      "$root/scripts/build-arm64.sh"
+    fi
     build_baselines --arm64 "$out/arm64"
   fi
   echo "== x86_64: the functions and the baselines, to run here"

@@ -13,7 +13,7 @@ use vivid_tokens::TokenVerifier;
 pub async fn wire(cfg: Config) -> Result<GetVideo, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    let key = Secrets::new(&cfg)?.read(&cfg, "VIVID_CDN_PRIVATE_KEY_SECRET_ARN").await?;
-    let signer = Arc::new(CloudFrontSigner::from_config(&cfg, &key)?);
+    let key = Secrets::new(&cfg)?.on_first_use(&cfg, "VIVID_CDN_PRIVATE_KEY_SECRET_ARN")?;
+    let signer = Arc::new(CloudFrontSigner::from_secret(&cfg, key)?);
     Ok(GetVideo::new(auth, table.clone(), table, signer, PlaybackCookies::from_config(&cfg)))
 }

@@ -16,6 +16,6 @@ pub async fn wire(cfg: Config) -> Result<ListSnapshots, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::User])?);
-    let cursors = Arc::new(Cursors::new(&Secrets::new(&cfg)?.read(&cfg, "VIVID_CURSOR_SECRET_ARN").await?)?);
+    let cursors = Arc::new(Cursors::from_secret(Secrets::new(&cfg)?.on_first_use(&cfg, "VIVID_CURSOR_SECRET_ARN")?));
     Ok(ListSnapshots::new(auth, table, media, cursors))
 }

@@ -13,6 +13,6 @@ use vivid_tokens::TokenVerifier;
 pub async fn wire(cfg: Config) -> Result<ListVideos, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    let cursors = Arc::new(Cursors::new(&Secrets::new(&cfg)?.read(&cfg, "VIVID_CURSOR_SECRET_ARN").await?)?);
+    let cursors = Arc::new(Cursors::from_secret(Secrets::new(&cfg)?.on_first_use(&cfg, "VIVID_CURSOR_SECRET_ARN")?));
     Ok(ListVideos::new(auth, table.clone(), table, cursors))
 }

@@ -17,11 +17,10 @@ pub async fn wire(cfg: Config) -> Result<ListZoomRecordings, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let secrets = Secrets::new(&cfg)?;
-    let [client_secret, cursor_secret] =
-        secrets.read_all(&cfg, ["VIVID_ZOOM_CLIENT_SECRET_ARN", "VIVID_CURSOR_SECRET_ARN"]).await?;
+    let client_secret = secrets.read(&cfg, "VIVID_ZOOM_CLIENT_SECRET_ARN").await?;
     let zoom = Arc::new(ZoomHttp::from_config(&cfg, Some(client_secret))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
     let platform = Platform { oauth: zoom.clone(), store: table, cipher };
-    let cursors = Arc::new(Cursors::new(&cursor_secret)?);
+    let cursors = Arc::new(Cursors::from_secret(secrets.on_first_use(&cfg, "VIVID_CURSOR_SECRET_ARN")?));
     Ok(ListZoomRecordings::new(auth, zoom, platform, cursors))
 }

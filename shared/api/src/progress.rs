@@ -70,7 +70,7 @@ impl Handler for ClassProgress {
         let caller = req.caller(&self.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
         let binding = format!("class-progress|space={space_id}");
-        let (limit, start) = self.cursors.page(req, &binding)?;
+        let (limit, start) = self.cursors.page(req, &binding).await?;
         let manager = require_manager(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
         let videos = manager.space.video_count;
         let page = self.spaces.standings(&space_id, limit, start).await?;
@@ -90,7 +90,7 @@ impl Handler for ClassProgress {
                 })
             })
             .collect();
-        http::json(StatusCode::OK, &self.cursors.list(items, page.next.as_ref(), &binding))
+        http::json(StatusCode::OK, &self.cursors.list(items, page.next.as_ref(), &binding).await?)
     }
 }
 
@@ -136,7 +136,7 @@ impl Handler for VideoProgress {
         let caller = req.caller(&self.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         let binding = format!("video-progress|video={video_id}");
-        let (limit, start) = self.cursors.page(req, &binding)?;
+        let (limit, start) = self.cursors.page(req, &binding).await?;
         let m = video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?;
         if !m.member.manages() {
             return Err(Denied::ManagersOnly.into());
@@ -161,6 +161,6 @@ impl Handler for VideoProgress {
                 })
             })
             .collect();
-        http::json(StatusCode::OK, &self.cursors.list(items, page.next.as_ref(), &binding))
+        http::json(StatusCode::OK, &self.cursors.list(items, page.next.as_ref(), &binding).await?)
     }
 }

@@ -724,7 +724,7 @@ impl Handler for ListVideos {
         let caller = req.caller(&self.0.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
         let binding = format!("videos|space={space_id}");
-        let (limit, start) = self.1.page(req, &binding)?;
+        let (limit, start) = self.1.page(req, &binding).await?;
         require_member(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
         let page = self.0.videos.list_videos(&space_id, limit, start).await?;
         let ids: Vec<VideoId> = page.items.iter().map(|v| v.video_id.clone()).collect();
@@ -744,7 +744,7 @@ impl Handler for ListVideos {
                 VideoView::new(v, p, None)
             })
             .collect();
-        http::json(StatusCode::OK, &self.1.list(items, page.next.as_ref(), &binding))
+        http::json(StatusCode::OK, &self.1.list(items, page.next.as_ref(), &binding).await?)
     }
 }
 
@@ -783,8 +783,8 @@ impl PlaybackCookies {
 }
 
 /// A grant for a ready video, lasting its duration plus a margin.
-fn grant(signer: &dyn PlaybackSigner, video: &Video) -> Result<Playback, ApiError> {
-    Ok(signer.sign(&video.video_id, &video.outputs, unix_now(), grant_lifetime(video.duration_seconds))?)
+async fn grant(signer: &dyn PlaybackSigner, video: &Video) -> Result<Playback, ApiError> {
+    Ok(signer.sign(&video.video_id, &video.outputs, unix_now(), grant_lifetime(video.duration_seconds)).await?)
 }
 
 /// Signed answers are personal and short-lived: no cache keeps them.
@@ -818,7 +818,7 @@ impl Handler for GetVideo {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let (_, m) = self.ctx.member(req).await?;
         let playback =
-            if m.video.status == VideoStatus::Ready { Some(grant(self.signer.as_ref(), &m.video)?) } else { None };
+            if m.video.status == VideoStatus::Ready { Some(grant(self.signer.as_ref(), &m.video).await?) } else { None };
         let resp = http::json(StatusCode::OK, &VideoView::new(m.video, m.progress, playback.clone()))?;
         let resp = match &playback {
             Some(p) => self.cookies.set(resp, p)?,
@@ -869,7 +869,7 @@ impl Handler for GetPlayback {
         if video.status != VideoStatus::Ready {
             return Err(ApiError::conflict("not_ready", "the video is not ready to play yet"));
         }
-        let mut playback = grant(self.signer.as_ref(), &video)?;
+        let mut playback = grant(self.signer.as_ref(), &video).await?;
         // Renewal is for players: the thumbnails stay with `GET /videos/{videoId}`.
         playback.thumbnails = None;
         let resp = http::json(StatusCode::OK, &PlaybackView { video_id: video.video_id, playback: playback.clone() })?;

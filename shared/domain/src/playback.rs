@@ -84,10 +84,12 @@ pub struct SignedCaption {
 #[error("cannot sign playback: {0}")]
 pub struct SignError(pub String);
 
-/// Signs playback grants (CloudFront in AWS, the local CDN's same rule on a laptop).
+/// Signs playback grants (CloudFront in AWS, the local CDN's same rule on a laptop). Async: the
+/// signing key may be read by the first grant rather than at init.
+#[async_trait::async_trait]
 pub trait PlaybackSigner: Send + Sync {
     /// Signed URLs for a video's outputs, valid from `now` (seconds) for `lifetime`.
-    fn sign(
+    async fn sign(
         &self,
         video: &VideoId,
         outputs: &MediaOutputs,

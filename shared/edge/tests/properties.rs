@@ -5,7 +5,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use proptest::prelude::*;
 use serde_json::Value;
 use vivid_domain::page::PageKey;
-use vivid_edge::{ApiError, cursor::Cursors};
+use vivid_edge::{ApiError, cursor::CursorKey as Cursors};
 
 const KEY: &str = "0123456789abcdef0123456789abcdef-cursor-key";
 

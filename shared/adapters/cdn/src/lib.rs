@@ -1,6 +1,10 @@
 //! Private playback: CloudFront signed URLs and cookies with a custom policy scoped to one
 //! video's media prefix (RSA with SHA-256, `Hash-Algorithm=SHA256`), and their verification
 //! (the local stack's media server applies the same rule as CloudFront).
+//!
+//! The private key is read by the first grant ([`CloudFrontSigner::from_secret`]), not at init:
+//! `GET /videos/{id}` of a video that is not ready signs nothing, and no cold start waits for a
+//! Secrets Manager round trip. A failed read fails that grant (500) and is tried again by the next.
 
 use std::time::Duration;
 
@@ -10,7 +14,7 @@ use aws_lc_rs::{
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
 use serde::{Deserialize, Serialize};
-use vivid_config::{Config, ConfigError};
+use vivid_config::{Config, ConfigError, FirstUse};
 use vivid_domain::{
     playback::{Playback, PlaybackSigner, SignError, SignedCaption, Thumbnails},
     transcode::THUMBNAIL_INTERVAL_SECS,
@@ -68,17 +72,23 @@ struct Epoch {
 pub struct CloudFrontSigner {
     base_url: String,
     key_pair_id: String,
-    key: RsaKeyPair,
+    key: FirstUse<RsaKeyPair>,
+}
+
+/// The RSA key of a PEM document (PKCS#8 or PKCS#1).
+fn rsa_key(private_pem: &str) -> Result<RsaKeyPair, SignerError> {
+    let der = pem_der(private_pem).ok_or_else(|| SignerError::Key("not PEM".into()))?;
+    RsaKeyPair::from_pkcs8(&der).or_else(|_| RsaKeyPair::from_der(&der)).map_err(|e| SignerError::Key(e.to_string()))
 }
 
 impl CloudFrontSigner {
     /// `base_url` is the distribution's (`https://d111111abcdef8.cloudfront.net`).
     pub fn from_pem(private_pem: &str, key_pair_id: &str, base_url: &str) -> Result<Self, SignerError> {
-        let der = pem_der(private_pem).ok_or_else(|| SignerError::Key("not PEM".into()))?;
-        let key = RsaKeyPair::from_pkcs8(&der)
-            .or_else(|_| RsaKeyPair::from_der(&der))
-            .map_err(|e| SignerError::Key(e.to_string()))?;
-        Ok(Self { base_url: base_url.trim_end_matches('/').to_owned(), key_pair_id: key_pair_id.to_owned(), key })
+        Ok(Self::with_key(FirstUse::ready(rsa_key(private_pem)?), key_pair_id, base_url))
+    }
+
+    fn with_key(key: FirstUse<RsaKeyPair>, key_pair_id: &str, base_url: &str) -> Self {
+        Self { base_url: base_url.trim_end_matches('/').to_owned(), key_pair_id: key_pair_id.to_owned(), key }
     }
 
     /// The distribution's URL (`VIVID_CDN_URL`), its key pair id (`VIVID_CDN_KEY_PAIR_ID`), and the
@@ -88,13 +98,24 @@ impl CloudFrontSigner {
             .map_err(|e| ConfigError::Malformed("VIVID_CDN_PRIVATE_KEY_SECRET_ARN", e.to_string()))
     }
 
+    /// As [`from_config`](Self::from_config), with the private key's PEM read by the first grant
+    /// (`Secrets::on_first_use(cfg, "VIVID_CDN_PRIVATE_KEY_SECRET_ARN")`).
+    pub fn from_secret(cfg: &Config, private_pem: FirstUse<String>) -> Result<Self, ConfigError> {
+        let key = private_pem.map(|pem| {
+            rsa_key(&vivid_config::pem(&pem))
+                .map_err(|e| ConfigError::Malformed("VIVID_CDN_PRIVATE_KEY_SECRET_ARN", e.to_string()))
+        });
+        Ok(Self::with_key(key, &cfg.var("VIVID_CDN_KEY_PAIR_ID")?, &cfg.var("VIVID_CDN_URL")?))
+    }
+
     pub fn url_of(&self, key: &str) -> String {
         format!("{}/{key}", self.base_url)
     }
 }
 
+#[async_trait::async_trait]
 impl PlaybackSigner for CloudFrontSigner {
-    fn sign(
+    async fn sign(
         &self,
         video: &VideoId,
         outputs: &MediaOutputs,
@@ -109,9 +130,12 @@ impl PlaybackSigner for CloudFrontSigner {
             }],
         };
         let policy_json = serde_json::to_vec(&policy).map_err(|e| SignError(e.to_string()))?;
-        let mut sig = vec![0u8; self.key.public_modulus_len()];
-        self.key
-            .sign(&signature::RSA_PKCS1_SHA256, &SystemRandom::new(), &policy_json, &mut sig)
+        let key = self.key.get().await.map_err(|e| {
+            tracing::error!(error = %e, "the CloudFront key is not available");
+            SignError(e.to_string())
+        })?;
+        let mut sig = vec![0u8; key.public_modulus_len()];
+        key.sign(&signature::RSA_PKCS1_SHA256, &SystemRandom::new(), &policy_json, &mut sig)
             .map_err(|_| SignError("RSA signing failed".into()))?;
         let (policy_b64, sig_b64) = (cf_b64(&policy_json), cf_b64(&sig));
         let signed_query =
@@ -182,14 +206,14 @@ mod tests {
         (pair, der)
     }
 
-    #[test]
-    fn a_grant_covers_its_video_until_it_expires_and_nothing_else() {
+    #[tokio::test]
+    async fn a_grant_covers_its_video_until_it_expires_and_nothing_else() {
         let (pair, der) = test_key();
         let pem = format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", STANDARD.encode(&der));
         let signer = CloudFrontSigner::from_pem(&pem, "K2JCJMDEHXQW5F", "https://cdn.example").expect("signer");
         let video = VideoId::generate();
         let outputs = MediaOutputs { hls_master: Some(format!("media/{video}/hls/index.m3u8")), ..Default::default() };
-        let p = signer.sign(&video, &outputs, 1_000, Duration::from_secs(600)).expect("signed");
+        let p = signer.sign(&video, &outputs, 1_000, Duration::from_secs(600)).await.expect("signed");
         assert!(p.hls_url.as_deref().is_some_and(|u| u.contains("Hash-Algorithm=SHA256")));
         let q = |name: &str| {
             p.signed_query.split('&').find_map(|kv| kv.strip_prefix(&format!("{name}="))).unwrap_or("").to_owned()
@@ -203,5 +227,37 @@ mod tests {
         let mut forged = q("Signature");
         forged.replace_range(0..2, if forged.starts_with("AA") { "BB" } else { "AA" });
         assert!(!verify_grant(&public, &segment, &q("Policy"), &forged, 1_500), "forged");
+    }
+
+    #[tokio::test]
+    async fn the_key_is_read_by_the_first_grant_only() {
+        use std::sync::{
+            Arc,
+            atomic::{AtomicUsize, Ordering},
+        };
+        let (_, der) = test_key();
+        let pem = format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", STANDARD.encode(&der));
+        let reads = Arc::new(AtomicUsize::new(0));
+        let counted = reads.clone();
+        let secret = FirstUse::new(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let pem = pem.clone();
+            async move { Ok(pem) }
+        });
+        let key = secret.map(|pem| rsa_key(&pem).map_err(|e| ConfigError::Malformed("K", e.to_string())));
+        let signer = CloudFrontSigner::with_key(key, "K2JCJMDEHXQW5F", "https://cdn.example");
+        assert_eq!(reads.load(Ordering::SeqCst), 0, "nothing read before a grant");
+        let video = VideoId::generate();
+        let outputs = MediaOutputs { hls_master: Some(format!("media/{video}/hls/index.m3u8")), ..Default::default() };
+        for _ in 0..2 {
+            assert!(signer.sign(&video, &outputs, 1_000, Duration::from_secs(600)).await.is_ok());
+        }
+        assert_eq!(reads.load(Ordering::SeqCst), 1, "one read for every grant");
+        let broken = CloudFrontSigner::with_key(
+            FirstUse::ready("not a key".to_owned()).map(|pem| rsa_key(&pem).map_err(|e| ConfigError::Malformed("K", e.to_string()))),
+            "K",
+            "https://cdn.example",
+        );
+        assert!(broken.sign(&video, &outputs, 1_000, Duration::from_secs(600)).await.is_err(), "refused at the grant");
     }
 }

@@ -1,11 +1,14 @@
 //! Secrets Manager. A function's environment names the secret (`…_ARN`); the value is read once
-//! at init by the functions that use it, and never logged. IAM grants each function
-//! `GetSecretValue` on exactly the secrets it reads.
+//! per container — at init by the functions whose every request needs it ([`Secrets::read`],
+//! [`Secrets::read_all`]), on the first request that needs it by the others
+//! ([`Secrets::on_first_use`]) — and never logged. IAM grants each function `GetSecretValue` on
+//! exactly the secrets it reads.
 
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
-use vivid_config::{Config, ConfigError};
+use vivid_config::{Config, ConfigError, FirstUse};
 
-/// Reads secrets for one function's init.
+/// Reads secrets for one function.
+#[derive(Clone)]
 pub struct Secrets {
     client: aws_sdk_secretsmanager::Client,
 }
@@ -29,11 +32,31 @@ impl Secrets {
 
     /// The string value of the secret whose ARN the variable `var` holds.
     pub async fn read(&self, cfg: &Config, var: &'static str) -> Result<String, ConfigError> {
-        let arn = cfg.var(var)?;
+        self.read_arn(&cfg.var(var)?, var).await
+    }
+
+    /// The secret whose ARN the variable `var` holds, read by its first use (and again by the
+    /// next use if that read failed). The variable is checked now: a function without it still
+    /// fails at init.
+    pub fn on_first_use(&self, cfg: &Config, var: &'static str) -> Result<FirstUse<String>, ConfigError> {
+        let (secrets, arn) = (self.clone(), cfg.var(var)?);
+        Ok(FirstUse::new(move || {
+            let (secrets, arn) = (secrets.clone(), arn.clone());
+            async move {
+                let value = secrets.read_arn(&arn, var).await;
+                if let Err(e) = &value {
+                    tracing::warn!(secret = var, error = %e, "cannot read a secret on its first use");
+                }
+                value
+            }
+        }))
+    }
+
+    async fn read_arn(&self, arn: &str, var: &'static str) -> Result<String, ConfigError> {
         let out = self
             .client
             .get_secret_value()
-            .secret_id(&arn)
+            .secret_id(arn)
             .send()
             .await
             .map_err(|e| ConfigError::Secret { name: var, detail: DisplayErrorContext(e).to_string() })?;
