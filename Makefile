@@ -21,7 +21,8 @@ dev: deps
 	$(CARGO) run --quiet -p vivid-local
 
 ## make test: format, lints, template lint and every test, each against an emulator of its own;
-# then the browser test and schemathesis (both on a local stack of their own).
+# then the contract check (make test-contract), the browser test and schemathesis (both on a local
+# stack of their own).
 # cargo-nextest when present (one summary line, tests in parallel processes), else cargo test.
 # moto's transactions are not isolated across concurrent requests (a cancelled one restores every
 # table), so tests do not share an emulator: each test's stack starts its own moto.
@@ -31,8 +32,18 @@ test: deps lint
 	else \
 	  $(CARGO) test --workspace --all-targets --no-fail-fast; \
 	fi
+	@scripts/contract.sh
 	@scripts/browser-test.sh
 	@scripts/schemathesis.sh
+
+## make test-contract: docs/openapi.yaml as a front end meets it, without a stack (scripts/contract.sh,
+# tests/contract/): TypeScript types generated from it and a study flow compiled against them with
+# tsc --strict (no cast, no !), redocly and spectral with every rule (0 warnings; each rule turned
+# off says why), every example validated against its schema, and the error-code catalogue checked
+# against the codes the handlers declare. The pinned npm tools install on first use (`npm ci`).
+.PHONY: test-contract
+test-contract:
+	@scripts/contract.sh
 
 ## make test-browser: headless Chromium drives the study flow from another origin (the page on
 # app.vivid.localhost, the API on api.vivid.localhost) against a fresh local stack; a failure

@@ -1,0 +1,36 @@
+// The study flow compiles on the generated types alone (scripts/contract.sh): this refuses every
+// way out of the type checker in study-flow.ts - a cast (`as T`, `<T>x`), a non-null assertion
+// (`x!`), an `any`, and a `@ts-ignore` / `@ts-expect-error` / `@ts-nocheck` comment.
+// Usage: node no-escape.mjs <file.ts>...; exits 1 on any.
+
+import { readFileSync } from "node:fs";
+import ts from "typescript";
+
+let found = 0;
+for (const file of process.argv.slice(2)) {
+  const text = readFileSync(file, "utf8");
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const report = (node, what) => {
+    const { line, character } = source.getLineAndCharacterOfPosition(node.getStart(source));
+    console.error(`${file}:${line + 1}:${character + 1}: ${what}: ${node.getText(source).slice(0, 80)}`);
+    found += 1;
+  };
+  const visit = (node) => {
+    if (ts.isAsExpression(node)) report(node, "a cast");
+    else if (ts.isTypeAssertionExpression(node)) report(node, "a cast");
+    else if (ts.isNonNullExpression(node)) report(node, "a non-null assertion");
+    else if (node.kind === ts.SyntaxKind.AnyKeyword) report(node, "an any");
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  for (const m of text.matchAll(/@ts-(ignore|expect-error|nocheck)\b/g)) {
+    const { line } = source.getLineAndCharacterOfPosition(m.index);
+    console.error(`${file}:${line + 1}: a @ts-${m[1]} comment`);
+    found += 1;
+  }
+}
+if (found > 0) {
+  console.error(`no-escape: ${found} way(s) out of the type checker`);
+  process.exit(1);
+}
+console.log(`no-escape: no cast, no non-null assertion, no any, no ts-ignore in ${process.argv.slice(2).join(" ")}`);
