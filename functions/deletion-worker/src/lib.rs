@@ -28,16 +28,17 @@ pub async fn wire(cfg: Config) -> Result<DeletionWorker, ConfigError> {
             Arc::new(WebexHttp::from_config(&cfg, Some(webex_secret))?),
         ],
     };
-    Ok(DeletionWorker::new(
-        Stores {
+    Ok(DeletionWorker {
+        stores: Stores {
             users: table.clone(),
             spaces: table.clone(),
-            videos: table.clone(),
+            catalog: table.clone(),
+            removal: table.clone(),
             media,
             sessions: table.clone(),
             auto_imports: table,
             grants: Arc::new(grants),
         },
-        std::time::Duration::from_millis(cfg.number("VIVID_INDEX_SETTLE_MS", 1000)?),
-    ))
+        settle: std::time::Duration::from_millis(cfg.number("VIVID_INDEX_SETTLE_MS", 1000)?),
+    })
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use vivid_config::{Config, ConfigError};
 use vivid_domain::media::Bucket;
 use vivid_dynamo::Table;
-use vivid_events::ImportWorker;
+use vivid_events::{ImportWorker, recording_sources};
 use vivid_kms::KmsCipher;
 use vivid_s3::S3Media;
 use vivid_secrets::Secrets;
@@ -22,5 +22,15 @@ pub async fn wire(cfg: Config) -> Result<ImportWorker, ConfigError> {
     let zoom = Arc::new(ZoomHttp::from_config(&cfg, Some(zoom_secret))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Raw, Bucket::Media])?);
-    Ok(ImportWorker::new(table.clone(), media, table.clone(), cipher, [webex as _, zoom as _]).with_index(table))
+    Ok(ImportWorker {
+        uploads: table.clone(),
+        catalog: table.clone(),
+        states: table.clone(),
+        captions: table.clone(),
+        media,
+        connections: table.clone(),
+        cipher,
+        sources: recording_sources([webex as _, zoom as _]),
+        index: Some(table),
+    })
 }

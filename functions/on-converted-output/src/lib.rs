@@ -12,5 +12,5 @@ use vivid_s3::S3Media;
 pub async fn wire(cfg: Config) -> Result<OnConvertedOutput, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Media])?);
-    Ok(OnConvertedOutput::new(table, media))
+    Ok(OnConvertedOutput { states: table, media })
 }

@@ -15,5 +15,12 @@ pub async fn wire(cfg: Config) -> Result<OnRawUpload, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Raw, Bucket::Media])?);
     let transcoder = Arc::new(MediaConvert::from_config(&cfg)?);
-    Ok(OnRawUpload::new(table.clone(), media, transcoder, table, UploadLimit::from_config(&cfg)?))
+    Ok(OnRawUpload {
+        catalog: table.clone(),
+        states: table.clone(),
+        media,
+        transcoder,
+        budget: table,
+        limits: UploadLimit::from_config(&cfg)?,
+    })
 }

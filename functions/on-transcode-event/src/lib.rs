@@ -26,8 +26,14 @@ pub async fn wire(cfg: Config) -> Result<OnTranscodeEvent, ConfigError> {
     };
     let minutes =
         Minutes { budget: table.clone(), quotas: cfg.parsed(vivid_domain::quota::QUOTAS_VAR)?.unwrap_or_default() };
-    Ok(OnTranscodeEvent::new(table.clone(), media, transcoder)
-        .with_transcription(transcription)
-        .with_minutes(minutes)
-        .with_index(table))
+    Ok(OnTranscodeEvent {
+        catalog: table.clone(),
+        states: table.clone(),
+        captions: table.clone(),
+        media,
+        transcoder,
+        transcription: Some(transcription),
+        index: Some(table),
+        minutes: Some(minutes),
+    })
 }

@@ -15,5 +15,5 @@ pub async fn wire(cfg: Config) -> Result<OnTranscribeEvent, ConfigError> {
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Media])?);
     // The stack's name (`AWS::StackName`): its jobs are named after it.
     let jobs = JobNames::of_stack(&cfg.var("VIVID_APPLICATION")?);
-    Ok(OnTranscribeEvent::new(table.clone(), media, table, jobs))
+    Ok(OnTranscribeEvent { catalog: table.clone(), captions: table.clone(), media, index: table, jobs })
 }

@@ -15,5 +15,13 @@ pub async fn wire(cfg: Config) -> Result<SweepStaleVideos, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Raw, Bucket::Media])?);
     let worker = Arc::new(LambdaInvoker::deletion_worker(&cfg)?);
-    Ok(SweepStaleVideos::new(table.clone(), media, table, worker, StaleAfter::from_config(&cfg)?))
+    Ok(SweepStaleVideos {
+        uploads: table.clone(),
+        catalog: table.clone(),
+        states: table.clone(),
+        media,
+        marks: table,
+        worker,
+        after: StaleAfter::from_config(&cfg)?,
+    })
 }

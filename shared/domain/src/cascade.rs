@@ -12,7 +12,7 @@ use crate::{
     spaces::{Membership, Role, SpaceStore, successor},
     types::{Limit, SpaceId, UserId, VideoId},
     users::{User, UserStore},
-    video::{Video, VideoStore, layout},
+    video::{Video, VideoCatalog, VideoRemoval, layout},
     zoom::AutoImportStore,
 };
 
@@ -21,13 +21,13 @@ use crate::{
 /// the video item with its count in the space, last). A failure half-way leaves the video item in
 /// place, so deleting it again finishes the work; no object is ever left without the item that
 /// leads to it. Safe to repeat.
-pub async fn purge_video(videos: &dyn VideoStore, media: &dyn MediaStore, video: &Video) -> Result<(), StoreError> {
+pub async fn purge_video(removal: &dyn VideoRemoval, media: &dyn MediaStore, video: &Video) -> Result<(), StoreError> {
     remove_media(media, &video.video_id, video.upload_id.as_deref()).await?;
     let prefixes = [layout::snapshots_prefix(&video.video_id), drawings_prefix(&video.video_id)];
     for prefix in &prefixes {
         media.delete_prefix(Bucket::User, prefix).await?;
     }
-    let objects = videos.delete_video(video).await?;
+    let objects = removal.delete_video(video).await?;
     // Objects the items pointed at outside those prefixes (none are written today).
     for key in objects.iter().filter(|k| !prefixes.iter().any(|p| k.starts_with(p.as_str()))) {
         media.delete(Bucket::User, key).await?;
@@ -50,13 +50,14 @@ pub async fn remove_media(media: &dyn MediaStore, video: &VideoId, upload_id: Op
 /// then its memberships and itself. A failure half-way is finished by calling it again.
 pub async fn purge_space(
     spaces: &dyn SpaceStore,
-    videos: &dyn VideoStore,
+    catalog: &dyn VideoCatalog,
+    removal: &dyn VideoRemoval,
     media: &dyn MediaStore,
     space: &SpaceId,
 ) -> Result<(), StoreError> {
     spaces.tombstone_space(space).await?;
-    for video in videos.all_videos(space).await? {
-        purge_video(videos, media, &video).await?;
+    for video in catalog.all_videos(space).await? {
+        purge_video(removal, media, &video).await?;
     }
     spaces.sweep_space(space).await
 }
@@ -117,7 +118,8 @@ async fn hand_over(spaces: &dyn SpaceStore, m: &Membership) -> Result<bool, Stor
 pub struct Stores {
     pub users: Arc<dyn UserStore>,
     pub spaces: Arc<dyn SpaceStore>,
-    pub videos: Arc<dyn VideoStore>,
+    pub catalog: Arc<dyn VideoCatalog>,
+    pub removal: Arc<dyn VideoRemoval>,
     pub media: Arc<dyn MediaStore>,
     pub sessions: Arc<dyn SessionStore>,
     pub auto_imports: Arc<dyn AutoImportStore>,
@@ -151,18 +153,20 @@ impl Stores {
                 purge_member(self.spaces.as_ref(), self.media.as_ref(), space_id, user_id).await?;
             }
             Deletion::Video { video_id } => {
-                let Some(video) = self.videos.get_video(video_id).await? else { return Ok(Finished::AlreadyGone) };
+                let Some(video) = self.catalog.get_video(video_id).await? else { return Ok(Finished::AlreadyGone) };
                 if !video.deleting {
                     return Ok(Finished::NotMarked);
                 }
-                purge_video(self.videos.as_ref(), self.media.as_ref(), &video).await?;
+                purge_video(self.removal.as_ref(), self.media.as_ref(), &video).await?;
             }
             Deletion::Space { space_id } => {
                 let Some(space) = self.spaces.get_space(space_id).await? else { return Ok(Finished::AlreadyGone) };
                 if !space.deleting {
                     return Ok(Finished::NotMarked);
                 }
-                match purge_space(self.spaces.as_ref(), self.videos.as_ref(), self.media.as_ref(), space_id).await {
+                match purge_space(self.spaces.as_ref(), self.catalog.as_ref(), self.removal.as_ref(), self.media.as_ref(), space_id)
+                    .await
+                {
                     // Gone meanwhile (another run finished it).
                     Ok(()) | Err(StoreError::Condition(Guard::Space)) => {}
                     Err(e) => return Err(e),
@@ -204,7 +208,7 @@ impl Stores {
         // fails half-way still finds the spaces it has yet to purge.
         for m in memberships {
             if m.role == Role::Host && !hand_over(spaces, &m).await? {
-                match purge_space(spaces, self.videos.as_ref(), media, &m.space_id).await {
+                match purge_space(spaces, self.catalog.as_ref(), self.removal.as_ref(), media, &m.space_id).await {
                     // Gone meanwhile (another deletion finished it).
                     Ok(()) | Err(StoreError::Condition(Guard::Space)) => {}
                     Err(e) => return Err(e),

@@ -9,16 +9,16 @@ use crate::{
     search::{self, SearchIndex},
     transcripts::{self, TranscriptState, TranscriptStatus},
     types::now_rfc3339,
-    video::{Video, VideoStatus, VideoStore, layout},
+    video::{CaptionStore, Video, VideoStatus, layout},
 };
 
 /// Writes the master listing `video`'s tracks (with none left, records that there is none) for
 /// its captions version. A later change's master wins: this one is then removed again.
-pub async fn write_master(videos: &dyn VideoStore, media: &dyn MediaStore, video: &Video) -> Result<(), StoreError> {
+pub async fn write_master(captions: &dyn CaptionStore, media: &dyn MediaStore, video: &Video) -> Result<(), StoreError> {
     let id = &video.video_id;
     let version = video.outputs.captions_version;
     if video.outputs.captions.is_empty() {
-        if videos.set_captioned_master(id, version, None).await?
+        if captions.set_captioned_master(id, version, None).await?
             && let Some(previous) = video.outputs.captioned_master.as_deref()
         {
             media.delete(Bucket::Media, previous).await?;
@@ -36,7 +36,7 @@ pub async fn write_master(videos: &dyn VideoStore, media: &dyn MediaStore, video
         master_with_subtitles(&String::from_utf8_lossy(&master), &tracks, |lang| format!("../captions/{lang}.m3u8"));
     let key = layout::captioned_master(id, version);
     media.put(Bucket::Media, &key, "application/vnd.apple.mpegurl", text.into_bytes()).await?;
-    if !videos.set_captioned_master(id, version, Some(&key)).await? {
+    if !captions.set_captioned_master(id, version, Some(&key)).await? {
         media.delete(Bucket::Media, &key).await?;
     } else if let Some(previous) = video.outputs.captioned_master.as_deref().filter(|p| *p != key) {
         // The master this one replaces (players that loaded it hold their playlists already).
@@ -49,7 +49,7 @@ pub async fn write_master(videos: &dyn VideoStore, media: &dyn MediaStore, video
 /// captioned master. The video as it now is; `Condition(Video)` when it is gone,
 /// `Condition(Item)` when it has [`crate::captions::MAX_TRACKS`] languages and this is another.
 pub async fn publish(
-    videos: &dyn VideoStore,
+    captions: &dyn CaptionStore,
     media: &dyn MediaStore,
     video: &Video,
     track: &CaptionTrack,
@@ -64,8 +64,8 @@ pub async fn publish(
     media
         .put(Bucket::Media, &layout::caption_playlist(id, lang), "application/vnd.apple.mpegurl", playlist.into_bytes())
         .await?;
-    let updated = videos.put_caption(id, track).await?;
-    write_master(videos, media, &updated).await?;
+    let updated = captions.put_caption(id, track).await?;
+    write_master(captions, media, &updated).await?;
     Ok(updated)
 }
 
@@ -74,7 +74,7 @@ pub async fn publish(
 /// master. Nothing to do when there are none, or the master lists them already (a repeated
 /// completion event).
 pub async fn publish_at_ready(
-    videos: &dyn VideoStore,
+    captions: &dyn CaptionStore,
     media: &dyn MediaStore,
     video: &Video,
 ) -> Result<(), StoreError> {
@@ -88,7 +88,7 @@ pub async fn publish_at_ready(
             media.put(Bucket::Media, &key, "application/vnd.apple.mpegurl", playlist.into_bytes()).await?;
         }
     }
-    write_master(videos, media, video).await
+    write_master(captions, media, video).await
 }
 
 /// A recording platform's transcript (the caption track an import brought) is a `READY` video's
@@ -97,7 +97,7 @@ pub async fn publish_at_ready(
 /// `READY`); repeated, it changes nothing (the state is recorded only if absent, the postings
 /// replace themselves).
 pub async fn platform_transcript(
-    videos: &dyn VideoStore,
+    captions: &dyn CaptionStore,
     media: &dyn MediaStore,
     index: Option<&dyn SearchIndex>,
     v: &Video,
@@ -129,7 +129,7 @@ pub async fn platform_transcript(
         failure_reason: None,
         updated_at: now_rfc3339(),
     };
-    videos.set_transcript(id, &state, true).await?;
+    captions.set_transcript(id, &state, true).await?;
     tracing::info!(video_id = %id, words = words.len(), "the platform's transcript is the video's");
     Ok(true)
 }

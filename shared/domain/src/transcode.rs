@@ -59,9 +59,103 @@ pub trait Transcoder: Send + Sync {
     async fn cancel(&self, job_id: &str) -> Result<bool, TranscodeError>;
 }
 
-/// Whether a job in this MediaConvert status may still write outputs.
-pub fn job_running(status: &str) -> bool {
-    matches!(status, "SUBMITTED" | "PROGRESSING" | "STATUS_UPDATE" | "INPUT_INFORMATION")
+/// The state a MediaConvert "Job State Change" event reports, parsed from MediaConvert's name of
+/// it where the event comes in (`on-transcode-event`). A name MediaConvert adds later is kept as
+/// [`JobState::Unknown`]: such an event moves no video.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum JobState {
+    /// `SUBMITTED`: queued, not started.
+    Submitted,
+    /// `PROGRESSING`: started.
+    Progressing,
+    /// `INPUT_INFORMATION`: the source was read (its picture, never its length).
+    InputInformation,
+    /// `STATUS_UPDATE`: still running, with its percentage (every 10 s as the job asks).
+    StatusUpdate,
+    /// `NEW_WARNING`: running, with a warning.
+    NewWarning,
+    /// `QUEUE_HOP`: moved to another queue, still to run.
+    QueueHop,
+    /// `COMPLETE`: every output written.
+    Complete,
+    /// `CANCELED`: cancelled (by us: a deleted or over-budget video).
+    Canceled,
+    /// `ERROR`: failed.
+    Error,
+    /// A state this code does not know, as MediaConvert named it.
+    Unknown(String),
+}
+
+impl JobState {
+    /// MediaConvert's name of the state.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Submitted => "SUBMITTED",
+            Self::Progressing => "PROGRESSING",
+            Self::InputInformation => "INPUT_INFORMATION",
+            Self::StatusUpdate => "STATUS_UPDATE",
+            Self::NewWarning => "NEW_WARNING",
+            Self::QueueHop => "QUEUE_HOP",
+            Self::Complete => "COMPLETE",
+            Self::Canceled => "CANCELED",
+            Self::Error => "ERROR",
+            Self::Unknown(name) => name,
+        }
+    }
+
+    /// Whether a job in this state may still write outputs (and so is worth cancelling). A
+    /// warning or a queue hop is not counted (as before states were typed): the job's next status
+    /// update, 10 s later at most, is.
+    pub fn is_running(&self) -> bool {
+        matches!(self, Self::Submitted | Self::Progressing | Self::StatusUpdate | Self::InputInformation)
+    }
+
+    /// Whether the job ended without its outputs.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Self::Error | Self::Canceled)
+    }
+}
+
+impl From<&str> for JobState {
+    fn from(name: &str) -> Self {
+        match name {
+            "SUBMITTED" => Self::Submitted,
+            "PROGRESSING" => Self::Progressing,
+            "INPUT_INFORMATION" => Self::InputInformation,
+            "STATUS_UPDATE" => Self::StatusUpdate,
+            "NEW_WARNING" => Self::NewWarning,
+            "QUEUE_HOP" => Self::QueueHop,
+            "COMPLETE" => Self::Complete,
+            "CANCELED" => Self::Canceled,
+            "ERROR" => Self::Error,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl From<String> for JobState {
+    fn from(name: String) -> Self {
+        match Self::from(name.as_str()) {
+            Self::Unknown(_) => Self::Unknown(name),
+            known => known,
+        }
+    }
+}
+
+impl From<JobState> for String {
+    fn from(state: JobState) -> String {
+        match state {
+            JobState::Unknown(name) => name,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for JobState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What the transcoder learnt of a video's source as soon as it read it (MediaConvert's
@@ -83,4 +177,44 @@ pub struct SourceInfo {
     /// `YUV_420`, `YUV_422`, `YUV_444`, …
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color_format: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_states_are_read_from_mediaconverts_names_and_written_back_the_same() {
+        for name in [
+            "SUBMITTED",
+            "PROGRESSING",
+            "INPUT_INFORMATION",
+            "STATUS_UPDATE",
+            "NEW_WARNING",
+            "QUEUE_HOP",
+            "COMPLETE",
+            "CANCELED",
+            "ERROR",
+            "RESUMED_SOMEDAY",
+        ] {
+            let state = JobState::from(name);
+            assert_eq!(state.as_str(), name);
+            assert_eq!(String::from(state.clone()), name);
+            let json: JobState = serde_json::from_value(serde_json::json!(name)).expect("any name is a state");
+            assert_eq!(json, state);
+        }
+        assert_eq!(JobState::from("complete"), JobState::Unknown("complete".into()), "names are exact");
+        assert!(matches!(JobState::from("RESUMED_SOMEDAY"), JobState::Unknown(_)));
+    }
+
+    #[test]
+    fn only_a_job_that_may_still_write_is_running_and_only_an_error_or_cancel_is_a_failure() {
+        use JobState::*;
+        let all = [Submitted, Progressing, InputInformation, StatusUpdate, NewWarning, QueueHop, Complete, Canceled, Error];
+        let running: Vec<_> = all.iter().filter(|s| s.is_running()).map(JobState::as_str).collect();
+        assert_eq!(running, ["SUBMITTED", "PROGRESSING", "INPUT_INFORMATION", "STATUS_UPDATE"]);
+        let failed: Vec<_> = all.iter().filter(|s| s.is_failure()).map(JobState::as_str).collect();
+        assert_eq!(failed, ["CANCELED", "ERROR"]);
+        assert!(!Unknown("X".into()).is_running() && !Unknown("X".into()).is_failure());
+    }
 }

@@ -7,21 +7,17 @@ use async_trait::async_trait;
 use serde_json::Value;
 use vivid_domain::{
     media::{Bucket, MediaStore},
-    video::{VideoStore, layout},
+    video::{TranscodeState, layout},
 };
 
 use crate::{EventError, EventHandler, s3_objects};
 
 /// `on-converted-output`: records converted objects as they land.
 pub struct OnConvertedOutput {
-    videos: Arc<dyn VideoStore>,
-    media: Arc<dyn MediaStore>,
-}
-
-impl OnConvertedOutput {
-    pub fn new(videos: Arc<dyn VideoStore>, media: Arc<dyn MediaStore>) -> Self {
-        Self { videos, media }
-    }
+    /// Where each object is recorded on its video.
+    pub states: Arc<dyn TranscodeState>,
+    /// The media bucket (an orphan object is removed from it).
+    pub media: Arc<dyn MediaStore>,
 }
 
 #[async_trait]
@@ -34,7 +30,7 @@ impl EventHandler for OnConvertedOutput {
             }
             match layout::classify(&key) {
                 Some((video, kind)) => {
-                    if !self.videos.record_output(&video, &kind, &key).await? {
+                    if !self.states.record_output(&video, &kind, &key).await? {
                         tracing::info!(video_id = %video, "output of a deleted video removed");
                         self.media.delete(Bucket::Media, &key).await?;
                     }

@@ -15,18 +15,13 @@ use crate::{EventError, EventHandler};
 
 /// `deletion-worker`.
 pub struct DeletionWorker {
-    stores: Stores,
-    settle: std::time::Duration,
-}
-
-impl DeletionWorker {
-    /// `settle`: how long the worker waits before its cascade, for DynamoDB's global secondary
-    /// indexes to show every write made before the route marked the deletion (the cascade finds
+    /// Every store that holds something of an account, a space or a video.
+    pub stores: Stores,
+    /// How long the worker waits before its cascade, for DynamoDB's global secondary indexes to
+    /// show every write made before the route marked the deletion (the cascade finds
     /// memberships, videos and a member's data on them; an index read at once misses an item
     /// written a moment before, which would outlive the deletion).
-    pub fn new(stores: Stores, settle: std::time::Duration) -> Self {
-        Self { stores, settle }
-    }
+    pub settle: std::time::Duration,
 }
 
 #[async_trait]

@@ -18,7 +18,7 @@ use vivid_domain::{
     search::SearchIndex,
     tracks,
     types::{VideoId, now_rfc3339},
-    video::{MIN_PART, StatusChange, Video, VideoStatus, VideoStore, layout},
+    video::{CaptionStore, MIN_PART, StatusChange, TranscodeState, UploadStore, Video, VideoCatalog, VideoStatus, layout},
 };
 
 use crate::{EventError, EventHandler};
@@ -55,32 +55,33 @@ impl std::fmt::Display for Interrupted {
 /// The import worker (`import-worker` in the template; the same function imports from every
 /// platform it is given a source for).
 pub struct ImportWorker {
-    videos: Arc<dyn VideoStore>,
-    media: Arc<dyn MediaStore>,
-    connections: Arc<dyn ConnectionStore>,
-    cipher: Arc<dyn TokenCipher>,
-    sources: HashMap<Provider, Arc<dyn RecordingSource>>,
+    /// The import run's claim on its video.
+    pub uploads: Arc<dyn UploadStore>,
+    /// The video, read whole.
+    pub catalog: Arc<dyn VideoCatalog>,
+    /// A failed import's end (`FAILED`).
+    pub states: Arc<dyn TranscodeState>,
+    /// The platform's transcript as a caption track, and as the video's transcript.
+    pub captions: Arc<dyn CaptionStore>,
+    /// The raw bucket (the multipart upload) and the media bucket (the transcript's files).
+    pub media: Arc<dyn MediaStore>,
+    /// The importing user's connections with the platforms.
+    pub connections: Arc<dyn ConnectionStore>,
+    pub cipher: Arc<dyn TokenCipher>,
+    /// Each platform's recordings (see [`recording_sources`]).
+    pub sources: HashMap<Provider, Arc<dyn RecordingSource>>,
     /// Where a transcript that arrives after `READY` is indexed for search.
-    index: Option<Arc<dyn SearchIndex>>,
+    pub index: Option<Arc<dyn SearchIndex>>,
+}
+
+/// The recording sources by their platform.
+pub fn recording_sources(
+    sources: impl IntoIterator<Item = Arc<dyn RecordingSource>>,
+) -> HashMap<Provider, Arc<dyn RecordingSource>> {
+    sources.into_iter().map(|s| (s.provider(), s)).collect()
 }
 
 impl ImportWorker {
-    pub fn new(
-        videos: Arc<dyn VideoStore>,
-        media: Arc<dyn MediaStore>,
-        connections: Arc<dyn ConnectionStore>,
-        cipher: Arc<dyn TokenCipher>,
-        sources: impl IntoIterator<Item = Arc<dyn RecordingSource>>,
-    ) -> Self {
-        let sources = sources.into_iter().map(|s| (s.provider(), s)).collect();
-        Self { videos, media, connections, cipher, sources, index: None }
-    }
-
-    /// A transcript that arrives after the video is `READY` goes into the space's search.
-    pub fn with_index(mut self, index: Arc<dyn SearchIndex>) -> Self {
-        self.index = Some(index);
-        self
-    }
 
     /// The job's user's connection with the recording's platform.
     fn connection<'a>(&'a self, job: &'a ImportJob, source: &'a dyn RecordingSource) -> Connection<'a> {
@@ -135,7 +136,7 @@ impl ImportWorker {
 
     /// Gives the claim back after a failure a retry may overcome; the error to fail the event with.
     async fn hand_back(&self, video: &VideoId, claimed_at: &str, e: StoreError) -> EventError {
-        if let Err(release) = self.videos.release_import(video, claimed_at).await {
+        if let Err(release) = self.uploads.release_import(video, claimed_at).await {
             tracing::warn!(video_id = %video, error = %release, "the claim stays until it is stale");
         }
         e.into()
@@ -161,7 +162,7 @@ impl ImportWorker {
         let Ok(lang) = PLATFORM_TRANSCRIPT_LANG.parse::<Lang>() else { return Ok(()) };
         let video = match read {
             Some(video) => video,
-            None => match self.videos.get_video(&job.video_id).await? {
+            None => match self.catalog.get_video(&job.video_id).await? {
                 Some(video) => video,
                 None => return Ok(()),
             },
@@ -198,7 +199,7 @@ impl ImportWorker {
             cues: cues.len() as u32,
             updated_at: now_rfc3339(),
         };
-        let video = match tracks::publish(self.videos.as_ref(), self.media.as_ref(), &video, &track, &cues).await {
+        let video = match tracks::publish(self.captions.as_ref(), self.media.as_ref(), &video, &track, &cues).await {
             Ok(video) => video,
             // Gone meanwhile, or twenty languages already: nothing a retry changes.
             Err(StoreError::Condition(_)) => return Ok(()),
@@ -208,7 +209,7 @@ impl ImportWorker {
         // Arrived after `READY` (Zoom's transcript comes minutes after the recording): it is the
         // video's searched transcript now. Before `READY`, the completion does it.
         let index = self.index.as_deref();
-        tracks::platform_transcript(self.videos.as_ref(), self.media.as_ref(), index, &video).await?;
+        tracks::platform_transcript(self.captions.as_ref(), self.media.as_ref(), index, &video).await?;
         Ok(())
     }
 
@@ -216,7 +217,7 @@ impl ImportWorker {
     /// made: the transcript alone, once (a video with the platform's track already is left as it
     /// is, however often the event comes). Only for the video's own importer and recording.
     async fn late_transcript(&self, job: &ImportJob, source: &dyn RecordingSource) -> Result<(), EventError> {
-        let Some(video) = self.videos.get_video(&job.video_id).await? else { return Ok(()) };
+        let Some(video) = self.catalog.get_video(&job.video_id).await? else { return Ok(()) };
         if video.recording_id.as_deref() != Some(job.recording_id.as_str())
             || video.created_by != job.user_id
             || video.status == VideoStatus::Failed
@@ -232,7 +233,7 @@ impl ImportWorker {
     async fn fail(&self, video: &VideoId, reason: FailureReason, detail: String) -> Result<(), StoreError> {
         tracing::warn!(video_id = %video, reason = reason.code(), detail, "import failed");
         let change = StatusChange { failure_reason: Some(reason), ..Default::default() };
-        self.videos.transition(video, VideoStatus::Failed, &change, &now_rfc3339()).await.map(|_| ())
+        self.states.transition(video, VideoStatus::Failed, &change, &now_rfc3339()).await.map(|_| ())
     }
 }
 
@@ -248,7 +249,7 @@ impl EventHandler for ImportWorker {
         }
         // Only one run per video: a duplicate invocation finds the claim taken.
         let claimed_at = now_rfc3339();
-        if !self.videos.claim_import(&job.video_id, &claimed_at).await? {
+        if !self.uploads.claim_import(&job.video_id, &claimed_at).await? {
             tracing::info!(video_id = %job.video_id, "import already running or done");
             return Ok(Value::Null);
         }

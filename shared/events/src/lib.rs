@@ -20,7 +20,7 @@ mod transcribe_event;
 
 pub use converted_output::OnConvertedOutput;
 pub use deletion::DeletionWorker;
-pub use import::ImportWorker;
+pub use import::{ImportWorker, recording_sources};
 pub use lambda_runtime::Error;
 pub use raw_upload::{OnRawUpload, UploadLimit};
 pub use sweep::{StaleAfter, SweepStaleVideos};

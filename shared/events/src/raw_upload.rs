@@ -15,7 +15,7 @@ use vivid_domain::{
     quota::{Quotas, utc_day},
     transcode::Transcoder,
     types::{VideoId, now_rfc3339, unix_now},
-    video::{StatusChange, Video, VideoStatus, VideoStore, layout},
+    video::{StatusChange, TranscodeState, Video, VideoCatalog, VideoStatus, layout},
 };
 
 use crate::{EventError, EventHandler, s3_objects};
@@ -43,23 +43,20 @@ enum Verdict {
 
 /// `on-raw-upload`: checks an upload against its video, then starts its transcoding job.
 pub struct OnRawUpload {
-    videos: Arc<dyn VideoStore>,
-    media: Arc<dyn MediaStore>,
-    transcoder: Arc<dyn Transcoder>,
-    budget: Arc<dyn MinutesBudget>,
-    limits: UploadLimit,
+    /// The upload's video, and its creator's membership of its space.
+    pub catalog: Arc<dyn VideoCatalog>,
+    /// The video's status (`UPLOADED`, `TRANSCODING` with its job, or `FAILED`).
+    pub states: Arc<dyn TranscodeState>,
+    /// The raw bucket (the object's size and type, a rejected one removed).
+    pub media: Arc<dyn MediaStore>,
+    /// The source's length (its probe), then its job.
+    pub transcoder: Arc<dyn Transcoder>,
+    /// The creator's daily transcoding minutes.
+    pub budget: Arc<dyn MinutesBudget>,
+    pub limits: UploadLimit,
 }
 
 impl OnRawUpload {
-    pub fn new(
-        videos: Arc<dyn VideoStore>,
-        media: Arc<dyn MediaStore>,
-        transcoder: Arc<dyn Transcoder>,
-        budget: Arc<dyn MinutesBudget>,
-        limits: UploadLimit,
-    ) -> Self {
-        Self { videos, media, transcoder, budget, limits }
-    }
 
     /// Why an uploaded object does not belong to its video, if it does not: the reason members
     /// are told, and the detail for the log.
@@ -91,7 +88,7 @@ impl OnRawUpload {
         let id = &video.video_id;
         // Published only by who may publish: the creator still hosts or co-hosts the space (an
         // upload URL outlives a demotion or a removal by up to its hour).
-        let creator = self.videos.video_access(id, &video.created_by).await?;
+        let creator = self.catalog.video_access(id, &video.created_by).await?;
         let manages = creator.as_ref().is_some_and(|a| {
             a.space.as_ref().is_some_and(|s| !s.deleting) && a.membership.as_ref().is_some_and(|m| m.role.manages())
         });
@@ -126,7 +123,7 @@ impl OnRawUpload {
     /// event finds a failed video and removes the object (below), whichever step failed.
     async fn reject(&self, id: &VideoId, key: &str, reason: FailureReason) -> Result<(), EventError> {
         let change = StatusChange { failure_reason: Some(reason), ..Default::default() };
-        self.videos.transition(id, VideoStatus::Failed, &change, &now_rfc3339()).await?;
+        self.states.transition(id, VideoStatus::Failed, &change, &now_rfc3339()).await?;
         self.media.delete(Bucket::Raw, key).await?;
         Ok(())
     }
@@ -140,7 +137,7 @@ impl OnRawUpload {
         };
         let video_id = name.parse::<VideoId>().ok();
         let video = match &video_id {
-            Some(id) => self.videos.get_video(id).await?,
+            Some(id) => self.catalog.get_video(id).await?,
             None => None,
         };
         // A video being deleted has no use for it either (its deletion may have run already).
@@ -159,7 +156,7 @@ impl OnRawUpload {
                     tracing::warn!(video_id = %id, reason = reason.code(), detail, "upload rejected");
                     return self.reject(id, key, reason).await;
                 }
-                self.videos.transition(id, VideoStatus::Uploaded, &StatusChange::default(), &now_rfc3339()).await?;
+                self.states.transition(id, VideoStatus::Uploaded, &StatusChange::default(), &now_rfc3339()).await?;
             }
             // A previous delivery recorded the upload but did not get to start the job.
             VideoStatus::Uploaded => {}
@@ -186,7 +183,7 @@ impl OnRawUpload {
         };
         let job_id = self.transcoder.submit(id, &raw_bucket, &media_bucket, clip_seconds).await?;
         let change = StatusChange { job_id: Some(job_id.clone()), percent_complete: Some(0), ..Default::default() };
-        let moved = self.videos.transition(id, VideoStatus::Transcoding, &change, &now_rfc3339()).await?;
+        let moved = self.states.transition(id, VideoStatus::Transcoding, &change, &now_rfc3339()).await?;
         tracing::info!(video_id = %id, job_id, moved, "transcoding job submitted");
         Ok(())
     }

@@ -27,7 +27,7 @@ use vivid_domain::{
     imports::InvokeError,
     media::MediaStore,
     types::{Limit, now_rfc3339, rfc3339_at, unix_now},
-    video::{StatusChange, Video, VideoStatus, VideoStore},
+    video::{StatusChange, TranscodeState, UploadStore, Video, VideoCatalog, VideoStatus},
 };
 
 use crate::{EventError, EventHandler};
@@ -58,11 +58,19 @@ impl StaleAfter {
 
 /// The sweep.
 pub struct SweepStaleVideos {
-    videos: Arc<dyn VideoStore>,
-    media: Arc<dyn MediaStore>,
-    marks: Arc<dyn DeletionMarks>,
-    worker: Arc<dyn DeletionInvoker>,
-    after: StaleAfter,
+    /// The videos still waiting for their bytes, and each one's abandonment.
+    pub uploads: Arc<dyn UploadStore>,
+    /// Each pending video, read whole.
+    pub catalog: Arc<dyn VideoCatalog>,
+    /// A stale import's end (`FAILED`).
+    pub states: Arc<dyn TranscodeState>,
+    /// What a stale import left in the buckets.
+    pub media: Arc<dyn MediaStore>,
+    /// The deletions marked and not finished.
+    pub marks: Arc<dyn DeletionMarks>,
+    /// The deletion worker, started for an abandoned upload or an unfinished deletion.
+    pub worker: Arc<dyn DeletionInvoker>,
+    pub after: StaleAfter,
 }
 
 /// What one run did.
@@ -79,16 +87,6 @@ struct Swept {
 }
 
 impl SweepStaleVideos {
-    pub fn new(
-        videos: Arc<dyn VideoStore>,
-        media: Arc<dyn MediaStore>,
-        marks: Arc<dyn DeletionMarks>,
-        worker: Arc<dyn DeletionInvoker>,
-        after: StaleAfter,
-    ) -> Self {
-        Self { videos, media, marks, worker, after }
-    }
-
     /// Starts the deletion worker; a failure is counted (and logged), not fatal: the mark stays
     /// in the index, so a later run starts it.
     async fn start(&self, job: &Deletion, swept: &mut Swept) -> bool {
@@ -107,7 +105,7 @@ impl SweepStaleVideos {
         // Charged to the day it was created (`yyyy-mm-dd` of its creation time, UTC).
         let day: String = video.created_at.chars().take(10).collect();
         // Conditional on the status: an upload that completed meanwhile is left to its pipeline.
-        if !self.videos.abandon_upload(video, &day).await? {
+        if !self.uploads.abandon_upload(video, &day).await? {
             return Ok(());
         }
         tracing::info!(video_id = %video.video_id, "abandoned upload removed");
@@ -125,7 +123,7 @@ impl SweepStaleVideos {
         remove_media(self.media.as_ref(), id, video.upload_id.as_deref()).await?;
         // Conditional on the status: an import that completed meanwhile is not ended (its object
         // is gone, so its job fails and the video ends FAILED with the reason).
-        if self.videos.transition(id, VideoStatus::Failed, &change, &now_rfc3339()).await? {
+        if self.states.transition(id, VideoStatus::Failed, &change, &now_rfc3339()).await? {
             tracing::info!(video_id = %id, "stale import ended");
             swept.ended += 1;
         }
@@ -141,8 +139,8 @@ impl EventHandler for SweepStaleVideos {
         let (upload_cutoff, import_cutoff) = (cutoff(self.after.upload), cutoff(self.after.import));
         let oldest_allowed = upload_cutoff.clone().max(import_cutoff.clone());
         let mut swept = Swept::default();
-        for id in self.videos.pending_before(&oldest_allowed, Limit::clamped(100)).await? {
-            let Some(video) = self.videos.get_video(&id).await? else { continue };
+        for id in self.uploads.pending_before(&oldest_allowed, Limit::clamped(100)).await? {
+            let Some(video) = self.catalog.get_video(&id).await? else { continue };
             match video.status {
                 VideoStatus::Uploading if video.created_at < upload_cutoff => {
                     self.remove_upload(&video, &mut swept).await?;

@@ -15,11 +15,11 @@ use vivid_domain::{
     search::{self, SearchIndex},
     spaces::SpaceStore,
     storyboard, tracks,
-    transcode::{SourceInfo, Transcoder, job_running},
+    transcode::{JobState, SourceInfo, Transcoder},
     transcripts::{self, TranscribeError, Transcriber, TranscriptState, TranscriptStatus, TranscriptionJob},
     types::{VideoId, now_rfc3339, unix_now},
     video::{
-        StatusChange, Video, VideoStatus, VideoStore,
+        CaptionStore, StatusChange, TranscodeState, Video, VideoCatalog, VideoStatus,
         layout::{self, MediaKind},
     },
 };
@@ -30,7 +30,8 @@ use crate::{EventError, EventHandler};
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobStateDetail {
-    pub status: String,
+    /// MediaConvert's name of the state, read as a [`JobState`] here, where the event comes in.
+    pub status: JobState,
     pub job_id: String,
     #[serde(default)]
     pub user_metadata: HashMap<String, String>,
@@ -140,12 +141,24 @@ fn s3_key(uri: &str) -> Option<String> {
 /// status update comes every 10 s) and what it wrote is removed — so deleting a video while it
 /// transcodes costs at most seconds of transcoding and leaves nothing behind.
 pub struct OnTranscodeEvent {
-    videos: Arc<dyn VideoStore>,
-    media: Arc<dyn MediaStore>,
-    transcoder: Arc<dyn Transcoder>,
-    transcription: Option<Transcription>,
-    index: Option<Arc<dyn SearchIndex>>,
-    minutes: Option<Minutes>,
+    /// The job's video, read whole.
+    pub catalog: Arc<dyn VideoCatalog>,
+    /// The video's status and what the job recorded on it.
+    pub states: Arc<dyn TranscodeState>,
+    /// The transcript's state, and the captioned master of tracks stored before `READY`.
+    pub captions: Arc<dyn CaptionStore>,
+    /// The media bucket (the storyboard written, a failed or orphan job's media removed) and the
+    /// raw bucket.
+    pub media: Arc<dyn MediaStore>,
+    /// A deleted or failed video's job cancelled.
+    pub transcoder: Arc<dyn Transcoder>,
+    /// A completed video of a space with transcription on gets its transcript started.
+    pub transcription: Option<Transcription>,
+    /// A completed video's words (title, description, chapters) go into the space's search.
+    pub index: Option<Arc<dyn SearchIndex>>,
+    /// Charges transcripts to their creator's daily minutes and settles the transcoding charge
+    /// (without it no transcript is started: nothing would bound its cost).
+    pub minutes: Option<Minutes>,
 }
 
 /// The daily budgets of minutes: a transcript's minutes are charged before its job starts, and a
@@ -165,34 +178,11 @@ pub struct Transcription {
 }
 
 impl OnTranscodeEvent {
-    pub fn new(videos: Arc<dyn VideoStore>, media: Arc<dyn MediaStore>, transcoder: Arc<dyn Transcoder>) -> Self {
-        Self { videos, media, transcoder, transcription: None, index: None, minutes: None }
-    }
-
-    /// Charges transcripts to their creator's daily minutes and settles the transcoding charge
-    /// (without it no transcript is started: nothing would bound its cost).
-    pub fn with_minutes(mut self, minutes: Minutes) -> Self {
-        self.minutes = Some(minutes);
-        self
-    }
-
-    /// A completed video's words (title, description, chapters) go into the space's search.
-    pub fn with_index(mut self, index: Arc<dyn SearchIndex>) -> Self {
-        self.index = Some(index);
-        self
-    }
-
-    /// A completed video of a space with transcription on gets its transcript started.
-    pub fn with_transcription(mut self, transcription: Transcription) -> Self {
-        self.transcription = Some(transcription);
-        self
-    }
-
     /// Starts the transcript of a `READY` video whose space has transcription on and that has
     /// none yet. Repeated (a redelivered event, an event after a failed start) it starts nothing
     /// twice: the job is named after the video, and the state is recorded only if absent.
     async fn completed(&self, video: &VideoId) -> Result<(), EventError> {
-        let Some(v) = self.videos.get_video(video).await? else { return Ok(()) };
+        let Some(v) = self.catalog.get_video(video).await? else { return Ok(()) };
         if v.status != VideoStatus::Ready || v.deleting {
             return Ok(());
         }
@@ -205,14 +195,14 @@ impl OnTranscodeEvent {
         }
         // Last: a master that cannot be written now (the event is retried, and every step above
         // does nothing twice) holds back neither the search nor the transcript.
-        tracks::publish_at_ready(self.videos.as_ref(), self.media.as_ref(), &v).await?;
+        tracks::publish_at_ready(self.captions.as_ref(), self.media.as_ref(), &v).await?;
         Ok(())
     }
 
     /// A recording platform's transcript is the video's transcript (no transcription job).
     async fn platform_transcript(&self, v: &Video) -> Result<bool, EventError> {
         let index = self.index.as_deref();
-        Ok(tracks::platform_transcript(self.videos.as_ref(), self.media.as_ref(), index, v).await?)
+        Ok(tracks::platform_transcript(self.captions.as_ref(), self.media.as_ref(), index, v).await?)
     }
 
     async fn transcribe(&self, video: &VideoId, v: &vivid_domain::video::Video) -> Result<(), EventError> {
@@ -241,7 +231,7 @@ impl OnTranscodeEvent {
                     failure_reason: Some(Metered::Transcribe.over_budget()),
                     updated_at: now_rfc3339(),
                 };
-                self.videos.set_transcript(video, &state, true).await?;
+                self.captions.set_transcript(video, &state, true).await?;
                 return Ok(());
             }
         }
@@ -272,7 +262,7 @@ impl OnTranscodeEvent {
             }
             Err(e) => return Err(e.into()),
         };
-        self.videos.set_transcript(video, &state, true).await?;
+        self.captions.set_transcript(video, &state, true).await?;
         tracing::info!(video_id = %video, status = ?state.status, "transcription started");
         Ok(())
     }
@@ -307,11 +297,11 @@ impl OnTranscodeEvent {
     /// After an event that changed nothing: when the video is gone, being deleted or has failed
     /// (a failure whose clean-up did not finish, a job that outlived its video's failure), stop
     /// its job and remove its media. Every later event of the job does it again, harmlessly.
-    async fn orphan(&self, video: &VideoId, job_id: &str, status: &str) -> Result<(), EventError> {
-        if self.videos.get_video(video).await?.is_some_and(|v| v.status != VideoStatus::Failed && !v.deleting) {
+    async fn orphan(&self, video: &VideoId, job_id: &str, state: &JobState) -> Result<(), EventError> {
+        if self.catalog.get_video(video).await?.is_some_and(|v| v.status != VideoStatus::Failed && !v.deleting) {
             return Ok(());
         }
-        if job_running(status) && self.transcoder.cancel(job_id).await? {
+        if state.is_running() && self.transcoder.cancel(job_id).await? {
             tracing::info!(video_id = %video, job_id, "job of a deleted or failed video cancelled");
         }
         remove_media(self.media.as_ref(), video, None).await?;
@@ -331,20 +321,20 @@ impl EventHandler for OnTranscodeEvent {
         };
         let now = now_rfc3339();
         let job = Some(d.job_id.clone());
-        let moved = match d.status.as_str() {
-            "PROGRESSING" => {
+        let moved = match d.status {
+            JobState::Progressing => {
                 let change = StatusChange { job_id: job.clone(), only_for_job: job, ..Default::default() };
-                self.videos.transition(&video, VideoStatus::Transcoding, &change, &now).await?
+                self.states.transition(&video, VideoStatus::Transcoding, &change, &now).await?
             }
-            "INPUT_INFORMATION" => match d.input_details.iter().find_map(InputDetail::source) {
-                Some(source) => self.videos.record_source(&video, &d.job_id, &source).await?,
+            JobState::InputInformation => match d.input_details.iter().find_map(InputDetail::source) {
+                Some(source) => self.states.record_source(&video, &d.job_id, &source).await?,
                 None => false,
             },
-            "STATUS_UPDATE" => {
+            JobState::StatusUpdate => {
                 let percent = d.job_progress.and_then(|p| p.job_percent_complete).unwrap_or(0).min(99);
-                self.videos.raise_percent(&video, percent).await?
+                self.states.raise_percent(&video, percent).await?
             }
-            "COMPLETE" => {
+            JobState::Complete => {
                 let mut change = StatusChange {
                     job_id: job.clone(),
                     only_for_job: job,
@@ -383,7 +373,7 @@ impl EventHandler for OnTranscodeEvent {
                 }
                 change.duration_seconds = video_duration_ms(&d.output_group_details).map(|ms| ms as f64 / 1000.0);
                 let seconds = change.duration_seconds;
-                let moved = self.videos.transition(&video, VideoStatus::Ready, &change, &now).await?;
+                let moved = self.states.transition(&video, VideoStatus::Ready, &change, &now).await?;
                 // What was transcoded settles what was charged before (an unknown or misstated
                 // length was an estimate): after the status, so a failed event wrote nothing;
                 // once, whichever delivery gets there. The job was clipped at the longest
@@ -396,7 +386,7 @@ impl EventHandler for OnTranscodeEvent {
                 }
                 moved
             }
-            "ERROR" => {
+            JobState::Error => {
                 let code = d
                     .error_code
                     .map(|c| c.to_string().trim_matches('"').to_owned())
@@ -409,23 +399,23 @@ impl EventHandler for OnTranscodeEvent {
                     only_for_job: job,
                     ..Default::default()
                 };
-                self.videos.transition(&video, VideoStatus::Failed, &change, &now).await?
+                self.states.transition(&video, VideoStatus::Failed, &change, &now).await?
             }
-            "CANCELED" => {
+            JobState::Canceled => {
                 let change = StatusChange {
                     failure_reason: Some(FailureReason::TranscodeCanceled),
                     only_for_job: job,
                     ..Default::default()
                 };
-                self.videos.transition(&video, VideoStatus::Failed, &change, &now).await?
+                self.states.transition(&video, VideoStatus::Failed, &change, &now).await?
             }
-            _ => false,
+            JobState::Submitted | JobState::NewWarning | JobState::QueueHop | JobState::Unknown(_) => false,
         };
-        tracing::info!(video_id = %video, status = d.status, moved, "job state change");
-        if d.status == "COMPLETE" {
+        tracing::info!(video_id = %video, status = %d.status, moved, "job state change");
+        if d.status == JobState::Complete {
             self.completed(&video).await?;
         }
-        if moved && matches!(d.status.as_str(), "ERROR" | "CANCELED") {
+        if moved && d.status.is_failure() {
             // A failed video keeps its item (the host sees why) but none of its media.
             remove_media(self.media.as_ref(), &video, None).await?;
         } else if !moved {

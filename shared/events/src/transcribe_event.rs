@@ -17,7 +17,7 @@ use vivid_domain::{
     search::{self, SearchIndex},
     transcripts::{self, TranscriptState, TranscriptStatus},
     types::now_rfc3339,
-    video::VideoStore,
+    video::{CaptionStore, VideoCatalog},
 };
 
 use crate::{EventError, EventHandler};
@@ -33,22 +33,16 @@ pub struct TranscribeJobDetail {
 }
 
 pub struct OnTranscribeEvent {
-    videos: Arc<dyn VideoStore>,
-    media: Arc<dyn MediaStore>,
-    index: Arc<dyn SearchIndex>,
+    /// The job's video.
+    pub catalog: Arc<dyn VideoCatalog>,
+    /// The transcript's state and its caption track.
+    pub captions: Arc<dyn CaptionStore>,
+    /// The media bucket: the job's result, the word-timed transcript, the track's files.
+    pub media: Arc<dyn MediaStore>,
+    /// The space's search (the transcript's words).
+    pub index: Arc<dyn SearchIndex>,
     /// This stack's job names: another stack's job (which its rule never matches) is ignored.
-    jobs: transcripts::JobNames,
-}
-
-impl OnTranscribeEvent {
-    pub fn new(
-        videos: Arc<dyn VideoStore>,
-        media: Arc<dyn MediaStore>,
-        index: Arc<dyn SearchIndex>,
-        jobs: transcripts::JobNames,
-    ) -> Self {
-        Self { videos, media, index, jobs }
-    }
+    pub jobs: transcripts::JobNames,
 }
 
 /// The caption track's language: the transcript's (`en-US`), as a tag.
@@ -66,7 +60,7 @@ impl EventHandler for OnTranscribeEvent {
             tracing::warn!(job = d.transcription_job_name, "a transcription job not this stack's, ignored");
             return Ok(Value::Null);
         };
-        let video = match self.videos.get_video(&id).await? {
+        let video = match self.catalog.get_video(&id).await? {
             Some(video) if !video.deleting => video,
             // Deleted or being deleted: Transcribe may have written its result after the deletion
             // emptied media/{videoId}/ (or while it does), and nothing else would ever remove it.
@@ -145,7 +139,7 @@ impl EventHandler for OnTranscribeEvent {
                                         updated_at: now.clone(),
                                     };
                                     match vivid_domain::tracks::publish(
-                                        self.videos.as_ref(),
+                                        self.captions.as_ref(),
                                         self.media.as_ref(),
                                         &video,
                                         &track,
@@ -177,7 +171,7 @@ impl EventHandler for OnTranscribeEvent {
             }
             _ => return Ok(Value::Null),
         };
-        self.videos.set_transcript(&id, &state, false).await?;
+        self.captions.set_transcript(&id, &state, false).await?;
         tracing::info!(video_id = %id, status = ?state.status, "transcript recorded");
         Ok(Value::Null)
     }
