@@ -20,8 +20,8 @@ use vivid_domain::{
     types::{Description, SpaceId, VideoId, now_rfc3339, rfc3339_at, unix_now},
     video::{
         COMPLETED_RATE, Chapter, FileName, MAX_PARTS, OrderError, Progress, StatusChange, Title, UploadPlan, Video,
-        VideoAccess, VideoContentType, VideoPatch, VideoStatus, VideoStore, chapters_webvtt, in_order, layout,
-        part_length, placements, upload_plan,
+        VideoAccess, VideoCatalog, VideoContentType, VideoPatch, VideoStatus, VideoStore, chapters_webvtt, in_order,
+        layout, part_length, placements, upload_plan,
     },
 };
 use vivid_edge::{
@@ -156,11 +156,11 @@ impl VideoMember {
 /// A video the caller may see: 404 unless they are a member of its space, and for a video
 /// being deleted (it is gone for every reader and writer from its deletion on).
 pub async fn video_member(
-    videos: &dyn VideoStore,
+    catalog: &dyn VideoCatalog,
     id: &VideoId,
     user: &vivid_domain::types::UserId,
 ) -> Result<VideoMember, ApiError> {
-    let m = any_video_member(videos, id, user).await?;
+    let m = any_video_member(catalog, id, user).await?;
     if m.video.deleting {
         return Err(ApiError::NotFound("video"));
     }
@@ -169,12 +169,12 @@ pub async fn video_member(
 
 /// [`video_member`], a video being deleted included (for deleting it again).
 async fn any_video_member(
-    videos: &dyn VideoStore,
+    catalog: &dyn VideoCatalog,
     id: &VideoId,
     user: &vivid_domain::types::UserId,
 ) -> Result<VideoMember, ApiError> {
     let VideoAccess { video, space, membership, progress } =
-        videos.video_access(id, user).await?.ok_or(ApiError::NotFound("video"))?;
+        catalog.video_access(id, user).await?.ok_or(ApiError::NotFound("video"))?;
     let member = require_member(space.map(|space| SpaceAccess { space, membership }))
         .map_err(|_| ApiError::NotFound("video"))?;
     Ok(VideoMember { video, member, progress })
@@ -817,8 +817,11 @@ impl GetVideo {
 impl Handler for GetVideo {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let (_, m) = self.ctx.member(req).await?;
-        let playback =
-            if m.video.status == VideoStatus::Ready { Some(grant(self.signer.as_ref(), &m.video).await?) } else { None };
+        let playback = if m.video.status == VideoStatus::Ready {
+            Some(grant(self.signer.as_ref(), &m.video).await?)
+        } else {
+            None
+        };
         let resp = http::json(StatusCode::OK, &VideoView::new(m.video, m.progress, playback.clone()))?;
         let resp = match &playback {
             Some(p) => self.cookies.set(resp, p)?,
