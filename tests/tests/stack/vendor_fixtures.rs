@@ -9,12 +9,13 @@ use std::{
 
 use vivid_tests::repo_root;
 
-fn samples(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in fs::read_dir(dir).expect("vendor folder").flatten() {
+/// Every file under `dir`, at any depth, whose extension is `ext`.
+fn files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).expect("a folder of the repository").flatten() {
         let path = entry.path();
         if path.is_dir() {
-            samples(&path, out);
-        } else if path.extension().is_some_and(|e| e == "json") {
+            files(&path, ext, out);
+        } else if path.extension().is_some_and(|e| e == ext) {
             out.push(path);
         }
     }
@@ -24,15 +25,18 @@ fn samples(dir: &Path, out: &mut Vec<PathBuf>) {
 fn every_vendor_sample_parses_names_its_source_and_is_run_by_a_test() {
     let root = repo_root().join("tests/fixtures/vendor");
     let mut found = Vec::new();
-    samples(&root, &mut found);
+    files(&root, "json", &mut found);
     found.sort();
     assert!(found.len() >= 30, "at least 30 vendor samples: {}", found.len());
-    let tests: String = fs::read_dir(repo_root().join("tests/tests"))
-        .expect("tests")
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "rs"))
-        .filter(|e| e.file_name() != "vendor_fixtures.rs")
-        .map(|e| fs::read_to_string(e.path()).unwrap_or_default())
+    // The test sources at any depth (the black-box tier is one binary of modules, some of them
+    // folders); a test naming a sample in a string runs it.
+    let mut sources = Vec::new();
+    files(&repo_root().join("tests/tests"), "rs", &mut sources);
+    assert!(sources.len() >= 30, "the test sources were not found: {}", sources.len());
+    let tests: String = sources
+        .iter()
+        .filter(|p| !p.ends_with("vendor_fixtures.rs"))
+        .map(|p| fs::read_to_string(p).unwrap_or_default())
         .collect();
     let mut problems = Vec::new();
     for sample in &found {
