@@ -11,5 +11,5 @@ use vivid_tokens::TokenVerifier;
 pub async fn wire(cfg: Config) -> Result<AcceptInvitation, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    Ok(AcceptInvitation::new(auth, table.clone(), table))
+    Ok(AcceptInvitation { auth, spaces: table.clone(), invitations: table })
 }

@@ -11,5 +11,5 @@ use vivid_tokens::TokenVerifier;
 pub async fn wire(cfg: Config) -> Result<AddMember, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    Ok(AddMember::new(auth, table.clone(), table))
+    Ok(AddMember { auth, spaces: table.clone(), users: table })
 }

@@ -13,7 +13,15 @@ pub async fn wire(cfg: Config) -> Result<CreateInvitations, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let mailer = Arc::new(SesMailer::from_config(&cfg)?);
-    let join = cfg.var("VIVID_INVITATION_URL")?;
+    let frontend = cfg.var("VIVID_INVITATION_URL")?;
     let quotas = vivid_api::quotas(&cfg)?;
-    Ok(CreateInvitations::new(auth, table.clone(), table.clone(), table, mailer, join, quotas))
+    Ok(CreateInvitations {
+        auth,
+        spaces: table.clone(),
+        users: table.clone(),
+        invitations: table,
+        mailer,
+        frontend,
+        quotas,
+    })
 }

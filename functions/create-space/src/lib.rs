@@ -12,5 +12,5 @@ pub async fn wire(cfg: Config) -> Result<CreateSpace, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let quotas = vivid_api::quotas(&cfg)?;
-    Ok(CreateSpace::new(auth, table, quotas))
+    Ok(CreateSpace { auth, spaces: table, quotas })
 }

@@ -13,5 +13,5 @@ pub async fn wire(cfg: Config) -> Result<DeleteSpace, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let invoker = Arc::new(LambdaInvoker::deletion_worker(&cfg)?);
-    Ok(DeleteSpace::new(auth, table, invoker))
+    Ok(DeleteSpace { auth, spaces: table, deletions: invoker })
 }

@@ -14,5 +14,6 @@ pub async fn wire(cfg: Config) -> Result<ListInvitations, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let cursors = Arc::new(Cursors::from_secret(Secrets::new(&cfg)?.on_first_use(&cfg, "VIVID_CURSOR_SECRET_ARN")?));
-    Ok(ListInvitations::new(auth, table.clone(), table, cursors, cfg.var("VIVID_INVITATION_URL")?))
+    let frontend = cfg.var("VIVID_INVITATION_URL")?;
+    Ok(ListInvitations { auth, spaces: table.clone(), invitations: table, cursors, frontend })
 }

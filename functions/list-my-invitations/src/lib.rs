@@ -11,5 +11,6 @@ use vivid_tokens::TokenVerifier;
 pub async fn wire(cfg: Config) -> Result<ListMyInvitations, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    Ok(ListMyInvitations::new(auth, table, cfg.var("VIVID_INVITATION_URL")?))
+    let frontend = cfg.var("VIVID_INVITATION_URL")?;
+    Ok(ListMyInvitations { auth, invitations: table, frontend })
 }

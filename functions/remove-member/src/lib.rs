@@ -16,5 +16,5 @@ pub async fn wire(cfg: Config) -> Result<RemoveMember, ConfigError> {
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::User])?);
     let invoker = Arc::new(LambdaInvoker::deletion_worker(&cfg)?);
-    Ok(RemoveMember::new(auth, table.clone(), table.clone(), media, invoker, table))
+    Ok(RemoveMember { auth, spaces: table.clone(), media, deletions: invoker, links: table })
 }

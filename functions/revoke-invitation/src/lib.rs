@@ -11,5 +11,5 @@ use vivid_tokens::TokenVerifier;
 pub async fn wire(cfg: Config) -> Result<RevokeInvitation, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    Ok(RevokeInvitation::new(auth, table.clone(), table))
+    Ok(RevokeInvitation { auth, spaces: table.clone(), invitations: table })
 }

@@ -12,5 +12,5 @@ pub async fn wire(cfg: Config) -> Result<TransferSpace, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let quotas = vivid_api::quotas(&cfg)?;
-    Ok(TransferSpace::new(auth, table.clone(), table, quotas))
+    Ok(TransferSpace { auth, spaces: table, quotas })
 }

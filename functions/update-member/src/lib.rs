@@ -11,5 +11,5 @@ use vivid_tokens::TokenVerifier;
 pub async fn wire(cfg: Config) -> Result<UpdateMember, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    Ok(UpdateMember::new(auth, table.clone(), table.clone(), table))
+    Ok(UpdateMember { auth, spaces: table.clone(), users: table.clone(), links: table })
 }

@@ -109,25 +109,6 @@ impl InvitationView {
     }
 }
 
-struct Ctx {
-    auth: Arc<TokenVerifier>,
-    spaces: Arc<dyn SpaceStore>,
-    invitations: Arc<dyn InvitationStore>,
-    /// The web front end's URL (`VIVID_FRONTEND_URL`), for join links.
-    frontend: String,
-}
-
-impl Ctx {
-    fn new(
-        auth: Arc<TokenVerifier>,
-        spaces: Arc<dyn SpaceStore>,
-        invitations: Arc<dyn InvitationStore>,
-        frontend: String,
-    ) -> Self {
-        Self { auth, spaces, invitations, frontend }
-    }
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct NewInvitations {
@@ -158,25 +139,19 @@ fn unix_of(field: &str, v: &str) -> Result<u64, ApiError> {
 /// address past `DailyMailsPerRecipient` is not mailed: its invitation stands, answered with
 /// `emailed: false`, `notEmailedBecause: recipient_daily_limit`). Shareable codes are not counted.
 pub struct CreateInvitations {
-    ctx: Ctx,
-    users: Arc<dyn UserStore>,
-    mailer: Arc<dyn Mailer>,
-    quotas: Quotas,
+    pub auth: Arc<TokenVerifier>,
+    pub spaces: Arc<dyn SpaceStore>,
+    /// The inviter, whose name the invitations carry.
+    pub users: Arc<dyn UserStore>,
+    pub invitations: Arc<dyn InvitationStore>,
+    pub mailer: Arc<dyn Mailer>,
+    /// The front end's page that accepts a code (`VIVID_INVITATION_URL`), for join links.
+    pub frontend: String,
+    /// The daily counts of invitation e-mails.
+    pub quotas: Quotas,
 }
 
 impl CreateInvitations {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        spaces: Arc<dyn SpaceStore>,
-        users: Arc<dyn UserStore>,
-        invitations: Arc<dyn InvitationStore>,
-        mailer: Arc<dyn Mailer>,
-        frontend: String,
-        quotas: Quotas,
-    ) -> Self {
-        Self { ctx: Ctx::new(auth, spaces, invitations, frontend), users, mailer, quotas }
-    }
-
     /// Counts one e-mail on each addressed invitation's recipient; answers, per invitation,
     /// whether it may be mailed (`None`: a code, nothing to mail).
     async fn recipients_admitted(&self, invitations: &[Invitation], day: &str) -> Vec<Option<bool>> {
@@ -185,7 +160,7 @@ impl CreateInvitations {
             return vec![None; invitations.len()];
         }
         let limit = self.quotas.daily_mails_per_recipient;
-        let mut admitted = match self.ctx.invitations.count_recipient_mails(day, &keys, limit).await {
+        let mut admitted = match self.invitations.count_recipient_mails(day, &keys, limit).await {
             Ok(admitted) => admitted.into_iter(),
             Err(e) => {
                 // The invitations stand; none is mailed (their links can be shared).
@@ -200,7 +175,7 @@ impl CreateInvitations {
 #[async_trait]
 impl Handler for CreateInvitations {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.ctx.auth)?;
+        let caller = req.caller(&self.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
         let body: NewInvitations = req.json(MAX_INVITE_BODY)?;
         let expires_at_unix = body.expires_at.as_deref().map(|v| unix_of("expiresAt", v)).transpose()?;
@@ -215,7 +190,7 @@ impl Handler for CreateInvitations {
             Some(emails) => InviteRequest::Emails { role, expires_at_unix, emails },
             None => InviteRequest::Code { role, expires_at_unix, max_uses: body.max_uses },
         };
-        let member = require_manager(self.ctx.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let member = require_manager(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
         if role == Role::CoHost && !member.is_host() {
             // Making co-hosts is a role change: the host's.
             return Err(Denied::HostOnly.into());
@@ -231,11 +206,11 @@ impl Handler for CreateInvitations {
             // All of the request's e-mails on the inviter's count of the day, or none and 429.
             let limit = self.quotas.daily_invitation_mails;
             let mails = u64::try_from(mails).unwrap_or(u64::MAX);
-            self.ctx.invitations.count_invitation_mails(&caller.user_id, &day, mails, limit).await?;
+            self.invitations.count_invitation_mails(&caller.user_id, &day, mails, limit).await?;
         }
-        self.ctx.invitations.put_invitations(&invitations).await?;
+        self.invitations.put_invitations(&invitations).await?;
         let admitted = self.recipients_admitted(&invitations, &day).await;
-        let frontend = self.ctx.frontend.as_str();
+        let frontend = self.frontend.as_str();
         // Each e-mail invitation is mailed; a failed mail leaves the invitation standing.
         let sends: Vec<_> = invitations
             .iter()
@@ -285,63 +260,56 @@ impl Handler for CreateInvitations {
 /// `GET /spaces/{spaceId}/invitations` (host, co-host): every invitation with its status,
 /// oldest first, paginated; co-hosts do not see the co-host invitations (their codes make
 /// co-hosts).
-pub struct ListInvitations(Ctx, Arc<Cursors>);
-
-impl ListInvitations {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        spaces: Arc<dyn SpaceStore>,
-        invitations: Arc<dyn InvitationStore>,
-        cursors: Arc<Cursors>,
-        frontend: String,
-    ) -> Self {
-        Self(Ctx::new(auth, spaces, invitations, frontend), cursors)
-    }
+pub struct ListInvitations {
+    pub auth: Arc<TokenVerifier>,
+    pub spaces: Arc<dyn SpaceStore>,
+    pub invitations: Arc<dyn InvitationStore>,
+    pub cursors: Arc<Cursors>,
+    /// The front end's page that accepts a code, for join links.
+    pub frontend: String,
 }
 
 #[async_trait]
 impl Handler for ListInvitations {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
         let binding = format!("invitations|space={space_id}");
-        let (limit, start) = self.1.page(req, &binding)?;
-        let member = require_manager(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
-        let page = self.0.invitations.invitations(&space_id, limit, start).await?;
+        let (limit, start) = self.cursors.page(req, &binding).await?;
+        let member = require_manager(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let page = self.invitations.invitations(&space_id, limit, start).await?;
         let now = unix_now();
         // A co-host invitation's code makes co-hosts: the host's alone to see.
         let items = page
             .items
             .into_iter()
             .filter(|i| member.is_host() || i.role != Role::CoHost)
-            .map(|i| InvitationView::new(i, &self.0.frontend, now))
+            .map(|i| InvitationView::new(i, &self.frontend, now))
             .collect();
-        http::json(StatusCode::OK, &self.1.list(items, page.next.as_ref(), &binding))
+        http::json(StatusCode::OK, &self.cursors.list(items, page.next.as_ref(), &binding).await?)
     }
 }
 
 /// `DELETE /spaces/{spaceId}/invitations/{invitationId}` (host, co-host): withdraws it; its code
 /// is answered 410 `invitation_revoked` from then on. Revoking again is harmless.
-pub struct RevokeInvitation(Ctx);
-
-impl RevokeInvitation {
-    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, invitations: Arc<dyn InvitationStore>) -> Self {
-        Self(Ctx::new(auth, spaces, invitations, String::new()))
-    }
+pub struct RevokeInvitation {
+    pub auth: Arc<TokenVerifier>,
+    pub spaces: Arc<dyn SpaceStore>,
+    pub invitations: Arc<dyn InvitationStore>,
 }
 
 #[async_trait]
 impl Handler for RevokeInvitation {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
         let id: InvitationId = req.path("invitationId")?;
-        let member = require_manager(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
-        let found = self.0.invitations.invitation(&space_id, &id).await?.ok_or(ApiError::NotFound("invitation"))?;
+        let member = require_manager(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let found = self.invitations.invitation(&space_id, &id).await?.ok_or(ApiError::NotFound("invitation"))?;
         if found.role == Role::CoHost && !member.is_host() {
             return Err(Denied::HostOnly.into());
         }
-        self.0.invitations.revoke_invitation(&space_id, &id, &now_rfc3339()).await?;
+        self.invitations.revoke_invitation(&space_id, &id, &now_rfc3339()).await?;
         http::no_content()
     }
 }
@@ -350,16 +318,16 @@ impl Handler for RevokeInvitation {
 /// with the space; already a member: 200, nothing used. Unknown code 404; expired, withdrawn or
 /// used up 410 (`invitation_expired`, `invitation_revoked`, `invitation_used_up`); an e-mail
 /// invitation for another address 403.
-pub struct AcceptInvitation(Ctx);
+pub struct AcceptInvitation {
+    pub auth: Arc<TokenVerifier>,
+    pub spaces: Arc<dyn SpaceStore>,
+    pub invitations: Arc<dyn InvitationStore>,
+}
 
 impl AcceptInvitation {
-    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, invitations: Arc<dyn InvitationStore>) -> Self {
-        Self(Ctx::new(auth, spaces, invitations, String::new()))
-    }
-
     /// The space as the caller, now a member, sees it.
     async fn joined(&self, space: &SpaceId, user: &UserId) -> Result<Response<Body>, ApiError> {
-        match self.0.spaces.space_access(space, user).await? {
+        match self.spaces.space_access(space, user).await? {
             Some(a) if !a.space.deleting => match a.membership {
                 Some(m) => http::json(StatusCode::OK, &SpaceView::new(a.space, m.role)),
                 None => Err(ApiError::NotFound("space")),
@@ -372,12 +340,12 @@ impl AcceptInvitation {
 #[async_trait]
 impl Handler for AcceptInvitation {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         // A malformed code is as unknown as a wrong one (and never echoed).
         let code: InviteCode = req.path("code").map_err(|_| ApiError::NotFound("invitation"))?;
-        let invitation = self.0.invitations.invitation_by_code(&code).await?.ok_or(ApiError::NotFound("invitation"))?;
+        let invitation = self.invitations.invitation_by_code(&code).await?.ok_or(ApiError::NotFound("invitation"))?;
         let space = invitation.space_id.clone();
-        let access = self.0.spaces.space_access(&space, &caller.user_id).await?;
+        let access = self.spaces.space_access(&space, &caller.user_id).await?;
         match access {
             Some(a) if !a.space.deleting => {
                 if a.membership.is_some() {
@@ -390,7 +358,7 @@ impl Handler for AcceptInvitation {
         let now_unix = unix_now();
         invitation.admits(&caller.email, now_unix)?;
         let membership = invitation.membership(&caller.user_id, &now_rfc3339());
-        match self.0.invitations.accept_invitation(&invitation, &membership, now_unix).await {
+        match self.invitations.accept_invitation(&invitation, &membership, now_unix).await {
             Ok(()) => {
                 tracing::info!(space_id = %space, invitation_id = %invitation.invitation_id, "invitation accepted");
             }
@@ -401,8 +369,7 @@ impl Handler for AcceptInvitation {
                 // Used up, withdrawn or expired since it was read: say which. (Each of those
                 // lasts; an invitation that still admits failed on its creator, who no longer
                 // manages the space: withdrawn, as it is about to be listed.)
-                let now =
-                    self.0.invitations.invitation_by_code(&code).await?.ok_or(ApiError::NotFound("invitation"))?;
+                let now = self.invitations.invitation_by_code(&code).await?.ok_or(ApiError::NotFound("invitation"))?;
                 now.admits(&caller.email, unix_now())?;
                 return Err(InviteRefused::Revoked.into());
             }
@@ -416,15 +383,10 @@ impl Handler for AcceptInvitation {
 /// `GET /users/me/invitations` (user): the open e-mail invitations to the caller's address,
 /// newest first (up to 100).
 pub struct ListMyInvitations {
-    auth: Arc<TokenVerifier>,
-    invitations: Arc<dyn InvitationStore>,
-    frontend: String,
-}
-
-impl ListMyInvitations {
-    pub fn new(auth: Arc<TokenVerifier>, invitations: Arc<dyn InvitationStore>, frontend: String) -> Self {
-        Self { auth, invitations, frontend }
-    }
+    pub auth: Arc<TokenVerifier>,
+    pub invitations: Arc<dyn InvitationStore>,
+    /// The front end's page that accepts a code, for join links.
+    pub frontend: String,
 }
 
 #[async_trait]

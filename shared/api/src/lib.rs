@@ -1,6 +1,8 @@
-//! The HTTP handlers, grouped by area. Each handler is built from exactly the ports it uses
-//! (`new(...)`); `functions/<name>/src/lib.rs` wires the adapters into it, and `main.rs` serves
-//! it. The local stack calls the very same wiring.
+//! The HTTP handlers, grouped by area. A handler is its named dependencies: a struct whose pub
+//! fields are exactly the ports (and verifier, cursors, settings) it uses, each named by its role
+//! (`spaces`, `users`, `links`, …); `functions/<name>/src/lib.rs` builds it with a struct literal
+//! from the adapters, and `main.rs` serves it. The local stack calls the very same wiring. Logic
+//! several handlers share is a free function taking the ports it needs, never a shared context.
 
 pub mod auth;
 pub mod bookmarks;

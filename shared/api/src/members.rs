@@ -59,46 +59,28 @@ pub(crate) async fn users_of(users: &dyn UserStore, members: &[Membership]) -> R
     Ok(users.get_users(&ids).await?.into_iter().map(|u| (u.user_id.clone(), u)).collect())
 }
 
-struct Ctx {
-    auth: Arc<TokenVerifier>,
-    spaces: Arc<dyn SpaceStore>,
-    users: Arc<dyn UserStore>,
-}
-
-impl Ctx {
-    fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, users: Arc<dyn UserStore>) -> Self {
-        Self { auth, spaces, users }
-    }
-}
-
 /// `GET /spaces/{spaceId}/members` (member), paginated.
-pub struct ListMembers(Ctx, Arc<Cursors>);
-
-impl ListMembers {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        spaces: Arc<dyn SpaceStore>,
-        users: Arc<dyn UserStore>,
-        cursors: Arc<Cursors>,
-    ) -> Self {
-        Self(Ctx::new(auth, spaces, users), cursors)
-    }
+pub struct ListMembers {
+    pub auth: Arc<TokenVerifier>,
+    pub spaces: Arc<dyn SpaceStore>,
+    pub users: Arc<dyn UserStore>,
+    pub cursors: Arc<Cursors>,
 }
 
 #[async_trait]
 impl Handler for ListMembers {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
         let binding = format!("members|space={space_id}");
-        let (limit, start) = self.1.page(req, &binding)?;
-        require_member(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
-        let page = self.0.spaces.members(&space_id, limit, start).await?;
-        let mut users = users_of(self.0.users.as_ref(), &page.items).await?;
+        let (limit, start) = self.cursors.page(req, &binding).await?;
+        require_member(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let page = self.spaces.members(&space_id, limit, start).await?;
+        let mut users = users_of(self.users.as_ref(), &page.items).await?;
         // A membership whose user is gone (account deletion under way) is not shown.
         let items =
             page.items.into_iter().filter_map(|m| users.remove(&m.user_id).map(|u| MemberView::new(m, u))).collect();
-        http::json(StatusCode::OK, &self.1.list(items, page.next.as_ref(), &binding))
+        http::json(StatusCode::OK, &self.cursors.list(items, page.next.as_ref(), &binding).await?)
     }
 }
 
@@ -109,25 +91,22 @@ struct NewMember {
 }
 
 /// `POST /spaces/{spaceId}/members` (host, co-host): adds a registered user as participant.
-pub struct AddMember(Ctx);
-
-impl AddMember {
-    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, users: Arc<dyn UserStore>) -> Self {
-        Self(Ctx::new(auth, spaces, users))
-    }
+pub struct AddMember {
+    pub auth: Arc<TokenVerifier>,
+    pub spaces: Arc<dyn SpaceStore>,
+    pub users: Arc<dyn UserStore>,
 }
 
 #[async_trait]
 impl Handler for AddMember {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
         let body: NewMember = req.json(DEFAULT_MAX_BODY)?;
-        require_manager(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        require_manager(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
         // An account being deleted is no registered user any more (as an address never signed up:
         // 404); its owner can be added again once they signed up anew.
         let user = self
-            .0
             .users
             .find_user_by_email(&body.email)
             .await?
@@ -140,7 +119,7 @@ impl Handler for AddMember {
             personal: false,
             joined_at: now_rfc3339(),
         };
-        match self.0.spaces.add_member(&membership).await {
+        match self.spaces.add_member(&membership).await {
             Err(StoreError::Condition(Guard::Membership)) => {
                 return Err(ApiError::conflict("already_member", "the user is already a member of this space"));
             }
@@ -158,28 +137,23 @@ impl Handler for AddMember {
 /// co-host removes a participant, or a member leaves. The host is never removed (they transfer
 /// the space first). The removal takes effect at once; the member's per-video data goes with them
 /// in the deletion worker, seconds later.
-pub struct RemoveMember(Ctx, Arc<dyn MediaStore>, Arc<dyn DeletionInvoker>, Arc<dyn AutoImportStore>);
-
-impl RemoveMember {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        spaces: Arc<dyn SpaceStore>,
-        users: Arc<dyn UserStore>,
-        media: Arc<dyn MediaStore>,
-        deletions: Arc<dyn DeletionInvoker>,
-        links: Arc<dyn AutoImportStore>,
-    ) -> Self {
-        Self(Ctx::new(auth, spaces, users), media, deletions, links)
-    }
+pub struct RemoveMember {
+    pub auth: Arc<TokenVerifier>,
+    pub spaces: Arc<dyn SpaceStore>,
+    /// Purges the member's data here when the deletion worker cannot be started.
+    pub media: Arc<dyn MediaStore>,
+    pub deletions: Arc<dyn DeletionInvoker>,
+    /// The member's Zoom links go with their role.
+    pub links: Arc<dyn AutoImportStore>,
 }
 
 #[async_trait]
 impl Handler for RemoveMember {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
         let target: UserId = req.path("userId")?;
-        let member = require_member(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let member = require_member(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
         let leaving = target == caller.user_id;
         if !leaving && !member.manages() {
             return Err(Denied::ManagersOnly.into());
@@ -192,7 +166,7 @@ impl Handler for RemoveMember {
         }
         if !leaving && !member.is_host() {
             // A co-host removes participants; co-hosts are the host's to remove.
-            let theirs = self.0.spaces.space_access(&space_id, &target).await?.and_then(|a| a.membership);
+            let theirs = self.spaces.space_access(&space_id, &target).await?.and_then(|a| a.membership);
             match theirs {
                 None => return Err(ApiError::NotFound("member")),
                 Some(m) if m.role != Role::Participant => return Err(Denied::HostOnly.into()),
@@ -203,23 +177,23 @@ impl Handler for RemoveMember {
         // member's own data checks the membership in its own transaction, and playback and the
         // member's reads check it consistently. Their data follows in the deletion worker, once
         // the index that finds it shows their last writes.
-        match self.0.spaces.remove_member(&space_id, &target, !leaving).await {
+        match self.spaces.remove_member(&space_id, &target, !leaving).await {
             Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("member")),
             other => other?,
         }
         // Their data next: once the membership is gone, a retried DELETE is a 404 and would not
         // start it again.
         let job = Deletion::Member { space_id: space_id.clone(), user_id: target.clone() };
-        if let Err(e) = self.2.start(&job).await {
+        if let Err(e) = self.deletions.start(&job).await {
             // The membership is gone already; the data is purged here instead, as far as the
             // index shows it.
             tracing::warn!(error = %e, %space_id, "deletion worker not started: purging the member's data here");
-            purge_member(self.0.spaces.as_ref(), self.1.as_ref(), &space_id, &target).await?;
+            purge_member(self.spaces.as_ref(), self.media.as_ref(), &space_id, &target).await?;
         }
         // Their Zoom link goes with their role (each delivery checks the role too).
-        self.3.remove_auto_import_of(&space_id, &target).await?;
+        self.links.remove_auto_import_of(&space_id, &target).await?;
         // The invitations they made go with their role (accepting one also checks its creator).
-        self.0.spaces.withdraw_invitations_of(&space_id, &target, &now_rfc3339()).await?;
+        self.spaces.withdraw_invitations_of(&space_id, &target, &now_rfc3339()).await?;
         http::no_content()
     }
 }
@@ -232,27 +206,22 @@ struct RoleChange {
 
 /// `PATCH /spaces/{spaceId}/members/{userId} {role}` (host): makes a member co-host or
 /// participant. The host's own role changes only by a transfer.
-pub struct UpdateMember(Ctx, Arc<dyn AutoImportStore>);
-
-impl UpdateMember {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        spaces: Arc<dyn SpaceStore>,
-        users: Arc<dyn UserStore>,
-        links: Arc<dyn AutoImportStore>,
-    ) -> Self {
-        Self(Ctx::new(auth, spaces, users), links)
-    }
+pub struct UpdateMember {
+    pub auth: Arc<TokenVerifier>,
+    pub spaces: Arc<dyn SpaceStore>,
+    pub users: Arc<dyn UserStore>,
+    /// A co-host made participant loses their Zoom link.
+    pub links: Arc<dyn AutoImportStore>,
 }
 
 #[async_trait]
 impl Handler for UpdateMember {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
         let target: UserId = req.path("userId")?;
         let body: RoleChange = req.json(DEFAULT_MAX_BODY)?;
-        let member = require_host(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let member = require_host(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
         if body.role == Role::Host {
             return Err(ApiError::unprocessable(
                 "use_transfer",
@@ -262,19 +231,19 @@ impl Handler for UpdateMember {
         if target == member.space.host_id {
             return Err(ApiError::conflict("host_role", "the host's role changes only by a transfer"));
         }
-        let membership = match self.0.spaces.set_role(&space_id, &target, body.role).await {
+        let membership = match self.spaces.set_role(&space_id, &target, body.role).await {
             Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("member")),
             other => other?,
         };
         if membership.role == Role::Participant {
             // The invitations a co-host made go with their role.
-            self.0.spaces.withdraw_invitations_of(&space_id, &target, &now_rfc3339()).await?;
+            self.spaces.withdraw_invitations_of(&space_id, &target, &now_rfc3339()).await?;
         }
         if membership.role == Role::Participant {
             // So does their Zoom link (each delivery checks the role too).
-            self.1.remove_auto_import_of(&space_id, &target).await?;
+            self.links.remove_auto_import_of(&space_id, &target).await?;
         }
-        let user = self.0.users.get_user(&target).await?.ok_or(ApiError::NotFound("member"))?;
+        let user = self.users.get_user(&target).await?.ok_or(ApiError::NotFound("member"))?;
         http::json(StatusCode::OK, &MemberView::new(membership, user))
     }
 }
@@ -287,33 +256,27 @@ struct Transfer {
 
 /// `POST /spaces/{spaceId}/transfer {userId}` (host): hands the space to another member, who
 /// becomes its host; the old host stays as co-host. A personal space is not transferable.
-pub struct TransferSpace(Ctx, Quotas);
-
-impl TransferSpace {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        spaces: Arc<dyn SpaceStore>,
-        users: Arc<dyn UserStore>,
-        quotas: Quotas,
-    ) -> Self {
-        Self(Ctx::new(auth, spaces, users), quotas)
-    }
+pub struct TransferSpace {
+    pub auth: Arc<TokenVerifier>,
+    pub spaces: Arc<dyn SpaceStore>,
+    /// The new host's count of hosted spaces.
+    pub quotas: Quotas,
 }
 
 #[async_trait]
 impl Handler for TransferSpace {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
         let body: Transfer = req.json(DEFAULT_MAX_BODY)?;
-        let member = require_host(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let member = require_host(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
         if member.space.personal {
             return Err(ApiError::conflict("personal_space", "a personal space cannot be handed over"));
         }
         if body.user_id == caller.user_id {
             return Err(ApiError::conflict("already_host", "you already host this space"));
         }
-        match self.0.spaces.transfer_space(&space_id, &caller.user_id, &body.user_id, self.1.hosted_spaces).await {
+        match self.spaces.transfer_space(&space_id, &caller.user_id, &body.user_id, self.quotas.hosted_spaces).await {
             Err(StoreError::Condition(Guard::Membership)) => return Err(ApiError::NotFound("member")),
             // Deleted or handed over meanwhile.
             Err(StoreError::Condition(Guard::Space)) => return Err(ApiError::NotFound("space")),

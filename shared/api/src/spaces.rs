@@ -65,36 +65,22 @@ impl From<Member> for SpaceView {
     }
 }
 
-/// The dependencies of every space route.
-struct Ctx {
-    auth: Arc<TokenVerifier>,
-    spaces: Arc<dyn SpaceStore>,
-}
-
-impl Ctx {
-    fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>) -> Self {
-        Self { auth, spaces }
-    }
-}
-
 /// `GET /spaces`: the caller's spaces, personal space first.
-pub struct ListSpaces(Ctx, Arc<Cursors>);
-
-impl ListSpaces {
-    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, cursors: Arc<Cursors>) -> Self {
-        Self(Ctx::new(auth, spaces), cursors)
-    }
+pub struct ListSpaces {
+    pub auth: Arc<TokenVerifier>,
+    pub spaces: Arc<dyn SpaceStore>,
+    pub cursors: Arc<Cursors>,
 }
 
 #[async_trait]
 impl Handler for ListSpaces {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let binding = format!("spaces|user={}", caller.user_id);
-        let (limit, start) = self.1.page(req, &binding)?;
-        let page = self.0.spaces.spaces_of(&caller.user_id, limit, start).await?;
+        let (limit, start) = self.cursors.page(req, &binding).await?;
+        let page = self.spaces.spaces_of(&caller.user_id, limit, start).await?;
         let items = page.items.into_iter().map(|(m, s)| SpaceView::new(s, m.role)).collect();
-        http::json(StatusCode::OK, &self.1.list(items, page.next.as_ref(), &binding))
+        http::json(StatusCode::OK, &self.cursors.list(items, page.next.as_ref(), &binding).await?)
     }
 }
 
@@ -107,18 +93,17 @@ struct NewSpace {
 }
 
 /// `POST /spaces`: the caller becomes host and first member.
-pub struct CreateSpace(Ctx, Quotas);
-
-impl CreateSpace {
-    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, quotas: Quotas) -> Self {
-        Self(Ctx::new(auth, spaces), quotas)
-    }
+pub struct CreateSpace {
+    pub auth: Arc<TokenVerifier>,
+    pub spaces: Arc<dyn SpaceStore>,
+    /// The caller's count of hosted spaces.
+    pub quotas: Quotas,
 }
 
 #[async_trait]
 impl Handler for CreateSpace {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let body: NewSpace = req.json(DEFAULT_MAX_BODY)?;
         let now = now_rfc3339();
         let space = Space::new(body.name, body.description, caller.user_id.clone(), false, &now);
@@ -130,27 +115,24 @@ impl Handler for CreateSpace {
             joined_at: now,
         };
         // A live token of a deleted account creates nothing: `Condition(Account)`, a 401.
-        self.0.spaces.create_space(&space, &host, self.1.hosted_spaces).await?;
+        self.spaces.create_space(&space, &host, self.quotas.hosted_spaces).await?;
         let location = format!("/spaces/{}", space.space_id);
         http::created(&location, &SpaceView::new(space, Role::Host))
     }
 }
 
 /// `GET /spaces/{spaceId}`: one round trip for the space and the caller's role.
-pub struct GetSpace(Ctx);
-
-impl GetSpace {
-    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>) -> Self {
-        Self(Ctx::new(auth, spaces))
-    }
+pub struct GetSpace {
+    pub auth: Arc<TokenVerifier>,
+    pub spaces: Arc<dyn SpaceStore>,
 }
 
 #[async_trait]
 impl Handler for GetSpace {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
-        let member = require_member(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let member = require_member(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
         http::json(StatusCode::OK, &SpaceView::from(member))
     }
 }
@@ -184,18 +166,15 @@ fn transcribe_language(code: &str) -> bool {
 }
 
 /// `PATCH /spaces/{spaceId}`: rename or describe (host).
-pub struct UpdateSpace(Ctx);
-
-impl UpdateSpace {
-    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>) -> Self {
-        Self(Ctx::new(auth, spaces))
-    }
+pub struct UpdateSpace {
+    pub auth: Arc<TokenVerifier>,
+    pub spaces: Arc<dyn SpaceStore>,
 }
 
 #[async_trait]
 impl Handler for UpdateSpace {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
         let changes: SpaceChanges = req.json(DEFAULT_MAX_BODY)?;
         if changes.name.is_none() && changes.description.is_none() && changes.transcription.is_none() {
@@ -211,9 +190,9 @@ impl Handler for UpdateSpace {
             Some(t) => Some(vivid_domain::transcripts::Transcription { enabled: t.enabled, language: t.language }),
             None => None,
         };
-        let member = require_host(self.0.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let member = require_host(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
         let patch = SpacePatch { name: changes.name, description: changes.description, transcription };
-        let space = match self.0.spaces.update_space(&space_id, &patch, &now_rfc3339()).await {
+        let space = match self.spaces.update_space(&space_id, &patch, &now_rfc3339()).await {
             Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("space")),
             other => other?,
         };
@@ -226,20 +205,18 @@ impl Handler for UpdateSpace {
 /// videos, media and members' data; 202. Asked again while the work runs (or after a start that
 /// failed), the same 202 and the worker started again: every step of it is safe to repeat. It
 /// needs a recent sign-in (`vivid_domain::step_up`): 401 `reauthentication_required` otherwise.
-pub struct DeleteSpace(Ctx, Arc<dyn DeletionInvoker>);
-
-impl DeleteSpace {
-    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, invoker: Arc<dyn DeletionInvoker>) -> Self {
-        Self(Ctx::new(auth, spaces), invoker)
-    }
+pub struct DeleteSpace {
+    pub auth: Arc<TokenVerifier>,
+    pub spaces: Arc<dyn SpaceStore>,
+    pub deletions: Arc<dyn DeletionInvoker>,
 }
 
 #[async_trait]
 impl Handler for DeleteSpace {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
-        let mut access = self.0.spaces.space_access(&space_id, &caller.user_id).await?;
+        let mut access = self.spaces.space_access(&space_id, &caller.user_id).await?;
         // A space being deleted is its host's to delete again (the same answer).
         if let Some(a) = access.as_mut() {
             a.space.deleting = false;
@@ -251,12 +228,12 @@ impl Handler for DeleteSpace {
         // Step-up: only a recent sign-in deletes a space (asked of its host only, once the
         // request could otherwise succeed).
         step_up::require_recent_sign_in(caller.auth_time, unix_now())?;
-        match self.0.spaces.tombstone_space(&space_id).await {
+        match self.spaces.tombstone_space(&space_id).await {
             // Gone since it was read: another deletion finished.
             Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("space")),
             other => other?,
         }
-        self.1.start(&Deletion::Space { space_id: space_id.clone() }).await?;
+        self.deletions.start(&Deletion::Space { space_id: space_id.clone() }).await?;
         tracing::info!(space_id = %space_id, "space deletion started");
         crate::deleting("spaceId", space_id.as_str())
     }
