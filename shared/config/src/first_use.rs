@@ -83,7 +83,10 @@ impl<T: Send + Sync + 'static> FirstUse<T> {
                 let value = match make {
                     Some(make) => make().await?,
                     None => {
-                        return Err(ConfigError::Client { what: "a value made on first use", detail: "no maker".into() });
+                        return Err(ConfigError::Client {
+                            what: "a value made on first use",
+                            detail: "no maker".into(),
+                        });
                     }
                 };
                 f(value)
@@ -122,9 +125,7 @@ mod tests {
         let counted = calls.clone();
         let value = FirstUse::new(move || {
             let n = counted.fetch_add(1, Ordering::SeqCst);
-            async move {
-                if n == 0 { Err(ConfigError::Secret { name: "X", detail: "throttled".into() }) } else { Ok(n) }
-            }
+            async move { if n == 0 { Err(ConfigError::Secret { name: "X", detail: "throttled".into() }) } else { Ok(n) } }
         });
         assert!(matches!(value.get().await, Err(ConfigError::Secret { .. })));
         assert_eq!(value.get().await.ok(), Some(&1));
@@ -135,9 +136,8 @@ mod tests {
         let key = FirstUse::new(|| async { Ok::<_, ConfigError>("0123".to_owned()) }).map(|s| Ok(s.len()));
         assert!(key.now().is_none());
         assert_eq!(key.get().await.ok(), Some(&4));
-        let short = FirstUse::ready("ab".to_owned()).map(|s| {
-            if s.len() < 4 { Err(ConfigError::Malformed("KEY", "short".into())) } else { Ok(s) }
-        });
+        let short = FirstUse::ready("ab".to_owned())
+            .map(|s| if s.len() < 4 { Err(ConfigError::Malformed("KEY", "short".into())) } else { Ok(s) });
         assert!(short.get().await.is_err(), "the mapping's refusal comes at the first use");
         assert_eq!(FirstUse::ready(2).map(|n| Ok(n * 2)).now(), Some(&4));
     }

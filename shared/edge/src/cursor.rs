@@ -206,7 +206,8 @@ mod tests {
     }
 
     fn request(query: &str) -> ApiRequest {
-        let req = http::Request::builder().uri(format!("https://api.example/spaces?{query}")).body(lambda_http::Body::Empty);
+        let req =
+            http::Request::builder().uri(format!("https://api.example/spaces?{query}")).body(lambda_http::Body::Empty);
         let req = lambda_http::RequestExt::with_query_string_parameters(
             req.expect("request"),
             query
@@ -220,7 +221,10 @@ mod tests {
 
     #[tokio::test]
     async fn the_key_is_read_only_by_a_request_that_needs_it() {
-        use std::sync::{Arc, atomic::{AtomicUsize, Ordering}};
+        use std::sync::{
+            Arc,
+            atomic::{AtomicUsize, Ordering},
+        };
         let reads = Arc::new(AtomicUsize::new(0));
         let cursors = lazily("0123456789abcdef0123456789abcdef", reads.clone());
         // A first page that is also the last: no key needed.
@@ -237,7 +241,9 @@ mod tests {
         assert_eq!(reads.load(Ordering::SeqCst), 1);
         // The same cursor from a key at hand: the same spelling.
         assert_eq!(
-            CursorKey::new("0123456789abcdef0123456789abcdef").expect("key").encode(&[("PK".to_owned(), "SPACE#1".to_owned())].into(), "b"),
+            CursorKey::new("0123456789abcdef0123456789abcdef")
+                .expect("key")
+                .encode(&[("PK".to_owned(), "SPACE#1".to_owned())].into(), "b"),
             next
         );
     }
@@ -248,12 +254,12 @@ mod tests {
         let short = lazily("too short", reads);
         assert!(short.page(&request("limit=5"), "b").await.is_ok(), "no cursor, no key");
         let key: PageKey = [("PK".to_owned(), "SPACE#1".to_owned())].into();
-        let err = short.list(vec![1], Some(&key), "b").await.err().expect("refused");
+        let err = short.list(vec![1], Some(&key), "b").await.expect_err("refused");
         assert_eq!(err.status().as_u16(), 500);
         let unreadable = Cursors::from_secret(FirstUse::new(|| async {
             Err::<String, _>(ConfigError::Secret { name: "VIVID_CURSOR_SECRET_ARN", detail: "throttled".into() })
         }));
-        let err = unreadable.page(&request("cursor=abc"), "b").await.err().expect("refused");
+        let err = unreadable.page(&request("cursor=abc"), "b").await.expect_err("refused");
         assert_eq!(err.status().as_u16(), 503);
     }
 }

@@ -254,7 +254,8 @@ mod tests {
         }
         assert_eq!(reads.load(Ordering::SeqCst), 1, "one read for every grant");
         let broken = CloudFrontSigner::with_key(
-            FirstUse::ready("not a key".to_owned()).map(|pem| rsa_key(&pem).map_err(|e| ConfigError::Malformed("K", e.to_string()))),
+            FirstUse::ready("not a key".to_owned())
+                .map(|pem| rsa_key(&pem).map_err(|e| ConfigError::Malformed("K", e.to_string()))),
             "K",
             "https://cdn.example",
         );
