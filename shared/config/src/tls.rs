@@ -182,8 +182,7 @@ mod tests {
             .build()
             .expect("components");
         let connector = client.http_connector(&HttpConnectorSettings::default(), &components);
-        let request =
-            aws_smithy_runtime_api::http::Request::get(format!("http://{addr}/")).expect("request");
+        let request = aws_smithy_runtime_api::http::Request::get(format!("http://{addr}/")).expect("request");
         let response = connector.call(request).await.expect("answered");
         assert_eq!(response.status().as_u16(), 200);
         server.await.expect("server");
