@@ -11,5 +11,5 @@ use vivid_tokens::TokenVerifier;
 pub async fn wire(cfg: Config) -> Result<EndSessions, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    Ok(EndSessions::new(auth, table))
+    Ok(EndSessions { auth, sessions: table })
 }

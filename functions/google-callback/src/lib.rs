@@ -19,5 +19,5 @@ pub async fn wire(cfg: Config) -> Result<GoogleCallback, ConfigError> {
     let issuer = TokenIssuer::from_config(&cfg, &signing_key)?;
     let sessions = Sessions::new(table.clone(), table.clone(), Arc::new(issuer)).with_invitations(table.clone());
     let idp = GoogleOidc::with_settings(GoogleSettings::from_config(&cfg, Some(secret))?)?;
-    Ok(GoogleCallback::new(Arc::new(idp), table, sessions, WebSettings::from_config(&cfg)?))
+    Ok(GoogleCallback { idp: Arc::new(idp), logins: table, sessions, web: WebSettings::from_config(&cfg)? })
 }

@@ -11,5 +11,5 @@ use vivid_google::{GoogleOidc, GoogleSettings};
 pub async fn wire(cfg: Config) -> Result<GoogleLogin, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let idp = GoogleOidc::with_settings(GoogleSettings::from_config(&cfg, None)?)?;
-    Ok(GoogleLogin::new(Arc::new(idp), table, WebSettings::from_config(&cfg)?))
+    Ok(GoogleLogin { idp: Arc::new(idp), logins: table, web: WebSettings::from_config(&cfg)? })
 }

@@ -17,5 +17,5 @@ pub async fn wire(cfg: Config) -> Result<GoogleToken, ConfigError> {
     let issuer = TokenIssuer::from_config(&cfg, &secrets.read(&cfg, "VIVID_JWT_SIGNING_KEY_ARN").await?)?;
     let sessions = Sessions::new(table.clone(), table.clone(), Arc::new(issuer)).with_invitations(table.clone());
     let idp = GoogleOidc::with_settings(GoogleSettings::from_config(&cfg, None)?)?;
-    Ok(GoogleToken::new(Arc::new(idp), sessions))
+    Ok(GoogleToken { idp: Arc::new(idp), sessions })
 }

@@ -10,5 +10,5 @@ use vivid_dynamo::Table;
 
 pub async fn wire(cfg: Config) -> Result<Logout, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
-    Ok(Logout::new(table))
+    Ok(Logout { sessions: table })
 }

@@ -15,5 +15,5 @@ pub async fn wire(cfg: Config) -> Result<RefreshToken, ConfigError> {
     let secrets = Secrets::new(&cfg)?;
     let issuer = TokenIssuer::from_config(&cfg, &secrets.read(&cfg, "VIVID_JWT_SIGNING_KEY_ARN").await?)?;
     let sessions = Sessions::new(table.clone(), table.clone(), Arc::new(issuer));
-    Ok(RefreshToken::new(sessions))
+    Ok(RefreshToken { sessions })
 }

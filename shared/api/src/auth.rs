@@ -134,15 +134,10 @@ fn tokens_response(body: &TokensBody) -> Result<Response<Body>, ApiError> {
 /// `GET /auth/google/login`: 302 to Google with state, PKCE (S256) and nonce; the state is
 /// stored for ten minutes, bound to this browser by a cookie, and good once.
 pub struct GoogleLogin {
-    idp: Arc<dyn IdentityProvider>,
-    store: Arc<dyn SessionStore>,
-    web: WebSettings,
-}
-
-impl GoogleLogin {
-    pub fn new(idp: Arc<dyn IdentityProvider>, store: Arc<dyn SessionStore>, web: WebSettings) -> Self {
-        Self { idp, store, web }
-    }
+    pub idp: Arc<dyn IdentityProvider>,
+    /// Where the sign-in's state waits for the callback.
+    pub logins: Arc<dyn SessionStore>,
+    pub web: WebSettings,
 }
 
 #[async_trait]
@@ -163,7 +158,7 @@ impl Handler for GoogleLogin {
             return_to,
             expires_at: unix_now() + LOGIN_TTL_SECS,
         };
-        self.store.put_login_state(&login).await?;
+        self.logins.put_login_state(&login).await?;
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(login.code_verifier.as_bytes()));
         let location = self.idp.authorize_url(&login.state, &challenge, &login.nonce, &redirect_uri);
         with_cookies(http::redirect(&location)?, &[cookies::login(&binding)])
@@ -174,21 +169,11 @@ impl Handler for GoogleLogin {
 /// verifies the ID token, signs up or in, then 302 to the front end with the access token in the
 /// URL fragment and the refresh token in an HttpOnly cookie.
 pub struct GoogleCallback {
-    idp: Arc<dyn IdentityProvider>,
-    store: Arc<dyn SessionStore>,
-    sessions: Sessions,
-    web: WebSettings,
-}
-
-impl GoogleCallback {
-    pub fn new(
-        idp: Arc<dyn IdentityProvider>,
-        store: Arc<dyn SessionStore>,
-        sessions: Sessions,
-        web: WebSettings,
-    ) -> Self {
-        Self { idp, store, sessions, web }
-    }
+    pub idp: Arc<dyn IdentityProvider>,
+    /// The sign-in's state, taken once.
+    pub logins: Arc<dyn SessionStore>,
+    pub sessions: Sessions,
+    pub web: WebSettings,
 }
 
 #[async_trait]
@@ -197,7 +182,7 @@ impl Handler for GoogleCallback {
         let state = req.query("state").filter(|s| s.len() <= 128).ok_or_else(bad_state)?;
         let binding = req.cookie(cookies::LOGIN).ok_or_else(bad_state)?;
         let login =
-            self.store.take_login_state(state, &hash_secret(&binding), unix_now()).await?.ok_or_else(bad_state)?;
+            self.logins.take_login_state(state, &hash_secret(&binding), unix_now()).await?.ok_or_else(bad_state)?;
         let target = login.return_to.clone().unwrap_or_else(|| self.web.frontend_url.clone());
         if let Some(error) = req.query("error") {
             // The person declined at Google: back to the front end, which shows why.
@@ -230,14 +215,8 @@ struct IdTokenBody {
 
 /// `POST /auth/google`: `{idToken}` from Google Identity Services → tokens as JSON.
 pub struct GoogleToken {
-    idp: Arc<dyn IdentityProvider>,
-    sessions: Sessions,
-}
-
-impl GoogleToken {
-    pub fn new(idp: Arc<dyn IdentityProvider>, sessions: Sessions) -> Self {
-        Self { idp, sessions }
-    }
+    pub idp: Arc<dyn IdentityProvider>,
+    pub sessions: Sessions,
 }
 
 #[async_trait]
@@ -280,13 +259,7 @@ fn presented_refresh(req: &ApiRequest) -> Result<(Option<String>, bool), ApiErro
 /// seconds ago by another tab gets the same new token as that tab did (the grace window); any
 /// other reuse revokes the session.
 pub struct RefreshToken {
-    sessions: Sessions,
-}
-
-impl RefreshToken {
-    pub fn new(sessions: Sessions) -> Self {
-        Self { sessions }
-    }
+    pub sessions: Sessions,
 }
 
 #[async_trait]
@@ -315,13 +288,7 @@ impl Handler for RefreshToken {
 /// signed in), and one sent along is not looked at. Several cookies: every session they name ends.
 /// Nothing presented (or an unknown token): 204 all the same, signing out is idempotent.
 pub struct Logout {
-    store: Arc<dyn SessionStore>,
-}
-
-impl Logout {
-    pub fn new(store: Arc<dyn SessionStore>) -> Self {
-        Self { store }
-    }
+    pub sessions: Arc<dyn SessionStore>,
 }
 
 #[async_trait]
@@ -329,7 +296,7 @@ impl Handler for Logout {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let mut presented: Vec<String> = body_refresh(req)?.into_iter().collect();
         presented.extend(cookies::refresh_tokens(req));
-        let ended = sessions::logout(self.store.as_ref(), &presented).await?;
+        let ended = sessions::logout(self.sessions.as_ref(), &presented).await?;
         tracing::info!(ended, "signed out");
         let mut set = vec![cookies::clear_refresh()];
         set.extend(cookies::clear_legacy_refresh(req));
@@ -375,15 +342,9 @@ impl SessionView {
 /// `GET /users/me/sessions` (user): the caller's live sessions (signed-in browsers and apps),
 /// newest first, paginated; `current` marks the one the access token was issued for (its `sid`).
 pub struct ListSessions {
-    auth: Arc<TokenVerifier>,
-    store: Arc<dyn SessionStore>,
-    cursors: Arc<Cursors>,
-}
-
-impl ListSessions {
-    pub fn new(auth: Arc<TokenVerifier>, store: Arc<dyn SessionStore>, cursors: Arc<Cursors>) -> Self {
-        Self { auth, store, cursors }
-    }
+    pub auth: Arc<TokenVerifier>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub cursors: Arc<Cursors>,
 }
 
 #[async_trait]
@@ -391,11 +352,11 @@ impl Handler for ListSessions {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let caller = req.caller(&self.auth)?;
         let binding = format!("sessions|user={}", caller.user_id);
-        let (limit, start) = self.cursors.page(req, &binding)?;
-        let page = self.store.families_of(&caller.user_id, limit, start, unix_now()).await?;
+        let (limit, start) = self.cursors.page(req, &binding).await?;
+        let page = self.sessions.families_of(&caller.user_id, limit, start, unix_now()).await?;
         let current = caller.session.as_deref();
         let items: Vec<SessionView> = page.items.into_iter().map(|f| SessionView::new(f, current)).collect();
-        let mut resp = http::json(StatusCode::OK, &self.cursors.list(items, page.next.as_ref(), &binding))?;
+        let mut resp = http::json(StatusCode::OK, &self.cursors.list(items, page.next.as_ref(), &binding).await?)?;
         resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         Ok(resp)
     }
@@ -406,14 +367,8 @@ impl Handler for ListSessions {
 /// access token was issued for, and the cookie stays. Access tokens already issued stay valid until
 /// they expire (15 minutes at most).
 pub struct EndSessions {
-    auth: Arc<TokenVerifier>,
-    store: Arc<dyn SessionStore>,
-}
-
-impl EndSessions {
-    pub fn new(auth: Arc<TokenVerifier>, store: Arc<dyn SessionStore>) -> Self {
-        Self { auth, store }
-    }
+    pub auth: Arc<TokenVerifier>,
+    pub sessions: Arc<dyn SessionStore>,
 }
 
 #[async_trait]
@@ -435,7 +390,7 @@ impl Handler for EndSessions {
         } else {
             None
         };
-        sessions::end_sessions(self.store.as_ref(), &caller.user_id, keep).await?;
+        sessions::end_sessions(self.sessions.as_ref(), &caller.user_id, keep).await?;
         let cookies = if keep_current { Vec::new() } else { vec![cookies::clear_refresh()] };
         with_cookies(http::no_content()?, &cookies)
     }
