@@ -21,7 +21,8 @@ pub async fn wire(cfg: Config) -> Result<ImportRecording, ConfigError> {
         Arc::new(WebexHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
     let invoker = Arc::new(LambdaInvoker::from_config(&cfg)?);
-    let platform = Platform { oauth: webex.clone(), store: table.clone(), cipher };
+    let platform = Platform { oauth: webex.clone(), connections: table.clone(), cipher };
     let quotas = vivid_api::quotas(&cfg)?;
-    Ok(ImportRecording::new(auth, WebexLookup(webex), platform, table.clone(), table, invoker, quotas))
+    let lookup = WebexLookup { api: webex };
+    Ok(ImportRecording { auth, lookup, platform, spaces: table.clone(), uploads: table, importer: invoker, quotas })
 }

@@ -20,7 +20,8 @@ pub async fn wire(cfg: Config) -> Result<ImportZoomRecording, ConfigError> {
     let zoom = Arc::new(ZoomHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_ZOOM_CLIENT_SECRET_ARN").await?))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
     let invoker = Arc::new(LambdaInvoker::from_config(&cfg)?);
-    let platform = Platform { oauth: zoom.clone(), store: table.clone(), cipher };
+    let platform = Platform { oauth: zoom.clone(), connections: table.clone(), cipher };
     let quotas = vivid_api::quotas(&cfg)?;
-    Ok(ImportZoomRecording::new(auth, ZoomLookup(zoom), platform, table.clone(), table, invoker, quotas))
+    let lookup = ZoomLookup { api: zoom };
+    Ok(ImportZoomRecording { auth, lookup, platform, spaces: table.clone(), uploads: table, importer: invoker, quotas })
 }

@@ -20,7 +20,7 @@ pub async fn wire(cfg: Config) -> Result<ListRecordings, ConfigError> {
     let client_secret = secrets.read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?;
     let webex = Arc::new(WebexHttp::from_config(&cfg, Some(client_secret))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
-    let platform = Platform { oauth: webex.clone(), store: table, cipher };
+    let platform = Platform { oauth: webex.clone(), connections: table, cipher };
     let cursors = Arc::new(Cursors::from_secret(secrets.on_first_use(&cfg, "VIVID_CURSOR_SECRET_ARN")?));
-    Ok(ListRecordings::new(auth, webex, platform, cursors))
+    Ok(ListRecordings { auth, api: webex, platform, cursors })
 }

@@ -20,7 +20,7 @@ pub async fn wire(cfg: Config) -> Result<ListZoomRecordings, ConfigError> {
     let client_secret = secrets.read(&cfg, "VIVID_ZOOM_CLIENT_SECRET_ARN").await?;
     let zoom = Arc::new(ZoomHttp::from_config(&cfg, Some(client_secret))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
-    let platform = Platform { oauth: zoom.clone(), store: table, cipher };
+    let platform = Platform { oauth: zoom.clone(), connections: table, cipher };
     let cursors = Arc::new(Cursors::from_secret(secrets.on_first_use(&cfg, "VIVID_CURSOR_SECRET_ARN")?));
-    Ok(ListZoomRecordings::new(auth, zoom, platform, cursors))
+    Ok(ListZoomRecordings { auth, api: zoom, platform, cursors })
 }

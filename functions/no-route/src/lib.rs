@@ -7,5 +7,5 @@ use vivid_api::fallback::{self, NoRoute};
 use vivid_config::{Config, ConfigError};
 
 pub async fn wire(cfg: Config) -> Result<NoRoute, ConfigError> {
-    Ok(NoRoute::new(fallback::routes(&cfg)?))
+    Ok(NoRoute { routes: fallback::routes(&cfg)? })
 }

@@ -18,5 +18,5 @@ pub async fn wire(cfg: Config) -> Result<Connect, ConfigError> {
     let webex =
         Arc::new(WebexHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
-    Ok(Connect::new(auth, Platform { oauth: webex, store: table, cipher }))
+    Ok(Connect { auth, platform: Platform { oauth: webex, connections: table, cipher } })
 }

@@ -12,5 +12,5 @@ use vivid_tokens::TokenVerifier;
 pub async fn wire(cfg: Config) -> Result<Disconnect, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    Ok(Disconnect::new(auth, Provider::Webex, table))
+    Ok(Disconnect { auth, provider: Provider::Webex, connections: table, revoke: None, links: None })
 }

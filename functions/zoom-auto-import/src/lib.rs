@@ -11,5 +11,5 @@ use vivid_tokens::TokenVerifier;
 pub async fn wire(cfg: Config) -> Result<ZoomAutoImport, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    Ok(ZoomAutoImport::new(auth, table.clone(), table.clone(), table))
+    Ok(ZoomAutoImport { auth, spaces: table.clone(), connections: table.clone(), links: table })
 }

@@ -17,5 +17,5 @@ pub async fn wire(cfg: Config) -> Result<Connect, ConfigError> {
     let secrets = Secrets::new(&cfg)?;
     let zoom = Arc::new(ZoomHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_ZOOM_CLIENT_SECRET_ARN").await?))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
-    Ok(Connect::new(auth, Platform { oauth: zoom, store: table, cipher }))
+    Ok(Connect { auth, platform: Platform { oauth: zoom, connections: table, cipher } })
 }

@@ -18,6 +18,6 @@ pub async fn wire(cfg: Config) -> Result<Disconnect, ConfigError> {
     let secrets = Secrets::new(&cfg)?;
     let zoom = Arc::new(ZoomHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_ZOOM_CLIENT_SECRET_ARN").await?))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
-    Ok(Disconnect::new(auth, Provider::Zoom, table.clone())
-        .revoking(Platform { oauth: zoom, store: table.clone(), cipher }, table))
+    let revoke = Some(Platform { oauth: zoom, connections: table.clone(), cipher });
+    Ok(Disconnect { auth, provider: Provider::Zoom, connections: table.clone(), revoke, links: Some(table) })
 }

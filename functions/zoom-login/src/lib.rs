@@ -13,5 +13,5 @@ pub async fn wire(cfg: Config) -> Result<ConnectLogin, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let zoom = ZoomHttp::from_config(&cfg, None)?;
-    Ok(ConnectLogin::new(auth, Arc::new(zoom), table))
+    Ok(ConnectLogin { auth, oauth: Arc::new(zoom), connections: table })
 }

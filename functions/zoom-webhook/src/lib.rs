@@ -4,7 +4,7 @@
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 
 use std::sync::Arc;
-use vivid_api::zoom::{ZoomWebhook, ZoomWebhookPorts};
+use vivid_api::zoom::ZoomWebhook;
 use vivid_config::{Config, ConfigError};
 use vivid_domain::zoom::WebhookSigner;
 use vivid_dynamo::Table;
@@ -18,13 +18,14 @@ pub async fn wire(cfg: Config) -> Result<ZoomWebhook, ConfigError> {
         .ok_or(ConfigError::Malformed("VIVID_ZOOM_WEBHOOK_SECRET_ARN", "an empty secret".into()))?;
     let invoker = Arc::new(LambdaInvoker::from_config(&cfg)?);
     let quotas = vivid_api::quotas(&cfg)?;
-    let ports = ZoomWebhookPorts {
+    Ok(ZoomWebhook {
+        signer,
         links: table.clone(),
         spaces: table.clone(),
         connections: table.clone(),
-        videos: table.clone(),
+        uploads: table.clone(),
         imports: table,
-        invoker,
-    };
-    Ok(ZoomWebhook::new(signer, ports, quotas))
+        importer: invoker,
+        quotas,
+    })
 }

@@ -26,7 +26,8 @@ const STATE_TTL_SECS: u64 = 600;
 /// A platform's OAuth side with the caller's stored connection.
 pub struct Platform {
     pub oauth: Arc<dyn OAuthClient>,
-    pub store: Arc<dyn ConnectionStore>,
+    pub connections: Arc<dyn ConnectionStore>,
+    /// Seals and opens the stored tokens.
     pub cipher: Arc<dyn TokenCipher>,
 }
 
@@ -36,7 +37,7 @@ impl Platform {
     }
 
     pub fn connection<'a>(&'a self, user: &'a UserId) -> Connection<'a> {
-        Connection { store: self.store.as_ref(), cipher: self.cipher.as_ref(), oauth: self.oauth.as_ref(), user }
+        Connection { store: self.connections.as_ref(), cipher: self.cipher.as_ref(), oauth: self.oauth.as_ref(), user }
     }
 
     pub fn problem(&self, e: ConnectorError) -> ApiError {
@@ -56,15 +57,10 @@ struct AuthorizeBody {
 /// `POST /{platform}/token`. An access token whose account was deleted since it was issued gets
 /// 401 `account_deleted`: the state is written only while the account exists.
 pub struct ConnectLogin {
-    auth: Arc<TokenVerifier>,
-    oauth: Arc<dyn OAuthClient>,
-    store: Arc<dyn ConnectionStore>,
-}
-
-impl ConnectLogin {
-    pub fn new(auth: Arc<TokenVerifier>, oauth: Arc<dyn OAuthClient>, store: Arc<dyn ConnectionStore>) -> Self {
-        Self { auth, oauth, store }
-    }
+    pub auth: Arc<TokenVerifier>,
+    pub oauth: Arc<dyn OAuthClient>,
+    /// Where the connect state waits for `POST /{platform}/token`.
+    pub connections: Arc<dyn ConnectionStore>,
 }
 
 #[async_trait]
@@ -73,7 +69,7 @@ impl Handler for ConnectLogin {
         let caller = req.caller(&self.auth)?;
         let state = random_token()?;
         let provider = self.oauth.provider();
-        self.store.put_connect_state(provider, &state, &caller.user_id, unix_now() + STATE_TTL_SECS).await?;
+        self.connections.put_connect_state(provider, &state, &caller.user_id, unix_now() + STATE_TTL_SECS).await?;
         let mut resp = http::json(StatusCode::OK, &AuthorizeBody { authorize_url: self.oauth.authorize_url(&state) })?;
         resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         Ok(resp)
@@ -91,14 +87,8 @@ struct ConnectBody {
 /// tokens, sealed, with their expiries. A deleted account's access token gets 401
 /// `account_deleted` before the code is exchanged, and no connection is stored for it.
 pub struct Connect {
-    auth: Arc<TokenVerifier>,
-    platform: Platform,
-}
-
-impl Connect {
-    pub fn new(auth: Arc<TokenVerifier>, platform: Platform) -> Self {
-        Self { auth, platform }
-    }
+    pub auth: Arc<TokenVerifier>,
+    pub platform: Platform,
 }
 
 #[async_trait]
@@ -126,32 +116,21 @@ impl Handler for Connect {
 /// `DELETE /{platform}/token` (user): revokes the tokens where the platform can (best effort) and
 /// forgets the connection, with the automatic imports it fed.
 pub struct Disconnect {
-    auth: Arc<TokenVerifier>,
-    provider: Provider,
-    store: Arc<dyn ConnectionStore>,
-    revoke: Option<Platform>,
-    auto_imports: Option<Arc<dyn AutoImportStore>>,
-}
-
-impl Disconnect {
-    /// Forgets the connection only (Webex has no revocation endpoint).
-    pub fn new(auth: Arc<TokenVerifier>, provider: Provider, store: Arc<dyn ConnectionStore>) -> Self {
-        Self { auth, provider, store, revoke: None, auto_imports: None }
-    }
-
-    /// Revokes the tokens at the platform first, and removes the caller's automatic imports.
-    pub fn revoking(mut self, platform: Platform, auto_imports: Arc<dyn AutoImportStore>) -> Self {
-        self.revoke = Some(platform);
-        self.auto_imports = Some(auto_imports);
-        self
-    }
+    pub auth: Arc<TokenVerifier>,
+    pub provider: Provider,
+    pub connections: Arc<dyn ConnectionStore>,
+    /// The platform that revokes the tokens first (Zoom); `None`: the connection is only
+    /// forgotten (Webex has no revocation endpoint).
+    pub revoke: Option<Platform>,
+    /// The caller's automatic imports, removed first (Zoom's); `None`: the platform has none.
+    pub links: Option<Arc<dyn AutoImportStore>>,
 }
 
 #[async_trait]
 impl Handler for Disconnect {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let caller = req.caller(&self.auth)?;
-        if let Some(links) = &self.auto_imports {
+        if let Some(links) = &self.links {
             for link in links.auto_imports_by(&caller.user_id).await? {
                 // Only while it is theirs: another manager may have linked the space since.
                 links.remove_auto_import_of(&link.space_id, &caller.user_id).await?;
@@ -161,7 +140,7 @@ impl Handler for Disconnect {
             Some(platform) => {
                 platform.connection(&caller.user_id).disconnect().await.map_err(|e| platform.problem(e))?
             }
-            None => self.store.delete_connection(&caller.user_id, self.provider).await?,
+            None => self.connections.delete_connection(&caller.user_id, self.provider).await?,
         }
         http::no_content()
     }

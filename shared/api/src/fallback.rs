@@ -146,13 +146,7 @@ pub fn routes(cfg: &Config) -> Result<RouteTable, ConfigError> {
 
 /// The `$default` route's handler.
 pub struct NoRoute {
-    routes: RouteTable,
-}
-
-impl NoRoute {
-    pub fn new(routes: RouteTable) -> Self {
-        Self { routes }
-    }
+    pub routes: RouteTable,
 }
 
 fn with_allow(mut resp: Response<Body>, methods: &[&str]) -> Result<Response<Body>, ApiError> {

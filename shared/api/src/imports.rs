@@ -15,7 +15,7 @@ use vivid_domain::{
     quota::{Quotas, utc_day},
     spaces::SpaceStore,
     types::{Description, SpaceId, UserId, VideoId, now_rfc3339, unix_now},
-    video::{FileName, Title, Video, VideoContentType, VideoStatus, VideoStore},
+    video::{FileName, Title, UploadStore, Video, VideoContentType, VideoStatus},
 };
 use vivid_edge::{
     ApiError,
@@ -71,27 +71,16 @@ impl<'de, N: DeserializeOwned> Deserialize<'de> for ImportBody<N> {
 /// `POST /spaces/{spaceId}/videos/{platform}` (host, co-host): the recording the body names, found with the
 /// caller's connection, into the space — the video in `IMPORTING`, the one import worker started.
 pub struct ImportFrom<L: Lookup> {
-    auth: Arc<TokenVerifier>,
-    lookup: L,
-    platform: Platform,
-    spaces: Arc<dyn SpaceStore>,
-    videos: Arc<dyn VideoStore>,
-    invoker: Arc<dyn ImportInvoker>,
-    quotas: Quotas,
-}
-
-impl<L: Lookup> ImportFrom<L> {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        lookup: L,
-        platform: Platform,
-        spaces: Arc<dyn SpaceStore>,
-        videos: Arc<dyn VideoStore>,
-        invoker: Arc<dyn ImportInvoker>,
-        quotas: Quotas,
-    ) -> Self {
-        Self { auth, lookup, platform, spaces, videos, invoker, quotas }
-    }
+    pub auth: Arc<TokenVerifier>,
+    pub lookup: L,
+    /// The platform's client with the caller's stored connection.
+    pub platform: Platform,
+    pub spaces: Arc<dyn SpaceStore>,
+    /// Creates the video in `IMPORTING`, counted and charged like an upload.
+    pub uploads: Arc<dyn UploadStore>,
+    pub importer: Arc<dyn ImportInvoker>,
+    /// The import's size and the day's transcoding budget.
+    pub quotas: Quotas,
 }
 
 #[async_trait]
@@ -119,7 +108,7 @@ impl<L: Lookup> Handler for ImportFrom<L> {
             topic: found.topic,
             size_bytes: found.size_bytes,
         };
-        accepted(start_import(self.videos.as_ref(), self.invoker.as_ref(), import, &self.quotas).await?)
+        accepted(start_import(self.uploads.as_ref(), self.importer.as_ref(), import, &self.quotas).await?)
     }
 }
 
@@ -142,7 +131,7 @@ pub struct NewImport {
 /// `already_imported` when the space has the recording, 413 when it is larger than an import
 /// may be.
 pub async fn start_import(
-    videos: &dyn VideoStore,
+    uploads: &dyn UploadStore,
     invoker: &dyn ImportInvoker,
     import: NewImport,
     quotas: &Quotas,
@@ -180,7 +169,7 @@ pub async fn start_import(
         outputs: Default::default(),
     };
     let day = utc_day(unix_now()).0;
-    match videos.create_video(&video, quotas, &day).await {
+    match uploads.create_video(&video, quotas, &day).await {
         Err(StoreError::Condition(Guard::Space)) => return Err(ApiError::NotFound("space")),
         Err(StoreError::Condition(Guard::Recording)) => {
             return Err(ApiError::conflict("already_imported", "the space already holds this recording"));
@@ -197,7 +186,7 @@ pub async fn start_import(
     if let Err(e) = invoker.start(&job).await {
         // Nothing will import it: the video goes, uncounted and unlocked, its charge refunded, so
         // that the same import may be asked again.
-        videos.withdraw_video(&video, &day).await?;
+        uploads.withdraw_video(&video, &day).await?;
         return Err(e.into());
     }
     Ok(video)

@@ -31,17 +31,11 @@ fn rfc3339_param(req: &ApiRequest, name: &str) -> Result<Option<String>, ApiErro
 /// `GET /webex/recordings` (user): the caller's recordings; an expired access token is refreshed
 /// (and stored) transparently.
 pub struct ListRecordings {
-    auth: Arc<TokenVerifier>,
-    api: Arc<dyn WebexApi>,
-    platform: Platform,
-    cursors: Arc<Cursors>,
-}
-
-impl ListRecordings {
-    /// `platform` is the same client as `api`, with the caller's stored connection.
-    pub fn new(auth: Arc<TokenVerifier>, api: Arc<dyn WebexApi>, platform: Platform, cursors: Arc<Cursors>) -> Self {
-        Self { auth, api, platform, cursors }
-    }
+    pub auth: Arc<TokenVerifier>,
+    pub api: Arc<dyn WebexApi>,
+    /// The same client as `api`, with the caller's stored connection.
+    pub platform: Platform,
+    pub cursors: Arc<Cursors>,
 }
 
 #[async_trait]
@@ -51,7 +45,7 @@ impl Handler for ListRecordings {
         let from = rfc3339_param(req, "from")?;
         let to = rfc3339_param(req, "to")?;
         let binding = format!("webex-recordings|user={}|from={from:?}|to={to:?}", caller.user_id);
-        let (limit, start) = self.cursors.page(req, &binding)?;
+        let (limit, start) = self.cursors.page(req, &binding).await?;
         let link = start.as_ref().and_then(|k| k.get("next")).cloned();
         let api = &self.api;
         let page = self
@@ -64,7 +58,7 @@ impl Handler for ListRecordings {
             .await
             .map_err(|e| self.platform.problem(e))?;
         let next: Option<PageKey> = page.next.map(|n| [("next".to_owned(), n)].into());
-        http::json(StatusCode::OK, &self.cursors.list(page.items, next.as_ref(), &binding))
+        http::json(StatusCode::OK, &self.cursors.list(page.items, next.as_ref(), &binding).await?)
     }
 }
 
@@ -77,7 +71,9 @@ pub struct WebexNames {
 
 /// Finds a Webex recording for an import: an MP4 only (an ARF is a 422
 /// `unsupported_recording_format`, before any video is created or anything downloaded).
-pub struct WebexLookup(pub Arc<dyn WebexApi>);
+pub struct WebexLookup {
+    pub api: Arc<dyn WebexApi>,
+}
 
 #[async_trait]
 impl Lookup for WebexLookup {
@@ -90,7 +86,7 @@ impl Lookup for WebexLookup {
     }
 
     async fn find(&self, access_token: &str, names: &WebexNames) -> Result<Found, ConnectorError> {
-        let r = self.0.recording(access_token, &names.recording_id).await?;
+        let r = self.api.recording(access_token, &names.recording_id).await?;
         r.importable()?;
         Ok(Found { recording: r.recording_id, topic: r.topic, size_bytes: r.size_bytes })
     }

@@ -31,7 +31,7 @@ use crate::{
 };
 
 mod webhook;
-pub use webhook::{ZoomWebhook, ZoomWebhookPorts};
+pub use webhook::ZoomWebhook;
 
 const DATE: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day]");
 /// The most calls to Zoom one page of ours makes (empty months are skipped within it).
@@ -68,17 +68,11 @@ struct MeetingView {
 /// its importable video files. Zoom answers a month per call and pages within it with tokens that
 /// expire after 15 minutes; the cursor carries the window and Zoom's token.
 pub struct ListZoomRecordings {
-    auth: Arc<TokenVerifier>,
-    api: Arc<dyn ZoomApi>,
-    platform: Platform,
-    cursors: Arc<Cursors>,
-}
-
-impl ListZoomRecordings {
-    /// `platform` is the same client as `api`, with the caller's stored connection.
-    pub fn new(auth: Arc<TokenVerifier>, api: Arc<dyn ZoomApi>, platform: Platform, cursors: Arc<Cursors>) -> Self {
-        Self { auth, api, platform, cursors }
-    }
+    pub auth: Arc<TokenVerifier>,
+    pub api: Arc<dyn ZoomApi>,
+    /// The same client as `api`, with the caller's stored connection.
+    pub platform: Platform,
+    pub cursors: Arc<Cursors>,
 }
 
 #[async_trait]
@@ -95,7 +89,7 @@ impl Handler for ListZoomRecordings {
             ));
         }
         let binding = format!("zoom-recordings|user={}|from={}|to={}", caller.user_id, fmt(from), fmt(to));
-        let (limit, start) = self.cursors.page(req, &binding)?;
+        let (limit, start) = self.cursors.page(req, &binding).await?;
         let invalid = || ApiError::bad_request("invalid_cursor", "the cursor is malformed or belongs to another query");
         let (mut window_to, mut token) = match &start {
             Some(k) => (
@@ -148,7 +142,7 @@ impl Handler for ListZoomRecordings {
                 }
             }
         }
-        http::json(StatusCode::OK, &self.cursors.list(items, next.as_ref(), &binding))
+        http::json(StatusCode::OK, &self.cursors.list(items, next.as_ref(), &binding).await?)
     }
 }
 
@@ -161,7 +155,9 @@ pub struct ZoomNames {
 }
 
 /// Finds a Zoom recording file for an import: one of its meeting's video files.
-pub struct ZoomLookup(pub Arc<dyn ZoomApi>);
+pub struct ZoomLookup {
+    pub api: Arc<dyn ZoomApi>,
+}
 
 #[async_trait]
 impl Lookup for ZoomLookup {
@@ -177,7 +173,7 @@ impl Lookup for ZoomLookup {
     }
 
     async fn find(&self, access_token: &str, names: &ZoomNames) -> Result<Found, ConnectorError> {
-        let meeting = self.0.meeting(access_token, &names.meeting_id).await?;
+        let meeting = self.api.meeting(access_token, &names.meeting_id).await?;
         let file = meeting
             .files
             .iter()
@@ -212,21 +208,11 @@ struct AutoImportView {
 /// `PUT /spaces/{spaceId}/zoom-auto-import {enabled}` (host, co-host): links the caller's connected Zoom
 /// account to the space, so that each of their new cloud recordings is imported into it.
 pub struct ZoomAutoImport {
-    auth: Arc<TokenVerifier>,
-    spaces: Arc<dyn SpaceStore>,
-    connections: Arc<dyn ConnectionStore>,
-    links: Arc<dyn AutoImportStore>,
-}
-
-impl ZoomAutoImport {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        spaces: Arc<dyn SpaceStore>,
-        connections: Arc<dyn ConnectionStore>,
-        links: Arc<dyn AutoImportStore>,
-    ) -> Self {
-        Self { auth, spaces, connections, links }
-    }
+    pub auth: Arc<TokenVerifier>,
+    pub spaces: Arc<dyn SpaceStore>,
+    /// The caller's Zoom connection, whose Zoom user the link names.
+    pub connections: Arc<dyn ConnectionStore>,
+    pub links: Arc<dyn AutoImportStore>,
 }
 
 #[async_trait]

@@ -16,7 +16,7 @@ use vivid_domain::{
     quota::Quotas,
     spaces::SpaceStore,
     types::{Description, unix_now},
-    video::{Title, VideoStore},
+    video::{Title, UploadStore},
     zoom::{AutoImport, AutoImportStore, WebhookSigner, file_ref, link_holds},
 };
 use vivid_edge::{
@@ -108,26 +108,21 @@ fn segments(files: &[WebhookFile]) -> Vec<&WebhookFile> {
 /// Zoom user and every automatic import linked to it. A delivery without Zoom's valid signature
 /// (or older than five minutes) is refused.
 pub struct ZoomWebhook {
-    signer: WebhookSigner,
-    links: Arc<dyn AutoImportStore>,
-    spaces: Arc<dyn SpaceStore>,
-    connections: Arc<dyn ConnectionStore>,
-    videos: Arc<dyn VideoStore>,
-    imports: Arc<dyn ImportIndex>,
-    invoker: Arc<dyn ImportInvoker>,
-    quotas: Quotas,
-}
-
-/// What a webhook needs besides the signer.
-pub struct ZoomWebhookPorts {
+    /// Verifies Zoom's signature of each delivery.
+    pub signer: WebhookSigner,
+    /// The links, and each delivery's claim per space.
     pub links: Arc<dyn AutoImportStore>,
     /// The linking user's role in a linked space, read at each delivery.
     pub spaces: Arc<dyn SpaceStore>,
     /// The Zoom connections `app_deauthorized` ends.
     pub connections: Arc<dyn ConnectionStore>,
-    pub videos: Arc<dyn VideoStore>,
+    /// Where an imported recording's video is created.
+    pub uploads: Arc<dyn UploadStore>,
+    /// The videos imported from a meeting, for its transcript.
     pub imports: Arc<dyn ImportIndex>,
-    pub invoker: Arc<dyn ImportInvoker>,
+    pub importer: Arc<dyn ImportInvoker>,
+    /// An import's size and the day's transcoding budget.
+    pub quotas: Quotas,
 }
 
 /// What Zoom's `app_deauthorized` names: the Zoom user who removed the app (and their account).
@@ -143,11 +138,6 @@ fn recording(payload: &Value) -> Result<WebhookRecording, ApiError> {
 }
 
 impl ZoomWebhook {
-    pub fn new(signer: WebhookSigner, ports: ZoomWebhookPorts, quotas: Quotas) -> Self {
-        let ZoomWebhookPorts { links, spaces, connections, videos, imports, invoker } = ports;
-        Self { signer, links, spaces, connections, videos, imports, invoker, quotas }
-    }
-
     /// Whether the link still imports: its user hosts or co-hosts the live space, read
     /// consistently now. A link that outlived a removal, demotion or departure is deleted (only
     /// while it still names that user) and its space skipped.
@@ -201,7 +191,7 @@ impl ZoomWebhook {
                     topic: recording.topic.clone(),
                     size_bytes: file.file_size,
                 };
-                match start_import(self.videos.as_ref(), self.invoker.as_ref(), import, &self.quotas).await {
+                match start_import(self.uploads.as_ref(), self.importer.as_ref(), import, &self.quotas).await {
                     Ok(video) => {
                         tracing::info!(space_id = %link.space_id, video_id = %video.video_id, "automatic Zoom import started");
                         started += 1;
@@ -289,7 +279,7 @@ impl ZoomWebhook {
                 recording_id: imported.reference,
                 kind: JobKind::Transcript,
             };
-            if let Err(e) = self.invoker.start(&job).await {
+            if let Err(e) = self.importer.start(&job).await {
                 if let Err(release) = self.links.release_delivery(&imported.space_id, &claim).await {
                     tracing::warn!(video_id = %imported.video_id, error = %release, "the transcript's claim stays");
                 }
