@@ -13,5 +13,5 @@ pub async fn wire(cfg: Config) -> Result<DeleteMe, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let invoker = Arc::new(LambdaInvoker::deletion_worker(&cfg)?);
-    Ok(DeleteMe::new(auth, table, invoker))
+    Ok(DeleteMe { auth, users: table, deletions: invoker })
 }

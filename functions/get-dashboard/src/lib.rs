@@ -11,5 +11,5 @@ use vivid_tokens::TokenVerifier;
 pub async fn wire(cfg: Config) -> Result<GetDashboard, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    Ok(GetDashboard::new(auth, table.clone(), table))
+    Ok(GetDashboard { auth, spaces: table.clone(), catalog: table.clone(), progress: table })
 }

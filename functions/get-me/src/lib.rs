@@ -12,5 +12,5 @@ pub async fn wire(cfg: Config) -> Result<GetMe, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let quotas = vivid_api::quotas(&cfg)?;
-    Ok(GetMe::new(auth, table, quotas))
+    Ok(GetMe { auth, users: table, quotas })
 }

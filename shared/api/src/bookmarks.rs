@@ -43,19 +43,6 @@ impl From<Bookmark> for BookmarkView {
     }
 }
 
-/// What every bookmark route reads: the caller's token, the video's access, the bookmarks.
-struct Ctx {
-    auth: Arc<TokenVerifier>,
-    videos: Arc<dyn VideoStore>,
-    bookmarks: Arc<dyn BookmarkStore>,
-}
-
-impl Ctx {
-    fn new(auth: Arc<TokenVerifier>, videos: Arc<dyn VideoStore>, bookmarks: Arc<dyn BookmarkStore>) -> Self {
-        Self { auth, videos, bookmarks }
-    }
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct NewBookmark {
@@ -64,27 +51,23 @@ struct NewBookmark {
 }
 
 /// `POST /videos/{videoId}/bookmarks` (member): a bookmark of the caller's.
-pub struct CreateBookmark(Ctx, Quotas);
-
-impl CreateBookmark {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        videos: Arc<dyn VideoStore>,
-        bookmarks: Arc<dyn BookmarkStore>,
-        quotas: Quotas,
-    ) -> Self {
-        Self(Ctx::new(auth, videos, bookmarks), quotas)
-    }
+pub struct CreateBookmark {
+    pub auth: Arc<TokenVerifier>,
+    /// The caller's access to the video.
+    pub videos: Arc<dyn VideoStore>,
+    pub bookmarks: Arc<dyn BookmarkStore>,
+    /// The bookmarks a member keeps per video.
+    pub quotas: Quotas,
 }
 
 #[async_trait]
 impl Handler for CreateBookmark {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         let body: NewBookmark = req.json(4096)?;
         let video_seconds = crate::seconds("videoSeconds", body.video_seconds)?;
-        let m = video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?.ready()?;
+        let m = video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?.ready()?;
         let bookmark = Bookmark {
             bookmark_id: BookmarkId::generate(),
             video_id,
@@ -94,59 +77,53 @@ impl Handler for CreateBookmark {
             label: body.label,
             created_at: now_rfc3339(),
         };
-        self.0.bookmarks.put_bookmark(&bookmark, self.1.bookmarks_per_video).await?;
+        self.bookmarks.put_bookmark(&bookmark, self.quotas.bookmarks_per_video).await?;
         let location = format!("/videos/{}/bookmarks/{}", bookmark.video_id, bookmark.bookmark_id);
         http::created(&location, &BookmarkView::from(bookmark))
     }
 }
 
 /// `GET /videos/{videoId}/bookmarks` (member, own): oldest first, paged.
-pub struct ListBookmarks(Ctx, Arc<Cursors>);
-
-impl ListBookmarks {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        videos: Arc<dyn VideoStore>,
-        bookmarks: Arc<dyn BookmarkStore>,
-        cursors: Arc<Cursors>,
-    ) -> Self {
-        Self(Ctx::new(auth, videos, bookmarks), cursors)
-    }
+pub struct ListBookmarks {
+    pub auth: Arc<TokenVerifier>,
+    /// The caller's access to the video.
+    pub videos: Arc<dyn VideoStore>,
+    pub bookmarks: Arc<dyn BookmarkStore>,
+    pub cursors: Arc<Cursors>,
 }
 
 #[async_trait]
 impl Handler for ListBookmarks {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         let binding = format!("bookmarks|video={video_id}|user={}", caller.user_id);
-        let (limit, start) = self.1.page(req, &binding)?;
-        video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
-        let page = self.0.bookmarks.bookmarks(&video_id, &caller.user_id, limit, start).await?;
+        let (limit, start) = self.cursors.page(req, &binding).await?;
+        video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?;
+        let page = self.bookmarks.bookmarks(&video_id, &caller.user_id, limit, start).await?;
         let items: Vec<BookmarkView> = page.items.into_iter().map(BookmarkView::from).collect();
-        let mut resp = http::json(StatusCode::OK, &self.1.list(items, page.next.as_ref(), &binding))?;
+        let mut resp = http::json(StatusCode::OK, &self.cursors.list(items, page.next.as_ref(), &binding).await?)?;
         resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
         Ok(resp)
     }
 }
 
 /// `DELETE /videos/{videoId}/bookmarks/{bookmarkId}` (member, own).
-pub struct DeleteBookmark(Ctx);
-
-impl DeleteBookmark {
-    pub fn new(auth: Arc<TokenVerifier>, videos: Arc<dyn VideoStore>, bookmarks: Arc<dyn BookmarkStore>) -> Self {
-        Self(Ctx::new(auth, videos, bookmarks))
-    }
+pub struct DeleteBookmark {
+    pub auth: Arc<TokenVerifier>,
+    /// The caller's access to the video.
+    pub videos: Arc<dyn VideoStore>,
+    pub bookmarks: Arc<dyn BookmarkStore>,
 }
 
 #[async_trait]
 impl Handler for DeleteBookmark {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         let bookmark_id: BookmarkId = req.path("bookmarkId")?;
-        video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
-        if !self.0.bookmarks.delete_bookmark(&video_id, &caller.user_id, &bookmark_id).await? {
+        video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?;
+        if !self.bookmarks.delete_bookmark(&video_id, &caller.user_id, &bookmark_id).await? {
             return Err(ApiError::NotFound("bookmark"));
         }
         http::no_content()

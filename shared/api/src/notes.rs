@@ -31,18 +31,6 @@ use vivid_tokens::TokenVerifier;
 
 use crate::videos::video_member;
 
-struct Ctx {
-    auth: Arc<TokenVerifier>,
-    videos: Arc<dyn VideoStore>,
-    notes: Arc<dyn NoteStore>,
-}
-
-impl Ctx {
-    fn new(auth: Arc<TokenVerifier>, videos: Arc<dyn VideoStore>, notes: Arc<dyn NoteStore>) -> Self {
-        Self { auth, videos, notes }
-    }
-}
-
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct MemoView {
@@ -84,24 +72,23 @@ fn precondition_failed(detail: &'static str) -> ApiError {
 
 /// `GET /videos/{videoId}/text-memo` (member, own): the memo read beside the membership check
 /// (one round trip of latency more than the memo alone).
-pub struct GetTextMemo(Ctx);
-
-impl GetTextMemo {
-    pub fn new(auth: Arc<TokenVerifier>, videos: Arc<dyn VideoStore>, notes: Arc<dyn NoteStore>) -> Self {
-        Self(Ctx::new(auth, videos, notes))
-    }
+pub struct GetTextMemo {
+    pub auth: Arc<TokenVerifier>,
+    /// The caller's access to the video.
+    pub videos: Arc<dyn VideoStore>,
+    pub notes: Arc<dyn NoteStore>,
 }
 
 #[async_trait]
 impl Handler for GetTextMemo {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         // The memo and the membership, read together: a removed member reads nothing, even
         // before the purge of their data has reached this memo.
         let (memo, _) = futures_util::try_join!(
-            async { self.0.notes.memo(&video_id, &caller.user_id).await.map_err(ApiError::from) },
-            video_member(self.0.videos.as_ref(), &video_id, &caller.user_id),
+            async { self.notes.memo(&video_id, &caller.user_id).await.map_err(ApiError::from) },
+            video_member(self.videos.as_ref(), &video_id, &caller.user_id),
         )?;
         match memo {
             Some(memo) => {
@@ -126,23 +113,19 @@ struct MemoBody {
 /// `PUT /videos/{videoId}/text-memo` (member, own): one conditional write; `If-Match` makes it
 /// optimistic (412 on a stale version); the new version comes back in `ETag`. The memo's terms
 /// move in the author's own search index (one more write, only when its words changed).
-pub struct PutTextMemo(Ctx, Arc<dyn SearchIndex>);
-
-impl PutTextMemo {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        videos: Arc<dyn VideoStore>,
-        notes: Arc<dyn NoteStore>,
-        index: Arc<dyn SearchIndex>,
-    ) -> Self {
-        Self(Ctx::new(auth, videos, notes), index)
-    }
+pub struct PutTextMemo {
+    pub auth: Arc<TokenVerifier>,
+    /// The caller's access to the video.
+    pub videos: Arc<dyn VideoStore>,
+    pub notes: Arc<dyn NoteStore>,
+    /// The author's own search index of their memos.
+    pub index: Arc<dyn SearchIndex>,
 }
 
 #[async_trait]
 impl Handler for PutTextMemo {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         let pre = precondition(req)?;
         let body: MemoBody = req.json(MAX_MEMO_STATE_BYTES * 2 + 4096)?;
@@ -152,10 +135,10 @@ impl Handler for PutTextMemo {
         let video_time = body.video_time.map(|t| crate::seconds("videoTime", t)).transpose()?;
         let now = now_rfc3339();
         let save = |expected: Option<u64>| {
-            self.0.notes.save_memo(&video_id, &caller.user_id, &body.state_json, video_time, expected, &now)
+            self.notes.save_memo(&video_id, &caller.user_id, &body.state_json, video_time, expected, &now)
         };
         let create = || async {
-            let m = video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?.ready()?;
+            let m = video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?.ready()?;
             let memo = Memo {
                 video_id: video_id.clone(),
                 user_id: caller.user_id.clone(),
@@ -171,7 +154,7 @@ impl Handler for PutTextMemo {
                     search::MAX_NOTE_INDEX_WRITES,
                 )),
             };
-            match self.0.notes.create_memo(&memo).await {
+            match self.notes.create_memo(&memo).await {
                 Ok(()) => Ok(Some(memo)),
                 // Another first save came first (a refused grant is answered as such).
                 Err(StoreError::Condition(Guard::Memo)) => Ok(None),
@@ -211,7 +194,7 @@ impl Handler for PutTextMemo {
         let status = if previous.is_none() { StatusCode::CREATED } else { StatusCode::OK };
         let before = previous.unwrap_or_default();
         let after = search::indexed_terms(&memo);
-        if let Err(e) = self.1.index_notes(&memo.space_id, &video_id, &caller.user_id, &before, &after).await {
+        if let Err(e) = self.index.index_notes(&memo.space_id, &video_id, &caller.user_id, &before, &after).await {
             tracing::warn!(video_id = %video_id, error = %e, "the memo's terms were not indexed");
         }
         let version = memo.version;
@@ -243,28 +226,24 @@ impl From<Checkpoint> for CheckpointView {
 
 /// `POST /videos/{videoId}/text-memo/history` (member, own): copies the latest state into the
 /// history; an unchanged state is not copied twice (200 with the existing checkpoint).
-pub struct CreateCheckpoint(Ctx, Quotas);
-
-impl CreateCheckpoint {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        videos: Arc<dyn VideoStore>,
-        notes: Arc<dyn NoteStore>,
-        quotas: Quotas,
-    ) -> Self {
-        Self(Ctx::new(auth, videos, notes), quotas)
-    }
+pub struct CreateCheckpoint {
+    pub auth: Arc<TokenVerifier>,
+    /// The caller's access to the video.
+    pub videos: Arc<dyn VideoStore>,
+    pub notes: Arc<dyn NoteStore>,
+    /// The checkpoints a member keeps per video, and their storage.
+    pub quotas: Quotas,
 }
 
 #[async_trait]
 impl Handler for CreateCheckpoint {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         // The memo read beside the membership: a removed member reads nothing back either.
         let (memo, _) = futures_util::try_join!(
-            async { self.0.notes.memo(&video_id, &caller.user_id).await.map_err(ApiError::from) },
-            video_member(self.0.videos.as_ref(), &video_id, &caller.user_id),
+            async { self.notes.memo(&video_id, &caller.user_id).await.map_err(ApiError::from) },
+            video_member(self.videos.as_ref(), &video_id, &caller.user_id),
         )?;
         let Some(memo) = memo else {
             return Err(ApiError::conflict("no_memo", "there is no memo to checkpoint yet"));
@@ -274,7 +253,7 @@ impl Handler for CreateCheckpoint {
             page.items.into_iter().next().ok_or(ApiError::internal("a checkpointed memo has no history"))
         };
         if memo.checkpointed_version == Some(memo.version) {
-            let existing = latest(Arc::clone(&self.0.notes), video_id, caller.user_id).await?;
+            let existing = latest(Arc::clone(&self.notes), video_id, caller.user_id).await?;
             return http::json(StatusCode::OK, &CheckpointView::from(existing));
         }
         let checkpoint = Checkpoint {
@@ -287,13 +266,13 @@ impl Handler for CreateCheckpoint {
             version: memo.version,
             created_at: now_rfc3339(),
         };
-        match self.0.notes.checkpoint(&checkpoint, Limits::new(self.1.checkpoints_per_video, &self.1)).await {
+        match self.notes.checkpoint(&checkpoint, Limits::new(self.quotas.checkpoints_per_video, &self.quotas)).await {
             Ok(()) => {
                 http::created(&format!("/videos/{video_id}/text-memo/history"), &CheckpointView::from(checkpoint))
             }
             // A concurrent checkpoint of the same version won.
             Err(StoreError::Condition(Guard::Checkpoint | Guard::Memo)) => {
-                let existing = latest(Arc::clone(&self.0.notes), video_id, caller.user_id).await?;
+                let existing = latest(Arc::clone(&self.notes), video_id, caller.user_id).await?;
                 http::json(StatusCode::OK, &CheckpointView::from(existing))
             }
             Err(e) => Err(e.into()),
@@ -302,30 +281,25 @@ impl Handler for CreateCheckpoint {
 }
 
 /// `GET /videos/{videoId}/text-memo/history` (member, own): newest first, paginated.
-pub struct ListMemoHistory(Ctx, Arc<Cursors>);
-
-impl ListMemoHistory {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        videos: Arc<dyn VideoStore>,
-        notes: Arc<dyn NoteStore>,
-        cursors: Arc<Cursors>,
-    ) -> Self {
-        Self(Ctx::new(auth, videos, notes), cursors)
-    }
+pub struct ListMemoHistory {
+    pub auth: Arc<TokenVerifier>,
+    /// The caller's access to the video.
+    pub videos: Arc<dyn VideoStore>,
+    pub notes: Arc<dyn NoteStore>,
+    pub cursors: Arc<Cursors>,
 }
 
 #[async_trait]
 impl Handler for ListMemoHistory {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         let binding = format!("memo-history|video={video_id}|user={}", caller.user_id);
-        let (limit, start) = self.1.page(req, &binding)?;
-        video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
-        let page = self.0.notes.history(&video_id, &caller.user_id, limit, start).await?;
+        let (limit, start) = self.cursors.page(req, &binding).await?;
+        video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?;
+        let page = self.notes.history(&video_id, &caller.user_id, limit, start).await?;
         let items: Vec<CheckpointView> = page.items.into_iter().map(CheckpointView::from).collect();
-        http::json(StatusCode::OK, &self.1.list(items, page.next.as_ref(), &binding))
+        http::json(StatusCode::OK, &self.cursors.list(items, page.next.as_ref(), &binding).await?)
     }
 }
 
@@ -358,47 +332,26 @@ impl<'a> DrawingView<'a> {
     }
 }
 
-struct DrawCtx {
-    ctx: Ctx,
-    media: Arc<dyn MediaStore>,
-}
-
-impl DrawCtx {
-    fn new(
-        auth: Arc<TokenVerifier>,
-        videos: Arc<dyn VideoStore>,
-        notes: Arc<dyn NoteStore>,
-        media: Arc<dyn MediaStore>,
-    ) -> Self {
-        Self { ctx: Ctx::new(auth, videos, notes), media }
-    }
-}
-
 /// `GET /videos/{videoId}/drawings` (member, own): the caller's drawings, without documents.
-pub struct ListDrawings(Ctx, Arc<Cursors>);
-
-impl ListDrawings {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        videos: Arc<dyn VideoStore>,
-        notes: Arc<dyn NoteStore>,
-        cursors: Arc<Cursors>,
-    ) -> Self {
-        Self(Ctx::new(auth, videos, notes), cursors)
-    }
+pub struct ListDrawings {
+    pub auth: Arc<TokenVerifier>,
+    /// The caller's access to the video.
+    pub videos: Arc<dyn VideoStore>,
+    pub notes: Arc<dyn NoteStore>,
+    pub cursors: Arc<Cursors>,
 }
 
 #[async_trait]
 impl Handler for ListDrawings {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         let binding = format!("drawings|video={video_id}|user={}", caller.user_id);
-        let (limit, start) = self.1.page(req, &binding)?;
-        video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
-        let page = self.0.notes.drawings(&video_id, &caller.user_id, limit, start).await?;
+        let (limit, start) = self.cursors.page(req, &binding).await?;
+        video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?;
+        let page = self.notes.drawings(&video_id, &caller.user_id, limit, start).await?;
         let items: Vec<DrawingView> = page.items.into_iter().map(|d| DrawingView::new(d, None)).collect();
-        http::json(StatusCode::OK, &self.1.list(items, page.next.as_ref(), &binding))
+        http::json(StatusCode::OK, &self.cursors.list(items, page.next.as_ref(), &binding).await?)
     }
 }
 
@@ -413,24 +366,21 @@ struct DrawingBody {
 
 /// `PUT /videos/{videoId}/drawings/{drawingId}` (member, own): creates or replaces a drawing;
 /// documents above the table's budget are kept in the user-content bucket.
-pub struct PutDrawing(DrawCtx, Quotas);
-
-impl PutDrawing {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        videos: Arc<dyn VideoStore>,
-        notes: Arc<dyn NoteStore>,
-        media: Arc<dyn MediaStore>,
-        quotas: Quotas,
-    ) -> Self {
-        Self(DrawCtx::new(auth, videos, notes, media), quotas)
-    }
+pub struct PutDrawing {
+    pub auth: Arc<TokenVerifier>,
+    /// The caller's access to the video.
+    pub videos: Arc<dyn VideoStore>,
+    pub notes: Arc<dyn NoteStore>,
+    /// Keeps the documents too large for the table.
+    pub media: Arc<dyn MediaStore>,
+    /// The drawings a member keeps per video, and their storage.
+    pub quotas: Quotas,
 }
 
 #[async_trait]
 impl Handler for PutDrawing {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.ctx.auth)?;
+        let caller = req.caller(&self.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         let drawing_id: DrawingId = req.path("drawingId")?;
         let body: DrawingBody = req.json(MAX_DRAWING_BYTES + 4096)?;
@@ -438,7 +388,7 @@ impl Handler for PutDrawing {
         if document.len() > MAX_DRAWING_BYTES {
             return Err(ApiError::PayloadTooLarge { limit: MAX_DRAWING_BYTES });
         }
-        let m = video_member(self.0.ctx.videos.as_ref(), &video_id, &caller.user_id).await?.ready()?;
+        let m = video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?.ready()?;
         // Kept to the millisecond outwards: an overlay never starts later nor ends earlier than
         // asked, so two distinct times stay distinct.
         let start = body.start_seconds.map(|t| crate::seconds_by("startSeconds", t, Seconds::floor)).transpose()?;
@@ -452,7 +402,7 @@ impl Handler for PutDrawing {
         let large = document.len() > INLINE_DRAWING_BYTES;
         let object_key = large.then(|| drawing_object(&video_id, &caller.user_id, &drawing_id));
         if let Some(key) = &object_key {
-            self.0.media.put(Bucket::User, key, "application/json", document.as_bytes().to_vec()).await?;
+            self.media.put(Bucket::User, key, "application/json", document.as_bytes().to_vec()).await?;
         }
         let drawing = Drawing {
             drawing_id,
@@ -468,17 +418,15 @@ impl Handler for PutDrawing {
             object_key,
         };
         let previous = match self
-            .0
-            .ctx
             .notes
-            .put_drawing(&drawing, Limits::new(self.1.drawings_per_video, &self.1))
+            .put_drawing(&drawing, Limits::new(self.quotas.drawings_per_video, &self.quotas))
             .await
         {
             Ok(previous) => previous,
             Err(e) => {
                 // The document no item points at: removed (the one saved before is untouched).
                 if let Some(key) = &drawing.object_key
-                    && let Err(cleanup) = self.0.media.delete(Bucket::User, key).await
+                    && let Err(cleanup) = self.media.delete(Bucket::User, key).await
                 {
                     tracing::warn!(key, error = %cleanup, "an unsaved drawing's document stays until its video goes");
                 }
@@ -490,7 +438,7 @@ impl Handler for PutDrawing {
         {
             // The drawing is saved: the replaced document is removed, or, if that fails, left
             // under the video's prefix until the video goes (never read again).
-            if let Err(e) = self.0.media.delete(Bucket::User, old).await {
+            if let Err(e) = self.media.delete(Bucket::User, old).await {
                 tracing::warn!(key = old, error = %e, "a replaced drawing's document stays until its video goes");
             }
         }
@@ -500,35 +448,31 @@ impl Handler for PutDrawing {
 }
 
 /// `GET /videos/{videoId}/drawings/{drawingId}` (member, own): one drawing with its document.
-pub struct GetDrawing(DrawCtx);
-
-impl GetDrawing {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        videos: Arc<dyn VideoStore>,
-        notes: Arc<dyn NoteStore>,
-        media: Arc<dyn MediaStore>,
-    ) -> Self {
-        Self(DrawCtx::new(auth, videos, notes, media))
-    }
+pub struct GetDrawing {
+    pub auth: Arc<TokenVerifier>,
+    /// The caller's access to the video.
+    pub videos: Arc<dyn VideoStore>,
+    pub notes: Arc<dyn NoteStore>,
+    /// Reads a document kept outside the table.
+    pub media: Arc<dyn MediaStore>,
 }
 
 #[async_trait]
 impl Handler for GetDrawing {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.ctx.auth)?;
+        let caller = req.caller(&self.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         let drawing_id: DrawingId = req.path("drawingId")?;
         let (drawing, _) = futures_util::try_join!(
-            async { self.0.ctx.notes.drawing(&video_id, &caller.user_id, &drawing_id).await.map_err(ApiError::from) },
-            video_member(self.0.ctx.videos.as_ref(), &video_id, &caller.user_id),
+            async { self.notes.drawing(&video_id, &caller.user_id, &drawing_id).await.map_err(ApiError::from) },
+            video_member(self.videos.as_ref(), &video_id, &caller.user_id),
         )?;
         let mut drawing = drawing.ok_or(ApiError::NotFound("drawing"))?;
         let text = match (drawing.document.take(), &drawing.object_key) {
             (Some(inline), _) => inline,
             (None, Some(key)) => {
                 // No document: a deletion removed it and has yet to remove the item.
-                let bytes = self.0.media.get(Bucket::User, key).await?.ok_or(ApiError::NotFound("drawing"))?;
+                let bytes = self.media.get(Bucket::User, key).await?.ok_or(ApiError::NotFound("drawing"))?;
                 String::from_utf8(bytes).map_err(ApiError::internal)?
             }
             (None, None) => return Err(ApiError::internal("a drawing without a document")),
@@ -541,41 +485,37 @@ impl Handler for GetDrawing {
 }
 
 /// `DELETE /videos/{videoId}/drawings/{drawingId}` (member, own).
-pub struct DeleteDrawing(DrawCtx);
-
-impl DeleteDrawing {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        videos: Arc<dyn VideoStore>,
-        notes: Arc<dyn NoteStore>,
-        media: Arc<dyn MediaStore>,
-    ) -> Self {
-        Self(DrawCtx::new(auth, videos, notes, media))
-    }
+pub struct DeleteDrawing {
+    pub auth: Arc<TokenVerifier>,
+    /// The caller's access to the video.
+    pub videos: Arc<dyn VideoStore>,
+    pub notes: Arc<dyn NoteStore>,
+    /// Deletes a document kept outside the table.
+    pub media: Arc<dyn MediaStore>,
 }
 
 #[async_trait]
 impl Handler for DeleteDrawing {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.ctx.auth)?;
+        let caller = req.caller(&self.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         let drawing_id: DrawingId = req.path("drawingId")?;
-        let notes = &self.0.ctx.notes;
+        let notes = &self.notes;
         // A member's own drawing, read beside the membership: a removed member is a stranger.
         let (drawing, _) = futures_util::try_join!(
             async { notes.drawing(&video_id, &caller.user_id, &drawing_id).await.map_err(ApiError::from) },
-            video_member(self.0.ctx.videos.as_ref(), &video_id, &caller.user_id),
+            video_member(self.videos.as_ref(), &video_id, &caller.user_id),
         )?;
         // The document first, the item last: a deletion that fails half-way leaves the drawing,
         // and deleting it again finishes it.
         let drawing = drawing.ok_or(ApiError::NotFound("drawing"))?;
         if let Some(key) = &drawing.object_key {
-            self.0.media.delete(Bucket::User, key).await?;
+            self.media.delete(Bucket::User, key).await?;
         }
         let deleted = notes.delete_drawing(&video_id, &caller.user_id, &drawing_id).await?;
         // Replaced meanwhile by a save with its own document.
         if let Some(key) = deleted.and_then(|d| d.object_key).filter(|k| drawing.object_key.as_ref() != Some(k)) {
-            self.0.media.delete(Bucket::User, &key).await?;
+            self.media.delete(Bucket::User, &key).await?;
         }
         http::no_content()
     }

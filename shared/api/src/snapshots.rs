@@ -55,18 +55,6 @@ impl SnapshotView {
     }
 }
 
-struct Ctx {
-    auth: Arc<TokenVerifier>,
-    videos: Arc<dyn VideoStore>,
-    media: Arc<dyn MediaStore>,
-}
-
-impl Ctx {
-    fn new(auth: Arc<TokenVerifier>, videos: Arc<dyn VideoStore>, media: Arc<dyn MediaStore>) -> Self {
-        Self { auth, videos, media }
-    }
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct NewSnapshot {
@@ -81,23 +69,20 @@ struct NewSnapshot {
 pub const MAX_SNAPSHOT_BYTES: u64 = 5 * 1024 * 1024;
 
 /// `POST /videos/{videoId}/snapshots` (member): a snapshot and a presigned PUT for its image.
-pub struct CreateSnapshot(Ctx, Quotas);
-
-impl CreateSnapshot {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        videos: Arc<dyn VideoStore>,
-        media: Arc<dyn MediaStore>,
-        quotas: Quotas,
-    ) -> Self {
-        Self(Ctx::new(auth, videos, media), quotas)
-    }
+pub struct CreateSnapshot {
+    pub auth: Arc<TokenVerifier>,
+    /// The caller's access to the video, and its snapshots.
+    pub videos: Arc<dyn VideoStore>,
+    /// Signs the image's upload.
+    pub media: Arc<dyn MediaStore>,
+    /// The snapshots a member keeps per video, and their storage.
+    pub quotas: Quotas,
 }
 
 #[async_trait]
 impl Handler for CreateSnapshot {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         let body: NewSnapshot = req.json(4096)?;
         let video_seconds = crate::seconds("videoSeconds", body.video_seconds)?;
@@ -107,7 +92,7 @@ impl Handler for CreateSnapshot {
         if body.size_bytes > MAX_SNAPSHOT_BYTES {
             return Err(ApiError::UploadTooLarge { limit: MAX_SNAPSHOT_BYTES });
         }
-        let m = video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?.ready()?;
+        let m = video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?.ready()?;
         let snapshot_id = SnapshotId::generate();
         let snapshot = Snapshot {
             object_key: layout::snapshot(&video_id, &caller.user_id, &snapshot_id),
@@ -120,9 +105,8 @@ impl Handler for CreateSnapshot {
             created_at: now_rfc3339(),
             size_bytes: body.size_bytes,
         };
-        self.0.videos.put_snapshot(&snapshot, Limits::new(self.1.snapshots_per_video, &self.1)).await?;
+        self.videos.put_snapshot(&snapshot, Limits::new(self.quotas.snapshots_per_video, &self.quotas)).await?;
         let url = self
-            .0
             .media
             .presign_put(
                 Bucket::User,
@@ -144,68 +128,64 @@ impl Handler for CreateSnapshot {
 }
 
 /// `GET /videos/{videoId}/snapshots` (member, own): with short-lived download URLs.
-pub struct ListSnapshots(Ctx, Arc<Cursors>);
-
-impl ListSnapshots {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        videos: Arc<dyn VideoStore>,
-        media: Arc<dyn MediaStore>,
-        cursors: Arc<Cursors>,
-    ) -> Self {
-        Self(Ctx::new(auth, videos, media), cursors)
-    }
+pub struct ListSnapshots {
+    pub auth: Arc<TokenVerifier>,
+    /// The caller's access to the video, and its snapshots.
+    pub videos: Arc<dyn VideoStore>,
+    /// Signs each image's download.
+    pub media: Arc<dyn MediaStore>,
+    pub cursors: Arc<Cursors>,
 }
 
 #[async_trait]
 impl Handler for ListSnapshots {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         let binding = format!("snapshots|video={video_id}|user={}", caller.user_id);
-        let (limit, start) = self.1.page(req, &binding)?;
-        video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
-        let page = self.0.videos.snapshots(&video_id, &caller.user_id, limit, start).await?;
+        let (limit, start) = self.cursors.page(req, &binding).await?;
+        video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?;
+        let page = self.videos.snapshots(&video_id, &caller.user_id, limit, start).await?;
         let mut items = Vec::with_capacity(page.items.len());
         for s in page.items {
-            let url = self.0.media.presign_get(Bucket::User, &s.object_key, DOWNLOAD_TTL).await?;
+            let url = self.media.presign_get(Bucket::User, &s.object_key, DOWNLOAD_TTL).await?;
             let mut view = SnapshotView::new(s);
             view.url = Some(url);
             items.push(view);
         }
-        let mut resp = http::json(StatusCode::OK, &self.1.list(items, page.next.as_ref(), &binding))?;
+        let mut resp = http::json(StatusCode::OK, &self.cursors.list(items, page.next.as_ref(), &binding).await?)?;
         resp.headers_mut().insert(::http::header::CACHE_CONTROL, ::http::HeaderValue::from_static("private, no-store"));
         Ok(resp)
     }
 }
 
 /// `DELETE /videos/{videoId}/snapshots/{snapshotId}` (member, own).
-pub struct DeleteSnapshot(Ctx);
-
-impl DeleteSnapshot {
-    pub fn new(auth: Arc<TokenVerifier>, videos: Arc<dyn VideoStore>, media: Arc<dyn MediaStore>) -> Self {
-        Self(Ctx::new(auth, videos, media))
-    }
+pub struct DeleteSnapshot {
+    pub auth: Arc<TokenVerifier>,
+    /// The caller's access to the video, and its snapshots.
+    pub videos: Arc<dyn VideoStore>,
+    /// Deletes the image.
+    pub media: Arc<dyn MediaStore>,
 }
 
 #[async_trait]
 impl Handler for DeleteSnapshot {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let caller = req.caller(&self.0.auth)?;
+        let caller = req.caller(&self.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         let snapshot_id: SnapshotId = req.path("snapshotId")?;
-        video_member(self.0.videos.as_ref(), &video_id, &caller.user_id).await?;
+        video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?;
         // The image first (its key is the snapshot's own), the item last: a deletion that fails
         // half-way leaves the snapshot, and deleting it again finishes it.
         let object_key = layout::snapshot(&video_id, &caller.user_id, &snapshot_id);
-        self.0.media.delete(Bucket::User, &object_key).await?;
-        let deleted = match self.0.videos.delete_snapshot(&video_id, &caller.user_id, &snapshot_id).await {
+        self.media.delete(Bucket::User, &object_key).await?;
+        let deleted = match self.videos.delete_snapshot(&video_id, &caller.user_id, &snapshot_id).await {
             Err(StoreError::Condition(_)) => None,
             other => other?,
         };
         let snapshot = deleted.ok_or(ApiError::NotFound("snapshot"))?;
         if snapshot.object_key != object_key {
-            self.0.media.delete(Bucket::User, &snapshot.object_key).await?;
+            self.media.delete(Bucket::User, &snapshot.object_key).await?;
         }
         http::no_content()
     }

@@ -16,7 +16,7 @@ use vivid_domain::{
     step_up,
     types::{Email, Limit, SpaceId, UserId, VideoId, rfc3339_at, unix_now},
     users::{Profile, Usage, User, UserStore},
-    video::{Title, VideoStatus, VideoStore},
+    video::{ProgressStore, Title, VideoCatalog, VideoStatus},
 };
 use vivid_edge::{
     ApiError,
@@ -131,15 +131,10 @@ impl UserView {
 
 /// `GET /users/me`: one round trip for the profile, the connections and today's usage.
 pub struct GetMe {
-    auth: Arc<TokenVerifier>,
-    users: Arc<dyn UserStore>,
-    quotas: Quotas,
-}
-
-impl GetMe {
-    pub fn new(auth: Arc<TokenVerifier>, users: Arc<dyn UserStore>, quotas: Quotas) -> Self {
-        Self { auth, users, quotas }
-    }
+    pub auth: Arc<TokenVerifier>,
+    pub users: Arc<dyn UserStore>,
+    /// The limits the usage is shown against.
+    pub quotas: Quotas,
 }
 
 #[async_trait]
@@ -193,15 +188,12 @@ struct Dashboard {
 /// `GET /users/me/dashboard`: counts (spaces, videos in them, completed), the last studied
 /// video, and recent videos by last access.
 pub struct GetDashboard {
-    auth: Arc<TokenVerifier>,
-    spaces: Arc<dyn SpaceStore>,
-    videos: Arc<dyn VideoStore>,
-}
-
-impl GetDashboard {
-    pub fn new(auth: Arc<TokenVerifier>, spaces: Arc<dyn SpaceStore>, videos: Arc<dyn VideoStore>) -> Self {
-        Self { auth, spaces, videos }
-    }
+    pub auth: Arc<TokenVerifier>,
+    pub spaces: Arc<dyn SpaceStore>,
+    /// The recently studied videos themselves.
+    pub catalog: Arc<dyn VideoCatalog>,
+    /// The caller's recent and completed videos.
+    pub progress: Arc<dyn ProgressStore>,
 }
 
 const RECENT: u16 = 10;
@@ -227,10 +219,10 @@ impl Handler for GetDashboard {
                 break;
             }
         }
-        let progress = self.videos.recent_progress(&caller.user_id, Limit::clamped(RECENT)).await?;
+        let progress = self.progress.recent_progress(&caller.user_id, Limit::clamped(RECENT)).await?;
         let ids: Vec<VideoId> = progress.iter().map(|p| p.video_id.clone()).collect();
         let mut found: std::collections::HashMap<_, _> =
-            self.videos.videos(&ids).await?.into_iter().map(|v| (v.video_id.clone(), v)).collect();
+            self.catalog.videos(&ids).await?.into_iter().map(|v| (v.video_id.clone(), v)).collect();
         let recent_videos: Vec<RecentVideo> = progress
             .into_iter()
             .filter(|p| member_of.contains(&p.space_id))
@@ -248,7 +240,7 @@ impl Handler for GetDashboard {
                 })
             })
             .collect();
-        let completed = self.videos.completed_count(&caller.user_id).await?;
+        let completed = self.progress.completed_count(&caller.user_id).await?;
         let last_studied = recent_videos.first().cloned();
         http::json(
             StatusCode::OK,
@@ -264,15 +256,9 @@ impl Handler for GetDashboard {
 /// cookie cleared. The same Google account can sign up again once it is done. It needs a recent
 /// sign-in (`vivid_domain::step_up`): 401 `reauthentication_required` otherwise.
 pub struct DeleteMe {
-    auth: Arc<TokenVerifier>,
-    users: Arc<dyn UserStore>,
-    invoker: Arc<dyn DeletionInvoker>,
-}
-
-impl DeleteMe {
-    pub fn new(auth: Arc<TokenVerifier>, users: Arc<dyn UserStore>, invoker: Arc<dyn DeletionInvoker>) -> Self {
-        Self { auth, users, invoker }
-    }
+    pub auth: Arc<TokenVerifier>,
+    pub users: Arc<dyn UserStore>,
+    pub deletions: Arc<dyn DeletionInvoker>,
 }
 
 #[async_trait]
@@ -292,7 +278,7 @@ impl Handler for DeleteMe {
             other => other?,
         }
         let job = Deletion::Account { user_id: user.user_id.clone() };
-        if let Err(e) = self.invoker.start(&job).await {
+        if let Err(e) = self.deletions.start(&job).await {
             // Nothing will delete it: a first request gives the account back (its owner could not
             // sign in to ask again), unless another request marked it since; a repeated one
             // leaves the deletion an earlier one started.
