@@ -12,5 +12,5 @@ pub async fn wire(cfg: Config) -> Result<CreateBookmark, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let quotas = vivid_api::quotas(&cfg)?;
-    Ok(CreateBookmark { auth, videos: table.clone(), bookmarks: table, quotas })
+    Ok(CreateBookmark { auth, catalog: table.clone(), bookmarks: table, quotas })
 }

@@ -12,5 +12,5 @@ pub async fn wire(cfg: Config) -> Result<CreateCheckpoint, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let quotas = vivid_api::quotas(&cfg)?;
-    Ok(CreateCheckpoint { auth, videos: table.clone(), notes: table, quotas })
+    Ok(CreateCheckpoint { auth, catalog: table.clone(), notes: table, quotas })
 }

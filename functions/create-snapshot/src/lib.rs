@@ -15,5 +15,5 @@ pub async fn wire(cfg: Config) -> Result<CreateSnapshot, ConfigError> {
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::User])?);
     let quotas = vivid_api::quotas(&cfg)?;
-    Ok(CreateSnapshot { auth, videos: table, media, quotas })
+    Ok(CreateSnapshot { auth, catalog: table.clone(), snapshots: table, media, quotas })
 }

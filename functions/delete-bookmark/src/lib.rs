@@ -11,5 +11,5 @@ use vivid_tokens::TokenVerifier;
 pub async fn wire(cfg: Config) -> Result<DeleteBookmark, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    Ok(DeleteBookmark { auth, videos: table.clone(), bookmarks: table })
+    Ok(DeleteBookmark { auth, catalog: table.clone(), bookmarks: table })
 }

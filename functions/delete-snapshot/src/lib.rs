@@ -14,5 +14,5 @@ pub async fn wire(cfg: Config) -> Result<DeleteSnapshot, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::User])?);
-    Ok(DeleteSnapshot { auth, videos: table, media })
+    Ok(DeleteSnapshot { auth, catalog: table.clone(), snapshots: table, media })
 }

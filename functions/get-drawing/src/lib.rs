@@ -14,5 +14,5 @@ pub async fn wire(cfg: Config) -> Result<GetDrawing, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::User])?);
-    Ok(GetDrawing { auth, videos: table.clone(), notes: table, media })
+    Ok(GetDrawing { auth, catalog: table.clone(), notes: table, media })
 }

@@ -11,5 +11,5 @@ use vivid_tokens::TokenVerifier;
 pub async fn wire(cfg: Config) -> Result<GetTextMemo, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    Ok(GetTextMemo { auth, videos: table.clone(), notes: table })
+    Ok(GetTextMemo { auth, catalog: table.clone(), notes: table })
 }

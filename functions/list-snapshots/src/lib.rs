@@ -17,5 +17,5 @@ pub async fn wire(cfg: Config) -> Result<ListSnapshots, ConfigError> {
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::User])?);
     let cursors = Arc::new(Cursors::from_secret(Secrets::new(&cfg)?.on_first_use(&cfg, "VIVID_CURSOR_SECRET_ARN")?));
-    Ok(ListSnapshots { auth, videos: table, media, cursors })
+    Ok(ListSnapshots { auth, catalog: table.clone(), snapshots: table, media, cursors })
 }

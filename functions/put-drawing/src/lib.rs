@@ -15,5 +15,5 @@ pub async fn wire(cfg: Config) -> Result<PutDrawing, ConfigError> {
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::User])?);
     let quotas = vivid_api::quotas(&cfg)?;
-    Ok(PutDrawing { auth, videos: table.clone(), notes: table, media, quotas })
+    Ok(PutDrawing { auth, catalog: table.clone(), notes: table, media, quotas })
 }

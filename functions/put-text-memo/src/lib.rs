@@ -11,5 +11,5 @@ use vivid_tokens::TokenVerifier;
 pub async fn wire(cfg: Config) -> Result<PutTextMemo, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    Ok(PutTextMemo { auth, videos: table.clone(), notes: table.clone(), index: table })
+    Ok(PutTextMemo { auth, catalog: table.clone(), notes: table.clone(), index: table })
 }

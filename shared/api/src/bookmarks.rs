@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use vivid_domain::{
     quota::Quotas,
     types::{BookmarkId, VideoId, now_rfc3339},
-    video::{Bookmark, BookmarkLabel, BookmarkStore, VideoStore},
+    video::{Bookmark, BookmarkLabel, BookmarkStore, VideoCatalog},
 };
 use vivid_edge::{
     ApiError,
@@ -54,7 +54,7 @@ struct NewBookmark {
 pub struct CreateBookmark {
     pub auth: Arc<TokenVerifier>,
     /// The caller's access to the video.
-    pub videos: Arc<dyn VideoStore>,
+    pub catalog: Arc<dyn VideoCatalog>,
     pub bookmarks: Arc<dyn BookmarkStore>,
     /// The bookmarks a member keeps per video.
     pub quotas: Quotas,
@@ -67,7 +67,7 @@ impl Handler for CreateBookmark {
         let video_id: VideoId = req.path("videoId")?;
         let body: NewBookmark = req.json(4096)?;
         let video_seconds = crate::seconds("videoSeconds", body.video_seconds)?;
-        let m = video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?.ready()?;
+        let m = video_member(self.catalog.as_ref(), &video_id, &caller.user_id).await?.ready()?;
         let bookmark = Bookmark {
             bookmark_id: BookmarkId::generate(),
             video_id,
@@ -87,7 +87,7 @@ impl Handler for CreateBookmark {
 pub struct ListBookmarks {
     pub auth: Arc<TokenVerifier>,
     /// The caller's access to the video.
-    pub videos: Arc<dyn VideoStore>,
+    pub catalog: Arc<dyn VideoCatalog>,
     pub bookmarks: Arc<dyn BookmarkStore>,
     pub cursors: Arc<Cursors>,
 }
@@ -99,7 +99,7 @@ impl Handler for ListBookmarks {
         let video_id: VideoId = req.path("videoId")?;
         let binding = format!("bookmarks|video={video_id}|user={}", caller.user_id);
         let (limit, start) = self.cursors.page(req, &binding).await?;
-        video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?;
+        video_member(self.catalog.as_ref(), &video_id, &caller.user_id).await?;
         let page = self.bookmarks.bookmarks(&video_id, &caller.user_id, limit, start).await?;
         let items: Vec<BookmarkView> = page.items.into_iter().map(BookmarkView::from).collect();
         let mut resp = http::json(StatusCode::OK, &self.cursors.list(items, page.next.as_ref(), &binding).await?)?;
@@ -112,7 +112,7 @@ impl Handler for ListBookmarks {
 pub struct DeleteBookmark {
     pub auth: Arc<TokenVerifier>,
     /// The caller's access to the video.
-    pub videos: Arc<dyn VideoStore>,
+    pub catalog: Arc<dyn VideoCatalog>,
     pub bookmarks: Arc<dyn BookmarkStore>,
 }
 
@@ -122,7 +122,7 @@ impl Handler for DeleteBookmark {
         let caller = req.caller(&self.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         let bookmark_id: BookmarkId = req.path("bookmarkId")?;
-        video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?;
+        video_member(self.catalog.as_ref(), &video_id, &caller.user_id).await?;
         if !self.bookmarks.delete_bookmark(&video_id, &caller.user_id, &bookmark_id).await? {
             return Err(ApiError::NotFound("bookmark"));
         }

@@ -20,7 +20,7 @@ use vivid_domain::{
     search::{self, SearchIndex},
     storage::Limits,
     types::{Seconds, VideoId, now_rfc3339},
-    video::VideoStore,
+    video::VideoCatalog,
 };
 use vivid_edge::{
     ApiError,
@@ -75,7 +75,7 @@ fn precondition_failed(detail: &'static str) -> ApiError {
 pub struct GetTextMemo {
     pub auth: Arc<TokenVerifier>,
     /// The caller's access to the video.
-    pub videos: Arc<dyn VideoStore>,
+    pub catalog: Arc<dyn VideoCatalog>,
     pub notes: Arc<dyn NoteStore>,
 }
 
@@ -88,7 +88,7 @@ impl Handler for GetTextMemo {
         // before the purge of their data has reached this memo.
         let (memo, _) = futures_util::try_join!(
             async { self.notes.memo(&video_id, &caller.user_id).await.map_err(ApiError::from) },
-            video_member(self.videos.as_ref(), &video_id, &caller.user_id),
+            video_member(self.catalog.as_ref(), &video_id, &caller.user_id),
         )?;
         match memo {
             Some(memo) => {
@@ -116,7 +116,7 @@ struct MemoBody {
 pub struct PutTextMemo {
     pub auth: Arc<TokenVerifier>,
     /// The caller's access to the video.
-    pub videos: Arc<dyn VideoStore>,
+    pub catalog: Arc<dyn VideoCatalog>,
     pub notes: Arc<dyn NoteStore>,
     /// The author's own search index of their memos.
     pub index: Arc<dyn SearchIndex>,
@@ -138,7 +138,7 @@ impl Handler for PutTextMemo {
             self.notes.save_memo(&video_id, &caller.user_id, &body.state_json, video_time, expected, &now)
         };
         let create = || async {
-            let m = video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?.ready()?;
+            let m = video_member(self.catalog.as_ref(), &video_id, &caller.user_id).await?.ready()?;
             let memo = Memo {
                 video_id: video_id.clone(),
                 user_id: caller.user_id.clone(),
@@ -229,7 +229,7 @@ impl From<Checkpoint> for CheckpointView {
 pub struct CreateCheckpoint {
     pub auth: Arc<TokenVerifier>,
     /// The caller's access to the video.
-    pub videos: Arc<dyn VideoStore>,
+    pub catalog: Arc<dyn VideoCatalog>,
     pub notes: Arc<dyn NoteStore>,
     /// The checkpoints a member keeps per video, and their storage.
     pub quotas: Quotas,
@@ -243,7 +243,7 @@ impl Handler for CreateCheckpoint {
         // The memo read beside the membership: a removed member reads nothing back either.
         let (memo, _) = futures_util::try_join!(
             async { self.notes.memo(&video_id, &caller.user_id).await.map_err(ApiError::from) },
-            video_member(self.videos.as_ref(), &video_id, &caller.user_id),
+            video_member(self.catalog.as_ref(), &video_id, &caller.user_id),
         )?;
         let Some(memo) = memo else {
             return Err(ApiError::conflict("no_memo", "there is no memo to checkpoint yet"));
@@ -284,7 +284,7 @@ impl Handler for CreateCheckpoint {
 pub struct ListMemoHistory {
     pub auth: Arc<TokenVerifier>,
     /// The caller's access to the video.
-    pub videos: Arc<dyn VideoStore>,
+    pub catalog: Arc<dyn VideoCatalog>,
     pub notes: Arc<dyn NoteStore>,
     pub cursors: Arc<Cursors>,
 }
@@ -296,7 +296,7 @@ impl Handler for ListMemoHistory {
         let video_id: VideoId = req.path("videoId")?;
         let binding = format!("memo-history|video={video_id}|user={}", caller.user_id);
         let (limit, start) = self.cursors.page(req, &binding).await?;
-        video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?;
+        video_member(self.catalog.as_ref(), &video_id, &caller.user_id).await?;
         let page = self.notes.history(&video_id, &caller.user_id, limit, start).await?;
         let items: Vec<CheckpointView> = page.items.into_iter().map(CheckpointView::from).collect();
         http::json(StatusCode::OK, &self.cursors.list(items, page.next.as_ref(), &binding).await?)
@@ -336,7 +336,7 @@ impl<'a> DrawingView<'a> {
 pub struct ListDrawings {
     pub auth: Arc<TokenVerifier>,
     /// The caller's access to the video.
-    pub videos: Arc<dyn VideoStore>,
+    pub catalog: Arc<dyn VideoCatalog>,
     pub notes: Arc<dyn NoteStore>,
     pub cursors: Arc<Cursors>,
 }
@@ -348,7 +348,7 @@ impl Handler for ListDrawings {
         let video_id: VideoId = req.path("videoId")?;
         let binding = format!("drawings|video={video_id}|user={}", caller.user_id);
         let (limit, start) = self.cursors.page(req, &binding).await?;
-        video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?;
+        video_member(self.catalog.as_ref(), &video_id, &caller.user_id).await?;
         let page = self.notes.drawings(&video_id, &caller.user_id, limit, start).await?;
         let items: Vec<DrawingView> = page.items.into_iter().map(|d| DrawingView::new(d, None)).collect();
         http::json(StatusCode::OK, &self.cursors.list(items, page.next.as_ref(), &binding).await?)
@@ -369,7 +369,7 @@ struct DrawingBody {
 pub struct PutDrawing {
     pub auth: Arc<TokenVerifier>,
     /// The caller's access to the video.
-    pub videos: Arc<dyn VideoStore>,
+    pub catalog: Arc<dyn VideoCatalog>,
     pub notes: Arc<dyn NoteStore>,
     /// Keeps the documents too large for the table.
     pub media: Arc<dyn MediaStore>,
@@ -388,7 +388,7 @@ impl Handler for PutDrawing {
         if document.len() > MAX_DRAWING_BYTES {
             return Err(ApiError::PayloadTooLarge { limit: MAX_DRAWING_BYTES });
         }
-        let m = video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?.ready()?;
+        let m = video_member(self.catalog.as_ref(), &video_id, &caller.user_id).await?.ready()?;
         // Kept to the millisecond outwards: an overlay never starts later nor ends earlier than
         // asked, so two distinct times stay distinct.
         let start = body.start_seconds.map(|t| crate::seconds_by("startSeconds", t, Seconds::floor)).transpose()?;
@@ -451,7 +451,7 @@ impl Handler for PutDrawing {
 pub struct GetDrawing {
     pub auth: Arc<TokenVerifier>,
     /// The caller's access to the video.
-    pub videos: Arc<dyn VideoStore>,
+    pub catalog: Arc<dyn VideoCatalog>,
     pub notes: Arc<dyn NoteStore>,
     /// Reads a document kept outside the table.
     pub media: Arc<dyn MediaStore>,
@@ -465,7 +465,7 @@ impl Handler for GetDrawing {
         let drawing_id: DrawingId = req.path("drawingId")?;
         let (drawing, _) = futures_util::try_join!(
             async { self.notes.drawing(&video_id, &caller.user_id, &drawing_id).await.map_err(ApiError::from) },
-            video_member(self.videos.as_ref(), &video_id, &caller.user_id),
+            video_member(self.catalog.as_ref(), &video_id, &caller.user_id),
         )?;
         let mut drawing = drawing.ok_or(ApiError::NotFound("drawing"))?;
         let text = match (drawing.document.take(), &drawing.object_key) {
@@ -488,7 +488,7 @@ impl Handler for GetDrawing {
 pub struct DeleteDrawing {
     pub auth: Arc<TokenVerifier>,
     /// The caller's access to the video.
-    pub videos: Arc<dyn VideoStore>,
+    pub catalog: Arc<dyn VideoCatalog>,
     pub notes: Arc<dyn NoteStore>,
     /// Deletes a document kept outside the table.
     pub media: Arc<dyn MediaStore>,
@@ -504,7 +504,7 @@ impl Handler for DeleteDrawing {
         // A member's own drawing, read beside the membership: a removed member is a stranger.
         let (drawing, _) = futures_util::try_join!(
             async { notes.drawing(&video_id, &caller.user_id, &drawing_id).await.map_err(ApiError::from) },
-            video_member(self.videos.as_ref(), &video_id, &caller.user_id),
+            video_member(self.catalog.as_ref(), &video_id, &caller.user_id),
         )?;
         // The document first, the item last: a deletion that fails half-way leaves the drawing,
         // and deleting it again finishes it.

@@ -13,7 +13,7 @@ use vivid_domain::{
     quota::Quotas,
     storage::Limits,
     types::{SnapshotId, VideoId, now_rfc3339, rfc3339_at, unix_now},
-    video::{ImageContentType, Snapshot, VideoStore, layout},
+    video::{ImageContentType, Snapshot, SnapshotStore, VideoCatalog, layout},
 };
 use vivid_edge::{
     ApiError,
@@ -71,8 +71,9 @@ pub const MAX_SNAPSHOT_BYTES: u64 = 5 * 1024 * 1024;
 /// `POST /videos/{videoId}/snapshots` (member): a snapshot and a presigned PUT for its image.
 pub struct CreateSnapshot {
     pub auth: Arc<TokenVerifier>,
-    /// The caller's access to the video, and its snapshots.
-    pub videos: Arc<dyn VideoStore>,
+    /// The caller's access to the video.
+    pub catalog: Arc<dyn VideoCatalog>,
+    pub snapshots: Arc<dyn SnapshotStore>,
     /// Signs the image's upload.
     pub media: Arc<dyn MediaStore>,
     /// The snapshots a member keeps per video, and their storage.
@@ -92,7 +93,7 @@ impl Handler for CreateSnapshot {
         if body.size_bytes > MAX_SNAPSHOT_BYTES {
             return Err(ApiError::UploadTooLarge { limit: MAX_SNAPSHOT_BYTES });
         }
-        let m = video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?.ready()?;
+        let m = video_member(self.catalog.as_ref(), &video_id, &caller.user_id).await?.ready()?;
         let snapshot_id = SnapshotId::generate();
         let snapshot = Snapshot {
             object_key: layout::snapshot(&video_id, &caller.user_id, &snapshot_id),
@@ -105,7 +106,7 @@ impl Handler for CreateSnapshot {
             created_at: now_rfc3339(),
             size_bytes: body.size_bytes,
         };
-        self.videos.put_snapshot(&snapshot, Limits::new(self.quotas.snapshots_per_video, &self.quotas)).await?;
+        self.snapshots.put_snapshot(&snapshot, Limits::new(self.quotas.snapshots_per_video, &self.quotas)).await?;
         let url = self
             .media
             .presign_put(
@@ -130,8 +131,9 @@ impl Handler for CreateSnapshot {
 /// `GET /videos/{videoId}/snapshots` (member, own): with short-lived download URLs.
 pub struct ListSnapshots {
     pub auth: Arc<TokenVerifier>,
-    /// The caller's access to the video, and its snapshots.
-    pub videos: Arc<dyn VideoStore>,
+    /// The caller's access to the video.
+    pub catalog: Arc<dyn VideoCatalog>,
+    pub snapshots: Arc<dyn SnapshotStore>,
     /// Signs each image's download.
     pub media: Arc<dyn MediaStore>,
     pub cursors: Arc<Cursors>,
@@ -144,8 +146,8 @@ impl Handler for ListSnapshots {
         let video_id: VideoId = req.path("videoId")?;
         let binding = format!("snapshots|video={video_id}|user={}", caller.user_id);
         let (limit, start) = self.cursors.page(req, &binding).await?;
-        video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?;
-        let page = self.videos.snapshots(&video_id, &caller.user_id, limit, start).await?;
+        video_member(self.catalog.as_ref(), &video_id, &caller.user_id).await?;
+        let page = self.snapshots.snapshots(&video_id, &caller.user_id, limit, start).await?;
         let mut items = Vec::with_capacity(page.items.len());
         for s in page.items {
             let url = self.media.presign_get(Bucket::User, &s.object_key, DOWNLOAD_TTL).await?;
@@ -162,8 +164,9 @@ impl Handler for ListSnapshots {
 /// `DELETE /videos/{videoId}/snapshots/{snapshotId}` (member, own).
 pub struct DeleteSnapshot {
     pub auth: Arc<TokenVerifier>,
-    /// The caller's access to the video, and its snapshots.
-    pub videos: Arc<dyn VideoStore>,
+    /// The caller's access to the video.
+    pub catalog: Arc<dyn VideoCatalog>,
+    pub snapshots: Arc<dyn SnapshotStore>,
     /// Deletes the image.
     pub media: Arc<dyn MediaStore>,
 }
@@ -174,12 +177,12 @@ impl Handler for DeleteSnapshot {
         let caller = req.caller(&self.auth)?;
         let video_id: VideoId = req.path("videoId")?;
         let snapshot_id: SnapshotId = req.path("snapshotId")?;
-        video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?;
+        video_member(self.catalog.as_ref(), &video_id, &caller.user_id).await?;
         // The image first (its key is the snapshot's own), the item last: a deletion that fails
         // half-way leaves the snapshot, and deleting it again finishes it.
         let object_key = layout::snapshot(&video_id, &caller.user_id, &snapshot_id);
         self.media.delete(Bucket::User, &object_key).await?;
-        let deleted = match self.videos.delete_snapshot(&video_id, &caller.user_id, &snapshot_id).await {
+        let deleted = match self.snapshots.delete_snapshot(&video_id, &caller.user_id, &snapshot_id).await {
             Err(StoreError::Condition(_)) => None,
             other => other?,
         };
