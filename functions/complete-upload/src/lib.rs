@@ -14,5 +14,5 @@ pub async fn wire(cfg: Config) -> Result<CompleteUpload, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Raw])?);
-    Ok(CompleteUpload::new(auth, table.clone(), table, media))
+    Ok(CompleteUpload { auth, catalog: table, media })
 }

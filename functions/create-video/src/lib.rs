@@ -14,5 +14,5 @@ pub async fn wire(cfg: Config) -> Result<CreateVideo, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Raw])?);
-    Ok(CreateVideo::new(auth, table.clone(), table, media, UploadLimits::from_config(&cfg)?))
+    Ok(CreateVideo { auth, spaces: table.clone(), uploads: table, media, limits: UploadLimits::from_config(&cfg)? })
 }

@@ -14,5 +14,5 @@ pub async fn wire(cfg: Config) -> Result<DeleteVideo, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let invoker = Arc::new(LambdaInvoker::deletion_worker(&cfg)?);
-    Ok(DeleteVideo::new(auth, table.clone(), table, invoker))
+    Ok(DeleteVideo { auth, catalog: table.clone(), removal: table, deletions: invoker })
 }

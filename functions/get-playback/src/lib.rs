@@ -15,5 +15,5 @@ pub async fn wire(cfg: Config) -> Result<GetPlayback, ConfigError> {
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let key = Secrets::new(&cfg)?.on_first_use(&cfg, "VIVID_CDN_PRIVATE_KEY_SECRET_ARN")?;
     let signer = Arc::new(CloudFrontSigner::from_secret(&cfg, key)?);
-    Ok(GetPlayback::new(auth, table, signer, PlaybackCookies::from_config(&cfg)))
+    Ok(GetPlayback { auth, catalog: table, signer, cookies: PlaybackCookies::from_config(&cfg) })
 }

@@ -15,5 +15,5 @@ pub async fn wire(cfg: Config) -> Result<GetTranscript, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Media])?);
-    Ok(GetTranscript::new(auth, table.clone(), table, media))
+    Ok(GetTranscript { auth, catalog: table, media })
 }

@@ -14,5 +14,5 @@ pub async fn wire(cfg: Config) -> Result<ClassProgress, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let cursors = Arc::new(Cursors::from_secret(Secrets::new(&cfg)?.on_first_use(&cfg, "VIVID_CURSOR_SECRET_ARN")?));
-    Ok(ClassProgress::new(auth, table.clone(), table, cursors))
+    Ok(ClassProgress { auth, spaces: table.clone(), users: table, cursors })
 }

@@ -14,5 +14,5 @@ pub async fn wire(cfg: Config) -> Result<ListVideos, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let cursors = Arc::new(Cursors::from_secret(Secrets::new(&cfg)?.on_first_use(&cfg, "VIVID_CURSOR_SECRET_ARN")?));
-    Ok(ListVideos::new(auth, table.clone(), table, cursors))
+    Ok(ListVideos { auth, spaces: table.clone(), catalog: table.clone(), progress: table, cursors })
 }

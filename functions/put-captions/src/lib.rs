@@ -14,5 +14,5 @@ pub async fn wire(cfg: Config) -> Result<PutCaptions, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Media])?);
-    Ok(PutCaptions::new(auth, table.clone(), table, media))
+    Ok(PutCaptions { auth, catalog: table.clone(), captions: table, media })
 }

@@ -3,7 +3,7 @@
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 
 use std::sync::Arc;
-use vivid_api::videos::PutProgress;
+use vivid_api::progress::PutProgress;
 use vivid_config::{Config, ConfigError};
 use vivid_dynamo::Table;
 use vivid_tokens::TokenVerifier;
@@ -11,5 +11,5 @@ use vivid_tokens::TokenVerifier;
 pub async fn wire(cfg: Config) -> Result<PutProgress, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    Ok(PutProgress::new(auth, table.clone(), table))
+    Ok(PutProgress { auth, progress: table.clone(), catalog: table })
 }

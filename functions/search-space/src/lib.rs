@@ -12,5 +12,5 @@ use vivid_tokens::TokenVerifier;
 pub async fn wire(cfg: Config) -> Result<SearchSpace, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    Ok(SearchSpace::new(auth, table.clone(), table.clone(), table))
+    Ok(SearchSpace { auth, spaces: table.clone(), catalog: table.clone(), index: table })
 }

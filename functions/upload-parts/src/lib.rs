@@ -14,5 +14,5 @@ pub async fn wire(cfg: Config) -> Result<UploadParts, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Raw])?);
-    Ok(UploadParts::new(auth, table.clone(), table, media))
+    Ok(UploadParts { auth, catalog: table, media })
 }

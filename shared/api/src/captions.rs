@@ -13,9 +13,8 @@ use vivid_domain::{
     captions::{self, CaptionError, CaptionSource, CaptionTrack, Lang, MAX_BYTES, MAX_TRACKS},
     error::StoreError,
     media::{Bucket, MediaStore},
-    spaces::SpaceStore,
     types::now_rfc3339,
-    video::{VideoStatus, VideoStore, layout},
+    video::{CaptionStore, VideoCatalog, VideoStatus, layout},
 };
 use vivid_edge::{
     ApiError,
@@ -23,7 +22,7 @@ use vivid_edge::{
 };
 use vivid_tokens::TokenVerifier;
 
-use crate::videos::{Ctx, manager_of};
+use crate::videos::{caller_video, manager_of};
 
 /// The media types a caption upload may have.
 const TYPES: &[&str] = &["text/vtt", "application/x-subrip", "text/srt"];
@@ -40,25 +39,19 @@ fn refused(e: CaptionError) -> ApiError {
 /// in players' menus. 201 for a new language, 200 for a replaced one; 422 `invalid_captions`
 /// names the line at fault.
 pub struct PutCaptions {
-    ctx: Ctx,
-    media: Arc<dyn MediaStore>,
-}
-
-impl PutCaptions {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        spaces: Arc<dyn SpaceStore>,
-        videos: Arc<dyn VideoStore>,
-        media: Arc<dyn MediaStore>,
-    ) -> Self {
-        Self { ctx: Ctx::new(auth, spaces, videos), media }
-    }
+    pub auth: Arc<TokenVerifier>,
+    /// The video and the caller's role in its space.
+    pub catalog: Arc<dyn VideoCatalog>,
+    /// The track on the video, and the captioned master.
+    pub captions: Arc<dyn CaptionStore>,
+    /// The media bucket: the track's files, the master.
+    pub media: Arc<dyn MediaStore>,
 }
 
 #[async_trait]
 impl Handler for PutCaptions {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        self.ctx.authenticate(req)?;
+        req.caller(&self.auth)?;
         let lang: Lang = req.path("lang")?;
         let label = match req.query("label") {
             Some(l) => {
@@ -77,7 +70,7 @@ impl Handler for PutCaptions {
         let (mime, bytes) = req.typed_body(MAX_BYTES, TYPES, "text/vtt or application/x-subrip")?;
         let cues = if mime == "text/vtt" { captions::parse_vtt(bytes) } else { captions::parse_srt(bytes) }
             .map_err(refused)?;
-        let (_, m) = self.ctx.member(req).await?;
+        let (_, m) = caller_video(&self.auth, self.catalog.as_ref(), req).await?;
         manager_of(&m)?;
         let video = m.video;
         if video.status != VideoStatus::Ready || video.outputs.hls_master.is_none() {
@@ -92,8 +85,7 @@ impl Handler for PutCaptions {
             cues: cues.len() as u32,
             updated_at: now_rfc3339(),
         };
-        match vivid_domain::tracks::publish(self.ctx.videos.as_ref(), self.media.as_ref(), &video, &track, &cues).await
-        {
+        match vivid_domain::tracks::publish(self.captions.as_ref(), self.media.as_ref(), &video, &track, &cues).await {
             Err(StoreError::Condition(vivid_domain::error::Guard::Video)) => return Err(ApiError::NotFound("video")),
             Err(StoreError::Condition(_)) => {
                 return Err(ApiError::conflict(
@@ -115,30 +107,24 @@ impl Handler for PutCaptions {
 /// `DELETE /videos/{videoId}/captions/{lang}` (host, co-host): removes the track from the video,
 /// its master and its files. 404 when the video has no such track.
 pub struct DeleteCaptions {
-    ctx: Ctx,
-    media: Arc<dyn MediaStore>,
-}
-
-impl DeleteCaptions {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        spaces: Arc<dyn SpaceStore>,
-        videos: Arc<dyn VideoStore>,
-        media: Arc<dyn MediaStore>,
-    ) -> Self {
-        Self { ctx: Ctx::new(auth, spaces, videos), media }
-    }
+    pub auth: Arc<TokenVerifier>,
+    /// The video and the caller's role in its space.
+    pub catalog: Arc<dyn VideoCatalog>,
+    /// The track taken off the video, and the captioned master.
+    pub captions: Arc<dyn CaptionStore>,
+    /// The media bucket: the track's files, the master.
+    pub media: Arc<dyn MediaStore>,
 }
 
 #[async_trait]
 impl Handler for DeleteCaptions {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let lang: Lang = req.path("lang")?;
-        let (_, m) = self.ctx.member(req).await?;
+        let (_, m) = caller_video(&self.auth, self.catalog.as_ref(), req).await?;
         manager_of(&m)?;
         let id = &m.video.video_id;
-        let updated = self.ctx.videos.remove_caption(id, &lang).await?.ok_or(ApiError::NotFound("captions"))?;
-        vivid_domain::tracks::write_master(self.ctx.videos.as_ref(), self.media.as_ref(), &updated).await?;
+        let updated = self.captions.remove_caption(id, &lang).await?.ok_or(ApiError::NotFound("captions"))?;
+        vivid_domain::tracks::write_master(self.captions.as_ref(), self.media.as_ref(), &updated).await?;
         for key in [layout::caption(id, &lang), layout::caption_playlist(id, &lang)] {
             self.media.delete(Bucket::Media, &key).await?;
         }

@@ -1,21 +1,22 @@
-//! Class progress, for the space's host and co-hosts: `GET /spaces/{spaceId}/progress` and
-//! `GET /videos/{videoId}/progress`. Read from the standings progress writes keep on each
-//! membership: no scan, whatever the class's size (docs/data-model.md). Notes, drawings,
-//! snapshots and bookmarks stay their author's: only progress is shown.
+//! Progress: a member's own (`PUT /videos/{videoId}/progress`), and the class's, for the space's
+//! host and co-hosts (`GET /spaces/{spaceId}/progress` and `GET /videos/{videoId}/progress`).
+//! The class's is read from the standings progress writes keep on each membership: no scan,
+//! whatever the class's size (docs/data-model.md). Notes, drawings, snapshots and bookmarks stay
+//! their author's: only progress is shown.
 
 use std::{collections::HashMap, sync::Arc};
 
 use ::http::StatusCode;
 use async_trait::async_trait;
 use lambda_http::{Body, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use vivid_domain::{
     access::{Denied, require_manager},
     spaces::{Membership, SpaceStore},
-    types::{SpaceId, UserId, VideoId},
+    types::{SpaceId, UserId, VideoId, now_rfc3339},
     users::UserStore,
-    video::{Progress, VideoStore},
+    video::{COMPLETED_RATE, Progress, ProgressStore, VideoCatalog},
 };
 use vivid_edge::{
     ApiError,
@@ -47,21 +48,12 @@ struct MemberProgress {
 /// `GET /spaces/{spaceId}/progress` (host, co-host): each member's videos completed, overall
 /// progress and last access, a page of members at a time.
 pub struct ClassProgress {
-    auth: Arc<TokenVerifier>,
-    spaces: Arc<dyn SpaceStore>,
-    users: Arc<dyn UserStore>,
-    cursors: Arc<Cursors>,
-}
-
-impl ClassProgress {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        spaces: Arc<dyn SpaceStore>,
-        users: Arc<dyn UserStore>,
-        cursors: Arc<Cursors>,
-    ) -> Self {
-        Self { auth, spaces, users, cursors }
-    }
+    pub auth: Arc<TokenVerifier>,
+    /// The caller's role, and a page of the members' standings.
+    pub spaces: Arc<dyn SpaceStore>,
+    /// The members' names.
+    pub users: Arc<dyn UserStore>,
+    pub cursors: Arc<Cursors>,
 }
 
 #[async_trait]
@@ -111,23 +103,16 @@ struct VideoRow {
 /// `GET /videos/{videoId}/progress` (host, co-host): each member's progress on one video, a page
 /// of members at a time (members who have not started show 0).
 pub struct VideoProgress {
-    auth: Arc<TokenVerifier>,
-    spaces: Arc<dyn SpaceStore>,
-    videos: Arc<dyn VideoStore>,
-    users: Arc<dyn UserStore>,
-    cursors: Arc<Cursors>,
-}
-
-impl VideoProgress {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        spaces: Arc<dyn SpaceStore>,
-        videos: Arc<dyn VideoStore>,
-        users: Arc<dyn UserStore>,
-        cursors: Arc<Cursors>,
-    ) -> Self {
-        Self { auth, spaces, videos, users, cursors }
-    }
+    pub auth: Arc<TokenVerifier>,
+    /// A page of the space's members.
+    pub spaces: Arc<dyn SpaceStore>,
+    /// The video and the caller's role in its space.
+    pub catalog: Arc<dyn VideoCatalog>,
+    /// The members' progress on it.
+    pub progress: Arc<dyn ProgressStore>,
+    /// The members' names.
+    pub users: Arc<dyn UserStore>,
+    pub cursors: Arc<Cursors>,
 }
 
 #[async_trait]
@@ -137,14 +122,14 @@ impl Handler for VideoProgress {
         let video_id: VideoId = req.path("videoId")?;
         let binding = format!("video-progress|video={video_id}");
         let (limit, start) = self.cursors.page(req, &binding).await?;
-        let m = video_member(self.videos.as_ref(), &video_id, &caller.user_id).await?;
+        let m = video_member(self.catalog.as_ref(), &video_id, &caller.user_id).await?;
         if !m.member.manages() {
             return Err(Denied::ManagersOnly.into());
         }
         let page = self.spaces.members(&m.video.space_id, limit, start).await?;
         let ids: Vec<UserId> = page.items.iter().map(|m| m.user_id.clone()).collect();
         let mut progress: HashMap<UserId, Progress> =
-            self.videos.progress_by(&video_id, &ids).await?.into_iter().map(|p| (p.user_id.clone(), p)).collect();
+            self.progress.progress_by(&video_id, &ids).await?.into_iter().map(|p| (p.user_id.clone(), p)).collect();
         let mut users = users_of(self.users.as_ref(), &page.items).await?;
         let items: Vec<VideoRow> = page
             .items
@@ -162,5 +147,52 @@ impl Handler for VideoProgress {
             })
             .collect();
         http::json(StatusCode::OK, &self.cursors.list(items, page.next.as_ref(), &binding).await?)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ProgressBody {
+    #[serde(deserialize_with = "vivid_domain::types::body::whole")]
+    progress_rate: u8,
+    position_seconds: f64,
+}
+
+/// `PUT /videos/{videoId}/progress` (member): one conditional write once the member's progress
+/// item exists; the first write checks membership and creates it.
+pub struct PutProgress {
+    pub auth: Arc<TokenVerifier>,
+    /// The member's progress (and grant).
+    pub progress: Arc<dyn ProgressStore>,
+    /// The video and the caller's membership of its space, on the first write.
+    pub catalog: Arc<dyn VideoCatalog>,
+}
+
+#[async_trait]
+impl Handler for PutProgress {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = req.caller(&self.auth)?;
+        let video_id: VideoId = req.path("videoId")?;
+        let body: ProgressBody = req.json(4096)?;
+        if body.progress_rate > 100 {
+            return Err(ApiError::unprocessable("invalid_progress", "progressRate must be from 0 to 100"));
+        }
+        let position = crate::seconds("positionSeconds", body.position_seconds)?;
+        let now = now_rfc3339();
+        let fast = self.progress.touch_progress(&video_id, &caller.user_id, body.progress_rate, position, &now).await?;
+        if !fast {
+            let m = video_member(self.catalog.as_ref(), &video_id, &caller.user_id).await?.ready()?;
+            let progress = Progress {
+                video_id,
+                user_id: caller.user_id,
+                space_id: m.video.space_id,
+                progress_rate: body.progress_rate,
+                position_seconds: position,
+                completed_at: (body.progress_rate >= COMPLETED_RATE).then(|| now.clone()),
+                last_access_at: now,
+            };
+            self.progress.put_progress(&progress).await?;
+        }
+        http::no_content()
     }
 }

@@ -16,7 +16,7 @@ use vivid_domain::{
     search::{self, SearchIndex, fields},
     spaces::SpaceStore,
     types::{SpaceId, VideoId},
-    video::{Title, VideoStore},
+    video::{Title, VideoCatalog},
 };
 use vivid_edge::{
     ApiError,
@@ -49,22 +49,15 @@ struct SearchView {
     items: Vec<HitView>,
 }
 
+/// `GET /spaces/{spaceId}/search?q=` (member).
 pub struct SearchSpace {
-    auth: Arc<TokenVerifier>,
-    spaces: Arc<dyn SpaceStore>,
-    videos: Arc<dyn VideoStore>,
-    index: Arc<dyn SearchIndex>,
-}
-
-impl SearchSpace {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        spaces: Arc<dyn SpaceStore>,
-        videos: Arc<dyn VideoStore>,
-        index: Arc<dyn SearchIndex>,
-    ) -> Self {
-        Self { auth, spaces, videos, index }
-    }
+    pub auth: Arc<TokenVerifier>,
+    /// The caller's membership of the space (and its count of videos, for the ranking).
+    pub spaces: Arc<dyn SpaceStore>,
+    /// The videos found.
+    pub catalog: Arc<dyn VideoCatalog>,
+    /// The space's postings, and the caller's own notes'.
+    pub index: Arc<dyn SearchIndex>,
 }
 
 fn matched(mask: u8) -> Vec<&'static str> {
@@ -115,7 +108,7 @@ impl Handler for SearchSpace {
         // way) is dropped, not counted.
         let top: Vec<_> = hits.into_iter().take(2 * MAX_HITS).collect();
         let ids: Vec<VideoId> = top.iter().map(|h| h.video_id.clone()).collect();
-        let mut videos = self.videos.videos_by_id(&ids).await?;
+        let mut videos = self.catalog.videos_by_id(&ids).await?;
         // A posting whose video is gone (a deletion under way) is not shown.
         let items = top
             .into_iter()

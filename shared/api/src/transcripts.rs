@@ -11,9 +11,8 @@ use serde::Serialize;
 use vivid_domain::{
     captions::Cue,
     media::{Bucket, MediaStore},
-    spaces::SpaceStore,
     transcripts::{self, TranscriptStatus, Word},
-    video::VideoStore,
+    video::VideoCatalog,
 };
 use vivid_edge::{
     ApiError,
@@ -21,7 +20,7 @@ use vivid_edge::{
 };
 use vivid_tokens::TokenVerifier;
 
-use crate::videos::Ctx;
+use crate::videos::caller_video;
 
 /// The longest query.
 const MAX_QUERY_CHARS: usize = 200;
@@ -57,26 +56,19 @@ struct TranscriptView {
     items: Vec<Moment>,
 }
 
+/// `GET /videos/{videoId}/transcript[?q=]` (member).
 pub struct GetTranscript {
-    ctx: Ctx,
-    media: Arc<dyn MediaStore>,
-}
-
-impl GetTranscript {
-    pub fn new(
-        auth: Arc<TokenVerifier>,
-        spaces: Arc<dyn SpaceStore>,
-        videos: Arc<dyn VideoStore>,
-        media: Arc<dyn MediaStore>,
-    ) -> Self {
-        Self { ctx: Ctx::new(auth, spaces, videos), media }
-    }
+    pub auth: Arc<TokenVerifier>,
+    /// The video (its transcript's state) and the caller's membership of its space.
+    pub catalog: Arc<dyn VideoCatalog>,
+    /// The media bucket: the word-timed transcript.
+    pub media: Arc<dyn MediaStore>,
 }
 
 #[async_trait]
 impl Handler for GetTranscript {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        self.ctx.authenticate(req)?;
+        req.caller(&self.auth)?;
         let raw = req.query("q");
         if raw.is_some_and(|q| q.is_empty() || q.chars().count() > MAX_QUERY_CHARS) {
             return Err(ApiError::bad_request(
@@ -85,7 +77,7 @@ impl Handler for GetTranscript {
             ));
         }
         let query = raw.map(|q| q.trim().to_owned());
-        let (_, m) = self.ctx.member(req).await?;
+        let (_, m) = caller_video(&self.auth, self.catalog.as_ref(), req).await?;
         let state = m.video.transcript.filter(|t| t.status == TranscriptStatus::Completed);
         let Some(state) = state else { return Err(ApiError::NotFound("transcript")) };
         let words: Vec<Word> = match self
