@@ -1,6 +1,6 @@
 //! What can stop the local stack from starting.
 
-use crate::template::TemplateError;
+use crate::infra::template::TemplateError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StackError {

@@ -27,9 +27,9 @@ use std::{
 };
 
 use vivid_local::{
-    emulator::{Moto, moto_server_path},
+    infra::emulator::{Moto, moto_server_path},
     stack::{LOCAL_FRONTEND_ORIGIN, Stack, StackConfig, find_repo_root},
-    zoom::NewFile,
+    standins::zoom::NewFile,
 };
 
 fn env(name: &str) -> Option<String> {

@@ -12,18 +12,10 @@ use std::{
 use serde_json::{Value, json};
 use vivid_bench::peak_rss_kib;
 use vivid_local::{
-    emulator::{Moto, moto_server_path},
+    infra::emulator::{Moto, moto_server_path},
     stack::{Stack, StackConfig, find_repo_root},
 };
-
-fn query_param(url: &str, name: &str) -> Option<String> {
-    url.split_once('?')?
-        .1
-        .split('&')
-        .filter_map(|p| p.split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
+use vivid_tests::query_param;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -58,7 +50,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let back = http.get(&authorize).send().await?;
     let callback = back.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let (code, state) = (query_param(&callback, "code"), query_param(&callback, "state"));
-    let state = state.map(|s| vivid_local_decode(&s));
     http.post(format!("{base}/webex/token"))
         .bearer_auth(&token)
         .json(&json!({ "code": code, "state": state }))
@@ -101,10 +92,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     drop(stack);
     moto.stop().await;
     Ok(())
-}
-
-fn vivid_local_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 async fn aws_sdk_s3_client(stack: &Stack) -> aws_sdk_s3::Client {

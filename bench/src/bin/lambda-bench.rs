@@ -31,7 +31,7 @@ use vivid_bench::{
     runtime_api::{RuntimeApi, await_init},
     scenarios, sorted,
 };
-use vivid_local::template::Template;
+use vivid_local::infra::template::Template;
 use vivid_tests::{TestApp, World, repo_root};
 
 type Error = Box<dyn std::error::Error>;

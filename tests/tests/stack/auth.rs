@@ -4,8 +4,8 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use vivid_local::{
-    faults::{Fault, FaultRule},
-    google::{GOOGLE_ISSUER, GoogleStandIn},
+    infra::faults::{Fault, FaultRule},
+    standins::google::{GOOGLE_ISSUER, GoogleStandIn},
 };
 use vivid_tests::{TestApp, cookie_value, pk, query_param, set_cookies};
 
@@ -81,17 +81,27 @@ async fn given_bad_id_tokens_when_posting_them_then_401_and_nobody_is_created() 
     let mut cases = vec![
         (
             "expired",
-            g.id_token(&vivid_local::google::IdClaims { iat: good.iat - 7200, exp: good.iat - 3600, ..good.clone() }),
+            g.id_token(&vivid_local::standins::google::IdClaims {
+                iat: good.iat - 7200,
+                exp: good.iat - 3600,
+                ..good.clone()
+            }),
         ),
-        ("foreign audience", g.id_token(&vivid_local::google::IdClaims { aud: "someone-else".into(), ..good.clone() })),
-        ("unverified e-mail", g.id_token(&vivid_local::google::IdClaims { email_verified: false, ..good.clone() })),
+        (
+            "foreign audience",
+            g.id_token(&vivid_local::standins::google::IdClaims { aud: "someone-else".into(), ..good.clone() }),
+        ),
+        (
+            "unverified e-mail",
+            g.id_token(&vivid_local::standins::google::IdClaims { email_verified: false, ..good.clone() }),
+        ),
         (
             "other issuer",
-            g.id_token(&vivid_local::google::IdClaims { iss: "https://evil.example".into(), ..good.clone() }),
+            g.id_token(&vivid_local::standins::google::IdClaims { iss: "https://evil.example".into(), ..good.clone() }),
         ),
         (
             "signed by another key",
-            other_idp.id_token(&vivid_local::google::IdClaims { aud: good.aud.clone(), ..good.clone() }),
+            other_idp.id_token(&vivid_local::standins::google::IdClaims { aud: good.aud.clone(), ..good.clone() }),
         ),
         ("garbage", "not.a.jwt".to_owned()),
     ];
@@ -127,7 +137,7 @@ async fn given_email_verified_as_a_string_then_true_signs_in_and_false_is_unveri
         let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, part).expect("base64url");
         serde_json::from_slice(&bytes).expect("json")
     };
-    let verified = g.id_token(&vivid_local::google::IdClaims {
+    let verified = g.id_token(&vivid_local::standins::google::IdClaims {
         email_verified_as_string: true,
         ..g.claims_for("eve@example.com", "Eve")
     });
@@ -137,7 +147,7 @@ async fn given_email_verified_as_a_string_then_true_signs_in_and_false_is_unveri
     let me = app.get("/users/me", r.body["accessToken"].as_str().expect("access token")).await;
     assert_eq!(me.body["email"], "eve@example.com");
 
-    let unverified = g.id_token(&vivid_local::google::IdClaims {
+    let unverified = g.id_token(&vivid_local::standins::google::IdClaims {
         email_verified: false,
         email_verified_as_string: true,
         ..g.claims_for("fay@example.com", "Fay")

@@ -6,8 +6,8 @@ use std::{collections::BTreeSet, fs};
 use vivid_api::fallback::{ROUTES_VAR, RouteTable};
 use vivid_local::{
     functions::{EVENT_FUNCTIONS, HTTP_FUNCTIONS},
+    infra::template::Template,
     stack::{StackError, bind_routes},
-    template::Template,
 };
 use vivid_tests::{TestApp, repo_root};
 

@@ -127,7 +127,7 @@ async fn given_a_cancelled_transaction_then_every_item_it_changed_is_as_before_a
 /// was, a moment later as it is; a strongly consistent index read is refused, as in AWS.
 #[tokio::test]
 async fn given_a_write_then_an_index_read_at_once_sees_the_table_as_before_and_later_as_after() {
-    if vivid_local::emulator::index_lag::configured_lag().is_zero() {
+    if vivid_local::infra::emulator::index_lag::configured_lag().is_zero() {
         // VIVID_INDEX_LAG_MS=0 asks for read-your-writes indexes: nothing lags to be seen.
         return;
     }

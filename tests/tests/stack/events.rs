@@ -23,7 +23,7 @@ fn set_query(event: &mut Value, url: &str) {
 #[tokio::test]
 async fn every_sample_event_drives_its_handler_to_success() {
     let app = TestApp::spawn().await;
-    let template = vivid_local::template::Template::load(&repo_root().join("template.yaml")).expect("template");
+    let template = vivid_local::infra::template::Template::load(&repo_root().join("template.yaml")).expect("template");
     let google = &app.stack.google;
     let shared = World::new(&app).await;
     app.connect_webex(&shared.host).await;
@@ -43,17 +43,7 @@ async fn every_sample_event_drives_its_handler_to_success() {
             event["headers"]["authorization"] = format!("Bearer {}", world.host.token).into();
         }
         if let Some(params) = event["pathParameters"].as_object_mut() {
-            let values = [
-                ("spaceId", world.space.clone()),
-                ("userId", world.target.id()),
-                ("videoId", world.video.clone()),
-                ("snapshotId", world.snapshot.clone()),
-                ("drawingId", world.drawing.clone()),
-                ("bookmarkId", world.bookmark.clone()),
-                ("invitationId", world.invitation.clone()),
-                ("code", world.code.clone()),
-            ];
-            for (name, value) in values {
+            for (name, value) in world.path_parameters() {
                 if params.contains_key(name) {
                     params.insert(name.into(), value.into());
                 }
@@ -105,7 +95,7 @@ async fn every_sample_event_drives_its_handler_to_success() {
                 let m = app.stack.zoom.add_meeting(
                     "Lecture",
                     time::OffsetDateTime::now_utc(),
-                    vec![vivid_local::zoom::NewFile::mp4(vec![0u8; 64])],
+                    vec![vivid_local::standins::zoom::NewFile::mp4(vec![0u8; 64])],
                 );
                 let body = json!({ "meetingId": m.meeting_id, "recordingFileId": m.file_ids[0], "title": "Imported" });
                 event["body"] = body.to_string().into();

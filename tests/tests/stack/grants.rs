@@ -15,7 +15,7 @@ use aws_sdk_kms::{
 };
 use reqwest::StatusCode;
 use serde_json::json;
-use vivid_local::{grants::Denial, stack::function_sdk};
+use vivid_local::{infra::grants::Denial, stack::function_sdk};
 use vivid_tests::{TestApp, repo_root};
 
 type Raw = aws_sdk_kms::config::http::HttpResponse;

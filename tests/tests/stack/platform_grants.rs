@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 use vivid_domain::{types::SpaceId, zoom::AutoImportStore};
-use vivid_local::{standin::Mode, zoom::NewFile};
+use vivid_local::{standins::platform::Mode, standins::zoom::NewFile};
 use vivid_tests::{TestApp, TestUser, pk, vendor_sample};
 
 async fn deliver(app: &TestApp, event: &Value, secret: &str) -> (u16, Value) {

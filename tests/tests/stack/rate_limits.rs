@@ -15,8 +15,8 @@ use futures::future::join_all;
 use reqwest::{Method, StatusCode};
 use vivid_domain::sessions::AccessTokenIssuer;
 use vivid_local::{
-    faults::{Fault, FaultRule},
-    template::Template,
+    infra::faults::{Fault, FaultRule},
+    infra::template::Template,
 };
 use vivid_tests::{Reply, TestApp, repo_root};
 use vivid_tokens::TokenAudience;

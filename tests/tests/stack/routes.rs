@@ -10,7 +10,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use vivid_api::fallback::NoRoute;
 use vivid_edge::{http::dispatch, lambda_http};
-use vivid_local::{stack::LOCAL_FRONTEND_ORIGIN, template::Template};
+use vivid_local::{infra::template::Template, stack::LOCAL_FRONTEND_ORIGIN};
 use vivid_tests::{Reply, TestApp, repo_root, sample_event};
 
 const ID: &str = "01JD6Q5C7B8D9E0F1G2H3J4K5M";
@@ -173,7 +173,7 @@ async fn the_function_answers_its_sample_and_a_preflight_that_reaches_it() {
 
     // Built directly from its table, the handler answers the same.
     let table = Template::load(&repo_root().join("template.yaml")).expect("template").route_table().expect("table");
-    let direct = NoRoute::new(table);
+    let direct = NoRoute { routes: table };
     let request = lambda_http::request::from_str(&sample.to_string()).expect("sample");
     assert_eq!(dispatch(&direct, request).await.status(), StatusCode::METHOD_NOT_ALLOWED);
 }

@@ -11,7 +11,7 @@ use vivid_domain::{
     spaces::{Membership, Role, SpaceStore},
     types::{UserId, now_rfc3339, unix_now},
 };
-use vivid_local::faults::{Fault, FaultRule};
+use vivid_local::infra::faults::{Fault, FaultRule};
 use vivid_tests::{Reply, TestApp, TestUser, cookie_value, pk, set_cookies};
 
 const COOKIE: &str = "__Host-vivid_refresh";

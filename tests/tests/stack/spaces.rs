@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use vivid_local::{
-    faults::{Fault, FaultRule},
+    infra::faults::{Fault, FaultRule},
     stack::SDK_MAX_ATTEMPTS,
 };
 use vivid_tests::{TestApp, pk};

@@ -5,7 +5,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use vivid_local::faults::{Fault, FaultRule};
+use vivid_local::infra::faults::{Fault, FaultRule};
 use vivid_tests::{Reply, TestApp, TestUser};
 
 const LIMIT: u64 = 10_000;

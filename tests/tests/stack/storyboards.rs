@@ -77,7 +77,7 @@ async fn given_a_transcoded_lecture_then_its_storyboard_parses_and_every_cue_lie
         if !sheets.contains_key(&cue.sheet) {
             let path = dir.join(&cue.sheet);
             std::fs::write(&path, fetch(&app, &format!("{base}/{}?{query}", cue.sheet)).await).expect("sheet");
-            sheets.insert(cue.sheet.clone(), vivid_local::ffmpeg::dimensions(&path).await);
+            sheets.insert(cue.sheet.clone(), vivid_local::standins::ffmpeg::dimensions(&path).await);
         }
         let (w, h) = sheets[&cue.sheet];
         let (x, y, cw, ch) = cue.region;

@@ -6,7 +6,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use vivid_local::faults::{Fault, FaultRule};
+use vivid_local::infra::faults::{Fault, FaultRule};
 use vivid_tests::{TestApp, pk};
 
 /// A time long past: two days old and more.

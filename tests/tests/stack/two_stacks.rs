@@ -9,8 +9,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use vivid_local::{
-    account::Account,
-    emulator::{Moto, moto_server_path},
+    infra::account::Account,
+    infra::emulator::{Moto, moto_server_path},
 };
 use vivid_tests::{TestApp, repo_root};
 
@@ -80,7 +80,7 @@ async fn two_stacks_in_one_account_transcode_and_transcribe_each_their_own_lectu
     };
     assert!(buckets(&prod).iter().all(|b| !buckets(&dev).contains(b)), "each stack has buckets of its own");
 
-    let clip = vivid_local::standin::generated_mp4(3).await.expect("a lecture with sound (ffmpeg)");
+    let clip = vivid_local::standins::platform::generated_mp4(3).await.expect("a lecture with sound (ffmpeg)");
     let (prod_host, prod_lecture) = upload_lecture(&prod, clip.clone()).await;
     let (dev_host, dev_lecture) = upload_lecture(&dev, clip).await;
     let (prod_video, dev_video) = tokio::join!(

@@ -6,7 +6,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use vivid_edge::{http::dispatch, lambda_http};
-use vivid_local::standin::Content;
+use vivid_local::standins::platform::Content;
 use vivid_tests::{TestApp, generated_clip, vendor_sample};
 
 const VTT: &str = "WEBVTT\n\n1\n00:00:00.500 --> 00:00:02.000\nJack Hill: Welcome to the lecture on eigenvalues.\n";

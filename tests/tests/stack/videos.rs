@@ -3,7 +3,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use vivid_local::faults::{Fault, FaultRule};
+use vivid_local::infra::faults::{Fault, FaultRule};
 use vivid_tests::{TestApp, TestUser, job_event, pk};
 
 /// A course: its host, a participant (Ana) and the space.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use vivid_domain::connectors::{ConnectionStore, Provider};
-use vivid_local::webex::{ARF_STAND_IN_BYTES, Mode, RecordingFormat};
+use vivid_local::standins::webex::{ARF_STAND_IN_BYTES, Mode, RecordingFormat};
 use vivid_tests::{TestApp, TestUser, generated_clip};
 
 async fn host_with_space(app: &TestApp) -> (TestUser, String) {

@@ -8,8 +8,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 use vivid_local::{
-    standin::Mode,
-    zoom::{AddedMeeting, NewFile},
+    standins::platform::Mode,
+    standins::zoom::{AddedMeeting, NewFile},
 };
 use vivid_tests::{TestApp, TestUser, generated_clip};
 

@@ -11,7 +11,7 @@ use vivid_domain::{
     types::{SpaceId, now_rfc3339},
     zoom::{AutoImport, AutoImportStore},
 };
-use vivid_local::zoom::NewFile;
+use vivid_local::standins::zoom::NewFile;
 use vivid_tests::{TestApp, TestUser};
 
 /// Zoom's `recording.completed` for a new meeting of the stand-in's (connected) Zoom user,

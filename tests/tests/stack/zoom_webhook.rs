@@ -6,8 +6,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 use vivid_local::{
-    faults::{Fault, FaultRule},
-    zoom::{AddedMeeting, NewFile},
+    infra::faults::{Fault, FaultRule},
+    standins::zoom::{AddedMeeting, NewFile},
 };
 use vivid_tests::{TestApp, TestUser, generated_clip, job_event, s3_event};
 
@@ -203,10 +203,10 @@ async fn given_zoom_failing_then_the_transcript_job_is_retried_and_another_user_
     assert!(v["captions"].as_array().is_none_or(Vec::is_empty), "{v}");
 
     // Zoom failing for now: the job fails, so that Lambda retries it; then it succeeds.
-    zoom.set_mode(vivid_local::standin::Mode::ServerError);
+    zoom.set_mode(vivid_local::standins::platform::Mode::ServerError);
     let failed = transcript_job(&app, &id, &host, &reference).await;
     assert!(failed.as_ref().is_err_and(|e| e.contains("retry")), "{failed:?}");
-    zoom.set_mode(vivid_local::standin::Mode::Normal);
+    zoom.set_mode(vivid_local::standins::platform::Mode::Normal);
     transcript_job(&app, &id, &host, &reference).await.expect("retried");
     let v = app.get(&format!("/videos/{id}"), &host.token).await.body;
     assert_eq!(v["captions"][0]["source"], "zoom", "{v}");
