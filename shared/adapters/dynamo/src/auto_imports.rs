@@ -13,7 +13,7 @@ use vivid_domain::{
 };
 
 use crate::{
-    keys,
+    attrs, keys,
     table::{
         GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, PK, SK, Table, backend, condition_held, from_item, key, n,
         primary_key, s, to_item,
@@ -45,7 +45,7 @@ impl AutoImportStore for Table {
                 (GSI1SK, keys::space(&link.space_id)),
                 (GSI2PK, keys::auto_imports_by(&link.user_id)),
                 (GSI2SK, keys::space(&link.space_id)),
-                ("type", "ZoomAutoImport".into()),
+                (attrs::TYPE, "ZoomAutoImport".into()),
             ],
         )?;
         self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(backend)?;
@@ -92,8 +92,8 @@ impl AutoImportStore for Table {
         let item = HashMap::from([
             (PK.to_owned(), s(keys::zoom_delivery(space, claim))),
             (SK.to_owned(), s(keys::ZOOM_DELIVERY)),
-            ("type".to_owned(), s("ZoomDelivery")),
-            ("expiresAt".to_owned(), n(now + DELIVERY_TTL_SECS)),
+            (attrs::TYPE.to_owned(), s("ZoomDelivery")),
+            (attrs::EXPIRES_AT.to_owned(), n(now + DELIVERY_TTL_SECS)),
         ]);
         match self.put_new(item, Guard::Item).await {
             Ok(()) => Ok(true),

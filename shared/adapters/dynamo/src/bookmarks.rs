@@ -10,7 +10,8 @@ use vivid_domain::{
 };
 
 use crate::{
-    keys,
+    attrs,
+    keys::{self, MemberItem},
     table::{GSI2PK, GSI2SK, PK, SK, Table, key, to_item},
     usage::Counted,
 };
@@ -24,8 +25,8 @@ impl BookmarkStore for Table {
                 (PK, keys::video(&b.video_id)),
                 (SK, keys::bookmark(&b.user_id, &b.bookmark_id)),
                 (GSI2PK, keys::member_data(&b.space_id, &b.user_id)),
-                (GSI2SK, format!("{}#BOOKMARK#{}", b.video_id, b.bookmark_id)),
-                ("type", "Bookmark".into()),
+                (GSI2SK, keys::member_item(&b.video_id, MemberItem::Bookmark, Some(b.bookmark_id.as_str()))),
+                (attrs::TYPE, "Bookmark".into()),
             ],
         )?;
         self.put_counted(item, Counted::Bookmarks, &b.video_id, &b.space_id, &b.user_id, limit, None).await

@@ -12,6 +12,7 @@ use vivid_domain::{
 };
 
 use crate::{
+    attrs,
     expr::Changes,
     keys,
     table::{Table, backend, condition_held, conditional, from_item, key, n, s},
@@ -149,7 +150,7 @@ impl CaptionStore for Table {
         first: bool,
     ) -> Result<bool, StoreError> {
         let mut changes = Changes::new()
-            .set("transcript", serde_dynamo::to_attribute_value(state).map_err(backend)?)
+            .set(attrs::TRANSCRIPT, serde_dynamo::to_attribute_value(state).map_err(backend)?)
             .when("attribute_exists(PK)");
         if first {
             changes = changes.when("attribute_not_exists(#transcript)");

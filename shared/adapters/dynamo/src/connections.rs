@@ -17,7 +17,7 @@ use vivid_domain::{
 };
 
 use crate::{
-    keys,
+    attrs, keys,
     table::{GSI1, GSI1PK, GSI1SK, Item, PK, SK, Table, backend, condition_held, conditional, key, n, s},
 };
 
@@ -56,16 +56,16 @@ impl ConnectionStore for Table {
             .map_err(backend)?;
         let Some(item) = resp.item else { return Ok(None) };
         let sealed = item
-            .get("sealedTokens")
+            .get(attrs::SEALED_TOKENS)
             .and_then(|v| v.as_b().ok())
             .map(|b| b.as_ref().to_vec())
             .ok_or_else(|| StoreError::backend("connection item without sealed tokens"))?;
         Ok(Some(SealedConnection {
             sealed,
-            external_id: item.get("externalId").and_then(|v| v.as_s().ok()).cloned(),
-            access_expires_at: number(&item, "accessExpiresAt")?,
-            refresh_expires_at: number(&item, "refreshExpiresAt")?,
-            version: number(&item, "version")?,
+            external_id: item.get(attrs::EXTERNAL_ID).and_then(|v| v.as_s().ok()).cloned(),
+            access_expires_at: number(&item, attrs::ACCESS_EXPIRES_AT)?,
+            refresh_expires_at: number(&item, attrs::REFRESH_EXPIRES_AT)?,
+            version: number(&item, attrs::VERSION)?,
         }))
     }
 
@@ -79,15 +79,15 @@ impl ConnectionStore for Table {
         let mut item = HashMap::from([
             (PK.to_owned(), s(keys::user(user))),
             (SK.to_owned(), s(keys::connection(provider))),
-            ("type".to_owned(), s("Connection")),
-            ("provider".to_owned(), s(provider.as_str())),
-            ("sealedTokens".to_owned(), AttributeValue::B(connection.sealed.clone().into())),
-            ("accessExpiresAt".to_owned(), n(connection.access_expires_at)),
-            ("refreshExpiresAt".to_owned(), n(connection.refresh_expires_at)),
-            ("version".to_owned(), n(connection.version)),
+            (attrs::TYPE.to_owned(), s("Connection")),
+            (attrs::PROVIDER.to_owned(), s(provider.as_str())),
+            (attrs::SEALED_TOKENS.to_owned(), AttributeValue::B(connection.sealed.clone().into())),
+            (attrs::ACCESS_EXPIRES_AT.to_owned(), n(connection.access_expires_at)),
+            (attrs::REFRESH_EXPIRES_AT.to_owned(), n(connection.refresh_expires_at)),
+            (attrs::VERSION.to_owned(), n(connection.version)),
         ]);
         if let Some(id) = &connection.external_id {
-            item.insert("externalId".to_owned(), s(id.clone()));
+            item.insert(attrs::EXTERNAL_ID.to_owned(), s(id.clone()));
             // Found by the platform's account: Zoom's `app_deauthorized` names only its user.
             item.insert(GSI1PK.to_owned(), s(keys::connected_as(provider, id)));
             item.insert(GSI1SK.to_owned(), s(keys::user(user)));
@@ -101,7 +101,7 @@ impl ConnectionStore for Table {
                     .table_name(&self.table)
                     .set_item(Some(item))
                     .condition_expression("#version = :expected")
-                    .expression_attribute_names("#version", "version")
+                    .expression_attribute_names("#version", attrs::VERSION)
                     .expression_attribute_values(":expected", n(v))
                     .send()
                     .await
@@ -132,7 +132,7 @@ impl ConnectionStore for Table {
 
     async fn connected_as(&self, provider: Provider, external_id: &str) -> Result<Vec<UserId>, StoreError> {
         let items = self.index_partition(GSI1, &keys::connected_as(provider, external_id)).await?;
-        Ok(items.iter().filter_map(|item| item.get(PK)?.as_s().ok()?.strip_prefix("USER#")?.parse().ok()).collect())
+        Ok(items.iter().filter_map(|item| keys::user_of(item.get(PK)?.as_s().ok()?)).collect())
     }
 
     async fn forget_connection_as(
@@ -163,9 +163,9 @@ impl ConnectionStore for Table {
         let item = HashMap::from([
             (PK.to_owned(), s(keys::connect_state(provider, state))),
             (SK.to_owned(), s(keys::CONNECT_STATE)),
-            ("type".to_owned(), s("ConnectState")),
-            ("userId".to_owned(), s(user.to_string())),
-            ("expiresAt".to_owned(), n(expires_at)),
+            (attrs::TYPE.to_owned(), s("ConnectState")),
+            (attrs::USER_ID.to_owned(), s(user.to_string())),
+            (attrs::EXPIRES_AT.to_owned(), n(expires_at)),
         ]);
         self.transact(
             vec![self.account_exists(user)?, self.put(item, Some("attribute_not_exists(PK)"))?],

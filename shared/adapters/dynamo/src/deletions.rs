@@ -14,6 +14,7 @@ use vivid_domain::{
 };
 
 use crate::{
+    attrs,
     expr::Changes,
     keys,
     table::{GSI2PK, GSI2SK, Table, backend, key, s},
@@ -74,14 +75,14 @@ impl Table {
     /// those are gone.
     pub(crate) async fn abandon(&self, video: &Video, day: &str) -> Result<bool, StoreError> {
         let mark = Marked::Video(&video.video_id)
-            .indexed(Changes::new().set("deleting", AttributeValue::Bool(true)))
+            .indexed(Changes::new().set(attrs::DELETING, AttributeValue::Bool(true)))
             .when("attribute_exists(PK) AND attribute_not_exists(deleting) AND #status = :uploading")
-            .named("status")
+            .named(attrs::STATUS)
             .bind(":uploading", s(VideoStatus::Uploading.as_str()))
             .into_update(&self.table, key(keys::video(&video.video_id), keys::META))
             .map_err(backend)?;
         let count = Changes::new()
-            .increment("videoCount", -1)
+            .increment(attrs::VIDEO_COUNT, -1)
             .when("attribute_exists(PK)")
             .into_update(&self.table, key(keys::space(&video.space_id), keys::META))
             .map_err(backend)?;

@@ -19,6 +19,7 @@ use vivid_domain::{
 };
 
 use crate::{
+    attrs,
     expr::Changes,
     keys,
     table::{
@@ -40,15 +41,15 @@ fn invitation_item(inv: &Invitation) -> Result<Item, StoreError> {
         (PK, keys::space(&inv.space_id)),
         (SK, keys::invitation(&inv.invitation_id)),
         (GSI1PK, keys::invite_code(&inv.code)),
-        (GSI1SK, "INVITE".to_owned()),
-        ("type", "Invitation".to_owned()),
+        (GSI1SK, keys::INVITE.to_owned()),
+        (attrs::TYPE, "Invitation".to_owned()),
     ];
     if let Some(email) = &inv.email {
         k.push((GSI2PK, keys::invitee(email)));
-        k.push((GSI2SK, format!("{}#{}", inv.created_at, inv.invitation_id)));
+        k.push((GSI2SK, keys::invited_at(&inv.created_at, &inv.invitation_id)));
     }
     let mut item = to_item(inv, &k)?;
-    item.insert("expiresAt".to_owned(), n(inv.expires_at_unix + EXPLAIN_EXPIRED_SECS));
+    item.insert(attrs::EXPIRES_AT.to_owned(), n(inv.expires_at_unix + EXPLAIN_EXPIRED_SECS));
     Ok(item)
 }
 
@@ -89,8 +90,8 @@ impl InvitationStore for Table {
             .await?;
         // The index is eventually consistent: read the item itself for its current uses.
         let Some(found) = items.first() else { return Ok(None) };
-        let Some(space) = found.get("spaceId").and_then(|v| v.as_s().ok()) else { return Ok(None) };
-        let Some(id) = found.get("invitationId").and_then(|v| v.as_s().ok()) else { return Ok(None) };
+        let Some(space) = found.get(attrs::SPACE_ID).and_then(|v| v.as_s().ok()) else { return Ok(None) };
+        let Some(id) = found.get(attrs::INVITATION_ID).and_then(|v| v.as_s().ok()) else { return Ok(None) };
         let (space, id): (SpaceId, InvitationId) = (space.parse().map_err(backend)?, id.parse().map_err(backend)?);
         self.get(keys::space(&space), keys::invitation(&id)).await
     }
@@ -111,10 +112,10 @@ impl InvitationStore for Table {
         now_unix: u64,
     ) -> Result<(), StoreError> {
         let use_it = Changes::new()
-            .increment("uses", 1)
-            .named("revokedAt")
-            .named("expiresAtUnix")
-            .named("maxUses")
+            .increment(attrs::USES, 1)
+            .named(attrs::REVOKED_AT)
+            .named(attrs::EXPIRES_AT_UNIX)
+            .named(attrs::MAX_USES)
             .bind(":now", n(now_unix))
             .when("attribute_exists(PK) AND attribute_not_exists(#revokedAt) AND #expiresAtUnix > :now")
             .when("attribute_not_exists(#maxUses) OR #uses < #maxUses")
@@ -133,7 +134,7 @@ impl InvitationStore for Table {
             .table_name(&self.table)
             .set_key(Some(key(space.clone(), keys::member(&invitation.created_by))))
             .condition_expression("#role IN (:host, :cohost)")
-            .expression_attribute_names("#role", "role")
+            .expression_attribute_names("#role", attrs::ROLE)
             .expression_attribute_values(":host", s(Role::Host.as_str()))
             .expression_attribute_values(":cohost", s(Role::CoHost.as_str()))
             .build()
@@ -158,7 +159,7 @@ impl InvitationStore for Table {
                         .table_name(&self.table)
                         .set_key(Some(removed))
                         .condition_expression("attribute_not_exists(PK) OR #removedAt < :invitedAt")
-                        .expression_attribute_names("#removedAt", "removedAt")
+                        .expression_attribute_names("#removedAt", attrs::REMOVED_AT)
                         .expression_attribute_values(":invitedAt", s(invitation.created_at.as_str()))
                         .build()
                         .map_err(backend)?,
@@ -207,8 +208,8 @@ impl InvitationStore for Table {
             return Err(StoreError::Condition(quota));
         }
         let delta = i64::try_from(mails).map_err(backend)?;
-        counter("invitationMails", delta, Some(limit))
-            .set("expiresAt", n(unix_now() + MAIL_COUNT_SECS))
+        counter(attrs::INVITATION_MAILS, delta, Some(limit))
+            .set(attrs::EXPIRES_AT, n(unix_now() + MAIL_COUNT_SECS))
             .apply(self.client.update_item())
             .table_name(&self.table)
             .set_key(Some(key(keys::user(user), keys::invitation_mails(day))))
@@ -236,8 +237,8 @@ impl InvitationStore for Table {
                 let items = pending
                     .iter()
                     .map(|&i| {
-                        counter("mails", 1, Some(limit))
-                            .set("expiresAt", n(expires))
+                        counter(attrs::MAILS, 1, Some(limit))
+                            .set(attrs::EXPIRES_AT, n(expires))
                             .into_update(&self.table, key(keys::mail_recipient(&chunk[i]), keys::mail_day(day)))
                             .map(|u| TransactWriteItem::builder().update(u).build())
                             .map_err(backend)
@@ -286,8 +287,8 @@ impl Table {
         because: RevokedBecause,
     ) -> Result<Option<Invitation>, StoreError> {
         let changes = Changes::new()
-            .named("revokedAt")
-            .named("revokedBecause")
+            .named(attrs::REVOKED_AT)
+            .named(attrs::REVOKED_BECAUSE)
             .bind(":now", s(now))
             .bind(":because", s(because.as_str()))
             .when("attribute_exists(PK)");
@@ -328,8 +329,8 @@ impl Table {
                 .table_name(&self.table)
                 .key_condition_expression("PK = :pk AND begins_with(SK, :invite)")
                 .filter_expression("#createdBy = :creator AND attribute_not_exists(#revokedAt)")
-                .expression_attribute_names("#createdBy", "createdBy")
-                .expression_attribute_names("#revokedAt", "revokedAt")
+                .expression_attribute_names("#createdBy", attrs::CREATED_BY)
+                .expression_attribute_names("#revokedAt", attrs::REVOKED_AT)
                 .expression_attribute_values(":pk", s(partition.clone()))
                 .expression_attribute_values(":invite", s(keys::INVITE_PREFIX))
                 .expression_attribute_values(":creator", s(creator.as_str()))

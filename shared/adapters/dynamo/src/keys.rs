@@ -1,4 +1,6 @@
-//! Key builders: the only place that knows the key layout (`docs/data-model.md`).
+//! Key builders: the only place that knows the key layout (`docs/data-model.md`): every
+//! partition and sort key, their prefixes, and the ids read back out of them. Attribute names
+//! are in [`crate::attrs`].
 
 use vivid_domain::types::{Email, SpaceId, UserId, VideoId};
 
@@ -7,26 +9,35 @@ pub fn rate(caller: &str) -> String {
     format!("RATE#{caller}")
 }
 pub const RATE_PREFIX: &str = "RATE#";
+pub const USER_PREFIX: &str = "USER#";
 pub fn user(id: &UserId) -> String {
-    format!("USER#{id}")
+    format!("{USER_PREFIX}{id}")
+}
+/// The user of a `USER#{id}` key.
+pub fn user_of(key: &str) -> Option<UserId> {
+    key.strip_prefix(USER_PREFIX)?.parse().ok()
 }
 pub const PROFILE: &str = "PROFILE";
 pub fn email(email: &Email) -> String {
     format!("EMAIL#{email}")
 }
 pub const EMAIL: &str = "EMAIL";
+pub const SPACE_PREFIX: &str = "SPACE#";
 pub fn space(id: &SpaceId) -> String {
-    format!("SPACE#{id}")
+    format!("{SPACE_PREFIX}{id}")
 }
 pub const META: &str = "META";
 pub const MEMBER_PREFIX: &str = "MEMBER#";
 pub fn member(user: &UserId) -> String {
     format!("{MEMBER_PREFIX}{user}")
 }
-/// Orders a user's spaces: the personal space first, then by joining time.
+/// GSI1 sort key of a membership under its user's `USER#{id}`: orders a user's spaces, the
+/// personal space first, then by joining time.
 pub fn member_of(personal: bool, joined_at: &str, space: &SpaceId) -> String {
-    format!("SPACE#{}#{joined_at}#{space}", if personal { 0 } else { 1 })
+    format!("{MEMBER_OF_PREFIX}{}#{joined_at}#{space}", if personal { 0 } else { 1 })
 }
+/// What every [`member_of`] begins with (a user's memberships among their GSI1 entries).
+pub const MEMBER_OF_PREFIX: &str = "SPACE#";
 pub const INVITE_PREFIX: &str = "INVITE#";
 /// An invitation, under its space's partition (ULID: creation order).
 pub fn invitation(id: &vivid_domain::types::InvitationId) -> String {
@@ -36,10 +47,16 @@ pub fn invitation(id: &vivid_domain::types::InvitationId) -> String {
 pub fn invite_code(code: &vivid_domain::invitations::InviteCode) -> String {
     format!("INVITECODE#{code}")
 }
-/// GSI2 partition of the e-mail invitations sent to one address (sort key `{createdAt}#{id}`).
+/// GSI2 partition of the e-mail invitations sent to one address (sort key [`invited_at`]).
 pub fn invitee(email: &Email) -> String {
     format!("INVITEE#{email}")
 }
+/// GSI2 sort key of an invitation under [`invitee`]: `{createdAt}#{invitationId}`.
+pub fn invited_at(created_at: &str, id: &vivid_domain::types::InvitationId) -> String {
+    format!("{created_at}#{id}")
+}
+/// GSI1 sort key of an invitation under [`invite_code`].
+pub const INVITE: &str = "INVITE";
 pub fn google(sub: &str) -> String {
     format!("GOOGLE#{sub}")
 }
@@ -62,16 +79,29 @@ pub fn login(state: &str) -> String {
     format!("LOGIN#{state}")
 }
 pub const LOGIN: &str = "LOGIN";
+/// A refresh token (by the hash of its value); also its GSI1 sort key under its user.
 pub fn refresh(hash: &str) -> String {
-    format!("REFRESH#{hash}")
+    format!("{REFRESH_PREFIX}{hash}")
 }
+pub const REFRESH_PREFIX: &str = "REFRESH#";
 pub const REFRESH: &str = "REFRESH";
+/// A refresh family (one sign-in's sessions); also its GSI1 sort key under its user.
 pub fn family(id: &str) -> String {
-    format!("FAMILY#{id}")
+    format!("{FAMILY_PREFIX}{id}")
+}
+pub const FAMILY_PREFIX: &str = "FAMILY#";
+/// The family id of a `FAMILY#{id}` key.
+pub fn family_of(key: &str) -> Option<&str> {
+    key.strip_prefix(FAMILY_PREFIX)
 }
 pub const FAMILY: &str = "FAMILY";
+pub const VIDEO_PREFIX: &str = "VIDEO#";
 pub fn video(id: &VideoId) -> String {
-    format!("VIDEO#{id}")
+    format!("{VIDEO_PREFIX}{id}")
+}
+/// The video of a `VIDEO#{id}` key.
+pub fn video_of(key: &str) -> Option<VideoId> {
+    key.strip_prefix(VIDEO_PREFIX)?.parse().ok()
 }
 /// GSI1 partition of a space's videos (sort key `{createdAt}#{videoId}`).
 pub fn space_videos(space: &SpaceId) -> String {
@@ -89,12 +119,16 @@ pub fn video_place(position: Option<u32>, created_at: &str, video: &VideoId) -> 
     }
 }
 pub fn progress(user: &UserId) -> String {
-    format!("PROGRESS#{user}")
+    format!("{PROGRESS_PREFIX}{user}")
 }
+/// What every [`progress`] begins with (a video's progress items).
+pub const PROGRESS_PREFIX: &str = "PROGRESS#";
 /// GSI1 sort key of a progress item under `USER#{userId}`: most recent access last.
 pub fn access(at: &str, video: &VideoId) -> String {
-    format!("ACCESS#{at}#{video}")
+    format!("{ACCESS_PREFIX}{at}#{video}")
 }
+/// What every [`access`] begins with (a user's progress items among their GSI1 entries).
+pub const ACCESS_PREFIX: &str = "ACCESS#";
 pub fn snapshot_prefix(user: &UserId) -> String {
     format!("SNAP#{user}#")
 }
@@ -120,6 +154,46 @@ pub fn drawing_prefix(user: &UserId) -> String {
 pub fn member_data(space: &SpaceId, user: &UserId) -> String {
     format!("MEMBER#{space}#{user}")
 }
+/// GSI2 sort key of one of a member's items on a video, under [`member_data`]:
+/// `{videoId}#{kind}` (`PROGRESS`, `USAGE`, `MEMO`) or `{videoId}#{kind}#{id}` (`SNAP`,
+/// `BOOKMARK`, `MEMOHIST`, `DRAW`).
+pub fn member_item(video: &VideoId, kind: MemberItem, id: Option<&str>) -> String {
+    match id {
+        Some(id) => format!("{video}#{}#{id}", kind.as_str()),
+        None => format!("{video}#{}", kind.as_str()),
+    }
+}
+/// The video of a member's item named by its [`member_item`] sort key, when it is of `kind`
+/// (and has no id of its own).
+pub fn member_item_video(sort_key: &str, kind: MemberItem) -> Option<VideoId> {
+    sort_key.strip_suffix(kind.as_str())?.strip_suffix('#')?.parse().ok()
+}
+
+/// The kinds of a member's items on a video (see [`member_item`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberItem {
+    Progress,
+    Usage,
+    Memo,
+    Checkpoint,
+    Drawing,
+    Snapshot,
+    Bookmark,
+}
+
+impl MemberItem {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Progress => "PROGRESS",
+            Self::Usage => "USAGE",
+            Self::Memo => "MEMO",
+            Self::Checkpoint => "MEMOHIST",
+            Self::Drawing => "DRAW",
+            Self::Snapshot => "SNAP",
+            Self::Bookmark => "BOOKMARK",
+        }
+    }
+}
 /// A space's automatic Zoom import, under the space's partition.
 pub const ZOOM_AUTO: &str = "ZOOMAUTO";
 /// GSI1 partition of the spaces linked to a Zoom user (what a webhook names).
@@ -136,9 +210,13 @@ pub fn zoom_delivery(space: &SpaceId, claim: &str) -> String {
     format!("ZOOMDELIVERY#{space}#{claim}")
 }
 pub const ZOOM_DELIVERY: &str = "ZOOMDELIVERY";
-/// GSI2 partition of the videos still uploading or importing (sort key `{createdAt}#{videoId}`):
-/// a sparse index the sweep reads; a video leaves it with its first step past the upload.
+/// GSI2 partition of the videos still uploading or importing (sort key [`pending_since`]): a
+/// sparse index the sweep reads; a video leaves it with its first step past the upload.
 pub const PENDING: &str = "PENDING";
+/// GSI2 sort key of a video under [`PENDING`]: `{createdAt}#{videoId}`, oldest first.
+pub fn pending_since(created_at: &str, video: &VideoId) -> String {
+    format!("{created_at}#{video}")
+}
 /// GSI2 partition of the deletions marked and not finished (sort key [`deletion_mark`]), on the
 /// marked item itself: a sparse index the sweep reads; an entry leaves it with its item.
 pub const DELETING: &str = "DELETING";
@@ -185,4 +263,94 @@ pub fn mail_recipient(hash: &str) -> String {
 }
 pub fn mail_day(day: &str) -> String {
     format!("DAY#{day}")
+}
+
+/// The postings of one term in a space's search (partition; sort key [`posting`]).
+pub fn search_term(space: &SpaceId, term: &str) -> String {
+    format!("SEARCH#{space}#{term}")
+}
+/// GSI2 partition of every posting of one video (what its deletion or re-indexing removes).
+pub fn indexed(video: &VideoId) -> String {
+    format!("INDEXED#{video}")
+}
+/// A posting's sort key under [`search_term`]: the video and the source it was found in.
+pub fn posting(video: &VideoId, source: &str) -> String {
+    format!("{video}#{source}")
+}
+/// GSI2 sort key of a posting under [`indexed`]: `{source}#{term}` (a source's postings share
+/// [`posting_source`]).
+pub fn posting_term(source: &str, term: &str) -> String {
+    format!("{source}#{term}")
+}
+/// What the GSI2 sort keys of one source's postings of a video begin with.
+pub fn posting_source(source: &str) -> String {
+    format!("{source}#")
+}
+/// The postings of one term in one member's notes in a space (partition).
+pub fn note_term(space: &SpaceId, user: &UserId, term: &str) -> String {
+    format!("NOTES#{space}#{user}#{term}")
+}
+/// What the GSI2 sort keys of a member's note postings on a video begin with.
+pub fn note_postings(user: &UserId) -> String {
+    format!("N#{user}#")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_read_back_from_the_keys_they_were_written_into() {
+        let (u, v) = (UserId::generate(), VideoId::generate());
+        assert_eq!(user_of(&user(&u)), Some(u.clone()));
+        assert_eq!(video_of(&video(&v)), Some(v.clone()));
+        assert_eq!(family_of(&family("f1")), Some("f1"));
+        assert_eq!(video_of(&user(&u)), None);
+        let memo = member_item(&v, MemberItem::Memo, None);
+        assert_eq!(memo, format!("{v}#MEMO"));
+        assert_eq!(member_item_video(&memo, MemberItem::Memo), Some(v.clone()));
+        assert_eq!(member_item_video(&memo, MemberItem::Usage), None);
+        assert_eq!(member_item(&v, MemberItem::Snapshot, Some("s1")), format!("{v}#SNAP#s1"));
+        assert!(member_of(true, "2026", &SpaceId::generate()).starts_with(MEMBER_OF_PREFIX));
+        assert!(access("2026", &v).starts_with(ACCESS_PREFIX));
+    }
+
+    /// No other module of the adapter spells a key prefix (`"NAME#…"`): they all build keys here.
+    #[test]
+    fn key_prefixes_are_spelled_only_here() {
+        let modules = [
+            include_str!("auto_imports.rs"),
+            include_str!("bookmarks.rs"),
+            include_str!("captions.rs"),
+            include_str!("connections.rs"),
+            include_str!("deletions.rs"),
+            include_str!("invitations.rs"),
+            include_str!("live.rs"),
+            include_str!("minutes.rs"),
+            include_str!("notes.rs"),
+            include_str!("progress.rs"),
+            include_str!("rate_limits.rs"),
+            include_str!("search.rs"),
+            include_str!("sessions.rs"),
+            include_str!("snapshots.rs"),
+            include_str!("spaces.rs"),
+            include_str!("storage.rs"),
+            include_str!("table.rs"),
+            include_str!("transcode_state.rs"),
+            include_str!("uploads.rs"),
+            include_str!("usage.rs"),
+            include_str!("users.rs"),
+            include_str!("videos.rs"),
+        ];
+        for text in modules {
+            for (i, _) in text.match_indices('"') {
+                let rest = &text[i + 1..];
+                let word: String = rest.chars().take_while(|c| c.is_ascii_uppercase() || *c == '_').collect();
+                assert!(
+                    word.len() < 2 || !rest[word.len()..].starts_with('#'),
+                    "a key prefix spelled outside keys.rs: \"{word}#…"
+                );
+            }
+        }
+    }
 }

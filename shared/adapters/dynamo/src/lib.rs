@@ -2,12 +2,14 @@
 //! per aggregate. The key design and every access pattern with its round trips is documented in
 //! `docs/data-model.md`; keep the two in step.
 
+pub mod attrs;
 mod auto_imports;
 mod bookmarks;
 mod captions;
 mod connections;
 mod deletions;
 mod expr;
+mod failures;
 mod invitations;
 pub mod keys;
 mod live;
@@ -27,5 +29,6 @@ mod usage;
 mod users;
 mod videos;
 
+pub use attrs::{GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, PK, SK};
 pub use rate_limits::rate_counter;
-pub use table::{GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, PK, SK, Table};
+pub use table::Table;

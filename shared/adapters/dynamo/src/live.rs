@@ -14,7 +14,7 @@ use vivid_domain::{
 };
 
 use crate::{
-    keys,
+    attrs, keys,
     table::{Table, backend, key, s},
 };
 
@@ -90,7 +90,7 @@ impl Table {
             keys::META.into(),
             "attribute_exists(PK) AND attribute_not_exists(deleting) AND spaceId = :space AND #status = :ready",
             &[(":space", s(grant.space.to_string())), (":ready", s(VideoStatus::Ready.as_str()))],
-            &[("#status", "status")],
+            &[("#status", attrs::STATUS)],
         )?;
         Ok(vec![self.account_check(grant.user)?, (space, Guard::Grant), (video, Guard::Grant)])
     }

@@ -13,37 +13,12 @@ use vivid_domain::{
 };
 
 use crate::{
+    attrs,
     expr::Changes,
     keys,
     table::{Item, Table, backend, key, n, s},
     usage::counter,
 };
-
-/// The attributes of one metered service: the day's counter on the budget item, and on the
-/// video the minutes charged, the day they were charged to and whether they were settled.
-struct Attrs {
-    counter: &'static str,
-    charged: &'static str,
-    charged_on: &'static str,
-    settled: &'static str,
-}
-
-fn attrs(what: Metered) -> Attrs {
-    match what {
-        Metered::Transcode => Attrs {
-            counter: "transcodeMinutes",
-            charged: "transcodeCharged",
-            charged_on: "transcodeChargedOn",
-            settled: "transcodeSettled",
-        },
-        Metered::Transcribe => Attrs {
-            counter: "transcribeMinutes",
-            charged: "transcribeCharged",
-            charged_on: "transcribeChargedOn",
-            settled: "transcribeSettled",
-        },
-    }
-}
 
 fn number(item: &Item, attr: &str) -> Option<i64> {
     item.get(attr).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
@@ -74,8 +49,8 @@ impl Table {
         delta: i64,
         limit: Option<u64>,
     ) -> Result<TransactWriteItem, StoreError> {
-        let update = counter(attrs(what).counter, delta, limit)
-            .set("expiresAt", n(unix_now() + 2 * 86_400))
+        let update = counter(attrs::metered(what).counter, delta, limit)
+            .set(attrs::EXPIRES_AT, n(unix_now() + 2 * 86_400))
             .into_update(&self.table, key(keys::user(user), keys::budget(day)))
             .map_err(backend)?;
         Ok(TransactWriteItem::builder().update(update).build())
@@ -99,7 +74,7 @@ impl MinutesBudget for Table {
         if minutes > limit {
             return Ok(Charge::Exceeded(exceeded));
         }
-        let a = attrs(what);
+        let a = attrs::metered(what);
         let delta = i64::try_from(minutes).map_err(backend)?;
         let record = Changes::new()
             .set(a.charged, n(minutes))
@@ -121,7 +96,7 @@ impl MinutesBudget for Table {
             Err(StoreError::Condition(Guard::Video)) => {
                 let item = self.video_attrs(video).await?;
                 Ok(match item {
-                    Some(i) if !i.contains_key("deleting") && i.contains_key(a.charged) => Charge::AlreadyCharged,
+                    Some(i) if !i.contains_key(attrs::DELETING) && i.contains_key(a.charged) => Charge::AlreadyCharged,
                     _ => Charge::Gone,
                 })
             }
@@ -130,7 +105,7 @@ impl MinutesBudget for Table {
     }
 
     async fn settle_minutes(&self, what: Metered, video: &VideoId, minutes: u64) -> Result<bool, StoreError> {
-        let a = attrs(what);
+        let a = attrs::metered(what);
         let Some(item) = self.video_attrs(video).await? else { return Ok(false) };
         let (Some(charged), Some(day), None) = (
             number(&item, a.charged),
@@ -139,7 +114,7 @@ impl MinutesBudget for Table {
         ) else {
             return Ok(false);
         };
-        let Some(user) = item.get("createdBy").and_then(|v| v.as_s().ok()).and_then(|u| u.parse::<UserId>().ok())
+        let Some(user) = item.get(attrs::CREATED_BY).and_then(|v| v.as_s().ok()).and_then(|u| u.parse::<UserId>().ok())
         else {
             return Ok(false);
         };

@@ -13,8 +13,9 @@ use vivid_domain::{
 };
 
 use crate::{
+    attrs,
     expr::Changes,
-    keys,
+    keys::{self, MemberItem},
     live::Grant,
     storage::Charge,
     table::{GSI2PK, GSI2SK, Item, PK, SK, Table, backend, from_item, key, n, page_key, s, start_key, to_item},
@@ -92,11 +93,11 @@ impl NoteStore for Table {
             let indexed = search::indexed_terms(&old);
             let moved = search::note_index_step(&indexed, &search::note_terms(state), search::MAX_NOTE_INDEX_WRITES);
             let update = Changes::new()
-                .set("indexedTerms", terms_list(&moved))
-                .set("stateJson", s(state))
-                .set("updatedAt", s(now))
-                .set("version", n(old.version + 1))
-                .set_some("videoTime", video_time.map(n))
+                .set(attrs::INDEXED_TERMS, terms_list(&moved))
+                .set(attrs::STATE_JSON, s(state))
+                .set(attrs::UPDATED_AT, s(now))
+                .set(attrs::VERSION, n(old.version + 1))
+                .set_some(attrs::VIDEO_TIME, video_time.map(n))
                 .when("#version = :read")
                 .bind(":read", n(old.version))
                 .into_update(&self.table, key(keys::video(video), keys::memo(user)))
@@ -136,8 +137,8 @@ impl NoteStore for Table {
                 (PK, keys::video(&memo.video_id)),
                 (SK, keys::memo(&memo.user_id)),
                 (GSI2PK, keys::member_data(&memo.space_id, &memo.user_id)),
-                (GSI2SK, format!("{}#MEMO", memo.video_id)),
-                ("type", "Memo".into()),
+                (GSI2SK, keys::member_item(&memo.video_id, MemberItem::Memo, None)),
+                (attrs::TYPE, "Memo".into()),
             ],
         )?;
         let grant = Grant { space: &memo.space_id, video: &memo.video_id, user: &memo.user_id };
@@ -155,12 +156,12 @@ impl NoteStore for Table {
                 (PK, keys::video(&c.video_id)),
                 (SK, format!("{}{}", keys::memo_history_prefix(&c.user_id), c.checkpoint_id)),
                 (GSI2PK, keys::member_data(&c.space_id, &c.user_id)),
-                (GSI2SK, format!("{}#MEMOHIST#{}", c.video_id, c.checkpoint_id)),
-                ("type", "MemoCheckpoint".into()),
+                (GSI2SK, keys::member_item(&c.video_id, MemberItem::Checkpoint, Some(c.checkpoint_id.as_str()))),
+                (attrs::TYPE, "MemoCheckpoint".into()),
             ],
         )?;
         let mark = Changes::new()
-            .set("checkpointedVersion", n(c.version))
+            .set(attrs::CHECKPOINTED_VERSION, n(c.version))
             .when("attribute_exists(PK) AND (attribute_not_exists(#checkpointedVersion) OR #checkpointedVersion < :checkpointedVersion)")
             .into_update(&self.table, key(keys::video(&c.video_id), keys::memo(&c.user_id)))
             .map_err(backend)?;
@@ -192,8 +193,8 @@ impl NoteStore for Table {
                 (PK, keys::video(&d.video_id)),
                 (SK, format!("{}{}", keys::drawing_prefix(&d.user_id), d.drawing_id)),
                 (GSI2PK, keys::member_data(&d.space_id, &d.user_id)),
-                (GSI2SK, format!("{}#DRAW#{}", d.video_id, d.drawing_id)),
-                ("type", "Drawing".into()),
+                (GSI2SK, keys::member_item(&d.video_id, MemberItem::Drawing, Some(d.drawing_id.as_str()))),
+                (attrs::TYPE, "Drawing".into()),
             ],
         )?;
         let grant = Grant { space: &d.space_id, video: &d.video_id, user: &d.user_id };
@@ -250,7 +251,7 @@ impl NoteStore for Table {
         // Everything but the documents.
         let projection = (
             "PK, SK, drawingId, videoId, userId, spaceId, #kind, startSeconds, endSeconds, sizeBytes, updatedAt, objectKey",
-            &[("#kind", "kind")][..],
+            &[("#kind", attrs::KIND)][..],
         );
         let (items, next) =
             self.own_items(video, &keys::drawing_prefix(user), limit, start, false, Some(projection)).await?;

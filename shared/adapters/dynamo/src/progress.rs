@@ -11,10 +11,13 @@ use vivid_domain::{
 };
 
 use crate::{
+    attrs,
     expr::Changes,
-    keys,
+    keys::{self, MemberItem},
     live::Grant,
-    table::{GSI1, GSI1PK, GSI1SK, GSI2PK, GSI2SK, Item, PK, SK, Table, backend, conditional, from_item, key, n, s, to_item},
+    table::{
+        GSI1, GSI1PK, GSI1SK, GSI2PK, GSI2SK, Item, PK, SK, Table, backend, conditional, from_item, key, n, s, to_item,
+    },
 };
 
 impl Table {
@@ -27,8 +30,8 @@ impl Table {
                 (GSI1PK, keys::user(&p.user_id)),
                 (GSI1SK, keys::access(&p.last_access_at, &p.video_id)),
                 (GSI2PK, keys::member_data(&p.space_id, &p.user_id)),
-                (GSI2SK, format!("{}#PROGRESS", p.video_id)),
-                ("type", "Progress".into()),
+                (GSI2SK, keys::member_item(&p.video_id, MemberItem::Progress, None)),
+                (attrs::TYPE, "Progress".into()),
             ],
         )
     }
@@ -52,9 +55,9 @@ impl Table {
     /// membership: it is also the write's proof that the member still belongs to the space.
     fn standing(delta: i64, completed: bool, now: &str) -> Changes {
         Changes::new()
-            .add("progressSum", n(delta))
-            .add("completedVideos", n(i64::from(completed)))
-            .set("lastAccessAt", s(now))
+            .add(attrs::PROGRESS_SUM, n(delta))
+            .add(attrs::COMPLETED_VIDEOS, n(i64::from(completed)))
+            .set(attrs::LAST_ACCESS_AT, s(now))
             .when("attribute_exists(PK)")
     }
 
@@ -85,7 +88,7 @@ impl Table {
                 .query_items(
                     None,
                     "PK = :pk AND begins_with(SK, :progress)",
-                    vec![(":pk", s(keys::video(video))), (":progress", s("PROGRESS#"))],
+                    vec![(":pk", s(keys::video(video))), (":progress", s(keys::PROGRESS_PREFIX))],
                     None,
                     start,
                     true,
@@ -110,8 +113,8 @@ impl Table {
             .build()
             .map_err(backend)?;
         let standing = Changes::new()
-            .add("progressSum", n(-i64::from(progress.progress_rate)))
-            .add("completedVideos", n(-i64::from(progress.completed_at.is_some())))
+            .add(attrs::PROGRESS_SUM, n(-i64::from(progress.progress_rate)))
+            .add(attrs::COMPLETED_VIDEOS, n(-i64::from(progress.completed_at.is_some())))
             .when("attribute_exists(PK)")
             .into_update(&self.table, key(keys::space(&progress.space_id), keys::member(&progress.user_id)))
             .map_err(backend)?;
@@ -221,7 +224,7 @@ impl ProgressStore for Table {
             .query_items(
                 Some(GSI1),
                 "GSI1PK = :pk AND begins_with(GSI1SK, :access)",
-                vec![(":pk", s(keys::user(user))), (":access", s("ACCESS#"))],
+                vec![(":pk", s(keys::user(user))), (":access", s(keys::ACCESS_PREFIX))],
                 Some(limit),
                 None,
                 false,
@@ -242,7 +245,7 @@ impl ProgressStore for Table {
                 .key_condition_expression("GSI1PK = :pk AND begins_with(GSI1SK, :access)")
                 .filter_expression("attribute_exists(completedAt) OR progressRate >= :done")
                 .expression_attribute_values(":pk", s(keys::user(user)))
-                .expression_attribute_values(":access", s("ACCESS#"))
+                .expression_attribute_values(":access", s(keys::ACCESS_PREFIX))
                 .expression_attribute_values(":done", n(COMPLETED_RATE))
                 .select(aws_sdk_dynamodb::types::Select::Count)
                 .set_exclusive_start_key(start)

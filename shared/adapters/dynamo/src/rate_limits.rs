@@ -13,7 +13,7 @@ use vivid_domain::{
 };
 
 use crate::{
-    keys,
+    attrs, keys,
     table::{Table, condition_held, key, n},
     usage::counter,
 };
@@ -24,7 +24,7 @@ impl RateCounter for Table {
     /// item's expiry a window after its own end. A refusal is the failed condition (a write
     /// request all the same: DynamoDB bills a failed condition as a write).
     async fn take(&self, who: &RateKey, window: Window, limit: u64) -> Result<bool, StoreError> {
-        let changes = counter("n", 1, Some(limit)).set("expiresAt", n(window.end() + WINDOW_SECS));
+        let changes = counter(attrs::RATE_COUNT, 1, Some(limit)).set(attrs::EXPIRES_AT, n(window.end() + WINDOW_SECS));
         let request = self
             .client
             .update_item()

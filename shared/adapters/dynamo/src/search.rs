@@ -21,28 +21,12 @@ use vivid_domain::{
 };
 
 use crate::table::{GSI2, GSI2PK, GSI2SK, Item, PK, SK, Table, from_item, primary_key, s, to_item};
-
-fn term_partition(space: &SpaceId, term: &str) -> String {
-    format!("SEARCH#{space}#{term}")
-}
-
-fn indexed(video: &VideoId) -> String {
-    format!("INDEXED#{video}")
-}
-
-fn note_partition(space: &SpaceId, user: &UserId, term: &str) -> String {
-    format!("NOTES#{space}#{user}#{term}")
-}
-
-/// The GSI2 sort key prefix of a member's note postings on a video.
-fn note_prefix(user: &UserId) -> String {
-    format!("N#{user}#")
-}
+use crate::{attrs, keys};
 
 impl Table {
     /// The keys of a video's postings (of one source, or all).
     async fn posting_keys(&self, video: &VideoId, source: Option<Source>) -> Result<Vec<Item>, StoreError> {
-        self.indexed_keys(video, source.map(|src| format!("{}#", src.as_str()))).await
+        self.indexed_keys(video, source.map(|src| keys::posting_source(src.as_str()))).await
     }
 
     /// The keys of a video's postings whose GSI2 sort key begins with `prefix` (all without).
@@ -54,7 +38,7 @@ impl Table {
                 Some(p) => ("GSI2PK = :pk AND begins_with(GSI2SK, :src)", vec![(":src", s(p.clone()))]),
                 None => ("GSI2PK = :pk", Vec::new()),
             };
-            values.push((":pk", s(indexed(video))));
+            values.push((":pk", s(keys::indexed(video))));
             let (items, last) = self.query_items(Some(GSI2), condition, values, None, start, true).await?;
             out.extend(items.iter().map(primary_key));
             match last {
@@ -66,7 +50,7 @@ impl Table {
 
     /// Removes a member's note postings on a video (their departure from the space).
     pub(crate) async fn unindex_notes(&self, video: &VideoId, user: &UserId) -> Result<(), StoreError> {
-        let keys = self.indexed_keys(video, Some(note_prefix(user))).await?;
+        let keys = self.indexed_keys(video, Some(keys::note_postings(user))).await?;
         self.batch_delete(keys).await
     }
 
@@ -108,17 +92,17 @@ impl SearchIndex for Table {
                 to_item(
                     p,
                     &[
-                        (PK, term_partition(space, term)),
-                        (SK, format!("{video}#{}", source.as_str())),
-                        (GSI2PK, indexed(video)),
-                        (GSI2SK, format!("{}#{term}", source.as_str())),
-                        ("type", "Posting".into()),
+                        (PK, keys::search_term(space, term)),
+                        (SK, keys::posting(video, source.as_str())),
+                        (GSI2PK, keys::indexed(video)),
+                        (GSI2SK, keys::posting_term(source.as_str(), term)),
+                        (attrs::TYPE, "Posting".into()),
                     ],
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
         // Postings of terms the video no longer has go; the others are overwritten.
-        let kept: std::collections::HashSet<String> = postings.keys().map(|t| term_partition(space, t)).collect();
+        let kept: std::collections::HashSet<String> = postings.keys().map(|t| keys::search_term(space, t)).collect();
         let gone: Vec<Item> = old
             .into_iter()
             .filter(|k| k.get(PK).and_then(|v| v.as_s().ok()).is_none_or(|pk| !kept.contains(pk)))
@@ -128,7 +112,7 @@ impl SearchIndex for Table {
     }
 
     async fn postings(&self, space: &SpaceId, term: &str) -> Result<Vec<Posting>, StoreError> {
-        self.partition(term_partition(space, term)).await?.into_iter().map(from_item).collect()
+        self.partition(keys::search_term(space, term)).await?.into_iter().map(from_item).collect()
     }
 
     async fn index_notes(
@@ -139,7 +123,7 @@ impl SearchIndex for Table {
         before: &BTreeSet<String>,
         after: &BTreeSet<String>,
     ) -> Result<(), StoreError> {
-        let prefix = note_prefix(user);
+        let prefix = keys::note_postings(user);
         let posting = note_posting(video);
         let items = after
             .difference(before)
@@ -147,11 +131,11 @@ impl SearchIndex for Table {
                 to_item(
                     &posting,
                     &[
-                        (PK, note_partition(space, user, term)),
+                        (PK, keys::note_term(space, user, term)),
                         (SK, video.to_string()),
-                        (GSI2PK, indexed(video)),
+                        (GSI2PK, keys::indexed(video)),
                         (GSI2SK, format!("{prefix}{term}")),
-                        ("type", "NotePosting".into()),
+                        (attrs::TYPE, "NotePosting".into()),
                     ],
                 )
             })
@@ -159,13 +143,13 @@ impl SearchIndex for Table {
         let gone: Vec<Item> = before
             .difference(after)
             .map(|term| {
-                [(PK.to_owned(), s(note_partition(space, user, term))), (SK.to_owned(), s(video.to_string()))].into()
+                [(PK.to_owned(), s(keys::note_term(space, user, term))), (SK.to_owned(), s(video.to_string()))].into()
             })
             .collect();
         self.batch_put_delete(items, gone).await
     }
 
     async fn note_postings(&self, space: &SpaceId, user: &UserId, term: &str) -> Result<Vec<Posting>, StoreError> {
-        self.partition(note_partition(space, user, term)).await?.into_iter().map(from_item).collect()
+        self.partition(keys::note_term(space, user, term)).await?.into_iter().map(from_item).collect()
     }
 }

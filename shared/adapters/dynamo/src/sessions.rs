@@ -15,7 +15,7 @@ use vivid_domain::{
 };
 
 use crate::{
-    keys,
+    attrs, keys,
     table::{
         GSI1, GSI1PK, GSI1SK, Item, PK, SK, Table, backend, conditional, from_item, ignore_condition, key, n, page_key,
         primary_key, s, start_key, to_item,
@@ -44,7 +44,7 @@ struct FamilyItem {
 
 fn family_from(item: Item) -> Result<Family, StoreError> {
     let f: FamilyItem = from_item(item)?;
-    let family_id = f.pk.strip_prefix("FAMILY#").unwrap_or(&f.pk).to_owned();
+    let family_id = keys::family_of(&f.pk).unwrap_or(&f.pk).to_owned();
     let created_at = f.created_at.unwrap_or_else(|| id_time(&family_id));
     Ok(Family {
         family_id,
@@ -65,8 +65,8 @@ fn token_item(record: &RefreshRecord) -> Result<Item, StoreError> {
             (PK, keys::refresh(&record.token_hash)),
             (SK, keys::REFRESH.to_owned()),
             (GSI1PK, keys::user(&record.user_id)),
-            (GSI1SK, format!("REFRESH#{}", record.token_hash)),
-            ("type", "RefreshToken".into()),
+            (GSI1SK, keys::refresh(&record.token_hash)),
+            (attrs::TYPE, "RefreshToken".into()),
         ],
     )
 }
@@ -88,7 +88,7 @@ impl Table {
             .key_condition_expression("GSI1PK = :pk AND begins_with(GSI1SK, :prefix)")
             .filter_expression(LIVE)
             .expression_attribute_values(":pk", s(keys::user(user)))
-            .expression_attribute_values(":prefix", s("FAMILY#"))
+            .expression_attribute_values(":prefix", s(keys::FAMILY_PREFIX))
             .expression_attribute_values(":false", AttributeValue::Bool(false))
             .expression_attribute_values(":now", n(now))
             .scan_index_forward(false)
@@ -105,7 +105,7 @@ impl Table {
 impl SessionStore for Table {
     async fn end_sessions_of(&self, user: &UserId) -> Result<(), StoreError> {
         let mut doomed = Vec::new();
-        for prefix in ["FAMILY#", "REFRESH#"] {
+        for prefix in [keys::FAMILY_PREFIX, keys::REFRESH_PREFIX] {
             let mut start = None;
             loop {
                 let (items, last) = self
@@ -129,8 +129,10 @@ impl SessionStore for Table {
     }
 
     async fn put_login_state(&self, login: &LoginState) -> Result<(), StoreError> {
-        let item =
-            to_item(login, &[(PK, keys::login(&login.state)), (SK, keys::LOGIN.to_owned()), ("type", "Login".into())])?;
+        let item = to_item(
+            login,
+            &[(PK, keys::login(&login.state)), (SK, keys::LOGIN.to_owned()), (attrs::TYPE, "Login".into())],
+        )?;
         self.put_new(item, Guard::Item).await
     }
 
@@ -168,22 +170,22 @@ impl SessionStore for Table {
         let mut item = HashMap::from([
             (PK.to_owned(), s(keys::family(&family.family_id))),
             (SK.to_owned(), s(keys::FAMILY)),
-            ("type".to_owned(), s("RefreshFamily")),
-            ("userId".to_owned(), s(family.user_id.to_string())),
+            (attrs::TYPE.to_owned(), s("RefreshFamily")),
+            (attrs::USER_ID.to_owned(), s(family.user_id.to_string())),
             (GSI1PK.to_owned(), s(keys::user(&family.user_id))),
-            (GSI1SK.to_owned(), s(format!("FAMILY#{}", family.family_id))),
-            ("revoked".to_owned(), AttributeValue::Bool(family.revoked)),
-            ("createdAt".to_owned(), n(family.created_at)),
-            ("expiresAt".to_owned(), n(family.expires_at)),
+            (GSI1SK.to_owned(), s(keys::family(&family.family_id))),
+            (attrs::REVOKED.to_owned(), AttributeValue::Bool(family.revoked)),
+            (attrs::CREATED_AT.to_owned(), n(family.created_at)),
+            (attrs::EXPIRES_AT.to_owned(), n(family.expires_at)),
         ]);
         if let Some(at) = family.last_used_at {
-            item.insert("lastUsedAt".to_owned(), n(at));
+            item.insert(attrs::LAST_USED_AT.to_owned(), n(at));
         }
         if let Some(end) = family.ends_at {
-            item.insert("endsAt".to_owned(), n(end));
+            item.insert(attrs::ENDS_AT.to_owned(), n(end));
         }
         if let Some(agent) = &family.user_agent {
-            item.insert("userAgent".to_owned(), s(agent.clone()));
+            item.insert(attrs::USER_AGENT.to_owned(), s(agent.clone()));
         }
         let not_exists = Some("attribute_not_exists(PK)");
         // No session starts for an account that is gone or being deleted.
@@ -263,8 +265,8 @@ impl SessionStore for Table {
         let (mut successor, mut family) = (None, None);
         for item in items {
             match item.get(PK).and_then(|v| v.as_s().ok()) {
-                Some(pk) if pk.starts_with("REFRESH#") => successor = Some(from_item(item)?),
-                Some(pk) if pk.starts_with("FAMILY#") => family = Some(family_from(item)?),
+                Some(pk) if pk.starts_with(keys::REFRESH_PREFIX) => successor = Some(from_item(item)?),
+                Some(pk) if pk.starts_with(keys::FAMILY_PREFIX) => family = Some(family_from(item)?),
                 _ => {}
             }
         }

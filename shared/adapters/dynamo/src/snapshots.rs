@@ -12,7 +12,8 @@ use vivid_domain::{
 };
 
 use crate::{
-    keys,
+    attrs,
+    keys::{self, MemberItem},
     live::Grant,
     storage::Charge,
     table::{GSI2PK, GSI2SK, PK, SK, Table, backend, key, to_item},
@@ -28,8 +29,8 @@ impl SnapshotStore for Table {
                 (PK, keys::video(&snap.video_id)),
                 (SK, keys::snapshot(&snap.user_id, &snap.snapshot_id)),
                 (GSI2PK, keys::member_data(&snap.space_id, &snap.user_id)),
-                (GSI2SK, format!("{}#SNAP#{}", snap.video_id, snap.snapshot_id)),
-                ("type", "Snapshot".into()),
+                (GSI2SK, keys::member_item(&snap.video_id, MemberItem::Snapshot, Some(snap.snapshot_id.as_str()))),
+                (attrs::TYPE, "Snapshot".into()),
             ],
         )?;
         let charge = Charge { bytes: snap.stored_bytes(), limit: limits.storage_bytes };

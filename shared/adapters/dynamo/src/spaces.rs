@@ -10,12 +10,13 @@ use vivid_domain::{
     page::{Page, PageKey},
     quota::{Exceeded, Quota},
     spaces::{Membership, Role, Space, SpaceAccess, SpacePatch, SpaceStore, Standing},
-    types::{Limit, SpaceId, UserId, VideoId, now_rfc3339},
+    types::{Limit, SpaceId, UserId, now_rfc3339},
 };
 
 use crate::{
+    attrs,
     expr::Changes,
-    keys,
+    keys::{self, MemberItem},
     table::{
         GSI1, GSI1PK, GSI2, GSI2SK, Item, PK, SK, Table, backend, conditional, from_item, key, page_key, primary_key,
         s, start_key,
@@ -45,7 +46,7 @@ impl SpaceStore for Table {
                     .get::<HashMap<String, serde::de::IgnoredAny>>(keys::user(&space.host_id), keys::PROFILE)
                     .await?
                 {
-                    Some(profile) if !profile.contains_key("deleting") => Err(StoreError::Condition(quota)),
+                    Some(profile) if !profile.contains_key(attrs::DELETING) => Err(StoreError::Condition(quota)),
                     _ => Err(StoreError::Condition(Guard::Account)),
                 }
             }
@@ -109,7 +110,7 @@ impl SpaceStore for Table {
             .index_name(GSI1)
             .key_condition_expression("GSI1PK = :pk AND begins_with(GSI1SK, :space)")
             .expression_attribute_values(":pk", s(partition.clone()))
-            .expression_attribute_values(":space", s("SPACE#"))
+            .expression_attribute_values(":space", s(keys::MEMBER_OF_PREFIX))
             .limit(i32::from(limit.get()))
             .set_exclusive_start_key(start_key(start, GSI1PK, &partition)?)
             .send()
@@ -122,9 +123,9 @@ impl SpaceStore for Table {
 
     async fn update_space(&self, id: &SpaceId, patch: &SpacePatch, now: &str) -> Result<Space, StoreError> {
         let changes = Changes::new()
-            .set("updatedAt", s(now))
-            .set_some("name", patch.name.as_ref().map(|v| s(v.as_str())))
-            .set_some("description", patch.description.as_ref().map(|v| s(v.as_str())))
+            .set(attrs::UPDATED_AT, s(now))
+            .set_some(attrs::NAME, patch.name.as_ref().map(|v| s(v.as_str())))
+            .set_some(attrs::DESCRIPTION, patch.description.as_ref().map(|v| s(v.as_str())))
             .set_some(
                 "transcription",
                 patch.transcription.as_ref().map(serde_dynamo::to_attribute_value).transpose().map_err(backend)?,
@@ -262,12 +263,12 @@ impl SpaceStore for Table {
             .table_name(&self.table)
             .set_key(Some(key(keys::space(space), keys::member(user))))
             .condition_expression("attribute_exists(PK) AND #role <> :host")
-            .expression_attribute_names("#role", "role")
+            .expression_attribute_names("#role", attrs::ROLE)
             .expression_attribute_values(":host", s(Role::Host.as_str()))
             .build()
             .map_err(backend)?;
         let count = Changes::new()
-            .increment("memberCount", -1)
+            .increment(attrs::MEMBER_COUNT, -1)
             .when("attribute_exists(PK)")
             .into_update(&self.table, key(keys::space(space), keys::META))
             .map_err(backend)?;
@@ -281,9 +282,9 @@ impl SpaceStore for Table {
             let marker = [
                 (PK, s(keys::space(space))),
                 (SK, s(keys::removed(user))),
-                ("type", s("RemovedMember")),
-                ("userId", s(user.as_str())),
-                ("removedAt", s(now_rfc3339())),
+                (attrs::TYPE, s("RemovedMember")),
+                (attrs::USER_ID, s(user.as_str())),
+                (attrs::REMOVED_AT, s(now_rfc3339())),
             ];
             items.push(self.put(marker.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(), None)?);
         }
@@ -292,7 +293,7 @@ impl SpaceStore for Table {
 
     async fn set_role(&self, space: &SpaceId, user: &UserId, role: Role) -> Result<Membership, StoreError> {
         let changes = Changes::new()
-            .set("role", s(role.as_str()))
+            .set(attrs::ROLE, s(role.as_str()))
             .when("attribute_exists(PK) AND #role <> :host")
             .bind(":host", s(Role::Host.as_str()));
         let req = self
@@ -322,8 +323,8 @@ impl SpaceStore for Table {
         let item = update(
             keys::META.to_owned(),
             Changes::new()
-                .set("hostId", s(to.as_str()))
-                .set("updatedAt", s(now_rfc3339()))
+                .set(attrs::HOST_ID, s(to.as_str()))
+                .set(attrs::UPDATED_AT, s(now_rfc3339()))
                 .when("attribute_exists(PK) AND attribute_not_exists(deleting) AND #hostId = :from AND #personal = :no")
                 .named("personal")
                 .bind(":from", s(from.as_str()))
@@ -331,11 +332,14 @@ impl SpaceStore for Table {
         )?;
         let old_host = update(
             keys::member(from),
-            Changes::new().set("role", s(Role::CoHost.as_str())).when("#role = :host").bind(":host", host()),
+            Changes::new().set(attrs::ROLE, s(Role::CoHost.as_str())).when("#role = :host").bind(":host", host()),
         )?;
         let new_host = update(
             keys::member(to),
-            Changes::new().set("role", host()).when("attribute_exists(PK) AND #role <> :host").bind(":host", host()),
+            Changes::new()
+                .set(attrs::ROLE, host())
+                .when("attribute_exists(PK) AND #role <> :host")
+                .bind(":host", host()),
         )?;
         let quota = Guard::Quota(Exceeded { quota: Quota::HostedSpaces, limit: hosted_limit });
         let items = vec![item, old_host, new_host, self.count_hosted(to, 1, Some(hosted_limit))?];
@@ -368,7 +372,7 @@ impl SpaceStore for Table {
         let memo_videos = items
             .iter()
             .filter_map(|i| i.get(GSI2SK).and_then(|v| v.as_s().ok()))
-            .filter_map(|k| k.strip_suffix("#MEMO").and_then(|v| v.parse::<VideoId>().ok()));
+            .filter_map(|k| keys::member_item_video(k, MemberItem::Memo));
         for video in memo_videos {
             self.unindex_notes(&video, user).await?;
         }
@@ -378,7 +382,7 @@ impl SpaceStore for Table {
 
 /// The user-content object an item points at.
 fn object_key(item: &Item) -> Option<String> {
-    item.get("objectKey").and_then(|v| v.as_s().ok()).cloned()
+    item.get(attrs::OBJECT_KEY).and_then(|v| v.as_s().ok()).cloned()
 }
 
 impl Table {

@@ -15,6 +15,7 @@ use vivid_domain::{
 };
 
 use crate::{
+    attrs,
     expr::Changes,
     keys,
     live::Grant,
@@ -44,8 +45,8 @@ impl Table {
     /// `ADD bytes delta` on a user's storage total (created with the first charge); a charge
     /// (`delta > 0`) only while the total stays within `limit`.
     fn storage_total(&self, user: &UserId, delta: i64, limit: Option<u64>) -> Result<TransactWriteItem, StoreError> {
-        let update = counter("bytes", delta, limit.filter(|_| delta > 0))
-            .set("type", s("Storage"))
+        let update = counter(attrs::BYTES, delta, limit.filter(|_| delta > 0))
+            .set(attrs::TYPE, s("Storage"))
             .into_update(&self.table, key(keys::user(user), keys::STORAGE))
             .map_err(backend)?;
         Ok(TransactWriteItem::builder().update(update).build())
@@ -72,7 +73,7 @@ impl Table {
             .map_err(|e| StoreError::Condition(Guard::Quota(e)))?;
         let bytes = signed(charge.bytes);
         if bytes != 0 {
-            count = count.add("bytes", n(bytes));
+            count = count.add(attrs::BYTES, n(bytes));
         }
         let mut writes = vec![(self.usage_update(count, video, space, user)?, what.guard(per_video))];
         if bytes != 0 {
@@ -94,7 +95,7 @@ impl Table {
             return Ok(Vec::new());
         }
         let Grant { space, video, user } = grant;
-        let usage = self.usage_update(Changes::new().add("bytes", n(delta)), video, space, user)?;
+        let usage = self.usage_update(Changes::new().add(attrs::BYTES, n(delta)), video, space, user)?;
         Ok(vec![(usage, Guard::Item), (self.storage_total(user, delta, Some(limit))?, over(limit))])
     }
 
@@ -111,7 +112,7 @@ impl Table {
         let bytes = signed(bytes);
         let mut usage = counter(what.attr(), -1, None);
         if bytes != 0 {
-            usage = usage.add("bytes", n(-bytes));
+            usage = usage.add(attrs::BYTES, n(-bytes));
         }
         let mut items =
             vec![TransactWriteItem::builder().delete(delete).build(), self.usage_update(usage, video, space, user)?];
@@ -152,11 +153,11 @@ impl Table {
                 .await
                 .map_err(backend)?;
             let Some(item) = read.item else { return Ok(()) };
-            let bytes = item.get("bytes").and_then(|v| v.as_n().ok()).and_then(|b| b.parse::<i64>().ok());
+            let bytes = item.get(attrs::BYTES).and_then(|v| v.as_n().ok()).and_then(|b| b.parse::<i64>().ok());
             let delete = Delete::builder()
                 .table_name(&self.table)
                 .set_key(Some(usage.clone()))
-                .expression_attribute_names("#bytes", "bytes");
+                .expression_attribute_names("#bytes", attrs::BYTES);
             let delete = match bytes {
                 Some(b) => delete.condition_expression("#bytes = :bytes").expression_attribute_values(":bytes", n(b)),
                 None => delete.condition_expression("attribute_exists(PK) AND attribute_not_exists(#bytes)"),
@@ -166,7 +167,7 @@ impl Table {
             let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
             if let Some(b) = bytes.filter(|b| *b != 0) {
                 let total = Changes::new()
-                    .add("bytes", n(-b))
+                    .add(attrs::BYTES, n(-b))
                     .when("attribute_exists(PK)")
                     .into_update(&self.table, key(keys::user(user), keys::STORAGE))
                     .map_err(backend)?;

@@ -12,6 +12,7 @@ use vivid_domain::{
 };
 
 use crate::{
+    attrs,
     expr::Changes,
     keys,
     table::{GSI2PK, GSI2SK, Table, backend, condition_held, key, n, s},
@@ -32,16 +33,16 @@ impl TranscodeState for Table {
         }
         let froms: Vec<String> = (0..allowed.len()).map(|i| format!(":from{i}")).collect();
         let mut changes = Changes::new()
-            .set("status", s(to.as_str()))
-            .set("updatedAt", s(now))
-            .set_some("jobId", change.job_id.as_ref().map(s))
-            .set_some("percentComplete", change.percent_complete.map(n))
-            .set_some("durationSeconds", change.duration_seconds.map(n))
-            .set_some("failureReason", change.failure_reason.map(|r| s(r.code())))
-            .set_some("hlsMaster", change.hls_master.as_ref().map(s))
-            .set_some("mp4", change.mp4.as_ref().map(s))
-            .set_some("storyboard", change.storyboard.as_ref().map(s))
-            .set_some("thumbnailCount", change.thumbnail_count.map(n))
+            .set(attrs::STATUS, s(to.as_str()))
+            .set(attrs::UPDATED_AT, s(now))
+            .set_some(attrs::JOB_ID, change.job_id.as_ref().map(s))
+            .set_some(attrs::PERCENT_COMPLETE, change.percent_complete.map(n))
+            .set_some(attrs::DURATION_SECONDS, change.duration_seconds.map(n))
+            .set_some(attrs::FAILURE_REASON, change.failure_reason.map(|r| s(r.code())))
+            .set_some(attrs::HLS_MASTER, change.hls_master.as_ref().map(s))
+            .set_some(attrs::MP4, change.mp4.as_ref().map(s))
+            .set_some(attrs::STORYBOARD, change.storyboard.as_ref().map(s))
+            .set_some(attrs::THUMBNAIL_COUNT, change.thumbnail_count.map(n))
             // A video being deleted moves no more (its job is cancelled at its next event).
             .when(format!(
                 "attribute_exists(PK) AND attribute_not_exists(deleting) AND #status IN ({})",
@@ -51,11 +52,12 @@ impl TranscodeState for Table {
             changes = changes.bind(placeholder, s(from.as_str()));
         }
         if let Some(job) = &change.only_for_job {
-            changes = changes.when("attribute_not_exists(#jobId) OR #jobId = :job").named("jobId").bind(":job", s(job));
+            changes =
+                changes.when("attribute_not_exists(#jobId) OR #jobId = :job").named(attrs::JOB_ID).bind(":job", s(job));
         }
         if to.is_terminal() || to == VideoStatus::Uploaded {
             // The upload is over either way: no upload id, out of the sweep's index.
-            changes = changes.remove("uploadId").remove(GSI2PK).remove(GSI2SK);
+            changes = changes.remove(attrs::UPLOAD_ID).remove(GSI2PK).remove(GSI2SK);
         }
         let req = self.client.update_item().table_name(&self.table).set_key(Some(key(keys::video(id), keys::META)));
         condition_held(changes.apply(req).send().await)
@@ -71,7 +73,7 @@ impl TranscodeState for Table {
                 "attribute_exists(PK) AND attribute_not_exists(deleting) AND #status IN (:uploaded, :transcoding) AND (attribute_not_exists(percentComplete) OR percentComplete < :p)",
             )
             .update_expression("SET percentComplete = :p")
-            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#status", attrs::STATUS)
             .expression_attribute_values(":uploaded", s(VideoStatus::Uploaded.as_str()))
             .expression_attribute_values(":transcoding", s(VideoStatus::Transcoding.as_str()))
             .expression_attribute_values(":p", n(percent))
@@ -88,7 +90,7 @@ impl TranscodeState for Table {
     ) -> Result<bool, StoreError> {
         let value = serde_dynamo::to_attribute_value(source).map_err(backend)?;
         let changes = Changes::new()
-            .set("source", value)
+            .set(attrs::SOURCE, value)
             .when("attribute_exists(PK) AND (attribute_not_exists(jobId) OR jobId = :job)")
             .bind(":job", s(job));
         condition_held(changes.apply(self.video_update(id)).send().await)
@@ -97,11 +99,11 @@ impl TranscodeState for Table {
     async fn record_output(&self, id: &VideoId, kind: &MediaKind, object: &str) -> Result<bool, StoreError> {
         let exists = Changes::new().when("attribute_exists(PK)");
         let changes = match kind {
-            MediaKind::HlsMaster => exists.set("hlsMaster", s(object)),
-            MediaKind::Mp4 => exists.set("mp4", s(object)),
+            MediaKind::HlsMaster => exists.set(attrs::HLS_MASTER, s(object)),
+            MediaKind::Mp4 => exists.set(attrs::MP4, s(object)),
             // The count only grows (thumbnails land in any order, events come twice).
             MediaKind::Thumbnail(index) => exists
-                .set("thumbnailCount", n(u64::from(*index) + 1))
+                .set(attrs::THUMBNAIL_COUNT, n(u64::from(*index) + 1))
                 .when("attribute_not_exists(#thumbnailCount) OR #thumbnailCount < :thumbnailCount"),
             // Segments are not recorded (a job's end sweeps a gone video's prefix instead).
             MediaKind::HlsOther | MediaKind::Other => return Ok(true),

@@ -16,7 +16,7 @@ use vivid_domain::{
 };
 
 use crate::{
-    keys,
+    attrs, keys,
     table::{GSI1PK, GSI1SK, PK, SK, Table, backend, condition_held, key, s},
     usage::counter,
 };
@@ -29,7 +29,7 @@ impl UploadStore for Table {
         if video.size_bytes > quotas.daily_transcode_bytes {
             return Err(StoreError::Condition(budget));
         }
-        let count = counter("videoCount", 1, Some(quotas.videos_per_space))
+        let count = counter(attrs::VIDEO_COUNT, 1, Some(quotas.videos_per_space))
             .when("attribute_exists(PK) AND attribute_not_exists(deleting)")
             .into_update(&self.table, key(keys::space(&video.space_id), keys::META))
             .map_err(backend)?;
@@ -47,11 +47,11 @@ impl UploadStore for Table {
             let mut lock = HashMap::from([
                 (PK.to_owned(), s(keys::space(&video.space_id))),
                 (SK.to_owned(), s(keys::imported(recording))),
-                ("videoId".to_owned(), s(video.video_id.as_str())),
-                ("spaceId".to_owned(), s(video.space_id.as_str())),
-                ("userId".to_owned(), s(video.created_by.as_str())),
+                (attrs::VIDEO_ID.to_owned(), s(video.video_id.as_str())),
+                (attrs::SPACE_ID.to_owned(), s(video.space_id.as_str())),
+                (attrs::USER_ID.to_owned(), s(video.created_by.as_str())),
                 ("recording".to_owned(), s(recording)),
-                ("type".to_owned(), s("RecordingImport")),
+                (attrs::TYPE.to_owned(), s("RecordingImport")),
             ]);
             // A Zoom file's lock is found by its meeting (Zoom's transcript comes later).
             if let Some(meeting) = meeting_of(recording) {
@@ -86,7 +86,7 @@ impl UploadStore for Table {
             .overdue(keys::PENDING, before, limit)
             .await?
             .iter()
-            .filter_map(|item| item.get(PK)?.as_s().ok()?.strip_prefix("VIDEO#")?.parse().ok())
+            .filter_map(|item| keys::video_of(item.get(PK)?.as_s().ok()?))
             .collect())
     }
 
@@ -101,7 +101,7 @@ impl UploadStore for Table {
                 "#status = :importing AND attribute_not_exists(deleting) AND (attribute_not_exists(importClaimedAt) OR importClaimedAt < :stale)",
             )
             .update_expression("SET importClaimedAt = :now")
-            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#status", attrs::STATUS)
             .expression_attribute_values(":importing", s(VideoStatus::Importing.as_str()))
             .expression_attribute_values(":stale", s(stale))
             .expression_attribute_values(":now", s(now))
@@ -118,7 +118,7 @@ impl UploadStore for Table {
             .set_key(Some(key(keys::video(id), keys::META)))
             .condition_expression("#status = :importing AND importClaimedAt = :claimed")
             .update_expression("REMOVE importClaimedAt")
-            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#status", attrs::STATUS)
             .expression_attribute_values(":importing", s(VideoStatus::Importing.as_str()))
             .expression_attribute_values(":claimed", s(claimed_at))
             .send()

@@ -9,8 +9,9 @@ use vivid_domain::{
 };
 
 use crate::{
+    attrs,
     expr::Changes,
-    keys,
+    keys::{self, MemberItem},
     table::{Table, backend, key, n, s},
 };
 
@@ -26,10 +27,10 @@ pub(crate) enum Counted {
 impl Counted {
     pub(crate) fn attr(self) -> &'static str {
         match self {
-            Counted::Snapshots => "snapshots",
-            Counted::Drawings => "drawings",
-            Counted::Checkpoints => "checkpoints",
-            Counted::Bookmarks => "bookmarks",
+            Counted::Snapshots => attrs::SNAPSHOTS,
+            Counted::Drawings => attrs::DRAWINGS,
+            Counted::Checkpoints => attrs::CHECKPOINTS,
+            Counted::Bookmarks => attrs::BOOKMARKS,
         }
     }
     fn quota(self) -> Quota {
@@ -83,9 +84,9 @@ impl Table {
         user: &UserId,
     ) -> Result<TransactWriteItem, StoreError> {
         let update = changes
-            .set("GSI2PK", s(keys::member_data(space, user)))
-            .set("GSI2SK", s(format!("{video}#USAGE")))
-            .set("type", s("Usage"))
+            .set(attrs::GSI2PK, s(keys::member_data(space, user)))
+            .set(attrs::GSI2SK, s(keys::member_item(video, MemberItem::Usage, None)))
+            .set(attrs::TYPE, s("Usage"))
             .into_update(&self.table, key(keys::video(video), keys::usage(user)))
             .map_err(backend)?;
         Ok(TransactWriteItem::builder().update(update).build())
@@ -100,8 +101,8 @@ impl Table {
         limit: u64,
     ) -> Result<TransactWriteItem, StoreError> {
         let delta = i64::try_from(bytes).map_err(backend)?;
-        let update = counter("transcodeBytes", delta, Some(limit))
-            .set("expiresAt", n(unix_now() + 2 * 86_400))
+        let update = counter(attrs::TRANSCODE_BYTES, delta, Some(limit))
+            .set(attrs::EXPIRES_AT, n(unix_now() + 2 * 86_400))
             .into_update(&self.table, key(keys::user(user), keys::budget(day)))
             .map_err(backend)?;
         Ok(TransactWriteItem::builder().update(update).build())
@@ -111,7 +112,7 @@ impl Table {
     /// withdrawn before anything was transcoded); the day's item must still exist.
     pub(crate) fn refund_budget(&self, user: &UserId, day: &str, bytes: u64) -> Result<TransactWriteItem, StoreError> {
         let delta = i64::try_from(bytes).map_err(backend)?;
-        let update = counter("transcodeBytes", -delta, None)
+        let update = counter(attrs::TRANSCODE_BYTES, -delta, None)
             .when("attribute_exists(PK)")
             .into_update(&self.table, key(keys::user(user), keys::budget(day)))
             .map_err(backend)?;
@@ -127,12 +128,12 @@ impl Table {
         delta: i64,
         limit: Option<u64>,
     ) -> Result<TransactWriteItem, StoreError> {
-        let mut changes = counter("hostedSpaces", delta, limit).when("attribute_exists(PK)");
+        let mut changes = counter(attrs::HOSTED_SPACES, delta, limit).when("attribute_exists(PK)");
         if delta > 0 {
             changes = changes.when("attribute_not_exists(deleting)");
         }
         if delta < 0 {
-            changes = changes.named("hostedSpaces").bind(":zero", n(0)).when("#hostedSpaces > :zero");
+            changes = changes.named(attrs::HOSTED_SPACES).bind(":zero", n(0)).when("#hostedSpaces > :zero");
         }
         let update = changes.into_update(&self.table, key(keys::user(host), keys::PROFILE)).map_err(backend)?;
         Ok(TransactWriteItem::builder().update(update).build())

@@ -14,6 +14,7 @@ use vivid_domain::{
 };
 
 use crate::{
+    attrs,
     expr::Changes,
     keys,
     table::{Item, PK, SK, Table, backend, condition_held, conditional, from_item, key, s, to_item},
@@ -25,13 +26,15 @@ const PROVIDERS: [Provider; 2] = [Provider::Webex, Provider::Zoom];
 #[async_trait]
 impl UserStore for Table {
     async fn create_user(&self, user: &User, personal: &Space, google_sub: Option<&str>) -> Result<(), StoreError> {
-        let user_item =
-            to_item(user, &[(PK, keys::user(&user.user_id)), (SK, keys::PROFILE.to_owned()), ("type", "User".into())])?;
+        let user_item = to_item(
+            user,
+            &[(PK, keys::user(&user.user_id)), (SK, keys::PROFILE.to_owned()), (attrs::TYPE, "User".into())],
+        )?;
         let email_item = HashMap::from([
             (PK.to_owned(), s(keys::email(&user.email))),
             (SK.to_owned(), s(keys::EMAIL)),
-            ("type".to_owned(), s("EmailLock")),
-            ("userId".to_owned(), s(user.user_id.to_string())),
+            (attrs::TYPE.to_owned(), s("EmailLock")),
+            (attrs::USER_ID.to_owned(), s(user.user_id.to_string())),
         ]);
         let host = Membership {
             space_id: personal.space_id.clone(),
@@ -51,8 +54,8 @@ impl UserStore for Table {
             let link = HashMap::from([
                 (PK.to_owned(), s(keys::google(sub))),
                 (SK.to_owned(), s(keys::GOOGLE)),
-                ("type".to_owned(), s("GoogleLink")),
-                ("userId".to_owned(), s(user.user_id.to_string())),
+                (attrs::TYPE.to_owned(), s("GoogleLink")),
+                (attrs::USER_ID.to_owned(), s(user.user_id.to_string())),
             ]);
             items.push(self.put(link, not_exists)?);
         }
@@ -63,7 +66,7 @@ impl UserStore for Table {
         let req = self.client.update_item().table_name(&self.table).set_key(Some(key(keys::user(id), keys::PROFILE)));
         // With its entry in the marks' index: the sweep finds a deletion no worker finished.
         crate::deletions::Marked::Account(id)
-            .indexed(Changes::new().set("deleting", AttributeValue::Bool(true)).set("deletionMark", s(mark)))
+            .indexed(Changes::new().set(attrs::DELETING, AttributeValue::Bool(true)).set(attrs::DELETION_MARK, s(mark)))
             .when("attribute_exists(PK)")
             .apply(req)
             .send()
@@ -75,8 +78,8 @@ impl UserStore for Table {
     async fn unmark_deleting(&self, id: &UserId, mark: &str) -> Result<(), StoreError> {
         let req = self.client.update_item().table_name(&self.table).set_key(Some(key(keys::user(id), keys::PROFILE)));
         let result = Changes::new()
-            .remove("deleting")
-            .remove("deletionMark")
+            .remove(attrs::DELETING)
+            .remove(attrs::DELETION_MARK)
             .remove(crate::table::GSI2PK)
             .remove(crate::table::GSI2SK)
             .when("#deletionMark = :mark")
@@ -130,15 +133,15 @@ impl UserStore for Table {
         for item in self.batch_get(wanted, true).await? {
             let sk = item.get(SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
             if sk == keys::PROFILE {
-                usage.hosted_spaces = count(&item, "hostedSpaces").unsigned_abs();
+                usage.hosted_spaces = count(&item, attrs::HOSTED_SPACES).unsigned_abs();
                 user = Some(from_item::<User>(item)?);
             } else if sk == keys::budget(day) {
-                usage.transcode_bytes_today = count(&item, "transcodeBytes").unsigned_abs();
+                usage.transcode_bytes_today = count(&item, attrs::TRANSCODE_BYTES).unsigned_abs();
                 usage.transcode_minutes_today = count(&item, "transcodeMinutes").unsigned_abs();
                 usage.transcribe_minutes_today = count(&item, "transcribeMinutes").unsigned_abs();
             } else if sk == keys::STORAGE {
                 // Below 0 only by notes from before the quota given back (never charged).
-                usage.storage_bytes = count(&item, "bytes").unsigned_abs();
+                usage.storage_bytes = count(&item, attrs::BYTES).unsigned_abs();
             } else if let Some(p) = PROVIDERS.iter().find(|p| keys::connection(**p) == sk) {
                 connected.push(*p);
             }
@@ -176,7 +179,7 @@ impl UserStore for Table {
             .send()
             .await
             .map_err(backend)?;
-        let Some(user_id) = resp.item.as_ref().and_then(|i| i.get("userId")).and_then(|v| v.as_s().ok()) else {
+        let Some(user_id) = resp.item.as_ref().and_then(|i| i.get(attrs::USER_ID)).and_then(|v| v.as_s().ok()) else {
             return Ok(None);
         };
         let user_id: UserId = user_id.parse().map_err(backend)?;

@@ -14,6 +14,7 @@ use vivid_domain::{
 };
 
 use crate::{
+    attrs,
     deletions::Marked,
     expr::Changes,
     keys,
@@ -83,12 +84,12 @@ impl Table {
                 (SK, keys::META.to_owned()),
                 (GSI1PK, keys::space_videos(&v.space_id)),
                 (GSI1SK, keys::video_place(v.position, &v.created_at, &v.video_id)),
-                ("type", "Video".into()),
+                (attrs::TYPE, "Video".into()),
             ],
         )?;
         if v.status.is_pending() {
             item.insert(GSI2PK.to_owned(), s(keys::PENDING));
-            item.insert(GSI2SK.to_owned(), s(format!("{}#{}", v.created_at, v.video_id)));
+            item.insert(GSI2SK.to_owned(), s(keys::pending_since(&v.created_at, &v.video_id)));
         }
         Ok(item)
     }
@@ -106,7 +107,7 @@ impl Table {
             .build()
             .map_err(backend)?;
         let count = Changes::new()
-            .increment("videoCount", -1)
+            .increment(attrs::VIDEO_COUNT, -1)
             .when("attribute_exists(PK)")
             .into_update(&self.table, key(keys::space(&video.space_id), keys::META))
             .map_err(backend)?;
@@ -193,7 +194,7 @@ impl VideoCatalog for Table {
         for item in items {
             let pk = item.get(PK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
             let sk = item.get(SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-            match (pk.starts_with("SPACE#"), sk.as_str()) {
+            match (pk.starts_with(keys::SPACE_PREFIX), sk.as_str()) {
                 (true, keys::META) => space = Some(from_item::<Space>(item)?),
                 (true, _) => membership = Some(from_item::<Membership>(item)?),
                 (false, _) => progress = Some(from_item::<Progress>(item)?),
@@ -256,11 +257,11 @@ impl VideoCatalog for Table {
 
     async fn update_video(&self, id: &VideoId, patch: &VideoPatch, now: &str) -> Result<Video, StoreError> {
         let changes = Changes::new()
-            .set("updatedAt", s(now))
-            .set_some("title", patch.title.as_ref().map(|v| s(v.as_str())))
-            .set_some("description", patch.description.as_ref().map(|v| s(v.as_str())))
+            .set(attrs::UPDATED_AT, s(now))
+            .set_some(attrs::TITLE, patch.title.as_ref().map(|v| s(v.as_str())))
+            .set_some(attrs::DESCRIPTION, patch.description.as_ref().map(|v| s(v.as_str())))
             .set_some(
-                "chapters",
+                attrs::CHAPTERS,
                 patch.chapters.as_ref().map(serde_dynamo::to_attribute_value).transpose().map_err(backend)?,
             )
             .when("attribute_exists(PK) AND attribute_not_exists(deleting)");
@@ -280,12 +281,12 @@ impl VideoCatalog for Table {
             for (video, position) in chunk {
                 let place = s(keys::video_place(*position, &video.created_at, &video.video_id));
                 let changes = match position {
-                    Some(p) => Changes::new().set("position", n(p)),
-                    None => Changes::new().remove("position"),
+                    Some(p) => Changes::new().set(attrs::POSITION, n(p)),
+                    None => Changes::new().remove(attrs::POSITION),
                 }
                 .set(GSI1SK, place)
                 .when("attribute_exists(PK) AND #spaceId = :space")
-                .named("spaceId")
+                .named(attrs::SPACE_ID)
                 .bind(":space", s(space.as_str()));
                 let update =
                     changes.into_update(&self.table, key(keys::video(&video.video_id), keys::META)).map_err(backend)?;
@@ -304,13 +305,13 @@ impl VideoRemoval for Table {
         let mark = |condition: &str| {
             // With its entry in the marks' index (in place of a pending upload's).
             Marked::Video(&video.video_id)
-                .indexed(Changes::new().set("deleting", AttributeValue::Bool(true)))
+                .indexed(Changes::new().set(attrs::DELETING, AttributeValue::Bool(true)))
                 .when(condition)
                 .into_update(&self.table, key(keys::video(&video.video_id), keys::META))
                 .map_err(backend)
         };
         let count = Changes::new()
-            .increment("videoCount", -1)
+            .increment(attrs::VIDEO_COUNT, -1)
             .when("attribute_exists(PK)")
             .into_update(&self.table, key(keys::space(&video.space_id), keys::META))
             .map_err(backend)?;
@@ -341,7 +342,8 @@ impl VideoRemoval for Table {
         // Out of the search first: a deletion repeated after a failure finds nothing to remove.
         self.unindex_video(&video.video_id).await?;
         let items = self.query_keys(&keys::video(&video.video_id), None).await?;
-        let objects = items.iter().filter_map(|i| i.get("objectKey").and_then(|v| v.as_s().ok()).cloned()).collect();
+        let objects =
+            items.iter().filter_map(|i| i.get(attrs::OBJECT_KEY).and_then(|v| v.as_s().ok()).cloned()).collect();
         // The per-user items first; the video item and its count go last, together, so that a
         // deletion that fails half-way leaves the video to be deleted again.
         let (meta, rest): (Vec<Item>, Vec<Item>) = items
