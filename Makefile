@@ -38,7 +38,8 @@ test: deps lint
 
 ## make test-contract: docs/openapi.yaml as a front end meets it, without a stack (scripts/contract.sh,
 # tests/contract/): TypeScript types generated from it and a study flow compiled against them with
-# tsc --strict (no cast, no !), redocly and spectral with every rule (0 warnings; each rule turned
+# tsc --strict (no cast, no !) and run against a mock of the document (prism: each answer's example
+# feeds the next request), redocly and spectral with every rule (0 warnings; each rule turned
 # off says why), every example validated against its schema, and the error-code catalogue checked
 # against the codes the handlers declare. The pinned npm tools install on first use (`npm ci`).
 .PHONY: test-contract

@@ -3,10 +3,12 @@
 # docs/openapi.yaml alone (no stack, no cargo):
 #   1. tests/contract/node_modules: the pinned tools, exactly as package-lock.json pins them
 #      (`npm ci`, again whenever the lock file is newer): openapi-typescript, openapi-fetch,
-#      typescript, @redocly/cli, @stoplight/spectral-cli, ajv;
+#      typescript, @redocly/cli, @stoplight/spectral-cli, @stoplight/prism-cli, ajv;
 #   2. TypeScript types generated from the document (tests/contract/generated/api.d.ts);
 #   3. the study flow (tests/contract/study-flow.ts) compiled against them with `tsc --strict`
-#      (tsconfig.json), 0 errors, and no cast, non-null assertion, `any` or ts-ignore in it;
+#      (tsconfig.json), 0 errors, and no cast, non-null assertion, `any` or ts-ignore in it; then
+#      run against a mock server answering from the document (prism, mock-flow.mjs): each answer's
+#      example feeds the flow's next request, which the mock validates against the document;
 #   4. redocly lint (every built-in rule, the documentation ones included; redocly.yaml) and
 #      spectral lint (spectral:oas, all rules; .spectral.yaml): 0 errors and 0 warnings, each rule
 #      turned off with its reason in those files;
@@ -44,12 +46,13 @@ mkdir -p "$out" "$dir/generated"
 
 # 3. The study flow: no way out of the type checker, then tsc --strict.
 node "$dir/no-escape.mjs" "$dir/study-flow.ts" >/dev/null
-if ! "$bin/tsc" -p "$dir/tsconfig.json" --strict --pretty false >"$out/tsc.log" 2>&1; then
+if ! "$bin/tsc" -p "$dir/tsconfig.json" --strict --noEmit false --outDir "$dir/generated/flow" --pretty false >"$out/tsc.log" 2>&1; then
   cat "$out/tsc.log" >&2
   echo "contract: tsc --strict: $(grep -c 'error TS' "$out/tsc.log") errors in the study flow" >&2
   exit 1
 fi
 tsc_errors=$(grep -c 'error TS' "$out/tsc.log" || true)
+node "$dir/mock-flow.mjs" "$dir/generated/flow/study-flow.js" "$doc"
 
 # 4. The linters (the JSON reports are kept in target/contract/).
 if ! "$bin/redocly" lint "$doc" --config "$dir/redocly.yaml" --format=json >"$out/redocly.json" 2>"$out/redocly.log"; then

@@ -3,6 +3,8 @@
 // openapi-fetch client. scripts/contract.sh compiles it with `tsc --strict` (tsconfig.json) and
 // refuses any cast, non-null assertion, `any` or ts-ignore in it (no-escape.mjs): every shape the
 // flow reads must be one the document declares, narrowed by the checks a careful client makes.
+// It then runs it against a mock answering from the document (mock-flow.mjs, prism): the
+// examples of one answer must be data the next request accepts.
 
 import createClient from "openapi-fetch";
 import type { components, paths } from "./generated/api";
@@ -13,6 +15,12 @@ type ProblemCode = Schemas["ProblemCode"];
 type GatewayMessage = Schemas["GatewayMessage"];
 type Video = Schemas["Video"];
 
+/** A PUT to a presigned S3 URL, as the page makes it (XMLHttpRequest for a progress bar, or fetch). */
+export type Transfer = (
+  url: string,
+  init: { method: "PUT"; headers: Record<string, string>; body: Blob },
+) => Promise<{ ok: boolean; status: number; etag: string | null }>;
+
 /** What the flow needs: where the API is, a Google ID token, the lecture's file, and a friend to invite. */
 export interface StudyEnv {
   baseUrl: string;
@@ -20,6 +28,8 @@ export interface StudyEnv {
   lecture: Blob;
   lectureName: string;
   friendEmail: string;
+  /** Uploads to S3 (the API's presigned URLs are not the API's origin). */
+  transfer: Transfer;
   /** Waits between two polls of a video that is still being processed. */
   pause: (ms: number) => Promise<void>;
 }
@@ -147,7 +157,7 @@ export async function studyFlow(env: StudyEnv): Promise<StudyResult> {
   switch (upload.kind) {
     case "single": {
       // One PUT, with exactly the headers signed into the URL.
-      const put = await fetch(upload.url, { method: upload.method, headers: upload.headers, body: env.lecture });
+      const put = await env.transfer(upload.url, { method: upload.method, headers: upload.headers, body: env.lecture });
       if (!put.ok) {
         throw new Error(`upload: S3 answered ${put.status} before ${upload.expiresAt}`);
       }
@@ -158,8 +168,9 @@ export async function studyFlow(env: StudyEnv): Promise<StudyResult> {
       const parts: Schemas["CompletedPart"][] = [];
       for (const part of upload.parts) {
         const start = (part.partNumber - 1) * upload.partSize;
-        const put = await fetch(part.url, { method: "PUT", body: env.lecture.slice(start, start + upload.partSize) });
-        const etag = put.headers.get("etag");
+        const body = env.lecture.slice(start, start + upload.partSize);
+        const put = await env.transfer(part.url, { method: "PUT", headers: {}, body });
+        const etag = put.etag;
         if (!put.ok || etag === null) {
           throw new Error(`part ${part.partNumber}: S3 answered ${put.status}; resume with ${upload.partsUrl}`);
         }
@@ -173,9 +184,12 @@ export async function studyFlow(env: StudyEnv): Promise<StudyResult> {
     }
   }
 
-  // Transcoding: poll until READY (or FAILED, with its code).
+  // Transcoding: poll until READY (or FAILED, with its code), for an hour at most.
   let ready: Video | undefined;
-  while (ready === undefined) {
+  for (let poll = 0; ready === undefined; poll += 1) {
+    if (poll === 3600) {
+      throw new Error("the lecture is still not ready after an hour: try again later");
+    }
     const polled = await api.GET("/videos/{videoId}", { params: videoPath });
     if (polled.data === undefined) {
       throw new ApiFailure("poll", polled.response.status, polled.error);
@@ -286,7 +300,7 @@ export async function studyFlow(env: StudyEnv): Promise<StudyResult> {
     throw new ApiFailure("snapshot", snapshot.response.status, snapshot.error);
   }
   const target = snapshot.data.upload;
-  const putImage = await fetch(target.url, { method: target.method, headers: target.headers, body: image });
+  const putImage = await env.transfer(target.url, { method: target.method, headers: target.headers, body: image });
   if (!putImage.ok) {
     throw new Error(`snapshot image: S3 answered ${putImage.status} (the URL works until ${target.expiresAt})`);
   }
