@@ -164,8 +164,14 @@ impl Stores {
                 if !space.deleting {
                     return Ok(Finished::NotMarked);
                 }
-                match purge_space(self.spaces.as_ref(), self.catalog.as_ref(), self.removal.as_ref(), self.media.as_ref(), space_id)
-                    .await
+                match purge_space(
+                    self.spaces.as_ref(),
+                    self.catalog.as_ref(),
+                    self.removal.as_ref(),
+                    self.media.as_ref(),
+                    space_id,
+                )
+                .await
                 {
                     // Gone meanwhile (another run finished it).
                     Ok(()) | Err(StoreError::Condition(Guard::Space)) => {}

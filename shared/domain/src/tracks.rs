@@ -14,7 +14,11 @@ use crate::{
 
 /// Writes the master listing `video`'s tracks (with none left, records that there is none) for
 /// its captions version. A later change's master wins: this one is then removed again.
-pub async fn write_master(captions: &dyn CaptionStore, media: &dyn MediaStore, video: &Video) -> Result<(), StoreError> {
+pub async fn write_master(
+    captions: &dyn CaptionStore,
+    media: &dyn MediaStore,
+    video: &Video,
+) -> Result<(), StoreError> {
     let id = &video.video_id;
     let version = video.outputs.captions_version;
     if video.outputs.captions.is_empty() {

@@ -210,7 +210,8 @@ mod tests {
     #[test]
     fn only_a_job_that_may_still_write_is_running_and_only_an_error_or_cancel_is_a_failure() {
         use JobState::*;
-        let all = [Submitted, Progressing, InputInformation, StatusUpdate, NewWarning, QueueHop, Complete, Canceled, Error];
+        let all =
+            [Submitted, Progressing, InputInformation, StatusUpdate, NewWarning, QueueHop, Complete, Canceled, Error];
         let running: Vec<_> = all.iter().filter(|s| s.is_running()).map(JobState::as_str).collect();
         assert_eq!(running, ["SUBMITTED", "PROGRESSING", "INPUT_INFORMATION", "STATUS_UPDATE"]);
         let failed: Vec<_> = all.iter().filter(|s| s.is_failure()).map(JobState::as_str).collect();

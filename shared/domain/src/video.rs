@@ -16,6 +16,5 @@ pub use model::{
 pub use order::{Chapter, MAX_CHAPTERS, OrderError, chapters, chapters_webvtt, in_order, placements};
 pub use ports::{
     BookmarkStore, CaptionStore, ProgressStore, SnapshotStore, TranscodeState, UploadStore, VideoCatalog, VideoRemoval,
-    VideoStore,
 };
 pub use upload::{MAX_PARTS, MIB, MIN_PART, UploadPlan, part_length, upload_plan};

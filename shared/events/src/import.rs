@@ -18,7 +18,9 @@ use vivid_domain::{
     search::SearchIndex,
     tracks,
     types::{VideoId, now_rfc3339},
-    video::{CaptionStore, MIN_PART, StatusChange, TranscodeState, UploadStore, Video, VideoCatalog, VideoStatus, layout},
+    video::{
+        CaptionStore, MIN_PART, StatusChange, TranscodeState, UploadStore, Video, VideoCatalog, VideoStatus, layout,
+    },
 };
 
 use crate::{EventError, EventHandler};
@@ -82,7 +84,6 @@ pub fn recording_sources(
 }
 
 impl ImportWorker {
-
     /// The job's user's connection with the recording's platform.
     fn connection<'a>(&'a self, job: &'a ImportJob, source: &'a dyn RecordingSource) -> Connection<'a> {
         Connection { store: self.connections.as_ref(), cipher: self.cipher.as_ref(), oauth: source, user: &job.user_id }

@@ -57,7 +57,6 @@ pub struct OnRawUpload {
 }
 
 impl OnRawUpload {
-
     /// Why an uploaded object does not belong to its video, if it does not: the reason members
     /// are told, and the detail for the log.
     fn mismatch(&self, video: &Video, size: u64, content_type: Option<&str>) -> Option<(FailureReason, String)> {

@@ -69,7 +69,7 @@ impl DeletionMarks for Table {
 }
 
 impl Table {
-    /// [`vivid_domain::video::VideoStore::abandon_upload`]: the mark (with its index entry), the
+    /// [`vivid_domain::video::UploadStore::abandon_upload`]: the mark (with its index entry), the
     /// place it frees in its space and the refund of its charge, in one transaction, while the
     /// video is still uploading and unmarked; without the space's count or the day's budget when
     /// those are gone.

@@ -9,7 +9,7 @@ use crate::{
 
 use super::{Chapter, Progress, layout};
 
-/// Where a video is in its life. Transitions only move forward (see [`VideoStatus::rank`]).
+/// Where a video is in its life. Transitions only move forward (see [`VideoStatus::predecessors`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum VideoStatus {
@@ -255,7 +255,7 @@ pub struct Video {
     /// The source as the transcoder read it, once it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<crate::transcode::SourceInfo>,
-    /// Set when a delete has begun ([`VideoStore::tombstone_video`]): the video is gone for every
+    /// Set when a delete has begun ([`super::VideoRemoval::tombstone_video`]): the video is gone for every
     /// reader and writer from then on, no longer counted in its space, and the deletion worker
     /// removes what is left of it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -214,15 +214,3 @@ pub trait VideoRemoval: Send + Sync {
     /// at. The video item goes last: a deletion that fails half-way leaves it, to be deleted again.
     async fn delete_video(&self, video: &Video) -> Result<Vec<String>, StoreError>;
 }
-
-/// Every video port at once, for code not yet narrowed to the roles it uses (implemented for
-/// anything that implements them all; `&dyn VideoStore` coerces to each role's `&dyn`).
-pub trait VideoStore:
-    VideoCatalog + UploadStore + TranscodeState + CaptionStore + ProgressStore + SnapshotStore + VideoRemoval
-{
-}
-
-impl<T> VideoStore for T where
-    T: VideoCatalog + UploadStore + TranscodeState + CaptionStore + ProgressStore + SnapshotStore + VideoRemoval
-{
-}
