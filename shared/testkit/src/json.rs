@@ -115,7 +115,7 @@ mod tests {
             let mut ks = Vec::new();
             keys(&v, &mut ks);
             named |= ks.iter().any(|k| k == "id" || k == "items");
-            worded |= v == Value::from("MP4") || v.to_string().contains("\"MP4\"");
+            worded |= v == "MP4" || v.to_string().contains("\"MP4\"");
         }
         assert!(named && worded);
     }
