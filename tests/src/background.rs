@@ -97,6 +97,42 @@ impl TestApp {
         }
     }
 
+    /// One item of the table as it stands (a consistent read), for what no route shows.
+    pub async fn item(&self, pk: &str, sk: &str) -> Option<HashMap<String, AttributeValue>> {
+        self.dynamo()
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", AttributeValue::S(pk.to_owned()))
+            .key("SK", AttributeValue::S(sk.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("get item")
+            .item
+    }
+
+    /// Moves a video's creation back to `created_at` (its `createdAt` and its place in the
+    /// pending index, `GSI2SK = {createdAt}#{videoId}`), behind the API's back, and sets its
+    /// `status` when given: what the sweep finds of an upload or import left for days.
+    pub async fn backdate_video(&self, video: &str, created_at: &str, status: Option<&str>) {
+        let mut update = self
+            .dynamo()
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", AttributeValue::S(format!("VIDEO#{video}")))
+            .key("SK", AttributeValue::S("META".into()))
+            .update_expression("SET createdAt = :t, GSI2SK = :k")
+            .expression_attribute_values(":t", AttributeValue::S(created_at.into()))
+            .expression_attribute_values(":k", AttributeValue::S(format!("{created_at}#{video}")));
+        if let Some(status) = status {
+            update = update
+                .update_expression("SET createdAt = :t, GSI2SK = :k, #status = :s")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":s", AttributeValue::S(status.into()));
+        }
+        update.send().await.expect("backdate the video");
+    }
+
     /// Every item of the table (for "nothing half-written / nothing left behind" checks).
     pub async fn scan_all(&self) -> Vec<HashMap<String, AttributeValue>> {
         let mut out = Vec::new();

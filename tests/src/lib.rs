@@ -12,6 +12,7 @@ mod browser;
 mod media;
 mod platforms;
 mod samples;
+mod tokens;
 mod world;
 
 use std::path::PathBuf;

@@ -1,13 +1,7 @@
 //! The authorization matrix: every route × every kind of caller.
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Method, StatusCode};
-use serde_json::json;
-use vivid_domain::types::unix_now;
-use vivid_local::stack::{DevKeys, LOCAL_AUDIENCE, LOCAL_ISSUER};
-use vivid_tests::{TestApp, TestUser, World};
-use vivid_tokens::{TokenAudience, TokenIssuer};
+use vivid_tests::{TestApp, World};
 
 /// Expected status for a stranger, a participant, a co-host and the host.
 struct Row {
@@ -108,53 +102,6 @@ const MATRIX: &[Row] = &[
     row("POST", "/zoom/webhook", 401, 401, 401, 401),
 ];
 
-/// Tokens that must never be accepted, each made for the host (who would otherwise succeed).
-fn bad_tokens(app: &TestApp, host: &TestUser) -> Vec<(&'static str, Option<String>)> {
-    let who = TokenAudience { issuer: LOCAL_ISSUER.into(), audience: LOCAL_AUDIENCE.into() };
-    let (id, email) = (&host.user.user_id, &host.user.email);
-    let now = unix_now();
-    // Another key under the same key id: a token it signs must not verify.
-    let foreign = DevKeys::generate(&app.stack.keys.kid).expect("keys");
-    let foreign = TokenIssuer::new(&foreign.kid, &foreign.private_pem, who.clone()).expect("issuer");
-    let claims = json!({
-        "sub": host.id(), "email": host.email(), "typ": "access", "iss": LOCAL_ISSUER, "aud": LOCAL_AUDIENCE,
-        "iat": now, "exp": now + 600, "jti": "x",
-    });
-    let alg_none = format!(
-        "{}.{}.",
-        URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
-    let hs256 = jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(app.stack.keys.public_pem.as_bytes()),
-    )
-    .expect("hs256 token");
-    let issued = |i: &TokenIssuer, typ: &str, iat: u64| i.issue_with(id, email, typ, iat, 900).expect("token").token;
-    vec![
-        ("anonymous", None),
-        ("garbage", Some("not-a-jwt".to_owned())),
-        ("expired", Some(issued(&app.stack.issuer, "access", now - 3600))),
-        ("other key", Some(issued(&foreign, "access", now))),
-        ("refresh-typed", Some(issued(&app.stack.issuer, "refresh", now))),
-        (
-            "other audience",
-            Some(issued(
-                &app.issuer_with(TokenAudience { audience: "someone-else".into(), ..who.clone() }),
-                "access",
-                now,
-            )),
-        ),
-        (
-            "other issuer",
-            Some(issued(&app.issuer_with(TokenAudience { issuer: "https://evil".into(), ..who }), "access", now)),
-        ),
-        ("alg none", Some(alg_none)),
-        ("HS256 with the public key", Some(hs256)),
-    ]
-}
-
 #[tokio::test]
 async fn every_route_refuses_every_invalid_token_with_401() {
     let app = TestApp::spawn().await;
@@ -162,7 +109,7 @@ async fn every_route_refuses_every_invalid_token_with_401() {
     // The world's former member's data goes in the deletion worker: counted after it.
     app.deletions_settled().await;
     let before = app.scan_all().await.len();
-    for (label, token) in bad_tokens(&app, &world.host) {
+    for (label, token) in app.forged_tokens(&world.host.user.user_id, &world.host.user.email) {
         // Logout looks at no access token (the refresh token is its proof: session_hardening.rs).
         for r in MATRIX.iter().filter(|r| r.path != "/auth/logout") {
             let reply = world.call(&app, r.method, r.path, token.as_deref()).await;

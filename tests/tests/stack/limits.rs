@@ -393,17 +393,7 @@ async fn a_failed_job_leaves_no_media_and_thumbnails_are_counted_not_listed() {
         app.put_object(&media, &key, vec![0xff, 0xd8], "image/jpeg").await;
         app.invoke("on-converted-output", s3_event(&media, &key, 2)).await.expect("handled");
     }
-    let item = app
-        .dynamo()
-        .get_item()
-        .table_name(&app.table)
-        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("VIDEO#{id}")))
-        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("META".into()))
-        .send()
-        .await
-        .expect("get")
-        .item
-        .expect("video item");
+    let item = app.item(&format!("VIDEO#{id}"), "META").await.expect("video item");
     assert_eq!(item.get("thumbnailCount").and_then(|v| v.as_n().ok()).map(String::as_str), Some("3"));
     assert!(!item.contains_key("thumbnails"), "no key per thumbnail on the item");
 

@@ -24,38 +24,11 @@ async fn sweep(app: &TestApp) -> Value {
         .expect("swept")
 }
 
-/// Makes a pending video two days old: its creation time and its place in the sweep's index.
-async fn age_video(app: &TestApp, video: &str, status: &str) {
-    app.dynamo()
-        .update_item()
-        .table_name(&app.table)
-        .key("PK", AttributeValue::S(format!("VIDEO#{video}")))
-        .key("SK", AttributeValue::S("META".into()))
-        .update_expression("SET createdAt = :t, GSI2SK = :k, #status = :s")
-        .expression_attribute_names("#status", "status")
-        .expression_attribute_values(":t", AttributeValue::S(OLD.into()))
-        .expression_attribute_values(":k", AttributeValue::S(format!("{OLD}#{video}")))
-        .expression_attribute_values(":s", AttributeValue::S(status.into()))
-        .send()
-        .await
-        .expect("age the video");
-}
-
 /// Makes a deletion's mark two days old: its entry in the marks' index (`GSI2PK = DELETING`,
 /// `GSI2SK = {markedAt}#{kind}#{id}`), which the mark wrote with it.
 async fn age_mark(app: &TestApp, pk: &str, sk: &str) {
     let key = |k: &str, v: &str| (k.to_owned(), AttributeValue::S(v.to_owned()));
-    let item = app
-        .dynamo()
-        .get_item()
-        .table_name(&app.table)
-        .set_key(Some([key("PK", pk), key("SK", sk)].into()))
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("get")
-        .item
-        .expect("the marked item");
+    let item = app.item(pk, sk).await.expect("the marked item");
     assert_eq!(item.get("deleting"), Some(&AttributeValue::Bool(true)), "{pk} is marked");
     assert_eq!(item.get("GSI2PK").and_then(|v| v.as_s().ok()).map(String::as_str), Some("DELETING"), "{pk}");
     let entry = item.get("GSI2SK").and_then(|v| v.as_s().ok()).expect("the mark's time");
@@ -89,7 +62,7 @@ async fn the_sweep_deletes_uploads_that_never_finished_with_their_place_and_thei
     assert_eq!(stale["upload"]["kind"], "multipart");
     let stale = stale["videoId"].as_str().expect("id").to_owned();
     // Created (and charged) two days ago, never uploaded.
-    age_video(&app, &stale, "UPLOADING").await;
+    app.backdate_video(&stale, OLD, Some("UPLOADING")).await;
     let budget = [
         ("PK".to_owned(), AttributeValue::S(format!("USER#{}", host.id()))),
         ("SK".to_owned(), AttributeValue::S("BUDGET#2020-01-01".into())),
@@ -98,11 +71,7 @@ async fn the_sweep_deletes_uploads_that_never_finished_with_their_place_and_thei
         .put_item()
         .table_name(&app.table)
         .set_item(Some(
-            budget
-                .clone()
-                .into_iter()
-                .chain([("transcodeBytes".to_owned(), AttributeValue::N("41943040".into()))])
-                .collect(),
+            budget.into_iter().chain([("transcodeBytes".to_owned(), AttributeValue::N("41943040".into()))]).collect(),
         ))
         .send()
         .await
@@ -118,17 +87,7 @@ async fn the_sweep_deletes_uploads_that_never_finished_with_their_place_and_thei
     assert_eq!(app.deletions_settled().await.exhausted, 0);
     assert!(app.no_multipart_uploads().await, "its multipart upload is aborted");
     assert_eq!(items_of(&app, &format!("VIDEO#{stale}")).await, 0, "no item of it is left");
-    let day = app
-        .dynamo()
-        .get_item()
-        .table_name(&app.table)
-        .set_key(Some(budget.into()))
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("budget")
-        .item
-        .expect("the day's budget");
+    let day = app.item(&format!("USER#{}", host.id()), "BUDGET#2020-01-01").await.expect("the day's budget");
     assert_eq!(day.get("transcodeBytes"), Some(&AttributeValue::N("0".into())), "its charge refunded");
     let listed = app.get(&format!("/spaces/{space}/videos"), &host.token).await.body;
     let ids: Vec<&str> =
@@ -147,7 +106,7 @@ async fn a_sweep_the_table_fails_changes_nothing_and_its_retry_removes_the_uploa
     let host = app.user("Host").await;
     let space = app.space(&host, "Course").await;
     let stale = app.new_video(&space, &host, 17 * 1024 * 1024).await["videoId"].as_str().expect("id").to_owned();
-    age_video(&app, &stale, "UPLOADING").await;
+    app.backdate_video(&stale, OLD, Some("UPLOADING")).await;
     app.indexes_settled().await;
     let faults = app.stack.faults();
     let rule = faults.add(FaultRule::dynamodb("TransactWriteItems", Fault::ServerError));
@@ -174,7 +133,7 @@ async fn the_sweep_fails_an_import_that_never_finished_and_keeps_its_video() {
     let host = app.user("Host").await;
     let space = app.space(&host, "Course").await;
     let id = app.new_video(&space, &host, 1000).await["videoId"].as_str().expect("id").to_owned();
-    age_video(&app, &id, "IMPORTING").await;
+    app.backdate_video(&id, OLD, Some("IMPORTING")).await;
     app.indexes_settled().await;
     let before = app.stack.dynamodb_calls();
     assert_eq!(sweep(&app).await, json!({ "ended": 1, "removed": 0, "restarted": 0 }));

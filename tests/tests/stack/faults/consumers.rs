@@ -1,6 +1,5 @@
 //! Event consumers: one fails so that Lambda delivers its event again, and the retry completes it.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use reqwest::StatusCode;
 use serde_json::json;
 use vivid_local::{infra::faults::Fault, stack::SDK_MAX_ATTEMPTS};
@@ -79,7 +78,7 @@ async fn event_consumers_fail_so_that_lambda_retries_and_the_retry_completes_the
     let stale = app.new_video(&space, &host, 17 * 1024 * 1024).await;
     assert_eq!(stale["upload"]["kind"], "multipart");
     let stale = stale["videoId"].as_str().expect("id").to_owned();
-    age(&app, &stale).await;
+    app.backdate_video(&stale, "2020-01-01T00:00:00.000Z", None).await;
     app.indexes_settled().await;
     let sweep = json!({ "source": "aws.events" });
     let rule = dynamodb("TransactWriteItems", Fault::ServerError);
@@ -88,22 +87,6 @@ async fn event_consumers_fail_so_that_lambda_retries_and_the_retry_completes_the
     assert_eq!(app.deletions_settled().await.exhausted, 0);
     assert_eq!(app.get(&format!("/videos/{stale}"), &host.token).await.status, StatusCode::NOT_FOUND);
     assert!(app.no_multipart_uploads().await);
-}
-
-/// Makes a video two days old (its creation time and its place in the sweep's index).
-async fn age(app: &TestApp, video: &str) {
-    let old = "2020-01-01T00:00:00.000Z";
-    app.dynamo()
-        .update_item()
-        .table_name(&app.table)
-        .key("PK", AttributeValue::S(format!("VIDEO#{video}")))
-        .key("SK", AttributeValue::S("META".into()))
-        .update_expression("SET createdAt = :t, GSI2SK = :k")
-        .expression_attribute_values(":t", AttributeValue::S(old.into()))
-        .expression_attribute_values(":k", AttributeValue::S(format!("{old}#{video}")))
-        .send()
-        .await
-        .expect("age the video");
 }
 
 #[tokio::test]

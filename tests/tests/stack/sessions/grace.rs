@@ -63,7 +63,7 @@ async fn given_a_rotated_token_replayed_after_the_grace_then_the_family_is_revok
     edit(&app, &token_pk(&ana.refresh), "REFRESH", "usedAt", Some(AttributeValue::N(used.to_string()))).await;
     assert_eq!(refresh(&app, &ana.refresh).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(refresh(&app, &r1).await.status, StatusCode::UNAUTHORIZED, "reuse still revokes the whole family");
-    let family = item(&app, &format!("FAMILY#{}", session_of(&ana)), "FAMILY").await.expect("family");
+    let family = app.item(&format!("FAMILY#{}", session_of(&ana)), "FAMILY").await.expect("family");
     assert_eq!(family.get("revoked"), Some(&AttributeValue::Bool(true)));
 }
 
@@ -103,7 +103,7 @@ async fn given_an_edited_sealed_successor_then_no_token_comes_out_of_it_and_the_
     let app = TestApp::spawn().await;
     let ana = sign_in(&app, "ana@example.com", FIREFOX).await;
     let r1 = new_refresh(&refresh(&app, &ana.refresh).await);
-    let old = item(&app, &token_pk(&ana.refresh), "REFRESH").await.expect("rotated token");
+    let old = app.item(&token_pk(&ana.refresh), "REFRESH").await.expect("rotated token");
     // Only hashes and the sealed value are stored: the successor itself is nowhere in the table.
     assert!(!app.scan_all().await.iter().any(|i| format!("{i:?}").contains(&r1)), "a refresh token in clear");
     let sealed = old.get("successorSealed").and_then(|v| v.as_s().ok()).expect("sealed successor").clone();

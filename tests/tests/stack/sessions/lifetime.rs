@@ -7,14 +7,14 @@ async fn given_a_sign_in_then_its_session_ends_ninety_days_later_however_often_i
     let app = TestApp::spawn().await;
     let ana = sign_in(&app, "ana@example.com", FIREFOX).await;
     let family_pk = format!("FAMILY#{}", session_of(&ana));
-    let family = item(&app, &family_pk, "FAMILY").await.expect("family");
+    let family = app.item(&family_pk, "FAMILY").await.expect("family");
     let (created, ends) =
         (number(&family, "createdAt").expect("createdAt"), number(&family, "endsAt").expect("endsAt"));
     assert_eq!(ends - created, SESSION_LIFETIME_SECS);
     assert_eq!(SESSION_LIFETIME_SECS, 90 * 24 * 3600);
     // A refresh slides the session but never moves its end.
     let r1 = new_refresh(&refresh(&app, &ana.refresh).await);
-    let family = item(&app, &family_pk, "FAMILY").await.expect("family");
+    let family = app.item(&family_pk, "FAMILY").await.expect("family");
     assert_eq!(number(&family, "endsAt"), Some(ends));
     assert!(number(&family, "expiresAt").is_some_and(|e| e <= ends));
     // Its end comes: the next refresh is refused, although the token itself has not expired.
@@ -66,7 +66,7 @@ async fn given_a_session_from_before_absolute_lifetimes_then_its_next_refresh_st
     assert!(listed[0]["createdAt"].is_string(), "the sign-in time comes from the session id");
     let before = unix_now();
     let r1 = new_refresh(&refresh(&app, &ana.refresh).await);
-    let ends = number(&item(&app, &family_pk, "FAMILY").await.expect("family"), "endsAt").expect("endsAt set");
+    let ends = number(&app.item(&family_pk, "FAMILY").await.expect("family"), "endsAt").expect("endsAt set");
     assert!(ends >= before + SESSION_LIFETIME_SECS && ends <= unix_now() + SESSION_LIFETIME_SECS);
     assert_eq!(refresh(&app, &r1).await.status, StatusCode::OK);
 }

@@ -19,9 +19,7 @@ use vivid_domain::{
     sessions::{REFRESH_GRACE_SECS, SESSION_LIFETIME_SECS, hash_secret},
     types::unix_now,
 };
-use vivid_local::stack::{LOCAL_AUDIENCE, LOCAL_ISSUER};
 use vivid_tests::{Reply, TestApp, cookie_value, pk, query_param, set_cookies};
-use vivid_tokens::TokenAudience;
 
 pub(super) const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 pub(super) const SAFARI: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
@@ -84,22 +82,6 @@ pub(super) fn claims(jwt: &str) -> Value {
     use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
     let payload = jwt.split('.').nth(1).expect("payload");
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64")).expect("json")
-}
-
-pub(super) async fn item(app: &TestApp, pk: &str, sk: &str) -> Option<HashMap<String, AttributeValue>> {
-    let key = HashMap::from([
-        ("PK".to_owned(), AttributeValue::S(pk.into())),
-        ("SK".to_owned(), AttributeValue::S(sk.into())),
-    ]);
-    app.dynamo()
-        .get_item()
-        .table_name(&app.table)
-        .set_key(Some(key))
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("get")
-        .item
 }
 
 pub(super) fn number(item: &HashMap<String, AttributeValue>, attr: &str) -> Option<u64> {
