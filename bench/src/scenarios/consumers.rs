@@ -83,7 +83,7 @@ pub(super) async fn event_events(app: &TestApp, world: &World, function: &str, n
             })
             .await?
         }
-        other => return Err(format!("{other}: no benchmark scenario (add one in bench/src/scenarios.rs)")),
+        other => return Err(format!("{other}: no benchmark scenario (add one in bench/src/scenarios/consumers.rs)")),
     };
     Ok(events)
 }

@@ -123,7 +123,7 @@ async fn given_a_cancelled_transaction_then_every_item_it_changed_is_as_before_a
 }
 
 /// DynamoDB's global secondary indexes are eventually consistent, and the emulator's are too
-/// (`local/src/emulator/index_lag.rs`): right after a write an index read shows the table as it
+/// (`local/src/infra/emulator/index_lag.rs`): right after a write an index read shows the table as it
 /// was, a moment later as it is; a strongly consistent index read is refused, as in AWS.
 #[tokio::test]
 async fn given_a_write_then_an_index_read_at_once_sees_the_table_as_before_and_later_as_after() {

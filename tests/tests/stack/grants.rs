@@ -1,4 +1,4 @@
-//! The local stack refuses what AWS IAM would refuse (`local/src/grants.rs`): each function signs
+//! The local stack refuses what AWS IAM would refuse (`local/src/infra/grants/`): each function signs
 //! with a key of its own, and a call its template `Policies` do not grant — the action, the
 //! resource or the condition — gets the service's own refusal, with AWS's status and error code,
 //! while the calls the template grants go through. Each test signs as a function
