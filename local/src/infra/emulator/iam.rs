@@ -8,7 +8,7 @@ use axum::response::Response;
 use http::StatusCode;
 use serde_json::{Value, json};
 
-use super::proxy::ProxyState;
+use super::state::ProxyState;
 use crate::infra::grants::{self, Context, Need, needs};
 
 /// The refusal of a call the template does not grant its signer; `None` lets it through (not a

@@ -10,6 +10,7 @@ pub mod s3_cors;
 pub mod s3_presigned;
 mod s3_requests;
 mod severable;
+mod state;
 
 pub use self::{
     moto::{EmulatorError, Moto, SDK_MAX_ATTEMPTS, emulator_sdk_config, moto_server_path, wait_for},

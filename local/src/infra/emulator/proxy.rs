@@ -13,6 +13,7 @@ use super::{
     s3_requests::{s3_list_parts_as_s3_sends_it, s3_object_key, s3_signing_key},
     severable::SeveringListener,
 };
+use super::state::{Functions, ProxyState};
 use crate::infra::faults::Faults;
 
 /// The turn DynamoDB calls take on the emulator at `upstream`, shared by every proxy in front of
@@ -52,8 +53,6 @@ pub struct SerialProxy {
     server: tokio::task::JoinHandle<()>,
 }
 
-/// The local event handlers by function name, set once the stack has wired them.
-type Functions = std::sync::Arc<std::sync::OnceLock<std::sync::Arc<HashMap<String, std::sync::Arc<dyn EventHandler>>>>>;
 
 impl Drop for SerialProxy {
     fn drop(&mut self) {
@@ -61,22 +60,6 @@ impl Drop for SerialProxy {
     }
 }
 
-#[derive(Clone)]
-pub(super) struct ProxyState {
-    pub(super) upstream: String,
-    pub(super) http: reqwest::Client,
-    pub(super) dynamodb: std::sync::Arc<tokio::sync::Mutex<()>>,
-    pub(super) calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    pub(super) functions: Functions,
-    /// Lambda `Event` invocations: retries and the on-failure destination (see [`async_invoke`]).
-    pub(super) invocations: async_invoke::AsyncInvocations,
-    pub(super) faults: Faults,
-    pub(super) grants: crate::infra::grants::Grants,
-    /// Index reads that lag the writes, as DynamoDB's global secondary indexes do (`None`: off).
-    pub(super) index_lag: Option<index_lag::IndexLag>,
-    /// Straight to the emulator: reads a bucket's CORS configuration for a browser's request.
-    s3: aws_sdk_s3::Client,
-}
 
 /// Lambda's `Invoke` (`POST /2015-03-31/functions/{name}/invocations`): moto cannot run our
 /// functions, so the proxy hands the payload to the local handler, as Lambda does with an
