@@ -8,12 +8,12 @@ use std::{
 
 use vivid_events::EventHandler;
 
+use super::state::{Functions, ProxyState};
 use super::{
     Severable, async_invoke, emulator_sdk_config, iam, index_lag, s3_cors, s3_presigned,
     s3_requests::{s3_list_parts_as_s3_sends_it, s3_object_key, s3_signing_key},
     severable::SeveringListener,
 };
-use super::state::{Functions, ProxyState};
 use crate::infra::faults::Faults;
 
 /// The turn DynamoDB calls take on the emulator at `upstream`, shared by every proxy in front of
@@ -53,13 +53,11 @@ pub struct SerialProxy {
     server: tokio::task::JoinHandle<()>,
 }
 
-
 impl Drop for SerialProxy {
     fn drop(&mut self) {
         self.server.abort();
     }
 }
-
 
 /// Lambda's `Invoke` (`POST /2015-03-31/functions/{name}/invocations`): moto cannot run our
 /// functions, so the proxy hands the payload to the local handler, as Lambda does with an
