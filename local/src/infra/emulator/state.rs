@@ -9,7 +9,8 @@ use super::{async_invoke, index_lag};
 use crate::infra::faults::Faults;
 
 /// The local event handlers by function name, set once the stack has wired them.
-pub(super) type Functions = std::sync::Arc<std::sync::OnceLock<std::sync::Arc<HashMap<String, std::sync::Arc<dyn EventHandler>>>>>;
+pub(super) type Functions =
+    std::sync::Arc<std::sync::OnceLock<std::sync::Arc<HashMap<String, std::sync::Arc<dyn EventHandler>>>>>;
 
 #[derive(Clone)]
 pub(super) struct ProxyState {
