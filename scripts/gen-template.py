@@ -2,9 +2,19 @@
 """Writes template.yaml from its sources in template/ (byte for byte the same on every run).
 
 The sources:
-  template/base.yaml         everything that is not per function: parameters, globals, the API, the
-                             table, keys, buckets, the CDN, outputs; three marker lines say where
-                             the generated parts go (`  # @log-groups`, `  # @functions`, `  # @alarms`)
+  template/base/*.yaml       everything that is not per function, in the order of BASE (joined by one
+                             blank line; each file ends in one newline, no blank line):
+                               parameters.yaml  the description, the console's parameter groups, the
+                                                parameters, rules and conditions
+                               api.yaml         Globals, the HTTP API, its access log and domain
+                               data.yaml        the table, keys, secrets and the failed-events queue
+                               storage.yaml     the buckets and their policies, MediaConvert's role
+                               cdn.yaml         the CloudFront key, origin access, CORS, distribution
+                               alarms.yaml      the functions' and the area alarms' places, the API's
+                                                and the failed events' alarms
+                               outputs.yaml     the stack's outputs
+                             three marker lines say where the generated parts go (`  # @log-groups`,
+                             `  # @functions`, `  # @alarms`)
   template/areas.yaml        the areas in template order: each is one log group, one Errors and one
                              Throttles alarm over its functions (at most 10: an alarm's metric math
                              takes 10 metrics) and one file of functions
@@ -51,6 +61,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "template"
+# template/base/, in template order (a stray file there is refused: add it here).
+BASE = ("parameters", "api", "data", "storage", "cdn", "alarms", "outputs")
 TARGET = ROOT / "template.yaml"
 
 HEADER = (
@@ -142,6 +154,24 @@ class Sources:
             return yaml.load(path.read_text(), Loader=StrictLoader)  # noqa: S506 (a SafeLoader)
         except (yaml.YAMLError, SourceError) as e:
             raise SourceError(f"{self.name(path)}: {e}") from e
+
+    def base(self) -> str:
+        """template/base/*.yaml in BASE's order, joined by one blank line."""
+        if (self.root / "base.yaml").exists():
+            raise SourceError("template/base.yaml: the base is template/base/*.yaml now (BASE in scripts/gen-template.py)")
+        strays = sorted({p.name for p in (self.root / "base").glob("*")} - {f"{part}.yaml" for part in BASE})
+        if strays:
+            raise SourceError(f"template/base/{strays[0]}: not in BASE (scripts/gen-template.py says the order)")
+        texts = []
+        for part in BASE:
+            path = self.root / "base" / f"{part}.yaml"
+            if not path.is_file():
+                raise SourceError(f"{self.name(path)}: missing (BASE in scripts/gen-template.py)")
+            text = path.read_text()
+            if not text.endswith("\n") or text.endswith("\n\n"):
+                raise SourceError(f"{self.name(path)}: ends in one newline, no blank line (the files are joined by one)")
+            texts.append(text)
+        return "\n".join(texts)
 
     def environment(self) -> dict[str, str]:
         values: dict[str, str] = {}
@@ -416,16 +446,16 @@ def generate(sources: Sources) -> str:
     if unused:
         raise SourceError(f"template/environment.yaml: {', '.join(unused)} named by no function")
     out = []
-    for line in (sources.root / "base.yaml").read_text().split("\n"):
+    for line in sources.base().split("\n"):
         m = re.match(r"^  # @([a-z-]+)$", line)
         if m:
             if m.group(1) not in generated:
-                raise SourceError(f"template/base.yaml: unknown marker {line.strip()}")
+                raise SourceError(f"template/base/: unknown marker {line.strip()}")
             out += generated.pop(m.group(1))
         else:
             out.append(line)
     if generated:
-        raise SourceError(f"template/base.yaml: no marker `  # @{next(iter(generated))}`")
+        raise SourceError(f"template/base/: no marker `  # @{next(iter(generated))}`")
     text = HEADER + "\n".join(out)
     check_output(text, all_areas)
     return text
@@ -468,7 +498,10 @@ BROKEN = [
         "11 functions; an area's alarms sum at most 10",
     ),
     ([("environment.yaml", "VIVID_MAIL_FROM: !Ref MailFrom", "VIVID_MAIL_FROM: !Ref MailFrom\nVIVID_UNUSED: x")], "VIVID_UNUSED named by no function"),
-    ([("base.yaml", "  # @alarms\n", "")], "no marker `  # @alarms`"),
+    ([("base/alarms.yaml", "  # @alarms\n", "")], "no marker `  # @alarms`"),
+    ([("base/extra.yaml", "", "Extra: 1\n")], "template/base/extra.yaml: not in BASE"),
+    ([("base/cdn.yaml", "      ResponseHeadersPolicyId: !Ref MediaResponseHeaders\n", "      ResponseHeadersPolicyId: !Ref MediaResponseHeaders\n\n")], "ends in one newline"),
+    ([("base.yaml", "", "Resources: {}\n")], "the base is template/base/*.yaml now"),
 ]
 
 
