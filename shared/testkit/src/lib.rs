@@ -8,11 +8,20 @@
 //!   with the reply a test set last and keeps the targets it was asked for (the platform
 //!   adapters' parsers are only reachable through HTTP).
 //!
-//! It is a dev-dependency only, and stays free of AWS SDK types: the in-memory adapters of the
-//! domain's ports (a fast tier of domain and handler tests without the local stack) belong here
-//! too, beside these helpers; the black-box tier (`tests/`) keeps its own harness.
+//! - [`memory`]: [`memory::Memory`], an in-memory world implementing the domain's ports (users,
+//!   spaces, videos and their pipeline, members' notes, objects, jobs, grants), with the
+//!   DynamoDB adapter's observable semantics, for the fast tier of domain, handler and event tests
+//!   without the local stack (its module documentation says what it does not model).
+//! - [`requests`]: [`requests::Req`] (a `lambda_http` request to a route, with its path and query
+//!   parameters, bearer token and body) and [`requests::es256_pair`] (a fresh key pair for test
+//!   access tokens).
+//!
+//! It is a dev-dependency only, and stays free of AWS SDK types (`cargo tree -p vivid-testkit |
+//! grep aws-sdk` finds nothing); the black-box tier (`tests/`) keeps its own harness.
 
 pub mod json;
+pub mod memory;
+pub mod requests;
 pub mod stand_in;
 pub mod url;
 

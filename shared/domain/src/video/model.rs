@@ -265,7 +265,7 @@ pub struct Video {
 }
 
 /// What a status change writes besides the status.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct StatusChange {
     pub job_id: Option<String>,
     pub percent_complete: Option<u8>,
