@@ -59,12 +59,12 @@ test-browser:
 test-api-fuzz:
 	@scripts/schemathesis.sh
 
-## make lint: the template checks first (seconds), the documented deploy against the template
-# (scripts/check-samconfig.py: every parameter valued in every samconfig environment, no guided
-# prompt, no reserved concurrency by default), the first deploy rehearsed in moto (make
-# deploy-rehearsal, about 20 s), what each function links against what it is granted
-# (scripts/check-links.py), then fmt and clippy.
-lint: venv lint-template
+## make lint: the template checks first (seconds), docs/openapi.yaml current (make lint-openapi),
+# the documented deploy against the template (scripts/check-samconfig.py: every parameter valued in
+# every samconfig environment, no guided prompt, no reserved concurrency by default), the first
+# deploy rehearsed in moto (make deploy-rehearsal, about 20 s), what each function links against
+# what it is granted (scripts/check-links.py), then fmt and clippy.
+lint: venv lint-template lint-openapi
 	.venv/bin/python scripts/check-samconfig.py --selftest
 	.venv/bin/python scripts/deploy-rehearsal.py
 	.venv/bin/python scripts/check-links.py
@@ -76,6 +76,16 @@ lint: venv lint-template
 .PHONY: template
 template: venv
 	.venv/bin/python scripts/gen-template.py
+
+## make openapi: docs/openapi.yaml written from its sources in docs/openapi/ (scripts/gen-openapi.py:
+# root.yaml the frame, paths/<tag>.yaml, schemas/<area>.yaml, examples/). `make lint-openapi` (and
+# `make test-contract`) fail while they differ; lint-openapi also runs the generator's selftest.
+.PHONY: openapi lint-openapi
+openapi: venv
+	.venv/bin/python scripts/gen-openapi.py
+
+lint-openapi: venv
+	@.venv/bin/python scripts/gen-openapi.py --check --selftest
 
 ## make lint-template: template.yaml generated from template/ and current, then as CloudFormation
 # will see it, offline: the SAM transform

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The API contract as a front-end team meets it (`make test-contract`, part of `make test`), on
 # docs/openapi.yaml alone (no stack, no cargo):
+#   0. docs/openapi.yaml is what scripts/gen-openapi.py writes from docs/openapi/ (a diff otherwise:
+#      edit docs/openapi/, then `make openapi`);
 #   1. tests/contract/node_modules: the pinned tools, exactly as package-lock.json pins them
 #      (`npm ci`, again whenever the lock file is newer): openapi-typescript, openapi-fetch,
 #      typescript, @redocly/cli, @stoplight/spectral-cli, @stoplight/prism-cli, ajv;
@@ -23,6 +25,15 @@ doc="$root/docs/openapi.yaml"
 start=$SECONDS
 # No telemetry from the linters, whatever the machine's settings.
 export REDOCLY_TELEMETRY=off NO_UPDATE_NOTIFIER=1
+
+# 0. The document is current.
+python=python3
+[ -x "$root/.venv/bin/python" ] && python="$root/.venv/bin/python"
+current=$("$python" "$root/scripts/gen-openapi.py" --check 2>&1) || {
+  echo "$current" >&2
+  echo "contract: docs/openapi.yaml is not what docs/openapi/ generates" >&2
+  exit 1
+}
 
 if ! command -v npm >/dev/null; then
   echo "the contract check needs Node.js (20.19 or later) and npm (apt-get install nodejs npm)" >&2
