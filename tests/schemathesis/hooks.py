@@ -7,7 +7,7 @@ destructive operation would otherwise draw the shared space, the READY video or 
 membership early on and leave every later case a 404 -- testing nothing. So:
 
 - `before_call`: a destructive operation aimed at a seeded resource every pass shares is sent to a
-  disposable twin of the same kind, seeded for this pass (run.py `seed_pass`): the same request, a
+  disposable twin of the same kind, seeded for this pass (runner/seed.py `seed_pass`): the same request, a
   different id of the same shape (a ULID for a ULID, a drawing id for a drawing id), so a case
   keeps its positive or negative nature.
 - `after_call`: a Webex or Zoom disconnect that succeeded is followed by connecting again (the
