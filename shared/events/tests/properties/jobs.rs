@@ -6,7 +6,7 @@ use vivid_domain::{
     failure::FailureReason,
     transcode::SourceInfo,
     types::VideoId,
-    video::{VideoStatus, layout},
+    video::{StatusChange, VideoStatus, layout},
 };
 
 use crate::{any_json, mutate, ports::*};
@@ -175,7 +175,7 @@ pub(crate) fn expected_calls(j: &Job) -> Vec<Call> {
     match j.status.as_str() {
         "PROGRESSING" => transition(
             VideoStatus::Transcoding,
-            Change { job_id: job.clone(), only_for_job: job, ..Default::default() },
+            StatusChange { job_id: job.clone(), only_for_job: job, ..Default::default() },
         ),
         "STATUS_UPDATE" => vec![Call::RaisePercent(video.clone(), j.percent.unwrap_or(0).min(99))],
         // The first input's first stream with a picture size; nothing without one.
@@ -216,7 +216,7 @@ pub(crate) fn expected_calls(j: &Job) -> Vec<Call> {
             let ms = j.groups.iter().flat_map(|g| &g.2).filter(|o| is_video(&o.0)).filter_map(|o| o.1).max();
             transition(
                 VideoStatus::Ready,
-                Change {
+                StatusChange {
                     job_id: job.clone(),
                     only_for_job: job,
                     percent_complete: Some(100),
@@ -232,7 +232,7 @@ pub(crate) fn expected_calls(j: &Job) -> Vec<Call> {
             // MediaConvert's code and message go to the log; members get the fixed reason.
             transition(
                 VideoStatus::Failed,
-                Change {
+                StatusChange {
                     failure_reason: Some(FailureReason::TranscodeFailed),
                     only_for_job: job,
                     ..Default::default()
@@ -241,7 +241,11 @@ pub(crate) fn expected_calls(j: &Job) -> Vec<Call> {
         }
         "CANCELED" => transition(
             VideoStatus::Failed,
-            Change { failure_reason: Some(FailureReason::TranscodeCanceled), only_for_job: job, ..Default::default() },
+            StatusChange {
+                failure_reason: Some(FailureReason::TranscodeCanceled),
+                only_for_job: job,
+                ..Default::default()
+            },
         ),
         _ => vec![],
     }
@@ -296,7 +300,7 @@ fn a_job_state_change_becomes_its_status_change(j in job()) {
     let h = handlers();
     let got = run(&h.transcode, job_event(&j));
     prop_assert!(matches!(got, Ok(Value::Null)), "{:?}", got);
-    let calls = h.ports.take();
+    let calls = h.ports.asked();
     let status: Vec<Call> = calls.iter().filter(|c| c.is_status()).cloned().collect();
     prop_assert_eq!(status, expected_calls(&j));
     let video = j.video.as_deref().and_then(|v| v.parse::<VideoId>().ok());

@@ -1,11 +1,11 @@
 //! Properties of what the event functions read from outside: S3 object keys as S3 encodes them in
 //! notifications, S3 event bodies (`on-raw-upload`, `on-converted-output`) and EventBridge
-//! "MediaConvert Job State Change" bodies (`on-transcode-event`). The handlers run against
-//! in-memory ports that record what they are asked to do; any JSON gives `Ok` or
-//! `EventError::Malformed`, and a well-formed event gives exactly the calls it stands for.
+//! "MediaConvert Job State Change" bodies (`on-transcode-event`). The handlers run against the
+//! in-memory world of `vivid-testkit`, which notes what its ports are asked; any JSON gives `Ok`
+//! or `EventError::Malformed`, and a well-formed event gives exactly the calls it stands for.
 //!
-//! `ports`: the in-memory ports and the handlers built on them; `s3`: keys and S3 notifications;
-//! `jobs`: MediaConvert's job state changes.
+//! `ports`: the handlers built on the in-memory world; `s3`: keys and S3 notifications; `jobs`:
+//! MediaConvert's job state changes.
 
 mod jobs;
 mod ports;
@@ -13,9 +13,12 @@ mod s3;
 
 use proptest::prelude::*;
 use serde_json::Value;
-use vivid_domain::video::layout;
+use vivid_domain::{
+    types::VideoId,
+    video::{VideoStatus, layout},
+};
 use vivid_events::EventHandler;
-use vivid_testkit::AnyJson;
+use vivid_testkit::{AnyJson, memory::uploading};
 
 use crate::ports::{Call, MEDIA, RAW, handlers, ok_or_malformed, run};
 
@@ -118,8 +121,13 @@ fn the_shipped_sample_events_parse() {
         serde_json::from_str(&text).expect("JSON")
     };
     let h = handlers();
+    // The samples' video, transcoding in a space its creator hosts.
+    let host = h.ports.sign_up("host@example.com");
+    let space = h.ports.shared_space(&host.user_id, "Samples");
+    let id: VideoId = "01JD6Q5C7B8D9E0F1G2H3J4K5M".parse().expect("the samples' video");
+    h.ports.add_video(&uploading(id, &space.space_id, &host.user_id, 18432), VideoStatus::Transcoding);
     assert!(matches!(run(&h.converted, read("on-converted-output.json")), Ok(Value::Null)));
-    let recorded = h.ports.take();
+    let recorded = h.ports.asked();
     assert_eq!(recorded.len(), 1, "{recorded:?}");
     assert!(matches!(&recorded[0], Call::RecordOutput(_, layout::MediaKind::Thumbnail(_), _)));
     for sample in [
@@ -129,7 +137,7 @@ fn the_shipped_sample_events_parse() {
         "on-transcode-event-status-update.json",
     ] {
         assert!(matches!(run(&h.transcode, read(sample)), Ok(Value::Null)), "{sample}");
-        assert_eq!(h.ports.take().iter().filter(|c| c.is_status()).count(), 1, "{sample}");
+        assert_eq!(h.ports.asked().iter().filter(|c| c.is_status()).count(), 1, "{sample}");
     }
     for sample in ["on-raw-upload.json", "on-raw-upload-foreign-key.json"] {
         let event = read(sample);

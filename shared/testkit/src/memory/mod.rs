@@ -45,13 +45,16 @@
 //! checks of a presigned URL (the URLs it hands out point nowhere: a test puts the bytes with
 //! [`MediaStore::put`](vivid_domain::media::MediaStore::put) or `upload_part`).
 //!
-//! Its futures never wait: [`ready`] runs one to its end without a runtime.
+//! A test starts from users, spaces, members and videos put in through the ports (`seed.rs`:
+//! [`Memory::sign_up`], [`Memory::shared_space`], [`Memory::join`], [`Memory::add_video`]). Its
+//! futures never wait: [`ready`] runs one to its end without a runtime.
 
 mod catalog;
 mod media;
 mod notes;
 mod people;
 mod pipeline;
+mod seed;
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -75,6 +78,7 @@ use vivid_domain::{
 };
 
 pub use media::PLAYBACK_BASE;
+pub use seed::uploading;
 
 /// The raw bucket's name (its shape as in AWS: the stack's name and the account).
 pub const RAW_BUCKET: &str = "vivid-raw-123456789012";
