@@ -15,11 +15,10 @@ use vivid_edge::{
     lambda_http::{self, Body},
 };
 
-use crate::{
-    error::StackError,
-    infra::local_routes::LocalRoutes,
-    infra::resolve::Resolver,
-    infra::template::{Route, Template, match_path},
+use crate::infra::{
+    cors::CorsPolicy,
+    local_routes::LocalRoutes,
+    template::{Route, match_path},
 };
 
 /// API Gateway's payload limit.
@@ -36,103 +35,9 @@ pub type PathParams = Vec<(String, String)>;
 
 pub struct GatewayState {
     pub routes: Vec<BoundRoute>,
-    pub cors: Cors,
+    /// The HTTP API's `CorsConfiguration`, applied as API Gateway applies it.
+    pub cors: CorsPolicy,
     pub local: LocalRoutes,
-}
-
-/// The HTTP API's `CorsConfiguration`, applied as API Gateway applies it: it answers preflight
-/// requests itself and sets the CORS headers of every response for an allowed origin.
-#[derive(Debug, Clone, Default)]
-pub struct Cors {
-    pub allow_origins: Vec<String>,
-    pub allow_methods: Vec<String>,
-    pub allow_headers: Vec<String>,
-    pub expose_headers: Vec<String>,
-    pub allow_credentials: bool,
-    pub max_age: Option<String>,
-}
-
-impl Cors {
-    /// The configuration of the template's `AWS::Serverless::HttpApi`, resolved.
-    pub fn from_template(template: &Template, resolver: &Resolver<'_>) -> Result<Self, StackError> {
-        let Some((_, api)) = template.resources_of_type("AWS::Serverless::HttpApi").next() else {
-            return Ok(Self::default());
-        };
-        let Some(cors) = api.get("Properties").and_then(|p| p.get("CorsConfiguration")) else {
-            return Ok(Self::default());
-        };
-        let list = |name: &str| -> Result<Vec<String>, StackError> {
-            let mut out = Vec::new();
-            for v in cors.get(name).and_then(serde_yaml::Value::as_sequence).into_iter().flatten() {
-                out.extend(resolver.string(v)?);
-            }
-            Ok(out)
-        };
-        Ok(Self {
-            allow_origins: list("AllowOrigins")?,
-            allow_methods: list("AllowMethods")?,
-            allow_headers: list("AllowHeaders")?.into_iter().map(|h| h.to_lowercase()).collect(),
-            expose_headers: list("ExposeHeaders")?,
-            allow_credentials: cors.get("AllowCredentials").and_then(serde_yaml::Value::as_bool).unwrap_or(false),
-            max_age: cors.get("MaxAge").map(|v| resolver.string(v)).transpose()?.flatten(),
-        })
-    }
-
-    fn allows(&self, origin: &str) -> bool {
-        self.allow_origins.iter().any(|o| o == "*" || o.trim_end_matches('/') == origin)
-    }
-
-    /// The CORS headers of a response to a request from `origin`.
-    fn decorate(&self, origin: Option<&str>, headers: &mut http::HeaderMap) {
-        let Some(origin) = origin.filter(|o| self.allows(o)) else { return };
-        let mut set = |name: &'static str, value: &str| {
-            if let Ok(v) = HeaderValue::from_str(value) {
-                headers.insert(name, v);
-            }
-        };
-        set("access-control-allow-origin", origin);
-        if self.allow_credentials {
-            set("access-control-allow-credentials", "true");
-        }
-        if !self.expose_headers.is_empty() {
-            set("access-control-expose-headers", &self.expose_headers.join(","));
-        }
-        headers.append(header::VARY, HeaderValue::from_static("origin"));
-    }
-
-    /// API Gateway's answer to a preflight request: 204, with the allowed methods and headers
-    /// when the origin, method and headers are allowed.
-    fn preflight(&self, parts: &http::request::Parts) -> AxumResponse {
-        let mut resp = AxumResponse::new(AxumBody::empty());
-        *resp.status_mut() = StatusCode::NO_CONTENT;
-        let origin = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-        let method =
-            parts.headers.get(header::ACCESS_CONTROL_REQUEST_METHOD).and_then(|v| v.to_str().ok()).unwrap_or_default();
-        let asked: Vec<String> = parts
-            .headers
-            .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
-            .and_then(|v| v.to_str().ok())
-            .map(|h| h.split(',').map(|x| x.trim().to_lowercase()).filter(|x| !x.is_empty()).collect())
-            .unwrap_or_default();
-        let method_ok = self.allow_methods.iter().any(|m| m == "*" || m.eq_ignore_ascii_case(method));
-        let headers_ok = asked.iter().all(|h| self.allow_headers.iter().any(|a| a == "*" || a == h));
-        if origin.is_some_and(|o| self.allows(o)) && method_ok && headers_ok {
-            self.decorate(origin, resp.headers_mut());
-            let h = resp.headers_mut();
-            for (name, value) in [
-                ("access-control-allow-methods", self.allow_methods.join(",")),
-                ("access-control-allow-headers", self.allow_headers.join(",")),
-            ] {
-                if let Ok(v) = HeaderValue::from_str(&value) {
-                    h.insert(name, v);
-                }
-            }
-            if let Some(age) = self.max_age.as_deref().and_then(|a| HeaderValue::from_str(a).ok()) {
-                h.insert("access-control-max-age", age);
-            }
-        }
-        resp
-    }
 }
 
 impl GatewayState {
@@ -163,7 +68,7 @@ pub async fn serve(State(state): State<Arc<GatewayState>>, req: axum::extract::R
     let origin = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned);
     // Before routing: no route, `$default` included, sees a preflight.
     if method == "OPTIONS" && parts.headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
-        return state.cors.preflight(&parts);
+        return state.cors.preflight(&parts.headers);
     }
     let Some((bound, params)) = state.route(&method, &path) else {
         let mut resp = message(StatusCode::NOT_FOUND, "Not Found");

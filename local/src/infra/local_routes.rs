@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
-use crate::standins::google::GoogleStandIn;
+use crate::{
+    infra::cors::{self, CorsPolicy},
+    standins::google::GoogleStandIn,
+};
 use axum::{body::Body, response::Response};
 use http::{StatusCode, header};
 use serde_json::json;
@@ -25,7 +28,7 @@ pub struct LocalRoutes {
     pub media_bucket: String,
     pub cdn_public_der: Vec<u8>,
     /// The distribution's CORS policy (none when the template has none).
-    pub cdn_cors: CdnCors,
+    pub cdn_cors: CorsPolicy,
     pub base: String,
     /// What the functions sent through SES.
     pub mail: crate::infra::mail::MailBox,
@@ -72,119 +75,6 @@ fn signed_in_page() -> Response {
     resp
 }
 
-/// The media distribution's response headers policy (`AWS::CloudFront::ResponseHeadersPolicy`
-/// `CorsConfig`): CORS for the front end's origin on what the CDN serves.
-#[derive(Debug, Clone, Default)]
-pub struct CdnCors {
-    pub allow_origins: Vec<String>,
-    pub allow_methods: Vec<String>,
-    pub allow_headers: Vec<String>,
-    pub expose_headers: Vec<String>,
-    pub allow_credentials: bool,
-    pub max_age: Option<u64>,
-}
-
-impl CdnCors {
-    /// The `CorsConfig` of the template's response headers policy, `AllowedOrigin` being
-    /// `allowed_origin`.
-    pub fn from_template(
-        template: &crate::infra::template::Template,
-        allowed_origin: &str,
-    ) -> Result<Self, crate::error::StackError> {
-        use serde_yaml::Value;
-        let Some((_, policy)) = template.resources_of_type("AWS::CloudFront::ResponseHeadersPolicy").next() else {
-            return Ok(Self::default());
-        };
-        let Some(cors) = policy
-            .get("Properties")
-            .and_then(|p| p.get("ResponseHeadersPolicyConfig"))
-            .and_then(|c| c.get("CorsConfig"))
-        else {
-            return Ok(Self::default());
-        };
-        // The policy names one parameter, AllowedOrigin; any other reference is a plain value.
-        let items = |name: &str| -> Vec<String> {
-            let values = cors.get(name).and_then(|v| v.get("Items")).and_then(Value::as_sequence);
-            values
-                .into_iter()
-                .flatten()
-                .filter_map(|v| match v {
-                    Value::String(s) => Some(s.clone()),
-                    Value::Tagged(t) if t.tag == "!Ref" && t.value.as_str() == Some("AllowedOrigin") => {
-                        Some(allowed_origin.to_owned())
-                    }
-                    Value::Mapping(m) if m.get("Ref").and_then(Value::as_str) == Some("AllowedOrigin") => {
-                        Some(allowed_origin.to_owned())
-                    }
-                    _ => None,
-                })
-                .collect()
-        };
-        Ok(Self {
-            allow_origins: items("AccessControlAllowOrigins"),
-            allow_methods: items("AccessControlAllowMethods"),
-            allow_headers: items("AccessControlAllowHeaders").into_iter().map(|h| h.to_ascii_lowercase()).collect(),
-            expose_headers: items("AccessControlExposeHeaders"),
-            allow_credentials: cors.get("AccessControlAllowCredentials").and_then(Value::as_bool).unwrap_or(false),
-            max_age: cors.get("AccessControlMaxAgeSec").and_then(Value::as_u64),
-        })
-    }
-
-    fn allowed_origin<'a>(&self, request: &'a http::HeaderMap) -> Option<&'a str> {
-        let origin = request.get(header::ORIGIN)?.to_str().ok()?;
-        self.allow_origins.iter().any(|o| o == "*" || o.trim_end_matches('/') == origin).then_some(origin)
-    }
-
-    /// CloudFront's answer to a preflight: 200 with the policy's headers when the origin, method
-    /// and headers are allowed; without them otherwise (the browser refuses).
-    fn preflight(&self, request: &http::HeaderMap) -> Response {
-        let mut resp = Response::new(Body::empty());
-        let method = request.get(header::ACCESS_CONTROL_REQUEST_METHOD).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let asked: Vec<String> = request
-            .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
-            .and_then(|v| v.to_str().ok())
-            .map(|h| h.split(',').map(|x| x.trim().to_ascii_lowercase()).filter(|x| !x.is_empty()).collect())
-            .unwrap_or_default();
-        let method_ok = self.allow_methods.iter().any(|m| m == "ALL" || m.eq_ignore_ascii_case(method));
-        let headers_ok = asked.iter().all(|h| self.allow_headers.iter().any(|a| a == "*" || a == h));
-        if method_ok && headers_ok && self.allowed_origin(request).is_some() {
-            self.decorate(request, resp.headers_mut());
-            let h = resp.headers_mut();
-            for (name, value) in [
-                ("access-control-allow-methods", self.allow_methods.join(",")),
-                ("access-control-allow-headers", self.allow_headers.join(",")),
-                ("access-control-max-age", self.max_age.map(|a| a.to_string()).unwrap_or_default()),
-            ] {
-                if let Ok(v) = header::HeaderValue::from_str(&value)
-                    && !value.is_empty()
-                {
-                    h.insert(name, v);
-                }
-            }
-        }
-        resp
-    }
-
-    /// The policy's headers on a response to an allowed origin (`OriginOverride`: they replace
-    /// whatever the origin sent).
-    fn decorate(&self, request: &http::HeaderMap, headers: &mut http::HeaderMap) {
-        let Some(origin) = self.allowed_origin(request) else { return };
-        let mut set = |name: &'static str, value: &str| {
-            if let Ok(v) = header::HeaderValue::from_str(value) {
-                headers.insert(name, v);
-            }
-        };
-        set("access-control-allow-origin", origin);
-        if self.allow_credentials {
-            set("access-control-allow-credentials", "true");
-        }
-        if !self.expose_headers.is_empty() {
-            set("access-control-expose-headers", &self.expose_headers.join(","));
-        }
-        headers.append(header::VARY, header::HeaderValue::from_static("origin"));
-    }
-}
-
 fn reply(status: StatusCode, body: serde_json::Value) -> Response {
     let mut resp = Response::new(Body::from(body.to_string()));
     *resp.status_mut() = status;
@@ -217,7 +107,7 @@ impl LocalRoutes {
                 if parts.method == http::Method::HEAD {
                     *resp.body_mut() = Body::empty();
                 }
-                self.cdn_cors.decorate(&parts.headers, resp.headers_mut());
+                self.cdn_cors.decorate(cors::origin(&parts.headers), resp.headers_mut());
                 resp
             }
             _ => reply(StatusCode::NOT_FOUND, json!({ "message": "Not Found" })),

@@ -1,6 +1,7 @@
 //! The local stack's infrastructure: what stands for AWS itself, around the emulator.
 
 pub mod account;
+pub mod cors;
 pub mod delivery;
 pub mod emulator;
 pub mod faults;

@@ -22,9 +22,10 @@ use crate::{
         account::Account,
         delivery::Delivery,
         emulator::{SerialProxy, apply_bucket_cors, async_invoke, emulator_sdk_config, index_lag},
-        gateway::{BoundRoute, Cors, GatewayState, serve},
+        cors::CorsPolicy,
+        gateway::{BoundRoute, GatewayState, serve},
         grants::needs::dynamodb_table_arn,
-        local_routes::{CdnCors, LocalRoutes},
+        local_routes::LocalRoutes,
         mail,
         resolve::{LOCAL_ACCOUNT, LOCAL_REGION, Physical, Resolver},
         template::{Function, Template},
@@ -416,14 +417,14 @@ pub(super) async fn start_gateway(
     );
     let table = Arc::new(Table::new(aws_sdk_dynamodb::Client::new(sdk), &cfg.table_name));
     let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build());
-    let cors = Cors::from_template(template, resolver)?;
+    let cors = CorsPolicy::api_gateway(template, resolver)?;
     let bucket_names = [
         ("RawBucket", buckets.raw.as_str()),
         ("MediaBucket", buckets.media.as_str()),
         ("UserContentBucket", buckets.user.as_str()),
     ];
     apply_bucket_cors(sdk, template, &cfg.frontend_origin, &bucket_names).await?;
-    let cdn_cors = CdnCors::from_template(template, &cfg.frontend_origin)?;
+    let cdn_cors = CorsPolicy::cloudfront(template, &cfg.frontend_origin);
     let state = Arc::new(GatewayState {
         routes,
         cors,

@@ -7,6 +7,8 @@ use aws_sdk_s3::types::CorsRule;
 use axum::{body::Body, response::Response};
 use http::{HeaderMap, HeaderValue, StatusCode};
 
+use crate::infra::cors::{requested_headers, set};
+
 /// S3's wildcard match: at most one `*`, standing for any run of characters.
 fn wildcard(pattern: &str, value: &str, case_insensitive: bool) -> bool {
     let (p, v) = if case_insensitive {
@@ -30,12 +32,6 @@ fn method_matches(rule: &CorsRule, method: &str) -> bool {
 
 fn headers_match(rule: &CorsRule, asked: &[String]) -> bool {
     asked.iter().all(|h| rule.allowed_headers().iter().any(|a| wildcard(a, h, true)))
-}
-
-fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
-    if let Ok(v) = HeaderValue::from_str(value) {
-        headers.insert(name, v);
-    }
 }
 
 /// The headers every matched answer carries.
@@ -71,11 +67,7 @@ pub fn preflight(rules: &[CorsRule], origin: &str, request: &HeaderMap) -> Respo
     }
     let method =
         request.get(http::header::ACCESS_CONTROL_REQUEST_METHOD).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let asked: Vec<String> = request
-        .get(http::header::ACCESS_CONTROL_REQUEST_HEADERS)
-        .and_then(|v| v.to_str().ok())
-        .map(|h| h.split(',').map(|x| x.trim().to_ascii_lowercase()).filter(|x| !x.is_empty()).collect())
-        .unwrap_or_default();
+    let asked = requested_headers(request);
     let Some(rule) =
         rules.iter().find(|r| origin_matches(r, origin) && method_matches(r, method) && headers_match(r, &asked))
     else {
