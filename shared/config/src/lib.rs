@@ -58,14 +58,16 @@ impl Config {
     }
 
     /// Lambda's configuration: the process environment and the default AWS chain (the
-    /// function's role, its region), with the HTTPS client of [`tls`]: AWS's roots compiled in,
-    /// its connector built by the first request.
-    pub async fn from_process() -> Self {
+    /// function's role, its region), with the HTTPS client of [`tls`]: its connector built by the
+    /// first request, trusting the roots `VIVID_TLS_TRUST` names (AWS's, compiled in, when unset;
+    /// [`tls::Trust::from_var`]). A value it does not know stops the function here, at init.
+    pub async fn from_process() -> Result<Self, ConfigError> {
+        let trust = tls::Trust::from_var(ProcessEnv.get(tls::TRUST_VAR).as_deref())?;
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(tls::aws_https_client())
+            .http_client(tls::aws_https_client_with(trust)?)
             .load()
             .await;
-        Self::new(Arc::new(ProcessEnv), sdk)
+        Ok(Self::new(Arc::new(ProcessEnv), sdk))
     }
 
     /// The process environment alone, for a function that calls no AWS service (`no-route`):

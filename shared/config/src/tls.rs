@@ -16,6 +16,13 @@
 //!   nothing: the connector is built by the first request, once per set of timeouts, and shared
 //!   by every client of the configuration.
 //!
+//! Which roots it trusts is the deployment's choice, [`TRUST_VAR`] (`VIVID_TLS_TRUST`), read by
+//! [`crate::Config::from_process`] at init: unset or `aws`, the five compiled-in roots; `system`,
+//! the system's roots (what the SDK's default client trusts: the escape hatch for a partition
+//! whose endpoints chain to a root outside the five, at the cost of decoding the system's bundle
+//! on the first request); anything else stops the function at init. Nothing falls back to another
+//! trust store silently. `make check-tls` handshakes with the real endpoints (docs/deploying.md).
+//!
 //! Only [`crate::Config::from_process`] (Lambda) uses it. The local stack builds its own SDK
 //! configuration (plain HTTP to its emulator) and is not affected. Calls to the video platforms
 //! (Google, Zoom, Webex) go through their own HTTP clients, not this one.
@@ -29,23 +36,67 @@ use aws_smithy_runtime_api::client::{
 use aws_smithy_runtime_api::shared::IntoShared;
 use aws_smithy_types::config_bag::ConfigBag;
 
+use crate::ConfigError;
+
 /// Amazon Trust Services' roots (PEM): see `build.rs` for the fingerprints.
 pub const AWS_ROOTS_PEM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/aws-roots.pem"));
 
+/// The variable that chooses the trust store: `aws` (the default) or `system`.
+pub const TRUST_VAR: &str = "VIVID_TLS_TRUST";
+
+/// The roots the SDK's HTTPS client trusts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    /// [`AWS_ROOTS_PEM`] and nothing else: the default.
+    Aws,
+    /// The system's roots (the SDK's default), decoded by the first request.
+    System,
+}
+
+impl Trust {
+    /// [`TRUST_VAR`]'s value: absent or empty is [`Trust::Aws`]; a value other than `aws` or
+    /// `system` is an error, never a guess.
+    pub fn from_var(value: Option<&str>) -> Result<Self, ConfigError> {
+        match value.map(str::trim).unwrap_or_default() {
+            "" | "aws" => Ok(Self::Aws),
+            "system" => Ok(Self::System),
+            other => Err(ConfigError::Malformed(
+                TRUST_VAR,
+                format!(
+                    "{other:?}: `aws` (AWS's five roots, compiled in; the default) or `system` (the system's roots) \
+                     (docs/deploying.md, \"The trust store\")"
+                ),
+            )),
+        }
+    }
+}
+
 /// The SDK's hyper client (rustls, aws-lc) trusting [`AWS_ROOTS_PEM`] only, whose connector is
 /// built on the first request.
-pub fn aws_https_client() -> SharedHttpClient {
-    let trust = TrustStore::empty().with_native_roots(false).with_pem_certificate(AWS_ROOTS_PEM);
-    let context = TlsContext::builder().with_trust_store(trust).build().unwrap_or_else(|e| {
-        // Never in practice (the builder only stores its parts); the system's roots still work.
-        tracing::warn!(error = %e, "cannot build the AWS trust store; using the system's roots");
-        TlsContext::default()
-    });
+pub fn aws_https_client() -> Result<SharedHttpClient, ConfigError> {
+    aws_https_client_with(Trust::Aws)
+}
+
+/// The SDK's hyper client (rustls, aws-lc) trusting the roots `trust` names, whose connector is
+/// built on the first request.
+pub fn aws_https_client_with(trust: Trust) -> Result<SharedHttpClient, ConfigError> {
+    https_client(match trust {
+        Trust::Aws => TrustStore::empty().with_native_roots(false).with_pem_certificate(AWS_ROOTS_PEM),
+        Trust::System => TrustStore::default(),
+    })
+}
+
+/// The client over any trust store (the tests bring a CA of their own).
+fn https_client(trust: TrustStore) -> Result<SharedHttpClient, ConfigError> {
+    let context = TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .map_err(|e| ConfigError::Client { what: "the AWS SDK's TLS context", detail: e.to_string() })?;
     let client = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
         .tls_context(context)
         .build_https();
-    FirstRequest(client).into_shared()
+    Ok(FirstRequest(client).into_shared())
 }
 
 /// An HTTP client whose connector (TLS configuration, trust store) is made by the first request
@@ -75,116 +126,4 @@ impl HttpClient for FirstRequest {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use base64::{Engine, engine::general_purpose::STANDARD};
-    use sha2::{Digest, Sha256};
-
-    /// The certificates of a PEM bundle, DER.
-    fn pem_certs(pem: &[u8]) -> Vec<Vec<u8>> {
-        let text = std::str::from_utf8(pem).expect("the bundle is text");
-        text.split("-----BEGIN CERTIFICATE-----")
-            .skip(1)
-            .map(|s| {
-                let body: String =
-                    s.split("-----END CERTIFICATE-----").next().unwrap_or_default().split_whitespace().collect();
-                STANDARD.decode(body).expect("base64")
-            })
-            .collect()
-    }
-
-    fn sha256_hex(der: &[u8]) -> String {
-        Sha256::digest(der).iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    /// The roots the SDK's endpoints chain to, by the SHA-256 fingerprints Amazon Trust Services
-    /// publishes, and each as a DER subject holding its name.
-    const AWS_ROOTS: [(&str, &str); 5] = [
-        ("Amazon Root CA 1", "8ecde6884f3d87b1125ba31ac3fcb13d7016de7f57cc904fe1cb97c6ae98196e"),
-        ("Amazon Root CA 2", "1ba5b2aa8c65401a82960118f80bec4f62304d83cec4713a19c39c011ea46db4"),
-        ("Amazon Root CA 3", "18ce6cfe7bf14e60b2e347b8dfe868cb31d02ebb3ada271569f50343b46db3a4"),
-        ("Amazon Root CA 4", "e35d28419ed02025cfa69038cd623962458da5c695fbdea3c22b0bfb25897092"),
-        (
-            "Starfield Services Root Certificate Authority - G2",
-            "568d6905a2c88708a4b3025190edcfedb1974a606a13c6e5290fcb2ae63edab5",
-        ),
-    ];
-
-    /// The AWS endpoints the functions call (template.yaml's clients: `cargo tree` of the
-    /// functions lists these SDKs), each served with an Amazon Trust Services certificate: since
-    /// June 2022 also S3, the last of them to move from DigiCert.
-    const ENDPOINTS: [&str; 9] = [
-        "dynamodb.{region}.amazonaws.com",
-        "s3.{region}.amazonaws.com",
-        "secretsmanager.{region}.amazonaws.com",
-        "kms.{region}.amazonaws.com",
-        "lambda.{region}.amazonaws.com",
-        "mediaconvert.{region}.amazonaws.com",
-        "transcribe.{region}.amazonaws.com",
-        "email.{region}.amazonaws.com",
-        "sts.{region}.amazonaws.com",
-    ];
-
-    #[test]
-    fn the_store_holds_exactly_amazon_trust_services_roots() {
-        let certs = pem_certs(AWS_ROOTS_PEM);
-        let got: Vec<String> = certs.iter().map(|c| sha256_hex(c)).collect();
-        let want: Vec<String> = AWS_ROOTS.iter().map(|(_, fp)| (*fp).to_owned()).collect();
-        assert_eq!(got, want, "the bundle's roots, in order");
-        for ((name, _), der) in AWS_ROOTS.iter().zip(&certs) {
-            assert!(der.windows(name.len()).any(|w| w == name.as_bytes()), "{name} is named in its certificate");
-        }
-    }
-
-    #[test]
-    fn every_root_is_one_mozilla_trusts_today() {
-        for der in pem_certs(AWS_ROOTS_PEM) {
-            assert!(
-                webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().any(|c| c.as_ref() == der.as_slice()),
-                "{} is in Mozilla's set",
-                sha256_hex(&der)
-            );
-        }
-    }
-
-    #[test]
-    fn every_aws_endpoint_the_functions_call_is_covered() {
-        // Each endpoint's chain ends at Amazon Root CA 1–4 (or their Starfield cross-signature):
-        // all five are in the store, so a handshake with any of them verifies.
-        let held: Vec<String> = pem_certs(AWS_ROOTS_PEM).iter().map(|c| sha256_hex(c)).collect();
-        for endpoint in ENDPOINTS {
-            for (name, fp) in AWS_ROOTS {
-                assert!(held.iter().any(|h| h == fp), "{endpoint}: {name} missing");
-            }
-        }
-    }
-
-    #[tokio::test]
-    async fn the_connector_is_built_by_the_first_request_and_speaks_plain_http_too() {
-        use aws_smithy_runtime_api::client::http::HttpConnector;
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        // Constructing a client runs this check: it builds nothing here.
-        let client = aws_https_client();
-        assert!(client.validate_base_client_config(&RuntimeComponentsBuilder::new("test"), &ConfigBag::base()).is_ok());
-        // The first request builds the connector (parsing the bundle) and is answered; plain
-        // HTTP as the local stack speaks it goes through the same connector.
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let server = tokio::spawn(async move {
-            let (mut socket, _) = listener.accept().await.expect("accept");
-            let mut buf = [0u8; 1024];
-            let _ = socket.read(&mut buf).await;
-            socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await.expect("write");
-        });
-        let components = RuntimeComponentsBuilder::for_tests()
-            .with_time_source(Some(aws_smithy_async::time::SystemTimeSource::new()))
-            .with_sleep_impl(Some(aws_smithy_async::rt::sleep::TokioSleep::new()))
-            .build()
-            .expect("components");
-        let connector = client.http_connector(&HttpConnectorSettings::default(), &components);
-        let request = aws_smithy_runtime_api::http::Request::get(format!("http://{addr}/")).expect("request");
-        let response = connector.call(request).await.expect("answered");
-        assert_eq!(response.status().as_u16(), 200);
-        server.await.expect("server");
-    }
-}
+mod tests;

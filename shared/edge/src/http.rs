@@ -317,7 +317,7 @@ where
     Fut: std::future::Future<Output = Result<H, ConfigError>>,
 {
     vivid_config::telemetry::init();
-    let cfg = Config::from_process().await;
+    let cfg = Config::from_process().await?;
     let handler = wire(cfg.clone()).await?;
     run(crate::rate::limited(&cfg, counter, Arc::new(handler))?).await
 }

@@ -80,7 +80,7 @@ where
     Fut: std::future::Future<Output = Result<H, ConfigError>>,
 {
     vivid_config::telemetry::init();
-    let handler = Arc::new(wire(Config::from_process().await).await?);
+    let handler = Arc::new(wire(Config::from_process().await?).await?);
     lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<Value>| {
         let handler = Arc::clone(&handler);
         async move {
