@@ -11,9 +11,10 @@ docs/deploying.md tells an operator to, with boto3 equivalents of its commands:
    (an OAuth client id, the SES identity) gets a stand-in, listed.
 2. The values held against the template's parameter constraints and `Rules`, and CloudFormation's
    request limits, as CloudFormation does before it creates anything (moto checks none of them).
-3. The template packaged and transformed with scripts/check-template.py's code (the pinned
-   aws-sam-translator, with these parameter values), artifacts and template uploaded to SAM's
-   managed bucket (`resolve_s3`), CreateStack with the TemplateURL, the stack-create waiter.
+3. The template packaged and transformed with scripts/check-template.py's code
+   (check_template.transform: the pinned aws-sam-translator, with these parameter values),
+   artifacts and template uploaded to SAM's managed bucket (`resolve_s3`), CreateStack with the
+   TemplateURL, the stack-create waiter.
 
 It asserts CREATE_COMPLETE; the buckets named `{stack}-{raw|media|user}-{account}-{region}`, the
 table, every function and rule there; no concurrency reserved (a new account's quota is 10, all of
