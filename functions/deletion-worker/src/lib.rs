@@ -18,8 +18,11 @@ use vivid_zoom::ZoomHttp;
 pub async fn wire(cfg: Config) -> Result<DeletionWorker, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let media = Arc::new(S3Media::from_config(&cfg, &[Bucket::Raw, Bucket::Media, Bucket::User])?);
-    let [zoom_secret, webex_secret] =
-        Secrets::new(&cfg)?.read_all(&cfg, ["VIVID_ZOOM_CLIENT_SECRET_ARN", "VIVID_WEBEX_CLIENT_SECRET_ARN"]).await?;
+    // The platforms' client secrets only revoke a deleted account's grants: read by the first
+    // revocation, not at init (space and video deletions never need them).
+    let secrets = Secrets::new(&cfg)?;
+    let zoom_secret = Arc::new(secrets.on_first_use(&cfg, "VIVID_ZOOM_CLIENT_SECRET_ARN")?);
+    let webex_secret = Arc::new(secrets.on_first_use(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN")?);
     let grants = Grants {
         store: table.clone(),
         cipher: Arc::new(KmsCipher::from_config(&cfg)?),

@@ -16,8 +16,10 @@ use vivid_zoom::ZoomHttp;
 pub async fn wire(cfg: Config) -> Result<ImportWorker, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let secrets = Secrets::new(&cfg)?;
-    let [webex_secret, zoom_secret] =
-        secrets.read_all(&cfg, ["VIVID_WEBEX_CLIENT_SECRET_ARN", "VIVID_ZOOM_CLIENT_SECRET_ARN"]).await?;
+    // Each job needs at most one platform's client secret, and only to refresh its access token:
+    // read by the first refresh that needs it, not at init.
+    let webex_secret = Arc::new(secrets.on_first_use(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN")?);
+    let zoom_secret = Arc::new(secrets.on_first_use(&cfg, "VIVID_ZOOM_CLIENT_SECRET_ARN")?);
     let webex = Arc::new(WebexHttp::from_config(&cfg, Some(webex_secret))?);
     let zoom = Arc::new(ZoomHttp::from_config(&cfg, Some(zoom_secret))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);

@@ -17,7 +17,8 @@ pub async fn wire(cfg: Config) -> Result<ListZoomRecordings, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let secrets = Secrets::new(&cfg)?;
-    let client_secret = secrets.read(&cfg, "VIVID_ZOOM_CLIENT_SECRET_ARN").await?;
+    // Only a token refresh needs the client secret: read by the first one, not at init.
+    let client_secret = Arc::new(secrets.on_first_use(&cfg, "VIVID_ZOOM_CLIENT_SECRET_ARN")?);
     let zoom = Arc::new(ZoomHttp::from_config(&cfg, Some(client_secret))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
     let platform = Platform { oauth: zoom.clone(), connections: table, cipher };

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use vivid_api::auth::RefreshToken;
 use vivid_config::{Config, ConfigError};
-use vivid_domain::sessions::Sessions;
+use vivid_domain::sessions::{SessionPorts, Sessions};
 use vivid_dynamo::Table;
 use vivid_secrets::Secrets;
 use vivid_tokens::TokenIssuer;
@@ -14,6 +14,6 @@ pub async fn wire(cfg: Config) -> Result<RefreshToken, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let secrets = Secrets::new(&cfg)?;
     let issuer = TokenIssuer::from_config(&cfg, &secrets.read(&cfg, "VIVID_JWT_SIGNING_KEY_ARN").await?)?;
-    let sessions = Sessions::new(table.clone(), table.clone(), Arc::new(issuer));
+    let sessions = Sessions::new(SessionPorts { store: table.clone(), users: table.clone(), issuer: Arc::new(issuer) });
     Ok(RefreshToken { sessions })
 }

@@ -16,7 +16,7 @@ pub async fn wire(cfg: Config) -> Result<Connect, ConfigError> {
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let secrets = Secrets::new(&cfg)?;
     let webex =
-        Arc::new(WebexHttp::from_config(&cfg, Some(secrets.read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?))?);
+        Arc::new(WebexHttp::from_config(&cfg, Some(vivid_webex::client_secret(secrets.read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?)))?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
     Ok(Connect { auth, platform: Platform { oauth: webex, connections: table, cipher } })
 }

@@ -25,6 +25,14 @@ pub enum ConfigError {
     NoSdk,
 }
 
+impl ConfigError {
+    /// A secret that could not be read now (throttled, unreachable, not granted yet): read on a
+    /// request's behalf, the request may succeed when repeated (503, not 500).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Secret { .. })
+    }
+}
+
 /// Where variables come from: the process in Lambda, the template's declaration locally.
 pub trait Env: Send + Sync {
     fn get(&self, name: &str) -> Option<String>;

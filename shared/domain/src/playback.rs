@@ -81,8 +81,14 @@ pub struct SignedCaption {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot sign playback: {0}")]
-pub struct SignError(pub String);
+pub enum SignError {
+    /// The signing key cannot be read now (its first read was throttled or failed): the same
+    /// request may succeed in a few seconds (503).
+    #[error("the playback signing key is not available now: {0}")]
+    KeyUnavailable(String),
+    #[error("cannot sign playback: {0}")]
+    Failed(String),
+}
 
 /// Signs playback grants (CloudFront in AWS, the local CDN's same rule on a laptop). Async: the
 /// signing key may be read by the first grant rather than at init.

@@ -434,4 +434,13 @@ impl From<InvokeError> for ApiError {
     }
 }
 
-internal_from!(RandomError, IssueError, SignError, CipherError);
+impl From<SignError> for ApiError {
+    fn from(e: SignError) -> Self {
+        match e {
+            SignError::KeyUnavailable(_) => ApiError::unavailable(e),
+            SignError::Failed(_) => ApiError::internal(e),
+        }
+    }
+}
+
+internal_from!(RandomError, IssueError, CipherError);

@@ -129,14 +129,14 @@ impl PlaybackSigner for CloudFrontSigner {
                 condition: Condition { date_less_than: Epoch { epoch: expires_at } },
             }],
         };
-        let policy_json = serde_json::to_vec(&policy).map_err(|e| SignError(e.to_string()))?;
+        let policy_json = serde_json::to_vec(&policy).map_err(|e| SignError::Failed(e.to_string()))?;
         let key = self.key.get().await.map_err(|e| {
             tracing::error!(error = %e, "the CloudFront key is not available");
-            SignError(e.to_string())
+            if e.is_transient() { SignError::KeyUnavailable(e.to_string()) } else { SignError::Failed(e.to_string()) }
         })?;
         let mut sig = vec![0u8; key.public_modulus_len()];
         key.sign(&signature::RSA_PKCS1_SHA256, &SystemRandom::new(), &policy_json, &mut sig)
-            .map_err(|_| SignError("RSA signing failed".into()))?;
+            .map_err(|_| SignError::Failed("RSA signing failed".into()))?;
         let (policy_b64, sig_b64) = (cf_b64(&policy_json), cf_b64(&sig));
         let signed_query =
             format!("Policy={policy_b64}&Signature={sig_b64}&Key-Pair-Id={}&Hash-Algorithm=SHA256", self.key_pair_id);
@@ -259,6 +259,24 @@ mod tests {
             "K",
             "https://cdn.example",
         );
-        assert!(broken.sign(&video, &outputs, 1_000, Duration::from_secs(600)).await.is_err(), "refused at the grant");
+        assert!(
+            matches!(broken.sign(&video, &outputs, 1_000, Duration::from_secs(600)).await, Err(SignError::Failed(_))),
+            "a malformed key is refused at the grant, as a failure (500)"
+        );
+        let throttled = CloudFrontSigner::with_key(
+            FirstUse::new(|| async {
+                Err::<String, _>(ConfigError::Secret { name: "K", detail: "ThrottlingException".into() })
+            })
+            .map(|pem| rsa_key(&pem).map_err(|e| ConfigError::Malformed("K", e.to_string()))),
+            "K",
+            "https://cdn.example",
+        );
+        assert!(
+            matches!(
+                throttled.sign(&video, &outputs, 1_000, Duration::from_secs(600)).await,
+                Err(SignError::KeyUnavailable(_))
+            ),
+            "a key that cannot be read now is unavailable (503), for the player to try again"
+        );
     }
 }

@@ -138,6 +138,16 @@ struct TokenResponse {
     refresh_token_expires_in: Option<u64>,
 }
 
+/// A platform's OAuth client secret: read from the secret store by the first token request that
+/// needs it (an exchange, a refresh, a revocation), not at init — most requests of a list or
+/// import function use the stored access token and never need it.
+pub type ClientSecret = std::sync::Arc<vivid_config::FirstUse<String>>;
+
+/// A client secret already at hand (tests, the local stack).
+pub fn client_secret(secret: impl Into<String>) -> ClientSecret {
+    std::sync::Arc::new(vivid_config::FirstUse::ready(secret.into()))
+}
+
 /// How a token request authenticates the client.
 pub enum ClientAuth<'a> {
     /// `client_id` and `client_secret` in the form (Webex).

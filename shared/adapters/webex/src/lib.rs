@@ -15,6 +15,7 @@ use vivid_domain::{
     webex::{IMPORTABLE_FORMAT, Recording, RecordingPage, WebexApi},
 };
 use vivid_oauth::{ClientAuth, DownloadRules, PlatformHttp, transport};
+pub use vivid_oauth::{ClientSecret, client_secret};
 
 /// Where temporary download links may point (Webex's content hosts).
 const DOWNLOAD_HOSTS: &str = "*.webex.com,*.wbx2.com,*.webexcontent.com";
@@ -24,7 +25,7 @@ const DOWNLOAD_HOSTS: &str = "*.webex.com,*.wbx2.com,*.webexcontent.com";
 pub struct WebexSettings {
     pub client_id: String,
     /// Only the functions that exchange or refresh tokens have it (from the secret store).
-    pub client_secret: Option<String>,
+    pub client_secret: Option<ClientSecret>,
     /// `https://webexapis.com/v1/authorize`
     pub authorize_url: String,
     /// `https://webexapis.com/v1` (`/access_token`, `/recordings` below it)
@@ -34,7 +35,7 @@ pub struct WebexSettings {
 }
 
 impl WebexSettings {
-    pub fn from_config(cfg: &Config, client_secret: Option<String>) -> Result<Self, ConfigError> {
+    pub fn from_config(cfg: &Config, client_secret: Option<ClientSecret>) -> Result<Self, ConfigError> {
         Ok(Self {
             client_id: cfg.var("VIVID_WEBEX_CLIENT_ID")?,
             client_secret,
@@ -111,7 +112,7 @@ impl WebexHttp {
 
     /// Its settings, the download rules (`VIVID_WEBEX_DOWNLOAD_HOSTS`, the import cap and
     /// deadline) and an HTTP client of its own, built once at init.
-    pub fn from_config(cfg: &Config, client_secret: Option<String>) -> Result<Self, ConfigError> {
+    pub fn from_config(cfg: &Config, client_secret: Option<ClientSecret>) -> Result<Self, ConfigError> {
         Ok(Self::new(
             PlatformHttp::from_config(cfg)?,
             WebexSettings::from_config(cfg, client_secret)?,
@@ -119,9 +120,12 @@ impl WebexHttp {
         ))
     }
 
-    fn client(&self) -> Result<ClientAuth<'_>, ConnectorError> {
+    /// The client's credentials; the secret is read by the first request that needs it (a read
+    /// that fails is a 503 and is tried again by the next request).
+    async fn client(&self) -> Result<ClientAuth<'_>, ConnectorError> {
         let secret =
-            self.settings.client_secret.as_deref().ok_or_else(|| unavailable("no Webex client secret configured"))?;
+            self.settings.client_secret.as_ref().ok_or_else(|| unavailable("no Webex client secret configured"))?;
+        let secret = secret.get().await.map_err(unavailable)?;
         Ok(ClientAuth::Form { id: &self.settings.client_id, secret })
     }
 
@@ -186,12 +190,12 @@ impl OAuthClient for WebexHttp {
             ("code", code),
             ("redirect_uri", self.settings.redirect_uri.as_str()),
         ];
-        self.http.token(&self.token_url(), self.client()?, &form, true).await
+        self.http.token(&self.token_url(), self.client().await?, &form, true).await
     }
 
     async fn refresh(&self, refresh_token: &str) -> Result<OAuthTokens, ConnectorError> {
         let form = [("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
-        self.http.token(&self.token_url(), self.client()?, &form, false).await
+        self.http.token(&self.token_url(), self.client().await?, &form, false).await
     }
 
     /// Webex's Authorizations API: `DELETE /v1/authorizations?clientId={our client id}` with the

@@ -27,7 +27,7 @@ thread_local! {
         let server = StandIn::start();
         let settings = WebexSettings {
             client_id: "client".into(),
-            client_secret: Some("secret".into()),
+            client_secret: Some(vivid_webex::client_secret("secret")),
             authorize_url: format!("{}/v1/authorize", server.base),
             api_base: format!("{}/v1", server.base),
             redirect_uri: "https://app.example.com/webex".into(),

@@ -11,6 +11,7 @@ use vivid_domain::{
     zoom::{ZoomApi, ZoomFile, ZoomMeeting, ZoomPage, parse_file_ref},
 };
 use vivid_oauth::{ClientAuth, DownloadRules, PlatformHttp, transport};
+pub use vivid_oauth::{ClientSecret, client_secret};
 
 /// Where recording downloads may be served from.
 const DOWNLOAD_HOSTS: &str = "zoom.us,*.zoom.us";
@@ -20,7 +21,7 @@ const DOWNLOAD_HOSTS: &str = "zoom.us,*.zoom.us";
 pub struct ZoomSettings {
     pub client_id: String,
     /// Only the functions that exchange, refresh or revoke tokens have it (secret store).
-    pub client_secret: Option<String>,
+    pub client_secret: Option<ClientSecret>,
     /// `https://zoom.us` (`/oauth/authorize`, `/oauth/token`, `/oauth/revoke`).
     pub oauth_base: String,
     /// `https://api.zoom.us/v2`.
@@ -30,7 +31,7 @@ pub struct ZoomSettings {
 }
 
 impl ZoomSettings {
-    pub fn from_config(cfg: &Config, client_secret: Option<String>) -> Result<Self, ConfigError> {
+    pub fn from_config(cfg: &Config, client_secret: Option<ClientSecret>) -> Result<Self, ConfigError> {
         let url = |var: &str, default: &str| cfg.optional(var).unwrap_or_else(|| default.to_owned());
         Ok(Self {
             client_id: cfg.var("VIVID_ZOOM_CLIENT_ID")?,
@@ -157,7 +158,7 @@ impl ZoomHttp {
 
     /// Settings, download rules (`VIVID_ZOOM_DOWNLOAD_HOSTS`, the import cap and deadline) and an
     /// HTTP client of its own, built once at init.
-    pub fn from_config(cfg: &Config, client_secret: Option<String>) -> Result<Self, ConfigError> {
+    pub fn from_config(cfg: &Config, client_secret: Option<ClientSecret>) -> Result<Self, ConfigError> {
         Ok(Self::new(
             PlatformHttp::from_config(cfg)?,
             ZoomSettings::from_config(cfg, client_secret)?,
@@ -165,9 +166,12 @@ impl ZoomHttp {
         ))
     }
 
-    fn client(&self) -> Result<ClientAuth<'_>, ConnectorError> {
+    /// The client's credentials; the secret is read by the first request that needs it (a read
+    /// that fails is a 503 and is tried again by the next request).
+    async fn client(&self) -> Result<ClientAuth<'_>, ConnectorError> {
         let secret =
-            self.settings.client_secret.as_deref().ok_or_else(|| unavailable("no Zoom client secret configured"))?;
+            self.settings.client_secret.as_ref().ok_or_else(|| unavailable("no Zoom client secret configured"))?;
+        let secret = secret.get().await.map_err(unavailable)?;
         Ok(ClientAuth::Basic { id: &self.settings.client_id, secret })
     }
 
@@ -212,21 +216,21 @@ impl OAuthClient for ZoomHttp {
             ("code", code),
             ("redirect_uri", self.settings.redirect_uri.as_str()),
         ];
-        self.http.token(&url, self.client()?, &form, true).await
+        self.http.token(&url, self.client().await?, &form, true).await
     }
 
     /// Zoom rotates refresh tokens: the pair that comes back replaces the stored one at once.
     async fn refresh(&self, refresh_token: &str) -> Result<OAuthTokens, ConnectorError> {
         let url = format!("{}/oauth/token", self.settings.oauth_base.trim_end_matches('/'));
         let form = [("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
-        self.http.token(&url, self.client()?, &form, false).await
+        self.http.token(&url, self.client().await?, &form, false).await
     }
 
     /// `POST /oauth/revoke` as the client (HTTP Basic) with `token` = the access token, as Zoom
     /// documents it: the user's grant (the app's authorization) ends, refresh token included.
     async fn revoke(&self, tokens: &OAuthTokens) -> Result<(), ConnectorError> {
         let url = format!("{}/oauth/revoke", self.settings.oauth_base.trim_end_matches('/'));
-        self.http.post_form(&url, self.client()?, &[("token", tokens.access_token.as_str())]).await
+        self.http.post_form(&url, self.client().await?, &[("token", tokens.access_token.as_str())]).await
     }
 
     async fn account_id(&self, access_token: &str) -> Result<Option<String>, ConnectorError> {

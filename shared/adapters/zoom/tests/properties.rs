@@ -27,7 +27,7 @@ thread_local! {
         let server = StandIn::start();
         let settings = ZoomSettings {
             client_id: "client".into(),
-            client_secret: Some("secret".into()),
+            client_secret: Some(vivid_zoom::client_secret("secret")),
             oauth_base: server.base.clone(),
             api_base: format!("{}/v2", server.base),
             redirect_uri: "https://app.example.com/zoom".into(),

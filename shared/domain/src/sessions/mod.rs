@@ -60,7 +60,7 @@ use crate::{
 
 pub use self::{
     secrets::{RandomError, hash_secret, random_token, seal_successor, unseal_successor},
-    service::{Sessions, end_sessions, logout},
+    service::{SessionPorts, Sessions, end_sessions, logout},
     user_agent::summarize_user_agent,
 };
 

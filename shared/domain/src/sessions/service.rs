@@ -35,8 +35,18 @@ pub struct Sessions {
     invitations: Option<Arc<dyn InvitationStore>>,
 }
 
+/// What the session service is built from, by name (two of them are often the same table).
+pub struct SessionPorts {
+    /// The session families and their refresh tokens.
+    pub store: Arc<dyn SessionStore>,
+    /// The accounts signing in (and signing up).
+    pub users: Arc<dyn UserStore>,
+    /// Signs access tokens.
+    pub issuer: Arc<dyn AccessTokenIssuer>,
+}
+
 impl Sessions {
-    pub fn new(store: Arc<dyn SessionStore>, users: Arc<dyn UserStore>, issuer: Arc<dyn AccessTokenIssuer>) -> Self {
+    pub fn new(SessionPorts { store, users, issuer }: SessionPorts) -> Self {
         Self {
             store,
             users,
