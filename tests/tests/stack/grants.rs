@@ -140,16 +140,76 @@ async fn kms_refuses_an_operation_a_key_or_an_encryption_context_the_function_is
     assert!(refusals.iter().all(|d| d.resource == key), "{refusals:?}");
 }
 
+/// Where a function's environment names a secret: a variable whose value is a Secrets Manager
+/// ARN (`*_SECRET_ARN`, and `VIVID_JWT_SIGNING_KEY_ARN`, which names one too).
+fn names_a_secret(value: &str) -> bool {
+    value.starts_with("arn:aws:secretsmanager:")
+}
+
+/// Every secret every function's environment names, read as that function (`GetSecretValue`,
+/// signed with its own key, as its Lambda role would, through the IAM-checking proxy): the
+/// variables read, as (function, variable), and the ones refused, with the status and code.
+/// Secrets are read on first use, not at init: a missing grant no longer fails a cold start, only
+/// the request that needs the secret, which no other test may reach (a second page's cursor).
+async fn read_every_secret(app: &TestApp) -> (Vec<(String, String)>, Vec<(String, String, u16, String)>) {
+    let mut functions: Vec<_> = app.stack.environments.iter().collect();
+    functions.sort_by_key(|(name, _)| name.as_str());
+    let (mut read, mut refusals) = (Vec::new(), Vec::new());
+    for (function, env) in functions {
+        let mut named: Vec<_> = env.iter().filter(|(k, v)| k.ends_with("_SECRET_ARN") || names_a_secret(v)).collect();
+        named.sort();
+        let secrets = aws_sdk_secretsmanager::Client::new(&function_sdk(&app.stack.sdk, function));
+        for (variable, arn) in named {
+            assert!(names_a_secret(arn), "{function}: {variable} is {arn:?}, not a secret's ARN");
+            match secrets.get_secret_value().secret_id(arn).send().await {
+                Ok(_) => read.push((function.clone(), variable.clone())),
+                Err(e) => {
+                    let status = e.raw_response().map(|r| r.status().as_u16()).unwrap_or_default();
+                    let code = e.code().unwrap_or_default().to_owned();
+                    refusals.push((function.clone(), variable.clone(), status, code));
+                }
+            }
+        }
+    }
+    (read, refusals)
+}
+
 #[tokio::test]
-async fn secrets_manager_refuses_a_secret_the_function_is_not_granted_by_arn_or_by_name() {
+async fn every_function_may_read_every_secret_its_environment_names_and_no_other() {
     if auditing() {
         return;
     }
     let app = TestApp::spawn().await;
+    let (read, refusals) = read_every_secret(&app).await;
+    assert_eq!(refusals, [], "secrets a function's environment names but its policies do not grant");
+    assert_eq!(app.stack.denied_grants(), []);
+    let variables: std::collections::BTreeSet<&str> = read.iter().map(|(_, v)| v.as_str()).collect();
+    for v in [
+        "VIVID_CURSOR_SECRET_ARN",
+        "VIVID_JWT_SIGNING_KEY_ARN",
+        "VIVID_GOOGLE_CLIENT_SECRET_ARN",
+        "VIVID_CDN_PRIVATE_KEY_SECRET_ARN",
+        "VIVID_WEBEX_CLIENT_SECRET_ARN",
+        "VIVID_ZOOM_CLIENT_SECRET_ARN",
+        "VIVID_ZOOM_WEBHOOK_SECRET_ARN",
+    ] {
+        assert!(variables.contains(v), "{v} read by no function: {read:?}");
+    }
+    for f in ["list-snapshots", "list-drawings", "list-videos", "get-playback"] {
+        assert!(read.iter().any(|(function, _)| function == f), "{f} names a secret: {read:?}");
+    }
+
+    // A function whose environment names no secret may read none, by ARN or by name.
     let env = |f: &str, v: &str| app.stack.environments[f][v].clone();
+    assert!(!app.stack.environments["get-me"].values().any(|v| names_a_secret(v)));
+    let stranger = aws_sdk_secretsmanager::Client::new(&function_sdk(&app.stack.sdk, "get-me"));
+    let cursor = env("list-videos", "VIVID_CURSOR_SECRET_ARN");
+    assert_eq!(
+        refused(stranger.get_secret_value().secret_id(&cursor).send().await),
+        (400, "AccessDeniedException".into())
+    );
+    // A function granted one secret may not read another, by ARN or by name.
     let secrets = aws_sdk_secretsmanager::Client::new(&function_sdk(&app.stack.sdk, "list-videos"));
-    let cursor = secrets.get_secret_value().secret_id(env("list-videos", "VIVID_CURSOR_SECRET_ARN")).send().await;
-    assert!(cursor.is_ok(), "{cursor:?}");
     let by_name = secrets.get_secret_value().secret_id(format!("{}/cursor", app.table)).send().await;
     assert!(by_name.is_ok(), "the name stands for the same secret: {by_name:?}");
     let signing_key =
@@ -157,9 +217,34 @@ async fn secrets_manager_refuses_a_secret_the_function_is_not_granted_by_arn_or_
     assert_eq!(refused(signing_key), (400, "AccessDeniedException".into()));
     let by_name = secrets.get_secret_value().secret_id(format!("{}/jwt-signing-key", app.table)).send().await;
     assert_eq!(refused(by_name), (400, "AccessDeniedException".into()));
+    assert_eq!(denied(&app, "get-me", "secretsmanager:GetSecretValue")[0].resource, cursor);
     let refusals = denied(&app, "list-videos", "secretsmanager:GetSecretValue");
     assert_eq!(refusals.len(), 2, "{refusals:?}");
     assert!(refusals.iter().all(|d| d.resource == env("google-token", "VIVID_JWT_SIGNING_KEY_ARN")), "{refusals:?}");
+}
+
+#[tokio::test]
+async fn given_a_function_whose_environment_names_a_secret_it_is_not_granted_then_its_read_is_refused() {
+    if auditing() {
+        return;
+    }
+    // list-snapshots keeps VIVID_CURSOR_SECRET_ARN but may no longer read it (only its second page
+    // signs a cursor, and its cold start reads no secret: the stack starts all the same).
+    let template = template_with(&[(
+        "ListSnapshotsFunction",
+        "Action: [secretsmanager:GetSecretValue]",
+        "Action: [secretsmanager:DescribeSecret]",
+    )]);
+    let app = TestApp::spawn_configured(|c| c.template = template.clone()).await;
+    let _ = std::fs::remove_dir_all(template.parent().expect("its directory"));
+    let (read, refusals) = read_every_secret(&app).await;
+    assert_eq!(
+        refusals,
+        [("list-snapshots".to_owned(), "VIVID_CURSOR_SECRET_ARN".to_owned(), 400, "AccessDeniedException".to_owned())]
+    );
+    assert!(read.iter().any(|(f, _)| f == "list-drawings"), "the others still read theirs: {read:?}");
+    let cursor = app.stack.environments["list-snapshots"]["VIVID_CURSOR_SECRET_ARN"].clone();
+    assert_eq!(denied(&app, "list-snapshots", "secretsmanager:GetSecretValue")[0].resource, cursor);
 }
 
 /// A plain-text `SendEmail` through SES v2.
