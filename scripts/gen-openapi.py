@@ -34,16 +34,15 @@ Standard library and PyYAML only.
 
 from __future__ import annotations
 
-import difflib
 import re
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+import generated
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "docs" / "openapi"
@@ -194,65 +193,37 @@ BROKEN: list[tuple[list[tuple[str, Callable[[str], str]]], str]] = [
 ]
 
 
-def selftest() -> list[str]:
-    """Each broken copy of the sources is refused for its reason, and the sources give the same
-    bytes twice. Returns the failures."""
+def _break(copy: Path, edits: list) -> list[str]:
     failures = []
-    if generate(Sources(SOURCE)) != generate(Sources(SOURCE)):
-        failures.append("two runs on the same sources differ")
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / "openapi"
-        for edits, says in BROKEN:
-            shutil.rmtree(copy, ignore_errors=True)
-            shutil.copytree(SOURCE, copy)
-            for rel, edit in edits:
-                path = copy / rel
-                try:
-                    path.write_text(edit(path.read_text() if path.is_file() else ""))
-                except LookupError as e:
-                    failures.append(f"{rel}: the case's text {e} is not there any more")
-            try:
-                generate(Sources(copy))
-                failures.append(f"{edits[-1][0]}: a broken copy was accepted (expected: {says})")
-            except SourceError as e:
-                if says not in str(e):
-                    failures.append(f"{edits[-1][0]}: refused as {e} (expected: {says})")
+    for rel, edit in edits:
+        path = copy / rel
+        try:
+            path.write_text(edit(path.read_text() if path.is_file() else ""))
+        except LookupError as e:
+            failures.append(f"{rel}: the case's text {e} is not there any more")
     return failures
 
 
+def selftest() -> list[str]:
+    """Each broken copy of the sources is refused for its reason, and the sources give the same
+    bytes twice. Returns the failures."""
+    return generated.refused_copies(SOURCE, BROKEN, lambda d: generate(Sources(d)), SourceError, _break)
+
+
 def main(argv: list[str]) -> int:
-    flags = set(argv)
-    if not flags <= {"--check", "--selftest"}:
-        print(__doc__, file=sys.stderr)
-        return 2
-    try:
-        text = generate(Sources(SOURCE))
-        failures = selftest() if "--selftest" in flags else []
-    except SourceError as e:
-        print(f"gen-openapi: {e}", file=sys.stderr)
-        return 1
-    for failure in failures:
-        print(f"gen-openapi selftest: {failure}", file=sys.stderr)
-    if "--selftest" in flags and not failures:
-        print(f"selftest: {len(BROKEN)} broken sources refused, each for its reason; the same bytes twice")
-    lines = text.count("\n")
-    files = len(Sources(SOURCE).files()) + 1
-    if "--check" not in flags:
-        if "--selftest" not in flags:
-            TARGET.write_text(text)
-            print(f"docs/openapi.yaml: {lines} lines from {files} files in docs/openapi/")
-        return 1 if failures else 0
-    current = TARGET.read_text() if TARGET.is_file() else ""
-    if current == text:
-        print(f"docs/openapi.yaml is current ({lines} lines from {files} files in docs/openapi/)")
-        return 1 if failures else 0
-    sys.stdout.writelines(
-        difflib.unified_diff(
-            current.splitlines(keepends=True), text.splitlines(keepends=True), "docs/openapi.yaml", "generated"
-        )
+    return generated.main(
+        argv,
+        usage=__doc__ or "",
+        name="gen-openapi",
+        target=TARGET,
+        source=SOURCE,
+        generate=lambda d: generate(Sources(d)),
+        error=SourceError,
+        selftest=selftest,
+        cases=len(BROKEN),
+        summary=lambda text: f"{text.count(chr(10))} lines from {len(Sources(SOURCE).files()) + 1} files in docs/openapi/",
+        make="openapi",
     )
-    print("docs/openapi.yaml is not what docs/openapi/ generates: edit docs/openapi/, then `make openapi`", file=sys.stderr)
-    return 1
 
 
 if __name__ == "__main__":

@@ -50,7 +50,6 @@ Standard library and PyYAML only.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import sys
@@ -58,6 +57,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+import generated
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "template"
@@ -505,63 +506,36 @@ BROKEN = [
 ]
 
 
-def selftest() -> list[str]:
-    """Each broken copy of the sources is refused for its reason, and the sources give the same
-    bytes twice. Returns the failures."""
-    import shutil
-    import tempfile
-
+def _break(copy: Path, edits: list) -> list[str]:
     failures = []
-    if generate(Sources(SOURCE)) != generate(Sources(SOURCE)):
-        failures.append("two runs on the same sources differ")
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / "template"
-        for edits, says in BROKEN:
-            shutil.rmtree(copy, ignore_errors=True)
-            shutil.copytree(SOURCE, copy)
-            for path, old, new in edits:
-                text = (copy / path).read_text() if old else ""
-                if old not in text:
-                    failures.append(f"{path}: the case's text {old!r} is not there any more")
-                (copy / path).write_text(text.replace(old, new, 1) if old else new)
-            try:
-                generate(Sources(copy))
-                failures.append(f"{edits[-1][0]}: {edits[-1][2]!r} was accepted (expected: {says})")
-            except SourceError as e:
-                if says not in str(e):
-                    failures.append(f"{edits[-1][0]}: {edits[-1][2]!r} refused as {e} (expected: {says})")
+    for path, old, new in edits:
+        text = (copy / path).read_text() if old else ""
+        if old not in text:
+            failures.append(f"{path}: the case's text {old!r} is not there any more")
+        (copy / path).write_text(text.replace(old, new, 1) if old else new)
     return failures
 
 
+def selftest() -> list[str]:
+    """Each broken copy of the sources is refused for its reason, and the sources give the same
+    bytes twice. Returns the failures."""
+    return generated.refused_copies(SOURCE, BROKEN, lambda d: generate(Sources(d)), SourceError, _break)
+
+
 def main(argv: list[str]) -> int:
-    flags = set(argv)
-    if not flags <= {"--check", "--selftest"}:
-        print(__doc__, file=sys.stderr)
-        return 2
-    try:
-        text = generate(Sources(SOURCE))
-        failures = selftest() if "--selftest" in flags else []
-    except SourceError as e:
-        print(f"gen-template: {e}", file=sys.stderr)
-        return 1
-    for failure in failures:
-        print(f"gen-template selftest: {failure}", file=sys.stderr)
-    if "--selftest" in flags and not failures:
-        print(f"selftest: {len(BROKEN)} broken sources refused, each for its reason; the same bytes twice")
-    if "--check" not in flags:
-        if "--selftest" not in flags:
-            TARGET.write_text(text)
-            print(f"template.yaml: {text.count(chr(10))} lines from template/")
-        return 1 if failures else 0
-    current = TARGET.read_text() if TARGET.is_file() else ""
-    if current == text:
-        print(f"template.yaml is current ({text.count(chr(10))} lines from template/)")
-        return 1 if failures else 0
-    sys.stdout.writelines(
-        difflib.unified_diff(current.splitlines(keepends=True), text.splitlines(keepends=True), "template.yaml", "generated")
+    return generated.main(
+        argv,
+        usage=__doc__ or "",
+        name="gen-template",
+        target=TARGET,
+        source=SOURCE,
+        generate=lambda d: generate(Sources(d)),
+        error=SourceError,
+        selftest=selftest,
+        cases=len(BROKEN),
+        summary=lambda text: f"{text.count(chr(10))} lines from template/",
+        make="template",
     )
-    print("template.yaml is not what template/ generates: edit template/, then `make template`", file=sys.stderr)
-    return 1
 
 
 if __name__ == "__main__":
