@@ -55,6 +55,8 @@ mod notes;
 mod people;
 mod pipeline;
 mod seed;
+#[cfg(test)]
+mod semantics;
 
 use std::{
     collections::{BTreeMap, BTreeSet},
