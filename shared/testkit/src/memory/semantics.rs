@@ -178,7 +178,7 @@ fn an_abandoned_upload_is_marked_once_and_its_bytes_given_back() {
     let day = vivid_domain::quota::utc_day(vivid_domain::types::unix_now()).0;
     let usage = |m: &Memory| ready(m.get_profile(&host.user_id, &day)).expect("profile").expect("user").usage;
     assert_eq!(usage(&m).transcode_bytes_today, 500);
-    assert_eq!(ready(m.pending_before("9999", Limit::DEFAULT)).expect("pending"), [v.video_id.clone()]);
+    assert_eq!(ready(m.pending_before("9999", Limit::DEFAULT)).expect("pending"), std::slice::from_ref(&v.video_id));
     assert!(ready(m.abandon_upload(&v, &day)).expect("abandoned"));
     assert!(!ready(m.abandon_upload(&v, &day)).expect("answer"), "once");
     assert_eq!(usage(&m).transcode_bytes_today, 0);
