@@ -59,6 +59,19 @@ test-browser:
 test-api-fuzz:
 	@scripts/schemathesis.sh
 
+## make check-tls [REGIONS="us-east-1 eu-central-1"]: one call to every AWS service the functions
+# call, in each region (regular and FIPS endpoints, as each service's SDK resolves them), through
+# the functions' HTTPS client and trust store (tests/examples/check-tls.rs; AWS's five roots, or
+# VIVID_TLS_TRUST=system for the system's): any HTTP answer passes, a refused handshake fails,
+# named. REGIONS defaults to samconfig.toml's. Needs the internet, so `make test` does not run it:
+# run it before deploying to a region or partition not checked yet (docs/deploying.md, "The
+# trust store").
+.PHONY: check-tls
+REGIONS ?= $(shell sed -n 's/^region = "\([a-z0-9-]*\)".*/\1/p' samconfig.toml | sort -u)
+check-tls:
+	@test -n "$(REGIONS)" || { echo 'usage: make check-tls REGIONS="us-east-1 eu-central-1"'; exit 2; }
+	$(CARGO) run --quiet -p vivid-tests --example check-tls -- $(REGIONS)
+
 ## make lint: the template checks first (seconds), docs/openapi.yaml current (make lint-openapi),
 # the documented deploy against the template (scripts/check-samconfig.py: every parameter valued in
 # every samconfig environment, no guided prompt, no reserved concurrency by default), the first

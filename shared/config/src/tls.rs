@@ -8,9 +8,10 @@
 //! rustls with aws-lc, its timeouts, pool and retry classification) with two changes:
 //!
 //! - its trust store is [`AWS_ROOTS_PEM`]: Amazon Root CA 1–4 and Starfield Services Root
-//!   Certificate Authority – G2, the roots every AWS endpoint chains to, taken from Mozilla's set
-//!   (the `webpki-root-certs` crate) by `build.rs`. Five roots decode in microseconds, and only
-//!   when the first connection is made;
+//!   Certificate Authority – G2, Amazon Trust Services' roots, to which the endpoints the
+//!   functions call chain (`make check-tls` handshakes with them, region by region), taken from
+//!   Mozilla's set (the `webpki-root-certs` crate) by `build.rs`. Five roots decode in
+//!   microseconds, and only when the first connection is made;
 //! - [`HttpClient::validate_base_client_config`], which the SDK calls at each client's
 //!   construction and where the default client builds a connector only to load the roots, does
 //!   nothing: the connector is built by the first request, once per set of timeouts, and shared
@@ -63,8 +64,8 @@ impl Trust {
             other => Err(ConfigError::Malformed(
                 TRUST_VAR,
                 format!(
-                    "{other:?}: `aws` (AWS's five roots, compiled in; the default) or `system` (the system's roots) \
-                     (docs/deploying.md, \"The trust store\")"
+                    "{other:?} is neither `aws` (AWS's five roots, compiled in; the default) nor `system` (the \
+                     system's roots): see docs/deploying.md, \"The trust store\""
                 ),
             )),
         }
