@@ -268,26 +268,10 @@ impl AccessTokenIssuer for TokenIssuer {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    // A fresh ES256 key pair as PEM (PKCS#8 private, SPKI public), by jsonwebtoken's backend.
+    use vivid_testkit::requests::es256_pair as key_pair;
 
-    /// A fresh ES256 key pair as PEM (PKCS#8 private, SPKI public), by jsonwebtoken's backend.
-    fn key_pair() -> (String, String) {
-        use aws_lc_rs::{
-            encoding::{AsDer, PublicKeyX509Der},
-            rand::SystemRandom,
-            signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair},
-        };
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new()).expect("key");
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).expect("pair");
-        let spki: PublicKeyX509Der = pair.public_key().as_der().expect("spki");
-        let pem = |label: &str, der: &[u8]| {
-            use base64::{Engine, engine::general_purpose::STANDARD};
-            let body = STANDARD.encode(der);
-            let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap_or("")).collect();
-            format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
-        };
-        (pem("PRIVATE KEY", pkcs8.as_ref()), pem("PUBLIC KEY", spki.as_ref()))
-    }
+    use super::*;
 
     fn who() -> TokenAudience {
         TokenAudience { issuer: "https://iss".into(), audience: "aud".into() }
