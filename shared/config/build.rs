@@ -1,6 +1,7 @@
 //! AWS's root certificates, picked out of Mozilla's set (the `webpki-root-certs` crate) by their
 //! SHA-256 fingerprints and written as one PEM bundle for `tls::AWS_ROOTS_PEM`: the SDK's HTTPS
-//! client trusts exactly these (docs/benchmarks.md, "The trust store").
+//! client trusts exactly these unless `VIVID_TLS_TRUST=system` (docs/benchmarks.md and
+//! docs/deploying.md, "The trust store").
 //!
 //! A root that Mozilla removes from its set fails the build here, so that a bump of
 //! `webpki-root-certs` that drops one is a decision, not a surprise at the first request.
