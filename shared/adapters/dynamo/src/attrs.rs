@@ -2,9 +2,11 @@
 //! projects by hand. An item is otherwise its domain struct serialized with serde (camelCase field
 //! names); the attributes below are those the stores name themselves — the keys and indexes, the
 //! item's `type`, the table's TTL, marks, counters, and the fields a conditional update changes.
-//! Expression texts (`attribute_exists(PK)`, `#status = :from0`) keep the names they test;
-//! the values and `#name` bindings come from here. Key *values* (partitions, sort keys, their
-//! prefixes) are built in [`crate::keys`].
+//! Expression texts (`attribute_exists(PK)`, `#status = :from0`) name only attributes spelled here:
+//! a test reads every expression of the crate (`source_checks.rs`) and lists any other name, so a
+//! constant renamed here fails it until each expression follows (the tombstone tests take theirs
+//! from [`crate::expr::not_deleting`]); the values and `#name` bindings come from here. Key
+//! *values* (partitions, sort keys, their prefixes) are built in [`crate::keys`].
 
 // The table's keys and its two global secondary indexes.
 pub const PK: &str = "PK";
@@ -84,6 +86,13 @@ pub const DESCRIPTION: &str = "description";
 pub const CHAPTERS: &str = "chapters";
 pub const TRANSCRIPT: &str = "transcript";
 pub const SOURCE: &str = "source";
+/// Where an import's claim on a video stands (a worker's lease on the download).
+pub const IMPORT_CLAIMED_AT: &str = "importClaimedAt";
+/// A video's caption tracks (a map by language), raised by every change, and the HLS master that
+/// lists them.
+pub const CAPTIONS: &str = "captions";
+pub const CAPTIONS_VERSION: &str = "captionsVersion";
+pub const CAPTIONED_MASTER: &str = "captionedMaster";
 
 // A connection with a platform (built by hand: its tokens are sealed bytes).
 pub const PROVIDER: &str = "provider";
@@ -98,6 +107,11 @@ pub const CREATED_AT: &str = "createdAt";
 pub const LAST_USED_AT: &str = "lastUsedAt";
 pub const ENDS_AT: &str = "endsAt";
 pub const USER_AGENT: &str = "userAgent";
+/// A refresh token's binding, its use and its successor (rotation).
+pub const BINDING_HASH: &str = "bindingHash";
+pub const USED_AT: &str = "usedAt";
+pub const SUCCESSOR_HASH: &str = "successorHash";
+pub const SUCCESSOR_SEALED: &str = "successorSealed";
 
 // An invitation's fields that its conditional updates test or change.
 pub const INVITATION_ID: &str = "invitationId";
@@ -108,12 +122,27 @@ pub const REVOKED_BECAUSE: &str = "revokedBecause";
 // A space's fields that its updates change.
 pub const NAME: &str = "name";
 pub const HOST_ID: &str = "hostId";
+/// A user's own space (never handed over).
+pub const PERSONAL: &str = "personal";
+/// A space's transcription settings.
+pub const TRANSCRIPTION: &str = "transcription";
 
 // A memo's and its checkpoints' fields that a save changes.
 pub const INDEXED_TERMS: &str = "indexedTerms";
 pub const STATE_JSON: &str = "stateJson";
 pub const VIDEO_TIME: &str = "videoTime";
 pub const CHECKPOINTED_VERSION: &str = "checkpointedVersion";
+/// A drawing's size, tested with its `updatedAt` before it is replaced.
+pub const SIZE_BYTES: &str = "sizeBytes";
+/// A drawing's fields a page of drawings projects (everything but the document).
+pub const DRAWING_ID: &str = "drawingId";
+pub const START_SECONDS: &str = "startSeconds";
+pub const END_SECONDS: &str = "endSeconds";
+
+// A member's progress on a video.
+pub const PROGRESS_RATE: &str = "progressRate";
+pub const POSITION_SECONDS: &str = "positionSeconds";
+pub const COMPLETED_AT: &str = "completedAt";
 
 /// A rate counter's count in its window.
 pub const RATE_COUNT: &str = "n";

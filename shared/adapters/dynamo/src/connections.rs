@@ -17,7 +17,7 @@ use vivid_domain::{
 };
 
 use crate::{
-    attrs, keys,
+    attrs, expr, keys,
     table::{GSI1, GSI1PK, GSI1SK, Item, PK, SK, Table, backend, condition_held, conditional, key, n, s},
 };
 
@@ -35,7 +35,7 @@ impl Table {
         let check = ConditionCheck::builder()
             .table_name(&self.table)
             .set_key(Some(key(keys::user(user), keys::PROFILE)))
-            .condition_expression("attribute_exists(PK) AND attribute_not_exists(deleting)")
+            .condition_expression(expr::exists_not_deleting())
             .build()
             .map_err(backend)?;
         Ok(TransactWriteItem::builder().condition_check(check).build())

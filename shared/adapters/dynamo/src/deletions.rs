@@ -15,7 +15,7 @@ use vivid_domain::{
 
 use crate::{
     attrs,
-    expr::Changes,
+    expr::{self, Changes},
     keys,
     table::{GSI2PK, GSI2SK, Table, backend, key, s},
 };
@@ -76,7 +76,7 @@ impl Table {
     pub(crate) async fn abandon(&self, video: &Video, day: &str) -> Result<bool, StoreError> {
         let mark = Marked::Video(&video.video_id)
             .indexed(Changes::new().set(attrs::DELETING, AttributeValue::Bool(true)))
-            .when("attribute_exists(PK) AND attribute_not_exists(deleting) AND #status = :uploading")
+            .when(format!("{} AND #status = :uploading", expr::exists_not_deleting()))
             .named(attrs::STATUS)
             .bind(":uploading", s(VideoStatus::Uploading.as_str()))
             .into_update(&self.table, key(keys::video(&video.video_id), keys::META))

@@ -6,6 +6,19 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{operation::update_item::builders::UpdateItemFluentBuilder, types::AttributeValue};
 
+use crate::attrs::{DELETING, PK};
+
+/// The item's deletion has not begun: an account's, a space's or a video's tombstone
+/// (`attribute_not_exists(deleting)`), named from [`crate::attrs::DELETING`].
+pub(crate) fn not_deleting() -> String {
+    format!("attribute_not_exists({DELETING})")
+}
+
+/// The item is there and its deletion has not begun.
+pub(crate) fn exists_not_deleting() -> String {
+    format!("attribute_exists({PK}) AND {}", not_deleting())
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Changes {
     set: Vec<String>,

@@ -20,6 +20,8 @@ mod rate_limits;
 mod search;
 mod sessions;
 mod snapshots;
+#[cfg(test)]
+mod source_checks;
 mod spaces;
 mod storage;
 mod table;

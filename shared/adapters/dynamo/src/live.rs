@@ -14,7 +14,7 @@ use vivid_domain::{
 };
 
 use crate::{
-    attrs, keys,
+    attrs, expr, keys,
     table::{Table, backend, key, s},
 };
 
@@ -51,13 +51,7 @@ impl Table {
     /// The account is not being deleted: a token issued before `DELETE /users/me` writes
     /// nothing more of its member's data (`Guard::Account`: 401).
     fn account_check(&self, user: &UserId) -> Result<(TransactWriteItem, Guard), StoreError> {
-        let check = self.check(
-            keys::user(user),
-            keys::PROFILE.into(),
-            "attribute_exists(PK) AND attribute_not_exists(deleting)",
-            &[],
-            &[],
-        )?;
+        let check = self.check(keys::user(user), keys::PROFILE.into(), &expr::exists_not_deleting(), &[], &[])?;
         Ok((check, Guard::Account))
     }
 
@@ -78,17 +72,11 @@ impl Table {
     /// the membership with its own update of the membership item (a transaction names an item
     /// once).
     pub(crate) fn place_checks(&self, grant: Grant<'_>) -> Result<Vec<(TransactWriteItem, Guard)>, StoreError> {
-        let space = self.check(
-            keys::space(grant.space),
-            keys::META.into(),
-            "attribute_exists(PK) AND attribute_not_exists(deleting)",
-            &[],
-            &[],
-        )?;
+        let space = self.check(keys::space(grant.space), keys::META.into(), &expr::exists_not_deleting(), &[], &[])?;
         let video = self.check(
             keys::video(grant.video),
             keys::META.into(),
-            "attribute_exists(PK) AND attribute_not_exists(deleting) AND spaceId = :space AND #status = :ready",
+            &format!("{} AND {} = :space AND #status = :ready", expr::exists_not_deleting(), attrs::SPACE_ID),
             &[(":space", s(grant.space.to_string())), (":ready", s(VideoStatus::Ready.as_str()))],
             &[("#status", attrs::STATUS)],
         )?;

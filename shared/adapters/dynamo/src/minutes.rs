@@ -14,7 +14,7 @@ use vivid_domain::{
 
 use crate::{
     attrs,
-    expr::Changes,
+    expr::{self, Changes},
     keys,
     table::{Item, Table, backend, key, n, s},
     usage::counter,
@@ -79,10 +79,7 @@ impl MinutesBudget for Table {
         let record = Changes::new()
             .set(a.charged, n(minutes))
             .set(a.charged_on, s(day))
-            .when(format!(
-                "attribute_exists(PK) AND attribute_not_exists(deleting) AND attribute_not_exists(#{})",
-                a.charged
-            ))
+            .when(format!("{} AND attribute_not_exists(#{})", expr::exists_not_deleting(), a.charged))
             .into_update(&self.table, key(keys::video(video), keys::META))
             .map_err(backend)?;
         let items = vec![

@@ -15,7 +15,7 @@ use vivid_domain::{
 
 use crate::{
     attrs,
-    expr::Changes,
+    expr::{self, Changes},
     keys::{self, MemberItem},
     table::{
         GSI1, GSI1PK, GSI2, GSI2SK, Item, PK, SK, Table, backend, conditional, from_item, key, page_key, primary_key,
@@ -127,10 +127,10 @@ impl SpaceStore for Table {
             .set_some(attrs::NAME, patch.name.as_ref().map(|v| s(v.as_str())))
             .set_some(attrs::DESCRIPTION, patch.description.as_ref().map(|v| s(v.as_str())))
             .set_some(
-                "transcription",
+                attrs::TRANSCRIPTION,
                 patch.transcription.as_ref().map(serde_dynamo::to_attribute_value).transpose().map_err(backend)?,
             )
-            .when("attribute_exists(PK) AND attribute_not_exists(deleting)");
+            .when(expr::exists_not_deleting());
         let req = self
             .client
             .update_item()
@@ -149,7 +149,7 @@ impl SpaceStore for Table {
             .condition_expression("attribute_exists(PK)")
             // With its entry in the marks' index, as of this mark (each run of the worker marks
             // it again): the sweep finds a deletion no worker finished.
-            .update_expression("SET deleting = :t, GSI2PK = :deleting, GSI2SK = :mark")
+            .update_expression(format!("SET {} = :t, GSI2PK = :deleting, GSI2SK = :mark", attrs::DELETING))
             .expression_attribute_values(":t", AttributeValue::Bool(true))
             .expression_attribute_values(":deleting", crate::table::s(keys::DELETING))
             .expression_attribute_values(":mark", crate::table::s(crate::deletions::Marked::Space(id).sort_key()))
@@ -325,8 +325,8 @@ impl SpaceStore for Table {
             Changes::new()
                 .set(attrs::HOST_ID, s(to.as_str()))
                 .set(attrs::UPDATED_AT, s(now_rfc3339()))
-                .when("attribute_exists(PK) AND attribute_not_exists(deleting) AND #hostId = :from AND #personal = :no")
-                .named("personal")
+                .when(format!("{} AND #hostId = :from AND #personal = :no", expr::exists_not_deleting()))
+                .named(attrs::PERSONAL)
                 .bind(":from", s(from.as_str()))
                 .bind(":no", AttributeValue::Bool(false)),
         )?;

@@ -19,6 +19,7 @@ use vivid_domain::{
 };
 
 use crate::attrs;
+use crate::expr;
 use crate::keys;
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
@@ -332,7 +333,7 @@ impl Table {
     pub(crate) fn joining(&self, m: &Membership) -> Result<[TransactWriteItem; 2], StoreError> {
         let count = crate::expr::Changes::new()
             .increment(attrs::MEMBER_COUNT, 1)
-            .when("attribute_exists(PK) AND attribute_not_exists(deleting)")
+            .when(expr::exists_not_deleting())
             .into_update(&self.table, key(keys::space(&m.space_id), keys::META))
             .map_err(backend)?;
         Ok([

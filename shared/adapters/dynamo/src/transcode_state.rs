@@ -13,7 +13,7 @@ use vivid_domain::{
 
 use crate::{
     attrs,
-    expr::Changes,
+    expr::{self, Changes},
     keys,
     table::{GSI2PK, GSI2SK, Table, backend, condition_held, key, n, s},
 };
@@ -44,10 +44,7 @@ impl TranscodeState for Table {
             .set_some(attrs::STORYBOARD, change.storyboard.as_ref().map(s))
             .set_some(attrs::THUMBNAIL_COUNT, change.thumbnail_count.map(n))
             // A video being deleted moves no more (its job is cancelled at its next event).
-            .when(format!(
-                "attribute_exists(PK) AND attribute_not_exists(deleting) AND #status IN ({})",
-                froms.join(", ")
-            ));
+            .when(format!("{} AND #status IN ({})", expr::exists_not_deleting(), froms.join(", ")));
         for (placeholder, from) in froms.iter().zip(allowed) {
             changes = changes.bind(placeholder, s(from.as_str()));
         }
@@ -69,10 +66,12 @@ impl TranscodeState for Table {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(keys::video(id), keys::META)))
-            .condition_expression(
-                "attribute_exists(PK) AND attribute_not_exists(deleting) AND #status IN (:uploaded, :transcoding) AND (attribute_not_exists(percentComplete) OR percentComplete < :p)",
-            )
-            .update_expression("SET percentComplete = :p")
+            .condition_expression(format!(
+                "{} AND #status IN (:uploaded, :transcoding) AND (attribute_not_exists({percent}) OR {percent} < :p)",
+                expr::exists_not_deleting(),
+                percent = attrs::PERCENT_COMPLETE,
+            ))
+            .update_expression(format!("SET {} = :p", attrs::PERCENT_COMPLETE))
             .expression_attribute_names("#status", attrs::STATUS)
             .expression_attribute_values(":uploaded", s(VideoStatus::Uploaded.as_str()))
             .expression_attribute_values(":transcoding", s(VideoStatus::Transcoding.as_str()))

@@ -16,7 +16,7 @@ use vivid_domain::{
 };
 
 use crate::{
-    attrs, keys,
+    attrs, expr, keys,
     table::{GSI1PK, GSI1SK, PK, SK, Table, backend, condition_held, key, s},
     usage::counter,
 };
@@ -30,7 +30,7 @@ impl UploadStore for Table {
             return Err(StoreError::Condition(budget));
         }
         let count = counter(attrs::VIDEO_COUNT, 1, Some(quotas.videos_per_space))
-            .when("attribute_exists(PK) AND attribute_not_exists(deleting)")
+            .when(expr::exists_not_deleting())
             .into_update(&self.table, key(keys::space(&video.space_id), keys::META))
             .map_err(backend)?;
         let mut items = vec![
@@ -97,10 +97,12 @@ impl UploadStore for Table {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(keys::video(id), keys::META)))
-            .condition_expression(
-                "#status = :importing AND attribute_not_exists(deleting) AND (attribute_not_exists(importClaimedAt) OR importClaimedAt < :stale)",
-            )
-            .update_expression("SET importClaimedAt = :now")
+            .condition_expression(format!(
+                "#status = :importing AND {} AND (attribute_not_exists({claimed}) OR {claimed} < :stale)",
+                expr::not_deleting(),
+                claimed = attrs::IMPORT_CLAIMED_AT,
+            ))
+            .update_expression(format!("SET {} = :now", attrs::IMPORT_CLAIMED_AT))
             .expression_attribute_names("#status", attrs::STATUS)
             .expression_attribute_values(":importing", s(VideoStatus::Importing.as_str()))
             .expression_attribute_values(":stale", s(stale))
@@ -116,8 +118,8 @@ impl UploadStore for Table {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(keys::video(id), keys::META)))
-            .condition_expression("#status = :importing AND importClaimedAt = :claimed")
-            .update_expression("REMOVE importClaimedAt")
+            .condition_expression(format!("#status = :importing AND {} = :claimed", attrs::IMPORT_CLAIMED_AT))
+            .update_expression(format!("REMOVE {}", attrs::IMPORT_CLAIMED_AT))
             .expression_attribute_names("#status", attrs::STATUS)
             .expression_attribute_values(":importing", s(VideoStatus::Importing.as_str()))
             .expression_attribute_values(":claimed", s(claimed_at))

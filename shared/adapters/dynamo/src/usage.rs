@@ -10,7 +10,7 @@ use vivid_domain::{
 
 use crate::{
     attrs,
-    expr::Changes,
+    expr::{self, Changes},
     keys::{self, MemberItem},
     table::{Table, backend, key, n, s},
 };
@@ -130,7 +130,7 @@ impl Table {
     ) -> Result<TransactWriteItem, StoreError> {
         let mut changes = counter(attrs::HOSTED_SPACES, delta, limit).when("attribute_exists(PK)");
         if delta > 0 {
-            changes = changes.when("attribute_not_exists(deleting)");
+            changes = changes.when(expr::not_deleting());
         }
         if delta < 0 {
             changes = changes.named(attrs::HOSTED_SPACES).bind(":zero", n(0)).when("#hostedSpaces > :zero");

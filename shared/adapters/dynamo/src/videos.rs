@@ -16,7 +16,7 @@ use vivid_domain::{
 use crate::{
     attrs,
     deletions::Marked,
-    expr::Changes,
+    expr::{self, Changes},
     keys,
     live::Grant,
     storage::Charge,
@@ -264,7 +264,7 @@ impl VideoCatalog for Table {
                 attrs::CHAPTERS,
                 patch.chapters.as_ref().map(serde_dynamo::to_attribute_value).transpose().map_err(backend)?,
             )
-            .when("attribute_exists(PK) AND attribute_not_exists(deleting)");
+            .when(expr::exists_not_deleting());
         let req = self
             .client
             .update_item()
@@ -317,9 +317,7 @@ impl VideoRemoval for Table {
             .map_err(backend)?;
         // The mark and the place it frees in the space go together, once.
         let items = vec![
-            TransactWriteItem::builder()
-                .update(mark("attribute_exists(PK) AND attribute_not_exists(deleting)")?)
-                .build(),
+            TransactWriteItem::builder().update(mark(&expr::exists_not_deleting())?).build(),
             TransactWriteItem::builder().update(count).build(),
         ];
         match self.transact(items, &[Guard::Video, Guard::Space]).await {
