@@ -7,13 +7,12 @@ from __future__ import annotations
 import http.server
 import json
 import os
-import re
-import signal
-import subprocess
+import sys
 import threading
-import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/: local_stack.py
+from local_stack import StackProcess  # noqa: E402
 from runner.config import ACCESS_TTL, APP_HOST, MULTIPART_THRESHOLD, OUT, PAGE, ROOT, STACK_BIN
 
 
@@ -73,9 +72,9 @@ class PageServer:
 # The local stack
 
 
-class LocalStack:
+class LocalStack(StackProcess):
     def __init__(self, page_origin: str, webex_recording: Path, zoom_recording: Path) -> None:
-        self.env = {
+        env = {
             **os.environ,
             "VIVID_PORT": "0",
             "VIVID_HOST": "127.0.0.1",
@@ -86,60 +85,8 @@ class LocalStack:
             "VIVID_WEBEX_RECORDINGS": str(webex_recording),
             "VIVID_ZOOM_REDIRECT_URI": f"{page_origin}/zoom-connected.html",
             "VIVID_ZOOM_RECORDINGS": str(zoom_recording),
-            # The stack stops when this runner's end of its stdin closes, however the runner ends.
-            "VIVID_STOP_ON_STDIN_EOF": "1",
         }
-        self.env.pop("VIVID_AWS_ENDPOINT", None)
-        self.proc: subprocess.Popen | None = None
-        self.lines: list[str] = []
-        self.port: int | None = None
-        self.ready = threading.Event()
+        super().__init__(STACK_BIN, ROOT, OUT, env, "run `cargo build -p vivid-local` (make test-browser does)")
 
     def start(self, timeout: float = 90) -> None:
-        if not STACK_BIN.exists():
-            raise RuntimeError(f"{STACK_BIN} is missing: run `cargo build -p vivid-local` (make test-browser does)")
-        self.errlog = open(OUT / "stack.log", "w")  # noqa: SIM115 (closed in stop)
-        # Its own process group: moto, ffmpeg and the rest stop with it.
-        self.proc = subprocess.Popen(
-            [str(STACK_BIN)], cwd=ROOT, env=self.env, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=self.errlog, text=True, start_new_session=True,
-        )
-        threading.Thread(target=self._read, daemon=True).start()
-        deadline = time.monotonic() + timeout
-        while not self.ready.wait(0.2):
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"vivid-local exited with {self.proc.returncode}: see {OUT / 'stack.log'}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"vivid-local not ready within {timeout} s: see {OUT / 'stack.log'}")
-
-    def _read(self) -> None:
-        assert self.proc and self.proc.stdout
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip())
-            m = re.search(r"API \(every route of template\.yaml\)\s+http://[\d.]+:(\d+)", line)
-            if m:
-                self.port = int(m.group(1))
-            if line.startswith("Ctrl-C stops everything"):
-                self.ready.set()
-
-    def stop(self) -> None:
-        if not self.proc:
-            return
-        if self.proc.stdin:
-            self.proc.stdin.close()
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                pass
-            except ProcessLookupError:
-                pass
-        # Whatever is left of its group (moto, ffmpeg), by the group's id.
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc = None
-        self.errlog.close()
-        (OUT / "stack.stdout.log").write_text("\n".join(self.lines) + "\n")
+        super().start(timeout)
