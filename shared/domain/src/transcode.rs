@@ -104,11 +104,18 @@ impl JobState {
         }
     }
 
-    /// Whether a job in this state may still write outputs (and so is worth cancelling). A
-    /// warning or a queue hop is not counted (as before states were typed): the job's next status
-    /// update, 10 s later at most, is.
+    /// Whether a job in this state may still write outputs (and so is worth cancelling): every
+    /// state before its end, a warning and a move to another queue included.
     pub fn is_running(&self) -> bool {
-        matches!(self, Self::Submitted | Self::Progressing | Self::StatusUpdate | Self::InputInformation)
+        matches!(
+            self,
+            Self::Submitted
+                | Self::Progressing
+                | Self::StatusUpdate
+                | Self::InputInformation
+                | Self::NewWarning
+                | Self::QueueHop
+        )
     }
 
     /// Whether the job ended without its outputs.
@@ -213,7 +220,7 @@ mod tests {
         let all =
             [Submitted, Progressing, InputInformation, StatusUpdate, NewWarning, QueueHop, Complete, Canceled, Error];
         let running: Vec<_> = all.iter().filter(|s| s.is_running()).map(JobState::as_str).collect();
-        assert_eq!(running, ["SUBMITTED", "PROGRESSING", "INPUT_INFORMATION", "STATUS_UPDATE"]);
+        assert_eq!(running, ["SUBMITTED", "PROGRESSING", "INPUT_INFORMATION", "STATUS_UPDATE", "NEW_WARNING", "QUEUE_HOP"]);
         let failed: Vec<_> = all.iter().filter(|s| s.is_failure()).map(JobState::as_str).collect();
         assert_eq!(failed, ["CANCELED", "ERROR"]);
         assert!(!Unknown("X".into()).is_running() && !Unknown("X".into()).is_failure());
