@@ -108,7 +108,7 @@ impl Handler for SearchSpace {
         // way) is dropped, not counted.
         let top: Vec<_> = hits.into_iter().take(2 * MAX_HITS).collect();
         let ids: Vec<VideoId> = top.iter().map(|h| h.video_id.clone()).collect();
-        let mut videos = self.catalog.videos_by_id(&ids).await?;
+        let mut videos = self.catalog.videos(&ids).await?;
         // A posting whose video is gone (a deletion under way) is not shown.
         let items = top
             .into_iter()

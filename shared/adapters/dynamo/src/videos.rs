@@ -250,11 +250,6 @@ impl VideoCatalog for Table {
         self.batch_get(keys, false).await?.into_iter().map(from_item).collect()
     }
 
-    async fn videos_by_id(&self, ids: &[VideoId]) -> Result<Vec<Video>, StoreError> {
-        let keys = ids.iter().map(|id| key(keys::video(id), keys::META)).collect();
-        self.batch_get(keys, false).await?.into_iter().map(from_item).collect()
-    }
-
     async fn update_video(&self, id: &VideoId, patch: &VideoPatch, now: &str) -> Result<Video, StoreError> {
         let changes = Changes::new()
             .set(attrs::UPDATED_AT, s(now))

@@ -25,9 +25,9 @@ use crate::{
 #[async_trait]
 pub trait VideoCatalog: Send + Sync {
     async fn get_video(&self, id: &VideoId) -> Result<Option<Video>, StoreError>;
-    /// The videos of these ids that exist (eventually consistent; one batch a hundred).
-    async fn videos_by_id(&self, ids: &[VideoId]) -> Result<Vec<Video>, StoreError>;
-    /// The videos of these ids that exist, each once however often it is asked for.
+    /// The videos of these ids that exist, each once however often it is asked for, in no
+    /// particular order; videos being deleted included (marked `deleting`: the caller drops
+    /// them). Eventually consistent, one batch a hundred.
     async fn videos(&self, ids: &[VideoId]) -> Result<Vec<Video>, StoreError>;
     /// The video, its space, the caller's membership of it and their progress: two round trips.
     async fn video_access(&self, id: &VideoId, user: &UserId) -> Result<Option<VideoAccess>, StoreError>;

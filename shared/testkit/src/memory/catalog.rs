@@ -69,16 +69,12 @@ impl VideoCatalog for Memory {
         Ok(self.world().videos.get(id).map(|r| r.video.clone()))
     }
 
-    async fn videos_by_id(&self, ids: &[VideoId]) -> Result<Vec<Video>, StoreError> {
-        let w = self.world();
-        Ok(ids.iter().filter_map(|id| w.videos.get(id)).map(|r| r.video.clone()).collect())
-    }
-
     async fn videos(&self, ids: &[VideoId]) -> Result<Vec<Video>, StoreError> {
         let mut unique = ids.to_vec();
         unique.sort();
         unique.dedup();
-        self.videos_by_id(&unique).await
+        let w = self.world();
+        Ok(unique.iter().filter_map(|id| w.videos.get(id)).map(|r| r.video.clone()).collect())
     }
 
     async fn video_access(&self, id: &VideoId, user: &UserId) -> Result<Option<VideoAccess>, StoreError> {
