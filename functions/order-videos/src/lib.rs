@@ -11,5 +11,5 @@ use vivid_tokens::TokenVerifier;
 pub async fn wire(cfg: Config) -> Result<OrderVideos, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    Ok(OrderVideos { auth, spaces: table.clone(), catalog: table })
+    Ok(OrderVideos { auth, spaces: table.clone(), catalog: table.clone(), edits: table })
 }

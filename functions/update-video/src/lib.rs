@@ -11,5 +11,5 @@ use vivid_tokens::TokenVerifier;
 pub async fn wire(cfg: Config) -> Result<UpdateVideo, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    Ok(UpdateVideo { auth, catalog: table.clone(), index: table })
+    Ok(UpdateVideo { auth, catalog: table.clone(), edits: table.clone(), index: table })
 }

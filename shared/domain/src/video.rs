@@ -15,6 +15,7 @@ pub use model::{
 };
 pub use order::{Chapter, MAX_CHAPTERS, OrderError, chapters, chapters_webvtt, in_order, placements};
 pub use ports::{
-    BookmarkStore, CaptionStore, ProgressStore, SnapshotStore, TranscodeState, UploadStore, VideoCatalog, VideoRemoval,
+    BookmarkStore, CaptionStore, CatalogEdits, ProgressStore, SnapshotStore, TranscodeState, UploadStore, VideoCatalog,
+    VideoRemoval,
 };
 pub use upload::{MAX_PARTS, MIB, MIN_PART, UploadPlan, part_length, upload_plan};

@@ -10,7 +10,7 @@ use vivid_domain::{
     page::{Page, PageKey},
     spaces::{Membership, Space},
     types::{Limit, SpaceId, UserId, VideoId},
-    video::{Progress, Video, VideoAccess, VideoCatalog, VideoPatch, VideoRemoval},
+    video::{CatalogEdits, Progress, Video, VideoAccess, VideoCatalog, VideoPatch, VideoRemoval},
 };
 
 use crate::{
@@ -249,7 +249,10 @@ impl VideoCatalog for Table {
         let keys = unique.into_iter().map(|v| key(keys::video(v), keys::META)).collect();
         self.batch_get(keys, false).await?.into_iter().map(from_item).collect()
     }
+}
 
+#[async_trait]
+impl CatalogEdits for Table {
     async fn update_video(&self, id: &VideoId, patch: &VideoPatch, now: &str) -> Result<Video, StoreError> {
         let changes = Changes::new()
             .set(attrs::UPDATED_AT, s(now))

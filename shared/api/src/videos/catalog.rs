@@ -15,8 +15,8 @@ use vivid_domain::{
     spaces::SpaceStore,
     types::{Description, SpaceId, VideoId, now_rfc3339},
     video::{
-        Chapter, OrderError, Progress, ProgressStore, Title, VideoCatalog, VideoPatch, VideoRemoval, VideoStatus,
-        in_order, placements,
+        CatalogEdits, Chapter, OrderError, Progress, ProgressStore, Title, VideoCatalog, VideoPatch, VideoRemoval,
+        VideoStatus, in_order, placements,
     },
 };
 use vivid_edge::{
@@ -50,8 +50,10 @@ pub struct OrderVideos {
     pub auth: Arc<TokenVerifier>,
     /// The caller's role in the space.
     pub spaces: Arc<dyn SpaceStore>,
-    /// The space's videos and their places.
+    /// The space's videos.
     pub catalog: Arc<dyn VideoCatalog>,
+    /// Their places in the space's order.
+    pub edits: Arc<dyn CatalogEdits>,
 }
 
 #[async_trait]
@@ -71,9 +73,12 @@ impl Handler for OrderVideos {
         let moves = placements(&all, &body.video_ids).map_err(|e| match e {
             OrderError::Duplicate(_) => ApiError::unprocessable("invalid_order", e.to_string()),
             // The client's list and the space disagree (a video deleted, or from elsewhere).
-            OrderError::Unknown(_) => ApiError::conflict("unknown_video", e.to_string()),
+            OrderError::Unknown(_) => ApiError::conflict(
+                "unknown_video",
+                format!("{e}: read the list again (GET /spaces/{{spaceId}}/videos) and send the order again"),
+            ),
         })?;
-        match self.catalog.place_videos(&space_id, &moves).await {
+        match self.edits.place_videos(&space_id, &moves).await {
             // A listed video was deleted meanwhile: nothing of this chunk was applied.
             Err(StoreError::Condition(Guard::Video)) => {
                 return Err(ApiError::conflict(
@@ -151,8 +156,10 @@ struct VideoChanges {
 /// `PATCH /videos/{videoId}` (host, co-host): title, description and chapters.
 pub struct UpdateVideo {
     pub auth: Arc<TokenVerifier>,
-    /// The video, the caller's role in its space, and its new words.
+    /// The video and the caller's role in its space.
     pub catalog: Arc<dyn VideoCatalog>,
+    /// Its new words.
+    pub edits: Arc<dyn CatalogEdits>,
     /// The space's search (a ready video's words).
     pub index: Arc<dyn SearchIndex>,
 }
@@ -172,7 +179,7 @@ impl Handler for UpdateVideo {
             .transpose()
             .map_err(|e| ApiError::unprocessable("invalid_chapters", e.0))?;
         let patch = VideoPatch { title: changes.title, description: changes.description, chapters };
-        let video = match self.catalog.update_video(&m.video.video_id, &patch, &now_rfc3339()).await {
+        let video = match self.edits.update_video(&m.video.video_id, &patch, &now_rfc3339()).await {
             Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("video")),
             other => other?,
         };

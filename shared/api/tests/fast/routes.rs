@@ -92,10 +92,20 @@ impl App {
         }
     }
     pub(crate) fn update_video(&self) -> UpdateVideo {
-        UpdateVideo { auth: self.auth(), catalog: self.memory.clone(), index: self.memory.clone() }
+        UpdateVideo {
+            auth: self.auth(),
+            catalog: self.memory.clone(),
+            edits: self.memory.clone(),
+            index: self.memory.clone(),
+        }
     }
     pub(crate) fn order_videos(&self) -> OrderVideos {
-        OrderVideos { auth: self.auth(), spaces: self.memory.clone(), catalog: self.memory.clone() }
+        OrderVideos {
+            auth: self.auth(),
+            spaces: self.memory.clone(),
+            catalog: self.memory.clone(),
+            edits: self.memory.clone(),
+        }
     }
     pub(crate) fn delete_video(&self) -> DeleteVideo {
         DeleteVideo {

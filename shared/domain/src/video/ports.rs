@@ -1,7 +1,8 @@
 //! Where videos and a member's data on them are kept, one port per role: a handler names the
 //! ones it calls (see `docs/data-model.md` for how the DynamoDB adapter keeps each).
 //!
-//! - [`VideoCatalog`]: what videos there are and what they say (reads, the host's edits, the order).
+//! - [`VideoCatalog`]: what videos there are and what they say (the reads every route starts from).
+//! - [`CatalogEdits`]: the host's edits of what a video says and of the space's order.
 //! - [`UploadStore`]: videos on their way in (browser uploads and platform imports).
 //! - [`TranscodeState`]: a video's status and what its transcoding job recorded.
 //! - [`CaptionStore`]: caption tracks, the captioned master and the transcript's state.
@@ -20,8 +21,8 @@ use crate::{
     types::{BookmarkId, Limit, Seconds, SnapshotId, SpaceId, UserId, VideoId},
 };
 
-/// What videos there are and what they say: the reads every route starts from, the host's edits
-/// and the order of a space's lectures.
+/// What videos there are and what they say: the reads every route starts from (the caller's
+/// access to a video among them).
 #[async_trait]
 pub trait VideoCatalog: Send + Sync {
     async fn get_video(&self, id: &VideoId) -> Result<Option<Video>, StoreError>;
@@ -40,6 +41,12 @@ pub trait VideoCatalog: Send + Sync {
     ) -> Result<Page<Video>, StoreError>;
     /// Every video of a space (for ordering or deleting them).
     async fn all_videos(&self, space: &SpaceId) -> Result<Vec<Video>, StoreError>;
+}
+
+/// The host's edits of the catalog: what a video says and where it stands in its space's order.
+/// Only the two routes that edit hold it; every other handler reads the [`VideoCatalog`].
+#[async_trait]
+pub trait CatalogEdits: Send + Sync {
     /// The host's changes of title, description or chapters; the video as it now is.
     /// `Condition(Video)` when it is gone or being deleted.
     async fn update_video(&self, id: &VideoId, patch: &VideoPatch, now: &str) -> Result<Video, StoreError>;

@@ -9,7 +9,7 @@ use vivid_domain::{
     page::{Page, PageKey},
     search::{Posting, SearchIndex, Source, note_posting},
     types::{Limit, SpaceId, UserId, VideoId},
-    video::{Video, VideoAccess, VideoCatalog, VideoPatch, VideoRemoval},
+    video::{CatalogEdits, Video, VideoAccess, VideoCatalog, VideoPatch, VideoRemoval},
 };
 
 use super::{Asked, Memory, World, failed, page};
@@ -110,7 +110,10 @@ impl VideoCatalog for Memory {
         rows.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(rows.into_iter().map(|(_, v)| v).collect())
     }
+}
 
+#[async_trait]
+impl CatalogEdits for Memory {
     async fn update_video(&self, id: &VideoId, patch: &VideoPatch, now: &str) -> Result<Video, StoreError> {
         let mut w = self.world();
         let Some(row) = w.videos.get_mut(id).filter(|r| !r.video.deleting) else { return failed(Guard::Video) };
