@@ -77,7 +77,7 @@ ENV_LINE = re.compile(r"^([A-Z][A-Z0-9_]*)(: .+)?$")
 MAX_PER_ALARM = 10
 KEYS = {"note", "route", "does", "description", "events", "invoke", "env", "grants", "timeout", "memory", "reserved", "checkov"}
 
-NO_VPC = "No VPC: it calls AWS APIs (IAM, TLS) and Google/Webex only; a VPC would add NAT cost and cold-start time, isolating nothing"
+NO_VPC = "No VPC: it calls AWS APIs (IAM, TLS) and Google, Webex and Zoom only; a VPC would add NAT cost and cold-start time, isolating nothing"
 SYNC = "Invoked synchronously by the HTTP API: the caller gets the error, there is no event to dead-letter"
 ASYNC = "Failed events go to FailedEventsQueue by the on-failure destination (EventInvokeConfig), which replaces a DLQ; checkov reads only DeadLetterQueue"
 NO_RESERVATION = "No reservation: the API throttling bounds the routes, and a reservation per function would split the account pool; only import-worker reserves"
