@@ -17,7 +17,8 @@ pub async fn wire(cfg: Config) -> Result<GoogleCallback, ConfigError> {
     let [signing_key, secret] =
         secrets.read_all(&cfg, ["VIVID_JWT_SIGNING_KEY_ARN", "VIVID_GOOGLE_CLIENT_SECRET_ARN"]).await?;
     let issuer = TokenIssuer::from_config(&cfg, &signing_key)?;
-    let sessions = Sessions::new(SessionPorts { store: table.clone(), users: table.clone(), issuer: Arc::new(issuer) }).with_invitations(table.clone());
+    let sessions = Sessions::new(SessionPorts { store: table.clone(), users: table.clone(), issuer: Arc::new(issuer) })
+        .with_invitations(table.clone());
     let idp = GoogleOidc::with_settings(GoogleSettings::from_config(&cfg, Some(secret))?)?;
     Ok(GoogleCallback { idp: Arc::new(idp), logins: table, sessions, web: WebSettings::from_config(&cfg)? })
 }

@@ -15,7 +15,8 @@ pub async fn wire(cfg: Config) -> Result<GoogleToken, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let secrets = Secrets::new(&cfg)?;
     let issuer = TokenIssuer::from_config(&cfg, &secrets.read(&cfg, "VIVID_JWT_SIGNING_KEY_ARN").await?)?;
-    let sessions = Sessions::new(SessionPorts { store: table.clone(), users: table.clone(), issuer: Arc::new(issuer) }).with_invitations(table.clone());
+    let sessions = Sessions::new(SessionPorts { store: table.clone(), users: table.clone(), issuer: Arc::new(issuer) })
+        .with_invitations(table.clone());
     let idp = GoogleOidc::with_settings(GoogleSettings::from_config(&cfg, None)?)?;
     Ok(GoogleToken { idp: Arc::new(idp), sessions })
 }

@@ -17,7 +17,10 @@ pub async fn wire(cfg: Config) -> Result<ImportZoomRecording, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let secrets = Secrets::new(&cfg)?;
-    let zoom = Arc::new(ZoomHttp::from_config(&cfg, Some(Arc::new(secrets.on_first_use(&cfg, "VIVID_ZOOM_CLIENT_SECRET_ARN")?)))?);
+    let zoom = Arc::new(ZoomHttp::from_config(
+        &cfg,
+        Some(Arc::new(secrets.on_first_use(&cfg, "VIVID_ZOOM_CLIENT_SECRET_ARN")?)),
+    )?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
     let invoker = Arc::new(LambdaInvoker::from_config(&cfg)?);
     let platform = Platform { oauth: zoom.clone(), connections: table.clone(), cipher };

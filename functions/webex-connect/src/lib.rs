@@ -15,8 +15,10 @@ pub async fn wire(cfg: Config) -> Result<Connect, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let secrets = Secrets::new(&cfg)?;
-    let webex =
-        Arc::new(WebexHttp::from_config(&cfg, Some(vivid_webex::client_secret(secrets.read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?)))?);
+    let webex = Arc::new(WebexHttp::from_config(
+        &cfg,
+        Some(vivid_webex::client_secret(secrets.read(&cfg, "VIVID_WEBEX_CLIENT_SECRET_ARN").await?)),
+    )?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
     Ok(Connect { auth, platform: Platform { oauth: webex, connections: table, cipher } })
 }

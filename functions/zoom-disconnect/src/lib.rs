@@ -16,7 +16,10 @@ pub async fn wire(cfg: Config) -> Result<Disconnect, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
     let secrets = Secrets::new(&cfg)?;
-    let zoom = Arc::new(ZoomHttp::from_config(&cfg, Some(vivid_zoom::client_secret(secrets.read(&cfg, "VIVID_ZOOM_CLIENT_SECRET_ARN").await?)))?);
+    let zoom = Arc::new(ZoomHttp::from_config(
+        &cfg,
+        Some(vivid_zoom::client_secret(secrets.read(&cfg, "VIVID_ZOOM_CLIENT_SECRET_ARN").await?)),
+    )?);
     let cipher = Arc::new(KmsCipher::from_config(&cfg)?);
     let revoke = Some(Platform { oauth: zoom, connections: table.clone(), cipher });
     Ok(Disconnect { auth, provider: Provider::Zoom, connections: table.clone(), revoke, links: Some(table) })

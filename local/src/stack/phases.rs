@@ -20,9 +20,9 @@ use crate::{
     functions::{EVENT_FUNCTIONS, HTTP_FUNCTIONS},
     infra::{
         account::Account,
+        cors::CorsPolicy,
         delivery::Delivery,
         emulator::{SerialProxy, apply_bucket_cors, async_invoke, emulator_sdk_config, index_lag},
-        cors::CorsPolicy,
         gateway::{BoundRoute, GatewayState, serve},
         grants::needs::dynamodb_table_arn,
         local_routes::LocalRoutes,
