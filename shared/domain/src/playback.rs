@@ -5,7 +5,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::{types::VideoId, video::MediaOutputs};
+use crate::{
+    transcode::THUMBNAIL_INTERVAL_SECS,
+    types::{VideoId, rfc3339_at},
+    video::{MediaOutputs, layout},
+};
 
 /// A grant outlives the lecture it plays by this much (pauses, rewinds).
 pub const GRANT_MARGIN: Duration = Duration::from_secs(30 * 60);
@@ -58,6 +62,51 @@ pub struct Playback {
     /// The grant's lifetime in seconds (cookies' `Max-Age`).
     #[serde(skip)]
     pub lifetime_secs: u64,
+}
+
+/// What a signer made for one grant: how a key of the video's media becomes its signed URL, the
+/// query that signs any URL under the video's prefix, the same grant as cookies, and its end.
+pub struct Grant<F: Fn(&str) -> String> {
+    pub url: F,
+    pub signed_query: String,
+    pub cookies: Vec<(String, String)>,
+    /// When the grant ends, Unix seconds.
+    pub expires_at: u64,
+    pub lifetime: Duration,
+}
+
+impl Playback {
+    /// The video's playback under a grant: each output it has, signed (with captions, the master
+    /// that lists them as subtitles renditions is the one to play).
+    pub fn granted<F: Fn(&str) -> String>(video: &VideoId, outputs: &MediaOutputs, grant: Grant<F>) -> Self {
+        let signed = &grant.url;
+        Playback {
+            hls_url: outputs.captioned_master.as_deref().or(outputs.hls_master.as_deref()).map(signed),
+            captions: outputs
+                .captions
+                .values()
+                .map(|t| SignedCaption {
+                    lang: t.lang.clone(),
+                    label: t.label.clone(),
+                    source: t.source,
+                    url: signed(&layout::caption(video, &t.lang)),
+                })
+                .collect(),
+            mp4_url: outputs.mp4.as_deref().map(signed),
+            poster_url: outputs.poster(video).as_deref().map(signed),
+            storyboard_url: outputs.storyboard.as_deref().map(signed),
+            thumbnails: outputs.thumbnail_count.filter(|n| *n > 0).map(|count| Thumbnails {
+                count,
+                interval_seconds: THUMBNAIL_INTERVAL_SECS.unsigned_abs(),
+                url_template: signed(&layout::thumbnail_template(video)),
+            }),
+            cookies: grant.cookies,
+            signed_query: grant.signed_query,
+            cookie_path: format!("/{}", layout::media_prefix(video)),
+            expires_at: rfc3339_at(grant.expires_at),
+            lifetime_secs: grant.lifetime.as_secs(),
+        }
+    }
 }
 
 /// A video's thumbnails without a URL each: thumbnail `i` (from 0) is `url_template` with

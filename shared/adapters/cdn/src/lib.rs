@@ -16,9 +16,8 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use serde::{Deserialize, Serialize};
 use vivid_config::{Config, ConfigError, FirstUse};
 use vivid_domain::{
-    playback::{Playback, PlaybackSigner, SignError, SignedCaption, Thumbnails},
-    transcode::THUMBNAIL_INTERVAL_SECS,
-    types::{VideoId, rfc3339_at},
+    playback::{Grant, Playback, PlaybackSigner, SignError},
+    types::VideoId,
     video::{MediaOutputs, layout},
 };
 
@@ -140,39 +139,18 @@ impl PlaybackSigner for CloudFrontSigner {
         let (policy_b64, sig_b64) = (cf_b64(&policy_json), cf_b64(&sig));
         let signed_query =
             format!("Policy={policy_b64}&Signature={sig_b64}&Key-Pair-Id={}&Hash-Algorithm=SHA256", self.key_pair_id);
-        let signed = |key: &str| format!("{}?{signed_query}", self.url_of(key));
-        Ok(Playback {
-            // With captions, the master that lists them as subtitles renditions.
-            hls_url: outputs.captioned_master.as_deref().or(outputs.hls_master.as_deref()).map(signed),
-            captions: outputs
-                .captions
-                .values()
-                .map(|t| SignedCaption {
-                    lang: t.lang.clone(),
-                    label: t.label.clone(),
-                    source: t.source,
-                    url: signed(&layout::caption(video, &t.lang)),
-                })
-                .collect(),
-            mp4_url: outputs.mp4.as_deref().map(signed),
-            poster_url: outputs.poster(video).as_deref().map(signed),
-            storyboard_url: outputs.storyboard.as_deref().map(signed),
-            thumbnails: outputs.thumbnail_count.filter(|n| *n > 0).map(|count| Thumbnails {
-                count,
-                interval_seconds: THUMBNAIL_INTERVAL_SECS.unsigned_abs(),
-                url_template: signed(&layout::thumbnail_template(video)),
-            }),
-            cookies: vec![
-                ("CloudFront-Policy".into(), policy_b64),
-                ("CloudFront-Signature".into(), sig_b64),
-                ("CloudFront-Key-Pair-Id".into(), self.key_pair_id.clone()),
-                ("CloudFront-Hash-Algorithm".into(), "SHA256".into()),
-            ],
-            signed_query,
-            cookie_path: format!("/{}", layout::media_prefix(video)),
-            expires_at: rfc3339_at(expires_at),
-            lifetime_secs: lifetime.as_secs(),
-        })
+        let cookies = vec![
+            ("CloudFront-Policy".into(), policy_b64),
+            ("CloudFront-Signature".into(), sig_b64),
+            ("CloudFront-Key-Pair-Id".into(), self.key_pair_id.clone()),
+            ("CloudFront-Hash-Algorithm".into(), "SHA256".into()),
+        ];
+        let url = |key: &str| format!("{}?{signed_query}", self.url_of(key));
+        Ok(Playback::granted(
+            video,
+            outputs,
+            Grant { url, signed_query: signed_query.clone(), cookies, expires_at, lifetime },
+        ))
     }
 }
 

@@ -12,9 +12,9 @@ use vivid_domain::{
     error::{Guard, StoreError},
     imports::InvokeError,
     media::{Bucket, MediaStore, ObjectInfo, UploadedPart},
-    playback::{Playback, PlaybackSigner, SignError, SignedCaption, Thumbnails},
-    transcode::{SourceProbe, THUMBNAIL_INTERVAL_SECS, TranscodeError, Transcoder},
-    types::{VideoId, rfc3339_at},
+    playback::{Grant, Playback, PlaybackSigner, SignError},
+    transcode::{SourceProbe, TranscodeError, Transcoder},
+    types::VideoId,
     video::{MediaOutputs, layout},
 };
 
@@ -217,33 +217,13 @@ impl PlaybackSigner for Memory {
     ) -> Result<Playback, SignError> {
         let expires_at = now + lifetime.as_secs();
         let signed_query = format!("Expires={expires_at}&Signature=memory");
-        let signed = |key: &str| format!("{PLAYBACK_BASE}/{key}?{signed_query}");
-        Ok(Playback {
-            hls_url: outputs.captioned_master.as_deref().or(outputs.hls_master.as_deref()).map(signed),
-            captions: outputs
-                .captions
-                .values()
-                .map(|t| SignedCaption {
-                    lang: t.lang.clone(),
-                    label: t.label.clone(),
-                    source: t.source,
-                    url: signed(&layout::caption(video, &t.lang)),
-                })
-                .collect(),
-            mp4_url: outputs.mp4.as_deref().map(signed),
-            poster_url: outputs.poster(video).as_deref().map(signed),
-            storyboard_url: outputs.storyboard.as_deref().map(signed),
-            thumbnails: outputs.thumbnail_count.filter(|n| *n > 0).map(|count| Thumbnails {
-                count,
-                interval_seconds: THUMBNAIL_INTERVAL_SECS.unsigned_abs(),
-                url_template: signed(&layout::thumbnail_template(video)),
-            }),
-            cookies: vec![("Memory-Grant".into(), expires_at.to_string())],
-            signed_query,
-            cookie_path: format!("/{}", layout::media_prefix(video)),
-            expires_at: rfc3339_at(expires_at),
-            lifetime_secs: lifetime.as_secs(),
-        })
+        let url = |key: &str| format!("{PLAYBACK_BASE}/{key}?{signed_query}");
+        let cookies = vec![("Memory-Grant".into(), expires_at.to_string())];
+        Ok(Playback::granted(
+            video,
+            outputs,
+            Grant { url, signed_query: signed_query.clone(), cookies, expires_at, lifetime },
+        ))
     }
 }
 
