@@ -142,7 +142,14 @@ impl LocalRoutes {
             _ => false,
         };
         if !allowed {
-            return reply(StatusCode::FORBIDDEN, json!({ "message": "Missing or invalid signature" }));
+            // CloudFront answers this with an XML error of its own (MissingKey, AccessDenied); the
+            // stand-in also says what a player does about it: fetch a fresh grant.
+            return reply(
+                StatusCode::FORBIDDEN,
+                json!({
+                    "message": "Missing or invalid signature: request a fresh playback grant from GET /videos/{videoId}/playback"
+                }),
+            );
         }
         // One byte range, as CloudFront passes `Range` to S3 (players seek in an MP4 that way).
         let range = parts

@@ -83,13 +83,16 @@ fn trim_slash(s: String) -> String {
 
 fn unknown_domain() -> ApiError {
     tracing::error!("sign-in reached the API on a domain outside VIVID_API_DOMAINS");
-    ApiError::bad_request("unknown_api_domain", "sign-in is not available on this domain")
+    ApiError::bad_request(
+        "unknown_api_domain",
+        "sign-in is not available on this domain: start it from the API address the app uses",
+    )
 }
 
 fn bad_state() -> ApiError {
     ApiError::bad_request(
         "invalid_state",
-        "the sign-in state is missing, expired, already used or not from this browser",
+        "the sign-in state is missing, expired, already used or not from this browser: start the sign-in again (GET /auth/google/login)",
     )
 }
 
@@ -189,8 +192,12 @@ impl Handler for GoogleCallback {
             let location = format!("{target}#error={}", fragment_value(error));
             return with_cookies(http::redirect(&location)?, &[cookies::clear_login()]);
         }
-        let code =
-            req.query("code").ok_or_else(|| ApiError::bad_request("missing_code", "the callback has no code"))?;
+        let code = req.query("code").ok_or_else(|| {
+            ApiError::bad_request(
+                "missing_code",
+                "the callback has no code: start the sign-in again (GET /auth/google/login)",
+            )
+        })?;
         let redirect_uri = self.web.redirect_uri(req)?;
         let id_token = self.idp.exchange_code(code, &login.code_verifier, &redirect_uri).await?;
         let identity = self.idp.verify_id_token(&id_token, Some(&login.nonce)).await?;
@@ -267,7 +274,9 @@ impl Handler for RefreshToken {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let (presented, from_cookie) = presented_refresh(req)?;
         let Some(presented) = presented else {
-            let refused = ApiError::Unauthenticated("a refresh token is required");
+            let refused = ApiError::unauthenticated(
+                "a refresh token is required (the sign-in's cookie, or refreshToken in the body): sign in again",
+            );
             // A browser holding only a cookie of the old name: it signs in again, and the cookie
             // goes with this answer.
             return match cookies::clear_legacy_refresh(req) {

@@ -74,7 +74,10 @@ impl Handler for PutCaptions {
         manager_of(&m)?;
         let video = m.video;
         if video.status != VideoStatus::Ready || video.outputs.hls_master.is_none() {
-            return Err(ApiError::conflict("not_ready", "captions are added once the video is READY"));
+            return Err(ApiError::conflict(
+                "not_ready",
+                "captions are added once the video is READY: poll GET /videos/{videoId} until it is",
+            ));
         }
         let replacing = video.outputs.captions.contains_key(&lang);
         let id = &video.video_id;

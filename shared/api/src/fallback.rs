@@ -166,10 +166,10 @@ impl Handler for NoRoute {
             // all the same (an HTTP API hands OPTIONS to a catch-all route in some set-ups), a 2xx
             // keeps the browser going: API Gateway adds the configured CORS headers to it.
             None if preflight => http::no_content(),
-            None => Err(ApiError::NotFound("route")),
+            None => Err(ApiError::no_route()),
             // A served method landing here means the gateway did not see this path as the table
             // does (a trailing slash, say): no such resource, not a 405 whose Allow names it.
-            Some(methods) if methods.contains(&method) => Err(ApiError::NotFound("route")),
+            Some(methods) if methods.contains(&method) => Err(ApiError::no_route()),
             // RFC 9110 §9.3.7: what the resource offers.
             Some(methods) if is_options => with_allow(http::no_content()?, &methods),
             Some(methods) => with_allow(http::problem(&ApiError::MethodNotAllowed, req.request_id()), &methods),

@@ -90,6 +90,12 @@ struct NewMember {
     email: Email,
 }
 
+/// 404 `not_found` for an address no account has (or whose account is being deleted), as
+/// alike as the two are: the way to bring that person in is an invitation.
+fn no_account() -> ApiError {
+    ApiError::NotFoundThen("no account has this e-mail address: invite it instead (POST /spaces/{spaceId}/invitations)")
+}
+
 /// `POST /spaces/{spaceId}/members` (host, co-host): adds a registered user as participant.
 pub struct AddMember {
     pub auth: Arc<TokenVerifier>,
@@ -106,12 +112,7 @@ impl Handler for AddMember {
         require_manager(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
         // An account being deleted is no registered user any more (as an address never signed up:
         // 404); its owner can be added again once they signed up anew.
-        let user = self
-            .users
-            .find_user_by_email(&body.email)
-            .await?
-            .filter(|u| !u.deleting)
-            .ok_or(ApiError::NotFound("user"))?;
+        let user = self.users.find_user_by_email(&body.email).await?.filter(|u| !u.deleting).ok_or_else(no_account)?;
         let membership = Membership {
             space_id: space_id.clone(),
             user_id: user.user_id.clone(),
@@ -124,7 +125,7 @@ impl Handler for AddMember {
                 return Err(ApiError::conflict("already_member", "the user is already a member of this space"));
             }
             // The account's deletion began since it was read.
-            Err(StoreError::Condition(Guard::Account)) => return Err(ApiError::NotFound("user")),
+            Err(StoreError::Condition(Guard::Account)) => return Err(no_account()),
             Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("space")),
             other => other?,
         }
@@ -229,7 +230,10 @@ impl Handler for UpdateMember {
             ));
         }
         if target == member.space.host_id {
-            return Err(ApiError::conflict("host_role", "the host's role changes only by a transfer"));
+            return Err(ApiError::conflict(
+                "host_role",
+                "the host's role changes only by a transfer: hand the space over with POST /spaces/{spaceId}/transfer",
+            ));
         }
         let membership = match self.spaces.set_role(&space_id, &target, body.role).await {
             Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("member")),

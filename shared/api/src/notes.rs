@@ -163,19 +163,39 @@ impl Handler for PutTextMemo {
         };
         // The memo, and the state it replaced (none: created).
         let (memo, previous) = match pre {
-            Precondition::Never => return Err(precondition_failed("a weak ETag never matches If-Match")),
+            Precondition::Never => {
+                return Err(precondition_failed(
+                    "a weak ETag never matches If-Match: send the memo's ETag as GET /videos/{videoId}/text-memo gives it",
+                ));
+            }
             Precondition::Version(0) | Precondition::Absent => match create().await? {
                 Some(memo) => (memo, None),
-                None => return Err(precondition_failed("the memo exists already; reload it")),
+                None => {
+                    return Err(precondition_failed(
+                        "the memo exists already: read it (GET /videos/{videoId}/text-memo), apply the change to it and save with its ETag in If-Match",
+                    ));
+                }
             },
             Precondition::Version(v) => match save(Some(v)).await? {
                 SaveOutcome::Saved(memo, previous) => (*memo, Some(previous)),
-                SaveOutcome::Stale => return Err(precondition_failed("the memo has another version now; reload it")),
-                SaveOutcome::NoMemo => return Err(precondition_failed("there is no memo at that version")),
+                SaveOutcome::Stale => {
+                    return Err(precondition_failed(
+                        "the memo has another version now: read it again (GET /videos/{videoId}/text-memo), apply the change to it and save with its new ETag in If-Match",
+                    ));
+                }
+                SaveOutcome::NoMemo => {
+                    return Err(precondition_failed(
+                        "there is no memo at that version: read it again (GET /videos/{videoId}/text-memo) and save with the ETag it gives",
+                    ));
+                }
             },
             Precondition::Exists => match save(None).await? {
                 SaveOutcome::Saved(memo, previous) => (*memo, Some(previous)),
-                _ => return Err(precondition_failed("there is no memo yet")),
+                _ => {
+                    return Err(precondition_failed(
+                        "there is no memo yet: save without If-Match (or with If-None-Match: *) to create it",
+                    ));
+                }
             },
             Precondition::None => match save(None).await? {
                 SaveOutcome::Saved(memo, previous) => (*memo, Some(previous)),
@@ -184,7 +204,7 @@ impl Handler for PutTextMemo {
                     // A first save of another tab won: save on top of it.
                     None => match save(None).await? {
                         SaveOutcome::Saved(memo, previous) => (*memo, Some(previous)),
-                        _ => return Err(ApiError::conflict("conflict", "the memo changed concurrently; retry")),
+                        _ => return Err(ApiError::conflict("conflict", "the memo changed concurrently: save again")),
                     },
                 },
             },
@@ -246,7 +266,10 @@ impl Handler for CreateCheckpoint {
             video_member(self.catalog.as_ref(), &video_id, &caller.user_id),
         )?;
         let Some(memo) = memo else {
-            return Err(ApiError::conflict("no_memo", "there is no memo to checkpoint yet"));
+            return Err(ApiError::conflict(
+                "no_memo",
+                "there is no memo to checkpoint yet: save one first (PUT /videos/{videoId}/text-memo)",
+            ));
         };
         let latest = |notes: Arc<dyn NoteStore>, video: VideoId, user| async move {
             let page = notes.history(&video, &user, vivid_domain::types::Limit::clamped(1), None).await?;

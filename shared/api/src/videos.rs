@@ -140,7 +140,10 @@ impl VideoMember {
         if self.video.status == VideoStatus::Ready {
             Ok(self)
         } else {
-            Err(ApiError::conflict("not_ready", "the video is not ready yet: notes are taken on ready videos"))
+            Err(ApiError::conflict(
+                "not_ready",
+                "the video is not ready yet: notes are taken on ready videos; poll GET /videos/{videoId} until its status is READY",
+            ))
         }
     }
 }

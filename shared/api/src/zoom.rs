@@ -90,7 +90,7 @@ impl Handler for ListZoomRecordings {
         }
         let binding = format!("zoom-recordings|user={}|from={}|to={}", caller.user_id, fmt(from), fmt(to));
         let (limit, start) = self.cursors.page(req, &binding).await?;
-        let invalid = || ApiError::bad_request("invalid_cursor", "the cursor is malformed or belongs to another query");
+        let invalid = || ApiError::bad_request("invalid_cursor", vivid_edge::cursor::INVALID_CURSOR);
         let (mut window_to, mut token) = match &start {
             Some(k) => (
                 k.get("w")
@@ -231,7 +231,9 @@ impl Handler for ZoomAutoImport {
             .connection(&caller.user_id, Provider::Zoom)
             .await?
             .and_then(|c| c.external_id)
-            .ok_or_else(|| ApiError::conflict("zoom_not_connected", "connect Zoom first"))?;
+            .ok_or_else(|| {
+                ApiError::conflict("zoom_not_connected", "Zoom is not connected: connect it first (GET /zoom/login)")
+            })?;
         let link =
             AutoImport { space_id: space_id.clone(), user_id: caller.user_id, zoom_user_id, enabled_at: now_rfc3339() };
         self.links.put_auto_import(&link).await?;

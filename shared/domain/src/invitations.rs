@@ -145,7 +145,7 @@ impl RevokedBecause {
 pub enum InviteRefused {
     #[error("this invitation has expired; ask the space's host for a new one")]
     Expired,
-    #[error("this invitation was withdrawn by the space's host")]
+    #[error("this invitation was withdrawn; ask the space's host for a new one")]
     Revoked,
     #[error("this invitation has been used as many times as it allows; ask the space's host for a new one")]
     UsedUp,

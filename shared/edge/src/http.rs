@@ -81,14 +81,17 @@ impl ApiRequest {
 
     /// The token of `Authorization: Bearer <token>`, not verified.
     pub fn bearer_token(&self) -> Result<&str, ApiError> {
-        let value =
-            self.header(header::AUTHORIZATION).ok_or(ApiError::Unauthenticated("an access token is required"))?;
+        let value = self.header(header::AUTHORIZATION).ok_or_else(|| {
+            ApiError::unauthenticated(
+                "an access token is required: send it as 'Authorization: Bearer <token>' (sign in for one, or get a new one from POST /auth/refresh)",
+            )
+        })?;
         value
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or(ApiError::Unauthenticated("the Authorization header must be 'Bearer <token>'"))
+            .ok_or_else(|| ApiError::unauthenticated("the Authorization header must be 'Bearer <token>'"))
     }
 
     /// The address the request came from: API Gateway's `requestContext.http.sourceIp`, the TCP

@@ -1,5 +1,7 @@
 //! Typed API errors and their single mapping to `application/problem+json` (RFC 9457).
 
+use std::borrow::Cow;
+
 use http::StatusCode;
 use serde::Serialize;
 use vivid_domain::{
@@ -22,9 +24,10 @@ pub enum ApiError {
     /// 400: the request cannot be parsed (bad JSON, malformed id, bad cursor, bad query).
     #[error("{detail}")]
     BadRequest { code: &'static str, detail: String },
-    /// 401: no credentials, or credentials that do not verify.
+    /// 401: no credentials, or credentials that do not verify; the detail says which and how to
+    /// get valid ones.
     #[error("{0}")]
-    Unauthenticated(&'static str),
+    Unauthenticated(Cow<'static, str>),
     /// 401: the access token verifies but its account was deleted since it was issued.
     #[error("the account was deleted; sign in again to start a new one")]
     AccountDeleted,
@@ -38,8 +41,12 @@ pub enum ApiError {
     /// 404: the resource does not exist or the caller may not know it exists.
     #[error("{0} not found")]
     NotFound(&'static str),
-    /// 405: the method is not served on this path.
-    #[error("method not allowed")]
+    /// 404 `not_found` whose whole detail is given: it says where to go instead (no route serves
+    /// the path: where the routes are listed; no account has the address: invite it).
+    #[error("{0}")]
+    NotFoundThen(&'static str),
+    /// 405: the method is not served on this path (`Allow` names the ones that are).
+    #[error("this path does not take this method: the Allow header lists the methods it does")]
     MethodNotAllowed,
     /// 409: the request conflicts with the resource's state.
     #[error("{detail}")]
@@ -58,7 +65,7 @@ pub enum ApiError {
     #[error("the file must not be larger than {limit} bytes")]
     UploadTooLarge { limit: u64 },
     /// 415: the body is not of the type the route takes (`application/json` for most).
-    #[error("the request body must be {0}")]
+    #[error("the request body must be {0}, with a Content-Type saying so")]
     UnsupportedMediaType(&'static str),
     /// 422: well-formed JSON that breaks a rule (missing field, unknown field, over-long string...).
     #[error("{detail}")]
@@ -125,6 +132,17 @@ impl ApiError {
     pub fn unavailable(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self::Unavailable(cause.into())
     }
+    /// 401 `unauthenticated`; `detail` says what was missing or refused and how to get valid
+    /// credentials.
+    pub fn unauthenticated(detail: impl Into<Cow<'static, str>>) -> Self {
+        Self::Unauthenticated(detail.into())
+    }
+    /// 404 `not_found` for a path no route serves (the `$default` route).
+    pub fn no_route() -> Self {
+        Self::NotFoundThen(
+            "no route serves this path: the API's routes are listed in its OpenAPI document (docs/openapi.yaml)",
+        )
+    }
 
     pub fn status(&self) -> StatusCode {
         match self {
@@ -133,7 +151,7 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED
             }
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::NotFoundThen(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Gone { .. } => StatusCode::GONE,
@@ -161,7 +179,7 @@ impl ApiError {
             Self::Unauthenticated(_) => "unauthenticated",
             Self::AccountDeleted => "account_deleted",
             Self::ReauthenticationRequired(_) => "reauthentication_required",
-            Self::NotFound(_) => "not_found",
+            Self::NotFound(_) | Self::NotFoundThen(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PreconditionFailed(_) => "precondition_failed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
@@ -207,10 +225,10 @@ impl From<StoreError> for ApiError {
             StoreError::Condition(Guard::Account) => ApiError::AccountDeleted,
             StoreError::Condition(Guard::Removed) => InviteRefused::Removed.into(),
             StoreError::Condition(Guard::Grant) => ApiError::NotFound("video"),
-            StoreError::Condition(guard) => ApiError::conflict("conflict", format!("the {guard} changed concurrently")),
-            StoreError::ForeignStart => {
-                ApiError::bad_request("invalid_cursor", "the cursor is malformed or belongs to another query")
+            StoreError::Condition(guard) => {
+                ApiError::conflict("conflict", format!("the {guard} changed concurrently: read it again and retry"))
             }
+            StoreError::ForeignStart => ApiError::bad_request("invalid_cursor", crate::cursor::INVALID_CURSOR),
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
             StoreError::Backend(cause) => ApiError::Internal(cause),
         }
@@ -260,14 +278,16 @@ impl From<vivid_domain::step_up::SignInTooOld> for ApiError {
 
 impl From<Unverified> for ApiError {
     fn from(e: Unverified) -> Self {
-        ApiError::Unauthenticated(e.0)
+        ApiError::unauthenticated(format!("{}: get a new access token from POST /auth/refresh, or sign in again", e.0))
     }
 }
 
 impl From<SessionError> for ApiError {
     fn from(e: SessionError) -> Self {
         match e {
-            SessionError::Refused => ApiError::Unauthenticated("the refresh token is invalid, expired or revoked"),
+            SessionError::Refused => {
+                ApiError::unauthenticated("the refresh token is invalid, expired or revoked: sign in again")
+            }
             SessionError::EmailTaken => ApiError::conflict("email_taken", e.to_string()),
             SessionError::AccountDeleting => ApiError::conflict("account_deleting", e.to_string()),
             SessionError::Store(e) => e.into(),
@@ -279,11 +299,14 @@ impl From<SessionError> for ApiError {
 impl From<IdentityError> for ApiError {
     fn from(e: IdentityError) -> Self {
         match e {
-            IdentityError::InvalidToken(why) => ApiError::Unauthenticated(why),
-            IdentityError::Unverified => {
-                ApiError::Unauthenticated("the Google account's e-mail address is not verified")
-            }
-            IdentityError::BadCode => ApiError::bad_request("invalid_code", "the authorization code was refused"),
+            IdentityError::InvalidToken(why) => ApiError::unauthenticated(format!("{why}: sign in with Google again")),
+            IdentityError::Unverified => ApiError::unauthenticated(
+                "the Google account's e-mail address is not verified: verify it with Google, or sign in with another Google account",
+            ),
+            IdentityError::BadCode => ApiError::bad_request(
+                "invalid_code",
+                "the authorization code was refused: start the sign-in again (GET /auth/google/login)",
+            ),
             IdentityError::Unavailable(detail) => {
                 tracing::warn!(detail, "identity provider unavailable");
                 ApiError::upstream("google_unavailable", "Google did not answer properly; try again later")
@@ -295,13 +318,16 @@ impl From<IdentityError> for ApiError {
 /// A connector failure, for the platform `provider` the route works with.
 pub fn connector_problem(provider: Provider, e: ConnectorError) -> ApiError {
     let name = provider.title();
+    // Where the caller (re)connects the platform.
+    let connect = format!("connect {name} again (GET /{provider}/login)");
     match e {
-        ConnectorError::NotConnected(p) => {
-            ApiError::Conflict { code: not_connected_code(p), detail: format!("connect {} first", p.title()) }
-        }
+        ConnectorError::NotConnected(p) => ApiError::Conflict {
+            code: not_connected_code(p),
+            detail: format!("{} is not connected: connect it first (GET /{p}/login)", p.title()),
+        },
         ConnectorError::ReconnectRequired | ConnectorError::Unauthorized => ApiError::Conflict {
             code: reconnect_code(provider),
-            detail: format!("the {name} connection has expired or was revoked: connect {name} again"),
+            detail: format!("the {name} connection has expired or was revoked: {connect}"),
         },
         ConnectorError::RateLimited(_) => ApiError::Upstream {
             code: rate_limited_code(provider),
@@ -309,11 +335,11 @@ pub fn connector_problem(provider: Provider, e: ConnectorError) -> ApiError {
         },
         ConnectorError::NotFound => ApiError::NotFound("recording"),
         ConnectorError::BadCode => {
-            ApiError::bad_request("invalid_code", format!("{name} refused the authorization code"))
+            ApiError::bad_request("invalid_code", format!("{name} refused the authorization code: {connect}"))
         }
         ConnectorError::BadState => ApiError::bad_request(
             "invalid_state",
-            "the connect state is missing, expired, already used or another user's",
+            format!("the connect state is missing, expired, already used or another user's: {connect}"),
         ),
         ConnectorError::Rejected(detail) | ConnectorError::Unavailable(detail) => {
             tracing::warn!(detail, provider = %provider, "platform unavailable");
@@ -360,13 +386,23 @@ fn quota_code(q: Quota) -> &'static str {
 fn quota_detail(e: &Exceeded) -> String {
     match e.quota {
         Quota::HostedSpaces => format!("you already host {} spaces, the most allowed: delete one first", e.limit),
-        Quota::VideosPerSpace => format!("the space already holds {} videos, the most allowed", e.limit),
-        Quota::SnapshotsPerVideo => format!("you have {} snapshots of this video, the most allowed", e.limit),
-        Quota::DrawingsPerVideo => format!("you have {} drawings on this video, the most allowed", e.limit),
-        Quota::CheckpointsPerVideo => {
-            format!("this memo has {} checkpoints, the most allowed", e.limit)
+        Quota::VideosPerSpace => {
+            format!("the space already holds {} videos, the most allowed: delete one first", e.limit)
         }
-        Quota::BookmarksPerVideo => format!("you have {} bookmarks in this video, the most allowed", e.limit),
+        Quota::SnapshotsPerVideo => {
+            format!("you have {} snapshots of this video, the most allowed: delete one first", e.limit)
+        }
+        Quota::DrawingsPerVideo => {
+            format!("you have {} drawings on this video, the most allowed: delete one first", e.limit)
+        }
+        // Checkpoints are history, not deleted one by one (docs/quotas.md).
+        Quota::CheckpointsPerVideo => format!(
+            "this memo has {} checkpoints, the most allowed: it still saves, but keeps no more checkpoints",
+            e.limit
+        ),
+        Quota::BookmarksPerVideo => {
+            format!("you have {} bookmarks in this video, the most allowed: delete one first", e.limit)
+        }
         Quota::DailyTranscodeBytes => {
             format!("today's transcoding budget of {} bytes would be passed: try again after midnight UTC", e.limit)
         }

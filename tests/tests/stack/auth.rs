@@ -115,6 +115,10 @@ async fn given_bad_id_tokens_when_posting_them_then_401_and_nobody_is_created() 
         let r = app.google_token(&token).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{label}: {:?}", r.body);
         assert_eq!(r.header("content-type"), Some("application/problem+json"));
+        // What to do: sign in with Google again (or, unverified, verify or use another account).
+        let detail = r.body["detail"].as_str().unwrap_or_default();
+        let next = if label == "unverified e-mail" { "another Google account" } else { "sign in with Google again" };
+        assert!(detail.contains(next), "{label}: {detail}");
     }
     assert_eq!(GOOGLE_ISSUER, good.iss);
     assert_eq!(count_items(&app, "USER#").await, 0);
@@ -242,6 +246,7 @@ async fn given_a_refresh_token_when_rotating_then_reuse_revokes_the_whole_family
     // r0 again: reuse. The family is revoked: even the newest token is refused now.
     let reuse = refresh(&r0).await;
     assert_eq!(reuse.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reuse.body["detail"], "the refresh token is invalid, expired or revoked: sign in again");
     assert_eq!(refresh(&r2).await.status, StatusCode::UNAUTHORIZED);
     // Another sign-in starts a fresh family that works.
     let again =
@@ -271,6 +276,26 @@ async fn given_the_refresh_cookie_when_rotating_then_a_new_cookie_comes_back() {
     assert_ne!(new, s.refresh_cookie);
     let none = app.call(Method::POST, "/auth/refresh", None, None).await;
     assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        none.body["detail"],
+        "a refresh token is required (the sign-in's cookie, or refreshToken in the body): sign in again"
+    );
+}
+
+/// A Google sign-in whose address another account already uses (one made by other means, or
+/// with another Google account) is refused with what to do: sign in as that account, or delete
+/// it first — and nothing is created.
+#[tokio::test]
+async fn given_an_address_another_account_uses_when_signing_in_with_google_then_409_says_how_to_get_in() {
+    let app = TestApp::spawn().await;
+    let ana = app.user("Ana").await;
+    let r = app.google_token(&app.stack.google.id_token(&app.stack.google.claims_for(&ana.email(), "Ana"))).await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "email_taken"), "{:?}", r.body);
+    assert_eq!(
+        r.body["detail"],
+        "another account already uses this e-mail address: sign in with the Google account it was created with, or delete that account first (DELETE /users/me)"
+    );
+    assert_eq!(count_items(&app, "USER#").await, 1, "only the first account");
 }
 
 #[tokio::test]

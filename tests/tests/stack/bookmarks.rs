@@ -136,6 +136,7 @@ async fn given_the_quota_then_the_next_bookmark_is_refused_and_a_deletion_frees_
         (r.status, r.code(), r.body["limit"].as_u64()),
         (StatusCode::CONFLICT, "bookmark_quota_exceeded", Some(2))
     );
+    assert_eq!(r.body["detail"], "you have 2 bookmarks in this video, the most allowed: delete one first");
     assert_eq!(c.add(&c.bo, 3.0, "Bo's own count").await.status, StatusCode::CREATED);
     let id = first.body["bookmarkId"].as_str().expect("bookmarkId");
     let gone = c.app.call(Method::DELETE, &format!("{}/{id}", c.path()), Some(&c.ana.token), None).await;

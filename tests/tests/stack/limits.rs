@@ -223,6 +223,7 @@ async fn videos_per_space_uploads_and_the_daily_budget_are_bounded() {
     let r = create(5000).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{:?}", r.body);
     assert_eq!(r.code(), "transcode_budget_exceeded");
+    assert!(r.body["detail"].as_str().is_some_and(|d| d.contains("try again after midnight UTC")), "{:?}", r.body);
     let retry: u64 = r.header("retry-after").and_then(|v| v.parse().ok()).expect("Retry-After");
     assert!((1..=86_400).contains(&retry));
     assert_eq!(app.get(&format!("/spaces/{space}"), &host.token).await.body["videoCount"], 1);
@@ -235,6 +236,7 @@ async fn videos_per_space_uploads_and_the_daily_budget_are_bounded() {
     let r = create(1).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
     assert_eq!((r.code(), r.body["limit"].as_u64()), ("video_quota_exceeded", Some(2)));
+    assert_eq!(r.body["detail"], "the space already holds 2 videos, the most allowed: delete one first");
 }
 
 #[tokio::test]
@@ -254,6 +256,7 @@ async fn snapshots_drawings_and_checkpoints_are_counted_per_member_and_video() {
     assert_eq!(snap().await.status, StatusCode::CREATED);
     let r = snap().await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "snapshot_quota_exceeded"));
+    assert_eq!(r.body["detail"], "you have 2 snapshots of this video, the most allowed: delete one first");
     let gone = first.body["snapshotId"].as_str().expect("id");
     let del = app.call(Method::DELETE, &format!("/videos/{id}/snapshots/{gone}"), Some(&host.token), None).await;
     assert_eq!(del.status, StatusCode::NO_CONTENT);
@@ -272,6 +275,7 @@ async fn snapshots_drawings_and_checkpoints_are_counted_per_member_and_video() {
     assert!(draw("a").await.status.is_success(), "replacing a drawing is not a new one");
     let r = draw("c").await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "drawing_quota_exceeded"));
+    assert_eq!(r.body["detail"], "you have 2 drawings on this video, the most allowed: delete one first");
     let del = app.call(Method::DELETE, &format!("/videos/{id}/drawings/b"), Some(&host.token), None).await;
     assert_eq!(del.status, StatusCode::NO_CONTENT);
     assert!(draw("c").await.status.is_success());
@@ -287,6 +291,11 @@ async fn snapshots_drawings_and_checkpoints_are_counted_per_member_and_video() {
             assert_eq!(c.status, StatusCode::CREATED, "{:?}", c.body);
         } else {
             assert_eq!((c.status, c.code()), (StatusCode::CONFLICT, "checkpoint_quota_exceeded"), "{:?}", c.body);
+            // Nothing frees a checkpoint's place: the memo itself still saves.
+            assert_eq!(
+                c.body["detail"],
+                "this memo has 2 checkpoints, the most allowed: it still saves, but keeps no more checkpoints"
+            );
         }
     }
 }

@@ -37,6 +37,10 @@ async fn given_an_unknown_or_existing_member_when_adding_then_404_or_409() {
     let path = format!("/spaces/{id}/members");
     let r = app.post(&path, &ana.token, json!({ "email": "nobody@example.com" })).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        r.body["detail"],
+        "no account has this e-mail address: invite it instead (POST /spaces/{spaceId}/invitations)"
+    );
     app.join(&id, &ana, &bo).await;
     let r = app.post(&path, &ana.token, json!({ "email": bo.email() })).await;
     assert_eq!(r.status, StatusCode::CONFLICT);

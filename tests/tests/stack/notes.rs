@@ -76,6 +76,12 @@ async fn given_a_stale_if_match_then_412_and_nothing_is_written() {
     let (status, body, _) = put_memo(&s.app, &s.ana, &s.video, "stale", Some("\"1\"")).await;
     assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{body}");
     assert_eq!(body["code"], "precondition_failed");
+    // What to do: read it again, apply the change, save with its ETag.
+    let detail = body["detail"].as_str().unwrap_or_default();
+    assert!(
+        ["GET /videos/{videoId}/text-memo", "apply the change", "ETag in If-Match"].iter().all(|w| detail.contains(w)),
+        "{detail}"
+    );
     let got = s.app.get(&format!("/videos/{}/text-memo", s.video), &s.ana.token).await;
     assert_eq!(got.body["stateJson"], "two");
     assert_eq!(got.body["version"], 2);

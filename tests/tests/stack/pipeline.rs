@@ -387,7 +387,11 @@ async fn given_converted_objects_landing_then_outputs_and_the_first_thumbnail_as
     let segment = format!("{}/_local/cdn/media/{id}/hls/index_360p_00001.ts?{query}", app.base);
     assert_eq!(app.http.get(&segment).send().await.expect("segment").bytes().await.expect("bytes").len(), 1880);
     let unsigned = hls.split('?').next().expect("url").to_owned();
-    assert_eq!(app.http.get(&unsigned).send().await.expect("cdn").status(), StatusCode::FORBIDDEN);
+    let refused = app.http.get(&unsigned).send().await.expect("cdn");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    // What a player does about it: fetch a fresh grant.
+    let said = refused.text().await.expect("text");
+    assert!(said.contains("request a fresh playback grant from GET /videos/{videoId}/playback"), "{said}");
     let other = format!("{}/_local/cdn/media/01ARZ3NDEKTSV4RRFFQ69G5FAV/hls/index.m3u8?{query}", app.base);
     assert_eq!(app.http.get(&other).send().await.expect("cdn").status(), StatusCode::FORBIDDEN);
     let tampered = hls.replace("Signature=", "Signature=AA");

@@ -43,6 +43,8 @@ async fn an_undeclared_method_on_a_known_path_is_405_with_allow_signed_in_or_not
         let signed_in = app.call(method(m), path, Some(&ana.token), None).await;
         assert_problem(&signed_in, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
         assert_eq!(signed_in.header("allow"), Some(allow), "{m} {path}");
+        let detail = signed_in.body["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains("the Allow header lists the methods it does"), "{m} {path}: {detail}");
         for token in [None, Some("not-a-token")] {
             let other = app.call(method(m), path, token, None).await;
             assert_problem(&other, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
@@ -92,6 +94,9 @@ async fn an_unknown_path_is_a_404_problem_not_api_gateways_message() {
             assert_problem(&r, StatusCode::NOT_FOUND, "not_found");
             assert_eq!(r.header("allow"), None, "{m} {path}");
             assert!(r.body.get("message").is_none(), "{:?}", r.body);
+            // Where to look instead: the document that lists the routes.
+            let detail = r.body["detail"].as_str().unwrap_or_default();
+            assert!(detail.contains("no route serves this path") && detail.contains("docs/openapi.yaml"), "{detail}");
         }
     }
 }

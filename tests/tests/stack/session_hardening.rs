@@ -297,7 +297,11 @@ async fn given_an_account_deleted_then_its_access_token_joins_creates_and_is_add
         assert_eq!((space.status, space.code()), deleted, "{when}: create a space {:?}", space.body);
         assert_eq!((created.status, created.code()), video, "{when}: create a video {:?}", created.body);
         assert_eq!((added.status, added.code()), (StatusCode::NOT_FOUND, "not_found"), "{when}: add {:?}", added.body);
-        assert_eq!(added.body["detail"], "user not found", "{when}: as an address never signed up");
+        assert_eq!(
+            added.body["detail"],
+            "no account has this e-mail address: invite it instead (POST /spaces/{spaceId}/invitations)",
+            "{when}: as an address never signed up"
+        );
     };
     let before = eve_tries(&app, &eve, &bo, &code, &bos, &eves).await;
     expect(&before, (StatusCode::UNAUTHORIZED, "account_deleted"), "while being deleted");

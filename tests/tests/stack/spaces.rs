@@ -79,6 +79,10 @@ async fn given_a_cursor_when_it_is_tampered_or_reused_by_someone_else_then_it_is
     let stolen = app.get(&format!("/spaces?cursor={cursor}"), &bo.token).await;
     assert_eq!(stolen.status, StatusCode::BAD_REQUEST);
     assert_eq!(stolen.code(), "invalid_cursor");
+    assert_eq!(
+        stolen.body["detail"],
+        "the cursor is malformed or belongs to another query: list again from the start, without cursor"
+    );
 
     // Edited cursors are refused.
     let mut edited = cursor.clone();

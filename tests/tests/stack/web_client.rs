@@ -89,6 +89,8 @@ async fn given_a_short_clip_or_an_unfinished_video_then_an_hour_or_not_ready() {
     let uploading = app.new_video(&space, &host, 1024).await;
     let r = app.get(&format!("/videos/{}/playback", uploading["videoId"].as_str().expect("id")), &host.token).await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "not_ready"));
+    let detail = r.body["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("poll GET /videos/{videoId} until its status is READY"), "{detail}");
 }
 
 #[tokio::test]

@@ -42,6 +42,7 @@ async fn given_a_connected_account_then_recordings_are_listed_and_the_profile_sa
     let r = app.get("/webex/recordings", &host.token).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.code(), "webex_not_connected");
+    assert_eq!(r.body["detail"], "Webex is not connected: connect it first (GET /webex/login)");
 }
 
 #[tokio::test]

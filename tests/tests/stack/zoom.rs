@@ -264,9 +264,14 @@ async fn given_zoom_failures_then_clear_problems() {
     zoom.set_mode(Mode::Revoked);
     let r = app.get("/users/me/recordings", &host.token).await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "zoom_reconnect_required"));
+    assert_eq!(
+        r.body["detail"],
+        "the Zoom connection has expired or was revoked: connect Zoom again (GET /zoom/login)"
+    );
     let nobody = app.user("Nobody").await;
     let r = app.get("/users/me/recordings", &nobody.token).await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "zoom_not_connected"));
+    assert_eq!(r.body["detail"], "Zoom is not connected: connect it first (GET /zoom/login)");
 }
 
 #[tokio::test]

@@ -124,7 +124,10 @@ impl Handler for GetPlayback {
         // whatever of their data the purge has yet to reach.
         let video = video_member(self.catalog.as_ref(), &id, &caller.user_id).await?.video;
         if video.status != VideoStatus::Ready {
-            return Err(ApiError::conflict("not_ready", "the video is not ready to play yet"));
+            return Err(ApiError::conflict(
+                "not_ready",
+                "the video is not ready to play yet: poll GET /videos/{videoId} until its status is READY",
+            ));
         }
         let mut playback = grant(self.signer.as_ref(), &video).await?;
         // Renewal is for players: the thumbnails stay with `GET /videos/{videoId}`.

@@ -235,12 +235,18 @@ struct CompleteBody {
     parts: Vec<CompletedPartBody>,
 }
 
+/// The detail of 409 `not_multipart`: what a single-PUT upload needs instead.
+const NOT_MULTIPART: &str = "this upload is a single PUT, with no parts: PUT the file to the upload URL the video's creation gave; nothing else needs completing";
+
+/// The detail of 409 `not_uploading`.
+const NOT_UPLOADING: &str = "the video's upload is over (completed, aborted or failed): GET /videos/{videoId} shows its status; to upload again, create a new video";
+
 /// The video of an upload route, for its space's host or a co-host, while it is still uploading.
 async fn uploading(auth: &TokenVerifier, catalog: &dyn VideoCatalog, req: &ApiRequest) -> Result<Video, ApiError> {
     let (_, m) = caller_video(auth, catalog, req).await?;
     manager_of(&m)?;
     if m.video.status != VideoStatus::Uploading {
-        return Err(ApiError::conflict("not_uploading", "the video's upload is over"));
+        return Err(ApiError::conflict("not_uploading", NOT_UPLOADING));
     }
     Ok(m.video)
 }
@@ -259,10 +265,7 @@ impl Handler for CompleteUpload {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let body: CompleteBody = req.json(2 * 1024 * 1024)?;
         let video = uploading(&self.auth, self.catalog.as_ref(), req).await?;
-        let upload_id = video
-            .upload_id
-            .clone()
-            .ok_or_else(|| ApiError::conflict("not_multipart", "this upload is a single PUT"))?;
+        let upload_id = video.upload_id.clone().ok_or_else(|| ApiError::conflict("not_multipart", NOT_MULTIPART))?;
         // In any order (S3 wants them ascending: sorted here); a part given twice is one part.
         let mut parts: Vec<(u32, String)> = body.parts.into_iter().map(|p| (p.part_number, p.etag)).collect();
         parts.sort();
@@ -344,17 +347,17 @@ impl Handler for UploadParts {
         let body: PartsBody =
             if req.body_bytes().is_empty() { PartsBody { part_numbers: None } } else { req.json(64 * 1024)? };
         let video = uploading(&self.auth, self.catalog.as_ref(), req).await?;
-        let upload_id = video
-            .upload_id
-            .clone()
-            .ok_or_else(|| ApiError::conflict("not_multipart", "this upload is a single PUT"))?;
+        let upload_id = video.upload_id.clone().ok_or_else(|| ApiError::conflict("not_multipart", NOT_MULTIPART))?;
         let UploadPlan::Multipart { part_size, parts: part_count } = upload_plan(video.size_bytes, 0) else {
-            return Err(ApiError::conflict("not_multipart", "this upload is a single PUT"));
+            return Err(ApiError::conflict("not_multipart", NOT_MULTIPART));
         };
         let key = layout::raw(&video.video_id);
         let uploaded = match self.media.uploaded_parts(&key, &upload_id).await {
             Err(StoreError::Condition(_)) => {
-                return Err(ApiError::conflict("upload_gone", "the multipart upload no longer exists"));
+                return Err(ApiError::conflict(
+                    "upload_gone",
+                    "the multipart upload no longer exists (aborted or expired): create the video again (POST /spaces/{spaceId}/videos)",
+                ));
             }
             other => other?,
         };
@@ -424,7 +427,7 @@ impl Handler for AbortUpload {
             ..Default::default()
         };
         if !self.states.transition(&video.video_id, VideoStatus::Failed, &change, &now_rfc3339()).await? {
-            return Err(ApiError::conflict("not_uploading", "the video's upload is over"));
+            return Err(ApiError::conflict("not_uploading", NOT_UPLOADING));
         }
         http::no_content()
     }

@@ -299,7 +299,7 @@ impl Handler for ZoomWebhook {
         let signature = req.header("x-zm-signature").unwrap_or_default();
         let timestamp = req.header("x-zm-request-timestamp").unwrap_or_default();
         if body.len() > 256 * 1024 || !self.signer.verify(timestamp, body, signature, unix_now()) {
-            return Err(ApiError::Unauthenticated("the delivery is not signed by Zoom (or is too old)"));
+            return Err(ApiError::unauthenticated("the delivery is not signed by Zoom (or is too old)"));
         }
         let delivery: Delivery = serde_json::from_slice(body)
             .map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not a Zoom event: {e}")))?;

@@ -107,8 +107,11 @@ pub enum SessionError {
     /// The refresh token is unknown, expired, rotated (reuse) or its family revoked or ended.
     #[error("the refresh token is invalid, expired or revoked")]
     Refused,
-    /// Another account already uses the identity's e-mail address.
-    #[error("another account already uses this e-mail address")]
+    /// Another account already uses the identity's e-mail address (one made with another Google
+    /// account, or by other means): the person signs in as that account, or deletes it first.
+    #[error(
+        "another account already uses this e-mail address: sign in with the Google account it was created with, or delete that account first (DELETE /users/me)"
+    )]
     EmailTaken,
     /// The account is being deleted: it signs in again (as a new account) once that is done.
     #[error("this account is being deleted; sign in again in a minute to start a new one")]
