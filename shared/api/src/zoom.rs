@@ -90,7 +90,7 @@ impl Handler for ListZoomRecordings {
         }
         let binding = format!("zoom-recordings|user={}|from={}|to={}", caller.user_id, fmt(from), fmt(to));
         let (limit, start) = self.cursors.page(req, &binding).await?;
-        let invalid = || ApiError::bad_request("invalid_cursor", vivid_edge::cursor::INVALID_CURSOR);
+        let invalid = ApiError::invalid_cursor;
         let (mut window_to, mut token) = match &start {
             Some(k) => (
                 k.get("w")

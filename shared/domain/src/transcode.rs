@@ -220,7 +220,10 @@ mod tests {
         let all =
             [Submitted, Progressing, InputInformation, StatusUpdate, NewWarning, QueueHop, Complete, Canceled, Error];
         let running: Vec<_> = all.iter().filter(|s| s.is_running()).map(JobState::as_str).collect();
-        assert_eq!(running, ["SUBMITTED", "PROGRESSING", "INPUT_INFORMATION", "STATUS_UPDATE", "NEW_WARNING", "QUEUE_HOP"]);
+        assert_eq!(
+            running,
+            ["SUBMITTED", "PROGRESSING", "INPUT_INFORMATION", "STATUS_UPDATE", "NEW_WARNING", "QUEUE_HOP"]
+        );
         let failed: Vec<_> = all.iter().filter(|s| s.is_failure()).map(JobState::as_str).collect();
         assert_eq!(failed, ["CANCELED", "ERROR"]);
         assert!(!Unknown("X".into()).is_running() && !Unknown("X".into()).is_failure());

@@ -32,12 +32,8 @@ struct Wire {
     m: String,
 }
 
-/// The detail of 400 `invalid_cursor`, wherever a list refuses its cursor.
-pub const INVALID_CURSOR: &str =
-    "the cursor is malformed or belongs to another query: list again from the start, without cursor";
-
 fn invalid() -> ApiError {
-    ApiError::bad_request("invalid_cursor", INVALID_CURSOR)
+    ApiError::invalid_cursor()
 }
 
 /// Signs and checks cursors with a key at hand.

@@ -110,7 +110,15 @@ pub struct Problem {
     pub request_id: Option<String>,
 }
 
+/// The detail of 400 `invalid_cursor`, wherever a list refuses its cursor.
+pub const INVALID_CURSOR: &str =
+    "the cursor is malformed or belongs to another query: list again from the start, without cursor";
+
 impl ApiError {
+    /// 400 `invalid_cursor`: a list's cursor is not one of its own pages'.
+    pub fn invalid_cursor() -> Self {
+        Self::bad_request("invalid_cursor", INVALID_CURSOR)
+    }
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
         Self::BadRequest { code, detail: detail.into() }
     }
@@ -228,7 +236,7 @@ impl From<StoreError> for ApiError {
             StoreError::Condition(guard) => {
                 ApiError::conflict("conflict", format!("the {guard} changed concurrently: read it again and retry"))
             }
-            StoreError::ForeignStart => ApiError::bad_request("invalid_cursor", crate::cursor::INVALID_CURSOR),
+            StoreError::ForeignStart => ApiError::invalid_cursor(),
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
             StoreError::Backend(cause) => ApiError::Internal(cause),
         }
