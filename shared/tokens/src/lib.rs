@@ -13,6 +13,8 @@
 //! yields tokens of the old sign-in. Destructive deletions ask for a recent one
 //! (`vivid_domain::step_up`). Tokens from before the claim have none and count as not recent.
 
+mod der;
+
 use std::collections::HashMap;
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -98,7 +100,8 @@ impl TokenVerifier {
         let keys = keys
             .into_iter()
             .map(|(kid, pem)| {
-                DecodingKey::from_ec_pem(pem.as_bytes())
+                der::pem_body(pem, "PUBLIC KEY")
+                    .and_then(|spki| der::p256_point(&spki).map(DecodingKey::from_ec_der))
                     .map(|k| (kid.to_owned(), k))
                     .map_err(|e| KeyError(format!("key {kid}: {e}")))
             })
@@ -169,7 +172,12 @@ pub struct TokenIssuer {
 
 impl TokenIssuer {
     pub fn new(kid: &str, private_pem: &str, who: TokenAudience) -> Result<Self, KeyError> {
-        let key = EncodingKey::from_ec_pem(private_pem.as_bytes()).map_err(|e| KeyError(e.to_string()))?;
+        let pkcs8 = der::pem_body(private_pem, "PRIVATE KEY").map_err(KeyError)?;
+        let key = EncodingKey::from_ec_der(&pkcs8);
+        // The signer parses the key when it signs: one signature now refuses a key that is not
+        // a P-256 PKCS#8 key at init rather than at the first sign-in.
+        jsonwebtoken::encode(&Header::new(Algorithm::ES256), &serde_json::json!({}), &key)
+            .map_err(|e| KeyError(format!("not an ES256 signing key (PKCS#8, P-256): {e}")))?;
         Ok(Self { key, kid: kid.to_owned(), who, ttl: ACCESS_TOKEN_TTL_SECS })
     }
 
