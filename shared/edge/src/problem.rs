@@ -392,25 +392,19 @@ fn quota_code(q: Quota) -> &'static str {
 }
 
 fn quota_detail(e: &Exceeded) -> String {
+    // A count at its limit: deleting one makes room.
+    let full = |what: &str| format!("{what}, the most allowed: delete one first");
     match e.quota {
-        Quota::HostedSpaces => format!("you already host {} spaces, the most allowed: delete one first", e.limit),
-        Quota::VideosPerSpace => {
-            format!("the space already holds {} videos, the most allowed: delete one first", e.limit)
-        }
-        Quota::SnapshotsPerVideo => {
-            format!("you have {} snapshots of this video, the most allowed: delete one first", e.limit)
-        }
-        Quota::DrawingsPerVideo => {
-            format!("you have {} drawings on this video, the most allowed: delete one first", e.limit)
-        }
+        Quota::HostedSpaces => full(&format!("you already host {} spaces", e.limit)),
+        Quota::VideosPerSpace => full(&format!("the space already holds {} videos", e.limit)),
+        Quota::SnapshotsPerVideo => full(&format!("you have {} snapshots of this video", e.limit)),
+        Quota::DrawingsPerVideo => full(&format!("you have {} drawings on this video", e.limit)),
         // Checkpoints are history, not deleted one by one (docs/quotas.md).
         Quota::CheckpointsPerVideo => format!(
             "this memo has {} checkpoints, the most allowed: it still saves, but keeps no more checkpoints",
             e.limit
         ),
-        Quota::BookmarksPerVideo => {
-            format!("you have {} bookmarks in this video, the most allowed: delete one first", e.limit)
-        }
+        Quota::BookmarksPerVideo => full(&format!("you have {} bookmarks in this video", e.limit)),
         Quota::DailyTranscodeBytes => {
             format!("today's transcoding budget of {} bytes would be passed: try again after midnight UTC", e.limit)
         }
