@@ -10,6 +10,7 @@ pub mod connectors;
 pub mod deletion;
 pub mod error;
 pub mod failure;
+pub mod hls;
 pub mod identity;
 pub mod imports;
 pub mod invitations;

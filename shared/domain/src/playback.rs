@@ -34,6 +34,11 @@ pub fn grant_lifetime(duration_seconds: Option<f64>) -> Duration {
 pub struct Playback {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hls_url: Option<String>,
+    /// The same master through the API (`GET /videos/{videoId}/hls/{playlist}`), every URI it
+    /// names signed: plays in any player given this one URL, native HLS (Safari, iOS), ffplay and
+    /// VLC included, with no query to copy and no cookie ([`crate::hls::master_url`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub native_hls_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mp4_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -92,6 +97,7 @@ impl Playback {
                     url: signed(&layout::caption(video, &t.lang)),
                 })
                 .collect(),
+            native_hls_url: None,
             mp4_url: outputs.mp4.as_deref().map(signed),
             poster_url: outputs.poster(video).as_deref().map(signed),
             storyboard_url: outputs.storyboard.as_deref().map(signed),
