@@ -192,6 +192,37 @@ impl Handler for GoogleCallback {
             let location = format!("{target}#error={}", fragment_value(error));
             return with_cookies(http::redirect(&location)?, &[cookies::clear_login()]);
         }
+        let pair = match self.finish(req, &login).await {
+            Ok(pair) => pair,
+            // A sign-in started with a return URL is a person in a browser: back to the front
+            // end, which says what happened (OAuth's error redirect). Without one, the problem.
+            Err(e) if login.return_to.is_some() => {
+                match &e {
+                    ApiError::Internal(cause) => tracing::error!(error = %cause, "google sign-in failed"),
+                    ApiError::Unavailable(cause) => {
+                        tracing::warn!(error = %cause, "google sign-in: backend unavailable")
+                    }
+                    other => tracing::info!(code = other.code(), status = other.status().as_u16(), "sign-in refused"),
+                }
+                let location = error_location(&target, &e, req.request_id());
+                return with_cookies(http::redirect(&location)?, &[cookies::clear_login()]);
+            }
+            Err(e) => return Err(e),
+        };
+        let location = format!(
+            "{target}#accessToken={}&tokenType=Bearer&expiresIn={}",
+            fragment_value(&pair.access.token),
+            pair.access.expires_in
+        );
+        let mut set = vec![cookies::refresh(&pair), cookies::clear_login()];
+        set.extend(cookies::clear_legacy_refresh(req));
+        with_cookies(http::redirect(&location)?, &set)
+    }
+}
+
+impl GoogleCallback {
+    /// The code exchanged, the ID token verified, the person signed up or in: their tokens.
+    async fn finish(&self, req: &ApiRequest, login: &LoginState) -> Result<TokenPair, ApiError> {
         let code = req.query("code").ok_or_else(|| {
             ApiError::bad_request(
                 "missing_code",
@@ -202,16 +233,22 @@ impl Handler for GoogleCallback {
         let id_token = self.idp.exchange_code(code, &login.code_verifier, &redirect_uri).await?;
         let identity = self.idp.verify_id_token(&id_token, Some(&login.nonce)).await?;
         let user = self.sessions.sign_in(identity).await?;
-        let pair = self.sessions.issue(&user.user_id, &user.email, req.header(header::USER_AGENT)).await?;
-        let location = format!(
-            "{target}#accessToken={}&tokenType=Bearer&expiresIn={}",
-            fragment_value(&pair.access.token),
-            pair.access.expires_in
-        );
-        let mut set = vec![cookies::refresh(&pair), cookies::clear_login()];
-        set.extend(cookies::clear_legacy_refresh(req));
-        with_cookies(http::redirect(&location)?, &set)
+        Ok(self.sessions.issue(&user.user_id, &user.email, req.header(header::USER_AGENT)).await?)
     }
+}
+
+/// `target` with the problem in the fragment, named as the problem document names it:
+/// `#error=<code>&error_description=<detail>&status=<status>&requestId=<id>`, each value
+/// percent-encoded. No token ever travels in it.
+fn error_location(target: &str, e: &ApiError, request_id: &str) -> String {
+    let problem = e.to_problem(Some(request_id));
+    format!(
+        "{target}#error={}&error_description={}&status={}&requestId={}",
+        fragment_value(problem.code),
+        fragment_value(&problem.detail),
+        problem.status,
+        fragment_value(request_id)
+    )
 }
 
 #[derive(Deserialize)]
