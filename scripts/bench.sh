@@ -5,8 +5,9 @@
 #
 #   1. the 44 functions for arm64, as the template builds them (scripts/build-arm64.sh);
 #   2. the baselines (bench/baselines) with the same release profile and dependency versions:
-#      the empty lambda_runtime function, and aws-config + the SDK clients of each function's
-#      set (cargo tree says which), on lambda_http for routes, on lambda_runtime for events;
+#      the empty lambda_runtime function (and the same on lambda_http, the floor of a route without
+#      an SDK client), and aws-config + the SDK clients of each function's set (cargo tree says
+#      which), on lambda_http for routes, on lambda_runtime for events;
 #   3. the same for x86_64 (init, latency and memory are measured on this machine);
 #   4. lambda-bench (bench/src/bin/lambda-bench.rs) runs each against a fresh local stack.
 #
@@ -65,9 +66,12 @@ for f in "${functions[@]}"; do
   grep -q '^lambda_http ' <<<"$tree" && kind=http
   clients=$( (grep -oE '^aws-sdk-[a-z0-9]+ ' <<<"$tree" || true) | sed 's/^aws-sdk-//; s/ $//' | (grep -vx sts || true) \
     | sort -u | paste -sd, -)
-  if [ -z "$clients" ]; then
-    # No SDK client at all (the $default route): the empty function is its floor.
+  if [ -z "$clients" ] && [ "$kind" = event ]; then
     baseline=baseline-empty
+  elif [ -z "$clients" ]; then
+    # A route without any SDK client (the $default route): the empty function on lambda_http.
+    baseline=baseline-http
+    sets[$baseline]="http "
   else
     baseline="baseline-$kind-${clients//,/-}"
     sets[$baseline]="$kind $clients"
@@ -87,6 +91,12 @@ build_baselines() { # <arch flag> <dir>
   mkdir -p "$dest/baseline-empty" && mv "$dest/.staging/baseline-empty/bootstrap" "$dest/baseline-empty/bootstrap"
   for name in "${!sets[@]}"; do
     read -r kind clients <<<"${sets[$name]}"
+    if [ -z "$clients" ]; then
+      (cd bench/baselines && CARGO_TARGET_DIR="$lambda_dir" cargo lambda build --release "$arch" -p baseline-empty \
+        --features "$kind" --lambda-dir "$dest/.staging")
+      mkdir -p "$dest/$name" && mv "$dest/.staging/baseline-empty/bootstrap" "$dest/$name/bootstrap"
+      continue
+    fi
     features=${clients/dynamodb/}
     [ "$kind" = http ] && features="http,$features"
     features=$(tr ',' '\n' <<<"$features" | grep -v '^$' | paste -sd, -)
