@@ -17,12 +17,17 @@ deps:
 	@scripts/deps.sh
 
 ## make dev: the local stack on 127.0.0.1:$(VIVID_PORT) (gateway + emulator); Ctrl-C stops it.
-dev: deps
-	$(CARGO) run --quiet -p vivid-local
+# Installs only what the stack runs on (scripts/deps.sh --stack: moto and pocketsphinx in .venv,
+# ffmpeg), then builds it with cargo's progress shown, then starts it.
+dev:
+	@scripts/deps.sh --stack
+	@echo "make dev: building the local stack (cargo build -p vivid-local; the first build compiles the workspace)"
+	@$(CARGO) build -p vivid-local
+	@$(CARGO) run --quiet -p vivid-local
 
 ## make test: format, lints, template lint and every test, each against an emulator of its own;
-# then the contract check (make test-contract), the browser test and schemathesis (both on a local
-# stack of their own).
+# then the README's examples (make test-readme), the contract check (make test-contract), the
+# browser test and schemathesis (all but the contract check on a local stack of their own).
 # cargo-nextest when present (one summary line, tests in parallel processes), else cargo test.
 # moto's transactions are not isolated across concurrent requests (a cancelled one restores every
 # table), so tests do not share an emulator: each test's stack starts its own moto.
@@ -32,9 +37,17 @@ test: deps lint
 	else \
 	  $(CARGO) test --workspace --all-targets --no-fail-fast; \
 	fi
+	@scripts/readme-test.sh
 	@scripts/contract.sh
 	@scripts/browser-test.sh
 	@scripts/schemathesis.sh
+
+## make test-readme: README.md's shell examples, in order, against a fresh local stack on a free
+# port (tests/readme/run.py: each block's exit status, HTTP status and JSON as its comment says);
+# API=http://127.0.0.1:3000 make test-readme runs them against a stack you already run.
+.PHONY: test-readme
+test-readme:
+	@scripts/readme-test.sh
 
 ## make test-contract: docs/openapi.yaml as a front end meets it, without a stack (scripts/contract.sh,
 # tests/contract/): TypeScript types generated from it and a study flow compiled against them with

@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # Installs what the local stack and the tests need besides Rust: the pinned Python tools (.venv),
 # ffmpeg/ffprobe and festival's text2wave (the tests' spoken lecture clips): Debian's packages,
-# when missing and we may install them.
+# when missing and we may install them. `deps.sh --stack` (make dev): only what the local stack
+# runs on -- moto and pocketsphinx (scripts/venv.sh --stack) and ffmpeg -- not the lint tools
+# nor festival, which only the tests use.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-"$root/scripts/venv.sh"
+stack_only=0
+[ "${1:-}" = --stack ] && stack_only=1
+if [ "$stack_only" = 1 ]; then "$root/scripts/venv.sh" --stack; else "$root/scripts/venv.sh"; fi
 missing=()
 { command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; } || missing+=(ffmpeg)
-command -v text2wave >/dev/null || missing+=(festival)
+[ "$stack_only" = 1 ] || command -v text2wave >/dev/null || missing+=(festival)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing ${missing[*]} (Debian packages)"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "needed: ${missing[*]} (apt-get install ffmpeg festival; brew install ffmpeg festival)" >&2
+    echo "needed: ${missing[*]} (apt-get install ${missing[*]}; brew install ${missing[*]})" >&2
     exit 1
   fi
 fi

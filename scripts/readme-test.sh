@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# README.md's shell examples against a fresh local stack (tests/readme/run.py; `make test-readme`,
+# part of `make test`): installs what the stack needs (scripts/deps.sh --stack), builds its binary,
+# runs every example in README order and checks what each must give. API=http://127.0.0.1:3000
+# runs them against a stack you already run instead. Outputs land in target/readme/.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+for tool in curl jq ffmpeg; do
+  command -v "$tool" >/dev/null || { echo "the README's examples need $tool (apt-get install curl jq ffmpeg)" >&2; exit 1; }
+done
+if [ -z "${API:-}" ]; then
+  "$root/scripts/deps.sh" --stack
+  cargo=${CARGO:-cargo}
+  target=$("$cargo" metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+  "$cargo" build --quiet -p vivid-local
+  export VIVID_LOCAL_BIN="$target/debug/vivid-local"
+fi
+# A backstop: the examples take well under a minute.
+exec timeout --kill-after=10 600 python3 "$root/tests/readme/run.py" "$@"

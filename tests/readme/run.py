@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""README.md's shell examples, run as written against a local stack (`make test-readme`, part of
+`make test`; scripts/readme-test.sh builds the stack and calls this file).
+
+Which blocks run: every fenced `sh` block of README.md is preceded by one HTML comment that says
+what it is, on the line right before the fence:
+
+  <!-- example: status=201 jq='.name == "Physics 101"' -->   run, and what it must give
+  <!-- not run: <why> -->                                     shown only (make dev itself, AWS)
+
+A `sh` block with neither fails the check, so no new example goes untested by accident. The
+examples run in README order in ONE bash (`set -euo pipefail`), so a variable or function one
+defines (`API`, `TOKEN`, `api`, `SPACE`) serves the next, in a scratch directory, with `API` set to
+the stack's address. An example's expectations, all optional:
+
+  exit=N          its exit status (default 0); an example expected to fail runs in a subshell
+  status=NNN      the last HTTP status it printed on stderr: the README's `api` helper (and every
+                  bare curl of the README) writes `-w '%{stderr}%{http_code}\\n'`
+  jq='EXPR'       `jq -e EXPR` holds of the last JSON value it printed on stdout
+  stderr='TEXT'   its stderr contains TEXT
+  set='A B'       these variables are non-empty after it
+  loud            run it once more, alone, against a port nothing listens on: it must fail with a
+                  message on stderr (no example may carry on with an empty token)
+
+By default a fresh stack (`target/debug/vivid-local`, a free port, a fresh emulator) is started
+and stopped; with API=http://127.0.0.1:3000 the examples run against that stack instead (e.g. your
+`make dev`, started with VIVID_INDEX_LAG_MS=0: back to back, a list may otherwise run before the
+index shows what the example before wrote). Each example's output, and the stack's log, land in target/readme/. Standard library
+only, plus bash, curl, jq and ffmpeg as the README itself needs them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(os.environ.get("VIVID_LOCAL_ROOT") or Path(__file__).resolve().parents[2])
+README = ROOT / "README.md"
+OUT = Path(os.environ.get("VIVID_README_OUT") or ROOT / "target" / "readme")
+sys.path.insert(0, str(ROOT / "tests"))
+from local_stack import StackProcess  # noqa: E402
+
+MARK = re.compile(r"^<!--\s*(example|not run)\s*:?\s*(.*?)\s*-->\s*$")
+FENCE = re.compile(r"^```(\S*)")
+KEYS = {"exit", "status", "jq", "stderr", "set", "loud"}
+
+
+@dataclass
+class Example:
+    line: int
+    text: str
+    expect: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        first = next((ln for ln in self.text.splitlines() if ln.strip() and not ln.startswith("#")), "")
+        return f"README.md:{self.line} ({first.strip()[:60]})"
+
+
+def parse(readme: str) -> tuple[list[Example], list[str]]:
+    """The runnable examples in order, and what is wrong with the README's marks."""
+    lines = readme.splitlines()
+    examples, errors = [], []
+    i = 0
+    while i < len(lines):
+        m = FENCE.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        lang, start = m.group(1), i
+        end = next((j for j in range(i + 1, len(lines)) if lines[j].startswith("```")), len(lines))
+        i = end + 1
+        if lang not in ("sh", "bash", "shell"):
+            continue
+        mark = MARK.match(lines[start - 1]) if start > 0 else None
+        if not mark:
+            errors.append(f"README.md:{start + 1}: a {lang} block without <!-- example: .. --> or <!-- not run: why --> before it")
+            continue
+        if mark.group(1) == "not run":
+            if not mark.group(2):
+                errors.append(f"README.md:{start}: <!-- not run: --> says why")
+            continue
+        expect: dict[str, str] = {}
+        for word in shlex.split(mark.group(2)):
+            key, _, value = word.partition("=")
+            if key not in KEYS:
+                errors.append(f"README.md:{start}: unknown expectation {key!r} (known: {', '.join(sorted(KEYS))})")
+            expect[key] = value
+        examples.append(Example(start + 2, "\n".join(lines[start + 1:end]), expect))
+    return examples, errors
+
+
+def script(examples: list[Example], out: Path) -> str:
+    """One bash running every example in order, each one's output in out/<n>.{out,err,rc}."""
+    parts = ["set -euo pipefail"]
+    for n, ex in enumerate(examples):
+        o, e, rc = (shlex.quote(str(out / f"{n}.{k}")) for k in ("out", "err", "rc"))
+        if ex.expect.get("exit", "0") == "0":
+            # In this shell: what it defines serves the next examples; a failure ends the run.
+            parts.append(f"{{\n{ex.text}\n}} >{o} 2>{e}\necho 0 >{rc}")
+        else:
+            parts.append(f"set +e\n(\nset -e\n{ex.text}\n) >{o} 2>{e}\necho $? >{rc}\nset -e")
+        for name in ex.expect.get("set", "").split():
+            parts.append(f"printf '%s' \"${{{name}-}}\" >{shlex.quote(str(out / f'{n}.var.{name}'))}")
+    return "\n".join(parts) + "\n"
+
+
+def last_json(text: str) -> object:
+    """The last JSON value printed (compact or pretty, one after another; other lines skipped)."""
+    decoder, found, at = json.JSONDecoder(), [], 0
+    while at < len(text):
+        if text[at].isspace():
+            at += 1
+            continue
+        try:
+            value, at = decoder.raw_decode(text, at)
+            found.append(value)
+        except json.JSONDecodeError:
+            nl = text.find("\n", at)
+            at = len(text) if nl < 0 else nl + 1
+    if not found:
+        raise ValueError("no JSON in its output")
+    return found[-1]
+
+
+def check(n: int, ex: Example, out: Path) -> list[str]:
+    """What example n did against what its mark says."""
+    rc_file = out / f"{n}.rc"
+    stdout = (out / f"{n}.out").read_text() if (out / f"{n}.out").exists() else ""
+    stderr = (out / f"{n}.err").read_text() if (out / f"{n}.err").exists() else ""
+    if not rc_file.exists():
+        return [f"{ex.label}: did not run to its end\n--- stderr\n{stderr[-2000:]}"]
+    problems = []
+    rc = rc_file.read_text().strip()
+    if rc != ex.expect.get("exit", "0"):
+        problems.append(f"exit {rc}, the README says {ex.expect.get('exit', '0')}")
+    if "status" in ex.expect:
+        statuses = re.findall(r"^(\d{3})$", stderr, re.M)
+        if not statuses or statuses[-1] != ex.expect["status"]:
+            problems.append(f"HTTP status {statuses[-1] if statuses else 'none printed'}, the README says {ex.expect['status']}")
+    if "jq" in ex.expect:
+        try:
+            value = json.dumps(last_json(stdout))
+            held = subprocess.run(["jq", "-e", ex.expect["jq"]], input=value, text=True, capture_output=True)
+            if held.returncode != 0:
+                problems.append(f"jq -e {ex.expect['jq']!r} does not hold of {value[:300]} {held.stderr.strip()}")
+        except ValueError as e:
+            problems.append(str(e))
+    if "stderr" in ex.expect and ex.expect["stderr"] not in stderr:
+        problems.append(f"stderr lacks {ex.expect['stderr']!r}")
+    for name in ex.expect.get("set", "").split():
+        var = out / f"{n}.var.{name}"
+        if not var.exists() or not var.read_text():
+            problems.append(f"${name} is empty")
+    if problems:
+        return [f"{ex.label}: " + "; ".join(problems) + f"\n--- stdout\n{stdout[-1500:]}\n--- stderr\n{stderr[-1500:]}"]
+    return []
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def check_loud(ex: Example, out: Path, env: dict[str, str]) -> list[str]:
+    """The example alone against a port nothing listens on: it must fail, and say so."""
+    env = {**env, "API": f"http://127.0.0.1:{closed_port()}"}
+    run = subprocess.run(["bash", "-c", "set -euo pipefail\n" + ex.text], cwd=out, env=env, text=True,
+                         capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    if run.returncode == 0 or not run.stderr.strip():
+        return [f"{ex.label}: without a stack it exits {run.returncode} with stderr {run.stderr.strip()!r}: it must fail loudly"]
+    return []
+
+
+def main() -> int:
+    examples, errors = parse(README.read_text())
+    if errors:
+        print("\n".join(errors), file=sys.stderr)
+        return 1
+    OUT.mkdir(parents=True, exist_ok=True)
+    work = OUT / "work"
+    work.mkdir(exist_ok=True)
+    for old in OUT.glob("[0-9]*.*"):
+        old.unlink()
+    env = {k: v for k, v in os.environ.items() if k != "TOKEN"}
+    stack = None
+    started = time.monotonic()
+    try:
+        if not env.get("API"):
+            binary = Path(os.environ.get("VIVID_LOCAL_BIN") or ROOT / "target" / "debug" / "vivid-local")
+            stack_env = {
+                **env, "VIVID_PORT": "0", "VIVID_HOST": "127.0.0.1", "RUST_LOG": env.get("RUST_LOG", "warn"),
+                # The front end's port stays free (a `make dev` or the browser test may hold it).
+                "VIVID_FRONTEND_SERVE": "off",
+                # Examples run back to back, not at a person's pace: a list right after the write
+                # would race the indexes' lag (tests/tests/stack covers the lag).
+                "VIVID_INDEX_LAG_MS": "0",
+            }
+            stack = StackProcess(binary, ROOT, OUT, stack_env, "run `cargo build -p vivid-local` (scripts/readme-test.sh does)")
+            stack.start(timeout=180)
+            assert stack.base
+            env["API"] = stack.base
+            print(f"readme: local stack at {stack.base} in {time.monotonic() - started:.1f} s", flush=True)
+        t = time.monotonic()
+        (OUT / "examples.sh").write_text(script(examples, OUT))
+        run = subprocess.run(["bash", str(OUT / "examples.sh")], cwd=work, env=env, text=True,
+                             capture_output=True, timeout=600, stdin=subprocess.DEVNULL)
+        failures = []
+        for n, ex in enumerate(examples):
+            failures += check(n, ex, OUT)
+            if not (OUT / f"{n}.rc").exists():
+                break  # the run ended there: the rest did not run
+        if run.returncode != 0 and not failures:
+            failures.append(f"the examples' shell exited {run.returncode}: {run.stderr[-1500:]}")
+        failures += [f for ex in examples if "loud" in ex.expect for f in check_loud(ex, work, env)]
+        took = time.monotonic() - t
+    finally:
+        if stack:
+            stack.stop()
+    if failures:
+        print("\n\n".join(failures), file=sys.stderr)
+        print(f"readme: {len(failures)} of {len(examples)} examples failed (outputs in {OUT})", file=sys.stderr)
+        return 1
+    print(f"readme: {len(examples)} examples of README.md passed in {took:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
