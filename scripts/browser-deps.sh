@@ -4,9 +4,8 @@
 #                     Playwright drives this system browser (its own browser download cannot
 #                     work offline);
 #   .venv/browser     Playwright for Python, pinned, in a venv of its own beside the others of
-#                     scripts/venv.sh (stamp .vivid-browser-N: bump N when a pin changes);
-#   tests/browser/node_modules   the page's npm packages (hls.js), exactly as package-lock.json
-#                     pins them (`npm ci`, again whenever the lock file is newer).
+#                     scripts/venv.sh (stamp .vivid-browser-N: bump N when a pin changes).
+# The page itself is web/, served by the local stack; it needs no npm (hls.js is vendored there).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 chromium=${VIVID_CHROMIUM:-/usr/bin/chromium}
@@ -37,11 +36,3 @@ if [ ! -f "$stamp" ]; then
   echo "playwright installed in .venv/browser in $((SECONDS - start)) s"
 fi
 
-page="$root/tests/browser"
-if ! command -v npm >/dev/null; then
-  echo "the browser test needs Node.js and npm (apt-get install nodejs npm)" >&2
-  exit 1
-fi
-if [ ! -f "$page/node_modules/.package-lock.json" ] || [ "$page/package-lock.json" -nt "$page/node_modules/.package-lock.json" ]; then
-  (cd "$page" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-fi

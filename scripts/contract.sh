@@ -11,6 +11,8 @@
 #      (tsconfig.json), 0 errors, and no cast, non-null assertion, `any` or ts-ignore in it; then
 #      run against a mock server answering from the document (prism, mock-flow.mjs): each answer's
 #      example feeds the flow's next request, which the mock validates against the document;
+#      the study page (web/, plain JavaScript with // @ts-check and JSDoc types from the same
+#      generated file) checked as strictly (tsconfig.web.json), 0 errors, no cast, no `any`;
 #   4. redocly lint (every built-in rule, the documentation ones included; redocly.yaml) and
 #      spectral lint (spectral:oas, all rules; .spectral.yaml): 0 errors and 0 warnings, each rule
 #      turned off with its reason in those files;
@@ -63,6 +65,14 @@ if ! "$bin/tsc" -p "$dir/tsconfig.json" --strict --noEmit false --outDir "$dir/g
   exit 1
 fi
 tsc_errors=$(grep -c 'error TS' "$out/tsc.log" || true)
+# The study page on the same types.
+node "$dir/no-escape.mjs" $(find "$root/web" -name '*.js' -not -path '*/vendor/*' | sort) >/dev/null
+if ! "$bin/tsc" -p "$dir/tsconfig.web.json" --pretty false >"$out/tsc-web.log" 2>&1; then
+  cat "$out/tsc-web.log" >&2
+  echo "contract: tsc --strict: $(grep -c 'error TS' "$out/tsc-web.log") errors in the study page (web/)" >&2
+  exit 1
+fi
+web_files=$(find "$root/web" -name '*.js' -not -path '*/vendor/*' | wc -l)
 node "$dir/mock-flow.mjs" "$dir/generated/flow/study-flow.js" "$doc"
 
 # 4. The linters (the JSON reports are kept in target/contract/).
@@ -96,4 +106,4 @@ fi
 
 # 5. Examples, completeness, the catalogue.
 node "$dir/validate.mjs" "$root"
-echo "contract: tsc --strict $tsc_errors errors (no cast, no !), redocly $redocly_errors errors $redocly_warnings warnings, spectral $spectral_results results, in $((SECONDS - start)) s"
+echo "contract: tsc --strict $tsc_errors errors (no cast, no !), the study page's $web_files modules 0 errors, redocly $redocly_errors errors $redocly_warnings warnings, spectral $spectral_results results, in $((SECONDS - start)) s"

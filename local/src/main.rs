@@ -7,6 +7,8 @@
 //! | `VIVID_HOST`, `VIVID_PORT` | where the gateway binds (`127.0.0.1`, `3000`; port `0` takes a free one) |
 //! | `VIVID_AWS_ENDPOINT` | an emulator you already run, instead of starting moto |
 //! | `VIVID_FRONTEND_ORIGIN` | the web front end's origin: allowed by CORS (API, upload buckets, CDN), and a sign-in may return to it (`http://localhost:5173`) |
+//! | `VIVID_FRONTEND_SERVE` | `off`: leave the front end's port to a dev server of your own; by default the study page (`web/`) is served on that origin when it is this machine's plain HTTP (`infra::frontend`) |
+//! | `VIVID_FRONTEND_API_URL` | the API's base URL the study page's `/config.js` names (`http://{the front end's host}:{VIVID_PORT}`: one site, so the refresh cookie flows) |
 //! | `VIVID_ACCESS_TOKEN_TTL_SECS` | the access tokens' lifetime (template parameter `AccessTokenTtlSeconds`) |
 //! | `VIVID_MULTIPART_THRESHOLD_BYTES` | from which size uploads are multipart (every function that reads it) |
 //! | `VIVID_WEBEX_REDIRECT_URI` | where Webex returns after consent (template parameter `WebexRedirectUri`; a page of the front end) |
@@ -27,7 +29,10 @@ use std::{
 };
 
 use vivid_local::{
-    infra::emulator::{Moto, moto_server_path},
+    infra::{
+        emulator::{Moto, moto_server_path},
+        frontend::{self, FrontEnd},
+    },
     stack::{LOCAL_FRONTEND_ORIGIN, Stack, StackConfig, find_repo_root},
     standins::zoom::NewFile,
 };
@@ -110,6 +115,23 @@ async fn stopped() {
     }
 }
 
+/// The study page (`web/`) on the front end's origin when that origin is this machine's plain
+/// HTTP, unless `VIVID_FRONTEND_SERVE=off`; and what the banner says of it.
+async fn study_page(root: &Path, origin: &str, host: IpAddr, api_port: u16) -> (Option<FrontEnd>, String) {
+    if matches!(env("VIVID_FRONTEND_SERVE").as_deref(), Some("off" | "0" | "false")) {
+        return (None, "not served (VIVID_FRONTEND_SERVE=off)".to_owned());
+    }
+    let Some(port) = frontend::local_port(origin) else {
+        return (None, format!("not served ({origin} is not this machine's plain HTTP)"));
+    };
+    let api = env("VIVID_FRONTEND_API_URL")
+        .unwrap_or_else(|| format!("http://{}:{api_port}", frontend::origin_host(origin).unwrap_or("localhost")));
+    match frontend::serve(&root.join("web"), SocketAddr::from((host, port)), &api).await {
+        Ok(page) => (Some(page), format!("{origin}/  (web/; the API as {api})")),
+        Err(e) => (None, format!("not served: port {port}: {e}")),
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     vivid_config::telemetry::init();
@@ -162,11 +184,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
+    let (page, page_line) = study_page(&root, &frontend_origin, host, stack.addr.port()).await;
+
     let base = format!("http://{}", stack.addr);
     println!("VIVID local stack");
     println!("  API (every route of template.yaml)  {base}");
     println!("  AWS emulator (DynamoDB, S3, SQS)    {endpoint}  table vivid-local");
     println!("  front end origin (CORS, sign-in)    {frontend_origin}");
+    println!("  study page (web/)                   {page_line}");
     println!("  dev access token                    curl '{base}/_local/token?email=ana@example.com'");
     println!(
         "  token issuer / audience             {} / {}",
@@ -179,6 +204,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("Ctrl-C stops everything; data lives in memory and is replaced on the next start.");
 
     stopped().await;
+    drop(page);
     drop(stack);
     if let Some(moto) = moto {
         moto.stop().await;

@@ -2,8 +2,8 @@
 """The browser test: headless Chromium studies a lecture end to end, as the VIVID web client does.
 
 It starts the local stack (`target/debug/vivid-local`) with the API on
-`http://api.vivid.localhost:<port>` and serves the test page (tests/browser/) from another origin,
-`http://app.vivid.localhost:<port>` -- sibling subdomains of one site, as `api.example.com` and
+`http://api.vivid.localhost:<port>` and the front end's origin `http://app.vivid.localhost:<port>`,
+where the stack serves the study page (web/, as `make dev` does on http://localhost:5173) -- sibling subdomains of one site, as `api.example.com` and
 `app.example.com` are in production (Chromium resolves `*.localhost` to loopback and treats it as
 a secure context, so the `Secure` refresh cookie works over http). Then Playwright drives the
 system Chromium through the page:
@@ -11,15 +11,16 @@ system Chromium through the page:
   sign in (Google stand-in) -> refresh through the cookie past the token's lifetime -> create a
   space -> presigned PUT of a real clip -> multipart upload of a larger one, interrupted, page
   reloaded, resumed -> READY -> HLS with hls.js (playback advances, a decoded frame) and grant
-  renewal -> seek, progress -> text memo with If-Match -> overlay drawing -> snapshot -> Webex
-  connect and import -> Zoom connect and import -> log out.
+  renewal -> seek, progress -> text memo with If-Match -> overlay drawing -> drawing over the
+  playing video, read back and seen -> snapshot -> bookmark and search -> an invitation's link
+  accepted by another person -> Webex connect and import -> Zoom connect and import -> log out.
 
 Each step's observations are asserted here. A failure leaves a screenshot, the browser's console,
 the page's API calls and the stack's log in target/browser-test/ (VIVID_BROWSER_OUT overrides).
 
 Run it with `make test-browser` (scripts/browser-test.sh builds the stack and installs the deps).
 
-The page is index.html with app.js (ES modules under app/); the runner's parts are in runner/
+The page is web/ (index.html, app.js, ES modules under app/); the runner's parts are in runner/
 (its __init__ lists them); this file is the entry point: main.
 """
 
@@ -35,9 +36,9 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from runner.clips import make_clips
-from runner.config import API_HOST, CHROMIUM, CHROMIUM_ARGS, HEADED, OUT, log
+from runner.config import CHROMIUM, CHROMIUM_ARGS, HEADED, OUT, log
 from runner.flow import flow
-from runner.servers import LocalStack, PageServer
+from runner.servers import LocalStack
 from runner.steps import Run, StepFailed
 
 
@@ -47,8 +48,7 @@ def main() -> int:
         shutil.rmtree(OUT)
     OUT.mkdir(parents=True)
     run = Run()
-    page_server = PageServer()
-    stack = LocalStack(page_server.origin, Path(), Path())
+    stack = LocalStack(Path(), Path())
 
     def on_term(signum, _frame):
         raise SystemExit(128 + signum)
@@ -58,15 +58,14 @@ def main() -> int:
     crashed = None
     try:
         clips = make_clips()
-        stack = LocalStack(page_server.origin, clips["webex"], clips["zoom"])
+        stack = LocalStack(clips["webex"], clips["zoom"])
         stack.start()
-        api = f"http://{API_HOST}:{stack.port}"
-        page_server.start(api)
-        log(f"browser test: page {page_server.origin}, API {api} ({time.monotonic() - started:.1f} s to start)")
+        log(f"browser test: page {stack.origin} (served by the stack), API {stack.api} "
+            f"({time.monotonic() - started:.1f} s to start)")
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=not HEADED, args=CHROMIUM_ARGS)
             try:
-                flow(run, browser, page_server, api, clips)
+                flow(run, browser, stack, clips)
             except StepFailed:
                 pass
             finally:
@@ -76,7 +75,6 @@ def main() -> int:
         (OUT / "traceback.txt").open("a").write(traceback.format_exc())
     finally:
         stack.stop()
-        page_server.stop()
         run.save_console()
 
     secs = time.monotonic() - started

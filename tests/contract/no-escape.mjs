@@ -1,7 +1,9 @@
 // The study flow compiles on the generated types alone (scripts/contract.sh): this refuses every
 // way out of the type checker in study-flow.ts - a cast (`as T`, `<T>x`), a non-null assertion
-// (`x!`), an `any`, and a `@ts-ignore` / `@ts-expect-error` / `@ts-nocheck` comment.
-// Usage: node no-escape.mjs <file.ts>...; exits 1 on any.
+// (`x!`), an `any`, and a `@ts-ignore` / `@ts-expect-error` / `@ts-nocheck` comment. In the study
+// page's JavaScript (web/**/*.js) the same, as JSDoc spells them (a `/** @type {T} */ (x)` cast, an
+// `{any}`), and each file must start with `// @ts-check`.
+// Usage: node no-escape.mjs <file.ts|file.js>...; exits 1 on any.
 
 import { readFileSync } from "node:fs";
 import ts from "typescript";
@@ -9,7 +11,8 @@ import ts from "typescript";
 let found = 0;
 for (const file of process.argv.slice(2)) {
   const text = readFileSync(file, "utf8");
-  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const js = file.endsWith(".js");
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, js ? ts.ScriptKind.JS : ts.ScriptKind.TS);
   const report = (node, what) => {
     const { line, character } = source.getLineAndCharacterOfPosition(node.getStart(source));
     console.error(`${file}:${line + 1}:${character + 1}: ${what}: ${node.getText(source).slice(0, 80)}`);
@@ -20,9 +23,19 @@ for (const file of process.argv.slice(2)) {
     else if (ts.isTypeAssertionExpression(node)) report(node, "a cast");
     else if (ts.isNonNullExpression(node)) report(node, "a non-null assertion");
     else if (node.kind === ts.SyntaxKind.AnyKeyword) report(node, "an any");
+    else if (js && ts.isParenthesizedExpression(node) && ts.getJSDocTypeTag(node)) report(node, "a JSDoc cast");
     ts.forEachChild(node, visit);
   };
   visit(source);
+  if (js && !text.startsWith("// @ts-check\n")) {
+    console.error(`${file}:1: does not start with // @ts-check`);
+    found += 1;
+  }
+  for (const m of js ? text.matchAll(/@\w+\s*\{[^}]*\bany\b[^}]*\}/g) : []) {
+    const { line } = source.getLineAndCharacterOfPosition(m.index);
+    console.error(`${file}:${line + 1}: an any in JSDoc: ${m[0]}`);
+    found += 1;
+  }
   for (const m of text.matchAll(/@ts-(ignore|expect-error|nocheck)\b/g)) {
     const { line } = source.getLineAndCharacterOfPosition(m.index);
     console.error(`${file}:${line + 1}: a @ts-${m[1]} comment`);

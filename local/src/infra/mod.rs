@@ -5,6 +5,7 @@ pub mod cors;
 pub mod delivery;
 pub mod emulator;
 pub mod faults;
+pub mod frontend;
 pub mod gateway;
 pub mod grants;
 pub mod local_routes;

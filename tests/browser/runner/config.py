@@ -8,9 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-# tests/browser/: the page the PageServer serves (index.html, app.js, app/, node_modules/).
-PAGE = Path(__file__).resolve().parent.parent
-ROOT = PAGE.parents[1]
+# The repository; the study page is its web/, which the local stack serves.
+ROOT = Path(__file__).resolve().parents[3]
 OUT = Path(os.environ.get("VIVID_BROWSER_OUT") or ROOT / "target" / "browser-test")
 CLIPS = ROOT / "target" / "browser-test-clips"
 CHROMIUM = os.environ.get("VIVID_CHROMIUM", "/usr/bin/chromium")

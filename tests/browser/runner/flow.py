@@ -10,12 +10,13 @@ import re
 import time
 from pathlib import Path
 
+from runner import study
 from runner.config import ACCESS_TTL, API_HOST, EMAIL, MIB, REFRESH_COOKIE, TOKEN_LEEWAY, log
-from runner.servers import PageServer
+from runner.servers import LocalStack
 from runner.steps import Run, ev, is_problem, parse_rfc3339
 
 
-def flow(run: Run, browser, page_server: PageServer, api: str, clips: dict[str, Path]) -> None:
+def flow(run: Run, browser, stack: LocalStack, clips: dict[str, Path]) -> None:
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     page = ctx.new_page()
     run.page = page
@@ -23,7 +24,7 @@ def flow(run: Run, browser, page_server: PageServer, api: str, clips: dict[str, 
     page.on("pageerror", lambda e: run.console.append(f"[pageerror] {e}"))
     page.on("requestfailed", lambda r: run.console.append(f"[requestfailed] {r.method} {r.url[:160]} {r.failure}"))
     page.on("framenavigated", lambda f: f == page.main_frame and run.console.append(f"[navigated] {f.url[:160]}"))
-    app = page_server.origin
+    app = stack.origin
     s: dict = {}
 
     def booted():
@@ -71,17 +72,19 @@ def flow(run: Run, browser, page_server: PageServer, api: str, clips: dict[str, 
 
     # -- presigned PUT ------------------------------------------------------------------------
     def upload_single():
-        page.set_input_files("#file-small", str(clips["small"]))
-        r = ev(page, "([s, t]) => app.uploadSingle(s, 'file-small', t)", s["space"], "Waves")
+        page.set_input_files("#upload-file", str(clips["small"]))
+        r = ev(page, "([s, t]) => app.uploadSingle(s, 'upload-file', t)", s["space"], "Waves")
         run.check(r["video"]["status"] == "UPLOADING", "the new video is UPLOADING", r["video"])
         run.check(r["upload"].get("kind") == "single", "a small clip is one presigned PUT", r["upload"])
         run.check(parse_rfc3339(r["upload"].get("expiresAt")) is not None, "upload expiresAt is RFC 3339", r["upload"])
         run.require(r["put"]["status"] == 200, "the browser's PUT to S3 succeeded", r["put"])
+        bar = page.evaluate("() => { const b = document.getElementById('upload-progress'); return [b.value, b.max]; }")
+        run.check(bar[0] == bar[1] == r["video"]["sizeBytes"], "the progress bar counted every byte", bar)
         s["small"] = r["video"]["videoId"]
 
     # -- multipart, interrupted, reloaded, resumed ----------------------------------------------
     def upload_multipart():
-        page.set_input_files("#file-large", str(clips["large"]))
+        page.set_input_files("#upload-file", str(clips["large"]))
         dropped = []
 
         def is_part_2(url: str) -> bool:
@@ -92,7 +95,7 @@ def flow(run: Run, browser, page_server: PageServer, api: str, clips: dict[str, 
             route.abort("connectionreset")
 
         page.route(is_part_2, drop)
-        r = ev(page, "([s, t]) => app.startMultipart(s, 'file-large', t)", s["space"], "Long lecture")
+        r = ev(page, "([s, t]) => app.startMultipart(s, 'upload-file', t)", s["space"], "Long lecture")
         page.unroute(is_part_2)
         up = r["upload"]
         run.require(up.get("kind") == "multipart", "a 20 MiB file is multipart above the 8 MiB threshold", up)
@@ -109,8 +112,8 @@ def flow(run: Run, browser, page_server: PageServer, api: str, clips: dict[str, 
         run.require(b.get("signedIn") and b.get("source") == "cookie", "after the reload the cookie signs the page in", b)
         pending = ev(page, "() => app.pendingUpload()")
         run.require(pending and pending["videoId"] == s["large"], "the page remembers the unfinished upload", pending)
-        page.set_input_files("#file-large", str(clips["large"]))  # the person picks the file again
-        r = ev(page, "() => app.resumeMultipart('file-large')")
+        page.set_input_files("#upload-file", str(clips["large"]))  # the person picks the file again
+        r = ev(page, "() => app.resumeMultipart('upload-file')")
         listing = r["listing"]
         uploaded = listing.get("uploadedParts") or []
         run.check([p.get("partNumber") for p in uploaded] == [1], "S3 has part 1 only", listing)
@@ -127,6 +130,8 @@ def flow(run: Run, browser, page_server: PageServer, api: str, clips: dict[str, 
             r = ev(page, "([v]) => app.waitReady(v, 120000)", s[key])
             v = r["video"]
             run.require(v["status"] == "READY", f"the {key} video became READY", r)
+            bar = page.evaluate("() => [document.getElementById('transcode-progress').value, document.getElementById('transcode-label').textContent]")
+            run.check(bar == [100, "READY 100 %"], "the transcoding bar is full", bar)
             run.check(v.get("percentComplete") == 100, "READY is 100 percent", v)
             run.check(abs((v.get("durationSeconds") or 0) - duration) < 0.5, f"duration is about {duration} s", v)
             statuses = [x["status"] for x in r["seen"]]
@@ -336,6 +341,7 @@ def flow(run: Run, browser, page_server: PageServer, api: str, clips: dict[str, 
         page.reload()
         run.check(booted().get("signedIn") is False, "a reload after logout is signed out", booted())
 
+    run.step("the stack serves the study page (web/)", lambda: study.served(run, stack), needed=False)
     run.step("sign in with Google (redirect flow)", sign_in)
     run.step("create a space", create_space)
     run.step("upload a clip with the presigned PUT", upload_single)
@@ -346,7 +352,12 @@ def flow(run: Run, browser, page_server: PageServer, api: str, clips: dict[str, 
     run.step("seek and save progress", progress, needed=False)
     run.step("save the text memo with If-Match", memo, needed=False)
     run.step("draw an overlay between two timestamps", overlay, needed=False)
+    run.step("draw over the playing video, read it back, see it as it plays", lambda: study.overlay_playing(run, page, s),
+             needed=False)
     run.step("snapshot the current frame", snapshot, needed=False)
+    run.step("bookmark a moment, search the space", lambda: study.bookmarks_search(run, page, s), needed=False)
+    run.step("an invitation's link: signed in there and accepted", lambda: study.invitation(run, browser, stack, page, s),
+             needed=False)
     run.step("connect Webex and import a recording", webex, needed=False)
     run.step("connect Zoom and import a recording", zoom, needed=False)
     run.step("stay signed in past the access token's lifetime", past_token_lifetime, needed=False)

@@ -1,0 +1,224 @@
+//! The study page on the front end's origin (`VIVID_FRONTEND_ORIGIN`, `http://localhost:5173` by
+//! default): the static files of `web/` as a web host would serve them, and `/config.js`, which
+//! tells the page where the API is. Any path without a file extension that names no file is the
+//! page itself (`/invitations/{code}`, where invitation e-mails link), as a single-page app's host
+//! answers. Only `GET` and `HEAD`; only files under `web/` (no `..`, no hidden file, no symbolic
+//! link out of it).
+
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    response::Response,
+};
+use http::{HeaderValue, Method, StatusCode, header};
+use tokio::{net::TcpListener, task::JoinHandle};
+
+/// The served page; dropping it stops the server.
+pub struct FrontEnd {
+    pub addr: SocketAddr,
+    server: JoinHandle<()>,
+}
+
+impl Drop for FrontEnd {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+struct Site {
+    root: PathBuf,
+    config: Vec<u8>,
+}
+
+/// The port to serve an origin on, when the origin is this machine's over plain HTTP
+/// (`http://localhost:5173`, `http://127.0.0.1:8080`, `http://app.vivid.localhost:4000`); `None`
+/// for another host (a front end deployed elsewhere) or HTTPS (a dev server of its own).
+pub fn local_port(origin: &str) -> Option<u16> {
+    let authority = origin.strip_prefix("http://")?.trim_end_matches('/');
+    if authority.contains(['/', '@', '?', '#']) {
+        return None;
+    }
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) => (host, port.parse().ok()?),
+        None => (authority, 80),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let local =
+        host == "localhost" || host.ends_with(".localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    local.then_some(port)
+}
+
+/// The host name of an origin (`localhost` for `http://localhost:5173`).
+pub fn origin_host(origin: &str) -> Option<&str> {
+    let authority = origin.split_once("://")?.1.trim_end_matches('/');
+    Some(authority.rsplit_once(':').map_or(authority, |(h, _)| h))
+}
+
+/// Serves `root` (the repository's `web/`) on `bind`; `/config.js` names `api` as the API's base URL.
+pub async fn serve(root: &Path, bind: SocketAddr, api: &str) -> std::io::Result<FrontEnd> {
+    let root = tokio::fs::canonicalize(root).await?;
+    let config = format!("window.VIVID_CONFIG = {};\n", serde_json::json!({ "api": api })).into_bytes();
+    let listener = TcpListener::bind(bind).await?;
+    let addr = listener.local_addr()?;
+    let site = Arc::new(Site { root, config });
+    let app = axum::Router::new().fallback(answer).with_state(site);
+    let server = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "the study page's server stopped");
+        }
+    });
+    Ok(FrontEnd { addr, server })
+}
+
+async fn answer(State(site): State<Arc<Site>>, req: Request) -> Response {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return plain(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD");
+    }
+    let head = req.method() == Method::HEAD;
+    let path = req.uri().path();
+    if path == "/config.js" {
+        return file(site.config.clone(), "text/javascript; charset=utf-8", head);
+    }
+    let Some(relative) = relative_path(path) else {
+        return plain(StatusCode::NOT_FOUND, "not found");
+    };
+    let wanted = site.root.join(&relative);
+    match read_under(&site.root, &wanted).await {
+        Some(bytes) => file(bytes, content_type(&wanted), head),
+        // An address of the page itself (no extension): the page, which reads its path.
+        None if !relative.rsplit('/').next().unwrap_or_default().contains('.') => {
+            match read_under(&site.root, &site.root.join("index.html")).await {
+                Some(bytes) => file(bytes, "text/html; charset=utf-8", head),
+                None => plain(StatusCode::NOT_FOUND, "web/index.html is missing"),
+            }
+        }
+        None => plain(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+/// The file a request path names, relative to `web/`: `index.html` for `/`; `None` for anything
+/// that could leave the directory or reach a hidden file (`..`, `.git`, a backslash, a NUL, an
+/// empty segment), also once percent-decoded.
+fn relative_path(path: &str) -> Option<String> {
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8().ok()?;
+    let trimmed = decoded.strip_prefix('/')?;
+    if trimmed.is_empty() {
+        return Some("index.html".to_owned());
+    }
+    let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
+    let safe = trimmed
+        .split('/')
+        .all(|segment| !segment.is_empty() && !segment.starts_with('.') && !segment.contains(['\\', '\0', ':']));
+    safe.then(|| trimmed.to_owned())
+}
+
+/// The bytes of a regular file that is really under `root` (symbolic links resolved), if any.
+async fn read_under(root: &Path, wanted: &Path) -> Option<Vec<u8>> {
+    let real = tokio::fs::canonicalize(wanted).await.ok()?;
+    if !real.starts_with(root) || !tokio::fs::metadata(&real).await.ok()?.is_file() {
+        return None;
+    }
+    tokio::fs::read(&real).await.ok()
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or_default() {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" | "map" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "txt" | "md" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+fn file(bytes: Vec<u8>, content_type: &'static str, head: bool) -> Response {
+    let length = bytes.len();
+    let mut resp = Response::new(if head { Body::empty() } else { Body::from(bytes) });
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    // Edits to web/ show on the next load.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    resp
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response {
+    let mut resp = Response::new(Body::from(text));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_machines_plain_http_origins_are_served() {
+        assert_eq!(local_port("http://localhost:5173"), Some(5173));
+        assert_eq!(local_port("http://app.vivid.localhost:4000/"), Some(4000));
+        assert_eq!(local_port("http://127.0.0.1:8080"), Some(8080));
+        assert_eq!(local_port("http://[::1]:8080"), Some(8080));
+        assert_eq!(local_port("http://localhost"), Some(80));
+        assert_eq!(local_port("https://localhost:5173"), None);
+        assert_eq!(local_port("http://app.example.com:5173"), None);
+        assert_eq!(local_port("http://localhost:5173/path"), None);
+        assert_eq!(origin_host("http://localhost:5173"), Some("localhost"));
+        assert_eq!(origin_host("http://app.vivid.localhost:4000"), Some("app.vivid.localhost"));
+    }
+
+    #[tokio::test]
+    async fn serves_files_config_and_the_page_and_nothing_outside() {
+        let dir = std::env::temp_dir().join(format!("vivid-frontend-{}", std::process::id()));
+        let web = dir.join("web");
+        std::fs::create_dir_all(web.join("app")).expect("a temporary directory");
+        std::fs::write(web.join("index.html"), "<p>the page</p>").expect("write");
+        std::fs::write(web.join("app/a.js"), "export {};").expect("write");
+        std::fs::write(dir.join("secret.txt"), "outside").expect("write");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(dir.join("secret.txt"), web.join("link.txt")).expect("a symlink");
+        let page = serve(&web, SocketAddr::from(([127, 0, 0, 1], 0)), "http://localhost:3000").await.expect("serving");
+        let base = format!("http://{}", page.addr);
+        let get = |path: &str| {
+            let url = format!("{base}{path}");
+            async move {
+                let resp = reqwest::get(url).await.expect("an answer");
+                let ctype = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+                (resp.status().as_u16(), ctype, resp.text().await.unwrap_or_default())
+            }
+        };
+        let (status, ctype, body) = get("/config.js").await;
+        assert_eq!((status, ctype.as_str()), (200, "text/javascript; charset=utf-8"));
+        assert_eq!(body, "window.VIVID_CONFIG = {\"api\":\"http://localhost:3000\"};\n");
+        assert_eq!(get("/app/a.js").await.1, "text/javascript; charset=utf-8");
+        assert_eq!(get("/invitations/abc").await.2, "<p>the page</p>");
+        assert_eq!(get("/").await.2, "<p>the page</p>");
+        for outside in ["/link.txt", "/%2e%2e/secret.txt", "/missing.js"] {
+            assert_eq!(get(outside).await.0, 404, "{outside}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn paths_stay_under_web() {
+        assert_eq!(relative_path("/").as_deref(), Some("index.html"));
+        assert_eq!(relative_path("/app/session.js").as_deref(), Some("app/session.js"));
+        assert_eq!(relative_path("/invitations/abc/").as_deref(), Some("invitations/abc"));
+        for bad in
+            ["/../Cargo.toml", "/app/../../x", "/%2e%2e/Cargo.toml", "/.git/config", "/a//b", "/a\\..\\b", "/%00"]
+        {
+            assert_eq!(relative_path(bad), None, "{bad}");
+        }
+    }
+}

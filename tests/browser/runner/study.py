@@ -1,0 +1,125 @@
+"""The study page's own steps (flow.py runs them among the others): the stack serves the page
+(files, /config.js, the page at /invitations/{code}, nothing outside web/), a drawing made over the
+playing video read back through the API and seen as the video plays, bookmarks and search, and an
+invitation's link followed by another person, who signs in there and accepts it."""
+
+from __future__ import annotations
+
+import http.client
+import re
+
+from runner.config import EMAIL
+from runner.servers import LocalStack
+from runner.steps import Run, ev
+
+
+def get(stack: LocalStack, path: str, method: str = "GET") -> tuple[int, str, bytes]:
+    """One request to the page's server, the path sent exactly as written."""
+    conn = http.client.HTTPConnection("127.0.0.1", stack.page_port, timeout=10)
+    try:
+        conn.putrequest(method, path, skip_host=True)
+        conn.putheader("Host", stack.origin.removeprefix("http://"))
+        conn.endheaders()
+        resp = conn.getresponse()
+        return resp.status, resp.getheader("content-type") or "", resp.read()
+    finally:
+        conn.close()
+
+
+def served(run: Run, stack: LocalStack) -> None:
+    status, ctype, body = get(stack, "/")
+    run.check(status == 200 and ctype.startswith("text/html") and b'id="study-page"' in body, "/ is the study page", (status, ctype))
+    status, ctype, body = get(stack, "/config.js")
+    run.check(status == 200 and ctype.startswith("text/javascript") and stack.api.encode() in body,
+              "/config.js names the API", (status, ctype, body[:200]))
+    for path in ("/app/session.js", "/vendor/hls.js/hls.min.mjs"):
+        status, ctype, _ = get(stack, path)
+        run.check(status == 200 and ctype.startswith("text/javascript"), f"{path} is JavaScript (ES modules need it)", (status, ctype))
+    status, ctype, _ = get(stack, "/style.css")
+    run.check(status == 200 and ctype.startswith("text/css"), "/style.css is CSS", (status, ctype))
+    status, ctype, body = get(stack, "/invitations/some-code")
+    run.check(status == 200 and b'id="study-page"' in body, "/invitations/{code} is the page (invitation e-mails link there)", status)
+    for path in ("/../Cargo.toml", "/%2e%2e/Cargo.toml", "/app/%2E%2E/%2e%2e/template.yaml", "/..%2fCargo.toml",
+                 "/.git/config", "/vendor/../../README.md", "/missing.js"):
+        status, _, body = get(stack, path)
+        run.check(status == 404 and b"[workspace]" not in body, f"{path} is not served (404)", (status, body[:80]))
+    status, _, _ = get(stack, "/index.html", "POST")
+    run.check(status == 405, "only GET and HEAD", status)
+
+
+def overlay_playing(run: Run, page, s: dict) -> None:
+    """Draws over the video while it plays; the drawing starts when its first stroke did."""
+    ev(page, "([t]) => app.seek(t)", 5.0)
+    page.fill("#pen-color", "#00ff00")
+    page.evaluate("() => document.getElementById('video').play()")
+    page.wait_for_function("() => document.getElementById('video').currentTime > 5.3", timeout=15000)
+    before = page.evaluate("() => document.getElementById('video').currentTime")
+    box = page.locator("#overlay").bounding_box()
+    page.mouse.move(box["x"] + 400, box["y"] + 60)
+    page.mouse.down()
+    for i in range(1, 16):
+        page.mouse.move(box["x"] + 400 - i * 15, box["y"] + 60 + i * 12)
+        page.wait_for_timeout(20)  # a person's pace: the video plays on under the pen
+    page.mouse.up()
+    after = page.evaluate("() => { const v = document.getElementById('video'); return [v.currentTime, v.paused]; }")
+    run.require(after[0] > before and not after[1], "the video played on while the pen drew", {"before": before, "after": after})
+    start = ev(page, "() => app.pendingStart()")
+    run.require(start is not None and before - 0.01 <= start <= after[0], "the drawing begins when its first stroke did", start)
+    r = ev(page, "([v, d]) => app.saveOverlay(v, d)", s["small"], "overlay-playing")
+    run.check(r["put"]["status"] == 201, "PUT drawing creates it (201)", r["put"])
+    strokes = r["sent"]["strokes"]
+    run.check(len(strokes) == 1 and strokes[0]["color"] == "#00ff00" and len(strokes[0]["points"]) >= 10,
+              "one green stroke was drawn", strokes)
+    # Read back through the API, apart from what the page keeps.
+    got = ev(page, "([p]) => app.call('GET', p)", f"/videos/{s['small']}/drawings/overlay-playing")
+    body = got["body"]
+    run.require(got["status"] == 200, "GET the drawing answers 200", got)
+    run.check(body.get("document") == r["sent"], "the drawing reads back as drawn", {"sent": r["sent"], "got": body})
+    run.check(body.get("kind") == "overlay" and body.get("startSeconds") == start
+              and abs(body.get("endSeconds", 0) - (start + 3)) < 0.001, "on its time range (from the first stroke, 3 s)", body)
+    # Seen as the video plays through its range, and not after.
+    seen = ev(page, "([a, b]) => app.overlayWhilePlaying(a, b)", max(start - 1.0, 4.1), start + 0.5)
+    run.check(not seen["paused"] and start <= seen["currentTime"] < start + 3, "the video plays inside the range", seen)
+    run.check(seen["ink"] > 100, "the drawing shows over the playing video", seen)
+    later = ev(page, "([t]) => app.overlayAt(t)", min(start + 3.5, 9.8))
+    run.check(later["ink"] == 0, "and hides after its range", later)
+    page.fill("#pen-color", "#ff00ff")
+
+
+def bookmarks_search(run: Run, page, s: dict) -> None:
+    ev(page, "([t]) => app.seek(t)", 4.0)
+    r = ev(page, "([v, l]) => app.addBookmark(v, l)", s["small"], "Energy moves")
+    run.check(r["status"] == 201 and abs(r["bookmark"]["videoSeconds"] - 4.0) < 0.1, "a bookmark at 4 s", r)
+    listed = ev(page, "([v]) => app.listBookmarks(v)", s["small"])
+    run.check(any(b["label"] == "Energy moves" for b in listed), "the bookmark is listed", listed)
+    found = ev(page, "([sp, q]) => app.search(sp, q)", s["space"], "Waves")
+    run.check(any(h["videoId"] == s["small"] for h in found["items"]), "search finds the lecture by its title", found)
+
+
+def invitation(run: Run, browser, stack: LocalStack, page, s: dict) -> None:
+    made = ev(page, "([sp]) => app.invite(sp, [], 'participant')", s["space"])
+    link = made[0]["joinUrl"]
+    run.require(link.startswith(f"{stack.origin}/invitations/"), "the invitation links to the study page", made)
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        other = ctx.new_page()
+        other.goto(link)
+        b = other.evaluate("() => window.booted")
+        run.check(b.get("signedIn") is False, "a newcomer is not signed in", b)
+        run.check(other.is_visible("#invitation"), "the page shows the invitation", other.url)
+        other.click("#sign-in")
+        other.wait_for_selector("input[name=email]")
+        other.fill("input[name=email]", "ben@example.com")
+        other.fill("input[name=name]", "Ben Example")
+        with other.expect_navigation(url=re.compile(r"/invitations/"), timeout=30000):
+            other.click("button[type=submit]")
+        b = other.evaluate("() => window.booted")
+        run.require(b.get("signedIn"), "sign-in returns to the invitation, signed in", {"boot": b, "url": other.url})
+        other.click("#invitation-accept")
+        other.wait_for_function("() => document.getElementById('invitation-text').textContent === 'Joined.'", timeout=15000)
+        space = ev(other, "([p]) => app.call('GET', p)", f"/spaces/{s['space']}")
+        run.check(space["status"] == 200 and space["body"].get("role") == "participant", "Ben is a participant now", space)
+        me = ev(page, "() => app.me()")
+        run.check(me.get("email") == EMAIL, "the host's page is still signed in as the host", me)
+    finally:
+        ctx.close()
