@@ -102,6 +102,7 @@ http_functions! {
     "order-videos" => order_videos,
     "get-video" => get_video,
     "get-playback" => get_playback,
+    "get-hls-playlist" => get_hls_playlist,
     "update-video" => update_video,
     "delete-video" => delete_video,
     "put-progress" => put_progress,

@@ -4,10 +4,12 @@
 //! [`crate::progress::PutProgress`].
 
 mod catalog;
+mod hls;
 mod playback;
 mod upload;
 
 pub use catalog::{DeleteVideo, ListVideos, OrderVideos, UpdateVideo};
+pub use hls::GetHlsPlaylist;
 pub use playback::{GetPlayback, GetVideo, PlaybackCookies};
 pub use upload::{AbortUpload, CompleteUpload, CreateVideo, UploadLimits, UploadParts};
 

@@ -50,8 +50,7 @@ fn is_hls_name(name: &str) -> bool {
         return (1..=MAX_MODIFIER).contains(&modifier.len())
             && modifier.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     }
-    stem.strip_prefix("captioned-")
-        .is_some_and(|n| (1..=9).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
+    stem.strip_prefix("captioned-").is_some_and(|n| (1..=9).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 impl FromStr for PlaylistName {

@@ -46,7 +46,10 @@ fn a_name_stands_for_one_key_of_its_video_and_back() {
         let n: PlaylistName = name.parse().expect("a name");
         assert_eq!(PlaylistName::of_key(&v, &n.key(&v)), Some(n.clone()), "{name}");
     }
-    assert_eq!("captions-en.m3u8".parse::<PlaylistName>().map(|n| n.key(&v)), Ok(format!("media/{v}/captions/en.m3u8")));
+    assert_eq!(
+        "captions-en.m3u8".parse::<PlaylistName>().map(|n| n.key(&v)),
+        Ok(format!("media/{v}/captions/en.m3u8"))
+    );
     assert_eq!(PlaylistName::of_key(&v, &format!("media/{v}/hls/index_360p_00001.ts")), None);
     assert_eq!(PlaylistName::of_key(&v, &format!("media/{}/hls/index.m3u8", VideoId::generate())), None);
     assert_eq!(PlaylistName::of_key(&v, &format!("media/{v}/captions/EN.m3u8")), None, "not a key Lang writes");
@@ -144,7 +147,10 @@ fn the_master_a_player_is_given_is_on_the_route_with_the_grant() {
     let v = VideoId::generate();
     let mut outputs = crate::video::MediaOutputs { hls_master: Some(master_key(&v)), ..Default::default() };
     let api = Some("https://api.example.com/");
-    assert_eq!(master_url(api, &v, &outputs, Q), Some(format!("https://api.example.com/videos/{v}/hls/index.m3u8?{Q}")));
+    assert_eq!(
+        master_url(api, &v, &outputs, Q),
+        Some(format!("https://api.example.com/videos/{v}/hls/index.m3u8?{Q}"))
+    );
     outputs.captioned_master = Some(format!("media/{v}/hls/captioned-2.m3u8"));
     assert_eq!(
         master_url(api, &v, &outputs, Q),

@@ -15,6 +15,7 @@ mod end_to_end;
 mod events;
 mod faults;
 mod grants;
+mod hls_native;
 mod invitation_abuse;
 mod invitations;
 mod lecture_order;

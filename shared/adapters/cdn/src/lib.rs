@@ -261,7 +261,8 @@ mod tests {
         let pem = format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", STANDARD.encode(&der));
         let signer = CloudFrontSigner::from_pem(&pem, "K2JCJMDEHXQW5F", "https://cdn.example/").expect("signer");
         let spki = AsDer::<aws_lc_rs::encoding::PublicKeyX509Der>::as_der(pair.public_key()).expect("spki");
-        let public_pem = format!("-----BEGIN PUBLIC KEY-----\\n{}\\n-----END PUBLIC KEY-----", STANDARD.encode(spki.as_ref()));
+        let public_pem =
+            format!("-----BEGIN PUBLIC KEY-----\\n{}\\n-----END PUBLIC KEY-----", STANDARD.encode(spki.as_ref()));
         let der = pem_der(&vivid_config::pem(&public_pem)).expect("the public key, with \\n for newlines");
         let grants = CloudFrontGrants::new(der, "https://cdn.example/");
         assert_eq!(grants.cdn_url(), "https://cdn.example");

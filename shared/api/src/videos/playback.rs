@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use vivid_config::Config;
 use vivid_domain::{
+    hls,
     playback::{Playback, PlaybackSigner, grant_lifetime},
     types::{VideoId, unix_now},
     video::{Video, VideoCatalog, VideoStatus},
@@ -56,9 +57,14 @@ impl PlaybackCookies {
     }
 }
 
-/// A grant for a ready video, lasting its duration plus a margin.
-async fn grant(signer: &dyn PlaybackSigner, video: &Video) -> Result<Playback, ApiError> {
-    Ok(signer.sign(&video.video_id, &video.outputs, unix_now(), grant_lifetime(video.duration_seconds)).await?)
+/// A grant for a ready video, lasting its duration plus a margin, with its master also on the
+/// HLS route of the API this request reached (`nativeHlsUrl`: any player plays it).
+async fn grant(signer: &dyn PlaybackSigner, video: &Video, req: &ApiRequest) -> Result<Playback, ApiError> {
+    let mut playback =
+        signer.sign(&video.video_id, &video.outputs, unix_now(), grant_lifetime(video.duration_seconds)).await?;
+    playback.native_hls_url =
+        hls::master_url(req.origin().as_deref(), &video.video_id, &video.outputs, &playback.signed_query);
+    Ok(playback)
 }
 
 /// Signed answers are personal and short-lived: no cache keeps them.
@@ -82,7 +88,7 @@ impl Handler for GetVideo {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let (_, m) = caller_video(&self.auth, self.catalog.as_ref(), req).await?;
         let playback = if m.video.status == VideoStatus::Ready {
-            Some(grant(self.signer.as_ref(), &m.video).await?)
+            Some(grant(self.signer.as_ref(), &m.video, req).await?)
         } else {
             None
         };
@@ -129,7 +135,7 @@ impl Handler for GetPlayback {
                 "the video is not ready to play yet: poll GET /videos/{videoId} until its status is READY",
             ));
         }
-        let mut playback = grant(self.signer.as_ref(), &video).await?;
+        let mut playback = grant(self.signer.as_ref(), &video, req).await?;
         // Renewal is for players: the thumbnails stay with `GET /videos/{videoId}`.
         playback.thumbnails = None;
         let resp = http::json(StatusCode::OK, &PlaybackView { video_id: video.video_id, playback: playback.clone() })?;
