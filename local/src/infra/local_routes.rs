@@ -63,12 +63,23 @@ fn html(page: String) -> Response {
     resp
 }
 
-/// Where the local Google sign-in lands: shows the access token from the URL fragment.
+/// Where the local Google sign-in lands: shows the access token from the URL fragment, or the
+/// refusal the callback put there (`#error=..&error_description=..&status=..`).
 fn signed_in_page() -> Response {
     let html = r#"<!doctype html><html><head><title>VIVID local: signed in</title></head><body>
-<h1>Signed in</h1><p>Access token (from the URL fragment; the refresh token is in an HttpOnly cookie):</p>
+<h1 id="h">Signed in</h1><p id="p">Access token (from the URL fragment; the refresh token is in an HttpOnly cookie):</p>
 <pre id="t"></pre>
-<script>document.getElementById('t').textContent = new URLSearchParams(location.hash.slice(1)).get('accessToken') || location.hash;</script>
+<script>
+const f = new URLSearchParams(location.hash.slice(1));
+const el = (id) => document.getElementById(id);
+if (f.get('error') && !f.get('accessToken')) {
+  el('h').textContent = 'Not signed in';
+  el('p').textContent = `${f.get('error')}${f.get('status') ? ` (${f.get('status')})` : ''}`;
+  el('t').textContent = f.get('error_description') || 'declined at Google';
+} else {
+  el('t').textContent = f.get('accessToken') || location.hash;
+}
+</script>
 </body></html>"#;
     let mut resp = Response::new(Body::from(html));
     resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/html; charset=utf-8"));
