@@ -127,7 +127,7 @@ async fn study_page(root: &Path, origin: &str, host: IpAddr, api_port: u16) -> (
     let api = env("VIVID_FRONTEND_API_URL")
         .unwrap_or_else(|| format!("http://{}:{api_port}", frontend::origin_host(origin).unwrap_or("localhost")));
     match frontend::serve(&root.join("web"), SocketAddr::from((host, port)), &api).await {
-        Ok(page) => (Some(page), format!("{origin}/  (web/; the API as {api})")),
+        Ok(page) => (Some(page), format!("{origin}/  (the API as {api})")),
         Err(e) => (None, format!("not served: port {port}: {e}")),
     }
 }

@@ -76,6 +76,7 @@ export async function openSpace(space) {
 
 /** Opens a lecture: played once READY, its drawings, memo, bookmarks and snapshots. @param {Schemas['Video']} video */
 export async function openVideo(video) {
+  document.body.dataset['video'] = '';
   open.video = video;
   el('video-title', HTMLElement).textContent = video.title;
   const ready = video.status === 'READY' ? video : (await waitReady(video.videoId, 600000)).video;
@@ -83,6 +84,7 @@ export async function openVideo(video) {
   await play(ready.videoId);
   el('video', HTMLVideoElement).pause();
   await showNotes(ready.videoId);
+  document.body.dataset['video'] = ready.videoId; // the lecture is open (a mark the browser test waits for)
 }
 
 /** @param {string} videoId */

@@ -358,6 +358,8 @@ def flow(run: Run, browser, stack: LocalStack, clips: dict[str, Path]) -> None:
     run.step("bookmark a moment, search the space", lambda: study.bookmarks_search(run, page, s), needed=False)
     run.step("an invitation's link: signed in there and accepted", lambda: study.invitation(run, browser, stack, page, s),
              needed=False)
+    run.step("the page's own controls: space, upload, open, draw, memo, bookmark, page, snapshot, search",
+             lambda: study.by_controls(run, page, clips), needed=False)
     run.step("connect Webex and import a recording", webex, needed=False)
     run.step("connect Zoom and import a recording", zoom, needed=False)
     run.step("stay signed in past the access token's lifetime", past_token_lifetime, needed=False)

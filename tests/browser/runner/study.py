@@ -123,3 +123,61 @@ def invitation(run: Run, browser, stack: LocalStack, page, s: dict) -> None:
         run.check(me.get("email") == EMAIL, "the host's page is still signed in as the host", me)
     finally:
         ctx.close()
+
+
+def by_controls(run: Run, page, clips: dict) -> None:
+    """A person's way through the page's own controls: a space made, a lecture uploaded and opened
+    once READY, a drawing over it, the memo and a checkpoint, a bookmark, a drawing page, a
+    snapshot, a search."""
+
+    def count(list_id: str, n: int = 1) -> None:
+        page.wait_for_function(f"() => document.querySelectorAll('#{list_id} li').length >= {n}", timeout=30000)
+
+    page.fill("#new-space-name", "Optics")
+    page.click("#new-space button[type=submit]")
+    page.wait_for_function("() => document.getElementById('space-name').textContent === 'Optics'", timeout=15000)
+    page.set_input_files("#upload-file", str(clips["small"]))
+    page.fill("#upload-title", "Lenses")
+    page.click("#upload button[type=submit]")
+    page.wait_for_function("() => document.body.dataset.video && document.getElementById('video-title').textContent === 'Lenses'",
+                           timeout=180000)
+    video = page.evaluate("() => document.body.dataset.video")
+    state = page.evaluate("""() => [document.getElementById('upload-label').textContent,
+        document.getElementById('transcode-label').textContent, document.getElementById('video').readyState]""")
+    run.check(state[0] == "100 %" and state[1] == "READY 100 %" and state[2] >= 2,
+              "uploaded (100 %), transcoded (READY) and loaded in the player", state)
+    page.evaluate("() => document.getElementById('video').currentTime = 2")
+    box = page.locator("#overlay").bounding_box()
+    page.mouse.move(box["x"] + 200, box["y"] + 200)
+    page.mouse.down()
+    for i in range(1, 11):
+        page.mouse.move(box["x"] + 200 + i * 10, box["y"] + 200 - i * 5)
+    page.mouse.up()
+    page.click("#overlay-save")
+    page.fill("#memo", "Lenses bend light")
+    page.click("#memo-save")
+    page.wait_for_function("() => document.getElementById('memo-status').textContent.startsWith('saved')", timeout=15000)
+    page.click("#memo-checkpoint")
+    count("memo-history")
+    page.fill("#bookmark-label", "Focal point")
+    page.click("#bookmark button[type=submit]")
+    count("bookmarks")
+    box = page.locator("#page-canvas").bounding_box()
+    page.mouse.move(box["x"] + 50, box["y"] + 50)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 150, box["y"] + 120)
+    page.mouse.up()
+    page.click("#page-save")
+    count("drawings")
+    page.click("#snapshot-take")
+    count("snapshots")
+    drawings = ev(page, "([p]) => app.call('GET', p)", f"/videos/{video}/drawings")
+    kinds = sorted(d["kind"] for d in drawings["body"]["items"])
+    run.check(kinds == ["overlay", "page"], "the drawing over the video and the drawing page are saved", drawings)
+    memo = ev(page, "([p]) => app.call('GET', p)", f"/videos/{video}/text-memo")
+    run.check("Lenses bend light" in (memo["body"].get("stateJson") or ""), "the memo is saved", memo)
+    page.fill("#search-q", "Lenses")
+    page.click("#search button[type=submit]")
+    count("search-results")
+    errors = [line for line in run.console if line.startswith("[log] [vivid]") and " error: " in line]
+    run.check(not errors, "no control failed", errors)
