@@ -16,7 +16,8 @@ venv:
 deps:
 	@scripts/deps.sh
 
-## make dev: the local stack on 127.0.0.1:$(VIVID_PORT) (gateway + emulator); Ctrl-C stops it.
+## make dev: the local stack on 127.0.0.1:$(VIVID_PORT) (gateway + emulator) and the study page
+# (web/) on http://localhost:5173 (VIVID_FRONTEND_ORIGIN; README, "The study page"); Ctrl-C stops it.
 # Installs only what the stack runs on (scripts/deps.sh --stack: moto and pocketsphinx in .venv,
 # ffmpeg), then builds it with cargo's progress shown, then starts it.
 dev:
@@ -59,8 +60,8 @@ test-readme:
 test-contract:
 	@scripts/contract.sh
 
-## make test-browser: headless Chromium drives the study flow from another origin (the page on
-# app.vivid.localhost, the API on api.vivid.localhost) against a fresh local stack; a failure
+## make test-browser: headless Chromium drives the study page (web/, which the stack serves on
+# app.vivid.localhost; the API on api.vivid.localhost) against a fresh local stack; a failure
 # leaves screenshots, the browser console and the stack's log in target/browser-test/.
 test-browser:
 	@scripts/browser-test.sh
