@@ -25,7 +25,8 @@ the stack's address. An example's expectations, all optional:
 By default a fresh stack (`target/debug/vivid-local`, a free port, a fresh emulator) is started
 and stopped; with API=http://127.0.0.1:3000 the examples run against that stack instead (e.g. your
 `make dev`, started with VIVID_INDEX_LAG_MS=0: back to back, a list may otherwise run before the
-index shows what the example before wrote). Each example's output, and the stack's log, land in target/readme/. Standard library
+index shows what the example before wrote). A selftest runs first: the checker refuses unmarked
+blocks and every kind of unmet expectation. Each example's output, and the stack's log, land in target/readme/. Standard library
 only, plus bash, curl, jq and ffmpeg as the README itself needs them.
 """
 
@@ -181,7 +182,33 @@ def check_loud(ex: Example, out: Path, env: dict[str, str]) -> list[str]:
     return []
 
 
+def selftest() -> None:
+    """The checker refuses what it must: an unmarked block, an unknown key, and an example whose
+    exit status, HTTP status, JSON or variable is not what its mark says."""
+    bad = "<!-- example: statuz=200 -->\n```sh\ntrue\n```\n```sh\nfalse\n```\n<!-- not run: -->\n```sh\nx\n```\n"
+    _, errors = parse(bad)
+    assert len(errors) == 3, errors
+    (ex,), errors = parse("<!-- example: status=201 jq='.a == 1' set=X -->\n```sh\necho\n```\n")
+    assert not errors and ex.expect == {"status": "201", "jq": ".a == 1", "set": "X"}, (ex, errors)
+    out = OUT / "selftest"
+    out.mkdir(parents=True, exist_ok=True)
+    for stdout, stderr, rc, var, wrong in [
+        ('{"a": 1}\n', "201\n", "0", "x", 0),
+        ('{"a": 2}\n', "201\n", "0", "x", 1),
+        ('{"a": 1}\n', "200\n", "0", "x", 1),
+        ('{"a": 1}\n', "201\n", "22", "x", 1),
+        ('{"a": 1}\n', "201\n", "0", "", 1),
+        ("not json\n", "201\n", "0", "x", 1),
+    ]:
+        for suffix, text in (("out", stdout), ("err", stderr), ("rc", rc), ("var.X", var)):
+            (out / f"0.{suffix}").write_text(text)
+        assert len(check(0, ex, out)) == wrong, (stdout, stderr, rc, var)
+    (out / "0.rc").unlink()
+    assert "did not run to its end" in check(0, ex, out)[0]
+
+
 def main() -> int:
+    selftest()
     examples, errors = parse(README.read_text())
     if errors:
         print("\n".join(errors), file=sys.stderr)
