@@ -119,6 +119,20 @@ async fn every_sample_event_drives_its_handler_to_success() {
                 event["rawPath"] = raw.clone().into();
                 event["requestContext"]["http"]["path"] = raw.into();
             }
+            // Anonymous: the grant of a ready video's playback in the query.
+            "get-hls-playlist" => {
+                let video = app.ready_video(&world.space, &world.host).await;
+                let grant = app.get(&format!("/videos/{video}/playback"), &world.host.token).await;
+                let query = grant.body["signedQuery"].as_str().expect("signedQuery").to_owned();
+                let params: serde_json::Map<String, Value> =
+                    query.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.into(), v.into())).collect();
+                event["rawQueryString"] = query.into();
+                event["queryStringParameters"] = Value::Object(params);
+                event["pathParameters"]["videoId"] = video.clone().into();
+                let raw = format!("/videos/{video}/hls/index.m3u8");
+                event["rawPath"] = raw.clone().into();
+                event["requestContext"]["http"]["path"] = raw.into();
+            }
             "get-transcript" => {
                 let words = [("today", 0.2, 0.5), ("we", 0.5, 0.7), ("study", 0.7, 1.0), ("algebra", 1.5, 2.1)];
                 let video = app.transcribed_video(&world.space, &world.host, &words).await;
