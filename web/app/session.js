@@ -219,6 +219,7 @@ export async function ok(schema, method, path, options, expected = [200]) {
  * @property {number} [expiresIn]
  * @property {string | null} [token]
  * @property {string} [error]
+ * @property {string} [errorDescription]  what to do about it (the API's problem detail)
  * @property {number} [status]
  * @property {unknown} [body]
  * @property {string} [contentType]
@@ -232,9 +233,12 @@ export async function boot() {
   const fragment = new URLSearchParams(location.hash.slice(1));
   const error = fragment.get('error');
   if (error) {
-    show(`sign-in failed: ${error}`);
+    // A refused sign-in (declined at Google, or the API's problem: `error_description` says what
+    // to do, e.g. for email_taken) comes back here too.
+    const errorDescription = fragment.get('error_description') || '';
+    show(`sign-in failed: ${error} ${errorDescription}`);
     history.replaceState(null, '', location.pathname + location.search);
-    return { signedIn: false, error };
+    return { signedIn: false, error, errorDescription };
   }
   const token = fragment.get('accessToken');
   if (token) {

@@ -56,8 +56,10 @@ function on(id, action) {
 
 const fmt = (/** @type {number} */ s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
 
-async function showSpaces() {
-  const spaces = await listSpaces();
+/** The spaces, with `added` among them (an index lags a write a moment). @param {Schemas['Space']} [added] */
+async function showSpaces(added) {
+  const listed = await listSpaces();
+  const spaces = added && !listed.some((s) => s.spaceId === added.spaceId) ? [...listed, added] : listed;
   fill('spaces', spaces, (s) => `${s.name} (${s.videoCount})`, openSpace);
   return spaces;
 }
@@ -66,11 +68,19 @@ async function showSpaces() {
 export async function openSpace(space) {
   open.space = space;
   el('space-name', HTMLElement).textContent = space.name;
-  const videos = await listVideos(space.spaceId);
-  fill('videos', videos, (v) => `${v.title} · ${v.status}${v.durationSeconds ? ` · ${fmt(v.durationSeconds)}` : ''}`, openVideo);
+  await showVideos(space.spaceId, open.video);
   if (space.role !== 'participant') {
     fill('invitations', await listInvitations(space.spaceId), (i) => `${i.email || i.joinUrl} · ${i.role} · ${i.status}`);
   }
+}
+
+/** The space's lectures, `known` as the page last saw it when the list does not have it yet. @param {string} spaceId @param {Schemas['Video'] | null} known */
+async function showVideos(spaceId, known) {
+  const listed = await listVideos(spaceId);
+  const mine = known && known.spaceId === spaceId ? known : null;
+  const videos = listed.map((v) => (mine && v.videoId === mine.videoId ? mine : v));
+  if (mine && !videos.includes(mine)) videos.push(mine);
+  fill('videos', videos, (v) => `${v.title} · ${v.status}${v.durationSeconds ? ` · ${fmt(v.durationSeconds)}` : ''}`, openVideo);
   return videos;
 }
 
@@ -79,11 +89,14 @@ export async function openVideo(video) {
   document.body.dataset['video'] = '';
   open.video = video;
   el('video-title', HTMLElement).textContent = video.title;
+  if (open.space && open.space.spaceId === video.spaceId) await showVideos(video.spaceId, video);
   const ready = video.status === 'READY' ? video : (await waitReady(video.videoId, 600000)).video;
   if (ready.status !== 'READY') return;
   await play(ready.videoId);
   el('video', HTMLVideoElement).pause();
   await showNotes(ready.videoId);
+  open.video = ready;
+  if (open.space && open.space.spaceId === ready.spaceId) await showVideos(ready.spaceId, ready);
   document.body.dataset['video'] = ready.videoId; // the lecture is open (a mark the browser test waits for)
 }
 
@@ -158,8 +171,10 @@ function bindNotes() {
 
 function bindSpace() {
   on('new-space', async () => {
-    const r = await createSpace(el('new-space-name', HTMLInputElement).value);
-    await showSpaces();
+    const name = el('new-space-name', HTMLInputElement);
+    const r = await createSpace(name.value);
+    name.value = '';
+    await showSpaces(r.space);
     await openSpace(r.space);
   });
   on('upload', async () => {
@@ -227,10 +242,10 @@ function invitationPanel(signedIn) {
   });
 }
 
-/** The page once the session is known. @param {{signedIn: boolean, error?: string}} booted */
+/** The page once the session is known. @param {import('./session.js').Boot} booted */
 export async function start(booted) {
   el('sign-in', HTMLAnchorElement).href = signInUrl();
-  if (booted.error) show(`sign-in failed: ${booted.error}`);
+  if (booted.error) el('who', HTMLElement).textContent = `sign-in failed: ${booted.errorDescription || booted.error}`;
   invitationPanel(booted.signedIn);
   if (!booted.signedIn) return;
   el('sign-in', HTMLAnchorElement).hidden = true;
