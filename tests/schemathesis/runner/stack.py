@@ -46,6 +46,8 @@ class LocalStack(StackProcess):
             **os.environ,
             "VIVID_PORT": "0",
             "VIVID_HOST": "127.0.0.1",
+            # No study page: the front end's port stays free for a `make dev` beside the run.
+            "VIVID_FRONTEND_SERVE": "off",
             # The run outlives the default 15 minutes on a busy machine; the template's maximum.
             "VIVID_ACCESS_TOKEN_TTL_SECS": "3600",
             "VIVID_MULTIPART_THRESHOLD_BYTES": str(MULTIPART_THRESHOLD),
