@@ -21,6 +21,14 @@ async function login(platform) {
 async function connect(platform) {
   const l = await login(platform);
   if (l.status !== 200 || !l.body.authorizeUrl) return l;
+  const back = new URL(l.body.authorizeUrl).searchParams.get('redirect_uri') || '';
+  if (!back.startsWith(location.origin)) {
+    // The stack's default return page shows the code for curl; this page finishes on its own.
+    const name = platform.toUpperCase();
+    const hint = `${platform} returns to ${back}: start the stack with VIVID_${name}_REDIRECT_URI=${location.origin}/${platform}-connected.html to come back here`;
+    show(hint);
+    if (!confirm(`${hint}. Go on to ${platform} anyway?`)) return l;
+  }
   show(`to ${platform}`);
   location.assign(l.body.authorizeUrl);
   return l;
