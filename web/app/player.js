@@ -54,10 +54,17 @@ function attach(grant, errors) {
   return { h, parsed };
 }
 
-/** Plays a READY video with hls.js. @param {string} videoId */
+/** Plays a READY video with hls.js, or natively where the browser has HLS and no MSE (iOS). @param {string} videoId */
 export async function play(videoId) {
   const grant = await playbackGrant(videoId);
   const v = video();
+  if (!Hls.isSupported() && grant.body.nativeHlsUrl && v.canPlayType('application/vnd.apple.mpegurl')) {
+    // Native HLS copies no query to what it fetches next: the API's playlists sign every URI.
+    v.src = grant.body.nativeHlsUrl;
+    v.muted = true;
+    await v.play();
+    return { grant, native: true, currentTime: v.currentTime, paused: v.paused };
+  }
   /** @type {Array<{type?: string, details: string, fatal: boolean, status?: number}>} */
   const errors = [];
   const { h, parsed } = attach(grant.body, errors);
