@@ -116,7 +116,8 @@ async fn given_a_transcoded_lecture_then_a_player_that_copies_no_query_plays_eve
     // ffmpeg given the one URL: every variant opened and decoded, no refusal.
     let (ok, log) = ffmpeg_decode(native).await;
     assert!(ok, "ffmpeg plays nativeHlsUrl: {log}");
-    assert!(!log.contains("403"), "{log}");
+    // ffmpeg's words for a refusal (`HTTP error 403 Forbidden`), not a port or signature with 403 in it.
+    assert!(!log.contains("403 Forbidden"), "{log}");
     for v in &variants {
         let name = v.split('?').next().unwrap_or_default();
         assert!(log.contains(&format!("/hls/{name}?")), "ffmpeg opened {name}: {log}");
@@ -131,13 +132,14 @@ async fn given_a_transcoded_lecture_then_a_player_that_copies_no_query_plays_eve
     let duration: f64 = probed["format"]["duration"].as_str().and_then(|d| d.parse().ok()).expect("a duration");
     assert!((duration - 6.0).abs() < 0.5, "{probed}");
     assert_eq!(probed["programs"].as_array().map(Vec::len), Some(variants.len()), "a program per variant: {probed}");
+    eprintln!("nativeHlsUrl: {} variants, {} frames decoded, {duration:.2} s probed", variants.len(), frames(&log));
 
     // The CDN's master with the query appended once is what such a player could play before:
     // the variants it fetches carry no grant and the CDN refuses them.
     let old = playback["hlsUrl"].as_str().expect("hlsUrl");
     assert!(old.starts_with(&format!("{}/_local/cdn/", app.base)), "{old}");
     let (ok, log) = ffmpeg_decode(old).await;
-    assert!(!ok && log.contains("403"), "ffmpeg fails on the CDN's master alone: {log}");
+    assert!(!ok && log.contains("403 Forbidden"), "ffmpeg fails on the CDN's master alone: {log}");
 }
 
 #[tokio::test]
@@ -198,6 +200,40 @@ async fn given_the_hls_route_then_only_a_live_grant_of_the_video_is_served_and_b
     let signed = grant_for(&app, &waiting, unix_now(), Duration::from_secs(600)).await;
     let (status, _, body) = get(&app, &route(&waiting, "index.m3u8", &signed)).await;
     assert_eq!((status, problem(&body)["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{body}");
+}
+
+#[tokio::test]
+async fn given_captions_then_native_hls_url_names_the_captioned_master_and_its_subtitles_come_signed() {
+    let app = TestApp::spawn().await;
+    let ana = app.user("Ana").await;
+    let space = app.space(&ana, "Optics").await;
+    let id = app.ready_video(&space, &ana).await;
+    let vtt = b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello\n".to_vec();
+    let path = format!("/videos/{id}/captions/en?label=English");
+    let put = app.call_raw(reqwest::Method::PUT, &path, Some(&ana.token), "text/vtt", vtt).await;
+    assert_eq!(put.status, StatusCode::CREATED, "{:?}", put.body);
+    let grant = app.get(&format!("/videos/{id}/playback"), &ana.token).await;
+    let query = grant.body["signedQuery"].as_str().expect("signedQuery");
+    let native = grant.body["nativeHlsUrl"].as_str().expect("nativeHlsUrl");
+    assert!(native.starts_with(&format!("{}/videos/{id}/hls/captioned-", app.base)), "{native}");
+
+    // The subtitles rendition is named on the route, its WebVTT file on the CDN, each signed.
+    let (status, _, master) = get(&app, native).await;
+    assert_eq!(status, StatusCode::OK, "{master}");
+    let subtitles = master
+        .lines()
+        .find(|l| l.starts_with("#EXT-X-MEDIA:TYPE=SUBTITLES"))
+        .and_then(|l| l.split("URI=\"").nth(1))
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("a subtitles rendition: {master}"));
+    assert_eq!(subtitles, format!("captions-en.m3u8?{query}"));
+    assert_eq!(uris(&master), [format!("index_360p.m3u8?{query}")]);
+    let (status, _, track) = get(&app, &format!("{}/videos/{id}/hls/{subtitles}", app.base)).await;
+    assert_eq!(status, StatusCode::OK, "{track}");
+    assert_eq!(uris(&track), [format!("{}/_local/cdn/media/{id}/captions/en.vtt?{query}", app.base)]);
+    let (status, _, file) = get(&app, uris(&track)[0]).await;
+    assert_eq!(status, StatusCode::OK, "{file}");
+    assert!(file.starts_with("WEBVTT") && file.contains("Hello"), "{file}");
 }
 
 #[tokio::test]
