@@ -108,6 +108,20 @@ pub(super) struct Resources {
     pub buckets: Buckets,
 }
 
+/// `base` and its other loopback spelling (`127.0.0.1` ↔ `localhost`): a page may reach the
+/// API by either (the front end's note in README.md recommends `localhost`), and a `returnTo`
+/// on it is honoured both ways.
+fn loopback_spellings(base: &str) -> String {
+    let other = if base.contains("://127.0.0.1") {
+        base.replacen("://127.0.0.1", "://localhost", 1)
+    } else if base.contains("://localhost") {
+        base.replacen("://localhost", "://127.0.0.1", 1)
+    } else {
+        return base.to_owned();
+    };
+    format!("{base},{other}")
+}
+
 /// Phase 3: what an operator creates before deploying (docs/deploying.md) — the issuer's and
 /// the CDN's keys, the secrets, the KMS key, SES identities — and what CloudFormation creates
 /// from the template: the table and the buckets, named as the template names them. The
@@ -151,7 +165,7 @@ pub(super) async fn create_resources(
         ("GoogleClientId", google.client_id.clone()),
         ("GoogleClientSecretArn", google_secret),
         ("FrontendUrl", format!("{base}/_local/signed-in")),
-        ("AllowedReturnOrigins", format!("{base},{}", cfg.frontend_origin)),
+        ("AllowedReturnOrigins", format!("{},{}", loopback_spellings(base), cfg.frontend_origin)),
         ("AllowedOrigin", cfg.frontend_origin.clone()),
         ("CdnPublicKeyPem", cdn_key.public_key_pem()),
         ("CdnPrivateKeySecretArn", cdn_secret),

@@ -54,14 +54,14 @@ impl WebSettings {
         })
     }
 
-    /// `candidate` when it is an absolute URL on an allowed origin, else `None`.
+    /// `candidate` when it is an absolute URL on an allowed origin without a fragment, else `None`.
     pub fn allowed_return(&self, candidate: &str) -> Option<String> {
         let ok = self.allowed_return_origins.iter().any(|origin| {
-            candidate
-                .strip_prefix(origin.as_str())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?', '#']))
+            candidate.strip_prefix(origin.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']))
         });
-        (ok && candidate.len() <= 2048 && !candidate.chars().any(char::is_control)).then(|| candidate.to_owned())
+        // No fragment: the sign-in's result is written there (`#accessToken=..`, `#error=..`).
+        let plain = !candidate.contains('#') && !candidate.chars().any(char::is_control);
+        (ok && plain && candidate.len() <= 2048).then(|| candidate.to_owned())
     }
 
     /// The callback URI on the domain this request reached, when that domain is allowed.
@@ -96,8 +96,13 @@ fn bad_state() -> ApiError {
     )
 }
 
+/// What a value in the fragment percent-encodes: every byte but RFC 3986's unreserved ones
+/// (`A-Z a-z 0-9 - . _ ~`), so `&`, `=`, `#`, `%`, `+` and spaces never break the pairs apart.
+const FRAGMENT_VALUE: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
 fn fragment_value(v: &str) -> String {
-    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string()
+    percent_encoding::utf8_percent_encode(v, FRAGMENT_VALUE).to_string()
 }
 
 /// The token pair as JSON, for the SPA and mobile flows. A refresh answered through the cookie
@@ -151,6 +156,12 @@ impl Handler for GoogleLogin {
         if asked.is_some_and(|r| r.chars().count() > 2048) {
             return Err(ApiError::bad_request("invalid_return_to", "returnTo must be at most 2048 characters"));
         }
+        if asked.is_some_and(|r| r.contains('#')) {
+            return Err(ApiError::bad_request(
+                "invalid_return_to",
+                "returnTo must not have a fragment (#...): the sign-in's result comes back in the fragment; put what the page needs in its path or query",
+            ));
+        }
         let return_to = asked.and_then(|r| self.web.allowed_return(r));
         let binding = random_token()?;
         let login = LoginState {
@@ -197,13 +208,7 @@ impl Handler for GoogleCallback {
             // A sign-in started with a return URL is a person in a browser: back to the front
             // end, which says what happened (OAuth's error redirect). Without one, the problem.
             Err(e) if login.return_to.is_some() => {
-                match &e {
-                    ApiError::Internal(cause) => tracing::error!(error = %cause, "google sign-in failed"),
-                    ApiError::Unavailable(cause) => {
-                        tracing::warn!(error = %cause, "google sign-in: backend unavailable")
-                    }
-                    other => tracing::info!(code = other.code(), status = other.status().as_u16(), "sign-in refused"),
-                }
+                log_redirected(&e);
                 let location = error_location(&target, &e, req.request_id());
                 return with_cookies(http::redirect(&location)?, &[cookies::clear_login()]);
             }
@@ -234,6 +239,23 @@ impl GoogleCallback {
         let identity = self.idp.verify_id_token(&id_token, Some(&login.nonce)).await?;
         let user = self.sessions.sign_in(identity).await?;
         Ok(self.sessions.issue(&user.user_id, &user.email, req.header(header::USER_AGENT)).await?)
+    }
+}
+
+/// The message of a redirected 5xx sign-in's log line: the template's `SignInFailuresFilter`
+/// counts it (API Gateway sees a 302, so `ApiServerErrorsAlarm` does not).
+const SIGN_IN_FAILED: &str = "google sign-in failed: redirected to the front end";
+
+/// A failure redirected to the front end, logged with what `dispatch` logs of the problem it
+/// replaces (the cause of a 5xx included), a 5xx as an error.
+fn log_redirected(e: &ApiError) {
+    let (status, code) = (e.status().as_u16(), e.code());
+    match e {
+        ApiError::Internal(cause) | ApiError::Unavailable(cause) => {
+            tracing::error!(status, code, error = %cause, cause = ?cause, "{SIGN_IN_FAILED}")
+        }
+        _ if e.status().is_server_error() => tracing::error!(status, code, error = %e, "{SIGN_IN_FAILED}"),
+        _ => tracing::info!(status, code, "sign-in refused: redirected to the front end"),
     }
 }
 
@@ -439,5 +461,33 @@ impl Handler for EndSessions {
         sessions::end_sessions(self.sessions.as_ref(), &caller.user_id, keep).await?;
         let cookies = if keep_current { Vec::new() } else { vec![cookies::clear_refresh()] };
         with_cookies(http::no_content()?, &cookies)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The metric filter behind the `sign-in-5xx` alarm matches the message these lines carry.
+    #[test]
+    fn the_templates_sign_in_filter_matches_the_logged_message() {
+        let alarms = include_str!("../../../template/base/alarms.yaml");
+        let filter = alarms.lines().find(|l| l.contains("$.fields.message")).unwrap_or_default();
+        assert!(filter.contains(&format!("$.fields.message = \"{SIGN_IN_FAILED}\"")), "{filter}");
+    }
+
+    /// A returnTo is taken on an allowed origin, with no fragment; the fragment's values keep
+    /// the unreserved characters as they are.
+    #[test]
+    fn a_return_to_with_a_fragment_is_not_taken_and_values_keep_unreserved_characters() {
+        let web = WebSettings {
+            frontend_url: "https://app.example.com/".into(),
+            allowed_return_origins: vec!["https://app.example.com".into()],
+            api_domains: vec![],
+        };
+        assert!(web.allowed_return("https://app.example.com/spaces?x=1").is_some());
+        assert!(web.allowed_return("https://app.example.com/page#x").is_none());
+        assert!(web.allowed_return("https://app.example.com#x").is_none());
+        assert_eq!(fragment_value("email_taken a-b.c~&=#%+é"), "email_taken%20a-b.c~%26%3D%23%25%2B%C3%A9");
     }
 }
