@@ -25,5 +25,6 @@ if [ -z "${API:-}" ]; then
   "$cargo" build --quiet -p vivid-local
   export VIVID_LOCAL_BIN="$target/debug/vivid-local"
 fi
-# A backstop: the examples take well under a minute.
+# A backstop for the whole run, the stack's start included: run.py gives the examples 240 s
+# (they take well under a minute) and names the one that hangs, long before this fires.
 exec timeout --kill-after=10 600 python3 "$root/tests/readme/run.py" "$@"

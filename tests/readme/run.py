@@ -14,20 +14,24 @@ defines (`API`, `TOKEN`, `api`, `SPACE`) serves the next, in a scratch directory
 the stack's address. An example's expectations, all optional:
 
   exit=N          its exit status (default 0); an example expected to fail runs in a subshell
-  status=NNN      the last HTTP status it printed on stderr: the README's `api` helper (and every
-                  bare curl of the README) writes `-w '%{stderr}%{http_code}\\n'`
+  status='N ..'   every HTTP status it printed on stderr, in order (one per request: the
+                  README's `api` helper and every bare curl of the README write
+                  `-w '%{stderr}%{http_code}\\n'`), so each request's outcome is checked, not only
+                  the last one's
   jq='EXPR'       `jq -e EXPR` holds of the last JSON value it printed on stdout
   stderr='TEXT'   its stderr contains TEXT
   set='A B'       these variables are non-empty after it
-  loud            run it once more, alone, against a port nothing listens on: it must fail with a
-                  message on stderr (no example may carry on with an empty token)
+  loud='TEXT'     run it once more, alone, against a port nothing listens on: it must fail, its
+                  stderr containing TEXT (no example may carry on with an empty token)
 
 By default a fresh stack (`target/debug/vivid-local`, a free port, a fresh emulator) is started
 and stopped; with API=http://127.0.0.1:3000 the examples run against that stack instead (e.g. your
 `make dev`, started with VIVID_INDEX_LAG_MS=0: back to back, a list may otherwise run before the
 index shows what the example before wrote). A selftest runs first: the checker refuses unmarked
-blocks and every kind of unmet expectation. Each example's output, and the stack's log, land in target/readme/. Standard library
-only, plus bash, curl, jq and ffmpeg as the README itself needs them.
+blocks and every kind of unmet expectation. The examples get EXAMPLES_TIMEOUT seconds in all
+(scripts/readme-test.sh's backstop is longer): past it, the one that hung is named. Each
+example's output, and the stack's log, land in target/readme/. Standard library only, plus bash,
+curl, jq and ffmpeg as the README itself needs them.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -52,6 +57,10 @@ from local_stack import StackProcess  # noqa: E402
 MARK = re.compile(r"^<!--\s*(example|not run)\s*:?\s*(.*?)\s*-->\s*$")
 FENCE = re.compile(r"^```(\S*)")
 KEYS = {"exit", "status", "jq", "stderr", "set", "loud"}
+# The examples take 15 to 31 s; scripts/readme-test.sh's backstop (600 s) also covers the stack's
+# start (180 s at most) and the loud reruns (60 s each), so this one fires first and says where.
+EXAMPLES_TIMEOUT = 240
+LOUD_TIMEOUT = 60
 
 
 @dataclass
@@ -95,6 +104,8 @@ def parse(readme: str) -> tuple[list[Example], list[str]]:
             if key not in KEYS:
                 errors.append(f"README.md:{start}: unknown expectation {key!r} (known: {', '.join(sorted(KEYS))})")
             expect[key] = value
+        if "loud" in expect and not expect["loud"]:
+            errors.append(f"README.md:{start}: loud='TEXT' says what its stderr must contain")
         examples.append(Example(start + 2, "\n".join(lines[start + 1:end]), expect))
     return examples, errors
 
@@ -145,8 +156,8 @@ def check(n: int, ex: Example, out: Path) -> list[str]:
         problems.append(f"exit {rc}, the README says {ex.expect.get('exit', '0')}")
     if "status" in ex.expect:
         statuses = re.findall(r"^(\d{3})$", stderr, re.M)
-        if not statuses or statuses[-1] != ex.expect["status"]:
-            problems.append(f"HTTP status {statuses[-1] if statuses else 'none printed'}, the README says {ex.expect['status']}")
+        if statuses != ex.expect["status"].split():
+            problems.append(f"HTTP statuses {' '.join(statuses) or 'none printed'}, the README says {ex.expect['status']}")
     if "jq" in ex.expect:
         try:
             value = json.dumps(last_json(stdout))
@@ -172,13 +183,30 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
+def run_bash(args: list[str], cwd: Path, env: dict[str, str], timeout: float) -> tuple[int, str, str] | None:
+    """bash in a session of its own: exit status, stdout, stderr; None when it outlived `timeout`
+    (then it is killed with everything it started, so no child keeps the pipes open)."""
+    proc = subprocess.Popen(["bash", *args], cwd=cwd, env=env, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        return proc.returncode, out, err
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return None
+
+
 def check_loud(ex: Example, out: Path, env: dict[str, str]) -> list[str]:
-    """The example alone against a port nothing listens on: it must fail, and say so."""
+    """The example alone against a port nothing listens on: it must fail, saying what its mark says."""
     env = {**env, "API": f"http://127.0.0.1:{closed_port()}"}
-    run = subprocess.run(["bash", "-c", "set -euo pipefail\n" + ex.text], cwd=out, env=env, text=True,
-                         capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
-    if run.returncode == 0 or not run.stderr.strip():
-        return [f"{ex.label}: without a stack it exits {run.returncode} with stderr {run.stderr.strip()!r}: it must fail loudly"]
+    run = run_bash(["-c", "set -euo pipefail\n" + ex.text], out, env, LOUD_TIMEOUT)
+    if run is None:
+        return [f"{ex.label}: without a stack it hung for {LOUD_TIMEOUT} s: it must fail at once"]
+    rc, _, stderr = run
+    if rc == 0 or ex.expect["loud"] not in stderr:
+        return [f"{ex.label}: without a stack it exits {rc} with stderr {stderr.strip()!r}: "
+                f"it must fail with {ex.expect['loud']!r}"]
     return []
 
 
@@ -190,12 +218,16 @@ def selftest() -> None:
     assert len(errors) == 3, errors
     (ex,), errors = parse("<!-- example: status=201 jq='.a == 1' set=X -->\n```sh\necho\n```\n")
     assert not errors and ex.expect == {"status": "201", "jq": ".a == 1", "set": "X"}, (ex, errors)
+    _, errors = parse("<!-- example: loud -->\n```sh\ntrue\n```\n")
+    assert len(errors) == 1 and "loud=" in errors[0], errors
     out = OUT / "selftest"
     out.mkdir(parents=True, exist_ok=True)
     for stdout, stderr, rc, var, wrong in [
         ('{"a": 1}\n', "201\n", "0", "x", 0),
         ('{"a": 2}\n', "201\n", "0", "x", 1),
         ('{"a": 1}\n', "200\n", "0", "x", 1),
+        ('{"a": 1}\n', "400\n201\n", "0", "x", 1),
+        ('{"a": 1}\n', "", "0", "x", 1),
         ('{"a": 1}\n', "201\n", "22", "x", 1),
         ('{"a": 1}\n', "201\n", "0", "", 1),
         ("not json\n", "201\n", "0", "x", 1),
@@ -205,6 +237,16 @@ def selftest() -> None:
         assert len(check(0, ex, out)) == wrong, (stdout, stderr, rc, var)
     (out / "0.rc").unlink()
     assert "did not run to its end" in check(0, ex, out)[0]
+    (two,), _ = parse("<!-- example: status='201 200' -->\n```sh\necho\n```\n")
+    for stderr, wrong in [("201\n200\n", 0), ("200\n", 1), ("200\n200\n", 1), ("201\n200\n200\n", 1)]:
+        for suffix, text in (("out", ""), ("err", stderr), ("rc", "0")):
+            (out / f"0.{suffix}").write_text(text)
+        assert len(check(0, two, out)) == wrong, stderr
+    (loud,), _ = parse("<!-- example: loud='curl: (7)' -->\n```sh\necho 'jq: command not found' >&2; exit 127\n```\n")
+    assert check_loud(loud, out, dict(os.environ)), "any stderr passed as loud"
+    (loud,), _ = parse("<!-- example: loud='curl: (7)' -->\n```sh\ncurl -sS \"$API/\"\n```\n")
+    assert not check_loud(loud, out, dict(os.environ)), "curl's own refusal"
+    assert run_bash(["-c", "sleep 30 & sleep 30"], out, dict(os.environ), 0.5) is None
 
 
 def main() -> int:
@@ -239,15 +281,19 @@ def main() -> int:
             print(f"readme: local stack at {stack.base} in {time.monotonic() - started:.1f} s", flush=True)
         t = time.monotonic()
         (OUT / "examples.sh").write_text(script(examples, OUT))
-        run = subprocess.run(["bash", str(OUT / "examples.sh")], cwd=work, env=env, text=True,
-                             capture_output=True, timeout=600, stdin=subprocess.DEVNULL)
+        run = run_bash([str(OUT / "examples.sh")], work, env, EXAMPLES_TIMEOUT)
         failures = []
         for n, ex in enumerate(examples):
+            if run is None and not (OUT / f"{n}.rc").exists():
+                err = (OUT / f"{n}.err").read_text()[-1500:] if (OUT / f"{n}.err").exists() else ""
+                failures.append(f"{ex.label}: still running after {EXAMPLES_TIMEOUT} s (all examples' time), "
+                                f"stopped: it hangs (outputs in {OUT}/{n}.*)\n--- stderr\n{err}")
+                break
             failures += check(n, ex, OUT)
             if not (OUT / f"{n}.rc").exists():
                 break  # the run ended there: the rest did not run
-        if run.returncode != 0 and not failures:
-            failures.append(f"the examples' shell exited {run.returncode}: {run.stderr[-1500:]}")
+        if run is not None and run[0] != 0 and not failures:
+            failures.append(f"the examples' shell exited {run[0]}: {run[2][-1500:]}")
         failures += [f for ex in examples if "loud" in ex.expect for f in check_loud(ex, work, env)]
         took = time.monotonic() - t
     finally:
