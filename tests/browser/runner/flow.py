@@ -342,6 +342,8 @@ def flow(run: Run, browser, stack: LocalStack, clips: dict[str, Path]) -> None:
         run.check(booted().get("signedIn") is False, "a reload after logout is signed out", booted())
 
     run.step("the stack serves the study page (web/)", lambda: study.served(run, stack), needed=False)
+    run.step("sign-in's landing page keeps the token on its origin", lambda: study.signed_in_stays(run, browser, stack),
+             needed=False)
     run.step("sign in with Google (redirect flow)", sign_in)
     run.step("create a space", create_space)
     run.step("upload a clip with the presigned PUT", upload_single)

@@ -1,12 +1,14 @@
 """The study page's own steps (flow.py runs them among the others): the stack serves the page
 (files, /config.js, the page at /invitations/{code}, nothing outside web/), a drawing made over the
 playing video read back through the API and seen as the video plays, bookmarks and search, and an
-invitation's link followed by another person, who signs in there and accepts it."""
+invitation's link followed by another person, who signs in there and accepts it; the page sign-in
+returns to keeps the fragment (the access token) on this origin whatever `next` it is given."""
 
 from __future__ import annotations
 
 import http.client
 import re
+from urllib.parse import urlsplit
 
 from runner.config import EMAIL
 from runner.servers import LocalStack
@@ -45,6 +47,32 @@ def served(run: Run, stack: LocalStack) -> None:
         run.check(status == 404 and b"[workspace]" not in body, f"{path} is not served (404)", (status, body[:80]))
     status, _, _ = get(stack, "/index.html", "POST")
     run.check(status == 405, "only GET and HEAD", status)
+
+
+# `next` values that a check on the raw text lets through or that point elsewhere: browsers drop the
+# tab of the first one, which then reads "//evil.example/x".
+FOREIGN_NEXT = ("%2F%09%2Fevil.example%2Fx", "%2F%2Fevil.example%2F", "https%3A%2F%2Fevil.example%2F",
+                "%2F%5Cevil.example%2F", "%2F%0A%2Fevil.example%2F")
+
+
+def signed_in_stays(run: Run, browser, stack: LocalStack) -> None:
+    """signed-in.html?next=… never carries the fragment (#accessToken=…) off the page's origin."""
+    ctx = browser.new_context()
+    try:
+        hosts: list[str] = []
+        ctx.on("request", lambda r: hosts.append(urlsplit(r.url).hostname or r.url))
+        page = ctx.new_page()
+        landed = []
+        for nxt in FOREIGN_NEXT:
+            page.goto(f"{stack.origin}/signed-in.html?next={nxt}#accessToken=not-a-token")
+            page.wait_for_url(lambda url: "signed-in.html" not in url, timeout=15000)
+            landed.append(page.url)
+        run.check(not any(h == "evil.example" for h in hosts), "no request leaves for another origin", hosts)
+        own = urlsplit(stack.origin).netloc
+        run.check(all(urlsplit(u).netloc == own and urlsplit(u).path == "/" for u in landed),
+                  "every foreign next lands on the page's own root", landed)
+    finally:
+        ctx.close()
 
 
 def overlay_playing(run: Run, page, s: dict) -> None:
