@@ -240,13 +240,22 @@ pub enum GrantRefused {
     Expired,
 }
 
+/// A grant that verified: when it ends, and the query that presents it to the CDN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedGrant {
+    /// Unix seconds.
+    pub ends: u64,
+    /// What to append to each URI a playlist names: the verified policy and signature with the
+    /// CDN's own key pair id and hash, whatever else the request carried.
+    pub query: String,
+}
+
 /// Checks the grants the CDN would accept (CloudFront's custom-policy signatures) without the
-/// private key: the public key and the distribution's URL only.
+/// private key: the public key, its key pair id and the distribution's URL only.
 pub trait GrantVerifier: Send + Sync {
-    /// The grant's end (Unix seconds) when `policy` and `signature` (as in the signed query)
-    /// are a valid grant whose one resource is exactly `video`'s media and which is unexpired at
-    /// `now`.
-    fn verify(&self, video: &VideoId, policy: &str, signature: &str, now: u64) -> Result<u64, GrantRefused>;
+    /// The grant when `policy` and `signature` (as in the signed query) are a valid grant whose
+    /// one resource is exactly `video`'s media and which is unexpired at `now`.
+    fn verify(&self, video: &VideoId, policy: &str, signature: &str, now: u64) -> Result<VerifiedGrant, GrantRefused>;
     /// The CDN's base URL (no trailing `/`).
     fn cdn_url(&self) -> &str;
 }

@@ -16,7 +16,7 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use serde::{Deserialize, Serialize};
 use vivid_config::{Config, ConfigError, FirstUse};
 use vivid_domain::{
-    hls::{GrantRefused, GrantVerifier},
+    hls::{GrantRefused, GrantVerifier, VerifiedGrant},
     playback::{Grant, Playback, PlaybackSigner, SignError},
     types::VideoId,
     video::{MediaOutputs, layout},
@@ -177,28 +177,30 @@ pub fn verify_grant(public_der: &[u8], url: &str, policy_b64: &str, signature_b6
 /// template's `CdnPublicKeyPem`: no secret): what the HLS route checks before it signs anything.
 pub struct CloudFrontGrants {
     base_url: String,
+    key_pair_id: String,
     public_der: Vec<u8>,
 }
 
 impl CloudFrontGrants {
-    /// `public_der`: the RSA public key (SPKI or PKCS#1 DER); `base_url`: the distribution's.
-    pub fn new(public_der: Vec<u8>, base_url: &str) -> Self {
-        Self { base_url: base_url.trim_end_matches('/').to_owned(), public_der }
+    /// `public_der`: the RSA public key (SPKI or PKCS#1 DER) of the key pair `key_pair_id`;
+    /// `base_url`: the distribution's.
+    pub fn new(public_der: Vec<u8>, key_pair_id: &str, base_url: &str) -> Self {
+        Self { base_url: base_url.trim_end_matches('/').to_owned(), key_pair_id: key_pair_id.to_owned(), public_der }
     }
 
-    /// The distribution's URL (`VIVID_CDN_URL`) and its public key's PEM (`VIVID_CDN_PUBLIC_KEY_PEM`,
-    /// newlines real or written `\n`).
+    /// The distribution's URL (`VIVID_CDN_URL`), its key pair id (`VIVID_CDN_KEY_PAIR_ID`) and its
+    /// public key's PEM (`VIVID_CDN_PUBLIC_KEY_PEM`, newlines real or written `\n`).
     pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
         let pem = vivid_config::pem(&cfg.var("VIVID_CDN_PUBLIC_KEY_PEM")?);
         let der = pem_der(&pem)
             .filter(|der| !der.is_empty())
             .ok_or_else(|| ConfigError::Malformed("VIVID_CDN_PUBLIC_KEY_PEM", "not a PEM public key".into()))?;
-        Ok(Self::new(der, &cfg.var("VIVID_CDN_URL")?))
+        Ok(Self::new(der, &cfg.var("VIVID_CDN_KEY_PAIR_ID")?, &cfg.var("VIVID_CDN_URL")?))
     }
 }
 
 impl GrantVerifier for CloudFrontGrants {
-    fn verify(&self, video: &VideoId, policy: &str, signature: &str, now: u64) -> Result<u64, GrantRefused> {
+    fn verify(&self, video: &VideoId, policy: &str, signature: &str, now: u64) -> Result<VerifiedGrant, GrantRefused> {
         let (Some(policy_json), Some(sig)) = (cf_unb64(policy), cf_unb64(signature)) else {
             return Err(GrantRefused::Forged);
         };
@@ -212,7 +214,18 @@ impl GrantVerifier for CloudFrontGrants {
             return Err(GrantRefused::OtherScope);
         }
         let ends = statement.condition.date_less_than.epoch;
-        if now >= ends { Err(GrantRefused::Expired) } else { Ok(ends) }
+        if now >= ends {
+            return Err(GrantRefused::Expired);
+        }
+        // Written as the signer writes it, from the verified parts (CloudFront's base64, re-encoded
+        // from the bytes: nothing else of the request is echoed).
+        let query = format!(
+            "Policy={}&Signature={}&Key-Pair-Id={}&Hash-Algorithm=SHA256",
+            cf_b64(&policy_json),
+            cf_b64(&sig),
+            self.key_pair_id
+        );
+        Ok(VerifiedGrant { ends, query })
     }
 
     fn cdn_url(&self) -> &str {
@@ -264,26 +277,36 @@ mod tests {
         let public_pem =
             format!("-----BEGIN PUBLIC KEY-----\\n{}\\n-----END PUBLIC KEY-----", STANDARD.encode(spki.as_ref()));
         let der = pem_der(&vivid_config::pem(&public_pem)).expect("the public key, with \\n for newlines");
-        let grants = CloudFrontGrants::new(der, "https://cdn.example/");
+        let grants = CloudFrontGrants::new(der, "K2JCJMDEHXQW5F", "https://cdn.example/");
         assert_eq!(grants.cdn_url(), "https://cdn.example");
         let video = VideoId::generate();
         let p = signer.sign(&video, &MediaOutputs::default(), 1_000, Duration::from_secs(600)).await.expect("signed");
         let q = |name: &str| {
             p.signed_query.split('&').find_map(|kv| kv.strip_prefix(&format!("{name}="))).unwrap_or("").to_owned()
         };
-        assert_eq!(grants.verify(&video, &q("Policy"), &q("Signature"), 1_500), Ok(1_600));
-        assert_eq!(grants.verify(&video, &q("Policy"), &q("Signature"), 1_600), Err(GrantRefused::Expired));
+        let verified = grants.verify(&video, &q("Policy"), &q("Signature"), 1_500).expect("a live grant");
+        assert_eq!((verified.ends, verified.query.as_str()), (1_600, p.signed_query.as_str()), "the query as signed");
+        assert_eq!(
+            grants.verify(&video, &q("Policy"), &q("Signature"), 1_600).map(|g| g.ends),
+            Err(GrantRefused::Expired)
+        );
         let other = VideoId::generate();
-        assert_eq!(grants.verify(&other, &q("Policy"), &q("Signature"), 1_500), Err(GrantRefused::OtherScope));
+        assert_eq!(
+            grants.verify(&other, &q("Policy"), &q("Signature"), 1_500).map(|g| g.ends),
+            Err(GrantRefused::OtherScope)
+        );
         let mut forged = q("Signature");
         forged.replace_range(0..2, if forged.starts_with("AA") { "BB" } else { "AA" });
-        assert_eq!(grants.verify(&video, &q("Policy"), &forged, 1_500), Err(GrantRefused::Forged));
-        assert_eq!(grants.verify(&video, "", "", 1_500), Err(GrantRefused::Forged));
+        assert_eq!(grants.verify(&video, &q("Policy"), &forged, 1_500).map(|g| g.ends), Err(GrantRefused::Forged));
+        assert_eq!(grants.verify(&video, "", "", 1_500).map(|g| g.ends), Err(GrantRefused::Forged));
         // A wider scope signed with the same key (nothing issues one) is not this video's grant.
         let wide = br#"{"Statement":[{"Resource":"https://cdn.example/media/*","Condition":{"DateLessThan":{"AWS:EpochTime":2000}}}]}"#;
         let mut sig = vec![0u8; pair.public_modulus_len()];
         pair.sign(&signature::RSA_PKCS1_SHA256, &SystemRandom::new(), wide, &mut sig).expect("signed");
-        assert_eq!(grants.verify(&video, &cf_b64(wide), &cf_b64(&sig), 1_500), Err(GrantRefused::OtherScope));
+        assert_eq!(
+            grants.verify(&video, &cf_b64(wide), &cf_b64(&sig), 1_500).map(|g| g.ends),
+            Err(GrantRefused::OtherScope)
+        );
     }
 
     #[tokio::test]

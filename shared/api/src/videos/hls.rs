@@ -9,7 +9,6 @@ use std::sync::Arc;
 use ::http::{HeaderValue, StatusCode, header};
 use async_trait::async_trait;
 use lambda_http::{Body, Response};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use vivid_domain::{
     hls::{self, GrantRefused, GrantVerifier, PlaylistName, Signing},
@@ -20,12 +19,6 @@ use vivid_edge::{
     ApiError,
     http::{ApiRequest, Handler},
 };
-
-/// The names of the grant's query parameters, in the order the signer writes them.
-const GRANT_PARAMS: [&str; 4] = ["Policy", "Signature", "Key-Pair-Id", "Hash-Algorithm"];
-/// What a grant's value may hold as it is (CloudFront's base64 is `A-Za-z0-9-_~`): anything else
-/// the request brings is percent-encoded, so no value can break a playlist's line.
-const VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'~').remove(b'.');
 
 pub struct GetHlsPlaylist {
     /// Checks grants with the CDN's public key; knows the CDN's URL.
@@ -50,22 +43,17 @@ impl Handler for GetHlsPlaylist {
             return Err(refused(GrantRefused::Missing));
         };
         let now = unix_now();
-        let ends = self.grants.verify(&video, policy, signature, now).map_err(refused)?;
-        // The grant as it came, to be appended to each reference (what the CDN checks again).
-        let query = GRANT_PARAMS
-            .iter()
-            .filter_map(|p| req.query(p).map(|v| format!("{p}={}", utf8_percent_encode(v, VALUE))))
-            .collect::<Vec<_>>()
-            .join("&");
+        // What each URI gets is the grant as the CDN checks it, written from its verified parts.
+        let grant = self.grants.verify(&video, policy, signature, now).map_err(refused)?;
         let key = name.key(&video);
         let bytes = self.media.get(Bucket::Media, &key).await?.ok_or(ApiError::NotFound("playlist"))?;
         let text = String::from_utf8(bytes).map_err(ApiError::internal)?;
-        let signing = Signing { video: &video, cdn_url: self.grants.cdn_url(), query: &query };
+        let signing = Signing { video: &video, cdn_url: self.grants.cdn_url(), query: &grant.query };
         let signed = hls::sign_playlist(&text, &key, &signing).map_err(|e| {
             tracing::error!(error = %e, "a playlist names media outside its video");
             ApiError::internal(e)
         })?;
-        let cache = format!("private, max-age={}", hls::cache_secs(ends, now));
+        let cache = format!("private, max-age={}", hls::cache_secs(grant.ends, now));
         Response::builder()
             .status(StatusCode::OK)
             .header(header::CONTENT_TYPE, HeaderValue::from_static(hls::CONTENT_TYPE))
