@@ -15,8 +15,6 @@ use crate::{
     video::{MediaOutputs, layout},
 };
 
-/// The route that serves a video's playlists, signed.
-pub const ROUTE: &str = "/videos/{videoId}/hls/{playlist}";
 /// The media type of an HLS playlist.
 pub const CONTENT_TYPE: &str = "application/vnd.apple.mpegurl";
 /// The longest a signed playlist may be kept by the player's cache (never past its grant).
