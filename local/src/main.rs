@@ -117,16 +117,21 @@ async fn stopped() {
 
 /// The study page (`web/`) on the front end's origin when that origin is this machine's plain
 /// HTTP, unless `VIVID_FRONTEND_SERVE=off`; and what the banner says of it.
-async fn study_page(root: &Path, origin: &str, host: IpAddr, api_port: u16) -> (Option<FrontEnd>, String) {
+async fn study_page(root: &Path, origin: &str, api_port: u16) -> (Option<FrontEnd>, String) {
     if matches!(env("VIVID_FRONTEND_SERVE").as_deref(), Some("off" | "0" | "false")) {
         return (None, "not served (VIVID_FRONTEND_SERVE=off)".to_owned());
     }
     let Some(port) = frontend::local_port(origin) else {
         return (None, format!("not served ({origin} is not this machine's plain HTTP)"));
     };
-    let api = env("VIVID_FRONTEND_API_URL")
-        .unwrap_or_else(|| format!("http://{}:{api_port}", frontend::origin_host(origin).unwrap_or("localhost")));
-    match frontend::serve(&root.join("web"), SocketAddr::from((host, port)), &api).await {
+    // The origin's loopback address, whatever VIVID_HOST says (the page is not on every interface).
+    let ip = match frontend::bind_ip(origin) {
+        Ok(ip) => ip,
+        Err(e) => return (None, format!("not served: {e}")),
+    };
+    let host = frontend::origin_host(origin).unwrap_or("localhost");
+    let api = env("VIVID_FRONTEND_API_URL").unwrap_or_else(|| format!("http://{host}:{api_port}"));
+    match frontend::serve(&root.join("web"), SocketAddr::from((ip, port)), host, &api).await {
         Ok(page) => (Some(page), format!("{origin}/  (the API as {api})")),
         Err(e) => (None, format!("not served: port {port}: {e}")),
     }
@@ -184,7 +189,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
-    let (page, page_line) = study_page(&root, &frontend_origin, host, stack.addr.port()).await;
+    let (page, page_line) = study_page(&root, &frontend_origin, stack.addr.port()).await;
 
     let base = format!("http://{}", stack.addr);
     println!("VIVID local stack");

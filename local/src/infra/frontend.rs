@@ -3,7 +3,8 @@
 //! tells the page where the API is. Any path without a file extension that names no file is the
 //! page itself (`/invitations/{code}`, where invitation e-mails link), as a single-page app's host
 //! answers. Only `GET` and `HEAD`; only files under `web/` (no `..`, no hidden file, no symbolic
-//! link out of it).
+//! link out of it). Only requests whose `Host` is the origin's `host:port` (421 otherwise: a DNS
+//! rebinding page on another name gets nothing); HTML is never framed (`frame-ancestors 'none'`).
 
 use std::{
     net::{IpAddr, SocketAddr},
@@ -34,6 +35,8 @@ impl Drop for FrontEnd {
 struct Site {
     root: PathBuf,
     config: Vec<u8>,
+    /// The `Host` values that name this origin (`localhost:5173`; also `localhost` on port 80).
+    hosts: Vec<String>,
 }
 
 /// The port to serve an origin on, when the origin is this machine's over plain HTTP
@@ -60,13 +63,38 @@ pub fn origin_host(origin: &str) -> Option<&str> {
     Some(authority.rsplit_once(':').map_or(authority, |(h, _)| h))
 }
 
-/// Serves `root` (the repository's `web/`) on `bind`; `/config.js` names `api` as the API's base URL.
-pub async fn serve(root: &Path, bind: SocketAddr, api: &str) -> std::io::Result<FrontEnd> {
+/// The address to serve a local origin on: its IP when the host is an IPv4 literal
+/// (`http://127.0.0.1:8080`), else loopback `127.0.0.1` (`localhost`, `*.localhost`), never the
+/// API's `VIVID_HOST`, so the page is not on every interface. An IPv6 literal (`http://[::1]:5173`)
+/// is refused: the API listens on IPv4 and `/config.js` would name it at `[::1]`, where nothing
+/// answers.
+pub fn bind_ip(origin: &str) -> Result<IpAddr, String> {
+    let host = origin_host(origin).ok_or_else(|| format!("{origin} is not an origin"))?;
+    if host.starts_with('[') {
+        return Err(format!(
+            "{origin}: an IPv6 origin is not supported (the API listens on IPv4); use http://localhost:PORT or http://127.0.0.1:PORT"
+        ));
+    }
+    match host.parse::<IpAddr>() {
+        Ok(ip) if ip.is_loopback() => Ok(ip),
+        Ok(_) => Err(format!("{origin} is not this machine's loopback")),
+        Err(_) => Ok(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+    }
+}
+
+/// Serves `root` (the repository's `web/`) on `bind` for requests whose `Host` names `host` (the
+/// origin's host name) on the bound port; `/config.js` names `api` as the API's base URL.
+pub async fn serve(root: &Path, bind: SocketAddr, host: &str, api: &str) -> std::io::Result<FrontEnd> {
     let root = tokio::fs::canonicalize(root).await?;
     let config = format!("window.VIVID_CONFIG = {};\n", serde_json::json!({ "api": api })).into_bytes();
     let listener = TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
-    let site = Arc::new(Site { root, config });
+    let host = host.to_ascii_lowercase();
+    let mut hosts = vec![format!("{host}:{}", addr.port())];
+    if addr.port() == 80 {
+        hosts.push(host);
+    }
+    let site = Arc::new(Site { root, config, hosts });
     let app = axum::Router::new().fallback(answer).with_state(site);
     let server = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
@@ -77,6 +105,10 @@ pub async fn serve(root: &Path, bind: SocketAddr, api: &str) -> std::io::Result<
 }
 
 async fn answer(State(site): State<Arc<Site>>, req: Request) -> Response {
+    let named = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_ascii_lowercase);
+    if !named.is_some_and(|h| site.hosts.contains(&h)) {
+        return plain(StatusCode::MISDIRECTED_REQUEST, "not this origin's host");
+    }
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return plain(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD");
     }
@@ -150,6 +182,11 @@ fn file(bytes: Vec<u8>, content_type: &'static str, head: bool) -> Response {
     // Edits to web/ show on the next load.
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if content_type.starts_with("text/html") {
+        // No other page frames this one (clickjacking); X-Frame-Options for older browsers.
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors 'none'"));
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     resp
 }
 
@@ -178,6 +215,18 @@ mod tests {
         assert_eq!(origin_host("http://app.vivid.localhost:4000"), Some("app.vivid.localhost"));
     }
 
+    #[test]
+    fn the_page_binds_the_origins_loopback_never_every_interface() {
+        let v4 = |a, b, c, d| Ok(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d)));
+        assert_eq!(bind_ip("http://localhost:5173"), v4(127, 0, 0, 1));
+        assert_eq!(bind_ip("http://app.vivid.localhost:4000"), v4(127, 0, 0, 1));
+        assert_eq!(bind_ip("http://127.0.0.1:8080"), v4(127, 0, 0, 1));
+        assert_eq!(bind_ip("http://127.0.0.2:8080"), v4(127, 0, 0, 2));
+        assert!(bind_ip("http://0.0.0.0:5173").is_err());
+        let v6 = bind_ip("http://[::1]:5173").expect_err("IPv6 is refused");
+        assert!(v6.contains("IPv6") && v6.contains("http://localhost:PORT"), "{v6}");
+    }
+
     #[tokio::test]
     async fn serves_files_config_and_the_page_and_nothing_outside() {
         let dir = std::env::temp_dir().join(format!("vivid-frontend-{}", std::process::id()));
@@ -188,12 +237,19 @@ mod tests {
         std::fs::write(dir.join("secret.txt"), "outside").expect("write");
         #[cfg(unix)]
         std::os::unix::fs::symlink(dir.join("secret.txt"), web.join("link.txt")).expect("a symlink");
-        let page = serve(&web, SocketAddr::from(([127, 0, 0, 1], 0)), "http://localhost:3000").await.expect("serving");
-        let base = format!("http://{}", page.addr);
+        let page = serve(&web, SocketAddr::from(([127, 0, 0, 1], 0)), "localhost", "http://localhost:3000")
+            .await
+            .expect("serving");
+        let client = reqwest::Client::builder()
+            .resolve("localhost", page.addr)
+            .resolve("rebound.example", page.addr)
+            .build()
+            .expect("a client");
+        let base = format!("http://localhost:{}", page.addr.port());
         let get = |path: &str| {
-            let url = format!("{base}{path}");
+            let req = client.get(format!("{base}{path}"));
             async move {
-                let resp = reqwest::get(url).await.expect("an answer");
+                let resp = req.send().await.expect("an answer");
                 let ctype = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
                 (resp.status().as_u16(), ctype, resp.text().await.unwrap_or_default())
             }
@@ -206,6 +262,22 @@ mod tests {
         assert_eq!(get("/").await.2, "<p>the page</p>");
         for outside in ["/link.txt", "/%2e%2e/secret.txt", "/missing.js"] {
             assert_eq!(get(outside).await.0, 404, "{outside}");
+        }
+        // HTML is never framed; scripts need no such header.
+        let html = client.get(format!("{base}/")).send().await.expect("an answer");
+        assert_eq!(
+            html.headers().get("content-security-policy").map(|v| v.as_bytes()),
+            Some(&b"frame-ancestors 'none'"[..])
+        );
+        assert_eq!(html.headers().get("x-frame-options").map(|v| v.as_bytes()), Some(&b"DENY"[..]));
+        let js = client.get(format!("{base}/app/a.js")).send().await.expect("an answer");
+        assert!(js.headers().get("x-frame-options").is_none());
+        // Another name resolving here (DNS rebinding), or the bare address: 421, nothing served.
+        for url in [format!("http://rebound.example:{}/config.js", page.addr.port()), format!("http://{}/", page.addr)]
+        {
+            let resp = client.get(&url).send().await.expect("an answer");
+            assert_eq!(resp.status().as_u16(), 421, "{url}");
+            assert_eq!(resp.text().await.unwrap_or_default(), "not this origin's host", "{url}");
         }
         let _ = std::fs::remove_dir_all(&dir);
     }
