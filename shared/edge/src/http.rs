@@ -344,7 +344,7 @@ where
 pub async fn run(handler: Arc<dyn Handler>) -> Result<(), lambda_http::Error> {
     lambda_http::run(lambda_http::service_fn(move |req: Request| {
         let handler = Arc::clone(&handler);
-        async move { Ok::<_, std::convert::Infallible>(dispatch(handler.as_ref(), req).await) }
+        async move { Ok::<_, std::convert::Infallible>(crate::answer::Answer(dispatch(handler.as_ref(), req).await)) }
     }))
     .await
 }

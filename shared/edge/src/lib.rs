@@ -2,6 +2,7 @@
 //! (ids, pages, JSON bodies, the caller's token), responses, cookies, signed cursors, and the
 //! one place where an error becomes an `application/problem+json` response.
 
+mod answer;
 pub mod cursor;
 pub mod http;
 pub mod problem;
