@@ -7,7 +7,7 @@
 //! | `VIVID_HOST`, `VIVID_PORT` | where the gateway binds (`127.0.0.1`, `3000`; port `0` takes a free one) |
 //! | `VIVID_AWS_ENDPOINT` | an emulator you already run, instead of starting moto |
 //! | `VIVID_FRONTEND_ORIGIN` | the web front end's origin: allowed by CORS (API, upload buckets, CDN), and a sign-in may return to it (`http://localhost:5173`) |
-//! | `VIVID_FRONTEND_SERVE` | `off`: leave the front end's port to a dev server of your own; by default the study page (`web/`) is served on that origin when it is this machine's plain HTTP (`infra::frontend`) |
+//! | `VIVID_FRONTEND_SERVE` | `off`: leave the front end's port to a dev server of your own; by default the study page (`web/`) is served on that origin when it is this machine's plain HTTP (`infra::frontend`), bound to the origin's loopback address (its IPv4 literal, else `127.0.0.1`; never `VIVID_HOST`; an IPv6 origin is not served) |
 //! | `VIVID_FRONTEND_API_URL` | the API's base URL the study page's `/config.js` names (`http://{the front end's host}:{VIVID_PORT}`: one site, so the refresh cookie flows) |
 //! | `VIVID_ACCESS_TOKEN_TTL_SECS` | the access tokens' lifetime (template parameter `AccessTokenTtlSeconds`) |
 //! | `VIVID_MULTIPART_THRESHOLD_BYTES` | from which size uploads are multipart (every function that reads it) |

@@ -2,8 +2,9 @@
 // way out of the type checker in study-flow.ts - a cast (`as T`, `<T>x`), a non-null assertion
 // (`x!`), an `any`, and a `@ts-ignore` / `@ts-expect-error` / `@ts-nocheck` comment. In the study
 // page's JavaScript (web/**/*.js) the same, as JSDoc spells them (a `/** @type {T} */ (x)` cast, an
-// `{any}`), and each file must start with `// @ts-check`.
-// Usage: node no-escape.mjs <file.ts|file.js>...; exits 1 on any.
+// `{any}`, `{*}` or `{?}`), and each file must start with `// @ts-check`; declaration files
+// (web/**/*.d.ts) as TypeScript.
+// Usage: node no-escape.mjs <file.ts|file.d.ts|file.js>...; exits 1 on any.
 
 import { readFileSync } from "node:fs";
 import ts from "typescript";
@@ -31,7 +32,10 @@ for (const file of process.argv.slice(2)) {
     console.error(`${file}:1: does not start with // @ts-check`);
     found += 1;
   }
-  for (const m of js ? text.matchAll(/@\w+\s*\{[^}]*\bany\b[^}]*\}/g) : []) {
+  // JSDoc's own spellings of any: `*` (all types) and a lone `?` (unknown type, not `?T`, nullable).
+  const jsdocAny = /\bany\b|(^|[<,(|[:\s])\*(?=$|[>,)|\]\s])|(^|[<,(|[:\s])\?(?=$|[>,)|\]\s=])/;
+  for (const m of js ? text.matchAll(/@\w+\s*\{([^}]*)\}/g) : []) {
+    if (!jsdocAny.test(m[1] ?? "")) continue;
     const { line } = source.getLineAndCharacterOfPosition(m.index);
     console.error(`${file}:${line + 1}: an any in JSDoc: ${m[0]}`);
     found += 1;

@@ -21,8 +21,21 @@ async function login(platform) {
 async function connect(platform) {
   const l = await login(platform);
   if (l.status !== 200 || !l.body.authorizeUrl) return l;
-  const back = new URL(l.body.authorizeUrl).searchParams.get('redirect_uri') || '';
-  if (!back.startsWith(location.origin)) {
+  /** @type {URL} */
+  let authorize;
+  try {
+    authorize = new URL(l.body.authorizeUrl);
+  } catch {
+    show(`${platform}: the API's authorizeUrl is not an address`);
+    return l;
+  }
+  // Only a web address: never javascript:, data: or another scheme the API might be tricked into.
+  if (authorize.protocol !== 'https:' && authorize.protocol !== 'http:') {
+    show(`${platform}: not following an authorizeUrl of scheme ${authorize.protocol}`);
+    return { ...l, refused: authorize.protocol };
+  }
+  const back = authorize.searchParams.get('redirect_uri') || '';
+  if (!sameOrigin(back)) {
     // The stack's default return page shows the code for curl; this page finishes on its own.
     const name = platform.toUpperCase();
     const hint = `${platform} returns to ${back}: start the stack with VIVID_${name}_REDIRECT_URI=${location.origin}/${platform}-connected.html to come back here`;
@@ -30,8 +43,17 @@ async function connect(platform) {
     if (!confirm(`${hint}. Go on to ${platform} anyway?`)) return l;
   }
   show(`to ${platform}`);
-  location.assign(l.body.authorizeUrl);
+  location.assign(authorize.href);
   return l;
+}
+
+/** Whether `address` is on this page's origin (a prefix test would take localhost:5173.evil.example). @param {string} address */
+export function sameOrigin(address) {
+  try {
+    return new URL(address).origin === location.origin;
+  } catch {
+    return false;
+  }
 }
 
 /** On the return page: the code and state to the API. @param {'webex' | 'zoom'} platform */

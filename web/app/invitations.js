@@ -5,10 +5,20 @@
 /** @import { Schemas } from './types.js' */
 import { api, ok } from './session.js';
 
-/** The invitation code of an address like /invitations/{code}, if it is one. @param {string} path */
+/**
+ * The invitation of an address like /invitations/{code}: null when the address is not one, the
+ * code, or `invalid` when the code does not percent-decode (`/invitations/%E0`).
+ * @param {string} path
+ * @returns {{ code: string } | { invalid: true } | null}
+ */
 export function invitationCode(path) {
   const m = /^\/invitations\/([^/]+)\/?$/.exec(path);
-  return m && m[1] ? decodeURIComponent(m[1]) : null;
+  if (!m || !m[1]) return null;
+  try {
+    return { code: decodeURIComponent(m[1]) };
+  } catch {
+    return { invalid: true };
+  }
 }
 
 /**

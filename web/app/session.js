@@ -76,7 +76,7 @@ export class ApiError extends Error {
  * @property {RequestCredentials} [credentials]
  */
 
-/** @param {string} text */
+/** @param {string} text @returns {unknown} */
 function parseJson(text) {
   try {
     return JSON.parse(text);
@@ -144,22 +144,22 @@ export function refresh() {
   if (!refreshing) {
     refreshing = (async () => {
       const call = await request('POST', '/auth/refresh', { credentials: 'include' });
-      /** @type {Schemas['RefreshedTokens'] | Schemas['Problem']} */
-      const b = call.body;
+      const b = isObject(call.body) ? call.body : {};
       state.refreshes.push({
         status: call.status,
         cacheControl: call.headers.cacheControl,
-        keys: isObject(b) ? Object.keys(b).sort() : [],
-        refreshTokenInBody: isObject(b) && 'refreshToken' in b,
-        expiresIn: 'expiresIn' in b ? b.expiresIn : undefined,
-        tokenType: 'tokenType' in b ? b.tokenType : undefined,
+        keys: Object.keys(b).sort(),
+        refreshTokenInBody: 'refreshToken' in b,
+        expiresIn: b['expiresIn'],
+        tokenType: b['tokenType'],
         at: Date.now(),
       });
-      if (call.status !== 200 || !('accessToken' in b)) {
+      const { accessToken, expiresIn } = b;
+      if (call.status !== 200 || typeof accessToken !== 'string' || typeof expiresIn !== 'number') {
         state.token = null;
         throw new ApiError(call);
       }
-      adopt(b.accessToken, b.expiresIn);
+      adopt(accessToken, expiresIn);
     })().finally(() => {
       refreshing = null;
     });
@@ -193,8 +193,56 @@ async function authed(method, path, options = {}) {
 export const api = (method, path, options) => authed(method, path, options);
 
 /**
+ * The required fields of each schema the page asks `ok` for, as the document lists them (typed:
+ * a field the schema lacks does not compile). `ok` types a body by its schema only when it is an
+ * object carrying every one of them; their values' types and any nested shape are the API's word,
+ * not checked here (the contract test and the black-box tier check the server's answers against
+ * the document). A schema missing from this table is refused at run time.
+ * @type {{ readonly [K in SchemaName]?: ReadonlyArray<keyof Schemas[K]> }}
+ */
+const REQUIRED = {
+  User: ['userId', 'email', 'name', 'personalSpaceId', 'createdAt'],
+  Profile: ['userId', 'email', 'name', 'personalSpaceId', 'createdAt', 'webexConnected', 'zoomConnected', 'usage'],
+  Space: ['spaceId', 'name', 'description', 'personal', 'hostId', 'role', 'memberCount', 'videoCount', 'createdAt', 'updatedAt'],
+  SpaceList: ['items'],
+  Video: ['videoId', 'spaceId', 'title', 'status', 'fileName', 'contentType', 'sizeBytes', 'createdAt', 'updatedAt', 'progress'],
+  CreatedVideo: ['videoId', 'spaceId', 'title', 'status', 'fileName', 'contentType', 'sizeBytes', 'createdAt', 'upload'],
+  VideoList: ['items'],
+  UploadResume: ['uploadId', 'partSize', 'partCount', 'uploadedParts', 'parts', 'completeUrl', 'expiresAt'],
+  PlaybackGrant: ['signedQuery', 'expiresAt', 'videoId'],
+  Memo: ['videoId', 'stateJson', 'videoTime', 'version', 'updatedAt'],
+  Checkpoint: ['checkpointId', 'stateJson', 'videoTime', 'version', 'createdAt'],
+  CheckpointList: ['items'],
+  CreatedSnapshot: ['snapshotId', 'videoId', 'videoSeconds', 'contentType', 'createdAt', 'upload'],
+  SnapshotList: ['items'],
+  Bookmark: ['bookmarkId', 'videoId', 'videoSeconds', 'label', 'createdAt'],
+  BookmarkList: ['items'],
+  SearchResult: ['query', 'terms', 'items'],
+  DrawingWithDocument: ['drawingId', 'kind', 'sizeBytes', 'updatedAt', 'document'],
+  DrawingList: ['items'],
+  InvitationList: ['items'],
+  WebexRecordingList: ['items'],
+  ZoomMeetingList: ['items'],
+};
+
+/**
+ * Whether `body` is an object with every field REQUIRED lists for `schema` (see there for what
+ * this does not check).
+ * @template {SchemaName} K
+ * @param {K} schema
+ * @param {unknown} body
+ * @returns {body is Schemas[K]}
+ */
+function conforms(schema, body) {
+  /** @type {ReadonlyArray<PropertyKey> | undefined} */
+  const fields = REQUIRED[schema];
+  return isObject(body) && fields !== undefined && fields.every((f) => f in body);
+}
+
+/**
  * An authenticated call that must answer one of `expected`, with the body the document names
- * `schema` (a name of the generated types: the answer is typed by it).
+ * `schema` (a name of the generated types: the answer is typed by it once `conforms` saw its
+ * required fields).
  * @template {SchemaName} K
  * @param {K} schema
  * @param {string} method
@@ -206,8 +254,9 @@ export const api = (method, path, options) => authed(method, path, options);
 export async function ok(schema, method, path, options, expected = [200]) {
   const call = await authed(method, path, options);
   if (!expected.includes(call.status)) throw new ApiError(call);
-  if (!isObject(call.body)) throw new Error(`${method} ${path}: not the ${schema} the document promises`);
-  return call;
+  const body = call.body;
+  if (!conforms(schema, body)) throw new Error(`${method} ${path}: not the ${schema} the document promises`);
+  return { ...call, body };
 }
 
 /**
@@ -225,26 +274,44 @@ export async function ok(schema, method, path, options, expected = [200]) {
  * @property {string} [contentType]
  */
 
+// Login CSRF: a sign-in this tab started keeps a random value here and carries it through the
+// redirect in the returning address's `signin=` parameter; a fragment token is taken only with it.
+const SIGN_IN_KEY = 'vivid.signIn';
+const SIGN_IN_PARAM = 'signin';
+
 /**
- * Every page load: the token from the sign-in redirect's fragment, else from the cookie.
+ * Every page load: the token from the sign-in redirect's fragment when this tab started that
+ * sign-in, else from the cookie. A fragment token arriving without this tab's sign-in value (a link
+ * with someone else's token) is dropped, and the page stays signed out.
  * @returns {Promise<Boot>}
  */
 export async function boot() {
+  const query = new URLSearchParams(location.search);
+  const carried = query.get(SIGN_IN_PARAM);
+  query.delete(SIGN_IN_PARAM);
+  const rest = query.toString();
+  const clean = location.pathname + (rest ? `?${rest}` : '');
+  const expected = sessionStorage.getItem(SIGN_IN_KEY);
+  const started = carried !== null && expected !== null && carried === expected;
+  if (started) sessionStorage.removeItem(SIGN_IN_KEY);
   const fragment = new URLSearchParams(location.hash.slice(1));
+  if (carried !== null || location.hash) history.replaceState(null, '', clean); // no token in history
   const error = fragment.get('error');
   if (error) {
     // A refused sign-in (declined at Google, or the API's problem: `error_description` says what
     // to do, e.g. for email_taken) comes back here too.
     const errorDescription = fragment.get('error_description') || '';
     show(`sign-in failed: ${error} ${errorDescription}`);
-    history.replaceState(null, '', location.pathname + location.search);
     return { signedIn: false, error, errorDescription };
   }
   const token = fragment.get('accessToken');
+  if (token && !started) {
+    show('not signed in: a sign-in this page did not start was ignored');
+    return { signedIn: false, error: 'foreign_sign_in', errorDescription: 'a sign-in link this page did not start was ignored' };
+  }
   if (token) {
     const expiresIn = Number(fragment.get('expiresIn'));
     adopt(token, expiresIn);
-    history.replaceState(null, '', location.pathname + location.search); // no token in history
     show('signed in (token from the redirect)');
     return { signedIn: true, source: 'fragment', tokenType: fragment.get('tokenType'), expiresIn, token: state.token };
   }
@@ -261,11 +328,20 @@ export async function boot() {
 
 /**
  * Google sign-in (the stand-in in the local stack): back to signed-in.html with the token in the
- * fragment, which sends the person on to `back` (this page's path by default).
+ * fragment, which sends the person on to `back` (this page's path by default) with this tab's
+ * sign-in value added to its query (one per tab until a sign-in uses it; `boot` checks it).
  * @param {string} [back]
  */
 export function signInUrl(back = location.pathname + location.search) {
-  const returnTo = `${location.origin}/signed-in.html?next=${encodeURIComponent(back)}`;
+  let value = sessionStorage.getItem(SIGN_IN_KEY);
+  if (!value) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    value = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+    sessionStorage.setItem(SIGN_IN_KEY, value);
+  }
+  const next = new URL(back, location.origin);
+  next.searchParams.set(SIGN_IN_PARAM, value);
+  const returnTo = `${location.origin}/signed-in.html?next=${encodeURIComponent(next.pathname + next.search)}`;
   return `${API}/auth/google/login?returnTo=${encodeURIComponent(returnTo)}`;
 }
 
@@ -284,9 +360,29 @@ export async function me() {
   return (await ok('User', 'GET', '/users/me')).body;
 }
 
+/** The signed-in user's id, as the access token names it (`sub`); null signed out. */
+export function userId() {
+  try {
+    const payload = (state.token || '').split('.')[1] || '';
+    const claims = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/')));
+    return isObject(claims) && typeof claims['sub'] === 'string' ? claims['sub'] : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Where this user's unfinished multipart upload is remembered (uploads.js); null signed out. */
+export function resumeKey() {
+  const id = userId();
+  return id ? `vivid.multipart.${id}` : null;
+}
+
 // Logout needs the refresh cookie only: no access token (one that expired must not keep the
-// browser signed in).
+// browser signed in). What this user left in the browser's storage goes too.
 export async function logout() {
+  const key = resumeKey();
+  if (key) localStorage.removeItem(key);
+  localStorage.removeItem('vivid.multipart'); // the unkeyed record of earlier versions
   const out = await request('POST', '/auth/logout', { credentials: 'include' });
   state.token = null;
   const after = await request('POST', '/auth/refresh', { credentials: 'include' });

@@ -222,10 +222,16 @@ function bindSpace() {
 
 /** At /invitations/{code}: what the invitation is and a button to accept it. @param {boolean} signedIn */
 function invitationPanel(signedIn) {
-  const code = invitationCode(location.pathname);
-  if (!code) return;
+  const found = invitationCode(location.pathname);
+  if (!found) return;
   el('invitation', HTMLElement).hidden = false;
   const text = el('invitation-text', HTMLElement);
+  if (!('code' in found)) {
+    text.textContent = 'invalid invitation link';
+    el('invitation-accept', HTMLButtonElement).disabled = true;
+    return;
+  }
+  const { code } = found;
   text.textContent = signedIn ? `Invitation ${code}: accept it to join its space.` : 'Sign in first, then accept the invitation.';
   const button = el('invitation-accept', HTMLButtonElement);
   button.disabled = !signedIn;

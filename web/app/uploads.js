@@ -2,12 +2,11 @@
 // Spaces and uploads: spaces listed and created, a picked file sent straight to S3 with a
 // presigned PUT or as a multipart upload (as the API's answer says) with a progress bar, the
 // multipart progress surviving a reload (localStorage) and resumed from the parts S3 lists; then
-// the video polled until READY, its transcoding progress shown.
+// the video polled until READY, its transcoding progress shown. The resume record is the signed-in
+// user's (keyed by the user id: session.js resumeKey; logout removes it).
 
 /** @import { Answer, Schemas } from './types.js' */
-import { $, api, el, ok, show } from './session.js';
-
-const RESUME_KEY = 'vivid.multipart';
+import { $, api, el, isObject, ok, resumeKey, show } from './session.js';
 
 export async function listSpaces() {
   return (await ok('SpaceList', 'GET', '/spaces')).body.items;
@@ -130,7 +129,10 @@ async function sendSingle(created, file) {
  */
 
 /** @param {Pending} record */
-const remember = (record) => localStorage.setItem(RESUME_KEY, JSON.stringify(record));
+function remember(record) {
+  const key = resumeKey();
+  if (key) localStorage.setItem(key, JSON.stringify(record));
+}
 
 // Multipart: create, remember what is needed to resume, PUT each part keeping its ETag, complete.
 /** @param {string} spaceId @param {string} inputId @param {string} title */
@@ -198,14 +200,46 @@ async function completeMultipart(record) {
   /** @type {Schemas['CompleteUpload']} */
   const body = { parts };
   const call = await api('POST', `/videos/${record.videoId}/upload/complete`, { body });
-  if (call.status < 300) localStorage.removeItem(RESUME_KEY);
+  const key = resumeKey();
+  if (call.status < 300 && key) localStorage.removeItem(key);
   return { status: call.status, body: call.body };
 }
 
-/** @returns {Pending | null} */
+/** @param {unknown} n @returns {n is number} */
+const count = (n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
+/**
+ * The signed-in user's unfinished multipart upload, if the browser remembers one that reads as a
+ * Pending record (anything else stored there is dropped).
+ * @returns {Pending | null}
+ */
 export function pendingUpload() {
-  const raw = localStorage.getItem(RESUME_KEY);
-  return raw ? JSON.parse(raw) : null;
+  const key = resumeKey();
+  const raw = key ? localStorage.getItem(key) : null;
+  if (!key || !raw) return null;
+  /** @type {unknown} */
+  let v = null;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    v = null;
+  }
+  if (!isObject(v) || !isObject(v['etags'])) {
+    localStorage.removeItem(key);
+    return null;
+  }
+  const { videoId, fileName, size, lastModified, partSize, parts } = v;
+  /** @type {Record<string, string>} */
+  const etags = {};
+  for (const [n, etag] of Object.entries(v['etags'])) {
+    if (/^[1-9][0-9]*$/.test(n) && typeof etag === 'string') etags[n] = etag;
+  }
+  const wellFormed = Object.keys(etags).length === Object.keys(v['etags']).length;
+  if (!wellFormed || typeof videoId !== 'string' || typeof fileName !== 'string' || !count(size) || !count(lastModified) || !count(partSize) || !count(parts) || partSize === 0) {
+    localStorage.removeItem(key);
+    return null;
+  }
+  return { videoId, fileName, size, lastModified, partSize, parts, etags };
 }
 
 // After a reload: ask the API which parts S3 has and for fresh URLs, upload the rest.

@@ -46,6 +46,7 @@ def flow(run: Run, browser, stack: LocalStack, clips: dict[str, Path]) -> None:
         b = booted()
         run.require(b.get("signedIn") and b.get("source") == "fragment", "signed in from the redirect's fragment", b)
         run.check("accessToken" not in page.url, "the token left the address bar", page.url)
+        run.check("signin=" not in page.url, "the sign-in value came back in the address and left it", page.url)
         run.check(b.get("expiresIn") == ACCESS_TTL,
                   f"the access token lives {ACCESS_TTL} s (VIVID_ACCESS_TOKEN_TTL_SECS -> AccessTokenTtlSeconds)", b)
         s["t0"], s["t0_at"], s["t0_ttl"] = b["token"], time.time(), b.get("expiresIn") or 900
@@ -112,6 +113,9 @@ def flow(run: Run, browser, stack: LocalStack, clips: dict[str, Path]) -> None:
         run.require(b.get("signedIn") and b.get("source") == "cookie", "after the reload the cookie signs the page in", b)
         pending = ev(page, "() => app.pendingUpload()")
         run.require(pending and pending["videoId"] == s["large"], "the page remembers the unfinished upload", pending)
+        keys = ev(page, "() => Object.keys(localStorage).filter((k) => k.startsWith('vivid.multipart'))")
+        run.check(len(keys) == 1 and keys[0].startswith("vivid.multipart.") and len(keys[0]) > len("vivid.multipart."),
+                  "the resume record is kept under the user's id", keys)
         page.set_input_files("#upload-file", str(clips["large"]))  # the person picks the file again
         r = ev(page, "() => app.resumeMultipart('upload-file')")
         listing = r["listing"]
@@ -331,7 +335,21 @@ def flow(run: Run, browser, stack: LocalStack, clips: dict[str, Path]) -> None:
 
     # -- log out -------------------------------------------------------------------------------------
     def logout():
+        bad = ev(page, """() => import('/app/session.js').then(async (m) => {
+            const key = m.resumeKey();
+            const seen = [];
+            for (const v of ['{"videoId":1}', 'not json', '{"videoId":"v","fileName":"f","size":1,"lastModified":1,"partSize":0,"parts":1,"etags":{}}']) {
+              localStorage.setItem(key, v);
+              seen.push(app.pendingUpload());
+            }
+            localStorage.setItem(key, '{"videoId":"v","fileName":"f","size":1,"lastModified":1,"partSize":1,"parts":1,"etags":{"1":"e"}}');
+            seen.push(app.pendingUpload() !== null);
+            return seen;
+          })""")
+        run.check(bad == [None, None, None, True], "a malformed resume record is dropped, a well-formed one read", bad)
         r = ev(page, "() => app.logout()")
+        kept = ev(page, "() => Object.keys(localStorage).filter((k) => k.startsWith('vivid.multipart'))")
+        run.check(kept == [], "logout removes the user's resume record", kept)
         run.check(r["logout"]["status"] == 204, "POST /auth/logout with the cookie alone answers 204", r["logout"])
         run.check(r["refreshAfter"]["status"] == 401, "after logout the cookie refresh fails (401)", r["refreshAfter"])
         run.check(is_problem({"body": r["refreshAfter"]["body"], "contentType": r["refreshAfter"]["contentType"]}),
@@ -343,6 +361,8 @@ def flow(run: Run, browser, stack: LocalStack, clips: dict[str, Path]) -> None:
 
     run.step("the stack serves the study page (web/)", lambda: study.served(run, stack), needed=False)
     run.step("sign-in's landing page keeps the token on its origin", lambda: study.signed_in_stays(run, browser, stack),
+             needed=False)
+    run.step("a link with someone else's token signs nobody in", lambda: study.foreign_token(run, browser, stack),
              needed=False)
     run.step("sign in with Google (redirect flow)", sign_in)
     run.step("create a space", create_space)

@@ -2,11 +2,13 @@
 (files, /config.js, the page at /invitations/{code}, nothing outside web/), a drawing made over the
 playing video read back through the API and seen as the video plays, bookmarks and search, and an
 invitation's link followed by another person, who signs in there and accepts it; the page sign-in
-returns to keeps the fragment (the access token) on this origin whatever `next` it is given."""
+returns to keeps the fragment (the access token) on this origin whatever `next` it is given; a
+link carrying someone else's token signs nobody in (login CSRF); a broken invitation link says so."""
 
 from __future__ import annotations
 
 import http.client
+import json
 import re
 from urllib.parse import urlsplit
 
@@ -72,6 +74,43 @@ def signed_in_stays(run: Run, browser, stack: LocalStack) -> None:
         run.check(not any(h == "evil.example" for h in hosts), "no request leaves for another origin", hosts)
         own = urlsplit(stack.origin).netloc
         run.check(all(urlsplit(u).netloc == own for u in landed), "every foreign next stays on the page's origin", landed)
+    finally:
+        ctx.close()
+
+
+def foreign_token(run: Run, browser, stack: LocalStack) -> None:
+    """A link with another account's real access token in the fragment (#accessToken=…), straight
+    to the page or through signed-in.html with a guessed sign-in value, signs the page in to nothing;
+    an invitation link that does not percent-decode says so; a look-alike origin is not this one."""
+    conn = http.client.HTTPConnection("127.0.0.1", int(stack.api.rsplit(":", 1)[1]), timeout=10)
+    try:
+        conn.request("GET", "/_local/token?email=mallory@example.com")
+        theirs = json.loads(conn.getresponse().read())["accessToken"]
+    finally:
+        conn.close()
+    fragment = f"#accessToken={theirs}&tokenType=Bearer&expiresIn=60"
+    ctx = browser.new_context()
+    try:
+        page = ctx.new_page()
+        for url in (f"{stack.origin}/index.html{fragment}",
+                    f"{stack.origin}/signed-in.html?next=%2Findex.html%3Fsignin%3Dguess{fragment}"):
+            page.goto(url)
+            page.wait_for_url(lambda u: "signed-in.html" not in u, timeout=15000)
+            b = page.evaluate("() => window.booted")
+            token = page.evaluate("() => window.vividState.token")
+            run.check(b.get("signedIn") is False and b.get("error") == "foreign_sign_in" and token is None,
+                      "a link with someone else's token is not signed in", {"url": url, "boot": b})
+            run.check("accessToken" not in page.url and "signin=" not in page.url, "the foreign token left the address bar", page.url)
+        # (The stack's server answers /invitations/%E0 with 404 itself: not UTF-8; %ZZ reaches the page.)
+        page.goto(f"{stack.origin}/invitations/%ZZ")
+        page.wait_for_function("() => document.getElementById('invitation-text')?.textContent", timeout=15000)
+        text = page.text_content("#invitation-text")
+        run.check(text == "invalid invitation link", "/invitations/%ZZ says it is an invalid invitation link", text)
+        same = page.evaluate("""() => import('/app/connectors.js').then((m) => [
+            m.sameOrigin(location.origin + '/zoom-connected.html'),
+            m.sameOrigin(location.origin + '.evil.example/zoom-connected.html'),
+            m.sameOrigin('not an address')])""")
+        run.check(same == [True, False, False], "a return address on a look-alike host is not this origin", same)
     finally:
         ctx.close()
 
