@@ -21,18 +21,10 @@ async function login(platform) {
 async function connect(platform) {
   const l = await login(platform);
   if (l.status !== 200 || !l.body.authorizeUrl) return l;
-  /** @type {URL} */
-  let authorize;
-  try {
-    authorize = new URL(l.body.authorizeUrl);
-  } catch {
-    show(`${platform}: the API's authorizeUrl is not an address`);
-    return l;
-  }
-  // Only a web address: never javascript:, data: or another scheme the API might be tricked into.
-  if (authorize.protocol !== 'https:' && authorize.protocol !== 'http:') {
-    show(`${platform}: not following an authorizeUrl of scheme ${authorize.protocol}`);
-    return { ...l, refused: authorize.protocol };
+  const authorize = webAddress(l.body.authorizeUrl);
+  if (!authorize) {
+    show(`${platform}: not following the API's authorizeUrl (not an http: or https: address)`);
+    return { ...l, refused: true };
   }
   const back = authorize.searchParams.get('redirect_uri') || '';
   if (!sameOrigin(back)) {
@@ -45,6 +37,20 @@ async function connect(platform) {
   show(`to ${platform}`);
   location.assign(authorize.href);
   return l;
+}
+
+/**
+ * `address` as a URL to navigate to if it is a web address (http: or https:); null otherwise
+ * (javascript:, data: or anything else a tampered answer could carry, or not an address).
+ * @param {string} address
+ */
+export function webAddress(address) {
+  try {
+    const url = new URL(address);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Whether `address` is on this page's origin (a prefix test would take localhost:5173.evil.example). @param {string} address */

@@ -81,7 +81,8 @@ def signed_in_stays(run: Run, browser, stack: LocalStack) -> None:
 def foreign_token(run: Run, browser, stack: LocalStack) -> None:
     """A link with another account's real access token in the fragment (#accessToken=…), straight
     to the page or through signed-in.html with a guessed sign-in value, signs the page in to nothing;
-    an invitation link that does not percent-decode says so; a look-alike origin is not this one."""
+    an invitation link that does not percent-decode says so; a look-alike origin is not this one; only
+    an http(s) authorize address is followed."""
     conn = http.client.HTTPConnection("127.0.0.1", int(stack.api.rsplit(":", 1)[1]), timeout=10)
     try:
         conn.request("GET", "/_local/token?email=mallory@example.com")
@@ -111,6 +112,11 @@ def foreign_token(run: Run, browser, stack: LocalStack) -> None:
             m.sameOrigin(location.origin + '.evil.example/zoom-connected.html'),
             m.sameOrigin('not an address')])""")
         run.check(same == [True, False, False], "a return address on a look-alike host is not this origin", same)
+        followed = page.evaluate("""() => import('/app/connectors.js').then((m) => [
+            'https://webexapis.com/v1/authorize?x=1', 'http://127.0.0.1:9/authorize', 'javascript:alert(1)',
+            'data:text/html,<p>x</p>', 'JavaScript:alert(1)', 'not an address'].map((a) => m.webAddress(a)?.href ?? null))""")
+        run.check(followed == ["https://webexapis.com/v1/authorize?x=1", "http://127.0.0.1:9/authorize", None, None, None, None],
+                  "only an http(s) authorizeUrl is followed", followed)
     finally:
         ctx.close()
 
