@@ -128,8 +128,9 @@ pub struct Signing<'a> {
 /// `URI="..."` attribute of a tag (`EXT-X-MEDIA`, `EXT-X-I-FRAME-STREAM-INF`, `EXT-X-MAP`,
 /// `EXT-X-KEY`, ...). A relative reference to a playlist the route serves becomes
 /// `{name}?{query}` (relative to the route's URL), any other relative reference the CDN's absolute
-/// URL with `?{query}`; absolute URIs (`https://`, `skd://`, `data:`, `/...`), comments, other
-/// tags and line endings (LF or CRLF) are kept as they are.
+/// URL with `?{query}` (a `#fragment` kept after it); absolute URIs (`https://`, `skd://`,
+/// `data:`), comments, other tags and line endings (LF or CRLF) are kept as they are, and a
+/// root-relative one (`/...`) is refused like any reference outside the video.
 pub fn sign_playlist(text: &str, key: &str, s: &Signing<'_>) -> Result<String, RewriteError> {
     let mut out = String::with_capacity(text.len() * 2);
     for line in text.split_inclusive('\n') {
@@ -172,11 +173,8 @@ fn sign_attributes(tag: &str, key: &str, s: &Signing<'_>) -> Result<String, Rewr
     Ok(out)
 }
 
-/// Whether a URI names its own scheme or root (`https://...`, `skd://...`, `data:...`, `/...`).
+/// Whether a URI names its own scheme (`https://...`, `skd://...`, `data:...`).
 fn is_absolute(uri: &str) -> bool {
-    if uri.starts_with('/') {
-        return true;
-    }
     let scheme = uri.split_once(':').map(|(scheme, _)| scheme);
     scheme.is_some_and(|sc| {
         sc.starts_with(|c: char| c.is_ascii_alphabetic())
@@ -184,17 +182,24 @@ fn is_absolute(uri: &str) -> bool {
     })
 }
 
-/// One reference, signed (absolute ones as they are).
+/// One reference, signed (absolute ones as they are; a root-relative `/...` or `//host/...` one is
+/// refused: it would point at the API's host, with no grant).
 fn sign_uri(uri: &str, key: &str, s: &Signing<'_>) -> Result<String, RewriteError> {
     if uri.is_empty() || is_absolute(uri) {
         return Ok(uri.to_owned());
     }
-    let without_fragment = uri.split_once('#').map_or(uri, |(p, _)| p);
+    let (without_fragment, fragment) = match uri.split_once('#') {
+        Some((p, f)) => (p, Some(f)),
+        None => (uri, None),
+    };
     let (path, own_query) = match without_fragment.split_once('?') {
         Some((p, q)) => (p, Some(q)),
         None => (without_fragment, None),
     };
     let outside = || RewriteError::OutsideVideo { playlist: key.to_owned(), uri: uri.to_owned() };
+    if path.starts_with('/') {
+        return Err(outside());
+    }
     let target = resolve(key, path).ok_or_else(outside)?;
     if !target.starts_with(&layout::media_prefix(s.video)) {
         return Err(outside());
@@ -203,9 +208,10 @@ fn sign_uri(uri: &str, key: &str, s: &Signing<'_>) -> Result<String, RewriteErro
         Some(q) => format!("{q}&{}", s.query),
         None => s.query.to_owned(),
     };
+    let fragment = fragment.map(|f| format!("#{f}")).unwrap_or_default();
     Ok(match PlaylistName::of_key(s.video, &target) {
-        Some(name) => format!("{name}?{query}"),
-        None => format!("{}/{target}?{query}", s.cdn_url),
+        Some(name) => format!("{name}?{query}{fragment}"),
+        None => format!("{}/{target}?{query}{fragment}", s.cdn_url),
     })
 }
 
@@ -228,10 +234,16 @@ fn resolve(key: &str, path: &str) -> Option<String> {
 /// Why a grant presented to the HLS route is refused (each a 403 saying to get a fresh one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum GrantRefused {
-    #[error("no grant: the request carries no Policy and Signature")]
+    #[error("no grant: the request lacks one of Policy, Signature, Key-Pair-Id and Hash-Algorithm")]
     Missing,
     #[error("the grant's signature does not verify")]
     Forged,
+    #[error("the grant's Key-Pair-Id is not one of the CDN's keys")]
+    UnknownKey,
+    #[error("the grant's Hash-Algorithm is not SHA256")]
+    HashAlgorithm,
+    #[error("the grant's policy has conditions no playback grant has")]
+    Unsupported,
     #[error("the grant is for other media than this video's")]
     OtherScope,
     #[error("the grant has expired")]
@@ -244,16 +256,26 @@ pub struct VerifiedGrant {
     /// Unix seconds.
     pub ends: u64,
     /// What to append to each URI a playlist names: the verified policy and signature with the
-    /// CDN's own key pair id and hash, whatever else the request carried.
+    /// key pair id that verified them (one the CDN trusts) and the hash, nothing else echoed.
     pub query: String,
 }
 
+/// A grant as a request presents it: the four parameters of the signed query, as sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PresentedGrant<'a> {
+    pub policy: &'a str,
+    pub signature: &'a str,
+    pub key_pair_id: &'a str,
+    pub hash_algorithm: &'a str,
+}
+
 /// Checks the grants the CDN would accept (CloudFront's custom-policy signatures) without the
-/// private key: the public key, its key pair id and the distribution's URL only.
+/// private key: the public keys (by key pair id) and the distribution's URL only.
 pub trait GrantVerifier: Send + Sync {
-    /// The grant when `policy` and `signature` (as in the signed query) are a valid grant whose
-    /// one resource is exactly `video`'s media and which is unexpired at `now`.
-    fn verify(&self, video: &VideoId, policy: &str, signature: &str, now: u64) -> Result<VerifiedGrant, GrantRefused>;
+    /// The grant when it is a valid grant (signed with the key its `Key-Pair-Id` names, one the
+    /// CDN trusts; `Hash-Algorithm` `SHA256`) whose one resource is exactly `video`'s media and
+    /// which is unexpired at `now`.
+    fn verify(&self, video: &VideoId, grant: &PresentedGrant<'_>, now: u64) -> Result<VerifiedGrant, GrantRefused>;
     /// The CDN's base URL (no trailing `/`).
     fn cdn_url(&self) -> &str;
 }

@@ -86,8 +86,7 @@ fn a_media_playlist_names_its_segments_init_and_key_on_the_cdn_keeping_tags_and_
         #EXT-X-MAP:URI=\"init.mp4\",BYTERANGE=\"720@0\"\r\n\
         #EXT-X-KEY:METHOD=AES-128,URI=\"keys/k1.bin\",IV=0x1\r\n\
         #EXT-X-KEY:METHOD=SAMPLE-AES,KEYFORMAT=\"com.apple.streamingkeydelivery\",URI=\"skd://key-1\"\r\n\
-        #EXTINF:4.000,\r\n./index_360p_00001.ts\r\n#EXTINF:2.5,\r\nhttps://elsewhere.example/x.ts\r\n\
-        #EXTINF:1,\r\n/absolute/path.ts\r\n\r\n#EXT-X-ENDLIST";
+        #EXTINF:4.000,\r\n./index_360p_00001.ts\r\n#EXTINF:2.5,\r\nhttps://elsewhere.example/x.ts\r\n\r\n#EXT-X-ENDLIST";
     let key = format!("media/{v}/hls/index_360p.m3u8");
     let out = sign_playlist(text, &key, &signing(&v)).expect("signed");
     let cdn = format!("{CDN}/media/{v}/hls");
@@ -96,20 +95,19 @@ fn a_media_playlist_names_its_segments_init_and_key_on_the_cdn_keeping_tags_and_
         #EXT-X-MAP:URI=\"{cdn}/init.mp4?{Q}\",BYTERANGE=\"720@0\"\r\n\
         #EXT-X-KEY:METHOD=AES-128,URI=\"{cdn}/keys/k1.bin?{Q}\",IV=0x1\r\n\
         #EXT-X-KEY:METHOD=SAMPLE-AES,KEYFORMAT=\"com.apple.streamingkeydelivery\",URI=\"skd://key-1\"\r\n\
-        #EXTINF:4.000,\r\n{cdn}/index_360p_00001.ts?{Q}\r\n#EXTINF:2.5,\r\nhttps://elsewhere.example/x.ts\r\n\
-        #EXTINF:1,\r\n/absolute/path.ts\r\n\r\n#EXT-X-ENDLIST"
+        #EXTINF:4.000,\r\n{cdn}/index_360p_00001.ts?{Q}\r\n#EXTINF:2.5,\r\nhttps://elsewhere.example/x.ts\r\n\r\n#EXT-X-ENDLIST"
     );
     assert_eq!(out, want);
 }
 
 #[test]
-fn a_caption_playlist_names_its_webvtt_file_and_keeps_a_query_of_its_own_without_the_fragment() {
+fn a_caption_playlist_names_its_webvtt_file_and_keeps_a_query_and_a_fragment_of_its_own() {
     let v = VideoId::generate();
     let key = format!("media/{v}/captions/en.m3u8");
     let text = "#EXTM3U\n#EXTINF:10.0,\nen.vtt\n#EXTINF:1,\nen.vtt?part=2#frag\n";
     let out = sign_playlist(text, &key, &signing(&v)).expect("signed");
     let base = format!("{CDN}/media/{v}/captions/en.vtt");
-    assert_eq!(out, format!("#EXTM3U\n#EXTINF:10.0,\n{base}?{Q}\n#EXTINF:1,\n{base}?part=2&{Q}\n"));
+    assert_eq!(out, format!("#EXTM3U\n#EXTINF:10.0,\n{base}?{Q}\n#EXTINF:1,\n{base}?part=2&{Q}#frag\n"));
 }
 
 #[test]
@@ -126,7 +124,14 @@ fn an_attribute_that_only_ends_in_uri_is_not_a_uri() {
 #[test]
 fn a_reference_out_of_the_videos_media_is_refused() {
     let v = VideoId::generate();
-    for uri in ["../../other/hls/index.m3u8", "../../../../etc/passwd", "#EXT-X-MAP:URI=\"../../x/init.mp4\""] {
+    for uri in [
+        "../../other/hls/index.m3u8",
+        "../../../../etc/passwd",
+        "#EXT-X-MAP:URI=\"../../x/init.mp4\"",
+        "/absolute/path.ts",
+        "//elsewhere.example/x.ts",
+        "#EXT-X-MAP:URI=\"/media/init.mp4\"",
+    ] {
         let text = format!("#EXTM3U\n{uri}\n");
         assert!(
             matches!(sign_playlist(&text, &master_key(&v), &signing(&v)), Err(RewriteError::OutsideVideo { .. })),
@@ -158,4 +163,57 @@ fn the_master_a_player_is_given_is_on_the_route_with_the_grant() {
     );
     assert_eq!(master_url(None, &v, &outputs, Q), None, "no origin, no URL");
     assert_eq!(master_url(api, &v, &Default::default(), Q), None, "no master, no URL");
+}
+
+/// The value of `key:` in the block of template parameter `name` (template/base/parameters.yaml).
+fn template_parameter(name: &str, key: &str) -> u64 {
+    let params = include_str!("../../../template/base/parameters.yaml");
+    let block = params.split(&format!("\n  {name}:\n")).nth(1).expect("the parameter");
+    let line = block
+        .lines()
+        .take_while(|l| l.starts_with("    "))
+        .find_map(|l| l.trim().strip_prefix(&format!("{key}:")))
+        .expect("the key");
+    line.trim().parse().expect("a number")
+}
+
+#[test]
+fn the_longest_lectures_signed_rendition_playlist_fits_a_lambda_response() {
+    // Lambda answers at most 6 MB (6,291,456 bytes) for the whole response as the runtime sends it:
+    // the body as a JSON string (each newline written `\n`) beside the status and headers.
+    const LAMBDA_RESPONSE_BYTES: usize = 6 * 1024 * 1024;
+    const ENVELOPE_BYTES: usize = 4 * 1024;
+    let longest = template_parameter("MaxLectureSeconds", "MaxValue");
+    let host = template_parameter("MediaDomainName", "MaxLength") as usize;
+    // MediaConvert cuts 6 s segments on 2 s GOPs (shared/adapters/mediaconvert): one more for the
+    // tail; the widest rendition name the route serves; the longest MediaDomainName; a 2048-bit
+    // signature; a key pair id longer than CloudFront's 14 characters.
+    let segments = longest.div_ceil(6) + 1;
+    let v = VideoId::generate();
+    let cdn = format!("https://{}", "m".repeat(host));
+    let policy = format!(
+        r#"{{"Statement":[{{"Resource":"{cdn}/media/{v}/*","Condition":{{"DateLessThan":{{"AWS:EpochTime":9999999999}}}}}}]}}"#
+    );
+    let b64 = |n: usize| "A".repeat(n.div_ceil(3) * 4);
+    let query = format!(
+        "Policy={}&Signature={}&Key-Pair-Id={}&Hash-Algorithm=SHA256",
+        b64(policy.len()),
+        b64(256),
+        "K".repeat(32)
+    );
+    let modifier = "r".repeat(MAX_MODIFIER);
+    let mut text = String::from("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:6\n#EXT-X-PLAYLIST-TYPE:VOD\n");
+    for n in 1..=segments {
+        text.push_str(&format!("#EXTINF:6.000000,\nindex_{modifier}_{n:05}.ts\n"));
+    }
+    text.push_str("#EXT-X-ENDLIST\n");
+    let key = format!("media/{v}/hls/index_{modifier}.m3u8");
+    let signing = Signing { video: &v, cdn_url: &cdn, query: &query };
+    let signed = sign_playlist(&text, &key, &signing).expect("signed");
+    let sent = serde_json::to_string(&signed).expect("a JSON string").len() + ENVELOPE_BYTES;
+    assert!(
+        sent <= LAMBDA_RESPONSE_BYTES,
+        "{segments} segments of a {longest} s lecture: {sent} bytes, over {LAMBDA_RESPONSE_BYTES}"
+    );
+    eprintln!("{segments} segments of a {longest} s lecture, {host}-character host: {sent} bytes as sent");
 }

@@ -16,7 +16,7 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use serde::{Deserialize, Serialize};
 use vivid_config::{Config, ConfigError, FirstUse};
 use vivid_domain::{
-    hls::{GrantRefused, GrantVerifier, VerifiedGrant},
+    hls::{GrantRefused, GrantVerifier, PresentedGrant, VerifiedGrant},
     playback::{Grant, Playback, PlaybackSigner, SignError},
     types::VideoId,
     video::{MediaOutputs, layout},
@@ -43,13 +43,17 @@ pub fn pem_der(pem: &str) -> Option<Vec<u8>> {
     STANDARD.decode(body).ok()
 }
 
+// Every field is known: a policy with a condition the signer never writes (`IpAddress`,
+// `DateGreaterThan`) is refused, never half-understood.
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Policy {
     #[serde(rename = "Statement")]
     statement: Vec<Statement>,
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Statement {
     #[serde(rename = "Resource")]
     resource: String,
@@ -58,12 +62,14 @@ struct Statement {
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Condition {
     #[serde(rename = "DateLessThan")]
     date_less_than: Epoch,
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Epoch {
     #[serde(rename = "AWS:EpochTime")]
     epoch: u64,
@@ -155,15 +161,26 @@ impl PlaybackSigner for CloudFrontSigner {
     }
 }
 
+/// The policy of a grant whose signature verifies with the public key `public_der` (PKCS#1 or
+/// SPKI DER): its JSON, the signature, and the policy read strictly.
+fn signed_policy(
+    public_der: &[u8],
+    policy_b64: &str,
+    signature_b64: &str,
+) -> Result<(Vec<u8>, Vec<u8>, Policy), GrantRefused> {
+    let (Some(policy_json), Some(sig)) = (cf_unb64(policy_b64), cf_unb64(signature_b64)) else {
+        return Err(GrantRefused::Forged);
+    };
+    let key = UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, public_der);
+    key.verify(&policy_json, &sig).map_err(|_| GrantRefused::Forged)?;
+    let policy = serde_json::from_slice(&policy_json).map_err(|_| GrantRefused::Unsupported)?;
+    Ok((policy_json, sig, policy))
+}
+
 /// Checks a CloudFront custom-policy grant (from the query or the cookies) for `url` at `now`,
 /// with the public key (PKCS#1 or SPKI DER).
 pub fn verify_grant(public_der: &[u8], url: &str, policy_b64: &str, signature_b64: &str, now: u64) -> bool {
-    let (Some(policy_json), Some(sig)) = (cf_unb64(policy_b64), cf_unb64(signature_b64)) else { return false };
-    let key = UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, public_der);
-    if key.verify(&policy_json, &sig).is_err() {
-        return false;
-    }
-    let Ok(policy) = serde_json::from_slice::<Policy>(&policy_json) else { return false };
+    let Ok((_, _, policy)) = signed_policy(public_der, policy_b64, signature_b64) else { return false };
     policy.statement.iter().any(|s| {
         let in_scope = match s.resource.strip_suffix('*') {
             Some(prefix) => url.starts_with(prefix),
@@ -173,40 +190,60 @@ pub fn verify_grant(public_der: &[u8], url: &str, policy_b64: &str, signature_b6
     })
 }
 
-/// The grants the CDN accepts, checked with its public key alone (`VIVID_CDN_PUBLIC_KEY_PEM`, the
-/// template's `CdnPublicKeyPem`: no secret): what the HLS route checks before it signs anything.
+/// The grants the CDN accepts, checked with its public keys alone (no secret): the current one
+/// (`VIVID_CDN_PUBLIC_KEY_PEM`, the template's `CdnPublicKeyPem`, with `VIVID_CDN_KEY_PAIR_ID`)
+/// and, while the key rotates, a second one (`VIVID_CDN_SECOND_PUBLIC_KEY_PEM` with
+/// `VIVID_CDN_SECOND_KEY_PAIR_ID`, docs/operating.md): what the HLS route checks before it signs anything.
 pub struct CloudFrontGrants {
     base_url: String,
-    key_pair_id: String,
-    public_der: Vec<u8>,
+    /// Key pair id → the RSA public key's DER.
+    keys: Vec<(String, Vec<u8>)>,
+}
+
+fn public_der(name: &'static str, pem: &str) -> Result<Vec<u8>, ConfigError> {
+    pem_der(&vivid_config::pem(pem))
+        .filter(|der| !der.is_empty())
+        .ok_or_else(|| ConfigError::Malformed(name, "not a PEM public key".into()))
 }
 
 impl CloudFrontGrants {
-    /// `public_der`: the RSA public key (SPKI or PKCS#1 DER) of the key pair `key_pair_id`;
-    /// `base_url`: the distribution's.
-    pub fn new(public_der: Vec<u8>, key_pair_id: &str, base_url: &str) -> Self {
-        Self { base_url: base_url.trim_end_matches('/').to_owned(), key_pair_id: key_pair_id.to_owned(), public_der }
+    /// `keys`: each key pair id with its RSA public key (SPKI or PKCS#1 DER); `base_url`: the
+    /// distribution's.
+    pub fn new(keys: Vec<(String, Vec<u8>)>, base_url: &str) -> Self {
+        Self { base_url: base_url.trim_end_matches('/').to_owned(), keys }
     }
 
-    /// The distribution's URL (`VIVID_CDN_URL`), its key pair id (`VIVID_CDN_KEY_PAIR_ID`) and its
-    /// public key's PEM (`VIVID_CDN_PUBLIC_KEY_PEM`, newlines real or written `\n`).
+    /// The distribution's URL (`VIVID_CDN_URL`), the current key pair id (`VIVID_CDN_KEY_PAIR_ID`)
+    /// with its public key's PEM (`VIVID_CDN_PUBLIC_KEY_PEM`, newlines real or written `\n`), and
+    /// the second ones when set (both or neither).
     pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
-        let pem = vivid_config::pem(&cfg.var("VIVID_CDN_PUBLIC_KEY_PEM")?);
-        let der = pem_der(&pem)
-            .filter(|der| !der.is_empty())
-            .ok_or_else(|| ConfigError::Malformed("VIVID_CDN_PUBLIC_KEY_PEM", "not a PEM public key".into()))?;
-        Ok(Self::new(der, &cfg.var("VIVID_CDN_KEY_PAIR_ID")?, &cfg.var("VIVID_CDN_URL")?))
+        let mut keys = vec![(
+            cfg.var("VIVID_CDN_KEY_PAIR_ID")?,
+            public_der("VIVID_CDN_PUBLIC_KEY_PEM", &cfg.var("VIVID_CDN_PUBLIC_KEY_PEM")?)?,
+        )];
+        match (cfg.optional("VIVID_CDN_SECOND_KEY_PAIR_ID"), cfg.optional("VIVID_CDN_SECOND_PUBLIC_KEY_PEM")) {
+            (None, None) => {}
+            (Some(id), Some(pem)) => keys.push((id, public_der("VIVID_CDN_SECOND_PUBLIC_KEY_PEM", &pem)?)),
+            _ => {
+                return Err(ConfigError::Malformed(
+                    "VIVID_CDN_SECOND_KEY_PAIR_ID",
+                    "the second key pair id and public key are set together or not at all".into(),
+                ));
+            }
+        }
+        Ok(Self::new(keys, &cfg.var("VIVID_CDN_URL")?))
     }
 }
 
 impl GrantVerifier for CloudFrontGrants {
-    fn verify(&self, video: &VideoId, policy: &str, signature: &str, now: u64) -> Result<VerifiedGrant, GrantRefused> {
-        let (Some(policy_json), Some(sig)) = (cf_unb64(policy), cf_unb64(signature)) else {
-            return Err(GrantRefused::Forged);
-        };
-        let key = UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &self.public_der);
-        key.verify(&policy_json, &sig).map_err(|_| GrantRefused::Forged)?;
-        let policy: Policy = serde_json::from_slice(&policy_json).map_err(|_| GrantRefused::OtherScope)?;
+    fn verify(&self, video: &VideoId, grant: &PresentedGrant<'_>, now: u64) -> Result<VerifiedGrant, GrantRefused> {
+        if grant.hash_algorithm != "SHA256" {
+            return Err(GrantRefused::HashAlgorithm);
+        }
+        // The key the grant names, and that same id written back: CloudFront checks the pair.
+        let (key_pair_id, der) =
+            self.keys.iter().find(|(id, _)| id == grant.key_pair_id).ok_or(GrantRefused::UnknownKey)?;
+        let (policy_json, sig, policy) = signed_policy(der, grant.policy, grant.signature)?;
         // Exactly the scope a grant of this video has: not a wider one, not another video's.
         let scope = format!("{}/{}*", self.base_url, layout::media_prefix(video));
         let [statement] = policy.statement.as_slice() else { return Err(GrantRefused::OtherScope) };
@@ -220,10 +257,9 @@ impl GrantVerifier for CloudFrontGrants {
         // Written as the signer writes it, from the verified parts (CloudFront's base64, re-encoded
         // from the bytes: nothing else of the request is echoed).
         let query = format!(
-            "Policy={}&Signature={}&Key-Pair-Id={}&Hash-Algorithm=SHA256",
+            "Policy={}&Signature={}&Key-Pair-Id={key_pair_id}&Hash-Algorithm=SHA256",
             cf_b64(&policy_json),
             cf_b64(&sig),
-            self.key_pair_id
         );
         Ok(VerifiedGrant { ends, query })
     }
@@ -268,45 +304,106 @@ mod tests {
         assert!(!verify_grant(&public, &segment, &q("Policy"), &forged, 1_500), "forged");
     }
 
+    fn spki(pair: &RsaKeyPair) -> Vec<u8> {
+        let spki = AsDer::<aws_lc_rs::encoding::PublicKeyX509Der>::as_der(pair.public_key()).expect("spki");
+        spki.as_ref().to_vec()
+    }
+
+    fn signer_of(der: &[u8], key_pair_id: &str) -> CloudFrontSigner {
+        let pem = format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", STANDARD.encode(der));
+        CloudFrontSigner::from_pem(&pem, key_pair_id, "https://cdn.example/").expect("signer")
+    }
+
+    fn param(query: &str, name: &str) -> String {
+        query.split('&').find_map(|kv| kv.strip_prefix(&format!("{name}="))).unwrap_or("").to_owned()
+    }
+
+    fn presented(query: &str) -> [String; 4] {
+        ["Policy", "Signature", "Key-Pair-Id", "Hash-Algorithm"].map(|n| param(query, n))
+    }
+
+    fn as_grant(p: &[String; 4]) -> PresentedGrant<'_> {
+        PresentedGrant { policy: &p[0], signature: &p[1], key_pair_id: &p[2], hash_algorithm: &p[3] }
+    }
+
     #[tokio::test]
     async fn the_hls_route_accepts_exactly_a_live_grant_of_its_video_with_the_public_key_alone() {
         let (pair, der) = test_key();
-        let pem = format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", STANDARD.encode(&der));
-        let signer = CloudFrontSigner::from_pem(&pem, "K2JCJMDEHXQW5F", "https://cdn.example/").expect("signer");
-        let spki = AsDer::<aws_lc_rs::encoding::PublicKeyX509Der>::as_der(pair.public_key()).expect("spki");
+        let signer = signer_of(&der, "K2JCJMDEHXQW5F");
         let public_pem =
-            format!("-----BEGIN PUBLIC KEY-----\\n{}\\n-----END PUBLIC KEY-----", STANDARD.encode(spki.as_ref()));
-        let der = pem_der(&vivid_config::pem(&public_pem)).expect("the public key, with \\n for newlines");
-        let grants = CloudFrontGrants::new(der, "K2JCJMDEHXQW5F", "https://cdn.example/");
+            format!("-----BEGIN PUBLIC KEY-----\\n{}\\n-----END PUBLIC KEY-----", STANDARD.encode(spki(&pair)));
+        let der = public_der("K", &public_pem).expect("the public key, with \\n for newlines");
+        let grants = CloudFrontGrants::new(vec![("K2JCJMDEHXQW5F".into(), der)], "https://cdn.example/");
         assert_eq!(grants.cdn_url(), "https://cdn.example");
         let video = VideoId::generate();
         let p = signer.sign(&video, &MediaOutputs::default(), 1_000, Duration::from_secs(600)).await.expect("signed");
-        let q = |name: &str| {
-            p.signed_query.split('&').find_map(|kv| kv.strip_prefix(&format!("{name}="))).unwrap_or("").to_owned()
-        };
-        let verified = grants.verify(&video, &q("Policy"), &q("Signature"), 1_500).expect("a live grant");
+        let q = presented(&p.signed_query);
+        let verified = grants.verify(&video, &as_grant(&q), 1_500).expect("a live grant");
         assert_eq!((verified.ends, verified.query.as_str()), (1_600, p.signed_query.as_str()), "the query as signed");
-        assert_eq!(
-            grants.verify(&video, &q("Policy"), &q("Signature"), 1_600).map(|g| g.ends),
-            Err(GrantRefused::Expired)
-        );
+        assert_eq!(grants.verify(&video, &as_grant(&q), 1_600).map(|g| g.ends), Err(GrantRefused::Expired));
         let other = VideoId::generate();
-        assert_eq!(
-            grants.verify(&other, &q("Policy"), &q("Signature"), 1_500).map(|g| g.ends),
-            Err(GrantRefused::OtherScope)
-        );
-        let mut forged = q("Signature");
-        forged.replace_range(0..2, if forged.starts_with("AA") { "BB" } else { "AA" });
-        assert_eq!(grants.verify(&video, &q("Policy"), &forged, 1_500).map(|g| g.ends), Err(GrantRefused::Forged));
-        assert_eq!(grants.verify(&video, "", "", 1_500).map(|g| g.ends), Err(GrantRefused::Forged));
+        assert_eq!(grants.verify(&other, &as_grant(&q), 1_500).map(|g| g.ends), Err(GrantRefused::OtherScope));
+        let mut forged = q.clone();
+        forged[1].replace_range(0..2, if forged[1].starts_with("AA") { "BB" } else { "AA" });
+        assert_eq!(grants.verify(&video, &as_grant(&forged), 1_500).map(|g| g.ends), Err(GrantRefused::Forged));
+        let empty = [String::new(), String::new(), q[2].clone(), q[3].clone()];
+        assert_eq!(grants.verify(&video, &as_grant(&empty), 1_500).map(|g| g.ends), Err(GrantRefused::Forged));
+        let unknown = [q[0].clone(), q[1].clone(), "KOTHER".into(), q[3].clone()];
+        assert_eq!(grants.verify(&video, &as_grant(&unknown), 1_500).map(|g| g.ends), Err(GrantRefused::UnknownKey));
+        let sha1 = [q[0].clone(), q[1].clone(), q[2].clone(), "SHA1".into()];
+        assert_eq!(grants.verify(&video, &as_grant(&sha1), 1_500).map(|g| g.ends), Err(GrantRefused::HashAlgorithm));
         // A wider scope signed with the same key (nothing issues one) is not this video's grant.
         let wide = br#"{"Statement":[{"Resource":"https://cdn.example/media/*","Condition":{"DateLessThan":{"AWS:EpochTime":2000}}}]}"#;
-        let mut sig = vec![0u8; pair.public_modulus_len()];
-        pair.sign(&signature::RSA_PKCS1_SHA256, &SystemRandom::new(), wide, &mut sig).expect("signed");
-        assert_eq!(
-            grants.verify(&video, &cf_b64(wide), &cf_b64(&sig), 1_500).map(|g| g.ends),
-            Err(GrantRefused::OtherScope)
+        let sign = |policy: &[u8]| {
+            let mut sig = vec![0u8; pair.public_modulus_len()];
+            pair.sign(&signature::RSA_PKCS1_SHA256, &SystemRandom::new(), policy, &mut sig).expect("signed");
+            [cf_b64(policy), cf_b64(&sig), q[2].clone(), q[3].clone()]
+        };
+        assert_eq!(grants.verify(&video, &as_grant(&sign(wide)), 1_500).map(|g| g.ends), Err(GrantRefused::OtherScope));
+        // Conditions the signer never writes are refused, not half-understood.
+        let resource = format!("https://cdn.example/media/{video}/*");
+        for condition in [
+            r#""DateLessThan":{"AWS:EpochTime":2000},"IpAddress":{"AWS:SourceIp":"192.0.2.0/24"}"#,
+            r#""DateLessThan":{"AWS:EpochTime":2000},"DateGreaterThan":{"AWS:EpochTime":1900}"#,
+            r#""DateLessThan":{"AWS:EpochTime":2000,"AWS:Other":1}"#,
+        ] {
+            let policy = format!(r#"{{"Statement":[{{"Resource":"{resource}","Condition":{{{condition}}}}}]}}"#);
+            assert_eq!(
+                grants.verify(&video, &as_grant(&sign(policy.as_bytes())), 1_500).map(|g| g.ends),
+                Err(GrantRefused::Unsupported),
+                "{policy}"
+            );
+            assert!(!verify_grant(
+                &spki(&pair),
+                &format!("{resource}x.ts"),
+                &sign(policy.as_bytes())[0],
+                &sign(policy.as_bytes())[1],
+                1_500
+            ));
+        }
+    }
+
+    #[tokio::test]
+    async fn during_a_rotation_grants_of_either_key_verify_and_keep_their_own_key_pair_id() {
+        let ((old_pair, old_der), (new_pair, new_der)) = (test_key(), test_key());
+        let grants = CloudFrontGrants::new(
+            vec![("KNEW".into(), spki(&new_pair)), ("KOLD".into(), spki(&old_pair))],
+            "https://cdn.example",
         );
+        let video = VideoId::generate();
+        for (der, id) in [(&old_der, "KOLD"), (&new_der, "KNEW")] {
+            let p = signer_of(der, id)
+                .sign(&video, &MediaOutputs::default(), 1_000, Duration::from_secs(600))
+                .await
+                .expect("signed");
+            let q = presented(&p.signed_query);
+            let verified = grants.verify(&video, &as_grant(&q), 1_500).expect("either key verifies");
+            assert_eq!(verified.query, p.signed_query, "the id written back is the one that verified");
+            assert!(verified.query.contains(&format!("Key-Pair-Id={id}&")));
+            // The signature of one key presented with the other's id is refused.
+            let swapped = [q[0].clone(), q[1].clone(), if id == "KOLD" { "KNEW" } else { "KOLD" }.into(), q[3].clone()];
+            assert_eq!(grants.verify(&video, &as_grant(&swapped), 1_500).map(|g| g.ends), Err(GrantRefused::Forged));
+        }
     }
 
     #[tokio::test]

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use lambda_http::{Body, Response};
 
 use vivid_domain::{
-    hls::{self, GrantRefused, GrantVerifier, PlaylistName, Signing},
+    hls::{self, GrantRefused, GrantVerifier, PlaylistName, PresentedGrant, Signing},
     media::{Bucket, MediaStore},
     types::{VideoId, unix_now},
 };
@@ -39,12 +39,15 @@ impl Handler for GetHlsPlaylist {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let video: VideoId = req.path("videoId")?;
         let name: PlaylistName = req.path("playlist")?;
-        let (Some(policy), Some(signature)) = (req.query("Policy"), req.query("Signature")) else {
+        let (Some(policy), Some(signature), Some(key_pair_id), Some(hash_algorithm)) =
+            (req.query("Policy"), req.query("Signature"), req.query("Key-Pair-Id"), req.query("Hash-Algorithm"))
+        else {
             return Err(refused(GrantRefused::Missing));
         };
         let now = unix_now();
         // What each URI gets is the grant as the CDN checks it, written from its verified parts.
-        let grant = self.grants.verify(&video, policy, signature, now).map_err(refused)?;
+        let presented = PresentedGrant { policy, signature, key_pair_id, hash_algorithm };
+        let grant = self.grants.verify(&video, &presented, now).map_err(refused)?;
         let key = name.key(&video);
         let bytes = self.media.get(Bucket::Media, &key).await?.ok_or(ApiError::NotFound("playlist"))?;
         let text = String::from_utf8(bytes).map_err(ApiError::internal)?;
