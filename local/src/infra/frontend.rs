@@ -117,20 +117,28 @@ async fn answer(State(site): State<Arc<Site>>, req: Request) -> Response {
     if path == "/config.js" {
         return file(site.config.clone(), "text/javascript; charset=utf-8", head);
     }
+    let no_extension = |p: &str| !p.rsplit('/').next().unwrap_or_default().contains('.');
     let Some(relative) = relative_path(path) else {
+        // A page address that is not UTF-8 once decoded (/invitations/%E0) is still the page, which
+        // says the link is broken; only index.html is served for it.
+        if percent_encoding::percent_decode_str(path).decode_utf8().is_err() && no_extension(path) {
+            return the_page(&site, head).await;
+        }
         return plain(StatusCode::NOT_FOUND, "not found");
     };
     let wanted = site.root.join(&relative);
     match read_under(&site.root, &wanted).await {
         Some(bytes) => file(bytes, content_type(&wanted), head),
         // An address of the page itself (no extension): the page, which reads its path.
-        None if !relative.rsplit('/').next().unwrap_or_default().contains('.') => {
-            match read_under(&site.root, &site.root.join("index.html")).await {
-                Some(bytes) => file(bytes, "text/html; charset=utf-8", head),
-                None => plain(StatusCode::NOT_FOUND, "web/index.html is missing"),
-            }
-        }
+        None if no_extension(&relative) => the_page(&site, head).await,
         None => plain(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+async fn the_page(site: &Site, head: bool) -> Response {
+    match read_under(&site.root, &site.root.join("index.html")).await {
+        Some(bytes) => file(bytes, "text/html; charset=utf-8", head),
+        None => plain(StatusCode::NOT_FOUND, "web/index.html is missing"),
     }
 }
 
@@ -259,8 +267,9 @@ mod tests {
         assert_eq!(body, "window.VIVID_CONFIG = {\"api\":\"http://localhost:3000\"};\n");
         assert_eq!(get("/app/a.js").await.1, "text/javascript; charset=utf-8");
         assert_eq!(get("/invitations/abc").await.2, "<p>the page</p>");
+        assert_eq!(get("/invitations/%E0").await.2, "<p>the page</p>");
         assert_eq!(get("/").await.2, "<p>the page</p>");
-        for outside in ["/link.txt", "/%2e%2e/secret.txt", "/missing.js"] {
+        for outside in ["/link.txt", "/%2e%2e/secret.txt", "/missing.js", "/%E0.js"] {
             assert_eq!(get(outside).await.0, 404, "{outside}");
         }
         // HTML is never framed; scripts need no such header.
