@@ -122,7 +122,8 @@ async fn given_a_transcoded_lecture_then_a_player_that_copies_no_query_plays_eve
         let name = v.split('?').next().unwrap_or_default();
         assert!(log.contains(&format!("/hls/{name}?")), "ffmpeg opened {name}: {log}");
     }
-    // 6 s at 25 fps; with several variants ffmpeg counts the frames of them all.
+    // 6 s at 25 fps: `frame=` counts the first video output stream's frames only (one variant's),
+    // so 150 is that stream decoded whole; the other variants' opening is checked above.
     assert!(frames(&log) >= 150, "frames decoded: {}", frames(&log));
     let probe = ["-v", "error", "-show_entries", "format=duration:program=program_id:stream=codec_type,width,height"];
     let (ok, err, out) =
@@ -182,6 +183,18 @@ async fn given_the_hls_route_then_only_a_live_grant_of_the_video_is_served_and_b
     let (status, _, body) = get(&app, &route(&id, "index.m3u8", &expired)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     refused(&body, "expired");
+    // Key-Pair-Id and Hash-Algorithm are part of the grant: absent, another key, another hash.
+    let key_pair = query.split('&').find(|kv| kv.starts_with("Key-Pair-Id=")).expect("a key pair id");
+    for (q, why) in [
+        (query.replace(&format!("&{key_pair}"), ""), "no grant"),
+        (query.replace("&Hash-Algorithm=SHA256", ""), "no grant"),
+        (query.replace(key_pair, "Key-Pair-Id=KOTHERKEY"), "Key-Pair-Id"),
+        (query.replace("Hash-Algorithm=SHA256", "Hash-Algorithm=SHA1"), "Hash-Algorithm"),
+    ] {
+        let (status, _, body) = get(&app, &route(&id, "index.m3u8", &q)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{q}");
+        refused(&body, why);
+    }
 
     // Names: only the transcode's; a missing one is 404, anything else 400, never a way out.
     let (status, _, _) = get(&app, &route(&id, "index_999p.m3u8", &query)).await;
