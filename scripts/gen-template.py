@@ -26,6 +26,8 @@ An entry:
   route: GET /spaces/{spaceId}     an HTTP API route (or `$default`): the Api event, the checkov
                                    reasons of a synchronous function, the per-caller rate limit's grant
   does: the caller's ...           with a route: the Description is "<route> - <does>"
+  aliases: [GET /old/path]         with a route: older routes to the same function, kept as deprecated
+                                   aliases (each its own HttpApi event, `Alias1`, `Alias2`, ...)
   description: ...                 without a route (or for `$default`): the whole Description
   events: |                        without a route: the Events, as YAML (comments kept), if any (another
                                    function may invoke it); a function without a route is asynchronous
@@ -75,7 +77,7 @@ ROUTE = re.compile(r"^(GET|POST|PUT|PATCH|DELETE) (/[A-Za-z0-9/{}_.-]*)$")
 NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 ENV_LINE = re.compile(r"^([A-Z][A-Z0-9_]*)(: .+)?$")
 MAX_PER_ALARM = 10
-KEYS = {"note", "route", "does", "description", "events", "invoke", "env", "grants", "timeout", "memory", "reserved", "checkov"}
+KEYS = {"note", "route", "aliases", "does", "description", "events", "invoke", "env", "grants", "timeout", "memory", "reserved", "checkov"}
 
 NO_VPC = "No VPC: it calls AWS APIs (IAM, TLS) and Google, Webex and Zoom only; a VPC would add NAT cost and cold-start time, isolating nothing"
 SYNC = "Invoked synchronously by the HTTP API: the caller gets the error, there is no event to dead-letter"
@@ -256,9 +258,17 @@ def validate(area: str, name: str, fn: Any, routes: dict[str, str], areas_of: di
         if route in routes:
             raise SourceError(f"{where}: route {route} is {routes[route]}'s already")
         routes[route] = name
+        for alias in fn.get("aliases") or []:
+            if route == "$default" or not ROUTE.match(str(alias)):
+                raise SourceError(f"{where}: alias {alias!r} is not `METHOD /path` of a route function")
+            if alias in routes:
+                raise SourceError(f"{where}: route {alias} is {routes[alias]}'s already")
+            routes[alias] = name
         for key in ("events", "invoke"):
             if key in fn:
                 raise SourceError(f"{where}: a route function has no `{key}` (it is invoked synchronously)")
+    elif fn.get("aliases"):
+        raise SourceError(f"{where}: aliases belong to a route function")
     if route is not None and route != "$default":
         if "does" not in fn or "description" in fn:
             raise SourceError(f"{where}: a route takes `does` (the Description is '<route> - <does>')")
@@ -352,8 +362,9 @@ def function(
             8,
         )
     elif route:
-        method, path = route.split(" ", 1)
-        out += indent(f"Api:\n  Type: HttpApi\n  Properties:\n    ApiId: !Ref HttpApi\n    Path: {path}\n    Method: {method}", 8)
+        for event, key in [("Api", route), *((f"Alias{i}", alias) for i, alias in enumerate(fn.get("aliases") or [], 1))]:
+            method, path = key.split(" ", 1)
+            out += indent(f"{event}:\n  Type: HttpApi\n  Properties:\n    ApiId: !Ref HttpApi\n    Path: {path}\n    Method: {method}", 8)
     elif fn.get("events"):
         out += indent(fn["events"], 8)
     if fn.get("grants") or (route and route != "$default"):
@@ -487,6 +498,8 @@ BROKEN = [
     ([("functions/classroom.yaml", "delete-bookmark:\n", "list-bookmarks:\n")], "list-bookmarks given twice"),
     ([("functions/classroom.yaml", "create-bookmark:\n", "get-me:\n")], "get-me is in auth already"),
     ([("functions/classroom.yaml", "route: GET /videos/{videoId}/bookmarks", "route: GET videos")], "is not `METHOD /path`"),
+    ([("functions/zoom.yaml", "aliases: [GET /users/me/recordings]", "aliases: [GET /users/me]")], "is get-me's already"),
+    ([("functions/zoom.yaml", "aliases: [GET /users/me/recordings]", "aliases: [users/me]")], "is not `METHOD /path` of a route"),
     ([("functions/classroom.yaml", "does: the caller's bookmarks (member)", "description: x")], "a route takes `does`"),
     (
         [("functions/classroom.yaml", "Action: [dynamodb:GetItem, dynamodb:BatchGetItem, dynamodb:Query]", "Action: [dynamodb:GetItem")],

@@ -246,7 +246,7 @@ def _by_contract(case, response) -> str | None:
         start, end = body.get("startSeconds"), body.get("endSeconds")
         numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (start, end))
         return "overlay with startSeconds >= endSeconds" if numbers and not start < end else None
-    if status == 400 and code == "invalid_range" and case.operation.label == "GET /users/me/recordings":
+    if status == 400 and code == "invalid_range" and case.operation.label in ("GET /zoom/recordings", "GET /users/me/recordings"):
         return "recordings range from > to or over 366 days" if _range_rule_broken(query) else None
     if status == 422 and code == "invalid_parts" and case.operation.label == "POST /videos/{videoId}/upload/parts":
         # "… numbers from 1 to N": N is the upload's part count, which its size decided.

@@ -84,7 +84,7 @@ export async function webexRecordings() {
 }
 
 export async function zoomMeetings() {
-  return (await ok('ZoomMeetingList', 'GET', '/users/me/recordings')).body.items;
+  return (await ok('ZoomMeetingList', 'GET', '/zoom/recordings')).body.items;
 }
 
 /** Imports a Webex recording (the first MP4 one by default) into a space. @param {string} spaceId @param {string} [recordingId] */

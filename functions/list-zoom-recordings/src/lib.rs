@@ -1,4 +1,4 @@
-//! `GET /users/me/recordings`: the caller's Zoom cloud recordings across month windows and pages.
+//! `GET /zoom/recordings` (and its deprecated alias `GET /users/me/recordings`): the caller's Zoom cloud recordings across month windows and pages.
 //!
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 

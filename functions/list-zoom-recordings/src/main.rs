@@ -1,4 +1,4 @@
-//! `GET /users/me/recordings`: the caller's Zoom cloud recordings across month windows and pages.
+//! `GET /zoom/recordings` (and its deprecated alias `GET /users/me/recordings`): the caller's Zoom cloud recordings across month windows and pages.
 
 #[tokio::main]
 async fn main() -> Result<(), vivid_edge::lambda_http::Error> {

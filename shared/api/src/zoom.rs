@@ -63,7 +63,7 @@ struct MeetingView {
     meeting: ZoomMeeting,
 }
 
-/// `GET /users/me/recordings?from=&to=` (user): the caller's Zoom cloud recordings that started
+/// `GET /zoom/recordings?from=&to=` (also its deprecated alias `GET /users/me/recordings`) (user): the caller's Zoom cloud recordings that started
 /// between the two dates (the last 30 days by default, a year at most), newest first, each with
 /// its importable video files. Zoom answers a month per call and pages within it with tokens that
 /// expire after 15 minutes; the cursor carries the window and Zoom's token.

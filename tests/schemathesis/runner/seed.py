@@ -140,7 +140,7 @@ def seed_world(api: Api, clip: Path) -> World:
         api.connect("zoom", user)
     recordings = api.json("GET", "/webex/recordings", host.token)["items"]
     w.add("webex_recordings", *[r["recordingId"] for r in recordings])
-    meetings = api.json("GET", "/users/me/recordings", host.token)["items"]
+    meetings = api.json("GET", "/zoom/recordings", host.token)["items"]
     for m in meetings:
         w.add("zoom_meetings", m["meetingId"])
         w.add("zoom_files", *[f["recordingFileId"] for f in m["files"]])

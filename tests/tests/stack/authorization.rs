@@ -95,6 +95,7 @@ const MATRIX: &[Row] = &[
     row("GET", "/zoom/login", 200, 200, 200, 200),
     row("POST", "/zoom/token", 400, 400, 400, 400),
     row("DELETE", "/zoom/token", 204, 204, 204, 204),
+    row("GET", "/zoom/recordings", 409, 409, 409, 409),
     row("GET", "/users/me/recordings", 409, 409, 409, 409),
     row("POST", "/spaces/{spaceId}/videos/zoom", 404, 403, 409, 409),
     row("PUT", "/spaces/{spaceId}/zoom-auto-import", 404, 403, 409, 409),

@@ -86,7 +86,13 @@ fn every_event_function_has_sample_events_of_its_source() {
 #[test]
 fn every_function_has_a_sample_event_matching_its_route() {
     let t = template();
+    let mut sampled = BTreeSet::new();
     for route in t.routes().expect("routes") {
+        // A function's first route is its own (`Api`); the ones after it are deprecated aliases
+        // of it (`Alias1`, ...), served by the same handler: the sample is the first one's.
+        if !sampled.insert(route.function.clone()) {
+            continue;
+        }
         let path = repo_root().join(format!("events/{}.json", route.function));
         let text = fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} is missing", path.display()));
         let event: serde_json::Value = serde_json::from_str(&text).expect("event JSON");
