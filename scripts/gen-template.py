@@ -258,9 +258,14 @@ def validate(area: str, name: str, fn: Any, routes: dict[str, str], areas_of: di
         if route in routes:
             raise SourceError(f"{where}: route {route} is {routes[route]}'s already")
         routes[route] = name
-        for alias in fn.get("aliases") or []:
+        aliases = fn.get("aliases") or []
+        if not isinstance(aliases, list):
+            raise SourceError(f"{where}: aliases are a list of routes ([GET /old/path])")
+        for alias in aliases:
             if route == "$default" or not ROUTE.match(str(alias)):
                 raise SourceError(f"{where}: alias {alias!r} is not `METHOD /path` of a route function")
+            if str(alias).split(" ", 1)[0] != str(route).split(" ", 1)[0]:
+                raise SourceError(f"{where}: alias {alias} has another method than {route}")
             if alias in routes:
                 raise SourceError(f"{where}: route {alias} is {routes[alias]}'s already")
             routes[alias] = name
@@ -500,6 +505,9 @@ BROKEN = [
     ([("functions/classroom.yaml", "route: GET /videos/{videoId}/bookmarks", "route: GET videos")], "is not `METHOD /path`"),
     ([("functions/zoom.yaml", "aliases: [GET /users/me/recordings]", "aliases: [GET /users/me]")], "is get-me's already"),
     ([("functions/zoom.yaml", "aliases: [GET /users/me/recordings]", "aliases: [users/me]")], "is not `METHOD /path` of a route"),
+    ([("functions/zoom.yaml", "aliases: [GET /users/me/recordings]", "aliases: [POST /users/me/recordings]")], "has another method"),
+    ([("functions/zoom.yaml", "aliases: [GET /users/me/recordings]", "aliases: GET /users/me/recordings")], "are a list"),
+    ([("functions/zoom.yaml", "aliases: [GET /users/me/recordings]", "aliases: [GET /zoom/recordings]")], "is list-zoom-recordings's already"),
     ([("functions/classroom.yaml", "does: the caller's bookmarks (member)", "description: x")], "a route takes `does`"),
     (
         [("functions/classroom.yaml", "Action: [dynamodb:GetItem, dynamodb:BatchGetItem, dynamodb:Query]", "Action: [dynamodb:GetItem")],

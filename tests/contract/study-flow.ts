@@ -335,7 +335,7 @@ export async function studyFlow(env: StudyEnv): Promise<StudyResult> {
   const shareable = code.data?.items[0]?.code;
 
   // Zoom: a connected account's recordings, one imported into the space.
-  const zoom = await api.GET("/users/me/recordings", { params: { query: { limit: 10 } } });
+  const zoom = await api.GET("/zoom/recordings", { params: { query: { limit: 10 } } });
   if (zoom.data !== undefined) {
     const meeting = zoom.data.items[0];
     const file = meeting?.files[0];

@@ -154,16 +154,27 @@ fn the_openapi_document_lists_exactly_the_template_routes() {
         serde_yaml::from_str(&fs::read_to_string(repo_root().join("docs/openapi.yaml")).expect("docs/openapi.yaml"))
             .expect("openapi parses");
     let mut documented = BTreeSet::new();
+    let mut deprecated = BTreeSet::new();
     for (path, ops) in doc["paths"].as_mapping().expect("paths") {
-        for (method, _) in ops.as_mapping().expect("operations") {
+        for (method, op) in ops.as_mapping().expect("operations") {
             let (Some(path), Some(method)) = (path.as_str(), method.as_str()) else {
                 continue;
             };
             if ["get", "post", "put", "patch", "delete"].contains(&method) {
-                documented.insert(format!("{} {path}", method.to_uppercase()));
+                let key = format!("{} {path}", method.to_uppercase());
+                if op["deprecated"].as_bool() == Some(true) {
+                    deprecated.insert(key.clone());
+                }
+                documented.insert(key);
             }
         }
     }
+    // A function's first route is its own; the ones after it are its deprecated aliases, and
+    // only they are `deprecated: true`.
+    let mut seen = BTreeSet::new();
+    let aliases: BTreeSet<String> =
+        t.routes().expect("routes").into_iter().filter(|r| !seen.insert(r.function.clone())).map(|r| r.key()).collect();
+    assert_eq!(deprecated, aliases, "deprecated operations against the template's aliases");
     // `$default` is no operation: the document's description says what it answers.
     let routes: BTreeSet<String> =
         t.routes().expect("routes").iter().filter(|r| !r.is_default()).map(|r| r.key()).collect();

@@ -55,6 +55,9 @@ async fn every_sample_event_drives_its_handler_to_success() {
             let raw = world.fill(&route.path);
             event["rawPath"] = raw.clone().into();
             event["requestContext"]["http"]["path"] = raw.into();
+            // A deprecated alias is driven with its function's sample under its own route key.
+            event["routeKey"] = route.key().into();
+            event["requestContext"]["routeKey"] = route.key().into();
         }
         event["headers"].as_object_mut().map(|h| h.remove("content-length"));
         // Sign-in builds its redirect URI from the domain the request reached; the samples were

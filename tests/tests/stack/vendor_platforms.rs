@@ -100,7 +100,7 @@ async fn zoom_s_published_rest_answers_are_listed_imported_and_connected() {
     // Zoom's listing: its meetings, each with its MP4 files only.
     let published = vendor_sample("zoom/rest-list-user-recordings.json");
     zoom.answer_as_published("list", published.clone());
-    let r = app.get("/users/me/recordings", &host.token).await;
+    let r = app.get("/zoom/recordings", &host.token).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let meetings = published["meetings"].as_array().cloned().unwrap_or_default();
     let items = r.body["items"].as_array().cloned().unwrap_or_default();

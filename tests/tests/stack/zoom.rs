@@ -89,6 +89,11 @@ async fn given_recordings_across_months_then_pages_walk_the_windows_newest_first
     let old = app.get(&format!("{old_path}&limit=2"), &host.token).await;
     assert_eq!((new.status, old.status), (StatusCode::OK, StatusCode::OK));
     assert_eq!(old.body["items"], new.body["items"], "the deprecated alias lists the same page");
+    // A cursor names its list, not its path: one handed out on either path continues on the other.
+    let cursor = new.body["nextCursor"].as_str().expect("a next page").to_owned();
+    let next = app.get(&format!("{old_path}&limit=2&cursor={cursor}"), &host.token).await;
+    assert_eq!(next.status, StatusCode::OK, "{:?}", next.body);
+    assert_eq!(next.body["items"][0]["topic"], "Week 6", "the page after the first two");
     for (from, to) in zoom.listings() {
         let days = (time::Date::parse(&to, time::macros::format_description!("[year]-[month]-[day]")).expect("to")
             - time::Date::parse(&from, time::macros::format_description!("[year]-[month]-[day]")).expect("from"))
@@ -102,13 +107,11 @@ async fn given_recordings_across_months_then_pages_walk_the_windows_newest_first
     assert_eq!(week8["transcriptFileId"], recent.file_ids[2].as_str());
 
     // Bad ranges, and Zoom's page tokens that expired.
-    let bad = app
-        .get(&format!("/users/me/recordings?from={}&to={}", date(days_ago(0)), date(days_ago(5))), &host.token)
-        .await;
+    let bad =
+        app.get(&format!("/zoom/recordings?from={}&to={}", date(days_ago(0)), date(days_ago(5))), &host.token).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    let year = app
-        .get(&format!("/users/me/recordings?from={}&to={}", date(days_ago(400)), date(days_ago(0))), &host.token)
-        .await;
+    let year =
+        app.get(&format!("/zoom/recordings?from={}&to={}", date(days_ago(400)), date(days_ago(0))), &host.token).await;
     assert_eq!(year.status, StatusCode::BAD_REQUEST);
     let first = app.get(&format!("{query}&limit=1"), &host.token).await;
     let cursor = first.body["nextCursor"].as_str().expect("a next page").to_owned();
@@ -225,12 +228,12 @@ async fn given_an_expired_access_token_then_the_rotated_pair_is_stored_and_the_o
     let zoom = &app.stack.zoom;
     for round in 1..=3 {
         zoom.set_mode(Mode::ExpireAccessOnce);
-        let r = app.get("/users/me/recordings", &host.token).await;
+        let r = app.get("/zoom/recordings", &host.token).await;
         assert_eq!(r.status, StatusCode::OK, "round {round}: {:?}", r.body);
         assert_eq!(zoom.refreshes(), round);
     }
     assert_eq!(zoom.reused_refresh_tokens(), 0, "each refresh used the newest refresh token");
-    assert_eq!(app.get("/users/me/recordings", &host.token).await.status, StatusCode::OK);
+    assert_eq!(app.get("/zoom/recordings", &host.token).await.status, StatusCode::OK);
     assert_eq!(zoom.refreshes(), 3, "a fresh access token needs no refresh");
 }
 
@@ -249,11 +252,10 @@ async fn given_two_concurrent_refreshes_then_the_account_stays_connected() {
         .send()
         .await
         .expect("expire");
-    let (a, b) =
-        tokio::join!(app.get("/users/me/recordings", &host.token), app.get("/users/me/recordings", &host.token));
+    let (a, b) = tokio::join!(app.get("/zoom/recordings", &host.token), app.get("/zoom/recordings", &host.token));
     assert_eq!((a.status, b.status), (StatusCode::OK, StatusCode::OK), "{:?} {:?}", a.body, b.body);
     assert_eq!(app.stack.zoom.refreshes(), 1, "one refresh won; the other used its result");
-    assert_eq!(app.get("/users/me/recordings", &host.token).await.status, StatusCode::OK);
+    assert_eq!(app.get("/zoom/recordings", &host.token).await.status, StatusCode::OK);
     assert_eq!(app.get("/users/me", &host.token).await.body["zoomConnected"], true);
 }
 
@@ -263,19 +265,19 @@ async fn given_zoom_failures_then_clear_problems() {
     let (host, _) = connected_host(&app).await;
     let zoom = &app.stack.zoom;
     zoom.set_mode(Mode::RateLimited { retry_after: 60, once: false });
-    let r = app.get("/users/me/recordings", &host.token).await;
+    let r = app.get("/zoom/recordings", &host.token).await;
     assert_eq!((r.status, r.code()), (StatusCode::BAD_GATEWAY, "zoom_rate_limited"));
     zoom.set_mode(Mode::ServerError);
-    assert_eq!(app.get("/users/me/recordings", &host.token).await.code(), "zoom_unavailable");
+    assert_eq!(app.get("/zoom/recordings", &host.token).await.code(), "zoom_unavailable");
     zoom.set_mode(Mode::Revoked);
-    let r = app.get("/users/me/recordings", &host.token).await;
+    let r = app.get("/zoom/recordings", &host.token).await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "zoom_reconnect_required"));
     assert_eq!(
         r.body["detail"],
         "the Zoom connection has expired or was revoked: connect Zoom again (GET /zoom/login)"
     );
     let nobody = app.user("Nobody").await;
-    let r = app.get("/users/me/recordings", &nobody.token).await;
+    let r = app.get("/zoom/recordings", &nobody.token).await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "zoom_not_connected"));
     assert_eq!(r.body["detail"], "Zoom is not connected: connect it first (GET /zoom/login)");
 }
@@ -301,7 +303,7 @@ async fn given_a_disconnect_then_the_tokens_are_revoked_and_the_links_forgotten(
     assert!(!dump.contains("ZOOMAUTO"), "the automatic import went with the connection");
     // Zoom no longer honours the tokens it revoked.
     app.connect_zoom(&host).await;
-    assert_eq!(app.get("/users/me/recordings", &host.token).await.status, StatusCode::OK);
+    assert_eq!(app.get("/zoom/recordings", &host.token).await.status, StatusCode::OK);
 }
 
 #[tokio::test]

@@ -162,7 +162,7 @@ async fn given_a_meeting_recorded_in_two_segments_then_each_segment_is_a_video_i
     let sizes: Vec<u64> = list.iter().filter_map(|v| v["sizeBytes"].as_u64()).collect();
     assert_eq!(sizes, [64, 96], "{list:?}");
     // The listing shows each file's segment.
-    let r = app.get("/users/me/recordings", &host.token).await;
+    let r = app.get("/zoom/recordings", &host.token).await;
     let files = r.body["items"][0]["files"].as_array().cloned().unwrap_or_default();
     assert_eq!(files.len(), 4, "{}", r.body);
     let starts: std::collections::BTreeSet<&str> = files.iter().filter_map(|f| f["recordingStart"].as_str()).collect();
