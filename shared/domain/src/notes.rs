@@ -187,7 +187,9 @@ impl Precondition {
         let tag = v.strip_prefix('"').and_then(|t| t.strip_suffix('"'));
         match tag {
             Some(tag) if !tag.is_empty() && tag.len() <= 20 && tag.bytes().all(|b| b.is_ascii_digit()) => {
-                tag.parse().map(Self::Version).map_err(|_| bad("If-Match: no such version"))
+                // A well-formed tag past any version a memo can reach matches none (412), as a
+                // weak one does: it is not malformed (400).
+                Ok(tag.parse().map_or(Self::Never, Self::Version))
             }
             _ => Err(bad("If-Match must be the memo's ETag, as GET gave it (a quoted number), or *")),
         }
@@ -348,6 +350,18 @@ fn strip_tags(html: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_well_formed_if_match_past_any_version_matches_none_and_a_malformed_one_is_refused() {
+        let p = |v: &str| Precondition::parse(Some(v), None);
+        assert_eq!(p("\"7\""), Ok(Precondition::Version(7)));
+        assert_eq!(p("\"18446744073709551615\""), Ok(Precondition::Version(u64::MAX)));
+        // 20 digits, as the documented pattern allows, but past u64: no memo has it (412, not 400).
+        assert_eq!(p("\"99999999999999999999\""), Ok(Precondition::Never));
+        assert_eq!(p("W/\"7\""), Ok(Precondition::Never));
+        assert!(p("\"123456789012345678901\"").is_err(), "21 digits: outside the pattern");
+        assert!(p("7").is_err(), "unquoted");
+    }
 
     #[test]
     fn overlays_need_an_ordered_window_inside_the_video() {
