@@ -14,6 +14,7 @@ pub mod hls;
 pub mod identity;
 pub mod imports;
 pub mod invitations;
+pub mod lti;
 pub mod mail;
 pub mod media;
 pub mod minutes;
