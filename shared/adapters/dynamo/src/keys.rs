@@ -79,6 +79,49 @@ pub fn login(state: &str) -> String {
     format!("LOGIN#{state}")
 }
 pub const LOGIN: &str = "LOGIN";
+/// An LTI platform's registrations (one partition per issuer, one item per client id).
+pub fn lti_registration(issuer: &str) -> String {
+    format!("LTIREG#{issuer}")
+}
+pub fn lti_client(client_id: &str) -> String {
+    format!("CLIENT#{client_id}")
+}
+/// GSI1 partition listing every LTI registration (sort key `{createdAt}#{registrationId}`).
+pub const LTI_REGISTRATIONS: &str = "LTIREGS";
+/// GSI1 partition of one registration by its id (the admin API's delete).
+pub fn lti_registration_id(id: &str) -> String {
+    format!("LTIREGID#{id}")
+}
+/// A course (context) linked to a space, by [`vivid_domain::lti::model::ContextKey::hash`].
+pub fn lti_context(hash: &str) -> String {
+    format!("LTICTX#{hash}")
+}
+/// GSI1 partition of a space's course link.
+pub fn lti_space(space: &SpaceId) -> String {
+    format!("LTISPACE#{space}")
+}
+/// A platform user matched to a VIVID user, by [`vivid_domain::lti::model::UserLink::hash`].
+pub fn lti_user(hash: &str) -> String {
+    format!("LTIUSER#{hash}")
+}
+/// A login initiation's state, taken once by the launch.
+pub fn lti_state(state: &str) -> String {
+    format!("LTISTATE#{state}")
+}
+/// A launch's one-time session code (by the hash of its value).
+pub fn lti_code(hash: &str) -> String {
+    format!("LTICODE#{hash}")
+}
+/// A deep-linking request waiting for the instructor's pick.
+pub fn lti_deep_link(id: &str) -> String {
+    format!("LTIDL#{id}")
+}
+/// A one-time dynamic-registration invitation (by the hash of its token).
+pub fn lti_invite(hash: &str) -> String {
+    format!("LTIINVITE#{hash}")
+}
+/// The sort key of the single-item LTI partitions above.
+pub const LTI: &str = "LTI";
 /// A refresh token (by the hash of its value); also its GSI1 sort key under its user.
 pub fn refresh(hash: &str) -> String {
     format!("{REFRESH_PREFIX}{hash}")

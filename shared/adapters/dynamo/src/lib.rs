@@ -13,6 +13,7 @@ mod failures;
 mod invitations;
 pub mod keys;
 mod live;
+mod lti;
 mod minutes;
 mod notes;
 mod progress;

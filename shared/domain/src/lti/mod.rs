@@ -3,4 +3,5 @@
 //! key; the tool signs its own (deep-linking responses, the client assertion of the services'
 //! OAuth 2 grant) with the tool key behind [`signer::ToolSigner`].
 
+pub mod model;
 pub mod signer;

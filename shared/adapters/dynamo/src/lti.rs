@@ -1,0 +1,289 @@
+//! LTI: platform registrations, course and user links, and the one-time items of a launch
+//! (login states, session codes, deep-linking contexts, registration invitations), each taken
+//! by a conditional delete so that it is good once.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use serde::de::DeserializeOwned;
+use vivid_domain::{
+    error::{Guard, StoreError},
+    lti::model::{
+        ContextKey, ContextLink, DeepLinkContext, LaunchState, LaunchStore, LinkStore, Registration,
+        RegistrationInvite, RegistrationStore, SessionCode, UserLink,
+    },
+    spaces::{Membership, Space},
+    types::{SpaceId, UserId},
+    users::User,
+};
+
+use crate::{
+    attrs, keys,
+    table::{GSI1, GSI1PK, GSI1SK, Item, PK, SK, Table, backend, conditional, from_item, key, n, s, to_item},
+};
+
+fn registration_item(reg: &Registration) -> Result<Item, StoreError> {
+    let id = reg.id();
+    to_item(
+        reg,
+        &[
+            (PK, keys::lti_registration(&reg.issuer)),
+            (SK, keys::lti_client(&reg.client_id)),
+            (GSI1PK, keys::LTI_REGISTRATIONS.to_owned()),
+            (GSI1SK, format!("{}#{id}", reg.created_at)),
+            (attrs::TYPE, "LtiRegistration".into()),
+        ],
+    )
+}
+
+fn link_item(link: &ContextLink) -> Result<Item, StoreError> {
+    to_item(
+        link,
+        &[
+            (PK, keys::lti_context(&link.context.hash())),
+            (SK, keys::LTI.to_owned()),
+            (GSI1PK, keys::lti_space(&link.space_id)),
+            (GSI1SK, keys::LTI.to_owned()),
+            (attrs::TYPE, "LtiContext".into()),
+        ],
+    )
+}
+
+impl Table {
+    /// Deletes `(pk, LTI)` when it is live at `now` (and `extra` holds), answering what it held.
+    async fn take_once<T: DeserializeOwned>(
+        &self,
+        pk: String,
+        now: u64,
+        extra: Option<(&str, &str, AttributeValue)>,
+    ) -> Result<Option<T>, StoreError> {
+        let mut condition = "attribute_exists(PK) AND expiresAt > :now".to_owned();
+        let mut req = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, keys::LTI)))
+            .expression_attribute_values(":now", n(now))
+            .return_values(ReturnValue::AllOld);
+        if let Some((attr, placeholder, value)) = extra {
+            condition.push_str(&format!(" AND {attr} = {placeholder}"));
+            req = req.expression_attribute_values(placeholder, value);
+        }
+        match req.condition_expression(condition).send().await {
+            Ok(out) => out.attributes.map(from_item).transpose(),
+            Err(e) => match conditional::<aws_sdk_dynamodb::operation::delete_item::DeleteItemError>(Guard::Item)(e) {
+                StoreError::Condition(_) => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn put_once<T: serde::Serialize>(&self, value: &T, pk: String, kind: &str) -> Result<(), StoreError> {
+        let item = to_item(value, &[(PK, pk), (SK, keys::LTI.to_owned()), (attrs::TYPE, kind.into())])?;
+        self.put_new(item, Guard::Item).await
+    }
+
+    async fn query_registrations(
+        &self,
+        index: Option<&str>,
+        cond: &str,
+        pk: String,
+    ) -> Result<Vec<Registration>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let resp = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(index.map(str::to_owned))
+                .key_condition_expression(cond)
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
+            for item in resp.items.unwrap_or_default() {
+                out.push(from_item(item)?);
+            }
+            start = resp.last_evaluated_key;
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl RegistrationStore for Table {
+    async fn put_registration(&self, reg: &Registration) -> Result<(), StoreError> {
+        self.put_new(registration_item(reg)?, Guard::Item).await
+    }
+
+    async fn registration(&self, issuer: &str, client_id: &str) -> Result<Option<Registration>, StoreError> {
+        self.get(keys::lti_registration(issuer), keys::lti_client(client_id)).await
+    }
+
+    async fn registrations_of(&self, issuer: &str) -> Result<Vec<Registration>, StoreError> {
+        self.query_registrations(None, "PK = :pk", keys::lti_registration(issuer)).await
+    }
+
+    async fn all_registrations(&self) -> Result<Vec<Registration>, StoreError> {
+        self.query_registrations(Some(GSI1), "GSI1PK = :pk", keys::LTI_REGISTRATIONS.to_owned()).await
+    }
+
+    async fn delete_registration(&self, id: &str) -> Result<bool, StoreError> {
+        // A handful of registrations: the list names the one with this id.
+        let all = self.all_registrations().await?;
+        let Some(reg) = all.into_iter().find(|r| r.id() == id) else { return Ok(false) };
+        let resp = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::lti_registration(&reg.issuer), keys::lti_client(&reg.client_id))))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(resp.attributes.is_some())
+    }
+
+    async fn put_invite(&self, invite: &RegistrationInvite) -> Result<(), StoreError> {
+        self.put_once(invite, keys::lti_invite(&invite.token_hash), "LtiInvite").await
+    }
+
+    async fn take_invite(&self, token_hash: &str, now: u64) -> Result<Option<RegistrationInvite>, StoreError> {
+        self.take_once(keys::lti_invite(token_hash), now, None).await
+    }
+}
+
+#[async_trait]
+impl LinkStore for Table {
+    async fn user_link(&self, issuer: &str, subject: &str) -> Result<Option<UserLink>, StoreError> {
+        self.get(keys::lti_user(&UserLink::hash(issuer, subject)), keys::LTI).await
+    }
+
+    async fn create_linked_user(&self, link: &UserLink, user: &User, personal: &Space) -> Result<(), StoreError> {
+        let user_item = to_item(
+            user,
+            &[(PK, keys::user(&user.user_id)), (SK, keys::PROFILE.to_owned()), (attrs::TYPE, "User".into())],
+        )?;
+        // The placeholder address is the user's own (its local part is their id): the lock keeps
+        // `delete_user` (which deletes the user's lock) and address uniqueness as they are.
+        let email_item = HashMap::from([
+            (PK.to_owned(), s(keys::email(&user.email))),
+            (SK.to_owned(), s(keys::EMAIL)),
+            (attrs::TYPE.to_owned(), s("EmailLock")),
+            (attrs::USER_ID.to_owned(), s(user.user_id.to_string())),
+        ]);
+        let link_item = to_item(
+            link,
+            &[
+                (PK, keys::lti_user(&UserLink::hash(&link.issuer, &link.subject))),
+                (SK, keys::LTI.to_owned()),
+                (attrs::TYPE, "LtiUser".into()),
+            ],
+        )?;
+        let host = Membership {
+            space_id: personal.space_id.clone(),
+            user_id: user.user_id.clone(),
+            role: vivid_domain::spaces::Role::Host,
+            personal: true,
+            joined_at: personal.created_at.clone(),
+        };
+        let not_exists = Some("attribute_not_exists(PK)");
+        // A link whose user was deleted is taken over by the new user.
+        let mut link_put = self.put(link_item, Some("attribute_not_exists(PK) OR userId <> :me"))?;
+        if let Some(put) = link_put.put.as_mut() {
+            put.expression_attribute_values = Some(HashMap::from([(":me".to_owned(), s(user.user_id.to_string()))]));
+        }
+        let items = vec![
+            self.put(user_item, not_exists)?,
+            self.put(email_item, not_exists)?,
+            self.put(self.space_item(personal)?, not_exists)?,
+            self.put(self.membership_item(&host)?, not_exists)?,
+            link_put,
+        ];
+        self.transact(items, &[Guard::User, Guard::Email, Guard::Space, Guard::Membership, Guard::Item]).await
+    }
+
+    async fn context_link(&self, context: &ContextKey) -> Result<Option<ContextLink>, StoreError> {
+        self.get(keys::lti_context(&context.hash()), keys::LTI).await
+    }
+
+    async fn context_of_space(&self, space: &SpaceId) -> Result<Option<ContextLink>, StoreError> {
+        let items = self.index_partition(GSI1, &keys::lti_space(space)).await?;
+        items.into_iter().next().map(from_item).transpose()
+    }
+
+    async fn link_new_space(
+        &self,
+        link: &ContextLink,
+        space: &Space,
+        host: &Membership,
+        replaces: Option<&SpaceId>,
+    ) -> Result<(), StoreError> {
+        let not_exists = Some("attribute_not_exists(PK)");
+        let mut link_put = match replaces {
+            None => self.put(link_item(link)?, not_exists)?,
+            Some(_) => self.put(link_item(link)?, Some("spaceId = :gone"))?,
+        };
+        if let (Some(gone), Some(put)) = (replaces, link_put.put.as_mut()) {
+            put.expression_attribute_values = Some(HashMap::from([(":gone".to_owned(), s(gone.to_string()))]));
+        }
+        self.transact(
+            vec![
+                self.put(self.space_item(space)?, not_exists)?,
+                self.put(self.membership_item(host)?, not_exists)?,
+                // Counted as the host's like any space they host (its deletion gives it back);
+                // not limited: the platform's course asked for it, not the person.
+                self.count_hosted(&space.host_id, 1, None)?,
+                link_put,
+            ],
+            &[Guard::Space, Guard::Membership, Guard::Account, Guard::Item],
+        )
+        .await
+    }
+
+    async fn update_context_services(&self, link: &ContextLink) -> Result<(), StoreError> {
+        // The whole item again, while it still names this space.
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(link_item(link)?))
+            .condition_expression("spaceId = :space")
+            .expression_attribute_values(":space", s(link.space_id.to_string()))
+            .send()
+            .await;
+        put.map(|_| ()).map_err(conditional(Guard::Item))
+    }
+}
+
+#[async_trait]
+impl LaunchStore for Table {
+    async fn put_launch_state(&self, state: &LaunchState) -> Result<(), StoreError> {
+        self.put_once(state, keys::lti_state(&state.state), "LtiState").await
+    }
+
+    async fn take_launch_state(&self, state: &str, now: u64) -> Result<Option<LaunchState>, StoreError> {
+        self.take_once(keys::lti_state(state), now, None).await
+    }
+
+    async fn put_session_code(&self, code: &SessionCode) -> Result<(), StoreError> {
+        self.put_once(code, keys::lti_code(&code.code_hash), "LtiCode").await
+    }
+
+    async fn take_session_code(&self, code_hash: &str, now: u64) -> Result<Option<SessionCode>, StoreError> {
+        self.take_once(keys::lti_code(code_hash), now, None).await
+    }
+
+    async fn put_deep_link(&self, ctx: &DeepLinkContext) -> Result<(), StoreError> {
+        self.put_once(ctx, keys::lti_deep_link(&ctx.deep_link_id), "LtiDeepLink").await
+    }
+
+    async fn take_deep_link(&self, id: &str, user: &UserId, now: u64) -> Result<Option<DeepLinkContext>, StoreError> {
+        self.take_once(keys::lti_deep_link(id), now, Some(("userId", ":user", s(user.to_string())))).await
+    }
+}
