@@ -4,4 +4,7 @@
 //! OAuth 2 grant) with the tool key behind [`signer::ToolSigner`].
 
 pub mod model;
+pub mod grades;
+pub mod roster;
+pub mod services;
 pub mod signer;

@@ -1,0 +1,67 @@
+//! Grade passback: a student's completion of a video linked from a course becomes their score on
+//! the video's line item (AGS), posted once per value.
+//!
+//! "Completion" is read through [`completion`] alone: today the progress rate `put-progress`
+//! records (0–100); the analytics issue makes it the watched coverage without touching the rest.
+
+use super::services::{ActivityProgress, GradingProgress, Score};
+use crate::video::{COMPLETED_RATE, Progress};
+
+/// The most a video's line item scores: completion in percent.
+pub const SCORE_MAXIMUM: f64 = 100.0;
+
+/// A student's completion of a video, 0–100.
+pub fn completion(progress: &Progress) -> u8 {
+    if progress.completed_at.is_some() { COMPLETED_RATE } else { progress.progress_rate.min(COMPLETED_RATE) }
+}
+
+/// The score to post for `completion` when it differs from `last_posted` (the value the platform
+/// last took for this student and video); `None` when the platform has it already, so a retried
+/// or repeated progress write posts nothing.
+pub fn score_to_post(platform_user: &str, completion: u8, last_posted: Option<u8>, now: &str) -> Option<Score> {
+    let completion = completion.min(COMPLETED_RATE);
+    if last_posted == Some(completion) {
+        return None;
+    }
+    let done = completion >= COMPLETED_RATE;
+    Some(Score {
+        user_id: platform_user.to_owned(),
+        score_given: f64::from(completion),
+        score_maximum: SCORE_MAXIMUM,
+        activity_progress: if done { ActivityProgress::Completed } else { ActivityProgress::InProgress },
+        grading_progress: if done { GradingProgress::FullyGraded } else { GradingProgress::Pending },
+        timestamp: now.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_value_is_posted_and_an_equal_one_is_not() {
+        let first = score_to_post("u1", 40, None, "2026-01-01T00:00:00Z").expect("first value posted");
+        assert_eq!(first.score_given, 40.0);
+        assert_eq!(first.score_maximum, 100.0);
+        assert_eq!(first.activity_progress, ActivityProgress::InProgress);
+        assert_eq!(first.grading_progress, GradingProgress::Pending);
+        assert_eq!(score_to_post("u1", 40, Some(40), "later"), None, "the platform has it");
+        let done = score_to_post("u1", 100, Some(40), "later").expect("a change is posted");
+        assert_eq!(done.activity_progress, ActivityProgress::Completed);
+        assert_eq!(done.grading_progress, GradingProgress::FullyGraded);
+    }
+
+    #[test]
+    fn completion_is_sticky_and_capped() {
+        let mut p: Progress = serde_json::from_value(serde_json::json!({
+            "videoId": crate::types::VideoId::generate(), "userId": crate::types::UserId::generate(),
+            "spaceId": crate::types::SpaceId::generate(), "progressRate": 30,
+            "positionSeconds": 12.0, "lastAccessAt": "2026-01-01T00:00:00Z"
+        }))
+        .expect("a progress item");
+        assert_eq!(completion(&p), 30);
+        p.completed_at = Some("2026-01-01T00:00:00Z".into());
+        assert_eq!(completion(&p), 100, "a completed video stays completed when rewound");
+        assert_eq!(score_to_post("u", 250, None, "t").map(|s| s.score_given), Some(100.0));
+    }
+}

@@ -1,0 +1,157 @@
+use std::sync::Mutex;
+
+use super::*;
+use crate::lti::services::{LineItem, LineItemSpec, Score};
+
+const LEARNER: &str = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner";
+const INSTRUCTOR: &str = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor";
+
+fn member(sub: &str, role: &str, status: MemberStatus) -> PlatformMember {
+    PlatformMember { user_id: sub.into(), roles: vec![role.into()], status, name: String::new(), email: None }
+}
+
+/// A user id standing for a name (ids are ULIDs).
+fn uid(s: &str) -> UserId {
+    let n = s.bytes().fold(7u128, |h, b| h.wrapping_mul(131).wrapping_add(u128::from(b)));
+    ulid::Ulid::from(n).to_string().parse().expect("a user id")
+}
+
+fn in_space(user: &str, role: Role, sub: Option<&str>) -> SpaceMember {
+    SpaceMember { user_id: uid(user), role, from_context: sub.map(str::to_owned) }
+}
+
+#[test]
+fn roles_map_by_their_lis_names() {
+    let r = |s: &str| role_for(&[s.to_owned()]);
+    assert_eq!(r(INSTRUCTOR), Role::CoHost);
+    assert_eq!(r("http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"), Role::CoHost);
+    assert_eq!(r("http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"), Role::CoHost);
+    assert_eq!(r("Instructor"), Role::CoHost, "LTI 1.3 allows the short context role names");
+    assert_eq!(r(LEARNER), Role::Participant);
+    assert_eq!(r("http://purl.imsglobal.org/vocab/lis/v2/membership#Mentor"), Role::Participant);
+    assert_eq!(role_for(&[]), Role::Participant);
+    assert_eq!(r("http://example.com/roles#NotInstructorish"), Role::Participant);
+}
+
+#[test]
+fn joiners_leavers_and_role_changes() {
+    let host = uid("host");
+    let platform = vec![
+        member("s-new", LEARNER, MemberStatus::Active),
+        member("s-stay", LEARNER, MemberStatus::Active),
+        member("s-promoted", INSTRUCTOR, MemberStatus::Active),
+        member("s-inactive", LEARNER, MemberStatus::Inactive),
+    ];
+    let space = vec![
+        in_space("host", Role::Host, None),
+        in_space("by-hand", Role::Participant, None),
+        in_space("stay", Role::Participant, Some("s-stay")),
+        in_space("promoted", Role::Participant, Some("s-promoted")),
+        in_space("inactive", Role::Participant, Some("s-inactive")),
+        in_space("gone", Role::CoHost, Some("s-gone")),
+    ];
+    let changes = plan(&platform, &space, &host);
+    assert_eq!(changes.len(), 4, "{changes:?}");
+    assert!(matches!(&changes[0], Change::Add { member, role: Role::Participant } if member.user_id == "s-new"));
+    assert!(changes.contains(&Change::SetRole {
+        user_id: uid("promoted"),
+        sub: "s-promoted".into(),
+        role: Role::CoHost
+    }));
+    assert!(changes.contains(&Change::Remove { user_id: uid("inactive"), sub: "s-inactive".into() }));
+    assert!(changes.contains(&Change::Remove { user_id: uid("gone"), sub: "s-gone".into() }));
+}
+
+#[test]
+fn the_host_and_hand_added_members_are_never_touched() {
+    let host = uid("host");
+    // The host came from the course (their first launch) and has left it; a hand-added member
+    // is not in the course at all.
+    let space = vec![in_space("host", Role::Host, Some("s-host")), in_space("by-hand", Role::CoHost, None)];
+    assert_eq!(plan(&[], &space, &host), vec![]);
+}
+
+#[test]
+fn a_subject_listed_twice_is_added_once() {
+    let platform = vec![member("s1", LEARNER, MemberStatus::Active), member("s1", INSTRUCTOR, MemberStatus::Active)];
+    assert_eq!(plan(&platform, &[], &uid("host")).len(), 1);
+}
+
+/// A space in memory and a platform that lists a fixed roster.
+#[derive(Default)]
+struct Fake {
+    members: Mutex<Vec<SpaceMember>>,
+    platform: Vec<PlatformMember>,
+}
+
+#[async_trait]
+impl LtiServices for Fake {
+    async fn members(&self, _: &ServiceClient, _: &str, _: RosterBounds) -> Result<Vec<PlatformMember>, ServiceError> {
+        Ok(self.platform.clone())
+    }
+    async fn line_item(&self, _: &ServiceClient, _: &str, _: &LineItemSpec) -> Result<LineItem, ServiceError> {
+        Err(ServiceError::NotFound)
+    }
+    async fn post_score(&self, _: &ServiceClient, _: &LineItem, _: &Score) -> Result<(), ServiceError> {
+        Err(ServiceError::NotFound)
+    }
+}
+
+#[async_trait]
+impl RosterStore for Fake {
+    async fn roster_members(&self, _: &SpaceId) -> Result<Vec<SpaceMember>, StoreError> {
+        Ok(self.members.lock().expect("lock").clone())
+    }
+    async fn add_from_context(
+        &self,
+        _: &SpaceId,
+        _: &str,
+        m: &PlatformMember,
+        role: Role,
+        _: &str,
+    ) -> Result<bool, StoreError> {
+        let mut members = self.members.lock().expect("lock");
+        let user_id = uid(&format!("u-{}", m.user_id));
+        if members.iter().any(|x| x.user_id == user_id) {
+            return Ok(false);
+        }
+        members.push(SpaceMember { user_id, role, from_context: Some(m.user_id.clone()) });
+        Ok(true)
+    }
+    async fn remove_from_context(&self, _: &SpaceId, user: &UserId, sub: &str) -> Result<bool, StoreError> {
+        let mut members = self.members.lock().expect("lock");
+        let before = members.len();
+        members.retain(|m| !(m.user_id == *user && m.from_context.as_deref() == Some(sub)));
+        Ok(members.len() < before)
+    }
+    async fn set_context_role(&self, _: &SpaceId, user: &UserId, sub: &str, role: Role) -> Result<bool, StoreError> {
+        let mut members = self.members.lock().expect("lock");
+        let Some(m) = members.iter_mut().find(|m| m.user_id == *user && m.from_context.as_deref() == Some(sub)) else {
+            return Ok(false);
+        };
+        m.role = role;
+        Ok(true)
+    }
+}
+
+#[tokio::test]
+async fn a_sync_applies_the_roster_and_a_second_changes_nothing() {
+    let fake = Fake {
+        members: Mutex::new(vec![
+            in_space("host", Role::Host, None),
+            in_space("u-s2", Role::CoHost, Some("s2")),
+            in_space("u-left", Role::Participant, Some("left")),
+        ]),
+        platform: vec![member("s1", LEARNER, MemberStatus::Active), member("s2", LEARNER, MemberStatus::Active)],
+    };
+    let source = RosterSource {
+        issuer: "https://lms.example".into(),
+        client: ServiceClient { token_url: "https://lms.example/token".into(), client_id: "c".into(), audience: None },
+        memberships_url: "https://lms.example/members".into(),
+    };
+    let space = SpaceId::generate();
+    let host = uid("host");
+    let run = || sync_roster(&fake, &fake, &source, &space, &host, RosterBounds::default(), "now");
+    assert_eq!(run().await.expect("sync"), SyncCounts { added: 1, removed: 1, updated: 1 });
+    assert_eq!(run().await.expect("sync again"), SyncCounts::default(), "idempotent");
+}
