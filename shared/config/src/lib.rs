@@ -6,10 +6,12 @@
 use std::{collections::HashMap, sync::Arc};
 
 mod first_use;
+mod on_demand;
 pub mod telemetry;
 pub mod tls;
 
 pub use first_use::FirstUse;
+pub use on_demand::OnDemand;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

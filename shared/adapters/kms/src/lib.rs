@@ -3,23 +3,25 @@
 
 use async_trait::async_trait;
 use aws_sdk_kms::{error::DisplayErrorContext, primitives::Blob};
-use vivid_config::{Config, ConfigError};
+use vivid_config::{Config, ConfigError, OnDemand};
 use vivid_domain::{
     connectors::{CipherError, TokenCipher},
     types::UserId,
 };
 
+pub mod signer;
+
 const CONTEXT_KEY: &str = "userId";
 
 pub struct KmsCipher {
-    client: aws_sdk_kms::Client,
+    client: OnDemand<aws_sdk_kms::Client>,
     key_id: String,
 }
 
 impl KmsCipher {
     /// The key named by `VIVID_TOKEN_KEY_ARN`.
     pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
-        Ok(Self { client: aws_sdk_kms::Client::new(cfg.sdk()?), key_id: cfg.var("VIVID_TOKEN_KEY_ARN")? })
+        Ok(Self { client: OnDemand::new(cfg, aws_sdk_kms::Client::new)?, key_id: cfg.var("VIVID_TOKEN_KEY_ARN")? })
     }
 }
 
@@ -32,6 +34,7 @@ impl TokenCipher for KmsCipher {
     async fn seal(&self, user: &UserId, plaintext: &[u8]) -> Result<Vec<u8>, CipherError> {
         let out = self
             .client
+            .get()
             .encrypt()
             .key_id(&self.key_id)
             .plaintext(Blob::new(plaintext))
@@ -45,6 +48,7 @@ impl TokenCipher for KmsCipher {
     async fn open(&self, user: &UserId, sealed: &[u8]) -> Result<Vec<u8>, CipherError> {
         let out = self
             .client
+            .get()
             .decrypt()
             .key_id(&self.key_id)
             .ciphertext_blob(Blob::new(sealed))

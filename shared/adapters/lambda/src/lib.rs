@@ -9,14 +9,14 @@ use aws_sdk_lambda::{
     primitives::Blob,
     types::InvocationType,
 };
-use vivid_config::{Config, ConfigError};
+use vivid_config::{Config, ConfigError, OnDemand};
 use vivid_domain::{
     deletion::{Deletion, DeletionInvoker},
     imports::{ImportInvoker, ImportJob, InvokeError},
 };
 
 pub struct LambdaInvoker {
-    client: aws_sdk_lambda::Client,
+    client: OnDemand<aws_sdk_lambda::Client>,
     function: String,
 }
 
@@ -32,13 +32,14 @@ impl LambdaInvoker {
     }
 
     fn named(cfg: &Config, var: &'static str) -> Result<Self, ConfigError> {
-        Ok(Self { client: aws_sdk_lambda::Client::new(cfg.sdk()?), function: cfg.var(var)? })
+        Ok(Self { client: OnDemand::new(cfg, aws_sdk_lambda::Client::new)?, function: cfg.var(var)? })
     }
 
     /// Invokes the function with `job` as its event, without waiting for it.
     async fn send<T: serde::Serialize + Sync>(&self, job: &T) -> Result<(), InvokeError> {
         let payload = serde_json::to_vec(job).map_err(|e| InvokeError::Failed(e.to_string()))?;
         self.client
+            .get()
             .invoke()
             .function_name(&self.function)
             .invocation_type(InvocationType::Event)

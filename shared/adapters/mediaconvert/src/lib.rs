@@ -15,7 +15,7 @@ use aws_sdk_mediaconvert::{
     },
 };
 
-use vivid_config::{Config, ConfigError};
+use vivid_config::{Config, ConfigError, OnDemand};
 use vivid_domain::{
     storyboard,
     transcode::{LADDER, Rendition, SourceProbe, THUMBNAIL_INTERVAL_SECS, TranscodeError, Transcoder},
@@ -24,7 +24,7 @@ use vivid_domain::{
 };
 
 pub struct MediaConvert {
-    client: Client,
+    client: OnDemand<Client>,
     role_arn: String,
     queue: Option<String>,
     /// The `application` of the jobs' metadata: the stack's name, so that the rule of each stack
@@ -38,9 +38,9 @@ pub struct MediaConvert {
 pub const DEFAULT_APPLICATION: &str = "vivid";
 
 impl MediaConvert {
-    pub fn new(client: Client, role_arn: impl Into<String>, queue: Option<String>) -> Self {
+    pub fn new(client: impl Into<OnDemand<Client>>, role_arn: impl Into<String>, queue: Option<String>) -> Self {
         Self {
-            client,
+            client: client.into(),
             role_arn: role_arn.into(),
             queue,
             application: DEFAULT_APPLICATION.to_owned(),
@@ -70,7 +70,10 @@ impl MediaConvert {
         }
         let quotas: vivid_domain::quota::Quotas = cfg.parsed(vivid_domain::quota::QUOTAS_VAR)?.unwrap_or_default();
         let converter = Self::new(
-            Client::from_conf(conf.build()),
+            OnDemand::with({
+                let conf = conf.build();
+                move || Client::from_conf(conf.clone())
+            }),
             cfg.var("VIVID_MEDIACONVERT_ROLE_ARN")?,
             cfg.optional("VIVID_MEDIACONVERT_QUEUE"),
         )
@@ -263,7 +266,7 @@ pub fn job_settings(video_id: &VideoId, raw_bucket: &str, media_bucket: &str, ma
 impl Transcoder for MediaConvert {
     async fn probe(&self, video_id: &VideoId, raw_bucket: &str) -> Result<SourceProbe, TranscodeError> {
         let file = ProbeInputFile::builder().file_url(format!("s3://{raw_bucket}/{}", layout::raw(video_id))).build();
-        match self.client.probe().input_files(file).send().await {
+        match self.client.get().probe().input_files(file).send().await {
             Ok(out) => Ok(SourceProbe { duration_seconds: out.probe_results().first().and_then(probed_seconds) }),
             // A file the probe cannot read: its length is unknown (the job will tell).
             Err(e) if e.as_service_error().is_some_and(|se| se.is_bad_request_exception()) => {
@@ -285,6 +288,7 @@ impl Transcoder for MediaConvert {
     ) -> Result<String, TranscodeError> {
         let resp = self
             .client
+            .get()
             .create_job()
             .role(&self.role_arn)
             .set_queue(self.queue.clone())
@@ -302,7 +306,7 @@ impl Transcoder for MediaConvert {
     }
 
     async fn cancel(&self, job_id: &str) -> Result<bool, TranscodeError> {
-        match self.client.cancel_job().id(job_id).send().await {
+        match self.client.get().cancel_job().id(job_id).send().await {
             Ok(_) => Ok(true),
             // A job that completed, failed or was cancelled already: nothing left to stop.
             Err(e)

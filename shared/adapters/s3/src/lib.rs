@@ -1,6 +1,6 @@
 //! The S3 adapter of [`MediaStore`].
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use aws_sdk_s3::{
@@ -12,7 +12,7 @@ use aws_sdk_s3::{
     types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier},
 };
 
-use vivid_config::{Config, ConfigError};
+use vivid_config::{Config, ConfigError, OnDemand};
 use vivid_domain::{
     error::{Guard, StoreError},
     media::{Bucket, MediaStore, ObjectInfo, UploadedPart},
@@ -27,7 +27,7 @@ pub struct Buckets {
 }
 
 pub struct S3Media {
-    client: Client,
+    client: Arc<OnDemand<Client>>,
     buckets: Buckets,
 }
 
@@ -72,7 +72,11 @@ fn presigning(ttl: Duration) -> Result<PresigningConfig, StoreError> {
 
 impl S3Media {
     pub fn new(client: Client, buckets: Buckets) -> Self {
-        Self { client, buckets }
+        Self::on_demand(OnDemand::ready(client), buckets)
+    }
+
+    fn on_demand(client: OnDemand<Client>, buckets: Buckets) -> Self {
+        Self { client: Arc::new(client), buckets }
     }
 
     /// The client and the names of the buckets `uses` lists (`VIVID_RAW_BUCKET`,
@@ -89,7 +93,7 @@ impl S3Media {
         };
         let conf =
             aws_sdk_s3::config::Builder::from(cfg.sdk()?).force_path_style(cfg.flag("VIVID_S3_PATH_STYLE")).build();
-        Ok(Self::new(Client::from_conf(conf), buckets))
+        Ok(Self::on_demand(OnDemand::with(move || Client::from_conf(conf.clone())), buckets))
     }
 }
 
@@ -113,6 +117,7 @@ impl MediaStore for S3Media {
     ) -> Result<String, StoreError> {
         let req = self
             .client
+            .get()
             .put_object()
             .bucket(self.bucket_name(bucket))
             .key(key)
@@ -129,6 +134,7 @@ impl MediaStore for S3Media {
     async fn presign_get(&self, bucket: Bucket, key: &str, ttl: Duration) -> Result<String, StoreError> {
         let req = self
             .client
+            .get()
             .get_object()
             .bucket(self.bucket_name(bucket))
             .key(key)
@@ -141,6 +147,7 @@ impl MediaStore for S3Media {
     async fn create_multipart(&self, key: &str, content_type: &str) -> Result<String, StoreError> {
         let resp = self
             .client
+            .get()
             .create_multipart_upload()
             .bucket(&self.buckets.raw)
             .key(key)
@@ -162,6 +169,7 @@ impl MediaStore for S3Media {
         let part = i32::try_from(part).map_err(backend)?;
         let req = self
             .client
+            .get()
             .upload_part()
             .bucket(&self.buckets.raw)
             .key(key)
@@ -178,6 +186,7 @@ impl MediaStore for S3Media {
     async fn upload_part(&self, key: &str, upload_id: &str, part: u32, body: Vec<u8>) -> Result<String, StoreError> {
         let out = self
             .client
+            .get()
             .upload_part()
             .bucket(&self.buckets.raw)
             .key(key)
@@ -199,6 +208,7 @@ impl MediaStore for S3Media {
             .collect::<Result<Vec<_>, StoreError>>()?;
         let result = self
             .client
+            .get()
             .complete_multipart_upload()
             .bucket(&self.buckets.raw)
             .key(key)
@@ -216,7 +226,15 @@ impl MediaStore for S3Media {
     }
 
     async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), StoreError> {
-        match self.client.abort_multipart_upload().bucket(&self.buckets.raw).key(key).upload_id(upload_id).send().await
+        match self
+            .client
+            .get()
+            .abort_multipart_upload()
+            .bucket(&self.buckets.raw)
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await
         {
             Ok(_) => Ok(()),
             // Already gone: aborting is idempotent.
@@ -231,6 +249,7 @@ impl MediaStore for S3Media {
         loop {
             let result = self
                 .client
+                .get()
                 .list_parts()
                 .bucket(&self.buckets.raw)
                 .key(key)
@@ -260,7 +279,7 @@ impl MediaStore for S3Media {
     }
 
     async fn head(&self, bucket: Bucket, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
-        match self.client.head_object().bucket(self.bucket_name(bucket)).key(key).send().await {
+        match self.client.get().head_object().bucket(self.bucket_name(bucket)).key(key).send().await {
             Ok(out) => Ok(Some(ObjectInfo {
                 size: u64::try_from(out.content_length.unwrap_or_default()).unwrap_or_default(),
                 content_type: out.content_type,
@@ -272,6 +291,7 @@ impl MediaStore for S3Media {
 
     async fn put(&self, bucket: Bucket, key: &str, content_type: &str, body: Vec<u8>) -> Result<(), StoreError> {
         self.client
+            .get()
             .put_object()
             .bucket(self.bucket_name(bucket))
             .key(key)
@@ -284,7 +304,7 @@ impl MediaStore for S3Media {
     }
 
     async fn get(&self, bucket: Bucket, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        match self.client.get_object().bucket(self.bucket_name(bucket)).key(key).send().await {
+        match self.client.get().get_object().bucket(self.bucket_name(bucket)).key(key).send().await {
             // A body that breaks off is a connection that failed: trying again may pass.
             Ok(out) => Ok(Some(out.body.collect().await.map_err(StoreError::unavailable)?.into_bytes().to_vec())),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
@@ -293,7 +313,7 @@ impl MediaStore for S3Media {
     }
 
     async fn delete(&self, bucket: Bucket, key: &str) -> Result<(), StoreError> {
-        self.client.delete_object().bucket(self.bucket_name(bucket)).key(key).send().await.map_err(sdk)?;
+        self.client.get().delete_object().bucket(self.bucket_name(bucket)).key(key).send().await.map_err(sdk)?;
         Ok(())
     }
 
@@ -303,6 +323,7 @@ impl MediaStore for S3Media {
         loop {
             let page = self
                 .client
+                .get()
                 .list_objects_v2()
                 .bucket(&name)
                 .prefix(prefix)
@@ -318,7 +339,7 @@ impl MediaStore for S3Media {
                 .collect::<Result<Vec<_>, _>>()?;
             if !ids.is_empty() {
                 let delete = Delete::builder().set_objects(Some(ids)).quiet(true).build().map_err(backend)?;
-                let out = self.client.delete_objects().bucket(&name).delete(delete).send().await.map_err(sdk)?;
+                let out = self.client.get().delete_objects().bucket(&name).delete(delete).send().await.map_err(sdk)?;
                 // S3 answers 200 and lists the keys it could not delete: they are still there.
                 if let Some(failed) = out.errors().first() {
                     let code = failed.code().unwrap_or_default();

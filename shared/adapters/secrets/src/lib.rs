@@ -5,17 +5,19 @@
 //! exactly the secrets it reads.
 
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
-use vivid_config::{Config, ConfigError, FirstUse};
+use std::sync::Arc;
+
+use vivid_config::{Config, ConfigError, FirstUse, OnDemand};
 
 /// Reads secrets for one function.
 #[derive(Clone)]
 pub struct Secrets {
-    client: aws_sdk_secretsmanager::Client,
+    client: Arc<OnDemand<aws_sdk_secretsmanager::Client>>,
 }
 
 impl Secrets {
     pub fn new(cfg: &Config) -> Result<Self, ConfigError> {
-        Ok(Self { client: aws_sdk_secretsmanager::Client::new(cfg.sdk()?) })
+        Ok(Self { client: Arc::new(OnDemand::new(cfg, aws_sdk_secretsmanager::Client::new)?) })
     }
 
     /// The string values of several secrets, read side by side: a cold start waits for one
@@ -55,6 +57,7 @@ impl Secrets {
     async fn read_arn(&self, arn: &str, var: &'static str) -> Result<String, ConfigError> {
         let out = self
             .client
+            .get()
             .get_secret_value()
             .secret_id(arn)
             .send()

@@ -8,21 +8,21 @@ use aws_sdk_sesv2::{
     error::{DisplayErrorContext, ProvideErrorMetadata},
     types::{Body, Content, Destination, EmailContent, Message},
 };
-use vivid_config::{Config, ConfigError};
+use vivid_config::{Config, ConfigError, OnDemand};
 use vivid_domain::mail::{Mail, MailError, Mailer};
 
 pub struct SesMailer {
-    client: aws_sdk_sesv2::Client,
+    client: OnDemand<aws_sdk_sesv2::Client>,
     from: String,
 }
 
 impl SesMailer {
     pub fn new(client: aws_sdk_sesv2::Client, from: impl Into<String>) -> Self {
-        Self { client, from: from.into() }
+        Self { client: OnDemand::ready(client), from: from.into() }
     }
 
     pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
-        Ok(Self::new(aws_sdk_sesv2::Client::new(cfg.sdk()?), cfg.var("VIVID_MAIL_FROM")?))
+        Ok(Self { client: OnDemand::new(cfg, aws_sdk_sesv2::Client::new)?, from: cfg.var("VIVID_MAIL_FROM")? })
     }
 }
 
@@ -39,6 +39,7 @@ impl Mailer for SesMailer {
             .build();
         let sent = self
             .client
+            .get()
             .send_email()
             .from_email_address(&self.from)
             .destination(Destination::builder().to_addresses(mail.to.as_str()).build())

@@ -9,16 +9,16 @@ use aws_sdk_transcribe::{
     error::{DisplayErrorContext, ProvideErrorMetadata},
     types::{LanguageCode, Media, MediaFormat},
 };
-use vivid_config::{Config, ConfigError};
+use vivid_config::{Config, ConfigError, OnDemand};
 use vivid_domain::transcripts::{TranscribeError, Transcriber, TranscriptionJob};
 
 pub struct Transcribe {
-    client: Client,
+    client: OnDemand<Client>,
 }
 
 impl Transcribe {
     pub fn new(client: Client) -> Self {
-        Self { client }
+        Self { client: OnDemand::ready(client) }
     }
 
     pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
@@ -26,7 +26,8 @@ impl Transcribe {
         if let Some(endpoint) = cfg.optional("VIVID_TRANSCRIBE_ENDPOINT") {
             conf = conf.endpoint_url(endpoint);
         }
-        Ok(Self::new(Client::from_conf(conf.build())))
+        let conf = conf.build();
+        Ok(Self { client: OnDemand::with(move || Client::from_conf(conf.clone())) })
     }
 }
 
@@ -35,6 +36,7 @@ impl Transcriber for Transcribe {
     async fn start(&self, job: &TranscriptionJob) -> Result<(), TranscribeError> {
         let mut req = self
             .client
+            .get()
             .start_transcription_job()
             .transcription_job_name(&job.name)
             .media(Media::builder().media_file_uri(&job.media_uri).build())
