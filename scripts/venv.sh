@@ -12,8 +12,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.venv"
-stamp="$venv/.vivid-tools-3"
-stack_stamp="$venv/.vivid-stack-1"
+stamp="$venv/.vivid-tools-4"
+stack_stamp="$venv/.vivid-stack-2"
 stack_only=0
 [ "${1:-}" = --stack ] && stack_only=1
 
@@ -35,7 +35,8 @@ if [ -f "$stamp" ] || { [ "$stack_only" = 1 ] && [ -f "$stack_stamp" ]; }; then
   exit 0
 fi
 
-stack_pins=('moto[server]==5.2.5' 'pocketsphinx==5.1.1')
+# lti1p3platform: an LMS's LTI 1.3 platform side (tests/lti/), with its deps requests, PyJWT, jwcrypto.
+stack_pins=('moto[server]==5.2.5' 'pocketsphinx==5.1.1' 'lti1p3platform==0.1.8')
 lint_pins=('cfn-lint==1.58.0' 'aws-sam-translator==1.115.0')
 sam_pins=('aws-sam-cli==1.170.0')
 checkov_pins=('checkov==3.3.30')
