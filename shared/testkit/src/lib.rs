@@ -8,6 +8,7 @@
 //!   with the reply a test set last and keeps the targets it was asked for (the platform
 //!   adapters' parsers are only reachable through HTTP).
 //!
+//! - [`lti`]: [`lti::RsaToolSigner`], an LTI tool key (RS256, its JWKS) made for the run.
 //! - [`memory`]: [`memory::Memory`], an in-memory world implementing the domain's ports (users,
 //!   spaces, videos and their pipeline, members' notes, objects, jobs, grants), with the
 //!   DynamoDB adapter's observable semantics, for the fast tier of domain, handler and event tests
@@ -20,6 +21,7 @@
 //! grep aws-sdk` finds nothing); the black-box tier (`tests/`) keeps its own harness.
 
 pub mod json;
+pub mod lti;
 pub mod memory;
 pub mod requests;
 pub mod stand_in;

@@ -3,104 +3,17 @@
 //! repository's `.venv` (scripts/venv.sh installs it). The platform verifies the client assertion
 //! against the tool's JWKS, so a test passing here means the signature really is checked.
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
-    sync::Arc,
-};
+use std::sync::Arc;
 
-use async_trait::async_trait;
-use jsonwebtoken::{Algorithm, EncodingKey, Header, jwk::Jwk};
-use serde_json::{Map, Value, json};
-use vivid_domain::lti::{
-    services::{LineItemSpec, LtiServices, MemberStatus, RosterBounds, Score, ServiceClient, ServiceError},
-    signer::{SignError, ToolSigner},
+use serde_json::{Value, json};
+use vivid_domain::lti::services::{
+    LineItemSpec, LtiServices, MemberStatus, RosterBounds, Score, ServiceClient, ServiceError,
 };
 use vivid_lti_services::LtiHttp;
+use vivid_testkit::lti::{LtiPlatform as Platform, RsaToolSigner};
 
-/// An RS256 tool key made for the run (in AWS: the KMS key).
-struct TestSigner {
-    kid: String,
-    key: EncodingKey,
-    jwk: Value,
-}
-
-impl TestSigner {
-    fn new(kid: &str) -> Arc<Self> {
-        let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("an RSA key");
-        let key = EncodingKey::from_rsa_pem(pair.serialize_pem().as_bytes()).expect("a signing key");
-        let mut jwk =
-            serde_json::to_value(Jwk::from_encoding_key(&key, Algorithm::RS256).expect("a JWK")).expect("json");
-        jwk["kid"] = json!(kid);
-        jwk["alg"] = json!("RS256");
-        Arc::new(Self { kid: kid.into(), key, jwk })
-    }
-}
-
-#[async_trait]
-impl ToolSigner for TestSigner {
-    async fn sign(&self, claims: &Map<String, Value>) -> Result<String, SignError> {
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.key).map_err(|e| SignError(e.to_string()))
-    }
-    async fn jwks(&self) -> Result<Value, SignError> {
-        Ok(json!({ "keys": [self.jwk] }))
-    }
-}
-
-/// The platform process, ended when dropped.
-struct Platform {
-    child: Child,
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Drop for Platform {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-const CLIENT_ID: &str = "vivid-tool";
-
-impl Platform {
-    /// Starts the platform with the tool registered by `signer`'s JWKS.
-    async fn start(signer: &TestSigner) -> Self {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../..");
-        let mut child = Command::new(format!("{root}/.venv/bin/python"))
-            .arg(format!("{root}/tests/lti/services.py"))
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("the platform starts (.venv with lti1p3platform: scripts/venv.sh)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("its address");
-        let platform = Self { child, base: line.trim().to_owned(), http: reqwest::Client::new() };
-        let jwks = signer.jwks().await.expect("jwks");
-        platform.admin_post("/_test/tool", json!({ "clientId": CLIENT_ID, "jwks": jwks })).await;
-        platform
-    }
-
-    async fn admin_post(&self, path: &str, body: Value) {
-        let resp = self.http.post(format!("{}{path}", self.base)).json(&body).send().await.expect("admin call");
-        assert!(resp.status().is_success(), "{path}: {}", resp.status());
-    }
-
-    async fn set_roster(&self, context: &str, members: Value) {
-        let url = format!("{}/_test/contexts/{context}/members", self.base);
-        let resp = self.http.put(url).json(&members).send().await.expect("roster set");
-        assert!(resp.status().is_success());
-    }
-
-    async fn read(&self, what: &str) -> Value {
-        let resp = self.http.get(format!("{}/_test/{what}", self.base)).send().await.expect("read back");
-        resp.json().await.expect("json")
-    }
-
-    fn client(&self) -> ServiceClient {
-        ServiceClient { token_url: format!("{}/token", self.base), client_id: CLIENT_ID.into(), audience: None }
-    }
+fn signer(kid: &str) -> Arc<RsaToolSigner> {
+    Arc::new(RsaToolSigner::new(kid))
 }
 
 fn roster(n: usize) -> Value {
@@ -113,11 +26,11 @@ fn roster(n: usize) -> Value {
 
 #[tokio::test]
 async fn a_roster_is_read_across_pages_with_one_cached_token() {
-    let signer = TestSigner::new("tool-key-1");
-    let platform = Platform::start(&signer).await;
+    let signer = signer("tool-key-1");
+    let platform = Platform::start(signer.as_ref()).await;
     platform.set_roster("c1", roster(4)).await;
     let tool = LtiHttp::new(signer, true);
-    let url = format!("{}/contexts/c1/memberships?limit=2", platform.base);
+    let url = platform.memberships_url("c1", 2);
 
     let members = tool.members(&platform.client(), &url, RosterBounds::default()).await.expect("the roster");
     assert_eq!(members.len(), 5, "three pages of two, followed through Link: rel=next");
@@ -137,10 +50,10 @@ async fn a_roster_is_read_across_pages_with_one_cached_token() {
 
 #[tokio::test]
 async fn a_line_item_is_found_or_created_and_its_scores_read_back() {
-    let signer = TestSigner::new("tool-key-1");
-    let platform = Platform::start(&signer).await;
+    let signer = signer("tool-key-1");
+    let platform = Platform::start(signer.as_ref()).await;
     let tool = LtiHttp::new(signer, true);
-    let container = format!("{}/contexts/c1/lineitems", platform.base);
+    let container = platform.lineitems_url("c1");
     let spec = LineItemSpec {
         resource_id: "01JVIDEO000000000000000000".into(),
         resource_link_id: Some("rl-1".into()),
@@ -168,13 +81,13 @@ async fn a_line_item_is_found_or_created_and_its_scores_read_back() {
 
 #[tokio::test]
 async fn the_platform_refuses_an_assertion_it_cannot_verify() {
-    let registered = TestSigner::new("tool-key-1");
-    let platform = Platform::start(&registered).await;
+    let registered = signer("tool-key-1");
+    let platform = Platform::start(registered.as_ref()).await;
     platform.set_roster("c1", roster(1)).await;
     let url = format!("{}/contexts/c1/memberships", platform.base);
 
     // Another key under the registered key's kid: the signature does not verify.
-    let forger = LtiHttp::new(TestSigner::new("tool-key-1"), true);
+    let forger = LtiHttp::new(signer("tool-key-1"), true);
     let refused = forger.members(&platform.client(), &url, RosterBounds::default()).await;
     assert!(matches!(refused, Err(ServiceError::Refused(_))), "{refused:?}");
     // The right key, for another audience.
@@ -187,7 +100,7 @@ async fn the_platform_refuses_an_assertion_it_cannot_verify() {
 
 #[tokio::test]
 async fn only_https_is_called_outside_the_local_stack() {
-    let tool = LtiHttp::new(TestSigner::new("k"), false);
+    let tool = LtiHttp::new(signer("k"), false);
     let client = ServiceClient { token_url: "http://lms.example/token".into(), client_id: "c".into(), audience: None };
     let refused = tool.members(&client, "http://lms.example/members", RosterBounds::default()).await;
     assert!(matches!(refused, Err(ServiceError::Unreadable(_))), "{refused:?}");
