@@ -20,6 +20,7 @@ mod invitation_abuse;
 mod invitations;
 mod lecture_order;
 mod limits;
+mod lti_services;
 mod members;
 mod minutes;
 mod notes;

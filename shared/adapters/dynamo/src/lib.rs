@@ -14,6 +14,7 @@ mod invitations;
 pub mod keys;
 mod live;
 mod lti;
+mod lti_roster;
 mod minutes;
 mod notes;
 mod progress;

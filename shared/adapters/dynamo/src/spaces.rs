@@ -387,7 +387,7 @@ fn object_key(item: &Item) -> Option<String> {
 
 impl Table {
     /// A page of a space's membership items, in user-id order.
-    async fn member_items(
+    pub(crate) async fn member_items(
         &self,
         space: &SpaceId,
         limit: Limit,

@@ -1,0 +1,162 @@
+//! Roster sync's writes: memberships that came from an LTI course carry the platform subject
+//! they came for (`ltiSub`); a sync removes or re-roles only those, each by one conditional write
+//! that still finds that subject (the host and members added by hand have none).
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::TransactWriteItem;
+use vivid_domain::{
+    error::{Guard, StoreError},
+    lti::{
+        model::{LinkStore, UserLink},
+        roster::{RosterStore, SpaceMember},
+        services::PlatformMember,
+    },
+    page::Page,
+    spaces::{Membership, Role},
+    types::{Email, Limit, SpaceId, UserId},
+    users::{User, UserStore},
+};
+
+use crate::{
+    attrs, keys,
+    table::{Table, backend, conditional, from_item, key, s},
+};
+
+/// The platform subject a membership came from an LTI course for.
+pub const LTI_SUB: &str = "ltiSub";
+
+impl Table {
+    /// The user of the platform's (`issuer`, `sub`), created (with a placeholder address of
+    /// their own, as a launch does: never matched by e-mail) when there is none.
+    async fn platform_user(&self, issuer: &str, member: &PlatformMember, now: &str) -> Result<UserId, StoreError> {
+        for _ in 0..2 {
+            if let Some(link) = self.user_link(issuer, &member.user_id).await?
+                && self.get_user(&link.user_id).await?.is_some_and(|u| !u.deleting)
+            {
+                return Ok(link.user_id);
+            }
+            let hash = UserLink::hash(issuer, &member.user_id);
+            let email: Email = format!("lti-{}@lti.invalid", &hash[..32])
+                .parse()
+                .map_err(|e| StoreError::backend(format!("placeholder address: {e:?}")))?;
+            let (user, personal): (User, _) = User::sign_up(email, member.name.clone(), None, now);
+            let link =
+                UserLink { issuer: issuer.to_owned(), subject: member.user_id.clone(), user_id: user.user_id.clone() };
+            match self.create_linked_user(&link, &user, &personal).await {
+                Ok(()) => return Ok(user.user_id),
+                // Made meanwhile by a launch or another sync: theirs is the user.
+                Err(StoreError::Condition(Guard::Item | Guard::Email)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::unavailable("the platform user's account changed twice during the sync"))
+    }
+}
+
+#[async_trait]
+impl RosterStore for Table {
+    async fn roster_members(&self, space: &SpaceId) -> Result<Vec<SpaceMember>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let Page { items, next } = self.member_items(space, Limit::clamped(100), start).await?;
+            for item in items {
+                let sub = item.get(LTI_SUB).and_then(|v| v.as_s().ok()).cloned();
+                let m: Membership = from_item(item)?;
+                out.push(SpaceMember { user_id: m.user_id, role: m.role, from_context: sub });
+            }
+            start = next;
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn add_from_context(
+        &self,
+        space: &SpaceId,
+        issuer: &str,
+        member: &PlatformMember,
+        role: Role,
+        now: &str,
+    ) -> Result<bool, StoreError> {
+        let user_id = self.platform_user(issuer, member, now).await?;
+        let membership = Membership {
+            space_id: space.clone(),
+            user_id: user_id.clone(),
+            role,
+            personal: false,
+            joined_at: now.to_owned(),
+        };
+        let [mut put, count] = self.joining(&membership)?;
+        if let Some(item) = put.put.as_mut().map(|p| &mut p.item) {
+            item.insert(LTI_SUB.to_owned(), s(member.user_id.clone()));
+        }
+        let account = self.account_exists(&user_id)?;
+        let items: Vec<TransactWriteItem> = vec![put, count, account];
+        match self.transact(items, &[Guard::Membership, Guard::Space, Guard::Account]).await {
+            Ok(()) => Ok(true),
+            // A member already (by hand, a launch, or a sync running at the same time).
+            Err(StoreError::Condition(Guard::Membership)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn remove_from_context(&self, space: &SpaceId, user: &UserId, sub: &str) -> Result<bool, StoreError> {
+        let delete = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::space(space), keys::member(user))))
+            .condition_expression("#sub = :sub AND #role <> :host")
+            .set_expression_attribute_names(Some(HashMap::from([
+                ("#sub".to_owned(), LTI_SUB.to_owned()),
+                ("#role".to_owned(), attrs::ROLE.to_owned()),
+            ])))
+            .set_expression_attribute_values(Some(HashMap::from([
+                (":sub".to_owned(), s(sub)),
+                (":host".to_owned(), s(Role::Host.as_str())),
+            ])))
+            .build()
+            .map_err(backend)?;
+        let count = crate::expr::Changes::new()
+            .increment(attrs::MEMBER_COUNT, -1)
+            .when("attribute_exists(PK)")
+            .into_update(&self.table, key(keys::space(space), keys::META))
+            .map_err(backend)?;
+        let items = vec![
+            TransactWriteItem::builder().delete(delete).build(),
+            TransactWriteItem::builder().update(count).build(),
+        ];
+        match self.transact(items, &[Guard::Membership, Guard::Space]).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Condition(Guard::Membership | Guard::Space)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn set_context_role(
+        &self,
+        space: &SpaceId,
+        user: &UserId,
+        sub: &str,
+        role: Role,
+    ) -> Result<bool, StoreError> {
+        let changes = crate::expr::Changes::new()
+            .set(attrs::ROLE, s(role.as_str()))
+            .when("#ltiSub = :sub AND #role <> :host")
+            .named(LTI_SUB)
+            .bind(":sub", s(sub))
+            .bind(":host", s(Role::Host.as_str()));
+        let req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::space(space), keys::member(user))));
+        match changes.apply(req).send().await.map_err(conditional(Guard::Membership)) {
+            Ok(_) => Ok(true),
+            Err(StoreError::Condition(Guard::Membership)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
