@@ -1,21 +1,28 @@
-//! LTI Advantage roster sync against an LMS: the course's roster read from the NRPS of the PyPI
-//! platform library `lti1p3platform` (tests/lti/services.py, which checks the tool's signed
-//! client assertion at its token endpoint) and applied to a space of the local stack through the
-//! domain's `sync_roster` and the DynamoDB store; the space's members read back over HTTP, as its
-//! host sees them.
+//! LTI Advantage services against an LMS: the platform library `lti1p3platform` (PyPI;
+//! tests/lti/services.py, which checks the tool's signed client assertion at its token endpoint)
+//! serves NRPS and AGS, and the domain's `sync_roster` and `pass_back` run against the local
+//! stack's table through the DynamoDB store.
 //!
-//! Not here yet: the route `POST /spaces/{spaceId}/lti/roster-sync` (and its auth levels) and
-//! grade passback on completion (see the services section of docs/lti-services.md).
+//! - Roster sync: the course's roster applied to a space; the members read back over HTTP, as
+//!   its host sees them.
+//! - Grade passback: a student's progress recorded by `PUT /videos/{videoId}/progress`, the score
+//!   read back on the platform's side.
+//!
+//! Not here yet: the route `POST /spaces/{spaceId}/lti/roster-sync` (and its auth levels) and the
+//! worker that `put-progress` would start (docs/lti-services.md).
 
 use std::{collections::HashMap, sync::Arc};
 
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use vivid_domain::{
     lti::{
+        grades::{GradeTarget, pass_back},
         roster::{RosterSource, SyncCounts, sync_roster},
         services::RosterBounds,
     },
-    types::{SpaceId, now_rfc3339},
+    types::{SpaceId, UserId, VideoId, now_rfc3339},
+    video::ProgressStore,
 };
 use vivid_lti_services::LtiHttp;
 use vivid_testkit::lti::{LtiPlatform, RsaToolSigner};
@@ -126,4 +133,63 @@ async fn a_roster_sync_applies_the_course_and_leaves_the_host_and_hand_added_mem
     let space_now = app.get(&format!("/spaces/{space}"), &host.token).await;
     assert_eq!(space_now.body["memberCount"], 4, "the count follows every change");
     assert_eq!(sync().await, SyncCounts::default());
+}
+
+async fn put_progress(app: &TestApp, video: &str, who: &TestUser, rate: u8) {
+    let body = json!({ "progressRate": rate, "positionSeconds": f64::from(rate) });
+    let r = app.call(Method::PUT, &format!("/videos/{video}/progress"), Some(&who.token), Some(body)).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+}
+
+#[tokio::test]
+async fn a_score_is_posted_when_completion_changes_and_only_then() {
+    let app = TestApp::spawn().await;
+    let host = app.user("Host").await;
+    let student = app.user("Student").await;
+    let space = app.space(&host, "Course").await;
+    app.join(&space, &host, &student).await;
+    let video = app.ready_video(&space, &host).await;
+    let signer = Arc::new(RsaToolSigner::new("tool-key"));
+    let platform = LtiPlatform::start(signer.as_ref()).await;
+    let tool = LtiHttp::new(signer, true);
+    let target = GradeTarget {
+        client: platform.client(),
+        lineitems_url: platform.lineitems_url(COURSE),
+        platform_user: "sub-student".into(),
+        label: "Lecture 1".into(),
+        resource_link_id: Some("link-1".into()),
+    };
+    let (video_id, user_id): (VideoId, UserId) = (video.parse().expect("id"), student.id().parse().expect("id"));
+    let table = app.stack.table.clone();
+    let pass = |rate: u8| {
+        let (app, table, tool, target, video_id, user_id, video, student) =
+            (&app, &table, &tool, &target, &video_id, &user_id, &video, &student);
+        async move {
+            put_progress(app, video, student, rate).await;
+            let progress = table.progress_by(video_id, std::slice::from_ref(user_id)).await.expect("read");
+            let progress = progress.first().expect("the student's progress");
+            pass_back(tool, table.as_ref(), target, progress, &now_rfc3339()).await.expect("passed back")
+        }
+    };
+    assert_eq!(pass(40).await, Some(40));
+    assert_eq!(pass(40).await, None, "the same value is not posted again");
+    assert_eq!(pass(100).await, Some(100));
+    assert_eq!(pass(30).await, None, "completion is sticky: rewinding does not lower the score");
+
+    let items = platform.read("lineitems").await;
+    let items = items.as_object().expect("line items");
+    assert_eq!(items.len(), 1, "one line item for the video, found again for later scores");
+    let (item_id, item) = items.iter().next().expect("the line item");
+    assert_eq!(item["resourceId"], video.as_str());
+    assert_eq!(item["label"], "Lecture 1");
+    let posted = &platform.read("scores").await[item_id];
+    let posted = posted.as_array().expect("scores");
+    assert_eq!(posted.len(), 2, "{posted:?}");
+    assert_eq!(posted[0]["userId"], "sub-student");
+    assert_eq!(posted[0]["scoreGiven"], 40.0);
+    assert_eq!(posted[0]["activityProgress"], "InProgress");
+    assert_eq!(posted[1]["scoreGiven"], 100.0);
+    assert_eq!(posted[1]["scoreMaximum"], 100.0);
+    assert_eq!(posted[1]["activityProgress"], "Completed");
+    assert_eq!(posted[1]["gradingProgress"], "FullyGraded");
 }

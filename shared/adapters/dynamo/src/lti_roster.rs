@@ -1,6 +1,7 @@
-//! Roster sync's writes: memberships that came from an LTI course carry the platform subject
+//! LTI Advantage services' items. Roster sync's writes: memberships that came from an LTI course carry the platform subject
 //! they came for (`ltiSub`); a sync removes or re-roles only those, each by one conditional write
-//! that still finds that subject (the host and members added by hand have none).
+//! that still finds that subject (the host and members added by hand have none). Grade passback
+//! keeps the value the platform last took on the student's progress item.
 
 use std::collections::HashMap;
 
@@ -9,6 +10,7 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 use vivid_domain::{
     error::{Guard, StoreError},
     lti::{
+        grades::{GradeStore, Posted},
         model::{LinkStore, UserLink},
         roster::{RosterStore, SpaceMember},
         services::PlatformMember,
@@ -17,11 +19,12 @@ use vivid_domain::{
     spaces::{Membership, Role},
     types::{Email, Limit, SpaceId, UserId},
     users::{User, UserStore},
+    video::Progress,
 };
 
 use crate::{
     attrs, keys,
-    table::{Table, backend, conditional, from_item, key, s},
+    table::{Table, backend, conditional, from_item, key, n, s},
 };
 
 /// The platform subject a membership came from an LTI course for.
@@ -156,6 +159,50 @@ impl RosterStore for Table {
         match changes.apply(req).send().await.map_err(conditional(Guard::Membership)) {
             Ok(_) => Ok(true),
             Err(StoreError::Condition(Guard::Membership)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The value the platform last took for a student's video, on their progress item (it goes with
+/// the progress: a member's purge, the video's deletion).
+pub const LTI_POSTED: &str = "ltiPosted";
+/// The line item that value went to.
+pub const LTI_LINE_ITEM: &str = "ltiLineItem";
+
+#[async_trait]
+impl GradeStore for Table {
+    async fn posted(&self, progress: &Progress) -> Result<Option<Posted>, StoreError> {
+        let resp = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::video(&progress.video_id), keys::progress(&progress.user_id))))
+            .projection_expression("#v, #li")
+            .expression_attribute_names("#v", LTI_POSTED)
+            .expression_attribute_names("#li", LTI_LINE_ITEM)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        let item = resp.item.unwrap_or_default();
+        let value = item.get(LTI_POSTED).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<u8>().ok());
+        let line_item = item.get(LTI_LINE_ITEM).and_then(|v| v.as_s().ok()).cloned();
+        Ok(value.zip(line_item).map(|(value, line_item)| Posted { value, line_item }))
+    }
+
+    async fn record_posted(&self, progress: &Progress, posted: &Posted) -> Result<(), StoreError> {
+        let changes = crate::expr::Changes::new()
+            .set(LTI_POSTED, n(posted.value))
+            .set(LTI_LINE_ITEM, s(posted.line_item.clone()))
+            .when("attribute_exists(PK)");
+        let req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::video(&progress.video_id), keys::progress(&progress.user_id))));
+        match changes.apply(req).send().await.map_err(conditional(Guard::Item)) {
+            Ok(_) | Err(StoreError::Condition(_)) => Ok(()),
             Err(e) => Err(e),
         }
     }

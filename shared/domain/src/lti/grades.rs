@@ -4,8 +4,16 @@
 //! "Completion" is read through [`completion`] alone: today the progress rate `put-progress`
 //! records (0–100); the analytics issue makes it the watched coverage without touching the rest.
 
-use super::services::{ActivityProgress, GradingProgress, Score};
-use crate::video::{COMPLETED_RATE, Progress};
+use async_trait::async_trait;
+
+use super::{
+    roster::SyncError,
+    services::{ActivityProgress, GradingProgress, LineItem, LineItemSpec, LtiServices, Score, ServiceClient},
+};
+use crate::{
+    error::StoreError,
+    video::{COMPLETED_RATE, Progress},
+};
 
 /// The most a video's line item scores: completion in percent.
 pub const SCORE_MAXIMUM: f64 = 100.0;
@@ -32,6 +40,68 @@ pub fn score_to_post(platform_user: &str, completion: u8, last_posted: Option<u8
         grading_progress: if done { GradingProgress::FullyGraded } else { GradingProgress::Pending },
         timestamp: now.to_owned(),
     })
+}
+
+/// What the platform last took for a student's video: the value and the line item it went to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posted {
+    pub value: u8,
+    pub line_item: String,
+}
+
+/// Where a student's scores for a video go: the course's AGS container and the student there.
+#[derive(Debug, Clone)]
+pub struct GradeTarget {
+    pub client: ServiceClient,
+    /// The launch's AGS `lineitems` URL.
+    pub lineitems_url: String,
+    /// The student's platform `user_id` (their `sub`).
+    pub platform_user: String,
+    /// The gradebook column's title (the video's title).
+    pub label: String,
+    pub resource_link_id: Option<String>,
+}
+
+/// The posted values, kept beside the student's progress on the video.
+#[async_trait]
+pub trait GradeStore: Send + Sync {
+    async fn posted(&self, progress: &Progress) -> Result<Option<Posted>, StoreError>;
+    /// Records what the platform took; nothing when the progress is gone meanwhile.
+    async fn record_posted(&self, progress: &Progress, posted: &Posted) -> Result<(), StoreError>;
+}
+
+/// Posts the student's completion of the video when it differs from what the platform last took
+/// (the video's line item found or created on the first post); answers the value posted, `None`
+/// when there was nothing to post. Safe to repeat: a retry after a post whose record failed posts
+/// the same value again, which the platform keeps as the latest.
+pub async fn pass_back(
+    services: &dyn LtiServices,
+    store: &dyn GradeStore,
+    target: &GradeTarget,
+    progress: &Progress,
+    now: &str,
+) -> Result<Option<u8>, SyncError> {
+    let value = completion(progress);
+    let last = store.posted(progress).await?;
+    let Some(score) = score_to_post(&target.platform_user, value, last.as_ref().map(|p| p.value), now) else {
+        return Ok(None);
+    };
+    let line_item = match last {
+        Some(p) => LineItem { id: p.line_item },
+        None => {
+            let spec = LineItemSpec {
+                resource_id: progress.video_id.to_string(),
+                resource_link_id: target.resource_link_id.clone(),
+                label: target.label.clone(),
+                score_maximum: SCORE_MAXIMUM,
+            };
+            services.line_item(&target.client, &target.lineitems_url, &spec).await?
+        }
+    };
+    services.post_score(&target.client, &line_item, &score).await?;
+    store.record_posted(progress, &Posted { value, line_item: line_item.id }).await?;
+    tracing::info!(video = %progress.video_id, value, "score posted to the platform");
+    Ok(Some(value))
 }
 
 #[cfg(test)]
