@@ -62,6 +62,26 @@ pub struct GradeTarget {
     pub resource_link_id: Option<String>,
 }
 
+impl GradeTarget {
+    /// Where `platform_user`'s scores for a video titled `label` go in a linked course; `None`
+    /// when the course's launches offered no line-item container (AGS without `lineitems`).
+    pub fn of(
+        link: &super::model::ContextLink,
+        registration: &super::model::Registration,
+        platform_user: &str,
+        label: &str,
+    ) -> Option<Self> {
+        let lineitems_url = link.ags.as_ref()?.lineitems.clone()?;
+        Some(Self {
+            client: ServiceClient::of(registration),
+            lineitems_url,
+            platform_user: platform_user.to_owned(),
+            label: label.to_owned(),
+            resource_link_id: None,
+        })
+    }
+}
+
 /// The posted values, kept beside the student's progress on the video.
 #[async_trait]
 pub trait GradeStore: Send + Sync {

@@ -15,7 +15,10 @@ use std::collections::{BTreeMap, HashSet};
 use async_trait::async_trait;
 use serde::Serialize;
 
-use super::services::{LtiServices, MemberStatus, PlatformMember, RosterBounds, ServiceClient, ServiceError};
+use super::{
+    model::{ContextLink, Registration},
+    services::{LtiServices, MemberStatus, PlatformMember, RosterBounds, ServiceClient, ServiceError},
+};
 use crate::{
     error::StoreError,
     spaces::Role,
@@ -134,6 +137,19 @@ pub struct RosterSource {
     pub client: ServiceClient,
     /// The launch's `context_memberships_url`.
     pub memberships_url: String,
+}
+
+impl RosterSource {
+    /// The roster of a linked course, through its registration; `None` when the course's launches
+    /// offered no NRPS.
+    pub fn of(link: &ContextLink, registration: &Registration) -> Option<Self> {
+        let nrps = link.nrps.as_ref()?;
+        Some(Self {
+            issuer: link.context.issuer.clone(),
+            client: ServiceClient::of(registration),
+            memberships_url: nrps.context_memberships_url.clone(),
+        })
+    }
 }
 
 /// Reads the course's roster and applies it to `space` (hosted by `host`): what the launch calls

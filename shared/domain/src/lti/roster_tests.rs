@@ -155,3 +155,47 @@ async fn a_sync_applies_the_roster_and_a_second_changes_nothing() {
     assert_eq!(run().await.expect("sync"), SyncCounts { added: 1, removed: 1, updated: 1 });
     assert_eq!(run().await.expect("sync again"), SyncCounts::default(), "idempotent");
 }
+
+#[test]
+fn a_linked_course_s_roster_and_grades_go_through_its_registration() {
+    use crate::lti::{
+        grades::GradeTarget,
+        model::{AgsEndpoint, ContextKey, ContextLink, NrpsEndpoint, Registration},
+    };
+    let reg = Registration {
+        issuer: "https://lms.example".into(),
+        client_id: "tool".into(),
+        deployment_ids: vec!["d".into()],
+        auth_url: "https://lms.example/auth".into(),
+        token_url: "https://lms.example/token".into(),
+        jwks_url: "https://lms.example/jwks".into(),
+        name: "LMS".into(),
+        created_by: "user:x".into(),
+        created_at: "t".into(),
+    };
+    let mut link = ContextLink {
+        context: ContextKey {
+            issuer: reg.issuer.clone(),
+            client_id: "tool".into(),
+            deployment_id: "d".into(),
+            context_id: "c".into(),
+        },
+        space_id: SpaceId::generate(),
+        title: String::new(),
+        nrps: None,
+        ags: None,
+        created_at: "t".into(),
+        updated_at: "t".into(),
+    };
+    assert!(RosterSource::of(&link, &reg).is_none(), "no NRPS offered");
+    assert!(GradeTarget::of(&link, &reg, "sub", "Lecture").is_none(), "no AGS offered");
+    link.nrps =
+        Some(NrpsEndpoint { context_memberships_url: "https://lms.example/m".into(), service_versions: vec![] });
+    link.ags = Some(AgsEndpoint { lineitems: Some("https://lms.example/li".into()), lineitem: None, scope: vec![] });
+    let source = RosterSource::of(&link, &reg).expect("a roster");
+    assert_eq!(source.memberships_url, "https://lms.example/m");
+    assert_eq!(source.client.token_url, "https://lms.example/token");
+    assert_eq!(source.client.client_id, "tool");
+    let target = GradeTarget::of(&link, &reg, "sub", "Lecture").expect("a gradebook");
+    assert_eq!(target.lineitems_url, "https://lms.example/li");
+}

@@ -28,6 +28,13 @@ pub struct ServiceClient {
     pub audience: Option<String>,
 }
 
+impl ServiceClient {
+    /// The tool at the platform of `registration`.
+    pub fn of(registration: &super::model::Registration) -> Self {
+        Self { token_url: registration.token_url.clone(), client_id: registration.client_id.clone(), audience: None }
+    }
+}
+
 /// A member's status in the context (NRPS `status`; absent means `Active`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum MemberStatus {
