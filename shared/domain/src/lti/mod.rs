@@ -3,8 +3,8 @@
 //! key; the tool signs its own (deep-linking responses, the client assertion of the services'
 //! OAuth 2 grant) with the tool key behind [`signer::ToolSigner`].
 
-pub mod model;
 pub mod grades;
+pub mod model;
 pub mod roster;
 pub mod services;
 pub mod signer;
