@@ -12,6 +12,8 @@ if [ "$stack_only" = 1 ]; then "$root/scripts/venv.sh" --stack; else "$root/scri
 missing=()
 { command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; } || missing+=(ffmpeg)
 [ "$stack_only" = 1 ] || command -v text2wave >/dev/null || missing+=(festival)
+# The tests' institutional OpenID Connect provider runs on Node.js (local/idp).
+[ "$stack_only" = 1 ] || command -v npm >/dev/null || missing+=(nodejs npm)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing ${missing[*]} (Debian packages)"
@@ -20,5 +22,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   else
     echo "needed: ${missing[*]} (apt-get install ${missing[*]}; brew install ${missing[*]})" >&2
     exit 1
+  fi
+fi
+# The institution's OpenID Connect provider of the tests: npm oidc-provider, pinned in
+# local/idp/package-lock.json (`npm ci`, again whenever the lock file is newer).
+if [ "$stack_only" = 0 ]; then
+  idp="$root/local/idp"
+  if [ ! -d "$idp/node_modules/oidc-provider" ] || [ "$idp/package-lock.json" -nt "$idp/node_modules" ]; then
+    (cd "$idp" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "deps: npm ci in local/idp (oidc-provider)"
   fi
 fi

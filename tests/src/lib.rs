@@ -9,6 +9,7 @@
 mod app;
 mod background;
 mod browser;
+mod idp;
 mod media;
 mod platforms;
 mod samples;
@@ -20,12 +21,13 @@ use std::path::PathBuf;
 pub use app::TestApp;
 pub use background::pk;
 pub use browser::{BrowserSignIn, PendingLogin, cookie_value, set_cookies};
+pub use idp::{IDP_CLIENT_ID, Idp, fragment_param};
 pub use media::{generated_clip, generated_clip_as};
 use reqwest::{StatusCode, header::HeaderMap};
 pub use samples::{job_event, s3_event, sample_event, vendor_sample};
 use serde_json::Value;
 use vivid_domain::users::User;
-pub use vivid_testkit::{form_decode, query_param};
+pub use vivid_testkit::{form_decode, form_encode, query_param};
 pub use world::World;
 
 pub fn repo_root() -> PathBuf {

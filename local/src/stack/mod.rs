@@ -113,6 +113,10 @@ impl Drop for Stack {
 pub const LOCAL_ISSUER: &str = "https://vivid.local";
 pub const LOCAL_AUDIENCE: &str = "vivid-local";
 pub const LOCAL_KID: &str = "local-1";
+/// The client secret of every institutional (OpenID Connect) provider the stack is configured
+/// with (`OidcProviders`): the local stack writes `{"<id>": this}` into the secret
+/// `OidcClientSecretArn` names, unless a test gives that parameter itself.
+pub const LOCAL_OIDC_CLIENT_SECRET: &str = "vivid-local-oidc-secret";
 /// Where the local stack serves media with CloudFront's access rule.
 pub const CDN_PATH: &str = "/_local/cdn";
 /// A front end run next to the stack (a dev server) may be returned to after sign-in.

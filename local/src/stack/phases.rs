@@ -182,6 +182,10 @@ pub(super) async fn create_resources(
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
     parameters.extend(cfg.parameters.clone());
+    if !parameters.contains_key("OidcClientSecretArn") {
+        let arn = create_secret(sdk, &format!("{prefix}/oidc-clients"), &local_oidc_secrets(&parameters)).await?;
+        parameters.insert("OidcClientSecretArn".to_owned(), arn);
+    }
 
     // The buckets are named as the template names them in this deployment.
     let naming = Resolver::new(template, &parameters, Physical::default(), prefix)?;
@@ -209,6 +213,18 @@ pub(super) async fn create_resources(
     }
     proxy.grants().set_ses_sandbox(cfg.ses_sandbox);
     Ok(Resources { keys, cdn_key, token_key_arn, cursor_secret, parameters, buckets })
+}
+
+/// `{"<provider id>": LOCAL_OIDC_CLIENT_SECRET}` for each provider `OidcProviders` lists.
+fn local_oidc_secrets(parameters: &HashMap<String, String>) -> String {
+    let listed: Vec<serde_json::Value> =
+        parameters.get("OidcProviders").and_then(|p| serde_json::from_str(p).ok()).unwrap_or_default();
+    let secrets: serde_json::Map<String, serde_json::Value> = listed
+        .iter()
+        .filter_map(|p| p.get("id").and_then(|id| id.as_str()))
+        .map(|id| (id.to_owned(), json!(super::LOCAL_OIDC_CLIENT_SECRET)))
+        .collect();
+    serde_json::Value::Object(secrets).to_string()
 }
 
 /// The template's resources as this deployment names them, for `Ref` and `Fn::GetAtt`.

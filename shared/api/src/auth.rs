@@ -66,6 +66,12 @@ impl WebSettings {
 
     /// The callback URI on the domain this request reached, when that domain is allowed.
     fn redirect_uri(&self, req: &ApiRequest) -> Result<String, ApiError> {
+        self.redirect_uri_at(req, CALLBACK_PATH)
+    }
+
+    /// `path` on the domain this request reached, when that domain is allowed: a provider's
+    /// callback (the institutional ones: `/auth/oidc/{provider}/callback`).
+    pub(crate) fn redirect_uri_at(&self, req: &ApiRequest, path: &str) -> Result<String, ApiError> {
         let origin = req.origin().ok_or_else(unknown_domain)?;
         let host = origin.split_once("://").map(|(_, h)| h).unwrap_or_default();
         let name = host.split(':').next().unwrap_or_default();
@@ -73,7 +79,7 @@ impl WebSettings {
             Some(suffix) => name.strip_suffix(suffix).is_some_and(|sub| sub.ends_with('.') && sub.len() > 1),
             None => d.split(':').next() == Some(name),
         });
-        if allowed { Ok(format!("{origin}{CALLBACK_PATH}")) } else { Err(unknown_domain()) }
+        if allowed { Ok(format!("{origin}{path}")) } else { Err(unknown_domain()) }
     }
 }
 
@@ -101,7 +107,7 @@ fn bad_state() -> ApiError {
 const FRAGMENT_VALUE: &percent_encoding::AsciiSet =
     &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
-fn fragment_value(v: &str) -> String {
+pub(crate) fn fragment_value(v: &str) -> String {
     percent_encoding::utf8_percent_encode(v, FRAGMENT_VALUE).to_string()
 }
 
@@ -132,7 +138,7 @@ impl TokensBody {
 }
 
 /// A token response: JSON that no cache keeps.
-fn tokens_response(body: &TokensBody) -> Result<Response<Body>, ApiError> {
+pub(crate) fn tokens_response(body: &TokensBody) -> Result<Response<Body>, ApiError> {
     let mut resp = http::json(StatusCode::OK, body)?;
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
@@ -152,31 +158,46 @@ pub struct GoogleLogin {
 impl Handler for GoogleLogin {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let redirect_uri = self.web.redirect_uri(req)?;
-        let asked = req.query("returnTo");
-        if asked.is_some_and(|r| r.chars().count() > 2048) {
-            return Err(ApiError::bad_request("invalid_return_to", "returnTo must be at most 2048 characters"));
-        }
-        if asked.is_some_and(|r| r.contains('#')) {
-            return Err(ApiError::bad_request(
-                "invalid_return_to",
-                "returnTo must not have a fragment (#...): the sign-in's result comes back in the fragment; put what the page needs in its path or query",
-            ));
-        }
-        let return_to = asked.and_then(|r| self.web.allowed_return(r));
-        let binding = random_token()?;
-        let login = LoginState {
-            state: random_token()?,
-            binding_hash: hash_secret(&binding),
-            code_verifier: random_token()?,
-            nonce: random_token()?,
-            return_to,
-            expires_at: unix_now() + LOGIN_TTL_SECS,
-        };
+        let (login, binding) = pending_login(&self.web, req)?;
         self.logins.put_login_state(&login).await?;
-        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(login.code_verifier.as_bytes()));
+        let challenge = pkce_challenge(&login.code_verifier);
         let location = self.idp.authorize_url(&login.state, &challenge, &login.nonce, &redirect_uri);
         with_cookies(http::redirect(&location)?, &[cookies::login(&binding)])
     }
+}
+
+/// A sign-in about to leave for its provider: its state, PKCE verifier and nonce (random), the
+/// request's `returnTo` when allowed; and the random value of the cookie that binds it to this
+/// browser. The caller stores it (good once, for ten minutes) and sets the cookie.
+pub(crate) fn pending_login(web: &WebSettings, req: &ApiRequest) -> Result<(LoginState, String), ApiError> {
+    let asked = req.query("returnTo");
+    if asked.is_some_and(|r| r.chars().count() > 2048) {
+        return Err(ApiError::bad_request("invalid_return_to", "returnTo must be at most 2048 characters"));
+    }
+    if asked.is_some_and(|r| r.contains('#')) {
+        return Err(ApiError::bad_request(
+            "invalid_return_to",
+            "returnTo must not have a fragment (#...): the sign-in's result comes back in the fragment; put what the page needs in its path or query",
+        ));
+    }
+    let return_to = asked.and_then(|r| web.allowed_return(r));
+    let binding = random_token()?;
+    let login = LoginState {
+        state: random_token()?,
+        binding_hash: hash_secret(&binding),
+        code_verifier: random_token()?,
+        nonce: random_token()?,
+        return_to,
+        expires_at: unix_now() + LOGIN_TTL_SECS,
+        provider: None,
+        link_user: None,
+    };
+    Ok((login, binding))
+}
+
+/// A PKCE S256 challenge of `verifier`.
+pub(crate) fn pkce_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 /// `GET /auth/google/callback`: checks the state against this browser, exchanges the code,
@@ -193,36 +214,73 @@ pub struct GoogleCallback {
 #[async_trait]
 impl Handler for GoogleCallback {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-        let state = req.query("state").filter(|s| s.len() <= 128).ok_or_else(bad_state)?;
-        let binding = req.cookie(cookies::LOGIN).ok_or_else(bad_state)?;
-        let login =
-            self.logins.take_login_state(state, &hash_secret(&binding), unix_now()).await?.ok_or_else(bad_state)?;
-        let target = login.return_to.clone().unwrap_or_else(|| self.web.frontend_url.clone());
-        if let Some(error) = req.query("error") {
-            // The person declined at Google: back to the front end, which shows why.
-            let location = format!("{target}#error={}", fragment_value(error));
-            return with_cookies(http::redirect(&location)?, &[cookies::clear_login()]);
-        }
-        let pair = match self.finish(req, &login).await {
-            Ok(pair) => pair,
-            // A sign-in started with a return URL is a person in a browser: back to the front
-            // end, which says what happened (OAuth's error redirect). Without one, the problem.
-            Err(e) if login.return_to.is_some() => {
-                log_redirected(&e);
-                let location = error_location(&target, &e, req.request_id());
-                return with_cookies(http::redirect(&location)?, &[cookies::clear_login()]);
-            }
-            Err(e) => return Err(e),
+        let login = take_login(self.logins.as_ref(), req, cookies::LOGIN).await?;
+        let outcome = match req.query("error") {
+            Some(_) => Ok(Landing::Declined),
+            None => self.finish(req, &login).await.map(Landing::SignedIn),
         };
-        let location = format!(
-            "{target}#accessToken={}&tokenType=Bearer&expiresIn={}",
-            fragment_value(&pair.access.token),
-            pair.access.expires_in
-        );
-        let mut set = vec![cookies::refresh(&pair), cookies::clear_login()];
-        set.extend(cookies::clear_legacy_refresh(req));
-        with_cookies(http::redirect(&location)?, &set)
+        land(&self.web, &login, req, outcome, cookies::clear_login())
     }
+}
+
+/// The login a callback's `state` names, bound to this browser by the cookie `cookie`: taken
+/// (it works once), or 400 `invalid_state`.
+pub(crate) async fn take_login(
+    logins: &dyn SessionStore,
+    req: &ApiRequest,
+    cookie: &str,
+) -> Result<LoginState, ApiError> {
+    let state = req.query("state").filter(|s| s.len() <= 128).ok_or_else(bad_state)?;
+    let binding = req.cookie(cookie).ok_or_else(bad_state)?;
+    logins.take_login_state(state, &hash_secret(&binding), unix_now()).await?.ok_or_else(bad_state)
+}
+
+/// How a callback ends when nothing failed.
+pub(crate) enum Landing {
+    /// The person declined at the provider (`?error=`): back to the front end, which says why.
+    Declined,
+    /// Signed in: the access token in the fragment, the refresh token in its cookie.
+    SignedIn(TokenPair),
+    /// Something else done (an identity linked): these fragment pairs (already encoded).
+    Done(String),
+}
+
+/// The callback's redirect to the front end (the login's `returnTo`, else the front end's
+/// address) with the outcome in the fragment, clearing the login cookie (`clear`). A failure of
+/// a sign-in started with a return URL is a person in a browser: back to the front end, which
+/// says what happened (OAuth's error redirect); without one, the problem itself.
+pub(crate) fn land(
+    web: &WebSettings,
+    login: &LoginState,
+    req: &ApiRequest,
+    outcome: Result<Landing, ApiError>,
+    clear: String,
+) -> Result<Response<Body>, ApiError> {
+    let target = login.return_to.clone().unwrap_or_else(|| web.frontend_url.clone());
+    let (location, mut set) = match outcome {
+        Ok(Landing::Declined) => {
+            let error = req.query("error").unwrap_or("access_denied");
+            (format!("{target}#error={}", fragment_value(error)), Vec::new())
+        }
+        Ok(Landing::SignedIn(pair)) => {
+            let location = format!(
+                "{target}#accessToken={}&tokenType=Bearer&expiresIn={}",
+                fragment_value(&pair.access.token),
+                pair.access.expires_in
+            );
+            let mut set = vec![cookies::refresh(&pair)];
+            set.extend(cookies::clear_legacy_refresh(req));
+            (location, set)
+        }
+        Ok(Landing::Done(fragment)) => (format!("{target}#{fragment}"), Vec::new()),
+        Err(e) if login.return_to.is_some() => {
+            log_redirected(&e);
+            (error_location(&target, &e, req.request_id()), Vec::new())
+        }
+        Err(e) => return Err(e),
+    };
+    set.insert(set.len().min(1), clear);
+    with_cookies(http::redirect(&location)?, &set)
 }
 
 impl GoogleCallback {

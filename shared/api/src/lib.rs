@@ -14,6 +14,7 @@ pub mod imports;
 pub mod invitations;
 pub mod members;
 pub mod notes;
+pub mod oidc;
 pub mod progress;
 pub mod search;
 pub mod snapshots;

@@ -19,6 +19,7 @@ pub mod mail;
 pub mod media;
 pub mod minutes;
 pub mod notes;
+pub mod oidc;
 pub mod page;
 pub mod playback;
 pub mod quota;

@@ -11,6 +11,7 @@ use vivid_domain::{
     identity::IdentityError,
     imports::InvokeError,
     invitations::{InviteRefused, InviteRuleError},
+    oidc::OidcError,
     playback::SignError,
     quota::{Exceeded, Quota},
     sessions::{IssueError, RandomError, SessionError},
@@ -319,6 +320,39 @@ impl From<IdentityError> for ApiError {
                 tracing::warn!(detail, "identity provider unavailable");
                 ApiError::upstream("google_unavailable", "Google did not answer properly; try again later")
             }
+        }
+    }
+}
+
+impl From<OidcError> for ApiError {
+    fn from(e: OidcError) -> Self {
+        match e {
+            OidcError::UnknownProvider => ApiError::NotFound("sign-in provider"),
+            OidcError::NotLinked => ApiError::NotFound("identity"),
+            OidcError::Identity(IdentityError::InvalidToken(why)) => {
+                ApiError::unauthenticated(format!("{why}: sign in with your institution again"))
+            }
+            OidcError::Identity(IdentityError::BadCode) => ApiError::bad_request(
+                "invalid_code",
+                "the authorization code was refused: start the sign-in again (GET /auth/oidc/{provider}/login)",
+            ),
+            OidcError::Identity(IdentityError::Unverified) | OidcError::Unverified => {
+                ApiError::forbidden("email_not_verified", OidcError::Unverified.to_string())
+            }
+            OidcError::Identity(IdentityError::Unavailable(detail)) => {
+                tracing::warn!(detail, "OpenID Connect provider unavailable");
+                ApiError::upstream(
+                    "idp_unavailable",
+                    "the institution's sign-in provider did not answer properly; try again later",
+                )
+            }
+            OidcError::DomainNotAllowed(_) => ApiError::forbidden("email_domain_not_allowed", e.to_string()),
+            OidcError::LinkRequired => ApiError::conflict("link_required", e.to_string()),
+            OidcError::LinkedElsewhere => ApiError::conflict("identity_linked_elsewhere", e.to_string()),
+            OidcError::LastIdentity => ApiError::conflict("last_identity", e.to_string()),
+            OidcError::TooMany => ApiError::conflict("too_many_identities", e.to_string()),
+            OidcError::AccountDeleting => ApiError::conflict("account_deleting", e.to_string()),
+            OidcError::Store(e) => e.into(),
         }
     }
 }

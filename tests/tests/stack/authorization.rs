@@ -20,6 +20,7 @@ const fn row(method: &'static str, path: &'static str, stranger: u16, participan
 const MATRIX: &[Row] = &[
     row("GET", "/users/me", 200, 200, 200, 200),
     row("GET", "/users/me/sessions", 200, 200, 200, 200),
+    row("GET", "/users/me/identities", 200, 200, 200, 200),
     row("DELETE", "/users/me/sessions", 204, 204, 204, 204),
     row("POST", "/auth/logout", 204, 204, 204, 204),
     row("GET", "/spaces", 200, 200, 200, 200),

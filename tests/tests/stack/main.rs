@@ -24,6 +24,7 @@ mod lti_services;
 mod members;
 mod minutes;
 mod notes;
+mod oidc_signin;
 mod pipeline;
 mod platform_grants;
 mod rate_limits;

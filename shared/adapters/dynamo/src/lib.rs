@@ -10,6 +10,7 @@ mod connections;
 mod deletions;
 mod expr;
 mod failures;
+mod identities;
 mod invitations;
 pub mod keys;
 mod live;

@@ -23,9 +23,10 @@ use crate::{
 /// Every platform a user can connect.
 const PROVIDERS: [Provider; 2] = [Provider::Webex, Provider::Zoom];
 
-#[async_trait]
-impl UserStore for Table {
-    async fn create_user(&self, user: &User, personal: &Space, google_sub: Option<&str>) -> Result<(), StoreError> {
+impl Table {
+    /// The four writes of a sign-up (guards `User`, `Email`, `Space`, `Membership`): the profile,
+    /// the e-mail lock, the personal space and its host membership, each new.
+    pub(crate) fn sign_up_items(&self, user: &User, personal: &Space) -> Result<Vec<TransactWriteItem>, StoreError> {
         let user_item = to_item(
             user,
             &[(PK, keys::user(&user.user_id)), (SK, keys::PROFILE.to_owned()), (attrs::TYPE, "User".into())],
@@ -44,12 +45,19 @@ impl UserStore for Table {
             joined_at: personal.created_at.clone(),
         };
         let not_exists = Some("attribute_not_exists(PK)");
-        let mut items = vec![
+        Ok(vec![
             self.put(user_item, not_exists)?,
             self.put(email_item, not_exists)?,
             self.put(self.space_item(personal)?, not_exists)?,
             self.put(self.membership_item(&host)?, not_exists)?,
-        ];
+        ])
+    }
+}
+
+#[async_trait]
+impl UserStore for Table {
+    async fn create_user(&self, user: &User, personal: &Space, google_sub: Option<&str>) -> Result<(), StoreError> {
+        let mut items = self.sign_up_items(user, personal)?;
         if let Some(sub) = google_sub {
             let link = HashMap::from([
                 (PK.to_owned(), s(keys::google(sub))),
@@ -57,7 +65,7 @@ impl UserStore for Table {
                 (attrs::TYPE.to_owned(), s("GoogleLink")),
                 (attrs::USER_ID.to_owned(), s(user.user_id.to_string())),
             ]);
-            items.push(self.put(link, not_exists)?);
+            items.push(self.put(link, Some("attribute_not_exists(PK)"))?);
         }
         self.transact(items, &[Guard::User, Guard::Email, Guard::Space, Guard::Membership, Guard::Google]).await
     }
@@ -98,6 +106,8 @@ impl UserStore for Table {
         if let Some(sub) = &user.google_sub {
             keys_to_delete.push(key(keys::google(sub), keys::GOOGLE));
         }
+        // The institutional identities' locks (their entries under the user go with the rest).
+        keys_to_delete.extend(crate::identities::locks_of(self, &user.user_id).await?);
         let items = keys_to_delete
             .into_iter()
             .map(|k| {

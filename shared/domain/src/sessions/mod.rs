@@ -136,6 +136,13 @@ pub struct LoginState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_to: Option<String>,
     pub expires_at: u64,
+    /// An institutional sign-in's provider (`/auth/oidc/{provider}/...`); none for Google's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// The signed-in user an institutional link was started by (`.../link`): the callback links
+    /// the identity to them instead of signing in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_user: Option<UserId>,
 }
 
 /// One refresh token, by hash.

@@ -1,0 +1,381 @@
+//! Any OpenID Connect provider by its issuer URL (the relying party's side of OpenID Connect
+//! Core and Discovery): the discovery document (its `issuer` must equal the configured one
+//! exactly), cached per warm container; the authorize URL (code + PKCE S256 + state + nonce);
+//! the code exchange with `client_secret_basic` or `client_secret_post` as the provider allows;
+//! the ID token verified against the provider's JWKS (RS256 or ES256, as published; an unknown
+//! `kid` refetches the keys once, at most once a minute).
+//!
+//! The client secrets are one Secrets Manager secret, a JSON object of secrets by provider id,
+//! read on its first use (the login route never needs it).
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, OnceLock},
+    time::{Duration, Instant},
+};
+
+use async_trait::async_trait;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
+use serde::Deserialize;
+use tokio::sync::RwLock;
+
+use vivid_config::FirstUse;
+use vivid_domain::{
+    identity::IdentityError,
+    oidc::{OidcClient, OidcProvider, VerifiedClaims},
+};
+
+/// A discovery document or key set is read again after this long.
+const CACHE_TTL: Duration = Duration::from_secs(3600);
+/// An unknown `kid` refetches the JWKS at most this often.
+const JWKS_MIN_REFRESH: Duration = Duration::from_secs(60);
+/// The largest discovery document, key set or token response read.
+const MAX_BODY: usize = 256 * 1024;
+
+/// What the relying party reads of a discovery document.
+#[derive(Debug, Clone, Deserialize)]
+struct Discovery {
+    issuer: String,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    jwks_uri: String,
+    #[serde(default)]
+    token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    #[serde(default)]
+    id_token_signing_alg_values_supported: Option<Vec<String>>,
+}
+
+struct Cached<T> {
+    value: T,
+    fetched: Instant,
+}
+
+/// The relying party for every configured provider.
+pub struct Oidc {
+    http: OnceLock<Result<reqwest::Client, String>>,
+    /// `{"<provider id>": "<client secret>"}`, read on the first code exchange.
+    secrets: Option<Arc<FirstUse<String>>>,
+    discovery: RwLock<HashMap<String, Cached<Discovery>>>,
+    jwks: RwLock<HashMap<String, Cached<JwkSet>>>,
+}
+
+fn upstream(detail: impl Into<String>) -> IdentityError {
+    IdentityError::Unavailable(detail.into())
+}
+
+fn invalid(reason: &'static str) -> IdentityError {
+    IdentityError::InvalidToken(reason)
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    id_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    sub: String,
+    #[serde(default)]
+    azp: Option<String>,
+    /// One string or a list (the library checked ours is in it).
+    #[serde(default)]
+    aud: serde_json::Value,
+    email: Option<String>,
+    #[serde(default)]
+    email_verified: Flag,
+    name: Option<String>,
+    picture: Option<String>,
+    nonce: Option<String>,
+}
+
+/// `email_verified`: a boolean, or the strings `"true"`/`"false"` some providers write.
+#[derive(Deserialize, Default)]
+#[serde(untagged)]
+enum Flag {
+    Bool(bool),
+    Text(String),
+    #[default]
+    Absent,
+}
+
+impl Flag {
+    fn is_true(&self) -> bool {
+        matches!(self, Flag::Bool(true)) || matches!(self, Flag::Text(t) if t == "true")
+    }
+}
+
+impl Oidc {
+    /// `secrets` holds the client secrets by provider id (the login route has none).
+    pub fn new(secrets: Option<Arc<FirstUse<String>>>) -> Self {
+        Self {
+            http: OnceLock::new(),
+            secrets,
+            discovery: RwLock::new(HashMap::new()),
+            jwks: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The HTTP client (rustls, 5-second timeout, no redirects followed), built on first use.
+    fn http(&self) -> Result<&reqwest::Client, IdentityError> {
+        self.http
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .timeout(Duration::from_secs(5))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .map_err(|e| format!("the OpenID Connect HTTP client: {e}"))
+            })
+            .as_ref()
+            .map_err(|e| upstream(e.clone()))
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str, what: &str) -> Result<T, IdentityError> {
+        let resp = self
+            .http()?
+            .get(url)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| upstream(format!("cannot fetch the provider's {what}: {}", e.without_url())))?;
+        if !resp.status().is_success() {
+            return Err(upstream(format!("the provider's {what} answered {}", resp.status())));
+        }
+        let body = resp.bytes().await.map_err(|e| upstream(format!("the provider's {what}: {e}")))?;
+        if body.len() > MAX_BODY {
+            return Err(upstream(format!("the provider's {what} is too large")));
+        }
+        serde_json::from_slice(&body).map_err(|e| upstream(format!("the provider's {what} is unreadable: {e}")))
+    }
+
+    /// The provider's discovery document, cached; refused when its `issuer` is not exactly the
+    /// configured one (Discovery §4.3), or an endpoint is not https (loopback http aside).
+    async fn discovery(&self, provider: &OidcProvider) -> Result<Discovery, IdentityError> {
+        if let Some(c) = self.discovery.read().await.get(&provider.id)
+            && c.fetched.elapsed() < CACHE_TTL
+        {
+            return Ok(c.value.clone());
+        }
+        let doc: Discovery = self.get_json(&provider.discovery_url(), "discovery document").await?;
+        if doc.issuer != provider.issuer {
+            tracing::warn!(provider = %provider.id, published = %doc.issuer, "discovery names another issuer");
+            return Err(upstream(format!(
+                "the provider's discovery document names the issuer {:?}, not the configured {:?}",
+                doc.issuer, provider.issuer
+            )));
+        }
+        let secure = |u: &str| {
+            u.starts_with("https://") || u.starts_with("http://127.0.0.1:") || u.starts_with("http://localhost:")
+        };
+        if ![&doc.authorization_endpoint, &doc.token_endpoint, &doc.jwks_uri].iter().all(|u| secure(u)) {
+            return Err(upstream("the provider's discovery document has an endpoint that is not https"));
+        }
+        let mut cache = self.discovery.write().await;
+        cache.insert(provider.id.clone(), Cached { value: doc.clone(), fetched: Instant::now() });
+        Ok(doc)
+    }
+
+    /// The key `kid` of the provider's JWKS, cached; refetched once when the kid is unknown and
+    /// the cache is older than a minute (the provider rotated its keys).
+    async fn key(&self, provider: &OidcProvider, jwks_uri: &str, kid: &str) -> Result<DecodingKey, IdentityError> {
+        if let Some(c) = self.jwks.read().await.get(&provider.id)
+            && c.fetched.elapsed() < CACHE_TTL
+        {
+            if let Some(jwk) = c.value.find(kid) {
+                return DecodingKey::from_jwk(jwk).map_err(|_| invalid("unusable signing key"));
+            }
+            if c.fetched.elapsed() < JWKS_MIN_REFRESH {
+                return Err(invalid("the ID token is signed by an unknown key"));
+            }
+        }
+        let keys: JwkSet = self.get_json(jwks_uri, "keys").await?;
+        let found = keys.find(kid).map(DecodingKey::from_jwk);
+        self.jwks.write().await.insert(provider.id.clone(), Cached { value: keys, fetched: Instant::now() });
+        match found {
+            Some(Ok(key)) => Ok(key),
+            _ => Err(invalid("the ID token is signed by an unknown key")),
+        }
+    }
+
+    async fn client_secret(&self, provider: &OidcProvider) -> Result<String, IdentityError> {
+        let secrets = self.secrets.as_ref().ok_or_else(|| upstream("no client secrets configured"))?;
+        let raw = secrets.get().await.map_err(|e| upstream(format!("the client secrets: {e}")))?;
+        let map: HashMap<String, String> =
+            serde_json::from_str(raw).map_err(|_| upstream("the client secrets are not a JSON object of strings"))?;
+        map.get(&provider.id).cloned().ok_or_else(|| upstream(format!("no client secret for {}", provider.id)))
+    }
+
+    async fn exchange(
+        &self,
+        provider: &OidcProvider,
+        doc: &Discovery,
+        code: &str,
+        code_verifier: &str,
+        redirect_uri: &str,
+    ) -> Result<String, IdentityError> {
+        let secret = self.client_secret(provider).await?;
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", code_verifier),
+        ];
+        // client_secret_basic unless the provider lists only client_secret_post (Discovery:
+        // absent means client_secret_basic).
+        let methods = doc.token_endpoint_auth_methods_supported.as_deref().unwrap_or_default();
+        let post = !methods.is_empty()
+            && !methods.iter().any(|m| m == "client_secret_basic")
+            && methods.iter().any(|m| m == "client_secret_post");
+        let mut req = self.http()?.post(&doc.token_endpoint).header("accept", "application/json");
+        if post {
+            form.extend([("client_id", provider.client_id.as_str()), ("client_secret", secret.as_str())]);
+        } else {
+            // RFC 6749 §2.3.1: each form-encoded before the basic encoding.
+            let enc = |v: &str| -> String { url_form(v) };
+            req = req.basic_auth(enc(&provider.client_id), Some(enc(&secret)));
+        }
+        let resp = req
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| upstream(format!("cannot reach the provider's token endpoint: {}", e.without_url())))?;
+        let status = resp.status();
+        if status.is_client_error() {
+            return Err(IdentityError::BadCode);
+        }
+        if !status.is_success() {
+            return Err(upstream(format!("the provider's token endpoint answered {status}")));
+        }
+        let tokens: TokenResponse =
+            resp.json().await.map_err(|e| upstream(format!("unreadable token response: {e}")))?;
+        tokens.id_token.ok_or_else(|| upstream("the token response has no id_token"))
+    }
+
+    /// The ID token's claims, verified for `provider`: signature, `iss`, `aud`, `azp`, `exp`
+    /// and the nonce.
+    async fn verify(
+        &self,
+        provider: &OidcProvider,
+        doc: &Discovery,
+        id_token: &str,
+        nonce: &str,
+    ) -> Result<VerifiedClaims, IdentityError> {
+        let header = jsonwebtoken::decode_header(id_token).map_err(|_| invalid("malformed ID token"))?;
+        if !matches!(header.alg, Algorithm::RS256 | Algorithm::ES256) {
+            return Err(invalid("the ID token must be signed with RS256 or ES256"));
+        }
+        let published = doc.id_token_signing_alg_values_supported.as_deref().unwrap_or_default();
+        if !published.is_empty() && !published.iter().any(|a| a == &format!("{:?}", header.alg)) {
+            return Err(invalid("the ID token's algorithm is not one the provider publishes"));
+        }
+        let kid = header.kid.ok_or(invalid("the ID token names no key"))?;
+        let key = self.key(provider, &doc.jwks_uri, &kid).await?;
+        let mut validation = Validation::new(header.alg);
+        validation.set_issuer(&[&provider.issuer]);
+        validation.set_audience(&[&provider.client_id]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 30;
+        let claims = jsonwebtoken::decode::<Claims>(id_token, &key, &validation)
+            .map_err(|e| {
+                tracing::info!(provider = %provider.id, reason = %e, "ID token refused");
+                invalid("the ID token is invalid or expired")
+            })?
+            .claims;
+        // Core §3.1.3.7: with several audiences `azp` is ours; when present it must be ours.
+        let azp_ok = match &claims.azp {
+            Some(azp) => azp == &provider.client_id,
+            None => claims.aud.as_array().is_none_or(|a| a.len() <= 1),
+        };
+        if !azp_ok {
+            return Err(invalid("the ID token was issued to another party (azp)"));
+        }
+        if claims.nonce.as_deref() != Some(nonce) {
+            return Err(invalid("the ID token's nonce does not match the login"));
+        }
+        Ok(VerifiedClaims {
+            issuer: provider.issuer.clone(),
+            sub: claims.sub,
+            email: claims.email,
+            email_verified: claims.email_verified.is_true(),
+            name: claims.name.unwrap_or_default(),
+            picture: claims.picture,
+        })
+    }
+}
+
+/// `application/x-www-form-urlencoded` of one value.
+fn url_form(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => out.push(char::from(b)),
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[async_trait]
+impl OidcClient for Oidc {
+    async fn authorize_url(
+        &self,
+        provider: &OidcProvider,
+        state: &str,
+        code_challenge: &str,
+        nonce: &str,
+        redirect_uri: &str,
+    ) -> Result<String, IdentityError> {
+        let doc = self.discovery(provider).await?;
+        let scope = provider.scopes.join(" ");
+        let params = [
+            ("client_id", provider.client_id.as_str()),
+            ("redirect_uri", redirect_uri),
+            ("response_type", "code"),
+            ("scope", scope.as_str()),
+            ("state", state),
+            ("code_challenge", code_challenge),
+            ("code_challenge_method", "S256"),
+            ("nonce", nonce),
+        ];
+        reqwest::Url::parse_with_params(&doc.authorization_endpoint, &params)
+            .map(String::from)
+            .map_err(|_| upstream("the provider's authorization endpoint is not a URL"))
+    }
+
+    async fn verified_claims(
+        &self,
+        provider: &OidcProvider,
+        code: &str,
+        code_verifier: &str,
+        redirect_uri: &str,
+        nonce: &str,
+    ) -> Result<VerifiedClaims, IdentityError> {
+        let doc = self.discovery(provider).await?;
+        let id_token = self.exchange(provider, &doc, code, code_verifier, redirect_uri).await?;
+        self.verify(provider, &doc, &id_token, nonce).await
+    }
+}
+
+#[cfg(test)]
+mod verify_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_form_encoded_first() {
+        assert_eq!(url_form("a b:c/é"), "a+b%3Ac%2F%C3%A9");
+        assert_eq!(url_form("Az09-._*"), "Az09-._*");
+    }
+
+    #[test]
+    fn email_verified_reads_as_a_boolean_or_its_string() {
+        let flag = |v: serde_json::Value| serde_json::from_value::<Flag>(v).map(|f| f.is_true()).unwrap_or(false);
+        assert!(flag(serde_json::json!(true)));
+        assert!(flag(serde_json::json!("true")));
+        assert!(!flag(serde_json::json!(false)));
+        assert!(!flag(serde_json::json!("yes")));
+        assert!(!flag(serde_json::json!(1)));
+    }
+}
