@@ -203,6 +203,7 @@ async fn checked(status: StatusCode, resp: reqwest::Response) -> Result<Vec<u8>,
         200..=299 => read(resp).await,
         401 | 403 => Err(ServiceError::Refused(format!("the platform answered {status}"))),
         404 => Err(ServiceError::NotFound),
+        409 => Err(ServiceError::Conflict),
         429 => Err(ServiceError::RateLimited),
         400..=499 => Err(ServiceError::Unreadable(format!("the platform answered {status}"))),
         _ => Err(unavailable(format!("the platform answered {status}"))),
@@ -299,8 +300,8 @@ impl LtiServices for LtiHttp {
             .await;
         match result {
             Ok(_) => Ok(()),
-            // 409: the platform holds a later score already (AGS: an older timestamp is ignored).
-            Err(ServiceError::Unreadable(s)) if s.contains("409") => Ok(()),
+            // The platform holds a later score already (AGS: an older timestamp is ignored).
+            Err(ServiceError::Conflict) => Ok(()),
             Err(e) => Err(e),
         }
     }

@@ -8,7 +8,9 @@ use async_trait::async_trait;
 
 use super::{
     roster::SyncError,
-    services::{ActivityProgress, GradingProgress, LineItem, LineItemSpec, LtiServices, Score, ServiceClient},
+    services::{
+        ActivityProgress, GradingProgress, LineItem, LineItemSpec, LtiServices, Score, ServiceClient, ServiceError,
+    },
 };
 use crate::{
     error::StoreError,
@@ -106,22 +108,39 @@ pub async fn pass_back(
     let Some(score) = score_to_post(&target.platform_user, value, last.as_ref().map(|p| p.value), now) else {
         return Ok(None);
     };
-    let line_item = match last {
-        Some(p) => LineItem { id: p.line_item },
-        None => {
-            let spec = LineItemSpec {
-                resource_id: progress.video_id.to_string(),
-                resource_link_id: target.resource_link_id.clone(),
-                label: target.label.clone(),
-                score_maximum: SCORE_MAXIMUM,
-            };
-            services.line_item(&target.client, &target.lineitems_url, &spec).await?
-        }
+    let spec = LineItemSpec {
+        resource_id: progress.video_id.to_string(),
+        resource_link_id: target.resource_link_id.clone(),
+        label: target.label.clone(),
+        score_maximum: SCORE_MAXIMUM,
     };
-    services.post_score(&target.client, &line_item, &score).await?;
+    let line_item = match last {
+        Some(p) => {
+            let known = LineItem { id: p.line_item };
+            match services.post_score(&target.client, &known, &score).await {
+                Ok(()) => known,
+                // The instructor deleted the gradebook column: the video gets a new one.
+                Err(ServiceError::NotFound) => post_to_found(services, target, &spec, &score).await?,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        None => post_to_found(services, target, &spec, &score).await?,
+    };
     store.record_posted(progress, &Posted { value, line_item: line_item.id }).await?;
     tracing::info!(video = %progress.video_id, value, "score posted to the platform");
     Ok(Some(value))
+}
+
+/// Posts to the video's line item, found or created.
+async fn post_to_found(
+    services: &dyn LtiServices,
+    target: &GradeTarget,
+    spec: &LineItemSpec,
+    score: &Score,
+) -> Result<LineItem, ServiceError> {
+    let item = services.line_item(&target.client, &target.lineitems_url, spec).await?;
+    services.post_score(&target.client, &item, score).await?;
+    Ok(item)
 }
 
 #[cfg(test)]
@@ -153,5 +172,74 @@ mod tests {
         p.completed_at = Some("2026-01-01T00:00:00Z".into());
         assert_eq!(completion(&p), 100, "a completed video stays completed when rewound");
         assert_eq!(score_to_post("u", 250, None, "t").map(|s| s.score_given), Some(100.0));
+    }
+
+    /// A gradebook whose column `gone` was deleted by the instructor.
+    struct Gradebook {
+        gone: &'static str,
+        posted: std::sync::Mutex<Vec<(String, f64)>>,
+        kept: std::sync::Mutex<Option<Posted>>,
+    }
+
+    #[async_trait]
+    impl LtiServices for Gradebook {
+        async fn members(
+            &self,
+            _: &ServiceClient,
+            _: &str,
+            _: super::super::services::RosterBounds,
+        ) -> Result<Vec<super::super::services::PlatformMember>, ServiceError> {
+            Ok(vec![])
+        }
+        async fn line_item(&self, _: &ServiceClient, _: &str, _: &LineItemSpec) -> Result<LineItem, ServiceError> {
+            Ok(LineItem { id: "https://lms/li/2".into() })
+        }
+        async fn post_score(&self, _: &ServiceClient, item: &LineItem, score: &Score) -> Result<(), ServiceError> {
+            if item.id == self.gone {
+                return Err(ServiceError::NotFound);
+            }
+            self.posted.lock().expect("lock").push((item.id.clone(), score.score_given));
+            Ok(())
+        }
+    }
+
+    #[async_trait]
+    impl GradeStore for Gradebook {
+        async fn posted(&self, _: &Progress) -> Result<Option<Posted>, StoreError> {
+            Ok(self.kept.lock().expect("lock").clone())
+        }
+        async fn record_posted(&self, _: &Progress, posted: &Posted) -> Result<(), StoreError> {
+            *self.kept.lock().expect("lock") = Some(posted.clone());
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_deleted_line_item_is_made_again() {
+        let book = Gradebook {
+            gone: "https://lms/li/1",
+            posted: Default::default(),
+            kept: std::sync::Mutex::new(Some(Posted { value: 40, line_item: "https://lms/li/1".into() })),
+        };
+        let target = GradeTarget {
+            client: ServiceClient { token_url: "https://lms/token".into(), client_id: "c".into(), audience: None },
+            lineitems_url: "https://lms/li".into(),
+            platform_user: "sub".into(),
+            label: "Lecture".into(),
+            resource_link_id: None,
+        };
+        let p: Progress = serde_json::from_value(serde_json::json!({
+            "videoId": crate::types::VideoId::generate(), "userId": crate::types::UserId::generate(),
+            "spaceId": crate::types::SpaceId::generate(), "progressRate": 70,
+            "positionSeconds": 12.0, "lastAccessAt": "2026-01-01T00:00:00Z"
+        }))
+        .expect("a progress item");
+        assert_eq!(pass_back(&book, &book, &target, &p, "now").await.expect("posted"), Some(70));
+        assert_eq!(*book.posted.lock().expect("lock"), vec![("https://lms/li/2".to_owned(), 70.0)]);
+        assert_eq!(
+            book.kept.lock().expect("lock").clone(),
+            Some(Posted { value: 70, line_item: "https://lms/li/2".into() })
+        );
+        assert_eq!(pass_back(&book, &book, &target, &p, "later").await.expect("nothing"), None);
     }
 }

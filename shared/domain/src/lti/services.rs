@@ -136,6 +136,9 @@ pub enum ServiceError {
     /// The service's URL answered 404 (a context or line item the platform no longer has).
     #[error("the platform has no such resource")]
     NotFound,
+    /// The platform holds a later state already (AGS: a score older than the last it took, 409).
+    #[error("the platform holds a later state")]
+    Conflict,
     /// The platform asked the tool to slow down.
     #[error("the platform is rate limiting the tool")]
     RateLimited,
