@@ -5,6 +5,8 @@
 
 mod providers;
 mod service;
+#[cfg(test)]
+mod service_tests;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
