@@ -11,14 +11,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 chromium=${VIVID_CHROMIUM:-/usr/bin/chromium}
 
 if [ ! -x "$chromium" ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing chromium (Debian package)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    echo "the browser test needs Chromium at $chromium: apt-get install chromium (or set VIVID_CHROMIUM)" >&2
-    exit 1
-  fi
+  [ -z "${VIVID_CHROMIUM:-}" ] || { echo "VIVID_CHROMIUM=$chromium is not an executable" >&2; exit 1; }
+  "$root/scripts/debian-install.sh" "the browser test (or set VIVID_CHROMIUM)" chromium
 fi
 
 venv="$root/.venv/browser"

@@ -14,16 +14,7 @@ missing=()
 [ "$stack_only" = 1 ] || command -v text2wave >/dev/null || missing+=(festival)
 # The tests' institutional OpenID Connect provider runs on Node.js (local/idp).
 [ "$stack_only" = 1 ] || command -v npm >/dev/null || missing+=(nodejs npm)
-if [ "${#missing[@]}" -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing ${missing[*]} (Debian packages)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  else
-    echo "needed: ${missing[*]} (apt-get install ${missing[*]}; brew install ${missing[*]})" >&2
-    exit 1
-  fi
-fi
+"$root/scripts/debian-install.sh" "the local stack and the tests" "${missing[@]}"
 # The institution's OpenID Connect provider of the tests: npm oidc-provider, pinned in
 # local/idp/package-lock.json (`npm ci`, again whenever the lock file is newer).
 if [ "$stack_only" = 0 ]; then

@@ -8,16 +8,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 missing=()
 for tool in curl jq; do command -v "$tool" >/dev/null || missing+=("$tool"); done
-if [ "${#missing[@]}" -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing ${missing[*]} (Debian packages: the README's examples use them)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  else
-    echo "the README's examples need ${missing[*]} (apt-get install ${missing[*]}; brew install ${missing[*]})" >&2
-    exit 1
-  fi
-fi
+"$root/scripts/debian-install.sh" "the README's examples" "${missing[@]}"
 if [ -z "${API:-}" ]; then
   "$root/scripts/deps.sh" --stack
   cargo=${CARGO:-cargo}
