@@ -32,17 +32,33 @@ const JWKS_MIN_REFRESH: Duration = Duration::from_secs(60);
 /// The largest discovery document, key set or token response read.
 const MAX_BODY: usize = 256 * 1024;
 
-/// What the relying party reads of a discovery document.
+/// What the relying party reads of a discovery document; given by configuration instead for a
+/// provider whose endpoints are known (Google's, or a stand-in's: [`Oidc::with_endpoints`]).
 #[derive(Debug, Clone, Deserialize)]
-struct Discovery {
-    issuer: String,
-    authorization_endpoint: String,
-    token_endpoint: String,
-    jwks_uri: String,
+pub struct Discovery {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub jwks_uri: String,
     #[serde(default)]
-    token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
     #[serde(default)]
-    id_token_signing_alg_values_supported: Option<Vec<String>>,
+    pub id_token_signing_alg_values_supported: Option<Vec<String>>,
+}
+
+/// Google's issuer. Its ID tokens may also name it `accounts.google.com` (Google's documentation:
+/// both forms), and its tokens for an Android or iOS client carry that client in `azp` with the
+/// web client in `aud`: accepted for this issuer (whichever provider is configured with it).
+pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
+
+/// The client secret(s) the code exchange presents.
+pub enum ClientSecrets {
+    /// None configured: a code exchange says so.
+    None,
+    /// One Secrets Manager secret, a JSON object of secrets by provider id, read on first use.
+    ById(Arc<FirstUse<String>>),
+    /// One secret for every provider of this relying party (Google's own).
+    One(String),
 }
 
 struct Cached<T> {
@@ -53,8 +69,9 @@ struct Cached<T> {
 /// The relying party for every configured provider.
 pub struct Oidc {
     http: OnceLock<Result<reqwest::Client, String>>,
-    /// `{"<provider id>": "<client secret>"}`, read on the first code exchange.
-    secrets: Option<Arc<FirstUse<String>>>,
+    secrets: ClientSecrets,
+    /// Endpoints given by configuration, by provider id: no discovery document is read for them.
+    fixed: HashMap<String, Discovery>,
     discovery: RwLock<HashMap<String, Cached<Discovery>>>,
     jwks: RwLock<HashMap<String, Cached<JwkSet>>>,
 }
@@ -88,31 +105,60 @@ struct Claims {
     nonce: Option<String>,
 }
 
-/// `email_verified`: a boolean, or the strings `"true"`/`"false"` some providers write.
-#[derive(Deserialize, Default)]
-#[serde(untagged)]
-enum Flag {
-    Bool(bool),
-    Text(String),
-    #[default]
-    Absent,
-}
+/// `email_verified`: a boolean, or the strings `"true"`/`"false"` (Google's documented ID-token
+/// example has `"email_verified": "true"`); absent reads as not verified. Anything else makes the
+/// token unreadable, hence invalid.
+#[derive(Default)]
+struct Flag(bool);
 
-impl Flag {
-    fn is_true(&self) -> bool {
-        matches!(self, Flag::Bool(true)) || matches!(self, Flag::Text(t) if t == "true")
+impl<'de> Deserialize<'de> for Flag {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = Flag;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("true or false, as a boolean or a string")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Flag, E> {
+                Ok(Flag(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Flag, E> {
+                match v {
+                    "true" => Ok(Flag(true)),
+                    "false" => Ok(Flag(false)),
+                    other => Err(E::invalid_value(serde::de::Unexpected::Str(other), &self)),
+                }
+            }
+        }
+        d.deserialize_any(Visit)
     }
 }
 
 impl Oidc {
     /// `secrets` holds the client secrets by provider id (the login route has none).
     pub fn new(secrets: Option<Arc<FirstUse<String>>>) -> Self {
+        Self::with_secrets(secrets.map_or(ClientSecrets::None, ClientSecrets::ById))
+    }
+
+    pub fn with_secrets(secrets: ClientSecrets) -> Self {
         Self {
             http: OnceLock::new(),
             secrets,
+            fixed: HashMap::new(),
             discovery: RwLock::new(HashMap::new()),
             jwks: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// With this HTTP client rather than one of its own.
+    pub fn with_http(self, http: reqwest::Client) -> Self {
+        Self { http: OnceLock::from(Ok(http)), ..self }
+    }
+
+    /// The provider `id`'s endpoints as given, not read from its discovery document.
+    pub fn with_endpoints(mut self, id: &str, endpoints: Discovery) -> Self {
+        self.fixed.insert(id.to_owned(), endpoints);
+        self
     }
 
     /// The HTTP client (rustls, 5-second timeout, no redirects followed), built on first use.
@@ -150,6 +196,9 @@ impl Oidc {
     /// The provider's discovery document, cached; refused when its `issuer` is not exactly the
     /// configured one (Discovery §4.3), or an endpoint is not https (loopback http aside).
     async fn discovery(&self, provider: &OidcProvider) -> Result<Discovery, IdentityError> {
+        if let Some(fixed) = self.fixed.get(&provider.id) {
+            return Ok(fixed.clone());
+        }
         if let Some(c) = self.discovery.read().await.get(&provider.id)
             && c.fetched.elapsed() < CACHE_TTL
         {
@@ -197,7 +246,11 @@ impl Oidc {
     }
 
     async fn client_secret(&self, provider: &OidcProvider) -> Result<String, IdentityError> {
-        let secrets = self.secrets.as_ref().ok_or_else(|| upstream("no client secrets configured"))?;
+        let secrets = match &self.secrets {
+            ClientSecrets::None => return Err(upstream("no client secrets configured")),
+            ClientSecrets::One(secret) => return Ok(secret.clone()),
+            ClientSecrets::ById(secrets) => secrets,
+        };
         let raw = secrets.get().await.map_err(|e| upstream(format!("the client secrets: {e}")))?;
         let map: HashMap<String, String> =
             serde_json::from_str(raw).map_err(|_| upstream("the client secrets are not a JSON object of strings"))?;
@@ -257,7 +310,7 @@ impl Oidc {
         provider: &OidcProvider,
         doc: &Discovery,
         id_token: &str,
-        nonce: &str,
+        nonce: Option<&str>,
     ) -> Result<VerifiedClaims, IdentityError> {
         let header = jsonwebtoken::decode_header(id_token).map_err(|_| invalid("malformed ID token"))?;
         if !matches!(header.alg, Algorithm::RS256 | Algorithm::ES256) {
@@ -270,7 +323,12 @@ impl Oidc {
         let kid = header.kid.ok_or(invalid("the ID token names no key"))?;
         let key = self.key(provider, &doc.jwks_uri, &kid).await?;
         let mut validation = Validation::new(header.alg);
-        validation.set_issuer(&[&provider.issuer]);
+        let google = provider.issuer == GOOGLE_ISSUER;
+        if google {
+            validation.set_issuer(&[GOOGLE_ISSUER, "accounts.google.com"]);
+        } else {
+            validation.set_issuer(&[&provider.issuer]);
+        }
         validation.set_audience(&[&provider.client_id]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 30;
@@ -281,25 +339,81 @@ impl Oidc {
             })?
             .claims;
         // Core §3.1.3.7: with several audiences `azp` is ours; when present it must be ours.
+        let several = claims.aud.as_array().is_some_and(|a| a.len() > 1);
         let azp_ok = match &claims.azp {
-            Some(azp) => azp == &provider.client_id,
-            None => claims.aud.as_array().is_none_or(|a| a.len() <= 1),
+            Some(azp) => azp == &provider.client_id || (google && !several),
+            None => !several,
         };
         if !azp_ok {
             return Err(invalid("the ID token was issued to another party (azp)"));
         }
-        if claims.nonce.as_deref() != Some(nonce) {
+        // The redirect flow's login always has one; Google's ID-token flow (`POST /auth/google`)
+        // has none to compare.
+        if let Some(expected) = nonce
+            && claims.nonce.as_deref() != Some(expected)
+        {
             return Err(invalid("the ID token's nonce does not match the login"));
         }
         Ok(VerifiedClaims {
             issuer: provider.issuer.clone(),
             sub: claims.sub,
             email: claims.email,
-            email_verified: claims.email_verified.is_true(),
+            email_verified: claims.email_verified.0,
             name: claims.name.unwrap_or_default(),
             picture: claims.picture,
         })
     }
+}
+
+impl Oidc {
+    /// The code exchanged at the provider's token endpoint: its ID token, not verified yet.
+    pub async fn exchange_code(
+        &self,
+        provider: &OidcProvider,
+        code: &str,
+        code_verifier: &str,
+        redirect_uri: &str,
+    ) -> Result<String, IdentityError> {
+        let doc = self.discovery(provider).await?;
+        self.exchange(provider, &doc, code, code_verifier, redirect_uri).await
+    }
+
+    /// An ID token verified for `provider` (with the login's nonce when there is a login).
+    pub async fn verify_id_token(
+        &self,
+        provider: &OidcProvider,
+        id_token: &str,
+        nonce: Option<&str>,
+    ) -> Result<VerifiedClaims, IdentityError> {
+        let doc = self.discovery(provider).await?;
+        self.verify(provider, &doc, id_token, nonce).await
+    }
+}
+
+/// The authorization request's URL: `endpoint` with the code flow's parameters (PKCE S256,
+/// state, nonce, the provider's scopes) and `extra` ones (Google's `prompt=select_account`).
+pub fn authorization_url(
+    endpoint: &str,
+    provider: &OidcProvider,
+    request: [&str; 4],
+    extra: &[(&str, &str)],
+) -> Result<String, IdentityError> {
+    let [state, code_challenge, nonce, redirect_uri] = request;
+    let scope = provider.scopes.join(" ");
+    let mut params = vec![
+        ("client_id", provider.client_id.as_str()),
+        ("redirect_uri", redirect_uri),
+        ("response_type", "code"),
+        ("scope", scope.as_str()),
+        ("state", state),
+        ("code_challenge", code_challenge),
+        ("code_challenge_method", "S256"),
+        ("nonce", nonce),
+    ];
+    params.extend_from_slice(extra);
+    reqwest::Url::parse_with_params(endpoint, &params)
+        .map(String::from)
+        .map_err(|_| upstream("the provider's authorization endpoint is not a URL"))
 }
 
 /// `application/x-www-form-urlencoded` of one value.
@@ -326,20 +440,7 @@ impl OidcClient for Oidc {
         redirect_uri: &str,
     ) -> Result<String, IdentityError> {
         let doc = self.discovery(provider).await?;
-        let scope = provider.scopes.join(" ");
-        let params = [
-            ("client_id", provider.client_id.as_str()),
-            ("redirect_uri", redirect_uri),
-            ("response_type", "code"),
-            ("scope", scope.as_str()),
-            ("state", state),
-            ("code_challenge", code_challenge),
-            ("code_challenge_method", "S256"),
-            ("nonce", nonce),
-        ];
-        reqwest::Url::parse_with_params(&doc.authorization_endpoint, &params)
-            .map(String::from)
-            .map_err(|_| upstream("the provider's authorization endpoint is not a URL"))
+        authorization_url(&doc.authorization_endpoint, provider, [state, code_challenge, nonce, redirect_uri], &[])
     }
 
     async fn verified_claims(
@@ -352,7 +453,7 @@ impl OidcClient for Oidc {
     ) -> Result<VerifiedClaims, IdentityError> {
         let doc = self.discovery(provider).await?;
         let id_token = self.exchange(provider, &doc, code, code_verifier, redirect_uri).await?;
-        self.verify(provider, &doc, &id_token, nonce).await
+        self.verify(provider, &doc, &id_token, Some(nonce)).await
     }
 }
 
@@ -369,13 +470,49 @@ mod tests {
         assert_eq!(url_form("Az09-._*"), "Az09-._*");
     }
 
+    fn claims(email_verified: serde_json::Value) -> Result<Claims, serde_json::Error> {
+        let mut c = serde_json::json!({ "sub": "1", "email": "ana@example.com" });
+        if !email_verified.is_null() {
+            c["email_verified"] = email_verified;
+        }
+        serde_json::from_value(c)
+    }
+
     #[test]
-    fn email_verified_reads_as_a_boolean_or_its_string() {
-        let flag = |v: serde_json::Value| serde_json::from_value::<Flag>(v).map(|f| f.is_true()).unwrap_or(false);
-        assert!(flag(serde_json::json!(true)));
-        assert!(flag(serde_json::json!("true")));
-        assert!(!flag(serde_json::json!(false)));
-        assert!(!flag(serde_json::json!("yes")));
-        assert!(!flag(serde_json::json!(1)));
+    fn email_verified_reads_as_a_boolean_or_the_strings_google_writes() {
+        use serde_json::json;
+        for (value, verified) in
+            [(json!(true), true), (json!(false), false), (json!("true"), true), (json!("false"), false)]
+        {
+            assert_eq!(claims(value.clone()).map(|c| c.email_verified.0).ok(), Some(verified), "{value}");
+        }
+        assert_eq!(claims(serde_json::Value::Null).map(|c| c.email_verified.0).ok(), Some(false), "absent");
+    }
+
+    #[test]
+    fn any_other_email_verified_makes_the_claims_unreadable() {
+        use serde_json::json;
+        for value in
+            [json!("True"), json!("yes"), json!("1"), json!(""), json!(" true"), json!(1), json!([true]), json!({})]
+        {
+            assert!(claims(value.clone()).is_err(), "{value}");
+        }
+        let explicit_null: Result<Claims, _> =
+            serde_json::from_str(r#"{"sub":"1","email":"ana@example.com","email_verified":null}"#);
+        assert!(explicit_null.is_err());
+    }
+
+    /// Google's documented ID-token payload (`email_verified` a string, `iss` without https).
+    #[test]
+    fn googles_documented_example_reads() {
+        let c: Claims = serde_json::from_str(
+            r#"{"iss":"accounts.google.com","azp":"1234987819200.apps.googleusercontent.com",
+                "aud":"1234987819200.apps.googleusercontent.com","sub":"10769150350006150715113082367",
+                "at_hash":"HK6E_P6Dh8Y93mRNtsDB1Q","hd":"example.com","email":"jsmith@example.com",
+                "email_verified":"true","iat":1353601026,"exp":1353604926,"nonce":"0394852-3190485-2490358"}"#,
+        )
+        .expect("Google's example");
+        assert!(c.email_verified.0);
+        assert_eq!(c.nonce.as_deref(), Some("0394852-3190485-2490358"));
     }
 }

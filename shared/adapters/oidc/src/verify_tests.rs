@@ -58,7 +58,7 @@ fn claims() -> serde_json::Value {
 #[tokio::test]
 async fn an_es256_token_of_the_provider_with_the_logins_nonce_verifies() {
     let (oidc, key) = with_key().await;
-    let verified = oidc.verify(&provider(), &discovery(), &sign(&key, claims()), "n-1").await.expect("verifies");
+    let verified = oidc.verify(&provider(), &discovery(), &sign(&key, claims()), Some("n-1")).await.expect("verifies");
     assert_eq!(verified.sub, "s-1");
     assert_eq!(verified.issuer, ISSUER);
     assert!(verified.email_verified);
@@ -70,7 +70,7 @@ async fn another_nonce_issuer_audience_azp_or_an_expired_token_is_refused() {
     let refused = |c: serde_json::Value, nonce: &'static str| {
         let token = sign(&key, c);
         let oidc = &oidc;
-        async move { oidc.verify(&provider(), &discovery(), &token, nonce).await }
+        async move { oidc.verify(&provider(), &discovery(), &token, Some(nonce)).await }
     };
     let mut cases = Vec::new();
     cases.push(("nonce", claims(), "n-2"));
@@ -103,6 +103,6 @@ async fn a_token_signed_by_another_key_under_a_published_kid_is_refused() {
     let (oidc, _) = with_key().await;
     let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("an EC key");
     let stranger = EncodingKey::from_ec_pem(pair.serialize_pem().as_bytes()).expect("PEM");
-    let result = oidc.verify(&provider(), &discovery(), &sign(&stranger, claims()), "n-1").await;
+    let result = oidc.verify(&provider(), &discovery(), &sign(&stranger, claims()), Some("n-1")).await;
     assert!(matches!(result, Err(IdentityError::InvalidToken(_))), "{result:?}");
 }
