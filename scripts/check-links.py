@@ -8,7 +8,7 @@ from `cargo metadata`) are held against what the template lets it do:
   (aws-sdk-dynamodb/dynamodb, -s3/s3, -mediaconvert/mediaconvert, -lambda/lambda,
   -secretsmanager/secretsmanager, -kms/kms, -sesv2/ses, -transcribe/transcribe);
 - an HTTP client (reqwest) is linked  <=>  the function talks to a third party (its environment
-  names a Google or Webex client);
+  names a Google, Webex or Zoom client, or the institutions' OpenID Connect providers);
 - the layers hold: the domain crate links no AWS SDK, no HTTP client and no Lambda runtime.
 
 Usage: check-links.py   (exit 0 when every function passes, 1 otherwise, listing each finding)
@@ -34,7 +34,7 @@ SDK = {
     "aws-sdk-sesv2": "ses",
     "aws-sdk-transcribe": "transcribe",
 }
-THIRD_PARTY_VARS = ("VIVID_GOOGLE_CLIENT_ID", "VIVID_WEBEX_CLIENT_ID", "VIVID_ZOOM_CLIENT_ID")
+THIRD_PARTY_VARS = ("VIVID_GOOGLE_CLIENT_ID", "VIVID_WEBEX_CLIENT_ID", "VIVID_ZOOM_CLIENT_ID", "VIVID_OIDC_PROVIDERS")
 # Services a function may be granted without a client of its own: passing the MediaConvert role
 # to the jobs it creates.
 WITHOUT_CLIENT = {"iam"}
