@@ -15,7 +15,8 @@ use vivid_domain::{
     invitations::InvitationStore,
     oidc::{self, IdentityStore, LinkedIdentity, OidcClient, OidcError, OidcProvider},
     sessions::{LoginState, SessionStore, Sessions},
-    types::Invalid,
+    step_up,
+    types::{Invalid, unix_now},
     users::{User, UserStore},
 };
 use vivid_edge::{
@@ -138,6 +139,9 @@ impl Handler for OidcLink {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let caller = req.caller(&self.auth)?;
         let provider = self.providers.named(req)?;
+        // Step-up: a linked identity signs in as this user from then on, so only a recent
+        // sign-in adds one (a stolen access token or refresh token must not).
+        step_up::require_recent_sign_in(caller.auth_time, unix_now())?;
         let (url, cookie) =
             start(self.idp.as_ref(), self.logins.as_ref(), &self.web, req, provider, Some(caller.user_id)).await?;
         let mut resp = http::json(StatusCode::OK, &LinkStarted { authorize_url: url })?;
@@ -285,6 +289,8 @@ impl Handler for DeleteIdentity {
         let caller = req.caller(&self.auth)?;
         let id: IdentityId = req.path("identityId").map_err(|_| ApiError::NotFound("identity"))?;
         let user = live_user(self.users.as_ref(), &caller.user_id).await?;
+        // Step-up, as for linking: a stolen session must not remove the owner's ways in.
+        step_up::require_recent_sign_in(caller.auth_time, unix_now())?;
         oidc::unlink(self.identities.as_ref(), &user, &id.0).await?;
         http::no_content()
     }

@@ -5,6 +5,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use vivid_domain::types::unix_now;
 use vivid_tests::{IDP_CLIENT_ID, Idp, TestApp, cookie_value, fragment_param, pk, set_cookies};
 
 /// A stack configured with the provider `uni` (addresses of uni.example), and `slash`: the same
@@ -113,6 +114,12 @@ async fn given_a_google_user_when_linking_the_university_identity_then_signing_i
     let (app, _idp) = stack().await;
     let google = app.browser_sign_in("eve@uni.example", "Eve").await;
     let me = app.get("/users/me", &google.access_token).await;
+    // A session signed in eleven minutes ago (a stolen token, a browser left open) links nothing.
+    let (user, email) = (me.body["userId"].as_str().expect("id"), "eve@uni.example".parse().expect("email"));
+    let stale = app.stack.issuer.issue_signed_in_at(&user.parse().expect("user"), &email, unix_now() - 660);
+    let stale = stale.expect("token").token;
+    let r = app.call(Method::POST, "/auth/oidc/uni/link", Some(&stale), None).await;
+    assert_eq!((r.status, r.code()), (StatusCode::UNAUTHORIZED, "reauthentication_required"), "{:?}", r.body);
     let landed = link(&app, &google.access_token, "eve@uni.example").await;
     assert_eq!(fragment_param(&landed, "linked").as_deref(), Some("uni"), "{landed}");
 
@@ -127,6 +134,8 @@ async fn given_a_google_user_when_linking_the_university_identity_then_signing_i
     // Unlinked, the identity signs in no more as this user: it is a new sign-up, refused as the
     // address is the Google account's.
     let id = items[1]["identityId"].as_str().expect("id");
+    let r = app.call(Method::DELETE, &format!("/users/me/identities/{id}"), Some(&stale), None).await;
+    assert_eq!((r.status, r.code()), (StatusCode::UNAUTHORIZED, "reauthentication_required"), "{:?}", r.body);
     let gone = app.call(Method::DELETE, &format!("/users/me/identities/{id}"), Some(&google.access_token), None).await;
     assert_eq!(gone.status, StatusCode::NO_CONTENT, "{:?}", gone.body);
     let refused = app.oidc_sign_in("uni", "eve@uni.example").await;
