@@ -15,19 +15,10 @@ use vivid_domain::{
 };
 
 use crate::{
-    attrs, keys,
+    attrs,
+    keys::{self, IDENTITY, IDENTITY_PREFIX, identity_lock},
     table::{Item, PK, SK, Table, backend, from_item, key, s, to_item},
 };
-
-/// Sort key of the lock item.
-pub const IDENTITY: &str = "IDENTITY";
-/// Prefix of a user's identity entries.
-pub const IDENTITY_PREFIX: &str = "IDENTITY#";
-
-/// The lock's partition: one per (issuer, subject).
-pub fn identity_lock(issuer: &str, sub: &str) -> String {
-    format!("IDENTITY#{issuer}#{sub}")
-}
 
 fn entry_key(user: &UserId, identity_id: &str) -> Item {
     key(keys::user(user), format!("{IDENTITY_PREFIX}{identity_id}"))

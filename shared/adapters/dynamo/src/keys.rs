@@ -61,6 +61,14 @@ pub fn google(sub: &str) -> String {
     format!("GOOGLE#{sub}")
 }
 pub const GOOGLE: &str = "GOOGLE";
+/// The lock of an institutional (OpenID Connect) identity: one per (issuer, subject).
+pub fn identity_lock(issuer: &str, sub: &str) -> String {
+    format!("IDENTITY#{issuer}#{sub}")
+}
+/// Sort key of the lock item.
+pub const IDENTITY: &str = "IDENTITY";
+/// What a user's identity entries' sort keys begin with (`IDENTITY#{identityId}`).
+pub const IDENTITY_PREFIX: &str = "IDENTITY#";
 /// A user's connection with a platform (sealed tokens), under the user's partition.
 pub fn connection(provider: vivid_domain::connectors::Provider) -> String {
     format!("CONN#{provider}")
