@@ -12,11 +12,11 @@ use aws_sdk_kms::{
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde_json::{Map, Value, json};
 use tokio::sync::OnceCell;
-use vivid_config::{Config, ConfigError};
+use vivid_config::{Config, ConfigError, OnDemand};
 use vivid_domain::lti::signer::{SignError, ToolSigner};
 
 pub struct KmsToolSigner {
-    client: aws_sdk_kms::Client,
+    client: OnDemand<aws_sdk_kms::Client>,
     key_id: String,
     kid: String,
     /// The public JWKS, read once per container (a key's public half never changes).
@@ -26,10 +26,15 @@ pub struct KmsToolSigner {
 impl KmsToolSigner {
     /// The key named by `VIVID_LTI_KEY_ARN`.
     pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
-        Ok(Self::new(aws_sdk_kms::Client::new(cfg.sdk()?), cfg.var("VIVID_LTI_KEY_ARN")?))
+        Ok(Self::with_client(OnDemand::new(cfg, aws_sdk_kms::Client::new)?, cfg.var("VIVID_LTI_KEY_ARN")?))
     }
 
     pub fn new(client: aws_sdk_kms::Client, key_id: String) -> Self {
+        Self::with_client(OnDemand::ready(client), key_id)
+    }
+
+    /// The client built by the first signature or key-set read, not at init.
+    fn with_client(client: OnDemand<aws_sdk_kms::Client>, key_id: String) -> Self {
         let kid = key_id.rsplit('/').next().unwrap_or(&key_id).to_owned();
         Self { client, key_id, kid, jwks: OnceCell::new() }
     }
@@ -48,6 +53,7 @@ impl ToolSigner for KmsToolSigner {
         let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(claims));
         let out = self
             .client
+            .get()
             .sign()
             .key_id(&self.key_id)
             .message(Blob::new(input.as_bytes()))
@@ -66,6 +72,7 @@ impl ToolSigner for KmsToolSigner {
             .get_or_try_init(|| async {
                 let out = self
                     .client
+                    .get()
                     .get_public_key()
                     .key_id(&self.key_id)
                     .send()
