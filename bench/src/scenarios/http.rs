@@ -23,7 +23,8 @@ pub(super) async fn http_events(app: &TestApp, world: &World, route: &Route, n: 
         | "list-class-progress"
         | "list-video-progress"
         | "list-invitations"
-        | "list-my-invitations" => same(Call::by(host)),
+        | "list-my-invitations"
+        | "list-identities" => same(Call::by(host)),
         // Withdrawing again is harmless: the same call, repeated.
         "revoke-invitation" => same(Call::by(host).param("invitationId", world.invitation.clone())),
         // One e-mail invitation per call: the table writes and one SES send.
