@@ -35,6 +35,10 @@ SDK = {
     "aws-sdk-transcribe": "transcribe",
 }
 THIRD_PARTY_VARS = ("VIVID_GOOGLE_CLIENT_ID", "VIVID_WEBEX_CLIENT_ID", "VIVID_ZOOM_CLIENT_ID", "VIVID_OIDC_PROVIDERS")
+# Functions that call LMSs whose addresses are their registrations in the table, not the
+# environment: the launch (the LMS's key set) and dynamic registration (its configuration and
+# registration endpoint).
+CALLS_LMS = {"lti-launch", "lti-register"}
 # Services a function may be granted without a client of its own: passing the MediaConvert role
 # to the jobs it creates.
 WITHOUT_CLIENT = {"iam"}
@@ -117,7 +121,7 @@ def main() -> int:
         for service in sorted(granted - clients):
             problems.append(f"{name}: is granted {service} actions but links no {service} client")
         env = (props.get("Environment") or {}).get("Variables") or {}
-        talks_out = any(v in env for v in THIRD_PARTY_VARS)
+        talks_out = any(v in env for v in THIRD_PARTY_VARS) or name in CALLS_LMS
         if "reqwest" in linked and not talks_out:
             problems.append(f"{name}: links an HTTP client (reqwest) but talks to no third party")
         if talks_out and "reqwest" not in linked:

@@ -65,6 +65,11 @@ def route_timeouts(template: dict[str, Any]) -> list[str]:
     return problems
 
 
+def is_lti_key(target: Any) -> bool:
+    """Whether a grant's resource is the LTI tool key (`!GetAtt LtiToolKey.Arn`)."""
+    return target == {"Fn::GetAtt": ["LtiToolKey", "Arn"]} or target == {"Fn::GetAtt": "LtiToolKey.Arn"}
+
+
 def secret_grants(template: dict[str, Any]) -> list[str]:
     """A function may read exactly the secrets its environment names: every secret ARN in its
     environment (a Ref to a *SecretArn parameter or to a Secrets Manager secret of the stack) has
@@ -95,6 +100,14 @@ def secret_grants(template: dict[str, Any]) -> list[str]:
                             problems.append(f"{fn}: secretsmanager:GetSecretValue on {t!r}, not on one secret's ARN")
                         else:
                             granted.add(ref)
+                if any(a.startswith("kms:") for a in actions) and any(is_lti_key(t) for t in targets):
+                    # The LTI tool key signs and publishes its public half; nothing else, and only
+                    # for a function that names it.
+                    if not actions <= {"kms:sign", "kms:getpublickey"} or len(targets) != 1:
+                        problems.append(f"{fn}: the LTI key granted beyond kms:Sign and kms:GetPublicKey")
+                    if "VIVID_LTI_KEY_ARN" not in variables:
+                        problems.append(f"{fn}: has a grant on the LTI key but no VIVID_LTI_KEY_ARN")
+                    continue
                 if any(a.startswith("kms:") for a in actions):
                     keys = (statement.get("Condition") or {}).get("ForAnyValue:StringEquals", {})
                     if as_list(keys.get("kms:EncryptionContextKeys", [])) != ["userId"]:

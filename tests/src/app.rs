@@ -106,6 +106,8 @@ impl TestApp {
         // (tests/tests/stack/rate_limits.rs lowers them).
         config.parameters.insert("RateLimitPerUser".into(), "1000000".into());
         config.parameters.insert("RateLimitPerIp".into(), "1000000".into());
+        // The LTI tool's administrator (`TestApp::lti_admin`); the template's default names nobody.
+        config.parameters.insert("LtiAdmins".into(), crate::lti_platform::LTI_ADMIN.into());
         config.pipeline = false;
         // SES's sandbox, as on a new account, with the domains the tests mail verified (as an
         // operator verifies the testers' addresses there); a test may take the account out.

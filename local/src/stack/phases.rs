@@ -103,6 +103,8 @@ pub(super) struct Resources {
     pub cdn_key: rcgen::KeyPair,
     /// The KMS key that seals connection tokens.
     pub token_key_arn: String,
+    /// The LTI tool's signing key (RSA 2048, `SIGN_VERIFY`), as the template's `LtiToolKey`.
+    pub lti_key_arn: String,
     pub cursor_secret: String,
     pub parameters: HashMap<String, String>,
     pub buckets: Buckets,
@@ -156,6 +158,17 @@ pub(super) async fn create_resources(
         .key_metadata
         .map(|m| m.arn.unwrap_or(m.key_id))
         .ok_or_else(|| StackError::Config("KMS key: no metadata".into()))?;
+    let lti_key_arn = aws_sdk_kms::Client::new(sdk)
+        .create_key()
+        .description(format!("{prefix} LTI tool key"))
+        .key_spec(aws_sdk_kms::types::KeySpec::Rsa2048)
+        .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
+        .send()
+        .await
+        .map_err(|e| StackError::Config(format!("LTI key: {}", aws_sdk_kms::error::DisplayErrorContext(e))))?
+        .key_metadata
+        .map(|m| m.arn.unwrap_or(m.key_id))
+        .ok_or_else(|| StackError::Config("LTI key: no metadata".into()))?;
 
     let mut parameters: HashMap<String, String> = [
         ("JwtIssuer", LOCAL_ISSUER.to_owned()),
@@ -212,7 +225,7 @@ pub(super) async fn create_resources(
         mail::create_identity(sdk, identity).await?;
     }
     proxy.grants().set_ses_sandbox(cfg.ses_sandbox);
-    Ok(Resources { keys, cdn_key, token_key_arn, cursor_secret, parameters, buckets })
+    Ok(Resources { keys, cdn_key, token_key_arn, lti_key_arn, cursor_secret, parameters, buckets })
 }
 
 /// `{"<provider id>": LOCAL_OIDC_CLIENT_SECRET}` for each provider `OidcProviders` lists.
@@ -255,6 +268,7 @@ pub(super) async fn deploy_template(
         ("UserContentBucket".to_owned(), buckets.user.clone()),
         ("CursorSecret".to_owned(), resources.cursor_secret.clone()),
         ("ConnectorTokenKey".to_owned(), token_key_arn.clone()),
+        ("LtiToolKey".to_owned(), resources.lti_key_arn.clone()),
         ("CdnPublicKey".to_owned(), "KLOCALCDN".to_owned()),
     ]);
     // A function's `Ref` is its name: the package name locally (Lambda invokes find it).
@@ -269,6 +283,7 @@ pub(super) async fn deploy_template(
     physical.attributes.insert(format!("{table_logical}.Arn"), dynamodb_table_arn(&cfg.table_name));
     physical.attributes.extend([
         ("ConnectorTokenKey.Arn".to_owned(), token_key_arn.clone()),
+        ("LtiToolKey.Arn".to_owned(), resources.lti_key_arn.clone()),
         ("MediaDistribution.DomainName".to_owned(), format!("{addr}{CDN_PATH}")),
         ("MediaConvertRole.Arn".to_owned(), "arn:aws:iam::000000000000:role/vivid-local-mediaconvert".to_owned()),
     ]);

@@ -12,6 +12,8 @@ pub mod cookies;
 pub mod fallback;
 pub mod imports;
 pub mod invitations;
+pub mod lti;
+pub mod lti_registration;
 pub mod members;
 pub mod notes;
 pub mod oidc;

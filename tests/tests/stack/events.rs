@@ -5,7 +5,7 @@ use std::fs;
 
 use serde_json::{Value, json};
 use vivid_edge::{http::dispatch, lambda_http};
-use vivid_tests::{TestApp, World, query_param, repo_root};
+use vivid_tests::{LtiSamples, TestApp, World, query_param, repo_root};
 
 /// Fills an event's query string from a URL's.
 fn set_query(event: &mut Value, url: &str) {
@@ -27,6 +27,7 @@ async fn every_sample_event_drives_its_handler_to_success() {
     let google = &app.stack.google;
     let shared = World::new(&app).await;
     app.connect_webex(&shared.host).await;
+    let lti = LtiSamples::new(&app).await;
     for route in template.routes().expect("routes") {
         // Deletes and the hand-over (the host is no longer host after it) get a world of their
         // own; everything else shares one.
@@ -236,6 +237,7 @@ async fn every_sample_event_drives_its_handler_to_success() {
                     event["headers"]["authorization"] = format!("Bearer {access}").into();
                 }
             }
+            f if LtiSamples::drives(f) => lti.fill(&app, f, &mut event).await,
             _ => {}
         }
         let request = lambda_http::request::from_str(&event.to_string()).expect("lambda_http reads the event");

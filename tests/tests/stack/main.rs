@@ -20,6 +20,8 @@ mod invitation_abuse;
 mod invitations;
 mod lecture_order;
 mod limits;
+mod lti_deep_link;
+mod lti_launch;
 mod lti_services;
 mod members;
 mod minutes;

@@ -96,10 +96,6 @@ pub fn lti_client(client_id: &str) -> String {
 }
 /// GSI1 partition listing every LTI registration (sort key `{createdAt}#{registrationId}`).
 pub const LTI_REGISTRATIONS: &str = "LTIREGS";
-/// GSI1 partition of one registration by its id (the admin API's delete).
-pub fn lti_registration_id(id: &str) -> String {
-    format!("LTIREGID#{id}")
-}
 /// A course (context) linked to a space, by [`vivid_domain::lti::model::ContextKey::hash`].
 pub fn lti_context(hash: &str) -> String {
     format!("LTICTX#{hash}")

@@ -3,7 +3,10 @@
 //! key; the tool signs its own (deep-linking responses, the client assertion of the services'
 //! OAuth 2 grant) with the tool key behind [`signer::ToolSigner`].
 
+pub mod dynamic;
 pub mod grades;
+pub mod launch;
+pub mod launcher;
 pub mod model;
 pub mod roster;
 pub mod services;

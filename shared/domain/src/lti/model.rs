@@ -82,8 +82,9 @@ impl ContextKey {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NrpsEndpoint {
+    #[serde(alias = "context_memberships_url")]
     pub context_memberships_url: String,
-    #[serde(default)]
+    #[serde(default, alias = "service_versions")]
     pub service_versions: Vec<String>,
 }
 

@@ -1,0 +1,18 @@
+//! `POST /lti/launch`: the LMS's ID token checked; 302 to the front end with a one-time code.
+//!
+//! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
+
+use std::sync::Arc;
+use vivid_api::lti::LtiLaunch;
+use vivid_config::{Config, ConfigError};
+use vivid_domain::lti::launcher::Lti;
+use vivid_dynamo::Table;
+use vivid_lti::HttpPlatformKeys;
+
+pub async fn wire(cfg: Config) -> Result<LtiLaunch, ConfigError> {
+    let table = Arc::new(Table::from_config(&cfg)?);
+    Ok(LtiLaunch {
+        lti: Arc::new(Lti::on(table.clone(), Arc::new(HttpPlatformKeys::new()))),
+        frontend_url: cfg.var("VIVID_FRONTEND_URL")?,
+    })
+}
