@@ -38,11 +38,19 @@ fn member(sub: &str, name: &str, role: &str, status: &str) -> Value {
 
 /// The space's members as its host lists them: name → role.
 async fn members(app: &TestApp, space: &str, host: &TestUser) -> HashMap<String, String> {
+    listed(app, space, host).await.into_iter().map(|(name, (role, _))| (name, role)).collect()
+}
+
+/// The space's members as its host lists them: name → (role, user id).
+async fn listed(app: &TestApp, space: &str, host: &TestUser) -> HashMap<String, (String, String)> {
     let (items, _) = app.all_pages(&format!("/spaces/{space}/members"), &host.token, 2).await;
-    items
-        .iter()
-        .map(|m| (m["name"].as_str().unwrap_or("").to_owned(), m["role"].as_str().unwrap_or("").to_owned()))
-        .collect()
+    let text = |m: &Value, k: &str| m[k].as_str().unwrap_or("").to_owned();
+    items.iter().map(|m| (text(m, "name"), (text(m, "role"), text(m, "userId")))).collect()
+}
+
+/// The counts of a sync that added, removed and updated these.
+fn counts(added: u32, removed: u32, updated: u32) -> SyncCounts {
+    SyncCounts { added, removed, updated, ..SyncCounts::default() }
 }
 
 #[tokio::test]
@@ -71,28 +79,40 @@ async fn a_roster_sync_applies_the_course_and_leaves_the_host_and_hand_added_mem
     let tool = LtiHttp::new(signer, true);
     let source = RosterSource {
         issuer: "https://lms.vivid.test".into(),
+        context: format!("hash-of-{COURSE}"),
         client: platform.client(),
         memberships_url: platform.memberships_url(COURSE, 2),
     };
+    // Another course of the same platform, linked to the same space (or a Moodle whose subjects
+    // are small integers): its subjects overlap the first's.
+    let other = RosterSource {
+        context: "hash-of-course-2".into(),
+        memberships_url: platform.memberships_url("course-2", 2),
+        ..source.clone()
+    };
     let space_id: SpaceId = space.parse().expect("a space id");
     let table = app.stack.table.clone();
-    let sync = || async {
-        let counts = sync_roster(
-            &tool,
-            table.as_ref(),
-            &source,
-            &space_id,
-            &host.user.user_id,
-            RosterBounds::default(),
-            &now_rfc3339(),
-        )
-        .await
-        .expect("synced");
-        app.indexes_settled().await;
-        counts
+    let sync_from = |source: &RosterSource| {
+        let (app, tool, table, source, space_id, host) = (&app, &tool, &table, source.clone(), &space_id, &host);
+        async move {
+            let counts = sync_roster(
+                tool,
+                table.as_ref(),
+                &source,
+                space_id,
+                &host.user.user_id,
+                RosterBounds::default(),
+                &now_rfc3339(),
+            )
+            .await
+            .expect("synced");
+            app.indexes_settled().await;
+            counts
+        }
     };
+    let sync = || sync_from(&source);
 
-    assert_eq!(sync().await, SyncCounts { added: 4, removed: 0, updated: 0 });
+    assert_eq!(sync().await, counts(4, 0, 0));
     assert_eq!(platform.read("stats").await["membership_pages"], 3, "five members, two a page: three pages");
     let seen = members(&app, &space, &host).await;
     let expected: HashMap<String, String> = [
@@ -110,6 +130,19 @@ async fn a_roster_sync_applies_the_course_and_leaves_the_host_and_hand_added_mem
 
     assert_eq!(sync().await, SyncCounts::default(), "a second sync changes nothing");
 
+    // The other course lists Ben as a learner and nobody else: it neither removes the first
+    // course's members nor changes their roles (memberships are marked with their course).
+    platform.set_roster("course-2", json!([member("sub-b", "Ben", LEARNER, "Active")])).await;
+    assert_eq!(sync_from(&other).await, SyncCounts::default(), "another course's members are not its own");
+    assert_eq!(members(&app, &space, &host).await, expected);
+
+    // The host removes Ada by hand: a sync does not bring her back while the course lists her.
+    let ada = listed(&app, &space, &host).await["Ada"].1.clone();
+    let r = app.call(Method::DELETE, &format!("/spaces/{space}/members/{ada}"), Some(&host.token), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    assert_eq!(sync().await, SyncCounts { skipped: 1, ..SyncCounts::default() }, "the removal sticks");
+    assert!(!members(&app, &space, &host).await.contains_key("Ada"), "still removed");
+
     // Ada leaves, Ben is made an instructor, Eve is deactivated; the host and ByHand are in no
     // roster at all.
     platform
@@ -122,7 +155,7 @@ async fn a_roster_sync_applies_the_course_and_leaves_the_host_and_hand_added_mem
             ]),
         )
         .await;
-    assert_eq!(sync().await, SyncCounts { added: 0, removed: 2, updated: 1 });
+    assert_eq!(sync().await, counts(0, 1, 1), "Eve leaves (Ada is gone already), Ben is promoted");
     let seen = members(&app, &space, &host).await;
     let expected: HashMap<String, String> =
         [("Host", "host"), ("ByHand", "participant"), ("Ben", "co-host"), ("Cleo", "co-host")]
@@ -142,7 +175,7 @@ async fn put_progress(app: &TestApp, video: &str, who: &TestUser, rate: u8) {
 }
 
 #[tokio::test]
-async fn a_score_is_posted_when_completion_changes_and_only_then() {
+async fn a_score_is_posted_when_completion_rises_and_only_then() {
     let app = TestApp::spawn().await;
     let host = app.user("Host").await;
     let student = app.user("Student").await;
@@ -173,6 +206,8 @@ async fn a_score_is_posted_when_completion_changes_and_only_then() {
     };
     assert_eq!(pass(40).await, Some(40));
     assert_eq!(pass(40).await, None, "the same value is not posted again");
+    assert_eq!(pass(80).await, Some(80));
+    assert_eq!(pass(30).await, None, "a grade never goes down: rewinding to 30 before completing posts nothing");
     assert_eq!(pass(100).await, Some(100));
     assert_eq!(pass(30).await, None, "completion is sticky: rewinding does not lower the score");
 
@@ -184,12 +219,13 @@ async fn a_score_is_posted_when_completion_changes_and_only_then() {
     assert_eq!(item["label"], "Lecture 1");
     let posted = &platform.read("scores").await[item_id];
     let posted = posted.as_array().expect("scores");
-    assert_eq!(posted.len(), 2, "{posted:?}");
+    assert_eq!(posted.len(), 3, "{posted:?}");
     assert_eq!(posted[0]["userId"], "sub-student");
     assert_eq!(posted[0]["scoreGiven"], 40.0);
     assert_eq!(posted[0]["activityProgress"], "InProgress");
-    assert_eq!(posted[1]["scoreGiven"], 100.0);
-    assert_eq!(posted[1]["scoreMaximum"], 100.0);
-    assert_eq!(posted[1]["activityProgress"], "Completed");
-    assert_eq!(posted[1]["gradingProgress"], "FullyGraded");
+    assert_eq!(posted[1]["scoreGiven"], 80.0);
+    assert_eq!(posted[2]["scoreGiven"], 100.0);
+    assert_eq!(posted[2]["scoreMaximum"], 100.0);
+    assert_eq!(posted[2]["activityProgress"], "Completed");
+    assert_eq!(posted[2]["gradingProgress"], "FullyGraded");
 }

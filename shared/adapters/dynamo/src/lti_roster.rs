@@ -1,18 +1,20 @@
-//! LTI Advantage services' items. Roster sync's writes: memberships that came from an LTI course carry the platform subject
-//! they came for (`ltiSub`); a sync removes or re-roles only those, each by one conditional write
-//! that still finds that subject (the host and members added by hand have none). Grade passback
+//! LTI Advantage services' items. Roster sync's writes: memberships that came from an LTI course
+//! carry the course (`ltiContext`, its context key hash) and the platform subject they came for
+//! (`ltiSub`); a sync of that course removes or re-roles only those, each by one conditional write
+//! that still finds both (the host and members added by hand have neither; another course's
+//! members carry another context), and never adds back a member the host removed (`REMOVED#`). Grade passback
 //! keeps the value the platform last took on the student's progress item.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::TransactWriteItem;
+use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem};
 use vivid_domain::{
     error::{Guard, StoreError},
     lti::{
         grades::{GradeStore, Posted},
         model::{LinkStore, UserLink},
-        roster::{RosterStore, SpaceMember},
+        roster::{Joined, RosterStore, SpaceMember},
         services::PlatformMember,
     },
     page::Page,
@@ -29,6 +31,9 @@ use crate::{
 
 /// The platform subject a membership came from an LTI course for.
 pub const LTI_SUB: &str = "ltiSub";
+/// The course (its context key hash) a membership came from, beside [`LTI_SUB`]: subjects are
+/// per platform (Moodle's are small integers), so a subject alone names no one.
+pub const LTI_CONTEXT: &str = "ltiContext";
 
 impl Table {
     /// The user of the platform's (`issuer`, `sub`), created (with a placeholder address of
@@ -60,13 +65,14 @@ impl Table {
 
 #[async_trait]
 impl RosterStore for Table {
-    async fn roster_members(&self, space: &SpaceId) -> Result<Vec<SpaceMember>, StoreError> {
+    async fn roster_members(&self, space: &SpaceId, context: &str) -> Result<Vec<SpaceMember>, StoreError> {
         let mut out = Vec::new();
         let mut start = None;
         loop {
             let Page { items, next } = self.member_items(space, Limit::clamped(100), start).await?;
             for item in items {
-                let sub = item.get(LTI_SUB).and_then(|v| v.as_s().ok()).cloned();
+                let ours = item.get(LTI_CONTEXT).and_then(|v| v.as_s().ok()).is_some_and(|c| c == context);
+                let sub = item.get(LTI_SUB).and_then(|v| v.as_s().ok()).filter(|_| ours).cloned();
                 let m: Membership = from_item(item)?;
                 out.push(SpaceMember { user_id: m.user_id, role: m.role, from_context: sub });
             }
@@ -81,10 +87,11 @@ impl RosterStore for Table {
         &self,
         space: &SpaceId,
         issuer: &str,
+        context: &str,
         member: &PlatformMember,
         role: Role,
         now: &str,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Joined, StoreError> {
         let user_id = self.platform_user(issuer, member, now).await?;
         let membership = Membership {
             space_id: space.clone(),
@@ -96,28 +103,47 @@ impl RosterStore for Table {
         let [mut put, count] = self.joining(&membership)?;
         if let Some(item) = put.put.as_mut().map(|p| &mut p.item) {
             item.insert(LTI_SUB.to_owned(), s(member.user_id.clone()));
+            item.insert(LTI_CONTEXT.to_owned(), s(context));
         }
         let account = self.account_exists(&user_id)?;
-        let items: Vec<TransactWriteItem> = vec![put, count, account];
-        match self.transact(items, &[Guard::Membership, Guard::Space, Guard::Account]).await {
-            Ok(()) => Ok(true),
+        // The host's removal sticks (`REMOVED#`, as for a shareable code): only a manager adding
+        // them by hand lifts it.
+        let not_removed = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::space(space), keys::removed(&user_id))))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(backend)?;
+        let items: Vec<TransactWriteItem> =
+            vec![put, count, account, TransactWriteItem::builder().condition_check(not_removed).build()];
+        match self.transact(items, &[Guard::Membership, Guard::Space, Guard::Account, Guard::Item]).await {
+            Ok(()) => Ok(Joined::Added),
             // A member already (by hand, a launch, or a sync running at the same time).
-            Err(StoreError::Condition(Guard::Membership)) => Ok(false),
+            Err(StoreError::Condition(Guard::Membership)) => Ok(Joined::AlreadyMember),
+            Err(StoreError::Condition(Guard::Item)) => Ok(Joined::RemovedByHost),
             Err(e) => Err(e),
         }
     }
 
-    async fn remove_from_context(&self, space: &SpaceId, user: &UserId, sub: &str) -> Result<bool, StoreError> {
+    async fn remove_from_context(
+        &self,
+        space: &SpaceId,
+        user: &UserId,
+        context: &str,
+        sub: &str,
+    ) -> Result<bool, StoreError> {
         let delete = aws_sdk_dynamodb::types::Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key(keys::space(space), keys::member(user))))
-            .condition_expression("#sub = :sub AND #role <> :host")
+            .condition_expression("#sub = :sub AND #ctx = :ctx AND #role <> :host")
             .set_expression_attribute_names(Some(HashMap::from([
                 ("#sub".to_owned(), LTI_SUB.to_owned()),
+                ("#ctx".to_owned(), LTI_CONTEXT.to_owned()),
                 ("#role".to_owned(), attrs::ROLE.to_owned()),
             ])))
             .set_expression_attribute_values(Some(HashMap::from([
                 (":sub".to_owned(), s(sub)),
+                (":ctx".to_owned(), s(context)),
                 (":host".to_owned(), s(Role::Host.as_str())),
             ])))
             .build()
@@ -142,14 +168,17 @@ impl RosterStore for Table {
         &self,
         space: &SpaceId,
         user: &UserId,
+        context: &str,
         sub: &str,
         role: Role,
     ) -> Result<bool, StoreError> {
         let changes = crate::expr::Changes::new()
             .set(attrs::ROLE, s(role.as_str()))
-            .when("#ltiSub = :sub AND #role <> :host")
+            .when("#ltiSub = :sub AND #ltiContext = :ctx AND #role <> :host")
             .named(LTI_SUB)
+            .named(LTI_CONTEXT)
             .bind(":sub", s(sub))
+            .bind(":ctx", s(context))
             .bind(":host", s(Role::Host.as_str()));
         let req = self
             .client

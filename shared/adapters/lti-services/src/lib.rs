@@ -151,8 +151,8 @@ impl LtiHttp {
         let status = resp.status();
         if status.is_client_error() {
             let detail = wire::oauth_error(&read(resp).await.unwrap_or_default());
-            tracing::warn!(%status, detail, client_id = %client.client_id, "the platform refused the tool's client assertion");
-            return Err(ServiceError::Refused(format!("the token endpoint answered {status}: {detail}")));
+            tracing::warn!(%status, detail, client_id = %client.client_id, "the token endpoint refused the tool");
+            return Err(token_refusal(status, &detail));
         }
         let body = checked(status, resp).await?;
         let token = wire::token(&body)?;
@@ -195,6 +195,15 @@ async fn read(mut resp: reqwest::Response) -> Result<Vec<u8>, ServiceError> {
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// The token endpoint's 4xx: 429 asks the tool to slow down (retryable), any other refuses the
+/// tool's client assertion (the registration's key or client id is wrong).
+fn token_refusal(status: StatusCode, detail: &str) -> ServiceError {
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        return ServiceError::RateLimited;
+    }
+    ServiceError::Refused(format!("the token endpoint answered {status}: {detail}"))
 }
 
 /// The body of a successful answer; a failure's status as a [`ServiceError`].
@@ -304,5 +313,21 @@ impl LtiServices for LtiHttp {
             Err(ServiceError::Conflict) => Ok(()),
             Err(e) => Err(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_endpoint_s_429_is_retryable_and_other_refusals_are_not() {
+        let slow = token_refusal(StatusCode::TOO_MANY_REQUESTS, "slow_down");
+        assert!(matches!(slow, ServiceError::RateLimited), "{slow:?}");
+        assert!(slow.is_transient());
+        let refused = token_refusal(StatusCode::BAD_REQUEST, "invalid_client");
+        assert!(matches!(&refused, ServiceError::Refused(d) if d.contains("invalid_client")), "{refused:?}");
+        assert!(!refused.is_transient());
+        assert!(matches!(token_refusal(StatusCode::UNAUTHORIZED, ""), ServiceError::Refused(_)));
     }
 }

@@ -62,18 +62,27 @@ struct Container {
     members: Vec<Member>,
 }
 
+/// A member's NRPS `status`, read case-insensitively and by its name after a `#` (platforms send
+/// `Active`, `active` or `http://purl.imsglobal.org/vocab/lis/v2/status#Active`): `Active`,
+/// `Deleted`, and anything else (`Inactive`, unknown) not an active member.
+pub fn member_status(status: &str) -> MemberStatus {
+    let name = status.trim().rsplit('#').next().unwrap_or_default();
+    if name.eq_ignore_ascii_case("active") {
+        MemberStatus::Active
+    } else if name.eq_ignore_ascii_case("deleted") {
+        MemberStatus::Deleted
+    } else {
+        MemberStatus::Inactive
+    }
+}
+
 /// A page of a membership container (NRPS 2.0 §2.2).
 pub fn members(body: &[u8]) -> Result<Vec<PlatformMember>, ServiceError> {
     let c: Container = serde_json::from_slice(body).map_err(|e| unreadable("the membership container", e))?;
     Ok(c.members
         .into_iter()
         .map(|m| PlatformMember {
-            status: match m.status.as_deref() {
-                None | Some("Active") => MemberStatus::Active,
-                Some("Deleted") => MemberStatus::Deleted,
-                // Inactive, and anything unknown: not an active member.
-                Some(_) => MemberStatus::Inactive,
-            },
+            status: m.status.as_deref().map_or(MemberStatus::Active, member_status),
             user_id: m.user_id,
             roles: m.roles,
             name: m.name.unwrap_or_default(),
@@ -171,6 +180,13 @@ mod tests {
             [MemberStatus::Active, MemberStatus::Inactive, MemberStatus::Deleted, MemberStatus::Inactive]
         );
         assert_eq!(m[1].email.as_deref(), Some("b@x"));
+        assert_eq!(member_status("active"), MemberStatus::Active);
+        assert_eq!(member_status("ACTIVE"), MemberStatus::Active);
+        assert_eq!(member_status("http://purl.imsglobal.org/vocab/lis/v2/status#Active"), MemberStatus::Active);
+        assert_eq!(member_status("deleted"), MemberStatus::Deleted);
+        assert_eq!(member_status("http://purl.imsglobal.org/vocab/lis/v2/status#Deleted"), MemberStatus::Deleted);
+        assert_eq!(member_status("inactive"), MemberStatus::Inactive);
+        assert_eq!(member_status(""), MemberStatus::Inactive);
         assert!(members(br#"{"members":[{"roles":[]}]}"#).is_err(), "a member without user_id");
     }
 }

@@ -1,5 +1,5 @@
 //! Grade passback: a student's completion of a video linked from a course becomes their score on
-//! the video's line item (AGS), posted once per value.
+//! the video's line item (AGS), posted only when it rises (a grade never goes down).
 //!
 //! "Completion" is read through [`completion`] alone: today the progress rate `put-progress`
 //! records (0–100); the analytics issue makes it the watched coverage without touching the rest.
@@ -25,12 +25,14 @@ pub fn completion(progress: &Progress) -> u8 {
     if progress.completed_at.is_some() { COMPLETED_RATE } else { progress.progress_rate.min(COMPLETED_RATE) }
 }
 
-/// The score to post for `completion` when it differs from `last_posted` (the value the platform
-/// last took for this student and video); `None` when the platform has it already, so a retried
-/// or repeated progress write posts nothing.
+/// The score to post for `completion` when it is above `last_posted` (the value the platform
+/// last took for this student and video): a grade never goes down — a student at 90 % who
+/// rewinds to 5 % keeps 90 at the platform. `None` when the platform has as much already, so a
+/// retried, repeated or lower progress write posts nothing. At most 101 values are ever posted
+/// per student and video (0, then each higher value up to 100).
 pub fn score_to_post(platform_user: &str, completion: u8, last_posted: Option<u8>, now: &str) -> Option<Score> {
     let completion = completion.min(COMPLETED_RATE);
-    if last_posted == Some(completion) {
+    if last_posted.is_some_and(|last| completion <= last) {
         return None;
     }
     let done = completion >= COMPLETED_RATE;
@@ -92,7 +94,7 @@ pub trait GradeStore: Send + Sync {
     async fn record_posted(&self, progress: &Progress, posted: &Posted) -> Result<(), StoreError>;
 }
 
-/// Posts the student's completion of the video when it differs from what the platform last took
+/// Posts the student's completion of the video when it is above what the platform last took
 /// (the video's line item found or created on the first post); answers the value posted, `None`
 /// when there was nothing to post. Safe to repeat: a retry after a post whose record failed posts
 /// the same value again, which the platform keeps as the latest.
@@ -158,6 +160,15 @@ mod tests {
         let done = score_to_post("u1", 100, Some(40), "later").expect("a change is posted");
         assert_eq!(done.activity_progress, ActivityProgress::Completed);
         assert_eq!(done.grading_progress, GradingProgress::FullyGraded);
+    }
+
+    #[test]
+    fn a_grade_never_goes_down() {
+        assert!(score_to_post("u1", 80, None, "t1").is_some());
+        assert_eq!(score_to_post("u1", 30, Some(80), "t2"), None, "a rewind to 30 posts nothing");
+        assert_eq!(score_to_post("u1", 0, Some(80), "t2"), None);
+        assert_eq!(score_to_post("u1", 81, Some(80), "t3").map(|s| s.score_given), Some(81.0));
+        assert_eq!(score_to_post("u1", 100, Some(100), "t4"), None);
     }
 
     #[test]
@@ -241,5 +252,10 @@ mod tests {
             Some(Posted { value: 70, line_item: "https://lms/li/2".into() })
         );
         assert_eq!(pass_back(&book, &book, &target, &p, "later").await.expect("nothing"), None);
+        // Rewound to 30 before completing: the platform keeps 70, nothing is posted.
+        let rewound = Progress { progress_rate: 30, ..p.clone() };
+        assert_eq!(pass_back(&book, &book, &target, &rewound, "later").await.expect("nothing"), None);
+        assert_eq!(book.posted.lock().expect("lock").len(), 1, "no lower score posted");
+        assert_eq!(book.kept.lock().expect("lock").as_ref().map(|p| p.value), Some(70));
     }
 }

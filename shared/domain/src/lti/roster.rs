@@ -25,20 +25,51 @@ use crate::{
     types::{SpaceId, UserId},
 };
 
-/// The LIS role names that manage a course (`.../membership#Instructor`,
-/// `.../membership/Instructor#TeachingAssistant`, `.../institution/person#Administrator`, or the
-/// short `Instructor` LTI 1.3 allows). Matched on the name after the last `#` or `/`.
-const MANAGING: [&str; 4] = ["Instructor", "Administrator", "TeachingAssistant", "ContentDeveloper"];
+/// The LIS vocabulary's root (LTI 1.3 appendix A.2).
+const LIS: &str = "http://purl.imsglobal.org/vocab/lis/v2/";
+/// The context roles that manage a course: these, and their sub-roles
+/// (`membership/Instructor#TeachingAssistant`, `membership/Administrator#...`).
+const MANAGING: [&str; 3] = ["Instructor", "Administrator", "ContentDeveloper"];
 
-/// The space role of a platform member: co-host when any of their roles manages the course
-/// (Instructor, TeachingAssistant, Administrator, ContentDeveloper), participant otherwise.
-/// Never host: a space has one host, its owner, and a sync does not hand it over.
+/// Whether one of the LTI roles makes a person a manager of the course's space (co-host; the
+/// space's creator is its host). Read strictly, per LTI 1.3 appendix A.2:
+///
+/// - context roles `http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor`,
+///   `#Administrator`, `#ContentDeveloper`, and their sub-roles
+///   `.../membership/Instructor#TeachingAssistant` (any sub-role of those three);
+/// - the short context role names LTI 1.3 still allows (`Instructor`, `Administrator`,
+///   `ContentDeveloper`; `TeachingAssistant` too, as platforms send it for the sub-role);
+/// - the system (`.../system/person#Administrator`, `#SysAdmin`) and institution
+///   (`.../institution/person#Administrator`) administrators: they administer the LMS itself and
+///   can enrol themselves as the course's instructor at will, so co-host gives them nothing they
+///   could not take; an institution's `Instructor` is not this course's and is a participant.
+///
+/// Anything else — another vocabulary, a Learner's sub-role named `#Instructor`, a URI that only
+/// ends in `Instructor` — manages nothing. The launch (`launch::joining_role`) and the roster sync
+/// ([`role_for`]) both read roles through this one function.
+pub fn manages(roles: &[String]) -> bool {
+    roles.iter().map(|r| r.trim()).any(|r| {
+        let Some(rest) = r.strip_prefix(LIS) else {
+            return MANAGING.contains(&r) || r == "TeachingAssistant";
+        };
+        if let Some(name) = rest.strip_prefix("membership#") {
+            return MANAGING.contains(&name);
+        }
+        if let Some(sub) = rest.strip_prefix("membership/") {
+            return sub.split_once('#').is_some_and(|(parent, child)| MANAGING.contains(&parent) && !child.is_empty());
+        }
+        if let Some(name) = rest.strip_prefix("system/person#") {
+            return matches!(name, "Administrator" | "SysAdmin");
+        }
+        rest.strip_prefix("institution/person#") == Some("Administrator")
+    })
+}
+
+/// The space role of a platform member: co-host when they manage the course ([`manages`]),
+/// participant otherwise. Never host: a space has one host, its owner, and a sync does not hand
+/// it over.
 pub fn role_for(roles: &[String]) -> Role {
-    let manages = roles.iter().any(|uri| {
-        let name = uri.rsplit(['#', '/']).next().unwrap_or(uri);
-        MANAGING.contains(&name)
-    });
-    if manages { Role::CoHost } else { Role::Participant }
+    if manages(roles) { Role::CoHost } else { Role::Participant }
 }
 
 /// A member of the linked space, as a sync sees it.
@@ -46,8 +77,9 @@ pub fn role_for(roles: &[String]) -> Role {
 pub struct SpaceMember {
     pub user_id: UserId,
     pub role: Role,
-    /// The platform subject, when the membership came from this course (a sync or a launch);
-    /// `None` for the host and for members added by hand.
+    /// The platform subject, when the membership came from THIS course (a sync or a launch of
+    /// the same context); `None` for the host, members added by hand and members that came from
+    /// another course (another context, another platform).
     pub from_context: Option<String>,
 }
 
@@ -59,16 +91,56 @@ pub enum Change {
     SetRole { user_id: UserId, sub: String, role: Role },
 }
 
+impl Change {
+    /// The platform subject the change is for.
+    fn subject(&self) -> &str {
+        match self {
+            Self::Add { member, .. } => &member.user_id,
+            Self::Remove { sub, .. } | Self::SetRole { sub, .. } => sub,
+        }
+    }
+}
+
+/// A change that failed; the sync went on with the others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailedChange {
+    /// The platform's `user_id` of the member.
+    pub subject: String,
+    pub reason: String,
+}
+
 /// What a sync changed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SyncCounts {
     pub added: u32,
     pub removed: u32,
     pub updated: u32,
+    /// Joiners the space's host removed by hand (`REMOVED#`): a sync does not bring them back.
+    pub skipped: u32,
+    /// Changes that failed (the others were applied); a later sync tries them again.
+    pub failed: Vec<FailedChange>,
 }
 
-/// The changes that bring the space in line with the platform's roster, joiners first (by
-/// subject), then leavers and role changes. `host` is the space's owner: never changed.
+/// How a joiner's addition went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Joined {
+    Added,
+    /// A member already (by hand, a launch, or a sync running at the same time).
+    AlreadyMember,
+    /// The space's host removed them: the removal sticks.
+    RemovedByHost,
+}
+
+/// The most removals a sync makes without question: more than this AND more than half of the
+/// course's members in the space is refused (`ServiceError::Unreadable`; docs/quotas.md), so a
+/// platform answering an empty or truncated roster does not empty the space.
+pub const REMOVALS_UNQUESTIONED: usize = 5;
+
+/// The changes that bring the space in line with the platform's roster: leavers first (a
+/// member's seat is freed before anyone joins), then role changes, then joiners (by subject).
+/// `host` is the space's owner: never changed. `space` lists only this course's members with a
+/// subject ([`SpaceMember::from_context`]).
 pub fn plan(platform: &[PlatformMember], space: &[SpaceMember], host: &UserId) -> Vec<Change> {
     // One entry per subject: a platform listing a subject twice counts it active if any is.
     let mut active: BTreeMap<&str, &PlatformMember> = BTreeMap::new();
@@ -76,49 +148,74 @@ pub fn plan(platform: &[PlatformMember], space: &[SpaceMember], host: &UserId) -
         active.entry(m.user_id.as_str()).or_insert(m);
     }
     let present: HashSet<&str> = space.iter().filter_map(|m| m.from_context.as_deref()).collect();
-    let mut changes: Vec<Change> = active
-        .values()
-        .filter(|m| !present.contains(m.user_id.as_str()))
-        .map(|m| Change::Add { member: (*m).clone(), role: role_for(&m.roles) })
-        .collect();
+    let mut removals = Vec::new();
+    let mut roles = Vec::new();
     for m in space.iter().filter(|m| m.user_id != *host && m.role != Role::Host) {
         let Some(sub) = &m.from_context else { continue };
         match active.get(sub.as_str()) {
-            None => changes.push(Change::Remove { user_id: m.user_id.clone(), sub: sub.clone() }),
+            None => removals.push(Change::Remove { user_id: m.user_id.clone(), sub: sub.clone() }),
             Some(p) => {
                 let role = role_for(&p.roles);
                 if role != m.role {
-                    changes.push(Change::SetRole { user_id: m.user_id.clone(), sub: sub.clone(), role });
+                    roles.push(Change::SetRole { user_id: m.user_id.clone(), sub: sub.clone(), role });
                 }
             }
         }
     }
-    changes
+    let joiners = active
+        .values()
+        .filter(|m| !present.contains(m.user_id.as_str()))
+        .map(|m| Change::Add { member: (*m).clone(), role: role_for(&m.roles) });
+    removals.into_iter().chain(roles).chain(joiners).collect()
 }
 
-/// The space's side of a sync. Each write is conditional and atomic on its own.
+/// Whether a plan removes too many of the course's members to be trusted (see
+/// [`REMOVALS_UNQUESTIONED`]): `Some((removals, members))` when it does.
+pub fn too_many_removals(changes: &[Change], space: &[SpaceMember]) -> Option<(usize, usize)> {
+    let removals = changes.iter().filter(|c| matches!(c, Change::Remove { .. })).count();
+    let members = space.iter().filter(|m| m.from_context.is_some()).count();
+    (removals > REMOVALS_UNQUESTIONED && removals * 2 > members).then_some((removals, members))
+}
+
+/// The space's side of a sync. Each write is conditional and atomic on its own. `context` is the
+/// course's key ([`super::model::ContextKey::hash`]): a membership is the course's when it
+/// carries both that context and a subject.
 #[async_trait]
 pub trait RosterStore: Send + Sync {
-    /// Every member of the space, each with the course subject it came from, if any.
-    async fn roster_members(&self, space: &SpaceId) -> Result<Vec<SpaceMember>, StoreError>;
+    /// Every member of the space; `from_context` set only on memberships from `context`.
+    async fn roster_members(&self, space: &SpaceId, context: &str) -> Result<Vec<SpaceMember>, StoreError>;
     /// Finds the user of (`issuer`, the member's `user_id`) or creates one (never matched by
-    /// e-mail), and adds them to the space with `role`, marked as from the course, in one
-    /// transaction. `Ok(false)` when they are a member already (by hand, or by a sync that ran
-    /// at the same time).
+    /// e-mail), and adds them to the space with `role`, marked as from the course (`context`
+    /// and subject), in one transaction — unless they are a member already or the host removed
+    /// them (`REMOVED#`).
     async fn add_from_context(
         &self,
         space: &SpaceId,
         issuer: &str,
+        context: &str,
         member: &PlatformMember,
         role: Role,
         now: &str,
+    ) -> Result<Joined, StoreError>;
+    /// Removes the membership if it still came from the course (`context`, `sub`); `Ok(false)`
+    /// otherwise.
+    async fn remove_from_context(
+        &self,
+        space: &SpaceId,
+        user: &UserId,
+        context: &str,
+        sub: &str,
     ) -> Result<bool, StoreError>;
-    /// Removes the membership if it still came from the course as `sub`; `Ok(false)` otherwise.
-    async fn remove_from_context(&self, space: &SpaceId, user: &UserId, sub: &str) -> Result<bool, StoreError>;
-    /// Sets the role if the membership still came from the course as `sub` and is not the host;
-    /// `Ok(false)` otherwise.
-    async fn set_context_role(&self, space: &SpaceId, user: &UserId, sub: &str, role: Role)
-    -> Result<bool, StoreError>;
+    /// Sets the role if the membership still came from the course (`context`, `sub`) and is not
+    /// the host; `Ok(false)` otherwise.
+    async fn set_context_role(
+        &self,
+        space: &SpaceId,
+        user: &UserId,
+        context: &str,
+        sub: &str,
+        role: Role,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Why a sync failed.
@@ -130,10 +227,12 @@ pub enum SyncError {
     Store(#[from] StoreError),
 }
 
-/// Where a linked space's roster comes from: the link's platform, client and NRPS URL.
+/// Where a linked space's roster comes from: the link's platform, course, client and NRPS URL.
 #[derive(Debug, Clone)]
 pub struct RosterSource {
     pub issuer: String,
+    /// The course's key ([`super::model::ContextKey::hash`]), kept on its memberships.
+    pub context: String,
     pub client: ServiceClient,
     /// The launch's `context_memberships_url`.
     pub memberships_url: String,
@@ -146,6 +245,7 @@ impl RosterSource {
         let nrps = link.nrps.as_ref()?;
         Some(Self {
             issuer: link.context.issuer.clone(),
+            context: link.context.hash(),
             client: ServiceClient::of(registration),
             memberships_url: nrps.context_memberships_url.clone(),
         })
@@ -154,6 +254,11 @@ impl RosterSource {
 
 /// Reads the course's roster and applies it to `space` (hosted by `host`): what the launch calls
 /// after an instructor's launch and `POST /spaces/{spaceId}/lti/roster-sync` calls on demand.
+///
+/// Leavers first, then role changes, then joiners; a change that fails is reported in
+/// [`SyncCounts::failed`] and the others are still applied. A roster that would remove more than
+/// [`REMOVALS_UNQUESTIONED`] members and more than half of the course's is refused
+/// (`ServiceError::Unreadable`), nothing changed.
 pub async fn sync_roster(
     services: &dyn LtiServices,
     store: &dyn RosterStore,
@@ -164,28 +269,51 @@ pub async fn sync_roster(
     now: &str,
 ) -> Result<SyncCounts, SyncError> {
     let platform = services.members(&source.client, &source.memberships_url, bounds).await?;
-    let members = store.roster_members(space).await?;
+    let members = store.roster_members(space, &source.context).await?;
+    let changes = plan(&platform, &members, host);
+    if let Some((removals, of)) = too_many_removals(&changes, &members) {
+        tracing::warn!(%space, removals, of, listed = platform.len(), "roster sync refused: it would empty the space");
+        return Err(ServiceError::Unreadable(format!(
+            "the platform's roster lists {} members and would remove {removals} of the course's {of} in the space: \
+             refused as a likely incomplete answer",
+            platform.len()
+        ))
+        .into());
+    }
     let mut counts = SyncCounts::default();
-    for change in plan(&platform, &members, host) {
-        match change {
+    for change in changes {
+        let subject = change.subject().to_owned();
+        let applied = match change {
             Change::Add { member, role } => {
-                if store.add_from_context(space, &source.issuer, &member, role, now).await? {
-                    counts.added += 1;
+                match store.add_from_context(space, &source.issuer, &source.context, &member, role, now).await {
+                    Ok(joined) => {
+                        counts.added += u32::from(joined == Joined::Added);
+                        counts.skipped += u32::from(joined == Joined::RemovedByHost);
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
                 }
             }
             Change::Remove { user_id, sub } => {
-                if store.remove_from_context(space, &user_id, &sub).await? {
-                    counts.removed += 1;
-                }
+                store.remove_from_context(space, &user_id, &source.context, &sub).await.map(|done| {
+                    counts.removed += u32::from(done);
+                })
             }
             Change::SetRole { user_id, sub, role } => {
-                if store.set_context_role(space, &user_id, &sub, role).await? {
-                    counts.updated += 1;
-                }
+                store.set_context_role(space, &user_id, &source.context, &sub, role).await.map(|done| {
+                    counts.updated += u32::from(done);
+                })
             }
+        };
+        if let Err(e) = applied {
+            tracing::warn!(%space, error = %e, "a roster change failed; the sync goes on");
+            counts.failed.push(FailedChange { subject, reason: e.to_string() });
         }
     }
-    tracing::info!(%space, added = counts.added, removed = counts.removed, updated = counts.updated, "roster synced");
+    tracing::info!(
+        %space, added = counts.added, removed = counts.removed, updated = counts.updated,
+        skipped = counts.skipped, failed = counts.failed.len(), "roster synced"
+    );
     Ok(counts)
 }
 

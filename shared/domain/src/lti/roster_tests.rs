@@ -24,13 +24,35 @@ fn in_space(user: &str, role: Role, sub: Option<&str>) -> SpaceMember {
 fn roles_map_by_their_lis_names() {
     let r = |s: &str| role_for(&[s.to_owned()]);
     assert_eq!(r(INSTRUCTOR), Role::CoHost);
+    assert_eq!(r("http://purl.imsglobal.org/vocab/lis/v2/membership#Administrator"), Role::CoHost);
+    assert_eq!(r("http://purl.imsglobal.org/vocab/lis/v2/membership#ContentDeveloper"), Role::CoHost);
     assert_eq!(r("http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"), Role::CoHost);
     assert_eq!(r("http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"), Role::CoHost);
+    assert_eq!(r("http://purl.imsglobal.org/vocab/lis/v2/system/person#SysAdmin"), Role::CoHost);
     assert_eq!(r("Instructor"), Role::CoHost, "LTI 1.3 allows the short context role names");
+    assert_eq!(r(" Instructor "), Role::CoHost);
+    assert_eq!(r("TeachingAssistant"), Role::CoHost);
     assert_eq!(r(LEARNER), Role::Participant);
+    assert_eq!(r("Learner"), Role::Participant);
     assert_eq!(r("http://purl.imsglobal.org/vocab/lis/v2/membership#Mentor"), Role::Participant);
     assert_eq!(role_for(&[]), Role::Participant);
     assert_eq!(r("http://example.com/roles#NotInstructorish"), Role::Participant);
+    assert_eq!(role_for(&[LEARNER.to_owned(), INSTRUCTOR.to_owned()]), Role::CoHost, "any managing role");
+}
+
+#[test]
+fn roles_that_only_end_in_a_managing_name_are_participants() {
+    let r = |s: &str| role_for(&[s.to_owned()]);
+    // An institution's instructor is not this course's.
+    assert_eq!(r("http://purl.imsglobal.org/vocab/lis/v2/institution/person#Instructor"), Role::Participant);
+    // A Learner's sub-role, whatever it is called.
+    assert_eq!(r("http://purl.imsglobal.org/vocab/lis/v2/membership/Learner#Instructor"), Role::Participant);
+    // Another vocabulary.
+    assert_eq!(r("https://evil.example/x/Instructor"), Role::Participant);
+    assert_eq!(r("https://evil.example/x#Instructor"), Role::Participant);
+    assert_eq!(r("http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#"), Role::Participant);
+    assert_eq!(r("http://purl.imsglobal.org/vocab/lis/v2/membership#Instructorish"), Role::Participant);
+    assert_eq!(r("http://purl.imsglobal.org/vocab/lis/v2/institution/person#Faculty"), Role::Participant);
 }
 
 #[test]
@@ -52,7 +74,8 @@ fn joiners_leavers_and_role_changes() {
     ];
     let changes = plan(&platform, &space, &host);
     assert_eq!(changes.len(), 4, "{changes:?}");
-    assert!(matches!(&changes[0], Change::Add { member, role: Role::Participant } if member.user_id == "s-new"));
+    assert!(matches!(&changes[3], Change::Add { member, role: Role::Participant } if member.user_id == "s-new"));
+    assert!(matches!(&changes[0], Change::Remove { .. }), "leavers first: {changes:?}");
     assert!(changes.contains(&Change::SetRole {
         user_id: uid("promoted"),
         sub: "s-promoted".into(),
@@ -82,6 +105,12 @@ fn a_subject_listed_twice_is_added_once() {
 struct Fake {
     members: Mutex<Vec<SpaceMember>>,
     platform: Vec<PlatformMember>,
+    /// Subjects the host removed by hand.
+    removed: Vec<String>,
+    /// Subjects whose writes fail.
+    failing: Vec<String>,
+    /// The writes, in order.
+    log: Mutex<Vec<String>>,
 }
 
 #[async_trait]
@@ -99,38 +128,66 @@ impl LtiServices for Fake {
 
 #[async_trait]
 impl RosterStore for Fake {
-    async fn roster_members(&self, _: &SpaceId) -> Result<Vec<SpaceMember>, StoreError> {
+    async fn roster_members(&self, _: &SpaceId, _: &str) -> Result<Vec<SpaceMember>, StoreError> {
         Ok(self.members.lock().expect("lock").clone())
     }
     async fn add_from_context(
         &self,
         _: &SpaceId,
         _: &str,
+        _: &str,
         m: &PlatformMember,
         role: Role,
         _: &str,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Joined, StoreError> {
+        if self.failing.contains(&m.user_id) {
+            return Err(StoreError::unavailable("throttled"));
+        }
+        if self.removed.contains(&m.user_id) {
+            return Ok(Joined::RemovedByHost);
+        }
         let mut members = self.members.lock().expect("lock");
         let user_id = uid(&format!("u-{}", m.user_id));
         if members.iter().any(|x| x.user_id == user_id) {
-            return Ok(false);
+            return Ok(Joined::AlreadyMember);
         }
+        self.log.lock().expect("lock").push(format!("add {}", m.user_id));
         members.push(SpaceMember { user_id, role, from_context: Some(m.user_id.clone()) });
-        Ok(true)
+        Ok(Joined::Added)
     }
-    async fn remove_from_context(&self, _: &SpaceId, user: &UserId, sub: &str) -> Result<bool, StoreError> {
+    async fn remove_from_context(&self, _: &SpaceId, user: &UserId, _: &str, sub: &str) -> Result<bool, StoreError> {
+        if self.failing.iter().any(|f| f == sub) {
+            return Err(StoreError::unavailable("throttled"));
+        }
         let mut members = self.members.lock().expect("lock");
         let before = members.len();
         members.retain(|m| !(m.user_id == *user && m.from_context.as_deref() == Some(sub)));
+        self.log.lock().expect("lock").push(format!("remove {sub}"));
         Ok(members.len() < before)
     }
-    async fn set_context_role(&self, _: &SpaceId, user: &UserId, sub: &str, role: Role) -> Result<bool, StoreError> {
+    async fn set_context_role(
+        &self,
+        _: &SpaceId,
+        user: &UserId,
+        _: &str,
+        sub: &str,
+        role: Role,
+    ) -> Result<bool, StoreError> {
         let mut members = self.members.lock().expect("lock");
         let Some(m) = members.iter_mut().find(|m| m.user_id == *user && m.from_context.as_deref() == Some(sub)) else {
             return Ok(false);
         };
         m.role = role;
         Ok(true)
+    }
+}
+
+fn source() -> RosterSource {
+    RosterSource {
+        issuer: "https://lms.example".into(),
+        context: "ctx".into(),
+        client: ServiceClient { token_url: "https://lms.example/token".into(), client_id: "c".into(), audience: None },
+        memberships_url: "https://lms.example/members".into(),
     }
 }
 
@@ -143,17 +200,62 @@ async fn a_sync_applies_the_roster_and_a_second_changes_nothing() {
             in_space("u-left", Role::Participant, Some("left")),
         ]),
         platform: vec![member("s1", LEARNER, MemberStatus::Active), member("s2", LEARNER, MemberStatus::Active)],
+        ..Fake::default()
     };
-    let source = RosterSource {
-        issuer: "https://lms.example".into(),
-        client: ServiceClient { token_url: "https://lms.example/token".into(), client_id: "c".into(), audience: None },
-        memberships_url: "https://lms.example/members".into(),
-    };
+    let source = source();
     let space = SpaceId::generate();
     let host = uid("host");
     let run = || sync_roster(&fake, &fake, &source, &space, &host, RosterBounds::default(), "now");
-    assert_eq!(run().await.expect("sync"), SyncCounts { added: 1, removed: 1, updated: 1 });
+    assert_eq!(run().await.expect("sync"), SyncCounts { added: 1, removed: 1, updated: 1, ..SyncCounts::default() });
     assert_eq!(run().await.expect("sync again"), SyncCounts::default(), "idempotent");
+    assert_eq!(*fake.log.lock().expect("lock"), ["remove left", "add s1"], "leavers before joiners");
+}
+
+#[tokio::test]
+async fn a_failing_member_does_not_stop_the_sync_and_a_removed_one_is_skipped() {
+    let fake = Fake {
+        members: Mutex::new(vec![
+            in_space("host", Role::Host, None),
+            in_space("u-gone", Role::Participant, Some("gone")),
+            in_space("u-stuck", Role::Participant, Some("stuck")),
+        ]),
+        platform: vec![
+            member("bad", LEARNER, MemberStatus::Active),
+            member("kicked", LEARNER, MemberStatus::Active),
+            member("ok", LEARNER, MemberStatus::Active),
+        ],
+        removed: vec!["kicked".into()],
+        failing: vec!["bad".into(), "stuck".into()],
+        ..Fake::default()
+    };
+    let counts = sync_roster(&fake, &fake, &source(), &SpaceId::generate(), &uid("host"), RosterBounds::default(), "t")
+        .await
+        .expect("the sync goes on");
+    assert_eq!((counts.added, counts.removed, counts.skipped), (1, 1, 1), "{counts:?}");
+    let failed: Vec<&str> = counts.failed.iter().map(|f| f.subject.as_str()).collect();
+    assert_eq!(failed, ["stuck", "bad"]);
+    assert!(counts.failed.iter().all(|f| !f.reason.is_empty()));
+}
+
+#[tokio::test]
+async fn an_empty_roster_does_not_empty_the_space() {
+    let course: Vec<SpaceMember> =
+        (0..8).map(|i| in_space(&format!("u{i}"), Role::Participant, Some(&format!("s{i}")))).collect();
+    let fake = Fake { members: Mutex::new(course.clone()), ..Fake::default() };
+    let err = sync_roster(&fake, &fake, &source(), &SpaceId::generate(), &uid("host"), RosterBounds::default(), "t")
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, SyncError::Platform(ServiceError::Unreadable(_))), "{err:?}");
+    assert_eq!(fake.members.lock().expect("lock").len(), 8, "nobody removed");
+    // A few leavers, or fewer than half, go as usual.
+    let some_leave = |n: usize| -> Vec<PlatformMember> {
+        (n..8).map(|i| member(&format!("s{i}"), LEARNER, MemberStatus::Active)).collect()
+    };
+    assert_eq!(too_many_removals(&plan(&some_leave(4), &course, &uid("host")), &course), None, "half");
+    assert_eq!(too_many_removals(&plan(&some_leave(5), &course, &uid("host")), &course), None, "five");
+    assert_eq!(too_many_removals(&plan(&some_leave(6), &course, &uid("host")), &course), Some((6, 8)));
+    let small: Vec<SpaceMember> = course[..3].to_vec();
+    assert_eq!(too_many_removals(&plan(&[], &small, &uid("host")), &small), None, "a small course may empty");
 }
 
 #[test]
@@ -194,6 +296,7 @@ fn a_linked_course_s_roster_and_grades_go_through_its_registration() {
     link.ags = Some(AgsEndpoint { lineitems: Some("https://lms.example/li".into()), lineitem: None, scope: vec![] });
     let source = RosterSource::of(&link, &reg).expect("a roster");
     assert_eq!(source.memberships_url, "https://lms.example/m");
+    assert_eq!(source.context, link.context.hash(), "memberships are marked with the course");
     assert_eq!(source.client.token_url, "https://lms.example/token");
     assert_eq!(source.client.client_id, "tool");
     let target = GradeTarget::of(&link, &reg, "sub", "Lecture").expect("a gradebook");
