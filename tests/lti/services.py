@@ -51,7 +51,7 @@ STATE: t.Dict[str, t.Any] = {
     "lineitems": {},  # line item id -> line item
     "scores": {},  # line item id -> [score]
     "jtis": set(),
-    "stats": {"token": 0, "token_refused": 0, "membership_pages": 0, "scores": 0},
+    "stats": {"token": 0, "token_refused": 0, "membership_pages": 0, "scores": 0, "lineitems_made": 0},
 }
 KEY = JWK.generate(kty="RSA", size=2048)
 PRIVATE_PEM = KEY.export_to_pem(private_key=True, password=None).decode()
@@ -135,7 +135,8 @@ class Ags(AssignmentsGradesService):
     def create_lineitem(self, creation_data: t.Any) -> t.Any:
         with LOCK:
             item = dict(creation_data)
-            item["id"] = f"{self.base}/lineitems/{len(STATE['lineitems']) + 1}"
+            STATE["stats"]["lineitems_made"] += 1  # ids never reused, a deleted one's included
+            item["id"] = f"{self.base}/lineitems/{STATE['stats']['lineitems_made']}"
             STATE["lineitems"][item["id"]] = item
             return item
 
@@ -220,12 +221,18 @@ class Handler(BaseHTTPRequestHandler):
         )
 
     def answer(self, call: t.Callable[[], t.Any]) -> None:
+        from lti1p3platform.exceptions import LineItemNotFoundException, LtiException
+
         try:
             resp = call()
-        except Exception as e:  # the library raises on a bad token (issuer, signature, expiry)
+        except LineItemNotFoundException as e:  # before LtiException: it is one
+            return self.reply(404, {"error": "not_found", "error_description": str(e)})
+        except (LtiException, jwt.PyJWTError) as e:  # a bad token (issuer, signature, expiry)
             print(f"services: refused {self.command} {self.path}: {e!r}", file=sys.stderr, flush=True)
-            self.reply(401, {"error": "invalid_token", "error_description": str(e)})
-            return
+            return self.reply(401, {"error": "invalid_token", "error_description": str(e)})
+        except Exception as e:  # a fault of this stand-in, not the tool's: never read as a refusal
+            print(f"services: failed {self.command} {self.path}: {e!r}", file=sys.stderr, flush=True)
+            return self.reply(500, {"error": "server_error", "error_description": repr(e)[:200]})
         payload, headers = resp.result, {}
         if isinstance(payload, dict) and "content" in payload and "has_next" in payload:
             if payload.get("next"):
@@ -253,6 +260,10 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 STATE["members"][m.group(1)] = json.loads(raw)
             return self.reply(200, {})
+        if path == "/_test/lineitems" and self.command == "DELETE":  # the instructor deletes a column
+            with LOCK:
+                STATE["lineitems"].pop(json.loads(raw)["id"], None)
+            return self.reply(204, None)
         if path in ("/_test/scores", "/_test/lineitems", "/_test/stats") and self.command == "GET":
             with LOCK:
                 return self.reply(200, STATE[path.rsplit("/", 1)[1]])
@@ -289,7 +300,7 @@ class Handler(BaseHTTPRequestHandler):
             STATE["stats"]["token"] += 1
         self.reply(200, answer)
 
-    do_GET = do_POST = do_PUT = route
+    do_GET = do_POST = do_PUT = do_DELETE = route
 
 
 def main() -> None:

@@ -105,6 +105,13 @@ impl LtiPlatform {
         assert!(resp.status().is_success());
     }
 
+    /// Deletes a line item (`id`, its URL), as an instructor deleting the gradebook column.
+    pub async fn delete_line_item(&self, id: &str) {
+        let url = format!("{}/_test/lineitems", self.base);
+        let resp = self.http.delete(url).json(&json!({ "id": id })).send().await.expect("deleted");
+        assert!(resp.status().is_success());
+    }
+
     /// What the platform holds: `scores`, `lineitems` or `stats`.
     pub async fn read(&self, what: &str) -> Value {
         let resp = self.http.get(format!("{}/_test/{what}", self.base)).send().await.expect("read back");

@@ -208,6 +208,11 @@ async fn a_score_is_posted_when_completion_rises_and_only_then() {
     assert_eq!(pass(40).await, None, "the same value is not posted again");
     assert_eq!(pass(80).await, Some(80));
     assert_eq!(pass(30).await, None, "a grade never goes down: rewinding to 30 before completing posts nothing");
+    // The instructor deletes the gradebook column: the platform answers 404 and the next score
+    // goes to a new one.
+    let first = platform.read("lineitems").await;
+    let first = first.as_object().and_then(|o| o.keys().next().cloned()).expect("the first line item");
+    platform.delete_line_item(&first).await;
     assert_eq!(pass(100).await, Some(100));
     assert_eq!(pass(30).await, None, "completion is sticky: rewinding does not lower the score");
 
@@ -215,17 +220,20 @@ async fn a_score_is_posted_when_completion_rises_and_only_then() {
     let items = items.as_object().expect("line items");
     assert_eq!(items.len(), 1, "one line item for the video, found again for later scores");
     let (item_id, item) = items.iter().next().expect("the line item");
+    assert_ne!(item_id, &first, "a new column for the deleted one");
     assert_eq!(item["resourceId"], video.as_str());
     assert_eq!(item["label"], "Lecture 1");
-    let posted = &platform.read("scores").await[item_id];
-    let posted = posted.as_array().expect("scores");
-    assert_eq!(posted.len(), 3, "{posted:?}");
-    assert_eq!(posted[0]["userId"], "sub-student");
-    assert_eq!(posted[0]["scoreGiven"], 40.0);
-    assert_eq!(posted[0]["activityProgress"], "InProgress");
-    assert_eq!(posted[1]["scoreGiven"], 80.0);
-    assert_eq!(posted[2]["scoreGiven"], 100.0);
-    assert_eq!(posted[2]["scoreMaximum"], 100.0);
-    assert_eq!(posted[2]["activityProgress"], "Completed");
-    assert_eq!(posted[2]["gradingProgress"], "FullyGraded");
+    let scores = platform.read("scores").await;
+    let earlier = scores[&first].as_array().expect("scores");
+    assert_eq!(earlier.len(), 2, "{earlier:?}");
+    assert_eq!(earlier[0]["userId"], "sub-student");
+    assert_eq!(earlier[0]["scoreGiven"], 40.0);
+    assert_eq!(earlier[0]["activityProgress"], "InProgress");
+    assert_eq!(earlier[1]["scoreGiven"], 80.0);
+    let posted = scores[item_id].as_array().expect("scores");
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    assert_eq!(posted[0]["scoreGiven"], 100.0);
+    assert_eq!(posted[0]["scoreMaximum"], 100.0);
+    assert_eq!(posted[0]["activityProgress"], "Completed");
+    assert_eq!(posted[0]["gradingProgress"], "FullyGraded");
 }
