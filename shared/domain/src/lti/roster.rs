@@ -117,9 +117,17 @@ pub struct SyncCounts {
     pub removed: u32,
     pub updated: u32,
     /// Joiners the space's host removed by hand (`REMOVED#`): a sync does not bring them back.
+    /// Left out of the JSON when 0.
+    #[serde(skip_serializing_if = "is_zero")]
     pub skipped: u32,
-    /// Changes that failed (the others were applied); a later sync tries them again.
+    /// Changes that failed (the others were applied); a later sync tries them again. Left out of
+    /// the JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed: Vec<FailedChange>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// How a joiner's addition went.

@@ -235,6 +235,11 @@ async fn a_failing_member_does_not_stop_the_sync_and_a_removed_one_is_skipped() 
     let failed: Vec<&str> = counts.failed.iter().map(|f| f.subject.as_str()).collect();
     assert_eq!(failed, ["stuck", "bad"]);
     assert!(counts.failed.iter().all(|f| !f.reason.is_empty()));
+    let json = serde_json::to_value(&counts).expect("json");
+    assert_eq!(json["skipped"], 1);
+    assert_eq!(json["failed"][0]["subject"], "stuck");
+    let quiet = serde_json::to_value(SyncCounts::default()).expect("json");
+    assert_eq!(quiet, serde_json::json!({ "added": 0, "removed": 0, "updated": 0 }), "nothing skipped nor failed");
 }
 
 #[tokio::test]
