@@ -80,6 +80,7 @@ http_functions! {
     "create-lti-invitation" => create_lti_invitation,
     "list-lti-registrations" => list_lti_registrations,
     "delete-lti-registration" => delete_lti_registration,
+    "lti-roster-sync" => lti_roster_sync,
     "oidc-login" => oidc_login,
     "oidc-callback" => oidc_callback,
     "oidc-link" => oidc_link,

@@ -14,6 +14,7 @@ pub mod imports;
 pub mod invitations;
 pub mod lti;
 pub mod lti_registration;
+pub mod lti_roster;
 pub mod members;
 pub mod notes;
 pub mod oidc;

@@ -11,6 +11,7 @@ use vivid_domain::{
     identity::IdentityError,
     imports::InvokeError,
     invitations::{InviteRefused, InviteRuleError},
+    lti::{roster::SyncError, services::ServiceError},
     oidc::OidcError,
     playback::SignError,
     quota::{Exceeded, Quota},
@@ -354,6 +355,33 @@ impl From<OidcError> for ApiError {
             OidcError::AccountDeleting => ApiError::conflict("account_deleting", e.to_string()),
             OidcError::Store(e) => e.into(),
         }
+    }
+}
+
+impl From<SyncError> for ApiError {
+    fn from(e: SyncError) -> Self {
+        let e = match e {
+            SyncError::Store(e) => return e.into(),
+            SyncError::Platform(e) => e,
+        };
+        tracing::warn!(error = %e, "LMS service call failed");
+        let detail = match e {
+            ServiceError::Signing(_) => return ApiError::unavailable(e),
+            ServiceError::Refused(_) => {
+                "the LMS refused the tool's credentials: its administrator checks the tool's registration (client id, keys)"
+            }
+            ServiceError::NotFound => {
+                "the LMS no longer has this course's service: launch the tool from the course again"
+            }
+            ServiceError::TooLarge(_) => "the course's roster is longer than the tool takes (docs/quotas.md)",
+            ServiceError::Unreadable(_) | ServiceError::Conflict => {
+                "the LMS answered something that is not the LTI service's format"
+            }
+            ServiceError::RateLimited | ServiceError::Unavailable(_) => {
+                "the LMS did not answer properly; try again later"
+            }
+        };
+        ApiError::upstream("platform_unavailable", detail)
     }
 }
 

@@ -65,6 +65,8 @@ async fn every_sample_event_drives_its_handler_to_success() {
         // recorded on an execute-api host, this stack answers on loopback.
         event["requestContext"]["domainName"] = app.stack.addr.to_string().into();
         event["headers"]["x-forwarded-proto"] = "http".into();
+        // The LMS a roster sync reads, kept running until the sample is answered.
+        let mut _lms = None;
         match route.function.as_str() {
             "add-member" => event["body"] = json!({ "email": world.invitee.email() }).to_string().into(),
             "order-videos" => event["body"] = json!({ "videoIds": [world.video] }).to_string().into(),
@@ -236,6 +238,16 @@ async fn every_sample_event_drives_its_handler_to_success() {
                     let access = signed.body["accessToken"].as_str().expect("access token");
                     event["headers"]["authorization"] = format!("Bearer {access}").into();
                 }
+            }
+            // The world's space is no course's: one of the host's linked to the LMS stand-in's.
+            "lti-roster-sync" => {
+                let platform = crate::lti_roster_route::lms(&app).await;
+                let space = crate::lti_roster_route::linked_space(&app, &platform, &world.host).await;
+                event["pathParameters"]["spaceId"] = space.clone().into();
+                let raw = format!("/spaces/{space}/lti/roster-sync");
+                event["rawPath"] = raw.clone().into();
+                event["requestContext"]["http"]["path"] = raw.into();
+                _lms = Some(platform);
             }
             f if LtiSamples::drives(f) => lti.fill(&app, f, &mut event).await,
             _ => {}

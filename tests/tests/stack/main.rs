@@ -22,6 +22,7 @@ mod lecture_order;
 mod limits;
 mod lti_deep_link;
 mod lti_launch;
+mod lti_roster_route;
 mod lti_services;
 mod members;
 mod minutes;
