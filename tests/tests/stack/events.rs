@@ -5,7 +5,22 @@ use std::fs;
 
 use serde_json::{Value, json};
 use vivid_edge::{http::dispatch, lambda_http};
-use vivid_tests::{LtiSamples, TestApp, World, query_param, repo_root};
+use vivid_tests::{IDP_CLIENT_ID, Idp, LtiSamples, TestApp, World, query_param, repo_root};
+
+/// Links the provider `uni`'s `account` to the user of `token`: the id of one identity of theirs
+/// at `uni`.
+async fn link_identity(app: &TestApp, token: &str, account: &str) -> String {
+    let resp = app.http.post(format!("{}/auth/oidc/uni/link", app.base)).bearer_auth(token).send().await.expect("link");
+    assert_eq!(resp.status(), reqwest::StatusCode::OK);
+    let cookie = vivid_tests::cookie_value(&vivid_tests::set_cookies(resp.headers()), "vivid_oidc_login").expect("cookie");
+    let body: Value = resp.json().await.expect("json");
+    let callback = app.sign_in_at_idp(body["authorizeUrl"].as_str().expect("authorizeUrl"), account).await;
+    assert_eq!(app.oidc_callback(&callback, &cookie).await.status(), reqwest::StatusCode::FOUND);
+    let ids = app.get("/users/me/identities", token).await;
+    let items = ids.body["items"].as_array().cloned().unwrap_or_default();
+    let linked = items.iter().find(|i| i["identityId"] != "google").expect("the linked identity");
+    linked["identityId"].as_str().expect("identityId").to_owned()
+}
 
 /// Fills an event's query string from a URL's.
 fn set_query(event: &mut Value, url: &str) {
@@ -22,7 +37,16 @@ fn set_query(event: &mut Value, url: &str) {
 
 #[tokio::test]
 async fn every_sample_event_drives_its_handler_to_success() {
-    let app = TestApp::spawn().await;
+    // The institution's provider of the sign-in samples (`uni`, npm oidc-provider).
+    let mut idp = Idp::reserve();
+    let providers = json!([
+        { "id": "uni", "issuer": idp.issuer, "clientId": IDP_CLIENT_ID, "allowedEmailDomains": ["uni.example"] },
+    ]);
+    let app = TestApp::spawn_configured(|c| {
+        c.parameters.insert("OidcProviders".into(), providers.to_string());
+    })
+    .await;
+    idp.start(vec![format!("{}/auth/oidc/uni/callback", app.base)]).await;
     let template = vivid_local::infra::template::Template::load(&repo_root().join("template.yaml")).expect("template");
     let google = &app.stack.google;
     let shared = World::new(&app).await;
@@ -225,6 +249,22 @@ async fn every_sample_event_drives_its_handler_to_success() {
                 let callback = app.approve_at_google(&pending, "ana@example.com", "Ana", true).await;
                 set_query(&mut event, &callback);
                 event["cookies"] = json!([format!("vivid_login={}", pending.login_cookie)]);
+            }
+            "oidc-callback" => {
+                let (authorize, cookie) = app.oidc_login("uni", None).await;
+                let callback = app.sign_in_at_idp(&authorize, "sam@uni.example").await;
+                set_query(&mut event, &callback);
+                event["cookies"] = json!([format!("vivid_oidc_login={cookie}")]);
+            }
+            // The world's host links two identities and unlinks one (the other stays their way in).
+            "delete-identity" => {
+                let host = world.host.id();
+                link_identity(&app, &world.host.token, &format!("b-{host}@uni.example")).await;
+                let id = link_identity(&app, &world.host.token, &format!("a-{host}@uni.example")).await;
+                event["pathParameters"]["identityId"] = id.clone().into();
+                let raw = format!("/users/me/identities/{id}");
+                event["rawPath"] = raw.clone().into();
+                event["requestContext"]["http"]["path"] = raw.into();
             }
             "google-token" => {
                 let token = google.id_token(&google.claims_for("ana@example.com", "Ana"));
