@@ -12,7 +12,8 @@ use vivid_tests::{IDP_CLIENT_ID, Idp, LtiSamples, TestApp, World, query_param, r
 async fn link_identity(app: &TestApp, token: &str, account: &str) -> String {
     let resp = app.http.post(format!("{}/auth/oidc/uni/link", app.base)).bearer_auth(token).send().await.expect("link");
     assert_eq!(resp.status(), reqwest::StatusCode::OK);
-    let cookie = vivid_tests::cookie_value(&vivid_tests::set_cookies(resp.headers()), "vivid_oidc_login").expect("cookie");
+    let cookie =
+        vivid_tests::cookie_value(&vivid_tests::set_cookies(resp.headers()), "vivid_oidc_login").expect("cookie");
     let body: Value = resp.json().await.expect("json");
     let callback = app.sign_in_at_idp(body["authorizeUrl"].as_str().expect("authorizeUrl"), account).await;
     assert_eq!(app.oidc_callback(&callback, &cookie).await.status(), reqwest::StatusCode::FOUND);
