@@ -22,7 +22,11 @@ under "Accepted as the contract"; schemathesis prints each drop):
   - 400 `invalid_cursor` / `cursor_expired` to a cursor it never issued for that operation, path
     and caller (a cursor is signed and bound to its query: a forged one is a 400, SPEC section 7);
   - 400 `invalid_state` to an OAuth `state` it never issued (the sign-in and connect flows'
-    CSRF binding);
+    CSRF binding), and likewise to an LTI launch `state`, a registration `invite` or a
+    `deepLinkId` it never issued (one-time values the tool hands out);
+  - 400 `invalid_code` to an LTI launch code (`POST /lti/session`) it never issued, and 400
+    `unknown_platform` / `unknown_deployment` to an LTI login or launch from an LMS nobody
+    registered (the registrations decide, which no schema knows);
   - 422 `invalid_placement` to a drawing that ends after the video does (the stored duration
     decides, which no schema knows);
   - 422 `invalid_placement` to an overlay whose `startSeconds` is not below its `endSeconds`, and
@@ -131,16 +135,21 @@ def _note_issued(case, response) -> None:
     except (ValueError, UnicodeDecodeError):
         body = None
     if isinstance(body, dict):
-        if isinstance(body.get("authorizeUrl"), str):
-            found_state.append(body["authorizeUrl"])
+        # URLs that carry a one-time value: a sign-in's `authorizeUrl`, a registration
+        # invitation's URL.
+        found_state.extend(v for v in body.values() if isinstance(v, str) and v.startswith("http"))
         cursor = body.get("nextCursor")
         if isinstance(cursor, str):
             with _issued_lock:
                 _issued_cursors.add((case.operation.label, _path_key(case), _authorization(response.request.headers), cursor))
     for url in found_state:
-        for state in urllib.parse.parse_qs(urllib.parse.urlsplit(url).query).get("state", []):
-            with _issued_lock:
-                _issued_states.add(state)
+        parts = urllib.parse.urlsplit(url)
+        issued = urllib.parse.parse_qs(parts.query)
+        fragment = urllib.parse.parse_qs(parts.fragment)
+        for name, values in [*issued.items(), *fragment.items()]:
+            if name in ("state", "invite", "ltiCode", "deepLinkId"):
+                with _issued_lock:
+                    _issued_states.update(values)
 
 
 @schemathesis.hook
@@ -237,9 +246,16 @@ def _by_contract(case, response) -> str | None:
         with _issued_lock:
             return "cursor not issued for this query" if key not in _issued_cursors else None
     if status == 400 and code == "invalid_state":
-        state = query.get("state", body.get("state"))
+        state = query.get("state", query.get("invite", body.get("state", body.get("deepLinkId"))))
         with _issued_lock:
             return "OAuth state not issued" if isinstance(state, str) and state not in _issued_states else None
+    if status == 400 and code == "invalid_code" and case.operation.label == "POST /lti/session":
+        with _issued_lock:
+            return "LTI launch code not issued" if body.get("code") not in _issued_states else None
+    if status == 400 and code in ("unknown_platform", "unknown_deployment") and case.operation.label in (
+        "GET /lti/login", "POST /lti/login", "POST /lti/launch",
+    ):
+        return "LMS not registered (the registrations decide)"
     if status == 422 and code == "invalid_placement" and "the video's end" in _problem_detail(response):
         return "drawing past the video's end (its duration decides)"
     if status == 422 and code == "invalid_placement" and body.get("kind") == "overlay":

@@ -29,7 +29,7 @@ use vivid_edge::{
 };
 use vivid_tokens::TokenVerifier;
 
-use crate::auth::TokensBody;
+use crate::auth::{TokensBody, fragment_value};
 
 /// The largest form a platform posts (an ID token of a few KiB, its state).
 const MAX_FORM: usize = 64 * 1024;
@@ -194,14 +194,17 @@ pub struct LtiLaunch {
 impl Handler for LtiLaunch {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let fields = form(req)?;
-        if let Some(error) = fields.get("error") {
-            return Err(ApiError::bad_request(
-                "invalid_lti_request",
-                format!(
-                    "the LMS refused the launch ({}): launch again from the course",
-                    error.chars().take(100).collect::<String>()
-                ),
-            ));
+        // The LMS's error response (OpenID Connect Core 3.1.2.6, e.g. `login_required` when the
+        // person's LMS session ended): back to the front end, which says what happened, as the
+        // sign-in flows do. An empty `error` is no error.
+        if let Some(error) = fields.get("error").filter(|e| !e.is_empty()) {
+            let said: String = error.chars().take(100).collect();
+            let location = format!(
+                "{}#error=lti_launch_refused&error_description={}",
+                self.frontend_url.trim_end_matches('/'),
+                fragment_value(&format!("the LMS refused the launch ({said}): launch again from the course"))
+            );
+            return http::redirect(&location);
         }
         let id_token = field(fields.get("id_token").map(String::as_str), "id_token", true)?.unwrap_or_default();
         let state = field(fields.get("state").map(String::as_str), "state", true)?.unwrap_or_default();

@@ -230,8 +230,8 @@ async fn the_login_and_launch_refuse_bad_input() {
     assert_eq!(posted.status(), StatusCode::FOUND);
     let json_login = app.call(Method::POST, "/lti/login", None, Some(json!({ "iss": platform.base }))).await;
     assert_eq!(json_login.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    // Launch without fields, or a platform's error.
-    for body in ["", "state=s", "id_token=x", "error=login_required&error_description=no"] {
+    // Launch without fields.
+    for body in ["", "state=s", "id_token=x", "error=&state=s"] {
         let r = browser
             .post(format!("{}/lti/launch", app.base))
             .header("content-type", "application/x-www-form-urlencoded")
@@ -242,6 +242,18 @@ async fn the_login_and_launch_refuse_bad_input() {
         let r = TestApp::reply(r).await;
         assert_eq!((r.status, r.code()), (StatusCode::BAD_REQUEST, "invalid_lti_request"), "{body}");
     }
+    // The LMS's error response: back to the front end, which says what happened.
+    let refused = browser
+        .post(format!("{}/lti/launch", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("error=login_required&error_description=no")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(refused.status(), StatusCode::FOUND);
+    let location = refused.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(location.contains("#error=lti_launch_refused&error_description="), "{location}");
+    assert!(location.contains("login_required"), "{location}");
     // A session without a code, or with a made-up one.
     let none = app.call(Method::POST, "/lti/session", None, Some(json!({}))).await;
     assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
