@@ -21,6 +21,7 @@ mod invitations;
 mod lecture_order;
 mod limits;
 mod lti_deep_link;
+mod lti_grades;
 mod lti_launch;
 mod lti_roster_route;
 mod lti_services;

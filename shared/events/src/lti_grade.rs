@@ -1,0 +1,92 @@
+//! The LTI grade worker, invoked asynchronously by `PUT /videos/{videoId}/progress` when a
+//! student who came from a course changed their progress: their completion of the video becomes
+//! their score on the course's gradebook (LTI AGS) through [`pass_back`], which posts only a
+//! value above what the platform last took (`ltiPosted`, read consistently): a repeated, retried
+//! or replayed event posts nothing new. A failure (the platform down, the store) fails the
+//! invocation, so Lambda retries it and then keeps it in the on-failure destination.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use vivid_domain::{
+    lti::{
+        grades::{GradeStore, GradeTarget, pass_back},
+        model::{LinkStore, RegistrationStore},
+        roster::SyncError,
+        services::LtiServices,
+    },
+    types::{UserId, VideoId, now_rfc3339},
+    video::{ProgressStore, VideoCatalog},
+};
+
+use crate::{EventError, EventHandler};
+
+/// The worker's event: whose progress on which video, and who they are at the platform (their
+/// membership's `ltiSub`, which `put-progress` got back from its standing update).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GradeJob {
+    pub video_id: VideoId,
+    pub user_id: UserId,
+    pub lti_sub: String,
+}
+
+/// `lti-grade-worker`.
+pub struct LtiGradeWorker {
+    /// The student's progress on the video.
+    pub progress: Arc<dyn ProgressStore>,
+    /// The video's title (the gradebook column's label).
+    pub catalog: Arc<dyn VideoCatalog>,
+    /// The space's course link (its AGS line-item container).
+    pub links: Arc<dyn LinkStore>,
+    /// The link's platform registration (its token endpoint and client id).
+    pub registrations: Arc<dyn RegistrationStore>,
+    /// What the platform last took (`ltiPosted`).
+    pub grades: Arc<dyn GradeStore>,
+    /// The platform's AGS, through the tool's signed client assertion.
+    pub services: Arc<dyn LtiServices>,
+}
+
+/// What a job came to, answered to the invoker (and logged).
+fn outcome(outcome: &str) -> Value {
+    json!({ "outcome": outcome })
+}
+
+#[async_trait]
+impl EventHandler for LtiGradeWorker {
+    async fn handle(&self, event: Value) -> Result<Value, EventError> {
+        let job: GradeJob = serde_json::from_value(event).map_err(|e| EventError::Malformed(e.to_string()))?;
+        let (video, user) = (&job.video_id, &job.user_id);
+        let Some(progress) = self.progress.progress_by(video, std::slice::from_ref(user)).await?.into_iter().next()
+        else {
+            tracing::info!(%video, %user, "no progress (deleted meanwhile): nothing to pass back");
+            return Ok(outcome("no_progress"));
+        };
+        let Some(link) = self.links.context_of_space(&progress.space_id).await? else {
+            tracing::info!(space = %progress.space_id, "the space is linked to no course: nothing to pass back");
+            return Ok(outcome("not_linked"));
+        };
+        let ctx = &link.context;
+        let Some(registration) = self.registrations.registration(&ctx.issuer, &ctx.client_id).await? else {
+            tracing::warn!(issuer = %ctx.issuer, "the course's platform is no longer registered: nothing passed back");
+            return Ok(outcome("not_registered"));
+        };
+        let Some(video_item) = self.catalog.get_video(video).await? else {
+            return Ok(outcome("no_video"));
+        };
+        let Some(target) = GradeTarget::of(&link, &registration, &job.lti_sub, video_item.title.as_str()) else {
+            tracing::info!(space = %progress.space_id, "the course's launches offered no gradebook (AGS line items)");
+            return Ok(outcome("no_gradebook"));
+        };
+        let now = now_rfc3339();
+        match pass_back(self.services.as_ref(), self.grades.as_ref(), &target, &progress, &now).await {
+            Ok(Some(value)) => Ok(json!({ "outcome": "posted", "value": value })),
+            Ok(None) => Ok(outcome("unchanged")),
+            Err(SyncError::Store(e)) => Err(e.into()),
+            // No token or URL in the message: the platform's error kind only.
+            Err(SyncError::Platform(e)) => Err(EventError::Platform(format!("grade passback: {e}"))),
+        }
+    }
+}
