@@ -131,7 +131,8 @@ async fn every_function_environment_names_secrets_without_holding_them() {
             }
         }
     }
-    // Only the three token issuers are told where the signing key is.
+    // Only the token issuers are told where the signing key is: the Google sign-in and token
+    // exchange, the refresh, an institution's sign-in callback and the LTI launch's session.
     let mut issuers: Vec<&str> = app
         .stack
         .environments
@@ -140,7 +141,7 @@ async fn every_function_environment_names_secrets_without_holding_them() {
         .map(|(f, _)| f.as_str())
         .collect();
     issuers.sort();
-    assert_eq!(issuers, ["google-callback", "google-token", "refresh-token"]);
+    assert_eq!(issuers, ["google-callback", "google-token", "lti-session", "oidc-callback", "refresh-token"]);
 }
 
 #[tokio::test]
