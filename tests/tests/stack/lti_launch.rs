@@ -30,18 +30,18 @@ pub(crate) async fn registered() -> (TestApp, TestUser, LtiPlatform) {
     (app, admin, platform)
 }
 
-fn person(user: &str, roles: &[&str]) -> Value {
+pub(crate) fn person(user: &str, roles: &[&str]) -> Value {
     json!({ "user": user, "roles": roles, "name": format!("{user} person"), "context": "course-1", "title": "Physics 101" })
 }
 
 /// The one-time code of a launch that went through.
-fn code_of(launched: vivid_tests::Launched) -> String {
+pub(crate) fn code_of(launched: vivid_tests::Launched) -> String {
     assert_eq!(launched.reply.status, StatusCode::FOUND, "{:?}", launched.reply.body);
     launched.code.expect("a one-time code in the fragment")
 }
 
 /// The session a launch's code is exchanged for.
-async fn session(app: &TestApp, code: &str) -> vivid_tests::Reply {
+pub(crate) async fn session(app: &TestApp, code: &str) -> vivid_tests::Reply {
     app.call(Method::POST, "/lti/session", None, Some(json!({ "code": code }))).await
 }
 

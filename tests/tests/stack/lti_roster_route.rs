@@ -76,7 +76,9 @@ pub async fn linked_space(app: &TestApp, platform: &LtiPlatform, host: &TestUser
         created_at: now.clone(),
         updated_at: now,
     };
-    LinkStore::link_new_space(app.stack.table.as_ref(), &link, &space, &membership, None).await.expect("linked");
+    LinkStore::link_new_space(app.stack.table.as_ref(), &link, &space, &membership, "sub-host", None)
+        .await
+        .expect("linked");
     app.indexes_settled().await;
     space.space_id.to_string()
 }
@@ -187,4 +189,65 @@ async fn a_space_without_a_course_or_an_lms_that_fails_is_a_problem() {
     assert_eq!(r.body["code"], "platform_unavailable");
     let members = app.get(&format!("/spaces/{space}/members"), &host.token).await;
     assert_eq!(members.body["items"].as_array().map(Vec::len), Some(1));
+}
+
+/// A launch's session: `(access token, space id)`.
+async fn launched(app: &TestApp, launch: vivid_tests::Launched) -> (String, String) {
+    let s = super::lti_launch::session(app, &super::lti_launch::code_of(launch)).await;
+    assert_eq!(s.status, StatusCode::OK, "{:?}", s.body);
+    let token = s.body["accessToken"].as_str().expect("access token").to_owned();
+    (token, s.body["launch"]["spaceId"].as_str().expect("space").to_owned())
+}
+
+#[tokio::test]
+async fn members_who_joined_by_launch_are_the_courses_and_a_sync_removes_its_leavers() {
+    use super::lti_launch::{person, registered};
+    let (app, _admin, launcher) = registered().await;
+    let (teacher, space) = launched(&app, launcher.launch("i1", person("teacher-1", &[INSTRUCTOR])).await).await;
+    let (_, joined) = launched(&app, launcher.launch("l1", person("student-1", &[LEARNER])).await).await;
+    assert_eq!(joined, space);
+    // A learner's sub-role named Instructor manages nothing: a participant.
+    let hostile = "http://purl.imsglobal.org/vocab/lis/v2/membership/Learner#Instructor";
+    let (student2, _) = launched(&app, launcher.launch("l2", person("student-2", &[hostile])).await).await;
+    let got = app.get(&format!("/spaces/{space}"), &student2).await;
+    assert_eq!(got.body["role"], "participant", "{:?}", got.body);
+
+    // The launching platform's roster and token endpoint: the LMS stand-in's, trusting the tool
+    // as the launching platform's client (its published JWKS).
+    let lms = lms(&app).await;
+    let client = launcher.get("/_test/registration").await["client_id"].as_str().expect("client").to_owned();
+    let jwks = app.call(Method::GET, "/lti/jwks", None, None).await.body;
+    let http = reqwest::Client::new();
+    let tool = http.post(format!("{}/_test/tool", lms.base)).json(&json!({ "clientId": client, "jwks": jwks }));
+    assert!(tool.send().await.expect("lms reached").status().is_success());
+    let table = app.stack.table.as_ref();
+    let mut reg = RegistrationStore::registration(table, &launcher.base, &client).await.expect("read").expect("reg");
+    assert!(RegistrationStore::delete_registration(table, &reg.id()).await.expect("deleted"));
+    reg.token_url = lms.client().token_url;
+    RegistrationStore::put_registration(table, &reg).await.expect("registered again");
+    let space_id = space.parse().expect("space id");
+    let mut link = LinkStore::context_of_space(table, &space_id).await.expect("read").expect("linked");
+    link.nrps = Some(NrpsEndpoint {
+        context_memberships_url: lms.memberships_url("course-1", 10),
+        service_versions: vec!["2.0".into()],
+    });
+    LinkStore::update_context_services(table, &link).await.expect("services");
+    app.indexes_settled().await; // the route finds the course by GSI1
+
+    // student-1 left the course; the instructor is not listed either, and stays the host.
+    lms.set_roster("course-1", json!([member("student-2", "S2", LEARNER)])).await;
+    let r = sync(&app, &space, Some(&teacher)).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body, json!({ "added": 0, "removed": 1, "updated": 0, "skipped": 0, "failed": 0 }));
+    app.indexes_settled().await;
+    let members = app.get(&format!("/spaces/{space}/members"), &teacher).await;
+    let mut seen: Vec<(String, String)> = members.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|m| (m["name"].as_str().unwrap_or("").to_owned(), m["role"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    seen.sort();
+    let expected = [("student-2 person", "participant"), ("teacher-1 person", "host")];
+    assert_eq!(seen, expected.map(|(n, r)| (n.to_owned(), r.to_owned())));
 }

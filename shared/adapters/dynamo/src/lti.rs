@@ -20,6 +20,7 @@ use vivid_domain::{
 
 use crate::{
     attrs, keys,
+    lti_roster::mark_from_context,
     table::{GSI1, GSI1PK, GSI1SK, Item, PK, SK, Table, backend, conditional, from_item, key, n, s, to_item},
 };
 
@@ -222,9 +223,12 @@ impl LinkStore for Table {
         link: &ContextLink,
         space: &Space,
         host: &Membership,
+        host_sub: &str,
         replaces: Option<&SpaceId>,
     ) -> Result<(), StoreError> {
         let not_exists = Some("attribute_not_exists(PK)");
+        let mut host_put = self.put(self.membership_item(host)?, not_exists)?;
+        mark_from_context(&mut host_put, &link.context.hash(), host_sub);
         let mut link_put = match replaces {
             None => self.put(link_item(link)?, not_exists)?,
             Some(_) => self.put(link_item(link)?, Some("spaceId = :gone"))?,
@@ -235,7 +239,7 @@ impl LinkStore for Table {
         self.transact(
             vec![
                 self.put(self.space_item(space)?, not_exists)?,
-                self.put(self.membership_item(host)?, not_exists)?,
+                host_put,
                 // Counted as the host's like any space they host (its deletion gives it back);
                 // not limited: the platform's course asked for it, not the person.
                 self.count_hosted(&space.host_id, 1, None)?,
@@ -244,6 +248,10 @@ impl LinkStore for Table {
             &[Guard::Space, Guard::Membership, Guard::Account, Guard::Item],
         )
         .await
+    }
+
+    async fn join_from_context(&self, membership: &Membership, context: &str, sub: &str) -> Result<(), StoreError> {
+        self.add_member_with(membership, |put| mark_from_context(put, context, sub)).await
     }
 
     async fn update_context_services(&self, link: &ContextLink) -> Result<(), StoreError> {

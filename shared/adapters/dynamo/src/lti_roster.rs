@@ -35,6 +35,16 @@ pub const LTI_SUB: &str = "ltiSub";
 /// per platform (Moodle's are small integers), so a subject alone names no one.
 pub const LTI_CONTEXT: &str = "ltiContext";
 
+/// Marks a membership's put as from an LTI course: its context key hash ([`LTI_CONTEXT`]) and
+/// the platform subject ([`LTI_SUB`]). A sync's joiners, a launch's joiners and the host of a
+/// space a launch created are all marked by this one function.
+pub(crate) fn mark_from_context(put: &mut TransactWriteItem, context: &str, sub: &str) {
+    if let Some(item) = put.put.as_mut().map(|p| &mut p.item) {
+        item.insert(LTI_SUB.to_owned(), s(sub));
+        item.insert(LTI_CONTEXT.to_owned(), s(context));
+    }
+}
+
 impl Table {
     /// The user of the platform's (`issuer`, `sub`), created (with a placeholder address of
     /// their own, as a launch does: never matched by e-mail) when there is none.
@@ -101,10 +111,7 @@ impl RosterStore for Table {
             joined_at: now.to_owned(),
         };
         let [mut put, count] = self.joining(&membership)?;
-        if let Some(item) = put.put.as_mut().map(|p| &mut p.item) {
-            item.insert(LTI_SUB.to_owned(), s(member.user_id.clone()));
-            item.insert(LTI_CONTEXT.to_owned(), s(context));
-        }
+        mark_from_context(&mut put, context, &member.user_id);
         let account = self.account_exists(&user_id)?;
         // The host's removal sticks (`REMOVED#`, as for a shareable code): only a manager adding
         // them by hand lifts it.

@@ -237,21 +237,7 @@ impl SpaceStore for Table {
     }
 
     async fn add_member(&self, membership: &Membership) -> Result<(), StoreError> {
-        // A manager adding them lifts a removal (`REMOVED#`), in the same transaction.
-        let lift = Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::space(&membership.space_id), keys::removed(&membership.user_id))))
-            .build()
-            .map_err(backend)?;
-        let [member, count] = self.joining(membership)?;
-        // And only while the added account exists, its deletion not begun: a membership written
-        // after the deletion worker listed the account's spaces would outlive the account.
-        let account = self.account_exists(&membership.user_id)?;
-        self.transact(
-            vec![member, count, TransactWriteItem::builder().delete(lift).build(), account],
-            &[Guard::Membership, Guard::Space, Guard::Item, Guard::Account],
-        )
-        .await
+        self.add_member_with(membership, |_| {}).await
     }
 
     async fn withdraw_invitations_of(&self, space: &SpaceId, creator: &UserId, now: &str) -> Result<usize, StoreError> {
@@ -386,6 +372,31 @@ fn object_key(item: &Item) -> Option<String> {
 }
 
 impl Table {
+    /// `add_member`'s transaction, its membership's put first passed to `mark` (the launch marks
+    /// it as from an LTI course).
+    pub(crate) async fn add_member_with(
+        &self,
+        membership: &Membership,
+        mark: impl FnOnce(&mut TransactWriteItem),
+    ) -> Result<(), StoreError> {
+        // A manager adding them lifts a removal (`REMOVED#`), in the same transaction.
+        let lift = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::space(&membership.space_id), keys::removed(&membership.user_id))))
+            .build()
+            .map_err(backend)?;
+        let [mut member, count] = self.joining(membership)?;
+        mark(&mut member);
+        // And only while the added account exists, its deletion not begun: a membership written
+        // after the deletion worker listed the account's spaces would outlive the account.
+        let account = self.account_exists(&membership.user_id)?;
+        self.transact(
+            vec![member, count, TransactWriteItem::builder().delete(lift).build(), account],
+            &[Guard::Membership, Guard::Space, Guard::Item, Guard::Account],
+        )
+        .await
+    }
+
     /// A page of a space's membership items, in user-id order.
     pub(crate) async fn member_items(
         &self,

@@ -223,36 +223,15 @@ fn video_of_target(target: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-const MEMBERSHIP: &str = "http://purl.imsglobal.org/vocab/lis/v2/membership#";
-const MEMBERSHIP_SUB: &str = "http://purl.imsglobal.org/vocab/lis/v2/membership/";
-const INSTITUTION: &str = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#";
-const SYSTEM: &str = "http://purl.imsglobal.org/vocab/lis/v2/system/person#";
-
 /// Whether the LTI roles make a person a manager of the course's space (host on the course's
-/// first launch, else co-host): a context role Instructor, Administrator or ContentDeveloper, a
-/// sub-role of those (`membership/Instructor#TeachingAssistant` among them), or an institution or
-/// system Administrator. Everyone else (Learner, Mentor, an institution's Instructor who is not
-/// this course's, ...) is a participant. Full URIs and the short context role names LTI 1.3
-/// still allows (`Instructor`) are read.
-pub fn manages(roles: &[String]) -> bool {
-    const CONTEXT: [&str; 4] = ["Instructor", "Administrator", "ContentDeveloper", "TeachingAssistant"];
-    roles.iter().map(|r| r.trim()).any(|r| {
-        if let Some(name) = r.strip_prefix(MEMBERSHIP) {
-            return CONTEXT.contains(&name);
-        }
-        if let Some(sub) = r.strip_prefix(MEMBERSHIP_SUB) {
-            return sub.split_once('#').is_some_and(|(parent, _)| CONTEXT.contains(&parent));
-        }
-        if let Some(name) = r.strip_prefix(INSTITUTION).or_else(|| r.strip_prefix(SYSTEM)) {
-            return matches!(name, "Administrator" | "SysAdmin");
-        }
-        CONTEXT.contains(&r)
-    })
-}
+/// first launch, else co-host): the one strict reading roster sync uses too
+/// ([`super::roster::manages`]), so a launch and a sync never disagree on a member's role.
+pub use super::roster::manages;
 
-/// The role a person joins a course's space with (the space's creator is its host).
+/// The role a person joins a course's space with by a launch (the space's creator is its host):
+/// the role a roster sync gives them ([`super::roster::role_for`]).
 pub fn joining_role(roles: &[String]) -> Role {
-    if manages(roles) { Role::CoHost } else { Role::Participant }
+    super::roster::role_for(roles)
 }
 
 #[cfg(test)]

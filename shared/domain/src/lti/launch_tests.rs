@@ -123,6 +123,31 @@ fn roles_map_to_managers_and_participants() {
 }
 
 #[test]
+fn a_launch_reads_hostile_instructor_uris_as_a_sync_does_participant() {
+    let hostile = [
+        "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Instructor",
+        "http://purl.imsglobal.org/vocab/lis/v2/membership/Learner#Instructor",
+        "http://example.org/other/vocab#Instructor",
+    ];
+    for uri in hostile {
+        let roles = vec![uri.to_owned()];
+        assert_eq!(joining_role(&roles), Role::Participant, "{uri}");
+        assert!(!manages(&roles), "{uri}: a participant cannot deep-link or create the course's space");
+        assert_eq!(joining_role(&roles), crate::lti::roster::role_for(&roles), "{uri}: one reading");
+    }
+    let ta = vec!["http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant".to_owned()];
+    assert_eq!(joining_role(&ta), Role::CoHost);
+    // Where the launch's own reading was looser than the sync's: now participants at both.
+    for uri in [
+        "http://purl.imsglobal.org/vocab/lis/v2/institution/person#SysAdmin",
+        "http://purl.imsglobal.org/vocab/lis/v2/membership#TeachingAssistant",
+        "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#",
+    ] {
+        assert_eq!(joining_role(&[uri.to_owned()]), Role::Participant, "{uri}");
+    }
+}
+
+#[test]
 fn a_target_link_can_name_the_video() {
     assert_eq!(video_of_target("https://api/lti/launch?video=V9").as_deref(), Some("V9"));
     assert_eq!(video_of_target("https://app/videos/V8?x=1").as_deref(), Some("V8"));

@@ -284,7 +284,7 @@ impl Lti {
                         Err(e) => return Err(e.into()),
                     }
                 }
-                let role = self.join(&link.space_id, user, joining_role(&launch.roles), &at).await?;
+                let role = self.join(&link, user, launch, &at).await?;
                 return Ok((link.space_id, role));
             }
             if !is_manager {
@@ -312,7 +312,7 @@ impl Lti {
                 updated_at: at.clone(),
             };
             let replaces = link.as_ref().map(|l| &l.space_id);
-            match self.p.links.link_new_space(&new_link, &space, &host, replaces).await {
+            match self.p.links.link_new_space(&new_link, &space, &host, &launch.subject, replaces).await {
                 Ok(()) => return Ok((space.space_id, Role::Host)),
                 Err(StoreError::Condition(Guard::Account)) => return Err(LtiError::AccountDeleting),
                 // Another instructor's launch linked the course meanwhile: join theirs.
@@ -323,11 +323,15 @@ impl Lti {
         Err(StoreError::unavailable("the course's link changed twice during the launch").into())
     }
 
-    /// The person's role in the space, joining it with `role` when they are not a member.
-    async fn join(&self, space: &SpaceId, user: &User, role: Role, at: &str) -> Result<Role, LtiError> {
+    /// The person's role in the course's space, joining it when they are not a member with the
+    /// role their LTI roles give ([`joining_role`]), marked as from the course (its context key
+    /// hash, their subject) so that the course's roster sync manages the membership.
+    async fn join(&self, link: &ContextLink, user: &User, launch: &Launch, at: &str) -> Result<Role, LtiError> {
+        let space = &link.space_id;
         if let Some(m) = self.p.spaces.space_access(space, &user.user_id).await?.and_then(|a| a.membership) {
             return Ok(m.role);
         }
+        let role = joining_role(&launch.roles);
         let membership = Membership {
             space_id: space.clone(),
             user_id: user.user_id.clone(),
@@ -335,7 +339,7 @@ impl Lti {
             personal: false,
             joined_at: at.to_owned(),
         };
-        match self.p.spaces.add_member(&membership).await {
+        match self.p.links.join_from_context(&membership, &link.context.hash(), &launch.subject).await {
             Ok(()) | Err(StoreError::Condition(Guard::Membership)) => Ok(role),
             Err(StoreError::Condition(Guard::Space)) => Err(LtiError::CourseNotLinked),
             Err(e) => Err(e.into()),

@@ -221,14 +221,22 @@ pub trait LinkStore: Send + Sync {
     async fn context_of_space(&self, space: &SpaceId) -> Result<Option<ContextLink>, StoreError>;
     /// Creates the space with its host membership and the link, atomically; `Condition(Item)`
     /// when another launch linked the course meanwhile. `replaces`: the space of a link whose
-    /// space is gone (the link is then overwritten only while it still names that space).
+    /// space is gone (the link is then overwritten only while it still names that space). The
+    /// host membership is marked as from the course (its context hash, `host_sub`) as a sync
+    /// marks its own; a sync never changes a host all the same.
     async fn link_new_space(
         &self,
         link: &ContextLink,
         space: &Space,
         host: &Membership,
+        host_sub: &str,
         replaces: Option<&SpaceId>,
     ) -> Result<(), StoreError>;
+    /// Adds a launching person to the course's space as `SpaceStore::add_member` does, the
+    /// membership marked as from the course (`context`, its context key hash, and the platform
+    /// subject `sub`) exactly as a roster sync marks its own: a later sync of the course removes
+    /// or re-roles it. `Condition(Membership)` when they are a member already.
+    async fn join_from_context(&self, membership: &Membership, context: &str, sub: &str) -> Result<(), StoreError>;
     /// Records the services the latest launch offered (NRPS, AGS) and the course title.
     async fn update_context_services(&self, link: &ContextLink) -> Result<(), StoreError>;
 }
