@@ -166,18 +166,10 @@ impl LinkStore for Table {
     }
 
     async fn create_linked_user(&self, link: &UserLink, user: &User, personal: &Space) -> Result<(), StoreError> {
-        let user_item = to_item(
-            user,
-            &[(PK, keys::user(&user.user_id)), (SK, keys::PROFILE.to_owned()), (attrs::TYPE, "User".into())],
-        )?;
-        // The placeholder address is the user's own (its local part is their id): the lock keeps
-        // `delete_user` (which deletes the user's lock) and address uniqueness as they are.
-        let email_item = HashMap::from([
-            (PK.to_owned(), s(keys::email(&user.email))),
-            (SK.to_owned(), s(keys::EMAIL)),
-            (attrs::TYPE.to_owned(), s("EmailLock")),
-            (attrs::USER_ID.to_owned(), s(user.user_id.to_string())),
-        ]);
+        // The sign-up's items (the placeholder address is the user's own: its local part is their
+        // id, so the e-mail lock keeps `delete_user` and address uniqueness as they are), and the
+        // platform's link to the user.
+        let mut items = self.sign_up_items(user, personal)?;
         let link_item = to_item(
             link,
             &[
@@ -186,26 +178,12 @@ impl LinkStore for Table {
                 (attrs::TYPE, "LtiUser".into()),
             ],
         )?;
-        let host = Membership {
-            space_id: personal.space_id.clone(),
-            user_id: user.user_id.clone(),
-            role: vivid_domain::spaces::Role::Host,
-            personal: true,
-            joined_at: personal.created_at.clone(),
-        };
-        let not_exists = Some("attribute_not_exists(PK)");
         // A link whose user was deleted is taken over by the new user.
         let mut link_put = self.put(link_item, Some("attribute_not_exists(PK) OR userId <> :me"))?;
         if let Some(put) = link_put.put.as_mut() {
             put.expression_attribute_values = Some(HashMap::from([(":me".to_owned(), s(user.user_id.to_string()))]));
         }
-        let items = vec![
-            self.put(user_item, not_exists)?,
-            self.put(email_item, not_exists)?,
-            self.put(self.space_item(personal)?, not_exists)?,
-            self.put(self.membership_item(&host)?, not_exists)?,
-            link_put,
-        ];
+        items.push(link_put);
         self.transact(items, &[Guard::User, Guard::Email, Guard::Space, Guard::Membership, Guard::Item]).await
     }
 
