@@ -92,12 +92,22 @@ fn form(req: &ApiRequest) -> Result<HashMap<String, String>, ApiError> {
 
 /// A text of at most 4096 characters, free of control characters, or a 400 naming `name`.
 fn field(value: Option<&str>, name: &'static str, required: bool) -> Result<Option<String>, ApiError> {
+    field_up_to(value, name, required, 4096)
+}
+
+/// [`field`] of at most `max` bytes (an ID token is longer than the other fields).
+fn field_up_to(
+    value: Option<&str>,
+    name: &'static str,
+    required: bool,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
     match value {
         None | Some("") if required => Err(ApiError::bad_request("invalid_lti_request", format!("{name} is required"))),
         None | Some("") => Ok(None),
-        Some(v) if v.len() > 4096 || v.chars().any(char::is_control) => Err(ApiError::bad_request(
+        Some(v) if v.len() > max || v.chars().any(char::is_control) => Err(ApiError::bad_request(
             "invalid_lti_request",
-            format!("{name} must be at most 4096 characters without control characters"),
+            format!("{name} must be at most {max} characters without control characters"),
         )),
         Some(v) => Ok(Some(v.to_owned())),
     }
@@ -206,7 +216,8 @@ impl Handler for LtiLaunch {
             );
             return http::redirect(&location);
         }
-        let id_token = field(fields.get("id_token").map(String::as_str), "id_token", true)?.unwrap_or_default();
+        let id_token =
+            field_up_to(fields.get("id_token").map(String::as_str), "id_token", true, MAX_FORM)?.unwrap_or_default();
         let state = field(fields.get("state").map(String::as_str), "state", true)?.unwrap_or_default();
         if id_token.len() > MAX_FORM || state.len() > 128 {
             return Err(ApiError::bad_request("invalid_lti_request", "id_token or state is too long"));
