@@ -33,8 +33,51 @@ pub fn fetchable(url: &str) -> bool {
     }
 }
 
+/// Whether a configuration fetched from `url` may name `issuer` (LTI Dynamic Registration 1.0,
+/// 3.5.1: the issuer is the configuration's origin, or a prefix of its URL). Compared as parsed
+/// URLs: the same scheme, host and port, no user info in either, and the issuer's path a prefix
+/// of the URL's on a `/` boundary — so `https://lms.victim.edu@evil.example/…` and
+/// `https://lms.victim.edu.evil.example/…` cannot hand over `https://lms.victim.edu`.
+pub(crate) fn issuer_serves(issuer: &str, url: &str) -> bool {
+    let (Ok(issuer), Ok(url)) = (reqwest::Url::parse(issuer), reqwest::Url::parse(url)) else { return false };
+    let no_user = |u: &reqwest::Url| u.username().is_empty() && u.password().is_none();
+    if !no_user(&issuer) || !no_user(&url) || issuer.scheme() != url.scheme() {
+        return false;
+    }
+    if issuer.host_str().is_none_or(str::is_empty) || issuer.host_str() != url.host_str() {
+        return false;
+    }
+    if issuer.port_or_known_default() != url.port_or_known_default() {
+        return false;
+    }
+    let prefix = issuer.path().trim_end_matches('/');
+    prefix.is_empty() || url.path() == prefix || url.path().starts_with(&format!("{prefix}/"))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_issuer_serves_only_its_own_origin() {
+        let cfg = "https://lms.victim.edu/api/lti/openid-configuration";
+        assert!(super::issuer_serves("https://lms.victim.edu", cfg));
+        assert!(super::issuer_serves("https://lms.victim.edu/", cfg));
+        assert!(super::issuer_serves("https://lms.victim.edu/api", cfg));
+        assert!(super::issuer_serves("http://127.0.0.1:9000", "http://127.0.0.1:9000/config"));
+        for (issuer, url) in [
+            ("https://lms.victim.edu", "https://lms.victim.edu@evil.example/cfg"),
+            ("https://lms.victim.edu", "https://lms.victim.edu.evil.example/cfg"),
+            ("https://lms.victim.edu", "https://lms.victim.edu:8443/cfg"),
+            ("https://lms.victim.edu", "http://lms.victim.edu/cfg"),
+            ("https://lms.victim.edu/ap", "https://lms.victim.edu/api/cfg"),
+            ("https://user@lms.victim.edu", "https://lms.victim.edu/cfg"),
+            ("", cfg),
+            ("https://", cfg),
+            ("not a url", cfg),
+        ] {
+            assert!(!super::issuer_serves(issuer, url), "{issuer} from {url}");
+        }
+    }
+
     #[test]
     fn only_https_or_loopback_http_is_fetched() {
         assert!(super::fetchable("https://lms.example/jwks"));

@@ -52,7 +52,7 @@ impl PlatformRegistrar for HttpPlatform {
         let value = Self::read(resp, "the platform's configuration").await?;
         let config: PlatformConfig =
             serde_json::from_value(value).map_err(|e| format!("the platform's configuration: {e}"))?;
-        if !url.starts_with(config.issuer.trim_end_matches('/')) {
+        if !crate::issuer_serves(&config.issuer, url) {
             return Err("the configuration's issuer is not the origin it was fetched from".into());
         }
         for endpoint in
