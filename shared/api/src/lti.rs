@@ -219,7 +219,7 @@ impl Handler for LtiLaunch {
         let id_token =
             field_up_to(fields.get("id_token").map(String::as_str), "id_token", true, MAX_FORM)?.unwrap_or_default();
         let state = field(fields.get("state").map(String::as_str), "state", true)?.unwrap_or_default();
-        if id_token.len() > MAX_FORM || state.len() > 128 {
+        if id_token.len() > MAX_FORM || state.chars().count() > 128 {
             return Err(ApiError::bad_request("invalid_lti_request", "id_token or state is too long"));
         }
         let launched = self.lti.launch(&id_token, &state, unix_now()).await.map_err(problem)?;
