@@ -359,7 +359,13 @@ async fn only_the_token_issuing_functions_can_reach_the_signing_key() {
     let t: serde_yaml::Value = serde_yaml::from_str(&text).expect("yaml");
     assert!(!serde_yaml::to_string(&t["Globals"]).expect("yaml").contains("JwtSigningKeySecretArn"));
     assert!(t["Parameters"]["JwtPrivateKey"].is_null(), "no private key as a parameter");
-    let issuing = ["GoogleCallbackFunction", "GoogleTokenFunction", "OidcCallbackFunction", "RefreshTokenFunction"];
+    let issuing = [
+        "GoogleCallbackFunction",
+        "GoogleTokenFunction",
+        "LtiSessionFunction",
+        "OidcCallbackFunction",
+        "RefreshTokenFunction",
+    ];
     // The secret's ARN (the name in the environment and the IAM grant) reaches these alone.
     let mut holders = Vec::new();
     for (id, res) in t["Resources"].as_mapping().expect("resources") {
