@@ -85,12 +85,8 @@ impl Table {
         self.put_new(item, Guard::Item).await
     }
 
-    async fn query_registrations(
-        &self,
-        index: Option<&str>,
-        cond: &str,
-        pk: String,
-    ) -> Result<Vec<Registration>, StoreError> {
+    /// Every registration of one issuer: its partition of the table, all pages.
+    async fn issuer_registrations(&self, issuer: &str) -> Result<Vec<Registration>, StoreError> {
         let mut out = Vec::new();
         let mut start = None;
         loop {
@@ -98,9 +94,8 @@ impl Table {
                 .client
                 .query()
                 .table_name(&self.table)
-                .set_index_name(index.map(str::to_owned))
-                .key_condition_expression(cond)
-                .expression_attribute_values(":pk", s(pk.clone()))
+                .key_condition_expression("PK = :pk")
+                .expression_attribute_values(":pk", s(keys::lti_registration(issuer)))
                 .set_exclusive_start_key(start)
                 .send()
                 .await
@@ -127,11 +122,11 @@ impl RegistrationStore for Table {
     }
 
     async fn registrations_of(&self, issuer: &str) -> Result<Vec<Registration>, StoreError> {
-        self.query_registrations(None, "PK = :pk", keys::lti_registration(issuer)).await
+        self.issuer_registrations(issuer).await
     }
 
     async fn all_registrations(&self) -> Result<Vec<Registration>, StoreError> {
-        self.query_registrations(Some(GSI1), "GSI1PK = :pk", keys::LTI_REGISTRATIONS.to_owned()).await
+        self.index_partition(GSI1, keys::LTI_REGISTRATIONS).await?.into_iter().map(from_item).collect()
     }
 
     async fn delete_registration(&self, id: &str) -> Result<bool, StoreError> {
