@@ -18,20 +18,23 @@ stack_only=0
 [ "${1:-}" = --stack ] && stack_only=1
 
 # The emulator's launcher: moto's server with DynamoDB transactions that undo by item instead of
-# by copying the table (local/moto/fast_transactions.py says why).
+# by copying the table (local/moto/fast_transactions.py says why), and KMS Sign as AWS answers it
+# (local/moto/kms_sign.py). Written on every run (it is a few lines), so a checkout's patches
+# reach a venv made before them.
 write_launcher() {
   cat >"$venv/bin/vivid-moto-server" <<LAUNCHER
 #!$venv/bin/python
 import sys
 sys.path.insert(0, "$root/local/moto")
 import fast_transactions  # noqa: F401,E402
+import kms_sign  # noqa: F401,E402
 from moto.server import main  # noqa: E402
 sys.exit(main())
 LAUNCHER
   chmod +x "$venv/bin/vivid-moto-server"
 }
 if [ -f "$stamp" ] || { [ "$stack_only" = 1 ] && [ -f "$stack_stamp" ]; }; then
-  [ -x "$venv/bin/vivid-moto-server" ] || write_launcher
+  write_launcher
   exit 0
 fi
 

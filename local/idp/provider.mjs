@@ -36,9 +36,9 @@ const start = async () => {
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     features: { devInteractions: { enabled: true } },
     pkce: { required: () => true },
-    // The scopes' claims (email, email_verified, name) in the ID token itself, as Entra ID,
-    // Google and Keycloak write them, not only at the userinfo endpoint.
-    conformIdTokenClaims: false,
+    // The library's default (conformIdTokenClaims: true), as OpenID Connect Core §5.4 says: the
+    // scopes' claims (email, email_verified, name) are served at the userinfo endpoint, not in an
+    // ID token issued with an access token; the relying party reads them there.
     cookies: { keys: ['local-idp-cookie-key'] },
   });
   // Plain HTTP on loopback: the library's cookies are not marked Secure behind no proxy.

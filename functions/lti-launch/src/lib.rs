@@ -12,7 +12,10 @@ use vivid_lti::HttpPlatformKeys;
 pub async fn wire(cfg: Config) -> Result<LtiLaunch, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     Ok(LtiLaunch {
-        lti: Arc::new(Lti::on(table.clone(), Arc::new(HttpPlatformKeys::new()))),
+        lti: Arc::new(Lti::on(
+            table.clone(),
+            Arc::new(HttpPlatformKeys::new(cfg.flag("VIVID_ALLOW_PRIVATE_DOWNLOADS"))),
+        )),
         frontend_url: cfg.var("VIVID_FRONTEND_URL")?,
     })
 }

@@ -9,5 +9,7 @@ use vivid_dynamo::Table;
 use vivid_lti::HttpPlatform;
 
 pub async fn wire(cfg: Config) -> Result<RegisterPlatform, ConfigError> {
-    Ok(RegisterPlatform { registrations: Arc::new(Table::from_config(&cfg)?), platform: Arc::new(HttpPlatform::new()) })
+    // The local stack's platform stand-in listens on http://127.0.0.1; no deployment sets the flag.
+    let platform = Arc::new(HttpPlatform::new(cfg.flag("VIVID_ALLOW_PRIVATE_DOWNLOADS")));
+    Ok(RegisterPlatform { registrations: Arc::new(Table::from_config(&cfg)?), platform })
 }

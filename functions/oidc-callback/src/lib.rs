@@ -27,7 +27,7 @@ pub async fn wire(cfg: Config) -> Result<OidcCallback, ConfigError> {
         None => None,
     };
     Ok(OidcCallback {
-        idp: Arc::new(Oidc::new(client_secrets)),
+        idp: Arc::new(Oidc::new(client_secrets).with_loopback_http(cfg.flag("VIVID_ALLOW_PRIVATE_DOWNLOADS"))),
         logins: table.clone(),
         identities: table.clone(),
         users: table.clone(),

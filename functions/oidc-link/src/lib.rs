@@ -15,7 +15,7 @@ use vivid_tokens::TokenVerifier;
 pub async fn wire(cfg: Config) -> Result<OidcLink, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     let auth = Arc::new(TokenVerifier::from_config(&cfg)?);
-    let idp = Arc::new(Oidc::new(None));
+    let idp = Arc::new(Oidc::new(None).with_loopback_http(cfg.flag("VIVID_ALLOW_PRIVATE_DOWNLOADS")));
     Ok(OidcLink {
         auth,
         idp,

@@ -14,6 +14,6 @@ use vivid_oidc::Oidc;
 pub async fn wire(cfg: Config) -> Result<OidcLogin, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
     // No client secret: the login only reads the discovery document.
-    let idp = Arc::new(Oidc::new(None));
+    let idp = Arc::new(Oidc::new(None).with_loopback_http(cfg.flag("VIVID_ALLOW_PRIVATE_DOWNLOADS")));
     Ok(OidcLogin { idp, logins: table, providers: Providers::from_config(&cfg)?, web: WebSettings::from_config(&cfg)? })
 }

@@ -61,6 +61,7 @@ pub fn problem(e: LtiError) -> ApiError {
         e @ LtiError::NoCourse => ApiError::bad_request("invalid_lti_request", e.to_string()),
         e @ LtiError::NotInstructor => ApiError::forbidden("managers_only", e.to_string()),
         e @ LtiError::AccountDeleting => ApiError::conflict("account_deleting", e.to_string()),
+        e @ LtiError::RemovedByHost => ApiError::forbidden("removed_from_space", e.to_string()),
         LtiError::Store(e) => e.into(),
         LtiError::Random(e) => ApiError::internal(e),
     }

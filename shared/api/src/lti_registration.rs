@@ -154,6 +154,21 @@ impl Handler for RegisterPlatform {
             ApiError::upstream("platform_unavailable", format!("the LMS did not answer properly: {e}"))
         };
         let config: PlatformConfig = self.platform.configuration(config_url, token).await.map_err(platform_failed)?;
+        // Launches are trusted by the issuer's keys and users are matched by (issuer, subject):
+        // a second registration of an issuer (Canvas Cloud has one issuer for every institution)
+        // must publish the same keys, or it could sign launches as the first one's users.
+        // Checked before the platform is asked, so a refused attempt leaves nothing behind there.
+        let known = self.registrations.registrations_of(&config.issuer).await?;
+        if let Some(other) = known.iter().find(|r| r.jwks_url != config.jwks_uri) {
+            tracing::warn!(registration = %other.id(), "dynamic registration: the issuer is registered with other keys");
+            return Err(ApiError::conflict(
+                "issuer_key_conflict",
+                format!(
+                    "{} is registered already with its keys at {}; this configuration names {}: an issuer has one key set (ask the tool's operator to delete the old registration if the platform moved its keys)",
+                    config.issuer, other.jwks_url, config.jwks_uri
+                ),
+            ));
+        }
         let origin = req.origin().unwrap_or_default();
         let answer = self
             .platform

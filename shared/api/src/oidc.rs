@@ -32,7 +32,7 @@ use crate::auth::{Landing, WebSettings, fragment_value, land, pending_login, pkc
 pub const OIDC_LOGIN: &str = "vivid_oidc_login";
 const OIDC_LOGIN_PATH: &str = "/auth/oidc";
 /// Google's issuer: its account shows among the identities as one.
-const GOOGLE_ISSUER: &str = "https://accounts.google.com";
+use vivid_domain::oidc::GOOGLE_ISSUER;
 
 fn login_cookie(binding: &str) -> String {
     cookie(OIDC_LOGIN, binding, OIDC_LOGIN_PATH, vivid_domain::sessions::LOGIN_TTL_SECS, SameSite::Lax, None)

@@ -112,6 +112,41 @@ async fn a_deep_link_round_trip_puts_a_video_in_the_course_and_a_student_launch_
 }
 
 #[tokio::test]
+async fn a_deep_link_of_twenty_videos_is_signed_and_verified() {
+    // Twenty items and long platform data make a signing input of about 10 KB, past the 4,096
+    // bytes KMS signs as a RAW message (the local emulator refuses that as AWS does): the tool
+    // signs its digest.
+    let (app, _admin, platform) = registered().await;
+    let (teacher, first) = signed_in(&app, platform.launch("i1", person("teacher-7", &[INSTRUCTOR])).await).await;
+    let space = first["spaceId"].as_str().expect("space").to_owned();
+    let video = app.ready_video(&space, &teacher).await;
+    let mut spec = person("teacher-7", &[INSTRUCTOR]);
+    spec["deep_linking"] = json!(true);
+    spec["data"] = json!("d".repeat(3000));
+    let (teacher, launch) = signed_in(&app, platform.launch("dl20", spec).await).await;
+    let deep_link = launch["deepLinkId"].as_str().expect("a deep-linking request").to_owned();
+    let twenty: Vec<&str> = std::iter::repeat_n(video.as_str(), 20).collect();
+    let (status, page, _) =
+        pick(&app, Some(&teacher.token), json!({ "deepLinkId": deep_link, "videoIds": twenty })).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let (action, jwt) = form_of(&page);
+    let signed = jwt.rsplit_once('.').map_or(0, |(input, _)| input.len());
+    assert!(signed > 4096, "the signing input is {signed} bytes");
+    let resp = platform
+        .browser
+        .post(&action)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("JWT={jwt}"))
+        .send()
+        .await
+        .expect("platform reached");
+    assert_eq!(resp.status(), StatusCode::OK, "{:?}", resp.text().await);
+    let received = platform.get("/_test/deep-links").await;
+    assert_eq!(received[0]["items"].as_array().map(Vec::len), Some(20));
+    assert_eq!(received[0]["claims"]["https://purl.imsglobal.org/spec/lti-dl/claim/data"], json!("d".repeat(3000)));
+}
+
+#[tokio::test]
 async fn a_deep_linking_request_is_its_instructors_and_takes_only_the_courses_videos() {
     let (app, _admin, platform) = registered().await;
     let (teacher, first) = signed_in(&app, platform.launch("i1", person("teacher-7", &[INSTRUCTOR])).await).await;

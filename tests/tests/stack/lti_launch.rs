@@ -86,6 +86,25 @@ async fn dynamic_registration_with_an_operators_url_registers_the_platform_once(
 }
 
 #[tokio::test]
+async fn an_issuer_registers_again_only_with_the_same_keys() {
+    let (app, _admin, platform) = registered().await;
+    let first = platform.get("/_test/registration").await["client_id"].clone();
+    // The same issuer naming other keys (a second LMS claiming the first one's issuer): refused
+    // before the platform is asked, so no second client exists there.
+    let put = platform.browser.put(format!("{}/_test/jwks-path", platform.base)).json(&json!({"path": "/keys-moved"}));
+    assert!(put.send().await.expect("platform reached").status().is_success());
+    let (moved, _) = platform.register(&app.lti_invitation().await).await;
+    assert_eq!((moved.status, moved.body["code"].as_str()), (StatusCode::CONFLICT, Some("issuer_key_conflict")));
+    assert_eq!(platform.get("/_test/registration").await["client_id"], first);
+    // The same keys again (Canvas Cloud: one issuer, a client per institution): a second client.
+    let put = platform.browser.put(format!("{}/_test/jwks-path", platform.base)).json(&json!({"path": "/jwks"}));
+    assert!(put.send().await.expect("platform reached").status().is_success());
+    let (again, client) = platform.register(&app.lti_invitation().await).await;
+    assert_eq!(again.status, StatusCode::OK, "{:?}", again.body);
+    assert_ne!(client.map(Value::from), Some(first));
+}
+
+#[tokio::test]
 async fn only_the_tools_administrators_make_urls_and_manage_registrations() {
     let (app, admin) = stack().await;
     let someone = app.user("Someone").await;
@@ -159,6 +178,23 @@ async fn an_instructors_first_launch_makes_the_course_space_and_a_learner_joins_
     let r =
         app.call(Method::POST, "/auth/refresh", None, Some(json!({ "refreshToken": s2.body["refreshToken"] }))).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+}
+
+#[tokio::test]
+async fn a_learner_the_host_removed_does_not_launch_back_in() {
+    let (app, _admin, platform) = registered().await;
+    let s = session(&app, &code_of(platform.launch("i1", person("teacher-1", &[INSTRUCTOR])).await)).await;
+    let teacher = s.body["accessToken"].as_str().expect("token").to_owned();
+    let space = s.body["launch"]["spaceId"].as_str().expect("space").to_owned();
+    let s = session(&app, &code_of(platform.launch("l1", person("student-1", &[LEARNER])).await)).await;
+    let student = s.body["user"]["userId"].as_str().expect("user").to_owned();
+    let removed = app.call(Method::DELETE, &format!("/spaces/{space}/members/{student}"), Some(&teacher), None).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{:?}", removed.body);
+    // The LMS still lists them: their launch is refused, and they are not a member again.
+    let again = platform.launch("l2", person("student-1", &[LEARNER])).await;
+    assert_eq!((again.reply.status, again.reply.code()), (StatusCode::FORBIDDEN, "removed_from_space"));
+    let members = app.get(&format!("/spaces/{space}/members"), &teacher).await;
+    assert!(!members.body.to_string().contains(&student), "{:?}", members.body);
 }
 
 #[tokio::test]

@@ -224,7 +224,7 @@ impl LinkStore for Table {
     }
 
     async fn join_from_context(&self, membership: &Membership, context: &str, sub: &str) -> Result<(), StoreError> {
-        self.add_member_with(membership, |put| mark_from_context(put, context, sub)).await
+        self.join_course_space(membership, context, sub).await
     }
 
     async fn update_context_services(&self, link: &ContextLink) -> Result<(), StoreError> {

@@ -46,6 +46,30 @@ pub(crate) fn mark_from_context(put: &mut TransactWriteItem, context: &str, sub:
 }
 
 impl Table {
+    /// Adds a member of an LTI course to its space, the membership marked by
+    /// [`mark_from_context`] — a launch's joiner and a sync's alike. The host's removal sticks
+    /// (`REMOVED#`, as for a shareable code): only a manager adding them by hand lifts it, so
+    /// `Condition(Item)` when the host removed them; `Condition(Membership)` when a member.
+    pub(crate) async fn join_course_space(
+        &self,
+        membership: &Membership,
+        context: &str,
+        sub: &str,
+    ) -> Result<(), StoreError> {
+        let [mut put, count] = self.joining(membership)?;
+        mark_from_context(&mut put, context, sub);
+        let account = self.account_exists(&membership.user_id)?;
+        let not_removed = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::space(&membership.space_id), keys::removed(&membership.user_id))))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(backend)?;
+        let items: Vec<TransactWriteItem> =
+            vec![put, count, account, TransactWriteItem::builder().condition_check(not_removed).build()];
+        self.transact(items, &[Guard::Membership, Guard::Space, Guard::Account, Guard::Item]).await
+    }
+
     /// The user of the platform's (`issuer`, `sub`), created (with a placeholder address of
     /// their own, as a launch does: never matched by e-mail) when there is none.
     async fn platform_user(&self, issuer: &str, member: &PlatformMember, now: &str) -> Result<UserId, StoreError> {
@@ -110,20 +134,7 @@ impl RosterStore for Table {
             personal: false,
             joined_at: now.to_owned(),
         };
-        let [mut put, count] = self.joining(&membership)?;
-        mark_from_context(&mut put, context, &member.user_id);
-        let account = self.account_exists(&user_id)?;
-        // The host's removal sticks (`REMOVED#`, as for a shareable code): only a manager adding
-        // them by hand lifts it.
-        let not_removed = ConditionCheck::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::space(space), keys::removed(&user_id))))
-            .condition_expression("attribute_not_exists(PK)")
-            .build()
-            .map_err(backend)?;
-        let items: Vec<TransactWriteItem> =
-            vec![put, count, account, TransactWriteItem::builder().condition_check(not_removed).build()];
-        match self.transact(items, &[Guard::Membership, Guard::Space, Guard::Account, Guard::Item]).await {
+        match self.join_course_space(&membership, context, &member.user_id).await {
             Ok(()) => Ok(Joined::Added),
             // A member already (by hand, a launch, or a sync running at the same time).
             Err(StoreError::Condition(Guard::Membership)) => Ok(Joined::AlreadyMember),

@@ -63,6 +63,8 @@ fn google_endpoints(settings: &GoogleSettings) -> Discovery {
         authorization_endpoint: settings.authorize_url.clone(),
         token_endpoint: settings.token_url.clone(),
         jwks_uri: settings.jwks_url.clone(),
+        // Google's ID tokens carry the address: no UserInfo call.
+        userinfo_endpoint: None,
         token_endpoint_auth_methods_supported: Some(vec!["client_secret_post".to_owned()]),
         id_token_signing_alg_values_supported: Some(vec!["RS256".to_owned()]),
     }

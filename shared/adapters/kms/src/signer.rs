@@ -1,7 +1,9 @@
 //! The LTI tool key: an RSA 2048 KMS key (`SIGN_VERIFY`) signs the tool's JWTs (RS256 =
 //! `RSASSA_PKCS1_V1_5_SHA_256`); its public half, from `GetPublicKey`, is the tool's JWKS. The
 //! private half never leaves KMS. `kid` is the key's id (the last part of its ARN): stable for
-//! the key's life, and a new key (a rotation) gets a new one.
+//! the key's life, and a new key (a rotation) gets a new one. KMS signs the SHA-256 digest of the
+//! JWT's signing input (`MessageType::Digest`): a RAW message is limited to 4,096 bytes, which a
+//! deep-linking response naming a dozen videos exceeds.
 
 use async_trait::async_trait;
 use aws_sdk_kms::{
@@ -11,6 +13,7 @@ use aws_sdk_kms::{
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 use vivid_config::{Config, ConfigError, OnDemand};
 use vivid_domain::lti::signer::{SignError, ToolSigner};
@@ -56,8 +59,8 @@ impl ToolSigner for KmsToolSigner {
             .get()
             .sign()
             .key_id(&self.key_id)
-            .message(Blob::new(input.as_bytes()))
-            .message_type(MessageType::Raw)
+            .message(Blob::new(Sha256::digest(input.as_bytes()).to_vec()))
+            .message_type(MessageType::Digest)
             .signing_algorithm(SigningAlgorithmSpec::RsassaPkcs1V15Sha256)
             .send()
             .await

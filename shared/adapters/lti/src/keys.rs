@@ -29,6 +29,7 @@ struct Cached {
 pub struct HttpPlatformKeys {
     http: std::sync::OnceLock<Result<reqwest::Client, String>>,
     cache: RwLock<HashMap<String, Cached>>,
+    loopback_http: bool,
 }
 
 fn invalid(why: &str) -> LaunchError {
@@ -36,12 +37,13 @@ fn invalid(why: &str) -> LaunchError {
 }
 
 impl HttpPlatformKeys {
-    pub fn new() -> Self {
-        Self::default()
+    /// `loopback_http`: key sets on `http://127.0.0.1` are fetched (the local stack only).
+    pub fn new(loopback_http: bool) -> Self {
+        Self { loopback_http, ..Self::default() }
     }
 
     async fn fetch(&self, url: &str) -> Result<JwkSet, LaunchError> {
-        if !crate::fetchable(url) {
+        if !crate::fetchable(url, self.loopback_http) {
             return Err(LaunchError::KeysUnavailable("the key set URL is not https".into()));
         }
         let http =
@@ -51,10 +53,7 @@ impl HttpPlatformKeys {
         if !resp.status().is_success() {
             return Err(unavailable(format!("the platform's key set answered {}", resp.status())));
         }
-        let body = resp.bytes().await.map_err(|e| unavailable(e.without_url().to_string()))?;
-        if body.len() > MAX_JWKS_BYTES {
-            return Err(unavailable("the platform's key set is too large".into()));
-        }
+        let body = crate::read_capped(resp, MAX_JWKS_BYTES, "the platform's key set").await.map_err(unavailable)?;
         serde_json::from_slice(&body).map_err(|e| unavailable(format!("the platform's key set is unreadable: {e}")))
     }
 

@@ -1,8 +1,9 @@
 //! LTI 1.3 over HTTPS: a platform's ID tokens verified against its published key set, and the
 //! calls LTI Dynamic Registration makes to the platform (its configuration, the registration).
 //!
-//! Platforms are reached over HTTPS; plain HTTP only on a loopback address (the local stack's
-//! platform stand-in), never elsewhere.
+//! Platforms are reached over HTTPS only. Plain HTTP to a loopback address is allowed only when
+//! the wiring says so (`VIVID_ALLOW_PRIVATE_DOWNLOADS`, which the local stack sets for its platform
+//! stand-in and no deployment does): in Lambda, loopback is the runtime API's own address.
 
 mod keys;
 mod registration;
@@ -23,15 +24,8 @@ pub(crate) fn client() -> Result<reqwest::Client, String> {
         .map_err(|e| format!("the LTI HTTP client: {e}"))
 }
 
-/// Whether `url` may be fetched: `https://`, or `http://` on a loopback host.
-pub fn fetchable(url: &str) -> bool {
-    let Ok(parsed) = reqwest::Url::parse(url) else { return false };
-    match parsed.scheme() {
-        "https" => parsed.host_str().is_some(),
-        "http" => matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")),
-        _ => false,
-    }
-}
+pub use vivid_http::fetchable;
+pub(crate) use vivid_http::read_capped;
 
 /// Whether a configuration fetched from `url` may name `issuer` (LTI Dynamic Registration 1.0,
 /// 3.5.1: the issuer is the configuration's origin, or a prefix of its URL). Compared as parsed
@@ -76,15 +70,5 @@ mod tests {
         ] {
             assert!(!super::issuer_serves(issuer, url), "{issuer} from {url}");
         }
-    }
-
-    #[test]
-    fn only_https_or_loopback_http_is_fetched() {
-        assert!(super::fetchable("https://lms.example/jwks"));
-        assert!(super::fetchable("http://127.0.0.1:9000/jwks"));
-        assert!(!super::fetchable("http://lms.example/jwks"));
-        assert!(!super::fetchable("http://127.0.0.1.evil.example/jwks"));
-        assert!(!super::fetchable("file:///etc/passwd"));
-        assert!(!super::fetchable("not a url"));
     }
 }

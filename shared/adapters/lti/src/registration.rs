@@ -12,11 +12,13 @@ const MAX_BODY_BYTES: usize = 256 * 1024;
 #[derive(Default)]
 pub struct HttpPlatform {
     http: std::sync::OnceLock<Result<reqwest::Client, String>>,
+    loopback_http: bool,
 }
 
 impl HttpPlatform {
-    pub fn new() -> Self {
-        Self::default()
+    /// `loopback_http`: a platform on `http://127.0.0.1` is reached (the local stack only).
+    pub fn new(loopback_http: bool) -> Self {
+        Self { loopback_http, ..Self::default() }
     }
 
     fn http(&self) -> Result<&reqwest::Client, String> {
@@ -25,10 +27,7 @@ impl HttpPlatform {
 
     async fn read(resp: reqwest::Response, what: &str) -> Result<Value, String> {
         let status = resp.status();
-        let body = resp.bytes().await.map_err(|e| format!("{what}: {}", e.without_url()))?;
-        if body.len() > MAX_BODY_BYTES {
-            return Err(format!("{what}: the answer is too large"));
-        }
+        let body = crate::read_capped(resp, MAX_BODY_BYTES, what).await?;
         if !status.is_success() {
             return Err(format!("{what} answered {status}"));
         }
@@ -41,7 +40,7 @@ impl PlatformRegistrar for HttpPlatform {
     /// The platform's configuration at `url`; its issuer must be the URL's origin or a prefix
     /// of it, as the specification requires (a page cannot hand over another platform's).
     async fn configuration(&self, url: &str, token: Option<&str>) -> Result<PlatformConfig, String> {
-        if !crate::fetchable(url) {
+        if !crate::fetchable(url, self.loopback_http) {
             return Err("openid_configuration must be an https URL".into());
         }
         let mut req = self.http()?.get(url).header("accept", "application/json");
@@ -58,7 +57,7 @@ impl PlatformRegistrar for HttpPlatform {
         for endpoint in
             [&config.authorization_endpoint, &config.token_endpoint, &config.jwks_uri, &config.registration_endpoint]
         {
-            if !crate::fetchable(endpoint) {
+            if !crate::fetchable(endpoint, self.loopback_http) {
                 return Err("the platform's endpoints must be https URLs".into());
             }
         }

@@ -40,16 +40,20 @@ pub struct Discovery {
     pub authorization_endpoint: String,
     pub token_endpoint: String,
     pub jwks_uri: String,
+    /// Where the claims an ID token may leave out are read (Core §5.3); none for a provider
+    /// given by configuration.
+    #[serde(default)]
+    pub userinfo_endpoint: Option<String>,
     #[serde(default)]
     pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
     #[serde(default)]
     pub id_token_signing_alg_values_supported: Option<Vec<String>>,
 }
 
-/// Google's issuer. Its ID tokens may also name it `accounts.google.com` (Google's documentation:
-/// both forms), and its tokens for an Android or iOS client carry that client in `azp` with the
-/// web client in `aud`: accepted for this issuer (whichever provider is configured with it).
-pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
+/// Google's issuer ([`vivid_domain::oidc::GOOGLE_ISSUER`]). Its tokens for an Android or iOS
+/// client carry that client in `azp` with the web client in `aud`: accepted for this issuer
+/// (whichever provider is configured with it).
+pub use vivid_domain::oidc::GOOGLE_ISSUER;
 
 /// The client secret(s) the code exchange presents.
 pub enum ClientSecrets {
@@ -74,6 +78,8 @@ pub struct Oidc {
     fixed: HashMap<String, Discovery>,
     discovery: RwLock<HashMap<String, Cached<Discovery>>>,
     jwks: RwLock<HashMap<String, Cached<JwkSet>>>,
+    /// A discovered provider on `http://127.0.0.1` is reached (the local stack only).
+    loopback_http: bool,
 }
 
 fn upstream(detail: impl Into<String>) -> IdentityError {
@@ -87,6 +93,9 @@ fn invalid(reason: &'static str) -> IdentityError {
 #[derive(Deserialize)]
 struct TokenResponse {
     id_token: Option<String>,
+    /// For the UserInfo endpoint only; never stored or logged.
+    #[serde(default)]
+    access_token: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -100,9 +109,31 @@ struct Claims {
     email: Option<String>,
     #[serde(default)]
     email_verified: Flag,
+    /// Microsoft Entra ID's optional claim: the address's domain owner verified it (Entra writes
+    /// no `email_verified`; without this claim its addresses read as unverified).
+    #[serde(default)]
+    xms_edov: Flag,
+    /// Google's hosted domain: the Workspace domain the account belongs to.
+    #[serde(default)]
+    hd: Option<String>,
     name: Option<String>,
     picture: Option<String>,
     nonce: Option<String>,
+}
+
+/// What the UserInfo endpoint answers that the sign-in reads (Core §5.3.2).
+#[derive(Deserialize)]
+struct UserInfo {
+    sub: String,
+    email: Option<String>,
+    #[serde(default)]
+    email_verified: Flag,
+    #[serde(default)]
+    xms_edov: Flag,
+    #[serde(default)]
+    hd: Option<String>,
+    name: Option<String>,
+    picture: Option<String>,
 }
 
 /// `email_verified`: a boolean, or the strings `"true"`/`"false"` (Google's documented ID-token
@@ -147,7 +178,15 @@ impl Oidc {
             fixed: HashMap::new(),
             discovery: RwLock::new(HashMap::new()),
             jwks: RwLock::new(HashMap::new()),
+            loopback_http: false,
         }
+    }
+
+    /// Discovered providers on `http://` loopback addresses are reached: the local stack's
+    /// identity provider (`VIVID_ALLOW_PRIVATE_DOWNLOADS`); never in AWS, where loopback is the
+    /// Lambda runtime API.
+    pub fn with_loopback_http(self, allow: bool) -> Self {
+        Self { loopback_http: allow, ..self }
     }
 
     /// With this HTTP client rather than one of its own.
@@ -186,15 +225,14 @@ impl Oidc {
         if !resp.status().is_success() {
             return Err(upstream(format!("the provider's {what} answered {}", resp.status())));
         }
-        let body = resp.bytes().await.map_err(|e| upstream(format!("the provider's {what}: {e}")))?;
-        if body.len() > MAX_BODY {
-            return Err(upstream(format!("the provider's {what} is too large")));
-        }
+        let body =
+            vivid_http::read_capped(resp, MAX_BODY, &format!("the provider's {what}")).await.map_err(upstream)?;
         serde_json::from_slice(&body).map_err(|e| upstream(format!("the provider's {what} is unreadable: {e}")))
     }
 
     /// The provider's discovery document, cached; refused when its `issuer` is not exactly the
-    /// configured one (Discovery §4.3), or an endpoint is not https (loopback http aside).
+    /// configured one (Discovery §4.3), or an endpoint is not https (loopback http only in the
+    /// local stack: [`Self::with_loopback_http`]).
     async fn discovery(&self, provider: &OidcProvider) -> Result<Discovery, IdentityError> {
         if let Some(fixed) = self.fixed.get(&provider.id) {
             return Ok(fixed.clone());
@@ -204,7 +242,11 @@ impl Oidc {
         {
             return Ok(c.value.clone());
         }
-        let doc: Discovery = self.get_json(&provider.discovery_url(), "discovery document").await?;
+        let url = provider.discovery_url();
+        if !vivid_http::fetchable(&url, self.loopback_http) {
+            return Err(upstream("the provider's issuer is not an https URL"));
+        }
+        let doc: Discovery = self.get_json(&url, "discovery document").await?;
         if doc.issuer != provider.issuer {
             tracing::warn!(provider = %provider.id, published = %doc.issuer, "discovery names another issuer");
             return Err(upstream(format!(
@@ -212,9 +254,7 @@ impl Oidc {
                 doc.issuer, provider.issuer
             )));
         }
-        let secure = |u: &str| {
-            u.starts_with("https://") || u.starts_with("http://127.0.0.1:") || u.starts_with("http://localhost:")
-        };
+        let secure = |u: &str| vivid_http::fetchable(u, self.loopback_http);
         if ![&doc.authorization_endpoint, &doc.token_endpoint, &doc.jwks_uri].iter().all(|u| secure(u)) {
             return Err(upstream("the provider's discovery document has an endpoint that is not https"));
         }
@@ -264,7 +304,7 @@ impl Oidc {
         code: &str,
         code_verifier: &str,
         redirect_uri: &str,
-    ) -> Result<String, IdentityError> {
+    ) -> Result<TokenResponse, IdentityError> {
         let secret = self.client_secret(provider).await?;
         let mut form = vec![
             ("grant_type", "authorization_code"),
@@ -293,14 +333,57 @@ impl Oidc {
             .map_err(|e| upstream(format!("cannot reach the provider's token endpoint: {}", e.without_url())))?;
         let status = resp.status();
         if status.is_client_error() {
+            // RFC 6749 §5.2: `invalid_grant` is the code (used, expired, another client's);
+            // `invalid_client` (or a 401) is the relying party's own credentials — an operator's
+            // problem, not the user's, so never answered as a bad code.
+            let body = vivid_http::read_capped(resp, MAX_BODY, "the provider's token error").await.unwrap_or_default();
+            let error = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+                .unwrap_or_default();
+            if status == reqwest::StatusCode::UNAUTHORIZED
+                || matches!(error.as_str(), "invalid_client" | "unauthorized_client")
+            {
+                tracing::error!(provider = %provider.id, %status, error, "the provider refused the client's credentials: check its client secret");
+                return Err(upstream("the provider refused VIVID's client credentials"));
+            }
             return Err(IdentityError::BadCode);
         }
         if !status.is_success() {
             return Err(upstream(format!("the provider's token endpoint answered {status}")));
         }
+        let body = vivid_http::read_capped(resp, MAX_BODY, "the provider's token response").await.map_err(upstream)?;
         let tokens: TokenResponse =
-            resp.json().await.map_err(|e| upstream(format!("unreadable token response: {e}")))?;
-        tokens.id_token.ok_or_else(|| upstream("the token response has no id_token"))
+            serde_json::from_slice(&body).map_err(|e| upstream(format!("unreadable token response: {e}")))?;
+        if tokens.id_token.is_none() {
+            return Err(upstream("the token response has no id_token"));
+        }
+        Ok(tokens)
+    }
+
+    /// The UserInfo endpoint's claims for the access token; refused unless its `sub` is the ID
+    /// token's (Core §5.3.2: the answer may be another user's otherwise).
+    async fn user_info(&self, endpoint: &str, access_token: &str, sub: &str) -> Result<UserInfo, IdentityError> {
+        let resp = self
+            .http()?
+            .get(endpoint)
+            .bearer_auth(access_token)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| upstream(format!("cannot reach the provider's userinfo endpoint: {}", e.without_url())))?;
+        if !resp.status().is_success() {
+            return Err(upstream(format!("the provider's userinfo endpoint answered {}", resp.status())));
+        }
+        let body = vivid_http::read_capped(resp, MAX_BODY, "the provider's userinfo").await.map_err(upstream)?;
+        // A signed (JWT) answer is not read: a provider configured to sign UserInfo puts the
+        // claims in the ID token as well.
+        let info: UserInfo =
+            serde_json::from_slice(&body).map_err(|e| upstream(format!("unreadable userinfo answer: {e}")))?;
+        if info.sub != sub {
+            return Err(invalid("the userinfo answer is for another subject"));
+        }
+        Ok(info)
     }
 
     /// The ID token's claims, verified for `provider`: signature, `iss`, `aud`, `azp`, `exp`
@@ -358,9 +441,10 @@ impl Oidc {
             issuer: provider.issuer.clone(),
             sub: claims.sub,
             email: claims.email,
-            email_verified: claims.email_verified.0,
+            email_verified: claims.email_verified.0 || claims.xms_edov.0,
             name: claims.name.unwrap_or_default(),
             picture: claims.picture,
+            hosted_domain: claims.hd,
         })
     }
 }
@@ -375,7 +459,8 @@ impl Oidc {
         redirect_uri: &str,
     ) -> Result<String, IdentityError> {
         let doc = self.discovery(provider).await?;
-        self.exchange(provider, &doc, code, code_verifier, redirect_uri).await
+        let tokens = self.exchange(provider, &doc, code, code_verifier, redirect_uri).await?;
+        tokens.id_token.ok_or_else(|| upstream("the token response has no id_token"))
     }
 
     /// An ID token verified for `provider` (with the login's nonce when there is a login).
@@ -452,8 +537,27 @@ impl OidcClient for Oidc {
         nonce: &str,
     ) -> Result<VerifiedClaims, IdentityError> {
         let doc = self.discovery(provider).await?;
-        let id_token = self.exchange(provider, &doc, code, code_verifier, redirect_uri).await?;
-        self.verify(provider, &doc, &id_token, Some(nonce)).await
+        let tokens = self.exchange(provider, &doc, code, code_verifier, redirect_uri).await?;
+        let id_token = tokens.id_token.as_deref().unwrap_or_default();
+        let mut claims = self.verify(provider, &doc, id_token, Some(nonce)).await?;
+        // A conforming provider puts the scopes' claims (email, profile) at its UserInfo endpoint
+        // and not in an ID token issued with an access token (Core §5.4): read them there.
+        if claims.email.is_none()
+            && let (Some(endpoint), Some(access)) = (doc.userinfo_endpoint.as_deref(), tokens.access_token.as_deref())
+        {
+            if !vivid_http::fetchable(endpoint, self.loopback_http) {
+                return Err(upstream("the provider's userinfo endpoint is not https"));
+            }
+            let info = self.user_info(endpoint, access, &claims.sub).await?;
+            claims.email = info.email;
+            claims.email_verified = info.email_verified.0 || info.xms_edov.0;
+            claims.hosted_domain = claims.hosted_domain.or(info.hd);
+            if claims.name.is_empty() {
+                claims.name = info.name.unwrap_or_default();
+            }
+            claims.picture = claims.picture.or(info.picture);
+        }
+        Ok(claims)
     }
 }
 

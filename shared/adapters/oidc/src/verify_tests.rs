@@ -25,6 +25,7 @@ fn discovery() -> Discovery {
         authorization_endpoint: format!("{ISSUER}/authorize"),
         token_endpoint: format!("{ISSUER}/token"),
         jwks_uri: format!("{ISSUER}/jwks"),
+        userinfo_endpoint: None,
         token_endpoint_auth_methods_supported: None,
         id_token_signing_alg_values_supported: Some(vec!["RS256".into(), "ES256".into()]),
     }
@@ -62,6 +63,22 @@ async fn an_es256_token_of_the_provider_with_the_logins_nonce_verifies() {
     assert_eq!(verified.sub, "s-1");
     assert_eq!(verified.issuer, ISSUER);
     assert!(verified.email_verified);
+}
+
+/// Entra ID writes no `email_verified`: its optional `xms_edov` (the domain owner verified the
+/// address) stands for it; neither claim leaves the address unverified. Google's `hd` is kept.
+#[tokio::test]
+async fn entra_ids_domain_owner_verification_counts_and_googles_hd_is_kept() {
+    let (oidc, key) = with_key().await;
+    let mut entra = claims();
+    entra.as_object_mut().map(|c| c.remove("email_verified"));
+    let unverified = oidc.verify(&provider(), &discovery(), &sign(&key, entra.clone()), Some("n-1")).await;
+    assert!(!unverified.expect("verifies").email_verified);
+    entra["xms_edov"] = json!(true);
+    entra["hd"] = json!("uni.example");
+    let verified = oidc.verify(&provider(), &discovery(), &sign(&key, entra), Some("n-1")).await.expect("verifies");
+    assert!(verified.email_verified);
+    assert_eq!(verified.hosted_domain.as_deref(), Some("uni.example"));
 }
 
 #[tokio::test]

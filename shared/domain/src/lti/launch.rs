@@ -20,6 +20,9 @@ pub const STATE_TTL_SECS: u64 = 600;
 pub const CODE_TTL_SECS: u64 = 120;
 /// How long a deep-linking request waits for the instructor's pick.
 pub const DEEP_LINK_TTL_SECS: u64 = 3600;
+/// The longest deep-linking `data` a request may carry (bytes): it is kept with the request and
+/// signed back verbatim.
+pub const MAX_DEEP_LINK_DATA: usize = 16 * 1024;
 
 /// Why a launch is refused. Every one is the platform's or the person's to fix, none a 5xx.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -186,6 +189,10 @@ pub fn check_claims(
         return Err(invalid("a deep-linking request without deep_link_return_url"));
     }
     let deep_link_data = settings.and_then(|s| s.get("data")).and_then(Value::as_str).map(str::to_owned);
+    if deep_link_data.as_ref().is_some_and(|d| d.len() > MAX_DEEP_LINK_DATA) {
+        // Returned verbatim in the signed response, so never cut: refused.
+        return Err(invalid("the deep-linking request's data is longer than 16 KiB"));
+    }
     let nrps = claims
         .get("https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice")
         .and_then(|v| serde_json::from_value::<NrpsEndpoint>(v.clone()).ok());

@@ -105,6 +105,19 @@ fn a_deep_linking_request_needs_its_return_url() {
     let l = check_claims(&ok, &reg(), &state(), 1010).expect("valid");
     assert_eq!(l.deep_link_return_url.as_deref(), Some("https://lms.example/dl"));
     assert_eq!(l.deep_link_data.as_deref(), Some("opaque"));
+    // The data goes back verbatim in the signed response: longer than 16 KiB, refused, not cut.
+    let mut long = dl.clone();
+    long.insert(
+        "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings".into(),
+        json!({"deep_link_return_url": "https://lms.example/dl", "data": "d".repeat(MAX_DEEP_LINK_DATA + 1)}),
+    );
+    assert!(check_claims(&long, &reg(), &state(), 1010).is_err());
+    let mut edge = dl;
+    edge.insert(
+        "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings".into(),
+        json!({"deep_link_return_url": "https://lms.example/dl", "data": "d".repeat(MAX_DEEP_LINK_DATA)}),
+    );
+    assert!(check_claims(&edge, &reg(), &state(), 1010).is_ok());
 }
 
 #[test]

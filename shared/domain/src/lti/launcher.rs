@@ -44,6 +44,10 @@ pub enum LtiError {
     /// The platform user's VIVID account is being deleted.
     #[error("this account is being deleted: launch again in a minute to start a new one")]
     AccountDeleting,
+    /// The space's host removed this person: a launch does not bring them back (a manager's
+    /// addition does), as a roster sync does not.
+    #[error("a manager of this course's VIVID space removed you from it: ask the instructor to add you again")]
+    RemovedByHost,
 }
 
 /// A login initiation's parameters (third-party initiated login, LTI 1.3 §5.1.1).
@@ -342,6 +346,8 @@ impl Lti {
         match self.p.links.join_from_context(&membership, &link.context.hash(), &launch.subject).await {
             Ok(()) | Err(StoreError::Condition(Guard::Membership)) => Ok(role),
             Err(StoreError::Condition(Guard::Space)) => Err(LtiError::CourseNotLinked),
+            Err(StoreError::Condition(Guard::Item)) => Err(LtiError::RemovedByHost),
+            Err(StoreError::Condition(Guard::Account)) => Err(LtiError::AccountDeleting),
             Err(e) => Err(e.into()),
         }
     }

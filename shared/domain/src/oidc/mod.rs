@@ -37,7 +37,14 @@ pub struct VerifiedClaims {
     pub email_verified: bool,
     pub name: String,
     pub picture: Option<String>,
+    /// Google's `hd`: the Workspace domain the account belongs to (none for a consumer account,
+    /// whatever its address).
+    pub hosted_domain: Option<String>,
 }
+
+/// Google's issuer. Its ID tokens may also name it `accounts.google.com` (Google's documentation:
+/// both forms).
+pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
 
 /// An identity at a provider, linked to one user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
 //! Signing in, linking and unlinking with an institution's provider.
 
-use super::{IdentityStore, LinkedIdentity, MAX_IDENTITIES, OidcError, OidcProvider, VerifiedClaims};
+use super::{GOOGLE_ISSUER, IdentityStore, LinkedIdentity, MAX_IDENTITIES, OidcError, OidcProvider, VerifiedClaims};
 use crate::{
     error::{Guard, StoreError},
     invitations::{InvitationStore, claim_invitations},
@@ -9,15 +9,21 @@ use crate::{
 };
 
 /// The verified address of `claims`, when the provider may sign it in: verified by the provider
-/// (`email_verified`), well-formed, of a domain the provider is allowed.
+/// (`email_verified`), well-formed, of a domain the provider is allowed. For Google with listed
+/// domains, the account must also belong to that Workspace domain (`hd`): a consumer Google
+/// account can hold a verified address of any domain.
 fn admitted(provider: &OidcProvider, claims: &VerifiedClaims) -> Result<Email, OidcError> {
     if !claims.email_verified {
         return Err(OidcError::Unverified);
     }
     let email: Email =
         claims.email.as_deref().ok_or(OidcError::Unverified)?.parse().map_err(|_| OidcError::Unverified)?;
+    let domain = email.as_str().rsplit_once('@').map(|(_, d)| d.to_owned()).unwrap_or_default();
     if !provider.allows(&email) {
-        let domain = email.as_str().rsplit_once('@').map(|(_, d)| d.to_owned()).unwrap_or_default();
+        return Err(OidcError::DomainNotAllowed(domain));
+    }
+    let any = provider.allowed_email_domains.iter().any(|d| d == super::ANY_DOMAIN);
+    if provider.issuer == GOOGLE_ISSUER && !any && claims.hosted_domain.as_deref() != Some(domain.as_str()) {
         return Err(OidcError::DomainNotAllowed(domain));
     }
     Ok(email)

@@ -76,6 +76,7 @@ fn claims(sub: &str, email: &str) -> VerifiedClaims {
         email_verified: true,
         name: "Ana".into(),
         picture: None,
+        hosted_domain: None,
     }
 }
 
@@ -108,6 +109,30 @@ async fn unverified_or_foreign_addresses_are_refused_before_anything_is_read() {
     let foreign = sign_in(&store, None, &provider(), claims("s-1", "ana@sub.uni.example")).await;
     assert!(matches!(foreign, Err(OidcError::DomainNotAllowed(d)) if d == "sub.uni.example"));
     assert!(store.users.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn google_with_listed_domains_admits_only_accounts_of_that_workspace() {
+    let store = Memory::default();
+    let spec = r#"[{"id":"uni-google","issuer":"https://accounts.google.com","clientId":"vivid","allowedEmailDomains":["uni.example"]}]"#;
+    let google = OidcProvider::parse_all(spec).expect("valid").remove(0);
+    let as_google = |sub: &str, hd: Option<&str>| VerifiedClaims {
+        issuer: "https://accounts.google.com".into(),
+        hosted_domain: hd.map(str::to_owned),
+        ..claims(sub, "ana@uni.example")
+    };
+    // A consumer Google account holding a verified uni.example address: not the university's.
+    let consumer = sign_in(&store, None, &google, as_google("g-1", None)).await;
+    assert!(matches!(&consumer, Err(OidcError::DomainNotAllowed(d)) if d == "uni.example"), "{consumer:?}");
+    let other = sign_in(&store, None, &google, as_google("g-1", Some("elsewhere.example"))).await;
+    assert!(matches!(other, Err(OidcError::DomainNotAllowed(_))), "{other:?}");
+    assert!(store.users.lock().unwrap().is_empty());
+    sign_in(&store, None, &google, as_google("g-1", Some("uni.example"))).await.expect("the workspace's account");
+    // Google for anyone ("*"): no workspace needed.
+    let spec =
+        r#"[{"id":"google","issuer":"https://accounts.google.com","clientId":"vivid","allowedEmailDomains":["*"]}]"#;
+    let public = OidcProvider::parse_all(spec).expect("valid").remove(0);
+    sign_in(&Memory::default(), None, &public, as_google("g-2", None)).await.expect("a consumer account");
 }
 
 #[tokio::test]

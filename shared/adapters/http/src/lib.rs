@@ -1,0 +1,88 @@
+//! Calls to URLs a third party names (an LMS platform's configuration, key set and endpoints; an
+//! OpenID provider's discovery document): which may be fetched, and their bodies read with a cap.
+//!
+//! Only `https://` is fetched in AWS. Plain HTTP to a loopback host is allowed only when the wiring
+//! says so (`VIVID_ALLOW_PRIVATE_DOWNLOADS`, which the local stack sets for its stand-ins and no
+//! deployment does): inside Lambda, loopback is the runtime API's own address.
+
+/// Whether `url` may be fetched: `https://` with a host; `http://` on a loopback host only with
+/// `loopback_http` (the local stack).
+pub fn fetchable(url: &str, loopback_http: bool) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url) else { return false };
+    match parsed.scheme() {
+        "https" => parsed.host_str().is_some_and(|h| !h.is_empty()),
+        "http" => loopback_http && matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")),
+        _ => false,
+    }
+}
+
+/// The body of `resp`, refused once it passes `max` bytes: a declared length over it is refused
+/// before any byte is read, and the read stops at the first chunk past it (a third party cannot
+/// make the function hold more than `max` plus one chunk). Errors name `what`, never the URL.
+pub async fn read_capped(mut resp: reqwest::Response, max: usize, what: &str) -> Result<Vec<u8>, String> {
+    let too_large = || format!("{what}: the answer is larger than {max} bytes");
+    if resp.content_length().is_some_and(|n| n > max as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| format!("{what}: {}", e.without_url()))? {
+        if body.len() + chunk.len() > max {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_is_fetched_unless_the_local_stack_allows_loopback() {
+        assert!(fetchable("https://lms.example/jwks", false));
+        assert!(fetchable("http://127.0.0.1:9000/jwks", true));
+        assert!(fetchable("http://localhost:9000/jwks", true));
+        // In AWS, loopback is the Lambda runtime API's address: never fetched there.
+        assert!(!fetchable("http://127.0.0.1:9001/2018-06-01/runtime/invocation/next", false));
+        assert!(!fetchable("http://localhost:9000/jwks", false));
+        assert!(!fetchable("http://lms.example/jwks", true));
+        assert!(!fetchable("http://127.0.0.1.evil.example/jwks", true));
+        assert!(!fetchable("file:///etc/passwd", true));
+        assert!(!fetchable("not a url", true));
+    }
+
+    /// A one-shot HTTP server answering `body` (with or without a declared length).
+    async fn serve(body: Vec<u8>, declare_length: bool) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            if let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = [0u8; 1024];
+                let _ = socket.read(&mut request).await;
+                let head = if declare_length {
+                    format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len())
+                } else {
+                    "HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n".to_owned()
+                };
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(&body).await;
+            }
+        });
+        format!("http://{addr}/")
+    }
+
+    #[tokio::test]
+    async fn a_body_is_read_up_to_its_cap_and_refused_past_it() {
+        for declare in [true, false] {
+            let url = serve(vec![b'x'; 100], declare).await;
+            let resp = reqwest::get(&url).await.expect("answered");
+            assert_eq!(read_capped(resp, 100, "keys").await.map(|b| b.len()), Ok(100));
+            let url = serve(vec![b'x'; 101], declare).await;
+            let resp = reqwest::get(&url).await.expect("answered");
+            let err = read_capped(resp, 100, "keys").await.expect_err("refused");
+            assert!(err.contains("larger than 100 bytes") && !err.contains("127.0.0.1"), "{err}");
+        }
+    }
+}
