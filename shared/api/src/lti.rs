@@ -223,10 +223,33 @@ impl Handler for LtiLaunch {
         if id_token.len() > MAX_FORM || state.chars().count() > 128 {
             return Err(ApiError::bad_request("invalid_lti_request", "id_token or state is too long"));
         }
-        let launched = self.lti.launch(&id_token, &state, unix_now()).await.map_err(problem)?;
+        let launched = match self.lti.launch(&id_token, &state, unix_now()).await {
+            Ok(launched) => launched,
+            // A browser's launch (its navigation accepts text/html) that is refused lands on the
+            // front end inside the LMS's frame, which says why, rather than showing a JSON
+            // document there; the problem's code and detail ride in the fragment.
+            Err(e) if navigation(req) => {
+                let e = problem(e);
+                tracing::info!(code = e.code(), status = %e.status(), "lti launch refused: the front end says why");
+                let location = format!(
+                    "{}#error={}&error_description={}",
+                    self.frontend_url.trim_end_matches('/'),
+                    e.code(),
+                    fragment_value(&e.to_problem(None).detail)
+                );
+                return http::redirect(&location);
+            }
+            Err(e) => return Err(problem(e)),
+        };
         let location = format!("{}#ltiCode={}", self.frontend_url.trim_end_matches('/'), launched.code);
         http::redirect(&location)
     }
+}
+
+/// Whether the request is a browser's navigation (its `Accept` names `text/html`), as the LMS's
+/// form post in the course page is; an API client asking for JSON gets the problem document.
+fn navigation(req: &ApiRequest) -> bool {
+    req.header(::http::header::ACCEPT).is_some_and(|a| a.split(',').any(|t| t.trim().starts_with("text/html")))
 }
 
 #[derive(Deserialize)]

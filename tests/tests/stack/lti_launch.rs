@@ -195,6 +195,27 @@ async fn a_learner_the_host_removed_does_not_launch_back_in() {
     assert_eq!((again.reply.status, again.reply.code()), (StatusCode::FORBIDDEN, "removed_from_space"));
     let members = app.get(&format!("/spaces/{space}/members"), &teacher).await;
     assert!(!members.body.to_string().contains(&student), "{:?}", members.body);
+    // A browser's launch (the LMS's form post in the course page) lands on the front end, which
+    // says why, instead of a JSON document inside the LMS's frame.
+    let (id_token, state, action) = platform.authenticate("l3", person("student-1", &[LEARNER])).await;
+    let body = format!("id_token={}&state={}", enc(&id_token), enc(&state));
+    let resp = platform
+        .browser
+        .post(&action)
+        .header("accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("tool reached");
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let location = resp.headers()["location"].to_str().expect("location").to_owned();
+    assert!(location.contains("#error=removed_from_space&error_description="), "{location}");
+    assert!(!location.contains("ltiCode"), "{location}");
+}
+
+fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 #[tokio::test]
