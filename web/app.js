@@ -4,16 +4,19 @@
 // `make test-contract`). The parts are modules under app/: session (requests, tokens, sign-in),
 // uploads (spaces, uploads, transcoding), player (hls.js), overlay (drawing over the video and
 // drawing pages), notes (memo and history, snapshots, bookmarks, search), connectors (Webex,
-// Zoom), invitations, and ui (the page's controls).
+// Zoom), invitations, lti (the page inside an LMS: a launch's code for a session, its video
+// played), and ui (the page's controls).
 //
 // The access token lives in memory only: a page load (or reload) gets one from the sign-in
-// redirect's fragment or from the refresh cookie (`POST /auth/refresh` with credentials).
+// redirect's fragment or from the refresh cookie (`POST /auth/refresh` with credentials); at
+// `/lti`, the address an LMS frames, from the launch's one-time code only (lti.js).
 //
 // `window.app` is the client for the browser test (tests/browser drives this page and asserts
 // what each call returns: statuses, readable headers, bodies) and for the console.
 
 import { webexConnect, webexFinish, webexImport, webexLogin, zoomConnect, zoomFinish, zoomImport, zoomLogin } from './app/connectors.js';
 import { accept, invite } from './app/invitations.js';
+import { afterStart, atLaunch, launchBoot } from './app/lti.js';
 import { addBookmark, checkpointMemo, listBookmarks, memoHistory, saveMemo, search, snapshot } from './app/notes.js';
 import { loadDrawings, overlayInk, pendingStart, saveOverlay, setUpCanvas } from './app/overlay.js';
 import { captions, fetchMedia, frameStats, overlayAt, overlayWhilePlaying, play, playMp4, renewPlayback, saveProgress, seek } from './app/player.js';
@@ -80,10 +83,17 @@ window.app = {
 
 document.addEventListener('DOMContentLoaded', () => {
   setUpCanvas();
-  // The page signs in on every load: from the sign-in redirect, else from the refresh cookie.
+  // The page signs in on every load: from the sign-in redirect, else from the refresh cookie; at
+  // /lti from the LMS launch's code only, and then opens what the launch names.
   if ($('study-page')) {
-    const booted = boot();
+    /** @type {Promise<import('./app/lti.js').LaunchBoot>} */
+    const booted = atLaunch() ? launchBoot() : boot();
     window.booted = booted;
-    booted.then(start).catch((e) => console.error(e));
+    booted
+      .then(async (b) => {
+        await start(b);
+        if (atLaunch()) window.launched = afterStart(b);
+      })
+      .catch((e) => console.error(e));
   }
 });

@@ -15,6 +15,11 @@ system Chromium through the page:
   playing video, read back and seen -> snapshot -> bookmark and search -> an invitation's link
   accepted by another person -> Webex connect and import -> Zoom connect and import -> log out.
 
+Then the page inside an LMS (runner/lti.py; tests/lti/platform.py is the LMS, on another site):
+the tool registered by an LTI administrator's URL, an instructor's launch and a lecture READY in the
+course's space, then a learner's course page framing the tool in a Chromium that blocks third-party
+cookies (checked in the iframe): launched, signed in from the code, the lecture playing.
+
 Each step's observations are asserted here. A failure leaves a screenshot, the browser's console,
 the page's API calls and the stack's log in target/browser-test/ (VIVID_BROWSER_OUT overrides).
 
@@ -38,6 +43,7 @@ from playwright.sync_api import sync_playwright
 from runner.clips import make_clips
 from runner.config import CHROMIUM, CHROMIUM_ARGS, HEADED, OUT, log
 from runner.flow import flow
+from runner.lti import in_lms
 from runner.servers import LocalStack
 from runner.steps import Run, StepFailed
 
@@ -65,9 +71,12 @@ def main() -> int:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=not HEADED, args=CHROMIUM_ARGS)
             try:
-                flow(run, browser, stack, clips)
-            except StepFailed:
-                pass
+                try:
+                    flow(run, browser, stack, clips)
+                except StepFailed:
+                    pass
+                # Its own course, space and people: it runs whatever became of the study flow.
+                in_lms(run, browser, stack, clips)
             finally:
                 browser.close()
     except Exception as e:  # noqa: BLE001 (set-up failures are reported, not raised)

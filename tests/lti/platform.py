@@ -12,7 +12,13 @@ registration token as a bearer token) answering the client id and the deployment
 
 Routes the tool reaches: /.well-known/openid-configuration, /register, /jwks, /auth (the OIDC
 authentication request: answers the launch as JSON `{action, id_token, state}`, what the form
-post a browser would send holds), /deep-link-return (the deep-linking response: verified, kept).
+post a browser would send holds; to a browser, whose navigation accepts text/html, the page a
+real LMS answers: a form posting them to the tool's launch URL, submitted at once),
+/deep-link-return (the deep-linking response: verified, kept).
+
+A browser's course page: GET /course/<hint> (HTML) frames the tool's login initiation URL for that
+launch as an LMS shows a tool in a course: an iframe with `allow="autoplay; fullscreen"`, no
+`sandbox`, on this platform's own site (127.0.0.1), another site than the tool's.
 
 The test drives it through /_test/...:
   GET  /_test/registration-start?tool=<tool's registration URL>  the URL an admin's browser opens
@@ -26,6 +32,7 @@ The test drives it through /_test/...:
 Run: python tests/lti/platform.py; the first line on stdout is its base URL.
 """
 
+import html
 import json
 import secrets
 import sys
@@ -149,6 +156,44 @@ def launch(query: t.Dict[str, str]) -> t.Dict[str, t.Any]:
     return answer
 
 
+def login_url(hint_name: str) -> str:
+    """The tool's login initiation URL for the launch of login hint `hint_name` (the library's)."""
+    hint = STATE["hints"][hint_name]
+    login = Login(SimpleNamespace(method="GET"), Platform())
+    login.set_lti_message_hint(hint=hint_name)
+    if hint.get("target"):
+        login.set_launch_url(hint["target"])
+    return login.prepare_preflight_url(hint["user"])
+
+
+def launch_page(form: t.Dict[str, t.Any]) -> str:
+    """What an LMS answers a browser's authentication request with: the ID token and state in a
+    form posted to the tool's launch URL at once."""
+    fields = "".join(
+        f'<input type="hidden" name="{name}" value="{html.escape(form[name])}">' for name in ("id_token", "state")
+    )
+    return (
+        '<!doctype html><html><head><meta charset="utf-8"><title>Launching VIVID</title>'
+        '<link rel="icon" href="data:,"></head><body>'
+        f'<form id="launch" method="post" action="{html.escape(form["action"])}">{fields}'
+        '<noscript><button type="submit">Continue</button></noscript></form>'
+        "<script>document.getElementById('launch').submit()</script></body></html>"
+    )
+
+
+def course_page(hint_name: str) -> str:
+    """A course page showing the tool: the login initiation URL for `hint_name` in an iframe."""
+    hint = STATE["hints"][hint_name]
+    title = html.escape(hint.get("title", "Physics 101"))
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{title}</title><link rel="icon" href="data:,">'
+        "</head><body>"
+        f'<h1 id="course">{title}</h1>'
+        f'<iframe id="tool" title="VIVID" src="{html.escape(login_url(hint_name))}" width="1200" height="800" '
+        'allow="autoplay; fullscreen"></iframe></body></html>'
+    )
+
+
 def configuration() -> t.Dict[str, t.Any]:
     base = STATE["base"]
     return {
@@ -204,6 +249,19 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def page(self, status: int, text: str) -> None:
+        data = text.encode()
+        self.send_response(status)
+        self.send_header("content-type", "text/html; charset=utf-8")
+        self.send_header("content-length", str(len(data)))
+        self.send_header("cache-control", "no-store")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def browser(self) -> bool:
+        """A browser's navigation (it accepts HTML); the tests' own requests ask for none."""
+        return "text/html" in (self.headers.get("accept") or "")
+
     def body(self) -> bytes:
         return self.rfile.read(int(self.headers.get("content-length") or 0))
 
@@ -216,8 +274,12 @@ class Handler(BaseHTTPRequestHandler):
                     return self.answer(200, configuration())
                 if url.path == "/jwks":
                     return self.answer(200, {"keys": KeyedRegistration().get_jwks()})
+                if url.path == "/auth" and self.browser():
+                    return self.page(200, launch_page(launch(query)))
                 if url.path == "/auth":
                     return self.answer(200, launch(query))
+                if url.path.startswith("/course/"):
+                    return self.page(200, course_page(url.path.removeprefix("/course/")))
                 if url.path == "/_test/registration-start":
                     token = secrets.token_urlsafe(16)
                     STATE["tokens"].add(token)
@@ -226,12 +288,7 @@ class Handler(BaseHTTPRequestHandler):
                     params = urlencode({"openid_configuration": cfg, "registration_token": token})
                     return self.answer(200, {"url": f"{query['tool']}{sep}{params}"})
                 if url.path == "/_test/login-url":
-                    hint = STATE["hints"][query["hint"]]
-                    login = Login(SimpleNamespace(method="GET"), Platform())
-                    login.set_lti_message_hint(hint=query["hint"])
-                    if hint.get("target"):
-                        login.set_launch_url(hint["target"])
-                    return self.answer(200, {"url": login.prepare_preflight_url(hint["user"])})
+                    return self.answer(200, {"url": login_url(query["hint"])})
                 if url.path == "/_test/deep-links":
                     return self.answer(200, STATE["deep_links"])
                 if url.path == "/_test/registration":

@@ -6,6 +6,7 @@ interface Window {
   app: Record<string, unknown>;
   vividState: unknown;
   booted: Promise<unknown>;
+  launched: Promise<unknown>;
   webexResult: Promise<unknown>;
   zoomResult: Promise<unknown>;
 }

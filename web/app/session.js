@@ -1,8 +1,9 @@
 // @ts-check
 // The session of the study page: the API's address (/config.js), the page's state
 // (window.vividState), one request as fetch sees it, the in-memory access token refreshed through
-// the HttpOnly cookie (one refresh at a time), sign-in on every page load, log out. And the
-// page's small DOM helpers.
+// the HttpOnly cookie (one refresh at a time) -- or, for a session an LMS launch made (lti.js),
+// with the refresh token it holds in memory, sent in the body -- sign-in on every page load, log
+// out. And the page's small DOM helpers.
 
 /** @import { Answer, ReadableHeaders, SchemaName, Schemas } from './types.js' */
 
@@ -54,6 +55,20 @@ export function show(text) {
   console.log(`[vivid] ${line}`);
   const log = $('log');
   if (log) log.textContent = (line + '\n' + (log.textContent || '')).slice(0, 20000);
+}
+
+/**
+ * The browser's storage of this kind, or null where this document may not use it: a third-party
+ * iframe whose browser blocks its storage (the page inside an LMS: lti.js) throws on any access.
+ * @param {'localStorage' | 'sessionStorage'} kind
+ * @returns {Storage | null}
+ */
+export function storage(kind) {
+  try {
+    return window[kind];
+  } catch {
+    return null;
+  }
 }
 
 /** @param {unknown} v @returns {v is Record<string, unknown>} */
@@ -136,14 +151,36 @@ function adopt(accessToken, expiresIn) {
   state.tokenExpiresAt = Date.now() + expiresIn * 1000;
 }
 
-// Refreshes through the HttpOnly cookie; one refresh at a time (a second concurrent one would
-// present a rotated token and end the session).
+// The refresh token of a session an LMS launch made (POST /lti/session answers it in the body):
+// in this module's memory only, never on `window` nor in any storage. Inside the LMS's iframe no
+// cookie reaches the API (third-party cookies blocked), so this session refreshes with it in the
+// body. Null for the Google sign-in's session, whose refresh token is the HttpOnly cookie.
+/** @type {string | null} */
+let bodyRefreshToken = null;
+
+/**
+ * Adopts a session whose refresh token travels in request bodies (an LMS launch's: lti.js).
+ * @param {string} accessToken
+ * @param {number} expiresIn
+ * @param {string} refreshToken
+ */
+export function adoptSession(accessToken, expiresIn, refreshToken) {
+  adopt(accessToken, expiresIn);
+  bodyRefreshToken = refreshToken;
+}
+
+// Refreshes through the HttpOnly cookie, or with the launch's refresh token in the body (which
+// the answer rotates); one refresh at a time (a second concurrent one would present a rotated
+// token and end the session).
 /** @type {Promise<void> | null} */
 let refreshing = null;
 export function refresh() {
   if (!refreshing) {
     refreshing = (async () => {
-      const call = await request('POST', '/auth/refresh', { credentials: 'include' });
+      const presented = bodyRefreshToken;
+      const call = presented
+        ? await request('POST', '/auth/refresh', { body: { refreshToken: presented } })
+        : await request('POST', '/auth/refresh', { credentials: 'include' });
       const b = isObject(call.body) ? call.body : {};
       state.refreshes.push({
         status: call.status,
@@ -154,10 +191,14 @@ export function refresh() {
         tokenType: b['tokenType'],
         at: Date.now(),
       });
-      const { accessToken, expiresIn } = b;
+      const { accessToken, expiresIn, refreshToken } = b;
       if (call.status !== 200 || typeof accessToken !== 'string' || typeof expiresIn !== 'number') {
         state.token = null;
         throw new ApiError(call);
+      }
+      if (presented) {
+        if (typeof refreshToken !== 'string') throw new ApiError(call);
+        bodyRefreshToken = refreshToken;
       }
       adopt(accessToken, expiresIn);
     })().finally(() => {
@@ -291,9 +332,10 @@ export async function boot() {
   query.delete(SIGN_IN_PARAM);
   const rest = query.toString();
   const clean = location.pathname + (rest ? `?${rest}` : '');
-  const expected = sessionStorage.getItem(SIGN_IN_KEY);
+  const tab = storage('sessionStorage');
+  const expected = tab ? tab.getItem(SIGN_IN_KEY) : null;
   const started = carried !== null && expected !== null && carried === expected;
-  if (started) sessionStorage.removeItem(SIGN_IN_KEY);
+  if (started && tab) tab.removeItem(SIGN_IN_KEY);
   const fragment = new URLSearchParams(location.hash.slice(1));
   if (carried !== null || location.hash) history.replaceState(null, '', clean); // no token in history
   const error = fragment.get('error');
@@ -329,15 +371,17 @@ export async function boot() {
 /**
  * Google sign-in (the stand-in in the local stack): back to signed-in.html with the token in the
  * fragment, which sends the person on to `back` (this page's path by default) with this tab's
- * sign-in value added to its query (one per tab until a sign-in uses it; `boot` checks it).
+ * sign-in value added to its query (one per tab until a sign-in uses it; `boot` checks it). Where
+ * the page may keep no value (its storage blocked), the sign-in it returns with is refused.
  * @param {string} [back]
  */
 export function signInUrl(back = location.pathname + location.search) {
-  let value = sessionStorage.getItem(SIGN_IN_KEY);
+  const tab = storage('sessionStorage');
+  let value = tab ? tab.getItem(SIGN_IN_KEY) : null;
   if (!value) {
     const bytes = crypto.getRandomValues(new Uint8Array(16));
     value = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-    sessionStorage.setItem(SIGN_IN_KEY, value);
+    if (tab) tab.setItem(SIGN_IN_KEY, value);
   }
   const next = new URL(back, location.origin);
   next.searchParams.set(SIGN_IN_PARAM, value);
@@ -371,21 +415,30 @@ export function userId() {
   }
 }
 
-/** Where this user's unfinished multipart upload is remembered (uploads.js); null signed out. */
+/**
+ * Where this user's unfinished multipart upload is remembered in `localStorage` (uploads.js); null
+ * signed out, or where the page has no storage (then nothing is remembered).
+ */
 export function resumeKey() {
   const id = userId();
-  return id ? `vivid.multipart.${id}` : null;
+  return id && storage('localStorage') ? `vivid.multipart.${id}` : null;
 }
 
-// Logout needs the refresh cookie only: no access token (one that expired must not keep the
-// browser signed in). What this user left in the browser's storage goes too.
+// Logout needs the refresh token only (the cookie, or a launch's in the body): no access token
+// (one that expired must not keep the browser signed in). What this user left in the browser's
+// storage goes too.
 export async function logout() {
   const key = resumeKey();
-  if (key) localStorage.removeItem(key);
-  localStorage.removeItem('vivid.multipart'); // the unkeyed record of earlier versions
-  const out = await request('POST', '/auth/logout', { credentials: 'include' });
+  const kept = storage('localStorage');
+  if (key && kept) kept.removeItem(key);
+  if (kept) kept.removeItem('vivid.multipart'); // the unkeyed record of earlier versions
+  const presented = bodyRefreshToken;
+  /** @type {SendOptions} */
+  const send = presented ? { body: { refreshToken: presented } } : { credentials: 'include' };
+  const out = await request('POST', '/auth/logout', send);
   state.token = null;
-  const after = await request('POST', '/auth/refresh', { credentials: 'include' });
+  bodyRefreshToken = null;
+  const after = await request('POST', '/auth/refresh', send);
   return {
     logout: { status: out.status, body: out.body },
     refreshAfter: { status: after.status, body: after.body, contentType: after.headers.contentType },

@@ -259,7 +259,7 @@ export async function start(booted) {
   out.hidden = false;
   on('sign-out', async () => {
     await logout();
-    location.assign('/');
+    location.assign(location.pathname === '/lti' ? '/lti' : '/'); // inside an LMS: its page, which says to launch again
   });
   bindPlayer();
   bindNotes();

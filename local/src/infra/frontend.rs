@@ -4,7 +4,8 @@
 //! page itself (`/invitations/{code}`, where invitation e-mails link), as a single-page app's host
 //! answers. Only `GET` and `HEAD`; only files under `web/` (no `..`, no hidden file, no symbolic
 //! link out of it). Only requests whose `Host` is the origin's `host:port` (421 otherwise: a DNS
-//! rebinding page on another name gets nothing); HTML is never framed (`frame-ancestors 'none'`).
+//! rebinding page on another name gets nothing); HTML is never framed (`frame-ancestors 'none'`)
+//! but where an LMS shows the tool (`LMS_FRAMED`).
 
 use std::{
     net::{IpAddr, SocketAddr},
@@ -104,7 +105,24 @@ pub async fn serve(root: &Path, bind: SocketAddr, host: &str, api: &str) -> std:
     Ok(FrontEnd { addr, server })
 }
 
+/// The addresses an LMS frames (LTI, docs/lti.md): where a launch lands (`signed-in.html`, which
+/// sends the launch's code on to `/lti`) and `/lti`, the page that signs in with that code only,
+/// never with the refresh cookie, so a site framing it gets no Google sign-in's session to act
+/// with. Any site may frame them: which LMSs are registered is the API's to know, not this host's.
+const LMS_FRAMED: [&str; 2] = ["/signed-in.html", "/lti"];
+
 async fn answer(State(site): State<Arc<Site>>, req: Request) -> Response {
+    let framed = LMS_FRAMED.contains(&req.uri().path());
+    let mut resp = respond(&site, req).await;
+    if framed && resp.headers().contains_key(header::X_FRAME_OPTIONS) {
+        let h = resp.headers_mut();
+        h.remove(header::X_FRAME_OPTIONS);
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors *"));
+    }
+    resp
+}
+
+async fn respond(site: &Site, req: Request) -> Response {
     let named = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_ascii_lowercase);
     if !named.is_some_and(|h| site.hosts.contains(&h)) {
         return plain(StatusCode::MISDIRECTED_REQUEST, "not this origin's host");
@@ -122,7 +140,7 @@ async fn answer(State(site): State<Arc<Site>>, req: Request) -> Response {
         // A page address that is not UTF-8 once decoded (/invitations/%E0) is still the page, which
         // says the link is broken; only index.html is served for it.
         if percent_encoding::percent_decode_str(path).decode_utf8().is_err() && no_extension(path) {
-            return the_page(&site, head).await;
+            return the_page(site, head).await;
         }
         return plain(StatusCode::NOT_FOUND, "not found");
     };
@@ -130,7 +148,7 @@ async fn answer(State(site): State<Arc<Site>>, req: Request) -> Response {
     match read_under(&site.root, &wanted).await {
         Some(bytes) => file(bytes, content_type(&wanted), head),
         // An address of the page itself (no extension): the page, which reads its path.
-        None if no_extension(&relative) => the_page(&site, head).await,
+        None if no_extension(&relative) => the_page(site, head).await,
         None => plain(StatusCode::NOT_FOUND, "not found"),
     }
 }
@@ -281,6 +299,19 @@ mod tests {
         assert_eq!(html.headers().get("x-frame-options").map(|v| v.as_bytes()), Some(&b"DENY"[..]));
         let js = client.get(format!("{base}/app/a.js")).send().await.expect("an answer");
         assert!(js.headers().get("x-frame-options").is_none());
+        // But where an LMS shows the tool: the launch's landing page and /lti (the page), by any site.
+        std::fs::write(web.join("signed-in.html"), "<p>landing</p>").expect("write");
+        for (path, framed) in [("/lti", true), ("/signed-in.html", true), ("/lti/", false), ("/index.html", false)] {
+            let resp = client.get(format!("{base}{path}")).send().await.expect("an answer");
+            let csp = resp.headers().get("content-security-policy").map(|v| v.as_bytes().to_vec());
+            let xfo = resp.headers().get("x-frame-options").map(|v| v.as_bytes().to_vec());
+            if framed {
+                assert_eq!((csp, xfo), (Some(b"frame-ancestors *".to_vec()), None), "{path}");
+            } else {
+                assert_eq!((csp, xfo), (Some(b"frame-ancestors 'none'".to_vec()), Some(b"DENY".to_vec())), "{path}");
+            }
+        }
+        assert_eq!(get("/lti").await.2, "<p>the page</p>");
         // Another name resolving here (DNS rebinding), or the bare address: 421, nothing served.
         for url in [format!("http://rebound.example:{}/config.js", page.addr.port()), format!("http://{}/", page.addr)]
         {

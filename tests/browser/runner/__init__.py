@@ -9,4 +9,7 @@
 - flow:    the study flow itself, step by step, each with its assertions.
 - study:   the study page's own steps: served by the stack, drawing over the playing video,
            bookmarks and search, an invitation's link.
+- lti:     the page inside an LMS (tests/lti/platform.py): the tool registered, an instructor's
+           launch and a lecture, a learner's course page framing the tool in a Chromium that
+           blocks third-party cookies, the lecture playing there.
 """

@@ -29,6 +29,8 @@ TOKEN_LEEWAY = 5  # the verifier's clock leeway (shared/tokens)
 MIB = 1024 * 1024
 MULTIPART_THRESHOLD = 8 * MIB
 EMAIL = "ana@example.com"
+# The stack's LTI administrator (template parameter LtiAdmins), who makes the LMS's registration URL.
+LTI_ADMIN = "lti-admin@example.com"
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -42,6 +44,11 @@ CHROMIUM_ARGS = [
     # *.localhost is loopback by spec; this keeps Chromium from trying ::1 first.
     "--host-resolver-rules=MAP *.vivid.localhost 127.0.0.1",
 ]
+# The LMS's browser (runner/lti.py): third-party cookies phased out, as Chrome's tracking
+# protection does. Its profile also says "block third-party cookies" (cookie_controls_mode 1): the
+# flag alone gives way to a profile that allows them (Chromium 156), and the blocking must not hang
+# on a build's defaults. The step checks in the iframe that it is in effect.
+LMS_CHROMIUM_ARGS = [*CHROMIUM_ARGS, "--test-third-party-cookie-phaseout"]
 
 
 def log(msg: str) -> None:

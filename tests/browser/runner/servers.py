@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/: local_stack.py
 from local_stack import StackProcess  # noqa: E402
-from runner.config import ACCESS_TTL, API_HOST, APP_HOST, MULTIPART_THRESHOLD, OUT, ROOT, STACK_BIN
+from runner.config import ACCESS_TTL, API_HOST, APP_HOST, LTI_ADMIN, MULTIPART_THRESHOLD, OUT, ROOT, STACK_BIN
 
 
 def free_port() -> int:
@@ -41,6 +41,11 @@ class LocalStack(StackProcess):
             "VIVID_WEBEX_RECORDINGS": str(webex_recording),
             "VIVID_ZOOM_REDIRECT_URI": f"{self.origin}/zoom-connected.html",
             "VIVID_ZOOM_RECORDINGS": str(zoom_recording),
+            # An LMS launch lands on the page's sign-in landing (as in production: FrontendUrl),
+            # which sends its code on to /lti; the LTI administrator registers the LMS.
+            "VIVID_TEMPLATE_PARAMETERS": ",".join(filter(None, (
+                f"FrontendUrl={self.origin}/signed-in.html,LtiAdmins={LTI_ADMIN}",
+                os.environ.get("VIVID_TEMPLATE_PARAMETERS")))),
         }
         env.pop("VIVID_FRONTEND_SERVE", None)
         super().__init__(STACK_BIN, ROOT, OUT, env, "run `cargo build -p vivid-local` (make test-browser does)")
