@@ -158,6 +158,7 @@ event_functions! {
     "on-converted-output" => on_converted_output,
     "import-worker" => import_worker,
     "deletion-worker" => deletion_worker,
+    "lti-grade-worker" => lti_grade_worker,
     "sweep-stale-videos" => sweep_stale_videos,
 }
 

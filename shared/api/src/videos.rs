@@ -132,6 +132,8 @@ impl VideoView {
 pub struct VideoMember {
     pub video: Video,
     pub member: Member,
+    /// The platform subject the membership came from an LTI course for (its `ltiSub`).
+    pub lti_sub: Option<String>,
     pub progress: Option<Progress>,
 }
 
@@ -170,11 +172,11 @@ pub(crate) async fn any_video_member(
     id: &VideoId,
     user: &vivid_domain::types::UserId,
 ) -> Result<VideoMember, ApiError> {
-    let VideoAccess { video, space, membership, progress } =
+    let VideoAccess { video, space, membership, lti_sub, progress } =
         catalog.video_access(id, user).await?.ok_or(ApiError::NotFound("video"))?;
     let member = require_member(space.map(|space| SpaceAccess { space, membership }))
         .map_err(|_| ApiError::NotFound("video"))?;
-    Ok(VideoMember { video, member, progress })
+    Ok(VideoMember { video, member, lti_sub, progress })
 }
 
 /// The caller must host or co-host the video's space.

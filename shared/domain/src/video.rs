@@ -8,7 +8,7 @@ mod order;
 pub mod ports;
 mod upload;
 
-pub use member::{Bookmark, COMPLETED_RATE, Progress, Snapshot};
+pub use member::{Bookmark, COMPLETED_RATE, Progress, Snapshot, Touched};
 pub use model::{
     BookmarkLabel, FileName, ImageContentType, MediaOutputs, StatusChange, Title, Video, VideoAccess, VideoContentType,
     VideoPatch, VideoStatus,

@@ -8,7 +8,6 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde::Deserialize;
 use serde_json::{Value, json};
 use vivid_domain::{
     lti::{
@@ -17,21 +16,14 @@ use vivid_domain::{
         roster::SyncError,
         services::LtiServices,
     },
-    types::{UserId, VideoId, now_rfc3339},
+    types::now_rfc3339,
     video::{ProgressStore, VideoCatalog},
 };
 
 use crate::{EventError, EventHandler};
 
-/// The worker's event: whose progress on which video, and who they are at the platform (their
-/// membership's `ltiSub`, which `put-progress` got back from its standing update).
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GradeJob {
-    pub video_id: VideoId,
-    pub user_id: UserId,
-    pub lti_sub: String,
-}
+/// The worker's event (`{videoId, userId, ltiSub}`), as `put-progress` sends it.
+pub use vivid_domain::lti::grades::GradeJob;
 
 /// `lti-grade-worker`.
 pub struct LtiGradeWorker {

@@ -1,23 +1,32 @@
-//! The LTI grade worker (`LtiGradeWorker`, shared/events) against the local stack's table and the
-//! LMS stand-in on `lti1p3platform` (tests/lti/services.py, which checks the client assertion
-//! signed by the local stack's KMS tool key): a student of a linked course records progress over
-//! HTTP, the worker's event is handled, and the score is read back on the platform's side.
+//! LTI grade passback against the local stack and the LMS stand-ins on `lti1p3platform`
+//! (tests/lti/platform.py launches; tests/lti/services.py serves the token endpoint and the
+//! gradebook, checking the client assertion signed by the local stack's KMS tool key):
 //!
-//! Not here yet: `put-progress` invoking the worker itself, and the worker as a function of the
-//! template (docs/lti-services.md, "Not built yet").
+//! - end to end: an instructor's and a learner's launches, the learner's progress written by
+//!   `PUT /videos/{videoId}/progress`, which starts `lti-grade-worker` (an asynchronous
+//!   invocation the local stack runs as Lambda does), and the scores read back on the platform's
+//!   side;
+//! - the worker's outcomes, its event handled directly.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use vivid_domain::lti::model::{AgsEndpoint, LinkStore};
+use vivid_domain::{
+    lti::model::{AgsEndpoint, LinkStore, RegistrationStore},
+    types::{SpaceId, UserId},
+};
 use vivid_events::{EventHandler, LtiGradeWorker};
 use vivid_kms::signer::KmsToolSigner;
+use vivid_local::infra::emulator::async_invoke::AsyncCounts;
 use vivid_lti_services::LtiHttp;
 use vivid_testkit::lti::LtiPlatform;
 use vivid_tests::{TestApp, TestUser};
 
-use crate::lti_roster_route::{linked_space, lms};
+use crate::{
+    lti_launch::{code_of, person, registered, session},
+    lti_roster_route::{linked_space, lms},
+};
 
 const GRADEBOOK: &str = "course-grades";
 
@@ -58,8 +67,12 @@ async fn graded_space(app: &TestApp, platform: &LtiPlatform, host: &TestUser) ->
 }
 
 async fn put_progress(app: &TestApp, video: &str, who: &TestUser, rate: u8) {
+    put_progress_as(app, video, &who.token, rate).await;
+}
+
+async fn put_progress_as(app: &TestApp, video: &str, token: &str, rate: u8) {
     let body = json!({ "progressRate": rate, "positionSeconds": f64::from(rate) });
-    let r = app.call(Method::PUT, &format!("/videos/{video}/progress"), Some(&who.token), Some(body)).await;
+    let r = app.call(Method::PUT, &format!("/videos/{video}/progress"), Some(token), Some(body)).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
 }
 
@@ -139,4 +152,109 @@ async fn the_grade_worker_posts_nothing_for_a_space_with_no_course_or_no_gradebo
     let malformed = worker.handle(json!({ "videoId": "nope" })).await;
     assert!(malformed.is_err(), "a malformed event fails");
     assert!(scores(&platform).await.is_empty(), "nothing posted");
+}
+
+const INSTRUCTOR: &str = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor";
+const LEARNER: &str = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner";
+
+/// The grade worker's asynchronous runs so far.
+fn runs(app: &TestApp) -> AsyncCounts {
+    app.stack.async_invocations().counts("lti-grade-worker")
+}
+
+/// Waits (30 s at most) until the grade worker has run `started` times in all and none is left
+/// running, and the platform holds `scores` scores.
+async fn passed_back(app: &TestApp, platform: &LtiPlatform, started: u64, scores_held: usize) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (counts, held) = (runs(app), scores(platform).await);
+        if counts.in_flight == 0 && counts.succeeded + counts.exhausted >= started && held.len() >= scores_held {
+            assert_eq!((counts.succeeded, counts.failed_runs, counts.exhausted), (started, 0, 0), "{counts:?}");
+            assert_eq!(held.len(), scores_held, "{held:?}");
+            return held;
+        }
+        assert!(std::time::Instant::now() < deadline, "after 30 s: {counts:?}, scores {held:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_course_student_s_progress_writes_post_their_rising_completion_to_the_gradebook() {
+    let (app, _admin, launcher) = registered().await;
+    // The instructor's first launch makes the course's space (its AGS claim: the gradebook);
+    // a learner's launch joins it.
+    let teacher = session(&app, &code_of(launcher.launch("i1", person("teacher-1", &[INSTRUCTOR])).await)).await;
+    assert_eq!(teacher.status, StatusCode::OK, "{:?}", teacher.body);
+    let space = teacher.body["launch"]["spaceId"].as_str().expect("the course's space").to_owned();
+    let teacher_id: UserId = teacher.body["user"]["userId"].as_str().expect("userId").parse().expect("id");
+    let host = TestUser {
+        user: app.users().get_user(&teacher_id).await.expect("read").expect("the instructor's user"),
+        token: teacher.body["accessToken"].as_str().expect("token").to_owned(),
+    };
+    let learner = session(&app, &code_of(launcher.launch("l1", person("student-1", &[LEARNER])).await)).await;
+    assert_eq!(learner.body["launch"]["spaceId"], json!(space), "{:?}", learner.body);
+    let student = learner.body["accessToken"].as_str().expect("token").to_owned();
+    let bystander = app.user("ByHand").await;
+    app.join(&space, &host, &bystander).await;
+    let video = app.ready_video(&space, &host).await;
+
+    // The launch platform serves no token endpoint or gradebook: the course's services are
+    // services.py's, at the URLs the launches left in the registration and the link.
+    let gradebook = lms(&app).await;
+    let table = app.stack.table.as_ref();
+    let space_id: SpaceId = space.parse().expect("space id");
+    let mut link = LinkStore::context_of_space(table, &space_id).await.expect("read").expect("the course's link");
+    let ags = link.ags.clone().expect("the launches offered AGS");
+    let offered = ags.lineitems.clone().expect("a line-item container");
+    assert!(offered.starts_with(&launcher.base), "{offered}");
+    link.ags = Some(AgsEndpoint { lineitems: Some(gradebook.lineitems_url("course-1")), ..ags });
+    LinkStore::update_context_services(table, &link).await.expect("the gradebook moved");
+    let mut registration = RegistrationStore::registration(table, &link.context.issuer, &link.context.client_id)
+        .await
+        .expect("read")
+        .expect("the registration");
+    assert!(RegistrationStore::delete_registration(table, &registration.id()).await.expect("deleted"));
+    registration.token_url = gradebook.client().token_url;
+    RegistrationStore::put_registration(table, &registration).await.expect("the token endpoint moved");
+    let jwks = app.call(Method::GET, "/lti/jwks", None, None).await.body;
+    let tool = json!({ "clientId": link.context.client_id, "jwks": jwks });
+    let told = reqwest::Client::new().post(format!("{}/_test/tool", gradebook.base)).json(&tool).send().await;
+    assert!(told.expect("the gradebook reached").status().is_success(), "the tool's client id known");
+    app.indexes_settled().await;
+
+    // The first write (the progress created) posts, and every rise after it.
+    put_progress_as(&app, &video, &student, 30).await;
+    passed_back(&app, &gradebook, 1, 1).await;
+    put_progress_as(&app, &video, &student, 60).await;
+    passed_back(&app, &gradebook, 2, 2).await;
+    put_progress_as(&app, &video, &student, 100).await;
+    let posted = passed_back(&app, &gradebook, 3, 3).await;
+    let given: Vec<f64> = posted.iter().filter_map(|s| s["scoreGiven"].as_f64()).collect();
+    assert_eq!(given, [30.0, 60.0, 100.0]);
+    assert!(posted.iter().all(|s| s["userId"] == "student-1" && s["scoreMaximum"] == 100.0), "{posted:?}");
+    assert_eq!(
+        (posted[0]["activityProgress"].as_str(), posted[0]["gradingProgress"].as_str()),
+        (Some("InProgress"), Some("Pending"))
+    );
+    assert_eq!(
+        (posted[2]["activityProgress"].as_str(), posted[2]["gradingProgress"].as_str()),
+        (Some("Completed"), Some("FullyGraded"))
+    );
+    let items = gradebook.read("lineitems").await;
+    let items = items.as_object().expect("line items");
+    assert_eq!(items.len(), 1, "one gradebook column for the video: {items:?}");
+    assert_eq!(items.values().next().expect("the column")["resourceId"], video.as_str());
+
+    // A rewind after 100 (completion is sticky), the same value again, the instructor's own
+    // progress and a member who did not come from the course: the worker is not even started.
+    put_progress_as(&app, &video, &student, 50).await;
+    put_progress_as(&app, &video, &student, 100).await;
+    put_progress(&app, &video, &host, 70).await;
+    put_progress(&app, &video, &bystander, 80).await;
+    put_progress(&app, &video, &bystander, 90).await;
+    let counts = runs(&app);
+    assert_eq!((counts.in_flight, counts.succeeded), (0, 3), "nothing started: {counts:?}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(scores(&gradebook).await.len(), 3, "nothing posted");
+    assert_eq!(app.stack.denied_grants(), [], "every call allowed by the functions' template policies");
 }

@@ -6,8 +6,9 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, ReturnValue, TransactWriteItem};
 use vivid_domain::{
     error::{Guard, StoreError},
+    spaces::Role,
     types::{Limit, Seconds, SpaceId, UserId, VideoId},
-    video::{COMPLETED_RATE, Progress, ProgressStore},
+    video::{COMPLETED_RATE, Progress, ProgressStore, Touched},
 };
 
 use crate::{
@@ -37,7 +38,8 @@ impl Table {
     }
 }
 
-/// What a progress item held before a write, for the member's standing.
+/// What a progress item held before a write, for the member's standing, and what the course's
+/// gradebook last took of it (`ltiPosted`, `crate::lti_roster::LTI_POSTED`).
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Before {
@@ -46,6 +48,18 @@ struct Before {
     progress_rate: u8,
     #[serde(default)]
     completed_at: Option<String>,
+    #[serde(default)]
+    lti_posted: Option<u8>,
+}
+
+/// What a membership holds after its standing moved: the role, and the platform subject it came
+/// from an LTI course for (`ltiSub`, `crate::lti_roster::LTI_SUB`).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Stood {
+    role: Role,
+    #[serde(default)]
+    lti_sub: Option<String>,
 }
 
 impl Table {
@@ -63,7 +77,8 @@ impl Table {
 
     /// Moves a member's standing after a progress write: `Condition(Grant)` when the membership
     /// is gone (removed meanwhile: the write is refused as to a stranger, and what it changed is
-    /// the purge's).
+    /// the purge's). Answers the membership as it now is (`ALL_NEW`: the role and `ltiSub` come
+    /// back with the write, for the grade passback).
     async fn stand(
         &self,
         space: &SpaceId,
@@ -71,13 +86,15 @@ impl Table {
         delta: i64,
         completed: bool,
         now: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Stood, StoreError> {
         let req = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(keys::space(space), keys::member(user))));
-        Self::standing(delta, completed, now).apply(req).send().await.map(|_| ()).map_err(conditional(Guard::Grant))
+            .set_key(Some(key(keys::space(space), keys::member(user))))
+            .return_values(ReturnValue::AllNew);
+        let out = Self::standing(delta, completed, now).apply(req).send().await.map_err(conditional(Guard::Grant))?;
+        from_item(out.attributes.unwrap_or_default())
     }
 
     /// Deletes every member's progress on a video, each with its share of the member's standing.
@@ -145,7 +162,7 @@ impl ProgressStore for Table {
         rate: u8,
         position: Seconds,
         now: &str,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<Touched>, StoreError> {
         // Completion is sticky: the first write at the completed rate stamps it, none clears it.
         let mut set = "SET progressRate = :r, positionSeconds = :p, lastAccessAt = :now, GSI1SK = :access".to_owned();
         if rate >= COMPLETED_RATE {
@@ -169,7 +186,7 @@ impl ProgressStore for Table {
             Ok(out) => from_item(out.attributes.unwrap_or_default())?,
             Err(e) => {
                 return match conditional(Guard::Item)(e) {
-                    StoreError::Condition(_) => Ok(false),
+                    StoreError::Condition(_) => Ok(None),
                     other => Err(other),
                 };
             }
@@ -177,8 +194,16 @@ impl ProgressStore for Table {
         // DynamoDB applies writes to one item one at a time and hands each the value it replaced:
         // concurrent writes add up to exactly the last one's rate.
         let completed = rate >= COMPLETED_RATE && old.completed_at.is_none();
-        self.stand(&old.space_id, user, i64::from(rate) - i64::from(old.progress_rate), completed, now).await?;
-        Ok(true)
+        let stood =
+            self.stand(&old.space_id, user, i64::from(rate) - i64::from(old.progress_rate), completed, now).await?;
+        Ok(Some(Touched {
+            space_id: old.space_id,
+            progress_rate: rate,
+            completed: rate >= COMPLETED_RATE || old.completed_at.is_some(),
+            role: stood.role,
+            lti_sub: stood.lti_sub,
+            lti_posted: old.lti_posted,
+        }))
     }
 
     async fn put_progress(&self, progress: &Progress) -> Result<(), StoreError> {
@@ -204,10 +229,9 @@ impl ProgressStore for Table {
             // Another first write came first: this one is an update of it.
             Err(StoreError::Condition(Guard::Item)) => {
                 let Progress { video_id, user_id, progress_rate, position_seconds, last_access_at, .. } = progress;
-                if self.touch_progress(video_id, user_id, *progress_rate, *position_seconds, last_access_at).await? {
-                    Ok(())
-                } else {
-                    Err(StoreError::Condition(Guard::Grant))
+                match self.touch_progress(video_id, user_id, *progress_rate, *position_seconds, last_access_at).await? {
+                    Some(_) => Ok(()),
+                    None => Err(StoreError::Condition(Guard::Grant)),
                 }
             }
             other => other,

@@ -190,17 +190,20 @@ impl VideoCatalog for Table {
                 true,
             )
             .await?;
-        let (mut space, mut membership, mut progress) = (None, None, None);
+        let (mut space, mut membership, mut lti_sub, mut progress) = (None, None, None, None);
         for item in items {
             let pk = item.get(PK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
             let sk = item.get(SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
             match (pk.starts_with(keys::SPACE_PREFIX), sk.as_str()) {
                 (true, keys::META) => space = Some(from_item::<Space>(item)?),
-                (true, _) => membership = Some(from_item::<Membership>(item)?),
+                (true, _) => {
+                    lti_sub = item.get(crate::lti_roster::LTI_SUB).and_then(|v| v.as_s().ok()).cloned();
+                    membership = Some(from_item::<Membership>(item)?);
+                }
                 (false, _) => progress = Some(from_item::<Progress>(item)?),
             }
         }
-        Ok(Some(VideoAccess { video, space, membership, progress }))
+        Ok(Some(VideoAccess { video, space, membership, lti_sub, progress }))
     }
 
     async fn list_videos(

@@ -1,6 +1,6 @@
-//! Starts the background workers (the import worker, the deletion worker): Lambda `Invoke` with
-//! `InvocationType: Event` (Lambda retries a failed run, and the function's on-failure destination
-//! keeps what fails every retry for replay).
+//! Starts the background workers (the import worker, the deletion worker, the LTI grade worker):
+//! Lambda `Invoke` with `InvocationType: Event` (Lambda retries a failed run, and the function's
+//! on-failure destination keeps what fails every retry for replay).
 
 use async_trait::async_trait;
 use aws_sdk_lambda::{
@@ -13,6 +13,7 @@ use vivid_config::{Config, ConfigError, OnDemand};
 use vivid_domain::{
     deletion::{Deletion, DeletionInvoker},
     imports::{ImportInvoker, ImportJob, InvokeError},
+    lti::grades::{GradeInvoker, GradeJob},
 };
 
 pub struct LambdaInvoker {
@@ -29,6 +30,11 @@ impl LambdaInvoker {
     /// The deletion worker, named by `VIVID_DELETION_WORKER_FUNCTION`.
     pub fn deletion_worker(cfg: &Config) -> Result<Self, ConfigError> {
         Self::named(cfg, "VIVID_DELETION_WORKER_FUNCTION")
+    }
+
+    /// The LTI grade worker, named by `VIVID_LTI_GRADE_WORKER_FUNCTION`.
+    pub fn grade_worker(cfg: &Config) -> Result<Self, ConfigError> {
+        Self::named(cfg, "VIVID_LTI_GRADE_WORKER_FUNCTION")
     }
 
     fn named(cfg: &Config, var: &'static str) -> Result<Self, ConfigError> {
@@ -65,6 +71,13 @@ impl ImportInvoker for LambdaInvoker {
 #[async_trait]
 impl DeletionInvoker for LambdaInvoker {
     async fn start(&self, job: &Deletion) -> Result<(), InvokeError> {
+        self.send(job).await
+    }
+}
+
+#[async_trait]
+impl GradeInvoker for LambdaInvoker {
+    async fn start(&self, job: &GradeJob) -> Result<(), InvokeError> {
         self.send(job).await
     }
 }

@@ -2,7 +2,10 @@
 //! managers read it (`GET /videos/{videoId}/progress`, `GET /spaces/{spaceId}/progress`).
 
 use serde_json::{Value, json};
-use vivid_domain::video::{Video, VideoStatus};
+use vivid_domain::{
+    lti::grades::GradeJob,
+    video::{Video, VideoStatus},
+};
 use vivid_testkit::requests::Req;
 
 use crate::{App, Class};
@@ -122,4 +125,48 @@ async fn a_removed_member_writes_no_more_progress() {
     .expect("removed");
     let reply = app.send(&app.put_progress(), put(&video, member, json!(30), json!(6))).await;
     assert_eq!((reply.status, reply.code()), (404, "not_found"), "answered as to a stranger");
+}
+
+#[tokio::test]
+async fn a_course_student_s_rising_completion_starts_the_grade_worker_and_nothing_else_does() {
+    let app = App::new();
+    let class = app.class();
+    let video = app.video(&class, VideoStatus::Ready);
+    let space = &class.space.space_id;
+    app.memory.from_course(space, class.member.id(), "sub-student");
+    app.memory.from_course(space, class.host.id(), "sub-teacher");
+    let write = |who: &crate::Person, rate: u8| {
+        let req = put(&video, who.bearer(), json!(rate), json!(f64::from(rate)));
+        let (app, put_progress) = (&app, app.put_progress());
+        async move { assert_eq!(app.send(&put_progress, req).await.status, 204, "{rate}") }
+    };
+    let jobs = || app.memory.grade_jobs();
+    let job = GradeJob {
+        video_id: video.video_id.clone(),
+        user_id: class.member.id().clone(),
+        lti_sub: "sub-student".into(),
+    };
+
+    // The first write creates the progress: its access check read the membership's ltiSub.
+    write(&class.member, 30).await;
+    assert_eq!(jobs(), vec![job.clone()], "never posted: the first write starts the worker");
+    // The worker has not recorded anything yet: a higher write starts it again (it posts once).
+    write(&class.member, 50).await;
+    assert_eq!(jobs().len(), 2);
+    app.memory.gradebook_took(&video.video_id, class.member.id(), 50);
+    write(&class.member, 50).await;
+    write(&class.member, 20).await;
+    assert_eq!(jobs().len(), 2, "no more than the gradebook has: nothing started");
+    write(&class.member, 100).await;
+    assert_eq!(jobs().len(), 3);
+    app.memory.gradebook_took(&video.video_id, class.member.id(), 100);
+    write(&class.member, 10).await;
+    assert_eq!(jobs().len(), 3, "completion is sticky: a rewind after 100 starts nothing");
+    assert!(jobs().iter().all(|j| *j == job), "{:?}", jobs());
+
+    // The course's instructor (the host) and a member who did not come from the course.
+    write(&class.host, 60).await;
+    write(&class.cohost, 60).await;
+    write(&class.host, 70).await;
+    assert_eq!(jobs().len(), 3, "only a course's participants are graded");
 }

@@ -5,6 +5,7 @@
 //! records (0–100); the analytics issue makes it the watched coverage without touching the rest.
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
 use super::{
     roster::SyncError,
@@ -14,7 +15,9 @@ use super::{
 };
 use crate::{
     error::StoreError,
-    video::{COMPLETED_RATE, Progress},
+    imports::InvokeError,
+    types::{UserId, VideoId},
+    video::{COMPLETED_RATE, Progress, Touched},
 };
 
 /// The most a video's line item scores: completion in percent.
@@ -22,7 +25,18 @@ pub const SCORE_MAXIMUM: f64 = 100.0;
 
 /// A student's completion of a video, 0–100.
 pub fn completion(progress: &Progress) -> u8 {
-    if progress.completed_at.is_some() { COMPLETED_RATE } else { progress.progress_rate.min(COMPLETED_RATE) }
+    completion_of(progress.progress_rate, progress.completed_at.is_some())
+}
+
+/// [`completion`] of a progress at `rate`, `completed` or not (what a progress write knows).
+pub fn completion_of(rate: u8, completed: bool) -> u8 {
+    if completed { COMPLETED_RATE } else { rate.min(COMPLETED_RATE) }
+}
+
+/// Whether `completion` is above what the platform last took (`None`: nothing yet): the one
+/// rule of what is posted ([`score_to_post`]) and of when the worker is started ([`job_after`]).
+fn rises(completion: u8, last_posted: Option<u8>) -> bool {
+    last_posted.is_none_or(|last| completion > last)
 }
 
 /// The score to post for `completion` when it is above `last_posted` (the value the platform
@@ -32,7 +46,7 @@ pub fn completion(progress: &Progress) -> u8 {
 /// per student and video (0, then each higher value up to 100).
 pub fn score_to_post(platform_user: &str, completion: u8, last_posted: Option<u8>, now: &str) -> Option<Score> {
     let completion = completion.min(COMPLETED_RATE);
-    if last_posted.is_some_and(|last| completion <= last) {
+    if !rises(completion, last_posted) {
         return None;
     }
     let done = completion >= COMPLETED_RATE;
@@ -44,6 +58,40 @@ pub fn score_to_post(platform_user: &str, completion: u8, last_posted: Option<u8
         grading_progress: if done { GradingProgress::FullyGraded } else { GradingProgress::Pending },
         timestamp: now.to_owned(),
     })
+}
+
+/// The grade worker's event (`lti-grade-worker`): whose progress on which video, and who they are
+/// at the platform (their membership's `ltiSub`, which the progress write read back).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GradeJob {
+    pub video_id: VideoId,
+    pub user_id: UserId,
+    pub lti_sub: String,
+}
+
+/// The worker's job a progress write calls for, from what the write found ([`Touched`]): only
+/// for a participant who came from an LTI course (their membership carries `ltiSub`; a host or
+/// co-host, the course's instructors, is not graded), and only when their completion is above
+/// what the platform last took (`ltiPosted`; never posted: any completion). The worker checks
+/// again, consistently, before posting: a job started on a stale `ltiPosted` posts nothing.
+pub fn job_after(video: &VideoId, user: &UserId, touched: &Touched) -> Option<GradeJob> {
+    if touched.role.manages() {
+        return None;
+    }
+    let sub = touched.lti_sub.as_ref()?;
+    rises(completion_of(touched.progress_rate, touched.completed), touched.lti_posted).then(|| GradeJob {
+        video_id: video.clone(),
+        user_id: user.clone(),
+        lti_sub: sub.clone(),
+    })
+}
+
+/// Starts the grade worker without waiting for it: a Lambda `Event` invocation in AWS (the
+/// progress write never waits for an LMS).
+#[async_trait]
+pub trait GradeInvoker: Send + Sync {
+    async fn start(&self, job: &GradeJob) -> Result<(), InvokeError>;
 }
 
 /// What the platform last took for a student's video: the value and the line item it went to.
@@ -183,6 +231,37 @@ mod tests {
         p.completed_at = Some("2026-01-01T00:00:00Z".into());
         assert_eq!(completion(&p), 100, "a completed video stays completed when rewound");
         assert_eq!(score_to_post("u", 250, None, "t").map(|s| s.score_given), Some(100.0));
+    }
+
+    fn touched(role: crate::spaces::Role, sub: Option<&str>, rate: u8, completed: bool, posted: Option<u8>) -> Touched {
+        Touched {
+            space_id: crate::types::SpaceId::generate(),
+            progress_rate: rate,
+            completed,
+            role,
+            lti_sub: sub.map(str::to_owned),
+            lti_posted: posted,
+        }
+    }
+
+    #[test]
+    fn a_course_participant_s_rising_completion_starts_the_worker_and_nothing_else_does() {
+        use crate::spaces::Role::{CoHost, Host, Participant};
+        let (video, user) = (VideoId::generate(), UserId::generate());
+        let job = |t: Touched| job_after(&video, &user, &t);
+        let started = job(touched(Participant, Some("sub-1"), 40, false, None)).expect("never posted: started");
+        assert_eq!(started, GradeJob { video_id: video.clone(), user_id: user.clone(), lti_sub: "sub-1".into() });
+        assert!(job(touched(Participant, Some("sub-1"), 0, false, None)).is_some(), "a first 0 is news too");
+        assert!(job(touched(Participant, Some("sub-1"), 41, false, Some(40))).is_some());
+        assert_eq!(job(touched(Participant, Some("sub-1"), 40, false, Some(40))), None, "the platform has it");
+        assert_eq!(job(touched(Participant, Some("sub-1"), 10, false, Some(40))), None, "a rewind");
+        assert_eq!(job(touched(Participant, Some("sub-1"), 10, true, Some(100))), None, "completed and posted");
+        assert!(job(touched(Participant, Some("sub-1"), 10, true, Some(90))).is_some(), "completion is sticky");
+        assert_eq!(job(touched(Participant, None, 40, false, None)), None, "not from a course");
+        assert_eq!(job(touched(Host, Some("sub-t"), 40, false, None)), None, "the instructor is not graded");
+        assert_eq!(job(touched(CoHost, Some("sub-ta"), 40, false, None)), None);
+        let wire = serde_json::to_value(&started).expect("json");
+        assert_eq!(wire, serde_json::json!({ "videoId": video, "userId": user, "ltiSub": "sub-1" }));
     }
 
     /// A gradebook whose column `gone` was deleted by the instructor.

@@ -25,6 +25,27 @@ pub struct Progress {
 /// The progress rate at which a video counts as completed (sticky: see [`Progress::completed_at`]).
 pub const COMPLETED_RATE: u8 = 100;
 
+/// What a progress write found and left, read from the write's own answers (no extra round
+/// trip): what [`crate::lti::grades::job_after`] needs to tell whether the course's gradebook
+/// should hear of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Touched {
+    /// The space of the video (and of the membership the write's standing moved).
+    pub space_id: SpaceId,
+    /// The rate written.
+    pub progress_rate: u8,
+    /// Whether the video counts as completed after the write (stamped now or before: sticky).
+    pub completed: bool,
+    /// The member's role in the space.
+    pub role: crate::spaces::Role,
+    /// The platform subject the membership came from an LTI course for (its `ltiSub`); `None`
+    /// for a member who did not come from a course.
+    pub lti_sub: Option<String>,
+    /// The value the course's gradebook last took for this progress (`ltiPosted`) when the write
+    /// came; `None` when none was ever posted.
+    pub lti_posted: Option<u8>,
+}
+
 /// A captured frame of a video, private to its author.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -287,6 +287,9 @@ pub struct VideoAccess {
     /// The video's space (`None` when it is gone).
     pub space: Option<Space>,
     pub membership: Option<Membership>,
+    /// The platform subject the membership came from an LTI course for (its `ltiSub`), read
+    /// with it.
+    pub lti_sub: Option<String>,
     pub progress: Option<Progress>,
 }
 

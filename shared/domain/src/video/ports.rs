@@ -13,7 +13,7 @@
 
 use async_trait::async_trait;
 
-use super::{Bookmark, Progress, Snapshot, StatusChange, Video, VideoAccess, VideoPatch, VideoStatus, layout};
+use super::{Bookmark, Progress, Snapshot, StatusChange, Touched, Video, VideoAccess, VideoPatch, VideoStatus, layout};
 use crate::{
     error::StoreError,
     page::{Page, PageKey},
@@ -147,7 +147,10 @@ pub trait CaptionStore: Send + Sync {
 pub trait ProgressStore: Send + Sync {
     /// A user's progress on some videos (missing ones are left out).
     async fn progress_on(&self, user: &UserId, videos: &[VideoId]) -> Result<Vec<Progress>, StoreError>;
-    /// The cheap progress write: only when the caller's grant exists (`Ok(false)` otherwise).
+    /// The cheap progress write: only when the caller's grant exists (`Ok(None)` otherwise, the
+    /// first write's case). Answers what the write found and left ([`Touched`]), read from the
+    /// write's own answers: the progress item it replaced and the membership whose standing it
+    /// moved.
     async fn touch_progress(
         &self,
         video: &VideoId,
@@ -155,7 +158,7 @@ pub trait ProgressStore: Send + Sync {
         rate: u8,
         position: Seconds,
         now: &str,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Option<Touched>, StoreError>;
     /// Writes the whole progress item (and so the grant).
     async fn put_progress(&self, progress: &Progress) -> Result<(), StoreError>;
     /// The progress of each of `users` on one video (those who have none are left out).

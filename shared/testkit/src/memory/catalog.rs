@@ -81,9 +81,11 @@ impl VideoCatalog for Memory {
         let w = self.world();
         let Some(video) = w.videos.get(id).map(|r| r.video.clone()) else { return Ok(None) };
         let space = w.spaces.get(&video.space_id).cloned();
-        let membership = w.members.get(&(video.space_id.clone(), user.clone())).map(|(m, _)| m.clone());
+        let member = (video.space_id.clone(), user.clone());
+        let membership = w.members.get(&member).map(|(m, _)| m.clone());
+        let lti_sub = w.lti_subs.get(&member).filter(|_| membership.is_some()).cloned();
         let progress = w.progress.get(&(id.clone(), user.clone())).cloned();
-        Ok(Some(VideoAccess { video, space, membership, progress }))
+        Ok(Some(VideoAccess { video, space, membership, lti_sub, progress }))
     }
 
     /// A video being deleted is left out after the page is cut (a page may hold fewer).
@@ -188,6 +190,7 @@ impl VideoRemoval for Memory {
         }
         w.usage.retain(|(v, _), _| v != id);
         w.progress.retain(|(v, _), _| v != id);
+        w.lti_posted.retain(|(v, _), _| v != id);
         w.snapshots.retain(|(v, _, _), _| v != id);
         w.bookmarks.retain(|(v, _, _), _| v != id);
         // The item last, with its count (unless its tombstone took it out).

@@ -11,6 +11,7 @@ use vivid_domain::{
     deletion::{Deletion, DeletionInvoker},
     error::{Guard, StoreError},
     imports::InvokeError,
+    lti::grades::{GradeInvoker, GradeJob},
     media::{Bucket, MediaStore, ObjectInfo, UploadedPart},
     playback::{Grant, Playback, PlaybackSigner, SignError},
     transcode::{SourceProbe, TranscodeError, Transcoder},
@@ -232,6 +233,15 @@ impl PlaybackSigner for Memory {
 impl DeletionInvoker for Memory {
     async fn start(&self, job: &Deletion) -> Result<(), InvokeError> {
         self.world().deletions.push(job.clone());
+        Ok(())
+    }
+}
+
+/// The grade worker is not run: its jobs are kept ([`Memory::grade_jobs`]).
+#[async_trait]
+impl GradeInvoker for Memory {
+    async fn start(&self, job: &GradeJob) -> Result<(), InvokeError> {
+        self.world().grade_jobs.push(job.clone());
         Ok(())
     }
 }

@@ -22,7 +22,8 @@
 //! - [`MediaStore`](vivid_domain::media::MediaStore),
 //!   [`Transcoder`](vivid_domain::transcode::Transcoder),
 //!   [`PlaybackSigner`](vivid_domain::playback::PlaybackSigner),
-//!   [`DeletionInvoker`](vivid_domain::deletion::DeletionInvoker) (`media.rs`).
+//!   [`DeletionInvoker`](vivid_domain::deletion::DeletionInvoker),
+//!   [`GradeInvoker`](vivid_domain::lti::grades::GradeInvoker) (`media.rs`).
 //!
 //! What it keeps of the DynamoDB adapters (`shared/adapters/dynamo`), which a test may rely on:
 //! every multi-item write is checked whole and then applied whole (one lock), and when several of
@@ -69,6 +70,7 @@ use std::{
 use vivid_domain::{
     deletion::Deletion,
     error::{Guard, StoreError},
+    lti::grades::GradeJob,
     media::Bucket,
     page::{Page, PageKey},
     search::Posting,
@@ -192,12 +194,16 @@ pub(crate) struct World {
     pub google: BTreeMap<String, UserId>,
     pub spaces: BTreeMap<SpaceId, Space>,
     pub members: BTreeMap<(SpaceId, UserId), (Membership, Standing)>,
+    /// The platform subjects of memberships that came from an LTI course (`ltiSub`), beside them.
+    pub lti_subs: BTreeMap<(SpaceId, UserId), String>,
     /// Managers' removals of users from spaces.
     pub removed: BTreeSet<(SpaceId, UserId)>,
     /// Recordings imported into spaces, with their videos.
     pub recordings: BTreeMap<(SpaceId, String), VideoId>,
     pub videos: BTreeMap<VideoId, VideoRow>,
     pub progress: BTreeMap<(VideoId, UserId), Progress>,
+    /// What a course's gradebook last took of a progress (`ltiPosted`), beside it.
+    pub lti_posted: BTreeMap<(VideoId, UserId), u8>,
     pub snapshots: BTreeMap<(VideoId, UserId, SnapshotId), Snapshot>,
     pub bookmarks: BTreeMap<(VideoId, UserId, BookmarkId), Bookmark>,
     pub usage: BTreeMap<(VideoId, UserId), Usage>,
@@ -214,6 +220,7 @@ pub(crate) struct World {
     /// The length the transcoder reads of every source (`None`: the container does not say).
     pub probe: Option<f64>,
     pub deletions: Vec<Deletion>,
+    pub grade_jobs: Vec<GradeJob>,
     pub asked: Vec<Asked>,
     /// For upload and job ids.
     pub next_id: u64,
@@ -271,6 +278,12 @@ impl Memory {
     /// order.
     pub fn deletions(&self) -> Vec<Deletion> {
         self.world().deletions.clone()
+    }
+
+    /// The grade worker's jobs started ([`GradeInvoker`](vivid_domain::lti::grades::GradeInvoker)),
+    /// in order.
+    pub fn grade_jobs(&self) -> Vec<GradeJob> {
+        self.world().grade_jobs.clone()
     }
 
     /// The length the transcoder's probe reads of every source from now on (`None`: it states

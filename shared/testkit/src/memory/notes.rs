@@ -7,9 +7,12 @@ use vivid_domain::{
     error::{Guard, StoreError},
     page::{Page, PageKey},
     quota::{Exceeded, Quota},
+    spaces::Role,
     storage::{Limits, Stored},
     types::{BookmarkId, Limit, Seconds, SnapshotId, SpaceId, UserId, VideoId},
-    video::{Bookmark, BookmarkStore, COMPLETED_RATE, Progress, ProgressStore, Snapshot, SnapshotStore, VideoStatus},
+    video::{
+        Bookmark, BookmarkStore, COMPLETED_RATE, Progress, ProgressStore, Snapshot, SnapshotStore, Touched, VideoStatus,
+    },
 };
 
 use super::{Memory, World, failed, page};
@@ -87,6 +90,7 @@ impl World {
     }
 
     /// Moves a member's standing by one progress write; `Condition(Grant)` without a membership.
+    /// Answers the member's role (the adapter reads it back with the standing, `ALL_NEW`).
     fn stand(
         &mut self,
         space: &SpaceId,
@@ -94,14 +98,14 @@ impl World {
         delta: i64,
         completed: bool,
         now: &str,
-    ) -> Result<(), StoreError> {
-        let Some((_, standing)) = self.members.get_mut(&(space.clone(), user.clone())) else {
+    ) -> Result<Role, StoreError> {
+        let Some((membership, standing)) = self.members.get_mut(&(space.clone(), user.clone())) else {
             return failed(Guard::Grant);
         };
         standing.progress_sum = standing.progress_sum.saturating_add_signed(delta);
         standing.completed_videos += u32::from(completed);
         standing.last_access_at = Some(now.to_owned());
-        Ok(())
+        Ok(membership.role)
     }
 
     fn touch(
@@ -111,8 +115,9 @@ impl World {
         rate: u8,
         position: Seconds,
         now: &str,
-    ) -> Result<bool, StoreError> {
-        let Some(p) = self.progress.get_mut(&(video.clone(), user.clone())) else { return Ok(false) };
+    ) -> Result<Option<Touched>, StoreError> {
+        let key = (video.clone(), user.clone());
+        let Some(p) = self.progress.get_mut(&key) else { return Ok(None) };
         let (old_rate, old_completed) = (p.progress_rate, p.completed_at.is_some());
         p.progress_rate = rate;
         p.position_seconds = position;
@@ -123,8 +128,16 @@ impl World {
         }
         let space = p.space_id.clone();
         let completed = rate >= COMPLETED_RATE && !old_completed;
-        self.stand(&space, user, i64::from(rate) - i64::from(old_rate), completed, now)?;
-        Ok(true)
+        let role = self.stand(&space, user, i64::from(rate) - i64::from(old_rate), completed, now)?;
+        let lti_sub = self.lti_subs.get(&(space.clone(), user.clone())).cloned();
+        Ok(Some(Touched {
+            space_id: space,
+            progress_rate: rate,
+            completed: rate >= COMPLETED_RATE || old_completed,
+            role,
+            lti_sub,
+            lti_posted: self.lti_posted.get(&key).copied(),
+        }))
     }
 }
 
@@ -142,7 +155,7 @@ impl ProgressStore for Memory {
         rate: u8,
         position: Seconds,
         now: &str,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<Touched>, StoreError> {
         self.world().touch(video, user, rate, position, now)
     }
 
@@ -153,8 +166,8 @@ impl ProgressStore for Memory {
             // Another first write came first: this one is an update of it.
             let (rate, position, at) = (progress.progress_rate, progress.position_seconds, &progress.last_access_at);
             return match w.touch(video, user, rate, position, at)? {
-                true => Ok(()),
-                false => failed(Guard::Grant),
+                Some(_) => Ok(()),
+                None => failed(Guard::Grant),
             };
         }
         if !w.members.contains_key(&(space.clone(), user.clone())) {
@@ -163,7 +176,7 @@ impl ProgressStore for Memory {
         w.place_checks(space, video, user)?;
         w.progress.insert((video.clone(), user.clone()), progress.clone());
         let completed = progress.completed_at.is_some();
-        w.stand(space, user, i64::from(progress.progress_rate), completed, &progress.last_access_at)
+        w.stand(space, user, i64::from(progress.progress_rate), completed, &progress.last_access_at).map(|_| ())
     }
 
     async fn progress_by(&self, video: &VideoId, users: &[UserId]) -> Result<Vec<Progress>, StoreError> {

@@ -6,7 +6,7 @@ use vivid_domain::{
     page::{Page, PageKey},
     quota::{Exceeded, Quota},
     spaces::{Membership, Role, Space, SpaceAccess, SpacePatch, SpaceStore, Standing},
-    types::{Email, Limit, SpaceId, UserId, now_rfc3339},
+    types::{Email, Limit, SpaceId, UserId, VideoId, now_rfc3339},
     users::{Profile, Usage, User, UserStore},
 };
 
@@ -265,6 +265,7 @@ impl SpaceStore for Memory {
         let Some(s) = w.spaces.get_mut(space) else { return failed(Guard::Space) };
         s.member_count = s.member_count.saturating_sub(1);
         w.members.remove(&key);
+        w.lti_subs.remove(&key);
         if removed_by_manager {
             w.removed.insert(key);
         }
@@ -360,7 +361,12 @@ impl SpaceStore for Memory {
             *total -= released;
         }
         w.usage.retain(|(_, u), row| !(row.space.as_ref() == Some(space) && u == user));
+        let purged: Vec<(VideoId, UserId)> =
+            w.progress.iter().filter(|(_, p)| ours(&p.space_id, &p.user_id)).map(|(k, _)| k.clone()).collect();
         w.progress.retain(|_, p| !ours(&p.space_id, &p.user_id));
+        for key in purged {
+            w.lti_posted.remove(&key);
+        }
         w.snapshots.retain(|_, s| !ours(&s.space_id, &s.user_id));
         w.bookmarks.retain(|_, b| !ours(&b.space_id, &b.user_id));
         w.note_postings.retain(|(s, u, _), _| !ours(s, u));

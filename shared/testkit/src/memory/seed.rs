@@ -95,6 +95,30 @@ impl Memory {
         }
     }
 
+    /// Marks `user`'s membership of `space` as from an LTI course, for the platform subject `sub`
+    /// (`ltiSub`, as a launch or a roster sync marks it: the LTI stores are not modelled here).
+    ///
+    /// # Panics
+    /// When `user` is no member of `space`.
+    pub fn from_course(&self, space: &SpaceId, user: &UserId, sub: &str) {
+        let mut w = self.world();
+        let key = (space.clone(), user.clone());
+        assert!(w.members.contains_key(&key), "a member");
+        w.lti_subs.insert(key, sub.to_owned());
+    }
+
+    /// Records that the course's gradebook took `value` for `user`'s progress on `video`
+    /// (`ltiPosted`, as the grade worker records it: the grade store is not modelled here).
+    ///
+    /// # Panics
+    /// When there is no such progress.
+    pub fn gradebook_took(&self, video: &VideoId, user: &UserId, value: u8) {
+        let mut w = self.world();
+        let key = (video.clone(), user.clone());
+        assert!(w.progress.contains_key(&key), "a progress");
+        w.lti_posted.insert(key, value);
+    }
+
     /// `video` created (counted in its space and charged to its creator's budget of today) and
     /// moved along its life to `status` as the pipeline moves it; a `READY` video has its outputs
     /// (HLS master, MP4, 12 thumbnails) and lasts a minute. An `IMPORTING` video is created so.
