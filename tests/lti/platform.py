@@ -28,6 +28,8 @@ The test drives it through /_test/...:
   GET  /_test/login-url?hint=<hint>  the tool's login initiation URL for that launch
   GET  /_test/deep-links  the deep-linking responses received: their content items
   GET  /_test/registration  what the tool registered
+  PUT  /_test/jwks-path {"path": "/keys-moved"}  where the configuration says the keys are (the
+       same keys are served there): a platform that names other keys for its issuer
 
 Run: python tests/lti/platform.py; the first line on stdout is its base URL.
 """
@@ -53,7 +55,14 @@ LOCK = threading.Lock()
 KEY = JWK.generate(kty="RSA", size=2048, kid="platform-key-1")
 OTHER = JWK.generate(kty="RSA", size=2048, kid="not-published")
 DEPLOYMENT = "deployment-1"
-STATE: t.Dict[str, t.Any] = {"base": "", "registration": None, "tokens": set(), "hints": {}, "deep_links": []}
+STATE: t.Dict[str, t.Any] = {
+    "base": "",
+    "registration": None,
+    "tokens": set(),
+    "hints": {},
+    "deep_links": [],
+    "jwks_path": "/jwks",
+}
 
 
 class KeyedRegistration(Registration):
@@ -200,7 +209,7 @@ def configuration() -> t.Dict[str, t.Any]:
         "issuer": base,
         "authorization_endpoint": f"{base}/auth",
         "token_endpoint": f"{base}/token",
-        "jwks_uri": f"{base}/jwks",
+        "jwks_uri": f"{base}{STATE['jwks_path']}",
         "registration_endpoint": f"{base}/register",
         "scopes_supported": ["openid"],
         "response_types_supported": ["id_token"],
@@ -272,7 +281,7 @@ class Handler(BaseHTTPRequestHandler):
             try:
                 if url.path == "/.well-known/openid-configuration":
                     return self.answer(200, configuration())
-                if url.path == "/jwks":
+                if url.path in ("/jwks", STATE["jwks_path"]):
                     return self.answer(200, {"keys": KeyedRegistration().get_jwks()})
                 if url.path == "/auth" and self.browser():
                     return self.page(200, launch_page(launch(query)))
@@ -302,6 +311,10 @@ class Handler(BaseHTTPRequestHandler):
         if url.path.startswith("/_test/hints/"):
             with LOCK:
                 STATE["hints"][url.path.rsplit("/", 1)[1]] = json.loads(self.body())
+            return self.answer(204, {})
+        if url.path == "/_test/jwks-path":
+            with LOCK:
+                STATE["jwks_path"] = json.loads(self.body())["path"]
             return self.answer(204, {})
         self.answer(404, {"error": "not found"})
 

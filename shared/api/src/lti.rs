@@ -12,6 +12,7 @@ use lambda_http::{Body, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use vivid_domain::{
+    access::Denied,
     lti::{
         launch::LaunchError,
         launcher::{LoginRequest, Lti, LtiError},
@@ -343,10 +344,16 @@ impl Handler for LtiDeepLink {
         if body.deep_link_id.is_empty() || body.deep_link_id.len() > 128 {
             return Err(ApiError::unprocessable("invalid_body", "deepLinkId: 1 to 128 characters"));
         }
-        // Read before the request is taken: an unknown video leaves the request usable.
+        // Read before the request is taken: an unknown video leaves the request usable. The
+        // caller must still manage the videos' space now (a role taken away since the
+        // deep-linking launch, an hour at most, counts): 403 `managers_only`.
         let mut videos = Vec::new();
         for id in &body.video_ids {
-            videos.push(self.videos.get_video(id).await?.filter(|v| !v.deleting).ok_or(ApiError::NotFound("video"))?);
+            let m = crate::videos::video_member(self.videos.as_ref(), id, &caller.user_id).await?;
+            if !m.member.manages() {
+                return Err(Denied::ManagersOnly.into());
+            }
+            videos.push(m.video);
         }
         let now = unix_now();
         let ctx = self.launches.take_deep_link(&body.deep_link_id, &caller.user_id, now).await?.ok_or_else(|| {

@@ -147,6 +147,31 @@ async fn a_deep_link_of_twenty_videos_is_signed_and_verified() {
 }
 
 #[tokio::test]
+async fn a_co_host_demoted_since_the_deep_linking_launch_cannot_pick() {
+    let (app, _admin, platform) = registered().await;
+    let (teacher, first) = signed_in(&app, platform.launch("i1", person("teacher-7", &[INSTRUCTOR])).await).await;
+    let space = first["spaceId"].as_str().expect("space").to_owned();
+    let video = app.ready_video(&space, &teacher).await;
+    let ta_role = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant";
+    let mut spec = person("ta-7", &[ta_role]);
+    spec["deep_linking"] = json!(true);
+    let (ta, launch) = signed_in(&app, platform.launch("ta1", spec).await).await;
+    let deep_link = launch["deepLinkId"].as_str().expect("a deep-linking request").to_owned();
+    let demoted = app
+        .call(
+            Method::PATCH,
+            &format!("/spaces/{space}/members/{}", ta.user.user_id),
+            Some(&teacher.token),
+            Some(json!({ "role": "participant" })),
+        )
+        .await;
+    assert_eq!(demoted.status, StatusCode::OK, "{:?}", demoted.body);
+    let (s, _, r) = pick(&app, Some(&ta.token), json!({ "deepLinkId": deep_link, "videoIds": [video] })).await;
+    assert_eq!((s, r.code()), (StatusCode::FORBIDDEN, "managers_only"));
+    assert!(platform.get("/_test/deep-links").await.as_array().is_none_or(Vec::is_empty));
+}
+
+#[tokio::test]
 async fn a_deep_linking_request_is_its_instructors_and_takes_only_the_courses_videos() {
     let (app, _admin, platform) = registered().await;
     let (teacher, first) = signed_in(&app, platform.launch("i1", person("teacher-7", &[INSTRUCTOR])).await).await;
@@ -161,9 +186,14 @@ async fn a_deep_linking_request_is_its_instructors_and_takes_only_the_courses_vi
     let refused = platform.launch("s0", spec).await;
     assert_eq!((refused.reply.status, refused.reply.code()), (StatusCode::FORBIDDEN, "managers_only"));
 
-    // Nobody else answers the instructor's request; without a token, 401.
+    // Nobody else answers the instructor's request: a student manages nothing (403), another
+    // manager of the course holds no such request (400); without a token, 401.
     let (student, _) = signed_in(&app, platform.launch("s1", person("student-7", &[LEARNER])).await).await;
     let (s, _, r) = pick(&app, Some(&student.token), json!({ "deepLinkId": deep_link, "videoIds": [video] })).await;
+    assert_eq!((s, r.code()), (StatusCode::FORBIDDEN, "managers_only"));
+    let ta_role = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant";
+    let (ta, _) = signed_in(&app, platform.launch("t1", person("ta-7", &[ta_role])).await).await;
+    let (s, _, r) = pick(&app, Some(&ta.token), json!({ "deepLinkId": deep_link, "videoIds": [video] })).await;
     assert_eq!((s, r.code()), (StatusCode::BAD_REQUEST, "invalid_state"));
     let (s, _, _) = pick(&app, None, json!({ "deepLinkId": deep_link, "videoIds": [video] })).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);

@@ -119,8 +119,9 @@ fn claim_str(claims: &Map<String, Value>, name: &str) -> Option<String> {
 
 /// Checks a verified token's claims: `iss` and `aud` (string or array; with several audiences
 /// `azp` must be the client id, and `azp` when present always), `exp`/`iat` with
-/// [`LEEWAY_SECS`], the nonce of the state taken for this launch, the deployment registered,
-/// `message_type`, `version` 1.3.0 and the roles claim.
+/// [`LEEWAY_SECS`], the nonce of the state taken for this launch, the deployment registered (and
+/// the login's, when it named one), the login's `target_link_uri`, `message_type`, `version`
+/// 1.3.0 and the roles claim.
 pub fn check_claims(
     claims: &Map<String, Value>,
     reg: &Registration,
@@ -139,7 +140,7 @@ pub fn check_claims(
     if (aud.len() > 1 || core.azp.is_some()) && core.azp.as_deref() != Some(reg.client_id.as_str()) {
         return Err(invalid("azp is not the tool's client id"));
     }
-    if core.exp + LEEWAY_SECS <= now {
+    if core.exp.saturating_add(LEEWAY_SECS) <= now {
         return Err(invalid("the ID token has expired"));
     }
     if core.iat > now + LEEWAY_SECS {
@@ -155,6 +156,16 @@ pub fn check_claims(
     let deployment_id = claim_str(claims, "deployment_id").ok_or_else(|| invalid("no deployment_id"))?;
     if !reg.deployment_ids.contains(&deployment_id) {
         return Err(LaunchError::UnknownDeployment);
+    }
+    // The login initiation named the deployment and the target it started: the token must be for
+    // the same (a token minted for another placement cannot ride this login's state).
+    if state.deployment_id.as_ref().is_some_and(|d| d != &deployment_id) {
+        return Err(invalid("deployment_id is not the one this launch's login named"));
+    }
+    if let Some(target) = claim_str(claims, "target_link_uri")
+        && target != state.target_link_uri
+    {
+        return Err(invalid("target_link_uri is not the one this launch's login named"));
     }
     if claim_str(claims, "version").as_deref() != Some("1.3.0") {
         return Err(invalid("version is not 1.3.0"));

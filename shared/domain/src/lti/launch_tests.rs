@@ -91,6 +91,20 @@ fn each_claim_that_does_not_hold_refuses_the_launch() {
     let mut no_sub = claims();
     no_sub.remove("sub");
     assert!(refused(no_sub, 1010));
+    // An exp at the end of time neither overflows nor passes for expired.
+    assert!(!refused(with("exp", json!(u64::MAX)), 1010));
+}
+
+#[test]
+fn the_token_is_for_the_deployment_and_target_the_login_named() {
+    let r = Registration { deployment_ids: vec!["dep-1".into(), "dep-2".into()], ..reg() };
+    let named = LaunchState { deployment_id: Some("dep-1".into()), ..state() };
+    let dep2 = with("https://purl.imsglobal.org/spec/lti/claim/deployment_id", json!("dep-2"));
+    assert!(check_claims(&dep2, &r, &named, 1010).is_err(), "another deployment than the login's");
+    assert!(check_claims(&dep2, &r, &state(), 1010).is_ok(), "a login that named none");
+    let target = "https://purl.imsglobal.org/spec/lti/claim/target_link_uri";
+    assert!(check_claims(&with(target, json!("https://api/lti/launch")), &r, &named, 1010).is_ok());
+    assert!(check_claims(&with(target, json!("https://api/lti/launch?video=V2")), &r, &named, 1010).is_err());
 }
 
 #[test]
