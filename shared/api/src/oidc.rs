@@ -89,8 +89,10 @@ async fn start(
     login.provider = Some(provider.id.clone());
     login.link_user = link_user;
     let challenge = pkce_challenge(&login.code_verifier);
+    // Linking asks the provider for a fresh sign-in (`prompt=login`).
+    let fresh = login.link_user.is_some();
     let url = idp
-        .authorize_url(provider, &login.state, &challenge, &login.nonce, &redirect_uri)
+        .authorize_url(provider, &login.state, &challenge, &login.nonce, &redirect_uri, fresh)
         .await
         .map_err(|e| ApiError::from(OidcError::from(e)))?;
     logins.put_login_state(&login).await?;

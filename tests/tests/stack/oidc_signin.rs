@@ -103,6 +103,8 @@ async fn link(app: &TestApp, access_token: &str, account: &str) -> String {
     let cookie = cookie_value(&set_cookies(resp.headers()), "vivid_oidc_login").expect("login cookie");
     let body: serde_json::Value = resp.json().await.expect("json");
     let authorize = body["authorizeUrl"].as_str().expect("authorizeUrl").to_owned();
+    // A link asks the provider for a fresh sign-in, not a session left open in the browser.
+    assert!(authorize.contains("&prompt=login"), "{authorize}");
     let callback = app.sign_in_at_idp(&authorize, account).await;
     let landed = app.oidc_callback(&callback, &cookie).await;
     assert_eq!(landed.status(), StatusCode::FOUND);
@@ -123,6 +125,9 @@ async fn given_a_google_user_when_linking_the_university_identity_then_signing_i
     let landed = link(&app, &google.access_token, "eve@uni.example").await;
     assert_eq!(fragment_param(&landed, "linked").as_deref(), Some("uni"), "{landed}");
 
+    // A sign-in may reuse the provider's session: no prompt.
+    let (plain, _) = app.oidc_login("uni", None).await;
+    assert!(!plain.contains("prompt="), "{plain}");
     let signed_in = app.oidc_sign_in("uni", "eve@uni.example").await;
     let again = app.get("/users/me", &token(&signed_in)).await;
     assert_eq!(again.body["userId"], me.body["userId"], "the linked identity signs in as the Google user");

@@ -523,9 +523,11 @@ impl OidcClient for Oidc {
         code_challenge: &str,
         nonce: &str,
         redirect_uri: &str,
+        fresh: bool,
     ) -> Result<String, IdentityError> {
         let doc = self.discovery(provider).await?;
-        authorization_url(&doc.authorization_endpoint, provider, [state, code_challenge, nonce, redirect_uri], &[])
+        let extra: &[(&str, &str)] = if fresh { &[("prompt", "login")] } else { &[] };
+        authorization_url(&doc.authorization_endpoint, provider, [state, code_challenge, nonce, redirect_uri], extra)
     }
 
     async fn verified_claims(

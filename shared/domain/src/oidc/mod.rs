@@ -142,7 +142,9 @@ pub trait IdentityStore: Send + Sync {
 #[async_trait]
 pub trait OidcClient: Send + Sync {
     /// The provider's authorize URL for a login with this state, PKCE challenge (S256) and nonce,
-    /// returning to `redirect_uri` (discovery read when not cached).
+    /// returning to `redirect_uri` (discovery read when not cached). `fresh`: the provider asks
+    /// the person to sign in again (`prompt=login`) rather than reusing a session open in the
+    /// browser — a link must be the person's own act, not whoever left the provider signed in.
     async fn authorize_url(
         &self,
         provider: &OidcProvider,
@@ -150,6 +152,7 @@ pub trait OidcClient: Send + Sync {
         code_challenge: &str,
         nonce: &str,
         redirect_uri: &str,
+        fresh: bool,
     ) -> Result<String, IdentityError>;
     /// Exchanges the code (with its PKCE verifier) and verifies the ID token it gives: signature
     /// by a key of the provider's JWKS, `iss`, `aud`, `azp`, `exp` and the login's nonce.
