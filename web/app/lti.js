@@ -65,7 +65,11 @@ export async function launchBoot() {
   const code = fragment.get('ltiCode');
   if (location.hash) history.replaceState(null, '', location.pathname + location.search);
   const error = fragment.get('error');
-  if (error) return refused(error, fragment.get('error_description') || 'the LMS refused the launch: launch again from the course');
+  if (error) {
+    const said = fragment.get('error_description') || 'the LMS refused the launch: launch again from the course';
+    const requestId = fragment.get('request_id');
+    return refused(error, requestId ? `${said} (request ${requestId})` : said);
+  }
   if (!code) return refused('no_launch', 'this page opens from your LMS: open the link in the course again');
   const call = await send('POST', '/lti/session', { body: { code } });
   const body = call.body;

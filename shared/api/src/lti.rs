@@ -226,21 +226,30 @@ impl Handler for LtiLaunch {
         }
         let launched = match self.lti.launch(&id_token, &state, unix_now()).await {
             Ok(launched) => launched,
-            // A browser's launch (its navigation accepts text/html) that is refused lands on the
-            // front end inside the LMS's frame, which says why, rather than showing a JSON
-            // document there; the problem's code and detail ride in the fragment.
-            Err(e) if navigation(req) => {
+            // A browser's launch (its navigation accepts text/html) that is refused (4xx) lands
+            // on the front end inside the LMS's frame, which says why, rather than showing a JSON
+            // document there; the problem's code, detail and request id ride in the fragment. A
+            // failure of ours (5xx) stays a problem answer: logged and counted by the dispatch
+            // like every route's, for the API's 5XX alarms.
+            Err(e) => {
                 let e = problem(e);
-                tracing::info!(code = e.code(), status = %e.status(), "lti launch refused: the front end says why");
+                if !navigation(req) || e.status().is_server_error() {
+                    return Err(e);
+                }
+                tracing::info!(
+                    code = e.code(),
+                    status = e.status().as_u16(),
+                    "lti launch refused: the front end says why"
+                );
                 let location = format!(
-                    "{}#error={}&error_description={}",
+                    "{}#error={}&error_description={}&request_id={}",
                     self.frontend_url.trim_end_matches('/'),
                     e.code(),
-                    fragment_value(&e.to_problem(None).detail)
+                    fragment_value(&e.to_problem(None).detail),
+                    fragment_value(req.request_id())
                 );
                 return http::redirect(&location);
             }
-            Err(e) => return Err(problem(e)),
         };
         let location = format!("{}#ltiCode={}", self.frontend_url.trim_end_matches('/'), launched.code);
         http::redirect(&location)
@@ -338,8 +347,9 @@ impl Handler for LtiDeepLink {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let caller = req.caller(&self.verifier)?;
         let body: DeepLinkBody = req.json(MAX_BODY)?;
-        if body.video_ids.len() > 20 {
-            return Err(ApiError::unprocessable("invalid_body", "videoIds: at most 20 videos a deep link"));
+        if body.video_ids.is_empty() || body.video_ids.len() > 20 {
+            // At least one: each picked video is where the caller's role is checked again.
+            return Err(ApiError::unprocessable("invalid_body", "videoIds: 1 to 20 videos a deep link"));
         }
         if body.deep_link_id.is_empty() || body.deep_link_id.len() > 128 {
             return Err(ApiError::unprocessable("invalid_body", "deepLinkId: 1 to 128 characters"));

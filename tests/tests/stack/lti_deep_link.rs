@@ -212,6 +212,8 @@ async fn a_deep_linking_request_is_its_instructors_and_takes_only_the_courses_vi
     assert_eq!((s, r.code()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"));
     let (s, _, _) = pick(&app, Some(&teacher.token), json!({ "deepLinkId": deep_link })).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _, r) = pick(&app, Some(&teacher.token), json!({ "deepLinkId": deep_link, "videoIds": [] })).await;
+    assert_eq!((s, r.code()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"));
     let (s, page, _) = pick(&app, Some(&teacher.token), json!({ "deepLinkId": deep_link, "videoIds": [video] })).await;
     assert_eq!(s, StatusCode::OK, "{page}");
 }

@@ -552,7 +552,8 @@ impl OidcClient for Oidc {
             }
             let info = self.user_info(endpoint, access, &claims.sub).await?;
             claims.email = info.email;
-            claims.email_verified = info.email_verified.0 || info.xms_edov.0;
+            // Entra's UserInfo carries neither flag: its ID token's `xms_edov` (read above) stands.
+            claims.email_verified = claims.email_verified || info.email_verified.0 || info.xms_edov.0;
             claims.hosted_domain = claims.hosted_domain.or(info.hd);
             if claims.name.is_empty() {
                 claims.name = info.name.unwrap_or_default();

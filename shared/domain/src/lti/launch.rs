@@ -120,8 +120,7 @@ fn claim_str(claims: &Map<String, Value>, name: &str) -> Option<String> {
 /// Checks a verified token's claims: `iss` and `aud` (string or array; with several audiences
 /// `azp` must be the client id, and `azp` when present always), `exp`/`iat` with
 /// [`LEEWAY_SECS`], the nonce of the state taken for this launch, the deployment registered (and
-/// the login's, when it named one), the login's `target_link_uri`, `message_type`, `version`
-/// 1.3.0 and the roles claim.
+/// the login's, when it named one), `message_type`, `version` 1.3.0 and the roles claim.
 pub fn check_claims(
     claims: &Map<String, Value>,
     reg: &Registration,
@@ -157,15 +156,12 @@ pub fn check_claims(
     if !reg.deployment_ids.contains(&deployment_id) {
         return Err(LaunchError::UnknownDeployment);
     }
-    // The login initiation named the deployment and the target it started: the token must be for
-    // the same (a token minted for another placement cannot ride this login's state).
+    // The login initiation named the deployment: the token must be for the same (a token minted
+    // for another placement cannot ride this login's state). Its `target_link_uri` is not compared:
+    // LMSs re-encode it between the login and the token, and what a launch opens is read from the
+    // signed claims alone.
     if state.deployment_id.as_ref().is_some_and(|d| d != &deployment_id) {
         return Err(invalid("deployment_id is not the one this launch's login named"));
-    }
-    if let Some(target) = claim_str(claims, "target_link_uri")
-        && target != state.target_link_uri
-    {
-        return Err(invalid("target_link_uri is not the one this launch's login named"));
     }
     if claim_str(claims, "version").as_deref() != Some("1.3.0") {
         return Err(invalid("version is not 1.3.0"));
@@ -199,7 +195,12 @@ pub fn check_claims(
     if message_type == DEEP_LINKING_REQUEST && deep_link_return_url.is_none() {
         return Err(invalid("a deep-linking request without deep_link_return_url"));
     }
-    let deep_link_data = settings.and_then(|s| s.get("data")).and_then(Value::as_str).map(str::to_owned);
+    let deep_link_data = match settings.and_then(|s| s.get("data")) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(d)) => Some(d.clone()),
+        // The specification's `data` is a string, returned as is: anything else cannot be.
+        Some(_) => return Err(invalid("the deep-linking request's data is not a string")),
+    };
     if deep_link_data.as_ref().is_some_and(|d| d.len() > MAX_DEEP_LINK_DATA) {
         // Returned verbatim in the signed response, so never cut: refused.
         return Err(invalid("the deep-linking request's data is longer than 16 KiB"));

@@ -23,7 +23,10 @@ fn admitted(provider: &OidcProvider, claims: &VerifiedClaims) -> Result<Email, O
         return Err(OidcError::DomainNotAllowed(domain));
     }
     let any = provider.allowed_email_domains.iter().any(|d| d == super::ANY_DOMAIN);
-    if provider.issuer == GOOGLE_ISSUER && !any && claims.hosted_domain.as_deref() != Some(domain.as_str()) {
+    if provider.issuer == GOOGLE_ISSUER
+        && !any
+        && !claims.hosted_domain.as_deref().is_some_and(|hd| hd.eq_ignore_ascii_case(&domain))
+    {
         return Err(OidcError::DomainNotAllowed(domain));
     }
     Ok(email)
