@@ -120,6 +120,11 @@ pub fn lti_code(hash: &str) -> String {
 pub fn lti_deep_link(id: &str) -> String {
     format!("LTIDL#{id}")
 }
+/// A video's gradebook column in a course (by the hash of the course's line-item container and
+/// the video's id): the line item every student's score for the video goes to.
+pub fn lti_column(hash: &str) -> String {
+    format!("LTICOL#{hash}")
+}
 /// A one-time dynamic-registration invitation (by the hash of its token).
 pub fn lti_invite(hash: &str) -> String {
     format!("LTIINVITE#{hash}")

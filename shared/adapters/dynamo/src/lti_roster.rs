@@ -12,14 +12,15 @@ use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem};
 use vivid_domain::{
     error::{Guard, StoreError},
     lti::{
-        grades::{GradeStore, Posted},
+        grades::{Column, GradeStore, Posted},
+        model::composite_hash,
         model::{LinkStore, UserLink},
         roster::{Joined, RosterStore, SpaceMember},
         services::PlatformMember,
     },
     page::Page,
     spaces::{Membership, Role},
-    types::{Email, Limit, SpaceId, UserId},
+    types::{Email, Limit, SpaceId, UserId, VideoId},
     users::{User, UserStore},
     video::Progress,
 };
@@ -216,6 +217,14 @@ impl RosterStore for Table {
 pub const LTI_POSTED: &str = "ltiPosted";
 /// The line item that value went to.
 pub const LTI_LINE_ITEM: &str = "ltiLineItem";
+/// A video's gradebook column in a course (`LTICOL#…`): the line item's URL, once recorded…
+pub const COLUMN_LINE_ITEM: &str = "lineItem";
+/// …and, until then, until when a worker's claim to make it holds (epoch seconds).
+pub const COLUMN_CLAIMED_UNTIL: &str = "claimedUntil";
+
+fn column_key(lineitems: &str, video: &VideoId) -> HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+    key(keys::lti_column(&composite_hash(&[lineitems, video.as_str()])), keys::LTI)
+}
 
 #[async_trait]
 impl GradeStore for Table {
@@ -249,6 +258,91 @@ impl GradeStore for Table {
             .table_name(&self.table)
             .set_key(Some(key(keys::video(&progress.video_id), keys::progress(&progress.user_id))));
         match changes.apply(req).send().await.map_err(conditional(Guard::Item)) {
+            Ok(_) | Err(StoreError::Condition(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn column(&self, lineitems: &str, video: &VideoId, now: u64) -> Result<Column, StoreError> {
+        let recorded = |item: Option<&HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>| {
+            item.and_then(|i| i.get(COLUMN_LINE_ITEM)).and_then(|v| v.as_s().ok()).cloned()
+        };
+        let read = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(column_key(lineitems, video)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        if let Some(url) = recorded(read.item.as_ref()) {
+            return Ok(Column::Known(url));
+        }
+        // The claim: only while no column is recorded and no other claim is live.
+        let claim = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(column_key(lineitems, video)))
+            .update_expression("SET #until = :until, #type = :type")
+            .condition_expression("attribute_not_exists(#li) AND (attribute_not_exists(#until) OR #until < :now)")
+            .expression_attribute_names("#until", COLUMN_CLAIMED_UNTIL)
+            .expression_attribute_names("#li", COLUMN_LINE_ITEM)
+            .expression_attribute_names("#type", attrs::TYPE)
+            .expression_attribute_values(":until", n(now + vivid_domain::lti::grades::COLUMN_CLAIM_SECS))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":type", s("LtiColumn"))
+            .send()
+            .await;
+        match claim.map_err(conditional(Guard::Item)) {
+            Ok(_) => Ok(Column::Claimed),
+            Err(StoreError::Condition(_)) => {
+                let again = self
+                    .client
+                    .get_item()
+                    .table_name(&self.table)
+                    .set_key(Some(column_key(lineitems, video)))
+                    .consistent_read(true)
+                    .send()
+                    .await
+                    .map_err(backend)?;
+                Ok(recorded(again.item.as_ref()).map_or(Column::Busy, Column::Known))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn record_column(&self, lineitems: &str, video: &VideoId, line_item: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(column_key(lineitems, video)))
+            .update_expression("SET #li = :li, #type = :type REMOVE #until")
+            .expression_attribute_names("#li", COLUMN_LINE_ITEM)
+            .expression_attribute_names("#until", COLUMN_CLAIMED_UNTIL)
+            .expression_attribute_names("#type", attrs::TYPE)
+            .expression_attribute_values(":li", s(line_item))
+            .expression_attribute_values(":type", s("LtiColumn"))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    async fn forget_column(&self, lineitems: &str, video: &VideoId, line_item: &str) -> Result<(), StoreError> {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(column_key(lineitems, video)))
+            .condition_expression("#li = :li")
+            .expression_attribute_names("#li", COLUMN_LINE_ITEM)
+            .expression_attribute_values(":li", s(line_item))
+            .send()
+            .await;
+        match deleted.map_err(conditional(Guard::Item)) {
+            // Another worker forgot it first, or recorded a new one: nothing to do.
             Ok(_) | Err(StoreError::Condition(_)) => Ok(()),
             Err(e) => Err(e),
         }

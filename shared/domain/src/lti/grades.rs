@@ -16,7 +16,7 @@ use super::{
 use crate::{
     error::StoreError,
     imports::InvokeError,
-    types::{UserId, VideoId},
+    types::{UserId, VideoId, unix_now},
     video::{COMPLETED_RATE, Progress, Touched},
 };
 
@@ -134,12 +134,40 @@ impl GradeTarget {
     }
 }
 
-/// The posted values, kept beside the student's progress on the video.
+/// How long a worker's claim to make a video's gradebook column holds: past it, another worker
+/// may make it (the first one failed between its claim and its record).
+pub const COLUMN_CLAIM_SECS: u64 = 120;
+
+/// A video's gradebook column in a course, as the tool keeps it: one per (course's line-item
+/// container, video), so that the first scores of a whole class, posted by workers running side
+/// by side, go to one column rather than each making its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Column {
+    /// Recorded: the line item's URL.
+    Known(String),
+    /// This worker claimed the making of it (for [`COLUMN_CLAIM_SECS`]): it finds or makes the
+    /// line item at the platform and records it.
+    Claimed,
+    /// Another worker's live claim: this one tries again later (the invocation fails and Lambda
+    /// retries it, a minute on).
+    Busy,
+}
+
+/// The posted values, kept beside the student's progress on the video, and the course's column
+/// of each video.
 #[async_trait]
 pub trait GradeStore: Send + Sync {
     async fn posted(&self, progress: &Progress) -> Result<Option<Posted>, StoreError>;
     /// Records what the platform took; nothing when the progress is gone meanwhile.
     async fn record_posted(&self, progress: &Progress, posted: &Posted) -> Result<(), StoreError>;
+    /// The video's column in the course whose container is `lineitems`: recorded, or claimed by
+    /// this call (when none is recorded and no other claim is live at `now`), or busy.
+    async fn column(&self, lineitems: &str, video: &VideoId, now: u64) -> Result<Column, StoreError>;
+    /// Records the column made or found under this call's claim.
+    async fn record_column(&self, lineitems: &str, video: &VideoId, line_item: &str) -> Result<(), StoreError>;
+    /// Forgets the column `line_item` (the instructor deleted it), only while it is the one
+    /// recorded: the next post makes a new one.
+    async fn forget_column(&self, lineitems: &str, video: &VideoId, line_item: &str) -> Result<(), StoreError>;
 }
 
 /// Posts the student's completion of the video when it is above what the platform last took
@@ -170,27 +198,54 @@ pub async fn pass_back(
             match services.post_score(&target.client, &known, &score).await {
                 Ok(()) => known,
                 // The instructor deleted the gradebook column: the video gets a new one.
-                Err(ServiceError::NotFound) => post_to_found(services, target, &spec, &score).await?,
+                Err(ServiceError::NotFound) => {
+                    store.forget_column(&target.lineitems_url, &progress.video_id, &known.id).await?;
+                    post_to_column(services, store, target, &spec, &progress.video_id, &score).await?
+                }
                 Err(e) => return Err(e.into()),
             }
         }
-        None => post_to_found(services, target, &spec, &score).await?,
+        None => post_to_column(services, store, target, &spec, &progress.video_id, &score).await?,
     };
     store.record_posted(progress, &Posted { value, line_item: line_item.id }).await?;
     tracing::info!(video = %progress.video_id, value, "score posted to the platform");
     Ok(Some(value))
 }
 
-/// Posts to the video's line item, found or created.
-async fn post_to_found(
+/// Posts to the video's column in the course: the one recorded, or found or made at the platform
+/// under this worker's claim (and recorded). A column the instructor deleted since it was
+/// recorded is forgotten and made again once.
+async fn post_to_column(
     services: &dyn LtiServices,
+    store: &dyn GradeStore,
     target: &GradeTarget,
     spec: &LineItemSpec,
+    video: &VideoId,
     score: &Score,
-) -> Result<LineItem, ServiceError> {
-    let item = services.line_item(&target.client, &target.lineitems_url, spec).await?;
-    services.post_score(&target.client, &item, score).await?;
-    Ok(item)
+) -> Result<LineItem, SyncError> {
+    let container = &target.lineitems_url;
+    for _ in 0..2 {
+        let item = match store.column(container, video, unix_now()).await? {
+            Column::Known(id) => LineItem { id },
+            Column::Claimed => {
+                let item = services.line_item(&target.client, container, spec).await?;
+                store.record_column(container, video, &item.id).await?;
+                item
+            }
+            Column::Busy => {
+                return Err(ServiceError::Unavailable(
+                    "another worker is making the video's gradebook column: retried later".into(),
+                )
+                .into());
+            }
+        };
+        match services.post_score(&target.client, &item, score).await {
+            Ok(()) => return Ok(item),
+            Err(ServiceError::NotFound) => store.forget_column(container, video, &item.id).await?,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ServiceError::NotFound.into())
 }
 
 #[cfg(test)]
@@ -264,11 +319,15 @@ mod tests {
         assert_eq!(wire, serde_json::json!({ "videoId": video, "userId": user, "ltiSub": "sub-1" }));
     }
 
-    /// A gradebook whose column `gone` was deleted by the instructor.
+    /// A gradebook whose column `gone` was deleted by the instructor; `columns` the tool's record
+    /// of the course's columns (`None`: claimed, not recorded yet).
+    #[derive(Default)]
     struct Gradebook {
         gone: &'static str,
         posted: std::sync::Mutex<Vec<(String, f64)>>,
         kept: std::sync::Mutex<Option<Posted>>,
+        columns: std::sync::Mutex<std::collections::HashMap<String, Option<String>>>,
+        made: std::sync::Mutex<u32>,
     }
 
     #[async_trait]
@@ -282,6 +341,7 @@ mod tests {
             Ok(vec![])
         }
         async fn line_item(&self, _: &ServiceClient, _: &str, _: &LineItemSpec) -> Result<LineItem, ServiceError> {
+            *self.made.lock().expect("lock") += 1;
             Ok(LineItem { id: "https://lms/li/2".into() })
         }
         async fn post_score(&self, _: &ServiceClient, item: &LineItem, score: &Score) -> Result<(), ServiceError> {
@@ -302,28 +362,85 @@ mod tests {
             *self.kept.lock().expect("lock") = Some(posted.clone());
             Ok(())
         }
+        async fn column(&self, lineitems: &str, video: &VideoId, _: u64) -> Result<Column, StoreError> {
+            let mut columns = self.columns.lock().expect("lock");
+            Ok(match columns.get(&format!("{lineitems} {video}")) {
+                Some(Some(url)) => Column::Known(url.clone()),
+                Some(None) => Column::Busy,
+                None => {
+                    columns.insert(format!("{lineitems} {video}"), None);
+                    Column::Claimed
+                }
+            })
+        }
+        async fn record_column(&self, lineitems: &str, video: &VideoId, line_item: &str) -> Result<(), StoreError> {
+            self.columns.lock().expect("lock").insert(format!("{lineitems} {video}"), Some(line_item.to_owned()));
+            Ok(())
+        }
+        async fn forget_column(&self, lineitems: &str, video: &VideoId, line_item: &str) -> Result<(), StoreError> {
+            let mut columns = self.columns.lock().expect("lock");
+            let key = format!("{lineitems} {video}");
+            if columns.get(&key) == Some(&Some(line_item.to_owned())) {
+                columns.remove(&key);
+            }
+            Ok(())
+        }
+    }
+
+    fn target() -> GradeTarget {
+        GradeTarget {
+            client: ServiceClient { token_url: "https://lms/token".into(), client_id: "c".into(), audience: None },
+            lineitems_url: "https://lms/li".into(),
+            platform_user: "sub".into(),
+            label: "Lecture".into(),
+            resource_link_id: None,
+        }
+    }
+
+    fn progress(rate: u8) -> Progress {
+        serde_json::from_value(serde_json::json!({
+            "videoId": crate::types::VideoId::generate(), "userId": crate::types::UserId::generate(),
+            "spaceId": crate::types::SpaceId::generate(), "progressRate": rate,
+            "positionSeconds": 12.0, "lastAccessAt": "2026-01-01T00:00:00Z"
+        }))
+        .unwrap_or_else(|e| panic!("a progress item: {e}"))
+    }
+
+    /// A class's first scores go to one column: the first worker claims and makes it, one that
+    /// runs meanwhile is told to come back (the invocation fails, Lambda retries it), and later
+    /// ones post to the recorded column without asking the platform again.
+    #[tokio::test]
+    async fn a_class_s_first_scores_make_one_column() {
+        let book = Gradebook::default();
+        let first = progress(40);
+        let video = first.video_id.clone();
+        let second = Progress { user_id: crate::types::UserId::generate(), ..first.clone() };
+        // A claim by another worker is live: this one is busy (a retryable platform error).
+        book.columns.lock().expect("lock").insert(format!("https://lms/li {video}"), None);
+        let busy = pass_back(&book, &book, &target(), &second, "now").await;
+        assert!(matches!(busy, Err(SyncError::Platform(ref e)) if e.is_transient()), "{busy:?}");
+        book.columns.lock().expect("lock").clear();
+        assert_eq!(pass_back(&book, &book, &target(), &first, "now").await.expect("posted"), Some(40));
+        *book.kept.lock().expect("lock") = None; // the second student has posted nothing
+        assert_eq!(pass_back(&book, &book, &target(), &second, "now").await.expect("posted"), Some(40));
+        assert_eq!(*book.made.lock().expect("lock"), 1, "one column asked of the platform");
+        assert_eq!(book.posted.lock().expect("lock").len(), 2);
     }
 
     #[tokio::test]
     async fn a_deleted_line_item_is_made_again() {
         let book = Gradebook {
             gone: "https://lms/li/1",
-            posted: Default::default(),
             kept: std::sync::Mutex::new(Some(Posted { value: 40, line_item: "https://lms/li/1".into() })),
+            ..Gradebook::default()
         };
-        let target = GradeTarget {
-            client: ServiceClient { token_url: "https://lms/token".into(), client_id: "c".into(), audience: None },
-            lineitems_url: "https://lms/li".into(),
-            platform_user: "sub".into(),
-            label: "Lecture".into(),
-            resource_link_id: None,
-        };
-        let p: Progress = serde_json::from_value(serde_json::json!({
-            "videoId": crate::types::VideoId::generate(), "userId": crate::types::UserId::generate(),
-            "spaceId": crate::types::SpaceId::generate(), "progressRate": 70,
-            "positionSeconds": 12.0, "lastAccessAt": "2026-01-01T00:00:00Z"
-        }))
-        .expect("a progress item");
+        let target = target();
+        let p = progress(70);
+        // The deleted column is the one recorded for the course: forgotten, then made again.
+        book.columns
+            .lock()
+            .expect("lock")
+            .insert(format!("https://lms/li {}", p.video_id), Some("https://lms/li/1".into()));
         assert_eq!(pass_back(&book, &book, &target, &p, "now").await.expect("posted"), Some(70));
         assert_eq!(*book.posted.lock().expect("lock"), vec![("https://lms/li/2".to_owned(), 70.0)]);
         assert_eq!(
