@@ -79,6 +79,8 @@ http_functions! {
     "lti-register" => lti_register,
     "create-lti-invitation" => create_lti_invitation,
     "list-lti-registrations" => list_lti_registrations,
+    "create-lti-registration" => create_lti_registration,
+    "add-lti-deployment" => add_lti_deployment,
     "delete-lti-registration" => delete_lti_registration,
     "lti-roster-sync" => lti_roster_sync,
     "oidc-login" => oidc_login,
@@ -159,6 +161,7 @@ event_functions! {
     "import-worker" => import_worker,
     "deletion-worker" => deletion_worker,
     "lti-grade-worker" => lti_grade_worker,
+    "lti-roster-worker" => lti_roster_worker,
     "sweep-stale-videos" => sweep_stale_videos,
 }
 

@@ -23,7 +23,7 @@ pub use app::TestApp;
 pub use background::pk;
 pub use browser::{BrowserSignIn, PendingLogin, cookie_value, set_cookies};
 pub use idp::{IDP_CLIENT_ID, Idp, fragment_param};
-pub use lti_platform::{LTI_ADMIN, Launched, LtiPlatform, LtiSamples};
+pub use lti_platform::{LTI_ADMIN, LTI_DEPLOYMENT, Launched, LtiPlatform, LtiSamples};
 pub use media::{generated_clip, generated_clip_as};
 use reqwest::{StatusCode, header::HeaderMap};
 pub use samples::{job_event, s3_event, sample_event, vendor_sample};

@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode, redirect::Policy};
 use serde_json::{Value, json};
 use vivid_domain::{
     sessions::AccessTokenIssuer,
-    types::{Email, now_rfc3339},
+    types::{Email, UserId, now_rfc3339},
     users::User,
 };
 
@@ -107,6 +107,30 @@ impl LtiPlatform {
         (field("id_token"), field("state"), field("action"))
     }
 
+    /// A launch of `hint` from another deployment of the tool, `deployment` (platform.py's own is
+    /// `deployment-1`): the login initiation names it (`lti_deployment_id`) and the ID token
+    /// carries it, as an LMS's launch from a second installation of the tool does. A login the
+    /// tool refuses ends there: its answer is the reply.
+    pub async fn launch_in_deployment(&self, hint: &str, mut spec: Value, deployment: &str) -> Launched {
+        spec["tamper"]["deployment"] = deployment.into();
+        let put = self.browser.put(format!("{}/_test/hints/{hint}", self.base)).json(&spec).send().await;
+        assert!(put.expect("platform reached").status().is_success());
+        let login = self.get(&format!("/_test/login-url?hint={hint}")).await;
+        // Its own deployment id needs no escaping (Python's urlencode leaves it as it is).
+        let own = format!("lti_deployment_id={LTI_DEPLOYMENT}");
+        let login_url = login["url"].as_str().expect("login url");
+        assert!(login_url.contains(&own), "the login names the platform's deployment: {login_url}");
+        let login_url = login_url.replace(&own, &format!("lti_deployment_id={}", urlencode(deployment)));
+        let resp = self.browser.get(&login_url).send().await.expect("tool reached");
+        if resp.status() != StatusCode::FOUND {
+            return Launched { reply: TestApp::reply(resp).await, code: None };
+        }
+        let location = resp.headers()["location"].to_str().expect("location").to_owned();
+        let form = self.json(self.browser.get(&location)).await;
+        let field = |name: &str| form[name].as_str().expect(name).to_owned();
+        self.post_launch(&field("action"), &field("id_token"), &field("state")).await
+    }
+
     /// The platform's form post of `id_token` and `state` to the tool's `action`.
     pub async fn post_launch(&self, action: &str, id_token: &str, state: &str) -> Launched {
         let body = format!("id_token={}&state={}", urlencode(id_token), urlencode(state));
@@ -127,6 +151,9 @@ impl LtiPlatform {
 fn urlencode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
+
+/// The deployment platform.py's registrations and launches name.
+pub const LTI_DEPLOYMENT: &str = "deployment-1";
 
 /// The LTI administrator of every test stack (`LtiAdmins`; tests/src/app.rs).
 pub const LTI_ADMIN: &str = "lti-admin@vivid.test";
@@ -178,6 +205,7 @@ impl LtiSamples {
             || function.ends_with("-lti-invitation")
             || function.ends_with("-lti-registration")
             || function.ends_with("-lti-registrations")
+            || function.ends_with("-lti-deployment")
     }
 
     fn instructor(user: &str, deep_linking: bool) -> Value {
@@ -185,12 +213,14 @@ impl LtiSamples {
                 "context": "course-samples", "title": "Samples", "deep_linking": deep_linking })
     }
 
-    /// A launch's session: `(access token, launch)`.
-    async fn session(&self, app: &TestApp, hint: &str, deep_linking: bool) -> (String, Value) {
+    /// A launch's session: `(the person signed in, launch)`.
+    async fn session(&self, app: &TestApp, hint: &str, deep_linking: bool) -> (TestUser, Value) {
         let launched = self.platform.launch(hint, Self::instructor("sample-teacher", deep_linking)).await;
         let code = launched.code.expect("a launch");
         let s = app.call(Method::POST, "/lti/session", None, Some(json!({ "code": code }))).await;
-        (s.body["accessToken"].as_str().expect("token").to_owned(), s.body["launch"].clone())
+        let id: UserId = s.body["user"]["userId"].as_str().expect("user").parse().expect("user id");
+        let user = app.users().get_user(&id).await.expect("read").expect("user");
+        (TestUser { user, token: s.body["accessToken"].as_str().expect("token").to_owned() }, s.body["launch"].clone())
     }
 
     /// Fills `event` (the function's sample, for this stack) with what makes it succeed.
@@ -207,8 +237,26 @@ impl LtiSamples {
             event["queryStringParameters"] = Value::Object(params);
         };
         match function {
-            "create-lti-invitation" | "list-lti-registrations" => {
+            // A registration by hand: the sample's own values (an issuer no test registers).
+            "create-lti-invitation" | "list-lti-registrations" | "create-lti-registration" => {
                 event["headers"]["authorization"] = admin().await.into()
+            }
+            // A deployment added to the shared platform's registration (its launches name
+            // platform.py's own, which stays).
+            "add-lti-deployment" => {
+                app.indexes_settled().await;
+                let list = app.get("/lti/registrations", &app.lti_admin().await.token).await;
+                let id = list.body["items"]
+                    .as_array()
+                    .and_then(|items| items.iter().find(|i| i["issuer"] == json!(self.platform.base)))
+                    .and_then(|i| i["registrationId"].as_str())
+                    .expect("registration")
+                    .to_owned();
+                event["headers"]["authorization"] = admin().await.into();
+                event["pathParameters"]["registrationId"] = id.clone().into();
+                let raw = format!("/lti/registrations/{id}/deployments");
+                event["rawPath"] = raw.clone().into();
+                event["requestContext"]["http"]["path"] = raw.into();
             }
             "delete-lti-registration" => {
                 // A registration of its own (the shared one stays for the launches).
@@ -256,10 +304,14 @@ impl LtiSamples {
                 let launched = self.platform.launch("session", Self::instructor("sample-teacher", false)).await;
                 event["body"] = json!({ "code": launched.code.expect("code") }).to_string().into();
             }
+            // A pick is 1 to 20 videos of the course's space: one its host made ready there.
             "lti-deep-link" => {
-                let (token, launch) = self.session(app, "dl", true).await;
-                event["headers"]["authorization"] = format!("Bearer {token}").into();
-                event["body"] = json!({ "deepLinkId": launch["deepLinkId"], "videoIds": [] }).to_string().into();
+                let (teacher, launch) = self.session(app, "dl", true).await;
+                let space = launch["spaceId"].as_str().expect("the course's space");
+                let video = app.ready_video(space, &teacher).await;
+                event["headers"]["authorization"] = format!("Bearer {}", teacher.token).into();
+                let pick = json!({ "deepLinkId": launch["deepLinkId"], "videoIds": [video] });
+                event["body"] = pick.to_string().into();
             }
             _ => {}
         }

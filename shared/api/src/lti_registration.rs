@@ -3,7 +3,11 @@
 //! pastes it into the LMS, which opens it with its `openid_configuration` and
 //! `registration_token` (`GET /lti/register`, LTI Dynamic Registration 1.0): the tool reads the
 //! platform's configuration, posts its own to the platform's `registration_endpoint`, keeps the
-//! registration and answers a page that tells the LMS it is done. Operators list and delete
+//! registration and answers a page that tells the LMS it is done. An LMS without dynamic
+//! registration (Open edX's LTI Consumer, Canvas's or Moodle's manual entry) is registered by an
+//! operator by hand (`POST /lti/registrations`); deployments are added to a registration later
+//! (`POST /lti/registrations/{registrationId}/deployments`: Canvas gives a new deployment id each
+//! time the key is installed in another account or course). Operators list and delete
 //! registrations (`GET /lti/registrations`, `DELETE /lti/registrations/{registrationId}`).
 
 use std::sync::Arc;
@@ -11,14 +15,15 @@ use std::sync::Arc;
 use ::http::{StatusCode, header};
 use async_trait::async_trait;
 use lambda_http::{Body, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use vivid_config::{Config, ConfigError};
 use vivid_domain::{
     error::StoreError,
     lti::{
         dynamic::{PlatformConfig, PlatformRegistrar},
-        model::{Registration, RegistrationInvite, RegistrationStore},
+        manual::{MAX_DEPLOYMENTS, ManualRegistration, deployment_id},
+        model::{DeploymentAdded, Registration, RegistrationInvite, RegistrationStore},
     },
     sessions::{hash_secret, random_token},
     types::{rfc3339_at, unix_now},
@@ -154,21 +159,8 @@ impl Handler for RegisterPlatform {
             ApiError::upstream("platform_unavailable", format!("the LMS did not answer properly: {e}"))
         };
         let config: PlatformConfig = self.platform.configuration(config_url, token).await.map_err(platform_failed)?;
-        // Launches are trusted by the issuer's keys and users are matched by (issuer, subject):
-        // a second registration of an issuer (Canvas Cloud has one issuer for every institution)
-        // must publish the same keys, or it could sign launches as the first one's users.
         // Checked before the platform is asked, so a refused attempt leaves nothing behind there.
-        let known = self.registrations.registrations_of(&config.issuer).await?;
-        if let Some(other) = known.iter().find(|r| r.jwks_url != config.jwks_uri) {
-            tracing::warn!(registration = %other.id(), "dynamic registration: the issuer is registered with other keys");
-            return Err(ApiError::conflict(
-                "issuer_key_conflict",
-                format!(
-                    "{} is registered already with its keys at {}; this configuration names {}: an issuer has one key set (ask the tool's operator to delete the old registration if the platform moved its keys)",
-                    config.issuer, other.jwks_url, config.jwks_uri
-                ),
-            ));
-        }
+        one_key_set(self.registrations.as_ref(), &config.issuer, &config.jwks_uri).await?;
         let origin = req.origin().unwrap_or_default();
         let answer = self
             .platform
@@ -192,18 +184,39 @@ impl Handler for RegisterPlatform {
             created_by: format!("invite:{}", invite.invite_id),
             created_at: rfc3339_at(now),
         };
-        match self.registrations.put_registration(&reg).await {
-            Ok(()) => {}
-            Err(StoreError::Condition(_)) => {
-                return Err(ApiError::conflict(
-                    "already_registered",
-                    "this LMS has registered the tool with this client id already: delete that registration first (DELETE /lti/registrations/{registrationId})",
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        }
+        put_new(self.registrations.as_ref(), &reg).await?;
         tracing::info!(registration = %reg.id(), "lti platform registered");
         closing_page()
+    }
+}
+
+/// Launches are trusted by the issuer's keys and users are matched by (issuer, subject): a second
+/// registration of an issuer (Canvas Cloud has one issuer for every institution) must name the
+/// same keys, or it could sign launches as the first one's users. 409 `issuer_key_conflict`.
+async fn one_key_set(registrations: &dyn RegistrationStore, issuer: &str, jwks_url: &str) -> Result<(), ApiError> {
+    let known = registrations.registrations_of(issuer).await?;
+    if let Some(other) = known.iter().find(|r| r.jwks_url != jwks_url) {
+        tracing::warn!(registration = %other.id(), "lti registration: the issuer is registered with other keys");
+        return Err(ApiError::conflict(
+            "issuer_key_conflict",
+            format!(
+                "{issuer} is registered already with its keys at {}; this registration names {jwks_url}: an issuer has one key set (the tool's operator deletes the old registration first if the platform moved its keys)",
+                other.jwks_url
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Stores a new registration; 409 `already_registered` when `(issuer, client_id)` is registered.
+async fn put_new(registrations: &dyn RegistrationStore, reg: &Registration) -> Result<(), ApiError> {
+    match registrations.put_registration(reg).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::Condition(_)) => Err(ApiError::conflict(
+            "already_registered",
+            "this LMS has registered the tool with this client id already: delete that registration first (DELETE /lti/registrations/{registrationId})",
+        )),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -231,6 +244,86 @@ struct RegistrationView {
     registration: Registration,
 }
 
+impl From<Registration> for RegistrationView {
+    fn from(registration: Registration) -> Self {
+        Self { registration_id: registration.id(), registration }
+    }
+}
+
+/// The largest body of the registration routes (20 deployment ids and 4 URLs fit well within).
+const MAX_BODY: usize = 32 * 1024;
+
+/// `POST /lti/registrations`: a platform registered by hand, for an LMS without LTI Dynamic
+/// Registration: its issuer, the client id and deployment ids it gave the tool, its endpoints.
+pub struct CreateLtiRegistration {
+    pub registrations: Arc<dyn RegistrationStore>,
+    pub verifier: Arc<TokenVerifier>,
+    pub admins: LtiAdmins,
+    /// Plain HTTP to a loopback host is registered too (the local stack's platform stand-in);
+    /// never in AWS, where only `https://` is.
+    pub loopback_http: bool,
+}
+
+#[async_trait]
+impl Handler for CreateLtiRegistration {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        let caller = self.admins.check(req, &self.verifier)?;
+        let body: ManualRegistration = req.json(MAX_BODY)?;
+        let reg = body
+            .into_registration(self.loopback_http, format!("user:{}", caller.user_id), rfc3339_at(unix_now()))
+            .map_err(|e| ApiError::unprocessable("invalid_body", e.0))?;
+        one_key_set(self.registrations.as_ref(), &reg.issuer, &reg.jwks_url).await?;
+        put_new(self.registrations.as_ref(), &reg).await?;
+        let view = RegistrationView::from(reg);
+        tracing::info!(registration = %view.registration_id, "lti platform registered by hand");
+        http::created(&format!("/lti/registrations/{}", view.registration_id), &view)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewDeployment {
+    deployment_id: String,
+}
+
+/// `POST /lti/registrations/{registrationId}/deployments`: `{deploymentId}` added to the
+/// registration's deployments (idempotent: one it holds already answers the same); the
+/// registration as it is now.
+pub struct AddLtiDeployment {
+    pub registrations: Arc<dyn RegistrationStore>,
+    pub verifier: Arc<TokenVerifier>,
+    pub admins: LtiAdmins,
+}
+
+#[async_trait]
+impl Handler for AddLtiDeployment {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        self.admins.check(req, &self.verifier)?;
+        let id = req.path::<RegistrationId>("registrationId")?;
+        let body: NewDeployment = req.json(MAX_BODY)?;
+        deployment_id(&body.deployment_id).map_err(|e| ApiError::unprocessable("invalid_body", e.0))?;
+        let reg = self.registrations.registration_by_id(&id.0).await?.ok_or(ApiError::NotFound("registration"))?;
+        let added = self
+            .registrations
+            .add_deployment(&reg.issuer, &reg.client_id, &body.deployment_id, MAX_DEPLOYMENTS)
+            .await?;
+        match added {
+            DeploymentAdded::Added(reg) => {
+                tracing::info!(registration = %id.0, deployments = reg.deployment_ids.len(), "lti deployment added");
+                http::json(StatusCode::OK, &RegistrationView::from(reg))
+            }
+            DeploymentAdded::AlreadyThere(reg) => http::json(StatusCode::OK, &RegistrationView::from(reg)),
+            DeploymentAdded::Full => Err(ApiError::conflict(
+                "too_many_deployments",
+                format!(
+                    "the registration holds {MAX_DEPLOYMENTS} deployments, the most allowed: register the LMS's other deployments under another client id"
+                ),
+            )),
+            DeploymentAdded::NoRegistration => Err(ApiError::NotFound("registration")),
+        }
+    }
+}
+
 /// `GET /lti/registrations`: every registered platform, oldest first.
 pub struct ListLtiRegistrations {
     pub registrations: Arc<dyn RegistrationStore>,
@@ -242,13 +335,8 @@ pub struct ListLtiRegistrations {
 impl Handler for ListLtiRegistrations {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         self.admins.check(req, &self.verifier)?;
-        let items: Vec<RegistrationView> = self
-            .registrations
-            .all_registrations()
-            .await?
-            .into_iter()
-            .map(|r| RegistrationView { registration_id: r.id(), registration: r })
-            .collect();
+        let items: Vec<RegistrationView> =
+            self.registrations.all_registrations().await?.into_iter().map(RegistrationView::from).collect();
         http::json(StatusCode::OK, &json!({ "items": items }))
     }
 }

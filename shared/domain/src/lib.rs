@@ -34,6 +34,7 @@ pub mod tracks;
 pub mod transcode;
 pub mod transcripts;
 pub mod types;
+pub mod urls;
 pub mod users;
 pub mod video;
 pub mod webex;

@@ -5,12 +5,15 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::{
+    operation::update_item::UpdateItemError,
+    types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure},
+};
 use serde::de::DeserializeOwned;
 use vivid_domain::{
     error::{Guard, StoreError},
     lti::model::{
-        ContextKey, ContextLink, DeepLinkContext, LaunchState, LaunchStore, LinkStore, Registration,
+        ContextKey, ContextLink, DeepLinkContext, DeploymentAdded, LaunchState, LaunchStore, LinkStore, Registration,
         RegistrationInvite, RegistrationStore, SessionCode, UserLink,
     },
     spaces::{Membership, Space},
@@ -129,10 +132,60 @@ impl RegistrationStore for Table {
         self.index_partition(GSI1, keys::LTI_REGISTRATIONS).await?.into_iter().map(from_item).collect()
     }
 
-    async fn delete_registration(&self, id: &str) -> Result<bool, StoreError> {
+    async fn registration_by_id(&self, id: &str) -> Result<Option<Registration>, StoreError> {
         // A handful of registrations: the list names the one with this id.
-        let all = self.all_registrations().await?;
-        let Some(reg) = all.into_iter().find(|r| r.id() == id) else { return Ok(false) };
+        Ok(self.all_registrations().await?.into_iter().find(|r| r.id() == id))
+    }
+
+    async fn add_deployment(
+        &self,
+        issuer: &str,
+        client_id: &str,
+        deployment_id: &str,
+        max: usize,
+    ) -> Result<DeploymentAdded, StoreError> {
+        // One write, its condition the whole rule; a refusal answers the item as it was, which
+        // tells a missing registration, one that holds the deployment and a full one apart.
+        let resp = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::lti_registration(issuer), keys::lti_client(client_id))))
+            .update_expression("SET deploymentIds = list_append(deploymentIds, :one)")
+            .condition_expression(
+                "attribute_exists(PK) AND NOT contains(deploymentIds, :id) AND size(deploymentIds) < :max",
+            )
+            .expression_attribute_values(":one", AttributeValue::L(vec![s(deployment_id)]))
+            .expression_attribute_values(":id", s(deployment_id))
+            .expression_attribute_values(":max", n(max))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match resp {
+            Ok(out) => match out.attributes {
+                Some(item) => Ok(DeploymentAdded::Added(from_item(item)?)),
+                None => Err(StoreError::backend("UpdateItem (ALL_NEW) answered no attributes")),
+            },
+            Err(e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => match failed.item.clone() {
+                    None => Ok(DeploymentAdded::NoRegistration),
+                    Some(item) => {
+                        let reg: Registration = from_item(item)?;
+                        if reg.deployment_ids.iter().any(|d| d == deployment_id) {
+                            Ok(DeploymentAdded::AlreadyThere(reg))
+                        } else {
+                            Ok(DeploymentAdded::Full)
+                        }
+                    }
+                },
+                _ => Err(backend(e)),
+            },
+        }
+    }
+
+    async fn delete_registration(&self, id: &str) -> Result<bool, StoreError> {
+        let Some(reg) = self.registration_by_id(id).await? else { return Ok(false) };
         let resp = self
             .client
             .delete_item()

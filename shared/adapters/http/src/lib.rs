@@ -6,15 +6,9 @@
 //! deployment does): inside Lambda, loopback is the runtime API's own address.
 
 /// Whether `url` may be fetched: `https://` with a host; `http://` on a loopback host only with
-/// `loopback_http` (the local stack).
-pub fn fetchable(url: &str, loopback_http: bool) -> bool {
-    let Ok(parsed) = reqwest::Url::parse(url) else { return false };
-    match parsed.scheme() {
-        "https" => parsed.host_str().is_some_and(|h| !h.is_empty()),
-        "http" => loopback_http && matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")),
-        _ => false,
-    }
-}
+/// `loopback_http` (the local stack). The domain's rule (an operator's registration is checked
+/// by it before anything is fetched), here for the callers.
+pub use vivid_domain::urls::fetchable;
 
 /// The body of `resp`, refused once it passes `max` bytes: a declared length over it is refused
 /// before any byte is read, and the read stops at the first chunk past it (a third party cannot
@@ -37,20 +31,6 @@ pub async fn read_capped(mut resp: reqwest::Response, max: usize, what: &str) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_https_is_fetched_unless_the_local_stack_allows_loopback() {
-        assert!(fetchable("https://lms.example/jwks", false));
-        assert!(fetchable("http://127.0.0.1:9000/jwks", true));
-        assert!(fetchable("http://localhost:9000/jwks", true));
-        // In AWS, loopback is the Lambda runtime API's address: never fetched there.
-        assert!(!fetchable("http://127.0.0.1:9001/2018-06-01/runtime/invocation/next", false));
-        assert!(!fetchable("http://localhost:9000/jwks", false));
-        assert!(!fetchable("http://lms.example/jwks", true));
-        assert!(!fetchable("http://127.0.0.1.evil.example/jwks", true));
-        assert!(!fetchable("file:///etc/passwd", true));
-        assert!(!fetchable("not a url", true));
-    }
 
     /// A one-shot HTTP server answering `body` (with or without a declared length).
     async fn serve(body: Vec<u8>, declare_length: bool) -> String {

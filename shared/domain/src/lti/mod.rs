@@ -7,6 +7,7 @@ pub mod dynamic;
 pub mod grades;
 pub mod launch;
 pub mod launcher;
+pub mod manual;
 pub mod model;
 pub mod roster;
 pub mod services;

@@ -33,7 +33,8 @@ pub struct Registration {
     pub jwks_url: String,
     /// A name for operators (the platform's product name, or the one given by hand).
     pub name: String,
-    /// Who registered it: `invite:{invitationId}` (dynamic registration) or `user:{userId}`.
+    /// Who registered it: `invite:{invitationId}` (dynamic registration) or `user:{userId}` (an
+    /// operator, by hand: `POST /lti/registrations`).
     pub created_by: String,
     pub created_at: String,
 }
@@ -192,6 +193,19 @@ pub struct RegistrationInvite {
     pub expires_at: u64,
 }
 
+/// What [`RegistrationStore::add_deployment`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeploymentAdded {
+    /// Added: the registration as it is now.
+    Added(Registration),
+    /// The registration held it already (unchanged).
+    AlreadyThere(Registration),
+    /// The registration holds the most deployments allowed (unchanged).
+    Full,
+    /// No such registration (deleted meanwhile).
+    NoRegistration,
+}
+
 /// Platforms.
 #[async_trait]
 pub trait RegistrationStore: Send + Sync {
@@ -202,6 +216,18 @@ pub trait RegistrationStore: Send + Sync {
     async fn registrations_of(&self, issuer: &str) -> Result<Vec<Registration>, StoreError>;
     /// Every registration, oldest first (an operator's list: a handful per institution).
     async fn all_registrations(&self) -> Result<Vec<Registration>, StoreError>;
+    /// The registration with this id ([`Registration::id`]), found in the operators' list (an
+    /// index, eventually consistent: one made a second ago may not be found yet).
+    async fn registration_by_id(&self, id: &str) -> Result<Option<Registration>, StoreError>;
+    /// Adds `deployment_id` to the registration `(issuer, client_id)` in one conditional write:
+    /// only while the registration exists, does not hold it yet and holds fewer than `max`.
+    async fn add_deployment(
+        &self,
+        issuer: &str,
+        client_id: &str,
+        deployment_id: &str,
+        max: usize,
+    ) -> Result<DeploymentAdded, StoreError>;
     /// Deletes the registration with this id; `false` when there is none.
     async fn delete_registration(&self, id: &str) -> Result<bool, StoreError>;
     async fn put_invite(&self, invite: &RegistrationInvite) -> Result<(), StoreError>;
