@@ -196,12 +196,13 @@ impl Handler for RegisterPlatform {
 async fn one_key_set(registrations: &dyn RegistrationStore, issuer: &str, jwks_url: &str) -> Result<(), ApiError> {
     let known = registrations.registrations_of(issuer).await?;
     if let Some(other) = known.iter().find(|r| r.jwks_url != jwks_url) {
+        // The other registration's key-set URL is for the operator (the log, the list), not for
+        // whoever is registering.
         tracing::warn!(registration = %other.id(), "lti registration: the issuer is registered with other keys");
         return Err(ApiError::conflict(
             "issuer_key_conflict",
             format!(
-                "{issuer} is registered already with its keys at {}; this registration names {jwks_url}: an issuer has one key set (the tool's operator deletes the old registration first if the platform moved its keys)",
-                other.jwks_url
+                "{issuer} is registered already with another key set than {jwks_url}: an issuer has one key set (the tool's operator deletes the old registration first if the platform moved its keys)"
             ),
         ));
     }

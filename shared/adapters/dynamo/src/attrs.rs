@@ -173,6 +173,9 @@ pub fn metered(what: vivid_domain::minutes::Metered) -> Metered {
     }
 }
 
+/// An LTI registration's deployment ids (a list a deployment is appended to).
+pub const DEPLOYMENT_IDS: &str = "deploymentIds";
+
 /// The partition key attribute of an index (`GSI1` → `GSI1PK`).
 pub fn partition_key_of(index: &str) -> &'static str {
     if index == GSI2 { GSI2PK } else { GSI1PK }

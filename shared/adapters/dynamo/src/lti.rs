@@ -99,6 +99,9 @@ impl Table {
                 .table_name(&self.table)
                 .key_condition_expression("PK = :pk")
                 .expression_attribute_values(":pk", s(keys::lti_registration(issuer)))
+                // Strongly consistent: the one-key-set check must see a registration made a
+                // moment ago (the issuer's partition is the base table's, so it can).
+                .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
                 .await
@@ -151,10 +154,9 @@ impl RegistrationStore for Table {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(keys::lti_registration(issuer), keys::lti_client(client_id))))
-            .update_expression("SET deploymentIds = list_append(deploymentIds, :one)")
-            .condition_expression(
-                "attribute_exists(PK) AND NOT contains(deploymentIds, :id) AND size(deploymentIds) < :max",
-            )
+            .update_expression("SET #d = list_append(#d, :one)")
+            .condition_expression("attribute_exists(PK) AND NOT contains(#d, :id) AND size(#d) < :max")
+            .expression_attribute_names("#d", attrs::DEPLOYMENT_IDS)
             .expression_attribute_values(":one", AttributeValue::L(vec![s(deployment_id)]))
             .expression_attribute_values(":id", s(deployment_id))
             .expression_attribute_values(":max", n(max))
