@@ -37,9 +37,9 @@ SDK = {
 THIRD_PARTY_VARS = ("VIVID_GOOGLE_CLIENT_ID", "VIVID_WEBEX_CLIENT_ID", "VIVID_ZOOM_CLIENT_ID", "VIVID_OIDC_PROVIDERS")
 # Functions that call LMSs whose addresses are their registrations in the table, not the
 # environment: the launch (the LMS's key set), dynamic registration (its configuration and
-# registration endpoint), roster sync (the LMS's token endpoint and its roster service) and the
-# grade worker (the token endpoint and the gradebook).
-CALLS_LMS = {"lti-launch", "lti-register", "lti-roster-sync", "lti-grade-worker"}
+# registration endpoint), roster sync and the roster worker (the LMS's token endpoint and its
+# roster service) and the grade worker (the token endpoint and the gradebook).
+CALLS_LMS = {"lti-launch", "lti-register", "lti-roster-sync", "lti-roster-worker", "lti-grade-worker"}
 # Services a function may be granted without a client of its own: passing the MediaConvert role
 # to the jobs it creates.
 WITHOUT_CLIENT = {"iam"}

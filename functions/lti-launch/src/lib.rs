@@ -1,4 +1,6 @@
-//! `POST /lti/launch`: the LMS's ID token checked; 302 to the front end with a one-time code.
+//! `POST /lti/launch`: the LMS's ID token checked; 302 to the front end with a one-time code. A
+//! managing launch starts the roster worker (`lti-roster-worker`, at most once per course in ten
+//! minutes).
 //!
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 
@@ -7,15 +9,15 @@ use vivid_api::lti::LtiLaunch;
 use vivid_config::{Config, ConfigError};
 use vivid_domain::lti::launcher::Lti;
 use vivid_dynamo::Table;
+use vivid_lambda::LambdaInvoker;
 use vivid_lti::HttpPlatformKeys;
 
 pub async fn wire(cfg: Config) -> Result<LtiLaunch, ConfigError> {
     let table = Arc::new(Table::from_config(&cfg)?);
+    let keys = Arc::new(HttpPlatformKeys::new(cfg.flag("VIVID_ALLOW_PRIVATE_DOWNLOADS")));
+    let roster_worker = Arc::new(LambdaInvoker::roster_worker(&cfg)?);
     Ok(LtiLaunch {
-        lti: Arc::new(Lti::on(
-            table.clone(),
-            Arc::new(HttpPlatformKeys::new(cfg.flag("VIVID_ALLOW_PRIVATE_DOWNLOADS"))),
-        )),
+        lti: Arc::new(Lti::on(table.clone(), keys).with_roster_sync(table, roster_worker)),
         frontend_url: cfg.var("VIVID_FRONTEND_URL")?,
     })
 }

@@ -1,5 +1,5 @@
 //! `POST /spaces/{spaceId}/lti/roster-sync` (host): the linked course's roster (LTI NRPS) applied
-//! to the space now, as an instructor's launch does (docs/lti-services.md).
+//! to the space now, as the roster worker does after an instructor's launch (docs/lti-services.md).
 
 use std::sync::Arc;
 
@@ -12,7 +12,7 @@ use vivid_domain::{
     access::require_host,
     lti::{
         model::{LinkStore, RegistrationStore},
-        roster::{RosterSource, RosterStore, sync_roster},
+        roster::{NoRoster, RosterSource, RosterStore, sync_roster},
         services::{LtiServices, RosterBounds},
     },
     spaces::SpaceStore,
@@ -43,19 +43,9 @@ impl Handler for LtiRosterSync {
         let caller = req.caller(&self.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
         let host = require_host(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
-        // A space with no course, a course whose LMS is no longer registered, or whose launches
-        // offered no roster service: nothing to sync from (404, the detail says which).
-        let link =
-            self.links.context_of_space(&space_id).await?.ok_or(ApiError::NotFoundThen(
-                "this space is linked to no LMS course: launch it from the course first",
-            ))?;
-        let ctx = &link.context;
-        let registration = self.registrations.registration(&ctx.issuer, &ctx.client_id).await?.ok_or(
-            ApiError::NotFoundThen("the LMS of this space's course is no longer registered: register the tool again"),
-        )?;
-        let source = RosterSource::of(&link, &registration).ok_or(ApiError::NotFoundThen(
-            "the course's launches offered no roster service (LTI Names and Role Provisioning): enable it for the tool in the LMS",
-        ))?;
+        let source = RosterSource::of_space(self.links.as_ref(), self.registrations.as_ref(), &space_id)
+            .await
+            .map_err(no_roster)?;
         let counts = sync_roster(
             self.services.as_ref(),
             self.roster.as_ref(),
@@ -74,6 +64,23 @@ impl Handler for LtiRosterSync {
             failed: u32::try_from(counts.failed.len()).unwrap_or(u32::MAX),
         };
         http::json(StatusCode::OK, &synced)
+    }
+}
+
+/// A space with no course, a course whose LMS is no longer registered, or whose launches offered
+/// no roster service: nothing to sync from (404, the detail says which).
+fn no_roster(e: NoRoster) -> ApiError {
+    match e {
+        NoRoster::NotLinked => {
+            ApiError::NotFoundThen("this space is linked to no LMS course: launch it from the course first")
+        }
+        NoRoster::NotRegistered => {
+            ApiError::NotFoundThen("the LMS of this space's course is no longer registered: register the tool again")
+        }
+        NoRoster::NoService => ApiError::NotFoundThen(
+            "the course's launches offered no roster service (LTI Names and Role Provisioning): enable it for the tool in the LMS",
+        ),
+        NoRoster::Store(e) => e.into(),
     }
 }
 

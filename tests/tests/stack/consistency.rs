@@ -78,6 +78,8 @@ fn every_event_function_has_sample_events_of_its_source() {
                 serde_json::from_value::<vivid_domain::deletion::Deletion>(value).expect("a deletion job");
             } else if f.name == "lti-grade-worker" {
                 serde_json::from_value::<vivid_domain::lti::grades::GradeJob>(value).expect("a grade job");
+            } else if f.name == "lti-roster-worker" {
+                serde_json::from_value::<vivid_domain::lti::roster::RosterJob>(value).expect("a roster job");
             } else {
                 assert!(value["Records"][0]["s3"]["object"]["key"].is_string(), "{:?}", sample.path());
             }

@@ -15,7 +15,7 @@ use vivid_testkit::lti::{CLIENT_ID, LtiPlatform};
 use vivid_tests::{TestApp, TestUser};
 
 const ISSUER: &str = "https://lms.vivid.test";
-const COURSE: &str = "course-sync";
+pub(crate) const COURSE: &str = "course-sync";
 const LEARNER: &str = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner";
 const INSTRUCTOR: &str = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor";
 
@@ -211,6 +211,9 @@ async fn members_who_joined_by_launch_are_the_courses_and_a_sync_removes_its_lea
     let (student2, _) = launched(&app, launcher.launch("l2", person("student-2", &[hostile])).await).await;
     let got = app.get(&format!("/spaces/{space}"), &student2).await;
     assert_eq!(got.body["role"], "participant", "{:?}", got.body);
+    // The instructor's launch started the roster worker (it ends at the launching platform, which
+    // serves no roster): done before the course's services move to the stand-in below.
+    crate::lti_roster_launch::roster_runs_settled(&app, 1).await;
 
     // The launching platform's roster and token endpoint: the LMS stand-in's, trusting the tool
     // as the launching platform's client (its published JWKS).

@@ -24,6 +24,7 @@ mod lti_deep_link;
 mod lti_grades;
 mod lti_launch;
 mod lti_registrations;
+mod lti_roster_launch;
 mod lti_roster_route;
 mod lti_services;
 mod members;

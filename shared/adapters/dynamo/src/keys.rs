@@ -125,6 +125,11 @@ pub fn lti_deep_link(id: &str) -> String {
 pub fn lti_column(hash: &str) -> String {
     format!("LTICOL#{hash}")
 }
+/// When a course's last launch-started roster sync began (by the course's context key hash): at
+/// most one such sync per course in ten minutes.
+pub fn lti_sync(hash: &str) -> String {
+    format!("LTISYNC#{hash}")
+}
 /// A one-time dynamic-registration invitation (by the hash of its token).
 pub fn lti_invite(hash: &str) -> String {
     format!("LTIINVITE#{hash}")

@@ -16,6 +16,7 @@ pub mod keys;
 mod live;
 mod lti;
 mod lti_roster;
+mod lti_sync;
 mod minutes;
 mod notes;
 mod progress;

@@ -1,4 +1,5 @@
-//! Starts the background workers (the import worker, the deletion worker, the LTI grade worker):
+//! Starts the background workers (the import worker, the deletion worker, the LTI grade and roster
+//! workers):
 //! Lambda `Invoke` with `InvocationType: Event` (Lambda retries a failed run, and the function's
 //! on-failure destination keeps what fails every retry for replay).
 
@@ -13,7 +14,10 @@ use vivid_config::{Config, ConfigError, OnDemand};
 use vivid_domain::{
     deletion::{Deletion, DeletionInvoker},
     imports::{ImportInvoker, ImportJob, InvokeError},
-    lti::grades::{GradeInvoker, GradeJob},
+    lti::{
+        grades::{GradeInvoker, GradeJob},
+        roster::{RosterInvoker, RosterJob},
+    },
 };
 
 pub struct LambdaInvoker {
@@ -35,6 +39,11 @@ impl LambdaInvoker {
     /// The LTI grade worker, named by `VIVID_LTI_GRADE_WORKER_FUNCTION`.
     pub fn grade_worker(cfg: &Config) -> Result<Self, ConfigError> {
         Self::named(cfg, "VIVID_LTI_GRADE_WORKER_FUNCTION")
+    }
+
+    /// The LTI roster worker, named by `VIVID_LTI_ROSTER_WORKER_FUNCTION`.
+    pub fn roster_worker(cfg: &Config) -> Result<Self, ConfigError> {
+        Self::named(cfg, "VIVID_LTI_ROSTER_WORKER_FUNCTION")
     }
 
     fn named(cfg: &Config, var: &'static str) -> Result<Self, ConfigError> {
@@ -78,6 +87,13 @@ impl DeletionInvoker for LambdaInvoker {
 #[async_trait]
 impl GradeInvoker for LambdaInvoker {
     async fn start(&self, job: &GradeJob) -> Result<(), InvokeError> {
+        self.send(job).await
+    }
+}
+
+#[async_trait]
+impl RosterInvoker for LambdaInvoker {
+    async fn start(&self, job: &RosterJob) -> Result<(), InvokeError> {
         self.send(job).await
     }
 }

@@ -1,7 +1,9 @@
 //! The launch, step by step: the login initiation's server-side state, the ID token checked,
 //! the platform user matched (by `iss` and `sub`), the course linked to a space (created on an
 //! instructor's first launch), the membership from the LTI roles, and the one-time code that
-//! hands the session to the front end without a cross-site cookie.
+//! hands the session to the front end without a cross-site cookie. A launch by someone who
+//! manages the course starts the course's roster sync, at most once per course in ten minutes
+//! ([`roster::start_after_launch`]).
 
 use std::sync::Arc;
 
@@ -14,6 +16,7 @@ use super::{
         ContextKey, ContextLink, DeepLinkContext, LaunchState, LaunchStore, LinkStore, Registration, RegistrationStore,
         SessionCode, UserLink,
     },
+    roster::{self, LaunchSyncs, RosterInvoker},
 };
 use crate::{
     error::{Guard, StoreError},
@@ -89,14 +92,29 @@ pub struct LtiPorts {
     pub users: Arc<dyn UserStore>,
 }
 
+/// What a managing launch starts the course's roster sync with: the record of the course's last
+/// launch-started sync, and the roster worker.
+pub struct RosterSyncPorts {
+    pub syncs: Arc<dyn LaunchSyncs>,
+    pub worker: Arc<dyn RosterInvoker>,
+}
+
 /// The LTI tool's launch flow over its ports.
 pub struct Lti {
     p: LtiPorts,
+    /// `None` where no launch is made (the login, the session): nothing to start.
+    roster_sync: Option<RosterSyncPorts>,
 }
 
 impl Lti {
     pub fn new(ports: LtiPorts) -> Self {
-        Self { p: ports }
+        Self { p: ports, roster_sync: None }
+    }
+
+    /// The launch's flow that starts a managing launch's roster sync (`lti-launch`).
+    pub fn with_roster_sync(mut self, syncs: Arc<dyn LaunchSyncs>, worker: Arc<dyn RosterInvoker>) -> Self {
+        self.roster_sync = Some(RosterSyncPorts { syncs, worker });
+        self
     }
 
     /// Every store port on one store (the table), and the platforms' keys.
@@ -169,7 +187,9 @@ impl Lti {
     }
 
     /// The launch: the state taken once, the token verified and checked, then the person, the
-    /// course's space, the membership and the one-time code.
+    /// course's space, the membership and the one-time code; after a launch by someone who
+    /// manages the course, when its launches offer NRPS, the roster worker started (one
+    /// conditional write and one asynchronous invocation; never failing the launch).
     pub async fn launch(&self, id_token: &str, state: &str, now: u64) -> Result<Launched, LtiError> {
         let state = self.p.launches.take_launch_state(state, now).await?.ok_or(LaunchError::BadState)?;
         let reg = self
@@ -192,7 +212,8 @@ impl Lti {
             deployment_id: launch.deployment_id.clone(),
             context_id,
         };
-        let (space_id, role) = self.space_of(&launch, context, &user, is_manager, now).await?;
+        let course = context.hash();
+        let (space_id, role, offers_roster) = self.space_of(&launch, context, &user, is_manager, now).await?;
         let video_id = launch.video.as_deref().and_then(|v| v.parse::<VideoId>().ok());
         let deep_link_id = match (&launch.deep_link_return_url, launch.message_type == DEEP_LINKING_REQUEST) {
             (Some(return_url), true) => {
@@ -224,6 +245,12 @@ impl Lti {
                 expires_at: now + CODE_TTL_SECS,
             })
             .await?;
+        if is_manager
+            && offers_roster
+            && let Some(sync) = &self.roster_sync
+        {
+            roster::start_after_launch(sync.syncs.as_ref(), sync.worker.as_ref(), &course, &space_id, now).await;
+        }
         tracing::info!(space = %space_id, role = role.as_str(), message_type = %launch.message_type, "lti launch");
         Ok(Launched { code, user, space_id, role, video_id, deep_link_id })
     }
@@ -260,7 +287,9 @@ impl Lti {
         Err(StoreError::unavailable("the platform user's account changed twice during the launch").into())
     }
 
-    /// The course's space and the person's role in it (joined when they were not a member).
+    /// The course's space, the person's role in it (joined when they were not a member), and
+    /// whether the course's launches offer its roster (the link's NRPS, this launch's or an
+    /// earlier one's).
     async fn space_of(
         &self,
         launch: &Launch,
@@ -268,7 +297,7 @@ impl Lti {
         user: &User,
         is_manager: bool,
         now: u64,
-    ) -> Result<(SpaceId, Role), LtiError> {
+    ) -> Result<(SpaceId, Role, bool), LtiError> {
         let at = rfc3339_at(now);
         for _ in 0..2 {
             let link = self.p.links.context_link(&context).await?;
@@ -289,7 +318,7 @@ impl Lti {
                     }
                 }
                 let role = self.join(&link, user, launch, &at).await?;
-                return Ok((link.space_id, role));
+                return Ok((link.space_id, role, link.nrps.is_some()));
             }
             if !is_manager {
                 return Err(LtiError::CourseNotLinked);
@@ -317,7 +346,7 @@ impl Lti {
             };
             let replaces = link.as_ref().map(|l| &l.space_id);
             match self.p.links.link_new_space(&new_link, &space, &host, &launch.subject, replaces).await {
-                Ok(()) => return Ok((space.space_id, Role::Host)),
+                Ok(()) => return Ok((space.space_id, Role::Host, new_link.nrps.is_some())),
                 Err(StoreError::Condition(Guard::Account)) => return Err(LtiError::AccountDeleting),
                 // Another instructor's launch linked the course meanwhile: join theirs.
                 Err(StoreError::Condition(_)) => continue,

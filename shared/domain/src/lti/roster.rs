@@ -9,18 +9,24 @@
 //!
 //! Each change is one conditional write of its own ([`RosterStore`]): a run that stops half way,
 //! or two runs at once, leave every member consistent, and a second run changes nothing.
+//!
+//! A sync runs on demand (`POST /spaces/{spaceId}/lti/roster-sync`, the host) and after a launch
+//! by someone who manages the course ([`start_after_launch`]: the `lti-roster-worker` function,
+//! started without waiting, at most once per course in [`LAUNCH_SYNC_EVERY_SECS`]); both find
+//! the space's roster through [`RosterSource::of_space`] and apply it with [`sync_roster`].
 
 use std::collections::{BTreeMap, HashSet};
 
 use async_trait::async_trait;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
-    model::{ContextLink, Registration},
+    model::{ContextLink, LinkStore, Registration, RegistrationStore},
     services::{LtiServices, MemberStatus, PlatformMember, RosterBounds, ServiceClient, ServiceError},
 };
 use crate::{
     error::StoreError,
+    imports::InvokeError,
     spaces::Role,
     types::{SpaceId, UserId},
 };
@@ -258,10 +264,130 @@ impl RosterSource {
             memberships_url: nrps.context_memberships_url.clone(),
         })
     }
+
+    /// The roster of the course `space` is linked to: its link (GSI1), the link's registration,
+    /// and the NRPS URL its launches offered. The route and the worker both start here.
+    pub async fn of_space(
+        links: &dyn LinkStore,
+        registrations: &dyn RegistrationStore,
+        space: &SpaceId,
+    ) -> Result<Self, NoRoster> {
+        let link = links.context_of_space(space).await?.ok_or(NoRoster::NotLinked)?;
+        let ctx = &link.context;
+        let registration =
+            registrations.registration(&ctx.issuer, &ctx.client_id).await?.ok_or(NoRoster::NotRegistered)?;
+        Self::of(&link, &registration).ok_or(NoRoster::NoService)
+    }
 }
 
-/// Reads the course's roster and applies it to `space` (hosted by `host`): what the launch calls
-/// after an instructor's launch and `POST /spaces/{spaceId}/lti/roster-sync` calls on demand.
+/// Why a space has no roster to sync from ([`RosterSource::of_space`]).
+#[derive(Debug, thiserror::Error)]
+pub enum NoRoster {
+    /// The space is linked to no course.
+    #[error("the space is linked to no LMS course")]
+    NotLinked,
+    /// The course's platform is no longer registered.
+    #[error("the course's LMS is no longer registered")]
+    NotRegistered,
+    /// The course's launches offered no roster service (NRPS).
+    #[error("the course's launches offered no roster service (NRPS)")]
+    NoService,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// After a launch by someone who manages the course, a course's roster is synced at most once in
+/// this many seconds (however many instructors launch): the first such launch starts the worker,
+/// the others within the window start nothing. The host's `POST …/roster-sync` is not held off.
+pub const LAUNCH_SYNC_EVERY_SECS: u64 = 600;
+
+/// The epoch second a course's last launch-started sync must have started before for a launch
+/// at `now` to start another: one that started at the cutoff or later holds it off.
+pub fn launch_sync_cutoff(now: u64) -> u64 {
+    now.saturating_sub(LAUNCH_SYNC_EVERY_SECS)
+}
+
+/// Whether a launch at `now` starts a sync of a course whose last launch-started sync began at
+/// `last` (`None`: never, or so long ago that its record expired): more than
+/// [`LAUNCH_SYNC_EVERY_SECS`] ago. [`LaunchSyncs::claim_launch_sync`] applies this rule
+/// atomically.
+pub fn launch_sync_due(last: Option<u64>, now: u64) -> bool {
+    last.is_none_or(|started| started < launch_sync_cutoff(now))
+}
+
+/// The record of a course's launch-started syncs: when the last one started.
+#[async_trait]
+pub trait LaunchSyncs: Send + Sync {
+    /// Records that a sync of the course `context` (its context key hash) starts at `now` when
+    /// [`launch_sync_due`] says so, in one conditional write: `true` when this call recorded it.
+    /// Of launches at the same moment, one gets `true`.
+    async fn claim_launch_sync(&self, context: &str, now: u64) -> Result<bool, StoreError>;
+    /// Takes back the record of a start at `started` (the worker could not be started), so that
+    /// the course's next managing launch tries again; a later record is left as it is.
+    async fn release_launch_sync(&self, context: &str, started: u64) -> Result<(), StoreError>;
+}
+
+/// The roster worker's event (`lti-roster-worker`): the space whose course roster to apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RosterJob {
+    pub space_id: SpaceId,
+}
+
+/// Starts the roster worker without waiting for it: a Lambda `Event` invocation in AWS (the
+/// launch never waits for the LMS's roster).
+#[async_trait]
+pub trait RosterInvoker: Send + Sync {
+    async fn start(&self, job: &RosterJob) -> Result<(), InvokeError>;
+}
+
+/// What a managing launch did about its course's roster ([`start_after_launch`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LaunchSync {
+    /// The worker was started.
+    Started,
+    /// A sync of the course started less than [`LAUNCH_SYNC_EVERY_SECS`] ago: none started.
+    Recent,
+    /// The record or the worker failed (logged): none started, and the launch goes on.
+    NotStarted,
+}
+
+/// After a launch by someone who manages the course `context` (its context key hash), linked to
+/// `space`, whose launches offer NRPS: starts the roster worker unless a sync of the course
+/// started in the last [`LAUNCH_SYNC_EVERY_SECS`] (one conditional write decides, then one
+/// asynchronous invocation). Never fails the launch: a failure is logged, and a record whose
+/// worker could not be started is taken back.
+pub async fn start_after_launch(
+    syncs: &dyn LaunchSyncs,
+    worker: &dyn RosterInvoker,
+    context: &str,
+    space: &SpaceId,
+    now: u64,
+) -> LaunchSync {
+    match syncs.claim_launch_sync(context, now).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::debug!(%space, "the course's roster was synced after a launch less than ten minutes ago");
+            return LaunchSync::Recent;
+        }
+        Err(e) => {
+            tracing::warn!(%space, error = %e, "the roster sync after the launch could not be recorded: not started");
+            return LaunchSync::NotStarted;
+        }
+    }
+    if let Err(e) = worker.start(&RosterJob { space_id: space.clone() }).await {
+        tracing::warn!(%space, error = %e, "the roster sync after the launch could not be started");
+        if let Err(e) = syncs.release_launch_sync(context, now).await {
+            tracing::warn!(%space, error = %e, "the roster sync's record could not be taken back");
+        }
+        return LaunchSync::NotStarted;
+    }
+    tracing::info!(%space, "roster sync started after a managing launch");
+    LaunchSync::Started
+}
+
+/// Reads the course's roster and applies it to `space` (hosted by `host`): what the roster worker
+/// runs after a managing launch and `POST /spaces/{spaceId}/lti/roster-sync` runs on demand.
 ///
 /// Leavers first, then role changes, then joiners; a change that fails is reported in
 /// [`SyncCounts::failed`] and the others are still applied. A roster that would remove more than

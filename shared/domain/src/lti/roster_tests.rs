@@ -307,3 +307,96 @@ fn a_linked_course_s_roster_and_grades_go_through_its_registration() {
     let target = GradeTarget::of(&link, &reg, "sub", "Lecture").expect("a gradebook");
     assert_eq!(target.lineitems_url, "https://lms.example/li");
 }
+
+#[test]
+fn a_launch_starts_a_course_s_sync_only_ten_minutes_after_its_last() {
+    let t = 1_700_000_000;
+    assert!(launch_sync_due(None, t), "never synced");
+    assert!(!launch_sync_due(Some(t), t), "just started");
+    assert!(!launch_sync_due(Some(t - LAUNCH_SYNC_EVERY_SECS), t), "exactly ten minutes ago still holds");
+    assert!(launch_sync_due(Some(t - LAUNCH_SYNC_EVERY_SECS - 1), t), "more than ten minutes ago");
+    assert!(!launch_sync_due(Some(t + 5), t), "a start in the future (another clock) holds too");
+    assert!(!launch_sync_due(Some(0), 0), "the clock's start does not underflow");
+    assert_eq!(launch_sync_cutoff(t), t - 600);
+}
+
+/// The record of a course's launch-started syncs, by the rule the table applies in its
+/// condition ([`launch_sync_due`]), and a worker that may refuse to start.
+#[derive(Default)]
+struct Starts {
+    last: Mutex<std::collections::HashMap<String, u64>>,
+    jobs: Mutex<Vec<RosterJob>>,
+    worker_down: std::sync::atomic::AtomicBool,
+    store_down: bool,
+}
+
+#[async_trait]
+impl LaunchSyncs for Starts {
+    async fn claim_launch_sync(&self, context: &str, now: u64) -> Result<bool, StoreError> {
+        if self.store_down {
+            return Err(StoreError::unavailable("throttled"));
+        }
+        let mut last = self.last.lock().expect("lock");
+        if !launch_sync_due(last.get(context).copied(), now) {
+            return Ok(false);
+        }
+        last.insert(context.to_owned(), now);
+        Ok(true)
+    }
+    async fn release_launch_sync(&self, context: &str, started: u64) -> Result<(), StoreError> {
+        let mut last = self.last.lock().expect("lock");
+        if last.get(context) == Some(&started) {
+            last.remove(context);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RosterInvoker for Starts {
+    async fn start(&self, job: &RosterJob) -> Result<(), InvokeError> {
+        if self.worker_down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(InvokeError::Unavailable("throttled".into()));
+        }
+        self.jobs.lock().expect("lock").push(job.clone());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn managing_launches_start_one_sync_per_course_in_ten_minutes() {
+    let starts = Starts::default();
+    let (physics, chemistry) = (SpaceId::generate(), SpaceId::generate());
+    let t = 1_700_000_000;
+    let launch = |course: &'static str, space: &SpaceId, at: u64| {
+        let (starts, space) = (&starts, space.clone());
+        async move { start_after_launch(starts, starts, course, &space, at).await }
+    };
+    assert_eq!(launch("physics", &physics, t).await, LaunchSync::Started);
+    assert_eq!(launch("physics", &physics, t + 1).await, LaunchSync::Recent, "a second instructor");
+    assert_eq!(launch("physics", &physics, t + 600).await, LaunchSync::Recent, "ten minutes on");
+    assert_eq!(launch("chemistry", &chemistry, t + 2).await, LaunchSync::Started, "each course its own");
+    assert_eq!(launch("physics", &physics, t + 601).await, LaunchSync::Started, "after ten minutes");
+    let jobs: Vec<SpaceId> = starts.jobs.lock().expect("lock").iter().map(|j| j.space_id.clone()).collect();
+    assert_eq!(jobs, [physics.clone(), chemistry, physics.clone()]);
+
+    // The worker could not be started: the record is taken back, and the next launch starts it.
+    starts.worker_down.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(launch("physics", &physics, t + 1300).await, LaunchSync::NotStarted);
+    starts.worker_down.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(launch("physics", &physics, t + 1301).await, LaunchSync::Started, "not held off by a failed start");
+    assert_eq!(starts.jobs.lock().expect("lock").len(), 4);
+
+    // The record cannot be written: nothing started, and the launch is not failed by it.
+    let down = Starts { store_down: true, ..Starts::default() };
+    assert_eq!(start_after_launch(&down, &down, "physics", &physics, t).await, LaunchSync::NotStarted);
+    assert!(down.jobs.lock().expect("lock").is_empty());
+}
+
+#[test]
+fn the_roster_job_is_the_space_id() {
+    let space = SpaceId::generate();
+    let job = RosterJob { space_id: space.clone() };
+    assert_eq!(serde_json::to_value(&job).expect("json"), serde_json::json!({ "spaceId": space.to_string() }));
+    assert!(serde_json::from_value::<RosterJob>(serde_json::json!({ "spaceId": "not a space" })).is_err());
+}
