@@ -209,6 +209,7 @@ impl Handler for PutProgress {
                     role: m.member.membership.role,
                     lti_sub: m.lti_sub,
                     lti_posted: None,
+                    previous: None,
                 }
             }
         };

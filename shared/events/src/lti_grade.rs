@@ -16,7 +16,6 @@ use vivid_domain::{
         roster::SyncError,
         services::LtiServices,
     },
-    types::now_rfc3339,
     video::{ProgressStore, VideoCatalog},
 };
 
@@ -72,13 +71,22 @@ impl EventHandler for LtiGradeWorker {
             tracing::info!(space = %progress.space_id, "the course's launches offered no gradebook (AGS line items)");
             return Ok(outcome("no_gradebook"));
         };
-        let now = now_rfc3339();
-        match pass_back(self.services.as_ref(), self.grades.as_ref(), &target, &progress, &now).await {
+        match pass_back(self.services.as_ref(), self.grades.as_ref(), &target, &progress).await {
             Ok(Some(value)) => Ok(json!({ "outcome": "posted", "value": value })),
             Ok(None) => Ok(outcome("unchanged")),
             Err(SyncError::Store(e)) => Err(e.into()),
-            // No token or URL in the message: the platform's error kind only.
-            Err(SyncError::Platform(e)) => Err(EventError::Platform(format!("grade passback: {e}"))),
+            // Worth a retry (unavailable, rate limited, a column being made): the invocation fails
+            // and Lambda retries it. No token or URL in the message: the error's kind only.
+            Err(SyncError::Platform(e)) if e.is_transient() => {
+                Err(EventError::Platform(format!("grade passback: {e}")))
+            }
+            // The platform refused the tool, or answered what no retry changes (scopes not
+            // granted, no such line item twice, an unreadable answer): an outcome, logged for the
+            // operator, not three failed runs and a dead letter per progress write.
+            Err(SyncError::Platform(e)) => {
+                tracing::warn!(error = %e, space = %progress.space_id, "grade passback refused by the platform");
+                Ok(json!({ "outcome": "refused", "reason": e.to_string() }))
+            }
         }
     }
 }

@@ -201,7 +201,7 @@ async fn a_score_is_posted_when_completion_rises_and_only_then() {
             put_progress(app, video, student, rate).await;
             let progress = table.progress_by(video_id, std::slice::from_ref(user_id)).await.expect("read");
             let progress = progress.first().expect("the student's progress");
-            pass_back(tool, table.as_ref(), target, progress, &now_rfc3339()).await.expect("passed back")
+            pass_back(tool, table.as_ref(), target, progress).await.expect("passed back")
         }
     };
     assert_eq!(pass(40).await, Some(40));

@@ -228,30 +228,31 @@ fn column_key(lineitems: &str, video: &VideoId) -> HashMap<String, aws_sdk_dynam
 
 #[async_trait]
 impl GradeStore for Table {
-    async fn posted(&self, progress: &Progress) -> Result<Option<Posted>, StoreError> {
+    async fn current(&self, progress: &Progress) -> Result<Option<(Progress, Option<Posted>)>, StoreError> {
         let resp = self
             .client
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key(keys::video(&progress.video_id), keys::progress(&progress.user_id))))
-            .projection_expression("#v, #li")
-            .expression_attribute_names("#v", LTI_POSTED)
-            .expression_attribute_names("#li", LTI_LINE_ITEM)
             .consistent_read(true)
             .send()
             .await
             .map_err(backend)?;
-        let item = resp.item.unwrap_or_default();
+        let Some(item) = resp.item else { return Ok(None) };
         let value = item.get(LTI_POSTED).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<u8>().ok());
         let line_item = item.get(LTI_LINE_ITEM).and_then(|v| v.as_s().ok()).cloned();
-        Ok(value.zip(line_item).map(|(value, line_item)| Posted { value, line_item }))
+        let posted = value.zip(line_item).map(|(value, line_item)| Posted { value, line_item });
+        Ok(Some((from_item(item)?, posted)))
     }
 
     async fn record_posted(&self, progress: &Progress, posted: &Posted) -> Result<(), StoreError> {
         let changes = crate::expr::Changes::new()
             .set(LTI_POSTED, n(posted.value))
             .set(LTI_LINE_ITEM, s(posted.line_item.clone()))
-            .when("attribute_exists(PK)");
+            .when("attribute_exists(PK)")
+            // Never lowered: a worker finishing after another's higher post records nothing (the
+            // set above binds #ltiPosted and :ltiPosted, the value recorded).
+            .when("attribute_not_exists(#ltiPosted) OR #ltiPosted < :ltiPosted");
         let req = self
             .client
             .update_item()
@@ -343,6 +344,23 @@ impl GradeStore for Table {
             .await;
         match deleted.map_err(conditional(Guard::Item)) {
             // Another worker forgot it first, or recorded a new one: nothing to do.
+            Ok(_) | Err(StoreError::Condition(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn release_column(&self, lineitems: &str, video: &VideoId) -> Result<(), StoreError> {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(column_key(lineitems, video)))
+            .condition_expression("attribute_not_exists(#li)")
+            .expression_attribute_names("#li", COLUMN_LINE_ITEM)
+            .send()
+            .await;
+        match deleted.map_err(conditional(Guard::Item)) {
+            // Recorded meanwhile (another worker, after this claim expired): kept.
             Ok(_) | Err(StoreError::Condition(_)) => Ok(()),
             Err(e) => Err(e),
         }

@@ -203,6 +203,7 @@ impl ProgressStore for Table {
             role: stood.role,
             lti_sub: stood.lti_sub,
             lti_posted: old.lti_posted,
+            previous: Some(vivid_domain::lti::grades::completion_of(old.progress_rate, old.completed_at.is_some())),
         }))
     }
 

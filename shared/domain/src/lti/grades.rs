@@ -73,14 +73,19 @@ pub struct GradeJob {
 /// The worker's job a progress write calls for, from what the write found ([`Touched`]): only
 /// for a participant who came from an LTI course (their membership carries `ltiSub`; a host or
 /// co-host, the course's instructors, is not graded), and only when their completion is above
-/// what the platform last took (`ltiPosted`; never posted: any completion). The worker checks
-/// again, consistently, before posting: a job started on a stale `ltiPosted` posts nothing.
+/// what the platform last took (`ltiPosted`; never posted: any completion) **and** above what it
+/// was before this write (the first write counts as a rise): a course whose gradebook never takes
+/// a score (no line items, a refusing platform) starts at most one worker per percent a student
+/// gains, not one per progress write. The worker checks again, consistently, before posting: a
+/// job started on a stale `ltiPosted` posts nothing.
 pub fn job_after(video: &VideoId, user: &UserId, touched: &Touched) -> Option<GradeJob> {
     if touched.role.manages() {
         return None;
     }
     let sub = touched.lti_sub.as_ref()?;
-    rises(completion_of(touched.progress_rate, touched.completed), touched.lti_posted).then(|| GradeJob {
+    let now = completion_of(touched.progress_rate, touched.completed);
+    let rose = touched.previous.is_none_or(|before| now > before);
+    (rose && rises(now, touched.lti_posted)).then(|| GradeJob {
         video_id: video.clone(),
         user_id: user.clone(),
         lti_sub: sub.clone(),
@@ -157,8 +162,11 @@ pub enum Column {
 /// of each video.
 #[async_trait]
 pub trait GradeStore: Send + Sync {
-    async fn posted(&self, progress: &Progress) -> Result<Option<Posted>, StoreError>;
-    /// Records what the platform took; nothing when the progress is gone meanwhile.
+    /// The student's progress as it is now (read consistently: the worker's event may be older
+    /// than the last write) with what the platform last took; `None` when the progress is gone.
+    async fn current(&self, progress: &Progress) -> Result<Option<(Progress, Option<Posted>)>, StoreError>;
+    /// Records what the platform took, only when it is above what is recorded (two workers
+    /// finishing out of order never lower it); nothing when the progress is gone meanwhile.
     async fn record_posted(&self, progress: &Progress, posted: &Posted) -> Result<(), StoreError>;
     /// The video's column in the course whose container is `lineitems`: recorded, or claimed by
     /// this call (when none is recorded and no other claim is live at `now`), or busy.
@@ -168,22 +176,31 @@ pub trait GradeStore: Send + Sync {
     /// Forgets the column `line_item` (the instructor deleted it), only while it is the one
     /// recorded: the next post makes a new one.
     async fn forget_column(&self, lineitems: &str, video: &VideoId, line_item: &str) -> Result<(), StoreError>;
+    /// Drops this worker's claim when it could not make the column (the platform failed), while
+    /// no column is recorded: the retry, a minute on, claims it again instead of meeting its own
+    /// claim.
+    async fn release_column(&self, lineitems: &str, video: &VideoId) -> Result<(), StoreError>;
 }
 
-/// Posts the student's completion of the video when it is above what the platform last took
-/// (the video's line item found or created on the first post); answers the value posted, `None`
-/// when there was nothing to post. Safe to repeat: a retry after a post whose record failed posts
-/// the same value again, which the platform keeps as the latest.
+/// Posts the student's completion of the video, as it is now, when it is above what the platform
+/// last took (the video's line item found or created on the first post); answers the value
+/// posted, `None` when there was nothing to post. The score's `timestamp` is the progress write's
+/// (`lastAccessAt`), so the platform orders two workers' posts by the writes, not by which ran
+/// last. Safe to repeat: a retry after a post whose record failed posts the same value again,
+/// which the platform keeps as the latest.
 pub async fn pass_back(
     services: &dyn LtiServices,
     store: &dyn GradeStore,
     target: &GradeTarget,
     progress: &Progress,
-    now: &str,
 ) -> Result<Option<u8>, SyncError> {
+    let Some((progress, last)) = store.current(progress).await? else {
+        return Ok(None);
+    };
+    let progress = &progress;
     let value = completion(progress);
-    let last = store.posted(progress).await?;
-    let Some(score) = score_to_post(&target.platform_user, value, last.as_ref().map(|p| p.value), now) else {
+    let stamp = progress.last_access_at.as_str();
+    let Some(score) = score_to_post(&target.platform_user, value, last.as_ref().map(|p| p.value), stamp) else {
         return Ok(None);
     };
     let spec = LineItemSpec {
@@ -227,11 +244,16 @@ async fn post_to_column(
     for _ in 0..2 {
         let item = match store.column(container, video, unix_now()).await? {
             Column::Known(id) => LineItem { id },
-            Column::Claimed => {
-                let item = services.line_item(&target.client, container, spec).await?;
-                store.record_column(container, video, &item.id).await?;
-                item
-            }
+            Column::Claimed => match services.line_item(&target.client, container, spec).await {
+                Ok(item) => {
+                    store.record_column(container, video, &item.id).await?;
+                    item
+                }
+                Err(e) => {
+                    store.release_column(container, video).await?;
+                    return Err(e.into());
+                }
+            },
             Column::Busy => {
                 return Err(ServiceError::Unavailable(
                     "another worker is making the video's gradebook column: retried later".into(),
@@ -290,6 +312,7 @@ mod tests {
 
     fn touched(role: crate::spaces::Role, sub: Option<&str>, rate: u8, completed: bool, posted: Option<u8>) -> Touched {
         Touched {
+            previous: None,
             space_id: crate::types::SpaceId::generate(),
             progress_rate: rate,
             completed,
@@ -315,6 +338,12 @@ mod tests {
         assert_eq!(job(touched(Participant, None, 40, false, None)), None, "not from a course");
         assert_eq!(job(touched(Host, Some("sub-t"), 40, false, None)), None, "the instructor is not graded");
         assert_eq!(job(touched(CoHost, Some("sub-ta"), 40, false, None)), None);
+        // A write that does not raise the student's completion starts nothing, whatever the
+        // gradebook took (one that never takes a score is asked once per percent gained).
+        let same = Touched { previous: Some(40), ..touched(Participant, Some("sub-1"), 40, false, None) };
+        assert_eq!(job(same), None, "no rise since the last write");
+        let up = Touched { previous: Some(40), ..touched(Participant, Some("sub-1"), 41, false, None) };
+        assert!(job(up).is_some());
         let wire = serde_json::to_value(&started).expect("json");
         assert_eq!(wire, serde_json::json!({ "videoId": video, "userId": user, "ltiSub": "sub-1" }));
     }
@@ -328,6 +357,8 @@ mod tests {
         kept: std::sync::Mutex<Option<Posted>>,
         columns: std::sync::Mutex<std::collections::HashMap<String, Option<String>>>,
         made: std::sync::Mutex<u32>,
+        /// The platform fails the line-item calls (5xx).
+        down: std::sync::atomic::AtomicBool,
     }
 
     #[async_trait]
@@ -341,6 +372,9 @@ mod tests {
             Ok(vec![])
         }
         async fn line_item(&self, _: &ServiceClient, _: &str, _: &LineItemSpec) -> Result<LineItem, ServiceError> {
+            if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(ServiceError::Unavailable("503".into()));
+            }
             *self.made.lock().expect("lock") += 1;
             Ok(LineItem { id: "https://lms/li/2".into() })
         }
@@ -355,8 +389,8 @@ mod tests {
 
     #[async_trait]
     impl GradeStore for Gradebook {
-        async fn posted(&self, _: &Progress) -> Result<Option<Posted>, StoreError> {
-            Ok(self.kept.lock().expect("lock").clone())
+        async fn current(&self, progress: &Progress) -> Result<Option<(Progress, Option<Posted>)>, StoreError> {
+            Ok(Some((progress.clone(), self.kept.lock().expect("lock").clone())))
         }
         async fn record_posted(&self, _: &Progress, posted: &Posted) -> Result<(), StoreError> {
             *self.kept.lock().expect("lock") = Some(posted.clone());
@@ -381,6 +415,14 @@ mod tests {
             let mut columns = self.columns.lock().expect("lock");
             let key = format!("{lineitems} {video}");
             if columns.get(&key) == Some(&Some(line_item.to_owned())) {
+                columns.remove(&key);
+            }
+            Ok(())
+        }
+        async fn release_column(&self, lineitems: &str, video: &VideoId) -> Result<(), StoreError> {
+            let mut columns = self.columns.lock().expect("lock");
+            let key = format!("{lineitems} {video}");
+            if columns.get(&key) == Some(&None) {
                 columns.remove(&key);
             }
             Ok(())
@@ -417,14 +459,28 @@ mod tests {
         let second = Progress { user_id: crate::types::UserId::generate(), ..first.clone() };
         // A claim by another worker is live: this one is busy (a retryable platform error).
         book.columns.lock().expect("lock").insert(format!("https://lms/li {video}"), None);
-        let busy = pass_back(&book, &book, &target(), &second, "now").await;
+        let busy = pass_back(&book, &book, &target(), &second).await;
         assert!(matches!(busy, Err(SyncError::Platform(ref e)) if e.is_transient()), "{busy:?}");
         book.columns.lock().expect("lock").clear();
-        assert_eq!(pass_back(&book, &book, &target(), &first, "now").await.expect("posted"), Some(40));
+        assert_eq!(pass_back(&book, &book, &target(), &first).await.expect("posted"), Some(40));
         *book.kept.lock().expect("lock") = None; // the second student has posted nothing
-        assert_eq!(pass_back(&book, &book, &target(), &second, "now").await.expect("posted"), Some(40));
+        assert_eq!(pass_back(&book, &book, &target(), &second).await.expect("posted"), Some(40));
         assert_eq!(*book.made.lock().expect("lock"), 1, "one column asked of the platform");
         assert_eq!(book.posted.lock().expect("lock").len(), 2);
+    }
+
+    /// A claimer the platform fails lets its claim go: its retry claims again rather than meeting
+    /// its own claim until it expires.
+    #[tokio::test]
+    async fn a_failed_claim_is_released_for_the_retry() {
+        let book = Gradebook::default();
+        let p = progress(40);
+        book.down.store(true, std::sync::atomic::Ordering::SeqCst);
+        let failed = pass_back(&book, &book, &target(), &p).await;
+        assert!(matches!(failed, Err(SyncError::Platform(ref e)) if e.is_transient()), "{failed:?}");
+        assert!(book.columns.lock().expect("lock").is_empty(), "the claim is dropped");
+        book.down.store(false, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(pass_back(&book, &book, &target(), &p).await.expect("posted"), Some(40));
     }
 
     #[tokio::test]
@@ -441,16 +497,16 @@ mod tests {
             .lock()
             .expect("lock")
             .insert(format!("https://lms/li {}", p.video_id), Some("https://lms/li/1".into()));
-        assert_eq!(pass_back(&book, &book, &target, &p, "now").await.expect("posted"), Some(70));
+        assert_eq!(pass_back(&book, &book, &target, &p).await.expect("posted"), Some(70));
         assert_eq!(*book.posted.lock().expect("lock"), vec![("https://lms/li/2".to_owned(), 70.0)]);
         assert_eq!(
             book.kept.lock().expect("lock").clone(),
             Some(Posted { value: 70, line_item: "https://lms/li/2".into() })
         );
-        assert_eq!(pass_back(&book, &book, &target, &p, "later").await.expect("nothing"), None);
+        assert_eq!(pass_back(&book, &book, &target, &p).await.expect("nothing"), None);
         // Rewound to 30 before completing: the platform keeps 70, nothing is posted.
         let rewound = Progress { progress_rate: 30, ..p.clone() };
-        assert_eq!(pass_back(&book, &book, &target, &rewound, "later").await.expect("nothing"), None);
+        assert_eq!(pass_back(&book, &book, &target, &rewound).await.expect("nothing"), None);
         assert_eq!(book.posted.lock().expect("lock").len(), 1, "no lower score posted");
         assert_eq!(book.kept.lock().expect("lock").as_ref().map(|p| p.value), Some(70));
     }

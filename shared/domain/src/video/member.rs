@@ -44,6 +44,8 @@ pub struct Touched {
     /// The value the course's gradebook last took for this progress (`ltiPosted`) when the write
     /// came; `None` when none was ever posted.
     pub lti_posted: Option<u8>,
+    /// The completion before this write (`None` for the first write of the progress).
+    pub previous: Option<u8>,
 }
 
 /// A captured frame of a video, private to its author.

@@ -137,6 +137,7 @@ impl World {
             role,
             lti_sub,
             lti_posted: self.lti_posted.get(&key).copied(),
+            previous: Some(vivid_domain::lti::grades::completion_of(old_rate, old_completed)),
         }))
     }
 }
