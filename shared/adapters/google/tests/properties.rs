@@ -377,7 +377,9 @@ proptest! {
     }
 
     /// The token endpoint's answer gives its `id_token` when it has one (a string); any other
-    /// answer is unavailable; a refused code is `BadCode`, a failing endpoint unavailable.
+    /// answer is unavailable; a refused code is `BadCode`, a refusal of the client's own
+    /// credentials (401, `invalid_client`, `unauthorized_client`) and a failing endpoint
+    /// unavailable.
     #[test]
     fn the_token_answer_gives_its_id_token(
         body in prop_oneof![
@@ -389,19 +391,46 @@ proptest! {
         let f = fixture();
         f.server.answer_status(status, &body);
         let got = f.rt.block_on(f.oidc().exchange_code("code", "verifier", "https://app.example.com/cb"));
+        // A token response is a JSON object (RFC 6749 §5.1): anything else has no ID token.
         let id_token = match &body {
             Value::Object(o) => o.get("id_token").map(Value::as_str),
-            Value::Array(a) if a.len() <= 1 => Some(a.first().and_then(Value::as_str)),
             _ => None,
         };
+        let client_refused = status == 401
+            || matches!(body.get("error").and_then(Value::as_str), Some("invalid_client" | "unauthorized_client"));
         match (status, id_token, &got) {
             (200, Some(Some(t)), Ok(got)) => prop_assert_eq!(got, t),
             // Absent or null: no ID token.
             (200, _, Err(IdentityError::Unavailable(_))) => {
                 prop_assert!(!matches!(id_token, Some(Some(_))), "{} -> {:?}", body, got);
             }
-            (400..=499, _, Err(IdentityError::BadCode)) | (500.., _, Err(IdentityError::Unavailable(_))) => {}
+            (400..=499, _, Err(IdentityError::Unavailable(_))) if client_refused => {}
+            (400..=499, _, Err(IdentityError::BadCode)) if !client_refused => {}
+            (500.., _, Err(IdentityError::Unavailable(_))) => {}
             _ => prop_assert!(false, "{} {} -> {:?}", status, body, got),
+        }
+        f.server.take_targets();
+    }
+}
+
+/// A refused code (`invalid_grant`) is the user's; a refusal of the client's own credentials is
+/// the operator's: never answered as a bad code.
+#[test]
+fn the_clients_refused_credentials_are_not_a_bad_code() {
+    let f = fixture();
+    for (status, body, bad_code) in [
+        (400u16, json!({ "error": "invalid_grant" }), true),
+        (400, json!({ "error": "invalid_client" }), false),
+        (400, json!({ "error": "unauthorized_client" }), false),
+        (401, json!({ "error": "invalid_client" }), false),
+        (401, json!({}), false),
+    ] {
+        f.server.answer_status(status, &body);
+        let got = f.rt.block_on(f.oidc().exchange_code("code", "verifier", "https://app.example.com/cb"));
+        if bad_code {
+            assert!(matches!(got, Err(IdentityError::BadCode)), "{status} {body} -> {got:?}");
+        } else {
+            assert!(matches!(got, Err(IdentityError::Unavailable(_))), "{status} {body} -> {got:?}");
         }
         f.server.take_targets();
     }

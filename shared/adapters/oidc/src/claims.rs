@@ -6,9 +6,10 @@ use serde::Deserialize;
 #[derive(Deserialize)]
 pub(crate) struct TokenResponse {
     pub(crate) id_token: Option<String>,
-    /// For the UserInfo endpoint only; never stored or logged.
+    /// For the UserInfo endpoint only; never stored or logged. Read leniently: an answer whose
+    /// ID token is good is not refused for an access token of another shape (it is then unused).
     #[serde(default)]
-    pub(crate) access_token: Option<String>,
+    pub(crate) access_token: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]

@@ -278,8 +278,14 @@ impl Oidc {
             return Err(upstream(format!("the provider's token endpoint answered {status}")));
         }
         let body = vivid_http::read_capped(resp, MAX_BODY, "the provider's token response").await.map_err(upstream)?;
-        let tokens: TokenResponse =
+        // RFC 6749 §5.1: a JSON object (serde would also read a struct from an array).
+        let value: serde_json::Value =
             serde_json::from_slice(&body).map_err(|e| upstream(format!("unreadable token response: {e}")))?;
+        if !value.is_object() {
+            return Err(upstream("the token response is not a JSON object"));
+        }
+        let tokens: TokenResponse =
+            serde_json::from_value(value).map_err(|e| upstream(format!("unreadable token response: {e}")))?;
         if tokens.id_token.is_none() {
             return Err(upstream("the token response has no id_token"));
         }
@@ -470,7 +476,8 @@ impl OidcClient for Oidc {
         // A conforming provider puts the scopes' claims (email, profile) at its UserInfo endpoint
         // and not in an ID token issued with an access token (Core §5.4): read them there.
         if claims.email.is_none()
-            && let (Some(endpoint), Some(access)) = (doc.userinfo_endpoint.as_deref(), tokens.access_token.as_deref())
+            && let (Some(endpoint), Some(access)) =
+                (doc.userinfo_endpoint.as_deref(), tokens.access_token.as_ref().and_then(|t| t.as_str()))
         {
             if !vivid_http::fetchable(endpoint, self.loopback_http) {
                 return Err(upstream("the provider's userinfo endpoint is not https"));
