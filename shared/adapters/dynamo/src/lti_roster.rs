@@ -265,19 +265,21 @@ impl GradeStore for Table {
     }
 
     async fn column(&self, lineitems: &str, video: &VideoId, now: u64) -> Result<Column, StoreError> {
-        let recorded = |item: Option<&HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>| {
-            item.and_then(|i| i.get(COLUMN_LINE_ITEM)).and_then(|v| v.as_s().ok()).cloned()
+        // The recorded column's URL (a consistent read: a column recorded a moment ago counts).
+        let recorded = || async {
+            let read = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .set_key(Some(column_key(lineitems, video)))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(backend)?;
+            let url = read.item.as_ref().and_then(|i| i.get(COLUMN_LINE_ITEM)).and_then(|v| v.as_s().ok()).cloned();
+            Ok::<_, StoreError>(url)
         };
-        let read = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(column_key(lineitems, video)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend)?;
-        if let Some(url) = recorded(read.item.as_ref()) {
+        if let Some(url) = recorded().await? {
             return Ok(Column::Known(url));
         }
         // The claim: only while no column is recorded and no other claim is live.
@@ -298,18 +300,7 @@ impl GradeStore for Table {
             .await;
         match claim.map_err(conditional(Guard::Item)) {
             Ok(_) => Ok(Column::Claimed),
-            Err(StoreError::Condition(_)) => {
-                let again = self
-                    .client
-                    .get_item()
-                    .table_name(&self.table)
-                    .set_key(Some(column_key(lineitems, video)))
-                    .consistent_read(true)
-                    .send()
-                    .await
-                    .map_err(backend)?;
-                Ok(recorded(again.item.as_ref()).map_or(Column::Busy, Column::Known))
-            }
+            Err(StoreError::Condition(_)) => Ok(recorded().await?.map_or(Column::Busy, Column::Known)),
             Err(e) => Err(e),
         }
     }
