@@ -38,6 +38,19 @@ fn form_of(page: &str) -> (String, String) {
     (attr("action"), attr("value"))
 }
 
+/// The page's form posted to the platform (`JWT`), which verifies it with the tool's JWKS.
+async fn return_to_platform(platform: &LtiPlatform, action: &str, jwt: &str) {
+    let resp = platform
+        .browser
+        .post(action)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("JWT={jwt}"))
+        .send()
+        .await
+        .expect("platform reached");
+    assert_eq!(resp.status(), StatusCode::OK, "{:?}", resp.text().await);
+}
+
 async fn pick(app: &TestApp, token: Option<&str>, body: Value) -> (StatusCode, String, Reply) {
     let mut req = app.http.post(format!("{}/lti/deep-link", app.base)).json(&body);
     if let Some(t) = token {
@@ -74,15 +87,7 @@ async fn a_deep_link_round_trip_puts_a_video_in_the_course_and_a_student_launch_
     assert_eq!(action, format!("{}/deep-link-return", platform.base));
 
     // The platform verifies the response with the tool's JWKS (fetched from /lti/jwks).
-    let resp = platform
-        .browser
-        .post(&action)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("JWT={jwt}"))
-        .send()
-        .await
-        .expect("platform reached");
-    assert_eq!(resp.status(), StatusCode::OK, "{:?}", resp.text().await);
+    return_to_platform(&platform, &action, &jwt).await;
     let received = platform.get("/_test/deep-links").await;
     let item = received[0]["items"][0].clone();
     assert_eq!(item["type"], "ltiResourceLink");
@@ -132,15 +137,7 @@ async fn a_deep_link_of_twenty_videos_is_signed_and_verified() {
     let (action, jwt) = form_of(&page);
     let signed = jwt.rsplit_once('.').map_or(0, |(input, _)| input.len());
     assert!(signed > 4096, "the signing input is {signed} bytes");
-    let resp = platform
-        .browser
-        .post(&action)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("JWT={jwt}"))
-        .send()
-        .await
-        .expect("platform reached");
-    assert_eq!(resp.status(), StatusCode::OK, "{:?}", resp.text().await);
+    return_to_platform(&platform, &action, &jwt).await;
     let received = platform.get("/_test/deep-links").await;
     assert_eq!(received[0]["items"].as_array().map(Vec::len), Some(20));
     assert_eq!(received[0]["claims"]["https://purl.imsglobal.org/spec/lti-dl/claim/data"], json!("d".repeat(3000)));
