@@ -8,6 +8,7 @@
 //! | `VIVID_AWS_ENDPOINT` | an emulator you already run, instead of starting moto |
 //! | `VIVID_FRONTEND_ORIGIN` | the web front end's origin: allowed by CORS (API, upload buckets, CDN), and a sign-in may return to it (`http://localhost:5173`) |
 //! | `VIVID_FRONTEND_SERVE` | `off`: leave the front end's port to a dev server of your own; by default the study page (`web/`) is served on that origin when it is this machine's plain HTTP (`infra::frontend`), bound to the origin's loopback address (its IPv4 literal, else `127.0.0.1`; never `VIVID_HOST`; an IPv6 origin is not served) |
+//! | `VIVID_LMS_ORIGINS` | the LMSs whose pages may frame where an LTI launch lands (`signed-in.html`, `/lti`), separated by `,`: `https://host[:port]`, or `http://` on this machine (none by default: no site may frame the page; docs/lti.md) |
 //! | `VIVID_FRONTEND_API_URL` | the API's base URL the study page's `/config.js` names (`http://{the front end's host}:{VIVID_PORT}`: one site, so the refresh cookie flows) |
 //! | `VIVID_ACCESS_TOKEN_TTL_SECS` | the access tokens' lifetime (template parameter `AccessTokenTtlSeconds`) |
 //! | `VIVID_MULTIPART_THRESHOLD_BYTES` | from which size uploads are multipart (every function that reads it) |
@@ -31,7 +32,7 @@ use std::{
 use vivid_local::{
     infra::{
         emulator::{Moto, moto_server_path},
-        frontend::{self, FrontEnd},
+        frontend::{self, FrontEnd, LmsOrigins},
     },
     stack::{LOCAL_FRONTEND_ORIGIN, Stack, StackConfig, find_repo_root},
     standins::zoom::NewFile,
@@ -117,7 +118,7 @@ async fn stopped() {
 
 /// The study page (`web/`) on the front end's origin when that origin is this machine's plain
 /// HTTP, unless `VIVID_FRONTEND_SERVE=off`; and what the banner says of it.
-async fn study_page(root: &Path, origin: &str, api_port: u16) -> (Option<FrontEnd>, String) {
+async fn study_page(root: &Path, origin: &str, api_port: u16, lms: &LmsOrigins) -> (Option<FrontEnd>, String) {
     if matches!(env("VIVID_FRONTEND_SERVE").as_deref(), Some("off" | "0" | "false")) {
         return (None, "not served (VIVID_FRONTEND_SERVE=off)".to_owned());
     }
@@ -131,7 +132,7 @@ async fn study_page(root: &Path, origin: &str, api_port: u16) -> (Option<FrontEn
     };
     let host = frontend::origin_host(origin).unwrap_or("localhost");
     let api = env("VIVID_FRONTEND_API_URL").unwrap_or_else(|| format!("http://{host}:{api_port}"));
-    match frontend::serve(&root.join("web"), SocketAddr::from((ip, port)), host, &api).await {
+    match frontend::serve(&root.join("web"), SocketAddr::from((ip, port)), host, &api, lms).await {
         Ok(page) => (Some(page), format!("{origin}/  (the API as {api})")),
         Err(e) => (None, format!("not served: port {port}: {e}")),
     }
@@ -148,6 +149,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|o| o.trim_end_matches('/').to_owned())
         .unwrap_or(LOCAL_FRONTEND_ORIGIN.into());
     let (parameters, overrides) = settings()?;
+    let lms_origins = LmsOrigins::parse(&env("VIVID_LMS_ORIGINS").unwrap_or_default())
+        .map_err(|e| format!("VIVID_LMS_ORIGINS: {e}"))?;
 
     let (moto, endpoint) = match env("VIVID_AWS_ENDPOINT") {
         Some(endpoint) => (None, endpoint),
@@ -189,7 +192,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
-    let (page, page_line) = study_page(&root, &frontend_origin, stack.addr.port()).await;
+    let (page, page_line) = study_page(&root, &frontend_origin, stack.addr.port(), &lms_origins).await;
 
     let base = format!("http://{}", stack.addr);
     println!("VIVID local stack");

@@ -43,7 +43,7 @@ from playwright.sync_api import sync_playwright
 from runner.clips import make_clips
 from runner.config import CHROMIUM, CHROMIUM_ARGS, HEADED, OUT, log
 from runner.flow import flow
-from runner.lti import in_lms
+from runner.lti import Platform, in_lms
 from runner.servers import LocalStack
 from runner.steps import Run, StepFailed
 
@@ -62,9 +62,12 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGHUP, on_term)
     crashed = None
+    platform: Platform | None = None
     try:
         clips = make_clips()
-        stack = LocalStack(clips["webex"], clips["zoom"])
+        # The LMS first: the stack lets its origin (and no other) frame the page's launch landing.
+        platform = Platform()
+        stack = LocalStack(clips["webex"], clips["zoom"], lms_origins=platform.base)
         stack.start()
         log(f"browser test: page {stack.origin} (served by the stack), API {stack.api} "
             f"({time.monotonic() - started:.1f} s to start)")
@@ -76,7 +79,7 @@ def main() -> int:
                 except StepFailed:
                     pass
                 # Its own course, space and people: it runs whatever became of the study flow.
-                in_lms(run, browser, stack, clips)
+                in_lms(run, browser, stack, clips, platform)
             finally:
                 browser.close()
     except Exception as e:  # noqa: BLE001 (set-up failures are reported, not raised)
@@ -84,6 +87,8 @@ def main() -> int:
         (OUT / "traceback.txt").open("a").write(traceback.format_exc())
     finally:
         stack.stop()
+        if platform:
+            platform.stop()
         run.save_console()
 
     secs = time.monotonic() - started

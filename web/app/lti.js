@@ -8,8 +8,9 @@
 // both partitioned or blocked in the iframe) and the session refreshes with the refresh token in
 // the body. Then the launch opens what its link names: the video, played, or the course's space.
 //
-// `/lti` never signs in with the refresh cookie: a page any site may frame must not act with the
-// Google sign-in's session (clickjacking). Reloaded without a code, it asks for a new launch.
+// `/lti` never signs in with the refresh cookie: a framed page must not act with the Google
+// sign-in's session (clickjacking; only the listed LMSs may frame it, docs/lti.md). Reloaded
+// without a code, it asks for a new launch.
 
 /** @import { Schemas } from './types.js' */
 /** @import { Boot } from './session.js' */
@@ -44,6 +45,24 @@ function isSession(body) {
 }
 
 /**
+ * What the page says for each code a launch is refused with (shared/api/src/lti.rs `problem`, and
+ * `lti_launch_refused` for the LMS's own error response).
+ * @type {Record<string, string>}
+ */
+const LAUNCH_REFUSALS = {
+  lti_launch_refused: 'the LMS refused the launch: launch again from the course',
+  invalid_state: 'this launch expired or was used already: launch again from the course',
+  invalid_lti_request: 'the LMS sent a launch VIVID cannot read: launch again, or ask your LMS administrator',
+  unknown_platform: 'VIVID is not registered in this LMS (or this course’s deployment of it): ask your LMS administrator',
+  unauthenticated: 'the LMS’s launch could not be verified: launch again from the course',
+  course_not_linked: 'no instructor has opened VIVID in this course yet: ask your instructor to open it first',
+  managers_only: 'only the course’s instructors can do this',
+  removed_from_space: 'the course’s host removed you from its space in VIVID: ask your instructor',
+  account_deleting: 'your VIVID account is being deleted',
+  rate_limited: 'too many launches at once: wait a moment and launch again',
+};
+
+/**
  * A refused launch, as the page shows it (ui.js start: `sign-in failed: …`).
  * @param {string} error
  * @param {string} errorDescription
@@ -66,9 +85,14 @@ export async function launchBoot() {
   if (location.hash) history.replaceState(null, '', location.pathname + location.search);
   const error = fragment.get('error');
   if (error) {
-    const said = fragment.get('error_description') || 'the LMS refused the launch: launch again from the course';
-    const requestId = fragment.get('request_id');
-    return refused(error, requestId ? `${said} (request ${requestId})` : said);
+    // Whoever made the address wrote the fragment (a link, a page framing /lti): the page says
+    // only its own words for the codes a launch is refused with, and a request id only in the
+    // API's shape; never the fragment's text (error_description is for logs and other clients).
+    const known = Object.hasOwn(LAUNCH_REFUSALS, error);
+    const said = known ? LAUNCH_REFUSALS[error] : 'the launch was refused: launch again from the course';
+    const requestId = fragment.get('request_id') || '';
+    const id = /^[A-Za-z0-9-]{1,64}$/.test(requestId) ? ` (request ${requestId})` : '';
+    return refused(known ? error : 'launch_refused', `${said}${id}`);
   }
   if (!code) return refused('no_launch', 'this page opens from your LMS: open the link in the course again');
   const call = await send('POST', '/lti/session', { body: { code } });

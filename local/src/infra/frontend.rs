@@ -5,7 +5,8 @@
 //! answers. Only `GET` and `HEAD`; only files under `web/` (no `..`, no hidden file, no symbolic
 //! link out of it). Only requests whose `Host` is the origin's `host:port` (421 otherwise: a DNS
 //! rebinding page on another name gets nothing); HTML is never framed (`frame-ancestors 'none'`)
-//! but where an LMS shows the tool (`LMS_FRAMED`).
+//! but where an LMS shows the tool (`LMS_FRAMED`), and there only by the LMSs' origins the stack
+//! was given (`VIVID_LMS_ORIGINS`: [`LmsOrigins`]).
 
 use std::{
     net::{IpAddr, SocketAddr},
@@ -36,6 +37,8 @@ impl Drop for FrontEnd {
 struct Site {
     root: PathBuf,
     config: Vec<u8>,
+    /// `frame-ancestors` of the pages an LMS frames; `None`: no LMS may (they stay `'none'`).
+    lms_framing: Option<HeaderValue>,
     /// The `Host` values that name this origin (`localhost:5173`; also `localhost` on port 80).
     hosts: Vec<String>,
 }
@@ -83,9 +86,54 @@ pub fn bind_ip(origin: &str) -> Result<IpAddr, String> {
     }
 }
 
+/// The origins of the LMSs whose pages may frame the tool (`VIVID_LMS_ORIGINS`, separated by `,`
+/// or spaces): each `https://host[:port]`, or `http://` on this machine (an LMS stand-in). Which
+/// LMSs an institution uses is its operator's to say, as a production host of `web/` is told
+/// (docs/lti.md, "What the study page does"): a site not listed cannot frame `/lti`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LmsOrigins(Vec<String>);
+
+impl LmsOrigins {
+    pub fn parse(list: &str) -> Result<Self, String> {
+        let mut origins = Vec::new();
+        for origin in list.split([',', ' ']).map(str::trim).filter(|o| !o.is_empty()) {
+            let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+            let authority = origin.strip_prefix("https://").or_else(|| local_port(&origin).and(origin.strip_prefix("http://")));
+            let Some(authority) = authority else {
+                return Err(format!("{origin}: an LMS origin is https://host[:port] (http only on this machine)"));
+            };
+            let (host, port) = authority.rsplit_once(':').unwrap_or((authority, "443"));
+            let host_ok = !host.is_empty()
+                && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+            if !host_ok || port.parse::<u16>().is_err() {
+                return Err(format!("{origin}: not an origin (scheme://host[:port], no path)"));
+            }
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+        Ok(Self(origins))
+    }
+
+    /// The `Content-Security-Policy` of the framed pages; `None` when no LMS is listed.
+    fn policy(&self) -> Option<HeaderValue> {
+        if self.0.is_empty() {
+            return None;
+        }
+        HeaderValue::from_str(&format!("frame-ancestors {}", self.0.join(" "))).ok()
+    }
+}
+
 /// Serves `root` (the repository's `web/`) on `bind` for requests whose `Host` names `host` (the
-/// origin's host name) on the bound port; `/config.js` names `api` as the API's base URL.
-pub async fn serve(root: &Path, bind: SocketAddr, host: &str, api: &str) -> std::io::Result<FrontEnd> {
+/// origin's host name) on the bound port; `/config.js` names `api` as the API's base URL; the LMSs
+/// in `lms` may frame where a launch lands.
+pub async fn serve(
+    root: &Path,
+    bind: SocketAddr,
+    host: &str,
+    api: &str,
+    lms: &LmsOrigins,
+) -> std::io::Result<FrontEnd> {
     let root = tokio::fs::canonicalize(root).await?;
     let config = format!("window.VIVID_CONFIG = {};\n", serde_json::json!({ "api": api })).into_bytes();
     let listener = TcpListener::bind(bind).await?;
@@ -95,7 +143,7 @@ pub async fn serve(root: &Path, bind: SocketAddr, host: &str, api: &str) -> std:
     if addr.port() == 80 {
         hosts.push(host);
     }
-    let site = Arc::new(Site { root, config, hosts });
+    let site = Arc::new(Site { root, config, lms_framing: lms.policy(), hosts });
     let app = axum::Router::new().fallback(answer).with_state(site);
     let server = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
@@ -107,17 +155,19 @@ pub async fn serve(root: &Path, bind: SocketAddr, host: &str, api: &str) -> std:
 
 /// The addresses an LMS frames (LTI, docs/lti.md): where a launch lands (`signed-in.html`, which
 /// sends the launch's code on to `/lti`) and `/lti`, the page that signs in with that code only,
-/// never with the refresh cookie, so a site framing it gets no Google sign-in's session to act
-/// with. Any site may frame them: which LMSs are registered is the API's to know, not this host's.
+/// never with the refresh cookie, so a page framing it gets no Google sign-in's session to act
+/// with. Only the listed LMSs' pages may frame them ([`LmsOrigins`]).
 const LMS_FRAMED: [&str; 2] = ["/signed-in.html", "/lti"];
 
 async fn answer(State(site): State<Arc<Site>>, req: Request) -> Response {
     let framed = LMS_FRAMED.contains(&req.uri().path());
     let mut resp = respond(&site, req).await;
-    if framed && resp.headers().contains_key(header::X_FRAME_OPTIONS) {
-        let h = resp.headers_mut();
-        h.remove(header::X_FRAME_OPTIONS);
-        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors *"));
+    if let Some(policy) = site.lms_framing.clone().filter(|_| framed) {
+        if resp.headers().contains_key(header::X_FRAME_OPTIONS) {
+            let h = resp.headers_mut();
+            h.remove(header::X_FRAME_OPTIONS);
+            h.insert(header::CONTENT_SECURITY_POLICY, policy);
+        }
     }
     resp
 }
@@ -242,6 +292,27 @@ mod tests {
     }
 
     #[test]
+    fn lms_origins_are_https_or_this_machines_http_without_a_path() {
+        let listed = LmsOrigins::parse(" https://canvas.example.edu, http://127.0.0.1:8001 https://canvas.example.edu/")
+            .expect("origins");
+        assert_eq!(listed, LmsOrigins(vec!["https://canvas.example.edu".into(), "http://127.0.0.1:8001".into()]));
+        assert_eq!(LmsOrigins::parse("").expect("none"), LmsOrigins::default());
+        assert_eq!(LmsOrigins::default().policy(), None);
+        for bad in [
+            "*",
+            "https:",
+            "http://lms.example.edu",
+            "https://lms.example.edu/course",
+            "https://lms.example.edu:port",
+            "https://*.example.edu",
+            "'self'",
+            "https://a.example; script-src *",
+        ] {
+            assert!(LmsOrigins::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn the_page_binds_the_origins_loopback_never_every_interface() {
         let v4 = |a, b, c, d| Ok(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d)));
         assert_eq!(bind_ip("http://localhost:5173"), v4(127, 0, 0, 1));
@@ -263,7 +334,8 @@ mod tests {
         std::fs::write(dir.join("secret.txt"), "outside").expect("write");
         #[cfg(unix)]
         std::os::unix::fs::symlink(dir.join("secret.txt"), web.join("link.txt")).expect("a symlink");
-        let page = serve(&web, SocketAddr::from(([127, 0, 0, 1], 0)), "localhost", "http://localhost:3000")
+        let lms = LmsOrigins::parse("http://127.0.0.1:9999, https://LMS.example.edu/").expect("two origins");
+        let page = serve(&web, SocketAddr::from(([127, 0, 0, 1], 0)), "localhost", "http://localhost:3000", &lms)
             .await
             .expect("serving");
         let client = reqwest::Client::builder()
@@ -299,17 +371,26 @@ mod tests {
         assert_eq!(html.headers().get("x-frame-options").map(|v| v.as_bytes()), Some(&b"DENY"[..]));
         let js = client.get(format!("{base}/app/a.js")).send().await.expect("an answer");
         assert!(js.headers().get("x-frame-options").is_none());
-        // But where an LMS shows the tool: the launch's landing page and /lti (the page), by any site.
+        // But where an LMS shows the tool: the launch's landing page and /lti (the page), by the
+        // listed LMSs only; a stack given no LMS frames nothing.
         std::fs::write(web.join("signed-in.html"), "<p>landing</p>").expect("write");
+        let unlisted = serve(&web, SocketAddr::from(([127, 0, 0, 1], 0)), "localhost", "", &LmsOrigins::default())
+            .await
+            .expect("serving");
+        let unlisted_client = reqwest::Client::builder().resolve("localhost", unlisted.addr).build().expect("a client");
+        let framing = |resp: reqwest::Response| {
+            let h = resp.headers();
+            let csp = h.get("content-security-policy").map(|v| v.as_bytes().to_vec());
+            (csp, h.get("x-frame-options").map(|v| v.as_bytes().to_vec()))
+        };
+        let never = (Some(b"frame-ancestors 'none'".to_vec()), Some(b"DENY".to_vec()));
         for (path, framed) in [("/lti", true), ("/signed-in.html", true), ("/lti/", false), ("/index.html", false)] {
             let resp = client.get(format!("{base}{path}")).send().await.expect("an answer");
-            let csp = resp.headers().get("content-security-policy").map(|v| v.as_bytes().to_vec());
-            let xfo = resp.headers().get("x-frame-options").map(|v| v.as_bytes().to_vec());
-            if framed {
-                assert_eq!((csp, xfo), (Some(b"frame-ancestors *".to_vec()), None), "{path}");
-            } else {
-                assert_eq!((csp, xfo), (Some(b"frame-ancestors 'none'".to_vec()), Some(b"DENY".to_vec())), "{path}");
-            }
+            let listed = (Some(b"frame-ancestors http://127.0.0.1:9999 https://lms.example.edu".to_vec()), None);
+            assert_eq!(framing(resp), if framed { listed } else { never.clone() }, "{path}");
+            let url = format!("http://localhost:{}{path}", unlisted.addr.port());
+            let resp = unlisted_client.get(url).send().await.expect("an answer");
+            assert_eq!(framing(resp), never, "{path}, no LMS listed");
         }
         assert_eq!(get("/lti").await.2, "<p>the page</p>");
         // Another name resolving here (DNS rebinding), or the bare address: 421, nothing served.

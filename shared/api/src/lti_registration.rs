@@ -193,9 +193,17 @@ impl Handler for RegisterPlatform {
 /// Launches are trusted by the issuer's keys and users are matched by (issuer, subject): a second
 /// registration of an issuer (Canvas Cloud has one issuer for every institution) must name the
 /// same keys, or it could sign launches as the first one's users. 409 `issuer_key_conflict`.
+/// An LTI administrator registering by hand may vouch for a key set per client instead
+/// (`separateKeySet`, Open edX's per-component keys); later registrations may name any key set
+/// the issuer's registrations name.
 async fn one_key_set(registrations: &dyn RegistrationStore, issuer: &str, jwks_url: &str) -> Result<(), ApiError> {
     let known = registrations.registrations_of(issuer).await?;
-    if let Some(other) = known.iter().find(|r| r.jwks_url != jwks_url) {
+    // A key set the issuer's registrations name already (one, or the ones an administrator
+    // vouched for) adds no signer.
+    if known.iter().any(|r| r.jwks_url == jwks_url) {
+        return Ok(());
+    }
+    if let Some(other) = known.first() {
         // The other registration's key-set URL is for the operator (the log, the list), not for
         // whoever is registering.
         tracing::warn!(registration = %other.id(), "lti registration: the issuer is registered with other keys");
@@ -270,13 +278,16 @@ impl Handler for CreateLtiRegistration {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let caller = self.admins.check(req, &self.verifier)?;
         let body: ManualRegistration = req.json(MAX_BODY)?;
+        let separate_key_set = body.separate_key_set;
         let reg = body
             .into_registration(self.loopback_http, format!("user:{}", caller.user_id), rfc3339_at(unix_now()))
             .map_err(|e| ApiError::unprocessable("invalid_body", e.0))?;
-        one_key_set(self.registrations.as_ref(), &reg.issuer, &reg.jwks_url).await?;
+        if !separate_key_set {
+            one_key_set(self.registrations.as_ref(), &reg.issuer, &reg.jwks_url).await?;
+        }
         put_new(self.registrations.as_ref(), &reg).await?;
         let view = RegistrationView::from(reg);
-        tracing::info!(registration = %view.registration_id, "lti platform registered by hand");
+        tracing::info!(registration = %view.registration_id, separate_key_set, "lti platform registered by hand");
         http::created(&format!("/lti/registrations/{}", view.registration_id), &view)
     }
 }

@@ -22,10 +22,12 @@ than the page's *.vivid.localhost, so the tool in its course page is third-party
 from __future__ import annotations
 
 import http.client
+import http.server
 import json
 import re
 import shutil
 import subprocess
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -143,9 +145,9 @@ def profile(name: str, cookie_controls_mode: int) -> Path:
 class Lms:
     """The LMS and what its steps share: the course's space and lecture."""
 
-    def __init__(self, run: Run, browser, stack: LocalStack, clips: dict[str, Path]) -> None:
+    def __init__(self, run: Run, browser, stack: LocalStack, clips: dict[str, Path], platform: Platform) -> None:
         self.run, self.browser, self.stack, self.clips = run, browser, stack, clips
-        self.platform: Platform | None = None
+        self.platform: Platform | None = platform
         self.s: dict = {}
         # A step's browser contexts stay open until the next step starts, so that a failure's
         # screenshot (Run.artifacts, after the step) still has its page.
@@ -157,8 +159,6 @@ class Lms:
 
     def close(self) -> None:
         self.release()
-        if self.platform:
-            self.platform.stop()
 
     def watch(self, page, tag: str) -> None:
         run = self.run
@@ -173,7 +173,8 @@ class Lms:
     def prepare(self) -> None:
         run, stack = self.run, self.stack
         started = time.monotonic()
-        self.platform = platform = Platform()
+        platform = self.platform
+        assert platform
         log(f"   LMS {platform.base} (tests/lti/platform.py)")
         status, _, minted = http_call(stack.api, "GET", f"/_local/token?{urlencode({'email': LTI_ADMIN})}")
         run.require(status == 200 and minted.get("accessToken"), "the LTI administrator has a token", minted)
@@ -345,6 +346,67 @@ class Lms:
         self.run.require(status == 200, "the code is exchanged once", (status, body))
         return code
 
+    # -- a site that is not the LMS, and an address someone else wrote ----------------------------
+    def elsewhere(self) -> None:
+        """Only the listed LMS may frame `/lti` (VIVID_LMS_ORIGINS, the page host's
+        frame-ancestors): a page of another site framing it with a fragment of its own gets
+        nothing (no page, no launch code read, no text shown). At top level, a refused launch's
+        fragment with a text of its own (an address anybody can write) shows the page's words for
+        the code, never that text; a code the page does not know shows its generic words."""
+        self.release()
+        run, origin = self.run, self.stack.origin
+        ctx = self.browser.new_context(viewport={"width": 1280, "height": 900})
+        self.contexts.append(ctx)
+        page = ctx.new_page()
+        self.watch(page, "elsewhere")
+        lure = "Your account is locked. Call 555-0100 now"
+        framed_at = f"{origin}/lti#error=course_not_linked&error_description={lure.replace(' ', '%20')}"
+        # Another site: a page of this machine's on a port of its own (a real server, as a page a
+        # browser fetched; the LMS is http://127.0.0.1:<its port>, another origin).
+        body = f'<!doctype html><title>elsewhere</title><iframe id="f" src="{framed_at}"></iframe>'.encode()
+
+        class Elsewhere(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args) -> None:
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+            page.wait_for_timeout(3000)
+        finally:
+            server.shutdown()
+            server.server_close()
+        child = [f for f in page.frames if f != page.main_frame]
+        run.require(len(child) == 1, "the other site's page has its iframe", [f.url for f in page.frames])
+        try:
+            booted = child[0].evaluate("() => typeof window.booted")
+        except Exception as e:  # noqa: BLE001 (a blocked frame's error page may refuse scripts)
+            booted = f"no script ({type(e).__name__})"
+        seen = [line for line in run.console if line.startswith("[elsewhere]")]
+        run.check(booted != "object" and any("chrome-error://" in line or "frame-ancestors" in line for line in seen),
+                  "a page of a site not listed cannot frame /lti: the browser refuses it, the page never starts there",
+                  {"frame": child[0].url[:120], "booted": booted, "console": seen[-4:]})
+
+        # Top level: the same address, and one with a code the page does not know.
+        for code, words in (("course_not_linked", "no instructor has opened VIVID in this course yet"),
+                            ("call_us_now", "the launch was refused")):
+            page.goto("about:blank")
+            page.goto(f"{origin}/lti#error={code}&error_description={lure.replace(' ', '%20')}&request_id=%3Cb%3E")
+            page.wait_for_function("() => window.booted !== undefined && document.getElementById('who').textContent !== 'not signed in'",
+                                   timeout=15000)
+            said = page.evaluate("async () => [await window.booted, document.getElementById('who').textContent]")
+            run.check(words in said[1] and "555" not in said[1] and "<b>" not in said[1] and "call_us_now" not in said[1]
+                      and said[0].get("signedIn") is False,
+                      f"a refused launch's fragment ({code}) shows the page's words, not the address's text", said)
+
     # -- the probe's control: a profile that allows third-party cookies ---------------------------
     def probe_control(self) -> None:
         """The same course page and probe in a profile that allows third-party cookies: there the
@@ -371,14 +433,16 @@ class Lms:
                   "with third-party cookies allowed the same probe keeps its cookie (so the probe can tell)", probe)
 
 
-def in_lms(run: Run, browser, stack: LocalStack, clips: dict[str, Path]) -> None:
+def in_lms(run: Run, browser, stack: LocalStack, clips: dict[str, Path], platform: Platform) -> None:
     """The LMS's steps (run.py runs them after the study flow, whatever became of it)."""
-    lms = Lms(run, browser, stack, clips)
+    lms = Lms(run, browser, stack, clips, platform)
     try:
         run.step("LMS: an LTI admin's URL registers the tool; an instructor's launch, a lecture READY in the course",
                  lms.prepare, needed=False)
         run.step("LMS: the tool in a course page's iframe, third-party cookies blocked, launches and plays the lecture",
                  lms.learner, needed=False)
         run.step("LMS: the cookie probe's control (third-party cookies allowed)", lms.probe_control, needed=False)
+        run.step("LMS: another site cannot frame the launch's landing; a link's error text is never shown",
+                 lms.elsewhere, needed=False)
     finally:
         lms.close()

@@ -24,7 +24,7 @@ class LocalStack(StackProcess):
     """The API on http://api.vivid.localhost:<port>, the study page on
     http://app.vivid.localhost:<page_port> (`origin`), both served by the stack."""
 
-    def __init__(self, webex_recording: Path, zoom_recording: Path) -> None:
+    def __init__(self, webex_recording: Path, zoom_recording: Path, lms_origins: str = "") -> None:
         api_port, page_port = free_port(), free_port()
         self.origin = f"http://{APP_HOST}:{page_port}"
         self.page_port = page_port
@@ -35,6 +35,8 @@ class LocalStack(StackProcess):
             "VIVID_HOST": "127.0.0.1",
             "VIVID_FRONTEND_ORIGIN": self.origin,
             "VIVID_FRONTEND_API_URL": self.api,
+            # The LMS whose course page may frame where a launch lands (and no other site).
+            "VIVID_LMS_ORIGINS": lms_origins,
             "VIVID_ACCESS_TOKEN_TTL_SECS": str(ACCESS_TTL),
             "VIVID_MULTIPART_THRESHOLD_BYTES": str(MULTIPART_THRESHOLD),
             "VIVID_WEBEX_REDIRECT_URI": f"{self.origin}/webex-connected.html",

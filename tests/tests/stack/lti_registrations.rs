@@ -206,9 +206,16 @@ async fn a_platform_registered_by_hand_launches_and_its_issuer_keeps_one_key_set
     let mut other_keys = values.clone();
     other_keys["clientId"] = json!("client-other");
     other_keys["jwksUrl"] = json!(format!("{}/keys-elsewhere", platform.base));
-    let r = app.post("/lti/registrations", &admin.token, other_keys).await;
+    let r = app.post("/lti/registrations", &admin.token, other_keys.clone()).await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "issuer_key_conflict"), "{:?}", r.body);
     assert!(r.body["detail"].as_str().unwrap_or_default().contains("/keys-elsewhere"), "{:?}", r.body);
+    // Unless the administrator vouches for a key set per client (Open edX's components).
+    let mut vouched = other_keys.clone();
+    vouched["clientId"] = json!("client-component-2");
+    vouched["separateKeySet"] = json!(true);
+    let r = app.post("/lti/registrations", &admin.token, vouched).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["jwksUrl"], json!(format!("{}/keys-elsewhere", platform.base)), "{:?}", r.body);
     // Another client of the issuer with the same keys (Canvas Cloud: one issuer, a client per
     // institution): registered.
     let mut same_keys = values.clone();

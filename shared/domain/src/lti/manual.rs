@@ -34,6 +34,12 @@ pub struct ManualRegistration {
     pub jwks_url: String,
     #[serde(default)]
     pub name: Option<String>,
+    /// The operator vouches that this client's key set is the issuer's too, though it is not the
+    /// one its other registrations name: Open edX keeps a key set per LTI component under one
+    /// issuer. Only a registration by hand may say so (an LTI administrator's word); without it,
+    /// and always for dynamic registration, an issuer has one key set.
+    #[serde(default)]
+    pub separate_key_set: bool,
 }
 
 impl ManualRegistration {
