@@ -153,6 +153,7 @@ mod tests {
             token_url: "https://courses.example.edu/api/lti_consumer/v1/token/block-v1:Org+C1+2026+type@lti_consumer+block@abc".into(),
             jwks_url: "https://courses.example.edu/api/lti_consumer/v1/public_keysets/block-v1:Org+C1+2026+type@lti_consumer+block@abc".into(),
             name: None,
+            separate_key_set: false,
         }
     }
 
