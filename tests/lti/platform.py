@@ -23,13 +23,16 @@ launch as an LMS shows a tool in a course: an iframe with `allow="autoplay; full
 The test drives it through /_test/...:
   GET  /_test/registration-start?tool=<tool's registration URL>  the URL an admin's browser opens
   PUT  /_test/hints/<hint> {...}  what the launch for login_hint <hint> holds: user, roles,
-       context, deep_linking, custom, target, and `tamper` ({aud, iss, exp, deployment, kid:
-       "unknown"}) re-signing the library's token with one claim changed
+       context, deep_linking, custom, target, nrps (the NRPS claim's context_memberships_url;
+       this platform's own, which it does not serve, by default), and `tamper` ({aud, iss, exp,
+       deployment, kid: "unknown"}) re-signing the library's token with one claim changed
   GET  /_test/login-url?hint=<hint>  the tool's login initiation URL for that launch
   GET  /_test/deep-links  the deep-linking responses received: their content items
   GET  /_test/registration  what the tool registered
   PUT  /_test/jwks-path {"path": "/keys-moved"}  where the configuration says the keys are (the
        same keys are served there): a platform that names other keys for its issuer
+  PUT  /_test/token-endpoint {"url": ...}  the token endpoint the configuration names (a tool
+       registered after it calls that one: tests/lti/services.py's)
 
 Run: python tests/lti/platform.py; the first line on stdout is its base URL.
 """
@@ -62,6 +65,7 @@ STATE: t.Dict[str, t.Any] = {
     "hints": {},
     "deep_links": [],
     "jwks_path": "/jwks",
+    "token_endpoint": None,
 }
 
 
@@ -152,7 +156,7 @@ def launch(query: t.Dict[str, str]) -> t.Dict[str, t.Any]:
         msg.set_custom_parameters_claim(hint["custom"])
     if hint.get("target"):
         msg.set_launch_url(hint["target"])
-    msg.set_nrps(f"{STATE['base']}/contexts/{hint.get('context', 'course-1')}/memberships")
+    msg.set_nrps(hint.get("nrps") or f"{STATE['base']}/contexts/{hint.get('context', 'course-1')}/memberships")
     msg.set_ags(f"{STATE['base']}/contexts/{hint.get('context', 'course-1')}/lineitems")
     if hint.get("deep_linking"):
         msg.set_dl(f"{STATE['base']}/deep-link-return")
@@ -208,7 +212,7 @@ def configuration() -> t.Dict[str, t.Any]:
     return {
         "issuer": base,
         "authorization_endpoint": f"{base}/auth",
-        "token_endpoint": f"{base}/token",
+        "token_endpoint": STATE["token_endpoint"] or f"{base}/token",
         "jwks_uri": f"{base}{STATE['jwks_path']}",
         "registration_endpoint": f"{base}/register",
         "scopes_supported": ["openid"],
@@ -315,6 +319,10 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/_test/jwks-path":
             with LOCK:
                 STATE["jwks_path"] = json.loads(self.body())["path"]
+            return self.answer(204, {})
+        if url.path == "/_test/token-endpoint":
+            with LOCK:
+                STATE["token_endpoint"] = json.loads(self.body())["url"]
             return self.answer(204, {})
         self.answer(404, {"error": "not found"})
 

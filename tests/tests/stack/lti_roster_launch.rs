@@ -8,6 +8,10 @@
 //!   instructor starts its own; once the window is over, the next managing launch starts one.
 //!   platform.py's launches name a roster service it does not serve (404 at its
 //!   `context_memberships_url`): the worker ends that run without a retry.
+//! - end to end: platform.py registered with services.py's token endpoint, its launches' NRPS
+//!   claim naming services.py's roster of the course: the instructor's launch alone brings the
+//!   learners in (marked with their subject), the roster is not read again within the ten
+//!   minutes, and a learner dropped at the platform is removed by the next sync after them.
 //! - the worker: its event run by the stack's function (the template's environment and grants)
 //!   on a space linked to a course whose roster tests/lti/services.py serves: joiners added,
 //!   leavers removed, roles updated, exactly as the host's route applies it; a second run changes
@@ -239,4 +243,153 @@ async fn the_roster_worker_applies_the_course_roster_as_the_host_s_sync_does() {
     assert!(down.is_err_and(|e| e.contains("roster sync")), "a retryable failure");
     assert_eq!(members_of(&app, &space, &host.token).await, named(&expected));
     assert_eq!(app.stack.denied_grants(), [], "every call allowed by the function's template policy");
+}
+
+/// The launches' LMS (tests/lti/platform.py) registered by dynamic registration with
+/// tests/lti/services.py's token endpoint in its configuration, and services.py told the tool's
+/// client id and keys: the roster a launch's NRPS claim names is served, to the tool's own
+/// credentials. `(app, launcher, services)`.
+async fn registered_with_services() -> (TestApp, vivid_tests::LtiPlatform, vivid_testkit::lti::LtiPlatform) {
+    let app = TestApp::spawn().await;
+    let services = lms(&app).await;
+    let launcher = vivid_tests::LtiPlatform::start();
+    let url = format!("{}/_test/token-endpoint", launcher.base);
+    let put = launcher.browser.put(url).json(&json!({ "url": services.client().token_url })).send().await;
+    assert!(put.expect("platform reached").status().is_success());
+    let (page, client) = launcher.register(&app.lti_invitation().await).await;
+    assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+    let client = client.expect("the platform kept the tool's registration");
+    let jwks = app.call(Method::GET, "/lti/jwks", None, None).await.body;
+    let tool = json!({ "clientId": client, "jwks": jwks });
+    let told = reqwest::Client::new().post(format!("{}/_test/tool", services.base)).json(&tool).send().await;
+    assert!(told.expect("services reached").status().is_success(), "the tool's client id known");
+    (app, launcher, services)
+}
+
+/// A launch by `user` with `roles` in course-1, its NRPS claim naming `nrps`: the session.
+async fn launch_offering(
+    app: &TestApp,
+    launcher: &vivid_tests::LtiPlatform,
+    hint: &str,
+    (user, roles): (&str, &[&str]),
+    nrps: &str,
+) -> vivid_tests::Reply {
+    let mut spec = person(user, roles);
+    spec["nrps"] = nrps.into();
+    let s = session(app, &code_of(launcher.launch(hint, spec).await)).await;
+    assert_eq!(s.status, StatusCode::OK, "{:?}", s.body);
+    s
+}
+
+/// The space's member named `name`: its membership item's `(ltiSub, ltiContext)`.
+async fn marks_of(app: &TestApp, space: &str, token: &str, name: &str) -> (Option<String>, Option<String>) {
+    let (items, _) = app.all_pages(&format!("/spaces/{space}/members"), token, 10).await;
+    let user = items.iter().find(|m| m["name"] == name).and_then(|m| m["userId"].as_str()).expect(name).to_owned();
+    let item = app.item(&format!("SPACE#{space}"), &format!("MEMBER#{user}")).await.expect("the membership");
+    let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+    (text("ltiSub"), text("ltiContext"))
+}
+
+/// How often the course's roster service was read and a token granted.
+async fn service_calls(services: &vivid_testkit::lti::LtiPlatform) -> (u64, u64) {
+    let stats = services.read("stats").await;
+    (stats["membership_pages"].as_u64().unwrap_or(0), stats["token"].as_u64().unwrap_or(0))
+}
+
+#[tokio::test]
+async fn a_managing_launch_brings_the_course_roster_in_and_a_later_one_takes_a_leaver_out() {
+    let (app, launcher, services) = registered_with_services().await;
+    services
+        .set_roster(
+            "course-1",
+            json!([
+                member("teacher-1", "Teacher", INSTRUCTOR),
+                member("student-a", "Ada", LEARNER),
+                member("student-b", "Ben", LEARNER)
+            ]),
+        )
+        .await;
+    // Two members a page: the worker follows the `Link: rel="next"` header.
+    let nrps = services.memberships_url("course-1", 2);
+    let teacher = ("teacher-1", &[INSTRUCTOR][..]);
+
+    // The instructor opened the course in VIVID before (the space made, the sync that launch
+    // started ended); ten minutes on, their launch syncs the course's roster, named by the
+    // launch's own NRPS claim: the two learners, who never launched, come in from it alone.
+    let s = launch_offering(&app, &launcher, "i0", teacher, &nrps).await;
+    let space = s.body["launch"]["spaceId"].as_str().expect("the course's space").to_owned();
+    let token = s.body["accessToken"].as_str().expect("token").to_owned();
+    let host_id: vivid_domain::types::UserId = s.body["user"]["userId"].as_str().expect("user").parse().expect("id");
+    roster_runs_settled(&app, 1).await;
+    app.indexes_settled().await;
+    set_sync_started(&app, &space, unix_now() - 601).await;
+    let (pages, _) = service_calls(&services).await;
+    let s = launch_offering(&app, &launcher, "i1", teacher, &nrps).await;
+    assert_eq!(s.body["launch"]["spaceId"], json!(space));
+    assert_eq!(started(runs(&app)), 2, "the launch started the worker: {:?}", runs(&app));
+    let counts = roster_runs_settled(&app, 2).await;
+    assert_eq!((counts.failed_runs, counts.exhausted), (0, 0), "{counts:?}");
+    let expected = [("Ada", "participant"), ("Ben", "participant"), ("teacher-1 person", "host")];
+    assert_eq!(members_of(&app, &space, &token).await, named(&expected));
+    for (name, sub) in [("Ada", "student-a"), ("Ben", "student-b")] {
+        let (lti_sub, context) = marks_of(&app, &space, &token, name).await;
+        assert_eq!(lti_sub.as_deref(), Some(sub), "{name}'s membership is the course's");
+        assert!(context.is_some_and(|c| !c.is_empty()), "{name}'s membership names the course");
+    }
+    let (read, tokens) = service_calls(&services).await;
+    assert_eq!(read, pages + 2, "the roster's two pages read");
+    assert!(tokens >= 1, "with a token the platform granted");
+
+    // Ada's own launch later is the user the sync made (matched by the platform's subject).
+    let ada = launch_offering(&app, &launcher, "l1", ("student-a", &[LEARNER]), &nrps).await;
+    assert_eq!(ada.body["launch"]["spaceId"], json!(space));
+    let (items, _) = app.all_pages(&format!("/spaces/{space}/members"), &token, 10).await;
+    let synced = items.iter().find(|m| m["name"] == "Ada").map(|m| m["userId"].clone());
+    assert_eq!(synced, Some(ada.body["user"]["userId"].clone()), "{items:?}");
+
+    // A second instructor launch within the ten minutes: the roster service is not called again.
+    launch_offering(&app, &launcher, "i2", teacher, &nrps).await;
+    assert_eq!(started(runs(&app)), 2, "no other sync: {:?}", runs(&app));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(started(runs(&app)), 2, "{:?}", runs(&app));
+    assert_eq!(service_calls(&services).await.0, read, "the platform's roster was not read again");
+
+    // A member the host added by hand, and Ben dropped from the course at the platform: within
+    // the ten minutes nothing changes.
+    let host = vivid_tests::TestUser {
+        user: app.users().get_user(&host_id).await.expect("read").expect("the instructor's user"),
+        token: token.clone(),
+    };
+    let by_hand = app.user("ByHand").await;
+    app.join(&space, &host, &by_hand).await;
+    services
+        .set_roster(
+            "course-1",
+            json!([member("teacher-1", "Teacher", INSTRUCTOR), member("student-a", "Ada", LEARNER)]),
+        )
+        .await;
+    launch_offering(&app, &launcher, "i3", teacher, &nrps).await;
+    assert_eq!(started(runs(&app)), 2, "{:?}", runs(&app));
+    let expected =
+        [("Ada", "participant"), ("Ben", "participant"), ("ByHand", "participant"), ("teacher-1 person", "host")];
+    assert_eq!(members_of(&app, &space, &token).await, named(&expected));
+
+    // Past the ten minutes, the instructor's next launch syncs again: Ben, a leaver whose
+    // membership came from the course, is removed; the host, Ada and the member added by hand
+    // stay.
+    set_sync_started(&app, &space, unix_now() - 601).await;
+    launch_offering(&app, &launcher, "i4", teacher, &nrps).await;
+    let counts = roster_runs_settled(&app, 3).await;
+    assert_eq!((counts.failed_runs, counts.exhausted), (0, 0), "{counts:?}");
+    let expected = [("Ada", "participant"), ("ByHand", "participant"), ("teacher-1 person", "host")];
+    assert_eq!(members_of(&app, &space, &token).await, named(&expected));
+    assert_eq!(service_calls(&services).await.0, read + 1, "the roster read again: one page of two members");
+
+    // A sync's removal is not the host's: re-enrolled at the platform, Ben's launch joins again.
+    let ben = launch_offering(&app, &launcher, "l2", ("student-b", &[LEARNER]), &nrps).await;
+    assert_eq!(ben.body["launch"]["spaceId"], json!(space));
+    let expected =
+        [("Ada", "participant"), ("Ben", "participant"), ("ByHand", "participant"), ("teacher-1 person", "host")];
+    assert_eq!(members_of(&app, &space, &token).await, named(&expected));
+    assert_eq!(app.stack.denied_grants(), [], "every call allowed by the functions' template policies");
 }
