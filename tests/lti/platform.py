@@ -25,7 +25,9 @@ The test drives it through /_test/...:
   PUT  /_test/hints/<hint> {...}  what the launch for login_hint <hint> holds: user, roles,
        context, deep_linking, custom, target, nrps (the NRPS claim's context_memberships_url;
        this platform's own, which it does not serve, by default), and `tamper` ({aud, iss, exp,
-       deployment, kid: "unknown"}) re-signing the library's token with one claim changed
+       nonce, deployment, kid}) re-signing the library's token with claims changed (kid
+       "unknown": by a key the platform does not publish, under its own kid; "forged": by that
+       key under the kid of the platform's published key)
   GET  /_test/login-url?hint=<hint>  the tool's login initiation URL for that launch
   GET  /_test/deep-links  the deep-linking responses received: their content items
   GET  /_test/registration  what the tool registered
@@ -121,7 +123,7 @@ class Launch(LTIAdvantageMessageLaunchAbstract):
 
 def retamper(id_token: str, tamper: t.Dict[str, t.Any]) -> str:
     """The library's token with claims changed, signed again (by an unpublished key for
-    `kid: unknown`)."""
+    `kid: unknown`, and by it under the published key's kid for `kid: forged`)."""
     claims = jwt.decode(id_token, options={"verify_signature": False})
     for name in ("aud", "iss", "exp", "nonce"):
         if name in tamper:
@@ -130,9 +132,10 @@ def retamper(id_token: str, tamper: t.Dict[str, t.Any]) -> str:
         claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"]["data"] = tamper["dl_data"]
     if "deployment" in tamper:
         claims["https://purl.imsglobal.org/spec/lti/claim/deployment_id"] = tamper["deployment"]
-    key = OTHER if tamper.get("kid") == "unknown" else KEY
+    key = OTHER if tamper.get("kid") in ("unknown", "forged") else KEY
+    kid = KEY.key_id if tamper.get("kid") == "forged" else key.key_id
     pem = key.export_to_pem(private_key=True, password=None)
-    return jwt.encode(claims, pem, algorithm="RS256", headers={"kid": key.key_id})
+    return jwt.encode(claims, pem, algorithm="RS256", headers={"kid": kid})
 
 
 def launch(query: t.Dict[str, str]) -> t.Dict[str, t.Any]:
