@@ -24,8 +24,8 @@ The test drives it through /_test/...:
   GET  /_test/registration-start?tool=<tool's registration URL>  the URL an admin's browser opens
   PUT  /_test/hints/<hint> {...}  what the launch for login_hint <hint> holds: user, roles,
        context, deep_linking, custom, target, nrps (the NRPS claim's context_memberships_url;
-       this platform's own, which it does not serve, by default), and `tamper` ({aud, iss, exp,
-       nonce, deployment, kid}) re-signing the library's token with claims changed (kid
+       this platform's own, which it does not serve, by default), and `tamper` ({aud, azp, iss,
+       exp, nonce, deployment, kid}) re-signing the library's token with claims changed (kid
        "unknown": by a key the platform does not publish, under its own kid; "forged": by that
        key under the kid of the platform's published key)
   GET  /_test/login-url?hint=<hint>  the tool's login initiation URL for that launch
@@ -125,7 +125,7 @@ def retamper(id_token: str, tamper: t.Dict[str, t.Any]) -> str:
     """The library's token with claims changed, signed again (by an unpublished key for
     `kid: unknown`, and by it under the published key's kid for `kid: forged`)."""
     claims = jwt.decode(id_token, options={"verify_signature": False})
-    for name in ("aud", "iss", "exp", "nonce"):
+    for name in ("aud", "azp", "iss", "exp", "nonce"):
         if name in tamper:
             claims[name] = tamper[name]
     if "dl_data" in tamper:

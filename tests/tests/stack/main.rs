@@ -28,6 +28,7 @@ mod lti_registrations;
 mod lti_roster_launch;
 mod lti_roster_route;
 mod lti_services;
+mod lti_two_platforms;
 mod members;
 mod minutes;
 mod notes;
