@@ -33,6 +33,7 @@ The test drives it through /_test/...:
   GET  /_test/registration  what the tool registered
   PUT  /_test/jwks-path {"path": "/keys-moved"}  where the configuration says the keys are (the
        same keys are served there): a platform that names other keys for its issuer
+  PUT  /_test/jwks-status {"status": 500}  what the key set answers (200 serves the keys)
   PUT  /_test/token-endpoint {"url": ...}  the token endpoint the configuration names (a tool
        registered after it calls that one: tests/lti/services.py's)
 
@@ -67,6 +68,7 @@ STATE: t.Dict[str, t.Any] = {
     "hints": {},
     "deep_links": [],
     "jwks_path": "/jwks",
+    "jwks_status": 200,
     "token_endpoint": None,
 }
 
@@ -288,6 +290,8 @@ class Handler(BaseHTTPRequestHandler):
             try:
                 if url.path == "/.well-known/openid-configuration":
                     return self.answer(200, configuration())
+                if url.path in ("/jwks", STATE["jwks_path"]) and STATE["jwks_status"] != 200:
+                    return self.answer(STATE["jwks_status"], {"error": "the key set is unavailable"})
                 if url.path in ("/jwks", STATE["jwks_path"]):
                     return self.answer(200, {"keys": KeyedRegistration().get_jwks()})
                 if url.path == "/auth" and self.browser():
@@ -322,6 +326,10 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/_test/jwks-path":
             with LOCK:
                 STATE["jwks_path"] = json.loads(self.body())["path"]
+            return self.answer(204, {})
+        if url.path == "/_test/jwks-status":
+            with LOCK:
+                STATE["jwks_status"] = int(json.loads(self.body())["status"])
             return self.answer(204, {})
         if url.path == "/_test/token-endpoint":
             with LOCK:
