@@ -1,14 +1,39 @@
 //! Calls to URLs a third party names (an LMS platform's configuration, key set and endpoints; an
-//! OpenID provider's discovery document): which may be fetched, and their bodies read with a cap.
+//! OpenID provider's discovery document; a meeting platform's download links): which may be
+//! fetched, at which addresses, and their bodies read with a cap.
 //!
 //! Only `https://` is fetched in AWS. Plain HTTP to a loopback host is allowed only when the wiring
 //! says so (`VIVID_ALLOW_PRIVATE_DOWNLOADS`, which the local stack sets for its stand-ins and no
 //! deployment does): inside Lambda, loopback is the runtime API's own address.
+//!
+//! Without that flag, only public addresses are connected to ([`is_public`]): a client gets the
+//! resolver [`public_only`] (a name is connected to at its public addresses only, checked at each
+//! connection) and a URL is checked by [`public_host`] before it is called (an IP address written
+//! in the URL never reaches a resolver). The clients that use them follow no redirects.
+
+mod resolve;
+
+pub use resolve::{is_public, public_host, public_only};
 
 /// Whether `url` may be fetched: `https://` with a host; `http://` on a loopback host only with
 /// `loopback_http` (the local stack). The domain's rule (an operator's registration is checked
 /// by it before anything is fetched), here for the callers.
 pub use vivid_domain::urls::fetchable;
+
+/// What went wrong with a call, without its URL (which may carry a token) but with its causes,
+/// which say why: `error sending request: client error (Connect): dns error: error resolving
+/// DNS: lms.example resolves to no public address`, not just `error sending request`.
+pub fn describe(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
 
 /// The body of `resp`, refused once it passes `max` bytes: a declared length over it is refused
 /// before any byte is read, and the read stops at the first chunk past it (a third party cannot
@@ -19,7 +44,7 @@ pub async fn read_capped(mut resp: reqwest::Response, max: usize, what: &str) ->
         return Err(too_large());
     }
     let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| format!("{what}: {}", e.without_url()))? {
+    while let Some(chunk) = resp.chunk().await.map_err(|e| format!("{what}: {}", describe(e)))? {
         if body.len() + chunk.len() > max {
             return Err(too_large());
         }

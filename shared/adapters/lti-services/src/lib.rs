@@ -5,8 +5,11 @@
 //! - Tokens are cached per (token URL, client id, scopes) until a minute before they expire; a
 //!   service's 401 drops the cached token and tries once more with a fresh one.
 //! - Every URL comes from a platform's signed launch or its registration. Outside the local stack
-//!   only `https:` URLs are called (`VIVID_ALLOW_PRIVATE_DOWNLOADS`, set by the local stack
-//!   only, also lets `http:` through).
+//!   only `https:` URLs are called, and only at public addresses: an IP address in the URL is
+//!   checked before the call, a name by the client's resolver at each connection
+//!   ([`vivid_http::public_only`]), and no redirect is followed. `VIVID_ALLOW_PRIVATE_DOWNLOADS`,
+//!   set by the local stack only, lets `http:` and private addresses through (its stand-ins
+//!   listen on 127.0.0.1).
 //! - The HTTP client is built by the first call that needs it, not at init.
 
 mod wire;
@@ -62,11 +65,12 @@ fn unavailable(e: impl std::fmt::Display) -> ServiceError {
 
 /// A transport failure, without its URL (which may carry the platform's query tokens).
 fn transport(e: reqwest::Error) -> ServiceError {
-    ServiceError::Unavailable(e.without_url().to_string())
+    ServiceError::Unavailable(vivid_http::describe(e))
 }
 
 impl LtiHttp {
-    /// `allow_http`: the local stack's stand-ins listen on `http://127.0.0.1`; never in AWS.
+    /// `allow_http`: the local stack's stand-ins listen on `http://127.0.0.1` (plain HTTP and
+    /// private addresses are called); never in AWS.
     pub fn new(signer: Arc<dyn ToolSigner>, allow_http: bool) -> Self {
         Self { signer, http: OnceLock::new(), tokens: Mutex::new(HashMap::new()), allow_http }
     }
@@ -78,12 +82,14 @@ impl LtiHttp {
     fn http(&self) -> Result<&reqwest::Client, ServiceError> {
         self.http
             .get_or_init(|| {
-                reqwest::Client::builder()
+                let mut builder = reqwest::Client::builder()
                     .connect_timeout(Duration::from_secs(5))
                     .timeout(Duration::from_secs(20))
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()
-                    .map_err(|e| format!("the LTI services client: {e}"))
+                    .redirect(reqwest::redirect::Policy::none());
+                if !self.allow_http {
+                    builder = builder.dns_resolver(vivid_http::public_only());
+                }
+                builder.build().map_err(|e| format!("the LTI services client: {e}"))
             })
             .as_ref()
             .map_err(unavailable)
@@ -93,10 +99,14 @@ impl LtiHttp {
     fn url(&self, url: &str) -> Result<Url, ServiceError> {
         let parsed = Url::parse(url).map_err(|_| ServiceError::Unreadable("a service URL is not a URL".into()))?;
         match parsed.scheme() {
-            "https" => Ok(parsed),
-            "http" if self.allow_http => Ok(parsed),
-            _ => Err(ServiceError::Unreadable("a service URL is not https".into())),
+            "https" => {}
+            "http" if self.allow_http => {}
+            _ => return Err(ServiceError::Unreadable("a service URL is not https".into())),
         }
+        if !vivid_http::public_host(parsed.as_str(), self.allow_http) {
+            return Err(ServiceError::Unreadable("a service URL is not at a public address".into()));
+        }
+        Ok(parsed)
     }
 
     /// The client assertion: `iss` = `sub` = the client id, `aud` the token endpoint (or the
@@ -329,5 +339,27 @@ mod tests {
         assert!(matches!(&refused, ServiceError::Refused(d) if d.contains("invalid_client")), "{refused:?}");
         assert!(!refused.is_transient());
         assert!(matches!(token_refusal(StatusCode::UNAUTHORIZED, ""), ServiceError::Refused(_)));
+    }
+
+    #[test]
+    fn outside_the_local_stack_a_service_url_must_name_no_private_address() {
+        let signer = Arc::new(vivid_testkit::lti::RsaToolSigner::new("k"));
+        let aws = LtiHttp::new(signer.clone(), false);
+        let local = LtiHttp::new(signer, true);
+        for url in [
+            "https://169.254.169.254/latest/meta-data/iam/security-credentials/",
+            "https://10.0.0.5/api/lti/courses/1/names_and_roles",
+            "https://[fd00:ec2::254]/token",
+            "https://0x7f.1/token",
+        ] {
+            let refused = aws.url(url);
+            assert!(
+                matches!(&refused, Err(ServiceError::Unreadable(d)) if d.contains("public address")),
+                "{refused:?}"
+            );
+            assert!(local.url(url).is_ok(), "{url}");
+        }
+        assert!(aws.url("https://lms.example/api/lti/courses/1/line_items").is_ok());
+        assert!(aws.url("https://52.1.2.3/token").is_ok());
     }
 }

@@ -37,7 +37,8 @@ fn invalid(why: &str) -> LaunchError {
 }
 
 impl HttpPlatformKeys {
-    /// `loopback_http`: key sets on `http://127.0.0.1` are fetched (the local stack only).
+    /// `loopback_http`: key sets on `http://127.0.0.1`, and at private addresses, are fetched
+    /// (the local stack only).
     pub fn new(loopback_http: bool) -> Self {
         Self { loopback_http, ..Self::default() }
     }
@@ -46,10 +47,16 @@ impl HttpPlatformKeys {
         if !crate::fetchable(url, self.loopback_http) {
             return Err(LaunchError::KeysUnavailable("the key set URL is not https".into()));
         }
-        let http =
-            self.http.get_or_init(crate::client).as_ref().map_err(|e| LaunchError::KeysUnavailable(e.clone()))?;
+        if !crate::public_host(url, self.loopback_http) {
+            return Err(LaunchError::KeysUnavailable("the key set URL is not at a public address".into()));
+        }
+        let http = self
+            .http
+            .get_or_init(|| crate::client(self.loopback_http))
+            .as_ref()
+            .map_err(|e| LaunchError::KeysUnavailable(e.clone()))?;
         let unavailable = |e: String| LaunchError::KeysUnavailable(e);
-        let resp = http.get(url).send().await.map_err(|e| unavailable(e.without_url().to_string()))?;
+        let resp = http.get(url).send().await.map_err(|e| unavailable(vivid_http::describe(e)))?;
         if !resp.status().is_success() {
             return Err(unavailable(format!("the platform's key set answered {}", resp.status())));
         }

@@ -1,9 +1,11 @@
 //! LTI 1.3 over HTTPS: a platform's ID tokens verified against its published key set, and the
 //! calls LTI Dynamic Registration makes to the platform (its configuration, the registration).
 //!
-//! Platforms are reached over HTTPS only. Plain HTTP to a loopback address is allowed only when
-//! the wiring says so (`VIVID_ALLOW_PRIVATE_DOWNLOADS`, which the local stack sets for its platform
-//! stand-in and no deployment does): in Lambda, loopback is the runtime API's own address.
+//! Platforms are reached over HTTPS only, at public addresses only ([`vivid_http::is_public`]: a
+//! registered platform cannot point the tool at the metadata service, the VPC or loopback). Plain
+//! HTTP to a loopback address, and private addresses, are allowed only when the wiring says so
+//! (`VIVID_ALLOW_PRIVATE_DOWNLOADS`, which the local stack sets for its platform stand-in and no
+//! deployment does): in Lambda, loopback is the runtime API's own address.
 
 mod keys;
 mod registration;
@@ -14,18 +16,21 @@ pub use registration::HttpPlatform;
 use std::time::Duration;
 
 /// The HTTP client every platform call uses: rustls, 5-second timeout, no redirects (a key set
-/// or configuration that moved is the platform's to fix, not a hop to follow blindly).
-pub(crate) fn client() -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
+/// or configuration that moved is the platform's to fix, not a hop to follow blindly), names
+/// connected to at their public addresses only unless `private` (the local stack).
+pub(crate) fn client(private: bool) -> Result<reqwest::Client, String> {
+    let mut builder = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| format!("the LTI HTTP client: {e}"))
+        .redirect(reqwest::redirect::Policy::none());
+    if !private {
+        builder = builder.dns_resolver(vivid_http::public_only());
+    }
+    builder.build().map_err(|e| format!("the LTI HTTP client: {e}"))
 }
 
 pub use vivid_http::fetchable;
-pub(crate) use vivid_http::read_capped;
+pub(crate) use vivid_http::{public_host, read_capped};
 
 /// Whether a configuration fetched from `url` may name `issuer` (LTI Dynamic Registration 1.0,
 /// 3.5.1: the issuer is the configuration's origin, or a prefix of its URL). Compared as parsed

@@ -16,13 +16,14 @@ pub struct HttpPlatform {
 }
 
 impl HttpPlatform {
-    /// `loopback_http`: a platform on `http://127.0.0.1` is reached (the local stack only).
+    /// `loopback_http`: a platform on `http://127.0.0.1`, or at a private address, is reached
+    /// (the local stack only).
     pub fn new(loopback_http: bool) -> Self {
         Self { loopback_http, ..Self::default() }
     }
 
     fn http(&self) -> Result<&reqwest::Client, String> {
-        self.http.get_or_init(crate::client).as_ref().map_err(Clone::clone)
+        self.http.get_or_init(|| crate::client(self.loopback_http)).as_ref().map_err(Clone::clone)
     }
 
     async fn read(resp: reqwest::Response, what: &str) -> Result<Value, String> {
@@ -43,11 +44,15 @@ impl PlatformRegistrar for HttpPlatform {
         if !crate::fetchable(url, self.loopback_http) {
             return Err("openid_configuration must be an https URL".into());
         }
+        if !crate::public_host(url, self.loopback_http) {
+            return Err("openid_configuration must be at a public address".into());
+        }
         let mut req = self.http()?.get(url).header("accept", "application/json");
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
-        let resp = req.send().await.map_err(|e| format!("the platform's configuration: {}", e.without_url()))?;
+        let resp =
+            req.send().await.map_err(|e| format!("the platform's configuration: {}", vivid_http::describe(e)))?;
         let value = Self::read(resp, "the platform's configuration").await?;
         let config: PlatformConfig =
             serde_json::from_value(value).map_err(|e| format!("the platform's configuration: {e}"))?;
@@ -61,6 +66,12 @@ impl PlatformRegistrar for HttpPlatform {
                 return Err("the platform's endpoints must be https URLs".into());
             }
         }
+        // The tool calls these (the browser goes to the authorization endpoint).
+        for endpoint in [&config.token_endpoint, &config.jwks_uri, &config.registration_endpoint] {
+            if !crate::public_host(endpoint, self.loopback_http) {
+                return Err("the platform's endpoints must be at public addresses".into());
+            }
+        }
         Ok(config)
     }
 
@@ -71,7 +82,7 @@ impl PlatformRegistrar for HttpPlatform {
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
-        let resp = req.send().await.map_err(|e| format!("the platform's registration: {}", e.without_url()))?;
+        let resp = req.send().await.map_err(|e| format!("the platform's registration: {}", vivid_http::describe(e)))?;
         Self::read(resp, "the platform's registration").await
     }
 }

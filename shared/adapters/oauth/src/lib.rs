@@ -5,21 +5,18 @@
 //!   [`ConnectorError`]: a refused code is `BadCode`, a refused refresh `ReconnectRequired`;
 //! - authorized API calls: 401 → `Unauthorized` (the connector refreshes once), 404 → `NotFound`,
 //!   429 waited out once when `Retry-After` is short, else `RateLimited`, 5xx → `Unavailable`;
-//! - downloads that follow redirects only to the platform's own hosts (an allow-list), resolve
-//!   names only to public addresses, stop at a byte cap and at an overall deadline, and never
-//!   put their URL (which carries a temporary token) into an error.
+//! - downloads that follow redirects only to the platform's own hosts (an allow-list), connect
+//!   only to public addresses (`vivid_http`'s resolver and its check of IP hosts), stop at a
+//!   byte cap and at an overall deadline, and never put their URL (which carries a temporary
+//!   token) into an error.
 
 use std::{
-    net::{IpAddr, SocketAddr},
-    sync::{Arc, OnceLock},
+    sync::OnceLock,
     time::{Duration, Instant},
 };
 
 use futures_util::StreamExt;
-use reqwest::{
-    Url,
-    dns::{Addrs, Name, Resolve, Resolving},
-};
+use reqwest::Url;
 use serde::Deserialize;
 use vivid_config::{Config, ConfigError};
 use vivid_domain::{
@@ -38,7 +35,7 @@ fn unavailable(e: impl std::fmt::Display) -> ConnectorError {
 /// A transport failure, without its URL: download links carry temporary tokens, and the message
 /// ends up in logs and in a video's failure reason.
 pub fn transport(e: reqwest::Error) -> ConnectorError {
-    ConnectorError::Unavailable(e.without_url().to_string())
+    ConnectorError::Unavailable(vivid_http::describe(e))
 }
 
 /// Host names a download may be served from: `zoom.us` (exactly) or `*.zoom.us` (any subdomain).
@@ -81,50 +78,6 @@ impl DownloadRules {
                 .unwrap_or_default()
                 .import_bytes,
             deadline: Duration::from_secs(cfg.number("VIVID_IMPORT_DEADLINE_SECS", 14 * 60)?),
-        })
-    }
-}
-
-/// Resolves names to public addresses only: a download link cannot point the worker at the
-/// metadata service, the VPC or loopback (even through a redirect or a DNS answer that changed).
-#[derive(Debug, Clone, Copy)]
-struct PublicOnly;
-
-fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            !(v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
-                || v4.octets()[0] >= 240)
-        }
-        IpAddr::V6(v6) => {
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6.to_ipv4_mapped().is_some_and(|v4| !is_public(IpAddr::V4(v4))))
-        }
-    }
-}
-
-impl Resolve for PublicOnly {
-    fn resolve(&self, name: Name) -> Resolving {
-        Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await
-                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?
-                .filter(|a| is_public(a.ip()))
-                .collect();
-            if addrs.is_empty() {
-                return Err(format!("{host} resolves to no public address").into());
-            }
-            Ok(Box::new(addrs.into_iter()) as Addrs)
         })
     }
 }
@@ -200,7 +153,7 @@ impl PlatformHttp {
                     .connect_timeout(Duration::from_secs(10))
                     .redirect(reqwest::redirect::Policy::none());
                 if !self.allow_private_downloads {
-                    builder = builder.dns_resolver(Arc::new(PublicOnly));
+                    builder = builder.dns_resolver(vivid_http::public_only());
                 }
                 builder.build().map_err(|e| format!("the download client: {e}"))
             })
@@ -323,6 +276,10 @@ impl PlatformHttp {
             if !rules.hosts.allows(&host) {
                 return Err(unavailable(format!("the download is served from {host}, which is not the platform's")));
             }
+            // An address in the URL is connected to without the resolver: checked here.
+            if !vivid_http::public_host(url.as_str(), self.allow_private_downloads) {
+                return Err(unavailable(format!("the download is served from {host}, which is not a public address")));
+            }
             let mut req = self.downloads()?.get(url.clone());
             if let Some(token) = bearer {
                 req = req.bearer_auth(token);
@@ -396,24 +353,5 @@ mod tests {
         assert!(!h.allows("zoom.us.evil.com"));
         assert!(!h.allows("evilzoom.us"));
         assert!(!h.allows(".zoom.us"));
-    }
-
-    #[test]
-    fn only_public_addresses_pass() {
-        for private in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "169.254.169.254",
-            "192.168.1.1",
-            "100.64.0.1",
-            "::1",
-            "fd00::1",
-            "::ffff:127.0.0.1",
-        ] {
-            assert!(!is_public(private.parse().expect("ip")), "{private}");
-        }
-        for public in ["52.1.2.3", "8.8.8.8", "2606:4700::1111"] {
-            assert!(is_public(public.parse().expect("ip")), "{public}");
-        }
     }
 }

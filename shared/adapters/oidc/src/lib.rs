@@ -7,6 +7,12 @@
 //!
 //! The client secrets are one Secrets Manager secret, a JSON object of secrets by provider id,
 //! read on its first use (the login route never needs it).
+//!
+//! A discovered provider is reached over HTTPS at public addresses only (its discovery URL and
+//! the endpoints its document names: an IP address in them is refused before the call, a name
+//! is connected to at its public addresses only by the client's resolver, and no redirect is
+//! followed). `VIVID_ALLOW_PRIVATE_DOWNLOADS` (the local stack, [`Oidc::with_loopback_http`])
+//! lets loopback `http://` and private addresses through for its identity provider.
 
 use std::{
     collections::HashMap,
@@ -78,7 +84,8 @@ pub struct Oidc {
     fixed: HashMap<String, Discovery>,
     discovery: RwLock<HashMap<String, Cached<Discovery>>>,
     jwks: RwLock<HashMap<String, Cached<JwkSet>>>,
-    /// A discovered provider on `http://127.0.0.1` is reached (the local stack only).
+    /// A discovered provider on `http://127.0.0.1`, or at a private address, is reached (the
+    /// local stack only).
     loopback_http: bool,
 }
 
@@ -107,14 +114,15 @@ impl Oidc {
         }
     }
 
-    /// Discovered providers on `http://` loopback addresses are reached: the local stack's
-    /// identity provider (`VIVID_ALLOW_PRIVATE_DOWNLOADS`); never in AWS, where loopback is the
-    /// Lambda runtime API.
+    /// Discovered providers on `http://` loopback addresses, and at private addresses, are
+    /// reached: the local stack's identity provider (`VIVID_ALLOW_PRIVATE_DOWNLOADS`); never in
+    /// AWS, where loopback is the Lambda runtime API and 169.254.169.254 the metadata service.
+    /// Set before the first call (the HTTP client is built then).
     pub fn with_loopback_http(self, allow: bool) -> Self {
         Self { loopback_http: allow, ..self }
     }
 
-    /// With this HTTP client rather than one of its own.
+    /// With this HTTP client rather than one of its own (its resolver is the caller's choice).
     pub fn with_http(self, http: reqwest::Client) -> Self {
         Self { http: OnceLock::from(Ok(http)), ..self }
     }
@@ -125,15 +133,18 @@ impl Oidc {
         self
     }
 
-    /// The HTTP client (rustls, 5-second timeout, no redirects followed), built on first use.
+    /// The HTTP client (rustls, 5-second timeout, no redirects followed; names connected to at
+    /// their public addresses only unless [`Self::with_loopback_http`]), built on first use.
     fn http(&self) -> Result<&reqwest::Client, IdentityError> {
         self.http
             .get_or_init(|| {
-                reqwest::Client::builder()
+                let mut builder = reqwest::Client::builder()
                     .timeout(Duration::from_secs(5))
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()
-                    .map_err(|e| format!("the OpenID Connect HTTP client: {e}"))
+                    .redirect(reqwest::redirect::Policy::none());
+                if !self.loopback_http {
+                    builder = builder.dns_resolver(vivid_http::public_only());
+                }
+                builder.build().map_err(|e| format!("the OpenID Connect HTTP client: {e}"))
             })
             .as_ref()
             .map_err(|e| upstream(e.clone()))
@@ -146,7 +157,7 @@ impl Oidc {
             .header("accept", "application/json")
             .send()
             .await
-            .map_err(|e| upstream(format!("cannot fetch the provider's {what}: {}", e.without_url())))?;
+            .map_err(|e| upstream(format!("cannot fetch the provider's {what}: {}", vivid_http::describe(e))))?;
         if !resp.status().is_success() {
             return Err(upstream(format!("the provider's {what} answered {}", resp.status())));
         }
@@ -171,6 +182,9 @@ impl Oidc {
         if !vivid_http::fetchable(&url, self.loopback_http) {
             return Err(upstream("the provider's issuer is not an https URL"));
         }
+        if !vivid_http::public_host(&url, self.loopback_http) {
+            return Err(upstream("the provider's issuer is not at a public address"));
+        }
         let doc: Discovery = self.get_json(&url, "discovery document").await?;
         if doc.issuer != provider.issuer {
             tracing::warn!(provider = %provider.id, published = %doc.issuer, "discovery names another issuer");
@@ -179,9 +193,13 @@ impl Oidc {
                 doc.issuer, provider.issuer
             )));
         }
-        let secure = |u: &str| vivid_http::fetchable(u, self.loopback_http);
-        if ![&doc.authorization_endpoint, &doc.token_endpoint, &doc.jwks_uri].iter().all(|u| secure(u)) {
+        let endpoints = [&doc.authorization_endpoint, &doc.token_endpoint, &doc.jwks_uri];
+        if !endpoints.iter().all(|u| vivid_http::fetchable(u, self.loopback_http)) {
             return Err(upstream("the provider's discovery document has an endpoint that is not https"));
+        }
+        // The tool calls these two (the browser goes to the authorization endpoint).
+        if ![&doc.token_endpoint, &doc.jwks_uri].iter().all(|u| vivid_http::public_host(u, self.loopback_http)) {
+            return Err(upstream("the provider's discovery document has an endpoint that is not at a public address"));
         }
         let mut cache = self.discovery.write().await;
         cache.insert(provider.id.clone(), Cached { value: doc.clone(), fetched: Instant::now() });
@@ -251,11 +269,9 @@ impl Oidc {
             let enc = |v: &str| -> String { url_form(v) };
             req = req.basic_auth(enc(&provider.client_id), Some(enc(&secret)));
         }
-        let resp = req
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| upstream(format!("cannot reach the provider's token endpoint: {}", e.without_url())))?;
+        let resp = req.form(&form).send().await.map_err(|e| {
+            upstream(format!("cannot reach the provider's token endpoint: {}", vivid_http::describe(e)))
+        })?;
         let status = resp.status();
         if status.is_client_error() {
             // RFC 6749 §5.2: `invalid_grant` is the code (used, expired, another client's);
@@ -302,7 +318,9 @@ impl Oidc {
             .header("accept", "application/json")
             .send()
             .await
-            .map_err(|e| upstream(format!("cannot reach the provider's userinfo endpoint: {}", e.without_url())))?;
+            .map_err(|e| {
+                upstream(format!("cannot reach the provider's userinfo endpoint: {}", vivid_http::describe(e)))
+            })?;
         if !resp.status().is_success() {
             return Err(upstream(format!("the provider's userinfo endpoint answered {}", resp.status())));
         }
@@ -481,6 +499,9 @@ impl OidcClient for Oidc {
         {
             if !vivid_http::fetchable(endpoint, self.loopback_http) {
                 return Err(upstream("the provider's userinfo endpoint is not https"));
+            }
+            if !vivid_http::public_host(endpoint, self.loopback_http) {
+                return Err(upstream("the provider's userinfo endpoint is not at a public address"));
             }
             let info = self.user_info(endpoint, access, &claims.sub).await?;
             claims.email = info.email;
