@@ -7,6 +7,7 @@ pub mod access;
 pub mod captions;
 pub mod cascade;
 pub mod connectors;
+pub mod coverage;
 pub mod deletion;
 pub mod error;
 pub mod failure;
