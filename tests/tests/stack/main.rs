@@ -54,6 +54,7 @@ mod vendor_aws;
 mod vendor_fixtures;
 mod vendor_platforms;
 mod videos;
+mod watching;
 mod web_client;
 mod webex;
 mod zoom;
