@@ -98,13 +98,13 @@ impl LmsOrigins {
         let mut origins = Vec::new();
         for origin in list.split([',', ' ']).map(str::trim).filter(|o| !o.is_empty()) {
             let origin = origin.trim_end_matches('/').to_ascii_lowercase();
-            let authority = origin.strip_prefix("https://").or_else(|| local_port(&origin).and(origin.strip_prefix("http://")));
+            let authority =
+                origin.strip_prefix("https://").or_else(|| local_port(&origin).and(origin.strip_prefix("http://")));
             let Some(authority) = authority else {
                 return Err(format!("{origin}: an LMS origin is https://host[:port] (http only on this machine)"));
             };
             let (host, port) = authority.rsplit_once(':').unwrap_or((authority, "443"));
-            let host_ok = !host.is_empty()
-                && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+            let host_ok = !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
             if !host_ok || port.parse::<u16>().is_err() {
                 return Err(format!("{origin}: not an origin (scheme://host[:port], no path)"));
             }
@@ -293,8 +293,9 @@ mod tests {
 
     #[test]
     fn lms_origins_are_https_or_this_machines_http_without_a_path() {
-        let listed = LmsOrigins::parse(" https://canvas.example.edu, http://127.0.0.1:8001 https://canvas.example.edu/")
-            .expect("origins");
+        let listed =
+            LmsOrigins::parse(" https://canvas.example.edu, http://127.0.0.1:8001 https://canvas.example.edu/")
+                .expect("origins");
         assert_eq!(listed, LmsOrigins(vec!["https://canvas.example.edu".into(), "http://127.0.0.1:8001".into()]));
         assert_eq!(LmsOrigins::parse("").expect("none"), LmsOrigins::default());
         assert_eq!(LmsOrigins::default().policy(), None);

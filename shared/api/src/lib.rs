@@ -25,6 +25,7 @@ pub mod spaces;
 pub mod transcripts;
 pub mod users;
 pub mod videos;
+pub mod watching;
 pub mod webex;
 pub mod zoom;
 

@@ -13,11 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use vivid_domain::{
     access::{Denied, require_manager},
-    lti::grades::{self, GradeInvoker},
     spaces::{Membership, SpaceStore},
     types::{SpaceId, UserId, VideoId, now_rfc3339},
     users::UserStore,
-    video::{COMPLETED_RATE, Progress, ProgressStore, Touched, VideoCatalog},
+    video::{Progress, ProgressStore, VideoCatalog},
 };
 use vivid_edge::{
     ApiError,
@@ -160,18 +159,16 @@ struct ProgressBody {
 }
 
 /// `PUT /videos/{videoId}/progress` (member): one conditional write once the member's progress
-/// item exists; the first write checks membership and creates it. When the member came from an
-/// LTI course and their completion rose above what the course's gradebook last took, the grade
-/// worker is started (asynchronously: the write never waits for an LMS), from what the write
-/// read back anyway (docs/lti-services.md, "Grade passback"): no extra round trip.
+/// item exists; the first write checks membership and creates it. The rate is the client's own
+/// account of its progress (where to resume, a progress bar): it never completes the video nor
+/// reaches a gradebook — completion is the watched coverage the player reports
+/// (`POST /videos/{videoId}/watching`, [`crate::watching`]).
 pub struct PutProgress {
     pub auth: Arc<TokenVerifier>,
     /// The member's progress (and grant).
     pub progress: Arc<dyn ProgressStore>,
     /// The video and the caller's membership of its space, on the first write.
     pub catalog: Arc<dyn VideoCatalog>,
-    /// The grade worker (`lti-grade-worker`).
-    pub grades: Arc<dyn GradeInvoker>,
 }
 
 #[async_trait]
@@ -186,39 +183,20 @@ impl Handler for PutProgress {
         let position = crate::seconds("positionSeconds", body.position_seconds)?;
         let now = now_rfc3339();
         let rate = body.progress_rate;
-        let touched = match self.progress.touch_progress(&video_id, &caller.user_id, rate, position, &now).await? {
-            Some(touched) => touched,
-            None => {
-                // The first write: the access check's read of the membership carries its
-                // `ltiSub`, and nothing was ever posted for a progress that did not exist.
-                let m = video_member(self.catalog.as_ref(), &video_id, &caller.user_id).await?.ready()?;
-                let progress = Progress {
-                    video_id: video_id.clone(),
-                    user_id: caller.user_id.clone(),
-                    space_id: m.video.space_id.clone(),
-                    progress_rate: rate,
-                    position_seconds: position,
-                    completed_at: (rate >= COMPLETED_RATE).then(|| now.clone()),
-                    last_access_at: now,
-                };
-                self.progress.put_progress(&progress).await?;
-                Touched {
-                    space_id: progress.space_id,
-                    progress_rate: rate,
-                    completed: progress.completed_at.is_some(),
-                    role: m.member.membership.role,
-                    lti_sub: m.lti_sub,
-                    lti_posted: None,
-                    previous: None,
-                }
-            }
-        };
-        if let Some(job) = grades::job_after(&video_id, &caller.user_id, &touched) {
-            // The progress is written: a failure to start the worker is not the client's (the
-            // member's next change of progress starts it again). Nothing of the platform logged.
-            if let Err(e) = self.grades.start(&job).await {
-                tracing::warn!(video = %video_id, space = %touched.space_id, error = %e, "the grade passback could not be started");
-            }
+        if !self.progress.touch_progress(&video_id, &caller.user_id, rate, position, &now).await? {
+            // The first write.
+            let m = video_member(self.catalog.as_ref(), &video_id, &caller.user_id).await?.ready()?;
+            let progress = Progress {
+                video_id: video_id.clone(),
+                user_id: caller.user_id.clone(),
+                space_id: m.video.space_id.clone(),
+                progress_rate: rate,
+                position_seconds: position,
+                completed_at: None,
+                coverage_percent: None,
+                last_access_at: now,
+            };
+            self.progress.put_progress(&progress).await?;
         }
         http::no_content()
     }

@@ -38,5 +38,6 @@ pub mod types;
 pub mod urls;
 pub mod users;
 pub mod video;
+pub mod watching;
 pub mod webex;
 pub mod zoom;

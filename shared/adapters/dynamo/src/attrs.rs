@@ -143,6 +143,34 @@ pub const END_SECONDS: &str = "endSeconds";
 pub const PROGRESS_RATE: &str = "progressRate";
 pub const POSITION_SECONDS: &str = "positionSeconds";
 pub const COMPLETED_AT: &str = "completedAt";
+/// Its watched coverage (issue 29): the encoded coverage and session ledger (binary), the
+/// duration they were cut for, the version a report's write is conditioned on, and the figures
+/// read without decoding (percent, seconds watched).
+pub const COVERAGE: &str = "coverage";
+pub const COVERAGE_LEDGER: &str = "coverageLedger";
+pub const COVERAGE_DURATION: &str = "coverageDuration";
+pub const COVERAGE_VERSION: &str = "coverageVersion";
+pub const COVERAGE_PERCENT: &str = "coveragePercent";
+pub const WATCHED_SECONDS: &str = "watchedSeconds";
+
+// A video's heat counters (`HEAT#{chunk}#{shard}` items): per heat bucket `d{bucket}` (distinct
+// students) and `v{bucket}` (views), and the students who watched anything (`starters`).
+pub const HEAT_STARTERS: &str = "starters";
+const HEAT_DISTINCT: &str = "d";
+const HEAT_VIEWS: &str = "v";
+pub fn heat_distinct(bucket: u32) -> String {
+    format!("{HEAT_DISTINCT}{bucket}")
+}
+pub fn heat_views(bucket: u32) -> String {
+    format!("{HEAT_VIEWS}{bucket}")
+}
+/// The bucket of a counter attribute, and whether it counts distinct students (else views).
+pub fn heat_counter(name: &str) -> Option<(u32, bool)> {
+    if let Some(b) = name.strip_prefix(HEAT_DISTINCT) {
+        return b.parse().ok().map(|b| (b, true));
+    }
+    name.strip_prefix(HEAT_VIEWS)?.parse().ok().map(|b| (b, false))
+}
 
 /// A rate counter's count in its window.
 pub const RATE_COUNT: &str = "n";

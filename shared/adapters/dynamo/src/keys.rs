@@ -180,6 +180,12 @@ pub fn progress(user: &UserId) -> String {
 }
 /// What every [`progress`] begins with (a video's progress items).
 pub const PROGRESS_PREFIX: &str = "PROGRESS#";
+/// A video's heat counters of one chunk and shard (`HEAT#{chunk}#{shard}`).
+pub fn heat(chunk: u32, shard: u8) -> String {
+    format!("{HEAT_PREFIX}{chunk:02}#{shard}")
+}
+/// What every [`heat`] begins with.
+pub const HEAT_PREFIX: &str = "HEAT#";
 /// GSI1 sort key of a progress item under `USER#{userId}`: most recent access last.
 pub fn access(at: &str, video: &VideoId) -> String {
     format!("{ACCESS_PREFIX}{at}#{video}")

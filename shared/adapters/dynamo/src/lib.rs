@@ -34,6 +34,7 @@ mod uploads;
 mod usage;
 mod users;
 mod videos;
+mod watching;
 
 pub use attrs::{GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, PK, SK};
 pub use rate_limits::rate_counter;

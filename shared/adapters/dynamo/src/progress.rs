@@ -6,9 +6,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, ReturnValue, TransactWriteItem};
 use vivid_domain::{
     error::{Guard, StoreError},
-    spaces::Role,
     types::{Limit, Seconds, SpaceId, UserId, VideoId},
-    video::{COMPLETED_RATE, Progress, ProgressStore, Touched},
+    video::{Progress, ProgressStore},
 };
 
 use crate::{
@@ -38,28 +37,13 @@ impl Table {
     }
 }
 
-/// What a progress item held before a write, for the member's standing, and what the course's
-/// gradebook last took of it (`ltiPosted`, `crate::lti_roster::LTI_POSTED`).
+/// What a progress item held before a write, for the member's standing.
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Before {
     space_id: SpaceId,
     #[serde(default)]
     progress_rate: u8,
-    #[serde(default)]
-    completed_at: Option<String>,
-    #[serde(default)]
-    lti_posted: Option<u8>,
-}
-
-/// What a membership holds after its standing moved: the role, and the platform subject it came
-/// from an LTI course for (`ltiSub`, `crate::lti_roster::LTI_SUB`).
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Stood {
-    role: Role,
-    #[serde(default)]
-    lti_sub: Option<String>,
 }
 
 impl Table {
@@ -67,7 +51,7 @@ impl Table {
     /// has no standing to move (their progress goes with them).
     /// The change of a member's standing that a progress write makes, conditioned on the
     /// membership: it is also the write's proof that the member still belongs to the space.
-    fn standing(delta: i64, completed: bool, now: &str) -> Changes {
+    pub(crate) fn standing(delta: i64, completed: bool, now: &str) -> Changes {
         Changes::new()
             .add(attrs::PROGRESS_SUM, n(delta))
             .add(attrs::COMPLETED_VIDEOS, n(i64::from(completed)))
@@ -77,8 +61,7 @@ impl Table {
 
     /// Moves a member's standing after a progress write: `Condition(Grant)` when the membership
     /// is gone (removed meanwhile: the write is refused as to a stranger, and what it changed is
-    /// the purge's). Answers the membership as it now is (`ALL_NEW`: the role and `ltiSub` come
-    /// back with the write, for the grade passback).
+    /// the purge's).
     async fn stand(
         &self,
         space: &SpaceId,
@@ -86,15 +69,14 @@ impl Table {
         delta: i64,
         completed: bool,
         now: &str,
-    ) -> Result<Stood, StoreError> {
+    ) -> Result<(), StoreError> {
         let req = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(keys::space(space), keys::member(user))))
-            .return_values(ReturnValue::AllNew);
-        let out = Self::standing(delta, completed, now).apply(req).send().await.map_err(conditional(Guard::Grant))?;
-        from_item(out.attributes.unwrap_or_default())
+            .set_key(Some(key(keys::space(space), keys::member(user))));
+        Self::standing(delta, completed, now).apply(req).send().await.map_err(conditional(Guard::Grant))?;
+        Ok(())
     }
 
     /// Deletes every member's progress on a video, each with its share of the member's standing.
@@ -162,19 +144,15 @@ impl ProgressStore for Table {
         rate: u8,
         position: Seconds,
         now: &str,
-    ) -> Result<Option<Touched>, StoreError> {
-        // Completion is sticky: the first write at the completed rate stamps it, none clears it.
-        let mut set = "SET progressRate = :r, positionSeconds = :p, lastAccessAt = :now, GSI1SK = :access".to_owned();
-        if rate >= COMPLETED_RATE {
-            set.push_str(", completedAt = if_not_exists(completedAt, :now)");
-        }
+    ) -> Result<bool, StoreError> {
+        // The rate is the client's claim: it never completes the video (watched coverage does).
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(keys::video(video), keys::progress(user))))
             .condition_expression("attribute_exists(spaceId)")
-            .update_expression(set)
+            .update_expression("SET progressRate = :r, positionSeconds = :p, lastAccessAt = :now, GSI1SK = :access")
             .expression_attribute_values(":r", n(rate))
             .expression_attribute_values(":p", n(position))
             .expression_attribute_values(":now", s(now))
@@ -186,25 +164,15 @@ impl ProgressStore for Table {
             Ok(out) => from_item(out.attributes.unwrap_or_default())?,
             Err(e) => {
                 return match conditional(Guard::Item)(e) {
-                    StoreError::Condition(_) => Ok(None),
+                    StoreError::Condition(_) => Ok(false),
                     other => Err(other),
                 };
             }
         };
         // DynamoDB applies writes to one item one at a time and hands each the value it replaced:
         // concurrent writes add up to exactly the last one's rate.
-        let completed = rate >= COMPLETED_RATE && old.completed_at.is_none();
-        let stood =
-            self.stand(&old.space_id, user, i64::from(rate) - i64::from(old.progress_rate), completed, now).await?;
-        Ok(Some(Touched {
-            space_id: old.space_id,
-            progress_rate: rate,
-            completed: rate >= COMPLETED_RATE || old.completed_at.is_some(),
-            role: stood.role,
-            lti_sub: stood.lti_sub,
-            lti_posted: old.lti_posted,
-            previous: Some(vivid_domain::lti::grades::completion_of(old.progress_rate, old.completed_at.is_some())),
-        }))
+        self.stand(&old.space_id, user, i64::from(rate) - i64::from(old.progress_rate), false, now).await?;
+        Ok(true)
     }
 
     async fn put_progress(&self, progress: &Progress) -> Result<(), StoreError> {
@@ -230,9 +198,10 @@ impl ProgressStore for Table {
             // Another first write came first: this one is an update of it.
             Err(StoreError::Condition(Guard::Item)) => {
                 let Progress { video_id, user_id, progress_rate, position_seconds, last_access_at, .. } = progress;
-                match self.touch_progress(video_id, user_id, *progress_rate, *position_seconds, last_access_at).await? {
-                    Some(_) => Ok(()),
-                    None => Err(StoreError::Condition(Guard::Grant)),
+                if self.touch_progress(video_id, user_id, *progress_rate, *position_seconds, last_access_at).await? {
+                    Ok(())
+                } else {
+                    Err(StoreError::Condition(Guard::Grant))
                 }
             }
             other => other,
@@ -268,10 +237,9 @@ impl ProgressStore for Table {
                 .table_name(&self.table)
                 .index_name(GSI1)
                 .key_condition_expression("GSI1PK = :pk AND begins_with(GSI1SK, :access)")
-                .filter_expression("attribute_exists(completedAt) OR progressRate >= :done")
+                .filter_expression("attribute_exists(completedAt)")
                 .expression_attribute_values(":pk", s(keys::user(user)))
                 .expression_attribute_values(":access", s(keys::ACCESS_PREFIX))
-                .expression_attribute_values(":done", n(COMPLETED_RATE))
                 .select(aws_sdk_dynamodb::types::Select::Count)
                 .set_exclusive_start_key(start)
                 .send()

@@ -2,10 +2,7 @@
 //! managers read it (`GET /videos/{videoId}/progress`, `GET /spaces/{spaceId}/progress`).
 
 use serde_json::{Value, json};
-use vivid_domain::{
-    lti::grades::GradeJob,
-    video::{Video, VideoStatus},
-};
+use vivid_domain::video::{Video, VideoStatus};
 use vivid_testkit::requests::Req;
 
 use crate::{App, Class};
@@ -51,17 +48,16 @@ async fn members_write_their_progress_on_ready_videos_and_nobody_else_may() {
 }
 
 #[tokio::test]
-async fn completion_is_stamped_once_and_kept_however_far_the_member_rewinds() {
+async fn a_rate_of_100_is_the_client_s_claim_and_completes_nothing() {
     let app = App::new();
     let class = app.class();
     let video = app.video(&class, VideoStatus::Ready);
     let member = class.member.bearer();
     assert_eq!(app.send(&app.put_progress(), put(&video, member, json!(100), json!(60))).await.status, 204);
-    assert_eq!(app.send(&app.put_progress(), put(&video, member, json!(10), json!(6))).await.status, 204);
     let read = Req::get("/videos/{videoId}").param("videoId", &video.video_id).bearer(member);
     let progress = app.send(&app.get_video(), read).await.body["progress"].clone();
-    assert_eq!(progress["progressRate"].as_u64(), Some(10));
-    assert!(progress["completedAt"].as_str().is_some(), "{progress}");
+    assert_eq!(progress["progressRate"].as_u64(), Some(100));
+    assert!(progress.get("completedAt").is_none(), "completion is watched coverage: {progress}");
 }
 
 fn video_progress(video: &Video, token: Option<&str>) -> Req {
@@ -103,7 +99,8 @@ async fn managers_see_each_member_s_progress_and_the_class_s_standing() {
     assert_eq!(reply.status, 200, "{reply:?}");
     let rows = reply.body["items"].as_array().cloned().unwrap_or_default();
     let member = rows.iter().find(|r| r["userId"] == class.member.id().as_str()).expect("the participant");
-    assert_eq!((member["videosCompleted"].as_u64(), member["videoCount"].as_u64()), (Some(1), Some(2)));
+    // The rate moves the progress the class view shows; completion is watched coverage only.
+    assert_eq!((member["videosCompleted"].as_u64(), member["videoCount"].as_u64()), (Some(0), Some(2)));
     assert_eq!(member["percent"].as_f64(), Some(50.0));
     let participant = app.send(&app.class_progress(), class_progress(&class, class.member.bearer())).await;
     assert_eq!((participant.status, participant.code()), (403, "managers_only"));
@@ -128,45 +125,16 @@ async fn a_removed_member_writes_no_more_progress() {
 }
 
 #[tokio::test]
-async fn a_course_student_s_rising_completion_starts_the_grade_worker_and_nothing_else_does() {
+async fn a_progress_write_never_starts_the_grade_worker() {
     let app = App::new();
     let class = app.class();
     let video = app.video(&class, VideoStatus::Ready);
-    let space = &class.space.space_id;
-    app.memory.from_course(space, class.member.id(), "sub-student");
-    app.memory.from_course(space, class.host.id(), "sub-teacher");
-    let write = |who: &crate::Person, rate: u8| {
-        let req = put(&video, who.bearer(), json!(rate), json!(f64::from(rate)));
-        let (app, put_progress) = (&app, app.put_progress());
-        async move { assert_eq!(app.send(&put_progress, req).await.status, 204, "{rate}") }
-    };
-    let jobs = || app.memory.grade_jobs();
-    let job = GradeJob {
-        video_id: video.video_id.clone(),
-        user_id: class.member.id().clone(),
-        lti_sub: "sub-student".into(),
-    };
-
-    // The first write creates the progress: its access check read the membership's ltiSub.
-    write(&class.member, 30).await;
-    assert_eq!(jobs(), vec![job.clone()], "never posted: the first write starts the worker");
-    // The worker has not recorded anything yet: a higher write starts it again (it posts once).
-    write(&class.member, 50).await;
-    assert_eq!(jobs().len(), 2);
-    app.memory.gradebook_took(&video.video_id, class.member.id(), 50);
-    write(&class.member, 50).await;
-    write(&class.member, 20).await;
-    assert_eq!(jobs().len(), 2, "no more than the gradebook has: nothing started");
-    write(&class.member, 100).await;
-    assert_eq!(jobs().len(), 3);
-    app.memory.gradebook_took(&video.video_id, class.member.id(), 100);
-    write(&class.member, 10).await;
-    assert_eq!(jobs().len(), 3, "completion is sticky: a rewind after 100 starts nothing");
-    assert!(jobs().iter().all(|j| *j == job), "{:?}", jobs());
-
-    // The course's instructor (the host) and a member who did not come from the course.
-    write(&class.host, 60).await;
-    write(&class.cohost, 60).await;
-    write(&class.host, 70).await;
-    assert_eq!(jobs().len(), 3, "only a course's participants are graded");
+    app.memory.from_course(&class.space.space_id, class.member.id(), "sub-student");
+    // A course's student claiming 30, then 100: their gradebook hears of watched coverage only
+    // (POST /videos/{videoId}/watching), never of the rate a client reports.
+    for rate in [30, 100] {
+        let req = put(&video, class.member.bearer(), json!(rate), json!(f64::from(rate)));
+        assert_eq!(app.send(&app.put_progress(), req).await.status, 204, "{rate}");
+    }
+    assert_eq!(app.memory.grade_jobs(), Vec::new());
 }

@@ -116,12 +116,7 @@ impl App {
         }
     }
     pub(crate) fn put_progress(&self) -> PutProgress {
-        PutProgress {
-            auth: self.auth(),
-            progress: self.memory.clone(),
-            catalog: self.memory.clone(),
-            grades: self.memory.clone(),
-        }
+        PutProgress { auth: self.auth(), progress: self.memory.clone(), catalog: self.memory.clone() }
     }
     pub(crate) fn video_progress(&self) -> VideoProgress {
         VideoProgress {

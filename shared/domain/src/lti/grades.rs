@@ -1,8 +1,9 @@
 //! Grade passback: a student's completion of a video linked from a course becomes their score on
 //! the video's line item (AGS), posted only when it rises (a grade never goes down).
 //!
-//! "Completion" is read through [`completion`] alone: today the progress rate `put-progress`
-//! records (0–100); the analytics issue makes it the watched coverage without touching the rest.
+//! "Completion" is read through [`completion`] alone: the member's watched coverage (0–100,
+//! verified by the server: [`crate::coverage`]), 100 once completed. The progress rate a client
+//! reports is not a grade.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -25,12 +26,12 @@ pub const SCORE_MAXIMUM: f64 = 100.0;
 
 /// A student's completion of a video, 0–100.
 pub fn completion(progress: &Progress) -> u8 {
-    completion_of(progress.progress_rate, progress.completed_at.is_some())
+    completion_of(progress.coverage_percent.unwrap_or(0), progress.completed_at.is_some())
 }
 
-/// [`completion`] of a progress at `rate`, `completed` or not (what a progress write knows).
-pub fn completion_of(rate: u8, completed: bool) -> u8 {
-    if completed { COMPLETED_RATE } else { rate.min(COMPLETED_RATE) }
+/// [`completion`] of a coverage of `percent`, `completed` or not (what a watching report knows).
+pub fn completion_of(percent: u8, completed: bool) -> u8 {
+    if completed { COMPLETED_RATE } else { percent.min(COMPLETED_RATE) }
 }
 
 /// Whether `completion` is above what the platform last took (`None`: nothing yet): the one
@@ -83,7 +84,7 @@ pub fn job_after(video: &VideoId, user: &UserId, touched: &Touched) -> Option<Gr
         return None;
     }
     let sub = touched.lti_sub.as_ref()?;
-    let now = completion_of(touched.progress_rate, touched.completed);
+    let now = completion_of(touched.coverage_percent, touched.completed);
     let rose = touched.previous.is_none_or(|before| now > before);
     (rose && rises(now, touched.lti_posted)).then(|| GradeJob {
         video_id: video.clone(),
@@ -300,11 +301,14 @@ mod tests {
     fn completion_is_sticky_and_capped() {
         let mut p: Progress = serde_json::from_value(serde_json::json!({
             "videoId": crate::types::VideoId::generate(), "userId": crate::types::UserId::generate(),
-            "spaceId": crate::types::SpaceId::generate(), "progressRate": 30,
+            "spaceId": crate::types::SpaceId::generate(), "progressRate": 95, "coveragePercent": 30,
             "positionSeconds": 12.0, "lastAccessAt": "2026-01-01T00:00:00Z"
         }))
         .expect("a progress item");
-        assert_eq!(completion(&p), 30);
+        assert_eq!(completion(&p), 30, "the watched coverage, not the rate the client reported");
+        p.coverage_percent = None;
+        assert_eq!(completion(&p), 0, "nothing watched");
+        p.coverage_percent = Some(30);
         p.completed_at = Some("2026-01-01T00:00:00Z".into());
         assert_eq!(completion(&p), 100, "a completed video stays completed when rewound");
         assert_eq!(score_to_post("u", 250, None, "t").map(|s| s.score_given), Some(100.0));
@@ -314,7 +318,7 @@ mod tests {
         Touched {
             previous: None,
             space_id: crate::types::SpaceId::generate(),
-            progress_rate: rate,
+            coverage_percent: rate,
             completed,
             role,
             lti_sub: sub.map(str::to_owned),
@@ -442,7 +446,7 @@ mod tests {
     fn progress(rate: u8) -> Progress {
         serde_json::from_value(serde_json::json!({
             "videoId": crate::types::VideoId::generate(), "userId": crate::types::UserId::generate(),
-            "spaceId": crate::types::SpaceId::generate(), "progressRate": rate,
+            "spaceId": crate::types::SpaceId::generate(), "progressRate": 0, "coveragePercent": rate,
             "positionSeconds": 12.0, "lastAccessAt": "2026-01-01T00:00:00Z"
         }))
         .unwrap_or_else(|e| panic!("a progress item: {e}"))
@@ -505,7 +509,7 @@ mod tests {
         );
         assert_eq!(pass_back(&book, &book, &target, &p).await.expect("nothing"), None);
         // Rewound to 30 before completing: the platform keeps 70, nothing is posted.
-        let rewound = Progress { progress_rate: 30, ..p.clone() };
+        let rewound = Progress { coverage_percent: Some(30), ..p.clone() };
         assert_eq!(pass_back(&book, &book, &target, &rewound).await.expect("nothing"), None);
         assert_eq!(book.posted.lock().expect("lock").len(), 1, "no lower score posted");
         assert_eq!(book.kept.lock().expect("lock").as_ref().map(|p| p.value), Some(70));

@@ -17,23 +17,28 @@ pub struct Progress {
     pub progress_rate: u8,
     pub position_seconds: Seconds,
     pub last_access_at: String,
-    /// When the member first reached [`COMPLETED_RATE`]: kept however far they rewind later.
+    /// When the member's watched coverage first reached the completion threshold
+    /// ([`crate::coverage`]): kept however far they rewind later. The progress rate a client
+    /// reports never completes a video (it is the client's claim); an item from before completion
+    /// was watched may carry one stamped by a rate of 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<String>,
+    /// The member's watched coverage of the video, 0–100 (`None`: never reported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage_percent: Option<u8>,
 }
 
-/// The progress rate at which a video counts as completed (sticky: see [`Progress::completed_at`]).
+/// The highest completion (a percent), the score of a completed video.
 pub const COMPLETED_RATE: u8 = 100;
 
-/// What a progress write found and left, read from the write's own answers (no extra round
-/// trip): what [`crate::lti::grades::job_after`] needs to tell whether the course's gradebook
-/// should hear of it.
+/// What a watching report found and left: what [`crate::lti::grades::job_after`] needs to tell
+/// whether the course's gradebook should hear of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Touched {
     /// The space of the video (and of the membership the write's standing moved).
     pub space_id: SpaceId,
-    /// The rate written.
-    pub progress_rate: u8,
+    /// The watched coverage after the write, 0–100.
+    pub coverage_percent: u8,
     /// Whether the video counts as completed after the write (stamped now or before: sticky).
     pub completed: bool,
     /// The member's role in the space.
@@ -44,7 +49,7 @@ pub struct Touched {
     /// The value the course's gradebook last took for this progress (`ltiPosted`) when the write
     /// came; `None` when none was ever posted.
     pub lti_posted: Option<u8>,
-    /// The completion before this write (`None` for the first write of the progress).
+    /// The completion before this write (`None` when the member had none).
     pub previous: Option<u8>,
 }
 

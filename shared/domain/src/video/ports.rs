@@ -13,7 +13,7 @@
 
 use async_trait::async_trait;
 
-use super::{Bookmark, Progress, Snapshot, StatusChange, Touched, Video, VideoAccess, VideoPatch, VideoStatus, layout};
+use super::{Bookmark, Progress, Snapshot, StatusChange, Video, VideoAccess, VideoPatch, VideoStatus, layout};
 use crate::{
     error::StoreError,
     page::{Page, PageKey},
@@ -147,10 +147,9 @@ pub trait CaptionStore: Send + Sync {
 pub trait ProgressStore: Send + Sync {
     /// A user's progress on some videos (missing ones are left out).
     async fn progress_on(&self, user: &UserId, videos: &[VideoId]) -> Result<Vec<Progress>, StoreError>;
-    /// The cheap progress write: only when the caller's grant exists (`Ok(None)` otherwise, the
-    /// first write's case). Answers what the write found and left ([`Touched`]), read from the
-    /// write's own answers: the progress item it replaced and the membership whose standing it
-    /// moved.
+    /// The cheap progress write: only when the caller's grant exists (`Ok(false)` otherwise, the
+    /// first write's case). The rate is the client's own account of its progress: it moves the
+    /// member's standing (`progressSum`), never their completion (watched coverage does).
     async fn touch_progress(
         &self,
         video: &VideoId,
@@ -158,14 +157,14 @@ pub trait ProgressStore: Send + Sync {
         rate: u8,
         position: Seconds,
         now: &str,
-    ) -> Result<Option<Touched>, StoreError>;
+    ) -> Result<bool, StoreError>;
     /// Writes the whole progress item (and so the grant).
     async fn put_progress(&self, progress: &Progress) -> Result<(), StoreError>;
     /// The progress of each of `users` on one video (those who have none are left out).
     async fn progress_by(&self, video: &VideoId, users: &[UserId]) -> Result<Vec<Progress>, StoreError>;
     /// The user's progress items, most recently accessed first.
     async fn recent_progress(&self, user: &UserId, limit: Limit) -> Result<Vec<Progress>, StoreError>;
-    /// How many videos the user completed (progress 100).
+    /// How many videos the user completed (watched past the completion threshold).
     async fn completed_count(&self, user: &UserId) -> Result<u32, StoreError>;
 }
 

@@ -10,9 +10,7 @@ use vivid_domain::{
     spaces::Role,
     storage::{Limits, Stored},
     types::{BookmarkId, Limit, Seconds, SnapshotId, SpaceId, UserId, VideoId},
-    video::{
-        Bookmark, BookmarkStore, COMPLETED_RATE, Progress, ProgressStore, Snapshot, SnapshotStore, Touched, VideoStatus,
-    },
+    video::{Bookmark, BookmarkStore, Progress, ProgressStore, Snapshot, SnapshotStore, VideoStatus},
 };
 
 use super::{Memory, World, failed, page};
@@ -115,30 +113,17 @@ impl World {
         rate: u8,
         position: Seconds,
         now: &str,
-    ) -> Result<Option<Touched>, StoreError> {
+    ) -> Result<bool, StoreError> {
         let key = (video.clone(), user.clone());
-        let Some(p) = self.progress.get_mut(&key) else { return Ok(None) };
-        let (old_rate, old_completed) = (p.progress_rate, p.completed_at.is_some());
+        let Some(p) = self.progress.get_mut(&key) else { return Ok(false) };
+        let old_rate = p.progress_rate;
         p.progress_rate = rate;
         p.position_seconds = position;
         p.last_access_at = now.to_owned();
-        // Completion is sticky: the first write at the completed rate stamps it, none clears it.
-        if rate >= COMPLETED_RATE && p.completed_at.is_none() {
-            p.completed_at = Some(now.to_owned());
-        }
+        // The rate is the client's claim: it never completes the video (watched coverage does).
         let space = p.space_id.clone();
-        let completed = rate >= COMPLETED_RATE && !old_completed;
-        let role = self.stand(&space, user, i64::from(rate) - i64::from(old_rate), completed, now)?;
-        let lti_sub = self.lti_subs.get(&(space.clone(), user.clone())).cloned();
-        Ok(Some(Touched {
-            space_id: space,
-            progress_rate: rate,
-            completed: rate >= COMPLETED_RATE || old_completed,
-            role,
-            lti_sub,
-            lti_posted: self.lti_posted.get(&key).copied(),
-            previous: Some(vivid_domain::lti::grades::completion_of(old_rate, old_completed)),
-        }))
+        self.stand(&space, user, i64::from(rate) - i64::from(old_rate), false, now)?;
+        Ok(true)
     }
 }
 
@@ -156,7 +141,7 @@ impl ProgressStore for Memory {
         rate: u8,
         position: Seconds,
         now: &str,
-    ) -> Result<Option<Touched>, StoreError> {
+    ) -> Result<bool, StoreError> {
         self.world().touch(video, user, rate, position, now)
     }
 
@@ -166,10 +151,7 @@ impl ProgressStore for Memory {
         if w.progress.contains_key(&(video.clone(), user.clone())) {
             // Another first write came first: this one is an update of it.
             let (rate, position, at) = (progress.progress_rate, progress.position_seconds, &progress.last_access_at);
-            return match w.touch(video, user, rate, position, at)? {
-                Some(_) => Ok(()),
-                None => failed(Guard::Grant),
-            };
+            return if w.touch(video, user, rate, position, at)? { Ok(()) } else { failed(Guard::Grant) };
         }
         if !w.members.contains_key(&(space.clone(), user.clone())) {
             return failed(Guard::Grant);
@@ -199,11 +181,7 @@ impl ProgressStore for Memory {
 
     async fn completed_count(&self, user: &UserId) -> Result<u32, StoreError> {
         let w = self.world();
-        let done = w
-            .progress
-            .values()
-            .filter(|p| p.user_id == *user)
-            .filter(|p| p.completed_at.is_some() || p.progress_rate >= COMPLETED_RATE);
+        let done = w.progress.values().filter(|p| p.user_id == *user).filter(|p| p.completed_at.is_some());
         Ok(u32::try_from(done.count()).unwrap_or(u32::MAX))
     }
 }

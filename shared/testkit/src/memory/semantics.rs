@@ -102,6 +102,7 @@ fn a_member_s_write_needs_their_membership_and_a_ready_live_video() {
         position_seconds: Seconds::new(1.0).expect("seconds"),
         last_access_at: now_rfc3339(),
         completed_at: Some(now_rfc3339()),
+        coverage_percent: Some(100),
     };
     let stranger = m.sign_up("stranger@example.com");
     assert!(matches!(ready(m.put_progress(&progress(&stranger))), Err(StoreError::Condition(Guard::Grant))));
