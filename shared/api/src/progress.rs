@@ -94,6 +94,8 @@ struct VideoRow {
     /// 0 for a member who has not started.
     progress_rate: u8,
     position_seconds: f64,
+    /// What the member actually watched, 0–100 (0 before their player reported).
+    coverage_percent: u8,
     #[serde(skip_serializing_if = "Option::is_none")]
     completed_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -141,6 +143,7 @@ impl Handler for VideoProgress {
                     member: MemberView::new(m, user),
                     progress_rate: p.as_ref().map_or(0, |p| p.progress_rate),
                     position_seconds: p.as_ref().map_or(0.0, |p| p.position_seconds.get()),
+                    coverage_percent: p.as_ref().and_then(|p| p.coverage_percent).unwrap_or(0),
                     completed_at: p.as_ref().and_then(|p| p.completed_at.clone()),
                     last_access_at: p.map(|p| p.last_access_at),
                 })

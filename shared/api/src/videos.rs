@@ -34,8 +34,11 @@ use vivid_tokens::{Caller, TokenVerifier};
 pub struct ProgressView {
     pub progress_rate: u8,
     pub position_seconds: f64,
+    /// Watched coverage, 0–100 (absent before the player first reported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage_percent: Option<u8>,
     pub last_access_at: String,
-    /// When the member first completed the video; kept when they rewind.
+    /// When the member first completed the video (watched coverage); kept when they rewind.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<String>,
 }
@@ -45,6 +48,7 @@ impl From<Progress> for ProgressView {
         Self {
             progress_rate: p.progress_rate,
             position_seconds: p.position_seconds.get(),
+            coverage_percent: p.coverage_percent,
             last_access_at: p.last_access_at,
             completed_at: p.completed_at,
         }
