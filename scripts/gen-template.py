@@ -73,6 +73,8 @@ HEADER = (
     "# Adding a route: docs/deploying.md#adding-a-route.\n"
 )
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")  # VIVID_ROUTES lists a path's methods in this order
+# ... each as one letter (shared/api/src/fallback.rs, METHOD_LETTERS)
+METHOD_LETTERS = {"GET": "G", "POST": "P", "PUT": "U", "PATCH": "A", "DELETE": "D"}
 ROUTE = re.compile(r"^(GET|POST|PUT|PATCH|DELETE) (/[A-Za-z0-9/{}_.-]*)$")
 NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 ENV_LINE = re.compile(r"^([A-Z][A-Z0-9_]*)(: .+)?$")
@@ -316,14 +318,16 @@ def unnamed(path: str) -> str:
 
 
 def route_table(all_routes: dict[str, str]) -> str:
-    """Every route as path=METHODS, paths sorted: the no-route function's VIVID_ROUTES."""
+    """Every route as path=LETTERS (a letter per method), paths sorted: the no-route function's
+    VIVID_ROUTES."""
     paths: dict[str, list[str]] = {}
     for route in all_routes:
         if route != "$default":
             method, path = route.split(" ", 1)
             paths.setdefault(unnamed(path), []).append(method)
     return "\n".join(
-        f"{path}={','.join(sorted(methods, key=METHODS.index))}" for path, methods in sorted(paths.items())
+        f"{path}={''.join(METHOD_LETTERS[m] for m in sorted(methods, key=METHODS.index))}"
+        for path, methods in sorted(paths.items())
     )
 
 
