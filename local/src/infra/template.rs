@@ -316,7 +316,7 @@ mod tests {
         let keys: Vec<String> = routes.iter().map(Route::key).collect();
         assert_eq!(keys, ["GET /spaces", "$default", "POST /spaces"]);
         assert!(routes[1].is_default() && routes[1].method == "ANY" && routes[1].function == "f1");
-        assert_eq!(t.route_table().expect("table").to_string(), "/spaces=GET,POST");
+        assert_eq!(t.route_table().expect("table").to_string(), "/spaces=GP");
 
         let explicit = Template::parse(&template_with(&["            Path: $default\n            Method: ANY\n"]));
         assert!(explicit.expect("parses").routes().expect("routes")[0].is_default());
