@@ -22,6 +22,7 @@ mod lecture_order;
 mod limits;
 mod lti_deep_link;
 mod lti_grades;
+mod lti_key_rotation;
 mod lti_keys;
 mod lti_launch;
 mod lti_registrations;

@@ -4,6 +4,9 @@
 //! the key's life, and a new key (a rotation) gets a new one. KMS signs the SHA-256 digest of the
 //! JWT's signing input (`MessageType::Digest`): a RAW message is limited to 4,096 bytes, which a
 //! deep-linking response naming a dozen videos exceeds.
+//!
+//! While the key rotates (docs/lti-key-rotation.md) the key set also publishes a second key, the
+//! previous one (`VIVID_LTI_PREVIOUS_KEY_ARN`), after the signing key: it never signs.
 
 use async_trait::async_trait;
 use aws_sdk_kms::{
@@ -18,28 +21,78 @@ use tokio::sync::OnceCell;
 use vivid_config::{Config, ConfigError, OnDemand};
 use vivid_domain::lti::signer::{SignError, ToolSigner};
 
-pub struct KmsToolSigner {
-    client: OnDemand<aws_sdk_kms::Client>,
+/// A KMS key as the key set names it: its id or ARN for KMS, and its `kid`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ToolKey {
     key_id: String,
     kid: String,
+}
+
+impl ToolKey {
+    fn new(key_id: String) -> Self {
+        let kid = key_id.rsplit('/').next().unwrap_or(&key_id).to_owned();
+        Self { key_id, kid }
+    }
+}
+
+pub struct KmsToolSigner {
+    client: OnDemand<aws_sdk_kms::Client>,
+    /// The key that signs, published first.
+    key: ToolKey,
+    /// While the key rotates, a key published after it that never signs.
+    previous: Option<ToolKey>,
     /// The public JWKS, read once per container (a key's public half never changes).
     jwks: OnceCell<Value>,
 }
 
 impl KmsToolSigner {
-    /// The key named by `VIVID_LTI_KEY_ARN`.
+    /// The key named by `VIVID_LTI_KEY_ARN`, for the functions that sign.
     pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
         Ok(Self::with_client(OnDemand::new(cfg, aws_sdk_kms::Client::new)?, cfg.var("VIVID_LTI_KEY_ARN")?))
+    }
+
+    /// The key set `GET /lti/jwks` publishes: the key named by `VIVID_LTI_KEY_ARN` and, while it
+    /// rotates, the one named by `VIVID_LTI_PREVIOUS_KEY_ARN` (unset or empty: none).
+    pub fn key_set_from_config(cfg: &Config) -> Result<Self, ConfigError> {
+        Ok(Self::from_config(cfg)?.with_previous(cfg.optional("VIVID_LTI_PREVIOUS_KEY_ARN")))
     }
 
     pub fn new(client: aws_sdk_kms::Client, key_id: String) -> Self {
         Self::with_client(OnDemand::ready(client), key_id)
     }
 
+    /// This signer publishing `previous` too (its public half, after the signing key's); the
+    /// signing key itself again is published once.
+    pub fn with_previous(mut self, previous: Option<String>) -> Self {
+        self.previous = previous.map(ToolKey::new).filter(|p| p.kid != self.key.kid);
+        self
+    }
+
     /// The client built by the first signature or key-set read, not at init.
     fn with_client(client: OnDemand<aws_sdk_kms::Client>, key_id: String) -> Self {
-        let kid = key_id.rsplit('/').next().unwrap_or(&key_id).to_owned();
-        Self { client, key_id, kid, jwks: OnceCell::new() }
+        Self { client, key: ToolKey::new(key_id), previous: None, jwks: OnceCell::new() }
+    }
+
+    /// One key's public half as a JWK (`kid` = the key's id).
+    async fn public_jwk(&self, key: &ToolKey) -> Result<Value, SignError> {
+        let out = self
+            .client
+            .get()
+            .get_public_key()
+            .key_id(&key.key_id)
+            .send()
+            .await
+            .map_err(|e| failed(format!("the public half of {}: {}", key.kid, DisplayErrorContext(e))))?;
+        let der = out.public_key.ok_or_else(|| failed(format!("KMS returned no public key for {}", key.kid)))?;
+        let (n, e) = rsa_public_numbers(der.as_ref()).map_err(failed)?;
+        Ok(json!({
+            "kty": "RSA",
+            "alg": "RS256",
+            "use": "sig",
+            "kid": key.kid,
+            "n": URL_SAFE_NO_PAD.encode(n),
+            "e": URL_SAFE_NO_PAD.encode(e),
+        }))
     }
 }
 
@@ -50,7 +103,7 @@ fn failed(e: impl std::fmt::Display) -> SignError {
 #[async_trait]
 impl ToolSigner for KmsToolSigner {
     async fn sign(&self, claims: &Map<String, Value>) -> Result<String, SignError> {
-        let header = json!({ "alg": "RS256", "typ": "JWT", "kid": self.kid });
+        let header = json!({ "alg": "RS256", "typ": "JWT", "kid": self.key.kid });
         let claims = serde_json::to_vec(claims).map_err(failed)?;
         let header = serde_json::to_vec(&header).map_err(failed)?;
         let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(claims));
@@ -58,7 +111,7 @@ impl ToolSigner for KmsToolSigner {
             .client
             .get()
             .sign()
-            .key_id(&self.key_id)
+            .key_id(&self.key.key_id)
             .message(Blob::new(Sha256::digest(input.as_bytes()).to_vec()))
             .message_type(MessageType::Digest)
             .signing_algorithm(SigningAlgorithmSpec::RsassaPkcs1V15Sha256)
@@ -69,28 +122,21 @@ impl ToolSigner for KmsToolSigner {
         Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.as_ref())))
     }
 
+    /// The signing key first, then the previous one; both read at once, once per container (a
+    /// failed read is not kept: the next request reads again).
     async fn jwks(&self) -> Result<Value, SignError> {
         let jwks = self
             .jwks
             .get_or_try_init(|| async {
-                let out = self
-                    .client
-                    .get()
-                    .get_public_key()
-                    .key_id(&self.key_id)
-                    .send()
-                    .await
-                    .map_err(|e| failed(DisplayErrorContext(e)))?;
-                let der = out.public_key.ok_or_else(|| failed("KMS returned no public key"))?;
-                let (n, e) = rsa_public_numbers(der.as_ref()).map_err(failed)?;
-                Ok::<_, SignError>(json!({ "keys": [{
-                    "kty": "RSA",
-                    "alg": "RS256",
-                    "use": "sig",
-                    "kid": self.kid,
-                    "n": URL_SAFE_NO_PAD.encode(n),
-                    "e": URL_SAFE_NO_PAD.encode(e),
-                }]}))
+                let keys = match &self.previous {
+                    None => vec![self.public_jwk(&self.key).await?],
+                    Some(previous) => {
+                        let (current, previous) =
+                            tokio::try_join!(self.public_jwk(&self.key), self.public_jwk(previous))?;
+                        vec![current, previous]
+                    }
+                };
+                Ok::<_, SignError>(json!({ "keys": keys }))
             })
             .await?;
         Ok(jwks.clone())
@@ -166,6 +212,27 @@ mod tests {
         assert_eq!(e, vec![1, 0, 1]);
         assert_eq!(n.len(), 64);
         assert_eq!(n[0], 0x97);
+    }
+
+    fn signer(key: &str) -> KmsToolSigner {
+        let config = aws_sdk_kms::Config::builder()
+            .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+            .region(aws_sdk_kms::config::Region::new("us-east-1"))
+            .build();
+        KmsToolSigner::new(aws_sdk_kms::Client::from_conf(config), key.to_owned())
+    }
+
+    #[test]
+    fn the_kid_is_the_key_id_and_the_previous_key_is_published_beside_it_once() {
+        let current = "arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let previous = "arn:aws:kms:eu-central-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321";
+        let s = signer(current).with_previous(Some(previous.to_owned()));
+        assert_eq!(s.key.kid, "1234abcd-12ab-34cd-56ef-1234567890ab");
+        assert_eq!(s.previous.as_ref().map(|p| p.kid.as_str()), Some("0987dcba-09fe-87dc-65ba-ab0987654321"));
+        assert_eq!(s.previous.as_ref().map(|p| p.key_id.as_str()), Some(previous));
+        // The signing key named again as the previous one, or no previous key: one key.
+        assert_eq!(signer(current).with_previous(Some(current.to_owned())).previous, None);
+        assert_eq!(signer(current).with_previous(None).previous, None);
     }
 
     #[test]
