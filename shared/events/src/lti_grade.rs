@@ -1,9 +1,12 @@
-//! The LTI grade worker, invoked asynchronously by `PUT /videos/{videoId}/progress` when a
-//! student who came from a course changed their progress: their completion of the video becomes
-//! their score on the course's gradebook (LTI AGS) through [`pass_back`], which posts only a
-//! value above what the platform last took (`ltiPosted`, read consistently): a repeated, retried
-//! or replayed event posts nothing new. A failure (the platform down, the store) fails the
-//! invocation, so Lambda retries it and then keeps it in the on-failure destination.
+//! The LTI grade worker, invoked asynchronously by `POST /videos/{videoId}/watching` when a
+//! student who came from a course watched more of a video: their completion of the video (watched
+//! coverage, 100 once completed) becomes their score on the course's gradebook (LTI AGS) through
+//! [`pass_back`], which posts only a value above what the platform last took (`ltiPosted`, read
+//! consistently): a repeated, retried or replayed event posts nothing new. A replayed event is
+//! checked against the member as they are now (still a participant, still the course's subject
+//! it names): one promoted to co-host or removed since is not graded. A failure (the platform
+//! down, the store) fails the invocation, so Lambda retries it and then keeps it in the
+//! on-failure destination.
 
 use std::sync::Arc;
 
@@ -21,14 +24,14 @@ use vivid_domain::{
 
 use crate::{EventError, EventHandler};
 
-/// The worker's event (`{videoId, userId, ltiSub}`), as `put-progress` sends it.
+/// The worker's event (`{videoId, userId, ltiSub}`), as `report-watching` sends it.
 pub use vivid_domain::lti::grades::GradeJob;
 
 /// `lti-grade-worker`.
 pub struct LtiGradeWorker {
     /// The student's progress on the video.
     pub progress: Arc<dyn ProgressStore>,
-    /// The video's title (the gradebook column's label).
+    /// The video's title (the gradebook column's label), and the member as they are now.
     pub catalog: Arc<dyn VideoCatalog>,
     /// The space's course link (its AGS line-item container).
     pub links: Arc<dyn LinkStore>,
@@ -64,10 +67,18 @@ impl EventHandler for LtiGradeWorker {
             tracing::warn!(issuer = %ctx.issuer, "the course's platform is no longer registered: nothing passed back");
             return Ok(outcome("not_registered"));
         };
-        let Some(video_item) = self.catalog.get_video(video).await? else {
+        let Some(access) = self.catalog.video_access(video, user).await? else {
             return Ok(outcome("no_video"));
         };
-        let Some(target) = GradeTarget::of(&link, &registration, &job.lti_sub, video_item.title.as_str()) else {
+        // The event may be a replay of an old one: grade only a participant who is still the
+        // course's subject it names.
+        let graded = access.membership.as_ref().is_some_and(|m| !m.role.manages())
+            && access.lti_sub.as_deref() == Some(job.lti_sub.as_str());
+        if !graded {
+            tracing::info!(space = %progress.space_id, "the member is no longer the course's graded participant");
+            return Ok(outcome("not_graded"));
+        }
+        let Some(target) = GradeTarget::of(&link, &registration, &job.lti_sub, access.video.title.as_str()) else {
             tracing::info!(space = %progress.space_id, "the course's launches offered no gradebook (AGS line items)");
             return Ok(outcome("no_gradebook"));
         };
