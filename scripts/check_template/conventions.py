@@ -66,8 +66,20 @@ def route_timeouts(template: dict[str, Any]) -> list[str]:
 
 
 def is_lti_key(target: Any) -> bool:
-    """Whether a grant's resource is the LTI tool key (`!GetAtt LtiToolKey.Arn`)."""
-    return target == {"Fn::GetAtt": ["LtiToolKey", "Arn"]} or target == {"Fn::GetAtt": "LtiToolKey.Arn"}
+    """Whether a grant's resource is the LTI tool key: the stack's own (`!GetAtt LtiToolKey.Arn`),
+    the signing key (`!If [HasLtiToolKeyArn, !Ref LtiToolKeyArn, !GetAtt LtiToolKey.Arn]`), or the
+    previous one while it rotates (`!If [HasLtiPreviousToolKeyArn, !Ref LtiPreviousToolKeyArn,
+    !Ref AWS::NoValue]`; docs/lti-key-rotation.md)."""
+    if target in ({"Fn::GetAtt": ["LtiToolKey", "Arn"]}, {"Fn::GetAtt": "LtiToolKey.Arn"}):
+        return True
+    branches = target.get("Fn::If") if isinstance(target, dict) else None
+    if not isinstance(branches, list) or len(branches) != 3:
+        return False
+    return branches in (
+        ["HasLtiToolKeyArn", {"Ref": "LtiToolKeyArn"}, {"Fn::GetAtt": ["LtiToolKey", "Arn"]}],
+        ["HasLtiToolKeyArn", {"Ref": "LtiToolKeyArn"}, {"Fn::GetAtt": "LtiToolKey.Arn"}],
+        ["HasLtiPreviousToolKeyArn", {"Ref": "LtiPreviousToolKeyArn"}, {"Ref": "AWS::NoValue"}],
+    )
 
 
 def secret_grants(template: dict[str, Any]) -> list[str]:
@@ -103,8 +115,12 @@ def secret_grants(template: dict[str, Any]) -> list[str]:
                 if any(a.startswith("kms:") for a in actions) and any(is_lti_key(t) for t in targets):
                     # The LTI tool key signs and publishes its public half; nothing else, and only
                     # for a function that names it.
-                    if not actions <= {"kms:sign", "kms:getpublickey"} or len(targets) != 1:
+                    if not actions <= {"kms:sign", "kms:getpublickey"} or not all(is_lti_key(t) for t in targets):
                         problems.append(f"{fn}: the LTI key granted beyond kms:Sign and kms:GetPublicKey")
+                    previous = [t for t in targets if "LtiPreviousToolKeyArn" in str(t)]
+                    if previous and (actions != {"kms:getpublickey"} or "VIVID_LTI_PREVIOUS_KEY_ARN" not in variables):
+                        # The previous key only publishes (GET /lti/jwks): nothing signs with it.
+                        problems.append(f"{fn}: the previous LTI key granted beyond kms:GetPublicKey, or without VIVID_LTI_PREVIOUS_KEY_ARN")
                     if "VIVID_LTI_KEY_ARN" not in variables:
                         problems.append(f"{fn}: has a grant on the LTI key but no VIVID_LTI_KEY_ARN")
                     continue

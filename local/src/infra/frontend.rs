@@ -162,12 +162,12 @@ const LMS_FRAMED: [&str; 2] = ["/signed-in.html", "/lti"];
 async fn answer(State(site): State<Arc<Site>>, req: Request) -> Response {
     let framed = LMS_FRAMED.contains(&req.uri().path());
     let mut resp = respond(&site, req).await;
-    if let Some(policy) = site.lms_framing.clone().filter(|_| framed) {
-        if resp.headers().contains_key(header::X_FRAME_OPTIONS) {
-            let h = resp.headers_mut();
-            h.remove(header::X_FRAME_OPTIONS);
-            h.insert(header::CONTENT_SECURITY_POLICY, policy);
-        }
+    if let Some(policy) = site.lms_framing.clone().filter(|_| framed)
+        && resp.headers().contains_key(header::X_FRAME_OPTIONS)
+    {
+        let h = resp.headers_mut();
+        h.remove(header::X_FRAME_OPTIONS);
+        h.insert(header::CONTENT_SECURITY_POLICY, policy);
     }
     resp
 }
