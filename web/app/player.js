@@ -1,11 +1,14 @@
 // @ts-check
 // Playback: the grant, HLS with hls.js (every request with the grant's signed query), captions
-// as a subtitles rendition, the MP4 rendition and the poster, seeking, a frame's pixels, progress.
+// as a subtitles rendition, the MP4 rendition and the poster, seeking, a frame's pixels, progress
+// (the resume position, PUT /progress). What the lecture's player plays is reported by watching.js
+// (watched coverage), from the moment a lecture is played here.
 
 /** @import { Schemas } from './types.js' */
 import Hls from '../vendor/hls.js/hls.min.mjs';
 import { overlayInk, renderOverlay } from './overlay.js';
 import { api, el, ok, show, state } from './session.js';
+import { watch } from './watching.js';
 
 /** @type {Hls | null} */
 let hls = null;
@@ -56,8 +59,9 @@ function attach(grant, errors) {
 
 /** Plays a READY video with hls.js, or natively where the browser has HLS and no MSE (iOS). @param {string} videoId */
 export async function play(videoId) {
-  const grant = await playbackGrant(videoId);
   const v = video();
+  watch(v, videoId);
+  const grant = await playbackGrant(videoId);
   if (!Hls.isSupported() && grant.body.nativeHlsUrl && v.canPlayType('application/vnd.apple.mpegurl')) {
     // Native HLS copies no query to what it fetches next: the API's playlists sign every URI.
     v.src = grant.body.nativeHlsUrl;
@@ -100,6 +104,7 @@ export async function captions(videoId, vtt) {
     body: vtt,
     headers: { 'content-type': 'text/vtt' },
   });
+  watch(video(), videoId);
   const grant = await playbackGrant(videoId);
   /** @type {Array<{type?: string, details: string, fatal: boolean, status?: number}>} */
   const errors = [];

@@ -89,6 +89,7 @@ export class ApiError extends Error {
  * @property {Record<string, string>} [headers]
  * @property {string | null} [token]
  * @property {RequestCredentials} [credentials]
+ * @property {boolean} [keepalive]  the request outlives the page (a report sent as it is hidden or left)
  */
 
 /** @param {string} text @returns {unknown} */
@@ -107,7 +108,7 @@ function parseJson(text) {
  * @param {string} path
  * @param {SendOptions} [options]
  */
-async function request(method, path, { body, headers = {}, token, credentials = 'omit' } = {}) {
+async function request(method, path, { body, headers = {}, token, credentials = 'omit', keepalive = false } = {}) {
   /** @type {Record<string, string>} */
   const h = { ...headers };
   if (token) h['authorization'] = `Bearer ${token}`;
@@ -118,7 +119,7 @@ async function request(method, path, { body, headers = {}, token, credentials = 
     payload = typeof body === 'string' ? body : JSON.stringify(body);
   }
   /** @type {RequestInit} */
-  const init = { method, headers: h, credentials, cache: 'no-store' };
+  const init = { method, headers: h, credentials, cache: 'no-store', keepalive };
   if (payload !== undefined) init.body = payload;
   const resp = await fetch(API + path, init);
   const text = await resp.text();
@@ -264,6 +265,7 @@ const REQUIRED = {
   InvitationList: ['items'],
   WebexRecordingList: ['items'],
   ZoomMeetingList: ['items'],
+  CoverageView: ['percent', 'watchedSeconds', 'ranges', 'completed'],
 };
 
 /**

@@ -10,6 +10,7 @@ import { discardOverlay, loadDrawings, newPage, openPage, pen, saveOverlay, save
 import { play, seek } from './player.js';
 import { el, logout, me, show, signInUrl } from './session.js';
 import { createSpace, listSpaces, listVideos, upload, waitReady } from './uploads.js';
+import { onCoverage } from './watching.js';
 
 /** What is open: the space and the lecture. */
 const open = {
@@ -123,7 +124,18 @@ const spaceId = () => {
   return open.space.spaceId;
 };
 
+/** What the person watched of the lecture (watching.js: each report's answer, and the coverage when it opens). */
+function bindWatched() {
+  const watched = el('watched', HTMLElement);
+  onCoverage((videoId, coverage) => {
+    watched.dataset['video'] = videoId;
+    watched.textContent = coverage ? `watched ${coverage.percent} %${coverage.completed ? ' · completed' : ''}` : '';
+    watched.title = coverage ? coverage.ranges.map(([a, b]) => `${fmt(a ?? 0)}–${fmt(b ?? 0)}`).join(', ') : '';
+  });
+}
+
 function bindPlayer() {
+  bindWatched();
   const v = el('video', HTMLVideoElement);
   const bar = el('seek', HTMLInputElement);
   on('play', async () => (v.paused ? v.play() : v.pause()));

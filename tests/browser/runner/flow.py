@@ -1,7 +1,7 @@
 """The study flow, one closure per step over the page and what earlier steps made (`s`): sign in,
 create a space, upload (presigned PUT; multipart interrupted, reloaded, resumed), READY, HLS with
 hls.js and grant renewal, captions, seek and progress, the memo with If-Match, an overlay
-drawing, a snapshot, Webex and Zoom, past the access token's lifetime, log out. Steps after
+drawing, a snapshot, watched coverage, Webex and Zoom, past the access token's lifetime, log out. Steps after
 playback are not needed by the rest: a failure there is reported and the flow goes on."""
 
 from __future__ import annotations
@@ -382,6 +382,8 @@ def flow(run: Run, browser, stack: LocalStack, clips: dict[str, Path]) -> None:
              needed=False)
     run.step("the page's own controls: space, upload, open, draw, memo, bookmark, page, snapshot, search",
              lambda: study.by_controls(run, page, clips), needed=False)
+    run.step("watched coverage: the lecture played and paused, then played as the page goes",
+             lambda: study.watched(run, page), needed=False)
     run.step("connect Webex and import a recording", webex, needed=False)
     run.step("connect Zoom and import a recording", zoom, needed=False)
     run.step("stay signed in past the access token's lifetime", past_token_lifetime, needed=False)

@@ -3,7 +3,8 @@
 playing video read back through the API and seen as the video plays, bookmarks and search, and an
 invitation's link followed by another person, who signs in there and accepts it; the page sign-in
 returns to keeps the fragment (the access token) on this origin whatever `next` it is given; a
-link carrying someone else's token signs nobody in (login CSRF); a broken invitation link says so."""
+link carrying someone else's token signs nobody in (login CSRF); a broken invitation link says so; the
+watched coverage the page reports while a lecture plays, on pause and as the page goes."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import json
 import re
 from urllib.parse import urlsplit
 
-from runner.config import EMAIL
+from runner.config import EMAIL, log
 from runner.servers import LocalStack
 from runner.steps import Run, ev
 
@@ -255,3 +256,77 @@ def by_controls(run: Run, page, clips: dict) -> None:
     count("search-results")
     errors = [line for line in run.console if line.startswith("[log] [vivid]") and " error: " in line]
     run.check(not errors, "no control failed", errors)
+
+
+SETTLED = "() => import('/app/watching.js').then((m) => m.settled())"
+
+
+def watched(run: Run, page) -> None:
+    """Watched coverage (issue 29) as the page reports it: the lecture the page's controls opened
+    (by_controls: Lenses, 10 s) played with the page's Play button from 3.2 s for a few seconds and
+    paused; the page's reports (POST /videos/{id}/watching) are all taken, GET gives a range from
+    near where playing began, and the page says "watched N %" as GET does. Then played again from
+    8.3 s and the page reloaded while it plays: the report sent on pagehide (keepalive) arrives."""
+    video = page.evaluate("() => document.body.dataset.video")
+    run.require(bool(video), "a lecture is open in the page", video)
+    path = f"/videos/{video}/watching"
+    first = ev(page, SETTLED)
+    run.require(bool(first) and first["videoId"] == video, "the page watches the open lecture", first)
+    before = ev(page, "([p]) => app.call('GET', p)", path)
+    run.require(before["status"] == 200, "GET /videos/{id}/watching answers 200", before)
+    log(f"   before: {before['body']}")
+
+    ev(page, "([t]) => app.seek(t)", 3.2)
+    began = page.evaluate("() => document.getElementById('video').currentTime")
+    run.check(not any(a <= began < b for a, b in before["body"]["ranges"]), "nothing watched there yet", before["body"])
+    page.click("#play")
+    page.wait_for_function("() => document.getElementById('video').currentTime > 7.4", timeout=15000)
+    page.click("#play")
+    paused = page.evaluate("() => { const v = document.getElementById('video'); return [v.currentTime, v.paused]; }")
+    run.require(paused[1], "the Play button paused the lecture", paused)
+    state = ev(page, SETTLED)
+    outcomes = state["outcomes"]
+    run.check(bool(outcomes) and all(o["status"] == 200 for o in outcomes), "the API took every report (200)", outcomes)
+    run.check(not state["open"] and state["unreported"] == 0, "paused: everything played is reported", state)
+    after = ev(page, "([p]) => app.call('GET', p)", path)
+    cov = after["body"]
+    log(f"   played {began:.2f} -> {paused[0]:.2f} s; coverage {cov}")
+    run.require(after["status"] == 200, "GET /videos/{id}/watching answers 200", after)
+    run.check(cov["watchedSeconds"] > before["body"]["watchedSeconds"] > 0, "watchedSeconds grew (and the opening play counted)",
+              {"before": before["body"], "after": cov})
+    # 2 s buckets, each watched when its midpoint was played: from 3.2 s the first is [4, 6).
+    near = [r for r in cov["ranges"] if began - 2 <= r[0] <= began + 1 and r[1] >= paused[0] - 1]
+    run.check(len(near) == 1, "a range starts near where playing began and reaches where it paused", cov["ranges"])
+    run.check(0 < cov["percent"] < 90 and abs(cov["percent"] - cov["watchedSeconds"] * 10) <= 10 and cov["completed"] is False,
+              "percent is about the watched share of the 10 s lecture; not completed", cov)
+    said = f"watched {cov['percent']} %"
+    try:
+        page.wait_for_function("([t]) => document.getElementById('watched').textContent === t", arg=[said], timeout=10000)
+    except Exception:  # noqa: BLE001 (the check below says what the page showed)
+        pass
+    text = page.text_content("#watched")
+    run.check(text == said, "the page shows what GET does", {"page": text, "get": said})
+    posts = [c for c in page.evaluate("() => window.vividState.calls") if c["method"] == "POST" and c["path"].endswith("/watching")]
+    run.check(bool(posts) and all(c["status"] == 200 for c in posts),
+              "every report of this page load (the flow's plays, seeks and pauses) was taken", posts)
+    log(f"   {len(posts)} reports since the page loaded, all 200")
+
+    # Played again, and the page left while it plays: the pagehide report (keepalive) arrives.
+    ev(page, "() => app.refresh()")  # a fresh access token: a report sent on pagehide cannot wait for a refresh
+    ev(page, "([t]) => app.seek(t)", 8.3)
+    page.click("#play")
+    page.wait_for_function("() => document.getElementById('video').currentTime > 9.3", timeout=15000)
+    left = page.evaluate("() => document.getElementById('video').currentTime")
+    page.reload()
+    b = page.evaluate("() => window.booted")
+    run.require(b.get("signedIn"), "signed in again after the reload", b)
+    got = None
+    for _ in range(20):
+        got = ev(page, "([p]) => app.call('GET', p)", path)
+        if any(a <= 9 < z for a, z in got["body"].get("ranges", [])):
+            break
+        page.wait_for_timeout(250)
+    log(f"   played from 8.30 s, reloaded at {left:.2f} s; after the reload: {got['body']}")
+    run.check(any(a <= 8 and z >= 10 for a, z in got["body"].get("ranges", [])),
+              "the report sent as the page went (pagehide) is taken: [8, 10) watched", got)
+    run.check(got["body"].get("watchedSeconds", 0) > cov["watchedSeconds"], "watchedSeconds grew again", got)
