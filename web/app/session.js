@@ -343,7 +343,14 @@ export async function boot() {
   const error = fragment.get('error');
   if (error) {
     // A refused sign-in (declined at Google, or the API's problem: `error_description` says what
-    // to do, e.g. for email_taken) comes back here too.
+    // to do, e.g. for email_taken) comes back here too. Only one this page started may speak:
+    // anybody can write an address with a fragment (a lure in error_description), so an error
+    // this page did not start is told in the page's own words, its text never shown.
+    if (!started) {
+      const said = 'a sign-in this page did not start came back refused: sign in again';
+      show(`sign-in failed: ${said}`);
+      return { signedIn: false, error: 'foreign_sign_in', errorDescription: said };
+    }
     const errorDescription = fragment.get('error_description') || '';
     show(`sign-in failed: ${error} ${errorDescription}`);
     return { signedIn: false, error, errorDescription };

@@ -406,6 +406,15 @@ class Lms:
             run.check(words in said[1] and "555" not in said[1] and "<b>" not in said[1] and "call_us_now" not in said[1]
                       and said[0].get("signedIn") is False,
                       f"a refused launch's fragment ({code}) shows the page's words, not the address's text", said)
+        # The page's other addresses too: a refused sign-in the page did not start.
+        for path in ("/", "/invitations/anything"):
+            page.goto("about:blank")
+            page.goto(f"{origin}{path}#error=access_denied&error_description={lure.replace(' ', '%20')}")
+            page.wait_for_function("() => document.getElementById('who') && document.getElementById('who').textContent.startsWith('sign-in failed')",
+                                   timeout=15000)
+            said = page.evaluate("() => document.getElementById('who').textContent")
+            run.check("555" not in said and "did not start" in said,
+                      f"{path}: a refused sign-in this page did not start shows the page's words, not the address's text", said)
 
     # -- the probe's control: a profile that allows third-party cookies ---------------------------
     def probe_control(self) -> None:
