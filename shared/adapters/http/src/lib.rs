@@ -13,7 +13,14 @@
 
 mod resolve;
 
-pub use resolve::{is_public, public_host, public_only};
+pub use resolve::public_only;
+/// Whether an IP address is on the public internet: the domain's rule, the one an operator's
+/// registration is checked by too.
+pub use vivid_domain::urls::is_public_ip as is_public;
+/// Whether a URL's host may be connected to: a name (the resolver [`public_only`] checks where it
+/// leads), or an IP address written in it that [`is_public`] (any with `allow_private`, the local
+/// stack). The domain's, as the address rule.
+pub use vivid_domain::urls::public_host;
 
 /// Whether `url` may be fetched: `https://` with a host; `http://` on a loopback host only with
 /// `loopback_http` (the local stack). The domain's rule (an operator's registration is checked

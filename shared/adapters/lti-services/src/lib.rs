@@ -83,6 +83,8 @@ impl LtiHttp {
         self.http
             .get_or_init(|| {
                 let mut builder = reqwest::Client::builder()
+                    // Not through HTTPS_PROXY/ALL_PROXY: a proxy resolves names past the public-only resolver.
+                    .no_proxy()
                     .connect_timeout(Duration::from_secs(5))
                     .timeout(Duration::from_secs(20))
                     .redirect(reqwest::redirect::Policy::none());

@@ -20,6 +20,8 @@ use std::time::Duration;
 /// connected to at their public addresses only unless `private` (the local stack).
 pub(crate) fn client(private: bool) -> Result<reqwest::Client, String> {
     let mut builder = reqwest::Client::builder()
+        // Not through HTTPS_PROXY/ALL_PROXY: a proxy resolves names past the public-only resolver.
+        .no_proxy()
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none());

@@ -150,6 +150,8 @@ impl PlatformHttp {
         self.downloads
             .get_or_init(|| {
                 let mut builder = reqwest::Client::builder()
+                    // Not through HTTPS_PROXY/ALL_PROXY: a proxy resolves names past the public-only resolver.
+                    .no_proxy()
                     .connect_timeout(Duration::from_secs(10))
                     .redirect(reqwest::redirect::Policy::none());
                 if !self.allow_private_downloads {

@@ -139,6 +139,8 @@ impl Oidc {
         self.http
             .get_or_init(|| {
                 let mut builder = reqwest::Client::builder()
+                    // Not through HTTPS_PROXY/ALL_PROXY: a proxy resolves names past the public-only resolver.
+                    .no_proxy()
                     .timeout(Duration::from_secs(5))
                     .redirect(reqwest::redirect::Policy::none());
                 if !self.loopback_http {

@@ -6,7 +6,10 @@
 use serde::Deserialize;
 
 use super::model::Registration;
-use crate::{types::Invalid, urls::fetchable};
+use crate::{
+    types::Invalid,
+    urls::{fetchable, ip_host, is_public_ip},
+};
 
 /// The most deployments a manual registration names at once.
 pub const MAX_NEW_DEPLOYMENTS: usize = 20;
@@ -45,7 +48,9 @@ pub struct ManualRegistration {
 impl ManualRegistration {
     /// The registration these values make, by `created_by` (`user:{userId}`) at `created_at`;
     /// the first broken rule otherwise, naming its field. Its URLs are ones the tool fetches
-    /// ([`fetchable`]: `https://`; loopback `http://` only with `loopback_http`, the local stack).
+    /// ([`fetchable`]: `https://`; loopback `http://` only with `loopback_http`, the local stack),
+    /// and a host written as an IP address is a public one ([`is_public_ip`]) unless
+    /// `loopback_http`: the HTTP client would refuse any other at every launch.
     pub fn into_registration(
         self,
         loopback_http: bool,
@@ -113,7 +118,7 @@ fn issuer(s: &str, loopback_http: bool) -> Result<(), Invalid> {
     if authority.contains('@') || !fetchable(s, loopback_http) {
         return Err(rule());
     }
-    Ok(())
+    public_address("issuer", s, loopback_http)
 }
 
 /// A platform endpoint: a URL the tool fetches (HTTPS), without fragment.
@@ -121,7 +126,21 @@ fn endpoint(field: &str, s: &str, loopback_http: bool) -> Result<(), Invalid> {
     if s.is_empty() || s.len() > MAX_URL || !printable_ascii(s) || s.contains('#') || !fetchable(s, loopback_http) {
         return Err(Invalid(format!("{field}: an https URL of at most {MAX_URL} characters without fragment")));
     }
-    Ok(())
+    public_address(field, s, loopback_http)
+}
+
+/// A URL whose host is an IP address (in any of its forms: `https://0x7f.1/` is 127.0.0.1) is
+/// refused now when the tool would not connect to it ([`is_public_ip`]: the VPC's 10.x, the
+/// instance metadata service's 169.254.169.254, ...), rather than failing every launch later; only
+/// the local stack (`loopback_http`), whose stand-ins listen on 127.0.0.1, takes any. A name is
+/// checked where it resolves to at each connection, not here.
+fn public_address(field: &str, s: &str, loopback_http: bool) -> Result<(), Invalid> {
+    match ip_host(s) {
+        Some(ip) if !loopback_http && !is_public_ip(ip) => Err(Invalid(format!(
+            "{field}: its host is the address {ip}, which is not public (the tool connects to public addresses only)"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// A client id: 1 to 255 printable ASCII characters (it is part of the registration's key).
@@ -209,6 +228,48 @@ mod tests {
             let err = make(m.clone(), true).expect_err(field);
             assert!(err.0.starts_with(&format!("{field}:")), "{field}: {m:?} -> {}", err.0);
         }
+    }
+
+    #[test]
+    fn a_url_at_an_address_that_is_not_public_is_refused_outside_the_local_stack() {
+        let with = |field: &str, url: &str| match field {
+            "issuer" => ManualRegistration { issuer: url.into(), ..edx() },
+            "authUrl" => ManualRegistration { auth_url: url.into(), ..edx() },
+            "tokenUrl" => ManualRegistration { token_url: url.into(), ..edx() },
+            _ => ManualRegistration { jwks_url: url.into(), ..edx() },
+        };
+        let cases = [
+            ("jwksUrl", "https://10.0.0.5/jwks", "10.0.0.5"),
+            ("tokenUrl", "https://169.254.169.254/latest/meta-data/", "169.254.169.254"),
+            ("authUrl", "https://0x7f.1/auth", "127.0.0.1"),
+            ("authUrl", "https://2130706433/auth", "127.0.0.1"),
+            ("jwksUrl", "https://012.0.0.5:8443/jwks", "10.0.0.5"),
+            ("jwksUrl", "https://[::ffff:a9fe:a9fe]/k", "::ffff:169.254.169.254"),
+            ("tokenUrl", "https://[fd00:ec2::254]/t", "fd00:ec2::254"),
+            ("issuer", "https://192.168.1.10", "192.168.1.10"),
+            ("issuer", "https://[::1]/lms", "::1"),
+        ];
+        for (field, url, ip) in cases {
+            let m = with(field, url);
+            let err = make(m.clone(), false).expect_err(field);
+            assert_eq!(
+                err.0,
+                format!(
+                    "{field}: its host is the address {ip}, which is not public (the tool connects to public addresses only)"
+                ),
+                "{m:?}"
+            );
+            // The local stack's stand-ins listen on loopback: there any address is taken.
+            assert!(make(m, true).is_ok(), "{field} {ip}");
+        }
+        // A public address, and a name (the HTTP client's resolver checks where it leads).
+        for url in ["https://52.1.2.3/jwks", "https://[2606:4700::1111]/jwks", "https://lms.internal/jwks"] {
+            assert!(make(with("jwksUrl", url), false).is_ok(), "{url}");
+        }
+        assert_eq!(
+            make(with("issuer", "https://52.1.2.3"), false).map(|r| r.issuer).ok().as_deref(),
+            Some("https://52.1.2.3")
+        );
     }
 
     #[test]
