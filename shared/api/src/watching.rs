@@ -18,9 +18,9 @@ use vivid_domain::{
     coverage::{CompletionThreshold, Coverage, CoverageError, Heatmap, Interval, PlayerSession, Timeline, WatchReport},
     error::{Guard, StoreError},
     lti::grades::{self, GradeInvoker},
-    types::{UserId, VideoId, now_rfc3339},
+    types::{SpaceId, UserId, VideoId, now_rfc3339},
     video::{Progress, ProgressStore, Touched, VideoCatalog},
-    watching::{Reported, StoredWatch, WatchStore, WatchWrite, take_report},
+    watching::{Reported, StoredWatch, WatchStore, take_report},
 };
 use vivid_edge::{
     ApiError,
@@ -113,6 +113,13 @@ async fn duration_of(
     m.video.duration_seconds.ok_or_else(|| ApiError::conflict("not_ready", "the video's duration is not known yet"))
 }
 
+/// A completion to tell the gradebook of: after the report, and before it (`None`: not known).
+struct Graded {
+    percent: u8,
+    completed: bool,
+    before: Option<u8>,
+}
+
 /// `POST /videos/{videoId}/watching` (member): a report of the intervals the player played,
 /// taken into the member's coverage once (a replayed or reordered report changes nothing), or
 /// refused when it claims more playing than the clock allows. Answers the coverage as it is.
@@ -134,28 +141,39 @@ impl ReportWatching {
     /// gradebook last took (docs/lti-services.md, "Grade passback"): the membership is read only
     /// then, once per percent gained at most. The coverage is written: a failure here is not the
     /// client's (their next gain starts it again).
-    async fn pass_back(&self, stored: &StoredWatch, write: &WatchWrite, completed: bool) -> Result<(), ApiError> {
-        let before = grades::completion_of(stored.percent.unwrap_or(0), stored.completed_at.is_some());
-        let after = grades::completion_of(write.percent, completed);
-        if after <= before || stored.lti_posted.is_some_and(|p| after <= p) {
-            return Ok(());
+    ///
+    /// Asked after a taken report (`before` its completion before the report) and after a replay
+    /// (`before` = `None`: the report may have been taken by an attempt whose answer was lost, so
+    /// the worker is started if the gradebook has less than the completion now; `ltiPosted` keeps
+    /// it idempotent). Never fails the request: the coverage is written.
+    async fn pass_back(&self, stored: &StoredWatch, space: &SpaceId, user: &UserId, video: &VideoId, now: Graded) {
+        let Graded { percent, completed, before } = now;
+        let after = grades::completion_of(percent, completed);
+        if before.is_some_and(|b| after <= b) || stored.lti_posted.is_some_and(|p| after <= p) {
+            return;
         }
-        let Some((role, lti_sub)) = self.watch.graded_as(&write.space_id, &write.user).await? else { return Ok(()) };
+        let (role, lti_sub) = match self.watch.graded_as(space, user).await {
+            Ok(Some(graded)) => graded,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(%video, %space, error = %e, "the grade passback's membership read failed");
+                return;
+            }
+        };
         let touched = Touched {
-            space_id: write.space_id.clone(),
-            coverage_percent: write.percent,
+            space_id: space.clone(),
+            coverage_percent: percent,
             completed,
             role,
             lti_sub,
             lti_posted: stored.lti_posted,
-            previous: Some(before),
+            previous: before,
         };
-        if let Some(job) = grades::job_after(&write.video, &write.user, &touched)
+        if let Some(job) = grades::job_after(video, user, &touched)
             && let Err(e) = self.grades.start(&job).await
         {
-            tracing::warn!(video = %write.video, space = %write.space_id, error = %e, "the grade passback could not be started");
+            tracing::warn!(%video, %space, error = %e, "the grade passback could not be started");
         }
-        Ok(())
     }
 
     /// The member's progress item, made (after the access check) when there is none.
@@ -203,6 +221,12 @@ impl Handler for ReportWatching {
                 .map_err(refused)?;
             let (write, state) = match taken {
                 Reported::Replay(state) => {
+                    let graded = Graded {
+                        percent: state.coverage.percent(),
+                        completed: stored.completed_at.is_some(),
+                        before: None,
+                    };
+                    self.pass_back(&stored, &stored.space_id, &caller.user_id, &video_id, graded).await;
                     let view = CoverageView::new(&state.coverage, stored.completed_at, true);
                     return http::json(StatusCode::OK, &view);
                 }
@@ -211,7 +235,10 @@ impl Handler for ReportWatching {
             match self.watch.save_watch(&write).await {
                 Ok(()) => {
                     let completed_at = stored.completed_at.clone().or_else(|| write.completes.then_some(now));
-                    self.pass_back(&stored, &write, completed_at.is_some()).await?;
+                    let before = grades::completion_of(stored.percent.unwrap_or(0), stored.completed_at.is_some());
+                    let graded =
+                        Graded { percent: write.percent, completed: completed_at.is_some(), before: Some(before) };
+                    self.pass_back(&stored, &write.space_id, &write.user, &write.video, graded).await;
                     return http::json(StatusCode::OK, &CoverageView::new(&state.coverage, completed_at, false));
                 }
                 // Another report (or a progress write's completion) came between: read again.

@@ -354,6 +354,10 @@ impl VideoRemoval for Table {
         self.release_usages(&rest).await?;
         self.unstand_progress(&video.video_id).await?;
         self.batch_delete(rest).await?;
+        // A watching report that landed after the query above may have made a heat counter item
+        // (its ADD creates one); none can now, its progress item being gone: those too.
+        let late = self.query_keys(&keys::video(&video.video_id), Some(keys::HEAT_PREFIX)).await?;
+        self.batch_delete(late).await?;
         if meta.is_empty() {
             return Ok(objects);
         }

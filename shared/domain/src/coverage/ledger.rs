@@ -2,13 +2,13 @@
 //! claimed is held to the clock (see the module's docs for the rules).
 
 use super::{
-    CLOCK_SLACK_MS, CoverageError, EVICTED_KEPT, KEPT_SESSIONS, MAX_PARALLEL_PLAYERS, MAX_SEQ, PlayerSession,
-    REORDER_CREDIT_MS,
+    BUDGET_CAP_MS, CLOCK_SLACK_MS, CoverageError, EVICTED_KEPT, KEPT_SESSIONS, MAX_PARALLEL_PLAYERS, MAX_SEQ,
+    PlayerSession, REORDER_CREDIT_MS,
     bits::{Bits, Reader, Why, put_varint},
 };
 
-/// The ledger's format byte.
-const VERSION: u8 = 1;
+/// The ledger's format byte (2: with the budget).
+const VERSION: u8 = 2;
 
 /// One kept player session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +43,9 @@ impl SessionEntry {
 pub struct SessionLedger {
     sessions: Vec<SessionEntry>,
     evicted: Vec<u64>,
+    /// The wall time all reports together may still claim, and when it was last counted:
+    /// `None` before the first report (a full budget). See [`SessionLedger::budget_at`].
+    budget: Option<(i64, i64)>,
 }
 
 /// What the ledger decided for a report, before anything changes.
@@ -67,6 +70,19 @@ fn fingerprint(session: &PlayerSession) -> u64 {
 impl SessionLedger {
     pub fn sessions(&self) -> &[SessionEntry] {
         &self.sessions
+    }
+
+    /// What all reports together may claim at `now_ms`: a token bucket that fills at
+    /// [`MAX_PARALLEL_PLAYERS`] ms per ms of the server's clock up to [`BUDGET_CAP_MS`], and that
+    /// every accepted report spends its claim from. It is one for the student's video whatever
+    /// the sessions, so a fresh session, an evicted one or reordering frees nothing.
+    pub fn budget_at(&self, now_ms: i64) -> i64 {
+        match self.budget {
+            None => BUDGET_CAP_MS,
+            Some((balance, at)) => balance
+                .saturating_add(now_ms.saturating_sub(at).max(0).saturating_mul(MAX_PARALLEL_PLAYERS))
+                .min(BUDGET_CAP_MS),
+        }
     }
 
     /// The kept session of this id.
@@ -119,37 +135,22 @@ impl SessionLedger {
                 Plan::Open { fingerprint: fp, opened_at_ms, seq, evict }
             }
         };
-        self.check_all(plan, claim_ms, now_ms)?;
+        self.check_all(claim_ms, now_ms)?;
         Ok(Admission::Fresh(plan))
     }
 
-    /// All kept sessions together (as they would be after `plan`) fit the clock of
-    /// [`MAX_PARALLEL_PLAYERS`] players.
-    fn check_all(&self, plan: Plan, claim_ms: i64, now_ms: i64) -> Result<(), CoverageError> {
-        let (skip, mut claimed, mut earliest, mut count) = match plan {
-            Plan::Known { .. } => (None, claim_ms, now_ms, 0i64),
-            Plan::Open { opened_at_ms, evict, .. } => (evict, claim_ms, opened_at_ms, 1),
-        };
-        for (i, s) in self.sessions.iter().enumerate() {
-            if Some(i) != skip {
-                claimed = claimed.saturating_add(s.claimed_wall_ms);
-                earliest = earliest.min(s.opened_at_ms);
-                count += 1;
-            }
-        }
-        let allowed = now_ms
-            .saturating_sub(earliest)
-            .saturating_mul(MAX_PARALLEL_PLAYERS)
-            .saturating_add(CLOCK_SLACK_MS.saturating_mul(count))
-            .saturating_add(REORDER_CREDIT_MS);
-        if claimed > allowed {
-            return Err(CoverageError::FasterThanTheClock { claimed_ms: claimed, allowed_ms: allowed });
+    /// The report's claim fits what all reports together may still claim ([`Self::budget_at`]).
+    fn check_all(&self, claim_ms: i64, now_ms: i64) -> Result<(), CoverageError> {
+        let allowed = self.budget_at(now_ms);
+        if claim_ms > allowed {
+            return Err(CoverageError::FasterThanTheClock { claimed_ms: claim_ms, allowed_ms: allowed });
         }
         Ok(())
     }
 
-    /// Records an admitted report.
-    pub(crate) fn record(&mut self, plan: Plan, seq: u32, claim_ms: i64) {
+    /// Records an admitted report, spending its claim from the budget.
+    pub(crate) fn record(&mut self, plan: Plan, seq: u32, claim_ms: i64, now_ms: i64) {
+        self.budget = Some((self.budget_at(now_ms).saturating_sub(claim_ms), now_ms));
         let index = match plan {
             Plan::Known { index } => index,
             Plan::Open { fingerprint, opened_at_ms, seq: opened_by_seq, evict } => {
@@ -196,6 +197,14 @@ impl SessionLedger {
         for fp in &self.evicted {
             out.extend_from_slice(&fp.to_le_bytes());
         }
+        match self.budget {
+            None => out.push(0),
+            Some((balance, at)) => {
+                out.push(1);
+                put_varint(&mut out, zigzag(balance));
+                put_varint(&mut out, zigzag(at));
+            }
+        }
         out
     }
 
@@ -237,10 +246,22 @@ impl SessionLedger {
         for _ in 0..m {
             evicted.push(fingerprint_from(r.take(8)?)?);
         }
+        let budget = match r.byte()? {
+            0 => None,
+            1 => {
+                let balance = unzigzag(r.varint()?);
+                let at = unzigzag(r.varint()?);
+                if balance > BUDGET_CAP_MS {
+                    return Err("budget above its cap");
+                }
+                Some((balance, at))
+            }
+            _ => return Err("unknown budget flag"),
+        };
         if !r.is_empty() {
             return Err("trailing bytes");
         }
-        Ok(Self { sessions, evicted })
+        Ok(Self { sessions, evicted, budget })
     }
 }
 
@@ -275,7 +296,7 @@ mod tests {
     ) -> Result<Admission, CoverageError> {
         let a = l.admit(&session(s), seq, claim_ms, now_ms)?;
         if let Admission::Fresh(plan) = a {
-            l.record(plan, seq, claim_ms);
+            l.record(plan, seq, claim_ms, now_ms);
         }
         Ok(a)
     }
@@ -381,7 +402,7 @@ mod tests {
         }
         let (typical, most) = (hour.encode().len(), worst.encode().len());
         println!("session ledger: an hour of one player {typical} bytes, the worst {most} bytes");
-        assert!(typical <= 32, "{typical} bytes");
+        assert!(typical <= 48, "{typical} bytes");
         assert!(most <= 5 * 1024, "{most} bytes");
         assert_eq!(SessionLedger::decode(&worst.encode()), Ok(worst));
     }

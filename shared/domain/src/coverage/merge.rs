@@ -119,7 +119,7 @@ pub fn apply(
         .into_iter()
         .filter(|h| !before.any_watched(h * k..(h + 1) * k))
         .collect();
-    state.ledger.record(plan, report.seq(), report.wall_ms());
+    state.ledger.record(plan, report.seq(), report.wall_ms(), now_ms);
     Ok(Applied::Merged(Merged {
         newly_covered: merge_adjacent(newly),
         views,

@@ -16,7 +16,9 @@
 //! # Coverage
 //! A student's [`Coverage`] of a video is a set of 2-second buckets: bucket `i` spans `[2i,
 //! 2i + 2)`, and an interval covers it when it contains the bucket's midpoint (`start ≤ 2i + 1 <
-//! end`). A video has `ceil(duration / 2)` buckets ([`Timeline`]). **Decision:** the last bucket
+//! end`) and plays at least half of it (1 s): a sliver across a midpoint, charged next to no wall
+//! time, covers nothing (it matters only for an interval inside one bucket; a longer one that
+//! contains a midpoint always plays half that bucket). A video has `ceil(duration / 2)` buckets ([`Timeline`]). **Decision:** the last bucket
 //! of a video whose duration is not a multiple of 2 s is shorter, and its midpoint is taken in
 //! the middle of its real span (`(2i + duration) / 2`), so that watching to the end covers it (a
 //! 61 s video's bucket 30 would otherwise need a play past 61 s).
@@ -41,11 +43,12 @@
 //!   estimated opening, so its allowance gets [`REORDER_CREDIT_MS`] (one report's worth) more;
 //!   the credit is a bound on the session's total, so it cannot be spent twice;
 //! - **Decision (new-session spam):** a client can make a fresh session id per report, and the
-//!   first report of a session always fits its own clock. So every report must also fit the
-//!   clock of all kept sessions together: `Σ claimed ≤ MAX_PARALLEL_PLAYERS × (now − earliest
-//!   opening) + CLOCK_SLACK_MS × sessions + REORDER_CREDIT_MS`. One player at a time (or two side
-//!   by side) never meets it; a burst of fresh sessions is refused after a few reports and can
-//!   claim at most twice real time afterwards.
+//!   first report of a session always fits its own clock. So every report also spends its claim
+//!   from one budget for the student's video ([`SessionLedger::budget_at`]): a token bucket that
+//!   fills at `MAX_PARALLEL_PLAYERS` ms per ms of the server's clock up to [`BUDGET_CAP_MS`] (two
+//!   full reports and the slack). One player at a time (or two side by side) never empties it; a
+//!   burst of fresh sessions, evicted sessions or reordered reports frees nothing, so nothing
+//!   claims more than twice real time after the first 250 s.
 //!
 //! Sessions are kept by a 64-bit fingerprint (FNV-1a of the id), not the id; the fingerprints of
 //! the last [`EVICTED_KEPT`] evicted sessions are kept too, so a late or replayed report of an
@@ -116,6 +119,9 @@ pub const CLOCK_SLACK_MS: i64 = 10_000;
 pub const REORDER_CREDIT_MS: i64 = MAX_REPORT_WALL_MS;
 /// How many players of one student may play at the same time before their claims are refused.
 pub const MAX_PARALLEL_PLAYERS: i64 = 2;
+/// The most wall time all reports of a student's video may claim at once: two players' full
+/// reports and the slack. The budget refills at [`MAX_PARALLEL_PLAYERS`] ms per ms.
+pub const BUDGET_CAP_MS: i64 = MAX_PARALLEL_PLAYERS * MAX_REPORT_WALL_MS + CLOCK_SLACK_MS;
 /// How many player sessions a student's ledger keeps (the most recently opened).
 pub const KEPT_SESSIONS: usize = 8;
 /// How many evicted sessions' fingerprints the ledger keeps.

@@ -369,3 +369,58 @@ fn ranges_of_a_merge_are_ordered_and_disjoint() {
     assert_eq!(views, vec![(0, 2), (1, 1), (2, 1), (10, 1), (11, 1)]);
     assert_eq!(m.heat_distinct(), vec![(0, 1), (1, 1), (2, 1), (10, 1), (11, 1)]);
 }
+
+/// A review's attack: slivers across each bucket's midpoint (1 ms at 4×, charged 0.25 ms) covered
+/// a whole hour in 29 reports. A sliver plays less than half its bucket: it covers nothing, and
+/// adds no view.
+#[test]
+fn slivers_across_midpoints_cover_nothing() {
+    let d = 3_600.0;
+    let mut st = fresh(d);
+    for seq in 0..29u32 {
+        let intervals: Vec<(f64, f64, f64)> = (0..64u32)
+            .map(|k| {
+                let mid = f64::from((seq * 64 + k) * 2 + 1);
+                (mid - 0.0005, mid + 0.0005, 4.0)
+            })
+            .filter(|(_, end, _)| *end <= d)
+            .collect();
+        if intervals.is_empty() {
+            break;
+        }
+        let m = merged(apply(&mut st, &report("sliver", seq, &intervals), d, T0 + i64::from(seq) * 100));
+        assert!(m.newly_covered.is_empty() && m.heat_views().is_empty(), "report {seq}: {m:?}");
+    }
+    assert_eq!(st.coverage.watched_buckets(), 0);
+}
+
+/// A review's attack: once 8 sessions are kept, each fresh session evicted one holding claims,
+/// so the claims summed over the kept sessions stayed flat forever. The budget is the student's
+/// whatever the sessions: a burst of fresh sessions at one instant gets at most the budget's cap
+/// (two full reports and the slack), then 2 ms per ms of the clock.
+#[test]
+fn fresh_sessions_share_one_budget() {
+    let d = 3_600.0;
+    let mut st = fresh(d);
+    let mut claimed_ms = 0i64;
+    for i in 0..180u32 {
+        let start = f64::from(i * 20);
+        let r = report(&format!("fresh{i}"), 0, &[(start, start + 10.0, 1.0)]);
+        match apply(&mut st, &r, d, T0) {
+            Ok(Applied::Merged(_)) => claimed_ms += 10 * S,
+            Err(CoverageError::FasterThanTheClock { .. }) => {}
+            other => panic!("session {i}: {other:?}"),
+        }
+    }
+    assert!(claimed_ms <= BUDGET_CAP_MS, "{claimed_ms} ms claimed at one instant");
+    // A minute later, two players' worth more: 120 s, no more.
+    let mut later_ms = 0i64;
+    for i in 180..400u32 {
+        let start = f64::from((i - 180) * 15);
+        let r = report(&format!("fresh{i}"), 0, &[(start, start + 10.0, 1.0)]);
+        if let Ok(Applied::Merged(_)) = apply(&mut st, &r, d, T0 + 60 * S) {
+            later_ms += 10 * S;
+        }
+    }
+    assert!(later_ms <= 2 * 60 * S + 10 * S, "{later_ms} ms claimed in the next minute");
+}

@@ -58,11 +58,32 @@ impl Timeline {
         if self.midpoint(last) >= x { last } else { self.buckets }
     }
 
-    /// The buckets an interval covers: those whose midpoint is in `[start, end)`.
+    /// The span `[start, end)` of bucket `i` (the last one cut short by the duration).
+    fn span(&self, i: u32) -> (f64, f64) {
+        let start = f64::from(i * BUCKET_SECONDS);
+        (start, (start + f64::from(BUCKET_SECONDS)).min(self.duration_s))
+    }
+
+    /// Whether `[start, end)` plays at least half of bucket `i`.
+    fn half_played(&self, i: u32, start: f64, end: f64) -> bool {
+        let (from, to) = self.span(i);
+        end.min(to) - start.max(from) >= (to - from) / 2.0
+    }
+
+    /// The buckets an interval covers: those whose midpoint is in `[start, end)` and of which it
+    /// plays at least half (1 s of a 2 s bucket). Only an interval's first and last bucket can be
+    /// played in part, and the half rule matters only for an interval inside one bucket: a
+    /// sliver across a midpoint (1 ms, charged 1 ms of wall time) covers nothing.
     pub fn covered(&self, start: f64, end: f64) -> Range<u32> {
-        let from = self.first_from(start);
-        let to = self.first_from(end);
-        from..to.max(from)
+        let mut from = self.first_from(start);
+        let mut to = self.first_from(end).max(from);
+        if from < to && !self.half_played(from, start, end) {
+            from += 1;
+        }
+        if from < to && !self.half_played(to - 1, start, end) {
+            to -= 1;
+        }
+        from..to
     }
 }
 
@@ -171,7 +192,11 @@ mod tests {
         assert_eq!(t.buckets(), 30);
         assert_eq!(t.covered(0.0, 2.0), 0..1);
         assert_eq!(t.covered(0.0, 1.0), 0..0, "the midpoint 1 is not before the end 1");
-        assert_eq!(t.covered(1.0, 1.01), 0..1, "the midpoint is the start");
+        assert!(t.covered(1.0, 1.01).is_empty(), "a sliver across the midpoint: less than half the bucket");
+        assert!(t.covered(0.999, 1.001).is_empty(), "1 ms, charged 1 ms: nothing");
+        assert_eq!(t.covered(0.5, 1.5), 0..1, "half the bucket, across its midpoint");
+        assert_eq!(t.covered(1.0, 2.0), 0..1, "the midpoint is the start, and half is played");
+        assert_eq!(t.covered(1.5, 3.2), 1..2, "0.5 s of bucket 0 (no), bucket 1's midpoint and 1.2 s of it (yes)");
         assert_eq!(t.covered(1.01, 3.0), 1..1);
         assert_eq!(t.covered(1.01, 3.01), 1..2);
         assert_eq!(t.covered(10.0, 20.0), 5..10);
