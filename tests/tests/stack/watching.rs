@@ -184,25 +184,24 @@ async fn given_a_client_claiming_more_than_the_clock_then_it_is_refused_and_noth
     let slack = taken(&app, &v, &bo, "tab-1", 1, &[(120.0, 128.0, 1.0)]).await;
     assert_coverage(&slack, &[[0, 128]], 21, 128);
 
-    // Fresh sessions, two minutes each, right away: a second player beside the first is allowed,
-    // and so is a third within the slack (368 s claimed of 2 × 120 s + 3 × 10 s + 120 s); a fourth
-    // (488 s of 400 s) is refused.
-    taken(&app, &v, &bo, "tab-2", 0, &[(128.0, 248.0, 1.0)]).await;
-    let third = taken(&app, &v, &bo, "tab-3", 0, &[(248.0, 368.0, 1.0)]).await;
-    assert_coverage(&third, &[[0, 368]], 61, 368);
+    // Fresh sessions, two minutes each, right away: a second player beside the first is allowed
+    // (one budget for Bo's video, whatever the sessions: two full reports and the 10 s slack, 250 s,
+    // refilled at twice the clock); a third right away is refused, and so is any other fresh one.
+    let second = taken(&app, &v, &bo, "tab-2", 0, &[(128.0, 248.0, 1.0)]).await;
+    assert_coverage(&second, &[[0, 248]], 41, 248);
+    too_fast(&app, &v, &bo, "tab-3", 0, &[(248.0, 368.0, 1.0)]).await;
     too_fast(&app, &v, &bo, "tab-4", 0, &[(368.0, 488.0, 1.0)]).await;
     too_fast(&app, &v, &bo, "tab-5", 0, &[(368.0, 600.0, 2.0)]).await;
-    assert_coverage(&own(&app, &v, &bo).await, &[[0, 368]], 61, 368);
-    // The heatmap counts only what was taken: every heat bucket of [0, 370) has a view, none after.
+    assert_coverage(&own(&app, &v, &bo).await, &[[0, 248]], 41, 248);
+    // The heatmap counts only what was taken: every heat bucket of [0, 250) has a view, none after.
     let heat = app.get(&format!("/videos/{v}/heatmap"), &host.token).await;
     assert_eq!(heat.status, StatusCode::OK, "{:?}", heat.body);
     let views: Vec<u64> =
         heat.body["buckets"].as_array().expect("buckets").iter().map(|b| b["views"].as_u64().unwrap_or(99)).collect();
     // Views per 10 s heat bucket: tab-1's seq 0 covers [0, 120) (heat buckets 0..=11), its seq 1
-    // [120, 128) (12), tab-2 [128, 248) (12..=24), tab-3 [248, 368) (24..=36): [120, 130) and
-    // [240, 250) have two views, [370, 600) none.
+    // [120, 128) (12), tab-2 [128, 248) (12..=24): [120, 130) has two views, [250, 600) none.
     let mut expected = vec![0u64; 60];
-    for (start, end) in [(0usize, 12usize), (12, 13), (12, 25), (24, 37)] {
+    for (start, end) in [(0usize, 12usize), (12, 13), (12, 25)] {
         for e in &mut expected[start..end] {
             *e += 1;
         }
