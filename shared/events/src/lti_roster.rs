@@ -1,29 +1,37 @@
 //! The LTI roster worker, invoked asynchronously by `POST /lti/launch` after a launch by someone
 //! who manages the course (at most once per course in ten minutes): the course's roster (LTI
 //! NRPS) applied to its space — joiners added, leavers removed, roles updated — exactly as the
-//! host's `POST /spaces/{spaceId}/lti/roster-sync` applies it ([`RosterSource::of_space`], then
-//! [`sync_roster`]). A second run changes nothing. A space with no course, registration or
-//! roster service, or a roster the platform refuses for good, ends the run without error (logged:
-//! a retry would meet the same); a store failure or a platform that is down for now fails it, so
-//! Lambda retries it and then keeps it in the on-failure destination.
+//! host's `POST /spaces/{spaceId}/lti/roster-sync` applies it ([`sync_roster`]). The course's
+//! link is read by its own key, consistently ([`RosterSource::of_course`]: the event names the
+//! course), so the link a course's first launch has just written is found; an event that names
+//! no course (sent before it did) finds it through the space ([`RosterSource::of_space`], GSI1,
+//! eventually consistent) and fails, for Lambda to retry, when a space made in the last
+//! [`LINK_INDEX_GRACE_SECS`] has none there yet. A second run changes nothing. A space with no
+//! course (or whose course is linked to another space), registration or roster service, or a
+//! roster the platform refuses for good, ends the run without error (logged: a retry would meet
+//! the same); a store failure or a platform that is down for now fails it, so Lambda retries it
+//! and then keeps it in the on-failure destination.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use vivid_domain::{
+    error::StoreError,
     lti::{
         model::{LinkStore, RegistrationStore},
-        roster::{NoRoster, RosterSource, RosterStore, SyncError, sync_roster},
+        roster::{
+            LINK_INDEX_GRACE_SECS, NoRoster, RosterSource, RosterStore, SyncError, link_may_be_unindexed, sync_roster,
+        },
         services::{LtiServices, RosterBounds},
     },
     spaces::SpaceStore,
-    types::now_rfc3339,
+    types::{now_rfc3339, unix_now},
 };
 
 use crate::{EventError, EventHandler};
 
-/// The worker's event (`{spaceId}`), as `lti-launch` sends it.
+/// The worker's event (`{spaceId, context}`), as `lti-launch` sends it.
 pub use vivid_domain::lti::roster::RosterJob;
 
 /// `lti-roster-worker`.
@@ -54,9 +62,23 @@ impl EventHandler for LtiRosterWorker {
             tracing::info!(%space, "the space is gone: no roster to sync");
             return Ok(outcome("no_space"));
         };
-        let source = match RosterSource::of_space(self.links.as_ref(), self.registrations.as_ref(), space).await {
+        let (links, registrations) = (self.links.as_ref(), self.registrations.as_ref());
+        let source = match &job.context {
+            Some(context) => RosterSource::of_course(links, registrations, context, space).await,
+            None => RosterSource::of_space(links, registrations, space).await,
+        };
+        let source = match source {
             Ok(source) => source,
             Err(NoRoster::Store(e)) => return Err(e.into()),
+            // An event naming no course, on a space made a moment ago: its link may not be in
+            // the index yet. Lambda tries again.
+            Err(NoRoster::NotLinked)
+                if job.context.is_none() && link_may_be_unindexed(&found.created_at, unix_now()) =>
+            {
+                tracing::info!(%space, "no course link found through the space yet: to retry");
+                let young = format!("no course link in the index yet (space under {LINK_INDEX_GRACE_SECS} s old)");
+                return Err(StoreError::unavailable(young).into());
+            }
             Err(e) => {
                 let said = match e {
                     NoRoster::NotLinked => "not_linked",

@@ -212,8 +212,7 @@ impl Lti {
             deployment_id: launch.deployment_id.clone(),
             context_id,
         };
-        let course = context.hash();
-        let (space_id, role, offers_roster) = self.space_of(&launch, context, &user, is_manager, now).await?;
+        let (space_id, role, offers_roster) = self.space_of(&launch, context.clone(), &user, is_manager, now).await?;
         let video_id = launch.video.as_deref().and_then(|v| v.parse::<VideoId>().ok());
         let deep_link_id = match (&launch.deep_link_return_url, launch.message_type == DEEP_LINKING_REQUEST) {
             (Some(return_url), true) => {
@@ -249,7 +248,7 @@ impl Lti {
             && offers_roster
             && let Some(sync) = &self.roster_sync
         {
-            roster::start_after_launch(sync.syncs.as_ref(), sync.worker.as_ref(), &course, &space_id, now).await;
+            roster::start_after_launch(sync.syncs.as_ref(), sync.worker.as_ref(), &context, &space_id, now).await;
         }
         tracing::info!(space = %space_id, role = role.as_str(), message_type = %launch.message_type, "lti launch");
         Ok(Launched { code, user, space_id, role, video_id, deep_link_id })

@@ -12,8 +12,10 @@
 //!
 //! A sync runs on demand (`POST /spaces/{spaceId}/lti/roster-sync`, the host) and after a launch
 //! by someone who manages the course ([`start_after_launch`]: the `lti-roster-worker` function,
-//! started without waiting, at most once per course in [`LAUNCH_SYNC_EVERY_SECS`]); both find
-//! the space's roster through [`RosterSource::of_space`] and apply it with [`sync_roster`].
+//! started without waiting, at most once per course in [`LAUNCH_SYNC_EVERY_SECS`]); the route
+//! finds the space's roster through [`RosterSource::of_space`], the worker through
+//! [`RosterSource::of_course`] (the course its event names, read by the link's own key: the link
+//! a first launch has just written is found), and both apply it with [`sync_roster`].
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -21,14 +23,14 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    model::{ContextLink, LinkStore, Registration, RegistrationStore},
+    model::{ContextKey, ContextLink, LinkStore, Registration, RegistrationStore},
     services::{LtiServices, MemberStatus, PlatformMember, RosterBounds, ServiceClient, ServiceError},
 };
 use crate::{
     error::StoreError,
     imports::InvokeError,
     spaces::Role,
-    types::{SpaceId, UserId},
+    types::{SpaceId, UserId, rfc3339_at},
 };
 
 /// The LIS vocabulary's root (LTI 1.3 appendix A.2).
@@ -265,19 +267,54 @@ impl RosterSource {
         })
     }
 
-    /// The roster of the course `space` is linked to: its link (GSI1), the link's registration,
-    /// and the NRPS URL its launches offered. The route and the worker both start here.
+    /// The roster of the course `space` is linked to: its link (GSI1, eventually consistent: a
+    /// link written a moment ago may not be found yet), the link's registration, and the NRPS
+    /// URL its launches offered. The host's route starts here, and the worker on an event that
+    /// names no course ([`RosterJob::context`]).
     pub async fn of_space(
         links: &dyn LinkStore,
         registrations: &dyn RegistrationStore,
         space: &SpaceId,
     ) -> Result<Self, NoRoster> {
         let link = links.context_of_space(space).await?.ok_or(NoRoster::NotLinked)?;
+        Self::of_link(registrations, &link).await
+    }
+
+    /// The roster of the course `context` while its link names `space`: the link read by its own
+    /// key (`LTICTX#{contextHash}`, strongly consistent: the link a launch has just written is
+    /// found), then as [`Self::of_space`]. A course linked to another space since (the event's
+    /// space was replaced) is [`NoRoster::NotLinked`] for `space`. The roster worker starts here.
+    pub async fn of_course(
+        links: &dyn LinkStore,
+        registrations: &dyn RegistrationStore,
+        context: &ContextKey,
+        space: &SpaceId,
+    ) -> Result<Self, NoRoster> {
+        let link = links.context_link(context).await?.filter(|l| l.space_id == *space).ok_or(NoRoster::NotLinked)?;
+        Self::of_link(registrations, &link).await
+    }
+
+    async fn of_link(registrations: &dyn RegistrationStore, link: &ContextLink) -> Result<Self, NoRoster> {
         let ctx = &link.context;
         let registration =
             registrations.registration(&ctx.issuer, &ctx.client_id).await?.ok_or(NoRoster::NotRegistered)?;
-        Self::of(&link, &registration).ok_or(NoRoster::NoService)
+        Self::of(link, &registration).ok_or(NoRoster::NoService)
     }
+}
+
+/// How long after a space was made a course link not found through the space (GSI1, eventually
+/// consistent) may still be on its way to the index: the roster worker, on an event that names
+/// no course (one sent before [`RosterJob::context`] existed), fails a run that finds no link for
+/// a space this young, so that Lambda tries again (a minute on, then two more), rather than
+/// ending it as `not_linked` while the launch's record holds the course's next sync off for ten
+/// minutes. Lambda's last retry comes after this, so a space truly linked to nothing still ends.
+pub const LINK_INDEX_GRACE_SECS: u64 = 120;
+
+/// Whether a space made at `created_at` (RFC 3339, as the store keeps it) is young enough at
+/// `now` (epoch seconds) that its course link may not be in the index yet
+/// ([`LINK_INDEX_GRACE_SECS`]; a made-at time at the cutoff or later is).
+pub fn link_may_be_unindexed(created_at: &str, now: u64) -> bool {
+    created_at >= rfc3339_at(now.saturating_sub(LINK_INDEX_GRACE_SECS)).as_str()
 }
 
 /// Why a space has no roster to sync from ([`RosterSource::of_space`]).
@@ -327,11 +364,19 @@ pub trait LaunchSyncs: Send + Sync {
     async fn release_launch_sync(&self, context: &str, started: u64) -> Result<(), StoreError>;
 }
 
-/// The roster worker's event (`lti-roster-worker`): the space whose course roster to apply.
+/// The roster worker's event (`lti-roster-worker`): the space whose course roster to apply, and
+/// the course it is linked to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RosterJob {
     pub space_id: SpaceId,
+    /// The launch's course: the worker reads its link by the link's own key, consistently
+    /// ([`RosterSource::of_course`]), so that a course's first launch, which has just written the
+    /// link, is synced. `None` in an event sent before it was added: the worker then finds the
+    /// link through the space ([`RosterSource::of_space`], GSI1) and retries a young space's
+    /// missing link ([`link_may_be_unindexed`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<ContextKey>,
 }
 
 /// Starts the roster worker without waiting for it: a Lambda `Event` invocation in AWS (the
@@ -352,19 +397,20 @@ pub enum LaunchSync {
     NotStarted,
 }
 
-/// After a launch by someone who manages the course `context` (its context key hash), linked to
-/// `space`, whose launches offer NRPS: starts the roster worker unless a sync of the course
-/// started in the last [`LAUNCH_SYNC_EVERY_SECS`] (one conditional write decides, then one
-/// asynchronous invocation). Never fails the launch: a failure is logged, and a record whose
-/// worker could not be started is taken back.
+/// After a launch by someone who manages the course `context`, linked to `space`, whose launches
+/// offer NRPS: starts the roster worker on both ([`RosterJob`]) unless a sync of the course
+/// started in the last [`LAUNCH_SYNC_EVERY_SECS`] (one conditional write on the course's context
+/// key hash decides, then one asynchronous invocation). Never fails the launch: a failure is
+/// logged, and a record whose worker could not be started is taken back.
 pub async fn start_after_launch(
     syncs: &dyn LaunchSyncs,
     worker: &dyn RosterInvoker,
-    context: &str,
+    context: &ContextKey,
     space: &SpaceId,
     now: u64,
 ) -> LaunchSync {
-    match syncs.claim_launch_sync(context, now).await {
+    let course = context.hash();
+    match syncs.claim_launch_sync(&course, now).await {
         Ok(true) => {}
         Ok(false) => {
             tracing::debug!(%space, "the course's roster was synced after a launch less than ten minutes ago");
@@ -375,9 +421,10 @@ pub async fn start_after_launch(
             return LaunchSync::NotStarted;
         }
     }
-    if let Err(e) = worker.start(&RosterJob { space_id: space.clone() }).await {
+    let job = RosterJob { space_id: space.clone(), context: Some(context.clone()) };
+    if let Err(e) = worker.start(&job).await {
         tracing::warn!(%space, error = %e, "the roster sync after the launch could not be started");
-        if let Err(e) = syncs.release_launch_sync(context, now).await {
+        if let Err(e) = syncs.release_launch_sync(&course, now).await {
             tracing::warn!(%space, error = %e, "the roster sync's record could not be taken back");
         }
         return LaunchSync::NotStarted;

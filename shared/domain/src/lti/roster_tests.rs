@@ -363,22 +363,34 @@ impl RosterInvoker for Starts {
     }
 }
 
+fn course(id: &str) -> ContextKey {
+    ContextKey {
+        issuer: "https://lms.example".into(),
+        client_id: "tool".into(),
+        deployment_id: "d".into(),
+        context_id: id.into(),
+    }
+}
+
 #[tokio::test]
 async fn managing_launches_start_one_sync_per_course_in_ten_minutes() {
     let starts = Starts::default();
     let (physics, chemistry) = (SpaceId::generate(), SpaceId::generate());
     let t = 1_700_000_000;
-    let launch = |course: &'static str, space: &SpaceId, at: u64| {
+    let launch = |name: &'static str, space: &SpaceId, at: u64| {
         let (starts, space) = (&starts, space.clone());
-        async move { start_after_launch(starts, starts, course, &space, at).await }
+        async move { start_after_launch(starts, starts, &course(name), &space, at).await }
     };
     assert_eq!(launch("physics", &physics, t).await, LaunchSync::Started);
     assert_eq!(launch("physics", &physics, t + 1).await, LaunchSync::Recent, "a second instructor");
     assert_eq!(launch("physics", &physics, t + 600).await, LaunchSync::Recent, "ten minutes on");
     assert_eq!(launch("chemistry", &chemistry, t + 2).await, LaunchSync::Started, "each course its own");
     assert_eq!(launch("physics", &physics, t + 601).await, LaunchSync::Started, "after ten minutes");
-    let jobs: Vec<SpaceId> = starts.jobs.lock().expect("lock").iter().map(|j| j.space_id.clone()).collect();
-    assert_eq!(jobs, [physics.clone(), chemistry, physics.clone()]);
+    let jobs: Vec<RosterJob> = starts.jobs.lock().expect("lock").clone();
+    let job = |name: &str, space: &SpaceId| RosterJob { space_id: space.clone(), context: Some(course(name)) };
+    assert_eq!(jobs, [job("physics", &physics), job("chemistry", &chemistry), job("physics", &physics)]);
+    let recorded: Vec<String> = starts.last.lock().expect("lock").keys().cloned().collect();
+    assert!(recorded.contains(&course("physics").hash()), "the record is the course's context key hash");
 
     // The worker could not be started: the record is taken back, and the next launch starts it.
     starts.worker_down.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -389,14 +401,186 @@ async fn managing_launches_start_one_sync_per_course_in_ten_minutes() {
 
     // The record cannot be written: nothing started, and the launch is not failed by it.
     let down = Starts { store_down: true, ..Starts::default() };
-    assert_eq!(start_after_launch(&down, &down, "physics", &physics, t).await, LaunchSync::NotStarted);
+    assert_eq!(start_after_launch(&down, &down, &course("physics"), &physics, t).await, LaunchSync::NotStarted);
     assert!(down.jobs.lock().expect("lock").is_empty());
 }
 
 #[test]
-fn the_roster_job_is_the_space_id() {
+fn the_roster_job_is_the_space_id_and_the_course() {
     let space = SpaceId::generate();
-    let job = RosterJob { space_id: space.clone() };
-    assert_eq!(serde_json::to_value(&job).expect("json"), serde_json::json!({ "spaceId": space.to_string() }));
+    let job = RosterJob { space_id: space.clone(), context: Some(course("physics")) };
+    let json = serde_json::json!({
+        "spaceId": space.to_string(),
+        "context": { "issuer": "https://lms.example", "clientId": "tool", "deploymentId": "d", "contextId": "physics" }
+    });
+    assert_eq!(serde_json::to_value(&job).expect("json"), json);
+    assert_eq!(serde_json::from_value::<RosterJob>(json).expect("a job"), job);
+    // An event sent before the course was added still reads, as a job without it.
+    let old = serde_json::from_value::<RosterJob>(serde_json::json!({ "spaceId": space.to_string() })).expect("a job");
+    assert_eq!(old, RosterJob { space_id: space.clone(), context: None });
+    assert_eq!(serde_json::to_value(&old).expect("json"), serde_json::json!({ "spaceId": space.to_string() }));
     assert!(serde_json::from_value::<RosterJob>(serde_json::json!({ "spaceId": "not a space" })).is_err());
+    let half = serde_json::json!({ "spaceId": space.to_string(), "context": { "issuer": "https://lms.example" } });
+    assert!(serde_json::from_value::<RosterJob>(half).is_err(), "a course without its key's parts");
+}
+
+#[test]
+fn a_young_space_s_link_may_not_be_in_the_index_yet() {
+    let t = 1_700_000_000;
+    let at = crate::types::rfc3339_at;
+    assert!(link_may_be_unindexed(&at(t), t), "made now");
+    assert!(link_may_be_unindexed(&at(t - LINK_INDEX_GRACE_SECS), t), "made exactly the grace ago");
+    assert!(!link_may_be_unindexed(&at(t - LINK_INDEX_GRACE_SECS - 1), t), "made before");
+    assert!(!link_may_be_unindexed(&at(t - 3600), t));
+    assert!(link_may_be_unindexed(&at(t + 5), t), "a made-at time in the future (another clock)");
+    assert!(link_may_be_unindexed("2023-11-14T22:13:20.500Z", t), "with milliseconds, as spaces keep it");
+    assert!(!link_may_be_unindexed("", t), "no made-at time: not young");
+    assert!(link_may_be_unindexed(&at(0), 0), "the clock's start does not underflow");
+}
+
+/// A course's link as the table keeps it: by its own key (read consistently), and through its
+/// space (GSI1), which may not have caught up yet (`indexed`).
+struct Links {
+    link: Option<ContextLink>,
+    indexed: bool,
+}
+
+fn unused<T>() -> Result<T, StoreError> {
+    Err(StoreError::backend("not used by a roster source"))
+}
+
+#[async_trait]
+impl LinkStore for Links {
+    async fn user_link(&self, _: &str, _: &str) -> Result<Option<crate::lti::model::UserLink>, StoreError> {
+        unused()
+    }
+    async fn create_linked_user(
+        &self,
+        _: &crate::lti::model::UserLink,
+        _: &crate::users::User,
+        _: &crate::spaces::Space,
+    ) -> Result<(), StoreError> {
+        unused()
+    }
+    async fn context_link(&self, context: &ContextKey) -> Result<Option<ContextLink>, StoreError> {
+        Ok(self.link.clone().filter(|l| l.context == *context))
+    }
+    async fn context_of_space(&self, space: &SpaceId) -> Result<Option<ContextLink>, StoreError> {
+        Ok(self.link.clone().filter(|l| self.indexed && l.space_id == *space))
+    }
+    async fn link_new_space(
+        &self,
+        _: &ContextLink,
+        _: &crate::spaces::Space,
+        _: &crate::spaces::Membership,
+        _: &str,
+        _: Option<&SpaceId>,
+    ) -> Result<(), StoreError> {
+        unused()
+    }
+    async fn join_from_context(&self, _: &crate::spaces::Membership, _: &str, _: &str) -> Result<(), StoreError> {
+        unused()
+    }
+    async fn update_context_services(&self, _: &ContextLink) -> Result<(), StoreError> {
+        unused()
+    }
+}
+
+struct Registrations(Registration);
+
+#[async_trait]
+impl RegistrationStore for Registrations {
+    async fn put_registration(&self, _: &Registration) -> Result<(), StoreError> {
+        unused()
+    }
+    async fn registration(&self, issuer: &str, client_id: &str) -> Result<Option<Registration>, StoreError> {
+        Ok(Some(self.0.clone()).filter(|r| r.issuer == issuer && r.client_id == client_id))
+    }
+    async fn registrations_of(&self, _: &str) -> Result<Vec<Registration>, StoreError> {
+        unused()
+    }
+    async fn all_registrations(&self) -> Result<Vec<Registration>, StoreError> {
+        unused()
+    }
+    async fn registration_by_id(&self, _: &str) -> Result<Option<Registration>, StoreError> {
+        unused()
+    }
+    async fn add_deployment(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: usize,
+    ) -> Result<crate::lti::model::DeploymentAdded, StoreError> {
+        unused()
+    }
+    async fn delete_registration(&self, _: &str) -> Result<bool, StoreError> {
+        unused()
+    }
+    async fn put_invite(&self, _: &crate::lti::model::RegistrationInvite) -> Result<(), StoreError> {
+        unused()
+    }
+    async fn take_invite(&self, _: &str, _: u64) -> Result<Option<crate::lti::model::RegistrationInvite>, StoreError> {
+        unused()
+    }
+}
+
+#[tokio::test]
+async fn the_worker_s_course_link_is_read_by_its_key_and_must_name_the_space() {
+    let reg = Registration {
+        issuer: "https://lms.example".into(),
+        client_id: "tool".into(),
+        deployment_ids: vec!["d".into()],
+        auth_url: "https://lms.example/auth".into(),
+        token_url: "https://lms.example/token".into(),
+        jwks_url: "https://lms.example/jwks".into(),
+        name: "LMS".into(),
+        created_by: "user:x".into(),
+        created_at: "t".into(),
+    };
+    let registrations = Registrations(reg);
+    let space = SpaceId::generate();
+    let link = ContextLink {
+        context: course("physics"),
+        space_id: space.clone(),
+        title: String::new(),
+        nrps: Some(crate::lti::model::NrpsEndpoint {
+            context_memberships_url: "https://lms.example/m".into(),
+            service_versions: vec![],
+        }),
+        ags: None,
+        created_at: "t".into(),
+        updated_at: "t".into(),
+    };
+    // Written a moment ago: not in the index yet. The route's path misses it, the course's finds it.
+    let fresh = Links { link: Some(link.clone()), indexed: false };
+    let missed = RosterSource::of_space(&fresh, &registrations, &space).await;
+    assert!(matches!(missed, Err(NoRoster::NotLinked)), "{missed:?}");
+    let found = RosterSource::of_course(&fresh, &registrations, &course("physics"), &space).await.expect("a roster");
+    assert_eq!(found.context, course("physics").hash());
+    assert_eq!(found.memberships_url, "https://lms.example/m");
+    let indexed = Links { link: Some(link.clone()), indexed: true };
+    assert!(RosterSource::of_space(&indexed, &registrations, &space).await.is_ok(), "once the index caught up");
+
+    // The course linked to another space since (the event's space was replaced): not this one's.
+    let other = SpaceId::generate();
+    let elsewhere = RosterSource::of_course(&fresh, &registrations, &course("physics"), &other).await;
+    assert!(matches!(elsewhere, Err(NoRoster::NotLinked)), "{elsewhere:?}");
+    // Another course, or none linked.
+    let unlinked = RosterSource::of_course(&fresh, &registrations, &course("chemistry"), &space).await;
+    assert!(matches!(unlinked, Err(NoRoster::NotLinked)), "{unlinked:?}");
+    let none = Links { link: None, indexed: true };
+    assert!(matches!(
+        RosterSource::of_course(&none, &registrations, &course("physics"), &space).await,
+        Err(NoRoster::NotLinked)
+    ));
+    // The course's platform no longer registered, or no NRPS offered.
+    let mut unregistered = link.clone();
+    unregistered.context.client_id = "gone".into();
+    let gone = Links { link: Some(unregistered.clone()), indexed: false };
+    let r = RosterSource::of_course(&gone, &registrations, &unregistered.context, &space).await;
+    assert!(matches!(r, Err(NoRoster::NotRegistered)), "{r:?}");
+    let no_nrps = Links { link: Some(ContextLink { nrps: None, ..link }), indexed: false };
+    let r = RosterSource::of_course(&no_nrps, &registrations, &course("physics"), &space).await;
+    assert!(matches!(r, Err(NoRoster::NoService)), "{r:?}");
 }
