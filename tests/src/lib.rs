@@ -15,6 +15,7 @@ mod media;
 mod platforms;
 mod samples;
 mod tokens;
+mod watching;
 mod world;
 
 use std::path::PathBuf;

@@ -1,5 +1,7 @@
 //! Class progress: what the host and co-hosts see of their members' progress, kept by progress
-//! writes and video deletions, and what it costs to read.
+//! writes, watching reports and video deletions, and what it costs to read. A progress write's
+//! rate is the client's claim (the percentage and the rate shown); completion is watched coverage
+//! of 90 % (issue 29), reported by the player (`POST /videos/{videoId}/watching`).
 
 use std::collections::HashMap;
 
@@ -29,6 +31,11 @@ async fn video(app: &TestApp, space: &str, host: &TestUser) -> String {
     app.ready_video(space, host).await
 }
 
+/// A 200 s lecture: 100 coverage buckets of 2 s, one per percent watched.
+async fn lecture(app: &TestApp, space: &str, host: &TestUser) -> String {
+    app.lecture(space, host, 200).await
+}
+
 #[tokio::test]
 async fn given_members_progress_then_the_class_view_matches_what_they_wrote_and_completion_is_sticky() {
     let app = TestApp::spawn().await;
@@ -38,15 +45,46 @@ async fn given_members_progress_then_the_class_view_matches_what_they_wrote_and_
     for who in [&bo, &cy, &dee] {
         app.join(&space, &ana, who).await;
     }
-    let (v1, v2) = (video(&app, &space, &ana).await, video(&app, &space, &ana).await);
+    let (v1, v2) = (lecture(&app, &space, &ana).await, lecture(&app, &space, &ana).await);
     progress(&app, &v1, &bo, 100).await;
     progress(&app, &v2, &bo, 50).await;
     progress(&app, &v1, &cy, 20).await;
     progress(&app, &v1, &cy, 30).await;
 
+    // Bo's client says 100 without his player reporting any watching: the percentage follows
+    // the rate, but the rate is the client's claim and completes nothing.
+    let class = rows(&app, &format!("/spaces/{space}/progress"), &ana).await;
+    assert_eq!(
+        (class[&bo.id()]["videosCompleted"].clone(), class[&bo.id()]["percent"].clone()),
+        (json!(0), json!(75.0)),
+        "{:?}",
+        class[&bo.id()]
+    );
+    let one = rows(&app, &format!("/videos/{v1}/progress"), &ana).await;
+    assert_eq!(
+        (
+            one[&bo.id()]["progressRate"].clone(),
+            one[&bo.id()]["coveragePercent"].clone(),
+            one[&bo.id()].get("completedAt")
+        ),
+        (json!(100), json!(0), None),
+        "{:?}",
+        one[&bo.id()]
+    );
+
+    // Bo's player reports [0, 178), 89 buckets: not yet; then [178, 180): 90 %, completed. Cy's
+    // reports [0, 60): 30 %.
+    let r = app.watched(&v1, &bo.token, 0.0, 178.0).await;
+    assert_eq!((r["percent"].clone(), r["completed"].clone()), (json!(89), json!(false)), "{r}");
+    let r = app.watched(&v1, &bo.token, 178.0, 180.0).await;
+    assert_eq!((r["percent"].clone(), r["completed"].clone()), (json!(90), json!(true)), "{r}");
+    let r = app.watched(&v1, &cy.token, 0.0, 60.0).await;
+    assert_eq!((r["percent"].clone(), r["completed"].clone()), (json!(30), json!(false)), "{r}");
+
     let class = rows(&app, &format!("/spaces/{space}/progress"), &ana).await;
     assert_eq!(class.len(), 4, "every member, the host too: {class:?}");
     let bo_row = &class[&bo.id()];
+    // The percentage stays the rates' (100 and 50): watching completes, it writes no rate.
     assert_eq!((bo_row["videosCompleted"].clone(), bo_row["percent"].clone()), (json!(1), json!(75.0)));
     assert_eq!(
         (bo_row["videoCount"].clone(), bo_row["role"].clone(), bo_row["name"].clone()),
@@ -61,8 +99,11 @@ async fn given_members_progress_then_the_class_view_matches_what_they_wrote_and_
     assert!(class[&dee.id()].get("lastAccessAt").is_none(), "Dee never started");
     assert!(class.values().all(|r| r.get("stateJson").is_none() && r.get("notes").is_none()), "progress only");
 
-    // Bo rewinds the completed video: it stays completed, the percentage follows the rate.
+    // Bo rewinds the completed video and watches its start again: it stays completed, counted
+    // once, the percentage follows the rate.
     progress(&app, &v1, &bo, 10).await;
+    let r = app.watched(&v1, &bo.token, 0.0, 20.0).await;
+    assert_eq!((r["percent"].clone(), r["completed"].clone()), (json!(90), json!(true)), "{r}");
     let class = rows(&app, &format!("/spaces/{space}/progress"), &ana).await;
     assert_eq!(
         (class[&bo.id()]["videosCompleted"].clone(), class[&bo.id()]["percent"].clone()),
@@ -72,14 +113,24 @@ async fn given_members_progress_then_the_class_view_matches_what_they_wrote_and_
     // One video, member by member: those who have not started show 0.
     let one = rows(&app, &format!("/videos/{v1}/progress"), &ana).await;
     assert_eq!(one.len(), 4);
-    assert_eq!(one[&bo.id()]["progressRate"], 10);
+    assert_eq!(
+        (one[&bo.id()]["progressRate"].clone(), one[&bo.id()]["coveragePercent"].clone()),
+        (json!(10), json!(90))
+    );
     assert!(one[&bo.id()]["completedAt"].is_string(), "completion is sticky: {:?}", one[&bo.id()]);
     assert_eq!(
-        (one[&cy.id()]["progressRate"].clone(), one[&cy.id()]["positionSeconds"].clone()),
-        (json!(30), json!(30.0))
+        (
+            one[&cy.id()]["progressRate"].clone(),
+            one[&cy.id()]["positionSeconds"].clone(),
+            one[&cy.id()]["coveragePercent"].clone()
+        ),
+        (json!(30), json!(30.0), json!(30))
     );
     assert!(one[&cy.id()].get("completedAt").is_none());
-    assert_eq!(one[&dee.id()]["progressRate"], 0);
+    assert_eq!(
+        (one[&dee.id()]["progressRate"].clone(), one[&dee.id()]["coveragePercent"].clone()),
+        (json!(0), json!(0))
+    );
     assert!(one[&dee.id()].get("lastAccessAt").is_none());
 
     // A co-host sees it too; a participant does not.
@@ -98,9 +149,12 @@ async fn given_a_deleted_video_then_its_progress_leaves_the_class_view() {
     let bo = app.user("Bo").await;
     let space = app.space(&ana, "Course").await;
     app.join(&space, &ana, &bo).await;
-    let (v1, v2) = (video(&app, &space, &ana).await, video(&app, &space, &ana).await);
+    let (v1, v2) = (video(&app, &space, &ana).await, lecture(&app, &space, &ana).await);
     progress(&app, &v1, &bo, 40).await;
     progress(&app, &v2, &bo, 100).await;
+    // Bo's player reports v2 watched to its end: completed.
+    let r = app.watched(&v2, &bo.token, 0.0, 200.0).await;
+    assert_eq!((r["percent"].clone(), r["completed"].clone()), (json!(100), json!(true)), "{r}");
     let before = rows(&app, &format!("/spaces/{space}/progress"), &ana).await;
     assert_eq!(
         (before[&bo.id()]["videosCompleted"].clone(), before[&bo.id()]["percent"].clone()),

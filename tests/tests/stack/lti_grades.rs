@@ -2,11 +2,14 @@
 //! (tests/lti/platform.py launches; tests/lti/services.py serves the token endpoint and the
 //! gradebook, checking the client assertion signed by the local stack's KMS tool key):
 //!
-//! - end to end: an instructor's and a learner's launches, the learner's progress written by
-//!   `PUT /videos/{videoId}/progress`, which starts `lti-grade-worker` (an asynchronous
-//!   invocation the local stack runs as Lambda does), and the scores read back on the platform's
-//!   side;
+//! - end to end: an instructor's and a learner's launches, the learner's watching reported by
+//!   their player (`POST /videos/{videoId}/watching`), which starts `lti-grade-worker` (an
+//!   asynchronous invocation the local stack runs as Lambda does) when their completion rose, and
+//!   the scores read back on the platform's side;
 //! - the worker's outcomes, its event handled directly.
+//!
+//! Completion is watched coverage (issue 29): the coverage percent, 100 once 90 % was watched.
+//! A progress write's rate is the client's claim: it is never a grade and starts nothing.
 
 use std::{sync::Arc, time::Duration};
 
@@ -14,11 +17,15 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use vivid_domain::{
     lti::model::{AgsEndpoint, LinkStore, RegistrationStore},
-    types::{SpaceId, UserId},
+    spaces::{Membership, Role},
+    types::{SpaceId, UserId, now_rfc3339},
 };
 use vivid_events::{EventHandler, LtiGradeWorker};
 use vivid_kms::signer::KmsToolSigner;
-use vivid_local::infra::emulator::async_invoke::AsyncCounts;
+use vivid_local::infra::{
+    emulator::async_invoke::AsyncCounts,
+    faults::{Fault, FaultRule},
+};
 use vivid_lti_services::LtiHttp;
 use vivid_testkit::lti::LtiPlatform;
 use vivid_tests::{TestApp, TestUser};
@@ -66,6 +73,23 @@ async fn graded_space(app: &TestApp, platform: &LtiPlatform, host: &TestUser) ->
     space
 }
 
+/// `who` joins the course's space as their launch adds them (`LinkStore::join_from_context`): a
+/// participant marked as the course's platform subject `sub`, whom the worker grades.
+async fn from_the_course(app: &TestApp, space: &str, who: &TestUser, sub: &str) {
+    let table = app.stack.table.as_ref();
+    let space_id: SpaceId = space.parse().expect("space id");
+    let link = LinkStore::context_of_space(table, &space_id).await.expect("read").expect("linked");
+    let membership = Membership {
+        space_id,
+        user_id: who.user.user_id.clone(),
+        role: Role::Participant,
+        personal: false,
+        joined_at: now_rfc3339(),
+    };
+    LinkStore::join_from_context(table, &membership, &link.context.hash(), sub).await.expect("joined");
+    app.indexes_settled().await;
+}
+
 async fn put_progress(app: &TestApp, video: &str, who: &TestUser, rate: u8) {
     put_progress_as(app, video, &who.token, rate).await;
 }
@@ -91,26 +115,40 @@ async fn the_grade_worker_posts_a_rising_completion_once_and_never_a_lower_one()
     let host = app.user("Host").await;
     let student = app.user("Student").await;
     let space = graded_space(&app, &platform, &host).await;
-    app.join(&space, &host, &student).await;
-    let video = app.ready_video(&space, &host).await;
+    from_the_course(&app, &space, &student, "sub-student").await;
+    // 200 s: 100 coverage buckets of 2 s, one per percent watched.
+    let video = app.lecture(&space, &host, 200).await;
+    // The worker runs only as this test hands it its event: report-watching's own start of it
+    // fails here (logged, never answered to the player).
+    let faults = app.stack.faults();
+    let refused = faults.add(FaultRule::lambda_invoke(Fault::ServerError).on("lti-grade-worker"));
     let worker = worker(&app);
     let job = json!({ "videoId": video, "userId": student.id(), "ltiSub": "sub-student" });
-    let run = |rate: u8| {
-        let (app, worker, job, video, student) = (&app, &worker, &job, &video, &student);
-        async move {
-            put_progress(app, video, student, rate).await;
-            worker.handle(job.clone()).await.expect("the worker succeeds")
-        }
+    let handled = || {
+        let (worker, job) = (&worker, &job);
+        async move { worker.handle(job.clone()).await.expect("the worker succeeds") }
     };
 
-    assert_eq!(run(40).await, json!({ "outcome": "posted", "value": 40 }));
-    assert_eq!(
-        worker.handle(job.clone()).await.expect("a repeated event"),
-        json!({ "outcome": "unchanged" }),
-        "a repeated or replayed event posts nothing"
-    );
-    assert_eq!(run(20).await, json!({ "outcome": "unchanged" }), "a rewind posts nothing");
-    assert_eq!(run(100).await, json!({ "outcome": "posted", "value": 100 }));
+    // The player reports [0, 80) watched: 40 %.
+    let r = app.watched(&video, &student.token, 0.0, 80.0).await;
+    assert_eq!((r["percent"].clone(), r["completed"].clone()), (json!(40), json!(false)), "{r}");
+    assert!(faults.fired(refused) > 0, "report-watching started the worker for a rise");
+    assert_eq!(handled().await, json!({ "outcome": "posted", "value": 40 }));
+    assert_eq!(handled().await, json!({ "outcome": "unchanged" }), "a repeated or replayed event posts nothing");
+    // A rewind: the client writes its rate down to 20, the player plays [0, 40) again.
+    put_progress(&app, &video, &student, 20).await;
+    let r = app.watched(&video, &student.token, 0.0, 40.0).await;
+    assert_eq!(r["percent"], 40, "{r}");
+    assert_eq!(handled().await, json!({ "outcome": "unchanged" }), "a rewind posts nothing");
+    // The client claims 100 without watching more: no grade.
+    put_progress(&app, &video, &student, 100).await;
+    assert_eq!(handled().await, json!({ "outcome": "unchanged" }), "a progress write of 100 completes nothing");
+    // The player reports [80, 180): 90 % watched, completed: 100.
+    let r = app.watched(&video, &student.token, 80.0, 180.0).await;
+    assert_eq!((r["percent"].clone(), r["completed"].clone()), (json!(90), json!(true)), "{r}");
+    assert_eq!(handled().await, json!({ "outcome": "posted", "value": 100 }));
+    let counts = runs(&app);
+    assert_eq!((counts.in_flight, counts.succeeded), (0, 0), "the route's starts were refused: {counts:?}");
 
     let posted = scores(&platform).await;
     assert_eq!(posted.len(), 2, "{posted:?}");
@@ -141,7 +179,7 @@ async fn the_grade_worker_posts_nothing_for_a_space_with_no_course_or_no_gradebo
 
     // A course whose launches offered no gradebook: linked, with no AGS.
     let course = linked_space(&app, &platform, &host).await;
-    app.join(&course, &host, &student).await;
+    from_the_course(&app, &course, &student, "sub-student").await;
     let video = app.ready_video(&course, &host).await;
     put_progress(&app, &video, &student, 60).await;
     let job = json!({ "videoId": video, "userId": student.id(), "ltiSub": "sub-student" });
@@ -179,7 +217,7 @@ async fn passed_back(app: &TestApp, platform: &LtiPlatform, started: u64, scores
 }
 
 #[tokio::test]
-async fn a_course_student_s_progress_writes_post_their_rising_completion_to_the_gradebook() {
+async fn a_course_student_s_watching_posts_their_rising_completion_to_the_gradebook() {
     let (app, _admin, launcher) = registered().await;
     // The instructor's first launch makes the course's space (its AGS claim: the gradebook);
     // a learner's launch joins it.
@@ -196,7 +234,7 @@ async fn a_course_student_s_progress_writes_post_their_rising_completion_to_the_
     let student = learner.body["accessToken"].as_str().expect("token").to_owned();
     let bystander = app.user("ByHand").await;
     app.join(&space, &host, &bystander).await;
-    let video = app.ready_video(&space, &host).await;
+    let video = app.lecture(&space, &host, 200).await;
 
     // The launch platform serves no token endpoint or gradebook: the course's services are
     // services.py's, at the URLs the launches left in the registration and the link.
@@ -222,12 +260,20 @@ async fn a_course_student_s_progress_writes_post_their_rising_completion_to_the_
     assert!(told.expect("the gradebook reached").status().is_success(), "the tool's client id known");
     app.indexes_settled().await;
 
-    // The first write (the progress created) posts, and every rise after it.
-    put_progress_as(&app, &video, &student, 30).await;
-    passed_back(&app, &gradebook, 1, 1).await;
-    put_progress_as(&app, &video, &student, 60).await;
-    passed_back(&app, &gradebook, 2, 2).await;
+    // The learner's client says 100 before any watching: its claim, which starts no worker.
     put_progress_as(&app, &video, &student, 100).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let counts = runs(&app);
+    assert_eq!((counts.in_flight, counts.succeeded), (0, 0), "a progress write starts nothing: {counts:?}");
+    assert!(scores(&gradebook).await.is_empty(), "nothing posted");
+
+    // The player's first report (the coverage made) posts its percent, and every rise after it:
+    // [0, 60) is 30 % of the 200 s lecture, [60, 120) makes 60 %, [120, 180) 90 %: completed, 100.
+    for (start, end, percent, started) in [(0.0, 60.0, 30, 1), (60.0, 120.0, 60, 2), (120.0, 180.0, 90, 3)] {
+        let r = app.watched(&video, &student, start, end).await;
+        assert_eq!(r["percent"], percent, "{r}");
+        passed_back(&app, &gradebook, started, started as usize).await;
+    }
     let posted = passed_back(&app, &gradebook, 3, 3).await;
     let given: Vec<f64> = posted.iter().filter_map(|s| s["scoreGiven"].as_f64()).collect();
     assert_eq!(given, [30.0, 60.0, 100.0]);
@@ -245,13 +291,18 @@ async fn a_course_student_s_progress_writes_post_their_rising_completion_to_the_
     assert_eq!(items.len(), 1, "one gradebook column for the video: {items:?}");
     assert_eq!(items.values().next().expect("the column")["resourceId"], video.as_str());
 
-    // A rewind after 100 (completion is sticky), the same value again, the instructor's own
-    // progress and a member who did not come from the course: the worker is not even started.
+    // A rewind after completing (completion is sticky), the rest watched (coverage 100 %: the
+    // completion is 100 already), progress writes, the instructor's own watching and a member who
+    // did not come from the course: the worker is not even started.
     put_progress_as(&app, &video, &student, 50).await;
+    app.watched(&video, &student, 0.0, 60.0).await;
+    let r = app.watched(&video, &student, 180.0, 200.0).await;
+    assert_eq!((r["percent"].clone(), r["completed"].clone()), (json!(100), json!(true)), "{r}");
     put_progress_as(&app, &video, &student, 100).await;
-    put_progress(&app, &video, &host, 70).await;
-    put_progress(&app, &video, &bystander, 80).await;
-    put_progress(&app, &video, &bystander, 90).await;
+    app.watched(&video, &host.token, 0.0, 140.0).await;
+    app.watched(&video, &bystander.token, 0.0, 160.0).await;
+    let r = app.watched(&video, &bystander.token, 160.0, 200.0).await;
+    assert_eq!(r["completed"], true, "{r}");
     let counts = runs(&app);
     assert_eq!((counts.in_flight, counts.succeeded), (0, 3), "nothing started: {counts:?}");
     tokio::time::sleep(Duration::from_millis(300)).await;

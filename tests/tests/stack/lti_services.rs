@@ -5,8 +5,9 @@
 //!
 //! - Roster sync: the course's roster applied to a space; the members read back over HTTP, as
 //!   its host sees them.
-//! - Grade passback: a student's progress recorded by `PUT /videos/{videoId}/progress`, the score
-//!   read back on the platform's side.
+//! - Grade passback: a student's completion (their watched coverage, reported by their player
+//!   through `POST /videos/{videoId}/watching`; 100 once 90 % was watched), the score read back on
+//!   the platform's side. A progress write's rate is the client's claim, never a grade.
 //!
 //! Not here yet: the route `POST /spaces/{spaceId}/lti/roster-sync` (and its auth levels) and the
 //! worker that `put-progress` would start (docs/lti-services.md).
@@ -181,7 +182,8 @@ async fn a_score_is_posted_when_completion_rises_and_only_then() {
     let student = app.user("Student").await;
     let space = app.space(&host, "Course").await;
     app.join(&space, &host, &student).await;
-    let video = app.ready_video(&space, &host).await;
+    // 200 s: 100 coverage buckets of 2 s, one per percent watched.
+    let video = app.lecture(&space, &host, 200).await;
     let signer = Arc::new(RsaToolSigner::new("tool-key"));
     let platform = LtiPlatform::start(signer.as_ref()).await;
     let tool = LtiHttp::new(signer, true);
@@ -194,27 +196,44 @@ async fn a_score_is_posted_when_completion_rises_and_only_then() {
     };
     let (video_id, user_id): (VideoId, UserId) = (video.parse().expect("id"), student.id().parse().expect("id"));
     let table = app.stack.table.clone();
-    let pass = |rate: u8| {
+    // The student's player reports `[start, end)` watched (at 4×, a session of its own), then the
+    // student's progress as it now is is passed back.
+    let pass = |start: f64, end: f64| {
         let (app, table, tool, target, video_id, user_id, video, student) =
             (&app, &table, &tool, &target, &video_id, &user_id, &video, &student);
         async move {
-            put_progress(app, video, student, rate).await;
+            app.watched(video, &student.token, start, end).await;
             let progress = table.progress_by(video_id, std::slice::from_ref(user_id)).await.expect("read");
             let progress = progress.first().expect("the student's progress");
             pass_back(tool, table.as_ref(), target, progress).await.expect("passed back")
         }
     };
-    assert_eq!(pass(40).await, Some(40));
-    assert_eq!(pass(40).await, None, "the same value is not posted again");
-    assert_eq!(pass(80).await, Some(80));
-    assert_eq!(pass(30).await, None, "a grade never goes down: rewinding to 30 before completing posts nothing");
+    // The client's claim alone: a progress item with a rate of 100, its coverage 0.
+    put_progress(&app, &video, &student, 100).await;
+    let claimed = table.progress_by(&video_id, std::slice::from_ref(&user_id)).await.expect("read");
+    let claimed = claimed.first().expect("the student's progress");
+    assert_eq!((claimed.progress_rate, claimed.completed_at.as_deref()), (100, None), "{claimed:?}");
+    assert_eq!(
+        pass_back(&tool, table.as_ref(), &target, claimed).await.expect("passed back"),
+        Some(0),
+        "a progress write of 100 completes nothing: the score is what was watched, 0"
+    );
+    assert_eq!(pass(0.0, 80.0).await, Some(40), "[0, 80): 40 %");
+    assert_eq!(pass(20.0, 60.0).await, None, "the same value is not posted again: [20, 60) was watched already");
+    assert_eq!(pass(80.0, 160.0).await, Some(80));
+    // A rewind before completing: the client's rate goes down to 30, the player plays [0, 60)
+    // again.
+    put_progress(&app, &video, &student, 30).await;
+    assert_eq!(pass(0.0, 60.0).await, None, "a grade never goes down: rewinding before completing posts nothing");
     // The instructor deletes the gradebook column: the platform answers 404 and the next score
     // goes to a new one.
     let first = platform.read("lineitems").await;
     let first = first.as_object().and_then(|o| o.keys().next().cloned()).expect("the first line item");
     platform.delete_line_item(&first).await;
-    assert_eq!(pass(100).await, Some(100));
-    assert_eq!(pass(30).await, None, "completion is sticky: rewinding does not lower the score");
+    // [160, 180): 90 % watched, completed: 100.
+    assert_eq!(pass(160.0, 180.0).await, Some(100));
+    put_progress(&app, &video, &student, 30).await;
+    assert_eq!(pass(0.0, 60.0).await, None, "completion is sticky: rewinding does not lower the score");
 
     let items = platform.read("lineitems").await;
     let items = items.as_object().expect("line items");
@@ -225,11 +244,12 @@ async fn a_score_is_posted_when_completion_rises_and_only_then() {
     assert_eq!(item["label"], "Lecture 1");
     let scores = platform.read("scores").await;
     let earlier = scores[&first].as_array().expect("scores");
-    assert_eq!(earlier.len(), 2, "{earlier:?}");
-    assert_eq!(earlier[0]["userId"], "sub-student");
-    assert_eq!(earlier[0]["scoreGiven"], 40.0);
-    assert_eq!(earlier[0]["activityProgress"], "InProgress");
-    assert_eq!(earlier[1]["scoreGiven"], 80.0);
+    let given: Vec<f64> = earlier.iter().filter_map(|s| s["scoreGiven"].as_f64()).collect();
+    assert_eq!(given, [0.0, 40.0, 80.0], "{earlier:?}");
+    assert!(
+        earlier.iter().all(|s| s["userId"] == "sub-student" && s["activityProgress"] == "InProgress"),
+        "{earlier:?}"
+    );
     let posted = scores[item_id].as_array().expect("scores");
     assert_eq!(posted.len(), 1, "{posted:?}");
     assert_eq!(posted[0]["scoreGiven"], 100.0);

@@ -344,9 +344,10 @@ async fn given_a_deleted_space_then_its_videos_go_with_it() {
 #[tokio::test]
 async fn given_study_then_the_dashboard_counts_and_orders_by_last_access() {
     let Course { app, host, ana, space } = course().await;
-    let a = ready_video(&app, &space, &host).await;
-    let b = ready_video(&app, &space, &host).await;
-    let c = ready_video(&app, &space, &host).await;
+    // 200 s lectures: 100 coverage buckets of 2 s each, one per percent watched.
+    let a = app.lecture(&space, &host, 200).await;
+    let b = app.lecture(&space, &host, 200).await;
+    let c = app.lecture(&space, &host, 200).await;
     let empty = app.get("/users/me/dashboard", &ana.token).await;
     assert_eq!(empty.status, StatusCode::OK);
     assert!(empty.body["lastStudied"].is_null());
@@ -362,6 +363,20 @@ async fn given_study_then_the_dashboard_counts_and_orders_by_last_access() {
         assert_eq!(r.status, StatusCode::NO_CONTENT);
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
+    // A rate of 100 is the client's claim: it completes nothing, nor counts on the dashboard.
+    let claimed = app.get(&format!("/videos/{a}"), &ana.token).await;
+    assert_eq!(claimed.body["progress"]["progressRate"], 100, "{:?}", claimed.body);
+    assert!(claimed.body["progress"].get("completedAt").is_none(), "{:?}", claimed.body);
+    app.indexes_settled().await;
+    let d = app.get("/users/me/dashboard", &ana.token).await;
+    assert_eq!(d.body["counts"]["completed"], 0, "{:?}", d.body);
+    // Ana's player reports what she watched, in this order: all of a, half of b, 90 % of c
+    // ([0, 180): buckets 0 to 89). Completion is watched coverage of 90 %: a and c.
+    for (id, end, percent, completed) in [(&a, 200.0, 100, true), (&b, 100.0, 50, false), (&c, 180.0, 90, true)] {
+        let r = app.watched(id, &ana.token, 0.0, end).await;
+        assert_eq!((r["percent"].clone(), r["completed"].clone()), (json!(percent), json!(completed)), "{r}");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     // Rewinding a completed video keeps it completed (completion is sticky).
     app.call(
         Method::PUT,
@@ -371,7 +386,10 @@ async fn given_study_then_the_dashboard_counts_and_orders_by_last_access() {
     )
     .await;
     let rewound = app.get(&format!("/videos/{a}"), &ana.token).await;
-    assert_eq!(rewound.body["progress"]["progressRate"], 5);
+    assert_eq!(
+        (rewound.body["progress"]["progressRate"].clone(), rewound.body["progress"]["coveragePercent"].clone()),
+        (json!(5), json!(100))
+    );
     assert!(rewound.body["progress"]["completedAt"].is_string(), "{:?}", rewound.body);
     let unfinished = app.get(&format!("/videos/{b}"), &ana.token).await;
     assert!(unfinished.body["progress"].get("completedAt").is_none(), "{:?}", unfinished.body);
