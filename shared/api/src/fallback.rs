@@ -28,15 +28,8 @@ const METHOD_ORDER: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"
 /// Each method's letter in [`ROUTES_VAR`] (`/spaces/{}=GAD`: GET, PATCH, DELETE), in
 /// [`METHOD_ORDER`]: a letter per method keeps the table a third shorter than the names, and
 /// Lambda's whole environment is 4 KB.
-const METHOD_LETTERS: [(char, &str); 7] = [
-    ('G', "GET"),
-    ('H', "HEAD"),
-    ('P', "POST"),
-    ('U', "PUT"),
-    ('A', "PATCH"),
-    ('D', "DELETE"),
-    ('O', "OPTIONS"),
-];
+const METHOD_LETTERS: [(char, &str); 7] =
+    [('G', "GET"), ('H', "HEAD"), ('P', "POST"), ('U', "PUT"), ('A', "PATCH"), ('D', "DELETE"), ('O', "OPTIONS")];
 
 fn letter_of(method: &str) -> Option<char> {
     METHOD_LETTERS.iter().find(|(_, m)| *m == method).map(|(l, _)| *l)
@@ -121,8 +114,7 @@ impl FromStr for RouteTable {
             if !path.starts_with('/') || path.contains('=') {
                 return Err(format!("{entry}: the path must start with /"));
             }
-            let methods: Option<Vec<String>> =
-                letters.chars().map(|l| method_of(l).map(str::to_owned)).collect();
+            let methods: Option<Vec<String>> = letters.chars().map(|l| method_of(l).map(str::to_owned)).collect();
             let methods = methods.filter(|m| !m.is_empty()).ok_or_else(|| {
                 format!("{entry}: methods are letters (G GET, H HEAD, P POST, U PUT, A PATCH, D DELETE, O OPTIONS)")
             })?;
