@@ -22,6 +22,7 @@ pub mod progress;
 pub mod search;
 pub mod snapshots;
 pub mod spaces;
+pub mod study_map;
 pub mod transcripts;
 pub mod users;
 pub mod videos;

@@ -31,6 +31,7 @@ pub mod spaces;
 pub mod step_up;
 pub mod storage;
 pub mod storyboard;
+pub mod study_map;
 pub mod tracks;
 pub mod transcode;
 pub mod transcripts;

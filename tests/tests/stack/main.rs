@@ -46,6 +46,7 @@ mod sessions;
 mod spaces;
 mod storage_quota;
 mod storyboards;
+mod study_map;
 mod sweep;
 mod transcoding;
 mod transcripts;

@@ -172,6 +172,18 @@ pub fn heat_counter(name: &str) -> Option<(u32, bool)> {
     name.strip_prefix(HEAT_VIEWS)?.parse().ok().map(|b| (b, false))
 }
 
+// Where a snapshot or a bookmark is on its video (a mark of the study map).
+pub const VIDEO_SECONDS: &str = "videoSeconds";
+// The class's study map kept on `STUDYMAP` (issue 29): its heat buckets' length and count, the k
+// it was cut for, per heat bucket with a count shown its index and the counts of notes,
+// drawings, snapshots, bookmarks and any (a number list, 0 for a hidden count), and when it was
+// counted (Unix seconds).
+pub const STUDY_BUCKET_SECONDS: &str = "bucketSeconds";
+pub const STUDY_BUCKETS: &str = "buckets";
+pub const STUDY_K: &str = "k";
+pub const STUDY_COUNTS: &str = "counts";
+pub const COMPUTED_AT: &str = "computedAt";
+
 /// A rate counter's count in its window.
 pub const RATE_COUNT: &str = "n";
 

@@ -213,6 +213,22 @@ pub fn memo_history_prefix(user: &UserId) -> String {
 pub fn drawing_prefix(user: &UserId) -> String {
     format!("DRAW#{user}#")
 }
+/// What the sort keys of every member's marks on a video begin with (the study map reads the
+/// class's): snapshots, bookmarks, drawings, memo checkpoints, and the latest memos (`MEMO#` is
+/// no prefix of `MEMOHIST#`).
+pub const SNAPSHOT_PREFIX: &str = "SNAP#";
+pub const BOOKMARK_PREFIX: &str = "BOOKMARK#";
+pub const DRAWING_PREFIX: &str = "DRAW#";
+pub const MEMO_HISTORY_PREFIX: &str = "MEMOHIST#";
+pub const MEMO_PREFIX: &str = "MEMO#";
+/// The author of a member's item on a video, from its sort key: `{prefix}{userId}` or
+/// `{prefix}{userId}#{id}`.
+pub fn author_of(sort_key: &str, prefix: &str) -> Option<UserId> {
+    let rest = sort_key.strip_prefix(prefix)?;
+    rest.split_once('#').map_or(rest, |(user, _)| user).parse().ok()
+}
+/// The class's study map of a video, kept between computations (issue 29).
+pub const STUDY_MAP: &str = "STUDYMAP";
 /// GSI2 partition of one member's per-video data in one space.
 pub fn member_data(space: &SpaceId, user: &UserId) -> String {
     format!("MEMBER#{space}#{user}")
@@ -376,6 +392,12 @@ mod tests {
         assert_eq!(member_item(&v, MemberItem::Snapshot, Some("s1")), format!("{v}#SNAP#s1"));
         assert!(member_of(true, "2026", &SpaceId::generate()).starts_with(MEMBER_OF_PREFIX));
         assert!(access("2026", &v).starts_with(ACCESS_PREFIX));
+        let sid = vivid_domain::types::SnapshotId::generate();
+        assert_eq!(author_of(&snapshot(&u, &sid), SNAPSHOT_PREFIX), Some(u.clone()));
+        assert_eq!(author_of(&super::memo(&u), MEMO_PREFIX), Some(u.clone()));
+        assert_eq!(author_of(&format!("{}h1", memo_history_prefix(&u)), MEMO_HISTORY_PREFIX), Some(u.clone()));
+        assert_eq!(author_of(&super::memo(&u), MEMO_HISTORY_PREFIX), None);
+        assert!(drawing_prefix(&u).starts_with(DRAWING_PREFIX) && bookmark_prefix(&u).starts_with(BOOKMARK_PREFIX));
     }
 
     /// No other file of the adapter spells a key prefix (`"NAME#…"`): they all build keys here.

@@ -28,6 +28,7 @@ mod snapshots;
 mod source_checks;
 mod spaces;
 mod storage;
+mod study_map;
 mod table;
 mod transcode_state;
 mod uploads;
