@@ -13,24 +13,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use vivid_tests::{TestApp, TestUser, job_event, pk};
-
-/// A READY video of `seconds`, as MediaConvert's `COMPLETE` event reports its outputs' length.
-async fn lecture(app: &TestApp, space: &str, host: &TestUser, seconds: u64) -> String {
-    let id = app.uploaded_video(space, host, vec![3u8; 256]).await;
-    let media = app.stack.buckets.media.clone();
-    app.put_object(&media, &format!("media/{id}/hls/index.m3u8"), b"#EXTM3U\n".to_vec(), "application/x-mpegurl").await;
-    let job = app.stack.mediaconvert.jobs().last().map(|j| j.id.clone()).expect("job");
-    let mut event = job_event("on-transcode-event", &id, &job, &media);
-    for group in event["detail"]["outputGroupDetails"].as_array_mut().expect("groups") {
-        for output in group["outputDetails"].as_array_mut().into_iter().flatten() {
-            output["durationInMs"] = Value::from(seconds * 1000);
-        }
-    }
-    app.invoke("on-transcode-event", event).await.expect("complete");
-    app.indexes_settled().await;
-    id
-}
+use vivid_tests::{TestApp, TestUser, pk};
 
 async fn bookmark(app: &TestApp, video: &str, who: &TestUser, seconds: f64) {
     let r = app
@@ -95,7 +78,7 @@ async fn given_marks_of_five_and_of_four_members_then_only_counts_of_five_are_sh
     for who in &s {
         app.join(&space, &host, who).await;
     }
-    let v = lecture(&app, &space, &host, 60).await;
+    let v = app.lecture(&space, &host, 60).await;
     let path = format!("/videos/{v}/study-map");
 
     // Nothing marked yet: six empty buckets.
@@ -217,7 +200,7 @@ async fn given_a_fifth_mark_then_the_kept_map_shows_it_once_ten_minutes_old_and_
     for who in &s {
         app.join(&space, &host, who).await;
     }
-    let v = lecture(&app, &space, &host, 60).await;
+    let v = app.lecture(&space, &host, 60).await;
     for who in &s[..4] {
         bookmark(&app, &v, who, 25.0).await;
     }

@@ -16,31 +16,7 @@ use std::collections::HashMap;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use vivid_tests::{Reply, TestApp, TestUser, job_event};
-
-/// A READY video of `seconds`, as MediaConvert's `COMPLETE` event reports its outputs' length.
-async fn lecture(app: &TestApp, space: &str, host: &TestUser, seconds: u64) -> String {
-    let id = app.uploaded_video(space, host, vec![3u8; 256]).await;
-    let media = app.stack.buckets.media.clone();
-    app.put_object(&media, &format!("media/{id}/hls/index.m3u8"), b"#EXTM3U\n".to_vec(), "application/x-mpegurl").await;
-    let job = app.stack.mediaconvert.jobs().last().map(|j| j.id.clone()).expect("job");
-    let mut event = job_event("on-transcode-event", &id, &job, &media);
-    for group in event["detail"]["outputGroupDetails"].as_array_mut().expect("groups") {
-        for output in group["outputDetails"].as_array_mut().into_iter().flatten() {
-            output["durationInMs"] = Value::from(seconds * 1000);
-        }
-    }
-    app.invoke("on-transcode-event", event).await.expect("complete");
-    app.indexes_settled().await;
-    let v = app.get(&format!("/videos/{id}"), &host.token).await;
-    assert_eq!(
-        (v.body["status"].as_str(), v.body["durationSeconds"].as_f64()),
-        (Some("READY"), Some(seconds as f64)),
-        "{:?}",
-        v.body
-    );
-    id
-}
+use vivid_tests::{Reply, TestApp, TestUser};
 
 /// The report body of `(start, end, rate)` intervals.
 fn body(session: &str, seq: u32, intervals: &[(f64, f64, f64)]) -> Value {
@@ -112,7 +88,7 @@ async fn given_1x_2x_a_skip_a_rewatch_and_reordered_reports_then_the_coverage_is
     let space = app.space(&host, "Course").await;
     app.join(&space, &host, &ana).await;
     // 300 s: 150 buckets.
-    let v = lecture(&app, &space, &host, 300).await;
+    let v = app.lecture(&space, &host, 300).await;
     let nothing = own(&app, &v, &ana).await;
     assert_coverage(&nothing, &[], 0, 0);
     assert_eq!(nothing["completed"], false);
@@ -170,7 +146,7 @@ async fn given_a_client_claiming_more_than_the_clock_then_it_is_refused_and_noth
     let bo = app.user("Bo").await;
     let space = app.space(&host, "Course").await;
     app.join(&space, &host, &bo).await;
-    let v = lecture(&app, &space, &host, 600).await;
+    let v = app.lecture(&space, &host, 600).await;
 
     // Two minutes at 1×, the most one report may claim: the session opens two minutes ago.
     let first = taken(&app, &v, &bo, "tab-1", 0, &[(0.0, 120.0, 1.0)]).await;
@@ -218,7 +194,7 @@ async fn given_ninety_percent_watched_then_the_video_is_completed_once_and_stays
     app.join(&space, &host, &bo).await;
     app.join(&space, &host, &cy).await;
     // 200 s: 100 buckets, one per percent.
-    let v = lecture(&app, &space, &host, 200).await;
+    let v = app.lecture(&space, &host, 200).await;
 
     // [0, 178) at 2× (89 s): buckets 0..=88, 89 %: not yet.
     let r = taken(&app, &v, &bo, "p", 0, &[(0.0, 178.0, 2.0)]).await;
@@ -300,7 +276,7 @@ async fn given_three_students_watching_then_the_heatmap_counts_who_watched_each_
     }
     app.promote(&space, &host, &co).await;
     // 60 s: 30 buckets, six heat buckets of 10 s (5 buckets each).
-    let v = lecture(&app, &space, &host, 60).await;
+    let v = app.lecture(&space, &host, 60).await;
     let path = format!("/videos/{v}/heatmap");
 
     let empty = app.get(&path, &host.token).await;
@@ -387,7 +363,7 @@ async fn given_each_caller_and_bad_reports_then_the_answers_match_their_standing
     app.join(&space, &host, &co).await;
     app.join(&space, &host, &ana).await;
     app.promote(&space, &host, &co).await;
-    let v = lecture(&app, &space, &host, 100).await;
+    let v = app.lecture(&space, &host, 100).await;
     let (watching, heatmap) = (format!("/videos/{v}/watching"), format!("/videos/{v}/heatmap"));
     let good = body("ok-1", 0, &[(0.0, 10.0, 1.0)]);
 
