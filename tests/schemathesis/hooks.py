@@ -43,6 +43,10 @@ under "Accepted as the contract"; schemathesis prints each drop):
     format with its own grammar, which JSON Schema cannot state);
   - 422 `invalid_expiry` to an invitation whose `expiresAt` is not in the future or more than
     180 days ahead (the clock decides, which no schema knows);
+  - 422 `invalid_watch_report` to a watching report with an interval past the video's end (the
+    stored duration decides), one not ending after its start, or intervals claiming more than
+    120 s of wall time together (a sum over items), and 422 `faster_than_the_clock` (the
+    server's clock and the reports before decide);
   - 400 `invalid_precondition` to an `If-Match` outside the documented pattern (an entity-tag
     is quoted, RFC 9110 section 8.8.3; schemathesis's coverage phase sends header values
     without applying the pattern).
@@ -289,10 +293,34 @@ def _by_contract(case, response) -> str | None:
     if status == 422 and code == "invalid_expiry" and case.operation.label == "POST /spaces/{spaceId}/invitations":
         if _expiry_out_of_range(body.get("expiresAt")):
             return "invitation expiry not in the future or over 180 days ahead (the clock decides)"
+    if status == 422 and case.operation.label == "POST /videos/{videoId}/watching":
+        if code == "faster_than_the_clock":
+            return "watching report faster than the clock (the server's clock and the reports before decide)"
+        if code == "invalid_watch_report":
+            return _watch_rule_broken(body, _problem_detail(response))
     if status == 412 and code == "precondition_failed":
         headers = {k.lower(): v for k, v in (case.headers or {}).items()}
         if "if-match" in headers or "if-none-match" in headers:
             return "412 to a precondition that is false (RFC 9110 13.1)"
+    return None
+
+
+def _watch_rule_broken(body: dict, detail: str) -> str | None:
+    """The rule a schema-valid watching report broke, when it is one no schema states: an
+    interval past the video's end (its stored duration decides), one not ending after its start
+    (two fields), or a report claiming more than 120 s of wall time (a sum over the intervals)."""
+    if "past the video's end" in detail:
+        return "watching interval past the video's end (its duration decides)"
+    intervals = body.get("intervals")
+    if not isinstance(intervals, list):
+        return None
+    number = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)  # noqa: E731
+    spans = [(i.get("start"), i.get("end"), i.get("rate")) for i in intervals if isinstance(i, dict)]
+    if any(number(a) and number(b) and not a < b for a, b, _ in spans):
+        return "watching interval not ending after its start (two fields)"
+    wall = sum((b - a) / r for a, b, r in spans if number(a) and number(b) and number(r) and r > 0)
+    if wall > 120:
+        return "watching report claiming more than 120 s of wall time (a sum over the intervals)"
     return None
 
 

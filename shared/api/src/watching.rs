@@ -39,6 +39,8 @@ const ATTEMPTS: usize = 4;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ReportBody {
     session: String,
+    /// A whole number (`4.0` too: JSON Schema's integer).
+    #[serde(deserialize_with = "vivid_domain::types::body::whole")]
     seq: u32,
     intervals: Vec<IntervalBody>,
 }
