@@ -16,13 +16,9 @@ use crate::{
     attrs,
     expr::{self, Changes},
     keys,
-    table::{Item, Table, backend, key, n, s},
+    table::{Item, Table, backend, key, n, number, s},
     usage::counter,
 };
-
-fn number(item: &Item, attr: &str) -> Option<i64> {
-    item.get(attr).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
-}
 
 impl Table {
     /// The video item's own attributes, read consistently.
@@ -105,7 +101,7 @@ impl MinutesBudget for Table {
         let a = attrs::metered(what);
         let Some(item) = self.video_attrs(video).await? else { return Ok(false) };
         let (Some(charged), Some(day), None) = (
-            number(&item, a.charged),
+            number::<i64>(&item, a.charged),
             item.get(a.charged_on).and_then(|v| v.as_s().ok()).cloned(),
             item.get(a.settled),
         ) else {

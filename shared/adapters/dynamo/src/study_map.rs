@@ -20,7 +20,7 @@ use vivid_domain::{
 
 use crate::{
     attrs, keys,
-    table::{Item, PK, SK, Table, backend, key, n, s},
+    table::{Item, PK, SK, Table, backend, key, n, number, s},
 };
 
 /// How long a kept study map stays in the table after its computation (the time to live): far
@@ -48,13 +48,6 @@ const CLASS: [(MarkKind, &str); 5] = [
     (MarkKind::Note, keys::MEMO_HISTORY_PREFIX),
     (MarkKind::Note, keys::MEMO_PREFIX),
 ];
-
-fn number<T: std::str::FromStr>(item: &Item, attr: &str) -> Option<T> {
-    match item.get(attr) {
-        Some(AttributeValue::N(v)) => v.parse().ok(),
-        _ => None,
-    }
-}
 
 fn sort_key(item: &Item) -> Option<&str> {
     item.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str)

@@ -48,6 +48,11 @@ pub(crate) fn to_item<T: Serialize>(value: &T, keys: &[(&str, String)]) -> Resul
     Ok(item)
 }
 
+/// A number attribute of an item read as `T` (`None`: absent, not a number, or out of `T`).
+pub(crate) fn number<T: std::str::FromStr>(item: &Item, attr: &str) -> Option<T> {
+    item.get(attr).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
+}
+
 pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(backend)
 }

@@ -22,19 +22,12 @@ use crate::{
     attrs,
     expr::Changes,
     keys,
-    table::{Item, Table, backend, key, n, s},
+    table::{Item, Table, backend, key, n, number, s},
 };
 
 fn blob(item: &Item, attr: &str) -> Option<Vec<u8>> {
     match item.get(attr) {
         Some(AttributeValue::B(b)) => Some(b.clone().into_inner()),
-        _ => None,
-    }
-}
-
-fn number<T: std::str::FromStr>(item: &Item, attr: &str) -> Option<T> {
-    match item.get(attr) {
-        Some(AttributeValue::N(v)) => v.parse().ok(),
         _ => None,
     }
 }
