@@ -32,7 +32,7 @@ use vivid_tests::{TestApp, TestUser};
 
 use crate::{
     lti_launch::{code_of, person, registered, session},
-    lti_roster_route::{linked_space, lms},
+    lti_roster_route::{course_of, linked_space, lms},
 };
 
 const GRADEBOOK: &str = "course-grades";
@@ -61,8 +61,7 @@ fn worker(app: &TestApp) -> LtiGradeWorker {
 /// A space linked to a course whose launches offered a gradebook (AGS line items).
 async fn graded_space(app: &TestApp, platform: &LtiPlatform, host: &TestUser) -> String {
     let space = linked_space(app, platform, host).await;
-    let id = space.parse().expect("space id");
-    let mut link = LinkStore::context_of_space(app.stack.table.as_ref(), &id).await.expect("read").expect("linked");
+    let mut link = course_of(app, &space).await;
     link.ags = Some(AgsEndpoint {
         lineitems: Some(platform.lineitems_url(GRADEBOOK)),
         lineitem: None,
@@ -78,7 +77,7 @@ async fn graded_space(app: &TestApp, platform: &LtiPlatform, host: &TestUser) ->
 async fn from_the_course(app: &TestApp, space: &str, who: &TestUser, sub: &str) {
     let table = app.stack.table.as_ref();
     let space_id: SpaceId = space.parse().expect("space id");
-    let link = LinkStore::context_of_space(table, &space_id).await.expect("read").expect("linked");
+    let link = course_of(app, space).await;
     let membership = Membership {
         space_id,
         user_id: who.user.user_id.clone(),
@@ -240,8 +239,7 @@ async fn a_course_student_s_watching_posts_their_rising_completion_to_the_gradeb
     // services.py's, at the URLs the launches left in the registration and the link.
     let gradebook = lms(&app).await;
     let table = app.stack.table.as_ref();
-    let space_id: SpaceId = space.parse().expect("space id");
-    let mut link = LinkStore::context_of_space(table, &space_id).await.expect("read").expect("the course's link");
+    let mut link = course_of(&app, &space).await;
     let ags = link.ags.clone().expect("the launches offered AGS");
     let offered = ags.lineitems.clone().expect("a line-item container");
     assert!(offered.starts_with(&launcher.base), "{offered}");

@@ -29,7 +29,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use vivid_domain::{
-    lti::{model::LinkStore, roster::LINK_INDEX_GRACE_SECS},
+    lti::roster::LINK_INDEX_GRACE_SECS,
     types::{SpaceId, rfc3339_at, unix_now},
 };
 use vivid_local::infra::emulator::async_invoke::AsyncCounts;
@@ -37,7 +37,7 @@ use vivid_tests::TestApp;
 
 use crate::{
     lti_launch::{code_of, person, registered, session},
-    lti_roster_route::{COURSE, linked_space, lms},
+    lti_roster_route::{COURSE, course_of, linked_space, lms},
 };
 
 const INSTRUCTOR: &str = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor";
@@ -87,8 +87,7 @@ async fn launch(
 
 /// The course's record of its last launch-started sync: `(startedAt, expiresAt)`.
 async fn sync_record(app: &TestApp, space: &str) -> Option<(u64, u64)> {
-    let space: SpaceId = space.parse().expect("space id");
-    let link = LinkStore::context_of_space(app.stack.table.as_ref(), &space).await.expect("read").expect("linked");
+    let link = course_of(app, space).await;
     let item = app.item(&format!("LTISYNC#{}", link.context.hash()), "LTI").await?;
     let number = |name: &str| item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok());
     Some((number("startedAt")?, number("expiresAt")?))
@@ -97,8 +96,7 @@ async fn sync_record(app: &TestApp, space: &str) -> Option<(u64, u64)> {
 /// Sets when the course's last launch-started sync began, behind the API's back: what some minutes'
 /// wait leaves.
 async fn set_sync_started(app: &TestApp, space: &str, started: u64) {
-    let space_id: SpaceId = space.parse().expect("space id");
-    let link = LinkStore::context_of_space(app.stack.table.as_ref(), &space_id).await.expect("read").expect("linked");
+    let link = course_of(app, space).await;
     app.dynamo()
         .update_item()
         .table_name(&app.table)
@@ -198,9 +196,7 @@ async fn the_roster_worker_applies_the_course_roster_as_the_host_s_sync_does() {
             ]),
         )
         .await;
-    app.indexes_settled().await;
-    let space_id: SpaceId = space.parse().expect("space id");
-    let link = LinkStore::context_of_space(app.stack.table.as_ref(), &space_id).await.expect("read").expect("linked");
+    let link = course_of(&app, &space).await;
     let job = json!({ "spaceId": space, "context": link.context });
 
     // As Lambda runs it after a launch: asynchronously, through the function the template wires.

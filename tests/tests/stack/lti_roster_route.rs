@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use vivid_domain::{
     lti::model::{ContextKey, ContextLink, LinkStore, NrpsEndpoint, Registration, RegistrationStore},
     spaces::{Membership, Role, Space},
-    types::{Description, SpaceName, now_rfc3339},
+    types::{Description, SpaceId, SpaceName, now_rfc3339},
 };
 use vivid_kms::signer::KmsToolSigner;
 use vivid_testkit::lti::{CLIENT_ID, LtiPlatform};
@@ -81,6 +81,14 @@ pub async fn linked_space(app: &TestApp, platform: &LtiPlatform, host: &TestUser
         .expect("linked");
     app.indexes_settled().await;
     space.space_id.to_string()
+}
+
+/// The course a space is linked to, found as the API finds it: by the space, through GSI1, once the
+/// index has the launch's write.
+pub(crate) async fn course_of(app: &TestApp, space: &str) -> ContextLink {
+    let space: SpaceId = space.parse().expect("space id");
+    app.indexes_settled().await;
+    LinkStore::context_of_space(app.stack.table.as_ref(), &space).await.expect("read").expect("linked")
 }
 
 fn member(sub: &str, name: &str, role: &str) -> Value {
@@ -228,8 +236,7 @@ async fn members_who_joined_by_launch_are_the_courses_and_a_sync_removes_its_lea
     assert!(RegistrationStore::delete_registration(table, &reg.id()).await.expect("deleted"));
     reg.token_url = lms.client().token_url;
     RegistrationStore::put_registration(table, &reg).await.expect("registered again");
-    let space_id = space.parse().expect("space id");
-    let mut link = LinkStore::context_of_space(table, &space_id).await.expect("read").expect("linked");
+    let mut link = course_of(&app, &space).await;
     link.nrps = Some(NrpsEndpoint {
         context_memberships_url: lms.memberships_url("course-1", 10),
         service_versions: vec!["2.0".into()],
