@@ -5,7 +5,7 @@
 //! The wiring: exactly the clients and adapters this function's handler uses, built once at init.
 
 use std::sync::Arc;
-use vivid_api::watching::ReportWatching;
+use vivid_api::watching::{ReportWatching, SpaceThresholds};
 use vivid_config::{Config, ConfigError};
 use vivid_dynamo::Table;
 use vivid_lambda::LambdaInvoker;
@@ -17,5 +17,12 @@ pub async fn wire(cfg: Config) -> Result<ReportWatching, ConfigError> {
     // The Lambda client is built by the first invocation that starts a worker, not at init: most
     // reports start nothing.
     let grades = Arc::new(LambdaInvoker::grade_worker(&cfg)?);
-    Ok(ReportWatching { auth, watch: table.clone(), progress: table.clone(), catalog: table, grades })
+    Ok(ReportWatching {
+        auth,
+        watch: table.clone(),
+        progress: table.clone(),
+        catalog: table.clone(),
+        grades,
+        thresholds: SpaceThresholds::new(table),
+    })
 }

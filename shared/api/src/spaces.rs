@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use vivid_domain::{
     access::{Member, require_host, require_member},
+    coverage::{CompletionThreshold, CoverageError, KAnonymity},
     deletion::{Deletion, DeletionInvoker},
     error::StoreError,
     quota::Quotas,
@@ -39,10 +40,15 @@ pub struct SpaceView {
     pub updated_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transcription: Option<vivid_domain::transcripts::Transcription>,
+    /// The watched share, in percent, that completes a video here.
+    pub completion_threshold: u8,
+    /// The fewest distinct students a count of the class study map stands for.
+    pub study_map_k: u8,
 }
 
 impl SpaceView {
     pub fn new(space: Space, role: Role) -> Self {
+        let (completion_threshold, study_map_k) = (space.completion().get(), space.study_k().get());
         Self {
             space_id: space.space_id,
             name: space.name,
@@ -55,6 +61,8 @@ impl SpaceView {
             created_at: space.created_at,
             updated_at: space.updated_at,
             transcription: space.transcription,
+            completion_threshold,
+            study_map_k,
         }
     }
 }
@@ -146,6 +154,25 @@ struct SpaceChanges {
     description: Option<Description>,
     #[serde(default, deserialize_with = "vivid_domain::types::body::present")]
     transcription: Option<TranscriptionChange>,
+    #[serde(default, deserialize_with = "vivid_domain::types::body::some_whole")]
+    completion_threshold: Option<u32>,
+    #[serde(default, deserialize_with = "vivid_domain::types::body::some_whole")]
+    study_map_k: Option<u32>,
+}
+
+impl SpaceChanges {
+    fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.description.is_none()
+            && self.transcription.is_none()
+            && self.completion_threshold.is_none()
+            && self.study_map_k.is_none()
+    }
+}
+
+/// A setting out of its range: 422 `invalid_body`, naming the rule.
+fn setting<T>(value: Option<u32>, parse: fn(u32) -> Result<T, CoverageError>) -> Result<Option<T>, ApiError> {
+    value.map(parse).transpose().map_err(|e| ApiError::unprocessable("invalid_body", e.to_string()))
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,9 +204,14 @@ impl Handler for UpdateSpace {
         let caller = req.caller(&self.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
         let changes: SpaceChanges = req.json(DEFAULT_MAX_BODY)?;
-        if changes.name.is_none() && changes.description.is_none() && changes.transcription.is_none() {
-            return Err(ApiError::unprocessable("empty_patch", "give a name, a description, transcription or several"));
+        if changes.is_empty() {
+            return Err(ApiError::unprocessable(
+                "empty_patch",
+                "give a name, a description, transcription, completionThreshold, studyMapK or several",
+            ));
         }
+        let completion_threshold = setting(changes.completion_threshold, CompletionThreshold::new)?;
+        let study_map_k = setting(changes.study_map_k, KAnonymity::new)?;
         let transcription = match changes.transcription {
             Some(t) if t.language.as_deref().is_some_and(|l| !transcribe_language(l)) => {
                 return Err(ApiError::unprocessable(
@@ -191,7 +223,13 @@ impl Handler for UpdateSpace {
             None => None,
         };
         let member = require_host(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
-        let patch = SpacePatch { name: changes.name, description: changes.description, transcription };
+        let patch = SpacePatch {
+            name: changes.name,
+            description: changes.description,
+            transcription,
+            completion_threshold,
+            study_map_k,
+        };
         let space = match self.spaces.update_space(&space_id, &patch, &now_rfc3339()).await {
             Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("space")),
             other => other?,

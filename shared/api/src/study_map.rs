@@ -106,8 +106,7 @@ impl Handler for GetStudyMap {
         let video_id: VideoId = req.path("videoId")?;
         let m = video_member(self.catalog.as_ref(), &video_id, &caller.user_id).await?.ready()?;
         let duration = m.video.duration_seconds.unwrap_or(0.0);
-        // A space setting once spaces have one; 5 until then.
-        let k = KAnonymity::DEFAULT;
+        let k = m.member.space.study_k();
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let (kept, mine) = futures_util::try_join!(
             self.marks.kept_counts(&video_id),

@@ -5,8 +5,9 @@
 //! on the member's progress item (docs/data-model.md, "Watched coverage").
 
 use std::{
-    sync::Arc,
-    time::{SystemTime, UNIX_EPOCH},
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
 use ::http::StatusCode;
@@ -18,6 +19,7 @@ use vivid_domain::{
     coverage::{CompletionThreshold, Coverage, CoverageError, Heatmap, Interval, PlayerSession, Timeline, WatchReport},
     error::{Guard, StoreError},
     lti::grades::{self, GradeInvoker},
+    spaces::SpaceStore,
     types::{SpaceId, UserId, VideoId, now_rfc3339},
     video::{Progress, ProgressStore, Touched, VideoCatalog},
     watching::{Reported, StoredWatch, WatchStore, take_report},
@@ -115,6 +117,45 @@ async fn duration_of(
     m.video.duration_seconds.ok_or_else(|| ApiError::conflict("not_ready", "the video's duration is not known yet"))
 }
 
+/// How long a function instance keeps a space's completion threshold: a host's change applies to
+/// every report within a minute, and a class's reports read the space about once a minute per
+/// instance, not once each.
+const THRESHOLD_TTL: Duration = Duration::from_secs(60);
+/// Spaces whose threshold an instance keeps at most (then it starts over).
+const KEPT_THRESHOLDS: usize = 1024;
+
+/// The spaces' completion thresholds (a host's setting, `PATCH /spaces/{spaceId}`), kept a minute.
+pub struct SpaceThresholds {
+    spaces: Arc<dyn SpaceStore>,
+    kept: Mutex<HashMap<SpaceId, (Instant, CompletionThreshold)>>,
+}
+
+impl SpaceThresholds {
+    pub fn new(spaces: Arc<dyn SpaceStore>) -> Self {
+        Self { spaces, kept: Mutex::new(HashMap::new()) }
+    }
+
+    fn kept(&self, space: &SpaceId) -> Option<CompletionThreshold> {
+        let kept = self.kept.lock().ok()?;
+        kept.get(space).filter(|(at, _)| at.elapsed() < THRESHOLD_TTL).map(|(_, t)| *t)
+    }
+
+    /// The space's threshold (a space that is gone: the default; the report's write fails then).
+    async fn of(&self, space: &SpaceId) -> Result<CompletionThreshold, ApiError> {
+        if let Some(t) = self.kept(space) {
+            return Ok(t);
+        }
+        let threshold = self.spaces.get_space(space).await?.map(|s| s.completion()).unwrap_or_default();
+        if let Ok(mut kept) = self.kept.lock() {
+            if kept.len() >= KEPT_THRESHOLDS {
+                kept.clear();
+            }
+            kept.insert(space.clone(), (Instant::now(), threshold));
+        }
+        Ok(threshold)
+    }
+}
+
 /// The steps of completion a gradebook hears of.
 const GRADE_STEP: u8 = 5;
 
@@ -139,6 +180,8 @@ pub struct ReportWatching {
     pub catalog: Arc<dyn VideoCatalog>,
     /// The grade worker (`lti-grade-worker`), started when a course student's completion rose.
     pub grades: Arc<dyn GradeInvoker>,
+    /// The space's completion threshold, read while the member has not completed the video.
+    pub thresholds: SpaceThresholds,
 }
 
 impl ReportWatching {
@@ -220,10 +263,14 @@ impl Handler for ReportWatching {
         let intervals =
             body.intervals.into_iter().map(|i| Interval { start: i.start, end: i.end, rate: i.rate }).collect();
         let report = WatchReport::new(session, body.seq, intervals).map_err(refused)?;
-        let threshold = CompletionThreshold::default();
         for _ in 0..ATTEMPTS {
             let stored = self.stored(&video_id, &caller.user_id).await?;
             let duration = duration_of(self.catalog.as_ref(), &stored, &video_id, &caller.user_id).await?;
+            // Completion is sticky: once completed, no threshold is asked.
+            let threshold = match stored.completed_at {
+                Some(_) => CompletionThreshold::default(),
+                None => self.thresholds.of(&stored.space_id).await?,
+            };
             let now = now_rfc3339();
             let taken = take_report(&stored, &video_id, &caller.user_id, &report, duration, threshold, now_ms(), &now)
                 .map_err(refused)?;

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    coverage::{CompletionThreshold, KAnonymity},
     error::StoreError,
     page::{Page, PageKey},
     types::{Description, Limit, SpaceId, SpaceName, UserId},
@@ -56,6 +57,12 @@ pub struct Space {
     /// Whether its lectures are transcribed automatically (off unless the host turns it on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transcription: Option<crate::transcripts::Transcription>,
+    /// The watched share that completes a video here (absent: 90 %; a host's setting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion_threshold: Option<CompletionThreshold>,
+    /// The fewest distinct students the class study map shows a count for (absent: 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub study_map_k: Option<KAnonymity>,
 }
 
 impl Space {
@@ -73,7 +80,19 @@ impl Space {
             updated_at: now.to_owned(),
             deleting: false,
             transcription: None,
+            completion_threshold: None,
+            study_map_k: None,
         }
+    }
+
+    /// The watched share that completes a video in this space.
+    pub fn completion(&self) -> CompletionThreshold {
+        self.completion_threshold.unwrap_or_default()
+    }
+
+    /// The fewest distinct students a count of this space's study map may stand for.
+    pub fn study_k(&self) -> KAnonymity {
+        self.study_map_k.unwrap_or_default()
     }
 }
 
@@ -129,6 +148,8 @@ pub struct SpacePatch {
     pub name: Option<SpaceName>,
     pub description: Option<Description>,
     pub transcription: Option<crate::transcripts::Transcription>,
+    pub completion_threshold: Option<CompletionThreshold>,
+    pub study_map_k: Option<KAnonymity>,
 }
 
 #[async_trait]

@@ -242,3 +242,39 @@ async fn given_a_fifth_mark_then_the_kept_map_shows_it_once_ten_minutes_old_and_
     app.delete_and_wait(&format!("/videos/{v}"), &host.token).await;
     assert!(app.scan_all().await.iter().all(|i| pk(i) != format!("VIDEO#{v}")));
 }
+
+#[tokio::test]
+async fn given_the_host_sets_k_to_three_then_counts_of_three_show_and_of_two_do_not() {
+    let app = TestApp::spawn().await;
+    let host = app.user("Host").await;
+    let mut s = Vec::new();
+    for i in 1..=3 {
+        s.push(app.user(&format!("Student{i}")).await);
+    }
+    let space = app.space(&host, "Course").await;
+    for who in &s {
+        app.join(&space, &host, who).await;
+    }
+    let v = app.lecture(&space, &host, 60).await;
+    // [10, 20): three students bookmark; [20, 30): two.
+    for who in &s {
+        bookmark(&app, &v, who, 12.0).await;
+    }
+    for who in &s[..2] {
+        bookmark(&app, &v, who, 22.0).await;
+    }
+    let map = study_map(&app, &v, &s[0]).await;
+    assert_eq!((map["k"].clone(), map["buckets"].clone()), (json!(5), buckets(&[])), "{map}");
+
+    // k = 3: the kept map (counted for k = 5) is counted again for it at once.
+    let r =
+        app.call(Method::PATCH, &format!("/spaces/{space}"), Some(&host.token), Some(json!({ "studyMapK": 3 }))).await;
+    assert_eq!((r.status, r.body["studyMapK"].clone()), (StatusCode::OK, json!(3)), "{:?}", r.body);
+    let map = study_map(&app, &v, &s[2]).await;
+    assert_eq!(
+        (map["k"].clone(), map["buckets"].clone()),
+        (json!(3), buckets(&[(1, "bookmarks", 3), (1, "any", 3)])),
+        "{map}"
+    );
+    assert_eq!(map["mine"], json!([mark("bookmark", 12.0)]), "{map}");
+}

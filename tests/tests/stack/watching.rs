@@ -460,3 +460,71 @@ async fn given_each_caller_and_bad_reports_then_the_answers_match_their_standing
     }
     assert_coverage(&own(&app, &v, &ana).await, &[[0, 10], [98, 100]], 12, 12);
 }
+
+/// `PATCH /spaces/{space}` by `who` with `body`.
+async fn patch_space(app: &TestApp, space: &str, who: Option<&TestUser>, body: Value) -> Reply {
+    app.call(Method::PATCH, &format!("/spaces/{space}"), who.map(|w| w.token.as_str()), Some(body)).await
+}
+
+#[tokio::test]
+async fn given_the_host_sets_the_completion_threshold_then_reports_complete_at_it_and_only_the_host_sets_it() {
+    let app = TestApp::spawn().await;
+    let host = app.user("Host").await;
+    let (co, bo, cy, stranger) =
+        (app.user("Co").await, app.user("Bo").await, app.user("Cy").await, app.user("Stranger").await);
+    let space = app.space(&host, "Course").await;
+    for who in [&co, &bo, &cy] {
+        app.join(&space, &host, who).await;
+    }
+    app.promote(&space, &host, &co).await;
+    // 200 s: 100 buckets, one per percent.
+    let v = app.lecture(&space, &host, 200).await;
+    let r = app.get(&format!("/spaces/{space}"), &bo.token).await;
+    assert_eq!((r.body["completionThreshold"].clone(), r.body["studyMapK"].clone()), (json!(90), json!(5)), "{r:?}");
+
+    // Only the host sets it; others as everywhere on the space.
+    let setting = json!({ "completionThreshold": 60 });
+    let r = patch_space(&app, &space, None, setting.clone()).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{:?}", r.body);
+    let r = patch_space(&app, &space, Some(&stranger), setting.clone()).await;
+    assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"), "{:?}", r.body);
+    for who in [&co, &bo] {
+        let r = patch_space(&app, &space, Some(who), setting.clone()).await;
+        assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "host_only"), "{:?}", r.body);
+    }
+    for bad in [
+        json!({ "completionThreshold": 0 }),
+        json!({ "completionThreshold": 101 }),
+        json!({ "completionThreshold": 60.5 }),
+        json!({ "completionThreshold": "60" }),
+        json!({ "completionThreshold": null }),
+        json!({ "completionThreshold": -1 }),
+        json!({ "studyMapK": 1 }),
+        json!({ "studyMapK": 101 }),
+        json!({ "completionThreshold": 60, "studyMapK": 0 }),
+    ] {
+        let r = patch_space(&app, &space, Some(&host), bad.clone()).await;
+        assert_eq!((r.status, r.code()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"), "{bad}: {:?}", r.body);
+    }
+    let r = app.get(&format!("/spaces/{space}"), &host.token).await;
+    assert_eq!(r.body["completionThreshold"], 90, "nothing refused was written: {:?}", r.body);
+
+    // 60 %, as 60.0 too (JSON Schema's integer): Bo's report reaching 60 % completes the video.
+    let r = patch_space(&app, &space, Some(&host), json!({ "completionThreshold": 60.0 })).await;
+    assert_eq!((r.status, r.body["completionThreshold"].clone()), (StatusCode::OK, json!(60)), "{:?}", r.body);
+    let r = taken(&app, &v, &bo, "p", 0, &[(0.0, 118.0, 2.0)]).await;
+    assert_coverage(&r, &[[0, 118]], 59, 118);
+    assert_eq!(r["completed"], false, "{r}");
+    let r = taken(&app, &v, &bo, "p", 1, &[(118.0, 120.0, 2.0)]).await;
+    assert_coverage(&r, &[[0, 120]], 60, 120);
+    assert_eq!(r["completed"], true, "{r}");
+    let rows = class(&app, &space, &host).await;
+    assert_eq!(
+        (rows[&bo.id()]["videosCompleted"].clone(), rows[&cy.id()]["videosCompleted"].clone()),
+        (json!(1), json!(0)),
+        "{rows:?}"
+    );
+    // Cy, at 59 %, has not completed it.
+    let r = taken(&app, &v, &cy, "q", 0, &[(0.0, 118.0, 2.0)]).await;
+    assert_eq!((r["percent"].clone(), r["completed"].clone()), (json!(59), json!(false)), "{r}");
+}

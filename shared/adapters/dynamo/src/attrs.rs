@@ -126,6 +126,9 @@ pub const HOST_ID: &str = "hostId";
 pub const PERSONAL: &str = "personal";
 /// A space's transcription settings.
 pub const TRANSCRIPTION: &str = "transcription";
+/// A space's completion threshold and study-map k (host settings; absent: the defaults).
+pub const COMPLETION_THRESHOLD: &str = "completionThreshold";
+pub const STUDY_MAP_K: &str = "studyMapK";
 
 // A memo's and its checkpoints' fields that a save changes.
 pub const INDEXED_TERMS: &str = "indexedTerms";

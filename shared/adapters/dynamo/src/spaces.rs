@@ -130,6 +130,11 @@ impl SpaceStore for Table {
                 attrs::TRANSCRIPTION,
                 patch.transcription.as_ref().map(serde_dynamo::to_attribute_value).transpose().map_err(backend)?,
             )
+            .set_some(
+                attrs::COMPLETION_THRESHOLD,
+                patch.completion_threshold.map(|t| AttributeValue::N(t.get().to_string())),
+            )
+            .set_some(attrs::STUDY_MAP_K, patch.study_map_k.map(|k| AttributeValue::N(k.get().to_string())))
             .when(expr::exists_not_deleting());
         let req = self
             .client

@@ -3,7 +3,7 @@
 
 use std::{collections::BTreeMap, ops::Range};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     BUCKET_SECONDS, CoverageError, HEAT_CHUNK, MAX_DURATION_S, MAX_HEAT_BUCKETS, MIN_HEAT_BUCKET_SECONDS, Timeline,
@@ -146,9 +146,19 @@ impl Heatmap {
     }
 }
 
-/// The share of a video to watch for it to count as completed, 1–100 % (90 by default).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+/// The share of a video to watch for it to count as completed, 1–100 % (90 by default, a space
+/// setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u32")]
 pub struct CompletionThreshold(u8);
+
+impl TryFrom<u32> for CompletionThreshold {
+    type Error = CoverageError;
+
+    fn try_from(percent: u32) -> Result<Self, Self::Error> {
+        Self::new(percent)
+    }
+}
 
 impl CompletionThreshold {
     pub const DEFAULT: Self = Self(90);

@@ -6,7 +6,7 @@ use std::{
     hash::Hash,
 };
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{CoverageError, MAX_HEAT_BUCKETS};
 
@@ -35,8 +35,17 @@ impl MarkKind {
 
 /// The fewest distinct students a shown count may stand for: 2–100 (5 by default, a space
 /// setting).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u32")]
 pub struct KAnonymity(u8);
+
+impl TryFrom<u32> for KAnonymity {
+    type Error = CoverageError;
+
+    fn try_from(k: u32) -> Result<Self, Self::Error> {
+        Self::new(k)
+    }
+}
 
 impl KAnonymity {
     pub const DEFAULT: Self = Self(5);
