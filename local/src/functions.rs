@@ -127,6 +127,7 @@ http_functions! {
     "report-watching" => report_watching,
     "get-watching" => get_watching,
     "get-heatmap" => get_heatmap,
+    "export-engagement" => export_engagement,
     "get-study-map" => get_study_map,
     "create-snapshot" => create_snapshot,
     "list-snapshots" => list_snapshots,

@@ -9,6 +9,7 @@ pub mod bookmarks;
 pub mod captions;
 pub mod connectors;
 pub mod cookies;
+pub mod engagement;
 pub mod fallback;
 pub mod imports;
 pub mod invitations;

@@ -59,6 +59,8 @@ pub async fn purge_space(
     for video in catalog.all_videos(space).await? {
         purge_video(removal, media, &video).await?;
     }
+    // Its engagement exports, before the day the bucket keeps them.
+    media.delete_prefix(Bucket::User, &crate::engagement::exports_prefix(space)).await?;
     spaces.sweep_space(space).await
 }
 

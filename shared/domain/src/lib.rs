@@ -9,6 +9,7 @@ pub mod cascade;
 pub mod connectors;
 pub mod coverage;
 pub mod deletion;
+pub mod engagement;
 pub mod error;
 pub mod failure;
 pub mod hls;

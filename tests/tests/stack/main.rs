@@ -12,6 +12,7 @@ mod consistency;
 mod deployment;
 mod emulator;
 mod end_to_end;
+mod engagement;
 mod events;
 mod faults;
 mod grants;
