@@ -180,6 +180,10 @@ impl World {
         match (method, path) {
             ("POST", "/spaces") => Some(serde_json::json!({ "name": "New space" })),
             ("PATCH", "/spaces/{spaceId}") => Some(serde_json::json!({ "name": "Renamed" })),
+            ("POST", "/videos/{videoId}/watching") => Some(serde_json::json!({
+                "session": ulid::Ulid::new().to_string(), "seq": 0,
+                "intervals": [{ "start": 0.0, "end": 2.0, "rate": 1.0 }],
+            })),
             ("POST", "/videos/{videoId}/bookmarks") => {
                 Some(serde_json::json!({ "videoSeconds": 4.0, "label": "Mark" }))
             }

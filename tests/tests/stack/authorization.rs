@@ -60,6 +60,13 @@ const MATRIX: &[Row] = &[
     row("DELETE", "/videos/{videoId}/upload", 404, 403, 409, 409),
     row("POST", "/videos/{videoId}/upload/parts", 404, 403, 409, 409),
     row("PUT", "/videos/{videoId}/progress", 404, 204, 204, 204),
+    // Watched coverage: each member's own; the class's heatmap and export for those who teach;
+    // the study map (k-anonymous) for every member.
+    row("POST", "/videos/{videoId}/watching", 404, 200, 200, 200),
+    row("GET", "/videos/{videoId}/watching", 404, 200, 200, 200),
+    row("GET", "/videos/{videoId}/heatmap", 404, 403, 200, 200),
+    row("GET", "/videos/{videoId}/study-map", 404, 200, 200, 200),
+    row("POST", "/spaces/{spaceId}/engagement-export", 404, 403, 200, 200),
     row("POST", "/videos/{videoId}/snapshots", 404, 201, 201, 201),
     row("GET", "/videos/{videoId}/snapshots", 404, 200, 200, 200),
     // The snapshot is the participant's: private even to the host.
