@@ -19,7 +19,7 @@ pub async fn wire(cfg: Config) -> Result<ExportEngagement, ConfigError> {
         auth,
         spaces: table.clone(),
         catalog: table.clone(),
-        progress: table.clone(),
+        engagement: table.clone(),
         users: table,
         media,
     })

@@ -1,7 +1,9 @@
 //! `POST /spaces/{spaceId}/engagement-export` (host, co-host): the class's engagement as a CSV of
 //! students × videos (`vivid_domain::engagement`), written to the user-content bucket and offered
 //! as a download link that works for 15 minutes. For classes too large to page through in the
-//! class views; one request reads the whole class (one query per video, pages of 100 members).
+//! class views; one request reads the whole class (one query per video, pages of 100 members),
+//! so a space exports once a minute at most (429 before), and a class past the bounds is refused
+//! before anything is read.
 
 use std::sync::Arc;
 
@@ -13,7 +15,7 @@ use serde::Serialize;
 
 use vivid_domain::{
     access::require_manager,
-    engagement::{ClassProgressReader, DOWNLOAD_TTL, Engagement, MAX_CELLS, Student, export_key},
+    engagement::{DOWNLOAD_TTL, Engagement, EngagementStore, Student, export_key},
     media::{Bucket, MediaStore},
     spaces::{Role, SpaceStore},
     types::{Limit, SpaceId, rfc3339_at, unix_now},
@@ -49,8 +51,8 @@ pub struct ExportEngagement {
     pub spaces: Arc<dyn SpaceStore>,
     /// The space's videos.
     pub catalog: Arc<dyn VideoCatalog>,
-    /// Each video's progress items.
-    pub progress: Arc<dyn ClassProgressReader>,
+    /// Each video's progress items; the space's export claim.
+    pub engagement: Arc<dyn EngagementStore>,
     /// The students' names and addresses.
     pub users: Arc<dyn UserStore>,
     /// The file and its link.
@@ -94,20 +96,15 @@ impl Handler for ExportEngagement {
         let manager = require_manager(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
         let mut engagement = Engagement::new(self.catalog.all_videos(&space_id).await?);
         let members = usize::try_from(manager.space.member_count).unwrap_or(usize::MAX);
-        if engagement.cells(members) > MAX_CELLS {
-            return Err(ApiError::unprocessable(
-                "export_too_large",
-                format!(
-                    "{members} members × {} videos is more than one export reads ({MAX_CELLS} cells)",
-                    engagement.videos().len()
-                ),
-            ));
+        engagement.fits(members).map_err(|e| ApiError::unprocessable("export_too_large", e.to_string()))?;
+        if let Some(retry_after_secs) = self.engagement.claim_export(&space_id, unix_now()).await? {
+            return Err(ApiError::RateLimited { limit: 1, retry_after_secs });
         }
         self.students(&space_id, &mut engagement).await?;
         let ids: Vec<_> = engagement.videos().iter().map(|v| v.video_id.clone()).collect();
         let columns: Vec<_> = stream::iter(ids.iter().cloned().enumerate())
             .map(|(i, video)| {
-                let progress = Arc::clone(&self.progress);
+                let progress = Arc::clone(&self.engagement);
                 async move { progress.class_progress(&video).await.map(|p| (i, p)) }
             })
             .buffer_unordered(CONCURRENT_VIDEOS)
@@ -120,15 +117,16 @@ impl Handler for ExportEngagement {
         let key = export_key(&space_id, &ulid::Ulid::new());
         let bytes = csv.len();
         self.media.put(Bucket::User, &key, "text/csv; charset=utf-8", csv).await?;
+        // A space whose deletion began meanwhile keeps no export (its deletion may have swept
+        // the prefix before this file was written).
+        if self.spaces.get_space(&space_id).await?.is_none_or(|s| s.deleting) {
+            self.media.delete(Bucket::User, &key).await?;
+            return Err(ApiError::NotFound("space"));
+        }
+        let expires_at = rfc3339_at(unix_now().saturating_add(DOWNLOAD_TTL.as_secs()));
         let download_url = self.media.presign_get(Bucket::User, &key, DOWNLOAD_TTL).await?;
         tracing::info!(space = %space_id, students = engagement.students(), videos = ids.len(), bytes, "engagement exported");
-        let view = ExportView {
-            download_url,
-            expires_at: rfc3339_at(unix_now().saturating_add(DOWNLOAD_TTL.as_secs())),
-            students: engagement.students(),
-            videos: ids.len(),
-            bytes,
-        };
+        let view = ExportView { download_url, expires_at, students: engagement.students(), videos: ids.len(), bytes };
         http::json(StatusCode::OK, &view)
     }
 }

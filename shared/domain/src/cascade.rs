@@ -23,6 +23,8 @@ use crate::{
 /// leads to it. Safe to repeat.
 pub async fn purge_video(removal: &dyn VideoRemoval, media: &dyn MediaStore, video: &Video) -> Result<(), StoreError> {
     remove_media(media, &video.video_id, video.upload_id.as_deref()).await?;
+    // The space's engagement exports hold the class's watching of it.
+    media.delete_prefix(Bucket::User, &crate::engagement::exports_prefix(&video.space_id)).await?;
     let prefixes = [layout::snapshots_prefix(&video.video_id), drawings_prefix(&video.video_id)];
     for prefix in &prefixes {
         media.delete_prefix(Bucket::User, prefix).await?;
@@ -74,6 +76,8 @@ pub async fn purge_member(
     space: &SpaceId,
     user: &UserId,
 ) -> Result<(), StoreError> {
+    // The space's engagement exports hold the member's row.
+    media.delete_prefix(Bucket::User, &crate::engagement::exports_prefix(space)).await?;
     // The objects first, while the items that lead to them are still there to find them again.
     let objects = spaces.member_objects(space, user).await?;
     for key in &objects {

@@ -23,9 +23,16 @@ use crate::{
 
 /// How long the download link works.
 pub const DOWNLOAD_TTL: Duration = Duration::from_secs(15 * 60);
-/// The most students × videos one export reads (about 100,000 progress items, read in well
+/// The most members × videos one export reads (about 100,000 progress items, read in well
 /// under the API's 30 s): a larger class is refused (422 `export_too_large`), not cut short.
 pub const MAX_CELLS: usize = 100_000;
+/// The most members one export reads (their standings and profiles, 100 a page, one page after
+/// another): 100 pages.
+pub const MAX_MEMBERS: usize = 10_000;
+/// One export of a space at a time: the next starts a minute after the last (429 before).
+pub const COOLDOWN_SECS: u64 = 60;
+/// The highest place a placed video's order holds (the list's sort key's six digits).
+const MAX_POSITION: u32 = 999_999;
 /// Where every export of a space lies (deleted with the space).
 pub fn exports_prefix(space: &SpaceId) -> String {
     format!("exports/{space}/")
@@ -35,10 +42,24 @@ pub fn export_key(space: &SpaceId, export: &ulid::Ulid) -> String {
     format!("{}{export}.csv", exports_prefix(space))
 }
 
-/// Every member's progress on one video (the progress items of its partition).
+/// What an export reads and claims.
 #[async_trait]
-pub trait ClassProgressReader: Send + Sync {
+pub trait EngagementStore: Send + Sync {
+    /// Every member's progress on one video (the progress items of its partition).
     async fn class_progress(&self, video: &VideoId) -> Result<Vec<Progress>, StoreError>;
+    /// Claims the space's next export at `now` (unix seconds), one conditional write: `Ok(None)`
+    /// when claimed, `Ok(Some(seconds))` when the last one started less than
+    /// [`COOLDOWN_SECS`] ago (the seconds until the next may start).
+    async fn claim_export(&self, space: &SpaceId, now: u64) -> Result<Option<u64>, StoreError>;
+}
+
+/// Why a class is too large for one export.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TooLarge {
+    #[error("{members} members are more than one export reads ({MAX_MEMBERS})")]
+    Members { members: usize },
+    #[error("{members} members × {videos} videos are more than one export reads ({MAX_CELLS} cells)")]
+    Cells { members: usize, videos: usize },
 }
 
 /// A student, as a row starts.
@@ -65,18 +86,12 @@ pub struct Engagement {
 const STUDENT_COLUMNS: [&str; 6] = ["name", "email", "user_id", "joined_at", "videos_completed", "last_watched_at"];
 
 impl Engagement {
-    /// The space's videos in the host's order, as the space's list shows them (placed ones by
-    /// place, then the others newest first); videos being deleted are left out.
+    /// The space's videos in the host's order, as the space's list shows them (its index's sort
+    /// key read in descending order: placed ones by place, then the others newest first; ties
+    /// by the higher id); videos being deleted are left out.
     pub fn new(mut videos: Vec<Video>) -> Self {
         videos.retain(|v| !v.deleting);
-        videos.sort_by(|a, b| {
-            (a.position.is_none(), a.position, Reverse(&a.created_at), &a.video_id).cmp(&(
-                b.position.is_none(),
-                b.position,
-                Reverse(&b.created_at),
-                &b.video_id,
-            ))
-        });
+        videos.sort_by(|a, b| place(a).cmp(&place(b)));
         let progress = vec![HashMap::new(); videos.len()];
         Self { videos, students: Vec::new(), progress }
     }
@@ -85,9 +100,17 @@ impl Engagement {
         &self.videos
     }
 
-    /// The cells a class of `students` fills.
-    pub fn cells(&self, students: usize) -> usize {
-        students.saturating_mul(self.videos.len().max(1))
+    /// Whether one export reads a class of `members` (hosts and co-hosts counted: an upper
+    /// bound of the rows) over these videos.
+    pub fn fits(&self, members: usize) -> Result<(), TooLarge> {
+        let videos = self.videos.len();
+        if members > MAX_MEMBERS {
+            return Err(TooLarge::Members { members });
+        }
+        if members.saturating_mul(videos.max(1)) > MAX_CELLS {
+            return Err(TooLarge::Cells { members, videos });
+        }
+        Ok(())
     }
 
     pub fn add_student(&mut self, student: Student) {
@@ -105,11 +128,15 @@ impl Engagement {
         self.students.len()
     }
 
-    /// The CSV (RFC 4180, UTF-8 with a byte-order mark, so spreadsheets read the names right),
-    /// students sorted by name then id.
+    /// The CSV (RFC 4180, UTF-8 with a byte-order mark, so spreadsheets read the names right;
+    /// every field but a number quoted, so a spreadsheet whose list separator is `;` splits no
+    /// name), students sorted by name regardless of case, then id.
     pub fn to_csv(&mut self) -> Result<Vec<u8>, csv::Error> {
-        self.students.sort_by(|a, b| (&a.name, &a.user_id).cmp(&(&b.name, &b.user_id)));
-        let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(b"\xEF\xBB\xBF".to_vec());
+        self.students.sort_by_cached_key(|s| (s.name.to_lowercase(), s.name.clone(), s.user_id.clone()));
+        let mut out = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .quote_style(csv::QuoteStyle::NonNumeric)
+            .from_writer(b"\xEF\xBB\xBF".to_vec());
         let mut header: Vec<Cow<'_, str>> = STUDENT_COLUMNS.iter().map(|c| Cow::Borrowed(*c)).collect();
         for v in &self.videos {
             let title = neutralised(v.title.as_str());
@@ -138,6 +165,14 @@ impl Engagement {
             out.write_record(row.iter().map(|c| c.as_bytes()))?;
         }
         out.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+    }
+}
+
+/// A video's place in the space's list, smallest first.
+fn place(v: &Video) -> (bool, u32, Reverse<(&str, &VideoId)>) {
+    match v.position {
+        Some(p) => (false, p.min(MAX_POSITION), Reverse(("", &v.video_id))),
+        None => (true, 0, Reverse((v.created_at.as_str(), &v.video_id))),
     }
 }
 

@@ -4,6 +4,7 @@
 //! expected cell is worked out by hand: the lectures are 200 s (100 coverage buckets, one per
 //! percent), so `[0, 200)` is 100 % and completes the video (90 %), `[0, 100)` is 50 %.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use vivid_tests::{Reply, TestApp};
@@ -21,8 +22,16 @@ async fn download(answer: &Value) -> Vec<Vec<String>> {
     assert_eq!(answer["bytes"], bytes.len(), "the size answered is the file's");
     let text = std::str::from_utf8(&bytes).expect("UTF-8");
     let text = text.strip_prefix('\u{feff}').expect("a byte-order mark, for spreadsheets");
-    // No cell here holds a comma, a quote or a line break: the lines split as written.
-    text.split("\r\n").filter(|l| !l.is_empty()).map(|l| l.split(',').map(str::to_owned).collect()).collect()
+    // No cell here holds a comma, a quote or a line break: the lines split as written, and every
+    // field but a number is quoted.
+    text.split("\r\n")
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            l.split(',')
+                .map(|c| c.strip_prefix('"').and_then(|c| c.strip_suffix('"')).unwrap_or(c).to_owned())
+                .collect()
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -111,15 +120,50 @@ async fn the_hosts_export_is_the_class_s_coverage_and_completion_per_student_and
     assert!(!a[5].is_empty(), "Ana's last watch: {a:?}");
     assert_eq!((b[0].as_str(), &b[6..]), ("Bo", &["", "", "1", ""].map(str::to_owned)[..]), "{b:?}");
 
-    // The file lies under the space's exports, and goes with the space.
+    // One export of a space a minute: the host's, right after, waits.
+    let r = export(&app, &space, Some(&host.token)).await;
+    assert_eq!((r.status, r.code()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"), "{:?}", r.body);
+    let wait: u64 = r.header("retry-after").and_then(|v| v.parse().ok()).expect("Retry-After");
+    assert!((1..=60).contains(&wait), "{wait}");
+
+    // The file lies under the space's exports; the next export (a minute on) is a file of its own.
     let user_bucket = app.stack.buckets.user.clone();
     let prefix = format!("exports/{space}/");
     assert_eq!(app.list_keys(&user_bucket, &prefix).await.len(), 1);
+    a_minute_on(&app, &space).await;
     assert_eq!(export(&app, &space, Some(&host.token)).await.status, StatusCode::OK);
     assert_eq!(app.list_keys(&user_bucket, &prefix).await.len(), 2);
+
+    // A removed member's row goes with their data: the space's exports are removed.
+    let r = app.call(Method::DELETE, &format!("/spaces/{space}/members/{}", bo.id()), Some(&host.token), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    app.deletions_settled().await;
+    assert_eq!(app.list_keys(&user_bucket, &prefix).await, Vec::<String>::new(), "removed with Bo");
+    a_minute_on(&app, &space).await;
+    let r = export(&app, &space, Some(&host.token)).await;
+    assert_eq!(r.body["students"], 2, "Ana and Cy: {:?}", r.body);
+    assert_eq!(app.list_keys(&user_bucket, &prefix).await.len(), 1);
+
+    // And with the space.
     let r = app.call(Method::DELETE, &format!("/spaces/{space}"), Some(&host.token), None).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
     app.deletions_settled().await;
     assert_eq!(app.list_keys(&user_bucket, &prefix).await, Vec::<String>::new());
     assert_eq!(app.stack.denied_grants(), [], "every call allowed by the functions' template policies");
+}
+
+/// Moves the space's last export a minute back, behind the API's back: what a minute's wait leaves.
+async fn a_minute_on(app: &TestApp, space: &str) {
+    let started = vivid_domain::types::unix_now() - 61;
+    app.dynamo()
+        .update_item()
+        .table_name(&app.table)
+        .key("PK", AttributeValue::S(format!("SPACE#{space}")))
+        .key("SK", AttributeValue::S("EXPORT".into()))
+        .update_expression("SET startedAt = :t")
+        .condition_expression("attribute_exists(startedAt)")
+        .expression_attribute_values(":t", AttributeValue::N(started.to_string()))
+        .send()
+        .await
+        .expect("the export's claim moved back");
 }

@@ -129,6 +129,8 @@ pub const TRANSCRIPTION: &str = "transcription";
 /// A space's completion threshold and study-map k (host settings; absent: the defaults).
 pub const COMPLETION_THRESHOLD: &str = "completionThreshold";
 pub const STUDY_MAP_K: &str = "studyMapK";
+/// When a space's last engagement export started (unix seconds).
+pub const STARTED_AT: &str = "startedAt";
 
 // A memo's and its checkpoints' fields that a save changes.
 pub const INDEXED_TERMS: &str = "indexedTerms";

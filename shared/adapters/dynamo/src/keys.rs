@@ -27,6 +27,8 @@ pub fn space(id: &SpaceId) -> String {
     format!("{SPACE_PREFIX}{id}")
 }
 pub const META: &str = "META";
+/// A space's engagement-export claim, beside its `META` (one export a minute).
+pub const EXPORT: &str = "EXPORT";
 pub const MEMBER_PREFIX: &str = "MEMBER#";
 pub fn member(user: &UserId) -> String {
     format!("{MEMBER_PREFIX}{user}")

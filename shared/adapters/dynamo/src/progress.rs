@@ -3,9 +3,12 @@
 //! moves the member's standing on their membership in step.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Delete, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::{
+    operation::update_item::UpdateItemError,
+    types::{Delete, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem},
+};
 use vivid_domain::{
-    engagement::ClassProgressReader,
+    engagement::{COOLDOWN_SECS, EngagementStore},
     error::{Guard, StoreError},
     types::{Limit, Seconds, SpaceId, UserId, VideoId},
     video::{Progress, ProgressStore},
@@ -17,7 +20,8 @@ use crate::{
     keys::{self, MemberItem},
     live::Grant,
     table::{
-        GSI1, GSI1PK, GSI1SK, GSI2PK, GSI2SK, Item, PK, SK, Table, backend, conditional, from_item, key, n, s, to_item,
+        GSI1, GSI1PK, GSI1SK, GSI2PK, GSI2SK, Item, PK, SK, Table, backend, conditional, from_item, key, n, number, s,
+        to_item,
     },
 };
 
@@ -255,11 +259,12 @@ impl ProgressStore for Table {
     }
 }
 
-/// The engagement export's read of a video's class: one query of the video's `PROGRESS#` items
-/// (eventually consistent; paged at 1 MB), projected to what the export shows — which saves
-/// bandwidth, not read units (DynamoDB charges a query by the items' whole sizes).
+/// The engagement export's reads and its claim (`SPACE#{id}` / `EXPORT`).
 #[async_trait]
-impl ClassProgressReader for Table {
+impl EngagementStore for Table {
+    /// One query of the video's `PROGRESS#` items (eventually consistent; paged at 1 MB),
+    /// projected to what the export shows — which saves bandwidth, not read units (DynamoDB
+    /// charges a query by the items' whole sizes).
     async fn class_progress(&self, video: &VideoId) -> Result<Vec<Progress>, StoreError> {
         let mut all = Vec::new();
         let mut start = None;
@@ -285,6 +290,38 @@ impl ClassProgressReader for Table {
             if start.is_none() {
                 return Ok(all);
             }
+        }
+    }
+
+    /// One conditional `UpdateItem`; a refusal answers the claim as it stood (`ALL_OLD`), which
+    /// tells when the next may start. The item expires (TTL) with the cooldown.
+    async fn claim_export(&self, space: &SpaceId, now: u64) -> Result<Option<u64>, StoreError> {
+        let claim = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::space(space), keys::EXPORT)))
+            .update_expression("SET #started = :now, #expires = :expires, #type = :type")
+            .condition_expression("attribute_not_exists(#started) OR #started <= :cutoff")
+            .expression_attribute_names("#started", attrs::STARTED_AT)
+            .expression_attribute_names("#expires", attrs::EXPIRES_AT)
+            .expression_attribute_names("#type", attrs::TYPE)
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":cutoff", n(now.saturating_sub(COOLDOWN_SECS)))
+            .expression_attribute_values(":expires", n(now + COOLDOWN_SECS))
+            .expression_attribute_values(":type", s("EngagementExport"))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match claim {
+            Ok(_) => Ok(None),
+            Err(e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    let started: u64 = failed.item.as_ref().and_then(|i| number(i, attrs::STARTED_AT)).unwrap_or(now);
+                    Ok(Some((started + COOLDOWN_SECS).saturating_sub(now).max(1)))
+                }
+                _ => Err(backend(e)),
+            },
         }
     }
 }
