@@ -15,7 +15,7 @@ use vivid_domain::{
     quota::{Quotas, utc_day},
     spaces::SpaceStore,
     types::{Description, SpaceId, UserId, VideoId, now_rfc3339, unix_now},
-    video::{FileName, Title, UploadStore, Video, VideoContentType, VideoStatus},
+    video::{FileName, Title, UploadStore, Video, VideoContentType, VideoStatus, Visibility},
 };
 use vivid_edge::{
     ApiError,
@@ -90,7 +90,7 @@ impl<L: Lookup> Handler for ImportFrom<L> {
         let space_id: SpaceId = req.path("spaceId")?;
         let body: ImportBody<L::Names> = req.json(DEFAULT_MAX_BODY)?;
         self.lookup.check(&body.names).map_err(|detail| ApiError::unprocessable("invalid_body", detail))?;
-        require_manager(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let manager = require_manager(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
         let (lookup, names) = (&self.lookup, &body.names);
         let found = self
             .platform
@@ -107,6 +107,7 @@ impl<L: Lookup> Handler for ImportFrom<L> {
             description: body.description,
             topic: found.topic,
             size_bytes: found.size_bytes,
+            visibility: manager.space.new_video_visibility(),
         };
         accepted(start_import(self.uploads.as_ref(), self.importer.as_ref(), import, &self.quotas).await?)
     }
@@ -124,6 +125,8 @@ pub struct NewImport {
     /// Used for the video's file name.
     pub topic: String,
     pub size_bytes: u64,
+    /// How it starts: the space's default for new videos.
+    pub visibility: Visibility,
 }
 
 /// Creates the video in `IMPORTING` (counted and charged like an upload; once per recording and
@@ -167,6 +170,8 @@ pub async fn start_import(
         source: None,
         deleting: false,
         outputs: Default::default(),
+        visibility: import.visibility,
+        publish_at: None,
     };
     let day = utc_day(unix_now()).0;
     match uploads.create_video(&video, quotas, &day).await {

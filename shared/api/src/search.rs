@@ -109,12 +109,18 @@ impl Handler for SearchSpace {
         let top: Vec<_> = hits.into_iter().take(2 * MAX_HITS).collect();
         let ids: Vec<VideoId> = top.iter().map(|h| h.video_id.clone()).collect();
         let mut videos = self.catalog.videos(&ids).await?;
-        // A posting whose video is gone (a deletion under way) is not shown.
+        // A posting whose video is gone (a deletion under way) is not shown, nor, to a student,
+        // one of a video they do not see yet (a draft, hidden, or scheduled later).
+        let manages = member.manages();
         let items = top
             .into_iter()
             .filter_map(|h| {
-                let i =
-                    videos.iter().position(|v| v.video_id == h.video_id && v.space_id == space_id && !v.deleting)?;
+                let i = videos.iter().position(|v| {
+                    v.video_id == h.video_id
+                        && v.space_id == space_id
+                        && !v.deleting
+                        && (manages || v.shown_to_students())
+                })?;
                 let v = videos.swap_remove(i);
                 Some(HitView {
                     video_id: h.video_id,

@@ -44,11 +44,14 @@ pub struct SpaceView {
     pub completion_threshold: u8,
     /// The fewest distinct students a count of the class study map stands for.
     pub study_map_k: u8,
+    /// How new videos and imports start: published, or a draft.
+    pub default_visibility: vivid_domain::video::Visibility,
 }
 
 impl SpaceView {
     pub fn new(space: Space, role: Role) -> Self {
         let (completion_threshold, study_map_k) = (space.completion().get(), space.study_k().get());
+        let default_visibility = space.new_video_visibility();
         Self {
             space_id: space.space_id,
             name: space.name,
@@ -63,6 +66,7 @@ impl SpaceView {
             transcription: space.transcription,
             completion_threshold,
             study_map_k,
+            default_visibility,
         }
     }
 }
@@ -158,6 +162,8 @@ struct SpaceChanges {
     completion_threshold: Option<u32>,
     #[serde(default, deserialize_with = "vivid_domain::types::body::some_whole")]
     study_map_k: Option<u32>,
+    #[serde(default, deserialize_with = "vivid_domain::types::body::present")]
+    default_visibility: Option<vivid_domain::video::Visibility>,
 }
 
 impl SpaceChanges {
@@ -167,6 +173,7 @@ impl SpaceChanges {
             && self.transcription.is_none()
             && self.completion_threshold.is_none()
             && self.study_map_k.is_none()
+            && self.default_visibility.is_none()
     }
 }
 
@@ -207,11 +214,16 @@ impl Handler for UpdateSpace {
         if changes.is_empty() {
             return Err(ApiError::unprocessable(
                 "empty_patch",
-                "give a name, a description, transcription, completionThreshold, studyMapK or several",
+                "give a name, a description, transcription, completionThreshold, studyMapK, defaultVisibility or several",
             ));
         }
         let completion_threshold = setting(changes.completion_threshold, CompletionThreshold::new)?;
         let study_map_k = setting(changes.study_map_k, KAnonymity::new)?;
+        let default_visibility = changes
+            .default_visibility
+            .map(vivid_domain::video::default_for_space)
+            .transpose()
+            .map_err(|e| ApiError::unprocessable("invalid_body", e.to_string()))?;
         let transcription = match changes.transcription {
             Some(t) if t.language.as_deref().is_some_and(|l| !transcribe_language(l)) => {
                 return Err(ApiError::unprocessable(
@@ -229,6 +241,7 @@ impl Handler for UpdateSpace {
             transcription,
             completion_threshold,
             study_map_k,
+            default_visibility,
         };
         let space = match self.spaces.update_space(&space_id, &patch, &now_rfc3339()).await {
             Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("space")),

@@ -204,7 +204,8 @@ impl Handler for GetDashboard {
         let caller = req.caller(&self.auth)?;
         let mut spaces = 0u32;
         let mut videos = 0u32;
-        let mut member_of = std::collections::HashSet::new();
+        // Each space's membership: whether the caller manages it (and so sees its drafts).
+        let mut member_of = std::collections::HashMap::new();
         let mut start = None;
         loop {
             let limit = Limit::clamped(100);
@@ -212,7 +213,7 @@ impl Handler for GetDashboard {
             for (m, s) in page.items {
                 spaces += 1;
                 videos += s.video_count;
-                member_of.insert(m.space_id);
+                member_of.insert(m.space_id, m.role.manages());
             }
             start = page.next;
             if start.is_none() {
@@ -225,18 +226,21 @@ impl Handler for GetDashboard {
             self.catalog.videos(&ids).await?.into_iter().map(|v| (v.video_id.clone(), v)).collect();
         let recent_videos: Vec<RecentVideo> = progress
             .into_iter()
-            .filter(|p| member_of.contains(&p.space_id))
             .filter_map(|p| {
-                // A video being deleted is gone for readers.
-                found.remove(&p.video_id).filter(|v| !v.deleting).map(|v| RecentVideo {
-                    video_id: v.video_id,
-                    space_id: v.space_id,
-                    title: v.title,
-                    status: v.status,
-                    duration_seconds: v.duration_seconds,
-                    progress_rate: p.progress_rate,
-                    position_seconds: p.position_seconds.get(),
-                    last_access_at: p.last_access_at,
+                let manages = *member_of.get(&p.space_id)?;
+                // A video being deleted is gone for readers; one the students do not see yet, for
+                // them.
+                found.remove(&p.video_id).filter(|v| !v.deleting && (manages || v.shown_to_students())).map(|v| {
+                    RecentVideo {
+                        video_id: v.video_id,
+                        space_id: v.space_id,
+                        title: v.title,
+                        status: v.status,
+                        duration_seconds: v.duration_seconds,
+                        progress_rate: p.progress_rate,
+                        position_seconds: p.position_seconds.get(),
+                        last_access_at: p.last_access_at,
+                    }
                 })
             })
             .collect();

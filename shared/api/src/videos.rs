@@ -98,6 +98,11 @@ pub struct VideoView {
     /// The source as the transcoder read it (picture size, frame rate, codec), once it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<vivid_domain::transcode::SourceInfo>,
+    /// Who of the space sees it: `published` (everyone), `draft` and `hidden` (its host and
+    /// co-hosts), `scheduled` (everyone from `publishAt`).
+    pub visibility: vivid_domain::video::Visibility,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publish_at: Option<String>,
 }
 
 impl VideoView {
@@ -128,6 +133,8 @@ impl VideoView {
             captions: v.outputs.captions.into_values().collect(),
             transcript: v.transcript.map(Into::into),
             source: v.source,
+            visibility: v.visibility,
+            publish_at: v.publish_at.and_then(|at| u64::try_from(at).ok()).map(vivid_domain::types::rfc3339_at),
         }
     }
 }
@@ -180,6 +187,11 @@ pub(crate) async fn any_video_member(
         catalog.video_access(id, user).await?.ok_or(ApiError::NotFound("video"))?;
     let member = require_member(space.map(|space| SpaceAccess { space, membership }))
         .map_err(|_| ApiError::NotFound("video"))?;
+    // A video the students do not see yet (a draft, hidden, or scheduled later) is not there for
+    // them, on every route that reaches a video.
+    if !member.manages() && !video.shown_to_students() {
+        return Err(ApiError::NotFound("video"));
+    }
     Ok(VideoMember { video, member, lti_sub, progress })
 }
 

@@ -8,6 +8,7 @@ use crate::{
     error::StoreError,
     page::{Page, PageKey},
     types::{Description, Limit, SpaceId, SpaceName, UserId},
+    video::Visibility,
 };
 
 /// A member's role in a space. The host owns it (deletes it, changes roles, transfers it);
@@ -63,6 +64,9 @@ pub struct Space {
     /// The fewest distinct students the class study map shows a count for (absent: 5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub study_map_k: Option<KAnonymity>,
+    /// How new videos and imports start (absent: published; a host's setting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_visibility: Option<Visibility>,
 }
 
 impl Space {
@@ -82,7 +86,13 @@ impl Space {
             transcription: None,
             completion_threshold: None,
             study_map_k: None,
+            default_visibility: None,
         }
+    }
+
+    /// How a new video or import of this space starts: published, or a draft.
+    pub fn new_video_visibility(&self) -> Visibility {
+        self.default_visibility.unwrap_or_default()
     }
 
     /// The watched share that completes a video in this space.
@@ -150,6 +160,7 @@ pub struct SpacePatch {
     pub transcription: Option<crate::transcripts::Transcription>,
     pub completion_threshold: Option<CompletionThreshold>,
     pub study_map_k: Option<KAnonymity>,
+    pub default_visibility: Option<Visibility>,
 }
 
 #[async_trait]

@@ -7,6 +7,7 @@ mod model;
 mod order;
 pub mod ports;
 mod upload;
+mod visibility;
 
 pub use member::{Bookmark, COMPLETED_RATE, Progress, Snapshot, Touched};
 pub use model::{
@@ -19,3 +20,4 @@ pub use ports::{
     VideoRemoval,
 };
 pub use upload::{MAX_PARTS, MIB, MIN_PART, UploadPlan, part_length, upload_plan};
+pub use visibility::{Shown, Visibility, VisibilityError, default_for_space};

@@ -57,6 +57,7 @@ mod vendor_aws;
 mod vendor_fixtures;
 mod vendor_platforms;
 mod videos;
+mod visibility;
 mod watching;
 mod web_client;
 mod webex;

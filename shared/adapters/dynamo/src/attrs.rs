@@ -129,6 +129,11 @@ pub const TRANSCRIPTION: &str = "transcription";
 /// A space's completion threshold and study-map k (host settings; absent: the defaults).
 pub const COMPLETION_THRESHOLD: &str = "completionThreshold";
 pub const STUDY_MAP_K: &str = "studyMapK";
+/// A space's visibility for new videos (absent: published).
+pub const DEFAULT_VISIBILITY: &str = "defaultVisibility";
+/// A video's visibility (absent: published) and, scheduled, when it is shown (unix seconds).
+pub const VISIBILITY: &str = "visibility";
+pub const PUBLISH_AT: &str = "publishAt";
 /// When a space's last engagement export started (unix seconds).
 pub const STARTED_AT: &str = "startedAt";
 

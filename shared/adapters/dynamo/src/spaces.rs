@@ -135,6 +135,7 @@ impl SpaceStore for Table {
                 patch.completion_threshold.map(|t| AttributeValue::N(t.get().to_string())),
             )
             .set_some(attrs::STUDY_MAP_K, patch.study_map_k.map(|k| AttributeValue::N(k.get().to_string())))
+            .set_some(attrs::DEFAULT_VISIBILITY, patch.default_visibility.map(|v| s(v.as_str())))
             .when(expr::exists_not_deleting());
         let req = self
             .client

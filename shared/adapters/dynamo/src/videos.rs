@@ -10,7 +10,7 @@ use vivid_domain::{
     page::{Page, PageKey},
     spaces::{Membership, Space},
     types::{Limit, SpaceId, UserId, VideoId},
-    video::{CatalogEdits, Progress, Video, VideoAccess, VideoCatalog, VideoPatch, VideoRemoval},
+    video::{CatalogEdits, Progress, Video, VideoAccess, VideoCatalog, VideoPatch, VideoRemoval, Visibility},
 };
 
 use crate::{
@@ -257,7 +257,19 @@ impl VideoCatalog for Table {
 #[async_trait]
 impl CatalogEdits for Table {
     async fn update_video(&self, id: &VideoId, patch: &VideoPatch, now: &str) -> Result<Video, StoreError> {
-        let changes = Changes::new()
+        let mut changes = Changes::new();
+        if let Some(shown) = patch.shown {
+            // Published is the attribute's absence (every video's from before visibility).
+            changes = match shown.visibility {
+                Visibility::Published => changes.remove(attrs::VISIBILITY),
+                v => changes.set(attrs::VISIBILITY, s(v.as_str())),
+            };
+            changes = match shown.publish_at {
+                Some(at) => changes.set(attrs::PUBLISH_AT, n(at)),
+                None => changes.remove(attrs::PUBLISH_AT),
+            };
+        }
+        let changes = changes
             .set(attrs::UPDATED_AT, s(now))
             .set_some(attrs::TITLE, patch.title.as_ref().map(|v| s(v.as_str())))
             .set_some(attrs::DESCRIPTION, patch.description.as_ref().map(|v| s(v.as_str())))

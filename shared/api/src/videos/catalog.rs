@@ -15,8 +15,8 @@ use vivid_domain::{
     spaces::SpaceStore,
     types::{Description, SpaceId, VideoId, now_rfc3339},
     video::{
-        CatalogEdits, Chapter, OrderError, Progress, ProgressStore, Title, VideoCatalog, VideoPatch, VideoRemoval,
-        VideoStatus, in_order, placements,
+        CatalogEdits, Chapter, OrderError, Progress, ProgressStore, Shown, Title, VideoCatalog, VideoPatch,
+        VideoRemoval, VideoStatus, Visibility, VisibilityError, in_order, placements,
     },
 };
 use vivid_edge::{
@@ -120,8 +120,13 @@ impl Handler for ListVideos {
         let space_id: SpaceId = req.path("spaceId")?;
         let binding = format!("videos|space={space_id}");
         let (limit, start) = self.cursors.page(req, &binding).await?;
-        require_member(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
-        let page = self.catalog.list_videos(&space_id, limit, start).await?;
+        let member = require_member(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let mut page = self.catalog.list_videos(&space_id, limit, start).await?;
+        // Students do not see a draft, a hidden video or one scheduled later (a page may then
+        // hold fewer than `limit`).
+        if !member.manages() {
+            page.items.retain(|v| v.shown_to_students());
+        }
         let ids: Vec<VideoId> = page.items.iter().map(|v| v.video_id.clone()).collect();
         let mut progress: std::collections::HashMap<VideoId, Progress> = self
             .progress
@@ -151,9 +156,28 @@ struct VideoChanges {
     description: Option<Description>,
     #[serde(default, deserialize_with = "vivid_domain::types::body::present")]
     chapters: Option<Vec<Chapter>>,
+    #[serde(default, deserialize_with = "vivid_domain::types::body::present")]
+    visibility: Option<Visibility>,
+    #[serde(default, deserialize_with = "vivid_domain::types::body::present")]
+    publish_at: Option<String>,
 }
 
-/// `PATCH /videos/{videoId}` (host, co-host): title, description and chapters.
+impl VideoChanges {
+    /// The visibility asked, checked: `publishAt` only with `scheduled` (422 `invalid_body`).
+    fn shown(&self) -> Result<Option<Shown>, ApiError> {
+        let refused = |e: VisibilityError| ApiError::unprocessable("invalid_body", e.to_string());
+        match (self.visibility, self.publish_at.as_deref()) {
+            (None, None) => Ok(None),
+            (None, Some(_)) => Err(refused(VisibilityError::TimeWithout)),
+            (Some(v), at) => {
+                Shown::parse(v, at, time::OffsetDateTime::now_utc().unix_timestamp()).map(Some).map_err(refused)
+            }
+        }
+    }
+}
+
+/// `PATCH /videos/{videoId}` (host, co-host): title, description, chapters, and who of the
+/// space sees it (draft, published, scheduled with `publishAt`, hidden).
 pub struct UpdateVideo {
     pub auth: Arc<TokenVerifier>,
     /// The video and the caller's role in its space.
@@ -168,9 +192,18 @@ pub struct UpdateVideo {
 impl Handler for UpdateVideo {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let changes: VideoChanges = req.json(DEFAULT_MAX_BODY)?;
-        if changes.title.is_none() && changes.description.is_none() && changes.chapters.is_none() {
-            return Err(ApiError::unprocessable("empty_patch", "give a title, a description, chapters or several"));
+        if changes.title.is_none()
+            && changes.description.is_none()
+            && changes.chapters.is_none()
+            && changes.visibility.is_none()
+            && changes.publish_at.is_none()
+        {
+            return Err(ApiError::unprocessable(
+                "empty_patch",
+                "give a title, a description, chapters, visibility or several",
+            ));
         }
+        let shown = changes.shown()?;
         let (_, m) = caller_video(&self.auth, self.catalog.as_ref(), req).await?;
         manager_of(&m)?;
         let chapters = changes
@@ -178,7 +211,7 @@ impl Handler for UpdateVideo {
             .map(|list| vivid_domain::video::chapters(list, m.video.duration_seconds))
             .transpose()
             .map_err(|e| ApiError::unprocessable("invalid_chapters", e.0))?;
-        let patch = VideoPatch { title: changes.title, description: changes.description, chapters };
+        let patch = VideoPatch { title: changes.title, description: changes.description, chapters, shown };
         let video = match self.edits.update_video(&m.video.video_id, &patch, &now_rfc3339()).await {
             Err(StoreError::Condition(_)) => return Err(ApiError::NotFound("video")),
             other => other?,

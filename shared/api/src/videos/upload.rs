@@ -124,7 +124,7 @@ impl Handler for CreateVideo {
         if body.size_bytes > self.limits.max_upload_bytes() {
             return Err(ApiError::UploadTooLarge { limit: self.limits.max_upload_bytes() });
         }
-        require_manager(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
+        let manager = require_manager(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
         let now = now_rfc3339();
         let video_id = VideoId::generate();
         let key = layout::raw(&video_id);
@@ -157,6 +157,8 @@ impl Handler for CreateVideo {
             source: None,
             deleting: false,
             outputs: Default::default(),
+            visibility: manager.space.new_video_visibility(),
+            publish_at: None,
         };
         let (day, _) = utc_day(unix_now());
         if let Err(e) = self.uploads.create_video(&video, &self.limits.quotas, &day).await {

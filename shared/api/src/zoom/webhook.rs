@@ -16,7 +16,7 @@ use vivid_domain::{
     quota::Quotas,
     spaces::SpaceStore,
     types::{Description, unix_now},
-    video::{Title, UploadStore},
+    video::{Title, UploadStore, Visibility},
     zoom::{AutoImport, AutoImportStore, WebhookSigner, file_ref, link_holds},
 };
 use vivid_edge::{
@@ -141,13 +141,17 @@ impl ZoomWebhook {
     /// Whether the link still imports: its user hosts or co-hosts the live space, read
     /// consistently now. A link that outlived a removal, demotion or departure is deleted (only
     /// while it still names that user) and its space skipped.
-    async fn link_holds(&self, link: &AutoImport) -> Result<bool, ApiError> {
-        if link_holds(self.spaces.space_access(&link.space_id, &link.user_id).await?) {
-            return Ok(true);
+    /// The space's visibility for new videos while the link holds; `None` (the link dropped)
+    /// once its user no longer manages the space.
+    async fn link_holds(&self, link: &AutoImport) -> Result<Option<Visibility>, ApiError> {
+        let access = self.spaces.space_access(&link.space_id, &link.user_id).await?;
+        let visibility = access.as_ref().map(|a| a.space.new_video_visibility());
+        if link_holds(access) {
+            return Ok(visibility);
         }
         let removed = self.links.remove_auto_import_of(&link.space_id, &link.user_id).await?;
         tracing::info!(space_id = %link.space_id, removed, "the linking user no longer manages the space: link dropped");
-        Ok(false)
+        Ok(None)
     }
 
     async fn recording_completed(&self, payload: &Value) -> Result<u32, ApiError> {
@@ -167,9 +171,7 @@ impl ZoomWebhook {
             return Ok(0);
         }
         for link in self.links.auto_imports_of(&recording.host_id).await? {
-            if !self.link_holds(&link).await? {
-                continue;
-            }
+            let Some(visibility) = self.link_holds(&link).await? else { continue };
             for (k, file) in files.iter().enumerate() {
                 let reference = file_ref(&recording.uuid, &file.id);
                 if !self.links.claim_delivery(&link.space_id, &reference, unix_now()).await? {
@@ -190,6 +192,7 @@ impl ZoomWebhook {
                     description: Description::default(),
                     topic: recording.topic.clone(),
                     size_bytes: file.file_size,
+                    visibility,
                 };
                 match start_import(self.uploads.as_ref(), self.importer.as_ref(), import, &self.quotas).await {
                     Ok(video) => {

@@ -7,7 +7,7 @@ use crate::{
     types::{Description, Invalid, SpaceId, UserId, VideoId},
 };
 
-use super::{Chapter, Progress, layout};
+use super::{Chapter, Progress, Shown, Visibility, layout};
 
 /// Where a video is in its life. Transitions only move forward (see [`VideoStatus::predecessors`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -262,6 +262,24 @@ pub struct Video {
     pub deleting: bool,
     #[serde(flatten)]
     pub outputs: MediaOutputs,
+    /// Who of the space sees it ([`super::Visibility`]; absent: published).
+    #[serde(default, skip_serializing_if = "Visibility::is_published")]
+    pub visibility: Visibility,
+    /// When a scheduled video is shown, unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish_at: Option<i64>,
+}
+
+impl Video {
+    /// Its visibility as set.
+    pub fn shown(&self) -> Shown {
+        Shown { visibility: self.visibility, publish_at: self.publish_at }
+    }
+
+    /// Whether the space's students see it now (its managers always do).
+    pub fn shown_to_students(&self) -> bool {
+        self.shown().shown_at(time::OffsetDateTime::now_utc().unix_timestamp())
+    }
 }
 
 /// What a status change writes besides the status.
@@ -300,6 +318,8 @@ pub struct VideoPatch {
     pub description: Option<Description>,
     /// The whole list, replacing the previous one (empty: none).
     pub chapters: Option<Vec<Chapter>>,
+    /// A new visibility (and its time, or none).
+    pub shown: Option<Shown>,
 }
 
 #[cfg(test)]

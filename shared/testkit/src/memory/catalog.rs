@@ -130,6 +130,10 @@ impl CatalogEdits for Memory {
         if let Some(chapters) = &patch.chapters {
             v.chapters = chapters.clone();
         }
+        if let Some(shown) = patch.shown {
+            v.visibility = shown.visibility;
+            v.publish_at = shown.publish_at;
+        }
         Ok(v.clone())
     }
 

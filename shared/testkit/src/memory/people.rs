@@ -203,6 +203,15 @@ impl SpaceStore for Memory {
         if let Some(transcription) = &patch.transcription {
             space.transcription = Some(transcription.clone());
         }
+        if patch.completion_threshold.is_some() {
+            space.completion_threshold = patch.completion_threshold;
+        }
+        if patch.study_map_k.is_some() {
+            space.study_map_k = patch.study_map_k;
+        }
+        if patch.default_visibility.is_some() {
+            space.default_visibility = patch.default_visibility;
+        }
         Ok(space.clone())
     }
 

@@ -43,6 +43,8 @@ pub fn uploading(id: VideoId, space: &SpaceId, creator: &UserId, size: u64) -> V
         source: None,
         deleting: false,
         outputs: Default::default(),
+        visibility: Default::default(),
+        publish_at: None,
     }
 }
 
