@@ -50,10 +50,14 @@ under "Accepted as the contract"; schemathesis prints each drop):
   - 400 `invalid_precondition` to an `If-Match` outside the documented pattern (an entity-tag
     is quoted, RFC 9110 section 8.8.3; schemathesis's coverage phase sends header values
     without applying the pattern).
+  - 422 `invalid_body` to a video's visibility change that breaks its rule between two fields
+    (`publishAt` with `scheduled` only, and `scheduled` with it) or the clock's (`publishAt` from
+    1970 on, at most 366 days ahead);
 - and "created resource not found" (ST302) on `POST /spaces/{spaceId}/members` when the 404 is
-  the e-mail's unknown user (SPEC section 2), and on the Webex and Zoom imports
-  (`POST /spaces/{spaceId}/videos/{webex,zoom}`) when it is the body's unknown recording — not
-  the space the previous step created.
+  the e-mail's unknown user (SPEC section 2), on the Webex and Zoom imports
+  (`POST /spaces/{spaceId}/videos/{webex,zoom}`) when it is the body's unknown recording, and on
+  `POST /spaces/{spaceId}/lti/roster-sync` when it is the LMS course a space made by
+  `POST /spaces` is not linked to — not the space the previous step created.
 Each drop is written to the pass's `dropped.ndjson`; run.py prints them counted by rule.
 
 And one serializer: SRT (`application/x-subrip`, a body of the caption route with its example in
@@ -234,6 +238,28 @@ def _expiry_out_of_range(value) -> bool:
     return at <= now or at > now + dt.timedelta(days=180)
 
 
+def _visibility_rule_broken(body: dict, detail: str) -> str | None:
+    """A video's visibility change the API refuses by a rule between two fields, or by the clock:
+    `publishAt` goes with `scheduled` only, `scheduled` needs it, and it lies from 1970 on and at
+    most 366 days ahead. Checked against the body, not taken from the answer."""
+    visibility, at = body.get("visibility"), body.get("publishAt")
+    if at is not None and visibility != "scheduled":
+        return "publishAt without visibility scheduled (two fields)"
+    if visibility == "scheduled" and at is None:
+        return "visibility scheduled without publishAt (two fields)"
+    if visibility == "scheduled" and isinstance(at, str) and "366 days ahead" in detail:
+        try:
+            when = dt.datetime.fromisoformat(at.replace("z", "Z").replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if when.tzinfo is None:
+            return None
+        now = dt.datetime.now(dt.timezone.utc)
+        if when < dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) or when > now + dt.timedelta(days=366):
+            return "publishAt before 1970 or over 366 days ahead (the clock decides)"
+    return None
+
+
 # docs/openapi.yaml's If-Match pattern.
 _IF_MATCH = re.compile(r'[ \t]*(\*|W/"[^"]*"|"[0-9]{1,20}")[ \t]*')
 
@@ -288,6 +314,8 @@ def _by_contract(case, response) -> str | None:
             return "If-Match outside its documented pattern (schemathesis generates header values without it)"
     if status == 422 and code == "invalid_chapters" and case.operation.label == "PATCH /videos/{videoId}":
         return "chapters starting twice at one millisecond or past the video's end (between items; the duration decides)"
+    if status == 422 and code == "invalid_body" and case.operation.label == "PATCH /videos/{videoId}":
+        return _visibility_rule_broken(body, _problem_detail(response))
     if status == 422 and code == "invalid_captions" and case.operation.label == "PUT /videos/{videoId}/captions/{lang}":
         return "caption file that is no well-formed WebVTT or SRT (a grammar of its own)"
     if status == 422 and code == "invalid_expiry" and case.operation.label == "POST /spaces/{spaceId}/invitations":
@@ -334,6 +362,7 @@ def _unknown_user(case, response) -> str | None:
     query parameters, so a 404 caused by the body looks like a lost space to it."""
     if response.status_code != 404 or case.operation.label not in (
         "POST /spaces/{spaceId}/members", "POST /spaces/{spaceId}/videos/webex", "POST /spaces/{spaceId}/videos/zoom",
+        "POST /spaces/{spaceId}/lti/roster-sync",
     ):
         return None
     try:
@@ -346,6 +375,8 @@ def _unknown_user(case, response) -> str | None:
         return "404 for the e-mail's unknown user, not the new space"
     if case.operation.label.endswith(("/webex", "/zoom")) and body.get("detail") == "recording not found":
         return "404 for the body's unknown recording, not the new space"
+    if case.operation.label.endswith("/roster-sync") and "linked to no LMS course" in str(body.get("detail")):
+        return "404 for the LMS course a new space is not linked to, not the new space"
     return None
 
 

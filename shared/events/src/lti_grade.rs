@@ -78,6 +78,12 @@ impl EventHandler for LtiGradeWorker {
             tracing::info!(space = %progress.space_id, "the member is no longer the course's graded participant");
             return Ok(outcome("not_graded"));
         }
+        // A video the students do not see (a draft, hidden, or scheduled later) is graded once
+        // shown: its title goes into no course's gradebook before.
+        if !access.video.shown_to_students() {
+            tracing::info!(space = %progress.space_id, "the video is not shown to the students: not graded yet");
+            return Ok(outcome("not_shown"));
+        }
         let Some(target) = GradeTarget::of(&link, &registration, &job.lti_sub, access.video.title.as_str()) else {
             tracing::info!(space = %progress.space_id, "the course's launches offered no gradebook (AGS line items)");
             return Ok(outcome("no_gradebook"));

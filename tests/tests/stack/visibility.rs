@@ -116,13 +116,15 @@ async fn a_draft_or_hidden_video_is_the_managers_only_and_a_scheduled_one_shows_
     let r = patch_video(&app, &v, &host, json!({ "visibility": "hidden" })).await;
     assert_eq!(r.body["visibility"], "hidden", "{:?}", r.body);
     assert_eq!(app.get(&format!("/videos/{v}"), &ana.token).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(listed(&app, &space, &ana).await, Vec::<String>::new());
+    assert_eq!(found(&app, &space, &ana, "photosynthesis").await, Vec::<String>::new());
     let r = patch_video(&app, &v, &host, json!({ "visibility": "published" })).await;
     assert_eq!(r.body["visibility"], "published", "{:?}", r.body);
     let mine = app.get(&format!("/videos/{v}/watching"), &ana.token).await;
     assert_eq!((mine.status, mine.body["watchedSeconds"].clone()), (StatusCode::OK, json!(2)), "{:?}", mine.body);
 
-    // Scheduled three seconds on: not yet; then, with no request but reads, shown.
-    let at = vivid_domain::types::rfc3339_at(vivid_domain::types::unix_now() + 3);
+    // Scheduled ten seconds on: not yet; then, with no request but reads, shown.
+    let at = vivid_domain::types::rfc3339_at(vivid_domain::types::unix_now() + 10);
     let r = patch_video(&app, &v, &host, json!({ "visibility": "scheduled", "publishAt": at })).await;
     assert_eq!(
         (r.status, r.body["visibility"].clone(), r.body["publishAt"].clone()),
@@ -132,7 +134,7 @@ async fn a_draft_or_hidden_video_is_the_managers_only_and_a_scheduled_one_shows_
     );
     assert_eq!(app.get(&format!("/videos/{v}"), &ana.token).await.status, StatusCode::NOT_FOUND);
     assert_eq!(listed(&app, &space, &ana).await, Vec::<String>::new());
-    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    tokio::time::sleep(std::time::Duration::from_secs(11)).await;
     assert_eq!(app.get(&format!("/videos/{v}"), &ana.token).await.status, StatusCode::OK, "shown at its time");
     assert_eq!(listed(&app, &space, &ana).await, [v.as_str()]);
     assert_eq!(found(&app, &space, &ana, "photosynthesis").await, [v.as_str()]);

@@ -90,30 +90,16 @@ impl Table {
 
     /// Every registration of one issuer: its partition of the table, all pages.
     async fn issuer_registrations(&self, issuer: &str) -> Result<Vec<Registration>, StoreError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let resp = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk")
-                .expression_attribute_values(":pk", s(keys::lti_registration(issuer)))
-                // Strongly consistent: the one-key-set check must see a registration made a
-                // moment ago (the issuer's partition is the base table's, so it can).
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(backend)?;
-            for item in resp.items.unwrap_or_default() {
-                out.push(from_item(item)?);
-            }
-            start = resp.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk")
+            .expression_attribute_values(":pk", s(keys::lti_registration(issuer)))
+            // Strongly consistent: the one-key-set check must see a registration made a moment
+            // ago (the issuer's partition is the base table's, so it can).
+            .consistent_read(true);
+        self.all_pages(query).await?.into_iter().map(from_item).collect()
     }
 }
 

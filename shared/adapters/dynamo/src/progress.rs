@@ -266,31 +266,17 @@ impl EngagementStore for Table {
     /// projected to what the export shows — which saves bandwidth, not read units (DynamoDB
     /// charges a query by the items' whole sizes).
     async fn class_progress(&self, video: &VideoId) -> Result<Vec<Progress>, StoreError> {
-        let mut all = Vec::new();
-        let mut start = None;
-        loop {
-            let resp = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :progress)")
-                .expression_attribute_values(":pk", s(keys::video(video)))
-                .expression_attribute_values(":progress", s(keys::PROGRESS_PREFIX))
-                .projection_expression(
-                    "videoId, userId, spaceId, progressRate, positionSeconds, lastAccessAt, completedAt, coveragePercent",
-                )
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(backend)?;
-            for item in resp.items.unwrap_or_default() {
-                all.push(from_item(item)?);
-            }
-            start = resp.last_evaluated_key;
-            if start.is_none() {
-                return Ok(all);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :progress)")
+            .expression_attribute_values(":pk", s(keys::video(video)))
+            .expression_attribute_values(":progress", s(keys::PROGRESS_PREFIX))
+            .projection_expression(
+                "videoId, userId, spaceId, progressRate, positionSeconds, lastAccessAt, completedAt, coveragePercent",
+            );
+        self.all_pages(query).await?.into_iter().map(from_item).collect()
     }
 
     /// One conditional `UpdateItem`; a refusal answers the claim as it stood (`ALL_OLD`), which

@@ -63,34 +63,19 @@ impl Table {
         time: &str,
         consistent: bool,
     ) -> Result<Vec<(String, f64)>, StoreError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let resp = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-                .expression_attribute_values(":pk", s(keys::video(video)))
-                .expression_attribute_values(":prefix", s(prefix))
-                .projection_expression("#sk, #t")
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_names("#t", time)
-                .consistent_read(consistent)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(backend)?;
-            for item in resp.items.unwrap_or_default() {
-                if let (Some(sk), Some(at)) = (sort_key(&item), number::<f64>(&item, time)) {
-                    out.push((sk.to_owned(), at));
-                }
-            }
-            start = resp.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", s(keys::video(video)))
+            .expression_attribute_values(":prefix", s(prefix))
+            .projection_expression("#sk, #t")
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_names("#t", time)
+            .consistent_read(consistent);
+        let items = self.all_pages(query).await?;
+        Ok(items.iter().filter_map(|item| Some((sort_key(item)?.to_owned(), number::<f64>(item, time)?))).collect())
     }
 
     /// The marks of one kind under `prefix`.

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{
     Client,
+    operation::query::builders::QueryFluentBuilder,
     types::{AttributeValue, DeleteRequest, KeysAndAttributes, Put, PutRequest, TransactWriteItem, WriteRequest},
 };
 use serde::{Serialize, de::DeserializeOwned};
@@ -255,21 +256,23 @@ impl Table {
 
     /// Every item of one partition of an index (`GSI1` or `GSI2`, keyed by `{index}PK`), all pages.
     pub(crate) async fn index_partition(&self, index: &str, partition: &str) -> Result<Vec<Item>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", crate::attrs::partition_key_of(index))
+            .expression_attribute_values(":pk", s(partition));
+        self.all_pages(query).await
+    }
+
+    /// Every item a query answers, page after page (each page a request of up to 1 MB).
+    pub(crate) async fn all_pages(&self, query: QueryFluentBuilder) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
-            let resp = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(index)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", crate::attrs::partition_key_of(index))
-                .expression_attribute_values(":pk", s(partition))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(backend)?;
+            let resp = query.clone().set_exclusive_start_key(start).send().await.map_err(backend)?;
             items.extend(resp.items.unwrap_or_default());
             start = resp.last_evaluated_key;
             if start.is_none() {

@@ -43,7 +43,7 @@ pub enum VisibilityError {
     NoTime,
     #[error("publishAt goes with visibility scheduled only")]
     TimeWithout,
-    #[error("publishAt must be an RFC 3339 date-time at most 366 days ahead")]
+    #[error("publishAt must be an RFC 3339 date-time from 1970 on, at most 366 days ahead")]
     BadTime,
     #[error("a space's default visibility is published or draft")]
     BadDefault,
@@ -72,7 +72,7 @@ impl Shown {
                 let at = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
                     .map_err(|_| VisibilityError::BadTime)?
                     .unix_timestamp();
-                if at > now.saturating_add(MAX_AHEAD_SECS) {
+                if at < 0 || at > now.saturating_add(MAX_AHEAD_SECS) {
                     return Err(VisibilityError::BadTime);
                 }
                 Ok(Self { visibility, publish_at: Some(at) })
@@ -128,7 +128,8 @@ mod tests {
         for v in [Visibility::Published, Visibility::Draft, Visibility::Hidden] {
             assert_eq!(Shown::parse(v, Some("2026-12-01T00:00:00Z"), NOW), Err(VisibilityError::TimeWithout));
         }
-        for bad in ["tomorrow", "2026-12-01", "2026-12-01 10:00:00", "", "2028-01-01T00:00:00Z"] {
+        for bad in ["tomorrow", "2026-12-01", "2026-12-01 10:00:00", "", "2028-01-01T00:00:00Z", "1969-12-31T23:59:59Z"]
+        {
             assert_eq!(Shown::parse(Visibility::Scheduled, Some(bad), NOW), Err(VisibilityError::BadTime), "{bad}");
         }
         // A time past: shown at once.
