@@ -57,7 +57,8 @@ under "Accepted as the contract"; schemathesis prints each drop):
   the e-mail's unknown user (SPEC section 2), on the Webex and Zoom imports
   (`POST /spaces/{spaceId}/videos/{webex,zoom}`) when it is the body's unknown recording, and on
   `POST /spaces/{spaceId}/lti/roster-sync` when it is the LMS course a space made by
-  `POST /spaces` is not linked to — not the space the previous step created.
+  `POST /spaces` is not linked to, and on `POST /spaces/{spaceId}/transfer` when it is the body's
+  user who is no member — not the space the previous step created.
 Each drop is written to the pass's `dropped.ndjson`; run.py prints them counted by rule.
 
 And one serializer: SRT (`application/x-subrip`, a body of the caption route with its example in
@@ -362,7 +363,7 @@ def _unknown_user(case, response) -> str | None:
     query parameters, so a 404 caused by the body looks like a lost space to it."""
     if response.status_code != 404 or case.operation.label not in (
         "POST /spaces/{spaceId}/members", "POST /spaces/{spaceId}/videos/webex", "POST /spaces/{spaceId}/videos/zoom",
-        "POST /spaces/{spaceId}/lti/roster-sync",
+        "POST /spaces/{spaceId}/lti/roster-sync", "POST /spaces/{spaceId}/transfer",
     ):
         return None
     try:
@@ -371,12 +372,16 @@ def _unknown_user(case, response) -> str | None:
         return None
     if not isinstance(body, dict):
         return None
-    if case.operation.label.endswith("/members") and (body.get("code") == "user_not_found" or body.get("detail") == "user not found"):
+    detail = str(body.get("detail"))
+    unknown = detail == "user not found" or detail.startswith("no account has this e-mail address")
+    if case.operation.label.endswith("/members") and (body.get("code") == "user_not_found" or unknown):
         return "404 for the e-mail's unknown user, not the new space"
     if case.operation.label.endswith(("/webex", "/zoom")) and body.get("detail") == "recording not found":
         return "404 for the body's unknown recording, not the new space"
     if case.operation.label.endswith("/roster-sync") and "linked to no LMS course" in str(body.get("detail")):
         return "404 for the LMS course a new space is not linked to, not the new space"
+    if case.operation.label == "POST /spaces/{spaceId}/transfer" and body.get("detail") == "member not found":
+        return "404 for the body's user who is no member, not the new space"
     return None
 
 
