@@ -225,15 +225,21 @@ def _range_rule_broken(query: dict) -> bool:
     return start > to or (to - start).days > 366
 
 
-def _expiry_out_of_range(value) -> bool:
-    """An invitation's `expiresAt` that is not in the future or lies more than 180 days ahead."""
+def _aware_time(value) -> dt.datetime | None:
+    """An RFC 3339 date-time with its offset, or None."""
     if not isinstance(value, str):
-        return False
+        return None
     try:
         at = dt.datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
     except ValueError:
-        return False
-    if at.tzinfo is None:
+        return None
+    return at if at.tzinfo is not None else None
+
+
+def _expiry_out_of_range(value) -> bool:
+    """An invitation's `expiresAt` that is not in the future or lies more than 180 days ahead."""
+    at = _aware_time(value)
+    if at is None:
         return False
     now = dt.datetime.now(dt.timezone.utc)
     return at <= now or at > now + dt.timedelta(days=180)
@@ -248,12 +254,9 @@ def _visibility_rule_broken(body: dict, detail: str) -> str | None:
         return "publishAt without visibility scheduled (two fields)"
     if visibility == "scheduled" and at is None:
         return "visibility scheduled without publishAt (two fields)"
-    if visibility == "scheduled" and isinstance(at, str) and "366 days ahead" in detail:
-        try:
-            when = dt.datetime.fromisoformat(at.replace("z", "Z").replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if when.tzinfo is None:
+    if visibility == "scheduled" and "366 days ahead" in detail:
+        when = _aware_time(at)
+        if when is None:
             return None
         now = dt.datetime.now(dt.timezone.utc)
         if when < dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) or when > now + dt.timedelta(days=366):

@@ -52,6 +52,20 @@ pub struct StoredWatch {
 }
 
 impl StoredWatch {
+    /// A progress item of the space's video with nothing reported yet.
+    pub fn unreported(space: &SpaceId) -> Self {
+        Self {
+            space_id: space.clone(),
+            coverage: None,
+            ledger: None,
+            duration_s: None,
+            version: 0,
+            completed_at: None,
+            percent: None,
+            lti_posted: None,
+        }
+    }
+
     /// The coverage and ledger, cut for `timeline` (resized when the video's length changed).
     pub fn state(&self, timeline: &Timeline) -> Result<StudentCoverage, CoverageError> {
         let (Some(bytes), Some(duration)) = (&self.coverage, self.duration_s) else {
@@ -172,16 +186,7 @@ mod tests {
     }
 
     fn fresh(space: &SpaceId) -> StoredWatch {
-        StoredWatch {
-            space_id: space.clone(),
-            coverage: None,
-            ledger: None,
-            duration_s: None,
-            version: 0,
-            completed_at: None,
-            percent: None,
-            lti_posted: None,
-        }
+        StoredWatch::unreported(space)
     }
 
     #[test]

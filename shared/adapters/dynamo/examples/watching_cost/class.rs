@@ -75,16 +75,7 @@ impl Class {
         for _ in 0..STUDENTS {
             let user: UserId = rng.ulid().parse()?;
             let membership = member(rng, &space, &user)?;
-            let stored = StoredWatch {
-                space_id: space.clone(),
-                coverage: None,
-                ledger: None,
-                duration_s: None,
-                version: 0,
-                completed_at: None,
-                percent: None,
-                lti_posted: None,
-            };
+            let stored = StoredWatch::unreported(&space);
             students.push(Student { user, stored, progress: None, membership });
         }
         Ok(Self { video, space, duration_s, start_ms, students, heat: BTreeMap::new(), t: Tally::default() })
