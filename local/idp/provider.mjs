@@ -2,16 +2,36 @@
 // `oidc-provider` (pinned in package.json; OpenID Certified), not a stand-in written here.
 //
 //   node provider.mjs <port> '<clients JSON>'
+//   node provider.mjs 0 -
 //
 // <clients JSON>: [{"client_id": "...", "client_secret": "...", "redirect_uris": ["..."]}].
-// Prints `listening <issuer>` on stdout once it serves. Sign-in is the library's own
+// Prints `listening <issuer>` on stdout once it serves. With `-`, it binds first (port 0: a
+// port of its own, which no other process can take between a choice and a bind), prints
+// `listening <issuer>`, then reads the clients JSON as one line on stdin (a relying party's
+// callback is known only once the relying party runs) and prints `ready` once it serves them. Sign-in is the library's own
 // `devInteractions` pages (a login form, then a consent form) that a test drives over HTTP.
 // The login name is the account: `ana@uni.example` signs in as that verified address (the
 // subject is derived from it); `unverified:ana@uni.example` as the same address, not verified.
 import Provider from 'oidc-provider';
 
 const port = Number(process.argv[2] || 0);
-const clients = JSON.parse(process.argv[3] || '[]');
+const clientsArg = process.argv[3] || '[]';
+
+// The first line on stdin.
+const firstLine = () =>
+  new Promise((resolve, reject) => {
+    let buffered = '';
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (chunk) => {
+      buffered += chunk;
+      const end = buffered.indexOf('\n');
+      if (end >= 0) {
+        process.stdin.pause();
+        resolve(buffered.slice(0, end));
+      }
+    });
+    process.stdin.on('end', () => reject(new Error('stdin ended before the clients line')));
+  });
 
 const account = (id) => {
   const unverified = id.startsWith('unverified:');
@@ -30,6 +50,9 @@ const start = async () => {
   const server = http.createServer();
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${server.address().port}`;
+  const fromStdin = clientsArg === '-';
+  if (fromStdin) process.stdout.write(`listening ${issuer}\n`);
+  const clients = JSON.parse(fromStdin ? await firstLine() : clientsArg);
   const provider = new Provider(issuer, {
     clients: clients.map((c) => ({ grant_types: ['authorization_code'], response_types: ['code'], ...c })),
     findAccount: (_ctx, id) => account(id),
@@ -44,7 +67,7 @@ const start = async () => {
   // Plain HTTP on loopback: the library's cookies are not marked Secure behind no proxy.
   provider.proxy = false;
   server.on('request', provider.callback());
-  process.stdout.write(`listening ${issuer}\n`);
+  process.stdout.write(fromStdin ? 'ready\n' : `listening ${issuer}\n`);
 };
 
 start().catch((e) => {

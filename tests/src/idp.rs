@@ -4,9 +4,8 @@
 
 use std::{
     collections::HashMap,
-    io::{BufRead, BufReader},
-    net::TcpListener,
-    process::{Child, Command, Stdio},
+    io::{BufRead, BufReader, Write},
+    process::{Child, ChildStdin, Command, Stdio},
 };
 
 use reqwest::StatusCode;
@@ -23,59 +22,64 @@ pub const IDP_CLIENT_ID: &str = "vivid";
 pub struct Idp {
     /// `http://127.0.0.1:{port}`, as its discovery document names it.
     pub issuer: String,
-    port: u16,
-    child: Option<Child>,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: tokio::sync::mpsc::UnboundedReceiver<String>,
 }
 
 impl Drop for Idp {
     fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
 impl Idp {
-    /// A provider's address, chosen before the stack starts (the stack is configured with the
-    /// issuer; the provider, started after it, with the stack's callbacks).
-    pub fn reserve() -> Self {
-        let port =
-            TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port");
-        Self { issuer: format!("http://127.0.0.1:{port}"), port, child: None }
-    }
-
-    /// Starts the provider with one client, VIVID, allowed to return to `redirect_uris`.
-    pub async fn start(&mut self, redirect_uris: Vec<String>) {
+    /// Starts the provider on a port it binds itself (a port chosen here and bound later could
+    /// be taken by another test's process in between), before the stack: the stack is
+    /// configured with the issuer, and the provider learns the stack's callbacks in `serve`.
+    pub async fn start() -> Self {
         let dir = repo_root().join("local/idp");
         assert!(
             dir.join("node_modules/oidc-provider").is_dir(),
             "npm oidc-provider is not installed: `make deps` (or `npm ci` in local/idp)"
         );
-        let clients = json!([{
-            "client_id": IDP_CLIENT_ID,
-            "client_secret": LOCAL_OIDC_CLIENT_SECRET,
-            "redirect_uris": redirect_uris,
-        }]);
         let mut child = Command::new("node")
             .arg(dir.join("provider.mjs"))
-            .arg(self.port.to_string())
-            .arg(clients.to_string())
+            .args(["0", "-"])
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("node runs local/idp/provider.mjs");
         let stdout = child.stdout.take().expect("the provider's stdout");
-        self.child = Some(child);
-        let (first, rest) = tokio::sync::oneshot::channel();
+        let stdin = child.stdin.take();
+        let (tx, lines) = tokio::sync::mpsc::unbounded_channel();
         // The pipe stays read to its end: a provider writing to a closed pipe would die.
         std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            let _ = first.send(lines.next().and_then(Result::ok).unwrap_or_default());
-            lines.for_each(drop);
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
         });
-        let line = rest.await.unwrap_or_default();
-        assert_eq!(line.trim(), format!("listening {}", self.issuer), "the provider did not start");
+        let mut idp = Self { issuer: String::new(), child, stdin, lines };
+        let line = idp.lines.recv().await.unwrap_or_default();
+        idp.issuer = line.trim().strip_prefix("listening ").unwrap_or_default().to_owned();
+        assert!(idp.issuer.starts_with("http://127.0.0.1:"), "the provider did not start: {line:?}");
+        idp
+    }
+
+    /// Serves one client, VIVID, allowed to return to `redirect_uris`.
+    pub async fn serve(&mut self, redirect_uris: Vec<String>) {
+        let clients = json!([{
+            "client_id": IDP_CLIENT_ID,
+            "client_secret": LOCAL_OIDC_CLIENT_SECRET,
+            "redirect_uris": redirect_uris,
+        }]);
+        let mut stdin = self.stdin.take().expect("the provider serves its clients once");
+        stdin.write_all(format!("{clients}\n").as_bytes()).expect("the provider reads its clients");
+        drop(stdin);
+        let line = self.lines.recv().await.unwrap_or_default();
+        assert_eq!(line.trim(), "ready", "the provider did not take its clients");
     }
 }
 

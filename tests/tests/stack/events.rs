@@ -39,7 +39,7 @@ fn set_query(event: &mut Value, url: &str) {
 #[tokio::test]
 async fn every_sample_event_drives_its_handler_to_success() {
     // The institution's provider of the sign-in samples (`uni`, npm oidc-provider).
-    let mut idp = Idp::reserve();
+    let mut idp = Idp::start().await;
     let providers = json!([
         { "id": "uni", "issuer": idp.issuer, "clientId": IDP_CLIENT_ID, "allowedEmailDomains": ["uni.example"] },
     ]);
@@ -47,7 +47,7 @@ async fn every_sample_event_drives_its_handler_to_success() {
         c.parameters.insert("OidcProviders".into(), providers.to_string());
     })
     .await;
-    idp.start(vec![format!("{}/auth/oidc/uni/callback", app.base)]).await;
+    idp.serve(vec![format!("{}/auth/oidc/uni/callback", app.base)]).await;
     let template = vivid_local::infra::template::Template::load(&repo_root().join("template.yaml")).expect("template");
     let google = &app.stack.google;
     let shared = World::new(&app).await;

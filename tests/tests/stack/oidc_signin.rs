@@ -11,7 +11,7 @@ use vivid_tests::{IDP_CLIENT_ID, Idp, TestApp, cookie_value, fragment_param, pk,
 /// A stack configured with the provider `uni` (addresses of uni.example), and `slash`: the same
 /// provider configured with an issuer its discovery document does not name (a trailing `/`).
 async fn stack() -> (TestApp, Idp) {
-    let mut idp = Idp::reserve();
+    let mut idp = Idp::start().await;
     let providers = json!([
         { "id": "uni", "issuer": idp.issuer, "clientId": IDP_CLIENT_ID, "allowedEmailDomains": ["uni.example"] },
         { "id": "slash", "issuer": format!("{}/", idp.issuer), "clientId": IDP_CLIENT_ID, "allowedEmailDomains": ["uni.example"] },
@@ -20,7 +20,7 @@ async fn stack() -> (TestApp, Idp) {
         c.parameters.insert("OidcProviders".into(), providers.to_string());
     })
     .await;
-    idp.start(vec![format!("{}/auth/oidc/uni/callback", app.base)]).await;
+    idp.serve(vec![format!("{}/auth/oidc/uni/callback", app.base)]).await;
     (app, idp)
 }
 

@@ -16,7 +16,6 @@ use vivid_domain::{
     spaces::{Membership, Space},
     types::UserId,
     users::User,
-    users::UserStore,
 };
 
 use crate::attrs;
@@ -320,13 +319,18 @@ impl Table {
     }
 
     /// Follows a link item (`userId`) to the user: e-mail lock, Google link.
+    /// Both reads strongly consistent: a sign-in moments after the sign-up that wrote the link
+    /// (a double click, the re-read after a lost sign-up race) must find it, where an
+    /// eventually consistent read may not yet (sign-ins are rare; the two reads cost 1 RCU each).
     pub(crate) async fn user_by_link(&self, link: Item) -> Result<Option<User>, StoreError> {
-        let resp = self.client.get_item().table_name(&self.table).set_key(Some(link)).send().await.map_err(backend)?;
+        let read =
+            |k: Item| self.client.get_item().table_name(&self.table).set_key(Some(k)).consistent_read(true).send();
+        let resp = read(link).await.map_err(backend)?;
         let Some(user_id) = resp.item.as_ref().and_then(|i| i.get(attrs::USER_ID)).and_then(|v| v.as_s().ok()) else {
             return Ok(None);
         };
         let user_id: UserId = user_id.parse().map_err(backend)?;
-        self.get_user(&user_id).await
+        read(key(keys::user(&user_id), keys::PROFILE)).await.map_err(backend)?.item.map(from_item).transpose()
     }
 
     pub(crate) fn space_item(&self, space: &Space) -> Result<Item, StoreError> {
