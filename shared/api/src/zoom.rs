@@ -16,7 +16,10 @@ use vivid_domain::{
     page::PageKey,
     spaces::SpaceStore,
     types::{SpaceId, now_rfc3339},
-    zoom::{AutoImport, AutoImportStore, MAX_RANGE_DAYS, WINDOW_DAYS, ZoomApi, ZoomMeeting, file_ref},
+    zoom::{
+        AutoImport, AutoImportStore, FilterRequest, ImportFilter, MAX_RANGE_DAYS, WINDOW_DAYS, ZoomApi, ZoomMeeting,
+        file_ref,
+    },
 };
 use vivid_edge::{
     ApiError,
@@ -194,6 +197,9 @@ pub type ImportZoomRecording = ImportFrom<ZoomLookup>;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct AutoImportBody {
     enabled: bool,
+    /// Which recordings to import (absent: every one); with `enabled: false`, checked and dropped.
+    #[serde(default, deserialize_with = "vivid_domain::types::body::present")]
+    filter: Option<FilterRequest>,
 }
 
 #[derive(Serialize)]
@@ -203,10 +209,14 @@ struct AutoImportView {
     enabled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     enabled_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filter: Option<ImportFilter>,
 }
 
-/// `PUT /spaces/{spaceId}/zoom-auto-import {enabled}` (host, co-host): links the caller's connected Zoom
-/// account to the space, so that each of their new cloud recordings is imported into it.
+/// `PUT /spaces/{spaceId}/zoom-auto-import {enabled, filter?}` (host, co-host): links the caller's
+/// connected Zoom account to the space, so that each of their new cloud recordings that passes
+/// the filter (meeting ids, a topic pattern, a minimum recorded duration; none: every one) is
+/// imported into it. A new PUT replaces the link and its filter; 422 `invalid_body` for a bad rule.
 pub struct ZoomAutoImport {
     pub auth: Arc<TokenVerifier>,
     pub spaces: Arc<dyn SpaceStore>,
@@ -220,11 +230,18 @@ impl Handler for ZoomAutoImport {
     async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         let caller = req.caller(&self.auth)?;
         let space_id: SpaceId = req.path("spaceId")?;
-        let body: AutoImportBody = req.json(1024)?;
+        // Fifty meeting ids and a pattern of 200 characters fit well within 8 KiB.
+        let body: AutoImportBody = req.json(8 * 1024)?;
+        // A bad rule is refused either way; unlinking drops the link with its filter.
+        let filter = ImportFilter::parse(body.filter.unwrap_or_default())
+            .map_err(|e| ApiError::unprocessable("invalid_body", e.to_string()))?;
         require_manager(self.spaces.space_access(&space_id, &caller.user_id).await?)?;
         if !body.enabled {
             self.links.delete_auto_import(&space_id).await?;
-            return http::json(StatusCode::OK, &AutoImportView { space_id, enabled: false, enabled_at: None });
+            return http::json(
+                StatusCode::OK,
+                &AutoImportView { space_id, enabled: false, enabled_at: None, filter: None },
+            );
         }
         let zoom_user_id = self
             .connections
@@ -234,10 +251,21 @@ impl Handler for ZoomAutoImport {
             .ok_or_else(|| {
                 ApiError::conflict("zoom_not_connected", "Zoom is not connected: connect it first (GET /zoom/login)")
             })?;
-        let link =
-            AutoImport { space_id: space_id.clone(), user_id: caller.user_id, zoom_user_id, enabled_at: now_rfc3339() };
+        let link = AutoImport {
+            space_id: space_id.clone(),
+            user_id: caller.user_id,
+            zoom_user_id,
+            enabled_at: now_rfc3339(),
+            filter,
+        };
         self.links.put_auto_import(&link).await?;
-        http::json(StatusCode::OK, &AutoImportView { space_id, enabled: true, enabled_at: Some(link.enabled_at) })
+        let view = AutoImportView {
+            space_id,
+            enabled: true,
+            filter: (!link.filter.is_empty()).then(|| link.filter.clone()),
+            enabled_at: Some(link.enabled_at),
+        };
+        http::json(StatusCode::OK, &view)
     }
 }
 

@@ -6,6 +6,10 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+pub mod filter;
+
+pub use filter::{FilterRequest, ImportFilter};
+
 use crate::{
     access::require_manager,
     connectors::{ConnectorError, RecordingSource},
@@ -99,6 +103,9 @@ pub struct AutoImport {
     pub user_id: UserId,
     pub zoom_user_id: String,
     pub enabled_at: String,
+    /// Which recordings it imports (none set: every one).
+    #[serde(default, skip_serializing_if = "ImportFilter::is_empty")]
+    pub filter: ImportFilter,
 }
 
 /// Whether a link still imports into its space: the user who made it still hosts or co-hosts

@@ -62,5 +62,6 @@ mod watching;
 mod web_client;
 mod webex;
 mod zoom;
+mod zoom_filter;
 mod zoom_roles;
 mod zoom_webhook;

@@ -140,6 +140,7 @@ async fn given_a_link_that_outlived_its_user_s_role_then_the_delivery_skips_the_
         user_id: pat.user.user_id.clone(),
         zoom_user_id: app.stack.zoom.user_id(),
         enabled_at: now_rfc3339(),
+        filter: Default::default(),
     };
     app.stack.table.put_auto_import(&stale).await.expect("link planted");
 

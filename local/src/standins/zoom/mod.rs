@@ -66,17 +66,23 @@ struct Meeting {
     topic: String,
     start: OffsetDateTime,
     duration_minutes: u64,
+    /// The meeting's number (`object.id`: the digits people dial).
+    number: u64,
+    /// How long each recorded segment lasts.
+    segment: time::Duration,
     files: Vec<File>,
 }
 
-/// How long each segment of a stand-in meeting lasts, and the pause before the next.
+/// How long each segment of a stand-in meeting lasts unless told, and the pause before the next.
 const SEGMENT: time::Duration = time::Duration::minutes(30);
 const SEGMENT_GAP: time::Duration = time::Duration::minutes(10);
+/// The meeting number of a stand-in meeting unless told (the one of Zoom's samples).
+const MEETING_NUMBER: u64 = 1_234_567_890;
 
 impl Meeting {
     fn segment_times(&self, segment: u32) -> (OffsetDateTime, OffsetDateTime) {
-        let start = self.start + (SEGMENT + SEGMENT_GAP) * segment as i32;
-        (start, start + SEGMENT)
+        let start = self.start + (self.segment + SEGMENT_GAP) * segment as i32;
+        (start, start + self.segment)
     }
 }
 
@@ -243,8 +249,20 @@ impl ZoomStandIn {
         lock(&self.state).tokens.mode = mode;
     }
 
-    /// Adds a meeting that started at `start` with these files.
+    /// Adds a meeting that started at `start` with these files (segments of 30 minutes).
     pub fn add_meeting(&self, topic: &str, start: OffsetDateTime, files: Vec<NewFile>) -> AddedMeeting {
+        self.add_numbered_meeting(MEETING_NUMBER, topic, start, 30, files)
+    }
+
+    /// Adds a meeting of number `number` whose segments each recorded `minutes`.
+    pub fn add_numbered_meeting(
+        &self,
+        number: u64,
+        topic: &str,
+        start: OffsetDateTime,
+        minutes: u32,
+        files: Vec<NewFile>,
+    ) -> AddedMeeting {
         // Zoom's UUIDs are base64 and may contain `/`.
         let uuid = STANDARD.encode(ulid::Ulid::new().to_bytes());
         let files: Vec<File> = files
@@ -260,8 +278,9 @@ impl ZoomStandIn {
             })
             .collect();
         let added = AddedMeeting { meeting_id: uuid.clone(), file_ids: files.iter().map(|f| f.id.clone()).collect() };
-        let duration_minutes = 60;
-        lock(&self.state).meetings.push(Meeting { uuid, topic: topic.to_owned(), start, duration_minutes, files });
+        let (duration_minutes, segment) = (u64::from(minutes).max(60), time::Duration::minutes(minutes.into()));
+        let meeting = Meeting { uuid, topic: topic.to_owned(), start, duration_minutes, number, segment, files };
+        lock(&self.state).meetings.push(meeting);
         added
     }
 
@@ -307,6 +326,8 @@ impl ZoomStandIn {
             topic: text(object, "topic"),
             start,
             duration_minutes: object["duration"].as_u64().unwrap_or(60),
+            number: object["id"].as_u64().unwrap_or(MEETING_NUMBER),
+            segment: SEGMENT,
             files,
         };
         let added = AddedMeeting {
@@ -527,7 +548,7 @@ fn meeting_json(base: &str, m: &Meeting, keep: impl Fn(&File) -> bool) -> Value 
         .collect();
     json!({
         "uuid": m.uuid,
-        "id": 1_234_567_890u64,
+        "id": m.number,
         "topic": m.topic,
         "type": 2,
         "start_time": rfc3339(m.start),

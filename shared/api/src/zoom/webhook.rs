@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use lambda_http::{Body, Response};
 use serde::Deserialize;
 use serde_json::Value;
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use vivid_domain::{
     connectors::{ConnectionStore, Provider},
     imports::{ImportIndex, ImportInvoker, ImportJob, JobKind},
@@ -17,7 +18,7 @@ use vivid_domain::{
     spaces::SpaceStore,
     types::{Description, unix_now},
     video::{Title, UploadStore, Visibility},
-    zoom::{AutoImport, AutoImportStore, WebhookSigner, file_ref, link_holds},
+    zoom::{AutoImport, AutoImportStore, WebhookSigner, file_ref, filter::Recording, link_holds},
 };
 use vivid_edge::{
     ApiError,
@@ -48,16 +49,24 @@ struct WebhookFile {
     #[serde(default)]
     recording_start: String,
     #[serde(default)]
+    recording_end: String,
+    #[serde(default)]
     status: String,
 }
 
 #[derive(Deserialize)]
 struct WebhookRecording {
     uuid: String,
+    /// The meeting's number (a JSON number in Zoom's samples; a string read as well).
+    #[serde(default)]
+    id: Value,
     #[serde(default)]
     host_id: String,
     #[serde(default)]
     topic: String,
+    /// The meeting's minutes.
+    #[serde(default)]
+    duration: u64,
     #[serde(default)]
     recording_files: Vec<WebhookFile>,
 }
@@ -65,6 +74,29 @@ struct WebhookRecording {
 impl WebhookFile {
     fn is_video(&self) -> bool {
         self.file_type.eq_ignore_ascii_case("MP4") && !self.id.is_empty() && self.status != "processing"
+    }
+
+    /// The seconds from `recording_start` to `recording_end`, when both are RFC 3339 times.
+    fn recorded_secs(&self) -> Option<u64> {
+        let at = |t: &str| OffsetDateTime::parse(t, &Rfc3339).ok();
+        let secs = (at(&self.recording_end)? - at(&self.recording_start)?).whole_seconds();
+        u64::try_from(secs).ok()
+    }
+}
+
+impl WebhookRecording {
+    fn meeting_number(&self) -> Option<String> {
+        match &self.id {
+            Value::Number(n) => Some(n.to_string()),
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    /// The recorded seconds of the files to import (each segment's start to end); the meeting's
+    /// minutes when a file's times are missing.
+    fn recorded_secs(&self, files: &[&WebhookFile]) -> u64 {
+        files.iter().map(|f| f.recorded_secs()).sum::<Option<u64>>().unwrap_or_else(|| self.duration.saturating_mul(60))
     }
 }
 
@@ -170,7 +202,17 @@ impl ZoomWebhook {
         if parts == 0 || recording.host_id.is_empty() {
             return Ok(0);
         }
+        let meeting_number = recording.meeting_number();
+        let filtered = Recording {
+            meeting_id: meeting_number.as_deref(),
+            topic: &recording.topic,
+            recorded_secs: recording.recorded_secs(&files),
+        };
         for link in self.links.auto_imports_of(&recording.host_id).await? {
+            if let Err(skipped) = link.filter.admits(&filtered) {
+                tracing::info!(space_id = %link.space_id, reason = skipped.as_str(), "recording outside the link's filter");
+                continue;
+            }
             let Some(visibility) = self.link_holds(&link).await? else { continue };
             for (k, file) in files.iter().enumerate() {
                 let reference = file_ref(&recording.uuid, &file.id);
@@ -348,6 +390,7 @@ mod tests {
             recording_type: kind.into(),
             file_size: 1,
             recording_start: start.into(),
+            recording_end: String::new(),
             status: "completed".into(),
         };
         let (one, two) = ("2026-11-01T09:00:00Z", "2026-11-01T09:40:00Z");
@@ -364,5 +407,26 @@ mod tests {
         assert!(picked(&files[..1]).is_empty());
         let processing = [WebhookFile { status: "processing".into(), ..f("p", "MP4", "active_speaker", one) }];
         assert!(picked(&processing).is_empty(), "a file still processing is not importable");
+    }
+
+    /// What a filter reads of Zoom's published `recording.completed` sample: the meeting's
+    /// number (a JSON number), its topic, and the recorded time of the MP4 it imports
+    /// (22:14:57 to 23:15:41); the meeting's minutes when a file's times are missing.
+    #[test]
+    fn the_published_sample_gives_the_filter_its_meeting_topic_and_recorded_time() {
+        let sample: Value = serde_json::from_str(include_str!(
+            "../../../../tests/fixtures/vendor/zoom/webhook-recording-completed.json"
+        ))
+        .expect("sample");
+        let mut r = recording(&sample["payload"]).expect("a recording");
+        let files = segments(&r.recording_files);
+        assert_eq!(r.meeting_number().as_deref(), Some("1234567890"));
+        assert_eq!(r.topic, "My Personal Recording");
+        assert_eq!(r.recorded_secs(&files), 3644);
+        r.recording_files.iter_mut().for_each(|f| f.recording_end.clear());
+        let files = segments(&r.recording_files);
+        assert_eq!(r.recorded_secs(&files), 60 * 60, "the meeting's 60 minutes");
+        r.id = Value::String("85746352910".into());
+        assert_eq!(r.meeting_number().as_deref(), Some("85746352910"));
     }
 }
