@@ -53,7 +53,13 @@ struct Jobs {
     recognizer: Option<Arc<Recognizer>>,
     /// The grants of the stacks whose functions call it (see [`crate::infra::grants`]).
     grants: Vec<crate::infra::grants::Grants>,
+    /// How many of the next jobs fail (as a job Transcribe cannot finish: its FAILED event).
+    failures_left: u32,
 }
+
+/// The reason a job the stand-in is told to fail gives: Transcribe's own, from its documented
+/// failure of a media it cannot read (the words of `events/on-transcribe-event-failed.json`).
+const FAILURE_REASON: &str = "The media format provided does not match the detected media format.";
 
 type Shared = Arc<Mutex<Jobs>>;
 
@@ -101,6 +107,13 @@ impl TranscribeStandIn {
         }
     }
 
+    /// The next `n` jobs started fail, each with its `FAILED` event (once they are run).
+    pub fn fail_next_jobs(&self, n: u32) {
+        if let Ok(mut s) = self.state.lock() {
+            s.failures_left = n;
+        }
+    }
+
     pub fn jobs(&self) -> Vec<TranscriptionJob> {
         self.state.lock().map(|s| s.jobs.clone()).unwrap_or_default()
     }
@@ -128,12 +141,15 @@ async fn dispatch(State(state): State<Shared>, headers: HeaderMap, body: Bytes) 
         return aws_error("ConflictException", "The requested job name already exists. Use a different job name.");
     }
     s.jobs.push(TranscriptionJob { name: name.clone(), status: "IN_PROGRESS".into(), request: request.clone() });
+    let fails = s.failures_left > 0;
+    s.failures_left = s.failures_left.saturating_sub(1);
     if let Some(recognizer) = s.recognizer.clone() {
         let state = Arc::clone(&state);
         let job_name = name.clone();
         let request = request.clone();
         tokio::spawn(async move {
-            let (status, reason) = match recognizer.run(&request).await {
+            let run = if fails { Err(FAILURE_REASON.to_owned()) } else { recognizer.run(&request).await };
+            let (status, reason) = match run {
                 Ok(()) => ("COMPLETED", None),
                 Err(reason) => {
                     tracing::warn!(job = job_name, reason, "transcription stand-in: job failed");

@@ -132,6 +132,7 @@ pub async fn platform_transcript(
         language: Some(track.lang.to_string()),
         failure_reason: None,
         updated_at: now_rfc3339(),
+        attempt: 1,
     };
     captions.set_transcript(id, &state, true).await?;
     tracing::info!(video_id = %id, words = words.len(), "the platform's transcript is the video's");

@@ -2,7 +2,8 @@
 //! Amazon Transcribe job (named after the video: starting it twice starts one) writes its result
 //! into the media bucket; the job's state-change event turns it into a caption track
 //! (`source: transcribe`) and a word-timed transcript that `GET /videos/{id}/transcript?q=`
-//! searches. Failures are recorded on the video, never retried.
+//! searches. A failed job is retried, as a job of its own (`{name}.2`, `{name}.3`), up to
+//! [`MAX_ATTEMPTS`] in all; the last failure is recorded on the video.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -43,6 +44,22 @@ pub struct TranscriptState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<crate::failure::FailureReason>,
     pub updated_at: String,
+    /// Which job this state is of: 1 the first, 2 and 3 its retries.
+    #[serde(default = "first_attempt", skip_serializing_if = "is_first_attempt")]
+    pub attempt: u32,
+}
+
+/// The most jobs one video's transcript takes: the first and two retries. A failed job costs
+/// nothing at Transcribe (it bills the minutes of completed jobs); the retries are for what fails
+/// now and then (a throttled or interrupted job), a media Transcribe cannot read fails thrice.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+fn first_attempt() -> u32 {
+    1
+}
+
+fn is_first_attempt(n: &u32) -> bool {
+    *n <= 1
 }
 
 /// A transcript's state as the API shows it: a failure as its code and fixed text.
@@ -136,12 +153,50 @@ impl JobNames {
 
     /// A video's job name (so starting it again starts nothing new).
     pub fn name(&self, video: &VideoId) -> String {
-        format!("{}{video}", self.prefix)
+        self.name_of_attempt(video, 1)
+    }
+
+    /// The job name of a video's `attempt`: the first `{stack}_{videoId}`, a retry's
+    /// `{stack}_{videoId}.{attempt}` (Transcribe keeps a job's name taken while it keeps the job).
+    pub fn name_of_attempt(&self, video: &VideoId, attempt: u32) -> String {
+        if attempt <= 1 { format!("{}{video}", self.prefix) } else { format!("{}{video}.{attempt}", self.prefix) }
     }
 
     /// The video a job of this stack names; `None` for another stack's job, or anything else.
     pub fn video_of(&self, name: &str) -> Option<VideoId> {
-        name.strip_prefix(&self.prefix)?.parse().ok()
+        self.job_of(name).map(|(video, _)| video)
+    }
+
+    /// The video and the attempt a job of this stack names, as [`Self::name_of_attempt`] wrote them.
+    pub fn job_of(&self, name: &str) -> Option<(VideoId, u32)> {
+        let rest = name.strip_prefix(&self.prefix)?;
+        match rest.split_once('.') {
+            None => Some((rest.parse().ok()?, 1)),
+            Some((video, n)) => {
+                let attempt: u32 = n.parse().ok().filter(|a| (2..=MAX_ATTEMPTS).contains(a))?;
+                (attempt.to_string() == n).then_some(())?;
+                Some((video.parse().ok()?, attempt))
+            }
+        }
+    }
+
+    /// The job of a video's `attempt`: its MP4 (`mp4_key` in `media_bucket`) in, the result
+    /// where the consumer reads it.
+    pub fn job(
+        &self,
+        video: &VideoId,
+        attempt: u32,
+        media_bucket: &str,
+        mp4_key: &str,
+        language: Option<String>,
+    ) -> TranscriptionJob {
+        TranscriptionJob {
+            name: self.name_of_attempt(video, attempt),
+            media_uri: format!("s3://{media_bucket}/{mp4_key}"),
+            output_bucket: media_bucket.to_owned(),
+            output_key: crate::video::layout::transcript_result(video),
+            language,
+        }
     }
 }
 
@@ -339,6 +394,26 @@ mod tests {
         assert_eq!(prod.video_of(&format!("vivid-{v}")), None, "the names before stacks had their own");
         assert!(dev.name(&v).len() <= 200 && JobNames::of_stack(&"s".repeat(128)).name(&v).len() <= 200);
         assert!(parse_output(b"{}").is_err());
+    }
+
+    #[test]
+    fn a_retry_s_job_names_its_attempt_and_reads_back() {
+        let v = VideoId::generate();
+        let jobs = JobNames::of_stack("vivid");
+        assert_eq!(jobs.job_of(&jobs.name(&v)), Some((v.clone(), 1)));
+        for n in 2..=MAX_ATTEMPTS {
+            let name = jobs.name_of_attempt(&v, n);
+            assert_eq!(name, format!("vivid_{v}.{n}"));
+            assert_eq!(jobs.job_of(&name), Some((v.clone(), n)));
+            assert_eq!(jobs.video_of(&name), Some(v.clone()));
+        }
+        for bad in [format!("vivid_{v}.1"), format!("vivid_{v}.02"), format!("vivid_{v}.4"), format!("vivid_{v}.")] {
+            assert_eq!(jobs.job_of(&bad), None, "{bad}");
+        }
+        let state: TranscriptState =
+            serde_json::from_str(r#"{"status":"FAILED","updatedAt":"2026-12-08T00:00:00Z"}"#).expect("state");
+        assert_eq!(state.attempt, 1, "a state from before retries is its first attempt's");
+        assert!(!serde_json::to_string(&state).expect("json").contains("attempt"));
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub use lti_roster::{LtiRosterWorker, RosterJob};
 pub use raw_upload::{OnRawUpload, UploadLimit};
 pub use sweep::{StaleAfter, SweepStaleVideos};
 pub use transcode_event::{JobStateDetail, Minutes, OnTranscodeEvent, Transcription};
-pub use transcribe_event::{OnTranscribeEvent, TranscribeJobDetail};
+pub use transcribe_event::{OnTranscribeEvent, Retries, TranscribeJobDetail};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {

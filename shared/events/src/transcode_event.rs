@@ -16,7 +16,7 @@ use vivid_domain::{
     spaces::SpaceStore,
     storyboard, tracks,
     transcode::{JobState, SourceInfo, Transcoder},
-    transcripts::{self, TranscribeError, Transcriber, TranscriptState, TranscriptStatus, TranscriptionJob},
+    transcripts::{self, TranscribeError, Transcriber, TranscriptState, TranscriptStatus},
     types::{VideoId, now_rfc3339, unix_now},
     video::{
         CaptionStore, StatusChange, TranscodeState, Video, VideoCatalog, VideoStatus,
@@ -177,6 +177,26 @@ pub struct Transcription {
     pub jobs: transcripts::JobNames,
 }
 
+/// Starts `job`, the video's `attempt`: the state to record, `InProgress`, or `Failed` when
+/// Transcribe refuses the job for good (the media, the language: not retried). `Err` when the
+/// service is unavailable: the event is delivered again.
+pub(crate) async fn start_job(
+    transcriber: &dyn Transcriber,
+    job: &transcripts::TranscriptionJob,
+    attempt: u32,
+    language: Option<String>,
+) -> Result<TranscriptState, EventError> {
+    let (status, failure_reason) = match transcriber.start(job).await {
+        Ok(()) => (TranscriptStatus::InProgress, None),
+        Err(TranscribeError::Refused(reason)) => {
+            tracing::warn!(job = job.name, reason, "transcription refused");
+            (TranscriptStatus::Failed, Some(FailureReason::TranscriptionRefused))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(TranscriptState { status, language, failure_reason, updated_at: now_rfc3339(), attempt })
+}
+
 impl OnTranscodeEvent {
     /// Starts the transcript of a `READY` video whose space has transcription on and that has
     /// none yet. Repeated (a redelivered event, an event after a failed start) it starts nothing
@@ -230,38 +250,14 @@ impl OnTranscodeEvent {
                     language: setting.language,
                     failure_reason: Some(Metered::Transcribe.over_budget()),
                     updated_at: now_rfc3339(),
+                    attempt: 1,
                 };
                 self.captions.set_transcript(video, &state, true).await?;
                 return Ok(());
             }
         }
-        let job = TranscriptionJob {
-            name: t.jobs.name(video),
-            media_uri: format!("s3://{}/{mp4}", t.media_bucket),
-            output_bucket: t.media_bucket.clone(),
-            output_key: vivid_domain::video::layout::transcript_result(video),
-            language: setting.language.clone(),
-        };
-        let now = now_rfc3339();
-        let state = match t.transcriber.start(&job).await {
-            Ok(()) => TranscriptState {
-                status: TranscriptStatus::InProgress,
-                language: setting.language,
-                failure_reason: None,
-                updated_at: now,
-            },
-            // Refused for good (the media, the language): recorded, not retried.
-            Err(TranscribeError::Refused(reason)) => {
-                tracing::warn!(video_id = %video, reason, "transcription refused");
-                TranscriptState {
-                    status: TranscriptStatus::Failed,
-                    language: setting.language,
-                    failure_reason: Some(FailureReason::TranscriptionRefused),
-                    updated_at: now,
-                }
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let job = t.jobs.job(video, 1, &t.media_bucket, mp4, setting.language.clone());
+        let state = start_job(t.transcriber.as_ref(), &job, 1, setting.language).await?;
         self.captions.set_transcript(video, &state, true).await?;
         tracing::info!(video_id = %video, status = ?state.status, "transcription started");
         Ok(())

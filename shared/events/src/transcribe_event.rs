@@ -1,7 +1,9 @@
 //! `on-transcribe-event`: a transcription job ended. A completed job's result becomes the video's
 //! caption track in the job's language (`source: transcribe`) and its word-timed transcript
 //! (`media/{videoId}/transcript/words.json`, what `GET /videos/{id}/transcript?q=` searches); a
-//! failed one is recorded on the video and not retried. Handling an event twice writes the same.
+//! failed one is retried as a job of its own, up to three jobs in all, and the last failure is
+//! recorded on the video. Handling an event twice writes the same (an event of an attempt older
+//! than the video's is ignored).
 
 use std::sync::Arc;
 
@@ -15,12 +17,12 @@ use vivid_domain::{
     failure::FailureReason,
     media::{Bucket, MediaStore},
     search::{self, SearchIndex},
-    transcripts::{self, TranscriptState, TranscriptStatus},
+    transcripts::{self, Transcriber, TranscriptState, TranscriptStatus},
     types::now_rfc3339,
-    video::{CaptionStore, VideoCatalog},
+    video::{CaptionStore, VideoCatalog, VideoStatus},
 };
 
-use crate::{EventError, EventHandler};
+use crate::{EventError, EventHandler, transcode_event::start_job};
 
 /// The `detail` of a "Transcribe Job State Change" event.
 #[derive(Debug, Serialize, Deserialize)]
@@ -43,11 +45,41 @@ pub struct OnTranscribeEvent {
     pub index: Arc<dyn SearchIndex>,
     /// This stack's job names: another stack's job (which its rule never matches) is ignored.
     pub jobs: transcripts::JobNames,
+    /// What starts a failed job's retry (none: a failure is final).
+    pub retries: Option<Retries>,
+}
+
+/// What a retry takes: the service, and the media bucket its job reads from and writes into.
+pub struct Retries {
+    pub transcriber: Arc<dyn Transcriber>,
+    pub media_bucket: String,
 }
 
 /// The caption track's language: the transcript's (`en-US`), as a tag.
 fn lang_of(language: Option<&str>) -> Option<Lang> {
     language.and_then(|l| l.parse().ok())
+}
+
+impl OnTranscribeEvent {
+    /// The next attempt of a failed job, started: its state (`InProgress`, or `Failed` when
+    /// Transcribe refuses it); `None` when there is none to make (the last attempt failed, no
+    /// retries are wired, or the video has no MP4 to read any more).
+    async fn retry(
+        &self,
+        video: &vivid_domain::video::Video,
+        attempt: u32,
+        language: Option<String>,
+    ) -> Result<Option<TranscriptState>, EventError> {
+        let Some(r) = self.retries.as_ref().filter(|_| attempt < transcripts::MAX_ATTEMPTS) else { return Ok(None) };
+        let Some(mp4) = video.outputs.mp4.as_deref().filter(|_| video.status == VideoStatus::Ready) else {
+            return Ok(None);
+        };
+        let next = attempt + 1;
+        let job = self.jobs.job(&video.video_id, next, &r.media_bucket, mp4, language.clone());
+        let state = start_job(r.transcriber.as_ref(), &job, next, language).await?;
+        tracing::info!(video_id = %video.video_id, attempt = next, status = ?state.status, "transcription retried");
+        Ok(Some(state))
+    }
 }
 
 #[async_trait]
@@ -56,7 +88,7 @@ impl EventHandler for OnTranscribeEvent {
         let event: EventBridgeEvent<TranscribeJobDetail> =
             serde_json::from_value(event).map_err(|e| EventError::Malformed(e.to_string()))?;
         let d = event.detail;
-        let Some(id) = self.jobs.video_of(&d.transcription_job_name) else {
+        let Some((id, attempt)) = self.jobs.job_of(&d.transcription_job_name) else {
             tracing::warn!(job = d.transcription_job_name, "a transcription job not this stack's, ignored");
             return Ok(Value::Null);
         };
@@ -79,6 +111,11 @@ impl EventHandler for OnTranscribeEvent {
             // A redelivered event: done already (and a track the host deleted since stays deleted).
             return Ok(Value::Null);
         }
+        if video.transcript.as_ref().is_some_and(|t| t.attempt > attempt) {
+            // An earlier attempt's event, redelivered after its retry started.
+            tracing::info!(video_id = %id, attempt, "an event of an earlier attempt, ignored");
+            return Ok(Value::Null);
+        }
         let known = video.transcript.as_ref().and_then(|t| t.language.clone());
         let now = now_rfc3339();
         let failed = |reason: FailureReason| TranscriptState {
@@ -86,6 +123,7 @@ impl EventHandler for OnTranscribeEvent {
             language: known.clone(),
             failure_reason: Some(reason),
             updated_at: now.clone(),
+            attempt,
         };
         let state = match d.transcription_job_status.as_str() {
             "COMPLETED" => {
@@ -104,6 +142,7 @@ impl EventHandler for OnTranscribeEvent {
                             language: t.language.or(known.clone()),
                             failure_reason: None,
                             updated_at: now.clone(),
+                            attempt,
                         },
                         Ok(t) => {
                             let language = t.language.clone().or(known.clone());
@@ -159,6 +198,7 @@ impl EventHandler for OnTranscribeEvent {
                                 language,
                                 failure_reason: None,
                                 updated_at: now.clone(),
+                                attempt,
                             }
                         }
                     },
@@ -166,8 +206,11 @@ impl EventHandler for OnTranscribeEvent {
             }
             "FAILED" => {
                 // Transcribe's own words (they name the media's S3 URI) stay in the log.
-                tracing::warn!(video_id = %id, reason = ?d.failure_reason, "transcription failed");
-                failed(FailureReason::TranscriptionFailed)
+                tracing::warn!(video_id = %id, attempt, reason = ?d.failure_reason, "transcription failed");
+                match self.retry(&video, attempt, known.clone()).await? {
+                    Some(next) => next,
+                    None => failed(FailureReason::TranscriptionFailed),
+                }
             }
             _ => return Ok(Value::Null),
         };

@@ -69,17 +69,27 @@ async fn given_a_spoken_lecture_then_its_words_are_found_in_the_transcript_at_th
     let clip = spoken_clip(&dir);
     let _ = std::fs::remove_dir_all(&dir);
 
+    // Transcribe fails the first job now and then (throttled, interrupted): its retry makes it.
+    app.stack.transcribe.fail_next_jobs(1);
     let id = app.uploaded_video(&space, &ana, clip).await;
     let ready = app.wait_for_video(&ana.token, &id, |v| v["status"] == "READY" || v["status"] == "FAILED").await;
     assert_eq!(ready["status"], "READY", "{ready}");
     let v = wait_for_transcript(&app, &ana.token, &id).await;
     assert_eq!(v["transcript"]["status"], "COMPLETED", "{v}");
     assert_eq!(v["transcript"]["language"], "en-US");
-    let jobs = app.stack.transcribe.jobs();
+    let job = app.transcription_job(&id);
+    let jobs: Vec<(String, String)> = app
+        .stack
+        .transcribe
+        .jobs()
+        .into_iter()
+        .filter(|j| j.name.starts_with(&job))
+        .map(|j| (j.name, j.status))
+        .collect();
     assert_eq!(
-        jobs.iter().filter(|j| j.name == app.transcription_job(&id)).count(),
-        1,
-        "one job, named after the video"
+        jobs,
+        [(job.clone(), "FAILED".to_owned()), (format!("{job}.2"), "COMPLETED".to_owned())],
+        "a job named after the video failed, its retry named after its attempt made the transcript"
     );
 
     // The words a student looks for, where they are spoken (festival says "algebra" at about
@@ -132,7 +142,7 @@ async fn given_a_spoken_lecture_then_its_words_are_found_in_the_transcript_at_th
 }
 
 #[tokio::test]
-async fn given_transcription_off_or_a_failed_job_then_nothing_is_retried_and_members_learn_why() {
+async fn given_transcription_off_or_a_failing_job_then_it_is_retried_twice_and_members_learn_why() {
     let app = TestApp::spawn().await;
     let ana = app.user("Ana").await;
     let space = app.space(&ana, "Quiet").await;
@@ -165,12 +175,30 @@ async fn given_transcription_off_or_a_failed_job_then_nothing_is_retried_and_mem
     assert_eq!(jobs[0].request["OutputBucketName"], media.as_str());
     assert_eq!(app.get(&format!("/videos/{video}"), &ana.token).await.body["transcript"]["status"], "IN_PROGRESS");
 
-    // A failed job is recorded with its reason.
-    let mut failed = vivid_tests::sample_event("on-transcribe-event-failed");
-    failed["detail"]["TranscriptionJobName"] = app.transcription_job(&video).into();
-    app.invoke("on-transcribe-event", failed).await.expect("recorded");
+    // A failed job is retried twice, each retry a job of its own; the third failure is recorded,
+    // with its reason.
+    let job = app.transcription_job(&video);
+    let fail = |name: &str| {
+        let mut e = vivid_tests::sample_event("on-transcribe-event-failed");
+        e["detail"]["TranscriptionJobName"] = name.into();
+        e
+    };
+    let started = |app: &TestApp| -> Vec<String> { app.stack.transcribe.jobs().into_iter().map(|j| j.name).collect() };
+    for (attempt, name) in [(2, job.clone()), (3, format!("{job}.2"))] {
+        app.invoke("on-transcribe-event", fail(&name)).await.expect("retried");
+        let v = app.get(&format!("/videos/{video}"), &ana.token).await.body;
+        assert_eq!(v["transcript"]["status"], "IN_PROGRESS", "{name} failed, a retry runs: {v}");
+        assert!(started(&app).contains(&format!("{job}.{attempt}")), "{:?}", started(&app));
+    }
+    app.invoke("on-transcribe-event", fail(&format!("{job}.3"))).await.expect("recorded");
     let v = app.get(&format!("/videos/{video}"), &ana.token).await.body;
     assert_eq!(v["transcript"]["status"], "FAILED", "{v}");
+    let of_video = |app: &TestApp| started(app).into_iter().filter(|n| n.starts_with(&job)).collect::<Vec<_>>();
+    assert_eq!(of_video(&app), [job.clone(), format!("{job}.2"), format!("{job}.3")], "three jobs, then no more");
+    // The first job's failure delivered again, late: the last attempt's state stays.
+    app.invoke("on-transcribe-event", fail(&job)).await.expect("ignored");
+    assert_eq!(of_video(&app).len(), 3);
+    assert_eq!(app.get(&format!("/videos/{video}"), &ana.token).await.body["transcript"], v["transcript"]);
     // Transcribe's own words (they name the media's URI) stay in the log.
     assert_eq!(v["transcript"]["failureCode"], "transcription_failed", "{v}");
     assert_eq!(v["transcript"]["failureReason"], "the transcription failed", "{v}");

@@ -188,11 +188,19 @@ async fn transcribe_s_published_events_and_transcripts_become_the_video_s_search
             }
         }
     }
+    // The published failure, for the job and each of its two retries (the retries started with
+    // the function's own grants): the third is recorded.
     let id = app.ready_video(&space, &host).await;
-    let failed = our_job(vendor_sample("transcribe/eventbridge-job-state-failed.json"), &id);
-    app.invoke("on-transcribe-event", failed).await.expect("failed");
+    let job = app.transcription_job(&id);
+    for (k, name) in [job.clone(), format!("{job}.2"), format!("{job}.3")].into_iter().enumerate() {
+        let mut failed = our_job(vendor_sample("transcribe/eventbridge-job-state-failed.json"), &id);
+        failed["detail"]["TranscriptionJobName"] = name.clone().into();
+        app.invoke("on-transcribe-event", failed).await.expect("failed");
+        let v = video(&app, &host, &id).await;
+        let expected = if k < 2 { "IN_PROGRESS" } else { "FAILED" };
+        assert_eq!(v["transcript"]["status"], expected, "{name}: {v}");
+    }
     let v = video(&app, &host, &id).await;
-    assert_eq!(v["transcript"]["status"], "FAILED", "{v}");
     assert_eq!(v["transcript"]["failureCode"], "transcription_failed", "{v}");
     assert_eq!(app.stack.denied_grants(), [], "every call allowed by the function's template policy");
 }
