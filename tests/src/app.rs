@@ -101,6 +101,10 @@ impl TestApp {
         // their budgets low.
         config.parameters.insert("DailyTranscodeMinutes".into(), "10000000".into());
         config.parameters.insert("DailyTranscribeMinutes".into(), "10000000".into());
+        // New spaces start without transcription (the stack's default is on): a test's READY
+        // videos start no Transcribe job unless it turns transcription on, or the default
+        // (tests/tests/stack/transcripts.rs).
+        config.parameters.insert("TranscriptionDefault".into(), "off".into());
         // A test sends hundreds of requests a minute as one user and from one address
         // (127.0.0.1): the per-caller rate limits out of the way, every request still counted
         // (tests/tests/stack/rate_limits.rs lowers them).

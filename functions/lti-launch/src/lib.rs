@@ -7,7 +7,10 @@
 use std::sync::Arc;
 use vivid_api::lti::LtiLaunch;
 use vivid_config::{Config, ConfigError};
-use vivid_domain::lti::launcher::Lti;
+use vivid_domain::{
+    lti::launcher::Lti,
+    transcripts::{DEFAULT_VAR, Transcription},
+};
 use vivid_dynamo::Table;
 use vivid_lambda::LambdaInvoker;
 use vivid_lti::HttpPlatformKeys;
@@ -17,7 +20,12 @@ pub async fn wire(cfg: Config) -> Result<LtiLaunch, ConfigError> {
     let keys = Arc::new(HttpPlatformKeys::new(cfg.flag("VIVID_ALLOW_PRIVATE_DOWNLOADS")));
     let roster_worker = Arc::new(LambdaInvoker::roster_worker(&cfg)?);
     Ok(LtiLaunch {
-        lti: Arc::new(Lti::on(table.clone(), keys).with_roster_sync(table, roster_worker)),
+        lti: Arc::new(
+            Lti::on(table.clone(), keys)
+                .with_roster_sync(table, roster_worker)
+                // The stack's TranscriptionDefault (on unless off), for the course spaces it creates.
+                .with_transcription(Transcription::for_new_space(cfg.optional(DEFAULT_VAR).as_deref())),
+        ),
         frontend_url: cfg.var("VIVID_FRONTEND_URL")?,
     })
 }

@@ -110,6 +110,8 @@ pub struct CreateSpace {
     pub spaces: Arc<dyn SpaceStore>,
     /// The caller's count of hosted spaces.
     pub quotas: Quotas,
+    /// A new space's transcription ([`vivid_domain::transcripts::Transcription::for_new_space`]).
+    pub transcription: Option<vivid_domain::transcripts::Transcription>,
 }
 
 #[async_trait]
@@ -118,7 +120,8 @@ impl Handler for CreateSpace {
         let caller = req.caller(&self.auth)?;
         let body: NewSpace = req.json(DEFAULT_MAX_BODY)?;
         let now = now_rfc3339();
-        let space = Space::new(body.name, body.description, caller.user_id.clone(), false, &now);
+        let mut space = Space::new(body.name, body.description, caller.user_id.clone(), false, &now);
+        space.transcription = self.transcription.clone();
         let host = Membership {
             space_id: space.space_id.clone(),
             user_id: caller.user_id,

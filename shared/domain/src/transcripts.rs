@@ -24,6 +24,22 @@ pub struct Transcription {
     pub language: Option<String>,
 }
 
+/// The environment variable of the stack's `TranscriptionDefault`: `on` or `off`.
+pub const DEFAULT_VAR: &str = "VIVID_TRANSCRIPTION_DEFAULT";
+
+impl Transcription {
+    /// A new course space's setting (created by a host, or by an instructor's first LTI launch):
+    /// on unless the stack's `TranscriptionDefault` says `off` — captions for every lecture are
+    /// what accessibility rules ask of course video. On, Transcribe identifies the language.
+    /// A personal space starts off (what its owner uploads is their own).
+    pub fn for_new_space(setting: Option<&str>) -> Option<Self> {
+        match setting.map(str::trim) {
+            Some("off") => None,
+            _ => Some(Self { enabled: true, language: None }),
+        }
+    }
+}
+
 /// Where a video's transcript stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -394,6 +410,14 @@ mod tests {
         assert_eq!(prod.video_of(&format!("vivid-{v}")), None, "the names before stacks had their own");
         assert!(dev.name(&v).len() <= 200 && JobNames::of_stack(&"s".repeat(128)).name(&v).len() <= 200);
         assert!(parse_output(b"{}").is_err());
+    }
+
+    #[test]
+    fn new_spaces_transcribe_unless_the_stack_says_off() {
+        let on = Some(Transcription { enabled: true, language: None });
+        assert_eq!(Transcription::for_new_space(Some("on")), on);
+        assert_eq!(Transcription::for_new_space(None), on);
+        assert_eq!(Transcription::for_new_space(Some("off")), None);
     }
 
     #[test]

@@ -207,9 +207,14 @@ impl EventHandler for OnTranscribeEvent {
             "FAILED" => {
                 // Transcribe's own words (they name the media's S3 URI) stay in the log.
                 tracing::warn!(video_id = %id, attempt, reason = ?d.failure_reason, "transcription failed");
+                // Recorded first: should the retry not start now (the service throttled), the
+                // event's redelivery finds this attempt's failure and starts it then, and once
+                // Lambda gives up the video says failed, not in progress for ever.
+                let this = failed(FailureReason::TranscriptionFailed);
+                self.captions.set_transcript(&id, &this, false).await?;
                 match self.retry(&video, attempt, known.clone()).await? {
                     Some(next) => next,
-                    None => failed(FailureReason::TranscriptionFailed),
+                    None => this,
                 }
             }
             _ => return Ok(Value::Null),

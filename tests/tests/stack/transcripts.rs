@@ -146,7 +146,7 @@ async fn given_transcription_off_or_a_failing_job_then_it_is_retried_twice_and_m
     let app = TestApp::spawn().await;
     let ana = app.user("Ana").await;
     let space = app.space(&ana, "Quiet").await;
-    // Off (the default): a READY video starts no job.
+    // Off (the tests' TranscriptionDefault; the stack's is on): a READY video starts no job.
     let quiet = app.ready_video(&space, &ana).await;
     assert!(app.stack.transcribe.jobs().is_empty());
     assert!(app.get(&format!("/videos/{quiet}"), &ana.token).await.body.get("transcript").is_none());
@@ -254,4 +254,40 @@ async fn given_a_video_deleted_while_transcribing_then_the_late_result_is_remove
     // A redelivery finds nothing to do.
     app.invoke("on-transcribe-event", event).await.expect("handled again");
     assert_eq!(app.stack.denied_grants(), [], "every call allowed by the function's template policy");
+}
+
+/// The stack's `TranscriptionDefault` (`on` unless a deployment says `off`): a new course space
+/// transcribes its lectures, and its host may turn it off; the personal space starts off.
+#[tokio::test]
+async fn given_the_stack_s_default_on_then_a_new_space_transcribes_until_its_host_turns_it_off() {
+    let app = TestApp::spawn_configured(|c| {
+        c.parameters.insert("TranscriptionDefault".into(), "on".into());
+    })
+    .await;
+    let ana = app.user("Ana").await;
+    let r = app.post("/spaces", &ana.token, json!({ "name": "Linear algebra" })).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["transcription"], json!({ "enabled": true }), "on, the language identified");
+    let space = r.body["spaceId"].as_str().expect("id").to_owned();
+    let lecture = app.ready_video(&space, &ana).await;
+    let jobs: Vec<_> =
+        app.stack.transcribe.jobs().into_iter().filter(|j| j.name == app.transcription_job(&lecture)).collect();
+    assert_eq!(jobs.len(), 1, "a READY lecture's transcript started");
+    assert_eq!(jobs[0].request["IdentifyLanguage"], true);
+
+    let r = app
+        .call(
+            Method::PATCH,
+            &format!("/spaces/{space}"),
+            Some(&ana.token),
+            Some(json!({ "transcription": { "enabled": false } })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let quiet = app.ready_video(&space, &ana).await;
+    assert!(app.stack.transcribe.jobs().iter().all(|j| j.name != app.transcription_job(&quiet)), "off: no job");
+    let spaces = app.get("/spaces", &ana.token).await.body;
+    let personal = spaces["items"].as_array().into_iter().flatten().find(|s| s["personal"] == true).cloned();
+    let personal = personal.expect("the personal space");
+    assert!(personal.get("transcription").is_none_or(|t| t["enabled"] != true), "{personal}");
 }

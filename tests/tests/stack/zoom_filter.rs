@@ -47,6 +47,7 @@ async fn given_a_filtered_link_then_only_the_meetings_it_admits_are_imported_and
         json!({ "enabled": true, "filter": { "meetingIds": ["857463529a0"] } }),
         json!({ "enabled": true, "filter": { "topicPattern": "" } }),
         json!({ "enabled": true, "filter": { "topicPattern": "CS101\u{7}" } }),
+        json!({ "enabled": true, "filter": { "topicPattern": "CS\u{202e}101*" } }),
         json!({ "enabled": true, "filter": { "minDurationMinutes": 1441 } }),
         json!({ "enabled": true, "filter": { "minDurationMinutes": -1 } }),
         json!({ "enabled": true, "filter": { "topic": "CS101*" } }),
@@ -57,6 +58,7 @@ async fn given_a_filtered_link_then_only_the_meetings_it_admits_are_imported_and
         let (status, body) = link(&app, &host, &course, bad.clone()).await;
         assert_eq!((status, body["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_body")), "{bad}");
     }
+    assert!(!format!("{:?}", app.scan_all().await).contains("ZOOMAUTO"), "a refused body links nothing");
     // A student may not link, whatever the filter.
     let r = app
         .call(

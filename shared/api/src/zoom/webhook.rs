@@ -18,7 +18,11 @@ use vivid_domain::{
     spaces::SpaceStore,
     types::{Description, unix_now},
     video::{Title, UploadStore, Visibility},
-    zoom::{AutoImport, AutoImportStore, WebhookSigner, file_ref, filter::Recording, link_holds},
+    zoom::{
+        AutoImport, AutoImportStore, WebhookSigner, file_ref,
+        filter::{Recording, meeting_number},
+        link_holds,
+    },
 };
 use vivid_edge::{
     ApiError,
@@ -64,9 +68,9 @@ struct WebhookRecording {
     host_id: String,
     #[serde(default)]
     topic: String,
-    /// The meeting's minutes.
+    /// The meeting's minutes (read leniently: only the filter's fallback uses them).
     #[serde(default)]
-    duration: u64,
+    duration: Value,
     #[serde(default)]
     recording_files: Vec<WebhookFile>,
 }
@@ -85,10 +89,11 @@ impl WebhookFile {
 }
 
 impl WebhookRecording {
+    /// The meeting's number in digits, as a filter keeps it (a string `857 4635 2910` too).
     fn meeting_number(&self) -> Option<String> {
         match &self.id {
-            Value::Number(n) => Some(n.to_string()),
-            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => meeting_number(&n.to_string()),
+            Value::String(s) => meeting_number(s),
             _ => None,
         }
     }
@@ -96,7 +101,11 @@ impl WebhookRecording {
     /// The recorded seconds of the files to import (each segment's start to end); the meeting's
     /// minutes when a file's times are missing.
     fn recorded_secs(&self, files: &[&WebhookFile]) -> u64 {
-        files.iter().map(|f| f.recorded_secs()).sum::<Option<u64>>().unwrap_or_else(|| self.duration.saturating_mul(60))
+        files
+            .iter()
+            .map(|f| f.recorded_secs())
+            .sum::<Option<u64>>()
+            .unwrap_or_else(|| self.duration.as_u64().unwrap_or_default().saturating_mul(60))
     }
 }
 
@@ -426,7 +435,9 @@ mod tests {
         r.recording_files.iter_mut().for_each(|f| f.recording_end.clear());
         let files = segments(&r.recording_files);
         assert_eq!(r.recorded_secs(&files), 60 * 60, "the meeting's 60 minutes");
-        r.id = Value::String("85746352910".into());
+        r.id = Value::String("857 4635 2910".into());
         assert_eq!(r.meeting_number().as_deref(), Some("85746352910"));
+        r.duration = Value::Null;
+        assert_eq!(r.recorded_secs(&files), 0, "no times, no minutes: nothing recorded");
     }
 }

@@ -18,7 +18,7 @@ use crate::App;
 
 impl App {
     pub(crate) fn create_space(&self) -> CreateSpace {
-        CreateSpace { auth: self.auth(), spaces: self.memory.clone(), quotas: self.quotas }
+        CreateSpace { auth: self.auth(), spaces: self.memory.clone(), quotas: self.quotas, transcription: None }
     }
     pub(crate) fn get_space(&self) -> GetSpace {
         GetSpace { auth: self.auth(), spaces: self.memory.clone() }

@@ -104,11 +104,19 @@ pub struct Lti {
     p: LtiPorts,
     /// `None` where no launch is made (the login, the session): nothing to start.
     roster_sync: Option<RosterSyncPorts>,
+    /// A course space's transcription, for the space a first managing launch creates.
+    transcription: Option<crate::transcripts::Transcription>,
 }
 
 impl Lti {
     pub fn new(ports: LtiPorts) -> Self {
-        Self { p: ports, roster_sync: None }
+        Self { p: ports, roster_sync: None, transcription: None }
+    }
+
+    /// The transcription of the course spaces launches create ([`crate::transcripts::Transcription::for_new_space`]).
+    pub fn with_transcription(mut self, transcription: Option<crate::transcripts::Transcription>) -> Self {
+        self.transcription = transcription;
+        self
     }
 
     /// The launch's flow that starts a managing launch's roster sync (`lti-launch`).
@@ -326,7 +334,8 @@ impl Lti {
                 launch.context_title.chars().filter(|c| !c.is_control()).take(SpaceName::MAX_CHARS).collect();
             let name = SpaceName::try_from(name)
                 .unwrap_or_else(|_| SpaceName::try_from("Course".to_owned()).unwrap_or_else(|_| SpaceName::personal()));
-            let space = Space::new(name, Description::default(), user.user_id.clone(), false, &at);
+            let mut space = Space::new(name, Description::default(), user.user_id.clone(), false, &at);
+            space.transcription = self.transcription.clone();
             let host = Membership {
                 space_id: space.space_id.clone(),
                 user_id: user.user_id.clone(),

@@ -20,7 +20,7 @@ pub enum FilterError {
     )]
     MeetingIds,
     #[error(
-        "topicPattern is 1 to {MAX_PATTERN_CHARS} characters, none a control character; * matches any run of characters and ? any one"
+        "topicPattern is 1 to {MAX_PATTERN_CHARS} characters, none a control character or a bidirectional override; * matches any run of characters and ? any one"
     )]
     Pattern,
     #[error("minDurationMinutes is a whole number of minutes from 0 to {MAX_MIN_DURATION_MINUTES}")]
@@ -49,7 +49,8 @@ pub struct ImportFilter {
     /// A pattern the topic matches, ignoring case: `*` any run of characters, `?` any one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topic_pattern: Option<String>,
-    /// The fewest minutes a recording must hold (its video segments' recorded time).
+    /// The fewest minutes a recording must hold: its video segments' recorded time together (a
+    /// meeting recorded in parts passes or fails as one, each part then a video of its own).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_duration_minutes: Option<u32>,
 }
@@ -85,7 +86,7 @@ impl Skipped {
 /// A meeting number as people write it (`857 4635 2910`, `857-4635-2910`: 9 to 12 digits, a
 /// single space or dash allowed between two), in digits. The API document's pattern says the
 /// same: `^(?:[0-9][ -]?){8,11}[0-9]$`.
-fn meeting_number(raw: &str) -> Option<String> {
+pub fn meeting_number(raw: &str) -> Option<String> {
     let mut digits = String::new();
     let mut after_digit = false;
     for c in raw.chars() {
@@ -100,6 +101,14 @@ fn meeting_number(raw: &str) -> Option<String> {
     }
     (after_digit && (9..=12).contains(&digits.len())).then_some(digits)
 }
+
+/// A character no pattern holds: a control character or a bidirectional override (as in titles).
+fn forbidden(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The most characters of a topic a pattern is matched against (Zoom's topics are at most 200).
+const MAX_TOPIC_CHARS: usize = 300;
 
 impl ImportFilter {
     pub fn parse(request: FilterRequest) -> Result<Self, FilterError> {
@@ -116,7 +125,7 @@ impl ImportFilter {
         meeting_ids.dedup();
         let topic_pattern = match request.topic_pattern {
             None => None,
-            Some(p) if p.is_empty() || p.chars().count() > MAX_PATTERN_CHARS || p.chars().any(char::is_control) => {
+            Some(p) if p.is_empty() || p.chars().count() > MAX_PATTERN_CHARS || p.chars().any(forbidden) => {
                 return Err(FilterError::Pattern);
             }
             Some(p) => Some(p),
@@ -149,12 +158,23 @@ impl ImportFilter {
     }
 }
 
-/// Whether `text` matches `pattern` ignoring case, `*` any run of characters (none included),
-/// `?` any one. The classic two-cursor walk: at most |pattern| × |text| steps, whatever the
-/// input (no backtracking blow-up on `*a*a*a*b`).
+/// A character compared ignoring case: its lower case when that is one character (`İ`, whose
+/// lower case is two, stays itself, so `?` still stands for it).
+fn fold(c: char) -> char {
+    let mut lower = c.to_lowercase();
+    match (lower.next(), lower.next()) {
+        (Some(l), None) => l,
+        _ => c,
+    }
+}
+
+/// Whether `text` (its first 300 characters) matches `pattern` ignoring case, `*` any run of
+/// characters (none included), `?` any one; neither can be matched literally. The classic
+/// two-cursor walk: at most |pattern| × |text| steps, whatever the input (no backtracking
+/// blow-up on `*a*a*a*b`).
 pub fn glob_matches(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().flat_map(char::to_lowercase).collect();
-    let t: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
+    let p: Vec<char> = pattern.chars().map(fold).collect();
+    let t: Vec<char> = text.chars().take(MAX_TOPIC_CHARS).map(fold).collect();
     let (mut pi, mut ti) = (0, 0);
     // The last `*` seen and the text position it currently stands for the run up to.
     let mut star: Option<(usize, usize)> = None;
@@ -207,6 +227,7 @@ mod tests {
             ("a*b*c", "aXXbYY", false),
             ("*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false),
             ("Übung*", "übung 1", true),
+            ("?stanbul", "İstanbul", true),
         ] {
             assert_eq!(glob_matches(p, t), yes, "{p:?} on {t:?}");
         }
@@ -241,6 +262,7 @@ mod tests {
         }
         assert_eq!(filter(&[], Some(&"x".repeat(201)), None), Err(FilterError::Pattern));
         assert_eq!(filter(&[], Some("a\u{7}"), None), Err(FilterError::Pattern));
+        assert_eq!(filter(&[], Some("CS\u{202e}101"), None), Err(FilterError::Pattern));
         assert_eq!(filter(&[], None, Some(1441)), Err(FilterError::Duration));
         assert_eq!(filter(&[], None, Some(0)), Ok(ImportFilter::default()));
         let twice = filter(&["1234567890", "123-456-7890"], None, None).expect("valid");
