@@ -102,6 +102,7 @@ http_functions! {
     "get-transcript" => get_transcript,
     "search-space" => search_space,
     "delete-captions" => delete_captions,
+    "get-captions" => get_captions,
     "create-invitations" => create_invitations,
     "list-invitations" => list_invitations,
     "revoke-invitation" => revoke_invitation,

@@ -66,6 +66,23 @@ pub(super) async fn http_events(app: &TestApp, world: &World, route: &Route, n: 
         }
         // The same track uploaded again (the sample's WebVTT; replaced: the master written again).
         "put-captions" => same(Call::by(host).param("videoId", app.ready_video(&world.space, host).await)),
+        // A participant downloads a track as SRT (read, parsed and written again).
+        "get-captions" => {
+            let video = app.ready_video(&world.space, host).await;
+            let put = app
+                .http
+                .put(format!("{}/videos/{video}/captions/en", app.base))
+                .bearer_auth(&host.token)
+                .header("content-type", "text/vtt")
+                .body("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello\n")
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            if !put.status().is_success() {
+                return Err(format!("captions: {}", put.status()));
+            }
+            same(Call::by(participant).param("videoId", video).param("lang", "en").query("format=srt"))
+        }
         // One track per invocation, on videos of 20 languages each (the most a video has).
         "delete-captions" => {
             let mut events = Vec::with_capacity(n);

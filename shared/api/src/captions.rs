@@ -1,11 +1,12 @@
-//! `PUT` and `DELETE /videos/{videoId}/captions/{lang}` (host, co-host): caption tracks. A track
+//! `PUT` and `DELETE /videos/{videoId}/captions/{lang}` (host, co-host): caption tracks, and
+//! `GET` (member): a track as a file to keep, WebVTT or SRT. A track
 //! is stored as WebVTT beside the video's media with an HLS media playlist of its own, and the
 //! transcoder's master is written again with every track as a subtitles rendition (the master
 //! players then load). The tracks are listed on the video and signed with its playback grant.
 
 use std::sync::Arc;
 
-use ::http::StatusCode;
+use ::http::{StatusCode, header};
 use async_trait::async_trait;
 use lambda_http::{Body, Response};
 
@@ -104,6 +105,80 @@ impl Handler for PutCaptions {
         } else {
             http::created(&format!("/videos/{id}/captions/{lang}"), &track)
         }
+    }
+}
+
+/// The formats a track is downloaded in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Vtt,
+    Srt,
+}
+
+impl Format {
+    fn of(req: &ApiRequest) -> Result<Self, ApiError> {
+        match req.query("format") {
+            None | Some("vtt") => Ok(Self::Vtt),
+            Some("srt") => Ok(Self::Srt),
+            Some(_) => Err(ApiError::bad_request("invalid_query", "format is vtt (the default) or srt")),
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Self::Vtt => "text/vtt; charset=utf-8",
+            Self::Srt => "application/x-subrip; charset=utf-8",
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            Self::Vtt => "vtt",
+            Self::Srt => "srt",
+        }
+    }
+}
+
+/// `GET /videos/{videoId}/captions/{lang}` (member, of a video they see): the track as a file to
+/// keep — WebVTT (`?format=vtt`, the default) or SRT (`?format=srt`), as an attachment named
+/// `{videoId}.{lang}.{vtt|srt}`. The track as it is now: a host's upload, Transcribe's or the
+/// platform's. 404 when the video has no such track; 400 `invalid_query` for another format.
+pub struct GetCaptions {
+    pub auth: Arc<TokenVerifier>,
+    /// The video, the caller's role in its space, and its tracks.
+    pub catalog: Arc<dyn VideoCatalog>,
+    /// The media bucket: the track's WebVTT.
+    pub media: Arc<dyn MediaStore>,
+}
+
+#[async_trait]
+impl Handler for GetCaptions {
+    async fn handle(&self, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+        req.caller(&self.auth)?;
+        let lang: Lang = req.path("lang")?;
+        let format = Format::of(req)?;
+        let (_, m) = caller_video(&self.auth, self.catalog.as_ref(), req).await?;
+        let id = &m.video.video_id;
+        if !m.video.outputs.captions.contains_key(&lang) {
+            return Err(ApiError::NotFound("captions"));
+        }
+        let vtt =
+            self.media.get(Bucket::Media, &layout::caption(id, &lang)).await?.ok_or(ApiError::NotFound("captions"))?;
+        let body = match format {
+            Format::Vtt => vtt,
+            // What was stored is what parse_vtt accepted (or wrote): a track that no longer
+            // reads is the service's fault.
+            Format::Srt => captions::to_srt(&captions::parse_vtt(&vtt).map_err(ApiError::internal)?).into_bytes(),
+        };
+        let disposition = format!("attachment; filename=\"{id}.{lang}.{}\"", format.extension());
+        Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, format.content_type())
+            .header(header::CONTENT_DISPOSITION, disposition)
+            // A member's copy: a shared cache must not keep it for whoever asks next.
+            .header(header::CACHE_CONTROL, "private, no-store")
+            .body(Body::Binary(body))
+            .map_err(ApiError::internal)
     }
 }
 

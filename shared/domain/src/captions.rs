@@ -303,6 +303,21 @@ pub fn to_vtt(cues: &[Cue]) -> String {
     out
 }
 
+/// The cues as an SRT file (SubRip: numbered cues, `00:00:01,500` times, CRLF-free lines), for
+/// editors and players that take no WebVTT. The cue text is WebVTT's (SRT readers show its
+/// `<i>`/`<b>` tags as SRT's own).
+pub fn to_srt(cues: &[Cue]) -> String {
+    let time = |s: f64| vtt_time(s).replacen('.', ",", 1);
+    let mut out = String::new();
+    for (n, cue) in cues.iter().enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        out.push_str(&format!("{}\n{} --> {}\n{}\n", n + 1, time(cue.start), time(cue.end), cue.text));
+    }
+    out
+}
+
 /// The HLS media playlist of one caption track: the whole WebVTT file as one segment.
 pub fn subtitle_playlist(vtt_name: &str, duration: f64) -> String {
     let duration = if duration.is_finite() && duration > 0.0 { duration } else { 1.0 };
@@ -368,6 +383,20 @@ pub fn default_label(lang: &Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_track_written_as_srt_reads_back_as_its_cues() {
+        let cues = vec![
+            Cue { start: 1.5, end: 3.0, text: "Today we study <i>eigenvalues</i>.".into() },
+            Cue { start: 3661.25, end: 3662.0, text: "Two lines,\nthe second.".into() },
+        ];
+        let srt = to_srt(&cues);
+        assert!(srt.starts_with("1\n00:00:01,500 --> 00:00:03,000\n"), "{srt}");
+        assert!(srt.contains("\n\n2\n01:01:01,250 --> 01:01:02,000\nTwo lines,\nthe second.\n"), "{srt}");
+        assert_eq!(parse_srt(srt.as_bytes()), Ok(cues.clone()));
+        assert_eq!(parse_vtt(to_vtt(&cues).as_bytes()), Ok(cues));
+        assert_eq!(to_srt(&[]), "");
+    }
 
     #[test]
     fn language_tags() {

@@ -77,6 +77,8 @@ const MATRIX: &[Row] = &[
     row("DELETE", "/videos/{videoId}/bookmarks/{bookmarkId}", 404, 204, 404, 404),
     // Captions are the managers'; the world's ready video has no track to delete (404).
     row("PUT", "/videos/{videoId}/captions/{lang}", 404, 403, 201, 201),
+    // Every member downloads a track; the participant's world has none (their PUT was refused).
+    row("GET", "/videos/{videoId}/captions/{lang}", 404, 404, 200, 200),
     row("DELETE", "/videos/{videoId}/captions/{lang}", 404, 403, 404, 404),
     // The world's video has no transcript: members learn that, strangers nothing.
     row("GET", "/videos/{videoId}/transcript", 404, 404, 404, 404),

@@ -171,3 +171,75 @@ async fn given_bad_caption_files_or_callers_then_nothing_changes() {
     let left = app.list_keys(&app.stack.buckets.media, &format!("media/{video}/")).await;
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// What `GET /videos/{id}/captions/{lang}` answers `who`: status, content type, disposition, body.
+async fn download(
+    app: &TestApp,
+    video: &str,
+    lang: &str,
+    query: &str,
+    who: Option<&TestUser>,
+) -> (u16, String, String, String) {
+    let mut req = app.http.get(format!("{}/videos/{video}/captions/{lang}{query}", app.base));
+    if let Some(u) = who {
+        req = req.bearer_auth(&u.token);
+    }
+    let resp = req.send().await.expect("download");
+    let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let (content_type, disposition) = (header("content-type"), header("content-disposition"));
+    (resp.status().as_u16(), content_type, disposition, resp.text().await.unwrap_or_default())
+}
+
+/// Issue 30: a member keeps a track as WebVTT or SRT (what editors and other players take); a
+/// stranger, a student of a draft and a missing track get 404, a made-up format 400.
+#[tokio::test]
+async fn given_a_track_then_every_member_downloads_it_as_webvtt_or_srt() {
+    let app = TestApp::spawn().await;
+    let ana = app.user("Ana").await;
+    let stu = app.user("Stu").await;
+    let eve = app.user("Eve").await;
+    let space = app.space(&ana, "Algebra").await;
+    app.join(&space, &ana, &stu).await;
+    let video = app.ready_video(&space, &ana).await;
+    let r = put(&app, &video, "de", &ana, "application/x-subrip", SRT).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+
+    let (status, content_type, disposition, vtt) = download(&app, &video, "de", "", Some(&stu)).await;
+    assert_eq!((status, content_type.as_str()), (200, "text/vtt; charset=utf-8"), "{vtt}");
+    assert_eq!(disposition, format!("attachment; filename=\"{video}.de.vtt\""));
+    assert!(
+        vtt.starts_with("WEBVTT\n") && vtt.contains("00:00:01.000 --> 00:00:03.500\nHeute lernen wir lineare Algebra."),
+        "{vtt}"
+    );
+    let (status, content_type, disposition, srt) = download(&app, &video, "de", "?format=srt", Some(&stu)).await;
+    assert_eq!((status, content_type.as_str()), (200, "application/x-subrip; charset=utf-8"), "{srt}");
+    assert_eq!(disposition, format!("attachment; filename=\"{video}.de.srt\""));
+    assert_eq!(
+        srt,
+        "1\n00:00:01,000 --> 00:00:03,500\nHeute lernen wir lineare Algebra.\n\n2\n00:00:04,000 --> 00:00:06,000\nEigenwerte.\n",
+        "the SRT the host uploaded, its cues as they were"
+    );
+
+    let (status, ..) = download(&app, &video, "de", "?format=docx", Some(&stu)).await;
+    assert_eq!(status, 400);
+    let (status, ..) = download(&app, &video, "en", "", Some(&stu)).await;
+    assert_eq!(status, 404, "no track in that language");
+    let (status, ..) = download(&app, &video, "de", "", Some(&eve)).await;
+    assert_eq!(status, 404, "a stranger");
+    let (status, ..) = download(&app, &video, "de", "", None).await;
+    assert_eq!(status, 401);
+    // A draft is not the student's, its captions neither; the host still downloads them.
+    let r = app
+        .call(
+            Method::PATCH,
+            &format!("/videos/{video}"),
+            Some(&ana.token),
+            Some(serde_json::json!({ "visibility": "draft" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let (status, ..) = download(&app, &video, "de", "?format=srt", Some(&stu)).await;
+    assert_eq!(status, 404, "a draft's captions");
+    let (status, ..) = download(&app, &video, "de", "?format=srt", Some(&ana)).await;
+    assert_eq!(status, 200);
+}

@@ -172,9 +172,9 @@ async fn every_sample_event_drives_its_handler_to_success() {
                 event["rawPath"] = raw.clone().into();
                 event["requestContext"]["http"]["path"] = raw.into();
             }
-            "put-captions" | "delete-captions" => {
+            "put-captions" | "delete-captions" | "get-captions" => {
                 let video = app.ready_video(&world.space, &world.host).await;
-                if route.function == "delete-captions" {
+                if route.function != "put-captions" {
                     let put = app
                         .http
                         .put(format!("{}/videos/{video}/captions/en", app.base))
