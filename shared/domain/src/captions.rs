@@ -308,12 +308,54 @@ pub fn to_vtt(cues: &[Cue]) -> String {
 /// `<i>`/`<b>` tags as SRT's own).
 pub fn to_srt(cues: &[Cue]) -> String {
     let time = |s: f64| vtt_time(s).replacen('.', ",", 1);
+    let text = |t: &str| srt_text_of(t);
     let mut out = String::new();
     for (n, cue) in cues.iter().enumerate() {
         if n > 0 {
             out.push('\n');
         }
-        out.push_str(&format!("{}\n{} --> {}\n{}\n", n + 1, time(cue.start), time(cue.end), cue.text));
+        out.push_str(&format!("{}\n{} --> {}\n{}\n", n + 1, time(cue.start), time(cue.end), text(&cue.text)));
+    }
+    out
+}
+
+/// A cue's WebVTT text as SRT's: WebVTT's character references decoded (`&amp;` is `&`), its
+/// tags dropped but for `<b>`, `<i>` and `<u>` (SRT's own; voice, class and time tags are
+/// WebVTT's only).
+fn srt_text_of(vtt: &str) -> String {
+    let mut out = String::with_capacity(vtt.len());
+    let mut rest = vtt;
+    while let Some(c) = rest.chars().next() {
+        if c == '<'
+            && let Some(end) = rest.find('>')
+        {
+            let tag = &rest[..=end];
+            let name = tag.trim_start_matches(['<', '/']).split(['.', ' ', '>']).next().unwrap_or_default();
+            if matches!(name, "b" | "i" | "u") {
+                out.push_str(&format!("<{}{name}>", if tag.starts_with("</") { "/" } else { "" }));
+            }
+            rest = &rest[end + 1..];
+            continue;
+        }
+        if c == '&' {
+            let entity = [
+                ("&amp;", "&"),
+                ("&lt;", "<"),
+                ("&gt;", ">"),
+                ("&nbsp;", "\u{a0}"),
+                ("&lrm;", "\u{200e}"),
+                ("&rlm;", "\u{200f}"),
+            ]
+            .into_iter()
+            .find(|(e, _)| rest.starts_with(e));
+            if let Some((e, ch)) = entity {
+                out.push_str(ch);
+                rest = &rest[e.len()..];
+                continue;
+            }
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
     }
     out
 }
@@ -396,6 +438,11 @@ mod tests {
         assert_eq!(parse_srt(srt.as_bytes()), Ok(cues.clone()));
         assert_eq!(parse_vtt(to_vtt(&cues).as_bytes()), Ok(cues));
         assert_eq!(to_srt(&[]), "");
+        // WebVTT's escapes and tags become SRT's text: an uploaded SRT's "Q&A <3" comes back so.
+        let escaped = parse_srt(b"1\n00:00:01,000 --> 00:00:02,000\nQ&A <3 <i>now</i>\n").expect("srt");
+        let vtt = vec![Cue { start: 1.0, end: 2.0, text: "<v Ana>Q&amp;A &lt;3</v> <c.loud><b>yes</b></c>".into() }];
+        assert_eq!(to_srt(&escaped), "1\n00:00:01,000 --> 00:00:02,000\nQ&A <3 <i>now</i>\n");
+        assert_eq!(to_srt(&vtt), "1\n00:00:01,000 --> 00:00:02,000\nQ&A <3 <b>yes</b>\n");
     }
 
     #[test]

@@ -230,6 +230,13 @@ impl OnTranscodeEvent {
         let Some(mp4) = v.outputs.mp4.as_deref().filter(|_| v.transcript.is_none()) else {
             return Ok(());
         };
+        // A Zoom recording's transcript is Zoom's own, announced minutes after the recording in
+        // its own webhook (often after READY): no Transcribe job, billed, for a second English
+        // track beside it.
+        if v.recording_id.as_deref().and_then(vivid_domain::zoom::meeting_of).is_some() {
+            tracing::info!(video_id = %video, "a Zoom recording: its transcript is Zoom's");
+            return Ok(());
+        }
         let space = t.spaces.space_access(&v.space_id, &v.created_by).await?.map(|a| a.space);
         let Some(setting) = space.and_then(|s| s.transcription).filter(|s| s.enabled) else { return Ok(()) };
         let Some(m) = &self.minutes else {

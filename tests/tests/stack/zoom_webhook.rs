@@ -62,7 +62,13 @@ async fn assert_zoom_captions(app: &TestApp, host: &TestUser, space: &str, v: &V
 
 #[tokio::test]
 async fn given_zoom_s_transcript_after_the_import_is_ready_then_it_becomes_the_captions_and_transcript_once() {
-    let app = TestApp::spawn_pipeline().await;
+    // Transcription on for new spaces (the stack's default): Zoom's recording still starts no
+    // Transcribe job, its transcript being Zoom's.
+    let app = TestApp::spawn_configured(|c| {
+        c.pipeline = true;
+        c.parameters.insert("TranscriptionDefault".into(), "on".into());
+    })
+    .await;
     let (host, space) = app.zoom_linked_host().await;
     let m = fresh_meeting(&app, "Lecture 11");
     let completed = app.stack.zoom.recording_completed_event(&m.meeting_id);
