@@ -69,18 +69,7 @@ pub(super) async fn http_events(app: &TestApp, world: &World, route: &Route, n: 
         // A participant downloads a track as SRT (read, parsed and written again).
         "get-captions" => {
             let video = app.ready_video(&world.space, host).await;
-            let put = app
-                .http
-                .put(format!("{}/videos/{video}/captions/en", app.base))
-                .bearer_auth(&host.token)
-                .header("content-type", "text/vtt")
-                .body("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello\n")
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            if !put.status().is_success() {
-                return Err(format!("captions: {}", put.status()));
-            }
+            put_track(app, host, &video, "en").await?;
             same(Call::by(participant).param("videoId", video).param("lang", "en").query("format=srt"))
         }
         // One track per invocation, on videos of 20 languages each (the most a video has).
@@ -92,18 +81,7 @@ pub(super) async fn http_events(app: &TestApp, world: &World, route: &Route, n: 
                     video = app.ready_video(&world.space, host).await;
                 }
                 let lang = format!("en-{:02}", i % 20);
-                let put = app
-                    .http
-                    .put(format!("{}/videos/{video}/captions/{lang}", app.base))
-                    .bearer_auth(&host.token)
-                    .header("content-type", "text/vtt")
-                    .body("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello\n")
-                    .send()
-                    .await
-                    .map_err(|e| e.to_string())?;
-                if !put.status().is_success() {
-                    return Err(format!("captions {lang}: {}", put.status()));
-                }
+                put_track(app, host, &video, &lang).await?;
                 events.push(ev(Call::by(host).param("videoId", video.clone()).param("lang", lang)));
             }
             events
@@ -374,4 +352,18 @@ pub(super) async fn http_events(app: &TestApp, world: &World, route: &Route, n: 
         other => return Err(format!("{other}: no benchmark scenario (add one in bench/src/scenarios/http.rs)")),
     };
     Ok(events)
+}
+
+/// The host puts a one-cue WebVTT track in `lang` on `video`.
+async fn put_track(app: &TestApp, host: &TestUser, video: &str, lang: &str) -> Result<(), String> {
+    let put = app
+        .http
+        .put(format!("{}/videos/{video}/captions/{lang}", app.base))
+        .bearer_auth(&host.token)
+        .header("content-type", "text/vtt")
+        .body("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello\n")
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if put.status().is_success() { Ok(()) } else { Err(format!("captions {lang}: {}", put.status())) }
 }
