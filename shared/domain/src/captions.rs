@@ -304,17 +304,15 @@ pub fn to_vtt(cues: &[Cue]) -> String {
 }
 
 /// The cues as an SRT file (SubRip: numbered cues, `00:00:01,500` times, CRLF-free lines), for
-/// editors and players that take no WebVTT. The cue text is WebVTT's (SRT readers show its
-/// `<i>`/`<b>` tags as SRT's own).
+/// editors and players that take no WebVTT; each cue's text as SRT's ([`srt_text_of`]).
 pub fn to_srt(cues: &[Cue]) -> String {
     let time = |s: f64| vtt_time(s).replacen('.', ",", 1);
-    let text = |t: &str| srt_text_of(t);
     let mut out = String::new();
     for (n, cue) in cues.iter().enumerate() {
         if n > 0 {
             out.push('\n');
         }
-        out.push_str(&format!("{}\n{} --> {}\n{}\n", n + 1, time(cue.start), time(cue.end), text(&cue.text)));
+        out.push_str(&format!("{}\n{} --> {}\n{}\n", n + 1, time(cue.start), time(cue.end), srt_text_of(&cue.text)));
     }
     out
 }

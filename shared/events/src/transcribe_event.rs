@@ -61,20 +61,24 @@ fn lang_of(language: Option<&str>) -> Option<Lang> {
 }
 
 impl OnTranscribeEvent {
-    /// The next attempt of a failed job, started: its state (`InProgress`, or `Failed` when
-    /// Transcribe refuses it); `None` when there is none to make (the last attempt failed, no
-    /// retries are wired, or the video has no MP4 to read any more).
+    /// The next attempt after the `failed` one, started: its state (`InProgress`, or `Failed`
+    /// when Transcribe refuses it); `None` when there is none to make (the last attempt failed,
+    /// no retries are wired, or the video has no MP4 to read any more).
     async fn retry(
         &self,
         video: &vivid_domain::video::Video,
-        attempt: u32,
-        language: Option<String>,
+        failed: &TranscriptState,
     ) -> Result<Option<TranscriptState>, EventError> {
+        let attempt = failed.attempt;
         let Some(r) = self.retries.as_ref().filter(|_| attempt < transcripts::MAX_ATTEMPTS) else { return Ok(None) };
         let Some(mp4) = video.outputs.mp4.as_deref().filter(|_| video.status == VideoStatus::Ready) else {
             return Ok(None);
         };
-        let next = attempt + 1;
+        // The failure recorded first: should the retry not start now (the service throttled),
+        // the event's redelivery finds this attempt's failure and starts it then, and once Lambda
+        // gives up the video says failed, not in progress for ever.
+        self.captions.set_transcript(&video.video_id, failed, false).await?;
+        let (next, language) = (attempt + 1, failed.language.clone());
         let job = self.jobs.job(&video.video_id, next, &r.media_bucket, mp4, language.clone());
         let state = start_job(r.transcriber.as_ref(), &job, next, language).await?;
         tracing::info!(video_id = %video.video_id, attempt = next, status = ?state.status, "transcription retried");
@@ -207,15 +211,8 @@ impl EventHandler for OnTranscribeEvent {
             "FAILED" => {
                 // Transcribe's own words (they name the media's S3 URI) stay in the log.
                 tracing::warn!(video_id = %id, attempt, reason = ?d.failure_reason, "transcription failed");
-                // Recorded first: should the retry not start now (the service throttled), the
-                // event's redelivery finds this attempt's failure and starts it then, and once
-                // Lambda gives up the video says failed, not in progress for ever.
                 let this = failed(FailureReason::TranscriptionFailed);
-                self.captions.set_transcript(&id, &this, false).await?;
-                match self.retry(&video, attempt, known.clone()).await? {
-                    Some(next) => next,
-                    None => this,
-                }
+                self.retry(&video, &this).await?.unwrap_or(this)
             }
             _ => return Ok(Value::Null),
         };
